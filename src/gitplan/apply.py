@@ -1,0 +1,464 @@
+"""Apply: put a plan's cumulative change onto the user's repository, all or nothing.
+
+The only module that writes user state. Everything is computed and checked
+first (merge, conflicts, dirty paths, unsafe paths); then the writes happen in
+an order a crash cannot split:
+
+1. journal `.git/gitplan/apply.json` (+ a copy of the index) under a lock;
+2. the files the apply changes, each by write-to-temp and rename;
+3. the index, by libgit2's lock-and-rename;
+4. the commit point: the branch ref moved by compare-and-swap (commit mode),
+   or the journal marked done (worktree mode);
+5. the plan record note (state applied); then the journal is removed.
+
+A later `git plan` (any PlanStore.open) that finds a journal whose lock is not
+held finishes the apply if step 4 happened and rolls it back otherwise.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pygit2
+
+from . import chain as chains
+from . import diffs, refs
+from .errors import BadInput, Conflict, Damaged, PlanNotFound
+from .format import encode_plan_record, notes_message, validate_path
+from .gitrepo import committer, read_blob, signature
+from .model import ApplyResult, PlanRecord, PlanStatus, utc_now
+from .notes import write_notes_commit
+from .trees import Entry, changed_entries, entry_at
+
+MODES = ("commit", "worktree", "branch")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What applying would produce: the result tree, commits and the paths it writes."""
+
+    strategy: str
+    tree: str
+    head: str
+    writes: tuple[Entry, ...]
+    commits: tuple[tuple[str, str, str], ...]  # (tree, message, author) per commit to make
+
+
+def _journal_dir(repo: pygit2.Repository) -> Path:
+    return Path(repo.path) / "gitplan"
+
+
+def apply_check(repo: pygit2.Repository, chain: chains.Chain, status: PlanStatus) -> PlanStatus:
+    """status --check: is the base behind HEAD, and would apply conflict?"""
+    try:
+        head = str(repo.head.target)
+    except (pygit2.GitError, KeyError):
+        return status
+    conflicts: tuple[str, ...] = ()
+    if head != chain.base_id and repo.get(chain.base_id) is not None:
+        index = repo.merge_trees(chain.root.tree_id, repo[head].tree_id, chain.tip.tree_id)
+        if index.conflicts is not None:
+            conflicts = tuple(sorted({_conflict_path(c) for c in index.conflicts}))
+    return replace(
+        status,
+        base_behind_head=head != chain.base_id,
+        apply_would_conflict=bool(conflicts),
+        conflict_paths=conflicts,
+    )
+
+
+def _conflict_path(conflict: tuple[pygit2.IndexEntry | None, ...]) -> str:
+    return next(entry.path for entry in conflict if entry is not None)
+
+
+def apply_plan(
+    repo: pygit2.Repository,
+    plan_id: str,
+    mode: str = "commit",
+    branch: str | None = None,
+    replay: bool = False,
+    check: bool = False,
+    keep_on_failure: bool | None = None,
+    cancel: object = None,
+) -> ApplyResult:
+    if mode not in MODES:
+        raise BadInput(f"unknown apply mode {mode!r}: use commit, worktree or branch")
+    if mode == "branch" and not branch:
+        raise BadInput("--mode branch needs a branch name")
+    if mode == "worktree" and replay:
+        raise BadInput("--replay makes commits; it does not go with --mode worktree")
+    if mode != "branch" and repo.is_bare:
+        raise BadInput("a bare repository has no working tree: use --mode branch NAME")
+    if branch is not None and not pygit2.reference_is_valid_name(f"refs/heads/{branch}"):
+        raise BadInput(f"invalid branch name {branch!r}")
+    chain = chains.load_chain(repo, plan_id, refs.settle(repo, plan_id))
+    if chain.record is None:
+        raise Damaged(f"plan {plan_id!r}: {chain.record_problem}; cannot apply")
+    if chain.record.state == "applied":
+        raise BadInput(f"plan {plan_id!r} is already applied (onto {(chain.record.applied or {}).get('commit')})")
+    if repo.get(chain.base_id) is None:
+        raise PlanNotFound(f"plan {plan_id!r}: its base commit {chain.base_id} is not in this repository; fetch it first")
+    if repo.head_is_unborn:
+        raise BadInput("HEAD has no commit yet; nothing to apply onto")
+    head = str(repo.head.target)
+    if mode == "branch" and repo.references.get(f"refs/heads/{branch}") is not None:
+        raise BadInput(f"branch {branch!r} already exists")
+    try:
+        outcome = _plan_outcome(repo, chain, head, replay)
+        if mode != "branch":
+            _refuse_unsafe(repo, outcome.writes)
+            _refuse_dirty(repo, outcome.writes)
+    except Conflict as failure:
+        if check:
+            return ApplyResult(plan_id, mode, "merge", None, branch, (), True, failure.paths)
+        raise _fail(repo, plan_id, failure, keep_on_failure, cancel) from None
+    paths = tuple(entry.path for entry in outcome.writes)
+    if check:
+        return ApplyResult(plan_id, mode, outcome.strategy, None, branch, paths, True)
+    return _execute(repo, chain, outcome, mode, branch)
+
+
+def _plan_outcome(repo: pygit2.Repository, chain: chains.Chain, head: str, replay: bool) -> Outcome:
+    base_tree = str(chain.root.tree_id)
+    head_tree = str(repo[head].tree_id)
+    strategy = "fast-forward" if head == chain.base_id else "merge"
+    record = chain.record
+    assert record is not None
+    commits: list[tuple[str, str, str]] = []
+    if replay:
+        current = head_tree
+        for changeset, commit in zip(chain.changesets, chain.commits, strict=True):
+            parent_tree = str(commit.parents[0].tree_id)
+            current = _merge(repo, parent_tree, current, str(commit.tree_id))
+            commits.append((current, commit.message, changeset.author))
+        result = current
+    else:
+        result = str(chain.tip.tree_id) if strategy == "fast-forward" else _merge(
+            repo, base_tree, head_tree, str(chain.tip.tree_id)
+        )
+        commits.append((result, _squash_message(chain, record), ""))
+    writes = tuple(changed_entries(repo, head_tree, result))
+    return Outcome(strategy, result, head, writes, tuple(commits))
+
+
+def _merge(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> str:
+    if base == ours:
+        return theirs
+    index = repo.merge_trees(base, ours, theirs)
+    if index.conflicts is not None:
+        paths = tuple(sorted({_conflict_path(c) for c in index.conflicts}))
+        raise Conflict(
+            "the plan conflicts with changes made on HEAD since its base: " + ", ".join(paths),
+            paths,
+        )
+    return str(index.write_tree(repo))
+
+
+def _squash_message(chain: chains.Chain, record: PlanRecord) -> str:
+    title = record.title or f"apply plan {record.plan_id}"
+    lines = [title, "", f"Applied plan {record.plan_id}: {len(chain.changesets)} changeset(s)", ""]
+    for changeset in chain.changesets:
+        lines.append(f"- {changeset.number}. {changeset.tool}: {changeset.summary}")
+    lines += ["", f"Plan-Id: {record.plan_id}", f"Plan-Tip: {chain.tip.id}", ""]
+    return "\n".join(lines)
+
+
+def _refuse_unsafe(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
+    workdir = os.path.realpath(repo.workdir)
+    for entry in writes:
+        validate_path(entry.path)
+        parent = os.path.realpath(os.path.join(workdir, os.path.dirname(entry.path)))
+        if parent != workdir and not parent.startswith(workdir + os.sep):
+            raise BadInput(f"{entry.path}: a symlink in the worktree leads outside it; refusing")
+
+
+def _refuse_dirty(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
+    index = repo.index
+    index.read()
+    head_tree = str(repo.head.peel(pygit2.Commit).tree_id)
+    dirty: list[str] = []
+    for entry in writes:
+        path = entry.path
+        in_head = entry_at(repo, head_tree, path)
+        try:
+            staged: tuple[str, int] | None = (str(index[path].id), index[path].mode)
+        except KeyError:
+            staged = None
+        full = Path(repo.workdir) / path
+        if staged != in_head:
+            dirty.append(f"{path} (staged changes)")
+        elif full.is_dir() and not full.is_symlink():
+            dirty.append(f"{path} (a directory is in the way)")
+        elif full.exists() or full.is_symlink():
+            if staged is None:
+                dirty.append(f"{path} (untracked file in the way)")
+            elif _worktree_id(full) != staged[0]:
+                dirty.append(f"{path} (uncommitted changes)")
+        elif staged is not None:
+            dirty.append(f"{path} (deleted in the worktree)")
+    if dirty:
+        raise Conflict(
+            "uncommitted changes in paths the plan would write: " + ", ".join(dirty),
+            tuple(d.split(" (", 1)[0] for d in dirty),
+        )
+
+
+def _worktree_id(full: Path) -> str:
+    if full.is_symlink():
+        return str(pygit2.hash(os.readlink(full).encode()))
+    return str(pygit2.hashfile(str(full)))
+
+
+def _fail(
+    repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool | None, cancel: object
+) -> Conflict:
+    """Write the rescue patch, clean the plan up unless kept, and return the error to raise."""
+    rescue_dir = _journal_dir(repo) / "rescue"
+    rescue_dir.mkdir(parents=True, exist_ok=True)
+    rescue = rescue_dir / f"{plan_id}-{time.strftime('%Y%m%dT%H%M%S')}.patch"
+    chain = chains.load_chain(repo, plan_id)
+    pairs = diffs.file_pairs(repo, str(chain.root.tree_id), str(chain.tip.tree_id))
+    rescue.write_text(
+        diffs.render(repo, pairs, diffs.DiffOptions(full_index=True)), errors="surrogateescape"
+    )
+    if keep is None:
+        try:
+            keep = bool(repo.config.get_bool("plan.keepOnFailure"))
+        except (KeyError, pygit2.GitError, ValueError):
+            keep = False
+    message = f"{failure}\nnothing was written; the plan's patch is saved in {rescue}"
+    if not keep and callable(cancel):
+        report = cancel(plan_id)
+        message += f"\nplan {plan_id!r} was cancelled ({report.objects_pruned} objects pruned); "
+        message += "use --keep-on-failure to keep it"
+    elif keep:
+        message += f"\nplan {plan_id!r} was kept"
+    error = Conflict(message, failure.paths)
+    error.rescue_patch = str(rescue)  # type: ignore[attr-defined]
+    return error
+
+
+# -- the writes ---------------------------------------------------------------
+
+
+class _ApplyLock:
+    def __init__(self, repo: pygit2.Repository, blocking: bool) -> None:
+        directory = _journal_dir(repo)
+        directory.mkdir(parents=True, exist_ok=True)
+        self._handle = open(directory / "apply.lock", "a+")  # noqa: SIM115
+        self._blocking = blocking
+
+    def __enter__(self) -> bool:
+        flags = fcntl.LOCK_EX | (0 if self._blocking else fcntl.LOCK_NB)
+        try:
+            fcntl.flock(self._handle, flags)
+            return True
+        except BlockingIOError:
+            return False
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self._handle, fcntl.LOCK_UN)
+        self._handle.close()
+
+
+def _execute(
+    repo: pygit2.Repository, chain: chains.Chain, outcome: Outcome, mode: str, branch: str | None
+) -> ApplyResult:
+    plan_id = chain.refs.plan_id
+    new_commit = outcome.head
+    for tree, message, author in outcome.commits:
+        who = signature(author) if author else repo.default_signature
+        new_commit = str(repo.create_commit(None, who, committer() if author else who, message,
+                                            pygit2.Oid(hex=tree), [pygit2.Oid(hex=new_commit)]))
+    head_ref = _head_ref(repo)
+    journal = {
+        "plan": plan_id,
+        "mode": mode,
+        "branch": branch,
+        "head_ref": head_ref,
+        "old_head": outcome.head,
+        "new_commit": new_commit if mode != "worktree" else None,
+        "tree": outcome.tree,
+        "paths": [entry.path for entry in outcome.writes],
+        "state": "prepared",
+    }
+    with _ApplyLock(repo, blocking=True):
+        directory = _journal_dir(repo)
+        if mode != "branch":
+            index_file = Path(repo.path) / "index"
+            if index_file.exists():
+                shutil.copyfile(index_file, directory / "apply.index")
+            _write_journal(directory, journal)
+            _write_files(repo, outcome.tree, journal["paths"])
+            _update_index(repo, journal["paths"])
+        if mode == "commit":
+            _move_head(repo, head_ref, outcome.head, new_commit, plan_id)
+        elif mode == "branch":
+            repo.references.create(f"refs/heads/{branch}", pygit2.Oid(hex=new_commit))
+        else:
+            journal["state"] = "done"
+            _write_journal(directory, journal)
+        _mark_applied(repo, plan_id, mode, branch, outcome, new_commit if mode != "worktree" else None)
+        _clear_journal(directory)
+    return ApplyResult(
+        plan=plan_id, mode=mode, strategy=outcome.strategy,
+        commit=new_commit if mode != "worktree" else None, branch=branch,
+        files=tuple(journal["paths"]),
+    )
+
+
+def _head_ref(repo: pygit2.Repository) -> str:
+    head = repo.references.get("HEAD")
+    if head is not None and head.type == pygit2.enums.ReferenceType.SYMBOLIC:
+        return str(head.target)
+    return "HEAD"
+
+
+def _write_journal(directory: Path, journal: dict[str, object]) -> None:
+    temporary = directory / "apply.json.tmp"
+    with open(temporary, "w") as handle:
+        json.dump(journal, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, directory / "apply.json")
+
+
+def _clear_journal(directory: Path) -> None:
+    for name in ("apply.json", "apply.index"):
+        try:
+            (directory / name).unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _write_files(repo: pygit2.Repository, tree: str, paths: list[str]) -> None:
+    """Make each path in the worktree what `tree` holds (or absent): temp file + rename."""
+    workdir = Path(repo.workdir)
+    for path in paths:
+        target = workdir / path
+        entry = entry_at(repo, tree, path)
+        if entry is None:
+            if target.is_symlink() or target.exists():
+                target.unlink()
+            _remove_empty_parents(workdir, target.parent)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = read_blob(repo, entry[0])
+        temporary = target.parent / f".{target.name}.gitplan-tmp"
+        if temporary.is_symlink() or temporary.exists():
+            temporary.unlink()
+        if entry[1] == 0o120000:
+            os.symlink(data, temporary)
+        else:
+            temporary.write_bytes(data)
+            os.chmod(temporary, 0o755 if entry[1] == 0o100755 else 0o644)
+        os.replace(temporary, target)
+
+
+def _remove_empty_parents(workdir: Path, directory: Path) -> None:
+    while directory != workdir:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent
+
+
+def _update_index(repo: pygit2.Repository, paths: list[str]) -> None:
+    index = repo.index
+    index.read()
+    workdir = Path(repo.workdir)
+    for path in paths:
+        full = workdir / path
+        if full.exists() or full.is_symlink():
+            index.add(path)
+        else:
+            try:
+                index.remove(path)
+            except (KeyError, OSError, pygit2.GitError):
+                pass
+    index.write()
+
+
+def _move_head(repo: pygit2.Repository, head_ref: str, old: str, new: str, plan_id: str) -> None:
+    message = f"plan apply: {plan_id}"
+    if head_ref == "HEAD":
+        repo.set_head(pygit2.Oid(hex=new))
+        return
+    ref = repo.references.get(head_ref)
+    if ref is None or str(ref.target) != old:
+        raise Conflict(f"{head_ref} moved while applying; nothing was committed")
+    ref.set_target(pygit2.Oid(hex=new), message)
+
+
+def _mark_applied(
+    repo: pygit2.Repository, plan_id: str, mode: str, branch: str | None, outcome: Outcome,
+    commit: str | None,
+) -> None:
+    applied = {
+        "at": utc_now(), "mode": mode, "strategy": outcome.strategy, "onto": outcome.head,
+        "commit": commit, "branch": branch, "tree": outcome.tree,
+    }
+    for attempt in range(refs.MAX_ATTEMPTS):
+        plan_refs = refs.settle(repo, plan_id)
+        chain = chains.load_chain(repo, plan_id, plan_refs)
+        if chain.record is None:
+            raise Damaged(f"plan {plan_id!r}: {chain.record_problem}")
+        record = replace(chain.record, state="applied", applied=applied)
+        tip = str(chain.tip.id)
+        notes = write_notes_commit(
+            repo, plan_refs.notes_tip, {str(chain.root.id): encode_plan_record(record)},
+            notes_message(plan_id, tip),
+        )
+        try:
+            refs.publish(repo, plan_refs, str(notes), tip, len(chain.commits))
+            return
+        except refs.RefMoved:
+            refs.backoff(attempt)
+
+
+def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
+    """Finish or roll back an apply a crash interrupted; return what was done."""
+    directory = _journal_dir(repo)
+    journal_file = directory / "apply.json"
+    if not journal_file.exists():
+        return None
+    with _ApplyLock(repo, blocking=False) as locked:
+        if not locked or not journal_file.exists():
+            return None  # an apply is running right now
+        try:
+            journal = json.loads(journal_file.read_text())
+        except (OSError, ValueError):
+            _clear_journal(directory)
+            return None
+        paths = list(journal["paths"])
+        if journal["mode"] == "commit":
+            ref = repo.references.get(journal["head_ref"]) if journal["head_ref"] != "HEAD" else None
+            current = str(ref.target) if ref is not None else str(repo.head.target)
+            committed = current == journal["new_commit"]
+        else:
+            committed = journal["state"] == "done"
+        if committed:
+            _write_files(repo, journal["tree"], paths)
+            _update_index(repo, paths)
+            outcome = Outcome("recovered", journal["tree"], journal["old_head"], (), ())
+            try:
+                _mark_applied(repo, journal["plan"], journal["mode"], journal.get("branch"), outcome,
+                              journal.get("new_commit"))
+            except (PlanNotFound, Damaged):
+                pass
+            _clear_journal(directory)
+            return "finished"
+        old_tree = str(repo[journal["old_head"]].tree_id)
+        _write_files(repo, old_tree, paths)
+        backup = directory / "apply.index"
+        if backup.exists():
+            os.replace(backup, Path(repo.path) / "index")
+        _clear_journal(directory)
+        return "rolled back"

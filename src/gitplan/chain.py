@@ -1,0 +1,138 @@
+"""Reading a plan back: its chain of commits, their notes, its plan record.
+
+Reads the plan ref before the notes ref (see refs.py), walks the chain from
+the tip to the plan root (O(changesets), never the repository's history), and
+reads every note from one notes tree. A missing or damaged note becomes a
+`problem` on the changeset, never an exception. Never writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pygit2
+
+from .errors import BadInput, Damaged, PlanNotFound
+from .format import decode_invocation_record, decode_plan_record, trailers
+from .gitrepo import read_blob
+from .model import ChangeSet, InvocationRecord, PlanRecord
+from .notes import note_blob_id, notes_tree
+from .refs import PlanRefs, read_plan_refs
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """A plan as stored: root, changeset commits (oldest first), record, notes."""
+
+    refs: PlanRefs
+    root: pygit2.Commit
+    commits: tuple[pygit2.Commit, ...]
+    record: PlanRecord | None
+    record_problem: str | None
+    changesets: tuple[ChangeSet, ...]
+
+    @property
+    def tip(self) -> pygit2.Commit:
+        return self.commits[-1] if self.commits else self.root
+
+    @property
+    def base_id(self) -> str:
+        return str(self.root.parent_ids[0]) if self.root.parent_ids else ""
+
+
+def load_chain(repo: pygit2.Repository, plan_id: str, refs: PlanRefs | None = None) -> Chain:
+    refs = refs or read_plan_refs(repo, plan_id)
+    commits: list[pygit2.Commit] = []
+    current = refs.tip
+    while True:
+        try:
+            commit = repo[current]
+        except (KeyError, ValueError):
+            raise Damaged(f"plan {plan_id!r}: commit {current} is missing") from None
+        if not isinstance(commit, pygit2.Commit):
+            raise Damaged(f"plan {plan_id!r}: {current} is not a commit")
+        found = trailers(commit.message)
+        if found.get("Plan-Id") != plan_id:
+            raise Damaged(f"plan {plan_id!r}: commit {current} does not belong to the plan")
+        if "Changeset" not in found:
+            root = commit
+            break
+        commits.append(commit)
+        if len(commit.parent_ids) != 1:
+            raise Damaged(f"plan {plan_id!r}: changeset commit {current} is not linear")
+        current = str(commit.parent_ids[0])
+    commits.reverse()
+    tree = notes_tree(repo, refs.notes_tip)
+    record, record_problem = _plan_record(repo, tree, str(root.id))
+    changesets = tuple(
+        _changeset(repo, plan_id, number, commit, tree)
+        for number, commit in enumerate(commits, start=1)
+    )
+    return Chain(refs, root, tuple(commits), record, record_problem, changesets)
+
+
+def _plan_record(
+    repo: pygit2.Repository, tree: pygit2.Tree | None, root: str
+) -> tuple[PlanRecord | None, str | None]:
+    blob = note_blob_id(tree, root)
+    if blob is None:
+        return None, "plan record note is missing"
+    try:
+        return decode_plan_record(read_blob(repo, blob)), None
+    except Damaged as error:
+        return None, str(error)
+
+
+def _changeset(
+    repo: pygit2.Repository, plan_id: str, number: int, commit: pygit2.Commit,
+    tree: pygit2.Tree | None,
+) -> ChangeSet:
+    commit_id = str(commit.id)
+    record: InvocationRecord | None = None
+    problem = None
+    blob = note_blob_id(tree, commit_id)
+    if blob is None:
+        problem = "invocation record note is missing"
+    else:
+        try:
+            record = decode_invocation_record(read_blob(repo, blob))
+        except Damaged as error:
+            problem = str(error)
+    first_line = commit.message.split("\n", 1)[0]
+    tool, _, summary = first_line.partition(": ")
+    stated = trailers(commit.message).get("Changeset", "")
+    if stated != str(number) and problem is None:
+        problem = f"commit says changeset {stated!r}, chain position is {number}"
+    return ChangeSet(
+        plan_id=plan_id,
+        number=number,
+        commit=commit_id,
+        parent=str(commit.parent_ids[0]),
+        tool=record.invocation.tool if record else tool,
+        summary=summary,
+        author=commit.author.name,
+        record=record,
+        problem=problem,
+    )
+
+
+def resolve_changeset(chain: Chain, spec: int | str) -> tuple[int, str]:
+    """(number, commit id) for a changeset number (0 = plan root) or a commit id prefix."""
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit() and len(spec) < 7):
+        number = int(spec)
+        if number == 0:
+            return 0, str(chain.root.id)
+        if 1 <= number <= len(chain.commits):
+            return number, str(chain.commits[number - 1].id)
+        raise PlanNotFound(
+            f"plan {chain.refs.plan_id!r} has no changeset {number} "
+            f"(it has {len(chain.commits)})"
+        )
+    if not isinstance(spec, str) or len(spec) < 4:
+        raise BadInput(f"not a changeset number or commit id: {spec!r}")
+    if str(chain.root.id).startswith(spec):
+        return 0, str(chain.root.id)
+    for number, commit in enumerate(chain.commits, start=1):
+        if str(commit.id).startswith(spec.lower()):
+            return number, str(commit.id)
+    raise PlanNotFound(f"no changeset {spec!r} in plan {chain.refs.plan_id!r}")

@@ -1,0 +1,84 @@
+"""The `git-plan` / `gitplan` command line: parse, call the store, print.
+
+The group puts one PlanStore on the click context; each command module is
+thin. This is the only place errors become messages and exit codes; a
+traceback is shown only with --debug.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from ..errors import GitPlanError
+from ..store import PlanStore
+from .context import Context
+
+
+class PlanGroup(click.Group):
+    """Maps gitplan errors to their exit codes and one-line messages."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GitPlanError as error:
+            click.echo(f"git-plan: error: {error}", err=True)
+            ctx.exit(error.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except BrokenPipeError:
+            sys.stderr.close()
+            ctx.exit(1)
+        except Exception as error:  # a bug: say so, do not blame the input
+            if ctx.obj is not None and ctx.obj.debug:
+                traceback.print_exc()
+            else:
+                click.echo(
+                    f"git-plan: internal error: {type(error).__name__}: {error}\n"
+                    "(run with --debug for the traceback, and please report it)",
+                    err=True,
+                )
+            ctx.exit(1)
+
+
+@click.group(cls=PlanGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "directory", default=".", metavar="DIR",
+              help="Run as if git-plan was started in DIR (like git -C).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.option("--color/--no-color", default=None,
+              help="Colour output (default: on a terminal, unless NO_COLOR is set).")
+@click.version_option(package_name="gitplan", prog_name="git-plan")
+@click.pass_context
+def main(ctx: click.Context, directory: str, debug: bool, color: bool | None) -> None:
+    """Record, review, apply or cancel the changesets an agent makes for a plan.
+
+    Each plan is a hidden ref refs/changesets/PLAN in this repository; each
+    changeset is a commit on it and each tool invocation a git note, so
+    `git log --notes='changesets/*' refs/changesets/PLAN` shows a plan with
+    stock git. Nothing touches HEAD, branches, the index or the working tree
+    until `git plan apply`.
+
+    \b
+    Typical session:
+      git plan create fix-1 --title "Fix the parser"
+      git plan record fix-1 --tool write_file --set src/p.py=/tmp/p.py
+      git plan status fix-1 && git plan diff fix-1
+      git plan apply fix-1          # or: git plan cancel fix-1
+
+    Exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 not found,
+    4 conflict, 5 repository damaged.
+    """
+    if color is None and os.environ.get("NO_COLOR"):
+        color = False
+    ctx.obj = Context(directory, debug, color)
+
+
+from . import apply as _apply  # noqa: E402,F401  (commands register themselves)
+from . import demo as _demo  # noqa: E402,F401
+from . import plans as _plans  # noqa: E402,F401
+from . import record as _record  # noqa: E402,F401
+from . import show as _show  # noqa: E402,F401

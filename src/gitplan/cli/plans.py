@@ -1,0 +1,135 @@
+"""create, list, status, cancel: plans as a whole."""
+
+from __future__ import annotations
+
+import click
+
+from ..model import PlanStatus
+from . import main
+from .context import Context, pass_context
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+
+
+@main.command()
+@click.argument("plan")
+@click.option("--base", default="HEAD", show_default=True, metavar="REV",
+              help="The commit the plan starts from.")
+@click.option("--title", default="", help="One line saying what the plan is for.")
+@json_option
+@pass_context
+def create(ctx: Context, plan: str, base: str, title: str, as_json: bool) -> None:
+    """Create PLAN: a root commit on BASE and its plan record.
+
+    PLAN is one ref-name component: letters, digits, '.', '_' and '-',
+    starting with a letter or digit, at most 100 characters.
+    """
+    status = ctx.store.create(plan, base=base, title=title)
+    out = ctx.output(as_json)
+    if as_json:
+        out.json(_status_json(status))
+    else:
+        out.line(f"created plan {plan} on {status.base[:12]} (refs/changesets/{plan})")
+
+
+@main.command(name="list")
+@json_option
+@pass_context
+def list_plans(ctx: Context, as_json: bool) -> None:
+    """List plans with their state, changeset count, base and age."""
+    statuses = ctx.store.plans()
+    out = ctx.output(as_json)
+    if as_json:
+        out.json([_status_json(s) for s in statuses])
+        return
+    if not statuses:
+        out.line("no plans (create one with: git plan create PLAN)")
+        return
+    out.table(
+        ["PLAN", "STATE", "CHANGESETS", "FILES", "+/-", "BASE", "CREATED", "TITLE"],
+        [
+            [s.plan, s.state, s.changesets, s.files_changed, f"+{s.insertions}/-{s.deletions}",
+             s.base[:10], s.created_at[:19].replace("T", " "), s.title]
+            for s in statuses
+        ],
+    )
+
+
+@main.command()
+@click.argument("plan")
+@click.option("--check", is_flag=True,
+              help="Also say whether the base is behind HEAD and whether apply would conflict.")
+@json_option
+@pass_context
+def status(ctx: Context, plan: str, check: bool, as_json: bool) -> None:
+    """Show PLAN: state, base, tip, counts, files, tools and missing artifacts.
+
+    Exits 5 when artifacts are missing or damaged (the report is still printed).
+    """
+    result = ctx.store.status(plan, check=check)
+    out = ctx.output(as_json)
+    if as_json:
+        out.json(_status_json(result))
+    else:
+        _print_status(out, result)
+    if result.missing_artifacts:
+        ctx_exit(5)
+
+
+def ctx_exit(code: int) -> None:
+    click.get_current_context().exit(code)
+
+
+def _status_json(status: PlanStatus) -> dict[str, object]:
+    from .output import to_json
+
+    payload = to_json(status)
+    assert isinstance(payload, dict)
+    payload["tools"] = list(status.tools)
+    return payload
+
+
+def _print_status(out, status: PlanStatus) -> None:  # type: ignore[no-untyped-def]
+    out.heading(f"plan {status.plan}: {status.title}" if status.title else f"plan {status.plan}")
+    out.line(f"state:      {status.state}")
+    if status.applied:
+        onto = status.applied.get("commit") or status.applied.get("onto", "")
+        out.line(f"applied:    {status.applied.get('at', '')} ({status.applied.get('mode')}) {onto}")
+    out.line(f"base:       {status.base}")
+    out.line(f"tip:        {status.tip}")
+    out.line(f"changesets: {status.changesets}")
+    out.line(f"files:      {status.files_changed} changed, "
+             f"{status.insertions} insertions(+), {status.deletions} deletions(-)")
+    out.line(f"tools:      {', '.join(status.tools) or '-'}")
+    for change in status.files:
+        shown = f"{change.old_path} => {change.path}" if change.old_path else change.path
+        counts = "binary" if change.binary else f"+{change.additions} -{change.deletions}"
+        out.line(f"  {change.kind:<10} {shown} ({counts})")
+    if status.base_behind_head is not None:
+        out.line(f"base behind HEAD: {'yes' if status.base_behind_head else 'no'}")
+        verdict = "yes: " + ", ".join(status.conflict_paths) if status.apply_would_conflict else "no"
+        out.line(f"apply would conflict: {verdict}")
+    if status.missing_artifacts:
+        out.line("missing or damaged artifacts:", {"fg": "red", "bold": True})
+        for problem in status.missing_artifacts:
+            out.line(f"  {problem}", {"fg": "red"})
+
+
+@main.command()
+@click.argument("plan")
+@json_option
+@pass_context
+def cancel(ctx: Context, plan: str, as_json: bool) -> None:
+    """Remove PLAN: delete its refs and prune the loose objects only it used.
+
+    Objects that anything else still reaches (branches, tags, reflogs, the
+    index, other plans) are kept; packed objects are left to `git gc`.
+    """
+    report = ctx.store.cancel(plan)
+    out = ctx.output(as_json)
+    if as_json:
+        out.json(report)
+        return
+    out.line(f"cancelled plan {plan}: deleted {', '.join(report.refs_deleted) or 'no refs'}")
+    out.line(f"pruned {report.objects_pruned} objects ({report.bytes_freed} bytes), "
+             f"kept {report.objects_kept} still used elsewhere or packed")

@@ -1,0 +1,128 @@
+"""record: one changeset from file contents, deletions, a patch, or the worktree."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import BadInput
+from ..model import File, ToolInvocation, utc_now
+from . import main
+from .context import Context, pass_context
+
+
+@main.command()
+@click.argument("plan")
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@click.option("--tool", required=True, help="Name of the tool that made the edits.")
+@click.option("--actor", default="gitplan", show_default=True,
+              help="Who ran the tool (becomes the commit author).")
+@click.option("--arg", "arg_pairs", multiple=True, metavar="K=V",
+              help="A tool argument (repeatable); V is parsed as JSON when it can be.")
+@click.option("--args-json", metavar="JSON", help="All tool arguments as one JSON object.")
+@click.option("-m", "--message", default="", help="Summary line (default: made from the files).")
+@click.option("--set", "set_files", multiple=True, metavar="PATH=FILE",
+              help="Make PATH hold the bytes of FILE (repeatable; FILE '-' reads stdin).")
+@click.option("--delete", "deletions", multiple=True, metavar="PATH", help="Delete PATH.")
+@click.option("--patch", "patch_file", metavar="FILE|-",
+              help="Apply a unified patch (git diff or diff -u) to the plan's tip.")
+@click.option("--from-worktree", is_flag=True,
+              help="Record the worktree's current PATHs (all changed paths if none given).")
+@click.option("--parent", metavar="N|COMMIT",
+              help="The changeset the edits were made from (0 = plan root); "
+                   "edits are merged onto a tip that moved since.")
+@click.option("--status", "outcome", type=click.Choice(["ok", "error"]), default="ok",
+              help="Outcome of the tool invocation.")
+@click.option("--exit-code", type=int, help="The tool's exit code, if it had one.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@pass_context
+def record(ctx: Context, plan: str, paths: tuple[str, ...], tool: str, actor: str,
+           arg_pairs: tuple[str, ...], args_json: str | None, message: str,
+           set_files: tuple[str, ...], deletions: tuple[str, ...], patch_file: str | None,
+           from_worktree: bool, parent: str | None, outcome: str, exit_code: int | None,
+           as_json: bool) -> None:
+    """Record one changeset in PLAN: the edits of one tool invocation.
+
+    \b
+    Sources of edits (combine freely; later ones win for the same path):
+      --set PATH=FILE     new contents of PATH from FILE
+      --delete PATH       remove PATH
+      --patch FILE|-      a unified patch, checked and applied in memory
+      --from-worktree     the working tree's current files
+
+    Nothing outside the plan's refs is written: not HEAD, not the index,
+    not the working tree.
+    """
+    if paths and not from_worktree:
+        raise BadInput(f"unexpected argument {paths[0]!r} (PATHs go with --from-worktree)")
+    arguments = _arguments(arg_pairs, args_json)
+    store = ctx.store
+    changes: dict[str, File | None] = {}
+    if from_worktree:
+        changes.update(store.worktree_changes(paths))
+    if patch_file is not None:
+        changes.update(store.patch_changes(plan, _read_input(patch_file), patch_file))
+    for item in set_files:
+        path, sep, source = item.partition("=")
+        if not sep or not path or not source:
+            raise BadInput(f"--set takes PATH=FILE, not {item!r}")
+        data = _read_input(source)
+        executable = source != "-" and os.access(source, os.X_OK)
+        changes[path] = File(data, 0o100755 if executable else 0o100644)
+    for path in deletions:
+        changes[path] = None
+    if not changes:
+        raise BadInput("nothing to record: give --set, --delete, --patch or --from-worktree")
+    invocation = ToolInvocation(
+        tool=tool, actor=actor, arguments=arguments, summary=message, started_at=utc_now(),
+        finished_at=utc_now(), duration_ms=0, status=outcome, exit_code=exit_code,
+    )
+    parent_spec: int | str | None = parent
+    if parent is not None and parent.isdigit():
+        parent_spec = int(parent)
+    changeset = store.record(plan, changes, invocation, parent=parent_spec)
+    out = ctx.output(as_json)
+    if as_json:
+        out.json(changeset)
+    else:
+        out.line(f"recorded changeset {changeset.number} of plan {plan}: "
+                 f"{changeset.commit[:12]} {changeset.tool}: {changeset.summary}")
+
+
+def _read_input(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(source).read_bytes()
+    except FileNotFoundError:
+        raise BadInput(f"no such file: {source}") from None
+    except IsADirectoryError:
+        raise BadInput(f"{source} is a directory") from None
+    except OSError as error:
+        raise BadInput(f"cannot read {source}: {error.strerror}") from None
+
+
+def _arguments(pairs: tuple[str, ...], as_json: str | None) -> dict[str, Any]:
+    arguments: dict[str, Any] = {}
+    if as_json is not None:
+        try:
+            loaded = json.loads(as_json)
+        except json.JSONDecodeError as error:
+            raise BadInput(f"--args-json is not valid JSON: {error}") from None
+        if not isinstance(loaded, dict):
+            raise BadInput("--args-json must be a JSON object, like '{\"path\": \"a.py\"}'")
+        arguments.update(loaded)
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BadInput(f"--arg takes K=V, not {pair!r}")
+        try:
+            arguments[key] = json.loads(value)
+        except json.JSONDecodeError:
+            arguments[key] = value
+    return arguments

@@ -1,0 +1,136 @@
+"""diff, log, artifacts: reading a plan back for review."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+
+from ..diffs import DiffOptions
+from ..errors import BadInput
+from . import main
+from .context import Context, pass_context
+
+_CHANGESET_SPEC = re.compile(r"^(\d+|[0-9a-f]{7,40}|[^/]*\.\.[^/]*)$")
+
+
+@main.command(context_settings={"ignore_unknown_options": False})
+@click.argument("plan")
+@click.argument("args", nargs=-1, metavar="[N | A..B] [--] [PATH]...")
+@click.option("--stat", "output", flag_value="stat", help="A diffstat, as git diff --stat.")
+@click.option("--name-status", "output", flag_value="name-status", help="Status letter and path.")
+@click.option("--name-only", "output", flag_value="name-only", help="Changed paths only.")
+@click.option("--numstat", "output", flag_value="numstat", help="Added and deleted line counts.")
+@click.option("-U", "--unified", "context", type=click.IntRange(min=0), default=3,
+              show_default=True, help="Lines of context around each change.")
+@click.option("--no-renames", is_flag=True, help="Do not detect renames.")
+@click.option("--full-index", is_flag=True, help="Full object ids on index lines.")
+@click.option("--stat-width", type=click.IntRange(min=1), default=80, hidden=True)
+@pass_context
+def diff(ctx: Context, plan: str, args: tuple[str, ...], output: str | None, context: int,
+         no_renames: bool, full_index: bool, stat_width: int) -> None:
+    """Show PLAN's patch, byte for byte as `git diff BASE TIP` prints it.
+
+    \b
+      git plan diff PLAN            the cumulative change (base to tip)
+      git plan diff PLAN 3          changeset 3 alone
+      git plan diff PLAN 1..3       changesets 2 and 3 (tree of 1 to tree of 3)
+      git plan diff PLAN -- src/    only paths under src/
+    """
+    changeset = None
+    paths = list(args)
+    if paths and _CHANGESET_SPEC.match(paths[0]):
+        changeset = paths.pop(0)
+    options = DiffOptions(
+        output=output or "patch", context=context, renames=not no_renames,
+        full_index=full_index, pathspec=tuple(paths), stat_width=stat_width,
+    )
+    text = ctx.store.diff(plan, changeset, options)
+    ctx.output(False).diff(text)
+
+
+@main.command()
+@click.argument("plan")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@pass_context
+def log(ctx: Context, plan: str, as_json: bool) -> None:
+    """List PLAN's changesets, oldest first, with their invocation records."""
+    records = ctx.store.invocation_records(plan)
+    out = ctx.output(as_json)
+    if as_json:
+        out.json({"plan": plan, "changesets": records})
+        return
+    if not records:
+        out.line(f"plan {plan} has no changesets yet")
+    for item in records:
+        out.line(f"changeset {item['number']} {item['commit']}", {"fg": "yellow"})
+        out.line(f"  tool:   {item.get('tool')}  actor: {item.get('actor', '?')}  "
+                 f"status: {item.get('status', '?')}")
+        if item.get("missing"):
+            out.line(f"  MISSING: {item['missing']}", {"fg": "red"})
+            continue
+        if item.get("arguments"):
+            out.line(f"  args:   {json.dumps(item['arguments'], sort_keys=True)}")
+        for change in item["files"]:
+            out.line(f"  {change['change']:<10} {change['path']} "
+                     f"(+{change['additions']} -{change['deletions']})")
+
+
+@main.command()
+@click.argument("plan")
+@click.option("--export", "export_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write one patch per changeset (git am accepts them) and "
+                   "invocations.jsonl into DIR.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@pass_context
+def artifacts(ctx: Context, plan: str, export_dir: str | None, as_json: bool) -> None:
+    """Show each changeset's diff artifact and invocation record.
+
+    Exits 5 if any record is missing or damaged (the rest is still shown).
+    """
+    store = ctx.store
+    records = store.invocation_records(plan)
+    written: list[str] = []
+    if export_dir is not None:
+        written = _export(store, plan, records, Path(export_dir))
+    out = ctx.output(as_json)
+    if as_json:
+        payload: dict[str, object] = {"plan": plan, "changesets": records}
+        if export_dir is not None:
+            payload["exported"] = written
+        out.json(payload)
+    else:
+        rows = [
+            [r["number"], r["commit"][:10], r.get("tool", ""), r.get("actor", "?"),
+             r.get("status", "MISSING" if r.get("missing") else "?"),
+             len(r["files"]), f"+{r['insertions']}/-{r['deletions']}"]
+            for r in records
+        ]
+        out.table(["#", "COMMIT", "TOOL", "ACTOR", "STATUS", "FILES", "+/-"], rows)
+        for r in records:
+            if r.get("missing"):
+                out.line(f"changeset {r['number']}: missing artifact: {r['missing']}", {"fg": "red"})
+        for path in written:
+            out.line(f"wrote {path}")
+    if any(r.get("missing") for r in records):
+        click.get_current_context().exit(5)
+
+
+def _export(store, plan: str, records: list[dict[str, object]], directory: Path) -> list[str]:  # type: ignore[no-untyped-def]
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BadInput(f"cannot create {directory}: {error.strerror}") from None
+    written = []
+    for item in records:
+        number = int(str(item["number"]))
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", str(item.get("tool", "changeset"))).strip("-")
+        path = directory / f"{number:04d}-{slug or 'changeset'}.patch"
+        path.write_text(store.changeset_patch(plan, number), errors="surrogateescape")
+        written.append(str(path))
+    jsonl = directory / "invocations.jsonl"
+    jsonl.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    written.append(str(jsonl))
+    return written

@@ -1,0 +1,333 @@
+"""Diffs between two trees, rendered byte for byte as `git diff` prints them.
+
+The file-level change list comes from trees.changed_entries (equal subtrees
+are skipped), renames are paired by renames.py, and each file's hunks come
+from libgit2 (`Patch.create_from` with git's indent heuristic). Headers,
+quoting, abbreviated ids, --stat, --name-status and --name-only follow git's
+diff.c. Never writes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pygit2
+
+from .gitrepo import abbreviate, default_abbrev_length, read_blob
+from .model import FileChange
+from .renames import MAX_SCORE, Pair, detect_renames, is_binary, no_renames
+from .trees import MODE_COMMIT, changed_entries
+
+NULL_ID = "0" * 40
+_PATCH_FLAGS = (
+    pygit2.enums.DiffOption.INDENT_HEURISTIC | pygit2.enums.DiffOption.FORCE_TEXT
+)
+_ESCAPES = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r",
+            34: '\\"', 92: "\\\\"}
+
+
+@dataclass(frozen=True, slots=True)
+class DiffOptions:
+    """The `git diff` options gitplan reproduces."""
+
+    output: str = "patch"  # patch, stat, name-status, name-only, numstat
+    context: int = 3
+    renames: bool = True
+    rename_score: int = 30000
+    full_index: bool = False
+    pathspec: tuple[str, ...] = ()
+    stat_width: int = 80
+
+
+def file_pairs(
+    repo: pygit2.Repository,
+    old_tree: str | None,
+    new_tree: str | None,
+    options: DiffOptions = DiffOptions(),  # noqa: B008 - frozen, so safe to share
+) -> list[Pair]:
+    entries = changed_entries(repo, old_tree, new_tree, options.pathspec)
+    if not options.renames:
+        return no_renames(entries)
+    return detect_renames(entries, lambda oid: read_blob(repo, oid), options.rename_score)
+
+
+def render(repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions) -> str:
+    """The text `git diff` prints for these pairs with these options."""
+    if options.output == "name-only":
+        return "".join(quote_path(p.path) + "\n" for p in pairs)
+    if options.output == "name-status":
+        return "".join(_name_status(p) for p in pairs)
+    if options.output == "stat":
+        return render_stat([line_stats(repo, p) for p in pairs], options.stat_width)
+    if options.output == "numstat":
+        return "".join(_numstat(line_stats(repo, p)) for p in pairs)
+    abbrev = 40 if options.full_index else default_abbrev_length(repo)
+    return "".join(_patch(repo, p, options.context, abbrev) for p in pairs)
+
+
+# -- quoting, as git's quote_c_style with core.quotePath=true --------------------
+
+
+def _needs_quote(raw: bytes) -> bool:
+    return any(b < 0x20 or b >= 0x7F or b in (34, 92) for b in raw)
+
+
+def _escape(raw: bytes) -> str:
+    out = []
+    for b in raw:
+        if b in _ESCAPES:
+            out.append(_ESCAPES[b])
+        elif b < 0x20 or b >= 0x7F:
+            out.append(f"\\{b:03o}")
+        else:
+            out.append(chr(b))
+    return "".join(out)
+
+
+def quote_path(path: str, prefix: str = "") -> str:
+    raw = (prefix + path).encode("utf-8", "surrogateescape")
+    if _needs_quote(raw):
+        return '"' + _escape(raw) + '"'
+    return prefix + path
+
+
+# -- patches -------------------------------------------------------------------
+
+
+def _kind(mode: int | None) -> int:
+    return (mode or 0) & 0o170000
+
+
+def _contents(repo: pygit2.Repository, oid: str | None, mode: int | None) -> bytes:
+    if oid is None:
+        return b""
+    if mode == MODE_COMMIT:
+        return f"Subproject commit {oid}\n".encode()
+    return read_blob(repo, oid)
+
+
+def _patch(repo: pygit2.Repository, pair: Pair, context: int, abbrev: int) -> str:
+    if pair.old_id and pair.new_id and _kind(pair.old_mode) != _kind(pair.new_mode):
+        # git shows a type change as a deletion followed by an addition.
+        gone = Pair(pair.old_path, None, pair.old_id, pair.old_mode, None, None)
+        born = Pair(None, pair.new_path, None, None, pair.new_id, pair.new_mode)
+        return _patch(repo, gone, context, abbrev) + _patch(repo, born, context, abbrev)
+    name_a = pair.old_path if pair.old_path is not None else str(pair.new_path)
+    name_b = pair.new_path if pair.new_path is not None else str(pair.old_path)
+    a_one, b_two = quote_path(name_a, "a/"), quote_path(name_b, "b/")
+    lines = [f"diff --git {a_one} {b_two}\n"]
+    if pair.old_id is None:
+        lines.append(f"new file mode {pair.new_mode:06o}\n")
+    elif pair.new_id is None:
+        lines.append(f"deleted file mode {pair.old_mode:06o}\n")
+    elif pair.old_mode != pair.new_mode:
+        lines.append(f"old mode {pair.old_mode:06o}\nnew mode {pair.new_mode:06o}\n")
+    if pair.is_rename:
+        lines.append(f"similarity index {pair.score * 100 // MAX_SCORE}%\n")
+        lines.append(f"rename from {quote_path(name_a)}\nrename to {quote_path(name_b)}\n")
+    if pair.old_id != pair.new_id:
+        old_abbrev = abbreviate(repo, pair.old_id or NULL_ID, abbrev)
+        new_abbrev = abbreviate(repo, pair.new_id or NULL_ID, abbrev)
+        index = f"index {old_abbrev}..{new_abbrev}"
+        if pair.old_mode == pair.new_mode:
+            index += f" {pair.old_mode:06o}"
+        lines.append(index + "\n")
+    else:
+        return "".join(lines)
+    old = _contents(repo, pair.old_id, pair.old_mode)
+    new = _contents(repo, pair.new_id, pair.new_mode)
+    label_a = a_one if pair.old_id else "/dev/null"
+    label_b = b_two if pair.new_id else "/dev/null"
+    if is_binary(old) or is_binary(new):
+        lines.append(f"Binary files {label_a} and {label_b} differ\n")
+        return "".join(lines)
+    patch = pygit2.Patch.create_from(
+        old, new, name_a, name_b, flag=_PATCH_FLAGS, context_lines=context, interhunk_lines=0
+    )
+    if not patch.hunks:
+        return "".join(lines)
+    lines.append(f"--- {label_a}{_tab(label_a)}\n+++ {label_b}{_tab(label_b)}\n")
+    body = bytearray()
+    for hunk in patch.hunks:
+        body += hunk.header.encode("utf-8", "surrogateescape")
+        for line in hunk.lines:
+            if line.origin in "+- ":
+                body += line.origin.encode() + line.raw_content
+            else:  # "\ No newline at end of file" markers carry their own newlines
+                body += line.raw_content
+    return "".join(lines) + body.decode("utf-8", "surrogateescape")
+
+
+def _tab(label: str) -> str:
+    return "\t" if " " in label else ""
+
+
+# -- name-status, numstat, stat ------------------------------------------------
+
+
+def _name_status(pair: Pair) -> str:
+    if pair.is_rename:
+        score = pair.score * 100 // MAX_SCORE
+        return f"R{score:03d}\t{quote_path(str(pair.old_path))}\t{quote_path(pair.path)}\n"
+    if pair.old_id is None:
+        letter = "A"
+    elif pair.new_id is None:
+        letter = "D"
+    elif _kind(pair.old_mode) != _kind(pair.new_mode):
+        letter = "T"
+    else:
+        letter = "M"
+    return f"{letter}\t{quote_path(pair.path)}\n"
+
+
+def line_stats(repo: pygit2.Repository, pair: Pair) -> FileChange:
+    """Lines added and deleted by one pair (bytes for binary files, as git counts)."""
+    old = _contents(repo, pair.old_id, pair.old_mode)
+    new = _contents(repo, pair.new_id, pair.new_mode)
+    if pair.is_rename:
+        kind = "renamed"
+    elif pair.old_id is None:
+        kind = "added"
+    elif pair.new_id is None:
+        kind = "deleted"
+    elif _kind(pair.old_mode) != _kind(pair.new_mode):
+        kind = "typechange"
+    elif pair.old_id == pair.new_id:
+        kind = "mode"
+    else:
+        kind = "modified"
+    if is_binary(old) or is_binary(new):
+        return FileChange(pair.path, kind, len(new), len(old), pair.old_path if pair.is_rename else None, True)
+    additions = deletions = 0
+    if old != new:
+        patch = pygit2.Patch.create_from(old, new, flag=_PATCH_FLAGS, context_lines=0)
+        _, additions, deletions = patch.line_stats
+    return FileChange(
+        pair.path, kind, additions, deletions, pair.old_path if pair.is_rename else None
+    )
+
+
+def _numstat(change: FileChange) -> str:
+    name = _print_name(change)
+    if change.binary:
+        return f"-\t-\t{name}\n"
+    return f"{change.additions}\t{change.deletions}\t{name}\n"
+
+
+def _print_name(change: FileChange) -> str:
+    if change.old_path is not None:
+        return pretty_rename(change.old_path, change.path)
+    return quote_path(change.path)
+
+
+def pretty_rename(a: str, b: str) -> str:
+    """git's pprint_rename(): `dir/{old => new}/rest` around the common parts."""
+    raw_a, raw_b = a.encode("utf-8", "surrogateescape"), b.encode("utf-8", "surrogateescape")
+    if _needs_quote(raw_a) or _needs_quote(raw_b):
+        return f"{quote_path(a)} => {quote_path(b)}"
+    prefix = 0
+    i = 0
+    while i < len(a) and i < len(b) and a[i] == b[i]:
+        if a[i] == "/":
+            prefix = i + 1
+        i += 1
+    suffix = 0
+    adjust = 1 if prefix else 0
+    ia, ib = len(a), len(b)  # index len() stands for the terminating NUL
+    while prefix - adjust <= ia and prefix - adjust <= ib:
+        ca = a[ia] if ia < len(a) else "\0"
+        cb = b[ib] if ib < len(b) else "\0"
+        if ia < 0 or ib < 0 or ca != cb:
+            break
+        if ca == "/":
+            suffix = len(a) - ia
+        ia -= 1
+        ib -= 1
+    mid_a = max(0, len(a) - prefix - suffix)
+    mid_b = max(0, len(b) - prefix - suffix)
+    middle = f"{a[prefix:prefix + mid_a]} => {b[prefix:prefix + mid_b]}"
+    if prefix + suffix:
+        return f"{a[:prefix]}{{{middle}}}{a[len(a) - suffix:]}"
+    return middle
+
+
+def _scale(value: int, width: int, max_change: int) -> int:
+    if value == 0:
+        return 0
+    return 1 + (value * (width - 1) // max_change)
+
+
+def render_stat(changes: Iterable[FileChange], width: int = 80) -> str:
+    """git's show_stats() for a diff that is not to a terminal."""
+    files = list(changes)
+    if not files:
+        return ""
+    max_change = max_len = 0
+    number_width = bin_width = 0
+    names = [_print_name(change) for change in files]
+    for change, name in zip(files, names, strict=True):
+        max_len = max(max_len, len(name))
+        if change.binary:
+            bin_width = max(bin_width, 14 + len(str(change.additions)) + len(str(change.deletions)))
+            number_width = 3
+            continue
+        max_change = max(max_change, change.additions + change.deletions)
+    number_width = max(number_width, len(str(max_change)))
+    width = max(width, 16 + 6 + number_width)
+    graph_width = max_change if max_change + 4 > bin_width else bin_width - 4
+    name_width = max_len
+    if name_width + number_width + 6 + graph_width > width:
+        if graph_width > width * 3 // 8 - number_width - 6:
+            graph_width = max(6, width * 3 // 8 - number_width - 6)
+        if name_width > width - number_width - 6 - graph_width:
+            name_width = width - number_width - 6 - graph_width
+        else:
+            graph_width = width - number_width - 6 - name_width
+    out = []
+    adds = dels = 0
+    for change, name in zip(files, names, strict=True):
+        prefix = ""
+        length = name_width
+        if name_width < len(name):
+            prefix = "..."
+            length -= 3
+            name = name[len(name) - length:]
+            slash = name.find("/")
+            if slash >= 0:
+                name = name[slash:]
+        if change.binary:
+            line = f" {prefix}{name:<{length}} | {'Bin':>{number_width}}"
+            if change.additions or change.deletions:
+                line += f" {change.deletions} -> {change.additions} bytes"
+            out.append(line + "\n")
+            continue
+        add, delete = change.additions, change.deletions
+        adds += add
+        dels += delete
+        if graph_width <= max_change:
+            total = _scale(add + delete, graph_width, max_change)
+            if total < 2 and add and delete:
+                total = 2
+            if add < delete:
+                add = _scale(add, graph_width, max_change)
+                delete = total - add
+            else:
+                delete = _scale(delete, graph_width, max_change)
+                add = total - delete
+        count = change.additions + change.deletions
+        out.append(
+            f" {prefix}{name:<{length}} | {count:>{number_width}}{' ' if count else ''}"
+            f"{'+' * add}{'-' * delete}\n"
+        )
+    out.append(stat_summary(len(files), adds, dels))
+    return "".join(out)
+
+
+def stat_summary(files: int, insertions: int, deletions: int) -> str:
+    text = f" {files} file{'s' if files != 1 else ''} changed"
+    if insertions or deletions == 0:
+        text += f", {insertions} insertion{'s' if insertions != 1 else ''}(+)"
+    if deletions or insertions == 0:
+        text += f", {deletions} deletion{'s' if deletions != 1 else ''}(-)"
+    return text + "\n"

@@ -1,0 +1,45 @@
+"""The one error hierarchy of gitplan.
+
+Library code raises these and never prints or exits; the CLI maps each leaf
+to the stable exit code it carries (DESIGN.md: 0 ok, 1 failed, 2 bad usage or
+input, 3 not found, 4 conflict, 5 repository damaged).
+"""
+
+from __future__ import annotations
+
+
+class GitPlanError(Exception):
+    """Base of every error gitplan raises on purpose."""
+
+    exit_code = 1
+
+
+class BadInput(GitPlanError):
+    """The caller gave something gitplan refuses: a bad id, path, patch or argument."""
+
+    exit_code = 2
+
+
+class PlanNotFound(GitPlanError, KeyError):
+    """A plan, changeset, revision or base that does not exist."""
+
+    exit_code = 3
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "not found"
+
+
+class Conflict(GitPlanError):
+    """Edits overlap with what is already there; nothing was written."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, paths: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.paths = paths
+
+
+class Damaged(GitPlanError):
+    """The repository or a plan's objects are damaged or missing."""
+
+    exit_code = 5

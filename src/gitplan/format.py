@@ -1,0 +1,239 @@
+"""The storage contract, version 1: ref names, messages, trailers and note JSON.
+
+Everything another program may rely on when it reads a plan with stock git is
+decided here, and only here: how refs are named, what commit messages and
+trailers say, and how note payloads are encoded and decoded. Note payloads are
+decoded in exactly one function per kind, which refuses schema versions it does
+not know. This module never imports pygit2.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import asdict
+from typing import Any
+
+from .errors import BadInput, Damaged
+from .model import FileChange, InvocationRecord, PlanRecord, ToolInvocation
+
+FORMAT_VERSION = 1
+PLAN_REF_PREFIX = "refs/changesets/"
+NOTES_REF_PREFIX = "refs/notes/changesets/"
+PLAN_SCHEMA = "gitplan.plan/1"
+INVOCATION_SCHEMA = "gitplan.invocation/1"
+COMMITTER_NAME = "gitplan"
+COMMITTER_EMAIL = "gitplan@localhost"
+
+_PLAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+# Code points HFS+ ignores when comparing names, so ".g\u200cit" is ".git" there.
+_HFS_IGNORABLE = set(
+    "\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u206a\u206b\u206c\u206d\u206e\u206f\ufeff"
+)
+
+
+def plan_ref(plan_id: str) -> str:
+    return PLAN_REF_PREFIX + plan_id
+
+
+def notes_ref(plan_id: str) -> str:
+    return NOTES_REF_PREFIX + plan_id
+
+
+def validate_plan_id(plan_id: object) -> str:
+    """Return the plan id if it is one safe ref-name component, else raise BadInput."""
+    if not isinstance(plan_id, str) or not _PLAN_ID.fullmatch(plan_id):
+        raise BadInput(
+            f"invalid plan id {plan_id!r}: use 1-100 characters of A-Z a-z 0-9 . _ -, "
+            "starting with a letter or digit"
+        )
+    if plan_id.endswith(".lock") or plan_id.endswith(".") or ".." in plan_id:
+        raise BadInput(f"invalid plan id {plan_id!r}: must not end in '.lock' or '.', or hold '..'")
+    return plan_id
+
+
+def _is_git_dir_name(component: str) -> bool:
+    name = "".join(c for c in component if c not in _HFS_IGNORABLE)
+    name = unicodedata.normalize("NFC", name).rstrip(". ").lower()
+    return name in (".git", "git~1")
+
+
+def validate_path(path: object) -> str:
+    """Return a repository-relative path if it is safe to write, else raise BadInput.
+
+    Refuses what git's own verify_path refuses and more: absolute paths, empty,
+    '.' or '..' components, '.git' in any case or NTFS/HFS spelling, NUL and
+    control characters, and backslashes (a separator on Windows checkouts).
+    """
+    if not isinstance(path, str) or not path:
+        raise BadInput("empty path")
+    shown = path.encode("unicode_escape").decode("ascii")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+        raise BadInput(f"invalid path {shown!r}: control characters are not allowed")
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+        raise BadInput(f"invalid path {shown!r}: must be relative to the repository root")
+    if "\\" in path:
+        raise BadInput(f"invalid path {shown!r}: backslashes are not allowed")
+    for component in path.split("/"):
+        if component in ("", ".", ".."):
+            raise BadInput(f"invalid path {shown!r}: empty, '.' or '..' component")
+        if _is_git_dir_name(component):
+            raise BadInput(f"invalid path {shown!r}: '.git' components are not allowed")
+    return path
+
+
+# -- commit messages ----------------------------------------------------------
+
+
+def root_message(plan_id: str, title: str) -> str:
+    first = f"plan {plan_id}: {title}" if title else f"plan {plan_id}"
+    return f"{first}\n\nPlan-Id: {plan_id}\nPlan-Format: {FORMAT_VERSION}\n"
+
+
+def changeset_message(
+    plan_id: str, number: int, invocation: ToolInvocation, summary: str
+) -> str:
+    first = f"{invocation.tool}: {summary}".strip()
+    first = " ".join(first.split())[:200]
+    return (
+        f"{first}\n\nPlan-Id: {plan_id}\nChangeset: {number}\n"
+        f"Invocation-Id: {invocation.invocation_id}\n"
+    )
+
+
+def notes_message(plan_id: str, annotated_commit: str) -> str:
+    """Message of a notes commit; the trailer names the commit the note is for.
+
+    Writers use that trailer to finish a record whose notes ref moved but whose
+    plan ref did not (see refs.py)."""
+    return (
+        f"gitplan: note for {annotated_commit}\n\n"
+        f"Plan-Id: {plan_id}\nChangeset-Commit: {annotated_commit}\n"
+    )
+
+
+def trailers(message: str) -> dict[str, str]:
+    """The `Key: value` trailers of the last paragraph of a commit message."""
+    paragraphs = message.strip().split("\n\n")
+    found: dict[str, str] = {}
+    if len(paragraphs) < 2:
+        return found
+    for line in paragraphs[-1].splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and re.fullmatch(r"[A-Za-z0-9-]+", key):
+            found[key] = value.strip()
+    return found
+
+
+# -- note payloads ------------------------------------------------------------
+
+
+def encode_plan_record(record: PlanRecord) -> bytes:
+    payload: dict[str, Any] = dict(record.extra)
+    payload.update(
+        schema=PLAN_SCHEMA,
+        plan_id=record.plan_id,
+        title=record.title,
+        base=record.base,
+        created_at=record.created_at,
+        state=record.state,
+        applied=record.applied,
+    )
+    return (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode()
+
+
+def encode_invocation_record(
+    plan_id: str, number: int, invocation: ToolInvocation, files: tuple[FileChange, ...]
+) -> bytes:
+    payload = asdict(invocation)
+    payload.update(
+        schema=INVOCATION_SCHEMA,
+        plan_id=plan_id,
+        changeset=number,
+        files=[_file_json(change) for change in files],
+    )
+    return (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _file_json(change: FileChange) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "path": change.path,
+        "change": change.kind,
+        "additions": change.additions,
+        "deletions": change.deletions,
+    }
+    if change.old_path is not None:
+        item["old_path"] = change.old_path
+    if change.binary:
+        item["binary"] = True
+    return item
+
+
+def _load(raw: bytes, what: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise Damaged(f"{what} is not valid JSON: {error}") from None
+    if not isinstance(payload, dict):
+        raise Damaged(f"{what} is not a JSON object")
+    return payload
+
+
+def _check_schema(payload: dict[str, Any], expected: str, what: str) -> None:
+    schema = payload.get("schema")
+    family = expected.rsplit("/", 1)[0]
+    if schema == expected:
+        return
+    if isinstance(schema, str) and schema.startswith(family + "/"):
+        raise Damaged(
+            f"{what} uses schema {schema!r}, which this gitplan does not know "
+            f"(it reads {expected!r}); upgrade gitplan to read it"
+        )
+    raise Damaged(f"{what} has no known schema (expected {expected!r}, found {schema!r})")
+
+
+def decode_plan_record(raw: bytes) -> PlanRecord:
+    """The one decoder of plan records (root commit notes)."""
+    payload = _load(raw, "plan record")
+    _check_schema(payload, PLAN_SCHEMA, "plan record")
+    known = {"schema", "plan_id", "title", "base", "created_at", "state", "applied"}
+    try:
+        return PlanRecord(
+            plan_id=str(payload["plan_id"]),
+            title=str(payload.get("title", "")),
+            base=str(payload["base"]),
+            created_at=str(payload.get("created_at", "")),
+            state=str(payload.get("state", "open")),
+            applied=payload.get("applied"),
+            extra={k: v for k, v in payload.items() if k not in known},
+        )
+    except KeyError as missing:
+        raise Damaged(f"plan record lacks the field {missing}") from None
+
+
+def decode_invocation_record(raw: bytes) -> InvocationRecord:
+    """The one decoder of tool invocation records (changeset notes)."""
+    payload = _load(raw, "invocation record")
+    _check_schema(payload, INVOCATION_SCHEMA, "invocation record")
+    fields = set(ToolInvocation.__dataclass_fields__)
+    try:
+        invocation = ToolInvocation(**{k: v for k, v in payload.items() if k in fields})
+        files = tuple(
+            FileChange(
+                path=str(item["path"]),
+                kind=str(item.get("change", "modified")),
+                additions=int(item.get("additions", 0)),
+                deletions=int(item.get("deletions", 0)),
+                old_path=item.get("old_path"),
+                binary=bool(item.get("binary", False)),
+            )
+            for item in payload.get("files", [])
+        )
+    except (TypeError, ValueError, KeyError, BadInput) as error:
+        raise Damaged(f"invocation record is malformed: {error}") from None
+    extra = {
+        k: v for k, v in payload.items() if k not in fields and k not in ("schema", "files")
+    }
+    return InvocationRecord(invocation=invocation, files=files, extra=extra)

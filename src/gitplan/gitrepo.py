@@ -1,0 +1,156 @@
+"""Opening a repository and the small plumbing helpers every piece shares.
+
+Only the git layer (this module and its siblings named in docs/architecture.md)
+imports pygit2. Nothing here writes refs, the index or the working tree.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from pathlib import Path
+
+import pygit2
+
+from .errors import BadInput, Damaged, PlanNotFound
+from .format import COMMITTER_EMAIL, COMMITTER_NAME
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def open_repository(path: str | os.PathLike[str] = ".") -> pygit2.Repository:
+    """Open the repository containing `path` (bare or not); refuse what libgit2 cannot read."""
+    start = os.fspath(path)
+    if not os.path.exists(start):
+        raise PlanNotFound(f"no such directory: {start}")
+    found = pygit2.discover_repository(start)
+    if found is None:
+        raise PlanNotFound(f"not a git repository (or any parent up to /): {start}")
+    _refuse_reftable(Path(found))
+    try:
+        return pygit2.Repository(found)
+    except pygit2.GitError as error:
+        raise Damaged(f"cannot open the repository at {found}: {error}") from None
+
+
+def _refuse_reftable(git_dir: Path) -> None:
+    config = git_dir / "config"
+    try:
+        text = config.read_text(errors="replace").lower()
+    except OSError:
+        return
+    if "refstorage" in text and "reftable" in text:
+        raise BadInput(
+            f"{git_dir} uses the reftable ref backend, which libgit2 (and so gitplan) "
+            "cannot read yet; convert it with `git refs migrate --ref-format=files`"
+        )
+
+
+def signature(name: str, email: str | None = None) -> pygit2.Signature:
+    """A signature at the current time, honouring GIT_*_DATE for reproducible tests."""
+    return pygit2.Signature(name, email or f"{_email_safe(name)}@gitplan", *_now())
+
+
+def committer() -> pygit2.Signature:
+    return pygit2.Signature(COMMITTER_NAME, COMMITTER_EMAIL, *_now())
+
+
+def _email_safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "-" for c in name) or "actor"
+
+
+def _now() -> tuple[int, int]:
+    fixed = os.environ.get("GITPLAN_FIXED_TIME")
+    if fixed:
+        return int(fixed), 0
+    return int(time.time()), 0
+
+
+def resolve_commit(repo: pygit2.Repository, revision: str) -> pygit2.Commit:
+    """The commit a revision names; PlanNotFound when there is none."""
+    try:
+        obj = repo.revparse_single(revision)
+        commit = obj.peel(pygit2.Commit)
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        raise PlanNotFound(f"unknown revision {revision!r}") from None
+    return commit
+
+
+def read_blob(repo: pygit2.Repository, oid: pygit2.Oid | str) -> bytes:
+    try:
+        blob = repo[oid]
+    except (KeyError, ValueError):
+        raise Damaged(f"object {oid} is missing from the repository") from None
+    if not isinstance(blob, pygit2.Blob):
+        raise Damaged(f"object {oid} is not a blob")
+    return bytes(blob.data)
+
+
+def lookup_commit(repo: pygit2.Repository, oid: pygit2.Oid | str) -> pygit2.Commit:
+    try:
+        commit = repo[oid]
+    except (KeyError, ValueError):
+        raise Damaged(f"commit {oid} is missing from the repository") from None
+    if not isinstance(commit, pygit2.Commit):
+        raise Damaged(f"object {oid} is not a commit")
+    return commit
+
+
+# -- abbreviated object ids, the way git sizes them ----------------------------
+
+
+def packed_object_count(repo: pygit2.Repository) -> int:
+    """Objects in the repository's packs, read from the .idx fan-out tables.
+
+    git sizes abbreviations from this count (loose objects are not counted)."""
+    pack_dir = Path(repo.path) / "objects" / "pack"
+    total = 0
+    try:
+        indexes = [p for p in pack_dir.iterdir() if p.suffix == ".idx"]
+    except OSError:
+        return 0
+    for index in indexes:
+        try:
+            with index.open("rb") as handle:
+                head = handle.read(8)
+                offset = 8 + 255 * 4 if head[:4] == b"\377tOc" else 255 * 4
+                handle.seek(offset)
+                total += struct.unpack(">I", handle.read(4))[0]
+        except (OSError, struct.error):
+            continue
+    return total
+
+
+def default_abbrev_length(repo: pygit2.Repository) -> int:
+    """git's automatic abbreviation length for this repository (core.abbrev honoured)."""
+    try:
+        configured = repo.config["core.abbrev"]
+    except KeyError:
+        configured = "auto"
+    if configured not in ("auto", ""):
+        if configured in ("no", "false", "off"):
+            return 40
+        try:
+            return max(4, min(40, int(configured)))
+        except ValueError:
+            pass
+    count = packed_object_count(repo)
+    bits = count.bit_length() + 1
+    return max(7, (bits + 1) // 2)
+
+
+def abbreviate(repo: pygit2.Repository, oid: str, length: int) -> str:
+    """The shortest prefix of `oid` of at least `length` digits that no other object shares."""
+    if length >= len(oid):
+        return oid
+    while length < len(oid):
+        prefix = oid[:length]
+        try:
+            repo.expand_id(prefix)
+            return prefix
+        except KeyError:  # the null id, or an object not stored here
+            return prefix
+        except (ValueError, pygit2.GitError):  # ambiguous
+            length += 1
+    return oid

@@ -1,0 +1,172 @@
+"""Pure data of gitplan: plans, changesets, file changes, tool invocations.
+
+Frozen dataclasses validated at construction. This module never imports
+pygit2 and never touches a repository; an update returns a new value.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import BadInput
+
+MODE_FILE = 0o100644
+MODE_EXECUTABLE = 0o100755
+MODE_SYMLINK = 0o120000
+FILE_MODES = (MODE_FILE, MODE_EXECUTABLE, MODE_SYMLINK)
+
+
+def utc_now() -> str:
+    """The current time as an ISO 8601 UTC string with a `Z` suffix."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """New contents of one path: bytes and a git file mode."""
+
+    data: bytes
+    mode: int = MODE_FILE
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, bytes | bytearray | memoryview):
+            raise BadInput(f"file data must be bytes, not {type(self.data).__name__}")
+        if self.mode not in FILE_MODES:
+            raise BadInput(f"file mode must be one of 100644, 100755, 120000, not {self.mode:o}")
+
+
+@dataclass(frozen=True, slots=True)
+class ToolInvocation:
+    """Who ran what: the metadata recorded as the note of one changeset."""
+
+    tool: str
+    actor: str = "gitplan"
+    arguments: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
+    invocation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started_at: str | None = None
+    finished_at: str | None = None
+    duration_ms: int | None = None
+    status: str = "ok"
+    exit_code: int | None = None
+    error: str | None = None
+    stdout_tail: str | None = None
+    stderr_tail: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tool, str) or not self.tool.strip():
+            raise BadInput("a tool invocation needs a tool name")
+        if any(c in self.tool for c in "\n\r\0"):
+            raise BadInput("the tool name must be one line")
+        if not isinstance(self.actor, str) or any(c in self.actor for c in "<>\n\r\0"):
+            raise BadInput("the actor must be one line without '<' or '>'")
+        if not isinstance(self.arguments, dict):
+            raise BadInput("tool arguments must be a JSON object (a dict)")
+        if self.status not in ("ok", "error"):
+            raise BadInput(f"invocation status must be 'ok' or 'error', not {self.status!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """One path changed by a changeset or a plan, with its line counts."""
+
+    path: str
+    kind: str  # added, modified, deleted, renamed, mode, typechange
+    additions: int
+    deletions: int
+    old_path: str | None = None
+    binary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRecord:
+    """The plan's own metadata, stored as the note on its root commit."""
+
+    plan_id: str
+    title: str
+    base: str
+    created_at: str
+    state: str = "open"
+    applied: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationRecord:
+    """A changeset's note as read back: the invocation plus what it changed."""
+
+    invocation: ToolInvocation
+    files: tuple[FileChange, ...]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeSet:
+    """One commit of a plan: its number, ids and (when readable) its invocation."""
+
+    plan_id: str
+    number: int
+    commit: str
+    parent: str
+    tool: str
+    summary: str
+    author: str
+    record: InvocationRecord | None
+    problem: str | None = None  # why the record is missing or damaged
+
+    @property
+    def invocation(self) -> ToolInvocation | None:
+        return self.record.invocation if self.record else None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStatus:
+    """What status and list report about one plan."""
+
+    plan: str
+    title: str
+    state: str
+    base: str
+    tip: str
+    changesets: int
+    files_changed: int
+    insertions: int
+    deletions: int
+    tools: tuple[str, ...]
+    missing_artifacts: tuple[str, ...]
+    created_at: str
+    applied: dict[str, Any] | None = None
+    base_behind_head: bool | None = None
+    apply_would_conflict: bool | None = None
+    conflict_paths: tuple[str, ...] = ()
+    files: tuple[FileChange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CleanupReport:
+    """What cancel (or a failed apply) removed."""
+
+    plan: str
+    refs_deleted: tuple[str, ...]
+    objects_pruned: int
+    objects_kept: int
+    bytes_freed: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What apply did, or (with check) would do."""
+
+    plan: str
+    mode: str
+    strategy: str  # fast-forward, merge
+    commit: str | None
+    branch: str | None
+    files: tuple[str, ...]
+    checked_only: bool = False
+    conflicts: tuple[str, ...] = ()
+    rescue_patch: str | None = None
+    cleanup: CleanupReport | None = None

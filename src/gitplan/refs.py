@@ -1,0 +1,197 @@
+"""Compare-and-swap updates of a plan's two refs, and the record protocol.
+
+Every ref update here names the value it expects. A plan's refs move in this
+order, never the other:
+
+1. the notes ref, to a notes commit whose `Plan-Tip:` trailer names the plan
+   tip it belongs with (new changeset commit, or the unchanged tip);
+2. the plan ref, to that tip.
+
+So a reader that reads the plan ref first and the notes ref second always has
+a note for every commit it sees. A writer killed between (1) and (2) leaves a
+notes tip "ahead" of the plan ref; the next writer or reader that takes the
+write path finishes that record (moves the plan ref forward, again by
+compare-and-swap) before doing its own. A record thus appears with its note or
+not at all, and no lock outlives a process.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass
+
+import pygit2
+
+from .errors import BadInput, Conflict, Damaged, PlanNotFound
+from .format import notes_ref, plan_ref, trailers
+
+MAX_ATTEMPTS = int(os.environ.get("GITPLAN_MAX_ATTEMPTS", "200"))
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRefs:
+    """The values of a plan's refs, read plan ref first."""
+
+    plan_id: str
+    tip: str
+    notes_tip: str | None
+
+
+def read_ref(repo: pygit2.Repository, name: str) -> str | None:
+    try:
+        ref = repo.references.get(name)
+    except (pygit2.GitError, ValueError) as error:
+        raise Damaged(f"cannot read {name}: {error}") from None
+    if ref is None:
+        return None
+    return str(ref.target)
+
+
+def read_plan_refs(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
+    tip = read_ref(repo, plan_ref(plan_id))
+    if tip is None:
+        raise PlanNotFound(f"no plan named {plan_id!r}")
+    return PlanRefs(plan_id, tip, read_ref(repo, notes_ref(plan_id)))
+
+
+class RefMoved(Exception):
+    """Internal: the compare-and-swap lost; re-read and try again."""
+
+
+def compare_and_swap(repo: pygit2.Repository, name: str, expected: str, new: str) -> None:
+    """Move ref `name` from `expected` to `new`; RefMoved if it holds anything else."""
+    try:
+        ref = repo.references.get(name)
+    except pygit2.GitError as error:
+        raise RefMoved(str(error)) from None
+    if ref is None:
+        raise RefMoved(f"{name} is gone")
+    if str(ref.target) != expected:
+        raise RefMoved(f"{name} moved")
+    try:
+        ref.set_target(pygit2.Oid(hex=new))
+    except (pygit2.GitError, OSError) as error:  # moved meanwhile, or locked
+        raise RefMoved(str(error)) from None
+
+
+def create_ref(repo: pygit2.Repository, name: str, target: str) -> None:
+    try:
+        repo.references.create(name, pygit2.Oid(hex=target), force=False)
+    except pygit2.AlreadyExistsError:
+        raise BadInput(f"{name} already exists") from None
+    except (pygit2.GitError, OSError) as error:
+        raise Damaged(f"cannot create {name}: {error}") from None
+
+
+def delete_plan_refs(repo: pygit2.Repository, plan_id: str) -> tuple[str, ...]:
+    """Delete both refs of a plan under their locks; return the names deleted."""
+    names = [plan_ref(plan_id), notes_ref(plan_id)]
+    for attempt in range(MAX_ATTEMPTS):
+        present = [name for name in names if read_ref(repo, name) is not None]
+        if not present:
+            return ()
+        try:
+            with repo.transaction() as txn:
+                for name in present:
+                    txn.lock_ref(name)
+                for name in present:
+                    txn.remove(name)
+            _drop_reflogs(repo, names)
+            return tuple(present)
+        except (pygit2.GitError, OSError, KeyError):
+            backoff(attempt)
+    raise Conflict(f"could not delete the refs of plan {plan_id!r}: they stay locked")
+
+
+def _drop_reflogs(repo: pygit2.Repository, names: list[str]) -> None:
+    """git deletes a ref's reflog with the ref; libgit2's transaction does not."""
+    for name in names:
+        try:
+            os.remove(os.path.join(repo.path, "logs", name))
+        except OSError:
+            pass
+
+
+def backoff(attempt: int) -> None:
+    """Sleep a little longer each attempt, with jitter, capped at 50 ms."""
+    time.sleep(random.uniform(0, min(0.05, 0.0005 * (2 ** min(attempt, 8)))))
+
+
+def pending_tip(repo: pygit2.Repository, refs: PlanRefs) -> str | None:
+    """The tip a half-finished record left in the notes ref, if it is one step ahead."""
+    if refs.notes_tip is None:
+        return None
+    try:
+        notes_commit = repo[refs.notes_tip]
+    except (KeyError, ValueError):
+        return None
+    wanted = trailers(notes_commit.message).get("Plan-Tip")
+    if not wanted or wanted == refs.tip:
+        return None
+    try:
+        commit = repo[wanted]
+    except (KeyError, ValueError):
+        return None
+    if isinstance(commit, pygit2.Commit) and [str(p) for p in commit.parent_ids] == [refs.tip]:
+        return wanted
+    return None
+
+
+def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
+    """Read the plan's refs, first finishing a record another writer left half-done."""
+    for _ in range(MAX_ATTEMPTS):
+        refs = read_plan_refs(repo, plan_id)
+        ahead = pending_tip(repo, refs)
+        if ahead is None:
+            return refs
+        try:
+            compare_and_swap(repo, plan_ref(plan_id), refs.tip, ahead)
+        except RefMoved:
+            continue
+    return read_plan_refs(repo, plan_id)
+
+
+def publish(
+    repo: pygit2.Repository, refs: PlanRefs, new_notes: str, new_tip: str, new_number: int
+) -> None:
+    """Move notes then plan ref; RefMoved if another writer got there first.
+
+    Raises PlanNotFound when the plan was cancelled meanwhile."""
+    if refs.notes_tip is None:
+        raise Damaged(f"plan {refs.plan_id!r} has no notes ref; cancel and recreate it")
+    try:
+        compare_and_swap(repo, notes_ref(refs.plan_id), refs.notes_tip, new_notes)
+    except RefMoved:
+        if read_ref(repo, plan_ref(refs.plan_id)) is None:
+            raise PlanNotFound(f"plan {refs.plan_id!r} was cancelled") from None
+        raise
+    if new_tip == refs.tip:
+        return
+    try:
+        compare_and_swap(repo, plan_ref(refs.plan_id), refs.tip, new_tip)
+    except RefMoved:
+        current = read_ref(repo, plan_ref(refs.plan_id))
+        if current is None:
+            raise PlanNotFound(f"plan {refs.plan_id!r} was cancelled") from None
+        if not on_chain(repo, current, new_tip, new_number):
+            raise Damaged(
+                f"plan {refs.plan_id!r} moved to {current} without changeset {new_tip}"
+            ) from None
+        # Another writer finished our record for us (see settle()).
+
+
+def on_chain(repo: pygit2.Repository, tip: str, commit: str, number: int) -> bool:
+    """Is `commit` (changeset `number`) on the chain that ends at `tip`?"""
+    current = tip
+    while True:
+        if current == commit:
+            return True
+        node = repo[current]
+        found = trailers(node.message).get("Changeset")
+        if found is None or not found.isdigit() or int(found) <= number:
+            return False
+        if not node.parent_ids:
+            return False
+        current = str(node.parent_ids[0])

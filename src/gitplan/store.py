@@ -1,0 +1,424 @@
+"""PlanStore: the public Python API, composing the git-layer pieces.
+
+Every method validates its input before writing anything, never prints or
+exits, and raises only GitPlanError leaves. pygit2 objects never leave it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pygit2
+
+from . import chain as chains
+from . import diffs, prune, refs
+from .errors import BadInput, Damaged, PlanNotFound
+from .format import (
+    changeset_message,
+    encode_invocation_record,
+    encode_plan_record,
+    notes_message,
+    notes_ref,
+    plan_ref,
+    root_message,
+    validate_path,
+    validate_plan_id,
+)
+from .gitrepo import committer, open_repository, read_blob, resolve_commit, signature
+from .model import (
+    MODE_FILE,
+    ApplyResult,
+    ChangeSet,
+    CleanupReport,
+    File,
+    FileChange,
+    PlanRecord,
+    PlanStatus,
+    ToolInvocation,
+    utc_now,
+)
+from .notes import write_notes_commit
+from .patches import patch_edits
+from .rebase import rebase_edits
+from .trees import Edit, edit_tree, entry_at
+
+Changes = Mapping[str, bytes | File | None]
+
+
+class PlanStore:
+    """All plans of one repository. Open it with `PlanStore.open(path)`."""
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self._repo = repo
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] = ".") -> PlanStore:
+        store = cls(open_repository(path))
+        from .apply import recover_interrupted_apply
+
+        recover_interrupted_apply(store._repo)
+        return store
+
+    @property
+    def git_dir(self) -> str:
+        return str(self._repo.path)
+
+    @property
+    def workdir(self) -> str | None:
+        return self._repo.workdir
+
+    # -- writing --------------------------------------------------------------
+
+    def create(self, plan_id: str, base: str = "HEAD", title: str = "") -> PlanStatus:
+        """A new plan: its root commit on `base` and the plan record note."""
+        validate_plan_id(plan_id)
+        if not isinstance(title, str) or "\0" in title:
+            raise BadInput("the title must be text without NUL")
+        title = " ".join(title.split())
+        repo = self._repo
+        if refs.read_ref(repo, plan_ref(plan_id)) or refs.read_ref(repo, notes_ref(plan_id)):
+            raise BadInput(f"plan {plan_id!r} already exists")
+        base_commit = resolve_commit(repo, base)
+        stamp = committer()
+        root = repo.create_commit(
+            None, stamp, stamp, root_message(plan_id, title), base_commit.tree_id,
+            [base_commit.id],
+        )
+        record = PlanRecord(plan_id, title, str(base_commit.id), utc_now())
+        notes = write_notes_commit(
+            repo, None, {str(root): encode_plan_record(record)}, notes_message(plan_id, str(root))
+        )
+        # The notes ref first: a plan ref without its record would be visible.
+        refs.create_ref(repo, notes_ref(plan_id), str(notes))
+        try:
+            refs.create_ref(repo, plan_ref(plan_id), str(root))
+        except BadInput:
+            raise BadInput(f"plan {plan_id!r} already exists") from None
+        return self.status(plan_id)
+
+    def record(
+        self,
+        plan_id: str,
+        changes: Changes,
+        invocation: ToolInvocation,
+        parent: int | str | None = None,
+    ) -> ChangeSet:
+        """One changeset: `changes` ({path: bytes | File | None}) as made by `invocation`.
+
+        `parent` names the state the edits were made from (a changeset number,
+        0 for the plan root, or a commit id); None means the current tip.
+        Concurrent writers are rebased onto each other; overlaps raise Conflict."""
+        validate_plan_id(plan_id)
+        if not isinstance(invocation, ToolInvocation):
+            raise BadInput("invocation must be a ToolInvocation")
+        edits = self._write_blobs(changes)
+        repo = self._repo
+        for attempt in range(refs.MAX_ATTEMPTS):
+            plan_refs = refs.settle(repo, plan_id)
+            chain = chains.load_chain(repo, plan_id, plan_refs)
+            number = len(chain.commits) + 1
+            tip = chain.tip
+            effective = dict(edits)
+            if parent is not None:
+                _, parent_id = chains.resolve_changeset(chain, parent)
+                if parent_id != str(tip.id):
+                    parent_tree = str(repo[parent_id].tree_id)
+                    effective = rebase_edits(repo, parent_tree, str(tip.tree_id), edits)
+            self._check_deletions(str(tip.tree_id), effective)
+            tree = edit_tree(repo, tip.tree_id, effective)
+            files = self._file_changes(str(tip.tree_id), str(tree))
+            summary = invocation.summary or _summary(files)
+            author = signature(invocation.actor)
+            commit = repo.create_commit(
+                None, author, committer(), changeset_message(plan_id, number, invocation, summary),
+                tree, [tip.id],
+            )
+            note = encode_invocation_record(plan_id, number, invocation, files)
+            notes = write_notes_commit(
+                repo, plan_refs.notes_tip, {str(commit): note}, notes_message(plan_id, str(commit))
+            )
+            try:
+                refs.publish(repo, plan_refs, str(notes), str(commit), number)
+            except refs.RefMoved:
+                refs.backoff(attempt)
+                continue
+            except PlanNotFound:
+                self._discard(plan_id, str(tree), str(tip.tree_id), str(commit), str(notes))
+                raise
+            return chains.load_chain(repo, plan_id).changesets[number - 1]
+        raise refs_busy(plan_id)
+
+    def _write_blobs(self, changes: Changes) -> dict[str, Edit]:
+        if not isinstance(changes, Mapping):
+            raise BadInput("changes must be a mapping of path to bytes, File or None")
+        validated: dict[str, File | None] = {}
+        for path, content in changes.items():
+            validate_path(path)
+            if content is None or isinstance(content, File):
+                validated[path] = content
+            elif isinstance(content, bytes | bytearray | memoryview):
+                validated[path] = File(bytes(content))
+            else:
+                raise BadInput(f"{path}: content must be bytes, File or None")
+        edits: dict[str, Edit] = {}
+        for path, file in validated.items():
+            if file is None:
+                edits[path] = None
+            else:
+                edits[path] = (self._repo.create_blob(bytes(file.data)), file.mode)
+        return edits
+
+    def _check_deletions(self, tree_id: str, edits: Mapping[str, Edit]) -> None:
+        for path, edit in edits.items():
+            if edit is None and entry_at(self._repo, tree_id, path) is None:
+                raise BadInput(f"cannot delete {path!r}: no such file in the plan")
+
+    def _file_changes(self, old_tree: str, new_tree: str) -> tuple[FileChange, ...]:
+        pairs = diffs.file_pairs(self._repo, old_tree, new_tree, diffs.DiffOptions(renames=False))
+        return tuple(diffs.line_stats(self._repo, pair) for pair in pairs)
+
+    def _discard(self, plan_id: str, tree: str, old_tree: str, *unique: str) -> None:
+        """Remove what a writer wrote for a plan that was cancelled under it."""
+        candidates = set(unique)
+        new_tree = self._repo[tree]
+        old = self._repo[old_tree] if old_tree else None
+        prune._new_objects(self._repo, new_tree, old, candidates)
+        for notes_id in unique[1:]:
+            obj = self._repo.get(notes_id)
+            if isinstance(obj, pygit2.Commit):
+                candidates.add(str(obj.tree_id))
+                for item in obj.tree:
+                    candidates.add(str(item.id))
+        prune.prune_plan(self._repo, plan_id, candidates - {old_tree}, ())
+
+    def patch_changes(self, plan_id: str, patch: bytes, source: str = "patch") -> dict[str, File | None]:
+        """The file contents a unified patch produces on the plan's current tip."""
+        chain = chains.load_chain(self._repo, validate_plan_id(plan_id))
+        tree_id = str(chain.tip.tree_id)
+
+        def read(path: str) -> tuple[bytes, int] | None:
+            found = entry_at(self._repo, tree_id, path)
+            return (read_blob(self._repo, found[0]), found[1]) if found else None
+
+        return patch_edits(patch, read, source)
+
+    def worktree_changes(self, paths: list[str] | tuple[str, ...] = ()) -> dict[str, File | None]:
+        """Current worktree contents of `paths` (or of every path git status lists)."""
+        workdir = self._repo.workdir
+        if workdir is None:
+            raise BadInput("--from-worktree needs a repository with a working tree")
+        if not paths:
+            flags = self._repo.status(untracked_files="all")
+            paths = tuple(
+                p for p, state in sorted(flags.items()) if not state & pygit2.enums.FileStatus.IGNORED
+            )
+            if not paths:
+                raise BadInput("the working tree has no changes to record")
+        changes: dict[str, File | None] = {}
+        for path in paths:
+            validate_path(path)
+            full = Path(workdir) / path
+            if full.is_symlink():
+                changes[path] = File(os.readlink(full).encode(), 0o120000)
+            elif full.is_file():
+                mode = 0o100755 if os.access(full, os.X_OK) else MODE_FILE
+                changes[path] = File(full.read_bytes(), mode)
+            elif full.is_dir():
+                raise BadInput(f"{path} is a directory; name the files in it")
+            else:
+                changes[path] = None
+        return changes
+
+    def cancel(self, plan_id: str) -> CleanupReport:
+        """Delete the plan's refs and prune the loose objects only it used."""
+        validate_plan_id(plan_id)
+        repo = self._repo
+        tip = refs.read_ref(repo, plan_ref(plan_id))
+        notes_tip = refs.read_ref(repo, notes_ref(plan_id))
+        if tip is None and notes_tip is None:
+            raise PlanNotFound(f"no plan named {plan_id!r}")
+        candidates = prune.plan_objects(repo, tip, notes_tip)
+        deleted = refs.delete_plan_refs(repo, plan_id)
+        # Writers that moved the refs between our read and the delete: include theirs.
+        return prune.prune_plan(repo, plan_id, candidates, deleted)
+
+    def apply(
+        self,
+        plan_id: str,
+        mode: str = "commit",
+        branch: str | None = None,
+        replay: bool = False,
+        check: bool = False,
+        keep_on_failure: bool | None = None,
+    ) -> ApplyResult:
+        """Put the plan's change onto HEAD (commit), the worktree, or a new branch.
+
+        All or nothing: conflicts and dirty paths are refused before anything is
+        written; on failure the plan's patch is saved and the plan cancelled
+        unless `keep_on_failure` (or `git config plan.keepOnFailure true`)."""
+        from .apply import apply_plan
+
+        return apply_plan(
+            self._repo, validate_plan_id(plan_id), mode=mode, branch=branch, replay=replay,
+            check=check, keep_on_failure=keep_on_failure, cancel=self.cancel,
+        )
+
+    # -- reading --------------------------------------------------------------
+
+    def changesets(self, plan_id: str) -> list[ChangeSet]:
+        return list(chains.load_chain(self._repo, validate_plan_id(plan_id)).changesets)
+
+    def plan_record(self, plan_id: str) -> PlanRecord:
+        chain = chains.load_chain(self._repo, validate_plan_id(plan_id))
+        if chain.record is None:
+            raise Damaged(f"plan {plan_id!r}: {chain.record_problem}")
+        return chain.record
+
+    def plans(self) -> list[PlanStatus]:
+        statuses = []
+        for name in sorted(self._repo.references):
+            if name.startswith("refs/changesets/"):
+                plan_id = name[len("refs/changesets/"):]
+                try:
+                    statuses.append(self.status(plan_id))
+                except (Damaged, PlanNotFound, BadInput):
+                    continue
+        return statuses
+
+    def status(self, plan_id: str, check: bool = False) -> PlanStatus:
+        chain = chains.load_chain(self._repo, validate_plan_id(plan_id))
+        repo = self._repo
+        base = chain.base_id
+        missing: list[str] = []
+        if chain.record_problem:
+            missing.append(f"plan record: {chain.record_problem}")
+        for changeset in chain.changesets:
+            if changeset.problem:
+                missing.append(f"changeset {changeset.number}: {changeset.problem}")
+        if base and repo.get(base) is None:
+            missing.append(f"base commit {base} is missing")
+            files: tuple[FileChange, ...] = ()
+        else:
+            pairs = diffs.file_pairs(repo, str(chain.root.tree_id), str(chain.tip.tree_id))
+            files = tuple(diffs.line_stats(repo, pair) for pair in pairs)
+        tools = tuple(dict.fromkeys(c.tool for c in chain.changesets))
+        record = chain.record
+        status = PlanStatus(
+            plan=plan_id,
+            title=record.title if record else "",
+            state=record.state if record else "unknown",
+            base=base,
+            tip=str(chain.tip.id),
+            changesets=len(chain.commits),
+            files_changed=len(files),
+            insertions=sum(f.additions for f in files if not f.binary),
+            deletions=sum(f.deletions for f in files if not f.binary),
+            tools=tools,
+            missing_artifacts=tuple(missing),
+            created_at=record.created_at if record else "",
+            applied=record.applied if record else None,
+            files=files,
+        )
+        if check:
+            from .apply import apply_check
+
+            return apply_check(repo, chain, status)
+        return status
+
+    def diff(
+        self,
+        plan_id: str,
+        changeset: int | str | None = None,
+        options: diffs.DiffOptions | None = None,
+    ) -> str:
+        """The plan's patch as `git diff` prints it: cumulative, one changeset, or `A..B`."""
+        options = options or diffs.DiffOptions()
+        chain = chains.load_chain(self._repo, validate_plan_id(plan_id))
+        old, new = self._diff_range(chain, changeset)
+        for path in options.pathspec:
+            if not path or path.startswith("/") or "\0" in path:
+                raise BadInput(f"invalid pathspec {path!r}")
+        pairs = diffs.file_pairs(self._repo, old, new, options)
+        return diffs.render(self._repo, pairs, options)
+
+    def _diff_range(self, chain: chains.Chain, changeset: int | str | None) -> tuple[str, str]:
+        repo = self._repo
+        if changeset is None:
+            return str(chain.root.tree_id), str(chain.tip.tree_id)
+        if isinstance(changeset, str) and ".." in changeset:
+            start, _, end = changeset.partition("..")
+            _, old_commit = chains.resolve_changeset(chain, start or "0")
+            _, new_commit = chains.resolve_changeset(chain, end or str(len(chain.commits)))
+            return str(repo[old_commit].tree_id), str(repo[new_commit].tree_id)
+        number, commit = chains.resolve_changeset(chain, changeset)
+        if number == 0:
+            return str(chain.root.tree_id), str(chain.root.tree_id)
+        node = repo[commit]
+        return str(node.parents[0].tree_id), str(node.tree_id)
+
+    def changeset_patch(self, plan_id: str, number: int) -> str:
+        """Changeset `number` as a mail-formatted patch that `git am` accepts."""
+        chain = chains.load_chain(self._repo, validate_plan_id(plan_id))
+        _, commit_id = chains.resolve_changeset(chain, number)
+        commit = self._repo[commit_id]
+        body = self.diff(plan_id, number, diffs.DiffOptions(full_index=True))
+        stat = self.diff(plan_id, number, diffs.DiffOptions(output="stat"))
+        subject, _, rest = commit.message.partition("\n")
+        author = commit.author
+        from email.utils import formatdate
+
+        date = formatdate(author.time + 60 * author.offset, localtime=False).replace("-0000", "+0000")
+        total = len(chain.commits)
+        return (
+            f"From {commit_id} Mon Sep 17 00:00:00 2001\n"
+            f"From: {author.name} <{author.email}>\n"
+            f"Date: {date}\n"
+            f"Subject: [PATCH {number}/{total}] {subject}\n\n"
+            f"{rest.strip()}\n---\n{stat}\n{body}--\ngitplan\n\n"
+        )
+
+    def repository_object_count(self) -> int:
+        return sum(1 for _ in self._repo.odb)
+
+    def raw_repo(self) -> pygit2.Repository:
+        """For the git-layer pieces in this package only (apply, benchmarks)."""
+        return self._repo
+
+    def invocation_records(self, plan_id: str) -> list[dict[str, Any]]:
+        from .format import _file_json
+
+        records = []
+        for changeset in self.changesets(plan_id):
+            item: dict[str, Any] = {"number": changeset.number, "commit": changeset.commit}
+            if changeset.record:
+                from dataclasses import asdict
+
+                item.update(asdict(changeset.record.invocation))
+                item["files"] = [_file_json(f) for f in changeset.record.files]
+                item["insertions"] = sum(f.additions for f in changeset.record.files if not f.binary)
+                item["deletions"] = sum(f.deletions for f in changeset.record.files if not f.binary)
+            else:
+                item.update(tool=changeset.tool, missing=changeset.problem, files=[],
+                            insertions=0, deletions=0)
+            records.append(item)
+        return records
+
+
+def _summary(files: tuple[FileChange, ...]) -> str:
+    if not files:
+        return "no file changes"
+    if len(files) == 1:
+        return f"{files[0].kind} {files[0].path}"
+    return f"{len(files)} files"
+
+
+def refs_busy(plan_id: str) -> Exception:
+    from .errors import Conflict
+
+    return Conflict(
+        f"plan {plan_id!r} is busy: gave up after {refs.MAX_ATTEMPTS} attempts to record "
+        "while other writers kept moving it; nothing was written; try again"
+    )

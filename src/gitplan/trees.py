@@ -1,0 +1,210 @@
+"""Tree editing and tree comparison that cost O(changed paths x depth).
+
+pygit2 cannot insert nested paths and libgit2's tree diff walks identical
+subtrees, so both are done here: edits rebuild only the trees along the
+changed paths, and comparisons descend only into subtrees whose ids differ.
+This module never writes refs, the index or the working tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import pygit2
+
+from .errors import BadInput, Damaged
+
+MODE_TREE = 0o040000
+MODE_COMMIT = 0o160000
+
+# An edit: (blob id, mode) to write, or None to delete.
+Edit = tuple[pygit2.Oid, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One non-tree entry that differs between two trees (None side = absent)."""
+
+    path: str
+    old_id: str | None
+    old_mode: int | None
+    new_id: str | None
+    new_mode: int | None
+
+
+def _tree(repo: pygit2.Repository, oid: pygit2.Oid | str | None) -> pygit2.Tree | None:
+    if oid is None:
+        return None
+    try:
+        tree = repo[oid]
+    except (KeyError, ValueError):
+        raise Damaged(f"tree {oid} is missing from the repository") from None
+    if not isinstance(tree, pygit2.Tree):
+        raise Damaged(f"object {oid} is not a tree")
+    return tree
+
+
+def entry_at(repo: pygit2.Repository, tree_id: pygit2.Oid | str, path: str) -> tuple[str, int] | None:
+    """(object id, mode) of the entry at `path`, or None; reads only the trees on the way."""
+    tree = _tree(repo, tree_id)
+    parts = path.split("/")
+    for depth, name in enumerate(parts):
+        assert tree is not None
+        if name not in tree:
+            return None
+        item = tree[name]
+        if depth == len(parts) - 1:
+            return str(item.id), item.filemode
+        if item.filemode != MODE_TREE:
+            return None
+        tree = _tree(repo, item.id)
+    return None
+
+
+def edit_tree(
+    repo: pygit2.Repository, tree_id: pygit2.Oid | str | None, edits: Mapping[str, Edit]
+) -> pygit2.Oid:
+    """Write the tree that is `tree_id` with `edits` applied; return its id.
+
+    Only trees along the edited paths are read and written. Deleting a path that
+    does not exist is refused, as is a path that is both a file and a directory.
+    """
+    split = {tuple(path.split("/")): edit for path, edit in edits.items()}
+    return _edit(repo, _tree(repo, tree_id), split, ())
+
+
+def _edit(
+    repo: pygit2.Repository,
+    tree: pygit2.Tree | None,
+    edits: Mapping[tuple[str, ...], Edit],
+    prefix: tuple[str, ...],
+) -> pygit2.Oid:
+    builder = repo.TreeBuilder(tree) if tree is not None else repo.TreeBuilder()
+    leaves: dict[str, Edit] = {}
+    nested: dict[str, dict[tuple[str, ...], Edit]] = {}
+    for parts, edit in edits.items():
+        if len(parts) == 1:
+            leaves[parts[0]] = edit
+        else:
+            nested.setdefault(parts[0], {})[parts[1:]] = edit
+    for name, edit in leaves.items():
+        shown = "/".join((*prefix, name))
+        existing = builder.get(name)
+        if name in nested and edit is not None:
+            raise BadInput(f"'{shown}' cannot be both a file and a directory")
+        if edit is None:
+            if existing is None or existing.filemode == MODE_TREE:
+                raise BadInput(f"cannot delete '{shown}': no such file in the plan")
+            builder.remove(name)
+        else:
+            if existing is not None and existing.filemode == MODE_TREE:
+                raise BadInput(f"cannot write '{shown}': it is a directory in the plan")
+            builder.insert(name, edit[0], edit[1])
+    for name, sub_edits in nested.items():
+        shown = "/".join((*prefix, name))
+        existing = builder.get(name)
+        subtree = None
+        if existing is not None:
+            if existing.filemode != MODE_TREE:
+                raise BadInput(f"cannot write below '{shown}': it is a file in the plan")
+            subtree = _tree(repo, existing.id)
+        new_id = _edit(repo, subtree, sub_edits, (*prefix, name))
+        if _is_empty_tree(repo, new_id):
+            if existing is not None:
+                builder.remove(name)
+        else:
+            builder.insert(name, new_id, MODE_TREE)
+    return builder.write()
+
+
+def _is_empty_tree(repo: pygit2.Repository, oid: pygit2.Oid) -> bool:
+    return str(oid) == "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def changed_entries(
+    repo: pygit2.Repository,
+    old_tree: pygit2.Oid | str | None,
+    new_tree: pygit2.Oid | str | None,
+    pathspec: Iterable[str] = (),
+) -> list[Entry]:
+    """Every file-level difference between two trees, in git's path order.
+
+    Descends only into subtrees whose ids differ, so the cost follows the
+    change, not the repository."""
+    specs = tuple(s.rstrip("/") for s in pathspec if s)
+    found: list[Entry] = []
+    _compare(repo, _tree(repo, old_tree), _tree(repo, new_tree), "", specs, found)
+    found.sort(key=lambda entry: entry.path.encode("utf-8", "surrogateescape"))
+    return found
+
+
+def _compare(
+    repo: pygit2.Repository,
+    old: pygit2.Tree | None,
+    new: pygit2.Tree | None,
+    prefix: str,
+    specs: tuple[str, ...],
+    found: list[Entry],
+) -> None:
+    old_items = {item.name: item for item in old} if old is not None else {}
+    new_items = {item.name: item for item in new} if new is not None else {}
+    for name in old_items.keys() | new_items.keys():
+        path = prefix + name
+        if specs and not _may_match(path, specs):
+            continue
+        before = old_items.get(name)
+        after = new_items.get(name)
+        if before is not None and after is not None:
+            if before.id == after.id and before.filemode == after.filemode:
+                continue
+        old_is_tree = before is not None and before.filemode == MODE_TREE
+        new_is_tree = after is not None and after.filemode == MODE_TREE
+        if old_is_tree or new_is_tree:
+            _compare(
+                repo,
+                _tree(repo, before.id) if old_is_tree and before is not None else None,
+                _tree(repo, after.id) if new_is_tree and after is not None else None,
+                path + "/",
+                specs,
+                found,
+            )
+        old_blob = before if before is not None and not old_is_tree else None
+        new_blob = after if after is not None and not new_is_tree else None
+        if (old_blob or new_blob) and (not specs or matches_pathspec(path, specs)):
+            found.append(
+                Entry(
+                    path=path,
+                    old_id=str(old_blob.id) if old_blob else None,
+                    old_mode=old_blob.filemode if old_blob else None,
+                    new_id=str(new_blob.id) if new_blob else None,
+                    new_mode=new_blob.filemode if new_blob else None,
+                )
+            )
+
+
+def _may_match(path: str, specs: tuple[str, ...]) -> bool:
+    """Could `path` (a file or a directory) hold something a pathspec names?"""
+    for spec in specs:
+        if _has_wildcard(spec):
+            return True
+        if path == spec or path.startswith(spec + "/") or spec.startswith(path + "/"):
+            return True
+    return False
+
+
+def _has_wildcard(spec: str) -> bool:
+    return any(c in spec for c in "*?[")
+
+
+def matches_pathspec(path: str, specs: Iterable[str]) -> bool:
+    """git's default pathspec: a path, a leading directory, or a glob where '*' spans '/'."""
+    import fnmatch
+
+    for spec in specs:
+        spec = spec.rstrip("/")
+        if path == spec or path.startswith(spec + "/"):
+            return True
+        if _has_wildcard(spec) and fnmatch.fnmatchcase(path, spec):
+            return True
+    return False
