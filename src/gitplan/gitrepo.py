@@ -136,7 +136,7 @@ def default_abbrev_length(repo: pygit2.Repository) -> int:
         except ValueError:
             pass
     count = packed_object_count(repo)
-    bits = count.bit_length() + 1
+    bits = count.bit_length()  # git: msb(count) + 1
     return max(7, (bits + 1) // 2)
 
 

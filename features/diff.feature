@@ -1,0 +1,59 @@
+Feature: Plan diffs match git diff byte for byte
+
+  Background:
+    Given a repository with files
+      | path              | content                                                   |
+      | README.md         | line one\nline two\nline three\n                          |
+      | src/module.py     | def a():\n    return 1\n\n\ndef b():\n    return 2\n     |
+      | docs/guide.rst    | Guide\n=====\n\nSome text here.\nMore text.\nEnd.\n       |
+      | data/blob.bin     | \x00\x01\x02binary                                        |
+      | script.sh         | echo hi\n                                                 |
+      | old/name.txt      | alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\neta\ntheta\n    |
+    And a plan "d"
+    And the plan "d" gets a varied set of changes
+
+  Scenario Outline: <options> matches git
+    Then the plan diff of "d" with "<options>" equals git diff with the same options
+
+    Examples:
+      | options                |
+      |                        |
+      | --stat                 |
+      | --name-status          |
+      | --name-only            |
+      | --numstat              |
+      | -U0                    |
+      | -U10                   |
+      | --no-renames           |
+      | --full-index           |
+      | --stat --no-renames    |
+      | -- src                 |
+      | -- docs/guide.md       |
+
+  Scenario: One changeset's diff is git diff of its parent and itself
+    Then the diff of changeset 2 of "d" equals git diff between its parent and it
+
+  Scenario: A range of changesets
+    Then the diff of range "1..3" of "d" equals git diff between changesets 1 and 3
+
+  Scenario: Abbreviated ids grow with the number of packed objects like git's
+    Given the repository has 40000 packed objects
+    Then the plan diff of "d" with "" equals git diff with the same options
+
+  Scenario: Unusual file names are quoted as git quotes them
+    When I record in "d" with tool "names"
+      | path                | content  |
+      | with space.txt      | a\n      |
+      | naïve.txt           | b\n      |
+      | tab\there.txt       | c\n      |
+    Then the plan diff of "d" with "" equals git diff with the same options
+    And the plan diff of "d" with "--stat" equals git diff with the same options
+    And the plan diff of "d" with "--name-status" equals git diff with the same options
+
+  Scenario: Long names and big changes are scaled in --stat like git
+    When I record a file with a very long name and 300 lines in "d"
+    Then the plan diff of "d" with "--stat" equals git diff with the same options
+
+  Scenario: Asking for a changeset that does not exist
+    When I ask for the diff of changeset 99 of "d"
+    Then it fails with exit code 3

@@ -1,0 +1,43 @@
+"""Hermetic scenarios: each gets its own HOME, no system git config, fixed identities."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+
+def before_all(context):  # type: ignore[no-untyped-def]
+    context.saved_env = dict(os.environ)
+
+
+def before_scenario(context, scenario):  # type: ignore[no-untyped-def]
+    context.tmp = tempfile.mkdtemp(prefix="gitplan-behave-")
+    home = os.path.join(context.tmp, "home")
+    os.makedirs(home)
+    os.environ.update(
+        HOME=home,
+        XDG_CONFIG_HOME=os.path.join(home, ".config"),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_AUTHOR_NAME="Test Author",
+        GIT_AUTHOR_EMAIL="author@example.com",
+        GIT_COMMITTER_NAME="Test Committer",
+        GIT_COMMITTER_EMAIL="committer@example.com",
+        GIT_AUTHOR_DATE="2026-01-01T00:00:00Z",
+        GIT_COMMITTER_DATE="2026-01-01T00:00:00Z",
+        LC_ALL="C",
+    )
+    os.environ.pop("GIT_DIR", None)
+    os.environ.pop("GIT_WORK_TREE", None)
+    with open(os.path.join(home, ".gitconfig"), "w") as handle:
+        handle.write("[user]\n\tname = Test User\n\temail = user@example.com\n"
+                     "[init]\n\tdefaultBranch = main\n")
+
+
+def after_scenario(context, scenario):  # type: ignore[no-untyped-def]
+    for process in getattr(context, "processes", []):
+        if process.poll() is None:
+            process.kill()
+    os.environ.clear()
+    os.environ.update(context.saved_env)
+    shutil.rmtree(context.tmp, ignore_errors=True)

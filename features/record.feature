@@ -1,0 +1,72 @@
+Feature: Recording changesets as commits on a hidden ref with invocation notes
+
+  Background:
+    Given a repository with files
+      | path       | content            |
+      | README.md  | hello\n            |
+      | src/app.py | print(1)\n         |
+    And a plan "p1"
+    And I remember the user's state
+
+  Scenario: A plan exists with zero changesets as soon as it is created
+    Then plan "p1" has 0 changesets
+    And git log of "refs/changesets/p1" shows a root commit "plan p1: title of p1" on HEAD
+    And the plan record note of "p1" has state "open"
+
+  Scenario: Round trip of one changeset through git
+    When I record in "p1" with tool "write_file"
+      | path        | content       |
+      | src/app.py  | print(2)\n    |
+      | docs/new.md | new doc\n     |
+      | README.md   | <delete>      |
+    Then it succeeds
+    And plan "p1" has 1 changesets
+    And the tip of "p1" holds "src/app.py" as "print(2)\n"
+    And the tip of "p1" has no "README.md"
+    And git notes show for changeset 1 of "p1" has tool "write_file" and 3 files
+    And git log --notes shows "write_file" for "p1"
+    And the user's state is unchanged
+    And git fsck --full is clean
+
+  Scenario: Each changeset is one commit whose parent is the previous one
+    When I record in "p1" with tool "a"
+      | path | content |
+      | x    | 1\n     |
+    And I record in "p1" with tool "b"
+      | path | content |
+      | x    | 2\n     |
+    And I record in "p1" with tool "c"
+      | path | content |
+      | y    | 3\n     |
+    Then plan "p1" has 3 changesets
+    And the changesets of "p1" are numbered 1 to 3 with tools "a,b,c"
+    And git shows 4 commits on "refs/changesets/p1"
+    And the user's state is unchanged
+
+  Scenario: Recording with a parent that is behind the tip merges untouched paths
+    When I record in "p1" with tool "a"
+      | path | content |
+      | x    | 1\n     |
+    And I record in "p1" from changeset 0 with tool "b"
+      | path | content |
+      | y    | 2\n     |
+    Then it succeeds
+    And the tip of "p1" holds "x" as "1\n"
+    And the tip of "p1" holds "y" as "2\n"
+
+  Scenario: Executable files and symlinks keep their modes
+    When I record files with modes in "p1"
+    Then git ls-tree of the tip of "p1" shows mode "100755" for "run.sh"
+    And git ls-tree of the tip of "p1" shows mode "120000" for "link"
+
+  Scenario: Only the changed paths get new trees
+    When I record in "p1" with tool "write_file"
+      | path       | content    |
+      | src/app.py | print(3)\n |
+    Then the tree of "README.md"'s directory is shared: the tip of "p1" reuses the base blob for "README.md"
+
+  Scenario: Recording into a plan that does not exist is not found
+    When I record in "nope" with tool "a"
+      | path | content |
+      | x    | 1\n     |
+    Then it fails with exit code 3

@@ -1,0 +1,110 @@
+"""Steps for diff.feature: every rendering compared with the real git diff."""
+
+from __future__ import annotations
+
+import subprocess
+
+from behave import given, then, when
+
+from common_steps import attempt, git
+from gitplan import DiffOptions, File, ToolInvocation
+
+
+def _options(text: str) -> tuple[DiffOptions, list[str]]:
+    words = text.split()
+    paths: list[str] = []
+    if "--" in words:
+        paths = words[words.index("--") + 1:]
+        words = words[: words.index("--")]
+    output = "patch"
+    context = 3
+    for word in words:
+        if word in ("--stat", "--name-status", "--name-only", "--numstat"):
+            output = word[2:]
+        elif word.startswith("-U"):
+            context = int(word[2:])
+    return DiffOptions(
+        output=output, context=context, renames="--no-renames" not in words,
+        full_index="--full-index" in words, pathspec=tuple(paths),
+    ), words + (["--"] + paths if paths else [])
+
+
+@given('the plan "{plan}" gets a varied set of changes')
+def varied(context, plan):  # type: ignore[no-untyped-def]
+    store = context.store
+    guide = git(context, "show", "HEAD:docs/guide.rst").encode()
+    store.record(plan, {
+        "README.md": b"line one\nline 2\nline three\nline four",  # no newline at end
+        "src/module.py": b"def a():\n    return 10\n\n\ndef b():\n    return 2\n",
+        "src/new_file.py": b"x = 1\n",
+    }, ToolInvocation(tool="edit"))
+    store.record(plan, {
+        "docs/guide.rst": None,
+        "docs/guide.md": guide.replace(b"End.", b"The end."),
+        "old/name.txt": None,
+        "new/name.txt": b"alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\neta\ntheta\n",
+        "script.sh": File(b"echo hi\n", 0o100755),
+    }, ToolInvocation(tool="move"))
+    store.record(plan, {
+        "data/blob.bin": b"\x00\x01\x02binary changed",
+        "data/empty.txt": b"",
+        "src/module.py": None,
+    }, ToolInvocation(tool="binary"))
+
+
+def _git_diff(context, args: list[str], old: str, new: str) -> str:  # type: ignore[no-untyped-def]
+    if "--" in args:
+        at = args.index("--")
+        command = ["diff", *args[:at], old, new, *args[at:]]
+    else:
+        command = ["diff", *args, old, new]
+    return subprocess.run(["git", *command], cwd=context.repo, capture_output=True,
+                          check=True).stdout.decode("utf-8", "surrogateescape")
+
+
+@then('the plan diff of "{plan}" with "{text}" equals git diff with the same options')
+@then('the plan diff of "{plan}" with "" equals git diff with the same options')
+def plan_diff_equals(context, plan, text=""):  # type: ignore[no-untyped-def]
+    options, args = _options(text)
+    ours = context.store.diff(plan, options=options)
+    status = context.store.status(plan)
+    theirs = _git_diff(context, args, status.base, status.tip)
+    assert theirs, "git printed nothing; the scenario tests nothing"
+    assert ours == theirs, f"ours:\n{ours}\n---- git:\n{theirs}"
+
+
+@then('the diff of changeset {number:d} of "{plan}" equals git diff between its parent and it')
+def changeset_diff(context, number, plan):  # type: ignore[no-untyped-def]
+    commit = context.store.changesets(plan)[number - 1].commit
+    ours = context.store.diff(plan, number)
+    assert ours == _git_diff(context, [], f"{commit}^", commit)
+
+
+@then('the diff of range "{spec}" of "{plan}" equals git diff between changesets {a:d} and {b:d}')
+def range_diff(context, spec, plan, a, b):  # type: ignore[no-untyped-def]
+    changesets = context.store.changesets(plan)
+    ours = context.store.diff(plan, spec)
+    assert ours == _git_diff(context, [], changesets[a - 1].commit, changesets[b - 1].commit)
+
+
+@given("the repository has {count:d} packed objects")
+def packed_objects(context, count):  # type: ignore[no-untyped-def]
+    stream = "".join(f"blob\ndata {len(str(i)) + 1}\n{i}\n\n" for i in range(count))
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=context.repo, input=stream.encode(),
+                   check=True)
+    packs = git(context, "count-objects", "-v")
+    assert "in-pack: 0" not in packs, packs
+
+
+@when('I record a file with a very long name and 300 lines in "{plan}"')
+def long_name(context, plan):  # type: ignore[no-untyped-def]
+    name = "a/very/deeply/nested/directory/structure/with/a/rather/long/file_name_indeed.txt"
+    context.store.record(plan, {
+        name: b"".join(b"line %d\n" % i for i in range(300)),
+        "short.txt": b"x\n",
+    }, ToolInvocation(tool="long"))
+
+
+@when('I ask for the diff of changeset {number:d} of "{plan}"')
+def missing_changeset(context, number, plan):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.diff(plan, number))
