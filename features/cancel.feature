@@ -1,0 +1,54 @@
+Feature: Cancel deletes a plan's refs and prunes only its own objects
+
+  Background:
+    Given a repository with files
+      | path      | content  |
+      | README.md | hello\n  |
+    And a plan "c1"
+    And I record in "c1" with tool "write"
+      | path        | content                |
+      | plan-only.txt | only in the plan\n   |
+      | shared.txt  | shared content\n       |
+    And I remember the user's state
+
+  Scenario: Cancel removes refs, prunes plan-only objects, fsck stays clean
+    When I cancel "c1"
+    Then ref "refs/changesets/c1" does not exist
+    And ref "refs/notes/changesets/c1" does not exist
+    And the blob "only in the plan\n" is gone from the object store
+    And the report says some objects were pruned
+    And git fsck --full is clean
+    And the user's state is unchanged
+
+  Scenario: Content the user checked out from the plan survives cancel
+    Given the user commits "shared.txt" with content "shared content\n" on main
+    When I cancel "c1"
+    Then the blob "shared content\n" is still in the object store
+    And git fsck --full is clean
+
+  Scenario: Another plan with identical content keeps it
+    Given a plan "c2"
+    And I record in "c2" with tool "write"
+      | path          | content              |
+      | plan-only.txt | only in the plan\n   |
+    When I cancel "c1"
+    Then the blob "only in the plan\n" is still in the object store
+    And git fsck --full is clean
+    And plan "c2" has 1 changesets
+
+  Scenario: Staged content survives cancel
+    Given the user stages "shared.txt" with content "shared content\n"
+    When I cancel "c1"
+    Then the blob "shared content\n" is still in the object store
+    And git fsck --full is clean
+
+  Scenario: Cancelling a plan that does not exist
+    When I cancel "nope"
+    Then it fails with exit code 3
+
+  Scenario: Cancel after git gc leaves packed objects to gc
+    Given git gc has packed everything
+    When I cancel "c1"
+    Then it succeeds
+    And ref "refs/changesets/c1" does not exist
+    And git fsck --full is clean

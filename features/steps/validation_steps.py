@@ -1,0 +1,69 @@
+"""Steps for validation.feature: refusals that write nothing."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from behave import given, then, when
+
+from common_steps import attempt, git, unescape
+from gitplan import ToolInvocation
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _objects(context) -> int:  # type: ignore[no-untyped-def]
+    found = subprocess.run(["git", "count-objects"], cwd=context.repo, capture_output=True,
+                           text=True, check=True).stdout
+    return int(found.split()[0])
+
+
+@given("I remember the object count")
+def object_count(context):  # type: ignore[no-untyped-def]
+    context.objects = _objects(context)
+    context.refs = git(context, "for-each-ref")
+
+
+@then("no object or ref was written")
+def nothing_written(context):  # type: ignore[no-untyped-def]
+    assert _objects(context) == context.objects, "objects were written"
+    assert git(context, "for-each-ref") == context.refs, "refs changed"
+
+
+@when("I try to create plan with id \"{plan}\"")
+@when("I try to create plan with id \"\"")
+def create_with_id(context, plan=""):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.create(plan))
+
+
+@when("I try to create plan \"{plan}\" on base \"{base}\"")
+def create_on_base(context, plan, base):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.create(plan, base=base))
+
+
+@when('I record path "{path}" in "{plan}"')
+def record_path(context, path, plan):  # type: ignore[no-untyped-def]
+    decoded = unescape(path).decode("utf-8") if "\\u" not in path else path.encode().decode("unicode_escape")
+    attempt(context, lambda: context.store.record(plan, {decoded: b"x"}, ToolInvocation(tool="t")))
+
+
+@when('I delete "{path}" in "{plan}"')
+def delete_missing(context, path, plan):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.record(plan, {path: None}, ToolInvocation(tool="t")))
+
+
+@when('I record the patch "{patch}" in "{plan}"')
+def record_patch(context, patch, plan):  # type: ignore[no-untyped-def]
+    text = (ROOT / patch).read_bytes()
+
+    def run():  # type: ignore[no-untyped-def]
+        changes = context.store.patch_changes(plan, text, patch)
+        return context.store.record(plan, changes, ToolInvocation(tool="patch"))
+
+    attempt(context, run)
+
+
+@when('I record with an empty tool name in "{plan}"')
+def empty_tool(context, plan):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.record(plan, {"a": b"x"}, ToolInvocation(tool="")))
