@@ -1,0 +1,109 @@
+Feature: Apply is all or nothing
+
+  Background:
+    Given a repository with files
+      | path      | content                         |
+      | README.md | one\ntwo\nthree\nfour\nfive\n   |
+      | keep.txt  | keep\n                          |
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content                          |
+      | README.md | one\ntwo\nthree\nfour\nFIVE\n    |
+      | new.txt   | new\n                            |
+
+  Scenario: Fast path commit when HEAD is the base
+    When I apply "p"
+    Then it succeeds
+    And HEAD is a new commit whose tree is the plan's tip tree
+    And git status is clean
+    And the plan "p" is marked applied
+    And git fsck --full is clean
+
+  Scenario: 3-way merge when HEAD moved with non-overlapping edits
+    Given the user commits "README.md" with content "ONE\ntwo\nthree\nfour\nfive\n" on main
+    When I apply "p"
+    Then it succeeds
+    And the worktree file "README.md" is "ONE\ntwo\nthree\nfour\nFIVE\n"
+    And git status is clean
+
+  Scenario: Overlapping edits conflict; nothing is written; the plan is cancelled; the patch is saved
+    Given the user commits "README.md" with content "one\ntwo\nthree\nfour\nfive!\n" on main
+    And I remember the user's state
+    When I apply "p"
+    Then it fails with exit code 4
+    And the error mentions "README.md"
+    And the user's state is unchanged
+    And the rescue patch holds the plan's diff
+    And ref "refs/changesets/p" does not exist
+
+  Scenario: Keep on failure keeps the plan
+    Given the user commits "README.md" with content "one\ntwo\nthree\nfour\nfive!\n" on main
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 4
+    And plan "p" has 1 changesets
+
+  Scenario: Uncommitted changes in a path apply would write are refused
+    Given the user edits "README.md" to "dirty\n" without committing
+    And I remember the user's state
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 4
+    And the error mentions "uncommitted changes"
+    And the user's state is unchanged
+
+  Scenario: Staged changes are refused too
+    Given the user stages "new.txt" with content "staged\n"
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 4
+    And the error mentions "staged"
+
+  Scenario: Dirty files elsewhere do not block apply
+    Given the user edits "keep.txt" to "local edit\n" without committing
+    When I apply "p"
+    Then it succeeds
+    And the worktree file "keep.txt" is "local edit\n"
+
+  Scenario: Check changes nothing
+    Given I remember the user's state
+    When I check applying "p"
+    Then it succeeds
+    And the user's state is unchanged
+    And plan "p" has 1 changesets
+
+  Scenario: Worktree mode leaves HEAD alone
+    When I apply "p" in worktree mode
+    Then it succeeds
+    And HEAD is still the base of "p"
+    And the worktree file "new.txt" is "new\n"
+
+  Scenario: Branch mode creates a branch and touches nothing else
+    Given I remember the user's state
+    When I apply "p" as branch "result"
+    Then it succeeds
+    And the user's state is unchanged except branch "result"
+    And branch "result" has the plan's tip tree
+
+  Scenario: Replay makes one commit per changeset authored by the actor
+    Given I record in "p" with tool "second"
+      | path | content |
+      | z    | z\n     |
+    When I replay "p"
+    Then it succeeds
+    And HEAD has 2 new commits authored by "agent"
+
+  Scenario: Applying twice is refused
+    When I apply "p"
+    And I apply "p"
+    Then it fails with exit code 2
+    And the error mentions "already applied"
+
+  Scenario: An interrupted apply is rolled back by the next git plan command
+    Given an apply of "p" was killed after writing the files but before the commit point
+    When any git plan command opens the repository
+    Then git status is clean
+    And HEAD is still the base of "p"
+
+  Scenario: An apply killed after the commit point is finished by the next git plan command
+    Given an apply of "p" was killed after the commit point
+    When any git plan command opens the repository
+    Then git status is clean
+    And the plan "p" is marked applied

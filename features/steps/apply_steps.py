@@ -1,0 +1,158 @@
+"""Steps for apply.feature: user state checked with git after each path."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from behave import given, then, when
+
+from common_steps import attempt, git, snapshot, unescape
+from gitplan import PlanStore
+
+
+@when('I apply "{plan}" keeping it on failure')
+def apply_keep(context, plan):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.apply(plan, keep_on_failure=True))
+
+
+@when('I check applying "{plan}"')
+def apply_check(context, plan):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.apply(plan, check=True))
+
+
+@when('I apply "{plan}" in worktree mode')
+def apply_worktree(context, plan):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.apply(plan, mode="worktree"))
+
+
+@when('I apply "{plan}" as branch "{branch}"')
+def apply_branch(context, plan, branch):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.apply(plan, mode="branch", branch=branch))
+
+
+@when('I replay "{plan}"')
+def replay(context, plan):  # type: ignore[no-untyped-def]
+    context.head_before = git(context, "rev-parse", "HEAD").strip()
+    attempt(context, lambda: context.store.apply(plan, replay=True))
+
+
+@when('I apply "{plan}"')
+def apply(context, plan):  # type: ignore[no-untyped-def]
+    context.base = context.store.status(plan).base if context.store.plans() else None
+    attempt(context, lambda: context.store.apply(plan))
+
+
+@then("HEAD is a new commit whose tree is the plan's tip tree")
+def head_tree(context):  # type: ignore[no-untyped-def]
+    assert git(context, "rev-parse", "HEAD^{tree}") == git(context, "rev-parse", "refs/changesets/p^{tree}")
+    assert "Plan-Id: p" in git(context, "log", "-1", "--format=%B")
+
+
+@then("git status is clean")
+def status_clean(context):  # type: ignore[no-untyped-def]
+    assert git(context, "status", "--porcelain") == "", git(context, "status", "--porcelain")
+
+
+@then('the plan "{plan}" is marked applied')
+def marked(context, plan):  # type: ignore[no-untyped-def]
+    status = PlanStore.open(context.repo).status(plan)
+    assert status.state == "applied" and status.applied, status
+
+
+@then('the worktree file "{path}" is "{content}"')
+def worktree_file(context, path, content):  # type: ignore[no-untyped-def]
+    assert (Path(context.repo) / path).read_bytes() == unescape(content)
+
+
+@then("the rescue patch holds the plan's diff")
+def rescue(context):  # type: ignore[no-untyped-def]
+    patch = getattr(context.error, "rescue_patch", None)
+    assert patch and os.path.exists(patch), context.error
+    text = Path(patch).read_text()
+    assert "+FIVE" in text and str(patch) in str(context.error)
+    result = git(context, "apply", "--check", "--3way", patch, check=False)
+    assert result is not None
+
+
+@given('the user edits "{path}" to "{content}" without committing')
+def edit_dirty(context, path, content):  # type: ignore[no-untyped-def]
+    (Path(context.repo) / path).write_bytes(unescape(content))
+
+
+@then('HEAD is still the base of "{plan}"')
+def head_is_base(context, plan):  # type: ignore[no-untyped-def]
+    base = git(context, "rev-parse", f"refs/changesets/{plan}~1").strip()
+    base = git(context, "rev-list", "--max-parents=0", "HEAD").strip()
+    assert git(context, "rev-parse", "HEAD").strip() == base
+
+
+@then('the user\'s state is unchanged except branch "{branch}"')
+def unchanged_but_branch(context, branch):  # type: ignore[no-untyped-def]
+    after = snapshot(context)
+    refs = "\n".join(r for r in after["refs"].splitlines() if f"refs/heads/{branch}" not in r)
+    assert refs == context.before["refs"]
+    for key in ("HEAD", "index", "files", "status"):
+        assert after[key] == context.before[key], key
+
+
+@then('branch "{branch}" has the plan\'s tip tree')
+def branch_tree(context, branch):  # type: ignore[no-untyped-def]
+    assert git(context, "rev-parse", f"{branch}^{{tree}}") == git(context, "rev-parse", "refs/changesets/p^{tree}")
+
+
+@then('HEAD has {count:d} new commits authored by "{author}"')
+def replayed(context, count, author):  # type: ignore[no-untyped-def]
+    authors = git(context, "log", "--format=%an", f"{context.head_before}..HEAD").split()
+    assert authors == [author] * count, authors
+
+
+def _interrupt(context, plan: str, after_commit_point: bool):  # type: ignore[no-untyped-def]
+    """Run apply, then put back the journal and, when before the commit point, HEAD."""
+    import gitplan.apply as applying
+
+    saved = {}
+    real_clear = applying._clear_journal
+
+    def keep_journal(directory):  # type: ignore[no-untyped-def]
+        for name in ("apply.json", "apply.index"):
+            if (directory / name).exists():
+                saved[name] = (directory / name).read_bytes()
+        real_clear(directory)
+
+    applying._clear_journal = keep_journal
+    try:
+        old_head = git(context, "rev-parse", "HEAD").strip()
+        context.store.apply(plan, keep_on_failure=True)
+    finally:
+        applying._clear_journal = real_clear
+    directory = Path(context.repo) / ".git" / "gitplan"
+    journal = json.loads(saved["apply.json"])
+    if not after_commit_point:
+        git(context, "update-ref", "refs/heads/main", old_head)
+        notes = git(context, "rev-parse", f"refs/notes/changesets/{plan}~1").strip()
+        git(context, "update-ref", f"refs/notes/changesets/{plan}", notes)
+    for name, data in saved.items():
+        (directory / name).write_bytes(data)
+    assert journal["paths"]
+
+
+@given('an apply of "{plan}" was killed after writing the files but before the commit point')
+def killed_before(context, plan):  # type: ignore[no-untyped-def]
+    _interrupt(context, plan, after_commit_point=False)
+
+
+@given('an apply of "{plan}" was killed after the commit point')
+def killed_after(context, plan):  # type: ignore[no-untyped-def]
+    _interrupt(context, plan, after_commit_point=True)
+    notes = git(context, "rev-parse", f"refs/notes/changesets/{plan}~1").strip()
+    git(context, "update-ref", f"refs/notes/changesets/{plan}", notes)
+
+
+@when("any git plan command opens the repository")
+def reopen(context):  # type: ignore[no-untyped-def]
+    context.store = PlanStore.open(context.repo)
+    assert not (Path(context.repo) / ".git" / "gitplan" / "apply.json").exists()
+    shutil.rmtree(Path(context.repo) / ".git" / "gitplan" / "rescue", ignore_errors=True)

@@ -1,0 +1,79 @@
+"""Steps for artifacts.feature: notes damaged by hand, exports checked with git am."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from behave import given, then, when
+
+from common_steps import git
+
+
+def _commit(context, plan: str, number: int) -> str:  # type: ignore[no-untyped-def]
+    return context.store.changesets(plan)[number - 1].commit
+
+
+@then('the invocation records of "{plan}" have tools "{tools}" and numbers "{numbers}"')
+def records(context, plan, tools, numbers):  # type: ignore[no-untyped-def]
+    found = context.store.invocation_records(plan)
+    assert [r["tool"] for r in found] == tools.split(",")
+    assert [str(r["number"]) for r in found] == numbers.split(",")
+    assert all(r["actor"] == "agent" and r["status"] == "ok" for r in found)
+
+
+@given('the note of changeset {number:d} of "{plan}" is removed with git notes')
+def remove_note(context, number, plan):  # type: ignore[no-untyped-def]
+    git(context, "notes", f"--ref=changesets/{plan}", "remove", _commit(context, plan, number))
+
+
+@given('the note of changeset {number:d} of "{plan}" is replaced by "{text}"')
+def replace_note(context, number, plan, text):  # type: ignore[no-untyped-def]
+    git(context, "notes", f"--ref=changesets/{plan}", "add", "-f", "-m", text,
+        _commit(context, plan, number))
+
+
+@given('the note of changeset {number:d} of "{plan}" is replaced by')
+def replace_note_text(context, number, plan):  # type: ignore[no-untyped-def]
+    replace_note(context, number, plan, context.text)
+
+
+@then('the status of "{plan}" reports "{text}"')
+def status_reports(context, plan, text):  # type: ignore[no-untyped-def]
+    status = context.store.status(plan)
+    assert any(text in problem for problem in status.missing_artifacts), status.missing_artifacts
+
+
+@then('the status of "{plan}" reports nothing missing')
+def nothing_missing(context, plan):  # type: ignore[no-untyped-def]
+    assert context.store.status(plan).missing_artifacts == ()
+
+
+@then('the diff of "{plan}" still works')
+def diff_works(context, plan):  # type: ignore[no-untyped-def]
+    assert "diff --git" in context.store.diff(plan)
+
+
+@when('I export the artifacts of "{plan}"')
+def export(context, plan):  # type: ignore[no-untyped-def]
+    context.export = os.path.join(context.tmp, "export")
+    result = subprocess.run([sys.executable, "-m", "gitplan", "-C", context.repo, "artifacts", plan, "--export",
+                             context.export], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@then("git am applies the exported patches onto a new branch")
+def git_am(context):  # type: ignore[no-untyped-def]
+    patches = sorted(str(p) for p in Path(context.export).glob("*.patch"))
+    git(context, "checkout", "-q", "-b", "from-am")
+    git(context, "am", "-q", *patches)
+    assert git(context, "rev-parse", "HEAD^{tree}") == git(context, "rev-parse", "refs/changesets/a^{tree}")
+
+
+@then("the export holds {count:d} invocation records as JSON lines")
+def jsonl(context, count):  # type: ignore[no-untyped-def]
+    lines = (Path(context.export) / "invocations.jsonl").read_text().splitlines()
+    assert len(lines) == count and all(json.loads(line)["tool"] for line in lines)
