@@ -103,14 +103,14 @@ def changeset_message(
     )
 
 
-def notes_message(plan_id: str, annotated_commit: str) -> str:
-    """Message of a notes commit; the trailer names the commit the note is for.
+def notes_message(plan_id: str, plan_tip: str) -> str:
+    """Message of a notes commit; `Plan-Tip:` names the plan tip it belongs with.
 
     Writers use that trailer to finish a record whose notes ref moved but whose
-    plan ref did not (see refs.py)."""
+    plan ref did not, and to detect a torn read of the two refs (see refs.py)."""
     return (
-        f"gitplan: note for {annotated_commit}\n\n"
-        f"Plan-Id: {plan_id}\nChangeset-Commit: {annotated_commit}\n"
+        f"gitplan: notes for {plan_id} at {plan_tip}\n\n"
+        f"Plan-Id: {plan_id}\nPlan-Tip: {plan_tip}\n"
     )
 
 

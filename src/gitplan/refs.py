@@ -119,15 +119,19 @@ def backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.05, 0.0005 * (2 ** min(attempt, 8)))))
 
 
-def pending_tip(repo: pygit2.Repository, refs: PlanRefs) -> str | None:
-    """The tip a half-finished record left in the notes ref, if it is one step ahead."""
-    if refs.notes_tip is None:
+def _notes_plan_tip(repo: pygit2.Repository, notes_tip: str | None) -> str | None:
+    if notes_tip is None:
         return None
     try:
-        notes_commit = repo[refs.notes_tip]
+        notes_commit = repo[notes_tip]
     except (KeyError, ValueError):
         return None
-    wanted = trailers(notes_commit.message).get("Plan-Tip")
+    return trailers(notes_commit.message).get("Plan-Tip")
+
+
+def pending_tip(repo: pygit2.Repository, refs: PlanRefs) -> str | None:
+    """The tip a half-finished record left in the notes ref, if it is one step ahead."""
+    wanted = _notes_plan_tip(repo, refs.notes_tip)
     if not wanted or wanted == refs.tip:
         return None
     try:
@@ -140,17 +144,27 @@ def pending_tip(repo: pygit2.Repository, refs: PlanRefs) -> str | None:
 
 
 def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
-    """Read the plan's refs, first finishing a record another writer left half-done."""
-    for _ in range(MAX_ATTEMPTS):
-        refs = read_plan_refs(repo, plan_id)
-        ahead = pending_tip(repo, refs)
-        if ahead is None:
+    """Read the plan's refs as a consistent pair, finishing a half-done record first.
+
+    The pair is consistent when the notes commit's `Plan-Tip:` is the plan tip.
+    One step ahead means a writer stopped between its two updates: move the plan
+    ref forward for it. Anything else is a torn read (another writer finished
+    in between our two reads): read again."""
+    refs = read_plan_refs(repo, plan_id)
+    for attempt in range(MAX_ATTEMPTS):
+        wanted = _notes_plan_tip(repo, refs.notes_tip)
+        if wanted is None or wanted == refs.tip:
             return refs
-        try:
-            compare_and_swap(repo, plan_ref(plan_id), refs.tip, ahead)
-        except RefMoved:
-            continue
-    return read_plan_refs(repo, plan_id)
+        ahead = pending_tip(repo, refs)
+        if ahead is not None:
+            try:
+                compare_and_swap(repo, plan_ref(plan_id), refs.tip, ahead)
+            except RefMoved:
+                backoff(attempt)
+        elif attempt > 20:
+            return refs  # edited by hand, not by a writer: accept it as it is
+        refs = read_plan_refs(repo, plan_id)
+    return refs
 
 
 def publish(
@@ -169,17 +183,21 @@ def publish(
         raise
     if new_tip == refs.tip:
         return
-    try:
-        compare_and_swap(repo, plan_ref(refs.plan_id), refs.tip, new_tip)
-    except RefMoved:
-        current = read_ref(repo, plan_ref(refs.plan_id))
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            compare_and_swap(repo, plan_ref(refs.plan_id), refs.tip, new_tip)
+            return
+        except RefMoved:
+            current = read_ref(repo, plan_ref(refs.plan_id))
         if current is None:
-            raise PlanNotFound(f"plan {refs.plan_id!r} was cancelled") from None
-        if not on_chain(repo, current, new_tip, new_number):
-            raise Damaged(
-                f"plan {refs.plan_id!r} moved to {current} without changeset {new_tip}"
-            ) from None
-        # Another writer finished our record for us (see settle()).
+            raise PlanNotFound(f"plan {refs.plan_id!r} was cancelled")
+        if current == refs.tip:  # the ref was only locked by a helper: try again
+            backoff(attempt)
+            continue
+        if on_chain(repo, current, new_tip, new_number):
+            return  # another writer finished our record for us (see settle())
+        raise Damaged(f"plan {refs.plan_id!r} moved to {current} without changeset {new_tip}")
+    raise Damaged(f"plan {refs.plan_id!r}: could not move its ref to {new_tip}")
 
 
 def on_chain(repo: pygit2.Repository, tip: str, commit: str, number: int) -> bool:

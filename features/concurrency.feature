@@ -1,0 +1,46 @@
+Feature: Many writers append to one plan at once and nothing is lost
+
+  Background:
+    Given a repository with files
+      | path      | content                                   |
+      | README.md | a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n            |
+    And a plan "busy"
+
+  Scenario: 6 processes x 40 records into one plan
+    When 6 writer processes each record 40 changesets into "busy"
+    Then all writers succeed
+    And plan "busy" has 240 changesets
+    And every changeset of "busy" has its note and they are numbered without gaps
+    And the tip of "busy" holds every file the writers wrote
+    And git fsck --full is clean
+
+  Scenario: Threads in one process
+    When 4 threads each record 10 changesets into "busy"
+    Then plan "busy" has 40 changesets
+    And every changeset of "busy" has its note and they are numbered without gaps
+
+  Scenario: Same-file writers with mergeable edits both land
+    When writer A changes line 1 and writer B changes line 10 of "README.md", both from changeset 0
+    Then it succeeds
+    And the tip of "busy" holds "README.md" as "A\nb\nc\nd\ne\nf\ng\nh\ni\nB\n"
+
+  Scenario: Same-file writers with conflicting edits: the second gets a conflict and writes nothing
+    When writer A and writer B both change line 1 of "README.md" from changeset 0
+    Then it fails with exit code 4
+    And plan "busy" has 1 changesets
+
+  Scenario: A writer killed between the notes ref and the plan ref is finished by the next writer
+    Given a writer was killed after moving the notes ref of "busy" but before the plan ref
+    When I record in "busy" with tool "next"
+      | path | content |
+      | n    | n\n     |
+    Then it succeeds
+    And plan "busy" has 2 changesets
+    And every changeset of "busy" has its note and they are numbered without gaps
+
+  Scenario: Cancel while writers run: the plan stays gone
+    When 3 writer processes record into "busy" while it is cancelled
+    Then ref "refs/changesets/busy" does not exist
+    And ref "refs/notes/changesets/busy" does not exist
+    And every writer either finished or failed with "not found"
+    And git fsck --full is clean

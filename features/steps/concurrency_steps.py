@@ -1,0 +1,135 @@
+"""Steps for concurrency.feature: real processes and threads writing one plan."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from behave import given, then, when
+
+from common_steps import attempt, git
+from gitplan import PlanStore, ToolInvocation
+
+WRITER = str(Path(__file__).with_name("writer.py"))
+
+
+def _start(context, plan: str, workers: int, count: int):  # type: ignore[no-untyped-def]
+    context.processes = [
+        subprocess.Popen([sys.executable, WRITER, context.repo, plan, str(w), str(count)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for w in range(workers)
+    ]
+    context.expected = {f"w{w}/f{i}.txt" for w in range(workers) for i in range(count)}
+
+
+@when('{workers:d} writer processes each record {count:d} changesets into "{plan}"')
+def processes(context, workers, count, plan):  # type: ignore[no-untyped-def]
+    _start(context, plan, workers, count)
+    context.outputs = [p.communicate(timeout=600) + (p.returncode,) for p in context.processes]
+
+
+@then("all writers succeed")
+def all_ok(context):  # type: ignore[no-untyped-def]
+    for out, err, code in context.outputs:
+        assert code == 0, err
+
+
+@then('every changeset of "{plan}" has its note and they are numbered without gaps')
+def notes_complete(context, plan):  # type: ignore[no-untyped-def]
+    store = PlanStore.open(context.repo)
+    changesets = store.changesets(plan)
+    assert [c.number for c in changesets] == list(range(1, len(changesets) + 1))
+    assert all(c.record is not None for c in changesets), [c.problem for c in changesets if c.problem]
+    notes = git(context, "notes", f"--ref=changesets/{plan}", "list").splitlines()
+    assert len(notes) == len(changesets) + 1  # plus the plan record
+    parents = git(context, "rev-list", "--min-parents=2", f"refs/changesets/{plan}")
+    assert parents == "", "the chain has merge commits"
+
+
+@then('the tip of "{plan}" holds every file the writers wrote')
+def all_files(context, plan):  # type: ignore[no-untyped-def]
+    listed = set(git(context, "ls-tree", "-r", "--name-only", f"refs/changesets/{plan}").split())
+    missing = context.expected - listed
+    assert not missing, sorted(missing)[:10]
+
+
+@when('{threads:d} threads each record {count:d} changesets into "{plan}"')
+def threads(context, threads, count, plan):  # type: ignore[no-untyped-def]
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        store = PlanStore.open(context.repo)
+        try:
+            for i in range(count):
+                store.record(plan, {f"t{worker}/{i}": b"x"}, ToolInvocation(tool="thread"))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    running = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    assert not errors, errors
+
+
+def _line_edit(context, line: int, text: str) -> bytes:  # type: ignore[no-untyped-def]
+    lines = git(context, "show", "HEAD:README.md").splitlines(keepends=True)
+    lines[line - 1] = text + "\n"
+    return "".join(lines).encode()
+
+
+@when('writer A changes line 1 and writer B changes line 10 of "{path}", both from changeset 0')
+def mergeable(context, path):  # type: ignore[no-untyped-def]
+    store = context.store
+    store.record("busy", {path: _line_edit(context, 1, "A")}, ToolInvocation(tool="A"), parent=0)
+    attempt(context, lambda: store.record(
+        "busy", {path: _line_edit(context, 10, "B")}, ToolInvocation(tool="B"), parent=0))
+
+
+@when('writer A and writer B both change line 1 of "{path}" from changeset 0')
+def conflicting(context, path):  # type: ignore[no-untyped-def]
+    store = context.store
+    store.record("busy", {path: _line_edit(context, 1, "A")}, ToolInvocation(tool="A"), parent=0)
+    attempt(context, lambda: store.record(
+        "busy", {path: _line_edit(context, 1, "B")}, ToolInvocation(tool="B"), parent=0))
+
+
+@given('a writer was killed after moving the notes ref of "{plan}" but before the plan ref')
+def killed_writer(context, plan):  # type: ignore[no-untyped-def]
+    import gitplan.refs as refs
+
+    real = refs.compare_and_swap
+
+    def die_on_plan_ref(repo, name, expected, new):  # type: ignore[no-untyped-def]
+        if name.startswith("refs/changesets/"):
+            raise SystemExit("killed")
+        return real(repo, name, expected, new)
+
+    refs.compare_and_swap = die_on_plan_ref
+    try:
+        context.store.record(plan, {"k": b"k\n"}, ToolInvocation(tool="killed"))
+    except SystemExit:
+        pass
+    finally:
+        refs.compare_and_swap = real
+    # The half-done state: a reader sees the old tip and a consistent set of notes.
+    assert PlanStore.open(context.repo).status(plan).changesets == 0
+
+
+@when('{workers:d} writer processes record into "{plan}" while it is cancelled')
+def cancel_race(context, workers, plan):  # type: ignore[no-untyped-def]
+    _start(context, plan, workers, 200)
+    time.sleep(1.0)
+    context.store.cancel(plan)
+    context.outputs = [p.communicate(timeout=600) + (p.returncode,) for p in context.processes]
+
+
+@then('every writer either finished or failed with "not found"')
+def writers_done(context):  # type: ignore[no-untyped-def]
+    for out, err, code in context.outputs:
+        assert code in (0, 3), err
+    assert any(code == 3 for _, _, code in context.outputs), "no writer was cut off by cancel"
