@@ -1,0 +1,102 @@
+"""Developer sessions. `nox` runs them all; `nox -l` lists them; `nox -s NAME` runs one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests", "robot", "coverage_report", "benchmark"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = False
+
+ROOT = Path(__file__).parent
+BUILD = ROOT / "build"
+COVERAGE_FLOOR = "97"
+
+
+def install(session: nox.Session) -> None:
+    """The project in editable mode with its development dependencies from pyproject.toml."""
+    session.install("-e", ".[dev]")
+
+
+def hermetic_env(session: nox.Session) -> dict[str, str]:
+    home = BUILD / "home" / session.name
+    home.mkdir(parents=True, exist_ok=True)
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = gitplan tests\n\temail = tests@example.com\n"
+        "[init]\n\tdefaultBranch = main\n"
+    )
+    return {"HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C.UTF-8"}
+
+
+def run_behave(session: nox.Session, *runner: str) -> None:
+    junit = BUILD / "behave"
+    junit.mkdir(parents=True, exist_ok=True)
+    session.run(*runner, "behave", "--format=progress", "--junit",
+                f"--junit-directory={junit}", *session.posargs, env=hermetic_env(session))
+
+
+def run_robot(session: nox.Session) -> None:
+    session.run("robot", "--outputdir", str(BUILD / "robot"), "--loglevel", "INFO",
+                *session.posargs, "robot", env=hermetic_env(session))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over the package, features, benchmarks and this file."""
+    session.install("ruff")
+    session.run("ruff", "check", "src", "features", "benchmarks", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over src/gitplan."""
+    install(session)
+    session.run("mypy")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """behave: the unit and integration scenarios in features/."""
+    install(session)
+    run_behave(session)
+
+
+@nox.session
+def robot(session: nox.Session) -> None:
+    """Robot Framework: the installed `git plan` in real repositories, checked with git."""
+    install(session)
+    run_robot(session)
+
+
+@nox.session
+def coverage_report(session: nox.Session) -> None:
+    """behave + robot under coverage (subprocesses too); fails under 97%; build/coverage.xml."""
+    install(session)
+    site = Path(session.run("python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+                            silent=True).strip())
+    (site / "gitplan_coverage.pth").write_text("import coverage; coverage.process_startup()\n")
+    os.environ["COVERAGE_PROCESS_START"] = str(ROOT / "pyproject.toml")
+    os.environ["COVERAGE_FILE"] = str(BUILD / ".coverage")
+    try:
+        session.run("coverage", "erase")
+        run_behave(session)
+        run_robot(session)
+    finally:
+        (site / "gitplan_coverage.pth").unlink(missing_ok=True)
+    session.run("coverage", "combine", "--quiet")
+    session.run("coverage", "xml", "-o", str(BUILD / "coverage.xml"))
+    session.run("coverage", "report", f"--fail-under={COVERAGE_FLOOR}")
+
+
+@nox.session
+def benchmark(session: nox.Session) -> None:
+    """asv in quick mode, in this session's environment (ratios against git and SQLite)."""
+    install(session)
+    session.run("asv", "machine", "--yes", "--config", "benchmarks/asv.conf.json")
+    session.run("asv", "run", "--config", "benchmarks/asv.conf.json", "--python=same",
+                "--quick", "--show-stderr", "--dry-run", *session.posargs)
+
+
