@@ -6,6 +6,7 @@ vs `time_record_sqlite` at the same (files, k) are the ratios quoted in notes.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import itertools
 import os
@@ -56,9 +57,16 @@ class RecordChangeset:
     def time_record_git_plumbing(self, repos: dict[int, str], files: int, k: int) -> None:
         """The git CLI: hash-object, a temporary index, write-tree, commit-tree, update-ref."""
         env = {**ENV, "GIT_INDEX_FILE": self.index}
-        run = lambda *a, data=None: subprocess.run(  # noqa: E731
-            ["git", *a], cwd=self.repo, env=env, input=data, capture_output=True, check=True
-        ).stdout.decode().strip()
+
+        def run(*a, data=None):
+            return (
+                subprocess.run(  # noqa: E731
+                    ["git", *a], cwd=self.repo, env=env, input=data, capture_output=True, check=True
+                )
+                .stdout.decode()
+                .strip()
+            )
+
         run("read-tree", "HEAD")
         lines = []
         for path, data in self.changes.items():
@@ -75,8 +83,9 @@ class RecordChangeset:
         rows = []
         for path, data in self.changes.items():
             before = self.before[path]
-            diff = "".join(difflib.unified_diff(before.splitlines(True),
-                                                data.decode().splitlines(True), path, path))
+            diff = "".join(
+                difflib.unified_diff(before.splitlines(True), data.decode().splitlines(True), path, path)
+            )
             rows.append((self.plan, path, diff))
         with self.db:
             self.db.executemany("insert into diffs values (?, ?, ?)", rows)
@@ -98,16 +107,17 @@ class DiffAndCancel:
         self.plan = f"diff-{os.getpid()}-{next(_counter)}"
         self.store.create(self.plan)
         round_ = next(_counter)
-        self.store.record(self.plan, {file_path(i * (files // 100)): changed_content(i, round_)
-                                      for i in range(100)}, ToolInvocation(tool="bench"))
+        self.store.record(
+            self.plan,
+            {file_path(i * (files // 100)): changed_content(i, round_) for i in range(100)},
+            ToolInvocation(tool="bench"),
+        )
         status = self.store.status(self.plan)
         self.base, self.tip = status.base, status.tip
 
     def teardown(self, repos: dict[int, str], files: int) -> None:
-        try:
+        with contextlib.suppress(KeyError):
             self.store.cancel(self.plan)
-        except KeyError:
-            pass
 
     def time_diff_gitplan(self, repos: dict[int, str], files: int) -> None:
         self.store.diff(self.plan)

@@ -7,14 +7,20 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "bench",
-       "GIT_AUTHOR_EMAIL": "bench@example.com", "GIT_COMMITTER_NAME": "bench",
-       "GIT_COMMITTER_EMAIL": "bench@example.com"}
+ENV = {
+    **os.environ,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
 
 
 def git(repo: str | Path, *args: str, data: bytes | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=repo, input=data, capture_output=True, check=True,
-                          env=ENV).stdout.decode()
+    return subprocess.run(
+        ["git", *args], cwd=repo, input=data, capture_output=True, check=True, env=ENV
+    ).stdout.decode()
 
 
 def file_path(i: int) -> str:
@@ -26,8 +32,7 @@ def build_repository(files: int, root: str | None = None) -> str:
     """A repository whose single commit holds `files` small files; returns its path."""
     repo = tempfile.mkdtemp(prefix=f"gitplan-bench-{files}-", dir=root)
     git(repo, "init", "-q", "-b", "main")
-    chunks = ["commit refs/heads/main\ncommitter bench <bench@example.com> 0 +0000\n"
-              "data 4\nbase\n"]
+    chunks = ["commit refs/heads/main\ncommitter bench <bench@example.com> 0 +0000\ndata 4\nbase\n"]
     for i in range(files):
         body = f"file {i}\nline two\nline three\n"
         chunks.append(f"M 100644 inline {file_path(i)}\ndata {len(body)}\n{body}\n")

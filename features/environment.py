@@ -30,8 +30,9 @@ def before_scenario(context, scenario):  # type: ignore[no-untyped-def]
     os.environ.pop("GIT_DIR", None)
     os.environ.pop("GIT_WORK_TREE", None)
     with open(os.path.join(home, ".gitconfig"), "w") as handle:
-        handle.write("[user]\n\tname = Test User\n\temail = user@example.com\n"
-                     "[init]\n\tdefaultBranch = main\n")
+        handle.write(
+            "[user]\n\tname = Test User\n\temail = user@example.com\n[init]\n\tdefaultBranch = main\n"
+        )
 
 
 def after_scenario(context, scenario):  # type: ignore[no-untyped-def]

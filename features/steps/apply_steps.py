@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 from behave import given, then, when
-
 from common_steps import attempt, git, snapshot, unescape
+
 from gitplan import PlanStore
 
 
@@ -100,7 +100,9 @@ def unchanged_but_branch(context, branch):  # type: ignore[no-untyped-def]
 
 @then('branch "{branch}" has the plan\'s tip tree')
 def branch_tree(context, branch):  # type: ignore[no-untyped-def]
-    assert git(context, "rev-parse", f"{branch}^{{tree}}") == git(context, "rev-parse", "refs/changesets/p^{tree}")
+    assert git(context, "rev-parse", f"{branch}^{{tree}}") == git(
+        context, "rev-parse", "refs/changesets/p^{tree}"
+    )
 
 
 @then('HEAD has {count:d} new commits authored by "{author}"')

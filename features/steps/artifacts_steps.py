@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from behave import given, then, when
-
 from common_steps import git
 
 
@@ -32,8 +31,16 @@ def remove_note(context, number, plan):  # type: ignore[no-untyped-def]
 
 @given('the note of changeset {number:d} of "{plan}" is replaced by "{text}"')
 def replace_note(context, number, plan, text):  # type: ignore[no-untyped-def]
-    git(context, "notes", f"--ref=changesets/{plan}", "add", "-f", "-m", text,
-        _commit(context, plan, number))
+    git(
+        context,
+        "notes",
+        f"--ref=changesets/{plan}",
+        "add",
+        "-f",
+        "-m",
+        text,
+        _commit(context, plan, number),
+    )
 
 
 @given('the note of changeset {number:d} of "{plan}" is replaced by')
@@ -60,8 +67,21 @@ def diff_works(context, plan):  # type: ignore[no-untyped-def]
 @when('I export the artifacts of "{plan}"')
 def export(context, plan):  # type: ignore[no-untyped-def]
     context.export = os.path.join(context.tmp, "export")
-    result = subprocess.run([sys.executable, "-m", "gitplan", "-C", context.repo, "artifacts", plan, "--export",
-                             context.export], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gitplan",
+            "-C",
+            context.repo,
+            "artifacts",
+            plan,
+            "--export",
+            context.export,
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
 
 

@@ -6,13 +6,21 @@ import subprocess
 from pathlib import Path
 
 from behave import given, then, when
-
 from common_steps import attempt, git, unescape
 
 
 def _blob_id(context, content: str) -> str:  # type: ignore[no-untyped-def]
-    return subprocess.run(["git", "hash-object", "--stdin"], cwd=context.repo,
-                          input=unescape(content), capture_output=True, check=True).stdout.decode().strip()
+    return (
+        subprocess.run(
+            ["git", "hash-object", "--stdin"],
+            cwd=context.repo,
+            input=unescape(content),
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
 
 
 @when('I cancel "{plan}"')

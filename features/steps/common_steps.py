@@ -45,7 +45,7 @@ def snapshot(context) -> dict[str, str]:  # type: ignore[no-untyped-def]
         if ".git" in path.parts or not path.is_file():
             continue
         files[str(path.relative_to(context.repo))] = path.read_bytes().hex()
-    index = (Path(context.repo) / ".git" / "index")
+    index = Path(context.repo) / ".git" / "index"
     return {
         "HEAD": git(context, "rev-parse", "HEAD", check=False),
         "symbolic": git(context, "symbolic-ref", "-q", "HEAD", check=False),
@@ -91,7 +91,10 @@ def record_table(context, plan, tool):  # type: ignore[no-untyped-def]
     changes = {}
     for row in context.table:
         changes[row["path"]] = None if row["content"] == "<delete>" else unescape(row["content"])
-    attempt(context, lambda: context.store.record(plan, changes, ToolInvocation(tool=tool, actor="agent")))
+    attempt(
+        context,
+        lambda: context.store.record(plan, changes, ToolInvocation(tool=tool, actor="agent")),
+    )
 
 
 @given("I remember the user's state")
@@ -124,8 +127,9 @@ def succeeds(context):  # type: ignore[no-untyped-def]
 
 @then("git fsck --full is clean")
 def fsck_clean(context):  # type: ignore[no-untyped-def]
-    result = subprocess.run(["git", "fsck", "--full", "--no-dangling"], cwd=context.repo,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["git", "fsck", "--full", "--no-dangling"], cwd=context.repo, capture_output=True, text=True
+    )
     assert result.returncode == 0 and "error" not in result.stderr, result.stderr
 
 
@@ -137,6 +141,10 @@ def git_count(context, count, ref):  # type: ignore[no-untyped-def]
 
 @then('ref "{ref}" does not exist')
 def ref_missing(context, ref):  # type: ignore[no-untyped-def]
-    result = subprocess.run(["git", "rev-parse", "--verify", "-q", ref], cwd=context.repo,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["git", "rev-parse", "--verify", "-q", ref],
+        cwd=context.repo,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0, f"{ref} still exists"

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from behave import given, then, when
-
 from common_steps import attempt, git
+
 from gitplan import PlanStore, ToolInvocation
 
 WRITER = str(Path(__file__).with_name("writer.py"))
@@ -18,8 +18,12 @@ WRITER = str(Path(__file__).with_name("writer.py"))
 
 def _start(context, plan: str, workers: int, count: int):  # type: ignore[no-untyped-def]
     context.processes = [
-        subprocess.Popen([sys.executable, WRITER, context.repo, plan, str(w), str(count)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, WRITER, context.repo, plan, str(w), str(count)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for w in range(workers)
     ]
     context.expected = {f"w{w}/f{i}.txt" for w in range(workers) for i in range(count)}
@@ -33,7 +37,7 @@ def processes(context, workers, count, plan):  # type: ignore[no-untyped-def]
 
 @then("all writers succeed")
 def all_ok(context):  # type: ignore[no-untyped-def]
-    for out, err, code in context.outputs:
+    for _out, err, code in context.outputs:
         assert code == 0, err
 
 
@@ -86,16 +90,22 @@ def _line_edit(context, line: int, text: str) -> bytes:  # type: ignore[no-untyp
 def mergeable(context, path):  # type: ignore[no-untyped-def]
     store = context.store
     store.record("busy", {path: _line_edit(context, 1, "A")}, ToolInvocation(tool="A"), parent=0)
-    attempt(context, lambda: store.record(
-        "busy", {path: _line_edit(context, 10, "B")}, ToolInvocation(tool="B"), parent=0))
+    attempt(
+        context,
+        lambda: store.record(
+            "busy", {path: _line_edit(context, 10, "B")}, ToolInvocation(tool="B"), parent=0
+        ),
+    )
 
 
 @when('writer A and writer B both change line 1 of "{path}" from changeset 0')
 def conflicting(context, path):  # type: ignore[no-untyped-def]
     store = context.store
     store.record("busy", {path: _line_edit(context, 1, "A")}, ToolInvocation(tool="A"), parent=0)
-    attempt(context, lambda: store.record(
-        "busy", {path: _line_edit(context, 1, "B")}, ToolInvocation(tool="B"), parent=0))
+    attempt(
+        context,
+        lambda: store.record("busy", {path: _line_edit(context, 1, "B")}, ToolInvocation(tool="B"), parent=0),
+    )
 
 
 @given('a writer was killed after moving the notes ref of "{plan}" but before the plan ref')
@@ -130,6 +140,6 @@ def cancel_race(context, workers, plan):  # type: ignore[no-untyped-def]
 
 @then('every writer either finished or failed with "not found"')
 def writers_done(context):  # type: ignore[no-untyped-def]
-    for out, err, code in context.outputs:
+    for _out, err, code in context.outputs:
         assert code in (0, 3), err
     assert any(code == 3 for _, _, code in context.outputs), "no writer was cut off by cancel"

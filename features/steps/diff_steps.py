@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 
 from behave import given, then, when
-
 from common_steps import attempt, git
+
 from gitplan import DiffOptions, File, ToolInvocation
 
 
@@ -14,7 +14,7 @@ def _options(text: str) -> tuple[DiffOptions, list[str]]:
     words = text.split()
     paths: list[str] = []
     if "--" in words:
-        paths = words[words.index("--") + 1:]
+        paths = words[words.index("--") + 1 :]
         words = words[: words.index("--")]
     output = "patch"
     context = 3
@@ -24,8 +24,11 @@ def _options(text: str) -> tuple[DiffOptions, list[str]]:
         elif word.startswith("-U"):
             context = int(word[2:])
     return DiffOptions(
-        output=output, context=context, renames="--no-renames" not in words,
-        full_index="--full-index" in words, pathspec=tuple(paths),
+        output=output,
+        context=context,
+        renames="--no-renames" not in words,
+        full_index="--full-index" in words,
+        pathspec=tuple(paths),
     ), words + (["--"] + paths if paths else [])
 
 
@@ -33,23 +36,35 @@ def _options(text: str) -> tuple[DiffOptions, list[str]]:
 def varied(context, plan):  # type: ignore[no-untyped-def]
     store = context.store
     guide = git(context, "show", "HEAD:docs/guide.rst").encode()
-    store.record(plan, {
-        "README.md": b"line one\nline 2\nline three\nline four",  # no newline at end
-        "src/module.py": b"def a():\n    return 10\n\n\ndef b():\n    return 2\n",
-        "src/new_file.py": b"x = 1\n",
-    }, ToolInvocation(tool="edit"))
-    store.record(plan, {
-        "docs/guide.rst": None,
-        "docs/guide.md": guide.replace(b"End.", b"The end."),
-        "old/name.txt": None,
-        "new/name.txt": b"alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\neta\ntheta\n",
-        "script.sh": File(b"echo hi\n", 0o100755),
-    }, ToolInvocation(tool="move"))
-    store.record(plan, {
-        "data/blob.bin": b"\x00\x01\x02binary changed",
-        "data/empty.txt": b"",
-        "src/module.py": None,
-    }, ToolInvocation(tool="binary"))
+    store.record(
+        plan,
+        {
+            "README.md": b"line one\nline 2\nline three\nline four",  # no newline at end
+            "src/module.py": b"def a():\n    return 10\n\n\ndef b():\n    return 2\n",
+            "src/new_file.py": b"x = 1\n",
+        },
+        ToolInvocation(tool="edit"),
+    )
+    store.record(
+        plan,
+        {
+            "docs/guide.rst": None,
+            "docs/guide.md": guide.replace(b"End.", b"The end."),
+            "old/name.txt": None,
+            "new/name.txt": b"alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\neta\ntheta\n",
+            "script.sh": File(b"echo hi\n", 0o100755),
+        },
+        ToolInvocation(tool="move"),
+    )
+    store.record(
+        plan,
+        {
+            "data/blob.bin": b"\x00\x01\x02binary changed",
+            "data/empty.txt": b"",
+            "src/module.py": None,
+        },
+        ToolInvocation(tool="binary"),
+    )
 
 
 def _git_diff(context, args: list[str], old: str, new: str) -> str:  # type: ignore[no-untyped-def]
@@ -58,8 +73,9 @@ def _git_diff(context, args: list[str], old: str, new: str) -> str:  # type: ign
         command = ["diff", *args[:at], old, new, *args[at:]]
     else:
         command = ["diff", *args, old, new]
-    return subprocess.run(["git", *command], cwd=context.repo, capture_output=True,
-                          check=True).stdout.decode("utf-8", "surrogateescape")
+    return subprocess.run(["git", *command], cwd=context.repo, capture_output=True, check=True).stdout.decode(
+        "utf-8", "surrogateescape"
+    )
 
 
 @then('the plan diff of "{plan}" with "{text}" equals git diff with the same options')
@@ -90,8 +106,7 @@ def range_diff(context, spec, plan, a, b):  # type: ignore[no-untyped-def]
 @given("the repository has {count:d} packed objects")
 def packed_objects(context, count):  # type: ignore[no-untyped-def]
     stream = "".join(f"blob\ndata {len(str(i)) + 1}\n{i}\n\n" for i in range(count))
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=context.repo, input=stream.encode(),
-                   check=True)
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=context.repo, input=stream.encode(), check=True)
     packs = git(context, "count-objects", "-v")
     assert "in-pack: 0" not in packs, packs
 
@@ -99,10 +114,14 @@ def packed_objects(context, count):  # type: ignore[no-untyped-def]
 @when('I record a file with a very long name and 300 lines in "{plan}"')
 def long_name(context, plan):  # type: ignore[no-untyped-def]
     name = "a/very/deeply/nested/directory/structure/with/a/rather/long/file_name_indeed.txt"
-    context.store.record(plan, {
-        name: b"".join(b"line %d\n" % i for i in range(300)),
-        "short.txt": b"x\n",
-    }, ToolInvocation(tool="long"))
+    context.store.record(
+        plan,
+        {
+            name: b"".join(b"line %d\n" % i for i in range(300)),
+            "short.txt": b"x\n",
+        },
+        ToolInvocation(tool="long"),
+    )
 
 
 @when('I ask for the diff of changeset {number:d} of "{plan}"')

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from behave import then, when
-
 from common_steps import attempt, git, unescape
+
 from gitplan import File, ToolInvocation
 
 
@@ -25,7 +25,15 @@ def root_commit(context, ref, subject):  # type: ignore[no-untyped-def]
 
 @then('the plan record note of "{plan}" has state "{state}"')
 def plan_record_state(context, plan, state):  # type: ignore[no-untyped-def]
-    root = git(context, "rev-list", "--max-parents=1", "-1", "--reverse", f"refs/changesets/{plan}", "^HEAD")
+    root = git(
+        context,
+        "rev-list",
+        "--max-parents=1",
+        "-1",
+        "--reverse",
+        f"refs/changesets/{plan}",
+        "^HEAD",
+    )
     root = git(context, "rev-list", "--reverse", f"refs/changesets/{plan}", "^HEAD").split()[0]
     note = json.loads(git(context, "notes", f"--ref=changesets/{plan}", "show", root))
     assert note["state"] == state and note["schema"] == "gitplan.plan/1", note
@@ -70,16 +78,22 @@ def numbered(context, plan, last, tools):  # type: ignore[no-untyped-def]
 @when('I record in "{plan}" from changeset {parent:d} with tool "{tool}"')
 def record_from_parent(context, plan, parent, tool):  # type: ignore[no-untyped-def]
     changes = {row["path"]: unescape(row["content"]) for row in context.table}
-    attempt(context, lambda: context.store.record(
-        plan, changes, ToolInvocation(tool=tool), parent=parent))
+    attempt(
+        context,
+        lambda: context.store.record(plan, changes, ToolInvocation(tool=tool), parent=parent),
+    )
 
 
 @when('I record files with modes in "{plan}"')
 def record_modes(context, plan):  # type: ignore[no-untyped-def]
-    context.store.record(plan, {
-        "run.sh": File(b"#!/bin/sh\necho hi\n", 0o100755),
-        "link": File(b"README.md", 0o120000),
-    }, ToolInvocation(tool="write_file"))
+    context.store.record(
+        plan,
+        {
+            "run.sh": File(b"#!/bin/sh\necho hi\n", 0o100755),
+            "link": File(b"README.md", 0o120000),
+        },
+        ToolInvocation(tool="write_file"),
+    )
 
 
 @then('git ls-tree of the tip of "{plan}" shows mode "{mode}" for "{path}"')
@@ -91,4 +105,5 @@ def ls_tree_mode(context, plan, mode, path):  # type: ignore[no-untyped-def]
 @then('the tree of "README.md"\'s directory is shared: the tip of "{plan}" reuses the base blob for "{path}"')
 def shared_blob(context, plan, path):  # type: ignore[no-untyped-def]
     assert git(context, "rev-parse", f"refs/changesets/{plan}:{path}") == git(
-        context, "rev-parse", f"HEAD:{path}")
+        context, "rev-parse", f"HEAD:{path}"
+    )

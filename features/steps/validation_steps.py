@@ -6,16 +6,17 @@ import subprocess
 from pathlib import Path
 
 from behave import given, then, when
-
 from common_steps import attempt, git, unescape
+
 from gitplan import ToolInvocation
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _objects(context) -> int:  # type: ignore[no-untyped-def]
-    found = subprocess.run(["git", "count-objects"], cwd=context.repo, capture_output=True,
-                           text=True, check=True).stdout
+    found = subprocess.run(
+        ["git", "count-objects"], cwd=context.repo, capture_output=True, text=True, check=True
+    ).stdout
     return int(found.split()[0])
 
 
@@ -31,13 +32,13 @@ def nothing_written(context):  # type: ignore[no-untyped-def]
     assert git(context, "for-each-ref") == context.refs, "refs changed"
 
 
-@when("I try to create plan with id \"{plan}\"")
-@when("I try to create plan with id \"\"")
+@when('I try to create plan with id "{plan}"')
+@when('I try to create plan with id ""')
 def create_with_id(context, plan=""):  # type: ignore[no-untyped-def]
     attempt(context, lambda: context.store.create(plan))
 
 
-@when("I try to create plan \"{plan}\" on base \"{base}\"")
+@when('I try to create plan "{plan}" on base "{base}"')
 def create_on_base(context, plan, base):  # type: ignore[no-untyped-def]
     attempt(context, lambda: context.store.create(plan, base=base))
 

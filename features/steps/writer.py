@@ -13,8 +13,11 @@ def main() -> int:
     store = PlanStore.open(repo)
     for i in range(count):
         try:
-            store.record(plan, {f"w{worker}/f{i}.txt": f"{worker} {i}\n".encode()},
-                         ToolInvocation(tool="writer", actor=f"actor-{worker}"))
+            store.record(
+                plan,
+                {f"w{worker}/f{i}.txt": f"{worker} {i}\n".encode()},
+                ToolInvocation(tool="writer", actor=f"actor-{worker}"),
+            )
         except PlanNotFound:
             print("not found", flush=True)
             return 3

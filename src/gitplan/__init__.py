@@ -1,11 +1,11 @@
 """gitplan: git-native persistence for the changesets AI agents and tools make.
 
-    from gitplan import PlanStore, ToolInvocation, File
-    store = PlanStore.open(".")
-    store.create("p1", base="HEAD", title="rename helpers")
-    store.record("p1", {"src/a.py": b"...", "old.txt": None},
-                 ToolInvocation(tool="write_file", actor="coder"))
-    print(store.diff("p1"))
+from gitplan import PlanStore, ToolInvocation, File
+store = PlanStore.open(".")
+store.create("p1", base="HEAD", title="rename helpers")
+store.record("p1", {"src/a.py": b"...", "old.txt": None},
+             ToolInvocation(tool="write_file", actor="coder"))
+print(store.diff("p1"))
 """
 
 from .diffs import DiffOptions
@@ -24,8 +24,21 @@ from .model import (
 from .store import PlanStore
 
 __all__ = [
-    "ApplyResult", "BadInput", "ChangeSet", "CleanupReport", "Conflict", "Damaged",
-    "DiffOptions", "File", "FileChange", "GitPlanError", "InvocationRecord", "PlanNotFound",
-    "PlanRecord", "PlanStatus", "PlanStore", "ToolInvocation",
+    "ApplyResult",
+    "BadInput",
+    "ChangeSet",
+    "CleanupReport",
+    "Conflict",
+    "Damaged",
+    "DiffOptions",
+    "File",
+    "FileChange",
+    "GitPlanError",
+    "InvocationRecord",
+    "PlanNotFound",
+    "PlanRecord",
+    "PlanStatus",
+    "PlanStore",
+    "ToolInvocation",
 ]
 __version__ = "0.1.0"

@@ -17,6 +17,7 @@ held finishes the apply if step 4 happened and rolls it back otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -24,6 +25,7 @@ import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pygit2
 
@@ -31,7 +33,7 @@ from . import chain as chains
 from . import diffs, refs
 from .errors import BadInput, Conflict, Damaged, PlanNotFound
 from .format import encode_plan_record, notes_message, validate_path
-from .gitrepo import committer, read_blob, signature
+from .gitrepo import committer, lookup_commit, read_blob, signature
 from .model import ApplyResult, PlanRecord, PlanStatus, utc_now
 from .notes import write_notes_commit
 from .trees import Entry, changed_entries, entry_at
@@ -62,7 +64,7 @@ def apply_check(repo: pygit2.Repository, chain: chains.Chain, status: PlanStatus
         return status
     conflicts: tuple[str, ...] = ()
     if head != chain.base_id and repo.get(chain.base_id) is not None:
-        index = repo.merge_trees(chain.root.tree_id, repo[head].tree_id, chain.tip.tree_id)
+        index = repo.merge_trees(chain.root.tree_id, lookup_commit(repo, head).tree_id, chain.tip.tree_id)
         if index.conflicts is not None:
             conflicts = tuple(sorted({_conflict_path(c) for c in index.conflicts}))
     return replace(
@@ -74,7 +76,7 @@ def apply_check(repo: pygit2.Repository, chain: chains.Chain, status: PlanStatus
 
 
 def _conflict_path(conflict: tuple[pygit2.IndexEntry | None, ...]) -> str:
-    return next(entry.path for entry in conflict if entry is not None)
+    return str(next(entry.path for entry in conflict if entry is not None))
 
 
 def apply_plan(
@@ -101,9 +103,13 @@ def apply_plan(
     if chain.record is None:
         raise Damaged(f"plan {plan_id!r}: {chain.record_problem}; cannot apply")
     if chain.record.state == "applied":
-        raise BadInput(f"plan {plan_id!r} is already applied (onto {(chain.record.applied or {}).get('commit')})")
+        raise BadInput(
+            f"plan {plan_id!r} is already applied (onto {(chain.record.applied or {}).get('commit')})"
+        )
     if repo.get(chain.base_id) is None:
-        raise PlanNotFound(f"plan {plan_id!r}: its base commit {chain.base_id} is not in this repository; fetch it first")
+        raise PlanNotFound(
+            f"plan {plan_id!r}: its base commit {chain.base_id} is not in this repository; fetch it first"
+        )
     if repo.head_is_unborn:
         raise BadInput("HEAD has no commit yet; nothing to apply onto")
     head = str(repo.head.target)
@@ -126,7 +132,7 @@ def apply_plan(
 
 def _plan_outcome(repo: pygit2.Repository, chain: chains.Chain, head: str, replay: bool) -> Outcome:
     base_tree = str(chain.root.tree_id)
-    head_tree = str(repo[head].tree_id)
+    head_tree = str(lookup_commit(repo, head).tree_id)
     strategy = "fast-forward" if head == chain.base_id else "merge"
     record = chain.record
     assert record is not None
@@ -139,8 +145,10 @@ def _plan_outcome(repo: pygit2.Repository, chain: chains.Chain, head: str, repla
             commits.append((current, commit.message, changeset.author))
         result = current
     else:
-        result = str(chain.tip.tree_id) if strategy == "fast-forward" else _merge(
-            repo, base_tree, head_tree, str(chain.tip.tree_id)
+        result = (
+            str(chain.tip.tree_id)
+            if strategy == "fast-forward"
+            else _merge(repo, base_tree, head_tree, str(chain.tip.tree_id))
         )
         commits.append((result, _squash_message(chain, record), ""))
     writes = tuple(changed_entries(repo, head_tree, result))
@@ -224,9 +232,7 @@ def _fail(
     rescue = rescue_dir / f"{plan_id}-{time.strftime('%Y%m%dT%H%M%S')}.patch"
     chain = chains.load_chain(repo, plan_id)
     pairs = diffs.file_pairs(repo, str(chain.root.tree_id), str(chain.tip.tree_id))
-    rescue.write_text(
-        diffs.render(repo, pairs, diffs.DiffOptions(full_index=True)), errors="surrogateescape"
-    )
+    rescue.write_text(diffs.render(repo, pairs, diffs.DiffOptions(full_index=True)), errors="surrogateescape")
     if keep is None:
         try:
             keep = bool(repo.config.get_bool("plan.keepOnFailure"))
@@ -274,10 +280,19 @@ def _execute(
     new_commit = outcome.head
     for tree, message, author in outcome.commits:
         who = signature(author) if author else repo.default_signature
-        new_commit = str(repo.create_commit(None, who, committer() if author else who, message,
-                                            pygit2.Oid(hex=tree), [pygit2.Oid(hex=new_commit)]))
+        new_commit = str(
+            repo.create_commit(
+                None,
+                who,
+                committer() if author else who,
+                message,
+                pygit2.Oid(hex=tree),
+                [pygit2.Oid(hex=new_commit)],
+            )
+        )
     head_ref = _head_ref(repo)
-    journal = {
+    paths = [entry.path for entry in outcome.writes]
+    journal: dict[str, Any] = {
         "plan": plan_id,
         "mode": mode,
         "branch": branch,
@@ -285,7 +300,7 @@ def _execute(
         "old_head": outcome.head,
         "new_commit": new_commit if mode != "worktree" else None,
         "tree": outcome.tree,
-        "paths": [entry.path for entry in outcome.writes],
+        "paths": paths,
         "state": "prepared",
     }
     with _ApplyLock(repo, blocking=True):
@@ -295,8 +310,8 @@ def _execute(
             if index_file.exists():
                 shutil.copyfile(index_file, directory / "apply.index")
             _write_journal(directory, journal)
-            _write_files(repo, outcome.tree, journal["paths"])
-            _update_index(repo, journal["paths"])
+            _write_files(repo, outcome.tree, paths)
+            _update_index(repo, paths)
         if mode == "commit":
             _move_head(repo, head_ref, outcome.head, new_commit, plan_id)
         elif mode == "branch":
@@ -307,9 +322,12 @@ def _execute(
         _mark_applied(repo, plan_id, mode, branch, outcome, new_commit if mode != "worktree" else None)
         _clear_journal(directory)
     return ApplyResult(
-        plan=plan_id, mode=mode, strategy=outcome.strategy,
-        commit=new_commit if mode != "worktree" else None, branch=branch,
-        files=tuple(journal["paths"]),
+        plan=plan_id,
+        mode=mode,
+        strategy=outcome.strategy,
+        commit=new_commit if mode != "worktree" else None,
+        branch=branch,
+        files=tuple(paths),
     )
 
 
@@ -320,7 +338,7 @@ def _head_ref(repo: pygit2.Repository) -> str:
     return "HEAD"
 
 
-def _write_journal(directory: Path, journal: dict[str, object]) -> None:
+def _write_journal(directory: Path, journal: dict[str, Any]) -> None:
     temporary = directory / "apply.json.tmp"
     with open(temporary, "w") as handle:
         json.dump(journal, handle)
@@ -331,10 +349,8 @@ def _write_journal(directory: Path, journal: dict[str, object]) -> None:
 
 def _clear_journal(directory: Path) -> None:
     for name in ("apply.json", "apply.index"):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             (directory / name).unlink()
-        except FileNotFoundError:
-            pass
 
 
 def _write_files(repo: pygit2.Repository, tree: str, paths: list[str]) -> None:
@@ -379,10 +395,8 @@ def _update_index(repo: pygit2.Repository, paths: list[str]) -> None:
         if full.exists() or full.is_symlink():
             index.add(path)
         else:
-            try:
+            with contextlib.suppress(KeyError, OSError, pygit2.GitError):
                 index.remove(path)
-            except (KeyError, OSError, pygit2.GitError):
-                pass
     index.write()
 
 
@@ -398,12 +412,21 @@ def _move_head(repo: pygit2.Repository, head_ref: str, old: str, new: str, plan_
 
 
 def _mark_applied(
-    repo: pygit2.Repository, plan_id: str, mode: str, branch: str | None, outcome: Outcome,
+    repo: pygit2.Repository,
+    plan_id: str,
+    mode: str,
+    branch: str | None,
+    outcome: Outcome,
     commit: str | None,
 ) -> None:
     applied = {
-        "at": utc_now(), "mode": mode, "strategy": outcome.strategy, "onto": outcome.head,
-        "commit": commit, "branch": branch, "tree": outcome.tree,
+        "at": utc_now(),
+        "mode": mode,
+        "strategy": outcome.strategy,
+        "onto": outcome.head,
+        "commit": commit,
+        "branch": branch,
+        "tree": outcome.tree,
     }
     for attempt in range(refs.MAX_ATTEMPTS):
         plan_refs = refs.settle(repo, plan_id)
@@ -413,7 +436,9 @@ def _mark_applied(
         record = replace(chain.record, state="applied", applied=applied)
         tip = str(chain.tip.id)
         notes = write_notes_commit(
-            repo, plan_refs.notes_tip, {str(chain.root.id): encode_plan_record(record)},
+            repo,
+            plan_refs.notes_tip,
+            {str(chain.root.id): encode_plan_record(record)},
             notes_message(plan_id, tip),
         )
         try:
@@ -448,14 +473,18 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
             _write_files(repo, journal["tree"], paths)
             _update_index(repo, paths)
             outcome = Outcome("recovered", journal["tree"], journal["old_head"], (), ())
-            try:
-                _mark_applied(repo, journal["plan"], journal["mode"], journal.get("branch"), outcome,
-                              journal.get("new_commit"))
-            except (PlanNotFound, Damaged):
-                pass
+            with contextlib.suppress(PlanNotFound, Damaged):
+                _mark_applied(
+                    repo,
+                    journal["plan"],
+                    journal["mode"],
+                    journal.get("branch"),
+                    outcome,
+                    journal.get("new_commit"),
+                )
             _clear_journal(directory)
             return "finished"
-        old_tree = str(repo[journal["old_head"]].tree_id)
+        old_tree = str(lookup_commit(repo, journal["old_head"]).tree_id)
         _write_files(repo, old_tree, paths)
         backup = directory / "apply.index"
         if backup.exists():

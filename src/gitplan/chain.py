@@ -65,8 +65,7 @@ def load_chain(repo: pygit2.Repository, plan_id: str, refs: PlanRefs | None = No
     tree = notes_tree(repo, refs.notes_tip)
     record, record_problem = _plan_record(repo, tree, str(root.id))
     changesets = tuple(
-        _changeset(repo, plan_id, number, commit, tree)
-        for number, commit in enumerate(commits, start=1)
+        _changeset(repo, plan_id, number, commit, tree) for number, commit in enumerate(commits, start=1)
     )
     return Chain(refs, root, tuple(commits), record, record_problem, changesets)
 
@@ -84,7 +83,10 @@ def _plan_record(
 
 
 def _changeset(
-    repo: pygit2.Repository, plan_id: str, number: int, commit: pygit2.Commit,
+    repo: pygit2.Repository,
+    plan_id: str,
+    number: int,
+    commit: pygit2.Commit,
     tree: pygit2.Tree | None,
 ) -> ChangeSet:
     commit_id = str(commit.id)
@@ -125,8 +127,7 @@ def resolve_changeset(chain: Chain, spec: int | str) -> tuple[int, str]:
         if 1 <= number <= len(chain.commits):
             return number, str(chain.commits[number - 1].id)
         raise PlanNotFound(
-            f"plan {chain.refs.plan_id!r} has no changeset {number} "
-            f"(it has {len(chain.commits)})"
+            f"plan {chain.refs.plan_id!r} has no changeset {number} (it has {len(chain.commits)})"
         )
     if not isinstance(spec, str) or len(spec) < 4:
         raise BadInput(f"not a changeset number or commit id: {spec!r}")

@@ -20,11 +20,18 @@ from .renames import MAX_SCORE, Pair, detect_renames, is_binary, no_renames
 from .trees import MODE_COMMIT, changed_entries
 
 NULL_ID = "0" * 40
-_PATCH_FLAGS = (
-    pygit2.enums.DiffOption.INDENT_HEURISTIC | pygit2.enums.DiffOption.FORCE_TEXT
-)
-_ESCAPES = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r",
-            34: '\\"', 92: "\\\\"}
+_PATCH_FLAGS = pygit2.enums.DiffOption.INDENT_HEURISTIC | pygit2.enums.DiffOption.FORCE_TEXT
+_ESCAPES = {
+    7: "\\a",
+    8: "\\b",
+    9: "\\t",
+    10: "\\n",
+    11: "\\v",
+    12: "\\f",
+    13: "\\r",
+    34: '\\"',
+    92: "\\\\",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,14 +205,14 @@ def line_stats(repo: pygit2.Repository, pair: Pair) -> FileChange:
     else:
         kind = "modified"
     if is_binary(old) or is_binary(new):
-        return FileChange(pair.path, kind, len(new), len(old), pair.old_path if pair.is_rename else None, True)
+        return FileChange(
+            pair.path, kind, len(new), len(old), pair.old_path if pair.is_rename else None, True
+        )
     additions = deletions = 0
     if old != new:
         patch = pygit2.Patch.create_from(old, new, flag=_PATCH_FLAGS, context_lines=0)
         _, additions, deletions = patch.line_stats
-    return FileChange(
-        pair.path, kind, additions, deletions, pair.old_path if pair.is_rename else None
-    )
+    return FileChange(pair.path, kind, additions, deletions, pair.old_path if pair.is_rename else None)
 
 
 def _numstat(change: FileChange) -> str:
@@ -246,9 +253,9 @@ def pretty_rename(a: str, b: str) -> str:
         ib -= 1
     mid_a = max(0, len(a) - prefix - suffix)
     mid_b = max(0, len(b) - prefix - suffix)
-    middle = f"{a[prefix:prefix + mid_a]} => {b[prefix:prefix + mid_b]}"
+    middle = f"{a[prefix : prefix + mid_a]} => {b[prefix : prefix + mid_b]}"
     if prefix + suffix:
-        return f"{a[:prefix]}{{{middle}}}{a[len(a) - suffix:]}"
+        return f"{a[:prefix]}{{{middle}}}{a[len(a) - suffix :]}"
     return middle
 
 
@@ -292,7 +299,7 @@ def render_stat(changes: Iterable[FileChange], width: int = 80) -> str:
         if name_width < len(name):
             prefix = "..."
             length -= 3
-            name = name[len(name) - length:]
+            name = name[len(name) - length :]
             slash = name.find("/")
             if slash >= 0:
                 name = name[slash:]

@@ -29,8 +29,7 @@ COMMITTER_EMAIL = "gitplan@localhost"
 _PLAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 # Code points HFS+ ignores when comparing names, so ".g\u200cit" is ".git" there.
 _HFS_IGNORABLE = set(
-    "\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-    "\u206a\u206b\u206c\u206d\u206e\u206f\ufeff"
+    "\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u206a\u206b\u206c\u206d\u206e\u206f\ufeff"
 )
 
 
@@ -92,15 +91,10 @@ def root_message(plan_id: str, title: str) -> str:
     return f"{first}\n\nPlan-Id: {plan_id}\nPlan-Format: {FORMAT_VERSION}\n"
 
 
-def changeset_message(
-    plan_id: str, number: int, invocation: ToolInvocation, summary: str
-) -> str:
+def changeset_message(plan_id: str, number: int, invocation: ToolInvocation, summary: str) -> str:
     first = f"{invocation.tool}: {summary}".strip()
     first = " ".join(first.split())[:200]
-    return (
-        f"{first}\n\nPlan-Id: {plan_id}\nChangeset: {number}\n"
-        f"Invocation-Id: {invocation.invocation_id}\n"
-    )
+    return f"{first}\n\nPlan-Id: {plan_id}\nChangeset: {number}\nInvocation-Id: {invocation.invocation_id}\n"
 
 
 def notes_message(plan_id: str, plan_tip: str) -> str:
@@ -108,10 +102,7 @@ def notes_message(plan_id: str, plan_tip: str) -> str:
 
     Writers use that trailer to finish a record whose notes ref moved but whose
     plan ref did not, and to detect a torn read of the two refs (see refs.py)."""
-    return (
-        f"gitplan: notes for {plan_id} at {plan_tip}\n\n"
-        f"Plan-Id: {plan_id}\nPlan-Tip: {plan_tip}\n"
-    )
+    return f"gitplan: notes for {plan_id} at {plan_tip}\n\nPlan-Id: {plan_id}\nPlan-Tip: {plan_tip}\n"
 
 
 def trailers(message: str) -> dict[str, str]:
@@ -233,7 +224,5 @@ def decode_invocation_record(raw: bytes) -> InvocationRecord:
         )
     except (TypeError, ValueError, KeyError, BadInput) as error:
         raise Damaged(f"invocation record is malformed: {error}") from None
-    extra = {
-        k: v for k, v in payload.items() if k not in fields and k not in ("schema", "files")
-    }
+    extra = {k: v for k, v in payload.items() if k not in fields and k not in ("schema", "files")}
     return InvocationRecord(invocation=invocation, files=files, extra=extra)

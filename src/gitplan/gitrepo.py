@@ -132,7 +132,7 @@ def default_abbrev_length(repo: pygit2.Repository) -> int:
         if configured in ("no", "false", "off"):
             return 40
         try:
-            return max(4, min(40, int(configured)))
+            return max(4, min(40, int(str(configured))))
         except ValueError:
             pass
     count = packed_object_count(repo)

@@ -9,8 +9,9 @@ match are a Conflict naming the file and hunk.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from unidiff import PatchSet
+from unidiff import PatchSet  # type: ignore[attr-defined]
 from unidiff.errors import UnidiffParseError
 
 from .errors import BadInput, Conflict
@@ -84,7 +85,7 @@ def _new_mode(info: object, mode: int) -> int:
         for key in ("new file mode ", "new mode "):
             if line.startswith(key):
                 try:
-                    return int(line[len(key):].strip(), 8)
+                    return int(line[len(key) :].strip(), 8)
                 except ValueError:
                     raise BadInput(f"bad mode line: {line!r}") from None
     return mode
@@ -94,7 +95,8 @@ def _apply_hunks(data: bytes, patched: object, where: str) -> bytes:
     lines = data.decode("utf-8", "surrogateescape").splitlines(keepends=True)
     out: list[str] = []
     cursor = 0
-    for number, hunk in enumerate(patched, start=1):  # type: ignore[call-overload]
+    hunks: list[Any] = list(patched)  # type: ignore[call-overload]
+    for number, hunk in enumerate(hunks, start=1):
         before: list[str] = []
         after: list[str] = []
         last = ""
@@ -111,7 +113,7 @@ def _apply_hunks(data: bytes, patched: object, where: str) -> bytes:
             if line.line_type in (" ", "+"):
                 after.append(line.value)
         start = max(hunk.source_start - 1, 0) if hunk.source_length else hunk.source_start
-        if start < cursor or lines[start:start + len(before)] != before:
+        if start < cursor or lines[start : start + len(before)] != before:
             raise Conflict(
                 f"{where}: hunk #{number} (line {hunk.source_start}) does not apply: "
                 "its context does not match the file",

@@ -10,6 +10,7 @@ to `git gc`. Called only after the plan's refs are gone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,8 +20,16 @@ import pygit2
 from .model import CleanupReport
 from .trees import MODE_COMMIT, MODE_TREE
 
-_PSEUDO_REFS = ("HEAD", "ORIG_HEAD", "FETCH_HEAD", "MERGE_HEAD", "CHERRY_PICK_HEAD",
-                "REVERT_HEAD", "AUTO_MERGE", "REBASE_HEAD")
+_PSEUDO_REFS = (
+    "HEAD",
+    "ORIG_HEAD",
+    "FETCH_HEAD",
+    "MERGE_HEAD",
+    "CHERRY_PICK_HEAD",
+    "REVERT_HEAD",
+    "AUTO_MERGE",
+    "REBASE_HEAD",
+)
 
 
 def plan_objects(repo: pygit2.Repository, tip: str | None, notes_tip: str | None) -> set[str]:
@@ -70,7 +79,9 @@ def _new_objects(
         if before is not None and before.id == item.id:
             continue
         if item.filemode == MODE_TREE:
-            old_sub = before.peel(pygit2.Tree) if before is not None and before.filemode == MODE_TREE else None
+            old_sub = (
+                before.peel(pygit2.Tree) if before is not None and before.filemode == MODE_TREE else None
+            )
             sub = _get(repo, str(item.id))
             if isinstance(sub, pygit2.Tree):
                 _new_objects(repo, sub, old_sub, found)
@@ -112,7 +123,11 @@ def reachable_elsewhere(repo: pygit2.Repository, candidates: set[str]) -> set[st
 
 
 def _mark(
-    repo: pygit2.Repository, obj: pygit2.Object, candidates: set[str], keep: set[str], seen: set[str]
+    repo: pygit2.Repository,
+    obj: pygit2.Object,
+    candidates: set[str],
+    keep: set[str],
+    seen: set[str],
 ) -> None:
     oid = str(obj.id)
     if oid in seen:
@@ -137,10 +152,8 @@ def _root_ids(repo: pygit2.Repository) -> Iterable[str]:
         ref = repo.references.get(name)
         if ref is None:
             continue
-        try:
+        with contextlib.suppress(KeyError, pygit2.GitError):
             yield str(ref.resolve().target)
-        except (KeyError, pygit2.GitError):
-            pass
         try:
             for entry in ref.log():
                 yield str(entry.oid_old)
@@ -149,10 +162,8 @@ def _root_ids(repo: pygit2.Repository) -> Iterable[str]:
             pass
     git_dirs = [Path(repo.path)]
     for name in repo.list_worktrees():
-        try:
+        with contextlib.suppress(KeyError, pygit2.GitError):
             git_dirs.append(Path(repo.lookup_worktree(name).path) / ".git")
-        except (KeyError, pygit2.GitError):
-            pass
     for git_dir in git_dirs:
         yield from _pseudo_refs(repo, git_dir)
     yield from _reflog(Path(repo.path) / "logs" / "HEAD")
@@ -224,10 +235,8 @@ def prune_plan(
             continue
         pruned += 1
         freed += size
-        try:
+        with contextlib.suppress(OSError):
             path.parent.rmdir()
-        except OSError:
-            pass
     return CleanupReport(
         plan=plan_id,
         refs_deleted=refs_deleted,

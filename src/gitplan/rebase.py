@@ -30,7 +30,7 @@ def rebase_edits(
             if edit is None and ours is None:
                 continue
             rebased[path] = edit
-        elif theirs == ours or theirs == base:  # same result already, or no change of ours
+        elif theirs in (ours, base):  # same result already, or no change of ours
             continue
         elif base is None or ours is None or theirs is None:
             conflicts.append(path)  # added on both sides, or deleted on one and changed on the other
@@ -42,15 +42,17 @@ def rebase_edits(
                 rebased[path] = merged
     if conflicts:
         raise Conflict(
-            "conflicting edits: another changeset changed the same lines of "
-            + ", ".join(conflicts),
+            "conflicting edits: another changeset changed the same lines of " + ", ".join(conflicts),
             tuple(conflicts),
         )
     return rebased
 
 
 def _merge_file(
-    repo: pygit2.Repository, path: str, base: tuple[str, int], ours: tuple[str, int],
+    repo: pygit2.Repository,
+    path: str,
+    base: tuple[str, int],
+    ours: tuple[str, int],
     theirs: tuple[str, int],
 ) -> tuple[pygit2.Oid, int] | None:
     def one_entry_tree(entry: tuple[str, int]) -> pygit2.Oid:

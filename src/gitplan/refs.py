@@ -17,6 +17,7 @@ not at all, and no lock outlives a process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import time
@@ -108,10 +109,8 @@ def delete_plan_refs(repo: pygit2.Repository, plan_id: str) -> tuple[str, ...]:
 def _drop_reflogs(repo: pygit2.Repository, names: list[str]) -> None:
     """git deletes a ref's reflog with the ref; libgit2's transaction does not."""
     for name in names:
-        try:
+        with contextlib.suppress(OSError):
             os.remove(os.path.join(repo.path, "logs", name))
-        except OSError:
-            pass
 
 
 def backoff(attempt: int) -> None:
@@ -122,9 +121,8 @@ def backoff(attempt: int) -> None:
 def _notes_plan_tip(repo: pygit2.Repository, notes_tip: str | None) -> str | None:
     if notes_tip is None:
         return None
-    try:
-        notes_commit = repo[notes_tip]
-    except (KeyError, ValueError):
+    notes_commit = repo.get(notes_tip)
+    if not isinstance(notes_commit, pygit2.Commit):
         return None
     return trailers(notes_commit.message).get("Plan-Tip")
 
@@ -167,9 +165,7 @@ def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
     return refs
 
 
-def publish(
-    repo: pygit2.Repository, refs: PlanRefs, new_notes: str, new_tip: str, new_number: int
-) -> None:
+def publish(repo: pygit2.Repository, refs: PlanRefs, new_notes: str, new_tip: str, new_number: int) -> None:
     """Move notes then plan ref; RefMoved if another writer got there first.
 
     Raises PlanNotFound when the plan was cancelled meanwhile."""
@@ -206,7 +202,9 @@ def on_chain(repo: pygit2.Repository, tip: str, commit: str, number: int) -> boo
     while True:
         if current == commit:
             return True
-        node = repo[current]
+        node = repo.get(current)
+        if not isinstance(node, pygit2.Commit):
+            return False
         found = trailers(node.message).get("Changeset")
         if found is None or not found.isdigit() or int(found) <= number:
             return False

@@ -38,11 +38,7 @@ class Pair:
 
     @property
     def is_rename(self) -> bool:
-        return (
-            self.old_path is not None
-            and self.new_path is not None
-            and self.old_path != self.new_path
-        )
+        return self.old_path is not None and self.new_path is not None and self.old_path != self.new_path
 
     @property
     def path(self) -> str:
@@ -197,7 +193,15 @@ def detect_renames(
         if id(entry) in renamed_dst:
             src, score = renamed_dst[id(entry)]
             pairs.append(
-                Pair(src.path, entry.path, src.old_id, src.old_mode, entry.new_id, entry.new_mode, score)
+                Pair(
+                    src.path,
+                    entry.path,
+                    src.old_id,
+                    src.old_mode,
+                    entry.new_id,
+                    entry.new_mode,
+                    score,
+                )
             )
         else:
             pairs.append(

@@ -27,7 +27,14 @@ from .format import (
     validate_path,
     validate_plan_id,
 )
-from .gitrepo import committer, open_repository, read_blob, resolve_commit, signature
+from .gitrepo import (
+    committer,
+    lookup_commit,
+    open_repository,
+    read_blob,
+    resolve_commit,
+    signature,
+)
 from .model import (
     MODE_FILE,
     ApplyResult,
@@ -84,7 +91,11 @@ class PlanStore:
         base_commit = resolve_commit(repo, base)
         stamp = committer()
         root = repo.create_commit(
-            None, stamp, stamp, root_message(plan_id, title), base_commit.tree_id,
+            None,
+            stamp,
+            stamp,
+            root_message(plan_id, title),
+            base_commit.tree_id,
             [base_commit.id],
         )
         record = PlanRecord(plan_id, title, str(base_commit.id), utc_now())
@@ -125,7 +136,7 @@ class PlanStore:
             if parent is not None:
                 _, parent_id = chains.resolve_changeset(chain, parent)
                 if parent_id != str(tip.id):
-                    parent_tree = str(repo[parent_id].tree_id)
+                    parent_tree = str(lookup_commit(repo, parent_id).tree_id)
                     effective = rebase_edits(repo, parent_tree, str(tip.tree_id), edits)
             self._check_deletions(str(tip.tree_id), effective)
             tree = edit_tree(repo, tip.tree_id, effective)
@@ -133,8 +144,12 @@ class PlanStore:
             summary = invocation.summary or _summary(files)
             author = signature(invocation.actor)
             commit = repo.create_commit(
-                None, author, committer(), changeset_message(plan_id, number, invocation, summary),
-                tree, [tip.id],
+                None,
+                author,
+                committer(),
+                changeset_message(plan_id, number, invocation, summary),
+                tree,
+                [tip.id],
             )
             note = encode_invocation_record(plan_id, number, invocation, files)
             notes = write_notes_commit(
@@ -183,9 +198,11 @@ class PlanStore:
     def _discard(self, plan_id: str, tree: str, old_tree: str, *unique: str) -> None:
         """Remove what a writer wrote for a plan that was cancelled under it."""
         candidates = set(unique)
-        new_tree = self._repo[tree]
-        old = self._repo[old_tree] if old_tree else None
-        prune._new_objects(self._repo, new_tree, old, candidates)
+        new_tree = self._repo.get(tree)
+        old = self._repo.get(old_tree) if old_tree else None
+        if isinstance(new_tree, pygit2.Tree):
+            old_tree_obj = old if isinstance(old, pygit2.Tree) else None
+            prune._new_objects(self._repo, new_tree, old_tree_obj, candidates)
         for notes_id in unique[1:]:
             obj = self._repo.get(notes_id)
             if isinstance(obj, pygit2.Commit):
@@ -262,8 +279,14 @@ class PlanStore:
         from .apply import apply_plan
 
         return apply_plan(
-            self._repo, validate_plan_id(plan_id), mode=mode, branch=branch, replay=replay,
-            check=check, keep_on_failure=keep_on_failure, cancel=self.cancel,
+            self._repo,
+            validate_plan_id(plan_id),
+            mode=mode,
+            branch=branch,
+            replay=replay,
+            check=check,
+            keep_on_failure=keep_on_failure,
+            cancel=self.cancel,
         )
 
     # -- reading --------------------------------------------------------------
@@ -281,7 +304,7 @@ class PlanStore:
         statuses = []
         for name in sorted(self._repo.references):
             if name.startswith("refs/changesets/"):
-                plan_id = name[len("refs/changesets/"):]
+                plan_id = name[len("refs/changesets/") :]
                 try:
                     statuses.append(self.status(plan_id))
                 except (Damaged, PlanNotFound, BadInput):
@@ -352,18 +375,18 @@ class PlanStore:
             start, _, end = changeset.partition("..")
             _, old_commit = chains.resolve_changeset(chain, start or "0")
             _, new_commit = chains.resolve_changeset(chain, end or str(len(chain.commits)))
-            return str(repo[old_commit].tree_id), str(repo[new_commit].tree_id)
+            return str(lookup_commit(repo, old_commit).tree_id), str(lookup_commit(repo, new_commit).tree_id)
         number, commit = chains.resolve_changeset(chain, changeset)
         if number == 0:
             return str(chain.root.tree_id), str(chain.root.tree_id)
-        node = repo[commit]
+        node = lookup_commit(repo, commit)
         return str(node.parents[0].tree_id), str(node.tree_id)
 
     def changeset_patch(self, plan_id: str, number: int) -> str:
         """Changeset `number` as a mail-formatted patch that `git am` accepts."""
         chain = chains.load_chain(self._repo, validate_plan_id(plan_id))
         _, commit_id = chains.resolve_changeset(chain, number)
-        commit = self._repo[commit_id]
+        commit = lookup_commit(self._repo, commit_id)
         body = self.diff(plan_id, number, diffs.DiffOptions(full_index=True))
         stat = self.diff(plan_id, number, diffs.DiffOptions(output="stat"))
         subject, _, rest = commit.message.partition("\n")
@@ -401,8 +424,13 @@ class PlanStore:
                 item["insertions"] = sum(f.additions for f in changeset.record.files if not f.binary)
                 item["deletions"] = sum(f.deletions for f in changeset.record.files if not f.binary)
             else:
-                item.update(tool=changeset.tool, missing=changeset.problem, files=[],
-                            insertions=0, deletions=0)
+                item.update(
+                    tool=changeset.tool,
+                    missing=changeset.problem,
+                    files=[],
+                    insertions=0,
+                    deletions=0,
+                )
             records.append(item)
         return records
 

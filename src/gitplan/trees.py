@@ -150,14 +150,18 @@ def _compare(
     old_items = {item.name: item for item in old} if old is not None else {}
     new_items = {item.name: item for item in new} if new is not None else {}
     for name in old_items.keys() | new_items.keys():
-        path = prefix + name
+        path = prefix + str(name)
         if specs and not _may_match(path, specs):
             continue
         before = old_items.get(name)
         after = new_items.get(name)
-        if before is not None and after is not None:
-            if before.id == after.id and before.filemode == after.filemode:
-                continue
+        if (
+            before is not None
+            and after is not None
+            and before.id == after.id
+            and before.filemode == after.filemode
+        ):
+            continue
         old_is_tree = before is not None and before.filemode == MODE_TREE
         new_is_tree = after is not None and after.filemode == MODE_TREE
         if old_is_tree or new_is_tree:

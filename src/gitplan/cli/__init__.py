@@ -15,7 +15,6 @@ from typing import Any
 import click
 
 from ..errors import GitPlanError
-from ..store import PlanStore
 from .context import Context
 
 
@@ -46,11 +45,19 @@ class PlanGroup(click.Group):
 
 
 @click.group(cls=PlanGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-C", "directory", default=".", metavar="DIR",
-              help="Run as if git-plan was started in DIR (like git -C).")
+@click.option(
+    "-C",
+    "directory",
+    default=".",
+    metavar="DIR",
+    help="Run as if git-plan was started in DIR (like git -C).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
-@click.option("--color/--no-color", default=None,
-              help="Colour output (default: on a terminal, unless NO_COLOR is set).")
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour output (default: on a terminal, unless NO_COLOR is set).",
+)
 @click.version_option(package_name="gitplan", prog_name="git-plan")
 @click.pass_context
 def main(ctx: click.Context, directory: str, debug: bool, color: bool | None) -> None:

@@ -12,23 +12,42 @@ from .context import Context, pass_context
 @main.command(name="apply")
 @click.argument("plan")
 @click.argument("branch_name", required=False, metavar="[NAME]")
-@click.option("--mode", type=click.Choice(["commit", "worktree", "branch"]), default="commit",
-              show_default=True,
-              help="commit: a new commit on the current branch; worktree: files and index "
-                   "only; branch NAME: a new branch, nothing else touched.")
+@click.option(
+    "--mode",
+    type=click.Choice(["commit", "worktree", "branch"]),
+    default="commit",
+    show_default=True,
+    help="commit: a new commit on the current branch; worktree: files and index "
+    "only; branch NAME: a new branch, nothing else touched.",
+)
 @click.option("--branch", "branch_option", metavar="NAME", help="Branch name for --mode branch.")
-@click.option("--replay/--squash", default=False,
-              help="--replay: one commit per changeset (author = the actor); "
-                   "--squash: one commit for the whole plan (default).")
-@click.option("--keep-on-failure", is_flag=True, default=None,
-              help="Keep the plan when apply fails (default: cancel it; the patch is saved "
-                   "either way). Also: git config plan.keepOnFailure true.")
+@click.option(
+    "--replay/--squash",
+    default=False,
+    help="--replay: one commit per changeset (author = the actor); "
+    "--squash: one commit for the whole plan (default).",
+)
+@click.option(
+    "--keep-on-failure",
+    is_flag=True,
+    default=None,
+    help="Keep the plan when apply fails (default: cancel it; the patch is saved "
+    "either way). Also: git config plan.keepOnFailure true.",
+)
 @click.option("--check", is_flag=True, help="Say what apply would do; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @pass_context
-def apply_command(ctx: Context, plan: str, branch_name: str | None, mode: str,
-                  branch_option: str | None, replay: bool, keep_on_failure: bool | None,
-                  check: bool, as_json: bool) -> None:
+def apply_command(
+    ctx: Context,
+    plan: str,
+    branch_name: str | None,
+    mode: str,
+    branch_option: str | None,
+    replay: bool,
+    keep_on_failure: bool | None,
+    check: bool,
+    as_json: bool,
+) -> None:
     """Apply PLAN's cumulative change, all or nothing.
 
     Fast path when HEAD is still the plan's base, a 3-way merge otherwise.
@@ -44,13 +63,25 @@ def apply_command(ctx: Context, plan: str, branch_name: str | None, mode: str,
     if not check and not as_json and out.color:
         click.echo(f"applying plan {plan}...", err=True)
     try:
-        result = ctx.store.apply(plan, mode=mode, branch=branch, replay=replay,
-                                 check=check, keep_on_failure=keep_on_failure)
+        result = ctx.store.apply(
+            plan,
+            mode=mode,
+            branch=branch,
+            replay=replay,
+            check=check,
+            keep_on_failure=keep_on_failure,
+        )
     except Conflict as error:
         if as_json:
-            out.json({"plan": plan, "applied": False, "error": str(error),
-                      "paths": list(error.paths),
-                      "rescue_patch": getattr(error, "rescue_patch", None)})
+            out.json(
+                {
+                    "plan": plan,
+                    "applied": False,
+                    "error": str(error),
+                    "paths": list(error.paths),
+                    "rescue_patch": getattr(error, "rescue_patch", None),
+                }
+            )
         raise
     if as_json:
         out.json(result)
@@ -63,6 +94,9 @@ def apply_command(ctx: Context, plan: str, branch_name: str | None, mode: str,
         for path in result.files:
             out.line(f"  {path}")
         return
-    where = {"commit": f"as commit {result.commit}", "worktree": "to the worktree and index",
-             "branch": f"as branch {result.branch} at {result.commit}"}[mode]
+    where = {
+        "commit": f"as commit {result.commit}",
+        "worktree": "to the worktree and index",
+        "branch": f"as branch {result.branch} at {result.commit}",
+    }[mode]
     out.line(f"applied plan {plan} ({result.strategy}, {len(result.files)} paths) {where}")

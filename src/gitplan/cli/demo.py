@@ -51,8 +51,10 @@ def demo(ctx: Context, keep: bool) -> None:
         )
         store.record(
             "demo",
-            {"tests/test_greet.py": b"from src.greet import greet\n\n\ndef test_greet():\n"
-                                    b'    assert greet("Ada") == "Hello, Ada!"\n'},
+            {
+                "tests/test_greet.py": b"from src.greet import greet\n\n\ndef test_greet():\n"
+                b'    assert greet("Ada") == "Hello, Ada!"\n'
+            },
             ToolInvocation(tool="write_tests", actor="tester", arguments={"target": "greet"}),
         )
         store.record(
@@ -62,19 +64,31 @@ def demo(ctx: Context, keep: bool) -> None:
         )
         out.heading("3. three tool invocations recorded as three changesets")
         status = store.status("demo")
-        out.line(f"   plan demo: {status.changesets} changesets, {status.files_changed} files, "
-                 f"+{status.insertions} -{status.deletions}, tools: {', '.join(status.tools)}")
+        out.line(
+            f"   plan demo: {status.changesets} changesets, {status.files_changed} files, "
+            f"+{status.insertions} -{status.deletions}, tools: {', '.join(status.tools)}"
+        )
         out.heading("4. git plan diff demo --stat")
         out.line(store.diff("demo", options=DiffOptions(output="stat")).rstrip())
         out.heading("5. git plan diff demo 1")
         out.line(store.diff("demo", 1).rstrip())
         out.heading("6. git plan artifacts demo (one row per tool invocation)")
         for item in store.invocation_records("demo"):
-            out.line(f"   #{item['number']} {item['commit'][:10]} {item['tool']:<12} "
-                     f"{item['actor']:<8} +{item['insertions']}/-{item['deletions']}")
+            out.line(
+                f"   #{item['number']} {item['commit'][:10]} {item['tool']:<12} "
+                f"{item['actor']:<8} +{item['insertions']}/-{item['deletions']}"
+            )
         out.heading("7. the same plan with stock git: git log --notes='changesets/*' refs/changesets/demo")
-        out.line(_git(repo, "log", "--notes=changesets/*", "--format=%h %s%n%N",
-                      "refs/changesets/demo", "-1").rstrip())
+        out.line(
+            _git(
+                repo,
+                "log",
+                "--notes=changesets/*",
+                "--format=%h %s%n%N",
+                "refs/changesets/demo",
+                "-1",
+            ).rstrip()
+        )
         out.heading("8. HEAD, index and worktree are untouched: git status --short")
         out.line("   " + (_git(repo, "status", "--short").strip() or "(clean)"))
         report = store.cancel("demo")

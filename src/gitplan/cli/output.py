@@ -63,8 +63,20 @@ class Output:
 
     @staticmethod
     def _color_line(line: str) -> str:
-        if line.startswith(("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file",
-                            "similarity", "rename ", "old mode", "new mode")):
+        if line.startswith(
+            (
+                "diff --git",
+                "index ",
+                "--- ",
+                "+++ ",
+                "new file",
+                "deleted file",
+                "similarity",
+                "rename ",
+                "old mode",
+                "new mode",
+            )
+        ):
             return click.style(line.rstrip("\n"), bold=True) + "\n"
         color = _DIFF_COLORS.get(line[:1])
         if color:

@@ -13,8 +13,13 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 
 @main.command()
 @click.argument("plan")
-@click.option("--base", default="HEAD", show_default=True, metavar="REV",
-              help="The commit the plan starts from.")
+@click.option(
+    "--base",
+    default="HEAD",
+    show_default=True,
+    metavar="REV",
+    help="The commit the plan starts from.",
+)
 @click.option("--title", default="", help="One line saying what the plan is for.")
 @json_option
 @pass_context
@@ -48,8 +53,16 @@ def list_plans(ctx: Context, as_json: bool) -> None:
     out.table(
         ["PLAN", "STATE", "CHANGESETS", "FILES", "+/-", "BASE", "CREATED", "TITLE"],
         [
-            [s.plan, s.state, s.changesets, s.files_changed, f"+{s.insertions}/-{s.deletions}",
-             s.base[:10], s.created_at[:19].replace("T", " "), s.title]
+            [
+                s.plan,
+                s.state,
+                s.changesets,
+                s.files_changed,
+                f"+{s.insertions}/-{s.deletions}",
+                s.base[:10],
+                s.created_at[:19].replace("T", " "),
+                s.title,
+            ]
             for s in statuses
         ],
     )
@@ -57,8 +70,11 @@ def list_plans(ctx: Context, as_json: bool) -> None:
 
 @main.command()
 @click.argument("plan")
-@click.option("--check", is_flag=True,
-              help="Also say whether the base is behind HEAD and whether apply would conflict.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Also say whether the base is behind HEAD and whether apply would conflict.",
+)
 @json_option
 @pass_context
 def status(ctx: Context, plan: str, check: bool, as_json: bool) -> None:
@@ -98,8 +114,10 @@ def _print_status(out, status: PlanStatus) -> None:  # type: ignore[no-untyped-d
     out.line(f"base:       {status.base}")
     out.line(f"tip:        {status.tip}")
     out.line(f"changesets: {status.changesets}")
-    out.line(f"files:      {status.files_changed} changed, "
-             f"{status.insertions} insertions(+), {status.deletions} deletions(-)")
+    out.line(
+        f"files:      {status.files_changed} changed, "
+        f"{status.insertions} insertions(+), {status.deletions} deletions(-)"
+    )
     out.line(f"tools:      {', '.join(status.tools) or '-'}")
     for change in status.files:
         shown = f"{change.old_path} => {change.path}" if change.old_path else change.path
@@ -131,5 +149,7 @@ def cancel(ctx: Context, plan: str, as_json: bool) -> None:
         out.json(report)
         return
     out.line(f"cancelled plan {plan}: deleted {', '.join(report.refs_deleted) or 'no refs'}")
-    out.line(f"pruned {report.objects_pruned} objects ({report.bytes_freed} bytes), "
-             f"kept {report.objects_kept} still used elsewhere or packed")
+    out.line(
+        f"pruned {report.objects_pruned} objects ({report.bytes_freed} bytes), "
+        f"kept {report.objects_kept} still used elsewhere or packed"
+    )

@@ -20,32 +20,74 @@ from .context import Context, pass_context
 @click.argument("plan")
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.option("--tool", required=True, help="Name of the tool that made the edits.")
-@click.option("--actor", default="gitplan", show_default=True,
-              help="Who ran the tool (becomes the commit author).")
-@click.option("--arg", "arg_pairs", multiple=True, metavar="K=V",
-              help="A tool argument (repeatable); V is parsed as JSON when it can be.")
+@click.option(
+    "--actor",
+    default="gitplan",
+    show_default=True,
+    help="Who ran the tool (becomes the commit author).",
+)
+@click.option(
+    "--arg",
+    "arg_pairs",
+    multiple=True,
+    metavar="K=V",
+    help="A tool argument (repeatable); V is parsed as JSON when it can be.",
+)
 @click.option("--args-json", metavar="JSON", help="All tool arguments as one JSON object.")
 @click.option("-m", "--message", default="", help="Summary line (default: made from the files).")
-@click.option("--set", "set_files", multiple=True, metavar="PATH=FILE",
-              help="Make PATH hold the bytes of FILE (repeatable; FILE '-' reads stdin).")
+@click.option(
+    "--set",
+    "set_files",
+    multiple=True,
+    metavar="PATH=FILE",
+    help="Make PATH hold the bytes of FILE (repeatable; FILE '-' reads stdin).",
+)
 @click.option("--delete", "deletions", multiple=True, metavar="PATH", help="Delete PATH.")
-@click.option("--patch", "patch_file", metavar="FILE|-",
-              help="Apply a unified patch (git diff or diff -u) to the plan's tip.")
-@click.option("--from-worktree", is_flag=True,
-              help="Record the worktree's current PATHs (all changed paths if none given).")
-@click.option("--parent", metavar="N|COMMIT",
-              help="The changeset the edits were made from (0 = plan root); "
-                   "edits are merged onto a tip that moved since.")
-@click.option("--status", "outcome", type=click.Choice(["ok", "error"]), default="ok",
-              help="Outcome of the tool invocation.")
+@click.option(
+    "--patch",
+    "patch_file",
+    metavar="FILE|-",
+    help="Apply a unified patch (git diff or diff -u) to the plan's tip.",
+)
+@click.option(
+    "--from-worktree",
+    is_flag=True,
+    help="Record the worktree's current PATHs (all changed paths if none given).",
+)
+@click.option(
+    "--parent",
+    metavar="N|COMMIT",
+    help="The changeset the edits were made from (0 = plan root); "
+    "edits are merged onto a tip that moved since.",
+)
+@click.option(
+    "--status",
+    "outcome",
+    type=click.Choice(["ok", "error"]),
+    default="ok",
+    help="Outcome of the tool invocation.",
+)
 @click.option("--exit-code", type=int, help="The tool's exit code, if it had one.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @pass_context
-def record(ctx: Context, plan: str, paths: tuple[str, ...], tool: str, actor: str,
-           arg_pairs: tuple[str, ...], args_json: str | None, message: str,
-           set_files: tuple[str, ...], deletions: tuple[str, ...], patch_file: str | None,
-           from_worktree: bool, parent: str | None, outcome: str, exit_code: int | None,
-           as_json: bool) -> None:
+def record(
+    ctx: Context,
+    plan: str,
+    paths: tuple[str, ...],
+    tool: str,
+    actor: str,
+    arg_pairs: tuple[str, ...],
+    args_json: str | None,
+    message: str,
+    set_files: tuple[str, ...],
+    deletions: tuple[str, ...],
+    patch_file: str | None,
+    from_worktree: bool,
+    parent: str | None,
+    outcome: str,
+    exit_code: int | None,
+    as_json: bool,
+) -> None:
     """Record one changeset in PLAN: the edits of one tool invocation.
 
     \b
@@ -79,8 +121,15 @@ def record(ctx: Context, plan: str, paths: tuple[str, ...], tool: str, actor: st
     if not changes:
         raise BadInput("nothing to record: give --set, --delete, --patch or --from-worktree")
     invocation = ToolInvocation(
-        tool=tool, actor=actor, arguments=arguments, summary=message, started_at=utc_now(),
-        finished_at=utc_now(), duration_ms=0, status=outcome, exit_code=exit_code,
+        tool=tool,
+        actor=actor,
+        arguments=arguments,
+        summary=message,
+        started_at=utc_now(),
+        finished_at=utc_now(),
+        duration_ms=0,
+        status=outcome,
+        exit_code=exit_code,
     )
     parent_spec: int | str | None = parent
     if parent is not None and parent.isdigit():
@@ -90,8 +139,10 @@ def record(ctx: Context, plan: str, paths: tuple[str, ...], tool: str, actor: st
     if as_json:
         out.json(changeset)
     else:
-        out.line(f"recorded changeset {changeset.number} of plan {plan}: "
-                 f"{changeset.commit[:12]} {changeset.tool}: {changeset.summary}")
+        out.line(
+            f"recorded changeset {changeset.number} of plan {plan}: "
+            f"{changeset.commit[:12]} {changeset.tool}: {changeset.summary}"
+        )
 
 
 def _read_input(source: str) -> bytes:
@@ -115,7 +166,7 @@ def _arguments(pairs: tuple[str, ...], as_json: str | None) -> dict[str, Any]:
         except json.JSONDecodeError as error:
             raise BadInput(f"--args-json is not valid JSON: {error}") from None
         if not isinstance(loaded, dict):
-            raise BadInput("--args-json must be a JSON object, like '{\"path\": \"a.py\"}'")
+            raise BadInput('--args-json must be a JSON object, like \'{"path": "a.py"}\'')
         arguments.update(loaded)
     for pair in pairs:
         key, sep, value = pair.partition("=")

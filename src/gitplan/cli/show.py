@@ -23,14 +23,29 @@ _CHANGESET_SPEC = re.compile(r"^(\d+|[0-9a-f]{7,40}|[^/]*\.\.[^/]*)$")
 @click.option("--name-status", "output", flag_value="name-status", help="Status letter and path.")
 @click.option("--name-only", "output", flag_value="name-only", help="Changed paths only.")
 @click.option("--numstat", "output", flag_value="numstat", help="Added and deleted line counts.")
-@click.option("-U", "--unified", "context", type=click.IntRange(min=0), default=3,
-              show_default=True, help="Lines of context around each change.")
+@click.option(
+    "-U",
+    "--unified",
+    "context",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Lines of context around each change.",
+)
 @click.option("--no-renames", is_flag=True, help="Do not detect renames.")
 @click.option("--full-index", is_flag=True, help="Full object ids on index lines.")
 @click.option("--stat-width", type=click.IntRange(min=1), default=80, hidden=True)
 @pass_context
-def diff(ctx: Context, plan: str, args: tuple[str, ...], output: str | None, context: int,
-         no_renames: bool, full_index: bool, stat_width: int) -> None:
+def diff(
+    ctx: Context,
+    plan: str,
+    args: tuple[str, ...],
+    output: str | None,
+    context: int,
+    no_renames: bool,
+    full_index: bool,
+    stat_width: int,
+) -> None:
     """Show PLAN's patch, byte for byte as `git diff BASE TIP` prints it.
 
     \b
@@ -44,8 +59,12 @@ def diff(ctx: Context, plan: str, args: tuple[str, ...], output: str | None, con
     if paths and _CHANGESET_SPEC.match(paths[0]):
         changeset = paths.pop(0)
     options = DiffOptions(
-        output=output or "patch", context=context, renames=not no_renames,
-        full_index=full_index, pathspec=tuple(paths), stat_width=stat_width,
+        output=output or "patch",
+        context=context,
+        renames=not no_renames,
+        full_index=full_index,
+        pathspec=tuple(paths),
+        stat_width=stat_width,
     )
     text = ctx.store.diff(plan, changeset, options)
     ctx.output(False).diff(text)
@@ -66,23 +85,30 @@ def log(ctx: Context, plan: str, as_json: bool) -> None:
         out.line(f"plan {plan} has no changesets yet")
     for item in records:
         out.line(f"changeset {item['number']} {item['commit']}", {"fg": "yellow"})
-        out.line(f"  tool:   {item.get('tool')}  actor: {item.get('actor', '?')}  "
-                 f"status: {item.get('status', '?')}")
+        out.line(
+            f"  tool:   {item.get('tool')}  actor: {item.get('actor', '?')}  "
+            f"status: {item.get('status', '?')}"
+        )
         if item.get("missing"):
             out.line(f"  MISSING: {item['missing']}", {"fg": "red"})
             continue
         if item.get("arguments"):
             out.line(f"  args:   {json.dumps(item['arguments'], sort_keys=True)}")
         for change in item["files"]:
-            out.line(f"  {change['change']:<10} {change['path']} "
-                     f"(+{change['additions']} -{change['deletions']})")
+            out.line(
+                f"  {change['change']:<10} {change['path']} (+{change['additions']} -{change['deletions']})"
+            )
 
 
 @main.command()
 @click.argument("plan")
-@click.option("--export", "export_dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Write one patch per changeset (git am accepts them) and "
-                   "invocations.jsonl into DIR.")
+@click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Write one patch per changeset (git am accepts them) and invocations.jsonl into DIR.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @pass_context
 def artifacts(ctx: Context, plan: str, export_dir: str | None, as_json: bool) -> None:
@@ -103,9 +129,15 @@ def artifacts(ctx: Context, plan: str, export_dir: str | None, as_json: bool) ->
         out.json(payload)
     else:
         rows = [
-            [r["number"], r["commit"][:10], r.get("tool", ""), r.get("actor", "?"),
-             r.get("status", "MISSING" if r.get("missing") else "?"),
-             len(r["files"]), f"+{r['insertions']}/-{r['deletions']}"]
+            [
+                r["number"],
+                r["commit"][:10],
+                r.get("tool", ""),
+                r.get("actor", "?"),
+                r.get("status", "MISSING" if r.get("missing") else "?"),
+                len(r["files"]),
+                f"+{r['insertions']}/-{r['deletions']}",
+            ]
             for r in records
         ]
         out.table(["#", "COMMIT", "TOOL", "ACTOR", "STATUS", "FILES", "+/-"], rows)
