@@ -118,3 +118,24 @@ Concurrent Writers Through The CLI Lose Nothing
 Demo Runs On A Fresh Machine
     ${result}=    Plan    demo
     Should Contain    ${result.stdout}    git fsck --full: clean
+
+Cancel While CLI Writers Run Leaves Nothing Behind
+    Plan    create    racing
+    Create File    ${TMP}/f    content\n
+    ${handles}=    Create List
+    FOR    ${i}    IN RANGE    2
+        ${handle}=    Start Process    bash    -c
+        ...    for n in $(seq 1 60); do git plan record racing --tool w${i} --set w${i}/$n.txt\=${TMP}/f || exit $?; done
+        ...    cwd=${REPO}
+        Append To List    ${handles}    ${handle}
+    END
+    Sleep    2s
+    Plan    cancel    racing
+    FOR    ${handle}    IN    @{handles}
+        ${result}=    Wait For Process    ${handle}    timeout=300
+        Should Be True    ${result.rc} in (0, 3)    writer exited ${result.rc}: ${result.stderr}
+    END
+    ${refs}=    Git    for-each-ref    refs/changesets    refs/notes/changesets
+    Should Be Empty    ${refs}
+    Plan Exits With    3    status    racing
+    Fsck Is Clean
