@@ -204,28 +204,20 @@ def detect_renames(
                 )
             )
         else:
-            pairs.append(
-                Pair(
-                    entry.path if entry.old_id else None,
-                    entry.path if entry.new_id else None,
-                    entry.old_id,
-                    entry.old_mode,
-                    entry.new_id,
-                    entry.new_mode,
-                )
-            )
+            pairs.append(_unpaired(entry))
     return pairs
 
 
+def _unpaired(entry: Entry) -> Pair:
+    return Pair(
+        entry.path if entry.old_id else None,
+        entry.path if entry.new_id else None,
+        entry.old_id,
+        entry.old_mode,
+        entry.new_id,
+        entry.new_mode,
+    )
+
+
 def no_renames(entries: list[Entry]) -> list[Pair]:
-    return [
-        Pair(
-            e.path if e.old_id else None,
-            e.path if e.new_id else None,
-            e.old_id,
-            e.old_mode,
-            e.new_id,
-            e.new_mode,
-        )
-        for e in entries
-    ]
+    return [_unpaired(entry) for entry in entries]

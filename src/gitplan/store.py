@@ -259,7 +259,8 @@ class PlanStore:
             raise PlanNotFound(f"no plan named {plan_id!r}")
         candidates = prune.plan_objects(repo, tip, notes_tip)
         deleted = refs.delete_plan_refs(repo, plan_id)
-        # Writers that moved the refs between our read and the delete: include theirs.
+        # A writer that moved the refs after our read finds the plan gone at its
+        # compare-and-swap and prunes what it wrote itself (see _discard).
         return prune.prune_plan(repo, plan_id, candidates, deleted)
 
     def apply(
