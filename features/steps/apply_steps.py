@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from behave import given, then, when
@@ -73,8 +74,20 @@ def rescue(context):  # type: ignore[no-untyped-def]
     assert patch and os.path.exists(patch), context.error
     text = Path(patch).read_text()
     assert "+FIVE" in text and str(patch) in str(context.error)
-    result = git(context, "apply", "--check", "--3way", patch, check=False)
-    assert result is not None
+    # The saved patch must reproduce the plan on its base, checked by git apply.
+    base = git(context, "rev-list", "--max-parents=0", "HEAD").strip()
+    index = os.path.join(context.tmp, "rescue-index")
+    env = {**os.environ, "GIT_INDEX_FILE": index}
+    subprocess.run(["git", "read-tree", base], cwd=context.repo, env=env, check=True)
+    applied = subprocess.run(
+        ["git", "apply", "--cached", patch], cwd=context.repo, env=env, capture_output=True, text=True
+    )
+    assert applied.returncode == 0, applied.stderr
+    tree = subprocess.run(
+        ["git", "write-tree"], cwd=context.repo, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert git(context, "show", f"{tree}:README.md") == "one\ntwo\nthree\nfour\nFIVE\n"
+    assert git(context, "show", f"{tree}:new.txt") == "new\n"
 
 
 @given('the user edits "{path}" to "{content}" without committing')
@@ -84,8 +97,7 @@ def edit_dirty(context, path, content):  # type: ignore[no-untyped-def]
 
 @then('HEAD is still the base of "{plan}"')
 def head_is_base(context, plan):  # type: ignore[no-untyped-def]
-    base = git(context, "rev-parse", f"refs/changesets/{plan}~1").strip()
-    base = git(context, "rev-list", "--max-parents=0", "HEAD").strip()
+    base = PlanStore.open(context.repo).status(plan).base
     assert git(context, "rev-parse", "HEAD").strip() == base
 
 

@@ -86,26 +86,22 @@ def _line_edit(context, line: int, text: str) -> bytes:  # type: ignore[no-untyp
     return "".join(lines).encode()
 
 
+def _two_writers(context, path: str, line_a: int, line_b: int) -> None:  # type: ignore[no-untyped-def]
+    """Writer A records, then writer B records edits made from the same plan root."""
+    store = context.store
+    store.record("busy", {path: _line_edit(context, line_a, "A")}, ToolInvocation(tool="A"), parent=0)
+    edit_b = {path: _line_edit(context, line_b, "B")}
+    attempt(context, lambda: store.record("busy", edit_b, ToolInvocation(tool="B"), parent=0))
+
+
 @when('writer A changes line 1 and writer B changes line 10 of "{path}", both from changeset 0')
 def mergeable(context, path):  # type: ignore[no-untyped-def]
-    store = context.store
-    store.record("busy", {path: _line_edit(context, 1, "A")}, ToolInvocation(tool="A"), parent=0)
-    attempt(
-        context,
-        lambda: store.record(
-            "busy", {path: _line_edit(context, 10, "B")}, ToolInvocation(tool="B"), parent=0
-        ),
-    )
+    _two_writers(context, path, 1, 10)
 
 
 @when('writer A and writer B both change line 1 of "{path}" from changeset 0')
 def conflicting(context, path):  # type: ignore[no-untyped-def]
-    store = context.store
-    store.record("busy", {path: _line_edit(context, 1, "A")}, ToolInvocation(tool="A"), parent=0)
-    attempt(
-        context,
-        lambda: store.record("busy", {path: _line_edit(context, 1, "B")}, ToolInvocation(tool="B"), parent=0),
-    )
+    _two_writers(context, path, 1, 1)
 
 
 @given('a writer was killed after moving the notes ref of "{plan}" but before the plan ref')

@@ -25,15 +25,6 @@ def root_commit(context, ref, subject):  # type: ignore[no-untyped-def]
 
 @then('the plan record note of "{plan}" has state "{state}"')
 def plan_record_state(context, plan, state):  # type: ignore[no-untyped-def]
-    root = git(
-        context,
-        "rev-list",
-        "--max-parents=1",
-        "-1",
-        "--reverse",
-        f"refs/changesets/{plan}",
-        "^HEAD",
-    )
     root = git(context, "rev-list", "--reverse", f"refs/changesets/{plan}", "^HEAD").split()[0]
     note = json.loads(git(context, "notes", f"--ref=changesets/{plan}", "show", root))
     assert note["state"] == state and note["schema"] == "gitplan.plan/1", note

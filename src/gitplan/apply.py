@@ -446,6 +446,7 @@ def _mark_applied(
             return
         except refs.RefMoved:
             refs.backoff(attempt)
+    raise refs.busy(plan_id)
 
 
 def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:

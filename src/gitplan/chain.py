@@ -40,21 +40,31 @@ class Chain:
         return str(self.root.parent_ids[0]) if self.root.parent_ids else ""
 
 
+def plan_commit(repo: pygit2.Repository, plan_id: str, oid: str) -> pygit2.Commit:
+    """The commit `oid` of plan `plan_id`; Damaged if it is missing or not the plan's."""
+    commit = repo.get(oid)
+    if not isinstance(commit, pygit2.Commit):
+        raise Damaged(f"plan {plan_id!r}: commit {oid} is missing")
+    if trailers(commit.message).get("Plan-Id") != plan_id:
+        raise Damaged(f"plan {plan_id!r}: commit {oid} does not belong to the plan")
+    return commit
+
+
+def changeset_number(commit: pygit2.Commit) -> int:
+    """The `Changeset:` number of a plan commit; 0 for the plan root."""
+    stated = trailers(commit.message).get("Changeset", "0")
+    if not stated.isdigit():
+        raise Damaged(f"commit {commit.id} has a malformed Changeset trailer {stated!r}")
+    return int(stated)
+
+
 def load_chain(repo: pygit2.Repository, plan_id: str, refs: PlanRefs | None = None) -> Chain:
     refs = refs or read_plan_refs(repo, plan_id)
     commits: list[pygit2.Commit] = []
     current = refs.tip
     while True:
-        try:
-            commit = repo[current]
-        except (KeyError, ValueError):
-            raise Damaged(f"plan {plan_id!r}: commit {current} is missing") from None
-        if not isinstance(commit, pygit2.Commit):
-            raise Damaged(f"plan {plan_id!r}: {current} is not a commit")
-        found = trailers(commit.message)
-        if found.get("Plan-Id") != plan_id:
-            raise Damaged(f"plan {plan_id!r}: commit {current} does not belong to the plan")
-        if "Changeset" not in found:
+        commit = plan_commit(repo, plan_id, current)
+        if "Changeset" not in trailers(commit.message):
             root = commit
             break
         commits.append(commit)

@@ -143,12 +143,12 @@ def encode_invocation_record(
         schema=INVOCATION_SCHEMA,
         plan_id=plan_id,
         changeset=number,
-        files=[_file_json(change) for change in files],
+        files=[file_json(change) for change in files],
     )
     return (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode()
 
 
-def _file_json(change: FileChange) -> dict[str, Any]:
+def file_json(change: FileChange) -> dict[str, Any]:
     item: dict[str, Any] = {
         "path": change.path,
         "change": change.kind,

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 import pygit2
 
 from .gitrepo import committer
-from .trees import MODE_TREE
 
 
 def notes_tree(repo: pygit2.Repository, notes_tip: str | None) -> pygit2.Tree | None:
@@ -33,17 +32,17 @@ def note_blob_id(tree: pygit2.Tree | None, annotated: str) -> str | None:
         return None
     if annotated in tree:
         return str(tree[annotated].id)
-    node: pygit2.Tree | None = tree
+    node = tree
     rest = annotated
-    while node is not None and len(rest) > 2:
+    while len(rest) > 2:  # git's fan-out: ab/cdef..., ab/cd/ef...
         head, rest = rest[:2], rest[2:]
         if head not in node:
             return None
         item = node[head]
-        if item.filemode != MODE_TREE:
+        if not isinstance(item, pygit2.Tree):
             return None
-        node = item.peel(pygit2.Tree) if hasattr(item, "peel") else None
-        if node is not None and rest in node:
+        node = item
+        if rest in node:
             return str(node[rest].id)
     return None
 

@@ -127,18 +127,10 @@ def _notes_plan_tip(repo: pygit2.Repository, notes_tip: str | None) -> str | Non
     return trailers(notes_commit.message).get("Plan-Tip")
 
 
-def pending_tip(repo: pygit2.Repository, refs: PlanRefs) -> str | None:
-    """The tip a half-finished record left in the notes ref, if it is one step ahead."""
-    wanted = _notes_plan_tip(repo, refs.notes_tip)
-    if not wanted or wanted == refs.tip:
-        return None
-    try:
-        commit = repo[wanted]
-    except (KeyError, ValueError):
-        return None
-    if isinstance(commit, pygit2.Commit) and [str(p) for p in commit.parent_ids] == [refs.tip]:
-        return wanted
-    return None
+def _one_step_ahead(repo: pygit2.Repository, refs: PlanRefs, wanted: str) -> bool:
+    """Is `wanted` (a notes commit's Plan-Tip) a child of the plan tip: a half-done record?"""
+    commit = repo.get(wanted)
+    return isinstance(commit, pygit2.Commit) and [str(p) for p in commit.parent_ids] == [refs.tip]
 
 
 def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
@@ -153,10 +145,9 @@ def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
         wanted = _notes_plan_tip(repo, refs.notes_tip)
         if wanted is None or wanted == refs.tip:
             return refs
-        ahead = pending_tip(repo, refs)
-        if ahead is not None:
+        if _one_step_ahead(repo, refs, wanted):
             try:
-                compare_and_swap(repo, plan_ref(plan_id), refs.tip, ahead)
+                compare_and_swap(repo, plan_ref(plan_id), refs.tip, wanted)
             except RefMoved:
                 backoff(attempt)
         elif attempt > 20:
@@ -194,6 +185,14 @@ def publish(repo: pygit2.Repository, refs: PlanRefs, new_notes: str, new_tip: st
             return  # another writer finished our record for us (see settle())
         raise Damaged(f"plan {refs.plan_id!r} moved to {current} without changeset {new_tip}")
     raise Damaged(f"plan {refs.plan_id!r}: could not move its ref to {new_tip}")
+
+
+def busy(plan_id: str) -> Conflict:
+    """The error for giving up after MAX_ATTEMPTS lost compare-and-swaps."""
+    return Conflict(
+        f"plan {plan_id!r} is busy: gave up after {MAX_ATTEMPTS} attempts while other "
+        "writers kept moving it; nothing was written; try again"
+    )
 
 
 def on_chain(repo: pygit2.Repository, tip: str, commit: str, number: int) -> bool:

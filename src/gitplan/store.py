@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +21,10 @@ from . import diffs, prune, refs
 from .errors import BadInput, Damaged, PlanNotFound
 from .format import (
     changeset_message,
+    decode_invocation_record,
     encode_invocation_record,
     encode_plan_record,
+    file_json,
     notes_message,
     notes_ref,
     plan_ref,
@@ -129,23 +134,22 @@ class PlanStore:
         repo = self._repo
         for attempt in range(refs.MAX_ATTEMPTS):
             plan_refs = refs.settle(repo, plan_id)
-            chain = chains.load_chain(repo, plan_id, plan_refs)
-            number = len(chain.commits) + 1
-            tip = chain.tip
+            # Only the tip is read: recording costs the change, not the plan's length.
+            tip = chains.plan_commit(repo, plan_id, plan_refs.tip)
+            number = chains.changeset_number(tip) + 1
             effective = dict(edits)
             if parent is not None:
+                chain = chains.load_chain(repo, plan_id, plan_refs)
                 _, parent_id = chains.resolve_changeset(chain, parent)
                 if parent_id != str(tip.id):
                     parent_tree = str(lookup_commit(repo, parent_id).tree_id)
                     effective = rebase_edits(repo, parent_tree, str(tip.tree_id), edits)
-            self._check_deletions(str(tip.tree_id), effective)
             tree = edit_tree(repo, tip.tree_id, effective)
             files = self._file_changes(str(tip.tree_id), str(tree))
             summary = invocation.summary or _summary(files)
-            author = signature(invocation.actor)
             commit = repo.create_commit(
                 None,
-                author,
+                signature(invocation.actor),
                 committer(),
                 changeset_message(plan_id, number, invocation, summary),
                 tree,
@@ -163,8 +167,17 @@ class PlanStore:
             except PlanNotFound:
                 self._discard(plan_id, str(tree), str(tip.tree_id), str(commit), str(notes))
                 raise
-            return chains.load_chain(repo, plan_id).changesets[number - 1]
-        raise refs_busy(plan_id)
+            return ChangeSet(
+                plan_id=plan_id,
+                number=number,
+                commit=str(commit),
+                parent=str(tip.id),
+                tool=invocation.tool,
+                summary=summary,
+                author=invocation.actor,
+                record=decode_invocation_record(note),
+            )
+        raise refs.busy(plan_id)
 
     def _write_blobs(self, changes: Changes) -> dict[str, Edit]:
         if not isinstance(changes, Mapping):
@@ -185,11 +198,6 @@ class PlanStore:
             else:
                 edits[path] = (self._repo.create_blob(bytes(file.data)), file.mode)
         return edits
-
-    def _check_deletions(self, tree_id: str, edits: Mapping[str, Edit]) -> None:
-        for path, edit in edits.items():
-            if edit is None and entry_at(self._repo, tree_id, path) is None:
-                raise BadInput(f"cannot delete {path!r}: no such file in the plan")
 
     def _file_changes(self, old_tree: str, new_tree: str) -> tuple[FileChange, ...]:
         pairs = diffs.file_pairs(self._repo, old_tree, new_tree, diffs.DiffOptions(renames=False))
@@ -388,40 +396,34 @@ class PlanStore:
         chain = chains.load_chain(self._repo, validate_plan_id(plan_id))
         _, commit_id = chains.resolve_changeset(chain, number)
         commit = lookup_commit(self._repo, commit_id)
-        body = self.diff(plan_id, number, diffs.DiffOptions(full_index=True))
-        stat = self.diff(plan_id, number, diffs.DiffOptions(output="stat"))
+        old, new = self._diff_range(chain, number)
+        pairs = diffs.file_pairs(self._repo, old, new)
+        body = diffs.render(self._repo, pairs, diffs.DiffOptions(full_index=True))
+        stat = diffs.render(self._repo, pairs, diffs.DiffOptions(output="stat"))
         subject, _, rest = commit.message.partition("\n")
         author = commit.author
-        from email.utils import formatdate
-
-        date = formatdate(author.time + 60 * author.offset, localtime=False).replace("-0000", "+0000")
-        total = len(chain.commits)
+        zone = timezone(timedelta(minutes=author.offset))
+        date = format_datetime(datetime.fromtimestamp(author.time, zone))
         return (
             f"From {commit_id} Mon Sep 17 00:00:00 2001\n"
             f"From: {author.name} <{author.email}>\n"
             f"Date: {date}\n"
-            f"Subject: [PATCH {number}/{total}] {subject}\n\n"
+            f"Subject: [PATCH {number}/{len(chain.commits)}] {subject}\n\n"
             f"{rest.strip()}\n---\n{stat}\n{body}--\ngitplan\n\n"
         )
-
-    def repository_object_count(self) -> int:
-        return sum(1 for _ in self._repo.odb)
 
     def raw_repo(self) -> pygit2.Repository:
         """For the git-layer pieces in this package only (apply, benchmarks)."""
         return self._repo
 
     def invocation_records(self, plan_id: str) -> list[dict[str, Any]]:
-        from .format import _file_json
-
+        """Each changeset's number, commit and invocation record, as plain JSON-ready dicts."""
         records = []
         for changeset in self.changesets(plan_id):
             item: dict[str, Any] = {"number": changeset.number, "commit": changeset.commit}
             if changeset.record:
-                from dataclasses import asdict
-
                 item.update(asdict(changeset.record.invocation))
-                item["files"] = [_file_json(f) for f in changeset.record.files]
+                item["files"] = [file_json(f) for f in changeset.record.files]
                 item["insertions"] = sum(f.additions for f in changeset.record.files if not f.binary)
                 item["deletions"] = sum(f.deletions for f in changeset.record.files if not f.binary)
             else:
@@ -442,12 +444,3 @@ def _summary(files: tuple[FileChange, ...]) -> str:
     if len(files) == 1:
         return f"{files[0].kind} {files[0].path}"
     return f"{len(files)} files"
-
-
-def refs_busy(plan_id: str) -> Exception:
-    from .errors import Conflict
-
-    return Conflict(
-        f"plan {plan_id!r} is busy: gave up after {refs.MAX_ATTEMPTS} attempts to record "
-        "while other writers kept moving it; nothing was written; try again"
-    )

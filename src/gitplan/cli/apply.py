@@ -6,7 +6,7 @@ import click
 
 from ..errors import BadInput, Conflict
 from . import main
-from .context import Context, pass_context
+from .context import Context, exit_with, pass_context
 
 
 @main.command(name="apply")
@@ -89,7 +89,7 @@ def apply_command(
     if result.checked_only:
         if result.conflicts:
             out.line(f"apply would fail: conflicts in {', '.join(result.conflicts)}")
-            click.get_current_context().exit(4)
+            exit_with(Conflict.exit_code)
         out.line(f"apply would {result.strategy} {len(result.files)} path(s) ({mode} mode):")
         for path in result.files:
             out.line(f"  {path}")

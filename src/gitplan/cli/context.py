@@ -28,3 +28,8 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+def exit_with(code: int) -> None:
+    """End the command with `code` after its report has been printed."""
+    click.get_current_context().exit(code)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
+from ..errors import Damaged
 from ..model import PlanStatus
 from . import main
-from .context import Context, pass_context
+from .context import Context, exit_with, pass_context
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 
@@ -89,11 +90,7 @@ def status(ctx: Context, plan: str, check: bool, as_json: bool) -> None:
     else:
         _print_status(out, result)
     if result.missing_artifacts:
-        ctx_exit(5)
-
-
-def ctx_exit(code: int) -> None:
-    click.get_current_context().exit(code)
+        exit_with(Damaged.exit_code)
 
 
 def _status_json(status: PlanStatus) -> dict[str, object]:

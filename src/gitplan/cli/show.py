@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from ..diffs import DiffOptions
-from ..errors import BadInput
+from ..errors import BadInput, Damaged
 from . import main
-from .context import Context, pass_context
+from .context import Context, exit_with, pass_context
 
 _CHANGESET_SPEC = re.compile(r"^(\d+|[0-9a-f]{7,40}|[^/]*\.\.[^/]*)$")
 
@@ -147,7 +147,7 @@ def artifacts(ctx: Context, plan: str, export_dir: str | None, as_json: bool) ->
         for path in written:
             out.line(f"wrote {path}")
     if any(r.get("missing") for r in records):
-        click.get_current_context().exit(5)
+        exit_with(Damaged.exit_code)
 
 
 def _export(store, plan: str, records: list[dict[str, object]], directory: Path) -> list[str]:  # type: ignore[no-untyped-def]
