@@ -1,0 +1,163 @@
+Feature: The command line prints for people and machines, with stable exit codes
+
+  Background:
+    Given a repository with files
+      | path       | content                 |
+      | README.md  | one\ntwo\nthree\n       |
+      | src/app.py | print(1)\n              |
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path       | content                 |
+      | README.md  | one\n2\nthree\n         |
+      | added.txt  | new\n                   |
+    And a file "in.txt" outside the repository with content "from a file\n"
+    And a file "dir" outside the repository is a directory
+
+  Scenario Outline: git plan <args>
+    When I run git plan "<args>"
+    Then the exit code is <code>
+    And the output contains "<text>"
+
+    Examples: reading
+      | args                              | code | text                                  |
+      | list                              | 0    | p     open   1           2            |
+      | list --json                       | 0    | "changesets": 1                       |
+      | status p                          | 0    | changesets: 1                         |
+      | status p --check                  | 0    | apply would conflict: no              |
+      | status p --check --json           | 0    | "apply_would_conflict": false         |
+      | log p                             | 0    | tool:   edit  actor: agent            |
+      | log p --json                      | 0    | "invocation_id"                       |
+      | artifacts p                       | 0    | #  COMMIT                             |
+      | diff p --numstat                  | 0    | 1	1	README.md                       |
+      | diff p 1 -- README.md             | 0    | +2                                    |
+      | diff p 0..1 --name-only           | 0    | added.txt                             |
+      | diff p 0                          | 0    |                                       |
+      | --help                            | 0    | Exit codes: 0 ok                      |
+      | record --help                     | 0    | Sources of edits                      |
+      | --version                         | 0    | git-plan, version                     |
+
+    Examples: writing
+      | args                                                                  | code | text                          |
+      | create q --title "A  title"                                           | 0    | created plan q                |
+      | create q --json                                                       | 0    | "state": "open"               |
+      | record p --tool t --set x.txt={tmp}/in.txt                            | 0    | recorded changeset 2 of plan p |
+      | record p --tool t --set x.txt={tmp}/in.txt --json --arg n=3 --arg s=v | 0    | "number": 2                   |
+      | record p --tool t --set x.txt={tmp}/in.txt --parent 0 -m "why"        | 0    | t: why                        |
+      | record p --tool t --delete added.txt --status error --exit-code 3     | 0    | recorded changeset 2          |
+      | cancel p                                                              | 0    | cancelled plan p              |
+      | cancel p --json                                                       | 0    | "objects_pruned"              |
+      | apply p --check                                                       | 0    | apply would fast-forward 2    |
+      | apply p                                                               | 0    | applied plan p (fast-forward  |
+      | apply p --json                                                        | 0    | "strategy": "fast-forward"    |
+      | apply p --mode worktree                                               | 0    | to the worktree and index     |
+      | apply p --mode branch out                                             | 0    | as branch out                 |
+      | apply p --mode branch --branch out --replay                           | 0    | as branch out                 |
+
+    Examples: refusing
+      | args                                                     | code | text                                   |
+      | status nope                                              | 3    | no plan named 'nope'                   |
+      | create p                                                 | 2    | already exists                         |
+      | create "bad id"                                          | 2    | invalid plan id                        |
+      | record p --tool t                                        | 2    | nothing to record                      |
+      | record p --tool t --set x.txt                            | 2    | --set takes PATH=FILE                  |
+      | record p --tool t --set x.txt={tmp}/dir                  | 2    | is a directory                         |
+      | record p --tool t --set x.txt={tmp}/missing              | 2    | no such file                           |
+      | record p --tool t --arg novalue --delete added.txt       | 2    | --arg takes K=V                        |
+      | record p --tool t --args-json "{" --delete added.txt     | 2    | --args-json is not valid JSON          |
+      | record p --tool t --args-json "[1]" --delete added.txt   | 2    | must be a JSON object                  |
+      | record p --tool t extra.txt                              | 2    | PATHs go with --from-worktree          |
+      | record p --tool t --delete nothere.txt                   | 2    | no such file in the plan               |
+      | diff p 9                                                 | 3    | has no changeset 9                     |
+      | diff p abcdef0                                           | 3    | no changeset 'abcdef0'                 |
+      | apply p --mode worktree --replay                         | 2    | does not go with --mode worktree       |
+      | apply p --mode branch                                    | 2    | needs a branch name                    |
+      | apply p out                                              | 2    | goes with --mode branch                |
+      | apply p --mode branch "bad..name"                        | 2    | invalid branch name                    |
+      | apply p --mode branch main                               | 2    | already exists                         |
+      | -C {tmp}/dir status p                                    | 3    | not a git repository                   |
+      | -C {tmp}/nowhere status p                                | 3    | no such directory                      |
+      | status p --bogus                                         | 2    | No such option                         |
+
+  Scenario: Applying twice through the CLI
+    When I run git plan "apply p"
+    And I run git plan "apply p --json"
+    Then the exit code is 2
+    And the output contains "already applied"
+
+  Scenario: A conflicting apply reports paths and the rescue patch as JSON
+    Given the user commits "README.md" with content "one\nTWO\nthree\n" on main
+    When I run git plan "apply p --json --keep-on-failure"
+    Then the exit code is 4
+    And the output contains "rescue_patch"
+    When I run git plan "apply p --check"
+    Then the exit code is 4
+    And the output contains "apply would fail: conflicts in README.md"
+    When I run git plan "status p --check"
+    Then the output contains "apply would conflict: yes: README.md"
+
+  Scenario: Recording the worktree's changed files
+    Given the user edits "README.md" to "from the worktree\n" without committing
+    And the user edits "brand-new.txt" to "untracked\n" without committing
+    When I run git plan "record p --tool editor --from-worktree"
+    Then the exit code is 0
+    And the tip of "p" holds "README.md" as "from the worktree\n"
+    And the tip of "p" holds "brand-new.txt" as "untracked\n"
+
+  Scenario: Recording named worktree paths, a deletion and a symlink
+    Given the user removes "src/app.py" from the worktree
+    And the user makes "link" a symlink to "README.md"
+    When I run git plan "record p --tool editor --from-worktree src/app.py link"
+    Then the exit code is 0
+    And the tip of "p" has no "src/app.py"
+    And git ls-tree of the tip of "p" shows mode "120000" for "link"
+
+  Scenario: Recording from the worktree refuses a directory and a clean worktree
+    When I run git plan "record p --tool editor --from-worktree src"
+    Then the exit code is 2
+    And the output contains "is a directory"
+    When I run git plan "record p --tool editor --from-worktree"
+    Then the exit code is 2
+    And the output contains "no changes to record"
+
+  Scenario: A patch from standard input
+    When I run git plan "record p --tool patcher --patch -" with the patch "tests-data/patches/good-on-plan.patch" on standard input
+    Then the exit code is 0
+    And the tip of "p" holds "added.txt" as "new\nmore\n"
+
+  Scenario: Status and artifacts exit 5 when a note is damaged
+    Given the note of changeset 1 of "p" is replaced by "not json"
+    When I run git plan "status p"
+    Then the exit code is 5
+    And the output contains "missing or damaged artifacts"
+    When I run git plan "artifacts p"
+    Then the exit code is 5
+    And the output contains "missing artifact"
+    When I run git plan "log p"
+    Then the output contains "MISSING"
+
+  Scenario: An empty plan
+    When I run git plan "create empty"
+    And I run git plan "log empty"
+    Then the output contains "has no changesets yet"
+
+  Scenario: No plans at all
+    When I run git plan "cancel p"
+    And I run git plan "list"
+    Then the output contains "no plans"
+
+  Scenario: An internal bug is reported as one, with a traceback only with --debug
+    Given the store has a bug in status
+    When I run git plan "status p"
+    Then the exit code is 1
+    And the output contains "internal error: RuntimeError"
+    When I run git plan "--debug status p"
+    Then the exit code is 1
+    And the output contains "Traceback"
+
+  Scenario: A diff on a terminal is coloured and paged, as git does
+    When I run git plan "diff p" on a terminal with a pager
+    Then the pager received a coloured diff
+
+  Scenario: A closed pipe is not an error message storm
+    When I pipe a long git plan diff into a reader that stops early
+    Then nothing is printed on standard error

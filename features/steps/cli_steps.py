@@ -1,0 +1,130 @@
+"""Steps for cli.feature: the click commands run in-process on real repositories."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from behave import given, then, when
+from click.testing import CliRunner
+
+from common_steps import unescape
+from gitplan import PlanStore
+from gitplan.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(context, args: str, stdin: bytes | None = None) -> None:  # type: ignore[no-untyped-def]
+    words = shlex.split(args.replace("{tmp}", context.tmp))
+    result = CliRunner().invoke(main, ["-C", context.repo, *words], input=stdin)
+    output = result.output
+    try:
+        output += result.stderr
+    except ValueError:  # stderr not captured separately in this click version
+        pass
+    context.cli = result
+    context.cli_output = output
+
+
+@given('a file "{name}" outside the repository with content "{content}"')
+def outside_file(context, name, content):  # type: ignore[no-untyped-def]
+    Path(context.tmp, name).write_bytes(unescape(content))
+
+
+@given('a file "{name}" outside the repository is a directory')
+def outside_dir(context, name):  # type: ignore[no-untyped-def]
+    Path(context.tmp, name).mkdir()
+
+
+@when('I run git plan "{args}"')
+def run_plan(context, args):  # type: ignore[no-untyped-def]
+    _run(context, args)
+
+
+@when('I run git plan "{args}" with the patch "{patch}" on standard input')
+def run_with_stdin(context, args, patch):  # type: ignore[no-untyped-def]
+    _run(context, args, (ROOT / patch).read_bytes())
+
+
+@then("the exit code is {code:d}")
+def exit_code(context, code):  # type: ignore[no-untyped-def]
+    assert context.cli.exit_code == code, f"exit {context.cli.exit_code}: {context.cli_output}"
+
+
+@then('the output contains "{text}"')
+@then('the output contains ""')
+def output_contains(context, text=""):  # type: ignore[no-untyped-def]
+    assert text in context.cli_output, context.cli_output
+    if text != "Traceback":
+        assert "Traceback" not in context.cli_output, context.cli_output
+
+
+@given('the user removes "{path}" from the worktree')
+def remove_file(context, path):  # type: ignore[no-untyped-def]
+    os.remove(os.path.join(context.repo, path))
+
+
+@given('the user makes "{link}" a symlink to "{target}"')
+def make_symlink(context, link, target):  # type: ignore[no-untyped-def]
+    os.symlink(target, os.path.join(context.repo, link))
+
+
+@given("the store has a bug in status")
+def bug_in_status(context):  # type: ignore[no-untyped-def]
+    real = PlanStore.status
+
+    def broken(self, plan_id, check=False):  # type: ignore[no-untyped-def]
+        raise RuntimeError("deliberate bug")
+
+    PlanStore.status = broken  # type: ignore[method-assign]
+    context.add_cleanup(setattr, PlanStore, "status", real)
+
+
+@when('I run git plan "{args}" on a terminal with a pager')
+def run_on_terminal(context, args):  # type: ignore[no-untyped-def]
+    import pty  # noqa: F401 - documents why openpty is used
+
+    paged = os.path.join(context.tmp, "paged")
+    leader, follower = os.openpty()
+    env = {**os.environ, "LINES": "3", "COLUMNS": "80", "PAGER": f"tee {paged}"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.run(
+        [sys.executable, "-m", "gitplan", "-C", context.repo, *shlex.split(args)],
+        stdin=follower,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=env,
+        timeout=60,
+    )
+    os.close(follower)
+    os.close(leader)
+    assert process.returncode == 0, process.stderr
+    context.paged = Path(paged).read_text()
+
+
+@then("the pager received a coloured diff")
+def coloured(context):  # type: ignore[no-untyped-def]
+    assert "\x1b[32m+2" in context.paged, repr(context.paged)
+    assert "\x1b[31m-two" in context.paged and "\x1b[1mdiff --git" in context.paged
+
+
+@when("I pipe a long git plan diff into a reader that stops early")
+def broken_pipe(context):  # type: ignore[no-untyped-def]
+    store = PlanStore.open(context.repo)
+    from gitplan import ToolInvocation
+
+    store.record(
+        "p", {"big.txt": b"".join(b"line %d\n" % i for i in range(200000))}, ToolInvocation(tool="big")
+    )
+    command = f"{shlex.quote(sys.executable)} -m gitplan -C {shlex.quote(context.repo)} diff p | head -c 100"
+    context.piped = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+
+
+@then("nothing is printed on standard error")
+def no_stderr(context):  # type: ignore[no-untyped-def]
+    assert context.piped.stdout.startswith("diff --git"), context.piped.stdout
+    assert context.piped.stderr == "", context.piped.stderr
