@@ -45,14 +45,62 @@ Feature: Plan diffs match git diff byte for byte
       | path                | content  |
       | with space.txt      | a\n      |
       | naïve.txt           | b\n      |
-      | tab\there.txt       | c\n      |
-    Then the plan diff of "d" with "" equals git diff with the same options
+      | quote"d.txt         | c\n      |
+      | back\\slash.txt     | d\n      |
+    Then it fails with exit code 2
+    When I record in "d" with tool "names"
+      | path                | content  |
+      | with space.txt      | a\n      |
+      | naïve.txt           | b\n      |
+      | quote"d.txt         | c\n      |
+    Then it succeeds
+    And the plan diff of "d" with "" equals git diff with the same options
     And the plan diff of "d" with "--stat" equals git diff with the same options
     And the plan diff of "d" with "--name-status" equals git diff with the same options
 
   Scenario: Long names and big changes are scaled in --stat like git
     When I record a file with a very long name and 300 lines in "d"
     Then the plan diff of "d" with "--stat" equals git diff with the same options
+
+  Scenario: A quoted name is renamed, and names share no prefix
+    When I record in "d" with tool "names"
+      | path      | content                                    |
+      | naïve.txt | one\ntwo\nthree\nfour\nfive\nsix\n         |
+      | a.txt     | seven\neight\nnine\nten\neleven\ntwelve\n |
+    And I record a move of "naïve.txt" to "dir/naïve2.txt" and of "a.txt" to "b.txt" in "d"
+    Then the plan diff of "d" with "" equals git diff with the same options
+    And the plan diff of "d" with "--stat" equals git diff with the same options
+    And the plan diff of "d" with "--name-status" equals git diff with the same options
+    And the plan diff of "d" with "--numstat" equals git diff with the same options
+
+  Scenario: A file moved to another directory and edited is paired by its basename
+    When I record a move of "README.md" to "docs/README.md" with an edit in "d"
+    Then the plan diff of "d" with "--name-status" equals git diff with the same options
+    And the plan diff of "d" with "--stat" equals git diff with the same options
+
+  Scenario: A file that becomes a symlink is a type change
+    When I record "script.sh" as a symlink to "README.md" in "d"
+    Then the plan diff of "d" with "" equals git diff with the same options
+    And the plan diff of "d" with "--name-status" equals git diff with the same options
+    And the plan diff of "d" with "--stat" equals git diff with the same options
+
+  Scenario: A short name with many changed lines fills the --stat graph like git
+    When I record in "d" with 300 new lines in "x"
+    Then the plan diff of "d" with "--stat" equals git diff with the same options
+
+  Scenario: Globs in pathspecs
+    Then the plan diff of "d" with "--name-only -- *.md" equals git diff with the same options
+    And the plan diff of "d" with "--name-only -- src/*" equals git diff with the same options
+
+  Scenario: An empty changeset prints nothing, like git
+    Then the diff of changeset 0 of "d" with "--stat" is empty
+
+  Scenario: core.abbrev and ambiguous prefixes are honoured like git
+    Given git config "core.abbrev" is "4"
+    And an object shares the first 4 hex digits of the new blob of "src/new_file.py" in "d"
+    Then the plan diff of "d" with "" equals git diff with the same options
+    Given git config "core.abbrev" is "12"
+    Then the plan diff of "d" with "" equals git diff with the same options
 
   Scenario: Asking for a changeset that does not exist
     When I ask for the diff of changeset 99 of "d"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from behave import given, then, when
 from click.testing import CliRunner
-
 from common_steps import unescape
+
 from gitplan import PlanStore
 from gitplan.cli import main
 
@@ -21,13 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def _run(context, args: str, stdin: bytes | None = None) -> None:  # type: ignore[no-untyped-def]
     words = shlex.split(args.replace("{tmp}", context.tmp))
     result = CliRunner().invoke(main, ["-C", context.repo, *words], input=stdin)
-    output = result.output
-    try:
-        output += result.stderr
-    except ValueError:  # stderr not captured separately in this click version
-        pass
     context.cli = result
-    context.cli_output = output
+    context.cli_output = result.output  # stdout and stderr, as a terminal shows them
 
 
 @given('a file "{name}" outside the repository with content "{content}"')

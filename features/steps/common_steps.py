@@ -85,16 +85,24 @@ def create_plan(context, plan):  # type: ignore[no-untyped-def]
     context.store.create(plan, title=f"title of {plan}")
 
 
+def _table_changes(context) -> dict[str, bytes | None]:  # type: ignore[no-untyped-def]
+    return {
+        row["path"]: None if row["content"] == "<delete>" else unescape(row["content"])
+        for row in context.table
+    }
+
+
 @given('I record in "{plan}" with tool "{tool}"')
+def recorded_table(context, plan, tool):  # type: ignore[no-untyped-def]
+    """A precondition: it must succeed."""
+    context.store.record(plan, _table_changes(context), ToolInvocation(tool=tool, actor="agent"))
+
+
 @when('I record in "{plan}" with tool "{tool}"')
 def record_table(context, plan, tool):  # type: ignore[no-untyped-def]
-    changes = {}
-    for row in context.table:
-        changes[row["path"]] = None if row["content"] == "<delete>" else unescape(row["content"])
-    attempt(
-        context,
-        lambda: context.store.record(plan, changes, ToolInvocation(tool=tool, actor="agent")),
-    )
+    """The action under test: its error, if any, is kept for the Then steps."""
+    changes = _table_changes(context)
+    attempt(context, lambda: context.store.record(plan, changes, ToolInvocation(tool=tool, actor="agent")))
 
 
 @given("I remember the user's state")

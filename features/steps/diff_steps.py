@@ -124,6 +124,62 @@ def long_name(context, plan):  # type: ignore[no-untyped-def]
     )
 
 
+@when('I record a move of "{a}" to "{b}" and of "{c}" to "{d}" in "{plan}"')
+def two_moves(context, a, b, c, d, plan):  # type: ignore[no-untyped-def]
+    tip = f"refs/changesets/{plan}"
+    first = git(context, "cat-file", "blob", f"{tip}:{a}").encode() + b"seven\n"
+    second = git(context, "cat-file", "blob", f"{tip}:{c}").encode()
+    context.store.record(plan, {a: None, b: first, c: None, d: second}, ToolInvocation(tool="mv"))
+
+
+@when('I record a move of "{a}" to "{b}" with an edit in "{plan}"')
+def basename_move(context, a, b, plan):  # type: ignore[no-untyped-def]
+    data = git(context, "cat-file", "blob", f"refs/changesets/{plan}:{a}").encode()
+    context.store.record(plan, {a: None, b: data + b"line five\n"}, ToolInvocation(tool="mv"))
+
+
+@when('I record "{path}" as a symlink to "{target}" in "{plan}"')
+def typechange(context, path, target, plan):  # type: ignore[no-untyped-def]
+    context.store.record(plan, {path: File(target.encode(), 0o120000)}, ToolInvocation(tool="ln"))
+
+
+@when('I record in "{plan}" with {count:d} new lines in "{path}"')
+def many_lines(context, plan, count, path):  # type: ignore[no-untyped-def]
+    data = b"".join(b"%d\n" % i for i in range(count))
+    context.store.record(plan, {path: data}, ToolInvocation(tool="lines"))
+
+
+@then('the diff of changeset 0 of "{plan}" with "--stat" is empty')
+def empty_stat(context, plan):  # type: ignore[no-untyped-def]
+    assert context.store.diff(plan, 0, DiffOptions(output="stat")) == ""
+    assert context.store.diff(plan, "0") == ""
+
+
+@given('git config "{key}" is "{value}"')
+def git_config(context, key, value):  # type: ignore[no-untyped-def]
+    git(context, "config", key, value)
+
+
+@given('an object shares the first {digits:d} hex digits of the new blob of "{path}" in "{plan}"')
+def ambiguous(context, digits, path, plan):  # type: ignore[no-untyped-def]
+    import hashlib
+
+    target = git(context, "rev-parse", f"refs/changesets/{plan}:{path}").strip()
+    for i in range(10_000_000):
+        body = b"collide %d\n" % i
+        oid = hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest()
+        if oid[:digits] == target[:digits] and oid != target:
+            subprocess.run(
+                ["git", "hash-object", "-w", "--stdin"],
+                cwd=context.repo,
+                input=body,
+                check=True,
+                capture_output=True,
+            )
+            return
+    raise AssertionError("no collision found")
+
+
 @when('I ask for the diff of changeset {number:d} of "{plan}"')
 def missing_changeset(context, number, plan):  # type: ignore[no-untyped-def]
     attempt(context, lambda: context.store.diff(plan, number))

@@ -79,12 +79,11 @@ def _new_objects(
         if before is not None and before.id == item.id:
             continue
         if item.filemode == MODE_TREE:
-            old_sub = (
-                before.peel(pygit2.Tree) if before is not None and before.filemode == MODE_TREE else None
-            )
+            # Objects may vanish under us (a cancel pruning them): look up, never peel.
+            old_sub = _get(repo, str(before.id)) if before is not None else None
             sub = _get(repo, str(item.id))
             if isinstance(sub, pygit2.Tree):
-                _new_objects(repo, sub, old_sub, found)
+                _new_objects(repo, sub, old_sub if isinstance(old_sub, pygit2.Tree) else None, found)
         elif item.filemode != MODE_COMMIT:
             found.add(str(item.id))
 
