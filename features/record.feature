@@ -70,3 +70,11 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
       | path | content |
       | x    | 1\n     |
     Then it fails with exit code 3
+
+  Scenario: A move is recorded as a rename in the invocation record
+    When I record in "p1" with tool "mv"
+      | path        | content    |
+      | src/app.py  | <delete>   |
+      | src/main.py | print(1)\n |
+    Then it succeeds
+    And git notes show for changeset 1 of "p1" records "src/main.py" renamed from "src/app.py"

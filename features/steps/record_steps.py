@@ -98,3 +98,12 @@ def shared_blob(context, plan, path):  # type: ignore[no-untyped-def]
     assert git(context, "rev-parse", f"refs/changesets/{plan}:{path}") == git(
         context, "rev-parse", f"HEAD:{path}"
     )
+
+
+@then('git notes show for changeset {number:d} of "{plan}" records "{path}" renamed from "{old}"')
+def note_rename(context, number, plan, path, old):  # type: ignore[no-untyped-def]
+    commits = git(context, "rev-list", "--reverse", f"refs/changesets/{plan}", "^HEAD").split()
+    note = json.loads(git(context, "notes", f"--ref=changesets/{plan}", "show", commits[number]))
+    assert note["files"] == [
+        {"path": path, "old_path": old, "change": "renamed", "additions": 0, "deletions": 0}
+    ], note["files"]

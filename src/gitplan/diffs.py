@@ -59,6 +59,11 @@ def file_pairs(
     return detect_renames(entries, lambda oid: read_blob(repo, oid), options.rename_score)
 
 
+def file_changes(repo: pygit2.Repository, old_tree: str, new_tree: str) -> tuple[FileChange, ...]:
+    """Each changed path with its kind and line counts, renames paired as git does."""
+    return tuple(line_stats(repo, pair) for pair in file_pairs(repo, old_tree, new_tree))
+
+
 def render(repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions) -> str:
     """The text `git diff` prints for these pairs with these options."""
     if options.output == "name-only":

@@ -145,7 +145,7 @@ class PlanStore:
                     parent_tree = str(lookup_commit(repo, parent_id).tree_id)
                     effective = rebase_edits(repo, parent_tree, str(tip.tree_id), edits)
             tree = edit_tree(repo, tip.tree_id, effective)
-            files = self._file_changes(str(tip.tree_id), str(tree))
+            files = diffs.file_changes(repo, str(tip.tree_id), str(tree))
             summary = invocation.summary or _summary(files)
             commit = repo.create_commit(
                 None,
@@ -198,10 +198,6 @@ class PlanStore:
             else:
                 edits[path] = (self._repo.create_blob(bytes(file.data)), file.mode)
         return edits
-
-    def _file_changes(self, old_tree: str, new_tree: str) -> tuple[FileChange, ...]:
-        pairs = diffs.file_pairs(self._repo, old_tree, new_tree, diffs.DiffOptions(renames=False))
-        return tuple(diffs.line_stats(self._repo, pair) for pair in pairs)
 
     def _discard(self, plan_id: str, tree: str, old_tree: str, *unique: str) -> None:
         """Remove what a writer wrote for a plan that was cancelled under it."""
@@ -334,8 +330,7 @@ class PlanStore:
             missing.append(f"base commit {base} is missing")
             files: tuple[FileChange, ...] = ()
         else:
-            pairs = diffs.file_pairs(repo, str(chain.root.tree_id), str(chain.tip.tree_id))
-            files = tuple(diffs.line_stats(repo, pair) for pair in pairs)
+            files = diffs.file_changes(repo, str(chain.root.tree_id), str(chain.tip.tree_id))
         tools = tuple(dict.fromkeys(c.tool for c in chain.changesets))
         record = chain.record
         status = PlanStatus(
