@@ -44,3 +44,18 @@ Feature: Many writers append to one plan at once and nothing is lost
     And ref "refs/notes/changesets/busy" does not exist
     And every writer either finished or failed with "not found"
     And git fsck --full is clean
+
+  Scenario Outline: Writers from the same parent: <case>
+    Given I record in "busy" with tool "first"
+      | path   | content   |
+      | <path> | <first>   |
+    When I record in "busy" from changeset 0 the change "<second>" to "<path>"
+    Then <outcome>
+
+    Examples:
+      | case                               | path      | first     | second    | outcome                                 |
+      | both write the same bytes          | README.md | same\n    | same\n    | plan "busy" has 2 changesets            |
+      | both delete the file               | README.md | <delete>  | <delete>  | plan "busy" has 2 changesets            |
+      | one deletes, one edits             | README.md | <delete>  | edited\n  | it fails with exit code 4               |
+      | both add the same path differently | new.txt   | one\n     | two\n     | it fails with exit code 4               |
+      | the parent is named by commit id   | other.txt | x\n       | x\n       | plan "busy" has 2 changesets            |

@@ -80,3 +80,64 @@ Feature: Hostile and bad input is refused clearly, and nothing is written
   Scenario: A tool invocation without a tool name
     When I record with an empty tool name in "v"
     Then it fails with exit code 2
+
+  Scenario Outline: A bad <what> is refused before anything is written
+    When I build <what> with <value>
+    Then it fails with exit code 2
+    And the error mentions "<reason>"
+
+    Examples:
+      | what            | value              | reason                         |
+      | file data       | "text, not bytes"  | file data must be bytes        |
+      | file mode       | 0o100600           | file mode must be one of       |
+      | tool name       | "two\nlines"       | the tool name must be one line |
+      | actor           | "a <b>"            | the actor must be one line     |
+      | arguments       | ["not", "a dict"]  | tool arguments must be a JSON  |
+      | status          | "maybe"            | must be 'ok' or 'error'        |
+      | changes mapping | [("a", b"x")]      | changes must be a mapping      |
+      | change content  | {"a": 42}          | content must be bytes          |
+      | invocation      | "write_file"       | must be a ToolInvocation       |
+      | empty path      | {"": b"x"}         | empty path                     |
+      | title           | "a\x00b"           | title must be text             |
+
+  Scenario Outline: A record whose paths clash with the tree: <case>
+    Given I record in "v" with tool "setup"
+      | path     | content |
+      | dir/file | x\n     |
+      | plain    | y\n     |
+    Given I remember the object count
+    When I record in "v" with tool "clash"
+      | path   | content   |
+      | <path> | <content> |
+      | <more> | z\n       |
+    Then it fails with exit code 2
+    And the error mentions "<reason>"
+
+    Examples:
+      | case                       | path          | content  | more       | reason                            |
+      | a file under a file        | plain/sub     | z\n      | other      | it is a file in the plan          |
+      | a file over a directory    | dir           | z\n      | other      | it is a directory in the plan     |
+      | a file and a dir at once   | new           | z\n      | new/inside | cannot be both a file and a dir   |
+      | deleting a directory       | dir           | <delete> | other      | no such file in the plan          |
+
+  Scenario: Deleting a file and putting a directory in its place in one record
+    Given I record in "v" with tool "setup"
+      | path  | content |
+      | plain | y\n     |
+    When I record in "v" with tool "replace"
+      | path        | content  |
+      | plain       | <delete> |
+      | plain/inner | z\n      |
+    Then it succeeds
+    And the tip of "v" holds "plain/inner" as "z\n"
+
+  Scenario: Deleting the last file of a directory removes the directory
+    Given I record in "v" with tool "setup"
+      | path         | content |
+      | lone/dir/one | y\n     |
+    When I record in "v" with tool "delete"
+      | path         | content  |
+      | lone/dir/one | <delete> |
+    Then it succeeds
+    And the tip of "v" has no "lone"
+    And git fsck --full is clean

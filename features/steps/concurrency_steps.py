@@ -139,3 +139,16 @@ def writers_done(context):  # type: ignore[no-untyped-def]
     for _out, err, code in context.outputs:
         assert code in (0, 3), err
     assert any(code == 3 for _, _, code in context.outputs), "no writer was cut off by cancel"
+
+
+@when('I record in "{plan}" from changeset 0 the change "{content}" to "{path}"')
+def record_from_root(context, plan, content, path):  # type: ignore[no-untyped-def]
+    from common_steps import unescape
+
+    data = None if content == "<delete>" else unescape(content)
+    root = git(context, "rev-list", "--reverse", f"refs/changesets/{plan}", "^HEAD").split()[0]
+    parent = root if path == "other.txt" else 0  # a commit id names the same state as 0
+    attempt(
+        context,
+        lambda: context.store.record(plan, {path: data}, ToolInvocation(tool="second"), parent=parent),
+    )

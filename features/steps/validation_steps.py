@@ -68,3 +68,45 @@ def record_patch(context, patch, plan):  # type: ignore[no-untyped-def]
 @when('I record with an empty tool name in "{plan}"')
 def empty_tool(context, plan):  # type: ignore[no-untyped-def]
     attempt(context, lambda: context.store.record(plan, {"a": b"x"}, ToolInvocation(tool="")))
+
+
+@then('the tip of "{plan}" has the tree git apply --cached makes from "{patch}"')
+def same_as_git_apply(context, plan, patch):  # type: ignore[no-untyped-def]
+    index = Path(context.tmp) / "apply-index"
+    env = {**__import__("os").environ, "GIT_INDEX_FILE": str(index)}
+    subprocess.run(["git", "read-tree", "HEAD"], cwd=context.repo, env=env, check=True)
+    applied = subprocess.run(
+        ["git", "apply", "--cached", str(ROOT / patch)],
+        cwd=context.repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert applied.returncode == 0, applied.stderr
+    tree = subprocess.run(
+        ["git", "write-tree"], cwd=context.repo, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    ours = git(context, "rev-parse", f"refs/changesets/{plan}^{{tree}}").strip()
+    assert ours == tree, git(context, "diff", "--stat", tree, ours)
+
+
+@when("I build {what} with {value}")
+def build_bad(context, what, value):  # type: ignore[no-untyped-def]
+    from gitplan import File
+
+    parsed = eval(value)  # noqa: S307 - literals from the feature table
+    store = context.store
+    builders = {
+        "file data": lambda: File(parsed),
+        "file mode": lambda: File(b"x", parsed),
+        "tool name": lambda: ToolInvocation(tool=parsed),
+        "actor": lambda: ToolInvocation(tool="t", actor=parsed),
+        "arguments": lambda: ToolInvocation(tool="t", arguments=parsed),
+        "status": lambda: ToolInvocation(tool="t", status=parsed),
+        "changes mapping": lambda: store.record("v", parsed, ToolInvocation(tool="t")),
+        "change content": lambda: store.record("v", parsed, ToolInvocation(tool="t")),
+        "invocation": lambda: store.record("v", {"a": b"x"}, parsed),
+        "empty path": lambda: store.record("v", parsed, ToolInvocation(tool="t")),
+        "title": lambda: store.create("w", title=parsed),
+    }
+    attempt(context, builders[what])

@@ -1,0 +1,93 @@
+Feature: A damaged repository or plan is reported clearly, never crashed on
+
+  Background:
+    Given a repository with files
+      | path      | content |
+      | README.md | hi\n    |
+    And a plan "d"
+    And I record in "d" with tool "edit"
+      | path     | content          |
+      | only.txt | only in plan\n   |
+
+  Scenario: A repository using the reftable backend is refused
+    Given the repository config says it uses reftable
+    When I open the store
+    Then it fails with exit code 2
+    And the error mentions "reftable"
+
+  Scenario: A blob the plan needs was deleted
+    Given the loose object of "only.txt" in the tip of "d" is deleted
+    When I ask for the diff of "d"
+    Then it fails with exit code 5
+    And the error mentions "missing from the repository"
+
+  Scenario: The plan's tip commit was deleted
+    Given the loose object of the tip commit of "d" is deleted
+    When I ask for the status of "d"
+    Then it fails with exit code 5
+    And the error mentions "is missing"
+    And listing plans skips "d"
+
+  Scenario: The plan ref was pointed at a commit that is not the plan's
+    Given "refs/changesets/d" is moved to HEAD with git update-ref
+    When I ask for the status of "d"
+    Then it fails with exit code 5
+    And the error mentions "does not belong to the plan"
+
+  Scenario: The plan record note was removed
+    Given the plan record note of "d" is removed with git notes
+    Then the status of "d" reports "plan record: plan record note is missing"
+    When I apply "d"
+    Then it fails with exit code 5
+
+  Scenario: The notes ref was deleted
+    Given "refs/notes/changesets/d" is deleted with git update-ref
+    When I record in "d" with tool "more"
+      | path | content |
+      | x    | x\n     |
+    Then it fails with exit code 5
+    And the error mentions "has no notes ref"
+    When I cancel "d"
+    Then it succeeds
+    And git fsck --full is clean
+
+  Scenario: Only the notes ref of a plan is left: cancel removes it
+    Given "refs/changesets/d" is deleted with git update-ref
+    When I ask for the status of "d"
+    Then it fails with exit code 3
+    When I cancel "d"
+    Then it succeeds
+    And ref "refs/notes/changesets/d" does not exist
+
+  Scenario: The base commit is missing
+    Given the plan "b" is based on a commit whose object is then deleted
+    Then the status of "b" reports "base commit"
+    When I apply "b"
+    Then it fails with exit code 3
+    And the error mentions "fetch it first"
+
+  Scenario: A corrupt pack index does not stop diffs
+    Given a corrupt pack index file is in the repository
+    When I ask for the diff of "d"
+    Then it succeeds
+
+  Scenario Outline: A note payload that is <what> is a damaged artifact
+    Given the note of changeset 1 of "d" is replaced by
+      """
+      <payload>
+      """
+    Then the status of "d" reports "<reason>"
+
+    Examples:
+      | what                 | payload                                                          | reason                          |
+      | a JSON array         | [1, 2]                                                           | is not a JSON object            |
+      | without schema       | {"tool": "x"}                                                    | has no known schema             |
+      | with bad files       | {"schema": "gitplan.invocation/1", "tool": "x", "files": [1]}    | invocation record is malformed  |
+      | with a bad tool      | {"schema": "gitplan.invocation/1", "tool": ""}                   | invocation record is malformed  |
+
+  Scenario: A plan record without its base is damaged
+    Given the plan record note of "d" is replaced by
+      """
+      {"schema": "gitplan.plan/1", "plan_id": "d"}
+      """
+    Then the status of "d" reports "plan record lacks the field 'base'"

@@ -1,0 +1,100 @@
+"""Steps for damage.feature: a repository damaged by hand, read by gitplan."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from behave import given, then, when
+
+from common_steps import attempt, git
+from gitplan import PlanStore, ToolInvocation
+
+
+def _delete_loose(context, oid: str) -> None:  # type: ignore[no-untyped-def]
+    path = Path(context.repo, ".git", "objects", oid[:2], oid[2:])
+    assert path.exists(), f"{oid} is not loose"
+    path.chmod(0o644)
+    path.unlink()
+    context.store = PlanStore.open(context.repo)  # as a new git plan process would see it
+
+
+@given("the repository config says it uses reftable")
+def reftable(context):  # type: ignore[no-untyped-def]
+    with open(os.path.join(context.repo, ".git", "config"), "a") as handle:
+        handle.write("[extensions]\n\trefStorage = reftable\n")
+
+
+@when("I open the store")
+def open_store(context):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: PlanStore.open(context.repo))
+
+
+@given('the loose object of "{path}" in the tip of "{plan}" is deleted')
+def delete_blob(context, path, plan):  # type: ignore[no-untyped-def]
+    _delete_loose(context, git(context, "rev-parse", f"refs/changesets/{plan}:{path}").strip())
+
+
+@given('the loose object of the tip commit of "{plan}" is deleted')
+def delete_tip(context, plan):  # type: ignore[no-untyped-def]
+    _delete_loose(context, git(context, "rev-parse", f"refs/changesets/{plan}").strip())
+
+
+@when('I ask for the diff of "{plan}"')
+def ask_diff(context, plan):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.diff(plan))
+
+
+@when('I ask for the status of "{plan}"')
+def ask_status(context, plan):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.status(plan))
+
+
+@then('listing plans skips "{plan}"')
+def list_skips(context, plan):  # type: ignore[no-untyped-def]
+    context.store.create("healthy")
+    assert [s.plan for s in context.store.plans()] == ["healthy"]
+
+
+@given('"{ref}" is moved to HEAD with git update-ref')
+def move_ref(context, ref):  # type: ignore[no-untyped-def]
+    git(context, "update-ref", ref, "HEAD")
+
+
+@given('"{ref}" is deleted with git update-ref')
+def delete_ref(context, ref):  # type: ignore[no-untyped-def]
+    git(context, "update-ref", "-d", ref)
+
+
+def _root(context, plan: str) -> str:  # type: ignore[no-untyped-def]
+    return git(context, "rev-list", "--reverse", f"refs/changesets/{plan}", "^HEAD").split()[0]
+
+
+@given('the plan record note of "{plan}" is removed with git notes')
+def remove_record(context, plan):  # type: ignore[no-untyped-def]
+    git(context, "notes", f"--ref=changesets/{plan}", "remove", _root(context, plan))
+
+
+@given('the plan record note of "{plan}" is replaced by')
+def replace_record(context, plan):  # type: ignore[no-untyped-def]
+    git(context, "notes", f"--ref=changesets/{plan}", "add", "-f", "-m", context.text, _root(context, plan))
+
+
+@given('the plan "{plan}" is based on a commit whose object is then deleted')
+def missing_base(context, plan):  # type: ignore[no-untyped-def]
+    Path(context.repo, "extra.txt").write_text("extra\n")
+    git(context, "add", "extra.txt")
+    git(context, "commit", "-q", "-m", "extra")
+    base = git(context, "rev-parse", "HEAD").strip()
+    context.store.create(plan)
+    context.store.record(plan, {"y": b"y\n"}, ToolInvocation(tool="t"))
+    git(context, "reset", "-q", "--hard", "HEAD~1")
+    git(context, "reflog", "expire", "--expire=now", "--all")
+    _delete_loose(context, base)
+
+
+@given("a corrupt pack index file is in the repository")
+def corrupt_pack(context):  # type: ignore[no-untyped-def]
+    pack = Path(context.repo, ".git", "objects", "pack")
+    pack.mkdir(parents=True, exist_ok=True)
+    (pack / "pack-broken.idx").write_bytes(b"\xfftOc\x00\x00")
