@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from behave import given, then, when
-
 from common_steps import attempt, git
+
 from gitplan import PlanStore, ToolInvocation
 
 
