@@ -14,7 +14,7 @@ import pygit2
 
 from .errors import BadInput, Damaged, PlanNotFound
 from .format import decode_invocation_record, decode_plan_record, trailers
-from .gitrepo import read_blob
+from .gitrepo import lookup_commit, read_blob
 from .model import ChangeSet, InvocationRecord, PlanRecord
 from .notes import note_blob_id, notes_tree
 from .refs import PlanRefs, read_plan_refs
@@ -42,9 +42,7 @@ class Chain:
 
 def plan_commit(repo: pygit2.Repository, plan_id: str, oid: str) -> pygit2.Commit:
     """The commit `oid` of plan `plan_id`; Damaged if it is missing or not the plan's."""
-    commit = repo.get(oid)
-    if not isinstance(commit, pygit2.Commit):
-        raise Damaged(f"plan {plan_id!r}: commit {oid} is missing")
+    commit = lookup_commit(repo, oid)
     if trailers(commit.message).get("Plan-Id") != plan_id:
         raise Damaged(f"plan {plan_id!r}: commit {oid} does not belong to the plan")
     return commit

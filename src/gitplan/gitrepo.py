@@ -10,6 +10,7 @@ import os
 import struct
 import time
 from pathlib import Path
+from typing import TypeVar
 
 import pygit2
 
@@ -61,9 +62,6 @@ def _email_safe(name: str) -> str:
 
 
 def _now() -> tuple[int, int]:
-    fixed = os.environ.get("GITPLAN_FIXED_TIME")
-    if fixed:
-        return int(fixed), 0
     return int(time.time()), 0
 
 
@@ -77,24 +75,26 @@ def resolve_commit(repo: pygit2.Repository, revision: str) -> pygit2.Commit:
     return commit
 
 
+ObjectT = TypeVar("ObjectT")
+
+
+def lookup(repo: pygit2.Repository, oid: pygit2.Oid | str, kind: type[ObjectT]) -> ObjectT:
+    """The object `oid`, which must be present and a `kind`; Damaged otherwise."""
+    found = repo.get(str(oid))
+    what = kind.__name__.lower()
+    if found is None:
+        raise Damaged(f"{what} {oid} is missing from the repository")
+    if not isinstance(found, kind):
+        raise Damaged(f"object {oid} is not a {what}")
+    return found
+
+
 def read_blob(repo: pygit2.Repository, oid: pygit2.Oid | str) -> bytes:
-    try:
-        blob = repo[oid]
-    except (KeyError, ValueError):
-        raise Damaged(f"object {oid} is missing from the repository") from None
-    if not isinstance(blob, pygit2.Blob):
-        raise Damaged(f"object {oid} is not a blob")
-    return bytes(blob.data)
+    return bytes(lookup(repo, oid, pygit2.Blob).data)
 
 
 def lookup_commit(repo: pygit2.Repository, oid: pygit2.Oid | str) -> pygit2.Commit:
-    try:
-        commit = repo[oid]
-    except (KeyError, ValueError):
-        raise Damaged(f"commit {oid} is missing from the repository") from None
-    if not isinstance(commit, pygit2.Commit):
-        raise Damaged(f"object {oid} is not a commit")
-    return commit
+    return lookup(repo, oid, pygit2.Commit)
 
 
 # -- abbreviated object ids, the way git sizes them ----------------------------
@@ -128,13 +128,10 @@ def default_abbrev_length(repo: pygit2.Repository) -> int:
         configured = repo.config["core.abbrev"]
     except KeyError:
         configured = "auto"
-    if configured not in ("auto", ""):
-        if configured in ("no", "false", "off"):
-            return 40
-        try:
-            return max(4, min(40, int(str(configured))))
-        except ValueError:
-            pass
+    if configured in ("no", "false", "off"):
+        return 40
+    if str(configured).isdigit():
+        return max(4, min(40, int(str(configured))))
     count = packed_object_count(repo)
     bits = count.bit_length()  # git: msb(count) + 1
     return max(7, (bits + 1) // 2)

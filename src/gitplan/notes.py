@@ -19,11 +19,8 @@ from .gitrepo import committer
 def notes_tree(repo: pygit2.Repository, notes_tip: str | None) -> pygit2.Tree | None:
     if notes_tip is None:
         return None
-    try:
-        commit = repo[notes_tip]
-        return commit.peel(pygit2.Tree)
-    except (KeyError, ValueError, pygit2.GitError):
-        return None
+    commit = repo.get(notes_tip)
+    return commit.tree if isinstance(commit, pygit2.Commit) else None
 
 
 def note_blob_id(tree: pygit2.Tree | None, annotated: str) -> str | None:

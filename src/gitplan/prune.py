@@ -38,16 +38,15 @@ def plan_objects(repo: pygit2.Repository, tip: str | None, notes_tip: str | None
     commit_id = tip
     while commit_id is not None and commit_id not in found:
         commit = _get(repo, commit_id)
-        if not isinstance(commit, pygit2.Commit):
-            break
+        if not isinstance(commit, pygit2.Commit) or "Changeset:" not in commit.message:
+            break  # the plan root: its tree is its base's, its parent the base
         found.add(commit_id)
-        parent = commit.parents[0] if commit.parent_ids and _get(repo, str(commit.parent_ids[0])) else None
-        if parent is None or "Plan-Id:" not in commit.message:
-            break  # the base itself is never the plan's
-        _new_objects(repo, commit.tree, parent.tree, found)
-        if "Changeset:" not in commit.message:
-            break  # the plan root; its parent is the base
         commit_id = str(commit.parent_ids[0])
+        parent = _get(repo, commit_id)
+        _new_objects(repo, commit.tree, parent.tree if isinstance(parent, pygit2.Commit) else None, found)
+    root = _get(repo, commit_id) if commit_id is not None else None
+    if isinstance(root, pygit2.Commit) and "Plan-Id:" in root.message:
+        found.add(str(root.id))
     notes_id = notes_tip
     while notes_id is not None and notes_id not in found:
         notes_commit = _get(repo, notes_id)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import pygit2
 
-from .errors import BadInput, Damaged
+from .errors import BadInput
+from .gitrepo import EMPTY_TREE, lookup
 
 MODE_TREE = 0o040000
 MODE_COMMIT = 0o160000
@@ -34,15 +35,7 @@ class Entry:
 
 
 def _tree(repo: pygit2.Repository, oid: pygit2.Oid | str | None) -> pygit2.Tree | None:
-    if oid is None:
-        return None
-    try:
-        tree = repo[oid]
-    except (KeyError, ValueError):
-        raise Damaged(f"tree {oid} is missing from the repository") from None
-    if not isinstance(tree, pygit2.Tree):
-        raise Damaged(f"object {oid} is not a tree")
-    return tree
+    return None if oid is None else lookup(repo, oid, pygit2.Tree)
 
 
 def entry_at(repo: pygit2.Repository, tree_id: pygit2.Oid | str, path: str) -> tuple[str, int] | None:
@@ -110,16 +103,12 @@ def _edit(
                 raise BadInput(f"cannot write below '{shown}': it is a file in the plan")
             subtree = _tree(repo, existing.id)
         new_id = _edit(repo, subtree, sub_edits, (*prefix, name))
-        if _is_empty_tree(repo, new_id):
+        if str(new_id) == EMPTY_TREE:
             if existing is not None:
                 builder.remove(name)
         else:
             builder.insert(name, new_id, MODE_TREE)
     return builder.write()
-
-
-def _is_empty_tree(repo: pygit2.Repository, oid: pygit2.Oid) -> bool:
-    return str(oid) == "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
 def changed_entries(
