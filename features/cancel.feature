@@ -52,3 +52,40 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     Then it succeeds
     And ref "refs/changesets/c1" does not exist
     And git fsck --full is clean
+
+  Scenario: Content an annotated tag points at survives cancel
+    Given the user tags the blob "only in the plan\n" with an annotated tag
+    When I cancel "c1"
+    Then the blob "only in the plan\n" is still in the object store
+    And git fsck --full is clean
+
+  Scenario: Content reachable only from a reflog survives cancel
+    Given the user commits "shared.txt" with content "shared content\n" on main
+    And the user resets main back one commit
+    When I cancel "c1"
+    Then the blob "shared content\n" is still in the object store
+    And git fsck --full is clean
+
+  Scenario: Content staged in a linked worktree survives cancel
+    Given a linked worktree stages "plan-only.txt" with content "only in the plan\n"
+    When I cancel "c1"
+    Then the blob "only in the plan\n" is still in the object store
+    And git fsck --full is clean
+
+  Scenario: Plans in a bare repository
+    Given a bare clone of the repository
+    When I create, record, diff, apply as a branch and cancel a plan in the bare clone
+    Then the bare clone has the branch and git fsck --full is clean there
+
+  Scenario: Plans work from inside a linked worktree, and cancel prunes there too
+    Given a linked worktree of the repository
+    When I create, record and cancel a plan from inside the linked worktree
+    Then the blob "from the linked worktree\n" is gone from the object store
+    And git fsck --full is clean
+
+  Scenario: An unreadable index stops pruning rather than risk deleting what it holds
+    Given the index file is corrupt
+    When I cancel "c1"
+    Then it fails with exit code 5
+    And the error mentions "nothing was pruned"
+    And ref "refs/changesets/c1" does not exist

@@ -65,3 +65,76 @@ def user_stages(context, path, content):  # type: ignore[no-untyped-def]
 @given("git gc has packed everything")
 def gc(context):  # type: ignore[no-untyped-def]
     git(context, "gc", "-q")
+
+
+@given('the user tags the blob "{content}" with an annotated tag')
+def tag_blob(context, content):  # type: ignore[no-untyped-def]
+    git(context, "tag", "-a", "-m", "keep this", "kept", _blob_id(context, content))
+
+
+@given("the user resets main back one commit")
+def reset_back(context):  # type: ignore[no-untyped-def]
+    git(context, "reset", "-q", "--hard", "HEAD~1")
+    assert (Path(context.repo) / ".git" / "ORIG_HEAD").exists()
+
+
+@given('a linked worktree stages "{path}" with content "{content}"')
+def worktree_stages(context, path, content):  # type: ignore[no-untyped-def]
+    other = Path(context.tmp) / "linked"
+    git(context, "worktree", "add", "-q", "-b", "linked", str(other))
+    (other / path).write_bytes(unescape(content))
+    git(context, "add", path, repo=str(other))
+
+
+@given("a bare clone of the repository")
+def bare_clone(context):  # type: ignore[no-untyped-def]
+    context.bare = str(Path(context.tmp) / "bare.git")
+    git(context, "clone", "-q", "--bare", context.repo, context.bare)
+
+
+@when("I create, record, diff, apply as a branch and cancel a plan in the bare clone")
+def bare_flow(context):  # type: ignore[no-untyped-def]
+    from gitplan import BadInput, PlanStore, ToolInvocation
+
+    store = PlanStore.open(context.bare)
+    store.create("b")
+    store.record("b", {"README.md": b"bare\n"}, ToolInvocation(tool="t"))
+    assert "+bare" in store.diff("b")
+    try:
+        store.apply("b")
+        raise AssertionError("commit mode must be refused in a bare repository")
+    except BadInput as error:
+        assert "--mode branch" in str(error)
+    store.apply("b", mode="branch", branch="result")
+    store.cancel("b")
+
+
+@then("the bare clone has the branch and git fsck --full is clean there")
+def bare_checked(context):  # type: ignore[no-untyped-def]
+    assert git(context, "show", "result:README.md", repo=context.bare) == "bare\n"
+    result = subprocess.run(
+        ["git", "fsck", "--full", "--no-dangling"], cwd=context.bare, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@given("a linked worktree of the repository")
+def linked_worktree(context):  # type: ignore[no-untyped-def]
+    context.linked = str(Path(context.tmp) / "linked")
+    git(context, "worktree", "add", "-q", "-b", "linked", context.linked)
+
+
+@when("I create, record and cancel a plan from inside the linked worktree")
+def linked_flow(context):  # type: ignore[no-untyped-def]
+    from gitplan import PlanStore, ToolInvocation
+
+    store = PlanStore.open(context.linked)
+    store.create("w")
+    store.record("w", {"x.txt": b"from the linked worktree\n"}, ToolInvocation(tool="t"))
+    assert git(context, "cat-file", "-t", "refs/changesets/w").strip() == "commit"
+    assert store.cancel("w").objects_pruned > 0
+
+
+@given("the index file is corrupt")
+def corrupt_index(context):  # type: ignore[no-untyped-def]
+    (Path(context.repo) / ".git" / "index").write_bytes(b"DIRC garbage")

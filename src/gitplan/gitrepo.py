@@ -35,6 +35,15 @@ def open_repository(path: str | os.PathLike[str] = ".") -> pygit2.Repository:
         raise Damaged(f"cannot open the repository at {found}: {error}") from None
 
 
+def common_dir(repo: pygit2.Repository) -> Path:
+    """The directory holding objects, refs and logs, also when `repo` is a linked worktree."""
+    own = Path(repo.path)
+    pointer = own / "commondir"
+    if pointer.is_file():
+        return (own / pointer.read_text().strip()).resolve()
+    return own
+
+
 def _refuse_reftable(git_dir: Path) -> None:
     config = git_dir / "config"
     try:
@@ -104,7 +113,7 @@ def packed_object_count(repo: pygit2.Repository) -> int:
     """Objects in the repository's packs, read from the .idx fan-out tables.
 
     git sizes abbreviations from this count (loose objects are not counted)."""
-    pack_dir = Path(repo.path) / "objects" / "pack"
+    pack_dir = common_dir(repo) / "objects" / "pack"
     total = 0
     try:
         indexes = [p for p in pack_dir.iterdir() if p.suffix == ".idx"]

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pygit2
 
+from .errors import Damaged
+from .gitrepo import common_dir
 from .model import CleanupReport
 from .trees import MODE_COMMIT, MODE_TREE
 
@@ -88,7 +90,7 @@ def _new_objects(
 
 
 def loose_path(repo: pygit2.Repository, oid: str) -> Path:
-    return Path(repo.path) / "objects" / oid[:2] / oid[2:]
+    return common_dir(repo) / "objects" / oid[:2] / oid[2:]
 
 
 def reachable_elsewhere(repo: pygit2.Repository, candidates: set[str]) -> set[str]:
@@ -158,21 +160,15 @@ def _root_ids(repo: pygit2.Repository) -> Iterable[str]:
                 yield str(entry.oid_new)
         except (KeyError, pygit2.GitError, OSError):
             pass
-    git_dirs = [Path(repo.path)]
-    for name in repo.list_worktrees():
-        with contextlib.suppress(KeyError, pygit2.GitError):
-            git_dirs.append(Path(repo.lookup_worktree(name).path) / ".git")
+    # The main git dir and each linked worktree's admin dir: HEAD, ORIG_HEAD & co., index.
+    main_dir = common_dir(repo)
+    git_dirs = [main_dir, *sorted(p for p in (main_dir / "worktrees").glob("*") if p.is_dir())]
     for git_dir in git_dirs:
         yield from _pseudo_refs(repo, git_dir)
-    yield from _reflog(Path(repo.path) / "logs" / "HEAD")
-    yield from _index_ids(repo, git_dirs)
+    yield from _index_ids(git_dirs)
 
 
 def _pseudo_refs(repo: pygit2.Repository, git_dir: Path) -> Iterable[str]:
-    if git_dir.is_file():  # a worktree's .git file points at its admin dir
-        text = git_dir.read_text().strip()
-        if text.startswith("gitdir:"):
-            git_dir = Path(text.split(":", 1)[1].strip())
     for name in _PSEUDO_REFS:
         try:
             text = (git_dir / name).read_text()
@@ -185,8 +181,7 @@ def _pseudo_refs(repo: pygit2.Repository, git_dir: Path) -> Iterable[str]:
                 target = repo.references.get(word)
                 if target is not None:
                     yield str(target.target)
-        if name == "HEAD":
-            yield from _reflog(git_dir / "logs" / "HEAD")
+    yield from _reflog(git_dir / "logs" / "HEAD")
 
 
 def _reflog(path: Path) -> Iterable[str]:
@@ -201,19 +196,16 @@ def _reflog(path: Path) -> Iterable[str]:
             yield parts[1]
 
 
-def _index_ids(repo: pygit2.Repository, git_dirs: list[Path]) -> Iterable[str]:
+def _index_ids(git_dirs: list[Path]) -> Iterable[str]:
     for git_dir in git_dirs:
-        if git_dir.is_file():
-            continue
         index_path = git_dir / "index"
         if not index_path.exists():
             continue
         try:
             index = pygit2.Index(str(index_path))
-        except (pygit2.GitError, OSError):
-            continue
-        for entry in index:
-            yield str(entry.id)
+        except (pygit2.GitError, OSError) as error:
+            raise Damaged(f"cannot read {index_path} ({error}); nothing was pruned") from None
+        yield from (str(entry.id) for entry in index)
 
 
 def prune_plan(

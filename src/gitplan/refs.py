@@ -27,6 +27,7 @@ import pygit2
 
 from .errors import BadInput, Conflict, Damaged, PlanNotFound
 from .format import notes_ref, plan_ref, trailers
+from .gitrepo import common_dir
 
 MAX_ATTEMPTS = int(os.environ.get("GITPLAN_MAX_ATTEMPTS", "200"))
 
@@ -110,7 +111,7 @@ def _drop_reflogs(repo: pygit2.Repository, names: list[str]) -> None:
     """git deletes a ref's reflog with the ref; libgit2's transaction does not."""
     for name in names:
         with contextlib.suppress(OSError):
-            os.remove(os.path.join(repo.path, "logs", name))
+            os.remove(common_dir(repo) / "logs" / name)
 
 
 def backoff(attempt: int) -> None:
