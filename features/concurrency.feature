@@ -59,3 +59,9 @@ Feature: Many writers append to one plan at once and nothing is lost
       | one deletes, one edits             | README.md | <delete>  | edited\n  | it fails with exit code 4               |
       | both add the same path differently | new.txt   | one\n     | two\n     | it fails with exit code 4               |
       | the parent is named by commit id   | other.txt | x\n       | x\n       | plan "busy" has 2 changesets            |
+
+  Scenario: A writer whose record another writer finished for it returns normally
+    When a writer is paused between its two ref updates while another writer records
+    Then both writers succeed
+    And plan "busy" has 2 changesets
+    And every changeset of "busy" has its note and they are numbered without gaps

@@ -91,3 +91,22 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
       {"schema": "gitplan.plan/1", "plan_id": "d"}
       """
     Then the status of "d" reports "plan record lacks the field 'base'"
+
+  Scenario: The plan ref was pointed at a tree
+    Given "refs/changesets/d" is moved to "HEAD^{tree}" with git update-ref
+    When I ask for the status of "d"
+    Then it fails with exit code 5
+    And the error mentions "is not a commit"
+
+  Scenario: Notes edited with git notes into git's fan-out layout are still read
+    Given 300 more notes are added to "refs/notes/changesets/d" with git fast-import
+    Then the status of "d" reports nothing missing
+    And the invocation record of changeset 1 of "d" has tool "edit"
+
+  Scenario: A notes ref rewound by hand is accepted as it is, and the lost note reported
+    Given "refs/notes/changesets/d" is moved to "refs/notes/changesets/d~1" with git update-ref
+    When I record in "d" with tool "after"
+      | path | content |
+      | z    | z\n     |
+    Then it succeeds
+    And the status of "d" reports "changeset 1: invocation record note is missing"

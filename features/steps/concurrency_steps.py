@@ -152,3 +152,34 @@ def record_from_root(context, plan, content, path):  # type: ignore[no-untyped-d
         context,
         lambda: context.store.record(plan, {path: data}, ToolInvocation(tool="second"), parent=parent),
     )
+
+
+@when("a writer is paused between its two ref updates while another writer records")
+def paused_writer(context):  # type: ignore[no-untyped-def]
+    """Interleave two real writers by hand at the one point that matters."""
+    import gitplan.refs as refs
+
+    real = refs.compare_and_swap
+    other = PlanStore.open(context.repo)
+    context.results = []
+    paused = []
+
+    def pause_before_plan_ref(repo, name, expected, new):  # type: ignore[no-untyped-def]
+        if name.startswith("refs/changesets/") and not paused:
+            paused.append(True)
+            # The first writer has moved the notes ref; the second writer now runs to the end,
+            # finishing the first writer's record on its way (refs.settle).
+            context.results.append(other.record("busy", {"second": b"2\n"}, ToolInvocation(tool="B")))
+        return real(repo, name, expected, new)
+
+    refs.compare_and_swap = pause_before_plan_ref
+    try:
+        context.results.append(context.store.record("busy", {"first": b"1\n"}, ToolInvocation(tool="A")))
+    finally:
+        refs.compare_and_swap = real
+
+
+@then("both writers succeed")
+def both_ok(context):  # type: ignore[no-untyped-def]
+    numbers = sorted(changeset.number for changeset in context.results)
+    assert numbers == [1, 2], context.results

@@ -98,3 +98,43 @@ def corrupt_pack(context):  # type: ignore[no-untyped-def]
     pack = Path(context.repo, ".git", "objects", "pack")
     pack.mkdir(parents=True, exist_ok=True)
     (pack / "pack-broken.idx").write_bytes(b"\xfftOc\x00\x00")
+
+
+@given('"{ref}" is moved to "{target}" with git update-ref')
+def move_ref_to(context, ref, target):  # type: ignore[no-untyped-def]
+    git(context, "update-ref", ref, git(context, "rev-parse", target).strip())
+    context.store = PlanStore.open(context.repo)
+
+
+@given('{count:d} more notes are added to "{ref}" with git fast-import')
+def fanout(context, count, ref):  # type: ignore[no-untyped-def]
+    import subprocess
+
+    tip = git(context, "rev-parse", ref).strip()
+    lines = []
+    for i in range(1, count + 1):  # commits to annotate, on a side branch
+        lines += [
+            "commit refs/heads/annotated",
+            f"mark :{i}",
+            "committer t <t@e> 0 +0000",
+            f"data {len(str(i))}",
+            str(i),
+        ]
+    lines += [f"commit {ref}", "committer t <t@e> 0 +0000", "data 4", "more", f"from {tip}"]
+    lines += [f"N inline :{i}\ndata 2\nn" for i in range(1, count + 1)]
+    done = subprocess.run(
+        ["git", "fast-import", "--quiet"],
+        cwd=context.repo,
+        input="\n".join(lines) + "\n",
+        text=True,
+        capture_output=True,
+    )
+    assert done.returncode == 0, done.stderr
+    top = git(context, "ls-tree", ref).splitlines()
+    assert any(line.split()[1] == "tree" for line in top), "git did not fan the notes out"
+
+
+@then('the invocation record of changeset {number:d} of "{plan}" has tool "{tool}"')
+def record_tool(context, number, plan, tool):  # type: ignore[no-untyped-def]
+    changeset = PlanStore.open(context.repo).changesets(plan)[number - 1]
+    assert changeset.invocation is not None and changeset.invocation.tool == tool
