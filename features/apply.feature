@@ -5,11 +5,13 @@ Feature: Apply is all or nothing
       | path      | content                         |
       | README.md | one\ntwo\nthree\nfour\nfive\n   |
       | keep.txt  | keep\n                          |
+      | gone/only | to be deleted\n                 |
     And a plan "p"
     And I record in "p" with tool "edit"
       | path      | content                          |
       | README.md | one\ntwo\nthree\nfour\nFIVE\n    |
       | new.txt   | new\n                            |
+      | gone/only | <delete>                         |
 
   Scenario: Fast path commit when HEAD is the base
     When I apply "p"
@@ -107,3 +109,83 @@ Feature: Apply is all or nothing
     When any git plan command opens the repository
     Then git status is clean
     And the plan "p" is marked applied
+
+  Scenario: Deleting the last file of a directory removes the directory from the worktree
+    When I apply "p"
+    Then it succeeds
+    And the worktree has no "gone"
+    And git status is clean
+
+  Scenario: Applying onto a detached HEAD moves HEAD only
+    Given HEAD is detached at main
+    When I apply "p"
+    Then it succeeds
+    And HEAD is detached at a commit whose tree is the plan's tip tree
+    And branch "main" did not move
+    And git status is clean
+
+  Scenario Outline: A path in the way is refused: <case>
+    Given <setup>
+    And I remember the user's state
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 4
+    And the error mentions "<reason>"
+    And the user's state is unchanged
+
+    Examples:
+      | case                     | setup                                               | reason                       |
+      | an untracked file        | the user edits "new.txt" to "mine\n" without committing | untracked file in the way |
+      | a directory              | the user makes a directory "new.txt/inside"          | a directory is in the way    |
+      | a file deleted by hand   | the user removes "README.md" from the worktree       | deleted in the worktree      |
+
+  Scenario: A symlinked directory that leads outside the worktree is refused
+    Given I record in "p" with tool "more"
+      | path        | content |
+      | escape/file | x\n     |
+    And the user makes "escape" a symlink to a directory outside the repository
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 2
+    And the error mentions "leads outside"
+    And nothing was written outside the repository
+
+  Scenario: Symlinks in the plan are written as symlinks, and a temp file from a crash is replaced
+    Given I record files with modes in "p"
+    And a temp file left by an interrupted apply is next to "run.sh"
+    When I apply "p"
+    Then it succeeds
+    And the worktree file "link" is a symlink to "README.md"
+    And git status is clean
+
+  Scenario: An unknown mode is bad usage
+    When I try an apply of "p" in mode "sideways"
+    Then it fails with exit code 2
+
+  Scenario: HEAD without a commit yet
+    Given HEAD is an unborn branch
+    When I apply "p"
+    Then it fails with exit code 2
+    And the error mentions "no commit yet"
+
+  Scenario: An apply killed in worktree mode before it was done is rolled back
+    Given an apply of "p" in worktree mode was killed after writing the files but before the commit point
+    When any git plan command opens the repository
+    Then git status is clean
+
+  Scenario: An apply killed in worktree mode after it was done is finished
+    Given an apply of "p" in worktree mode was killed after the commit point
+    When any git plan command opens the repository
+    Then the plan "p" is marked applied
+    And the worktree file "new.txt" is "new\n"
+
+  Scenario: A journal of an apply still running in another process is left alone
+    Given an apply of "p" was killed after the commit point
+    And another process holds the apply lock
+    When I open the store
+    Then it succeeds
+    And the apply journal is still there
+
+  Scenario: A journal that gitplan did not write is reported, not acted on
+    Given the apply journal holds "not json"
+    When I open the store
+    Then it fails with exit code 5
+    And the error mentions "not a gitplan apply journal"

@@ -123,7 +123,7 @@ def replayed(context, count, author):  # type: ignore[no-untyped-def]
     assert authors == [author] * count, authors
 
 
-def _interrupt(context, plan: str, after_commit_point: bool):  # type: ignore[no-untyped-def]
+def _interrupt(context, plan: str, after_commit_point: bool, mode: str = "commit"):  # type: ignore[no-untyped-def]
     """Run apply, then put back the journal and, when before the commit point, HEAD."""
     import gitplan.apply as applying
 
@@ -139,11 +139,14 @@ def _interrupt(context, plan: str, after_commit_point: bool):  # type: ignore[no
     applying._clear_journal = keep_journal
     try:
         old_head = git(context, "rev-parse", "HEAD").strip()
-        context.store.apply(plan, keep_on_failure=True)
+        context.store.apply(plan, mode=mode, keep_on_failure=True)
     finally:
         applying._clear_journal = real_clear
     directory = Path(context.repo) / ".git" / "gitplan"
     journal = json.loads(saved["apply.json"])
+    if not after_commit_point and mode == "worktree":
+        journal["state"] = "prepared"
+        saved["apply.json"] = json.dumps(journal).encode()
     if not after_commit_point:
         git(context, "update-ref", "refs/heads/main", old_head)
         notes = git(context, "rev-parse", f"refs/notes/changesets/{plan}~1").strip()
@@ -163,6 +166,98 @@ def killed_after(context, plan):  # type: ignore[no-untyped-def]
     _interrupt(context, plan, after_commit_point=True)
     notes = git(context, "rev-parse", f"refs/notes/changesets/{plan}~1").strip()
     git(context, "update-ref", f"refs/notes/changesets/{plan}", notes)
+
+
+@given('an apply of "{plan}" in worktree mode was killed after writing the files but before the commit point')
+def killed_before_worktree(context, plan):  # type: ignore[no-untyped-def]
+    _interrupt(context, plan, after_commit_point=False, mode="worktree")
+
+
+@given('an apply of "{plan}" in worktree mode was killed after the commit point')
+def killed_after_worktree(context, plan):  # type: ignore[no-untyped-def]
+    _interrupt(context, plan, after_commit_point=True, mode="worktree")
+    notes = git(context, "rev-parse", f"refs/notes/changesets/{plan}~1").strip()
+    git(context, "update-ref", f"refs/notes/changesets/{plan}", notes)
+
+
+@given("another process holds the apply lock")
+def hold_lock(context):  # type: ignore[no-untyped-def]
+    import fcntl
+
+    handle = open(Path(context.repo) / ".git" / "gitplan" / "apply.lock", "a+")  # noqa: SIM115
+    fcntl.flock(handle, fcntl.LOCK_EX)  # another open file description: it conflicts
+    context.add_cleanup(handle.close)
+
+
+@then("the apply journal is still there")
+def journal_kept(context):  # type: ignore[no-untyped-def]
+    assert (Path(context.repo) / ".git" / "gitplan" / "apply.json").exists()
+
+
+@given('the apply journal holds "{text}"')
+def bad_journal(context, text):  # type: ignore[no-untyped-def]
+    directory = Path(context.repo) / ".git" / "gitplan"
+    directory.mkdir(exist_ok=True)
+    (directory / "apply.json").write_text(text)
+
+
+@then('the worktree has no "{path}"')
+def worktree_lacks(context, path):  # type: ignore[no-untyped-def]
+    assert not (Path(context.repo) / path).exists()
+
+
+@given("HEAD is detached at main")
+def detach(context):  # type: ignore[no-untyped-def]
+    git(context, "checkout", "-q", "--detach", "main")
+    context.main_before = git(context, "rev-parse", "main").strip()
+
+
+@then("HEAD is detached at a commit whose tree is the plan's tip tree")
+def detached_result(context):  # type: ignore[no-untyped-def]
+    assert git(context, "symbolic-ref", "-q", "HEAD", check=False) == ""
+    assert git(context, "rev-parse", "HEAD^{tree}") == git(context, "rev-parse", "refs/changesets/p^{tree}")
+
+
+@then('branch "{branch}" did not move')
+def branch_still(context, branch):  # type: ignore[no-untyped-def]
+    assert git(context, "rev-parse", branch).strip() == context.main_before
+
+
+@given('the user makes a directory "{path}"')
+def make_dir(context, path):  # type: ignore[no-untyped-def]
+    (Path(context.repo) / path).mkdir(parents=True)
+
+
+@given('the user makes "{link}" a symlink to a directory outside the repository')
+def escape_link(context, link):  # type: ignore[no-untyped-def]
+    context.outside = Path(context.tmp) / "outside"
+    context.outside.mkdir()
+    os.symlink(context.outside, Path(context.repo) / link)
+
+
+@then("nothing was written outside the repository")
+def nothing_outside(context):  # type: ignore[no-untyped-def]
+    assert list(context.outside.iterdir()) == []
+
+
+@given('a temp file left by an interrupted apply is next to "{path}"')
+def stale_temp(context, path):  # type: ignore[no-untyped-def]
+    (Path(context.repo) / f".{path}.gitplan-tmp").write_text("half written")
+
+
+@then('the worktree file "{path}" is a symlink to "{target}"')
+def is_symlink(context, path, target):  # type: ignore[no-untyped-def]
+    assert os.readlink(Path(context.repo) / path) == target
+
+
+@when('I try an apply of "{plan}" in mode "{mode}"')
+def apply_mode(context, plan, mode):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.apply(plan, mode=mode))
+
+
+@given("HEAD is an unborn branch")
+def unborn(context):  # type: ignore[no-untyped-def]
+    git(context, "symbolic-ref", "HEAD", "refs/heads/unborn")
 
 
 @when("any git plan command opens the repository")

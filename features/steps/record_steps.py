@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from behave import then, when
+from behave import given, then, when
 from common_steps import attempt, git, unescape
 
 from gitplan import File, ToolInvocation
@@ -75,6 +75,7 @@ def record_from_parent(context, plan, parent, tool):  # type: ignore[no-untyped-
     )
 
 
+@given('I record files with modes in "{plan}"')
 @when('I record files with modes in "{plan}"')
 def record_modes(context, plan):  # type: ignore[no-untyped-def]
     context.store.record(

@@ -311,7 +311,12 @@ def _execute(
                 shutil.copyfile(index_file, directory / "apply.index")
             _write_journal(directory, journal)
             _write_files(repo, outcome.tree, paths)
+            # Bracket the index write so recovery knows whether index.lock is ours.
+            journal["index"] = "writing"
+            _write_journal(directory, journal)
             _update_index(repo, paths)
+            journal["index"] = "written"
+            _write_journal(directory, journal)
         if mode == "commit":
             _move_head(repo, head_ref, outcome.head, new_commit, plan_id)
         elif mode == "branch":
@@ -358,6 +363,10 @@ def _write_files(repo: pygit2.Repository, tree: str, paths: list[str]) -> None:
     workdir = Path(repo.workdir)
     for path in paths:
         target = workdir / path
+        # A crash between writing and renaming leaves this behind: never keep it.
+        temporary = target.parent / f".{target.name}.gitplan-tmp"
+        if temporary.is_symlink() or temporary.exists():
+            temporary.unlink()
         entry = entry_at(repo, tree, path)
         if entry is None:
             if target.is_symlink() or target.exists():
@@ -366,9 +375,6 @@ def _write_files(repo: pygit2.Repository, tree: str, paths: list[str]) -> None:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         data = read_blob(repo, entry[0])
-        temporary = target.parent / f".{target.name}.gitplan-tmp"
-        if temporary.is_symlink() or temporary.exists():
-            temporary.unlink()
         if entry[1] == 0o120000:
             os.symlink(data, temporary)
         else:
@@ -460,10 +466,16 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
             return None  # an apply is running right now
         try:
             journal = json.loads(journal_file.read_text())
-        except (OSError, ValueError):
-            _clear_journal(directory)
-            return None
-        paths = list(journal["paths"])
+            paths = list(journal["paths"])
+        except (OSError, ValueError, KeyError, TypeError):
+            # Journals are written by rename, so this one was not written by gitplan.
+            raise Damaged(
+                f"{journal_file} is not a gitplan apply journal; check `git status`, then remove it"
+            ) from None
+        index_lock = Path(repo.path) / "index.lock"
+        if journal.get("index") == "writing" and index_lock.exists():
+            # Ours: the dead apply never released it, so nobody else can have taken it since.
+            index_lock.unlink()
         if journal["mode"] == "commit":
             ref = repo.references.get(journal["head_ref"]) if journal["head_ref"] != "HEAD" else None
             current = str(ref.target) if ref is not None else str(repo.head.target)

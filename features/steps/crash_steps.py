@@ -1,0 +1,119 @@
+"""Steps for crash.feature: SIGKILL a real `git plan apply` and check what is left."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from behave import given, then, when
+from common_steps import git
+
+from gitplan import PlanStore, ToolInvocation
+
+APPLY = "import sys; from gitplan import PlanStore; PlanStore.open(sys.argv[1]).apply('big')"
+
+
+@given(
+    'a repository with {count:d} files and a plan "{plan}" that changes, adds and deletes {same:d} of them'
+)
+def big_repository(context, count, plan, same):  # type: ignore[no-untyped-def]
+    context.repo = os.path.join(context.tmp, "repo")
+    os.makedirs(context.repo)
+    git(context, "init", "-q")
+    stream = ["commit refs/heads/main", "committer t <t@e> 0 +0000", "data 4", "base"]
+    for i in range(count):
+        body = f"file {i}\nline two\n"
+        stream.append(f"M 100644 inline d{i % 10}/f{i}.txt\ndata {len(body)}\n{body}")
+    subprocess.run(
+        ["git", "fast-import", "--quiet"],
+        cwd=context.repo,
+        check=True,
+        input=("\n".join(stream) + "\n").encode(),
+    )
+    git(context, "reset", "-q", "--hard", "main")
+    store = PlanStore.open(context.repo)
+    store.create(plan)
+    changes: dict[str, bytes | None] = {}
+    for i in range(same):
+        if i % 3 == 0:
+            changes[f"d{i % 10}/f{i}.txt"] = f"file {i}\nline two changed\n".encode()
+        elif i % 3 == 1:
+            changes[f"d{i % 10}/f{i}.txt"] = None
+        else:
+            changes[f"new{i % 7}/n{i}.txt"] = b"added\n"
+    store.record(plan, changes, ToolInvocation(tool="bulk"))
+    context.base = git(context, "rev-parse", "HEAD").strip()
+    context.base_tree = git(context, "rev-parse", "HEAD^{tree}").strip()
+    context.tip_tree = git(context, "rev-parse", f"refs/changesets/{plan}^{{tree}}").strip()
+    context.plan_refs = {
+        ref: git(context, "rev-parse", ref).strip()
+        for ref in (f"refs/changesets/{plan}", f"refs/notes/changesets/{plan}")
+    }
+
+
+def _reset(context) -> None:  # type: ignore[no-untyped-def]
+    git(context, "reset", "-q", "--hard", context.base)
+    git(context, "clean", "-q", "-fdx")
+    for ref, value in context.plan_refs.items():
+        git(context, "update-ref", ref, value)
+    subprocess.run(["rm", "-rf", os.path.join(context.repo, ".git", "gitplan")], check=True)
+
+
+def _run_apply(context):  # type: ignore[no-untyped-def]
+    return subprocess.Popen(
+        [sys.executable, "-c", APPLY, context.repo], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+@when('I kill a real "git plan apply {plan}" at {moments:d} moments spread over its run')
+def kill_many(context, plan, moments):  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    assert _run_apply(context).wait(timeout=300) == 0
+    duration = time.monotonic() - started
+    context.outcomes = []
+    for n in range(moments):
+        _reset(context)
+        process = _run_apply(context)
+        time.sleep(duration * n / (moments - 1) * 1.1)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        journal = Path(context.repo, ".git", "gitplan", "apply.json").exists()
+        PlanStore.open(context.repo)  # any git plan command: finishes or rolls back
+        context.outcomes.append(
+            {
+                "journal": journal,
+                "head": git(context, "rev-parse", "HEAD").strip(),
+                "head_tree": git(context, "rev-parse", "HEAD^{tree}").strip(),
+                "index_tree": git(context, "write-tree").strip(),
+                "status": git(context, "status", "--porcelain"),
+                "state": PlanStore.open(context.repo).status(plan).state,
+            }
+        )
+
+
+@then("after each kill and the next git plan command, HEAD, index and worktree are all old or all applied")
+def all_or_nothing(context):  # type: ignore[no-untyped-def]
+    for outcome in context.outcomes:
+        if outcome["head"] == context.base:
+            assert outcome["index_tree"] == context.base_tree, outcome
+            assert outcome["state"] == "open", outcome
+        else:
+            assert outcome["head_tree"] == context.tip_tree, outcome
+            assert outcome["index_tree"] == context.tip_tree, outcome
+            assert outcome["state"] == "applied", outcome
+    kinds = {outcome["head"] == context.base for outcome in context.outcomes}
+    assert kinds == {True, False}, "every kill gave the same result: the moments missed the run"
+
+
+@then("git status is clean after every kill")
+def clean_each(context):  # type: ignore[no-untyped-def]
+    assert all(outcome["status"] == "" for outcome in context.outcomes), context.outcomes
+
+
+@then("at least one kill landed while the apply was writing")
+def hit_window(context):  # type: ignore[no-untyped-def]
+    assert any(outcome["journal"] for outcome in context.outcomes), context.outcomes
