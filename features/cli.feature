@@ -161,3 +161,7 @@ Feature: The command line prints for people and machines, with stable exit codes
   Scenario: A closed pipe is not an error message storm
     When I pipe a long git plan diff into a reader that stops early
     Then nothing is printed on standard error
+
+  Scenario: apply shows its progress on a terminal
+    When I run git plan "apply p" on a terminal with a pager
+    Then the terminal showed "applying plan p: 2/2 files"

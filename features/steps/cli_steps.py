@@ -81,24 +81,46 @@ def bug_in_status(context):  # type: ignore[no-untyped-def]
 
 @when('I run git plan "{args}" on a terminal with a pager')
 def run_on_terminal(context, args):  # type: ignore[no-untyped-def]
-    import pty  # noqa: F401 - documents why openpty is used
+    """Run the real command with a pseudo-terminal as stdin, stdout and stderr."""
+    import threading
 
     paged = os.path.join(context.tmp, "paged")
     leader, follower = os.openpty()
     env = {**os.environ, "LINES": "3", "COLUMNS": "80", "PAGER": f"tee {paged}"}
     env.pop("NO_COLOR", None)
+    shown = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the other side is closed
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
     process = subprocess.run(
         [sys.executable, "-m", "gitplan", "-C", context.repo, *shlex.split(args)],
         stdin=follower,
         stdout=follower,
-        stderr=subprocess.PIPE,
+        stderr=follower,
         env=env,
         timeout=60,
     )
     os.close(follower)
+    reader.join(timeout=10)
     os.close(leader)
-    assert process.returncode == 0, process.stderr
-    context.paged = Path(paged).read_text()
+    context.terminal = shown.decode("utf-8", "replace")
+    assert process.returncode == 0, context.terminal
+    context.paged = Path(paged).read_text() if os.path.exists(paged) else ""
+
+
+@then('the terminal showed "{text}"')
+def terminal_showed(context, text):  # type: ignore[no-untyped-def]
+    assert text in context.terminal, repr(context.terminal)
 
 
 @then("the pager received a coloured diff")

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from .notes import write_notes_commit
 from .trees import Entry, changed_entries, entry_at
 
 MODES = ("commit", "worktree", "branch")
+Progress = Callable[[int, int], None]  # (files written, files to write)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ def apply_plan(
     check: bool = False,
     keep_on_failure: bool | None = None,
     cancel: object = None,
+    progress: Progress | None = None,
 ) -> ApplyResult:
     if mode not in MODES:
         raise BadInput(f"unknown apply mode {mode!r}: use commit, worktree or branch")
@@ -127,7 +130,7 @@ def apply_plan(
     paths = tuple(entry.path for entry in outcome.writes)
     if check:
         return ApplyResult(plan_id, mode, outcome.strategy, None, branch, paths, True)
-    return _execute(repo, chain, outcome, mode, branch)
+    return _execute(repo, chain, outcome, mode, branch, progress)
 
 
 def _plan_outcome(repo: pygit2.Repository, chain: chains.Chain, head: str, replay: bool) -> Outcome:
@@ -274,7 +277,12 @@ class _ApplyLock:
 
 
 def _execute(
-    repo: pygit2.Repository, chain: chains.Chain, outcome: Outcome, mode: str, branch: str | None
+    repo: pygit2.Repository,
+    chain: chains.Chain,
+    outcome: Outcome,
+    mode: str,
+    branch: str | None,
+    progress: Progress | None,
 ) -> ApplyResult:
     plan_id = chain.refs.plan_id
     new_commit = outcome.head
@@ -310,7 +318,7 @@ def _execute(
             if index_file.exists():
                 shutil.copyfile(index_file, directory / "apply.index")
             _write_journal(directory, journal)
-            _write_files(repo, outcome.tree, paths)
+            _write_files(repo, outcome.tree, paths, progress)
             # Bracket the index write so recovery knows whether index.lock is ours.
             journal["index"] = "writing"
             _write_journal(directory, journal)
@@ -358,29 +366,35 @@ def _clear_journal(directory: Path) -> None:
             (directory / name).unlink()
 
 
-def _write_files(repo: pygit2.Repository, tree: str, paths: list[str]) -> None:
+def _write_files(
+    repo: pygit2.Repository, tree: str, paths: list[str], progress: Progress | None = None
+) -> None:
     """Make each path in the worktree what `tree` holds (or absent): temp file + rename."""
     workdir = Path(repo.workdir)
-    for path in paths:
-        target = workdir / path
-        # A crash between writing and renaming leaves this behind: never keep it.
-        temporary = target.parent / f".{target.name}.gitplan-tmp"
-        if temporary.is_symlink() or temporary.exists():
-            temporary.unlink()
-        entry = entry_at(repo, tree, path)
-        if entry is None:
-            if target.is_symlink() or target.exists():
-                target.unlink()
-            _remove_empty_parents(workdir, target.parent)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        data = read_blob(repo, entry[0])
-        if entry[1] == 0o120000:
-            os.symlink(data, temporary)
-        else:
-            temporary.write_bytes(data)
-            os.chmod(temporary, 0o755 if entry[1] == 0o100755 else 0o644)
-        os.replace(temporary, target)
+    for done, path in enumerate(paths, start=1):
+        _write_path(repo, workdir, entry_at(repo, tree, path), workdir / path)
+        if progress is not None:
+            progress(done, len(paths))
+
+
+def _write_path(repo: pygit2.Repository, workdir: Path, entry: tuple[str, int] | None, target: Path) -> None:
+    # A crash between writing and renaming leaves this behind: never keep it.
+    temporary = target.parent / f".{target.name}.gitplan-tmp"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    if entry is None:
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        _remove_empty_parents(workdir, target.parent)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = read_blob(repo, entry[0])
+    if entry[1] == 0o120000:
+        os.symlink(data, temporary)
+    else:
+        temporary.write_bytes(data)
+        os.chmod(temporary, 0o755 if entry[1] == 0o100755 else 0o644)
+    os.replace(temporary, target)
 
 
 def _remove_empty_parents(workdir: Path, directory: Path) -> None:

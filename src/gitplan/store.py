@@ -7,7 +7,7 @@ exits, and raises only GitPlanError leaves. pygit2 objects never leave it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -275,12 +275,14 @@ class PlanStore:
         replay: bool = False,
         check: bool = False,
         keep_on_failure: bool | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> ApplyResult:
         """Put the plan's change onto HEAD (commit), the worktree, or a new branch.
 
         All or nothing: conflicts and dirty paths are refused before anything is
         written; on failure the plan's patch is saved and the plan cancelled
-        unless `keep_on_failure` (or `git config plan.keepOnFailure true`)."""
+        unless `keep_on_failure` (or `git config plan.keepOnFailure true`).
+        `progress(written, total)` is called after each file the apply writes."""
         from .apply import apply_plan
 
         return apply_plan(
@@ -291,6 +293,7 @@ class PlanStore:
             replay=replay,
             check=check,
             keep_on_failure=keep_on_failure,
+            progress=progress,
             cancel=self.cancel,
         )
 

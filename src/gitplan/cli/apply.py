@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..errors import BadInput, Conflict
@@ -60,8 +62,12 @@ def apply_command(
     if branch and mode != "branch":
         raise BadInput("a branch NAME goes with --mode branch")
     out = ctx.output(as_json)
-    if not check and not as_json and out.color:
-        click.echo(f"applying plan {plan}...", err=True)
+    progress = None
+    if not check and not as_json and sys.stderr.isatty():
+
+        def progress(written: int, total: int) -> None:
+            click.echo(f"\rapplying plan {plan}: {written}/{total} files", err=True, nl=written == total)
+
     try:
         result = ctx.store.apply(
             plan,
@@ -70,6 +76,7 @@ def apply_command(
             replay=replay,
             check=check,
             keep_on_failure=keep_on_failure,
+            progress=progress,
         )
     except Conflict as error:
         if as_json:
