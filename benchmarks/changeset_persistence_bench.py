@@ -43,8 +43,7 @@ class RecordChangeset:
         self.db = sqlite3.connect(":memory:")
         self.db.execute("create table diffs (plan text, path text, diff text)")
         self.index = tempfile.mktemp(prefix="gitplan-bench-index-")
-        head = self.store.raw_repo().revparse_single("HEAD").peel(2)  # the commit's tree
-        self.before = {path: head[path].data.decode() for path in self.changes}
+        self.before = {path: git(self.repo, "cat-file", "blob", f"HEAD:{path}") for path in self.changes}
 
     def teardown(self, repos: dict[int, str], files: int, k: int) -> None:
         self.store.cancel(self.plan)

@@ -77,6 +77,7 @@ Feature: The command line prints for people and machines, with stable exit codes
       | -C {tmp}/dir status p                                    | 3    | not a git repository                   |
       | -C {tmp}/nowhere status p                                | 3    | no such directory                      |
       | status p --bogus                                         | 2    | No such option                         |
+      | diff p -- /etc                                           | 2    | invalid pathspec                       |
 
   Scenario: Applying twice through the CLI
     When I run git plan "apply p"
@@ -161,6 +162,20 @@ Feature: The command line prints for people and machines, with stable exit codes
   Scenario: A closed pipe is not an error message storm
     When I pipe a long git plan diff into a reader that stops early
     Then nothing is printed on standard error
+
+  Scenario: After apply, status and log show what happened
+    When I run git plan "record p --tool t --set x.txt={tmp}/in.txt --arg k=1"
+    And I run git plan "apply p"
+    And I run git plan "status p"
+    Then the output contains "applied:"
+    And the output contains "(commit)"
+    When I run git plan "log p"
+    Then the output contains "args:   {"k": 1}"
+
+  Scenario: NO_COLOR turns colour off on a terminal
+    Given the environment has NO_COLOR set
+    When I run git plan "diff p" on a terminal with a pager
+    Then the pager received the diff without colour
 
   Scenario: apply shows its progress on a terminal
     When I run git plan "apply p" on a terminal with a pager

@@ -110,3 +110,21 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
       | z    | z\n     |
     Then it succeeds
     And the status of "d" reports "changeset 1: invocation record note is missing"
+
+  Scenario Outline: A changeset commit forged by hand: <case>
+    Given a commit forged with "<trailer>" and <parents> parent(s) is put on top of "d" with git
+    When I ask for the status of "d"
+    Then <outcome>
+
+    Examples:
+      | case                    | trailer       | parents | outcome                                                          |
+      | a number out of order   | Changeset: 7  | 1       | the status of "d" reports "commit says changeset '7'"            |
+      | a merge commit          | Changeset: 2  | 2       | it fails with exit code 5                                        |
+
+  Scenario: A changeset number that is not a number stops recording
+    Given a commit forged with "Changeset: two" and 1 parent(s) is put on top of "d" with git
+    When I record in "d" with tool "more"
+      | path | content |
+      | x    | x\n     |
+    Then it fails with exit code 5
+    And the error mentions "malformed Changeset trailer"

@@ -105,3 +105,8 @@ Feature: Plan diffs match git diff byte for byte
   Scenario: Asking for a changeset that does not exist
     When I ask for the diff of changeset 99 of "d"
     Then it fails with exit code 3
+
+  Scenario: A changeset named by its commit id, and names that are too short
+    Then the diff of changeset 2 of "d" named by commit id equals its diff by number
+    When I ask for the diff of changeset "ab" of "d"
+    Then it fails with exit code 2

@@ -105,6 +105,11 @@ def bare_flow(context):  # type: ignore[no-untyped-def]
         raise AssertionError("commit mode must be refused in a bare repository")
     except BadInput as error:
         assert "--mode branch" in str(error)
+    try:
+        store.worktree_changes()
+        raise AssertionError("--from-worktree must be refused in a bare repository")
+    except BadInput as error:
+        assert "working tree" in str(error)
     store.apply("b", mode="branch", branch="result")
     store.cancel("b")
 

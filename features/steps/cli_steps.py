@@ -87,7 +87,6 @@ def run_on_terminal(context, args):  # type: ignore[no-untyped-def]
     paged = os.path.join(context.tmp, "paged")
     leader, follower = os.openpty()
     env = {**os.environ, "LINES": "3", "COLUMNS": "80", "PAGER": f"tee {paged}"}
-    env.pop("NO_COLOR", None)
     shown = bytearray()
 
     def drain() -> None:
@@ -121,6 +120,16 @@ def run_on_terminal(context, args):  # type: ignore[no-untyped-def]
 @then('the terminal showed "{text}"')
 def terminal_showed(context, text):  # type: ignore[no-untyped-def]
     assert text in context.terminal, repr(context.terminal)
+
+
+@given("the environment has NO_COLOR set")
+def no_color(context):  # type: ignore[no-untyped-def]
+    os.environ["NO_COLOR"] = "1"
+
+
+@then("the pager received the diff without colour")
+def uncoloured(context):  # type: ignore[no-untyped-def]
+    assert "+2" in context.paged and "\x1b[" not in context.paged, repr(context.paged)
 
 
 @then("the pager received a coloured diff")

@@ -138,3 +138,24 @@ def fanout(context, count, ref):  # type: ignore[no-untyped-def]
 def record_tool(context, number, plan, tool):  # type: ignore[no-untyped-def]
     changeset = PlanStore.open(context.repo).changesets(plan)[number - 1]
     assert changeset.invocation is not None and changeset.invocation.tool == tool
+
+
+@given('a commit forged with "{trailer}" and {parents:d} parent(s) is put on top of "{plan}" with git')
+def forged(context, trailer, parents, plan):  # type: ignore[no-untyped-def]
+    tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
+    tree = git(context, "rev-parse", f"{tip}^{{tree}}").strip()
+    parent_args = ["-p", tip] + (["-p", "HEAD"] if parents == 2 else [])
+    message = f"forged: by hand\n\nPlan-Id: {plan}\n{trailer}\n"
+    commit = git(context, "commit-tree", tree, *parent_args, "-m", message).strip()
+    git(context, "update-ref", f"refs/changesets/{plan}", commit)
+    # Notes follow the plan tip, as a writer would leave them.
+    git(
+        context,
+        "notes",
+        f"--ref=changesets/{plan}",
+        "add",
+        "-m",
+        '{"schema": "gitplan.invocation/1", "tool": "forged"}',
+        commit,
+    )
+    context.store = PlanStore.open(context.repo)

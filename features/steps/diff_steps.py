@@ -183,3 +183,16 @@ def ambiguous(context, digits, path, plan):  # type: ignore[no-untyped-def]
 @when('I ask for the diff of changeset {number:d} of "{plan}"')
 def missing_changeset(context, number, plan):  # type: ignore[no-untyped-def]
     attempt(context, lambda: context.store.diff(plan, number))
+
+
+@then('the diff of changeset {number:d} of "{plan}" named by commit id equals its diff by number')
+def by_commit_id(context, number, plan):  # type: ignore[no-untyped-def]
+    commit = context.store.changesets(plan)[number - 1].commit
+    assert context.store.diff(plan, commit[:10]) == context.store.diff(plan, number)
+    root = git(context, "rev-list", "--reverse", f"refs/changesets/{plan}", "^HEAD").split()[0]
+    assert context.store.diff(plan, root[:10]) == ""
+
+
+@when('I ask for the diff of changeset "{spec}" of "{plan}"')
+def diff_by_spec(context, spec, plan):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.diff(plan, spec))

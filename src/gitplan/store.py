@@ -74,14 +74,6 @@ class PlanStore:
         recover_interrupted_apply(store._repo)
         return store
 
-    @property
-    def git_dir(self) -> str:
-        return str(self._repo.path)
-
-    @property
-    def workdir(self) -> str | None:
-        return self._repo.workdir
-
     # -- writing --------------------------------------------------------------
 
     def create(self, plan_id: str, base: str = "HEAD", title: str = "") -> PlanStatus:
@@ -109,10 +101,7 @@ class PlanStore:
         )
         # The notes ref first: a plan ref without its record would be visible.
         refs.create_ref(repo, notes_ref(plan_id), str(notes))
-        try:
-            refs.create_ref(repo, plan_ref(plan_id), str(root))
-        except BadInput:
-            raise BadInput(f"plan {plan_id!r} already exists") from None
+        refs.create_ref(repo, plan_ref(plan_id), str(root))
         return self.status(plan_id)
 
     def record(
@@ -302,12 +291,6 @@ class PlanStore:
     def changesets(self, plan_id: str) -> list[ChangeSet]:
         return list(chains.load_chain(self._repo, validate_plan_id(plan_id)).changesets)
 
-    def plan_record(self, plan_id: str) -> PlanRecord:
-        chain = chains.load_chain(self._repo, validate_plan_id(plan_id))
-        if chain.record is None:
-            raise Damaged(f"plan {plan_id!r}: {chain.record_problem}")
-        return chain.record
-
     def plans(self) -> list[PlanStatus]:
         statuses = []
         for name in sorted(self._repo.references):
@@ -409,10 +392,6 @@ class PlanStore:
             f"Subject: [PATCH {number}/{len(chain.commits)}] {subject}\n\n"
             f"{rest.strip()}\n---\n{stat}\n{body}--\ngitplan\n\n"
         )
-
-    def raw_repo(self) -> pygit2.Repository:
-        """For the git-layer pieces in this package only (apply, benchmarks)."""
-        return self._repo
 
     def invocation_records(self, plan_id: str) -> list[dict[str, Any]]:
         """Each changeset's number, commit and invocation record, as plain JSON-ready dicts."""
