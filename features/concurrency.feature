@@ -65,3 +65,21 @@ Feature: Many writers append to one plan at once and nothing is lost
     Then both writers succeed
     And plan "busy" has 2 changesets
     And every changeset of "busy" has its note and they are numbered without gaps
+
+  Scenario: A writer that loses the race for the notes ref retries on the new tip
+    When another writer records just before this writer moves the notes ref
+    Then both writers succeed
+    And plan "busy" has 2 changesets
+    And every changeset of "busy" has its note and they are numbered without gaps
+
+  Scenario Outline: A writer whose plan is cancelled <when> fails with not found and leaves nothing
+    When the plan is cancelled just before this writer moves the <ref> ref
+    Then it fails with exit code 3
+    And the writer's commit and note are gone from the object store
+    And ref "refs/changesets/busy" does not exist
+    And git fsck --full is clean
+
+    Examples:
+      | when                          | ref   |
+      | before its notes update       | notes |
+      | between its two updates       | plan  |

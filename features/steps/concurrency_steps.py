@@ -183,3 +183,61 @@ def paused_writer(context):  # type: ignore[no-untyped-def]
 def both_ok(context):  # type: ignore[no-untyped-def]
     numbers = sorted(changeset.number for changeset in context.results)
     assert numbers == [1, 2], context.results
+
+
+def _interleave(context, ref_prefix: str, interloper) -> None:  # type: ignore[no-untyped-def]
+    """Record in "busy", running `interloper` once just before the CAS of `ref_prefix`."""
+    import gitplan.refs as refs
+
+    real = refs.compare_and_swap
+    done: list[bool] = []
+    written: dict[str, str] = {}
+
+    def hooked(repo, name, expected, new):  # type: ignore[no-untyped-def]
+        if name.startswith(ref_prefix) and not done:
+            done.append(True)
+            written["new"] = new
+            interloper()
+        return real(repo, name, expected, new)
+
+    refs.compare_and_swap = hooked
+    try:
+        attempt(context, lambda: context.store.record("busy", {"mine": b"1\n"}, ToolInvocation(tool="A")))
+    finally:
+        refs.compare_and_swap = real
+    context.written = written
+    context.results = [context.result] if context.result else []
+
+
+@when("another writer records just before this writer moves the notes ref")
+def lose_notes_race(context):  # type: ignore[no-untyped-def]
+    other = PlanStore.open(context.repo)
+    collected = []
+    _interleave(
+        context,
+        "refs/notes/",
+        lambda: collected.append(other.record("busy", {"theirs": b"2\n"}, ToolInvocation(tool="B"))),
+    )
+    context.results += collected
+
+
+@when("the plan is cancelled just before this writer moves the {which} ref")
+def cancelled_midway(context, which):  # type: ignore[no-untyped-def]
+    other = PlanStore.open(context.repo)
+    prefix = "refs/notes/" if which == "notes" else "refs/changesets/"
+    _interleave(context, prefix, lambda: other.cancel("busy"))
+
+
+@then("the writer's commit and note are gone from the object store")
+def writer_objects_gone(context):  # type: ignore[no-untyped-def]
+    new = context.written["new"]  # the notes commit or the changeset commit it wrote
+    result = subprocess.run(["git", "cat-file", "-e", new], cwd=context.repo)
+    assert result.returncode != 0, f"{new} was left behind"
+    blob = (
+        subprocess.run(
+            ["git", "hash-object", "--stdin"], cwd=context.repo, input=b"1\n", capture_output=True, check=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+    assert subprocess.run(["git", "cat-file", "-e", blob], cwd=context.repo).returncode != 0
