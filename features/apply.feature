@@ -165,6 +165,7 @@ Feature: Apply is all or nothing
     When I apply "p"
     Then it fails with exit code 2
     And the error mentions "no commit yet"
+    And status --check of "p" does not compare with HEAD
 
   Scenario: An apply killed in worktree mode before it was done is rolled back
     Given an apply of "p" in worktree mode was killed after writing the files but before the commit point

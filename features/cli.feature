@@ -44,6 +44,7 @@ Feature: The command line prints for people and machines, with stable exit codes
       | record p --tool t --set x.txt={tmp}/in.txt --json --arg n=3 --arg s=v | 0    | "number": 2                   |
       | record p --tool t --set x.txt={tmp}/in.txt --parent 0 -m "why"        | 0    | t: why                        |
       | record p --tool t --delete added.txt --status error --exit-code 3     | 0    | recorded changeset 2          |
+      | record p --tool t --args-json "{\"a\": [1]}" --delete added.txt         | 0    | recorded changeset 2          |
       | cancel p                                                              | 0    | cancelled plan p              |
       | cancel p --json                                                       | 0    | "objects_pruned"              |
       | apply p --check                                                       | 0    | apply would fast-forward 2    |
@@ -78,6 +79,7 @@ Feature: The command line prints for people and machines, with stable exit codes
       | -C {tmp}/nowhere status p                                | 3    | no such directory                      |
       | status p --bogus                                         | 2    | No such option                         |
       | diff p -- /etc                                           | 2    | invalid pathspec                       |
+      | artifacts p --export {tmp}/in.txt/sub                    | 2    | cannot create                          |
 
   Scenario: Applying twice through the CLI
     When I run git plan "apply p"

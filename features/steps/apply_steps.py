@@ -265,3 +265,9 @@ def reopen(context):  # type: ignore[no-untyped-def]
     context.store = PlanStore.open(context.repo)
     assert not (Path(context.repo) / ".git" / "gitplan" / "apply.json").exists()
     shutil.rmtree(Path(context.repo) / ".git" / "gitplan" / "rescue", ignore_errors=True)
+
+
+@then('status --check of "{plan}" does not compare with HEAD')
+def check_without_head(context, plan):  # type: ignore[no-untyped-def]
+    status = context.store.status(plan, check=True)
+    assert status.base_behind_head is None and status.apply_would_conflict is None, status
