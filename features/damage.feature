@@ -16,13 +16,13 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     And the error mentions "reftable"
 
   Scenario: A blob the plan needs was deleted
-    Given the loose object of "only.txt" in the tip of "d" is deleted
+    Given the object of "only.txt" in the tip of "d" is deleted
     When I ask for the diff of "d"
     Then it fails with exit code 5
     And the error mentions "missing from the repository"
 
   Scenario: The plan's tip commit was deleted
-    Given the loose object of the tip commit of "d" is deleted
+    Given the object of the tip commit of "d" is deleted
     When I ask for the status of "d"
     Then it fails with exit code 5
     And the error mentions "is missing"

@@ -143,3 +143,10 @@ def linked_flow(context):  # type: ignore[no-untyped-def]
 @given("the index file is corrupt")
 def corrupt_index(context):  # type: ignore[no-untyped-def]
     (Path(context.repo) / ".git" / "index").write_bytes(b"DIRC garbage")
+
+
+@then('the report says it kept everything because "{reason}"')
+def kept_everything(context, reason):  # type: ignore[no-untyped-def]
+    report = context.result
+    assert report.objects_pruned == 0, report
+    assert any(reason in line and "kept everything" in line for line in report.reasons), report.reasons

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 from behave import given, then, when
@@ -11,9 +12,17 @@ from common_steps import attempt, git
 from gitplan import PlanStore, ToolInvocation
 
 
-def _delete_loose(context, oid: str) -> None:  # type: ignore[no-untyped-def]
-    path = Path(context.repo, ".git", "objects", oid[:2], oid[2:])
-    assert path.exists(), f"{oid} is not loose"
+def _delete_object(context, oid: str) -> None:  # type: ignore[no-untyped-def]
+    """Remove one object, wherever git stored it: packs are unpacked to loose files first."""
+    objects = Path(context.repo, ".git", "objects")
+    for pack in sorted((objects / "pack").glob("*.pack")):
+        moved = Path(context.tmp, pack.name)
+        pack.rename(moved)
+        pack.with_suffix(".idx").unlink()
+        with open(moved, "rb") as stream:
+            subprocess.run(["git", "unpack-objects", "-q"], cwd=context.repo, stdin=stream, check=True)
+    path = objects / oid[:2] / oid[2:]
+    assert path.exists(), f"{oid} is not in the repository"
     path.chmod(0o644)
     path.unlink()
     context.store = PlanStore.open(context.repo)  # as a new git plan process would see it
@@ -30,14 +39,14 @@ def open_store(context):  # type: ignore[no-untyped-def]
     attempt(context, lambda: PlanStore.open(context.repo))
 
 
-@given('the loose object of "{path}" in the tip of "{plan}" is deleted')
+@given('the object of "{path}" in the tip of "{plan}" is deleted')
 def delete_blob(context, path, plan):  # type: ignore[no-untyped-def]
-    _delete_loose(context, git(context, "rev-parse", f"refs/changesets/{plan}:{path}").strip())
+    _delete_object(context, git(context, "rev-parse", f"refs/changesets/{plan}:{path}").strip())
 
 
-@given('the loose object of the tip commit of "{plan}" is deleted')
+@given('the object of the tip commit of "{plan}" is deleted')
 def delete_tip(context, plan):  # type: ignore[no-untyped-def]
-    _delete_loose(context, git(context, "rev-parse", f"refs/changesets/{plan}").strip())
+    _delete_object(context, git(context, "rev-parse", f"refs/changesets/{plan}").strip())
 
 
 @when('I ask for the diff of "{plan}"')
@@ -90,7 +99,7 @@ def missing_base(context, plan):  # type: ignore[no-untyped-def]
     context.store.record(plan, {"y": b"y\n"}, ToolInvocation(tool="t"))
     git(context, "reset", "-q", "--hard", "HEAD~1")
     git(context, "reflog", "expire", "--expire=now", "--all")
-    _delete_loose(context, base)
+    _delete_object(context, base)
 
 
 @given("a corrupt pack index file is in the repository")

@@ -31,12 +31,14 @@ from typing import Any
 import pygit2
 
 from . import chain as chains
-from . import diffs, refs
+from . import clock, diffs, refs, transaction
 from .errors import BadInput, Conflict, Damaged, PlanNotFound
 from .format import encode_plan_record, notes_message, validate_path
 from .gitrepo import committer, lookup_commit, read_blob, signature
-from .model import ApplyResult, PlanRecord, PlanStatus, utc_now
-from .notes import write_notes_commit
+from .model import ApplyResult, PlanRecord, PlanStatus
+from .notes import stage_notes_commit
+from .objects import Staging
+from .transaction import Prepared
 from .trees import Entry, changed_entries, entry_at
 
 MODES = ("commit", "worktree", "branch")
@@ -440,7 +442,7 @@ def _mark_applied(
     commit: str | None,
 ) -> None:
     applied = {
-        "at": utc_now(),
+        "at": clock.iso(clock.now("GIT_COMMITTER_DATE")),
         "mode": mode,
         "strategy": outcome.strategy,
         "onto": outcome.head,
@@ -448,25 +450,24 @@ def _mark_applied(
         "branch": branch,
         "tree": outcome.tree,
     }
-    for attempt in range(refs.MAX_ATTEMPTS):
-        plan_refs = refs.settle(repo, plan_id)
-        chain = chains.load_chain(repo, plan_id, plan_refs)
+
+    def prepare(current: refs.PlanRefs) -> Prepared[None]:
+        chain = chains.load_chain(repo, plan_id, current)
         if chain.record is None:
             raise Damaged(f"plan {plan_id!r}: {chain.record_problem}")
         record = replace(chain.record, state="applied", applied=applied)
         tip = str(chain.tip.id)
-        notes = write_notes_commit(
+        staging = Staging()
+        notes = stage_notes_commit(
             repo,
-            plan_refs.notes_tip,
+            staging,
+            current.notes_tip,
             {str(chain.root.id): encode_plan_record(record)},
-            notes_message(plan_id, tip),
+            notes_message(plan_id, tip, state="applied"),
         )
-        try:
-            refs.publish(repo, plan_refs, str(notes), tip, len(chain.commits))
-            return
-        except refs.RefMoved:
-            refs.backoff(attempt)
-    raise refs.busy(plan_id)
+        return Prepared(staging, notes, tip, len(chain.commits), None)
+
+    transaction.write(repo, plan_id, prepare)
 
 
 def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:

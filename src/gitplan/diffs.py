@@ -9,15 +9,17 @@ diff.c. Never writes anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import pygit2
 
 from .gitrepo import abbreviate, default_abbrev_length, read_blob
 from .model import FileChange
+from .objects import Staging
+from .objects import read_blob as read_staged
 from .renames import MAX_SCORE, Pair, detect_renames, is_binary, no_renames
-from .trees import MODE_COMMIT, changed_entries
+from .trees import MODE_COMMIT, Edit, changed_entries, edit_entries
 
 NULL_ID = "0" * 40
 _PATCH_FLAGS = pygit2.enums.DiffOption.INDENT_HEURISTIC | pygit2.enums.DiffOption.FORCE_TEXT
@@ -62,6 +64,21 @@ def file_pairs(
 def file_changes(repo: pygit2.Repository, old_tree: str, new_tree: str) -> tuple[FileChange, ...]:
     """Each changed path with its kind and line counts, renames paired as git does."""
     return tuple(line_stats(repo, pair) for pair in file_pairs(repo, old_tree, new_tree))
+
+
+def edit_changes(
+    repo: pygit2.Repository, staging: Staging, tree: str, edits: Mapping[str, Edit]
+) -> tuple[FileChange, ...]:
+    """What `edits` change in `tree`, as file_changes would report it once they are written.
+
+    The new contents come from the staged objects, so a record never reads back
+    what it is about to write; only the old versions are read."""
+
+    def read(oid: str) -> bytes:
+        return read_staged(repo, staging, oid)
+
+    pairs = detect_renames(edit_entries(repo, tree, edits), read)
+    return tuple(line_stats(repo, pair, read) for pair in pairs)
 
 
 def render(repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions) -> str:
@@ -111,12 +128,14 @@ def _kind(mode: int | None) -> int:
     return (mode or 0) & 0o170000
 
 
-def _contents(repo: pygit2.Repository, oid: str | None, mode: int | None) -> bytes:
+def _contents(
+    repo: pygit2.Repository, oid: str | None, mode: int | None, read: Callable[[str], bytes] | None = None
+) -> bytes:
     if oid is None:
         return b""
     if mode == MODE_COMMIT:
         return f"Subproject commit {oid}\n".encode()
-    return read_blob(repo, oid)
+    return read(oid) if read is not None else read_blob(repo, oid)
 
 
 def _patch(repo: pygit2.Repository, pair: Pair, context: int, abbrev: int) -> str:
@@ -193,10 +212,10 @@ def _name_status(pair: Pair) -> str:
     return f"{letter}\t{quote_path(pair.path)}\n"
 
 
-def line_stats(repo: pygit2.Repository, pair: Pair) -> FileChange:
+def line_stats(repo: pygit2.Repository, pair: Pair, read: Callable[[str], bytes] | None = None) -> FileChange:
     """Lines added and deleted by one pair (bytes for binary files, as git counts)."""
-    old = _contents(repo, pair.old_id, pair.old_mode)
-    new = _contents(repo, pair.new_id, pair.new_mode)
+    old = _contents(repo, pair.old_id, pair.old_mode, read)
+    new = _contents(repo, pair.new_id, pair.new_mode, read)
     if pair.is_rename:
         kind = "renamed"
     elif pair.old_id is None:

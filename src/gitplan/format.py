@@ -97,12 +97,16 @@ def changeset_message(plan_id: str, number: int, invocation: ToolInvocation, sum
     return f"{first}\n\nPlan-Id: {plan_id}\nChangeset: {number}\nInvocation-Id: {invocation.invocation_id}\n"
 
 
-def notes_message(plan_id: str, plan_tip: str) -> str:
+def notes_message(plan_id: str, plan_tip: str, state: str = "open") -> str:
     """Message of a notes commit; `Plan-Tip:` names the plan tip it belongs with.
 
     Writers use that trailer to finish a record whose notes ref moved but whose
-    plan ref did not, and to detect a torn read of the two refs (see refs.py)."""
-    return f"gitplan: notes for {plan_id} at {plan_tip}\n\nPlan-Id: {plan_id}\nPlan-Tip: {plan_tip}\n"
+    plan ref did not, and to detect a torn read of the two refs (see refs.py).
+    `Plan-State: applied` marks the notes commit that applied the plan, so a
+    writer can refuse to record into it without decoding the plan record."""
+    state_line = f"Plan-State: {state}\n" if state != "open" else ""
+    head = f"gitplan: notes for {plan_id} at {plan_tip}"
+    return f"{head}\n\nPlan-Id: {plan_id}\nPlan-Tip: {plan_tip}\n{state_line}"
 
 
 def trailers(message: str) -> dict[str, str]:

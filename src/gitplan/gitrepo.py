@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 import struct
-import time
 from pathlib import Path
 from typing import TypeVar
 
 import pygit2
 
+from . import clock
 from .errors import BadInput, Damaged, PlanNotFound
 from .format import COMMITTER_EMAIL, COMMITTER_NAME
+from .objects import Person
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
@@ -58,20 +59,27 @@ def _refuse_reftable(git_dir: Path) -> None:
 
 
 def signature(name: str, email: str | None = None) -> pygit2.Signature:
-    """A signature at the current time, honouring GIT_*_DATE for reproducible tests."""
-    return pygit2.Signature(name, email or f"{_email_safe(name)}@gitplan", *_now())
+    """An author signature now, or at GIT_AUTHOR_DATE as git would stamp it."""
+    return pygit2.Signature(name, email or actor_email(name), *clock.now("GIT_AUTHOR_DATE"))
 
 
 def committer() -> pygit2.Signature:
-    return pygit2.Signature(COMMITTER_NAME, COMMITTER_EMAIL, *_now())
+    return pygit2.Signature(COMMITTER_NAME, COMMITTER_EMAIL, *clock.now("GIT_COMMITTER_DATE"))
 
 
-def _email_safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "-" for c in name) or "actor"
+def author_person(name: str) -> Person:
+    """The author line of a changeset: the actor, at GIT_AUTHOR_DATE when set."""
+    return Person(name, actor_email(name), clock.now("GIT_AUTHOR_DATE"))
 
 
-def _now() -> tuple[int, int]:
-    return int(time.time()), 0
+def committer_person() -> Person:
+    """gitplan as committer, at GIT_COMMITTER_DATE when set."""
+    return Person(COMMITTER_NAME, COMMITTER_EMAIL, clock.now("GIT_COMMITTER_DATE"))
+
+
+def actor_email(name: str) -> str:
+    local = "".join(c if c.isalnum() or c in "._-" else "-" for c in name) or "actor"
+    return f"{local}@gitplan"
 
 
 def resolve_commit(repo: pygit2.Repository, revision: str) -> pygit2.Commit:

@@ -154,6 +154,7 @@ class CleanupReport:
     objects_pruned: int
     objects_kept: int
     bytes_freed: int
+    reasons: tuple[str, ...] = ()  # why objects were kept or left to git
 
 
 @dataclass(frozen=True, slots=True)

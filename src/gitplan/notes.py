@@ -3,7 +3,8 @@
 `repo.create_note()` moves the notes ref without any check and lost notes
 under concurrent writers, so notes commits are built here (a flat notes tree,
 one entry per annotated commit, the old notes tip as parent) and the ref is
-moved by the caller with compare-and-swap. Readers accept git's fan-out layout
+moved by the caller with compare-and-swap. Notes commits are staged in memory
+with the rest of a transaction (objects.py). Readers accept git's fan-out layout
 too, in case someone edits a plan's notes with `git notes`.
 """
 
@@ -13,7 +14,10 @@ from collections.abc import Mapping
 
 import pygit2
 
-from .gitrepo import committer
+from .gitrepo import committer_person
+from .objects import Staging
+
+MODE_BLOB = 0o100644
 
 
 def notes_tree(repo: pygit2.Repository, notes_tip: str | None) -> pygit2.Tree | None:
@@ -44,18 +48,21 @@ def note_blob_id(tree: pygit2.Tree | None, annotated: str) -> str | None:
     return None
 
 
-def write_notes_commit(
+def stage_notes_commit(
     repo: pygit2.Repository,
+    staging: Staging,
     notes_tip: str | None,
     notes: Mapping[str, bytes],
     message: str,
-) -> pygit2.Oid:
-    """A notes commit whose tree is the old one plus `notes` (commit id -> payload)."""
+) -> str:
+    """Stage a notes commit whose tree is the old one plus `notes` (commit id -> payload)."""
+    entries: dict[bytes, tuple[int, bytes]] = {}
     old_tree = notes_tree(repo, notes_tip)
-    builder = repo.TreeBuilder(old_tree) if old_tree is not None else repo.TreeBuilder()
+    if old_tree is not None:
+        for item in old_tree:
+            entries[bytes(item.raw_name or b"")] = (item.filemode, item.id.raw)
     for annotated, payload in notes.items():
-        builder.insert(annotated, repo.create_blob(payload), pygit2.GIT_FILEMODE_BLOB)
-    tree_id = builder.write()
-    signature = committer()
-    parents = [pygit2.Oid(hex=notes_tip)] if notes_tip else []
-    return repo.create_commit(None, signature, signature, message, tree_id, parents)
+        entries[annotated.encode()] = (MODE_BLOB, bytes.fromhex(staging.blob(payload)))
+    tree = staging.tree((mode, name, oid) for name, (mode, oid) in entries.items())
+    stamp = committer_person()
+    return staging.commit(tree, [notes_tip] if notes_tip else [], stamp, stamp, message)

@@ -1,236 +1,250 @@
-"""Finding a plan's own objects and deleting the loose ones nothing else reaches.
+"""Cancel's clean-up: delete the packs a plan wrote, once nothing else references them.
 
-A plan's own objects are its commits, the trees and blobs each changeset
-introduced (found by descending only into subtrees whose ids differ from the
-parent's), and its notes commits, trees and blobs. Of those, only loose
-objects are deleted, and only when no other ref, reflog entry, pseudo-ref,
-index (of any worktree) or other plan reaches them. Packed objects are left
-to `git gc`. Called only after the plan's refs are gone.
+A plan's objects live in the packs its registry lists (packs.py), so cancel
+finds them without walking the plan. An object the plan wrote can only be
+referenced by something written after it, so only what changed since the
+plan's first pack is looked at, and nothing older:
+
+* every ref's target (a branch or tag made from the plan), other plans' bases;
+* reflog files, pseudo-refs (HEAD, ORIG_HEAD, CHERRY_PICK_HEAD...) and index
+  files (entries and cache tree) of every worktree, when written since then;
+* loose objects written since then (a commit that cherry-picked plan content,
+  a tree that `git add` or `git stash` built on it, a tag), one level deep:
+  a chain of new objects is all loose, so each link is seen.
+
+Referenced objects, and the plan objects they lead to, are copied into a
+small pack of their own before the plan's packs go. A pack someone freshened
+is left in place (packs.discard); an object that cannot be read makes the
+prune keep everything and say so. Packs that `git gc` already folded into its
+own are left to git. Called with the plan's refs already deleted, under the
+repository's one prune lock.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pygit2
 
+from . import packfile, packs
 from .errors import Damaged
 from .gitrepo import common_dir
+from .indexfile import index_object_ids
 from .model import CleanupReport
-from .trees import MODE_COMMIT, MODE_TREE
+from .packfile import OBJ_COMMIT, OBJ_TAG, OBJ_TREE
 
-_PSEUDO_REFS = (
-    "HEAD",
-    "ORIG_HEAD",
-    "FETCH_HEAD",
-    "MERGE_HEAD",
-    "CHERRY_PICK_HEAD",
-    "REVERT_HEAD",
-    "AUTO_MERGE",
-    "REBASE_HEAD",
-)
+# Filesystem timestamps may be coarse: look a little further back than the first pack.
+SLACK_NS = 2_000_000_000
+_GITLINK = b"160000"
 
 
-def plan_objects(repo: pygit2.Repository, tip: str | None, notes_tip: str | None) -> set[str]:
-    """Ids of the objects a plan introduced, from its tip and notes tip."""
-    found: set[str] = set()
-    commit_id = tip
-    while commit_id is not None and commit_id not in found:
-        commit = _get(repo, commit_id)
-        if not isinstance(commit, pygit2.Commit) or "Changeset:" not in commit.message:
-            break  # the plan root: its tree is its base's, its parent the base
-        found.add(commit_id)
-        commit_id = str(commit.parent_ids[0])
-        parent = _get(repo, commit_id)
-        _new_objects(repo, commit.tree, parent.tree if isinstance(parent, pygit2.Commit) else None, found)
-    root = _get(repo, commit_id) if commit_id is not None else None
-    if isinstance(root, pygit2.Commit) and "Plan-Id:" in root.message:
-        found.add(str(root.id))
-    notes_id = notes_tip
-    while notes_id is not None and notes_id not in found:
-        notes_commit = _get(repo, notes_id)
-        if not isinstance(notes_commit, pygit2.Commit):
-            break
-        found.add(notes_id)
-        parent_tree = notes_commit.parents[0].tree if notes_commit.parent_ids else None
-        _new_objects(repo, notes_commit.tree, parent_tree, found)
-        notes_id = str(notes_commit.parent_ids[0]) if notes_commit.parent_ids else None
-    return found
+class Uncertain(Exception):
+    """Something could not be read: keep everything rather than guess."""
 
 
-def _get(repo: pygit2.Repository, oid: str) -> pygit2.Object | None:
+def prune_plan(repo: pygit2.Repository, plan_id: str, refs_deleted: tuple[str, ...]) -> CleanupReport:
+    """Delete the plan's packs except what something else references; report what happened."""
+    owned = packs.owned_packs(repo, plan_id)
+    contents: list[tuple[packs.OwnedPack, set[bytes]]] = []
+    absorbed = 0
+    for pack in owned:
+        listed = packs.pack_object_ids(repo, pack)
+        if listed is None:
+            absorbed += 1  # folded into git's own packs by git gc/repack
+        else:
+            contents.append((pack, set(listed)))
+    candidates = set().union(*(ids for _, ids in contents)) if contents else set()
+    reasons: list[str] = []
+    if absorbed:
+        reasons.append(f"{absorbed} of the plan's packs were already repacked by git; git gc prunes them")
+    if not candidates:
+        packs.forget(repo, plan_id)
+        return CleanupReport(plan_id, refs_deleted, 0, 0, 0, tuple(reasons))
+    since = min(pack.marker for pack, _ in contents) - SLACK_NS
     try:
-        return repo[oid]
-    except (KeyError, ValueError):
-        return None
+        keep = _closure(repo, _referenced(repo, plan_id, candidates, since), candidates)
+    except Uncertain as why:
+        reasons.append(f"kept everything: {why}")
+        return CleanupReport(plan_id, refs_deleted, 0, len(candidates), 0, tuple(reasons))
+    if keep:
+        _rescue(repo, keep)
+        reasons.append(f"{len(keep)} objects are still used elsewhere and were kept")
+    pruned = kept = freed = 0
+    everything_gone = True
+    for pack, ids in contents:
+        try:
+            size = (packs.pack_dir(repo) / f"{pack.name}.pack").stat().st_size
+        except FileNotFoundError:
+            size = 0
+        if packs.discard(repo, plan_id, pack):
+            pruned += len(ids - keep)
+            kept += len(ids & keep)
+            freed += size
+        else:
+            everything_gone = False
+            kept += len(ids)
+            reasons.append(f"{pack.name} was used by another process just now; `git plan gc` retries")
+    if everything_gone:
+        packs.forget(repo, plan_id)
+    return CleanupReport(plan_id, refs_deleted, pruned, kept, freed, tuple(reasons))
 
 
-def _new_objects(
-    repo: pygit2.Repository, tree: pygit2.Tree, old: pygit2.Tree | None, found: set[str]
-) -> None:
-    if old is not None and tree.id == old.id:
-        return
-    found.add(str(tree.id))
-    old_items = {item.name: item for item in old} if old is not None else {}
-    for item in tree:
-        before = old_items.get(item.name)
-        if before is not None and before.id == item.id:
+def _read(repo: pygit2.Repository, oid: bytes) -> tuple[int, bytes]:
+    try:
+        kind, data = repo.odb.read(oid.hex())[:2]
+    except (KeyError, ValueError, pygit2.GitError) as error:
+        raise Uncertain(f"object {oid.hex()} cannot be read ({error})") from None
+    return int(kind), bytes(data)
+
+
+def direct_references(kind: int, data: bytes) -> Iterator[bytes]:
+    """The ids an object names: a commit's tree and parents, a tree's entries, a tag's object."""
+    if kind in (OBJ_COMMIT, OBJ_TAG):
+        for line in data.split(b"\n"):
+            if not line:
+                break
+            key, _, value = line.partition(b" ")
+            if key in (b"tree", b"parent", b"object") and len(value) == 40:
+                yield bytes.fromhex(value.decode())
+    elif kind == OBJ_TREE:
+        position = 0
+        while position < len(data):
+            space = data.index(b" ", position)
+            nul = data.index(b"\0", space)
+            if data[position:space] != _GITLINK:
+                yield data[nul + 1 : nul + 21]
+            position = nul + 21
+
+
+def _closure(repo: pygit2.Repository, referenced: set[bytes], candidates: set[bytes]) -> set[bytes]:
+    """The referenced candidates and every candidate they lead to."""
+    keep: set[bytes] = set()
+    todo = [oid for oid in referenced if oid in candidates]
+    while todo:
+        oid = todo.pop()
+        if oid in keep:
             continue
-        if item.filemode == MODE_TREE:
-            # Objects may vanish under us (a cancel pruning them): look up, never peel.
-            old_sub = _get(repo, str(before.id)) if before is not None else None
-            sub = _get(repo, str(item.id))
-            if isinstance(sub, pygit2.Tree):
-                _new_objects(repo, sub, old_sub if isinstance(old_sub, pygit2.Tree) else None, found)
-        elif item.filemode != MODE_COMMIT:
-            found.add(str(item.id))
-
-
-def loose_path(repo: pygit2.Repository, oid: str) -> Path:
-    return common_dir(repo) / "objects" / oid[:2] / oid[2:]
-
-
-def reachable_elsewhere(repo: pygit2.Repository, candidates: set[str]) -> set[str]:
-    """Which candidates some ref, reflog, pseudo-ref or index still reaches."""
-    roots = set(_root_ids(repo))
-    keep: set[str] = set()
-    seen: set[str] = set()
-    commits = [oid for oid in roots if isinstance(_get(repo, oid), pygit2.Commit)]
-    for oid in roots:
-        if oid in candidates:
-            keep.add(oid)
-        obj = _get(repo, oid)
-        if isinstance(obj, pygit2.Tree | pygit2.Blob):
-            _mark(repo, obj, candidates, keep, seen)
-        elif isinstance(obj, pygit2.Tag):
-            target = _get(repo, str(obj.target))
-            if target is not None:
-                _mark(repo, target, candidates, keep, seen)
-                if isinstance(target, pygit2.Commit):
-                    commits.append(str(target.id))
-    if commits:
-        walker = repo.walk(commits[0], pygit2.enums.SortMode.NONE)
-        for oid in commits[1:]:
-            walker.push(pygit2.Oid(hex=oid))
-        for commit in walker:
-            if str(commit.id) in candidates:
-                keep.add(str(commit.id))
-            _mark(repo, commit.tree, candidates, keep, seen)
+        keep.add(oid)
+        kind, data = _read(repo, oid)
+        todo.extend(child for child in direct_references(kind, data) if child in candidates)
     return keep
 
 
-def _mark(
-    repo: pygit2.Repository,
-    obj: pygit2.Object,
-    candidates: set[str],
-    keep: set[str],
-    seen: set[str],
-) -> None:
-    oid = str(obj.id)
-    if oid in seen:
-        return
-    seen.add(oid)
-    if oid in candidates:
-        keep.add(oid)
-    if isinstance(obj, pygit2.Tree):
-        for item in obj:
-            item_id = str(item.id)
-            if item.filemode == MODE_TREE:
-                if item_id not in seen:
-                    sub = _get(repo, item_id)
-                    if sub is not None:
-                        _mark(repo, sub, candidates, keep, seen)
-            elif item_id in candidates:
-                keep.add(item_id)
+def _referenced(repo: pygit2.Repository, plan_id: str, candidates: set[bytes], since: int) -> set[bytes]:
+    """The candidates that something other than the plan names directly."""
+    found: set[bytes] = set()
+    for oid in _roots(repo, plan_id, since):
+        if oid in candidates:
+            found.add(oid)
+    for kind, data in _fresh_loose_objects(repo, since):
+        found.update(child for child in direct_references(kind, data) if child in candidates)
+    return found
 
 
-def _root_ids(repo: pygit2.Repository) -> Iterable[str]:
-    for name in repo.references:
-        ref = repo.references.get(name)
-        if ref is None:
-            continue
-        with contextlib.suppress(KeyError, pygit2.GitError):
-            yield str(ref.resolve().target)
-        try:
-            for entry in ref.log():
-                yield str(entry.oid_old)
-                yield str(entry.oid_new)
-        except (KeyError, pygit2.GitError, OSError):
-            pass
-    # The main git dir and each linked worktree's admin dir: HEAD, ORIG_HEAD & co., index.
-    main_dir = common_dir(repo)
-    git_dirs = [main_dir, *sorted(p for p in (main_dir / "worktrees").glob("*") if p.is_dir())]
-    for git_dir in git_dirs:
-        yield from _pseudo_refs(repo, git_dir)
-    yield from _index_ids(git_dirs)
+def _hex_ids(words: Iterable[str]) -> Iterator[bytes]:
+    for word in words:
+        if len(word) == 40:
+            try:
+                yield bytes.fromhex(word)
+            except ValueError:
+                continue
 
 
-def _pseudo_refs(repo: pygit2.Repository, git_dir: Path) -> Iterable[str]:
-    for name in _PSEUDO_REFS:
-        try:
-            text = (git_dir / name).read_text()
-        except OSError:
-            continue
-        for word in text.split():
-            if len(word) == 40 and all(c in "0123456789abcdef" for c in word):
-                yield word
-            elif word.startswith("refs/"):
-                target = repo.references.get(word)
-                if target is not None:
-                    yield str(target.target)
-    yield from _reflog(git_dir / "logs" / "HEAD")
+def _git_dirs(repo: pygit2.Repository) -> list[Path]:
+    main = common_dir(repo)
+    worktrees = main / "worktrees"
+    linked = sorted(p for p in worktrees.iterdir() if p.is_dir()) if worktrees.is_dir() else []
+    return [main, *linked]
 
 
-def _reflog(path: Path) -> Iterable[str]:
+def _fresh(path: Path, since: int) -> bool:
     try:
-        text = path.read_text(errors="replace")
-    except OSError:
+        return path.stat().st_mtime_ns >= since
+    except FileNotFoundError:
+        return False
+
+
+def _roots(repo: pygit2.Repository, plan_id: str, since: int) -> Iterator[bytes]:
+    for ref in repo.references.iterator():
+        target = ref.target
+        if isinstance(target, pygit2.Oid):
+            yield target.raw
+    for git_dir in _git_dirs(repo):
+        yield from _pseudo_refs(git_dir, since)
+        yield from _reflogs(git_dir / "logs", since)
+        index = git_dir / "index"
+        if _fresh(index, since):
+            try:
+                yield from index_object_ids(index)
+            except Damaged as error:
+                raise Uncertain(str(error)) from None
+        journal = git_dir / "gitplan" / "apply.json"
+        if journal.exists():  # an apply in progress references the plan's trees
+            yield from _hex_ids(journal.read_text(errors="replace").replace('"', " ").split())
+    yield from _other_plans_bases(repo, plan_id)
+
+
+def _pseudo_refs(git_dir: Path, since: int) -> Iterator[bytes]:
+    try:
+        names = [entry for entry in os.scandir(git_dir) if entry.is_file() and entry.name.endswith("HEAD")]
+    except FileNotFoundError:
         return
-    for line in text.splitlines():
-        parts = line.split(" ", 2)
-        if len(parts) >= 2:
-            yield parts[0]
-            yield parts[1]
+    for entry in names:
+        if entry.stat().st_mtime_ns >= since:
+            yield from _hex_ids(Path(entry.path).read_text(errors="replace").split())
 
 
-def _index_ids(git_dirs: list[Path]) -> Iterable[str]:
-    for git_dir in git_dirs:
-        index_path = git_dir / "index"
-        if not index_path.exists():
-            continue
+def _reflogs(directory: Path, since: int) -> Iterator[bytes]:
+    if not directory.is_dir():
+        return
+    for root, _, files in os.walk(directory):
+        for name in files:
+            path = Path(root) / name
+            if _fresh(path, since):
+                for line in path.read_text(errors="replace").splitlines():
+                    yield from _hex_ids(line.split(" ", 2)[:2])
+
+
+def _other_plans_bases(repo: pygit2.Repository, plan_id: str) -> Iterator[bytes]:
+    directory = packs.state_dir(repo) / "packs"
+    if not directory.is_dir():
+        return
+    for entry in os.scandir(directory):
+        if entry.name != plan_id:
+            yield from _hex_ids(packs.registry_bases(Path(entry.path)))
+
+
+def _fresh_loose_objects(repo: pygit2.Repository, since: int) -> Iterator[tuple[int, bytes]]:
+    objects = common_dir(repo) / "objects"
+    for fan in range(256):
+        directory = objects / f"{fan:02x}"
+        if not _fresh(directory, since):
+            continue  # no file was added to it since
         try:
-            index = pygit2.Index(str(index_path))
-        except (pygit2.GitError, OSError) as error:
-            raise Damaged(f"cannot read {index_path} ({error}); nothing was pruned") from None
-        yield from (str(entry.id) for entry in index)
-
-
-def prune_plan(
-    repo: pygit2.Repository, plan_id: str, candidates: set[str], refs_deleted: tuple[str, ...]
-) -> CleanupReport:
-    """Delete the loose candidates nothing else reaches; report what happened."""
-    loose = {oid for oid in candidates if loose_path(repo, oid).exists()}
-    keep = reachable_elsewhere(repo, loose) if loose else set()
-    pruned = 0
-    freed = 0
-    for oid in sorted(loose - keep):
-        path = loose_path(repo, oid)
-        try:
-            size = path.stat().st_size
-            os.remove(path)
+            entries = list(os.scandir(directory))
         except FileNotFoundError:
             continue
-        pruned += 1
-        freed += size
-        with contextlib.suppress(OSError):
-            path.parent.rmdir()
-    return CleanupReport(
-        plan=plan_id,
-        refs_deleted=refs_deleted,
-        objects_pruned=pruned,
-        objects_kept=len(candidates) - pruned,
-        bytes_freed=freed,
-    )
+        for entry in entries:
+            try:
+                fresh = entry.stat().st_mtime_ns >= since
+            except FileNotFoundError:
+                continue
+            if fresh and len(entry.name) == 38:
+                yield _read(repo, bytes.fromhex(directory.name + entry.name))
+
+
+def _rescue(repo: pygit2.Repository, keep: set[bytes]) -> None:
+    """Copy the objects still in use into a pack of their own, owned by nobody (git's)."""
+    directory = packs.pack_dir(repo)
+    writer = packfile.PackWriter(directory, len(keep))
+    try:
+        for oid in sorted(keep):
+            kind, data = _read(repo, oid)
+            writer.add(oid, kind, data)
+        writer.finish()
+    except BaseException:
+        writer.abandon()
+        raise
+    writer.install()

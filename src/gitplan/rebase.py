@@ -1,23 +1,35 @@
 """Carrying a writer's edits from the state it read onto a tip that moved.
 
 Paths nobody else touched since the writer's parent apply as they are; a path
-changed on both sides is merged with libgit2's 3-way file merge (on one-entry
-trees, so cost does not grow with the repository); a real overlap is a
-Conflict and nothing is written. Never writes refs.
+changed on both sides is merged line by line with `git merge-file` (the
+writer's version is only staged in memory, and libgit2's file merge reads
+blobs from the object store, so the three versions go through temporary files
+outside the repository); a real overlap is a Conflict. Nothing is written to
+the repository: a merged result is staged with the writer's other objects.
 """
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 
 import pygit2
 
 from .errors import Conflict
+from .objects import Staging, read_blob
 from .trees import Edit, entry_at
+
+MODE_SYMLINK = 0o120000
 
 
 def rebase_edits(
-    repo: pygit2.Repository, parent_tree: str, tip_tree: str, edits: Mapping[str, Edit]
+    repo: pygit2.Repository,
+    staging: Staging,
+    parent_tree: str,
+    tip_tree: str,
+    edits: Mapping[str, Edit],
 ) -> dict[str, Edit]:
     """`edits` made against `parent_tree`, rewritten to apply on `tip_tree`."""
     rebased: dict[str, Edit] = {}
@@ -25,7 +37,7 @@ def rebase_edits(
     for path, edit in edits.items():
         base = entry_at(repo, parent_tree, path)
         ours = entry_at(repo, tip_tree, path)
-        theirs = (str(edit[0]), edit[1]) if edit is not None else None
+        theirs = edit
         if base == ours:  # untouched since the writer's parent
             if edit is None and ours is None:
                 continue
@@ -35,7 +47,7 @@ def rebase_edits(
         elif base is None or ours is None or theirs is None:
             conflicts.append(path)  # added on both sides, or deleted on one and changed on the other
         else:
-            merged = _merge_file(repo, path, base, ours, theirs)
+            merged = _merge_file(repo, staging, base, ours, theirs)
             if merged is None:
                 conflicts.append(path)
             else:
@@ -48,20 +60,36 @@ def rebase_edits(
     return rebased
 
 
+def _merged_mode(base: int, ours: int, theirs: int) -> int | None:
+    if ours in (base, theirs):
+        return theirs
+    if theirs == base:
+        return ours
+    return None
+
+
 def _merge_file(
     repo: pygit2.Repository,
-    path: str,
+    staging: Staging,
     base: tuple[str, int],
     ours: tuple[str, int],
     theirs: tuple[str, int],
-) -> tuple[pygit2.Oid, int] | None:
-    def one_entry_tree(entry: tuple[str, int]) -> pygit2.Oid:
-        builder = repo.TreeBuilder()
-        builder.insert("f", pygit2.Oid(hex=entry[0]), entry[1])
-        return builder.write()
-
-    index = repo.merge_trees(one_entry_tree(base), one_entry_tree(ours), one_entry_tree(theirs))
-    if index.conflicts is not None:
+) -> tuple[str, int] | None:
+    mode = _merged_mode(base[1], ours[1], theirs[1])
+    if mode is None or MODE_SYMLINK in (base[1], ours[1], theirs[1]):
         return None
-    merged = index["f"]
-    return merged.id, merged.mode
+    with tempfile.TemporaryDirectory(prefix="gitplan-merge-") as scratch:
+        names = []
+        for label, (oid, _) in (("ours", ours), ("base", base), ("theirs", theirs)):
+            path = Path(scratch) / label
+            path.write_bytes(read_blob(repo, staging, oid))
+            names.append(str(path))
+        merged = subprocess.run(
+            ["git", "merge-file", "-p", *names],
+            capture_output=True,
+            cwd=scratch,
+            check=False,
+        )
+    if merged.returncode != 0:  # conflicts (their count) or an error such as binary input
+        return None
+    return staging.blob(merged.stdout), mode

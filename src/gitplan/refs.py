@@ -21,24 +21,30 @@ import contextlib
 import os
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pygit2
 
+from . import faults
 from .errors import BadInput, Conflict, Damaged, PlanNotFound
-from .format import notes_ref, plan_ref, trailers
+from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, trailers
 from .gitrepo import common_dir
 
 MAX_ATTEMPTS = int(os.environ.get("GITPLAN_MAX_ATTEMPTS", "200"))
 
 
+STALE_LOCK_SECONDS = float(os.environ.get("GITPLAN_STALE_LOCK_SECONDS", "1.0"))
+
+
 @dataclass(frozen=True, slots=True)
 class PlanRefs:
-    """The values of a plan's refs, read plan ref first."""
+    """The values of a plan's refs, read plan ref first; `applied` from the notes commit."""
 
     plan_id: str
     tip: str
     notes_tip: str | None
+    applied: bool = False
 
 
 def read_ref(repo: pygit2.Repository, name: str) -> str | None:
@@ -58,6 +64,15 @@ def read_plan_refs(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
     return PlanRefs(plan_id, tip, read_ref(repo, notes_ref(plan_id)))
 
 
+def read_refs_if_any(repo: pygit2.Repository, plan_id: str) -> PlanRefs | None:
+    """Both refs as they are, also when only the notes ref exists; None when neither does."""
+    tip = read_ref(repo, plan_ref(plan_id))
+    notes_tip = read_ref(repo, notes_ref(plan_id))
+    if tip is None and notes_tip is None:
+        return None
+    return PlanRefs(plan_id, tip or "", notes_tip)
+
+
 class RefMoved(Exception):
     """Internal: the compare-and-swap lost; re-read and try again."""
 
@@ -72,7 +87,38 @@ def compare_and_swap(repo: pygit2.Repository, name: str, expected: str, new: str
     try:
         ref.set_target(pygit2.Oid(hex=new))
     except (pygit2.GitError, OSError) as error:  # moved meanwhile, or locked
+        clear_stale_lock(repo, name)
         raise RefMoved(str(error)) from None
+
+
+def lock_path(repo: pygit2.Repository, name: str) -> Path:
+    return common_dir(repo) / f"{name}.lock"
+
+
+def clear_stale_lock(repo: pygit2.Repository, name: str) -> bool:
+    """Remove the lock of ref `name` if a killed writer left it; True if one was removed.
+
+    git and gitplan hold a ref's lock for the moment it takes to write one line;
+    a lock older than STALE_LOCK_SECONDS has no live holder. Only gitplan's own
+    refs are unlocked this way, never the user's."""
+    if not name.startswith((PLAN_REF_PREFIX, NOTES_REF_PREFIX)):
+        return False
+    path = lock_path(repo, name)
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age < STALE_LOCK_SECONDS:
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    return True
+
+
+def held_locks(repo: pygit2.Repository, plan_id: str) -> list[str]:
+    """The lock files that block a plan's refs now, for error messages."""
+    names = (plan_ref(plan_id), notes_ref(plan_id))
+    return [str(lock_path(repo, name)) for name in names if lock_path(repo, name).exists()]
 
 
 def create_ref(repo: pygit2.Repository, name: str, target: str) -> None:
@@ -84,24 +130,33 @@ def create_ref(repo: pygit2.Repository, name: str, target: str) -> None:
         raise Damaged(f"cannot create {name}: {error}") from None
 
 
-def delete_plan_refs(repo: pygit2.Repository, plan_id: str) -> tuple[str, ...]:
-    """Delete both refs of a plan under their locks; return the names deleted."""
-    names = [plan_ref(plan_id), notes_ref(plan_id)]
-    for attempt in range(MAX_ATTEMPTS):
-        present = [name for name in names if read_ref(repo, name) is not None]
-        if not present:
-            return ()
-        try:
-            with repo.transaction() as txn:
-                for name in present:
-                    txn.lock_ref(name)
-                for name in present:
-                    txn.remove(name)
-            _drop_reflogs(repo, names)
-            return tuple(present)
-        except (pygit2.GitError, OSError, KeyError):
-            backoff(attempt)
-    raise Conflict(f"could not delete the refs of plan {plan_id!r}: they stay locked")
+def delete_plan_refs(repo: pygit2.Repository, expected: PlanRefs) -> tuple[str, ...]:
+    """Delete both refs of a plan if they still hold `expected`; return the names deleted.
+
+    Both refs are locked, re-read under their locks and compared with what the
+    caller read: a writer that published in between makes this raise RefMoved
+    (the caller reads again), so a changeset that cancel did not see is never
+    deleted behind its writer's back. An empty `expected.tip` stands for a plan
+    whose create was killed between its two refs (only the notes ref exists)."""
+    plan_id = expected.plan_id
+    wanted = {plan_ref(plan_id): expected.tip or None, notes_ref(plan_id): expected.notes_tip}
+    present = [name for name, value in wanted.items() if value is not None]
+    try:
+        with repo.transaction() as txn:
+            for name in present:
+                txn.lock_ref(name)
+            faults.point("refs.delete-locked")
+            for name, value in wanted.items():
+                if read_ref(repo, name) != value:
+                    raise RefMoved(f"{name} moved")
+            for name in present:
+                txn.remove(name)
+    except (pygit2.GitError, OSError, KeyError) as error:
+        for name in present:
+            clear_stale_lock(repo, name)
+        raise RefMoved(str(error)) from None
+    _drop_reflogs(repo, list(wanted))
+    return tuple(present)
 
 
 def _drop_reflogs(repo: pygit2.Repository, names: list[str]) -> None:
@@ -116,13 +171,13 @@ def backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.05, 0.0005 * (2 ** min(attempt, 8)))))
 
 
-def _notes_plan_tip(repo: pygit2.Repository, notes_tip: str | None) -> str | None:
+def _notes_trailers(repo: pygit2.Repository, notes_tip: str | None) -> dict[str, str]:
     if notes_tip is None:
-        return None
+        return {}
     notes_commit = repo.get(notes_tip)
     if not isinstance(notes_commit, pygit2.Commit):
-        return None
-    return trailers(notes_commit.message).get("Plan-Tip")
+        return {}
+    return trailers(notes_commit.message)
 
 
 def _one_step_ahead(repo: pygit2.Repository, refs: PlanRefs, wanted: str) -> bool:
@@ -140,16 +195,18 @@ def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
     in between our two reads): read again."""
     refs = read_plan_refs(repo, plan_id)
     for attempt in range(MAX_ATTEMPTS):
-        wanted = _notes_plan_tip(repo, refs.notes_tip)
+        found = _notes_trailers(repo, refs.notes_tip)
+        wanted = found.get("Plan-Tip")
         if wanted is None or wanted == refs.tip:
-            return refs
+            return replace(refs, applied=found.get("Plan-State") == "applied")
         if _one_step_ahead(repo, refs, wanted):
             try:
                 compare_and_swap(repo, plan_ref(plan_id), refs.tip, wanted)
             except RefMoved:
                 backoff(attempt)
         elif attempt > 20:
-            return refs  # edited by hand, not by a writer: accept it as it is
+            # edited by hand, not by a writer: accept it as it is
+            return replace(refs, applied=found.get("Plan-State") == "applied")
         refs = read_plan_refs(repo, plan_id)
     return refs
 
@@ -182,11 +239,17 @@ def publish(repo: pygit2.Repository, refs: PlanRefs, new_notes: str, new_tip: st
         if on_chain(repo, current, new_tip, new_number):
             return  # another writer finished our record for us (see settle())
         raise Damaged(f"plan {refs.plan_id!r} moved to {current} without changeset {new_tip}")
-    raise busy(refs.plan_id)  # the notes ref is one step ahead: settle() will finish it
+    raise busy(refs.plan_id, repo)  # the notes ref is one step ahead: settle() will finish it
 
 
-def busy(plan_id: str) -> Conflict:
+def busy(plan_id: str, repo: pygit2.Repository | None = None) -> Conflict:
     """The error for giving up after MAX_ATTEMPTS lost compare-and-swaps."""
+    locks = held_locks(repo, plan_id) if repo is not None else []
+    if locks:
+        return Conflict(
+            f"plan {plan_id!r} is busy: {', '.join(locks)} stayed locked; if no git or gitplan "
+            "process is running, remove it and try again"
+        )
     return Conflict(
         f"plan {plan_id!r} is busy: gave up after {MAX_ATTEMPTS} attempts while other "
         "writers kept moving it; nothing was written; try again"

@@ -17,7 +17,7 @@ from typing import Any
 import pygit2
 
 from . import chain as chains
-from . import diffs, prune, refs
+from . import clock, diffs, faults, packs, prune, refs, transaction
 from .errors import BadInput, Damaged, PlanNotFound
 from .format import (
     changeset_message,
@@ -33,12 +33,12 @@ from .format import (
     validate_plan_id,
 )
 from .gitrepo import (
-    committer,
+    author_person,
+    committer_person,
     lookup_commit,
     open_repository,
     read_blob,
     resolve_commit,
-    signature,
 )
 from .model import (
     MODE_FILE,
@@ -50,11 +50,12 @@ from .model import (
     PlanRecord,
     PlanStatus,
     ToolInvocation,
-    utc_now,
 )
-from .notes import write_notes_commit
+from .notes import stage_notes_commit
+from .objects import Staging
 from .patches import patch_edits
 from .rebase import rebase_edits
+from .transaction import Prepared
 from .trees import Edit, edit_tree, entry_at
 
 Changes = Mapping[str, bytes | File | None]
@@ -77,31 +78,35 @@ class PlanStore:
     # -- writing --------------------------------------------------------------
 
     def create(self, plan_id: str, base: str = "HEAD", title: str = "") -> PlanStatus:
-        """A new plan: its root commit on `base` and the plan record note."""
+        """A new plan: its root commit on `base` and the plan record note, in one pack."""
         validate_plan_id(plan_id)
         if not isinstance(title, str) or "\0" in title:
             raise BadInput("the title must be text without NUL")
         title = " ".join(title.split())
         repo = self._repo
-        if refs.read_ref(repo, plan_ref(plan_id)) or refs.read_ref(repo, notes_ref(plan_id)):
+        if refs.read_refs_if_any(repo, plan_id) is not None:
             raise BadInput(f"plan {plan_id!r} already exists")
         base_commit = resolve_commit(repo, base)
-        stamp = committer()
-        root = repo.create_commit(
-            None,
-            stamp,
-            stamp,
-            root_message(plan_id, title),
-            base_commit.tree_id,
-            [base_commit.id],
+        staging = Staging()
+        stamp = committer_person()
+        root = staging.commit(
+            str(base_commit.tree_id), [str(base_commit.id)], stamp, stamp, root_message(plan_id, title)
         )
-        record = PlanRecord(plan_id, title, str(base_commit.id), utc_now())
-        notes = write_notes_commit(
-            repo, None, {str(root): encode_plan_record(record)}, notes_message(plan_id, str(root))
+        record = PlanRecord(plan_id, title, str(base_commit.id), clock.iso(stamp.stamp))
+        notes = stage_notes_commit(
+            repo, staging, None, {root: encode_plan_record(record)}, notes_message(plan_id, root)
         )
+        packs.record_base(repo, plan_id, str(base_commit.id))
+        pack = packs.write(repo, plan_id, staging)
         # The notes ref first: a plan ref without its record would be visible.
-        refs.create_ref(repo, notes_ref(plan_id), str(notes))
-        refs.create_ref(repo, plan_ref(plan_id), str(root))
+        try:
+            refs.create_ref(repo, notes_ref(plan_id), notes)
+        except BadInput:
+            if pack is not None:
+                packs.discard(repo, plan_id, pack)
+            raise BadInput(f"plan {plan_id!r} already exists") from None
+        faults.point("create.between-refs")
+        refs.create_ref(repo, plan_ref(plan_id), root)
         return self.status(plan_id)
 
     def record(
@@ -115,60 +120,60 @@ class PlanStore:
 
         `parent` names the state the edits were made from (a changeset number,
         0 for the plan root, or a commit id); None means the current tip.
-        Concurrent writers are rebased onto each other; overlaps raise Conflict."""
+        Concurrent writers are rebased onto each other; overlaps raise Conflict.
+        Every check runs before anything is written; the changeset, its note and
+        their trees are written together as one pack."""
         validate_plan_id(plan_id)
         if not isinstance(invocation, ToolInvocation):
             raise BadInput("invocation must be a ToolInvocation")
-        edits = self._write_blobs(changes)
+        blobs = Staging()
+        edits = self._stage_blobs(changes, blobs)
         repo = self._repo
-        for attempt in range(refs.MAX_ATTEMPTS):
-            plan_refs = refs.settle(repo, plan_id)
+
+        def prepare(current: refs.PlanRefs) -> Prepared[ChangeSet]:
+            if current.applied:
+                raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
+            staging = blobs.copy()
             # Only the tip is read: recording costs the change, not the plan's length.
-            tip = chains.plan_commit(repo, plan_id, plan_refs.tip)
+            tip = chains.plan_commit(repo, plan_id, current.tip)
+            tip_tree = str(tip.tree_id)
             number = chains.changeset_number(tip) + 1
             effective = dict(edits)
             if parent is not None:
-                chain = chains.load_chain(repo, plan_id, plan_refs)
+                chain = chains.load_chain(repo, plan_id, current)
                 _, parent_id = chains.resolve_changeset(chain, parent)
                 if parent_id != str(tip.id):
                     parent_tree = str(lookup_commit(repo, parent_id).tree_id)
-                    effective = rebase_edits(repo, parent_tree, str(tip.tree_id), edits)
-            tree = edit_tree(repo, tip.tree_id, effective)
-            files = diffs.file_changes(repo, str(tip.tree_id), str(tree))
+                    effective = rebase_edits(repo, staging, parent_tree, tip_tree, edits)
+            tree = edit_tree(repo, staging, tip_tree, effective)
+            files = diffs.edit_changes(repo, staging, tip_tree, effective)
             summary = invocation.summary or _summary(files)
-            commit = repo.create_commit(
-                None,
-                signature(invocation.actor),
-                committer(),
-                changeset_message(plan_id, number, invocation, summary),
+            commit = staging.commit(
                 tree,
-                [tip.id],
+                [str(tip.id)],
+                author_person(invocation.actor),
+                committer_person(),
+                changeset_message(plan_id, number, invocation, summary),
             )
             note = encode_invocation_record(plan_id, number, invocation, files)
-            notes = write_notes_commit(
-                repo, plan_refs.notes_tip, {str(commit): note}, notes_message(plan_id, str(commit))
+            notes = stage_notes_commit(
+                repo, staging, current.notes_tip, {commit: note}, notes_message(plan_id, commit)
             )
-            try:
-                refs.publish(repo, plan_refs, str(notes), str(commit), number)
-            except refs.RefMoved:
-                refs.backoff(attempt)
-                continue
-            except PlanNotFound:
-                self._discard(plan_id, str(tree), str(tip.tree_id), str(commit), str(notes))
-                raise
-            return ChangeSet(
+            changeset = ChangeSet(
                 plan_id=plan_id,
                 number=number,
-                commit=str(commit),
+                commit=commit,
                 parent=str(tip.id),
                 tool=invocation.tool,
                 summary=summary,
                 author=invocation.actor,
                 record=decode_invocation_record(note),
             )
-        raise refs.busy(plan_id)
+            return Prepared(staging, notes, commit, number, changeset)
 
-    def _write_blobs(self, changes: Changes) -> dict[str, Edit]:
+        return transaction.write(repo, plan_id, prepare)
+
+    def _stage_blobs(self, changes: Changes, staging: Staging) -> dict[str, Edit]:
         if not isinstance(changes, Mapping):
             raise BadInput("changes must be a mapping of path to bytes, File or None")
         validated: dict[str, File | None] = {}
@@ -180,29 +185,10 @@ class PlanStore:
                 validated[path] = File(bytes(content))
             else:
                 raise BadInput(f"{path}: content must be bytes, File or None")
-        edits: dict[str, Edit] = {}
-        for path, file in validated.items():
-            if file is None:
-                edits[path] = None
-            else:
-                edits[path] = (self._repo.create_blob(bytes(file.data)), file.mode)
-        return edits
-
-    def _discard(self, plan_id: str, tree: str, old_tree: str, *unique: str) -> None:
-        """Remove what a writer wrote for a plan that was cancelled under it."""
-        candidates = set(unique)
-        new_tree = self._repo.get(tree)
-        old = self._repo.get(old_tree) if old_tree else None
-        if isinstance(new_tree, pygit2.Tree):
-            old_tree_obj = old if isinstance(old, pygit2.Tree) else None
-            prune._new_objects(self._repo, new_tree, old_tree_obj, candidates)
-        for notes_id in unique[1:]:
-            obj = self._repo.get(notes_id)
-            if isinstance(obj, pygit2.Commit):
-                candidates.add(str(obj.tree_id))
-                for item in obj.tree:
-                    candidates.add(str(item.id))
-        prune.prune_plan(self._repo, plan_id, candidates - {old_tree}, ())
+        return {
+            path: None if file is None else (staging.blob(bytes(file.data)), file.mode)
+            for path, file in validated.items()
+        }
 
     def patch_changes(self, plan_id: str, patch: bytes, source: str = "patch") -> dict[str, File | None]:
         """The file contents a unified patch produces on the plan's current tip."""
@@ -243,18 +229,23 @@ class PlanStore:
         return changes
 
     def cancel(self, plan_id: str) -> CleanupReport:
-        """Delete the plan's refs and prune the loose objects only it used."""
+        """Delete the plan's refs, then the packs only it used (one prune at a time)."""
         validate_plan_id(plan_id)
         repo = self._repo
-        tip = refs.read_ref(repo, plan_ref(plan_id))
-        notes_tip = refs.read_ref(repo, notes_ref(plan_id))
-        if tip is None and notes_tip is None:
-            raise PlanNotFound(f"no plan named {plan_id!r}")
-        candidates = prune.plan_objects(repo, tip, notes_tip)
-        deleted = refs.delete_plan_refs(repo, plan_id)
-        # A writer that moved the refs after our read finds the plan gone at its
-        # compare-and-swap and prunes what it wrote itself (see _discard).
-        return prune.prune_plan(repo, plan_id, candidates, deleted)
+        with packs.exclusive(repo, "prune"):
+            for attempt in range(refs.MAX_ATTEMPTS):
+                current = refs.read_refs_if_any(repo, plan_id)
+                if current is None:
+                    raise PlanNotFound(f"no plan named {plan_id!r}")
+                try:
+                    deleted = refs.delete_plan_refs(repo, current)
+                    break
+                except refs.RefMoved:
+                    refs.backoff(attempt)  # a writer published meanwhile: delete what it made too
+            else:
+                raise refs.busy(plan_id, repo)
+            faults.point("cancel.refs-deleted")
+            return prune.prune_plan(repo, plan_id, deleted)
 
     def apply(
         self,

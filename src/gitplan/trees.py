@@ -15,12 +15,14 @@ import pygit2
 
 from .errors import BadInput
 from .gitrepo import EMPTY_TREE, lookup
+from .objects import Staging, encode_tree
+from .packfile import OBJ_TREE
 
 MODE_TREE = 0o040000
 MODE_COMMIT = 0o160000
 
-# An edit: (blob id, mode) to write, or None to delete.
-Edit = tuple[pygit2.Oid, int] | None
+# An edit: (blob id in hex, mode) to write, or None to delete.
+Edit = tuple[str, int] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,59 +58,93 @@ def entry_at(repo: pygit2.Repository, tree_id: pygit2.Oid | str, path: str) -> t
 
 
 def edit_tree(
-    repo: pygit2.Repository, tree_id: pygit2.Oid | str | None, edits: Mapping[str, Edit]
-) -> pygit2.Oid:
-    """Write the tree that is `tree_id` with `edits` applied; return its id.
+    repo: pygit2.Repository, staging: Staging, tree_id: str | None, edits: Mapping[str, Edit]
+) -> str:
+    """The id of the tree that is `tree_id` with `edits` applied; new trees are staged.
 
-    Only trees along the edited paths are read and written. Deleting a path that
-    does not exist is refused, as is a path that is both a file and a directory.
+    Only trees along the edited paths are read and built; nothing is written.
+    Deleting a path that does not exist is refused, as is a path that is both a
+    file and a directory.
     """
-    split = {tuple(path.split("/")): edit for path, edit in edits.items()}
-    return _edit(repo, _tree(repo, tree_id), split, ())
+    split = {tuple(path.encode("utf-8", "surrogateescape").split(b"/")): edit for path, edit in edits.items()}
+    new_id = _edit(repo, staging, _tree(repo, tree_id), split, ())
+    if new_id == EMPTY_TREE:
+        staging.tree(())
+    return new_id
+
+
+def _shown(prefix: tuple[bytes, ...], name: bytes) -> str:
+    return b"/".join((*prefix, name)).decode("utf-8", "surrogateescape")
 
 
 def _edit(
     repo: pygit2.Repository,
+    staging: Staging,
     tree: pygit2.Tree | None,
-    edits: Mapping[tuple[str, ...], Edit],
-    prefix: tuple[str, ...],
-) -> pygit2.Oid:
-    builder = repo.TreeBuilder(tree) if tree is not None else repo.TreeBuilder()
-    leaves: dict[str, Edit] = {}
-    nested: dict[str, dict[tuple[str, ...], Edit]] = {}
+    edits: Mapping[tuple[bytes, ...], Edit],
+    prefix: tuple[bytes, ...],
+) -> str:
+    entries: dict[bytes, tuple[int, bytes]] = {}
+    if tree is not None:
+        for item in tree:
+            entries[bytes(item.raw_name or b"")] = (item.filemode, item.id.raw)
+    leaves: dict[bytes, Edit] = {}
+    nested: dict[bytes, dict[tuple[bytes, ...], Edit]] = {}
     for parts, edit in edits.items():
         if len(parts) == 1:
             leaves[parts[0]] = edit
         else:
             nested.setdefault(parts[0], {})[parts[1:]] = edit
     for name, edit in leaves.items():
-        shown = "/".join((*prefix, name))
-        existing = builder.get(name)
+        existing = entries.get(name)
         if name in nested and edit is not None:
-            raise BadInput(f"'{shown}' cannot be both a file and a directory")
+            raise BadInput(f"'{_shown(prefix, name)}' cannot be both a file and a directory")
         if edit is None:
-            if existing is None or existing.filemode == MODE_TREE:
-                raise BadInput(f"cannot delete '{shown}': no such file in the plan")
-            builder.remove(name)
+            if existing is None or existing[0] == MODE_TREE:
+                raise BadInput(f"cannot delete '{_shown(prefix, name)}': no such file in the plan")
+            del entries[name]
         else:
-            if existing is not None and existing.filemode == MODE_TREE:
-                raise BadInput(f"cannot write '{shown}': it is a directory in the plan")
-            builder.insert(name, edit[0], edit[1])
+            if existing is not None and existing[0] == MODE_TREE:
+                raise BadInput(f"cannot write '{_shown(prefix, name)}': it is a directory in the plan")
+            entries[name] = (edit[1], bytes.fromhex(edit[0]))
     for name, sub_edits in nested.items():
-        shown = "/".join((*prefix, name))
-        existing = builder.get(name)
+        existing = entries.get(name)
         subtree = None
         if existing is not None:
-            if existing.filemode != MODE_TREE:
-                raise BadInput(f"cannot write below '{shown}': it is a file in the plan")
-            subtree = _tree(repo, existing.id)
-        new_id = _edit(repo, subtree, sub_edits, (*prefix, name))
-        if str(new_id) == EMPTY_TREE:
-            if existing is not None:
-                builder.remove(name)
+            if existing[0] != MODE_TREE:
+                raise BadInput(f"cannot write below '{_shown(prefix, name)}': it is a file in the plan")
+            subtree = _tree(repo, existing[1].hex())
+        new_id = _edit(repo, staging, subtree, sub_edits, (*prefix, name))
+        if new_id == EMPTY_TREE:
+            entries.pop(name, None)
         else:
-            builder.insert(name, new_id, MODE_TREE)
-    return builder.write()
+            entries[name] = (MODE_TREE, bytes.fromhex(new_id))
+    if not entries:
+        return EMPTY_TREE
+    data = encode_tree((mode, name, oid) for name, (mode, oid) in entries.items())
+    if tree is not None and data == tree.read_raw():
+        return str(tree.id)  # unchanged: nothing to stage
+    return staging.add(OBJ_TREE, data)
+
+
+def edit_entries(repo: pygit2.Repository, tree_id: str, edits: Mapping[str, Edit]) -> list[Entry]:
+    """The file-level differences `edits` make to `tree_id`, in git's path order."""
+    found = []
+    for path, edit in edits.items():
+        old = entry_at(repo, tree_id, path)
+        if old == edit:
+            continue
+        found.append(
+            Entry(
+                path=path,
+                old_id=old[0] if old else None,
+                old_mode=old[1] if old else None,
+                new_id=edit[0] if edit else None,
+                new_mode=edit[1] if edit else None,
+            )
+        )
+    found.sort(key=lambda entry: entry.path.encode("utf-8", "surrogateescape"))
+    return found
 
 
 def changed_entries(

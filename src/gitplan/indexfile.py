@@ -1,0 +1,82 @@
+"""The object ids a git index file refers to, read without loading any object.
+
+Cancel must keep every object some worktree's index still names: the blob of
+each entry, and the trees of the cache-tree extension (git reuses those ids
+when it writes the next commit, so a pruned one would break it). libgit2's
+Index has no view of the cache tree and builds an object per entry, so the
+file is read here directly: versions 2, 3 and 4, and split indexes (the
+`link` extension names a shared index file beside it). It never imports
+pygit2 and never writes.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from .errors import Damaged
+
+_EXTENDED = 0x4000
+
+
+def index_object_ids(path: Path) -> set[bytes]:
+    """Every 20-byte id in the index at `path` (entries and cache tree); empty if absent."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return set()
+    try:
+        found, shared = _parse(data)
+    except (struct.error, ValueError, IndexError) as error:
+        raise Damaged(f"cannot read the index {path}: {error}") from None
+    if shared is not None:
+        found |= index_object_ids(path.parent / f"sharedindex.{shared}")
+    return found
+
+
+def _parse(data: bytes) -> tuple[set[bytes], str | None]:
+    signature, version, count = struct.unpack_from(">4sII", data, 0)
+    if signature != b"DIRC" or version not in (2, 3, 4):
+        raise ValueError(f"not a git index (signature {signature!r}, version {version})")
+    found: set[bytes] = set()
+    position = 12
+    for _ in range(count):
+        start = position
+        found.add(data[start + 40 : start + 60])
+        flags = struct.unpack_from(">H", data, start + 60)[0]
+        position = start + 62
+        if version >= 3 and flags & _EXTENDED:
+            position += 2
+        if version == 4:
+            while data[position] & 0x80:  # the prefix-strip length, a varint
+                position += 1
+            position = data.index(b"\0", position + 1) + 1
+        else:
+            end = data.index(b"\0", position)
+            length = end - start + 1
+            position = start + ((length + 7) // 8) * 8
+    shared = None
+    end_of_extensions = len(data) - 20
+    while position + 8 <= end_of_extensions:
+        name, size = struct.unpack_from(">4sI", data, position)
+        body = data[position + 8 : position + 8 + size]
+        if name == b"TREE":
+            found |= _cache_tree_ids(body)
+        elif name == b"link" and len(body) >= 20:
+            shared = body[:20].hex()
+        position += 8 + size
+    return found, shared
+
+
+def _cache_tree_ids(body: bytes) -> set[bytes]:
+    found: set[bytes] = set()
+    position = 0
+    while position < len(body):
+        position = body.index(b"\0", position) + 1  # the path
+        line_end = body.index(b"\n", position)
+        entry_count = int(body[position:line_end].split(b" ")[0])
+        position = line_end + 1
+        if entry_count >= 0:  # -1: invalidated, no id follows
+            found.add(body[position : position + 20])
+            position += 20
+    return found

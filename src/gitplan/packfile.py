@@ -1,0 +1,269 @@
+"""Pack files and their indexes, written and read in plain Python.
+
+gitplan writes each transaction's objects as one pack (`objects/pack/pack-<sha>.pack`
+and its version-2 `.idx`), not as one loose file per object: two files per
+changeset instead of dozens. The packs are ordinary git packs: git and libgit2
+read them, `git fsck`, `git gc` and `git repack` handle them like any other.
+
+What it must never do: write a file that another process could see half
+written. Both files are written under temporary names, flushed to disk (as git
+does for packs), and only then renamed into place, the pack before its index,
+because readers discover packs by their `.idx`. It never imports pygit2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# Object type numbers as packs store them.
+OBJ_COMMIT = 1
+OBJ_TREE = 2
+OBJ_BLOB = 3
+OBJ_TAG = 4
+OBJ_OFS_DELTA = 6
+TYPE_NAMES = {OBJ_COMMIT: b"commit", OBJ_TREE: b"tree", OBJ_BLOB: b"blob", OBJ_TAG: b"tag"}
+
+_IDX_MAGIC = b"\377tOc"
+_LARGE_OFFSET = 0x80000000
+
+
+def object_id(kind: int, data: bytes) -> bytes:
+    """The 20-byte SHA-1 git gives an object of this type and content."""
+    digest = hashlib.sha1(b"%s %d\0" % (TYPE_NAMES[kind], len(data)))
+    digest.update(data)
+    return digest.digest()
+
+
+@dataclass(frozen=True, slots=True)
+class PackEntry:
+    """One object as it sits in a pack: id, where it starts, its raw entry bytes' CRC."""
+
+    oid: bytes
+    offset: int
+    crc: int
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenPack:
+    """A pack now in place: its name (`pack-<sha>`), path, and what it holds."""
+
+    name: str
+    path: Path
+    object_ids: frozenset[bytes]
+    size: int
+
+
+def _entry_header(kind: int, size: int) -> bytes:
+    byte = (kind << 4) | (size & 0x0F)
+    size >>= 4
+    out = bytearray()
+    while size:
+        out.append(byte | 0x80)
+        byte = size & 0x7F
+        size >>= 7
+    out.append(byte)
+    return bytes(out)
+
+
+def _ofs_encoding(distance: int) -> bytes:
+    """The offset of an OFS_DELTA base, in git's big-endian base-128-minus-one form."""
+    out = [distance & 0x7F]
+    distance >>= 7
+    while distance:
+        distance -= 1
+        out.append(0x80 | (distance & 0x7F))
+        distance >>= 7
+    return bytes(reversed(out))
+
+
+class _HashingFile:
+    """A file being written that also keeps the SHA-1 of everything written."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle = open(path, "xb")  # noqa: SIM115 - closed by finish()/abandon()
+        self._digest = hashlib.sha1()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._handle.write(data)
+        self._digest.update(data)
+        self.size += len(data)
+
+    def finish(self, durable: bool) -> bytes:
+        checksum = self._digest.digest()
+        self._handle.write(checksum)
+        self.size += len(checksum)
+        self._handle.flush()
+        if durable:
+            os.fsync(self._handle.fileno())
+        self._handle.close()
+        return checksum
+
+    def abandon(self) -> None:
+        self._handle.close()
+        self.path.unlink(missing_ok=True)
+
+
+class PackWriter:
+    """Write objects into a new pack; `commit()` puts the pack and its index in place.
+
+    Objects are added whole (`add`), streamed (`add_stream`, for large blobs), or
+    as raw entries copied from another pack (`add_raw`, for consolidation)."""
+
+    def __init__(self, pack_dir: Path, count: int, compression: int = 1) -> None:
+        self._dir = pack_dir
+        stem = f"tmp_pack_gitplan_{os.getpid()}_{os.urandom(4).hex()}"
+        self._pack = _HashingFile(pack_dir / stem)
+        self._idx_path = pack_dir / (stem + "_idx")
+        self._count = count
+        self._level = compression
+        self._entries: list[PackEntry] = []
+        self.name = ""
+        self._pack.write(b"PACK" + struct.pack(">II", 2, count))
+
+    def add(self, oid: bytes, kind: int, data: bytes) -> None:
+        header = _entry_header(kind, len(data))
+        body = zlib.compress(data, self._level)
+        self._append(oid, header + body)
+
+    def add_delta(self, oid: bytes, base_offset: int, delta: bytes) -> None:
+        """An OFS_DELTA entry against an object already written at `base_offset`."""
+        offset = self._pack.size
+        header = _entry_header(OBJ_OFS_DELTA, len(delta)) + _ofs_encoding(offset - base_offset)
+        self._append(oid, header + zlib.compress(delta, self._level))
+
+    def add_stream(self, oid: bytes, kind: int, size: int, chunks: Iterable[bytes]) -> None:
+        offset = self._pack.size
+        header = _entry_header(kind, size)
+        crc = zlib.crc32(header)
+        self._pack.write(header)
+        compressor = zlib.compressobj(self._level)
+        for chunk in chunks:
+            piece = compressor.compress(chunk)
+            if piece:
+                self._pack.write(piece)
+                crc = zlib.crc32(piece, crc)
+        tail = compressor.flush()
+        self._pack.write(tail)
+        crc = zlib.crc32(tail, crc)
+        self._entries.append(PackEntry(oid, offset, crc & 0xFFFFFFFF))
+
+    def add_raw(self, oid: bytes, raw: bytes) -> None:
+        """An entry copied verbatim (header and compressed body) from another pack."""
+        self._append(oid, raw)
+
+    @property
+    def offset(self) -> int:
+        """Where the next entry will start."""
+        return self._pack.size
+
+    def _append(self, oid: bytes, raw: bytes) -> None:
+        self._entries.append(PackEntry(oid, self._pack.size, zlib.crc32(raw) & 0xFFFFFFFF))
+        self._pack.write(raw)
+
+    def finish(self, durable: bool = True) -> str:
+        """Complete both files under their temporary names; return the pack's name."""
+        if len(self._entries) != self._count:
+            self.abandon()
+            raise ValueError(f"pack announced {self._count} objects, got {len(self._entries)}")
+        try:
+            checksum = self._pack.finish(durable)
+            _write_index(self._idx_path, self._entries, checksum, durable)
+        except BaseException:
+            self.abandon()
+            raise
+        self.name = f"pack-{checksum.hex()}"
+        return self.name
+
+    @property
+    def temporary_pack(self) -> Path:
+        return self._pack.path
+
+    def install(self) -> WrittenPack:
+        """Rename both files into place, the pack first: readers find packs by their index."""
+        final = self._dir / f"{self.name}.pack"
+        os.replace(self._pack.path, final)
+        os.replace(self._idx_path, self._dir / f"{self.name}.idx")
+        return WrittenPack(self.name, final, frozenset(e.oid for e in self._entries), self._pack.size)
+
+    def abandon(self) -> None:
+        self._pack.abandon()
+        self._idx_path.unlink(missing_ok=True)
+
+
+def _write_index(path: Path, entries: list[PackEntry], pack_checksum: bytes, durable: bool) -> None:
+    ordered = sorted(entries, key=lambda entry: entry.oid)
+    fanout = [0] * 256
+    for entry in ordered:
+        fanout[entry.oid[0]] += 1
+    running = 0
+    for byte in range(256):
+        running += fanout[byte]
+        fanout[byte] = running
+    small: list[int] = []
+    large: list[int] = []
+    for entry in ordered:
+        if entry.offset < _LARGE_OFFSET:
+            small.append(entry.offset)
+        else:
+            small.append(_LARGE_OFFSET | len(large))
+            large.append(entry.offset)
+    index = _HashingFile(path)
+    try:
+        index.write(_IDX_MAGIC + struct.pack(">I", 2))
+        index.write(struct.pack(">256I", *fanout))
+        index.write(b"".join(entry.oid for entry in ordered))
+        index.write(struct.pack(f">{len(ordered)}I", *(entry.crc for entry in ordered)))
+        index.write(struct.pack(f">{len(small)}I", *small))
+        index.write(struct.pack(f">{len(large)}Q", *large))
+        index.write(pack_checksum)
+        index.finish(durable)
+    except BaseException:
+        index.abandon()
+        raise
+
+
+# -- reading our own packs back (consolidation copies their entries verbatim) ---
+
+
+def read_index(idx_path: Path) -> list[PackEntry]:
+    """Every entry of a version-2 pack index, in offset order."""
+    data = idx_path.read_bytes()
+    if data[:8] != _IDX_MAGIC + struct.pack(">I", 2):
+        raise ValueError(f"{idx_path} is not a version 2 pack index")
+    count = struct.unpack_from(">I", data, 8 + 255 * 4)[0]
+    names_at = 8 + 256 * 4
+    crcs_at = names_at + 20 * count
+    offsets_at = crcs_at + 4 * count
+    large_at = offsets_at + 4 * count
+    entries = []
+    for i in range(count):
+        oid = data[names_at + 20 * i : names_at + 20 * (i + 1)]
+        crc = struct.unpack_from(">I", data, crcs_at + 4 * i)[0]
+        offset = struct.unpack_from(">I", data, offsets_at + 4 * i)[0]
+        if offset & _LARGE_OFFSET:
+            offset = struct.unpack_from(">Q", data, large_at + 8 * (offset & ~_LARGE_OFFSET))[0]
+        entries.append(PackEntry(oid, offset, crc))
+    entries.sort(key=lambda entry: entry.offset)
+    return entries
+
+
+def raw_entries(pack_path: Path, entries: list[PackEntry]) -> Iterator[tuple[PackEntry, bytes]]:
+    """Each entry's raw bytes (header and compressed body), in offset order."""
+    size = pack_path.stat().st_size - 20
+    with open(pack_path, "rb") as handle:
+        for position, entry in enumerate(entries):
+            end = entries[position + 1].offset if position + 1 < len(entries) else size
+            handle.seek(entry.offset)
+            yield entry, handle.read(end - entry.offset)
+
+
+def entry_kind(raw: bytes) -> int:
+    return (raw[0] >> 4) & 0x07
