@@ -6,6 +6,7 @@ imports pygit2. Nothing here writes refs, the index or the working tree.
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 from pathlib import Path
@@ -38,7 +39,12 @@ def open_repository(path: str | os.PathLike[str] = ".") -> pygit2.Repository:
 
 def common_dir(repo: pygit2.Repository) -> Path:
     """The directory holding objects, refs and logs, also when `repo` is a linked worktree."""
-    own = Path(repo.path)
+    return _common_dir(repo.path)
+
+
+@functools.lru_cache(maxsize=64)
+def _common_dir(git_dir: str) -> Path:
+    own = Path(git_dir)
     pointer = own / "commondir"
     if pointer.is_file():
         return (own / pointer.read_text().strip()).resolve()

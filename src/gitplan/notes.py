@@ -10,12 +10,14 @@ too, in case someone edits a plan's notes with `git notes`.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 
 import pygit2
 
 from .gitrepo import committer_person
-from .objects import Staging
+from .objects import Staging, encode_tree
+from .packfile import OBJ_TREE
 
 MODE_BLOB = 0o100644
 
@@ -56,13 +58,59 @@ def stage_notes_commit(
     message: str,
 ) -> str:
     """Stage a notes commit whose tree is the old one plus `notes` (commit id -> payload)."""
-    entries: dict[bytes, tuple[int, bytes]] = {}
+    additions = {name.encode(): bytes.fromhex(staging.blob(payload)) for name, payload in notes.items()}
     old_tree = notes_tree(repo, notes_tip)
-    if old_tree is not None:
-        for item in old_tree:
+    raw = old_tree.read_raw() if old_tree is not None else b""
+    data = _spliced(raw, additions)
+    if data is None:  # not gitplan's uniform flat layout (edited with `git notes`?)
+        entries: dict[bytes, tuple[int, bytes]] = {}
+        for item in old_tree or ():
             entries[bytes(item.raw_name or b"")] = (item.filemode, item.id.raw)
-    for annotated, payload in notes.items():
-        entries[annotated.encode()] = (MODE_BLOB, bytes.fromhex(staging.blob(payload)))
-    tree = staging.tree((mode, name, oid) for name, (mode, oid) in entries.items())
+        for name, blob in additions.items():
+            entries[name] = (MODE_BLOB, blob)
+        data = encode_tree((mode, name, oid) for name, (mode, oid) in entries.items())
+    tree = staging.add(OBJ_TREE, data)
     stamp = committer_person()
     return staging.commit(tree, [notes_tip] if notes_tip else [], stamp, stamp, message)
+
+
+_ENTRY = 68  # b"100644 " + 40 hex digits + NUL + 20-byte id
+_MODE = b"100644 "
+
+
+class _Names:
+    """The names of a flat notes tree's fixed-size entries, as a sequence for bisect."""
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
+
+    def __len__(self) -> int:
+        return len(self._raw) // _ENTRY
+
+    def __getitem__(self, index: int) -> bytes:
+        start = index * _ENTRY + len(_MODE)
+        return self._raw[start : start + 40]
+
+
+def _spliced(raw: bytes, additions: Mapping[bytes, bytes]) -> bytes | None:
+    """The flat notes tree `raw` with entries added or replaced, by splicing bytes.
+
+    gitplan's notes trees hold only `100644 <commit id>` entries of one size,
+    so the place of a new entry is found by bisection and the tree is not
+    rebuilt: a record costs a copy of the tree, not a parse of it. None when
+    the tree is not of that shape."""
+    count = len(raw) // _ENTRY
+    if len(raw) % _ENTRY or any(len(name) != 40 for name in additions):
+        return None
+    for offset, expected in enumerate(_MODE):
+        if raw[offset::_ENTRY] != bytes([expected]) * count:
+            return None
+    if raw[_ENTRY - 21 :: _ENTRY] != b"\0" * count:
+        return None
+    for name, blob in sorted(additions.items()):
+        names = _Names(raw)
+        at = bisect.bisect_left(names, name)
+        entry = _MODE + name + b"\0" + blob
+        replace = at < len(names) and names[at] == name
+        raw = raw[: at * _ENTRY] + entry + raw[(at + 1 if replace else at) * _ENTRY :]
+    return raw

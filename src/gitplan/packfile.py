@@ -26,7 +26,6 @@ OBJ_COMMIT = 1
 OBJ_TREE = 2
 OBJ_BLOB = 3
 OBJ_TAG = 4
-OBJ_OFS_DELTA = 6
 TYPE_NAMES = {OBJ_COMMIT: b"commit", OBJ_TREE: b"tree", OBJ_BLOB: b"blob", OBJ_TAG: b"tag"}
 
 _IDX_MAGIC = b"\377tOc"
@@ -69,17 +68,6 @@ def _entry_header(kind: int, size: int) -> bytes:
         size >>= 7
     out.append(byte)
     return bytes(out)
-
-
-def _ofs_encoding(distance: int) -> bytes:
-    """The offset of an OFS_DELTA base, in git's big-endian base-128-minus-one form."""
-    out = [distance & 0x7F]
-    distance >>= 7
-    while distance:
-        distance -= 1
-        out.append(0x80 | (distance & 0x7F))
-        distance >>= 7
-    return bytes(reversed(out))
 
 
 class _HashingFile:
@@ -133,12 +121,6 @@ class PackWriter:
         body = zlib.compress(data, self._level)
         self._append(oid, header + body)
 
-    def add_delta(self, oid: bytes, base_offset: int, delta: bytes) -> None:
-        """An OFS_DELTA entry against an object already written at `base_offset`."""
-        offset = self._pack.size
-        header = _entry_header(OBJ_OFS_DELTA, len(delta)) + _ofs_encoding(offset - base_offset)
-        self._append(oid, header + zlib.compress(delta, self._level))
-
     def add_stream(self, oid: bytes, kind: int, size: int, chunks: Iterable[bytes]) -> None:
         offset = self._pack.size
         header = _entry_header(kind, size)
@@ -158,11 +140,6 @@ class PackWriter:
     def add_raw(self, oid: bytes, raw: bytes) -> None:
         """An entry copied verbatim (header and compressed body) from another pack."""
         self._append(oid, raw)
-
-    @property
-    def offset(self) -> int:
-        """Where the next entry will start."""
-        return self._pack.size
 
     def _append(self, oid: bytes, raw: bytes) -> None:
         self._entries.append(PackEntry(oid, self._pack.size, zlib.crc32(raw) & 0xFFFFFFFF))
@@ -265,5 +242,3 @@ def raw_entries(pack_path: Path, entries: list[PackEntry]) -> Iterator[tuple[Pac
             yield entry, handle.read(end - entry.offset)
 
 
-def entry_kind(raw: bytes) -> int:
-    return (raw[0] >> 4) & 0x07

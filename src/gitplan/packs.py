@@ -1,16 +1,17 @@
 """The packs a plan owns: written, listed, consolidated and discarded.
 
 Each gitplan transaction writes its objects as one pack (objects.py stages
-them). The plan's *registry*, `<git-common-dir>/gitplan/packs/<plan>`, lists the
-packs the plan wrote, so that cancel finds them without walking anything:
+them). The plan's *registry*, the directory `<git-common-dir>/gitplan/packs/<plan>/`,
+lists the packs the plan wrote, so that cancel finds them without walking
+anything. It holds one empty file per pack and one for the plan's base:
 
-    = base <commit>             the commit the plan started from
-    + pack-<sha> <mtime-ns>     a pack this plan wrote, and the mtime gitplan gave it
-    - pack-<sha>                that pack is gone (discarded or consolidated)
+    pack-<sha>.<mtime-ns>       a pack this plan wrote, and the mtime gitplan gave it
+    base-<commit>               the commit the plan started from
 
-Lines are only ever appended (O_APPEND), so concurrent writers need no lock.
-A line is appended before its pack is renamed into place, so a killed writer
-leaves a registered pack or a temporary file, never an unknown pack.
+Every change to it is one file created or removed, so concurrent writers need
+no lock. An entry is created before its pack is renamed into place, so a
+killed writer leaves a registered pack or a temporary file, never an unknown
+pack; consolidation keeps a plan's live packs few, so listing it is cheap.
 
 The mtime is a freshness marker. git and libgit2 do not write an object that
 already exists: they *freshen* the file holding it (set its mtime to now) and
@@ -25,6 +26,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
+import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,9 +39,6 @@ from . import faults, packfile
 from .gitrepo import common_dir
 from .objects import Staging
 
-# Consolidate a plan's packs once it owns more than this many.
-MAX_PLAN_PACKS = 2
-
 
 @dataclass(frozen=True, slots=True)
 class OwnedPack:
@@ -46,6 +46,11 @@ class OwnedPack:
 
     name: str
     marker: int
+
+    @property
+    def entry(self) -> str:
+        """Its file name in the plan's registry."""
+        return f"{self.name}.{self.marker}"
 
 
 def pack_dir(repo: pygit2.Repository) -> Path:
@@ -61,48 +66,41 @@ def registry_path(repo: pygit2.Repository, plan_id: str) -> Path:
     return state_dir(repo) / "packs" / plan_id
 
 
-def _append(path: Path, line: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(handle, line.encode())
-    finally:
-        os.close(handle)
+def _register(repo: pygit2.Repository, plan_id: str, entry: str) -> None:
+    directory = registry_path(repo, plan_id)
+    directory.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(directory / entry, os.O_WRONLY | os.O_CREAT, 0o644))
 
 
-def parse_registry(text: str) -> list[OwnedPack]:
-    """The packs a registry lists as present, oldest first."""
-    present: dict[str, int] = {}
-    for line in text.splitlines():
-        sign, _, rest = line.partition(" ")
-        words = rest.split()
-        if sign == "+" and len(words) == 2 and words[1].isdigit():
-            present[words[0]] = int(words[1])
-        elif sign == "-" and words:
-            present.pop(words[0], None)
-    return [OwnedPack(name, marker) for name, marker in present.items()]
+def _unregister(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> None:
+    (registry_path(repo, plan_id) / pack.entry).unlink(missing_ok=True)
 
 
 def record_base(repo: pygit2.Repository, plan_id: str, base: str) -> None:
     """Note the plan's base in its registry: cancelling another plan must keep it."""
-    _append(registry_path(repo, plan_id), f"= base {base}\n")
+    _register(repo, plan_id, f"base-{base}")
 
 
-def registry_bases(path: Path) -> list[str]:
-    """The bases a registry file names."""
+def registry_bases(directory: Path) -> list[str]:
+    """The bases a plan's registry names."""
     try:
-        text = path.read_text()
-    except (FileNotFoundError, IsADirectoryError):
+        return [entry.name[5:] for entry in os.scandir(directory) if entry.name.startswith("base-")]
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    return [line[len("= base ") :].strip() for line in text.splitlines() if line.startswith("= base ")]
 
 
 def owned_packs(repo: pygit2.Repository, plan_id: str) -> list[OwnedPack]:
+    """The packs the plan's registry lists, oldest first."""
     try:
-        text = registry_path(repo, plan_id).read_text()
+        names = [entry.name for entry in os.scandir(registry_path(repo, plan_id))]
     except FileNotFoundError:
         return []
-    return parse_registry(text)
+    found = []
+    for name in names:
+        stem, _, marker = name.rpartition(".")
+        if stem.startswith("pack-") and marker.isdigit():
+            found.append(OwnedPack(stem, int(marker)))
+    return sorted(found, key=lambda pack: pack.marker)
 
 
 def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack | None:
@@ -116,14 +114,14 @@ def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack 
         for oid, kind, data in staging.items():
             writer.add(oid, kind, data)
         name = writer.finish(durable=_durable(repo))
-        marker = _stamp(writer.temporary_pack)
-        _append(registry_path(repo, plan_id), f"+ {name} {marker}\n")
+        pack = OwnedPack(name, _stamp(writer.temporary_pack))
+        _register(repo, plan_id, pack.entry)
     except BaseException:
         writer.abandon()
         raise
     faults.point("packs.registered")
     writer.install()
-    return OwnedPack(name, marker)
+    return pack
 
 
 def _stamp(path: Path) -> int:
@@ -170,13 +168,13 @@ def discard(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> bool:
         return False
     for _, there in moved:
         there.unlink(missing_ok=True)
-    _append(registry_path(repo, plan_id), f"- {pack.name}\n")
+    _unregister(repo, plan_id, pack)
     return True
 
 
 def forget(repo: pygit2.Repository, plan_id: str) -> None:
     """Remove a plan's registry (its packs are gone or handed over to git)."""
-    registry_path(repo, plan_id).unlink(missing_ok=True)
+    shutil.rmtree(registry_path(repo, plan_id), ignore_errors=True)
 
 
 def pack_object_ids(repo: pygit2.Repository, pack: OwnedPack) -> list[bytes] | None:
@@ -205,45 +203,82 @@ def exclusive(repo: pygit2.Repository, name: str, blocking: bool = True) -> Iter
 
 
 def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
-    """Merge a plan's packs into one when it owns more than MAX_PLAN_PACKS.
+    """Merge some of a plan's packs after a write, so that packs stay few.
 
-    Entries are copied verbatim (a pack's entries stay together, so in-pack
-    deltas keep their bases). The merged pack is in place before any old one
-    goes, so every object stays readable throughout."""
-    packs = owned_packs(repo, plan_id)
-    if len(packs) <= MAX_PLAN_PACKS:
+    Geometric: the newest packs are merged while the pack before them is less
+    than twice their size, so a plan of n changesets owns O(log n) packs and
+    each object is copied O(log n) times. And when the repository holds half of
+    `gc.autoPackLimit` packs (git's `gc --auto` fires at the limit), all of the
+    writing plan's packs become one. The merged pack is in place before any old
+    one goes, so every object stays readable throughout."""
+    owned = owned_packs(repo, plan_id)
+    chosen = _geometric_tail(repo, owned)
+    if _pack_count(repo) >= _pack_budget(repo):
+        chosen = owned
+    if len(chosen) < 2:
         return None
     with exclusive(repo, f"consolidate-{plan_id}", blocking=False) as mine:
         if not mine:
             return None  # another writer of this plan is doing it
-        packs = owned_packs(repo, plan_id)
-        if len(packs) <= MAX_PLAN_PACKS:
-            return None
-        return _merge(repo, plan_id, packs)
+        return _merge(repo, plan_id, chosen)
 
 
-def _merge(repo: pygit2.Repository, plan_id: str, packs: list[OwnedPack]) -> OwnedPack | None:
+def _object_count(repo: pygit2.Repository, pack: OwnedPack) -> int:
+    """How many objects a pack holds, from its index's fan-out table."""
+    try:
+        with open(pack_dir(repo) / f"{pack.name}.idx", "rb") as handle:
+            handle.seek(8 + 255 * 4)
+            return int(struct.unpack(">I", handle.read(4))[0])
+    except (FileNotFoundError, struct.error):
+        return 0
+
+
+def _geometric_tail(repo: pygit2.Repository, owned: list[OwnedPack]) -> list[OwnedPack]:
+    # Sizes are object counts, not bytes: merged packs hold deltas, so bytes would
+    # make every older pack look small and merge it again and again.
+    sizes = [_object_count(repo, pack) for pack in owned]
+    start = len(owned) - 1
+    total = sizes[-1] if sizes else 0
+    while start > 0 and sizes[start - 1] < 2 * total:
+        start -= 1
+        total += sizes[start]
+    return owned[start:]
+
+
+def _pack_count(repo: pygit2.Repository) -> int:
+    try:
+        return sum(1 for entry in os.scandir(pack_dir(repo)) if entry.name.endswith(".idx"))
+    except FileNotFoundError:
+        return 0
+
+
+def _pack_budget(repo: pygit2.Repository) -> int:
+    try:
+        limit = int(str(repo.config["gc.autoPackLimit"]))
+    except (KeyError, ValueError, pygit2.GitError):
+        limit = 50
+    return max(2, (limit if limit > 0 else 50) // 2)
+
+
+def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> OwnedPack | None:
     directory = pack_dir(repo)
-    contents: list[tuple[OwnedPack, list[packfile.PackEntry]]] = []
-    for pack in packs:
-        try:
-            contents.append((pack, packfile.read_index(directory / f"{pack.name}.idx")))
-        except FileNotFoundError:
-            continue
-    # gitplan's packs hold no deltas, so a duplicate object can simply be skipped.
-    unique = {entry.oid for _, entries in contents for entry in entries}
-    writer = packfile.PackWriter(directory, len(unique))
+    try:
+        contents = [(pack, packfile.read_index(directory / f"{pack.name}.idx")) for pack in chosen]
+        unique = {entry.oid for _, entries in contents for entry in entries}
+        writer = packfile.PackWriter(directory, len(unique))
+    except FileNotFoundError:
+        return None  # a pack went away under us (cancel): leave things as they are
     try:
         for pack, entries in contents:
             for entry, raw in packfile.raw_entries(directory / f"{pack.name}.pack", entries):
-                if entry.oid in unique:
+                if entry.oid in unique:  # gitplan writes no deltas: a duplicate can be skipped
                     unique.discard(entry.oid)
                     writer.add_raw(entry.oid, raw)
         name = writer.finish(durable=_durable(repo))
-        marker = _stamp(writer.temporary_pack)
-        _append(registry_path(repo, plan_id), f"+ {name} {marker}\n")
-    except (FileNotFoundError, ValueError):
-        writer.abandon()  # a pack vanished under us (cancel): leave things as they are
+        merged = OwnedPack(name, _stamp(writer.temporary_pack))
+        _register(repo, plan_id, merged.entry)
+    except FileNotFoundError:
+        writer.abandon()
         return None
     except BaseException:
         writer.abandon()
@@ -253,5 +288,5 @@ def _merge(repo: pygit2.Repository, plan_id: str, packs: list[OwnedPack]) -> Own
         # Every object is also in the merged pack now, so even a freshened pack can go.
         for suffix in (".idx", ".pack"):
             (directory / (pack.name + suffix)).unlink(missing_ok=True)
-        _append(registry_path(repo, plan_id), f"- {pack.name}\n")
-    return OwnedPack(name, marker)
+        _unregister(repo, plan_id, pack)
+    return merged

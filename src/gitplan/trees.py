@@ -8,6 +8,7 @@ This module never writes refs, the index or the working tree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ import pygit2
 
 from .errors import BadInput
 from .gitrepo import EMPTY_TREE, lookup
-from .objects import Staging, encode_tree
+from .objects import Staging
 from .packfile import OBJ_TREE
 
 MODE_TREE = 0o040000
@@ -77,6 +78,12 @@ def _shown(prefix: tuple[bytes, ...], name: bytes) -> str:
     return b"/".join((*prefix, name)).decode("utf-8", "surrogateescape")
 
 
+# One tree entry: mode, name, 20-byte id. Read in sequence from the start of a
+# well-formed tree, so a match can never begin inside an id.
+_TREE_ENTRY = re.compile(rb"(\d+) ([^\0]*)\0(.{20})", re.DOTALL)
+_MODE_TREE = b"40000"
+
+
 def _edit(
     repo: pygit2.Repository,
     staging: Staging,
@@ -84,10 +91,10 @@ def _edit(
     edits: Mapping[tuple[bytes, ...], Edit],
     prefix: tuple[bytes, ...],
 ) -> str:
-    entries: dict[bytes, tuple[int, bytes]] = {}
-    if tree is not None:
-        for item in tree:
-            entries[bytes(item.raw_name or b"")] = (item.filemode, item.id.raw)
+    raw = tree.read_raw() if tree is not None else b""
+    entries: dict[bytes, tuple[bytes, bytes]] = {
+        name: (mode, oid) for mode, name, oid in _TREE_ENTRY.findall(raw)
+    }
     leaves: dict[bytes, Edit] = {}
     nested: dict[bytes, dict[tuple[bytes, ...], Edit]] = {}
     for parts, edit in edits.items():
@@ -100,30 +107,31 @@ def _edit(
         if name in nested and edit is not None:
             raise BadInput(f"'{_shown(prefix, name)}' cannot be both a file and a directory")
         if edit is None:
-            if existing is None or existing[0] == MODE_TREE:
+            if existing is None or existing[0] == _MODE_TREE:
                 raise BadInput(f"cannot delete '{_shown(prefix, name)}': no such file in the plan")
             del entries[name]
         else:
-            if existing is not None and existing[0] == MODE_TREE:
+            if existing is not None and existing[0] == _MODE_TREE:
                 raise BadInput(f"cannot write '{_shown(prefix, name)}': it is a directory in the plan")
-            entries[name] = (edit[1], bytes.fromhex(edit[0]))
+            entries[name] = (b"%o" % edit[1], bytes.fromhex(edit[0]))
     for name, sub_edits in nested.items():
         existing = entries.get(name)
         subtree = None
         if existing is not None:
-            if existing[0] != MODE_TREE:
+            if existing[0] != _MODE_TREE:
                 raise BadInput(f"cannot write below '{_shown(prefix, name)}': it is a file in the plan")
             subtree = _tree(repo, existing[1].hex())
         new_id = _edit(repo, staging, subtree, sub_edits, (*prefix, name))
         if new_id == EMPTY_TREE:
             entries.pop(name, None)
         else:
-            entries[name] = (MODE_TREE, bytes.fromhex(new_id))
+            entries[name] = (_MODE_TREE, bytes.fromhex(new_id))
     if not entries:
         return EMPTY_TREE
-    data = encode_tree((mode, name, oid) for name, (mode, oid) in entries.items())
-    if tree is not None and data == tree.read_raw():
-        return str(tree.id)  # unchanged: nothing to stage
+    ordered = sorted(entries, key=lambda name: name + b"/" if entries[name][0] == _MODE_TREE else name)
+    data = b"".join(b"%s %s\0%s" % (entries[name][0], name, entries[name][1]) for name in ordered)
+    if data == raw:
+        return str(tree.id) if tree is not None else EMPTY_TREE  # unchanged: nothing to stage
     return staging.add(OBJ_TREE, data)
 
 
