@@ -90,3 +90,30 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And ref "refs/changesets/c1" does not exist
     And the blob "only in the plan\n" is still in the object store
     And the report says it kept everything because "cannot read the index"
+
+  Scenario Outline: Plan content the user took before cancel survives it: <place>
+    Given the user takes the plan's "plan-only.txt" into <place>
+    When I cancel "c1"
+    Then it succeeds
+    And ref "refs/changesets/c1" does not exist
+    And git fsck --full is clean
+    And the user reads "only in the plan\n" back from <place>
+
+    Examples:
+      | place                          |
+      | the index                      |
+      | the index by read-tree         |
+      | the stash                      |
+      | a branch                       |
+      | a lightweight tag              |
+      | a cherry-picked commit         |
+      | another worktree's index       |
+      | a plan based on it             |
+      | a reflog entry                 |
+
+  Scenario: Cancel deletes the plan's packs and its registry, and nothing else
+    When I cancel "c1"
+    Then it succeeds
+    And the report says some objects were pruned
+    And no pack file and no registry of "c1" is left
+    And git fsck --full is clean

@@ -44,6 +44,22 @@ Feature: Many writers append to one plan at once and nothing is lost
     And ref "refs/notes/changesets/busy" does not exist
     And every writer either finished or failed with "not found"
     And git fsck --full is clean
+    And no pack or registry of plan "busy" is left
+
+  Scenario Outline: Cancel lands while every writer is stopped at <point>
+    When 3 writer processes are paused at "<point>" in "busy" while it is cancelled
+    Then it succeeds
+    And every writer failed with "not found"
+    And ref "refs/changesets/busy" does not exist
+    And ref "refs/notes/changesets/busy" does not exist
+    And git fsck --full is clean
+    And no pack or registry of plan "busy" is left
+
+    Examples:
+      | point                       |
+      | packs.registered            |
+      | transaction.before-publish  |
+      | refs.before-notes           |
 
   Scenario Outline: Writers from the same parent: <case>
     Given I record in "busy" with tool "first"

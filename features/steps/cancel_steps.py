@@ -150,3 +150,69 @@ def kept_everything(context, reason):  # type: ignore[no-untyped-def]
     report = context.result
     assert report.objects_pruned == 0, report
     assert any(reason in line and "kept everything" in line for line in report.reasons), report.reasons
+
+
+def _take(context, place: str) -> None:  # type: ignore[no-untyped-def]
+    plan = "refs/changesets/c1"
+    if place == "the index":
+        git(context, "checkout", plan, "--", "plan-only.txt")
+    elif place == "the index by read-tree":
+        # The index's cache tree then names the plan's root tree: git reuses it at the next commit.
+        git(context, "read-tree", plan)
+    elif place == "the stash":
+        git(context, "checkout", plan, "--", "plan-only.txt")
+        git(context, "stash", "push", "-q", "--", "plan-only.txt")
+    elif place == "a branch":
+        git(context, "branch", "taken", plan)
+    elif place == "a lightweight tag":
+        git(context, "tag", "taken", plan)
+    elif place == "a cherry-picked commit":
+        git(context, "cherry-pick", plan)
+    elif place == "another worktree's index":
+        other = Path(context.tmp) / "other"
+        git(context, "worktree", "add", "-q", "--detach", str(other))
+        git(context, "checkout", plan, "--", "plan-only.txt", repo=str(other))
+    elif place == "a plan based on it":
+        from gitplan import PlanStore
+
+        PlanStore.open(context.repo).create("child", base=plan)
+    elif place == "a reflog entry":
+        git(context, "checkout", "-q", "-b", "moving")
+        git(context, "reset", "-q", "--hard", plan)
+        git(context, "reset", "-q", "--hard", "main")
+    else:
+        raise AssertionError(place)
+
+
+@given("the user takes the plan's \"plan-only.txt\" into {place}")
+def take(context, place):  # type: ignore[no-untyped-def]
+    _take(context, place)
+
+
+@then('the user reads "{content}" back from {place}')
+def read_back(context, content, place):  # type: ignore[no-untyped-def]
+    where = {
+        "the index": ":plan-only.txt",
+        "the index by read-tree": ":plan-only.txt",
+        "the stash": "stash@{0}:plan-only.txt",
+        "a branch": "taken:plan-only.txt",
+        "a lightweight tag": "taken:plan-only.txt",
+        "a cherry-picked commit": "HEAD:plan-only.txt",
+        "another worktree's index": ":plan-only.txt",
+        "a plan based on it": "refs/changesets/child:plan-only.txt",
+        "a reflog entry": "moving@{1}:plan-only.txt",
+    }[place]
+    repo = str(Path(context.tmp) / "other") if place == "another worktree's index" else context.repo
+    assert git(context, "show", where, repo=repo).encode() == unescape(content)
+    if place == "the index by read-tree":
+        git(context, "commit", "-q", "-m", "from the cache tree")  # reuses the cached tree ids
+        assert git(context, "show", "HEAD:plan-only.txt").encode() == unescape(content)
+        result = subprocess.run(["git", "fsck", "--full"], cwd=context.repo, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+
+
+@then('no pack file and no registry of "{plan}" is left')
+def no_pack_left(context, plan):  # type: ignore[no-untyped-def]
+    packs = list((Path(context.repo) / ".git" / "objects" / "pack").glob("pack-*"))
+    assert not packs, packs
+    assert not (Path(context.repo) / ".git" / "gitplan" / "packs" / plan).exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
 import threading
@@ -11,22 +13,34 @@ from pathlib import Path
 from behave import given, then, when
 from common_steps import attempt, git
 
-from gitplan import PlanStore, ToolInvocation
+from gitplan import PlanStore, ToolInvocation, faults, packs
 
 WRITER = str(Path(__file__).with_name("writer.py"))
 
 
-def _start(context, plan: str, workers: int, count: int):  # type: ignore[no-untyped-def]
+def _start(context, plan: str, workers: int, count: int, faults: str = ""):  # type: ignore[no-untyped-def]
+    env = dict(os.environ, GITPLAN_FAULTS=faults) if faults else None
     context.processes = [
         subprocess.Popen(
             [sys.executable, WRITER, context.repo, plan, str(w), str(count)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=env,
         )
         for w in range(workers)
     ]
     context.expected = {f"w{w}/f{i}.txt" for w in range(workers) for i in range(count)}
+
+
+def _wait_for(context, directory: Path, point: str, count: int) -> None:  # type: ignore[no-untyped-def]
+    """Wait until `count` processes have reached fault point `point` (no fixed sleeps)."""
+    deadline = time.monotonic() + 120
+    while len(list(directory.glob(f"{point}.*.reached"))) < count:
+        finished = [p for p in context.processes if p.poll() is not None]
+        assert not finished, [p.communicate() for p in finished]
+        assert time.monotonic() < deadline, f"writers never reached {point}"
+        time.sleep(0.01)
 
 
 @when('{workers:d} writer processes each record {count:d} changesets into "{plan}"')
@@ -104,34 +118,60 @@ def conflicting(context, path):  # type: ignore[no-untyped-def]
     _two_writers(context, path, 1, 1)
 
 
+class _Killed(BaseException):
+    """Stands for the writer process dying at a fault point."""
+
+
+def _die() -> None:
+    raise _Killed
+
+
 @given('a writer was killed after moving the notes ref of "{plan}" but before the plan ref')
 def killed_writer(context, plan):  # type: ignore[no-untyped-def]
-    import gitplan.refs as refs
-
-    real = refs.compare_and_swap
-
-    def die_on_plan_ref(repo, name, expected, new):  # type: ignore[no-untyped-def]
-        if name.startswith("refs/changesets/"):
-            raise SystemExit("killed")
-        return real(repo, name, expected, new)
-
-    refs.compare_and_swap = die_on_plan_ref
-    try:
+    with faults.at("refs.between-notes-and-plan", _die), contextlib.suppress(_Killed):
         context.store.record(plan, {"k": b"k\n"}, ToolInvocation(tool="killed"))
-    except SystemExit:
-        pass
-    finally:
-        refs.compare_and_swap = real
     # The half-done state: a reader sees the old tip and a consistent set of notes.
     assert PlanStore.open(context.repo).status(plan).changesets == 0
 
 
 @when('{workers:d} writer processes record into "{plan}" while it is cancelled')
 def cancel_race(context, workers, plan):  # type: ignore[no-untyped-def]
-    _start(context, plan, workers, 200)
-    time.sleep(1.0)
+    """Free-running writers; cancel lands once every writer has recorded at least once."""
+    marks = Path(context.tmp, "marks")
+    marks.mkdir()
+    _start(context, plan, workers, 200, f"transaction.published=mark:{marks}")
+    _wait_for(context, marks, "transaction.published", workers)
     context.store.cancel(plan)
     context.outputs = [p.communicate(timeout=600) + (p.returncode,) for p in context.processes]
+
+
+@when('{workers:d} writer processes are paused at "{point}" in "{plan}" while it is cancelled')
+def cancel_at_point(context, workers, point, plan):  # type: ignore[no-untyped-def]
+    """Every writer stops at the same moment of its first record; cancel runs; they go on."""
+    pauses = Path(context.tmp, "pauses")
+    pauses.mkdir()
+    _start(context, plan, workers, 1, f"{point}=pause:{pauses}")
+    _wait_for(context, pauses, point, workers)
+    attempt(context, lambda: context.store.cancel(plan))
+    (pauses / f"{point}.go").touch()
+    context.outputs = [p.communicate(timeout=600) + (p.returncode,) for p in context.processes]
+
+
+@then("every writer failed with \"not found\"")
+def writers_not_found(context):  # type: ignore[no-untyped-def]
+    for _out, err, code in context.outputs:
+        assert code == 3, err
+
+
+@then("no pack or registry of plan \"{plan}\" is left")
+def nothing_left(context, plan):  # type: ignore[no-untyped-def]
+    registry = Path(context.repo, ".git", "gitplan", "packs", plan)
+    assert not registry.exists() or not any(registry.iterdir()), sorted(registry.iterdir())
+    left = git(context, "count-objects", "-v")
+    assert "\npacks: 0\n" in left, left  # the scenarios' repositories have no packs of their own
+    # Only the user's own objects remain: everything in the object store is reachable.
+    unreachable = git(context, "fsck", "--unreachable", "--no-reflogs")
+    assert unreachable.strip() == "", unreachable
 
 
 @then('every writer either finished or failed with "not found"')
@@ -157,26 +197,16 @@ def record_from_root(context, plan, content, path):  # type: ignore[no-untyped-d
 @when("a writer is paused between its two ref updates while another writer records")
 def paused_writer(context):  # type: ignore[no-untyped-def]
     """Interleave two real writers by hand at the one point that matters."""
-    import gitplan.refs as refs
-
-    real = refs.compare_and_swap
     other = PlanStore.open(context.repo)
     context.results = []
-    paused = []
 
-    def pause_before_plan_ref(repo, name, expected, new):  # type: ignore[no-untyped-def]
-        if name.startswith("refs/changesets/") and not paused:
-            paused.append(True)
-            # The first writer has moved the notes ref; the second writer now runs to the end,
-            # finishing the first writer's record on its way (refs.settle).
-            context.results.append(other.record("busy", {"second": b"2\n"}, ToolInvocation(tool="B")))
-        return real(repo, name, expected, new)
+    def second_writer() -> None:
+        # The first writer has moved the notes ref; the second writer now runs to the end,
+        # finishing the first writer's record on its way (refs.settle).
+        context.results.append(other.record("busy", {"second": b"2\n"}, ToolInvocation(tool="B")))
 
-    refs.compare_and_swap = pause_before_plan_ref
-    try:
+    with faults.at("refs.between-notes-and-plan", second_writer):
         context.results.append(context.store.record("busy", {"first": b"1\n"}, ToolInvocation(tool="A")))
-    finally:
-        refs.compare_and_swap = real
 
 
 @then("both writers succeed")
@@ -185,26 +215,18 @@ def both_ok(context):  # type: ignore[no-untyped-def]
     assert numbers == [1, 2], context.results
 
 
-def _interleave(context, ref_prefix: str, interloper) -> None:  # type: ignore[no-untyped-def]
-    """Record in "busy", running `interloper` once just before the CAS of `ref_prefix`."""
-    import gitplan.refs as refs
+def _interleave(context, point: str, interloper) -> None:  # type: ignore[no-untyped-def]
+    """Record in "busy", running `interloper` once when the writer reaches `point`."""
+    written: list[str] = []
 
-    real = refs.compare_and_swap
-    done: list[bool] = []
-    written: dict[str, str] = {}
+    def note_pack_then_interlope() -> None:
+        # The objects this writer wrote: its newest pack, as listed in the plan's registry.
+        newest = packs.owned_packs(context.store._repo, "busy")[-1]
+        written.extend(oid.hex() for oid in packs.pack_object_ids(context.store._repo, newest) or [])
+        interloper()
 
-    def hooked(repo, name, expected, new):  # type: ignore[no-untyped-def]
-        if name.startswith(ref_prefix) and not done:
-            done.append(True)
-            written["new"] = new
-            interloper()
-        return real(repo, name, expected, new)
-
-    refs.compare_and_swap = hooked
-    try:
+    with faults.at(point, note_pack_then_interlope):
         attempt(context, lambda: context.store.record("busy", {"mine": b"1\n"}, ToolInvocation(tool="A")))
-    finally:
-        refs.compare_and_swap = real
     context.written = written
     context.results = [context.result] if context.result else []
 
@@ -215,7 +237,7 @@ def lose_notes_race(context):  # type: ignore[no-untyped-def]
     collected = []
     _interleave(
         context,
-        "refs/notes/",
+        "refs.before-notes",
         lambda: collected.append(other.record("busy", {"theirs": b"2\n"}, ToolInvocation(tool="B"))),
     )
     context.results += collected
@@ -224,20 +246,13 @@ def lose_notes_race(context):  # type: ignore[no-untyped-def]
 @when("the plan is cancelled just before this writer moves the {which} ref")
 def cancelled_midway(context, which):  # type: ignore[no-untyped-def]
     other = PlanStore.open(context.repo)
-    prefix = "refs/notes/" if which == "notes" else "refs/changesets/"
-    _interleave(context, prefix, lambda: other.cancel("busy"))
+    point = "refs.before-notes" if which == "notes" else "refs.between-notes-and-plan"
+    _interleave(context, point, lambda: other.cancel("busy"))
 
 
 @then("the writer's commit and note are gone from the object store")
 def writer_objects_gone(context):  # type: ignore[no-untyped-def]
-    new = context.written["new"]  # the notes commit or the changeset commit it wrote
-    result = subprocess.run(["git", "cat-file", "-e", new], cwd=context.repo)
-    assert result.returncode != 0, f"{new} was left behind"
-    blob = (
-        subprocess.run(
-            ["git", "hash-object", "--stdin"], cwd=context.repo, input=b"1\n", capture_output=True, check=True
-        )
-        .stdout.decode()
-        .strip()
-    )
-    assert subprocess.run(["git", "cat-file", "-e", blob], cwd=context.repo).returncode != 0
+    assert len(context.written) >= 4, context.written  # blob, trees, commit, notes
+    for oid in context.written:
+        result = subprocess.run(["git", "cat-file", "-e", oid], cwd=context.repo, capture_output=True)
+        assert result.returncode != 0, f"{oid} was left behind"

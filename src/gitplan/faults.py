@@ -5,10 +5,12 @@ refs, a prune between moving a pack out and deleting it) calls
 `point("name")`. Nothing happens unless a test asked for it:
 
 * in-process, `with faults.at("name", action):` runs `action()` there;
-* across processes, `GITPLAN_FAULTS="name=pause:/path/dir"` makes the process
-  create `dir/name.reached` and wait until `dir/name.go` exists, and
-  `GITPLAN_FAULTS="name=exit"` ends the process on the spot (as SIGKILL would,
-  with `os._exit`, no clean-up).
+* across processes, `GITPLAN_FAULTS="name=pause:/path/dir"` makes the process,
+  the first time it gets there, create `dir/name.<pid>.reached` and wait until
+  `dir/name.go` exists; `name=mark:/path/dir` only creates the `.reached` file;
+  `GITPLAN_FAULTS="name=exit"` ends the process on the
+  spot (as SIGKILL would: `os._exit`, no clean-up). Several points are
+  separated by commas.
 
 So races are replayed deterministically, without sleeps or patching private
 names. Never used for anything but tests.
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 _actions: dict[str, list[Callable[[], None]]] = {}
+_paused: set[str] = set()
 
 
 def point(name: str) -> None:
@@ -62,9 +65,13 @@ def _from_environment(name: str, spec: str) -> None:
         verb, _, argument = how.partition(":")
         if verb == "exit":
             os._exit(int(argument or 137))
-        if verb == "pause":
+        if verb == "mark" and name not in _paused:
+            _paused.add(name)
+            (Path(argument) / f"{name}.{os.getpid()}.reached").touch()
+        if verb == "pause" and name not in _paused:
+            _paused.add(name)
             directory = Path(argument)
-            (directory / f"{name}.reached").touch()
+            (directory / f"{name}.{os.getpid()}.reached").touch()
             go = directory / f"{name}.go"
             deadline = time.monotonic() + 120
             while not go.exists() and time.monotonic() < deadline:

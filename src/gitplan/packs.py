@@ -68,8 +68,14 @@ def registry_path(repo: pygit2.Repository, plan_id: str) -> Path:
 
 def _register(repo: pygit2.Repository, plan_id: str, entry: str) -> None:
     directory = registry_path(repo, plan_id)
-    directory.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(directory / entry, os.O_WRONLY | os.O_CREAT, 0o644))
+    for _ in range(100):
+        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(directory / entry, os.O_WRONLY | os.O_CREAT, 0o644))
+            return
+        except FileNotFoundError:
+            continue  # a cancel removed the registry meanwhile; the writer will find the plan gone
+    raise FileNotFoundError(directory / entry)
 
 
 def _unregister(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> None:

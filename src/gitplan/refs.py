@@ -31,10 +31,17 @@ from .errors import BadInput, Conflict, Damaged, PlanNotFound
 from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, trailers
 from .gitrepo import common_dir
 
-MAX_ATTEMPTS = int(os.environ.get("GITPLAN_MAX_ATTEMPTS", "200"))
+
+def max_attempts() -> int:
+    """How many lost compare-and-swaps a writer retries before it reports the plan busy."""
+    return int(os.environ.get("GITPLAN_MAX_ATTEMPTS", "200"))
 
 
-STALE_LOCK_SECONDS = float(os.environ.get("GITPLAN_STALE_LOCK_SECONDS", "1.0"))
+
+
+def stale_lock_seconds() -> float:
+    """How old a lock on a plan's ref must be to count as left by a killed writer."""
+    return float(os.environ.get("GITPLAN_STALE_LOCK_SECONDS", "1.0"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +106,7 @@ def clear_stale_lock(repo: pygit2.Repository, name: str) -> bool:
     """Remove the lock of ref `name` if a killed writer left it; True if one was removed.
 
     git and gitplan hold a ref's lock for the moment it takes to write one line;
-    a lock older than STALE_LOCK_SECONDS has no live holder. Only gitplan's own
+    a lock older than stale_lock_seconds() has no live holder. Only gitplan's own
     refs are unlocked this way, never the user's."""
     if not name.startswith((PLAN_REF_PREFIX, NOTES_REF_PREFIX)):
         return False
@@ -108,7 +115,7 @@ def clear_stale_lock(repo: pygit2.Repository, name: str) -> bool:
         age = time.time() - path.stat().st_mtime
     except FileNotFoundError:
         return False
-    if age < STALE_LOCK_SECONDS:
+    if age < stale_lock_seconds():
         return False
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
@@ -194,7 +201,7 @@ def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
     ref forward for it. Anything else is a torn read (another writer finished
     in between our two reads): read again."""
     refs = read_plan_refs(repo, plan_id)
-    for attempt in range(MAX_ATTEMPTS):
+    for attempt in range(max_attempts()):
         found = _notes_trailers(repo, refs.notes_tip)
         wanted = found.get("Plan-Tip")
         if wanted is None or wanted == refs.tip:
@@ -211,21 +218,32 @@ def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
     return refs
 
 
-def publish(repo: pygit2.Repository, refs: PlanRefs, new_notes: str, new_tip: str, new_number: int) -> None:
-    """Move notes then plan ref; RefMoved if another writer got there first.
+def publish_notes(repo: pygit2.Repository, refs: PlanRefs, new_notes: str) -> None:
+    """The first half of a publish: move the notes ref; RefMoved if another writer got there first.
 
-    Raises PlanNotFound when the plan was cancelled meanwhile."""
+    Raises PlanNotFound when the plan was cancelled meanwhile. Until this
+    returns, nothing that was staged is referenced by anything."""
     if refs.notes_tip is None:
+        if read_ref(repo, plan_ref(refs.plan_id)) is None:
+            raise PlanNotFound(f"plan {refs.plan_id!r} was cancelled")
         raise Damaged(f"plan {refs.plan_id!r} has no notes ref; cancel and recreate it")
+    faults.point("refs.before-notes")
     try:
         compare_and_swap(repo, notes_ref(refs.plan_id), refs.notes_tip, new_notes)
     except RefMoved:
         if read_ref(repo, plan_ref(refs.plan_id)) is None:
             raise PlanNotFound(f"plan {refs.plan_id!r} was cancelled") from None
         raise
+
+
+def publish_tip(repo: pygit2.Repository, refs: PlanRefs, new_tip: str, new_number: int) -> None:
+    """The second half: move the plan ref to the changeset the new notes commit names.
+
+    Raises PlanNotFound when the plan was cancelled between the two halves."""
     if new_tip == refs.tip:
         return
-    for attempt in range(MAX_ATTEMPTS):
+    faults.point("refs.between-notes-and-plan")
+    for attempt in range(max_attempts()):
         try:
             compare_and_swap(repo, plan_ref(refs.plan_id), refs.tip, new_tip)
             return
@@ -243,7 +261,7 @@ def publish(repo: pygit2.Repository, refs: PlanRefs, new_notes: str, new_tip: st
 
 
 def busy(plan_id: str, repo: pygit2.Repository | None = None) -> Conflict:
-    """The error for giving up after MAX_ATTEMPTS lost compare-and-swaps."""
+    """The error for giving up after max_attempts() lost compare-and-swaps."""
     locks = held_locks(repo, plan_id) if repo is not None else []
     if locks:
         return Conflict(
@@ -251,7 +269,7 @@ def busy(plan_id: str, repo: pygit2.Repository | None = None) -> Conflict:
             "process is running, remove it and try again"
         )
     return Conflict(
-        f"plan {plan_id!r} is busy: gave up after {MAX_ATTEMPTS} attempts while other "
+        f"plan {plan_id!r} is busy: gave up after {max_attempts()} attempts while other "
         "writers kept moving it; nothing was written; try again"
     )
 

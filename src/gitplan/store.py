@@ -233,7 +233,7 @@ class PlanStore:
         validate_plan_id(plan_id)
         repo = self._repo
         with packs.exclusive(repo, "prune"):
-            for attempt in range(refs.MAX_ATTEMPTS):
+            for attempt in range(refs.max_attempts()):
                 current = refs.read_refs_if_any(repo, plan_id)
                 if current is None:
                     raise PlanNotFound(f"no plan named {plan_id!r}")
@@ -245,7 +245,10 @@ class PlanStore:
             else:
                 raise refs.busy(plan_id, repo)
             faults.point("cancel.refs-deleted")
-            return prune.prune_plan(repo, plan_id, deleted)
+            # A writer that published just before the delete may be consolidating the
+            # plan's packs: wait for it, so that no merged pack escapes the prune.
+            with packs.exclusive(repo, f"consolidate-{plan_id}"):
+                return prune.prune_plan(repo, plan_id, deleted)
 
     def apply(
         self,

@@ -1,0 +1,298 @@
+"""Steps for storage.feature: what the storage engine writes, checked on disk and with git."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from behave import given, then, when
+from common_steps import attempt, git, unescape
+
+from gitplan import File, PlanStore, ToolInvocation, faults
+
+
+def _files_under(root: Path) -> set[tuple[str, int]]:
+    """Every file below `root` with its inode: a rename over a file makes a new inode."""
+    found = set()
+    for directory, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(directory, name)
+            with contextlib.suppress(FileNotFoundError):
+                found.add((path, os.stat(path).st_ino))
+    return found
+
+
+def _git_dir(context) -> Path:  # type: ignore[no-untyped-def]
+    return Path(context.repo, ".git")
+
+
+@when('I record 10 new files in "{plan}", counting what is created under .git')
+def record_counting(context, plan):  # type: ignore[no-untyped-def]
+    before = _files_under(_git_dir(context))
+    changes = {f"src/pkg{i % 3}/file{i}.py": f"value = {i}\n".encode() for i in range(10)}
+    context.store.record(plan, changes, ToolInvocation(tool="write", actor="coder"))
+    context.created = sorted(_files_under(_git_dir(context)) - before)
+
+
+@then("at most {count:d} files were created under .git")
+def at_most_created(context, count):  # type: ignore[no-untyped-def]
+    assert len(context.created) <= count, context.created
+
+
+@then("no loose object was written")
+def no_loose(context):  # type: ignore[no-untyped-def]
+    objects = str(_git_dir(context) / "objects")
+    loose = [path for path, _ in context.created if path.startswith(objects) and "/pack/" not in path]
+    assert not loose, loose
+
+
+@then("git verify-pack accepts every pack")
+def verify_packs(context):  # type: ignore[no-untyped-def]
+    indexes = sorted((_git_dir(context) / "objects" / "pack").glob("*.idx"))
+    assert indexes, "no pack was written"
+    for index in indexes:
+        git(context, "verify-pack", str(index))
+
+
+# -- refusals ------------------------------------------------------------------------
+
+
+def _object_store(context) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Every file of the object store and of gitplan's registries, with its size."""
+    found = {}
+    for root in (_git_dir(context) / "objects", _git_dir(context) / "gitplan" / "packs"):
+        for path, _ in _files_under(root):
+            found[path] = os.stat(path).st_size
+    return found
+
+
+@given("I remember the object store")
+def remember_store(context):  # type: ignore[no-untyped-def]
+    context.store_before = _object_store(context)
+
+
+@then("the object store is exactly as it was")
+def store_unchanged(context):  # type: ignore[no-untyped-def]
+    after = _object_store(context)
+    added = sorted(set(after) - set(context.store_before))
+    removed = sorted(set(context.store_before) - set(after))
+    assert not added and not removed, f"added {added}, removed {removed}"
+
+
+@when("I record a refused change: {case}")
+def refused(context, case):  # type: ignore[no-untyped-def]
+    store = context.store
+    invocation = ToolInvocation(tool="refused")
+    if case == "into a plan that is already applied":
+        store.apply("s", mode="worktree")
+        context.store_before = _object_store(context)
+    actions = {
+        "into a plan that does not exist": lambda: store.record("nope", {"x": b"x\n"}, invocation),
+        "a file below a path that is a file": lambda: store.record("s", {"README.md/x": b"x"}, invocation),
+        "a path that is a directory": lambda: store.record("s", {"src": b"x"}, invocation),
+        "deleting a path that does not exist": lambda: store.record("s", {"gone.txt": None}, invocation),
+        "an overlapping edit from changeset 0": lambda: store.record(
+            "s", {"README.md": b"second\n"}, invocation, parent=0
+        ),
+        "a path with a .git component": lambda: store.record("s", {"a/.GIT/config": b"x"}, invocation),
+        "into a plan that is already applied": lambda: store.record("s", {"late.txt": b"x"}, invocation),
+    }
+    attempt(context, actions[case])
+
+
+@given('plan "{plan}" is applied')
+def applied(context, plan):  # type: ignore[no-untyped-def]
+    context.store.apply(plan, mode="worktree")
+
+
+@then('the status of "{plan}" says it is applied')
+def status_applied(context, plan):  # type: ignore[no-untyped-def]
+    assert PlanStore.open(context.repo).status(plan).state == "applied"
+
+
+# -- exact ids -------------------------------------------------------------------------
+
+
+def _fresh_repository(context, name: str) -> str:  # type: ignore[no-untyped-def]
+    repo = os.path.join(context.tmp, name)
+    subprocess.run(["git", "init", "-q", repo], check=True)
+    Path(repo, "README.md").write_text("hello\n")
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "first"], cwd=repo, check=True)
+    return repo
+
+
+@when('I record a fixed invocation in "{plan}" in two fresh repositories')
+def fixed_twice(context, plan):  # type: ignore[no-untyped-def]
+    context.fixed = []
+    for name in ("one", "two"):
+        repo = _fresh_repository(context, name)
+        store = PlanStore.open(repo)
+        store.create(plan, title="fixed")
+        invocation = ToolInvocation(tool="write", actor="coder", invocation_id="0" * 32)
+        changeset = store.record(plan, {"a.txt": File(b"a\n")}, invocation)
+        context.fixed.append((repo, changeset.commit))
+
+
+@then("both changesets have the same commit id")
+def same_ids(context):  # type: ignore[no-untyped-def]
+    (_, first), (_, second) = context.fixed
+    assert first == second, (first, second)
+
+
+@then("git commit-tree makes the same commit from the same tree, parent, people, dates and message")
+def commit_tree_agrees(context):  # type: ignore[no-untyped-def]
+    repo, commit = context.fixed[0]
+
+    def show(fmt: str) -> str:
+        return git(context, "log", "-1", f"--format={fmt}", commit, repo=repo)
+
+    message = git(context, "cat-file", "commit", commit, repo=repo).split("\n\n", 1)[1]
+    env = dict(
+        os.environ,
+        GIT_AUTHOR_NAME="coder",
+        GIT_AUTHOR_EMAIL="coder@gitplan",
+        GIT_COMMITTER_NAME="gitplan",
+        GIT_COMMITTER_EMAIL="gitplan@localhost",
+    )
+    with tempfile.NamedTemporaryFile("w", delete=False) as handle:
+        handle.write(message)
+    made = subprocess.run(
+        ["git", "commit-tree", show("%T").strip(), "-p", show("%P").strip(), "-F", handle.name],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    os.unlink(handle.name)
+    assert made == commit, (made, commit)
+
+
+@then("the commit is dated as GIT_AUTHOR_DATE and GIT_COMMITTER_DATE say")
+def dated(context):  # type: ignore[no-untyped-def]
+    repo, commit = context.fixed[0]
+    dates = git(context, "log", "-1", "--format=%aI %cI", commit, repo=repo).split()
+    assert dates == ["2026-01-01T00:00:00+00:00"] * 2, dates
+
+
+# -- locks ------------------------------------------------------------------------------
+
+
+def _lock(context, ref: str, age: float) -> Path:  # type: ignore[no-untyped-def]
+    path = _git_dir(context) / f"{ref}.lock"
+    path.write_text(git(context, "rev-parse", ref))
+    then = time.time() - age
+    os.utime(path, (then, then))
+    return path
+
+
+@given('a lock file on "{ref}" left {seconds:d} seconds ago')
+def old_lock(context, ref, seconds):  # type: ignore[no-untyped-def]
+    _lock(context, ref, seconds)
+
+
+@given('a lock file on "{ref}" made just now')
+def new_lock(context, ref):  # type: ignore[no-untyped-def]
+    _lock(context, ref, 0)
+
+
+@given("gitplan treats locks as stale only after an hour and retries {count:d} times")
+def patient(context, count):  # type: ignore[no-untyped-def]
+    os.environ["GITPLAN_STALE_LOCK_SECONDS"] = "3600"
+    os.environ["GITPLAN_MAX_ATTEMPTS"] = str(count)
+
+
+@then('no lock file is left on "{ref}"')
+def no_lock(context, ref):  # type: ignore[no-untyped-def]
+    assert not (_git_dir(context) / f"{ref}.lock").exists()
+
+
+# -- create killed halfway, cancel racing another plan --------------------------------------
+
+
+class _Killed(BaseException):
+    """Stands for the process dying at a fault point."""
+
+
+def _die() -> None:
+    raise _Killed
+
+
+@when('creating plan "{plan}" is killed between its notes ref and its plan ref')
+def create_killed(context, plan):  # type: ignore[no-untyped-def]
+    with faults.at("create.between-refs", _die), contextlib.suppress(_Killed):
+        context.store.create(plan)
+
+
+@then('ref "{ref}" exists')
+def ref_exists(context, ref):  # type: ignore[no-untyped-def]
+    git(context, "rev-parse", "--verify", "-q", ref)
+
+
+@when('a writer records "{path}" as "{content}" in "{plan}" while "{other}" is cancelled just before it publishes')
+def record_while_other_cancelled(context, path, content, plan, other):  # type: ignore[no-untyped-def]
+    canceller = PlanStore.open(context.repo)
+    with faults.at("transaction.before-publish", lambda: canceller.cancel(other)):
+        attempt(context, lambda: context.store.record(plan, {path: unescape(content)}, ToolInvocation(tool="w")))
+
+
+@then('git show "{spec}" prints "{content}"')
+def git_show(context, spec, content):  # type: ignore[no-untyped-def]
+    shown = subprocess.run(["git", "show", spec], cwd=context.repo, capture_output=True, check=True).stdout
+    assert shown == unescape(content), shown
+
+
+# -- many plans -------------------------------------------------------------------------------
+
+
+@when("I record {count:d} changesets into each of {plans:d} plans")
+def many_plans(context, count, plans):  # type: ignore[no-untyped-def]
+    names = [f"p{n}" for n in range(plans)]
+    for name in names:
+        context.store.create(name)
+    for i in range(count):
+        for n, name in enumerate(names):
+            content = f"plan {n} step {i}\n".encode()
+            context.store.record(name, {f"work/{name}/f{i % 7}.txt": content}, ToolInvocation(tool="w"))
+    context.many = (names, count)
+
+
+def _count_objects(context) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    found = {}
+    for line in git(context, "count-objects", "-v").splitlines():
+        key, _, value = line.partition(": ")
+        found[key] = int(value)
+    return found
+
+
+@then("the repository holds fewer than {packs:d} packs and {loose:d} loose objects")
+def few(context, packs, loose):  # type: ignore[no-untyped-def]
+    counts = _count_objects(context)
+    assert counts["packs"] < packs and counts["count"] < loose, counts
+
+
+@then("git gc --auto has nothing to do")
+def gc_auto_idle(context):  # type: ignore[no-untyped-def]
+    before = sorted(p.name for p in (_git_dir(context) / "objects" / "pack").iterdir())
+    result = subprocess.run(["git", "gc", "--auto"], cwd=context.repo, capture_output=True, text=True)
+    after = sorted(p.name for p in (_git_dir(context) / "objects" / "pack").iterdir())
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert before == after, "git gc --auto repacked"
+
+
+@when("I run git gc")
+def run_gc(context):  # type: ignore[no-untyped-def]
+    git(context, "gc", "-q")
+
+
+@then("each of the {plans:d} plans still has {count:d} changesets")
+def plans_whole(context, plans, count):  # type: ignore[no-untyped-def]
+    store = PlanStore.open(context.repo)
+    for n in range(plans):
+        changesets = store.changesets(f"p{n}")
+        assert len(changesets) == count and all(c.record for c in changesets), n

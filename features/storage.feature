@@ -1,0 +1,120 @@
+Feature: The storage engine writes each changeset as one pack, refuses without writing, and stays few
+
+  Background:
+    Given a repository with files
+      | path        | content      |
+      | README.md   | hello\n      |
+      | src/main.py | print(1)\n   |
+    And a plan "s"
+
+  Scenario: A 10-file changeset is one pack and its index: few files, no loose object
+    When I record 10 new files in "s", counting what is created under .git
+    Then at most 8 files were created under .git
+    And no loose object was written
+    And git verify-pack accepts every pack
+    And git fsck --full is clean
+    And git shows 2 commits on "refs/changesets/s"
+
+  Scenario Outline: A refused record writes nothing: <case>
+    Given I record in "s" with tool "first"
+      | path      | content     |
+      | README.md | first\n     |
+    And I remember the object store
+    When I record a refused change: <case>
+    Then it fails with exit code <code>
+    And the object store is exactly as it was
+
+    Examples:
+      | case                                    | code |
+      | into a plan that does not exist         | 3    |
+      | a file below a path that is a file      | 2    |
+      | a path that is a directory              | 2    |
+      | deleting a path that does not exist     | 2    |
+      | an overlapping edit from changeset 0    | 4    |
+      | a path with a .git component            | 2    |
+      | into a plan that is already applied     | 2    |
+
+  Scenario: Recording into an applied plan is refused with its reason
+    Given I record in "s" with tool "write"
+      | path  | content |
+      | a.txt | a\n     |
+    And plan "s" is applied
+    When I record in "s" with tool "late"
+      | path  | content |
+      | b.txt | b\n     |
+    Then it fails with exit code 2
+    And the error mentions "already applied"
+
+  Scenario: The same inputs at a fixed GIT_COMMITTER_DATE give the same object ids, as git computes them
+    When I record a fixed invocation in "s" in two fresh repositories
+    Then both changesets have the same commit id
+    And git commit-tree makes the same commit from the same tree, parent, people, dates and message
+    And the commit is dated as GIT_AUTHOR_DATE and GIT_COMMITTER_DATE say
+
+  Scenario: A lock a killed writer left on the plan ref is cleared
+    Given a lock file on "refs/changesets/s" left 5 seconds ago
+    When I record in "s" with tool "after"
+      | path  | content |
+      | a.txt | a\n     |
+    Then it succeeds
+    And no lock file is left on "refs/changesets/s"
+
+  Scenario: A lock someone still holds is named in the error, with what to do
+    Given a lock file on "refs/notes/changesets/s" made just now
+    And gitplan treats locks as stale only after an hour and retries 5 times
+    When I record in "s" with tool "blocked"
+      | path  | content |
+      | a.txt | a\n     |
+    Then it fails with exit code 4
+    And the error mentions "refs/notes/changesets/s.lock stayed locked"
+    And the error mentions "remove it"
+
+  Scenario: Apply finishes although a killed writer left a lock on the plan's notes ref
+    Given I record in "s" with tool "write"
+      | path  | content |
+      | a.txt | a\n     |
+    And a lock file on "refs/notes/changesets/s" left 5 seconds ago
+    When I apply "s" in worktree mode
+    Then it succeeds
+    And the status of "s" says it is applied
+
+  Scenario: A plan whose create was killed between its two refs is visible to cancel
+    When creating plan "half" is killed between its notes ref and its plan ref
+    Then ref "refs/changesets/half" does not exist
+    And ref "refs/notes/changesets/half" exists
+    When I cancel "half"
+    Then it succeeds
+    And ref "refs/notes/changesets/half" does not exist
+    And git fsck --full is clean
+
+  Scenario: Cancelling one plan while another records the same content keeps the other whole
+    Given I record in "s" with tool "write"
+      | path       | content        |
+      | answer.txt | forty-two\n    |
+    And a plan "t"
+    When a writer records "answer.txt" as "forty-two\n" in "t" while "s" is cancelled just before it publishes
+    Then it succeeds
+    And git fsck --full is clean
+    And git show "refs/changesets/t:answer.txt" prints "forty-two\n"
+
+  Scenario: A pack that git freshened for someone is not deleted by cancel
+    Given I record in "s" with tool "write"
+      | path       | content        |
+      | wanted.txt | keep me\n      |
+    And the user stages "wanted.txt" with content "keep me\n"
+    When I cancel "s"
+    Then it succeeds
+    And ref "refs/changesets/s" does not exist
+    And git fsck --full is clean
+    And git show ":wanted.txt" prints "keep me\n"
+
+  Scenario: 20 plans of 50 changesets do not make git gc --auto fire, and git gc keeps every plan
+    When I record 50 changesets into each of 20 plans
+    Then the repository holds fewer than 50 packs and 6700 loose objects
+    And git gc --auto has nothing to do
+    When I run git gc
+    Then git fsck --full is clean
+    And each of the 20 plans still has 50 changesets
+    When I cancel "p7"
+    Then it succeeds
+    And git fsck --full is clean
