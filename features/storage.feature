@@ -97,7 +97,7 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git fsck --full is clean
     And git show "refs/changesets/t:answer.txt" prints "forty-two\n"
 
-  Scenario: A pack that git freshened for someone is not deleted by cancel
+  Scenario: Content the user staged from a plan survives its cancel
     Given I record in "s" with tool "write"
       | path       | content        |
       | wanted.txt | keep me\n      |
@@ -107,6 +107,17 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And ref "refs/changesets/s" does not exist
     And git fsck --full is clean
     And git show ":wanted.txt" prints "keep me\n"
+
+  Scenario: A pack another process freshened, as git does before it references an object, is kept
+    Given I record in "s" with tool "write"
+      | path       | content        |
+      | wanted.txt | keep me\n      |
+    And another process freshened the newest pack of "s"
+    When I cancel "s"
+    Then it succeeds
+    And ref "refs/changesets/s" does not exist
+    And the report says a pack was kept because another process used it
+    And the blob "keep me\n" is still in the object store
 
   Scenario: 20 plans of 50 changesets do not make git gc --auto fire, and git gc keeps every plan
     When I record 50 changesets into each of 20 plans

@@ -296,3 +296,17 @@ def plans_whole(context, plans, count):  # type: ignore[no-untyped-def]
     for n in range(plans):
         changesets = store.changesets(f"p{n}")
         assert len(changesets) == count and all(c.record for c in changesets), n
+
+
+@given('another process freshened the newest pack of "{plan}"')
+def freshen(context, plan):  # type: ignore[no-untyped-def]
+    from gitplan import packs
+
+    newest = packs.owned_packs(context.store._repo, plan)[-1]
+    os.utime(_git_dir(context) / "objects" / "pack" / f"{newest.name}.pack")  # what git's freshen does
+
+
+@then("the report says a pack was kept because another process used it")
+def kept_fresh(context):  # type: ignore[no-untyped-def]
+    report = context.result
+    assert any("used by another process" in reason for reason in report.reasons), report

@@ -171,3 +171,21 @@ class ApplyResult:
     conflicts: tuple[str, ...] = ()
     rescue_patch: str | None = None
     cleanup: CleanupReport | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CleanupItem:
+    """One thing `git plan gc` removed or kept: what kind, which, and why."""
+
+    kind: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class GcReport:
+    """What `git plan gc` removed and kept (with --dry-run: would remove)."""
+
+    removed: tuple[CleanupItem, ...]
+    kept: tuple[CleanupItem, ...]
+    dry_run: bool = False

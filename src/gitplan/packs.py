@@ -69,16 +69,16 @@ def registry_path(repo: pygit2.Repository, plan_id: str) -> Path:
 def _register(repo: pygit2.Repository, plan_id: str, entry: str) -> None:
     directory = registry_path(repo, plan_id)
     for _ in range(100):
-        directory.mkdir(parents=True, exist_ok=True)
         try:
+            directory.mkdir(parents=True, exist_ok=True)
             os.close(os.open(directory / entry, os.O_WRONLY | os.O_CREAT, 0o644))
             return
-        except FileNotFoundError:
+        except (FileNotFoundError, FileExistsError):
             continue  # a cancel removed the registry meanwhile; the writer will find the plan gone
     raise FileNotFoundError(directory / entry)
 
 
-def _unregister(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> None:
+def unregister(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> None:
     (registry_path(repo, plan_id) / pack.entry).unlink(missing_ok=True)
 
 
@@ -174,7 +174,7 @@ def discard(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> bool:
         return False
     for _, there in moved:
         there.unlink(missing_ok=True)
-    _unregister(repo, plan_id, pack)
+    unregister(repo, plan_id, pack)
     return True
 
 
@@ -294,5 +294,5 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
         # Every object is also in the merged pack now, so even a freshened pack can go.
         for suffix in (".idx", ".pack"):
             (directory / (pack.name + suffix)).unlink(missing_ok=True)
-        _unregister(repo, plan_id, pack)
+        unregister(repo, plan_id, pack)
     return merged

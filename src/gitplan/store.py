@@ -47,6 +47,7 @@ from .model import (
     CleanupReport,
     File,
     FileChange,
+    GcReport,
     PlanRecord,
     PlanStatus,
     ToolInvocation,
@@ -249,6 +250,13 @@ class PlanStore:
             # plan's packs: wait for it, so that no merged pack escapes the prune.
             with packs.exclusive(repo, f"consolidate-{plan_id}"):
                 return prune.prune_plan(repo, plan_id, deleted)
+
+    def gc(self, grace: str = "1h", dry_run: bool = False) -> GcReport:
+        """Remove what interrupted operations left (unpublished packs, temporary files,
+        registries and locks of plans that are gone), when older than `grace`."""
+        from .cleanup import collect, parse_grace
+
+        return collect(self._repo, parse_grace(grace), dry_run)
 
     def apply(
         self,

@@ -135,10 +135,11 @@ def _print_status(out, status: PlanStatus) -> None:  # type: ignore[no-untyped-d
 @json_option
 @pass_context
 def cancel(ctx: Context, plan: str, as_json: bool) -> None:
-    """Remove PLAN: delete its refs and prune the loose objects only it used.
+    """Remove PLAN: delete its refs, then the packs only it wrote.
 
-    Objects that anything else still reaches (branches, tags, reflogs, the
-    index, other plans) are kept; packed objects are left to `git gc`.
+    Anything the user took from the plan (a branch, tag, stash, reflog entry,
+    cherry-pick, the index of any worktree, another plan based on it) is kept,
+    and the report says so. Objects `git gc` has already packed are left to it.
     """
     report = ctx.store.cancel(plan)
     out = ctx.output(as_json)
@@ -148,5 +149,42 @@ def cancel(ctx: Context, plan: str, as_json: bool) -> None:
     out.line(f"cancelled plan {plan}: deleted {', '.join(report.refs_deleted) or 'no refs'}")
     out.line(
         f"pruned {report.objects_pruned} objects ({report.bytes_freed} bytes), "
-        f"kept {report.objects_kept} still used elsewhere or packed"
+        f"kept {report.objects_kept} still used elsewhere"
     )
+    for reason in report.reasons:
+        out.line(f"  {reason}")
+
+
+@main.command()
+@click.option("--dry-run", "-n", is_flag=True, help="Only report what would be removed.")
+@click.option(
+    "--grace",
+    default="1h",
+    show_default=True,
+    metavar="DURATION",
+    help="Leave what is younger than this (30s, 10m, 1h, 2d; `now` for everything).",
+)
+@json_option
+@pass_context
+def gc(ctx: Context, dry_run: bool, grace: str, as_json: bool) -> None:
+    """Remove what interrupted gitplan operations left behind.
+
+    A record killed after writing its pack, a writer that lost a race, a prune
+    killed halfway, a plan cancelled while it was written: their unpublished
+    packs, temporary files, registries and locks go, when older than --grace.
+    Packs go through the same checks as cancel, so nothing that a branch, tag,
+    index, reflog or other plan references is deleted. git's own objects are
+    left to `git gc`.
+    """
+    report = ctx.store.gc(grace=grace, dry_run=dry_run)
+    out = ctx.output(as_json)
+    if as_json:
+        out.json(report)
+        return
+    verb = "would remove" if dry_run else "removed"
+    if not report.removed and not report.kept:
+        out.line("nothing to clean up")
+    for item in report.removed:
+        out.line(f"{verb} {item.kind} {item.name}: {item.reason}")
+    for item in report.kept:
+        out.line(f"kept {item.kind} {item.name}: {item.reason}")

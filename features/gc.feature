@@ -1,0 +1,60 @@
+Feature: git plan gc removes what interrupted operations left, after a grace period
+
+  Background:
+    Given a repository with files
+      | path      | content  |
+      | README.md | hello\n  |
+    And a plan "g"
+    And I record in "g" with tool "first"
+      | path      | content  |
+      | a.txt     | a\n      |
+
+  Scenario: A record killed after writing its pack leaves a pack that gc removes once the grace is over
+    Given a "git plan record" into "g" was killed at "transaction.before-publish"
+    When I run git plan "gc --grace 1h"
+    Then the exit code is 0
+    And the output contains "kept pack"
+    And the output contains "younger than the grace"
+    And the unpublished pack is still there
+    When I run git plan "gc --dry-run --grace now"
+    Then the output contains "would remove pack"
+    And the unpublished pack is still there
+    When I run git plan "gc --grace now"
+    Then the output contains "removed pack"
+    And the unpublished pack is gone
+    And plan "g" has 1 changesets
+    And git fsck --full is clean
+
+  Scenario: A record killed while writing its pack leaves a temporary file and a registry entry
+    Given a "git plan record" into "g" was killed at "packs.registered"
+    When I run git plan "gc --grace now --json"
+    Then the exit code is 0
+    And the JSON lists a removed "temporary file"
+    And the JSON lists a removed "registry entry"
+    And no temporary pack file is left
+    And plan "g" has 1 changesets
+    And git fsck --full is clean
+
+  Scenario: A cancel killed after moving a pack out is finished by gc
+    Given a "git plan cancel" of "g" was killed at "packs.moved-to-trash"
+    When I run git plan "gc --grace now"
+    Then the output contains "interrupted prune"
+    And the output contains "no such plan"
+    And no pack file and no registry of "g" is left
+    And git fsck --full is clean
+
+  Scenario: A lock left by a killed writer is removed
+    Given a lock file on "refs/changesets/g" left 5 seconds ago
+    When I run git plan "gc"
+    Then the output contains "removed lock"
+    And no lock file is left on "refs/changesets/g"
+
+  Scenario: Nothing to do
+    When I run git plan "gc"
+    Then the exit code is 0
+    And the output contains "nothing to clean up"
+
+  Scenario: A grace period gc cannot read is refused
+    When I run git plan "gc --grace soon"
+    Then the exit code is 2
+    And the output contains "invalid grace period"

@@ -1,0 +1,58 @@
+"""Steps for gc.feature: real gitplan processes killed at named points, then `git plan gc`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from behave import given, then
+
+
+
+def _killed(context, args: list[str], point: str) -> None:  # type: ignore[no-untyped-def]
+    """Run `git plan ARGS` in its own process and end it at fault point `point` (os._exit)."""
+    context.packs_before = set(Path(context.repo, ".git", "objects", "pack").glob("pack-*.pack"))
+    env = dict(os.environ, GITPLAN_FAULTS=f"{point}=exit")
+    result = subprocess.run(
+        [sys.executable, "-m", "gitplan", "-C", context.repo, *args], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 137, (result.returncode, result.stderr)
+    context.new_packs = set(Path(context.repo, ".git", "objects", "pack").glob("pack-*.pack")) - context.packs_before
+
+
+@given('a "git plan record" into "{plan}" was killed at "{point}"')
+def killed_record(context, plan, point):  # type: ignore[no-untyped-def]
+    source = Path(context.tmp, "b.txt")
+    source.write_text("b\n")
+    _killed(context, ["record", plan, "--tool", "killed", "--set", f"b.txt={source}"], point)
+
+
+@given('a "git plan cancel" of "{plan}" was killed at "{point}"')
+def killed_cancel(context, plan, point):  # type: ignore[no-untyped-def]
+    _killed(context, ["cancel", plan], point)
+
+
+@then("the unpublished pack is still there")
+def pack_there(context):  # type: ignore[no-untyped-def]
+    assert len(context.new_packs) == 1, context.new_packs
+    assert all(path.exists() for path in context.new_packs)
+
+
+@then("the unpublished pack is gone")
+def pack_gone(context):  # type: ignore[no-untyped-def]
+    assert not any(path.exists() for path in context.new_packs)
+
+
+@then('the JSON lists a removed "{kind}"')
+def json_removed(context, kind):  # type: ignore[no-untyped-def]
+    report = json.loads(context.cli.stdout)
+    assert any(item["kind"] == kind for item in report["removed"]), report
+
+
+@then("no temporary pack file is left")
+def no_temporary(context):  # type: ignore[no-untyped-def]
+    left = list(Path(context.repo, ".git", "objects", "pack").glob("tmp_pack_gitplan_*"))
+    assert not left, left

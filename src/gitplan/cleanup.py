@@ -1,0 +1,194 @@
+"""`git plan gc`: remove what interrupted gitplan operations left behind.
+
+A record killed after writing its pack, a writer that lost a race, a prune
+killed halfway, a plan cancelled while its writer was still running: each can
+leave a pack, a temporary file, a registry or a lock that nothing needs. This
+module finds them, and removes them only when they are older than a grace
+period (a writer in flight owns fresh ones) and, for packs, only through the
+same checks cancel uses (prune.py): nothing another ref, index, reflog, plan
+or fresh object references is ever deleted.
+
+It never touches what is not gitplan's: git's own packs, loose objects and
+temporary files are `git gc`'s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from pathlib import Path
+
+import pygit2
+
+from . import chain as chains
+from . import packs, prune, refs
+from .errors import BadInput, GitPlanError
+from .format import PLAN_REF_PREFIX, notes_ref, plan_ref
+from .model import CleanupItem, GcReport
+
+DEFAULT_GRACE = "1h"
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_grace(text: str) -> float:
+    """Seconds in a grace period: `now` or `0`, or a number with s, m, h, d or w."""
+    value = text.strip().lower()
+    if value in ("now", "0"):
+        return 0.0
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhdw])", value)
+    if not match:
+        raise BadInput(f"invalid grace period {text!r}: use now, or a number with s, m, h, d or w (e.g. 30m)")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False) -> GcReport:
+    """Remove gitplan's leftovers older than the grace period; report each one."""
+    older_than = time.time_ns() - int(grace_seconds * 1e9)
+    removed: list[CleanupItem] = []
+    kept: list[CleanupItem] = []
+    with packs.exclusive(repo, "prune"):
+        _temporary_files(repo, older_than, dry_run, removed)
+        _trash(repo, dry_run, removed)
+        live = _live_plans(repo)
+        for plan_id in _registered_plans(repo):
+            if plan_id in live:
+                _unused_packs(repo, plan_id, older_than, dry_run, removed, kept)
+            else:
+                _orphaned_registry(repo, plan_id, older_than, dry_run, removed, kept)
+        _stale_locks(repo, live, dry_run, removed)
+    return GcReport(tuple(removed), tuple(kept), dry_run)
+
+
+def _live_plans(repo: pygit2.Repository) -> set[str]:
+    found = set()
+    for name in repo.references:
+        for prefix in (PLAN_REF_PREFIX, "refs/notes/changesets/"):
+            if name.startswith(prefix):
+                found.add(name[len(prefix) :])
+    return found
+
+
+def _registered_plans(repo: pygit2.Repository) -> list[str]:
+    directory = packs.state_dir(repo) / "packs"
+    try:
+        return sorted(entry.name for entry in os.scandir(directory) if entry.is_dir())
+    except FileNotFoundError:
+        return []
+
+
+def _temporary_files(
+    repo: pygit2.Repository, older_than: int, dry_run: bool, removed: list[CleanupItem]
+) -> None:
+    """Pack files a killed writer was still writing (git's own tmp_pack files are left to git)."""
+    try:
+        entries = list(os.scandir(packs.pack_dir(repo)))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name.startswith("tmp_pack_gitplan_") and entry.stat().st_mtime_ns < older_than:
+            removed.append(CleanupItem("temporary file", entry.path, "left by a writer that was killed"))
+            if not dry_run:
+                Path(entry.path).unlink(missing_ok=True)
+
+
+def _trash(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupItem]) -> None:
+    """Packs a prune moved out and was killed before deleting: put back, for the next prune to decide."""
+    trash = packs.state_dir(repo) / "trash"
+    try:
+        entries = list(os.scandir(trash))
+    except FileNotFoundError:
+        return
+    # The pack before its index: a reader must never find an index without its pack.
+    for entry in sorted(entries, key=lambda item: not item.name.endswith(".pack")):
+        removed.append(CleanupItem("interrupted prune", entry.path, "moved back into objects/pack"))
+        if not dry_run:
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(entry.path, packs.pack_dir(repo) / entry.name)
+
+
+def _unused_packs(
+    repo: pygit2.Repository,
+    plan_id: str,
+    older_than: int,
+    dry_run: bool,
+    removed: list[CleanupItem],
+    kept: list[CleanupItem],
+) -> None:
+    """Packs of a live plan that hold none of its commits: lost races and killed records."""
+    try:
+        current = refs.read_plan_refs(repo, plan_id)
+        used = _plan_commits(repo, plan_id, current)
+    except GitPlanError as error:
+        kept.append(CleanupItem("plan", plan_id, f"not examined: {error}"))
+        return
+    for pack in packs.owned_packs(repo, plan_id):
+        ids = packs.pack_object_ids(repo, pack)
+        if ids is None:
+            removed.append(CleanupItem("registry entry", f"{plan_id}/{pack.entry}", "its pack is gone"))
+            if not dry_run:
+                packs.unregister(repo, plan_id, pack)
+            continue
+        if used & set(ids):
+            continue
+        if pack.marker >= older_than:
+            kept.append(
+                CleanupItem("pack", pack.name, f"unused by plan {plan_id}, but younger than the grace")
+            )
+            continue
+        if dry_run or packs.discard(repo, plan_id, pack):
+            removed.append(CleanupItem("pack", pack.name, f"written for plan {plan_id}, never published"))
+        else:
+            kept.append(CleanupItem("pack", pack.name, "used by another process just now"))
+
+
+def _plan_commits(repo: pygit2.Repository, plan_id: str, current: refs.PlanRefs) -> set[bytes]:
+    """The plan's changeset, root and notes commits: every gitplan pack of it holds one."""
+    chain = chains.load_chain(repo, plan_id, current)
+    found = {chain.root.id.raw, *(commit.id.raw for commit in chain.commits)}
+    notes = repo.get(current.notes_tip) if current.notes_tip else None
+    while isinstance(notes, pygit2.Commit):
+        found.add(notes.id.raw)
+        notes = notes.parents[0] if notes.parent_ids else None
+    return found
+
+
+def _orphaned_registry(
+    repo: pygit2.Repository,
+    plan_id: str,
+    older_than: int,
+    dry_run: bool,
+    removed: list[CleanupItem],
+    kept: list[CleanupItem],
+) -> None:
+    """The registry of a plan that no longer exists: its packs go through cancel's checks."""
+    owned = packs.owned_packs(repo, plan_id)
+    if any(pack.marker >= older_than for pack in owned):
+        kept.append(CleanupItem("plan state", plan_id, "no such plan, but it was written within the grace"))
+        return
+    if dry_run:
+        removed.append(CleanupItem("plan state", plan_id, f"no such plan; {len(owned)} pack(s) to prune"))
+        return
+    report = prune.prune_plan(repo, plan_id, ())
+    removed.append(
+        CleanupItem("plan state", plan_id, f"no such plan; pruned {report.objects_pruned} objects")
+    )
+    for reason in report.reasons:
+        kept.append(CleanupItem("plan state", plan_id, reason))
+
+
+def _stale_locks(repo: pygit2.Repository, live: set[str], dry_run: bool, removed: list[CleanupItem]) -> None:
+    for plan_id in sorted(live):
+        for name in (plan_ref(plan_id), notes_ref(plan_id)):
+            lock = refs.lock_path(repo, name)
+            if lock.exists() and (dry_run or refs.clear_stale_lock(repo, name)):
+                removed.append(CleanupItem("lock", str(lock), "left by a killed writer"))
+    locks = packs.state_dir(repo) / "locks"
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(locks):
+            plan_id = entry.name.removeprefix("consolidate-")
+            if entry.name.startswith("consolidate-") and plan_id not in live:
+                removed.append(CleanupItem("lock", entry.path, f"plan {plan_id} no longer exists"))
+                if not dry_run:
+                    Path(entry.path).unlink(missing_ok=True)
