@@ -129,3 +129,4 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     When I cancel "p7"
     Then it succeeds
     And git fsck --full is clean
+    And git gc afterwards explodes nothing and warns about nothing

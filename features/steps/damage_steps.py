@@ -19,6 +19,7 @@ def _delete_object(context, oid: str) -> None:  # type: ignore[no-untyped-def]
         moved = Path(context.tmp, pack.name)
         pack.rename(moved)
         pack.with_suffix(".idx").unlink()
+        pack.with_suffix(".keep").unlink(missing_ok=True)
         with open(moved, "rb") as stream:
             subprocess.run(["git", "unpack-objects", "-q"], cwd=context.repo, stdin=stream, check=True)
     path = objects / oid[:2] / oid[2:]

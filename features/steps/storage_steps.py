@@ -310,3 +310,13 @@ def freshen(context, plan):  # type: ignore[no-untyped-def]
 def kept_fresh(context):  # type: ignore[no-untyped-def]
     report = context.result
     assert any("used by another process" in reason for reason in report.reasons), report
+
+
+@then("git gc afterwards explodes nothing and warns about nothing")
+def gc_quiet(context):  # type: ignore[no-untyped-def]
+    loose_before = _count_objects(context)["count"]
+    result = subprocess.run(["git", "gc"], cwd=context.repo, capture_output=True, text=True)
+    assert result.returncode == 0 and "warning" not in result.stderr.lower(), result.stderr
+    assert _count_objects(context)["count"] <= loose_before, _count_objects(context)
+    fsck = subprocess.run(["git", "fsck", "--full"], cwd=context.repo, capture_output=True, text=True)
+    assert fsck.returncode == 0 and "error" not in fsck.stderr, fsck.stderr

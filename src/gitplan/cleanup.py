@@ -101,7 +101,8 @@ def _trash(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupItem]) -
     except FileNotFoundError:
         return
     # The pack before its index: a reader must never find an index without its pack.
-    for entry in sorted(entries, key=lambda item: not item.name.endswith(".pack")):
+    order = {".pack": 0, ".keep": 1, ".idx": 2}
+    for entry in sorted(entries, key=lambda item: order.get(Path(item.name).suffix, 3)):
         removed.append(CleanupItem("interrupted prune", entry.path, "moved back into objects/pack"))
         if not dry_run:
             with contextlib.suppress(FileNotFoundError):
@@ -129,6 +130,7 @@ def _unused_packs(
             removed.append(CleanupItem("registry entry", f"{plan_id}/{pack.entry}", "its pack is gone"))
             if not dry_run:
                 packs.unregister(repo, plan_id, pack)
+                (packs.pack_dir(repo) / f"{pack.name}.keep").unlink(missing_ok=True)
             continue
         if used & set(ids):
             continue

@@ -163,9 +163,14 @@ class PackWriter:
     def temporary_pack(self) -> Path:
         return self._pack.path
 
-    def install(self) -> WrittenPack:
-        """Rename both files into place, the pack first: readers find packs by their index."""
+    def install(self, keep: str | None = None) -> WrittenPack:
+        """Rename both files into place, the pack first: readers find packs by their index.
+
+        With `keep`, a `.keep` file holding that text comes first of all, so that
+        no `git repack` can ever see the pack without it."""
         final = self._dir / f"{self.name}.pack"
+        if keep is not None:
+            (self._dir / f"{self.name}.keep").write_text(keep)
         os.replace(self._pack.path, final)
         os.replace(self._idx_path, self._dir / f"{self.name}.idx")
         return WrittenPack(self.name, final, frozenset(e.oid for e in self._entries), self._pack.size)

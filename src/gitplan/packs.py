@@ -13,6 +13,13 @@ no lock. An entry is created before its pack is renamed into place, so a
 killed writer leaves a registered pack or a temporary file, never an unknown
 pack; consolidation keeps a plan's live packs few, so listing it is cheap.
 
+Each pack carries a `.keep` file. git's repack then leaves it alone: `git gc`
+never folds plan objects into its own packs (where cancelling a plan would
+leave thousands of unreachable objects for the next `git gc` to explode into
+loose files), and `git gc --auto` does not count it against gc.autoPackLimit.
+Its objects are gitplan's to remove; what the user still uses is copied out
+to an ordinary pack when the plan goes (prune.py).
+
 The mtime is a freshness marker. git and libgit2 do not write an object that
 already exists: they *freshen* the file holding it (set its mtime to now) and
 then reference it. A pack whose mtime is no longer the one gitplan gave it may
@@ -126,7 +133,7 @@ def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack 
         writer.abandon()
         raise
     faults.point("packs.registered")
-    writer.install()
+    writer.install(keep=f"gitplan plan {plan_id}\n")
     return pack
 
 
@@ -158,7 +165,7 @@ def discard(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> bool:
     trash = state_dir(repo) / "trash"
     trash.mkdir(parents=True, exist_ok=True)
     moved: list[tuple[Path, Path]] = []
-    for suffix in (".idx", ".pack"):
+    for suffix in (".idx", ".pack", ".keep"):
         here, there = source / (pack.name + suffix), trash / (pack.name + suffix)
         with contextlib.suppress(FileNotFoundError):
             os.rename(here, there)
@@ -289,10 +296,10 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
     except BaseException:
         writer.abandon()
         raise
-    writer.install()
+    writer.install(keep=f"gitplan plan {plan_id}\n")
     for pack, _ in contents:
         # Every object is also in the merged pack now, so even a freshened pack can go.
-        for suffix in (".idx", ".pack"):
+        for suffix in (".idx", ".pack", ".keep"):
             (directory / (pack.name + suffix)).unlink(missing_ok=True)
         unregister(repo, plan_id, pack)
     return merged

@@ -71,6 +71,7 @@ def prune_plan(repo: pygit2.Repository, plan_id: str, refs_deleted: tuple[str, .
     if keep:
         _rescue(repo, keep)
         reasons.append(f"{len(keep)} objects are still used elsewhere and were kept")
+    reasons.extend(_drop_stale_caches(repo, since))
     pruned = kept = freed = 0
     everything_gone = True
     for pack, ids in contents:
@@ -89,6 +90,34 @@ def prune_plan(repo: pygit2.Repository, plan_id: str, refs_deleted: tuple[str, .
     if everything_gone:
         packs.forget(repo, plan_id)
     return CleanupReport(plan_id, refs_deleted, pruned, kept, freed, tuple(reasons))
+
+
+def _drop_stale_caches(repo: pygit2.Repository, since: int) -> list[str]:
+    """Remove git's commit-graph and multi-pack-index when written since the plan began.
+
+    `git gc` writes a commit-graph of every commit refs reach, the plan's too;
+    a graph that names deleted commits makes `git fsck` fail. Both files are
+    caches that git reads only when present and rewrites at its next gc."""
+    objects = common_dir(repo) / "objects"
+    caches = [
+        objects / "info" / "commit-graph",
+        objects / "info" / "commit-graphs" / "commit-graph-chain",
+        objects / "pack" / "multi-pack-index",
+    ]
+    dropped = []
+    for cache in caches:
+        if _fresh(cache, since):
+            cache.unlink(missing_ok=True)
+            dropped.append(cache.name)
+            if cache.name == "commit-graph-chain":
+                for layer in cache.parent.glob("graph-*.graph"):
+                    layer.unlink(missing_ok=True)
+            if cache.name == "multi-pack-index":
+                for extra in cache.parent.glob("multi-pack-index-*"):
+                    extra.unlink(missing_ok=True)
+    if not dropped:
+        return []
+    return [f"removed git's {', '.join(dropped)} (it named the plan's commits); `git gc` writes it again"]
 
 
 def _read(repo: pygit2.Repository, oid: bytes) -> tuple[int, bytes]:
