@@ -190,3 +190,20 @@ Feature: Apply is all or nothing
     When I open the store
     Then it fails with exit code 5
     And the error mentions "not a gitplan apply journal"
+
+  Scenario Outline: <what> moves while apply runs: the files and index are put back at once
+    Given HEAD is <head>
+    And the user's <what> moves to a new commit just before apply's commit point
+    When I apply "p"
+    Then it fails with exit code 4
+    And the error mentions "moved while applying"
+    And the error mentions "nothing was written"
+    And git status is clean
+    And no apply journal is left
+    And the rescue patch holds the plan's diff
+    And ref "refs/changesets/p" does not exist
+
+    Examples:
+      | what   | head                 |
+      | branch | on main              |
+      | HEAD   | detached at main     |

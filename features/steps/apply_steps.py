@@ -271,3 +271,26 @@ def reopen(context):  # type: ignore[no-untyped-def]
 def check_without_head(context, plan):  # type: ignore[no-untyped-def]
     status = context.store.status(plan, check=True)
     assert status.base_behind_head is None and status.apply_would_conflict is None, status
+
+
+@given("HEAD is on main")
+def head_on_main(context):  # type: ignore[no-untyped-def]
+    assert git(context, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+
+
+@given("the user's {what} moves to a new commit just before apply's commit point")
+def moves_midway(context, what):  # type: ignore[no-untyped-def]
+    from gitplan import faults
+
+    def move() -> None:
+        # Another process commits (an empty commit: the worktree stays as the apply left it).
+        git(context, "commit", "-q", "--allow-empty", "-m", "meanwhile", "--no-verify", "--only")
+
+    context.fault = faults.at("apply.before-commit-point", move)
+    context.fault.__enter__()
+    context.add_cleanup(context.fault.__exit__, None, None, None)
+
+
+@then("no apply journal is left")
+def no_journal(context):  # type: ignore[no-untyped-def]
+    assert not (Path(context.repo) / ".git" / "gitplan" / "apply.json").exists()

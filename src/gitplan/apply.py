@@ -31,7 +31,7 @@ from typing import Any
 import pygit2
 
 from . import chain as chains
-from . import clock, diffs, refs, transaction
+from . import clock, diffs, faults, refs, transaction
 from .errors import BadInput, Conflict, Damaged, PlanNotFound
 from .format import encode_plan_record, notes_message, validate_path
 from .gitrepo import committer, lookup_commit, read_blob, signature
@@ -132,7 +132,10 @@ def apply_plan(
     paths = tuple(entry.path for entry in outcome.writes)
     if check:
         return ApplyResult(plan_id, mode, outcome.strategy, None, branch, paths, True)
-    return _execute(repo, chain, outcome, mode, branch, progress)
+    try:
+        return _execute(repo, chain, outcome, mode, branch, progress)
+    except Conflict as failure:  # something moved before the commit point; all was put back
+        raise _fail(repo, plan_id, failure, keep_on_failure, cancel) from None
 
 
 def _plan_outcome(repo: pygit2.Repository, chain: chains.Chain, head: str, replay: bool) -> Outcome:
@@ -315,25 +318,34 @@ def _execute(
     }
     with _ApplyLock(repo, blocking=True):
         directory = _journal_dir(repo)
-        if mode != "branch":
-            index_file = Path(repo.path) / "index"
-            if index_file.exists():
-                shutil.copyfile(index_file, directory / "apply.index")
-            _write_journal(directory, journal)
-            _write_files(repo, outcome.tree, paths, progress)
-            # Bracket the index write so recovery knows whether index.lock is ours.
-            journal["index"] = "writing"
-            _write_journal(directory, journal)
-            _update_index(repo, paths)
-            journal["index"] = "written"
-            _write_journal(directory, journal)
-        if mode == "commit":
-            _move_head(repo, head_ref, outcome.head, new_commit, plan_id)
-        elif mode == "branch":
-            repo.references.create(f"refs/heads/{branch}", pygit2.Oid(hex=new_commit))
-        else:
-            journal["state"] = "done"
-            _write_journal(directory, journal)
+        try:
+            if mode != "branch":
+                index_file = Path(repo.path) / "index"
+                if index_file.exists():
+                    shutil.copyfile(index_file, directory / "apply.index")
+                _write_journal(directory, journal)
+                _write_files(repo, outcome.tree, paths, progress)
+                # Bracket the index write so recovery knows whether index.lock is ours.
+                journal["index"] = "writing"
+                _write_journal(directory, journal)
+                _update_index(repo, paths)
+                journal["index"] = "written"
+                _write_journal(directory, journal)
+            faults.point("apply.before-commit-point")
+            if mode == "commit":
+                _move_head(repo, head_ref, outcome.head, new_commit, plan_id)
+            elif mode == "branch":
+                _create_branch(repo, str(branch), new_commit)
+            else:
+                journal["state"] = "done"
+                _write_journal(directory, journal)
+        except BaseException:
+            # Before the commit point: put the user's files and index back now, not at
+            # the next `git plan` command.
+            if mode != "branch":
+                _roll_back(repo, journal)
+            _clear_journal(directory)
+            raise
         _mark_applied(repo, plan_id, mode, branch, outcome, new_commit if mode != "worktree" else None)
         _clear_journal(directory)
     return ApplyResult(
@@ -423,14 +435,30 @@ def _update_index(repo: pygit2.Repository, paths: list[str]) -> None:
 
 
 def _move_head(repo: pygit2.Repository, head_ref: str, old: str, new: str, plan_id: str) -> None:
-    message = f"plan apply: {plan_id}"
-    if head_ref == "HEAD":
-        repo.set_head(pygit2.Oid(hex=new))
-        return
+    """The commit point: the branch (or a detached HEAD) moves from `old` to `new`, or not at all."""
     ref = repo.references.get(head_ref)
-    if ref is None or str(ref.target) != old:
-        raise Conflict(f"{head_ref} moved while applying; nothing was committed")
-    ref.set_target(pygit2.Oid(hex=new), message)
+    if ref is None or ref.type != pygit2.enums.ReferenceType.DIRECT or str(ref.target) != old:
+        raise Conflict(f"{head_ref} moved while applying; nothing was committed", ())
+    try:
+        ref.set_target(pygit2.Oid(hex=new), f"plan apply: {plan_id}")  # compare-and-swap
+    except (pygit2.GitError, OSError) as error:
+        raise Conflict(f"{head_ref} moved while applying ({error}); nothing was committed", ()) from None
+
+
+def _create_branch(repo: pygit2.Repository, branch: str, commit: str) -> None:
+    try:
+        repo.references.create(f"refs/heads/{branch}", pygit2.Oid(hex=commit))
+    except pygit2.AlreadyExistsError:
+        raise Conflict(f"branch {branch!r} was created by someone else while applying", ()) from None
+
+
+def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> None:
+    """Put back the files and index an apply changed, from HEAD's tree and the saved index."""
+    old_tree = str(lookup_commit(repo, journal["old_head"]).tree_id)
+    _write_files(repo, old_tree, list(journal["paths"]))
+    backup = _journal_dir(repo) / "apply.index"
+    if backup.exists():
+        os.replace(backup, Path(repo.path) / "index")
 
 
 def _mark_applied(
@@ -512,10 +540,6 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
                 )
             _clear_journal(directory)
             return "finished"
-        old_tree = str(lookup_commit(repo, journal["old_head"]).tree_id)
-        _write_files(repo, old_tree, paths)
-        backup = directory / "apply.index"
-        if backup.exists():
-            os.replace(backup, Path(repo.path) / "index")
+        _roll_back(repo, journal)
         _clear_journal(directory)
         return "rolled back"
