@@ -130,3 +130,18 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     Then it succeeds
     And git fsck --full is clean
     And git gc afterwards explodes nothing and warns about nothing
+
+  Scenario: Recording a 1 GB file streams it: the process never holds it in memory
+    Given a 1 GB file "big.bin" outside the repository
+    When I run "git plan record s --tool big --set big.bin=<the file>" as its own process
+    Then it exits 0 having used less than 200 MB of memory at its peak
+    And the plan's "big.bin" is the blob git hash-object computes for the file
+    And the changeset's record says "big.bin" is a binary file of 1073741824 bytes
+
+  Scenario: A file that changes while it is being recorded is refused, and nothing is written
+    Given a file "growing.txt" outside the repository with 20 MB of text
+    And I remember the object store
+    When I record "growing.txt" from disk into "s" while another process appends to it
+    Then it fails with exit code 2
+    And the error mentions "changed while it was being recorded"
+    And the object store is exactly as it was

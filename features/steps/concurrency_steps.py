@@ -157,13 +157,13 @@ def cancel_at_point(context, workers, point, plan):  # type: ignore[no-untyped-d
     context.outputs = [p.communicate(timeout=600) + (p.returncode,) for p in context.processes]
 
 
-@then("every writer failed with \"not found\"")
+@then('every writer failed with "not found"')
 def writers_not_found(context):  # type: ignore[no-untyped-def]
     for _out, err, code in context.outputs:
         assert code == 3, err
 
 
-@then("no pack or registry of plan \"{plan}\" is left")
+@then('no pack or registry of plan "{plan}" is left')
 def nothing_left(context, plan):  # type: ignore[no-untyped-def]
     registry = Path(context.repo, ".git", "gitplan", "packs", plan)
     assert not registry.exists() or not any(registry.iterdir()), sorted(registry.iterdir())

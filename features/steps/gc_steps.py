@@ -11,7 +11,6 @@ from pathlib import Path
 from behave import given, then
 
 
-
 def _killed(context, args: list[str], point: str) -> None:  # type: ignore[no-untyped-def]
     """Run `git plan ARGS` in its own process and end it at fault point `point` (os._exit)."""
     context.packs_before = set(Path(context.repo, ".git", "objects", "pack").glob("pack-*.pack"))
@@ -20,7 +19,9 @@ def _killed(context, args: list[str], point: str) -> None:  # type: ignore[no-un
         [sys.executable, "-m", "gitplan", "-C", context.repo, *args], env=env, capture_output=True, text=True
     )
     assert result.returncode == 137, (result.returncode, result.stderr)
-    context.new_packs = set(Path(context.repo, ".git", "objects", "pack").glob("pack-*.pack")) - context.packs_before
+    context.new_packs = (
+        set(Path(context.repo, ".git", "objects", "pack").glob("pack-*.pack")) - context.packs_before
+    )
 
 
 @given('a "git plan record" into "{plan}" was killed at "{point}"')

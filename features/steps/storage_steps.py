@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -234,11 +235,15 @@ def ref_exists(context, ref):  # type: ignore[no-untyped-def]
     git(context, "rev-parse", "--verify", "-q", ref)
 
 
-@when('a writer records "{path}" as "{content}" in "{plan}" while "{other}" is cancelled just before it publishes')
+@when(
+    'a writer records "{path}" as "{content}" in "{plan}" while "{other}" is cancelled just before it publishes'  # noqa: E501
+)
 def record_while_other_cancelled(context, path, content, plan, other):  # type: ignore[no-untyped-def]
     canceller = PlanStore.open(context.repo)
     with faults.at("transaction.before-publish", lambda: canceller.cancel(other)):
-        attempt(context, lambda: context.store.record(plan, {path: unescape(content)}, ToolInvocation(tool="w")))
+        attempt(
+            context, lambda: context.store.record(plan, {path: unescape(content)}, ToolInvocation(tool="w"))
+        )
 
 
 @then('git show "{spec}" prints "{content}"')
@@ -320,3 +325,78 @@ def gc_quiet(context):  # type: ignore[no-untyped-def]
     assert _count_objects(context)["count"] <= loose_before, _count_objects(context)
     fsck = subprocess.run(["git", "fsck", "--full"], cwd=context.repo, capture_output=True, text=True)
     assert fsck.returncode == 0 and "error" not in fsck.stderr, fsck.stderr
+
+
+# -- large files ---------------------------------------------------------------------------
+
+
+@given('a 1 GB file "{name}" outside the repository')
+def gigabyte(context, name):  # type: ignore[no-untyped-def]
+    context.big = os.path.join(context.tmp, name)
+    with open(context.big, "wb") as handle:
+        handle.truncate(1 << 30)  # sparse: costs no disk, reads as zeros
+
+
+@when('I run "git plan record s --tool big --set big.bin=<the file>" as its own process')
+def record_big(context):  # type: ignore[no-untyped-def]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gitplan",
+            "-C",
+            context.repo,
+            "record",
+            "s",
+            "--tool",
+            "big",
+            "--set",
+            f"big.bin={context.big}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    context.big_status = os.waitstatus_to_exitcode(status)
+    context.big_peak_kb = usage.ru_maxrss  # kilobytes on Linux
+    context.big_stderr = process.stderr.read() if process.stderr else b""
+
+
+@then("it exits 0 having used less than {limit:d} MB of memory at its peak")
+def small_peak(context, limit):  # type: ignore[no-untyped-def]
+    assert context.big_status == 0, context.big_stderr
+    assert context.big_peak_kb < limit * 1024, f"peak {context.big_peak_kb // 1024} MB"
+
+
+@then('the plan\'s "{path}" is the blob git hash-object computes for the file')
+def big_blob(context, path):  # type: ignore[no-untyped-def]
+    stored = git(context, "rev-parse", f"refs/changesets/s:{path}").strip()
+    assert stored == git(context, "hash-object", context.big).strip()
+
+
+@then('the changeset\'s record says "{path}" is a binary file of {size:d} bytes')
+def big_record(context, path, size):  # type: ignore[no-untyped-def]
+    record = PlanStore.open(context.repo).changesets("s")[-1].record
+    assert record is not None
+    (change,) = [f for f in record.files if f.path == path]
+    assert change.binary and change.additions == size, change
+
+
+@given('a file "{name}" outside the repository with {size:d} MB of text')
+def text_file(context, name, size):  # type: ignore[no-untyped-def]
+    context.growing = os.path.join(context.tmp, name)
+    with open(context.growing, "wb") as handle:
+        handle.write(b"line of text\n" * (size * (1 << 20) // 13))
+
+
+@when('I record "{name}" from disk into "{plan}" while another process appends to it')
+def record_growing(context, name, plan):  # type: ignore[no-untyped-def]
+    from gitplan import FileOnDisk
+
+    def append() -> None:
+        with open(context.growing, "ab") as handle:
+            handle.write(b"one more line\n")
+
+    with faults.at("packs.writing", append):
+        changes = {name: FileOnDisk(context.growing)}
+        attempt(context, lambda: context.store.record(plan, changes, ToolInvocation(tool="w")))

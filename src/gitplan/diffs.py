@@ -77,8 +77,63 @@ def edit_changes(
     def read(oid: str) -> bytes:
         return read_staged(repo, staging, oid)
 
-    pairs = detect_renames(edit_entries(repo, tree, edits), read)
-    return tuple(line_stats(repo, pair, read) for pair in pairs)
+    threshold = big_file_threshold(repo)
+
+    def big(oid: str | None) -> int | None:
+        """The size of a blob git would not diff (over core.bigFileThreshold), else None."""
+        if oid is None:
+            return None
+        streamed = staging.streamed(oid)
+        size = streamed[1] if streamed else (None if oid in staging else _stored_size(repo, oid))
+        return size if size is not None and size > threshold else None
+
+    entries = edit_entries(repo, tree, edits)
+    # Files over the threshold are neither read nor paired as renames: binary, as git shows them.
+    large = {e.path for e in entries if big(e.old_id) is not None or big(e.new_id) is not None}
+    pairs = detect_renames([e for e in entries if e.path not in large], read)
+    pairs += no_renames([e for e in entries if e.path in large])
+    pairs.sort(key=lambda pair: pair.path.encode("utf-8", "surrogateescape"))
+    changes = []
+    for pair in pairs:
+        if pair.path in large:
+            kind = "added" if pair.old_id is None else "deleted" if pair.new_id is None else "modified"
+            sizes = (_blob_size(repo, staging, pair.new_id), _blob_size(repo, staging, pair.old_id))
+            changes.append(FileChange(pair.path, kind, *sizes, None, True))
+        else:
+            changes.append(line_stats(repo, pair, read))
+    return tuple(changes)
+
+
+def _blob_size(repo: pygit2.Repository, staging: Staging, oid: str | None) -> int:
+    if oid is None:
+        return 0
+    streamed = staging.streamed(oid)
+    if streamed:
+        return streamed[1]
+    staged = staging.data(oid)
+    return len(staged) if staged is not None else _stored_size(repo, oid) or 0
+
+
+def big_file_threshold(repo: pygit2.Repository) -> int:
+    """git's core.bigFileThreshold (512 MiB unless set): larger files are not diffed, as binary."""
+    try:
+        value = str(repo.config["core.bigFileThreshold"]).strip().lower()
+    except (KeyError, pygit2.GitError):
+        return 512 << 20
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    try:
+        if value and value[-1] in units:
+            return int(value[:-1]) * units[value[-1]]
+        return int(value)
+    except ValueError:
+        return 512 << 20
+
+
+def _stored_size(repo: pygit2.Repository, oid: str) -> int | None:
+    try:
+        return int(repo.odb.read_header(oid)[1])
+    except (KeyError, ValueError, pygit2.GitError):
+        return None
 
 
 def render(repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions) -> str:

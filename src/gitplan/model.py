@@ -39,6 +39,23 @@ class File:
 
 
 @dataclass(frozen=True, slots=True)
+class FileOnDisk:
+    """New contents of one path, taken from a file on disk and streamed, never held in memory.
+
+    For large files: recording one costs a few megabytes of memory whatever its
+    size. The file must not change while it is recorded (that is refused)."""
+
+    source: str
+    mode: int = MODE_FILE
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.source, str) or not self.source:
+            raise BadInput("a file on disk needs a path")
+        if self.mode not in (MODE_FILE, MODE_EXECUTABLE):
+            raise BadInput(f"a streamed file's mode must be 100644 or 100755, not {self.mode:o}")
+
+
+@dataclass(frozen=True, slots=True)
 class ToolInvocation:
     """Who ran what: the metadata recorded as the note of one changeset."""
 

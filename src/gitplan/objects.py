@@ -13,7 +13,9 @@ objects still goes through libgit2. Nothing here moves a ref.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pygit2
@@ -67,19 +69,38 @@ def encode_commit(
     return b"\n".join(lines) + b"\n\n" + message.encode("utf-8", "surrogateescape")
 
 
+CHUNK = 1 << 20
+
+
+def file_chunks(path: str, size: int) -> Iterator[bytes]:
+    """The bytes of a file, 1 MiB at a time; BadInput if its size is no longer `size`."""
+    seen = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            seen += len(chunk)
+            yield chunk
+    if seen != size:
+        raise BadInput(f"{path} changed while it was being recorded")
+
+
 class Staging:
-    """The new objects of one transaction, in memory, in the order they were made."""
+    """The new objects of one transaction, in memory, in the order they were made.
+
+    Large blobs are not held: `blob_from_file` hashes the file and keeps its
+    path, and the pack writer streams it from there (checking it is unchanged)."""
 
     def __init__(self) -> None:
         self._objects: dict[bytes, tuple[int, bytes]] = {}
+        self._streamed: dict[bytes, tuple[str, int]] = {}
 
     def __len__(self) -> int:
-        return len(self._objects)
+        return len(self._objects) + len(self._streamed)
 
     def copy(self) -> Staging:
         """A new staging area holding the same objects (one per attempt of a transaction)."""
         twin = Staging()
         twin._objects = dict(self._objects)
+        twin._streamed = dict(self._streamed)
         return twin
 
     def __contains__(self, oid: str) -> bool:
@@ -92,6 +113,24 @@ class Staging:
 
     def blob(self, data: bytes) -> str:
         return self.add(OBJ_BLOB, bytes(data))
+
+    def blob_from_file(self, path: str) -> str:
+        """Stage a file's contents as a blob without reading it into memory."""
+        try:
+            size = os.stat(path).st_size
+            digest = hashlib.sha1(b"blob %d\0" % size)
+            for chunk in file_chunks(path, size):
+                digest.update(chunk)
+        except OSError as error:
+            raise BadInput(f"cannot read {path}: {error.strerror}") from None
+        oid = digest.digest()
+        if oid not in self._objects:
+            self._streamed[oid] = (path, size)
+        return oid.hex()
+
+    def streamed(self, oid: str) -> tuple[str, int] | None:
+        """(path, size) of a blob staged from a file, else None."""
+        return self._streamed.get(bytes.fromhex(oid))
 
     def tree(self, entries: Iterable[TreeEntry]) -> str:
         return self.add(OBJ_TREE, encode_tree(entries))
@@ -109,6 +148,10 @@ class Staging:
         for oid, (kind, data) in self._objects.items():
             yield oid, kind, data
 
+    def streamed_items(self) -> Iterable[tuple[bytes, str, int]]:
+        for oid, (path, size) in self._streamed.items():
+            yield oid, path, size
+
 
 def read_blob(repo: pygit2.Repository, staging: Staging | None, oid: str) -> bytes:
     """A blob's bytes, from the transaction's staged objects or else the repository."""
@@ -116,6 +159,10 @@ def read_blob(repo: pygit2.Repository, staging: Staging | None, oid: str) -> byt
         found = staging.data(oid)
         if found is not None:
             return found
+        streamed = staging.streamed(oid)
+        if streamed is not None:
+            with open(streamed[0], "rb") as handle:
+                return handle.read()
     from .gitrepo import read_blob as read_stored
 
     return read_stored(repo, oid)

@@ -122,12 +122,15 @@ class PackWriter:
         self._append(oid, header + body)
 
     def add_stream(self, oid: bytes, kind: int, size: int, chunks: Iterable[bytes]) -> None:
+        """An object whose content arrives in chunks; ValueError if it does not hash to `oid`."""
         offset = self._pack.size
         header = _entry_header(kind, size)
         crc = zlib.crc32(header)
         self._pack.write(header)
         compressor = zlib.compressobj(self._level)
+        digest = hashlib.sha1(b"%s %d\0" % (TYPE_NAMES[kind], size))
         for chunk in chunks:
+            digest.update(chunk)
             piece = compressor.compress(chunk)
             if piece:
                 self._pack.write(piece)
@@ -135,6 +138,8 @@ class PackWriter:
         tail = compressor.flush()
         self._pack.write(tail)
         crc = zlib.crc32(tail, crc)
+        if digest.digest() != oid:
+            raise ValueError("a streamed object changed while it was written")
         self._entries.append(PackEntry(oid, offset, crc & 0xFFFFFFFF))
 
     def add_raw(self, oid: bytes, raw: bytes) -> None:

@@ -43,8 +43,9 @@ from pathlib import Path
 import pygit2
 
 from . import faults, packfile
+from .errors import BadInput
 from .gitrepo import common_dir
-from .objects import Staging
+from .objects import Staging, file_chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,15 +121,21 @@ def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack 
     """Write the staged objects as one pack owned by `plan_id`; None when there are none."""
     if not len(staging):
         return None
+    faults.point("packs.writing")
     directory = pack_dir(repo)
     directory.mkdir(parents=True, exist_ok=True)
     writer = packfile.PackWriter(directory, len(staging))
     try:
         for oid, kind, data in staging.items():
             writer.add(oid, kind, data)
+        for oid, path, size in staging.streamed_items():
+            writer.add_stream(oid, packfile.OBJ_BLOB, size, file_chunks(path, size))
         name = writer.finish(durable=_durable(repo))
         pack = OwnedPack(name, _stamp(writer.temporary_pack))
         _register(repo, plan_id, pack.entry)
+    except ValueError as error:  # a streamed file changed between hashing and writing
+        writer.abandon()
+        raise BadInput(f"a file changed while it was being recorded ({error}); nothing was written") from None
     except BaseException:
         writer.abandon()
         raise

@@ -47,6 +47,7 @@ from .model import (
     CleanupReport,
     File,
     FileChange,
+    FileOnDisk,
     GcReport,
     PlanRecord,
     PlanStatus,
@@ -59,7 +60,7 @@ from .rebase import rebase_edits
 from .transaction import Prepared
 from .trees import Edit, edit_tree, entry_at
 
-Changes = Mapping[str, bytes | File | None]
+Changes = Mapping[str, bytes | File | FileOnDisk | None]
 
 
 class PlanStore:
@@ -176,20 +177,25 @@ class PlanStore:
 
     def _stage_blobs(self, changes: Changes, staging: Staging) -> dict[str, Edit]:
         if not isinstance(changes, Mapping):
-            raise BadInput("changes must be a mapping of path to bytes, File or None")
-        validated: dict[str, File | None] = {}
+            raise BadInput("changes must be a mapping of path to bytes, File, FileOnDisk or None")
+        validated: dict[str, File | FileOnDisk | None] = {}
         for path, content in changes.items():
             validate_path(path)
-            if content is None or isinstance(content, File):
+            if content is None or isinstance(content, File | FileOnDisk):
                 validated[path] = content
             elif isinstance(content, bytes | bytearray | memoryview):
                 validated[path] = File(bytes(content))
             else:
-                raise BadInput(f"{path}: content must be bytes, File or None")
-        return {
-            path: None if file is None else (staging.blob(bytes(file.data)), file.mode)
-            for path, file in validated.items()
-        }
+                raise BadInput(f"{path}: content must be bytes, File, FileOnDisk or None")
+        edits: dict[str, Edit] = {}
+        for path, file in validated.items():
+            if file is None:
+                edits[path] = None
+            elif isinstance(file, FileOnDisk):
+                edits[path] = (staging.blob_from_file(file.source), file.mode)
+            else:
+                edits[path] = (staging.blob(bytes(file.data)), file.mode)
+        return edits
 
     def patch_changes(self, plan_id: str, patch: bytes, source: str = "patch") -> dict[str, File | None]:
         """The file contents a unified patch produces on the plan's current tip."""
@@ -202,7 +208,9 @@ class PlanStore:
 
         return patch_edits(patch, read, source)
 
-    def worktree_changes(self, paths: list[str] | tuple[str, ...] = ()) -> dict[str, File | None]:
+    def worktree_changes(
+        self, paths: list[str] | tuple[str, ...] = ()
+    ) -> dict[str, File | FileOnDisk | None]:
         """Current worktree contents of `paths` (or of every path git status lists)."""
         workdir = self._repo.workdir
         if workdir is None:
@@ -214,15 +222,14 @@ class PlanStore:
             )
             if not paths:
                 raise BadInput("the working tree has no changes to record")
-        changes: dict[str, File | None] = {}
+        changes: dict[str, File | FileOnDisk | None] = {}
         for path in paths:
             validate_path(path)
             full = Path(workdir) / path
             if full.is_symlink():
                 changes[path] = File(os.readlink(full).encode(), 0o120000)
             elif full.is_file():
-                mode = 0o100755 if os.access(full, os.X_OK) else MODE_FILE
-                changes[path] = File(full.read_bytes(), mode)
+                changes[path] = file_contents(str(full))
             elif full.is_dir():
                 raise BadInput(f"{path} is a directory; name the files in it")
             else:
@@ -415,6 +422,25 @@ class PlanStore:
                 )
             records.append(item)
         return records
+
+
+STREAM_THRESHOLD = 16 << 20
+
+
+def file_contents(source: str) -> File | FileOnDisk:
+    """A file's contents for record: in memory, or streamed from disk when large."""
+    mode = 0o100755 if os.access(source, os.X_OK) else MODE_FILE
+    try:
+        if os.stat(source).st_size >= STREAM_THRESHOLD:
+            return FileOnDisk(source, mode)
+        with open(source, "rb") as handle:
+            return File(handle.read(), mode)
+    except FileNotFoundError:
+        raise BadInput(f"no such file: {source}") from None
+    except IsADirectoryError:
+        raise BadInput(f"{source} is a directory") from None
+    except OSError as error:
+        raise BadInput(f"cannot read {source}: {error.strerror}") from None
 
 
 def _summary(files: tuple[FileChange, ...]) -> str:

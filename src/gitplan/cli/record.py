@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,8 @@ from typing import Any
 import click
 
 from ..errors import BadInput
-from ..model import File, ToolInvocation, utc_now
+from ..model import File, FileOnDisk, ToolInvocation, utc_now
+from ..store import file_contents
 from . import main
 from .context import Context, pass_context
 
@@ -104,7 +104,7 @@ def record(
         raise BadInput(f"unexpected argument {paths[0]!r} (PATHs go with --from-worktree)")
     arguments = _arguments(arg_pairs, args_json)
     store = ctx.store
-    changes: dict[str, File | None] = {}
+    changes: dict[str, File | FileOnDisk | None] = {}
     if from_worktree:
         changes.update(store.worktree_changes(paths))
     if patch_file is not None:
@@ -113,9 +113,7 @@ def record(
         path, sep, source = item.partition("=")
         if not sep or not path or not source:
             raise BadInput(f"--set takes PATH=FILE, not {item!r}")
-        data = _read_input(source)
-        executable = source != "-" and os.access(source, os.X_OK)
-        changes[path] = File(data, 0o100755 if executable else 0o100644)
+        changes[path] = File(_read_input(source)) if source == "-" else file_contents(source)
     for path in deletions:
         changes[path] = None
     if not changes:
