@@ -95,6 +95,7 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     Given the user takes the plan's "plan-only.txt" into <place>
     When I cancel "c1"
     Then it succeeds
+    And the report pruned the plan's other objects and kept what was taken
     And ref "refs/changesets/c1" does not exist
     And git fsck --full is clean
     And the user reads "only in the plan\n" back from <place>
@@ -102,6 +103,8 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     Examples:
       | place                          |
       | the index                      |
+      | the index, version 3           |
+      | the index, version 4           |
       | the index by read-tree         |
       | the stash                      |
       | a branch                       |

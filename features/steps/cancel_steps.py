@@ -156,6 +156,14 @@ def _take(context, place: str) -> None:  # type: ignore[no-untyped-def]
     plan = "refs/changesets/c1"
     if place == "the index":
         git(context, "checkout", plan, "--", "plan-only.txt")
+    elif place == "the index, version 3":
+        (Path(context.repo) / "ita1.txt").write_text("later\n")  # 8 bytes: padding cannot hide a misread
+        git(context, "add", "-N", "ita1.txt")  # an intent-to-add entry has extended flags
+        git(context, "update-index", "--index-version", "3")
+        git(context, "checkout", plan, "--", "plan-only.txt")
+    elif place == "the index, version 4":
+        git(context, "update-index", "--index-version", "4")
+        git(context, "checkout", plan, "--", "plan-only.txt")
     elif place == "the index by read-tree":
         # The index's cache tree then names the plan's root tree: git reuses it at the next commit.
         git(context, "read-tree", plan)
@@ -193,6 +201,8 @@ def take(context, place):  # type: ignore[no-untyped-def]
 def read_back(context, content, place):  # type: ignore[no-untyped-def]
     where = {
         "the index": ":plan-only.txt",
+        "the index, version 3": ":plan-only.txt",
+        "the index, version 4": ":plan-only.txt",
         "the index by read-tree": ":plan-only.txt",
         "the stash": "stash@{0}:plan-only.txt",
         "a branch": "taken:plan-only.txt",
@@ -216,3 +226,14 @@ def no_pack_left(context, plan):  # type: ignore[no-untyped-def]
     packs = list((Path(context.repo) / ".git" / "objects" / "pack").glob("pack-*"))
     assert not packs, packs
     assert not (Path(context.repo) / ".git" / "gitplan" / "packs" / plan).exists()
+
+
+@then("the report pruned the plan's other objects and kept what was taken")
+def pruned_and_kept(context):  # type: ignore[no-untyped-def]
+    report = context.result
+    assert report.objects_kept > 0, report
+    assert not any("kept everything" in reason for reason in report.reasons), report.reasons
+    # git freshens a pack when it writes an object the pack holds (stash, cherry-pick do):
+    # that pack stays for `git plan gc`; otherwise the plan's other objects are pruned.
+    freshened = any("used by another process" in reason for reason in report.reasons)
+    assert report.objects_pruned > 0 or freshened, report

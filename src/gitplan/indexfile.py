@@ -39,22 +39,23 @@ def _parse(data: bytes) -> tuple[set[bytes], str | None]:
     if signature != b"DIRC" or version not in (2, 3, 4):
         raise ValueError(f"not a git index (signature {signature!r}, version {version})")
     found: set[bytes] = set()
+    add = found.add
     position = 12
     for _ in range(count):
         start = position
-        found.add(data[start + 40 : start + 60])
-        flags = struct.unpack_from(">H", data, start + 60)[0]
-        position = start + 62
-        if version >= 3 and flags & _EXTENDED:
-            position += 2
+        add(data[start + 40 : start + 60])
+        flags = data[start + 60] << 8 | data[start + 61]
+        fixed = 64 if version >= 3 and flags & _EXTENDED else 62
+        name_length = flags & 0xFFF
         if version == 4:
+            position = start + fixed
             while data[position] & 0x80:  # the prefix-strip length, a varint
                 position += 1
             position = data.index(b"\0", position + 1) + 1
-        else:
-            end = data.index(b"\0", position)
-            length = end - start + 1
-            position = start + ((length + 7) // 8) * 8
+        elif name_length < 0xFFF:  # the usual case: the length is in the flags
+            position = start + ((fixed + name_length + 8) & ~7)
+        else:  # a name of 4095 bytes or more: find its end
+            position = start + ((data.index(b"\0", start + fixed) - start + 8) & ~7)
     shared = None
     end_of_extensions = len(data) - 20
     while position + 8 <= end_of_extensions:
