@@ -1,7 +1,16 @@
-"""Recording, diffing and cancelling plans against the git CLI and SQLite doing the same.
+"""Recording, diffing and cancelling plans, against what else does the same work.
 
-Compare rows of one benchmark: `time_record_gitplan` vs `time_record_git_plumbing`
-vs `time_record_sqlite` at the same (files, k) are the ratios quoted in notes.
+Each class times gitplan and its references in the same run, so the ratios quoted
+in notes come from one machine at one moment:
+
+* record: gitplan vs SQLite rows of unified diffs plus an invocation row (WAL,
+  synchronous=normal, one transaction), vs the loose-object floor (every object
+  the changeset needs written as its own loose file, in plain Python), vs the git
+  CLI plumbing (temporary index, hash-object, update-index, write-tree,
+  commit-tree, update-ref, notes add);
+* record into a long plan: the 1,000th changeset vs the 10th;
+* cancel: in checked-out repositories of 1,000 and 40,000 files with 300 commits,
+  and 100,000 files, vs `git update-ref -d` + `git prune --expire=now`.
 """
 
 from __future__ import annotations
@@ -9,18 +18,34 @@ from __future__ import annotations
 import contextlib
 import difflib
 import itertools
+import json
 import os
 import sqlite3
 import subprocess
 import tempfile
+import zlib
+from pathlib import Path
 
 from gitplan import PlanStore, ToolInvocation
+from gitplan.objects import Staging
+from gitplan.packfile import TYPE_NAMES
+from gitplan.trees import edit_tree
 
-from .repos import ENV, build_repository, changed_content, file_path, git
+from .repos import ENV, build_history, build_repository, changed_content, file_path, git
 
 SIZES = (1000, 100000)
 KS = (1, 10, 100)
 _counter = itertools.count()
+
+
+def _files_under(root: str) -> set[tuple[str, int]]:
+    found = set()
+    for directory, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(directory, name)
+            with contextlib.suppress(FileNotFoundError):
+                found.add((path, os.stat(path).st_ino))
+    return found
 
 
 class RecordChangeset:
@@ -40,27 +65,71 @@ class RecordChangeset:
         self.store.create(self.plan)
         self.round = next(_counter)
         self.changes = {file_path(i * (files // k)): changed_content(i, self.round) for i in range(k)}
-        self.db = sqlite3.connect(":memory:")
-        self.db.execute("create table diffs (plan text, path text, diff text)")
-        self.index = tempfile.mktemp(prefix="gitplan-bench-index-")
         self.before = {path: git(self.repo, "cat-file", "blob", f"HEAD:{path}") for path in self.changes}
+        self.scratch = tempfile.mkdtemp(prefix="gitplan-bench-scratch-")
+        self.db = sqlite3.connect(os.path.join(self.scratch, "plans.db"))
+        self.db.execute("pragma journal_mode=wal")
+        self.db.execute("pragma synchronous=normal")
+        self.db.execute("create table diffs (plan text, path text, diff text)")
+        self.db.execute("create table invocations (plan text, tool text, actor text, arguments text)")
+        self.index = os.path.join(self.scratch, "index")
+        self.loose = os.path.join(self.scratch, "objects")
+        os.mkdir(self.loose)
 
     def teardown(self, repos: dict[int, str], files: int, k: int) -> None:
         self.store.cancel(self.plan)
-        if os.path.exists(self.index):
-            os.remove(self.index)
+        self.db.close()
+        subprocess.run(["rm", "-rf", self.scratch], check=True)
 
     def time_record_gitplan(self, repos: dict[int, str], files: int, k: int) -> None:
         self.store.record(self.plan, self.changes, ToolInvocation(tool="bench"))
 
+    def time_record_sqlite(self, repos: dict[int, str], files: int, k: int) -> None:
+        """The usual alternative: a table of unified diff text and one of invocations."""
+        rows = []
+        for path, data in self.changes.items():
+            before = self.before[path]
+            diff = "".join(
+                difflib.unified_diff(before.splitlines(True), data.decode().splitlines(True), path, path)
+            )
+            rows.append((self.plan, path, diff))
+        with self.db:
+            self.db.executemany("insert into diffs values (?, ?, ?)", rows)
+            self.db.execute(
+                "insert into invocations values (?, ?, ?, ?)", (self.plan, "bench", "gitplan", "{}")
+            )
+
+    def time_record_loose_floor(self, repos: dict[int, str], files: int, k: int) -> None:
+        """Every object the changeset needs (blobs, trees along the paths, commit, note, notes
+        tree and commit), each written as a loose file in plain Python: what one file per
+        object costs at the least."""
+        staging = Staging()
+        edits = {path: (staging.blob(data), 0o100644) for path, data in self.changes.items()}
+        tree = edit_tree(self.store._repo, staging, git(self.repo, "rev-parse", "HEAD^{tree}").strip(), edits)
+        from gitplan.gitrepo import committer_person
+
+        who = committer_person()
+        commit = staging.commit(tree, [], who, who, "bench\n")
+        note = staging.blob(json.dumps({"files": list(self.changes)}).encode())
+        notes_tree = staging.tree([(0o100644, commit.encode(), bytes.fromhex(note))])
+        staging.commit(notes_tree, [], who, who, "notes\n")
+        for oid, kind, data in staging.items():
+            directory = os.path.join(self.loose, oid.hex()[:2])
+            os.makedirs(directory, exist_ok=True)
+            temporary = os.path.join(directory, f"tmp_{oid.hex()}")
+            with open(temporary, "wb") as handle:
+                handle.write(zlib.compress(b"%s %d\0" % (TYPE_NAMES[kind], len(data)) + data, 1))
+            os.replace(temporary, os.path.join(directory, oid.hex()[2:]))
+
     def time_record_git_plumbing(self, repos: dict[int, str], files: int, k: int) -> None:
-        """The git CLI: hash-object, a temporary index, write-tree, commit-tree, update-ref."""
+        """The git CLI: temp index, hash-object, update-index, write-tree, commit-tree,
+        update-ref, notes add."""
         env = {**ENV, "GIT_INDEX_FILE": self.index}
 
-        def run(*a, data=None):
+        def run(*args: str, data: bytes | None = None) -> str:
             return (
-                subprocess.run(  # noqa: E731
-                    ["git", *a], cwd=self.repo, env=env, input=data, capture_output=True, check=True
+                subprocess.run(
+                    ["git", *args], cwd=self.repo, env=env, input=data, capture_output=True, check=True
                 )
                 .stdout.decode()
                 .strip()
@@ -75,19 +144,43 @@ class RecordChangeset:
         tree = run("write-tree")
         commit = run("commit-tree", tree, "-p", "HEAD", "-m", "bench")
         run("update-ref", f"refs/bench/{self.plan}", commit)
+        run("notes", f"--ref=bench/{self.plan}", "add", "-m", '{"tool": "bench"}', commit)
         run("update-ref", "-d", f"refs/bench/{self.plan}")
+        run("update-ref", "-d", f"refs/notes/bench/{self.plan}")
 
-    def time_record_sqlite(self, repos: dict[int, str], files: int, k: int) -> None:
-        """The usual alternative: a table of unified diff text."""
-        rows = []
-        for path, data in self.changes.items():
-            before = self.before[path]
-            diff = "".join(
-                difflib.unified_diff(before.splitlines(True), data.decode().splitlines(True), path, path)
-            )
-            rows.append((self.plan, path, diff))
-        with self.db:
-            self.db.executemany("insert into diffs values (?, ?, ?)", rows)
+    def track_files_created_by_record(self, repos: dict[int, str], files: int, k: int) -> int:
+        """Files created under .git by one record (objects, packs, refs, gitplan's registry)."""
+        before = _files_under(os.path.join(self.repo, ".git"))
+        self.store.record(self.plan, self.changes, ToolInvocation(tool="bench"))
+        return len(_files_under(os.path.join(self.repo, ".git")) - before)
+
+
+class RecordIntoLongPlan:
+    """Recording one more changeset into a plan that has 10 or 1,000 already."""
+
+    params = ([10, 1000],)
+    param_names = ["changesets"]
+    timeout = 900
+
+    def setup_cache(self) -> dict[int, str]:
+        repos = {}
+        for length in self.params[0]:
+            repo = build_repository(1000)
+            store = PlanStore.open(repo)
+            store.create("long")
+            for i in range(length):
+                store.record("long", {f"work/f{i % 50}.txt": b"step %d\n" % i}, ToolInvocation(tool="w"))
+            repos[length] = repo
+        return repos
+
+    def setup(self, repos: dict[int, str], changesets: int) -> None:
+        self.store = PlanStore.open(repos[changesets])
+        self.round = next(_counter)
+
+    def time_record_next_changeset(self, repos: dict[int, str], changesets: int) -> None:
+        self.store.record(
+            "long", {f"work/f{self.round % 50}.txt": b"more %d\n" % self.round}, ToolInvocation(tool="w")
+        )
 
 
 class DiffAndCancel:
@@ -124,5 +217,44 @@ class DiffAndCancel:
     def time_diff_git_cli(self, repos: dict[int, str], files: int) -> None:
         git(self.repo, "diff", self.base, self.tip)
 
-    def time_cancel_gitplan(self, repos: dict[int, str], files: int) -> None:
+
+class CancelPlan:
+    """Cancelling a 60-changeset plan in checked-out repositories, against git's own prune.
+
+    The index is touched after recording, so cancel reads it (the worst case)."""
+
+    params = (["1000x300", "40000x300", "100000x1"],)
+    param_names = ["files_x_commits"]
+    timeout = 900
+
+    def setup_cache(self) -> dict[str, str]:
+        repos = {}
+        for shape in self.params[0]:
+            files, commits = (int(part) for part in shape.split("x"))
+            repos[shape] = build_history(files, commits)
+        return repos
+
+    def setup(self, repos: dict[str, str], files_x_commits: str) -> None:
+        self.repo = repos[files_x_commits]
+        self.store = PlanStore.open(self.repo)
+        self.plan = f"cancel-{os.getpid()}-{next(_counter)}"
+        self.store.create(self.plan)
+        files = int(files_x_commits.split("x")[0])
+        for i in range(60):
+            path = file_path((i * 7919) % files)
+            self.store.record(self.plan, {path: changed_content(i, next(_counter))}, ToolInvocation(tool="w"))
+        Path(self.repo, ".git", "index").touch()
+
+    def teardown(self, repos: dict[str, str], files_x_commits: str) -> None:
+        with contextlib.suppress(KeyError):
+            self.store.cancel(self.plan)
+        self.store.gc(grace="now")  # the packs git's prune left behind (they carry .keep)
+
+    def time_cancel_gitplan(self, repos: dict[str, str], files_x_commits: str) -> None:
         self.store.cancel(self.plan)
+
+    def time_cancel_git_update_ref_and_prune(self, repos: dict[str, str], files_x_commits: str) -> None:
+        """What git itself would do: delete the refs, then prune what nothing reaches."""
+        git(self.repo, "update-ref", "-d", f"refs/changesets/{self.plan}")
+        git(self.repo, "update-ref", "-d", f"refs/notes/changesets/{self.plan}")
+        git(self.repo, "prune", "--expire=now")

@@ -43,3 +43,23 @@ def build_repository(files: int, root: str | None = None) -> str:
 
 def changed_content(i: int, round_: int) -> bytes:
     return f"file {i}\nline two changed {round_}\nline three\n".encode()
+
+
+def build_history(files: int, commits: int, root: str | None = None) -> str:
+    """A checked-out repository of `files` files and `commits` commits of history."""
+    repo = tempfile.mkdtemp(prefix=f"gitplan-bench-{files}x{commits}-", dir=root)
+    git(repo, "init", "-q", "-b", "main")
+    chunks = ["commit refs/heads/main\ncommitter bench <bench@example.com> 0 +0000\ndata 4\nbase\n"]
+    for i in range(files):
+        body = f"file {i}\nline two\nline three\n"
+        chunks.append(f"M 100644 inline {file_path(i)}\ndata {len(body)}\n{body}\n")
+    for n in range(1, commits):
+        chunks.append(
+            f"commit refs/heads/main\ncommitter bench <bench@example.com> {n} +0000\ndata 7\nchange\n"
+        )
+        for i in range(0, files, max(1, files // 10)):
+            body = f"file {i}\nline two, version {n}\nline three\n"
+            chunks.append(f"M 100644 inline {file_path((i + n) % files)}\ndata {len(body)}\n{body}\n")
+    git(repo, "fast-import", "--quiet", data="".join(chunks).encode())
+    git(repo, "reset", "-q", "--hard", "main")
+    return repo
