@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -13,7 +14,8 @@ nox.options.error_on_missing_interpreters = False
 
 ROOT = Path(__file__).parent
 BUILD = ROOT / "build"
-COVERAGE_FLOOR = "97"
+LINE_COVERAGE_FLOOR = 97.0
+BRANCH_COVERAGE_FLOOR = 95.0  # measured; the storage-engine issue sets 95 as the least
 
 
 def install(session: nox.Session) -> None:
@@ -85,9 +87,22 @@ def robot(session: nox.Session) -> None:
     run_robot(session)
 
 
+def check_coverage_floors(report: Path) -> None:
+    """Line and branch coverage, each against its own floor (coverage's one number mixes them)."""
+    totals = json.loads(report.read_text())["totals"]
+    lines = 100.0 * totals["covered_lines"] / max(1, totals["num_statements"])
+    branches = 100.0 * totals["covered_branches"] / max(1, totals["num_branches"])
+    print(
+        f"line coverage {lines:.2f}% (floor {LINE_COVERAGE_FLOOR}%), "
+        f"branch coverage {branches:.2f}% (floor {BRANCH_COVERAGE_FLOOR}%)"
+    )
+    if lines < LINE_COVERAGE_FLOOR or branches < BRANCH_COVERAGE_FLOOR:
+        raise SystemExit("coverage is under its floor")
+
+
 @nox.session
 def coverage_report(session: nox.Session) -> None:
-    """behave + robot under coverage (subprocesses too); fails under 97%; build/coverage.xml."""
+    """behave + robot under coverage (subprocesses too); line and branch floors; build/coverage.xml."""
     install(session)
     site = Path(
         session.run(
@@ -105,7 +120,9 @@ def coverage_report(session: nox.Session) -> None:
         (site / "gitplan_coverage.pth").unlink(missing_ok=True)
     session.run("coverage", "combine", "--quiet")
     session.run("coverage", "xml", "-o", str(BUILD / "coverage.xml"))
-    session.run("coverage", "report", f"--fail-under={COVERAGE_FLOOR}")
+    session.run("coverage", "json", "-o", str(BUILD / "coverage.json"))
+    session.run("coverage", "report")
+    check_coverage_floors(BUILD / "coverage.json")
 
 
 @nox.session

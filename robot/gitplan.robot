@@ -120,16 +120,19 @@ Demo Runs On A Fresh Machine
     Should Contain    ${result.stdout}    git fsck --full: clean
 
 Cancel While CLI Writers Run Leaves Nothing Behind
+    [Documentation]    Cancel lands once both writers have recorded (each `git plan record`
+    ...    marks the moment it published), then they run on into a plan that is gone.
     Plan    create    racing
     Create File    ${TMP}/f    content\n
+    Create Directory    ${TMP}/marks
     ${handles}=    Create List
     FOR    ${i}    IN RANGE    2
         ${handle}=    Start Process    bash    -c
         ...    for n in $(seq 1 60); do git plan record racing --tool w${i} --set w${i}/$n.txt\=${TMP}/f || exit $?; done
-        ...    cwd=${REPO}
+        ...    cwd=${REPO}    env:GITPLAN_FAULTS=transaction.published=mark:${TMP}/marks
         Append To List    ${handles}    ${handle}
     END
-    Sleep    2s
+    Wait Until Keyword Succeeds    120s    10ms    Both Writers Have Recorded    ${TMP}/marks
     Plan    cancel    racing
     FOR    ${handle}    IN    @{handles}
         ${result}=    Wait For Process    ${handle}    timeout=300
@@ -138,4 +141,42 @@ Cancel While CLI Writers Run Leaves Nothing Behind
     ${refs}=    Git    for-each-ref    refs/changesets    refs/notes/changesets
     Should Be Empty    ${refs}
     Plan Exits With    3    status    racing
+    Fsck Is Clean
+    ${packs}=    List Files In Directory    ${REPO}/.git/objects/pack
+    Should Be Empty    ${packs}
+
+Each Changeset Is One Kept Pack And Git Reads It
+    Plan    create    packed
+    Create File    ${TMP}/a.py    print("a")\n
+    Plan    record    packed    --tool    write    --set    src/a.py\=${TMP}/a.py
+    [Documentation]    The plan root (4 objects) and the changeset (7: blob, 2 trees, commit,
+    ...    note, notes tree, notes commit) end up in one pack: the second write merges the first.
+    ${before}=    Git    count-objects    -v
+    Should Contain    ${before}    count: 5
+    ${counts}=    Git    count-objects    -v
+    Should Contain    ${counts}    in-pack: 11
+    ${keeps}=    List Files In Directory    ${REPO}/.git/objects/pack    *.keep
+    Length Should Be    ${keeps}    1
+    ${shown}=    Git    show    refs/changesets/packed:src/a.py
+    Should Be Equal    ${shown}    print("a")
+    Git    gc    -q
+    ${keeps}=    List Files In Directory    ${REPO}/.git/objects/pack    *.keep
+    Length Should Be    ${keeps}    1
+    Plan    cancel    packed
+    ${keeps}=    List Files In Directory    ${REPO}/.git/objects/pack    *.keep
+    Should Be Empty    ${keeps}
+    Fsck Is Clean
+
+Gc Removes A Pack A Killed Record Left
+    Plan    create    killed
+    Create File    ${TMP}/b.txt    b\n
+    ${result}=    Run Process    git    plan    record    killed    --tool    w    --set    b.txt\=${TMP}/b.txt
+    ...    cwd=${REPO}    env:GITPLAN_FAULTS=transaction.before-publish=exit
+    Should Be Equal As Integers    ${result.rc}    137
+    ${dry}=    Plan    gc    --dry-run    --grace    now
+    Should Contain    ${dry.stdout}    would remove pack
+    ${done}=    Plan    gc    --grace    now
+    Should Contain    ${done.stdout}    removed pack
+    ${again}=    Plan    gc    --grace    now
+    Should Contain    ${again.stdout}    nothing to clean up
     Fsck Is Clean
