@@ -145,3 +145,91 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     Then it fails with exit code 2
     And the error mentions "changed while it was being recorded"
     And the object store is exactly as it was
+
+  Scenario Outline: gitplan dates its commits as git reads GIT_COMMITTER_DATE: <form>
+    Given GIT_AUTHOR_DATE and GIT_COMMITTER_DATE are "<date>"
+    When I record in "s" with tool "dated"
+      | path  | content |
+      | d.txt | d\n     |
+    Then it succeeds
+    And the tip of "s" is dated "<iso>" by git
+
+    Examples:
+      | form              | date                            | iso                       |
+      | raw with a zone   | 1767225600 +0100                | 2026-01-01T01:00:00+01:00 |
+      | @epoch            | @1767225600                     | 2026-01-01T00:00:00+00:00 |
+      | ISO with a zone   | 2026-03-04 05:06:07 -02:30      | 2026-03-04T05:06:07-02:30 |
+      | ISO without zone  | 2026-03-04T05:06:07             | 2026-03-04T05:06:07+00:00 |
+      | RFC 2822          | Wed, 04 Mar 2026 05:06:07 +0200 | 2026-03-04T05:06:07+02:00 |
+
+  Scenario: A date git could not read either is refused before anything is written
+    Given GIT_AUTHOR_DATE and GIT_COMMITTER_DATE are "next tuesday"
+    And I remember the object store
+    When I record in "s" with tool "dated"
+      | path  | content |
+      | d.txt | d\n     |
+    Then it fails with exit code 2
+    And the error mentions "cannot read the date"
+    And the object store is exactly as it was
+
+  Scenario: A plan whose notes were edited with git notes (fanned out) still records and reads
+    Given I record in "s" with tool "first"
+      | path  | content |
+      | a.txt | a\n     |
+    And 300 more notes are added to "refs/notes/changesets/s" with git fast-import
+    When I record in "s" with tool "second"
+      | path  | content |
+      | b.txt | b\n     |
+    Then it succeeds
+    And plan "s" has 2 changesets
+    And the status of "s" reports nothing missing
+    And git fsck --full is clean
+
+  Scenario: Files over core.bigFileThreshold are recorded as binary without being read
+    Given git config "core.bigFileThreshold" is "1k"
+    And I record in "s" with tool "first"
+      | path    | content     |
+      | big.txt | <2000 bytes> |
+    When I record in "s" with tool "second"
+      | path    | content     |
+      | big.txt | <3000 bytes> |
+    Then it succeeds
+    And the changeset's record says "big.txt" is a binary file of 3000 bytes
+
+  Scenario Outline: A file on disk that cannot be recorded is refused: <case>
+    Given I remember the object store
+    When I record a file on disk in "s": <case>
+    Then it fails with exit code 2
+    And the error mentions "<message>"
+    And the object store is exactly as it was
+
+    Examples:
+      | case             | message                     |
+      | it does not exist | cannot read                |
+      | no path           | needs a path               |
+      | a symlink mode    | must be 100644 or 100755   |
+
+  Scenario: Two creates of one plan at once: the second is refused and leaves nothing
+    When another process creates plan "twin" while I create it, just before my refs are made
+    Then it fails with exit code 2
+    And the error mentions "already exists"
+    And plan "twin" has 0 changesets
+    And git fsck --full is clean
+    And the packs of plan "twin" are only the other process's
+
+  Scenario: A writer publishes while cancel reads: cancel reads again and deletes that changeset too
+    When a writer records in "s" just after cancel read the refs of "s"
+    Then it succeeds
+    And ref "refs/changesets/s" does not exist
+    And the writer's changeset is gone from the object store
+    And git fsck --full is clean
+
+  Scenario: A plan cancelled while a writer reads it makes the writer say not found
+    When "s" is cancelled just after a writer read its refs
+    Then it fails with exit code 3
+    And ref "refs/changesets/s" does not exist
+
+  Scenario: A pack index with offsets past 2 GiB is written as git reads it
+    When I write a pack index whose entries sit at offsets up to 5 GiB
+    Then git show-index lists every entry at its offset
+    And gitplan reads the same entries back

@@ -85,11 +85,18 @@ def create_plan(context, plan):  # type: ignore[no-untyped-def]
     context.store.create(plan, title=f"title of {plan}")
 
 
+def _content(cell: str) -> bytes | None:
+    """A table cell: `<delete>`, `<N bytes>` (N bytes of text lines), or escaped text."""
+    if cell == "<delete>":
+        return None
+    if cell.startswith("<") and cell.endswith(" bytes>"):
+        size = int(cell[1:].split()[0])
+        return (b"text line\n" * (size // 10 + 1))[:size]
+    return unescape(cell)
+
+
 def _table_changes(context) -> dict[str, bytes | None]:  # type: ignore[no-untyped-def]
-    return {
-        row["path"]: None if row["content"] == "<delete>" else unescape(row["content"])
-        for row in context.table
-    }
+    return {row["path"]: _content(row["content"]) for row in context.table}
 
 
 @given('I record in "{plan}" with tool "{tool}"')

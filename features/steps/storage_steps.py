@@ -400,3 +400,128 @@ def record_growing(context, name, plan):  # type: ignore[no-untyped-def]
     with faults.at("packs.writing", append):
         changes = {name: FileOnDisk(context.growing)}
         attempt(context, lambda: context.store.record(plan, changes, ToolInvocation(tool="w")))
+
+
+# -- dates, thresholds, files on disk -------------------------------------------------------
+
+
+@given('GIT_AUTHOR_DATE and GIT_COMMITTER_DATE are "{date}"')
+def dates(context, date):  # type: ignore[no-untyped-def]
+    os.environ["GIT_AUTHOR_DATE"] = date
+    os.environ["GIT_COMMITTER_DATE"] = date
+
+
+@then('the tip of "{plan}" is dated "{iso}" by git')
+def tip_dated(context, plan, iso):  # type: ignore[no-untyped-def]
+    dated = git(context, "log", "-1", "--format=%aI %cI", f"refs/changesets/{plan}").split()
+    assert dated == [iso, iso], dated
+
+
+@when("I record a file on disk in \"{plan}\": {case}")
+def record_on_disk(context, plan, case):  # type: ignore[no-untyped-def]
+    from gitplan import BadInput, FileOnDisk
+
+    def changes() -> dict[str, FileOnDisk]:
+        if case == "it does not exist":
+            return {"x.bin": FileOnDisk(os.path.join(context.tmp, "missing.bin"))}
+        if case == "no path":
+            return {"x.bin": FileOnDisk("")}
+        return {"x.bin": FileOnDisk(os.path.join(context.tmp, "x"), 0o120000)}
+
+    def record() -> object:
+        try:
+            made = changes()
+        except BadInput as error:  # refused when the value is made, before the store sees it
+            context.error = error
+            return None
+        return context.store.record(plan, made, ToolInvocation(tool="w"))
+
+    attempt(context, record)
+    context.error = context.error or getattr(context, "error", None)
+
+
+# -- races at named points ------------------------------------------------------------------------
+
+
+@when('another process creates plan "{plan}" while I create it, just before my refs are made')
+def create_race(context, plan):  # type: ignore[no-untyped-def]
+    other = PlanStore.open(context.repo)
+    context.other_packs: list[str] = []
+
+    def create_other() -> None:
+        from gitplan import packs
+
+        other.create(plan)
+        context.other_packs = sorted({pack.name for pack in packs.owned_packs(other._repo, plan)})
+
+    with faults.at("packs.registered", create_other):
+        attempt(context, lambda: context.store.create(plan))
+
+
+@then('the packs of plan "{plan}" are only the other process\'s')
+def only_other_packs(context, plan):  # type: ignore[no-untyped-def]
+    from gitplan import packs
+
+    registered = [pack.name for pack in packs.owned_packs(context.store._repo, plan)]
+    assert registered == context.other_packs, (registered, context.other_packs)
+    others = {pack.name for pack in packs.owned_packs(context.store._repo, "s")}  # the background's plan
+    on_disk = {p.stem for p in (_git_dir(context) / "objects" / "pack").glob("*.pack")} - others
+    assert sorted(on_disk) == context.other_packs, on_disk
+
+
+@when('a writer records in "{plan}" just after cancel read the refs of "{plan2}"')
+def record_during_cancel(context, plan, plan2):  # type: ignore[no-untyped-def]
+    writer = PlanStore.open(context.repo)
+    made: list[str] = []
+
+    def record() -> None:
+        made.append(writer.record(plan, {"late.txt": b"late\n"}, ToolInvocation(tool="late")).commit)
+
+    with faults.at("cancel.refs-read", record):
+        attempt(context, lambda: context.store.cancel(plan2))
+    context.late_commit = made[0]
+
+
+@then("the writer's changeset is gone from the object store")
+def late_gone(context):  # type: ignore[no-untyped-def]
+    result = subprocess.run(["git", "cat-file", "-e", context.late_commit], cwd=context.repo)
+    assert result.returncode != 0
+
+
+@when('"{plan}" is cancelled just after a writer read its refs')
+def cancel_during_prepare(context, plan):  # type: ignore[no-untyped-def]
+    canceller = PlanStore.open(context.repo)
+    with faults.at("transaction.refs-read", lambda: canceller.cancel(plan)):
+        attempt(context, lambda: context.store.record(plan, {"x": b"x\n"}, ToolInvocation(tool="w")))
+
+
+# -- pack index with large offsets --------------------------------------------------------------------
+
+
+@when("I write a pack index whose entries sit at offsets up to {size:d} GiB")
+def large_index(context, size):  # type: ignore[no-untyped-def]
+    from gitplan import packfile
+
+    offsets = [12, 1 << 20, (1 << 31) - 1, 1 << 31, 3 << 30, size << 30]
+    context.index_entries = [
+        packfile.PackEntry(bytes([n]) * 20, offset, n) for n, offset in enumerate(offsets, start=1)
+    ]
+    context.index_path = Path(context.tmp, "large.idx")
+    packfile._write_index(context.index_path, context.index_entries, b"\1" * 20)
+
+
+@then("git show-index lists every entry at its offset")
+def show_index(context):  # type: ignore[no-untyped-def]
+    with open(context.index_path, "rb") as handle:
+        listed = subprocess.run(
+            ["git", "show-index"], stdin=handle, capture_output=True, text=True, check=True
+        )
+    found = {line.split()[1]: int(line.split()[0]) for line in listed.stdout.splitlines()}
+    assert found == {e.oid.hex(): e.offset for e in context.index_entries}, found
+
+
+@then("gitplan reads the same entries back")
+def read_back_index(context):  # type: ignore[no-untyped-def]
+    from gitplan import packfile
+
+    assert packfile.read_index(context.index_path) == sorted(context.index_entries, key=lambda e: e.offset)

@@ -36,29 +36,32 @@ def parse_git_date(text: str) -> Stamp:
     """A date as git's date variables accept it; BadInput when it is none of the forms."""
     value = text.strip()
     raw = _RAW.match(value)
-    try:
-        if raw:
-            return int(raw.group(1)), _zone_minutes(raw.group(2)) if raw.group(2) else 0
+    if raw:
+        return int(raw.group(1)), _zone_minutes(raw.group(2)) if raw.group(2) else 0
+    for parse in (_iso, _iso_spaced_zone, parsedate_to_datetime):
         try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            spaced = re.match(r"^(.*\d)\s+([+-]\d{2}:?\d{2})$", value)
-            if spaced:
-                zone = _zone_minutes(spaced.group(2))
-                moment = datetime.fromisoformat(spaced.group(1)).replace(
-                    tzinfo=timezone(timedelta(minutes=zone))
-                )
-            else:
-                moment = parsedate_to_datetime(value)
-    except (ValueError, TypeError, IndexError):
-        raise BadInput(
-            f"cannot read the date {text!r} (use ISO 8601, RFC 2822 or '@<epoch> +zone')"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    offset = moment.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    return int(moment.timestamp()), minutes
+            moment = parse(value)
+        except (ValueError, TypeError, IndexError):
+            continue
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        offset = moment.utcoffset()
+        minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+        return int(moment.timestamp()), minutes
+    raise BadInput(f"cannot read the date {text!r} (use ISO 8601, RFC 2822 or '@<epoch> +zone')")
+
+
+def _iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _iso_spaced_zone(value: str) -> datetime:
+    """`2026-03-04 05:06:07 +0100`: ISO 8601 with git's zone after a space."""
+    spaced = re.match(r"^(.*\d)\s+([+-]\d{2}:?\d{2})$", value)
+    if not spaced:
+        raise ValueError(value)
+    zone = timezone(timedelta(minutes=_zone_minutes(spaced.group(2))))
+    return datetime.fromisoformat(spaced.group(1)).replace(tzinfo=zone)
 
 
 def now(variable: str | None = None) -> Stamp:

@@ -167,8 +167,3 @@ def read_blob(repo: pygit2.Repository, staging: Staging | None, oid: str) -> byt
 
     return read_stored(repo, oid)
 
-
-def check_person(name: str, email: str) -> None:
-    for value in (name, email):
-        if any(c in value for c in "<>\n\0"):
-            raise BadInput(f"{value!r} cannot stand in a commit's author or committer line")

@@ -84,13 +84,13 @@ class _HashingFile:
         self._digest.update(data)
         self.size += len(data)
 
-    def finish(self, durable: bool) -> bytes:
+    def finish(self) -> bytes:
+        """Append the checksum and flush the file to disk (git flushes packs by default too)."""
         checksum = self._digest.digest()
         self._handle.write(checksum)
         self.size += len(checksum)
         self._handle.flush()
-        if durable:
-            os.fsync(self._handle.fileno())
+        os.fsync(self._handle.fileno())
         self._handle.close()
         return checksum
 
@@ -150,14 +150,14 @@ class PackWriter:
         self._entries.append(PackEntry(oid, self._pack.size, zlib.crc32(raw) & 0xFFFFFFFF))
         self._pack.write(raw)
 
-    def finish(self, durable: bool = True) -> str:
+    def finish(self) -> str:
         """Complete both files under their temporary names; return the pack's name."""
         if len(self._entries) != self._count:
             self.abandon()
             raise ValueError(f"pack announced {self._count} objects, got {len(self._entries)}")
         try:
-            checksum = self._pack.finish(durable)
-            _write_index(self._idx_path, self._entries, checksum, durable)
+            checksum = self._pack.finish()
+            _write_index(self._idx_path, self._entries, checksum)
         except BaseException:
             self.abandon()
             raise
@@ -168,16 +168,23 @@ class PackWriter:
     def temporary_pack(self) -> Path:
         return self._pack.path
 
-    def install(self, keep: str | None = None) -> WrittenPack:
-        """Rename both files into place, the pack first: readers find packs by their index.
+    def install(self, keep: str | None = None) -> WrittenPack | None:
+        """Put both files in place, the pack first: readers find packs by their index.
 
         With `keep`, a `.keep` file holding that text comes first of all, so that
-        no `git repack` can ever see the pack without it."""
+        no `git repack` can ever see the pack without it. A pack of the same name
+        is the same objects, written by someone else: it is never replaced (it may
+        be another writer's, which only that writer may delete), and None says so."""
         final = self._dir / f"{self.name}.pack"
+        if (self._dir / f"{self.name}.idx").exists() or final.exists():
+            self.abandon()
+            return None
         if keep is not None:
             (self._dir / f"{self.name}.keep").write_text(keep)
-        os.replace(self._pack.path, final)
-        os.replace(self._idx_path, self._dir / f"{self.name}.idx")
+        if not _place(self._pack.path, final):
+            self.abandon()
+            return None
+        _place(self._idx_path, self._dir / f"{self.name}.idx")
         return WrittenPack(self.name, final, frozenset(e.oid for e in self._entries), self._pack.size)
 
     def abandon(self) -> None:
@@ -185,7 +192,24 @@ class PackWriter:
         self._idx_path.unlink(missing_ok=True)
 
 
-def _write_index(path: Path, entries: list[PackEntry], pack_checksum: bytes, durable: bool) -> None:
+def _place(temporary: Path, final: Path) -> bool:
+    """Rename `temporary` to `final` unless `final` exists (a hard link never replaces)."""
+    try:
+        os.link(temporary, final)
+    except FileExistsError:
+        temporary.unlink(missing_ok=True)
+        return False
+    except OSError:  # a filesystem without hard links
+        if final.exists():
+            temporary.unlink(missing_ok=True)
+            return False
+        os.replace(temporary, final)
+        return True
+    temporary.unlink()
+    return True
+
+
+def _write_index(path: Path, entries: list[PackEntry], pack_checksum: bytes) -> None:
     ordered = sorted(entries, key=lambda entry: entry.oid)
     fanout = [0] * 256
     for entry in ordered:
@@ -211,7 +235,7 @@ def _write_index(path: Path, entries: list[PackEntry], pack_checksum: bytes, dur
         index.write(struct.pack(f">{len(small)}I", *small))
         index.write(struct.pack(f">{len(large)}Q", *large))
         index.write(pack_checksum)
-        index.finish(durable)
+        index.finish()
     except BaseException:
         index.abandon()
         raise

@@ -130,7 +130,7 @@ def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack 
             writer.add(oid, kind, data)
         for oid, path, size in staging.streamed_items():
             writer.add_stream(oid, packfile.OBJ_BLOB, size, file_chunks(path, size))
-        name = writer.finish(durable=_durable(repo))
+        name = writer.finish()
         pack = OwnedPack(name, _stamp(writer.temporary_pack))
         _register(repo, plan_id, pack.entry)
     except ValueError as error:  # a streamed file changed between hashing and writing
@@ -140,7 +140,9 @@ def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack 
         writer.abandon()
         raise
     faults.point("packs.registered")
-    writer.install(keep=f"gitplan plan {plan_id}\n")
+    if writer.install(keep=f"gitplan plan {plan_id}\n") is None:
+        unregister(repo, plan_id, pack)  # the same objects are in place already, in another's pack
+        return None
     return pack
 
 
@@ -149,18 +151,6 @@ def _stamp(path: Path) -> int:
     now = time.time_ns()
     os.utime(path, ns=(now, now))
     return os.stat(path).st_mtime_ns
-
-
-def _durable(repo: pygit2.Repository) -> bool:
-    """Flush packs to disk unless core.fsync leaves packs out (git flushes them by default)."""
-    try:
-        setting = str(repo.config["core.fsync"])
-    except (KeyError, pygit2.GitError):
-        return True
-    words = {word.strip() for word in setting.lower().split(",")}
-    if "-pack" in words or "none" in words:
-        return False
-    return bool(words & {"pack", "objects", "committed", "added", "all", "default"}) or not words
 
 
 def discard(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> bool:
@@ -294,7 +284,7 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
                 if entry.oid in unique:  # gitplan writes no deltas: a duplicate can be skipped
                     unique.discard(entry.oid)
                     writer.add_raw(entry.oid, raw)
-        name = writer.finish(durable=_durable(repo))
+        name = writer.finish()
         merged = OwnedPack(name, _stamp(writer.temporary_pack))
         _register(repo, plan_id, merged.entry)
     except FileNotFoundError:
@@ -303,7 +293,9 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
     except BaseException:
         writer.abandon()
         raise
-    writer.install(keep=f"gitplan plan {plan_id}\n")
+    if writer.install(keep=f"gitplan plan {plan_id}\n") is None:
+        unregister(repo, plan_id, merged)
+        return None
     for pack, _ in contents:
         # Every object is also in the merged pack now, so even a freshened pack can go.
         for suffix in (".idx", ".pack", ".keep"):

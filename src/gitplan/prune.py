@@ -209,9 +209,6 @@ def _roots(repo: pygit2.Repository, plan_id: str, since: int) -> Iterator[bytes]
                 yield from index_object_ids(index)
             except Damaged as error:
                 raise Uncertain(str(error)) from None
-        journal = git_dir / "gitplan" / "apply.json"
-        if journal.exists():  # an apply in progress references the plan's trees
-            yield from _hex_ids(journal.read_text(errors="replace").replace('"', " ").split())
     yield from _other_plans_bases(repo, plan_id)
 
 

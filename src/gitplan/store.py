@@ -245,6 +245,7 @@ class PlanStore:
                 current = refs.read_refs_if_any(repo, plan_id)
                 if current is None:
                     raise PlanNotFound(f"no plan named {plan_id!r}")
+                faults.point("cancel.refs-read")
                 try:
                     deleted = refs.delete_plan_refs(repo, current)
                     break

@@ -51,6 +51,7 @@ def write(
     """Run `prepare` on the plan's current refs and publish what it staged, retrying on races."""
     for attempt in range(refs.max_attempts()):
         current = refs.settle(repo, plan_id)
+        faults.point("transaction.refs-read")
         try:
             prepared = prepare(current)
         except Damaged:
