@@ -207,3 +207,18 @@ Feature: Apply is all or nothing
       | what   | head                 |
       | branch | on main              |
       | HEAD   | detached at main     |
+
+  Scenario: A branch of the same name made while apply runs: branch mode refuses and cleans up
+    Given someone creates branch "result" just before apply's commit point
+    When I apply "p" as branch "result"
+    Then it fails with exit code 4
+    And the error mentions "was created by someone else"
+    And ref "refs/changesets/p" does not exist
+
+  Scenario: A branch locked by another git process when apply moves it: refused, files put back
+    Given another git process holds the lock of "refs/heads/main" just before apply's commit point
+    When I apply "p"
+    Then it fails with exit code 4
+    And the error mentions "moved while applying"
+    And git status is clean
+    And no apply journal is left

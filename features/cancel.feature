@@ -120,3 +120,46 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And the report says some objects were pruned
     And no pack file and no registry of "c1" is left
     And git fsck --full is clean
+
+  Scenario Outline: Cancel reads unusual indexes: <shape>
+    Given the index is <shape>
+    And the user takes the plan's "plan-only.txt" into the index
+    When I cancel "c1"
+    Then it succeeds
+    And the report pruned the plan's other objects and kept what was taken
+    And git fsck --full is clean
+    And the user reads "only in the plan\n" back from the index
+
+    Examples:
+      | shape                                              |
+      | split, with the entries in a shared index file     |
+      | holding a path longer than 4095 bytes              |
+      | version 4, with long names the next entry strips   |
+
+  Scenario Outline: Cancel after git wrote a <cache> that names the plan's commits
+    Given git writes a <cache>
+    When I cancel "c1"
+    Then it succeeds
+    And the report says git's <file> was removed
+    And git fsck --full is clean
+
+    Examples:
+      | cache                    | file               |
+      | commit-graph             | commit-graph       |
+      | split commit-graph chain | commit-graph-chain |
+      | multi-pack-index         | multi-pack-index   |
+
+  Scenario: A damaged object written since the plan began makes cancel keep everything
+    Given a damaged loose object was written after the plan began
+    When I cancel "c1"
+    Then it succeeds
+    And ref "refs/changesets/c1" does not exist
+    And the report says it kept everything because "cannot be read"
+    And the blob "only in the plan\n" is still in the object store
+
+  Scenario: A plan whose packs git repacked (their .keep removed by hand) is left to git gc
+    Given the user removes the .keep files and runs git repack -a -d
+    When I cancel "c1"
+    Then it succeeds
+    And the report says the plan's packs were already repacked by git
+    And git fsck --full is clean

@@ -47,6 +47,8 @@ Feature: The command line prints for people and machines, with stable exit codes
       | record p --tool t --args-json "{\"a\": [1]}" --delete added.txt         | 0    | recorded changeset 2          |
       | cancel p                                                              | 0    | cancelled plan p              |
       | cancel p --json                                                       | 0    | "objects_pruned"              |
+      | gc --json                                                             | 0    | "removed": []                 |
+      | gc --dry-run                                                          | 0    | nothing to clean up           |
       | apply p --check                                                       | 0    | apply would fast-forward 2    |
       | apply p                                                               | 0    | applied plan p (fast-forward  |
       | apply p --json                                                        | 0    | "strategy": "fast-forward"    |
@@ -63,6 +65,8 @@ Feature: The command line prints for people and machines, with stable exit codes
       | record p --tool t --set x.txt                            | 2    | --set takes PATH=FILE                  |
       | record p --tool t --set x.txt={tmp}/dir                  | 2    | is a directory                         |
       | record p --tool t --set x.txt={tmp}/missing              | 2    | no such file                           |
+      | record p --tool t --patch {tmp}/missing                  | 2    | no such file                           |
+      | record p --tool t --patch {tmp}/dir                      | 2    | is a directory                         |
       | record p --tool t --arg novalue --delete added.txt       | 2    | --arg takes K=V                        |
       | record p --tool t --args-json "{" --delete added.txt     | 2    | --args-json is not valid JSON          |
       | record p --tool t --args-json "[1]" --delete added.txt   | 2    | must be a JSON object                  |
@@ -182,3 +186,9 @@ Feature: The command line prints for people and machines, with stable exit codes
   Scenario: apply shows its progress on a terminal
     When I run git plan "apply p" on a terminal with a pager
     Then the terminal showed "applying plan p: 2/2 files"
+
+  Scenario: cancel says what it kept and why
+    Given the user stages "added.txt" taken from plan "p"
+    When I run git plan "cancel p"
+    Then the exit code is 0
+    And the output contains "still used elsewhere and were kept"

@@ -58,3 +58,21 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     When I run git plan "gc --grace soon"
     Then the exit code is 2
     And the output contains "invalid grace period"
+
+  Scenario: The state of a plan cancelled while its writer ran is removed after the grace, reported first
+    Given a writer left a registered pack for a plan "gone" that no longer exists
+    When I run git plan "gc"
+    Then the output contains "kept plan state gone"
+    And the output contains "within the grace"
+    When I run git plan "gc --dry-run --grace now"
+    Then the output contains "would remove plan state gone"
+    When I run git plan "gc --grace now"
+    Then the output contains "removed plan state gone"
+    And the packs and registry of "gone" are gone
+    And git fsck --full is clean
+
+  Scenario: A damaged plan is reported, not examined
+    Given "refs/changesets/g" is moved to "HEAD^{tree}" with git update-ref
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    And the output contains "kept plan g: not examined"

@@ -294,3 +294,23 @@ def moves_midway(context, what):  # type: ignore[no-untyped-def]
 @then("no apply journal is left")
 def no_journal(context):  # type: ignore[no-untyped-def]
     assert not (Path(context.repo) / ".git" / "gitplan" / "apply.json").exists()
+
+
+def _at_commit_point(context, action) -> None:  # type: ignore[no-untyped-def]
+    from gitplan import faults
+
+    context.fault = faults.at("apply.before-commit-point", action)
+    context.fault.__enter__()
+    context.add_cleanup(context.fault.__exit__, None, None, None)
+
+
+@given('someone creates branch "{branch}" just before apply\'s commit point')
+def branch_meanwhile(context, branch):  # type: ignore[no-untyped-def]
+    _at_commit_point(context, lambda: git(context, "branch", branch, "HEAD"))
+
+
+@given('another git process holds the lock of "{ref}" just before apply\'s commit point')
+def lock_meanwhile(context, ref):  # type: ignore[no-untyped-def]
+    lock = Path(context.repo) / ".git" / f"{ref}.lock"
+    _at_commit_point(context, lambda: lock.write_text("held\n"))
+    context.add_cleanup(lock.unlink, missing_ok=True)

@@ -201,6 +201,7 @@ def take(context, place):  # type: ignore[no-untyped-def]
 def read_back(context, content, place):  # type: ignore[no-untyped-def]
     where = {
         "the index": ":plan-only.txt",
+        "the index, split": ":plan-only.txt",
         "the index, version 3": ":plan-only.txt",
         "the index, version 4": ":plan-only.txt",
         "the index by read-tree": ":plan-only.txt",
@@ -237,3 +238,55 @@ def pruned_and_kept(context):  # type: ignore[no-untyped-def]
     # that pack stays for `git plan gc`; otherwise the plan's other objects are pruned.
     freshened = any("used by another process" in reason for reason in report.reasons)
     assert report.objects_pruned > 0 or freshened, report
+
+
+@given("the index is {shape}")
+def index_shape(context, shape):  # type: ignore[no-untyped-def]
+    if shape.startswith("split"):
+        git(context, "update-index", "--split-index")
+        (Path(context.repo) / "more.txt").write_text("more\n")
+        git(context, "add", "more.txt")  # goes to the split part; the rest stays in the shared file
+    elif shape.startswith("holding"):
+        # No file system here holds such a path, but an index entry can (flags say 0xFFF).
+        blob = git(context, "hash-object", "-w", "README.md").strip()
+        long_path = "/".join(["d" * 200] * 21) + "/long.txt"
+        git(context, "update-index", "--add", "--cacheinfo", f"100644,{blob},{long_path}")
+    else:
+        (Path(context.repo) / ("a" * 150)).write_text("a\n")  # the next name strips 150 bytes of it
+        (Path(context.repo) / ("b" * 150)).write_text("b\n")
+        git(context, "add", ".")
+        git(context, "update-index", "--index-version", "4")
+
+
+@given("git writes a {cache}")
+def git_cache(context, cache):  # type: ignore[no-untyped-def]
+    if cache == "commit-graph":
+        git(context, "commit-graph", "write", "--reachable")
+    elif cache == "split commit-graph chain":
+        git(context, "commit-graph", "write", "--reachable", "--split")
+    else:
+        git(context, "multi-pack-index", "write")
+
+
+@then("the report says git's {name} was removed")
+def cache_removed(context, name):  # type: ignore[no-untyped-def]
+    assert any(f"removed git's {name}" in reason for reason in context.result.reasons), context.result
+
+
+@given("a damaged loose object was written after the plan began")
+def damaged_loose(context):  # type: ignore[no-untyped-def]
+    directory = Path(context.repo, ".git", "objects", "ab")
+    directory.mkdir(exist_ok=True)
+    (directory / ("c" * 38)).write_bytes(b"not zlib at all")
+
+
+@given("the user removes the .keep files and runs git repack -a -d")
+def repack_without_keep(context):  # type: ignore[no-untyped-def]
+    for keep in Path(context.repo, ".git", "objects", "pack").glob("*.keep"):
+        keep.unlink()
+    git(context, "repack", "-q", "-a", "-d")
+
+
+@then("the report says the plan's packs were already repacked by git")
+def already_repacked(context):  # type: ignore[no-untyped-def]
+    assert any("already repacked by git" in reason for reason in context.result.reasons), context.result

@@ -154,3 +154,10 @@ def broken_pipe(context):  # type: ignore[no-untyped-def]
 def no_stderr(context):  # type: ignore[no-untyped-def]
     assert context.piped.stdout.startswith("diff --git"), context.piped.stdout
     assert context.piped.stderr == "", context.piped.stderr
+
+
+@given('the user stages "{path}" taken from plan "{plan}"')
+def stage_from_plan(context, path, plan):  # type: ignore[no-untyped-def]
+    subprocess.run(
+        ["git", "checkout", f"refs/changesets/{plan}", "--", path], cwd=context.repo, check=True
+    )

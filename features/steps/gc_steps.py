@@ -57,3 +57,27 @@ def json_removed(context, kind):  # type: ignore[no-untyped-def]
 def no_temporary(context):  # type: ignore[no-untyped-def]
     left = list(Path(context.repo, ".git", "objects", "pack").glob("tmp_pack_gitplan_*"))
     assert not left, left
+
+
+@given('a writer left a registered pack for a plan "{plan}" that no longer exists')
+def orphan(context, plan):  # type: ignore[no-untyped-def]
+    from gitplan import PlanStore, ToolInvocation
+
+    from gitplan import packs
+
+    store = PlanStore.open(context.repo)
+    store.create(plan)
+    store.record(plan, {"orphan.txt": b"orphan\n"}, ToolInvocation(tool="w"))
+    context.orphan_packs = [pack.name for pack in packs.owned_packs(store._repo, plan)]
+    assert context.orphan_packs
+    # As if cancel deleted the refs and its prune never ran (the writer re-registered meanwhile).
+    subprocess.run(["git", "update-ref", "-d", f"refs/changesets/{plan}"], cwd=context.repo, check=True)
+    subprocess.run(["git", "update-ref", "-d", f"refs/notes/changesets/{plan}"], cwd=context.repo, check=True)
+
+
+@then('the packs and registry of "{plan}" are gone')
+def orphan_gone(context, plan):  # type: ignore[no-untyped-def]
+    pack_dir = Path(context.repo, ".git", "objects", "pack")
+    left = [p for name in context.orphan_packs for p in pack_dir.glob(f"{name}.*")]
+    assert not left, left
+    assert not Path(context.repo, ".git", "gitplan", "packs", plan).exists()
