@@ -61,9 +61,7 @@ def no_temporary(context):  # type: ignore[no-untyped-def]
 
 @given('a writer left a registered pack for a plan "{plan}" that no longer exists')
 def orphan(context, plan):  # type: ignore[no-untyped-def]
-    from gitplan import PlanStore, ToolInvocation
-
-    from gitplan import packs
+    from gitplan import PlanStore, ToolInvocation, packs
 
     store = PlanStore.open(context.repo)
     store.create(plan)
