@@ -163,3 +163,20 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     Then it succeeds
     And the report says the plan's packs were already repacked by git
     And git fsck --full is clean
+
+  Scenario: Cancel looks only at what changed since the plan began, and still keeps what was taken
+    Given everything the user's repository held before the plan is an hour old
+    And the user takes the plan's "plan-only.txt" into a branch
+    When I cancel "c1"
+    Then it succeeds
+    And the report pruned the plan's other objects and kept what was taken
+    And git fsck --full is clean
+    And the user reads "only in the plan\n" back from a branch
+
+  Scenario: A multi-pack-index with its bitmap, written by git, goes with the plan's packs
+    Given git writes a multi-pack-index with a bitmap
+    When I cancel "c1"
+    Then it succeeds
+    And the report says git's multi-pack-index was removed
+    And no multi-pack-index file is left
+    And git fsck --full is clean

@@ -99,3 +99,14 @@ Feature: Many writers append to one plan at once and nothing is lost
       | when                          | ref   |
       | before its notes update       | notes |
       | between its two updates       | plan  |
+
+  Scenario Outline: Writers from the same parent, modes: <case>
+    Given I record in "busy" the file "README.md" with mode <first mode> and its content
+    When I record in "busy" from changeset 0 the file "README.md" with mode <second mode> and line 10 as "X"
+    Then <outcome>
+
+    Examples:
+      | case                                      | first mode | second mode | outcome                                          |
+      | one makes it executable, one edits it     | 100755     | 100644      | the tip of "busy" has "README.md" with mode 100755 |
+      | one edits it, the other makes it executable | 100644   | 100755      | the tip of "busy" has "README.md" with mode 100755 |
+      | one makes it a symlink, one edits it      | 120000     | 100644      | it fails with exit code 4                        |

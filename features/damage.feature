@@ -128,3 +128,21 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
       | x    | x\n     |
     Then it fails with exit code 5
     And the error mentions "malformed Changeset trailer"
+
+  Scenario: A plan ref file with garbage in it is reported as damaged
+    Given the file of "refs/changesets/d" holds "not a ref"
+    When I ask for the status of "d"
+    Then it fails with exit code 5
+    And the error mentions "cannot read refs/changesets/d"
+
+  Scenario: The notes ref was pointed at a tree
+    Given "refs/notes/changesets/d" is moved to "HEAD^{tree}" with git update-ref
+    Then the status of "d" reports "plan record: plan record note is missing"
+
+  Scenario: Recording into a plan whose tip commit is gone is refused as damaged
+    Given the object of the tip commit of "d" is deleted
+    When I record in "d" with tool "after"
+      | path | content |
+      | z    | z\n     |
+    Then it fails with exit code 5
+    And the error mentions "is missing"

@@ -76,3 +76,9 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     When I run git plan "gc --grace now"
     Then the exit code is 0
     And the output contains "kept plan g: not examined"
+
+  Scenario: A repository where gitplan never ran has nothing to clean up
+    Given another repository where gitplan never ran
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    And the output contains "nothing to clean up"

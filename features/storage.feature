@@ -233,3 +233,64 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     When I write a pack index whose entries sit at offsets up to 5 GiB
     Then git show-index lists every entry at its offset
     And gitplan reads the same entries back
+
+  Scenario: A pack write that fails midway (a full disk) is a clear error and leaves no file
+    Given I remember the object store
+    When I record in "s" while the disk fills up during the pack write
+    Then it fails with exit code 1
+    And the error mentions "nothing was written"
+    And the object store is exactly as it was
+
+  Scenario: A file rewritten in place (same size) while it is recorded is refused
+    Given a file "same.txt" outside the repository with 20 MB of text
+    And I remember the object store
+    When I record "same.txt" from disk into "s" while another process rewrites it in place
+    Then it fails with exit code 2
+    And the error mentions "changed while it was being recorded"
+    And the object store is exactly as it was
+
+  Scenario: A plan ref that stays locked after the notes moved: busy, naming the lock; the next writer finishes the record
+    Given gitplan treats locks as stale only after an hour and retries 3 times
+    When a writer's plan ref is locked by another process just after its notes moved
+    Then it fails with exit code 4
+    And the error mentions "refs/changesets/s.lock stayed locked"
+    When the other process lets the lock go and I record in "s" with tool "next"
+      | path | content |
+      | n    | n\n     |
+    Then it succeeds
+    And plan "s" has 2 changesets
+
+  Scenario: Writers that keep losing give up with the busy error, nothing half-written
+    Given gitplan retries 1 times
+    When another writer records every time just before this writer moves the notes ref of "s"
+    Then it fails with exit code 4
+    And the error mentions "gave up after 1 attempts"
+    And plan "s" has 1 changesets
+    And git fsck --full is clean
+
+  Scenario: Cancel blocked by a lock someone holds says so
+    Given gitplan treats locks as stale only after an hour and retries 3 times
+    And a lock file on "refs/changesets/s" made just now
+    When I cancel "s"
+    Then it fails with exit code 4
+    And the error mentions "refs/changesets/s.lock stayed locked"
+
+  Scenario: Creating a plan whose notes ref someone holds locked is refused with the reason
+    Given a lock file on "refs/notes/changesets/new" made just now
+    When I create plan "new" expecting an error
+    Then it fails with exit code 4
+    And the error mentions "refs/notes/changesets/new.lock"
+    And git fsck --full is clean
+
+  Scenario Outline: core.bigFileThreshold "<value>" is read as git reads it
+    Given git config "core.bigFileThreshold" is "<value>"
+    When I record in "s" with tool "sized"
+      | path    | content      |
+      | big.txt | <1500 bytes> |
+    Then the changeset's record says "big.txt" <verdict>
+
+    Examples:
+      | value | verdict                                  |
+      | 1000  | is a binary file of 1500 bytes           |
+      | 2k    | counts 150 added lines                   |
+      | junk  | counts 150 added lines                   |

@@ -264,6 +264,9 @@ def git_cache(context, cache):  # type: ignore[no-untyped-def]
         git(context, "commit-graph", "write", "--reachable")
     elif cache == "split commit-graph chain":
         git(context, "commit-graph", "write", "--reachable", "--split")
+    elif cache == "multi-pack-index with a bitmap":
+        git(context, "repack", "-q", "-d")  # the user's loose objects into a pack of theirs
+        git(context, "multi-pack-index", "write", "--bitmap")
     else:
         git(context, "multi-pack-index", "write")
 
@@ -290,3 +293,29 @@ def repack_without_keep(context):  # type: ignore[no-untyped-def]
 @then("the report says the plan's packs were already repacked by git")
 def already_repacked(context):  # type: ignore[no-untyped-def]
     assert any("already repacked by git" in reason for reason in context.result.reasons), context.result
+
+
+@given("everything the user's repository held before the plan is an hour old")
+def age_repository(context):  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    from gitplan import packs
+
+    plan_files = {
+        str(Path(context.repo, ".git", "objects", "pack", f"{pack.name}{suffix}"))
+        for pack in packs.owned_packs(context.store._repo, "c1")
+        for suffix in (".pack", ".idx", ".keep")
+    }
+    then = time.time() - 3600
+    for root, directories, files in os.walk(Path(context.repo, ".git")):
+        for name in files + directories:
+            path = os.path.join(root, name)
+            if path not in plan_files and "changesets" not in path and "/gitplan" not in path:
+                os.utime(path, (then, then))
+
+
+@then("no multi-pack-index file is left")
+def no_midx(context):  # type: ignore[no-untyped-def]
+    left = list(Path(context.repo, ".git", "objects", "pack").glob("multi-pack-index*"))
+    assert not left, left

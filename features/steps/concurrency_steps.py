@@ -256,3 +256,31 @@ def writer_objects_gone(context):  # type: ignore[no-untyped-def]
     for oid in context.written:
         result = subprocess.run(["git", "cat-file", "-e", oid], cwd=context.repo, capture_output=True)
         assert result.returncode != 0, f"{oid} was left behind"
+
+
+@given('I record in "{plan}" the file "{path}" with mode {mode:d} and its content')
+def record_mode(context, plan, path, mode):  # type: ignore[no-untyped-def]
+    from gitplan import File
+
+    data = git(context, "show", f"HEAD:{path}").encode()
+    lines = data.splitlines(keepends=True)
+    lines[0] = b"first\n"
+    context.store.record(plan, {path: File(b"".join(lines), int(str(mode), 8))}, ToolInvocation(tool="A"))
+
+
+@when('I record in "{plan}" from changeset 0 the file "{path}" with mode {mode:d} and line 10 as "{text}"')
+def record_mode_from_root(context, plan, path, mode, text):  # type: ignore[no-untyped-def]
+    from gitplan import File
+
+    edited = _line_edit(context, 10, text)
+    change = {path: File(edited, int(str(mode), 8))}
+    attempt(context, lambda: context.store.record(plan, change, ToolInvocation(tool="B"), parent=0))
+
+
+@then('the tip of "{plan}" has "{path}" with mode {mode:d}')
+def tip_mode(context, plan, path, mode):  # type: ignore[no-untyped-def]
+    assert context.error is None, context.error
+    listed = git(context, "ls-tree", f"refs/changesets/{plan}", path).split()
+    assert listed[0] == str(mode), listed
+    content = git(context, "show", f"refs/changesets/{plan}:{path}")
+    assert content.startswith("first\n") and content.endswith("X\n"), content

@@ -169,3 +169,8 @@ def forged(context, trailer, parents, plan):  # type: ignore[no-untyped-def]
         commit,
     )
     context.store = PlanStore.open(context.repo)
+
+
+@given('the file of "{ref}" holds "{text}"')
+def garbage_ref(context, ref, text):  # type: ignore[no-untyped-def]
+    Path(context.repo, ".git", ref).write_text(text + "\n")

@@ -79,3 +79,10 @@ def orphan_gone(context, plan):  # type: ignore[no-untyped-def]
     left = [p for name in context.orphan_packs for p in pack_dir.glob(f"{name}.*")]
     assert not left, left
     assert not Path(context.repo, ".git", "gitplan", "packs", plan).exists()
+
+
+@given("another repository where gitplan never ran")
+def untouched_repository(context):  # type: ignore[no-untyped-def]
+    context.repo = str(Path(context.tmp, "untouched"))
+    subprocess.run(["git", "init", "-q", context.repo], check=True)
+    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "first"], cwd=context.repo, check=True)

@@ -186,7 +186,8 @@ def dated(context):  # type: ignore[no-untyped-def]
 
 def _lock(context, ref: str, age: float) -> Path:  # type: ignore[no-untyped-def]
     path = _git_dir(context) / f"{ref}.lock"
-    path.write_text(git(context, "rev-parse", ref))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(git(context, "rev-parse", "--verify", "-q", ref, check=False) or "0" * 40 + "\n")
     then = time.time() - age
     os.utime(path, (then, then))
     return path
@@ -525,3 +526,73 @@ def read_back_index(context):  # type: ignore[no-untyped-def]
     from gitplan import packfile
 
     assert packfile.read_index(context.index_path) == sorted(context.index_entries, key=lambda e: e.offset)
+
+
+@when('I record in "{plan}" while the disk fills up during the pack write')
+def disk_full(context, plan):  # type: ignore[no-untyped-def]
+    import errno
+
+    def fill() -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with faults.at("packfile.finish", fill):
+        attempt(context, lambda: context.store.record(plan, {"x.txt": b"x\n"}, ToolInvocation(tool="w")))
+
+
+@when('I record "{name}" from disk into "{plan}" while another process rewrites it in place')
+def record_rewritten(context, name, plan):  # type: ignore[no-untyped-def]
+    from gitplan import FileOnDisk
+
+    def rewrite() -> None:
+        with open(context.growing, "r+b") as handle:
+            handle.write(b"LINE")  # same size, other bytes
+
+    with faults.at("packs.writing", rewrite):
+        changes = {name: FileOnDisk(context.growing)}
+        attempt(context, lambda: context.store.record(plan, changes, ToolInvocation(tool="w")))
+
+
+@when("a writer's plan ref is locked by another process just after its notes moved")
+def plan_ref_locked(context):  # type: ignore[no-untyped-def]
+    lock = _git_dir(context) / "refs" / "changesets" / "s.lock"
+    with faults.at("refs.between-notes-and-plan", lambda: lock.write_text("held\n")):
+        attempt(context, lambda: context.store.record("s", {"a": b"a\n"}, ToolInvocation(tool="w")))
+    context.held_lock = lock
+
+
+@when('the other process lets the lock go and I record in "{plan}" with tool "{tool}"')
+def release_and_record(context, plan, tool):  # type: ignore[no-untyped-def]
+    context.held_lock.unlink()
+    from common_steps import _table_changes
+
+    changes = _table_changes(context)
+    attempt(context, lambda: context.store.record(plan, changes, ToolInvocation(tool=tool)))
+
+
+@given("gitplan retries {count:d} times")
+def retries(context, count):  # type: ignore[no-untyped-def]
+    os.environ["GITPLAN_MAX_ATTEMPTS"] = str(count)
+
+
+@when('another writer records every time just before this writer moves the notes ref of "{plan}"')
+def always_losing(context, plan):  # type: ignore[no-untyped-def]
+    other = PlanStore.open(context.repo)
+
+    def interlope() -> None:
+        other.record(plan, {"theirs.txt": b"t\n"}, ToolInvocation(tool="other"))
+
+    with faults.at("refs.before-notes", interlope, times=1):
+        attempt(context, lambda: context.store.record(plan, {"mine.txt": b"m\n"}, ToolInvocation(tool="w")))
+
+
+@when('I create plan "{plan}" expecting an error')
+def create_expecting(context, plan):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.create(plan))
+
+
+@then('the changeset\'s record says "{path}" counts {count:d} added lines')
+def counts_lines(context, path, count):  # type: ignore[no-untyped-def]
+    record = PlanStore.open(context.repo).changesets("s")[-1].record
+    assert record is not None
+    (change,) = [f for f in record.files if f.path == path]
+    assert not change.binary and change.additions == count, change

@@ -79,17 +79,13 @@ def edit_changes(
 
     threshold = big_file_threshold(repo)
 
-    def big(oid: str | None) -> int | None:
-        """The size of a blob git would not diff (over core.bigFileThreshold), else None."""
-        if oid is None:
-            return None
-        streamed = staging.streamed(oid)
-        size = streamed[1] if streamed else (None if oid in staging else _stored_size(repo, oid))
-        return size if size is not None and size > threshold else None
+    def big(oid: str | None) -> bool:
+        """Would git refuse to diff this blob (larger than core.bigFileThreshold)?"""
+        return oid is not None and _blob_size(repo, staging, oid) > threshold
 
     entries = edit_entries(repo, tree, edits)
     # Files over the threshold are neither read nor paired as renames: binary, as git shows them.
-    large = {e.path for e in entries if big(e.old_id) is not None or big(e.new_id) is not None}
+    large = {e.path for e in entries if big(e.old_id) or big(e.new_id)}
     pairs = detect_renames([e for e in entries if e.path not in large], read)
     pairs += no_renames([e for e in entries if e.path in large])
     pairs.sort(key=lambda pair: pair.path.encode("utf-8", "surrogateescape"))

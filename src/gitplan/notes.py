@@ -100,12 +100,13 @@ def _spliced(raw: bytes, additions: Mapping[bytes, bytes]) -> bytes | None:
     rebuilt: a record costs a copy of the tree, not a parse of it. None when
     the tree is not of that shape."""
     count = len(raw) // _ENTRY
-    if len(raw) % _ENTRY or any(len(name) != 40 for name in additions):
-        return None
-    for offset, expected in enumerate(_MODE):
-        if raw[offset::_ENTRY] != bytes([expected]) * count:
-            return None
-    if raw[_ENTRY - 21 :: _ENTRY] != b"\0" * count:
+    uniform = (
+        len(raw) % _ENTRY == 0
+        and all(len(name) == 40 for name in additions)
+        and all(raw[offset::_ENTRY] == bytes([byte]) * count for offset, byte in enumerate(_MODE))
+        and raw[_ENTRY - 21 :: _ENTRY] == b"\0" * count
+    )
+    if not uniform:
         return None
     for name, blob in sorted(additions.items()):
         names = _Names(raw)

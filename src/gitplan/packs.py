@@ -43,7 +43,7 @@ from pathlib import Path
 import pygit2
 
 from . import faults, packfile
-from .errors import BadInput
+from .errors import BadInput, GitPlanError
 from .gitrepo import common_dir
 from .objects import Staging, file_chunks
 
@@ -118,9 +118,10 @@ def owned_packs(repo: pygit2.Repository, plan_id: str) -> list[OwnedPack]:
 
 
 def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack | None:
-    """Write the staged objects as one pack owned by `plan_id`; None when there are none."""
-    if not len(staging):
-        return None
+    """Write the staged objects as one pack owned by `plan_id`.
+
+    None when an identical pack is already in place (another writer's): its objects are
+    there, but it is not this plan's to delete."""
     faults.point("packs.writing")
     directory = pack_dir(repo)
     directory.mkdir(parents=True, exist_ok=True)
@@ -136,6 +137,9 @@ def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack 
     except ValueError as error:  # a streamed file changed between hashing and writing
         writer.abandon()
         raise BadInput(f"a file changed while it was being recorded ({error}); nothing was written") from None
+    except OSError as error:  # the disk is full, or the repository is read-only
+        writer.abandon()
+        raise GitPlanError(f"cannot write to {directory}: {error.strerror}; nothing was written") from None
     except BaseException:
         writer.abandon()
         raise

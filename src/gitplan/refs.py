@@ -129,12 +129,22 @@ def held_locks(repo: pygit2.Repository, plan_id: str) -> list[str]:
 
 
 def create_ref(repo: pygit2.Repository, name: str, target: str) -> None:
-    try:
-        repo.references.create(name, pygit2.Oid(hex=target), force=False)
-    except pygit2.AlreadyExistsError:
-        raise BadInput(f"{name} already exists") from None
-    except (pygit2.GitError, OSError) as error:
-        raise Damaged(f"cannot create {name}: {error}") from None
+    """Create ref `name`; BadInput if it exists (a compare-and-swap against "absent")."""
+    for _ in range(2):
+        try:
+            repo.references.create(name, pygit2.Oid(hex=target), force=False)
+            return
+        except pygit2.AlreadyExistsError:
+            raise BadInput(f"{name} already exists") from None
+        except (pygit2.GitError, OSError) as error:
+            if not lock_path(repo, name).exists():
+                raise Damaged(f"cannot create {name}: {error}") from None
+            if not clear_stale_lock(repo, name):
+                break
+    raise Conflict(
+        f"{lock_path(repo, name)} is held: another git or gitplan process is writing {name}; "
+        "if none is running, remove the lock and try again"
+    )
 
 
 def delete_plan_refs(repo: pygit2.Repository, expected: PlanRefs) -> tuple[str, ...]:
@@ -201,21 +211,23 @@ def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
     ref forward for it. Anything else is a torn read (another writer finished
     in between our two reads): read again."""
     refs = read_plan_refs(repo, plan_id)
-    for attempt in range(max_attempts()):
+    attempt = 0
+    while True:
         found = _notes_trailers(repo, refs.notes_tip)
         wanted = found.get("Plan-Tip")
-        if wanted is None or wanted == refs.tip:
+        consistent = wanted is None or wanted == refs.tip
+        if consistent or (attempt > 20 and not _one_step_ahead(repo, refs, wanted or "")):
+            # Consistent, or edited by hand, not by a writer: accept it as it is.
             return replace(refs, applied=found.get("Plan-State") == "applied")
-        if _one_step_ahead(repo, refs, wanted):
+        if _one_step_ahead(repo, refs, wanted or ""):
             try:
-                compare_and_swap(repo, plan_ref(plan_id), refs.tip, wanted)
+                compare_and_swap(repo, plan_ref(plan_id), refs.tip, wanted or "")
             except RefMoved:
                 backoff(attempt)
-        elif attempt > 20:
-            # edited by hand, not by a writer: accept it as it is
-            return replace(refs, applied=found.get("Plan-State") == "applied")
+        attempt += 1
+        if attempt >= max_attempts():
+            raise busy(plan_id, repo)
         refs = read_plan_refs(repo, plan_id)
-    return refs
 
 
 def publish_notes(repo: pygit2.Repository, refs: PlanRefs, new_notes: str) -> None:

@@ -18,7 +18,7 @@ import pygit2
 
 from . import chain as chains
 from . import clock, diffs, faults, packs, prune, refs, transaction
-from .errors import BadInput, Damaged, PlanNotFound
+from .errors import BadInput, Damaged, GitPlanError, PlanNotFound
 from .format import (
     changeset_message,
     decode_invocation_record,
@@ -103,10 +103,12 @@ class PlanStore:
         # The notes ref first: a plan ref without its record would be visible.
         try:
             refs.create_ref(repo, notes_ref(plan_id), notes)
-        except BadInput:
+        except GitPlanError as error:
             if pack is not None:
                 packs.discard(repo, plan_id, pack)
-            raise BadInput(f"plan {plan_id!r} already exists") from None
+            if isinstance(error, BadInput):
+                raise BadInput(f"plan {plan_id!r} already exists") from None
+            raise
         faults.point("create.between-refs")
         refs.create_ref(repo, plan_ref(plan_id), root)
         return self.status(plan_id)
