@@ -180,3 +180,11 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And the report says git's multi-pack-index was removed
     And no multi-pack-index file is left
     And git fsck --full is clean
+
+  Scenario: Cancel in a repository with a symbolic ref, a fresh tree holding a submodule, and no reflogs
+    Given the repository has no reflogs and a symbolic ref "refs/heads/alias" to main
+    And the user writes a tree holding a submodule entry and the plan's "plan-only.txt"
+    When I cancel "c1"
+    Then it succeeds
+    And the report pruned the plan's other objects and kept what was taken
+    And git fsck --full is clean

@@ -110,3 +110,4 @@ Feature: Many writers append to one plan at once and nothing is lost
       | one makes it executable, one edits it     | 100755     | 100644      | the tip of "busy" has "README.md" with mode 100755 |
       | one edits it, the other makes it executable | 100644   | 100755      | the tip of "busy" has "README.md" with mode 100755 |
       | one makes it a symlink, one edits it      | 120000     | 100644      | it fails with exit code 4                        |
+      | one makes it executable, one a symlink    | 100755     | 120000      | it fails with exit code 4                        |

@@ -27,6 +27,9 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
 
   Scenario: A record killed while writing its pack leaves a temporary file and a registry entry
     Given a "git plan record" into "g" was killed at "packs.registered"
+    When I run git plan "gc --dry-run"
+    Then the output contains "would remove registry entry"
+    And the output does not contain "temporary file"
     When I run git plan "gc --grace now --json"
     Then the exit code is 0
     And the JSON lists a removed "temporary file"
@@ -37,6 +40,9 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
 
   Scenario: A cancel killed after moving a pack out is finished by gc
     Given a "git plan cancel" of "g" was killed at "packs.moved-to-trash"
+    When I run git plan "gc --dry-run --grace now"
+    Then the output contains "would remove interrupted prune"
+    And the output contains "would remove lock"
     When I run git plan "gc --grace now"
     Then the output contains "interrupted prune"
     And the output contains "no such plan"
@@ -61,6 +67,7 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
 
   Scenario: The state of a plan cancelled while its writer ran is removed after the grace, reported first
     Given a writer left a registered pack for a plan "gone" that no longer exists
+    And git writes a commit-graph
     When I run git plan "gc"
     Then the output contains "kept plan state gone"
     And the output contains "within the grace"
@@ -68,6 +75,7 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     Then the output contains "would remove plan state gone"
     When I run git plan "gc --grace now"
     Then the output contains "removed plan state gone"
+    And the output contains "kept plan state gone: removed git's commit-graph"
     And the packs and registry of "gone" are gone
     And git fsck --full is clean
 
@@ -82,3 +90,11 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     When I run git plan "gc --grace now"
     Then the exit code is 0
     And the output contains "nothing to clean up"
+
+  Scenario: An unpublished pack someone just freshened is kept by gc
+    Given a "git plan record" into "g" was killed at "transaction.before-publish"
+    And another process freshened the unpublished pack
+    When I run git plan "gc --grace now"
+    Then the output contains "kept pack"
+    And the output contains "used by another process just now"
+    And the unpublished pack is still there

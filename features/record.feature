@@ -78,3 +78,12 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
       | src/main.py | print(1)\n |
     Then it succeeds
     And git notes show for changeset 1 of "p1" records "src/main.py" renamed from "src/app.py"
+
+  Scenario: Deleting a submodule entry of the base is recorded, counted as git counts it
+    Given the base commit has a submodule entry "vendor/lib"
+    And a plan "sub"
+    When I record in "sub" with tool "rm"
+      | path       | content  |
+      | vendor/lib | <delete> |
+    Then it succeeds
+    And the record of the last changeset of "sub" says "vendor/lib" was deleted with 1 deletion

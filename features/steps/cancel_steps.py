@@ -319,3 +319,23 @@ def age_repository(context):  # type: ignore[no-untyped-def]
 def no_midx(context):  # type: ignore[no-untyped-def]
     left = list(Path(context.repo, ".git", "objects", "pack").glob("multi-pack-index*"))
     assert not left, left
+
+
+@given('the repository has no reflogs and a symbolic ref "{ref}" to main')
+def no_reflogs(context, ref):  # type: ignore[no-untyped-def]
+    import shutil
+
+    git(context, "config", "core.logAllRefUpdates", "false")
+    shutil.rmtree(Path(context.repo, ".git", "logs"), ignore_errors=True)
+    git(context, "symbolic-ref", ref, "refs/heads/main")
+
+
+@given("the user writes a tree holding a submodule entry and the plan's \"{path}\"")
+def tree_with_gitlink(context, path):  # type: ignore[no-untyped-def]
+    blob = git(context, "rev-parse", f"refs/changesets/c1:{path}").strip()
+    head = git(context, "rev-parse", "HEAD").strip()
+    listing = f"160000 commit {head}\tsub\n100644 blob {blob}\t{path}\n"
+    tree = subprocess.run(
+        ["git", "mktree"], cwd=context.repo, input=listing, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    context.kept_tree = tree

@@ -161,3 +161,8 @@ def stage_from_plan(context, path, plan):  # type: ignore[no-untyped-def]
     subprocess.run(
         ["git", "checkout", f"refs/changesets/{plan}", "--", path], cwd=context.repo, check=True
     )
+
+
+@then('the output does not contain "{text}"')
+def output_lacks(context, text):  # type: ignore[no-untyped-def]
+    assert text not in context.cli_output, context.cli_output

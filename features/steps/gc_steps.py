@@ -86,3 +86,11 @@ def untouched_repository(context):  # type: ignore[no-untyped-def]
     context.repo = str(Path(context.tmp, "untouched"))
     subprocess.run(["git", "init", "-q", context.repo], check=True)
     subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "first"], cwd=context.repo, check=True)
+
+
+@given("another process freshened the unpublished pack")
+def freshen_unpublished(context):  # type: ignore[no-untyped-def]
+    import os
+
+    (pack,) = context.new_packs
+    os.utime(pack)

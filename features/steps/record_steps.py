@@ -7,7 +7,7 @@ import json
 from behave import given, then, when
 from common_steps import attempt, git, unescape
 
-from gitplan import File, ToolInvocation
+from gitplan import File, PlanStore, ToolInvocation
 
 
 @then('plan "{plan}" has {count:d} changesets')
@@ -108,3 +108,18 @@ def note_rename(context, number, plan, path, old):  # type: ignore[no-untyped-de
     assert note["files"] == [
         {"path": path, "old_path": old, "change": "renamed", "additions": 0, "deletions": 0}
     ], note["files"]
+
+
+@given('the base commit has a submodule entry "{path}"')
+def submodule_entry(context, path):  # type: ignore[no-untyped-def]
+    head = git(context, "rev-parse", "HEAD").strip()
+    git(context, "update-index", "--add", "--cacheinfo", f"160000,{head},{path}")
+    git(context, "commit", "-q", "-m", "add a submodule entry")
+
+
+@then('the record of the last changeset of "{plan}" says "{path}" was deleted with {count:d} deletion')
+def deleted_gitlink(context, plan, path, count):  # type: ignore[no-untyped-def]
+    record = PlanStore.open(context.repo).changesets(plan)[-1].record
+    assert record is not None
+    (change,) = [f for f in record.files if f.path == path]
+    assert change.kind == "deleted" and change.deletions == count and not change.binary, change

@@ -25,9 +25,9 @@ _RAW = re.compile(r"^@?(\d+)(?:\s+([+-]\d{2}:?\d{2}))?$")
 
 
 def _zone_minutes(text: str) -> int:
+    """Minutes east of UTC in `+hhmm` or `+hh:mm` (callers matched that shape already)."""
     match = _ZONE.match(text)
-    if not match:
-        raise ValueError(text)
+    assert match is not None, text
     minutes = int(match.group(2)) * 60 + int(match.group(3))
     return -minutes if match.group(1) == "-" else minutes
 
@@ -64,12 +64,11 @@ def _iso_spaced_zone(value: str) -> datetime:
     return datetime.fromisoformat(spaced.group(1)).replace(tzinfo=zone)
 
 
-def now(variable: str | None = None) -> Stamp:
+def now(variable: str) -> Stamp:
     """The current time, or what `variable` (GIT_AUTHOR_DATE, GIT_COMMITTER_DATE) says."""
-    if variable:
-        fixed = os.environ.get(variable)
-        if fixed:
-            return parse_git_date(fixed)
+    fixed = os.environ.get(variable)
+    if fixed:
+        return parse_git_date(fixed)
     return int(time.time()), 0
 
 

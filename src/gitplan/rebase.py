@@ -38,9 +38,7 @@ def rebase_edits(
         base = entry_at(repo, parent_tree, path)
         ours = entry_at(repo, tip_tree, path)
         theirs = edit
-        if base == ours:  # untouched since the writer's parent
-            if edit is None and ours is None:
-                continue
+        if base == ours:  # untouched since the writer's parent (edit_tree refuses bad deletes)
             rebased[path] = edit
         elif theirs in (ours, base):  # same result already, or no change of ours
             continue

@@ -108,8 +108,7 @@ def clear_stale_lock(repo: pygit2.Repository, name: str) -> bool:
     git and gitplan hold a ref's lock for the moment it takes to write one line;
     a lock older than stale_lock_seconds() has no live holder. Only gitplan's own
     refs are unlocked this way, never the user's."""
-    if not name.startswith((PLAN_REF_PREFIX, NOTES_REF_PREFIX)):
-        return False
+    assert name.startswith((PLAN_REF_PREFIX, NOTES_REF_PREFIX)), name
     path = lock_path(repo, name)
     try:
         age = time.time() - path.stat().st_mtime
