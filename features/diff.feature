@@ -101,6 +101,8 @@ Feature: Plan diffs match git diff byte for byte
     Then the plan diff of "d" with "" equals git diff with the same options
     Given git config "core.abbrev" is "12"
     Then the plan diff of "d" with "" equals git diff with the same options
+    Given git config "core.abbrev" is "no"
+    Then the plan diff of "d" with "" equals git diff with the same options
 
   Scenario: Asking for a changeset that does not exist
     When I ask for the diff of changeset 99 of "d"

@@ -254,6 +254,11 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     When a writer's plan ref is locked by another process just after its notes moved
     Then it fails with exit code 4
     And the error mentions "refs/changesets/s.lock stayed locked"
+    When I record in "s" with tool "meanwhile"
+      | path | content |
+      | m    | m\n     |
+    Then it fails with exit code 4
+    And the error mentions "refs/changesets/s.lock stayed locked"
     When the other process lets the lock go and I record in "s" with tool "next"
       | path | content |
       | n    | n\n     |

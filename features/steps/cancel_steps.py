@@ -308,10 +308,12 @@ def age_repository(context):  # type: ignore[no-untyped-def]
         for suffix in (".pack", ".idx", ".keep")
     }
     then = time.time() - 3600
-    for root, directories, files in os.walk(Path(context.repo, ".git")):
+    git_dir = Path(context.repo, ".git")
+    for root, directories, files in os.walk(git_dir):
         for name in files + directories:
             path = os.path.join(root, name)
-            if path not in plan_files and "changesets" not in path and "/gitplan" not in path:
+            inside = os.path.relpath(path, git_dir)
+            if path not in plan_files and "changesets" not in inside and not inside.startswith("gitplan"):
                 os.utime(path, (then, then))
 
 
