@@ -35,6 +35,7 @@ Feature: The command line prints for people and machines, with stable exit codes
       | --help                            | 0    | Exit codes: 0 ok                      |
       | record --help                     | 0    | Sources of edits                      |
       | --version                         | 0    | git-plan, version                     |
+      | demo --keep                       | 0    | kept                                  |
 
     Examples: writing
       | args                                                                  | code | text                          |
