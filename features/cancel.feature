@@ -122,6 +122,7 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And git fsck --full is clean
 
   Scenario Outline: Cancel reads unusual indexes: <shape>
+    # Every shape also carries extensions gitplan does not read (the untracked cache).
     Given the index is <shape>
     And the user takes the plan's "plan-only.txt" into the index
     When I cancel "c1"

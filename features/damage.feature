@@ -138,6 +138,12 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
   Scenario: The notes ref was pointed at a tree
     Given "refs/notes/changesets/d" is moved to "HEAD^{tree}" with git update-ref
     Then the status of "d" reports "plan record: plan record note is missing"
+    When I record in "d" with tool "after"
+      | path | content |
+      | z    | z\n     |
+    Then it fails with exit code 5
+    And the error mentions "not a notes commit"
+    And git fsck --full is clean
 
   Scenario: Recording into a plan whose tip commit is gone is refused as damaged
     Given the object of the tip commit of "d" is deleted

@@ -299,3 +299,10 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
       | 1000  | is a binary file of 1500 bytes           |
       | 2k    | counts 150 added lines                   |
       | junk  | counts 150 added lines                   |
+
+  Scenario: One file on disk recorded at two paths is hashed once and stored once
+    Given a file "twice.bin" outside the repository with 1 MB of text
+    When I record "twice.bin" from disk into "s" at "a/one.bin" and "b/two.bin"
+    Then it succeeds
+    And git show "refs/changesets/s:a/one.bin" and "refs/changesets/s:b/two.bin" are the same blob
+    And git fsck --full is clean

@@ -242,6 +242,8 @@ def pruned_and_kept(context):  # type: ignore[no-untyped-def]
 
 @given("the index is {shape}")
 def index_shape(context, shape):  # type: ignore[no-untyped-def]
+    git(context, "update-index", "--untracked-cache")
+    git(context, "status", "--porcelain")  # writes the UNTR extension
     if shape.startswith("split"):
         git(context, "update-index", "--split-index")
         (Path(context.repo) / "more.txt").write_text("more\n")

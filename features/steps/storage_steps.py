@@ -596,3 +596,16 @@ def counts_lines(context, path, count):  # type: ignore[no-untyped-def]
     assert record is not None
     (change,) = [f for f in record.files if f.path == path]
     assert not change.binary and change.additions == count, change
+
+
+@when('I record "{name}" from disk into "{plan}" at "{first}" and "{second}"')
+def record_twice(context, name, plan, first, second):  # type: ignore[no-untyped-def]
+    from gitplan import FileOnDisk
+
+    changes = {first: FileOnDisk(context.growing), second: FileOnDisk(context.growing)}
+    attempt(context, lambda: context.store.record(plan, changes, ToolInvocation(tool="w")))
+
+
+@then('git show "{one}" and "{two}" are the same blob')
+def same_blob(context, one, two):  # type: ignore[no-untyped-def]
+    assert git(context, "rev-parse", one) == git(context, "rev-parse", two)

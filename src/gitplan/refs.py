@@ -191,8 +191,13 @@ def _notes_trailers(repo: pygit2.Repository, notes_tip: str | None) -> dict[str,
     if notes_tip is None:
         return {}
     notes_commit = repo.get(notes_tip)
+    if notes_commit is None:
+        return {}  # pruned by a cancel under us: the caller finds the plan gone
     if not isinstance(notes_commit, pygit2.Commit):
-        return {}
+        raise Damaged(
+            f"the notes ref points at {notes_tip}, a {notes_commit.type_str}, not a notes commit; "
+            "cancel the plan, or point the ref back with git update-ref"
+        )
     return trailers(notes_commit.message)
 
 
