@@ -222,3 +222,11 @@ Feature: Apply is all or nothing
     And the error mentions "moved while applying"
     And git status is clean
     And no apply journal is left
+
+  Scenario: A tracked symlink the plan retargets is checked and rewritten as a symlink
+    Given the user commits a symlink "link" pointing to "README.md"
+    And a new plan "sl" points "link" to "keep.txt"
+    When I apply "sl"
+    Then it succeeds
+    And the worktree symlink "link" points to "keep.txt"
+    And git status is clean

@@ -314,3 +314,23 @@ def lock_meanwhile(context, ref):  # type: ignore[no-untyped-def]
     lock = Path(context.repo) / ".git" / f"{ref}.lock"
     _at_commit_point(context, lambda: lock.write_text("held\n"))
     context.add_cleanup(lock.unlink, missing_ok=True)
+
+
+@given('the user commits a symlink "{path}" pointing to "{target}"')
+def commit_symlink(context, path, target):  # type: ignore[no-untyped-def]
+    os.symlink(target, Path(context.repo) / path)
+    git(context, "add", path)
+    git(context, "commit", "-q", "-m", "a symlink")
+
+
+@given('a new plan "{plan}" points "{path}" to "{target}"')
+def plan_retargets(context, plan, path, target):  # type: ignore[no-untyped-def]
+    from gitplan import File, ToolInvocation
+
+    context.store.create(plan)
+    context.store.record(plan, {path: File(target.encode(), 0o120000)}, ToolInvocation(tool="ln"))
+
+
+@then('the worktree symlink "{path}" points to "{target}"')
+def symlink_target(context, path, target):  # type: ignore[no-untyped-def]
+    assert os.readlink(Path(context.repo) / path) == target
