@@ -111,3 +111,8 @@ Feature: Many writers append to one plan at once and nothing is lost
       | one edits it, the other makes it executable | 100644   | 100755      | the tip of "busy" has "README.md" with mode 100755 |
       | one makes it a symlink, one edits it      | 120000     | 100644      | it fails with exit code 4                        |
       | one makes it executable, one a symlink    | 100755     | 120000      | it fails with exit code 4                        |
+
+  Scenario: A plan ref moved by hand between a writer's two updates is reported, not followed
+    When the plan ref of "busy" is moved by hand to the plan root just before this writer moves it
+    Then it fails with exit code 5
+    And the error mentions "without changeset"

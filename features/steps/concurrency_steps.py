@@ -284,3 +284,14 @@ def tip_mode(context, plan, path, mode):  # type: ignore[no-untyped-def]
     assert listed[0] == str(mode), listed
     content = git(context, "show", f"refs/changesets/{plan}:{path}")
     assert content.startswith("first\n") and content.endswith("X\n"), content
+
+
+@when('the plan ref of "{plan}" is moved by hand to the plan root just before this writer moves it')
+def moved_by_hand(context, plan):  # type: ignore[no-untyped-def]
+    first = context.store.record(plan, {"one": b"1\n"}, ToolInvocation(tool="first"))
+
+    def move() -> None:
+        git(context, "update-ref", f"refs/changesets/{plan}", first.parent)  # back to the root
+
+    with faults.at("refs.between-notes-and-plan", move):
+        attempt(context, lambda: context.store.record(plan, {"two": b"2\n"}, ToolInvocation(tool="B")))
