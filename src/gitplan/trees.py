@@ -91,10 +91,6 @@ def _edit(
     edits: Mapping[tuple[bytes, ...], Edit],
     prefix: tuple[bytes, ...],
 ) -> str:
-    raw = tree.read_raw() if tree is not None else b""
-    entries: dict[bytes, tuple[bytes, bytes]] = {
-        name: (mode, oid) for mode, name, oid in _TREE_ENTRY.findall(raw)
-    }
     leaves: dict[bytes, Edit] = {}
     nested: dict[bytes, dict[tuple[bytes, ...], Edit]] = {}
     for parts, edit in edits.items():
@@ -102,6 +98,13 @@ def _edit(
             leaves[parts[0]] = edit
         else:
             nested.setdefault(parts[0], {})[parts[1:]] = edit
+    raw = tree.read_raw() if tree is not None else b""
+    # The entries this level touches, found by libgit2's bisection; all of them only when needed.
+    entries = _touched(tree, leaves.keys() | nested.keys())
+    whole = entries is None
+    if entries is None:
+        entries = {name: (mode, oid) for mode, name, oid in _TREE_ENTRY.findall(raw)}
+    before = dict(entries) if not whole else {}
     for name, edit in leaves.items():
         existing = entries.get(name)
         if name in nested and edit is not None:
@@ -126,13 +129,64 @@ def _edit(
             entries.pop(name, None)
         else:
             entries[name] = (_MODE_TREE, bytes.fromhex(new_id))
-    if not entries:
+    data = None if whole else _spliced(raw, before, entries)
+    if data is None:
+        if not whole:  # only the touched entries are known: start from all of them
+            full = {name: (mode, oid) for mode, name, oid in _TREE_ENTRY.findall(raw)}
+            for name in before.keys() - entries.keys():
+                del full[name]
+            full.update(entries)
+            entries = full
+        data = _encoded(entries)
+    if not data:
         return EMPTY_TREE
-    ordered = sorted(entries, key=lambda name: name + b"/" if entries[name][0] == _MODE_TREE else name)
-    data = b"".join(b"%s %s\0%s" % (entries[name][0], name, entries[name][1]) for name in ordered)
     if data == raw:
         return str(tree.id) if tree is not None else EMPTY_TREE  # unchanged: nothing to stage
     return staging.add(OBJ_TREE, data)
+
+
+def _touched(tree: pygit2.Tree | None, names: Iterable[bytes]) -> dict[bytes, tuple[bytes, bytes]] | None:
+    """(mode, id) of each named entry that exists; None when a name is not UTF-8 (parse all)."""
+    found: dict[bytes, tuple[bytes, bytes]] = {}
+    if tree is None:
+        return found
+    for name in names:
+        try:
+            text = name.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if text in tree:
+            item = tree[text]
+            found[name] = (b"%o" % item.filemode, item.id.raw)
+    return found
+
+
+def _spliced(
+    raw: bytes, before: dict[bytes, tuple[bytes, bytes]], after: dict[bytes, tuple[bytes, bytes]]
+) -> bytes | None:
+    """`raw` with entries replaced in place, when every change keeps its entry's place.
+
+    A modified file or subtree keeps its name and its kind, so git's order is
+    unchanged and its bytes can be swapped; additions and deletions move
+    entries, so they return None and the tree is rebuilt."""
+    if before.keys() != after.keys():
+        return None
+    data = raw
+    for name, (mode, oid) in after.items():
+        old_mode, old_oid = before[name]
+        if (old_mode == _MODE_TREE) != (mode == _MODE_TREE):
+            return None
+        old = b"%s %s\0%s" % (old_mode, name, old_oid)
+        at = data.find(old)
+        if at < 0:  # written differently (a zero-padded mode): rebuild
+            return None
+        data = data[:at] + b"%s %s\0%s" % (mode, name, oid) + data[at + len(old) :]
+    return data
+
+
+def _encoded(entries: dict[bytes, tuple[bytes, bytes]]) -> bytes:
+    ordered = sorted(entries, key=lambda name: name + b"/" if entries[name][0] == _MODE_TREE else name)
+    return b"".join(b"%s %s\0%s" % (entries[name][0], name, entries[name][1]) for name in ordered)
 
 
 def edit_entries(repo: pygit2.Repository, tree_id: str, edits: Mapping[str, Edit]) -> list[Entry]:
