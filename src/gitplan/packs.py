@@ -5,7 +5,7 @@ them). The plan's *registry*, the directory `<git-common-dir>/gitplan/packs/<pla
 lists the packs the plan wrote, so that cancel finds them without walking
 anything. It holds one empty file per pack and one for the plan's base:
 
-    pack-<sha>.<mtime-ns>       a pack this plan wrote, and the mtime gitplan gave it
+    pack-<sha>.<mtime-ns>.<n>   a pack this plan wrote, the mtime gitplan gave it, its n objects
     base-<commit>               the commit the plan started from
 
 Every change to it is one file created or removed, so concurrent writers need
@@ -34,7 +34,6 @@ import contextlib
 import fcntl
 import os
 import shutil
-import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,11 +53,12 @@ class OwnedPack:
 
     name: str
     marker: int
+    objects: int
 
     @property
     def entry(self) -> str:
         """Its file name in the plan's registry."""
-        return f"{self.name}.{self.marker}"
+        return f"{self.name}.{self.marker}.{self.objects}"
 
 
 def pack_dir(repo: pygit2.Repository) -> Path:
@@ -111,9 +111,9 @@ def owned_packs(repo: pygit2.Repository, plan_id: str) -> list[OwnedPack]:
         return []
     found = []
     for name in names:
-        stem, _, marker = name.rpartition(".")
-        if stem.startswith("pack-") and marker.isdigit():
-            found.append(OwnedPack(stem, int(marker)))
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0].startswith("pack-") and parts[1].isdigit() and parts[2].isdigit():
+            found.append(OwnedPack(parts[0], int(parts[1]), int(parts[2])))
     return sorted(found, key=lambda pack: pack.marker)
 
 
@@ -132,7 +132,7 @@ def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack 
         for oid, path, size in staging.streamed_items():
             writer.add_stream(oid, packfile.OBJ_BLOB, size, file_chunks(path, size))
         name = writer.finish()
-        pack = OwnedPack(name, _stamp(writer.temporary_pack))
+        pack = OwnedPack(name, _stamp(writer.temporary_pack), len(staging))
         _register(repo, plan_id, pack.entry)
     except ValueError as error:  # a streamed file changed between hashing and writing
         writer.abandon()
@@ -226,7 +226,7 @@ def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
     writing plan's packs become one. The merged pack is in place before any old
     one goes, so every object stays readable throughout."""
     owned = owned_packs(repo, plan_id)
-    chosen = _geometric_tail(repo, owned)
+    chosen = _geometric_tail(owned)
     if _pack_count(repo) >= _pack_budget(repo):
         chosen = owned
     if len(chosen) < 2:
@@ -237,20 +237,10 @@ def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
         return _merge(repo, plan_id, chosen)
 
 
-def _object_count(repo: pygit2.Repository, pack: OwnedPack) -> int:
-    """How many objects a pack holds, from its index's fan-out table."""
-    try:
-        with open(pack_dir(repo) / f"{pack.name}.idx", "rb") as handle:
-            handle.seek(8 + 255 * 4)
-            return int(struct.unpack(">I", handle.read(4))[0])
-    except (FileNotFoundError, struct.error):
-        return 0
-
-
-def _geometric_tail(repo: pygit2.Repository, owned: list[OwnedPack]) -> list[OwnedPack]:
-    # Sizes are object counts, not bytes: merged packs hold deltas, so bytes would
-    # make every older pack look small and merge it again and again.
-    sizes = [_object_count(repo, pack) for pack in owned]
+def _geometric_tail(owned: list[OwnedPack]) -> list[OwnedPack]:
+    # Sizes are object counts, not bytes: each changeset's notes tree grows with the
+    # plan, so in bytes the newest pack would always look the largest.
+    sizes = [pack.objects for pack in owned]
     start = len(owned) - 1
     total = sizes[-1] if sizes else 0
     while start > 0 and sizes[start - 1] < 2 * total:
@@ -279,7 +269,8 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
     try:
         contents = [(pack, packfile.read_index(directory / f"{pack.name}.idx")) for pack in chosen]
         unique = {entry.oid for _, entries in contents for entry in entries}
-        writer = packfile.PackWriter(directory, len(unique))
+        total = len(unique)
+        writer = packfile.PackWriter(directory, total)
     except FileNotFoundError:
         return None  # a pack went away under us (cancel): leave things as they are
     try:
@@ -289,7 +280,7 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
                     unique.discard(entry.oid)
                     writer.add_raw(entry.oid, raw)
         name = writer.finish()
-        merged = OwnedPack(name, _stamp(writer.temporary_pack))
+        merged = OwnedPack(name, _stamp(writer.temporary_pack), total)
         _register(repo, plan_id, merged.entry)
     except FileNotFoundError:
         writer.abandon()
