@@ -189,3 +189,19 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     Then it succeeds
     And the report pruned the plan's other objects and kept what was taken
     And git fsck --full is clean
+
+  Scenario: An applied plan cancelled after git gc keeps what the branch now holds
+    When I apply "c1"
+    And the user runs git gc
+    And I cancel "c1"
+    Then it succeeds
+    And git fsck --full is clean
+    And the user reads "only in the plan\n" back from HEAD
+
+  Scenario: What the user took early in a long plan survives, although consolidation restamped its packs
+    Given the user commits "plan-only.txt" taken from the plan, long after the plan began
+    When I record 6 more changesets into "c1"
+    And I cancel "c1"
+    Then it succeeds
+    And git fsck --full is clean
+    And the user reads "only in the plan\n" back from HEAD

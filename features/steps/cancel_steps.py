@@ -202,6 +202,7 @@ def read_back(context, content, place):  # type: ignore[no-untyped-def]
     where = {
         "the index": ":plan-only.txt",
         "the index, split": ":plan-only.txt",
+        "HEAD": "HEAD:plan-only.txt",
         "the index, version 3": ":plan-only.txt",
         "the index, version 4": ":plan-only.txt",
         "the index by read-tree": ":plan-only.txt",
@@ -343,3 +344,37 @@ def tree_with_gitlink(context, path):  # type: ignore[no-untyped-def]
         ["git", "mktree"], cwd=context.repo, input=listing, capture_output=True, text=True, check=True
     ).stdout.strip()
     context.kept_tree = tree
+
+
+@when("the user runs git gc")
+def user_gc(context):  # type: ignore[no-untyped-def]
+    git(context, "gc", "-q")
+
+
+@given('the user commits "{path}" taken from the plan, long after the plan began')
+def commit_taken_later(context, path):  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    from gitplan import packs
+
+    now = time.time()
+    registry = packs.registry_path(context.store._repo, "c1")
+    for entry in registry.iterdir():
+        if entry.name.startswith("base-"):
+            os.utime(entry, (now - 100, now - 100))  # the plan began 100 s ago
+    git(context, "checkout", "refs/changesets/c1", "--", path)
+    git(context, "commit", "-q", "-m", "taken from the plan")
+    git_dir = Path(context.repo, ".git")
+    for made in git_dir.rglob("*"):  # and the user took it 50 s ago: all they wrote is that old
+        inside = made.relative_to(git_dir).parts
+        if inside[0] != "gitplan" and "pack" not in inside and "changesets" not in inside:
+            os.utime(made, (now - 50, now - 50))
+
+
+@when('I record {count:d} more changesets into "{plan}"')
+def more_changesets(context, plan, count):  # type: ignore[no-untyped-def]
+    from gitplan import ToolInvocation
+
+    for i in range(count):
+        context.store.record(plan, {f"more/{i}.txt": b"%d\n" % i}, ToolInvocation(tool="more"))

@@ -452,8 +452,9 @@ def create_race(context, plan):  # type: ignore[no-untyped-def]
     def create_other() -> None:
         from gitplan import packs
 
+        mine = {pack.name for pack in packs.owned_packs(other._repo, plan)}
         other.create(plan)
-        context.other_packs = sorted({pack.name for pack in packs.owned_packs(other._repo, plan)})
+        context.other_packs = sorted({pack.name for pack in packs.owned_packs(other._repo, plan)} - mine)
 
     with faults.at("packs.registered", create_other):
         attempt(context, lambda: context.store.create(plan))

@@ -13,7 +13,6 @@ because readers discover packs by their `.idx`. It never imports pygit2.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import struct
@@ -163,50 +162,31 @@ class PackWriter:
         except BaseException:
             self.abandon()
             raise
-        self.name = f"pack-{checksum.hex()}"
+        # Named by the checksum and a nonce, not the checksum alone: two writers that write
+        # identical objects (two creates of one plan in one second) then never share a pack,
+        # so neither can delete the other's. git reads packs of any name.
+        self.name = f"pack-{hashlib.sha1(checksum + os.urandom(20)).hexdigest()}"
         return self.name
 
     @property
     def temporary_pack(self) -> Path:
         return self._pack.path
 
-    def install(self, keep: str | None = None) -> WrittenPack | None:
+    def install(self, keep: str | None = None) -> WrittenPack:
         """Put both files in place, the pack first: readers find packs by their index.
 
         With `keep`, a `.keep` file holding that text comes first of all, so that
-        no `git repack` can ever see the pack without it. A pack of the same name
-        is the same objects, written by someone else: it is never replaced (it may
-        be another writer's, which only that writer may delete), and None says so."""
+        no `git repack` can ever see the pack without it."""
         final = self._dir / f"{self.name}.pack"
         if keep is not None:
-            with contextlib.suppress(FileExistsError):  # the same pack's, with the same text
-                (self._dir / f"{self.name}.keep").open("x").write(keep)
-        if not _place(self._pack.path, final):
-            self.abandon()
-            return None
-        _place(self._idx_path, self._dir / f"{self.name}.idx")
+            (self._dir / f"{self.name}.keep").write_text(keep)
+        os.replace(self._pack.path, final)
+        os.replace(self._idx_path, self._dir / f"{self.name}.idx")
         return WrittenPack(self.name, final, frozenset(e.oid for e in self._entries), self._pack.size)
 
     def abandon(self) -> None:
         self._pack.abandon()
         self._idx_path.unlink(missing_ok=True)
-
-
-def _place(temporary: Path, final: Path) -> bool:
-    """Rename `temporary` to `final` unless `final` exists (a hard link never replaces)."""
-    try:
-        os.link(temporary, final)
-    except FileExistsError:
-        temporary.unlink(missing_ok=True)
-        return False
-    except OSError:  # pragma: no cover - a filesystem without hard links
-        if final.exists():
-            temporary.unlink(missing_ok=True)
-            return False
-        os.replace(temporary, final)
-        return True
-    temporary.unlink()
-    return True
 
 
 def _write_index(path: Path, entries: list[PackEntry], pack_checksum: bytes) -> None:

@@ -117,11 +117,8 @@ def owned_packs(repo: pygit2.Repository, plan_id: str) -> list[OwnedPack]:
     return sorted(found, key=lambda pack: pack.marker)
 
 
-def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack | None:
-    """Write the staged objects as one pack owned by `plan_id`.
-
-    None when an identical pack is already in place (another writer's): its objects are
-    there, but it is not this plan's to delete."""
+def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack:
+    """Write the staged objects as one pack owned by `plan_id` (a name no other pack has)."""
     faults.point("packs.writing")
     directory = pack_dir(repo)
     directory.mkdir(parents=True, exist_ok=True)
@@ -144,9 +141,7 @@ def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack 
         writer.abandon()
         raise
     faults.point("packs.registered")
-    if writer.install(keep=f"gitplan plan {plan_id}\n") is None:
-        unregister(repo, plan_id, pack)  # the same objects are in place already, in another's pack
-        return None
+    writer.install(keep=f"gitplan plan {plan_id}\n")
     return pack
 
 
@@ -184,6 +179,24 @@ def discard(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> bool:
         there.unlink(missing_ok=True)
     unregister(repo, plan_id, pack)
     return True
+
+
+def _freshened(directory: Path, pack: OwnedPack) -> bool:
+    try:
+        return os.stat(directory / f"{pack.name}.pack").st_mtime_ns != pack.marker
+    except FileNotFoundError:
+        return False
+
+
+def birth(repo: pygit2.Repository, plan_id: str) -> int | None:
+    """When the plan began (its registry's base entry was made); consolidation never moves it."""
+    directory = registry_path(repo, plan_id)
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return None
+    times = [entry.stat().st_mtime_ns for entry in entries if entry.name.startswith("base-")]
+    return min(times) if times else None
 
 
 def forget(repo: pygit2.Repository, plan_id: str) -> None:
@@ -266,6 +279,8 @@ def _pack_budget(repo: pygit2.Repository) -> int:
 
 def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> OwnedPack | None:
     directory = pack_dir(repo)
+    if any(_freshened(directory, pack) for pack in chosen):
+        return None  # someone may be about to reference one of them: leave it to cancel or gc
     try:
         contents = [(pack, packfile.read_index(directory / f"{pack.name}.idx")) for pack in chosen]
         unique = {entry.oid for _, entries in contents for entry in entries}
@@ -288,11 +303,9 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
     except BaseException:
         writer.abandon()
         raise
-    if writer.install(keep=f"gitplan plan {plan_id}\n") is None:
-        unregister(repo, plan_id, merged)
-        return None
+    writer.install(keep=f"gitplan plan {plan_id}\n")
     for pack, _ in contents:
-        # Every object is also in the merged pack now, so even a freshened pack can go.
+        # Every object is also in the merged pack now, so the old packs can go.
         for suffix in (".idx", ".pack", ".keep"):
             (directory / (pack.name + suffix)).unlink(missing_ok=True)
         unregister(repo, plan_id, pack)

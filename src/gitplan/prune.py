@@ -10,7 +10,10 @@ plan's first pack is looked at, and nothing older:
   files (entries and cache tree) of every worktree, when written since then;
 * loose objects written since then (a commit that cherry-picked plan content,
   a tree that `git add` or `git stash` built on it, a tag), one level deep:
-  a chain of new objects is all loose, so each link is seen.
+  a chain of new loose objects is seen link by link;
+* and when git wrote a pack of its own since then (`git gc`, `git repack`, a
+  fetch), new objects may be packed rather than loose: then everything that
+  refs, reflogs and indexes reach, as `git rev-list` lists it.
 
 Referenced objects, and the plan objects they lead to, are copied into a
 small pack of their own before the plan's packs go. A pack someone freshened
@@ -22,7 +25,9 @@ repository's one prune lock.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -62,7 +67,8 @@ def prune_plan(repo: pygit2.Repository, plan_id: str, refs_deleted: tuple[str, .
     if not candidates:
         packs.forget(repo, plan_id)
         return CleanupReport(plan_id, refs_deleted, 0, 0, 0, tuple(reasons))
-    since = min(pack.marker for pack, _ in contents) - SLACK_NS
+    # Since the plan began: its birth (consolidation restamps packs, never the birth).
+    since = min([pack.marker for pack, _ in contents] + [packs.birth(repo, plan_id) or 2**63]) - SLACK_NS
     try:
         keep = _closure(repo, _referenced(repo, plan_id, candidates, since), candidates)
     except Uncertain as why:
@@ -169,7 +175,37 @@ def _referenced(repo: pygit2.Repository, plan_id: str, candidates: set[bytes], s
             found.add(oid)
     for kind, data in _fresh_loose_objects(repo, since):
         found.update(child for child in direct_references(kind, data) if child in candidates)
+    if _fresh_foreign_packs(repo, since):
+        # git gc, repack or fetch ran since the plan began: new objects that name the plan's
+        # may sit in a pack of git's, not loose. Ask git for everything reachable instead.
+        found.update(_reachable_by_git(repo) & candidates)
     return found
+
+
+def _fresh_foreign_packs(repo: pygit2.Repository, since: int) -> bool:
+    """Is there a pack written since `since` that no plan's registry lists?"""
+    ours: set[str] = set()
+    registries = packs.state_dir(repo) / "packs"
+    with contextlib.suppress(FileNotFoundError):
+        for registry in os.scandir(registries):
+            with contextlib.suppress(NotADirectoryError, FileNotFoundError):
+                ours.update(entry.name.split(".")[0] for entry in os.scandir(registry.path))
+    try:
+        indexes = [e for e in os.scandir(packs.pack_dir(repo)) if e.name.endswith(".idx")]
+    except FileNotFoundError:
+        return False
+    return any(e.name[: -len(".idx")] not in ours and _fresh(Path(e.path), since) for e in indexes)
+
+
+def _reachable_by_git(repo: pygit2.Repository) -> set[bytes]:
+    """Every object refs, reflogs and the indexes of all worktrees reach, as git lists them."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    command = ["git", "--git-dir", repo.path, "rev-list", "--objects", "--no-object-names",
+               "--all", "--reflog", "--indexed-objects"]  # fmt: skip
+    listed = subprocess.run(command, capture_output=True, env=environment, check=False)
+    if listed.returncode != 0:
+        raise Uncertain(f"git rev-list failed: {listed.stderr.decode(errors='replace').strip()}")
+    return set(_hex_ids(listed.stdout.decode().split()))
 
 
 def _hex_ids(words: Iterable[str]) -> Iterator[bytes]:

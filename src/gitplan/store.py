@@ -104,8 +104,7 @@ class PlanStore:
         try:
             refs.create_ref(repo, notes_ref(plan_id), notes)
         except GitPlanError as error:
-            if pack is not None:
-                packs.discard(repo, plan_id, pack)
+            packs.discard(repo, plan_id, pack)
             if isinstance(error, BadInput):
                 raise BadInput(f"plan {plan_id!r} already exists") from None
             raise

@@ -82,6 +82,5 @@ def write(
     raise refs.busy(plan_id, repo)
 
 
-def _discard(repo: pygit2.Repository, plan_id: str, pack: packs.OwnedPack | None) -> None:
-    if pack is not None:
-        packs.discard(repo, plan_id, pack)
+def _discard(repo: pygit2.Repository, plan_id: str, pack: packs.OwnedPack) -> None:
+    packs.discard(repo, plan_id, pack)
