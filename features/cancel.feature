@@ -205,3 +205,30 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     Then it succeeds
     And git fsck --full is clean
     And the user reads "only in the plan\n" back from HEAD
+
+  Scenario: A cherry-pick of the plan's changesets stopped by a conflict can go on after cancel
+    Given I record in "c1" with tool "second"
+      | path      | content      |
+      | README.md | from plan\n  |
+    And I record in "c1" with tool "third"
+      | path      | content      |
+      | third.txt | third\n      |
+    And the user commits "README.md" with content "from user\n" on main
+    And the user cherry-picks the plan's three changesets and stops at the conflict
+    When I cancel "c1"
+    Then it succeeds
+    And the user resolves the conflict and the cherry-pick goes on to the end
+    And git show "HEAD:third.txt" prints "third\n"
+    And git fsck --full is clean
+
+  Scenario Outline: A plan based on this plan's tip stays whole when this plan goes: <how>
+    Given a plan "child" based on the tip of "c1", <how>
+    When I cancel "c1"
+    Then it succeeds
+    And git fsck --full is clean
+    And plan "child" has 0 changesets
+
+    Examples:
+      | how                                           |
+      | while git plan gc ran                         |
+      | whose registry was lost                       |

@@ -378,3 +378,43 @@ def more_changesets(context, plan, count):  # type: ignore[no-untyped-def]
 
     for i in range(count):
         context.store.record(plan, {f"more/{i}.txt": b"%d\n" % i}, ToolInvocation(tool="more"))
+
+
+@given("the user cherry-picks the plan's three changesets and stops at the conflict")
+def cherry_pick_stops(context):  # type: ignore[no-untyped-def]
+    result = subprocess.run(
+        ["git", "cherry-pick", "refs/changesets/c1~3..refs/changesets/c1"],
+        cwd=context.repo,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0, "the cherry-pick was expected to stop at a conflict"
+    assert Path(context.repo, ".git", "sequencer").is_dir()
+
+
+@then("the user resolves the conflict and the cherry-pick goes on to the end")
+def cherry_pick_continues(context):  # type: ignore[no-untyped-def]
+    import os
+
+    git(context, "checkout", "--theirs", "README.md")
+    git(context, "add", "README.md")
+    environment = dict(os.environ, GIT_EDITOR="true")
+    result = subprocess.run(
+        ["git", "cherry-pick", "--continue"], cwd=context.repo, capture_output=True, text=True, env=environment
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@given('a plan "{child}" based on the tip of "{plan}", {how}')
+def child_plan(context, child, plan, how):  # type: ignore[no-untyped-def]
+    import shutil
+
+    from gitplan import PlanStore, faults, packs
+
+    store = PlanStore.open(context.repo)
+    if how == "while git plan gc ran":
+        with faults.at("packs.writing", lambda: PlanStore.open(context.repo).gc()):
+            store.create(child, base=f"refs/changesets/{plan}")
+    else:
+        store.create(child, base=f"refs/changesets/{plan}")
+        shutil.rmtree(packs.registry_path(store._repo, child))

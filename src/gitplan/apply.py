@@ -134,8 +134,8 @@ def apply_plan(
         return ApplyResult(plan_id, mode, outcome.strategy, None, branch, paths, True)
     try:
         return _execute(repo, chain, outcome, mode, branch, progress)
-    except Conflict as failure:  # something moved before the commit point; all was put back
-        raise _fail(repo, plan_id, failure, keep_on_failure, cancel) from None
+    except _BeforeCommitPoint as failure:  # something moved; all was put back
+        raise _fail(repo, plan_id, failure.conflict, keep_on_failure, cancel) from None
 
 
 def _plan_outcome(repo: pygit2.Repository, chain: chains.Chain, head: str, replay: bool) -> Outcome:
@@ -339,12 +339,14 @@ def _execute(
             else:
                 journal["state"] = "done"
                 _write_journal(directory, journal)
-        except BaseException:
+        except BaseException as failure:
             # Before the commit point: put the user's files and index back now, not at
             # the next `git plan` command.
             if mode != "branch":
                 _roll_back(repo, journal)
             _clear_journal(directory)
+            if isinstance(failure, Conflict):
+                raise _BeforeCommitPoint(failure) from None
             raise
         _mark_applied(repo, plan_id, mode, branch, outcome, new_commit if mode != "worktree" else None)
         _clear_journal(directory)
@@ -356,6 +358,14 @@ def _execute(
         branch=branch,
         files=tuple(paths),
     )
+
+
+class _BeforeCommitPoint(Exception):
+    """Internal: a conflict before the commit point, after everything was put back."""
+
+    def __init__(self, conflict: Conflict) -> None:
+        super().__init__(str(conflict))
+        self.conflict = conflict
 
 
 def _head_ref(repo: pygit2.Repository) -> str:

@@ -3,13 +3,16 @@
 A record killed after writing its pack, a writer that lost a race, a prune
 killed halfway, a plan cancelled while its writer was still running: each can
 leave a pack, a temporary file, a registry or a lock that nothing needs. This
-module finds them, and removes them only when they are older than a grace
-period (a writer in flight owns fresh ones) and, for packs, only through the
-same checks cancel uses (prune.py): nothing another ref, index, reflog, plan
-or fresh object references is ever deleted.
+module finds them and removes them only when they are older than a grace
+period (a writer in flight owns fresh ones). The packs of plans that no longer
+exist go through cancel's checks (prune.py); a live plan's pack that holds
+none of the plan's commits was never published, and is removed with the same
+freshness check as a writer's own discard.
 
 It never touches what is not gitplan's: git's own packs, loose objects and
-temporary files are `git gc`'s.
+temporary files are `git gc`'s. A grace of `now` is for when no gitplan writer
+is running: a writer between writing its pack and publishing it owns a pack
+that looks unused.
 """
 
 from __future__ import annotations
@@ -166,7 +169,8 @@ def _orphaned_registry(
 ) -> None:
     """The registry of a plan that no longer exists: its packs go through cancel's checks."""
     owned = packs.owned_packs(repo, plan_id)
-    if any(pack.marker >= older_than for pack in owned):
+    born = packs.birth(repo, plan_id)
+    if any(pack.marker >= older_than for pack in owned) or (born is not None and born >= older_than):
         kept.append(CleanupItem("plan state", plan_id, "no such plan, but it was written within the grace"))
         return
     if dry_run:

@@ -25,6 +25,7 @@ repository's one prune lock.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import subprocess
@@ -35,6 +36,7 @@ import pygit2
 
 from . import packfile, packs
 from .errors import Damaged
+from .format import PLAN_REF_PREFIX, trailers
 from .gitrepo import common_dir
 from .indexfile import index_object_ids
 from .model import CleanupReport
@@ -175,6 +177,7 @@ def _referenced(repo: pygit2.Repository, plan_id: str, candidates: set[bytes], s
             found.add(oid)
     for kind, data in _fresh_loose_objects(repo, since):
         found.update(child for child in direct_references(kind, data) if child in candidates)
+    found |= _named_in_state_files(repo, candidates)
     if _fresh_foreign_packs(repo, since):
         # git gc, repack or fetch ran since the plan began: new objects that name the plan's
         # may sit in a pack of git's, not loose. Ask git for everything reachable instead.
@@ -258,6 +261,34 @@ def _pseudo_refs(git_dir: Path, since: int) -> Iterator[bytes]:
             yield from _hex_ids(Path(entry.path).read_text(errors="replace").split())
 
 
+def _named_in_state_files(repo: pygit2.Repository, candidates: set[bytes]) -> set[bytes]:
+    """Candidates an interrupted cherry-pick, revert or rebase names in its todo lists.
+
+    Those files may abbreviate ids, so every hex word of 7 or more digits is
+    matched as a prefix."""
+    words: set[str] = set()
+    for git_dir in _git_dirs(repo):
+        for state in ("sequencer", "rebase-merge", "rebase-apply"):
+            for root, _, files in os.walk(git_dir / state):
+                for name in files:
+                    text = (Path(root) / name).read_text(errors="replace")
+                    words.update(w for w in text.split() if 7 <= len(w) <= 40 and _is_hex(w))
+    if not words:
+        return set()
+    ordered = sorted(oid.hex() for oid in candidates)
+    found = set()
+    for word in words:
+        at = bisect.bisect_left(ordered, word)
+        while at < len(ordered) and ordered[at].startswith(word):
+            found.add(bytes.fromhex(ordered[at]))
+            at += 1
+    return found
+
+
+def _is_hex(word: str) -> bool:
+    return all(c in "0123456789abcdef" for c in word.lower())
+
+
 def _reflogs(directory: Path, since: int) -> Iterator[bytes]:
     if not directory.is_dir():
         return
@@ -270,12 +301,27 @@ def _reflogs(directory: Path, since: int) -> Iterator[bytes]:
 
 
 def _other_plans_bases(repo: pygit2.Repository, plan_id: str) -> Iterator[bytes]:
+    """The base of every other plan: in its registry, or read from its root commit."""
     directory = packs.state_dir(repo) / "packs"
-    if not directory.is_dir():
-        return
-    for entry in os.scandir(directory):
-        if entry.name != plan_id:
-            yield from _hex_ids(packs.registry_bases(Path(entry.path)))
+    noted: set[str] = set()
+    if directory.is_dir():
+        for entry in os.scandir(directory):
+            if entry.name != plan_id:
+                bases = packs.registry_bases(Path(entry.path))
+                noted.add(entry.name)
+                yield from _hex_ids(bases)
+    for name in repo.references:
+        other = name[len(PLAN_REF_PREFIX) :] if name.startswith(PLAN_REF_PREFIX) else None
+        if other is not None and other != plan_id and other not in noted:
+            yield from _root_parents(repo, name)
+
+
+def _root_parents(repo: pygit2.Repository, ref: str) -> Iterator[bytes]:
+    """The parent of a plan's root commit (its base), walking its changesets (no registry)."""
+    commit = repo.references[ref].peel(pygit2.Commit)
+    while "Changeset" in trailers(commit.message) and commit.parent_ids:
+        commit = commit.parents[0]
+    yield from (parent.raw for parent in commit.parent_ids)
 
 
 def _fresh_loose_objects(repo: pygit2.Repository, since: int) -> Iterator[tuple[int, bytes]]:
