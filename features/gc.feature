@@ -50,7 +50,7 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     And git fsck --full is clean
 
   Scenario: A lock left by a killed writer is removed
-    Given a lock file on "refs/changesets/g" left 5 seconds ago
+    Given a lock file on "refs/changesets/g" left 2 minutes ago
     When I run git plan "gc"
     Then the output contains "removed lock"
     And no lock file is left on "refs/changesets/g"

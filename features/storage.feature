@@ -52,12 +52,22 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And the commit is dated as GIT_AUTHOR_DATE and GIT_COMMITTER_DATE say
 
   Scenario: A lock a killed writer left on the plan ref is cleared
-    Given a lock file on "refs/changesets/s" left 5 seconds ago
+    Given a lock file on "refs/changesets/s" left 2 minutes ago
     When I record in "s" with tool "after"
       | path  | content |
       | a.txt | a\n     |
     Then it succeeds
     And no lock file is left on "refs/changesets/s"
+
+  Scenario: A lock a few seconds old may still be held: it is named at once, not broken
+    Given a lock file on "refs/changesets/s" left 5 seconds ago
+    When I record in "s" with tool "blocked"
+      | path  | content |
+      | a.txt | a\n     |
+    Then it fails with exit code 4
+    And the error mentions "refs/changesets/s.lock stayed locked"
+    And the error mentions "if none is running, remove the lock"
+    And a lock file is still on "refs/changesets/s"
 
   Scenario: A lock someone still holds is named in the error, with what to do
     Given a lock file on "refs/notes/changesets/s" made just now
@@ -73,7 +83,7 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     Given I record in "s" with tool "write"
       | path  | content |
       | a.txt | a\n     |
-    And a lock file on "refs/notes/changesets/s" left 5 seconds ago
+    And a lock file on "refs/notes/changesets/s" left 2 minutes ago
     When I apply "s" in worktree mode
     Then it succeeds
     And the status of "s" says it is applied

@@ -399,9 +399,8 @@ def cherry_pick_continues(context):  # type: ignore[no-untyped-def]
     git(context, "checkout", "--theirs", "README.md")
     git(context, "add", "README.md")
     environment = dict(os.environ, GIT_EDITOR="true")
-    result = subprocess.run(
-        ["git", "cherry-pick", "--continue"], cwd=context.repo, capture_output=True, text=True, env=environment
-    )
+    command = ["git", "cherry-pick", "--continue"]
+    result = subprocess.run(command, cwd=context.repo, capture_output=True, text=True, env=environment)
     assert result.returncode == 0, result.stderr
 
 

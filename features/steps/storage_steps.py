@@ -193,8 +193,13 @@ def _lock(context, ref: str, age: float) -> Path:  # type: ignore[no-untyped-def
     return path
 
 
+@given('a lock file on "{ref}" left {minutes:d} minutes ago')
+def old_lock(context, ref, minutes):  # type: ignore[no-untyped-def]
+    _lock(context, ref, minutes * 60)
+
+
 @given('a lock file on "{ref}" left {seconds:d} seconds ago')
-def old_lock(context, ref, seconds):  # type: ignore[no-untyped-def]
+def recent_lock(context, ref, seconds):  # type: ignore[no-untyped-def]
     _lock(context, ref, seconds)
 
 
@@ -610,3 +615,8 @@ def record_twice(context, name, plan, first, second):  # type: ignore[no-untyped
 @then('git show "{one}" and "{two}" are the same blob')
 def same_blob(context, one, two):  # type: ignore[no-untyped-def]
     assert git(context, "rev-parse", one) == git(context, "rev-parse", two)
+
+
+@then('a lock file is still on "{ref}"')
+def lock_still(context, ref):  # type: ignore[no-untyped-def]
+    assert (_git_dir(context) / f"{ref}.lock").exists()

@@ -39,9 +39,17 @@ def max_attempts() -> int:
 
 
 
+HELD_LOCK_SECONDS = 1.0
+
+
 def stale_lock_seconds() -> float:
-    """How old a lock on a plan's ref must be to count as left by a killed writer."""
-    return float(os.environ.get("GITPLAN_STALE_LOCK_SECONDS", "1.0"))
+    """How old a lock on a plan's ref must be to count as left by a killed writer.
+
+    git itself never breaks a lock; a writer that is merely stopped (SIGSTOP, swap,
+    a slow disk) may still hold one for a while, so only a lock no write could
+    take that long over is removed. A younger lock that blocks for over a second
+    is named in the error instead."""
+    return float(os.environ.get("GITPLAN_STALE_LOCK_SECONDS", "60"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +102,7 @@ def compare_and_swap(repo: pygit2.Repository, name: str, expected: str, new: str
     try:
         ref.set_target(pygit2.Oid(hex=new))
     except (pygit2.GitError, OSError) as error:  # moved meanwhile, or locked
-        clear_stale_lock(repo, name)
+        refuse_held_lock(repo, name)
         raise RefMoved(str(error)) from None
 
 
@@ -119,6 +127,21 @@ def clear_stale_lock(repo: pygit2.Repository, name: str) -> bool:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     return True
+
+
+def refuse_held_lock(repo: pygit2.Repository, name: str) -> None:
+    """Remove a stale lock on `name`; raise Conflict naming a lock held for over a second."""
+    if clear_stale_lock(repo, name):
+        return
+    try:
+        age = time.time() - lock_path(repo, name).stat().st_mtime
+    except FileNotFoundError:
+        return
+    if age >= HELD_LOCK_SECONDS:
+        raise Conflict(
+            f"{lock_path(repo, name)} stayed locked: another git or gitplan process is writing "
+            f"{name}; if none is running, remove the lock and try again"
+        )
 
 
 def held_locks(repo: pygit2.Repository, plan_id: str) -> list[str]:
@@ -169,7 +192,7 @@ def delete_plan_refs(repo: pygit2.Repository, expected: PlanRefs) -> tuple[str, 
                 txn.remove(name)
     except (pygit2.GitError, OSError, KeyError) as error:
         for name in present:
-            clear_stale_lock(repo, name)
+            refuse_held_lock(repo, name)
         raise RefMoved(str(error)) from None
     _drop_reflogs(repo, list(wanted))
     return tuple(present)
