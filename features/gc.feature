@@ -28,8 +28,10 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
   Scenario: A record killed while writing its pack leaves a temporary file and a registry entry
     Given a "git plan record" into "g" was killed at "packs.registered"
     When I run git plan "gc --dry-run"
+    Then the output contains "nothing to clean up"
+    When I run git plan "gc --dry-run --grace now"
     Then the output contains "would remove registry entry"
-    And the output does not contain "temporary file"
+    And the output contains "would remove temporary file"
     When I run git plan "gc --grace now --json"
     Then the exit code is 0
     And the JSON lists a removed "temporary file"

@@ -97,19 +97,38 @@ def _temporary_files(
 
 
 def _trash(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupItem]) -> None:
-    """Packs a prune moved out and was killed before deleting: put back, for the next prune to decide."""
+    """Packs a killed prune moved out before deleting: put back, for the next prune to decide.
+
+    Each process discards into its own `trash/<pid>`; a live process's is left alone."""
     trash = packs.state_dir(repo) / "trash"
     try:
-        entries = list(os.scandir(trash))
+        owners = [entry for entry in os.scandir(trash) if entry.is_dir()]
     except FileNotFoundError:
         return
-    # The pack before its index: a reader must never find an index without its pack.
-    order = {".pack": 0, ".keep": 1, ".idx": 2}
-    for entry in sorted(entries, key=lambda item: order.get(Path(item.name).suffix, 3)):
-        removed.append(CleanupItem("interrupted prune", entry.path, "moved back into objects/pack"))
+    order = {".pack": 0, ".keep": 1, ".idx": 2}  # a reader must never find an index without its pack
+    for owner in owners:
+        if owner.name.isdigit() and _alive(int(owner.name)):
+            continue
+        for entry in sorted(os.scandir(owner.path), key=lambda item: order.get(Path(item.name).suffix, 3)):
+            removed.append(CleanupItem("interrupted prune", entry.path, "moved back into objects/pack"))
+            if not dry_run:
+                with contextlib.suppress(FileNotFoundError):
+                    os.rename(entry.path, packs.pack_dir(repo) / entry.name)
         if not dry_run:
-            with contextlib.suppress(FileNotFoundError):
-                os.rename(entry.path, packs.pack_dir(repo) / entry.name)
+            with contextlib.suppress(OSError):
+                os.rmdir(owner.path)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _unused_packs(
@@ -130,10 +149,13 @@ def _unused_packs(
     for pack in packs.owned_packs(repo, plan_id):
         ids = packs.pack_object_ids(repo, pack)
         if ids is None:
+            if pack.marker >= older_than:
+                continue  # a writer between registering its pack and putting it in place
             removed.append(CleanupItem("registry entry", f"{plan_id}/{pack.entry}", "its pack is gone"))
             if not dry_run:
+                for suffix in (".pack", ".keep"):  # what a writer killed halfway through placing it left
+                    (packs.pack_dir(repo) / f"{pack.name}{suffix}").unlink(missing_ok=True)
                 packs.unregister(repo, plan_id, pack)
-                (packs.pack_dir(repo) / f"{pack.name}.keep").unlink(missing_ok=True)
             continue
         if used & set(ids):
             continue

@@ -158,7 +158,8 @@ def discard(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> bool:
     The pack leaves `objects/pack` by rename before its mtime is checked, so a
     freshen that comes later fails and makes its caller write its own copy."""
     source = pack_dir(repo)
-    trash = state_dir(repo) / "trash"
+    # One trash directory per process: `git plan gc` puts back only what a dead process left.
+    trash = state_dir(repo) / "trash" / str(os.getpid())
     trash.mkdir(parents=True, exist_ok=True)
     moved: list[tuple[Path, Path]] = []
     for suffix in (".idx", ".pack", ".keep"):
