@@ -100,3 +100,13 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     Then the output contains "kept pack"
     And the output contains "used by another process just now"
     And the unpublished pack is still there
+
+  Scenario Outline: A prune that is still running (<who>) keeps its trash: gc leaves it alone
+    Given a prune in <who> has moved a pack to its trash
+    When I run git plan "gc --grace now"
+    Then the trash of <who> is still there
+
+    Examples:
+      | who                 |
+      | this process        |
+      | another live process |

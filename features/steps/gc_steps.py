@@ -94,3 +94,22 @@ def freshen_unpublished(context):  # type: ignore[no-untyped-def]
 
     (pack,) = context.new_packs
     os.utime(pack)
+
+
+def _trash_of(context, who: str) -> Path:  # type: ignore[no-untyped-def]
+    import os
+
+    pid = os.getpid() if who == "this process" else 1  # process 1 is always alive
+    return Path(context.repo, ".git", "gitplan", "trash", str(pid))
+
+
+@given("a prune in {who} has moved a pack to its trash")
+def trash_in_use(context, who):  # type: ignore[no-untyped-def]
+    trash = _trash_of(context, who)
+    trash.mkdir(parents=True)
+    (trash / "pack-0000000000000000000000000000000000000000.pack").write_bytes(b"PACK")
+
+
+@then("the trash of {who} is still there")
+def trash_kept(context, who):  # type: ignore[no-untyped-def]
+    assert (_trash_of(context, who) / "pack-0000000000000000000000000000000000000000.pack").exists()
