@@ -194,3 +194,8 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "cancel p"
     Then the exit code is 0
     And the output contains "still used elsewhere and were kept"
+
+  Scenario: record does not invent times it did not measure
+    When I run git plan "record p --tool t --delete added.txt --json"
+    Then the exit code is 0
+    And the output shows started_at, finished_at and duration_ms as null

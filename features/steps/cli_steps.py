@@ -166,3 +166,9 @@ def stage_from_plan(context, path, plan):  # type: ignore[no-untyped-def]
 @then('the output does not contain "{text}"')
 def output_lacks(context, text):  # type: ignore[no-untyped-def]
     assert text not in context.cli_output, context.cli_output
+
+
+@then("the output shows started_at, finished_at and duration_ms as null")
+def times_null(context):  # type: ignore[no-untyped-def]
+    for field in ("started_at", "finished_at", "duration_ms"):
+        assert f'"{field}": null' in context.cli_output, context.cli_output

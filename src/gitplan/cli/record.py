@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..errors import BadInput
-from ..model import File, FileOnDisk, ToolInvocation, utc_now
+from ..model import File, FileOnDisk, ToolInvocation
 from ..store import file_contents
 from . import main
 from .context import Context, pass_context
@@ -122,10 +122,7 @@ def record(
         tool=tool,
         actor=actor,
         arguments=arguments,
-        summary=message,
-        started_at=utc_now(),
-        finished_at=utc_now(),
-        duration_ms=0,
+        summary=message,  # times stay null: record did not see the tool run, so it cannot say
         status=outcome,
         exit_code=exit_code,
     )
