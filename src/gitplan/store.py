@@ -6,8 +6,9 @@ exits, and raises only GitPlanError leaves. pygit2 objects never leave it.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -432,11 +433,22 @@ STREAM_THRESHOLD = 16 << 20
 def file_contents(source: str) -> File | FileOnDisk:
     """A file's contents for record: in memory, or streamed from disk when large."""
     mode = 0o100755 if os.access(source, os.X_OK) else MODE_FILE
-    try:
+    with _reading(source):
         if os.stat(source).st_size >= STREAM_THRESHOLD:
             return FileOnDisk(source, mode)
-        with open(source, "rb") as handle:
-            return File(handle.read(), mode)
+    return File(read_source(source), mode)
+
+
+def read_source(source: str) -> bytes:
+    """The bytes of a file named on the command line; BadInput saying why it cannot be read."""
+    with _reading(source):
+        return Path(source).read_bytes()
+
+
+@contextlib.contextmanager
+def _reading(source: str) -> Iterator[None]:
+    try:
+        yield
     except FileNotFoundError:
         raise BadInput(f"no such file: {source}") from None
     except IsADirectoryError:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from ..errors import BadInput
 from ..model import File, FileOnDisk, ToolInvocation
-from ..store import file_contents
+from ..store import file_contents, read_source
 from . import main
 from .context import Context, pass_context
 
@@ -141,16 +140,7 @@ def record(
 
 
 def _read_input(source: str) -> bytes:
-    if source == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(source).read_bytes()
-    except FileNotFoundError:
-        raise BadInput(f"no such file: {source}") from None
-    except IsADirectoryError:
-        raise BadInput(f"{source} is a directory") from None
-    except OSError as error:
-        raise BadInput(f"cannot read {source}: {error.strerror}") from None
+    return sys.stdin.buffer.read() if source == "-" else read_source(source)
 
 
 def _arguments(pairs: tuple[str, ...], as_json: str | None) -> dict[str, Any]:
