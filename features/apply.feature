@@ -230,3 +230,11 @@ Feature: Apply is all or nothing
     Then it succeeds
     And the worktree symlink "link" points to "keep.txt"
     And git status is clean
+
+  Scenario: A plan record that cannot be updated after the commit point leaves the apply standing
+    Given a lock file on "refs/notes/changesets/p" left 5 seconds ago
+    When I apply "p"
+    Then it fails with exit code 4
+    And the error mentions "was applied"
+    And no apply journal is left
+    And git status is clean

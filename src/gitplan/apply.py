@@ -32,7 +32,7 @@ import pygit2
 
 from . import chain as chains
 from . import clock, diffs, faults, refs, transaction
-from .errors import BadInput, Conflict, Damaged, PlanNotFound
+from .errors import BadInput, Conflict, Damaged, GitPlanError, PlanNotFound
 from .format import encode_plan_record, notes_message, validate_path
 from .gitrepo import committer, lookup_commit, read_blob, signature
 from .model import ApplyResult, PlanRecord, PlanStatus
@@ -348,7 +348,15 @@ def _execute(
             if isinstance(failure, Conflict):
                 raise _BeforeCommitPoint(failure) from None
             raise
-        _mark_applied(repo, plan_id, mode, branch, outcome, new_commit if mode != "worktree" else None)
+        try:
+            _mark_applied(repo, plan_id, mode, branch, outcome, new_commit if mode != "worktree" else None)
+        except GitPlanError as error:
+            # Past the commit point the apply stands: never let recovery replay it over later work.
+            _clear_journal(directory)
+            raise Conflict(
+                f"plan {plan_id!r} was applied ({new_commit if mode != 'worktree' else 'to the worktree'}), "
+                f"but its plan record was not updated: {error}"
+            ) from None
         _clear_journal(directory)
     return ApplyResult(
         plan=plan_id,
