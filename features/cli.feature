@@ -98,9 +98,10 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "apply p --json --keep-on-failure"
     Then the exit code is 4
     And the output contains "rescue_patch"
+    And the output contains "rescue_bundle"
     When I run git plan "apply p --check"
     Then the exit code is 4
-    And the output contains "apply would fail: conflicts in README.md"
+    And the output contains "apply would be refused: the plan conflicts with changes made on HEAD since its base: README.md"
     When I run git plan "status p --check"
     Then the output contains "apply would conflict: yes: README.md"
 

@@ -240,11 +240,6 @@ def nothing_outside(context):  # type: ignore[no-untyped-def]
     assert list(context.outside.iterdir()) == []
 
 
-@given('a temp file left by an interrupted apply is next to "{path}"')
-def stale_temp(context, path):  # type: ignore[no-untyped-def]
-    (Path(context.repo) / f".{path}.gitplan-tmp").write_text("half written")
-
-
 @then('the worktree file "{path}" is a symlink to "{target}"')
 def is_symlink(context, path, target):  # type: ignore[no-untyped-def]
     assert os.readlink(Path(context.repo) / path) == target

@@ -192,7 +192,7 @@ def _take(context, place: str) -> None:  # type: ignore[no-untyped-def]
         raise AssertionError(place)
 
 
-@given("the user takes the plan's \"plan-only.txt\" into {place}")
+@given('the user takes the plan\'s "plan-only.txt" into {place}')
 def take(context, place):  # type: ignore[no-untyped-def]
     _take(context, place)
 
@@ -335,7 +335,7 @@ def no_reflogs(context, ref):  # type: ignore[no-untyped-def]
     git(context, "symbolic-ref", ref, "refs/heads/main")
 
 
-@given("the user writes a tree holding a submodule entry and the plan's \"{path}\"")
+@given('the user writes a tree holding a submodule entry and the plan\'s "{path}"')
 def tree_with_gitlink(context, path):  # type: ignore[no-untyped-def]
     blob = git(context, "rev-parse", f"refs/changesets/c1:{path}").strip()
     head = git(context, "rev-parse", "HEAD").strip()

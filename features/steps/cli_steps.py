@@ -158,9 +158,7 @@ def no_stderr(context):  # type: ignore[no-untyped-def]
 
 @given('the user stages "{path}" taken from plan "{plan}"')
 def stage_from_plan(context, path, plan):  # type: ignore[no-untyped-def]
-    subprocess.run(
-        ["git", "checkout", f"refs/changesets/{plan}", "--", path], cwd=context.repo, check=True
-    )
+    subprocess.run(["git", "checkout", f"refs/changesets/{plan}", "--", path], cwd=context.repo, check=True)
 
 
 @then('the output does not contain "{text}"')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 from behave import given, then, when
 from common_steps import attempt, git, unescape
@@ -32,7 +33,12 @@ def plan_record_state(context, plan, state):  # type: ignore[no-untyped-def]
 
 @then('the tip of "{plan}" holds "{path}" as "{content}"')
 def tip_holds(context, plan, path, content):  # type: ignore[no-untyped-def]
-    data = git(context, "cat-file", "blob", f"refs/changesets/{plan}:{path}").encode()
+    data = subprocess.run(
+        ["git", "cat-file", "blob", f"refs/changesets/{plan}:{path}"],
+        cwd=context.repo,
+        capture_output=True,
+        check=True,
+    ).stdout  # bytes: text mode would turn CRLF into LF
     assert data == unescape(content), data
 
 

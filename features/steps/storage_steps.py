@@ -423,7 +423,7 @@ def tip_dated(context, plan, iso):  # type: ignore[no-untyped-def]
     assert dated == [iso, iso], dated
 
 
-@when("I record a file on disk in \"{plan}\": {case}")
+@when('I record a file on disk in "{plan}": {case}')
 def record_on_disk(context, plan, case):  # type: ignore[no-untyped-def]
     from gitplan import BadInput, FileOnDisk
 

@@ -21,6 +21,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shlex
 import shutil
 import time
 from collections.abc import Callable
@@ -31,10 +32,10 @@ from typing import Any
 import pygit2
 
 from . import chain as chains
-from . import clock, diffs, faults, refs, transaction
-from .errors import BadInput, Conflict, Damaged, GitPlanError, PlanNotFound
-from .format import encode_plan_record, notes_message, validate_path
-from .gitrepo import committer, lookup_commit, read_blob, signature
+from . import clock, diffs, faults, refs, transaction, worktree
+from .errors import BadInput, Conflict, Damaged, Dirty, GitPlanError, PlanNotFound
+from .format import encode_plan_record, notes_message, notes_ref, plan_ref, validate_path
+from .gitrepo import EMPTY_TREE, committer, lookup_commit, signature
 from .model import ApplyResult, PlanRecord, PlanStatus
 from .notes import stage_notes_commit
 from .objects import Staging
@@ -52,6 +53,7 @@ class Outcome:
     strategy: str
     tree: str
     head: str
+    head_tree: str
     writes: tuple[Entry, ...]
     commits: tuple[tuple[str, str, str], ...]  # (tree, message, author) per commit to make
 
@@ -61,22 +63,35 @@ def _journal_dir(repo: pygit2.Repository) -> Path:
 
 
 def apply_check(repo: pygit2.Repository, chain: chains.Chain, status: PlanStatus) -> PlanStatus:
-    """status --check: is the base behind HEAD, and would apply conflict?"""
-    try:
-        head = str(repo.head.target)
-    except (pygit2.GitError, KeyError):
+    """status --check: is the base behind HEAD, and what would `apply --check` say?"""
+    if repo.head_is_unborn or chain.record is None or chain.record.state != "open":
         return status
-    conflicts: tuple[str, ...] = ()
-    if head != chain.base_id and repo.get(chain.base_id) is not None:
-        index = repo.merge_trees(chain.root.tree_id, lookup_commit(repo, head).tree_id, chain.tip.tree_id)
-        if index.conflicts is not None:
-            conflicts = tuple(sorted({_conflict_path(c) for c in index.conflicts}))
+    if repo.get(chain.base_id) is None:
+        return status
+    head = str(repo.head.target)
+    try:
+        _predict(repo, chain, head, replay=False, mode="branch" if repo.is_bare else "commit")
+        refusal = None
+    except Conflict as failure:
+        refusal = failure
+    dirty = isinstance(refusal, Dirty)
     return replace(
         status,
         base_behind_head=head != chain.base_id,
-        apply_would_conflict=bool(conflicts),
-        conflict_paths=conflicts,
+        apply_would_conflict=refusal is not None and not dirty,
+        conflict_paths=refusal.paths if refusal is not None and not dirty else (),
+        apply_refusal=None if refusal is None else ("dirty" if dirty else "conflict"),
+        dirty_paths=refusal.paths if dirty and refusal is not None else (),
     )
+
+
+def _predict(repo: pygit2.Repository, chain: chains.Chain, head: str, replay: bool, mode: str) -> Outcome:
+    """What applying would write; Conflict (or Dirty) when apply would refuse."""
+    outcome = _plan_outcome(repo, chain, head, replay)
+    if mode != "branch":
+        _refuse_unsafe(repo, outcome.writes)
+        _refuse_dirty(repo, outcome.writes)
+    return outcome
 
 
 def _conflict_path(conflict: tuple[pygit2.IndexEntry | None, ...]) -> str:
@@ -121,13 +136,14 @@ def apply_plan(
     if mode == "branch" and repo.references.get(f"refs/heads/{branch}") is not None:
         raise BadInput(f"branch {branch!r} already exists")
     try:
-        outcome = _plan_outcome(repo, chain, head, replay)
-        if mode != "branch":
-            _refuse_unsafe(repo, outcome.writes)
-            _refuse_dirty(repo, outcome.writes)
+        outcome = _predict(repo, chain, head, replay, mode)
     except Conflict as failure:
         if check:
-            return ApplyResult(plan_id, mode, "merge", None, branch, (), True, failure.paths)
+            refusal = "dirty" if isinstance(failure, Dirty) else "conflict"
+            return ApplyResult(
+                plan_id, mode, "merge", None, branch, (), True, failure.paths, refusal=refusal,
+                reason=str(failure),
+            )  # fmt: skip
         raise _fail(repo, plan_id, failure, keep_on_failure, cancel) from None
     paths = tuple(entry.path for entry in outcome.writes)
     if check:
@@ -160,7 +176,7 @@ def _plan_outcome(repo: pygit2.Repository, chain: chains.Chain, head: str, repla
         )
         commits.append((result, _squash_message(chain, record), ""))
     writes = tuple(changed_entries(repo, head_tree, result))
-    return Outcome(strategy, result, head, writes, tuple(commits))
+    return Outcome(strategy, result, head, head_tree, writes, tuple(commits))
 
 
 def _merge(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> str:
@@ -195,9 +211,17 @@ def _refuse_unsafe(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
 
 
 def _refuse_dirty(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
+    """Refuse, naming each path and why, when a path the apply writes is not what HEAD has.
+
+    Staged changes are compared in the index; worktree changes are what `git
+    status` reports (so line-ending conversion, filters and sparse checkout
+    count as git counts them)."""
     index = repo.index
     index.read()
-    head_tree = str(repo.head.peel(pygit2.Commit).tree_id)
+    if index.conflicts is not None:
+        raise BadInput("the index has unresolved merge conflicts; resolve or reset them before applying")
+    head_tree = str(repo.head.peel(pygit2.Commit).tree_id) if not repo.head_is_unborn else EMPTY_TREE
+    changed = worktree.unstaged(repo)
     dirty: list[str] = []
     for entry in writes:
         path = entry.path
@@ -209,36 +233,39 @@ def _refuse_dirty(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
         full = Path(repo.workdir) / path
         if staged != in_head:
             dirty.append(f"{path} (staged changes)")
-        elif full.is_dir() and not full.is_symlink():
+        elif path in changed:
+            deleted = changed[path].state == "deleted"
+            dirty.append(f"{path} ({'deleted in the worktree' if deleted else 'uncommitted changes'})")
+        elif staged is None and full.is_dir() and not full.is_symlink():
             dirty.append(f"{path} (a directory is in the way)")
-        elif full.exists() or full.is_symlink():
-            if staged is None:
-                dirty.append(f"{path} (untracked file in the way)")
-            elif _worktree_id(full) != staged[0]:
-                dirty.append(f"{path} (uncommitted changes)")
-        elif staged is not None:
-            dirty.append(f"{path} (deleted in the worktree)")
+        elif staged is None and (full.exists() or full.is_symlink()):
+            dirty.append(f"{path} (untracked file in the way)")
     if dirty:
-        raise Conflict(
+        raise Dirty(
             "uncommitted changes in paths the plan would write: " + ", ".join(dirty),
             tuple(d.split(" (", 1)[0] for d in dirty),
         )
 
 
-def _worktree_id(full: Path) -> str:
-    if full.is_symlink():
-        return str(pygit2.hash(os.readlink(full).encode()))
-    return str(pygit2.hashfile(str(full)))
-
-
 def _fail(
     repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool | None, cancel: object
 ) -> Conflict:
-    """Write the rescue patch, clean the plan up unless kept, and return the error to raise."""
+    """Save the plan (a bundle of both refs, and its patch to read), clean the plan up
+    unless kept, and return the error to raise."""
     rescue_dir = _journal_dir(repo) / "rescue"
     rescue_dir.mkdir(parents=True, exist_ok=True)
-    rescue = rescue_dir / f"{plan_id}-{time.strftime('%Y%m%dT%H%M%S')}.patch"
+    stem = rescue_dir / f"{plan_id}-{time.strftime('%Y%m%dT%H%M%S')}"
+    suffix = 1
+    while stem.with_suffix(".bundle").exists() or stem.with_suffix(".patch").exists():
+        suffix += 1
+        stem = rescue_dir / f"{plan_id}-{time.strftime('%Y%m%dT%H%M%S')}-{suffix}"
     chain = chains.load_chain(repo, plan_id)
+    bundle = stem.with_suffix(".bundle")
+    worktree.run_git(
+        repo,
+        ["bundle", "create", "-q", str(bundle), plan_ref(plan_id), notes_ref(plan_id), f"^{chain.base_id}"],
+    )
+    rescue = stem.with_suffix(".patch")
     pairs = diffs.file_pairs(repo, str(chain.root.tree_id), str(chain.tip.tree_id))
     rescue.write_text(diffs.render(repo, pairs, diffs.DiffOptions(full_index=True)), errors="surrogateescape")
     if keep is None:
@@ -246,16 +273,27 @@ def _fail(
             keep = bool(repo.config.get_bool("plan.keepOnFailure"))
         except (KeyError, pygit2.GitError, ValueError):
             keep = False
-    message = f"{failure}\nnothing was written; the plan's patch is saved in {rescue}"
+    message = (
+        f"{failure}\nnothing was written; the whole plan (changesets and records) is saved in {bundle}"
+        f"\nand its patch in {rescue}"
+    )
     if not keep and callable(cancel):
         report = cancel(plan_id)
         message += f"\nplan {plan_id!r} was cancelled ({report.objects_pruned} objects pruned); "
-        message += "use --keep-on-failure to keep it"
+        message += "use --keep-on-failure to keep it. To bring it back:"
+        message += "\n  " + restore_command(plan_id, bundle)
     elif keep:
         message += f"\nplan {plan_id!r} was kept"
-    error = Conflict(message, failure.paths)
+    error = failure.__class__(message, failure.paths)
     error.rescue_patch = str(rescue)  # type: ignore[attr-defined]
+    error.rescue_bundle = str(bundle)  # type: ignore[attr-defined]
     return error
+
+
+def restore_command(plan_id: str, bundle: Path) -> str:
+    """The one command that brings a rescued plan back from its bundle."""
+    refspecs = " ".join(f"{ref}:{ref}" for ref in (notes_ref(plan_id), plan_ref(plan_id)))
+    return f"git fetch {shlex.quote(str(bundle))} {refspecs}"
 
 
 # -- the writes ---------------------------------------------------------------
@@ -323,12 +361,19 @@ def _execute(
                 index_file = Path(repo.path) / "index"
                 if index_file.exists():
                     shutil.copyfile(index_file, directory / "apply.index")
-                _write_journal(directory, journal)
-                _write_files(repo, outcome.tree, paths, progress)
-                # Bracket the index write so recovery knows whether index.lock is ours.
+                # Bracket git's write so recovery knows whether index.lock is ours.
                 journal["index"] = "writing"
                 _write_journal(directory, journal)
-                _update_index(repo, paths)
+                if progress is not None:
+                    progress(0, len(paths))
+                try:
+                    worktree.move(repo, outcome.head_tree, outcome.tree)
+                except worktree.GitFailed as error:
+                    # git checks every path before it writes one: nothing to put back.
+                    journal["paths"] = []
+                    raise Dirty(f"{error}; nothing was written", tuple(paths)) from None
+                if progress is not None:
+                    progress(len(paths), len(paths))
                 journal["index"] = "written"
                 _write_journal(directory, journal)
             faults.point("apply.before-commit-point")
@@ -398,60 +443,6 @@ def _clear_journal(directory: Path) -> None:
             (directory / name).unlink()
 
 
-def _write_files(
-    repo: pygit2.Repository, tree: str, paths: list[str], progress: Progress | None = None
-) -> None:
-    """Make each path in the worktree what `tree` holds (or absent): temp file + rename."""
-    workdir = Path(repo.workdir)
-    for done, path in enumerate(paths, start=1):
-        _write_path(repo, workdir, entry_at(repo, tree, path), workdir / path)
-        if progress is not None:
-            progress(done, len(paths))
-
-
-def _write_path(repo: pygit2.Repository, workdir: Path, entry: tuple[str, int] | None, target: Path) -> None:
-    # A crash between writing and renaming leaves this behind: never keep it.
-    temporary = target.parent / f".{target.name}.gitplan-tmp"
-    if temporary.is_symlink() or temporary.exists():
-        temporary.unlink()
-    if entry is None:
-        if target.is_symlink() or target.exists():
-            target.unlink()
-        _remove_empty_parents(workdir, target.parent)
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    data = read_blob(repo, entry[0])
-    if entry[1] == 0o120000:
-        os.symlink(data, temporary)
-    else:
-        temporary.write_bytes(data)
-        os.chmod(temporary, 0o755 if entry[1] == 0o100755 else 0o644)
-    os.replace(temporary, target)
-
-
-def _remove_empty_parents(workdir: Path, directory: Path) -> None:
-    while directory != workdir:
-        try:
-            directory.rmdir()
-        except OSError:
-            return
-        directory = directory.parent
-
-
-def _update_index(repo: pygit2.Repository, paths: list[str]) -> None:
-    index = repo.index
-    index.read()
-    workdir = Path(repo.workdir)
-    for path in paths:
-        full = workdir / path
-        if full.exists() or full.is_symlink():
-            index.add(path)
-        else:
-            with contextlib.suppress(KeyError, OSError, pygit2.GitError):
-                index.remove(path)
-    index.write()
-
-
 def _move_head(repo: pygit2.Repository, head_ref: str, old: str, new: str, plan_id: str) -> None:
     """The commit point: the branch (or a detached HEAD) moves from `old` to `new`, or not at all."""
     ref = repo.references.get(head_ref)
@@ -471,12 +462,16 @@ def _create_branch(repo: pygit2.Repository, branch: str, commit: str) -> None:
 
 
 def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> None:
-    """Put back the files and index an apply changed, from HEAD's tree and the saved index."""
-    old_tree = str(lookup_commit(repo, journal["old_head"]).tree_id)
-    _write_files(repo, old_tree, list(journal["paths"]))
+    """Put back the index an apply changed (its saved copy), then make the files it
+    wrote what that index says. The paths were clean before the apply, so this is
+    exactly what the user had."""
+    index_file = Path(repo.path) / "index"
     backup = _journal_dir(repo) / "apply.index"
     if backup.exists():
-        os.replace(backup, Path(repo.path) / "index")
+        os.replace(backup, index_file)
+    elif index_file.exists():  # there was no index before the apply
+        index_file.unlink()
+    worktree.force_from_index(repo, list(journal["paths"]))
 
 
 def _mark_applied(
@@ -527,7 +522,7 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
             return None  # an apply is running right now
         try:
             journal = json.loads(journal_file.read_text())
-            paths = list(journal["paths"])
+            list(journal["paths"])
         except (OSError, ValueError, KeyError, TypeError):
             # Journals are written by rename, so this one was not written by gitplan.
             raise Damaged(
@@ -544,9 +539,8 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
         else:
             committed = journal["state"] == "done"
         if committed:
-            _write_files(repo, journal["tree"], paths)
-            _update_index(repo, paths)
-            outcome = Outcome("recovered", journal["tree"], journal["old_head"], (), ())
+            # git wrote the files and the index before the commit point: only the record is left.
+            outcome = Outcome("recovered", journal["tree"], journal["old_head"], "", (), ())
             with contextlib.suppress(PlanNotFound, Damaged):
                 _mark_applied(
                     repo,

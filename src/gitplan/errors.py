@@ -39,6 +39,13 @@ class Conflict(GitPlanError):
         self.paths = paths
 
 
+class Dirty(Conflict):
+    """The user's uncommitted work is in the way of a path gitplan would write.
+
+    Not a merge conflict: the plan itself is fine. Same exit code (4), so that
+    scripts treat "cannot apply now" alike; the message and `reason` differ."""
+
+
 class Damaged(GitPlanError):
     """The repository or a plan's objects are damaged or missing."""
 

@@ -157,9 +157,12 @@ class PlanStatus:
     created_at: str
     applied: dict[str, Any] | None = None
     base_behind_head: bool | None = None
-    apply_would_conflict: bool | None = None
+    apply_would_conflict: bool | None = None  # a merge conflict with HEAD
     conflict_paths: tuple[str, ...] = ()
     files: tuple[FileChange, ...] = ()
+    # With --check: why `apply --check` would refuse ("conflict", "dirty"), and the paths.
+    apply_refusal: str | None = None
+    dirty_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +188,12 @@ class ApplyResult:
     branch: str | None
     files: tuple[str, ...]
     checked_only: bool = False
-    conflicts: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()  # paths that conflict, or (with refusal "dirty") are dirty
     rescue_patch: str | None = None
+    rescue_bundle: str | None = None
     cleanup: CleanupReport | None = None
+    refusal: str | None = None  # with check: "conflict" or "dirty" when apply would refuse
+    reason: str | None = None  # with check: the message apply would fail with
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,4 +166,3 @@ def read_blob(repo: pygit2.Repository, staging: Staging | None, oid: str) -> byt
     from .gitrepo import read_blob as read_stored
 
     return read_stored(repo, oid)
-

@@ -254,5 +254,3 @@ def raw_entries(pack_path: Path, entries: list[PackEntry]) -> Iterator[tuple[Pac
             end = entries[position + 1].offset if position + 1 < len(entries) else size
             handle.seek(entry.offset)
             yield entry, handle.read(end - entry.offset)
-
-

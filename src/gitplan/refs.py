@@ -37,8 +37,6 @@ def max_attempts() -> int:
     return int(os.environ.get("GITPLAN_MAX_ATTEMPTS", "200"))
 
 
-
-
 HELD_LOCK_SECONDS = 1.0
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pygit2
 
 from . import chain as chains
-from . import clock, diffs, faults, packs, prune, refs, transaction
+from . import clock, diffs, faults, packs, prune, refs, transaction, worktree
 from .errors import BadInput, Damaged, GitPlanError, PlanNotFound
 from .format import (
     changeset_message,
@@ -213,29 +213,36 @@ class PlanStore:
     def worktree_changes(
         self, paths: list[str] | tuple[str, ...] = ()
     ) -> dict[str, File | FileOnDisk | None]:
-        """Current worktree contents of `paths` (or of every path git status lists)."""
-        workdir = self._repo.workdir
+        """What `git add` would stage for `paths` (or for every path `git status` lists):
+        contents after the repository's eol rules and clean filters, or None for a
+        deleted file. Submodules and ignored files are left out unless named."""
+        repo = self._repo
+        workdir = repo.workdir
         if workdir is None:
             raise BadInput("--from-worktree needs a repository with a working tree")
         if not paths:
-            flags = self._repo.status(untracked_files="all")
-            paths = tuple(
-                p for p, state in sorted(flags.items()) if not state & pygit2.enums.FileStatus.IGNORED
-            )
+            listed = [c for c in worktree.status(repo, untracked=True) if not c.submodule]
+            paths = tuple(sorted(c.path for c in listed))
             if not paths:
                 raise BadInput("the working tree has no changes to record")
         changes: dict[str, File | FileOnDisk | None] = {}
+        regular: list[str] = []
         for path in paths:
             validate_path(path)
             full = Path(workdir) / path
             if full.is_symlink():
-                changes[path] = File(os.readlink(full).encode(), 0o120000)
+                changes[path] = File(os.fsencode(os.readlink(full)), 0o120000)
             elif full.is_file():
-                changes[path] = file_contents(str(full))
+                regular.append(path)
             elif full.is_dir():
+                if (full / ".git").exists():
+                    raise BadInput(f"{path} is a submodule; gitplan records files, not submodule commits")
                 raise BadInput(f"{path} is a directory; name the files in it")
             else:
                 changes[path] = None
+        for path, (_, converted) in worktree.cleaned(repo, regular).items():
+            on_disk = file_contents(os.path.join(workdir, path))
+            changes[path] = on_disk if converted is None else File(converted, on_disk.mode)
         return changes
 
     def cancel(self, plan_id: str) -> CleanupReport:

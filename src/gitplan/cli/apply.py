@@ -87,6 +87,7 @@ def apply_command(
                     "error": str(error),
                     "paths": list(error.paths),
                     "rescue_patch": getattr(error, "rescue_patch", None),
+                    "rescue_bundle": getattr(error, "rescue_bundle", None),
                 }
             )
         raise
@@ -94,8 +95,8 @@ def apply_command(
         out.json(result)
         return
     if result.checked_only:
-        if result.conflicts:
-            out.line(f"apply would fail: conflicts in {', '.join(result.conflicts)}")
+        if result.refusal is not None:
+            out.line(f"apply would be refused: {result.reason}")
             exit_with(Conflict.exit_code)
         out.line(f"apply would {result.strategy} {len(result.files)} path(s) ({mode} mode):")
         for path in result.files:

@@ -124,6 +124,8 @@ def _print_status(out, status: PlanStatus) -> None:  # type: ignore[no-untyped-d
         out.line(f"base behind HEAD: {'yes' if status.base_behind_head else 'no'}")
         verdict = "yes: " + ", ".join(status.conflict_paths) if status.apply_would_conflict else "no"
         out.line(f"apply would conflict: {verdict}")
+        if status.apply_refusal == "dirty":
+            out.line(f"apply would be refused: uncommitted changes in {', '.join(status.dirty_paths)}")
     if status.missing_artifacts:
         out.line("missing or damaged artifacts:", {"fg": "red", "bold": True})
         for problem in status.missing_artifacts:

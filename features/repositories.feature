@@ -1,0 +1,179 @@
+Feature: Real repositories: apply and record see files exactly as git sees them
+
+  Line-ending rules, .gitattributes, clean/smudge filters and sparse checkout
+  decide what a file looks like in the worktree. Apply writes what
+  `git checkout` would write, record --from-worktree stores what `git add`
+  would store, and "uncommitted changes" means what `git status` says.
+
+  Background:
+    Given a repository with files
+      | path       | content    |
+      | README.md  | one\ntwo\n |
+      | src/a.txt  | alpha\n    |
+      | docs/d.txt | doc\n      |
+
+  Scenario: With core.autocrlf a clean CRLF checkout is not dirty, and apply writes CRLF
+    Given the user sets the repository up with:
+      """
+      git config core.autocrlf true
+      rm README.md src/a.txt && git checkout -- README.md src/a.txt
+      """
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content           |
+      | README.md | one\ntwo\nthree\n |
+      | new.txt   | new\n             |
+    When I apply "p"
+    Then it succeeds
+    And the worktree file "README.md" is "one\r\ntwo\r\nthree\r\n"
+    And the worktree file "new.txt" is "new\r\n"
+    And git status is clean
+    And HEAD is a new commit whose tree is the plan's tip tree
+
+  Scenario: eol=crlf in .gitattributes is honoured, in commit and worktree mode
+    Given the user sets the repository up with:
+      """
+      printf '*.bat text eol=crlf\n' > .gitattributes
+      git add .gitattributes && git commit -qm attributes
+      """
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path    | content          |
+      | run.bat | echo 1\necho 2\n |
+    When I apply "p" in worktree mode
+    Then it succeeds
+    And the worktree file "run.bat" is "echo 1\r\necho 2\r\n"
+    And git "diff --cached --stat" prints "run.bat | 2 ++"
+
+  Scenario: Smudge filters run on apply; the index holds the clean blob
+    Given the user sets the repository up with:
+      """
+      git config filter.tag.smudge "sed -e 's/^/SMUDGED /'"
+      git config filter.tag.clean "sed -e 's/^SMUDGED //'"
+      printf '*.tag filter=tag\n' > .gitattributes
+      git add .gitattributes && git commit -qm attributes
+      """
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path  | content |
+      | x.tag | hello\n |
+    When I apply "p"
+    Then it succeeds
+    And the worktree file "x.tag" is "SMUDGED hello\n"
+    And git status is clean
+    And git "cat-file -p HEAD:x.tag" prints "hello"
+    And git "cat-file -p HEAD:x.tag" does not print "SMUDGED"
+
+  Scenario: ident expands $Id$ on apply, as checkout does
+    Given the user sets the repository up with:
+      """
+      printf '*.c ident\n' > .gitattributes
+      git add .gitattributes && git commit -qm attributes
+      """
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path | content         |
+      | x.c  | /* $Id$ */\n    |
+    When I apply "p"
+    Then it succeeds
+    And the worktree file "x.c" holds "$Id: "
+    And git status is clean
+
+  Scenario: record --from-worktree stores what git add would store
+    Given the user sets the repository up with:
+      """
+      git config core.autocrlf true
+      git config filter.tag.smudge "sed -e 's/^/SMUDGED /'"
+      git config filter.tag.clean "sed -e 's/^SMUDGED //'"
+      printf '*.tag filter=tag\n' > .gitattributes
+      git add .gitattributes && git commit -qm attributes
+      printf 'alpha\r\nbeta\r\n' > src/a.txt
+      printf 'SMUDGED tagged\n' > y.tag
+      printf 'plain\n' > plain.bin
+      """
+    And a plan "p"
+    When I run git plan "record p --tool snapshot --from-worktree src/a.txt y.tag plain.bin"
+    Then the exit code is 0
+    And the tip of "p" holds "src/a.txt" as "alpha\nbeta\n"
+    And the tip of "p" holds "y.tag" as "tagged\n"
+    And the tip of "p" holds "plain.bin" as "plain\n"
+    And the blobs of "p" for "src/a.txt y.tag plain.bin" are the ones git add stores
+    And git fsck --full is clean
+
+  Scenario: record --from-worktree with no paths lists changes as git status does
+    Given the user sets the repository up with:
+      """
+      git config core.autocrlf true
+      rm README.md && git checkout -- README.md
+      printf 'alpha\r\nchanged\r\n' > src/a.txt
+      """
+    And a plan "p"
+    When I run git plan "record p --tool snapshot --from-worktree"
+    Then the exit code is 0
+    And the last changeset of "p" changed only "src/a.txt"
+
+  Scenario: A file git status calls clean is not dirty even with a new timestamp
+    Given the user sets the repository up with:
+      """
+      touch -d '2030-01-01' README.md
+      """
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content           |
+      | README.md | one\ntwo\nthree\n |
+    When I apply "p"
+    Then it succeeds
+    And git status is clean
+
+  Scenario: Sparse checkout: paths outside the cone go to the index, not the worktree
+    Given the user sets the repository up with:
+      """
+      git sparse-checkout set src
+      """
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path         | content   |
+      | src/a.txt    | alpha 2\n |
+      | docs/d.txt   | doc 2\n   |
+      | docs/new.txt | new\n     |
+    When I apply "p"
+    Then it succeeds
+    And the worktree file "src/a.txt" is "alpha 2\n"
+    And the worktree has no "docs/d.txt"
+    And the worktree has no "docs/new.txt"
+    And git "ls-files -t docs" prints "S docs/new.txt"
+    And git "show HEAD:docs/d.txt" prints "doc 2"
+    And git status is clean
+
+  Scenario: status --check and apply --check agree on a dirty file, and call it uncommitted changes
+    Given a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content           |
+      | README.md | one\ntwo\nthree\n |
+    And the user edits "README.md" to "mine\n" without committing
+    When I run git plan "status p --check"
+    Then the output contains "apply would conflict: no"
+    And the output contains "apply would be refused: uncommitted changes in README.md"
+    When I run git plan "apply p --check"
+    Then the exit code is 4
+    And the output contains "uncommitted changes in paths the plan would write: README.md (uncommitted changes)"
+    And the output does not contain "conflict"
+    When I run git plan "status p --check --json"
+    Then the JSON output has "apply_refusal" = "dirty" and "dirty_paths" = "README.md"
+
+  Scenario: A failed apply saves the whole plan in a bundle that brings it back
+    Given a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content           |
+      | README.md | one\ntwo\nthree\n |
+    And I record a binary file "logo.png" in "p"
+    And the user commits "README.md" with content "conflicting\n" on main
+    When I apply "p"
+    Then it fails with exit code 4
+    And ref "refs/changesets/p" does not exist
+    And the error shows the command that brings the plan back
+    When I run the command the error shows
+    Then plan "p" has 2 changesets
+    And the binary file "logo.png" in "p" is whole
+    And git notes show for changeset 1 of "p" has tool "edit" and 1 files
+    And git fsck --full is clean

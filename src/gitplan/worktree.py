@@ -1,0 +1,256 @@
+"""The user's working tree and index, read and written by git itself.
+
+What a file looks like in the worktree depends on the repository's
+configuration: `core.autocrlf`, `core.eol`, `.gitattributes` (`text`, `eol`,
+`ident`, `working-tree-encoding`), clean/smudge filter drivers such as
+git-lfs's, sparse checkout and `core.fileMode`. libgit2 knows only part of
+that, so everything that compares or converts worktree files runs the `git`
+binary, the one program that gets all of it right by definition:
+
+* `unstaged` asks `git status` which tracked files differ from the index;
+* `move` is `git read-tree -m -u`: the index and worktree go from one tree to
+  another exactly as `git checkout` would move them;
+* `force_from_index` is `git checkout-index -f` for paths whose index entry
+  is the truth (apply's roll-back);
+* `cleaned` gives, per file, the blob `git add` would store.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import tempfile
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+
+from .errors import GitPlanError
+from .gitrepo import common_dir, read_blob
+
+
+class GitFailed(GitPlanError):
+    """The git binary refused or failed; the message is git's own."""
+
+
+def git_env(repo: pygit2.Repository, **extra: str) -> dict[str, str]:
+    """The environment that points git at exactly the repository pygit2 opened."""
+    environment = {k: v for k, v in os.environ.items() if k not in _POINTERS}
+    environment["GIT_DIR"] = repo.path
+    if repo.workdir:
+        environment["GIT_WORK_TREE"] = repo.workdir
+    environment["GIT_LITERAL_PATHSPECS"] = "1"
+    environment["LC_ALL"] = "C"
+    environment.update(extra)
+    return environment
+
+
+# Variables that would point git somewhere other than the repository we opened.
+_POINTERS = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+        "GIT_PREFIX",
+        "GIT_GLOB_PATHSPECS",
+        "GIT_NOGLOB_PATHSPECS",
+        "GIT_ICASE_PATHSPECS",
+    }
+)
+
+
+def run_git(
+    repo: pygit2.Repository,
+    args: Sequence[str],
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> bytes:
+    """Run `git args...` on `repo` from its top level; GitFailed with git's message."""
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            input=stdin,
+            capture_output=True,
+            cwd=repo.workdir or repo.path,
+            env=env or git_env(repo),
+            check=False,
+            preexec_fn=_die_with_parent,
+        )
+    except FileNotFoundError:
+        raise GitFailed("the git program is not installed or not on PATH") from None
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip().replace("\n", "; ")
+        raise GitFailed(f"git {args[0]} failed: {message or f'exit {done.returncode}'}")
+    return done.stdout
+
+
+def _die_with_parent() -> None:
+    """In the child: die when gitplan dies. A git still writing the worktree after
+    a killed apply would race the recovery that rolls that apply back."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: nothing to ask for
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _fs(path: bytes) -> str:
+    return os.fsdecode(path)
+
+
+def _nul_paths(paths: Iterable[str]) -> bytes:
+    return b"".join(os.fsencode(path) + b"\0" for path in paths)
+
+
+# -- reading ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WorktreeChange:
+    """One path `git status` lists: `state` is modified, deleted, typechange or untracked."""
+
+    path: str
+    state: str
+    submodule: bool = False
+
+
+_STATES = {"M": "modified", "D": "deleted", "T": "typechange", "A": "modified"}
+
+
+def status(repo: pygit2.Repository, untracked: bool) -> list[WorktreeChange]:
+    """What differs between the index and the worktree, as `git status` decides it.
+
+    Files that only look different (a CRLF checkout of an LF blob, a smudged
+    file, a fresh timestamp) are not listed; skip-worktree files of a sparse
+    checkout are not "deleted"; ignored files never appear."""
+    args = ["status", "--porcelain=v2", "-z", "--no-renames", "--ignore-submodules=none"]
+    args.append("--untracked-files=all" if untracked else "--untracked-files=no")
+    out = run_git(repo, args)
+    changes: list[WorktreeChange] = []
+    for record in out.split(b"\0"):
+        if not record:
+            continue
+        kind = record[:1]
+        if kind == b"?":
+            changes.append(WorktreeChange(_fs(record[2:]), "untracked"))
+        elif kind == b"1":
+            fields = record.split(b" ", 8)
+            state = _STATES.get(fields[1][1:2].decode())
+            if state is not None:
+                changes.append(WorktreeChange(_fs(fields[8]), state, fields[2].startswith(b"S")))
+        elif kind == b"u":
+            fields = record.split(b" ", 10)
+            changes.append(WorktreeChange(_fs(fields[10]), "unmerged"))
+    return changes
+
+
+def unstaged(repo: pygit2.Repository) -> dict[str, WorktreeChange]:
+    """Tracked paths whose worktree file differs from the index, by path."""
+    return {change.path: change for change in status(repo, untracked=False)}
+
+
+# -- writing ------------------------------------------------------------------
+
+
+def move(repo: pygit2.Repository, old_tree: str, new_tree: str) -> None:
+    """Move the index and worktree from `old_tree` to `new_tree` as `git checkout` would.
+
+    Paths equal in both trees keep their index entries and files (including
+    the user's unrelated edits); the others are written through the
+    repository's eol rules and smudge filters; sparse-checkout paths outside
+    the cone stay unmaterialised. git refuses, writing nothing, when a path it
+    must write is not up to date."""
+    run_git(repo, ["read-tree", "-m", "-u", old_tree, new_tree])
+
+
+def index_paths(repo: pygit2.Repository) -> dict[str, bool]:
+    """Every path in the index, mapped to whether it is skip-worktree (sparse checkout)."""
+    out = run_git(repo, ["ls-files", "-z", "-t", "--cached"])
+    return {_fs(item[2:]): item[:1] == b"S" for item in out.split(b"\0") if item}
+
+
+def force_from_index(repo: pygit2.Repository, paths: Sequence[str]) -> None:
+    """Make the worktree files of `paths` what the index says: checked out through the
+    repository's filters where the index has them (skip-worktree ones left alone),
+    removed where it does not."""
+    workdir = Path(repo.workdir)
+    in_index = index_paths(repo)
+    present = [path for path in paths if path in in_index and not in_index[path]]
+    for path in paths:
+        if path in in_index:
+            continue
+        target = workdir / path
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+            remove_empty_parents(workdir, target.parent)
+    if present:
+        run_git(repo, ["checkout-index", "-f", "-z", "--stdin"], stdin=_nul_paths(present))
+
+
+def remove_empty_parents(workdir: Path, directory: Path) -> None:
+    while directory != workdir:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent
+
+
+# -- what `git add` would store -------------------------------------------------
+
+
+def cleaned(repo: pygit2.Repository, paths: Sequence[str]) -> dict[str, tuple[str, bytes | None]]:
+    """For each worktree file in `paths`: the blob id `git add` would store, and its
+    bytes when the clean conversion (eol, filters, encoding) changed them (None when
+    the stored bytes are the file's own). Nothing is written to the repository:
+    git writes the converted objects into a temporary object directory."""
+    if not paths:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="gitplan-clean-") as scratch:
+        objects = str(common_dir(repo) / "objects")
+        environment = git_env(
+            repo,
+            GIT_OBJECT_DIRECTORY=scratch,
+            GIT_ALTERNATE_OBJECT_DIRECTORIES=objects,
+        )
+        out = run_git(repo, ["hash-object", "-w", "--stdin-paths"], stdin=_lines(paths), env=environment)
+        ids = out.decode().split()
+        if len(ids) != len(paths):
+            raise GitFailed("git hash-object did not name one object per path")
+        result: dict[str, tuple[str, bytes | None]] = {}
+        workdir = Path(repo.workdir)
+        for path, oid in zip(paths, ids, strict=True):
+            if str(pygit2.hashfile(str(workdir / path))) == oid:
+                result[path] = (oid, None)
+                continue
+            loose = Path(scratch) / oid[:2] / oid[2:]
+            if loose.exists():
+                data = zlib.decompress(loose.read_bytes())
+                result[path] = (oid, data[data.index(b"\0") + 1 :])
+            else:  # the converted blob already exists in the repository
+                result[path] = (oid, read_blob(repo, oid))
+        return result
+
+
+def _lines(paths: Sequence[str]) -> bytes:
+    """One path per line, C-quoted where a newline or a leading quote needs it (git unquotes)."""
+    lines = []
+    for path in paths:
+        raw = os.fsencode(path)
+        if b"\n" in raw or raw.startswith(b'"'):
+            raw = b'"' + raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"').replace(b"\n", b"\\n") + b'"'
+        lines.append(raw + b"\n")
+    return b"".join(lines)
