@@ -68,7 +68,7 @@ Feature: The command line prints for people and machines, with stable exit codes
       | record p --tool t --set x.txt={tmp}/missing              | 2    | no such file                           |
       | record p --tool t --patch {tmp}/missing                  | 2    | no such file                           |
       | record p --tool t --patch {tmp}/dir                      | 2    | is a directory                         |
-      | record p --tool t --patch tests-data/patches/devnull-both.patch | 2 | malformed patch                 |
+      | record p --tool t --patch {root}/tests-data/patches/devnull-both.patch | 2 | malformed patch                 |
       | record p --tool t --arg novalue --delete added.txt       | 2    | --arg takes K=V                        |
       | record p --tool t --args-json "{" --delete added.txt     | 2    | --args-json is not valid JSON          |
       | record p --tool t --args-json "[1]" --delete added.txt   | 2    | must be a JSON object                  |

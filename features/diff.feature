@@ -47,12 +47,6 @@ Feature: Plan diffs match git diff byte for byte
       | naïve.txt           | b\n      |
       | quote"d.txt         | c\n      |
       | back\\slash.txt     | d\n      |
-    Then it fails with exit code 2
-    When I record in "d" with tool "names"
-      | path                | content  |
-      | with space.txt      | a\n      |
-      | naïve.txt           | b\n      |
-      | quote"d.txt         | c\n      |
     Then it succeeds
     And the plan diff of "d" with "" equals git diff with the same options
     And the plan diff of "d" with "--stat" equals git diff with the same options

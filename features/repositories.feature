@@ -177,3 +177,55 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And the binary file "logo.png" in "p" is whole
     And git notes show for changeset 1 of "p" has tool "edit" and 1 files
     And git fsck --full is clean
+
+  Scenario: Paths on the command line are taken from the current directory, as git takes them
+    Given a plan "p"
+    And a file "new-a.txt" outside the repository with content "alpha 2\n"
+    When in "src" I run git plan "record p --tool edit --set a.txt={tmp}/new-a.txt --delete ../docs/d.txt"
+    Then the exit code is 0
+    And the tip of "p" holds "src/a.txt" as "alpha 2\n"
+    And the tip of "p" has no "docs/d.txt"
+    When in "src" I run git plan "diff p --name-only a.txt"
+    Then the exit code is 0
+    And the output is "src/a.txt\n"
+    When in "src" I run git plan "record p --tool edit --delete ../../outside"
+    Then the exit code is 2
+    And the output contains "outside the repository"
+
+  Scenario: A diff argument that is neither a changeset nor a path is refused, as git refuses it
+    Given a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content   |
+      | src/a.txt | alpha 2\n |
+    When I run git plan "diff p abc"
+    Then the exit code is 2
+    And the output contains "ambiguous argument 'abc'"
+    When I run git plan "diff p --name-only -- abc"
+    Then the exit code is 0
+    And the output is ""
+    When I run git plan "diff p --name-only src"
+    Then the output is "src/a.txt\n"
+
+  Scenario: GIT_DIR and GIT_WORK_TREE point gitplan where they point git
+    Given the repository's git directory is moved to "store.git" outside its worktree
+    And a file "readme.new" outside the repository with content "new readme\n"
+    When elsewhere with GIT_DIR and GIT_WORK_TREE set I run git plan "create p"
+    And elsewhere with GIT_DIR and GIT_WORK_TREE set I run git plan "record p --tool edit --set README.md={tmp}/readme.new"
+    Then the exit code is 0
+    When elsewhere with GIT_DIR and GIT_WORK_TREE set I run git plan "apply p"
+    Then the exit code is 0
+    And the worktree file "README.md" is "new readme\n"
+    And git with GIT_DIR and GIT_WORK_TREE set shows a clean status and README.md at HEAD is "new readme"
+
+  Scenario: A file name that is not UTF-8 is recorded from the worktree and named as git names it
+    Given the user sets the repository up with:
+      """
+      printf 'bytes\n' > "$(printf 'caf\351.txt')"
+      """
+    And a plan "p"
+    When I run git plan "record p --tool snapshot --from-worktree"
+    Then the exit code is 0
+    When I run git plan "diff p --name-only"
+    Then the output is ""caf\\351.txt"\n"
+    When I run git plan "status p --json"
+    Then the exit code is 0

@@ -44,7 +44,26 @@ Feature: Hostile and bad input is refused clearly, and nothing is written
       | a\x00b          |
       | a\nb            |
       | a//b            |
-      | C:\\win         |
+      | a\x1bb          |
+      | x/.git::$INDEX_ALLOCATION/y |
+      | .GIT:stream     |
+
+  Scenario Outline: Names git allows are recorded, and every diff names them as git diff does
+    When I record path "<path>" in "v"
+    Then it succeeds
+    And the plan diff of "v" with "" equals git diff with the same options
+    And the plan diff of "v" with "--stat" equals git diff with the same options
+    And the plan diff of "v" with "--name-status" equals git diff with the same options
+    And git fsck --full is clean
+
+    Examples:
+      | path                |
+      | tab\there.txt       |
+      | back\\slash.txt     |
+      | a:b.txt             |
+      | caf\xc3\xa9.txt      |
+      | not\xffutf8.txt     |
+      | quote"and space.txt |
 
   Scenario: Creating a plan twice
     When I try to create plan with id "v"

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(context, args: str, stdin: bytes | None = None) -> None:  # type: ignore[no-untyped-def]
-    words = shlex.split(args.replace("{tmp}", context.tmp))
+    words = shlex.split(args.replace("{tmp}", context.tmp).replace("{root}", str(ROOT)))
     result = CliRunner().invoke(main, ["-C", context.repo, *words], input=stdin)
     context.cli = result
     context.cli_output = result.output  # stdout and stderr, as a terminal shows them

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from behave import given, then, when
+from click.testing import CliRunner
 from common_steps import git, unescape
 
 from gitplan import PlanStore, ToolInvocation
+from gitplan.cli import main
 
 PNG = bytes(range(256)) * 40 + b"\x00\x89PNG\r\n"
 
@@ -92,3 +97,53 @@ def json_fields(context, field, value, other, paths):  # type: ignore[no-untyped
     document = json.loads(context.cli.stdout)
     assert document[field] == value, document
     assert document[other] == paths.split(), document
+
+
+@when('in "{subdirectory}" I run git plan "{args}"')
+def run_in_subdirectory(context, args, subdirectory):  # type: ignore[no-untyped-def]
+    words = shlex.split(args.replace("{tmp}", context.tmp))
+    directory = str(Path(context.repo) / subdirectory)
+    context.cli = CliRunner().invoke(main, ["-C", directory, *words])
+    context.cli_output = context.cli.output
+
+
+@then('the output is "{text}"')
+@then('the output is ""')
+def output_is(context, text=""):  # type: ignore[no-untyped-def]
+    assert context.cli_output == unescape(text).decode("utf-8", "surrogateescape"), repr(context.cli_output)
+
+
+@given('the repository\'s git directory is moved to "{name}" outside its worktree')
+def separate_git_dir(context, name):  # type: ignore[no-untyped-def]
+    context.git_dir = str(Path(context.tmp) / name)
+    os.rename(Path(context.repo) / ".git", context.git_dir)
+    context.elsewhere = Path(context.tmp) / "elsewhere"
+    context.elsewhere.mkdir()
+    context.git_env = dict(os.environ, GIT_DIR=context.git_dir, GIT_WORK_TREE=context.repo)
+
+
+@when('elsewhere with GIT_DIR and GIT_WORK_TREE set I run git plan "{args}"')
+def run_with_git_dir(context, args):  # type: ignore[no-untyped-def]
+    words = shlex.split(args.replace("{tmp}", context.tmp))
+    done = subprocess.run(
+        [sys.executable, "-m", "gitplan", *words],
+        cwd=context.elsewhere,
+        env=context.git_env,
+        capture_output=True,
+        text=True,
+    )
+    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
+    context.cli_output = done.stdout + done.stderr
+
+
+@then('git with GIT_DIR and GIT_WORK_TREE set shows a clean status and {path} at HEAD is "{text}"')
+def git_dir_status(context, path, text):  # type: ignore[no-untyped-def]
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=context.elsewhere, env=context.git_env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert run("status", "--porcelain") == ""
+    assert run("show", f"HEAD:{path}").strip() == text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def create_on_base(context, plan, base):  # type: ignore[no-untyped-def]
 
 @when('I record path "{path}" in "{plan}"')
 def record_path(context, path, plan):  # type: ignore[no-untyped-def]
-    decoded = unescape(path).decode("utf-8") if "\\u" not in path else path.encode().decode("unicode_escape")
+    decoded = os.fsdecode(unescape(path)) if "\\u" not in path else path.encode().decode("unicode_escape")
     attempt(context, lambda: context.store.record(plan, {decoded: b"x"}, ToolInvocation(tool="t")))
 
 

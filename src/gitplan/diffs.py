@@ -224,9 +224,8 @@ def _patch(repo: pygit2.Repository, pair: Pair, context: int, abbrev: int) -> st
     if is_binary(old) or is_binary(new):
         lines.append(f"Binary files {label_a} and {label_b} differ\n")
         return "".join(lines)
-    patch = pygit2.Patch.create_from(
-        old, new, name_a, name_b, flag=_PATCH_FLAGS, context_lines=context, interhunk_lines=0
-    )
+    # The names are not printed (the headers above are ours), and non-UTF-8 ones cannot be passed.
+    patch = pygit2.Patch.create_from(old, new, flag=_PATCH_FLAGS, context_lines=context, interhunk_lines=0)
     if not patch.hunks:
         return "".join(lines)
     lines.append(f"--- {label_a}{_tab(label_a)}\n+++ {label_b}{_tab(label_b)}\n")

@@ -10,6 +10,7 @@ not know. This module never imports pygit2.
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from dataclasses import asdict
@@ -55,32 +56,40 @@ def validate_plan_id(plan_id: object) -> str:
 
 def _is_git_dir_name(component: str) -> bool:
     name = "".join(c for c in component if c not in _HFS_IGNORABLE)
-    name = unicodedata.normalize("NFC", name).rstrip(". ").lower()
+    # NTFS ignores trailing dots and spaces, and ':' starts an alternate data stream
+    # (".git::$INDEX_ALLOCATION" is the directory itself).
+    name = unicodedata.normalize("NFC", name).split(":", 1)[0].rstrip(". ").lower()
     return name in (".git", "git~1")
 
 
 def validate_path(path: object) -> str:
     """Return a repository-relative path if it is safe to write, else raise BadInput.
 
-    Refuses what git's own verify_path refuses and more: absolute paths, empty,
-    '.' or '..' components, '.git' in any case or NTFS/HFS spelling, NUL and
-    control characters, and backslashes (a separator on Windows checkouts).
+    Accepts what git accepts on this platform (tabs, spaces, quotes, colons,
+    non-UTF-8 bytes as surrogate escapes; backslashes except on Windows) and
+    refuses only what is unsafe: absolute paths, empty, '.' or '..'
+    components, '.git' in any case or NTFS/HFS spelling, NUL, and control
+    characters other than tab (newlines and terminal escapes would forge lines
+    in every tool that prints the path).
     """
     if not isinstance(path, str) or not path:
         raise BadInput("empty path")
     shown = path.encode("unicode_escape").decode("ascii")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
-        raise BadInput(f"invalid path {shown!r}: control characters are not allowed")
-    if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+    if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in path):
+        raise BadInput(f"invalid path {shown!r}: control characters other than tab are not allowed")
+    if path.startswith("/") or (_WINDOWS and re.match(r"^[A-Za-z]:", path)):
         raise BadInput(f"invalid path {shown!r}: must be relative to the repository root")
-    if "\\" in path:
-        raise BadInput(f"invalid path {shown!r}: backslashes are not allowed")
+    if _WINDOWS and "\\" in path:
+        raise BadInput(f"invalid path {shown!r}: backslashes are separators on Windows")
     for component in path.split("/"):
         if component in ("", ".", ".."):
             raise BadInput(f"invalid path {shown!r}: empty, '.' or '..' component")
         if _is_git_dir_name(component):
             raise BadInput(f"invalid path {shown!r}: '.git' components are not allowed")
     return path
+
+
+_WINDOWS = os.name == "nt"
 
 
 # -- commit messages ----------------------------------------------------------

@@ -23,18 +23,47 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
 def open_repository(path: str | os.PathLike[str] = ".") -> pygit2.Repository:
-    """Open the repository containing `path` (bare or not); refuse what libgit2 cannot read."""
+    """Open the repository git would use from `path` (bare or not); refuse what libgit2
+    cannot read.
+
+    As git does: `GIT_DIR` names the repository instead of searching upward from
+    `path`; `GIT_WORK_TREE` (or `core.worktree`) names the working tree; with
+    `GIT_DIR` alone, `path` itself is the top of the working tree. Relative
+    values are taken from `path` (git applies them after `-C`)."""
     start = os.fspath(path)
     if not os.path.exists(start):
         raise PlanNotFound(f"no such directory: {start}")
-    found = pygit2.discover_repository(start)
-    if found is None:
-        raise PlanNotFound(f"not a git repository (or any parent up to /): {start}")
+    git_dir = os.environ.get("GIT_DIR")
+    work_tree = os.environ.get("GIT_WORK_TREE")
+    if git_dir:
+        found = os.path.abspath(os.path.join(start, git_dir))
+        if not os.path.exists(os.path.join(found, "HEAD")):
+            raise PlanNotFound(f"not a git repository: GIT_DIR={git_dir}")
+    else:
+        found = pygit2.discover_repository(start)
+        if found is None:
+            raise PlanNotFound(f"not a git repository (or any parent up to /): {start}")
     _refuse_reftable(Path(found))
     try:
-        return pygit2.Repository(found)
+        repo = pygit2.Repository(found)
     except pygit2.GitError as error:
         raise Damaged(f"cannot open the repository at {found}: {error}") from None
+    if work_tree:
+        repo.workdir = os.path.abspath(os.path.join(start, work_tree))
+    elif git_dir and not repo.is_bare and "core.worktree" not in repo.config:
+        repo.workdir = os.path.abspath(start)
+    return repo
+
+
+def worktree_prefix(repo: pygit2.Repository, start: str | os.PathLike[str]) -> str:
+    """Where `start` is inside the working tree, as git's prefix: "" at the top,
+    "sub/dir/" below it, and "" when outside it or in a bare repository."""
+    if not repo.workdir:
+        return ""
+    relative = os.path.relpath(os.path.realpath(start), os.path.realpath(repo.workdir))
+    if relative == "." or relative == ".." or relative.startswith("../"):
+        return ""
+    return relative.replace(os.sep, "/") + "/"
 
 
 def common_dir(repo: pygit2.Repository) -> Path:

@@ -40,6 +40,7 @@ from .gitrepo import (
     open_repository,
     read_blob,
     resolve_commit,
+    worktree_prefix,
 )
 from .model import (
     MODE_FILE,
@@ -77,6 +78,10 @@ class PlanStore:
 
         recover_interrupted_apply(store._repo)
         return store
+
+    def prefix(self, directory: str | os.PathLike[str] = ".") -> str:
+        """`directory`'s place in the working tree, as git's prefix ("" at the top)."""
+        return worktree_prefix(self._repo, directory)
 
     # -- writing --------------------------------------------------------------
 

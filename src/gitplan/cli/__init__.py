@@ -21,6 +21,11 @@ from .context import Context
 class PlanGroup(click.Group):
     """Maps gitplan errors to their exit codes and one-line messages."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # click drops "--"; commands that take paths after it (diff) need to know where it was.
+        ctx.meta["gitplan.after_dashdash"] = args[args.index("--") + 1 :] if "--" in args else None
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

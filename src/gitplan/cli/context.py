@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import posixpath
+
 import click
 
+from ..errors import BadInput
 from ..store import PlanStore
 from .output import Output
 
@@ -22,6 +26,19 @@ class Context:
         if self._store is None:
             self._store = PlanStore.open(self.directory)
         return self._store
+
+    def repo_path(self, path: str) -> str:
+        """A path typed on the command line, as git takes it: relative to the current
+        directory (or -C DIR) inside the working tree, returned from the top."""
+        prefix = self.store.prefix(self.directory)
+        joined = posixpath.normpath(prefix + path)
+        if joined == ".." or joined.startswith("../"):
+            raise BadInput(f"{path}: outside the repository")
+        return joined
+
+    def file_path(self, path: str) -> str:
+        """A file on disk named on the command line: relative to -C DIR, as git -C would take it."""
+        return path if path == "-" else os.path.join(self.directory, path)
 
     def output(self, as_json: bool) -> Output:
         return Output(as_json=as_json, color=self.color)

@@ -34,7 +34,13 @@ class Output:
         click.echo(json.dumps(to_json(value), indent=2, sort_keys=True))
 
     def line(self, text: str = "", style: dict[str, Any] | None = None) -> None:
-        click.echo(click.style(text, **style) if style and self.color else text, color=self.color)
+        shown = click.style(text, **style) if style and self.color else text
+        try:
+            shown.encode("utf-8")
+        except UnicodeEncodeError:  # a file name that is not UTF-8: its bytes, as git prints them
+            click.echo(shown.encode("utf-8", "surrogateescape"))
+            return
+        click.echo(shown, color=self.color)
 
     def heading(self, text: str) -> None:
         self.line(text, {"bold": True})

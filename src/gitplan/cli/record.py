@@ -105,16 +105,17 @@ def record(
     store = ctx.store
     changes: dict[str, File | FileOnDisk | None] = {}
     if from_worktree:
-        changes.update(store.worktree_changes(paths))
+        changes.update(store.worktree_changes(tuple(ctx.repo_path(path) for path in paths)))
     if patch_file is not None:
-        changes.update(store.patch_changes(plan, _read_input(patch_file), patch_file))
+        changes.update(store.patch_changes(plan, _read_input(ctx.file_path(patch_file)), patch_file))
     for item in set_files:
         path, sep, source = item.partition("=")
         if not sep or not path or not source:
             raise BadInput(f"--set takes PATH=FILE, not {item!r}")
-        changes[path] = File(_read_input(source)) if source == "-" else file_contents(source)
+        source = ctx.file_path(source)
+        changes[ctx.repo_path(path)] = File(_read_input(source)) if source == "-" else file_contents(source)
     for path in deletions:
-        changes[path] = None
+        changes[ctx.repo_path(path)] = None
     if not changes:
         raise BadInput("nothing to record: give --set, --delete, --patch or --from-worktree")
     invocation = ToolInvocation(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -54,10 +55,7 @@ def diff(
       git plan diff PLAN 1..3       changesets 2 and 3 (tree of 1 to tree of 3)
       git plan diff PLAN -- src/    only paths under src/
     """
-    changeset = None
-    paths = list(args)
-    if paths and _CHANGESET_SPEC.match(paths[0]):
-        changeset = paths.pop(0)
+    changeset, paths = _changeset_and_paths(ctx, plan, args)
     options = DiffOptions(
         output=output or "patch",
         context=context,
@@ -68,6 +66,27 @@ def diff(
     )
     text = ctx.store.diff(plan, changeset, options)
     ctx.output(False).diff(text)
+
+
+def _changeset_and_paths(ctx: Context, plan: str, args: tuple[str, ...]) -> tuple[str | None, list[str]]:
+    """Split `[N | A..B] [--] [PATH]...` as git splits revisions from paths: an
+    argument before `--` that is neither a changeset nor a path in the working
+    tree or the plan is refused, not silently taken as a path that matches nothing."""
+    after = click.get_current_context().meta.get("gitplan.after_dashdash")
+    before = list(args[: len(args) - len(after)] if after is not None else args)
+    paths = list(after or ())
+    changeset = before.pop(0) if before and _CHANGESET_SPEC.match(before[0]) else None
+    if before:
+        known = [change.path for change in ctx.store.status(plan).files]
+        for word in before:
+            path = ctx.repo_path(word)
+            inside = any(p == path or p.startswith(path.rstrip("/") + "/") for p in known)
+            if not inside and not os.path.lexists(os.path.join(ctx.directory, word)):
+                raise BadInput(
+                    f"ambiguous argument {word!r}: not a changeset of {plan} and not a path in the "
+                    "working tree or the plan; use '--' to separate paths from changesets"
+                )
+    return changeset, [ctx.repo_path(word) for word in before + paths]
 
 
 @main.command()
@@ -120,7 +139,7 @@ def artifacts(ctx: Context, plan: str, export_dir: str | None, as_json: bool) ->
     records = store.invocation_records(plan)
     written: list[str] = []
     if export_dir is not None:
-        written = _export(store, plan, records, Path(export_dir))
+        written = _export(store, plan, records, Path(ctx.file_path(export_dir)))
     out = ctx.output(as_json)
     if as_json:
         payload: dict[str, object] = {"plan": plan, "changesets": records}
