@@ -40,9 +40,10 @@ def open_repository(path: str | os.PathLike[str] = ".") -> pygit2.Repository:
         if not os.path.exists(os.path.join(found, "HEAD")):
             raise PlanNotFound(f"not a git repository: GIT_DIR={git_dir}")
     else:
-        found = pygit2.discover_repository(start)
-        if found is None:
+        discovered = pygit2.discover_repository(start)
+        if discovered is None:
             raise PlanNotFound(f"not a git repository (or any parent up to /): {start}")
+        found = discovered
     _refuse_reftable(Path(found))
     try:
         repo = pygit2.Repository(found)
