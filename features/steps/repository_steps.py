@@ -147,3 +147,63 @@ def git_dir_status(context, path, text):  # type: ignore[no-untyped-def]
 
     assert run("status", "--porcelain") == ""
     assert run("show", f"HEAD:{path}").strip() == text
+
+
+@when('I run git plan "{args}" with .git mounted read-only')
+def run_read_only(context, args):  # type: ignore[no-untyped-def]
+    """Root ignores file modes, so a read-only bind mount in a private mount namespace
+    is the honest test there; other users get the same from chmod."""
+    words = shlex.split(args)
+    command = [sys.executable, "-m", "gitplan", *words]
+    git_dir = str(Path(context.repo) / ".git")
+    if os.geteuid() == 0:
+        script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+        command = ["unshare", "-m", "sh", "-c", script, git_dir, *command]
+        done = subprocess.run(command, cwd=context.repo, capture_output=True, text=True)
+    else:
+        subprocess.run(["chmod", "-R", "a-w", git_dir], check=True)
+        try:
+            done = subprocess.run(command, cwd=context.repo, capture_output=True, text=True)
+        finally:
+            subprocess.run(["chmod", "-R", "u+w", git_dir], check=True)
+    assert "unshare" not in done.stderr and "mount:" not in done.stderr, done.stderr
+    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
+    context.cli_output = done.stdout + done.stderr
+
+
+@given("a SHA-256 repository with one commit")
+def sha256_repository(context):  # type: ignore[no-untyped-def]
+    context.repo = os.path.join(context.tmp, "repo")
+    subprocess.run(["git", "init", "-q", "--object-format=sha256", context.repo], check=True)
+    git(context, "commit", "-q", "--allow-empty", "-m", "first")
+
+
+@given("the repository says it uses reftable refs")
+def says_reftable(context):  # type: ignore[no-untyped-def]
+    git(context, "config", "core.repositoryformatversion", "1")
+    git(context, "config", "extensions.refStorage", "reftable")
+
+
+@given("nobody is configured as the git user")
+def no_user(context):  # type: ignore[no-untyped-def]
+    (Path(os.environ["HOME"]) / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
+    for key in ("NAME", "EMAIL"):
+        for role in ("AUTHOR", "COMMITTER"):
+            os.environ.pop(f"GIT_{role}_{key}", None)
+    os.environ.pop("EMAIL", None)
+
+
+@given('GIT_AUTHOR_NAME is "{name}" and GIT_AUTHOR_EMAIL is "{email}"')
+def author_env(context, name, email):  # type: ignore[no-untyped-def]
+    os.environ.update(
+        GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email, GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email
+    )
+
+
+@when('I run the git-plan program with "{args}"')
+def run_program(context, args):  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        [sys.executable, "-m", "gitplan", *shlex.split(args)], cwd=context.repo, capture_output=True, text=True
+    )
+    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
+    context.cli_output = done.stdout + done.stderr

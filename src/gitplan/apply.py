@@ -35,7 +35,7 @@ from . import chain as chains
 from . import clock, diffs, faults, refs, transaction, worktree
 from .errors import BadInput, Conflict, Damaged, Dirty, GitPlanError, PlanNotFound
 from .format import encode_plan_record, notes_message, notes_ref, plan_ref, validate_path
-from .gitrepo import EMPTY_TREE, committer, lookup_commit, signature
+from .gitrepo import EMPTY_TREE, committer, lookup_commit, signature, user_signature
 from .model import ApplyResult, PlanRecord, PlanStatus
 from .notes import stage_notes_commit
 from .objects import Staging
@@ -330,12 +330,12 @@ def _execute(
     plan_id = chain.refs.plan_id
     new_commit = outcome.head
     for tree, message, author in outcome.commits:
-        who = signature(author) if author else repo.default_signature
+        who = signature(author) if author else user_signature(repo)
         new_commit = str(
             repo.create_commit(
                 None,
                 who,
-                committer() if author else who,
+                committer() if author else user_signature(repo, "committer"),
                 message,
                 pygit2.Oid(hex=tree),
                 [pygit2.Oid(hex=new_commit)],

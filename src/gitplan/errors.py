@@ -46,6 +46,10 @@ class Dirty(Conflict):
     scripts treat "cannot apply now" alike; the message and `reason` differ."""
 
 
+class CannotWrite(GitPlanError):
+    """The repository cannot be written here: read-only, no permission, or no space."""
+
+
 class Damaged(GitPlanError):
     """The repository or a plan's objects are damaged or missing."""
 

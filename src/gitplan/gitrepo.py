@@ -44,7 +44,7 @@ def open_repository(path: str | os.PathLike[str] = ".") -> pygit2.Repository:
         if discovered is None:
             raise PlanNotFound(f"not a git repository (or any parent up to /): {start}")
         found = discovered
-    _refuse_reftable(Path(found))
+    _refuse_unsupported(Path(found))
     try:
         repo = pygit2.Repository(found)
     except pygit2.GitError as error:
@@ -81,17 +81,52 @@ def _common_dir(git_dir: str) -> Path:
     return own
 
 
-def _refuse_reftable(git_dir: Path) -> None:
-    config = git_dir / "config"
+def _refuse_unsupported(git_dir: Path) -> None:
+    """Say plainly when libgit2 cannot read this kind of repository at all."""
+    config = _common_dir(str(git_dir)) / "config"
     try:
         text = config.read_text(errors="replace").lower()
     except OSError:
         return
-    if "refstorage" in text and "reftable" in text:
+    settings = {line.replace(" ", "").replace("\t", "") for line in text.splitlines()}
+    if "refstorage=reftable" in settings:
         raise BadInput(
             f"{git_dir} uses the reftable ref backend, which libgit2 (and so gitplan) "
             "cannot read yet; convert it with `git refs migrate --ref-format=files`"
         )
+    if "objectformat=sha256" in settings:
+        raise BadInput(
+            f"{git_dir} uses SHA-256 object ids, which libgit2 (and so gitplan) cannot read yet; "
+            "gitplan works in SHA-1 repositories (`git init --object-format=sha1`, git's default)"
+        )
+
+
+def user_signature(repo: pygit2.Repository, role: str = "author") -> pygit2.Signature:
+    """The user's identity for a commit apply makes, found as git finds it:
+    GIT_AUTHOR_NAME / GIT_COMMITTER_NAME, then author.name / committer.name, then
+    user.name (emails likewise, then EMAIL), at GIT_AUTHOR_DATE / GIT_COMMITTER_DATE."""
+    upper = role.upper()
+    name = os.environ.get(f"GIT_{upper}_NAME") or _config(repo, f"{role}.name") or _config(repo, "user.name")
+    email = (
+        os.environ.get(f"GIT_{upper}_EMAIL")
+        or _config(repo, f"{role}.email")
+        or _config(repo, "user.email")
+        or os.environ.get("EMAIL")
+    )
+    if not name or not email:
+        missing = " and ".join(w for w, v in (("user.name", name), ("user.email", email)) if not v)
+        raise BadInput(
+            f"apply makes a commit and git does not know who you are ({missing} is not set): run "
+            '`git config --global user.name "Your Name"` and `git config --global user.email you@example.com`'
+        )
+    return pygit2.Signature(name, email, *clock.now(f"GIT_{upper}_DATE"))
+
+
+def _config(repo: pygit2.Repository, key: str) -> str | None:
+    try:
+        return str(repo.config[key]) or None
+    except (KeyError, pygit2.GitError):
+        return None
 
 
 def signature(name: str, email: str | None = None) -> pygit2.Signature:

@@ -7,19 +7,21 @@ exits, and raises only GitPlanError leaves. pygit2 objects never leave it.
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pygit2
 
 from . import chain as chains
 from . import clock, diffs, faults, packs, prune, refs, transaction, worktree
-from .errors import BadInput, Damaged, GitPlanError, PlanNotFound
+from .errors import BadInput, CannotWrite, Damaged, GitPlanError, PlanNotFound
 from .format import (
     changeset_message,
     decode_invocation_record,
@@ -63,6 +65,29 @@ from .transaction import Prepared
 from .trees import Edit, edit_tree, entry_at
 
 Changes = Mapping[str, bytes | File | FileOnDisk | None]
+Method = TypeVar("Method", bound=Callable[..., Any])
+_CANNOT_WRITE = {errno.EROFS: "read-only", errno.EACCES: "no permission", errno.EPERM: "no permission",
+                 errno.ENOSPC: "no space left", errno.EDQUOT: "disk quota exceeded"}  # fmt: skip
+
+
+def _writing(method: Method) -> Method:
+    """A write command: the operating system refusing a write is CannotWrite, in one line."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except OSError as error:
+            why = _CANNOT_WRITE.get(error.errno or 0)
+            if why is None:
+                raise
+            where = f" {error.filename}" if error.filename else ""
+            raise CannotWrite(
+                f"cannot write{where} ({why}): this repository cannot be changed from here; "
+                "reading commands (list, status, diff, log) still work"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 class PlanStore:
@@ -85,6 +110,7 @@ class PlanStore:
 
     # -- writing --------------------------------------------------------------
 
+    @_writing
     def create(self, plan_id: str, base: str = "HEAD", title: str = "") -> PlanStatus:
         """A new plan: its root commit on `base` and the plan record note, in one pack."""
         validate_plan_id(plan_id)
@@ -118,6 +144,7 @@ class PlanStore:
         refs.create_ref(repo, plan_ref(plan_id), root)
         return self.status(plan_id)
 
+    @_writing
     def record(
         self,
         plan_id: str,
@@ -250,6 +277,7 @@ class PlanStore:
             changes[path] = on_disk if converted is None else File(converted, on_disk.mode)
         return changes
 
+    @_writing
     def cancel(self, plan_id: str) -> CleanupReport:
         """Delete the plan's refs, then the packs only it used (one prune at a time)."""
         validate_plan_id(plan_id)
@@ -273,6 +301,7 @@ class PlanStore:
             with packs.exclusive(repo, f"consolidate-{plan_id}"):
                 return prune.prune_plan(repo, plan_id, deleted)
 
+    @_writing
     def gc(self, grace: str = "1h", dry_run: bool = False) -> GcReport:
         """Remove what interrupted operations left (unpublished packs, temporary files,
         registries and locks of plans that are gone), when older than `grace`."""
@@ -280,6 +309,7 @@ class PlanStore:
 
         return collect(self._repo, parse_grace(grace), dry_run)
 
+    @_writing
     def apply(
         self,
         plan_id: str,

@@ -1,0 +1,61 @@
+Feature: Unusual repositories get a one-line answer that says what to do
+
+  Scenario: A read-only .git: reading works, writing says why it cannot
+    Given a repository with files
+      | path      | content |
+      | README.md | one\n   |
+    And a plan "p"
+    When I run git plan "status p" with .git mounted read-only
+    Then the exit code is 0
+    When I run git plan "create q" with .git mounted read-only
+    Then the exit code is 1
+    And the output contains "cannot write"
+    And the output contains "(read-only)"
+    And the output does not contain "internal error"
+    When I run git plan "record p --tool t --set a.txt=/etc/hostname" with .git mounted read-only
+    Then the exit code is 1
+    And the output contains "reading commands (list, status, diff, log) still work"
+
+  Scenario: A SHA-256 repository is refused in one line
+    Given a SHA-256 repository with one commit
+    When I run git plan "list"
+    Then the exit code is 2
+    And the output contains "uses SHA-256 object ids"
+    And the output does not contain "damaged"
+
+  Scenario: A reftable repository is refused in one line
+    Given an empty repository with one commit
+    And the repository says it uses reftable refs
+    When I run git plan "list"
+    Then the exit code is 2
+    And the output contains "git refs migrate --ref-format=files"
+
+  Scenario: Apply without user.name says how to set it, and writes nothing
+    Given a repository with files
+      | path      | content |
+      | README.md | one\n   |
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content   |
+      | README.md | one two\n |
+    And nobody is configured as the git user
+    And I remember the user's state
+    When I run the git-plan program with "apply p"
+    Then the exit code is 2
+    And the output contains "git config --global user.name"
+    And the user's state is unchanged
+    And plan "p" has 1 changesets
+
+  Scenario: Apply takes the user's identity from the environment, as git does
+    Given a repository with files
+      | path      | content |
+      | README.md | one\n   |
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content   |
+      | README.md | one two\n |
+    And nobody is configured as the git user
+    And GIT_AUTHOR_NAME is "Env Author" and GIT_AUTHOR_EMAIL is "env@example.com"
+    When I run the git-plan program with "apply p"
+    Then the exit code is 0
+    And git "log -1 '--format=%an <%ae>'" prints "Env Author <env@example.com>"
