@@ -202,8 +202,7 @@ def author_env(context, name, email):  # type: ignore[no-untyped-def]
 
 @when('I run the git-plan program with "{args}"')
 def run_program(context, args):  # type: ignore[no-untyped-def]
-    done = subprocess.run(
-        [sys.executable, "-m", "gitplan", *shlex.split(args)], cwd=context.repo, capture_output=True, text=True
-    )
+    command = [sys.executable, "-m", "gitplan", *shlex.split(args)]
+    done = subprocess.run(command, cwd=context.repo, capture_output=True, text=True)
     context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
     context.cli_output = done.stdout + done.stderr
