@@ -59,3 +59,31 @@ Feature: Unusual repositories get a one-line answer that says what to do
     When I run the git-plan program with "apply p"
     Then the exit code is 0
     And git "log -1 '--format=%an <%ae>'" prints "Env Author <env@example.com>"
+
+  Scenario: A plan for a project's first commit, in a repository with no commit yet
+    Given a repository with no commit yet
+    When I run git plan "create first --title 'Start the project'"
+    Then the exit code is 0
+    When I run git plan "record first --tool scaffold --set README.md={tmp}/readme"
+    Then the exit code is 0
+    When I run git plan "diff first --stat"
+    Then the output contains "README.md | 1 +"
+    When I run git plan "status first --check --json"
+    Then the exit code is 0
+    When I run git plan "list"
+    Then the output contains "first"
+    When I run git plan "apply first"
+    Then the exit code is 0
+    And git "log --format=%s main" prints "Start the project"
+    And git "rev-list --count main" prints "1"
+    And git status is clean
+    And git fsck --full is clean
+
+  Scenario: A first-commit plan can be cancelled and leaves nothing behind
+    Given a repository with no commit yet
+    When I run git plan "create first"
+    And I run git plan "record first --tool scaffold --set README.md={tmp}/readme"
+    And I run git plan "cancel first"
+    Then the exit code is 0
+    And ref "refs/changesets/first" does not exist
+    And git fsck --full is clean

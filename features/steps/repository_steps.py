@@ -206,3 +206,11 @@ def run_program(context, args):  # type: ignore[no-untyped-def]
     done = subprocess.run(command, cwd=context.repo, capture_output=True, text=True)
     context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
     context.cli_output = done.stdout + done.stderr
+
+
+@given("a repository with no commit yet")
+def unborn_repository(context):  # type: ignore[no-untyped-def]
+    context.repo = os.path.join(context.tmp, "repo")
+    subprocess.run(["git", "init", "-q", context.repo], check=True)
+    Path(context.tmp, "readme").write_text("# A new project\n")
+    context.store = PlanStore.open(context.repo)

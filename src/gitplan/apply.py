@@ -64,11 +64,13 @@ def _journal_dir(repo: pygit2.Repository) -> Path:
 
 def apply_check(repo: pygit2.Repository, chain: chains.Chain, status: PlanStatus) -> PlanStatus:
     """status --check: is the base behind HEAD, and what would `apply --check` say?"""
-    if repo.head_is_unborn or chain.record is None or chain.record.state != "open":
+    if chain.record is None or chain.record.state != "open":
         return status
-    if repo.get(chain.base_id) is None:
+    if chain.base_id and repo.get(chain.base_id) is None:
         return status
-    head = str(repo.head.target)
+    head = _head_commit(repo)
+    if not head and chain.base_id:
+        return status  # nothing to compare with: apply refuses
     try:
         _predict(repo, chain, head, replay=False, mode="branch" if repo.is_bare else "commit")
         refusal = None
@@ -126,13 +128,16 @@ def apply_plan(
         raise BadInput(
             f"plan {plan_id!r} is already applied (onto {(chain.record.applied or {}).get('commit')})"
         )
-    if repo.get(chain.base_id) is None:
+    if chain.base_id and repo.get(chain.base_id) is None:
         raise PlanNotFound(
             f"plan {plan_id!r}: its base commit {chain.base_id} is not in this repository; fetch it first"
         )
-    if repo.head_is_unborn:
-        raise BadInput("HEAD has no commit yet; nothing to apply onto")
-    head = str(repo.head.target)
+    head = _head_commit(repo)
+    if not head and chain.base_id:
+        raise BadInput(
+            f"HEAD has no commit yet, and plan {plan_id!r} was made on {chain.base_id[:12]}; "
+            "check out a branch that has it"
+        )
     if mode == "branch" and repo.references.get(f"refs/heads/{branch}") is not None:
         raise BadInput(f"branch {branch!r} already exists")
     try:
@@ -154,9 +159,14 @@ def apply_plan(
         raise _fail(repo, plan_id, failure.conflict, keep_on_failure, cancel) from None
 
 
+def _head_commit(repo: pygit2.Repository) -> str:
+    """HEAD's commit, or "" on an unborn branch (a repository with no commit yet)."""
+    return "" if repo.head_is_unborn else str(repo.head.target)
+
+
 def _plan_outcome(repo: pygit2.Repository, chain: chains.Chain, head: str, replay: bool) -> Outcome:
     base_tree = str(chain.root.tree_id)
-    head_tree = str(lookup_commit(repo, head).tree_id)
+    head_tree = str(lookup_commit(repo, head).tree_id) if head else EMPTY_TREE
     strategy = "fast-forward" if head == chain.base_id else "merge"
     record = chain.record
     assert record is not None
@@ -263,7 +273,8 @@ def _fail(
     bundle = stem.with_suffix(".bundle")
     worktree.run_git(
         repo,
-        ["bundle", "create", "-q", str(bundle), plan_ref(plan_id), notes_ref(plan_id), f"^{chain.base_id}"],
+        ["bundle", "create", "-q", str(bundle), plan_ref(plan_id), notes_ref(plan_id)]
+        + ([f"^{chain.base_id}"] if chain.base_id else []),
     )
     rescue = stem.with_suffix(".patch")
     pairs = diffs.file_pairs(repo, str(chain.root.tree_id), str(chain.tip.tree_id))
@@ -338,7 +349,7 @@ def _execute(
                 committer() if author else user_signature(repo, "committer"),
                 message,
                 pygit2.Oid(hex=tree),
-                [pygit2.Oid(hex=new_commit)],
+                [pygit2.Oid(hex=new_commit)] if new_commit else [],  # none: the project's first commit
             )
         )
     head_ref = _head_ref(repo)
@@ -446,6 +457,18 @@ def _clear_journal(directory: Path) -> None:
 def _move_head(repo: pygit2.Repository, head_ref: str, old: str, new: str, plan_id: str) -> None:
     """The commit point: the branch (or a detached HEAD) moves from `old` to `new`, or not at all."""
     ref = repo.references.get(head_ref)
+    if not old:  # an unborn branch: create it, unless someone else did meanwhile
+        if ref is not None:
+            raise Conflict(f"{head_ref} was created while applying; nothing was committed", ())
+        try:
+            repo.create_reference(
+                head_ref, pygit2.Oid(hex=new), force=False, message=f"plan apply: {plan_id}"
+            )
+        except (pygit2.AlreadyExistsError, pygit2.GitError, OSError) as error:
+            raise Conflict(
+                f"{head_ref} was created while applying ({error}); nothing was committed", ()
+            ) from None
+        return
     if ref is None or ref.type != pygit2.enums.ReferenceType.DIRECT or str(ref.target) != old:
         raise Conflict(f"{head_ref} moved while applying; nothing was committed", ())
     try:
@@ -533,8 +556,11 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
             # Ours: the dead apply never released it, so nobody else can have taken it since.
             index_lock.unlink()
         if journal["mode"] == "commit":
-            ref = repo.references.get(journal["head_ref"]) if journal["head_ref"] != "HEAD" else None
-            current = str(ref.target) if ref is not None else str(repo.head.target)
+            if journal["head_ref"] == "HEAD":
+                current = str(repo.head.target)
+            else:
+                ref = repo.references.get(journal["head_ref"])
+                current = str(ref.target) if ref is not None else ""
             committed = current == journal["new_commit"]
         else:
             committed = journal["state"] == "done"

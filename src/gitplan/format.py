@@ -140,7 +140,7 @@ def encode_plan_record(record: PlanRecord) -> bytes:
         schema=PLAN_SCHEMA,
         plan_id=record.plan_id,
         title=record.title,
-        base=record.base,
+        base=record.base or None,  # null: the plan starts a project's first commit
         created_at=record.created_at,
         state=record.state,
         applied=record.applied,
@@ -207,7 +207,7 @@ def decode_plan_record(raw: bytes) -> PlanRecord:
         return PlanRecord(
             plan_id=str(payload["plan_id"]),
             title=str(payload.get("title", "")),
-            base=str(payload["base"]),
+            base=str(payload["base"] or ""),
             created_at=str(payload.get("created_at", "")),
             state=str(payload.get("state", "open")),
             applied=payload.get("applied"),

@@ -120,17 +120,21 @@ class PlanStore:
         repo = self._repo
         if refs.read_refs_if_any(repo, plan_id) is not None:
             raise BadInput(f"plan {plan_id!r} already exists")
-        base_commit = resolve_commit(repo, base)
         staging = Staging()
         stamp = committer_person()
-        root = staging.commit(
-            str(base_commit.tree_id), [str(base_commit.id)], stamp, stamp, root_message(plan_id, title)
-        )
-        record = PlanRecord(plan_id, title, str(base_commit.id), clock.iso(stamp.stamp))
+        if base == "HEAD" and repo.head_is_unborn:
+            # No commit yet: the plan is the project's first commit, its root has no parent.
+            base_id, base_tree, parents = "", staging.tree([]), []
+        else:
+            base_commit = resolve_commit(repo, base)
+            base_id, base_tree = str(base_commit.id), str(base_commit.tree_id)
+            parents = [base_id]
+        root = staging.commit(base_tree, parents, stamp, stamp, root_message(plan_id, title))
+        record = PlanRecord(plan_id, title, base_id, clock.iso(stamp.stamp))
         notes = stage_notes_commit(
             repo, staging, None, {root: encode_plan_record(record)}, notes_message(plan_id, root)
         )
-        packs.record_base(repo, plan_id, str(base_commit.id))
+        packs.record_base(repo, plan_id, base_id or "none")
         pack = packs.write(repo, plan_id, staging)
         # The notes ref first: a plan ref without its record would be visible.
         try:

@@ -35,7 +35,8 @@ def create(ctx: Context, plan: str, base: str, title: str, as_json: bool) -> Non
     if as_json:
         out.json(_status_json(status))
     else:
-        out.line(f"created plan {plan} on {status.base[:12]} (refs/changesets/{plan})")
+        on = status.base[:12] or "no commit (the project's first commit)"
+        out.line(f"created plan {plan} on {on} (refs/changesets/{plan})")
 
 
 @main.command(name="list")
@@ -60,7 +61,7 @@ def list_plans(ctx: Context, as_json: bool) -> None:
                 s.changesets,
                 s.files_changed,
                 f"+{s.insertions}/-{s.deletions}",
-                s.base[:10],
+                s.base[:10] or "-",
                 s.created_at[:19].replace("T", " "),
                 s.title,
             ]
@@ -108,7 +109,7 @@ def _print_status(out, status: PlanStatus) -> None:  # type: ignore[no-untyped-d
     if status.applied:
         onto = status.applied.get("commit") or status.applied.get("onto", "")
         out.line(f"applied:    {status.applied.get('at', '')} ({status.applied.get('mode')}) {onto}")
-    out.line(f"base:       {status.base}")
+    out.line(f"base:       {status.base or '- (none: the plan makes the first commit)'}")
     out.line(f"tip:        {status.tip}")
     out.line(f"changesets: {status.changesets}")
     out.line(
