@@ -98,17 +98,30 @@ Feature: Apply is all or nothing
     Then it fails with exit code 2
     And the error mentions "already applied"
 
-  Scenario: An interrupted apply is rolled back by the next git plan command
+  Scenario: An interrupted apply is rolled back by the next writing command
     Given an apply of "p" was killed after writing the files but before the commit point
-    When any git plan command opens the repository
+    When a writing git plan command runs
     Then git status is clean
     And HEAD is still the base of "p"
 
-  Scenario: An apply killed after the commit point is finished by the next git plan command
+  Scenario: An apply killed after the commit point is finished by git plan recover
     Given an apply of "p" was killed after the commit point
-    When any git plan command opens the repository
-    Then git status is clean
+    When I run git plan "recover"
+    Then the output contains "finished the interrupted apply of plan p"
+    And git status is clean
     And the plan "p" is marked applied
+
+  Scenario: Reading commands never touch the user's files: they say a recovery is pending
+    Given an apply of "p" was killed after writing the files but before the commit point
+    And I remember the user's state
+    When I run git plan "status p"
+    And I run git plan "diff p"
+    And I run git plan "list"
+    Then the user's state is unchanged
+    And the output contains "an interrupted apply of plan p is pending; run `git plan recover`"
+    When I run git plan "recover --json"
+    Then the output contains ""recovered": "rolled back""
+    And git status is clean
 
   Scenario: Deleting the last file of a directory removes the directory from the worktree
     When I apply "p"
@@ -168,12 +181,12 @@ Feature: Apply is all or nothing
 
   Scenario: An apply killed in worktree mode before it was done is rolled back
     Given an apply of "p" in worktree mode was killed after writing the files but before the commit point
-    When any git plan command opens the repository
+    When a writing git plan command runs
     Then git status is clean
 
   Scenario: An apply killed in worktree mode after it was done is finished
     Given an apply of "p" in worktree mode was killed after the commit point
-    When any git plan command opens the repository
+    When a writing git plan command runs
     Then the plan "p" is marked applied
     And the worktree file "new.txt" is "new\n"
 
@@ -186,7 +199,7 @@ Feature: Apply is all or nothing
 
   Scenario: A journal that gitplan did not write is reported, not acted on
     Given the apply journal holds "not json"
-    When I open the store
+    When I recover an interrupted apply
     Then it fails with exit code 5
     And the error mentions "not a gitplan apply journal"
 

@@ -255,9 +255,10 @@ def unborn(context):  # type: ignore[no-untyped-def]
     git(context, "symbolic-ref", "HEAD", "refs/heads/unborn")
 
 
-@when("any git plan command opens the repository")
+@when("a writing git plan command runs")
 def reopen(context):  # type: ignore[no-untyped-def]
     context.store = PlanStore.open(context.repo)
+    context.store.gc(dry_run=True)  # every writing command first finishes or rolls back
     assert not (Path(context.repo) / ".git" / "gitplan" / "apply.json").exists()
     shutil.rmtree(Path(context.repo) / ".git" / "gitplan" / "rescue", ignore_errors=True)
 
@@ -329,3 +330,8 @@ def plan_retargets(context, plan, path, target):  # type: ignore[no-untyped-def]
 @then('the worktree symlink "{path}" points to "{target}"')
 def symlink_target(context, path, target):  # type: ignore[no-untyped-def]
     assert os.readlink(Path(context.repo) / path) == target
+
+
+@when("I recover an interrupted apply")
+def recover_apply(context):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: PlanStore.open(context.repo).recover())

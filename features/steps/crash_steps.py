@@ -85,7 +85,7 @@ def kill_many(context, plan, moments):  # type: ignore[no-untyped-def]
         process.send_signal(signal.SIGKILL)
         process.wait()
         journal = Path(context.repo, ".git", "gitplan", "apply.json").exists()
-        PlanStore.open(context.repo)  # any git plan command: finishes or rolls back
+        PlanStore.open(context.repo).recover()  # git plan recover, or any writing command
         context.outcomes.append(
             {
                 "journal": journal,

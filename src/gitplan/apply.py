@@ -534,6 +534,25 @@ def _mark_applied(
     transaction.write(repo, plan_id, prepare)
 
 
+def pending_apply(repo: pygit2.Repository) -> str | None:
+    """The plan of an interrupted apply waiting for recovery (its journal is there and
+    no running apply holds its lock), or None. Reads only."""
+    journal_file = _journal_dir(repo) / "apply.json"
+    if not journal_file.exists():
+        return None
+    try:
+        with open(_journal_dir(repo) / "apply.lock") as handle:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return None  # an apply is running right now
+    except OSError:
+        pass  # no lock file: nobody holds it
+    try:
+        return str(json.loads(journal_file.read_text())["plan"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "?"
+
+
 def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
     """Finish or roll back an apply a crash interrupted; return what was done."""
     directory = _journal_dir(repo)

@@ -71,12 +71,14 @@ _CANNOT_WRITE = {errno.EROFS: "read-only", errno.EACCES: "no permission", errno.
 
 
 def _writing(method: Method) -> Method:
-    """A write command: the operating system refusing a write is CannotWrite, in one line."""
+    """A write command: it first finishes or rolls back an interrupted apply, and the
+    operating system refusing a write is CannotWrite, in one line."""
 
     @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: PlanStore, *args: Any, **kwargs: Any) -> Any:
         try:
-            return method(*args, **kwargs)
+            self.recover()
+            return method(self, *args, **kwargs)
         except OSError as error:
             why = _CANNOT_WRITE.get(error.errno or 0)
             if why is None:
@@ -98,11 +100,27 @@ class PlanStore:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] = ".") -> PlanStore:
-        store = cls(open_repository(path))
+        """Open the repository git would use from `path`. Opening reads only: an
+        interrupted apply is finished or rolled back by the next write (or `recover`)."""
+        return cls(open_repository(path))
+
+    def pending_recovery(self) -> str | None:
+        """The plan whose interrupted apply awaits `recover` (or any write), else None."""
+        from .apply import pending_apply
+
+        return pending_apply(self._repo)
+
+    def recover(self) -> str | None:
+        """Finish an interrupted apply that passed its commit point, or roll it back:
+        returns "finished", "rolled back", or None when there was nothing to do."""
         from .apply import recover_interrupted_apply
 
-        recover_interrupted_apply(store._repo)
-        return store
+        try:
+            return recover_interrupted_apply(self._repo)
+        except OSError as error:
+            if error.errno in _CANNOT_WRITE:
+                return None  # a read-only repository: leave it pending
+            raise
 
     def prefix(self, directory: str | os.PathLike[str] = ".") -> str:
         """`directory`'s place in the working tree, as git's prefix ("" at the top)."""

@@ -25,6 +25,14 @@ class Context:
     def store(self) -> PlanStore:
         if self._store is None:
             self._store = PlanStore.open(self.directory)
+            command = click.get_current_context().info_name
+            pending = self._store.pending_recovery() if command not in _RECOVERING else None
+            if pending is not None:
+                click.echo(
+                    f"git-plan: warning: an interrupted apply of plan {pending} is pending; "
+                    "run `git plan recover` to finish or roll it back",
+                    err=True,
+                )
         return self._store
 
     def repo_path(self, path: str) -> str:
@@ -43,6 +51,9 @@ class Context:
     def output(self, as_json: bool) -> Output:
         return Output(as_json=as_json, color=self.color)
 
+
+# Commands that finish or roll back an interrupted apply themselves, so need no warning.
+_RECOVERING = frozenset({"create", "record", "apply", "cancel", "gc", "recover"})
 
 pass_context = click.make_pass_decorator(Context)
 

@@ -191,3 +191,25 @@ def gc(ctx: Context, dry_run: bool, grace: str, as_json: bool) -> None:
         out.line(f"{verb} {item.kind} {item.name}: {item.reason}")
     for item in report.kept:
         out.line(f"kept {item.kind} {item.name}: {item.reason}")
+
+
+@main.command()
+@json_option
+@pass_context
+def recover(ctx: Context, as_json: bool) -> None:
+    """Finish or roll back an apply that was interrupted (killed, or the machine stopped).
+
+    An apply that got past its commit point (the branch moved) is finished:
+    the plan is marked applied. One that did not is rolled back: the files
+    and index it changed are put back as they were. Reading commands never
+    do this (they only warn); every writing command does it first.
+    """
+    plan = ctx.store.pending_recovery()
+    done = ctx.store.recover()
+    out = ctx.output(as_json)
+    if as_json:
+        out.json({"plan": plan if done else None, "recovered": done})
+    elif done is None:
+        out.line("no interrupted apply to recover")
+    else:
+        out.line(f"{done} the interrupted apply of plan {plan}")
