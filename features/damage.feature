@@ -26,17 +26,19 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     When I ask for the status of "d"
     Then it fails with exit code 5
     And the error mentions "is missing"
-    And listing plans skips "d"
+    And listing plans shows "d" as "damaged" because "is missing"
 
   Scenario: The plan ref was pointed at a commit that is not the plan's
     Given "refs/changesets/d" is moved to HEAD with git update-ref
     When I ask for the status of "d"
     Then it fails with exit code 5
     And the error mentions "does not belong to the plan"
+    And listing plans shows "d" as "damaged" because "does not belong to the plan"
 
   Scenario: The plan record note was removed
     Given the plan record note of "d" is removed with git notes
     Then the status of "d" reports "plan record: plan record note is missing"
+    And listing plans shows "d" as "damaged" because "plan record note is missing"
     When I apply "d"
     Then it fails with exit code 5
 
@@ -55,6 +57,7 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     Given "refs/changesets/d" is deleted with git update-ref
     When I ask for the status of "d"
     Then it fails with exit code 3
+    And listing plans shows "d" as "incomplete" because "git plan cancel d"
     When I cancel "d"
     Then it succeeds
     And ref "refs/notes/changesets/d" does not exist
@@ -152,3 +155,17 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
       | z    | z\n     |
     Then it fails with exit code 5
     And the error mentions "is missing"
+
+  Scenario: A ref under refs/changesets/ that is no plan name is listed as invalid
+    Given "refs/changesets/nested/x" is moved to HEAD with git update-ref
+    Then listing plans shows "nested/x" as "invalid" because "git update-ref -d refs/changesets/nested/x"
+
+  Scenario: log exits 5 when an invocation record is missing, and still prints the log
+    Given I record in "d" with tool "second"
+      | path | content |
+      | y    | y\n     |
+    And the note of changeset 1 of "d" is removed with git notes
+    When I run git plan "log d"
+    Then the exit code is 5
+    And the output contains "MISSING: invocation record note is missing"
+    And the output contains "tool:   second"

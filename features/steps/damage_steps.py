@@ -60,10 +60,13 @@ def ask_status(context, plan):  # type: ignore[no-untyped-def]
     attempt(context, lambda: context.store.status(plan))
 
 
-@then('listing plans skips "{plan}"')
-def list_skips(context, plan):  # type: ignore[no-untyped-def]
+@then('listing plans shows "{plan}" as "{state}" because "{reason}"')
+def list_shows(context, plan, state, reason):  # type: ignore[no-untyped-def]
     context.store.create("healthy")
-    assert [s.plan for s in context.store.plans()] == ["healthy"]
+    listed = {s.plan: s for s in context.store.plans()}
+    assert listed["healthy"].state == "open" and listed["healthy"].problem is None, listed
+    assert listed[plan].state == state, listed[plan]
+    assert reason in str(listed[plan].problem), listed[plan]
 
 
 @given('"{ref}" is moved to HEAD with git update-ref')

@@ -163,6 +163,8 @@ class PlanStatus:
     # With --check: why `apply --check` would refuse ("conflict", "dirty"), and the paths.
     apply_refusal: str | None = None
     dirty_paths: tuple[str, ...] = ()
+    # In `list`: what is wrong with a plan whose state is damaged, incomplete or invalid.
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import errno
 import functools
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -368,14 +368,36 @@ class PlanStore:
         return list(chains.load_chain(self._repo, validate_plan_id(plan_id)).changesets)
 
     def plans(self) -> list[PlanStatus]:
+        """Every plan, and everything under the plans' ref namespaces that is not a
+        whole plan: a damaged plan (state "damaged"), a create or cancel that was
+        interrupted between its two refs ("incomplete"), a ref that is not a valid
+        plan name ("invalid"). Each of those says what is wrong in `problem`."""
+        plan_refs: set[str] = set()
+        notes_only: set[str] = set()
+        for name in self._repo.references:
+            if name.startswith(PLAN_PREFIX):
+                plan_refs.add(name[len(PLAN_PREFIX) :])
+            elif name.startswith(NOTES_PREFIX):
+                notes_only.add(name[len(NOTES_PREFIX) :])
         statuses = []
-        for name in sorted(self._repo.references):
-            if name.startswith("refs/changesets/"):
-                plan_id = name[len("refs/changesets/") :]
-                try:
-                    statuses.append(self.status(plan_id))
-                except (Damaged, PlanNotFound, BadInput):
-                    continue
+        for plan_id in sorted(plan_refs | notes_only):
+            if plan_id not in plan_refs:
+                statuses.append(_problem(plan_id, "incomplete", _INCOMPLETE.format(plan=plan_id)))
+                continue
+            try:
+                validate_plan_id(plan_id)
+            except BadInput:
+                ref = PLAN_PREFIX + plan_id
+                statuses.append(_problem(plan_id, "invalid", _INVALID.format(ref=ref)))
+                continue
+            try:
+                status = self.status(plan_id)
+            except (Damaged, PlanNotFound) as error:
+                statuses.append(_problem(plan_id, "damaged", str(error)))
+                continue
+            if status.missing_artifacts:
+                status = replace(status, state="damaged", problem="; ".join(status.missing_artifacts))
+            statuses.append(status)
         return statuses
 
     def status(self, plan_id: str, check: bool = False) -> PlanStatus:
@@ -489,6 +511,20 @@ class PlanStore:
                 )
             records.append(item)
         return records
+
+
+PLAN_PREFIX = "refs/changesets/"
+NOTES_PREFIX = "refs/notes/changesets/"
+_INCOMPLETE = (
+    "only refs/notes/changesets/{plan} exists (a create or cancel was interrupted); "
+    "`git plan cancel {plan}` removes it"
+)
+_INVALID = "{ref} is not a valid plan name; remove it with `git update-ref -d {ref}`"
+
+
+def _problem(plan_id: str, state: str, problem: str) -> PlanStatus:
+    """The list entry of something under the plans' refs that is not a whole plan."""
+    return PlanStatus(plan_id, "", state, "", "", 0, 0, 0, 0, (), (), "", problem=problem)
 
 
 STREAM_THRESHOLD = 16 << 20

@@ -68,6 +68,9 @@ def list_plans(ctx: Context, as_json: bool) -> None:
             for s in statuses
         ],
     )
+    for s in statuses:
+        if s.problem:
+            out.line(f"{s.plan}: {s.state}: {s.problem}", {"fg": "red"})
 
 
 @main.command()

@@ -6,6 +6,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -94,12 +95,20 @@ def _changeset_and_paths(ctx: Context, plan: str, args: tuple[str, ...]) -> tupl
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @pass_context
 def log(ctx: Context, plan: str, as_json: bool) -> None:
-    """List PLAN's changesets, oldest first, with their invocation records."""
+    """List PLAN's changesets, oldest first, with their invocation records.
+
+    Exits 5 when a record is missing or damaged (the log is still printed)."""
     records = ctx.store.invocation_records(plan)
     out = ctx.output(as_json)
     if as_json:
         out.json({"plan": plan, "changesets": records})
-        return
+    else:
+        _print_log(out, plan, records)
+    if any(item.get("missing") for item in records):
+        exit_with(Damaged.exit_code)
+
+
+def _print_log(out, plan: str, records: list[dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
     if not records:
         out.line(f"plan {plan} has no changesets yet")
     for item in records:
