@@ -56,7 +56,12 @@ def changeset_number(commit: pygit2.Commit) -> int:
     return int(stated)
 
 
-def load_chain(repo: pygit2.Repository, plan_id: str, refs: PlanRefs | None = None) -> Chain:
+def load_chain(
+    repo: pygit2.Repository, plan_id: str, refs: PlanRefs | None = None, records: bool = True
+) -> Chain:
+    """The plan's commits, root first. With `records` (the default) every changeset's
+    invocation record and the plan record are decoded; without, only the commits are
+    read (what diffs and tree lookups need), and the changesets carry no record."""
     refs = refs or read_plan_refs(repo, plan_id)
     commits: list[pygit2.Commit] = []
     current = refs.tip
@@ -70,6 +75,8 @@ def load_chain(repo: pygit2.Repository, plan_id: str, refs: PlanRefs | None = No
             raise Damaged(f"plan {plan_id!r}: changeset commit {current} is not linear")
         current = str(commit.parent_ids[0])
     commits.reverse()
+    if not records:
+        return Chain(refs, root, tuple(commits), None, "not read", ())
     tree = notes_tree(repo, refs.notes_tip)
     record, record_problem = _plan_record(repo, tree, str(root.id))
     changesets = tuple(

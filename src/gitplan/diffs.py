@@ -9,6 +9,7 @@ diff.c. Never writes anything.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -230,14 +231,74 @@ def _patch(repo: pygit2.Repository, pair: Pair, context: int, abbrev: int) -> st
         return "".join(lines)
     lines.append(f"--- {label_a}{_tab(label_a)}\n+++ {label_b}{_tab(label_b)}\n")
     body = bytearray()
-    for hunk in patch.hunks:
-        body += hunk.header.encode("utf-8", "surrogateescape")
+    headers = _hunk_headers(repo, old, name_a, [hunk.header for hunk in patch.hunks])
+    for hunk, header in zip(patch.hunks, headers, strict=True):
+        body += header
         for line in hunk.lines:
             if line.origin in "+- ":
                 body += line.origin.encode() + line.raw_content
             else:  # "\ No newline at end of file" markers carry their own newlines
                 body += line.raw_content
     return "".join(lines) + body.decode("utf-8", "surrogateescape")
+
+
+_HUNK_RANGE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
+_FUNC_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_$")
+_FUNC_WIDTH = 80  # git keeps at most this many bytes of a function line
+_LINE = re.compile(rb"[^\n]*\n|[^\n]+$")  # git's records: split at LF only
+
+
+def _hunk_headers(repo: pygit2.Repository, old: bytes, path: str, libgit2_headers: list[str]) -> list[bytes]:
+    """Hunk headers with the function-line text git's xdiff would print.
+
+    Without a diff driver git takes the nearest line above the hunk that starts
+    with a letter, `_` or `$`, cut to 80 bytes, trailing whitespace stripped,
+    and searched only back to the previous hunk's start (an earlier hunk's text
+    carries over). With a diff driver (its own funcname regex) libgit2's choice
+    is kept, cut and stripped the same way."""
+    if _diff_driver(repo, path):
+        return [_with_func(h, _trim(h.split("@@", 2)[2].strip("\n").encode("utf-8", "surrogateescape")))
+                for h in libgit2_headers]  # fmt: skip
+    records = _LINE.findall(old)
+    func = b""
+    previous = -1
+    headers = []
+    for header in libgit2_headers:
+        found = _HUNK_RANGE.match(header)
+        assert found is not None, header
+        start, count = int(found.group(1)), int(found.group(2) or 1)
+        first = start - 1 if count else start  # 0-based index of the hunk's first old line
+        line = first - 1
+        while line != previous and 0 <= line < len(records):
+            if records[line][:1] and records[line][0] in _FUNC_START:
+                func = _trim(records[line])
+                break
+            line -= 1
+        previous = first - 1
+        headers.append(_with_func(header, func))
+    return headers
+
+
+def _trim(text: bytes) -> bytes:
+    return text[:_FUNC_WIDTH].rstrip(b" \t\n\v\f\r")
+
+
+def _with_func(header: str, func: bytes) -> bytes:
+    ranges = header[: header.index("@@", 2) + 2].encode()
+    try:
+        func.decode("utf-8")
+    except UnicodeDecodeError as error:  # git's sane_truncate_line: stop before bad UTF-8
+        func = func[: error.start]
+    return ranges + (b" " + func if func else b"") + b"\n"
+
+
+def _diff_driver(repo: pygit2.Repository, path: str) -> bool:
+    """Whether .gitattributes gives `path` a diff driver (with its own funcname rules)."""
+    try:
+        value = repo.get_attr(path, "diff")
+    except (pygit2.GitError, UnicodeError, ValueError):
+        return False
+    return isinstance(value, str)
 
 
 def _tab(label: str) -> str:
@@ -279,9 +340,11 @@ def line_stats(repo: pygit2.Repository, pair: Pair, read: Callable[[str], bytes]
     else:
         kind = "modified"
     if is_binary(old) or is_binary(new):
+        same = old == new  # git counts no bytes for a binary file renamed unchanged
         return FileChange(
-            pair.path, kind, len(new), len(old), pair.old_path if pair.is_rename else None, True
-        )
+            pair.path, kind, 0 if same else len(new), 0 if same else len(old),
+            pair.old_path if pair.is_rename else None, True,
+        )  # fmt: skip
     additions = deletions = 0
     if old != new:
         patch = pygit2.Patch.create_from(old, new, flag=_PATCH_FLAGS, context_lines=0)

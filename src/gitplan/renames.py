@@ -72,8 +72,7 @@ def _spans(data: bytes) -> Counter[int]:
         counts[((accum1 + accum2 * 0x61) & _MASK) % _HASHBASE] += n
         n = 0
         accum1 = accum2 = 0
-    if n > 0:
-        counts[((accum1 + accum2 * 0x61) & _MASK) % _HASHBASE] += n
+    # Like git, a last span without a newline after it is not counted at all.
     return counts
 
 

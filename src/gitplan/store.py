@@ -198,7 +198,7 @@ class PlanStore:
             number = chains.changeset_number(tip) + 1
             effective = dict(edits)
             if parent is not None:
-                chain = chains.load_chain(repo, plan_id, current)
+                chain = chains.load_chain(repo, plan_id, current, records=False)
                 _, parent_id = chains.resolve_changeset(chain, parent)
                 if parent_id != str(tip.id):
                     parent_tree = str(lookup_commit(repo, parent_id).tree_id)
@@ -255,7 +255,7 @@ class PlanStore:
 
     def patch_changes(self, plan_id: str, patch: bytes, source: str = "patch") -> dict[str, File | None]:
         """The file contents a unified patch produces on the plan's current tip."""
-        chain = chains.load_chain(self._repo, validate_plan_id(plan_id))
+        chain = chains.load_chain(self._repo, validate_plan_id(plan_id), records=False)
         tree_id = str(chain.tip.tree_id)
 
         def read(path: str) -> tuple[bytes, int] | None:
@@ -447,7 +447,7 @@ class PlanStore:
     ) -> str:
         """The plan's patch as `git diff` prints it: cumulative, one changeset, or `A..B`."""
         options = options or diffs.DiffOptions()
-        chain = chains.load_chain(self._repo, validate_plan_id(plan_id))
+        chain = chains.load_chain(self._repo, validate_plan_id(plan_id), records=False)
         old, new = self._diff_range(chain, changeset)
         for path in options.pathspec:
             if not path or path.startswith("/") or "\0" in path:
@@ -472,7 +472,7 @@ class PlanStore:
 
     def changeset_patch(self, plan_id: str, number: int) -> str:
         """Changeset `number` as a mail-formatted patch that `git am` accepts."""
-        chain = chains.load_chain(self._repo, validate_plan_id(plan_id))
+        chain = chains.load_chain(self._repo, validate_plan_id(plan_id), records=False)
         _, commit_id = chains.resolve_changeset(chain, number)
         commit = lookup_commit(self._repo, commit_id)
         old, new = self._diff_range(chain, number)

@@ -1,0 +1,24 @@
+Feature: Diffs are byte for byte what git diff prints, over a long history
+
+  tests-data/history/make_history.py writes 320 commits with the shapes real
+  projects have: function lines of every length (with trailing whitespace, with
+  multi-byte characters at the 80-byte cut), several hunks per file, renames,
+  mode changes, symlinks, type changes, binary and empty files, and names with
+  spaces, tabs, quotes, backslashes, UTF-8 and non-UTF-8 bytes. Each commit is
+  recorded as one changeset of a plan, then each changeset's diff is compared
+  with `git diff` between the two commits.
+
+  Scenario: Every changeset's diff, and the plan's, match git diff under each option set
+    Given the generated history is imported into a new repository
+    And every commit of it is recorded as a changeset of plan "h"
+    Then every changeset's diff equals git diff between its commits, with each of
+      | options       |
+      |               |
+      | -U0           |
+      | -U1           |
+      | --no-renames  |
+      | --stat        |
+      | --name-status |
+      | --numstat     |
+    And the plan diff of "h" with "" equals git diff with the same options
+    And the plan diff of "h" with "--stat" equals git diff with the same options
