@@ -42,3 +42,24 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     When I export the artifacts of "a"
     Then git am applies the exported patches onto a new branch
     And the export holds 2 invocation records as JSON lines
+
+  Scenario: Exported patches carry binary files, so git am works in a clone that lacks the plan
+    Given I record a binary file "logo.png" in "a"
+    And I record a changed binary file "logo.png" in "a"
+    When I export the artifacts of "a"
+    Then git am of the exported patches in a plain clone rebuilds the plan's tip tree
+
+  Scenario: git plan show prints one changeset's record and patch, like git show
+    Given I record a binary file "logo.png" in "a"
+    When I run git plan "show a 2"
+    Then the exit code is 0
+    And the output contains "changeset 2 of plan a"
+    And the output contains "Tool:    two"
+    And the output contains "+2"
+    When I run git plan "show a 3 --binary"
+    Then the output contains "GIT binary patch"
+    When I run git plan "show a 9"
+    Then the exit code is 3
+    When I run git plan "show a 1 --json"
+    Then the exit code is 0
+    And the output contains ""tool": "one""

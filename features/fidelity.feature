@@ -20,5 +20,11 @@ Feature: Diffs are byte for byte what git diff prints, over a long history
       | --stat        |
       | --name-status |
       | --numstat     |
+      | --binary      |
     And the plan diff of "h" with "" equals git diff with the same options
     And the plan diff of "h" with "--stat" equals git diff with the same options
+
+  Scenario: git diff --binary of every commit, recorded with record --patch, rebuilds each commit's tree
+    Given the generated history is imported into a new repository
+    When every commit's git diff --binary is recorded as a patch into plan "r"
+    Then after each changeset the tip tree of "r" is the tree of the matching commit

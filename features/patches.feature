@@ -37,10 +37,12 @@ Feature: Unified patches are checked with unidiff and applied to blobs in memory
       | empty.patch          | 2    | the patch is empty                 |
       | garbage.patch        | 2    | no file diffs found                |
       | bad-hunk.patch       | 2    | malformed patch                    |
-      | binary.patch         | 2    | binary patches are not supported   |
+      | binary-no-data.patch | 2    | the patch has no binary data       |
+      | binary.patch         | 2    | binary patch data is damaged       |
       | bad-mode.patch       | 2    | bad mode line                      |
       | outside.patch        | 2    | invalid path                       |
       | missing-file.patch   | 4    | nothere.txt: no such file to patch |
       | exists.patch         | 4    | README.md: already exists          |
       | partial-delete.patch | 4    | does not remove every line         |
       | wrong-context.patch  | 4    | hunk #1                            |
+

@@ -97,3 +97,17 @@ def git_am(context):  # type: ignore[no-untyped-def]
 def jsonl(context, count):  # type: ignore[no-untyped-def]
     lines = (Path(context.export) / "invocations.jsonl").read_text().splitlines()
     assert len(lines) == count and all(json.loads(line)["tool"] for line in lines)
+
+
+@then("git am of the exported patches in a plain clone rebuilds the plan's tip tree")
+def git_am_clone(context):  # type: ignore[no-untyped-def]
+    clone = os.path.join(context.tmp, "clone")
+    subprocess.run(["git", "clone", "-q", "--no-local", context.repo, clone], check=True)
+    missing = subprocess.run(["git", "cat-file", "-e", "refs/changesets/a"], cwd=clone, capture_output=True)
+    assert missing.returncode != 0, "the clone should not have the plan"
+    patches = sorted(str(p) for p in Path(context.export).glob("*.patch"))
+    done = subprocess.run(["git", "am", "-q", *patches], cwd=clone, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert git(context, "rev-parse", "HEAD^{tree}", repo=clone) == git(
+        context, "rev-parse", "refs/changesets/a^{tree}"
+    )

@@ -28,6 +28,7 @@ def _options(text: str) -> tuple[DiffOptions, list[str]]:
         context=context,
         renames="--no-renames" not in words,
         full_index="--full-index" in words,
+        binary="--binary" in words,
         pathspec=tuple(paths),
     ), words + (["--"] + paths if paths else [])
 

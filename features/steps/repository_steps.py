@@ -214,3 +214,9 @@ def unborn_repository(context):  # type: ignore[no-untyped-def]
     subprocess.run(["git", "init", "-q", context.repo], check=True)
     Path(context.tmp, "readme").write_text("# A new project\n")
     context.store = PlanStore.open(context.repo)
+
+
+@given('I record a changed binary file "{path}" in "{plan}"')
+def record_changed_binary(context, path, plan):  # type: ignore[no-untyped-def]
+    changed = PNG[:5000] + b"\x01changed\x00" + PNG[5000:]
+    context.store.record(plan, {path: changed}, ToolInvocation(tool="render", actor="agent"))

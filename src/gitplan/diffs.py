@@ -9,7 +9,9 @@ diff.c. Never writes anything.
 
 from __future__ import annotations
 
+import base64
 import re
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -48,6 +50,7 @@ class DiffOptions:
     full_index: bool = False
     pathspec: tuple[str, ...] = ()
     stat_width: int = 80
+    binary: bool = False  # --binary: binary files as a "GIT binary patch" git apply can use
 
 
 def file_pairs(
@@ -144,7 +147,7 @@ def render(repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions) -> 
     if options.output == "numstat":
         return "".join(_numstat(line_stats(repo, p)) for p in pairs)
     abbrev = 40 if options.full_index else default_abbrev_length(repo)
-    return "".join(_patch(repo, p, options.context, abbrev) for p in pairs)
+    return "".join(_patch(repo, p, options.context, abbrev, options.binary) for p in pairs)
 
 
 # -- quoting, as git's quote_c_style with core.quotePath=true --------------------
@@ -190,12 +193,12 @@ def _contents(
     return read(oid) if read is not None else read_blob(repo, oid)
 
 
-def _patch(repo: pygit2.Repository, pair: Pair, context: int, abbrev: int) -> str:
+def _patch(repo: pygit2.Repository, pair: Pair, context: int, abbrev: int, binary: bool = False) -> str:
     if pair.old_id and pair.new_id and _kind(pair.old_mode) != _kind(pair.new_mode):
         # git shows a type change as a deletion followed by an addition.
         gone = Pair(pair.old_path, None, pair.old_id, pair.old_mode, None, None)
         born = Pair(None, pair.new_path, None, None, pair.new_id, pair.new_mode)
-        return _patch(repo, gone, context, abbrev) + _patch(repo, born, context, abbrev)
+        return _patch(repo, gone, context, abbrev, binary) + _patch(repo, born, context, abbrev, binary)
     name_a = pair.old_path if pair.old_path is not None else str(pair.new_path)
     name_b = pair.new_path if pair.new_path is not None else str(pair.old_path)
     a_one, b_two = quote_path(name_a, "a/"), quote_path(name_b, "b/")
@@ -209,20 +212,25 @@ def _patch(repo: pygit2.Repository, pair: Pair, context: int, abbrev: int) -> st
     if pair.is_rename:
         lines.append(f"similarity index {pair.score * 100 // MAX_SCORE}%\n")
         lines.append(f"rename from {quote_path(name_a)}\nrename to {quote_path(name_b)}\n")
-    if pair.old_id != pair.new_id:
-        old_abbrev = abbreviate(repo, pair.old_id or NULL_ID, abbrev)
-        new_abbrev = abbreviate(repo, pair.new_id or NULL_ID, abbrev)
-        index = f"index {old_abbrev}..{new_abbrev}"
-        if pair.old_mode == pair.new_mode:
-            index += f" {pair.old_mode:06o}"
-        lines.append(index + "\n")
-    else:
+    if pair.old_id == pair.new_id:
         return "".join(lines)
     old = _contents(repo, pair.old_id, pair.old_mode)
     new = _contents(repo, pair.new_id, pair.new_mode)
+    binary_pair = is_binary(old) or is_binary(new)
+    if binary and binary_pair:
+        abbrev = 40  # git --binary prints full ids for the binary files it encodes
+    old_abbrev = abbreviate(repo, pair.old_id or NULL_ID, abbrev)
+    new_abbrev = abbreviate(repo, pair.new_id or NULL_ID, abbrev)
+    index = f"index {old_abbrev}..{new_abbrev}"
+    if pair.old_mode == pair.new_mode:
+        index += f" {pair.old_mode:06o}"
+    lines.append(index + "\n")
     label_a = a_one if pair.old_id else "/dev/null"
     label_b = b_two if pair.new_id else "/dev/null"
-    if is_binary(old) or is_binary(new):
+    if binary_pair:
+        if binary:
+            body = b"GIT binary patch\n" + _binary_body(new) + _binary_body(old)
+            return "".join(lines) + body.decode("ascii")
         lines.append(f"Binary files {label_a} and {label_b} differ\n")
         return "".join(lines)
     # The names are not printed (the headers above are ours), and non-UTF-8 ones cannot be passed.
@@ -230,16 +238,16 @@ def _patch(repo: pygit2.Repository, pair: Pair, context: int, abbrev: int) -> st
     if not patch.hunks:
         return "".join(lines)
     lines.append(f"--- {label_a}{_tab(label_a)}\n+++ {label_b}{_tab(label_b)}\n")
-    body = bytearray()
+    text = bytearray()
     headers = _hunk_headers(repo, old, name_a, [hunk.header for hunk in patch.hunks])
     for hunk, header in zip(patch.hunks, headers, strict=True):
-        body += header
+        text += header
         for line in hunk.lines:
             if line.origin in "+- ":
-                body += line.origin.encode() + line.raw_content
+                text += line.origin.encode() + line.raw_content
             else:  # "\ No newline at end of file" markers carry their own newlines
-                body += line.raw_content
-    return "".join(lines) + body.decode("utf-8", "surrogateescape")
+                text += line.raw_content
+    return "".join(lines) + text.decode("utf-8", "surrogateescape")
 
 
 _HUNK_RANGE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
@@ -299,6 +307,21 @@ def _diff_driver(repo: pygit2.Repository, path: str) -> bool:
     except (pygit2.GitError, UnicodeError, ValueError):
         return False
     return isinstance(value, str)
+
+
+def _binary_body(data: bytes) -> bytes:
+    """One direction of a "GIT binary patch": the whole contents, zlib-deflated as git
+    does (level 1), in base85 lines of up to 52 bytes whose first letter gives the count.
+    (git may print a shorter `delta` instead for a modified file; both apply alike.)"""
+    deflated = zlib.compress(data, 1)
+    out = [b"literal %d\n" % len(data)]
+    for start in range(0, len(deflated), 52):
+        chunk = deflated[start : start + 52]
+        count = len(chunk)
+        letter = count + ord("A") - 1 if count <= 26 else count - 26 + ord("a") - 1
+        out.append(bytes([letter]) + base64.b85encode(chunk, pad=True) + b"\n")
+    out.append(b"\n")
+    return b"".join(out)
 
 
 def _tab(label: str) -> str:

@@ -8,6 +8,8 @@ match are a Conflict naming the file and hunk.
 
 from __future__ import annotations
 
+import base64
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -44,15 +46,30 @@ def parse_patch(text: bytes, source: str = "patch") -> PatchSet:
         raise BadInput(f"{source}: malformed patch: {error}") from None
     if not len(patch):
         raise BadInput(f"{source}: no file diffs found (expected `--- a/...` and `+++ b/...`)")
-    if "GIT binary patch" in decoded:
-        raise BadInput(f"{source}: binary patches are not supported; use --set PATH=FILE")
     return patch
 
 
 def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, File | None]:
-    """The file contents a patch produces, checked against what `read` returns."""
+    """The file contents a patch produces, checked against what `read` returns.
+    Text hunks go through unidiff; `GIT binary patch` sections (git diff --binary)
+    are decoded here."""
+    textual, binaries = _split_binary(text)
+    patched_files = list(parse_patch(textual, source)) if textual.strip() or not binaries else []
+    metas = [_binary_meta(section, source) for section in binaries]
+    # A type change is a deletion and an addition of the same path: the addition wins.
+    deleted = {str(_strip(p.source_file)) for p in patched_files if _strip(p.target_file) is None}
+    deleted |= {str(meta[0]) for meta in metas if meta[1] is None}
     edits: dict[str, File | None] = {}
-    for patched in parse_patch(text, source):
+
+    def delete(path: str) -> None:
+        edits.setdefault(path, None)
+
+    def exists(path: str) -> bool:
+        return path not in deleted and read(path) is not None
+
+    for section, meta in zip(binaries, metas, strict=True):
+        _binary_edit(section, meta, read, exists, delete, edits, source)
+    for patched in patched_files:
         old_path = _strip(patched.source_file)
         new_path = _strip(patched.target_file)
         if old_path is None and new_path is None:
@@ -64,7 +81,7 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
         current = read(old_path) if old_path is not None else None
         if old_path is not None and current is None:
             raise Conflict(f"{source}: {old_path}: no such file to patch", (old_path,))
-        if old_path is None and new_path is not None and read(new_path) is not None:
+        if old_path is None and new_path is not None and exists(new_path):
             raise Conflict(f"{source}: {new_path}: already exists", (new_path,))
         data, mode = current if current is not None else (b"", MODE_FILE)
         mode = _new_mode(patched.patch_info, mode)
@@ -72,10 +89,10 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
         if new_path is None:
             if result:
                 raise Conflict(f"{source}: {old_path}: deletion does not remove every line", (str(old_path),))
-            edits[str(old_path)] = None
+            delete(str(old_path))
             continue
         if old_path is not None and old_path != new_path:
-            edits[old_path] = None
+            delete(old_path)
         edits[new_path] = File(result, mode)
     return edits
 
@@ -124,3 +141,212 @@ def _apply_hunks(data: bytes, patched: object, where: str) -> bytes:
         cursor = start + len(before)
     out.extend(lines[cursor:])
     return "".join(out).encode("utf-8", "surrogateescape")
+
+
+# -- binary patches (git diff --binary) --------------------------------------------
+
+
+def _split_binary(text: bytes) -> tuple[bytes, list[list[bytes]]]:
+    """The patch without its binary file sections, and those sections' lines. A binary
+    section ends after its data blocks (or its "Binary files ... differ" line); what
+    follows belongs to the text part."""
+    lines = text.splitlines(keepends=True)
+    kept: list[bytes] = []
+    binaries: list[list[bytes]] = []
+    index = 0
+    while index < len(lines):
+        if not lines[index].startswith(b"diff --git "):
+            kept.append(lines[index])
+            index += 1
+            continue
+        end = index + 1
+        while end < len(lines) and not lines[end].startswith((b"diff --git ", b"--- ", b"@@")):
+            if _is_binary_marker(lines[end]):
+                break
+            end += 1
+        if end < len(lines) and _is_binary_marker(lines[end]):
+            end = _binary_end(lines, end)
+            binaries.append(lines[index:end])
+        else:
+            kept.extend(lines[index:end])
+        index = end
+    return b"".join(kept), binaries
+
+
+def _binary_end(lines: list[bytes], marker: int) -> int:
+    """The line after a binary section: its marker, then (for data) two blocks each
+    ending in a blank line."""
+    if lines[marker].startswith(b"Binary files "):
+        return marker + 1
+    position = marker + 1
+    for _ in range(2):
+        while position < len(lines) and lines[position].strip():
+            position += 1
+        position += 1  # the blank line
+    return min(position, len(lines))
+
+
+def _is_binary_marker(line: bytes) -> bool:
+    return line.rstrip(b"\r\n") == b"GIT binary patch" or (
+        line.startswith(b"Binary files ") and line.rstrip().endswith(b" differ")
+    )
+
+
+BinaryMeta = tuple[str | None, str | None, int | None]  # old path, new path, new mode
+
+
+def _binary_meta(section: list[bytes], source: str) -> BinaryMeta:
+    """The names and new mode a binary file section's header lines give."""
+    header = section[0].decode("utf-8", "surrogateescape").rstrip("\r\n")
+    old_path, new_path = _git_header_paths(header, source)
+    mode: int | None = None
+    for raw in section[1:]:
+        line = raw.decode("utf-8", "surrogateescape").rstrip("\r\n")
+        if line.startswith("rename from "):
+            old_path = _strip(line[len("rename from ") :]) or old_path
+        elif line.startswith("rename to "):
+            new_path = _strip(line[len("rename to ") :]) or new_path
+        elif line.startswith("new file mode "):
+            old_path = None
+            mode = _mode(line)
+        elif line.startswith("deleted file mode "):
+            new_path = None
+        elif line.startswith("new mode "):
+            mode = _mode(line)
+        elif line.startswith("Binary files "):
+            raise BadInput(
+                f"{source}: {new_path or old_path}: the patch has no binary data "
+                "(make it with git diff --binary)"
+            )
+    for name in (old_path, new_path):
+        if name is not None:
+            validate_path(name)
+    return old_path, new_path, mode
+
+
+def _binary_edit(
+    section: list[bytes],
+    meta: BinaryMeta,
+    read: Reader,
+    exists: Callable[[str], bool],
+    delete: Callable[[str], None],
+    edits: dict[str, File | None],
+    source: str,
+) -> None:
+    old_path, new_path, mode = meta
+    current = read(old_path) if old_path is not None else None
+    if old_path is not None and current is None:
+        raise Conflict(f"{source}: {old_path}: no such file to patch", (old_path,))
+    if old_path is None and new_path is not None and exists(new_path):
+        raise Conflict(f"{source}: {new_path}: already exists", (new_path,))
+    if new_path is None:
+        delete(str(old_path))
+        return
+    data, old_mode = current if current is not None else (b"", MODE_FILE)
+    result = _binary_forward(section, data, f"{source}: {new_path}")
+    if old_path is not None and old_path != new_path:
+        delete(old_path)
+    edits[new_path] = File(result, mode if mode is not None else old_mode)
+
+
+def _git_header_paths(header: str, source: str) -> tuple[str | None, str | None]:
+    """The two names of `diff --git a/X b/Y` (quoted or not; unquoted ones must be equal)."""
+    rest = header[len("diff --git ") :]
+    if rest.startswith('"'):
+        end = rest.index('"', 1)
+        while rest[end - 1] == "\\":
+            end = rest.index('"', end + 1)
+        return _strip(rest[: end + 1]), _strip(rest[end + 2 :])
+    half = (len(rest) - 1) // 2
+    first, second = rest[:half], rest[half + 1 :]
+    if first[2:] != second[2:]:
+        raise BadInput(f"{source}: cannot read the names in {header!r}")
+    return _strip(first), _strip(second)
+
+
+def _mode(line: str) -> int:
+    try:
+        return int(line.rsplit(" ", 1)[1], 8)
+    except ValueError:
+        raise BadInput(f"bad mode line: {line!r}") from None
+
+
+def _binary_forward(section: list[bytes], old: bytes, where: str) -> bytes:
+    """The new contents from the first (forward) block after `GIT binary patch`."""
+    at = next(i for i, line in enumerate(section) if line.rstrip(b"\r\n") == b"GIT binary patch")
+    kind, _, size_text = section[at + 1].decode("ascii", "replace").strip().partition(" ")
+    payload = bytearray()
+    for raw in section[at + 2 :]:
+        line = raw.rstrip(b"\r\n")
+        if not line:
+            break
+        count = line[0] - ord("A") + 1 if line[0] <= ord("Z") else line[0] - ord("a") + 27
+        try:
+            payload += base64.b85decode(line[1:])[:count]
+        except ValueError:
+            raise BadInput(f"{where}: the binary patch data is damaged") from None
+    try:
+        size = int(size_text)
+        data = zlib.decompress(bytes(payload))
+    except (ValueError, zlib.error):
+        raise BadInput(f"{where}: the binary patch data is damaged") from None
+    if kind == "literal":
+        result = data
+    elif kind == "delta":
+        result = _apply_delta(old, data, where)
+    else:
+        raise BadInput(f"{where}: unknown binary patch block {kind!r}")
+    if (kind == "literal" and len(result) != size) or (kind == "delta" and len(data) != size):
+        raise BadInput(f"{where}: the binary patch data has the wrong size")
+    return result
+
+
+def _apply_delta(base: bytes, delta: bytes, where: str) -> bytes:
+    """git's delta format: base size, result size, then copy and insert instructions."""
+    position = 0
+
+    def varint() -> int:
+        nonlocal position
+        value = shift = 0
+        while True:
+            byte = delta[position]
+            position += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+
+    try:
+        if varint() != len(base):
+            raise Conflict(
+                f"{where}: the binary patch does not apply: the file is not the one it was made from"
+            )
+        size = varint()
+        out = bytearray()
+        while position < len(delta):
+            command = delta[position]
+            position += 1
+            if command & 0x80:
+                offset = length = 0
+                for bit in range(4):
+                    if command & (1 << bit):
+                        offset |= delta[position] << (8 * bit)
+                        position += 1
+                for bit in range(3):
+                    if command & (0x10 << bit):
+                        length |= delta[position] << (8 * bit)
+                        position += 1
+                length = length or 0x10000
+                if offset + length > len(base):
+                    raise BadInput(f"{where}: the binary patch data is damaged")
+                out += base[offset : offset + length]
+            elif command:
+                out += delta[position : position + command]
+                position += command
+            else:
+                raise BadInput(f"{where}: the binary patch data is damaged")
+    except IndexError:
+        raise BadInput(f"{where}: the binary patch data is damaged") from None
+    if len(out) != size:
+        raise BadInput(f"{where}: the binary patch data is damaged")
+    return bytes(out)

@@ -470,6 +470,16 @@ class PlanStore:
         node = lookup_commit(repo, commit)
         return str(node.parents[0].tree_id), str(node.tree_id)
 
+    def changeset(self, plan_id: str, spec: int | str) -> ChangeSet:
+        """One changeset (by number, or commit id prefix) with its invocation record."""
+        chain = chains.load_chain(self._repo, validate_plan_id(plan_id))
+        number, _ = chains.resolve_changeset(chain, spec)
+        if number == 0:
+            raise BadInput(
+                f"changeset 0 is the root of plan {plan_id!r}, not a changeset: use 1 to {len(chain.commits)}"
+            )
+        return chain.changesets[number - 1]
+
     def changeset_patch(self, plan_id: str, number: int) -> str:
         """Changeset `number` as a mail-formatted patch that `git am` accepts."""
         chain = chains.load_chain(self._repo, validate_plan_id(plan_id), records=False)
@@ -477,7 +487,7 @@ class PlanStore:
         commit = lookup_commit(self._repo, commit_id)
         old, new = self._diff_range(chain, number)
         pairs = diffs.file_pairs(self._repo, old, new)
-        body = diffs.render(self._repo, pairs, diffs.DiffOptions(full_index=True))
+        body = diffs.render(self._repo, pairs, diffs.DiffOptions(full_index=True, binary=True))
         stat = diffs.render(self._repo, pairs, diffs.DiffOptions(output="stat"))
         subject, _, rest = commit.message.partition("\n")
         author = commit.author

@@ -36,6 +36,9 @@ _CHANGESET_SPEC = re.compile(r"^(\d+|[0-9a-f]{7,40}|[^/]*\.\.[^/]*)$")
 )
 @click.option("--no-renames", is_flag=True, help="Do not detect renames.")
 @click.option("--full-index", is_flag=True, help="Full object ids on index lines.")
+@click.option(
+    "--binary", is_flag=True, help="Binary files as data `git apply` can use, not 'Binary files differ'."
+)
 @click.option("--stat-width", type=click.IntRange(min=1), default=80, hidden=True)
 @pass_context
 def diff(
@@ -46,6 +49,7 @@ def diff(
     context: int,
     no_renames: bool,
     full_index: bool,
+    binary: bool,
     stat_width: int,
 ) -> None:
     """Show PLAN's patch, byte for byte as `git diff BASE TIP` prints it.
@@ -64,6 +68,7 @@ def diff(
         full_index=full_index,
         pathspec=tuple(paths),
         stat_width=stat_width,
+        binary=binary,
     )
     text = ctx.store.diff(plan, changeset, options)
     ctx.output(False).diff(text)
@@ -126,6 +131,60 @@ def _print_log(out, plan: str, records: list[dict[str, Any]]) -> None:  # type: 
             out.line(
                 f"  {change['change']:<10} {change['path']} (+{change['additions']} -{change['deletions']})"
             )
+
+
+@main.command()
+@click.argument("plan")
+@click.argument("changeset")
+@click.option("--stat", "output", flag_value="stat", help="A diffstat instead of the patch.")
+@click.option("--binary", is_flag=True, help="Binary files as data `git apply` can use.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@pass_context
+def show(ctx: Context, plan: str, changeset: str, output: str | None, binary: bool, as_json: bool) -> None:
+    """Show one changeset of PLAN, like `git show`: its commit, its invocation
+    record (tool, actor, arguments, outcome, times, output tails) and its patch.
+
+    \b
+      git plan show PLAN 3          changeset 3
+      git plan show PLAN 5e1f2f7    the changeset with this commit id
+    """
+    spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
+    item = ctx.store.changeset(plan, spec)
+    text = ctx.store.diff(plan, item.number, DiffOptions(output=output or "patch", binary=binary))
+    out = ctx.output(as_json)
+    if as_json:
+        from .output import to_json
+
+        out.json({"changeset": to_json(item), output or "patch": text})
+        return
+    record = item.record.invocation if item.record else None
+    header = [f"changeset {item.number} of plan {plan}  (commit {item.commit})"]
+    header.append(f"Tool:    {item.tool}")
+    header.append(f"Actor:   {item.author}")
+    if record is not None:
+        header.append(
+            f"Status:  {record.status}"
+            + (f" (exit {record.exit_code})" if record.exit_code is not None else "")
+        )
+        if record.arguments:
+            header.append(f"Args:    {json.dumps(record.arguments, sort_keys=True)}")
+        if record.started_at or record.duration_ms is not None:
+            took = record.duration_ms if record.duration_ms is not None else "?"
+            header.append(f"Ran:     {record.started_at or '?'} for {took} ms")
+        if record.error:
+            header.append(f"Error:   {record.error}")
+        for name, tail in (("stdout", record.stdout_tail), ("stderr", record.stderr_tail)):
+            if tail:
+                header.append(f"{name}:")
+                header.extend(f"    {line}" for line in tail.splitlines())
+    else:
+        header.append(f"Record:  MISSING ({item.problem})")
+    header.append("")
+    header.append(f"    {item.summary}")
+    header.append("")
+    ctx.output(False).diff("\n".join(header) + "\n" + text)
+    if item.record is None:
+        exit_with(Damaged.exit_code)
 
 
 @main.command()
