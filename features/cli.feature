@@ -200,3 +200,22 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "record p --tool t --delete added.txt --json"
     Then the exit code is 0
     And the output shows started_at, finished_at and duration_ms as null
+
+  Scenario: Every --json output is a versioned document, and a file change has one shape everywhere
+    When I run every JSON command on plan "p"
+    Then each printed a document whose schema is "gitplan.<kind>/1"
+    And each file change in them has the fields path, change, additions and deletions, and no "kind"
+
+  Scenario: Errors under --json are JSON too, on standard output, with the exit code
+    When I run git plan "status nosuch --json"
+    Then the exit code is 3
+    And the JSON error says kind "plannotfound" with exit code 3
+    When I run git plan "record p --tool t --delete nothing.txt --json"
+    Then the exit code is 2
+    And the JSON error says kind "badinput" with exit code 2
+
+  Scenario: apply --check --json exits 4 when apply would be refused
+    Given the user edits "README.md" to "mine\n" without committing
+    When I run git plan "apply p --check --json"
+    Then the exit code is 4
+    And the JSON error says nothing, and the document's refusal is "dirty"

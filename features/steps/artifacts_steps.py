@@ -18,10 +18,11 @@ def _commit(context, plan: str, number: int) -> str:  # type: ignore[no-untyped-
 
 @then('the invocation records of "{plan}" have tools "{tools}" and numbers "{numbers}"')
 def records(context, plan, tools, numbers):  # type: ignore[no-untyped-def]
-    found = context.store.invocation_records(plan)
-    assert [r["tool"] for r in found] == tools.split(",")
-    assert [str(r["number"]) for r in found] == numbers.split(",")
-    assert all(r["actor"] == "agent" and r["status"] == "ok" for r in found)
+    found = context.store.changesets(plan)
+    assert [c.tool for c in found] == tools.split(",")
+    assert [str(c.number) for c in found] == numbers.split(",")
+    assert all(c.record and c.record.invocation.actor == "agent" for c in found)
+    assert all(c.record and c.record.invocation.status == "ok" for c in found)
 
 
 @given('the note of changeset {number:d} of "{plan}" is removed with git notes')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -170,3 +171,73 @@ def output_lacks(context, text):  # type: ignore[no-untyped-def]
 def times_null(context):  # type: ignore[no-untyped-def]
     for field in ("started_at", "finished_at", "duration_ms"):
         assert f'"{field}": null' in context.cli_output, context.cli_output
+
+
+JSON_COMMANDS = [
+    ("list --json", "list"),
+    ("status p --json", "status"),
+    ("status p --check --json", "status"),
+    ("log p --json", "log"),
+    ("show p 1 --json", "show"),
+    ("artifacts p --json", "artifacts"),
+    ("diff p --stat", None),  # not JSON: checked to be left alone
+    ("apply p --check --json", "apply"),
+    ("record p --tool t --set x.txt={tmp}/in.txt --json", "changeset"),
+    ("create q --json", "status"),
+    ("gc --dry-run --json", "gc"),
+    ("recover --json", "recover"),
+    ("cancel q --json", "cancel"),
+]
+
+
+@when('I run every JSON command on plan "{plan}"')
+def every_json(context, plan):  # type: ignore[no-untyped-def]
+    context.documents = []
+    for args, kind in JSON_COMMANDS:
+        if kind is None:
+            continue
+        _run(context, args)
+        assert context.cli.exit_code == 0, (args, context.cli_output)
+        context.documents.append((args, kind, json.loads(context.cli.stdout)))
+
+
+@then('each printed a document whose schema is "gitplan.<kind>/1"')
+def schemas(context):  # type: ignore[no-untyped-def]
+    for args, kind, document in context.documents:
+        assert document["schema"] == f"gitplan.{kind}/1", (args, document.get("schema"))
+
+
+def _file_changes(value):  # type: ignore[no-untyped-def]
+    if isinstance(value, dict):
+        if "path" in value and ("additions" in value or "kind" in value):
+            yield value
+        for item in value.values():
+            yield from _file_changes(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _file_changes(item)
+
+
+@then('each file change in them has the fields path, change, additions and deletions, and no "kind"')
+def file_shape(context):  # type: ignore[no-untyped-def]
+    seen = 0
+    for args, _, document in context.documents:
+        for change in _file_changes(document):
+            seen += 1
+            assert {"path", "change", "additions", "deletions"} <= set(change), (args, change)
+            assert "kind" not in change, (args, change)
+    assert seen >= 5, seen
+
+
+@then('the JSON error says kind "{kind}" with exit code {code:d}')
+def json_error(context, kind, code):  # type: ignore[no-untyped-def]
+    document = json.loads(context.cli.stdout)
+    assert document["schema"] == "gitplan.error/1", document
+    assert document["kind"] == kind and document["exit_code"] == code, document
+    assert document["error"] in context.cli.stderr, (document, context.cli.stderr)
+
+
+@then('the JSON error says nothing, and the document\'s refusal is "{refusal}"')
+def json_refusal(context, refusal):  # type: ignore[no-untyped-def]
+    document = json.loads(context.cli.stdout)
+    assert document["schema"] == "gitplan.apply/1" and document["refusal"] == refusal, document

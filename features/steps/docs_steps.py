@@ -14,7 +14,9 @@ from common_steps import git
 from gitplan import PlanStore, ToolInvocation
 
 ROOT = Path(__file__).resolve().parents[2]
-BLOCK = re.compile(r"(?:<!-- doc-test: (?P<marker>[^>]*?) -->\n)?```(?P<lang>sh|python)\n(?P<body>.*?)```", re.S)
+BLOCK = re.compile(
+    r"(?:<!-- doc-test: (?P<marker>[^>]*?) -->\n)?```(?P<lang>sh|python)\n(?P<body>.*?)```", re.S
+)
 
 
 def runnable_blocks(text: str) -> list[tuple[str, str, str]]:

@@ -11,7 +11,7 @@ import errno
 import functools
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -27,7 +27,6 @@ from .format import (
     decode_invocation_record,
     encode_invocation_record,
     encode_plan_record,
-    file_json,
     notes_message,
     notes_ref,
     plan_ref,
@@ -500,27 +499,6 @@ class PlanStore:
             f"Subject: [PATCH {number}/{len(chain.commits)}] {subject}\n\n"
             f"{rest.strip()}\n---\n{stat}\n{body}--\ngitplan\n\n"
         )
-
-    def invocation_records(self, plan_id: str) -> list[dict[str, Any]]:
-        """Each changeset's number, commit and invocation record, as plain JSON-ready dicts."""
-        records = []
-        for changeset in self.changesets(plan_id):
-            item: dict[str, Any] = {"number": changeset.number, "commit": changeset.commit}
-            if changeset.record:
-                item.update(asdict(changeset.record.invocation))
-                item["files"] = [file_json(f) for f in changeset.record.files]
-                item["insertions"] = sum(f.additions for f in changeset.record.files if not f.binary)
-                item["deletions"] = sum(f.deletions for f in changeset.record.files if not f.binary)
-            else:
-                item.update(
-                    tool=changeset.tool,
-                    missing=changeset.problem,
-                    files=[],
-                    insertions=0,
-                    deletions=0,
-                )
-            records.append(item)
-        return records
 
 
 PLAN_PREFIX = "refs/changesets/"

@@ -7,6 +7,7 @@ traceback is shown only with --debug.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -14,6 +15,7 @@ from typing import Any
 
 import click
 
+from .. import views
 from ..errors import GitPlanError
 from .context import Context
 
@@ -24,12 +26,16 @@ class PlanGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # click drops "--"; commands that take paths after it (diff) need to know where it was.
         ctx.meta["gitplan.after_dashdash"] = args[args.index("--") + 1 :] if "--" in args else None
+        before = args[: args.index("--")] if "--" in args else args
+        ctx.meta["gitplan.json"] = "--json" in before
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except GitPlanError as error:
+            if ctx.meta.get("gitplan.json"):
+                click.echo(json.dumps(views.error(error), indent=2, sort_keys=True))
             click.echo(f"git-plan: error: {error}", err=True)
             ctx.exit(error.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):

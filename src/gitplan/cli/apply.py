@@ -68,31 +68,19 @@ def apply_command(
         def progress(written: int, total: int) -> None:
             click.echo(f"\rapplying plan {plan}: {written}/{total} files", err=True, nl=written == total)
 
-    try:
-        result = ctx.store.apply(
-            plan,
-            mode=mode,
-            branch=branch,
-            replay=replay,
-            check=check,
-            keep_on_failure=keep_on_failure,
-            progress=progress,
-        )
-    except Conflict as error:
-        if as_json:
-            out.json(
-                {
-                    "plan": plan,
-                    "applied": False,
-                    "error": str(error),
-                    "paths": list(error.paths),
-                    "rescue_patch": getattr(error, "rescue_patch", None),
-                    "rescue_bundle": getattr(error, "rescue_bundle", None),
-                }
-            )
-        raise
+    result = ctx.store.apply(
+        plan,
+        mode=mode,
+        branch=branch,
+        replay=replay,
+        check=check,
+        keep_on_failure=keep_on_failure,
+        progress=progress,
+    )
     if as_json:
-        out.json(result)
+        out.json("apply", result)
+        if result.refusal is not None:
+            exit_with(Conflict.exit_code)
         return
     if result.checked_only:
         if result.refusal is not None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from .. import views
 from ..diffs import DiffOptions
 from ..model import ToolInvocation
 from ..store import PlanStore
@@ -73,10 +74,11 @@ def demo(ctx: Context, keep: bool) -> None:
         out.heading("5. git plan diff demo 1")
         out.line(store.diff("demo", 1).rstrip())
         out.heading("6. git plan artifacts demo (one row per tool invocation)")
-        for item in store.invocation_records("demo"):
+        for changeset in store.changesets("demo"):
+            item = views.changeset(changeset)
             out.line(
                 f"   #{item['number']} {item['commit'][:10]} {item['tool']:<12} "
-                f"{item['actor']:<8} +{item['insertions']}/-{item['deletions']}"
+                f"{item['author']:<8} +{item['insertions']}/-{item['deletions']}"
             )
         out.heading("7. the same plan with stock git: git log --notes='changesets/*' refs/changesets/demo")
         out.line(

@@ -7,22 +7,13 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, is_dataclass
 from typing import Any
 
 import click
 
+from .. import views
+
 _DIFF_COLORS = {"+": "green", "-": "red", "@": "cyan"}
-
-
-def to_json(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k: to_json(v) for k, v in asdict(value).items()}
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: to_json(v) for k, v in value.items()}
-    return value
 
 
 class Output:
@@ -30,8 +21,9 @@ class Output:
         self.as_json = as_json
         self.color = color if color is not None else sys.stdout.isatty()
 
-    def json(self, value: Any) -> None:
-        click.echo(json.dumps(to_json(value), indent=2, sort_keys=True))
+    def json(self, kind: str, body: Any) -> None:
+        """Print the `gitplan.<kind>/1` document (see views.py and docs/reference/json.md)."""
+        click.echo(json.dumps(views.document(kind, views.plain(body)), indent=2, sort_keys=True))
 
     def line(self, text: str = "", style: dict[str, Any] | None = None) -> None:
         shown = click.style(text, **style) if style and self.color else text

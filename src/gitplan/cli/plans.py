@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .. import views
 from ..errors import Damaged
 from ..model import PlanStatus
 from . import main
@@ -33,7 +34,7 @@ def create(ctx: Context, plan: str, base: str, title: str, as_json: bool) -> Non
     status = ctx.store.create(plan, base=base, title=title)
     out = ctx.output(as_json)
     if as_json:
-        out.json(_status_json(status))
+        out.json("status", views.status(status))
     else:
         on = status.base[:12] or "no commit (the project's first commit)"
         out.line(f"created plan {plan} on {on} (refs/changesets/{plan})")
@@ -47,7 +48,7 @@ def list_plans(ctx: Context, as_json: bool) -> None:
     statuses = ctx.store.plans()
     out = ctx.output(as_json)
     if as_json:
-        out.json([_status_json(s) for s in statuses])
+        out.json("list", {"plans": [views.status(s) for s in statuses]})
         return
     if not statuses:
         out.line("no plans (create one with: git plan create PLAN)")
@@ -90,20 +91,11 @@ def status(ctx: Context, plan: str, check: bool, as_json: bool) -> None:
     result = ctx.store.status(plan, check=check)
     out = ctx.output(as_json)
     if as_json:
-        out.json(_status_json(result))
+        out.json("status", views.status(result))
     else:
         _print_status(out, result)
     if result.missing_artifacts:
         exit_with(Damaged.exit_code)
-
-
-def _status_json(status: PlanStatus) -> dict[str, object]:
-    from .output import to_json
-
-    payload = to_json(status)
-    assert isinstance(payload, dict)
-    payload["tools"] = list(status.tools)
-    return payload
 
 
 def _print_status(out, status: PlanStatus) -> None:  # type: ignore[no-untyped-def]
@@ -150,7 +142,7 @@ def cancel(ctx: Context, plan: str, as_json: bool) -> None:
     report = ctx.store.cancel(plan)
     out = ctx.output(as_json)
     if as_json:
-        out.json(report)
+        out.json("cancel", report)
         return
     out.line(f"cancelled plan {plan}: deleted {', '.join(report.refs_deleted) or 'no refs'}")
     out.line(
@@ -185,7 +177,7 @@ def gc(ctx: Context, dry_run: bool, grace: str, as_json: bool) -> None:
     report = ctx.store.gc(grace=grace, dry_run=dry_run)
     out = ctx.output(as_json)
     if as_json:
-        out.json(report)
+        out.json("gc", report)
         return
     verb = "would remove" if dry_run else "removed"
     if not report.removed and not report.kept:
@@ -211,7 +203,7 @@ def recover(ctx: Context, as_json: bool) -> None:
     done = ctx.store.recover()
     out = ctx.output(as_json)
     if as_json:
-        out.json({"plan": plan if done else None, "recovered": done})
+        out.json("recover", {"plan": plan if done else None, "recovered": done})
     elif done is None:
         out.line("no interrupted apply to recover")
     else:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from .. import views
 from ..errors import BadInput
 from ..model import File, FileOnDisk, ToolInvocation
 from ..store import file_contents, read_source
@@ -132,7 +133,7 @@ def record(
     changeset = store.record(plan, changes, invocation, parent=parent_spec)
     out = ctx.output(as_json)
     if as_json:
-        out.json(changeset)
+        out.json("changeset", views.changeset(changeset))
     else:
         out.line(
             f"recorded changeset {changeset.number} of plan {plan}: "

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from .. import views
 from ..diffs import DiffOptions
 from ..errors import BadInput, Damaged
 from . import main
@@ -103,30 +104,31 @@ def log(ctx: Context, plan: str, as_json: bool) -> None:
     """List PLAN's changesets, oldest first, with their invocation records.
 
     Exits 5 when a record is missing or damaged (the log is still printed)."""
-    records = ctx.store.invocation_records(plan)
+    items = [views.changeset(item) for item in ctx.store.changesets(plan)]
     out = ctx.output(as_json)
     if as_json:
-        out.json({"plan": plan, "changesets": records})
+        out.json("log", {"plan": plan, "changesets": items})
     else:
-        _print_log(out, plan, records)
-    if any(item.get("missing") for item in records):
+        _print_log(out, plan, items)
+    if any(item["problem"] for item in items):
         exit_with(Damaged.exit_code)
 
 
-def _print_log(out, plan: str, records: list[dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
-    if not records:
+def _print_log(out, plan: str, items: list[dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
+    if not items:
         out.line(f"plan {plan} has no changesets yet")
-    for item in records:
+    for item in items:
+        invocation = item["invocation"] or {}
         out.line(f"changeset {item['number']} {item['commit']}", {"fg": "yellow"})
         out.line(
-            f"  tool:   {item.get('tool')}  actor: {item.get('actor', '?')}  "
-            f"status: {item.get('status', '?')}"
+            f"  tool:   {item['tool']}  actor: {invocation.get('actor', '?')}  "
+            f"status: {invocation.get('status', '?')}"
         )
-        if item.get("missing"):
-            out.line(f"  MISSING: {item['missing']}", {"fg": "red"})
+        if item["problem"]:
+            out.line(f"  MISSING: {item['problem']}", {"fg": "red"})
             continue
-        if item.get("arguments"):
-            out.line(f"  args:   {json.dumps(item['arguments'], sort_keys=True)}")
+        if invocation.get("arguments"):
+            out.line(f"  args:   {json.dumps(invocation['arguments'], sort_keys=True)}")
         for change in item["files"]:
             out.line(
                 f"  {change['change']:<10} {change['path']} (+{change['additions']} -{change['deletions']})"
@@ -153,9 +155,7 @@ def show(ctx: Context, plan: str, changeset: str, output: str | None, binary: bo
     text = ctx.store.diff(plan, item.number, DiffOptions(output=output or "patch", binary=binary))
     out = ctx.output(as_json)
     if as_json:
-        from .output import to_json
-
-        out.json({"changeset": to_json(item), output or "patch": text})
+        out.json("show", {"changeset": views.changeset(item), output or "patch": text})
         return
     record = item.record.invocation if item.record else None
     header = [f"changeset {item.number} of plan {plan}  (commit {item.commit})"]
@@ -204,40 +204,40 @@ def artifacts(ctx: Context, plan: str, export_dir: str | None, as_json: bool) ->
     Exits 5 if any record is missing or damaged (the rest is still shown).
     """
     store = ctx.store
-    records = store.invocation_records(plan)
+    items = [views.changeset(item) for item in store.changesets(plan)]
     written: list[str] = []
     if export_dir is not None:
-        written = _export(store, plan, records, Path(ctx.file_path(export_dir)))
+        written = _export(store, plan, items, Path(ctx.file_path(export_dir)))
     out = ctx.output(as_json)
     if as_json:
-        payload: dict[str, object] = {"plan": plan, "changesets": records}
+        payload: dict[str, object] = {"plan": plan, "changesets": items}
         if export_dir is not None:
             payload["exported"] = written
-        out.json(payload)
+        out.json("artifacts", payload)
     else:
         rows = [
             [
-                r["number"],
-                r["commit"][:10],
-                r.get("tool", ""),
-                r.get("actor", "?"),
-                r.get("status", "MISSING" if r.get("missing") else "?"),
-                len(r["files"]),
-                f"+{r['insertions']}/-{r['deletions']}",
+                item["number"],
+                item["commit"][:10],
+                item["tool"],
+                (item["invocation"] or {}).get("actor", "?"),
+                (item["invocation"] or {}).get("status", "MISSING"),
+                len(item["files"]),
+                f"+{item['insertions']}/-{item['deletions']}",
             ]
-            for r in records
+            for item in items
         ]
         out.table(["#", "COMMIT", "TOOL", "ACTOR", "STATUS", "FILES", "+/-"], rows)
-        for r in records:
-            if r.get("missing"):
-                out.line(f"changeset {r['number']}: missing artifact: {r['missing']}", {"fg": "red"})
+        for item in items:
+            if item["problem"]:
+                out.line(f"changeset {item['number']}: missing artifact: {item['problem']}", {"fg": "red"})
         for path in written:
             out.line(f"wrote {path}")
-    if any(r.get("missing") for r in records):
+    if any(item["problem"] for item in items):
         exit_with(Damaged.exit_code)
 
 
-def _export(store, plan: str, records: list[dict[str, object]], directory: Path) -> list[str]:  # type: ignore[no-untyped-def]
+def _export(store, plan: str, records: list[dict[str, Any]], directory: Path) -> list[str]:  # type: ignore[no-untyped-def]
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -250,6 +250,7 @@ def _export(store, plan: str, records: list[dict[str, object]], directory: Path)
         path.write_text(store.changeset_patch(plan, number), errors="surrogateescape")
         written.append(str(path))
     jsonl = directory / "invocations.jsonl"
-    jsonl.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    lines = (json.dumps(views.document("changeset", r), sort_keys=True) + "\n" for r in records)
+    jsonl.write_text("".join(lines))
     written.append(str(jsonl))
     return written
