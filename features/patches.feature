@@ -46,3 +46,41 @@ Feature: Unified patches are checked with unidiff and applied to blobs in memory
       | partial-delete.patch | 4    | does not remove every line         |
       | wrong-context.patch  | 4    | hunk #1                            |
 
+
+  Scenario Outline: A binary patch with <case> is recorded as git apply would
+    Given the plan "v" holds a binary file "logo.bin"
+    When I record the binary patch with <case> in "v"
+    Then it succeeds
+    And the tip of "v" matches what <case> makes
+
+    Examples:
+      | case                       |
+      | a new binary file          |
+      | a quoted name              |
+      | a delta                    |
+      | a rename with new contents |
+      | a deletion                 |
+      | a mode change              |
+
+  Scenario Outline: A binary patch with <case> is refused, and nothing is written
+    Given the plan "v" holds a binary file "logo.bin"
+    When I record the binary patch with <case> in "v"
+    Then it fails with exit code <code>
+    And the error mentions "<reason>"
+    And no object or ref was written
+
+    Examples:
+      | case                             | code | reason                          |
+      | a missing file                   | 4    | missing.bin: no such file       |
+      | an existing file                 | 4    | README.md: already exists       |
+      | damaged base85                   | 2    | binary patch data is damaged    |
+      | an unknown block                 | 2    | unknown binary patch block      |
+      | a wrong literal size             | 2    | wrong size                      |
+      | a delta from another version     | 4    | made from another version       |
+      | a delta with a zero opcode       | 2    | binary patch data is damaged    |
+      | a truncated delta                | 2    | binary patch data is damaged    |
+      | a delta copying past the end     | 2    | binary patch data is damaged    |
+      | a delta of the wrong result size | 2    | binary patch data is damaged    |
+      | a bad mode                       | 2    | bad mode line                   |
+      | unquoted names that differ       | 2    | cannot read the names           |
+      | no binary data                   | 2    | the patch has no binary data    |

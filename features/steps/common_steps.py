@@ -22,6 +22,12 @@ def git(context, *args: str, check: bool = True, repo: str | None = None) -> str
     return result.stdout
 
 
+def stored_objects(context) -> str:  # type: ignore[no-untyped-def]
+    """Loose objects and packs in the repository, as `git count-objects -v` counts them."""
+    found = git(context, "count-objects", "-v").splitlines()
+    return " ".join(line for line in found if line.startswith(("count:", "packs:", "in-pack:")))
+
+
 def unescape(text: str) -> bytes:
     return text.encode().decode("unicode_escape").encode("latin-1")
 

@@ -7,18 +7,15 @@ import subprocess
 from pathlib import Path
 
 from behave import given, then, when
-from common_steps import attempt, git, unescape
+from common_steps import attempt, git, stored_objects, unescape
 
 from gitplan import ToolInvocation
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _objects(context) -> int:  # type: ignore[no-untyped-def]
-    found = subprocess.run(
-        ["git", "count-objects"], cwd=context.repo, capture_output=True, text=True, check=True
-    ).stdout
-    return int(found.split()[0])
+def _objects(context) -> str:  # type: ignore[no-untyped-def]
+    return stored_objects(context)
 
 
 @given("I remember the object count")

@@ -218,6 +218,8 @@ def _binary_meta(section: list[bytes], source: str) -> BinaryMeta:
                 f"{source}: {new_path or old_path}: the patch has no binary data "
                 "(make it with git diff --binary)"
             )
+    if old_path is None and new_path is None:
+        raise BadInput(f"{source}: cannot read the names in {header!r}")
     for name in (old_path, new_path):
         if name is not None:
             validate_path(name)
@@ -260,7 +262,7 @@ def _git_header_paths(header: str, source: str) -> tuple[str | None, str | None]
     half = (len(rest) - 1) // 2
     first, second = rest[:half], rest[half + 1 :]
     if first[2:] != second[2:]:
-        raise BadInput(f"{source}: cannot read the names in {header!r}")
+        return None, None  # a rename or copy: its "rename from/to" lines name both sides
     return _strip(first), _strip(second)
 
 
@@ -318,9 +320,7 @@ def _apply_delta(base: bytes, delta: bytes, where: str) -> bytes:
 
     try:
         if varint() != len(base):
-            raise Conflict(
-                f"{where}: the binary patch does not apply: the file is not the one it was made from"
-            )
+            raise Conflict(f"{where}: the binary patch does not apply: it was made from another version")
         size = varint()
         out = bytearray()
         while position < len(delta):
