@@ -219,3 +219,40 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "apply p --check --json"
     Then the exit code is 4
     And the JSON error says nothing, and the document's refusal is "dirty"
+
+  Scenario: --color colours a piped diff, as do color.ui=always and color.diff=always; never and --no-color do not
+    When I run git plan "--color diff p"
+    Then the output has git's diff colours
+    Given git config "color.ui" is "always"
+    When I run git plan "diff p"
+    Then the output has git's diff colours
+    When I run git plan "--no-color diff p"
+    Then the output has no colours
+    Given git config "color.diff" is "never"
+    When I run git plan "diff p"
+    Then the output has no colours
+
+  Scenario Outline: The pager is the one git would choose: <setting>
+    Given <setting>
+    When I run git plan "diff p" on a terminal with a pager
+    Then the diff was paged by "<pager>"
+
+    Examples:
+      | setting                                                | pager |
+      | nothing is configured                                  | PAGER |
+      | git config "core.pager" is a recording pager "core"    | core  |
+      | git config "pager.plan" is a recording pager "plan"    | plan  |
+      | GIT_PAGER is a recording pager "env"                   | env   |
+      | git config "pager.plan" is "false"                     | none  |
+      | git config "core.pager" is "cat"                       | none  |
+
+  Scenario: --no-pager writes straight to the terminal
+    When I run git plan "--no-pager diff p" on a terminal with a pager
+    Then the diff was paged by "none"
+
+  Scenario: --word-diff is git's word diff of the same trees
+    When I run git plan "diff p --word-diff"
+    Then the exit code is 0
+    And the output contains "[-two-]{+2+}"
+    When I run git plan "diff p --word-diff=porcelain"
+    Then the output contains "-two"

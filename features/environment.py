@@ -27,8 +27,8 @@ def before_scenario(context, scenario):  # type: ignore[no-untyped-def]
         GIT_COMMITTER_DATE="2026-01-01T00:00:00Z",
         LC_ALL="C",
     )
-    os.environ.pop("GIT_DIR", None)
-    os.environ.pop("GIT_WORK_TREE", None)
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_PAGER", "PAGER", "NO_COLOR", "GIT_INDEX_FILE"):
+        os.environ.pop(name, None)
     with open(os.path.join(home, ".gitconfig"), "w") as handle:
         handle.write(
             "[user]\n\tname = Test User\n\temail = user@example.com\n[init]\n\tdefaultBranch = main\n"

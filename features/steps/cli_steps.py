@@ -116,6 +116,7 @@ def run_on_terminal(context, args):  # type: ignore[no-untyped-def]
     context.terminal = shown.decode("utf-8", "replace")
     assert process.returncode == 0, context.terminal
     context.paged = Path(paged).read_text() if os.path.exists(paged) else ""
+    context.paged_by = sorted(p.name for p in Path(context.tmp).glob("paged*"))
 
 
 @then('the terminal showed "{text}"')
@@ -241,3 +242,38 @@ def json_error(context, kind, code):  # type: ignore[no-untyped-def]
 def json_refusal(context, refusal):  # type: ignore[no-untyped-def]
     document = json.loads(context.cli.stdout)
     assert document["schema"] == "gitplan.apply/1" and document["refusal"] == refusal, document
+
+
+@then("the output has git's diff colours")
+def git_colours(context):  # type: ignore[no-untyped-def]
+    out = context.cli_output
+    assert "\x1b[1mdiff --git" in out and "\x1b[32m+2\x1b[m" in out and "\x1b[31m-two\x1b[m" in out, repr(out)
+    assert "\x1b[36m@@ -1,3 +1,3 @@\x1b[m" in out, repr(out)
+
+
+@then("the output has no colours")
+def no_colours(context):  # type: ignore[no-untyped-def]
+    assert "+2" in context.cli_output and "\x1b[" not in context.cli_output, repr(context.cli_output)
+
+
+@given("nothing is configured")
+def nothing_configured(context):  # type: ignore[no-untyped-def]
+    pass
+
+
+@given('git config "{key}" is a recording pager "{name}"')
+def config_pager(context, key, name):  # type: ignore[no-untyped-def]
+    subprocess.run(["git", "config", key, f"tee {context.tmp}/paged-{name}"], cwd=context.repo, check=True)
+
+
+@given('GIT_PAGER is a recording pager "{name}"')
+def env_pager(context, name):  # type: ignore[no-untyped-def]
+    os.environ["GIT_PAGER"] = f"tee {context.tmp}/paged-{name}"
+
+
+@then('the diff was paged by "{name}"')
+def paged_by(context, name):  # type: ignore[no-untyped-def]
+    expected = [] if name == "none" else ["paged" if name == "PAGER" else f"paged-{name}"]
+    assert context.paged_by == expected, (context.paged_by, context.terminal)
+    if name == "none":
+        assert "+2" in context.terminal, repr(context.terminal)

@@ -51,6 +51,8 @@ class DiffOptions:
     pathspec: tuple[str, ...] = ()
     stat_width: int = 80
     binary: bool = False  # --binary: binary files as a "GIT binary patch" git apply can use
+    word_diff: str | None = None  # --word-diff=plain|color|porcelain: git renders it
+    color: bool = False  # with word_diff: ask git for its colours
 
 
 def file_pairs(

@@ -121,6 +121,13 @@ class PlanStore:
                 return None  # a read-only repository: leave it pending
             raise
 
+    def config(self, key: str) -> str | None:
+        """A git config value as git reads it for this repository (None when unset)."""
+        try:
+            return str(self._repo.config[key])
+        except (KeyError, pygit2.GitError, ValueError):
+            return None
+
     def prefix(self, directory: str | os.PathLike[str] = ".") -> str:
         """`directory`'s place in the working tree, as git's prefix ("" at the top)."""
         return worktree_prefix(self._repo, directory)
@@ -451,8 +458,20 @@ class PlanStore:
         for path in options.pathspec:
             if not path or path.startswith("/") or "\0" in path:
                 raise BadInput(f"invalid pathspec {path!r}")
+        if options.word_diff:
+            return self._word_diff(old, new, options)
         pairs = diffs.file_pairs(self._repo, old, new, options)
         return diffs.render(self._repo, pairs, options)
+
+    def _word_diff(self, old: str, new: str, options: diffs.DiffOptions) -> str:
+        """A word diff is git's own rendering of the same two trees (it has no libgit2 twin)."""
+        if options.word_diff not in ("plain", "color", "porcelain"):
+            raise BadInput(f"--word-diff takes plain, color or porcelain, not {options.word_diff!r}")
+        args = ["diff", f"--word-diff={options.word_diff}", f"-U{options.context}"]
+        args += ["--color=always" if options.color else "--no-color"]
+        args += [] if options.renames else ["--no-renames"]
+        args += [old, new, "--", *options.pathspec]
+        return worktree.run_git(self._repo, args).decode("utf-8", "surrogateescape")
 
     def _diff_range(self, chain: chains.Chain, changeset: int | str | None) -> tuple[str, str]:
         repo = self._repo

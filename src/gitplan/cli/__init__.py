@@ -64,14 +64,15 @@ class PlanGroup(click.Group):
     help="Run as if git-plan was started in DIR (like git -C).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.option("-P", "--no-pager", "no_pager", is_flag=True, help="Do not page diffs (like git --no-pager).")
 @click.option(
     "--color/--no-color",
     default=None,
-    help="Colour output (default: on a terminal, unless NO_COLOR is set).",
+    help="Colour output even when piped, or never (default: color.diff/color.ui, else on a terminal).",
 )
 @click.version_option(package_name="gitplan", prog_name="git-plan")
 @click.pass_context
-def main(ctx: click.Context, directory: str, debug: bool, color: bool | None) -> None:
+def main(ctx: click.Context, directory: str, debug: bool, no_pager: bool, color: bool | None) -> None:
     """Record, review, apply or cancel the changesets an agent makes for a plan.
 
     Each plan is a hidden ref refs/changesets/PLAN in this repository; each
@@ -92,7 +93,7 @@ def main(ctx: click.Context, directory: str, debug: bool, color: bool | None) ->
     """
     if color is None and os.environ.get("NO_COLOR"):
         color = False
-    ctx.obj = Context(directory, debug, color)
+    ctx.obj = Context(directory, debug, color, pager=not no_pager)
 
 
 from . import apply as _apply  # noqa: E402,F401  (commands register themselves)

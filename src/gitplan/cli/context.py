@@ -15,10 +15,11 @@ from .output import Output
 class Context:
     """What every command receives: where to look, how to print, and the store."""
 
-    def __init__(self, directory: str, debug: bool, color: bool | None) -> None:
+    def __init__(self, directory: str, debug: bool, color: bool | None, pager: bool = True) -> None:
         self.directory = directory
         self.debug = debug
         self.color = color
+        self.use_pager = pager
         self._store: PlanStore | None = None
 
     @property
@@ -50,6 +51,43 @@ class Context:
 
     def output(self, as_json: bool) -> Output:
         return Output(as_json=as_json, color=self.color)
+
+    def diff_output(self) -> Output:
+        """Output for a diff: colour and pager chosen as git chooses them for `git diff`."""
+        return Output(as_json=False, color=self._diff_color(), pager=self._pager())
+
+    def _diff_color(self) -> bool | None:
+        """--color/--no-color, else color.diff, else color.ui (always, never, auto/true/false);
+        NO_COLOR in the environment turns colour off, as --no-color does."""
+        if self.color is not None:
+            return self.color
+        for key in ("color.diff", "color.ui"):
+            value = (self.store.config(key) or "").lower()
+            if value == "always":
+                return True
+            if value in ("never", "false", "no", "off", "0"):
+                return False
+            if value in ("auto", "true", "yes", "on", "1"):
+                break
+        if os.environ.get("NO_COLOR"):
+            return False
+        return None  # auto: colour on a terminal
+
+    def _pager(self) -> str | None:
+        """GIT_PAGER, else pager.plan (false: none), else core.pager, else PAGER, else less;
+        "cat" or empty means none."""
+        if not self.use_pager:
+            return None
+        command = os.environ.get("GIT_PAGER")
+        if command is None:
+            setting = self.store.config("pager.plan")
+            if setting is not None and setting.lower() in ("false", "no", "off", "0"):
+                return None
+            if setting is not None and setting.lower() not in ("true", "yes", "on", "1"):
+                command = setting
+        if command is None:
+            command = self.store.config("core.pager") or os.environ.get("PAGER") or "less"
+        return None if command.strip() in ("", "cat") else command
 
 
 # Commands that finish or roll back an interrupted apply themselves, so need no warning.

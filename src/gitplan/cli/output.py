@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -13,13 +14,17 @@ import click
 
 from .. import views
 
-_DIFF_COLORS = {"+": "green", "-": "red", "@": "cyan"}
+# git's default diff palette (color.diff.meta, frag, old, new).
+_BOLD, _CYAN, _RED, _GREEN, _RESET = "\x1b[1m", "\x1b[36m", "\x1b[31m", "\x1b[32m", "\x1b[m"
+_META = ("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file", "similarity", "rename ",
+         "old mode", "new mode", "GIT binary patch", "Binary files ")  # fmt: skip
 
 
 class Output:
-    def __init__(self, as_json: bool, color: bool | None) -> None:
+    def __init__(self, as_json: bool, color: bool | None, pager: str | None = None) -> None:
         self.as_json = as_json
         self.color = color if color is not None else sys.stdout.isatty()
+        self.pager = pager  # the shell command git would page through, or None
 
     def json(self, kind: str, body: Any) -> None:
         """Print the `gitplan.<kind>/1` document (see views.py and docs/reference/json.md)."""
@@ -45,38 +50,36 @@ class Output:
         for row in cells:
             self.line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
-    def diff(self, text: str) -> None:
-        """Write a diff as git does: plain bytes when piped, colour and a pager on a terminal."""
-        if not sys.stdout.isatty():
-            sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
-            sys.stdout.flush()
+    def diff(self, text: str, colored: bool = False) -> None:
+        """Write a diff as git does: coloured when asked (or on a terminal), through the
+        pager git would use when standard output is a terminal. `colored`: the text
+        already carries git's colours (word diff)."""
+        if self.color and not colored:
+            text = "".join(_color_line(line) for line in text.splitlines(keepends=True))
+        data = text.encode("utf-8", "surrogateescape")
+        if self.pager and sys.stdout.isatty():
+            environment = {"LESS": "FRX", "LV": "-c", **os.environ}
+            pager = subprocess.Popen(self.pager, shell=True, stdin=subprocess.PIPE, env=environment)  # noqa: S602
+            assert pager.stdin is not None
+            with contextlib.suppress(BrokenPipeError):
+                pager.stdin.write(data)
+                pager.stdin.close()
+            pager.wait()
             return
-        if self.color:
-            text = "".join(self._color_line(line) for line in text.splitlines(keepends=True))
-        rows = shutil.get_terminal_size().lines
-        if text.count("\n") > rows and os.environ.get("GIT_PAGER", os.environ.get("PAGER")) != "cat":
-            click.echo_via_pager(text, color=self.color)
-        else:
-            click.echo(text, nl=False, color=self.color)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
 
-    @staticmethod
-    def _color_line(line: str) -> str:
-        if line.startswith(
-            (
-                "diff --git",
-                "index ",
-                "--- ",
-                "+++ ",
-                "new file",
-                "deleted file",
-                "similarity",
-                "rename ",
-                "old mode",
-                "new mode",
-            )
-        ):
-            return click.style(line.rstrip("\n"), bold=True) + "\n"
-        color = _DIFF_COLORS.get(line[:1])
-        if color:
-            return click.style(line.rstrip("\n"), fg=color) + "\n"
-        return line
+
+def _color_line(line: str) -> str:
+    """One diff line in git's default colours."""
+    body = line.rstrip("\n")
+    end = line[len(body) :]
+    if body.startswith(_META):
+        return f"{_BOLD}{body}{_RESET}{end}"
+    if body.startswith("@@"):
+        close = body.find("@@", 2)
+        if close > 0:
+            ranges, rest = body[: close + 2], body[close + 2 :]
+            return f"{_CYAN}{ranges}{_RESET}{rest}{end}"
+    color = {"+": _GREEN, "-": _RED}.get(body[:1])
+    return f"{color}{body}{_RESET}{end}" if color else line

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,15 @@ _CHANGESET_SPEC = re.compile(r"^(\d+|[0-9a-f]{7,40}|[^/]*\.\.[^/]*)$")
 @click.option(
     "--binary", is_flag=True, help="Binary files as data `git apply` can use, not 'Binary files differ'."
 )
+@click.option(
+    "--word-diff",
+    "word_diff",
+    is_flag=False,
+    flag_value="plain",
+    default=None,
+    type=click.Choice(["plain", "color", "porcelain"]),
+    help="Changed words instead of lines, as git diff --word-diff[=MODE] prints them.",
+)
 @click.option("--stat-width", type=click.IntRange(min=1), default=80, hidden=True)
 @pass_context
 def diff(
@@ -51,6 +61,7 @@ def diff(
     no_renames: bool,
     full_index: bool,
     binary: bool,
+    word_diff: str | None,
     stat_width: int,
 ) -> None:
     """Show PLAN's patch, byte for byte as `git diff BASE TIP` prints it.
@@ -71,8 +82,10 @@ def diff(
         stat_width=stat_width,
         binary=binary,
     )
-    text = ctx.store.diff(plan, changeset, options)
-    ctx.output(False).diff(text)
+    out = ctx.diff_output()
+    if word_diff:
+        options = replace(options, word_diff=word_diff, color=out.color)
+    out.diff(ctx.store.diff(plan, changeset, options), colored=bool(word_diff))
 
 
 def _changeset_and_paths(ctx: Context, plan: str, args: tuple[str, ...]) -> tuple[str | None, list[str]]:
@@ -182,7 +195,7 @@ def show(ctx: Context, plan: str, changeset: str, output: str | None, binary: bo
     header.append("")
     header.append(f"    {item.summary}")
     header.append("")
-    ctx.output(False).diff("\n".join(header) + "\n" + text)
+    ctx.diff_output().diff("\n".join(header) + "\n" + text)
     if item.record is None:
         exit_with(Damaged.exit_code)
 
