@@ -250,3 +250,15 @@ Feature: Apply is all or nothing
     And the error mentions "was applied"
     And no apply journal is left
     And git status is clean
+
+  Scenario: An interrupted apply is not reported while another apply holds its lock
+    Given an apply of "p" was killed after writing the files but before the commit point
+    And another process holds the apply lock
+    When I run git plan "status p"
+    Then the output does not contain "pending"
+    When I run git plan "recover"
+    Then the output contains "no interrupted apply to recover"
+
+  Scenario: status --check of an applied plan says nothing about HEAD
+    When I apply "p"
+    Then status --check of "p" does not compare with HEAD

@@ -63,3 +63,13 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     When I run git plan "show a 1 --json"
     Then the exit code is 0
     And the output contains ""tool": "one""
+
+  Scenario: show prints the whole invocation record: arguments, outcome, times and output tails
+    Given I record in "a" a failed run of "pytest" with output tails
+    When I run git plan "show a 3"
+    Then the exit code is 0
+    And the output contains "Status:  error (exit 2)"
+    And the output contains "Args:    {"k": "v"}"
+    And the output contains "Ran:     2026-01-01T00:00:00Z for 1500 ms"
+    And the output contains "Error:   tests failed"
+    And the output contains "    FAILED test_x"

@@ -229,3 +229,42 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the output is ""caf\\351.txt"\n"
     When I run git plan "status p --json"
     Then the exit code is 0
+
+  Scenario: Apply is refused while the index has unresolved merge conflicts
+    Given the index has an unresolved conflict in "docs/d.txt"
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content   |
+      | src/a.txt | alpha 2\n |
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 2
+    And the error mentions "unresolved merge conflicts"
+
+  Scenario: record --from-worktree of a CRLF file whose LF content is already stored
+    Given the user sets the repository up with:
+      """
+      git config core.autocrlf true
+      printf 'alpha\r\n' > src/a.txt
+      """
+    And a plan "p"
+    When I run git plan "record p --tool snapshot --from-worktree src/a.txt"
+    Then the exit code is 0
+    And the tip of "p" holds "src/a.txt" as "alpha\n"
+
+  Scenario: Two failed applies in the same second keep both rescues
+    Given a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content           |
+      | README.md | one\ntwo\nthree\n |
+    And the user commits "README.md" with content "conflicting\n" on main
+    When I apply "p" keeping it on failure
+    And I apply "p" keeping it on failure
+    Then there are 2 rescue bundles of "p"
+
+  Scenario: GIT_WORK_TREE alone names the working tree; a GIT_DIR that is no repository is not found
+    Given a file "readme.new" outside the repository with content "new readme\n"
+    When with GIT_DIR set to "{tmp}/no-such-dir" I run git plan "status nosuch"
+    Then the exit code is 3
+    And the output contains "not a git repository: GIT_DIR="
+    When from the .git directory with GIT_WORK_TREE set to the repository I run git plan "create p"
+    Then the exit code is 0

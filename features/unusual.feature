@@ -87,3 +87,11 @@ Feature: Unusual repositories get a one-line answer that says what to do
     Then the exit code is 0
     And ref "refs/changesets/first" does not exist
     And git fsck --full is clean
+
+  Scenario: An unborn branch that someone else creates while apply runs: refused, nothing committed
+    Given a repository with no commit yet
+    And a plan "first" made in it with a README
+    And someone creates branch "main" from another commit just before apply's commit point
+    When I apply "first"
+    Then it fails with exit code 4
+    And the error mentions "was created while applying"

@@ -220,3 +220,76 @@ def unborn_repository(context):  # type: ignore[no-untyped-def]
 def record_changed_binary(context, path, plan):  # type: ignore[no-untyped-def]
     changed = PNG[:5000] + b"\x01changed\x00" + PNG[5000:]
     context.store.record(plan, {path: changed}, ToolInvocation(tool="render", actor="agent"))
+
+
+@given('the index has an unresolved conflict in "{path}"')
+def index_conflict(context, path):  # type: ignore[no-untyped-def]
+    blob = git(context, "rev-parse", f"HEAD:{path}").strip()
+    entries = "".join(f"100644 {blob} {stage}\t{path}\n" for stage in (1, 2, 3))
+    git(context, "update-index", "--force-remove", path)
+    subprocess.run(
+        ["git", "update-index", "--index-info"], cwd=context.repo, input=entries, text=True, check=True
+    )
+
+
+@then('there are {count:d} rescue bundles of "{plan}"')
+def rescue_bundles(context, count, plan):  # type: ignore[no-untyped-def]
+    found = sorted((Path(context.repo) / ".git" / "gitplan" / "rescue").glob(f"{plan}-*.bundle"))
+    assert len(found) == count, found
+
+
+@when('with GIT_DIR set to "{value}" I run git plan "{args}"')
+def run_with_git_dir_value(context, value, args):  # type: ignore[no-untyped-def]
+    environment = dict(os.environ, GIT_DIR=value.replace("{tmp}", context.tmp))
+    command = [sys.executable, "-m", "gitplan", *shlex.split(args)]
+    done = subprocess.run(command, cwd=context.tmp, env=environment, capture_output=True, text=True)
+    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
+    context.cli_output = done.stdout + done.stderr
+
+
+@when('from the .git directory with GIT_WORK_TREE set to the repository I run git plan "{args}"')
+def run_with_work_tree(context, args):  # type: ignore[no-untyped-def]
+    environment = dict(os.environ, GIT_WORK_TREE=context.repo)
+    command = [sys.executable, "-m", "gitplan", *shlex.split(args)]
+    git_dir = os.path.join(context.repo, ".git")
+    done = subprocess.run(command, cwd=git_dir, env=environment, capture_output=True, text=True)
+    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
+    context.cli_output = done.stdout + done.stderr
+
+
+@given('a plan "{plan}" made in it with a README')
+def unborn_plan(context, plan):  # type: ignore[no-untyped-def]
+    context.store.create(plan)
+    context.store.record(plan, {"README.md": b"# new\n"}, ToolInvocation(tool="scaffold"))
+
+
+@given('someone creates branch "{branch}" from another commit just before apply\'s commit point')
+def branch_from_elsewhere(context, branch):  # type: ignore[no-untyped-def]
+    from gitplan import faults
+
+    def create() -> None:
+        tree = git(context, "mktree", "--missing").strip()  # the empty tree
+        commit = git(context, "commit-tree", tree, "-m", "someone else").strip()
+        git(context, "update-ref", f"refs/heads/{branch}", commit)
+
+    fault = faults.at("apply.before-commit-point", create)
+    fault.__enter__()
+    context.add_cleanup(fault.__exit__, None, None, None)
+
+
+@given('I record in "{plan}" a failed run of "{tool}" with output tails')
+def failed_run(context, plan, tool):  # type: ignore[no-untyped-def]
+    invocation = ToolInvocation(
+        tool=tool,
+        actor="ci",
+        arguments={"k": "v"},
+        started_at="2026-01-01T00:00:00Z",
+        finished_at="2026-01-01T00:00:01.500Z",
+        duration_ms=1500,
+        status="error",
+        exit_code=2,
+        error="tests failed",
+        stdout_tail="collected 3 items\nFAILED test_x",
+        stderr_tail="warning: slow",
+    )
+    context.store.record(plan, {"report.txt": b"1 failed\n"}, invocation)
