@@ -95,3 +95,24 @@ Feature: Unusual repositories get a one-line answer that says what to do
     When I apply "first"
     Then it fails with exit code 4
     And the error mentions "was created while applying"
+
+  Scenario: Submodules: their files are refused with a clear answer, their entry can be deleted and applied
+    Given a repository with a submodule "vendor/lib" whose checkout has uncommitted changes
+    And a plan "p"
+    When I run git plan "record p --tool t --from-worktree"
+    Then the exit code is 2
+    And the output contains "no changes to record"
+    When I run git plan "record p --tool t --from-worktree vendor/lib/l.txt"
+    Then the exit code is 2
+    And the output contains "vendor/lib/l.txt is in submodule 'vendor/lib'"
+    When I run git plan "record p --tool t --set vendor/lib/new.txt={tmp}/readme"
+    Then the exit code is 2
+    And the output contains "it is a submodule in the plan"
+    When I run git plan "record p --tool t --from-worktree vendor/lib"
+    Then the exit code is 2
+    And the output contains "vendor/lib is a submodule"
+    When I run git plan "record p --tool rm --delete vendor/lib"
+    Then the exit code is 0
+    When I run git plan "apply p --check"
+    Then the exit code is 4
+    And the output contains "vendor/lib (uncommitted changes)"

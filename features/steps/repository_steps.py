@@ -293,3 +293,23 @@ def failed_run(context, plan, tool):  # type: ignore[no-untyped-def]
         stderr_tail="warning: slow",
     )
     context.store.record(plan, {"report.txt": b"1 failed\n"}, invocation)
+
+
+@given('a repository with a submodule "{path}" whose checkout has uncommitted changes')
+def with_submodule(context, path):  # type: ignore[no-untyped-def]
+    library = os.path.join(context.tmp, "library")
+    subprocess.run(["git", "init", "-q", library], check=True)
+    Path(library, "l.txt").write_text("lib\n")
+    subprocess.run(["git", "add", "."], cwd=library, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "lib"], cwd=library, check=True)
+    context.repo = os.path.join(context.tmp, "repo")
+    subprocess.run(["git", "init", "-q", context.repo], check=True)
+    Path(context.repo, "top.txt").write_text("top\n")
+    Path(context.tmp, "readme").write_text("# readme\n")
+    git(context, "add", ".")
+    git(context, "commit", "-q", "-m", "top")
+    git(context, "-c", "protocol.file.allow=always", "submodule", "add", "-q", library, path)
+    git(context, "commit", "-q", "-m", "submodule")
+    with open(Path(context.repo, path, "l.txt"), "a") as handle:
+        handle.write("dirty\n")
+    context.store = PlanStore.open(context.repo)

@@ -290,6 +290,7 @@ class PlanStore:
         for path in paths:
             validate_path(path)
             full = Path(workdir) / path
+            _refuse_inside_submodule(Path(workdir), path)
             if full.is_symlink():
                 changes[path] = File(os.fsencode(os.readlink(full)), 0o120000)
             elif full.is_file():
@@ -527,6 +528,19 @@ _INCOMPLETE = (
     "`git plan cancel {plan}` removes it"
 )
 _INVALID = "{ref} is not a valid plan name; remove it with `git update-ref -d {ref}`"
+
+
+def _refuse_inside_submodule(workdir: Path, path: str) -> None:
+    """As `git add` does, refuse a path inside a submodule's checkout (or behind a symlink)."""
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        parent = workdir.joinpath(*parts[:depth])
+        if parent.is_symlink():
+            raise BadInput(f"{path} is beyond a symbolic link ({'/'.join(parts[:depth])})")
+        if (parent / ".git").exists():
+            raise BadInput(
+                f"{path} is in submodule '{'/'.join(parts[:depth])}': record it in that repository"
+            )
 
 
 def _problem(plan_id: str, state: str, problem: str) -> PlanStatus:

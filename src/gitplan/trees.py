@@ -74,6 +74,15 @@ def edit_tree(
     return new_id
 
 
+def _what(mode: bytes) -> str:
+    """What a non-directory entry is, for an error that names it."""
+    if mode == b"%o" % MODE_COMMIT:
+        return "it is a submodule in the plan; change its files in the submodule's own repository"
+    if mode == b"120000":
+        return "it is a symlink in the plan"
+    return "it is a file in the plan"
+
+
 def _shown(prefix: tuple[bytes, ...], name: bytes) -> str:
     return b"/".join((*prefix, name)).decode("utf-8", "surrogateescape")
 
@@ -122,7 +131,9 @@ def _edit(
         subtree = None
         if existing is not None:
             if existing[0] != _MODE_TREE:
-                raise BadInput(f"cannot write below '{_shown(prefix, name)}': it is a file in the plan")
+                raise BadInput(
+                    f"cannot write below '{_shown(prefix, name)}': {_what(existing[0])} in the plan"
+                )
             subtree = _tree(repo, existing[1].hex())
         new_id = _edit(repo, staging, subtree, sub_edits, (*prefix, name))
         if new_id == EMPTY_TREE:
