@@ -98,6 +98,7 @@ def main(ctx: click.Context, directory: str, debug: bool, no_pager: bool, color:
 
 from . import apply as _apply  # noqa: E402,F401  (commands register themselves)
 from . import demo as _demo  # noqa: E402,F401
+from . import manpage as _manpage  # noqa: E402,F401
 from . import plans as _plans  # noqa: E402,F401
 from . import record as _record  # noqa: E402,F401
 from . import show as _show  # noqa: E402,F401
