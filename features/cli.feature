@@ -231,6 +231,9 @@ Feature: The command line prints for people and machines, with stable exit codes
     Given git config "color.diff" is "never"
     When I run git plan "diff p"
     Then the output has no colours
+    Given git config "color.diff" is "auto"
+    When I run git plan "diff p"
+    Then the output has no colours
 
   Scenario Outline: The pager is the one git would choose: <setting>
     Given <setting>

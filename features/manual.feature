@@ -22,6 +22,15 @@ Feature: git conventions: a manual page for git plan --help, and completion for 
     When I run "git plan help apply" without man on PATH
     Then it printed the help text listing "--keep-on-failure"
 
+  Scenario: git plan help opens the manual page when man finds it, and refuses an unknown command
+    Given a repository with files
+      | path      | content |
+      | README.md | hi\n    |
+    When I run "git plan help" with the manual page installed
+    Then it shows the manual page of git-plan
+    When I run "git plan help nosuch" with the manual page installed
+    Then it exited 2 saying "no command 'nosuch'"
+
   Scenario: bash completes git plan commands, options and plan names through git's completion
     Given a repository with files
       | path      | content |

@@ -268,3 +268,6 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And the output contains "not a git repository: GIT_DIR="
     When from the .git directory with GIT_WORK_TREE set to the repository I run git plan "create p"
     Then the exit code is 0
+    When with GIT_DIR set to "{repo}/.git" I run git plan "list" from the top of the worktree
+    Then the exit code is 0
+    And the output contains "p "

@@ -42,8 +42,14 @@ def renders(context):  # type: ignore[no-untyped-def]
         assert f"git plan {command}" in done.stdout, command
 
 
+@when('I run "git plan help" with the manual page installed')
+@when('I run "git plan help {rest}" with the manual page installed')
+def plan_help(context, rest=""):  # type: ignore[no-untyped-def]
+    git_help(context, rest)
+
+
 @when('I run "git plan --help" with the manual page installed')
-def git_help(context):  # type: ignore[no-untyped-def]
+def git_help(context, rest=None):  # type: ignore[no-untyped-def]
     environment = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
@@ -52,11 +58,12 @@ def git_help(context):  # type: ignore[no-untyped-def]
         "PAGER": "cat",
         "MANWIDTH": "80",
     }
-    done = subprocess.run(
-        ["git", "-c", "help.format=man", "plan", "--help"],
-        cwd=context.repo, env=environment, capture_output=True, text=True,
-    )  # fmt: skip
+    command = ["git", "-c", "help.format=man", "plan", "--help"]
+    if rest is not None:  # `git plan help [COMMAND]`: gitplan's own help command
+        command = [sys.executable, "-m", "gitplan", "help", *shlex.split(rest)]
+    done = subprocess.run(command, cwd=context.repo, env=environment, capture_output=True, text=True)
     context.help_output = done.stdout + done.stderr
+    context.help_code = done.returncode
 
 
 @then("it shows the manual page of git-plan")
@@ -105,3 +112,8 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
     done = subprocess.run(["bash", "-c", script], cwd=context.repo, capture_output=True, text=True)
     offered = sorted(word.strip() for word in done.stdout.split())
     assert offered == sorted(expected.split()), (offered, done.stderr)
+
+
+@then('it exited {code:d} saying "{text}"')
+def exited_saying(context, code, text):  # type: ignore[no-untyped-def]
+    assert context.help_code == code and text in context.help_output, (context.help_code, context.help_output)

@@ -239,10 +239,13 @@ def rescue_bundles(context, count, plan):  # type: ignore[no-untyped-def]
 
 
 @when('with GIT_DIR set to "{value}" I run git plan "{args}"')
+@when('with GIT_DIR set to "{value}" I run git plan "{args}" from the top of the worktree')
 def run_with_git_dir_value(context, value, args):  # type: ignore[no-untyped-def]
-    environment = dict(os.environ, GIT_DIR=value.replace("{tmp}", context.tmp))
+    git_dir = value.replace("{tmp}", context.tmp).replace("{repo}", context.repo)
+    environment = dict(os.environ, GIT_DIR=git_dir)
     command = [sys.executable, "-m", "gitplan", *shlex.split(args)]
-    done = subprocess.run(command, cwd=context.tmp, env=environment, capture_output=True, text=True)
+    where = context.repo if git_dir.startswith(context.repo) else context.tmp
+    done = subprocess.run(command, cwd=where, env=environment, capture_output=True, text=True)
     context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
     context.cli_output = done.stdout + done.stderr
 

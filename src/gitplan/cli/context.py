@@ -69,9 +69,7 @@ class Context:
                 return False
             if value in ("auto", "true", "yes", "on", "1"):
                 break
-        if os.environ.get("NO_COLOR"):
-            return False
-        return None  # auto: colour on a terminal
+        return None  # auto: colour on a terminal (NO_COLOR already made self.color False)
 
     def _pager(self) -> str | None:
         """GIT_PAGER, else pager.plan (false: none), else core.pager, else PAGER, else less;

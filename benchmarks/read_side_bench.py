@@ -1,0 +1,161 @@
+"""The read side against git doing the same work, in the same run (issue: real repositories).
+
+* the cumulative diff of 100 changesets x 10 files at N=100,000 vs `git diff base tip`;
+* one changeset's diff at N=1,000 and N=100,000;
+* `status` vs `git log --notes` of the same plan, and `git plan status` vs `git status`
+  as processes;
+* `git plan list` with 1,000 plans vs `git for-each-ref` over them;
+* CLI start-up (`git plan --version`) as a process;
+* status and `log -n`-like reads of a 10,000-changeset plan vs a 100-changeset one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+
+from gitplan import PlanStore, ToolInvocation
+from gitplan.diffs import DiffOptions
+
+from .repos import ENV, build_repository, changed_content, file_path, git
+
+_counter = itertools.count()
+PLAN_CLI = [sys.executable, "-m", "gitplan"]
+
+
+def _plan_with_changesets(store: PlanStore, plan: str, files: int, changesets: int, per: int) -> None:
+    store.create(plan)
+    for n in range(changesets):
+        round_ = next(_counter)
+        edits = {file_path((n * per + i) * 7 % files): changed_content(i, round_) for i in range(per)}
+        store.record(plan, edits, ToolInvocation(tool="bench"))
+
+
+class CumulativeDiff:
+    """100 changesets x 10 files in a 100,000-file repository: the plan's whole diff."""
+
+    timeout = 900
+
+    def setup_cache(self) -> str:
+        repo = build_repository(100000)
+        _plan_with_changesets(PlanStore.open(repo), "cumulative", 100000, 100, 10)
+        return repo
+
+    def setup(self, repo: str) -> None:
+        self.repo = repo
+        self.store = PlanStore.open(repo)
+        status = self.store.status("cumulative")
+        self.base, self.tip = status.base, status.tip
+
+    def time_diff_gitplan(self, repo: str) -> None:
+        self.store.diff("cumulative")
+
+    def time_diff_git_cli(self, repo: str) -> None:
+        git(self.repo, "diff", self.base, self.tip)
+
+    def time_one_changeset_diff_gitplan(self, repo: str) -> None:
+        self.store.diff("cumulative", 50)
+
+    def time_one_changeset_diff_git_cli(self, repo: str) -> None:
+        git(self.repo, "diff", "refs/changesets/cumulative~51", "refs/changesets/cumulative~50")
+
+
+class OneChangesetDiff:
+    """One changeset's diff must not grow with the repository."""
+
+    params = ([1000, 100000],)
+    param_names = ["files"]
+    timeout = 900
+
+    def setup_cache(self) -> dict[int, str]:
+        repos = {}
+        for files in (1000, 100000):
+            repo = build_repository(files)
+            _plan_with_changesets(PlanStore.open(repo), "one", files, 20, 10)
+            repos[files] = repo
+        return repos
+
+    def setup(self, repos: dict[int, str], files: int) -> None:
+        self.store = PlanStore.open(repos[files])
+
+    def time_changeset_diff(self, repos: dict[int, str], files: int) -> None:
+        self.store.diff("one", 10)
+
+    def time_changeset_stat(self, repos: dict[int, str], files: int) -> None:
+        self.store.diff("one", 10, DiffOptions(output="stat"))
+
+
+class StatusAndList:
+    """status of one plan, and list with 1,000 plans, against git reading the same refs."""
+
+    timeout = 900
+
+    def setup_cache(self) -> str:
+        repo = build_repository(1000)
+        store = PlanStore.open(repo)
+        _plan_with_changesets(store, "watched", 1000, 20, 5)
+        for n in range(999):
+            store.create(f"many-{n}")
+        return repo
+
+    def setup(self, repo: str) -> None:
+        self.repo = repo
+        self.store = PlanStore.open(repo)
+
+    def time_status_gitplan(self, repo: str) -> None:
+        self.store.status("watched")
+
+    def time_status_git_log_notes(self, repo: str) -> None:
+        git(self.repo, "log", "--notes=changesets/watched", "-n", "21", "refs/changesets/watched")
+
+    def time_status_gitplan_process(self, repo: str) -> None:
+        command = [*PLAN_CLI, "status", "watched"]
+        subprocess.run(command, cwd=self.repo, env=ENV, capture_output=True, check=True)
+
+    def time_status_git_process(self, repo: str) -> None:
+        git(self.repo, "status")
+
+    def time_list_gitplan(self, repo: str) -> None:
+        self.store.plans()
+
+    def time_list_git_for_each_ref(self, repo: str) -> None:
+        git(self.repo, "for-each-ref", "refs/changesets", "refs/notes/changesets")
+
+    def time_cli_startup(self, repo: str) -> None:
+        subprocess.run([*PLAN_CLI, "--version"], cwd=self.repo, env=ENV, capture_output=True, check=True)
+
+    def time_python_startup(self, repo: str) -> None:
+        subprocess.run([sys.executable, "-c", "pass"], env=ENV, check=True)
+
+
+class LongPlanReads:
+    """Reading a 10,000-changeset plan vs a 100-changeset one."""
+
+    params = ([100, 10000],)
+    param_names = ["changesets"]
+    timeout = 1800
+
+    def setup_cache(self) -> dict[int, str]:
+        repos = {}
+        for count in (100, 10000):
+            repo = build_repository(1000)
+            _plan_with_changesets(PlanStore.open(repo), "long", 1000, count, 1)
+            repos[count] = repo
+        return repos
+
+    def setup(self, repos: dict[int, str], changesets: int) -> None:
+        self.store = PlanStore.open(repos[changesets])
+
+    def time_status(self, repos: dict[int, str], changesets: int) -> None:
+        self.store.status("long")
+
+    def time_newest_changeset_diff(self, repos: dict[int, str], changesets: int) -> None:
+        self.store.diff("long", changesets)
+
+    def time_full_log(self, repos: dict[int, str], changesets: int) -> None:
+        self.store.changesets("long")
+
+
+os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")

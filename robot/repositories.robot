@@ -1,0 +1,78 @@
+*** Settings ***
+Documentation     Real repositories as users have them: line endings, subdirectories, odd names,
+...               no commit yet, and the rescue of a failed apply. Checked with the real git binary.
+Resource          resources.resource
+Test Setup        Fresh Repository
+Test Teardown     Remove Repository
+
+*** Test Cases ***
+Apply With Autocrlf Writes CRLF And Leaves Git Status Clean
+    Git    config    core.autocrlf    true
+    Remove File    ${REPO}/README.md
+    Git    checkout    --    README.md
+    Git Status Is Clean
+    Plan    create    crlf
+    Create File    ${TMP}/readme    hello\nworld\nagain\n
+    Plan    record    crlf    --tool    edit    --set    README.md\=${TMP}/readme
+    Plan    apply    crlf
+    ${bytes}=    Get Binary File    ${REPO}/README.md
+    Should Be Equal    ${bytes}    ${{b"hello\r\nworld\r\nagain\r\n"}}
+    Git Status Is Clean
+    Fsck Is Clean
+
+Paths Are Taken From The Current Directory
+    Plan    create    sub
+    Create File    ${TMP}/app.py    print("v2")\n
+    ${result}=    Run Process    git    plan    record    sub    --tool    edit    --set    app.py\=${TMP}/app.py
+    ...    cwd=${REPO}/src
+    Should Be Equal As Integers    ${result.rc}    0    ${result.stderr}
+    ${names}=    Run Process    git    plan    diff    sub    --name-only    app.py    cwd=${REPO}/src
+    Should Be Equal    ${names.stdout}    src/app.py
+
+A Failed Apply Prints The Command That Brings The Whole Plan Back
+    Plan    create    lost
+    Create File    ${TMP}/readme    mine\n
+    Plan    record    lost    --tool    edit    --set    README.md\=${TMP}/readme
+    Create File    ${TMP}/blob    ${{"\\x00binary\\x01"}}
+    Plan    record    lost    --tool    render    --set    logo.bin\=${TMP}/blob
+    Create File    ${REPO}/README.md    theirs\n
+    Git    commit    -q    -am    theirs
+    ${failed}=    Plan Exits With    4    apply    lost
+    Should Contain    ${failed.stderr}    was cancelled
+    ${restore}=    Get Regexp Matches    ${failed.stderr}    (?m)^\\s\\s(git fetch .*)$    1
+    ${restored}=    Run Process    ${restore}[0]    shell=True    cwd=${REPO}
+    Should Be Equal As Integers    ${restored.rc}    0    ${restored.stderr}
+    ${log}=    Plan    log    lost
+    Should Contain    ${log.stdout}    tool:   render
+    ${blob}=    Git    cat-file    -p    refs/changesets/lost:logo.bin
+    Should Contain    ${blob}    binary
+    Fsck Is Clean
+
+A File Name That Is Not UTF-8 Is Recorded And Named As Git Names It
+    Run Process    printf 'x\\n' > "$(printf 'caf\\351.txt')"    shell=True    cwd=${REPO}
+    Plan    create    names
+    Plan    record    names    --tool    snapshot    --from-worktree
+    ${ours}=    Plan    diff    names    --name-only
+    ${status}=    Plan    status    names    --json
+    ${json}=    Evaluate    json.loads($status.stdout)    modules=json
+    ${theirs}=    Git    diff    --name-only    ${json}[base]    ${json}[tip]
+    Should Be Equal    ${ours.stdout}    ${theirs}
+    Should Be Equal    ${theirs}    "caf\\351.txt"
+
+Planning The First Commit Of A New Project
+    Remove Directory    ${REPO}    recursive=True
+    Create Directory    ${REPO}
+    Git    init    -q
+    Plan    create    first    --title    Start
+    Create File    ${TMP}/readme    \# New project\n
+    Plan    record    first    --tool    scaffold    --set    README.md\=${TMP}/readme
+    Plan    apply    first
+    ${count}=    Git    rev-list    --count    HEAD
+    Should Be Equal    ${count}    1
+    Git Status Is Clean
+
+Errors Under Json Are Json
+    ${result}=    Plan Exits With    3    status    nosuch    --json
+    ${json}=    Evaluate    json.loads($result.stdout)    modules=json
+    Should Be Equal    ${json}[schema]    gitplan.error/1
+    Should Be Equal As Integers    ${json}[exit_code]    3
