@@ -259,3 +259,6 @@ Feature: The command line prints for people and machines, with stable exit codes
     And the output contains "[-two-]{+2+}"
     When I run git plan "diff p --word-diff=porcelain"
     Then the output contains "-two"
+
+  Scenario: The CLI starts without loading libgit2: --version and --help import no pygit2
+    Then "git plan --version" and "git plan --help" import no pygit2

@@ -277,3 +277,12 @@ def paged_by(context, name):  # type: ignore[no-untyped-def]
     assert context.paged_by == expected, (context.paged_by, context.terminal)
     if name == "none":
         assert "+2" in context.terminal, repr(context.terminal)
+
+
+@then('"git plan --version" and "git plan --help" import no pygit2')
+def lazy_imports(context):  # type: ignore[no-untyped-def]
+    for option in ("--version", "--help"):
+        command = [sys.executable, "-X", "importtime", "-m", "gitplan", option]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line]
+        assert imported and not any(name.startswith("pygit2") for name in imported), option

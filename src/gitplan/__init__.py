@@ -8,7 +8,8 @@ store.record("p1", {"src/a.py": b"...", "old.txt": None},
 print(store.diff("p1"))
 """
 
-from .diffs import DiffOptions
+from typing import TYPE_CHECKING, Any
+
 from .errors import BadInput, Conflict, Damaged, GitPlanError, PlanNotFound
 from .model import (
     ApplyResult,
@@ -22,7 +23,23 @@ from .model import (
     PlanStatus,
     ToolInvocation,
 )
-from .store import PlanStore
+
+if TYPE_CHECKING:
+    from .diffs import DiffOptions
+    from .store import PlanStore
+
+# pygit2 is imported when the store is first used, not with the package: the CLI
+# starts (and answers --help, --version) without paying for it.
+_LAZY = {"PlanStore": "store", "DiffOptions": "diffs"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ApplyResult",

@@ -6,7 +6,6 @@ pygit2 and never touches a repository; an update returns a new value.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +21,12 @@ FILE_MODES = (MODE_FILE, MODE_EXECUTABLE, MODE_SYMLINK)
 def utc_now() -> str:
     """The current time as an ISO 8601 UTC string with a `Z` suffix."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _new_id() -> str:
+    import uuid  # only when an invocation is made: uuid costs the CLI ~9 ms to import
+
+    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +68,7 @@ class ToolInvocation:
     actor: str = "gitplan"
     arguments: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
-    invocation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    invocation_id: str = field(default_factory=lambda: _new_id())
     started_at: str | None = None
     finished_at: str | None = None
     duration_ms: int | None = None

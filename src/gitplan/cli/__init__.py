@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from .. import views
+from .. import __version__, views
 from ..errors import GitPlanError
 from .context import Context
 
@@ -70,7 +70,7 @@ class PlanGroup(click.Group):
     default=None,
     help="Colour output even when piped, or never (default: color.diff/color.ui, else on a terminal).",
 )
-@click.version_option(package_name="gitplan", prog_name="git-plan")
+@click.version_option(version=__version__, prog_name="git-plan")
 @click.pass_context
 def main(ctx: click.Context, directory: str, debug: bool, no_pager: bool, color: bool | None) -> None:
     """Record, review, apply or cancel the changesets an agent makes for a plan.

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import posixpath
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import BadInput
-from ..store import PlanStore
 from .output import Output
+
+if TYPE_CHECKING:
+    from ..store import PlanStore
 
 
 class Context:
@@ -25,6 +28,8 @@ class Context:
     @property
     def store(self) -> PlanStore:
         if self._store is None:
+            from ..store import PlanStore
+
             self._store = PlanStore.open(self.directory)
             command = click.get_current_context().info_name
             pending = self._store.pending_recovery() if command not in _RECOVERING else None

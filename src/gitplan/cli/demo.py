@@ -10,9 +10,7 @@ from pathlib import Path
 import click
 
 from .. import views
-from ..diffs import DiffOptions
 from ..model import ToolInvocation
-from ..store import PlanStore
 from . import main
 from .context import Context, pass_context
 
@@ -41,6 +39,9 @@ def demo(ctx: Context, keep: bool) -> None:
         _git(repo, "add", ".")
         _git(repo, "commit", "-q", "-m", "initial commit")
         out.heading(f"1. a scratch repository at {repo}, one commit on main")
+
+        from ..diffs import DiffOptions
+        from ..store import PlanStore
 
         store = PlanStore.open(repo)
         store.create("demo", title="Polish the greeting")

@@ -11,7 +11,6 @@ import click
 from .. import views
 from ..errors import BadInput
 from ..model import File, FileOnDisk, ToolInvocation
-from ..store import file_contents, read_source
 from . import main
 from .context import Context, pass_context
 
@@ -114,7 +113,7 @@ def record(
         if not sep or not path or not source:
             raise BadInput(f"--set takes PATH=FILE, not {item!r}")
         source = ctx.file_path(source)
-        changes[ctx.repo_path(path)] = File(_read_input(source)) if source == "-" else file_contents(source)
+        changes[ctx.repo_path(path)] = File(_read_input(source)) if source == "-" else _file(source)
     for path in deletions:
         changes[ctx.repo_path(path)] = None
     if not changes:
@@ -142,7 +141,15 @@ def record(
 
 
 def _read_input(source: str) -> bytes:
+    from ..store import read_source
+
     return sys.stdin.buffer.read() if source == "-" else read_source(source)
+
+
+def _file(source: str) -> File | FileOnDisk:
+    from ..store import file_contents
+
+    return file_contents(source)
 
 
 def _arguments(pairs: tuple[str, ...], as_json: str | None) -> dict[str, Any]:

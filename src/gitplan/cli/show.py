@@ -12,7 +12,6 @@ from typing import Any
 import click
 
 from .. import views
-from ..diffs import DiffOptions
 from ..errors import BadInput, Damaged
 from . import main
 from .context import Context, exit_with, pass_context
@@ -72,6 +71,8 @@ def diff(
       git plan diff PLAN 1..3       changesets 2 and 3 (tree of 1 to tree of 3)
       git plan diff PLAN -- src/    only paths under src/
     """
+    from ..diffs import DiffOptions
+
     changeset, paths = _changeset_and_paths(ctx, plan, args)
     options = DiffOptions(
         output=output or "patch",
@@ -163,6 +164,8 @@ def show(ctx: Context, plan: str, changeset: str, output: str | None, binary: bo
       git plan show PLAN 3          changeset 3
       git plan show PLAN 5e1f2f7    the changeset with this commit id
     """
+    from ..diffs import DiffOptions
+
     spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
     item = ctx.store.changeset(plan, spec)
     text = ctx.store.diff(plan, item.number, DiffOptions(output=output or "patch", binary=binary))
