@@ -56,6 +56,22 @@ def changeset_number(commit: pygit2.Commit) -> int:
     return int(stated)
 
 
+def commit_by_number(repo: pygit2.Repository, plan_id: str, number: int) -> pygit2.Commit:
+    """Changeset `number` (0: the plan root), found by walking back from the tip: the cost
+    follows how far back it is, not the plan's length, and no note is read."""
+    commit = plan_commit(repo, plan_id, read_plan_refs(repo, plan_id).tip)
+    newest = changeset_number(commit)
+    if not 0 <= number <= newest:
+        raise PlanNotFound(f"plan {plan_id!r} has no changeset {number} (it has {newest})")
+    for _ in range(newest - number):
+        if len(commit.parent_ids) != 1:
+            raise Damaged(f"plan {plan_id!r}: changeset commit {commit.id} is not linear")
+        commit = plan_commit(repo, plan_id, str(commit.parent_ids[0]))
+    if changeset_number(commit) != number:
+        raise Damaged(f"plan {plan_id!r}: commit {commit.id} is not changeset {number}")
+    return commit
+
+
 def load_chain(
     repo: pygit2.Repository, plan_id: str, refs: PlanRefs | None = None, records: bool = True
 ) -> Chain:

@@ -10,6 +10,7 @@ diff.c. Never writes anything.
 from __future__ import annotations
 
 import base64
+import os
 import re
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -303,7 +304,12 @@ def _with_func(header: str, func: bytes) -> bytes:
 
 
 def _diff_driver(repo: pygit2.Repository, path: str) -> bool:
-    """Whether .gitattributes gives `path` a diff driver (with its own funcname rules)."""
+    """Whether .gitattributes gives `path` a diff driver (with its own funcname rules).
+
+    libgit2's attribute lookup may load the whole index, so it is asked only when an
+    attributes file exists that could apply (a few stats per path otherwise)."""
+    if not _attribute_files(repo, path):
+        return False
     try:
         value = repo.get_attr(path, "diff")
     except (pygit2.GitError, UnicodeError, ValueError):
@@ -324,6 +330,33 @@ def _binary_body(data: bytes) -> bytes:
         out.append(bytes([letter]) + base64.b85encode(chunk, pad=True) + b"\n")
     out.append(b"\n")
     return b"".join(out)
+
+
+def _attribute_files(repo: pygit2.Repository, path: str) -> bool:
+    """Whether any attributes file could say something about `path`: the repository's
+    info/attributes, the user's (core.attributesFile or XDG git/attributes), or a
+    .gitattributes in the worktree at the top or in a directory on the path."""
+    found = _global_attributes(repo)
+    if found:
+        return True
+    if repo.workdir:
+        directory = repo.workdir
+        for part in ["", *path.split("/")[:-1]]:
+            directory = os.path.join(directory, part)
+            if os.path.exists(os.path.join(directory, ".gitattributes")):
+                return True
+        return False
+    return True  # a bare repository: attributes live in its trees; let libgit2 look
+
+
+def _global_attributes(repo: pygit2.Repository) -> bool:
+    candidates = [os.path.join(repo.path, "info", "attributes")]
+    try:
+        candidates.append(os.path.expanduser(str(repo.config["core.attributesFile"])))
+    except (KeyError, pygit2.GitError):
+        home = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+        candidates.append(os.path.join(home, "git", "attributes"))
+    return any(os.path.exists(candidate) for candidate in candidates)
 
 
 def _tab(label: str) -> str:

@@ -454,8 +454,16 @@ class PlanStore:
     ) -> str:
         """The plan's patch as `git diff` prints it: cumulative, one changeset, or `A..B`."""
         options = options or diffs.DiffOptions()
-        chain = chains.load_chain(self._repo, validate_plan_id(plan_id), records=False)
-        old, new = self._diff_range(chain, changeset)
+        validate_plan_id(plan_id)
+        if isinstance(changeset, int) or (
+            isinstance(changeset, str) and changeset.isdigit() and len(changeset) < 7
+        ):
+            # One changeset by number: walk back from the tip only as far as needed.
+            commit = chains.commit_by_number(self._repo, plan_id, int(changeset))
+            new = str(commit.tree_id)
+            old = str(commit.parents[0].tree_id) if chains.changeset_number(commit) else new
+        else:
+            old, new = self._diff_range(chains.load_chain(self._repo, plan_id, records=False), changeset)
         for path in options.pathspec:
             if not path or path.startswith("/") or "\0" in path:
                 raise BadInput(f"invalid pathspec {path!r}")
