@@ -98,7 +98,7 @@ Feature: Apply is all or nothing
     Then it fails with exit code 2
     And the error mentions "already applied"
 
-  Scenario: An interrupted apply is rolled back by the next writing command
+  Scenario: An interrupted apply is rolled back by the next apply
     Given an apply of "p" was killed after writing the files but before the commit point
     When a writing git plan command runs
     Then git status is clean
@@ -262,3 +262,27 @@ Feature: Apply is all or nothing
   Scenario: status --check of an applied plan says nothing about HEAD
     When I apply "p"
     Then status --check of "p" does not compare with HEAD
+
+  Scenario: Recovery leaves alone what the user changed after the interrupted apply
+    Given an apply of "p" was killed after writing the files but before the commit point
+    And the user edits "README.md" to "my own work\n" without committing
+    When I run git plan "recover"
+    Then the output contains "left as they are (changed since): README.md"
+    And the worktree file "README.md" is "my own work\n"
+    And HEAD is still the base of "p"
+
+  Scenario: Recovery refuses to roll back once the user has committed since
+    Given an apply of "p" was killed after writing the files but before the commit point
+    And the user commits everything in the worktree
+    When I run git plan "recover"
+    Then the exit code is 5
+    And the output contains "HEAD has moved since"
+    And the apply journal is still there
+
+  Scenario: When git itself fails during apply, what it wrote is put back and the plan is kept
+    Given another git process holds the index lock
+    When I apply "p"
+    Then it fails with exit code 1
+    And the error mentions "index.lock"
+    And plan "p" has 1 changesets
+    And no apply journal is left

@@ -271,3 +271,27 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     When with GIT_DIR set to "{repo}/.git" I run git plan "list" from the top of the worktree
     Then the exit code is 0
     And the output contains "p "
+
+  Scenario: A smudge filter that fails half way: what git wrote is put back and the plan is kept
+    Given the user sets the repository up with:
+      """
+      printf '*.tag filter=broken\n' > .gitattributes
+      git config filter.broken.clean cat
+      git config filter.broken.smudge cat
+      git config filter.broken.required true
+      printf 'tagged\n' > z.tag
+      git add .gitattributes z.tag && git commit -qm attributes
+      git config filter.broken.smudge false
+      """
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content   |
+      | src/a.txt | alpha 2\n |
+      | z.tag     | tagged 2\n |
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 1
+    And the error mentions "were put back; not put back: z.tag (git could not check it out)"
+    And the worktree file "src/a.txt" is "alpha\n"
+    And git "status --porcelain" prints " D z.tag"
+    And git "status --porcelain" does not print "a.txt"
+    And plan "p" has 1 changesets

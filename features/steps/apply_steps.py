@@ -258,7 +258,8 @@ def unborn(context):  # type: ignore[no-untyped-def]
 @when("a writing git plan command runs")
 def reopen(context):  # type: ignore[no-untyped-def]
     context.store = PlanStore.open(context.repo)
-    context.store.gc(dry_run=True)  # every writing command first finishes or rolls back
+    # apply first finishes or rolls back an interrupted one (then may refuse: already applied)
+    attempt(context, lambda: context.store.apply("p", check=True))
     assert not (Path(context.repo) / ".git" / "gitplan" / "apply.json").exists()
     shutil.rmtree(Path(context.repo) / ".git" / "gitplan" / "rescue", ignore_errors=True)
 
@@ -335,3 +336,16 @@ def symlink_target(context, path, target):  # type: ignore[no-untyped-def]
 @when("I recover an interrupted apply")
 def recover_apply(context):  # type: ignore[no-untyped-def]
     attempt(context, lambda: PlanStore.open(context.repo).recover())
+
+
+@given("the user commits everything in the worktree")
+def commit_everything(context):  # type: ignore[no-untyped-def]
+    git(context, "add", "-A")
+    git(context, "commit", "-q", "-m", "the user's own commit")
+
+
+@given("another git process holds the index lock")
+def index_lock(context):  # type: ignore[no-untyped-def]
+    lock = Path(context.repo) / ".git" / "index.lock"
+    lock.write_text("")
+    context.add_cleanup(lock.unlink, missing_ok=True)

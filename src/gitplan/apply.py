@@ -380,9 +380,12 @@ def _execute(
                 try:
                     worktree.move(repo, outcome.head_tree, outcome.tree)
                 except worktree.GitFailed as error:
-                    # git checks every path before it writes one: nothing to put back.
-                    journal["paths"] = []
-                    raise Dirty(f"{error}; nothing was written", tuple(paths)) from None
+                    if "not uptodate" in str(error) or "would be overwritten" in str(error):
+                        # Someone changed a path since our check; git wrote nothing.
+                        raise Dirty(f"{error}; nothing was written", tuple(paths)) from None
+                    if "index.lock" in str(error):
+                        journal["paths"] = []  # git could not take the index: it wrote nothing
+                    raise  # a failing filter, a full disk: put back what git wrote
                 if progress is not None:
                     progress(len(paths), len(paths))
                 journal["index"] = "written"
@@ -398,11 +401,13 @@ def _execute(
         except BaseException as failure:
             # Before the commit point: put the user's files and index back now, not at
             # the next `git plan` command.
-            if mode != "branch":
-                _roll_back(repo, journal)
+            left = _roll_back(repo, journal) if mode != "branch" else []
             _clear_journal(directory)
             if isinstance(failure, Conflict):
                 raise _BeforeCommitPoint(failure) from None
+            if isinstance(failure, worktree.GitFailed):
+                kept = f"; not put back: {', '.join(left)}" if left else ""
+                raise worktree.GitFailed(f"{failure}; the files apply wrote were put back{kept}") from None
             raise
         try:
             _mark_applied(repo, plan_id, mode, branch, outcome, new_commit if mode != "worktree" else None)
@@ -484,17 +489,37 @@ def _create_branch(repo: pygit2.Repository, branch: str, commit: str) -> None:
         raise Conflict(f"branch {branch!r} was created by someone else while applying", ()) from None
 
 
-def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> None:
-    """Put back the index an apply changed (its saved copy), then make the files it
-    wrote what that index says. The paths were clean before the apply, so this is
-    exactly what the user had."""
-    index_file = Path(repo.path) / "index"
-    backup = _journal_dir(repo) / "apply.index"
-    if backup.exists():
-        os.replace(backup, index_file)
-    elif index_file.exists():  # there was no index before the apply
-        index_file.unlink()
-    worktree.force_from_index(repo, list(journal["paths"]))
+def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:
+    """Put back what an apply changed, path by path, and only where it is still what the
+    apply left: the index entry and the file of each written path go back to HEAD's
+    (old) version when the file holds the old or the applied contents; a file changed
+    since (the user's work) is left alone and returned. The paths were clean before the
+    apply, so what is put back is exactly what the user had."""
+    paths = list(journal["paths"])
+    if not paths:
+        return []
+    old_tree = str(lookup_commit(repo, journal["old_head"]).tree_id) if journal["old_head"] else EMPTY_TREE
+    expected = {path: {_blob(repo, old_tree, path), _blob(repo, journal["tree"], path)} for path in paths}
+    workdir = Path(repo.workdir)
+    present = [p for p in paths if (workdir / p).is_file() and not (workdir / p).is_symlink()]
+    current: dict[str, str | None] = {p: oid for p, (oid, _) in worktree.cleaned(repo, present).items()}
+    for path in paths:
+        full = workdir / path
+        if full.is_symlink():
+            current[path] = str(pygit2.hash(os.fsencode(os.readlink(full))))
+        elif path not in current:
+            current[path] = None  # absent (or a directory git made for the applied tree)
+    ours = [path for path in paths if current[path] in expected[path] or current[path] is None]
+    left = sorted(set(paths) - set(ours))
+    worktree.set_index_entries(repo, old_tree, ours)
+    failed = worktree.force_from_index(repo, ours)
+    (_journal_dir(repo) / "apply.index").unlink(missing_ok=True)
+    return left + [f"{path} (git could not check it out)" for path in failed]
+
+
+def _blob(repo: pygit2.Repository, tree: str, path: str) -> str | None:
+    found = entry_at(repo, tree, path)
+    return found[0] if found else None
 
 
 def _mark_applied(
@@ -574,12 +599,12 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
         if journal.get("index") == "writing" and index_lock.exists():
             # Ours: the dead apply never released it, so nobody else can have taken it since.
             index_lock.unlink()
+        if journal["head_ref"] == "HEAD":
+            current = "" if repo.head_is_unborn else str(repo.head.target)
+        else:
+            ref = repo.references.get(journal["head_ref"])
+            current = str(ref.target) if ref is not None else ""
         if journal["mode"] == "commit":
-            if journal["head_ref"] == "HEAD":
-                current = str(repo.head.target)
-            else:
-                ref = repo.references.get(journal["head_ref"])
-                current = str(ref.target) if ref is not None else ""
             committed = current == journal["new_commit"]
         else:
             committed = journal["state"] == "done"
@@ -597,6 +622,13 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
                 )
             _clear_journal(directory)
             return "finished"
-        _roll_back(repo, journal)
+        if journal["mode"] != "branch" and current != journal["old_head"]:
+            # The user committed (or moved HEAD) since: putting the old index back would
+            # undo their work. Leave it to them.
+            raise Damaged(
+                f"the apply of plan {journal['plan']!r} was interrupted and HEAD has moved since; "
+                f"gitplan leaves your files alone: check `git status`, then remove {journal_file}"
+            )
+        left = _roll_back(repo, journal)
         _clear_journal(directory)
-        return "rolled back"
+        return "rolled back" + (f"; left as they are (changed since): {', '.join(left)}" if left else "")

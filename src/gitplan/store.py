@@ -76,7 +76,8 @@ def _writing(method: Method) -> Method:
     @functools.wraps(method)
     def wrapper(self: PlanStore, *args: Any, **kwargs: Any) -> Any:
         try:
-            self.recover()
+            if method.__name__ == "apply":
+                self.recover()  # only apply, which writes the same files, finishes one first
             return method(self, *args, **kwargs)
         except OSError as error:
             why = _CANNOT_WRITE.get(error.errno or 0)

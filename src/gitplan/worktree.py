@@ -31,6 +31,7 @@ import pygit2
 
 from .errors import GitPlanError
 from .gitrepo import common_dir, read_blob
+from .trees import entry_at
 
 
 class GitFailed(GitPlanError):
@@ -182,10 +183,27 @@ def index_paths(repo: pygit2.Repository) -> dict[str, bool]:
     return {_fs(item[2:]): item[:1] == b"S" for item in out.split(b"\0") if item}
 
 
-def force_from_index(repo: pygit2.Repository, paths: Sequence[str]) -> None:
+def set_index_entries(repo: pygit2.Repository, tree: str, paths: Sequence[str]) -> None:
+    """Make the index entries of `paths` what `tree` holds (removed where it has none),
+    keeping the skip-worktree bit of sparse-checkout entries."""
+    if not paths:
+        return
+    sparse = [path for path, skip in index_paths(repo).items() if skip and path in set(paths)]
+    records = []
+    for path in paths:
+        found = entry_at(repo, tree, path)
+        mode, oid = (f"{found[1]:o}", found[0]) if found else ("0", "0" * 40)
+        records.append(f"{mode} {oid}\t".encode() + os.fsencode(path) + b"\0")
+    run_git(repo, ["update-index", "-z", "--index-info"], stdin=b"".join(records))
+    kept = [path for path in sparse if entry_at(repo, tree, path)]
+    if kept:
+        run_git(repo, ["update-index", "-z", "--skip-worktree", "--stdin"], stdin=_nul_paths(kept))
+
+
+def force_from_index(repo: pygit2.Repository, paths: Sequence[str]) -> list[str]:
     """Make the worktree files of `paths` what the index says: checked out through the
     repository's filters where the index has them (skip-worktree ones left alone),
-    removed where it does not."""
+    removed where it does not. Returns the paths git could not check out."""
     workdir = Path(repo.workdir)
     in_index = index_paths(repo)
     present = [path for path in paths if path in in_index and not in_index[path]]
@@ -196,8 +214,17 @@ def force_from_index(repo: pygit2.Repository, paths: Sequence[str]) -> None:
         if target.is_symlink() or target.is_file():
             target.unlink()
             remove_empty_parents(workdir, target.parent)
+    failed: list[str] = []
     if present:
-        run_git(repo, ["checkout-index", "-f", "-z", "--stdin"], stdin=_nul_paths(present))
+        try:
+            run_git(repo, ["checkout-index", "-f", "-u", "-z", "--stdin"], stdin=_nul_paths(present))
+        except GitFailed:  # a failing filter: put back what can be, and say which could not
+            for path in present:
+                try:
+                    run_git(repo, ["checkout-index", "-f", "-u", "--", path])
+                except GitFailed:
+                    failed.append(path)
+    return failed
 
 
 def remove_empty_parents(workdir: Path, directory: Path) -> None:

@@ -94,7 +94,7 @@ class Context:
 
 
 # Commands that finish or roll back an interrupted apply themselves, so need no warning.
-_RECOVERING = frozenset({"create", "record", "apply", "cancel", "gc", "recover"})
+_RECOVERING = frozenset({"apply", "recover"})
 
 pass_context = click.make_pass_decorator(Context)
 
