@@ -84,7 +84,7 @@ Feature: The command line prints for people and machines, with stable exit codes
       | -C {tmp}/dir status p                                    | 3    | not a git repository                   |
       | -C {tmp}/nowhere status p                                | 3    | no such directory                      |
       | status p --bogus                                         | 2    | No such option                         |
-      | diff p -- /etc                                           | 2    | invalid pathspec                       |
+      | diff p -- /etc                                           | 2    | /etc: outside the repository           |
       | artifacts p --export {tmp}/in.txt/sub                    | 2    | cannot create                          |
 
   Scenario: Applying twice through the CLI

@@ -39,6 +39,7 @@ Feature: Unified patches are checked with unidiff and applied to blobs in memory
       | bad-hunk.patch       | 2    | malformed patch                    |
       | binary-no-data.patch | 2    | the patch has no binary data       |
       | binary.patch         | 2    | binary patch data is damaged       |
+      | twice.patch          | 2    | changed by more than one file diff |
       | bad-mode.patch       | 2    | bad mode line                      |
       | outside.patch        | 2    | invalid path                       |
       | missing-file.patch   | 4    | nothere.txt: no such file to patch |
@@ -61,6 +62,7 @@ Feature: Unified patches are checked with unidiff and applied to blobs in memory
       | a rename with new contents |
       | a deletion                 |
       | a mode change              |
+      | a forward-only hunk and a text diff |
 
   Scenario Outline: A binary patch with <case> is refused, and nothing is written
     Given the plan "v" holds a binary file "logo.bin"

@@ -295,3 +295,24 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And git "status --porcelain" prints " D z.tag"
     And git "status --porcelain" does not print "a.txt"
     And plan "p" has 1 changesets
+
+  Scenario: record --from-worktree with no paths takes staged changes too, as git status lists them
+    Given the user sets the repository up with:
+      """
+      printf 'staged\n' > staged.txt && git add staged.txt
+      git rm -q docs/d.txt
+      """
+    And a plan "p"
+    When I run git plan "record p --tool snapshot --from-worktree"
+    Then the exit code is 0
+    And the tip of "p" holds "staged.txt" as "staged\n"
+    And the tip of "p" has no "docs/d.txt"
+
+  Scenario: An absolute path on the command line is taken from the top of the working tree
+    Given a plan "p"
+    When in "src" I run git plan "record p --tool edit --delete {repo}/docs/d.txt"
+    Then the exit code is 0
+    And the tip of "p" has no "docs/d.txt"
+    When in "src" I run git plan "record p --tool edit --delete /etc/hostname"
+    Then the exit code is 2
+    And the output contains "outside the repository"

@@ -77,6 +77,10 @@ PATCHES = {
     b"GIT binary patch\n" + literal(b"") + literal(OLD),
     "a mode change": b"diff --git a/logo.bin b/logo.bin\nold mode 100644\nnew mode 100755\n"
     b"index 1111111..2222222\nGIT binary patch\n" + literal(OLD + b"x") + literal(OLD),
+    "a forward-only hunk and a text diff": b"diff --git a/f.bin b/f.bin\nnew file mode 100644\n"
+    b"index 0000000..2222222\nGIT binary patch\n"
+    + literal(b"\0f")
+    + b"diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-hi\n+ho\n",
     "a missing file": modify("missing.bin", literal(b"\0x")),
     "an existing file": new("README.md", literal(b"\0x")),
     "damaged base85": new("d.bin", b"literal 3\nK~~~~~\n\n"),
@@ -133,5 +137,8 @@ def tip_matches(context, plan, case):  # type: ignore[no-untyped-def]
             "logo.bin" not in git(context, "ls-tree", "--name-only", f"refs/changesets/{plan}")
         ),
         "a mode change": lambda: "100755" in git(context, "ls-tree", f"refs/changesets/{plan}", "logo.bin"),
+        "a forward-only hunk and a text diff": lambda: (
+            blob("f.bin") == b"\0f" and blob("README.md") == b"ho\n"
+        ),
     }
     assert expected[case](), case

@@ -101,7 +101,7 @@ def json_fields(context, field, value, other, paths):  # type: ignore[no-untyped
 
 @when('in "{subdirectory}" I run git plan "{args}"')
 def run_in_subdirectory(context, args, subdirectory):  # type: ignore[no-untyped-def]
-    words = shlex.split(args.replace("{tmp}", context.tmp))
+    words = shlex.split(args.replace("{tmp}", context.tmp).replace("{repo}", context.repo))
     directory = str(Path(context.repo) / subdirectory)
     context.cli = CliRunner().invoke(main, ["-C", directory, *words])
     context.cli_output = context.cli.output

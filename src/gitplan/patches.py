@@ -60,15 +60,21 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
     deleted = {str(_strip(p.source_file)) for p in patched_files if _strip(p.target_file) is None}
     deleted |= {str(meta[0]) for meta in metas if meta[1] is None}
     edits: dict[str, File | None] = {}
+    touched: dict[str, list[str]] = {}  # path -> what each file diff did to it
 
     def delete(path: str) -> None:
+        touched.setdefault(path, []).append("delete")
         edits.setdefault(path, None)
+
+    def write(path: str, file: File, added: bool) -> None:
+        touched.setdefault(path, []).append("add" if added else "write")
+        edits[path] = file
 
     def exists(path: str) -> bool:
         return path not in deleted and read(path) is not None
 
     for section, meta in zip(binaries, metas, strict=True):
-        _binary_edit(section, meta, read, exists, delete, edits, source)
+        _binary_edit(section, meta, read, exists, delete, write, source)
     for patched in patched_files:
         old_path = _strip(patched.source_file)
         new_path = _strip(patched.target_file)
@@ -93,7 +99,11 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
             continue
         if old_path is not None and old_path != new_path:
             delete(old_path)
-        edits[new_path] = File(result, mode)
+        write(new_path, File(result, mode), old_path is None)
+    for path, kinds in touched.items():
+        # One file diff per path, as git apply requires; a type change's delete+add is the exception.
+        if len(kinds) > 1 and sorted(kinds) != ["add", "delete"]:
+            raise BadInput(f"{source}: {path} is changed by more than one file diff of the patch")
     return edits
 
 
@@ -179,7 +189,9 @@ def _binary_end(lines: list[bytes], marker: int) -> int:
     if lines[marker].startswith(b"Binary files "):
         return marker + 1
     position = marker + 1
-    for _ in range(2):
+    for block in range(2):
+        if block and not (position < len(lines) and lines[position].startswith((b"literal ", b"delta "))):
+            break  # a forward-only binary patch (git apply accepts it): no reverse block
         while position < len(lines) and lines[position].strip():
             position += 1
         position += 1  # the blank line
@@ -232,7 +244,7 @@ def _binary_edit(
     read: Reader,
     exists: Callable[[str], bool],
     delete: Callable[[str], None],
-    edits: dict[str, File | None],
+    write: Callable[[str, File, bool], None],
     source: str,
 ) -> None:
     old_path, new_path, mode = meta
@@ -248,7 +260,7 @@ def _binary_edit(
     result = _binary_forward(section, data, f"{source}: {new_path}")
     if old_path is not None and old_path != new_path:
         delete(old_path)
-    edits[new_path] = File(result, mode if mode is not None else old_mode)
+    write(new_path, File(result, mode if mode is not None else old_mode), old_path is None)
 
 
 def _git_header_paths(header: str, source: str) -> tuple[str | None, str | None]:

@@ -122,6 +122,11 @@ class PlanStore:
                 return None  # a read-only repository: leave it pending
             raise
 
+    @property
+    def workdir(self) -> str | None:
+        """The top of the working tree (None in a bare repository)."""
+        return self._repo.workdir  # type: ignore[no-any-return]
+
     def config(self, key: str) -> str | None:
         """A git config value as git reads it for this repository (None when unset)."""
         try:
@@ -282,7 +287,7 @@ class PlanStore:
         if workdir is None:
             raise BadInput("--from-worktree needs a repository with a working tree")
         if not paths:
-            listed = [c for c in worktree.status(repo, untracked=True) if not c.submodule]
+            listed = [c for c in worktree.status(repo, untracked=True, staged=True) if not c.submodule]
             paths = tuple(sorted(c.path for c in listed))
             if not paths:
                 raise BadInput("the working tree has no changes to record")

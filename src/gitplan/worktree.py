@@ -131,7 +131,7 @@ class WorktreeChange:
 _STATES = {"M": "modified", "D": "deleted", "T": "typechange", "A": "modified"}
 
 
-def status(repo: pygit2.Repository, untracked: bool) -> list[WorktreeChange]:
+def status(repo: pygit2.Repository, untracked: bool, staged: bool = False) -> list[WorktreeChange]:
     """What differs between the index and the worktree, as `git status` decides it.
 
     Files that only look different (a CRLF checkout of an LF blob, a smudged
@@ -139,7 +139,7 @@ def status(repo: pygit2.Repository, untracked: bool) -> list[WorktreeChange]:
     checkout are not "deleted"; ignored files never appear."""
     args = ["status", "--porcelain=v2", "-z", "--no-renames", "--ignore-submodules=none"]
     args.append("--untracked-files=all" if untracked else "--untracked-files=no")
-    out = run_git(repo, args)
+    out = run_git(repo, args, env=git_env(repo, GIT_OPTIONAL_LOCKS="1"))
     changes: list[WorktreeChange] = []
     for record in out.split(b"\0"):
         if not record:
@@ -150,6 +150,8 @@ def status(repo: pygit2.Repository, untracked: bool) -> list[WorktreeChange]:
         elif kind == b"1":
             fields = record.split(b" ", 8)
             state = _STATES.get(fields[1][1:2].decode())
+            if state is None and staged:  # changed in the index only (git add, git rm)
+                state = _STATES.get(fields[1][:1].decode())
             if state is not None:
                 changes.append(WorktreeChange(_fs(fields[8]), state, fields[2].startswith(b"S")))
         elif kind == b"u":

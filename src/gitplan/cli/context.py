@@ -44,10 +44,18 @@ class Context:
     def repo_path(self, path: str) -> str:
         """A path typed on the command line, as git takes it: relative to the current
         directory (or -C DIR) inside the working tree, returned from the top."""
-        prefix = self.store.prefix(self.directory)
+        typed = path
+        if os.path.isabs(path):
+            top = self.store.workdir
+            if top is None:
+                raise BadInput(f"{path}: an absolute path needs a working tree")
+            path = os.path.relpath(os.path.realpath(path), os.path.realpath(top)).replace(os.sep, "/")
+            prefix = ""
+        else:
+            prefix = self.store.prefix(self.directory)
         joined = posixpath.normpath(prefix + path)
         if joined == ".." or joined.startswith("../"):
-            raise BadInput(f"{path}: outside the repository")
+            raise BadInput(f"{typed}: outside the repository")
         return joined
 
     def file_path(self, path: str) -> str:
