@@ -74,6 +74,8 @@ Feature: Unified patches are checked with unidiff and applied to blobs in memory
     Examples:
       | case                             | code | reason                          |
       | a missing file                   | 4    | missing.bin: no such file       |
+      | a stale index line               | 4    | made from another version       |
+      | a result that is not the blob it names | 2 | does not give the blob it names |
       | an existing file                 | 4    | README.md: already exists       |
       | damaged base85                   | 2    | binary patch data is damaged    |
       | an unknown block                 | 2    | unknown binary patch block      |

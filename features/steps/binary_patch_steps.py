@@ -4,6 +4,7 @@ well-formed and damaged in every way the reader checks."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import zlib
 
 from behave import given, then, when
@@ -12,6 +13,7 @@ from common_steps import attempt, git, stored_objects
 from gitplan import ToolInvocation
 
 OLD = bytes(range(200)) + b"\0old"
+OLD_ID = hashlib.sha1(b"blob %d\0" % len(OLD) + OLD).hexdigest()[:7]
 
 
 def _lines(payload: bytes) -> bytes:
@@ -47,7 +49,7 @@ def _delta(base_size: int, result_size: int, ops: bytes) -> bytes:
 
 def modify(path: str, block: bytes) -> bytes:
     return (
-        f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\nGIT binary patch\n".encode()
+        f"diff --git a/{path} b/{path}\nindex {OLD_ID}..0000000 100644\nGIT binary patch\n".encode()
         + block
         + literal(b"")
     )
@@ -56,7 +58,7 @@ def modify(path: str, block: bytes) -> bytes:
 def new(path: str, block: bytes, header: str | None = None, mode: str = "100644") -> bytes:
     head = header or f"diff --git a/{path} b/{path}"
     return (
-        f"{head}\nnew file mode {mode}\nindex 0000000..2222222\nGIT binary patch\n".encode()
+        f"{head}\nnew file mode {mode}\nindex 0000000..0000000\nGIT binary patch\n".encode()
         + block
         + literal(b"")
     )
@@ -70,18 +72,26 @@ PATCHES = {
     "a quoted name": new("x", literal(b"\0q"), header='diff --git "a/sp ace\\tx.bin" "b/sp ace\\tx.bin"'),
     "a delta": modify("logo.bin", delta(GOOD_DELTA, len(GOOD_DELTA))),
     "a rename with new contents": b"diff --git a/logo.bin b/moved.bin\nsimilarity index 90%\n"
-    b"rename from logo.bin\nrename to moved.bin\nindex 1111111..2222222 100644\nGIT binary patch\n"
+    b"rename from logo.bin\nrename to moved.bin\nindex "
+    + OLD_ID.encode()
+    + b"..0000000 100644\nGIT binary patch\n"
     + literal(OLD + b"!")
     + literal(b""),
-    "a deletion": b"diff --git a/logo.bin b/logo.bin\ndeleted file mode 100644\nindex 1111111..0000000\n"
+    "a deletion": b"diff --git a/logo.bin b/logo.bin\ndeleted file mode 100644\nindex "
+    + OLD_ID.encode()
+    + b"..0000000\n"
     b"GIT binary patch\n" + literal(b"") + literal(OLD),
     "a mode change": b"diff --git a/logo.bin b/logo.bin\nold mode 100644\nnew mode 100755\n"
-    b"index 1111111..2222222\nGIT binary patch\n" + literal(OLD + b"x") + literal(OLD),
+    b"index " + OLD_ID.encode() + b"..0000000\nGIT binary patch\n" + literal(OLD + b"x") + literal(OLD),
     "a forward-only hunk and a text diff": b"diff --git a/f.bin b/f.bin\nnew file mode 100644\n"
-    b"index 0000000..2222222\nGIT binary patch\n"
+    b"index 0000000..0000000\nGIT binary patch\n"
     + literal(b"\0f")
     + b"diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-hi\n+ho\n",
     "a missing file": modify("missing.bin", literal(b"\0x")),
+    "a stale index line": modify("logo.bin", literal(b"\0x")).replace(OLD_ID.encode(), b"abcdef0"),
+    "a result that is not the blob it names": modify("logo.bin", literal(b"\0x")).replace(
+        b"..0000000", b"..abcdef0"
+    ),
     "an existing file": new("README.md", literal(b"\0x")),
     "damaged base85": new("d.bin", b"literal 3\nK~~~~~\n\n"),
     "an unknown block": new("d.bin", b"weird 3\n" + _lines(zlib.compress(b"abc")) + b"\n"),

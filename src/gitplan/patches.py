@@ -9,6 +9,7 @@ match are a Conflict naming the file and hunk.
 from __future__ import annotations
 
 import base64
+import hashlib
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -204,7 +205,8 @@ def _is_binary_marker(line: bytes) -> bool:
     )
 
 
-BinaryMeta = tuple[str | None, str | None, int | None]  # old path, new path, new mode
+# old path, new path, new mode, (old id, new id) from the `index` line
+BinaryMeta = tuple[str | None, str | None, int | None, tuple[str, str] | None]
 
 
 def _binary_meta(section: list[bytes], source: str) -> BinaryMeta:
@@ -212,6 +214,7 @@ def _binary_meta(section: list[bytes], source: str) -> BinaryMeta:
     header = section[0].decode("utf-8", "surrogateescape").rstrip("\r\n")
     old_path, new_path = _git_header_paths(header, source)
     mode: int | None = None
+    ids: tuple[str, str] | None = None
     for raw in section[1:]:
         line = raw.decode("utf-8", "surrogateescape").rstrip("\r\n")
         if line.startswith("rename from "):
@@ -225,6 +228,9 @@ def _binary_meta(section: list[bytes], source: str) -> BinaryMeta:
             new_path = None
         elif line.startswith("new mode "):
             mode = _mode(line)
+        elif line.startswith("index ") and ".." in line:
+            old_id, _, new_id = line[len("index ") :].split(" ")[0].partition("..")
+            ids = (old_id.lower(), new_id.lower())
         elif line.startswith("Binary files "):
             raise BadInput(
                 f"{source}: {new_path or old_path}: the patch has no binary data "
@@ -235,7 +241,7 @@ def _binary_meta(section: list[bytes], source: str) -> BinaryMeta:
     for name in (old_path, new_path):
         if name is not None:
             validate_path(name)
-    return old_path, new_path, mode
+    return old_path, new_path, mode, ids
 
 
 def _binary_edit(
@@ -247,7 +253,7 @@ def _binary_edit(
     write: Callable[[str, File, bool], None],
     source: str,
 ) -> None:
-    old_path, new_path, mode = meta
+    old_path, new_path, mode, ids = meta
     current = read(old_path) if old_path is not None else None
     if old_path is not None and current is None:
         raise Conflict(f"{source}: {old_path}: no such file to patch", (old_path,))
@@ -257,10 +263,21 @@ def _binary_edit(
         delete(str(old_path))
         return
     data, old_mode = current if current is not None else (b"", MODE_FILE)
+    if ids is not None and current is not None and not _blob_id(data).startswith(ids[0]):
+        raise Conflict(
+            f"{source}: {old_path}: the binary patch does not apply: it was made from another version",
+            (str(old_path),),
+        )
     result = _binary_forward(section, data, f"{source}: {new_path}")
+    if ids is not None and ids[1].strip("0") and not _blob_id(result).startswith(ids[1]):
+        raise BadInput(f"{source}: {new_path}: the binary patch data does not give the blob it names")
     if old_path is not None and old_path != new_path:
         delete(old_path)
     write(new_path, File(result, mode if mode is not None else old_mode), old_path is None)
+
+
+def _blob_id(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def _git_header_paths(header: str, source: str) -> tuple[str | None, str | None]:
