@@ -213,6 +213,9 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "record p --tool t --delete nothing.txt --json"
     Then the exit code is 2
     And the JSON error says kind "badinput" with exit code 2
+    When I run git plan "status p --json --no-such-option"
+    Then the exit code is 2
+    And the JSON error says kind "badinput" with exit code 2
 
   Scenario: apply --check --json exits 4 when apply would be refused
     Given the user edits "README.md" to "mine\n" without committing

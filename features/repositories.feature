@@ -316,3 +316,8 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     When in "src" I run git plan "record p --tool edit --delete /etc/hostname"
     Then the exit code is 2
     And the output contains "outside the repository"
+
+  Scenario: GIT_CEILING_DIRECTORIES stops the search for the repository, as in git
+    When in "src" with GIT_CEILING_DIRECTORIES set to the repository I run git plan "list"
+    Then the exit code is 3
+    And the output contains "not a git repository"

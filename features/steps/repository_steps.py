@@ -316,3 +316,13 @@ def with_submodule(context, path):  # type: ignore[no-untyped-def]
     with open(Path(context.repo, path, "l.txt"), "a") as handle:
         handle.write("dirty\n")
     context.store = PlanStore.open(context.repo)
+
+
+@when('in "{subdirectory}" with GIT_CEILING_DIRECTORIES set to the repository I run git plan "{args}"')
+def run_with_ceiling(context, subdirectory, args):  # type: ignore[no-untyped-def]
+    environment = dict(os.environ, GIT_CEILING_DIRECTORIES=context.repo)
+    command = [sys.executable, "-m", "gitplan", *shlex.split(args)]
+    where = os.path.join(context.repo, subdirectory)
+    done = subprocess.run(command, cwd=where, env=environment, capture_output=True, text=True)
+    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
+    context.cli_output = done.stdout + done.stderr

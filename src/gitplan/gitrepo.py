@@ -40,7 +40,9 @@ def open_repository(path: str | os.PathLike[str] = ".") -> pygit2.Repository:
         if not os.path.exists(os.path.join(found, "HEAD")):
             raise PlanNotFound(f"not a git repository: GIT_DIR={git_dir}")
     else:
-        discovered = pygit2.discover_repository(start)
+        across = os.environ.get("GIT_DISCOVERY_ACROSS_FILESYSTEM", "").lower() in ("1", "true", "yes", "on")
+        ceilings = os.environ.get("GIT_CEILING_DIRECTORIES", "")
+        discovered = pygit2.discover_repository(start, across, ceilings)
         if discovered is None:
             raise PlanNotFound(f"not a git repository (or any parent up to /): {start}")
         found = discovered

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from .. import __version__, views
-from ..errors import GitPlanError
+from ..errors import BadInput, GitPlanError
 from .context import Context
 
 
@@ -38,6 +38,12 @@ class PlanGroup(click.Group):
                 click.echo(json.dumps(views.error(error), indent=2, sort_keys=True))
             click.echo(f"git-plan: error: {error}", err=True)
             ctx.exit(error.exit_code)
+        except click.UsageError as error:
+            if ctx.meta.get("gitplan.json"):
+                click.echo(
+                    json.dumps(views.error(BadInput(error.format_message())), indent=2, sort_keys=True)
+                )
+            raise
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except BrokenPipeError:
