@@ -410,6 +410,9 @@ def _execute(
                 raise worktree.GitFailed(f"{failure}; the files apply wrote were put back{kept}") from None
             raise
         try:
+            if mode != "branch":
+                journal["record"] = "marking"  # a lock on the plan's refs from now on is ours
+                _write_journal(directory, journal)
             _mark_applied(repo, plan_id, mode, branch, outcome, new_commit if mode != "worktree" else None)
         except GitPlanError as error:
             # Past the commit point the apply stands: never let recovery replay it over later work.
@@ -510,11 +513,36 @@ def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:
         elif path not in current:
             current[path] = None  # absent (or a directory git made for the applied tree)
     ours = [path for path in paths if current[path] in expected[path] or current[path] is None]
+    # A file git was writing when the apply was killed holds the start of its new contents.
+    ours += [path for path in set(paths) - set(ours) if _torn_write(repo, journal["tree"], path)]
     left = sorted(set(paths) - set(ours))
     worktree.set_index_entries(repo, old_tree, ours)
     failed = worktree.force_from_index(repo, ours)
     (_journal_dir(repo) / "apply.index").unlink(missing_ok=True)
     return left + [f"{path} (git could not check it out)" for path in failed]
+
+
+def _clear_dead_apply_locks(repo: pygit2.Repository, plan_id: str) -> None:
+    """Locks on the plan's refs left by the dead apply while it marked the plan applied.
+    A live writer releases its lock within milliseconds: wait a second for that first."""
+    for name in (plan_ref(plan_id), notes_ref(plan_id)):
+        lock = refs.lock_path(repo, name)
+        deadline = time.monotonic() + 1.0
+        while lock.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        lock.unlink(missing_ok=True)
+
+
+def _torn_write(repo: pygit2.Repository, tree: str, path: str) -> bool:
+    """Whether the file at `path` is a prefix of what checking out `tree`'s version writes
+    (git writes a file front to back, so a kill leaves such a prefix)."""
+    blob = _blob(repo, tree, path)
+    full = Path(repo.workdir) / path
+    if blob is None or full.is_symlink() or not full.is_file():
+        return False
+    written = full.read_bytes()
+    checked_out = worktree.run_git(repo, ["cat-file", "--filters", f"--path={path}", blob])
+    return len(written) < len(checked_out) and checked_out.startswith(written)
 
 
 def _blob(repo: pygit2.Repository, tree: str, path: str) -> str | None:
@@ -610,6 +638,8 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
             committed = journal["state"] == "done"
         if committed:
             # git wrote the files and the index before the commit point: only the record is left.
+            if journal.get("record") == "marking":
+                _clear_dead_apply_locks(repo, journal["plan"])
             outcome = Outcome("recovered", journal["tree"], journal["old_head"], "", (), ())
             with contextlib.suppress(PlanNotFound, Damaged):
                 _mark_applied(
