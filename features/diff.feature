@@ -106,3 +106,8 @@ Feature: Plan diffs match git diff byte for byte
     Then the diff of changeset 2 of "d" named by commit id equals its diff by number
     When I ask for the diff of changeset "ab" of "d"
     Then it fails with exit code 2
+
+  Scenario: A word-diff mode git does not know is refused
+    When with word diff "sideways" I ask for the diff of "d"
+    Then it fails with exit code 2
+    And the error mentions "--word-diff takes plain, color or porcelain"

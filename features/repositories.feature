@@ -321,3 +321,63 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     When in "src" with GIT_CEILING_DIRECTORIES set to the repository I run git plan "list"
     Then the exit code is 3
     And the output contains "not a git repository"
+
+  Scenario: Paths behind a symlink, with a leading quote, or not a changeset number get one-line answers
+    Given the user sets the repository up with:
+      """
+      ln -s src linked
+      printf 'q\n' > '"quoted.txt'
+      """
+    And a plan "p"
+    When I run git plan "record p --tool t --from-worktree linked/a.txt"
+    Then the exit code is 2
+    And the output contains "beyond a symbolic link (linked)"
+    When I run git plan "record p --tool t --from-worktree "\"quoted.txt""
+    Then the exit code is 0
+    And the tip of "p" holds ""quoted.txt" as "q\n"
+    When I run git plan "diff p 9"
+    Then the exit code is 3
+    And the output contains "has no changeset 9"
+
+  Scenario: A sparse checkout survives an apply that is put back: outside the cone stays unmaterialised
+    Given the user sets the repository up with:
+      """
+      git sparse-checkout set src
+      """
+    And HEAD is on main
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path       | content   |
+      | src/a.txt  | alpha 2\n |
+      | docs/d.txt | doc 2\n   |
+    And the user's branch moves to a new commit just before apply's commit point
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 4
+    And git "ls-files -t docs" prints "S docs/d.txt"
+    And the worktree has no "docs/d.txt"
+    And the worktree file "src/a.txt" is "alpha\n"
+
+  Scenario: A bare repository: paths are taken from the top, an absolute path has no working tree
+    Given a bare clone of the repository
+    And a file "readme.new" outside the repository with content "new readme\n"
+    When I run git plan "create q" in the bare clone
+    And I run git plan "record q --tool t --set README.md={tmp}/readme.new" in the bare clone
+    Then the exit code is 0
+    When I run git plan "diff q --name-only -- README.md" in the bare clone
+    Then the output is "README.md\n"
+    When I run git plan "diff q" in the bare clone
+    Then the output contains "+new readme"
+    When I run git plan "record q --tool t --delete /etc/hostname" in the bare clone
+    Then the exit code is 2
+    And the output contains "needs a working tree"
+
+  Scenario: record --from-worktree records an unmerged path from its worktree file, as git add would
+    Given the index has an unresolved conflict in "docs/d.txt"
+    And the user sets the repository up with:
+      """
+      printf 'resolved\n' > docs/d.txt
+      """
+    And a plan "p"
+    When I run git plan "record p --tool resolve --from-worktree"
+    Then the exit code is 0
+    And the tip of "p" holds "docs/d.txt" as "resolved\n"

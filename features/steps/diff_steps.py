@@ -197,3 +197,8 @@ def by_commit_id(context, number, plan):  # type: ignore[no-untyped-def]
 @when('I ask for the diff of changeset "{spec}" of "{plan}"')
 def diff_by_spec(context, spec, plan):  # type: ignore[no-untyped-def]
     attempt(context, lambda: context.store.diff(plan, spec))
+
+
+@when('with word diff "{mode}" I ask for the diff of "{plan}"')
+def word_diff_mode(context, mode, plan):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.diff(plan, options=DiffOptions(word_diff=mode)))

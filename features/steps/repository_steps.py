@@ -326,3 +326,10 @@ def run_with_ceiling(context, subdirectory, args):  # type: ignore[no-untyped-de
     done = subprocess.run(command, cwd=where, env=environment, capture_output=True, text=True)
     context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
     context.cli_output = done.stdout + done.stderr
+
+
+@when('I run git plan "{args}" in the bare clone')
+def run_in_bare(context, args):  # type: ignore[no-untyped-def]
+    words = shlex.split(args.replace("{tmp}", context.tmp))
+    context.cli = CliRunner().invoke(main, ["-C", context.bare, *words])
+    context.cli_output = context.cli.output
