@@ -4,15 +4,15 @@ The only module that writes user state. Everything is computed and checked
 first (merge, conflicts, dirty paths, unsafe paths); then the writes happen in
 an order a crash cannot split:
 
-1. journal `.git/gitplan/apply.json` (+ a copy of the index) under a lock;
-2. the files the apply changes, each by write-to-temp and rename;
-3. the index, by libgit2's lock-and-rename;
-4. the commit point: the branch ref moved by compare-and-swap (commit mode),
+1. journal `.git/gitplan/apply.json` under a lock;
+2. the index and the files, by `git read-tree -m -u` (worktree.move);
+3. the commit point: the branch ref moved by compare-and-swap (commit mode),
    or the journal marked done (worktree mode);
-5. the plan record note (state applied); then the journal is removed.
+4. the plan record note (state applied); then the journal is removed.
 
-A later `git plan` (any PlanStore.open) that finds a journal whose lock is not
-held finishes the apply if step 4 happened and rolls it back otherwise.
+`git plan recover` (or the next apply) that finds a journal whose lock is not
+held finishes the apply if step 3 happened and rolls it back otherwise, path
+by path, leaving alone what the user changed since.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import fcntl
 import json
 import os
 import shlex
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -369,9 +368,6 @@ def _execute(
         directory = _journal_dir(repo)
         try:
             if mode != "branch":
-                index_file = Path(repo.path) / "index"
-                if index_file.exists():
-                    shutil.copyfile(index_file, directory / "apply.index")
                 # Bracket git's write so recovery knows whether index.lock is ours.
                 journal["index"] = "writing"
                 _write_journal(directory, journal)
@@ -457,7 +453,7 @@ def _write_journal(directory: Path, journal: dict[str, Any]) -> None:
 
 
 def _clear_journal(directory: Path) -> None:
-    for name in ("apply.json", "apply.index"):
+    for name in ("apply.json", "apply.index"):  # apply.index: left by older versions
         with contextlib.suppress(FileNotFoundError):
             (directory / name).unlink()
 
@@ -518,7 +514,6 @@ def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:
     left = sorted(set(paths) - set(ours))
     worktree.set_index_entries(repo, old_tree, ours)
     failed = worktree.force_from_index(repo, ours)
-    (_journal_dir(repo) / "apply.index").unlink(missing_ok=True)
     return left + [f"{path} (git could not check it out)" for path in failed]
 
 
