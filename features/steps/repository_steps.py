@@ -21,6 +21,14 @@ from gitplan.cli import main
 PNG = bytes(range(256)) * 40 + b"\x00\x89PNG\r\n"
 
 
+def _run_program(context, words: list[str], cwd: str, env: dict[str, str] | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Run the real git-plan program and keep its exit code and output for the Then steps."""
+    command = [sys.executable, "-m", "gitplan", *words]
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout, stderr=done.stderr)
+    context.cli_output = done.stdout + done.stderr
+
+
 @given("the user sets the repository up with:")
 def setup_script(context):  # type: ignore[no-untyped-def]
     done = subprocess.run(["sh", "-ec", context.text], cwd=context.repo, capture_output=True, text=True)
@@ -125,15 +133,7 @@ def separate_git_dir(context, name):  # type: ignore[no-untyped-def]
 @when('elsewhere with GIT_DIR and GIT_WORK_TREE set I run git plan "{args}"')
 def run_with_git_dir(context, args):  # type: ignore[no-untyped-def]
     words = shlex.split(args.replace("{tmp}", context.tmp))
-    done = subprocess.run(
-        [sys.executable, "-m", "gitplan", *words],
-        cwd=context.elsewhere,
-        env=context.git_env,
-        capture_output=True,
-        text=True,
-    )
-    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
-    context.cli_output = done.stdout + done.stderr
+    _run_program(context, words, str(context.elsewhere), context.git_env)
 
 
 @then('git with GIT_DIR and GIT_WORK_TREE set shows a clean status and {path} at HEAD is "{text}"')
@@ -202,10 +202,7 @@ def author_env(context, name, email):  # type: ignore[no-untyped-def]
 
 @when('I run the git-plan program with "{args}"')
 def run_program(context, args):  # type: ignore[no-untyped-def]
-    command = [sys.executable, "-m", "gitplan", *shlex.split(args)]
-    done = subprocess.run(command, cwd=context.repo, capture_output=True, text=True)
-    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
-    context.cli_output = done.stdout + done.stderr
+    _run_program(context, shlex.split(args), context.repo)
 
 
 @given("a repository with no commit yet")
@@ -242,22 +239,14 @@ def rescue_bundles(context, count, plan):  # type: ignore[no-untyped-def]
 @when('with GIT_DIR set to "{value}" I run git plan "{args}" from the top of the worktree')
 def run_with_git_dir_value(context, value, args):  # type: ignore[no-untyped-def]
     git_dir = value.replace("{tmp}", context.tmp).replace("{repo}", context.repo)
-    environment = dict(os.environ, GIT_DIR=git_dir)
-    command = [sys.executable, "-m", "gitplan", *shlex.split(args)]
     where = context.repo if git_dir.startswith(context.repo) else context.tmp
-    done = subprocess.run(command, cwd=where, env=environment, capture_output=True, text=True)
-    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
-    context.cli_output = done.stdout + done.stderr
+    _run_program(context, shlex.split(args), where, dict(os.environ, GIT_DIR=git_dir))
 
 
 @when('from the .git directory with GIT_WORK_TREE set to the repository I run git plan "{args}"')
 def run_with_work_tree(context, args):  # type: ignore[no-untyped-def]
     environment = dict(os.environ, GIT_WORK_TREE=context.repo)
-    command = [sys.executable, "-m", "gitplan", *shlex.split(args)]
-    git_dir = os.path.join(context.repo, ".git")
-    done = subprocess.run(command, cwd=git_dir, env=environment, capture_output=True, text=True)
-    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
-    context.cli_output = done.stdout + done.stderr
+    _run_program(context, shlex.split(args), os.path.join(context.repo, ".git"), environment)
 
 
 @given('a plan "{plan}" made in it with a README')
@@ -321,11 +310,7 @@ def with_submodule(context, path):  # type: ignore[no-untyped-def]
 @when('in "{subdirectory}" with GIT_CEILING_DIRECTORIES set to the repository I run git plan "{args}"')
 def run_with_ceiling(context, subdirectory, args):  # type: ignore[no-untyped-def]
     environment = dict(os.environ, GIT_CEILING_DIRECTORIES=context.repo)
-    command = [sys.executable, "-m", "gitplan", *shlex.split(args)]
-    where = os.path.join(context.repo, subdirectory)
-    done = subprocess.run(command, cwd=where, env=environment, capture_output=True, text=True)
-    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout)
-    context.cli_output = done.stdout + done.stderr
+    _run_program(context, shlex.split(args), os.path.join(context.repo, subdirectory), environment)
 
 
 @when('I run git plan "{args}" in the bare clone')
