@@ -66,10 +66,11 @@ Feature: Missing and damaged artifacts are reported, never crashed on
 
   Scenario: show prints the whole invocation record: arguments, outcome, times and output tails
     Given I record in "a" a failed run of "pytest" with output tails
-    When I run git plan "show a 3"
+    When I run git plan "show a 3 --verbose"
     Then the exit code is 0
-    And the output contains "Status:  error (exit 2)"
+    And the output contains "Status:  error (exit 2: tests failed)"
     And the output contains "Args:    {"k": "v"}"
     And the output contains "Ran:     2026-01-01T00:00:00Z for 1500 ms"
-    And the output contains "Error:   tests failed"
-    And the output contains "    FAILED test_x"
+    And the output contains "  | FAILED test_x"
+    When I run git plan "show a 3"
+    Then the output does not contain "FAILED test_x"

@@ -25,7 +25,7 @@ Feature: The command line prints for people and machines, with stable exit codes
       | status p                          | 0    | changesets: 1                         |
       | status p --check                  | 0    | apply would conflict: no              |
       | status p --check --json           | 0    | "apply_would_conflict": false         |
-      | log p                             | 0    | tool:   edit  actor: agent            |
+      | log p                             | 0    | Tool:    edit                         |
       | log p --json                      | 0    | "invocation_id"                       |
       | artifacts p                       | 0    | #  COMMIT                             |
       | diff p --numstat                  | 0    | 1	1	README.md                       |
@@ -179,7 +179,7 @@ Feature: The command line prints for people and machines, with stable exit codes
     Then the output contains "applied:"
     And the output contains "(commit)"
     When I run git plan "log p"
-    Then the output contains "args:   {"k": 1}"
+    Then the output contains "Args:    {"k": 1}"
 
   Scenario: NO_COLOR turns colour off on a terminal
     Given the environment has NO_COLOR set

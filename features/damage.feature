@@ -168,4 +168,4 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     When I run git plan "log d"
     Then the exit code is 5
     And the output contains "MISSING: invocation record note is missing"
-    And the output contains "tool:   second"
+    And the output contains "Tool:    second"

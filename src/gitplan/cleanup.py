@@ -26,7 +26,7 @@ from pathlib import Path
 import pygit2
 
 from . import chain as chains
-from . import packs, prune, refs
+from . import packs, planworktree, prune, refs
 from .errors import BadInput, GitPlanError
 from .format import PLAN_REF_PREFIX, notes_ref, plan_ref
 from .model import CleanupItem, GcReport
@@ -55,6 +55,8 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
         _temporary_files(repo, older_than, dry_run, removed)
         _trash(repo, dry_run, removed)
         live = _live_plans(repo)
+        # Before pruning: a gone plan's worktree index would keep its objects alive.
+        _plan_worktrees(repo, live, dry_run, removed, kept)
         for plan_id in _registered_plans(repo):
             if plan_id in live:
                 _unused_packs(repo, plan_id, older_than, dry_run, removed, kept)
@@ -62,6 +64,41 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
                 _orphaned_registry(repo, plan_id, older_than, dry_run, removed, kept)
         _stale_locks(repo, live, dry_run, removed)
     return GcReport(tuple(removed), tuple(kept), dry_run)
+
+
+def _plan_worktrees(
+    repo: pygit2.Repository,
+    live: set[str],
+    dry_run: bool,
+    removed: list[CleanupItem],
+    kept: list[CleanupItem],
+) -> None:
+    """The worktrees `git plan run` keeps: removed when their plan is gone or applied,
+    or when a run was interrupted in them; never while a command runs in one."""
+    for slot in planworktree.slots(repo):
+        name = str(slot.directory / slot.plan_id)
+        why = None
+        if slot.plan_id not in live:
+            why = f"plan {slot.plan_id} no longer exists"
+        elif _applied(repo, slot.plan_id):
+            why = f"plan {slot.plan_id} is applied"
+        elif slot.interrupted:
+            why = "left by an interrupted run"
+        if why is None:
+            continue
+        if slot.in_use:
+            kept.append(CleanupItem("plan worktree", name, f"{why}, but a command is running in it"))
+            continue
+        if not dry_run:
+            planworktree.remove(slot)
+        removed.append(CleanupItem("plan worktree", name, why))
+
+
+def _applied(repo: pygit2.Repository, plan_id: str) -> bool:
+    try:
+        return refs.settle(repo, plan_id).applied
+    except GitPlanError:
+        return False
 
 
 def _live_plans(repo: pygit2.Repository) -> set[str]:

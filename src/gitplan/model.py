@@ -77,6 +77,11 @@ class ToolInvocation:
     error: str | None = None
     stdout_tail: str | None = None
     stderr_tail: str | None = None
+    # Filled in by `run` (optional in schema gitplan.invocation/1; absent in older records):
+    argv: list[str] | None = None  # the command, as run (no shell)
+    cwd: str | None = None  # where it ran, relative to the top of the plan's worktree
+    signal: str | None = None  # the signal that ended it ("SIGKILL"), if one did
+    redacted: list[str] | None = None  # fields in which secrets were masked
 
     def __post_init__(self) -> None:
         if not isinstance(self.tool, str) or not self.tool.strip():
@@ -89,6 +94,10 @@ class ToolInvocation:
             raise BadInput("tool arguments must be a JSON object (a dict)")
         if self.status not in ("ok", "error"):
             raise BadInput(f"invocation status must be 'ok' or 'error', not {self.status!r}")
+        if self.argv is not None and (
+            not isinstance(self.argv, list | tuple) or not all(isinstance(a, str) for a in self.argv)
+        ):
+            raise BadInput("argv must be a list of strings")
 
 
 @dataclass(frozen=True, slots=True)

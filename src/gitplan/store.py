@@ -10,17 +10,16 @@ import contextlib
 import errno
 import functools
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import pygit2
 
 from . import chain as chains
-from . import clock, diffs, faults, packs, prune, refs, transaction, worktree
+from . import clock, diffs, faults, packs, planworktree, prune, refs, snapshot, transaction, worktree
 from .errors import BadInput, CannotWrite, Damaged, GitPlanError, PlanNotFound
 from .format import (
     changeset_message,
@@ -37,14 +36,15 @@ from .format import (
 from .gitrepo import (
     author_person,
     committer_person,
+    common_dir,
     lookup_commit,
     open_repository,
     read_blob,
     resolve_commit,
     worktree_prefix,
 )
+from .invocation import Invocation
 from .model import (
-    MODE_FILE,
     ApplyResult,
     ChangeSet,
     CleanupReport,
@@ -59,7 +59,10 @@ from .model import (
 from .notes import stage_notes_commit
 from .objects import Staging
 from .patches import patch_edits
+from .planrun import RunResult
 from .rebase import rebase_edits
+from .redact import Redactor
+from .runner import DEFAULT_TAIL_BYTES
 from .transaction import Prepared
 from .trees import Edit, edit_tree, entry_at
 
@@ -196,6 +199,7 @@ class PlanStore:
         validate_plan_id(plan_id)
         if not isinstance(invocation, ToolInvocation):
             raise BadInput("invocation must be a ToolInvocation")
+        invocation = self.redactor().invocation(invocation)
         blobs = Staging()
         edits = self._stage_blobs(changes, blobs)
         repo = self._repo
@@ -243,6 +247,139 @@ class PlanStore:
 
         return transaction.write(repo, plan_id, prepare)
 
+    def redactor(self, environment: Mapping[str, str] | None = None) -> Redactor:
+        """What masks secrets in this repository's records: the built-in rules, the
+        `plan.redact` patterns of its git config, the secret-named variables of `environment`."""
+        try:
+            patterns = [str(value) for value in self._repo.config.get_multivar("plan.redact")]
+        except (pygit2.GitError, ValueError):
+            patterns = []
+        return Redactor(patterns, os.environ if environment is None else environment)
+
+    @contextlib.contextmanager
+    def invocation(
+        self,
+        plan_id: str,
+        tool: str,
+        actor: str = "gitplan",
+        arguments: Mapping[str, Any] | None = None,
+        summary: str = "",
+    ) -> Iterator[Invocation]:
+        """One tool invocation as a block: read and write files through it, and leaving
+        the block records them as one changeset with measured times. An exception in the
+        block records the failed invocation (status error, no edits) and is re-raised."""
+        from .invocation import Invocation
+
+        validate_plan_id(plan_id)
+        described = ToolInvocation(tool, actor, dict(arguments or {}), summary)
+        current = refs.settle(self._repo, plan_id)
+        if current.applied:
+            raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
+        block = Invocation(self._repo, plan_id, current.tip)
+        try:
+            yield block
+        except BaseException as error:
+            timing = block.stopwatch.stop()
+            failed = replace(
+                described,
+                status="error",
+                error=f"{type(error).__name__}: {error}".strip().rstrip(":"),
+                started_at=timing.started_at,
+                finished_at=timing.finished_at,
+                duration_ms=timing.duration_ms,
+            )
+            block.changeset = self.record(plan_id, {}, failed, parent=block.parent)
+            raise
+        timing = block.stopwatch.stop()
+        done = replace(
+            described,
+            started_at=timing.started_at,
+            finished_at=timing.finished_at,
+            duration_ms=timing.duration_ms,
+        )
+        block.changeset = self.record(plan_id, dict(block.changes), done, parent=block.parent)
+
+    @_writing
+    def run(
+        self,
+        plan_id: str,
+        argv: Sequence[str],
+        tool: str,
+        actor: str = "gitplan",
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        keep_changes_on_error: bool = False,
+        cwd: str = "",
+        tail_bytes: int | None = None,
+        stdout: BinaryIO | None = None,
+        stderr: BinaryIO | None = None,
+    ) -> RunResult:
+        """Run `argv` (no shell) in the plan's own worktree and record what it changed as
+        one changeset, with its argv, exit status, times and output tails. `cwd` is a
+        directory of the worktree (git's prefix, "" for the top); `stdout`/`stderr`
+        receive the command's output as it runs. The user's worktree is never touched."""
+        from .planrun import Command, run_in_plan
+
+        validate_plan_id(plan_id)
+        if isinstance(argv, str):
+            raise BadInput("argv must be a list of strings (no shell), not one string")
+        if tail_bytes is None:
+            tail_bytes = _int_config(self.config("plan.outputTail"), DEFAULT_TAIL_BYTES, "plan.outputTail")
+        command = Command(
+            argv=tuple(argv),
+            tool=tool,
+            actor=actor,
+            arguments=arguments,
+            prefix=cwd,
+            timeout=timeout,
+            keep_changes_on_error=keep_changes_on_error,
+            tail_bytes=tail_bytes,
+        )
+
+        def record(changes: Changes, invocation: ToolInvocation, parent: str) -> ChangeSet:
+            return self.record(plan_id, changes, invocation, parent=parent)
+
+        return run_in_plan(self._repo, plan_id, command, record, stdout, stderr)
+
+    @_writing
+    def snapshot(
+        self,
+        plan_id: str,
+        tool: str,
+        actor: str = "gitplan",
+        arguments: Mapping[str, Any] | None = None,
+        directory: str | os.PathLike[str] | None = None,
+        summary: str = "",
+    ) -> ChangeSet | None:
+        """Record what a worktree (this repository's, or the linked worktree at
+        `directory`) holds that the plan's tip does not: the edits made since the last
+        changeset, by whatever made them. None when there is nothing new."""
+        validate_plan_id(plan_id)
+        described = ToolInvocation(tool, actor, dict(arguments or {}), summary)
+        checkout = self._checkout_at(directory)
+        current = refs.settle(self._repo, plan_id)
+        if current.applied:
+            raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
+        tip_tree = str(lookup_commit(self._repo, current.tip).tree_id)
+        edits = snapshot.worktree_edits(self._repo, checkout=checkout, against_tree=tip_tree)
+        if not edits:
+            return None
+        # No times: the sweep did not see the edits being made, so it cannot say when.
+        return self.record(plan_id, edits, described, parent=current.tip)
+
+    def _checkout_at(self, directory: str | os.PathLike[str] | None) -> worktree.Checkout | None:
+        """The worktree to sweep: None for this repository's own."""
+        repo = self._repo
+        if directory is None:
+            if repo.workdir is None:
+                raise BadInput("snapshot needs a working tree; this repository is bare")
+            return None
+        other = open_repository(directory)
+        if other.workdir is None or common_dir(other) != common_dir(repo):
+            raise BadInput(f"{directory} is not a worktree of this repository")
+        return worktree.Checkout(other.workdir, other.path)
+
     def _stage_blobs(self, changes: Changes, staging: Staging) -> dict[str, Edit]:
         if not isinstance(changes, Mapping):
             raise BadInput("changes must be a mapping of path to bytes, File, FileOnDisk or None")
@@ -282,34 +419,9 @@ class PlanStore:
         """What `git add` would stage for `paths` (or for every path `git status` lists):
         contents after the repository's eol rules and clean filters, or None for a
         deleted file. Submodules and ignored files are left out unless named."""
-        repo = self._repo
-        workdir = repo.workdir
-        if workdir is None:
-            raise BadInput("--from-worktree needs a repository with a working tree")
-        if not paths:
-            listed = [c for c in worktree.status(repo, untracked=True, staged=True) if not c.submodule]
-            paths = tuple(sorted(c.path for c in listed))
-            if not paths:
-                raise BadInput("the working tree has no changes to record")
-        changes: dict[str, File | FileOnDisk | None] = {}
-        regular: list[str] = []
-        for path in paths:
-            validate_path(path)
-            full = Path(workdir) / path
-            _refuse_inside_submodule(Path(workdir), path)
-            if full.is_symlink():
-                changes[path] = File(os.fsencode(os.readlink(full)), 0o120000)
-            elif full.is_file():
-                regular.append(path)
-            elif full.is_dir():
-                if (full / ".git").exists():
-                    raise BadInput(f"{path} is a submodule; gitplan records files, not submodule commits")
-                raise BadInput(f"{path} is a directory; name the files in it")
-            else:
-                changes[path] = None
-        for path, (_, converted) in worktree.cleaned(repo, regular).items():
-            on_disk = file_contents(os.path.join(workdir, path))
-            changes[path] = on_disk if converted is None else File(converted, on_disk.mode)
+        changes = snapshot.worktree_edits(self._repo, tuple(paths))
+        if not changes:
+            raise BadInput("the working tree has no changes to record")
         return changes
 
     @_writing
@@ -331,6 +443,8 @@ class PlanStore:
             else:
                 raise refs.busy(plan_id, repo)
             faults.point("cancel.refs-deleted")
+            # Its worktrees go before the prune: their indexes would keep its objects.
+            planworktree.remove_all(repo, plan_id)
             # A writer that published just before the delete may be consolidating the
             # plan's packs: wait for it, so that no merged pack escapes the prune.
             with packs.exclusive(repo, f"consolidate-{plan_id}"):
@@ -544,52 +658,21 @@ _INCOMPLETE = (
 _INVALID = "{ref} is not a valid plan name; remove it with `git update-ref -d {ref}`"
 
 
-def _refuse_inside_submodule(workdir: Path, path: str) -> None:
-    """As `git add` does, refuse a path inside a submodule's checkout (or behind a symlink)."""
-    parts = path.split("/")
-    for depth in range(1, len(parts)):
-        parent = workdir.joinpath(*parts[:depth])
-        if parent.is_symlink():
-            raise BadInput(f"{path} is beyond a symbolic link ({'/'.join(parts[:depth])})")
-        if (parent / ".git").exists():
-            raise BadInput(
-                f"{path} is in submodule '{'/'.join(parts[:depth])}': record it in that repository"
-            )
-
-
 def _problem(plan_id: str, state: str, problem: str) -> PlanStatus:
     """The list entry of something under the plans' refs that is not a whole plan."""
     return PlanStatus(plan_id, "", state, "", "", 0, 0, 0, 0, (), (), "", problem=problem)
 
 
-STREAM_THRESHOLD = 16 << 20
-
-
-def file_contents(source: str) -> File | FileOnDisk:
-    """A file's contents for record: in memory, or streamed from disk when large."""
-    mode = 0o100755 if os.access(source, os.X_OK) else MODE_FILE
-    with _reading(source):
-        if os.stat(source).st_size >= STREAM_THRESHOLD:
-            return FileOnDisk(source, mode)
-    return File(read_source(source), mode)
-
-
-def read_source(source: str) -> bytes:
-    """The bytes of a file named on the command line; BadInput saying why it cannot be read."""
-    with _reading(source):
-        return Path(source).read_bytes()
-
-
-@contextlib.contextmanager
-def _reading(source: str) -> Iterator[None]:
+def _int_config(value: str | None, default: int, key: str) -> int:
+    if value is None:
+        return default
     try:
-        yield
-    except FileNotFoundError:
-        raise BadInput(f"no such file: {source}") from None
-    except IsADirectoryError:
-        raise BadInput(f"{source} is a directory") from None
-    except OSError as error:
-        raise BadInput(f"cannot read {source}: {error.strerror}") from None
+        number = int(value)
+    except ValueError:
+        raise BadInput(f"{key} must be a number of bytes, not {value!r}") from None
+    if number < 0:
+        raise BadInput(f"{key} must not be negative")
+    return number
 
 
 def _summary(files: tuple[FileChange, ...]) -> str:

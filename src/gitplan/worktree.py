@@ -30,7 +30,6 @@ from pathlib import Path
 import pygit2
 
 from .errors import GitPlanError
-from .gitrepo import common_dir, read_blob
 from .trees import entry_at
 
 
@@ -38,12 +37,26 @@ class GitFailed(GitPlanError):
     """The git binary refused or failed; the message is git's own."""
 
 
-def git_env(repo: pygit2.Repository, **extra: str) -> dict[str, str]:
-    """The environment that points git at exactly the repository pygit2 opened."""
-    environment = {k: v for k, v in os.environ.items() if k not in _POINTERS}
-    environment["GIT_DIR"] = repo.path
-    if repo.workdir:
-        environment["GIT_WORK_TREE"] = repo.workdir
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """A working tree other than the repository's own: a plan's worktree (a linked
+    worktree with its own HEAD and index under `git_dir`)."""
+
+    workdir: str
+    git_dir: str
+
+
+def git_env(repo: pygit2.Repository, checkout: Checkout | None = None, **extra: str) -> dict[str, str]:
+    """The environment that points git at exactly the repository pygit2 opened
+    (or at one of its linked worktrees)."""
+    environment = {k: v for k, v in os.environ.items() if k not in POINTERS}
+    if checkout is not None:
+        environment["GIT_DIR"] = checkout.git_dir
+        environment["GIT_WORK_TREE"] = checkout.workdir
+    else:
+        environment["GIT_DIR"] = repo.path
+        if repo.workdir:
+            environment["GIT_WORK_TREE"] = repo.workdir
     environment["GIT_LITERAL_PATHSPECS"] = "1"
     environment["LC_ALL"] = "C"
     environment.update(extra)
@@ -51,7 +64,7 @@ def git_env(repo: pygit2.Repository, **extra: str) -> dict[str, str]:
 
 
 # Variables that would point git somewhere other than the repository we opened.
-_POINTERS = frozenset(
+POINTERS = frozenset(
     {
         "GIT_DIR",
         "GIT_WORK_TREE",
@@ -73,15 +86,16 @@ def run_git(
     args: Sequence[str],
     stdin: bytes | None = None,
     env: dict[str, str] | None = None,
+    checkout: Checkout | None = None,
 ) -> bytes:
-    """Run `git args...` on `repo` from its top level; GitFailed with git's message."""
+    """Run `git args...` on `repo` (or `checkout`) from its top level; GitFailed with git's message."""
     try:
         done = subprocess.run(
             ["git", *args],
             input=stdin,
             capture_output=True,
-            cwd=repo.workdir or repo.path,
-            env=env or git_env(repo),
+            cwd=checkout.workdir if checkout else repo.workdir or repo.path,
+            env=env or git_env(repo, checkout),
             check=False,
             preexec_fn=_die_with_parent,
         )
@@ -131,7 +145,9 @@ class WorktreeChange:
 _STATES = {"M": "modified", "D": "deleted", "T": "typechange", "A": "modified"}
 
 
-def status(repo: pygit2.Repository, untracked: bool, staged: bool = False) -> list[WorktreeChange]:
+def status(
+    repo: pygit2.Repository, untracked: bool, staged: bool = False, checkout: Checkout | None = None
+) -> list[WorktreeChange]:
     """What differs between the index and the worktree, as `git status` decides it.
 
     Files that only look different (a CRLF checkout of an LF blob, a smudged
@@ -139,7 +155,7 @@ def status(repo: pygit2.Repository, untracked: bool, staged: bool = False) -> li
     checkout are not "deleted"; ignored files never appear."""
     args = ["status", "--porcelain=v2", "-z", "--no-renames", "--ignore-submodules=none"]
     args.append("--untracked-files=all" if untracked else "--untracked-files=no")
-    out = run_git(repo, args, env=git_env(repo, GIT_OPTIONAL_LOCKS="1"))
+    out = run_git(repo, args, env=git_env(repo, checkout, GIT_OPTIONAL_LOCKS="1"), checkout=checkout)
     changes: list[WorktreeChange] = []
     for record in out.split(b"\0"):
         if not record:
@@ -241,7 +257,9 @@ def remove_empty_parents(workdir: Path, directory: Path) -> None:
 # -- what `git add` would store -------------------------------------------------
 
 
-def cleaned(repo: pygit2.Repository, paths: Sequence[str]) -> dict[str, tuple[str, bytes | None]]:
+def cleaned(
+    repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None = None
+) -> dict[str, tuple[str, bytes | None]]:
     """For each worktree file in `paths`: the blob id `git add` would store, and its
     bytes when the clean conversion (eol, filters, encoding) changed them (None when
     the stored bytes are the file's own). Nothing is written to the repository:
@@ -249,28 +267,28 @@ def cleaned(repo: pygit2.Repository, paths: Sequence[str]) -> dict[str, tuple[st
     if not paths:
         return {}
     with tempfile.TemporaryDirectory(prefix="gitplan-clean-") as scratch:
-        objects = str(common_dir(repo) / "objects")
-        environment = git_env(
+        # No alternate pointing at the repository's objects: git would "freshen" (touch)
+        # the packs holding objects it finds there, and a pack gitplan stamped looks
+        # used by someone else once touched (prune then keeps it).
+        environment = git_env(repo, checkout, GIT_OBJECT_DIRECTORY=scratch)
+        out = run_git(
             repo,
-            GIT_OBJECT_DIRECTORY=scratch,
-            GIT_ALTERNATE_OBJECT_DIRECTORIES=objects,
+            ["hash-object", "-w", "--stdin-paths"],
+            stdin=_lines(paths),
+            env=environment,
+            checkout=checkout,
         )
-        out = run_git(repo, ["hash-object", "-w", "--stdin-paths"], stdin=_lines(paths), env=environment)
         ids = out.decode().split()
         if len(ids) != len(paths):
             raise GitFailed("git hash-object did not name one object per path")
         result: dict[str, tuple[str, bytes | None]] = {}
-        workdir = Path(repo.workdir)
+        workdir = Path(checkout.workdir if checkout else repo.workdir)
         for path, oid in zip(paths, ids, strict=True):
             if str(pygit2.hashfile(str(workdir / path))) == oid:
                 result[path] = (oid, None)
                 continue
-            loose = Path(scratch) / oid[:2] / oid[2:]
-            if loose.exists():
-                data = zlib.decompress(loose.read_bytes())
-                result[path] = (oid, data[data.index(b"\0") + 1 :])
-            else:  # the converted blob already exists in the repository
-                result[path] = (oid, read_blob(repo, oid))
+            data = zlib.decompress((Path(scratch) / oid[:2] / oid[2:]).read_bytes())
+            result[path] = (oid, data[data.index(b"\0") + 1 :])
         return result
 
 

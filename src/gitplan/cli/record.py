@@ -141,13 +141,13 @@ def record(
 
 
 def _read_input(source: str) -> bytes:
-    from ..store import read_source
+    from ..snapshot import read_source
 
     return sys.stdin.buffer.read() if source == "-" else read_source(source)
 
 
 def _file(source: str) -> File | FileOnDisk:
-    from ..store import file_contents
+    from ..snapshot import file_contents
 
     return file_contents(source)
 

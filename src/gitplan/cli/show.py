@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -112,10 +113,13 @@ def _changeset_and_paths(ctx: Context, plan: str, args: tuple[str, ...]) -> tupl
 
 @main.command()
 @click.argument("plan")
+@click.option("-v", "--verbose", is_flag=True, help="Also show each command's output tails.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @pass_context
-def log(ctx: Context, plan: str, as_json: bool) -> None:
-    """List PLAN's changesets, oldest first, with their invocation records.
+def log(ctx: Context, plan: str, verbose: bool, as_json: bool) -> None:
+    """List PLAN's changesets, oldest first, with their invocation records:
+    tool, actor, command, exit status, duration, arguments and files
+    (with --verbose, the command's stdout and stderr tails too).
 
     Exits 5 when a record is missing or damaged (the log is still printed)."""
     items = [views.changeset(item) for item in ctx.store.changesets(plan)]
@@ -123,30 +127,62 @@ def log(ctx: Context, plan: str, as_json: bool) -> None:
     if as_json:
         out.json("log", {"plan": plan, "changesets": items})
     else:
-        _print_log(out, plan, items)
+        _print_log(out, plan, items, verbose)
     if any(item["problem"] for item in items):
         exit_with(Damaged.exit_code)
 
 
-def _print_log(out, plan: str, items: list[dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
+def _print_log(out, plan: str, items: list[dict[str, Any]], verbose: bool) -> None:  # type: ignore[no-untyped-def]
     if not items:
         out.line(f"plan {plan} has no changesets yet")
     for item in items:
-        invocation = item["invocation"] or {}
         out.line(f"changeset {item['number']} {item['commit']}", {"fg": "yellow"})
-        out.line(
-            f"  tool:   {item['tool']}  actor: {invocation.get('actor', '?')}  "
-            f"status: {invocation.get('status', '?')}"
-        )
         if item["problem"]:
+            out.line(f"  Tool:    {item['tool']}")
             out.line(f"  MISSING: {item['problem']}", {"fg": "red"})
             continue
-        if invocation.get("arguments"):
-            out.line(f"  args:   {json.dumps(invocation['arguments'], sort_keys=True)}")
+        for line in invocation_lines(item["invocation"], item["author"], verbose):
+            out.line(f"  {line}")
         for change in item["files"]:
             out.line(
-                f"  {change['change']:<10} {change['path']} (+{change['additions']} -{change['deletions']})"
+                f"    {change['change']:<10} {change['path']} (+{change['additions']} -{change['deletions']})"
             )
+
+
+def invocation_lines(invocation: dict[str, Any], author: str, verbose: bool) -> list[str]:
+    """An invocation record for people: who ran what, how it ended, how long it took."""
+    lines = [f"Tool:    {invocation['tool']}", f"Actor:   {invocation.get('actor') or author}"]
+    if invocation.get("argv") is not None:
+        lines.append(f"Command: {shlex.join(invocation['argv'])}")
+        if invocation.get("cwd") not in (None, "."):
+            lines.append(f"In:      {invocation['cwd']}/")
+    lines.append(f"Status:  {_outcome(invocation)}")
+    if invocation.get("started_at") or invocation.get("duration_ms") is not None:
+        took = invocation.get("duration_ms")
+        lines.append(f"Ran:     {invocation.get('started_at') or '?'} for {'?' if took is None else took} ms")
+    if invocation.get("arguments"):
+        lines.append(f"Args:    {json.dumps(invocation['arguments'], sort_keys=True)}")
+    if invocation.get("redacted"):
+        lines.append(f"Redacted: {', '.join(invocation['redacted'])}")
+    if verbose:
+        for name in ("stdout", "stderr"):
+            tail = invocation.get(f"{name}_tail")
+            if tail:
+                lines.append(f"{name}:")
+                lines.extend(f"  | {line}" for line in tail.splitlines())
+    return lines
+
+
+def _outcome(invocation: dict[str, Any]) -> str:
+    status = str(invocation.get("status", "?"))
+    error, code = invocation.get("error"), invocation.get("exit_code")
+    if error and code is not None and not str(error).startswith("exit code"):
+        return f"{status} (exit {code}: {error})"
+    if error:
+        return f"{status} ({error})"
+    if code is not None:
+        return f"{status} (exit {code})"
+    return status
 
 
 @main.command()
@@ -154,11 +190,15 @@ def _print_log(out, plan: str, items: list[dict[str, Any]]) -> None:  # type: ig
 @click.argument("changeset")
 @click.option("--stat", "output", flag_value="stat", help="A diffstat instead of the patch.")
 @click.option("--binary", is_flag=True, help="Binary files as data `git apply` can use.")
+@click.option("-v", "--verbose", is_flag=True, help="Also show the command's output tails.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @pass_context
-def show(ctx: Context, plan: str, changeset: str, output: str | None, binary: bool, as_json: bool) -> None:
+def show(
+    ctx: Context, plan: str, changeset: str, output: str | None, binary: bool, verbose: bool, as_json: bool
+) -> None:
     """Show one changeset of PLAN, like `git show`: its commit, its invocation
-    record (tool, actor, arguments, outcome, times, output tails) and its patch.
+    record (tool, actor, command, outcome, times, arguments; the output
+    tails with --verbose) and its patch.
 
     \b
       git plan show PLAN 3          changeset 3
@@ -173,27 +213,12 @@ def show(ctx: Context, plan: str, changeset: str, output: str | None, binary: bo
     if as_json:
         out.json("show", {"changeset": views.changeset(item), output or "patch": text})
         return
-    record = item.record.invocation if item.record else None
     header = [f"changeset {item.number} of plan {plan}  (commit {item.commit})"]
-    header.append(f"Tool:    {item.tool}")
-    header.append(f"Actor:   {item.author}")
-    if record is not None:
-        header.append(
-            f"Status:  {record.status}"
-            + (f" (exit {record.exit_code})" if record.exit_code is not None else "")
-        )
-        if record.arguments:
-            header.append(f"Args:    {json.dumps(record.arguments, sort_keys=True)}")
-        if record.started_at or record.duration_ms is not None:
-            took = record.duration_ms if record.duration_ms is not None else "?"
-            header.append(f"Ran:     {record.started_at or '?'} for {took} ms")
-        if record.error:
-            header.append(f"Error:   {record.error}")
-        for name, tail in (("stdout", record.stdout_tail), ("stderr", record.stderr_tail)):
-            if tail:
-                header.append(f"{name}:")
-                header.extend(f"    {line}" for line in tail.splitlines())
+    if item.record is not None:
+        header.extend(invocation_lines(views.changeset(item)["invocation"], item.author, verbose))
     else:
+        header.append(f"Tool:    {item.tool}")
+        header.append(f"Actor:   {item.author}")
         header.append(f"Record:  MISSING ({item.problem})")
     header.append("")
     header.append(f"    {item.summary}")

@@ -1,0 +1,178 @@
+"""Running one command and measuring it: exit status, times, output tails.
+
+The command is an argv (no shell). Its stdout and stderr are copied, as they
+arrive, to the sinks the caller gives (the CLI passes the terminal) while the
+last bytes of each are kept for the invocation record. A timeout ends it with
+SIGTERM, then SIGKILL after a short grace. Ctrl-C reaches the command (it is
+in the terminal's process group) and ends the run like any other signal, so
+the invocation is still recorded. This module knows nothing of plans or git.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from .errors import BadInput
+from .model import utc_now
+
+DEFAULT_TAIL_BYTES = 4096
+KILL_GRACE_SECONDS = 5.0
+EXIT_TIMEOUT = 124  # as timeout(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a command ended and what it printed last."""
+
+    exit_code: int | None  # None when a signal ended it
+    signal: str | None
+    timed_out: bool
+    started_at: str
+    finished_at: str
+    duration_ms: int
+    stdout_tail: str
+    stderr_tail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+    @property
+    def status_code(self) -> int:
+        """The exit status a shell would report: the code, 128 + signal, or 124 on timeout."""
+        if self.timed_out:
+            return EXIT_TIMEOUT
+        if self.signal is not None:
+            return 128 + int(getattr(signal, self.signal, 0))
+        return self.exit_code or 0
+
+    @property
+    def error(self) -> str | None:
+        if self.timed_out:
+            return f"timed out after {self.duration_ms / 1000:.1f} s"
+        if self.signal is not None:
+            return f"killed by {self.signal}"
+        if self.exit_code:
+            return f"exit code {self.exit_code}"
+        return None
+
+
+class _Tail:
+    """The last `limit` bytes of a stream, copied to `sink` as they arrive."""
+
+    def __init__(self, limit: int, sink: BinaryIO | None) -> None:
+        self.limit = limit
+        self.sink = sink
+        self.data = bytearray()
+
+    def pump(self, fd: int) -> None:
+        with os.fdopen(fd, "rb", buffering=0) as stream:
+            while chunk := stream.read(65536):
+                if self.sink is not None:
+                    try:
+                        self.sink.write(chunk)
+                        self.sink.flush()
+                    except (BrokenPipeError, ValueError):
+                        self.sink = None  # nobody reads our output any more; keep the tail
+                self.data += chunk
+                if len(self.data) > 2 * self.limit:
+                    del self.data[: -self.limit]
+
+    def text(self) -> str:
+        kept = bytes(self.data[-self.limit :]) if self.limit else b""
+        return kept.decode("utf-8", "replace")
+
+
+def run_command(
+    argv: Sequence[str],
+    cwd: str,
+    env: Mapping[str, str],
+    timeout: float | None = None,
+    tail_bytes: int = DEFAULT_TAIL_BYTES,
+    stdout: BinaryIO | None = None,
+    stderr: BinaryIO | None = None,
+    pass_fds: Sequence[int] = (),
+    started: Callable[[], None] | None = None,
+) -> Outcome:
+    """Run `argv` in `cwd` to the end (or the timeout); BadInput if it cannot start."""
+    if not argv:
+        raise BadInput("no command given: put it after --, as in `git plan run PLAN --tool T -- make fmt`")
+    out_tail = _Tail(tail_bytes, stdout)
+    err_tail = _Tail(tail_bytes, stderr)
+    started_at = utc_now()
+    clock = time.monotonic()
+    previous = _quiet_interrupts()
+    try:
+        try:
+            process = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=dict(env),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=tuple(pass_fds),
+            )
+        except FileNotFoundError:
+            raise BadInput(f"cannot run {argv[0]!r}: no such program") from None
+        except PermissionError:
+            raise BadInput(f"cannot run {argv[0]!r}: permission denied") from None
+        except OSError as error:
+            raise BadInput(f"cannot run {argv[0]!r}: {error.strerror}") from None
+        if started is not None:
+            started()
+        assert process.stdout is not None and process.stderr is not None
+        pumps = [
+            threading.Thread(target=out_tail.pump, args=(os.dup(process.stdout.fileno()),), daemon=True),
+            threading.Thread(target=err_tail.pump, args=(os.dup(process.stderr.fileno()),), daemon=True),
+        ]
+        process.stdout.close()
+        process.stderr.close()
+        for pump in pumps:
+            pump.start()
+        timed_out = False
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            process.terminate()
+            try:
+                process.wait(timeout=KILL_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for pump in pumps:
+            pump.join()
+    finally:
+        _restore_interrupts(previous)
+    returncode = process.returncode
+    return Outcome(
+        exit_code=returncode if returncode >= 0 else None,
+        signal=signal.Signals(-returncode).name if returncode < 0 else None,
+        timed_out=timed_out,
+        started_at=started_at,
+        finished_at=utc_now(),
+        duration_ms=int((time.monotonic() - clock) * 1000),
+        stdout_tail=out_tail.text(),
+        stderr_tail=err_tail.text(),
+    )
+
+
+def _quiet_interrupts() -> object:
+    """While the command runs, Ctrl-C is the command's to handle: gitplan waits for it
+    to end and records how it ended. (A handler, not SIG_IGN: exec resets handlers,
+    but an ignored signal would stay ignored in the command.)"""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, lambda *_: None)
+
+
+def _restore_interrupts(previous: object) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGINT, previous)  # type: ignore[arg-type]

@@ -1,0 +1,140 @@
+"""What a working tree holds that a tree does not: the edits of a snapshot.
+
+One piece of code finds the edits in a checkout, for three callers:
+`record --from-worktree` (the user's worktree against its index), `snapshot`
+(a worktree against the plan's tip: what an agent changed since the last
+changeset) and `run` (the plan's own worktree after a command ran).
+
+Finding them costs what changed, not the repository: `git status` compares
+files by the index's stat data, and only the paths it lists (plus the paths
+where the plan's tip differs from the checkout's HEAD) are read and cleaned.
+The contents are what `git add` would store (eol rules, clean filters);
+ignored files are left out unless named. Nothing is written here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pygit2
+
+from . import worktree
+from .errors import BadInput
+from .format import validate_path
+from .model import MODE_EXECUTABLE, MODE_FILE, MODE_SYMLINK, File, FileOnDisk
+from .trees import entry_at
+
+Contents = File | FileOnDisk | None
+
+STREAM_THRESHOLD = 16 << 20
+
+
+def worktree_edits(
+    repo: pygit2.Repository,
+    paths: Sequence[str] = (),
+    checkout: worktree.Checkout | None = None,
+    against_tree: str | None = None,
+) -> dict[str, Contents]:
+    """The contents of `paths` (or of every path that changed) in a checkout.
+
+    Without `paths`, the changed paths are those `git status` lists against the
+    checkout's index (staged and untracked included, submodules and ignored
+    files left out). With `against_tree`, paths whose contents equal its entry
+    are dropped: what is left are the edits that bring those paths of
+    `against_tree` to what the checkout holds. A path `git status` does not
+    list is never an edit, so a plan's files that the checkout never had are
+    not taken for deletions."""
+    workdir = checkout.workdir if checkout else repo.workdir
+    if workdir is None:
+        raise BadInput("recording a worktree needs a repository with a working tree")
+    if paths:
+        candidates = list(dict.fromkeys(paths))
+    else:
+        listed = worktree.status(repo, untracked=True, staged=True, checkout=checkout)
+        candidates = sorted({change.path for change in listed if not change.submodule})
+    edits = read_files(repo, Path(workdir), candidates, checkout)
+    if against_tree is not None:
+        edits = {path: new for path, new in edits.items() if _differs(repo, against_tree, path, new)}
+    return edits
+
+
+def read_files(
+    repo: pygit2.Repository, workdir: Path, paths: Sequence[str], checkout: worktree.Checkout | None = None
+) -> dict[str, Contents]:
+    """Each path's contents as `git add` would store them (None: no file there)."""
+    changes: dict[str, Contents] = {}
+    regular: list[str] = []
+    for path in paths:
+        validate_path(path)
+        full = workdir / path
+        _refuse_inside_submodule(workdir, path)
+        if full.is_symlink():
+            changes[path] = File(os.fsencode(os.readlink(full)), MODE_SYMLINK)
+        elif full.is_file():
+            regular.append(path)
+        elif full.is_dir():
+            if (full / ".git").exists():
+                raise BadInput(f"{path} is a submodule; gitplan records files, not submodule commits")
+            raise BadInput(f"{path} is a directory; name the files in it")
+        else:
+            changes[path] = None
+    for path, (_, converted) in worktree.cleaned(repo, regular, checkout).items():
+        on_disk = file_contents(os.path.join(workdir, path))
+        changes[path] = on_disk if converted is None else File(converted, on_disk.mode)
+    return {path: changes[path] for path in paths}
+
+
+def _differs(repo: pygit2.Repository, tree: str, path: str, contents: Contents) -> bool:
+    found = entry_at(repo, tree, path)
+    if contents is None:
+        return found is not None
+    if found is None:
+        return True
+    oid, mode = found
+    if isinstance(contents, FileOnDisk):
+        return mode != contents.mode or str(pygit2.hashfile(contents.source)) != oid
+    return mode != contents.mode or str(pygit2.hash(bytes(contents.data))) != oid
+
+
+def _refuse_inside_submodule(workdir: Path, path: str) -> None:
+    """As `git add` does, refuse a path inside a submodule's checkout (or behind a symlink)."""
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        parent = workdir.joinpath(*parts[:depth])
+        if parent.is_symlink():
+            raise BadInput(f"{path} is beyond a symbolic link ({'/'.join(parts[:depth])})")
+        if (parent / ".git").exists():
+            raise BadInput(
+                f"{path} is in submodule '{'/'.join(parts[:depth])}': record it in that repository"
+            )
+
+
+def file_contents(source: str) -> File | FileOnDisk:
+    """A file's contents for record: in memory, or streamed from disk when large."""
+    mode = MODE_EXECUTABLE if os.access(source, os.X_OK) else MODE_FILE
+    with reading(source):
+        if os.stat(source).st_size >= STREAM_THRESHOLD:
+            return FileOnDisk(source, mode)
+    return File(read_source(source), mode)
+
+
+def read_source(source: str) -> bytes:
+    """The bytes of a file named on the command line; BadInput saying why it cannot be read."""
+    with reading(source):
+        return Path(source).read_bytes()
+
+
+@contextlib.contextmanager
+def reading(source: str) -> Iterator[None]:
+    """The operating system's reasons for not reading `source`, as BadInput."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise BadInput(f"no such file: {source}") from None
+    except IsADirectoryError:
+        raise BadInput(f"{source} is a directory") from None
+    except OSError as error:
+        raise BadInput(f"cannot read {source}: {error.strerror}") from None
