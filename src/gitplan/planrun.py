@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 
 import pygit2
 
-from . import planworktree, refs, snapshot
+from . import faults, planworktree, refs, snapshot
 from .errors import BadInput, Conflict
 from .model import ChangeSet, File, FileOnDisk, ToolInvocation
 from .runner import Outcome, run_command
@@ -93,6 +93,7 @@ def run_in_plan(
             stderr=stderr,
             pass_fds=[slot.lock_fd],
         )
+        faults.point("run.command-finished")
         tree = str(repo[current.tip].peel(pygit2.Commit).tree_id)
         edits = snapshot.worktree_edits(repo, checkout=checkout, against_tree=tree)
         keep = outcome.ok or command.keep_changes_on_error
@@ -123,6 +124,7 @@ def run_in_plan(
                 f"{conflict}; the command's changes are left in {checkout.workdir} until the plan's next run",
                 conflict.paths,
             ) from None
+        faults.point("run.recorded")
         if changeset.parent == current.tip:
             planworktree.adopt(repo, checkout, list(recorded), changeset.commit)
         else:  # rebased onto other writers' changesets: take theirs too

@@ -1,0 +1,215 @@
+Feature: git plan run records a command as it happens, in the plan's own worktree
+
+  Background:
+    Given a repository with files
+      | path         | content                                   |
+      | README.md    | one\ntwo\nthree\n                         |
+      | src/app.py   | x = {'a':1}\n                             |
+      | src/old.txt  | renamed content that is long enough\n     |
+      | gone.txt     | bye\n                                     |
+      | tool.sh      | echo tool\n                               |
+      | .gitignore   | *.log\nbuild/\n                           |
+    And a plan "p"
+    And I remember the user's state
+
+  Scenario: A command's edits become one changeset with its argv, exit code, times and output tails
+    When I run git plan "run p --tool sed -- sed -i s/two/2/ README.md"
+    Then the exit code is 0
+    And the output contains "recorded changeset 1 of plan p: sed: modified README.md"
+    And the record of changeset 1 of "p" has argv = ["sed", "-i", "s/two/2/", "README.md"]
+    And the record of changeset 1 of "p" has exit_code = 0
+    And the record of changeset 1 of "p" has status = "ok"
+    And the record of changeset 1 of "p" has cwd = "."
+    And the record of changeset 1 of "p" has started_at, finished_at and duration_ms measured
+    And git "diff refs/changesets/p~1 refs/changesets/p" prints "-two\n+2\n"
+    And the user's state is unchanged
+    And git fsck --full is clean
+
+  Scenario: The output streams to the terminal and its tails are kept, bounded as configured
+    When I run git plan "run p --tool py --output-tail 12 -- python3 -c "import sys; print(*range(1000), sep=chr(10)); sys.stderr.write('warn' + chr(10))""
+    Then the exit code is 0
+    And the output shows "0\n1\n2\n3\n"
+    And the record of changeset 1 of "p" has stdout_tail = "997\n998\n999\n"
+    And the record of changeset 1 of "p" has stderr_tail = "warn\n"
+    Given git config "plan.outputTail" is "4"
+    When I run git plan "run p --tool py -- python3 -c 'print(12345678)'"
+    Then the record of changeset 2 of "p" has stdout_tail = "678\n"
+
+  Scenario: New, deleted, renamed, executable and symlinked files are captured; ignored files are not
+    When I run git plan "run p --tool sh -- sh -c 'git mv src/old.txt src/new.txt; rm gone.txt; echo hi > added.txt; chmod +x tool.sh; ln -s README.md link; echo junk > debug.log; mkdir build; echo o > build/out.o'"
+    Then the exit code is 0
+    And git "diff --name-status -M refs/changesets/p~1 refs/changesets/p" prints "R100\tsrc/old.txt\tsrc/new.txt"
+    And git "diff --name-status refs/changesets/p~1 refs/changesets/p" prints "D\tgone.txt"
+    And git "diff --name-status refs/changesets/p~1 refs/changesets/p" prints "A\tadded.txt"
+    And git "diff --summary refs/changesets/p~1 refs/changesets/p" prints "mode change 100644 => 100755 tool.sh"
+    And git "ls-tree refs/changesets/p link" prints "120000 blob"
+    And git "ls-tree -r --name-only refs/changesets/p" does not print "debug.log"
+    And git "ls-tree -r --name-only refs/changesets/p" does not print "build/"
+    And the user's state is unchanged
+
+  Scenario: A formatter run over the plan's files
+    When I run git plan "run p --tool ruff -- ruff format --isolated --no-cache -q src/app.py"
+    Then the exit code is 0
+    And git "show refs/changesets/p:src/app.py" prints "x = {\"a\": 1}"
+    And the user's state is unchanged
+
+  Scenario: The command runs in the plan's worktree, at the tip, where git works; later runs see earlier ones
+    When I run git plan "run p --tool sh -- sh -c 'echo more >> README.md'"
+    And I record in "p" with tool "other-writer"
+      | path     | content    |
+      | other.md | by another |
+    And I run git plan "run p --tool sh -- sh -c 'cat other.md; git status --porcelain; tail -1 README.md; pwd'"
+    Then the exit code is 0
+    And the output contains "by another"
+    And the output contains "more"
+    And the output contains ".git/gitplan/worktrees/p/0/p"
+    And the output does not contain " M "
+    And git "worktree list" prints "(detached HEAD)"
+    And git "for-each-ref refs/heads" does not print "p"
+    And the user's state is unchanged
+
+  Scenario: From a subdirectory, the command runs in the same subdirectory of the plan's worktree
+    When in "src" I run git plan "run p --tool touch -- touch made-here.txt"
+    Then the exit code is 0
+    And git "ls-tree -r --name-only refs/changesets/p" prints "src/made-here.txt"
+    And the record of changeset 1 of "p" has cwd = "src"
+
+  Scenario: A failing command is recorded as an empty changeset with its exit code and stderr, without its edits
+    When I run git plan "run p --tool sh -- sh -c 'echo half > README.md; echo new > new.txt; echo broke >&2; exit 3'"
+    Then the exit code is 3
+    And the output contains "exit code 3; recorded as changeset 1 of plan p without its changes"
+    And the record of changeset 1 of "p" has status = "error"
+    And the record of changeset 1 of "p" has exit_code = 3
+    And the record of changeset 1 of "p" has stderr_tail = "broke\n"
+    And the record of changeset 1 of "p" has files = []
+    And git "log -1 --format=%s refs/changesets/p" prints "sh: failed (exit code 3)"
+    When I run git plan "run p --tool sh -- sh -c 'git status --porcelain; cat README.md'"
+    Then the output shows "one\ntwo\nthree"
+    And the output does not contain "new.txt"
+
+  Scenario: --keep-changes-on-error records a failed command's edits with status error
+    When I run git plan "run p --tool sh --keep-changes-on-error -- sh -c 'echo half > README.md; exit 1'"
+    Then the exit code is 1
+    And the output contains "with its changes"
+    And the record of changeset 1 of "p" has status = "error"
+    And git "show refs/changesets/p:README.md" prints "half"
+
+  Scenario: A timeout ends the command, exits 124 and is recorded
+    When I run git plan "run p --tool sleep --timeout 0.3 -- sh -c 'echo started > s.txt; exec sleep 60'"
+    Then the exit code is 124
+    And the record of changeset 1 of "p" has status = "error"
+    And the record of changeset 1 of "p" has signal = "SIGTERM"
+    And the record of changeset 1 of "p" has error starting "timed out after"
+    And git "ls-tree -r --name-only refs/changesets/p" does not print "s.txt"
+
+  Scenario: A command ended by a signal exits 128+N and is recorded with the signal
+    When I run git plan "run p --tool sh -- sh -c 'kill -KILL $$'"
+    Then the exit code is 137
+    And the record of changeset 1 of "p" has signal = "SIGKILL"
+    And the record of changeset 1 of "p" has exit_code = null
+
+  Scenario Outline: <case> gets one line, its exit code, and writes nothing
+    When I run git plan "<args>"
+    Then the exit code is <code>
+    And the output contains "<message>"
+    And git "rev-list --count refs/changesets/p" prints "2"
+    And the user's state is unchanged
+
+    Examples:
+      | case                    | args                                          | code | message                      |
+      | a program that is not   | run p --tool x -- /no/such/program            | 2    | no such program              |
+      | an unknown plan         | run nope --tool x -- true                     | 3    | no plan named 'nope'         |
+      | no command              | run p --tool x                                | 2    | Missing argument             |
+      | a directory not a file  | run p --tool x -- src                         | 2    | cannot run 'src'             |
+      | a bad tool name         | run p --tool "" -- true                       | 2    | needs a tool name            |
+
+  Scenario: An applied plan refuses to run anything
+    Given I record in "p" with tool "edit"
+      | path  | content |
+      | x.txt | x\n     |
+    When I run git plan "apply p"
+    And I run git plan "run p --tool sh -- sh -c 'echo ran > {tmp}/ran'"
+    Then the exit code is 2
+    And the output contains "already applied"
+    And the file "ran" was not made outside the repository
+
+  Scenario: Two runs of one plan at once each get their own worktree and are rebased onto each other
+    When git plan "run p --tool a -- sh -c 'echo a > a.txt; touch {tmp}/a-running; while [ ! -e {tmp}/go ]; do sleep 0.01; done'" is started in the background
+    And "{tmp}/a-running" exists
+    And I run git plan "run p --tool b -- sh -c 'echo b > b.txt; pwd'"
+    Then the exit code is 0
+    And the output contains ".git/gitplan/worktrees/p/1/p"
+    When "{tmp}/go" is created and the background run ends
+    Then the background run exited 0
+    And git "ls-tree -r --name-only refs/changesets/p" prints "a.txt"
+    And git "ls-tree -r --name-only refs/changesets/p" prints "b.txt"
+    And git "log --format=%s refs/changesets/p" prints "a: added a.txt\nb: added b.txt"
+    And git fsck --full is clean
+
+  Scenario: Two runs at once that change the same line: the second to finish is a conflict naming the path
+    When git plan "run p --tool a -- sh -c 'sed -i s/one/A/ README.md; touch {tmp}/a-running; while [ ! -e {tmp}/go ]; do sleep 0.01; done'" is started in the background
+    And "{tmp}/a-running" exists
+    And I run git plan "run p --tool b -- sed -i s/one/B/ README.md"
+    Then the exit code is 0
+    When "{tmp}/go" is created and the background run ends
+    Then the background run exited 4
+    And the background run printed "README.md"
+    And git "show refs/changesets/p:README.md" prints "B\ntwo"
+    When I run git plan "run p --tool sh -- git status --porcelain"
+    Then the exit code is 0
+    And the output does not contain "README.md"
+
+  Scenario Outline: A run killed at <moment> leaves the plan as it was or complete; the next run and gc clean up
+    When the git-plan program runs "run p --tool sh -- sh -c 'echo x > killed.txt'" and is killed at "<point>"
+    Then git "rev-list --count refs/changesets/p" prints "<count>"
+    And git fsck --full is clean
+    When I run git plan "run p --tool sh -- git status --porcelain"
+    Then the exit code is 0
+    And the output does not contain "killed.txt"
+    And git "rev-list --count refs/changesets/p" prints "<after>"
+
+    Examples:
+      | moment                        | point                      | count | after |
+      | the end of the command        | run.command-finished       | 2     | 3     |
+      | the publish of the changeset  | transaction.before-publish | 2     | 3     |
+      | the moment after recording    | run.recorded               | 3     | 4     |
+
+  Scenario: gc removes the worktree an interrupted run left; cancel removes a plan's worktrees
+    When the git-plan program runs "run p --tool sh -- true" and is killed at "run.command-finished"
+    And I run git plan "gc --grace now"
+    Then the output contains "plan worktree"
+    And the output contains "left by an interrupted run"
+    And git "worktree list" does not print "gitplan/worktrees"
+    When I run git plan "run p --tool sh -- true"
+    And I run git plan "cancel p"
+    Then the exit code is 0
+    And git "worktree list" does not print "gitplan/worktrees"
+    And there are no plan worktrees
+    And git fsck --full is clean
+
+  Scenario: gc removes the worktree of an applied plan, and keeps an open plan's
+    Given a plan "q"
+    When I run git plan "run p --tool sh -- sh -c 'echo x > x.txt'"
+    And I run git plan "run q --tool sh -- true"
+    And I run git plan "apply p"
+    And I run git plan "gc --grace now"
+    Then the output contains "plan p is applied"
+    And git "worktree list" prints "worktrees/q/0/q"
+    And git "worktree list" does not print "worktrees/p/0/p"
+
+  Scenario: log and show display the records; --verbose adds the output tails
+    When I run git plan "run p --tool sh --arg why=demo -- sh -c 'echo out-line; echo err-line >&2; echo 2 > gone.txt'"
+    And I run git plan "log p"
+    Then the output contains "Command: sh -c 'echo out-line; echo err-line >&2; echo 2 > gone.txt'"
+    And the output contains "Status:  ok (exit 0)"
+    And the output contains "Args:    {"why": "demo"}"
+    And the output contains "modified   gone.txt (+1 -1)"
+    And the output does not contain "out-line\n"
+    When I run git plan "log p --verbose"
+    Then the output contains "  | out-line"
+    And the output contains "  | err-line"
+    When I run git plan "show p 1"
+    Then the output contains "Ran:     "
+    And the output contains "+2"
+    When I run the git-plan program with "run p --json --tool sh -- sh -c 'echo to-stderr'"
+    Then the JSON document on standard output is a "gitplan.run/1" with exit_code 0

@@ -1,0 +1,144 @@
+"""Steps for run.feature and invocation.feature: commands and tool calls recorded as they happen."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+from behave import given, then, when
+from common_steps import git, unescape
+
+
+def _commit(context, plan: str, number: int) -> str:  # type: ignore[no-untyped-def]
+    """The commit whose `Changeset:` trailer is `number`, found with git log."""
+    listing = git(
+        context,
+        "log",
+        "--format=%H %(trailers:key=Changeset,valueonly,separator=)",
+        f"refs/changesets/{plan}",
+    )
+    for line in listing.splitlines():
+        commit, _, found = line.partition(" ")
+        if found.strip() == str(number):
+            return commit
+    raise AssertionError(f"no changeset {number} in {listing}")
+
+
+def _note(context, plan: str, number: int) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """Changeset `number`'s invocation record, read with git notes (not with gitplan)."""
+    text = git(context, "notes", f"--ref=changesets/{plan}", "show", _commit(context, plan, number))
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def _words(context, args: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return shlex.split(args.replace("{tmp}", context.tmp).replace("{repo}", context.repo))
+
+
+def _wait_for(path: Path, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{what} never happened"
+        time.sleep(0.01)
+
+
+@then('the record of changeset {number:d} of "{plan}" has {field} = {value}')
+def record_field(context, number, plan, field, value):  # type: ignore[no-untyped-def]
+    record = _note(context, plan, number)
+    assert record.get(field) == json.loads(value), f"{field}: {record.get(field)!r}"
+
+
+@then('the record of changeset {number:d} of "{plan}" has {field} starting "{text}"')
+def record_field_start(context, number, plan, field, text):  # type: ignore[no-untyped-def]
+    record = _note(context, plan, number)
+    assert str(record.get(field)).startswith(text), record.get(field)
+
+
+@then('the record of changeset {number:d} of "{plan}" has started_at, finished_at and duration_ms measured')
+def record_timed(context, number, plan):  # type: ignore[no-untyped-def]
+    record = _note(context, plan, number)
+    assert record["started_at"] and record["finished_at"], record
+    assert record["started_at"] <= record["finished_at"], record
+    assert isinstance(record["duration_ms"], int) and record["duration_ms"] >= 0, record
+
+
+@then('the note of changeset {number:d} of "{plan}" does not contain "{text}"')
+def note_lacks(context, number, plan, text):  # type: ignore[no-untyped-def]
+    commit = _commit(context, plan, number)
+    note = git(context, "notes", f"--ref=changesets/{plan}", "show", commit)
+    message = git(context, "log", "-1", "--format=%B", commit)
+    assert text not in note and text not in message, note
+
+
+@then('the file "{name}" was not made outside the repository')
+def not_made(context, name):  # type: ignore[no-untyped-def]
+    assert not Path(context.tmp, name).exists()
+
+
+@when('git plan "{args}" is started in the background')
+def start_background(context, args):  # type: ignore[no-untyped-def]
+    command = [sys.executable, "-m", "gitplan", *_words(context, args)]
+    process = subprocess.Popen(command, cwd=context.repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    context.background = process
+    context.processes = [*getattr(context, "processes", []), process]
+
+
+@when('"{path}" exists')
+def exists(context, path):  # type: ignore[no-untyped-def]
+    _wait_for(Path(path.replace("{tmp}", context.tmp)), f"{path} to appear")
+
+
+@when('"{path}" is created and the background run ends')
+def release_background(context, path):  # type: ignore[no-untyped-def]
+    Path(path.replace("{tmp}", context.tmp)).touch()
+    output, _ = context.background.communicate(timeout=120)
+    context.background_output = output.decode(errors="replace")
+
+
+@then("the background run exited {code:d}")
+def background_exit(context, code):  # type: ignore[no-untyped-def]
+    assert context.background.returncode == code, (context.background.returncode, context.background_output)
+
+
+@then('the background run printed "{text}"')
+def background_printed(context, text):  # type: ignore[no-untyped-def]
+    assert text in context.background_output, context.background_output
+
+
+@when('the git-plan program runs "{args}" and is killed at "{point}"')
+def killed_at(context, args, point):  # type: ignore[no-untyped-def]
+    environment = dict(os.environ, GITPLAN_FAULTS=f"{point}=exit:137")
+    command = [sys.executable, "-m", "gitplan", *_words(context, args)]
+    done = subprocess.run(command, cwd=context.repo, env=environment, capture_output=True, text=True)
+    assert done.returncode == 137, (done.returncode, done.stdout, done.stderr)
+
+
+@then("there are no plan worktrees")
+def no_plan_worktrees(context):  # type: ignore[no-untyped-def]
+    root = Path(context.repo, ".git", "gitplan", "worktrees")
+    left = list(root.iterdir()) if root.exists() else []
+    assert not left, left
+    admin = Path(context.repo, ".git", "worktrees")
+    assert not admin.exists() or not list(admin.iterdir()), list(admin.iterdir())
+
+
+@then('the JSON document on standard output is a "{schema}" with exit_code {code:d}')
+def json_document(context, schema, code):  # type: ignore[no-untyped-def]
+    document = json.loads(context.cli.stdout)
+    assert document["schema"] == schema, document
+    assert document["exit_code"] == code, document
+
+
+@given('the environment has {name} = "{value}"')
+def environment_value(context, name, value):  # type: ignore[no-untyped-def]
+    os.environ[name] = value
+
+
+@then('the output shows "{text}"')
+def output_shows(context, text):  # type: ignore[no-untyped-def]
+    assert unescape(text).decode() in context.cli_output, context.cli_output
