@@ -26,9 +26,10 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     And git fsck --full is clean
 
   Scenario: The output streams to the terminal and its tails are kept, bounded as configured
-    When I run git plan "run p --tool py --output-tail 12 -- python3 -c "import sys; print(*range(1000), sep=chr(10)); sys.stderr.write('warn' + chr(10))""
+    When I run the git-plan program with "run p --tool py --output-tail 12 -- python3 -c "import sys; print(*range(1000), sep=chr(10)); sys.stderr.write('warn' + chr(10))""
     Then the exit code is 0
-    And the output shows "0\n1\n2\n3\n"
+    And standard output is the numbers 0 to 999, one per line
+    And standard error shows "warn\n"
     And the record of changeset 1 of "p" has stdout_tail = "997\n998\n999\n"
     And the record of changeset 1 of "p" has stderr_tail = "warn\n"
     Given git config "plan.outputTail" is "4"

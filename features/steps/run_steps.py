@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from behave import given, then, when
 from common_steps import git, unescape
 
@@ -142,3 +141,13 @@ def environment_value(context, name, value):  # type: ignore[no-untyped-def]
 @then('the output shows "{text}"')
 def output_shows(context, text):  # type: ignore[no-untyped-def]
     assert unescape(text).decode() in context.cli_output, context.cli_output
+
+
+@then("standard output is the numbers 0 to 999, one per line")
+def stdout_numbers(context):  # type: ignore[no-untyped-def]
+    assert context.cli.stdout == "".join(f"{n}\n" for n in range(1000)), context.cli.stdout[-200:]
+
+
+@then('standard error shows "{text}"')
+def stderr_shows(context, text):  # type: ignore[no-untyped-def]
+    assert unescape(text).decode() in context.cli.stderr, context.cli.stderr
