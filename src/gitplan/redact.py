@@ -63,7 +63,7 @@ def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
             compiled.append(re.compile(pattern))
         except re.error as error:
             raise BadInput(
-                f"plan.redact pattern {pattern!r} is not a valid regular expression: {error}"
+                f"plan.redact pattern {pattern!r} is not a regular expression: {error}"
             ) from None
     return compiled
 
