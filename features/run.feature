@@ -214,3 +214,22 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     And the output contains "+2"
     When I run the git-plan program with "run p --json --tool sh -- sh -c 'echo to-stderr'"
     Then the JSON document on standard output is a "gitplan.run/1" with exit_code 0
+
+  Scenario Outline: What a command changed is the same whether the kernel watched it or git status looked (watch <watch>, <case>)
+    Given git config "plan.watchWorktree" is "<watch>"
+    When I run git plan "run p --tool sh -- sh -c '<script>'"
+    Then the exit code is 0
+    And git "diff --name-status --no-renames refs/changesets/p~1 refs/changesets/p" prints "<changes>"
+    And git "ls-tree -r --name-only refs/changesets/p" does not print "nested"
+    And git "ls-tree -r --name-only refs/changesets/p" does not print "debug.log"
+    When I run git plan "run p --tool sh -- git status --porcelain --ignored=no"
+    Then the output lists no untracked path but "nested/"
+    And the output does not contain " M "
+
+    Examples:
+      | watch | case                   | script                                                                                                                                                                          | changes                                                                                     |
+      | true  | new and gone trees     | mkdir -p new/deep/er; echo n > new/deep/er/f.txt; rm -r src; rm gone.txt; mkdir gone.txt; echo i > gone.txt/inner.txt; git init -q nested; echo x > nested/x; echo y > debug.log; chmod +x tool.sh | D\tgone.txt\nA\tgone.txt/inner.txt\nA\tnew/deep/er/f.txt\nD\tsrc/app.py\nD\tsrc/old.txt\nM\ttool.sh |
+      | false | new and gone trees     | mkdir -p new/deep/er; echo n > new/deep/er/f.txt; rm -r src; rm gone.txt; mkdir gone.txt; echo i > gone.txt/inner.txt; git init -q nested; echo x > nested/x; echo y > debug.log; chmod +x tool.sh | D\tgone.txt\nA\tgone.txt/inner.txt\nA\tnew/deep/er/f.txt\nD\tsrc/app.py\nD\tsrc/old.txt\nM\ttool.sh |
+      | true  | a directory moved      | mv src src2; echo y > debug.log                                                                                                                                                 | D\tsrc/app.py\nD\tsrc/old.txt\nA\tsrc2/app.py\nA\tsrc2/old.txt                             |
+      | false | a directory moved      | mv src src2; echo y > debug.log                                                                                                                                                 | D\tsrc/app.py\nD\tsrc/old.txt\nA\tsrc2/app.py\nA\tsrc2/old.txt                             |
+      | true  | a file rewritten as is | cp README.md r.tmp; rm README.md; mv r.tmp README.md; touch src/app.py; echo z > z.txt                                                                                          | A\tz.txt                                                                                    |

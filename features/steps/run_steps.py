@@ -151,3 +151,9 @@ def stdout_numbers(context):  # type: ignore[no-untyped-def]
 @then('standard error shows "{text}"')
 def stderr_shows(context, text):  # type: ignore[no-untyped-def]
     assert unescape(text).decode() in context.cli.stderr, context.cli.stderr
+
+
+@then('the output lists no untracked path but "{allowed}"')
+def untracked_only(context, allowed):  # type: ignore[no-untyped-def]
+    untracked = [line for line in context.cli_output.splitlines() if line.startswith("?? ")]
+    assert untracked in ([], [f"?? {allowed}"]), untracked

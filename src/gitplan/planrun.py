@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 
 import pygit2
 
-from . import faults, planworktree, refs, snapshot
+from . import faults, planworktree, refs, snapshot, watch
 from .errors import BadInput, Conflict
 from .model import ChangeSet, File, FileOnDisk, ToolInvocation
 from .runner import Outcome, run_command
@@ -59,6 +59,7 @@ class Command:
     timeout: float | None = None
     keep_changes_on_error: bool = False
     tail_bytes: int = 4096
+    watch: bool = True  # learn what changed from the kernel (watch.py), not from git status
 
 
 def run_in_plan(
@@ -83,19 +84,30 @@ def run_in_plan(
         cwd = os.path.join(checkout.workdir, command.prefix)
         if not os.path.isdir(cwd):
             raise BadInput(f"{command.prefix.rstrip('/')} is not a directory in plan {plan_id!r}")
-        outcome = run_command(
-            command.argv,
-            cwd,
-            _environment(plan_id, checkout.workdir),
-            timeout=command.timeout,
-            tail_bytes=command.tail_bytes,
-            stdout=stdout,
-            stderr=stderr,
-            pass_fds=[slot.lock_fd],
-        )
-        faults.point("run.command-finished")
         tree = str(repo[current.tip].peel(pygit2.Commit).tree_id)
-        edits = snapshot.worktree_edits(repo, checkout=checkout, against_tree=tree)
+        watcher = (
+            watch.start(checkout.workdir, planworktree.directories(repo, slot, tree))
+            if command.watch
+            else None
+        )
+        try:
+            outcome = run_command(
+                command.argv,
+                cwd,
+                _environment(plan_id, checkout.workdir),
+                timeout=command.timeout,
+                tail_bytes=command.tail_bytes,
+                stdout=stdout,
+                stderr=stderr,
+                pass_fds=[slot.lock_fd],
+            )
+        finally:
+            touched = watcher.stop() if watcher is not None else None
+        faults.point("run.command-finished")
+        if touched is None:
+            edits = snapshot.worktree_edits(repo, checkout=checkout, against_tree=tree)
+        else:
+            edits = snapshot.touched_edits(repo, checkout, tree, touched)
         keep = outcome.ok or command.keep_changes_on_error
         if not keep:
             planworktree.discard(repo, checkout, list(edits))

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pygit2
 
-from . import packs, worktree
+from . import packs, trees, worktree
 
 _RUNNING = "running"
 _LOCK = "lock"
@@ -99,6 +99,24 @@ def prepare(repo: pygit2.Repository, slot: Slot, tip: str) -> None:
     head = head_commit(repo, checkout)
     if head != tip:  # other writers moved the plan: only what they changed is written
         worktree.run_git(repo, ["checkout", "--quiet", "--detach", tip], checkout=checkout)
+
+
+def directories(repo: pygit2.Repository, slot: Slot, tree: str) -> list[str]:
+    """The directories of `tree` (what a watcher of the checkout watches), kept in the
+    slot between runs: listing them reads every tree object of the repository."""
+    cache = slot.directory / "directories"
+    header = f"tree {tree}\n".encode()
+    try:
+        data = cache.read_bytes()
+        if data.startswith(header):
+            return [os.fsdecode(path) for path in data[len(header) :].split(b"\0") if path]
+    except FileNotFoundError:
+        pass
+    found = trees.directories(repo, tree)
+    scratch = cache.with_name(f"directories.{os.getpid()}")
+    scratch.write_bytes(header + b"".join(os.fsencode(path) + b"\0" for path in found))
+    os.replace(scratch, cache)
+    return found
 
 
 def finish(slot: Slot) -> None:

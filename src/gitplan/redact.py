@@ -62,9 +62,7 @@ def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
         try:
             compiled.append(re.compile(pattern))
         except re.error as error:
-            raise BadInput(
-                f"plan.redact pattern {pattern!r} is not a regular expression: {error}"
-            ) from None
+            raise BadInput(f"plan.redact pattern {pattern!r} is not a regular expression: {error}") from None
     return compiled
 
 

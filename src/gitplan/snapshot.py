@@ -25,7 +25,7 @@ from . import worktree
 from .errors import BadInput
 from .format import validate_path
 from .model import MODE_EXECUTABLE, MODE_FILE, MODE_SYMLINK, File, FileOnDisk
-from .trees import entry_at
+from .trees import MODE_TREE, changed_entries, entry_at
 
 Contents = File | FileOnDisk | None
 
@@ -54,17 +54,72 @@ def worktree_edits(
         candidates = list(dict.fromkeys(paths))
     else:
         listed = worktree.status(repo, untracked=True, staged=True, checkout=checkout)
-        candidates = sorted({change.path for change in listed if not change.submodule})
-    edits = read_files(repo, Path(workdir), candidates, checkout)
+        # "dir/": an untracked repository inside the worktree; gitplan records no gitlinks.
+        candidates = sorted({c.path for c in listed if not c.submodule and not c.path.endswith("/")})
+    edits = read_files(repo, Path(workdir), candidates, checkout, listed=not paths)
     if against_tree is not None:
         edits = {path: new for path, new in edits.items() if _differs(repo, against_tree, path, new)}
     return edits
 
 
-def read_files(
-    repo: pygit2.Repository, workdir: Path, paths: Sequence[str], checkout: worktree.Checkout | None = None
+def touched_edits(
+    repo: pygit2.Repository, checkout: worktree.Checkout, tree: str, touched: set[str]
 ) -> dict[str, Contents]:
-    """Each path's contents as `git add` would store them (None: no file there)."""
+    """The edits among the paths a watcher saw touched in a checkout of `tree` that was
+    clean when the watch began: what `worktree_edits` finds, without a `git status`.
+
+    A touched directory stands for every file in it now and every file the tree
+    had in it; new paths that the ignore rules exclude are left out, as are nested
+    repositories and the worktree's own `.git` file."""
+    workdir = Path(checkout.workdir)
+    candidates: set[str] = set()
+    for path in touched:
+        if ".git" in path.split("/"):
+            continue
+        full = workdir / path
+        directory = full.is_dir() and not full.is_symlink()
+        # A repository the command made is left out, as git add leaves it.
+        if directory and not (full / ".git").exists():
+            candidates.update(_files_under(workdir, path))
+        found = entry_at(repo, tree, path)
+        if found is not None and found[1] == MODE_TREE:
+            candidates.update(f"{path}/{entry.path}" for entry in changed_entries(repo, found[0], None))
+        elif not directory or found is not None:  # a file, or a file of the tree that is a directory now
+            candidates.add(path)
+    new = [path for path in candidates if entry_at(repo, tree, path) is None]
+    candidates.difference_update(worktree.ignored(repo, new, checkout))
+    edits = read_files(repo, workdir, sorted(candidates), checkout, listed=True)
+    return {path: new for path, new in edits.items() if _differs(repo, tree, path, new)}
+
+
+def _files_under(workdir: Path, directory: str) -> list[str]:
+    """Files and symlinks below a directory of the worktree, not descending into nested
+    repositories (git status lists one of those as a single untracked entry)."""
+    found: list[str] = []
+    for top, dirs, files in os.walk(workdir / directory):
+        relative = Path(top).relative_to(workdir).as_posix()
+        links = [name for name in dirs if Path(top, name).is_symlink()]
+        dirs[:] = [
+            name
+            for name in dirs
+            if name not in links and name != ".git" and not Path(top, name, ".git").exists()
+        ]
+        found.extend(f"{relative}/{name}" for name in [*files, *links] if name != ".git")
+    return found
+
+
+def read_files(
+    repo: pygit2.Repository,
+    workdir: Path,
+    paths: Sequence[str],
+    checkout: worktree.Checkout | None = None,
+    listed: bool = False,
+) -> dict[str, Contents]:
+    """Each path's contents as `git add` would store them (None: no file there).
+
+    A path that is a directory is refused when the user named it; when git listed
+    it (`listed`), it is a file that became a directory: deleted, its files are
+    listed on their own."""
     changes: dict[str, Contents] = {}
     regular: list[str] = []
     for path in paths:
@@ -75,6 +130,8 @@ def read_files(
             changes[path] = File(os.fsencode(os.readlink(full)), MODE_SYMLINK)
         elif full.is_file():
             regular.append(path)
+        elif full.is_dir() and listed:
+            changes[path] = None
         elif full.is_dir():
             if (full / ".git").exists():
                 raise BadInput(f"{path} is a submodule; gitplan records files, not submodule commits")

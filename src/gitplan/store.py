@@ -335,6 +335,7 @@ class PlanStore:
             timeout=timeout,
             keep_changes_on_error=keep_changes_on_error,
             tail_bytes=tail_bytes,
+            watch=(self.config("plan.watchWorktree") or "true").lower() not in ("false", "no", "off", "0"),
         )
 
         def record(changes: Changes, invocation: ToolInvocation, parent: str) -> ChangeSet:

@@ -282,6 +282,20 @@ def _compare(
             )
 
 
+def directories(repo: pygit2.Repository, tree_id: str) -> list[str]:
+    """Every directory of a tree (not the top), "/"-separated; reads only tree objects."""
+    found: list[str] = []
+    pending = [("", _tree(repo, tree_id))]
+    while pending:
+        prefix, tree = pending.pop()
+        for name, (mode, oid) in _raw_entries(tree).items():
+            if mode == _MODE_TREE:
+                path = prefix + name.decode("utf-8", "surrogateescape")
+                found.append(path)
+                pending.append((path + "/", _tree(repo, oid.hex())))
+    return found
+
+
 def _raw_entries(tree: pygit2.Tree | None) -> dict[bytes, tuple[bytes, bytes]]:
     """A tree's entries by name: (mode as git writes it, raw 20-byte id)."""
     if tree is None:

@@ -176,6 +176,29 @@ def status(
     return changes
 
 
+def ignored(repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None = None) -> set[str]:
+    """Those of the (untracked) `paths` that the repository's ignore rules exclude."""
+    if not paths:
+        return set()
+    environment = git_env(repo, checkout)
+    del environment["GIT_LITERAL_PATHSPECS"]  # check-ignore takes path names, and refuses pathspec magic
+    try:
+        done = subprocess.run(
+            ["git", "check-ignore", "-z", "--stdin"],
+            input=_nul_paths(paths),
+            capture_output=True,
+            cwd=checkout.workdir if checkout else repo.workdir,
+            env=environment,
+            check=False,
+            preexec_fn=_die_with_parent,
+        )
+    except FileNotFoundError:
+        raise GitFailed("the git program is not installed or not on PATH") from None
+    if done.returncode not in (0, 1):  # 1: none of them is ignored
+        raise GitFailed(f"git check-ignore failed: {done.stderr.decode(errors='replace').strip()}")
+    return {_fs(path) for path in done.stdout.split(b"\0") if path}
+
+
 def unstaged(repo: pygit2.Repository) -> dict[str, WorktreeChange]:
     """Tracked paths whose worktree file differs from the index, by path."""
     return {change.path: change for change in status(repo, untracked=False)}
