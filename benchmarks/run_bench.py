@@ -1,6 +1,7 @@
 """git plan run: its overhead around a no-op command, as the repository grows.
 
-The overhead is `store.run` around `true` minus `true` run bare. References in
+The overhead is `store.run` (and the `git plan run` program) around `true`,
+minus `true` run bare. References in
 the same run: the bare command, and one `git status` of the same repository
 (the issue's bar: overhead at N=100,000 at most 1.5x that at N=1,000, and at
 most one `git status`). The plan's worktree exists before timing starts: the
@@ -10,6 +11,7 @@ first run of a plan checks it out once; what is measured is every run after.
 from __future__ import annotations
 
 import subprocess
+import sys
 import tempfile
 
 from gitplan import PlanStore
@@ -43,6 +45,14 @@ class RunOverhead:
 
     def time_run_noop(self, repos: dict[int, str], files: int) -> None:
         self.store.run("bench", ["true"], tool="noop")
+
+    def time_run_noop_program(self, repos: dict[int, str], files: int) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "gitplan", "run", "bench", "--tool", "noop", "--", "true"],
+            cwd=self.repo,
+            check=True,
+            capture_output=True,
+        )
 
     def time_command_bare(self, repos: dict[int, str], files: int) -> None:
         subprocess.run(["true"], check=True)

@@ -126,6 +126,13 @@ def finish(slot: Slot) -> None:
 
 
 def head_commit(repo: pygit2.Repository, checkout: worktree.Checkout) -> str:
+    """The slot's HEAD: detached, so its HEAD file holds the commit id itself."""
+    try:
+        text = (Path(checkout.git_dir) / "HEAD").read_text().strip()
+    except OSError:
+        text = ""
+    if len(text) == 40 and all(c in "0123456789abcdef" for c in text):
+        return text
     return worktree.run_git(repo, ["rev-parse", "--verify", "HEAD"], checkout=checkout).decode().strip()
 
 
