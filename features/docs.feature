@@ -17,6 +17,7 @@ Feature: Every command in the README and docs/ works when run literally
       | file                        |
       | README.md                   |
       | docs/reference/format.md    |
+      | docs/reference/changeset.md |
 
   Scenario: Every documentation file is covered by the scenario above
     Then every markdown file with a runnable code block is listed in docs.feature
