@@ -43,7 +43,7 @@ A Failed Apply Prints The Command That Brings The Whole Plan Back
     ${restored}=    Run Process    ${restore}[0]    shell=True    cwd=${REPO}
     Should Be Equal As Integers    ${restored.rc}    0    ${restored.stderr}
     ${log}=    Plan    log    lost
-    Should Contain    ${log.stdout}    tool:   render
+    Should Contain    ${log.stdout}    Tool:    render
     ${blob}=    Git    cat-file    -p    refs/changesets/lost:logo.bin
     Should Contain    ${blob}    binary
     Fsck Is Clean
