@@ -233,3 +233,90 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
       | true  | a directory moved      | mv src src2; echo y > debug.log                                                                                                                                                 | D\tsrc/app.py\nD\tsrc/old.txt\nA\tsrc2/app.py\nA\tsrc2/old.txt                             |
       | false | a directory moved      | mv src src2; echo y > debug.log                                                                                                                                                 | D\tsrc/app.py\nD\tsrc/old.txt\nA\tsrc2/app.py\nA\tsrc2/old.txt                             |
       | true  | a file rewritten as is | cp README.md r.tmp; rm README.md; mv r.tmp README.md; touch src/app.py; echo z > z.txt                                                                                          | A\tz.txt                                                                                    |
+
+  Scenario Outline: A command that commits in the plan's worktree has its changes recorded (watch <watch>)
+    Given git config "plan.watchWorktree" is "<watch>"
+    When I run git plan "run p --tool sh -- sh -c 'echo more >> README.md; git commit -q -am wip; git rm -q gone.txt; git commit -q -m rm'"
+    Then the exit code is 0
+    And git "diff --name-status refs/changesets/p~1 refs/changesets/p" prints "M\tREADME.md\nD\tgone.txt"
+    When I run git plan "run p --tool sh -- true"
+    Then git "log -1 --format=%s refs/changesets/p" prints "sh: no file changes"
+
+    Examples:
+      | watch |
+      | true  |
+      | false |
+
+  Scenario Outline: A directory replaced by a <what> is recorded (watch <watch>)
+    Given git config "plan.watchWorktree" is "<watch>"
+    When I run git plan "run p --tool sh -- sh -c 'rm -r src; <make>'"
+    Then the exit code is 0
+    And git "diff --name-status refs/changesets/p~1 refs/changesets/p" prints "D\tsrc/app.py\nD\tsrc/old.txt"
+    And git "ls-tree refs/changesets/p src" prints "<mode> blob"
+
+    Examples:
+      | what    | watch | make                    | mode   |
+      | file    | true  | echo now-a-file > src   | 100644 |
+      | file    | false | echo now-a-file > src   | 100644 |
+      | symlink | true  | ln -s README.md src     | 120000 |
+      | symlink | false | ln -s README.md src     | 120000 |
+
+  Scenario: A directory left with only ignored files is watched by the next runs
+    When I run git plan "run p --tool sh -- sh -c 'mkdir cache; echo o > cache/x.log'"
+    And I run git plan "run p --tool sh -- sh -c 'echo hi > cache/readme.txt'"
+    Then git "diff --name-status refs/changesets/p~1 refs/changesets/p" prints "A\tcache/readme.txt"
+
+  Scenario: A name gitplan cannot record is left out with a warning; the rest is recorded
+    When I run git plan "run p --tool sh -- sh -c 'echo ok > fine.txt; echo bad > "$(printf "a\tb\nc")"'"
+    Then the exit code is 0
+    And the output contains "warning: left out 'a\\tb\\nc'"
+    And git "ls-tree -r --name-only refs/changesets/p" prints "fine.txt"
+    And the record of changeset 1 of "p" has skipped = ["a\tb\nc"]
+
+  Scenario: A broken plan.redact pattern is refused before the command runs
+    Given git config "plan.redact" is "(unclosed"
+    When I run git plan "run p --tool sh -- sh -c 'touch {tmp}/ran'"
+    Then the exit code is 2
+    And the file "ran" was not made outside the repository
+    And git "rev-list --count refs/changesets/p" prints "2"
+
+  Scenario: git's locks left by a killed run do not block the next one
+    When the git-plan program runs "run p --tool sh -- true" and is killed at "run.command-finished"
+    And git left an index.lock in the plan's worktree 0
+    And I run git plan "run p --tool sh -- sh -c 'echo after > after.txt'"
+    Then the exit code is 0
+    And git "ls-tree -r --name-only refs/changesets/p" prints "after.txt"
+
+  Scenario: A timeout ends what the command started too
+    When I run git plan "run p --tool sh --timeout 0.5 -- sh -c 'sleep 60 & echo $! > {tmp}/pid; wait'"
+    Then the exit code is 124
+    And the process in "pid" is gone
+
+  Scenario: A command that leaves a process behind does not hold the run
+    When I run git plan "run p --tool sh -- sh -c 'sleep 60 >/dev/null 2>&1 & echo $! > {tmp}/pid; echo done > d.txt'"
+    Then the exit code is 0
+    And git "ls-tree -r --name-only refs/changesets/p" prints "d.txt"
+    And I kill the process in "pid"
+
+  Scenario: A secret that the output tail would cut is masked whole
+    Given the environment has MY_API_TOKEN = "s3cr3tvalue-0123456789abcdef"
+    When I run git plan "run p --tool sh --output-tail 20 -- sh -c 'echo $MY_API_TOKEN'"
+    Then the exit code is 0
+    And the note of changeset 1 of "p" does not contain "0123456789abcdef"
+    And the record of changeset 1 of "p" has redacted = ["stdout_tail"]
+
+  Scenario: The watcher works in a process with more than 1024 open files
+    When a process with 1100 open files runs "echo x > many.txt" in "p"
+    Then git "ls-tree -r --name-only refs/changesets/p" prints "many.txt"
+
+  Scenario: gc keeps an interrupted run's worktree for the grace period
+    When the git-plan program runs "run p --tool sh -- true" and is killed at "run.command-finished"
+    And I run git plan "gc"
+    Then the output contains "used within the grace"
+    And git "worktree list" prints "gitplan/worktrees/p/0/p"
+
+  Scenario: A command that cannot start leaves the plan's worktree clean
+    When I run git plan "run p --tool sh -- ./no-such-script"
+    Then the exit code is 2
+    When I run git plan "gc --grace now"
+    Then git "worktree list" prints "gitplan/worktrees/p/0/p"

@@ -157,3 +157,41 @@ def stderr_shows(context, text):  # type: ignore[no-untyped-def]
 def untracked_only(context, allowed):  # type: ignore[no-untyped-def]
     untracked = [line for line in context.cli_output.splitlines() if line.startswith("?? ")]
     assert untracked in ([], [f"?? {allowed}"]), untracked
+
+
+@when("git left an index.lock in the plan's worktree {number:d}")
+def left_index_lock(context, number):  # type: ignore[no-untyped-def]
+    checkout = Path(context.repo, ".git", "gitplan", "worktrees", "p", str(number), "p")
+    admin = Path((checkout / ".git").read_text().split(": ", 1)[1].strip())
+    (admin / "index.lock").write_text("")
+
+
+@then('the process in "{name}" is gone')
+def process_gone(context, name):  # type: ignore[no-untyped-def]
+    pid = int(Path(context.tmp, name).read_text())
+    stat = Path(f"/proc/{pid}/stat")
+    deadline = time.monotonic() + 30  # the kernel reaps a killed orphan when init gets to it
+    while stat.exists() and stat.read_text().split(") ")[1][0] != "Z":
+        assert time.monotonic() < deadline, f"process {pid} still runs"
+        time.sleep(0.01)
+
+
+@then('I kill the process in "{name}"')
+def kill_process(context, name):  # type: ignore[no-untyped-def]
+    pid = int(Path(context.tmp, name).read_text())
+    os.kill(pid, 9)
+
+
+@when('a process with {count:d} open files runs "{script}" in "{plan}"')
+def many_files(context, count, script, plan):  # type: ignore[no-untyped-def]
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, count + 200), max(hard, count + 200)))
+    handles = [os.open(os.devnull, os.O_RDONLY) for _ in range(count)]
+    try:
+        context.store.run(plan, ["sh", "-c", script], tool="sh")
+    finally:
+        for handle in handles:
+            os.close(handle)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

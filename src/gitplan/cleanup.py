@@ -56,7 +56,10 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
         _trash(repo, dry_run, removed)
         live = _live_plans(repo)
         # Before pruning: a gone plan's worktree index would keep its objects alive.
-        _plan_worktrees(repo, live, dry_run, removed, kept)
+        _plan_worktrees(repo, live, older_than, dry_run, removed, kept)
+        if not dry_run:
+            for plan_id in planworktree.forget_swept(repo, live):
+                removed.append(CleanupItem("snapshot state", plan_id, f"plan {plan_id} no longer exists"))
         for plan_id in _registered_plans(repo):
             if plan_id in live:
                 _unused_packs(repo, plan_id, older_than, dry_run, removed, kept)
@@ -69,12 +72,14 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
 def _plan_worktrees(
     repo: pygit2.Repository,
     live: set[str],
+    older_than: int,
     dry_run: bool,
     removed: list[CleanupItem],
     kept: list[CleanupItem],
 ) -> None:
     """The worktrees `git plan run` keeps: removed when their plan is gone or applied,
-    or when a run was interrupted in them; never while a command runs in one."""
+    or when a run was interrupted in them, once unused for the grace period; never
+    while a command runs in one."""
     for slot in planworktree.slots(repo):
         name = str(slot.directory / slot.plan_id)
         why = None
@@ -88,10 +93,12 @@ def _plan_worktrees(
             continue
         if slot.in_use:
             kept.append(CleanupItem("plan worktree", name, f"{why}, but a command is running in it"))
-            continue
-        if not dry_run:
-            planworktree.remove(slot)
-        removed.append(CleanupItem("plan worktree", name, why))
+        elif slot.last_used_ns > older_than:
+            kept.append(CleanupItem("plan worktree", name, f"{why}, but it was used within the grace"))
+        elif dry_run or planworktree.remove_if_idle(slot):
+            removed.append(CleanupItem("plan worktree", name, why))
+        else:
+            kept.append(CleanupItem("plan worktree", name, f"{why}, but a command is running in it"))
 
 
 def _applied(repo: pygit2.Repository, plan_id: str) -> bool:

@@ -82,6 +82,7 @@ class ToolInvocation:
     cwd: str | None = None  # where it ran, relative to the top of the plan's worktree
     signal: str | None = None  # the signal that ended it ("SIGKILL"), if one did
     redacted: list[str] | None = None  # fields in which secrets were masked
+    skipped: list[str] | None = None  # paths the tool made that gitplan cannot record
 
     def __post_init__(self) -> None:
         if not isinstance(self.tool, str) or not self.tool.strip():

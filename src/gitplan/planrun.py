@@ -19,16 +19,18 @@ complete. Either way the slot's `running` marker makes the next run reset it.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import pygit2
 
-from . import faults, planworktree, refs, snapshot, watch
+from . import faults, planworktree, refs, snapshot, trees, watch, worktree
 from .errors import BadInput, Conflict
 from .model import ChangeSet, File, FileOnDisk, ToolInvocation
-from .runner import Outcome, run_command
+from .redact import Redactor
+from .runner import Outcome, cut_tail, run_command
 
 Record = Callable[[Mapping[str, File | FileOnDisk | None], ToolInvocation, str], ChangeSet]
 
@@ -41,6 +43,7 @@ class RunResult:
     outcome: Outcome
     worktree: str
     kept_changes: bool  # a failed command's edits were recorded (keep_changes_on_error)
+    skipped: tuple[str, ...] = ()  # paths it made that gitplan cannot record (left out)
 
     @property
     def exit_code(self) -> int:
@@ -67,6 +70,7 @@ def run_in_plan(
     plan_id: str,
     command: Command,
     record: Record,
+    redactor: Redactor,
     stdout: BinaryIO | None = None,
     stderr: BinaryIO | None = None,
 ) -> RunResult:
@@ -75,6 +79,12 @@ def run_in_plan(
     if command.timeout is not None and command.timeout <= 0:
         raise BadInput("--timeout takes a number of seconds greater than 0")
     ToolInvocation(command.tool, command.actor)  # refuse a bad tool or actor before running anything
+    environment = _environment(plan_id)
+    program = command.argv[0]
+    if "/" not in program and shutil.which(program, path=environment.get("PATH")) is None:
+        raise BadInput(f"cannot run {program!r}: no such program")
+    if program.startswith("/") and not os.access(program, os.X_OK):
+        raise BadInput(f"cannot run {program!r}: no such program, or not executable")
     current = refs.settle(repo, plan_id)
     if current.applied:
         raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
@@ -85,50 +95,29 @@ def run_in_plan(
         if not os.path.isdir(cwd):
             raise BadInput(f"{command.prefix.rstrip('/')} is not a directory in plan {plan_id!r}")
         tree = str(repo[current.tip].peel(pygit2.Commit).tree_id)
-        watcher = (
-            watch.start(checkout.workdir, planworktree.directories(repo, slot, tree))
-            if command.watch
-            else None
-        )
+        watched = planworktree.directories(repo, slot, tree) if command.watch else None
+        watcher = watch.start(checkout.workdir, watched) if watched is not None else None
         try:
-            outcome = run_command(
+            outcome = _start(
+                slot,
                 command.argv,
                 cwd,
-                _environment(plan_id, checkout.workdir),
+                dict(environment, GITPLAN_WORKTREE=checkout.workdir),
                 timeout=command.timeout,
                 tail_bytes=command.tail_bytes,
                 stdout=stdout,
                 stderr=stderr,
-                pass_fds=[slot.lock_fd],
             )
         finally:
             touched = watcher.stop() if watcher is not None else None
         faults.point("run.command-finished")
-        if touched is None:
-            edits = snapshot.worktree_edits(repo, checkout=checkout, against_tree=tree)
-        else:
-            edits = snapshot.touched_edits(repo, checkout, tree, touched)
+        skipped: list[str] = []
+        edits = _capture(repo, checkout, current.tip, tree, touched, skipped)
         keep = outcome.ok or command.keep_changes_on_error
         if not keep:
-            planworktree.discard(repo, checkout, list(edits))
+            planworktree.discard(repo, checkout, list(edits), current.tip)
         recorded = edits if keep else {}
-        invocation = ToolInvocation(
-            tool=command.tool,
-            actor=command.actor,
-            arguments=dict(command.arguments or {}),
-            summary="" if outcome.ok else f"failed ({outcome.error})",
-            argv=list(command.argv),
-            cwd=command.prefix.rstrip("/") or ".",
-            started_at=outcome.started_at,
-            finished_at=outcome.finished_at,
-            duration_ms=outcome.duration_ms,
-            status="ok" if outcome.ok else "error",
-            exit_code=outcome.exit_code,
-            signal=outcome.signal,
-            error=outcome.error,
-            stdout_tail=outcome.stdout_tail,
-            stderr_tail=outcome.stderr_tail,
-        )
+        invocation = _invocation(command, outcome, redactor, skipped)
         try:
             changeset = record(recorded, invocation, current.tip)
         except Conflict as conflict:
@@ -137,20 +126,84 @@ def run_in_plan(
                 conflict.paths,
             ) from None
         faults.point("run.recorded")
-        if changeset.parent == current.tip:
-            planworktree.adopt(repo, checkout, list(recorded), changeset.commit)
-        else:  # rebased onto other writers' changesets: take theirs too
-            planworktree.reset(repo, checkout, changeset.commit)
-        planworktree.finish(slot)
-        return RunResult(changeset, outcome, checkout.workdir, keep and not outcome.ok)
+        if touched is not None:
+            made = [path for path in touched if trees.entry_at(repo, tree, path) is None]
+            planworktree.remember_directories(slot, made)
+        try:
+            if changeset.parent == current.tip:
+                planworktree.adopt(repo, checkout, list(recorded), changeset.commit)
+            else:  # rebased onto other writers' changesets: take theirs too
+                planworktree.reset(repo, checkout, changeset.commit)
+            planworktree.finish(slot)
+        except worktree.GitFailed:
+            pass  # the changeset is recorded; still marked running, the next run resets the worktree
+        return RunResult(changeset, outcome, checkout.workdir, keep and not outcome.ok, tuple(skipped))
 
 
-def _environment(plan_id: str, workdir: str) -> dict[str, str]:
+def _start(slot: planworktree.Slot, *args: Any, **kwargs: Any) -> Outcome:
+    try:
+        return run_command(*args, **kwargs)
+    except BadInput:
+        planworktree.finish(slot)  # it never ran: the worktree is as clean as it was
+        raise
+
+
+def _capture(
+    repo: pygit2.Repository,
+    checkout: worktree.Checkout,
+    tip: str,
+    tree: str,
+    touched: set[str] | None,
+    skipped: list[str],
+) -> dict[str, File | FileOnDisk | None]:
+    """What the command changed: the paths the watcher saw (or git status lists), and
+    those that commits the command made in the worktree took (git status, comparing
+    with the new HEAD, would not list them)."""
+    committed: set[str] = set()
+    head = planworktree.head_commit(repo, checkout)
+    if head != tip:
+        head_tree = str(repo[head].peel(pygit2.Commit).tree_id)
+        committed = {entry.path for entry in trees.changed_entries(repo, tree, head_tree)}
+    if touched is None:
+        return snapshot.worktree_edits(
+            repo, checkout=checkout, against_tree=tree, also=committed, skipped=skipped
+        )
+    return snapshot.touched_edits(repo, checkout, tree, touched | committed, skipped)
+
+
+def _invocation(command: Command, outcome: Outcome, redactor: Redactor, skipped: list[str]) -> ToolInvocation:
+    """The record of the run. The output tails are masked before they are cut to size,
+    so that a secret the cut would split is masked whole."""
+    tails = {}
+    redacted = []
+    for name, text in (("stdout_tail", outcome.stdout_tail), ("stderr_tail", outcome.stderr_tail)):
+        masked = redactor.text(text)
+        if masked != text:
+            redacted.append(name)
+        tails[name] = cut_tail(masked, command.tail_bytes)
+    return ToolInvocation(
+        tool=command.tool,
+        actor=command.actor,
+        arguments=dict(command.arguments or {}),
+        summary="" if outcome.ok else f"failed ({outcome.error})",
+        argv=list(command.argv),
+        cwd=command.prefix.rstrip("/") or ".",
+        started_at=outcome.started_at,
+        finished_at=outcome.finished_at,
+        duration_ms=outcome.duration_ms,
+        status="ok" if outcome.ok else "error",
+        exit_code=outcome.exit_code,
+        signal=outcome.signal,
+        error=outcome.error,
+        redacted=redacted or None,
+        skipped=list(skipped) or None,
+        **tails,
+    )
+
+
+def _environment(plan_id: str) -> dict[str, str]:
     """The caller's environment, minus what would point git at the user's repository
-    (so git in the command finds the plan's worktree), plus where it runs."""
-    from .worktree import POINTERS
-
-    environment = {k: v for k, v in os.environ.items() if k not in POINTERS}
+    (so git in the command finds the plan's worktree), plus the plan's name."""
+    environment = {k: v for k, v in os.environ.items() if k not in worktree.POINTERS}
     environment["GITPLAN_PLAN"] = plan_id
-    environment["GITPLAN_WORKTREE"] = workdir
     return environment

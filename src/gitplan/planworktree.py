@@ -10,23 +10,26 @@ One worktree serves one running command at a time: a run takes slot `n`'s
 lock (`flock`, so a killed run releases it) and, when slot 0 is busy, uses or
 creates slot 1, 2... Two runs of one plan therefore each see a consistent
 tree, and their changesets are rebased onto each other as concurrent records
-are. The command inherits the lock, so a command still running after its
-`git plan run` was killed keeps its slot to itself.
+are. The command does not inherit the lock: a process it leaves running in
+the background must not keep the slot from the next run.
 
 A slot whose run did not finish (the `running` marker is there, its lock is
-free) is put back to its HEAD before it is used again. Cancel removes a
-plan's worktrees; `git plan gc` removes those of plans that are gone or
-applied, and those left by interrupted runs. This module never touches the
-user's worktree, index or HEAD.
+free) is put back to its HEAD, and git's locks a killed git left in it are
+removed, before it is used again. Cancel removes a plan's worktrees; `git
+plan gc` removes, once unused for its grace period and while holding their
+lock, those of plans that are gone or applied and those left by interrupted
+runs. This module also keeps what snapshots of the user's worktrees recorded
+(`swept_paths`). It never touches the user's worktree, index or HEAD.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,19 +70,44 @@ def acquire(repo: pygit2.Repository, plan_id: str) -> Iterator[Slot]:
     number = 0
     while True:
         directory = base / str(number)
-        directory.mkdir(parents=True, exist_ok=True)
-        handle = os.open(directory / _LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(handle)
+        handle = _lock(directory, blocking=False, create=True)
+        if handle is None:
             number += 1
             continue
         break
+    os.utime(directory / _LOCK)  # when the slot was last used: gc's grace counts from here
     try:
         yield Slot(plan_id, number, directory, handle)
     finally:
         os.close(handle)
+
+
+def _lock(directory: Path, blocking: bool, create: bool) -> int | None:
+    """The slot's lock, held; None when another process holds it (or, not creating,
+    when the slot is gone). A lock file that gc removed after we opened it is not
+    the slot's lock any more: open it again."""
+    while True:
+        if create:
+            directory.mkdir(parents=True, exist_ok=True)
+        try:
+            flags = os.O_RDWR | os.O_CLOEXEC | (os.O_CREAT if create else 0)
+            handle = os.open(directory / _LOCK, flags, 0o644)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(handle)
+            return None
+        try:
+            same = os.fstat(handle).st_ino == os.stat(directory / _LOCK).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return handle
+        os.close(handle)
+        if not create:
+            return None
 
 
 def prepare(repo: pygit2.Repository, slot: Slot, tip: str) -> None:
@@ -94,7 +122,12 @@ def prepare(repo: pygit2.Repository, slot: Slot, tip: str) -> None:
         return
     checkout = slot.checkout()
     if (slot.directory / _RUNNING).exists():
-        reset(repo, checkout, "HEAD")  # a run that did not finish left it in any state
+        # A run that did not finish left it in any state, and perhaps git's locks: we
+        # hold the slot's lock, so no other git can be using this worktree.
+        for name in ("index.lock", "HEAD.lock"):
+            with contextlib.suppress(FileNotFoundError):
+                (Path(checkout.git_dir) / name).unlink()
+        reset(repo, checkout, "HEAD")
     (slot.directory / _RUNNING).touch()
     head = head_commit(repo, checkout)
     if head != tip:  # other writers moved the plan: only what they changed is written
@@ -102,21 +135,57 @@ def prepare(repo: pygit2.Repository, slot: Slot, tip: str) -> None:
 
 
 def directories(repo: pygit2.Repository, slot: Slot, tree: str) -> list[str]:
-    """The directories of `tree` (what a watcher of the checkout watches), kept in the
-    slot between runs: listing them reads every tree object of the repository."""
+    """What a watcher of the checkout watches: the directories of `tree` (kept in the
+    slot between runs: listing them reads every tree object) and the untracked
+    directories earlier runs left (holding only ignored files, so no tree has them)."""
     cache = slot.directory / "directories"
     header = f"tree {tree}\n".encode()
-    try:
+    found: list[str] | None = None
+    with contextlib.suppress(FileNotFoundError):
         data = cache.read_bytes()
         if data.startswith(header):
-            return [os.fsdecode(path) for path in data[len(header) :].split(b"\0") if path]
+            found = _paths(data[len(header) :])
+    if found is None:
+        found = trees.directories(repo, tree)
+        _write(cache, header + _joined(found))
+    left = [path for path in _left_directories(slot) if (slot.path / path).is_dir()]
+    return found + left
+
+
+def remember_directories(slot: Slot, new: Iterable[str]) -> None:
+    """Directories a run made that stay in the checkout: later runs watch them too."""
+    workdir = slot.path
+    kept = {path for path in _left_directories(slot) if (workdir / path).is_dir()}
+    for path in new:
+        full = workdir / path
+        if full.is_dir() and not full.is_symlink():
+            kept.add(path)
+            for top, names, _ in os.walk(full):
+                names[:] = [name for name in names if name != ".git" and not Path(top, name).is_symlink()]
+                relative = Path(top).relative_to(workdir).as_posix()
+                kept.update(f"{relative}/{name}" for name in names)
+    _write(slot.directory / "left-directories", _joined(sorted(kept)))
+
+
+def _left_directories(slot: Slot) -> list[str]:
+    try:
+        return _paths((slot.directory / "left-directories").read_bytes())
     except FileNotFoundError:
-        pass
-    found = trees.directories(repo, tree)
-    scratch = cache.with_name(f"directories.{os.getpid()}")
-    scratch.write_bytes(header + b"".join(os.fsencode(path) + b"\0" for path in found))
-    os.replace(scratch, cache)
-    return found
+        return []
+
+
+def _paths(data: bytes) -> list[str]:
+    return [os.fsdecode(path) for path in data.split(b"\0") if path]
+
+
+def _joined(paths: Iterable[str]) -> bytes:
+    return b"".join(os.fsencode(path) + b"\0" for path in paths)
+
+
+def _write(target: Path, data: bytes) -> None:
+    scratch = target.with_name(f"{target.name}.{os.getpid()}")
+    scratch.write_bytes(data)
+    os.replace(scratch, target)
 
 
 def finish(slot: Slot) -> None:
@@ -150,33 +219,29 @@ def adopt(repo: pygit2.Repository, checkout: worktree.Checkout, paths: Sequence[
         # --info-only: hash through the clean filters, write no object (and so touch no pack).
         worktree.run_git(
             repo,
-            ["update-index", "--add", "--remove", "--info-only", "-z", "--stdin"],
+            ["update-index", "--add", "--remove", "--replace", "--info-only", "-z", "--stdin"],
             stdin=b"".join(os.fsencode(path) + b"\0" for path in paths),
             checkout=checkout,
         )
     worktree.run_git(repo, ["update-ref", "--no-deref", "HEAD", commit], checkout=checkout)
 
 
-def discard(repo: pygit2.Repository, checkout: worktree.Checkout, paths: Sequence[str]) -> None:
-    """Put `paths` back as the slot's HEAD has them (a failed command's half-made edits)."""
+def discard(repo: pygit2.Repository, checkout: worktree.Checkout, paths: Sequence[str], commit: str) -> None:
+    """Put `paths` back as `commit` has them, index and files (a failed command's
+    half-made edits), and HEAD on `commit` (the command may have committed)."""
     workdir = Path(checkout.workdir)
-    tracked = set(
-        os.fsdecode(name)
-        for name in worktree.run_git(repo, ["ls-files", "-z", "--", *paths], checkout=checkout).split(b"\0")
-        if name
-    )
+    tree = str(repo[commit].peel(pygit2.Commit).tree_id)
+    restore = [path for path in paths if trees.entry_at(repo, tree, path) is not None]
     for path in paths:
-        if path in tracked:
-            continue
         target = workdir / path
-        if target.is_symlink() or target.is_file():
+        if path not in restore and (target.is_symlink() or target.is_file()):
             target.unlink()
             worktree.remove_empty_parents(workdir, target.parent)
-    restore = [path for path in paths if path in tracked]
+    worktree.run_git(repo, ["update-ref", "--no-deref", "HEAD", commit], checkout=checkout)
     if restore:
         worktree.run_git(
             repo,
-            ["checkout", "--quiet", "HEAD", "--pathspec-from-file=-", "--pathspec-file-nul"],
+            ["checkout", "--quiet", commit, "--pathspec-from-file=-", "--pathspec-file-nul"],
             stdin=b"".join(os.fsencode(path) + b"\0" for path in restore),
             checkout=checkout,
         )
@@ -193,6 +258,7 @@ class Found:
     directory: Path
     in_use: bool
     interrupted: bool
+    last_used_ns: int  # when a run last took it
 
 
 def slots(repo: pygit2.Repository, plan_id: str | None = None) -> list[Found]:
@@ -204,7 +270,12 @@ def slots(repo: pygit2.Repository, plan_id: str | None = None) -> list[Found]:
         if not base.is_dir():
             continue
         for directory in sorted(p for p in base.iterdir() if p.is_dir()):
-            found.append(Found(plan, directory, _locked(directory), (directory / _RUNNING).exists()))
+            try:
+                used = (directory / _LOCK).stat().st_mtime_ns
+            except FileNotFoundError:
+                used = 0
+            interrupted = (directory / _RUNNING).exists()
+            found.append(Found(plan, directory, _locked(directory), interrupted, used))
     return found
 
 
@@ -237,12 +308,77 @@ def remove(found: Found) -> None:
         found.directory.parent.rmdir()  # the plan's directory, once its last slot is gone
 
 
+def remove_if_idle(found: Found) -> bool:
+    """Remove a slot unless a run holds it, holding its lock meanwhile (so that no run
+    can take it half removed); False when a run holds it."""
+    handle = _lock(found.directory, blocking=False, create=False)
+    if handle is None:
+        return not found.directory.exists()
+    try:
+        _remove_checkout(found.directory / found.plan_id)
+        for entry in found.directory.iterdir():
+            if entry.name == _LOCK:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        (found.directory / _LOCK).unlink()  # a run that opened it meanwhile sees it gone, and retries
+    finally:
+        os.close(handle)
+    with contextlib.suppress(OSError):
+        found.directory.rmdir()
+        found.directory.parent.rmdir()
+    return True
+
+
 def remove_all(repo: pygit2.Repository, plan_id: str) -> int:
-    """Remove every worktree of a plan (cancel: even one a command still runs in)."""
+    """Remove every worktree of a plan (cancel: even one a command still runs in), and
+    what snapshots remember of the user's worktrees for it."""
     found = slots(repo, plan_id)
     for item in found:
         remove(item)
+    shutil.rmtree(_swept_root(repo) / plan_id, ignore_errors=True)
     return len(found)
+
+
+# -- what snapshots of a worktree recorded -------------------------------------------
+
+
+def swept_paths(repo: pygit2.Repository, plan_id: str, git_dir: str) -> list[str]:
+    """The paths earlier snapshots of the worktree at `git_dir` recorded into the plan:
+    a later snapshot looks at them again, since git status no longer lists a file the
+    agent made, recorded, and then removed."""
+    try:
+        return _paths((_swept_root(repo) / plan_id / _key(git_dir)).read_bytes())
+    except FileNotFoundError:
+        return []
+
+
+def remember_swept(repo: pygit2.Repository, plan_id: str, git_dir: str, paths: Iterable[str]) -> None:
+    target = _swept_root(repo) / plan_id / _key(git_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    known = set(swept_paths(repo, plan_id, git_dir)).union(paths)
+    _write(target, _joined(sorted(known)))
+
+
+def forget_swept(repo: pygit2.Repository, live: set[str]) -> list[str]:
+    """Remove what snapshots remember for plans that are gone; their names."""
+    gone = []
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(_swept_root(repo)):
+            if entry.is_dir() and entry.name not in live:
+                shutil.rmtree(entry.path, ignore_errors=True)
+                gone.append(entry.name)
+    return gone
+
+
+def _swept_root(repo: pygit2.Repository) -> Path:
+    return packs.state_dir(repo) / "snapshots"
+
+
+def _key(git_dir: str) -> str:
+    return hashlib.sha1(os.path.realpath(git_dir).encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def _remove_checkout(checkout_dir: Path) -> None:

@@ -43,6 +43,8 @@ _TOKEN_SHAPES = re.compile(
             r"\bglpat-[A-Za-z0-9_-]{20,}",  # GitLab
             r"\bAIza[0-9A-Za-z_-]{35}",  # Google API keys
             r"\b[Bb]earer\s+[A-Za-z0-9._~+/-]{16,}=*",
+            r"\b[Bb]asic\s+[A-Za-z0-9+/]{8,}=*",  # HTTP basic credentials
+            r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)",  # user:password@ in a URL
             r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|\Z)",
         ]
     )

@@ -2,14 +2,18 @@
 
 The command is an argv (no shell). Its stdout and stderr are copied, as they
 arrive, to the sinks the caller gives (the CLI passes the terminal) while the
-last bytes of each are kept for the invocation record. A timeout ends it with
-SIGTERM, then SIGKILL after a short grace. Ctrl-C reaches the command (it is
-in the terminal's process group) and ends the run like any other signal, so
-the invocation is still recorded. This module knows nothing of plans or git.
+last bytes of each are kept for the invocation record (twice as many as
+asked, so that secrets can be masked before the tail is cut to size). The
+command leads its own process group: a timeout ends the whole group (SIGTERM,
+then SIGKILL after a short grace), and Ctrl-C is passed on to it, so the
+invocation is still recorded however it ends. Processes the command leaves
+running in the background are not waited for. This module knows nothing of
+plans or git.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -24,6 +28,7 @@ from .model import utc_now
 
 DEFAULT_TAIL_BYTES = 4096
 KILL_GRACE_SECONDS = 5.0
+STRAGGLER_SECONDS = 1.0  # how long output of processes the command left behind is still read
 EXIT_TIMEOUT = 124  # as timeout(1)
 
 
@@ -86,8 +91,15 @@ class _Tail:
                     del self.data[: -self.limit]
 
     def text(self) -> str:
-        kept = bytes(self.data[-self.limit :]) if self.limit else b""
+        """Up to twice the limit: the caller masks secrets, then cuts (see `cut_tail`)."""
+        kept = bytes(self.data[-2 * self.limit :]) if self.limit else b""
         return kept.decode("utf-8", "replace")
+
+
+def cut_tail(text: str, limit: int) -> str:
+    """The last `limit` bytes of `text` (whole characters)."""
+    data = text.encode("utf-8")
+    return data[-limit:].decode("utf-8", "ignore") if limit else ""
 
 
 def run_command(
@@ -98,7 +110,6 @@ def run_command(
     tail_bytes: int = DEFAULT_TAIL_BYTES,
     stdout: BinaryIO | None = None,
     stderr: BinaryIO | None = None,
-    pass_fds: Sequence[int] = (),
     started: Callable[[], None] | None = None,
 ) -> Outcome:
     """Run `argv` in `cwd` to the end (or the timeout); BadInput if it cannot start."""
@@ -108,7 +119,8 @@ def run_command(
     err_tail = _Tail(tail_bytes, stderr)
     started_at = utc_now()
     clock = time.monotonic()
-    previous = _quiet_interrupts()
+    group: list[int] = []
+    previous = _pass_interrupts_to(group)
     try:
         try:
             process = subprocess.Popen(
@@ -117,7 +129,7 @@ def run_command(
                 env=dict(env),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                pass_fds=tuple(pass_fds),
+                start_new_session=True,
             )
         except FileNotFoundError:
             raise BadInput(f"cannot run {argv[0]!r}: no such program") from None
@@ -125,6 +137,7 @@ def run_command(
             raise BadInput(f"cannot run {argv[0]!r}: permission denied") from None
         except OSError as error:
             raise BadInput(f"cannot run {argv[0]!r}: {error.strerror}") from None
+        group.append(process.pid)
         if started is not None:
             started()
         assert process.stdout is not None and process.stderr is not None
@@ -141,14 +154,16 @@ def run_command(
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            process.terminate()
+            _signal_group(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=KILL_GRACE_SECONDS)
             except subprocess.TimeoutExpired:
-                process.kill()
+                _signal_group(process.pid, signal.SIGKILL)
                 process.wait()
+        if timed_out:
+            _signal_group(process.pid, signal.SIGKILL)  # what the command started goes with it
         for pump in pumps:
-            pump.join()
+            pump.join(timeout=STRAGGLER_SECONDS)  # a background process may hold the pipe open
     finally:
         _restore_interrupts(previous)
     returncode = process.returncode
@@ -164,13 +179,22 @@ def run_command(
     )
 
 
-def _quiet_interrupts() -> object:
-    """While the command runs, Ctrl-C is the command's to handle: gitplan waits for it
-    to end and records how it ended. (A handler, not SIG_IGN: exec resets handlers,
-    but an ignored signal would stay ignored in the command.)"""
+def _signal_group(pid: int, number: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, number)
+
+
+def _pass_interrupts_to(group: list[int]) -> object:
+    """While the command runs, Ctrl-C is the command's: gitplan passes it on to the
+    command's process group and waits for it to end, then records how it ended."""
     if threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGINT, lambda *_: None)
+
+    def forward(number: int, _: object) -> None:
+        for pid in group:
+            _signal_group(pid, signal.Signals(number))
+
+    return signal.signal(signal.SIGINT, forward)
 
 
 def _restore_interrupts(previous: object) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pygit2
@@ -37,16 +37,20 @@ def worktree_edits(
     paths: Sequence[str] = (),
     checkout: worktree.Checkout | None = None,
     against_tree: str | None = None,
+    also: Iterable[str] = (),
+    skipped: list[str] | None = None,
 ) -> dict[str, Contents]:
     """The contents of `paths` (or of every path that changed) in a checkout.
 
     Without `paths`, the changed paths are those `git status` lists against the
     checkout's index (staged and untracked included, submodules and ignored
-    files left out). With `against_tree`, paths whose contents equal its entry
-    are dropped: what is left are the edits that bring those paths of
-    `against_tree` to what the checkout holds. A path `git status` does not
-    list is never an edit, so a plan's files that the checkout never had are
-    not taken for deletions."""
+    files left out), and the paths in `also` (what the caller knows changed
+    that git status cannot see: files a commit in the checkout took, files an
+    earlier snapshot recorded). With `against_tree`, paths whose contents
+    equal its entry are dropped: what is left are the edits that bring those
+    paths of `against_tree` to what the checkout holds. Any other path is never
+    an edit, so a plan's files that the checkout never had are not taken for
+    deletions. Paths gitplan cannot record are left out and added to `skipped`."""
     workdir = checkout.workdir if checkout else repo.workdir
     if workdir is None:
         raise BadInput("recording a worktree needs a repository with a working tree")
@@ -55,15 +59,20 @@ def worktree_edits(
     else:
         listed = worktree.status(repo, untracked=True, staged=True, checkout=checkout)
         # "dir/": an untracked repository inside the worktree; gitplan records no gitlinks.
-        candidates = sorted({c.path for c in listed if not c.submodule and not c.path.endswith("/")})
-    edits = read_files(repo, Path(workdir), candidates, checkout, listed=not paths)
+        names = {c.path for c in listed if not c.submodule and not c.path.endswith("/")}
+        candidates = sorted(names.union(also))
+    edits = read_files(repo, Path(workdir), candidates, checkout, listed=not paths, skipped=skipped)
     if against_tree is not None:
         edits = {path: new for path, new in edits.items() if _differs(repo, against_tree, path, new)}
     return edits
 
 
 def touched_edits(
-    repo: pygit2.Repository, checkout: worktree.Checkout, tree: str, touched: set[str]
+    repo: pygit2.Repository,
+    checkout: worktree.Checkout,
+    tree: str,
+    touched: set[str],
+    skipped: list[str] | None = None,
 ) -> dict[str, Contents]:
     """The edits among the paths a watcher saw touched in a checkout of `tree` that was
     clean when the watch began: what `worktree_edits` finds, without a `git status`.
@@ -84,11 +93,15 @@ def touched_edits(
         found = entry_at(repo, tree, path)
         if found is not None and found[1] == MODE_TREE:
             candidates.update(f"{path}/{entry.path}" for entry in changed_entries(repo, found[0], None))
-        elif not directory or found is not None:  # a file, or a file of the tree that is a directory now
-            candidates.add(path)
+        was_directory = found is not None and found[1] == MODE_TREE
+        exists = full.exists() or full.is_symlink()
+        if directory and found is not None and not was_directory:
+            candidates.add(path)  # a file of the tree that is a directory now: deleted
+        elif not directory and (exists or not was_directory):
+            candidates.add(path)  # a file or symlink now (perhaps where a directory was), or gone
     new = [path for path in candidates if entry_at(repo, tree, path) is None]
     candidates.difference_update(worktree.ignored(repo, new, checkout))
-    edits = read_files(repo, workdir, sorted(candidates), checkout, listed=True)
+    edits = read_files(repo, workdir, sorted(candidates), checkout, listed=True, skipped=skipped)
     return {path: new for path, new in edits.items() if _differs(repo, tree, path, new)}
 
 
@@ -114,17 +127,31 @@ def read_files(
     paths: Sequence[str],
     checkout: worktree.Checkout | None = None,
     listed: bool = False,
+    skipped: list[str] | None = None,
 ) -> dict[str, Contents]:
     """Each path's contents as `git add` would store them (None: no file there).
 
-    A path that is a directory is refused when the user named it; when git listed
-    it (`listed`), it is a file that became a directory: deleted, its files are
-    listed on their own."""
+    Paths the user named are refused when they cannot be recorded (a directory,
+    a path inside a submodule or behind a symlink, a name gitplan refuses).
+    Paths found by looking (`listed`) are taken as the checkout has them: a
+    directory, or a path below a file or symlink, is a file that is gone (the
+    files in it are listed on their own); a name gitplan refuses is left out
+    and added to `skipped`."""
     changes: dict[str, Contents] = {}
     regular: list[str] = []
     for path in paths:
-        validate_path(path)
+        try:
+            validate_path(path)
+        except BadInput:
+            if not listed:
+                raise
+            if skipped is not None:
+                skipped.append(path)
+            continue
         full = workdir / path
+        if listed and _below_a_file(workdir, path):
+            changes[path] = None
+            continue
         _refuse_inside_submodule(workdir, path)
         if full.is_symlink():
             changes[path] = File(os.fsencode(os.readlink(full)), MODE_SYMLINK)
@@ -141,7 +168,17 @@ def read_files(
     for path, (_, converted) in worktree.cleaned(repo, regular, checkout).items():
         on_disk = file_contents(os.path.join(workdir, path))
         changes[path] = on_disk if converted is None else File(converted, on_disk.mode)
-    return {path: changes[path] for path in paths}
+    return {path: changes[path] for path in paths if path in changes}
+
+
+def _below_a_file(workdir: Path, path: str) -> bool:
+    """Whether a parent of `path` is a file or a symlink (so `path` itself cannot exist)."""
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        parent = workdir.joinpath(*parts[:depth])
+        if parent.is_symlink() or (parent.exists() and not parent.is_dir()):
+            return True
+    return False
 
 
 def _differs(repo: pygit2.Repository, tree: str, path: str, contents: Contents) -> bool:

@@ -272,6 +272,7 @@ class PlanStore:
 
         validate_plan_id(plan_id)
         described = ToolInvocation(tool, actor, dict(arguments or {}), summary)
+        self.redactor()  # a broken plan.redact pattern is refused before the block runs
         current = refs.settle(self._repo, plan_id)
         if current.applied:
             raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
@@ -341,7 +342,8 @@ class PlanStore:
         def record(changes: Changes, invocation: ToolInvocation, parent: str) -> ChangeSet:
             return self.record(plan_id, changes, invocation, parent=parent)
 
-        return run_in_plan(self._repo, plan_id, command, record, stdout, stderr)
+        redactor = self.redactor()  # a broken plan.redact pattern is refused before anything runs
+        return run_in_plan(self._repo, plan_id, command, record, redactor, stdout, stderr)
 
     @_writing
     def snapshot(
@@ -363,11 +365,15 @@ class PlanStore:
         if current.applied:
             raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
         tip_tree = str(lookup_commit(self._repo, current.tip).tree_id)
-        edits = snapshot.worktree_edits(self._repo, checkout=checkout, against_tree=tip_tree)
+        git_dir = checkout.git_dir if checkout else self._repo.path
+        swept = planworktree.swept_paths(self._repo, plan_id, git_dir)
+        edits = snapshot.worktree_edits(self._repo, checkout=checkout, against_tree=tip_tree, also=swept)
         if not edits:
             return None
         # No times: the sweep did not see the edits being made, so it cannot say when.
-        return self.record(plan_id, edits, described, parent=current.tip)
+        changeset = self.record(plan_id, edits, described, parent=current.tip)
+        planworktree.remember_swept(self._repo, plan_id, git_dir, edits)
+        return changeset
 
     def _checkout_at(self, directory: str | os.PathLike[str] | None) -> worktree.Checkout | None:
         """The worktree to sweep: None for this repository's own."""

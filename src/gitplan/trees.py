@@ -114,18 +114,15 @@ def _edit(
     if entries is None:
         entries = {name: (mode, oid) for mode, name, oid in _TREE_ENTRY.findall(raw)}
     before = dict(entries) if not whole else {}
+    # Deletions first, then directories, then files: a file may replace a directory whose
+    # files are all deleted, and a directory a deleted file.
     for name, edit in leaves.items():
+        if edit is not None:
+            continue
         existing = entries.get(name)
-        if name in nested and edit is not None:
-            raise BadInput(f"'{_shown(prefix, name)}' cannot be both a file and a directory")
-        if edit is None:
-            if existing is None or existing[0] == _MODE_TREE:
-                raise BadInput(f"cannot delete '{_shown(prefix, name)}': no such file in the plan")
-            del entries[name]
-        else:
-            if existing is not None and existing[0] == _MODE_TREE:
-                raise BadInput(f"cannot write '{_shown(prefix, name)}': it is a directory in the plan")
-            entries[name] = (b"%o" % edit[1], bytes.fromhex(edit[0]))
+        if existing is None or existing[0] == _MODE_TREE:
+            raise BadInput(f"cannot delete '{_shown(prefix, name)}': no such file in the plan")
+        del entries[name]
     for name, sub_edits in nested.items():
         existing = entries.get(name)
         subtree = None
@@ -140,6 +137,15 @@ def _edit(
             entries.pop(name, None)
         else:
             entries[name] = (_MODE_TREE, bytes.fromhex(new_id))
+    for name, edit in leaves.items():
+        if edit is None:
+            continue
+        existing = entries.get(name)
+        if existing is not None and existing[0] == _MODE_TREE:
+            if name in nested:
+                raise BadInput(f"'{_shown(prefix, name)}' cannot be both a file and a directory")
+            raise BadInput(f"cannot write '{_shown(prefix, name)}': it is a directory in the plan")
+        entries[name] = (b"%o" % edit[1], bytes.fromhex(edit[0]))
     data = None if whole else _spliced(raw, before, entries)
     if data is None:
         if not whole:  # only the touched entries are known: start from all of them
@@ -205,6 +211,8 @@ def edit_entries(repo: pygit2.Repository, tree_id: str, edits: Mapping[str, Edit
     found = []
     for path, edit in edits.items():
         old = entry_at(repo, tree_id, path)
+        if old is not None and old[1] == MODE_TREE:
+            old = None  # a directory a file replaces: its files are deleted by edits of their own
         if old == edit:
             continue
         found.append(

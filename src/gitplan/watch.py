@@ -83,14 +83,19 @@ class Watcher:
 
     def _read_until_stopped(self) -> None:
         # Drained while the command runs, so that a command changing many files does not
-        # overflow the kernel's queue (16,384 events by default).
-        while True:
-            ready, _, _ = select.select([self._fd, self._stop_read], [], [])
-            if self._fd in ready:
+        # overflow the kernel's queue (16,384 events by default). poll, not select: the
+        # descriptors may be above 1024 in a process that has many files open.
+        try:
+            poller = select.poll()
+            poller.register(self._fd, select.POLLIN)
+            poller.register(self._stop_read, select.POLLIN)
+            while True:
+                ready = {fd for fd, _ in poller.poll()}
                 self._drain()
-            if self._stop_read in ready:
-                self._drain()
-                return
+                if self._stop_read in ready:
+                    return
+        except Exception as error:  # noqa: BLE001 - any failure means the answer may be incomplete
+            self.failed = f"reading events failed: {error}"
 
     def _drain(self) -> None:
         while True:

@@ -112,6 +112,9 @@ def run(
             f"recorded as changeset {changeset.number} of plan {plan} {kept}"
         )
     click.echo(f"git-plan: {message}", err=True)
+    for path in result.skipped:
+        shown = path.encode("unicode_escape").decode("ascii")
+        click.echo(f"git-plan: warning: left out {shown!r}: gitplan cannot record that name", err=True)
     if result.exit_code:
         exit_with(result.exit_code)
 
@@ -149,9 +152,11 @@ def snapshot(
 
     For agents that edit through shell commands no edit hook sees: at the end
     of a turn, `git plan snapshot PLAN --tool agent` records, as one changeset,
-    every file where the worktree differs from the plan's tip (as `git add`
-    would store it; ignored files and submodules left out). Nothing new:
-    nothing is recorded, and it says so. The worktree is only read.
+    every file `git status` lists (or an earlier snapshot of this worktree
+    recorded) whose contents differ from the plan's tip, as `git add` would
+    store them; ignored files and submodules are left out, and the plan's
+    files this worktree never had are not deletions. Nothing new: nothing is
+    recorded, and it says so. The worktree is only read.
     """
     import os
 

@@ -164,6 +164,9 @@ def invocation_lines(invocation: dict[str, Any], author: str, verbose: bool) -> 
         lines.append(f"Args:    {json.dumps(invocation['arguments'], sort_keys=True)}")
     if invocation.get("redacted"):
         lines.append(f"Redacted: {', '.join(invocation['redacted'])}")
+    if invocation.get("skipped"):
+        shown = (path.encode("unicode_escape").decode("ascii") for path in invocation["skipped"])
+        lines.append(f"Left out: {', '.join(shown)} (names gitplan cannot record)")
     if verbose:
         for name in ("stdout", "stderr"):
             tail = invocation.get(f"{name}_tail")
