@@ -169,3 +169,6 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     Then the exit code is 5
     And the output contains "MISSING: invocation record note is missing"
     And the output contains "Tool:    second"
+    When I run git plan "show d 1"
+    Then the exit code is 5
+    And the output contains "Record:  MISSING (invocation record note is missing)"

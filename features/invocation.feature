@@ -122,3 +122,41 @@ Feature: Tool calls recorded as they happen: store.invocation(), git plan snapsh
     Then the exit code is 2
     And the output contains "plan.redact pattern '(unclosed' is not a regular expression"
     And git "rev-list --count refs/changesets/p" prints "3"
+
+  Scenario: An invocation block reads its own writes, knows what exists, and refuses bad edits
+    When an invocation of "edit" in "p" is used step by step
+    Then reading "new.txt" after writing it gives what was written
+    And reading "src/a.py" after deleting it fails with "was deleted by this invocation"
+    And "README.md" exists and "nope.txt" does not
+    And writing text instead of bytes fails with "data must be bytes"
+    And deleting "nope.txt" fails with "no file nope.txt in plan 'p' to delete"
+
+  Scenario Outline: snapshot refuses <case>
+    Given <setup>
+    When I run git plan "<args>"
+    Then the exit code is 2
+    And the output contains "<message>"
+
+    Examples:
+      | case                        | setup                     | args                          | message                           |
+      | an applied plan             | the plan "p" is applied   | snapshot p --tool agent       | already applied                   |
+      | a name it cannot record     | the agent makes a file named "a\nb" | record p --tool t --from-worktree | control characters          |
+
+  Scenario: snapshot needs a working tree
+    Given a bare clone "bare.git" of the repository with a plan "p"
+    When I run git plan "-C {tmp}/bare.git snapshot p --tool agent"
+    Then the exit code is 2
+    And the output contains "this repository is bare"
+
+  Scenario: A file an agent made, that a snapshot recorded, and that the agent removed, is recorded as deleted
+    Given the agent runs in the worktree: "echo s > scratch.txt"
+    When I run git plan "snapshot p --tool agent"
+    And the agent runs in the worktree: "rm scratch.txt"
+    And I run git plan "snapshot p --tool agent"
+    Then git "diff --name-status refs/changesets/p~1 refs/changesets/p" prints "D\tscratch.txt"
+
+  Scenario: Secrets nested in arguments and in --flag=value are masked
+    When I run git plan "record p --tool t --args-json '{"config": {"auth": {"password": "pw-123456"}}, "n": 1}' --delete run.sh"
+    Then the record of changeset 1 of "p" has arguments = {"config": {"auth": {"password": "[REDACTED]"}}, "n": 1}
+    When I run git plan "run p --tool curl -- sh -c 'true' --token=tok-abcdef"
+    Then the record of changeset 2 of "p" has argv = ["sh", "-c", "true", "--token=[REDACTED]"]

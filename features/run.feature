@@ -320,3 +320,121 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     Then the exit code is 2
     When I run git plan "gc --grace now"
     Then git "worktree list" prints "gitplan/worktrees/p/0/p"
+
+  Scenario Outline: store.run refuses <case> before running anything
+    When store.run is called on "p" with argv <argv> and options <options>
+    Then it fails with exit code 2
+    And the error mentions "<message>"
+    And git "rev-list --count refs/changesets/p" prints "2"
+
+    Examples:
+      | case                  | argv             | options                | message                          |
+      | no command            | []               | {}                     | no command given                 |
+      | one string            | "ls -l"          | {}                     | argv must be a list of strings   |
+      | a zero timeout        | ["true"]         | {"timeout": 0}         | greater than 0                   |
+      | a missing directory   | ["true"]         | {"cwd": "nope/"}       | nope is not a directory in plan  |
+
+  Scenario Outline: plan.outputTail set to <value> is refused
+    Given git config "plan.outputTail" is "<value>"
+    When store.run is called on "p" with argv ["true"] and options {}
+    Then it fails with exit code 2
+    And the error mentions "<message>"
+
+    Examples:
+      | value | message                          |
+      | lots  | must be a number of bytes        |
+      | -5    | must not be negative             |
+
+  Scenario Outline: A program that cannot start (<case>) exits 2 and leaves the worktree clean
+    Given the plan "p" makes "gone.txt" executable
+    When I run git plan "run p --tool x -- <program>"
+    Then the exit code is 2
+    And the output contains "<message>"
+
+    Examples:
+      | case                   | program        | message                    |
+      | not executable         | ./tool.sh      | permission denied          |
+      | not a program          | ./gone.txt     | Exec format error          |
+      | absolute, not there    | /no/such/thing | not executable             |
+
+  Scenario: A command that ignores SIGTERM is killed after the grace period
+    When I run git plan "run p --tool sh --timeout 0.2 -- sh -c 'trap "" TERM; touch ignoring; sleep 30'"
+    Then the exit code is 124
+    And the record of changeset 1 of "p" has signal = "SIGKILL"
+
+  Scenario: Ctrl-C reaches the command, and the run records how it ended
+    When git plan "run p --tool sh -- sh -c 'touch {tmp}/started; sleep 60'" is started in the background
+    And "{tmp}/started" exists
+    And the background run is interrupted with Ctrl-C
+    Then the background run exited 130
+    And the record of changeset 1 of "p" has signal = "SIGINT"
+
+  Scenario: A reader that stops early does not stop the run or its record
+    When the git-plan program runs "run p --tool seq -- seq 1 100000" into a reader that stops after one line
+    Then the record of changeset 1 of "p" has stdout_tail ending "100000\n"
+
+  Scenario: A run from a thread other than the main one
+    When store.run of "sh -c 'echo t > thread.txt'" in "p" runs in a thread
+    Then git "ls-tree -r --name-only refs/changesets/p" prints "thread.txt"
+
+  Scenario Outline: In a sparse checkout, the plan's worktree is sparse too and what is outside stays in the plan (watch <watch>)
+    Given the user sets the repository up with:
+      """
+      mkdir -p lib/deep && echo l > lib/deep/l.txt && git add lib && git commit -q -m lib
+      git sparse-checkout set src
+      """
+    And a plan "q"
+    And git config "plan.watchWorktree" is "<watch>"
+    When I run git plan "run q --tool sh -- sh -c 'echo n > src/new.txt'"
+    Then the exit code is 0
+    And git "diff --name-status refs/changesets/q~1 refs/changesets/q" prints "A\tsrc/new.txt"
+    And git "ls-tree -r --name-only refs/changesets/q" prints "lib/deep/l.txt"
+
+    Examples:
+      | watch |
+      | true  |
+      | false |
+
+  Scenario: A run whose slot lock is replaced while it opens it takes the new one
+    When gc replaces the slot lock just as a run of "sh -c 'echo r > race.txt'" in "p" opens it
+    Then git "ls-tree -r --name-only refs/changesets/p" prints "race.txt"
+
+  Scenario: A command that switches the plan's worktree to a branch
+    When I run git plan "run p --tool sh -- sh -c 'git checkout -q -b agent-branch; echo x > x.txt'"
+    And I run git plan "run p --tool sh -- sh -c 'echo y > y.txt'"
+    Then the exit code is 0
+    And git "log --format=%s refs/changesets/p" prints "sh: added y.txt\nsh: added x.txt"
+
+  Scenario: gc leaves a worktree a command is running in
+    When git plan "run p --tool a -- sh -c 'touch {tmp}/a-running; while [ ! -e {tmp}/go ]; do sleep 0.01; done'" is started in the background
+    And "{tmp}/a-running" exists
+    And I run git plan "gc --grace now"
+    Then the output contains "a command is running in it"
+    When "{tmp}/go" is created and the background run ends
+    Then the background run exited 0
+
+  Scenario: gc removes the worktree and snapshot state of a plan whose refs were deleted by hand
+    When I run git plan "run p --tool sh -- true"
+    And the agent runs in the worktree: "echo s > swept.txt"
+    And I run git plan "snapshot p --tool agent"
+    And the user deletes the refs of plan "p" with git update-ref
+    And I run git plan "gc --grace now"
+    Then the output contains "plan p no longer exists"
+    And the output contains "snapshot state"
+    And there are no plan worktrees
+
+  Scenario: A large file a command writes is streamed, and rewriting it unchanged is no change
+    When I run git plan "run p --tool sh -- sh -c 'head -c 17000000 /dev/zero > big.bin'"
+    And I run git plan "run p --tool sh -- sh -c 'touch big.bin; touch .git'"
+    Then git "log -1 --format=%s refs/changesets/p" prints "sh: no file changes"
+    And git "cat-file -s refs/changesets/p:big.bin" prints "17000000"
+
+  Scenario: log shows where a command ran, what was masked and what was left out, and why it failed
+    Given the environment has DEPLOY_TOKEN = "s3cr3t-deploy-value"
+    When in "src" I run git plan "run p --tool sh -- sh -c 'echo $DEPLOY_TOKEN; echo bad > "$(printf "x\ny")"'"
+    And I run git plan "run p --tool sleep --timeout 0.2 -- sleep 30"
+    And I run git plan "log p"
+    Then the output contains "In:      src/"
+    And the output contains "Redacted: stdout_tail"
+    And the output contains "Left out: src/x\ny (names gitplan cannot record)"
+    And the output contains "Status:  error (timed out after"

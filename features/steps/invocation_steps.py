@@ -138,3 +138,59 @@ def agent_runs_there(context, name, script):  # type: ignore[no-untyped-def]
 @given('another repository "{name}"')
 def another_repository(context, name):  # type: ignore[no-untyped-def]
     subprocess.run(["git", "init", "-q", str(Path(context.tmp) / name)], check=True)
+
+
+@when('an invocation of "{tool}" in "{plan}" is used step by step')
+def step_by_step(context, tool, plan):  # type: ignore[no-untyped-def]
+    context.block_cm = context.store.invocation(plan, tool=tool)
+    context.block = context.block_cm.__enter__()
+
+
+def _fails(action, text: str) -> None:  # type: ignore[no-untyped-def]
+    try:
+        action()
+    except GitPlanError as error:
+        assert text in str(error), error
+        return
+    raise AssertionError(f"expected an error mentioning {text!r}")
+
+
+@then('reading "{path}" after writing it gives what was written')
+def read_own_write(context, path):  # type: ignore[no-untyped-def]
+    context.block.write(path, b"written\n")
+    assert context.block.read(path) == b"written\n"
+
+
+@then('reading "{path}" after deleting it fails with "{text}"')
+def read_after_delete(context, path, text):  # type: ignore[no-untyped-def]
+    context.block.delete(path)
+    _fails(lambda: context.block.read(path), text)
+    assert not context.block.exists(path)
+
+
+@then('"{present}" exists and "{absent}" does not')
+def exists_or_not(context, present, absent):  # type: ignore[no-untyped-def]
+    assert context.block.exists(present) and not context.block.exists(absent)
+
+
+@then('writing text instead of bytes fails with "{text}"')
+def write_text(context, text):  # type: ignore[no-untyped-def]
+    _fails(lambda: context.block.write("t.txt", "text"), text)
+
+
+@then('deleting "{path}" fails with "{text}"')
+def delete_missing(context, path, text):  # type: ignore[no-untyped-def]
+    _fails(lambda: context.block.delete(path), text)
+    context.block_cm.__exit__(None, None, None)
+
+
+@given('the agent makes a file named "{name}"')
+def odd_file(context, name):  # type: ignore[no-untyped-def]
+    (Path(context.repo) / unescape(name).decode()).write_text("x\n")
+
+
+@given('a bare clone "{name}" of the repository with a plan "{plan}"')
+def bare_with_plan(context, name, plan):  # type: ignore[no-untyped-def]
+    target = str(Path(context.tmp) / name)
+    subprocess.run(["git", "clone", "-q", "--bare", context.repo, target], check=True)
+    PlanStore.open(target).create(plan)

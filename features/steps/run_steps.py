@@ -195,3 +195,76 @@ def many_files(context, count, script, plan):  # type: ignore[no-untyped-def]
         for handle in handles:
             os.close(handle)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@when("store.run is called on \"{plan}\" with argv {argv} and options {options}")
+def store_run_call(context, plan, argv, options):  # type: ignore[no-untyped-def]
+    from common_steps import attempt
+
+    arguments = json.loads(argv)
+    settings = json.loads(options)
+    attempt(context, lambda: context.store.run(plan, arguments, tool="t", **settings))
+
+
+@when("the background run is interrupted with Ctrl-C")
+def interrupt_background(context):  # type: ignore[no-untyped-def]
+    import signal
+
+    context.background.send_signal(signal.SIGINT)
+    output, _ = context.background.communicate(timeout=120)
+    context.background_output = output.decode(errors="replace")
+
+
+@when('the git-plan program runs "{args}" into a reader that stops after one line')
+def run_into_short_reader(context, args):  # type: ignore[no-untyped-def]
+    command = [sys.executable, "-m", "gitplan", *_words(context, args)]
+    writer = subprocess.Popen(command, cwd=context.repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert writer.stdout is not None
+    writer.stdout.readline()
+    writer.stdout.close()
+    writer.wait(timeout=120)
+    assert writer.returncode == 0, writer.stderr.read() if writer.stderr else ""
+
+
+@then('the record of changeset {number:d} of "{plan}" has {field} ending "{text}"')
+def record_field_end(context, number, plan, field, text):  # type: ignore[no-untyped-def]
+    record = _note(context, plan, number)
+    assert str(record.get(field)).endswith(unescape(text).decode()), record.get(field)
+
+
+@when('store.run of "{command}" in "{plan}" runs in a thread')
+def run_in_thread(context, command, plan):  # type: ignore[no-untyped-def]
+    import threading
+
+    failures = []
+
+    def work() -> None:
+        try:
+            context.store.run(plan, shlex.split(command), tool="sh")
+        except Exception as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(timeout=120)
+    assert not failures, failures
+
+
+@when('gc replaces the slot lock just as a run of "{command}" in "{plan}" opens it')
+def lock_replaced(context, command, plan):  # type: ignore[no-untyped-def]
+    from gitplan import faults
+
+    lock = Path(context.repo, ".git", "gitplan", "worktrees", plan, "0", "lock")
+
+    def replace_lock() -> None:
+        lock.unlink()
+        lock.write_text("")
+
+    with faults.at("slot.lock-opened", replace_lock):
+        context.store.run(plan, shlex.split(command), tool="sh")
+
+
+@when('the user deletes the refs of plan "{plan}" with git update-ref')
+def delete_refs(context, plan):  # type: ignore[no-untyped-def]
+    git(context, "update-ref", "-d", f"refs/changesets/{plan}")
+    git(context, "update-ref", "-d", f"refs/notes/changesets/{plan}")

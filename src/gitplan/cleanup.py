@@ -97,14 +97,14 @@ def _plan_worktrees(
             kept.append(CleanupItem("plan worktree", name, f"{why}, but it was used within the grace"))
         elif dry_run or planworktree.remove_if_idle(slot):
             removed.append(CleanupItem("plan worktree", name, why))
-        else:
+        else:  # pragma: no cover - a run took it between the listing and now
             kept.append(CleanupItem("plan worktree", name, f"{why}, but a command is running in it"))
 
 
 def _applied(repo: pygit2.Repository, plan_id: str) -> bool:
     try:
         return refs.settle(repo, plan_id).applied
-    except GitPlanError:
+    except GitPlanError:  # pragma: no cover - a damaged plan: not gc's to judge
         return False
 
 

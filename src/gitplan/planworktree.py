@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pygit2
 
-from . import packs, trees, worktree
+from . import faults, packs, trees, worktree
 
 _RUNNING = "running"
 _LOCK = "lock"
@@ -94,6 +94,7 @@ def _lock(directory: Path, blocking: bool, create: bool) -> int | None:
             handle = os.open(directory / _LOCK, flags, 0o644)
         except FileNotFoundError:
             return None
+        faults.point("slot.lock-opened")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
         except BlockingIOError:
@@ -272,7 +273,7 @@ def slots(repo: pygit2.Repository, plan_id: str | None = None) -> list[Found]:
         for directory in sorted(p for p in base.iterdir() if p.is_dir()):
             try:
                 used = (directory / _LOCK).stat().st_mtime_ns
-            except FileNotFoundError:
+            except FileNotFoundError:  # pragma: no cover - removed between listing and stat
                 used = 0
             interrupted = (directory / _RUNNING).exists()
             found.append(Found(plan, directory, _locked(directory), interrupted, used))
@@ -289,7 +290,7 @@ def _plan_dirs(repo: pygit2.Repository) -> list[str]:
 def _locked(directory: Path) -> bool:
     try:
         handle = os.open(directory / _LOCK, os.O_RDWR | os.O_CLOEXEC)
-    except FileNotFoundError:
+    except FileNotFoundError:  # pragma: no cover - removed between listing and opening
         return False
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -316,12 +317,8 @@ def remove_if_idle(found: Found) -> bool:
         return not found.directory.exists()
     try:
         _remove_checkout(found.directory / found.plan_id)
-        for entry in found.directory.iterdir():
-            if entry.name == _LOCK:
-                continue
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
+        for entry in found.directory.iterdir():  # the checkout is gone: files of gitplan's own
+            if entry.name != _LOCK:
                 entry.unlink()
         (found.directory / _LOCK).unlink()  # a run that opened it meanwhile sees it gone, and retries
     finally:
@@ -394,7 +391,7 @@ def _admin_dir(checkout_dir: Path) -> Path | None:
         text = (checkout_dir / ".git").read_text()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
-    if not text.startswith("gitdir: "):
+    if not text.startswith("gitdir: "):  # pragma: no cover - not a worktree git made
         return None
     return Path(text[len("gitdir: ") :].strip())
 

@@ -19,7 +19,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -110,11 +110,8 @@ def run_command(
     tail_bytes: int = DEFAULT_TAIL_BYTES,
     stdout: BinaryIO | None = None,
     stderr: BinaryIO | None = None,
-    started: Callable[[], None] | None = None,
 ) -> Outcome:
     """Run `argv` in `cwd` to the end (or the timeout); BadInput if it cannot start."""
-    if not argv:
-        raise BadInput("no command given: put it after --, as in `git plan run PLAN --tool T -- make fmt`")
     out_tail = _Tail(tail_bytes, stdout)
     err_tail = _Tail(tail_bytes, stderr)
     started_at = utc_now()
@@ -138,8 +135,6 @@ def run_command(
         except OSError as error:
             raise BadInput(f"cannot run {argv[0]!r}: {error.strerror}") from None
         group.append(process.pid)
-        if started is not None:
-            started()
         assert process.stdout is not None and process.stderr is not None
         pumps = [
             threading.Thread(target=out_tail.pump, args=(os.dup(process.stdout.fileno()),), daemon=True),

@@ -136,17 +136,16 @@ def read_files(
     Paths found by looking (`listed`) are taken as the checkout has them: a
     directory, or a path below a file or symlink, is a file that is gone (the
     files in it are listed on their own); a name gitplan refuses is left out
-    and added to `skipped`."""
+    and added to `skipped` (refused when there is no `skipped`)."""
     changes: dict[str, Contents] = {}
     regular: list[str] = []
     for path in paths:
         try:
             validate_path(path)
         except BadInput:
-            if not listed:
+            if not listed or skipped is None:
                 raise
-            if skipped is not None:
-                skipped.append(path)
+            skipped.append(path)
             continue
         full = workdir / path
         if listed and _below_a_file(workdir, path):

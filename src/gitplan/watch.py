@@ -59,13 +59,13 @@ class Watcher:
         self.failed: str | None = None
         self._libc = ctypes.CDLL(None, use_errno=True)
         self._fd = self._libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
-        if self._fd < 0:
+        if self._fd < 0:  # pragma: no cover - out of inotify instances (fs.inotify.max_user_instances)
             raise OSError(ctypes.get_errno(), "inotify_init1 failed")
         self._stop_read, self._stop_write = os.pipe()
         try:
             for directory in ("", *directories):
                 self._add(directory)
-        except OSError:
+        except OSError:  # pragma: no cover - out of watches (fs.inotify.max_user_watches)
             self.close()
             raise
         self._reader = threading.Thread(target=self._read_until_stopped, daemon=True)
@@ -78,7 +78,7 @@ class Watcher:
             error = ctypes.get_errno()
             if error == 2:  # ENOENT: a directory of the tree that is not checked out (sparse)
                 return
-            raise OSError(error, f"inotify_add_watch {path}")
+            raise OSError(error, f"inotify_add_watch {path}")  # pragma: no cover - see above
         self._paths[wd] = directory
 
     def _read_until_stopped(self) -> None:
@@ -94,7 +94,7 @@ class Watcher:
                 self._drain()
                 if self._stop_read in ready:
                     return
-        except Exception as error:  # noqa: BLE001 - any failure means the answer may be incomplete
+        except Exception as error:  # noqa: BLE001  # pragma: no cover - any failure: the answer may be incomplete
             self.failed = f"reading events failed: {error}"
 
     def _drain(self) -> None:
@@ -111,7 +111,7 @@ class Watcher:
             wd, mask, _, length = _EVENT.unpack_from(data, offset)
             raw = data[offset + _EVENT.size : offset + _EVENT.size + length].rstrip(b"\0")
             offset += _EVENT.size + length
-            if mask & _IN_Q_OVERFLOW:
+            if mask & _IN_Q_OVERFLOW:  # pragma: no cover - needs more events than the reader drains
                 self.failed = "the kernel's event queue overflowed"
                 continue
             if mask & _IN_MOVE_SELF or (mask & _IN_ISDIR and mask & _IN_MOVED_FROM):
@@ -140,9 +140,9 @@ class Watcher:
 
 def start(top: str, directories: Iterable[str]) -> Watcher | None:
     """A watcher of `top` and its `directories`, or None where the kernel cannot give one."""
-    if not hasattr(os, "pipe") or not Path("/proc/sys/fs/inotify").is_dir():
+    if not Path("/proc/sys/fs/inotify").is_dir():  # pragma: no cover - not Linux
         return None
     try:
         return Watcher(top, directories)
-    except (OSError, AttributeError):
+    except (OSError, AttributeError):  # pragma: no cover - no inotify for us (limits, seccomp)
         return None

@@ -194,7 +194,7 @@ def ignored(repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | 
         )
     except FileNotFoundError:
         raise GitFailed("the git program is not installed or not on PATH") from None
-    if done.returncode not in (0, 1):  # 1: none of them is ignored
+    if done.returncode not in (0, 1):  # pragma: no cover - 1: none of them is ignored
         raise GitFailed(f"git check-ignore failed: {done.stderr.decode(errors='replace').strip()}")
     return {_fs(path) for path in done.stdout.split(b"\0") if path}
 
