@@ -49,7 +49,8 @@ def _wait_for(path: Path, what: str) -> None:
 @then('the record of changeset {number:d} of "{plan}" has {field} = {value}')
 def record_field(context, number, plan, field, value):  # type: ignore[no-untyped-def]
     record = _note(context, plan, number)
-    assert record.get(field) == json.loads(value), f"{field}: {record.get(field)!r}"
+    expected = json.loads(value.replace("@CWD@", os.path.realpath(context.repo)))
+    assert record.get(field) == expected, f"{field}: {record.get(field)!r}"
 
 
 @then('the record of changeset {number:d} of "{plan}" has {field} starting "{text}"')
@@ -197,7 +198,7 @@ def many_files(context, count, script, plan):  # type: ignore[no-untyped-def]
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-@when("store.run is called on \"{plan}\" with argv {argv} and options {options}")
+@when('store.run is called on "{plan}" with argv {argv} and options {options}')
 def store_run_call(context, plan, argv, options):  # type: ignore[no-untyped-def]
     from common_steps import attempt
 

@@ -1,5 +1,5 @@
 """`python -m gitplan` runs the git-plan command line."""
 
-from .cli import main
+from .entry import main
 
-main(prog_name="git-plan")
+main()

@@ -83,6 +83,7 @@ class ToolInvocation:
     signal: str | None = None  # the signal that ended it ("SIGKILL"), if one did
     redacted: list[str] | None = None  # fields in which secrets were masked
     skipped: list[str] | None = None  # paths the tool made that gitplan cannot record
+    agent: dict[str, Any] | None = None  # from agent hooks: name, session_id, transcript_path, model...
 
     def __post_init__(self) -> None:
         if not isinstance(self.tool, str) or not self.tool.strip():

@@ -197,7 +197,8 @@ def _invocation(command: Command, outcome: Outcome, redactor: Redactor, skipped:
         error=outcome.error,
         redacted=redacted or None,
         skipped=list(skipped) or None,
-        **tails,
+        stdout_tail=tails["stdout_tail"],
+        stderr_tail=tails["stderr_tail"],
     )
 
 

@@ -10,9 +10,10 @@ import contextlib
 import errno
 import functools
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any, BinaryIO, TypeVar
 
@@ -375,6 +376,51 @@ class PlanStore:
         planworktree.remember_swept(self._repo, plan_id, git_dir, edits)
         return changeset
 
+    @_writing
+    def record_agent_call(
+        self,
+        plan_id: str,
+        tool: str,
+        actor: str,
+        arguments: Mapping[str, Any],
+        paths: Sequence[str] = (),
+        failed: bool = False,
+        started: float | None = None,
+        invocation_id: str | None = None,
+        agent: Mapping[str, Any] | None = None,
+    ) -> ChangeSet | None:
+        """What an agent's tool call changed in this repository's worktree, as one
+        changeset: the `paths` it names, or (none named: a shell tool, or the sweep
+        at the end of a turn) what `snapshot` would record. None when nothing changed."""
+        validate_plan_id(plan_id)
+        current = refs.settle(self._repo, plan_id)
+        if current.applied:
+            raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
+        tip_tree = str(lookup_commit(self._repo, current.tip).tree_id)
+        git_dir = self._repo.path
+        if paths:
+            edits = snapshot.worktree_edits(self._repo, tuple(paths), against_tree=tip_tree)
+        else:
+            swept = planworktree.swept_paths(self._repo, plan_id, git_dir)
+            edits = snapshot.worktree_edits(self._repo, against_tree=tip_tree, also=swept)
+        if not edits:
+            return None
+        finished = time.time() if started is not None else None
+        invocation = ToolInvocation(
+            tool=tool,
+            actor=actor,
+            arguments=dict(arguments),
+            invocation_id=invocation_id or ToolInvocation(tool).invocation_id,
+            started_at=_iso(started),
+            finished_at=_iso(finished),
+            duration_ms=None if started is None or finished is None else int((finished - started) * 1000),
+            status="error" if failed else "ok",
+            agent=dict(agent) if agent else None,
+        )
+        changeset = self.record(plan_id, edits, invocation, parent=current.tip)
+        planworktree.remember_swept(self._repo, plan_id, git_dir, edits)
+        return changeset
+
     def _checkout_at(self, directory: str | os.PathLike[str] | None) -> worktree.Checkout | None:
         """The worktree to sweep: None for this repository's own."""
         repo = self._repo
@@ -668,6 +714,13 @@ _INVALID = "{ref} is not a valid plan name; remove it with `git update-ref -d {r
 def _problem(plan_id: str, state: str, problem: str) -> PlanStatus:
     """The list entry of something under the plans' refs that is not a whole plan."""
     return PlanStatus(plan_id, "", state, "", "", 0, 0, 0, 0, (), (), "", problem=problem)
+
+
+def _iso(stamp: float | None) -> str | None:
+    if stamp is None:
+        return None
+    moment = datetime.fromtimestamp(stamp, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _int_config(value: str | None, default: int, key: str) -> int:

@@ -102,7 +102,8 @@ def main(ctx: click.Context, directory: str, debug: bool, no_pager: bool, color:
     ctx.obj = Context(directory, debug, color, pager=not no_pager)
 
 
-from . import apply as _apply  # noqa: E402,F401  (commands register themselves)
+from . import agents as _agents  # noqa: E402,F401  (commands register themselves)
+from . import apply as _apply  # noqa: E402,F401
 from . import demo as _demo  # noqa: E402,F401
 from . import manpage as _manpage  # noqa: E402,F401
 from . import plans as _plans  # noqa: E402,F401

@@ -1,0 +1,188 @@
+"""Steps for agents.feature: the real git-plan program fed recorded agent payloads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from behave import given, then, when
+from common_steps import git
+from run_steps import _note
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests-data" / "agents"
+
+
+def _payload(context, agent: str, fixture: str) -> str:  # type: ignore[no-untyped-def]
+    text = (FIXTURES / agent / f"{fixture}.json").read_text()
+    cwd = os.path.realpath(context.repo)
+    return (
+        text.replace("@CWD@", cwd).replace("@SESSION@", context.session).replace("@HOME@", os.environ["HOME"])
+    )
+
+
+def _hook(context, agent: str, event: str, stdin: str, *extra: str) -> None:  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        [sys.executable, "-m", "gitplan", "hook", agent, event, *extra],
+        input=stdin,
+        cwd=context.repo,
+        capture_output=True,
+        text=True,
+    )
+    result = SimpleNamespace(code=done.returncode, stderr=done.stderr)
+    context.hooks = [*getattr(context, "hooks", []), result]
+
+
+@given('the agent\'s session is "{session}"')
+def session(context, session):  # type: ignore[no-untyped-def]
+    context.session = session
+
+
+@when('{agent} sends "{fixture}" as "{event}"')
+def sends(context, agent, fixture, event):  # type: ignore[no-untyped-def]
+    _hook(context, agent, event, _payload(context, agent, fixture))
+
+
+@then("every hook exited 0 without a warning")
+def all_quiet(context):  # type: ignore[no-untyped-def]
+    for result in context.hooks:
+        assert result.code == 0 and not result.stderr, (result.code, result.stderr)
+
+
+@then('the agent data of changeset {number:d} of "{plan}" names the session and the transcript')
+def agent_data(context, number, plan):  # type: ignore[no-untyped-def]
+    agent = _note(context, plan, number)["agent"]
+    assert agent["name"] == "claude-code" and agent["session_id"] == context.session, agent
+    assert agent["transcript_path"].endswith(f"{context.session}.jsonl"), agent
+    assert agent["hook_event_name"] == "PostToolUse", agent
+
+
+@when('the hook gets the payload "{text}" for {agent} {event} with --strict')
+def strict_payload(context, text, agent, event):  # type: ignore[no-untyped-def]
+    _hook(context, agent, event, text, "--strict")
+
+
+@when('the hook gets the payload "{text}" for {agent} {event}')
+def raw_payload(context, text, agent, event):  # type: ignore[no-untyped-def]
+    _hook(context, agent, event, text)
+
+
+@when("the hook gets a payload whose cwd is not a repository")
+def elsewhere(context):  # type: ignore[no-untyped-def]
+    outside = Path(context.tmp) / "not-a-repo"
+    outside.mkdir()
+    payload = json.dumps({"session_id": context.session, "cwd": str(outside), "tool_name": "Bash"})
+    _hook(context, "claude-code", "post", payload)
+
+
+@then("the hook exited {code:d}")
+def hook_exit(context, code):  # type: ignore[no-untyped-def]
+    assert context.hooks[-1].code == code, (context.hooks[-1].code, context.hooks[-1].stderr)
+
+
+@then('it warned "{text}"')
+def warned(context, text):  # type: ignore[no-untyped-def]
+    stderr = context.hooks[-1].stderr
+    assert stderr.startswith("git-plan hook: warning:") and text in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1, stderr
+
+
+@then("no plan exists")
+def no_plan(context):  # type: ignore[no-untyped-def]
+    assert git(context, "for-each-ref", "refs/changesets/") == ""
+
+
+@given('the plan "{plan}" exists and is applied')
+def applied_plan(context, plan):  # type: ignore[no-untyped-def]
+    from gitplan import ToolInvocation
+
+    context.store.create(plan)
+    context.store.record(plan, {"applied.txt": b"a\n"}, ToolInvocation(tool="edit"))
+    context.store.apply(plan)
+
+
+@then('the hook log mentions "{text}"')
+def hook_log(context, text):  # type: ignore[no-untyped-def]
+    log = Path(context.repo, ".git", "gitplan", "hooks.log").read_text()
+    assert text in log, log
+
+
+@when("{count:d} post hooks for different files of the session run at once")
+def concurrent_hooks(context, count):  # type: ignore[no-untyped-def]
+    processes = []
+    for n in range(count):
+        Path(context.repo, f"file{n}.txt").write_text(f"{n}\n")
+        payload = json.dumps(
+            {
+                "session_id": context.session,
+                "cwd": os.path.realpath(context.repo),
+                "hook_event_name": "PostToolUse",
+                "tool_name": "Write",
+                "tool_input": {"file_path": f"file{n}.txt", "content": f"{n}\n"},
+                "tool_use_id": f"toolu_{n}",
+            }
+        )
+        command = [sys.executable, "-m", "gitplan", "hook", "claude-code", "post"]
+        process = subprocess.Popen(
+            command,
+            cwd=context.repo,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        processes.append((process, payload))
+    for process, payload in processes:
+        _, stderr = process.communicate(payload, timeout=120)
+        context.hooks = [
+            *getattr(context, "hooks", []),
+            SimpleNamespace(code=process.returncode, stderr=stderr),
+        ]
+
+
+@given('the file "{path}" in the worktree holds')
+def file_holds(context, path):  # type: ignore[no-untyped-def]
+    target = Path(context.repo, path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(context.text + "\n")
+    context.settings_before = context.text
+
+
+@given('the file "{path}" in the worktree is "{text}"')
+def file_is(context, path, text):  # type: ignore[no-untyped-def]
+    target = Path(context.repo, path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+
+
+def _settings(context) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    return json.loads(Path(context.repo, ".claude", "settings.json").read_text())  # type: ignore[no-any-return]
+
+
+@then('the settings file has the hooks PreToolUse, PostToolUse and Stop and still "{mine}" and "{allowed}"')
+def settings_has(context, mine, allowed):  # type: ignore[no-untyped-def]
+    settings = _settings(context)
+    text = json.dumps(settings)
+    assert mine in text and allowed in text, text
+    for event, word in (("PreToolUse", "pre"), ("PostToolUse", "post"), ("Stop", "stop")):
+        commands = [hook["command"] for entry in settings["hooks"][event] for hook in entry["hooks"]]
+        assert commands.count(f"git plan hook claude-code {word}") == 1, commands
+
+
+@then('"{path}" holds the file as it was')
+def backup_is_original(context, path):  # type: ignore[no-untyped-def]
+    assert Path(context.repo, path).read_text() == context.settings_before + "\n"
+
+
+@then('"{path}" holds the same JSON as the backup')
+def same_as_backup(context, path):  # type: ignore[no-untyped-def]
+    assert json.loads(Path(context.repo, path).read_text()) == json.loads(context.settings_before)
+
+
+@then('the home directory has "{path}" running "{command}"')
+def home_settings(context, path, command):  # type: ignore[no-untyped-def]
+    assert command in Path(os.environ["HOME"], path).read_text()

@@ -1,0 +1,317 @@
+"""`git plan hook AGENT EVENT`: a coding agent's tool calls become changesets.
+
+The agent (Claude Code, Codex CLI, Gemini CLI, OpenHands) runs this command
+before and after each tool call and when it stops, with a JSON payload on
+stdin. Its edits land in the user's worktree, as they always do; each session
+of the agent is a plan (created at its first event, on HEAD), and:
+
+* `pre` notes when the tool call began (timings are measured by gitplan);
+* `post` records what the call changed as one changeset: the files the tool
+  names (`file_path`...), or, for a shell tool or one that names no file,
+  everything `git status` lists that differs from the plan's tip (what
+  `git plan snapshot` records), since edits made through `sed`, heredocs and
+  scripts are named by no event;
+* `stop` sweeps the worktree the same way, for edits no event claimed (some
+  agents' patch tools fire no hook at all).
+
+A hook never blocks or breaks the agent: on any error it prints one warning
+line on stderr, appends the error to `<git-dir>/gitplan/hooks.log`, and exits
+0. It imports neither click nor the CLI: it runs twice per tool call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+AGENTS = {
+    "claude-code": "Claude Code",
+    "codex": "Codex CLI",
+    "gemini": "Gemini CLI",
+    "openhands": "OpenHands",
+}
+EVENTS = {
+    "pre": "pre",
+    "pretooluse": "pre",
+    "beforetool": "pre",
+    "post": "post",
+    "posttooluse": "post",
+    "aftertool": "post",
+    "stop": "stop",
+    "subagentstop": "stop",
+    "afteragent": "stop",
+    "taskcomplete": "stop",
+    "sessionend": "stop",
+}
+# Tools that edit the files they name, by the argument that names them.
+_PATH_KEYS = ("file_path", "path", "notebook_path", "absolute_path", "filePath", "target_file")
+# Arguments that hold file contents: the changeset has them, the record keeps their size.
+_CONTENT_KEYS = {"content", "new_string", "old_string", "edits", "new_source", "patch", "input", "file_text"}
+# Tools that read or search and never write: their calls are not changesets.
+_READ_ONLY = {
+    "Read", "Glob", "Grep", "LS", "WebFetch", "WebSearch", "TodoWrite", "Task",
+    "read_file", "read_many_files", "list_directory", "glob", "search_file_content",
+    "google_web_search", "web_fetch", "view", "grep", "ls",
+}  # fmt: skip
+_SESSION = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class PayloadError(Exception):
+    """The payload is not one this adapter can use (ignored with a warning)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """What an agent's hook payload says, in the agent's own words where it matters."""
+
+    agent: str
+    event: str  # pre, post, stop
+    session: str
+    cwd: str
+    tool: str = ""
+    arguments: dict[str, Any] = field(default_factory=dict)
+    response: Any = None
+    call_id: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def plan_id(self) -> str:
+        return plan_for(self.agent, self.session)
+
+    def named_paths(self) -> list[str]:
+        """Files the tool says it writes, as the agent gave them (absolute or relative)."""
+        found = []
+        for key in _PATH_KEYS:
+            value = self.arguments.get(key)
+            if isinstance(value, str) and value:
+                found.append(value)
+        return found
+
+    @property
+    def read_only(self) -> bool:
+        return self.tool in _READ_ONLY
+
+    @property
+    def failed(self) -> bool:
+        response = self.response
+        if isinstance(response, dict):
+            if response.get("success") is False or response.get("is_error") or response.get("error"):
+                return True
+            code = response.get("exit_code", response.get("exitCode"))
+            return isinstance(code, int) and code != 0
+        return False
+
+
+def plan_for(agent: str, session: str) -> str:
+    """A readable plan id for one session: `claude-code-1b2c3d4e5f6a`."""
+    cleaned = _SESSION.sub("-", session).strip("-.")[:40] or "session"
+    plan = f"{agent}-{cleaned}"
+    while plan.endswith((".lock", ".")) or ".." in plan:
+        plan = plan.replace("..", "-").removesuffix(".lock").rstrip(".")
+    return plan
+
+
+def parse(agent: str, event: str, text: str) -> ToolCall:
+    """The tool call a payload describes; PayloadError when it is not one."""
+    if agent not in AGENTS:
+        raise PayloadError(f"unknown agent {agent!r} (known: {', '.join(AGENTS)})")
+    kind = EVENTS.get(event.replace("_", "").replace("-", "").lower())
+    if kind is None:
+        raise PayloadError(f"unknown event {event!r} (use pre, post or stop)")
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PayloadError(f"the payload is not JSON: {error}") from None
+    if not isinstance(payload, dict):
+        raise PayloadError("the payload is not a JSON object")
+    session = payload.get("session_id") or payload.get("sessionId") or payload.get("conversation_id")
+    cwd = payload.get("cwd") or payload.get("working_dir") or payload.get("workspace_root")
+    if not isinstance(session, str) or not session:
+        raise PayloadError("the payload has no session_id")
+    if not isinstance(cwd, str) or not cwd:
+        raise PayloadError("the payload has no cwd")
+    arguments = payload.get("tool_input") or payload.get("tool_args") or {}
+    extra = {
+        key: payload[key]
+        for key in ("transcript_path", "model", "turn_id", "hook_event_name", "permission_mode")
+        if isinstance(payload.get(key), str)
+    }
+    return ToolCall(
+        agent=agent,
+        event=kind,
+        session=session,
+        cwd=cwd,
+        tool=str(payload.get("tool_name") or ""),
+        arguments=arguments if isinstance(arguments, dict) else {"input": arguments},
+        response=payload.get("tool_response", payload.get("tool_result")),
+        call_id=str(payload.get("tool_use_id") or payload.get("call_id") or ""),
+        extra=extra,
+    )
+
+
+def recorded_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The tool's arguments for the record: file contents replaced by their size."""
+    kept: dict[str, Any] = {}
+    for key, value in arguments.items():
+        if key in _CONTENT_KEYS and isinstance(value, str | list):
+            kept[key] = f"<{len(value)} {'characters' if isinstance(value, str) else 'items'}>"
+        else:
+            kept[key] = value
+    return kept
+
+
+def handle(call: ToolCall) -> str:
+    """Do what the event asks; returns what was done, for the log and for tests."""
+    common = _common_dir(call.cwd)
+    if common is None:
+        raise PayloadError(f"{call.cwd} is not in a git repository")
+    state = common / "gitplan" / "hooks" / call.plan_id
+    if call.event == "pre":  # no pygit2 on this path: it only notes the time
+        if call.call_id:
+            state.mkdir(parents=True, exist_ok=True)
+            (state / _safe(call.call_id)).write_text(repr(time.time()))
+        return "noted the start"
+    if call.event == "post" and call.read_only:
+        return f"{call.tool} changes nothing"
+    from .errors import BadInput
+    from .store import PlanStore
+
+    try:
+        store = PlanStore.open(call.cwd)
+    except BadInput as error:
+        raise PayloadError(f"{call.cwd} is not in a git repository this hook can use: {error}") from None
+    top = store.workdir
+    if top is None:
+        raise PayloadError(f"{call.cwd} is in a bare repository")
+    _ensure_plan(store, call)
+    started = _started(state, call.call_id)
+    named = [_relative(top, call.cwd, path) for path in call.named_paths()] if call.event == "post" else []
+    paths = [path for path in named if path is not None]
+    changeset = store.record_agent_call(
+        call.plan_id,
+        tool=(call.tool or "unknown-tool") if call.event == "post" else "sweep",
+        actor=AGENTS[call.agent],
+        arguments=recorded_arguments(call.arguments),
+        paths=paths,
+        failed=call.failed,
+        started=started,
+        invocation_id=call.call_id or None,
+        agent={"name": call.agent, "session_id": call.session, **call.extra},
+    )
+    if changeset is None:
+        return "nothing changed"
+    return f"recorded changeset {changeset.number} of plan {call.plan_id}"
+
+
+def _ensure_plan(store: Any, call: ToolCall) -> None:
+    from .errors import BadInput
+
+    try:
+        store.status(call.plan_id)
+        return
+    except Exception:  # noqa: BLE001 - not there yet (or damaged: create says which)
+        pass
+    try:
+        store.create(call.plan_id, title=f"{AGENTS[call.agent]} session {call.session}")
+    except BadInput as error:
+        if "already exists" not in str(error):  # another hook of the session made it meanwhile
+            raise
+
+
+def _common_dir(cwd: str) -> Path | None:
+    """The repository's common git directory, found as git finds it, without pygit2."""
+    directory = Path(cwd).resolve()
+    for candidate in (directory, *directory.parents):
+        dot_git = candidate / ".git"
+        if dot_git.is_dir():
+            return dot_git
+        if dot_git.is_file():
+            text = dot_git.read_text(errors="replace").strip()
+            if not text.startswith("gitdir: "):
+                return None
+            git_dir = (candidate / text[len("gitdir: ") :]).resolve()
+            pointer = git_dir / "commondir"
+            return (git_dir / pointer.read_text().strip()).resolve() if pointer.is_file() else git_dir
+    return None
+
+
+def _started(state: Path, call_id: str) -> float | None:
+    if not call_id:
+        return None
+    marker = state / _safe(call_id)
+    try:
+        started = float(marker.read_text())
+        marker.unlink()
+        return started
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _safe(name: str) -> str:
+    return _SESSION.sub("-", name)[:120] or "call"
+
+
+def _relative(top: str, cwd: str, path: str) -> str | None:
+    """A path the agent named, from the top of the worktree; None when outside it."""
+    full = os.path.normpath(os.path.join(cwd, path))
+    relative = os.path.relpath(os.path.realpath(full), os.path.realpath(top))
+    if relative == "." or relative.startswith(".."):
+        return None
+    return relative.replace(os.sep, "/")
+
+
+def main(argv: list[str]) -> int:
+    """Entry of `git plan hook AGENT EVENT`: always exits 0 (unless --strict)."""
+    strict = "--strict" in argv
+    words = [word for word in argv if word != "--strict"]
+    if len(words) != 2 or words[0] in ("-h", "--help"):
+        sys.stderr.write(
+            "usage: git plan hook AGENT EVENT [--strict]\n"
+            f"  AGENT: {', '.join(AGENTS)}; EVENT: pre, post or stop (or the agent's own names)\n"
+            "  reads the agent's JSON payload on stdin; see docs/agents.md\n"
+        )
+        return 0 if words and words[0] in ("-h", "--help") else 2
+    agent, event = words
+    text = sys.stdin.read()
+    try:
+        call = parse(agent, event, text)
+        done = handle(call)
+        _log(call.cwd, f"{agent} {event} {call.tool or '-'}: {done}")
+        return 0
+    except PayloadError as error:
+        sys.stderr.write(f"git-plan hook: warning: ignored: {error}\n")
+        return 2 if strict else 0
+    except Exception as error:  # noqa: BLE001 - a hook never breaks the agent
+        sys.stderr.write(f"git-plan hook: warning: {type(error).__name__}: {error}\n")
+        _log(_cwd_of(text), "".join(traceback.format_exception(error)))
+        return 2 if strict else 0
+
+
+def _cwd_of(text: str) -> str:
+    try:
+        payload = json.loads(text)
+        return str(payload.get("cwd") or payload.get("working_dir") or ".")
+    except Exception:  # noqa: BLE001
+        return "."
+
+
+def _log(cwd: str, message: str) -> None:
+    """Append to <git-dir>/gitplan/hooks.log; silently nothing when there is no repository."""
+    try:
+        common = _common_dir(cwd)
+        if common is None:
+            return
+        log = common / "gitplan" / "hooks.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{stamp} {message.rstrip()}\n")
+    except Exception:  # noqa: BLE001 - logging must not fail the hook
+        pass

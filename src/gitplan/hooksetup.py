@@ -1,0 +1,169 @@
+"""`git plan hooks install|uninstall|status AGENT`: the agent's own settings file.
+
+Each agent reads its hooks from a JSON settings file it owns. Installing adds
+gitplan's entries to it and keeps everything else (other hooks, other
+settings) as it was; it is idempotent, backs the file up once before its
+first change (`<file>.gitplan-backup`), and uninstalling removes exactly the
+entries it added. An entry is gitplan's when its command starts with
+`git plan hook`. This module never touches a repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import BadInput
+
+MARKER = "git plan hook"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSettings:
+    """Where an agent keeps its hooks and which of its events gitplan listens to."""
+
+    agent: str
+    project_file: str  # relative to the top of the worktree
+    user_file: str  # relative to the home directory
+    events: tuple[tuple[str, str, str | None], ...]  # (agent's event, our event, matcher)
+    still_to_do: str = ""
+
+
+SETTINGS = {
+    "claude-code": AgentSettings(
+        agent="claude-code",
+        project_file=".claude/settings.json",
+        user_file=".claude/settings.json",
+        events=(
+            ("PreToolUse", "pre", "*"),
+            ("PostToolUse", "post", "*"),
+            ("Stop", "stop", None),
+        ),
+        still_to_do="Claude Code reads the hooks when a session starts: restart running sessions.",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HookState:
+    """What `status` reports for one settings file."""
+
+    agent: str
+    file: str
+    installed: tuple[str, ...]  # the agent's events that run git plan hook
+    missing: tuple[str, ...]
+
+
+def settings_file(agent: str, top: str | None, scope: str) -> tuple[AgentSettings, Path]:
+    settings = SETTINGS.get(agent)
+    if settings is None:
+        known = ", ".join(SETTINGS)
+        raise BadInput(f"gitplan cannot install hooks for {agent!r} yet (it can for: {known})")
+    if scope == "user":
+        return settings, Path(os.path.expanduser("~")) / settings.user_file
+    if top is None:
+        raise BadInput("--project needs a repository with a working tree (or use --user)")
+    return settings, Path(top) / settings.project_file
+
+
+def install(settings: AgentSettings, path: Path) -> bool:
+    """Add gitplan's hooks; False when they were all there already."""
+    document = _load(path)
+    hooks = document.setdefault("hooks", {})
+    if not isinstance(hooks, dict):
+        raise BadInput(f"{path}: 'hooks' is not an object; fix it by hand first")
+    changed = False
+    for event, ours, matcher in settings.events:
+        entries = hooks.setdefault(event, [])
+        if not isinstance(entries, list):
+            raise BadInput(f"{path}: hooks.{event} is not a list; fix it by hand first")
+        if any(_is_ours(entry) for entry in entries):
+            continue
+        entry: dict[str, Any] = {
+            "hooks": [{"type": "command", "command": f"{MARKER} {settings.agent} {ours}"}]
+        }
+        if matcher is not None:
+            entry = {"matcher": matcher, **entry}
+        entries.append(entry)
+        changed = True
+    if changed:
+        _save(path, document)
+    return changed
+
+
+def uninstall(settings: AgentSettings, path: Path) -> bool:
+    """Remove exactly gitplan's hooks; False when there were none."""
+    if not path.exists():
+        return False
+    document = _load(path)
+    hooks = document.get("hooks")
+    if not isinstance(hooks, dict):
+        return False
+    changed = False
+    for event in list(hooks):
+        entries = hooks[event]
+        if not isinstance(entries, list):
+            continue
+        kept = [entry for entry in entries if not _is_ours(entry)]
+        if len(kept) != len(entries):
+            changed = True
+            if kept:
+                hooks[event] = kept
+            else:
+                del hooks[event]
+    if not hooks:
+        del document["hooks"]
+    if changed:
+        _save(path, document)
+    return changed
+
+
+def status(settings: AgentSettings, path: Path) -> HookState:
+    document = _load(path) if path.exists() else {}
+    found = document.get("hooks")
+    hooks: dict[str, Any] = found if isinstance(found, dict) else {}
+    installed = tuple(
+        event
+        for event, _, _ in settings.events
+        if isinstance(hooks.get(event), list) and any(_is_ours(entry) for entry in hooks[event])
+    )
+    missing = tuple(event for event, _, _ in settings.events if event not in installed)
+    return HookState(settings.agent, str(path), installed, missing)
+
+
+def _is_ours(entry: Any) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    commands = entry.get("hooks")
+    return isinstance(commands, list) and any(
+        isinstance(command, dict) and str(command.get("command", "")).startswith(MARKER)
+        for command in commands
+    )
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    try:
+        document = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as error:
+        raise BadInput(f"{path} is not valid JSON ({error}); gitplan leaves it alone") from None
+    if not isinstance(document, dict):
+        raise BadInput(f"{path} does not hold a JSON object; gitplan leaves it alone")
+    return document
+
+
+def _save(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    backup = path.with_name(path.name + ".gitplan-backup")
+    if path.exists() and not backup.exists():
+        shutil.copy2(path, backup)  # once: the file as it was before gitplan first changed it
+    scratch = path.with_name(f".{path.name}.gitplan-{os.getpid()}")
+    scratch.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    os.replace(scratch, path)
