@@ -269,9 +269,12 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
   Scenario: A name gitplan cannot record is left out with a warning; the rest is recorded
     When I run git plan "run p --tool sh -- sh -c 'echo ok > fine.txt; echo bad > "$(printf "a\tb\nc")"'"
     Then the exit code is 0
-    And the output contains "warning: left out 'a\\tb\\nc'"
+    And the output contains "warning: left out 'a\tb\nc'"
     And git "ls-tree -r --name-only refs/changesets/p" prints "fine.txt"
     And the record of changeset 1 of "p" has skipped = ["a\tb\nc"]
+    Given git config "plan.watchWorktree" is "false"
+    When I run git plan "run p --tool sh -- true"
+    Then the output does not contain "left out"
 
   Scenario: A broken plan.redact pattern is refused before the command runs
     Given git config "plan.redact" is "(unclosed"
@@ -438,3 +441,60 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     And the output contains "Redacted: stdout_tail"
     And the output contains "Left out: src/x\ny (names gitplan cannot record)"
     And the output contains "Status:  error (timed out after"
+
+  Scenario: A plan whose run replaced a directory by a file applies
+    When I run git plan "run p --tool sh -- sh -c 'rm -r src; echo now-a-file > src'"
+    And I run git plan "apply p"
+    Then the exit code is 0
+    And the worktree file "src" holds "now-a-file"
+    And git status is clean
+
+  Scenario: A file over a directory another writer changed is a conflict, not damage
+    Given I record in "p" with tool "other"
+      | path        | content |
+      | src/more.py | m\n     |
+    When a writer from changeset 0 replaces the directory "src" by a file
+    Then it fails with exit code 4
+    And the error mentions "src"
+
+  Scenario: A secret that the output tail would cut is masked whole, even in long output
+    When I run git plan "run p --tool py -- python3 -c "import sys; sys.stdout.write('a' * 4999 + ' ghp_0123456789abcdefghijklmnopqrstuvwxyz' + 'b' * 4086)""
+    Then the exit code is 0
+    And the note of changeset 1 of "p" does not contain "qrstuvwxyz"
+    And the record of changeset 1 of "p" has redacted = ["argv", "stdout_tail"]
+
+  Scenario: A git plan run that is sent SIGTERM ends its command and records how it ended
+    When git plan "run p --tool sh -- sh -c 'touch {tmp}/started; sleep 60; echo late > late.txt'" is started in the background
+    And "{tmp}/started" exists
+    And the background run is sent SIGTERM
+    Then the background run exited 143
+    And the record of changeset 1 of "p" has signal = "SIGTERM"
+
+  Scenario: A failed command that leaves git's index.lock is still recorded, and the next run works
+    When I run git plan "run p --tool sh -- sh -c 'echo x > x.txt; touch "$(git rev-parse --git-dir)/index.lock"; exit 1'"
+    Then the exit code is 1
+    And the record of changeset 1 of "p" has status = "error"
+    When I run git plan "run p --tool sh -- sh -c 'git status --porcelain; echo y > y.txt'"
+    Then the exit code is 0
+    And git "ls-tree -r --name-only refs/changesets/p" prints "y.txt"
+    And git "ls-tree -r --name-only refs/changesets/p" does not print "x.txt"
+
+  Scenario: A command that leaves HEAD on an orphan branch
+    When I run git plan "run p --tool sh -- sh -c 'git checkout -q --orphan fresh; echo o > o.txt'"
+    Then the exit code is 0
+    And git "ls-tree -r --name-only refs/changesets/p" prints "o.txt"
+    When I run git plan "run p --tool sh -- sh -c 'echo z > z.txt'"
+    Then the exit code is 0
+    And git "ls-tree -r --name-only refs/changesets/p" prints "z.txt"
+
+  Scenario: A failed command's commits and staged files do not leak into the next run
+    When I run git plan "run p --tool sh -- sh -c 'echo g > g; git add g; git commit -q -m g; exit 1'"
+    Then the exit code is 1
+    When I run git plan "run p --tool sh -- git status --porcelain"
+    Then the output does not contain "A  g"
+    And the output does not contain "?? g"
+    And git "ls-tree -r --name-only refs/changesets/p" does not print "g\n"
+
+  Scenario: An ignored directory a command makes is neither walked nor watched later
+    When I run git plan "run p --tool sh -- sh -c 'mkdir -p build/a/b cache/sub; echo x > build/a/b/c; echo y > cache/sub/y.log'"
+    Then the plan worktree remembers the directories "cache cache/sub" and not "build"

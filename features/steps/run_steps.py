@@ -269,3 +269,29 @@ def lock_replaced(context, command, plan):  # type: ignore[no-untyped-def]
 def delete_refs(context, plan):  # type: ignore[no-untyped-def]
     git(context, "update-ref", "-d", f"refs/changesets/{plan}")
     git(context, "update-ref", "-d", f"refs/notes/changesets/{plan}")
+
+
+@when("the background run is sent SIGTERM")
+def terminate_background(context):  # type: ignore[no-untyped-def]
+    context.background.terminate()
+    output, _ = context.background.communicate(timeout=120)
+    context.background_output = output.decode(errors="replace")
+
+
+@when('a writer from changeset 0 replaces the directory "{directory}" by a file')
+def replace_directory(context, directory):  # type: ignore[no-untyped-def]
+    from common_steps import attempt
+
+    from gitplan import ToolInvocation
+
+    changes: dict[str, bytes | None] = {directory: b"file\n", f"{directory}/app.py": None}
+    invocation = ToolInvocation(tool="writer")
+    attempt(context, lambda: context.store.record("p", changes, invocation, parent=0))
+
+
+@then('the plan worktree remembers the directories "{kept}" and not "{left_out}"')
+def remembered(context, kept, left_out):  # type: ignore[no-untyped-def]
+    data = Path(context.repo, ".git", "gitplan", "worktrees", "p", "0", "left-directories").read_bytes()
+    found = {os.fsdecode(name) for name in data.split(b"\0") if name}
+    assert set(kept.split()) <= found, found
+    assert not any(name == left_out or name.startswith(left_out + "/") for name in found), found

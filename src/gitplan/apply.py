@@ -39,7 +39,7 @@ from .model import ApplyResult, PlanRecord, PlanStatus
 from .notes import stage_notes_commit
 from .objects import Staging
 from .transaction import Prepared
-from .trees import Entry, changed_entries, entry_at
+from .trees import MODE_TREE, Entry, changed_entries, entry_at
 
 MODES = ("commit", "worktree", "branch")
 Progress = Callable[[int, int], None]  # (files written, files to write)
@@ -235,6 +235,9 @@ def _refuse_dirty(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
     for entry in writes:
         path = entry.path
         in_head = entry_at(repo, head_tree, path)
+        was_directory = in_head is not None and in_head[1] == MODE_TREE
+        if was_directory:
+            in_head = None  # a directory the plan replaces by a file: its files are checked one by one
         try:
             staged: tuple[str, int] | None = (str(index[path].id), index[path].mode)
         except KeyError:
@@ -245,6 +248,8 @@ def _refuse_dirty(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
         elif path in changed:
             deleted = changed[path].state == "deleted"
             dirty.append(f"{path} ({'deleted in the worktree' if deleted else 'uncommitted changes'})")
+        elif was_directory:
+            continue  # the directory's own files are checked as deletions of their own
         elif staged is None and full.is_dir() and not full.is_symlink():
             dirty.append(f"{path} (a directory is in the way)")
         elif staged is None and (full.exists() or full.is_symlink()):

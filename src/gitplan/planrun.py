@@ -18,6 +18,7 @@ complete. Either way the slot's `running` marker makes the next run reset it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable, Mapping
@@ -111,11 +112,13 @@ def run_in_plan(
         finally:
             touched = watcher.stop() if watcher is not None else None
         faults.point("run.command-finished")
+        planworktree.clear_git_locks(checkout)  # a git the command ran may have been killed
         skipped: list[str] = []
-        edits = _capture(repo, checkout, current.tip, tree, touched, skipped)
+        edits, head_moved = _capture(repo, checkout, current.tip, tree, touched, skipped)
         keep = outcome.ok or command.keep_changes_on_error
+        clean = True
         if not keep:
-            planworktree.discard(repo, checkout, list(edits), current.tip)
+            clean = _put_back(repo, checkout, list(edits), current.tip, head_moved)
         recorded = edits if keep else {}
         invocation = _invocation(command, outcome, redactor, skipped)
         try:
@@ -128,13 +131,15 @@ def run_in_plan(
         faults.point("run.recorded")
         if touched is not None:
             made = [path for path in touched if trees.entry_at(repo, tree, path) is None]
-            planworktree.remember_directories(slot, made)
+            planworktree.remember_directories(repo, slot, made)
+        _remove(checkout, skipped)  # left in the worktree, later runs would report them as theirs
         try:
-            if changeset.parent == current.tip:
+            if changeset.parent == current.tip and not head_moved:
                 planworktree.adopt(repo, checkout, list(recorded), changeset.commit)
-            else:  # rebased onto other writers' changesets: take theirs too
+            else:  # rebased onto other writers' changesets, or the command moved HEAD
                 planworktree.reset(repo, checkout, changeset.commit)
-            planworktree.finish(slot)
+            if clean:
+                planworktree.finish(slot)
         except worktree.GitFailed:
             pass  # the changeset is recorded; still marked running, the next run resets the worktree
         return RunResult(changeset, outcome, checkout.workdir, keep and not outcome.ok, tuple(skipped))
@@ -155,20 +160,43 @@ def _capture(
     tree: str,
     touched: set[str] | None,
     skipped: list[str],
-) -> dict[str, File | FileOnDisk | None]:
-    """What the command changed: the paths the watcher saw (or git status lists), and
-    those that commits the command made in the worktree took (git status, comparing
-    with the new HEAD, would not list them)."""
+) -> tuple[dict[str, File | FileOnDisk | None], bool]:
+    """What the command changed, and whether it moved the worktree's HEAD: the paths
+    the watcher saw (or git status lists), and those that commits the command made in
+    the worktree took (git status, comparing with the new HEAD, would not list them)."""
     committed: set[str] = set()
     head = planworktree.head_commit(repo, checkout)
     if head != tip:
-        head_tree = str(repo[head].peel(pygit2.Commit).tree_id)
+        head_tree = str(repo[head].peel(pygit2.Commit).tree_id) if head else None
         committed = {entry.path for entry in trees.changed_entries(repo, tree, head_tree)}
     if touched is None:
-        return snapshot.worktree_edits(
+        edits = snapshot.worktree_edits(
             repo, checkout=checkout, against_tree=tree, also=committed, skipped=skipped
         )
-    return snapshot.touched_edits(repo, checkout, tree, touched | committed, skipped)
+    else:
+        edits = snapshot.touched_edits(repo, checkout, tree, touched | committed, skipped)
+    return edits, head != tip
+
+
+def _put_back(
+    repo: pygit2.Repository, checkout: worktree.Checkout, paths: list[str], tip: str, head_moved: bool
+) -> bool:
+    """Undo a failed command's edits; False when git could not (the next run resets)."""
+    try:
+        if head_moved:
+            planworktree.reset(repo, checkout, tip)
+        else:
+            planworktree.discard(repo, checkout, paths, tip)
+        return True
+    except worktree.GitFailed:
+        return False
+
+
+def _remove(checkout: worktree.Checkout, paths: list[str]) -> None:
+    for path in paths:
+        target = os.path.join(checkout.workdir, path)
+        with contextlib.suppress(OSError):
+            os.unlink(target)
 
 
 def _invocation(command: Command, outcome: Outcome, redactor: Redactor, skipped: list[str]) -> ToolInvocation:

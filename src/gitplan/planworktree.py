@@ -29,6 +29,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,16 +124,22 @@ def prepare(repo: pygit2.Repository, slot: Slot, tip: str) -> None:
         return
     checkout = slot.checkout()
     if (slot.directory / _RUNNING).exists():
-        # A run that did not finish left it in any state, and perhaps git's locks: we
-        # hold the slot's lock, so no other git can be using this worktree.
-        for name in ("index.lock", "HEAD.lock"):
-            with contextlib.suppress(FileNotFoundError):
-                (Path(checkout.git_dir) / name).unlink()
-        reset(repo, checkout, "HEAD")
+        # A run that did not finish left it in any state (HEAD anywhere, even unborn).
+        clear_git_locks(checkout)
+        reset(repo, checkout, tip)
+        return
     (slot.directory / _RUNNING).touch()
     head = head_commit(repo, checkout)
     if head != tip:  # other writers moved the plan: only what they changed is written
         worktree.run_git(repo, ["checkout", "--quiet", "--detach", tip], checkout=checkout)
+
+
+def clear_git_locks(checkout: worktree.Checkout) -> None:
+    """Remove the locks a killed git left in the slot's git directory. Only while
+    holding the slot's lock, when no git of ours is running in it."""
+    for name in ("index.lock", "HEAD.lock"):
+        with contextlib.suppress(FileNotFoundError):
+            (Path(checkout.git_dir) / name).unlink()
 
 
 def directories(repo: pygit2.Repository, slot: Slot, tree: str) -> list[str]:
@@ -153,18 +160,26 @@ def directories(repo: pygit2.Repository, slot: Slot, tree: str) -> list[str]:
     return found + left
 
 
-def remember_directories(slot: Slot, new: Iterable[str]) -> None:
-    """Directories a run made that stay in the checkout: later runs watch them too."""
+def remember_directories(repo: pygit2.Repository, slot: Slot, new: Iterable[str]) -> None:
+    """Directories a run made that stay in the checkout: later runs watch them too.
+    Ignored ones are left out (git finds nothing to record below them), and are not
+    walked: a fresh node_modules costs one `git check-ignore`."""
     workdir = slot.path
     kept = {path for path in _left_directories(slot) if (workdir / path).is_dir()}
-    for path in new:
-        full = workdir / path
-        if full.is_dir() and not full.is_symlink():
-            kept.add(path)
-            for top, names, _ in os.walk(full):
-                names[:] = [name for name in names if name != ".git" and not Path(top, name).is_symlink()]
-                relative = Path(top).relative_to(workdir).as_posix()
-                kept.update(f"{relative}/{name}" for name in names)
+    level = sorted(path for path in new if (workdir / path).is_dir() and not (workdir / path).is_symlink())
+    level = [path for path in level if not any(path.startswith(other + "/") for other in level)]
+    checkout = slot.checkout()
+    while level:
+        ignored = worktree.ignored(repo, [f"{path}/" for path in level], checkout)
+        level = [path for path in level if f"{path}/" not in ignored and path not in ignored]
+        kept.update(level)
+        below = []
+        for path in level:
+            with contextlib.suppress(OSError):
+                for entry in os.scandir(workdir / path):
+                    if entry.is_dir(follow_symlinks=False) and entry.name != ".git":
+                        below.append(f"{path}/{entry.name}")
+        level = below
     _write(slot.directory / "left-directories", _joined(sorted(kept)))
 
 
@@ -184,7 +199,7 @@ def _joined(paths: Iterable[str]) -> bytes:
 
 
 def _write(target: Path, data: bytes) -> None:
-    scratch = target.with_name(f"{target.name}.{os.getpid()}")
+    scratch = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}")
     scratch.write_bytes(data)
     os.replace(scratch, target)
 
@@ -195,15 +210,19 @@ def finish(slot: Slot) -> None:
         (slot.directory / _RUNNING).unlink()
 
 
-def head_commit(repo: pygit2.Repository, checkout: worktree.Checkout) -> str:
-    """The slot's HEAD: detached, so its HEAD file holds the commit id itself."""
+def head_commit(repo: pygit2.Repository, checkout: worktree.Checkout) -> str | None:
+    """The slot's HEAD: detached, so its HEAD file holds the commit id itself (unless
+    a command moved it to a branch); None when it names no commit (an orphan branch)."""
     try:
         text = (Path(checkout.git_dir) / "HEAD").read_text().strip()
     except OSError:
         text = ""
     if len(text) == 40 and all(c in "0123456789abcdef" for c in text):
         return text
-    return worktree.run_git(repo, ["rev-parse", "--verify", "HEAD"], checkout=checkout).decode().strip()
+    try:
+        return worktree.run_git(repo, ["rev-parse", "--verify", "HEAD"], checkout=checkout).decode().strip()
+    except worktree.GitFailed:
+        return None
 
 
 def reset(repo: pygit2.Repository, checkout: worktree.Checkout, commit: str) -> None:
@@ -228,8 +247,8 @@ def adopt(repo: pygit2.Repository, checkout: worktree.Checkout, paths: Sequence[
 
 
 def discard(repo: pygit2.Repository, checkout: worktree.Checkout, paths: Sequence[str], commit: str) -> None:
-    """Put `paths` back as `commit` has them, index and files (a failed command's
-    half-made edits), and HEAD on `commit` (the command may have committed)."""
+    """Put `paths` back as `commit` has them, index entries and files (a failed
+    command's half-made edits). The slot's HEAD must be `commit` (else: `reset`)."""
     workdir = Path(checkout.workdir)
     tree = str(repo[commit].peel(pygit2.Commit).tree_id)
     restore = [path for path in paths if trees.entry_at(repo, tree, path) is not None]
@@ -238,7 +257,10 @@ def discard(repo: pygit2.Repository, checkout: worktree.Checkout, paths: Sequenc
         if path not in restore and (target.is_symlink() or target.is_file()):
             target.unlink()
             worktree.remove_empty_parents(workdir, target.parent)
-    worktree.run_git(repo, ["update-ref", "--no-deref", "HEAD", commit], checkout=checkout)
+    listed = b"".join(os.fsencode(path) + b"\0" for path in paths)
+    # The index first (entries the command staged go), then the files the commit has.
+    arguments = ["reset", "--quiet", commit, "--pathspec-from-file=-", "--pathspec-file-nul"]
+    worktree.run_git(repo, arguments, stdin=listed, checkout=checkout)
     if restore:
         worktree.run_git(
             repo,
@@ -317,9 +339,13 @@ def remove_if_idle(found: Found) -> bool:
         return not found.directory.exists()
     try:
         _remove_checkout(found.directory / found.plan_id)
-        for entry in found.directory.iterdir():  # the checkout is gone: files of gitplan's own
-            if entry.name != _LOCK:
-                entry.unlink()
+        for entry in found.directory.iterdir():  # files of gitplan's own, and what is left of the checkout
+            if entry.name == _LOCK:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
         (found.directory / _LOCK).unlink()  # a run that opened it meanwhile sees it gone, and retries
     finally:
         os.close(handle)
@@ -342,21 +368,46 @@ def remove_all(repo: pygit2.Repository, plan_id: str) -> int:
 # -- what snapshots of a worktree recorded -------------------------------------------
 
 
-def swept_paths(repo: pygit2.Repository, plan_id: str, git_dir: str) -> list[str]:
-    """The paths earlier snapshots of the worktree at `git_dir` recorded into the plan:
-    a later snapshot looks at them again, since git status no longer lists a file the
-    agent made, recorded, and then removed."""
-    try:
-        return _paths((_swept_root(repo) / plan_id / _key(git_dir)).read_bytes())
-    except FileNotFoundError:
-        return []
+def swept_paths(repo: pygit2.Repository, plan_id: str, workdir: str, git_dir: str) -> list[str]:
+    """The paths earlier snapshots of the worktree at `git_dir` recorded into the plan
+    and that changed since (their file's stat differs, or it is gone): a snapshot looks
+    at them again, since git status no longer lists a file the agent made, recorded,
+    and then removed, or put back as it was."""
+    changed = []
+    for path, seen in _swept(repo, plan_id, git_dir).items():
+        if _stat_key(os.path.join(workdir, path)) != seen:
+            changed.append(path)
+    return changed
 
 
-def remember_swept(repo: pygit2.Repository, plan_id: str, git_dir: str, paths: Iterable[str]) -> None:
+def remember_swept(
+    repo: pygit2.Repository, plan_id: str, workdir: str, git_dir: str, paths: Iterable[str]
+) -> None:
     target = _swept_root(repo) / plan_id / _key(git_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    known = set(swept_paths(repo, plan_id, git_dir)).union(paths)
-    _write(target, _joined(sorted(known)))
+    with packs.exclusive(repo, f"swept-{plan_id}"):
+        known = _swept(repo, plan_id, git_dir)
+        for path in paths:
+            known[path] = _stat_key(os.path.join(workdir, path))
+        lines = (f"{stat}\0".encode() + os.fsencode(path) + b"\0" for path, stat in sorted(known.items()))
+        _write(target, b"".join(lines))
+
+
+def _swept(repo: pygit2.Repository, plan_id: str, git_dir: str) -> dict[str, str]:
+    try:
+        data = (_swept_root(repo) / plan_id / _key(git_dir)).read_bytes()
+    except FileNotFoundError:
+        return {}
+    fields = data.split(b"\0")
+    return {os.fsdecode(fields[i + 1]): fields[i].decode() for i in range(0, len(fields) - 1, 2)}
+
+
+def _stat_key(path: str) -> str:
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return "gone"
+    return f"{found.st_size}:{found.st_mtime_ns}:{found.st_ino}:{found.st_mode}"
 
 
 def forget_swept(repo: pygit2.Repository, live: set[str]) -> list[str]:

@@ -19,7 +19,7 @@ import pygit2
 
 from .errors import Conflict
 from .objects import Staging, read_blob
-from .trees import Edit, entry_at
+from .trees import MODE_TREE, Edit, entry_at
 
 MODE_SYMLINK = 0o120000
 
@@ -42,8 +42,10 @@ def rebase_edits(
             rebased[path] = edit
         elif theirs in (ours, base):  # same result already, or no change of ours
             continue
-        elif base is None or ours is None or theirs is None:
-            conflicts.append(path)  # added on both sides, or deleted on one and changed on the other
+        elif base is None or ours is None or theirs is None or MODE_TREE in (base[1], ours[1]):
+            # Added on both sides, deleted on one and changed on the other, or a
+            # directory on one side where the other has a file: not a line merge.
+            conflicts.append(path)
         else:
             merged = _merge_file(repo, staging, base, ours, theirs)
             if merged is None:

@@ -3,12 +3,17 @@
 The command is an argv (no shell). Its stdout and stderr are copied, as they
 arrive, to the sinks the caller gives (the CLI passes the terminal) while the
 last bytes of each are kept for the invocation record (twice as many as
-asked, so that secrets can be masked before the tail is cut to size). The
-command leads its own process group: a timeout ends the whole group (SIGTERM,
-then SIGKILL after a short grace), and Ctrl-C is passed on to it, so the
-invocation is still recorded however it ends. Processes the command leaves
-running in the background are not waited for. This module knows nothing of
-plans or git.
+asked, so that secrets can be masked before the tail is cut to size).
+
+Without a terminal (agents, CI) the command leads its own process group, in
+gitplan's session: a timeout ends the whole group (SIGTERM, then SIGKILL
+after a short grace). On a terminal it stays in gitplan's group, so that it
+can read the terminal (prompts, editors) and Ctrl-C reaches it directly.
+SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to gitplan are passed on to the
+command, and gitplan waits for it to end and records how it ended: a killed
+`git plan run` does not leave its command writing into the plan's worktree.
+Processes the command leaves in the background are not waited for. This
+module knows nothing of plans or git.
 """
 
 from __future__ import annotations
@@ -87,8 +92,8 @@ class _Tail:
                     except (BrokenPipeError, ValueError):
                         self.sink = None  # nobody reads our output any more; keep the tail
                 self.data += chunk
-                if len(self.data) > 2 * self.limit:
-                    del self.data[: -self.limit]
+                if len(self.data) > 3 * self.limit:  # keep twice the limit: see text()
+                    del self.data[: -2 * self.limit]
 
     def text(self) -> str:
         """Up to twice the limit: the caller masks secrets, then cuts (see `cut_tail`)."""
@@ -116,8 +121,9 @@ def run_command(
     err_tail = _Tail(tail_bytes, stderr)
     started_at = utc_now()
     clock = time.monotonic()
-    group: list[int] = []
-    previous = _pass_interrupts_to(group)
+    own_group = not _on_a_terminal()
+    children: list[int] = []
+    previous = _pass_signals_to(children, own_group)
     try:
         try:
             process = subprocess.Popen(
@@ -126,7 +132,7 @@ def run_command(
                 env=dict(env),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                start_new_session=True,
+                process_group=0 if own_group else None,
             )
         except FileNotFoundError:
             raise BadInput(f"cannot run {argv[0]!r}: no such program") from None
@@ -134,7 +140,7 @@ def run_command(
             raise BadInput(f"cannot run {argv[0]!r}: permission denied") from None
         except OSError as error:
             raise BadInput(f"cannot run {argv[0]!r}: {error.strerror}") from None
-        group.append(process.pid)
+        children.append(process.pid)
         assert process.stdout is not None and process.stderr is not None
         pumps = [
             threading.Thread(target=out_tail.pump, args=(os.dup(process.stdout.fileno()),), daemon=True),
@@ -149,14 +155,14 @@ def run_command(
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            _signal_group(process.pid, signal.SIGTERM)
+            _signal(process.pid, signal.SIGTERM, own_group)
             try:
                 process.wait(timeout=KILL_GRACE_SECONDS)
             except subprocess.TimeoutExpired:
-                _signal_group(process.pid, signal.SIGKILL)
+                _signal(process.pid, signal.SIGKILL, own_group)
                 process.wait()
         if timed_out:
-            _signal_group(process.pid, signal.SIGKILL)  # what the command started goes with it
+            _signal(process.pid, signal.SIGKILL, own_group)  # what the command started goes with it
         for pump in pumps:
             pump.join(timeout=STRAGGLER_SECONDS)  # a background process may hold the pipe open
     finally:
@@ -174,24 +180,40 @@ def run_command(
     )
 
 
-def _signal_group(pid: int, number: signal.Signals) -> None:
+def _on_a_terminal() -> bool:
+    try:
+        return os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()
+    except OSError:
+        return False
+
+
+def _signal(pid: int, number: signal.Signals, group: bool) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, number)
+        if group:
+            os.killpg(pid, number)
+        else:
+            os.kill(pid, number)
 
 
-def _pass_interrupts_to(group: list[int]) -> object:
-    """While the command runs, Ctrl-C is the command's: gitplan passes it on to the
-    command's process group and waits for it to end, then records how it ended."""
+_PASSED_ON = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def _pass_signals_to(children: list[int], own_group: bool) -> dict[int, object] | None:
+    """While the command runs, signals to gitplan are the command's: gitplan passes
+    them on and waits for it to end, then records how it ended. (A Ctrl-C on the
+    terminal already reached a command in gitplan's own group.)"""
     if threading.current_thread() is not threading.main_thread():
         return None
 
     def forward(number: int, _: object) -> None:
-        for pid in group:
-            _signal_group(pid, signal.Signals(number))
+        if number == signal.SIGINT and not own_group:
+            return
+        for pid in children:
+            _signal(pid, signal.Signals(number), own_group)
 
-    return signal.signal(signal.SIGINT, forward)
+    return {number: signal.signal(number, forward) for number in _PASSED_ON}
 
 
-def _restore_interrupts(previous: object) -> None:
-    if previous is not None:
-        signal.signal(signal.SIGINT, previous)  # type: ignore[arg-type]
+def _restore_interrupts(previous: dict[int, object] | None) -> None:
+    for number, handler in (previous or {}).items():
+        signal.signal(number, handler)  # type: ignore[arg-type]

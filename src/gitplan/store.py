@@ -367,13 +367,14 @@ class PlanStore:
             raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
         tip_tree = str(lookup_commit(self._repo, current.tip).tree_id)
         git_dir = checkout.git_dir if checkout else self._repo.path
-        swept = planworktree.swept_paths(self._repo, plan_id, git_dir)
+        workdir = checkout.workdir if checkout else str(self._repo.workdir)
+        swept = planworktree.swept_paths(self._repo, plan_id, workdir, git_dir)
         edits = snapshot.worktree_edits(self._repo, checkout=checkout, against_tree=tip_tree, also=swept)
         if not edits:
             return None
         # No times: the sweep did not see the edits being made, so it cannot say when.
         changeset = self.record(plan_id, edits, described, parent=current.tip)
-        planworktree.remember_swept(self._repo, plan_id, git_dir, edits)
+        planworktree.remember_swept(self._repo, plan_id, workdir, git_dir, edits)
         return changeset
 
     @_writing
@@ -398,10 +399,11 @@ class PlanStore:
             raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
         tip_tree = str(lookup_commit(self._repo, current.tip).tree_id)
         git_dir = self._repo.path
+        workdir = str(self._repo.workdir)
         if paths:
             edits = snapshot.worktree_edits(self._repo, tuple(paths), against_tree=tip_tree)
         else:
-            swept = planworktree.swept_paths(self._repo, plan_id, git_dir)
+            swept = planworktree.swept_paths(self._repo, plan_id, workdir, git_dir)
             edits = snapshot.worktree_edits(self._repo, against_tree=tip_tree, also=swept)
         if not edits:
             return None
@@ -418,7 +420,7 @@ class PlanStore:
             agent=dict(agent) if agent else None,
         )
         changeset = self.record(plan_id, edits, invocation, parent=current.tip)
-        planworktree.remember_swept(self._repo, plan_id, git_dir, edits)
+        planworktree.remember_swept(self._repo, plan_id, workdir, git_dir, edits)
         return changeset
 
     def _checkout_at(self, directory: str | os.PathLike[str] | None) -> worktree.Checkout | None:

@@ -114,7 +114,7 @@ def run(
     click.echo(f"git-plan: {message}", err=True)
     for path in result.skipped:
         shown = path.encode("unicode_escape").decode("ascii")
-        click.echo(f"git-plan: warning: left out {shown!r}: gitplan cannot record that name", err=True)
+        click.echo(f"git-plan: warning: left out '{shown}': gitplan cannot record that name", err=True)
     if result.exit_code:
         exit_with(result.exit_code)
 
