@@ -119,3 +119,88 @@ Feature: Coding agents' tool calls become changesets through git plan hook
       | an agent it lacks    | nothing more                                           | cursor      | cannot install hooks for 'cursor' yet |
       | a broken file        | the file ".claude/settings.json" in the worktree is "{" | claude-code | is not valid JSON            |
       | a file not an object | the file ".claude/settings.json" in the worktree is "[]" | claude-code | does not hold a JSON object  |
+
+  Scenario Outline: More payloads it ignores: <case>
+    When the hook gets the payload "<payload>" for claude-code post
+    Then the hook exited 0
+    And it warned "<warning>"
+
+    Examples:
+      | case               | payload                  | warning                        |
+      | not an object      | []                       | the payload is not a JSON object |
+      | no cwd             | {"session_id": "s"}      | the payload has no cwd         |
+
+  Scenario: A bare repository is not one the hook records into
+    Given a bare clone "bare.git" of the repository with a plan "p"
+    When the hook gets the payload "{"session_id": "s", "cwd": "{tmp}/bare.git", "tool_name": "Bash"}" for claude-code post
+    Then the hook exited 0
+    And it warned "is in a bare repository"
+
+  Scenario: A failed tool call is recorded with status error; a file outside the worktree is not the plan's
+    When the agent writes "README.md" as "failed edit\n" in the worktree
+    And the hook gets the payload "{"session_id": "s1", "cwd": "{repo}", "tool_name": "Edit", "tool_input": {"file_path": "/etc/hosts"}, "tool_response": {"success": false}}" for claude-code post
+    Then the hook exited 0
+    And the record of changeset 1 of "claude-code-s1" has status = "error"
+    And git "diff --name-only refs/changesets/claude-code-s1~1 refs/changesets/claude-code-s1" prints "README.md"
+
+  Scenario: A session id that is no plan name is made one
+    When the agent writes "README.md" as "x\n" in the worktree
+    And the hook gets the payload "{"session_id": "a..b/c.lock", "cwd": "{repo}", "tool_name": "Bash"}" for claude-code post
+    Then the hook exited 0
+    And git "for-each-ref --format=%(refname) refs/changesets/" prints "refs/changesets/claude-code-a-b-c"
+
+  Scenario: In a linked worktree, the hook records that worktree's edits
+    Given a linked worktree "agent-tree" of the repository
+    And the agent runs in "agent-tree": "echo wt > from-worktree.txt"
+    When the hook gets the payload "{"session_id": "s2", "cwd": "{tmp}/agent-tree", "tool_name": "Bash"}" for claude-code post
+    Then the hook exited 0
+    And git "ls-tree -r --name-only refs/changesets/claude-code-s2" prints "from-worktree.txt"
+
+  Scenario: git plan hook without its two words says how to use it
+    When the hook is run with "claude-code"
+    Then the hook exited 2
+    And it printed the usage
+    When the hook is run with "--help"
+    Then the hook exited 0
+
+  Scenario: The hook command of the command line (as the Python entry point runs it)
+    When the agent writes "README.md" as "in-process\n" in the worktree
+    And I run git plan "hook claude-code post" with the payload of session "s3" on standard input
+    Then the exit code is 0
+    And git "ls-tree -r --name-only refs/changesets/claude-code-s3" prints "README.md"
+
+  Scenario: hooks install, uninstall and status speak JSON, and uninstall with nothing there says so
+    When I run git plan "hooks install claude-code --json"
+    Then the output contains ""changed": true"
+    When I run git plan "hooks uninstall claude-code --json"
+    Then the output contains ""changed": true"
+    When I run git plan "hooks uninstall claude-code"
+    Then the output contains "nothing to remove"
+    When I run git plan "hooks status claude-code"
+    Then the exit code is 3
+    And the output contains "PreToolUse: not installed"
+
+  Scenario Outline: hooks install refuses a settings file whose <part> is not what Claude Code reads
+    Given the file ".claude/settings.json" in the worktree is "<json>"
+    When I run git plan "hooks install claude-code"
+    Then the exit code is 2
+    And the output contains "<message>"
+    When I run git plan "hooks uninstall claude-code"
+    Then the exit code is 0
+
+    Examples:
+      | part     | json                                 | message                     |
+      | hooks    | {"hooks": []}                        | 'hooks' is not an object    |
+      | an event | {"hooks": {"PreToolUse": {}}}        | hooks.PreToolUse is not a list |
+
+  Scenario: uninstall keeps entries that are not gitplan's, whatever their shape
+    Given the file ".claude/settings.json" in the worktree is "{"hooks": {"PreToolUse": ["odd", {"hooks": "x"}], "Stop": {"not": "a list"}}}"
+    When I run git plan "hooks install claude-code"
+    And I run git plan "hooks uninstall claude-code"
+    Then ".claude/settings.json" has the hooks "{"PreToolUse": ["odd", {"hooks": "x"}], "Stop": {"not": "a list"}}"
+
+  Scenario: hooks install --project needs a working tree
+    Given a bare clone "bare.git" of the repository with a plan "p"
+    When I run git plan "-C {tmp}/bare.git hooks install claude-code"
+    Then the exit code is 2
+    And the output contains "needs a repository with a working tree"

@@ -68,6 +68,7 @@ def strict_payload(context, text, agent, event):  # type: ignore[no-untyped-def]
 
 @when('the hook gets the payload "{text}" for {agent} {event}')
 def raw_payload(context, text, agent, event):  # type: ignore[no-untyped-def]
+    text = text.replace("{tmp}", context.tmp).replace("{repo}", os.path.realpath(context.repo))
     _hook(context, agent, event, text)
 
 
@@ -186,3 +187,42 @@ def same_as_backup(context, path):  # type: ignore[no-untyped-def]
 @then('the home directory has "{path}" running "{command}"')
 def home_settings(context, path, command):  # type: ignore[no-untyped-def]
     assert command in Path(os.environ["HOME"], path).read_text()
+
+
+@when('the hook is run with "{words}"')
+def hook_words(context, words):  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        [sys.executable, "-m", "gitplan", "hook", *words.split()],
+        input="",
+        cwd=context.repo,
+        capture_output=True,
+        text=True,
+    )
+    context.hooks = [
+        *getattr(context, "hooks", []),
+        SimpleNamespace(code=done.returncode, stderr=done.stderr),
+    ]
+
+
+@then("it printed the usage")
+def usage(context):  # type: ignore[no-untyped-def]
+    assert "usage: git plan hook AGENT EVENT" in context.hooks[-1].stderr, context.hooks[-1].stderr
+
+
+@when('I run git plan "{args}" with the payload of session "{session}" on standard input')
+def in_process_hook(context, args, session):  # type: ignore[no-untyped-def]
+    import shlex
+
+    from click.testing import CliRunner
+
+    from gitplan.cli import main
+
+    payload = json.dumps({"session_id": session, "cwd": os.path.realpath(context.repo), "tool_name": "Bash"})
+    result = CliRunner().invoke(main, ["-C", context.repo, *shlex.split(args)], input=payload)
+    context.cli = result
+    context.cli_output = result.output
+
+
+@then('"{path}" has the hooks "{hooks}"')
+def has_hooks(context, path, hooks):  # type: ignore[no-untyped-def]
+    assert json.loads(Path(context.repo, path).read_text())["hooks"] == json.loads(hooks)

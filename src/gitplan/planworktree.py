@@ -93,7 +93,7 @@ def _lock(directory: Path, blocking: bool, create: bool) -> int | None:
         try:
             flags = os.O_RDWR | os.O_CLOEXEC | (os.O_CREAT if create else 0)
             handle = os.open(directory / _LOCK, flags, 0o644)
-        except FileNotFoundError:
+        except FileNotFoundError:  # pragma: no cover - gc removed the slot meanwhile
             return None
         faults.point("slot.lock-opened")
         try:
@@ -103,12 +103,12 @@ def _lock(directory: Path, blocking: bool, create: bool) -> int | None:
             return None
         try:
             same = os.fstat(handle).st_ino == os.stat(directory / _LOCK).st_ino
-        except FileNotFoundError:
+        except FileNotFoundError:  # pragma: no cover - gc removed it, not yet a new one
             same = False
         if same:
             return handle
         os.close(handle)
-        if not create:
+        if not create:  # pragma: no cover - gc met a run's retry
             return None
 
 
@@ -215,7 +215,7 @@ def head_commit(repo: pygit2.Repository, checkout: worktree.Checkout) -> str | N
     a command moved it to a branch); None when it names no commit (an orphan branch)."""
     try:
         text = (Path(checkout.git_dir) / "HEAD").read_text().strip()
-    except OSError:
+    except OSError:  # pragma: no cover - the slot's git directory is gone
         text = ""
     if len(text) == 40 and all(c in "0123456789abcdef" for c in text):
         return text
@@ -335,14 +335,14 @@ def remove_if_idle(found: Found) -> bool:
     """Remove a slot unless a run holds it, holding its lock meanwhile (so that no run
     can take it half removed); False when a run holds it."""
     handle = _lock(found.directory, blocking=False, create=False)
-    if handle is None:
+    if handle is None:  # pragma: no cover - a run took it between the listing and now
         return not found.directory.exists()
     try:
         _remove_checkout(found.directory / found.plan_id)
         for entry in found.directory.iterdir():  # files of gitplan's own, and what is left of the checkout
             if entry.name == _LOCK:
                 continue
-            if entry.is_dir() and not entry.is_symlink():
+            if entry.is_dir() and not entry.is_symlink():  # pragma: no cover - a checkout rmtree left
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)

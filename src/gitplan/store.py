@@ -253,7 +253,7 @@ class PlanStore:
         `plan.redact` patterns of its git config, the secret-named variables of `environment`."""
         try:
             patterns = [str(value) for value in self._repo.config.get_multivar("plan.redact")]
-        except (pygit2.GitError, ValueError):
+        except (pygit2.GitError, ValueError):  # pragma: no cover - unreadable config: git itself would say
             patterns = []
         return Redactor(patterns, os.environ if environment is None else environment)
 
