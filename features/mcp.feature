@@ -1,0 +1,70 @@
+Feature: git plan mcp serves one repository's plans to a real MCP client over stdio
+
+  Background:
+    Given a repository with files
+      | path      | content           |
+      | README.md | one\ntwo\nthree\n |
+
+  Scenario: A client creates, records, reads, diffs, dry-runs an apply and cancels a plan
+    When an MCP client talks to "git plan mcp"
+      | call          | arguments                                                                              |
+      | plan_create   | {"plan": "m1", "title": "from an agent"}                                               |
+      | plan_record   | {"plan": "m1", "tool": "write", "files": {"x.txt": "hello\n"}, "invocation_id": "i-1"} |
+      | plan_record   | {"plan": "m1", "tool": "write", "files": {"x.txt": "hello\n"}, "invocation_id": "i-1"} |
+      | plan_record   | {"plan": "m1", "tool": "edit", "files": {"README.md": "one\n2\nthree\n", "x.txt": null}} |
+      | plan_status   | {"plan": "m1"}                                                                         |
+      | plan_log      | {"plan": "m1", "offset": 1, "limit": 1}                                                |
+      | plan_diff     | {"plan": "m1", "stat_only": true}                                                      |
+      | plan_diff     | {"plan": "m1", "changeset": "2", "limit": 20}                                          |
+      | plan_run      | {"plan": "m1", "argv": ["sh", "-c", "echo r > r.txt"], "tool": "sh"}                   |
+      | plan_list     | {}                                                                                     |
+      | plan_apply    | {"plan": "m1"}                                                                         |
+      | plan_cancel   | {"plan": "m1"}                                                                         |
+    Then the client saw the tools plan_list, plan_status, plan_log, plan_diff, plan_create, plan_record, plan_run, plan_apply, plan_cancel
+    And plan_cancel is marked destructive and plan_diff read-only
+    And call 1 said "created plan m1" with a "gitplan.status/1" document
+    And call 3 said "already recorded" with a "gitplan.changeset/1" document
+    And call 5 said "plan m1: open, 2 changesets, 1 files" with a "gitplan.status/1" document
+    And call 6 said "1 of 2 changesets" with a "gitplan.log/1" document
+    And call 7 returned a patch containing " README.md | 2 +-"
+    And call 8 said "20 of" with a "gitplan.diff/1" document
+    And call 9 said "exit 0: added r.txt" with a "gitplan.run/1" document
+    And call 11 said "would apply 2 files" with a "gitplan.apply/1" document
+    And call 12 said "cancelled plan m1" with a "gitplan.cancel/1" document
+    And ref "refs/changesets/m1" does not exist
+    And git fsck --full is clean
+
+  Scenario: Resources give the plans, a plan's status, its diff and one changeset
+    Given a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content       |
+      | README.md | one\n2\nthree\n |
+    When an MCP client reads "gitplan://plans", "gitplan://plan/p/status", "gitplan://plan/p/diff" and "gitplan://plan/p/changeset/1" from "git plan mcp"
+    Then resource 1 holds ""plan": "p""
+    And resource 2 holds ""schema": "gitplan.status/1""
+    And resource 3 holds "+2"
+    And resource 4 holds ""tool": "edit""
+
+  Scenario: Hostile or wrong arguments are refused with the error and its exit code
+    When an MCP client talks to "git plan mcp"
+      | call         | arguments                                                       |
+      | plan_status  | {"plan": "--upload-pack=touch /tmp/x"}                          |
+      | plan_status  | {"plan": "../x"}                                                |
+      | plan_create  | {"plan": "q", "base": "--output=/tmp/y"}                        |
+      | plan_create  | {"plan": "q"}                                                   |
+      | plan_record  | {"plan": "q", "tool": "w", "files": {"../escape": "x"}}         |
+      | plan_record  | {"plan": "q", "tool": "w", "files": {".git/config": "x"}}       |
+      | plan_status  | {"plan": "nope"}                                                |
+    Then call 1 failed with "a plan id must not start with '-'"
+    And call 2 failed with "invalid plan id"
+    And call 3 failed with "a base must not start with '-'"
+    And call 5 failed with "'..' component"
+    And call 6 failed with "'.git' components are not allowed"
+    And call 7 failed with "PlanNotFound (exit 3)"
+
+  Scenario: --read-only serves only the tools that change nothing
+    When an MCP client talks to "git plan mcp --read-only"
+      | call       | arguments |
+      | plan_list  | {}        |
+    Then the client saw the tools plan_list, plan_status, plan_log, plan_diff
+    And call 1 said "0 plans" with a "gitplan.list/1" document

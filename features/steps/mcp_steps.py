@@ -1,0 +1,99 @@
+"""Steps for mcp.feature: the official MCP client talking to `git plan mcp` over stdio."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shlex
+import sys
+from typing import Any
+
+from behave import then, when
+
+
+def _server(context, command: str) -> Any:  # type: ignore[no-untyped-def]
+    """The server started over stdio, its stderr in a file (behave's captured stderr,
+    which the client would pass on by default, has no descriptor)."""
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    words = shlex.split(command)
+    assert words[:2] == ["git", "plan"], words
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "gitplan", *words[2:]], cwd=context.repo
+    )
+    log = open(os.path.join(context.tmp, "mcp-server.log"), "a")  # noqa: SIM115 - closed at cleanup
+    context.add_cleanup(log.close)
+    return stdio_client(params, errlog=log)
+
+
+@when('an MCP client talks to "{command}"')
+def talk(context, command):  # type: ignore[no-untyped-def]
+    from mcp import Client
+
+    calls = [(row["call"], json.loads(row["arguments"])) for row in context.table]
+
+    async def session() -> tuple[list[Any], list[Any]]:
+        async with Client(_server(context, command)) as client:
+            tools = (await client.list_tools()).tools
+            results = [await client.call_tool(name, arguments) for name, arguments in calls]
+            return tools, results
+
+    context.mcp_tools, context.mcp_results = asyncio.run(session())
+
+
+@when('an MCP client reads "{first}", "{second}", "{third}" and "{fourth}" from "{command}"')
+def read_resources(context, first, second, third, fourth, command):  # type: ignore[no-untyped-def]
+    from mcp import Client
+
+    async def session() -> list[str]:
+        async with Client(_server(context, command)) as client:
+            found = []
+            for uri in (first, second, third, fourth):
+                contents = (await client.read_resource(uri)).contents
+                found.append(contents[0].text)
+            return found
+
+    context.mcp_resources = asyncio.run(session())
+
+
+@then("the client saw the tools {names}")
+def saw_tools(context, names):  # type: ignore[no-untyped-def]
+    assert [tool.name for tool in context.mcp_tools] == [name.strip() for name in names.split(",")]
+
+
+@then("plan_cancel is marked destructive and plan_diff read-only")
+def annotations(context):  # type: ignore[no-untyped-def]
+    tools = {tool.name: tool for tool in context.mcp_tools}
+    assert tools["plan_cancel"].annotations.destructive_hint is True
+    assert tools["plan_cancel"].annotations.read_only_hint is False
+    assert tools["plan_diff"].annotations.read_only_hint is True
+
+
+def _result(context, number: int) -> Any:  # type: ignore[no-untyped-def]
+    return context.mcp_results[number - 1]
+
+
+@then('call {number:d} said "{summary}" with a "{schema}" document')
+def said(context, number, summary, schema):  # type: ignore[no-untyped-def]
+    result = _result(context, number)
+    assert not result.is_error, result
+    assert result.content[0].text.startswith(summary), result.content[0].text
+    assert result.structured_content["schema"] == schema, result.structured_content
+
+
+@then('call {number:d} returned a patch containing "{text}"')
+def patch_contains(context, number, text):  # type: ignore[no-untyped-def]
+    result = _result(context, number)
+    assert text in result.structured_content["patch"], result.structured_content
+
+
+@then('call {number:d} failed with "{text}"')
+def failed(context, number, text):  # type: ignore[no-untyped-def]
+    result = _result(context, number)
+    assert result.is_error and text in result.content[0].text, result
+
+
+@then('resource {number:d} holds "{text}"')
+def resource_holds(context, number, text):  # type: ignore[no-untyped-def]
+    assert text in context.mcp_resources[number - 1], context.mcp_resources[number - 1]
