@@ -92,13 +92,13 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     When I run git plan "hooks install claude-code"
     Then the output contains "already installed"
     And the settings file has the hooks PreToolUse, PostToolUse and Stop and still "echo mine" and "Bash(ls)"
-    And ".claude/settings.json.gitplan-backup" holds the file as it was
+    And ".git/gitplan/hook-backups/claude-code-settings.json" holds the file as it was
     When I run git plan "hooks status claude-code"
     Then the exit code is 0
     And the output contains "Stop: git plan hook claude-code"
     When I run git plan "hooks uninstall claude-code"
     Then the output contains "removed"
-    And ".claude/settings.json" holds the same JSON as the backup
+    And ".claude/settings.json" holds the file as it was
     When I run git plan "hooks status claude-code --json"
     Then the exit code is 3
     And the output contains ""installed": []"
@@ -138,10 +138,14 @@ Feature: Coding agents' tool calls become changesets through git plan hook
 
   Scenario: A failed tool call is recorded with status error; a file outside the worktree is not the plan's
     When the agent writes "README.md" as "failed edit\n" in the worktree
-    And the hook gets the payload "{"session_id": "s1", "cwd": "{repo}", "tool_name": "Edit", "tool_input": {"file_path": "/etc/hosts"}, "tool_response": {"success": false}}" for claude-code post
+    And the hook gets the payload "{"session_id": "s1", "cwd": "{repo}", "tool_name": "Edit", "tool_input": {"file_path": "README.md"}, "tool_response": {"success": false}}" for claude-code post
     Then the hook exited 0
     And the record of changeset 1 of "claude-code-s1" has status = "error"
     And git "diff --name-only refs/changesets/claude-code-s1~1 refs/changesets/claude-code-s1" prints "README.md"
+    When the agent writes "src/app.py" as "print(9)\n" in the worktree
+    And the hook gets the payload "{"session_id": "s1", "cwd": "{repo}", "tool_name": "Write", "tool_input": {"file_path": "/etc/hostname-copy"}}" for claude-code post
+    Then the hook exited 0
+    And git "rev-list --count refs/changesets/claude-code-s1" prints "3"
 
   Scenario: A session id that is no plan name is made one
     When the agent writes "README.md" as "x\n" in the worktree
@@ -204,3 +208,43 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     When I run git plan "-C {tmp}/bare.git hooks install claude-code"
     Then the exit code is 2
     And the output contains "needs a repository with a working tree"
+
+  Scenario: What the worktree held before the session is recorded first, as the user's
+    Given the agent writes "README.md" as "the user's own edit\n" in the worktree
+    When claude-code sends "pre-write" as "PreToolUse"
+    And the agent writes "src/hello.py" as "print('hello')\n" in the worktree
+    And claude-code sends "post-write" as "PostToolUse"
+    Then every hook exited 0 without a warning
+    And git "log --format=%an:%s refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "Claude Code:Write: added src/hello.py\nuser:before-session: modified README.md"
+
+  Scenario: What the agent commits itself is recorded by the next sweep
+    When claude-code sends "pre-write" as "PreToolUse"
+    And the agent runs in the worktree: "echo a > a.txt; git add a.txt; git commit -q -m agent; sed -i s/two/2/ README.md; git commit -q -am again"
+    And claude-code sends "stop" as "Stop"
+    Then every hook exited 0 without a warning
+    And git "diff --name-status refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e~1 refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "M\tREADME.md\nA\ta.txt"
+
+  Scenario: A tool that names a directory records the files in it; a named ignored file is not recorded
+    When the agent runs in the worktree: "mkdir -p gen/sub; echo g > gen/sub/g.txt; echo SECRET=1 > .env.log"
+    And the hook gets the payload "{"session_id": "s4", "cwd": "{repo}", "tool_name": "mcp__fs__write", "tool_input": {"path": "gen"}}" for claude-code post
+    And the hook gets the payload "{"session_id": "s4", "cwd": "{repo}", "tool_name": "Write", "tool_input": {"file_path": ".env.log"}}" for claude-code post
+    Then every hook exited 0 without a warning
+    And git "ls-tree -r --name-only refs/changesets/claude-code-s4" prints "gen/sub/g.txt"
+    And git "ls-tree -r --name-only refs/changesets/claude-code-s4" does not print ".env.log"
+
+  Scenario: A read-only call leaves no start behind, and stop clears what calls that got no post left
+    When claude-code sends "pre-write" as "PreToolUse"
+    And the hook gets the payload "{"session_id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", "cwd": "{repo}", "tool_name": "Read", "tool_use_id": "r1"}" for claude-code pre
+    Then the hook state of the session holds "toolu_01WriteHello" only
+    When claude-code sends "stop" as "Stop"
+    Then the hook state of the session is gone
+
+  Scenario: hooks install writes through a symlinked settings file, keeps its mode and its non-ASCII text; uninstall removes a file it made
+    Given the settings file ".claude/settings.json" is a symlink to a file with mode 600 holding "{"theme": "héllo ✓"}"
+    When I run git plan "hooks install claude-code"
+    Then the symlink is still a symlink, its target has mode 600 and holds "héllo ✓" and "git plan hook claude-code pre"
+    When I run git plan "hooks uninstall claude-code"
+    Then the symlink target holds "{"theme": "héllo ✓"}" exactly
+    When I run git plan "hooks install claude-code --user"
+    And I run git plan "hooks uninstall claude-code --user"
+    Then the home directory has no ".claude/settings.json"

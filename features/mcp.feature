@@ -68,3 +68,17 @@ Feature: git plan mcp serves one repository's plans to a real MCP client over st
       | plan_list  | {}        |
     Then the client saw the tools plan_list, plan_status, plan_log, plan_diff
     And call 1 said "0 plans" with a "gitplan.list/1" document
+
+  Scenario: The same invocation recorded by parallel calls is one changeset; pages start at 0; resource errors say why
+    Given a plan "p"
+    When an MCP client records invocation "same" in "p" 6 times at once through "git plan mcp"
+    Then git "rev-list --count refs/changesets/p" prints "3"
+    When an MCP client talks to "git plan mcp"
+      | call       | arguments                                   |
+      | plan_diff  | {"plan": "p", "offset": -5, "limit": 3}     |
+      | plan_log   | {"plan": "p", "offset": -2, "limit": 0}     |
+    Then call 1 said "3 of" with a "gitplan.diff/1" document
+    And call 1 has "offset" 0
+    And call 2 said "1 of 1 changesets" with a "gitplan.log/1" document
+    When an MCP client reads "gitplan://plan/nope/status" from "git plan mcp"
+    Then the resource read failed with "no plan named 'nope'"

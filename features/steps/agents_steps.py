@@ -226,3 +226,44 @@ def in_process_hook(context, args, session):  # type: ignore[no-untyped-def]
 @then('"{path}" has the hooks "{hooks}"')
 def has_hooks(context, path, hooks):  # type: ignore[no-untyped-def]
     assert json.loads(Path(context.repo, path).read_text())["hooks"] == json.loads(hooks)
+
+
+@then('the hook state of the session holds "{name}" only')
+def hook_state(context, name):  # type: ignore[no-untyped-def]
+    directory = Path(context.repo, ".git", "gitplan", "hooks", f"claude-code-{context.session}")
+    assert sorted(entry.name for entry in directory.iterdir()) == [name]
+
+
+@then("the hook state of the session is gone")
+def hook_state_gone(context):  # type: ignore[no-untyped-def]
+    assert not Path(context.repo, ".git", "gitplan", "hooks", f"claude-code-{context.session}").exists()
+
+
+@given('the settings file "{path}" is a symlink to a file with mode 600 holding "{text}"')
+def symlinked_settings(context, path, text):  # type: ignore[no-untyped-def]
+    target = Path(context.tmp, "dotfiles", "settings.json")
+    target.parent.mkdir(parents=True)
+    target.write_text(text, encoding="utf-8")
+    target.chmod(0o600)
+    link = Path(context.repo, path)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(target)
+    context.settings_target = target
+
+
+@then('the symlink is still a symlink, its target has mode 600 and holds "{first}" and "{second}"')
+def through_link(context, first, second):  # type: ignore[no-untyped-def]
+    assert Path(context.repo, ".claude", "settings.json").is_symlink()
+    assert context.settings_target.stat().st_mode & 0o777 == 0o600
+    text = context.settings_target.read_text(encoding="utf-8")
+    assert first in text and second in text, text
+
+
+@then('the symlink target holds "{text}" exactly')
+def target_exactly(context, text):  # type: ignore[no-untyped-def]
+    assert context.settings_target.read_text(encoding="utf-8") == text
+
+
+@then('the home directory has no "{path}"')
+def home_lacks(context, path):  # type: ignore[no-untyped-def]
+    assert not Path(os.environ["HOME"], path).exists()

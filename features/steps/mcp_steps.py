@@ -97,3 +97,45 @@ def failed(context, number, text):  # type: ignore[no-untyped-def]
 @then('resource {number:d} holds "{text}"')
 def resource_holds(context, number, text):  # type: ignore[no-untyped-def]
     assert text in context.mcp_resources[number - 1], context.mcp_resources[number - 1]
+
+
+@when(
+    'an MCP client records invocation "{invocation}" in "{plan}" {count:d} times at once through "{command}"'
+)
+def parallel_records(context, invocation, plan, count, command):  # type: ignore[no-untyped-def]
+    from mcp import Client
+
+    arguments = {"plan": plan, "tool": "w", "files": {"same.txt": "x\n"}, "invocation_id": invocation}
+
+    async def session() -> list[Any]:
+        async with Client(_server(context, command)) as client:
+            calls = [client.call_tool("plan_record", arguments) for _ in range(count)]
+            return list(await asyncio.gather(*calls))
+
+    results = asyncio.run(session())
+    assert not any(result.is_error for result in results), results
+
+
+@then('call {number:d} has "{field}" {value:d}')
+def call_field(context, number, field, value):  # type: ignore[no-untyped-def]
+    assert _result(context, number).structured_content[field] == value
+
+
+@when('an MCP client reads "{uri}" from "{command}"')
+def read_one(context, uri, command):  # type: ignore[no-untyped-def]
+    from mcp import Client
+
+    async def session() -> str:
+        async with Client(_server(context, command)) as client:
+            try:
+                await client.read_resource(uri)
+            except Exception as error:  # noqa: BLE001 - the client raises the server's error
+                return str(error)
+            return ""
+
+    context.mcp_read_error = asyncio.run(session())
+
+
+@then('the resource read failed with "{text}"')
+def read_failed(context, text):  # type: ignore[no-untyped-def]
+    assert text in context.mcp_read_error, context.mcp_read_error

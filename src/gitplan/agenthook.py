@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 import time
 import traceback
@@ -53,7 +54,10 @@ EVENTS = {
 # Tools that edit the files they name, by the argument that names them.
 _PATH_KEYS = ("file_path", "path", "notebook_path", "absolute_path", "filePath", "target_file")
 # Arguments that hold file contents: the changeset has them, the record keeps their size.
-_CONTENT_KEYS = {"content", "new_string", "old_string", "edits", "new_source", "patch", "input", "file_text"}
+_CONTENT_KEYS = {
+    "content", "new_string", "old_string", "edits", "new_source", "patch", "input", "file_text",
+    "old_str", "new_str",
+}  # fmt: skip
 # Tools that read or search and never write: their calls are not changesets.
 _READ_ONLY = {
     "Read", "Glob", "Grep", "LS", "WebFetch", "WebSearch", "TodoWrite", "Task",
@@ -169,31 +173,31 @@ def recorded_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
 
 def handle(call: ToolCall) -> str:
     """Do what the event asks; returns what was done, for the log and for tests."""
-    common = _common_dir(call.cwd)
+    # The project the agent was started in (Claude Code says which), else the payload's.
+    where = os.environ.get("CLAUDE_PROJECT_DIR") or call.cwd
+    common = _common_dir(where)
     if common is None:
-        raise PayloadError(f"{call.cwd} is not in a git repository")
+        raise PayloadError(f"{where} is not in a git repository")
     state = common / "gitplan" / "hooks" / call.plan_id
-    if call.event == "pre":  # no pygit2 on this path: it only notes the time
-        if call.call_id:
+    if call.event == "pre":  # no pygit2 on this path (but the session's first): it notes the time
+        if not (common / "refs" / "changesets" / call.plan_id).exists() and not _packed(common, call.plan_id):
+            _ensure_plan(_open(where), call, baseline=True)
+        if call.call_id and not call.read_only:
             state.mkdir(parents=True, exist_ok=True)
             (state / _safe(call.call_id)).write_text(repr(time.time()))
         return "noted the start"
     if call.event == "post" and call.read_only:
         return f"{call.tool} changes nothing"
-    from .errors import BadInput
-    from .store import PlanStore
-
-    try:
-        store = PlanStore.open(call.cwd)
-    except BadInput as error:
-        raise PayloadError(f"{call.cwd} is not in a git repository this hook can use: {error}") from None
+    if call.event == "stop":
+        shutil.rmtree(state, ignore_errors=True)  # starts of calls that never got a post
+    store = _open(where)
     top = store.workdir
-    if top is None:
-        raise PayloadError(f"{call.cwd} is in a bare repository")
-    _ensure_plan(store, call)
-    started = _started(state, call.call_id)
     named = [_relative(top, call.cwd, path) for path in call.named_paths()] if call.event == "post" else []
     paths = [path for path in named if path is not None]
+    if named and not paths:
+        return "the tool wrote outside this repository"
+    _ensure_plan(store, call, baseline=False)
+    started = _started(state, call.call_id)
     changeset = store.record_agent_call(
         call.plan_id,
         tool=(call.tool or "unknown-tool") if call.event == "post" else "sweep",
@@ -210,7 +214,30 @@ def handle(call: ToolCall) -> str:
     return f"recorded changeset {changeset.number} of plan {call.plan_id}"
 
 
-def _ensure_plan(store: Any, call: ToolCall) -> None:
+def _open(where: str) -> Any:
+    from .errors import BadInput
+    from .store import PlanStore
+
+    try:
+        store = PlanStore.open(where)
+    except BadInput as error:
+        raise PayloadError(f"{where} is not in a git repository this hook can use: {error}") from None
+    if store.workdir is None:
+        raise PayloadError(f"{where} is in a bare repository")
+    return store
+
+
+def _packed(common: Path, plan_id: str) -> bool:
+    try:
+        return f" refs/changesets/{plan_id}\n" in (common / "packed-refs").read_text(errors="replace")
+    except FileNotFoundError:
+        return False
+
+
+def _ensure_plan(store: Any, call: ToolCall, baseline: bool) -> None:
+    """The session's plan, created at its first event. Created at a `pre` event (before
+    any tool ran), what the worktree already held is recorded first as the user's, so
+    that the agent's changesets hold only what the agent did."""
     from .errors import BadInput
 
     try:
@@ -223,6 +250,16 @@ def _ensure_plan(store: Any, call: ToolCall) -> None:
     except BadInput as error:  # pragma: no cover - another hook of the session made it meanwhile
         if "already exists" not in str(error):
             raise
+        return
+    if not baseline:
+        return
+    store.record_agent_call(
+        call.plan_id,
+        tool="before-session",
+        actor="user",
+        arguments={},
+        agent={"name": call.agent, "session_id": call.session, "note": "uncommitted work before the session"},
+    )
 
 
 def _common_dir(cwd: str) -> Path | None:

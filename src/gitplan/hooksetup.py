@@ -2,10 +2,13 @@
 
 Each agent reads its hooks from a JSON settings file it owns. Installing adds
 gitplan's entries to it and keeps everything else (other hooks, other
-settings) as it was; it is idempotent, backs the file up once before its
-first change (`<file>.gitplan-backup`), and uninstalling removes exactly the
-entries it added. An entry is gitplan's when its command starts with
-`git plan hook`. This module never touches a repository.
+settings) as it was; it is idempotent, keeps a copy of the file as it was
+before gitplan first changed it (under the git directory for a project's
+file, beside it for the user's), and uninstalling removes exactly the
+entries it added: when nothing else changed, the file gets its old bytes
+back, and a file gitplan created is removed. A symlinked settings file is
+written through the link; its mode is kept. An entry is gitplan's when its
+command starts with `git plan hook`. This module never touches a repository.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def settings_file(agent: str, top: str | None, scope: str) -> tuple[AgentSetting
     return settings, Path(top) / settings.project_file
 
 
-def install(settings: AgentSettings, path: Path) -> bool:
+def install(settings: AgentSettings, path: Path, backup: Path) -> bool:
     """Add gitplan's hooks; False when they were all there already."""
     document = _load(path)
     hooks = document.setdefault("hooks", {})
@@ -91,11 +94,14 @@ def install(settings: AgentSettings, path: Path) -> bool:
         entries.append(entry)
         changed = True
     if changed:
+        if path.exists() and not backup.exists():
+            backup.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path.resolve(), backup)  # once: the file as it was before gitplan changed it
         _save(path, document)
     return changed
 
 
-def uninstall(settings: AgentSettings, path: Path) -> bool:
+def uninstall(settings: AgentSettings, path: Path, backup: Path) -> bool:
     """Remove exactly gitplan's hooks; False when there were none."""
     if not path.exists():
         return False
@@ -117,9 +123,16 @@ def uninstall(settings: AgentSettings, path: Path) -> bool:
                 del hooks[event]
     if not hooks:
         del document["hooks"]
-    if changed:
+    if not changed:
+        return False
+    if backup.exists() and _load(backup) == document:
+        shutil.copyfile(backup, path.resolve())  # nothing else changed: its old bytes back
+        backup.unlink()
+    elif not document and not backup.exists():
+        path.unlink()  # gitplan made the file
+    else:
         _save(path, document)
-    return changed
+    return True
 
 
 def status(settings: AgentSettings, path: Path) -> HookState:
@@ -160,10 +173,10 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _save(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    backup = path.with_name(path.name + ".gitplan-backup")
-    if path.exists() and not backup.exists():
-        shutil.copy2(path, backup)  # once: the file as it was before gitplan first changed it
-    scratch = path.with_name(f".{path.name}.gitplan-{os.getpid()}")
-    scratch.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    os.replace(scratch, path)
+    target = path.resolve()  # through a symlink (a dotfiles repository), not over it
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
+    scratch = target.with_name(f".{target.name}.gitplan-{os.getpid()}")
+    scratch.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.chmod(scratch, mode)
+    os.replace(scratch, target)

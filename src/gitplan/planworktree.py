@@ -380,11 +380,26 @@ def swept_paths(repo: pygit2.Repository, plan_id: str, workdir: str, git_dir: st
     return changed
 
 
+def swept_head(repo: pygit2.Repository, plan_id: str, git_dir: str) -> str | None:
+    """The worktree's HEAD when it was last swept (None: never, or unborn then)."""
+    try:
+        return (_swept_root(repo) / plan_id / f"{_key(git_dir)}.head").read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
 def remember_swept(
-    repo: pygit2.Repository, plan_id: str, workdir: str, git_dir: str, paths: Iterable[str]
+    repo: pygit2.Repository,
+    plan_id: str,
+    workdir: str,
+    git_dir: str,
+    paths: Iterable[str],
+    head: str | None = None,
 ) -> None:
     target = _swept_root(repo) / plan_id / _key(git_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if head is not None:
+        _write(target.with_name(f"{target.name}.head"), head.encode())
     with packs.exclusive(repo, f"swept-{plan_id}"):
         known = _swept(repo, plan_id, git_dir)
         for path in paths:

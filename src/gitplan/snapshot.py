@@ -105,6 +105,29 @@ def touched_edits(
     return {path: new for path, new in edits.items() if _differs(repo, tree, path, new)}
 
 
+def named_paths(
+    repo: pygit2.Repository,
+    workdir: Path,
+    tree: str,
+    paths: Sequence[str],
+    checkout: worktree.Checkout | None = None,
+) -> list[str]:
+    """Paths a tool named, as files: a directory stands for the files in it now and
+    those `tree` has in it; a new path the ignore rules exclude (a `.env`) is dropped."""
+    found: set[str] = set()
+    for path in paths:
+        full = workdir / path
+        entry = entry_at(repo, tree, path)
+        if full.is_dir() and not full.is_symlink():
+            found.update(_files_under(workdir, path))
+        else:
+            found.add(path)
+        if entry is not None and entry[1] == MODE_TREE:
+            found.update(f"{path}/{item.path}" for item in changed_entries(repo, entry[0], None))
+    new = [path for path in found if entry_at(repo, tree, path) is None]
+    return sorted(found - worktree.ignored(repo, new, checkout))
+
+
 def _files_under(workdir: Path, directory: str) -> list[str]:
     """Files and symlinks below a directory of the worktree, not descending into nested
     repositories (git status lists one of those as a single untracked entry)."""

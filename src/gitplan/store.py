@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 import pygit2
@@ -65,7 +66,7 @@ from .rebase import rebase_edits
 from .redact import Redactor
 from .runner import DEFAULT_TAIL_BYTES
 from .transaction import Prepared
-from .trees import Edit, edit_tree, entry_at
+from .trees import Edit, changed_entries, edit_tree, entry_at
 
 Changes = Mapping[str, bytes | File | FileOnDisk | None]
 Method = TypeVar("Method", bound=Callable[..., Any])
@@ -125,6 +126,11 @@ class PlanStore:
             if error.errno in _CANNOT_WRITE:
                 return None  # a read-only repository: leave it pending
             raise
+
+    @property
+    def git_directory(self) -> str:
+        """The git directory shared by all worktrees (objects, refs, gitplan's own files)."""
+        return str(common_dir(self._repo))
 
     @property
     def workdir(self) -> str | None:
@@ -400,12 +406,21 @@ class PlanStore:
         tip_tree = str(lookup_commit(self._repo, current.tip).tree_id)
         git_dir = self._repo.path
         workdir = str(self._repo.workdir)
+        head = None if self._repo.head_is_unborn else str(self._repo.head.target)
         if paths:
-            edits = snapshot.worktree_edits(self._repo, tuple(paths), against_tree=tip_tree)
+            named = snapshot.named_paths(self._repo, Path(workdir), tip_tree, paths)
+            edits = snapshot.worktree_edits(self._repo, tuple(named), against_tree=tip_tree) if named else {}
         else:
             swept = planworktree.swept_paths(self._repo, plan_id, workdir, git_dir)
+            # Files the agent committed are clean to git status: what HEAD took since last time.
+            seen = planworktree.swept_head(self._repo, plan_id, git_dir) or head
+            if seen != head:
+                old_tree = str(lookup_commit(self._repo, seen).tree_id) if seen else None
+                new_tree = str(lookup_commit(self._repo, head).tree_id) if head else None
+                swept += [entry.path for entry in changed_entries(self._repo, old_tree, new_tree)]
             edits = snapshot.worktree_edits(self._repo, against_tree=tip_tree, also=swept)
         if not edits:
+            planworktree.remember_swept(self._repo, plan_id, workdir, git_dir, (), head=head)
             return None
         finished = time.time() if started is not None else None
         invocation = ToolInvocation(
@@ -420,7 +435,7 @@ class PlanStore:
             agent=dict(agent) if agent else None,
         )
         changeset = self.record(plan_id, edits, invocation, parent=current.tip)
-        planworktree.remember_swept(self._repo, plan_id, workdir, git_dir, edits)
+        planworktree.remember_swept(self._repo, plan_id, workdir, git_dir, edits, head=head)
         return changeset
 
     def _checkout_at(self, directory: str | os.PathLike[str] | None) -> worktree.Checkout | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -72,7 +73,7 @@ def install(ctx: Context, agent: str, scope: str, as_json: bool) -> None:
     from ..hooksetup import settings_file
 
     settings, path = settings_file(agent, _top(ctx, scope), scope)
-    changed = add(settings, path)
+    changed = add(settings, path, _backup(ctx, scope, path, agent))
     out = ctx.output(as_json)
     if as_json:
         out.json("hooks", {"agent": agent, "file": str(path), "changed": changed})
@@ -93,7 +94,7 @@ def uninstall(ctx: Context, agent: str, scope: str, as_json: bool) -> None:
     from ..hooksetup import uninstall as remove
 
     settings, path = settings_file(agent, _top(ctx, scope), scope)
-    changed = remove(settings, path)
+    changed = remove(settings, path, _backup(ctx, scope, path, agent))
     out = ctx.output(as_json)
     if as_json:
         out.json("hooks", {"agent": agent, "file": str(path), "changed": changed})
@@ -124,6 +125,14 @@ def hooks_status(ctx: Context, agent: str, scope: str, as_json: bool) -> None:
             out.line(f"  {event}: not installed")
     if not found.installed:
         exit_with(3)
+
+
+def _backup(ctx: Context, scope: str, path: Path, agent: str) -> Path:
+    """Where the settings file's first state is kept: in the git directory for a
+    project's file (a backup in the worktree would be swept into the session's plan)."""
+    if scope == "project":
+        return Path(ctx.store.git_directory) / "gitplan" / "hook-backups" / f"{agent}-{path.name}"
+    return path.with_name(path.name + ".gitplan-backup")
 
 
 def _top(ctx: Context, scope: str) -> str | None:

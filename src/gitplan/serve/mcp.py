@@ -12,6 +12,7 @@ the tools that change nothing.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -41,7 +42,7 @@ def _plan(plan: str) -> str:
 def server(store: PlanStore, read_only: bool = False) -> Any:
     """The MCP server for `store`'s repository (an `mcp.server.MCPServer`)."""
     from mcp.server.mcpserver import MCPServer
-    from mcp.server.mcpserver.exceptions import ToolError
+    from mcp.server.mcpserver.exceptions import ResourceError, ToolError
     from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
     app = MCPServer(
@@ -52,6 +53,8 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
             "repository's top."
         ),
     )
+
+    recording: dict[str, threading.Lock] = {}
 
     def tool(reading: bool, destructive: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def register(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -98,7 +101,8 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
     def plan_log(plan: str, offset: int = 0, limit: int = LOG_PAGE) -> Reply:
         """The plan's changesets with their invocation records, `limit` from `offset`."""
         items = store.changesets(_plan(plan))
-        page = [views.changeset(item) for item in items[max(0, offset) : max(0, offset) + max(1, limit)]]
+        offset, limit = max(0, offset), max(1, limit)
+        page = [views.changeset(item) for item in items[offset : offset + limit]]
         body = {"plan": plan, "changesets": page, "total": len(items), "offset": offset}
         return views.document("log", body), f"{len(page)} of {len(items)} changesets"
 
@@ -115,7 +119,8 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
         spec = _plain(changeset, "a changeset") if changeset is not None else None
         options = DiffOptions(output="stat" if stat_only else "patch")
         text = store.diff(_plan(plan), spec, options)
-        page = text[max(0, offset) : max(0, offset) + max(1, limit)]
+        offset, limit = max(0, offset), max(1, limit)
+        page = text[offset : offset + limit]
         more = offset + len(page) < len(text)
         body = {"plan": plan, "patch": page, "offset": offset, "length": len(text), "more": more}
         return views.document("diff", body), f"{len(page)} of {len(text)} characters"
@@ -138,6 +143,17 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
         """One changeset: `files` maps each path to its new text, or null to delete it. With
         `invocation_id`, recording the same invocation again returns the first changeset."""
         plan_id = _plan(plan)
+        with recording.setdefault(plan_id, threading.Lock()):  # the tools run in threads
+            return _record(plan_id, tool, files, actor, arguments, invocation_id)
+
+    def _record(
+        plan_id: str,
+        tool: str,
+        files: dict[str, str | None],
+        actor: str,
+        arguments: dict[str, Any] | None,
+        invocation_id: str | None,
+    ) -> Reply:
         if invocation_id is not None:
             for existing in store.changesets(plan_id):
                 if existing.invocation is not None and existing.invocation.invocation_id == invocation_id:
@@ -177,6 +193,21 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
         report = store.cancel(_plan(plan))
         return views.document("cancel", views.plain(report)), f"cancelled plan {plan}"
 
+    def readable(function: Callable[..., str]) -> Callable[..., str]:
+        """A resource whose errors reach the client as the message, not a traceback."""
+
+        def read(**arguments: str) -> str:
+            try:
+                return function(**arguments)
+            except GitPlanError as error:
+                raise ResourceError(f"{type(error).__name__} (exit {error.exit_code}): {error}") from None
+
+        read.__name__ = function.__name__
+        read.__doc__ = function.__doc__
+        read.__annotations__ = function.__annotations__
+        read.__wrapped__ = function  # type: ignore[attr-defined]
+        return read
+
     @app.resource("gitplan://plans", mime_type="application/json")
     def plans_resource() -> str:
         import json
@@ -184,16 +215,19 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
         return json.dumps(views.document("list", {"plans": [views.status(p) for p in store.plans()]}))
 
     @app.resource("gitplan://plan/{plan}/status", mime_type="application/json")
+    @readable
     def status_resource(plan: str) -> str:
         import json
 
         return json.dumps(views.document("status", views.status(store.status(_plan(plan)))))
 
     @app.resource("gitplan://plan/{plan}/diff", mime_type="text/x-diff")
+    @readable
     def diff_resource(plan: str) -> str:
         return store.diff(_plan(plan))
 
     @app.resource("gitplan://plan/{plan}/changeset/{number}", mime_type="application/json")
+    @readable
     def changeset_resource(plan: str, number: str) -> str:
         import json
 
