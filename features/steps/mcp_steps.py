@@ -19,8 +19,10 @@ def _server(context, command: str) -> Any:  # type: ignore[no-untyped-def]
 
     words = shlex.split(command)
     assert words[:2] == ["git", "plan"], words
+    # The scenario's whole environment (its HOME, GIT_CONFIG_NOSYSTEM, coverage's start
+    # file): the client passes only a few variables unless told.
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "gitplan", *words[2:]], cwd=context.repo
+        command=sys.executable, args=["-m", "gitplan", *words[2:]], cwd=context.repo, env=dict(os.environ)
     )
     log = open(os.path.join(context.tmp, "mcp-server.log"), "a")  # noqa: SIM115 - closed at cleanup
     context.add_cleanup(log.close)
