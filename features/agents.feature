@@ -248,3 +248,15 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     When I run git plan "hooks install claude-code --user"
     And I run git plan "hooks uninstall claude-code --user"
     Then the home directory has no ".claude/settings.json"
+
+  Scenario: Gemini CLI: its hooks are installed in .gemini/settings.json, and each prints the empty JSON object it expects
+    When I run git plan "hooks install gemini"
+    Then the exit code is 0
+    And the output contains "installed: gitplan hooks for gemini"
+    And git "-c core.quotepath=off status --porcelain --untracked-files=all" prints "?? .gemini/settings.json"
+    When I run git plan "hooks status gemini"
+    Then the output contains "AfterAgent: git plan hook gemini"
+    When the agent runs in the worktree: "mkdir -p docs; echo '# Guide' > docs/guide.md"
+    And gemini sends "after-tool" as "AfterTool"
+    Then the hook exited 0
+    And the hook printed "{}" on standard output

@@ -33,7 +33,7 @@ def _hook(context, agent: str, event: str, stdin: str, *extra: str) -> None:  # 
         capture_output=True,
         text=True,
     )
-    result = SimpleNamespace(code=done.returncode, stderr=done.stderr)
+    result = SimpleNamespace(code=done.returncode, stderr=done.stderr, stdout=done.stdout)
     context.hooks = [*getattr(context, "hooks", []), result]
 
 
@@ -267,3 +267,8 @@ def target_exactly(context, text):  # type: ignore[no-untyped-def]
 @then('the home directory has no "{path}"')
 def home_lacks(context, path):  # type: ignore[no-untyped-def]
     assert not Path(os.environ["HOME"], path).exists()
+
+
+@then('the hook printed "{text}" on standard output')
+def hook_stdout(context, text):  # type: ignore[no-untyped-def]
+    assert context.hooks[-1].stdout == text + "\n", repr(context.hooks[-1].stdout)

@@ -318,6 +318,8 @@ def main(argv: list[str]) -> int:
         )
         return 0 if words and words[0] in ("-h", "--help") else 2
     agent, event = words
+    if agent == "gemini":
+        sys.stdout.write("{}\n")  # Gemini CLI parses a hook's stdout as JSON: nothing to ask of it
     call = None
     try:
         call = parse(agent, event, sys.stdin.read())

@@ -48,6 +48,17 @@ SETTINGS = {
         ),
         still_to_do="Claude Code reads the hooks when a session starts: restart running sessions.",
     ),
+    "gemini": AgentSettings(
+        agent="gemini",
+        project_file=".gemini/settings.json",
+        user_file=".gemini/settings.json",
+        events=(
+            ("BeforeTool", "pre", "*"),
+            ("AfterTool", "post", "*"),
+            ("AfterAgent", "stop", "*"),
+        ),
+        still_to_do="Gemini CLI reads the hooks when it starts: restart it (see `/hooks` in it).",
+    ),
 }
 
 
