@@ -260,3 +260,29 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     And gemini sends "after-tool" as "AfterTool"
     Then the hook exited 0
     And the hook printed "{}" on standard output
+
+  Scenario: cancel --restore puts the worktree back as it was before the session, keeping the user's own earlier work
+    Given the agent writes "README.md" as "the user's own edit\n" in the worktree
+    When claude-code sends "pre-write" as "PreToolUse"
+    And the agent runs in the worktree: "mkdir -p src/new; echo n > src/new/n.py; sed -i s/1/2/ src/app.py; echo more >> README.md; rm .gitignore"
+    And claude-code sends "stop" as "Stop"
+    And I run git plan "cancel claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e --restore"
+    Then the exit code is 0
+    And the output contains "put back 4 files as they were before plan"
+    And the worktree file "README.md" holds "the user's own edit\n"
+    And the worktree file "src/app.py" holds "print(1)"
+    And the worktree file ".gitignore" holds "*.log"
+    And the worktree has no "src/new"
+    And git "status --porcelain" prints " M README.md"
+    And ref "refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" does not exist
+
+  Scenario: cancel --restore changes nothing when a file changed since the plan recorded it
+    When claude-code sends "pre-write" as "PreToolUse"
+    And the agent runs in the worktree: "echo agent > agent.txt; sed -i s/two/2/ README.md"
+    And claude-code sends "stop" as "Stop"
+    And the agent writes "README.md" as "the user's later edit\n" in the worktree
+    And I run git plan "cancel claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e --restore --json"
+    Then the exit code is 4
+    And the output contains "nothing was put back and the plan is kept: README.md"
+    And the worktree file "agent.txt" holds "agent"
+    And git "rev-list --count refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "3"

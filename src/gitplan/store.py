@@ -521,6 +521,14 @@ class PlanStore:
                 return prune.prune_plan(repo, plan_id, deleted)
 
     @_writing
+    def restore_worktree(self, plan_id: str) -> Any:
+        """Put the files the plan changed back in the worktree as they were before its
+        own changes, where they still hold what it recorded (see restore.py)."""
+        from .restore import restore_worktree
+
+        return restore_worktree(self._repo, validate_plan_id(plan_id))
+
+    @_writing
     def gc(self, grace: str = "1h", dry_run: bool = False) -> GcReport:
         """Remove what interrupted operations left (unpublished packs, temporary files,
         registries and locks of plans that are gone), when older than `grace`."""

@@ -130,20 +130,39 @@ def _print_status(out, status: PlanStatus) -> None:  # type: ignore[no-untyped-d
 
 @main.command()
 @click.argument("plan")
+@click.option(
+    "--restore",
+    is_flag=True,
+    help="First take the plan's edits back out of the worktree (an agent session's).",
+)
 @json_option
 @pass_context
-def cancel(ctx: Context, plan: str, as_json: bool) -> None:
+def cancel(ctx: Context, plan: str, restore: bool, as_json: bool) -> None:
     """Remove PLAN: delete its refs, then the packs only it wrote.
 
     Anything the user took from the plan (a branch, tag, stash, reflog entry,
     cherry-pick, the index of any worktree, another plan based on it) is kept,
     and the report says so. Objects `git gc` has already packed are left to it.
+
+    With --restore (for a session an agent made in your worktree, which
+    `git plan hook` recorded): the files the plan changed are first put back
+    as they were before it (as its `before-session` changeset left them, so
+    your own earlier work stays). If a file changed since the plan recorded
+    it, nothing is put back or cancelled, and it exits 4 naming the files.
     """
-    report = ctx.store.cancel(plan)
     out = ctx.output(as_json)
+    restored = None
+    if restore:
+        restored = ctx.store.restore_worktree(plan)
+    report = ctx.store.cancel(plan)
     if as_json:
-        out.json("cancel", report)
+        body = views.plain(report)
+        if restored is not None:
+            body["restored"] = list(restored.restored)
+        out.json("cancel", body)
         return
+    if restored is not None:
+        out.line(f"put back {len(restored.restored)} files as they were before plan {plan}")
     out.line(f"cancelled plan {plan}: deleted {', '.join(report.refs_deleted) or 'no refs'}")
     out.line(
         f"pruned {report.objects_pruned} objects ({report.bytes_freed} bytes), "
