@@ -286,3 +286,26 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     And the output contains "nothing was put back and the plan is kept: README.md"
     And the worktree file "agent.txt" holds "agent"
     And git "rev-list --count refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "3"
+
+  Scenario: cancel --restore of a plan a snapshot recorded puts back symlinks and files as the base had them
+    Given a plan "swept"
+    And the agent runs in the worktree: "ln -s README.md link; mkdir d; echo x > d/x; echo changed > src/app.py"
+    When I run git plan "snapshot swept --tool agent"
+    And I run git plan "cancel swept --restore"
+    Then the exit code is 0
+    And the output contains "put back 3 files"
+    And git status is clean
+    And the worktree has no "link"
+
+  Scenario: cancel --restore refuses a plan whose file became a directory since, and a bare repository
+    Given a plan "swept"
+    And the agent runs in the worktree: "echo x > thing"
+    When I run git plan "snapshot swept --tool agent"
+    And the agent runs in the worktree: "rm thing; mkdir thing; echo y > thing/y"
+    And I run git plan "cancel swept --restore"
+    Then the exit code is 4
+    And the output contains "plan is kept: thing"
+    Given a bare clone "bare.git" of the repository with a plan "p"
+    When I run git plan "-C {tmp}/bare.git cancel p --restore"
+    Then the exit code is 2
+    And the output contains "needs a working tree"
