@@ -82,3 +82,8 @@ Feature: git plan mcp serves one repository's plans to a real MCP client over st
     And call 2 said "1 of 1 changesets" with a "gitplan.log/1" document
     When an MCP client reads "gitplan://plan/nope/status" from "git plan mcp"
     Then the resource read failed with "no plan named 'nope'"
+
+  Scenario: Without the mcp extra, git plan mcp says how to get it
+    When I run git plan "mcp" without the mcp package
+    Then the exit code is 1
+    And the output contains "git plan mcp needs the MCP extra: pip install 'gitplan[mcp]'"

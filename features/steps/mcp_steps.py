@@ -141,3 +141,17 @@ def read_one(context, uri, command):  # type: ignore[no-untyped-def]
 @then('the resource read failed with "{text}"')
 def read_failed(context, text):  # type: ignore[no-untyped-def]
     assert text in context.mcp_read_error, context.mcp_read_error
+
+
+@when('I run git plan "{args}" without the mcp package')
+def without_mcp(context, args):  # type: ignore[no-untyped-def]
+    from unittest import mock
+
+    from click.testing import CliRunner
+
+    from gitplan.cli import main
+
+    hidden = {name: None for name in ("mcp", "mcp.server")}  # import then fails as when not installed
+    with mock.patch.dict(sys.modules, hidden):
+        context.cli = CliRunner().invoke(main, ["-C", context.repo, *shlex.split(args)])
+    context.cli_output = context.cli.output

@@ -30,9 +30,11 @@ def mcp(ctx: Context, read_only: bool) -> None:
     repository is fixed when it starts. Needs `pip install 'gitplan[mcp]'`.
     """
     try:
-        from ..serve.mcp import server
-    except ModuleNotFoundError as error:  # pragma: no cover - the tests run with the extra installed
-        if (error.name or "").split(".")[0] != "mcp":
+        import mcp.server  # noqa: F401 - the extra, imported here to say clearly when it is missing
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] != "mcp":  # pragma: no cover - mcp itself is broken
             raise
         raise MissingExtra("git plan mcp needs the MCP extra: pip install 'gitplan[mcp]'") from None
+    from ..serve.mcp import server
+
     server(ctx.store, read_only=read_only).run("stdio")
