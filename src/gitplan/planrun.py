@@ -86,9 +86,7 @@ def run_in_plan(
         raise BadInput(f"cannot run {program!r}: no such program")
     if program.startswith("/") and not os.access(program, os.X_OK):
         raise BadInput(f"cannot run {program!r}: no such program, or not executable")
-    current = refs.settle(repo, plan_id)
-    if current.applied:
-        raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
+    current = refs.refuse_applied(refs.settle(repo, plan_id))
     with planworktree.acquire(repo, plan_id) as slot:
         planworktree.prepare(repo, slot, current.tip)
         checkout = slot.checkout()

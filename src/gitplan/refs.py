@@ -255,6 +255,13 @@ def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
         refs = read_plan_refs(repo, plan_id)
 
 
+def refuse_applied(refs: PlanRefs) -> PlanRefs:
+    """The refs of a plan that can take changesets: an applied plan is refused."""
+    if refs.applied:
+        raise BadInput(f"plan {refs.plan_id!r} is already applied; record into a new plan")
+    return refs
+
+
 def publish_notes(repo: pygit2.Repository, refs: PlanRefs, new_notes: str) -> None:
     """The first half of a publish: move the notes ref; RefMoved if another writer got there first.
 

@@ -212,8 +212,7 @@ class PlanStore:
         repo = self._repo
 
         def prepare(current: refs.PlanRefs) -> Prepared[ChangeSet]:
-            if current.applied:
-                raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
+            refs.refuse_applied(current)
             staging = blobs.copy()
             # Only the tip is read: recording costs the change, not the plan's length.
             tip = chains.plan_commit(repo, plan_id, current.tip)
@@ -280,9 +279,7 @@ class PlanStore:
         validate_plan_id(plan_id)
         described = ToolInvocation(tool, actor, dict(arguments or {}), summary)
         self.redactor()  # a broken plan.redact pattern is refused before the block runs
-        current = refs.settle(self._repo, plan_id)
-        if current.applied:
-            raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
+        current = refs.refuse_applied(refs.settle(self._repo, plan_id))
         block = Invocation(self._repo, plan_id, current.tip)
         try:
             yield block
@@ -368,9 +365,7 @@ class PlanStore:
         validate_plan_id(plan_id)
         described = ToolInvocation(tool, actor, dict(arguments or {}), summary)
         checkout = self._checkout_at(directory)
-        current = refs.settle(self._repo, plan_id)
-        if current.applied:
-            raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
+        current = refs.refuse_applied(refs.settle(self._repo, plan_id))
         tip_tree = str(lookup_commit(self._repo, current.tip).tree_id)
         git_dir = checkout.git_dir if checkout else self._repo.path
         workdir = checkout.workdir if checkout else str(self._repo.workdir)
@@ -400,9 +395,7 @@ class PlanStore:
         changeset: the `paths` it names, or (none named: a shell tool, or the sweep
         at the end of a turn) what `snapshot` would record. None when nothing changed."""
         validate_plan_id(plan_id)
-        current = refs.settle(self._repo, plan_id)
-        if current.applied:
-            raise BadInput(f"plan {plan_id!r} is already applied; record into a new plan")
+        current = refs.refuse_applied(refs.settle(self._repo, plan_id))
         tip_tree = str(lookup_commit(self._repo, current.tip).tree_id)
         git_dir = self._repo.path
         workdir = str(self._repo.workdir)
