@@ -116,7 +116,7 @@ Feature: Coding agents' tool calls become changesets through git plan hook
 
     Examples:
       | case                 | setup                                                  | agent       | message                      |
-      | an agent it lacks    | nothing more                                           | cursor      | cannot install hooks for 'cursor' yet |
+      | an agent it lacks    | nothing more                                           | aider       | cannot install hooks for 'aider' yet |
       | a broken file        | the file ".claude/settings.json" in the worktree is "{" | claude-code | is not valid JSON            |
       | a file not an object | the file ".claude/settings.json" in the worktree is "[]" | claude-code | does not hold a JSON object  |
 

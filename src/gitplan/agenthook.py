@@ -1,9 +1,10 @@
 """`git plan hook AGENT EVENT`: a coding agent's tool calls become changesets.
 
-The agent (Claude Code, Codex CLI, Gemini CLI, OpenHands) runs this command
-before and after each tool call and when it stops, with a JSON payload on
-stdin. Its edits land in the user's worktree, as they always do; each session
-of the agent is a plan (created at its first event, on HEAD), and:
+The agent (Claude Code, Codex CLI, Gemini CLI, OpenHands, Cursor, Cline) runs
+this command before and after each tool call and when it stops, with a JSON
+payload on stdin (agentpayloads reads each agent's shape). Its edits land in
+the user's worktree, as they always do; each session of the agent is a plan
+(created at its first event, on HEAD), and:
 
 * `pre` notes when the tool call began (timings are measured by gitplan);
 * `post` records what the call changed as one changeset: the files the tool
@@ -32,23 +33,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .agentpayloads import PayloadError, read
+
+__all__ = ["AGENTS", "EVENTS", "PayloadError", "ToolCall", "handle", "main", "parse"]
+
 AGENTS = {
     "claude-code": "Claude Code",
     "codex": "Codex CLI",
     "gemini": "Gemini CLI",
     "openhands": "OpenHands",
+    "cursor": "Cursor",
+    "cline": "Cline",
 }
+# Each agent's event names, as gitplan's three: a turn or tool call begins (pre), a
+# tool call ended (post), the agent stopped (stop). Matched without case, - or _.
 EVENTS = {
     "pre": "pre",
-    "pretooluse": "pre",
-    "beforetool": "pre",
+    "pretooluse": "pre",  # Claude Code, Codex, OpenHands, Cline, Cursor
+    "beforetool": "pre",  # Gemini CLI
+    "beforeshellexecution": "pre",  # Cursor
+    "beforemcpexecution": "pre",  # Cursor
+    "beforesubmitprompt": "pre",  # Cursor: before the agent acts on a prompt
+    "userpromptsubmit": "pre",  # Claude Code, Codex, OpenHands, Cline
+    "taskstart": "pre",  # Cline
+    "taskresume": "pre",  # Cline
     "post": "post",
     "posttooluse": "post",
-    "aftertool": "post",
-    "stop": "stop",
+    "posttoolusefailure": "post",  # Cursor, Claude Code
+    "aftertool": "post",  # Gemini CLI
+    "afterfileedit": "post",  # Cursor
+    "aftershellexecution": "post",  # Cursor
+    "aftermcpexecution": "post",  # Cursor
+    "stop": "stop",  # Claude Code, Codex, OpenHands, Cursor
     "subagentstop": "stop",
-    "afteragent": "stop",
-    "taskcomplete": "stop",
+    "afteragent": "stop",  # Gemini CLI
+    "taskcomplete": "stop",  # Cline
+    "taskcancel": "stop",  # Cline
     "sessionend": "stop",
 }
 # Tools that edit the files they name, by the argument that names them.
@@ -56,19 +76,17 @@ _PATH_KEYS = ("file_path", "path", "notebook_path", "absolute_path", "filePath",
 # Arguments that hold file contents: the changeset has them, the record keeps their size.
 _CONTENT_KEYS = {
     "content", "new_string", "old_string", "edits", "new_source", "patch", "input", "file_text",
-    "old_str", "new_str",
+    "old_str", "new_str", "diff",
 }  # fmt: skip
 # Tools that read or search and never write: their calls are not changesets.
 _READ_ONLY = {
     "Read", "Glob", "Grep", "LS", "WebFetch", "WebSearch", "TodoWrite", "Task",
     "read_file", "read_many_files", "list_directory", "glob", "search_file_content",
     "google_web_search", "web_fetch", "view", "grep", "ls",
+    "list_files", "search_files", "list_code_definition_names", "ask_followup_question",
+    "plan_mode_respond", "access_mcp_resource", "load_mcp_documentation",
 }  # fmt: skip
 _SESSION = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-class PayloadError(Exception):
-    """The payload is not one this adapter can use (ignored with a warning)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +102,7 @@ class ToolCall:
     response: Any = None
     call_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    duration_ms: float | None = None  # how long the tool ran, when the agent says so
 
     @property
     def plan_id(self) -> str:
@@ -126,7 +145,7 @@ def parse(agent: str, event: str, text: str) -> ToolCall:
     """The tool call a payload describes; PayloadError when it is not one."""
     if agent not in AGENTS:
         raise PayloadError(f"unknown agent {agent!r} (known: {', '.join(AGENTS)})")
-    kind = EVENTS.get(event.replace("_", "").replace("-", "").lower())
+    kind = EVENTS.get(_word(event))
     if kind is None:
         raise PayloadError(f"unknown event {event!r} (use pre, post or stop)")
     try:
@@ -135,28 +154,18 @@ def parse(agent: str, event: str, text: str) -> ToolCall:
         raise PayloadError(f"the payload is not JSON: {error}") from None
     if not isinstance(payload, dict):
         raise PayloadError("the payload is not a JSON object")
-    session = payload.get("session_id") or payload.get("sessionId") or payload.get("conversation_id")
-    cwd = payload.get("cwd") or payload.get("working_dir") or payload.get("workspace_root")
-    if not isinstance(session, str) or not session:
-        raise PayloadError("the payload has no session_id")
-    if not isinstance(cwd, str) or not cwd:
-        raise PayloadError("the payload has no cwd")
-    arguments = payload.get("tool_input") or payload.get("tool_args") or {}
-    extra = {
-        key: payload[key]
-        for key in ("transcript_path", "model", "turn_id", "hook_event_name", "permission_mode")
-        if isinstance(payload.get(key), str)
-    }
+    said = read(agent, event, payload)
     return ToolCall(
         agent=agent,
         event=kind,
-        session=session,
-        cwd=cwd,
-        tool=str(payload.get("tool_name") or ""),
-        arguments=arguments if isinstance(arguments, dict) else {"input": arguments},
-        response=payload.get("tool_response", payload.get("tool_result")),
-        call_id=str(payload.get("tool_use_id") or payload.get("call_id") or ""),
-        extra=extra,
+        session=said.session,
+        cwd=said.cwd,
+        tool=said.tool,
+        arguments=said.arguments,
+        response=said.response,
+        call_id=said.call_id,
+        extra=said.extra,
+        duration_ms=said.duration_ms,
     )
 
 
@@ -173,6 +182,7 @@ def recorded_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
 
 def handle(call: ToolCall) -> str:
     """Do what the event asks; returns what was done, for the log and for tests."""
+    arrived = time.time()
     # The project the agent was started in (Claude Code says which), else the payload's.
     where = os.environ.get("CLAUDE_PROJECT_DIR") or call.cwd
     common = _common_dir(where)
@@ -198,6 +208,8 @@ def handle(call: ToolCall) -> str:
         return "the tool wrote outside this repository"
     _ensure_plan(store, call, baseline=False)
     started = _started(state, call.call_id)
+    if started is None and call.duration_ms is not None:  # Cursor and Cline say how long it ran
+        started = arrived - call.duration_ms / 1000
     changeset = store.record_agent_call(
         call.plan_id,
         tool=(call.tool or "unknown-tool") if call.event == "post" else "sweep",
@@ -318,8 +330,9 @@ def main(argv: list[str]) -> int:
         )
         return 0 if words and words[0] in ("-h", "--help") else 2
     agent, event = words
-    if agent == "gemini":
-        sys.stdout.write("{}\n")  # Gemini CLI parses a hook's stdout as JSON: nothing to ask of it
+    answer = _answer(agent, event)
+    if answer:
+        sys.stdout.write(answer + "\n")
     call = None
     try:
         call = parse(agent, event, sys.stdin.read())
@@ -333,6 +346,25 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(f"git-plan hook: warning: {type(error).__name__}: {error}\n")
         _log(call.cwd if call else ".", "".join(traceback.format_exception(error)))
         return 2 if strict else 0
+
+
+def _answer(agent: str, event: str) -> str:
+    """What the agent reads on the hook's stdout: a JSON answer that asks nothing of it.
+
+    Gemini CLI parses stdout as JSON; Cline too (invalid JSON cancels the tool call,
+    `cancel: false` lets it run); Cursor's beforeSubmitPrompt sends the prompt on only
+    with `continue: true`. Never a permission decision: the user's approvals stay theirs."""
+    if agent == "gemini":
+        return "{}"
+    if agent == "cline":
+        return '{"cancel": false}'
+    if agent == "cursor":
+        return '{"continue": true}' if _word(event) == "beforesubmitprompt" else "{}"
+    return ""
+
+
+def _word(event: str) -> str:
+    return event.replace("_", "").replace("-", "").lower()
 
 
 def _log(cwd: str, message: str) -> None:

@@ -1,21 +1,31 @@
-"""`git plan hooks install|uninstall|status AGENT`: the agent's own settings file.
+"""`git plan hooks install|uninstall|status AGENT`: the agent's own hook settings.
 
-Each agent reads its hooks from a JSON settings file it owns. Installing adds
-gitplan's entries to it and keeps everything else (other hooks, other
-settings) as it was; it is idempotent, keeps a copy of the file as it was
-before gitplan first changed it (under the git directory for a project's
-file, beside it for the user's), and uninstalling removes exactly the
-entries it added: when nothing else changed, the file gets its old bytes
-back, and a file gitplan created is removed. A symlinked settings file is
-written through the link; its mode is kept. An entry is gitplan's when its
-command starts with `git plan hook`. This module never touches a repository.
+Most agents read their hooks from a JSON settings file they own (Claude Code,
+Gemini CLI, Codex CLI, OpenHands, Cursor); Cline runs one executable file per
+event from a directory. Installing adds gitplan's entries (or files) and keeps
+everything else as it was; it is idempotent, and uninstalling removes exactly
+what it added:
+
+* a settings file is copied once, before gitplan first changes it (under the
+  git directory for a project's file, beside it for the user's); when nothing
+  else changed, uninstall gives it its old bytes back, and a file gitplan
+  created is removed. A symlinked file is written through the link; its mode
+  is kept. An entry is gitplan's when its command starts with `git plan hook`;
+* a hook file (Cline) is gitplan's when it holds exactly what gitplan writes.
+  An event that already has a file of someone else is refused before anything
+  is written (Cline runs one file per event). The directories gitplan made are
+  listed where a settings file's copy would go, and removed again when empty.
+
+This module never touches a repository.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +44,20 @@ class AgentSettings:
     user_file: str  # relative to the home directory
     events: tuple[tuple[str, str, str | None], ...]  # (agent's event, our event, matcher)
     still_to_do: str = ""
+    # "json": a settings file of {"hooks": {EVENT: [entry...]}}; "scripts": a directory
+    # holding one executable file per event, named after it (Cline).
+    layout: str = "json"
+    # An entry of "nested" shape is {"matcher", "hooks": [{"type", "command"}]} (Claude
+    # Code's); "flat" is {"command"} (Cursor's).
+    entry: str = "nested"
+    # The command names gitplan's event (pre, post, stop) or, "native", the agent's own,
+    # for agents whose payload differs from event to event.
+    word: str = "ours"
+    starts_with: tuple[tuple[str, Any], ...] = ()  # what a file gitplan creates holds first
+    snake_case: bool = False  # OpenHands also reads top-level pre_tool_use... keys
+
+    def command(self, event: str, ours: str) -> str:
+        return f"{MARKER} {self.agent} {event if self.word == 'native' else ours}"
 
 
 SETTINGS = {
@@ -59,7 +83,75 @@ SETTINGS = {
         ),
         still_to_do="Gemini CLI reads the hooks when it starts: restart it (see `/hooks` in it).",
     ),
+    "codex": AgentSettings(
+        agent="codex",
+        project_file=".codex/hooks.json",
+        user_file=".codex/hooks.json",
+        events=(
+            ("PreToolUse", "pre", None),  # no matcher: every tool (Bash, apply_patch, MCP tools)
+            ("PostToolUse", "post", None),
+            ("Stop", "stop", None),
+        ),
+        still_to_do=(
+            "Codex runs a new hook only after you review and trust it: open /hooks in Codex"
+            " (a project's .codex/ hooks load only in a trusted project; Codex before 0.124"
+            " also needs [features] codex_hooks = true in config.toml)."
+        ),
+    ),
+    "openhands": AgentSettings(
+        agent="openhands",
+        project_file=".openhands/hooks.json",
+        user_file=".openhands/hooks.json",
+        events=(
+            ("PreToolUse", "pre", "*"),
+            ("PostToolUse", "post", "*"),
+            ("Stop", "stop", None),
+        ),
+        still_to_do=(
+            "OpenHands reads the hooks when a conversation starts: start a new one (/skills in"
+            " its CLI lists them). ~/.openhands/hooks.json counts only where a repository has"
+            " no .openhands/hooks.json."
+        ),
+        snake_case=True,
+    ),
+    "cursor": AgentSettings(
+        agent="cursor",
+        project_file=".cursor/hooks.json",
+        user_file=".cursor/hooks.json",
+        events=(
+            ("beforeSubmitPrompt", "pre", None),  # before the agent acts: the user's work is kept apart
+            ("afterFileEdit", "post", None),
+            ("afterShellExecution", "post", None),
+            ("stop", "stop", None),
+        ),
+        still_to_do=(
+            "Cursor lists the hooks in its Hooks settings tab; restart Cursor if they are not there yet."
+        ),
+        entry="flat",
+        word="native",
+        starts_with=(("version", 1),),
+    ),
+    "cline": AgentSettings(
+        agent="cline",
+        project_file=".clinerules/hooks",
+        user_file="Documents/Cline/Hooks",
+        events=(
+            ("PreToolUse", "pre", None),
+            ("PostToolUse", "post", None),
+            ("TaskComplete", "stop", None),
+            ("TaskCancel", "stop", None),
+        ),
+        still_to_do=(
+            "Turn hooks on in Cline's settings (Enable Hooks) and check that its Hooks tab shows"
+            " these switched on; Cline runs hook files on macOS and Linux."
+        ),
+        layout="scripts",
+        word="native",
+    ),
 }
+_SNAKE = {"PreToolUse": "pre_tool_use", "PostToolUse": "post_tool_use", "Stop": "stop",
+          "UserPromptSubmit": "user_prompt_submit", "SessionStart": "session_start",
+          "SessionEnd": "session_end"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,26 +178,32 @@ def settings_file(agent: str, top: str | None, scope: str) -> tuple[AgentSetting
 
 def install(settings: AgentSettings, path: Path, backup: Path) -> bool:
     """Add gitplan's hooks; False when they were all there already."""
+    if settings.layout == "scripts":
+        return _install_scripts(settings, path, backup)
+    existed = path.exists()
     document = _load(path)
-    hooks = document.setdefault("hooks", {})
-    if not isinstance(hooks, dict):
-        raise BadInput(f"{path}: 'hooks' is not an object; fix it by hand first")
+    if not existed:
+        document.update(settings.starts_with)
+    hooks, names = _table(settings, document, path)
     changed = False
     for event, ours, matcher in settings.events:
-        entries = hooks.setdefault(event, [])
+        entries = hooks.setdefault(names(event), [])
         if not isinstance(entries, list):
-            raise BadInput(f"{path}: hooks.{event} is not a list; fix it by hand first")
+            raise BadInput(f"{path}: hooks.{names(event)} is not a list; fix it by hand first")
         if any(_is_ours(entry) for entry in entries):
             continue
-        entry: dict[str, Any] = {
-            "hooks": [{"type": "command", "command": f"{MARKER} {settings.agent} {ours}"}]
-        }
+        command = settings.command(event, ours)
+        entry: dict[str, Any] = (
+            {"command": command}
+            if settings.entry == "flat"
+            else {"hooks": [{"type": "command", "command": command}]}
+        )
         if matcher is not None:
             entry = {"matcher": matcher, **entry}
         entries.append(entry)
         changed = True
     if changed:
-        if path.exists() and not backup.exists():
+        if existed and not backup.exists():
             backup.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path.resolve(), backup)  # once: the file as it was before gitplan changed it
         _save(path, document)
@@ -114,11 +212,14 @@ def install(settings: AgentSettings, path: Path, backup: Path) -> bool:
 
 def uninstall(settings: AgentSettings, path: Path, backup: Path) -> bool:
     """Remove exactly gitplan's hooks; False when there were none."""
+    if settings.layout == "scripts":
+        return _uninstall_scripts(settings, path, backup)
     if not path.exists():
         return False
     document = _load(path)
-    hooks = document.get("hooks")
-    if not isinstance(hooks, dict):
+    try:
+        hooks, _ = _table(settings, document, path, create=False)
+    except BadInput:
         return False
     changed = False
     for event in list(hooks):
@@ -132,14 +233,14 @@ def uninstall(settings: AgentSettings, path: Path, backup: Path) -> bool:
                 hooks[event] = kept
             else:
                 del hooks[event]
-    if not hooks:
+    if not hooks and hooks is document.get("hooks"):
         del document["hooks"]
     if not changed:
         return False
     if backup.exists() and _load(backup) == document:
         shutil.copyfile(backup, path.resolve())  # nothing else changed: its old bytes back
         backup.unlink()
-    elif not document and not backup.exists():
+    elif document in ({}, dict(settings.starts_with)) and not backup.exists():
         path.unlink()  # gitplan made the file
     else:
         _save(path, document)
@@ -147,21 +248,114 @@ def uninstall(settings: AgentSettings, path: Path, backup: Path) -> bool:
 
 
 def status(settings: AgentSettings, path: Path) -> HookState:
-    document = _load(path) if path.exists() else {}
-    found = document.get("hooks")
-    hooks: dict[str, Any] = found if isinstance(found, dict) else {}
-    installed = tuple(
-        event
-        for event, _, _ in settings.events
-        if isinstance(hooks.get(event), list) and any(_is_ours(entry) for entry in hooks[event])
-    )
+    if settings.layout == "scripts":
+        installed = tuple(
+            event for event, ours, _ in settings.events if _script_is_ours(settings, path / event, ours)
+        )
+    else:
+        document = _load(path) if path.exists() else {}
+        try:
+            hooks, names = _table(settings, document, path, create=False)
+        except BadInput:
+            hooks, names = {}, str
+        installed = tuple(
+            event
+            for event, _, _ in settings.events
+            if isinstance(hooks.get(names(event)), list)
+            and any(_is_ours(entry) for entry in hooks[names(event)])
+        )
     missing = tuple(event for event, _, _ in settings.events if event not in installed)
     return HookState(settings.agent, str(path), installed, missing)
+
+
+def _table(
+    settings: AgentSettings, document: dict[str, Any], path: Path, create: bool = True
+) -> tuple[dict[str, Any], Callable[[str], str]]:
+    """The object that maps event names to entries, and how events are spelled in it:
+    `hooks` (Claude Code's layout), or for OpenHands a file already in its own layout
+    (top-level snake_case keys), which gitplan then writes in the same layout."""
+    if settings.snake_case and any(key in document for key in _SNAKE.values()):
+        return document, lambda event: _SNAKE.get(event, event)
+    hooks = document.setdefault("hooks", {}) if create else document.get("hooks", {})
+    if not isinstance(hooks, dict):
+        raise BadInput(f"{path}: 'hooks' is not an object; fix it by hand first")
+    return hooks, str
+
+
+def _script(settings: AgentSettings, event: str, ours: str) -> str:
+    return (
+        "#!/bin/sh\n"
+        f"# Written by `git plan hooks install {settings.agent}`: {settings.agent} runs it at its {event}"
+        " event, and it records\n"
+        f"# the tool calls as changesets (docs/agents.md). `git plan hooks uninstall {settings.agent}`"
+        " removes it.\n"
+        f"exec {settings.command(event, ours)}\n"
+    )
+
+
+def _script_is_ours(settings: AgentSettings, target: Path, ours: str) -> bool:
+    try:
+        return target.is_file() and target.read_text(encoding="utf-8") == _script(settings, target.name, ours)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _install_scripts(settings: AgentSettings, directory: Path, made: Path) -> bool:
+    """One executable file per event; `made` lists the directories this created."""
+    for place in (directory.parent, directory):
+        if place.exists() and not place.is_dir():
+            raise BadInput(
+                f"{place} is a file, not a directory; {settings.agent} reads hook files from"
+                f" {directory}: make it a directory first"
+            )
+    wanted = [(event, ours) for event, ours, _ in settings.events]
+    taken = [
+        event
+        for event, ours in wanted
+        if (directory / event).exists() or (directory / event).is_symlink()
+        if not _script_is_ours(settings, directory / event, ours)
+    ]
+    if taken:  # before anything is written: the agent runs one file per event
+        raise BadInput(
+            f"{directory}: {', '.join(taken)} already there and not gitplan's ({settings.agent} runs"
+            f" one file per event); add `{MARKER} {settings.agent} EVENT` to it yourself"
+        )
+    missing = [(event, ours) for event, ours in wanted if not (directory / event).exists()]
+    if not missing:
+        return False
+    created = [place for place in (directory, *directory.parents) if not place.exists()]
+    directory.mkdir(parents=True, exist_ok=True)
+    if created:
+        known = json.loads(made.read_text()) if made.exists() else []
+        made.parent.mkdir(parents=True, exist_ok=True)
+        made.write_text(json.dumps(sorted({*known, *map(str, created)}), indent=2) + "\n")
+    for event, ours in missing:
+        scratch = directory / f".{event}.gitplan-{os.getpid()}"
+        scratch.write_text(_script(settings, event, ours), encoding="utf-8")
+        os.chmod(scratch, 0o755)
+        os.replace(scratch, directory / event)
+    return True
+
+
+def _uninstall_scripts(settings: AgentSettings, directory: Path, made: Path) -> bool:
+    changed = False
+    for event, ours, _ in settings.events:
+        if _script_is_ours(settings, directory / event, ours):
+            (directory / event).unlink()
+            changed = True
+    if made.exists():
+        for place in sorted(json.loads(made.read_text()), key=len, reverse=True):
+            with contextlib.suppress(OSError):  # only when empty: what else is there stays
+                Path(place).rmdir()
+        made.unlink()
+    return changed
 
 
 def _is_ours(entry: Any) -> bool:
     if not isinstance(entry, dict):
         return False
+    if str(entry.get("command", "")).startswith(MARKER):  # Cursor's flat entry
+        return True
     commands = entry.get("hooks")
     return isinstance(commands, list) and any(
         isinstance(command, dict) and str(command.get("command", "")).startswith(MARKER)

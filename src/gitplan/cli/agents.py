@@ -21,9 +21,10 @@ def hook(agent: str, event: str, strict: bool) -> None:
     """Record an agent's tool call: its JSON payload is read on stdin.
 
     \b
-      AGENT   claude-code, codex, gemini or openhands
+      AGENT   claude-code, codex, gemini, openhands, cursor or cline
       EVENT   pre, post or stop (or the agent's own names:
-              PreToolUse, PostToolUse, Stop, BeforeTool, AfterTool...)
+              PreToolUse, PostToolUse, Stop, BeforeTool, AfterTool,
+              afterFileEdit, afterShellExecution, TaskComplete...)
 
     Each session of the agent is a plan; each tool call that changed files
     is one changeset of it, recorded from the worktree (the files the tool
@@ -39,7 +40,11 @@ def hook(agent: str, event: str, strict: bool) -> None:
 
 @main.group()
 def hooks() -> None:
-    """Install, remove or show gitplan's hooks in an agent's settings."""
+    """Install, remove or show gitplan's hooks in an agent's settings.
+
+    \b
+    AGENT is claude-code, gemini, codex, openhands, cursor or cline.
+    """
 
 
 F = TypeVar("F", bound=Callable[..., Any])
