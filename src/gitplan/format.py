@@ -54,7 +54,8 @@ def validate_plan_id(plan_id: object) -> str:
     return plan_id
 
 
-def _is_git_dir_name(component: str) -> bool:
+def is_git_dir_name(component: str) -> bool:
+    """Is this path component `.git` in any spelling git, NTFS or HFS+ would treat as it?"""
     name = "".join(c for c in component if c not in _HFS_IGNORABLE)
     # NTFS ignores trailing dots and spaces, and ':' starts an alternate data stream
     # (".git::$INDEX_ALLOCATION" is the directory itself).
@@ -84,7 +85,7 @@ def validate_path(path: object) -> str:
     for component in path.split("/"):
         if component in ("", ".", ".."):
             raise BadInput(f"invalid path {shown!r}: empty, '.' or '..' component")
-        if _is_git_dir_name(component):
+        if is_git_dir_name(component):
             raise BadInput(f"invalid path {shown!r}: '.git' components are not allowed")
     return path
 

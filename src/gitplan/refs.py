@@ -196,6 +196,35 @@ def delete_plan_refs(repo: pygit2.Repository, expected: PlanRefs) -> tuple[str, 
     return tuple(present)
 
 
+def set_plan_refs(
+    repo: pygit2.Repository,
+    plan_id: str,
+    expected: tuple[str | None, str | None],
+    new: tuple[str, str | None],
+) -> None:
+    """Move both refs of a plan (tip, notes tip) from `expected` to `new` together.
+
+    Used where a plan arrives whole (fetch): both refs are locked, re-read and
+    compared with `expected` (None: absent), then set; Conflict if either moved."""
+    names = (plan_ref(plan_id), notes_ref(plan_id))
+    try:
+        with repo.transaction() as txn:
+            for name in names:
+                txn.lock_ref(name)
+            for name, value in zip(names, expected, strict=True):
+                if read_ref(repo, name) != value:
+                    raise RefMoved(f"{name} moved")
+            for name, value in zip(names, new, strict=True):
+                if value is not None:
+                    txn.set_target(name, pygit2.Oid(hex=value), message=f"gitplan: {plan_id}")
+    except (RefMoved, pygit2.GitError, OSError, KeyError) as error:
+        for name in names:
+            refuse_held_lock(repo, name)
+        raise Conflict(
+            f"plan {plan_id!r} changed here meanwhile ({error}); nothing was changed, try again"
+        ) from None
+
+
 def _drop_reflogs(repo: pygit2.Repository, names: list[str]) -> None:
     """git deletes a ref's reflog with the ref; libgit2's transaction does not."""
     for name in names:

@@ -21,7 +21,20 @@ from typing import Any, BinaryIO, TypeVar
 import pygit2
 
 from . import chain as chains
-from . import clock, diffs, faults, packs, planworktree, prune, refs, snapshot, transaction, worktree
+from . import (
+    clock,
+    diffs,
+    faults,
+    packs,
+    planworktree,
+    prune,
+    refs,
+    snapshot,
+    sync,
+    transaction,
+    verify,
+    worktree,
+)
 from .errors import BadInput, CannotWrite, Damaged, GitPlanError, PlanNotFound
 from .format import (
     changeset_message,
@@ -512,6 +525,38 @@ class PlanStore:
             # plan's packs: wait for it, so that no merged pack escapes the prune.
             with packs.exclusive(repo, f"consolidate-{plan_id}"):
                 return prune.prune_plan(repo, plan_id, deleted)
+
+    # -- moving plans between repositories (sync.py) --------------------------------
+
+    def push(
+        self, remote: str, plan_ids: Sequence[str] = (), force: bool = False, progress: Any = None
+    ) -> sync.SyncReport:
+        """Push plans (all when none are named) to a git remote, both refs of each together."""
+        return sync.push(self._repo, remote, plan_ids, force=force, progress=progress)
+
+    def bundle(self, path: str, plan_ids: Sequence[str] = ()) -> sync.SyncReport:
+        """Write plans (all when none are named) into a git bundle file."""
+        return sync.bundle(self._repo, path, plan_ids)
+
+    @_writing
+    def fetch(
+        self, source: str, plan_ids: Sequence[str] = (), force: bool = False, progress: Any = None
+    ) -> sync.SyncReport:
+        """Fetch plans from a git remote or bundle, verified in quarantine before they land."""
+        return sync.fetch(self._repo, source, plan_ids, force=force, progress=progress)
+
+    def remote_plans(self, remote: str) -> list[sync.RemotePlan]:
+        """The plans a remote or bundle holds, without fetching them."""
+        return sync.remote_plans(self._repo, remote)
+
+    def verify(self, plan_id: str) -> str | None:
+        """Why the plan must not be trusted (made by hand, or fetched with plain git), or None."""
+        current = refs.read_plan_refs(self._repo, validate_plan_id(plan_id))
+        try:
+            verify.verify_plan(self._repo, plan_id, current.tip, current.notes_tip)
+        except verify.Unsafe as unsafe:
+            return unsafe.reason
+        return None
 
     @_writing
     def restore_worktree(self, plan_id: str) -> Any:

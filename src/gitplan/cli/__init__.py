@@ -108,6 +108,7 @@ from . import demo as _demo  # noqa: E402,F401
 from . import manpage as _manpage  # noqa: E402,F401
 from . import plans as _plans  # noqa: E402,F401
 from . import record as _record  # noqa: E402,F401
+from . import remote as _remote  # noqa: E402,F401
 from . import run as _run  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
 from . import show as _show  # noqa: E402,F401

@@ -41,10 +41,18 @@ def create(ctx: Context, plan: str, base: str, title: str, as_json: bool) -> Non
 
 
 @main.command(name="list")
+@click.option(
+    "--remote",
+    metavar="REMOTE",
+    help="List the plans REMOTE (a remote name, URL, path or bundle) holds, without fetching them.",
+)
 @json_option
 @pass_context
-def list_plans(ctx: Context, as_json: bool) -> None:
+def list_plans(ctx: Context, remote: str | None, as_json: bool) -> None:
     """List plans with their state, changeset count, base and age."""
+    if remote is not None:
+        _list_remote(ctx, remote, as_json)
+        return
     statuses = ctx.store.plans()
     out = ctx.output(as_json)
     if as_json:
@@ -72,6 +80,40 @@ def list_plans(ctx: Context, as_json: bool) -> None:
     for s in statuses:
         if s.problem:
             out.line(f"{s.plan}: {s.state}: {s.problem}", {"fg": "red"})
+
+
+def _list_remote(ctx: Context, remote: str, as_json: bool) -> None:
+    from .remote import _location
+
+    found = ctx.store.remote_plans(_location(ctx, remote))
+    here = {s.plan: s for s in ctx.store.plans()}
+    rows = []
+    for plan in found:
+        local = here.get(plan.plan_id)
+        if local is None:
+            state = "not here"
+        elif local.tip == plan.tip:
+            state = "same as here"
+        else:
+            state = "differs from here"
+        rows.append((plan, state))
+    out = ctx.output(as_json)
+    if as_json:
+        out.json(
+            "remote-list",
+            {
+                "remote": remote,
+                "plans": [
+                    {"plan": p.plan_id, "tip": p.tip, "notes_tip": p.notes_tip, "here": state}
+                    for p, state in rows
+                ],
+            },
+        )
+        return
+    if not rows:
+        out.line(f"{remote} has no plans")
+        return
+    out.table(["PLAN", "TIP", "HERE"], [[p.plan_id, (p.tip or "-")[:10], state] for p, state in rows])
 
 
 @main.command()

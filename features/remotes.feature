@@ -1,0 +1,268 @@
+Feature: Plans move between machines through git remotes and bundles
+  An agent records on one machine, a person reviews and applies on another.
+  A plan travels as its two refs through any git remote; what arrives is
+  verified in a quarantine before it lands, and nothing is lost on either side.
+
+  Background:
+    Given a repository with files
+      | path       | content      |
+      | src/app.py | print('hi')\n |
+      | README.md  | # app\n       |
+    And a bare remote "origin"
+    And machine "B" is a clone of "origin"
+
+  Scenario: A round trip: A records and pushes, B fetches, reviews and applies, A sees it applied
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path       | content          |
+      | src/app.py | print('hello')\n |
+    When I run git plan "push origin fix-1"
+    Then the exit code is 0
+    And the output contains "fix-1"
+    And the output contains "new plan"
+    And the remote "origin" has plan "fix-1" at the tip of machine "A"
+    When I am on machine "B"
+    And I run git plan "fetch origin"
+    Then the exit code is 0
+    And the output contains "new plan"
+    And git "log --notes=changesets/* --format=%s%n%N refs/changesets/fix-1" prints "write_file"
+    When I run git plan "diff fix-1"
+    Then the output contains "+print('hello')"
+    When I run git plan "apply fix-1"
+    Then the exit code is 0
+    And git "show HEAD:src/app.py" prints "print('hello')"
+    When I run git plan "push origin fix-1"
+    Then the exit code is 0
+    And the output contains "fast-forward"
+    When I am on machine "A"
+    And I run git plan "fetch origin fix-1"
+    Then the exit code is 0
+    And the output contains "fast-forward"
+    When I run git plan "status fix-1"
+    Then the output contains "applied"
+    And git fsck --full is clean
+
+  Scenario: Fetching again is up to date, and a plan the remote lacks is not found
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    When I run git plan "push origin"
+    And I am on machine "B"
+    And I run git plan "fetch origin"
+    And I run git plan "fetch origin fix-1"
+    Then the exit code is 0
+    And the output contains "up to date"
+    When I run git plan "fetch origin nope"
+    Then the exit code is 3
+    And the output contains "no plan named 'nope'"
+
+  Scenario: A fetch fast-forwards a plan the remote extends
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    And I am on machine "A"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | b.txt | b\n     |
+    And I run git plan "push origin fix-1"
+    When I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    Then the exit code is 0
+    And the output contains "fast-forward"
+    And git shows 3 commits on "refs/changesets/fix-1"
+    And git fsck --full is clean
+
+  Scenario: Both sides recorded: push and fetch refuse in either order, and nothing is lost
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    And I record in "fix-1" with tool "from_b"
+      | path  | content |
+      | b.txt | b\n     |
+    And I am on machine "A"
+    And I record in "fix-1" with tool "from_a"
+      | path  | content |
+      | c.txt | c\n     |
+    And I run git plan "push origin fix-1"
+    When I am on machine "B"
+    And I run git plan "push origin fix-1"
+    Then the exit code is 4
+    And the output contains "git plan fetch origin"
+    When I run git plan "fetch origin fix-1"
+    Then the exit code is 4
+    And the output contains "both sides recorded"
+    And git "log --format=%s refs/changesets/fix-1" prints "from_b"
+    When I am on machine "A"
+    And I run git plan "fetch origin fix-1"
+    Then the exit code is 0
+    And the output contains "up to date"
+    And git "log --format=%s refs/changesets/fix-1" prints "from_a"
+    When I am on machine "B"
+    And I run git plan "fetch --force origin fix-1"
+    Then the exit code is 0
+    And the output contains "forced update"
+    And git "log --format=%s refs/changesets/fix-1" prints "from_a"
+    And git fsck --full is clean
+
+  Scenario: A plan the remote lacks changesets of is ahead: fetch changes nothing, push --force replaces
+    Given a plan "fix-1"
+    And I run git plan "push origin fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    When I run git plan "fetch origin fix-1"
+    Then the exit code is 0
+    And the output contains "this repository is ahead"
+    When I run git plan "push origin fix-1"
+    Then the exit code is 0
+    And the remote "origin" has plan "fix-1" at the tip of machine "A"
+
+  Scenario: list --remote shows the remote's plans without fetching them
+    Given a plan "fix-1"
+    And a plan "fix-2"
+    And I run git plan "push origin fix-1 fix-2"
+    When I am on machine "B"
+    And I run git plan "list --remote origin"
+    Then the exit code is 0
+    And the output contains "fix-1"
+    And the output contains "not here"
+    And ref "refs/changesets/fix-1" does not exist
+    When I run git plan "list --remote origin --json"
+    Then the output contains "gitplan.remote-list/1"
+
+  Scenario: A host that refuses refs outside branches and tags is named, and a bundle carries the plan instead
+    Given the remote "origin" refuses refs outside branches and tags
+    And a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    When I run git plan "push origin fix-1"
+    Then the exit code is 1
+    And the output contains "only branches and tags"
+    And the output contains "push --bundle"
+    And the remote "origin" has no plan "fix-1"
+    When I run git plan "push --bundle {tmp}/fix-1.bundle fix-1"
+    Then the exit code is 0
+    When I am on machine "B"
+    And I run git plan "fetch {tmp}/fix-1.bundle"
+    Then the exit code is 0
+    And the output contains "new plan"
+    When I run git plan "diff fix-1"
+    Then the output contains "+a"
+    And git fsck --full is clean
+
+  Scenario: An unreachable remote is a clear error
+    Given a plan "fix-1"
+    When I run git plan "push {tmp}/nowhere.git fix-1"
+    Then the exit code is 1
+    And the output contains "does not appear to be a git repository"
+    When I run git plan "fetch https://user:s3cret@127.0.0.1:9/x.git"
+    Then the exit code is 1
+    And the output does not contain "s3cret"
+
+  Scenario: Plans travel through a git daemon on 127.0.0.1
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push origin fix-1"
+    And a git daemon serves "origin" read-only
+    When I am on machine "B"
+    And I run git plan "list --remote DAEMON" against the daemon
+    Then the output contains "fix-1"
+    When I run git plan "fetch DAEMON fix-1" against the daemon
+    Then the exit code is 0
+    And the output contains "new plan"
+    And git fsck --full is clean
+
+  Scenario Outline: A hostile plan is refused whole: <shape>
+    Given machine "A" holds a plan "evil" forged with git plumbing whose changeset adds <shape>
+    And machine "A" pushes plan "evil" to "origin" with plain git
+    And I am on machine "B"
+    And I count the objects of the repository
+    When I run git plan "fetch origin evil"
+    Then the exit code is 2
+    And the output contains "is unsafe"
+    And the output contains "<reason>"
+    And nothing of the fetch is left in the repository
+    And git fsck --full is clean
+
+    Examples:
+      | shape                         | reason                       |
+      | a .git directory              | '.git' components            |
+      | a .GIT directory              | '.git' components            |
+      | an NTFS short name            | '.git' components            |
+      | an NTFS trailing dot          | '.git' components            |
+      | an HFS ignorable              | '.git' components            |
+      | a parent directory            | '..' component               |
+      | an absolute symlink           | points outside the worktree  |
+      | a symlink out of the worktree | points outside the worktree  |
+      | a symlink into .git           | points into a .git directory |
+      | a gitlink                     | is a gitlink                 |
+
+  Scenario Outline: A plan whose chain is not a plan's is refused: it <defect>
+    Given machine "A" holds a plan "evil" forged with git plumbing that <defect>
+    And machine "A" pushes plan "evil" to "origin" with plain git
+    And I am on machine "B"
+    And I count the objects of the repository
+    When I run git plan "fetch origin"
+    Then the exit code is 2
+    And the output contains "<reason>"
+    And nothing of the fetch is left in the repository
+
+    Examples:
+      | defect                          | reason                 |
+      | claims another plan's id        | claims plan            |
+      | numbers its changeset 7         | says changeset 7       |
+      | has a merge in its chain        | has 2 parents          |
+      | has a root that changes files   | root                   |
+      | has a note that does not decode | does not decode        |
+      | has a note of an unknown schema | does not decode        |
+
+  Scenario: A forged plan that is well formed is accepted
+    Given machine "A" holds a plan "fine" forged with git plumbing that is well formed
+    And machine "A" pushes plan "fine" to "origin" with plain git
+    When I am on machine "B"
+    And I run git plan "fetch origin fine"
+    Then the exit code is 0
+
+  Scenario: A file over the size limit is refused
+    Given a plan "big"
+    And I record in "big" with tool "write_file"
+      | path    | content     |
+      | big.bin | <200 bytes> |
+    And I run git plan "push origin big"
+    And I am on machine "B"
+    And git config "plan.verify.maxFileSize" is "100"
+    When I run git plan "fetch origin big"
+    Then the exit code is 2
+    And the output contains "plan.verify.maxFileSize"
+
+  Scenario: A hostile plan fetched with plain git is marked unsafe, and apply refuses it
+    Given machine "A" holds a plan "evil" forged with git plumbing whose changeset adds a .git directory
+    And machine "A" pushes plan "evil" to "origin" with plain git
+    And I am on machine "B"
+    And I remember the user's state
+    When I run git plan "status evil"
+    Then the exit code is 3
+    Given the user sets the repository up with:
+      """
+      git fetch -q origin 'refs/changesets/*:refs/changesets/*' 'refs/notes/changesets/*:refs/notes/changesets/*'
+      """
+    When I run git plan "status evil"
+    Then the output contains "unsafe"
+    When I run git plan "status evil --json"
+    Then the output contains "\"unsafe\": \"a .git"
+    When I run git plan "apply evil"
+    Then the exit code is 2
+    And the output contains "is unsafe"
+    And the user's state is unchanged

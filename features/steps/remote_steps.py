@@ -1,0 +1,275 @@
+"""Steps for remotes.feature: machines, bare remotes, a git daemon, and plans forged with plumbing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from behave import given, then, when
+from cli_steps import _run
+from common_steps import git
+
+from gitplan import PlanStore
+
+
+def _machines(context):  # type: ignore[no-untyped-def]
+    if not hasattr(context, "machines"):
+        context.machines = {"A": context.repo}
+    return context.machines
+
+
+@given('a bare remote "{name}"')
+def bare_remote(context, name):  # type: ignore[no-untyped-def]
+    _machines(context)
+    path = os.path.join(context.tmp, f"{name}.git")
+    subprocess.run(["git", "init", "-q", "--bare", path], check=True)
+    git(context, "push", "-q", path, "HEAD:refs/heads/main")
+    git(context, "remote", "add", name, path)
+
+
+@given('machine "{machine}" is a clone of "{name}"')
+def clone_machine(context, machine, name):  # type: ignore[no-untyped-def]
+    machines = _machines(context)
+    path = os.path.join(context.tmp, f"machine-{machine}")
+    source = os.path.join(context.tmp, f"{name}.git")
+    subprocess.run(["git", "clone", "-q", source, path], check=True, capture_output=True)
+    if name != "origin":
+        subprocess.run(["git", "remote", "rename", "origin", name], cwd=path, check=True)
+    machines[machine] = path
+
+
+@given('I am on machine "{machine}"')
+@when('I am on machine "{machine}"')
+def on_machine(context, machine):  # type: ignore[no-untyped-def]
+    context.repo = _machines(context)[machine]
+    context.store = PlanStore.open(context.repo)
+
+
+@given('the remote "{name}" refuses refs outside branches and tags')
+def refusing_remote(context, name):  # type: ignore[no-untyped-def]
+    hook = Path(context.tmp, f"{name}.git", "hooks", "pre-receive")
+    hook.write_text(
+        "#!/bin/sh\nwhile read old new ref; do\n  case $ref in refs/heads/*|refs/tags/*) ;;\n"
+        '  *) echo "only branches and tags here" >&2; exit 1;;\n  esac\ndone\n'
+    )
+    hook.chmod(0o755)
+
+
+@given('a git daemon serves "{name}" read-only')
+def git_daemon(context, name):  # type: ignore[no-untyped-def]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    Path(context.tmp, f"{name}.git", "git-daemon-export-ok").touch()
+    daemon = subprocess.Popen(
+        [
+            "git",
+            "daemon",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            f"--base-path={context.tmp}",
+            "--reuseaddr",
+            "--informative-errors",
+            context.tmp,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    context.processes = [*getattr(context, "processes", []), daemon]
+    for _ in range(500):  # ready when it answers, not after a sleep
+        probe = subprocess.run(
+            ["git", "ls-remote", f"git://127.0.0.1:{port}/{name}.git"], capture_output=True, check=False
+        )
+        if probe.returncode == 0:
+            break
+        time.sleep(0.01)
+    else:
+        raise AssertionError("git daemon did not start")
+    context.daemon_url = f"git://127.0.0.1:{port}/{name}.git"
+
+
+@when('I run git plan "{args}" against the daemon')
+def run_against_daemon(context, args):  # type: ignore[no-untyped-def]
+    _run(context, args.replace("DAEMON", context.daemon_url))
+
+
+@then('the remote "{name}" has plan "{plan}" at the tip of machine "{machine}"')
+def remote_has_plan(context, name, plan, machine):  # type: ignore[no-untyped-def]
+    remote = os.path.join(context.tmp, f"{name}.git")
+    there = git(context, "for-each-ref", "--format=%(objectname)", f"refs/changesets/{plan}", repo=remote)
+    here = git(context, "rev-parse", f"refs/changesets/{plan}", repo=_machines(context)[machine])
+    assert there.strip() == here.strip(), (there, here)
+    notes_there = git(context, "rev-parse", f"refs/notes/changesets/{plan}", repo=remote).strip()
+    notes_here = git(context, "rev-parse", f"refs/notes/changesets/{plan}", repo=_machines(context)[machine])
+    assert notes_there == notes_here.strip()
+
+
+@then('the remote "{name}" has no plan "{plan}"')
+def remote_lacks_plan(context, name, plan):  # type: ignore[no-untyped-def]
+    remote = os.path.join(context.tmp, f"{name}.git")
+    found = git(context, "for-each-ref", f"refs/changesets/{plan}", f"refs/notes/changesets/{plan}", repo=remote)
+    assert found == "", found
+
+
+@then("nothing of the fetch is left in the repository")
+def nothing_left(context):  # type: ignore[no-untyped-def]
+    refs = git(context, "for-each-ref", "--format=%(refname)", "refs/changesets", "refs/notes/changesets")
+    assert refs == "", refs
+    quarantine = Path(context.repo, ".git", "gitplan", "quarantine")
+    assert not quarantine.exists() or not any(quarantine.iterdir()), list(quarantine.iterdir())
+    count = git(context, "count-objects", "-v")
+    assert count == context.objects_before, f"{context.objects_before}\n---\n{count}"
+
+
+@given("I count the objects of the repository")
+def count_objects(context):  # type: ignore[no-untyped-def]
+    context.objects_before = git(context, "count-objects", "-v")
+
+
+# -- plans forged with git plumbing ------------------------------------------------
+
+
+def _hash(context, kind: str, data: bytes) -> str:  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        ["git", "hash-object", "-w", "--literally", "-t", kind, "--stdin"],
+        cwd=context.repo,
+        input=data,
+        capture_output=True,
+        check=True,
+    )
+    return done.stdout.decode().strip()
+
+
+def _tree(context, entries: dict[bytes, tuple[str, str]]) -> str:  # type: ignore[no-untyped-def]
+    """A tree from {path: (mode, id)}, nested along '/', names taken as they are."""
+    here: dict[bytes, tuple[str, str]] = {}
+    below: dict[bytes, dict[bytes, tuple[str, str]]] = {}
+    for path, value in entries.items():
+        head, sep, rest = path.partition(b"/")
+        if sep:
+            below.setdefault(head, {})[rest] = value
+        else:
+            here[head] = value
+    for name, children in below.items():
+        here[name] = ("40000", _tree(context, children))
+    raw = b"".join(
+        mode.encode() + b" " + name + b"\0" + bytes.fromhex(oid)
+        for name, (mode, oid) in sorted(here.items(), key=lambda item: item[0] + (b"/" if item[1][0] == "40000" else b""))
+    )
+    return _hash(context, "tree", raw)
+
+
+def _commit(context, tree: str, parents: list[str], message: str) -> str:  # type: ignore[no-untyped-def]
+    lines = [f"tree {tree}", *(f"parent {p}" for p in parents)]
+    lines += ["author A <a@example.com> 1767225600 +0000", "committer gitplan <gitplan@localhost> 1767225600 +0000"]
+    return _hash(context, "commit", ("\n".join(lines) + "\n\n" + message).encode())
+
+
+def _invocation_note(plan: str, number: int) -> bytes:
+    return json.dumps(
+        {"schema": "gitplan.invocation/1", "plan_id": plan, "changeset": number, "tool": "write", "actor": "agent"}
+    ).encode()
+
+
+SHAPES = {
+    # shape: (path bytes, mode, blob content)
+    "a .git directory": (b".git/hooks/post-checkout", "100755", b"#!/bin/sh\necho owned\n"),
+    "a .GIT directory": (b"sub/.GIT/config", "100644", b"[core]\n"),
+    "an NTFS short name": (b"GIT~1/config", "100644", b"[core]\n"),
+    "an NTFS trailing dot": (b".git./config", "100644", b"[core]\n"),
+    "an HFS ignorable": (".g\u200cit/config".encode(), "100644", b"[core]\n"),
+    "a parent directory": (b"../outside.txt", "100644", b"escaped\n"),
+    "an absolute symlink": (b"etc", "120000", b"/etc"),
+    "a symlink out of the worktree": (b"docs/up", "120000", b"../../.."),
+    "a symlink into .git": (b"hooks", "120000", b".git/hooks"),
+    "a gitlink": (b"vendor/lib", "160000", None),
+}
+
+
+@given('machine "{machine}" holds a plan "{plan}" forged with git plumbing whose changeset adds {shape}')
+def forged_plan(context, machine, plan, shape):  # type: ignore[no-untyped-def]
+    on_machine(context, machine)
+    path, mode, content = SHAPES[shape]
+    oid = _hash(context, "blob", content) if content is not None else git(context, "rev-parse", "HEAD").strip()
+    _forge(context, plan, {path: (mode, oid)})
+
+
+@given('machine "{machine}" holds a plan "{plan}" forged with git plumbing that {defect}')
+def forged_defect(context, machine, plan, defect):  # type: ignore[no-untyped-def]
+    on_machine(context, machine)
+    oid = _hash(context, "blob", b"fine\n")
+    _forge(context, plan, {b"fine.txt": ("100644", oid)}, defect=defect)
+
+
+def _forge(context, plan: str, added: dict[bytes, tuple[str, str]], defect: str = "") -> None:  # type: ignore[no-untyped-def]
+    base = git(context, "rev-parse", "HEAD").strip()
+    base_tree = git(context, "rev-parse", "HEAD^{tree}").strip()
+    listing = git(context, "ls-tree", "-r", "-z", "HEAD").split("\0")
+    entries = {}
+    for line in filter(None, listing):
+        info, name = line.split("\t", 1)
+        mode, _, oid = info.split()
+        entries[name.encode()] = (mode, oid)
+    entries.update(added)
+    tree = _tree(context, entries)
+    root_tree = tree if defect == "has a root that changes files" else base_tree
+    root = _commit(context, root_tree, [base], f"plan {plan}\n\nPlan-Id: {plan}\nPlan-Format: 1\n")
+    claimed = "someone-else" if defect == "claims another plan's id" else plan
+    number = "7" if defect == "numbers its changeset 7" else "1"
+    parents = [root, base] if defect == "has a merge in its chain" else [root]
+    message = f"write: forged\n\nPlan-Id: {claimed}\nChangeset: {number}\nInvocation-Id: x1\n"
+    tip = _commit(context, tree, parents, message)
+    record = {"schema": "gitplan.plan/1", "plan_id": plan, "title": "", "base": base, "state": "open"}
+    record["created_at"] = "2026-01-01T00:00:00Z"
+    note = b"{not json" if defect == "has a note that does not decode" else _invocation_note(plan, 1)
+    if defect == "has a note of an unknown schema":
+        note = json.dumps({"schema": "gitplan.invocation/9"}).encode()
+    notes = {root.encode(): ("100644", _hash(context, "blob", json.dumps(record).encode()))}
+    notes[tip.encode()] = ("100644", _hash(context, "blob", note))
+    notes_commit = _commit(
+        context, _tree(context, notes), [], f"gitplan: notes for {plan}\n\nPlan-Id: {plan}\nPlan-Tip: {tip}\n"
+    )
+    git(context, "update-ref", f"refs/changesets/{plan}", tip)
+    git(context, "update-ref", f"refs/notes/changesets/{plan}", notes_commit)
+
+
+@given('machine "{machine}" pushes plan "{plan}" to "{name}" with plain git')
+def plain_push(context, machine, plan, name):  # type: ignore[no-untyped-def]
+    git(
+        context,
+        "push",
+        "-q",
+        name,
+        f"refs/changesets/{plan}:refs/changesets/{plan}",
+        f"refs/notes/changesets/{plan}:refs/notes/changesets/{plan}",
+        repo=_machines(context)[machine],
+    )
+
+
+@given('machine "{machine}" removes its plan "{plan}" with plain git')
+def plain_remove(context, machine, plan):  # type: ignore[no-untyped-def]
+    repo = _machines(context)[machine]
+    git(context, "update-ref", "-d", f"refs/changesets/{plan}", repo=repo)
+    git(context, "update-ref", "-d", f"refs/notes/changesets/{plan}", repo=repo)
+
+
+@then('the file "{name}" outside the repository exists')
+def outside_exists(context, name):  # type: ignore[no-untyped-def]
+    assert Path(context.tmp, name).exists()
+
+
+@given('the bundle "{name}" is copied to machine "{machine}"')
+def copy_bundle(context, name, machine):  # type: ignore[no-untyped-def]
+    shutil.copy(Path(context.tmp, name), Path(_machines(context)[machine], "..", f"{machine}-{name}"))
+
+
+@given('I run git plan "{args}"')
+def ran_plan(context, args):  # type: ignore[no-untyped-def]
+    """A precondition: it must succeed."""
+    _run(context, args)
+    assert context.cli.exit_code == 0, context.cli_output

@@ -1,0 +1,433 @@
+"""Plans between repositories: push, fetch and list through any git remote or bundle.
+
+git does every transfer, with the user's own remotes, URLs, credentials, ssh
+and proxy settings: nothing home-made sits between machines. A plan moves as
+its two refs. Pushes are `--atomic` where the server supports it; where it does
+not, the notes ref goes first and the plan ref second, the order every writer
+uses (refs.py), so a half-done push looks like a half-done record.
+
+Nothing that arrives is trusted. A fetch lands in a *quarantine*: a bare
+repository under `<git-common-dir>/gitplan/quarantine/` that borrows the
+repository's objects (objects/info/alternates) and includes its config, so
+only the objects the remote adds are transferred and git finds the user's
+remote names. Each fetched plan is verified there (verify.py); only then are
+its objects moved into the repository and its refs set by compare-and-swap.
+A refused fetch leaves nothing behind. This module never overwrites a local
+plan that has changesets the remote lacks, unless asked with `force`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+
+from . import refs
+from .errors import BadInput, Conflict, GitPlanError, PlanNotFound
+from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, validate_plan_id
+from .gitrepo import common_dir
+from .redact import Redactor
+from .verify import verify_plan
+from .worktree import POINTERS
+
+Progress = Callable[[bytes], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RemotePlan:
+    """A plan as a remote (or bundle) holds it: its two ref values."""
+
+    plan_id: str
+    tip: str | None
+    notes_tip: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """What one plan's push or fetch did.
+
+    outcome: `new`, `fast-forward`, `up-to-date`, `forced`, `ahead` (this side
+    already has more: nothing to fetch), `diverged` (refused)."""
+
+    plan_id: str
+    outcome: str
+    old_tip: str | None
+    new_tip: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    remote: str
+    direction: str  # push, fetch
+    plans: tuple[Moved, ...]
+
+
+class TransferFailed(GitPlanError):
+    """git could not reach the remote, authenticate, or the remote refused (exit 1)."""
+
+
+# -- listing --------------------------------------------------------------------
+
+
+def remote_plans(repo: pygit2.Repository, remote: str) -> list[RemotePlan]:
+    """The plans `remote` (a remote name, URL, path or bundle) holds, without fetching objects."""
+    out = _git(repo, ["ls-remote", "--refs", remote, PLAN_REF_PREFIX + "*", NOTES_REF_PREFIX + "*"], remote)
+    return _plans_from_listing(out.decode("utf-8", "replace"))
+
+
+def _plans_from_listing(listing: str) -> list[RemotePlan]:
+    tips: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    for line in listing.splitlines():
+        oid, _, name = line.partition("\t")
+        if name.startswith(PLAN_REF_PREFIX):
+            tips[name[len(PLAN_REF_PREFIX) :]] = oid
+        elif name.startswith(NOTES_REF_PREFIX):
+            notes[name[len(NOTES_REF_PREFIX) :]] = oid
+    found = []
+    for plan_id in sorted(tips.keys() | notes.keys()):
+        with contextlib.suppress(BadInput):  # a name no plan can have: not ours to list
+            found.append(RemotePlan(validate_plan_id(plan_id), tips.get(plan_id), notes.get(plan_id)))
+    return found
+
+
+# -- push -----------------------------------------------------------------------
+
+
+def push(
+    repo: pygit2.Repository,
+    remote: str,
+    plan_ids: Sequence[str],
+    force: bool = False,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Push plans (all when none are named), both refs of each, atomically where possible."""
+    settled = [refs.settle(repo, plan_id) for plan_id in _local_plans(repo, plan_ids)]
+    if not settled:
+        return SyncReport(remote, "push", ())
+    sign = "+" if force else ""
+    spec = {
+        name: f"{sign}{value}:{name}"
+        for current in settled
+        for name, value in (
+            (notes_ref(current.plan_id), current.notes_tip),
+            (plan_ref(current.plan_id), current.tip),
+        )
+        if value
+    }
+    before = {p.plan_id: p for p in remote_plans(repo, remote)}
+    try:
+        _push(repo, remote, ["--atomic", *spec.values()], progress)
+    except _AtomicUnsupported:
+        # Notes first, plan refs second: a reader of the remote sees a half-done push
+        # as it would see a half-done record (refs.py), never a commit without its note.
+        notes_first = sorted(spec, key=lambda name: not name.startswith(NOTES_REF_PREFIX))
+        for name in notes_first:
+            _push(repo, remote, [spec[name]], progress)
+    moved = []
+    for current in settled:
+        old = before.get(current.plan_id)
+        old_tip = old.tip if old else None
+        if old is None:
+            outcome = "new"
+        elif old.tip == current.tip and old.notes_tip == current.notes_tip:
+            outcome = "up-to-date"
+        else:
+            outcome = "forced" if force and not _descends(repo, current.tip, old_tip) else "fast-forward"
+        moved.append(Moved(current.plan_id, outcome, old_tip, current.tip))
+    return SyncReport(remote, "push", tuple(moved))
+
+
+class _AtomicUnsupported(Exception):
+    pass
+
+
+def _push(repo: pygit2.Repository, remote: str, args: list[str], progress: Progress | None) -> None:
+    try:
+        _git(
+            repo,
+            ["push", "--porcelain", *(["--progress"] if progress else []), remote, *args],
+            remote,
+            progress,
+        )
+    except TransferFailed as error:
+        text = str(error)
+        if "does not support --atomic" in text:
+            raise _AtomicUnsupported from None
+        if re.search(r"\((non-fast-forward|fetch first|stale info)\)", text):
+            rejected = sorted(set(re.findall(r"refs/(?:notes/)?changesets/([^\s:]+)", _rejected_lines(text))))
+            raise Conflict(
+                f"{remote} has changesets of {', '.join(rejected) or 'these plans'} that this repository "
+                f"lacks: `git plan fetch {remote}` first (nothing was pushed), or push --force to "
+                "replace them"
+            ) from None
+        if "remote rejected" in text or "hook declined" in text or "hidden ref" in text:
+            raise TransferFailed(
+                f"{remote} refused the plan refs ({_reason(text)}); some hosts accept only branches and "
+                "tags: move the plan as a bundle with `git plan push --bundle FILE`"
+            ) from None
+        raise
+
+
+def _rejected_lines(text: str) -> str:
+    return "\n".join(line for line in text.replace("; ", "\n").splitlines() if line.startswith("!"))
+
+
+def _reason(text: str) -> str:
+    found = re.findall(r"\[remote rejected\] \(([^)]*)\)", text)
+    return found[0] if found else "see git's message: " + text[-300:]
+
+
+def bundle(repo: pygit2.Repository, path: str, plan_ids: Sequence[str]) -> SyncReport:
+    """Write plans (all when none are named) into a git bundle at `path`.
+
+    The bundle holds both refs of each plan and the objects from each plan's base
+    onward: the receiving repository needs the base (a prerequisite of the bundle)."""
+    settled = [refs.settle(repo, plan_id) for plan_id in _local_plans(repo, plan_ids)]
+    if not settled:
+        raise PlanNotFound("no plans to bundle")
+    names = [
+        name
+        for s in settled
+        for name in (plan_ref(s.plan_id), notes_ref(s.plan_id))
+        if s.notes_tip or name.startswith(PLAN_REF_PREFIX)
+    ]
+    bases = sorted({base for s in settled if (base := _base(repo, s.tip))})
+    _git(repo, ["bundle", "create", "-q", path, *names, *(f"^{base}" for base in bases)], path)
+    return SyncReport(path, "push", tuple(Moved(s.plan_id, "new", None, s.tip) for s in settled))
+
+
+def _base(repo: pygit2.Repository, tip: str) -> str | None:
+    commit = repo.get(tip)
+    while isinstance(commit, pygit2.Commit) and "\nChangeset: " in commit.message:
+        commit = repo.get(commit.parent_ids[0])
+    return str(commit.parent_ids[0]) if isinstance(commit, pygit2.Commit) and commit.parent_ids else None
+
+
+# -- fetch ----------------------------------------------------------------------
+
+
+def fetch(
+    repo: pygit2.Repository,
+    source: str,
+    plan_ids: Sequence[str],
+    force: bool = False,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Fetch plans (all the source has when none are named) through a quarantine.
+
+    Every fetched plan is verified before anything lands; one unsafe plan refuses
+    the whole fetch (exit 2, nothing written). Diverged plans are left as they are
+    here and reported (exit 4 after the others landed) unless `force`."""
+    for plan_id in plan_ids:
+        validate_plan_id(plan_id)
+    with _quarantine(repo) as quarantine:
+        specs = (
+            [f"+{plan_ref(p)}:{plan_ref(p)}" for p in plan_ids]
+            + [f"+{notes_ref(p)}:{notes_ref(p)}" for p in plan_ids]
+            if plan_ids
+            else [f"+{PLAN_REF_PREFIX}*:{PLAN_REF_PREFIX}*", f"+{NOTES_REF_PREFIX}*:{NOTES_REF_PREFIX}*"]
+        )
+        args = ["fetch", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", "--refmap="]
+        args += ["--progress" if progress else "--quiet", source, *specs]
+        try:
+            _git(repo, args, source, progress, git_dir=quarantine)
+        except TransferFailed as error:
+            missing = re.search(r"couldn't find remote ref refs/(?:notes/)?changesets/(\S+)", str(error))
+            if missing:
+                raise PlanNotFound(f"{source} has no plan named {missing.group(1)!r}") from None
+            raise
+        arrived = pygit2.Repository(str(quarantine))
+        fetched = _plans_in(arrived)
+        for plan_id in plan_ids:
+            if plan_id not in fetched:
+                raise PlanNotFound(f"{source} has no plan named {plan_id!r}")
+        decisions = [_decide(arrived, repo, remote_plan, force) for remote_plan in fetched.values()]
+        landing = [
+            (plan, moved) for plan, moved in decisions if moved.outcome in ("new", "fast-forward", "forced")
+        ]
+        if landing:
+            _move_objects(quarantine, common_dir(repo) / "objects")
+        for remote_plan, moved in landing:
+            _land(repo, remote_plan, moved)
+    report = SyncReport(source, "fetch", tuple(moved for _, moved in decisions))
+    diverged = [m.plan_id for m in report.plans if m.outcome == "diverged"]
+    if diverged:
+        refused = Conflict(
+            f"{', '.join(diverged)}: both sides recorded changesets the other lacks; nothing was "
+            f"changed for {'it' if len(diverged) == 1 else 'them'} here. Review both, then "
+            f"`git plan fetch --force {source} {' '.join(diverged)}` to take the remote's "
+            "(this repository's changesets would be lost), or push yours with --force"
+        )
+        refused.report = report  # type: ignore[attr-defined]
+        raise refused
+    return report
+
+
+def _plans_in(arrived: pygit2.Repository) -> dict[str, RemotePlan]:
+    listing = []
+    for name in arrived.references:
+        if name.startswith((PLAN_REF_PREFIX, NOTES_REF_PREFIX)):
+            listing.append(f"{arrived.references[name].target}\t{name}")
+    return {p.plan_id: p for p in _plans_from_listing("\n".join(listing))}
+
+
+def _decide(
+    arrived: pygit2.Repository, repo: pygit2.Repository, remote_plan: RemotePlan, force: bool
+) -> tuple[RemotePlan, Moved]:
+    plan_id = remote_plan.plan_id
+    if remote_plan.tip is None:
+        raise BadInput(f"plan {plan_id!r} is unsafe: the source has its notes ref but not its plan ref")
+    verify_plan(arrived, plan_id, remote_plan.tip, remote_plan.notes_tip)
+    local = refs.read_refs_if_any(repo, plan_id)
+    if local is None or not local.tip:
+        return remote_plan, Moved(plan_id, "new", None, remote_plan.tip)
+    if (local.tip, local.notes_tip) == (remote_plan.tip, remote_plan.notes_tip):
+        return remote_plan, Moved(plan_id, "up-to-date", local.tip, local.tip)
+    if _descends(arrived, remote_plan.tip, local.tip) and _descends(
+        arrived, remote_plan.notes_tip, local.notes_tip
+    ):
+        return remote_plan, Moved(plan_id, "fast-forward", local.tip, remote_plan.tip)
+    if _descends(arrived, local.tip, remote_plan.tip) and _descends(
+        arrived, local.notes_tip, remote_plan.notes_tip
+    ):
+        return remote_plan, Moved(plan_id, "ahead", local.tip, local.tip)
+    return remote_plan, Moved(plan_id, "forced" if force else "diverged", local.tip, remote_plan.tip)
+
+
+def _descends(repo: pygit2.Repository, newer: str | None, older: str | None) -> bool:
+    """Is `older` equal to or an ancestor of `newer`?"""
+    if older is None or newer == older:
+        return True
+    if newer is None:
+        return False
+    try:
+        return bool(repo.descendant_of(newer, older))
+    except (KeyError, ValueError, pygit2.GitError):
+        return False
+
+
+def _land(repo: pygit2.Repository, remote_plan: RemotePlan, moved: Moved) -> None:
+    """Set the plan's refs to the fetched values, if they still hold what was decided on."""
+    local = refs.read_refs_if_any(repo, remote_plan.plan_id)
+    expected = (local.tip or None, local.notes_tip) if local else (None, None)
+    if expected[0] != moved.old_tip:
+        raise Conflict(f"plan {remote_plan.plan_id!r} changed here during the fetch; fetch again")
+    assert remote_plan.tip is not None
+    refs.set_plan_refs(repo, remote_plan.plan_id, expected, (remote_plan.tip, remote_plan.notes_tip))
+
+
+# -- the quarantine and moving objects out of it -------------------------------------
+
+
+@contextlib.contextmanager
+def _quarantine(repo: pygit2.Repository):  # type: ignore[no-untyped-def]
+    """A bare repository that sees the repository's objects and config; removed on exit."""
+    common = common_dir(repo)
+    parent = common / "gitplan" / "quarantine"
+    parent.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent))
+    try:
+        for sub in ("objects/pack", "objects/info", "refs"):
+            (path / sub).mkdir(parents=True)
+        (path / "objects" / "info" / "alternates").write_text(str((common / "objects").resolve()) + "\n")
+        (path / "HEAD").write_text("ref: refs/heads/main\n")
+        config_text = "[include]\n\tpath = " + _quoted(str((common / "config").resolve())) + "\n"
+        config_text += "[core]\n\tbare = true\n[gc]\n\tauto = 0\n[fetch]\n\tunpackLimit = 1\n"
+        (path / "config").write_text(config_text)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _move_objects(quarantine: Path, objects: Path) -> None:
+    """Move what the fetch wrote into the repository's object store, packs index last.
+
+    An index makes its pack visible, so it is moved after the pack; an object
+    the repository already has is left where it is."""
+    for pack in sorted((quarantine / "objects" / "pack").glob("pack-*.pack")):
+        for suffix in (".pack", ".rev", ".idx"):
+            source = pack.with_suffix(suffix)
+            target = objects / "pack" / source.name
+            if source.exists() and not target.exists():
+                os.replace(source, target)
+    for directory in (quarantine / "objects").glob("[0-9a-f][0-9a-f]"):
+        (objects / directory.name).mkdir(exist_ok=True)
+        for loose in directory.iterdir():
+            target = objects / directory.name / loose.name
+            if not target.exists():
+                os.replace(loose, target)
+
+
+# -- running git ------------------------------------------------------------------
+
+
+def _local_plans(repo: pygit2.Repository, plan_ids: Sequence[str]) -> list[str]:
+    if plan_ids:
+        for plan_id in plan_ids:
+            refs.read_plan_refs(repo, validate_plan_id(plan_id))  # PlanNotFound
+        return list(dict.fromkeys(plan_ids))
+    return sorted(
+        name[len(PLAN_REF_PREFIX) :] for name in repo.references if name.startswith(PLAN_REF_PREFIX)
+    )
+
+
+def _git(
+    repo: pygit2.Repository,
+    args: list[str],
+    remote: str,
+    progress: Progress | None = None,
+    git_dir: Path | None = None,
+) -> bytes:
+    """Run git for a transfer; TransferFailed with git's message, credentials masked."""
+    environment = {k: v for k, v in os.environ.items() if k not in POINTERS}
+    environment["GIT_DIR"] = str(git_dir) if git_dir else repo.path
+    environment["LC_ALL"] = "C"
+    if not sys.stdin.isatty():
+        environment["GIT_TERMINAL_PROMPT"] = "0"  # no prompt that nobody can answer
+    try:
+        child = subprocess.Popen(
+            ["git", *args],
+            stdin=subprocess.DEVNULL if not sys.stdin.isatty() else None,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=repo.workdir or repo.path,
+            env=environment,
+        )
+    except FileNotFoundError:
+        raise TransferFailed("the git program is not installed or not on PATH") from None
+    errors: list[bytes] = []
+    reader = threading.Thread(target=_read_errors, args=(child.stderr, errors, progress), daemon=True)
+    reader.start()
+    assert child.stdout is not None
+    out = child.stdout.read()
+    code = child.wait()
+    reader.join()
+    if code != 0:
+        text = (b"".join(errors) + b"\n" + out).decode("utf-8", "replace")
+        lines = [line.strip() for line in re.split(r"[\r\n]+", text) if line.strip()]
+        message = Redactor().text("; ".join(lines[-12:]))
+        raise TransferFailed(f"git {args[0]} {Redactor().text(remote)} failed: {message or f'exit {code}'}")
+    return out
+
+
+def _read_errors(stream: object, errors: list[bytes], progress: Progress | None) -> None:
+    assert hasattr(stream, "read1")
+    while chunk := stream.read1(65536):
+        errors.append(chunk)
+        if progress is not None:
+            progress(chunk)

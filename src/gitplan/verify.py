@@ -1,0 +1,257 @@
+"""Checking a plan's chain before trusting it.
+
+A plan that arrives from a remote or a bundle, or that someone built by hand
+with git plumbing, may be hostile: a tree entry named `.GIT/hooks/post-checkout`,
+a symlink to `/etc`, a gitlink, a commit that claims another plan's id, a note
+the readers cannot decode. Everything gitplan does with a plan (diff, export,
+apply into the worktree) trusts what these checks guarantee, so they run before
+a fetched plan's refs are moved and before a half-done record of another
+writer is finished (refs.settle).
+
+The walk costs O(the commits checked × their changed paths): trees are
+compared only where their ids differ (trees.changed_entries), and a caller that
+already trusts an older tip passes it, so only what came after is read.
+Never writes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pygit2
+
+from .errors import BadInput, Damaged
+from .format import (
+    FORMAT_VERSION,
+    decode_invocation_record,
+    decode_plan_record,
+    is_git_dir_name,
+    trailers,
+    validate_path,
+)
+from .gitrepo import read_blob
+from .notes import note_blob_id, notes_tree
+from .trees import changed_entries
+
+_FILE_MODES = {pygit2.GIT_FILEMODE_BLOB, pygit2.GIT_FILEMODE_BLOB_EXECUTABLE, pygit2.GIT_FILEMODE_LINK}
+_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+class Unsafe(BadInput):
+    """A plan that must not be trusted: what is wrong, and in which plan (exit 2)."""
+
+    def __init__(self, plan_id: str, reason: str) -> None:
+        super().__init__(f"plan {plan_id!r} is unsafe: {reason}")
+        self.plan_id = plan_id
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How big a plan from elsewhere may be (config `plan.verify.*`, git size suffixes)."""
+
+    max_file_bytes: int = 512 * 2**20
+    max_note_bytes: int = 2**20
+    max_changesets: int = 100_000
+
+    @classmethod
+    def of(cls, repo: pygit2.Repository) -> Limits:
+        def number(key: str, default: int) -> int:
+            try:
+                return int(repo.config.get_int(key)) if key in repo.config else default
+            except (pygit2.GitError, ValueError):
+                raise BadInput(f"git config {key} is not a number") from None
+
+        return cls(
+            max_file_bytes=number("plan.verify.maxFileSize", _DEFAULTS.max_file_bytes),
+            max_note_bytes=number("plan.verify.maxNoteSize", _DEFAULTS.max_note_bytes),
+            max_changesets=number("plan.verify.maxChangesets", _DEFAULTS.max_changesets),
+        )
+
+
+_DEFAULTS = Limits()
+
+
+def verify_plan(
+    repo: pygit2.Repository,
+    plan_id: str,
+    tip: str,
+    notes_tip: str | None,
+    trusted: str | None = None,
+    limits: Limits | None = None,
+) -> int:
+    """Check plan `plan_id` as its refs would be (`tip`, `notes_tip`); Unsafe if it is not.
+
+    Commits from `tip` back to `trusted` (a tip checked before), or to the plan
+    root, are checked: one parent each, this plan's id, changeset numbers in
+    order, every path they change safe to write, file sizes within limits, and
+    a note that decodes under a known schema. Returns how many were checked."""
+    limits = limits or Limits.of(repo)
+    tree = _notes_tree(repo, plan_id, tip, notes_tip)
+    newest_first: list[pygit2.Commit] = []
+    current = tip
+    first_number = 1
+    while current != trusted:
+        commit = _plan_commit(repo, plan_id, current)
+        found = trailers(commit.message)
+        if "Changeset" not in found:
+            _check_root(repo, plan_id, commit, found, tree, limits)
+            break
+        if len(commit.parent_ids) != 1:
+            raise Unsafe(plan_id, f"changeset commit {current} has {len(commit.parent_ids)} parents")
+        newest_first.append(commit)
+        if len(newest_first) > limits.max_changesets:
+            raise Unsafe(plan_id, f"more than {limits.max_changesets} changesets (plan.verify.maxChangesets)")
+        current = str(commit.parent_ids[0])
+    else:
+        first_number = _number(plan_id, _plan_commit(repo, plan_id, current)) + 1
+    for number, commit in enumerate(reversed(newest_first), start=first_number):
+        stated = _number(plan_id, commit)
+        if stated != number:
+            raise Unsafe(plan_id, f"commit {commit.id} says changeset {stated}, its place is {number}")
+        parent = repo.get(commit.parent_ids[0])
+        assert isinstance(parent, pygit2.Commit)
+        check_tree_change(repo, plan_id, str(parent.tree_id), str(commit.tree_id), limits)
+        _check_note(repo, plan_id, tree, commit, limits, root=False)
+    return len(newest_first)
+
+
+def check_tree_change(
+    repo: pygit2.Repository, plan_id: str, old_tree: str, new_tree: str, limits: Limits
+) -> None:
+    """Every path that differs between two trees is safe to write or delete."""
+    for entry in changed_entries(repo, old_tree, new_tree):
+        try:
+            validate_path(entry.path)
+        except BadInput as error:
+            raise Unsafe(plan_id, str(error)) from None
+        if entry.new_id is None or entry.new_mode is None:
+            continue
+        if entry.new_mode == pygit2.GIT_FILEMODE_COMMIT:
+            raise Unsafe(plan_id, f"{entry.path!r} is a gitlink (a submodule commit); plans carry files only")
+        if entry.new_mode not in _FILE_MODES:
+            raise Unsafe(plan_id, f"{entry.path!r} has the unknown file mode {entry.new_mode:o}")
+        size = _size(repo, plan_id, entry.new_id)
+        if size > limits.max_file_bytes:
+            raise Unsafe(
+                plan_id,
+                f"{entry.path!r} is {size} bytes, over plan.verify.maxFileSize ({limits.max_file_bytes})",
+            )
+        if entry.new_mode == pygit2.GIT_FILEMODE_LINK:
+            _check_symlink(plan_id, entry.path, read_blob(repo, entry.new_id) if size <= 4096 else None)
+
+
+def _check_symlink(plan_id: str, path: str, target_bytes: bytes | None) -> None:
+    """A symlink must point inside the worktree and never into a `.git` directory."""
+    if target_bytes is None:
+        raise Unsafe(plan_id, f"symlink {path!r} has a target over 4096 bytes")
+    target = target_bytes.decode("utf-8", "surrogateescape")
+    shown = f"symlink {path!r} -> {target!r}"
+    if "\0" in target or target.startswith("/") or (os.name == "nt" and target[1:2] == ":"):
+        raise Unsafe(plan_id, f"{shown} points outside the worktree")
+    where = path.split("/")[:-1]
+    for component in target.replace("\\", "/").split("/"):
+        if component in ("", "."):
+            continue
+        if component == "..":
+            if not where:
+                raise Unsafe(plan_id, f"{shown} points outside the worktree")
+            where.pop()
+        elif is_git_dir_name(component):
+            raise Unsafe(plan_id, f"{shown} points into a .git directory")
+        else:
+            where.append(component)
+
+
+def _check_root(
+    repo: pygit2.Repository,
+    plan_id: str,
+    root: pygit2.Commit,
+    found: dict[str, str],
+    tree: pygit2.Tree | None,
+    limits: Limits,
+) -> None:
+    if found.get("Plan-Format") != str(FORMAT_VERSION):
+        raise Unsafe(plan_id, f"its root {root.id} has Plan-Format {found.get('Plan-Format')!r}, not 1")
+    if len(root.parent_ids) > 1:
+        raise Unsafe(plan_id, f"its root {root.id} has {len(root.parent_ids)} parents")
+    base_tree = _EMPTY_TREE
+    if root.parent_ids:
+        base = repo.get(root.parent_ids[0])
+        if not isinstance(base, pygit2.Commit):
+            raise Unsafe(plan_id, f"its base {root.parent_ids[0]} is not in this repository")
+        base_tree = str(base.tree_id)
+    if str(root.tree_id) != base_tree:
+        raise Unsafe(plan_id, f"its root {root.id} changes files (a plan root carries its base's tree)")
+    _check_note(repo, plan_id, tree, root, limits, root=True)
+
+
+def _check_note(
+    repo: pygit2.Repository,
+    plan_id: str,
+    tree: pygit2.Tree | None,
+    commit: pygit2.Commit,
+    limits: Limits,
+    root: bool,
+) -> None:
+    what = "plan record" if root else "invocation record"
+    blob = note_blob_id(tree, str(commit.id))
+    if blob is None:
+        raise Unsafe(plan_id, f"the {what} of {commit.id} is missing")
+    size = _size(repo, plan_id, blob)
+    if size > limits.max_note_bytes:
+        raise Unsafe(plan_id, f"the {what} of {commit.id} is {size} bytes (plan.verify.maxNoteSize)")
+    try:
+        if root:
+            record = decode_plan_record(read_blob(repo, blob))
+            base = str(commit.parent_ids[0]) if commit.parent_ids else ""
+            if record.plan_id != plan_id or record.base != base:
+                raise Unsafe(
+                    plan_id, f"its plan record names plan {record.plan_id!r} on base {record.base!r}"
+                )
+        else:
+            decode_invocation_record(read_blob(repo, blob))
+    except Damaged as error:
+        raise Unsafe(plan_id, f"the {what} of {commit.id} does not decode: {error}") from None
+
+
+def _notes_tree(repo: pygit2.Repository, plan_id: str, tip: str, notes_tip: str | None) -> pygit2.Tree | None:
+    if notes_tip is None:
+        raise Unsafe(plan_id, "it has no notes ref (its invocation records)")
+    notes_commit = repo.get(notes_tip)
+    if not isinstance(notes_commit, pygit2.Commit):
+        raise Unsafe(plan_id, f"its notes ref points at {notes_tip}, which is not a commit here")
+    found = trailers(notes_commit.message)
+    if found.get("Plan-Id", plan_id) != plan_id:
+        raise Unsafe(plan_id, f"its notes commit {notes_tip} claims plan {found['Plan-Id']!r}")
+    if found.get("Plan-Tip", tip) != tip:
+        raise Unsafe(plan_id, f"its notes are for {found['Plan-Tip']}, not for its tip {tip}")
+    return notes_tree(repo, notes_tip)
+
+
+def _plan_commit(repo: pygit2.Repository, plan_id: str, oid: str) -> pygit2.Commit:
+    commit = repo.get(oid)
+    if not isinstance(commit, pygit2.Commit):
+        raise Unsafe(plan_id, f"{oid} is not a commit in this repository")
+    claimed = trailers(commit.message).get("Plan-Id")
+    if claimed != plan_id:
+        raise Unsafe(plan_id, f"commit {oid} claims plan {claimed!r}")
+    return commit
+
+
+def _number(plan_id: str, commit: pygit2.Commit) -> int:
+    stated = trailers(commit.message).get("Changeset", "0")
+    if not stated.isdigit() or len(stated) > 9:
+        raise Unsafe(plan_id, f"commit {commit.id} has a malformed Changeset trailer {stated!r}")
+    return int(stated)
+
+
+def _size(repo: pygit2.Repository, plan_id: str, oid: str) -> int:
+    try:
+        kind, size = repo.odb.read_header(oid)
+    except (KeyError, ValueError, pygit2.GitError):
+        raise Unsafe(plan_id, f"object {oid} is missing") from None
+    if kind != pygit2.GIT_OBJECT_BLOB:
+        raise Unsafe(plan_id, f"object {oid} is not a file")
+    return int(size)
