@@ -50,6 +50,8 @@ Feature: Coding agents' tool calls become changesets through git plan hook
       | codex     | post-shell  | PostToolUse | printf 'x\\n' > notes.md                  | notes.md      |
       | gemini    | after-tool  | AfterTool   | mkdir -p docs; echo '# Guide' > docs/guide.md | docs/guide.md |
       | openhands | post        | PostToolUse | echo 'x = 1' > src/oh.py                  | src/oh.py     |
+      | cursor    | after-shell | afterShellExecution | printf 'x\\n' > notes.md          | notes.md      |
+      | cline     | task-cancel | TaskCancel  | echo c > cancelled.txt                    | cancelled.txt |
 
   Scenario Outline: A hook never breaks the agent: <case>
     When the hook gets <input>
@@ -64,6 +66,10 @@ Feature: Coding agents' tool calls become changesets through git plan hook
       | an unknown agent       | the payload "{}" for aider post             | unknown agent 'aider'          |
       | an unknown event       | the payload "{}" for claude-code later      | unknown event 'later'          |
       | another directory      | a payload whose cwd is not a repository     | is not in a git repository     |
+      | Cursor, no conversation | the payload "{"workspace_roots": []}" for cursor afterFileEdit | the payload has no conversation_id |
+      | Cursor, no root        | the payload "{"conversation_id": "c", "workspace_roots": []}" for cursor stop | the payload has no workspace_roots |
+      | Cline, no task         | the payload "{"workspaceRoots": ["/"]}" for cline PostToolUse | the payload has no taskId |
+      | Cline, no root         | the payload "{"taskId": "t", "workspaceRoots": [""]}" for cline PostToolUse | the payload has no workspaceRoots |
 
   Scenario: With --strict, a payload it cannot use exits 2; failures are logged under the git directory
     When the hook gets the payload "not json" for claude-code post with --strict
@@ -309,3 +315,150 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     When I run git plan "-C {tmp}/bare.git cancel p --restore"
     Then the exit code is 2
     And the output contains "needs a working tree"
+
+  Scenario: A Cursor conversation: the prompt, a file edit, a shell command, a failed tool call and the stop, each where it belongs
+    Given the agent writes "src/app.py" as "print('mine')\n" in the worktree
+    When cursor sends "before-submit-prompt" as "beforeSubmitPrompt"
+    And the agent writes "README.md" as "one\n2\nthree\n" in the worktree
+    And cursor sends "after-file-edit" as "afterFileEdit"
+    And cursor sends "before-shell" as "beforeShellExecution"
+    And the agent runs in the worktree: "printf 'x\\n' > notes.md"
+    And cursor sends "after-shell" as "afterShellExecution"
+    And the agent writes "src/app.py" as "print(3)\n" in the worktree
+    And cursor sends "post-tool-use-failure" as "postToolUseFailure"
+    And the agent runs in the worktree: "echo unclaimed > patch-made.txt"
+    And cursor sends "stop" as "stop"
+    Then every hook exited 0 without a warning
+    And the hooks answered on standard output: {"continue": true} | {} | {} | {} | {} | {}
+    And git "log --format=%an:%s main..refs/changesets/cursor-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "Cursor:sweep: added patch-made.txt\nCursor:Write: modified src/app.py\nCursor:shell: added notes.md\nCursor:file_edit: modified README.md\nuser:before-session: modified src/app.py\n"
+    And git "rev-list --count main..refs/changesets/cursor-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "6"
+    And git "show refs/changesets/cursor-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e~4:src/app.py" prints "print('mine')"
+    And the record of changeset 2 of "cursor-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has arguments = {"file_path": "@CWD@/README.md", "edits": "<1 items>"}
+    And the agent data of changeset 2 of "cursor-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" is {"name": "cursor", "session_id": "@SESSION@", "generation_id": "7d0c6a4e-2b1f-4e8a-9c3d-5f6e7a8b9c0d", "model": "claude-4.5-sonnet", "transcript_path": "@HOME@/.cursor/projects/repo/agent-transcripts/@SESSION@.txt", "cursor_version": "2.0.77", "hook_event_name": "afterFileEdit"}
+    And the record of changeset 3 of "cursor-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has arguments = {"command": "printf 'x\\n' > notes.md", "cwd": "@CWD@"}
+    And the record of changeset 3 of "cursor-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" took at least 1200 ms
+    And the record of changeset 4 of "cursor-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has status = "error"
+    And the record of changeset 4 of "cursor-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has invocation_id = "toolu_cursor_write_1"
+    And the record of changeset 4 of "cursor-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has arguments = {"file_path": "@CWD@/src/app.py", "contents": "<9 characters>"}
+    And the record of changeset 5 of "cursor-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has status = "ok"
+    And git fsck --full is clean
+
+  Scenario: A Cline task: each tool call that changed files is one changeset, with Cline's own timing and outcome
+    Given the agent writes "src/app.py" as "print('mine')\n" in the worktree
+    When cline sends "pre-tool-use-write" as "PreToolUse"
+    And the agent writes "src/hello.py" as "print('hello')\n" in the worktree
+    And cline sends "post-tool-use-write" as "PostToolUse"
+    And the agent writes "README.md" as "one\n2\nthree\n" in the worktree
+    And cline sends "post-tool-use-replace" as "PostToolUse"
+    And the agent runs in the worktree: "echo x > build.txt"
+    And cline sends "post-tool-use-command-failed" as "PostToolUse"
+    And cline sends "post-tool-use-read" as "PostToolUse"
+    And the agent runs in the worktree: "echo late > late.txt"
+    And cline sends "task-complete" as "TaskComplete"
+    Then every hook exited 0 without a warning
+    And the hooks answered on standard output: {"cancel": false} | {"cancel": false} | {"cancel": false} | {"cancel": false} | {"cancel": false} | {"cancel": false}
+    And git "log --format=%an:%s main..refs/changesets/cline-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "Cline:sweep: added late.txt\nCline:execute_command: added build.txt\nCline:replace_in_file: modified README.md\nCline:write_to_file: added src/hello.py\nuser:before-session: modified src/app.py\n"
+    And git "rev-list --count main..refs/changesets/cline-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "6"
+    And the record of changeset 2 of "cline-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has arguments = {"path": "src/hello.py", "content": "<15 characters>"}
+    And the record of changeset 2 of "cline-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" took at least 1500 ms
+    And the record of changeset 2 of "cline-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has status = "ok"
+    And the agent data of changeset 2 of "cline-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" is {"name": "cline", "session_id": "@SESSION@", "hook_event_name": "PostToolUse", "cline_version": "3.36.0"}
+    And the record of changeset 3 of "cline-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has arguments = {"path": "README.md", "diff": "<45 characters>"}
+    And the record of changeset 4 of "cline-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has status = "error"
+    And the record of changeset 4 of "cline-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has arguments = {"command": "echo x > build.txt && make build", "requires_approval": "false"}
+    And git fsck --full is clean
+
+  Scenario Outline: hooks install <agent> keeps what <file> holds, is idempotent, backs it up once, and uninstall gives its bytes back
+    Given the file "<file>" in the worktree holds the JSON '<content>'
+    When I run git plan "hooks install <agent>"
+    Then the exit code is 0
+    And the output contains "installed: gitplan hooks for <agent>"
+    And the output contains "<still to do>"
+    When I run git plan "hooks install <agent>"
+    Then the output contains "already installed"
+    And "<file>" runs "git plan hook <agent> " once at each of <events> and still holds "<theirs>"
+    And ".git/gitplan/hook-backups/<agent>-hooks.json" holds the file as it was
+    When I run git plan "hooks status <agent>"
+    Then the exit code is 0
+    And the output contains "<last>: git plan hook <agent>"
+    When I run git plan "hooks uninstall <agent>"
+    Then the output contains "removed"
+    And "<file>" holds the file as it was
+    And the worktree has no ".git/gitplan/hook-backups/<agent>-hooks.json"
+    When I run git plan "hooks status <agent>"
+    Then the exit code is 3
+
+    Examples:
+      | agent     | file                  | content                                                                                                   | events                                                      | last  | theirs         | still to do           |
+      | codex     | .codex/hooks.json     | {"hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "./guard.sh"}]}]}, "note": "é"} | PreToolUse, PostToolUse, Stop                              | Stop  | ./guard.sh     | review and trust it   |
+      | openhands | .openhands/hooks.json | {"hooks": {"Stop": [{"matcher": "*", "hooks": [{"type": "command", "command": ".openhands/hooks/lint.sh"}]}]}} | PreToolUse, PostToolUse, Stop                              | Stop  | lint.sh        | start a new one       |
+      | openhands | .openhands/hooks.json | {"stop": [{"hooks": [{"type": "command", "command": ".openhands/hooks/lint.sh"}]}]}                        | pre_tool_use, post_tool_use, stop                           | Stop  | lint.sh        | start a new one       |
+      | cursor    | .cursor/hooks.json    | {"version": 1, "hooks": {"afterFileEdit": [{"command": "./hooks/format.sh"}]}}                             | beforeSubmitPrompt, afterFileEdit, afterShellExecution, stop | stop  | ./hooks/format.sh | Hooks settings tab |
+
+  Scenario: hooks install cursor writes a new .cursor/hooks.json in Cursor's shape, and the hook it names records; uninstall removes the file
+    When I run git plan "hooks install cursor"
+    Then ".cursor/hooks.json" holds exactly the JSON {"version": 1, "hooks": {"beforeSubmitPrompt": [{"command": "git plan hook cursor beforeSubmitPrompt"}], "afterFileEdit": [{"command": "git plan hook cursor afterFileEdit"}], "afterShellExecution": [{"command": "git plan hook cursor afterShellExecution"}], "stop": [{"command": "git plan hook cursor stop"}]}}
+    When I run git plan "hooks install codex"
+    Then ".codex/hooks.json" holds exactly the JSON {"hooks": {"PreToolUse": [{"hooks": [{"type": "command", "command": "git plan hook codex pre"}]}], "PostToolUse": [{"hooks": [{"type": "command", "command": "git plan hook codex post"}]}], "Stop": [{"hooks": [{"type": "command", "command": "git plan hook codex stop"}]}]}}
+    When I run git plan "hooks uninstall codex"
+    And the agent writes "README.md" as "one\n2\nthree\n" in the worktree
+    And the installed cursor hook for afterFileEdit runs with "after-file-edit"
+    Then every hook exited 0 without a warning
+    And git "log -1 --format=%s refs/changesets/cursor-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "file_edit: modified README.md"
+    When I run git plan "hooks uninstall cursor"
+    Then the output contains "removed: gitplan hooks for cursor"
+    And git "-c core.quotepath=off status --porcelain --untracked-files=all" prints "M README.md\n"
+    And git "-c core.quotepath=off status --porcelain --untracked-files=all" does not print "??"
+    And the worktree has no ".cursor"
+    And the worktree has no ".codex"
+
+  Scenario: hooks install cline writes one executable file per event beside Cline's own, and uninstall removes exactly those
+    Given the worktree holds ".clinerules/style.md" as "Use tabs.\n" with mode 644
+    And the worktree holds ".clinerules/hooks/TaskStart" as "#!/bin/sh\necho '{}'\n" with mode 755
+    When I run git plan "hooks install cline"
+    Then the exit code is 0
+    And the output contains "installed: gitplan hooks for cline"
+    And the output contains "Enable Hooks"
+    And the hook files of cline in ".clinerules/hooks" are PreToolUse, PostToolUse, TaskComplete, TaskCancel, each executable and running its event
+    When I run git plan "hooks install cline"
+    Then the output contains "already installed"
+    When I run git plan "hooks status cline"
+    Then the output contains "TaskCancel: git plan hook cline"
+    When I run git plan "hooks uninstall cline"
+    Then the output contains "removed: gitplan hooks for cline"
+    And git "-c core.quotepath=off status --porcelain --untracked-files=all" prints "?? .clinerules/hooks/TaskStart\n?? .clinerules/style.md\n"
+    And the worktree file ".clinerules/hooks/TaskStart" is "#!/bin/sh\necho '{}'\n" with mode 755
+    When I run git plan "hooks status cline --json"
+    Then the exit code is 3
+
+  Scenario: hooks install cline makes .clinerules/hooks, the file Cline runs records, and uninstall leaves no trace
+    When I run git plan "hooks install cline"
+    And the agent writes "src/hello.py" as "print('hello')\n" in the worktree
+    And the installed cline hook for PostToolUse runs with "post-tool-use-write"
+    Then every hook exited 0 without a warning
+    And the hooks answered on standard output: {"cancel": false}
+    And git "log -1 --format=%s refs/changesets/cline-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "write_to_file: added src/hello.py"
+    When I run git plan "hooks uninstall cline"
+    Then the exit code is 0
+    And git "-c core.quotepath=off status --porcelain --untracked-files=all" prints "?? src/hello.py\n"
+    And the worktree has no ".clinerules"
+    And the worktree has no ".git/gitplan/hook-backups/cline-hooks"
+
+  Scenario Outline: hooks install cline refuses, writing nothing, when <case>
+    Given <setup>
+    When I run git plan "hooks install cline"
+    Then the exit code is 2
+    And the output contains "<message>"
+    And the worktree has no ".clinerules/hooks/PreToolUse"
+
+    Examples:
+      | case                                   | setup                                                                                   | message                                   |
+      | an event's file is someone else's      | the worktree holds ".clinerules/hooks/PostToolUse" as "#!/bin/sh\nmine\n" with mode 755 | PostToolUse already there and not gitplan's |
+      | .clinerules is Cline's older rules file | the worktree holds ".clinerules" as "Use tabs.\n" with mode 644                          | is a file, not a directory                |
+
+  Scenario: hooks install cline --user writes the files in Cline's global hooks directory
+    When I run git plan "hooks install cline --user"
+    Then the exit code is 0
+    And the home directory has "Documents/Cline/Hooks/TaskComplete" running "exec git plan hook cline TaskComplete"
+    When I run git plan "hooks uninstall cline --user"
+    Then the home directory has no "Documents/Cline"

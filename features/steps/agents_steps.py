@@ -272,3 +272,119 @@ def home_lacks(context, path):  # type: ignore[no-untyped-def]
 @then('the hook printed "{text}" on standard output')
 def hook_stdout(context, text):  # type: ignore[no-untyped-def]
     assert context.hooks[-1].stdout == text + "\n", repr(context.hooks[-1].stdout)
+
+
+def _placeholders(context, text: str) -> str:  # type: ignore[no-untyped-def]
+    cwd = os.path.realpath(context.repo)
+    text = text.replace("@CWD@", cwd).replace("@SESSION@", context.session)
+    return text.replace("@HOME@", os.environ["HOME"])
+
+
+@then("the hooks answered on standard output: {answers}")
+def hooks_answered(context, answers):  # type: ignore[no-untyped-def]
+    printed = [result.stdout for result in context.hooks]
+    assert printed == [answer + "\n" for answer in answers.split(" | ")], printed
+
+
+@then('the record of changeset {number:d} of "{plan}" took at least {least:d} ms')
+def took_at_least(context, number, plan, least):  # type: ignore[no-untyped-def]
+    record = _note(context, plan, number)
+    assert record["started_at"] < record["finished_at"], record
+    assert least <= record["duration_ms"] < least + 60_000, record
+
+
+@then('the agent data of changeset {number:d} of "{plan}" is {expected}')
+def agent_data_is(context, number, plan, expected):  # type: ignore[no-untyped-def]
+    agent = _note(context, _placeholders(context, plan), number)["agent"]
+    assert agent == json.loads(_placeholders(context, expected)), agent
+
+
+@given("the file \"{path}\" in the worktree holds the JSON '{text}'")
+def file_holds_json(context, path, text):  # type: ignore[no-untyped-def]
+    target = Path(context.repo, path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text + "\n")
+    context.settings_before = text
+
+
+def _commands(entry) -> list[str]:  # type: ignore[no-untyped-def]
+    """The commands of one entry of a hooks file: Cursor's flat {command} or {hooks: [...]}."""
+    if not isinstance(entry, dict):
+        return []
+    inner = entry.get("hooks")
+    found = [entry["command"]] if isinstance(entry.get("command"), str) else []
+    if isinstance(inner, list):
+        found += [hook["command"] for hook in inner if isinstance(hook, dict) and "command" in hook]
+    return found
+
+
+def _table(document: dict, event: str) -> list:  # type: ignore[type-arg]
+    table = document.get("hooks", document)  # OpenHands' own layout: at the top level
+    return table.get(event, [])  # type: ignore[no-any-return]
+
+
+@then('"{path}" runs "{command}" once at each of {events} and still holds "{text}"')
+def runs_once_each(context, path, command, events, text):  # type: ignore[no-untyped-def]
+    document = json.loads(Path(context.repo, path).read_text(encoding="utf-8"))
+    assert text in json.dumps(document, ensure_ascii=False), document
+    for event in events.split(", "):
+        commands = [found for entry in _table(document, event) for found in _commands(entry)]
+        ours = [found for found in commands if found.startswith(command)]
+        assert len(ours) == 1, (event, commands)
+
+
+@then('"{path}" holds exactly the JSON {expected}')
+def holds_exactly(context, path, expected):  # type: ignore[no-untyped-def]
+    assert json.loads(Path(context.repo, path).read_text(encoding="utf-8")) == json.loads(expected)
+
+
+@when('the installed {agent} hook for {event} runs with "{fixture}"')
+def installed_hook_runs(context, agent, event, fixture):  # type: ignore[no-untyped-def]
+    """Run what the agent would run: the command in its hooks file, or its hook file,
+    with the git-plan program of this environment first on PATH (as `git plan` finds it)."""
+    from gitplan.hooksetup import SETTINGS
+
+    settings = SETTINGS[agent]
+    where = Path(context.repo, settings.project_file)
+    if settings.layout == "scripts":
+        argv = [str(where / event)]
+    else:
+        document = json.loads(where.read_text(encoding="utf-8"))
+        found = [c for entry in _table(document, event) for c in _commands(entry) if c.startswith("git plan")]
+        argv = ["sh", "-c", found[0]]
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    done = subprocess.run(
+        argv,
+        input=_payload(context, agent, fixture),
+        cwd=context.repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": path},
+    )
+    result = SimpleNamespace(code=done.returncode, stderr=done.stderr, stdout=done.stdout)
+    context.hooks = [*getattr(context, "hooks", []), result]
+
+
+@given('the worktree holds "{path}" as "{content}" with mode {mode}')
+def worktree_file_with_mode(context, path, content, mode):  # type: ignore[no-untyped-def]
+    target = Path(context.repo, path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(content)
+    target.chmod(int(mode, 8))
+
+
+@then('the hook files of {agent} in "{directory}" are {events}, each executable and running its event')
+def hook_files(context, agent, directory, events):  # type: ignore[no-untyped-def]
+    for event in events.split(", "):
+        target = Path(context.repo, directory, event)
+        assert target.stat().st_mode & 0o111 == 0o111, oct(target.stat().st_mode)
+        text = target.read_text()
+        assert text.startswith("#!/bin/sh\n"), text
+        assert text.endswith(f"\nexec git plan hook {agent} {event}\n"), text
+
+
+@then('the worktree file "{path}" is "{content}" with mode {mode}')
+def worktree_file_is(context, path, content, mode):  # type: ignore[no-untyped-def]
+    target = Path(context.repo, path)
+    assert target.read_text() == content, target.read_text()
+    assert target.stat().st_mode & 0o777 == int(mode, 8), oct(target.stat().st_mode)

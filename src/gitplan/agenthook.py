@@ -76,7 +76,7 @@ _PATH_KEYS = ("file_path", "path", "notebook_path", "absolute_path", "filePath",
 # Arguments that hold file contents: the changeset has them, the record keeps their size.
 _CONTENT_KEYS = {
     "content", "new_string", "old_string", "edits", "new_source", "patch", "input", "file_text",
-    "old_str", "new_str", "diff",
+    "old_str", "new_str", "diff", "contents",
 }  # fmt: skip
 # Tools that read or search and never write: their calls are not changesets.
 _READ_ONLY = {

@@ -13,8 +13,10 @@ what it added:
   is kept. An entry is gitplan's when its command starts with `git plan hook`;
 * a hook file (Cline) is gitplan's when it holds exactly what gitplan writes.
   An event that already has a file of someone else is refused before anything
-  is written (Cline runs one file per event). The directories gitplan made are
-  listed where a settings file's copy would go, and removed again when empty.
+  is written (Cline runs one file per event).
+
+The directories gitplan had to create are listed beside the backup (FILE.dirs)
+and removed again, when empty, with the last of gitplan's files.
 
 This module never touches a repository.
 """
@@ -206,6 +208,8 @@ def install(settings: AgentSettings, path: Path, backup: Path) -> bool:
         if existed and not backup.exists():
             backup.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path.resolve(), backup)  # once: the file as it was before gitplan changed it
+        if not existed:
+            _make_directory(path.resolve().parent, backup)
         _save(path, document)
     return changed
 
@@ -241,7 +245,8 @@ def uninstall(settings: AgentSettings, path: Path, backup: Path) -> bool:
         shutil.copyfile(backup, path.resolve())  # nothing else changed: its old bytes back
         backup.unlink()
     elif document in ({}, dict(settings.starts_with)) and not backup.exists():
-        path.unlink()  # gitplan made the file
+        path.unlink()  # gitplan made the file (and the directories it needed)
+        _remove_made_directories(backup)
     else:
         _save(path, document)
     return True
@@ -300,8 +305,9 @@ def _script_is_ours(settings: AgentSettings, target: Path, ours: str) -> bool:
         return False
 
 
-def _install_scripts(settings: AgentSettings, directory: Path, made: Path) -> bool:
-    """One executable file per event; `made` lists the directories this created."""
+def _install_scripts(settings: AgentSettings, directory: Path, backup: Path) -> bool:
+    """One executable file per event (there is no file to back up: the directories it
+    creates are listed beside where the backup would go)."""
     for place in (directory.parent, directory):
         if place.exists() and not place.is_dir():
             raise BadInput(
@@ -323,12 +329,7 @@ def _install_scripts(settings: AgentSettings, directory: Path, made: Path) -> bo
     missing = [(event, ours) for event, ours in wanted if not (directory / event).exists()]
     if not missing:
         return False
-    created = [place for place in (directory, *directory.parents) if not place.exists()]
-    directory.mkdir(parents=True, exist_ok=True)
-    if created:
-        known = json.loads(made.read_text()) if made.exists() else []
-        made.parent.mkdir(parents=True, exist_ok=True)
-        made.write_text(json.dumps(sorted({*known, *map(str, created)}), indent=2) + "\n")
+    _make_directory(directory, backup)
     for event, ours in missing:
         scratch = directory / f".{event}.gitplan-{os.getpid()}"
         scratch.write_text(_script(settings, event, ours), encoding="utf-8")
@@ -337,18 +338,37 @@ def _install_scripts(settings: AgentSettings, directory: Path, made: Path) -> bo
     return True
 
 
-def _uninstall_scripts(settings: AgentSettings, directory: Path, made: Path) -> bool:
+def _uninstall_scripts(settings: AgentSettings, directory: Path, backup: Path) -> bool:
     changed = False
     for event, ours, _ in settings.events:
         if _script_is_ours(settings, directory / event, ours):
             (directory / event).unlink()
             changed = True
-    if made.exists():
-        for place in sorted(json.loads(made.read_text()), key=len, reverse=True):
-            with contextlib.suppress(OSError):  # only when empty: what else is there stays
-                Path(place).rmdir()
-        made.unlink()
+    _remove_made_directories(backup)
     return changed
+
+
+def _make_directory(directory: Path, backup: Path) -> None:
+    """Create `directory`, listing the directories that did not exist beside the backup."""
+    created = [place for place in (directory, *directory.parents) if not place.exists()]
+    directory.mkdir(parents=True, exist_ok=True)
+    if created:
+        record = backup.with_name(backup.name + ".dirs")
+        known = json.loads(record.read_text()) if record.exists() else []
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(sorted({*known, *map(str, created)}), indent=2) + "\n")
+
+
+def _remove_made_directories(backup: Path) -> None:
+    """Remove the directories gitplan created, deepest first, where they are empty."""
+    record = backup.with_name(backup.name + ".dirs")
+    if not record.exists():
+        return
+    made = json.loads(record.read_text())
+    record.unlink()  # first: for --user it may sit in one of those directories
+    for place in sorted(made, key=len, reverse=True):
+        with contextlib.suppress(OSError):  # only when empty: what else is there stays
+            Path(place).rmdir()
 
 
 def _is_ours(entry: Any) -> bool:
