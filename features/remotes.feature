@@ -261,8 +261,39 @@ Feature: Plans move between machines through git remotes and bundles
     When I run git plan "status evil"
     Then the output contains "unsafe"
     When I run git plan "status evil --json"
-    Then the output contains "\"unsafe\": \"a .git"
+    Then the output shows "\"unsafe\": \"invalid path"
+    When I run git plan "diff evil"
+    Then the output contains "+echo owned"
+    And the output contains "warning: plan 'evil' is unsafe"
+    When I run git plan "artifacts evil"
+    Then the output contains "warning: plan 'evil' is unsafe"
     When I run git plan "apply evil"
     Then the exit code is 2
     And the output contains "is unsafe"
     And the user's state is unchanged
+
+  Scenario: A half-done record made by hand is not finished when it is unsafe
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And plan "fix-1" has a half-done record forged with git plumbing that adds a .git directory
+    When I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | b.txt | b\n     |
+    Then it fails with exit code 2
+    And the error mentions "'.git' components"
+    And git shows 2 commits on "refs/changesets/fix-1"
+
+  Scenario: A half-done record made by hand that is safe is finished, as a killed writer's is
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And plan "fix-1" has a half-done record forged with git plumbing that adds a fine file
+    When I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | b.txt | b\n     |
+    Then it succeeds
+    And git shows 4 commits on "refs/changesets/fix-1"
+    And git fsck --full is clean

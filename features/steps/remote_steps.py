@@ -188,6 +188,7 @@ SHAPES = {
     "a symlink out of the worktree": (b"docs/up", "120000", b"../../.."),
     "a symlink into .git": (b"hooks", "120000", b".git/hooks"),
     "a gitlink": (b"vendor/lib", "160000", None),
+    "a fine file": (b"fine.txt", "100644", b"fine\n"),
 }
 
 
@@ -273,3 +274,37 @@ def ran_plan(context, args):  # type: ignore[no-untyped-def]
     """A precondition: it must succeed."""
     _run(context, args)
     assert context.cli.exit_code == 0, context.cli_output
+
+
+@given('plan "{plan}" has a half-done record forged with git plumbing that adds {shape}')
+def forged_half_done(context, plan, shape):  # type: ignore[no-untyped-def]
+    """A notes ref one step ahead of the plan ref, as a killed writer leaves it, but made by hand."""
+    path, mode, content = SHAPES[shape]
+    tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
+    notes_tip = git(context, "rev-parse", f"refs/notes/changesets/{plan}").strip()
+    entries = {}
+    for line in filter(None, git(context, "ls-tree", "-r", "-z", tip).split("\0")):
+        info, name = line.split("\t", 1)
+        entry_mode, _, oid = info.split()
+        entries[name.encode()] = (entry_mode, oid)
+    entries[path] = (mode, _hash(context, "blob", content or b""))
+    number = int(git(context, "rev-list", "--count", tip, "^HEAD").strip())
+    child = _commit(
+        context,
+        _tree(context, entries),
+        [tip],
+        f"write: forged\n\nPlan-Id: {plan}\nChangeset: {number}\nInvocation-Id: x2\n",
+    )
+    notes = {}
+    for line in filter(None, git(context, "ls-tree", "-z", notes_tip).split("\0")):
+        info, name = line.split("\t", 1)
+        entry_mode, _, oid = info.split()
+        notes[name.encode()] = (entry_mode, oid)
+    notes[child.encode()] = ("100644", _hash(context, "blob", _invocation_note(plan, number)))
+    notes_commit = _commit(
+        context,
+        _tree(context, notes),
+        [notes_tip],
+        f"gitplan: notes for {plan}\n\nPlan-Id: {plan}\nPlan-Tip: {child}\n",
+    )
+    git(context, "update-ref", f"refs/notes/changesets/{plan}", notes_commit, notes_tip)

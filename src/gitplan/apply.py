@@ -40,6 +40,7 @@ from .notes import stage_notes_commit
 from .objects import Staging
 from .transaction import Prepared
 from .trees import MODE_TREE, Entry, changed_entries, entry_at
+from .verify import verify_plan
 
 MODES = ("commit", "worktree", "branch")
 Progress = Callable[[int, int], None]  # (files written, files to write)
@@ -131,6 +132,8 @@ def apply_plan(
         raise PlanNotFound(
             f"plan {plan_id!r}: its base commit {chain.base_id} is not in this repository; fetch it first"
         )
+    # A plan made by hand or fetched with plain git writes into the worktree only once checked.
+    verify_plan(repo, plan_id, chain.refs.tip, chain.refs.notes_tip)
     head = _head_commit(repo)
     if not head and chain.base_id:
         raise BadInput(

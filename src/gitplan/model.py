@@ -181,6 +181,8 @@ class PlanStatus:
     dirty_paths: tuple[str, ...] = ()
     # In `list`: what is wrong with a plan whose state is damaged, incomplete or invalid.
     problem: str | None = None
+    # Why the plan must not be trusted (verify.py), e.g. one fetched with plain git.
+    unsafe: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from . import faults
 from .errors import BadInput, Conflict, Damaged, PlanNotFound
 from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, trailers
 from .gitrepo import common_dir
+from .verify import verify_plan
 
 
 def max_attempts() -> int:
@@ -274,6 +275,9 @@ def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
             # Consistent, or edited by hand, not by a writer: accept it as it is.
             return replace(refs, applied=found.get("Plan-State") == "applied")
         if _one_step_ahead(repo, refs, wanted or ""):
+            # Another writer's commit goes on the plan only once it passes the checks a
+            # fetched plan gets: a notes ref set by hand must not smuggle a path in.
+            verify_plan(repo, plan_id, wanted or "", refs.notes_tip, trusted=refs.tip)
             try:
                 compare_and_swap(repo, plan_ref(plan_id), refs.tip, wanted or "")
             except RefMoved:

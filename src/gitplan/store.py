@@ -519,6 +519,8 @@ class PlanStore:
             else:
                 raise refs.busy(plan_id, repo)
             faults.point("cancel.refs-deleted")
+            with contextlib.suppress(OSError):
+                (packs.state_dir(repo) / "verified" / plan_id).unlink()
             # Its worktrees go before the prune: their indexes would keep its objects.
             planworktree.remove_all(repo, plan_id)
             # A writer that published just before the delete may be consolidating the
@@ -550,12 +552,26 @@ class PlanStore:
         return sync.remote_plans(self._repo, remote)
 
     def verify(self, plan_id: str) -> str | None:
-        """Why the plan must not be trusted (made by hand, or fetched with plain git), or None."""
+        """Why the plan must not be trusted (made by hand, or fetched with plain git), or None.
+
+        The tip last found safe is kept in `<git-common-dir>/gitplan/verified/<plan>`, so
+        each call checks only the changesets recorded since."""
         current = refs.read_plan_refs(self._repo, validate_plan_id(plan_id))
+        cache = packs.state_dir(self._repo) / "verified" / plan_id
+        trusted = None
+        with contextlib.suppress(OSError, ValueError):
+            trusted, notes_tip = cache.read_text().split()
+            if (trusted, notes_tip) == (current.tip, current.notes_tip):
+                return None
         try:
-            verify.verify_plan(self._repo, plan_id, current.tip, current.notes_tip)
+            verify.verify_plan(self._repo, plan_id, current.tip, current.notes_tip, trusted=trusted)
         except verify.Unsafe as unsafe:
             return unsafe.reason
+        with contextlib.suppress(OSError):  # a read-only repository: check again next time
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            temporary = cache.with_name(f".{plan_id}.{os.getpid()}")
+            temporary.write_text(f"{current.tip} {current.notes_tip}\n")
+            os.replace(temporary, cache)
         return None
 
     @_writing
@@ -675,6 +691,7 @@ class PlanStore:
             created_at=record.created_at if record else "",
             applied=record.applied if record else None,
             files=files,
+            unsafe=None if missing else self.verify(plan_id),
         )
         if check:
             from .apply import apply_check

@@ -164,6 +164,9 @@ def _print_status(out, status: PlanStatus) -> None:  # type: ignore[no-untyped-d
         out.line(f"apply would conflict: {verdict}")
         if status.apply_refusal == "dirty":
             out.line(f"apply would be refused: uncommitted changes in {', '.join(status.dirty_paths)}")
+    if status.unsafe:
+        out.line(f"unsafe: {status.unsafe}", {"fg": "red", "bold": True})
+        out.line("  (made by hand or fetched with plain git: review it; apply refuses it)", {"fg": "red"})
     if status.missing_artifacts:
         out.line("missing or damaged artifacts:", {"fg": "red", "bold": True})
         for problem in status.missing_artifacts:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import sys
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..sync import SyncReport
+if TYPE_CHECKING:
+    from ..sync import SyncReport
 from . import main
 from .context import Context, pass_context
 

@@ -87,7 +87,16 @@ def diff(
     out = ctx.diff_output()
     if word_diff:
         options = replace(options, word_diff=word_diff, color=out.color)
-    out.diff(ctx.store.diff(plan, changeset, options), colored=bool(word_diff))
+    text = ctx.store.diff(plan, changeset, options)
+    warn_if_unsafe(ctx, plan)
+    out.diff(text, colored=bool(word_diff))
+
+
+def warn_if_unsafe(ctx: Context, plan: str) -> None:
+    """One line on stderr when the plan fails verification (made by hand, fetched with plain git)."""
+    reason = ctx.store.verify(plan)
+    if reason:
+        click.echo(f"git-plan: warning: plan {plan!r} is unsafe: {reason}; apply refuses it", err=True)
 
 
 def _changeset_and_paths(ctx: Context, plan: str, args: tuple[str, ...]) -> tuple[str | None, list[str]]:
@@ -249,6 +258,7 @@ def artifacts(ctx: Context, plan: str, export_dir: str | None, as_json: bool) ->
     """
     store = ctx.store
     items = [views.changeset(item) for item in store.changesets(plan)]
+    warn_if_unsafe(ctx, plan)
     written: list[str] = []
     if export_dir is not None:
         written = _export(store, plan, items, Path(ctx.file_path(export_dir)))
