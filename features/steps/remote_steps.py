@@ -112,7 +112,8 @@ def remote_has_plan(context, name, plan, machine):  # type: ignore[no-untyped-de
 @then('the remote "{name}" has no plan "{plan}"')
 def remote_lacks_plan(context, name, plan):  # type: ignore[no-untyped-def]
     remote = os.path.join(context.tmp, f"{name}.git")
-    found = git(context, "for-each-ref", f"refs/changesets/{plan}", f"refs/notes/changesets/{plan}", repo=remote)
+    names = (f"refs/changesets/{plan}", f"refs/notes/changesets/{plan}")
+    found = git(context, "for-each-ref", *names, repo=remote)
     assert found == "", found
 
 
@@ -157,23 +158,29 @@ def _tree(context, entries: dict[bytes, tuple[str, str]]) -> str:  # type: ignor
             here[head] = value
     for name, children in below.items():
         here[name] = ("40000", _tree(context, children))
+
+    def git_order(item: tuple[bytes, tuple[str, str]]) -> bytes:
+        return item[0] + (b"/" if item[1][0] == "40000" else b"")
+
     raw = b"".join(
         mode.encode() + b" " + name + b"\0" + bytes.fromhex(oid)
-        for name, (mode, oid) in sorted(here.items(), key=lambda item: item[0] + (b"/" if item[1][0] == "40000" else b""))
+        for name, (mode, oid) in sorted(here.items(), key=git_order)
     )
     return _hash(context, "tree", raw)
 
 
 def _commit(context, tree: str, parents: list[str], message: str) -> str:  # type: ignore[no-untyped-def]
     lines = [f"tree {tree}", *(f"parent {p}" for p in parents)]
-    lines += ["author A <a@example.com> 1767225600 +0000", "committer gitplan <gitplan@localhost> 1767225600 +0000"]
+    lines += [
+        "author A <a@example.com> 1767225600 +0000",
+        "committer gitplan <gitplan@localhost> 1767225600 +0000",
+    ]
     return _hash(context, "commit", ("\n".join(lines) + "\n\n" + message).encode())
 
 
 def _invocation_note(plan: str, number: int) -> bytes:
-    return json.dumps(
-        {"schema": "gitplan.invocation/1", "plan_id": plan, "changeset": number, "tool": "write", "actor": "agent"}
-    ).encode()
+    record = {"schema": "gitplan.invocation/1", "plan_id": plan, "changeset": number}
+    return json.dumps({**record, "tool": "write", "actor": "agent"}).encode()
 
 
 SHAPES = {
@@ -196,7 +203,8 @@ SHAPES = {
 def forged_plan(context, machine, plan, shape):  # type: ignore[no-untyped-def]
     on_machine(context, machine)
     path, mode, content = SHAPES[shape]
-    oid = _hash(context, "blob", content) if content is not None else git(context, "rev-parse", "HEAD").strip()
+    head = git(context, "rev-parse", "HEAD").strip()
+    oid = head if content is None else _hash(context, "blob", content)  # a gitlink names a commit
     _forge(context, plan, {path: (mode, oid)})
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-
 from typing import TYPE_CHECKING
 
 import click
@@ -65,7 +64,7 @@ def _report(ctx: Context, report: SyncReport, as_json: bool) -> None:
     "--bundle",
     "bundle_file",
     metavar="FILE",
-    help="Write the plans into a git bundle FILE instead (for hosts that refuse refs outside branches and tags).",
+    help="Write the plans into a git bundle FILE instead (for hosts that take only branches and tags).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
