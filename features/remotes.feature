@@ -297,3 +297,28 @@ Feature: Plans move between machines through git remotes and bundles
     Then it succeeds
     And git shows 4 commits on "refs/changesets/fix-1"
     And git fsck --full is clean
+
+  Scenario Outline: A fetch killed <when> changes no plan, and the next fetch or gc finishes the job
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    When a real "git plan fetch origin fix-1" is killed at "<point>"
+    Then ref "refs/changesets/fix-1" does not exist
+    And ref "refs/notes/changesets/fix-1" does not exist
+    And a fetch quarantine is left in the repository
+    When I run git plan "gc"
+    Then the exit code is 0
+    And the output contains "fetch quarantine"
+    And no fetch quarantine is left in the repository
+    When I run git plan "fetch origin fix-1"
+    Then the exit code is 0
+    And the output contains "new plan"
+    And git fsck --full is clean
+
+    Examples:
+      | when                                | point               |
+      | before verifying what arrived       | fetch.quarantined   |
+      | after moving the objects, before refs | fetch.objects-moved |

@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -316,3 +317,23 @@ def forged_half_done(context, plan, shape):  # type: ignore[no-untyped-def]
         f"gitplan: notes for {plan}\n\nPlan-Id: {plan}\nPlan-Tip: {child}\n",
     )
     git(context, "update-ref", f"refs/notes/changesets/{plan}", notes_commit, notes_tip)
+
+
+@when('a real "git plan {args}" is killed at "{point}"')
+def killed_at(context, args, point):  # type: ignore[no-untyped-def]
+    environment = dict(os.environ, GITPLAN_FAULTS=f"{point}=exit:137")
+    command = [sys.executable, "-m", "gitplan", "-C", context.repo, *args.split()]
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+    assert done.returncode == 137, (done.returncode, done.stdout, done.stderr)
+
+
+@then("a fetch quarantine is left in the repository")
+def quarantine_left(context):  # type: ignore[no-untyped-def]
+    quarantine = Path(context.repo, ".git", "gitplan", "quarantine")
+    assert quarantine.is_dir() and any(quarantine.iterdir())
+
+
+@then("no fetch quarantine is left in the repository")
+def no_quarantine_left(context):  # type: ignore[no-untyped-def]
+    quarantine = Path(context.repo, ".git", "gitplan", "quarantine")
+    assert not quarantine.exists() or not any(quarantine.iterdir()), list(quarantine.iterdir())

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -54,7 +55,9 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
     with packs.exclusive(repo, "prune"):
         _temporary_files(repo, older_than, dry_run, removed)
         _trash(repo, dry_run, removed)
+        _quarantines(repo, dry_run, removed)
         live = _live_plans(repo)
+        _verified_marks(repo, live, dry_run, removed)
         # Before pruning: a gone plan's worktree index would keep its objects alive.
         _plan_worktrees(repo, live, older_than, dry_run, removed, kept)
         if not dry_run:
@@ -161,6 +164,37 @@ def _trash(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupItem]) -
         if not dry_run:
             with contextlib.suppress(OSError):
                 os.rmdir(owner.path)
+
+
+def _quarantines(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupItem]) -> None:
+    """What a killed `git plan fetch` left in quarantine (sync.py): its objects never landed.
+
+    Each fetch quarantines into `quarantine/<pid>-<random>`; a live process's is left alone."""
+    try:
+        entries = [entry for entry in os.scandir(packs.state_dir(repo) / "quarantine") if entry.is_dir()]
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        owner = entry.name.split("-", 1)[0]
+        if owner.isdigit() and _alive(int(owner)):
+            continue
+        removed.append(CleanupItem("fetch quarantine", entry.path, "left by a fetch that was killed"))
+        if not dry_run:
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _verified_marks(repo: pygit2.Repository, live: set[str], dry_run: bool, removed: list[CleanupItem]) -> None:
+    """The verified-tip marks (PlanStore.verify) of plans that are gone."""
+    try:
+        entries = list(os.scandir(packs.state_dir(repo) / "verified"))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name in live:
+            continue
+        removed.append(CleanupItem("verified mark", entry.name, f"plan {entry.name} no longer exists"))
+        if not dry_run:
+            Path(entry.path).unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

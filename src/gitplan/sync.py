@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pygit2
 
-from . import refs
+from . import faults, refs
 from .errors import BadInput, Conflict, GitPlanError, PlanNotFound
 from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, validate_plan_id
 from .gitrepo import common_dir
@@ -247,6 +247,7 @@ def fetch(
             if missing:
                 raise PlanNotFound(f"{source} has no plan named {missing.group(1)!r}") from None
             raise
+        faults.point("fetch.quarantined")
         arrived = pygit2.Repository(str(quarantine))
         fetched = _plans_in(arrived)
         for plan_id in plan_ids:
@@ -258,6 +259,7 @@ def fetch(
         ]
         if landing:
             _move_objects(quarantine, common_dir(repo) / "objects")
+            faults.point("fetch.objects-moved")
         for remote_plan, moved in landing:
             _land(repo, remote_plan, moved)
     report = SyncReport(source, "fetch", tuple(moved for _, moved in decisions))
@@ -348,6 +350,8 @@ def _quarantine(repo: pygit2.Repository):  # type: ignore[no-untyped-def]
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            parent.rmdir()  # only when no other fetch is using it
 
 
 def _quoted(value: str) -> str:
