@@ -322,3 +322,18 @@ Feature: Plans move between machines through git remotes and bundles
       | when                                | point               |
       | before verifying what arrived       | fetch.quarantined   |
       | after moving the objects, before refs | fetch.objects-moved |
+
+  Scenario: Cancelling a fetched plan removes the objects the fetch brought
+    Given I count the objects of the repository
+    And a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content              |
+      | a.txt | only in this plan\n  |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And I count the objects of the repository
+    And I run git plan "fetch origin fix-1"
+    When I run git plan "cancel fix-1"
+    Then the exit code is 0
+    And nothing of the fetch is left in the repository
+    And git fsck --full is clean

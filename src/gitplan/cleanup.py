@@ -183,7 +183,9 @@ def _quarantines(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupIt
             shutil.rmtree(entry.path, ignore_errors=True)
 
 
-def _verified_marks(repo: pygit2.Repository, live: set[str], dry_run: bool, removed: list[CleanupItem]) -> None:
+def _verified_marks(
+    repo: pygit2.Repository, live: set[str], dry_run: bool, removed: list[CleanupItem]
+) -> None:
     """The verified-tip marks (PlanStore.verify) of plans that are gone."""
     try:
         entries = list(os.scandir(packs.state_dir(repo) / "verified"))

@@ -145,6 +145,27 @@ def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack:
     return pack
 
 
+def adopt(repo: pygit2.Repository, plan_id: str, pack: Path, base: str | None) -> OwnedPack:
+    """Make a pack that git wrote elsewhere (a fetch's quarantine) the plan's own, and install it.
+
+    It gets what `write` gives a pack: a stamped mtime, a registry entry, a
+    `.keep`, and is moved in pack first, index last; cancel then prunes it."""
+    index = pack.with_suffix(".idx")
+    with index.open("rb") as handle:
+        handle.seek(8 + 255 * 4)
+        count = int.from_bytes(handle.read(4), "big")
+    owned = OwnedPack(pack.stem, _stamp(pack), count)
+    if base:
+        record_base(repo, plan_id, base)
+    _register(repo, plan_id, owned.entry)
+    target = pack_dir(repo)
+    (target / f"{pack.stem}.keep").write_text(f"gitplan plan {plan_id}\n")
+    for suffix in (".pack", ".rev", ".idx"):
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(pack.with_suffix(suffix), target / f"{pack.stem}{suffix}")
+    return owned
+
+
 def _stamp(path: Path) -> int:
     """Give the file a known mtime and return it as the filesystem stored it."""
     now = time.time_ns()

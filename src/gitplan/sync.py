@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pygit2
 
-from . import faults, refs
+from . import faults, packs, refs
 from .errors import BadInput, Conflict, GitPlanError, PlanNotFound
 from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, validate_plan_id
 from .gitrepo import common_dir
@@ -257,6 +257,10 @@ def fetch(
         landing = [
             (plan, moved) for plan, moved in decisions if moved.outcome in ("new", "fast-forward", "forced")
         ]
+        if len(landing) == 1:
+            # One plan's objects: its own pack, pruned when it is cancelled (packs.py).
+            for pack in (quarantine / "objects" / "pack").glob("pack-*.pack"):
+                packs.adopt(repo, landing[0][0].plan_id, pack, _base(arrived, landing[0][0].tip or ""))
         if landing:
             _move_objects(quarantine, common_dir(repo) / "objects")
             faults.point("fetch.objects-moved")
