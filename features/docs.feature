@@ -18,6 +18,7 @@ Feature: Every command in the README and docs/ works when run literally
       | README.md                   |
       | docs/reference/format.md    |
       | docs/reference/changeset.md |
+      | docs/remotes.md             |
 
   Scenario: Every documentation file is covered by the scenario above
     Then every markdown file with a runnable code block is listed in docs.feature
