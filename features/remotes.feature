@@ -337,3 +337,16 @@ Feature: Plans move between machines through git remotes and bundles
     Then the exit code is 0
     And nothing of the fetch is left in the repository
     And git fsck --full is clean
+
+  Scenario: A server without atomic pushes gets the notes ref first, then the plan ref
+    Given the user sets the repository up with:
+      """
+      git --git-dir=../origin.git config receive.advertiseAtomic false
+      """
+    And a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    When I run git plan "push origin fix-1"
+    Then the exit code is 0
+    And the remote "origin" has plan "fix-1" at the tip of machine "A"
