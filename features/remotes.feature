@@ -350,3 +350,21 @@ Feature: Plans move between machines through git remotes and bundles
     When I run git plan "push origin fix-1"
     Then the exit code is 0
     And the remote "origin" has plan "fix-1" at the tip of machine "A"
+
+  Scenario: A bundle whose plans' base this repository lacks is refused with what to fetch
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push --bundle {tmp}/fix-1.bundle fix-1"
+    And the user sets the repository up with:
+      """
+      git init -q ../unrelated && git -C ../unrelated commit -q --allow-empty -m other
+      """
+    And machine "C" is the repository "unrelated"
+    And I am on machine "C"
+    And I count the objects of the repository
+    When I run git plan "fetch {tmp}/fix-1.bundle"
+    Then the exit code is 1
+    And the output contains "(their base), which this repository lacks"
+    And nothing of the fetch is left in the repository

@@ -337,3 +337,8 @@ def quarantine_left(context):  # type: ignore[no-untyped-def]
 def no_quarantine_left(context):  # type: ignore[no-untyped-def]
     quarantine = Path(context.repo, ".git", "gitplan", "quarantine")
     assert not quarantine.exists() or not any(quarantine.iterdir()), list(quarantine.iterdir())
+
+
+@given('machine "{machine}" is the repository "{name}"')
+def named_machine(context, machine, name):  # type: ignore[no-untyped-def]
+    _machines(context)[machine] = os.path.join(context.tmp, name)

@@ -246,6 +246,13 @@ def fetch(
             missing = re.search(r"couldn't find remote ref refs/(?:notes/)?changesets/(\S+)", str(error))
             if missing:
                 raise PlanNotFound(f"{source} has no plan named {missing.group(1)!r}") from None
+            if "lacks these prerequisite commits" in str(error):
+                needed = re.findall(r"\b[0-9a-f]{40}\b", str(error))
+                raise TransferFailed(
+                    f"{source} holds plans made on {', '.join(c[:12] for c in needed) or 'commits'} "
+                    "(their base), which this repository lacks: fetch the branch they were made on "
+                    "first; nothing was written"
+                ) from None
             raise
         faults.point("fetch.quarantined")
         arrived = pygit2.Repository(str(quarantine))

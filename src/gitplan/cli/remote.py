@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
@@ -93,7 +94,7 @@ def push(
     """
     if bundle_file is not None:
         names = (remote, *plans) if remote else plans
-        report = ctx.store.bundle(ctx.file_path(bundle_file), names)
+        report = replace(ctx.store.bundle(ctx.file_path(bundle_file), names), remote=bundle_file)
     else:
         if remote is None:
             raise click.UsageError("name a REMOTE (or write a bundle with --bundle FILE)")
