@@ -368,3 +368,21 @@ Feature: Plans move between machines through git remotes and bundles
     Then the exit code is 1
     And the output contains "(their base), which this repository lacks"
     And nothing of the fetch is left in the repository
+
+  Scenario: On a terminal git's progress is shown; piped, it is not
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And a plan "fix-2"
+    And I record in "fix-2" with tool "write_file"
+      | path  | content |
+      | b.txt | b\n     |
+    When I run the git-plan program with "push origin fix-1 fix-2" on a terminal
+    Then the terminal shows "Writing objects"
+    When I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    Then the exit code is 0
+    And the output does not contain "objects"
+    When I run the git-plan program with "fetch origin fix-2" on a terminal
+    Then the terminal shows "objects"

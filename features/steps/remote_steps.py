@@ -342,3 +342,31 @@ def no_quarantine_left(context):  # type: ignore[no-untyped-def]
 @given('machine "{machine}" is the repository "{name}"')
 def named_machine(context, machine, name):  # type: ignore[no-untyped-def]
     _machines(context)[machine] = os.path.join(context.tmp, name)
+
+
+@when('I run the git-plan program with "{args}" on a terminal')
+def run_on_terminal(context, args):  # type: ignore[no-untyped-def]
+    import pty
+
+    controller, terminal = pty.openpty()
+    command = [sys.executable, "-m", "gitplan", "-C", context.repo, *args.split()]
+    child = subprocess.Popen(command, stdin=terminal, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the program has ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    context.terminal_code = child.wait()
+    context.terminal_output = b"".join(chunks).decode("utf-8", "replace")
+
+
+@then('the terminal shows "{text}"')
+def terminal_shows(context, text):  # type: ignore[no-untyped-def]
+    assert context.terminal_code == 0, context.terminal_output
+    assert text in context.terminal_output, context.terminal_output
