@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -80,8 +82,9 @@ def git_daemon(context, name):  # type: ignore[no-untyped-def]
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # `git daemon` runs git-daemon as a child: end the whole group
     )
-    context.processes = [*getattr(context, "processes", []), daemon]
+    context.add_cleanup(_end_group, daemon)
     for _ in range(500):  # ready when it answers, not after a sleep
         probe = subprocess.run(
             ["git", "ls-remote", f"git://127.0.0.1:{port}/{name}.git"], capture_output=True, check=False
@@ -92,6 +95,12 @@ def git_daemon(context, name):  # type: ignore[no-untyped-def]
     else:
         raise AssertionError("git daemon did not start")
     context.daemon_url = f"git://127.0.0.1:{port}/{name}.git"
+
+
+def _end_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 @when('I run git plan "{args}" against the daemon')
