@@ -386,3 +386,11 @@ Feature: Plans move between machines through git remotes and bundles
     And the output does not contain "objects"
     When I run the git-plan program with "fetch origin fix-2" on a terminal
     Then the terminal shows "objects"
+
+  Scenario: --json names the unsafe path
+    Given machine "A" holds a plan "evil" forged with git plumbing whose changeset adds a symlink into .git
+    And machine "A" pushes plan "evil" to "origin" with plain git
+    And I am on machine "B"
+    When I run git plan "fetch origin evil --json"
+    Then the exit code is 2
+    And the output shows "\"paths\": [\n    \"hooks\"\n  ]"

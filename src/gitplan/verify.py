@@ -41,10 +41,11 @@ _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 class Unsafe(BadInput):
     """A plan that must not be trusted: what is wrong, and in which plan (exit 2)."""
 
-    def __init__(self, plan_id: str, reason: str) -> None:
+    def __init__(self, plan_id: str, reason: str, path: str | None = None) -> None:
         super().__init__(f"plan {plan_id!r} is unsafe: {reason}")
         self.plan_id = plan_id
         self.reason = reason
+        self.paths = (path,) if path is not None else ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,18 +126,23 @@ def check_tree_change(
         try:
             validate_path(entry.path)
         except BadInput as error:
-            raise Unsafe(plan_id, str(error)) from None
+            raise Unsafe(plan_id, str(error), entry.path) from None
         if entry.new_id is None or entry.new_mode is None:
             continue
         if entry.new_mode == pygit2.GIT_FILEMODE_COMMIT:
-            raise Unsafe(plan_id, f"{entry.path!r} is a gitlink (a submodule commit); plans carry files only")
+            raise Unsafe(
+                plan_id,
+                f"{entry.path!r} is a gitlink (a submodule commit); plans carry files only",
+                entry.path,
+            )
         if entry.new_mode not in _FILE_MODES:
-            raise Unsafe(plan_id, f"{entry.path!r} has the unknown file mode {entry.new_mode:o}")
+            raise Unsafe(plan_id, f"{entry.path!r} has the unknown file mode {entry.new_mode:o}", entry.path)
         size = _size(repo, plan_id, entry.new_id)
         if size > limits.max_file_bytes:
             raise Unsafe(
                 plan_id,
                 f"{entry.path!r} is {size} bytes, over plan.verify.maxFileSize ({limits.max_file_bytes})",
+                entry.path,
             )
         if entry.new_mode == pygit2.GIT_FILEMODE_LINK:
             _check_symlink(plan_id, entry.path, read_blob(repo, entry.new_id) if size <= 4096 else None)
@@ -145,21 +151,21 @@ def check_tree_change(
 def _check_symlink(plan_id: str, path: str, target_bytes: bytes | None) -> None:
     """A symlink must point inside the worktree and never into a `.git` directory."""
     if target_bytes is None:
-        raise Unsafe(plan_id, f"symlink {path!r} has a target over 4096 bytes")
+        raise Unsafe(plan_id, f"symlink {path!r} has a target over 4096 bytes", path)
     target = target_bytes.decode("utf-8", "surrogateescape")
     shown = f"symlink {path!r} -> {target!r}"
     if "\0" in target or target.startswith("/") or (os.name == "nt" and target[1:2] == ":"):
-        raise Unsafe(plan_id, f"{shown} points outside the worktree")
+        raise Unsafe(plan_id, f"{shown} points outside the worktree", path)
     where = path.split("/")[:-1]
     for component in target.replace("\\", "/").split("/"):
         if component in ("", "."):
             continue
         if component == "..":
             if not where:
-                raise Unsafe(plan_id, f"{shown} points outside the worktree")
+                raise Unsafe(plan_id, f"{shown} points outside the worktree", path)
             where.pop()
         elif is_git_dir_name(component):
-            raise Unsafe(plan_id, f"{shown} points into a .git directory")
+            raise Unsafe(plan_id, f"{shown} points into a .git directory", path)
         else:
             where.append(component)
 
