@@ -27,7 +27,7 @@ from pathlib import Path
 import pygit2
 
 from . import chain as chains
-from . import packs, planworktree, prune, refs
+from . import packs, planworktree, prune, refs, surgery
 from .errors import BadInput, GitPlanError
 from .format import PLAN_REF_PREFIX, notes_ref, plan_ref
 from .model import CleanupItem, GcReport
@@ -58,6 +58,8 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
         _quarantines(repo, dry_run, removed)
         live = _live_plans(repo)
         _verified_marks(repo, live, dry_run, removed)
+        # Undo entries (surgery.py) expire with the grace: `undo` works until then.
+        removed.extend(surgery.expire(repo, live, older_than, dry_run))
         # Before pruning: a gone plan's worktree index would keep its objects alive.
         _plan_worktrees(repo, live, older_than, dry_run, removed, kept)
         if not dry_run:
@@ -295,8 +297,8 @@ def _stale_locks(repo: pygit2.Repository, live: set[str], dry_run: bool, removed
     locks = packs.state_dir(repo) / "locks"
     with contextlib.suppress(FileNotFoundError):
         for entry in os.scandir(locks):
-            plan_id = entry.name.removeprefix("consolidate-")
-            if entry.name.startswith("consolidate-") and plan_id not in live:
+            plan_id = entry.name.removeprefix("consolidate-").removeprefix("surgery-")
+            if entry.name.startswith(("consolidate-", "surgery-")) and plan_id not in live:
                 removed.append(CleanupItem("lock", entry.path, f"plan {plan_id} no longer exists"))
                 if not dry_run:
                     Path(entry.path).unlink(missing_ok=True)

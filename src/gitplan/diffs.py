@@ -74,12 +74,17 @@ def file_changes(repo: pygit2.Repository, old_tree: str, new_tree: str) -> tuple
 
 
 def edit_changes(
-    repo: pygit2.Repository, staging: Staging, tree: str, edits: Mapping[str, Edit]
+    repo: pygit2.Repository,
+    staging: Staging,
+    tree: str,
+    edits: Mapping[str, Edit],
+    old_at: Callable[[str], tuple[str, int] | None] | None = None,
 ) -> tuple[FileChange, ...]:
     """What `edits` change in `tree`, as file_changes would report it once they are written.
 
     The new contents come from the staged objects, so a record never reads back
-    what it is about to write; only the old versions are read."""
+    what it is about to write; only the old versions are read. `old_at(path)`
+    gives the old entries instead of `tree` when that tree is only staged."""
 
     def read(oid: str) -> bytes:
         return read_staged(repo, staging, oid)
@@ -90,7 +95,7 @@ def edit_changes(
         """Would git refuse to diff this blob (larger than core.bigFileThreshold)?"""
         return oid is not None and _blob_size(repo, staging, oid) > threshold
 
-    entries = edit_entries(repo, tree, edits)
+    entries = edit_entries(repo, tree, edits, old_at)
     # Files over the threshold are neither read nor paired as renames: binary, as git shows them.
     large = {e.path for e in entries if big(e.old_id) or big(e.new_id)}
     pairs = detect_renames([e for e in entries if e.path not in large], read)

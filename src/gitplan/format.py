@@ -240,3 +240,50 @@ def decode_invocation_record(raw: bytes) -> InvocationRecord:
         raise Damaged(f"invocation record is malformed: {error}") from None
     extra = {k: v for k, v in payload.items() if k not in fields and k not in ("schema", "files")}
     return InvocationRecord(invocation=invocation, files=files, extra=extra)
+
+
+# -- plan surgery (rewind, drop, branch) ----------------------------------------
+
+BRANCHED_FROM = "branched_from"
+
+
+def renumbered_message(message: str, plan_id: str, number: int) -> str:
+    """A changeset's commit message with its `Plan-Id:` and `Changeset:` trailers replaced.
+
+    Everything else (the `tool: summary` line, `Invocation-Id:`, any other
+    trailer) is kept as it was: a replayed or branched changeset is the same
+    invocation in a new place."""
+    head, sep, last = message.rstrip("\n").rpartition("\n\n")
+    lines = []
+    for line in last.splitlines():
+        key, colon, _ = line.partition(": ")
+        if colon and key == "Plan-Id":
+            line = f"Plan-Id: {plan_id}"
+        elif colon and key == "Changeset":
+            line = f"Changeset: {number}"
+        lines.append(line)
+    return f"{head}{sep}" + "\n".join(lines) + "\n"
+
+
+def rewrite_invocation_record(
+    raw: bytes,
+    plan_id: str,
+    number: int,
+    files: tuple[FileChange, ...] | None = None,
+    branched_from: dict[str, Any] | None = None,
+) -> bytes:
+    """An invocation record moved to changeset `number` of `plan_id`, every other field kept.
+
+    The record must decode (decode_invocation_record refuses unknown schemas and
+    damage); fields this gitplan does not know are carried over untouched.
+    `files` replaces the file list (a changeset replayed onto another parent may
+    change other lines); `branched_from` ({plan, changeset, commit}) says where a
+    branched record was copied from."""
+    decode_invocation_record(raw)
+    payload = _load(raw, "invocation record")
+    payload.update(plan_id=plan_id, changeset=number)
+    if files is not None:
+        payload["files"] = [file_json(change) for change in files]
+    if branched_from is not None:
+        payload[BRANCHED_FROM] = branched_from
+    return (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode()

@@ -232,3 +232,19 @@ class GcReport:
     removed: tuple[CleanupItem, ...]
     kept: tuple[CleanupItem, ...]
     dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeryResult:
+    """What a plan surgery (rewind, drop, branch, undo) did to one plan."""
+
+    plan: str
+    operation: str  # rewind, drop, branch, undo
+    old_tip: str | None  # None: the plan did not exist before (branch)
+    new_tip: str | None  # None: the plan is gone (undo of a branch)
+    changesets: int  # how many changesets the plan has now
+    removed: tuple[int, ...] = ()  # the changeset numbers taken off the plan
+    renumbered: tuple[tuple[int, int], ...] = ()  # (old number, new number) of replayed changesets
+    branched_from: dict[str, Any] | None = None  # branch: {plan, changeset, commit}
+    undone: str | None = None  # undo: the operation it reversed
+    cleanup: CleanupReport | None = None  # undo of a branch: what removing the plan pruned

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pygit2
@@ -30,13 +30,17 @@ def rebase_edits(
     parent_tree: str,
     tip_tree: str,
     edits: Mapping[str, Edit],
+    tip_at: Callable[[str], tuple[str, int] | None] | None = None,
 ) -> dict[str, Edit]:
-    """`edits` made against `parent_tree`, rewritten to apply on `tip_tree`."""
+    """`edits` made against `parent_tree`, rewritten to apply on `tip_tree`.
+
+    `tip_at(path)` gives the entries of the tip instead of `tip_tree` when the tip
+    is only staged (plan surgery replaying changesets one after another)."""
     rebased: dict[str, Edit] = {}
     conflicts: list[str] = []
     for path, edit in edits.items():
         base = entry_at(repo, parent_tree, path)
-        ours = entry_at(repo, tip_tree, path)
+        ours = tip_at(path) if tip_at is not None else entry_at(repo, tip_tree, path)
         theirs = edit
         if base == ours:  # untouched since the writer's parent (edit_tree refuses bad deletes)
             rebased[path] = edit

@@ -226,6 +226,32 @@ def set_plan_refs(
         ) from None
 
 
+def swap_plan_refs(repo: pygit2.Repository, expected: PlanRefs, tip: str, notes_tip: str) -> None:
+    """Move both refs of a plan from `expected` to (`tip`, `notes_tip`) under both locks.
+
+    For plan surgery (rewind, drop, undo), whose new tip is not a child of the old
+    one: moved one at a time, the pair would look like a torn read to other writers
+    and, if the process died between the two, stay inconsistent. Both refs are
+    locked, re-read and compared with `expected`; RefMoved if either moved or is
+    locked by another writer (the caller reads again and decides)."""
+    plan_id = expected.plan_id
+    names = (plan_ref(plan_id), notes_ref(plan_id))
+    try:
+        with repo.transaction() as txn:
+            for name in names:
+                txn.lock_ref(name)
+            faults.point("refs.swap-locked")
+            for name, value in zip(names, (expected.tip, expected.notes_tip), strict=True):
+                if read_ref(repo, name) != value:
+                    raise RefMoved(f"{name} moved")
+            for name, value in zip(names, (tip, notes_tip), strict=True):
+                txn.set_target(name, pygit2.Oid(hex=value), message=f"gitplan: {plan_id}")
+    except (pygit2.GitError, OSError, KeyError) as error:
+        for name in names:
+            refuse_held_lock(repo, name)
+        raise RefMoved(str(error)) from None
+
+
 def _drop_reflogs(repo: pygit2.Repository, names: list[str]) -> None:
     """git deletes a ref's reflog with the ref; libgit2's transaction does not."""
     for name in names:

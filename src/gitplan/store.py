@@ -30,12 +30,13 @@ from . import (
     prune,
     refs,
     snapshot,
+    surgery,
     sync,
     transaction,
     verify,
     worktree,
 )
-from .errors import BadInput, CannotWrite, Damaged, GitPlanError, PlanNotFound
+from .errors import BadInput, CannotWrite, Conflict, Damaged, GitPlanError, PlanNotFound
 from .format import (
     changeset_message,
     decode_invocation_record,
@@ -69,6 +70,7 @@ from .model import (
     GcReport,
     PlanRecord,
     PlanStatus,
+    SurgeryResult,
     ToolInvocation,
 )
 from .notes import stage_notes_commit
@@ -503,13 +505,21 @@ class PlanStore:
     @_writing
     def cancel(self, plan_id: str) -> CleanupReport:
         """Delete the plan's refs, then the packs only it used (one prune at a time)."""
-        validate_plan_id(plan_id)
+        return self._cancel(validate_plan_id(plan_id))
+
+    def _cancel(self, plan_id: str, expected: refs.PlanRefs | None = None) -> CleanupReport:
+        """Cancel; with `expected`, only if the refs still hold it (Conflict otherwise)."""
         repo = self._repo
         with packs.exclusive(repo, "prune"):
             for attempt in range(refs.max_attempts()):
                 current = refs.read_refs_if_any(repo, plan_id)
                 if current is None:
                     raise PlanNotFound(f"no plan named {plan_id!r}")
+                if expected is not None and (current.tip, current.notes_tip) != (
+                    expected.tip,
+                    expected.notes_tip,
+                ):
+                    raise Conflict(f"plan {plan_id!r} moved meanwhile; nothing was changed")
                 faults.point("cancel.refs-read")
                 try:
                     deleted = refs.delete_plan_refs(repo, current)
@@ -521,12 +531,46 @@ class PlanStore:
             faults.point("cancel.refs-deleted")
             with contextlib.suppress(OSError):
                 (packs.state_dir(repo) / "verified" / plan_id).unlink()
+            surgery.forget(repo, plan_id)
             # Its worktrees go before the prune: their indexes would keep its objects.
             planworktree.remove_all(repo, plan_id)
             # A writer that published just before the delete may be consolidating the
             # plan's packs: wait for it, so that no merged pack escapes the prune.
             with packs.exclusive(repo, f"consolidate-{plan_id}"):
                 return prune.prune_plan(repo, plan_id, deleted)
+
+    # -- plan surgery (surgery.py) ------------------------------------------------------
+
+    @_writing
+    def rewind(self, plan_id: str, n: int) -> SurgeryResult:
+        """Move the plan's tip back to changeset `n` (0: the plan root, no changesets).
+
+        A compare-and-swap of both refs: Conflict if another writer moved the plan
+        meanwhile. Undoable with `undo` until `gc` expires the journal entry."""
+        return surgery.rewind(self._repo, plan_id, n)
+
+    @_writing
+    def drop(self, plan_id: str, numbers: Sequence[int]) -> SurgeryResult:
+        """Remove changesets `numbers`; later ones are replayed on top and renumbered.
+
+        A later changeset that depends on a dropped one (its edit no longer applies)
+        raises Conflict naming the paths, and nothing is written. Undoable."""
+        return surgery.drop(self._repo, plan_id, numbers)
+
+    @_writing
+    def branch(
+        self, plan_id: str, new_plan_id: str, at: int | None = None, title: str | None = None
+    ) -> SurgeryResult:
+        """A new plan that starts as a copy of `plan_id` up to changeset `at` (default:
+        its tip), each record saying where it came from (`branched_from`). `undo` on the
+        new plan removes it."""
+        return surgery.branch(self._repo, plan_id, new_plan_id, at=at, title=title)
+
+    @_writing
+    def undo(self, plan_id: str) -> SurgeryResult:
+        """Reverse the last rewind, drop or branch of the plan, by compare-and-swap:
+        Conflict if the plan moved since."""
+        return surgery.undo(self._repo, plan_id, lambda current: self._cancel(plan_id, current))
 
     # -- moving plans between repositories (sync.py) --------------------------------
 

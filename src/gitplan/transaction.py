@@ -12,6 +12,12 @@ are the same sequence, written once here:
 5. lost the race: discard our pack (nothing references it) and start again
    from 1; the plan was cancelled meanwhile: discard it and say "not found".
 
+Plan surgery (rewind, drop, undo) uses `swap`: the same stage-check-pack
+sequence, but both refs move at once under both locks (refs.swap_plan_refs),
+because its new tip is not a child of the old one; and a plan that another
+writer moved meanwhile is a Conflict, not a retry, since the surgery was asked
+of the plan as it was.
+
 Internal retry signals (refs.RefMoved) never leave this module. A writer
 that loses to cancel removes only its own pack, which it can prove nobody
 references; it never walks the repository.
@@ -26,7 +32,7 @@ from typing import Generic, TypeVar
 import pygit2
 
 from . import faults, packs, refs
-from .errors import Damaged, GitPlanError, PlanNotFound
+from .errors import Conflict, Damaged, GitPlanError, PlanNotFound
 from .objects import Staging
 
 ResultT = TypeVar("ResultT")
@@ -79,6 +85,48 @@ def write(
         faults.point("transaction.published")
         packs.consolidate(repo, plan_id)
         return prepared.result
+    raise refs.busy(plan_id, repo)
+
+
+def swap(
+    repo: pygit2.Repository,
+    plan_id: str,
+    prepare: Callable[[refs.PlanRefs], Prepared[ResultT]],
+    expected: tuple[str, str | None] | None = None,
+) -> tuple[refs.PlanRefs, Prepared[ResultT]]:
+    """Replace both refs of a plan with what `prepare` staged; Conflict if the plan moved.
+
+    `expected` is the (tip, notes tip) the caller requires; None takes the first
+    values read. A lost compare-and-swap whose refs still hold those values (a
+    writer only held a lock) is retried; any other move raises Conflict, with
+    nothing written. Returns the refs replaced and what was published."""
+    for attempt in range(refs.max_attempts()):
+        current = refs.settle(repo, plan_id)
+        if expected is None:
+            expected = (current.tip, current.notes_tip)
+        if (current.tip, current.notes_tip) != expected:
+            raise Conflict(
+                f"plan {plan_id!r} moved meanwhile (its tip is now {current.tip}); "
+                "nothing was changed: look at it again and retry"
+            )
+        faults.point("transaction.swap-read")
+        prepared = prepare(current)
+        pack = packs.write(repo, plan_id, prepared.staging) if len(prepared.staging) else None
+        faults.point("transaction.before-swap")
+        try:
+            refs.swap_plan_refs(repo, current, prepared.tip, prepared.notes)
+        except refs.RefMoved:
+            if pack is not None:
+                _discard(repo, plan_id, pack)  # nothing references it yet
+            refs.backoff(attempt)
+            continue
+        except GitPlanError:
+            if pack is not None:
+                _discard(repo, plan_id, pack)
+            raise
+        if pack is not None:
+            packs.consolidate(repo, plan_id)
+        return current, prepared
     raise refs.busy(plan_id, repo)
 
 

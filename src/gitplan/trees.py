@@ -9,7 +9,7 @@ This module never writes refs, the index or the working tree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import pygit2
@@ -206,11 +206,19 @@ def _encoded(entries: dict[bytes, tuple[bytes, bytes]]) -> bytes:
     return b"".join(b"%s %s\0%s" % (entries[name][0], name, entries[name][1]) for name in ordered)
 
 
-def edit_entries(repo: pygit2.Repository, tree_id: str, edits: Mapping[str, Edit]) -> list[Entry]:
-    """The file-level differences `edits` make to `tree_id`, in git's path order."""
+def edit_entries(
+    repo: pygit2.Repository,
+    tree_id: str,
+    edits: Mapping[str, Edit],
+    old_at: Callable[[str], tuple[str, int] | None] | None = None,
+) -> list[Entry]:
+    """The file-level differences `edits` make to `tree_id`, in git's path order.
+
+    `old_at(path)` stands in for the entries of `tree_id` when that tree is only
+    staged (plan surgery replays changesets onto trees not yet written)."""
     found = []
     for path, edit in edits.items():
-        old = entry_at(repo, tree_id, path)
+        old = old_at(path) if old_at is not None else entry_at(repo, tree_id, path)
         if old is not None and old[1] == MODE_TREE:
             old = None  # a directory a file replaces: its files are deleted by edits of their own
         if old == edit:
