@@ -8,6 +8,7 @@ tool (a git status sweep). The reference in the same run is `git status`.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,7 @@ class HookLatency:
     repeat = 10
 
     def setup_cache(self) -> dict[int, str]:
-        root = tempfile.mkdtemp(prefix="gitplan-bench-hook-")
+        root = tempfile.mkdtemp(prefix="gitplan-bench-hook-", dir=os.getcwd())  # asv removes it
         repos = {}
         for files in self.params[0]:
             repo = build_repository(files, root)

@@ -29,8 +29,12 @@ def file_path(i: int) -> str:
 
 
 def build_repository(files: int, root: str | None = None) -> str:
-    """A repository whose single commit holds `files` small files; returns its path."""
-    repo = tempfile.mkdtemp(prefix=f"gitplan-bench-{files}-", dir=root)
+    """A repository whose single commit holds `files` small files; returns its path.
+
+    By default it goes in the current directory: asv runs `setup_cache` in a directory
+    of its own and removes it after the run, so the scratch repositories (gigabytes at
+    100,000 files) never pile up in /tmp."""
+    repo = tempfile.mkdtemp(prefix=f"gitplan-bench-{files}-", dir=root or os.getcwd())
     git(repo, "init", "-q", "-b", "main")
     chunks = ["commit refs/heads/main\ncommitter bench <bench@example.com> 0 +0000\ndata 4\nbase\n"]
     for i in range(files):
@@ -47,7 +51,7 @@ def changed_content(i: int, round_: int) -> bytes:
 
 def build_history(files: int, commits: int, root: str | None = None) -> str:
     """A checked-out repository of `files` files and `commits` commits of history."""
-    repo = tempfile.mkdtemp(prefix=f"gitplan-bench-{files}x{commits}-", dir=root)
+    repo = tempfile.mkdtemp(prefix=f"gitplan-bench-{files}x{commits}-", dir=root or os.getcwd())
     git(repo, "init", "-q", "-b", "main")
     chunks = ["commit refs/heads/main\ncommitter bench <bench@example.com> 0 +0000\ndata 4\nbase\n"]
     for i in range(files):

@@ -10,6 +10,7 @@ first run of a plan checks it out once; what is measured is every run after.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -29,7 +30,7 @@ class RunOverhead:
     repeat = 10
 
     def setup_cache(self) -> dict[int, str]:
-        root = tempfile.mkdtemp(prefix="gitplan-bench-run-")
+        root = tempfile.mkdtemp(prefix="gitplan-bench-run-", dir=os.getcwd())  # asv removes it
         repos = {}
         for files in self.params[0]:
             repo = build_repository(files, root)
