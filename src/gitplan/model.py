@@ -183,6 +183,8 @@ class PlanStatus:
     problem: str | None = None
     # Why the plan must not be trusted (verify.py), e.g. one fetched with plain git.
     unsafe: str | None = None
+    # A plan made by `git plan branch`: {plan, changeset, commit} it was copied from.
+    branched_from: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -736,6 +736,7 @@ class PlanStore:
             applied=record.applied if record else None,
             files=files,
             unsafe=None if missing else self.verify(plan_id),
+            branched_from=record.extra.get("branched_from") if record else None,
         )
         if check:
             from .apply import apply_check

@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import GitPlanError
 from .format import file_json
-from .model import ChangeSet, FileChange, PlanStatus
+from .model import ChangeSet, FileChange, PlanStatus, SurgeryResult
 
 VERSION = 1
 
@@ -54,6 +54,8 @@ def changeset(item: ChangeSet) -> dict[str, Any]:
         "insertions": sum(f.additions for f in files if not f.binary),
         "deletions": sum(f.deletions for f in files if not f.binary),
         "problem": item.problem,
+        # Where a branched changeset was copied from (surgery.py): {plan, changeset, commit}.
+        "branched_from": record.extra.get("branched_from") if record else None,
     }
 
 
@@ -74,3 +76,10 @@ def error(failure: GitPlanError) -> dict[str, Any]:
         if getattr(failure, extra, None):
             body[extra] = getattr(failure, extra)
     return document("error", body)
+
+
+def surgery(result: SurgeryResult) -> dict[str, Any]:
+    """What rewind, drop, branch or undo did (`gitplan.surgery/1`)."""
+    body: dict[str, Any] = plain(result)
+    body["renumbered"] = [{"old": old, "new": new} for old, new in result.renumbered]
+    return body

@@ -112,3 +112,4 @@ from . import remote as _remote  # noqa: E402,F401
 from . import run as _run  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
 from . import show as _show  # noqa: E402,F401
+from . import surgery as _surgery  # noqa: E402,F401

@@ -148,6 +148,12 @@ def _print_status(out, status: PlanStatus) -> None:  # type: ignore[no-untyped-d
         out.line(f"applied:    {status.applied.get('at', '')} ({status.applied.get('mode')}) {onto}")
     out.line(f"base:       {status.base or '- (none: the plan makes the first commit)'}")
     out.line(f"tip:        {status.tip}")
+    if status.branched_from:
+        origin = status.branched_from
+        out.line(
+            f"branched:   from plan {origin.get('plan')} at changeset {origin.get('changeset')} "
+            f"({origin.get('commit')})"
+        )
     out.line(f"changesets: {status.changesets}")
     out.line(
         f"files:      {status.files_changed} changed, "

@@ -152,6 +152,12 @@ def _print_log(out, plan: str, items: list[dict[str, Any]], verbose: bool) -> No
             continue
         for line in invocation_lines(item["invocation"], item["author"], verbose):
             out.line(f"  {line}")
+        origin = item.get("branched_from")
+        if isinstance(origin, dict):
+            out.line(
+                f"  From:    plan {origin.get('plan')} changeset {origin.get('changeset')} "
+                f"({origin.get('commit')})"
+            )
         for change in item["files"]:
             out.line(
                 f"    {change['change']:<10} {change['path']} (+{change['additions']} -{change['deletions']})"
