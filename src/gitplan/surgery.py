@@ -161,7 +161,7 @@ def rewind(repo: pygit2.Repository, plan_id: str, number: int) -> SurgeryResult:
     number = _number(number, "the changeset to rewind to")
 
     def prepare(current: refs.PlanRefs) -> Prepared[SurgeryResult]:
-        refs.refuse_applied(current)
+        _refuse_applied(current)
         tip = chains.plan_commit(repo, plan_id, current.tip)
         newest = chains.changeset_number(tip)
         if number > newest:
@@ -216,7 +216,7 @@ def drop(repo: pygit2.Repository, plan_id: str, numbers: Iterable[int]) -> Surge
         raise BadInput("changeset 0 is the plan root, which cannot be dropped (cancel the plan instead)")
 
     def prepare(current: refs.PlanRefs) -> Prepared[SurgeryResult]:
-        refs.refuse_applied(current)
+        _refuse_applied(current)
         chain = chains.load_chain(repo, plan_id, current, records=False)
         count = len(chain.commits)
         missing = [n for n in dropped if n > count]
@@ -470,7 +470,7 @@ def undo(
                 raise PlanNotFound(f"no plan named {plan_id!r}")
             current = refs.settle(repo, plan_id)
             _refuse_moved(plan_id, operation, current, new)
-            refs.refuse_applied(current)
+            _refuse_applied(current)
             report = cancel(current)
             _write_journal(repo, plan_id, [])
             return SurgeryResult(plan_id, "undo", current.tip, None, 0, undone="branch", cleanup=report)
@@ -481,7 +481,7 @@ def undo(
         count = chains.changeset_number(lookup_commit(repo, old_tip))
 
         def prepare(current: refs.PlanRefs) -> Prepared[SurgeryResult]:
-            refs.refuse_applied(current)
+            _refuse_applied(current)
             result = SurgeryResult(plan_id, "undo", current.tip, old_tip, count, undone=operation)
             return Prepared(Staging(), old_notes, old_tip, count, result)
 
@@ -492,6 +492,17 @@ def undo(
             raise
         _write_journal(repo, plan_id, entries[:-1])
         return prepared.result
+
+
+def _refuse_applied(current: refs.PlanRefs) -> None:
+    """Surgery rewrites what an applied plan put on the user's branch: refused (exit 2)."""
+    try:
+        refs.refuse_applied(current)
+    except BadInput:
+        raise BadInput(
+            f"plan {current.plan_id!r} is already applied; its history is what was applied, so it "
+            "cannot be rewound, dropped from or undone: branch it into a new plan instead"
+        ) from None
 
 
 def _refuse_moved(plan_id: str, operation: str, current: refs.PlanRefs, new: tuple[str, str | None]) -> None:
