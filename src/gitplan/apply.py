@@ -34,12 +34,13 @@ from . import chain as chains
 from . import clock, diffs, faults, refs, transaction, worktree
 from .errors import BadInput, Conflict, Damaged, Dirty, GitPlanError, PlanNotFound
 from .format import encode_plan_record, notes_message, notes_ref, plan_ref, validate_path
-from .gitrepo import EMPTY_TREE, committer, lookup_commit, signature, user_signature
-from .model import ApplyResult, PlanRecord, PlanStatus
+from .gitrepo import EMPTY_TREE, committer, lookup_commit, read_blob, signature, user_signature
+from .model import ApplyResult, PlanRecord, PlanStatus, Selection
 from .notes import stage_notes_commit
 from .objects import Staging
+from .patches import patch_edits
 from .transaction import Prepared
-from .trees import MODE_TREE, Entry, changed_entries, entry_at
+from .trees import MODE_TREE, Edit, Entry, changed_entries, edit_tree, entry_at
 from .verify import verify_plan
 
 MODES = ("commit", "worktree", "branch")
@@ -87,9 +88,16 @@ def apply_check(repo: pygit2.Repository, chain: chains.Chain, status: PlanStatus
     )
 
 
-def _predict(repo: pygit2.Repository, chain: chains.Chain, head: str, replay: bool, mode: str) -> Outcome:
+def _predict(
+    repo: pygit2.Repository,
+    chain: chains.Chain,
+    head: str,
+    replay: bool,
+    mode: str,
+    selection: Selection | None = None,
+) -> Outcome:
     """What applying would write; Conflict (or Dirty) when apply would refuse."""
-    outcome = _plan_outcome(repo, chain, head, replay)
+    outcome = _plan_outcome(repo, chain, head, replay, selection or Selection())
     if mode != "branch":
         _refuse_unsafe(repo, outcome.writes)
         _refuse_dirty(repo, outcome.writes)
@@ -110,13 +118,21 @@ def apply_plan(
     keep_on_failure: bool | None = None,
     cancel: object = None,
     progress: Progress | None = None,
+    selection: Selection | None = None,
 ) -> ApplyResult:
+    selection = selection or Selection()
+    if selection.partial and keep_on_failure is None:
+        keep_on_failure = True  # a reviewer taking part of a plan keeps the rest, whatever happens
     if mode not in MODES:
         raise BadInput(f"unknown apply mode {mode!r}: use commit, worktree or branch")
     if mode == "branch" and not branch:
         raise BadInput("--mode branch needs a branch name")
     if mode == "worktree" and replay:
         raise BadInput("--replay makes commits; it does not go with --mode worktree")
+    if replay and (selection.only or selection.exclude or selection.patch is not None):
+        raise BadInput(
+            "--replay takes whole changesets: use it with --upto, not with --only, --exclude or --hunks"
+        )
     if mode != "branch" and repo.is_bare:
         raise BadInput("a bare repository has no working tree: use --mode branch NAME")
     if branch is not None and not pygit2.reference_is_valid_name(f"refs/heads/{branch}"):
@@ -143,7 +159,7 @@ def apply_plan(
     if mode == "branch" and repo.references.get(f"refs/heads/{branch}") is not None:
         raise BadInput(f"branch {branch!r} already exists")
     try:
-        outcome = _predict(repo, chain, head, replay, mode)
+        outcome = _predict(repo, chain, head, replay, mode, selection)
     except Conflict as failure:
         if check:
             refusal = "dirty" if isinstance(failure, Dirty) else "conflict"
@@ -153,10 +169,11 @@ def apply_plan(
             )  # fmt: skip
         raise _fail(repo, plan_id, failure, keep_on_failure, cancel) from None
     paths = tuple(entry.path for entry in outcome.writes)
+    part = selection.describe() if selection.partial else None
     if check:
-        return ApplyResult(plan_id, mode, outcome.strategy, None, branch, paths, True)
+        return ApplyResult(plan_id, mode, outcome.strategy, None, branch, paths, True, part=part)
     try:
-        return _execute(repo, chain, outcome, mode, branch, progress)
+        return _execute(repo, chain, outcome, mode, branch, progress, part)
     except _BeforeCommitPoint as failure:  # something moved; all was put back
         raise _fail(repo, plan_id, failure.conflict, keep_on_failure, cancel) from None
 
@@ -166,27 +183,27 @@ def _head_commit(repo: pygit2.Repository) -> str:
     return "" if repo.head_is_unborn else str(repo.head.target)
 
 
-def _plan_outcome(repo: pygit2.Repository, chain: chains.Chain, head: str, replay: bool) -> Outcome:
+def _plan_outcome(
+    repo: pygit2.Repository, chain: chains.Chain, head: str, replay: bool, selection: Selection
+) -> Outcome:
     base_tree = str(chain.root.tree_id)
     head_tree = str(lookup_commit(repo, head).tree_id) if head else EMPTY_TREE
     strategy = "fast-forward" if head == chain.base_id else "merge"
     record = chain.record
     assert record is not None
+    taken = chain.commits if selection.upto is None else chain.commits[: selection.upto]
+    target = selected_tree(repo, chain, selection)
     commits: list[tuple[str, str, str]] = []
     if replay:
         current = head_tree
-        for changeset, commit in zip(chain.changesets, chain.commits, strict=True):
+        for changeset, commit in zip(chain.changesets, taken, strict=False):
             parent_tree = str(commit.parents[0].tree_id)
             current = _merge(repo, parent_tree, current, str(commit.tree_id))
             commits.append((current, commit.message, changeset.author))
         result = current
     else:
-        result = (
-            str(chain.tip.tree_id)
-            if strategy == "fast-forward"
-            else _merge(repo, base_tree, head_tree, str(chain.tip.tree_id))
-        )
-        commits.append((result, _squash_message(chain, record), ""))
+        result = target if strategy == "fast-forward" else _merge(repo, base_tree, head_tree, target)
+        commits.append((result, _squash_message(chain, record, selection), ""))
     writes = tuple(changed_entries(repo, head_tree, result))
     return Outcome(strategy, result, head, head_tree, writes, tuple(commits))
 
@@ -204,13 +221,64 @@ def _merge(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> str:
     return str(index.write_tree(repo))
 
 
-def _squash_message(chain: chains.Chain, record: PlanRecord) -> str:
+def _squash_message(chain: chains.Chain, record: PlanRecord, selection: Selection) -> str:
     title = record.title or f"apply plan {record.plan_id}"
-    lines = [title, "", f"Applied plan {record.plan_id}: {len(chain.changesets)} changeset(s)", ""]
-    for changeset in chain.changesets:
+    taken = chain.changesets if selection.upto is None else chain.changesets[: selection.upto]
+    what = f"Applied plan {record.plan_id}: {len(taken)} changeset(s)"
+    if selection.partial:
+        what = f"Applied part of plan {record.plan_id}: " + ", ".join(
+            key
+            if value is True
+            else f"{key} {' '.join(map(str, value)) if isinstance(value, list) else value}"
+            for key, value in selection.describe().items()
+        )
+    lines = [title, "", what, ""]
+    for changeset in taken:
         lines.append(f"- {changeset.number}. {changeset.tool}: {changeset.summary}")
     lines += ["", f"Plan-Id: {record.plan_id}", f"Plan-Tip: {chain.tip.id}", ""]
     return "\n".join(lines)
+
+
+def selected_tree(repo: pygit2.Repository, chain: chains.Chain, selection: Selection) -> str:
+    """The tree a (partial) apply brings the base to: the tip's, changeset N's, or the base's
+    with the chosen paths or hunks of the cumulative change; new trees are written."""
+    if selection.upto is not None and not 1 <= selection.upto <= len(chain.commits):
+        raise PlanNotFound(
+            f"plan {chain.refs.plan_id!r} has no changeset {selection.upto} (it has {len(chain.commits)})"
+        )
+    upto = chain.tip if selection.upto is None else chain.commits[selection.upto - 1]
+    base_tree = str(chain.root.tree_id)
+    target = str(upto.tree_id)
+    staging = Staging()
+    if selection.patch is not None:
+
+        def read(path: str) -> tuple[bytes, int] | None:
+            found = entry_at(repo, base_tree, path)
+            return (read_blob(repo, found[0]), found[1]) if found else None
+
+        edits: dict[str, Edit] = {
+            path: None if file is None else (staging.blob(bytes(file.data)), file.mode)
+            for path, file in patch_edits(selection.patch, read, "the chosen hunks").items()
+        }
+    elif selection.only or selection.exclude:
+        edits = {
+            entry.path: None if entry.new_id is None else (entry.new_id, int(entry.new_mode or 0))
+            for entry in changed_entries(repo, base_tree, target)
+            if (not selection.only or _under(entry.path, selection.only))
+            and not _under(entry.path, selection.exclude)
+        }
+    else:
+        return target
+    if not edits:
+        raise BadInput("nothing selected: no change of the plan matches; nothing was written")
+    chosen = edit_tree(repo, staging, base_tree, edits)
+    for _oid, kind, data in staging.items():  # the few trees (and hunks' blobs) along the chosen paths
+        repo.odb.write(kind, data)
+    return chosen
+
+
+def _under(path: str, specs: tuple[str, ...]) -> bool:
+    return any(path == spec.rstrip("/") or path.startswith(spec.rstrip("/") + "/") for spec in specs)
 
 
 def _refuse_unsafe(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
@@ -344,6 +412,7 @@ def _execute(
     mode: str,
     branch: str | None,
     progress: Progress | None,
+    part: dict[str, Any] | None = None,
 ) -> ApplyResult:
     plan_id = chain.refs.plan_id
     new_commit = outcome.head
@@ -371,6 +440,7 @@ def _execute(
         "tree": outcome.tree,
         "paths": paths,
         "state": "prepared",
+        "part": part,
     }
     with _ApplyLock(repo, blocking=True):
         directory = _journal_dir(repo)
@@ -417,7 +487,9 @@ def _execute(
             if mode != "branch":
                 journal["record"] = "marking"  # a lock on the plan's refs from now on is ours
                 _write_journal(directory, journal)
-            _mark_applied(repo, plan_id, mode, branch, outcome, new_commit if mode != "worktree" else None)
+            _mark_applied(
+                repo, plan_id, mode, branch, outcome, new_commit if mode != "worktree" else None, part
+            )
         except GitPlanError as error:
             # Past the commit point the apply stands: never let recovery replay it over later work.
             _clear_journal(directory)
@@ -433,6 +505,7 @@ def _execute(
         commit=new_commit if mode != "worktree" else None,
         branch=branch,
         files=tuple(paths),
+        part=part,
     )
 
 
@@ -560,6 +633,7 @@ def _mark_applied(
     branch: str | None,
     outcome: Outcome,
     commit: str | None,
+    part: dict[str, Any] | None = None,
 ) -> None:
     applied = {
         "at": clock.iso(clock.now("GIT_COMMITTER_DATE")),
@@ -575,7 +649,11 @@ def _mark_applied(
         chain = chains.load_chain(repo, plan_id, current)
         if chain.record is None:
             raise Damaged(f"plan {plan_id!r}: {chain.record_problem}")
-        record = replace(chain.record, state="applied", applied=applied)
+        if part is None:
+            record = replace(chain.record, state="applied", applied=applied)
+        else:  # the plan stays open: what was not taken can be applied later or cancelled
+            parts = [*chain.record.extra.get("applied_parts", []), {**applied, "part": part}]
+            record = replace(chain.record, extra={**chain.record.extra, "applied_parts": parts})
         tip = str(chain.tip.id)
         staging = Staging()
         notes = stage_notes_commit(
@@ -583,7 +661,7 @@ def _mark_applied(
             staging,
             current.notes_tip,
             {str(chain.root.id): encode_plan_record(record)},
-            notes_message(plan_id, tip, state="applied"),
+            notes_message(plan_id, tip, state="applied" if part is None else "open"),
         )
         return Prepared(staging, notes, tip, len(chain.commits), None)
 
@@ -652,6 +730,7 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
                     journal.get("branch"),
                     outcome,
                     journal.get("new_commit"),
+                    journal.get("part"),
                 )
             _clear_journal(directory)
             return "finished"

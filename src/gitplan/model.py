@@ -200,6 +200,37 @@ class CleanupReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Selection:
+    """The part of a plan a partial apply takes (all of it when nothing is set).
+
+    `upto`: changesets 1..N only; `only`/`exclude`: paths (a directory stands for
+    what is under it) of the cumulative change; `patch`: a unified patch of chosen
+    hunks of the cumulative diff (what `apply --hunks` builds), applied to the base."""
+
+    upto: int | None = None
+    only: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    patch: bytes | None = None
+
+    @property
+    def partial(self) -> bool:
+        return self.upto is not None or bool(self.only or self.exclude) or self.patch is not None
+
+    def describe(self) -> dict[str, Any]:
+        """What was asked for, as the plan record keeps it."""
+        described: dict[str, Any] = {}
+        if self.upto is not None:
+            described["upto"] = self.upto
+        if self.only:
+            described["only"] = list(self.only)
+        if self.exclude:
+            described["exclude"] = list(self.exclude)
+        if self.patch is not None:
+            described["hunks"] = True
+        return described
+
+
+@dataclass(frozen=True, slots=True)
 class ApplyResult:
     """What apply did, or (with check) would do."""
 
@@ -216,6 +247,7 @@ class ApplyResult:
     cleanup: CleanupReport | None = None
     refusal: str | None = None  # with check: "conflict" or "dirty" when apply would refuse
     reason: str | None = None  # with check: the message apply would fail with
+    part: dict[str, Any] | None = None  # a partial apply: what was selected (Selection.describe)
 
 
 @dataclass(frozen=True, slots=True)

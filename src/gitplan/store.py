@@ -70,6 +70,7 @@ from .model import (
     GcReport,
     PlanRecord,
     PlanStatus,
+    Selection,
     SurgeryResult,
     ToolInvocation,
 )
@@ -644,13 +645,16 @@ class PlanStore:
         check: bool = False,
         keep_on_failure: bool | None = None,
         progress: Callable[[int, int], None] | None = None,
+        selection: Selection | None = None,
     ) -> ApplyResult:
         """Put the plan's change onto HEAD (commit), the worktree, or a new branch.
 
         All or nothing: conflicts and dirty paths are refused before anything is
         written; on failure the plan's patch is saved and the plan cancelled
         unless `keep_on_failure` (or `git config plan.keepOnFailure true`).
-        `progress(written, total)` is called after each file the apply writes."""
+        `progress(written, total)` is called after each file the apply writes. A
+        `selection` applies part of the plan (model.Selection); the plan stays open
+        with the part listed in its record, and a failed part keeps the plan."""
         from .apply import apply_plan
 
         return apply_plan(
@@ -663,6 +667,7 @@ class PlanStore:
             keep_on_failure=keep_on_failure,
             progress=progress,
             cancel=self.cancel,
+            selection=selection,
         )
 
     # -- reading --------------------------------------------------------------
