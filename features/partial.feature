@@ -110,3 +110,20 @@ Feature: Applying part of a plan
     When I run git plan "apply p --hunks"
     Then the exit code is 2
     And the output contains "asks on a terminal"
+
+  Scenario Outline: A part killed <when> is <done> by git plan recover, and the plan stays open
+    When a real "git plan apply p --upto 2" is killed at "<point>"
+    And I run git plan "recover"
+    Then the exit code is 0
+    And the output contains "<done>"
+    And git status is clean
+    And git "show HEAD:src/a.py" prints "a1"
+    And git "show HEAD:src/b.py" prints "<b.py>"
+    And git "notes --ref=changesets/p show refs/changesets/p~3" prints "<record>"
+    When I run git plan "status p"
+    Then the output contains "state:      open"
+
+    Examples:
+      | when                    | point                     | done        | b.py | record              |
+      | before the commit point | apply.before-commit-point | rolled back | b    | "state": "open"     |
+      | after the commit point  | apply.after-commit-point  | finished    | B    | "upto": 2           |

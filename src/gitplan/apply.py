@@ -483,6 +483,7 @@ def _execute(
                 kept = f"; not put back: {', '.join(left)}" if left else ""
                 raise worktree.GitFailed(f"{failure}; the files apply wrote were put back{kept}") from None
             raise
+        faults.point("apply.after-commit-point")
         try:
             if mode != "branch":
                 journal["record"] = "marking"  # a lock on the plan's refs from now on is ours
