@@ -196,17 +196,19 @@ Feature: Plans move between machines through git remotes and bundles
     And nothing of the fetch is left in the repository
     And git fsck --full is clean
 
+    # git's own fsck (fetch.fsckObjects in the quarantine) catches the names it knows first.
     Examples:
       | shape                         | reason                       |
-      | a .git directory              | '.git' components            |
-      | a .GIT directory              | '.git' components            |
-      | an NTFS short name            | '.git' components            |
-      | an NTFS trailing dot          | '.git' components            |
-      | an HFS ignorable              | '.git' components            |
-      | a parent directory            | '..' component               |
+      | a .git directory              | hasDotgit                    |
+      | a .GIT directory              | hasDotgit                    |
+      | an NTFS short name            | hasDotgit                    |
+      | an NTFS trailing dot          | hasDotgit                    |
+      | an HFS ignorable              | hasDotgit                    |
+      | a parent directory            | hasDotdot                    |
       | an absolute symlink           | points outside the worktree  |
       | a symlink out of the worktree | points outside the worktree  |
       | a symlink into .git           | points into a .git directory |
+      | a symlink that climbs after a name | climbs ('..') after naming |
       | a gitlink                     | is a gitlink                 |
 
   Scenario Outline: A plan whose chain is not a plan's is refused: it <defect>
@@ -227,6 +229,7 @@ Feature: Plans move between machines through git remotes and bundles
       | has a root that changes files   | root                   |
       | has a note that does not decode | does not decode        |
       | has a note of an unknown schema | does not decode        |
+      | annotates a commit of the user  | not this plan's        |
 
   Scenario: A forged plan that is well formed is accepted
     Given machine "A" holds a plan "fine" forged with git plumbing that is well formed
@@ -285,6 +288,18 @@ Feature: Plans move between machines through git remotes and bundles
     And the error mentions "'.git' components"
     And git shows 2 commits on "refs/changesets/fix-1"
 
+  Scenario: A half-done record made by hand that starts a second plan root is not finished
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And plan "fix-1" has a half-done record forged with git plumbing that adds a second plan root
+    When I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | b.txt | b\n     |
+    Then it fails with exit code 2
+    And the error mentions "starts a plan on top of this plan's own changesets"
+
   Scenario: A half-done record made by hand that is safe is finished, as a killed writer's is
     Given a plan "fix-1"
     And I record in "fix-1" with tool "write_file"
@@ -309,7 +324,7 @@ Feature: Plans move between machines through git remotes and bundles
     Then ref "refs/changesets/fix-1" does not exist
     And ref "refs/notes/changesets/fix-1" does not exist
     And a fetch quarantine is left in the repository
-    When I run git plan "gc"
+    When I run git plan "gc --grace now"
     Then the exit code is 0
     And the output contains "fetch quarantine"
     And no fetch quarantine is left in the repository
@@ -394,3 +409,89 @@ Feature: Plans move between machines through git remotes and bundles
     When I run git plan "fetch origin evil --json"
     Then the exit code is 2
     And the output shows "\"paths\": [\n    \"hooks\"\n  ]"
+
+  Scenario Outline: A hostile plan fetched with plain git fails the same checks: <shape>
+    Given machine "A" holds a plan "evil" forged with git plumbing whose changeset adds <shape>
+    When I run git plan "status evil"
+    Then the output contains "unsafe: "
+    And the output contains "<reason>"
+    When I run git plan "apply evil"
+    Then the exit code is 2
+
+    Examples:
+      | shape                              | reason                      |
+      | a .git directory                   | invalid path                |
+      | a .GIT directory                   | invalid path                |
+      | an NTFS short name                 | invalid path                |
+      | an NTFS trailing dot               | invalid path                |
+      | an HFS ignorable                   | invalid path                |
+      | a parent directory                 | invalid path                |
+      | an absolute symlink                | points outside the worktree |
+      | a symlink that climbs after a name | climbs                      |
+      | a gitlink                          | is a gitlink                |
+
+  Scenario: A plan made on a commit this repository lacks is refused until its branch is fetched
+    Given machine "A" has a branch "side" that "origin" does not
+    And a plan "fix-1"
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And I count the objects of the repository
+    When I run git plan "fetch origin fix-1"
+    Then the exit code is 1
+    And the output contains "which this repository lacks: fetch the branch it was made on first"
+    And nothing of the fetch is left in the repository
+
+  Scenario: Credentials in a remote URL are never printed
+    Given a plan "fix-1"
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And the URL "https://bob:hunter2secret@example.com/x.git" leads to the remote "origin"
+    When I run git plan "fetch https://bob:hunter2secret@example.com/x.git fix-1"
+    Then the exit code is 0
+    And the output contains "https://***@example.com/x.git"
+    And the output does not contain "hunter2secret"
+    When I run git plan "fetch https://bob:hunter2secret@example.com/x.git nosuch --json"
+    Then the exit code is 3
+    And the output does not contain "hunter2secret"
+    When I run git plan "list --remote https://tok3nsecret@example.com/x.git"
+    Then the output does not contain "tok3nsecret"
+
+  Scenario: A push half done on the remote (its notes ref ahead) is fetched as the remote's plan ref has it
+    Given a plan "fix-1"
+    And I run git plan "push origin fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And machine "A" pushes only the notes ref of plan "fix-1" to "origin"
+    When I am on machine "B"
+    And I run git plan "fetch origin"
+    Then the exit code is 0
+    And git shows 1 commits on "refs/changesets/fix-1"
+    When I run git plan "status fix-1"
+    Then the exit code is 0
+
+  Scenario: A remote that starts with '-' is refused, never passed to git as an option
+    When I run git plan "fetch -- --upload-pack=touch"
+    Then the exit code is 2
+    And the output contains "must not start with '-'"
+
+  Scenario: A plan applied here while a fetch of it runs keeps its applied record
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    And I am on machine "A"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | b.txt | b\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    When I fetch "fix-1" from "origin" while the plan is applied here in between
+    Then it fails with exit code 4
+    And the error mentions "changed here meanwhile"
+    When I run git plan "status fix-1"
+    Then the output contains "state:      applied"
+    And git fsck --full is clean

@@ -206,6 +206,7 @@ SHAPES = {
     "a symlink into .git": (b"hooks", "120000", b".git/hooks"),
     "a gitlink": (b"vendor/lib", "160000", None),
     "a fine file": (b"fine.txt", "100644", b"fine\n"),
+    "a symlink that climbs after a name": (b"t", "120000", b"s/.."),
 }
 
 
@@ -250,6 +251,8 @@ def _forge(context, plan: str, added: dict[bytes, tuple[str, str]], defect: str 
         note = json.dumps({"schema": "gitplan.invocation/9"}).encode()
     notes = {root.encode(): ("100644", _hash(context, "blob", json.dumps(record).encode()))}
     notes[tip.encode()] = ("100644", _hash(context, "blob", note))
+    if defect == "annotates a commit of the user":
+        notes[base.encode()] = ("100644", _hash(context, "blob", _invocation_note(plan, 1)))
     notes_commit = _commit(
         context, _tree(context, notes), [], f"gitplan: notes for {plan}\n\nPlan-Id: {plan}\nPlan-Tip: {tip}\n"
     )
@@ -297,7 +300,8 @@ def ran_plan(context, args):  # type: ignore[no-untyped-def]
 @given('plan "{plan}" has a half-done record forged with git plumbing that adds {shape}')
 def forged_half_done(context, plan, shape):  # type: ignore[no-untyped-def]
     """A notes ref one step ahead of the plan ref, as a killed writer leaves it, but made by hand."""
-    path, mode, content = SHAPES[shape]
+    second_root = shape == "a second plan root"
+    path, mode, content = SHAPES["a fine file" if second_root else shape]
     tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
     notes_tip = git(context, "rev-parse", f"refs/notes/changesets/{plan}").strip()
     entries = {}
@@ -311,7 +315,9 @@ def forged_half_done(context, plan, shape):  # type: ignore[no-untyped-def]
         context,
         _tree(context, entries),
         [tip],
-        f"write: forged\n\nPlan-Id: {plan}\nChangeset: {number}\nInvocation-Id: x2\n",
+        f"plan {plan}\n\nPlan-Id: {plan}\nPlan-Format: 1\n"
+        if second_root
+        else f"write: forged\n\nPlan-Id: {plan}\nChangeset: {number}\nInvocation-Id: x2\n",
     )
     notes = {}
     for line in filter(None, git(context, "ls-tree", "-z", notes_tip).split("\0")):
@@ -379,3 +385,38 @@ def run_on_terminal(context, args):  # type: ignore[no-untyped-def]
 def terminal_shows(context, text):  # type: ignore[no-untyped-def]
     assert context.terminal_code == 0, context.terminal_output
     assert text in context.terminal_output, context.terminal_output
+
+
+@given('the URL "{url}" leads to the remote "{name}"')
+def url_leads_to(context, url, name):  # type: ignore[no-untyped-def]
+    git(context, "config", "--global", f"url.{os.path.join(context.tmp, name + '.git')}.insteadOf", url)
+
+
+@given('machine "{machine}" pushes only the notes ref of plan "{plan}" to "{name}"')
+def half_push(context, machine, plan, name):  # type: ignore[no-untyped-def]
+    git(
+        context,
+        "push",
+        "-q",
+        name,
+        f"refs/notes/changesets/{plan}:refs/notes/changesets/{plan}",
+        repo=_machines(context)[machine],
+    )
+
+
+@given('machine "{machine}" has a branch "{branch}" that "{name}" does not')
+def local_branch(context, machine, branch, name):  # type: ignore[no-untyped-def]
+    repo = _machines(context)[machine]
+    git(context, "checkout", "-q", "-b", branch, repo=repo)
+    git(context, "commit", "-q", "--allow-empty", "-m", "only here", repo=repo)
+
+
+@when('I fetch "{plan}" from "{name}" while the plan is applied here in between')
+def fetch_racing_apply(context, plan, name):  # type: ignore[no-untyped-def]
+    from common_steps import attempt
+
+    from gitplan import faults
+
+    store = context.store
+    with faults.at("fetch.objects-moved", lambda: store.apply(plan, mode="worktree")):
+        attempt(context, lambda: store.fetch(name, [plan]))

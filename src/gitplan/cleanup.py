@@ -55,7 +55,7 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
     with packs.exclusive(repo, "prune"):
         _temporary_files(repo, older_than, dry_run, removed)
         _trash(repo, dry_run, removed)
-        _quarantines(repo, dry_run, removed)
+        _quarantines(repo, older_than, dry_run, removed)
         live = _live_plans(repo)
         _verified_marks(repo, live, dry_run, removed)
         # Undo entries (surgery.py) expire with the grace: `undo` works until then.
@@ -168,17 +168,19 @@ def _trash(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupItem]) -
                 os.rmdir(owner.path)
 
 
-def _quarantines(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupItem]) -> None:
+def _quarantines(repo: pygit2.Repository, older_than: int, dry_run: bool, removed: list[CleanupItem]) -> None:
     """What a killed `git plan fetch` left in quarantine (sync.py): its objects never landed.
 
-    Each fetch quarantines into `quarantine/<pid>-<random>`; a live process's is left alone."""
+    Each fetch quarantines into `quarantine/<pid>-<random>`; one whose process is alive,
+    or that is younger than the grace period (a pid may belong to another machine's or
+    container's process), is left alone."""
     try:
         entries = [entry for entry in os.scandir(packs.state_dir(repo) / "quarantine") if entry.is_dir()]
     except FileNotFoundError:
         return
     for entry in entries:
         owner = entry.name.split("-", 1)[0]
-        if owner.isdigit() and _alive(int(owner)):
+        if (owner.isdigit() and _alive(int(owner))) or entry.stat().st_mtime_ns >= older_than:
             continue
         removed.append(CleanupItem("fetch quarantine", entry.path, "left by a fetch that was killed"))
         if not dry_run:

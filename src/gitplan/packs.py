@@ -145,12 +145,14 @@ def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack:
     return pack
 
 
-def adopt(repo: pygit2.Repository, plan_id: str, pack: Path, base: str | None) -> OwnedPack:
+def adopt(repo: pygit2.Repository, plan_id: str, pack: Path, base: str | None) -> OwnedPack | None:
     """Make a pack that git wrote elsewhere (a fetch's quarantine) the plan's own, and install it.
 
     It gets what `write` gives a pack: a stamped mtime, a registry entry, a
     `.keep`, and is moved in pack first, index last; cancel then prunes it."""
     index = pack.with_suffix(".idx")
+    if (pack_dir(repo) / pack.name).exists():
+        return None  # the same pack is here already (another fetch): it is not this plan's alone
     with index.open("rb") as handle:
         handle.seek(8 + 255 * 4)
         count = int.from_bytes(handle.read(4), "big")

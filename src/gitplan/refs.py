@@ -203,24 +203,36 @@ def set_plan_refs(
     expected: tuple[str | None, str | None],
     new: tuple[str, str | None],
 ) -> None:
-    """Move both refs of a plan (tip, notes tip) from `expected` to `new` together.
+    """Move both refs of a plan (tip, notes tip) from `expected` to `new` (fetch).
 
-    Used where a plan arrives whole (fetch): both refs are locked, re-read and
-    compared with `expected` (None: absent), then set; Conflict if either moved."""
+    The notes ref moves first and the plan ref second, each by compare-and-swap,
+    the order of every record (above): a crash in between leaves notes ahead of
+    the plan ref, which readers handle, never a commit without its note. When the
+    plan ref has moved meanwhile, the notes ref is put back and Conflict raised."""
     names = (plan_ref(plan_id), notes_ref(plan_id))
+    (old_tip, old_notes), (new_tip, new_notes) = expected, new
+
+    def move(name: str, old: str | None, value: str) -> None:
+        if old == value:
+            return
+        if old is None:
+            create_ref(repo, name, value)
+        else:
+            compare_and_swap(repo, name, old, value)
+
     try:
-        with repo.transaction() as txn:
-            for name in names:
-                txn.lock_ref(name)
-            for name, value in zip(names, expected, strict=True):
-                if read_ref(repo, name) != value:
-                    raise RefMoved(f"{name} moved")
-            for name, value in zip(names, new, strict=True):
-                if value is not None:
-                    txn.set_target(name, pygit2.Oid(hex=value), message=f"gitplan: {plan_id}")
-    except (RefMoved, pygit2.GitError, OSError, KeyError) as error:
-        for name in names:
-            refuse_held_lock(repo, name)
+        if new_notes is not None:
+            move(names[1], old_notes, new_notes)
+    except (RefMoved, BadInput) as error:
+        raise Conflict(
+            f"plan {plan_id!r} changed here meanwhile ({error}); nothing was changed, try again"
+        ) from None
+    try:
+        move(names[0], old_tip, new_tip)
+    except (RefMoved, BadInput) as error:
+        if new_notes is not None and old_notes is not None and old_notes != new_notes:
+            with contextlib.suppress(RefMoved):
+                compare_and_swap(repo, names[1], new_notes, old_notes)
         raise Conflict(
             f"plan {plan_id!r} changed here meanwhile ({error}); nothing was changed, try again"
         ) from None

@@ -34,7 +34,7 @@ import pygit2
 
 from . import faults, packs, refs
 from .errors import BadInput, Conflict, GitPlanError, PlanNotFound
-from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, validate_plan_id
+from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, trailers, validate_plan_id
 from .gitrepo import common_dir
 from .redact import Redactor
 from .verify import verify_plan
@@ -79,8 +79,21 @@ class TransferFailed(GitPlanError):
 # -- listing --------------------------------------------------------------------
 
 
+def shown(remote: str) -> str:
+    """A remote as it may be printed or stored: credentials in a URL are masked."""
+    return re.sub(r"://[^/@\s]+@", "://***@", remote)
+
+
+def _source(remote: str) -> str:
+    """A remote name, URL, path or bundle; never something git would read as an option."""
+    if not remote or remote.startswith("-"):
+        raise BadInput(f"not a remote: {shown(remote)!r} (a remote must not start with '-')")
+    return remote
+
+
 def remote_plans(repo: pygit2.Repository, remote: str) -> list[RemotePlan]:
     """The plans `remote` (a remote name, URL, path or bundle) holds, without fetching objects."""
+    _source(remote)
     out = _git(repo, ["ls-remote", "--refs", remote, PLAN_REF_PREFIX + "*", NOTES_REF_PREFIX + "*"], remote)
     return _plans_from_listing(out.decode("utf-8", "replace"))
 
@@ -112,12 +125,12 @@ def push(
     progress: Progress | None = None,
 ) -> SyncReport:
     """Push plans (all when none are named), both refs of each, atomically where possible."""
+    _source(remote)
     settled = [refs.settle(repo, plan_id) for plan_id in _local_plans(repo, plan_ids)]
     if not settled:
-        return SyncReport(remote, "push", ())
-    sign = "+" if force else ""
+        return SyncReport(shown(remote), "push", ())
     spec = {
-        name: f"{sign}{value}:{name}"
+        name: f"{value}:{name}"
         for current in settled
         for name, value in (
             (notes_ref(current.plan_id), current.notes_tip),
@@ -126,14 +139,19 @@ def push(
         if value
     }
     before = {p.plan_id: p for p in remote_plans(repo, remote)}
+    leases = []
+    if force:  # replace what the remote held when we looked, and nothing a pusher sent since
+        seen = {plan_ref(p.plan_id): p.tip for p in before.values()}
+        seen |= {notes_ref(p.plan_id): p.notes_tip for p in before.values()}
+        leases = [f"--force-with-lease={name}:{seen.get(name) or ''}" for name in spec]
     try:
-        _push(repo, remote, ["--atomic", *spec.values()], progress)
+        _push(repo, remote, ["--atomic", *leases, *spec.values()], progress)
     except _AtomicUnsupported:
         # Notes first, plan refs second: a reader of the remote sees a half-done push
         # as it would see a half-done record (refs.py), never a commit without its note.
         notes_first = sorted(spec, key=lambda name: not name.startswith(NOTES_REF_PREFIX))
         for name in notes_first:
-            _push(repo, remote, [spec[name]], progress)
+            _push(repo, remote, [*(lease for lease in leases if f"={name}:" in lease), spec[name]], progress)
     moved = []
     for current in settled:
         old = before.get(current.plan_id)
@@ -145,7 +163,7 @@ def push(
         else:
             outcome = "forced" if force and not _descends(repo, current.tip, old_tip) else "fast-forward"
         moved.append(Moved(current.plan_id, outcome, old_tip, current.tip))
-    return SyncReport(remote, "push", tuple(moved))
+    return SyncReport(shown(remote), "push", tuple(moved))
 
 
 class _AtomicUnsupported(Exception):
@@ -164,16 +182,17 @@ def _push(repo: pygit2.Repository, remote: str, args: list[str], progress: Progr
         text = str(error)
         if "does not support --atomic" in text:
             raise _AtomicUnsupported from None
+        where = shown(remote)
         if re.search(r"\((non-fast-forward|fetch first|stale info)\)", text):
             rejected = sorted(set(re.findall(r"refs/(?:notes/)?changesets/([^\s:]+)", _rejected_lines(text))))
             raise Conflict(
-                f"{remote} has changesets of {', '.join(rejected) or 'these plans'} that this repository "
-                f"lacks: `git plan fetch {remote}` first (nothing was pushed), or push --force to "
+                f"{where} has changesets of {', '.join(rejected) or 'these plans'} that this repository "
+                f"lacks: `git plan fetch {where}` first (nothing was pushed), or push --force to "
                 "replace them"
             ) from None
         if "remote rejected" in text or "hook declined" in text or "hidden ref" in text:
             raise TransferFailed(
-                f"{remote} refused the plan refs ({_reason(text)}); some hosts accept only branches and "
+                f"{where} refused the plan refs ({_reason(text)}); some hosts accept only branches and "
                 "tags: move the plan as a bundle with `git plan push --bundle FILE`"
             ) from None
         raise
@@ -231,6 +250,8 @@ def fetch(
     here and reported (exit 4 after the others landed) unless `force`."""
     for plan_id in plan_ids:
         validate_plan_id(plan_id)
+    _source(source)
+    where = shown(source)
     with _quarantine(repo) as quarantine:
         specs = (
             [f"+{plan_ref(p)}:{plan_ref(p)}" for p in plan_ids]
@@ -245,11 +266,19 @@ def fetch(
         except TransferFailed as error:
             missing = re.search(r"couldn't find remote ref refs/(?:notes/)?changesets/(\S+)", str(error))
             if missing:
-                raise PlanNotFound(f"{source} has no plan named {missing.group(1)!r}") from None
+                raise PlanNotFound(f"{where} has no plan named {missing.group(1)!r}") from None
+            if "fsck error" in str(error):
+                found = re.findall(r"object ([0-9a-f]{40}): (\w+: [^;]*)", str(error))
+                why = (
+                    "; ".join(f"{reason} (object {oid[:12]})" for oid, reason in found) or "malformed objects"
+                )
+                raise BadInput(
+                    f"what {where} sent is unsafe: git fsck refused it: {why}; nothing was written"
+                ) from None
             if "lacks these prerequisite commits" in str(error):
                 needed = re.findall(r"\b[0-9a-f]{40}\b", str(error))
                 raise TransferFailed(
-                    f"{source} holds plans made on {', '.join(c[:12] for c in needed) or 'commits'} "
+                    f"{where} holds plans made on {', '.join(c[:12] for c in needed) or 'commits'} "
                     "(their base), which this repository lacks: fetch the branch they were made on "
                     "first; nothing was written"
                 ) from None
@@ -259,11 +288,9 @@ def fetch(
         fetched = _plans_in(arrived)
         for plan_id in plan_ids:
             if plan_id not in fetched:
-                raise PlanNotFound(f"{source} has no plan named {plan_id!r}")
-        decisions = [_decide(arrived, repo, remote_plan, force) for remote_plan in fetched.values()]
-        landing = [
-            (plan, moved) for plan, moved in decisions if moved.outcome in ("new", "fast-forward", "forced")
-        ]
+                raise PlanNotFound(f"{where} has no plan named {plan_id!r}")
+        decisions = [_decide(arrived, repo, remote_plan, force, where) for remote_plan in fetched.values()]
+        landing = [d for d in decisions if d[1].outcome in ("new", "fast-forward", "forced")]
         if len(landing) == 1:
             # One plan's objects: its own pack, pruned when it is cancelled (packs.py).
             for pack in (quarantine / "objects" / "pack").glob("pack-*.pack"):
@@ -271,15 +298,15 @@ def fetch(
         if landing:
             _move_objects(quarantine, common_dir(repo) / "objects")
             faults.point("fetch.objects-moved")
-        for remote_plan, moved in landing:
-            _land(repo, remote_plan, moved)
-    report = SyncReport(source, "fetch", tuple(moved for _, moved in decisions))
+        for remote_plan, moved, expected in landing:
+            _land(repo, remote_plan, moved, expected)
+    report = SyncReport(where, "fetch", tuple(moved for _, moved, _ in decisions))
     diverged = [m.plan_id for m in report.plans if m.outcome == "diverged"]
     if diverged:
         refused = Conflict(
             f"{', '.join(diverged)}: both sides recorded changesets the other lacks; nothing was "
             f"changed for {'it' if len(diverged) == 1 else 'them'} here. Review both, then "
-            f"`git plan fetch --force {source} {' '.join(diverged)}` to take the remote's "
+            f"`git plan fetch --force {where} {' '.join(diverged)}` to take the remote's "
             "(this repository's changesets would be lost), or push yours with --force"
         )
         refused.report = report  # type: ignore[attr-defined]
@@ -295,27 +322,55 @@ def _plans_in(arrived: pygit2.Repository) -> dict[str, RemotePlan]:
     return {p.plan_id: p for p in _plans_from_listing("\n".join(listing))}
 
 
+Decision = tuple[RemotePlan, Moved, tuple[str | None, str | None]]  # and the local refs it saw
+
+
 def _decide(
-    arrived: pygit2.Repository, repo: pygit2.Repository, remote_plan: RemotePlan, force: bool
-) -> tuple[RemotePlan, Moved]:
+    arrived: pygit2.Repository, repo: pygit2.Repository, remote_plan: RemotePlan, force: bool, where: str
+) -> Decision:
     plan_id = remote_plan.plan_id
     if remote_plan.tip is None:
         raise BadInput(f"plan {plan_id!r} is unsafe: the source has its notes ref but not its plan ref")
-    verify_plan(arrived, plan_id, remote_plan.tip, remote_plan.notes_tip)
+    # A push half done on the remote (notes ref moved, plan ref not yet): take the notes
+    # that go with the tip the remote has, as readers here do with a half-done record.
+    tip = remote_plan.tip
+    remote_plan = RemotePlan(plan_id, tip, _notes_for(arrived, remote_plan))
+    base = _base(arrived, tip)
+    if base is not None and not repo.odb.exists(base):
+        raise TransferFailed(
+            f"plan {plan_id!r} of {where} is made on commit {base[:12]}, which this repository "
+            "lacks: fetch the branch it was made on first; nothing was written"
+        )
+    verify_plan(arrived, plan_id, tip, remote_plan.notes_tip)
     local = refs.read_refs_if_any(repo, plan_id)
+    seen = (local.tip or None, local.notes_tip) if local else (None, None)
     if local is None or not local.tip:
-        return remote_plan, Moved(plan_id, "new", None, remote_plan.tip)
+        return remote_plan, Moved(plan_id, "new", None, remote_plan.tip), seen
     if (local.tip, local.notes_tip) == (remote_plan.tip, remote_plan.notes_tip):
-        return remote_plan, Moved(plan_id, "up-to-date", local.tip, local.tip)
+        return remote_plan, Moved(plan_id, "up-to-date", local.tip, local.tip), seen
     if _descends(arrived, remote_plan.tip, local.tip) and _descends(
         arrived, remote_plan.notes_tip, local.notes_tip
     ):
-        return remote_plan, Moved(plan_id, "fast-forward", local.tip, remote_plan.tip)
+        return remote_plan, Moved(plan_id, "fast-forward", local.tip, remote_plan.tip), seen
     if _descends(arrived, local.tip, remote_plan.tip) and _descends(
         arrived, local.notes_tip, remote_plan.notes_tip
     ):
-        return remote_plan, Moved(plan_id, "ahead", local.tip, local.tip)
-    return remote_plan, Moved(plan_id, "forced" if force else "diverged", local.tip, remote_plan.tip)
+        return remote_plan, Moved(plan_id, "ahead", local.tip, local.tip), seen
+    return remote_plan, Moved(plan_id, "forced" if force else "diverged", local.tip, remote_plan.tip), seen
+
+
+def _notes_for(arrived: pygit2.Repository, remote_plan: RemotePlan) -> str | None:
+    """The remote's notes commit for its plan tip: its notes ref, or a few commits back."""
+    current = arrived.get(remote_plan.notes_tip) if remote_plan.notes_tip else None
+    for _ in range(20):
+        if not isinstance(current, pygit2.Commit):
+            break
+        if trailers(current.message).get("Plan-Tip", remote_plan.tip) == remote_plan.tip:
+            return str(current.id)
+        if not current.parent_ids:
+            break
+        current = arrived.get(current.parent_ids[0])
+    return remote_plan.notes_tip  # verify_plan says what is wrong with it
 
 
 def _descends(repo: pygit2.Repository, newer: str | None, older: str | None) -> bool:
@@ -330,14 +385,19 @@ def _descends(repo: pygit2.Repository, newer: str | None, older: str | None) -> 
         return False
 
 
-def _land(repo: pygit2.Repository, remote_plan: RemotePlan, moved: Moved) -> None:
-    """Set the plan's refs to the fetched values, if they still hold what was decided on."""
-    local = refs.read_refs_if_any(repo, remote_plan.plan_id)
-    expected = (local.tip or None, local.notes_tip) if local else (None, None)
-    if expected[0] != moved.old_tip:
-        raise Conflict(f"plan {remote_plan.plan_id!r} changed here during the fetch; fetch again")
+def _land(
+    repo: pygit2.Repository, remote_plan: RemotePlan, moved: Moved, expected: tuple[str | None, str | None]
+) -> None:
+    """Set the plan's refs to the fetched values if they still hold what the decision saw."""
     assert remote_plan.tip is not None
-    refs.set_plan_refs(repo, remote_plan.plan_id, expected, (remote_plan.tip, remote_plan.notes_tip))
+    wanted = (remote_plan.tip, remote_plan.notes_tip)
+    for oid in wanted:
+        if oid is not None and not repo.odb.exists(oid):  # the quarantine went (gc?) before its objects moved
+            raise TransferFailed(f"the objects of plan {remote_plan.plan_id!r} did not arrive; fetch again")
+    local = refs.read_refs_if_any(repo, remote_plan.plan_id)
+    if local is not None and (local.tip, local.notes_tip) == wanted:
+        return  # another fetch landed the same refs meanwhile
+    refs.set_plan_refs(repo, remote_plan.plan_id, expected, wanted)
 
 
 # -- the quarantine and moving objects out of it -------------------------------------
@@ -356,13 +416,12 @@ def _quarantine(repo: pygit2.Repository):  # type: ignore[no-untyped-def]
         (path / "objects" / "info" / "alternates").write_text(str((common / "objects").resolve()) + "\n")
         (path / "HEAD").write_text("ref: refs/heads/main\n")
         config_text = "[include]\n\tpath = " + _quoted(str((common / "config").resolve())) + "\n"
-        config_text += "[core]\n\tbare = true\n[gc]\n\tauto = 0\n[fetch]\n\tunpackLimit = 1\n"
+        config_text += "[core]\n\tbare = true\n\thooksPath = /dev/null\n[gc]\n\tauto = 0\n"
+        config_text += "[fetch]\n\tunpackLimit = 1\n\tfsckObjects = true\n[transfer]\n\tfsckObjects = true\n"
         (path / "config").write_text(config_text)
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            parent.rmdir()  # only when no other fetch is using it
 
 
 def _quoted(value: str) -> str:
@@ -436,7 +495,7 @@ def _git(
         text = (b"".join(errors) + b"\n" + out).decode("utf-8", "replace")
         lines = [line.strip() for line in re.split(r"[\r\n]+", text) if line.strip()]
         message = Redactor().text("; ".join(lines[-12:]))
-        raise TransferFailed(f"git {args[0]} {Redactor().text(remote)} failed: {message or f'exit {code}'}")
+        raise TransferFailed(f"git {args[0]} {shown(remote)} failed: {shown(message) or f'exit {code}'}")
     return out
 
 

@@ -97,6 +97,8 @@ def verify_plan(
         commit = _plan_commit(repo, plan_id, current)
         found = trailers(commit.message)
         if "Changeset" not in found:
+            if trusted is not None:  # a second root between the tip and a checked tip
+                raise Unsafe(plan_id, f"commit {current} starts a plan on top of this plan's own changesets")
             _check_root(repo, plan_id, commit, found, tree, limits)
             break
         if len(commit.parent_ids) != 1:
@@ -113,8 +115,12 @@ def verify_plan(
             raise Unsafe(plan_id, f"commit {commit.id} says changeset {stated}, its place is {number}")
         parent = repo.get(commit.parent_ids[0])
         assert isinstance(parent, pygit2.Commit)
-        check_tree_change(repo, plan_id, str(parent.tree_id), str(commit.tree_id), limits)
+        try:
+            check_tree_change(repo, plan_id, str(parent.tree_id), str(commit.tree_id), limits)
+        except RecursionError:
+            raise Unsafe(plan_id, f"the tree of {commit.id} is nested too deep") from None
         _check_note(repo, plan_id, tree, commit, limits, root=False)
+    _check_notes(repo, plan_id, tree)
     return len(newest_first)
 
 
@@ -149,7 +155,12 @@ def check_tree_change(
 
 
 def _check_symlink(plan_id: str, path: str, target_bytes: bytes | None) -> None:
-    """A symlink must point inside the worktree and never into a `.git` directory."""
+    """A symlink must point inside the worktree and never into a `.git` directory.
+
+    Its target may climb (`..`) only before it names anything: `s -> .` would make
+    `t -> s/..` leave the worktree, and which names are symlinks can change with
+    every changeset. A target that climbs, then descends, stays inside whatever
+    the names it passes through are links to, since each of those stays inside too."""
     if target_bytes is None:
         raise Unsafe(plan_id, f"symlink {path!r} has a target over 4096 bytes", path)
     target = target_bytes.decode("utf-8", "surrogateescape")
@@ -157,16 +168,20 @@ def _check_symlink(plan_id: str, path: str, target_bytes: bytes | None) -> None:
     if "\0" in target or target.startswith("/") or (os.name == "nt" and target[1:2] == ":"):
         raise Unsafe(plan_id, f"{shown} points outside the worktree", path)
     where = path.split("/")[:-1]
+    named = False
     for component in target.replace("\\", "/").split("/"):
         if component in ("", "."):
             continue
         if component == "..":
             if not where:
                 raise Unsafe(plan_id, f"{shown} points outside the worktree", path)
+            if named:
+                raise Unsafe(plan_id, f"{shown} climbs ('..') after naming a directory", path)
             where.pop()
         elif is_git_dir_name(component):
             raise Unsafe(plan_id, f"{shown} points into a .git directory", path)
         else:
+            named = True
             where.append(component)
 
 
@@ -234,6 +249,31 @@ def _notes_tree(repo: pygit2.Repository, plan_id: str, tip: str, notes_tip: str 
     if found.get("Plan-Tip", tip) != tip:
         raise Unsafe(plan_id, f"its notes are for {found['Plan-Tip']}, not for its tip {tip}")
     return notes_tree(repo, notes_tip)
+
+
+def _check_notes(repo: pygit2.Repository, plan_id: str, tree: pygit2.Tree | None) -> None:
+    """Every note annotates a commit of this plan (or one no longer here, as surgery leaves),
+    never someone else's commit, and is a file of bounded size."""
+    pending: list[tuple[str, pygit2.Tree]] = [("", tree)] if tree is not None else []
+    count = 0
+    limits = Limits.of(repo)
+    while pending:
+        prefix, node = pending.pop()
+        for item in node:
+            name = prefix + (item.name or "")
+            count += 1
+            if count > 2 * limits.max_changesets + 2:
+                raise Unsafe(plan_id, "its notes tree holds more notes than its limits allow")
+            if isinstance(item, pygit2.Tree) and len(name) < 40:
+                pending.append((name, item))
+                continue
+            if item.type_str != "blob" or len(name) != 40 or not all(c in "0123456789abcdef" for c in name):
+                raise Unsafe(plan_id, f"its notes tree holds {name!r}, which is not a note")
+            if _size(repo, plan_id, str(item.id)) > limits.max_note_bytes:
+                raise Unsafe(plan_id, f"the note on {name} is over plan.verify.maxNoteSize")
+            annotated = repo.get(name)
+            if isinstance(annotated, pygit2.Commit) and trailers(annotated.message).get("Plan-Id") != plan_id:
+                raise Unsafe(plan_id, f"it holds a note on {name}, a commit that is not this plan's")
 
 
 def _plan_commit(repo: pygit2.Repository, plan_id: str, oid: str) -> pygit2.Commit:
