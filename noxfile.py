@@ -20,7 +20,7 @@ BRANCH_COVERAGE_FLOOR = 95.0  # measured; the storage-engine issue sets 95 as th
 
 def install(session: nox.Session) -> None:
     """The project in editable mode with its development dependencies from pyproject.toml."""
-    session.install("-e", ".[dev,mcp]")
+    session.install("-e", ".[dev,mcp,review]")
 
 
 def hermetic_env(session: nox.Session) -> dict[str, str]:

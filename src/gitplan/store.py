@@ -596,6 +596,11 @@ class PlanStore:
         """The plans a remote or bundle holds, without fetching them."""
         return sync.remote_plans(self._repo, remote)
 
+    def plan_refs(self, plan_id: str) -> tuple[str, str | None]:
+        """The plan's tip and notes tip as they are now: cheap, for noticing that a plan moved."""
+        current = refs.read_plan_refs(self._repo, validate_plan_id(plan_id))
+        return current.tip, current.notes_tip
+
     def verify(self, plan_id: str) -> str | None:
         """Why the plan must not be trusted (made by hand, or fetched with plain git), or None.
 

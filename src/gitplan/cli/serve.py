@@ -38,3 +38,61 @@ def mcp(ctx: Context, read_only: bool) -> None:
     from ..serve.mcp import server
 
     server(ctx.store, read_only=read_only).run("stdio")
+
+
+@main.command()
+@click.argument("plan", required=False)
+@click.option(
+    "--allow-writes", is_flag=True, help="Enable apply, cancel, rewind, drop, branch and undo on the page."
+)
+@click.option("--no-open", is_flag=True, help="Print the URL only; do not open a browser.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 (default: any free one)."
+)
+@pass_context
+def review(ctx: Context, plan: str | None, allow_writes: bool, no_open: bool, port: int) -> None:
+    """Review plans in the browser: a local page on 127.0.0.1, until Ctrl-C.
+
+    The page lists the plans; for each, its changesets as a timeline (tool,
+    actor, arguments, status, exit code, duration, output tails) next to their
+    diffs, and the whole plan's diff, unified or side by side. Read-only
+    unless --allow-writes, which adds accept/reject per file and per hunk
+    (ending in a partial apply), rewind, drop, branch, undo and cancel. The
+    URL carries a token made for this run; other origins are refused, and
+    nothing loads from the network. It follows new changesets as an agent
+    records them. Syntax highlighting needs `pip install 'gitplan[review]'`.
+
+    \b
+      git plan review              every plan
+      git plan review fix-1        open at plan fix-1
+      git plan diff fix-1 --ui     the same page, on one diff
+    """
+    serve_review(ctx, plan, None, allow_writes, no_open, port)
+
+
+def serve_review(
+    ctx: Context, plan: str | None, changeset: str | None, allow_writes: bool, no_open: bool, port: int
+) -> None:
+    """Start the review page (also for `diff --ui`), print its URL, serve until interrupted."""
+    import sys
+    import webbrowser
+
+    from ..format import validate_plan_id
+    from ..serve import review as pages
+
+    fragment = ""
+    if plan is not None:
+        ctx.store.status(validate_plan_id(plan))  # an unknown plan: exit 3 now, not a blank page
+        fragment = f"plan={plan}" + (f"&changeset={changeset}" if changeset else "")
+    running = pages.start(ctx.store, allow_writes=allow_writes, port=port, fragment=fragment)
+    click.echo(f"gitplan review: {running.url}")
+    click.echo(f"serving {'with writes enabled' if allow_writes else 'read-only'} until Ctrl-C", err=True)
+    sys.stdout.flush()
+    if not no_open:
+        webbrowser.open(running.url)
+    try:
+        running.serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.close()

@@ -51,6 +51,7 @@ _CHANGESET_SPEC = re.compile(r"^(\d+|[0-9a-f]{7,40}|[^/]*\.\.[^/]*)$")
     help="Changed words instead of lines, as git diff --word-diff[=MODE] prints them.",
 )
 @click.option("--stat-width", type=click.IntRange(min=1), default=80, hidden=True)
+@click.option("--ui", is_flag=True, help="Open this diff in the review page (git plan review) instead.")
 @pass_context
 def diff(
     ctx: Context,
@@ -63,6 +64,7 @@ def diff(
     binary: bool,
     word_diff: str | None,
     stat_width: int,
+    ui: bool,
 ) -> None:
     """Show PLAN's patch, byte for byte as `git diff BASE TIP` prints it.
 
@@ -71,10 +73,16 @@ def diff(
       git plan diff PLAN 3          changeset 3 alone
       git plan diff PLAN 1..3       changesets 2 and 3 (tree of 1 to tree of 3)
       git plan diff PLAN -- src/    only paths under src/
+      git plan diff PLAN 3 --ui     changeset 3 in the review page
     """
     from ..diffs import DiffOptions
 
     changeset, paths = _changeset_and_paths(ctx, plan, args)
+    if ui:
+        from .serve import serve_review
+
+        serve_review(ctx, plan, changeset, allow_writes=False, no_open=False, port=0)
+        return
     options = DiffOptions(
         output=output or "patch",
         context=context,

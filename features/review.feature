@@ -1,0 +1,67 @@
+Feature: Reviewing plans in the browser
+  `git plan review` serves a local page on 127.0.0.1 with a per-run token: a
+  timeline of changesets next to their diffs, the whole plan's diff, and, with
+  --allow-writes, accept or reject per file and per hunk ending in a partial
+  apply. Driven here in a real headless Chromium.
+
+  Background:
+    Given a repository with files
+      | path       | content                                            |
+      | src/a.py   | a1\na2\na3\na4\na5\na6\na7\na8\na9\na10\na11\na12\n |
+      | src/b.py   | b = 1\n                                            |
+      | README.md  | # app\n                                            |
+    And a plan "p"
+    And I record in "p" with tool "write_file"
+      | path     | content   |
+      | src/b.py | b = 2\n   |
+    And I record in "p" with tool "edit_file"
+      | path      | content                                               |
+      | src/a.py  | A1\na2\na3\na4\na5\na6\na7\na8\na9\na10\na11\nA12\n    |
+      | README.md | # app\n\nMore.\n                                      |
+
+  Scenario: A changeset opened on the page shows the diff git plan diff prints
+    Given the review page is served for the repository
+    When I open the review page in a headless browser
+    Then the page lists 2 changesets
+    When I open changeset 2
+    Then the page shows the diff "git plan diff p 2" prints
+    And I save a screenshot "review-changeset"
+    When I open changeset 1
+    Then the page shows the diff "git plan diff p 1" prints
+    And the page offers no apply button
+    And a request without the token is refused
+    And a request with the token from another origin is refused
+    And a write with the token is refused on a read-only page
+
+  Scenario: Reject one file, accept the rest: a partial apply, checked with git
+    Given the review page is served for the repository with writes allowed
+    When I open the review page in a headless browser
+    And I show the whole plan
+    Then the page shows the diff "git plan diff p --no-renames" prints
+    When I reject the file "README.md" and apply what is accepted
+    Then the page shows "applied part of plan p"
+    And I save a screenshot "review-partial-apply"
+    And git "show HEAD:src/b.py" prints "b = 2"
+    And git "show HEAD:src/a.py" prints "A1"
+    And git "show HEAD:README.md" does not print "More."
+    And git status is clean
+    And a form posted from another site cannot write
+
+  Scenario: Reject one hunk of a file
+    Given the review page is served for the repository with writes allowed
+    When I open the review page in a headless browser
+    And I show the whole plan
+    And I reject hunk 1 of "src/a.py" and apply what is accepted
+    Then the page shows "applied part of plan p"
+    And git "show HEAD:src/a.py" prints "A1\na2"
+    And git "show HEAD:src/a.py" prints "a11\na12"
+
+  Scenario: The page follows changesets an agent records while it is open
+    Given the review page is served for the repository
+    When I open the review page in a headless browser
+    Then the page lists 2 changesets
+    When I record in "p" with tool "late_tool"
+      | path    | content |
+      | late.md | late\n  |
+    Then the page lists 3 changesets
+    And the page shows "late_tool"

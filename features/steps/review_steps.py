@@ -1,0 +1,200 @@
+"""Steps for review.feature: the review page served by the real program, in headless Chromium."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from behave import given, then, when
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@given("the review page is served for the repository")
+def served(context):  # type: ignore[no-untyped-def]
+    _serve(context, [])
+
+
+@given("the review page is served for the repository with writes allowed")
+def served_writable(context):  # type: ignore[no-untyped-def]
+    _serve(context, ["--allow-writes"])
+
+
+def _serve(context, extra: list[str]) -> None:  # type: ignore[no-untyped-def]
+    command = [sys.executable, "-m", "gitplan", "-C", context.repo, "review", "--no-open", *extra]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    context.add_cleanup(server.wait)
+    context.add_cleanup(server.kill)
+    line = server.stdout.readline()  # the program prints its URL when it is listening
+    assert line.startswith("gitplan review: http://127.0.0.1:"), line
+    context.review_url = line.split(": ", 1)[1].strip()
+    context.review_base = context.review_url.split("/?", 1)[0]
+
+
+@when("I open the review page in a headless browser")
+def open_page(context):  # type: ignore[no-untyped-def]
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,900",
+        f"--user-data-dir={context.tmp}/chromium",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    context.add_cleanup(driver.quit)
+    context.browser = driver
+    driver.get(context.review_url)
+    _wait(context, lambda d: d.find_element("tag name", "body").get_attribute("data-ready") == "yes")
+
+
+def _wait(context, condition, seconds: float = 20):  # type: ignore[no-untyped-def]
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(context.browser, seconds, poll_frequency=0.05).until(condition)
+
+
+def _css(context, selector: str):  # type: ignore[no-untyped-def]
+    return context.browser.find_element("css selector", selector)
+
+
+@when("I open changeset {number:d}")
+def open_changeset(context, number):  # type: ignore[no-untyped-def]
+    _css(context, f'.changeset[data-number="{number}"]').click()
+    _wait(context, lambda d: d.find_element("id", "diff").get_attribute("data-changeset") == str(number))
+
+
+@when("I show the whole plan")
+def whole_plan(context):  # type: ignore[no-untyped-def]
+    _css(context, "#show-cumulative").click()
+    _wait(context, lambda d: d.find_element("id", "diff").get_attribute("data-changeset") == "")
+
+
+def _page_diff(context) -> str:  # type: ignore[no-untyped-def]
+    script = "return Array.from(document.querySelectorAll('#diff .line')).map(e => e.textContent).join('\\n')"
+    return str(context.browser.execute_script(script)) + "\n"
+
+
+@then('the page shows the diff "git plan {args}" prints')
+def page_diff_matches(context, args):  # type: ignore[no-untyped-def]
+    printed = subprocess.run(
+        [sys.executable, "-m", "gitplan", "-C", context.repo, *args.split()],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    shown = _page_diff(context)
+    assert shown == printed, f"page:\n{shown}\n---\ngit plan {args}:\n{printed}"
+
+
+@then("the page lists {count:d} changesets")
+@when("the page lists {count:d} changesets")
+def page_lists(context, count):  # type: ignore[no-untyped-def]
+    _wait(context, lambda d: len(d.find_elements("css selector", ".changeset")) == count)
+
+
+@then('the page shows "{text}"')
+def page_shows(context, text):  # type: ignore[no-untyped-def]
+    _wait(context, lambda d: text in d.find_element("tag name", "body").text)
+
+
+@when('I reject the file "{path}" and apply what is accepted')
+def reject_file_and_apply(context, path):  # type: ignore[no-untyped-def]
+    box = _css(context, f'.file[data-path="{path}"] .accept-file')
+    assert box.is_selected()
+    box.click()
+    _wait(
+        context,
+        lambda d: (
+            "rejected" in d.find_element("css selector", f'.file[data-path="{path}"]').get_attribute("class")
+        ),
+    )
+    _css(context, "#apply-accepted").click()
+    _wait(
+        context,
+        lambda d: (d.find_element("tag name", "body").get_attribute("data-last-action") or "").startswith(
+            "apply"
+        ),
+    )
+
+
+@when('I reject hunk {index:d} of "{path}" and apply what is accepted')
+def reject_hunk_and_apply(context, index, path):  # type: ignore[no-untyped-def]
+    _css(context, f'.file[data-path="{path}"] [data-hunk="{index}"] .accept-hunk').click()
+    _css(context, "#apply-accepted").click()
+    _wait(
+        context,
+        lambda d: (d.find_element("tag name", "body").get_attribute("data-last-action") or "").startswith(
+            "apply"
+        ),
+    )
+
+
+@then("the page offers no apply button")
+def no_apply(context):  # type: ignore[no-untyped-def]
+    assert not context.browser.find_elements("css selector", "#apply-accepted")
+
+
+@then('I save a screenshot "{name}"')
+def screenshot(context, name):  # type: ignore[no-untyped-def]
+    target = ROOT / "build" / "screenshots"
+    target.mkdir(parents=True, exist_ok=True)
+    assert context.browser.save_screenshot(str(target / f"{name}.png"))
+
+
+def _status(url: str, headers: dict[str, str] | None = None, data: bytes | None = None) -> int:
+    request = urllib.request.Request(url, headers=headers or {}, data=data)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+@then("a request without the token is refused")
+def no_token(context):  # type: ignore[no-untyped-def]
+    assert _status(context.review_base + "/api/plans") == 403
+    assert _status(context.review_base + "/") == 403
+
+
+@then("a request with the token from another origin is refused")
+def other_origin(context):  # type: ignore[no-untyped-def]
+    token = context.review_url.split("token=", 1)[1].split("#", 1)[0]
+    assert _status(context.review_base + "/api/plans", {"X-Gitplan-Token": token}) == 200
+    assert (
+        _status(
+            context.review_base + "/api/plans", {"X-Gitplan-Token": token, "Origin": "http://evil.example"}
+        )
+        == 403
+    )
+
+
+@then("a write with the token is refused on a read-only page")
+def read_only_write(context):  # type: ignore[no-untyped-def]
+    token = context.review_url.split("token=", 1)[1].split("#", 1)[0]
+    headers = {"X-Gitplan-Token": token, "Content-Type": "application/json"}
+    assert _status(context.review_base + "/api/plan/p/cancel", headers, b"{}") == 403
+
+
+@then("a form posted from another site cannot write")
+def csrf(context):  # type: ignore[no-untyped-def]
+    token = context.review_url.split("token=", 1)[1].split("#", 1)[0]
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Origin": "http://evil.example"}
+    assert _status(f"{context.review_base}/api/plan/p/cancel?token={token}", form, b"a=1") == 403
+    plain = {"Content-Type": "text/plain"}
+    assert _status(f"{context.review_base}/api/plan/p/cancel?token={token}", plain, b"{}") == 403
