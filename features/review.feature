@@ -65,3 +65,17 @@ Feature: Reviewing plans in the browser
       | late.md | late\n  |
     Then the page lists 3 changesets
     And the page shows "late_tool"
+
+  Scenario: A large diff comes a page of files at a time; files not yet shown are accepted
+    Given I record 60 new files in "p"
+    And the review page is served for the repository with writes allowed
+    When I open the review page in a headless browser
+    And I show the whole plan
+    Then the page shows 50 files
+    When I reject the file "README.md" and apply what is accepted
+    Then the page shows "applied part of plan p"
+    And git "show HEAD:gen/file059.txt" prints "line 59"
+    And git "show HEAD:README.md" does not print "More."
+    When I show the whole plan
+    And I show more files
+    Then the page shows 63 files

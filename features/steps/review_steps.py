@@ -73,16 +73,27 @@ def _css(context, selector: str):  # type: ignore[no-untyped-def]
     return context.browser.find_element("css selector", selector)
 
 
+def _renders(context) -> int:  # type: ignore[no-untyped-def]
+    return int(_css(context, "#diff").get_attribute("data-renders") or 0)
+
+
+def _click_and_render(context, selector: str) -> None:  # type: ignore[no-untyped-def]
+    """Click, then wait until the diff pane has rendered what the click asked for."""
+    before = _renders(context)
+    _css(context, selector).click()
+    _wait(context, lambda d: _renders(context) > before)
+
+
 @when("I open changeset {number:d}")
 def open_changeset(context, number):  # type: ignore[no-untyped-def]
-    _css(context, f'.changeset[data-number="{number}"]').click()
-    _wait(context, lambda d: d.find_element("id", "diff").get_attribute("data-changeset") == str(number))
+    _click_and_render(context, f'.changeset[data-number="{number}"]')
+    assert _css(context, "#diff").get_attribute("data-changeset") == str(number)
 
 
 @when("I show the whole plan")
 def whole_plan(context):  # type: ignore[no-untyped-def]
-    _css(context, "#show-cumulative").click()
-    _wait(context, lambda d: d.find_element("id", "diff").get_attribute("data-changeset") == "")
+    _click_and_render(context, "#show-cumulative")
+    assert _css(context, "#diff").get_attribute("data-changeset") == ""
 
 
 def _page_diff(context) -> str:  # type: ignore[no-untyped-def]
@@ -198,3 +209,21 @@ def csrf(context):  # type: ignore[no-untyped-def]
     assert _status(f"{context.review_base}/api/plan/p/cancel?token={token}", form, b"a=1") == 403
     plain = {"Content-Type": "text/plain"}
     assert _status(f"{context.review_base}/api/plan/p/cancel?token={token}", plain, b"{}") == 403
+
+
+@given('I record {count:d} new files in "{plan}"')
+def many_files(context, count, plan):  # type: ignore[no-untyped-def]
+    from gitplan import ToolInvocation
+
+    changes = {f"gen/file{n:03d}.txt": f"line {n}\n".encode() for n in range(count)}
+    context.store.record(plan, changes, ToolInvocation(tool="generate", actor="agent"))
+
+
+@when("I show more files")
+def more_files(context):  # type: ignore[no-untyped-def]
+    _click_and_render(context, "#more-files")
+
+
+@then("the page shows {count:d} files")
+def files_shown(context, count):  # type: ignore[no-untyped-def]
+    _wait(context, lambda d: len(d.find_elements("css selector", ".file")) == count)

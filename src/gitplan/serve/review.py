@@ -33,11 +33,12 @@ from .. import views
 from ..diffs import DiffOptions
 from ..errors import BadInput, Conflict, GitPlanError, PlanNotFound
 from ..format import validate_path, validate_plan_id
-from ..hunks import file_sections
+from ..hunks import FileSection, file_sections
 from ..model import Selection
 from ..store import PlanStore
 
 _STATUS = {BadInput: 400, PlanNotFound: 404, Conflict: 409}
+FILES_PER_PAGE = 50  # files of a diff per request: a 1,000-file plan renders its first page at once
 _ROUTE = re.compile(r"^/api/plan/([^/]+)(?:/([a-z]+))?$")
 
 
@@ -184,7 +185,17 @@ def _read(store: PlanStore, path: str, query: dict[str, str]) -> Any:
         # One changeset's diff is the CLI's; the whole plan's has no renames, so that its
         # hunks can be accepted one by one (they apply to the base as a patch).
         text = store.diff(plan_id, changeset, DiffOptions() if changeset else DiffOptions(renames=False))
-        return {"plan": plan_id, "changeset": changeset, "text": text, "files": structured(text)}
+        sections = file_sections(text)
+        offset = int(query.get("offset", "0") or 0)
+        limit = min(int(query.get("limit", str(FILES_PER_PAGE)) or FILES_PER_PAGE), 1000)
+        shown = sections[offset : offset + limit]
+        return {
+            "plan": plan_id,
+            "changeset": changeset,
+            "total_files": len(sections),
+            "offset": offset,
+            "files": structured(shown),
+        }
     raise PlanNotFound(f"no such page: {path}")
 
 
@@ -225,51 +236,70 @@ def _number(value: Any) -> int:
 
 
 def _selection(store: PlanStore, plan_id: str, body: dict[str, Any]) -> Selection | None:
-    """What the page accepted: `{"accept": {path: "all" | [hunk index, ...]}}`, the rest rejected.
+    """What the page rejected: `{"reject": {path: "all" | [hunk index, ...]}}`; the rest is accepted.
 
-    No `accept` means the whole plan. The accepted hunks of the cumulative diff
-    become the patch a partial apply takes (the same code as `apply --hunks`)."""
-    accept = body.get("accept")
-    if accept is None:
-        return None
-    if not isinstance(accept, dict):
-        raise BadInput("accept must map paths to 'all' or a list of hunk numbers")
-    sections = file_sections(store.diff(plan_id, None, DiffOptions(renames=False, binary=True)))
-    known = {section.path: section for section in sections}
-    chosen = []
-    for path, hunks in accept.items():
-        section = known.get(validate_path(path))
-        if section is None:
-            raise BadInput(f"{path!r} is not changed by plan {plan_id!r}")
-        if hunks == "all":
-            chosen.append(section.whole)
-        elif isinstance(hunks, list) and hunks:
-            picked = [section.hunks[_number(i)] for i in hunks if _number(i) < len(section.hunks)]
-            chosen.append(section.header + "".join(picked))
-    if not chosen:
-        raise BadInput("nothing accepted; nothing was applied")
-    if len(chosen) == len(sections) and all(accept.get(s.path) == "all" for s in sections):
+    Nothing rejected means the whole plan. The accepted hunks of the cumulative
+    diff become the patch a partial apply takes (the same code as `apply --hunks`)."""
+    reject = body.get("reject") or {}
+    if not isinstance(reject, dict):
+        raise BadInput("reject must map paths to 'all' or a list of hunk numbers")
+    if not reject:
         return None  # everything: a whole apply, which marks the plan applied
+    sections = file_sections(store.diff(plan_id, None, DiffOptions(renames=False, binary=True)))
+    known = {section.path for section in sections}
+    for path in reject:
+        if validate_path(path) not in known:
+            raise BadInput(f"{path!r} is not changed by plan {plan_id!r}")
+    chosen = []
+    for section in sections:
+        refused = reject.get(section.path, [])
+        if refused == "all":
+            continue
+        if not isinstance(refused, list):
+            raise BadInput("reject must map paths to 'all' or a list of hunk numbers")
+        dropped = {_number(i) for i in refused}
+        if section.hunks:
+            picked = [hunk for index, hunk in enumerate(section.hunks) if index not in dropped]
+            if picked:
+                chosen.append(section.header + "".join(picked))
+        elif not dropped:
+            chosen.append(section.whole)
+    if not chosen:
+        raise BadInput("everything was rejected; nothing was applied")
     return Selection(patch="".join(chosen).encode("utf-8", "surrogateescape"))
 
 
 # -- the diff as the page shows it ---------------------------------------------------------
 
 
-def structured(text: str) -> list[dict[str, Any]]:
-    """Files, hunks and numbered lines of a diff, each line's code highlighted as HTML."""
+def structured(sections: list[FileSection]) -> list[dict[str, Any]]:
+    """Files, hunks and numbered lines of a diff, each line's code highlighted as HTML.
+
+    Each side of a hunk (old: context and deletions; new: context and additions) is
+    highlighted in one pass, so a string or comment that spans lines stays one."""
     files = []
-    for section in file_sections(text):
+    for section in sections:
         lexer = _lexer(section.path)
         hunks = []
         for hunk in section.hunks:
             lines = hunk.splitlines()
             numbers = re.match(r"@@ -(\d+)(?:,\d+)? \+(\d+)", lines[0])
             old, new = (int(numbers.group(1)), int(numbers.group(2))) if numbers else (0, 0)
+            body = lines[1:]
+            old_side = _highlight_lines(lexer, [line[1:] for line in body if line[:1] in (" ", "-")])
+            new_side = _highlight_lines(lexer, [line[1:] for line in body if line[:1] in (" ", "+")])
             rows = []
-            for line in lines[1:]:
-                kind, code = line[:1], line[1:]
-                row: dict[str, Any] = {"kind": kind, "text": line, "html": _highlight(lexer, code)}
+            for line in body:
+                kind = line[:1]
+                if kind == "+":
+                    code = new_side.pop(0)
+                elif kind in (" ", "-"):
+                    code = old_side.pop(0)
+                    if kind == " ":
+                        new_side.pop(0)
+                else:
+                    code = html.escape(line[1:])
+                row: dict[str, Any] = {"kind": kind, "text": line, "html": code}
                 if kind in (" ", "-"):
                     row["old"] = old
                     old += 1
@@ -302,10 +332,18 @@ def _lexer(path: str) -> Any:
         return None
 
 
-def _highlight(lexer: Any, code: str) -> str:
-    if lexer is None:
-        return html.escape(code)
+def _highlight_lines(lexer: Any, lines: list[str]) -> list[str]:
+    """The lines as HTML, highlighted together; one HTML line per line, whatever pygments does."""
+    if lexer is None or not lines:
+        return [html.escape(line) for line in lines]
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
 
-    return str(highlight(code, lexer, HtmlFormatter(nowrap=True))).rstrip("\n")
+    out = str(highlight("\n".join(lines) + "\n", lexer, HtmlFormatter(nowrap=True))).split("\n")
+    if len(out) < len(lines) or any(_text(h) != line for h, line in zip(out, lines, strict=False)):
+        return [html.escape(line) for line in lines]  # pygments changed the text: show it plain
+    return out[: len(lines)]
+
+
+def _text(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]*>", "", fragment))
