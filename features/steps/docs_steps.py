@@ -50,7 +50,13 @@ def run_blocks(context, name):  # type: ignore[no-untyped-def]
             store.record("fix-1", {"src/parser.py": b"def parse(text):\n    return text.split()\n"},
                          ToolInvocation(tool="write_file", actor="coder"))  # fmt: skip
         command = ["sh", "-ec", body] if language == "sh" else [sys.executable, "-c", body]
-        done = subprocess.run(command, cwd=context.repo, env=environment, capture_output=True, text=True)
+        try:  # a block that serves forever (review, mcp) must be marked not run, not hang CI
+            done = subprocess.run(
+                command, cwd=context.repo, env=environment, capture_output=True, text=True, timeout=120
+            )
+        except subprocess.TimeoutExpired:
+            context.failures.append(f"{name}: block starting {body.splitlines()[0]!r} ran over 120 s")
+            continue
         context.ran += 1
         if done.returncode != 0:
             context.failures.append(f"{name}: block starting {body.splitlines()[0]!r}:\n{done.stderr}")
