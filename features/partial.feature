@@ -127,3 +127,12 @@ Feature: Applying part of a plan
       | when                    | point                     | done        | b.py | record              |
       | before the commit point | apply.before-commit-point | rolled back | b    | "state": "open"     |
       | after the commit point  | apply.after-commit-point  | finished    | B    | "upto": 2           |
+
+  Scenario: --hunks does not take paths, and a part HEAD already has is refused
+    When I run git plan "apply p --hunks --only src"
+    Then the exit code is 2
+    When I run git plan "apply p --only src/b.py"
+    Then the exit code is 0
+    When I run git plan "apply p --only src/b.py"
+    Then the exit code is 2
+    And the output contains "nothing to apply"

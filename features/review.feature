@@ -66,7 +66,7 @@ Feature: Reviewing plans in the browser
     Then the page lists 3 changesets
     And the page shows "late_tool"
 
-  Scenario: A large diff comes a page of files at a time; files not yet shown are accepted
+  Scenario: A large diff comes a page of files at a time; only files shown are applied
     Given I record 60 new files in "p"
     And the review page is served for the repository with writes allowed
     When I open the review page in a headless browser
@@ -74,8 +74,53 @@ Feature: Reviewing plans in the browser
     Then the page shows 50 files
     When I reject the file "README.md" and apply what is accepted
     Then the page shows "applied part of plan p"
-    And git "show HEAD:gen/file059.txt" prints "line 59"
+    And git "show HEAD:gen/file048.txt" prints "line 48"
+    And git "ls-tree -r --name-only HEAD" does not print "gen/file049.txt"
     And git "show HEAD:README.md" does not print "More."
     When I show the whole plan
     And I show more files
     Then the page shows 63 files
+
+  Scenario: Control characters inside lines are shown, and applied, as git shows them
+    Given I record in "p" with tool "write_ctl"
+      | path      | content                                                          |
+      | src/ctl.py | x = 1  # \x0c\nimport os; os.system("evil")\ny = "\r"\rz = 2\nw = "\xe2\x80\xa8"\n |
+    And the review page is served for the repository with writes allowed
+    When I open the review page in a headless browser
+    And I open changeset 3
+    Then the page shows the diff "git plan diff p 3" prints
+    When I show the whole plan
+    And I reject the file "README.md" and apply what is accepted
+    Then the page shows "applied part of plan p"
+    And git "show HEAD:src/ctl.py" prints "import os; os.system"
+    And git "show HEAD:src/ctl.py" prints "z = 2"
+
+  Scenario: An apply from a page that shows an older plan is refused
+    Given the review page is served for the repository with writes allowed
+    When I open the review page in a headless browser
+    And I show the whole plan
+    And I untick the file "README.md"
+    And I record in "p" with tool "late_tool"
+      | path    | content |
+      | late.md | late\n  |
+    And the page lists 3 changesets
+    And I press Apply accepted
+    Then the page shows "changed since the page showed it"
+    And git "show HEAD:src/b.py" prints "b = 1"
+
+  Scenario: A plan cancelled while the page shows it is reported gone
+    Given the review page is served for the repository
+    When I open the review page in a headless browser
+    And I run git plan "cancel p"
+    Then the page shows "the plan is gone"
+
+  Scenario: Writes without a body length, with unknown fields, or saying nothing are refused
+    Given the review page is served for the repository with writes allowed
+    Then a chunked write is refused with 411
+    And a write with an unknown field is refused with 400
+    And an apply that says neither whole nor accept is refused with 400
+
+  Scenario: diff --ui takes a changeset number or nothing
+    When I run git plan "diff p 1..2 --ui"
+    Then the exit code is 2
+    And the output contains "--ui shows one changeset"

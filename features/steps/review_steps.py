@@ -227,3 +227,79 @@ def more_files(context):  # type: ignore[no-untyped-def]
 @then("the page shows {count:d} files")
 def files_shown(context, count):  # type: ignore[no-untyped-def]
     _wait(context, lambda d: len(d.find_elements("css selector", ".file")) == count)
+
+
+@when('I untick the file "{path}"')
+def untick(context, path):  # type: ignore[no-untyped-def]
+    _css(context, f'.file[data-path="{path}"] .accept-file').click()
+    _wait(
+        context,
+        lambda d: (
+            "rejected" in d.find_element("css selector", f'.file[data-path="{path}"]').get_attribute("class")
+        ),
+    )
+
+
+@when("I press Apply accepted")
+def press_apply(context):  # type: ignore[no-untyped-def]
+    _css(context, "#apply-accepted").click()
+    _wait(
+        context,
+        lambda d: (d.find_element("tag name", "body").get_attribute("data-last-action") or "").startswith(
+            "apply"
+        ),
+    )
+
+
+def _token(context) -> str:  # type: ignore[no-untyped-def]
+    return str(context.review_url.split("token=", 1)[1].split("#", 1)[0])
+
+
+def _raw_post(context, path: str, headers: dict[str, str], body: bytes) -> int:  # type: ignore[no-untyped-def]
+    import http.client
+
+    host, port = context.review_base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.putrequest("POST", path)
+    for key, value in {
+        "X-Gitplan-Token": _token(context),
+        "Content-Type": "application/json",
+        **headers,
+    }.items():
+        connection.putheader(key, value)
+    connection.endheaders()
+    if headers.get("Transfer-Encoding") == "chunked":
+        connection.send(f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+    else:
+        connection.send(body)
+    status = connection.getresponse().status
+    connection.close()
+    return int(status)
+
+
+@then("a chunked write is refused with 411")
+def chunked(context):  # type: ignore[no-untyped-def]
+    assert (
+        _raw_post(context, "/api/plan/p/apply", {"Transfer-Encoding": "chunked"}, b'{"check": true}') == 411
+    )
+
+
+@then("a write with an unknown field is refused with 400")
+def unknown_field(context):  # type: ignore[no-untyped-def]
+    body = b'{"rejects": {}}'
+    assert _raw_post(context, "/api/plan/p/apply", {"Content-Length": str(len(body))}, body) == 400
+
+
+@then("an apply that says neither whole nor accept is refused with 400")
+def says_nothing(context):  # type: ignore[no-untyped-def]
+    import json
+
+    tip = subprocess.run(
+        ["git", "rev-parse", "refs/changesets/p", "refs/notes/changesets/p"],
+        cwd=context.repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    body = json.dumps({"version": {"tip": tip[0], "notes_tip": tip[1]}}).encode()
+    assert _raw_post(context, "/api/plan/p/apply", {"Content-Length": str(len(body))}, body) == 400

@@ -129,6 +129,8 @@ def apply_plan(
         raise BadInput("--mode branch needs a branch name")
     if mode == "worktree" and replay:
         raise BadInput("--replay makes commits; it does not go with --mode worktree")
+    if selection.patch is not None and (selection.only or selection.exclude):
+        raise BadInput("--hunks chooses among all the plan's hunks: it does not go with --only or --exclude")
     if replay and (selection.only or selection.exclude or selection.patch is not None):
         raise BadInput(
             "--replay takes whole changesets: use it with --upto, not with --only, --exclude or --hunks"
@@ -170,6 +172,10 @@ def apply_plan(
         raise _fail(repo, plan_id, failure, keep_on_failure, cancel) from None
     paths = tuple(entry.path for entry in outcome.writes)
     part = selection.describe() if selection.partial else None
+    if part is not None and not paths:
+        raise BadInput(
+            f"nothing to apply: HEAD already has this part of plan {plan_id!r}; nothing was written"
+        )
     if check:
         return ApplyResult(plan_id, mode, outcome.strategy, None, branch, paths, True, part=part)
     try:

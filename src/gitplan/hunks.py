@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 _PATH = re.compile(r"^diff --git a/(.*) b/(.*)$")
+_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,22 +28,27 @@ class FileSection:
         return self.header + "".join(self.hunks)
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines ending at "\n" only, with their ends: a form feed, a lone CR or U+2028 inside
+    a line is content, never a line break (str.splitlines would cut there)."""
+    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
+
+
 def file_sections(diff: str) -> list[FileSection]:
     """The files of a `git diff` (no renames), in order."""
     sections: list[FileSection] = []
-    lines = diff.splitlines(keepends=True)
+    lines = split_lines(diff)
     at = 0
     while at < len(lines):
         if not lines[at].startswith("diff --git "):
             at += 1
             continue
-        match = _PATH.match(lines[at].rstrip("\n"))
-        path = match.group(2) if match else lines[at].rstrip("\n")[len("diff --git ") :]
         header = [lines[at]]
         at += 1
         while at < len(lines) and not lines[at].startswith(("@@ ", "diff --git ")):
             header.append(lines[at])
             at += 1
+        path = _header_path(header)
         hunks: list[str] = []
         while at < len(lines) and lines[at].startswith("@@ "):
             hunk = [lines[at]]
@@ -53,3 +59,43 @@ def file_sections(diff: str) -> list[FileSection]:
             hunks.append("".join(hunk))
         sections.append(FileSection(path, "".join(header), tuple(hunks)))
     return sections
+
+
+def _header_path(header: list[str]) -> str:
+    """The file's path: from `+++ b/...` (or `--- a/...` for a deletion), unquoted as git
+    quotes names; from `diff --git` only when neither names it (a binary or mode change)."""
+    for line in header:
+        for marker, prefix in (("+++ ", "b/"), ("--- ", "a/")):
+            if line.startswith(marker) and not line.startswith(marker + "/dev/null"):
+                name = _unquote(line[len(marker) :].rstrip("\n").removesuffix("\t"))
+                if name.startswith(prefix):
+                    return name[len(prefix) :]
+    first = header[0].rstrip("\n")
+    if first.endswith('"'):
+        quoted = first[first.rindex(' "') + 1 :]
+        return _unquote(quoted).removeprefix("b/")
+    match = _PATH.match(first)
+    return match.group(2) if match else first[len("diff --git ") :]
+
+
+def _unquote(name: str) -> str:
+    """git's C-style quoting of a path ("a/\\303\\251.txt"), undone; a plain name as it is."""
+    if not (len(name) >= 2 and name.startswith('"') and name.endswith('"')):
+        return name
+    raw = bytearray()
+    text = name[1:-1]
+    at = 0
+    while at < len(text):
+        char = text[at]
+        if char == "\\" and at + 1 < len(text):
+            following = text[at + 1]
+            if following in "01234567":
+                raw.append(int(text[at + 1 : at + 4], 8))
+                at += 4
+                continue
+            raw.append(_ESCAPES.get(following, ord(following)))
+            at += 2
+            continue
+        raw.extend(char.encode("utf-8", "surrogateescape"))
+        at += 1
+    return bytes(raw).decode("utf-8", "surrogateescape")

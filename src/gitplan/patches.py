@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from unidiff.errors import UnidiffParseError
 
 from .errors import BadInput, Conflict
 from .format import validate_path
+from .hunks import split_lines
 from .model import MODE_FILE, File
 
 # reads (path) -> (bytes, mode) of the file the patch applies to, or None if absent
@@ -42,7 +44,7 @@ def parse_patch(text: bytes, source: str = "patch") -> PatchSet:
         raise BadInput(f"{source}: the patch is empty")
     try:
         decoded = text.decode("utf-8", "surrogateescape")
-        patch = PatchSet(decoded)
+        patch = PatchSet(split_lines(decoded))  # lines end at "\n" only
     except UnidiffParseError as error:
         raise BadInput(f"{source}: malformed patch: {error}") from None
     if not len(patch):
@@ -120,7 +122,7 @@ def _new_mode(info: object, mode: int) -> int:
 
 
 def _apply_hunks(data: bytes, patched: object, where: str) -> bytes:
-    lines = data.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+    lines = split_lines(data.decode("utf-8", "surrogateescape"))
     out: list[str] = []
     cursor = 0
     hunks: list[Any] = list(patched)  # type: ignore[call-overload]
@@ -161,7 +163,7 @@ def _split_binary(text: bytes) -> tuple[bytes, list[list[bytes]]]:
     """The patch without its binary file sections, and those sections' lines. A binary
     section ends after its data blocks (or its "Binary files ... differ" line); what
     follows belongs to the text part."""
-    lines = text.splitlines(keepends=True)
+    lines = re.findall(rb"[^\n]*\n|[^\n]+\Z", text)  # "\n" only: a CR inside a line is content
     kept: list[bytes] = []
     binaries: list[list[bytes]] = []
     index = 0

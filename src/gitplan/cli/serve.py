@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import GitPlanError
+from ..errors import BadInput, GitPlanError
 from . import main
 from .context import Context, pass_context
 
@@ -81,6 +81,8 @@ def serve_review(
     from ..serve import review as pages
 
     fragment = ""
+    if changeset is not None and not changeset.isdigit():
+        raise BadInput(f"--ui shows one changeset by its number, or the whole plan, not {changeset!r}")
     if plan is not None:
         ctx.store.status(validate_plan_id(plan))  # an unknown plan: exit 3 now, not a blank page
         fragment = f"plan={plan}" + (f"&changeset={changeset}" if changeset else "")

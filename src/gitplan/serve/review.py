@@ -33,11 +33,12 @@ from .. import views
 from ..diffs import DiffOptions
 from ..errors import BadInput, Conflict, GitPlanError, PlanNotFound
 from ..format import validate_path, validate_plan_id
-from ..hunks import FileSection, file_sections
+from ..hunks import FileSection, file_sections, split_lines
 from ..model import Selection
 from ..store import PlanStore
 
 _STATUS = {BadInput: 400, PlanNotFound: 404, Conflict: 409}
+MAX_BODY = 10_000_000
 FILES_PER_PAGE = 50  # files of a diff per request: a 1,000-file plan renders its first page at once
 _ROUTE = re.compile(r"^/api/plan/([^/]+)(?:/([a-z]+))?$")
 
@@ -66,6 +67,7 @@ def start(store: PlanStore, allow_writes: bool = False, port: int = 0, fragment:
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "gitplan-review"
+        timeout = 30  # an idle connection does not hold its thread for ever
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
             return
@@ -122,16 +124,25 @@ def start(store: PlanStore, allow_writes: bool = False, port: int = 0, fragment:
             path = urlsplit(self.path).path
             if path == "/":
                 shown = page.replace("__TOKEN__", token).replace("__WRITES__", json.dumps(allow_writes))
-                self._send(HTTPStatus.OK, shown.replace("__FRAGMENT__", json.dumps(fragment)), "text/html")
+                self._send(HTTPStatus.OK, shown.replace("__FRAGMENT__", _in_script(fragment)), "text/html")
                 return
             self._answer(lambda: _read(store, path, _query(self.path)))
 
         def do_POST(self) -> None:  # noqa: N802
             if not self._allowed(writing=True):
                 return
+            if (
+                self.headers.get("Transfer-Encoding")
+                or not (self.headers.get("Content-Length") or "").isdigit()
+            ):
+                self._send(HTTPStatus.LENGTH_REQUIRED, {"error": "a write needs a Content-Length body"})
+                return
+            length = int(self.headers["Content-Length"])
+            if length > MAX_BODY:
+                self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "the body is too large"})
+                return
             try:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(min(length, 50_000_000)) or b"{}")
+                body = json.loads(self.rfile.read(length))
                 if not isinstance(body, dict):
                     raise ValueError("not an object")
             except ValueError:
@@ -147,6 +158,14 @@ def start(store: PlanStore, allow_writes: bool = False, port: int = 0, fragment:
                 status = next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 500)
                 self._send(status, views.error(error))
                 return
+            except ValueError as error:  # a query value that is not a number, say
+                self._send(HTTPStatus.BAD_REQUEST, {"error": f"bad request: {error}"})
+                return
+            except Exception as error:  # a bug: answer, and keep serving
+                self._send(
+                    HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"internal error: {type(error).__name__}"}
+                )
+                return
             self._send(HTTPStatus.OK, document)
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -154,6 +173,11 @@ def start(store: PlanStore, allow_writes: bool = False, port: int = 0, fragment:
     server_port = int(server.server_address[1])
     url = f"http://127.0.0.1:{server_port}/?token={token}"
     return Review(server, url + (f"#{fragment}" if fragment else ""))
+
+
+def _in_script(value: str) -> str:
+    """A JSON string that is safe inside <script>: no "<", ">" or "&" the HTML parser could read."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _query(raw_path: str) -> dict[str, str]:
@@ -184,6 +208,7 @@ def _read(store: PlanStore, path: str, query: dict[str, str]) -> Any:
         changeset = query.get("changeset") or None
         # One changeset's diff is the CLI's; the whole plan's has no renames, so that its
         # hunks can be accepted one by one (they apply to the base as a patch).
+        tip, notes_tip = store.plan_refs(plan_id)  # before the diff: an apply names what was shown
         text = store.diff(plan_id, changeset, DiffOptions() if changeset else DiffOptions(renames=False))
         sections = file_sections(text)
         offset = int(query.get("offset", "0") or 0)
@@ -194,6 +219,7 @@ def _read(store: PlanStore, path: str, query: dict[str, str]) -> Any:
             "changeset": changeset,
             "total_files": len(sections),
             "offset": offset,
+            "version": {"tip": tip, "notes_tip": notes_tip},
             "files": structured(shown),
         }
     raise PlanNotFound(f"no such page: {path}")
@@ -205,6 +231,13 @@ def _write(store: PlanStore, path: str, body: dict[str, Any]) -> Any:
         raise PlanNotFound(f"no such action: {path}")
     plan_id, action = validate_plan_id(match.group(1)), match.group(2)
     if action == "apply":
+        _refuse_unknown(body, {"version", "whole", "accept", "check"})
+        seen = body.get("version") or {}
+        if not isinstance(seen, dict) or store.plan_refs(plan_id) != (seen.get("tip"), seen.get("notes_tip")):
+            raise Conflict(
+                f"plan {plan_id!r} changed since the page showed it (an agent recorded, or it was "
+                "applied); nothing was applied: look at it again"
+            )
         selection = _selection(store, plan_id, body)
         result = store.apply(
             plan_id, check=bool(body.get("check")), selection=selection, keep_on_failure=True
@@ -235,37 +268,42 @@ def _number(value: Any) -> int:
     return value
 
 
-def _selection(store: PlanStore, plan_id: str, body: dict[str, Any]) -> Selection | None:
-    """What the page rejected: `{"reject": {path: "all" | [hunk index, ...]}}`; the rest is accepted.
+def _refuse_unknown(body: dict[str, Any], known: set[str]) -> None:
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise BadInput(f"unknown field(s) {', '.join(unknown)}; nothing was done")
 
-    Nothing rejected means the whole plan. The accepted hunks of the cumulative
-    diff become the patch a partial apply takes (the same code as `apply --hunks`)."""
-    reject = body.get("reject") or {}
-    if not isinstance(reject, dict):
-        raise BadInput("reject must map paths to 'all' or a list of hunk numbers")
-    if not reject:
+
+def _selection(store: PlanStore, plan_id: str, body: dict[str, Any]) -> Selection | None:
+    """`{"whole": true}`, or what the reviewer accepted: `{"accept": {path: "all" | [hunk...]}}`.
+
+    Only what the page showed and the reviewer kept is applied: a file the page never
+    showed is not. Hunks are numbered in the whole plan's diff at the version the page
+    showed (checked by the caller); they become the patch a partial apply takes (the
+    same code as `apply --hunks`)."""
+    if body.get("whole") is True:
+        if "accept" in body:
+            raise BadInput("whole and accept do not go together")
         return None  # everything: a whole apply, which marks the plan applied
+    accept = body.get("accept")
+    if not isinstance(accept, dict) or not accept:
+        raise BadInput('say what to apply: {"whole": true} or {"accept": {path: "all" | [hunk, ...]}}')
     sections = file_sections(store.diff(plan_id, None, DiffOptions(renames=False, binary=True)))
-    known = {section.path for section in sections}
-    for path in reject:
-        if validate_path(path) not in known:
-            raise BadInput(f"{path!r} is not changed by plan {plan_id!r}")
+    known = {section.path: section for section in sections}
     chosen = []
-    for section in sections:
-        refused = reject.get(section.path, [])
-        if refused == "all":
-            continue
-        if not isinstance(refused, list):
-            raise BadInput("reject must map paths to 'all' or a list of hunk numbers")
-        dropped = {_number(i) for i in refused}
-        if section.hunks:
-            picked = [hunk for index, hunk in enumerate(section.hunks) if index not in dropped]
-            if picked:
-                chosen.append(section.header + "".join(picked))
-        elif not dropped:
+    for path, hunks in accept.items():
+        section = known.get(validate_path(path))
+        if section is None:
+            raise BadInput(f"{path!r} is not changed by plan {plan_id!r}")
+        if hunks == "all":
             chosen.append(section.whole)
-    if not chosen:
-        raise BadInput("everything was rejected; nothing was applied")
+        elif isinstance(hunks, list) and hunks:
+            numbers = sorted({_number(i) for i in hunks})
+            if numbers[-1] >= len(section.hunks):
+                raise BadInput(f"{path!r} has {len(section.hunks)} hunk(s), not {numbers[-1] + 1}")
+            chosen.append(section.header + "".join(section.hunks[i] for i in numbers))
+        else:
+            raise BadInput("accept maps paths to 'all' or a non-empty list of hunk numbers")
     return Selection(patch="".join(chosen).encode("utf-8", "surrogateescape"))
 
 
@@ -282,7 +320,7 @@ def structured(sections: list[FileSection]) -> list[dict[str, Any]]:
         lexer = _lexer(section.path)
         hunks = []
         for hunk in section.hunks:
-            lines = hunk.splitlines()
+            lines = [line.removesuffix("\n") for line in split_lines(hunk)]
             numbers = re.match(r"@@ -(\d+)(?:,\d+)? \+(\d+)", lines[0])
             old, new = (int(numbers.group(1)), int(numbers.group(2))) if numbers else (0, 0)
             body = lines[1:]
@@ -308,7 +346,13 @@ def structured(sections: list[FileSection]) -> list[dict[str, Any]]:
                     new += 1
                 rows.append(row)
             hunks.append({"header": lines[0], "lines": rows})
-        files.append({"path": section.path, "header": section.header.splitlines(), "hunks": hunks})
+        files.append(
+            {
+                "path": section.path,
+                "header": [line.removesuffix("\n") for line in split_lines(section.header)],
+                "hunks": hunks,
+            }
+        )
     return files
 
 
