@@ -145,7 +145,7 @@ A Plan Forged With Plumbing To Write Into .git Is Refused And Leaves Nothing Beh
     ${objects}=    Git    count-objects    -v
     ${refs}=    Git    for-each-ref
     ${refused}=    Plan Exits With    2    fetch    origin    evil
-    Should Contain    ${refused.stderr}    is unsafe: invalid path '.git/hooks/post-checkout'
+    Should Contain    ${refused.stderr}    is unsafe: git fsck refused it: hasDotgit
     ${plans}=    Git    for-each-ref    refs/changesets    refs/notes/changesets
     Should Be Empty    ${plans}
     ${after}=    Git    for-each-ref
