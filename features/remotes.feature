@@ -495,3 +495,56 @@ Feature: Plans move between machines through git remotes and bundles
     When I run git plan "status fix-1"
     Then the output contains "state:      applied"
     And git fsck --full is clean
+
+  Scenario Outline: A plan made by hand that <defect> is refused by apply
+    Given machine "A" holds a plan "evil" forged with git plumbing that <defect>
+    And I remember the user's state
+    When I run git plan "apply evil"
+    Then the exit code is 2
+    And the output contains "<reason>"
+    And the user's state is unchanged
+
+    Examples:
+      | defect                                      | reason                      |
+      | has an unknown plan format                  | has Plan-Format '9', not 1  |
+      | has a root with two parents                 | has 2 parents               |
+      | misses the note of its changeset            | invocation record of        |
+      | has the plan record of another plan         | names plan 'another'        |
+      | has notes that claim another plan           | claims plan 'another'       |
+      | holds a file in its notes that is not a note | which is not a note        |
+
+  Scenario Outline: A plan made by hand whose changeset adds <shape> is unsafe
+    Given machine "A" holds a plan "evil" forged with git plumbing whose changeset adds <shape>
+    When I run git plan "status evil"
+    Then the output contains "<reason>"
+
+    Examples:
+      | shape                             | reason                   |
+      | a file of mode 100664             | unknown file mode 100664 |
+      | a symlink with a 5000-byte target | target over 4096 bytes   |
+
+  Scenario Outline: The limits of what a plan may hold come from git config: <key>
+    Given a plan "big"
+    And I record in "big" with tool "write_file"
+      | path  | content     |
+      | a.txt | <200 bytes> |
+    And I run git plan "push origin big"
+    And I am on machine "B"
+    And git config "<key>" is "<value>"
+    When I run git plan "fetch origin big"
+    Then the exit code is 2
+    And the output contains "<reason>"
+
+    Examples:
+      | key                        | value | reason                          |
+      | plan.verify.maxChangesets  | 0     | more than 0 changesets          |
+      | plan.verify.maxNoteSize    | 20    | plan.verify.maxNoteSize         |
+      | plan.verify.maxFileSize    | lots  | is not a number                 |
+
+  Scenario: A plan whose notes ref did not come along is refused
+    Given a plan "fix-1"
+    And machine "A" pushes only the plan ref of plan "fix-1" to "origin"
+    When I am on machine "B"
+    And I run git plan "fetch origin"
+    Then the exit code is 2
+    And the output contains "no notes ref"

@@ -206,6 +206,8 @@ SHAPES = {
     "a symlink into .git": (b"hooks", "120000", b".git/hooks"),
     "a gitlink": (b"vendor/lib", "160000", None),
     "a fine file": (b"fine.txt", "100644", b"fine\n"),
+    "a file of mode 100664": (b"group.txt", "100664", b"old git wrote these\n"),
+    "a symlink with a 5000-byte target": (b"long", "120000", b"a" * 5000),
     "a symlink that climbs after a name": (b"t", "120000", b"s/.."),
 }
 
@@ -238,23 +240,41 @@ def _forge(context, plan: str, added: dict[bytes, tuple[str, str]], defect: str 
     entries.update(added)
     tree = _tree(context, entries)
     root_tree = tree if defect == "has a root that changes files" else base_tree
-    root = _commit(context, root_tree, [base], f"plan {plan}\n\nPlan-Id: {plan}\nPlan-Format: 1\n")
+    plan_format = "9" if defect == "has an unknown plan format" else "1"
+    root_parents = [base, base] if defect == "has a root with two parents" else [base]
+    root = _commit(
+        context, root_tree, root_parents, f"plan {plan}\n\nPlan-Id: {plan}\nPlan-Format: {plan_format}\n"
+    )
     claimed = "someone-else" if defect == "claims another plan's id" else plan
-    number = "7" if defect == "numbers its changeset 7" else "1"
+    number = {"numbers its changeset 7": "7", "has a malformed changeset number": "x1"}.get(defect, "1")
     parents = [root, base] if defect == "has a merge in its chain" else [root]
     message = f"write: forged\n\nPlan-Id: {claimed}\nChangeset: {number}\nInvocation-Id: x1\n"
     tip = _commit(context, tree, parents, message)
-    record = {"schema": "gitplan.plan/1", "plan_id": plan, "title": "", "base": base, "state": "open"}
+    recorded_plan = "another" if defect == "has the plan record of another plan" else plan
+    record = {
+        "schema": "gitplan.plan/1",
+        "plan_id": recorded_plan,
+        "title": "",
+        "base": base,
+        "state": "open",
+    }
     record["created_at"] = "2026-01-01T00:00:00Z"
     note = b"{not json" if defect == "has a note that does not decode" else _invocation_note(plan, 1)
     if defect == "has a note of an unknown schema":
         note = json.dumps({"schema": "gitplan.invocation/9"}).encode()
     notes = {root.encode(): ("100644", _hash(context, "blob", json.dumps(record).encode()))}
-    notes[tip.encode()] = ("100644", _hash(context, "blob", note))
+    if defect != "misses the note of its changeset":
+        notes[tip.encode()] = ("100644", _hash(context, "blob", note))
+    if defect == "holds a file in its notes that is not a note":
+        notes[b"README"] = ("100644", _hash(context, "blob", b"hello\n"))
     if defect == "annotates a commit of the user":
         notes[base.encode()] = ("100644", _hash(context, "blob", _invocation_note(plan, 1)))
+    notes_plan = "another" if defect == "has notes that claim another plan" else plan
     notes_commit = _commit(
-        context, _tree(context, notes), [], f"gitplan: notes for {plan}\n\nPlan-Id: {plan}\nPlan-Tip: {tip}\n"
+        context,
+        _tree(context, notes),
+        [],
+        f"gitplan: notes for {plan}\n\nPlan-Id: {notes_plan}\nPlan-Tip: {tip}\n",
     )
     git(context, "update-ref", f"refs/changesets/{plan}", tip)
     git(context, "update-ref", f"refs/notes/changesets/{plan}", notes_commit)
@@ -420,3 +440,15 @@ def fetch_racing_apply(context, plan, name):  # type: ignore[no-untyped-def]
     store = context.store
     with faults.at("fetch.objects-moved", lambda: store.apply(plan, mode="worktree")):
         attempt(context, lambda: store.fetch(name, [plan]))
+
+
+@given('machine "{machine}" pushes only the plan ref of plan "{plan}" to "{name}"')
+def plan_ref_only(context, machine, plan, name):  # type: ignore[no-untyped-def]
+    git(
+        context,
+        "push",
+        "-q",
+        name,
+        f"refs/changesets/{plan}:refs/changesets/{plan}",
+        repo=_machines(context)[machine],
+    )

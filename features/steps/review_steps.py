@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import urllib.error
@@ -25,11 +26,22 @@ def served_writable(context):  # type: ignore[no-untyped-def]
     _serve(context, ["--allow-writes"])
 
 
+def _stop(server: subprocess.Popen[str]) -> None:
+    """Ctrl-C, as a user stops it: the program closes its server and exits 0."""
+    server.send_signal(signal.SIGINT)
+    try:
+        code = server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+        raise AssertionError("git plan review did not stop on Ctrl-C") from None
+    assert code == 0, f"git plan review exited {code} on Ctrl-C"
+
+
 def _serve(context, extra: list[str]) -> None:  # type: ignore[no-untyped-def]
     command = [sys.executable, "-m", "gitplan", "-C", context.repo, "review", "--no-open", *extra]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    context.add_cleanup(server.wait)
-    context.add_cleanup(server.kill)
+    context.add_cleanup(_stop, server)
     line = server.stdout.readline()  # the program prints its URL when it is listening
     assert line.startswith("gitplan review: http://127.0.0.1:"), line
     context.review_url = line.split(": ", 1)[1].strip()
