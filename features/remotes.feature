@@ -548,3 +548,51 @@ Feature: Plans move between machines through git remotes and bundles
     And I run git plan "fetch origin"
     Then the exit code is 2
     And the output contains "no notes ref"
+
+  Scenario: Several plans fetched at once all land
+    Given a plan "fix-1"
+    And a plan "fix-2"
+    And I record in "fix-2" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push origin"
+    When I am on machine "B"
+    And I run git plan "fetch origin"
+    Then the exit code is 0
+    And the output contains "fix-1"
+    And the output contains "fix-2"
+    And git fsck --full is clean
+    When I run git plan "push origin"
+    Then the output contains "up to date"
+
+  Scenario: push --force replaces the remote's plan when both sides recorded
+    Given a plan "fix-1"
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    And I record in "fix-1" with tool "from_b"
+      | path  | content |
+      | b.txt | b\n     |
+    And I am on machine "A"
+    And I record in "fix-1" with tool "from_a"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push origin fix-1"
+    When I am on machine "B"
+    And I run git plan "push --force origin fix-1 --json"
+    Then the exit code is 0
+    And the output shows "\"outcome\": \"forced\""
+    And the remote "origin" has plan "fix-1" at the tip of machine "B"
+
+  Scenario: Nothing to push or bundle, and a remote plan with only its notes ref
+    When I run git plan "push origin"
+    Then the exit code is 0
+    And the output contains "no plans to push"
+    When I run git plan "push --bundle {tmp}/none.bundle"
+    Then the exit code is 3
+    Given a plan "half"
+    And machine "A" pushes only the notes ref of plan "half" to "origin"
+    When I am on machine "B"
+    And I run git plan "fetch origin"
+    Then the exit code is 2
+    And the output contains "has its notes ref but not its plan ref"
