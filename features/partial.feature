@@ -136,3 +136,28 @@ Feature: Applying part of a plan
     When I run git plan "apply p --only src/b.py"
     Then the exit code is 2
     And the output contains "nothing to apply"
+
+  Scenario: --hunks over binary files and names git quotes: y, n, a (the rest of the file), d (none of it)
+    Given I record in "p" with tool "more"
+      | path        | content        |
+      | bin.dat     | \x00\x01\x02\n |
+      | sp ace.txt  | spaced\n       |
+      | é.txt       | accent\n       |
+    # Files in diff order: bin.dat (no hunks), docs/x.md, new.txt, sp ace.txt, src/a.py (two hunks), src/b.py, é.txt.
+    When I run the git-plan program with "apply p --hunks" on a terminal answering "y n y y a d y"
+    Then the terminal shows "Apply this change to bin.dat"
+    And git "show HEAD:docs/x.md" prints "x"
+    And git "show HEAD:new.txt" prints "new"
+    And git "show 'HEAD:sp ace.txt'" prints "spaced"
+    And git "show HEAD:src/a.py" prints "A1"
+    And git "show HEAD:src/a.py" prints "A12"
+    And git "show HEAD:src/b.py" prints "b"
+    And git "ls-tree -r --name-only HEAD" prints "bin.dat"
+    And git "-c core.quotepath=false ls-tree -r --name-only HEAD" prints "é.txt"
+    And git status is clean
+
+  Scenario: --hunks stopped with q before choosing anything applies nothing
+    Given I remember the user's state
+    When I run the git-plan program with "apply p --hunks" on a terminal answering "n q"
+    Then the program exited 2 and the terminal shows "no hunk chosen"
+    And the user's state is unchanged

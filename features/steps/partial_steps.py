@@ -7,7 +7,7 @@ import select
 import subprocess
 import sys
 
-from behave import when
+from behave import then, when
 
 
 @when('I run the git-plan program with "{args}" on a terminal answering "{answers}"')
@@ -40,3 +40,9 @@ def run_answering(context, args, answers):  # type: ignore[no-untyped-def]
     os.close(controller)
     context.terminal_code = child.wait()
     context.terminal_output = seen.decode("utf-8", "replace")
+
+
+@then('the program exited {code:d} and the terminal shows "{text}"')
+def exited_showing(context, code, text):  # type: ignore[no-untyped-def]
+    assert context.terminal_code == code, (context.terminal_code, context.terminal_output)
+    assert text in context.terminal_output, context.terminal_output
