@@ -141,10 +141,13 @@ Feature: Applying part of a plan
     Given I record in "p" with tool "more"
       | path        | content        |
       | bin.dat     | \x00\x01\x02\n |
+      | q"uote.txt  | quoted\n       |
       | sp ace.txt  | spaced\n       |
+      | é.bin       | \x00\xff\n     |
       | é.txt       | accent\n       |
-    # Files in diff order: bin.dat (no hunks), docs/x.md, new.txt, sp ace.txt, src/a.py (two hunks), src/b.py, é.txt.
-    When I run the git-plan program with "apply p --hunks" on a terminal answering "y n y y a d y"
+    # Files in diff order: bin.dat (no hunks), docs/x.md, new.txt, q"uote.txt, sp ace.txt,
+    # src/a.py (two hunks), src/b.py, é.bin (no hunks), é.txt.
+    When I run the git-plan program with "apply p --hunks" on a terminal answering "y n y y y a d n y"
     Then the terminal shows "Apply this change to bin.dat"
     And git "show HEAD:docs/x.md" prints "x"
     And git "show HEAD:new.txt" prints "new"
@@ -154,6 +157,8 @@ Feature: Applying part of a plan
     And git "show HEAD:src/b.py" prints "b"
     And git "ls-tree -r --name-only HEAD" prints "bin.dat"
     And git "-c core.quotepath=false ls-tree -r --name-only HEAD" prints "é.txt"
+    And git "-c core.quotepath=false ls-tree -r --name-only HEAD" does not print "é.bin"
+    And git "show HEAD:q\"uote.txt" prints "quoted"
     And git status is clean
 
   Scenario: --hunks stopped with q before choosing anything applies nothing

@@ -124,3 +124,11 @@ Feature: Reviewing plans in the browser
     When I run git plan "diff p 1..2 --ui"
     Then the exit code is 2
     And the output contains "--ui shows one changeset"
+
+  Scenario: diff --ui opens the page on that changeset in the user's browser
+    When I run "git plan diff p 1 --ui" with a browser that notes the URL it is given
+    Then the browser was given the review page at "plan=p&changeset=1"
+
+  Scenario: Reviewing a plan that does not exist is not found
+    When I run git plan "review nosuch --no-open"
+    Then the exit code is 3

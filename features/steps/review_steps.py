@@ -315,3 +315,40 @@ def says_nothing(context):  # type: ignore[no-untyped-def]
     ).stdout.split()
     body = json.dumps({"version": {"tip": tip[0], "notes_tip": tip[1]}}).encode()
     assert _raw_post(context, "/api/plan/p/apply", {"Content-Length": str(len(body))}, body) == 400
+
+
+@when('I run "git plan {args}" with a browser that notes the URL it is given')
+def run_with_browser(context, args):  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    noted = Path(context.tmp, "browser-url")
+    browser = Path(context.tmp, "browser.sh")
+    browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{noted}.part" && mv "{noted}.part" "{noted}"\n')
+    browser.chmod(0o755)
+    command = [sys.executable, "-m", "gitplan", "-C", context.repo, *args.split()]
+    server = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "BROWSER": str(browser)},
+    )
+    context.add_cleanup(_stop, server)
+    line = server.stdout.readline()
+    assert line.startswith("gitplan review: http://127.0.0.1:"), line
+    context.review_url = line.split(": ", 1)[1].strip()
+    context.review_base = context.review_url.split("/?", 1)[0]
+    for _ in range(2000):  # the browser is started after the URL is printed: wait for its file
+        if noted.exists():
+            break
+        time.sleep(0.005)
+    context.browser_url = noted.read_text()
+
+
+@then('the browser was given the review page at "{fragment}"')
+def browser_given(context, fragment):  # type: ignore[no-untyped-def]
+    assert context.browser_url == context.review_url, (context.browser_url, context.review_url)
+    assert context.browser_url.endswith("#" + fragment), context.browser_url
+    token = context.browser_url.split("token=", 1)[1].split("#", 1)[0]
+    assert _status(context.review_base + "/api/plan/p/diff?changeset=1", {"X-Gitplan-Token": token}) == 200
