@@ -230,6 +230,7 @@ Feature: Plans move between machines through git remotes and bundles
       | has a note that does not decode | does not decode        |
       | has a note of an unknown schema | does not decode        |
       | annotates a commit of the user  | not this plan's        |
+      | has a malformed changeset number | malformed Changeset trailer |
 
   Scenario: A forged plan that is well formed is accepted
     Given machine "A" holds a plan "fine" forged with git plumbing that is well formed
@@ -596,3 +597,24 @@ Feature: Plans move between machines through git remotes and bundles
     And I run git plan "fetch origin"
     Then the exit code is 2
     And the output contains "has its notes ref but not its plan ref"
+
+  Scenario: A symlink that climbs first, then names, is accepted
+    Given machine "A" holds a plan "links" forged with git plumbing whose changeset adds a symlink that climbs first
+    And machine "A" pushes plan "links" to "origin" with plain git
+    When I am on machine "B"
+    And I run git plan "fetch origin links"
+    Then the exit code is 0
+    When I run git plan "status links"
+    Then the output does not contain "unsafe"
+
+  Scenario: Two fetches of the same plan at once: the second finds it landed
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    When I fetch "fix-1" from "origin" while another fetch of it lands in between
+    Then it succeeds
+    And git shows 2 commits on "refs/changesets/fix-1"
+    And git fsck --full is clean

@@ -206,6 +206,7 @@ SHAPES = {
     "a symlink into .git": (b"hooks", "120000", b".git/hooks"),
     "a gitlink": (b"vendor/lib", "160000", None),
     "a fine file": (b"fine.txt", "100644", b"fine\n"),
+    "a symlink that climbs first": (b"docs/readme", "120000", b"./../src/app.py"),
     "a file of mode 100664": (b"group.txt", "100664", b"old git wrote these\n"),
     "a symlink with a 5000-byte target": (b"long", "120000", b"a" * 5000),
     "a symlink that climbs after a name": (b"t", "120000", b"s/.."),
@@ -452,3 +453,20 @@ def plan_ref_only(context, machine, plan, name):  # type: ignore[no-untyped-def]
         f"refs/changesets/{plan}:refs/changesets/{plan}",
         repo=_machines(context)[machine],
     )
+
+
+@when('I fetch "{plan}" from "{name}" while another fetch of it lands in between')
+def fetch_racing_fetch(context, plan, name):  # type: ignore[no-untyped-def]
+    from common_steps import attempt
+
+    from gitplan import faults
+
+    ran = []
+
+    def other_fetch() -> None:
+        if not ran:  # the other fetch passes the same point: it must not start a third
+            ran.append(True)
+            PlanStore.open(context.repo).fetch(name, [plan])
+
+    with faults.at("fetch.objects-moved", other_fetch):
+        attempt(context, lambda: context.store.fetch(name, [plan]))
