@@ -180,6 +180,7 @@ Feature: plan surgery (rewind, drop, branch, undo)
       | branch p ../x    | 2    | invalid plan id                       |
       | rewind nope 1    | 3    | no plan named 'nope'                  |
       | undo p           | 3    | no rewind, drop or branch to undo     |
+      | undo nope        | 3    | no plan named 'nope'                  |
 
   Scenario: branch onto an existing plan is refused
     Given a plan "q"
@@ -205,6 +206,249 @@ Feature: plan surgery (rewind, drop, branch, undo)
     Then the output contains "removed undo entry p: rewind"
     When I run git plan "undo p"
     Then the exit code is 3
+
+  Scenario Outline: the API takes a number given as text, and refuses what is not a changeset number
+    Given I remember the refs of "p"
+    When I rewind "p" to <value> through the API
+    Then it fails with exit code 2
+    And the error mentions "<message>"
+    And the refs of "p" are as I remembered them
+
+    Examples:
+      | value | message                                  |
+      | -1    | must not be negative (-1)                |
+      | 'x'   | must be a changeset number (0, 1, 2...)  |
+      | True  | not True                                 |
+      | 1.0   | not 1.0                                  |
+
+  Scenario: the API takes a changeset number given as text
+    When I rewind "p" to ' 1 ' through the API
+    Then it succeeds
+    And plan "p" has the tools "first"
+
+  Scenario Outline: drop through the API refuses an empty list and the plan root
+    Given I remember the refs of "p"
+    When I drop the changesets <values> of "p" through the API
+    Then it fails with exit code 2
+    And the error mentions "<message>"
+    And the refs of "p" are as I remembered them
+
+    Examples:
+      | values | message                                   |
+      | []     | name at least one changeset to drop       |
+      | [0, 2] | changeset 0 is the plan root              |
+      | ['-2'] | must be a changeset number                |
+
+  Scenario: a branch title with a NUL is refused and creates nothing
+    When I branch "p" into "q" titled 'a\0b' through the API
+    Then it fails with exit code 2
+    And the error mentions "the title must be text without NUL"
+    And ref "refs/changesets/q" does not exist
+    And ref "refs/notes/changesets/q" does not exist
+
+  Scenario: drop replays a deletion, and a file that comes back as it was leaves no change behind
+    Given I record in "p" with tool "fourth"
+      | path  | content  |
+      | b.txt | <delete> |
+    And I record in "p" with tool "fifth"
+      | path  | content |
+      | b.txt | bee\n   |
+    When I run git plan "drop p 1"
+    Then the exit code is 0
+    And the output contains "changeset 5 is now 4"
+    And plan "p" has the tools "second third fourth fifth"
+    And git "ls-tree --name-only refs/changesets/p~1" does not print "b.txt"
+    And git "show refs/changesets/p:b.txt" prints "bee"
+    And git "diff --name-only refs/changesets/p~1 refs/changesets/p" prints "b.txt"
+    And git "diff --name-only refs/changesets/p~2 refs/changesets/p~1" prints "b.txt"
+    And "refs/changesets/p" has the same tree as "refs/changesets/p~2"
+    And the notes commit of "p" names the plan tip
+    And git fsck --full is clean
+
+  Scenario: branch copies a changeset that changed no files
+    Given I record a changeset without file changes in "p" with tool "tests"
+    When I run git plan "branch p q"
+    Then the exit code is 0
+    And plan "q" has the tools "first second third tests"
+    And "refs/changesets/q" has the same tree as "refs/changesets/q~1"
+    And "refs/changesets/q" has the same tree as "refs/changesets/p"
+    And git fsck --full is clean
+
+  Scenario: branch copies a plan whose changeset (forged by hand) adds a submodule entry
+    Given a changeset adding the submodule entry "vendor/lib" is forged on top of "p" with git
+    When I run git plan "branch p q"
+    Then the exit code is 0
+    And git "ls-tree refs/changesets/q vendor/lib" prints "160000 commit"
+    And "refs/changesets/q" has the same tree as "refs/changesets/p"
+    When I run git plan "cancel p"
+    Then the exit code is 0
+    And git "show refs/changesets/q:c.txt" prints "sea"
+    And git fsck --full is clean
+
+  Scenario: an unknown or unreadable line in the undo journal is skipped, never undone
+    Given I run git plan "rewind p 2"
+    And I run git plan "rewind p 1"
+    And the undo journal of "p" gets these lines
+      """
+      {"operation": "merge", "plan": "p", "old_tip": "0000000000000000000000000000000000000000"}
+      ["rewind"]
+      not json at all
+      """
+    When I run git plan "undo p"
+    Then the exit code is 0
+    And the output contains "undid the rewind of plan p: it has 2 changesets again"
+    And plan "p" has the tools "first second"
+    When I run git plan "undo p"
+    Then the exit code is 0
+    And plan "p" has the tools "first second third"
+    When I run git plan "undo p"
+    Then the exit code is 3
+    And the output contains "no rewind, drop or branch to undo"
+
+  Scenario: gc keeps undo entries younger than its grace, and --dry-run removes nothing
+    Given I run git plan "rewind p 1"
+    When I run git plan "gc"
+    Then the exit code is 0
+    And the output does not contain "undo entry"
+    When I run git plan "gc --grace now --dry-run"
+    Then the exit code is 0
+    And the output contains "undo entry p: rewind"
+    When I run git plan "undo p"
+    Then the exit code is 0
+    And plan "p" has the tools "first second third"
+
+  Scenario: gc removes the undo journal of a plan whose refs were deleted by hand, whatever its age
+    Given I run git plan "rewind p 1"
+    And "refs/changesets/p" is deleted with git update-ref
+    And "refs/notes/changesets/p" is deleted with git update-ref
+    When I run git plan "gc"
+    Then the exit code is 0
+    And the output contains "undo entry p: rewind"
+    And the output contains "plan p no longer exists"
+    And the undo journal of "p" is gone
+    When I run git plan "undo p"
+    Then the exit code is 3
+    And the output contains "no plan named 'p'"
+
+  Scenario: undo of a branch whose plan was deleted by hand forgets the branch
+    Given I run git plan "branch p q --at 1"
+    And "refs/changesets/q" is deleted with git update-ref
+    And "refs/notes/changesets/q" is deleted with git update-ref
+    When I run git plan "undo q"
+    Then the exit code is 3
+    And the output contains "no plan named 'q'"
+    And the undo journal of "q" is gone
+    Given a plan "q"
+    When I run git plan "undo q"
+    Then the exit code is 3
+    And the output contains "no rewind, drop or branch to undo"
+    And git "log --format=%s -n 1 refs/changesets/q" prints "plan q: title of q"
+
+  Scenario: undo refuses when what the plan was before the rewind is gone from the object store
+    Given I remember the refs of "p"
+    And I run git plan "rewind p 1"
+    And the commit I remembered as the tip is deleted from the object store
+    And I remember the refs of "p"
+    When I run git plan "undo p"
+    Then the exit code is 5
+    And the output contains "from before the rewind is gone"
+    And the refs of "p" are as I remembered them
+    And plan "p" has the tools "first"
+
+  Scenario: rewind of a plan with a merge commit (forged by hand) among its changesets is refused
+    Given a commit forged with "Changeset: 4" and 2 parent(s) is put on top of "p" with git
+    And I remember the refs of "p"
+    When I run git plan "rewind p 1"
+    Then the exit code is 5
+    And the output contains "is not linear"
+    And the refs of "p" are as I remembered them
+
+  Scenario: drop and branch refuse a changeset whose invocation record was removed by hand
+    Given the note of changeset 3 of "p" is removed with git notes
+    And I remember the refs of "p"
+    And I count the objects
+    When I run git plan "drop p 2"
+    Then the exit code is 5
+    And the output contains "changeset 3 has no invocation record to carry over"
+    When I run git plan "branch p q"
+    Then the exit code is 5
+    And the output contains "changeset 3 has no invocation record to carry over"
+    And ref "refs/changesets/q" does not exist
+    And the refs of "p" are as I remembered them
+    And no object was written
+
+  Scenario: branch refuses a plan whose plan record was removed by hand
+    Given the plan record note of "p" is removed with git notes
+    When I run git plan "branch p q"
+    Then the exit code is 5
+    And the output contains "plan 'p' has no plan record to copy"
+    And ref "refs/changesets/q" does not exist
+
+  Scenario: a plan created under the same name while a branch is being written wins; the branch writes nothing
+    When another process creates plan "q" while I branch "p" into it
+    Then it fails with exit code 2
+    And the error mentions "plan 'q' already exists"
+    And git "log --format=%s refs/changesets/q" prints "plan q: the other one"
+    And git "notes --ref=changesets/q show refs/changesets/q" does not print "branched_from"
+    And git fsck --full is clean
+
+  Scenario: a branch whose new notes ref is locked by another process writes nothing
+    Given I count the objects
+    And another process has held the lock of "refs/notes/changesets/q" for 2 seconds
+    When I run git plan "branch p q"
+    Then the exit code is 4
+    And the output contains "refs/notes/changesets/q.lock is held"
+    And ref "refs/changesets/q" does not exist
+    And ref "refs/notes/changesets/q" does not exist
+    And no object was written
+    When that process releases the lock
+    And I run git plan "branch p q"
+    Then the exit code is 0
+
+  Scenario Outline: surgery refuses a plan ref locked for over a second, and writes nothing
+    Given I run git plan "rewind p 2"
+    And I remember the refs of "p"
+    And I count the objects
+    And another process has held the lock of "refs/changesets/p" for 5 seconds
+    When I run git plan "<command>"
+    Then the exit code is 4
+    And the output contains "refs/changesets/p.lock stayed locked"
+    And the refs of "p" are as I remembered them
+    And no object was written
+    When that process releases the lock
+    And I run git plan "<command>"
+    Then the exit code is 0
+
+    Examples:
+      | command    |
+      | rewind p 1 |
+      | undo p     |
+
+  Scenario Outline: surgery gives up on a plan whose ref another writer keeps locking
+    Given I run git plan "rewind p 2"
+    And I remember the refs of "p"
+    And I count the objects
+    When another writer keeps taking the lock of "refs/changesets/p" while I run git plan "<command>"
+    Then the exit code is 4
+    And the output contains "plan 'p' is busy"
+    And the refs of "p" are as I remembered them
+    And no object was written
+    When I run git plan "<command>"
+    Then the exit code is 0
+    And plan "p" has the tools "<tools>"
+
+    Examples:
+      | command    | tools              |
+      | rewind p 1 | first              |
+      | undo p     | first second third |
+
+  Scenario: a record into a plan cancelled just as it read the refs says the plan was cancelled
+    When "p" is cancelled just after a record into it read its refs
+    Then it fails with exit code 3
+    And the error mentions "plan 'p' was cancelled"
+    And ref "refs/changesets/p" does not exist
+    And ref "refs/notes/changesets/p" does not exist
+    And git fsck --full is clean
 
   Scenario: every surgery command teaches in its help
     When I run git plan "rewind --help"

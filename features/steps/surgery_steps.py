@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import os
+import shlex
+import subprocess
+import time
+from pathlib import Path
 
 from behave import given, then, when
+from click.testing import CliRunner
 from common_steps import attempt, git, stored_objects
 
-from gitplan import ToolInvocation, faults
+from gitplan import PlanStore, ToolInvocation, faults
+from gitplan.cli import main
 
 
 def _refs(context, plan: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -127,3 +135,149 @@ def rewind_before_record(context, plan, n, plan2):  # type: ignore[no-untyped-de
 def record_succeeded(context):  # type: ignore[no-untyped-def]
     assert context.error is None and context.rewound is not None, context.error
     assert context.result.number == context.rewound.changesets + 1, context.result
+
+
+# -- inputs the CLI cannot send, through the Python API --------------------------------
+
+
+@when('I rewind "{plan}" to {value} through the API')
+def rewind_api(context, plan, value):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.rewind(plan, ast.literal_eval(value)))
+
+
+@when('I drop the changesets {values} of "{plan}" through the API')
+def drop_list_api(context, values, plan):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.drop(plan, ast.literal_eval(values)))
+
+
+@when('I branch "{plan}" into "{new}" titled {title} through the API')
+def branch_titled_api(context, plan, new, title):  # type: ignore[no-untyped-def]
+    attempt(context, lambda: context.store.branch(plan, new, title=ast.literal_eval(title)))
+
+
+@given('I record a changeset without file changes in "{plan}" with tool "{tool}"')
+def record_nothing(context, plan, tool):  # type: ignore[no-untyped-def]
+    context.store.record(plan, {}, ToolInvocation(tool=tool, actor="agent"))
+
+
+# -- the journal and the repository, changed by hand ------------------------------------
+
+
+def _journal(context, plan: str) -> Path:  # type: ignore[no-untyped-def]
+    return Path(context.repo, ".git", "gitplan", "surgery", plan)
+
+
+@given('the undo journal of "{plan}" gets these lines')
+def journal_lines(context, plan):  # type: ignore[no-untyped-def]
+    with _journal(context, plan).open("a") as stream:
+        stream.write(context.text + "\n")
+
+
+@then('the undo journal of "{plan}" is gone')
+def journal_gone(context, plan):  # type: ignore[no-untyped-def]
+    assert not _journal(context, plan).exists(), _journal(context, plan).read_text()
+
+
+def _commits(context, plan: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The plan root, then changesets 1, 2, ... (the base is HEAD)."""
+    return git(context, "rev-list", "--reverse", f"refs/changesets/{plan}", "^HEAD").split()
+
+
+@given("the commit I remembered as the tip is deleted from the object store")
+def delete_remembered_tip(context):  # type: ignore[no-untyped-def]
+    """As git gc --prune would, were the plan's packs not kept: unpack, then delete."""
+    oid = context.remembered_refs[0]
+    objects = Path(context.repo, ".git", "objects")
+    for pack in sorted((objects / "pack").glob("*.pack")):
+        moved = Path(context.tmp, pack.name)
+        pack.rename(moved)
+        pack.with_suffix(".idx").unlink()
+        pack.with_suffix(".keep").unlink(missing_ok=True)
+        with open(moved, "rb") as stream:
+            subprocess.run(["git", "unpack-objects", "-q"], cwd=context.repo, stdin=stream, check=True)
+    path = objects / oid[:2] / oid[2:]
+    path.chmod(0o644)
+    path.unlink()
+    assert git(context, "cat-file", "-t", oid, check=False) == ""
+    context.store = PlanStore.open(context.repo)
+
+
+@given('a changeset adding the submodule entry "{path}" is forged on top of "{plan}" with git')
+def forged_gitlink(context, path, plan):  # type: ignore[no-untyped-def]
+    tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
+    number = len(_commits(context, plan))
+    index = dict(os.environ, GIT_INDEX_FILE=os.path.join(context.tmp, "forged-index"))
+
+    def plumbing(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=context.repo, env=index, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    plumbing("read-tree", tip)
+    head = git(context, "rev-parse", "HEAD").strip()
+    plumbing("update-index", "--add", "--cacheinfo", f"160000,{head},{path}")
+    tree = plumbing("write-tree")
+    message = f"forged: a submodule\n\nPlan-Id: {plan}\nChangeset: {number}\n"
+    commit = git(context, "commit-tree", tree, "-p", tip, "-m", message).strip()
+    git(context, "update-ref", f"refs/changesets/{plan}", commit)
+    record = {"schema": "gitplan.invocation/1", "tool": "forged", "plan_id": plan, "changeset": number}
+    git(context, "notes", f"--ref=changesets/{plan}", "add", "-m", json.dumps(record), commit)
+    context.store = PlanStore.open(context.repo)
+
+
+# -- locks and races ----------------------------------------------------------------------
+
+
+def _lock(context, ref: str) -> Path:  # type: ignore[no-untyped-def]
+    return Path(context.repo, ".git", f"{ref}.lock")
+
+
+@given('another process has held the lock of "{ref}" for {seconds:d} seconds')
+def held_lock(context, ref, seconds):  # type: ignore[no-untyped-def]
+    lock = _lock(context, ref)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")
+    then = time.time() - seconds
+    os.utime(lock, (then, then))
+    context.held_lock = lock
+
+
+@given("that process releases the lock")
+@when("that process releases the lock")
+def release_lock(context):  # type: ignore[no-untyped-def]
+    context.held_lock.unlink()
+
+
+def _cli(context, args: str) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["-C", context.repo, *shlex.split(args)])
+    context.cli = result
+    context.cli_output = result.output
+
+
+@when('another writer keeps taking the lock of "{ref}" while I run git plan "{args}"')
+def run_while_locked(context, ref, args):  # type: ignore[no-untyped-def]
+    """A lock that is always fresh: every compare-and-swap loses, and none counts as held."""
+    lock = _lock(context, ref)
+    os.environ["GITPLAN_MAX_ATTEMPTS"] = "3"
+    with faults.at("transaction.swap-read", lambda: lock.write_text(""), times=1000):
+        _cli(context, args)
+    del os.environ["GITPLAN_MAX_ATTEMPTS"]
+    lock.unlink()
+
+
+@when('another process creates plan "{new}" while I branch "{plan}" into it')
+def branch_races_create(context, new, plan):  # type: ignore[no-untyped-def]
+    def create() -> None:
+        PlanStore.open(context.repo).create(new, title="the other one")
+
+    with faults.at("packs.registered", create):
+        attempt(context, lambda: context.store.branch(plan, new))
+
+
+@when('"{plan}" is cancelled just after a record into it read its refs')
+def record_races_cancel(context, plan):  # type: ignore[no-untyped-def]
+    def cancel() -> None:
+        PlanStore.open(context.repo).cancel(plan)
+
+    with faults.at("transaction.refs-read", cancel):
+        attempt(context, _racer(context, plan))
