@@ -435,12 +435,6 @@ def _copy_changed(repo: pygit2.Repository, staging: Staging, old_tree: str | Non
 # -- undo -----------------------------------------------------------------------
 
 
-def last_operation(repo: pygit2.Repository, plan_id: str) -> dict[str, Any] | None:
-    """The newest journal entry of a plan, or None."""
-    entries = _journal(repo, plan_id)
-    return entries[-1] if entries else None
-
-
 def undo(
     repo: pygit2.Repository,
     plan_id: str,
