@@ -462,3 +462,30 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     And the home directory has "Documents/Cline/Hooks/TaskComplete" running "exec git plan hook cline TaskComplete"
     When I run git plan "hooks uninstall cline --user"
     Then the home directory has no "Documents/Cline"
+
+  Scenario: Cursor's MCP calls (arguments as JSON text or not), a shell command without its own cwd, a relative path in a multi-root workspace, and a stop without a status
+    When the agent writes "mcp.txt" as "m\n" in the worktree
+    And the hook gets the payload "{"conversation_id": "m1", "workspace_roots": ["{repo}"], "hook_event_name": "afterMCPExecution", "tool_name": "fs_write", "tool_input": "{\"file_path\": \"mcp.txt\", \"content\": \"m\"}", "result_json": "{}"}" for cursor afterMCPExecution
+    And the agent writes "raw.txt" as "r\n" in the worktree
+    And the hook gets the payload "{"conversation_id": "m1", "workspace_roots": ["{repo}"], "hook_event_name": "afterMCPExecution", "tool_name": "fs_raw", "tool_input": "write raw.txt"}" for cursor afterMCPExecution
+    And the agent runs in the worktree: "echo s > shell.txt"
+    And the hook gets the payload "{"conversation_id": "m1", "workspace_roots": ["{repo}"], "hook_event_name": "afterShellExecution", "command": "echo s > shell.txt", "output": "", "duration": 5}" for cursor afterShellExecution
+    And the agent writes "README.md" as "one\n2\nthree\n" in the worktree
+    And the hook gets the payload "{"conversation_id": "m1", "workspace_roots": ["{repo}", "{tmp}/other-root"], "hook_event_name": "afterFileEdit", "file_path": "README.md", "edits": []}" for cursor afterFileEdit
+    And the agent runs in the worktree: "echo u > unclaimed.txt"
+    And the hook gets the payload "{"conversation_id": "m1", "workspace_roots": ["{repo}"], "hook_event_name": "stop"}" for cursor stop
+    Then every hook exited 0 without a warning
+    And git "log --format=%s main..refs/changesets/cursor-m1" prints "sweep: added unclaimed.txt\nfile_edit: modified README.md\nshell: added shell.txt\nfs_raw: added raw.txt\nfs_write: added mcp.txt\n"
+    And the record of changeset 1 of "cursor-m1" has arguments = {"file_path": "mcp.txt", "content": "<1 characters>"}
+    And the record of changeset 2 of "cursor-m1" has arguments = {"input": "<13 characters>"}
+    And the record of changeset 3 of "cursor-m1" has arguments = {"command": "echo s > shell.txt"}
+    And the record of changeset 4 of "cursor-m1" has arguments = {"file_path": "README.md", "edits": "<0 items>"}
+    And the agent data of changeset 5 of "cursor-m1" is {"name": "cursor", "session_id": "m1", "hook_event_name": "stop"}
+    And the record of changeset 5 of "cursor-m1" has status = "ok"
+
+  Scenario: A Cline payload without clineVersion that names its model
+    When the agent writes "c.txt" as "c\n" in the worktree
+    And the hook gets the payload "{"taskId": "t1", "workspaceRoots": ["{repo}"], "hookName": "PostToolUse", "model": "claude-x", "postToolUse": {"toolName": "write_to_file", "parameters": {"path": "c.txt", "content": "c"}, "success": true}}" for cline PostToolUse
+    Then every hook exited 0 without a warning
+    And git "log -1 --format=%s refs/changesets/cline-t1" prints "write_to_file: added c.txt"
+    And the agent data of changeset 1 of "cline-t1" is {"name": "cline", "session_id": "t1", "hook_event_name": "PostToolUse", "model": "claude-x"}

@@ -132,3 +132,120 @@ Feature: Reviewing plans in the browser
   Scenario: Reviewing a plan that does not exist is not found
     When I run git plan "review nosuch --no-open"
     Then the exit code is 3
+
+  Scenario: The JSON API answers a plan's version and its changesets a page at a time, and refuses what it cannot answer
+    Given the review page is served for the repository
+    When the API is asked for "/api/plan/p/version"
+    Then the API answer is the version git rev-parse gives of "p"
+    When the API is asked for "/api/plan/p/changesets"
+    Then the API answer lists changesets [1, 2]
+    And the API answer has total = 2
+    When the API is asked for "/api/plan/p/changesets?offset=1&limit=1"
+    Then the API answer lists changesets [2]
+    And the API answer has total = 2
+    And the API answer has offset = 1
+    When the API is asked for "/api/plan/p/changesets?offset=two"
+    Then the API answers 400 with the error "bad request: invalid literal for int()"
+    When the API is asked, with the Host header "evil.example", for "/api/plans"
+    Then the API answers 403 with the error "wrong Host"
+    When the API is asked for "/api/nowhere"
+    Then the API answers 404 with the error "no such page: /api/nowhere"
+    When the API is asked for "/api/plan/p/everything"
+    Then the API answers 404 with the error "no such page: /api/plan/p/everything"
+    When the API is asked for "/api/plan/nope/version"
+    Then the API answers 404 with the error "no plan named 'nope'"
+
+  Scenario: Writes the API cannot read or does not know are refused, and nothing is applied
+    Given the review page is served for the repository with writes allowed
+    When the API is sent the body not json to "/api/plan/p/apply"
+    Then the API answers 400 with the error "the body must be a JSON object"
+    When the API is sent the body ["whole"] to "/api/plan/p/apply"
+    Then the API answers 400 with the error "the body must be a JSON object"
+    When the API is sent headers announcing a body of 10000001 bytes to "/api/plan/p/apply"
+    Then the API answers 413 with the error "the body is too large"
+    When the API is sent the body {} to "/api/plan/p"
+    Then the API answers 404 with the error "no such action: /api/plan/p"
+    When the API is sent the body {} to "/api/plan/p/merge"
+    Then the API answers 404 with the error "no such action: merge"
+    When the API is sent the body {"to": "1"} to "/api/plan/p/rewind"
+    Then the API answers 400 with the error "not a changeset number: '1'"
+    When the API is sent the body {"to": true} to "/api/plan/p/rewind"
+    Then the API answers 400 with the error "not a changeset number: True"
+    When the API is sent the body {"to": -1} to "/api/plan/p/rewind"
+    Then the API answers 400 with the error "not a changeset number: -1"
+    When the API is sent the body {"changesets": []} to "/api/plan/p/drop"
+    Then the API answers 400 with the error "drop needs a list of changeset numbers"
+    When the API is sent the body {"new_plan": "q", "at": 1.5} to "/api/plan/p/branch"
+    Then the API answers 400 with the error "not a changeset number: 1.5"
+    When the API is sent, at the version git shows of "p", {"whole": true, "accept": {"README.md": "all"}} to "/api/plan/p/apply"
+    Then the API answers 400 with the error "whole and accept do not go together"
+    When the API is sent, at the version git shows of "p", {"accept": {"src/c.py": "all"}} to "/api/plan/p/apply"
+    Then the API answers 400 with the error "'src/c.py' is not changed by plan 'p'"
+    When the API is sent, at the version git shows of "p", {"accept": {"src/a.py": [0, 2]}} to "/api/plan/p/apply"
+    Then the API answers 400 with the error "'src/a.py' has 2 hunk(s), not 3"
+    When the API is sent, at the version git shows of "p", {"accept": {"src/a.py": "first"}} to "/api/plan/p/apply"
+    Then the API answers 400 with the error "accept maps paths to 'all' or a non-empty list of hunk numbers"
+    When the API is sent, at the version git shows of "p", {"accept": {"src/a.py": []}} to "/api/plan/p/apply"
+    Then the API answers 400 with the error "accept maps paths to 'all' or a non-empty list of hunk numbers"
+    And git "show HEAD:src/b.py" prints "b = 1"
+    And git "rev-list --count main..refs/changesets/p" prints "3"
+    And git status is clean
+
+  Scenario: Rewind, undo, drop, branch and cancel through the API, checked with git
+    Given the review page is served for the repository with writes allowed
+    When the API is sent the body {"to": 1} to "/api/plan/p/rewind"
+    Then the API answer has operation = "rewind"
+    And git "log --format=%s main..refs/changesets/p" does not print "edit_file"
+    And git "show refs/changesets/p:src/b.py" prints "b = 2"
+    When the API is sent the body {} to "/api/plan/p/undo"
+    Then the API answer has undone = "rewind"
+    And git "log --format=%s main..refs/changesets/p" prints "edit_file"
+    When the API is sent the body {"changesets": [1]} to "/api/plan/p/drop"
+    Then the API answer has operation = "drop"
+    And git "log --format=%s main..refs/changesets/p" does not print "write_file"
+    And git "show refs/changesets/p:src/b.py" prints "b = 1"
+    And git "show refs/changesets/p:README.md" prints "More."
+    When the API is sent the body {} to "/api/plan/p/undo"
+    Then the API answer has undone = "drop"
+    And git "show refs/changesets/p:src/b.py" prints "b = 2"
+    When the API is sent the body {"new_plan": "q", "at": 1} to "/api/plan/p/branch"
+    Then the API answer has operation = "branch"
+    And git "show refs/changesets/q:src/b.py" prints "b = 2"
+    And git "show refs/changesets/q:README.md" does not print "More."
+    When the API is sent the body {"new_plan": "r"} to "/api/plan/p/branch"
+    Then git "show refs/changesets/r:README.md" prints "More."
+    When the API is sent the body {"new_plan": "no/such"} to "/api/plan/p/branch"
+    Then the API answers 400 with the error "invalid plan id 'no/such'"
+    When the API is sent the body {} to "/api/plan/p/cancel"
+    Then the API answer has refs_deleted = ["refs/changesets/p", "refs/notes/changesets/p"]
+    And ref "refs/changesets/p" does not exist
+    And git "show refs/changesets/q:src/b.py" prints "b = 2"
+
+  Scenario: The whole plan applied through the API, at the version git shows
+    Given the review page is served for the repository with writes allowed
+    When the API is sent, at the version git shows of "p", {"whole": true} to "/api/plan/p/apply"
+    Then the API answers 200
+    And git "show HEAD:README.md" prints "More."
+    And git "show HEAD:src/a.py" prints "A1"
+    And git "show HEAD:src/b.py" prints "b = 2"
+    And git status is clean
+
+  Scenario: The diff the API serves: code highlighted by its file name, other files and git's own remarks as plain text
+    Given I record in "p" with tool "write_file"
+      | path      | content |
+      | src/b.py  | b = 3   |
+      | notes.zzq | <b>&\n  |
+    And the review page is served for the repository
+    When the API is asked for "/api/plan/p/diff?changeset=3"
+    Then the API diff shows the line "+b = 3" of "src/b.py" highlighted
+    And the API diff shows the line "\ No newline at end of file" of "src/b.py" as " No newline at end of file"
+    And the API diff shows the line "+<b>&" of "notes.zzq" as "&lt;b&gt;&amp;"
+    When the API is asked for "/"
+    Then the page served holds a style for highlighted code
+
+  Scenario: Without pygments (installed without the review extra) the page shows the diff as plain text
+    Given the review page is served for the repository without pygments
+    When the API is asked for "/api/plan/p/diff?changeset=1"
+    Then the API diff shows the line "+b = 2" of "src/b.py" as "b = 2"
+    When the API is asked for "/"
+    Then the page served holds no style for highlighted code

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -38,9 +41,9 @@ def _stop(server: subprocess.Popen[str]) -> None:
     assert code == 0, f"git plan review exited {code} on Ctrl-C"
 
 
-def _serve(context, extra: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _serve(context, extra: list[str], env: dict[str, str] | None = None) -> None:  # type: ignore[no-untyped-def]
     command = [sys.executable, "-m", "gitplan", "-C", context.repo, "review", "--no-open", *extra]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     context.add_cleanup(_stop, server)
     line = server.stdout.readline()  # the program prints its URL when it is listening
     assert line.startswith("gitplan review: http://127.0.0.1:"), line
@@ -268,8 +271,6 @@ def _token(context) -> str:  # type: ignore[no-untyped-def]
 
 
 def _raw_post(context, path: str, headers: dict[str, str], body: bytes) -> int:  # type: ignore[no-untyped-def]
-    import http.client
-
     host, port = context.review_base.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
     connection.putrequest("POST", path)
@@ -304,8 +305,6 @@ def unknown_field(context):  # type: ignore[no-untyped-def]
 
 @then("an apply that says neither whole nor accept is refused with 400")
 def says_nothing(context):  # type: ignore[no-untyped-def]
-    import json
-
     tip = subprocess.run(
         ["git", "rev-parse", "refs/changesets/p", "refs/notes/changesets/p"],
         cwd=context.repo,
@@ -352,3 +351,146 @@ def browser_given(context, fragment):  # type: ignore[no-untyped-def]
     assert context.browser_url.endswith("#" + fragment), context.browser_url
     token = context.browser_url.split("token=", 1)[1].split("#", 1)[0]
     assert _status(context.review_base + "/api/plan/p/diff?changeset=1", {"X-Gitplan-Token": token}) == 200
+
+
+# -- the JSON API, asked as any client would: plain HTTP with the token header ------------------
+
+
+@given("the review page is served for the repository without pygments")
+def served_without_pygments(context):  # type: ignore[no-untyped-def]
+    """As installed without the review extra: `import pygments.formatters` fails
+    (a plain module named pygments comes first on the path, so it is no package)."""
+    shadow = Path(context.tmp) / "no-pygments"
+    shadow.mkdir(exist_ok=True)
+    (shadow / "pygments.py").write_text("")
+    path = os.pathsep.join(filter(None, [str(shadow), os.environ.get("PYTHONPATH")]))
+    _serve(context, [], {**os.environ, "PYTHONPATH": path})
+
+
+def _request(  # type: ignore[no-untyped-def]
+    context, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> None:
+    """One request to the running server; its status and answer are kept for the Then steps."""
+    host, port = context.review_base.removeprefix("http://").split(":")
+    headers = {"X-Gitplan-Token": _token(context), "Content-Type": "application/json", **(headers or {})}
+    if body is not None:
+        headers.setdefault("Content-Length", str(len(body)))
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.putrequest(method, path, skip_host="Host" in headers)
+        for key, value in headers.items():
+            connection.putheader(key, value)
+        connection.endheaders()
+        if body:
+            connection.send(body)
+        response = connection.getresponse()
+        text = response.read().decode("utf-8")
+    finally:
+        connection.close()
+    context.api_status = response.status
+    context.api_text = text
+    kind = response.getheader("Content-Type") or ""
+    context.api_answer = json.loads(text) if kind.startswith("application/json") else None
+
+
+@when('the API is asked for "{path}"')
+def api_get(context, path):  # type: ignore[no-untyped-def]
+    _request(context, "GET", path)
+
+
+@when('the API is asked, with the Host header "{host}", for "{path}"')
+def api_get_host(context, path, host):  # type: ignore[no-untyped-def]
+    _request(context, "GET", path, headers={"Host": host})
+
+
+@when('the API is sent the body {body} to "{path}"')
+def api_post(context, body, path):  # type: ignore[no-untyped-def]
+    _request(context, "POST", path, body.encode("utf-8"))
+
+
+@when('the API is sent headers announcing a body of {size:d} bytes to "{path}"')
+def api_post_announced(context, size, path):  # type: ignore[no-untyped-def]
+    """Only the headers: a server that reads the body first would wait for it."""
+    _request(context, "POST", path, None, {"Content-Length": str(size)})
+
+
+def _version(context, plan: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The plan's tip and notes tip, as git itself names them."""
+    tip, notes_tip = subprocess.run(
+        ["git", "rev-parse", f"refs/changesets/{plan}", f"refs/notes/changesets/{plan}"],
+        cwd=context.repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return {"tip": tip, "notes_tip": notes_tip}
+
+
+@when('the API is sent, at the version git shows of "{plan}", {body} to "{path}"')
+def api_post_versioned(context, body, plan, path):  # type: ignore[no-untyped-def]
+    document = {**json.loads(body), "version": _version(context, plan)}
+    _request(context, "POST", path, json.dumps(document).encode("utf-8"))
+
+
+@then("the API answers {status:d}")
+def api_status(context, status):  # type: ignore[no-untyped-def]
+    assert context.api_status == status, (context.api_status, context.api_text)
+
+
+@then('the API answers {status:d} with the error "{text}"')
+def api_error(context, status, text):  # type: ignore[no-untyped-def]
+    assert context.api_status == status, (context.api_status, context.api_text)
+    assert text in context.api_answer["error"], context.api_answer
+
+
+@then("the API answer has {key} = {value}")
+def api_field(context, key, value):  # type: ignore[no-untyped-def]
+    assert context.api_status == 200, (context.api_status, context.api_text)
+    assert context.api_answer.get(key) == json.loads(value), context.api_answer
+
+
+@then('the API answer is the version git rev-parse gives of "{plan}"')
+def api_version(context, plan):  # type: ignore[no-untyped-def]
+    assert context.api_status == 200, (context.api_status, context.api_text)
+    assert context.api_answer == _version(context, plan), context.api_answer
+
+
+@then("the API answer lists changesets {numbers}")
+def api_changesets(context, numbers):  # type: ignore[no-untyped-def]
+    assert context.api_status == 200, (context.api_status, context.api_text)
+    found = [item["number"] for item in context.api_answer["changesets"]]
+    assert found == json.loads(numbers), found
+
+
+def _diff_line(context, path: str, text: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    assert context.api_status == 200, (context.api_status, context.api_text)
+    files = [item for item in context.api_answer["files"] if item["path"] == path]
+    assert files, [item["path"] for item in context.api_answer["files"]]
+    lines = [line for hunk in files[0]["hunks"] for line in hunk["lines"]]
+    found = [line for line in lines if line["text"] == text]
+    assert len(found) == 1, lines
+    return found[0]  # type: ignore[no-any-return]
+
+
+@then('the API diff shows the line "{text}" of "{path}" as "{shown}"')
+def api_diff_line(context, text, path, shown):  # type: ignore[no-untyped-def]
+    line = _diff_line(context, path, text)
+    assert line["html"] == shown, line
+
+
+@then('the API diff shows the line "{text}" of "{path}" highlighted')
+def api_diff_line_highlighted(context, text, path):  # type: ignore[no-untyped-def]
+    line = _diff_line(context, path, text)
+    assert "<span" in line["html"], line
+
+
+@then("the page served holds no style for highlighted code")
+def page_without_highlight_css(context):  # type: ignore[no-untyped-def]
+    assert context.api_status == 200 and context.api_text.startswith("<!"), context.api_text[:200]
+    assert ".code .k " not in context.api_text
+
+
+@then("the page served holds a style for highlighted code")
+def page_with_highlight_css(context):  # type: ignore[no-untyped-def]
+    assert context.api_status == 200 and context.api_text.startswith("<!"), context.api_text[:200]
+    assert ".code .k " in context.api_text
