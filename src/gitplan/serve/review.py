@@ -145,7 +145,7 @@ def start(store: PlanStore, allow_writes: bool = False, port: int = 0, fragment:
                 body = json.loads(self.rfile.read(length))
                 if not isinstance(body, dict):
                     raise ValueError("not an object")
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested deeper than json can read
                 self._send(HTTPStatus.BAD_REQUEST, {"error": "the body must be a JSON object"})
                 return
             self._answer(lambda: _write(store, urlsplit(self.path).path, body))
