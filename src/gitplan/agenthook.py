@@ -24,18 +24,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .agentpayloads import PayloadError, read
+from .agentpayloads import UNSAFE_IN_NAME, PayloadError, ToolCall, plan_for, read
 
-__all__ = ["AGENTS", "EVENTS", "PayloadError", "ToolCall", "handle", "main", "parse"]
+__all__ = ["AGENTS", "EVENTS", "PayloadError", "ToolCall", "handle", "main", "parse", "plan_for"]
 
 AGENTS = {
     "claude-code": "Claude Code",
@@ -71,74 +69,11 @@ EVENTS = {
     "taskcancel": "stop",  # Cline
     "sessionend": "stop",
 }
-# Tools that edit the files they name, by the argument that names them.
-_PATH_KEYS = ("file_path", "path", "notebook_path", "absolute_path", "filePath", "target_file")
 # Arguments that hold file contents: the changeset has them, the record keeps their size.
 _CONTENT_KEYS = {
     "content", "new_string", "old_string", "edits", "new_source", "patch", "input", "file_text",
     "old_str", "new_str", "diff", "contents",
 }  # fmt: skip
-# Tools that read or search and never write: their calls are not changesets.
-_READ_ONLY = {
-    "Read", "Glob", "Grep", "LS", "WebFetch", "WebSearch", "TodoWrite", "Task",
-    "read_file", "read_many_files", "list_directory", "glob", "search_file_content",
-    "google_web_search", "web_fetch", "view", "grep", "ls",
-    "list_files", "search_files", "list_code_definition_names", "ask_followup_question",
-    "plan_mode_respond", "access_mcp_resource", "load_mcp_documentation",
-}  # fmt: skip
-_SESSION = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCall:
-    """What an agent's hook payload says, in the agent's own words where it matters."""
-
-    agent: str
-    event: str  # pre, post, stop
-    session: str
-    cwd: str
-    tool: str = ""
-    arguments: dict[str, Any] = field(default_factory=dict)
-    response: Any = None
-    call_id: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-    duration_ms: float | None = None  # how long the tool ran, when the agent says so
-
-    @property
-    def plan_id(self) -> str:
-        return plan_for(self.agent, self.session)
-
-    def named_paths(self) -> list[str]:
-        """Files the tool says it writes, as the agent gave them (absolute or relative)."""
-        found = []
-        for key in _PATH_KEYS:
-            value = self.arguments.get(key)
-            if isinstance(value, str) and value:
-                found.append(value)
-        return found
-
-    @property
-    def read_only(self) -> bool:
-        return self.tool in _READ_ONLY
-
-    @property
-    def failed(self) -> bool:
-        response = self.response
-        if isinstance(response, dict):
-            if response.get("success") is False or response.get("is_error") or response.get("error"):
-                return True
-            code = response.get("exit_code", response.get("exitCode"))
-            return isinstance(code, int) and code != 0
-        return False
-
-
-def plan_for(agent: str, session: str) -> str:
-    """A readable plan id for one session: `claude-code-1b2c3d4e5f6a`."""
-    cleaned = _SESSION.sub("-", session).strip("-.")[:40] or "session"
-    plan = f"{agent}-{cleaned}"
-    while plan.endswith((".lock", ".")) or ".." in plan:
-        plan = plan.replace("..", "-").removesuffix(".lock").rstrip(".")
-    return plan
 
 
 def parse(agent: str, event: str, text: str) -> ToolCall:
@@ -154,19 +89,7 @@ def parse(agent: str, event: str, text: str) -> ToolCall:
         raise PayloadError(f"the payload is not JSON: {error}") from None
     if not isinstance(payload, dict):
         raise PayloadError("the payload is not a JSON object")
-    said = read(agent, event, payload)
-    return ToolCall(
-        agent=agent,
-        event=kind,
-        session=said.session,
-        cwd=said.cwd,
-        tool=said.tool,
-        arguments=said.arguments,
-        response=said.response,
-        call_id=said.call_id,
-        extra=said.extra,
-        duration_ms=said.duration_ms,
-    )
+    return read(agent, kind, event, payload)
 
 
 def recorded_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -306,7 +229,7 @@ def _started(state: Path, call_id: str) -> float | None:
 
 
 def _safe(name: str) -> str:
-    return _SESSION.sub("-", name)[:120] or "call"
+    return UNSAFE_IN_NAME.sub("-", name)[:120] or "call"
 
 
 def _relative(top: str, cwd: str, path: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Each coding agent's hook payload, read into one shape (`Payload`).
+"""Each coding agent's hook payload, read into one shape (`ToolCall`).
 
 Claude Code, Codex CLI, Gemini CLI and OpenHands send Claude Code's shape
 (`session_id`, `cwd`, `tool_name`, `tool_input`, `tool_response`). Cursor and
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,30 +31,81 @@ class PayloadError(Exception):
     """The payload is not one this adapter can use (ignored with a warning)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Payload:
-    """What one hook call says, in the common shape the hook records from."""
+# Tools that edit the files they name, by the argument that names them.
+_PATH_KEYS = ("file_path", "path", "notebook_path", "absolute_path", "filePath", "target_file")
+# Tools that read or search and never write: their calls are not changesets.
+_READ_ONLY = {
+    "Read", "Glob", "Grep", "LS", "WebFetch", "WebSearch", "TodoWrite", "Task",
+    "read_file", "read_many_files", "list_directory", "glob", "search_file_content",
+    "google_web_search", "web_fetch", "view", "grep", "ls",
+    "list_files", "search_files", "list_code_definition_names", "ask_followup_question",
+    "plan_mode_respond", "access_mcp_resource", "load_mcp_documentation",
+}  # fmt: skip
+UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """What an agent's hook payload says, in the agent's own words where it matters."""
+
+    agent: str
+    event: str  # pre, post, stop
     session: str
     cwd: str
     tool: str = ""
     arguments: dict[str, Any] = field(default_factory=dict)
     response: Any = None
     call_id: str = ""
-    duration_ms: float | None = None  # how long the tool ran, when the agent says so
     extra: dict[str, Any] = field(default_factory=dict)
+    duration_ms: float | None = None  # how long the tool ran, when the agent says so
+
+    @property
+    def plan_id(self) -> str:
+        return plan_for(self.agent, self.session)
+
+    def named_paths(self) -> list[str]:
+        """Files the tool says it writes, as the agent gave them (absolute or relative)."""
+        found = []
+        for key in _PATH_KEYS:
+            value = self.arguments.get(key)
+            if isinstance(value, str) and value:
+                found.append(value)
+        return found
+
+    @property
+    def read_only(self) -> bool:
+        return self.tool in _READ_ONLY
+
+    @property
+    def failed(self) -> bool:
+        response = self.response
+        if isinstance(response, dict):
+            if response.get("success") is False or response.get("is_error") or response.get("error"):
+                return True
+            code = response.get("exit_code", response.get("exitCode"))
+            return isinstance(code, int) and code != 0
+        return False
 
 
-def read(agent: str, event: str, payload: dict[str, Any]) -> Payload:
-    """The payload of `agent`'s `event` (its own event name or pre/post/stop)."""
+def plan_for(agent: str, session: str) -> str:
+    """A readable plan id for one session: `claude-code-1b2c3d4e5f6a`."""
+    cleaned = UNSAFE_IN_NAME.sub("-", session).strip("-.")[:40] or "session"
+    plan = f"{agent}-{cleaned}"
+    while plan.endswith((".lock", ".")) or ".." in plan:
+        plan = plan.replace("..", "-").removesuffix(".lock").rstrip(".")
+    return plan
+
+
+def read(agent: str, kind: str, event: str, payload: dict[str, Any]) -> ToolCall:
+    """The tool call in `agent`'s payload of `event` (its own event name), of `kind` (pre/post/stop)."""
     if agent == "cursor":
-        return _cursor(event, payload)
+        return _cursor(kind, event, payload)
     if agent == "cline":
-        return _cline(event, payload)
-    return _claude_shape(payload)
+        return _cline(kind, event, payload)
+    return _claude_shape(agent, kind, payload)
 
 
-def _claude_shape(payload: dict[str, Any]) -> Payload:
+def _claude_shape(agent: str, kind: str, payload: dict[str, Any]) -> ToolCall:
     session = payload.get("session_id") or payload.get("sessionId") or payload.get("conversation_id")
     cwd = payload.get("cwd") or payload.get("working_dir") or payload.get("workspace_root")
     if not isinstance(session, str) or not session:
@@ -61,7 +113,9 @@ def _claude_shape(payload: dict[str, Any]) -> Payload:
     if not isinstance(cwd, str) or not cwd:
         raise PayloadError("the payload has no cwd")
     arguments = payload.get("tool_input") or payload.get("tool_args") or {}
-    return Payload(
+    return ToolCall(
+        agent=agent,
+        event=kind,
         session=session,
         cwd=cwd,
         tool=str(payload.get("tool_name") or ""),
@@ -72,7 +126,7 @@ def _claude_shape(payload: dict[str, Any]) -> Payload:
     )
 
 
-def _cursor(event: str, payload: dict[str, Any]) -> Payload:
+def _cursor(kind: str, event: str, payload: dict[str, Any]) -> ToolCall:
     session = payload.get("conversation_id")
     if not isinstance(session, str) or not session:
         raise PayloadError("the payload has no conversation_id")
@@ -96,19 +150,23 @@ def _cursor(event: str, payload: dict[str, Any]) -> Payload:
             "file_path": file_path,
             "edits": edits if isinstance(edits, list) else [],
         }
-        return Payload(session, cwd, "file_edit", arguments, duration_ms=duration, extra=extra)
+        return ToolCall(
+            "cursor", kind, session, cwd, "file_edit", arguments, duration_ms=duration, extra=extra
+        )
     if key in ("beforeshellexecution", "aftershellexecution"):
         arguments = {"command": payload.get("command")}
         if isinstance(shell_cwd, str) and shell_cwd:
             arguments["cwd"] = shell_cwd
         output = {"output": payload["output"]} if "output" in payload else None
-        return Payload(session, cwd, "shell", arguments, output, duration_ms=duration, extra=extra)
+        return ToolCall(
+            "cursor", kind, session, cwd, "shell", arguments, output, duration_ms=duration, extra=extra
+        )
     if key == "stop":
         status = payload.get("status")
         if isinstance(status, str):
             extra["status"] = status
         ended = {"error": "the agent loop ended with an error"} if status == "error" else None
-        return Payload(session, cwd, response=ended, extra=extra)
+        return ToolCall("cursor", kind, session, cwd, response=ended, extra=extra)
     # beforeMCPExecution/afterMCPExecution and preToolUse/postToolUse/postToolUseFailure name the tool.
     raw = payload.get("tool_input")
     if isinstance(raw, str):  # MCP events send the arguments as JSON text
@@ -121,7 +179,9 @@ def _cursor(event: str, payload: dict[str, Any]) -> Payload:
         response: Any = {"error": payload.get("error_message") or payload.get("failure_type") or "failed"}
     else:
         response = payload.get("tool_output", payload.get("result_json"))
-    return Payload(
+    return ToolCall(
+        "cursor",
+        kind,
         session,
         cwd,
         str(payload.get("tool_name") or ""),
@@ -133,7 +193,7 @@ def _cursor(event: str, payload: dict[str, Any]) -> Payload:
     )
 
 
-def _cline(event: str, payload: dict[str, Any]) -> Payload:
+def _cline(kind: str, event: str, payload: dict[str, Any]) -> ToolCall:
     session = payload.get("taskId")
     if not isinstance(session, str) or not session:
         raise PayloadError("the payload has no taskId")
@@ -147,12 +207,14 @@ def _cline(event: str, payload: dict[str, Any]) -> Payload:
         extra["model"] = payload["model"]
     call = payload.get("postToolUse") or payload.get("preToolUse")
     if not isinstance(call, dict):  # TaskStart, TaskResume, TaskComplete, TaskCancel
-        return Payload(session, roots[0], extra=extra)
+        return ToolCall("cline", kind, session, roots[0], extra=extra)
     parameters = call.get("parameters")
     response = None
     if "success" in call or "result" in call:
         response = {"success": call.get("success"), "result": call.get("result")}
-    return Payload(
+    return ToolCall(
+        "cline",
+        kind,
         session,
         roots[0],  # Cline names paths relative to the workspace's first root
         str(call.get("toolName") or ""),
