@@ -36,15 +36,13 @@ from . import (
     verify,
     worktree,
 )
-from .errors import BadInput, CannotWrite, Conflict, Damaged, GitPlanError, PlanNotFound
+from .errors import BadInput, CannotWrite, Conflict, Damaged, PlanNotFound
 from .format import (
     changeset_message,
     decode_invocation_record,
     encode_invocation_record,
     encode_plan_record,
     notes_message,
-    notes_ref,
-    plan_ref,
     root_message,
     validate_path,
     validate_plan_id,
@@ -190,18 +188,7 @@ class PlanStore:
         notes = stage_notes_commit(
             repo, staging, None, {root: encode_plan_record(record)}, notes_message(plan_id, root)
         )
-        packs.record_base(repo, plan_id, base_id or "none")
-        pack = packs.write(repo, plan_id, staging)
-        # The notes ref first: a plan ref without its record would be visible.
-        try:
-            refs.create_ref(repo, notes_ref(plan_id), notes)
-        except GitPlanError as error:
-            packs.discard(repo, plan_id, pack)
-            if isinstance(error, BadInput):
-                raise BadInput(f"plan {plan_id!r} already exists") from None
-            raise
-        faults.point("create.between-refs")
-        refs.create_ref(repo, plan_ref(plan_id), root)
+        transaction.create(repo, plan_id, base_id, staging, root, notes)
         return self.status(plan_id)
 
     @_writing

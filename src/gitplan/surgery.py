@@ -34,13 +34,11 @@ import pygit2
 
 from . import chain as chains
 from . import clock, diffs, faults, packs, refs, transaction
-from .errors import BadInput, Conflict, Damaged, GitPlanError, PlanNotFound
+from .errors import BadInput, Conflict, Damaged, PlanNotFound
 from .format import (
     decode_plan_record,
     encode_plan_record,
     notes_message,
-    notes_ref,
-    plan_ref,
     renumbered_message,
     rewrite_invocation_record,
     root_message,
@@ -384,18 +382,7 @@ def branch(
         parent_id = commit
     notes = stage_notes_commit(repo, staging, None, new_notes, notes_message(new_plan_id, parent_id))
     with packs.exclusive(repo, f"surgery-{new_plan_id}"):
-        packs.record_base(repo, new_plan_id, record.base or "none")
-        pack = packs.write(repo, new_plan_id, staging)
-        # The notes ref first, as create does: a plan ref without its records would be visible.
-        try:
-            refs.create_ref(repo, notes_ref(new_plan_id), notes)
-        except GitPlanError as error:
-            packs.discard(repo, new_plan_id, pack)
-            if isinstance(error, BadInput):
-                raise BadInput(f"plan {new_plan_id!r} already exists") from None
-            raise
-        faults.point("surgery.branch-between-refs")
-        refs.create_ref(repo, plan_ref(new_plan_id), parent_id)
+        transaction.create(repo, new_plan_id, record.base, staging, parent_id, notes)
         _append(repo, new_plan_id, "branch", (None, None), (parent_id, notes), {"from": origin})
     return SurgeryResult(new_plan_id, "branch", None, parent_id, number, branched_from=origin)
 

@@ -32,7 +32,8 @@ from typing import Generic, TypeVar
 import pygit2
 
 from . import faults, packs, refs
-from .errors import Conflict, Damaged, GitPlanError, PlanNotFound
+from .errors import BadInput, Conflict, Damaged, GitPlanError, PlanNotFound
+from .format import notes_ref, plan_ref
 from .objects import Staging
 
 ResultT = TypeVar("ResultT")
@@ -128,6 +129,26 @@ def swap(
             packs.consolidate(repo, plan_id)
         return current, prepared
     raise refs.busy(plan_id, repo)
+
+
+def create(repo: pygit2.Repository, plan_id: str, base: str, staging: Staging, tip: str, notes: str) -> None:
+    """Publish a new plan (create, branch): its staged objects as one pack, then its two refs.
+
+    The notes ref first, as every record does: a plan ref without its records
+    would be visible. A plan of that name that appeared meanwhile is "already
+    exists", and our pack is discarded (nothing references it). `base` is the
+    commit the plan starts from ("" for a project's first commit)."""
+    packs.record_base(repo, plan_id, base or "none")
+    pack = packs.write(repo, plan_id, staging)
+    try:
+        refs.create_ref(repo, notes_ref(plan_id), notes)
+    except GitPlanError as error:
+        _discard(repo, plan_id, pack)
+        if isinstance(error, BadInput):
+            raise BadInput(f"plan {plan_id!r} already exists") from None
+        raise
+    faults.point("create.between-refs")
+    refs.create_ref(repo, plan_ref(plan_id), tip)
 
 
 def _discard(repo: pygit2.Repository, plan_id: str, pack: packs.OwnedPack) -> None:
