@@ -31,9 +31,9 @@ from gitplan.objects import Staging
 from gitplan.packfile import TYPE_NAMES
 from gitplan.trees import edit_tree
 
-from .repos import ENV, build_history, build_repository, changed_content, file_path, git
+from .repos import ENV, LARGE, MEDIUM, build_history, build_repository, changed_content, file_path, git
 
-SIZES = (1000, 100000)
+SIZES = (1000, LARGE)
 KS = (1, 10, 100)
 _counter = itertools.count()
 
@@ -223,7 +223,7 @@ class CancelPlan:
 
     The index is touched after recording, so cancel reads it (the worst case)."""
 
-    params = (["1000x300", "40000x300", "100000x1"],)
+    params = (["1000x300", f"{MEDIUM}x300", f"{LARGE}x1"],)
     param_names = ["files_x_commits"]
     timeout = 900
 

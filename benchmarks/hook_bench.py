@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .repos import build_repository
+from .repos import LARGE, build_repository
 
 SESSION = "bench-session"
 
@@ -30,7 +30,7 @@ def _hook(repo: str, event: str, payload: dict[str, object]) -> None:
 
 
 class HookLatency:
-    params = ([1000, 100000],)
+    params = ([1000, LARGE],)
     param_names = ["files"]
     timeout = 1200
     number = 1

@@ -19,7 +19,7 @@ import sys
 from gitplan import PlanStore, ToolInvocation
 from gitplan.diffs import DiffOptions
 
-from .repos import ENV, build_repository, changed_content, file_path, git
+from .repos import ENV, LARGE, build_repository, changed_content, file_path, git
 
 _counter = itertools.count()
 PLAN_CLI = [sys.executable, "-m", "gitplan"]
@@ -39,8 +39,8 @@ class CumulativeDiff:
     timeout = 900
 
     def setup_cache(self) -> str:
-        repo = build_repository(100000)
-        _plan_with_changesets(PlanStore.open(repo), "cumulative", 100000, 100, 10)
+        repo = build_repository(LARGE)
+        _plan_with_changesets(PlanStore.open(repo), "cumulative", LARGE, 100, 10)
         return repo
 
     def setup(self, repo: str) -> None:
@@ -65,13 +65,13 @@ class CumulativeDiff:
 class OneChangesetDiff:
     """One changeset's diff must not grow with the repository."""
 
-    params = ([1000, 100000],)
+    params = ([1000, LARGE],)
     param_names = ["files"]
     timeout = 900
 
     def setup_cache(self) -> dict[int, str]:
         repos = {}
-        for files in (1000, 100000):
+        for files in (1000, LARGE):
             repo = build_repository(files)
             _plan_with_changesets(PlanStore.open(repo), "one", files, 20, 10)
             repos[files] = repo

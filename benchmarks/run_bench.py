@@ -17,13 +17,13 @@ import tempfile
 
 from gitplan import PlanStore
 
-from .repos import build_repository
+from .repos import LARGE, build_repository
 
 
 class RunOverhead:
     """One no-op `run` into a plan whose worktree is already checked out."""
 
-    params = ([1000, 100000],)
+    params = ([1000, LARGE],)
     param_names = ["files"]
     timeout = 1200
     number = 1

@@ -9,7 +9,7 @@ import sys
 
 from gitplan import PlanStore, ToolInvocation
 
-from .repos import build_repository, changed_content, file_path, git
+from .repos import LARGE, build_repository, changed_content, file_path, git
 
 _counter = itertools.count()
 WRITER = """
@@ -56,7 +56,7 @@ class ApplyLargePlan:
     timeout = 900
 
     def setup_cache(self) -> str:
-        return build_repository(100000)
+        return build_repository(LARGE)
 
     def setup(self, repo: str) -> None:
         self.repo = repo
