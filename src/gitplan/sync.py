@@ -126,18 +126,10 @@ def push(
 ) -> SyncReport:
     """Push plans (all when none are named), both refs of each, atomically where possible."""
     _source(remote)
-    settled = [refs.settle(repo, plan_id) for plan_id in _local_plans(repo, plan_ids)]
+    settled = _settled(repo, plan_ids)
     if not settled:
         return SyncReport(shown(remote), "push", ())
-    spec = {
-        name: f"{value}:{name}"
-        for current in settled
-        for name, value in (
-            (notes_ref(current.plan_id), current.notes_tip),
-            (plan_ref(current.plan_id), current.tip),
-        )
-        if value
-    }
+    spec = {name: f"{value}:{name}" for name, value in _ref_values(settled).items()}
     before = {p.plan_id: p for p in remote_plans(repo, remote)}
     leases = []
     if force:  # replace what the remote held when we looked, and nothing a pusher sent since
@@ -212,15 +204,10 @@ def bundle(repo: pygit2.Repository, path: str, plan_ids: Sequence[str]) -> SyncR
 
     The bundle holds both refs of each plan and the objects from each plan's base
     onward: the receiving repository needs the base (a prerequisite of the bundle)."""
-    settled = [refs.settle(repo, plan_id) for plan_id in _local_plans(repo, plan_ids)]
+    settled = _settled(repo, plan_ids)
     if not settled:
         raise PlanNotFound("no plans to bundle")
-    names = [
-        name
-        for s in settled
-        for name in (plan_ref(s.plan_id), notes_ref(s.plan_id))
-        if s.notes_tip or name.startswith(PLAN_REF_PREFIX)
-    ]
+    names = list(_ref_values(settled))
     bases = sorted({base for s in settled if (base := _base(repo, s.tip))})
     _git(repo, ["bundle", "create", "-q", path, *names, *(f"^{base}" for base in bases)], path)
     return SyncReport(path, "push", tuple(Moved(s.plan_id, "new", None, s.tip) for s in settled))
@@ -450,14 +437,27 @@ def _move_objects(quarantine: Path, objects: Path) -> None:
 # -- running git ------------------------------------------------------------------
 
 
-def _local_plans(repo: pygit2.Repository, plan_ids: Sequence[str]) -> list[str]:
+def _settled(repo: pygit2.Repository, plan_ids: Sequence[str]) -> list[refs.PlanRefs]:
+    """The named plans (all when none are named), each read as a consistent pair of refs."""
     if plan_ids:
         for plan_id in plan_ids:
             refs.read_plan_refs(repo, validate_plan_id(plan_id))  # PlanNotFound
-        return list(dict.fromkeys(plan_ids))
-    return sorted(
-        name[len(PLAN_REF_PREFIX) :] for name in repo.references if name.startswith(PLAN_REF_PREFIX)
-    )
+        names = list(dict.fromkeys(plan_ids))
+    else:
+        names = sorted(
+            name[len(PLAN_REF_PREFIX) :] for name in repo.references if name.startswith(PLAN_REF_PREFIX)
+        )
+    return [refs.settle(repo, plan_id) for plan_id in names]
+
+
+def _ref_values(settled: Sequence[refs.PlanRefs]) -> dict[str, str]:
+    """The refs that move a plan and their values: its notes ref (when it has one) first."""
+    values = {}
+    for current in settled:
+        if current.notes_tip:
+            values[notes_ref(current.plan_id)] = current.notes_tip
+        values[plan_ref(current.plan_id)] = current.tip
+    return values
 
 
 def _git(
