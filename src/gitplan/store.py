@@ -116,6 +116,10 @@ class PlanStore:
 
     def __init__(self, repo: pygit2.Repository) -> None:
         self._repo = repo
+        # The last status of each plan, with the refs it was read from: a status is a
+        # function of the plan's two refs, and a long-lived store (the review page, the
+        # MCP server) asks for the same plan's status again and again.
+        self._statuses: dict[str, tuple[tuple[str, str | None], PlanStatus]] = {}
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] = ".") -> PlanStore:
@@ -701,8 +705,15 @@ class PlanStore:
         return statuses
 
     def status(self, plan_id: str, check: bool = False) -> PlanStatus:
-        chain = chains.load_chain(self._repo, validate_plan_id(plan_id))
         repo = self._repo
+        if not check:
+            kept = self._statuses.get(validate_plan_id(plan_id))
+            now = refs.read_refs_if_any(repo, plan_id)
+            if kept is not None and now is not None and (now.tip, now.notes_tip) == kept[0]:
+                status = kept[1]
+                if not status.base or repo.get(status.base) is not None:
+                    return status
+        chain = chains.load_chain(repo, validate_plan_id(plan_id))
         base = chain.base_id
         missing: list[str] = []
         if chain.record_problem:
@@ -739,6 +750,8 @@ class PlanStore:
             from .apply import apply_check
 
             return apply_check(repo, chain, status)
+        if not missing:
+            self._statuses[plan_id] = ((chain.refs.tip, chain.refs.notes_tip), status)
         return status
 
     def diff(
