@@ -12,7 +12,7 @@ from common_steps import attempt, git
 from gitplan import PlanStore, ToolInvocation
 
 
-def _delete_object(context, oid: str) -> None:  # type: ignore[no-untyped-def]
+def delete_object(context, oid: str) -> None:  # type: ignore[no-untyped-def]
     """Remove one object, wherever git stored it: packs are unpacked to loose files first."""
     objects = Path(context.repo, ".git", "objects")
     for pack in sorted((objects / "pack").glob("*.pack")):
@@ -42,12 +42,12 @@ def open_store(context):  # type: ignore[no-untyped-def]
 
 @given('the object of "{path}" in the tip of "{plan}" is deleted')
 def delete_blob(context, path, plan):  # type: ignore[no-untyped-def]
-    _delete_object(context, git(context, "rev-parse", f"refs/changesets/{plan}:{path}").strip())
+    delete_object(context, git(context, "rev-parse", f"refs/changesets/{plan}:{path}").strip())
 
 
 @given('the object of the tip commit of "{plan}" is deleted')
 def delete_tip(context, plan):  # type: ignore[no-untyped-def]
-    _delete_object(context, git(context, "rev-parse", f"refs/changesets/{plan}").strip())
+    delete_object(context, git(context, "rev-parse", f"refs/changesets/{plan}").strip())
 
 
 @when('I ask for the diff of "{plan}"')
@@ -103,7 +103,7 @@ def missing_base(context, plan):  # type: ignore[no-untyped-def]
     context.store.record(plan, {"y": b"y\n"}, ToolInvocation(tool="t"))
     git(context, "reset", "-q", "--hard", "HEAD~1")
     git(context, "reflog", "expire", "--expire=now", "--all")
-    _delete_object(context, base)
+    delete_object(context, base)
 
 
 @given("a corrupt pack index file is in the repository")

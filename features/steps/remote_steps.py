@@ -229,15 +229,20 @@ def forged_defect(context, machine, plan, defect):  # type: ignore[no-untyped-de
     _forge(context, plan, {b"fine.txt": ("100644", oid)}, defect=defect)
 
 
-def _forge(context, plan: str, added: dict[bytes, tuple[str, str]], defect: str = "") -> None:  # type: ignore[no-untyped-def]
-    base = git(context, "rev-parse", "HEAD").strip()
-    base_tree = git(context, "rev-parse", "HEAD^{tree}").strip()
-    listing = git(context, "ls-tree", "-r", "-z", "HEAD").split("\0")
+def _entries(context, treeish: str, *options: str) -> dict[bytes, tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """{path: (mode, id)} of a tree, as `git ls-tree -z` lists it (`-r` for every file)."""
     entries = {}
-    for line in filter(None, listing):
+    for line in filter(None, git(context, "ls-tree", "-z", *options, treeish).split("\0")):
         info, name = line.split("\t", 1)
         mode, _, oid = info.split()
         entries[name.encode()] = (mode, oid)
+    return entries
+
+
+def _forge(context, plan: str, added: dict[bytes, tuple[str, str]], defect: str = "") -> None:  # type: ignore[no-untyped-def]
+    base = git(context, "rev-parse", "HEAD").strip()
+    base_tree = git(context, "rev-parse", "HEAD^{tree}").strip()
+    entries = _entries(context, "HEAD", "-r")
     entries.update(added)
     tree = _tree(context, entries)
     root_tree = tree if defect == "has a root that changes files" else base_tree
@@ -325,11 +330,7 @@ def forged_half_done(context, plan, shape):  # type: ignore[no-untyped-def]
     path, mode, content = SHAPES["a fine file" if second_root else shape]
     tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
     notes_tip = git(context, "rev-parse", f"refs/notes/changesets/{plan}").strip()
-    entries = {}
-    for line in filter(None, git(context, "ls-tree", "-r", "-z", tip).split("\0")):
-        info, name = line.split("\t", 1)
-        entry_mode, _, oid = info.split()
-        entries[name.encode()] = (entry_mode, oid)
+    entries = _entries(context, tip, "-r")
     entries[path] = (mode, _hash(context, "blob", content or b""))
     number = int(git(context, "rev-list", "--count", tip, "^HEAD").strip())
     child = _commit(
@@ -340,11 +341,7 @@ def forged_half_done(context, plan, shape):  # type: ignore[no-untyped-def]
         if second_root
         else f"write: forged\n\nPlan-Id: {plan}\nChangeset: {number}\nInvocation-Id: x2\n",
     )
-    notes = {}
-    for line in filter(None, git(context, "ls-tree", "-z", notes_tip).split("\0")):
-        info, name = line.split("\t", 1)
-        entry_mode, _, oid = info.split()
-        notes[name.encode()] = (entry_mode, oid)
+    notes = _entries(context, notes_tip)
     notes[child.encode()] = ("100644", _hash(context, "blob", _invocation_note(plan, number)))
     notes_commit = _commit(
         context,

@@ -150,18 +150,17 @@ def reject_file_and_apply(context, path):  # type: ignore[no-untyped-def]
             "rejected" in d.find_element("css selector", f'.file[data-path="{path}"]').get_attribute("class")
         ),
     )
-    _css(context, "#apply-accepted").click()
-    _wait(
-        context,
-        lambda d: (d.find_element("tag name", "body").get_attribute("data-last-action") or "").startswith(
-            "apply"
-        ),
-    )
+    _apply_accepted(context)
 
 
 @when('I reject hunk {index:d} of "{path}" and apply what is accepted')
 def reject_hunk_and_apply(context, index, path):  # type: ignore[no-untyped-def]
     _css(context, f'.file[data-path="{path}"] [data-hunk="{index}"] .accept-hunk').click()
+    _apply_accepted(context)
+
+
+def _apply_accepted(context):  # type: ignore[no-untyped-def]
+    """Press "apply what is accepted" and wait until the page says it applied."""
     _css(context, "#apply-accepted").click()
     _wait(
         context,
@@ -257,13 +256,7 @@ def untick(context, path):  # type: ignore[no-untyped-def]
 
 @when("I press Apply accepted")
 def press_apply(context):  # type: ignore[no-untyped-def]
-    _css(context, "#apply-accepted").click()
-    _wait(
-        context,
-        lambda d: (d.find_element("tag name", "body").get_attribute("data-last-action") or "").startswith(
-            "apply"
-        ),
-    )
+    _apply_accepted(context)
 
 
 def _token(context) -> str:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from pathlib import Path
 from behave import given, then, when
 from click.testing import CliRunner
 from common_steps import attempt, git, stored_objects
+from damage_steps import delete_object
 
 from gitplan import PlanStore, ToolInvocation, faults
 from gitplan.cli import main
@@ -187,19 +188,8 @@ def _commits(context, plan: str) -> list[str]:  # type: ignore[no-untyped-def]
 def delete_remembered_tip(context):  # type: ignore[no-untyped-def]
     """As git gc --prune would, were the plan's packs not kept: unpack, then delete."""
     oid = context.remembered_refs[0]
-    objects = Path(context.repo, ".git", "objects")
-    for pack in sorted((objects / "pack").glob("*.pack")):
-        moved = Path(context.tmp, pack.name)
-        pack.rename(moved)
-        pack.with_suffix(".idx").unlink()
-        pack.with_suffix(".keep").unlink(missing_ok=True)
-        with open(moved, "rb") as stream:
-            subprocess.run(["git", "unpack-objects", "-q"], cwd=context.repo, stdin=stream, check=True)
-    path = objects / oid[:2] / oid[2:]
-    path.chmod(0o644)
-    path.unlink()
+    delete_object(context, oid)
     assert git(context, "cat-file", "-t", oid, check=False) == ""
-    context.store = PlanStore.open(context.repo)
 
 
 @given('a changeset adding the submodule entry "{path}" is forged on top of "{plan}" with git')
