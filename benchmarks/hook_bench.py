@@ -2,7 +2,12 @@
 
 Each is the git-plan program fed one payload, as the agent runs it: `pre`
 (notes the time), `post` of a Write naming one file, and `post` of a shell
-tool (a git status sweep). The reference in the same run is `git status`.
+tool. A post queues the call and starts a drainer (gitplan.hookqueue); the
+agent waits only for the hook, so that is what `time_post_*` measure, each
+starting with an empty queue, as after the agent's thinking between calls.
+`time_post_*_recorded` add the wait until the drainer has recorded the call
+(a git status sweep, for the shell tool). The reference in the same run is
+`git status`.
 """
 
 from __future__ import annotations
@@ -27,6 +32,13 @@ def _hook(repo: str, event: str, payload: dict[str, object]) -> None:
         check=True,
         capture_output=True,
     )
+
+
+def _recorded(repo: str) -> None:
+    """Wait until the hooks' queue is recorded: opening a store does that."""
+    from gitplan import PlanStore
+
+    PlanStore.open(repo)
 
 
 class HookLatency:
@@ -66,6 +78,10 @@ class HookLatency:
         self.repo = repos[files]
         self._payloads(self.repo)
         self.counter = 0
+        _recorded(self.repo)
+
+    def teardown(self, repos: dict[int, str], files: int) -> None:
+        _recorded(self.repo)
 
     def time_pre(self, repos: dict[int, str], files: int) -> None:
         _hook(self.repo, "pre", self._pre)
@@ -80,3 +96,11 @@ class HookLatency:
 
     def time_git_status(self, repos: dict[int, str], files: int) -> None:
         subprocess.run(["git", "status", "--porcelain"], cwd=self.repo, check=True, capture_output=True)
+
+    def time_post_write_recorded(self, repos: dict[int, str], files: int) -> None:
+        self.time_post_write(repos, files)
+        _recorded(self.repo)
+
+    def time_post_shell_recorded(self, repos: dict[int, str], files: int) -> None:
+        self.time_post_shell(repos, files)
+        _recorded(self.repo)

@@ -78,8 +78,10 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     When the agent writes "README.md" as "changed\n" in the worktree
     And claude-code sends "post-edit" as "PostToolUse"
     Then the hook exited 0
-    And it warned "already applied"
     And the hook log mentions "already applied"
+    When claude-code sends "post-edit" as "PostToolUse" with --strict
+    Then the hook exited 2
+    And it warned "already applied"
 
   Scenario: Hooks running at once lose nothing
     When 6 post hooks for different files of the session run at once
@@ -489,3 +491,49 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     Then every hook exited 0 without a warning
     And git "log -1 --format=%s refs/changesets/cline-t1" prints "write_to_file: added c.txt"
     And the agent data of changeset 1 of "cline-t1" is {"name": "cline", "session_id": "t1", "hook_event_name": "PostToolUse", "model": "claude-x"}
+
+  Scenario: A post event only queues the call; every git plan command first records what is queued
+    Given another drainer holds the hooks' drain lock
+    When the agent writes "README.md" as "queued\n" in the worktree
+    And claude-code sends "post-edit" as "PostToolUse" without waiting for the record
+    Then every hook exited 0 without a warning
+    And the hooks' queue holds 1 call
+    And no plan exists
+    When that drainer lets go of the drain lock
+    And I run git plan "log claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
+    Then the exit code is 0
+    And the output contains "Tool:    Edit"
+    And the output contains "modified   README.md"
+    And the hooks' queue holds 0 calls
+    And git "show refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e:README.md" prints "queued"
+
+  Scenario: The drainer a post event starts records the call by itself, with the times the hooks saw
+    When claude-code sends "pre-write" as "PreToolUse"
+    And the agent writes "src/hello.py" as "print('hello')\n" in the worktree
+    And claude-code sends "post-write" as "PostToolUse" without waiting for the record
+    Then the drainer the hook started empties the queue
+    And git "log -1 --format=%s refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "Write: added src/hello.py"
+    And the record of changeset 1 of "claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has started_at, finished_at and duration_ms measured
+    And the hook log mentions "claude-code PostToolUse Write: queued"
+    And the hook log mentions "claude-code post Write: recorded changeset 1 of plan claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
+    And git fsck --full is clean
+
+  Scenario: The next tool call's pre event returns only once the calls before it are recorded
+    When claude-code sends "pre-write" as "PreToolUse"
+    And the agent runs in the worktree: "sed -i 's/print(1)/print(2)/' src/app.py"
+    And claude-code sends "post-bash" as "PostToolUse" without waiting for the record
+    And claude-code sends "pre-write" as "PreToolUse" without waiting for the record
+    Then the hooks' queue holds 0 calls
+    And git "log -1 --format=%s refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "Bash: modified src/app.py"
+
+  Scenario: A queued entry that is not JSON is dropped, and the calls after it are recorded
+    Given the hooks' queue holds a file that is not JSON
+    And another drainer holds the hooks' drain lock
+    When the agent writes "README.md" as "after garbage\n" in the worktree
+    And claude-code sends "post-edit" as "PostToolUse" without waiting for the record
+    Then the hooks' queue holds 2 calls
+    When that drainer lets go of the drain lock
+    And I run git plan "list"
+    Then the exit code is 0
+    And the hooks' queue holds 0 calls
+    And git "show refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e:README.md" prints "after garbage"

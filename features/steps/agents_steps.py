@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -12,6 +13,8 @@ from types import SimpleNamespace
 from behave import given, then, when
 from common_steps import git
 from run_steps import _note
+
+from gitplan import GitPlanError, PlanStore
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests-data" / "agents"
@@ -25,7 +28,7 @@ def _payload(context, agent: str, fixture: str) -> str:  # type: ignore[no-untyp
     )
 
 
-def _hook(context, agent: str, event: str, stdin: str, *extra: str) -> None:  # type: ignore[no-untyped-def]
+def _hook(context, agent: str, event: str, stdin: str, *extra: str, settle: bool = True) -> None:  # type: ignore[no-untyped-def]
     done = subprocess.run(
         [sys.executable, "-m", "gitplan", "hook", agent, event, *extra],
         input=stdin,
@@ -35,6 +38,15 @@ def _hook(context, agent: str, event: str, stdin: str, *extra: str) -> None:  # 
     )
     result = SimpleNamespace(code=done.returncode, stderr=done.stderr, stdout=done.stdout)
     context.hooks = [*getattr(context, "hooks", []), result]
+    if settle:
+        _recorded(context)
+
+
+def _recorded(context) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the hooks' queue is recorded, as the next `git plan` command would
+    (opening a store records what is queued, after any running drainer)."""
+    with contextlib.suppress(GitPlanError):
+        PlanStore.open(context.repo)
 
 
 @given('the agent\'s session is "{session}"')
@@ -45,6 +57,11 @@ def session(context, session):  # type: ignore[no-untyped-def]
 @when('{agent} sends "{fixture}" as "{event}"')
 def sends(context, agent, fixture, event):  # type: ignore[no-untyped-def]
     _hook(context, agent, event, _payload(context, agent, fixture))
+
+
+@when('{agent} sends "{fixture}" as "{event}" with --strict')
+def sends_strict(context, agent, fixture, event):  # type: ignore[no-untyped-def]
+    _hook(context, agent, event, _payload(context, agent, fixture), "--strict")
 
 
 @then("every hook exited 0 without a warning")
@@ -143,6 +160,7 @@ def concurrent_hooks(context, count):  # type: ignore[no-untyped-def]
             *getattr(context, "hooks", []),
             SimpleNamespace(code=process.returncode, stderr=stderr),
         ]
+    _recorded(context)
 
 
 @given('the file "{path}" in the worktree holds')
@@ -221,6 +239,7 @@ def in_process_hook(context, args, session):  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(main, ["-C", context.repo, *shlex.split(args)], input=payload)
     context.cli = result
     context.cli_output = result.output
+    _recorded(context)
 
 
 @then('"{path}" has the hooks "{hooks}"')
@@ -363,6 +382,7 @@ def installed_hook_runs(context, agent, event, fixture):  # type: ignore[no-unty
     )
     result = SimpleNamespace(code=done.returncode, stderr=done.stderr, stdout=done.stdout)
     context.hooks = [*getattr(context, "hooks", []), result]
+    _recorded(context)
 
 
 @given('the worktree holds "{path}" as "{content}" with mode {mode}')
@@ -388,3 +408,69 @@ def worktree_file_is(context, path, content, mode):  # type: ignore[no-untyped-d
     target = Path(context.repo, path)
     assert target.read_text() == content, target.read_text()
     assert target.stat().st_mode & 0o777 == int(mode, 8), oct(target.stat().st_mode)
+
+
+@when('{agent} sends "{fixture}" as "{event}" without waiting for the record')
+def sends_unsettled(context, agent, fixture, event):  # type: ignore[no-untyped-def]
+    _hook(context, agent, event, _payload(context, agent, fixture), settle=False)
+
+
+def _hooks_dir(context) -> Path:  # type: ignore[no-untyped-def]
+    return Path(context.repo, ".git", "gitplan", "hooks")
+
+
+@given("another drainer holds the hooks' drain lock")
+def hold_drain_lock(context):  # type: ignore[no-untyped-def]
+    import fcntl
+
+    _hooks_dir(context).mkdir(parents=True, exist_ok=True)
+    context.drain_lock = os.open(_hooks_dir(context) / "drain.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(context.drain_lock, fcntl.LOCK_EX)
+
+    def let_go() -> None:
+        if context.drain_lock >= 0:
+            os.close(context.drain_lock)
+
+    context.add_cleanup(let_go)
+
+
+@when("that drainer lets go of the drain lock")
+def release_drain_lock(context):  # type: ignore[no-untyped-def]
+    os.close(context.drain_lock)
+    context.drain_lock = -1
+
+
+def _queued(context) -> list[str]:  # type: ignore[no-untyped-def]
+    queue = _hooks_dir(context) / "queue"
+    return sorted(p.name for p in queue.glob("*.json")) if queue.is_dir() else []
+
+
+@then("the hooks' queue holds {count:d} call")
+@then("the hooks' queue holds {count:d} calls")
+def queue_holds(context, count):  # type: ignore[no-untyped-def]
+    assert len(_queued(context)) == count, _queued(context)
+
+
+@then("the drainer the hook started empties the queue")
+def queue_empties(context):  # type: ignore[no-untyped-def]
+    """Waits for the condition (up to a minute), without opening a store: the drainer
+    process the hook started must do the recording by itself."""
+    import fcntl
+    import time
+
+    deadline = time.monotonic() + 60
+    while _queued(context) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _queued(context), _queued(context)
+    descriptor = os.open(_hooks_dir(context) / "drain.lock", os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # its last record is done once it lets go
+    finally:
+        os.close(descriptor)
+
+
+@given("the hooks' queue holds a file that is not JSON")
+def garbage_in_queue(context):  # type: ignore[no-untyped-def]
+    queue = _hooks_dir(context) / "queue"
+    queue.mkdir(parents=True, exist_ok=True)
+    (queue / "00000000000000000001-1-0.json").write_text("{not json")

@@ -10,27 +10,46 @@ print(store.diff("p1"))
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import BadInput, Conflict, Damaged, GitPlanError, PlanNotFound
-from .model import (
-    ApplyResult,
-    ChangeSet,
-    CleanupReport,
-    File,
-    FileChange,
-    FileOnDisk,
-    InvocationRecord,
-    PlanRecord,
-    PlanStatus,
-    ToolInvocation,
-)
-
 if TYPE_CHECKING:
     from .diffs import DiffOptions
+    from .errors import BadInput, Conflict, Damaged, GitPlanError, PlanNotFound
+    from .model import (
+        ApplyResult,
+        ChangeSet,
+        CleanupReport,
+        File,
+        FileChange,
+        FileOnDisk,
+        InvocationRecord,
+        PlanRecord,
+        PlanStatus,
+        ToolInvocation,
+    )
     from .store import PlanStore
 
-# pygit2 is imported when the store is first used, not with the package: the CLI
-# starts (and answers --help, --version) without paying for it.
-_LAZY = {"PlanStore": "store", "DiffOptions": "diffs"}
+# Every name is imported when first used, not with the package: the CLI starts (and
+# answers --help, --version) without pygit2, and an agent's hook, which runs twice per
+# tool call, without even the data classes.
+_LAZY = {
+    "PlanStore": "store",
+    "DiffOptions": "diffs",
+    **dict.fromkeys(["BadInput", "Conflict", "Damaged", "GitPlanError", "PlanNotFound"], "errors"),
+    **dict.fromkeys(
+        [
+            "ApplyResult",
+            "ChangeSet",
+            "CleanupReport",
+            "File",
+            "FileChange",
+            "FileOnDisk",
+            "InvocationRecord",
+            "PlanRecord",
+            "PlanStatus",
+            "ToolInvocation",
+        ],
+        "model",
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -31,6 +31,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from . import hookqueue
 from .agentpayloads import UNSAFE_IN_NAME, PayloadError, ToolCall, plan_for, read
 
 __all__ = ["AGENTS", "EVENTS", "PayloadError", "ToolCall", "handle", "main", "parse", "plan_for"]
@@ -70,6 +71,8 @@ EVENTS = {
     "sessionend": "stop",
 }
 # Arguments that hold file contents: the changeset has them, the record keeps their size.
+# How long a pre event waits for the calls before it to be recorded (hookqueue).
+_PRE_WAIT = 10.0
 _CONTENT_KEYS = {
     "content", "new_string", "old_string", "edits", "new_source", "patch", "input", "file_text",
     "old_str", "new_str", "diff", "contents",
@@ -103,16 +106,24 @@ def recorded_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def handle(call: ToolCall) -> str:
-    """Do what the event asks; returns what was done, for the log and for tests."""
+def handle(call: ToolCall, queue: bool = True) -> str:
+    """Do what the event asks; returns what was done, for the log and for tests.
+
+    A post or stop event is queued for the drainer (hookqueue), unless `queue` is
+    False (--strict: the agent waits for the record and learns of its failure)."""
     arrived = time.time()
     # The project the agent was started in (Claude Code says which), else the payload's.
     where = os.environ.get("CLAUDE_PROJECT_DIR") or call.cwd
-    common = _common_dir(where)
-    if common is None:
+    found = _git_dir(where)
+    if found is None:
         raise PayloadError(f"{where} is not in a git repository")
+    common, bare = found
+    if bare:
+        raise PayloadError(f"{where} is in a bare repository")
     state = common / "gitplan" / "hooks" / call.plan_id
     if call.event == "pre":  # no pygit2 on this path (but the session's first): it notes the time
+        # The calls before this one are recorded before this tool can change more.
+        hookqueue.wait_drained(common, timeout=_PRE_WAIT)
         if not (common / "refs" / "changesets" / call.plan_id).exists() and not _packed(common, call.plan_id):
             _ensure_plan(_open(where), call, baseline=True)
         if call.call_id and not call.read_only:
@@ -123,6 +134,32 @@ def handle(call: ToolCall) -> str:
         return f"{call.tool} changes nothing"
     if call.event == "stop":
         shutil.rmtree(state, ignore_errors=True)  # starts of calls that never got a post
+    started = _started(state, call.call_id)
+    if started is None and call.duration_ms is not None:  # Cursor and Cline say how long it ran
+        started = arrived - call.duration_ms / 1000
+    if not queue:
+        return _record(call, where, arrived, started)
+    fields = {name: getattr(call, name) for name in call.__dataclass_fields__}
+    hookqueue.put(common, {"call": fields, "where": where, "arrived": arrived, "started": started})
+    hookqueue.kick(common)
+    return "queued"
+
+
+def record_queued(entry: dict[str, Any]) -> None:
+    """Record one queued tool call (the drainer's work); errors go to hooks.log."""
+    where = str(entry.get("where") or ".")
+    try:
+        call = ToolCall(**entry["call"])
+        done = _record(call, where, float(entry["arrived"]), entry.get("started"))
+        _log(where, f"{call.agent} {call.event} {call.tool or '-'}: {done}")
+    except PayloadError as error:
+        _log(where, f"ignored: {error}")
+    except Exception as error:  # noqa: BLE001 - one bad entry must not stop the others
+        _log(where, "".join(traceback.format_exception(error)))
+
+
+def _record(call: ToolCall, where: str, arrived: float, started: float | None) -> str:
+    """What the tool call changed, as one changeset of the session's plan."""
     store = _open(where)
     top = store.workdir
     named = [_relative(top, call.cwd, path) for path in call.named_paths()] if call.event == "post" else []
@@ -130,9 +167,6 @@ def handle(call: ToolCall) -> str:
     if named and not paths:
         return "the tool wrote outside this repository"
     _ensure_plan(store, call, baseline=False)
-    started = _started(state, call.call_id)
-    if started is None and call.duration_ms is not None:  # Cursor and Cline say how long it ran
-        started = arrived - call.duration_ms / 1000
     changeset = store.record_agent_call(
         call.plan_id,
         tool=(call.tool or "unknown-tool") if call.event == "post" else "sweep",
@@ -141,6 +175,7 @@ def handle(call: ToolCall) -> str:
         paths=paths,
         failed=call.failed,
         started=started,
+        finished=arrived,
         invocation_id=call.call_id or None,
         agent={"name": call.agent, "session_id": call.session, **call.extra},
     )
@@ -199,20 +234,27 @@ def _ensure_plan(store: Any, call: ToolCall, baseline: bool) -> None:
 
 def _common_dir(cwd: str) -> Path | None:
     """The repository's common git directory, found as git finds it, without pygit2."""
+    found = _git_dir(cwd)
+    return None if found is None else found[0]
+
+
+def _git_dir(cwd: str) -> tuple[Path, bool] | None:
+    """The common git directory of the repository `cwd` is in, and whether it is bare."""
     directory = Path(cwd).resolve()
     for candidate in (directory, *directory.parents):
         dot_git = candidate / ".git"
         if dot_git.is_dir():
-            return dot_git
+            return dot_git, False
         if (candidate / "HEAD").is_file() and (candidate / "objects").is_dir():
-            return candidate  # a bare repository (which the hook then refuses: no worktree)
+            return candidate, True
         if dot_git.is_file():
             text = dot_git.read_text(errors="replace").strip()
             if not text.startswith("gitdir: "):  # pragma: no cover - not a .git file git wrote
                 return None
             git_dir = (candidate / text[len("gitdir: ") :]).resolve()
             pointer = git_dir / "commondir"
-            return (git_dir / pointer.read_text().strip()).resolve() if pointer.is_file() else git_dir
+            common = (git_dir / pointer.read_text().strip()).resolve() if pointer.is_file() else git_dir
+            return common, False
     return None
 
 
@@ -243,6 +285,9 @@ def _relative(top: str, cwd: str, path: str) -> str | None:
 
 def main(argv: list[str]) -> int:
     """Entry of `git plan hook AGENT EVENT`: always exits 0 (unless --strict)."""
+    if argv[:1] == ["--drain"] and len(argv) == 2:  # the drainer hookqueue.kick starts
+        hookqueue.drain(Path(argv[1]), record_queued)
+        return 0
     strict = "--strict" in argv
     words = [word for word in argv if word != "--strict"]
     if len(words) != 2 or words[0] in ("-h", "--help"):
@@ -259,7 +304,7 @@ def main(argv: list[str]) -> int:
     call = None
     try:
         call = parse(agent, event, sys.stdin.read())
-        done = handle(call)
+        done = handle(call, queue=not strict)
         _log(call.cwd, f"{agent} {event} {call.tool or '-'}: {done}")
         return 0
     except PayloadError as error:

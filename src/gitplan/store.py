@@ -125,7 +125,22 @@ class PlanStore:
     def open(cls, path: str | os.PathLike[str] = ".") -> PlanStore:
         """Open the repository git would use from `path`. Opening reads only: an
         interrupted apply is finished or rolled back by the next write (or `recover`)."""
-        return cls(open_repository(path))
+        store = cls(open_repository(path))
+        store._record_queued_hook_calls()
+        return store
+
+    def _record_queued_hook_calls(self) -> None:
+        """Record the agent tool calls that hooks queued and no drainer has recorded yet
+        (hookqueue): what this store reads then includes every call the agent finished."""
+        from . import hookqueue
+
+        common = common_dir(self._repo)
+        if hookqueue.draining or not hookqueue.pending(common):
+            return
+        from .agenthook import record_queued
+
+        with contextlib.suppress(OSError):  # a read-only repository: its queue stays
+            hookqueue.drain(common, record_queued, timeout=_HOOK_DRAIN_WAIT)
 
     def pending_recovery(self) -> str | None:
         """The plan whose interrupted apply awaits `recover` (or any write), else None."""
@@ -397,10 +412,12 @@ class PlanStore:
         started: float | None = None,
         invocation_id: str | None = None,
         agent: Mapping[str, Any] | None = None,
+        finished: float | None = None,
     ) -> ChangeSet | None:
         """What an agent's tool call changed in this repository's worktree, as one
         changeset: the `paths` it names, or (none named: a shell tool, or the sweep
-        at the end of a turn) what `snapshot` would record. None when nothing changed."""
+        at the end of a turn) what `snapshot` would record. None when nothing changed.
+        `started` and `finished` are when the call began and ended (finished: now)."""
         validate_plan_id(plan_id)
         current = refs.refuse_applied(refs.settle(self._repo, plan_id))
         tip_tree = str(lookup_commit(self._repo, current.tip).tree_id)
@@ -422,7 +439,10 @@ class PlanStore:
         if not edits:
             planworktree.remember_swept(self._repo, plan_id, workdir, git_dir, (), head=head)
             return None
-        finished = time.time() if started is not None else None
+        if started is None:
+            finished = None
+        elif finished is None:
+            finished = time.time()
         invocation = ToolInvocation(
             tool=tool,
             actor=actor,
@@ -843,6 +863,9 @@ _INCOMPLETE = (
     "only refs/notes/changesets/{plan} exists (a create or cancel was interrupted); "
     "`git plan cancel {plan}` removes it"
 )
+# How long opening a store waits for a running drainer of the hooks' queue before it
+# leaves the rest to that drainer.
+_HOOK_DRAIN_WAIT = 30.0
 _INVALID = "{ref} is not a valid plan name; remove it with `git update-ref -d {ref}`"
 
 
