@@ -498,3 +498,30 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
   Scenario: An ignored directory a command makes is neither walked nor watched later
     When I run git plan "run p --tool sh -- sh -c 'mkdir -p build/a/b cache/sub; echo x > build/a/b/c; echo y > cache/sub/y.log'"
     Then the plan worktree remembers the directories "cache cache/sub" and not "build"
+
+  Scenario: Runs in one process keep the worktree's watches between runs and still see every change
+    When store.run is called on "p" with argv ["sh", "-c", "echo one > README.md"] and options {}
+    And store.run is called on "p" with argv ["sh", "-c", "mkdir -p made && echo x > made/f"] and options {}
+    And store.run is called on "p" with argv ["sh", "-c", "echo y > made/f"] and options {}
+    And store.run is called on "p" with argv ["sh", "-c", "echo two > README.md"] and options {}
+    And store.run is called on "p" with argv ["sh", "-c", "rm -r made"] and options {}
+    And store.run is called on "p" with argv ["sh", "-c", "echo three > src/app.py"] and options {}
+    Then this process keeps the watches of the worktree of plan "p"
+    And git "log --format=%s refs/changesets/p -6" prints "t: modified src/app.py\nt: deleted made/f\nt: modified README.md\nt: modified made/f\nt: added made/f\nt: modified README.md"
+    And git "show refs/changesets/p:README.md" prints "two"
+
+  Scenario Outline: A kept watcher serves the next run only if its watches still cover the directories (<case>)
+    Given a directory tree "w" with the directories "a", "b" and "b/c"
+    When a watcher of "w" watching "a", "b" and "b/c" stops
+    And <meanwhile>
+    And a watcher of "w" watching "a", "b" and "b/c" starts
+    Then it is <which>
+    When "a/after.txt" in "w" is written and the watcher stops
+    Then it saw exactly "a/after.txt"
+
+    Examples:
+      | case                  | meanwhile                               | which            |
+      | a file was written    | "a/before.txt" in "w" is written        | the kept watcher |
+      | a directory was made  | the directory "w/a/new" is made          | a new watcher    |
+      | a directory was moved | "w/b/c" is moved to "w/a/c"              | a new watcher    |
+      | a directory went      | the directory "w/b/c" is removed         | a new watcher    |

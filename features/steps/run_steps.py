@@ -295,3 +295,77 @@ def remembered(context, kept, left_out):  # type: ignore[no-untyped-def]
     found = {os.fsdecode(name) for name in data.split(b"\0") if name}
     assert set(kept.split()) <= found, found
     assert not any(name == left_out or name.startswith(left_out + "/") for name in found), found
+
+
+@then('this process keeps the watches of the worktree of plan "{plan}"')
+def keeps_watches(context, plan):  # type: ignore[no-untyped-def]
+    from gitplan import watch
+
+    worktrees = Path(context.repo, ".git", "gitplan", "worktrees", plan).resolve()
+    kept = [top for top in watch._kept if Path(top).resolve().is_relative_to(worktrees)]
+    assert kept, list(watch._kept)
+
+
+@given('a directory tree "{name}" with the directories "{first}", "{second}" and "{third}"')
+def directory_tree(context, name, first, second, third):  # type: ignore[no-untyped-def]
+    for directory in (first, second, third):
+        Path(context.tmp, name, directory).mkdir(parents=True, exist_ok=True)
+
+
+@when('a watcher of "{name}" watching "{first}", "{second}" and "{third}" stops')
+def watcher_stops(context, name, first, second, third):  # type: ignore[no-untyped-def]
+    from gitplan import watch
+
+    context.watcher = watch.start(str(Path(context.tmp, name)), [first, second, third])
+    assert context.watcher is not None
+    context.first_watcher = context.watcher
+    assert context.watcher.stop() == set()
+
+
+@when('a watcher of "{name}" watching "{first}", "{second}" and "{third}" starts')
+def watcher_starts(context, name, first, second, third):  # type: ignore[no-untyped-def]
+    from gitplan import watch
+
+    context.watcher = watch.start(str(Path(context.tmp, name)), [first, second, third])
+    assert context.watcher is not None
+
+
+@when('"{path}" in "{name}" is written')
+def write_in_tree(context, path, name):  # type: ignore[no-untyped-def]
+    Path(context.tmp, name, path).write_text("x\n")
+
+
+@when('the directory "{path}" is made')
+def make_directory(context, path):  # type: ignore[no-untyped-def]
+    Path(context.tmp, path).mkdir()
+
+
+@when('"{source}" is moved to "{target}"')
+def move_directory(context, source, target):  # type: ignore[no-untyped-def]
+    Path(context.tmp, source).rename(Path(context.tmp, target))
+
+
+@when('the directory "{path}" is removed')
+def remove_directory(context, path):  # type: ignore[no-untyped-def]
+    Path(context.tmp, path).rmdir()
+
+
+@then("it is the kept watcher")
+def is_kept_watcher(context):  # type: ignore[no-untyped-def]
+    assert context.watcher is context.first_watcher
+
+
+@then("it is a new watcher")
+def is_new_watcher(context):  # type: ignore[no-untyped-def]
+    assert context.watcher is not context.first_watcher
+
+
+@when('"{path}" in "{name}" is written and the watcher stops')
+def write_and_stop(context, path, name):  # type: ignore[no-untyped-def]
+    Path(context.tmp, name, path).write_text("after\n")
+    context.seen = context.watcher.stop()
+
+
+@then('it saw exactly "{path}"')
+def saw_exactly(context, path):  # type: ignore[no-untyped-def]
+    assert context.seen == {path}, context.seen
