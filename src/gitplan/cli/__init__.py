@@ -1,12 +1,14 @@
 """The `git-plan` / `gitplan` command line: parse, call the store, print.
 
 The group puts one PlanStore on the click context; each command module is
-thin. This is the only place errors become messages and exit codes; a
-traceback is shown only with --debug.
+thin, and imported only when one of its commands runs (or --help lists them
+all), so a command pays for no other command's imports. This is the only place
+errors become messages and exit codes; a traceback is shown only with --debug.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -15,13 +17,52 @@ from typing import Any
 
 import click
 
-from .. import __version__, views
+from .. import __version__
 from ..errors import BadInput, GitPlanError
 from .context import Context
 
+# Each command, and the module of this package that defines it (registering it on `main`).
+_COMMANDS = {
+    "apply": "apply",
+    "artifacts": "show",
+    "branch": "surgery",
+    "cancel": "plans",
+    "create": "plans",
+    "demo": "demo",
+    "diff": "show",
+    "drop": "surgery",
+    "fetch": "remote",
+    "gc": "plans",
+    "help": "manpage",
+    "hook": "agents",
+    "hooks": "agents",
+    "list": "plans",
+    "log": "show",
+    "mcp": "serve",
+    "push": "remote",
+    "record": "record",
+    "recover": "plans",
+    "review": "serve",
+    "rewind": "surgery",
+    "run": "run",
+    "show": "show",
+    "snapshot": "run",
+    "status": "plans",
+    "undo": "surgery",
+}
+
 
 class PlanGroup(click.Group):
-    """Maps gitplan errors to their exit codes and one-line messages."""
+    """Maps gitplan errors to their exit codes and one-line messages; loads commands lazily."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = _COMMANDS.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            importlib.import_module(f"{__name__}.{module}")
+        return super().get_command(ctx, cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # click drops "--"; commands that take paths after it (diff) need to know where it was.
@@ -34,11 +75,15 @@ class PlanGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GitPlanError as error:
+            from .. import views
+
             if ctx.meta.get("gitplan.json"):
                 click.echo(json.dumps(views.error(error), indent=2, sort_keys=True))
             click.echo(f"git-plan: error: {error}", err=True)
             ctx.exit(error.exit_code)
         except click.UsageError as error:
+            from .. import views
+
             if ctx.meta.get("gitplan.json"):
                 click.echo(
                     json.dumps(views.error(BadInput(error.format_message())), indent=2, sort_keys=True)
@@ -100,16 +145,3 @@ def main(ctx: click.Context, directory: str, debug: bool, no_pager: bool, color:
     if color is None and os.environ.get("NO_COLOR"):
         color = False
     ctx.obj = Context(directory, debug, color, pager=not no_pager)
-
-
-from . import agents as _agents  # noqa: E402,F401  (commands register themselves)
-from . import apply as _apply  # noqa: E402,F401
-from . import demo as _demo  # noqa: E402,F401
-from . import manpage as _manpage  # noqa: E402,F401
-from . import plans as _plans  # noqa: E402,F401
-from . import record as _record  # noqa: E402,F401
-from . import remote as _remote  # noqa: E402,F401
-from . import run as _run  # noqa: E402,F401
-from . import serve as _serve  # noqa: E402,F401
-from . import show as _show  # noqa: E402,F401
-from . import surgery as _surgery  # noqa: E402,F401

@@ -12,8 +12,6 @@ from typing import Any
 
 import click
 
-from .. import views
-
 # git's default diff palette (color.diff.meta, frag, old, new).
 _BOLD, _CYAN, _RED, _GREEN, _RESET = "\x1b[1m", "\x1b[36m", "\x1b[31m", "\x1b[32m", "\x1b[m"
 _META = ("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file", "similarity", "rename ",
@@ -28,6 +26,8 @@ class Output:
 
     def json(self, kind: str, body: Any) -> None:
         """Print the `gitplan.<kind>/1` document (see views.py and docs/reference/json.md)."""
+        from .. import views
+
         click.echo(json.dumps(views.document(kind, views.plain(body)), indent=2, sort_keys=True))
 
     def line(self, text: str = "", style: dict[str, Any] | None = None) -> None:
