@@ -105,7 +105,7 @@ class StatusAndList:
         self.store = PlanStore.open(repo)
 
     def time_status_gitplan(self, repo: str) -> None:
-        self.store.status("watched")
+        PlanStore.open(self.repo).status("watched")  # a new store, as each git plan command opens
 
     def time_status_git_log_notes(self, repo: str) -> None:
         git(self.repo, "log", "--notes=changesets/watched", "-n", "21", "refs/changesets/watched")
@@ -118,7 +118,7 @@ class StatusAndList:
         git(self.repo, "status")
 
     def time_list_gitplan(self, repo: str) -> None:
-        self.store.plans()
+        PlanStore.open(self.repo).plans()
 
     def time_list_git_for_each_ref(self, repo: str) -> None:
         git(self.repo, "for-each-ref", "refs/changesets", "refs/notes/changesets")
@@ -151,9 +151,14 @@ class LongPlanReads:
         return repos
 
     def setup(self, repos: dict[int, str], changesets: int) -> None:
-        self.store = PlanStore.open(repos[changesets])
+        self.repo = repos[changesets]
+        self.store = PlanStore.open(self.repo)
 
     def time_status(self, repos: dict[int, str], changesets: int) -> None:
+        PlanStore.open(self.repo).status("long")  # a new store, as each git plan command opens
+
+    def time_status_again_same_store(self, repos: dict[int, str], changesets: int) -> None:
+        """The review page and the MCP server keep one store: it keeps each plan's last status."""
         self.store.status("long")
 
     def time_newest_changeset_diff(self, repos: dict[int, str], changesets: int) -> None:
