@@ -155,14 +155,18 @@ def render(repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions) -> 
     if options.output == "numstat":
         return "".join(_numstat(line_stats(repo, p)) for p in pairs)
     abbrev = 40 if options.full_index else default_abbrev_length(repo)
-    return "".join(_patch(repo, p, options.context, abbrev, options.binary) for p in pairs)
+    drivers = _DiffDrivers(repo)
+    return "".join(_patch(repo, p, options.context, abbrev, drivers, options.binary) for p in pairs)
 
 
 # -- quoting, as git's quote_c_style with core.quotePath=true --------------------
 
 
+_QUOTED = re.compile(rb'[\x00-\x1f\x7f-\xff"\\]')  # what git's quote_c_style escapes
+
+
 def _needs_quote(raw: bytes) -> bool:
-    return any(b < 0x20 or b >= 0x7F or b in (34, 92) for b in raw)
+    return _QUOTED.search(raw) is not None
 
 
 def _escape(raw: bytes) -> str:
@@ -201,12 +205,21 @@ def _contents(
     return read(oid) if read is not None else read_blob(repo, oid)
 
 
-def _patch(repo: pygit2.Repository, pair: Pair, context: int, abbrev: int, binary: bool = False) -> str:
+def _patch(
+    repo: pygit2.Repository,
+    pair: Pair,
+    context: int,
+    abbrev: int,
+    drivers: _DiffDrivers,
+    binary: bool = False,
+) -> str:
     if pair.old_id and pair.new_id and _kind(pair.old_mode) != _kind(pair.new_mode):
         # git shows a type change as a deletion followed by an addition.
         gone = Pair(pair.old_path, None, pair.old_id, pair.old_mode, None, None)
         born = Pair(None, pair.new_path, None, None, pair.new_id, pair.new_mode)
-        return _patch(repo, gone, context, abbrev, binary) + _patch(repo, born, context, abbrev, binary)
+        return _patch(repo, gone, context, abbrev, drivers, binary) + _patch(
+            repo, born, context, abbrev, drivers, binary
+        )
     name_a = pair.old_path if pair.old_path is not None else str(pair.new_path)
     name_b = pair.new_path if pair.new_path is not None else str(pair.old_path)
     a_one, b_two = quote_path(name_a, "a/"), quote_path(name_b, "b/")
@@ -247,7 +260,7 @@ def _patch(repo: pygit2.Repository, pair: Pair, context: int, abbrev: int, binar
         return "".join(lines)
     lines.append(f"--- {label_a}{_tab(label_a)}\n+++ {label_b}{_tab(label_b)}\n")
     text = bytearray()
-    headers = _hunk_headers(repo, old, name_a, [hunk.header for hunk in patch.hunks])
+    headers = _hunk_headers(drivers, old, name_a, [hunk.header for hunk in patch.hunks])
     for hunk, header in zip(patch.hunks, headers, strict=True):
         text += header
         for line in hunk.lines:
@@ -264,7 +277,7 @@ _FUNC_WIDTH = 80  # git keeps at most this many bytes of a function line
 _LINE = re.compile(rb"[^\n]*\n|[^\n]+$")  # git's records: split at LF only
 
 
-def _hunk_headers(repo: pygit2.Repository, old: bytes, path: str, libgit2_headers: list[str]) -> list[bytes]:
+def _hunk_headers(drivers: _DiffDrivers, old: bytes, path: str, libgit2_headers: list[str]) -> list[bytes]:
     """Hunk headers with the function-line text git's xdiff would print.
 
     Without a diff driver git takes the nearest line above the hunk that starts
@@ -272,7 +285,7 @@ def _hunk_headers(repo: pygit2.Repository, old: bytes, path: str, libgit2_header
     and searched only back to the previous hunk's start (an earlier hunk's text
     carries over). With a diff driver (its own funcname regex) libgit2's choice
     is kept, cut and stripped the same way."""
-    if _diff_driver(repo, path):
+    if drivers.has_driver(path):
         return [_with_func(h, _trim(h.split("@@", 2)[2].strip("\n").encode("utf-8", "surrogateescape")))
                 for h in libgit2_headers]  # fmt: skip
     records = _LINE.findall(old)
@@ -308,20 +321,6 @@ def _with_func(header: str, func: bytes) -> bytes:
     return ranges + (b" " + func if func else b"") + b"\n"
 
 
-def _diff_driver(repo: pygit2.Repository, path: str) -> bool:
-    """Whether .gitattributes gives `path` a diff driver (with its own funcname rules).
-
-    libgit2's attribute lookup may load the whole index, so it is asked only when an
-    attributes file exists that could apply (a few stats per path otherwise)."""
-    if not _attribute_files(repo, path):
-        return False
-    try:
-        value = repo.get_attr(path, "diff")
-    except (pygit2.GitError, UnicodeError, ValueError):
-        return False
-    return isinstance(value, str)
-
-
 def _binary_body(data: bytes) -> bytes:
     """One direction of a "GIT binary patch": the whole contents, zlib-deflated as git
     does (level 1), in base85 lines of up to 52 bytes whose first letter gives the count.
@@ -337,21 +336,48 @@ def _binary_body(data: bytes) -> bytes:
     return b"".join(out)
 
 
-def _attribute_files(repo: pygit2.Repository, path: str) -> bool:
-    """Whether any attributes file could say something about `path`: the repository's
-    info/attributes, the user's (core.attributesFile or XDG git/attributes), or a
-    .gitattributes in the worktree at the top or in a directory on the path."""
-    found = _global_attributes(repo)
-    if found:
-        return True
-    if repo.workdir:
-        directory = repo.workdir
+class _DiffDrivers:
+    """Which paths .gitattributes gives a diff driver (with its own funcname rules), for
+    one rendering.
+
+    libgit2's attribute lookup may load the whole index, so it is asked only when an
+    attributes file exists that could apply: the repository's info/attributes, the
+    user's (core.attributesFile or XDG git/attributes), or a .gitattributes in the
+    worktree at the top or in a directory on the path. Each is looked for once per
+    rendering (per directory for the worktree's), not once per file."""
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self._repo = repo
+        self._global: bool | None = None
+        self._in_directory: dict[str, bool] = {}
+
+    def has_driver(self, path: str) -> bool:
+        if not self._attribute_files(path):
+            return False
+        try:
+            value = self._repo.get_attr(path, "diff")
+        except (pygit2.GitError, UnicodeError, ValueError):
+            return False
+        return isinstance(value, str)
+
+    def _attribute_files(self, path: str) -> bool:
+        if self._global is None:
+            self._global = _global_attributes(self._repo)
+        if self._global:
+            return True
+        workdir = self._repo.workdir
+        if not workdir:
+            return True  # a bare repository: attributes live in its trees; let libgit2 look
+        directory = ""
         for part in ["", *path.split("/")[:-1]]:
-            directory = os.path.join(directory, part)
-            if os.path.exists(os.path.join(directory, ".gitattributes")):
+            directory = f"{directory}/{part}" if directory else part
+            found = self._in_directory.get(directory)
+            if found is None:
+                found = os.path.exists(os.path.join(workdir, directory, ".gitattributes"))
+                self._in_directory[directory] = found
+            if found:
                 return True
         return False
-    return True  # a bare repository: attributes live in its trees; let libgit2 look
 
 
 def _global_attributes(repo: pygit2.Repository) -> bool:
