@@ -30,6 +30,21 @@ Feature: Plan diffs match git diff byte for byte
       | -- src                 |
       | -- docs/guide.md       |
 
+  Scenario: A .gitattributes in a subdirectory gives its files a diff driver's function lines, as git does
+    Given git config "diff.sections.xfuncname" is "^Section .*$"
+    And the agent writes "notes/.gitattributes" as "*.txt diff=sections\n" in the worktree
+    And a plan "drv"
+    And I record in "drv" with tool "w"
+      | path        | content                                                         |
+      | notes/a.txt | Section one\nl1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nchange me\n |
+      | plain/a.txt | Section one\nl1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nchange me\n |
+    And I record in "drv" with tool "w"
+      | path        | content                                                       |
+      | notes/a.txt | Section one\nl1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nchanged\n |
+      | plain/a.txt | Section one\nl1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nchanged\n |
+    Then the diff of changeset 2 of "drv" equals git diff between its parent and it
+    And the diff of changeset 2 of "drv" shows "@@ -7,4 +7,4 @@ Section one" and "@@ -7,4 +7,4 @@ l5"
+
   Scenario: One changeset's diff is git diff of its parent and itself
     Then the diff of changeset 2 of "d" equals git diff between its parent and it
 

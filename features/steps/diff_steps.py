@@ -94,7 +94,8 @@ def plan_diff_equals(context, plan, text=""):  # type: ignore[no-untyped-def]
 def changeset_diff(context, number, plan):  # type: ignore[no-untyped-def]
     commit = context.store.changesets(plan)[number - 1].commit
     ours = context.store.diff(plan, number)
-    assert ours == _git_diff(context, [], f"{commit}^", commit)
+    theirs = _git_diff(context, [], f"{commit}^", commit)
+    assert ours == theirs, f"ours:\n{ours}\n---- git:\n{theirs}"
 
 
 @then('the diff of range "{spec}" of "{plan}" equals git diff between changesets {a:d} and {b:d}')
@@ -202,3 +203,9 @@ def diff_by_spec(context, spec, plan):  # type: ignore[no-untyped-def]
 @when('with word diff "{mode}" I ask for the diff of "{plan}"')
 def word_diff_mode(context, mode, plan):  # type: ignore[no-untyped-def]
     attempt(context, lambda: context.store.diff(plan, options=DiffOptions(word_diff=mode)))
+
+
+@then('the diff of changeset {number:d} of "{plan}" shows "{first}" and "{second}"')
+def changeset_diff_shows(context, number, plan, first, second):  # type: ignore[no-untyped-def]
+    text = context.store.diff(plan, number)
+    assert first in text and second in text, text

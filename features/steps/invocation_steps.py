@@ -117,6 +117,7 @@ def did_not_run(context):  # type: ignore[no-untyped-def]
 @given('the agent writes "{path}" as "{content}" in the worktree')
 @when('the agent writes "{path}" as "{content}" in the worktree')
 def agent_writes(context, path, content):  # type: ignore[no-untyped-def]
+    (Path(context.repo) / path).parent.mkdir(parents=True, exist_ok=True)
     (Path(context.repo) / path).write_bytes(unescape(content))
 
 

@@ -280,12 +280,15 @@ _LINE = re.compile(rb"[^\n]*\n|[^\n]+$")  # git's records: split at LF only
 def _hunk_headers(drivers: _DiffDrivers, old: bytes, path: str, libgit2_headers: list[str]) -> list[bytes]:
     """Hunk headers with the function-line text git's xdiff would print.
 
-    Without a diff driver git takes the nearest line above the hunk that starts
-    with a letter, `_` or `$`, cut to 80 bytes, trailing whitespace stripped,
-    and searched only back to the previous hunk's start (an earlier hunk's text
-    carries over). With a diff driver (its own funcname regex) libgit2's choice
-    is kept, cut and stripped the same way."""
-    if drivers.has_driver(path):
+    git takes the nearest line above the hunk that is a function line, searched
+    only back to the previous hunk's start (an earlier hunk's text carries
+    over), cut to 80 bytes, trailing whitespace stripped. Without a diff driver
+    a function line starts with a letter, `_` or `$`; a driver configured with
+    `diff.<driver>.xfuncname` has its regexes (_DiffDrivers.rule). For one of
+    git's built-in drivers (python, java...) left as git ships it, libgit2's
+    choice is kept, cut and stripped the same way."""
+    rule = drivers.rule(path)
+    if rule is None:
         return [_with_func(h, _trim(h.split("@@", 2)[2].strip("\n").encode("utf-8", "surrogateescape")))
                 for h in libgit2_headers]  # fmt: skip
     records = _LINE.findall(old)
@@ -299,13 +302,36 @@ def _hunk_headers(drivers: _DiffDrivers, old: bytes, path: str, libgit2_headers:
         first = start - 1 if count else start  # 0-based index of the hunk's first old line
         line = first - 1
         while line != previous and 0 <= line < len(records):
-            if records[line][:1] and records[line][0] in _FUNC_START:
-                func = _trim(records[line])
+            text = rule(records[line])
+            if text is not None:
+                func = text
                 break
             line -= 1
         previous = first - 1
         headers.append(_with_func(header, func))
     return headers
+
+
+def _default_function_line(record: bytes) -> bytes | None:
+    return _trim(record) if record[:1] and record[0] in _FUNC_START else None
+
+
+def _regex_function_line(rules: list[tuple[bool, re.Pattern[bytes]]]) -> Callable[[bytes], bytes | None]:
+    """git's xfuncname: the first regex that matches the line decides; a `!` one says it is
+    not a function line; the text is the first group when there is one, else the match."""
+
+    def function_line(record: bytes) -> bytes | None:
+        line = record[:-2] if record.endswith(b"\r\n") else record.rstrip(b"\n")
+        for negated, regex in rules:
+            found = regex.search(line)
+            if found:
+                if negated:
+                    return None
+                group = 1 if regex.groups and found.group(1) is not None else 0
+                return _trim(found.group(group))
+        return None
+
+    return function_line
 
 
 def _trim(text: bytes) -> bytes:
@@ -336,8 +362,40 @@ def _binary_body(data: bytes) -> bytes:
     return b"".join(out)
 
 
+# git's built-in diff drivers (userdiff): their function-line rules are libgit2's here.
+_BUILTIN_DRIVERS = frozenset(
+    [
+        "ada",
+        "bash",
+        "bibtex",
+        "cpp",
+        "csharp",
+        "css",
+        "dts",
+        "elixir",
+        "fortran",
+        "fountain",
+        "golang",
+        "html",
+        "java",
+        "kotlin",
+        "markdown",
+        "matlab",
+        "objc",
+        "pascal",
+        "perl",
+        "php",
+        "python",
+        "ruby",
+        "rust",
+        "scheme",
+        "tex",
+    ]
+)
+
+
 class _DiffDrivers:
-    """Which paths .gitattributes gives a diff driver (with its own funcname rules), for
+    """Which paths .gitattributes gives a diff driver, and its function-line rule, for
     one rendering.
 
     libgit2's attribute lookup may load the whole index, so it is asked only when an
@@ -350,15 +408,41 @@ class _DiffDrivers:
         self._repo = repo
         self._global: bool | None = None
         self._in_directory: dict[str, bool] = {}
+        self._rules: dict[str, Callable[[bytes], bytes | None] | None] = {}
 
-    def has_driver(self, path: str) -> bool:
+    def rule(self, path: str) -> Callable[[bytes], bytes | None] | None:
+        """How git tells a function line of `path` from a record; None: libgit2's rule."""
+        driver = self._driver(path)
+        if driver is None:
+            return _default_function_line
+        if driver not in self._rules:
+            self._rules[driver] = self._configured_rule(driver)
+        return self._rules[driver]
+
+    def _configured_rule(self, driver: str) -> Callable[[bytes], bytes | None] | None:
+        try:
+            pattern = str(self._repo.config[f"diff.{driver}.xfuncname"])
+        except (KeyError, pygit2.GitError):
+            # A driver without a funcname of its own: git's default rule, unless it is one of
+            # git's built-in drivers, whose rules only libgit2 knows here.
+            return None if driver in _BUILTIN_DRIVERS else _default_function_line
+        rules = []
+        try:
+            for part in pattern.split("\n"):
+                negated = part.startswith("!")
+                rules.append((negated, re.compile((part[1:] if negated else part).encode())))
+        except re.error:
+            return None  # a regex Python cannot read: libgit2's rule
+        return _regex_function_line(rules)
+
+    def _driver(self, path: str) -> str | None:
         if not self._attribute_files(path):
-            return False
+            return None
         try:
             value = self._repo.get_attr(path, "diff")
         except (pygit2.GitError, UnicodeError, ValueError):
-            return False
-        return isinstance(value, str)
+            return None
+        return value if isinstance(value, str) else None
 
     def _attribute_files(self, path: str) -> bool:
         if self._global is None:
