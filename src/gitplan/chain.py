@@ -94,14 +94,14 @@ def load_chain(
     if not records:
         return Chain(refs, root, tuple(commits), None, "not read", ())
     tree = notes_tree(repo, refs.notes_tip)
-    record, record_problem = _plan_record(repo, tree, str(root.id))
+    record, record_problem = plan_record(repo, tree, str(root.id))
     changesets = tuple(
-        _changeset(repo, plan_id, number, commit, tree) for number, commit in enumerate(commits, start=1)
+        changeset_at(repo, plan_id, number, commit, tree) for number, commit in enumerate(commits, start=1)
     )
     return Chain(refs, root, tuple(commits), record, record_problem, changesets)
 
 
-def _plan_record(
+def plan_record(
     repo: pygit2.Repository, tree: pygit2.Tree | None, root: str
 ) -> tuple[PlanRecord | None, str | None]:
     blob = note_blob_id(tree, root)
@@ -113,7 +113,7 @@ def _plan_record(
         return None, str(error)
 
 
-def _changeset(
+def changeset_at(
     repo: pygit2.Repository,
     plan_id: str,
     number: int,

@@ -57,7 +57,8 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
         _trash(repo, dry_run, removed)
         _quarantines(repo, older_than, dry_run, removed)
         live = _live_plans(repo)
-        _verified_marks(repo, live, dry_run, removed)
+        _per_plan_files(repo, "verified", "verified mark", live, dry_run, removed)
+        _per_plan_files(repo, "status", "kept status", live, dry_run, removed)
         # Undo entries (surgery.py) expire with the grace: `undo` works until then.
         removed.extend(surgery.expire(repo, live, older_than, dry_run))
         # Before pruning: a gone plan's worktree index would keep its objects alive.
@@ -187,18 +188,24 @@ def _quarantines(repo: pygit2.Repository, older_than: int, dry_run: bool, remove
             shutil.rmtree(entry.path, ignore_errors=True)
 
 
-def _verified_marks(
-    repo: pygit2.Repository, live: set[str], dry_run: bool, removed: list[CleanupItem]
+def _per_plan_files(
+    repo: pygit2.Repository,
+    directory: str,
+    what: str,
+    live: set[str],
+    dry_run: bool,
+    removed: list[CleanupItem],
 ) -> None:
-    """The verified-tip marks (PlanStore.verify) of plans that are gone."""
+    """A per-plan record of gone plans: the verified-tip marks (PlanStore.verify) and the
+    kept statuses (planstatus.py), in `<git-common-dir>/gitplan/<directory>/<plan>`."""
     try:
-        entries = list(os.scandir(packs.state_dir(repo) / "verified"))
+        entries = list(os.scandir(packs.state_dir(repo) / directory))
     except FileNotFoundError:
         return
     for entry in entries:
         if entry.name in live:
             continue
-        removed.append(CleanupItem("verified mark", entry.name, f"plan {entry.name} no longer exists"))
+        removed.append(CleanupItem(what, entry.name, f"plan {entry.name} no longer exists"))
         if not dry_run:
             Path(entry.path).unlink(missing_ok=True)
 

@@ -26,6 +26,7 @@ from . import (
     diffs,
     faults,
     packs,
+    planstatus,
     planworktree,
     prune,
     refs,
@@ -116,10 +117,9 @@ class PlanStore:
 
     def __init__(self, repo: pygit2.Repository) -> None:
         self._repo = repo
-        # The last status of each plan, with the refs it was read from: a status is a
-        # function of the plan's two refs, and a long-lived store (the review page, the
-        # MCP server) asks for the same plan's status again and again.
-        self._statuses: dict[str, tuple[tuple[str, str | None], PlanStatus]] = {}
+        # The last status of each plan (planstatus.Kept): a long-lived store (the review
+        # page, the MCP server) asks for the same plan's status again and again.
+        self._statuses: dict[str, planstatus.Kept] = {}
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] = ".") -> PlanStore:
@@ -725,53 +725,32 @@ class PlanStore:
         return statuses
 
     def status(self, plan_id: str, check: bool = False) -> PlanStatus:
+        """What the plan is and holds. Reads only what changed since the status kept for
+        the plan (planstatus.py); `check` adds what `apply --check` would say."""
         repo = self._repo
+        validate_plan_id(plan_id)
         if not check:
-            kept = self._statuses.get(validate_plan_id(plan_id))
             now = refs.read_refs_if_any(repo, plan_id)
-            if kept is not None and now is not None and (now.tip, now.notes_tip) == kept[0]:
-                status = kept[1]
-                if not status.base or repo.get(status.base) is not None:
-                    return status
-        chain = chains.load_chain(repo, validate_plan_id(plan_id))
-        base = chain.base_id
-        missing: list[str] = []
-        if chain.record_problem:
-            missing.append(f"plan record: {chain.record_problem}")
-        for changeset in chain.changesets:
-            if changeset.problem:
-                missing.append(f"changeset {changeset.number}: {changeset.problem}")
-        if base and repo.get(base) is None:
-            missing.append(f"base commit {base} is missing")
-            files: tuple[FileChange, ...] = ()
-        else:
-            files = diffs.file_changes(repo, str(chain.root.tree_id), str(chain.tip.tree_id))
-        tools = tuple(dict.fromkeys(c.tool for c in chain.changesets))
-        record = chain.record
-        status = PlanStatus(
-            plan=plan_id,
-            title=record.title if record else "",
-            state=record.state if record else "unknown",
-            base=base,
-            tip=str(chain.tip.id),
-            changesets=len(chain.commits),
-            files_changed=len(files),
-            insertions=sum(f.additions for f in files if not f.binary),
-            deletions=sum(f.deletions for f in files if not f.binary),
-            tools=tools,
-            missing_artifacts=tuple(missing),
-            created_at=record.created_at if record else "",
-            applied=record.applied if record else None,
-            files=files,
-            unsafe=None if missing else self.verify(plan_id),
-            branched_from=record.extra.get("branched_from") if record else None,
-        )
+            kept = self._statuses.get(plan_id) or planstatus.load(repo, plan_id)
+            if now is not None and now.tip and kept is not None:
+                current = planstatus.brought_up_to_date(repo, plan_id, kept, now)
+                base = current.status.base if current is not None else ""
+                if current is not None and (not base or repo.get(base) is not None):
+                    if current is not kept:
+                        planstatus.save(repo, plan_id, current)
+                    self._statuses[plan_id] = current
+                    return replace(current.status, unsafe=self.verify(plan_id))
+        status, chain = planstatus.compute(repo, plan_id)
+        if not status.missing_artifacts:
+            status = replace(status, unsafe=self.verify(plan_id))
         if check:
             from .apply import apply_check
 
             return apply_check(repo, chain, status)
-        if not missing:
-            self._statuses[plan_id] = ((chain.refs.tip, chain.refs.notes_tip), status)
+        if not status.missing_artifacts:
+            kept = planstatus.Kept(chain.refs.tip, chain.refs.notes_tip, str(chain.root.id), status)
+            planstatus.save(repo, plan_id, kept)
+            self._statuses[plan_id] = kept
         return status
 
     def diff(
