@@ -526,8 +526,8 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     Then the hooks' queue holds 0 calls
     And git "log -1 --format=%s refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "Bash: modified src/app.py"
 
-  Scenario: A queued entry that is not JSON is dropped, and the calls after it are recorded
-    Given the hooks' queue holds a file that is not JSON
+  Scenario Outline: A queued entry that cannot be read (<what>) is set aside, and the calls after it are recorded
+    Given the hooks' queue holds a file with <what>
     And another drainer holds the hooks' drain lock
     When the agent writes "README.md" as "after garbage\n" in the worktree
     And claude-code sends "post-edit" as "PostToolUse" without waiting for the record
@@ -537,3 +537,26 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     Then the exit code is 0
     And the hooks' queue holds 0 calls
     And git "show refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e:README.md" prints "after garbage"
+    And the hook log mentions "a queued call could not be read (<error>"
+    And the hooks' failed entries hold 1 file
+
+    Examples:
+      | what                 | error          |
+      | text that is no JSON | JSONDecodeError |
+      | JSON nested too deep | RecursionError |
+      | a JSON list          | ValueError     |
+
+  Scenario: The drainer never imports a gitplan module from the agent's project
+    Given the worktree has a "gitplan" package that writes "pwned" when imported
+    When the agent writes "README.md" as "safe\n" in the worktree
+    And the installed git-plan program gets claude-code's "post-edit" as "PostToolUse"
+    Then the drainer the hook started empties the queue
+    And git "show refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e:README.md" prints "safe"
+    And there is no file "pwned" in the worktree
+
+  Scenario: A pre event waits for its own session's queued calls, not another session's
+    Given another drainer holds the hooks' drain lock
+    And the hooks' queue holds a call of the plan "claude-code-other-session"
+    When claude-code sends "pre-write" as "PreToolUse" without waiting for the record
+    Then every hook exited 0 without a warning
+    And the hooks' queue holds 1 call

@@ -503,11 +503,13 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     When store.run is called on "p" with argv ["sh", "-c", "echo one > README.md"] and options {}
     And store.run is called on "p" with argv ["sh", "-c", "mkdir -p made && echo x > made/f"] and options {}
     And store.run is called on "p" with argv ["sh", "-c", "echo y > made/f"] and options {}
+    And store.run is called on "p" with argv ["sh", "-c", "rm -r made && mkdir made && echo y > made/f"] and options {}
+    And store.run is called on "p" with argv ["sh", "-c", "echo z > made/f"] and options {}
     And store.run is called on "p" with argv ["sh", "-c", "echo two > README.md"] and options {}
     And store.run is called on "p" with argv ["sh", "-c", "rm -r made"] and options {}
     And store.run is called on "p" with argv ["sh", "-c", "echo three > src/app.py"] and options {}
     Then this process keeps the watches of the worktree of plan "p"
-    And git "log --format=%s refs/changesets/p -6" prints "t: modified src/app.py\nt: deleted made/f\nt: modified README.md\nt: modified made/f\nt: added made/f\nt: modified README.md"
+    And git "log --format=%s refs/changesets/p -8" prints "t: modified src/app.py\nt: deleted made/f\nt: modified README.md\nt: modified made/f\nt: no file changes\nt: modified made/f\nt: added made/f\nt: modified README.md"
     And git "show refs/changesets/p:README.md" prints "two"
 
   Scenario Outline: A kept watcher serves the next run only if its watches still cover the directories (<case>)

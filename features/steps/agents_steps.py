@@ -469,8 +469,53 @@ def queue_empties(context):  # type: ignore[no-untyped-def]
         os.close(descriptor)
 
 
-@given("the hooks' queue holds a file that is not JSON")
-def garbage_in_queue(context):  # type: ignore[no-untyped-def]
+@given("the hooks' queue holds a file with {what}")
+def garbage_in_queue(context, what):  # type: ignore[no-untyped-def]
     queue = _hooks_dir(context) / "queue"
     queue.mkdir(parents=True, exist_ok=True)
-    (queue / "00000000000000000001-1-0.json").write_text("{not json")
+    text = {
+        "text that is no JSON": "{not json",
+        "JSON nested too deep": "[" * 100_000 + "]" * 100_000,
+        "a JSON list": "[1, 2]",
+    }[what]
+    (queue / "00000000000000000001-1-0@claude-code-x.json").write_text(text)
+
+
+@then("the hooks' failed entries hold {count:d} file")
+def failed_entries(context, count):  # type: ignore[no-untyped-def]
+    assert len(list((_hooks_dir(context) / "failed").iterdir())) == count
+
+
+@given('the worktree has a "gitplan" package that writes "{marker}" when imported')
+def hostile_package(context, marker):  # type: ignore[no-untyped-def]
+    package = Path(context.repo, "gitplan")
+    package.mkdir()
+    (package / "__init__.py").write_text(f"open({str(Path(context.repo, marker))!r}, 'w').close()\n")
+    (package / "__main__.py").write_text("")
+
+
+@then('there is no file "{name}" in the worktree')
+def no_file(context, name):  # type: ignore[no-untyped-def]
+    assert not Path(context.repo, name).exists()
+
+
+@given('the hooks\' queue holds a call of the plan "{plan}"')
+def queued_call_of(context, plan):  # type: ignore[no-untyped-def]
+    queue = _hooks_dir(context) / "queue"
+    queue.mkdir(parents=True, exist_ok=True)
+    (queue / f"00000000000000000002-1-0@{plan}.json").write_text("{}")
+
+
+@when('the installed git-plan program gets {agent}\'s "{fixture}" as "{event}"')
+def installed_program_hook(context, agent, fixture, event):  # type: ignore[no-untyped-def]
+    """As the agent runs it: the console script, in the project directory."""
+    program = Path(sys.executable).parent / "git-plan"
+    done = subprocess.run(
+        [str(program), "hook", agent, event],
+        input=_payload(context, agent, fixture),
+        cwd=context.repo,
+        capture_output=True,
+        text=True,
+    )
+    result = SimpleNamespace(code=done.returncode, stderr=done.stderr, stdout=done.stdout)
+    context.hooks = [*getattr(context, "hooks", []), result]

@@ -123,7 +123,7 @@ def handle(call: ToolCall, queue: bool = True) -> str:
     state = common / "gitplan" / "hooks" / call.plan_id
     if call.event == "pre":  # no pygit2 on this path (but the session's first): it notes the time
         # The calls before this one are recorded before this tool can change more.
-        hookqueue.wait_drained(common, timeout=_PRE_WAIT)
+        hookqueue.wait_drained(common, _PRE_WAIT, call.plan_id)
         if not (common / "refs" / "changesets" / call.plan_id).exists() and not _packed(common, call.plan_id):
             _ensure_plan(_open(where), call, baseline=True)
         if call.call_id and not call.read_only:
@@ -140,7 +140,9 @@ def handle(call: ToolCall, queue: bool = True) -> str:
     if not queue:
         return _record(call, where, arrived, started)
     fields = {name: getattr(call, name) for name in call.__dataclass_fields__}
-    hookqueue.put(common, {"call": fields, "where": where, "arrived": arrived, "started": started})
+    where = os.path.abspath(where)  # the drainer runs elsewhere
+    entry = {"call": fields, "where": where, "arrived": arrived, "started": started}
+    hookqueue.put(common, call.plan_id, entry)
     hookqueue.kick(common)
     return "queued"
 
@@ -185,11 +187,14 @@ def _record(call: ToolCall, where: str, arrived: float, started: float | None) -
 
 
 def _open(where: str) -> Any:
+    """The store of the repository `where` is in (the payload's, not GIT_DIR's), opened
+    without waiting for the hooks' queue: the hooks see to it themselves."""
     from .errors import BadInput
+    from .gitrepo import open_repository
     from .store import PlanStore
 
     try:
-        store = PlanStore.open(where)
+        store = PlanStore(open_repository(where, environment=False))
     except BadInput as error:
         raise PayloadError(f"{where} is not in a git repository this hook can use: {error}") from None
     if store.workdir is None:

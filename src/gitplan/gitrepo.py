@@ -22,19 +22,20 @@ from .objects import Person
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
-def open_repository(path: str | os.PathLike[str] = ".") -> pygit2.Repository:
+def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True) -> pygit2.Repository:
     """Open the repository git would use from `path` (bare or not); refuse what libgit2
     cannot read.
 
     As git does: `GIT_DIR` names the repository instead of searching upward from
     `path`; `GIT_WORK_TREE` (or `core.worktree`) names the working tree; with
     `GIT_DIR` alone, `path` itself is the top of the working tree. Relative
-    values are taken from `path` (git applies them after `-C`)."""
+    values are taken from `path` (git applies them after `-C`). Without `environment`
+    those variables are ignored: the repository is the one `path` is in."""
     start = os.fspath(path)
     if not os.path.exists(start):
         raise PlanNotFound(f"no such directory: {start}")
-    git_dir = os.environ.get("GIT_DIR")
-    work_tree = os.environ.get("GIT_WORK_TREE")
+    git_dir = os.environ.get("GIT_DIR") if environment else None
+    work_tree = os.environ.get("GIT_WORK_TREE") if environment else None
     if git_dir:
         found = os.path.abspath(os.path.join(start, git_dir))
         if not os.path.exists(os.path.join(found, "HEAD")):

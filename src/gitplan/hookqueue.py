@@ -4,22 +4,26 @@ An agent runs `git plan hook` twice per tool call and waits for it each time,
 so the hook must return within 100 ms. Recording a changeset needs pygit2 and
 the store, whose imports alone take longer. So a `post` or `stop` event only
 writes its tool call (the payload, when it arrived, when the call began) as
-one file in `<git-common-dir>/gitplan/hooks/queue/`, and starts a drainer
-process unless one is running. The drainer (`git plan hook --drain`) records
-the queued calls oldest first, one at a time, under the lock
-`gitplan/hooks/drain.lock`, and exits when the queue is empty.
+one file in `<git-common-dir>/gitplan/hooks/queue/`, named after its plan,
+and starts a drainer process unless one is running. The drainer
+(`git plan hook --drain`) records the queued calls oldest first, one at a
+time, under the lock `gitplan/hooks/drain.lock`, and exits when the queue is
+empty. Its errors go to `gitplan/hooks.log`.
 
 Three rules keep the records true and nothing lost:
 
-* the next tool call's `pre` event waits until the queue is empty, so what
-  a shell tool changed is recorded before the agent's next tool can change
-  more (the agent spends far longer thinking between calls than a drain takes);
+* the next tool call's `pre` event waits until its plan's queued calls are
+  recorded, so what a shell tool changed is recorded before the agent's next
+  tool can change more (the agent spends far longer thinking between calls
+  than a drain takes);
 * every `PlanStore.open` (each `git plan` command, the MCP server, the review
-  page) records what is still queued before it reads, so a reviewer never
-  sees a session without its last calls;
-* a drainer that died (killed, machine stopped) leaves its entries queued for
-  the next drainer or the next `git plan` command: an entry is removed only
-  after it was recorded (or found unrecordable, which hooks.log says).
+  page) waits the same way for the whole queue, so a reviewer never sees a
+  session without its last calls. Neither writes anything itself: the
+  drainer does, started if none runs, and only by the user who owns the
+  queue (a command run by another user waits for nothing);
+* an entry leaves the queue once it was recorded, or found unrecordable
+  (hooks.log says why; an entry that cannot be read is moved to
+  `gitplan/hooks/failed/`).
 
 This module imports neither pygit2 nor click: the hook's fast path uses it.
 """
@@ -38,39 +42,47 @@ from pathlib import Path
 from typing import Any
 
 _counter = itertools.count()
-# True inside a drain: the store that a drain opens must not start another one.
+# True inside a drain: the store that a drain opens must not wait for the queue.
 draining = False
+# git's variables that name a repository: the drainer finds each call's from the call.
+_GIT_LOCATION = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
+
+
+def _hooks_dir(common: Path) -> Path:
+    return common / "gitplan" / "hooks"
 
 
 def queue_dir(common: Path) -> Path:
-    return common / "gitplan" / "hooks" / "queue"
+    return _hooks_dir(common) / "queue"
 
 
-def put(common: Path, entry: dict[str, Any]) -> Path:
-    """Queue one tool call; entries sort by the time they arrived."""
+def put(common: Path, plan_id: str, entry: dict[str, Any]) -> Path:
+    """Queue one tool call of `plan_id`; entries sort by the time they arrived.
+    (`@` never occurs in a plan id, so the name says whose call it is.)"""
     directory = queue_dir(common)
     directory.mkdir(parents=True, exist_ok=True)
-    name = f"{time.time_ns():020d}-{os.getpid()}-{next(_counter)}.json"
+    name = f"{time.time_ns():020d}-{os.getpid()}-{next(_counter)}@{plan_id}.json"
     temporary = directory / f".{name}"  # a drainer skips names starting with a dot
     temporary.write_text(json.dumps(entry))
     os.replace(temporary, directory / name)
     return directory / name
 
 
-def pending(common: Path) -> list[Path]:
-    """The queued entries, oldest first."""
+def pending(common: Path, plan_id: str | None = None) -> list[Path]:
+    """The queued entries (of one plan, or all), oldest first."""
     directory = queue_dir(common)
     try:
         names = os.listdir(directory)
     except OSError:
         return []
-    return [directory / name for name in sorted(names) if name.endswith(".json") and name[0] != "."]
+    ending = ".json" if plan_id is None else f"@{plan_id}.json"
+    return [directory / name for name in sorted(names) if name.endswith(ending) and name[0] != "."]
 
 
 @contextlib.contextmanager
 def _drain_lock(common: Path, wait: bool) -> Iterator[bool]:
     """The drain lock, held while entries are recorded; yields whether it was had."""
-    path = common / "gitplan" / "hooks" / "drain.lock"
+    path = _hooks_dir(common) / "drain.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -84,27 +96,43 @@ def _drain_lock(common: Path, wait: bool) -> Iterator[bool]:
         os.close(descriptor)  # closing lets go of the lock
 
 
+def _draining_elsewhere(common: Path) -> bool:
+    """Whether a drainer holds the lock now."""
+    with _drain_lock(common, wait=False) as free:
+        return not free
+
+
 def kick(common: Path) -> None:
     """Start a drainer, unless one holds the lock (it looks at the queue again after
     it lets go, and so finds what was queued meanwhile)."""
-    with _drain_lock(common, wait=False) as free:
-        if not free:
-            return
-    devnull = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    if not _draining_elsewhere(common):
+        _spawn(common)
+
+
+def _spawn(common: Path) -> None:
+    log = _hooks_dir(common).parent / "hooks.log"
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, str(log), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644),
+    ]
+    environment = {name: value for name, value in os.environ.items() if name not in _GIT_LOCATION}
     pid = os.posix_spawn(
         sys.executable,
-        [sys.executable, "-m", "gitplan", "hook", "--drain", str(common)],
-        os.environ,
-        file_actions=devnull,
+        # -P: never import a `gitplan` from the directory the hook runs in (the agent's project)
+        [sys.executable, "-P", "-m", "gitplan", "hook", "--drain", str(common)],
+        environment,
+        file_actions=actions,
         setsid=True,  # its own session: the agent killing the hook's group does not stop it
     )
     with contextlib.suppress(OSError):
-        (common / "gitplan" / "hooks" / "drainer.pid").write_text(f"{pid}\n")
+        (_hooks_dir(common) / "drainer.pid").write_text(f"{pid}\n")
 
 
-def _drainer_alive(common: Path) -> bool:
+def _spawned_alive(common: Path) -> bool:
+    """Whether the drainer last started is still running (it may not hold the lock yet)."""
     try:
-        pid = int((common / "gitplan" / "hooks" / "drainer.pid").read_text())
+        pid = int((_hooks_dir(common) / "drainer.pid").read_text())
         os.kill(pid, 0)
     except (OSError, ValueError):
         return False
@@ -114,48 +142,66 @@ def _drainer_alive(common: Path) -> bool:
     return True
 
 
-def wait_drained(common: Path, timeout: float) -> bool:
-    """Wait until the queue is empty (starting a drainer if none runs), at most
-    `timeout` seconds; returns whether it is. Costs one directory read when empty."""
+def _may_drain(common: Path) -> bool:
+    """Whether this process may start a drainer: the queue is its user's and writable."""
+    try:
+        return queue_dir(common).stat().st_uid == os.getuid() and os.access(queue_dir(common), os.W_OK)
+    except OSError:
+        return False
+
+
+def wait_drained(common: Path, timeout: float, plan_id: str | None = None) -> bool:
+    """Wait until the queue (or `plan_id`'s part of it) is empty, at most `timeout`
+    seconds, starting a drainer once if none runs; returns whether it is. Costs one
+    directory read when it is empty. Writes nothing but the drainer's start."""
     deadline = time.monotonic() + timeout
-    while pending(common):
+    started = False
+    while pending(common, plan_id):
         if time.monotonic() > deadline:
             return False
-        if not _drainer_alive(common):
-            kick(common)
+        if not _draining_elsewhere(common) and not _spawned_alive(common):
+            if started or not _may_drain(common):
+                return False  # the drainer we started left entries (hooks.log says why)
+            _spawn(common)
+            started = True
         time.sleep(0.005)
     return True
 
 
-def drain(common: Path, record: Callable[[dict[str, Any]], None], timeout: float | None = None) -> int:
+def drain(common: Path, record: Callable[[dict[str, Any]], None]) -> int:
     """Record every queued entry, oldest first, under the drain lock; returns how many.
 
     `record` is called with each entry and must not raise (it logs what it cannot
-    record); an entry that is not JSON is dropped. With `timeout`, gives up waiting
-    for another drainer after that many seconds and leaves the queue to it."""
+    record). An entry that cannot be read is moved to `hooks/failed/`, and said so."""
     global draining
-    deadline = None if timeout is None else time.monotonic() + timeout
     done = 0
     while pending(common):
-        with _drain_lock(common, wait=deadline is None) as held:
-            if not held:
-                if time.monotonic() > deadline:  # type: ignore[operator]
-                    return done
-                time.sleep(0.005)
-                continue
+        with _drain_lock(common, wait=True):
             draining = True
             try:
                 for path in pending(common):
                     try:
                         entry = json.loads(path.read_text())
+                        if not isinstance(entry, dict):
+                            raise ValueError("not a JSON object")
                     except FileNotFoundError:  # pragma: no cover - another drain took it
                         continue
-                    except (OSError, ValueError):
-                        entry = None
-                    if isinstance(entry, dict):
-                        record(entry)
+                    except Exception as error:  # noqa: BLE001 - e.g. RecursionError from json
+                        _set_aside(common, path, error)
+                        continue
+                    record(entry)
                     path.unlink(missing_ok=True)
                     done += 1
             finally:
                 draining = False
     return done
+
+
+def _set_aside(common: Path, path: Path, error: Exception) -> None:
+    failed = _hooks_dir(common) / "failed"
+    failed.mkdir(parents=True, exist_ok=True)
+    os.replace(path, failed / path.name)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    with open(_hooks_dir(common).parent / "hooks.log", "a", encoding="utf-8") as log:
+        log.write(f"{stamp} a queued call could not be read ({type(error).__name__}: {error}); ")
+        log.write(f"moved to {failed / path.name}\n")

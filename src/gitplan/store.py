@@ -126,21 +126,19 @@ class PlanStore:
         """Open the repository git would use from `path`. Opening reads only: an
         interrupted apply is finished or rolled back by the next write (or `recover`)."""
         store = cls(open_repository(path))
-        store._record_queued_hook_calls()
+        store._wait_for_hook_calls()
         return store
 
-    def _record_queued_hook_calls(self) -> None:
-        """Record the agent tool calls that hooks queued and no drainer has recorded yet
-        (hookqueue): what this store reads then includes every call the agent finished."""
+    def _wait_for_hook_calls(self) -> None:
+        """Wait until the agent tool calls that hooks queued are recorded (hookqueue): what
+        this store reads then includes every call the agent finished. It writes nothing:
+        a drainer process records them (started here if none runs)."""
         from . import hookqueue
 
-        common = common_dir(self._repo)
-        if hookqueue.draining or not hookqueue.pending(common):
+        if hookqueue.draining:
             return
-        from .agenthook import record_queued
-
-        with contextlib.suppress(OSError):  # a read-only repository: its queue stays
-            hookqueue.drain(common, record_queued, timeout=_HOOK_DRAIN_WAIT)
+        with contextlib.suppress(Exception):  # the hooks' queue never breaks a command
+            hookqueue.wait_drained(common_dir(self._repo), _HOOK_DRAIN_WAIT)
 
     def pending_recovery(self) -> str | None:
         """The plan whose interrupted apply awaits `recover` (or any write), else None."""
@@ -842,8 +840,8 @@ _INCOMPLETE = (
     "only refs/notes/changesets/{plan} exists (a create or cancel was interrupted); "
     "`git plan cancel {plan}` removes it"
 )
-# How long opening a store waits for a running drainer of the hooks' queue before it
-# leaves the rest to that drainer.
+# How long opening a store waits for the hooks' queue to be recorded before it reads
+# without the rest.
 _HOOK_DRAIN_WAIT = 30.0
 _INVALID = "{ref} is not a valid plan name; remove it with `git update-ref -d {ref}`"
 

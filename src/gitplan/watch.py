@@ -74,6 +74,7 @@ class Watcher:
         self._paths: dict[int, str] = {}
         self.touched: set[str] = set()
         self.failed: str | None = None
+        self.reusable = True
         self._libc = ctypes.CDLL(None, use_errno=True)
         self._fd = self._libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
         if self._fd < 0:  # pragma: no cover - out of inotify instances (fs.inotify.max_user_instances)
@@ -158,6 +159,10 @@ class Watcher:
             if mask & _IN_MOVE_SELF or (mask & _IN_ISDIR and mask & _IN_MOVED_FROM):
                 self.failed = "a directory was moved"
                 continue
+            if mask & _IN_IGNORED or (mask & _IN_ISDIR and mask & (_IN_CREATE | _IN_MOVED_TO)):
+                # A watched directory went (it may be back, unwatched), or one appeared:
+                # this run's answer is whole, but the watches would not serve another.
+                self.reusable = False
             directory = self._paths.get(wd)
             if directory is None or not raw:
                 continue
@@ -171,10 +176,10 @@ class Watcher:
         self._reader.join()
         os.read(self._stop_read, 1)
         touched = None if self.failed else set(self.touched)
-        if touched is None:
-            _close_later(self)
-        else:
+        if touched is not None and self.reusable:
             _keep(self)
+        else:
+            _close_later(self)
         return touched
 
     def close(self) -> None:
@@ -192,8 +197,9 @@ def start(top: str, directories: Iterable[str]) -> Watcher | None:
     with _kept_lock:
         kept = _kept.pop(top, None)
     if kept is not None:
-        if kept[0] == wanted and kept[1].resume():
-            return kept[1]
+        with contextlib.suppress(OSError):
+            if kept[0] == wanted and kept[1].resume():
+                return kept[1]
         _close_later(kept[1])
     try:
         return Watcher(top, wanted)
