@@ -14,9 +14,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
-from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import pygit2
 
@@ -27,12 +26,8 @@ from . import (
     faults,
     packs,
     planstatus,
-    planworktree,
     prune,
     refs,
-    snapshot,
-    surgery,
-    sync,
     transaction,
     verify,
     worktree,
@@ -58,7 +53,6 @@ from .gitrepo import (
     resolve_commit,
     worktree_prefix,
 )
-from .invocation import Invocation
 from .model import (
     ApplyResult,
     ChangeSet,
@@ -75,13 +69,14 @@ from .model import (
 )
 from .notes import stage_notes_commit
 from .objects import Staging
-from .patches import patch_edits
-from .planrun import RunResult
-from .rebase import rebase_edits
-from .redact import Redactor
-from .runner import DEFAULT_TAIL_BYTES
 from .transaction import Prepared
 from .trees import Edit, changed_entries, edit_tree, entry_at
+
+if TYPE_CHECKING:  # the rest is imported where used: a command loads only what it needs
+    from . import sync
+    from .invocation import Invocation
+    from .planrun import RunResult
+    from .redact import Redactor
 
 Changes = Mapping[str, bytes | File | FileOnDisk | None]
 Method = TypeVar("Method", bound=Callable[..., Any])
@@ -142,6 +137,8 @@ class PlanStore:
 
     def pending_recovery(self) -> str | None:
         """The plan whose interrupted apply awaits `recover` (or any write), else None."""
+        if not (Path(self._repo.path) / "gitplan" / "apply.json").exists():
+            return None  # the usual case, told without loading apply.py (apply's journal)
         from .apply import pending_apply
 
         return pending_apply(self._repo)
@@ -223,6 +220,8 @@ class PlanStore:
         Concurrent writers are rebased onto each other; overlaps raise Conflict.
         Every check runs before anything is written; the changeset, its note and
         their trees are written together as one pack."""
+        from .rebase import rebase_edits
+
         validate_plan_id(plan_id)
         if not isinstance(invocation, ToolInvocation):
             raise BadInput("invocation must be a ToolInvocation")
@@ -232,6 +231,7 @@ class PlanStore:
         repo = self._repo
 
         def prepare(current: refs.PlanRefs) -> Prepared[ChangeSet]:
+
             refs.refuse_applied(current)
             staging = blobs.copy()
             # Only the tip is read: recording costs the change, not the plan's length.
@@ -276,6 +276,8 @@ class PlanStore:
     def redactor(self, environment: Mapping[str, str] | None = None) -> Redactor:
         """What masks secrets in this repository's records: the built-in rules, the
         `plan.redact` patterns of its git config, the secret-named variables of `environment`."""
+        from .redact import Redactor
+
         try:
             patterns = [str(value) for value in self._repo.config.get_multivar("plan.redact")]
         except (pygit2.GitError, ValueError):  # pragma: no cover - unreadable config: git itself would say
@@ -345,6 +347,7 @@ class PlanStore:
         directory of the worktree (git's prefix, "" for the top); `stdout`/`stderr`
         receive the command's output as it runs. The user's worktree is never touched."""
         from .planrun import Command, run_in_plan
+        from .runner import DEFAULT_TAIL_BYTES
 
         validate_plan_id(plan_id)
         if isinstance(argv, str):
@@ -382,6 +385,8 @@ class PlanStore:
         """Record what a worktree (this repository's, or the linked worktree at
         `directory`) holds that the plan's tip does not: the edits made since the last
         changeset, by whatever made them. None when there is nothing new."""
+        from . import planworktree, snapshot
+
         validate_plan_id(plan_id)
         described = ToolInvocation(tool, actor, dict(arguments or {}), summary)
         checkout = self._checkout_at(directory)
@@ -416,6 +421,8 @@ class PlanStore:
         changeset: the `paths` it names, or (none named: a shell tool, or the sweep
         at the end of a turn) what `snapshot` would record. None when nothing changed.
         `started` and `finished` are when the call began and ended (finished: now)."""
+        from . import planworktree, snapshot
+
         validate_plan_id(plan_id)
         current = refs.refuse_applied(refs.settle(self._repo, plan_id))
         tip_tree = str(lookup_commit(self._repo, current.tip).tree_id)
@@ -492,6 +499,8 @@ class PlanStore:
 
     def patch_changes(self, plan_id: str, patch: bytes, source: str = "patch") -> dict[str, File | None]:
         """The file contents a unified patch produces on the plan's current tip."""
+        from .patches import patch_edits
+
         chain = chains.load_chain(self._repo, validate_plan_id(plan_id), records=False)
         tree_id = str(chain.tip.tree_id)
 
@@ -507,6 +516,8 @@ class PlanStore:
         """What `git add` would stage for `paths` (or for every path `git status` lists):
         contents after the repository's eol rules and clean filters, or None for a
         deleted file. Submodules and ignored files are left out unless named."""
+        from . import snapshot
+
         changes = snapshot.worktree_edits(self._repo, tuple(paths))
         if not changes:
             raise BadInput("the working tree has no changes to record")
@@ -519,6 +530,8 @@ class PlanStore:
 
     def _cancel(self, plan_id: str, expected: refs.PlanRefs | None = None) -> CleanupReport:
         """Cancel; with `expected`, only if the refs still hold it (Conflict otherwise)."""
+        from . import planworktree, surgery
+
         repo = self._repo
         with packs.exclusive(repo, "prune"):
             for attempt in range(refs.max_attempts()):
@@ -557,6 +570,8 @@ class PlanStore:
 
         A compare-and-swap of both refs: Conflict if another writer moved the plan
         meanwhile. Undoable with `undo` until `gc` expires the journal entry."""
+        from . import surgery
+
         return surgery.rewind(self._repo, plan_id, n)
 
     @_writing
@@ -565,6 +580,8 @@ class PlanStore:
 
         A later changeset that depends on a dropped one (its edit no longer applies)
         raises Conflict naming the paths, and nothing is written. Undoable."""
+        from . import surgery
+
         return surgery.drop(self._repo, plan_id, numbers)
 
     @_writing
@@ -574,12 +591,16 @@ class PlanStore:
         """A new plan that starts as a copy of `plan_id` up to changeset `at` (default:
         its tip), each record saying where it came from (`branched_from`). `undo` on the
         new plan removes it."""
+        from . import surgery
+
         return surgery.branch(self._repo, plan_id, new_plan_id, at=at, title=title)
 
     @_writing
     def undo(self, plan_id: str) -> SurgeryResult:
         """Reverse the last rewind, drop or branch of the plan, by compare-and-swap:
         Conflict if the plan moved since."""
+        from . import surgery
+
         return surgery.undo(self._repo, plan_id, lambda current: self._cancel(plan_id, current))
 
     # -- moving plans between repositories (sync.py) --------------------------------
@@ -588,10 +609,14 @@ class PlanStore:
         self, remote: str, plan_ids: Sequence[str] = (), force: bool = False, progress: Any = None
     ) -> sync.SyncReport:
         """Push plans (all when none are named) to a git remote, both refs of each together."""
+        from . import sync
+
         return sync.push(self._repo, remote, plan_ids, force=force, progress=progress)
 
     def bundle(self, path: str, plan_ids: Sequence[str] = ()) -> sync.SyncReport:
         """Write plans (all when none are named) into a git bundle file."""
+        from . import sync
+
         return sync.bundle(self._repo, path, plan_ids)
 
     @_writing
@@ -599,10 +624,14 @@ class PlanStore:
         self, source: str, plan_ids: Sequence[str] = (), force: bool = False, progress: Any = None
     ) -> sync.SyncReport:
         """Fetch plans from a git remote or bundle, verified in quarantine before they land."""
+        from . import sync
+
         return sync.fetch(self._repo, source, plan_ids, force=force, progress=progress)
 
     def remote_plans(self, remote: str) -> list[sync.RemotePlan]:
         """The plans a remote or bundle holds, without fetching them."""
+        from . import sync
+
         return sync.remote_plans(self._repo, remote)
 
     def plan_refs(self, plan_id: str) -> tuple[str, str | None]:
@@ -814,6 +843,8 @@ class PlanStore:
 
     def changeset_patch(self, plan_id: str, number: int) -> str:
         """Changeset `number` as a mail-formatted patch that `git am` accepts."""
+        from email.utils import format_datetime
+
         chain = chains.load_chain(self._repo, validate_plan_id(plan_id), records=False)
         _, commit_id = chains.resolve_changeset(chain, number)
         commit = lookup_commit(self._repo, commit_id)
