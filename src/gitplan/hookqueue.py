@@ -42,6 +42,9 @@ from pathlib import Path
 from typing import Any
 
 _counter = itertools.count()
+# Drainers this process started and has not reaped yet (a long-lived process, such as
+# the MCP server, must not collect zombies).
+_children: set[int] = set()
 # True inside a drain: the store that a drain opens must not wait for the queue.
 draining = False
 # git's variables that name a repository: the drainer finds each call's from the call.
@@ -116,6 +119,7 @@ def _spawn(common: Path) -> None:
         (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
         (os.POSIX_SPAWN_OPEN, 2, str(log), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644),
     ]
+    _reap()
     environment = {name: value for name, value in os.environ.items() if name not in _GIT_LOCATION}
     pid = os.posix_spawn(
         sys.executable,
@@ -125,8 +129,17 @@ def _spawn(common: Path) -> None:
         file_actions=actions,
         setsid=True,  # its own session: the agent killing the hook's group does not stop it
     )
+    _children.add(pid)
     with contextlib.suppress(OSError):
         (_hooks_dir(common) / "drainer.pid").write_text(f"{pid}\n")
+
+
+def _reap() -> None:
+    for pid in list(_children):
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                continue  # still running
+        _children.discard(pid)
 
 
 def _spawned_alive(common: Path) -> bool:
@@ -136,9 +149,9 @@ def _spawned_alive(common: Path) -> bool:
         os.kill(pid, 0)
     except (OSError, ValueError):
         return False
-    with contextlib.suppress(ChildProcessError):
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child that has exited
-            return False
+    if pid in _children:
+        _reap()
+        return pid in _children  # our own child: alive unless it was just reaped
     return True
 
 
