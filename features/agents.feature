@@ -174,6 +174,9 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     And it printed the usage
     When the hook is run with "--help"
     Then the hook exited 0
+    When the hook is run with "--drain /"
+    Then the hook exited 2
+    And the hook's standard error says "--drain needs a git directory, not /"
 
   Scenario: The hook command of the command line (as the Python entry point runs it)
     When the agent writes "README.md" as "in-process\n" in the worktree

@@ -519,3 +519,8 @@ def installed_program_hook(context, agent, fixture, event):  # type: ignore[no-u
     )
     result = SimpleNamespace(code=done.returncode, stderr=done.stderr, stdout=done.stdout)
     context.hooks = [*getattr(context, "hooks", []), result]
+
+
+@then('the hook\'s standard error says "{text}"')
+def hook_stderr_says(context, text):  # type: ignore[no-untyped-def]
+    assert text in context.hooks[-1].stderr, context.hooks[-1].stderr

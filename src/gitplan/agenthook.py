@@ -291,7 +291,11 @@ def _relative(top: str, cwd: str, path: str) -> str | None:
 def main(argv: list[str]) -> int:
     """Entry of `git plan hook AGENT EVENT`: always exits 0 (unless --strict)."""
     if argv[:1] == ["--drain"] and len(argv) == 2:  # the drainer hookqueue.kick starts
-        hookqueue.drain(Path(argv[1]), record_queued)
+        common = Path(argv[1])
+        if not (common / "HEAD").is_file() or not (common / "objects").is_dir():
+            sys.stderr.write(f"git-plan hook: --drain needs a git directory, not {argv[1]}\n")
+            return 2
+        hookqueue.drain(common, record_queued)
         return 0
     strict = "--strict" in argv
     words = [word for word in argv if word != "--strict"]
