@@ -31,15 +31,16 @@ This module imports neither pygit2 nor click: the hook's fast path uses it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import itertools
 import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from .filelock import locked
 
 _counter = itertools.count()
 # Drainers this process started and has not reaped yet (a long-lived process, such as
@@ -82,21 +83,9 @@ def pending(common: Path, plan_id: str | None = None) -> list[Path]:
     return [directory / name for name in sorted(names) if name.endswith(ending) and name[0] != "."]
 
 
-@contextlib.contextmanager
-def _drain_lock(common: Path, wait: bool) -> Iterator[bool]:
+def _drain_lock(common: Path, wait: bool) -> contextlib.AbstractContextManager[bool]:
     """The drain lock, held while entries are recorded; yields whether it was had."""
-    path = _hooks_dir(common) / "drain.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(descriptor)  # closing lets go of the lock
+    return locked(_hooks_dir(common) / "drain.lock", blocking=wait)
 
 
 def _draining_elsewhere(common: Path) -> bool:

@@ -31,11 +31,9 @@ then tries to freshen it fails and writes its own copy, as git does.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +41,7 @@ import pygit2
 
 from . import faults, packfile
 from .errors import BadInput, GitPlanError
+from .filelock import locked
 from .gitrepo import common_dir
 from .objects import Staging, file_chunks
 
@@ -236,21 +235,11 @@ def pack_object_ids(repo: pygit2.Repository, pack: OwnedPack) -> list[bytes] | N
         return None
 
 
-@contextlib.contextmanager
-def exclusive(repo: pygit2.Repository, name: str, blocking: bool = True) -> Iterator[bool]:
+def exclusive(
+    repo: pygit2.Repository, name: str, blocking: bool = True
+) -> contextlib.AbstractContextManager[bool]:
     """An advisory lock under the gitplan state dir; yields False if not blocking and taken."""
-    directory = state_dir(repo) / "locks"
-    directory.mkdir(parents=True, exist_ok=True)
-    handle = os.open(directory / name, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(handle)
+    return locked(state_dir(repo) / "locks" / name, blocking)
 
 
 def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
