@@ -33,7 +33,9 @@ def hermetic_env(session: nox.Session) -> dict[str, str]:
 
 
 def run_behave(session: nox.Session, *runner: str) -> None:
-    junit = BUILD / "behave"
+    # One directory per session (tests, coverage_report): .ci/run counts a scenario that
+    # failed in either run as failed, so a failure is never hidden by a later pass.
+    junit = BUILD / "behave" / session.name
     junit.mkdir(parents=True, exist_ok=True)
     session.run(
         *runner,
@@ -50,7 +52,7 @@ def run_robot(session: nox.Session) -> None:
     session.run(
         "robot",
         "--outputdir",
-        str(BUILD / "robot"),
+        str(BUILD / "robot" / session.name),
         "--loglevel",
         "INFO",
         *session.posargs,

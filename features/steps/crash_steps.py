@@ -65,14 +65,16 @@ def _reset(context) -> None:  # type: ignore[no-untyped-def]
 
 def _run_apply(context):  # type: ignore[no-untyped-def]
     return subprocess.Popen(
-        [sys.executable, "-c", APPLY, context.repo], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-c", APPLY, context.repo], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
 
 
 @when('I kill a real "git plan apply {plan}" at {moments:d} or more moments spread over its run')
 def kill_many(context, plan, moments):  # type: ignore[no-untyped-def]
     started = time.monotonic()
-    assert _run_apply(context).wait(timeout=300) == 0
+    whole = _run_apply(context)
+    _, stderr = whole.communicate(timeout=300)
+    assert whole.returncode == 0, stderr.decode(errors="replace")
     duration = time.monotonic() - started
     context.outcomes = []
     # Timing varies with load: keep going (up to 3 rounds) until a kill lands mid-write.
@@ -81,13 +83,15 @@ def kill_many(context, plan, moments):  # type: ignore[no-untyped-def]
             break
         _reset(context)
         process = _run_apply(context)
-        time.sleep(duration * 1.5 * (n % moments) / (moments - 1))
+        delay = duration * 1.5 * (n % moments) / (moments - 1)
+        time.sleep(delay)
         process.send_signal(signal.SIGKILL)
-        process.wait()
+        _, stderr = process.communicate()
         journal = Path(context.repo, ".git", "gitplan", "apply.json").exists()
-        PlanStore.open(context.repo).recover()  # git plan recover, or any writing command
-        context.outcomes.append(
-            {
+        where = f"kill {n} after {delay:.3f} s of {duration:.3f} s (exit {process.returncode})"
+        try:
+            PlanStore.open(context.repo).recover()  # git plan recover, or any writing command
+            outcome = {
                 "journal": journal,
                 "head": git(context, "rev-parse", "HEAD").strip(),
                 "head_tree": git(context, "rev-parse", "HEAD^{tree}").strip(),
@@ -95,7 +99,14 @@ def kill_many(context, plan, moments):  # type: ignore[no-untyped-def]
                 "status": git(context, "status", "--porcelain"),
                 "state": PlanStore.open(context.repo).status(plan).state,
             }
-        )
+        except Exception as error:  # say which kill left what, not only that one did
+            state_dir = Path(context.repo, ".git", "gitplan")
+            files = sorted(str(p.relative_to(state_dir)) for p in state_dir.rglob("*"))
+            raise AssertionError(
+                f"{where}: {type(error).__name__}: {error}\napply's stderr: "
+                f"{stderr.decode(errors='replace')[-2000:]}\n.git/gitplan holds: {files[:40]}"
+            ) from error
+        context.outcomes.append({**outcome, "where": where})
 
 
 @then("after each kill and the next git plan command, HEAD, index and worktree are all old or all applied")
