@@ -69,6 +69,29 @@ def _run_apply(context):  # type: ignore[no-untyped-def]
     )
 
 
+def _wait_until_nothing_runs_in(directory: str) -> None:
+    """Wait (a minute at most) until no process but this one works in `directory`: the
+    git commands a killed apply ran die with it (git removes its locks as it does)."""
+    top = os.path.realpath(directory)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        busy = False
+        for entry in Path("/proc").glob("[0-9]*"):
+            if int(entry.name) == os.getpid():
+                continue
+            try:
+                cwd = os.readlink(entry / "cwd")
+                zombie = ") Z " in (entry / "stat").read_text(errors="replace")
+            except OSError:
+                continue
+            if not zombie and (cwd == top or cwd.startswith(top + os.sep)):
+                busy = True
+                break
+        if not busy:
+            return
+        time.sleep(0.01)
+
+
 @when('I kill a real "git plan apply {plan}" at {moments:d} or more moments spread over its run')
 def kill_many(context, plan, moments):  # type: ignore[no-untyped-def]
     started = time.monotonic()
@@ -87,6 +110,7 @@ def kill_many(context, plan, moments):  # type: ignore[no-untyped-def]
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         _, stderr = process.communicate()
+        _wait_until_nothing_runs_in(context.repo)  # the crash is over
         journal = Path(context.repo, ".git", "gitplan", "apply.json").exists()
         where = f"kill {n} after {delay:.3f} s of {duration:.3f} s (exit {process.returncode})"
         try:

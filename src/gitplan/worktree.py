@@ -109,10 +109,12 @@ def run_git(
 
 def _die_with_parent() -> None:
     """In the child: die when gitplan dies. A git still writing the worktree after
-    a killed apply would race the recovery that rolls that apply back."""
+    a killed apply would race the recovery that rolls that apply back. SIGTERM,
+    not SIGKILL: git removes its lock files (index.lock) before it dies of it, so
+    a killed `git plan apply` never leaves the user's next git command refused."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):  # not Linux: nothing to ask for
         pass
     if os.getppid() == 1:  # the parent died before prctl took effect
