@@ -40,7 +40,7 @@ from .notes import stage_notes_commit
 from .objects import Staging
 from .patches import patch_edits
 from .transaction import Prepared
-from .trees import MODE_TREE, Edit, Entry, changed_entries, edit_tree, entry_at
+from .trees import MODE_TREE, Edit, Entry, changed_entries, comparisons_remembered, edit_tree, entry_at
 from .verify import verify_plan
 
 MODES = ("commit", "worktree", "branch")
@@ -97,10 +97,15 @@ def _predict(
     selection: Selection | None = None,
 ) -> Outcome:
     """What applying would write; Conflict (or Dirty) when apply would refuse."""
-    outcome = _plan_outcome(repo, chain, head, replay, selection or Selection())
-    if mode != "branch":
+    if mode == "branch":
+        return _plan_outcome(repo, chain, head, replay, selection or Selection())
+    status = worktree.StatusRun(repo)  # git reads the worktree while the outcome is computed
+    try:
+        outcome = _plan_outcome(repo, chain, head, replay, selection or Selection())
         _refuse_unsafe(repo, outcome.writes)
-        _refuse_dirty(repo, outcome.writes)
+        _refuse_dirty(repo, outcome.writes, status.result())
+    finally:
+        status.close()
     return outcome
 
 
@@ -109,6 +114,24 @@ def _conflict_path(conflict: tuple[pygit2.IndexEntry | None, ...]) -> str:
 
 
 def apply_plan(
+    repo: pygit2.Repository,
+    plan_id: str,
+    mode: str = "commit",
+    branch: str | None = None,
+    replay: bool = False,
+    check: bool = False,
+    keep_on_failure: bool | None = None,
+    cancel: object = None,
+    progress: Progress | None = None,
+    selection: Selection | None = None,
+) -> ApplyResult:
+    with comparisons_remembered():  # verify and the outcome compare the same trees
+        return _apply_plan(
+            repo, plan_id, mode, branch, replay, check, keep_on_failure, cancel, progress, selection
+        )
+
+
+def _apply_plan(
     repo: pygit2.Repository,
     plan_id: str,
     mode: str = "commit",
@@ -289,47 +312,59 @@ def _under(path: str, specs: tuple[str, ...]) -> bool:
 
 def _refuse_unsafe(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
     workdir = os.path.realpath(repo.workdir)
+    inside: set[str] = {""}  # directories found to stay inside the worktree
     for entry in writes:
         validate_path(entry.path)
-        parent = os.path.realpath(os.path.join(workdir, os.path.dirname(entry.path)))
-        if parent != workdir and not parent.startswith(workdir + os.sep):
+        if not _stays_inside(workdir, os.path.dirname(entry.path), inside):
             raise BadInput(f"{entry.path}: a symlink in the worktree leads outside it; refusing")
 
 
-def _refuse_dirty(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
+def _stays_inside(workdir: str, directory: str, inside: set[str]) -> bool:
+    """Does `directory` resolve to a place inside the worktree? Each of its leading
+    directories is looked at once per apply; only symlinks among them are resolved
+    (a plain directory inside the worktree keeps its children inside)."""
+    if directory in inside:
+        return True
+    prefix = ""
+    for name in directory.split("/"):
+        prefix = f"{prefix}/{name}" if prefix else name
+        if prefix in inside:
+            continue
+        full = os.path.join(workdir, prefix)
+        if os.path.islink(full):
+            real = os.path.realpath(full)
+            if real != workdir and not real.startswith(workdir + os.sep):
+                return False
+        inside.add(prefix)
+    return True
+
+
+def _refuse_dirty(
+    repo: pygit2.Repository, writes: tuple[Entry, ...], changes: worktree.TrackedChanges
+) -> None:
     """Refuse, naming each path and why, when a path the apply writes is not what HEAD has.
 
-    Staged changes are compared in the index; worktree changes are what `git
-    status` reports (so line-ending conversion, filters and sparse checkout
-    count as git counts them)."""
-    index = repo.index
-    index.read()
-    if index.conflicts is not None:
+    Staged and worktree changes are what `git status` reports (so line-ending
+    conversion, filters and sparse checkout count as git counts them)."""
+    if changes.unmerged:
         raise BadInput("the index has unresolved merge conflicts; resolve or reset them before applying")
     head_tree = str(repo.head.peel(pygit2.Commit).tree_id) if not repo.head_is_unborn else EMPTY_TREE
-    changed = worktree.unstaged(repo)
     dirty: list[str] = []
     for entry in writes:
         path = entry.path
         in_head = entry_at(repo, head_tree, path)
         was_directory = in_head is not None and in_head[1] == MODE_TREE
-        if was_directory:
-            in_head = None  # a directory the plan replaces by a file: its files are checked one by one
-        try:
-            staged: tuple[str, int] | None = (str(index[path].id), index[path].mode)
-        except KeyError:
-            staged = None
         full = Path(repo.workdir) / path
-        if staged != in_head:
+        if path in changes.staged:
             dirty.append(f"{path} (staged changes)")
-        elif path in changed:
-            deleted = changed[path].state == "deleted"
+        elif path in changes.unstaged:
+            deleted = changes.unstaged[path].state == "deleted"
             dirty.append(f"{path} ({'deleted in the worktree' if deleted else 'uncommitted changes'})")
         elif was_directory:
-            continue  # the directory's own files are checked as deletions of their own
-        elif staged is None and full.is_dir() and not full.is_symlink():
+            continue  # a directory the plan replaces by a file: its files are checked one by one
+        elif in_head is None and full.is_dir() and not full.is_symlink():
             dirty.append(f"{path} (a directory is in the way)")
-        elif staged is None and (full.exists() or full.is_symlink()):
+        elif in_head is None and (full.exists() or full.is_symlink()):
             dirty.append(f"{path} (untracked file in the way)")
     if dirty:
         raise Dirty(

@@ -56,6 +56,8 @@ def validate_plan_id(plan_id: object) -> str:
 
 def is_git_dir_name(component: str) -> bool:
     """Is this path component `.git` in any spelling git, NTFS or HFS+ would treat as it?"""
+    if component.isascii():  # no ignorable code points, and NFC changes nothing
+        return component.split(":", 1)[0].rstrip(". ").lower() in (".git", "git~1")
     name = "".join(c for c in component if c not in _HFS_IGNORABLE)
     # NTFS ignores trailing dots and spaces, and ':' starts an alternate data stream
     # (".git::$INDEX_ALLOCATION" is the directory itself).
@@ -76,7 +78,7 @@ def validate_path(path: object) -> str:
     if not isinstance(path, str) or not path:
         raise BadInput("empty path")
     shown = path.encode("unicode_escape").decode("ascii")
-    if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in path):
+    if _CONTROL.search(path):
         raise BadInput(f"invalid path {shown!r}: control characters other than tab are not allowed")
     if path.startswith("/") or (_WINDOWS and re.match(r"^[A-Za-z]:", path)):
         raise BadInput(f"invalid path {shown!r}: must be relative to the repository root")
@@ -91,6 +93,7 @@ def validate_path(path: object) -> str:
 
 
 _WINDOWS = os.name == "nt"
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 
 # -- commit messages ----------------------------------------------------------

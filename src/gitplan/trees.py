@@ -8,13 +8,15 @@ This module never writes refs, the index or the working tree.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import pygit2
 
-from .errors import BadInput
+from .errors import BadInput, Damaged
 from .gitrepo import EMPTY_TREE, lookup
 from .objects import Staging
 from .packfile import OBJ_TREE
@@ -90,7 +92,17 @@ def _shown(prefix: tuple[bytes, ...], name: bytes) -> str:
 # One tree entry: mode, name, 20-byte id. Read in sequence from the start of a
 # well-formed tree, so a match can never begin inside an id.
 _TREE_ENTRY = re.compile(rb"(\d+) ([^\0]*)\0(.{20})", re.DOTALL)
+_WHOLE_ENTRY = re.compile(rb"\d+ [^\0]*\0.{20}", re.DOTALL)
 _MODE_TREE = b"40000"
+
+
+def _parsed(entries: Iterable[bytes]) -> dict[bytes, tuple[bytes, bytes]]:
+    """Whole raw entries by name: (mode as git writes it, raw 20-byte id)."""
+    found = {}
+    for entry in entries:
+        mode, rest = entry[:-20].split(b" ", 1)
+        found[rest[:-1]] = (mode, entry[-20:])
+    return found
 
 
 def _edit(
@@ -247,29 +259,68 @@ def changed_entries(
     Descends only into subtrees whose ids differ, so the cost follows the
     change, not the repository."""
     specs = tuple(s.rstrip("/") for s in pathspec if s)
+    remembered = _remembered.get()
+    key = (str(old_tree), str(new_tree), specs)
+    if remembered is not None and key in remembered:
+        return list(remembered[key])
     found: list[Entry] = []
-    _compare(repo, _tree(repo, old_tree), _tree(repo, new_tree), "", specs, found)
+    odb = repo.odb
+    _compare(odb, _raw_tree(odb, old_tree), _raw_tree(odb, new_tree), "", specs, found)
     found.sort(key=lambda entry: entry.path.encode("utf-8", "surrogateescape"))
+    if remembered is not None:
+        remembered[key] = tuple(found)
     return found
 
 
+@contextlib.contextmanager
+def comparisons_remembered() -> Iterator[None]:
+    """Within the block, each comparison of two trees is made once: an apply verifies
+    each changeset, then compares HEAD with the result, and for a plan of one
+    changeset on an unmoved HEAD those are the same two trees. (Trees are named by
+    their content, so a pair of ids always compares the same way.)"""
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
+_remembered: contextvars.ContextVar[dict[tuple[str, str, tuple[str, ...]], tuple[Entry, ...]] | None] = (
+    contextvars.ContextVar("remembered_comparisons", default=None)
+)
+
+
+def _raw_tree(odb: pygit2.Odb, oid: pygit2.Oid | str | bytes | None) -> bytes:
+    """A tree's raw bytes (empty for None), read once, without building a Tree object."""
+    if oid is None:
+        return b""
+    key = pygit2.Oid(raw=oid) if isinstance(oid, bytes) else pygit2.Oid(hex=str(oid))
+    try:
+        kind, data = odb.read(key)
+    except KeyError:
+        raise Damaged(f"tree {key} is missing from the repository") from None
+    if kind != pygit2.enums.ObjectType.TREE:
+        raise Damaged(f"object {key} is not a tree")
+    return data
+
+
 def _compare(
-    repo: pygit2.Repository,
-    old: pygit2.Tree | None,
-    new: pygit2.Tree | None,
+    odb: pygit2.Odb,
+    old: bytes,
+    new: bytes,
     prefix: str,
     specs: tuple[str, ...],
     found: list[Entry],
 ) -> None:
-    # Raw tree bytes, not pygit2 entry objects: a changed directory of N entries costs
-    # one regex pass, not N objects and enum conversions.
-    old_items = _raw_entries(old)
-    new_items = _raw_entries(new)
+    # Raw tree bytes, not pygit2 entry objects, and only the entries that differ are
+    # parsed: a changed directory of N entries costs one regex pass and two sets of bytes.
+    old_set = set(_WHOLE_ENTRY.findall(old))
+    new_set = set(_WHOLE_ENTRY.findall(new))
+    old_items = _parsed(old_set - new_set)
+    new_items = _parsed(new_set - old_set)
     for name in old_items.keys() | new_items.keys():
         before = old_items.get(name)
         after = new_items.get(name)
-        if before == after:
-            continue
         path = prefix + name.decode("utf-8", "surrogateescape")
         if specs and not _may_match(path, specs):
             continue
@@ -277,9 +328,9 @@ def _compare(
         new_is_tree = after is not None and after[0] == _MODE_TREE
         if old_is_tree or new_is_tree:
             _compare(
-                repo,
-                _tree(repo, before[1].hex()) if old_is_tree and before is not None else None,
-                _tree(repo, after[1].hex()) if new_is_tree and after is not None else None,
+                odb,
+                _raw_tree(odb, before[1]) if old_is_tree and before is not None else b"",
+                _raw_tree(odb, after[1]) if new_is_tree and after is not None else b"",
                 path + "/",
                 specs,
                 found,

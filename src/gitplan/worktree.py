@@ -7,7 +7,7 @@ git-lfs's, sparse checkout and `core.fileMode`. libgit2 knows only part of
 that, so everything that compares or converts worktree files runs the `git`
 binary, the one program that gets all of it right by definition:
 
-* `unstaged` asks `git status` which tracked files differ from the index;
+* `StatusRun` asks `git status` which tracked files differ from HEAD or the index;
 * `move` is `git read-tree -m -u`: the index and worktree go from one tree to
   another exactly as `git checkout` would move them;
 * `force_from_index` is `git checkout-index -f` for paths whose index entry
@@ -23,7 +23,7 @@ import signal
 import subprocess
 import tempfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,22 +89,37 @@ def run_git(
     checkout: Checkout | None = None,
 ) -> bytes:
     """Run `git args...` on `repo` (or `checkout`) from its top level; GitFailed with git's message."""
+    process = _spawn(repo, args, env, checkout, stdin is not None)
+    out, err = process.communicate(stdin)
+    return _checked(args, process.returncode, out, err)
+
+
+def _spawn(
+    repo: pygit2.Repository,
+    args: Sequence[str],
+    env: dict[str, str] | None,
+    checkout: Checkout | None,
+    with_stdin: bool = False,
+) -> subprocess.Popen[bytes]:
     try:
-        done = subprocess.run(
+        return subprocess.Popen(
             ["git", *args],
-            input=stdin,
-            capture_output=True,
+            stdin=subprocess.PIPE if with_stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             cwd=checkout.workdir if checkout else repo.workdir or repo.path,
             env=env or git_env(repo, checkout),
-            check=False,
             preexec_fn=_die_with_parent,
         )
     except FileNotFoundError:
         raise GitFailed("the git program is not installed or not on PATH") from None
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip().replace("\n", "; ")
-        raise GitFailed(f"git {args[0]} failed: {message or f'exit {done.returncode}'}")
-    return done.stdout
+
+
+def _checked(args: Sequence[str], returncode: int, out: bytes, err: bytes) -> bytes:
+    if returncode != 0:
+        message = err.decode(errors="replace").strip().replace("\n", "; ")
+        raise GitFailed(f"git {args[0]} failed: {message or f'exit {returncode}'}")
+    return out
 
 
 def _die_with_parent() -> None:
@@ -155,27 +170,91 @@ def status(
     Files that only look different (a CRLF checkout of an LF blob, a smudged
     file, a fresh timestamp) are not listed; skip-worktree files of a sparse
     checkout are not "deleted"; ignored files never appear."""
-    args = ["status", "--porcelain=v2", "-z", "--no-renames", "--ignore-submodules=none"]
-    args.append("--untracked-files=all" if untracked else "--untracked-files=no")
-    out = run_git(repo, args, env=git_env(repo, checkout, GIT_OPTIONAL_LOCKS="1"), checkout=checkout)
+    out = run_git(repo, _status_args(untracked), env=_status_env(repo, checkout), checkout=checkout)
     changes: list[WorktreeChange] = []
+    for kind, xy, submodule, path in _porcelain(out):
+        if kind == "?":
+            changes.append(WorktreeChange(path, "untracked"))
+        elif kind == "u":
+            changes.append(WorktreeChange(path, "unmerged"))
+        else:
+            state = _STATES.get(xy[1])
+            if state is None and staged:  # changed in the index only (git add, git rm)
+                state = _STATES.get(xy[0])
+            if state is not None:
+                changes.append(WorktreeChange(path, state, submodule))
+    return changes
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedChanges:
+    """What `git status` says of the tracked paths: those whose index entry differs
+    from HEAD's, those whose worktree file differs from the index (by path), and
+    whether the index holds unresolved conflicts."""
+
+    staged: frozenset[str]
+    unstaged: dict[str, WorktreeChange]
+    unmerged: bool
+
+
+class StatusRun:
+    """`git status` of the tracked paths, started now and read later, so that git
+    works on another core while the caller computes. `close` ends it if unread."""
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self._args = _status_args(untracked=False)
+        self._process = _spawn(repo, self._args, _status_env(repo, None), None)
+
+    def result(self) -> TrackedChanges:
+        out, err = self._process.communicate()
+        staged: set[str] = set()
+        unstaged: dict[str, WorktreeChange] = {}
+        unmerged = False
+        for kind, xy, submodule, path in _porcelain(_checked(self._args, self._process.returncode, out, err)):
+            if kind == "u":
+                unmerged = True
+                continue
+            if xy[0] != ".":
+                staged.add(path)
+            state = _STATES.get(xy[1])
+            if state is not None:
+                unstaged[path] = WorktreeChange(path, state, submodule)
+        return TrackedChanges(frozenset(staged), unstaged, unmerged)
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.terminate()  # git removes its index.lock as it dies of SIGTERM
+        self._process.communicate()
+
+
+def _status_args(untracked: bool) -> list[str]:
+    return [
+        "status",
+        "--porcelain=v2",
+        "-z",
+        "--no-renames",
+        "--ignore-submodules=none",
+        "--untracked-files=all" if untracked else "--untracked-files=no",
+    ]
+
+
+def _status_env(repo: pygit2.Repository, checkout: Checkout | None) -> dict[str, str]:
+    return git_env(repo, checkout, GIT_OPTIONAL_LOCKS="1")
+
+
+def _porcelain(out: bytes) -> Iterator[tuple[str, str, bool, str]]:
+    """`git status --porcelain=v2 -z` records: (kind, XY, is a submodule, path); kind is
+    "1" (changed), "u" (unmerged) or "?" (untracked, XY "??")."""
     for record in out.split(b"\0"):
-        if not record:
-            continue
         kind = record[:1]
         if kind == b"?":
-            changes.append(WorktreeChange(_fs(record[2:]), "untracked"))
+            yield "?", "??", False, _fs(record[2:])
         elif kind == b"1":
             fields = record.split(b" ", 8)
-            state = _STATES.get(fields[1][1:2].decode())
-            if state is None and staged:  # changed in the index only (git add, git rm)
-                state = _STATES.get(fields[1][:1].decode())
-            if state is not None:
-                changes.append(WorktreeChange(_fs(fields[8]), state, fields[2].startswith(b"S")))
+            yield "1", fields[1].decode(), fields[2].startswith(b"S"), _fs(fields[8])
         elif kind == b"u":
             fields = record.split(b" ", 10)
-            changes.append(WorktreeChange(_fs(fields[10]), "unmerged"))
-    return changes
+            yield "u", fields[1].decode(), False, _fs(fields[10])
 
 
 def ignored(repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None = None) -> set[str]:
@@ -199,11 +278,6 @@ def ignored(repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | 
     if done.returncode not in (0, 1):  # pragma: no cover - 1: none of them is ignored
         raise GitFailed(f"git check-ignore failed: {done.stderr.decode(errors='replace').strip()}")
     return {_fs(path) for path in done.stdout.split(b"\0") if path}
-
-
-def unstaged(repo: pygit2.Repository) -> dict[str, WorktreeChange]:
-    """Tracked paths whose worktree file differs from the index, by path."""
-    return {change.path: change for change in status(repo, untracked=False)}
 
 
 # -- writing ------------------------------------------------------------------
