@@ -59,6 +59,45 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
     return repo
 
 
+def reopened(repo: pygit2.Repository) -> pygit2.Repository:
+    """The same repository and working tree, in a new libgit2 object (fresh pack list)."""
+    again = pygit2.Repository(repo.path)
+    if repo.workdir and again.workdir != repo.workdir:
+        again.workdir = repo.workdir
+    return again
+
+
+class PackDirectory:
+    """Tells whether any of the packs seen in `objects/pack` has gone since the last look.
+    A look costs one stat, and a directory listing only when the directory changed."""
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self._path = common_dir(repo) / "objects" / "pack"
+        self._stamp = self._stamp_now()
+        self._names = self._names_now()
+
+    def lost_some(self) -> bool:
+        stamp = self._stamp_now()
+        if stamp == self._stamp:
+            return False
+        names = self._names_now()
+        lost = bool(self._names - names)
+        self._stamp, self._names = stamp, names
+        return lost
+
+    def _stamp_now(self) -> int:
+        try:
+            return os.stat(self._path).st_mtime_ns
+        except OSError:
+            return 0
+
+    def _names_now(self) -> set[str]:
+        try:
+            return {entry.name for entry in os.scandir(self._path) if entry.name.endswith(".idx")}
+        except OSError:
+            return set()
+
+
 def worktree_prefix(repo: pygit2.Repository, start: str | os.PathLike[str]) -> str:
     """Where `start` is inside the working tree, as git's prefix: "" at the top,
     "sub/dir/" below it, and "" when outside it or in a bare repository."""

@@ -44,12 +44,14 @@ from .format import (
     validate_plan_id,
 )
 from .gitrepo import (
+    PackDirectory,
     author_person,
     committer_person,
     common_dir,
     lookup_commit,
     open_repository,
     read_blob,
+    reopened,
     resolve_commit,
     worktree_prefix,
 )
@@ -111,10 +113,20 @@ class PlanStore:
     """All plans of one repository. Open it with `PlanStore.open(path)`."""
 
     def __init__(self, repo: pygit2.Repository) -> None:
-        self._repo = repo
+        self._opened = repo
+        self._packs = PackDirectory(repo)
         # The last status of each plan (planstatus.Kept): a long-lived store (the review
         # page, the MCP server) asks for the same plan's status again and again.
         self._statuses: dict[str, planstatus.Kept] = {}
+
+    @property
+    def _repo(self) -> pygit2.Repository:
+        """The repository, opened again once a pack it had read is gone (a consolidation
+        or a cancel, here or in another process): libgit2 keeps the gone pack on its list,
+        and every read of an object it held then rescans the pack directory."""
+        if self._packs.lost_some():
+            self._opened = reopened(self._opened)
+        return self._opened
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] = ".") -> PlanStore:
