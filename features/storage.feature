@@ -15,6 +15,11 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git fsck --full is clean
     And git shows 2 commits on "refs/changesets/s"
 
+  Scenario: Long-lived stores let go of the packs that merging removed, so reads stay fast and the disk is freed
+    When one store records 12 changesets into "s", reading its diff after each
+    Then the store's process holds no removed pack file of the repository once garbage is collected
+    And git fsck --full is clean
+
   Scenario Outline: A refused record writes nothing: <case>
     Given I record in "s" with tool "first"
       | path      | content     |
@@ -117,6 +122,30 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And ref "refs/changesets/s" does not exist
     And git fsck --full is clean
     And git show ":wanted.txt" prints "keep me\n"
+
+  Scenario: Cancel keeps the index's ids under its checksum, and reads the index again once it changed
+    Given a plan "first"
+    And I record in "first" with tool "write"
+      | path      | content   |
+      | first.txt | first\n   |
+    And the index file is touched
+    When I cancel "first"
+    Then the ids kept for the index carry its checksum
+    Given I record in "s" with tool "write"
+      | path       | content        |
+      | wanted.txt | keep me\n      |
+    And the user stages "wanted.txt" with content "keep me\n"
+    When I cancel "s"
+    Then it succeeds
+    And the ids kept for the index carry its checksum
+    And git fsck --full is clean
+    And git show ":wanted.txt" prints "keep me\n"
+
+  Scenario: The index ids kept for a worktree that is gone are removed by gc
+    Given gitplan kept index ids for a worktree "gone" that no longer exists
+    When I run git plan "gc --grace now"
+    Then the output contains "worktree gone no longer exists"
+    And no index ids are kept for a worktree "gone"
 
   Scenario: A pack another process freshened, as git does before it references an object, is kept
     Given I record in "s" with tool "write"

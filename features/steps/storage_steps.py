@@ -620,3 +620,57 @@ def same_blob(context, one, two):  # type: ignore[no-untyped-def]
 @then('a lock file is still on "{ref}"')
 def lock_still(context, ref):  # type: ignore[no-untyped-def]
     assert (_git_dir(context) / f"{ref}.lock").exists()
+
+
+@when('one store records {count:d} changesets into "{plan}", reading its diff after each')
+def step_long_lived_store(context, count, plan):  # type: ignore[no-untyped-def]
+    store = PlanStore.open(context.repo)
+    for n in range(count):
+        store.record(plan, {f"long/{n}.txt": f"{n}\n".encode()}, ToolInvocation(tool="long"))
+        assert f"long/{n}.txt" in store.diff(plan)
+    context.long_lived_store = store  # still open, as the MCP server's or the review page's is
+
+
+@then("the store's process holds no removed pack file of the repository once garbage is collected")
+def step_no_removed_pack_held(context):  # type: ignore[no-untyped-def]
+    import gc
+
+    context.store.status("s")  # the store that created the plan lets go on its next read
+    gc.collect()
+    packs = os.path.realpath(_git_dir(context) / "objects" / "pack")
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            held.append(os.readlink(f"/proc/self/fd/{fd}"))
+    held += Path("/proc/self/maps").read_text().splitlines()
+    removed = [line for line in held if packs in line and "(deleted)" in line]
+    assert removed == [], f"{len(removed)} removed pack files still open or mapped, e.g. {removed[:2]}"
+    left = [name for name in os.listdir(packs) if name.endswith(".idx")]
+    recorded = context.long_lived_store.status("s").changesets
+    assert len(left) < recorded, f"{len(left)} packs for {recorded} changesets: nothing was merged"
+
+
+@given("the index file is touched")
+def step_touch_index(context):  # type: ignore[no-untyped-def]
+    os.utime(_git_dir(context) / "index")
+
+
+@then("the ids kept for the index carry its checksum")
+def step_index_ids_kept(context):  # type: ignore[no-untyped-def]
+    kept = (_git_dir(context) / "gitplan" / "index-ids" / "main").read_bytes()
+    index = (_git_dir(context) / "index").read_bytes()
+    assert kept[:20] == index[-20:], "the kept ids are not those of the index as it is now"
+    staged = git(context, "ls-files", "-s").split()
+    assert len(kept) // 20 - 1 >= len(staged) // 4, "fewer ids kept than the index has entries"
+
+
+@given('gitplan kept index ids for a worktree "{name}" that no longer exists')
+def step_index_ids_of_gone_worktree(context, name):  # type: ignore[no-untyped-def]
+    directory = _git_dir(context) / "gitplan" / "index-ids"
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"worktree-{name}").write_bytes(bytes(40))
+
+
+@then('no index ids are kept for a worktree "{name}"')
+def step_no_index_ids(context, name):  # type: ignore[no-untyped-def]
+    assert not (_git_dir(context) / "gitplan" / "index-ids" / f"worktree-{name}").exists()

@@ -30,6 +30,7 @@ from . import chain as chains
 from . import packs, planworktree, prune, refs, surgery
 from .errors import BadInput, GitPlanError
 from .format import PLAN_REF_PREFIX, notes_ref, plan_ref
+from .gitrepo import common_dir
 from .model import CleanupItem, GcReport
 
 DEFAULT_GRACE = "1h"
@@ -59,6 +60,7 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
         live = _live_plans(repo)
         _per_plan_files(repo, "verified", "verified mark", live, dry_run, removed)
         _per_plan_files(repo, "status", "kept status", live, dry_run, removed)
+        _index_ids(repo, older_than, dry_run, removed)
         # Undo entries (surgery.py) expire with the grace: `undo` works until then.
         removed.extend(surgery.expire(repo, live, older_than, dry_run))
         # Before pruning: a gone plan's worktree index would keep its objects alive.
@@ -129,6 +131,29 @@ def _registered_plans(repo: pygit2.Repository) -> list[str]:
         return sorted(entry.name for entry in os.scandir(directory) if entry.is_dir())
     except FileNotFoundError:
         return []
+
+
+def _index_ids(repo: pygit2.Repository, older_than: int, dry_run: bool, removed: list[CleanupItem]) -> None:
+    """The index ids cancel keeps (indexfile.index_mentions) for a linked worktree that
+    is gone, and the temporary files of a cancel killed while it wrote them."""
+    directory = packs.state_dir(repo) / "index-ids"
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return
+    worktrees = common_dir(repo) / "worktrees"
+    for entry in entries:
+        if entry.name.startswith("."):
+            if entry.stat().st_mtime_ns >= older_than:
+                continue
+            why = "left by a cancel that was killed"
+        elif entry.name.startswith("worktree-") and not (worktrees / entry.name[len("worktree-") :]).is_dir():
+            why = f"worktree {entry.name[len('worktree-') :]} no longer exists"
+        else:
+            continue
+        removed.append(CleanupItem("kept index ids", entry.name, why))
+        if not dry_run:
+            Path(entry.path).unlink(missing_ok=True)
 
 
 def _temporary_files(

@@ -6,11 +6,15 @@ when it writes the next commit, so a pruned one would break it). libgit2's
 Index has no view of the cache tree and builds an object per entry, so the
 file is read here directly: versions 2, 3 and 4, and split indexes (the
 `link` extension names a shared index file beside it). It never imports
-pygit2 and never writes.
+pygit2, and it writes only its own sorted list of an index's ids, kept under
+the index's checksum so that the next cancel need not read the index again.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import os
 import struct
 from pathlib import Path
 
@@ -19,12 +23,80 @@ from .errors import Damaged
 _EXTENDED = 0x4000
 
 
+def index_mentions(path: Path, candidates: set[bytes], remembered: Path) -> set[bytes]:
+    """Those of `candidates` that the index at `path` names (entries and cache tree).
+
+    The index's ids are kept sorted in the file `remembered`, under the checksum
+    git writes at the end of the index: while the index holds the same content
+    (a touch, a refresh that changed nothing), the next call reads that file and
+    looks the candidates up by bisection, instead of reading every entry. An index
+    written without a checksum (index.skipHash) is read in full each time."""
+    checksum = _checksum(path)
+    if checksum is None or not candidates:
+        return set()
+    known = _read_remembered(remembered, checksum)
+    if known is None:
+        try:
+            data = path.read_bytes()  # the checksum is taken again from what is read
+        except FileNotFoundError:
+            return set()
+        ids = _object_ids(path, data)
+        if data[-20:] == _NO_CHECKSUM:
+            return ids & candidates
+        known = data[-20:] + b"".join(sorted(ids))
+        _remember(remembered, known)
+    count = len(known) // 20 - 1
+    found = set()
+    for candidate in candidates:
+        at = bisect.bisect_left(range(count), candidate, key=lambda i: known[20 + 20 * i : 40 + 20 * i])
+        if at < count and known[20 + 20 * at : 40 + 20 * at] == candidate:
+            found.add(candidate)
+    return found
+
+
+_NO_CHECKSUM = bytes(20)
+
+
+def _checksum(path: Path) -> bytes | None:
+    """The last 20 bytes of the index (git's checksum of it), or None if there is no index."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(-20, os.SEEK_END)
+            return handle.read(20)
+    except FileNotFoundError:
+        return None
+    except OSError as error:  # shorter than a checksum
+        raise Damaged(f"cannot read the index {path}: {error}") from None
+
+
+def _read_remembered(remembered: Path, checksum: bytes) -> bytes | None:
+    try:
+        data = remembered.read_bytes()
+    except OSError:
+        return None
+    if len(data) % 20 or data[:20] != checksum or checksum == _NO_CHECKSUM:
+        return None
+    return data
+
+
+def _remember(remembered: Path, data: bytes) -> None:
+    with contextlib.suppress(OSError):  # a read-only repository: read the index again next time
+        remembered.parent.mkdir(parents=True, exist_ok=True)
+        temporary = remembered.with_name(f".{remembered.name}.{os.getpid()}")
+        temporary.write_bytes(data)
+        os.replace(temporary, remembered)
+
+
 def index_object_ids(path: Path) -> set[bytes]:
     """Every 20-byte id in the index at `path` (entries and cache tree); empty if absent."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return set()
+    return _object_ids(path, data)
+
+
+def _object_ids(path: Path, data: bytes) -> set[bytes]:
     try:
         found, shared = _parse(data)
     except (struct.error, ValueError, IndexError) as error:

@@ -38,7 +38,7 @@ from . import packfile, packs
 from .errors import Damaged
 from .format import PLAN_REF_PREFIX, trailers
 from .gitrepo import common_dir
-from .indexfile import index_object_ids
+from .indexfile import index_mentions
 from .model import CleanupReport
 from .packfile import OBJ_COMMIT, OBJ_TAG, OBJ_TREE
 
@@ -175,6 +175,7 @@ def _referenced(repo: pygit2.Repository, plan_id: str, candidates: set[bytes], s
     for oid in _roots(repo, plan_id, since):
         if oid in candidates:
             found.add(oid)
+    found |= _named_by_indexes(repo, candidates, since)
     for kind, data in _fresh_loose_objects(repo, since):
         found.update(child for child in direct_references(kind, data) if child in candidates)
     found |= _named_in_state_files(repo, candidates)
@@ -242,13 +243,27 @@ def _roots(repo: pygit2.Repository, plan_id: str, since: int) -> Iterator[bytes]
     for git_dir in _git_dirs(repo):
         yield from _pseudo_refs(git_dir, since)
         yield from _reflogs(git_dir / "logs", since)
+    yield from _other_plans_bases(repo, plan_id)
+
+
+def _named_by_indexes(repo: pygit2.Repository, candidates: set[bytes], since: int) -> set[bytes]:
+    """The candidates that the index of any worktree names, where written since `since`."""
+    found: set[bytes] = set()
+    for git_dir in _git_dirs(repo):
         index = git_dir / "index"
         if _fresh(index, since):
             try:
-                yield from index_object_ids(index)
+                found |= index_mentions(index, candidates, index_ids_file(repo, git_dir))
             except Damaged as error:
                 raise Uncertain(str(error)) from None
-    yield from _other_plans_bases(repo, plan_id)
+    return found
+
+
+def index_ids_file(repo: pygit2.Repository, git_dir: Path) -> Path:
+    """Where the sorted ids of the index of `git_dir` (the repository's or a linked
+    worktree's) are kept between cancels (indexfile.index_mentions)."""
+    name = "main" if git_dir == common_dir(repo) else f"worktree-{git_dir.name}"
+    return packs.state_dir(repo) / "index-ids" / name
 
 
 def _pseudo_refs(git_dir: Path, since: int) -> Iterator[bytes]:
