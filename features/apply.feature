@@ -150,12 +150,24 @@ Feature: Apply is all or nothing
       | an untracked file        | the user edits "new.txt" to "mine\n" without committing | untracked file in the way |
       | a directory              | the user makes a directory "new.txt/inside"          | a directory is in the way    |
       | a file deleted by hand   | the user removes "README.md" from the worktree       | deleted in the worktree      |
+      | a staged edit            | the user stages "README.md" with content "mine\n"    | staged changes               |
+      | a staged new file        | the user stages "new.txt" with content "mine\n"      | staged changes               |
 
   Scenario: A symlinked directory that leads outside the worktree is refused
     Given I record in "p" with tool "more"
       | path        | content |
       | escape/file | x\n     |
     And the user makes "escape" a symlink to a directory outside the repository
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 2
+    And the error mentions "leads outside"
+    And nothing was written outside the repository
+
+  Scenario: A symlink deeper in the path that leads outside the worktree is refused
+    Given I record in "p" with tool "more"
+      | path             | content |
+      | deep/escape/file | x\n     |
+    And the user makes "deep/escape" a symlink to a directory outside the repository
     When I apply "p" keeping it on failure
     Then it fails with exit code 2
     And the error mentions "leads outside"

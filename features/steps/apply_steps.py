@@ -232,6 +232,7 @@ def make_dir(context, path):  # type: ignore[no-untyped-def]
 def escape_link(context, link):  # type: ignore[no-untyped-def]
     context.outside = Path(context.tmp) / "outside"
     context.outside.mkdir()
+    (Path(context.repo) / link).parent.mkdir(parents=True, exist_ok=True)
     os.symlink(context.outside, Path(context.repo) / link)
 
 
