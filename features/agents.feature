@@ -71,6 +71,12 @@ Feature: Coding agents' tool calls become changesets through git plan hook
       | Cline, no task         | the payload "{"workspaceRoots": ["/"]}" for cline PostToolUse | the payload has no taskId |
       | Cline, no root         | the payload "{"taskId": "t", "workspaceRoots": [""]}" for cline PostToolUse | the payload has no workspaceRoots |
 
+  Scenario: The hook logs in the project Claude Code names, also when the payload's cwd is in another repository
+    When claude-code's "pre" hook of a Write runs with its cwd in another repository "other" and CLAUDE_PROJECT_DIR the project
+    Then the hook exited 0
+    And the hook log mentions "claude-code pre Write: noted the start"
+    And the repository "other" has no hooks log
+
   Scenario: With --strict, a payload it cannot use exits 2; failures are logged under the git directory
     When the hook gets the payload "not json" for claude-code post with --strict
     Then the hook exited 2

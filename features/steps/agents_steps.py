@@ -524,3 +524,37 @@ def installed_program_hook(context, agent, fixture, event):  # type: ignore[no-u
 @then('the hook\'s standard error says "{text}"')
 def hook_stderr_says(context, text):  # type: ignore[no-untyped-def]
     assert text in context.hooks[-1].stderr, context.hooks[-1].stderr
+
+
+@when(
+    'claude-code\'s "pre" hook of a Write runs with its cwd in another repository "{name}" '
+    "and CLAUDE_PROJECT_DIR the project"
+)
+def project_dir_elsewhere(context, name):  # type: ignore[no-untyped-def]
+    other = Path(context.tmp) / name
+    subprocess.run(["git", "init", "-q", str(other)], check=True)
+    context.other_repo = other
+    payload = json.dumps(
+        {
+            "session_id": context.session,
+            "cwd": str(other),
+            "tool_name": "Write",
+            "tool_use_id": "w1",
+            "tool_input": {"file_path": str(other / "x.txt")},
+        }  # fmt: skip
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "gitplan", "hook", "claude-code", "pre"],
+        input=payload,
+        cwd=other,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CLAUDE_PROJECT_DIR": os.path.realpath(context.repo)},
+    )
+    result = SimpleNamespace(code=done.returncode, stderr=done.stderr)
+    context.hooks = [*getattr(context, "hooks", []), result]
+
+
+@then('the repository "{name}" has no hooks log')
+def no_hooks_log(context, name):  # type: ignore[no-untyped-def]
+    assert not (Path(context.tmp) / name / ".git" / "gitplan" / "hooks.log").exists()

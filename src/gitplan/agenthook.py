@@ -112,8 +112,7 @@ def handle(call: ToolCall, queue: bool = True) -> str:
     A post or stop event is queued for the drainer (hookqueue), unless `queue` is
     False (--strict: the agent waits for the record and learns of its failure)."""
     arrived = time.time()
-    # The project the agent was started in (Claude Code says which), else the payload's.
-    where = os.environ.get("CLAUDE_PROJECT_DIR") or call.cwd
+    where = _project(call)
     found = _git_dir(where)
     if found is None:
         raise PayloadError(f"{where} is not in a git repository")
@@ -237,6 +236,11 @@ def _ensure_plan(store: Any, call: ToolCall, baseline: bool) -> None:
     )
 
 
+def _project(call: ToolCall) -> str:
+    """The project the agent was started in (Claude Code says which), else the payload's cwd."""
+    return os.environ.get("CLAUDE_PROJECT_DIR") or call.cwd
+
+
 def _common_dir(cwd: str) -> Path | None:
     """The repository's common git directory, found as git finds it, without pygit2."""
     found = _git_dir(cwd)
@@ -314,14 +318,14 @@ def main(argv: list[str]) -> int:
     try:
         call = parse(agent, event, sys.stdin.read())
         done = handle(call, queue=not strict)
-        _log(call.cwd, f"{agent} {event} {call.tool or '-'}: {done}")
+        _log(_project(call), f"{agent} {event} {call.tool or '-'}: {done}")
         return 0
     except PayloadError as error:
         sys.stderr.write(f"git-plan hook: warning: ignored: {error}\n")
         return 2 if strict else 0
     except Exception as error:  # noqa: BLE001 - a hook never breaks the agent
         sys.stderr.write(f"git-plan hook: warning: {type(error).__name__}: {error}\n")
-        _log(call.cwd if call else ".", "".join(traceback.format_exception(error)))
+        _log(_project(call) if call else ".", "".join(traceback.format_exception(error)))
         return 2 if strict else 0
 
 
@@ -350,10 +354,6 @@ def _log(cwd: str, message: str) -> None:
         common = _common_dir(cwd)
         if common is None:  # pragma: no cover - errors after parsing come from inside a repository
             return
-        log = common / "gitplan" / "hooks.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        with open(log, "a", encoding="utf-8") as handle:
-            handle.write(f"{stamp} {message.rstrip()}\n")
+        hookqueue.append_log(common, message)
     except Exception:  # noqa: BLE001  # pragma: no cover - logging must not fail the hook
         pass

@@ -203,7 +203,16 @@ def _set_aside(common: Path, path: Path, error: Exception) -> None:
     failed = _hooks_dir(common) / "failed"
     failed.mkdir(parents=True, exist_ok=True)
     os.replace(path, failed / path.name)
+    append_log(
+        common,
+        f"a queued call could not be read ({type(error).__name__}: {error}); moved to {failed / path.name}",
+    )
+
+
+def append_log(common: Path, message: str) -> None:
+    """Append one timestamped message to `<git-common-dir>/gitplan/hooks.log`."""
+    log = _hooks_dir(common).parent / "hooks.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    with open(_hooks_dir(common).parent / "hooks.log", "a", encoding="utf-8") as log:
-        log.write(f"{stamp} a queued call could not be read ({type(error).__name__}: {error}); ")
-        log.write(f"moved to {failed / path.name}\n")
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(f"{stamp} {message.rstrip()}\n")

@@ -130,8 +130,9 @@ class PlanStore:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] = ".") -> PlanStore:
-        """Open the repository git would use from `path`. Opening reads only: an
-        interrupted apply is finished or rolled back by the next write (or `recover`)."""
+        """Open the repository git would use from `path`, once the tool calls agent hooks
+        queued are recorded (it may start their drainer, which writes them). An
+        interrupted apply is left to the next write (or `recover`)."""
         store = cls(open_repository(path))
         store._wait_for_hook_calls()
         return store
@@ -243,7 +244,6 @@ class PlanStore:
         repo = self._repo
 
         def prepare(current: refs.PlanRefs) -> Prepared[ChangeSet]:
-
             refs.refuse_applied(current)
             staging = blobs.copy()
             # Only the tip is read: recording costs the change, not the plan's length.
