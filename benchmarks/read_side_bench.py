@@ -3,7 +3,7 @@
 * the cumulative diff of 100 changesets x 10 files at N=100,000 vs `git diff base tip`;
 * one changeset's diff at N=1,000 and N=100,000;
 * `status` vs `git log --notes` of the same plan, and `git plan status` vs `git status`
-  as processes;
+  as processes at N=1,000 and N=100,000;
 * `git plan list` with 1,000 plans vs `git for-each-ref` over them;
 * CLI start-up (`git plan --version`) as a process;
 * status and `log -n`-like reads of a 10,000-changeset plan vs a 100-changeset one.
@@ -110,13 +110,6 @@ class StatusAndList:
     def time_status_git_log_notes(self, repo: str) -> None:
         git(self.repo, "log", "--notes=changesets/watched", "-n", "21", "refs/changesets/watched")
 
-    def time_status_gitplan_process(self, repo: str) -> None:
-        command = [*PLAN_CLI, "status", "watched"]
-        subprocess.run(command, cwd=self.repo, env=ENV, capture_output=True, check=True)
-
-    def time_status_git_process(self, repo: str) -> None:
-        git(self.repo, "status")
-
     def time_list_gitplan(self, repo: str) -> None:
         PlanStore.open(self.repo).plans()
 
@@ -128,6 +121,34 @@ class StatusAndList:
 
     def time_python_startup(self, repo: str) -> None:
         subprocess.run([sys.executable, "-c", "pass"], env=ENV, check=True)
+
+
+class StatusProcess:
+    """`git plan status` and `git status` as the processes a user runs, at N=1,000 and N=LARGE:
+    git status reads the whole worktree, git plan status only the plan."""
+
+    params = ([1000, LARGE],)
+    param_names = ["files"]
+    timeout = 900
+
+    def setup_cache(self) -> dict[int, str]:
+        repos = {}
+        for files in self.params[0]:
+            repo = build_repository(files)
+            _plan_with_changesets(PlanStore.open(repo), "watched", files, 20, 5)
+            repos[files] = repo
+        return repos
+
+    def setup(self, repos: dict[int, str], files: int) -> None:
+        self.repo = repos[files]
+        PlanStore.open(self.repo).status("watched")  # as after the first status
+
+    def time_status_gitplan_process(self, repos: dict[int, str], files: int) -> None:
+        command = [*PLAN_CLI, "status", "watched"]
+        subprocess.run(command, cwd=self.repo, env=ENV, capture_output=True, check=True)
+
+    def time_status_git_process(self, repos: dict[int, str], files: int) -> None:
+        git(self.repo, "status")
 
 
 # Building a 10,000-changeset plan takes minutes: CI's quick run uses 1,000;

@@ -18,6 +18,7 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
   Scenario: Long-lived stores let go of the packs that merging removed, so reads stay fast and the disk is freed
     When one store records 12 changesets into "s", reading its diff after each
     Then the store's process holds no removed pack file of the repository once garbage is collected
+    And git verify-pack accepts every pack
     And git fsck --full is clean
 
   Scenario Outline: A refused record writes nothing: <case>

@@ -20,6 +20,23 @@ Apply With Autocrlf Writes CRLF And Leaves Git Status Clean
     Git Status Is Clean
     Fsck Is Clean
 
+Apply Refuses A Path The User Staged, Names It, And Leaves The Index As It Was
+    Plan    create    staged
+    Create File    ${TMP}/readme    from the plan\n
+    Plan    record    staged    --tool    edit    --set    README.md\=${TMP}/readme
+    Create File    ${REPO}/README.md    mine, staged\n
+    Git    add    README.md
+    ${head}=    Git    rev-parse    HEAD
+    ${refused}=    Plan Exits With    4    apply    staged    --keep-on-failure
+    Should Contain    ${refused.stderr}    README.md (staged changes)
+    ${staged}=    Git    diff    --cached    --name-only
+    Should Be Equal    ${staged}    README.md
+    ${shown}=    Git    show    :README.md
+    Should Be Equal    ${shown}    mine, staged
+    ${after}=    Git    rev-parse    HEAD
+    Should Be Equal    ${after}    ${head}
+    Fsck Is Clean
+
 Paths Are Taken From The Current Directory
     Plan    create    sub
     Create File    ${TMP}/app.py    print("v2")\n

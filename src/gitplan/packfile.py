@@ -148,6 +148,22 @@ class PackWriter:
         """An entry copied verbatim (header and compressed body) from another pack."""
         self._append(oid, raw)
 
+    def add_pack(self, pack_path: Path, entries: list[PackEntry]) -> None:
+        """Every entry of another pack (its index's `entries`), copied as one block: the
+        offsets shift by where the block lands, the CRCs are the index's own, and a delta's
+        base keeps its distance (it is in the same block)."""
+        shift = self._pack.size - _PACK_HEADER
+        with open(pack_path, "rb") as handle:
+            remaining = os.fstat(handle.fileno()).st_size - _PACK_HEADER - 20
+            handle.seek(_PACK_HEADER)
+            while remaining > 0:
+                chunk = handle.read(min(remaining, _COPY_CHUNK))
+                if not chunk:
+                    raise ValueError(f"{pack_path} is shorter than its header says")
+                self._pack.write(chunk)
+                remaining -= len(chunk)
+        self._entries.extend(PackEntry(entry.oid, entry.offset + shift, entry.crc) for entry in entries)
+
     def _append(self, oid: bytes, raw: bytes) -> None:
         self._entries.append(PackEntry(oid, self._pack.size, zlib.crc32(raw) & 0xFFFFFFFF))
         self._pack.write(raw)
@@ -187,6 +203,10 @@ class PackWriter:
     def abandon(self) -> None:
         self._pack.abandon()
         self._idx_path.unlink(missing_ok=True)
+
+
+_PACK_HEADER = 12  # "PACK", version, object count
+_COPY_CHUNK = 1 << 20
 
 
 def _write_index(path: Path, entries: list[PackEntry], pack_checksum: bytes) -> None:

@@ -303,14 +303,19 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
         return None  # a pack went away under us (cancel): leave things as they are
     try:
         for pack, entries in contents:
-            for entry, raw in packfile.raw_entries(directory / f"{pack.name}.pack", entries):
+            path = directory / f"{pack.name}.pack"
+            if all(entry.oid in unique for entry in entries):  # the usual case: copied as one block
+                unique.difference_update(entry.oid for entry in entries)
+                writer.add_pack(path, entries)
+                continue
+            for entry, raw in packfile.raw_entries(path, entries):
                 if entry.oid in unique:  # gitplan writes no deltas: a duplicate can be skipped
                     unique.discard(entry.oid)
                     writer.add_raw(entry.oid, raw)
         name = writer.finish()
         merged = OwnedPack(name, _stamp(writer.temporary_pack), total)
         _register(repo, plan_id, merged.entry)
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):  # a pack went away, or is not what its index says
         writer.abandon()
         return None
     except BaseException:
