@@ -91,6 +91,25 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And the blob "only in the plan\n" is still in the object store
     And the report says it kept everything because "cannot read the index"
 
+  Scenario: A split index whose shared file is gone makes cancel keep every object, and say so
+    Given the index is split, with the entries in a shared index file
+    And the user takes the plan's "plan-only.txt" into the index
+    And the shared index file is removed
+    When I cancel "c1"
+    Then it succeeds
+    And the blob "only in the plan\n" is still in the object store
+    And the report says it kept everything because "shared index"
+
+  Scenario: An index written without a checksum (git's index.skipHash) is read at every cancel
+    # git 2.40 and later write such an index with index.skipHash; the step zeroes the checksum.
+    Given the user takes the plan's "plan-only.txt" into the index
+    And the index's checksum is zero, as index.skipHash writes it
+    When I cancel "c1"
+    Then it succeeds
+    And the report pruned the plan's other objects and kept what was taken
+    And the blob "only in the plan\n" is still in the object store
+    And no ids are kept for the index
+
   Scenario Outline: Plan content the user took before cancel survives it: <place>
     Given the user takes the plan's "plan-only.txt" into <place>
     When I cancel "c1"
@@ -219,6 +238,18 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     Then it succeeds
     And the user resolves the conflict and the cherry-pick goes on to the end
     And git show "HEAD:third.txt" prints "third\n"
+    And git fsck --full is clean
+
+  Scenario: The plan's side of a conflict the user resolved stays in the index's resolve-undo data
+    Given I record in "c1" with tool "second"
+      | path      | content      |
+      | README.md | from plan\n  |
+      | other.txt | other\n      |
+    And the user commits "README.md" with content "from user\n" on main
+    And the user cherry-picks the newest changeset of "c1", keeps their own "README.md", and goes on
+    When I cancel "c1"
+    Then it succeeds
+    And git ls-files --resolve-undo names "README.md"
     And git fsck --full is clean
 
   Scenario Outline: A plan based on this plan's tip stays whole when this plan goes: <how>

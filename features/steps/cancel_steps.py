@@ -417,3 +417,44 @@ def child_plan(context, child, plan, how):  # type: ignore[no-untyped-def]
     else:
         store.create(child, base=f"refs/changesets/{plan}")
         shutil.rmtree(packs.registry_path(store._repo, child))
+
+
+@given('the user cherry-picks the newest changeset of "{plan}", keeps their own "{path}", and goes on')
+def cherry_pick_keeping_ours(context, plan, path):  # type: ignore[no-untyped-def]
+    import os
+
+    result = subprocess.run(
+        ["git", "cherry-pick", f"refs/changesets/{plan}"], cwd=context.repo, capture_output=True, text=True
+    )
+    assert result.returncode != 0, "the cherry-pick was expected to stop at a conflict"
+    git(context, "checkout", "--ours", path)
+    git(context, "add", path)
+    environment = dict(os.environ, GIT_EDITOR="true")
+    command = ["git", "cherry-pick", "--continue"]
+    result = subprocess.run(command, cwd=context.repo, capture_output=True, text=True, env=environment)
+    assert result.returncode == 0, result.stderr
+
+
+@then('git ls-files --resolve-undo names "{path}"')
+def resolve_undo_names(context, path):  # type: ignore[no-untyped-def]
+    listed = git(context, "ls-files", "--resolve-undo")
+    assert path in listed and len(listed.splitlines()) >= 2, listed
+
+
+@given("the shared index file is removed")
+def remove_shared_index(context):  # type: ignore[no-untyped-def]
+    shared = list((Path(context.repo) / ".git").glob("sharedindex.*"))
+    assert shared, "the index is not split"
+    for path in shared:
+        path.unlink()
+
+
+@given("the index's checksum is zero, as index.skipHash writes it")
+def skip_hash(context):  # type: ignore[no-untyped-def]
+    index = Path(context.repo) / ".git" / "index"
+    index.write_bytes(index.read_bytes()[:-20] + bytes(20))
+
+
+@then("no ids are kept for the index")
+def no_index_ids(context):  # type: ignore[no-untyped-def]
+    assert not (Path(context.repo) / ".git" / "gitplan" / "index-ids" / "main").exists()

@@ -659,9 +659,11 @@ def step_touch_index(context):  # type: ignore[no-untyped-def]
 def step_index_ids_kept(context):  # type: ignore[no-untyped-def]
     kept = (_git_dir(context) / "gitplan" / "index-ids" / "main").read_bytes()
     index = (_git_dir(context) / "index").read_bytes()
-    assert kept[:20] == index[-20:], "the kept ids are not those of the index as it is now"
+    header, rest = kept.split(b"\n", 1)
+    assert header.startswith(b"gitplan index ids"), header
+    assert rest[:20] == index[-20:], "the kept ids are not those of the index as it is now"
     staged = git(context, "ls-files", "-s").split()
-    assert len(kept) // 20 - 1 >= len(staged) // 4, "fewer ids kept than the index has entries"
+    assert len(rest) // 20 - 1 >= len(staged) // 4, "fewer ids kept than the index has entries"
 
 
 @given('gitplan kept index ids for a worktree "{name}" that no longer exists')

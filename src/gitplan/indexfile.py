@@ -1,13 +1,15 @@
 """The object ids a git index file refers to, read without loading any object.
 
 Cancel must keep every object some worktree's index still names: the blob of
-each entry, and the trees of the cache-tree extension (git reuses those ids
-when it writes the next commit, so a pruned one would break it). libgit2's
-Index has no view of the cache tree and builds an object per entry, so the
-file is read here directly: versions 2, 3 and 4, and split indexes (the
-`link` extension names a shared index file beside it). It never imports
-pygit2, and it writes only its own sorted list of an index's ids, kept under
-the index's checksum so that the next cancel need not read the index again.
+each entry, the trees of the cache-tree extension (git reuses those ids when
+it writes the next commit, so a pruned one would break it) and the blobs of
+the resolve-undo extension (the sides of conflicts the user resolved, which
+`git fsck` checks). libgit2's Index shows neither extension and builds an
+object per entry, so the file is read here directly: versions 2, 3 and 4, and
+split indexes (the `link` extension names a shared index file beside it). It
+never imports pygit2, and it writes only its own sorted list of an index's
+ids, kept under the index's checksum so that the next cancel need not read
+the index again.
 """
 
 from __future__ import annotations
@@ -43,15 +45,23 @@ def index_mentions(path: Path, candidates: set[bytes], remembered: Path) -> set[
         ids = _object_ids(path, data)
         if data[-20:] == _NO_CHECKSUM:
             return ids & candidates
-        known = data[-20:] + b"".join(sorted(ids))
+        known = _FORMAT + data[-20:] + b"".join(sorted(ids))
         _remember(remembered, known)
-    count = len(known) // 20 - 1
+    first = len(_FORMAT) + 20
+    count = (len(known) - first) // 20
     found = set()
     for candidate in candidates:
-        at = bisect.bisect_left(range(count), candidate, key=lambda i: known[20 + 20 * i : 40 + 20 * i])
-        if at < count and known[20 + 20 * at : 40 + 20 * at] == candidate:
+        at = bisect.bisect_left(
+            range(count), candidate, key=lambda i: known[first + 20 * i : first + 20 * i + 20]
+        )
+        if at < count and known[first + 20 * at : first + 20 * at + 20] == candidate:
             found.add(candidate)
     return found
+
+
+# The kept list's first bytes: what it holds (entries, cache tree, resolve-undo), so that a
+# list written by a version that read less of the index is never taken for a complete one.
+_FORMAT = b"gitplan index ids 2\n"
 
 
 _NO_CHECKSUM = bytes(20)
@@ -74,9 +84,10 @@ def _read_remembered(remembered: Path, checksum: bytes) -> bytes | None:
         data = remembered.read_bytes()
     except OSError:
         return None
-    if len(data) % 20 or data[:20] != checksum or checksum == _NO_CHECKSUM:
+    head = len(_FORMAT)
+    if not data.startswith(_FORMAT) or (len(data) - head) % 20 or data[head : head + 20] != checksum:
         return None
-    return data
+    return None if checksum == _NO_CHECKSUM else data
 
 
 def _remember(remembered: Path, data: bytes) -> None:
@@ -102,7 +113,13 @@ def _object_ids(path: Path, data: bytes) -> set[bytes]:
     except (struct.error, ValueError, IndexError) as error:
         raise Damaged(f"cannot read the index {path}: {error}") from None
     if shared is not None:
-        found |= index_object_ids(path.parent / f"sharedindex.{shared}")
+        shared_path = path.parent / f"sharedindex.{shared}"
+        try:
+            found |= _object_ids(shared_path, shared_path.read_bytes())
+        except FileNotFoundError:
+            raise Damaged(
+                f"cannot read the index {path}: its shared index {shared_path.name} is missing"
+            ) from None
     return found
 
 
@@ -135,10 +152,31 @@ def _parse(data: bytes) -> tuple[set[bytes], str | None]:
         body = data[position + 8 : position + 8 + size]
         if name == b"TREE":
             found |= _cache_tree_ids(body)
+        elif name == b"REUC":
+            found |= _resolve_undo_ids(body)
         elif name == b"link" and len(body) >= 20:
             shared = body[:20].hex()
         position += 8 + size
     return found, shared
+
+
+def _resolve_undo_ids(body: bytes) -> set[bytes]:
+    """The blobs of the stages of conflicts the user resolved (git keeps them, for
+    `git checkout -m`, and `git fsck` checks them)."""
+    found: set[bytes] = set()
+    position = 0
+    while position < len(body):
+        position = body.index(b"\0", position) + 1  # the path
+        modes = []
+        for _ in range(3):  # stages 1 to 3, "0" where absent
+            end = body.index(b"\0", position)
+            modes.append(int(body[position:end], 8))
+            position = end + 1
+        for mode in modes:
+            if mode:
+                found.add(body[position : position + 20])
+                position += 20
+    return found
 
 
 def _cache_tree_ids(body: bytes) -> set[bytes]:

@@ -155,6 +155,8 @@ class PackWriter:
         shift = self._pack.size - _PACK_HEADER
         with open(pack_path, "rb") as handle:
             remaining = os.fstat(handle.fileno()).st_size - _PACK_HEADER - 20
+            if entries and max(entry.offset for entry in entries) >= _PACK_HEADER + remaining:
+                raise ValueError(f"{pack_path} is shorter than its index says")
             handle.seek(_PACK_HEADER)
             while remaining > 0:
                 chunk = handle.read(min(remaining, _COPY_CHUNK))

@@ -295,6 +295,8 @@ def _raw_tree(odb: pygit2.Odb, oid: pygit2.Oid | str | bytes | None) -> bytes:
     if oid is None:
         return b""
     key = pygit2.Oid(raw=oid) if isinstance(oid, bytes) else pygit2.Oid(hex=str(oid))
+    if str(key) == EMPTY_TREE:  # libgit2 knows the empty tree without storing it
+        return b""
     try:
         kind, data = odb.read(key)
     except KeyError:

@@ -89,8 +89,13 @@ def run_git(
     checkout: Checkout | None = None,
 ) -> bytes:
     """Run `git args...` on `repo` (or `checkout`) from its top level; GitFailed with git's message."""
-    process = _spawn(repo, args, env, checkout, stdin is not None)
-    out, err = process.communicate(stdin)
+    with _spawn(repo, args, env, checkout, stdin is not None) as process:
+        try:
+            out, err = process.communicate(stdin)
+        except BaseException:  # interrupted: git must not go on writing while we roll back
+            process.terminate()  # SIGTERM: git removes its index.lock as it dies
+            process.wait()
+            raise
     return _checked(args, process.returncode, out, err)
 
 
