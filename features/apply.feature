@@ -163,6 +163,16 @@ Feature: Apply is all or nothing
     And the error mentions "leads outside"
     And nothing was written outside the repository
 
+  Scenario: An apply interrupted while git writes the worktree stops git and puts everything back
+    Given I remember the user's state
+    And the apply is interrupted (KeyboardInterrupt) while git read-tree runs
+    When I apply "p" in worktree mode, catching the interrupt
+    Then the interrupt reached the caller
+    And the user's state is unchanged
+    And no apply journal is left
+    And no index.lock is left
+    And git fsck --full is clean
+
   Scenario: A symlink deeper in the path that leads outside the worktree is refused
     Given I record in "p" with tool "more"
       | path             | content |

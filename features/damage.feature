@@ -21,6 +21,15 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     Then it fails with exit code 5
     And the error mentions "missing from the repository"
 
+  Scenario: A tree the plan needs was deleted
+    Given I record in "d" with tool "edit"
+      | path         | content |
+      | sub/deep.txt | deep\n  |
+    And the object of "sub" in the tip of "d" is deleted
+    When I ask for the diff of "d"
+    Then it fails with exit code 5
+    And the error mentions "missing from the repository"
+
   Scenario: The plan's tip commit was deleted
     Given the object of the tip commit of "d" is deleted
     When I ask for the status of "d"

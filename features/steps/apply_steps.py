@@ -350,3 +350,34 @@ def index_lock(context):  # type: ignore[no-untyped-def]
     lock = Path(context.repo) / ".git" / "index.lock"
     lock.write_text("")
     context.add_cleanup(lock.unlink, missing_ok=True)
+
+
+@given("the apply is interrupted (KeyboardInterrupt) while git read-tree runs")
+def interrupted_read_tree(context):  # type: ignore[no-untyped-def]
+    from gitplan import faults
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    context.fault = faults.at("git.read-tree", interrupt)
+    context.fault.__enter__()
+    context.add_cleanup(context.fault.__exit__, None, None, None)
+
+
+@when('I apply "{plan}" in worktree mode, catching the interrupt')
+def apply_interrupted(context, plan):  # type: ignore[no-untyped-def]
+    context.interrupted = False
+    try:
+        context.store.apply(plan, mode="worktree")
+    except KeyboardInterrupt:
+        context.interrupted = True
+
+
+@then("the interrupt reached the caller")
+def interrupt_reached(context):  # type: ignore[no-untyped-def]
+    assert context.interrupted
+
+
+@then("no index.lock is left")
+def no_index_lock(context):  # type: ignore[no-untyped-def]
+    assert not (Path(context.repo) / ".git" / "index.lock").exists()

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pygit2
 
+from . import faults
 from .errors import GitPlanError
 from .trees import entry_at
 
@@ -91,6 +92,7 @@ def run_git(
     """Run `git args...` on `repo` (or `checkout`) from its top level; GitFailed with git's message."""
     with _spawn(repo, args, env, checkout, stdin is not None) as process:
         try:
+            faults.point(f"git.{args[0]}")
             out, err = process.communicate(stdin)
         except BaseException:  # interrupted: git must not go on writing while we roll back
             process.terminate()  # SIGTERM: git removes its index.lock as it dies
