@@ -113,25 +113,8 @@ def _conflict_path(conflict: tuple[pygit2.IndexEntry | None, ...]) -> str:
     return str(next(entry.path for entry in conflict if entry is not None))
 
 
+@comparisons_remembered()  # verify and the outcome compare the same trees once
 def apply_plan(
-    repo: pygit2.Repository,
-    plan_id: str,
-    mode: str = "commit",
-    branch: str | None = None,
-    replay: bool = False,
-    check: bool = False,
-    keep_on_failure: bool | None = None,
-    cancel: object = None,
-    progress: Progress | None = None,
-    selection: Selection | None = None,
-) -> ApplyResult:
-    with comparisons_remembered():  # verify and the outcome compare the same trees
-        return _apply_plan(
-            repo, plan_id, mode, branch, replay, check, keep_on_failure, cancel, progress, selection
-        )
-
-
-def _apply_plan(
     repo: pygit2.Repository,
     plan_id: str,
     mode: str = "commit",
