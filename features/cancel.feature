@@ -241,15 +241,19 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And git fsck --full is clean
 
   Scenario: The plan's side of a conflict the user resolved stays in the index's resolve-undo data
+    # README.md: both changed it (stages 1, 2, 3); both.txt: both added it (no stage 1).
     Given I record in "c1" with tool "second"
-      | path      | content      |
-      | README.md | from plan\n  |
-      | other.txt | other\n      |
+      | path      | content        |
+      | README.md | from plan\n    |
+      | both.txt  | plan's both\n  |
+      | other.txt | other\n        |
     And the user commits "README.md" with content "from user\n" on main
-    And the user cherry-picks the newest changeset of "c1", keeps their own "README.md", and goes on
+    And the user commits "both.txt" with content "user's both\n" on main
+    And the user cherry-picks the newest changeset of "c1", keeps their side of each conflict, goes on
     When I cancel "c1"
     Then it succeeds
     And git ls-files --resolve-undo names "README.md"
+    And git ls-files --resolve-undo names "both.txt"
     And git fsck --full is clean
 
   Scenario Outline: A plan based on this plan's tip stays whole when this plan goes: <how>

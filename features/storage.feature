@@ -142,11 +142,15 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git fsck --full is clean
     And git show ":wanted.txt" prints "keep me\n"
 
-  Scenario: The index ids kept for a worktree that is gone are removed by gc
+  Scenario: gc removes the index ids kept for a worktree that is gone, and those a killed cancel was writing
     Given gitplan kept index ids for a worktree "gone" that no longer exists
+    And gitplan kept index ids for the repository's own index
+    And a killed cancel left a temporary file of index ids
     When I run git plan "gc --grace now"
     Then the output contains "worktree gone no longer exists"
+    And the output contains "left by a cancel that was killed"
     And no index ids are kept for a worktree "gone"
+    And the index ids of the repository's own index are still kept
 
   Scenario: A pack another process freshened, as git does before it references an object, is kept
     Given I record in "s" with tool "write"

@@ -419,16 +419,17 @@ def child_plan(context, child, plan, how):  # type: ignore[no-untyped-def]
         shutil.rmtree(packs.registry_path(store._repo, child))
 
 
-@given('the user cherry-picks the newest changeset of "{plan}", keeps their own "{path}", and goes on')
-def cherry_pick_keeping_ours(context, plan, path):  # type: ignore[no-untyped-def]
+@given('the user cherry-picks the newest changeset of "{plan}", keeps their side of each conflict, goes on')
+def cherry_pick_keeping_ours(context, plan):  # type: ignore[no-untyped-def]
     import os
 
     result = subprocess.run(
         ["git", "cherry-pick", f"refs/changesets/{plan}"], cwd=context.repo, capture_output=True, text=True
     )
     assert result.returncode != 0, "the cherry-pick was expected to stop at a conflict"
-    git(context, "checkout", "--ours", path)
-    git(context, "add", path)
+    for path in git(context, "diff", "--name-only", "--diff-filter=U").split():
+        git(context, "checkout", "--ours", path)
+        git(context, "add", path)
     environment = dict(os.environ, GIT_EDITOR="true")
     command = ["git", "cherry-pick", "--continue"]
     result = subprocess.run(command, cwd=context.repo, capture_output=True, text=True, env=environment)

@@ -676,3 +676,27 @@ def step_index_ids_of_gone_worktree(context, name):  # type: ignore[no-untyped-d
 @then('no index ids are kept for a worktree "{name}"')
 def step_no_index_ids(context, name):  # type: ignore[no-untyped-def]
     assert not (_git_dir(context) / "gitplan" / "index-ids" / f"worktree-{name}").exists()
+
+
+@given("gitplan kept index ids for the repository's own index")
+def step_index_ids_main(context):  # type: ignore[no-untyped-def]
+    directory = _git_dir(context) / "gitplan" / "index-ids"
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "main").write_bytes(bytes(40))
+
+
+@given("a killed cancel left a temporary file of index ids")
+def step_index_ids_temporary(context):  # type: ignore[no-untyped-def]
+    directory = _git_dir(context) / "gitplan" / "index-ids"
+    directory.mkdir(parents=True, exist_ok=True)
+    temporary = directory / ".main.99999"
+    temporary.write_bytes(bytes(40))
+    an_hour_ago = time.time() - 3600
+    os.utime(temporary, (an_hour_ago, an_hour_ago))
+
+
+@then("the index ids of the repository's own index are still kept")
+def step_index_ids_main_kept(context):  # type: ignore[no-untyped-def]
+    directory = _git_dir(context) / "gitplan" / "index-ids"
+    assert (directory / "main").exists()
+    assert not (directory / ".main.99999").exists()

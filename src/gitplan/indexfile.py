@@ -98,16 +98,8 @@ def _remember(remembered: Path, data: bytes) -> None:
         os.replace(temporary, remembered)
 
 
-def index_object_ids(path: Path) -> set[bytes]:
-    """Every 20-byte id in the index at `path` (entries and cache tree); empty if absent."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return set()
-    return _object_ids(path, data)
-
-
 def _object_ids(path: Path, data: bytes) -> set[bytes]:
+    """Every 20-byte id the index `data` (read from `path`) names, its shared index's included."""
     try:
         found, shared = _parse(data)
     except (struct.error, ValueError, IndexError) as error:
