@@ -15,18 +15,18 @@ the index again.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import os
 import struct
 from pathlib import Path
 
+from . import statefile
 from .errors import Damaged
 
 _EXTENDED = 0x4000
 
 
 def index_mentions(path: Path, candidates: set[bytes], remembered: Path) -> set[bytes]:
-    """Those of `candidates` that the index at `path` names (entries and cache tree).
+    """Those of `candidates` that the index at `path` names (entries, cache tree, resolve-undo).
 
     The index's ids are kept sorted in the file `remembered`, under the checksum
     git writes at the end of the index: while the index holds the same content
@@ -46,7 +46,7 @@ def index_mentions(path: Path, candidates: set[bytes], remembered: Path) -> set[
         if data[-20:] == _NO_CHECKSUM:
             return ids & candidates
         known = _FORMAT + data[-20:] + b"".join(sorted(ids))
-        _remember(remembered, known)
+        statefile.keep(remembered, known)  # a read-only repository: read the index again next time
     first = len(_FORMAT) + 20
     count = (len(known) - first) // 20
     found = set()
@@ -88,14 +88,6 @@ def _read_remembered(remembered: Path, checksum: bytes) -> bytes | None:
     if not data.startswith(_FORMAT) or (len(data) - head) % 20 or data[head : head + 20] != checksum:
         return None
     return None if checksum == _NO_CHECKSUM else data
-
-
-def _remember(remembered: Path, data: bytes) -> None:
-    with contextlib.suppress(OSError):  # a read-only repository: read the index again next time
-        remembered.parent.mkdir(parents=True, exist_ok=True)
-        temporary = remembered.with_name(f".{remembered.name}.{os.getpid()}")
-        temporary.write_bytes(data)
-        os.replace(temporary, remembered)
 
 
 def _object_ids(path: Path, data: bytes) -> set[bytes]:

@@ -19,16 +19,14 @@ What is kept is a cache: losing it, or finding it unreadable, costs time only.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import pygit2
 
 from . import chain as chains
-from . import diffs, packs, refs
+from . import diffs, packs, refs, statefile
 from .errors import Damaged
 from .format import trailers
 from .model import FileChange, PlanStatus
@@ -203,9 +201,4 @@ def save(repo: pygit2.Repository, plan_id: str, kept: Kept) -> None:
         "root": kept.root,
         "status": body,
     }
-    path = _path(repo, plan_id)
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{plan_id}.{os.getpid()}")
-        temporary.write_text(json.dumps(document))
-        os.replace(temporary, path)
+    statefile.keep(_path(repo, plan_id), json.dumps(document).encode())

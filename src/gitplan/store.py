@@ -28,6 +28,7 @@ from . import (
     planstatus,
     prune,
     refs,
+    statefile,
     transaction,
     verify,
     worktree,
@@ -667,11 +668,7 @@ class PlanStore:
             verify.verify_plan(self._repo, plan_id, current.tip, current.notes_tip, trusted=trusted)
         except verify.Unsafe as unsafe:
             return unsafe.reason
-        with contextlib.suppress(OSError):  # a read-only repository: check again next time
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            temporary = cache.with_name(f".{plan_id}.{os.getpid()}")
-            temporary.write_text(f"{current.tip} {current.notes_tip}\n")
-            os.replace(temporary, cache)
+        statefile.keep(cache, f"{current.tip} {current.notes_tip}\n".encode())
         return None
 
     @_writing

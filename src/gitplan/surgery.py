@@ -33,7 +33,7 @@ from typing import Any
 import pygit2
 
 from . import chain as chains
-from . import clock, diffs, faults, packs, refs, transaction
+from . import clock, diffs, faults, packs, refs, statefile, transaction
 from .errors import BadInput, Conflict, Damaged, PlanNotFound
 from .format import (
     decode_plan_record,
@@ -83,10 +83,7 @@ def _write_journal(repo: pygit2.Repository, plan_id: str, entries: list[dict[str
     if not entries:
         path.unlink(missing_ok=True)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{plan_id}.{os.getpid()}")
-    temporary.write_text("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries))
-    os.replace(temporary, path)
+    statefile.replace(path, "".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries).encode())
 
 
 def _append(
