@@ -7,3 +7,28 @@ Feature: An apply killed with SIGKILL at any moment leaves the old or the applie
     And git status is clean after every kill
     And at least one kill landed while the apply was writing
     And git fsck --full is clean
+
+  Scenario Outline: An apply killed while it held the lock of <ref>: recover removes that lock and rolls back
+    # libgit2 takes the lock inside one call: the kill lands just before it, and the lock
+    # file is left as a kill inside that call leaves it.
+    Given a repository with files
+      | path      | content  |
+      | README.md | hello\n  |
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content  |
+      | README.md | edited\n |
+    And HEAD is <head>
+    When a real "git plan apply p" is killed at "apply.before-commit-point"
+    And the dead apply's lock on "<ref>" is left behind
+    And I run git plan "recover"
+    Then the exit code is 0
+    And the output contains "rolled back"
+    And no lock file is left on "<ref>"
+    And git status is clean
+    And the user can commit with git
+
+    Examples:
+      | ref             | head             |
+      | refs/heads/main | on main          |
+      | HEAD            | detached at main |

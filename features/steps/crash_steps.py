@@ -153,3 +153,14 @@ def clean_each(context):  # type: ignore[no-untyped-def]
 @then("at least one kill landed while the apply was writing")
 def hit_window(context):  # type: ignore[no-untyped-def]
     assert any(outcome["journal"] for outcome in context.outcomes), context.outcomes
+
+
+@when('the dead apply\'s lock on "{ref}" is left behind')
+def dead_lock_left(context, ref):  # type: ignore[no-untyped-def]
+    Path(context.repo, ".git", f"{ref}.lock").write_text(git(context, "rev-parse", "HEAD"))
+
+
+@then("the user can commit with git")
+def user_commits_with_git(context):  # type: ignore[no-untyped-def]
+    git(context, "commit", "-q", "--allow-empty", "-m", "after the crash")
+    assert git(context, "log", "-1", "--format=%s").strip() == "after the crash"

@@ -23,7 +23,7 @@ import json
 import os
 import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -487,6 +487,8 @@ def _execute(
                 if progress is not None:
                     progress(len(paths), len(paths))
                 journal["index"] = "written"
+                if mode == "commit":
+                    journal["head"] = "moving"  # from now on a lock on head_ref may be ours
                 _write_journal(directory, journal)
             faults.point("apply.before-commit-point")
             if mode == "commit":
@@ -624,10 +626,19 @@ def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:
 
 
 def _clear_dead_apply_locks(repo: pygit2.Repository, plan_id: str) -> None:
-    """Locks on the plan's refs left by the dead apply while it marked the plan applied.
-    A live writer releases its lock within milliseconds: wait a second for that first."""
-    for name in (plan_ref(plan_id), notes_ref(plan_id)):
-        lock = refs.lock_path(repo, name)
+    """Locks on the plan's refs left by the dead apply while it marked the plan applied."""
+    _clear_dead_locks(refs.lock_path(repo, name) for name in (plan_ref(plan_id), notes_ref(plan_id)))
+
+
+def _head_lock(repo: pygit2.Repository, head_ref: str) -> Path:
+    """The lock file of the ref apply moves: a detached HEAD is the worktree's own."""
+    return Path(repo.path) / "HEAD.lock" if head_ref == "HEAD" else refs.lock_path(repo, head_ref)
+
+
+def _clear_dead_locks(locks: Iterable[Path]) -> None:
+    """Remove lock files a dead apply left. A live git or gitplan releases its lock within
+    milliseconds: wait a second for that first."""
+    for lock in locks:
         deadline = time.monotonic() + 1.0
         while lock.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -766,6 +777,9 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
                 f"the apply of plan {journal['plan']!r} was interrupted and HEAD has moved since; "
                 f"gitplan leaves your files alone: check `git status`, then remove {journal_file}"
             )
+        if journal.get("head") == "moving":
+            # HEAD did not move, so a lock on its ref is the one the dead apply took.
+            _clear_dead_locks([_head_lock(repo, journal["head_ref"])])
         left = _roll_back(repo, journal)
         _clear_journal(directory)
         return "rolled back" + (f"; left as they are (changed since): {', '.join(left)}" if left else "")
