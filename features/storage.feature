@@ -21,6 +21,17 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git verify-pack accepts every pack
     And git fsck --full is clean
 
+  Scenario: A plan's notes tree past 16 KB is stored, not deflated, and git and gitplan read it back
+    When one store records 250 changesets into "s"
+    And I run git plan "record s --tool cli --set last.txt=README.md"
+    Then the exit code is 0
+    And the notes tree of "s" is over 16 KB and stored in its pack as it is
+    And git notes lists 252 notes on "refs/notes/changesets/s"
+    And plan "s" has 251 changesets
+    And the status of "s" reports nothing missing
+    And git verify-pack accepts every pack
+    And git fsck --full is clean
+
   Scenario Outline: A refused record writes nothing: <case>
     Given I record in "s" with tool "first"
       | path      | content     |

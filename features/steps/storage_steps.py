@@ -700,3 +700,31 @@ def step_index_ids_main_kept(context):  # type: ignore[no-untyped-def]
     directory = _git_dir(context) / "gitplan" / "index-ids"
     assert (directory / "main").exists()
     assert not (directory / ".main.99999").exists()
+
+
+@when('one store records {count:d} changesets into "{plan}"')
+def step_store_records(context, count, plan):  # type: ignore[no-untyped-def]
+    store = PlanStore.open(context.repo)
+    for n in range(count):
+        store.record(plan, {f"many/{n}.txt": f"{n}\n".encode()}, ToolInvocation(tool="many"))
+
+
+@then('the notes tree of "{plan}" is over {size:d} KB and stored in its pack as it is')
+def step_notes_tree_stored(context, plan, size):  # type: ignore[no-untyped-def]
+    tree = git(context, "rev-parse", f"refs/notes/changesets/{plan}^{{tree}}").strip()
+    for index in (_git_dir(context) / "objects" / "pack").glob("*.idx"):
+        for line in git(context, "verify-pack", "-v", str(index)).splitlines():
+            fields = line.split()
+            if fields and fields[0] == tree:
+                kind, length, in_pack = fields[1], int(fields[2]), int(fields[3])
+                assert kind == "tree" and length > size * 1024, line
+                # zlib's stored blocks: the bytes themselves, a few bytes of framing, the header
+                assert length <= in_pack <= length + 64, line
+                return
+    raise AssertionError(f"the notes tree {tree} is in no pack")
+
+
+@then('git notes lists {count:d} notes on "{ref}"')
+def step_notes_count(context, count, ref):  # type: ignore[no-untyped-def]
+    listed = git(context, "notes", f"--ref={ref}", "list").splitlines()
+    assert len(listed) == count, len(listed)

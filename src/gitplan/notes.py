@@ -11,6 +11,7 @@ too, in case someone edits a plan's notes with `git notes`.
 from __future__ import annotations
 
 import bisect
+from collections import OrderedDict
 from collections.abc import Mapping
 
 import pygit2
@@ -59,19 +60,45 @@ def stage_notes_commit(
 ) -> str:
     """Stage a notes commit whose tree is the old one plus `notes` (commit id -> payload)."""
     additions = {name.encode(): bytes.fromhex(staging.blob(payload)) for name, payload in notes.items()}
-    old_tree = notes_tree(repo, notes_tip)
-    raw = old_tree.read_raw() if old_tree is not None else b""
-    data = _spliced(raw, additions)
+    data = _spliced(_raw_notes_tree(repo, notes_tip), additions)
     if data is None:  # not gitplan's uniform flat layout (edited with `git notes`?)
         entries: dict[bytes, tuple[int, bytes]] = {}
-        for item in old_tree or ():
+        for item in notes_tree(repo, notes_tip) or ():
             entries[bytes(item.raw_name or b"")] = (item.filemode, item.id.raw)
         for name, blob in additions.items():
             entries[name] = (MODE_BLOB, blob)
         data = encode_tree((mode, name, oid) for name, (mode, oid) in entries.items())
     tree = staging.add(OBJ_TREE, data)
+    _remember(tree, data)
     stamp = committer_person()
     return staging.commit(tree, [notes_tip] if notes_tip else [], stamp, stamp, message)
+
+
+# The notes trees this process wrote last, by id. A plan's notes tree grows by one
+# entry per changeset (68 KB at 1,000); the next record of the plan starts from it,
+# and reading it back would cost more than the splice. Objects are named by their
+# content, so an entry can never be stale.
+_RECENT_TREES: OrderedDict[str, bytes] = OrderedDict()
+_RECENT_LIMIT = 8
+
+
+def _remember(tree: str, data: bytes) -> None:
+    _RECENT_TREES[tree] = data
+    _RECENT_TREES.move_to_end(tree)
+    while len(_RECENT_TREES) > _RECENT_LIMIT:
+        _RECENT_TREES.popitem(last=False)
+
+
+def _raw_notes_tree(repo: pygit2.Repository, notes_tip: str | None) -> bytes:
+    """The bytes of the notes tree at `notes_tip` (empty without one)."""
+    if notes_tip is None:
+        return b""
+    commit = repo.get(notes_tip)
+    if not isinstance(commit, pygit2.Commit):
+        return b""
+    tree = str(commit.tree_id)
+    remembered = _RECENT_TREES.get(tree)
+    return remembered if remembered is not None else bytes(repo.odb.read(tree)[1])
 
 
 _ENTRY = 68  # b"100644 " + 40 hex digits + NUL + 20-byte id
