@@ -32,3 +32,38 @@ Feature: An apply killed with SIGKILL at any moment leaves the old or the applie
       | ref             | head             |
       | refs/heads/main | on main          |
       | HEAD            | detached at main |
+
+  Scenario: A branch-mode apply killed while it held the new branch's lock: recover removes the lock, the apply runs again
+    Given a repository with files
+      | path      | content  |
+      | README.md | hello\n  |
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content  |
+      | README.md | edited\n |
+    When a real "git plan apply p --mode branch review" is killed at "apply.before-commit-point"
+    And the dead apply's lock on "refs/heads/review" is left behind
+    And I run git plan "recover"
+    Then the exit code is 0
+    And the output contains "rolled back"
+    And no lock file is left on "refs/heads/review"
+    When I run git plan "apply p --mode branch review"
+    Then the exit code is 0
+    And branch "review" has the plan's tip tree
+    And git status is clean
+
+  Scenario: A branch-mode apply killed after it made the branch: recover marks the plan applied
+    Given a repository with files
+      | path      | content  |
+      | README.md | hello\n  |
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content  |
+      | README.md | edited\n |
+    When a real "git plan apply p --mode branch review" is killed at "apply.after-commit-point"
+    And I run git plan "recover"
+    Then the exit code is 0
+    And the output contains "finished"
+    And the status of "p" says it is applied
+    And branch "review" has the plan's tip tree
+    And git status is clean

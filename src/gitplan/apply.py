@@ -7,7 +7,8 @@ an order a crash cannot split:
 1. journal `.git/gitplan/apply.json` under a lock;
 2. the index and the files, by `git read-tree -m -u` (worktree.move);
 3. the commit point: the branch ref moved by compare-and-swap (commit mode),
-   or the journal marked done (worktree mode);
+   the new branch created (branch mode, which skips step 2), or the journal
+   marked done (worktree mode);
 4. the plan record note (state applied); then the journal is removed.
 
 `git plan recover` (or the next apply) that finds a journal whose lock is not
@@ -452,7 +453,8 @@ def _execute(
                 [pygit2.Oid(hex=new_commit)] if new_commit else [],  # none: the project's first commit
             )
         )
-    head_ref = _head_ref(repo)
+    # The ref the commit point moves: the branch HEAD is on, or the new branch.
+    head_ref = f"refs/heads/{branch}" if mode == "branch" else _head_ref(repo)
     paths = [entry.path for entry in outcome.writes]
     journal: dict[str, Any] = {
         "plan": plan_id,
@@ -462,7 +464,7 @@ def _execute(
         "old_head": outcome.head,
         "new_commit": new_commit if mode != "worktree" else None,
         "tree": outcome.tree,
-        "paths": paths,
+        "paths": paths if mode != "branch" else [],  # the files apply writes: none in branch mode
         "state": "prepared",
         "part": part,
     }
@@ -487,9 +489,9 @@ def _execute(
                 if progress is not None:
                     progress(len(paths), len(paths))
                 journal["index"] = "written"
-                if mode == "commit":
-                    journal["head"] = "moving"  # from now on a lock on head_ref may be ours
-                _write_journal(directory, journal)
+            if mode != "worktree":
+                journal["head"] = "moving"  # from now on a lock on head_ref may be ours
+            _write_journal(directory, journal)
             faults.point("apply.before-commit-point")
             if mode == "commit":
                 _move_head(repo, head_ref, outcome.head, new_commit, plan_id)
@@ -501,7 +503,7 @@ def _execute(
         except BaseException as failure:
             # Before the commit point: put the user's files and index back now, not at
             # the next `git plan` command.
-            left = _roll_back(repo, journal) if mode != "branch" else []
+            left = _roll_back(repo, journal)
             _clear_journal(directory)
             if isinstance(failure, Conflict):
                 raise _BeforeCommitPoint(failure) from None
@@ -511,9 +513,8 @@ def _execute(
             raise
         faults.point("apply.after-commit-point")
         try:
-            if mode != "branch":
-                journal["record"] = "marking"  # a lock on the plan's refs from now on is ours
-                _write_journal(directory, journal)
+            journal["record"] = "marking"  # a lock on the plan's refs from now on is ours
+            _write_journal(directory, journal)
             _mark_applied(
                 repo, plan_id, mode, branch, outcome, new_commit if mode != "worktree" else None, part
             )
@@ -749,8 +750,8 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
         else:
             ref = repo.references.get(journal["head_ref"])
             current = str(ref.target) if ref is not None else ""
-        if journal["mode"] == "commit":
-            committed = current == journal["new_commit"]
+        if journal["mode"] in ("commit", "branch"):
+            committed = current == journal["new_commit"]  # HEAD's branch moved, or the new one is made
         else:
             committed = journal["state"] == "done"
         if committed:
