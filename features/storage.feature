@@ -32,6 +32,38 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git verify-pack accepts every pack
     And git fsck --full is clean
 
+  Scenario: From 256 notes on, a plan's notes are fanned out as git fast-import lays out the same notes
+    When one store records 300 changesets into "s"
+    And I run git plan "record s --tool cli --set last.txt=README.md"
+    Then the exit code is 0
+    And the top of the notes tree of "s" holds only two-hex-digit subtrees
+    And the notes tree of "s" is the one git fast-import makes of the same notes
+    And git notes lists 302 notes on "refs/notes/changesets/s"
+    And plan "s" has 301 changesets
+    And the status of "s" reports nothing missing
+    And git fsck --full is clean
+    When I run git plan "drop s 3"
+    Then the exit code is 0
+    And plan "s" has 300 changesets
+    And the status of "s" reports nothing missing
+    And the notes tree of "s" is the one git fast-import makes of the same notes
+    And git verify-pack accepts every pack
+    And git fsck --full is clean
+
+  Scenario: A notes tree that also holds a file that is not a note is laid out again, keeping the file
+    Given I record in "s" with tool "first"
+      | path  | content |
+      | a.txt | a\n     |
+    And 300 more notes and a file "README" are added to "refs/notes/changesets/s" with git fast-import
+    When I record in "s" with tool "second"
+      | path  | content |
+      | b.txt | b\n     |
+    Then it succeeds
+    And plan "s" has 2 changesets
+    And the status of "s" reports nothing missing
+    And the notes tree of "s" still holds the file "README"
+    And git fsck --full is clean
+
   Scenario Outline: A refused record writes nothing: <case>
     Given I record in "s" with tool "first"
       | path      | content     |

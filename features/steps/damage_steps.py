@@ -121,6 +121,15 @@ def move_ref_to(context, ref, target):  # type: ignore[no-untyped-def]
 
 @given('{count:d} more notes are added to "{ref}" with git fast-import')
 def fanout(context, count, ref):  # type: ignore[no-untyped-def]
+    _fast_import_notes(context, count, ref, extra=[])
+
+
+@given('{count:d} more notes and a file "{name}" are added to "{ref}" with git fast-import')
+def fanout_and_file(context, count, name, ref):  # type: ignore[no-untyped-def]
+    _fast_import_notes(context, count, ref, extra=[f"M 100644 inline {name}\ndata 4\nnot\n"])
+
+
+def _fast_import_notes(context, count: int, ref: str, extra: list[str]) -> None:  # type: ignore[no-untyped-def]
     import subprocess
 
     tip = git(context, "rev-parse", ref).strip()
@@ -135,6 +144,7 @@ def fanout(context, count, ref):  # type: ignore[no-untyped-def]
         ]
     lines += [f"commit {ref}", "committer t <t@e> 0 +0000", "data 4", "more", f"from {tip}"]
     lines += [f"N inline :{i}\ndata 2\nn" for i in range(1, count + 1)]
+    lines += extra
     done = subprocess.run(
         ["git", "fast-import", "--quiet"],
         cwd=context.repo,

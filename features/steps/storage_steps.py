@@ -728,3 +728,36 @@ def step_notes_tree_stored(context, plan, size):  # type: ignore[no-untyped-def]
 def step_notes_count(context, count, ref):  # type: ignore[no-untyped-def]
     listed = git(context, "notes", f"--ref={ref}", "list").splitlines()
     assert len(listed) == count, len(listed)
+
+
+@then('the top of the notes tree of "{plan}" holds only two-hex-digit subtrees')
+def step_notes_fanned_out(context, plan):  # type: ignore[no-untyped-def]
+    top = git(context, "ls-tree", f"refs/notes/changesets/{plan}").splitlines()
+    assert top, "the notes tree is empty"
+    for line in top:
+        info, name = line.split("\t")
+        assert info.split()[1] == "tree" and len(name) == 2 and int(name, 16) >= 0, line
+
+
+@then('the notes tree of "{plan}" is the one git fast-import makes of the same notes')
+def step_notes_as_fast_import(context, plan):  # type: ignore[no-untyped-def]
+    ref = f"refs/notes/changesets/{plan}"
+    notes = [line.split() for line in git(context, "notes", f"--ref={ref}", "list").splitlines()]
+    stream = ["commit refs/notes/check", "committer t <t@e> 0 +0000", "data 5", "check"]
+    stream += [f"N {blob} {commit}" for blob, commit in notes]
+    done = subprocess.run(
+        ["git", "fast-import", "--quiet", "--force"],
+        cwd=context.repo,
+        input="\n".join(stream) + "\n",
+        text=True,
+        capture_output=True,
+    )
+    assert done.returncode == 0, done.stderr
+    ours = git(context, "rev-parse", f"{ref}^{{tree}}").strip()
+    assert ours == git(context, "rev-parse", "refs/notes/check^{tree}").strip(), f"{len(notes)} notes"
+    git(context, "update-ref", "-d", "refs/notes/check")
+
+
+@then('the notes tree of "{plan}" still holds the file "{name}"')
+def step_notes_tree_keeps(context, plan, name):  # type: ignore[no-untyped-def]
+    assert git(context, "show", f"refs/notes/changesets/{plan}:{name}") == "not\n"

@@ -1,26 +1,25 @@
 """Notes commits for a plan's notes ref, written by hand and read in one pass.
 
 `repo.create_note()` moves the notes ref without any check and lost notes
-under concurrent writers, so notes commits are built here (a flat notes tree,
-one entry per annotated commit, the old notes tip as parent) and the ref is
-moved by the caller with compare-and-swap. Notes commits are staged in memory
-with the rest of a transaction (objects.py). Readers accept git's fan-out layout
-too, in case someone edits a plan's notes with `git notes`.
+under concurrent writers, so notes commits are built here (the notes tree laid
+out as below, the old notes tip as parent) and the ref is moved by the caller
+with compare-and-swap. Notes commits are staged in memory with the rest of a
+transaction (objects.py). Readers accept any fan-out, in case someone edits a
+plan's notes with `git notes`.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pygit2
 
 from .gitrepo import committer_person
-from .objects import Staging, encode_tree
+from .objects import Staging, TreeEntry, encode_tree
 from .packfile import OBJ_TREE
-
-MODE_BLOB = 0o100644
 
 
 def notes_tree(repo: pygit2.Repository, notes_tip: str | None) -> pygit2.Tree | None:
@@ -60,24 +59,113 @@ def stage_notes_commit(
 ) -> str:
     """Stage a notes commit whose tree is the old one plus `notes` (commit id -> payload)."""
     additions = {name.encode(): bytes.fromhex(staging.blob(payload)) for name, payload in notes.items()}
-    data = _spliced(_raw_notes_tree(repo, notes_tip), additions)
-    if data is None:  # not gitplan's uniform flat layout (edited with `git notes`?)
-        entries: dict[bytes, tuple[int, bytes]] = {}
-        for item in notes_tree(repo, notes_tip) or ():
-            entries[bytes(item.raw_name or b"")] = (item.filemode, item.id.raw)
-        for name, blob in additions.items():
-            entries[name] = (MODE_BLOB, blob)
-        data = encode_tree((mode, name, oid) for name, (mode, oid) in entries.items())
-    tree = staging.add(OBJ_TREE, data)
-    _remember(tree, data)
+    raw = _raw_notes_tree(repo, notes_tip)
+    tree = _flat_added(staging, raw, additions)
+    if tree is None:
+        tree = _fanned_added(repo, staging, raw, additions)
+    if tree is None:  # neither of gitplan's layouts (edited with `git notes`?): laid out again
+        found, others = _all_notes(notes_tree(repo, notes_tip))
+        tree = _laid_out(staging, {**found, **additions}, others)
     stamp = committer_person()
     return staging.commit(tree, [notes_tip] if notes_tip else [], stamp, stamp, message)
 
 
-# The notes trees this process wrote last, by id. A plan's notes tree grows by one
-# entry per changeset (68 KB at 1,000); the next record of the plan starts from it,
-# and reading it back would cost more than the splice. Objects are named by their
-# content, so an entry can never be stale.
+# -- the two layouts ---------------------------------------------------------------
+#
+# Below 256 notes, the tree is flat: `100644 <40 hex>` entries. From 256 on, it is
+# fanned out: `40000 <2 hex>` subtrees holding `100644 <38 hex>` entries, the layout
+# `git fast-import` gives the same notes (git notes reads any fan-out). Each record
+# then rewrites the small root and one subtree, not a tree of every note: a flat tree
+# of 10,000 notes is 680 KB, written again by every record. The layout follows from
+# the number of notes alone, so the same notes always give the same tree; and a tree
+# is never part flat, part fanned out. (git fans out a second level from 65,536
+# notes; gitplan keeps one, which git reads as well.)
+
+FLAT_LIMIT = 255  # the most notes a flat tree holds
+_MODE = b"100644 "
+_DIR_MODE = b"40000 "
+_FLAT = (_MODE, 40)  # (mode, name length) of each layout's entries
+_ROOT = (_DIR_MODE, 2)
+_LEAF = (_MODE, 38)
+
+
+def _flat_added(staging: Staging, raw: bytes, additions: Mapping[bytes, bytes]) -> str | None:
+    data = _spliced(raw, additions, _FLAT)
+    if data is None:
+        return None
+    if len(data) // _size(_FLAT) > FLAT_LIMIT:
+        return _laid_out(staging, _entries(data, _FLAT))
+    return _staged(staging, data)
+
+
+def _fanned_added(
+    repo: pygit2.Repository, staging: Staging, raw: bytes, additions: Mapping[bytes, bytes]
+) -> str | None:
+    if not raw or not _uniform(raw, _ROOT):
+        return None
+    subtrees = _entries(raw, _ROOT)
+    groups: dict[bytes, dict[bytes, bytes]] = {}
+    for name, blob in additions.items():
+        groups.setdefault(name[:2], {})[name[2:]] = blob
+    changed = {}
+    for prefix, leaves in groups.items():
+        old = subtrees.get(prefix)
+        leaf_raw = _raw_tree(repo, old.hex()) if old is not None else b""
+        data = _spliced(leaf_raw, leaves, _LEAF) if leaf_raw is not None else None
+        if data is None:
+            return None
+        changed[prefix] = bytes.fromhex(_staged(staging, data))
+    data = _spliced(raw, changed, _ROOT)
+    return _staged(staging, data) if data is not None else None
+
+
+def _laid_out(staging: Staging, notes: Mapping[bytes, bytes], others: Sequence[TreeEntry] = ()) -> str:
+    """The tree of `notes` (40-hex name -> blob id), in the layout their number calls for,
+    with `others` (entries that are not notes) beside them."""
+    blob, directory = 0o100644, 0o40000
+    if len(notes) <= FLAT_LIMIT:
+        return _staged(staging, encode_tree([*((blob, n, oid) for n, oid in notes.items()), *others]))
+    groups: dict[bytes, list[TreeEntry]] = {}
+    for name, oid in notes.items():
+        groups.setdefault(name[:2], []).append((blob, name[2:], oid))
+    subtrees = [
+        (directory, prefix, bytes.fromhex(_staged(staging, encode_tree(leaves))))
+        for prefix, leaves in groups.items()
+    ]
+    return _staged(staging, encode_tree([*subtrees, *others]))
+
+
+def _all_notes(tree: pygit2.Tree | None) -> tuple[dict[bytes, bytes], list[TreeEntry]]:
+    """Every note of a tree of any fan-out, by annotated commit id; and the entries at
+    its top that are not notes (git keeps those too)."""
+    notes: dict[bytes, bytes] = {}
+    others: list[TreeEntry] = []
+    pending: list[tuple[bytes, pygit2.Tree]] = [(b"", tree)] if tree is not None else []
+    while pending:
+        prefix, node = pending.pop()
+        for item in node:
+            name = prefix + bytes(item.raw_name or b"")
+            if len(name) == 40 and not isinstance(item, pygit2.Tree):
+                notes[name] = item.id.raw
+            elif isinstance(item, pygit2.Tree) and len(name) < 40 and _HEX.fullmatch(name):
+                pending.append((name, item))
+            elif not prefix:
+                others.append((item.filemode, name, item.id.raw))
+    return notes, others
+
+
+_HEX = re.compile(rb"[0-9a-f]+")
+
+
+def _staged(staging: Staging, data: bytes) -> str:
+    tree = staging.add(OBJ_TREE, data)
+    _remember(tree, data)
+    return tree
+
+
+# The notes trees this process wrote last, by id. A plan's next record starts from
+# them, and reading them back would cost more than the splice. Objects are named by
+# their content, so an entry can never be stale.
 _RECENT_TREES: OrderedDict[str, bytes] = OrderedDict()
 _RECENT_LIMIT = 8
 
@@ -89,6 +177,15 @@ def _remember(tree: str, data: bytes) -> None:
         _RECENT_TREES.popitem(last=False)
 
 
+def _raw_tree(repo: pygit2.Repository, tree: str) -> bytes | None:
+    """A tree's bytes; None if the object is not a tree."""
+    remembered = _RECENT_TREES.get(tree)
+    if remembered is not None:
+        return remembered
+    kind, data = repo.odb.read(tree)
+    return bytes(data) if kind == pygit2.enums.ObjectType.TREE else None
+
+
 def _raw_notes_tree(repo: pygit2.Repository, notes_tip: str | None) -> bytes:
     """The bytes of the notes tree at `notes_tip` (empty without one)."""
     if notes_tip is None:
@@ -96,49 +193,65 @@ def _raw_notes_tree(repo: pygit2.Repository, notes_tip: str | None) -> bytes:
     commit = repo.get(notes_tip)
     if not isinstance(commit, pygit2.Commit):
         return b""
-    tree = str(commit.tree_id)
-    remembered = _RECENT_TREES.get(tree)
-    return remembered if remembered is not None else bytes(repo.odb.read(tree)[1])
+    return _raw_tree(repo, str(commit.tree_id)) or b""
 
 
-_ENTRY = 68  # b"100644 " + 40 hex digits + NUL + 20-byte id
-_MODE = b"100644 "
+def _size(layout: tuple[bytes, int]) -> int:
+    mode, name_length = layout
+    return len(mode) + name_length + 1 + 20
 
 
 class _Names:
-    """The names of a flat notes tree's fixed-size entries, as a sequence for bisect."""
+    """The names of a tree's fixed-size entries, as a sequence for bisect."""
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(self, raw: bytes, layout: tuple[bytes, int]) -> None:
         self._raw = raw
+        self._size = _size(layout)
+        self._start = len(layout[0])
+        self._length = layout[1]
 
     def __len__(self) -> int:
-        return len(self._raw) // _ENTRY
+        return len(self._raw) // self._size
 
     def __getitem__(self, index: int) -> bytes:
-        start = index * _ENTRY + len(_MODE)
-        return self._raw[start : start + 40]
+        start = index * self._size + self._start
+        return self._raw[start : start + self._length]
 
 
-def _spliced(raw: bytes, additions: Mapping[bytes, bytes]) -> bytes | None:
-    """The flat notes tree `raw` with entries added or replaced, by splicing bytes.
-
-    gitplan's notes trees hold only `100644 <commit id>` entries of one size,
-    so the place of a new entry is found by bisection and the tree is not
-    rebuilt: a record costs a copy of the tree, not a parse of it. None when
-    the tree is not of that shape."""
-    count = len(raw) // _ENTRY
-    uniform = (
-        len(raw) % _ENTRY == 0
-        and all(len(name) == 40 for name in additions)
-        and all(raw[offset::_ENTRY] == bytes([byte]) * count for offset, byte in enumerate(_MODE))
-        and raw[_ENTRY - 21 :: _ENTRY] == b"\0" * count
+def _uniform(raw: bytes, layout: tuple[bytes, int]) -> bool:
+    """Whether `raw` holds only entries of this layout's mode and name length."""
+    size = _size(layout)
+    count = len(raw) // size
+    return (
+        len(raw) % size == 0
+        and all(raw[offset::size] == bytes([byte]) * count for offset, byte in enumerate(layout[0]))
+        and raw[size - 21 :: size] == b"\0" * count
     )
-    if not uniform:
+
+
+def _entries(raw: bytes, layout: tuple[bytes, int]) -> dict[bytes, bytes]:
+    """A uniform tree's entries, name -> id."""
+    size, start, length = _size(layout), len(layout[0]), layout[1]
+    return {
+        raw[at + start : at + start + length]: raw[at + size - 20 : at + size]
+        for at in range(0, len(raw), size)
+    }
+
+
+def _spliced(raw: bytes, additions: Mapping[bytes, bytes], layout: tuple[bytes, int]) -> bytes | None:
+    """The tree `raw` with entries added or replaced, by splicing bytes.
+
+    gitplan's notes trees hold entries of one mode and one name length, so the
+    place of a new entry is found by bisection and the tree is not rebuilt: a
+    record costs a copy of the tree, not a parse of it. None when the tree is
+    not of that shape."""
+    mode, length = layout
+    if not _uniform(raw, layout) or any(len(name) != length for name in additions):
         return None
-    for name, blob in sorted(additions.items()):
-        names = _Names(raw)
+    size = _size(layout)
+    for name, oid in sorted(additions.items()):
+        names = _Names(raw, layout)
         at = bisect.bisect_left(names, name)
-        entry = _MODE + name + b"\0" + blob
         replace = at < len(names) and names[at] == name
-        raw = raw[: at * _ENTRY] + entry + raw[(at + 1 if replace else at) * _ENTRY :]
+        raw = raw[: at * size] + mode + name + b"\0" + oid + raw[(at + 1 if replace else at) * size :]
     return raw

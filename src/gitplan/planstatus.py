@@ -130,7 +130,8 @@ def _grown(repo: pygit2.Repository, plan_id: str, kept: Kept, now: refs.PlanRefs
     new_ids = {str(commit.id) for commit in added}
     changed = set()
     for delta in old_notes.diff_to_tree(new_notes).deltas:
-        changed.add(delta.new_file.path if delta.status != pygit2.enums.DeltaStatus.DELETED else "")
+        path = delta.new_file.path.replace("/", "")  # ab/cdef...: a fanned-out note
+        changed.add(path if delta.status != pygit2.enums.DeltaStatus.DELETED else "")
     if not changed <= new_ids | {kept.root}:
         return None  # notes of older changesets changed: read them all again
     status = kept.status

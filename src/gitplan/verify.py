@@ -261,12 +261,12 @@ def _check_notes(repo: pygit2.Repository, plan_id: str, tree: pygit2.Tree | None
         prefix, node = pending.pop()
         for item in node:
             name = prefix + (item.name or "")
+            if isinstance(item, pygit2.Tree) and len(name) < 40:
+                pending.append((name, item))  # fanned out: ab/cdef...
+                continue
             count += 1
             if count > 2 * limits.max_changesets + 2:
                 raise Unsafe(plan_id, "its notes tree holds more notes than its limits allow")
-            if isinstance(item, pygit2.Tree) and len(name) < 40:
-                pending.append((name, item))
-                continue
             if item.type_str != "blob" or len(name) != 40 or not all(c in "0123456789abcdef" for c in name):
                 raise Unsafe(plan_id, f"its notes tree holds {name!r}, which is not a note")
             if _size(repo, plan_id, str(item.id)) > limits.max_note_bytes:
