@@ -218,6 +218,24 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git fsck --full is clean
     And git gc afterwards explodes nothing and warns about nothing
 
+  Scenario: Past half of gc.autoPackLimit packs, each plan keeps two, and a long plan is not copied whole by each record
+    Given git config "gc.autoPackLimit" is "12"
+    When I record 40 changesets into each of 3 plans
+    Then each of the 3 plans owns at most 2 packs
+    When I record 6 more changesets into "p1", noting its oldest pack after each
+    Then its oldest pack was written again at most 1 times
+    And plan "p1" has 46 changesets
+    And git verify-pack accepts every pack
+    And git fsck --full is clean
+
+  Scenario: From gc.autoPackLimit packs on, each plan that records keeps one pack
+    Given git config "gc.autoPackLimit" is "4"
+    When I record 20 changesets into each of 3 plans
+    Then each of the 3 plans owns at most 1 packs
+    And the repository holds fewer than 5 packs and 6700 loose objects
+    And each of the 3 plans still has 20 changesets
+    And git fsck --full is clean
+
   Scenario: Recording a 1 GB file streams it: the process never holds it in memory
     Given a 1 GB file "big.bin" outside the repository
     When I run "git plan record s --tool big --set big.bin=<the file>" as its own process

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import subprocess
 import sys
@@ -761,3 +762,31 @@ def step_notes_as_fast_import(context, plan):  # type: ignore[no-untyped-def]
 @then('the notes tree of "{plan}" still holds the file "{name}"')
 def step_notes_tree_keeps(context, plan, name):  # type: ignore[no-untyped-def]
     assert git(context, "show", f"refs/notes/changesets/{plan}:{name}") == "not\n"
+
+
+def _owned(context, plan):  # type: ignore[no-untyped-def]
+    import pygit2
+
+    from gitplan import packs
+
+    return packs.owned_packs(pygit2.Repository(context.repo), plan)
+
+
+@then("each of the {plans:d} plans owns at most {count:d} packs")
+def step_each_owns(context, plans, count):  # type: ignore[no-untyped-def]
+    owned = {f"p{n}": len(_owned(context, f"p{n}")) for n in range(plans)}
+    assert all(0 < number <= count for number in owned.values()), owned
+
+
+@when('I record {count:d} more changesets into "{plan}", noting its oldest pack after each')
+def step_record_noting_oldest(context, count, plan):  # type: ignore[no-untyped-def]
+    context.oldest = [_owned(context, plan)[0].name]
+    for n in range(count):
+        context.store.record(plan, {f"more/{n}.txt": b"more\n"}, ToolInvocation(tool="more"))
+        context.oldest.append(_owned(context, plan)[0].name)
+
+
+@then("its oldest pack was written again at most {times:d} times")
+def step_oldest_rewritten(context, times):  # type: ignore[no-untyped-def]
+    rewritten = sum(1 for before, after in itertools.pairwise(context.oldest) if before != after)
+    assert rewritten <= times, f"{rewritten} times in {len(context.oldest) - 1} records"

@@ -247,14 +247,17 @@ def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
 
     Geometric: the newest packs are merged while the pack before them is less
     than twice their size, so a plan of n changesets owns O(log n) packs and
-    each object is copied O(log n) times. And when the repository holds half of
-    `gc.autoPackLimit` packs (git's `gc --auto` fires at the limit), all of the
-    writing plan's packs become one. The merged pack is in place before any old
-    one goes, so every object stays readable throughout."""
+    each object is copied O(log n) times. When the repository holds half of
+    `gc.autoPackLimit` packs, the writing plan keeps two (`_two_packs`); from
+    the limit on, one. The merged pack is in place before any old one goes, so
+    every object stays readable throughout."""
     owned = owned_packs(repo, plan_id)
     chosen = _geometric_tail(owned)
-    if _pack_count(repo) >= _pack_budget(repo):
+    count, budget = _pack_count(repo), _pack_budget(repo)
+    if count >= 2 * budget:
         chosen = owned
+    elif count >= budget:
+        chosen = _two_packs(owned)
     if len(chosen) < 2:
         return None
     with exclusive(repo, f"consolidate-{plan_id}", blocking=False) as mine:
@@ -273,6 +276,19 @@ def _geometric_tail(owned: list[OwnedPack]) -> list[OwnedPack]:
         start -= 1
         total += sizes[start]
     return owned[start:]
+
+
+def _two_packs(owned: list[OwnedPack]) -> list[OwnedPack]:
+    """The packs to merge so that the plan owns two: its oldest (and largest) and one
+    with everything written since, which each write merges into again. The two
+    become one once the second holds as many objects as the square root of the
+    first's times the newest's, so that a long plan is not copied whole by every
+    write (as one pack per plan would need) while its packs stay two."""
+    if len(owned) < 2:
+        return []
+    tail = owned[1:]
+    grown = sum(pack.objects for pack in tail)
+    return owned if grown * grown >= owned[0].objects * owned[-1].objects else tail
 
 
 def _pack_count(repo: pygit2.Repository) -> int:
