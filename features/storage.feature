@@ -64,6 +64,48 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And the notes tree of "s" still holds the file "README"
     And git fsck --full is clean
 
+  Scenario Outline: A plan checked before is checked again where its notes were edited by hand: <defect>, <count> changesets
+    When one store records <count> changesets into "s"
+    And I run git plan "status s"
+    Then the exit code is 0
+    And the output does not contain "unsafe"
+    When someone adds to the notes of "s" by hand <defect>
+    And I run git plan "status s"
+    Then the output contains "<reason>"
+    When I run git plan "apply s --mode worktree"
+    Then the exit code is 2
+    And the output contains "<reason>"
+
+    Examples:
+      | defect                        | count | reason                         |
+      | a file that is not a note     | 3     | 'README', which is not a note  |
+      | a note on a commit of the user | 3     | a commit that is not this plan |
+      | a file that is not a note     | 300   | 'README', which is not a note  |
+      | a note on a commit of the user | 300   | a commit that is not this plan |
+
+  Scenario: Notes added by hand past the limits to a plan checked before are refused
+    Given git config "plan.verify.maxChangesets" is "3"
+    When one store records 3 changesets into "s"
+    And I run git plan "status s"
+    Then the output does not contain "unsafe"
+    When someone adds to the notes of "s" by hand 9 notes on commits that are not here
+    And I run git plan "status s"
+    Then the output contains "more notes than its limits allow"
+
+  Scenario Outline: A damaged mark of the last check makes the next check a whole one: <how>
+    When one store records 3 changesets into "s"
+    And I run git plan "status s"
+    Then the output does not contain "unsafe"
+    Given the mark of the last check of "s" is damaged: <how>
+    When someone adds to the notes of "s" by hand a file that is not a note
+    And I run git plan "status s"
+    Then the output contains "'README', which is not a note"
+
+    Examples:
+      | how               |
+      | neither is an id  |
+      | its notes are not |
+
   Scenario Outline: A refused record writes nothing: <case>
     Given I record in "s" with tool "first"
       | path      | content     |

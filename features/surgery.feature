@@ -59,6 +59,21 @@ Feature: plan surgery (rewind, drop, branch, undo)
     And the notes commit of "p" names the plan tip
     And git fsck --full is clean
 
+  Scenario Outline: A plan checked before is not called unsafe after <operation>: its new history is checked whole
+    When I run git plan "status p"
+    Then the output does not contain "unsafe"
+    When I run git plan "<operation>"
+    Then the exit code is 0
+    When I run git plan "status p"
+    Then the output does not contain "unsafe"
+    When I run git plan "diff p"
+    Then the output does not contain "unsafe"
+
+    Examples:
+      | operation   |
+      | drop p 2    |
+      | rewind p 1  |
+
   Scenario: a changeset merged line by line onto a dropped one's absence
     When I run git plan "drop p 1"
     Then the exit code is 0

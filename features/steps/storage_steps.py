@@ -790,3 +790,50 @@ def step_record_noting_oldest(context, count, plan):  # type: ignore[no-untyped-
 def step_oldest_rewritten(context, times):  # type: ignore[no-untyped-def]
     rewritten = sum(1 for before, after in itertools.pairwise(context.oldest) if before != after)
     assert rewritten <= times, f"{rewritten} times in {len(context.oldest) - 1} records"
+
+
+@when('someone adds to the notes of "{plan}" by hand {defect}')
+def step_notes_by_hand(context, plan, defect):  # type: ignore[no-untyped-def]
+    ref = f"refs/notes/changesets/{plan}"
+    if defect == "a note on a commit of the user":
+        git(context, "notes", f"--ref={ref}", "add", "-m", "mine", "HEAD")
+    elif defect == "a file that is not a note":
+        _notes_by_hand(context, plan, {"README": b"hello\n"})
+    else:
+        assert defect == "9 notes on commits that are not here", defect
+        _notes_by_hand(context, plan, {f"{n:040x}": b"mine\n" for n in range(9)})
+
+
+def _notes_by_hand(context, plan: str, files: dict[str, bytes]) -> None:  # type: ignore[no-untyped-def]
+    """A notes commit made with git plumbing: the plan's notes tree plus `files` at its top."""
+    ref = f"refs/notes/changesets/{plan}"
+    env = {**os.environ, "GIT_INDEX_FILE": os.path.join(context.tmp, "notes-index")}
+
+    def run(*args: str, data: bytes | None = None) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=context.repo, env=env, input=data, check=True, capture_output=True
+        )
+        return done.stdout.decode().strip()
+
+    run("read-tree", ref)
+    for name, content in files.items():
+        run(
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            f"100644,{run('hash-object', '-w', '--stdin', data=content)},{name}",
+        )
+    tip = run("rev-parse", f"refs/changesets/{plan}")
+    commit = run(
+        "commit-tree", run("write-tree"), "-p", ref, "-m", f"by hand\n\nPlan-Id: {plan}\nPlan-Tip: {tip}\n"
+    )
+    run("update-ref", ref, commit)
+
+
+@given('the mark of the last check of "{plan}" is damaged: {how}')
+def step_damaged_verified_mark(context, plan, how):  # type: ignore[no-untyped-def]
+    mark = _git_dir(context) / "gitplan" / "verified" / plan
+    tip, _ = mark.read_text().split()
+    mark.write_text(
+        {"neither is an id": "not-an-id nor-this\n", "its notes are not": f"{tip} nor-this\n"}[how]
+    )

@@ -20,7 +20,7 @@ What is kept is a cache: losing it, or finding it unreadable, costs time only.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import pygit2
@@ -31,6 +31,7 @@ from .errors import Damaged
 from .format import trailers
 from .model import FileChange, PlanStatus
 from .notes import notes_tree
+from .trees import changed_entries
 
 # Fields a status gets per call (status --check, list), never kept.
 _PER_CALL = {
@@ -128,10 +129,11 @@ def _grown(repo: pygit2.Repository, plan_id: str, kept: Kept, now: refs.PlanRefs
     if old_notes is None or new_notes is None:
         return None
     new_ids = {str(commit.id) for commit in added}
-    changed = set()
-    for delta in old_notes.diff_to_tree(new_notes).deltas:
-        path = delta.new_file.path.replace("/", "")  # ab/cdef...: a fanned-out note
-        changed.add(path if delta.status != pygit2.enums.DeltaStatus.DELETED else "")
+    changed = {
+        # ab/cdef...: a fanned-out note; "": a note removed
+        entry.path.replace("/", "") if entry.new_id is not None else ""
+        for entry in changed_entries(repo, old_notes.id, new_notes.id)
+    }
     if not changed <= new_ids | {kept.root}:
         return None  # notes of older changesets changed: read them all again
     status = kept.status
@@ -194,7 +196,8 @@ def save(repo: pygit2.Repository, plan_id: str, kept: Kept) -> None:
     if kept.status.missing_artifacts:
         return
     body = {f.name: getattr(kept.status, f.name) for f in fields(PlanStatus) if f.name not in _PER_CALL}
-    body["files"] = [asdict(change) for change in kept.status.files]
+    names = [f.name for f in fields(FileChange)]  # flat fields: no need for asdict's deep copy
+    body["files"] = [{name: getattr(change, name) for name in names} for change in kept.status.files]
     document = {
         "format": _FORMAT,
         "tip": kept.tip,

@@ -659,13 +659,15 @@ class PlanStore:
         each call checks only the changesets recorded since."""
         current = refs.read_plan_refs(self._repo, validate_plan_id(plan_id))
         cache = packs.state_dir(self._repo) / "verified" / plan_id
-        trusted = None
+        trusted = notes_tip = None
         with contextlib.suppress(OSError, ValueError):
             trusted, notes_tip = cache.read_text().split()
             if (trusted, notes_tip) == (current.tip, current.notes_tip):
                 return None
         try:
-            verify.verify_plan(self._repo, plan_id, current.tip, current.notes_tip, trusted=trusted)
+            verify.verify_plan(
+                self._repo, plan_id, current.tip, current.notes_tip, trusted=trusted, trusted_notes=notes_tip
+            )
         except verify.Unsafe as unsafe:
             return unsafe.reason
         statefile.keep(cache, f"{current.tip} {current.notes_tip}\n".encode())

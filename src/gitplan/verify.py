@@ -81,15 +81,20 @@ def verify_plan(
     notes_tip: str | None,
     trusted: str | None = None,
     limits: Limits | None = None,
+    trusted_notes: str | None = None,
 ) -> int:
     """Check plan `plan_id` as its refs would be (`tip`, `notes_tip`); Unsafe if it is not.
 
     Commits from `tip` back to `trusted` (a tip checked before), or to the plan
     root, are checked: one parent each, this plan's id, changeset numbers in
     order, every path they change safe to write, file sizes within limits, and
-    a note that decodes under a known schema. Returns how many were checked."""
+    a note that decodes under a known schema. So are the notes: those that
+    differ from `trusted_notes` (the notes commit checked with `trusted`), or
+    all of them. Returns how many changesets were checked."""
     limits = limits or Limits.of(repo)
     tree = _notes_tree(repo, plan_id, tip, notes_tip)
+    if trusted is not None and trusted != tip and not _descends(repo, tip, trusted):
+        trusted = None  # rewritten since (git plan drop, rewind), or a damaged mark: check it all
     newest_first: list[pygit2.Commit] = []
     current = tip
     first_number = 1
@@ -120,7 +125,11 @@ def verify_plan(
         except RecursionError:
             raise Unsafe(plan_id, f"the tree of {commit.id} is nested too deep") from None
         _check_note(repo, plan_id, tree, commit, limits, root=False)
-    _check_notes(repo, plan_id, tree)
+    since = _checked_notes_tree(repo, trusted_notes) if trusted is not None else None
+    if since is not None and tree is not None:
+        _check_changed_notes(repo, plan_id, since, tree)
+    else:
+        _check_notes(repo, plan_id, tree)
     return len(newest_first)
 
 
@@ -251,6 +260,38 @@ def _notes_tree(repo: pygit2.Repository, plan_id: str, tip: str, notes_tip: str 
     return notes_tree(repo, notes_tip)
 
 
+def _descends(repo: pygit2.Repository, tip: str, trusted: str) -> bool:
+    try:
+        return bool(repo.descendant_of(tip, trusted))
+    except (ValueError, KeyError, pygit2.GitError):  # not an id, or not a commit here
+        return False
+
+
+def _checked_notes_tree(repo: pygit2.Repository, notes_tip: str | None) -> str | None:
+    """The tree of a notes commit checked before, if it is still here."""
+    try:
+        commit = repo.get(notes_tip) if notes_tip else None
+    except ValueError:  # not an object id: the record of it is damaged
+        return None
+    return str(commit.tree_id) if isinstance(commit, pygit2.Commit) else None
+
+
+def _check_changed_notes(repo: pygit2.Repository, plan_id: str, since: str, tree: pygit2.Tree) -> None:
+    """`_check_notes` for the notes that differ from a notes tree checked before (the
+    comparison skips the subtrees of a fanned-out tree that did not change)."""
+    limits = Limits.of(repo)
+    changed = [
+        (e.path, e.new_mode, e.new_id) for e in changed_entries(repo, since, tree.id) if e.new_id is not None
+    ]
+    if len(changed) > 2 * limits.max_changesets + 2:
+        raise Unsafe(plan_id, "its notes tree holds more notes than its limits allow")
+    for path, mode, blob in changed:
+        _check_note_entry(repo, plan_id, path.replace("/", ""), mode == _NOTE_MODE, blob, limits)
+
+
+_NOTE_MODE = 0o100644
+
+
 def _check_notes(repo: pygit2.Repository, plan_id: str, tree: pygit2.Tree | None) -> None:
     """Every note annotates a commit of this plan (or one no longer here, as surgery leaves),
     never someone else's commit, and is a file of bounded size."""
@@ -267,13 +308,21 @@ def _check_notes(repo: pygit2.Repository, plan_id: str, tree: pygit2.Tree | None
             count += 1
             if count > 2 * limits.max_changesets + 2:
                 raise Unsafe(plan_id, "its notes tree holds more notes than its limits allow")
-            if item.type_str != "blob" or len(name) != 40 or not all(c in "0123456789abcdef" for c in name):
-                raise Unsafe(plan_id, f"its notes tree holds {name!r}, which is not a note")
-            if _size(repo, plan_id, str(item.id)) > limits.max_note_bytes:
-                raise Unsafe(plan_id, f"the note on {name} is over plan.verify.maxNoteSize")
-            annotated = repo.get(name)
-            if isinstance(annotated, pygit2.Commit) and trailers(annotated.message).get("Plan-Id") != plan_id:
-                raise Unsafe(plan_id, f"it holds a note on {name}, a commit that is not this plan's")
+            _check_note_entry(repo, plan_id, name, item.type_str == "blob", str(item.id), limits)
+
+
+def _check_note_entry(
+    repo: pygit2.Repository, plan_id: str, name: str, is_blob: bool, blob: str, limits: Limits
+) -> None:
+    """One entry of a notes tree (`name` without fan-out slashes): a note of bounded size
+    on a commit of this plan, or on one that is not here."""
+    if not is_blob or len(name) != 40 or not all(c in "0123456789abcdef" for c in name):
+        raise Unsafe(plan_id, f"its notes tree holds {name!r}, which is not a note")
+    if _size(repo, plan_id, blob) > limits.max_note_bytes:
+        raise Unsafe(plan_id, f"the note on {name} is over plan.verify.maxNoteSize")
+    annotated = repo.get(name)
+    if isinstance(annotated, pygit2.Commit) and trailers(annotated.message).get("Plan-Id") != plan_id:
+        raise Unsafe(plan_id, f"it holds a note on {name}, a commit that is not this plan's")
 
 
 def _plan_commit(repo: pygit2.Repository, plan_id: str, oid: str) -> pygit2.Commit:
