@@ -106,6 +106,46 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
       | neither is an id  |
       | its notes are not |
 
+  Scenario: A notes tree whose subtrees repeat (a few objects naming millions of paths) is refused, not walked for ever
+    When one store records 3 changesets into "s"
+    And I run git plan "status s"
+    Then the output does not contain "unsafe"
+    When someone adds to the notes of "s" by hand a directory whose subtrees repeat 3 levels deep
+    And I run git plan "status s"
+    Then the output contains "its notes tree holds more entries than its limits allow"
+    When I run git plan "record s --tool cli --set last.txt=README.md"
+    Then the exit code is 5
+    And the output contains "more entries than gitplan walks"
+
+  Scenario: Files that are not notes, at the top and in a fan-out directory, are kept when the notes are laid out again
+    When one store records 300 changesets into "s"
+    And someone adds to the notes of "s" by hand a file inside a fan-out directory and one at the top
+    And I run git plan "record s --tool cli --set last.txt=README.md"
+    Then the exit code is 0
+    And the notes tree of "s" still holds both files
+    And plan "s" has 301 changesets
+    And the status of "s" reports nothing missing
+    And git fsck --full is clean
+
+  Scenario: A file that is not a note two fan-out directories down stops a record, which writes nothing
+    When one store records 300 changesets into "s"
+    And someone adds to the notes of "s" by hand a file two fan-out directories down and one at the top
+    Given I remember the object store
+    When I run git plan "record s --tool cli --set last.txt=README.md"
+    Then the exit code is 5
+    And the output contains "which is not a note, two fan-out directories down"
+    And the object store is exactly as it was
+    And plan "s" has 300 changesets
+
+  Scenario: A file at the top of the notes named as a fan-out directory keeps the notes flat past 255
+    When one store records 250 changesets into "s"
+    And someone adds to the notes of "s" by hand a file named as the fan-out directory of its tip
+    And one store records 10 changesets into "s"
+    Then the notes tree of "s" is flat and still holds that file
+    And plan "s" has 260 changesets
+    And the status of "s" reports nothing missing
+    And git fsck --full is clean
+
   Scenario Outline: A refused record writes nothing: <case>
     Given I record in "s" with tool "first"
       | path      | content     |

@@ -799,9 +799,42 @@ def step_notes_by_hand(context, plan, defect):  # type: ignore[no-untyped-def]
         git(context, "notes", f"--ref={ref}", "add", "-m", "mine", "HEAD")
     elif defect == "a file that is not a note":
         _notes_by_hand(context, plan, {"README": b"hello\n"})
-    else:
-        assert defect == "9 notes on commits that are not here", defect
+    elif defect == "9 notes on commits that are not here":
         _notes_by_hand(context, plan, {f"{n:040x}": b"mine\n" for n in range(9)})
+    elif defect == "a file inside a fan-out directory and one at the top":
+        tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
+        _notes_by_hand(context, plan, {f"{tip[:2]}/README": b"not\n", "TOP": b"not\n"})
+        context.kept_files = [f"{tip[:2]}/README", "TOP"]
+    elif defect == "a file two fan-out directories down and one at the top":
+        tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
+        _notes_by_hand(context, plan, {f"{tip[:2]}/{tip[2:4]}/README": b"not\n", "TOP": b"not\n"})
+    elif defect == "a file named as the fan-out directory of its tip":
+        tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
+        _notes_by_hand(context, plan, {tip[:2]: b"not\n"})
+        context.clashing_name = tip[:2]
+    else:
+        assert defect == "a directory whose subtrees repeat 3 levels deep", defect
+        _repeating_subtrees(context, plan, levels=3)
+
+
+def _repeating_subtrees(context, plan: str, levels: int) -> None:  # type: ignore[no-untyped-def]
+    """A notes tree plus `ff/`, whose 256 entries all name one tree, whose 256 entries all
+    name one tree...: a few objects that name 256**levels paths."""
+
+    def run(*args: str, data: str = "") -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=context.repo, input=data, check=True, capture_output=True, text=True
+        )
+        return done.stdout.strip()
+
+    tree = run("mktree", data="")
+    for _ in range(levels):
+        tree = run("mktree", data="".join(f"040000 tree {tree}\t{n:02x}\n" for n in range(256)))
+    ref = f"refs/notes/changesets/{plan}"
+    listed = run("ls-tree", ref) + "\n" + f"040000 tree {tree}\tff\n"
+    tip = run("rev-parse", f"refs/changesets/{plan}")
+    message = f"by hand\n\nPlan-Id: {plan}\nPlan-Tip: {tip}\n"
+    run("update-ref", ref, run("commit-tree", run("mktree", data=listed), "-p", ref, "-m", message))
 
 
 def _notes_by_hand(context, plan: str, files: dict[str, bytes]) -> None:  # type: ignore[no-untyped-def]
@@ -837,3 +870,20 @@ def step_damaged_verified_mark(context, plan, how):  # type: ignore[no-untyped-d
     mark.write_text(
         {"neither is an id": "not-an-id nor-this\n", "its notes are not": f"{tip} nor-this\n"}[how]
     )
+
+
+@then('the notes tree of "{plan}" is flat and still holds that file')
+def step_notes_flat_with_file(context, plan):  # type: ignore[no-untyped-def]
+    top = git(context, "ls-tree", f"refs/notes/changesets/{plan}").splitlines()
+    names = [line.split("\t")[1] for line in top]
+    assert context.clashing_name in names and all(
+        len(n) == 40 for n in names if n != context.clashing_name
+    ), names
+
+
+@then('the notes tree of "{plan}" still holds both files')
+def step_notes_keeps_both(context, plan):  # type: ignore[no-untyped-def]
+    for path in context.kept_files:
+        assert git(context, "show", f"refs/notes/changesets/{plan}:{path}") == "not\n", path
+    top = git(context, "ls-tree", f"refs/notes/changesets/{plan}").splitlines()
+    assert all(len(line.split("\t")[1]) == 2 for line in top if not line.endswith("\tTOP")), top

@@ -13,10 +13,11 @@ from __future__ import annotations
 import bisect
 import re
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import pygit2
 
+from .errors import Damaged
 from .gitrepo import committer_person
 from .objects import Staging, TreeEntry, encode_tree
 from .packfile import OBJ_TREE
@@ -47,6 +48,57 @@ def note_blob_id(tree: pygit2.Tree | None, annotated: str) -> str | None:
         node = item
         if rest in node:
             return str(node[rest].id)
+    return None
+
+
+class TooFannedOut(Exception):
+    """A notes tree that takes more walking than any git writes: its subtrees are shared
+    many times over, so that a few objects name millions of paths."""
+
+
+_FAN_OUT = re.compile(r"[0-9a-f]{2}")
+MOST_SUBTREES = 256 + 256 * 256  # git fans notes out two levels deep at most
+MOST_ENTRIES = 1_000_000  # entries walked, at most: 200,000 notes fanned out twice by git fit
+
+
+def changed_notes(
+    old: pygit2.Tree | None, new: pygit2.Tree | None, most: int = MOST_ENTRIES
+) -> Iterator[tuple[str, pygit2.Object | None]]:
+    """Each entry that differs between two notes trees: (its path, `ab/cdef...` when fanned
+    out, and the entry in `new`, or None where it is gone). Only fan-out subtrees (two hex
+    digits, as git names them) whose ids differ are entered; any other entry, a tree or
+    not, is yielded as it is. TooFannedOut once more than `most` entries were walked."""
+    pending: list[tuple[str, pygit2.Tree | None, pygit2.Tree | None]] = [("", old, new)]
+    walked = 0
+    while pending:
+        prefix, before, after = pending.pop()
+        was_at = {str(item.name): item for item in before} if before is not None else {}
+        now_at = {str(item.name): item for item in after} if after is not None else {}
+        walked += len(was_at) + len(now_at)
+        if walked > most:
+            raise TooFannedOut(prefix)
+        for entry in was_at.keys() | now_at.keys():
+            was, now = was_at.get(entry), now_at.get(entry)
+            if was is not None and now is not None and was.id == now.id:
+                continue
+            path = prefix + entry
+            was_tree, now_tree = _fan_out(was, path), _fan_out(now, path)
+            if was_tree is not None or now_tree is not None:
+                pending.append((path + "/", was_tree, now_tree))
+            if now is not None and now_tree is None:
+                yield path, now
+            elif was is not None and was_tree is None:
+                yield path, None
+
+
+def _fan_out(item: pygit2.Object | None, path: str) -> pygit2.Tree | None:
+    """`item` if it is a fan-out subtree at `path` (at most 38 hex digits deep)."""
+    if (
+        isinstance(item, pygit2.Tree)
+        and len(path.replace("/", "")) <= 38
+        and _FAN_OUT.fullmatch(item.name or "")
+    ):
+        return item
     return None
 
 
@@ -107,54 +159,73 @@ def _fanned_added(
     groups: dict[bytes, dict[bytes, bytes]] = {}
     for name, blob in additions.items():
         groups.setdefault(name[:2], {})[name[2:]] = blob
-    changed = {}
+    leaves_data = {}
     for prefix, leaves in groups.items():
         old = subtrees.get(prefix)
         leaf_raw = _raw_tree(repo, old.hex()) if old is not None else b""
         data = _spliced(leaf_raw, leaves, _LEAF) if leaf_raw is not None else None
         if data is None:
-            return None
-        changed[prefix] = bytes.fromhex(_staged(staging, data))
-    data = _spliced(raw, changed, _ROOT)
-    return _staged(staging, data) if data is not None else None
+            return None  # nothing staged yet: a tree of another layout is laid out again
+        leaves_data[prefix] = data
+    changed = {prefix: bytes.fromhex(_staged(staging, data)) for prefix, data in leaves_data.items()}
+    root = _spliced(raw, changed, _ROOT)
+    assert root is not None  # uniform, checked above
+    return _staged(staging, root)
 
 
 def _laid_out(staging: Staging, notes: Mapping[bytes, bytes], others: Sequence[TreeEntry] = ()) -> str:
     """The tree of `notes` (40-hex name -> blob id), in the layout their number calls for,
-    with `others` (entries that are not notes) beside them."""
+    with `others` (entries that are not notes: `name`, or `ab/name` inside a fan-out
+    directory) where they were. Flat, whatever their number, when an entry at the top has
+    the name of a fan-out directory the notes would need."""
     blob, directory = 0o100644, 0o40000
-    if len(notes) <= FLAT_LIMIT:
-        return _staged(staging, encode_tree([*((blob, n, oid) for n, oid in notes.items()), *others]))
+    top = [(mode, name, oid) for mode, name, oid in others if b"/" not in name]
+    inside: dict[bytes, list[TreeEntry]] = {}
+    for mode, name, oid in others:
+        if b"/" in name:
+            prefix, _, rest = name.partition(b"/")
+            inside.setdefault(prefix, []).append((mode, rest, oid))
     groups: dict[bytes, list[TreeEntry]] = {}
     for name, oid in notes.items():
         groups.setdefault(name[:2], []).append((blob, name[2:], oid))
+    if len(notes) <= FLAT_LIMIT or any(name in groups for _, name, _ in top):
+        entries = [(blob, name, oid) for name, oid in notes.items()]
+    else:
+        entries = []
+        for prefix, leaves in groups.items():
+            inside[prefix] = [*leaves, *inside.get(prefix, [])]
     subtrees = [
         (directory, prefix, bytes.fromhex(_staged(staging, encode_tree(leaves))))
-        for prefix, leaves in groups.items()
+        for prefix, leaves in inside.items()
     ]
-    return _staged(staging, encode_tree([*subtrees, *others]))
+    return _staged(staging, encode_tree([*entries, *subtrees, *top]))
 
 
 def _all_notes(tree: pygit2.Tree | None) -> tuple[dict[bytes, bytes], list[TreeEntry]]:
-    """Every note of a tree of any fan-out, by annotated commit id; and the entries at
-    its top that are not notes (git keeps those too)."""
+    """Every note of a tree of any fan-out, by annotated commit id; and the entries that
+    are not notes, at the top or one fan-out directory down (git keeps those too).
+    Damaged for a tree too big to walk, or a file that is not a note further down."""
     notes: dict[bytes, bytes] = {}
     others: list[TreeEntry] = []
-    pending: list[tuple[bytes, pygit2.Tree]] = [(b"", tree)] if tree is not None else []
-    while pending:
-        prefix, node = pending.pop()
-        for item in node:
-            name = prefix + bytes(item.raw_name or b"")
-            if len(name) == 40 and not isinstance(item, pygit2.Tree):
-                notes[name] = item.id.raw
-            elif isinstance(item, pygit2.Tree) and len(name) < 40 and _HEX.fullmatch(name):
-                pending.append((name, item))
-            elif not prefix:
-                others.append((item.filemode, name, item.id.raw))
+    try:
+        for path, item in changed_notes(None, tree):
+            assert item is not None  # compared with nothing, every entry is new
+            name = path.replace("/", "")
+            if len(name) == 40 and _HEX.fullmatch(name) and not isinstance(item, pygit2.Tree):
+                notes[name.encode()] = item.id.raw
+            elif path.count("/") <= 1:
+                others.append((item.filemode, path.encode("utf-8", "surrogateescape"), item.id.raw))
+            else:
+                raise Damaged(
+                    f"the notes tree holds {path}, which is not a note, two fan-out directories down: "
+                    "move it with git, then record again"
+                )
+    except TooFannedOut:
+        raise Damaged("the notes tree holds more entries than gitplan walks (its subtrees repeat)") from None
     return notes, others
 
 
-_HEX = re.compile(rb"[0-9a-f]+")
+_HEX = re.compile(r"[0-9a-f]+")
 
 
 def _staged(staging: Staging, data: bytes) -> str:

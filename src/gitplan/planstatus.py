@@ -30,8 +30,7 @@ from . import diffs, packs, refs, statefile
 from .errors import Damaged
 from .format import trailers
 from .model import FileChange, PlanStatus
-from .notes import notes_tree
-from .trees import changed_entries
+from .notes import TooFannedOut, changed_notes, notes_tree
 
 # Fields a status gets per call (status --check, list), never kept.
 _PER_CALL = {
@@ -129,11 +128,14 @@ def _grown(repo: pygit2.Repository, plan_id: str, kept: Kept, now: refs.PlanRefs
     if old_notes is None or new_notes is None:
         return None
     new_ids = {str(commit.id) for commit in added}
-    changed = {
+    try:
         # ab/cdef...: a fanned-out note; "": a note removed
-        entry.path.replace("/", "") if entry.new_id is not None else ""
-        for entry in changed_entries(repo, old_notes.id, new_notes.id)
-    }
+        changed = {
+            path.replace("/", "") if item is not None else ""
+            for path, item in changed_notes(old_notes, new_notes)
+        }
+    except TooFannedOut:
+        return None  # the full computation reads notes one by one; verify says what is wrong
     if not changed <= new_ids | {kept.root}:
         return None  # notes of older changesets changed: read them all again
     status = kept.status

@@ -31,7 +31,7 @@ from .format import (
     validate_path,
 )
 from .gitrepo import read_blob
-from .notes import note_blob_id, notes_tree
+from .notes import MOST_SUBTREES, TooFannedOut, changed_notes, note_blob_id, notes_tree
 from .trees import changed_entries
 
 _FILE_MODES = {pygit2.GIT_FILEMODE_BLOB, pygit2.GIT_FILEMODE_BLOB_EXECUTABLE, pygit2.GIT_FILEMODE_LINK}
@@ -126,10 +126,7 @@ def verify_plan(
             raise Unsafe(plan_id, f"the tree of {commit.id} is nested too deep") from None
         _check_note(repo, plan_id, tree, commit, limits, root=False)
     since = _checked_notes_tree(repo, trusted_notes) if trusted is not None else None
-    if since is not None and tree is not None:
-        _check_changed_notes(repo, plan_id, since, tree)
-    else:
-        _check_notes(repo, plan_id, tree)
+    _check_notes(repo, plan_id, tree, since)
     return len(newest_first)
 
 
@@ -267,57 +264,43 @@ def _descends(repo: pygit2.Repository, tip: str, trusted: str) -> bool:
         return False
 
 
-def _checked_notes_tree(repo: pygit2.Repository, notes_tip: str | None) -> str | None:
+def _checked_notes_tree(repo: pygit2.Repository, notes_tip: str | None) -> pygit2.Tree | None:
     """The tree of a notes commit checked before, if it is still here."""
     try:
         commit = repo.get(notes_tip) if notes_tip else None
     except ValueError:  # not an object id: the record of it is damaged
         return None
-    return str(commit.tree_id) if isinstance(commit, pygit2.Commit) else None
+    return commit.tree if isinstance(commit, pygit2.Commit) else None
 
 
-def _check_changed_notes(repo: pygit2.Repository, plan_id: str, since: str, tree: pygit2.Tree) -> None:
-    """`_check_notes` for the notes that differ from a notes tree checked before (the
-    comparison skips the subtrees of a fanned-out tree that did not change)."""
-    limits = Limits.of(repo)
-    changed = [
-        (e.path, e.new_mode, e.new_id) for e in changed_entries(repo, since, tree.id) if e.new_id is not None
-    ]
-    if len(changed) > 2 * limits.max_changesets + 2:
-        raise Unsafe(plan_id, "its notes tree holds more notes than its limits allow")
-    for path, mode, blob in changed:
-        _check_note_entry(repo, plan_id, path.replace("/", ""), mode == _NOTE_MODE, blob, limits)
-
-
-_NOTE_MODE = 0o100644
-
-
-def _check_notes(repo: pygit2.Repository, plan_id: str, tree: pygit2.Tree | None) -> None:
+def _check_notes(
+    repo: pygit2.Repository, plan_id: str, tree: pygit2.Tree | None, since: pygit2.Tree | None = None
+) -> None:
     """Every note annotates a commit of this plan (or one no longer here, as surgery leaves),
-    never someone else's commit, and is a file of bounded size."""
-    pending: list[tuple[str, pygit2.Tree]] = [("", tree)] if tree is not None else []
-    count = 0
+    never someone else's commit, and is a file of bounded size. With `since` (a notes tree
+    checked before), only the entries that differ from it are looked at."""
     limits = Limits.of(repo)
-    while pending:
-        prefix, node = pending.pop()
-        for item in node:
-            name = prefix + (item.name or "")
-            if isinstance(item, pygit2.Tree) and len(name) < 40:
-                pending.append((name, item))  # fanned out: ab/cdef...
-                continue
+    count = 0
+    try:
+        for path, item in changed_notes(since, tree, most=2 * limits.max_changesets + 2 + MOST_SUBTREES):
+            if item is None:
+                continue  # a note removed
             count += 1
             if count > 2 * limits.max_changesets + 2:
                 raise Unsafe(plan_id, "its notes tree holds more notes than its limits allow")
-            _check_note_entry(repo, plan_id, name, item.type_str == "blob", str(item.id), limits)
+            _check_note_entry(repo, plan_id, path, item.type_str == "blob", str(item.id), limits)
+    except TooFannedOut:
+        raise Unsafe(plan_id, "its notes tree holds more entries than its limits allow") from None
 
 
 def _check_note_entry(
-    repo: pygit2.Repository, plan_id: str, name: str, is_blob: bool, blob: str, limits: Limits
+    repo: pygit2.Repository, plan_id: str, path: str, is_blob: bool, blob: str, limits: Limits
 ) -> None:
-    """One entry of a notes tree (`name` without fan-out slashes): a note of bounded size
+    """One entry of a notes tree (at `path`, fanned out or not): a note of bounded size
     on a commit of this plan, or on one that is not here."""
+    name = path.replace("/", "")
     if not is_blob or len(name) != 40 or not all(c in "0123456789abcdef" for c in name):
-        raise Unsafe(plan_id, f"its notes tree holds {name!r}, which is not a note")
+        raise Unsafe(plan_id, f"its notes tree holds {path!r}, which is not a note")
     if _size(repo, plan_id, blob) > limits.max_note_bytes:
         raise Unsafe(plan_id, f"the note on {name} is over plan.verify.maxNoteSize")
     annotated = repo.get(name)
