@@ -249,6 +249,14 @@ Feature: Apply is all or nothing
     And the error mentions "was created by someone else"
     And ref "refs/changesets/p" does not exist
 
+  Scenario: A new branch locked by another git process: branch mode refuses with the reason and cleans up
+    Given another git process holds the lock of "refs/heads/result" just before apply's commit point
+    When I apply "p" as branch "result"
+    Then it fails with exit code 4
+    And the error mentions "branch 'result' could not be created"
+    And ref "refs/heads/result" does not exist
+    And no apply journal is left
+
   Scenario: A branch locked by another git process when apply moves it: refused, files put back
     Given another git process holds the lock of "refs/heads/main" just before apply's commit point
     When I apply "p"

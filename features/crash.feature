@@ -52,6 +52,21 @@ Feature: An apply killed with SIGKILL at any moment leaves the old or the applie
     And branch "review" has the plan's tip tree
     And git status is clean
 
+  Scenario: A branch-mode apply killed after it made the branch, which the user then built on: recover marks the plan applied
+    Given a repository with files
+      | path      | content  |
+      | README.md | hello\n  |
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content  |
+      | README.md | edited\n |
+    When a real "git plan apply p --mode branch review" is killed at "apply.after-commit-point"
+    And the user commits on branch "review"
+    And I run git plan "recover"
+    Then the exit code is 0
+    And the output contains "finished"
+    And the status of "p" says it is applied
+
   Scenario: A branch-mode apply killed after it made the branch: recover marks the plan applied
     Given a repository with files
       | path      | content  |

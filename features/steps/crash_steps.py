@@ -164,3 +164,10 @@ def dead_lock_left(context, ref):  # type: ignore[no-untyped-def]
 def user_commits_with_git(context):  # type: ignore[no-untyped-def]
     git(context, "commit", "-q", "--allow-empty", "-m", "after the crash")
     assert git(context, "log", "-1", "--format=%s").strip() == "after the crash"
+
+
+@when('the user commits on branch "{branch}"')
+def user_commits_on_branch(context, branch):  # type: ignore[no-untyped-def]
+    tip = git(context, "rev-parse", branch).strip()
+    commit = git(context, "commit-tree", f"{tip}^{{tree}}", "-p", tip, "-m", "built on the plan").strip()
+    git(context, "update-ref", f"refs/heads/{branch}", commit, tip)

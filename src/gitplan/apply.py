@@ -595,6 +595,9 @@ def _create_branch(repo: pygit2.Repository, branch: str, commit: str) -> None:
         repo.references.create(f"refs/heads/{branch}", pygit2.Oid(hex=commit))
     except pygit2.AlreadyExistsError:
         raise Conflict(f"branch {branch!r} was created by someone else while applying", ()) from None
+    except (pygit2.GitError, OSError) as error:  # its lock file is held
+        message = f"branch {branch!r} could not be created ({error}); nothing was committed"
+        raise Conflict(message, ()) from None
 
 
 def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:
@@ -624,6 +627,11 @@ def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:
     worktree.set_index_entries(repo, old_tree, ours)
     failed = worktree.force_from_index(repo, ours)
     return left + [f"{path} (git could not check it out)" for path in failed]
+
+
+def _contains(repo: pygit2.Repository, tip: str, commit: str) -> bool:
+    """Whether `commit` is `tip` or one of its ancestors."""
+    return tip == commit or bool(repo.descendant_of(tip, commit))
 
 
 def _clear_dead_apply_locks(repo: pygit2.Repository, plan_id: str) -> None:
@@ -750,8 +758,11 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
         else:
             ref = repo.references.get(journal["head_ref"])
             current = str(ref.target) if ref is not None else ""
-        if journal["mode"] in ("commit", "branch"):
-            committed = current == journal["new_commit"]  # HEAD's branch moved, or the new one is made
+        if journal["mode"] == "branch":
+            # The new branch was made: it holds the apply's commit (the user may have built on it).
+            committed = bool(current) and _contains(repo, current, journal["new_commit"])
+        elif journal["mode"] == "commit":
+            committed = current == journal["new_commit"]
         else:
             committed = journal["state"] == "done"
         if committed:
