@@ -8,7 +8,8 @@ in notes come from one machine at one moment:
   the changeset needs written as its own loose file, in plain Python), vs the git
   CLI plumbing (temporary index, hash-object, update-index, write-tree,
   commit-tree, update-ref, notes add);
-* record into a long plan: the 1,000th changeset vs the 10th;
+* record into a long plan: the 1,000th changeset vs the 10th; the 500th alone in its
+  repository vs beside 20 other plans;
 * cancel: in checked-out repositories of 1,000 and 40,000 files with 300 commits,
   and 100,000 files, vs `git update-ref -d` + `git prune --expire=now`.
 """
@@ -178,6 +179,42 @@ class RecordIntoLongPlan:
         self.round = next(_counter)
 
     def time_record_next_changeset(self, repos: dict[int, str], changesets: int) -> None:
+        self.store.record(
+            "long", {f"work/f{self.round % 50}.txt": b"more %d\n" % self.round}, ToolInvocation(tool="w")
+        )
+
+
+class RecordAmongManyPlans:
+    """The 500th changeset of a plan, alone in its repository or beside 20 other plans of 50
+    changesets (past half of gc.autoPackLimit packs, where consolidation keeps plans to two
+    packs each)."""
+
+    params = (["alone", "among-20-plans"],)
+    param_names = ["repository"]
+    timeout = 900
+
+    def setup_cache(self) -> dict[str, str]:
+        repos = {}
+        for shape in self.params[0]:
+            repo = build_repository(1000)
+            store = PlanStore.open(repo)
+            others = [f"other{n}" for n in range(20 if shape != "alone" else 0)]
+            for name in ["long", *others]:
+                store.create(name)
+            for i in range(50):
+                for name in others:
+                    changes = {f"work/{name}/f{i % 7}.txt": b"step %d\n" % i}
+                    store.record(name, changes, ToolInvocation(tool="w"))
+            for i in range(500):
+                store.record("long", {f"work/f{i % 50}.txt": b"step %d\n" % i}, ToolInvocation(tool="w"))
+            repos[shape] = repo
+        return repos
+
+    def setup(self, repos: dict[str, str], repository: str) -> None:
+        self.store = PlanStore.open(repos[repository])
+        self.round = next(_counter)
+
+    def time_record_next_changeset(self, repos: dict[str, str], repository: str) -> None:
         self.store.record(
             "long", {f"work/f{self.round % 50}.txt": b"more %d\n" % self.round}, ToolInvocation(tool="w")
         )
