@@ -133,7 +133,7 @@ def benchmark(session: nox.Session) -> None:
 
     This run checks that every benchmark still works, at 10,000 files where the issues'
     targets name 100,000: set GITPLAN_BENCH_LARGE=100000 (or run asv yourself, as
-    docs/benchmarks.md shows) to measure at full size."""
+    the README shows) to measure at full size."""
     install(session)
     os.environ.setdefault("GITPLAN_BENCH_LARGE", "10000")
     session.run("asv", "machine", "--yes", "--config", "benchmarks/asv.conf.json")
