@@ -21,6 +21,21 @@ Feature: Apply is all or nothing
     And the plan "p" is marked applied
     And git fsck --full is clean
 
+  Scenario: A file whose stat data alone changed (same bytes) does not stop apply
+    Given the user rewrites "README.md" with the same bytes, so that only its stat data changed
+    When I apply "p"
+    Then it succeeds
+    And the worktree file "README.md" is "one\ntwo\nthree\nfour\nFIVE\n"
+    And git status is clean
+
+  Scenario: status --check and apply --check read the worktree without rewriting the index
+    Given the user rewrites "README.md" with the same bytes, so that only its stat data changed
+    When I run git plan "status p --check"
+    Then the exit code is 0
+    When I run git plan "apply p --check"
+    Then the exit code is 0
+    And the index file is byte for byte as it was
+
   Scenario: 3-way merge when HEAD moved with non-overlapping edits
     Given the user commits "README.md" with content "ONE\ntwo\nthree\nfour\nfive\n" on main
     When I apply "p"

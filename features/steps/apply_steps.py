@@ -381,3 +381,19 @@ def interrupt_reached(context):  # type: ignore[no-untyped-def]
 @then("no index.lock is left")
 def no_index_lock(context):  # type: ignore[no-untyped-def]
     assert not (Path(context.repo) / ".git" / "index.lock").exists()
+
+
+@given('the user rewrites "{path}" with the same bytes, so that only its stat data changed')
+def step_stale_stat(context, path):  # type: ignore[no-untyped-def]
+    full = Path(context.repo, path)
+    data = full.read_bytes()
+    full.unlink()
+    full.write_bytes(data)  # a new inode, and a time unlike the index's
+    before = os.stat(full).st_mtime - 3600
+    os.utime(full, (before, before))
+    context.index_bytes = Path(context.repo, ".git", "index").read_bytes()
+
+
+@then("the index file is byte for byte as it was")
+def step_index_unchanged(context):  # type: ignore[no-untyped-def]
+    assert Path(context.repo, ".git", "index").read_bytes() == context.index_bytes

@@ -246,7 +246,11 @@ def _status_args(untracked: bool) -> list[str]:
 
 
 def _status_env(repo: pygit2.Repository, checkout: Checkout | None) -> dict[str, str]:
-    return git_env(repo, checkout, GIT_OPTIONAL_LOCKS="1")
+    # No optional locks: git status then never takes index.lock to write back what it
+    # refreshed. It would otherwise hold the lock while it runs in the background,
+    # refusing the user's own `git add` meanwhile, and a gitplan killed at that moment
+    # could leave the lock behind with nothing to say it was gitplan's.
+    return git_env(repo, checkout, GIT_OPTIONAL_LOCKS="0")
 
 
 def _porcelain(out: bytes) -> Iterator[tuple[str, str, bool, str]]:
@@ -297,8 +301,20 @@ def move(repo: pygit2.Repository, old_tree: str, new_tree: str) -> None:
     the user's unrelated edits); the others are written through the
     repository's eol rules and smudge filters; sparse-checkout paths outside
     the cone stay unmaterialised. git refuses, writing nothing, when a path it
-    must write is not up to date."""
-    run_git(repo, ["read-tree", "-m", "-u", old_tree, new_tree])
+    must write is not up to date.
+
+    read-tree judges "up to date" by the index's stat data alone. When it refuses,
+    the index is refreshed (`git update-index --refresh`: new stat data for files
+    whose contents did not change, as `git status` would have written) and the
+    move tried once more; a path that really changed is refused again."""
+    args = ["read-tree", "-m", "-u", old_tree, new_tree]
+    try:
+        run_git(repo, args)
+    except GitFailed as error:
+        if "not uptodate" not in str(error):
+            raise
+        run_git(repo, ["update-index", "-q", "--refresh"])
+        run_git(repo, args)
 
 
 def index_paths(repo: pygit2.Repository) -> dict[str, bool]:
