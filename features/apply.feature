@@ -264,6 +264,18 @@ Feature: Apply is all or nothing
     And the error mentions "was created by someone else"
     And ref "refs/changesets/p" does not exist
 
+  Scenario Outline: A branch name git cannot keep beside branch "<existing>" is refused before anything, and the plan is kept
+    Given the user has a branch "<existing>"
+    When I apply "p" as branch "<wanted>"
+    Then it fails with exit code 2
+    And the error mentions "cannot be made beside the branch '<existing>'"
+    And ref "refs/changesets/p" exists
+
+    Examples:
+      | existing    | wanted      |
+      | feature     | feature/x   |
+      | feature/x/y | feature/x   |
+
   Scenario: A new branch locked by another git process: branch mode refuses with the reason and cleans up
     Given another git process holds the lock of "refs/heads/result" just before apply's commit point
     When I apply "p" as branch "result"

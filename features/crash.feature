@@ -67,6 +67,21 @@ Feature: An apply killed with SIGKILL at any moment leaves the old or the applie
     And the output contains "finished"
     And the status of "p" says it is applied
 
+  Scenario: A branch-mode apply killed before it made the branch, whose commit git then pruned: recover rolls back
+    Given a repository with files
+      | path      | content  |
+      | README.md | hello\n  |
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content  |
+      | README.md | edited\n |
+    When a real "git plan apply p --mode branch review" is killed at "apply.before-commit-point"
+    And the user makes branch "review" from main and prunes everything unreachable
+    And I run git plan "recover"
+    Then the exit code is 0
+    And the output contains "rolled back"
+    And plan "p" has 1 changesets
+
   Scenario: A branch-mode apply killed after it made the branch: recover marks the plan applied
     Given a repository with files
       | path      | content  |

@@ -397,3 +397,8 @@ def step_stale_stat(context, path):  # type: ignore[no-untyped-def]
 @then("the index file is byte for byte as it was")
 def step_index_unchanged(context):  # type: ignore[no-untyped-def]
     assert Path(context.repo, ".git", "index").read_bytes() == context.index_bytes
+
+
+@given('the user has a branch "{name}"')
+def step_user_branch(context, name):  # type: ignore[no-untyped-def]
+    git(context, "branch", name)

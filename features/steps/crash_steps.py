@@ -171,3 +171,10 @@ def user_commits_on_branch(context, branch):  # type: ignore[no-untyped-def]
     tip = git(context, "rev-parse", branch).strip()
     commit = git(context, "commit-tree", f"{tip}^{{tree}}", "-p", tip, "-m", "built on the plan").strip()
     git(context, "update-ref", f"refs/heads/{branch}", commit, tip)
+
+
+@when('the user makes branch "{branch}" from main and prunes everything unreachable')
+def user_branch_and_prune(context, branch):  # type: ignore[no-untyped-def]
+    git(context, "branch", branch, "main")
+    git(context, "reflog", "expire", "--expire=now", "--all")
+    git(context, "gc", "-q", "--prune=now")

@@ -799,8 +799,19 @@ def step_notes_by_hand(context, plan, defect):  # type: ignore[no-untyped-def]
         git(context, "notes", f"--ref={ref}", "add", "-m", "mine", "HEAD")
     elif defect == "a file that is not a note":
         _notes_by_hand(context, plan, {"README": b"hello\n"})
-    elif defect == "9 notes on commits that are not here":
-        _notes_by_hand(context, plan, {f"{n:040x}": b"mine\n" for n in range(9)})
+    elif defect == "5 notes on commits that are not here":
+        _notes_by_hand(context, plan, {f"{n:040x}": b"mine\n" for n in range(5)})
+    elif defect == "its newest note turned into a submodule entry":
+        tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
+        blob = git(context, "notes", f"--ref={ref}", "list", tip).strip()
+        env = {**os.environ, "GIT_INDEX_FILE": os.path.join(context.tmp, "notes-index")}
+        for args in (["read-tree", ref], ["update-index", "--cacheinfo", f"160000,{blob},{tip}"]):
+            subprocess.run(["git", *args], cwd=context.repo, env=env, check=True)
+        tree = subprocess.run(
+            ["git", "write-tree"], cwd=context.repo, env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        message = f"by hand\n\nPlan-Id: {plan}\nPlan-Tip: {tip}\n"
+        git(context, "update-ref", ref, git(context, "commit-tree", tree, "-p", ref, "-m", message).strip())
     elif defect == "a file inside a fan-out directory and one at the top":
         tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
         _notes_by_hand(context, plan, {f"{tip[:2]}/README": b"not\n", "TOP": b"not\n"})
@@ -866,9 +877,9 @@ def _notes_by_hand(context, plan: str, files: dict[str, bytes]) -> None:  # type
 @given('the mark of the last check of "{plan}" is damaged: {how}')
 def step_damaged_verified_mark(context, plan, how):  # type: ignore[no-untyped-def]
     mark = _git_dir(context) / "gitplan" / "verified" / plan
-    tip, _ = mark.read_text().split()
+    tip = mark.read_text().split()[0]
     mark.write_text(
-        {"neither is an id": "not-an-id nor-this\n", "its notes are not": f"{tip} nor-this\n"}[how]
+        {"neither is an id": "not-an-id nor-this 4\n", "its notes are not": f"{tip} nor-this 4\n"}[how]
     )
 
 

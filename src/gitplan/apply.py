@@ -167,6 +167,8 @@ def apply_plan(
         )
     if mode == "branch" and repo.references.get(f"refs/heads/{branch}") is not None:
         raise BadInput(f"branch {branch!r} already exists")
+    if mode == "branch":
+        _refuse_branch_beside(repo, str(branch))
     try:
         outcome = _predict(repo, chain, head, replay, mode, selection)
     except Conflict as failure:
@@ -630,8 +632,22 @@ def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:
 
 
 def _contains(repo: pygit2.Repository, tip: str, commit: str) -> bool:
-    """Whether `commit` is `tip` or one of its ancestors."""
-    return tip == commit or bool(repo.descendant_of(tip, commit))
+    """Whether `commit` is `tip` or one of its ancestors (False if it is gone)."""
+    try:
+        return tip == commit or bool(repo.descendant_of(tip, commit))
+    except (KeyError, ValueError, pygit2.GitError):
+        return False
+
+
+def _refuse_branch_beside(repo: pygit2.Repository, branch: str) -> None:
+    """git keeps refs as files: `a/b` cannot be made beside a branch `a`, nor `a` beside `a/b`."""
+    new = f"refs/heads/{branch}"
+    for name in repo.references:
+        if name.startswith(new + "/") or new.startswith(name + "/"):
+            other = name.removeprefix("refs/heads/")
+            raise BadInput(
+                f"branch {branch!r} cannot be made beside the branch {other!r}; choose another name"
+            )
 
 
 def _clear_dead_apply_locks(repo: pygit2.Repository, plan_id: str) -> None:

@@ -63,11 +63,12 @@ MOST_ENTRIES = 1_000_000  # entries walked, at most: 200,000 notes fanned out tw
 
 def changed_notes(
     old: pygit2.Tree | None, new: pygit2.Tree | None, most: int = MOST_ENTRIES
-) -> Iterator[tuple[str, pygit2.Object | None]]:
-    """Each entry that differs between two notes trees: (its path, `ab/cdef...` when fanned
-    out, and the entry in `new`, or None where it is gone). Only fan-out subtrees (two hex
-    digits, as git names them) whose ids differ are entered; any other entry, a tree or
-    not, is yielded as it is. TooFannedOut once more than `most` entries were walked."""
+) -> Iterator[tuple[str, pygit2.Object | None, pygit2.Object | None]]:
+    """Each entry that differs (in id or mode) between two notes trees: its path
+    (`ab/cdef...` when fanned out), the entry in `old` and the entry in `new` (None
+    where there is none). Only fan-out subtrees (two hex digits, as git names them)
+    that differ are entered; any other entry, a tree or not, is yielded as it is.
+    TooFannedOut once more than `most` entries were walked."""
     pending: list[tuple[str, pygit2.Tree | None, pygit2.Tree | None]] = [("", old, new)]
     walked = 0
     while pending:
@@ -79,16 +80,16 @@ def changed_notes(
             raise TooFannedOut(prefix)
         for entry in was_at.keys() | now_at.keys():
             was, now = was_at.get(entry), now_at.get(entry)
-            if was is not None and now is not None and was.id == now.id:
+            if was is not None and now is not None and (was.id, was.filemode) == (now.id, now.filemode):
                 continue
             path = prefix + entry
             was_tree, now_tree = _fan_out(was, path), _fan_out(now, path)
             if was_tree is not None or now_tree is not None:
                 pending.append((path + "/", was_tree, now_tree))
-            if now is not None and now_tree is None:
-                yield path, now
-            elif was is not None and was_tree is None:
-                yield path, None
+            was_entry = was if was_tree is None else None
+            now_entry = now if now_tree is None else None
+            if was_entry is not None or now_entry is not None:
+                yield path, was_entry, now_entry
 
 
 def _fan_out(item: pygit2.Object | None, path: str) -> pygit2.Tree | None:
@@ -208,7 +209,7 @@ def _all_notes(tree: pygit2.Tree | None) -> tuple[dict[bytes, bytes], list[TreeE
     notes: dict[bytes, bytes] = {}
     others: list[TreeEntry] = []
     try:
-        for path, item in changed_notes(None, tree):
+        for path, _, item in changed_notes(None, tree):
             assert item is not None  # compared with nothing, every entry is new
             name = path.replace("/", "")
             if len(name) == 40 and _HEX.fullmatch(name) and not isinstance(item, pygit2.Tree):

@@ -131,8 +131,8 @@ def _grown(repo: pygit2.Repository, plan_id: str, kept: Kept, now: refs.PlanRefs
     try:
         # ab/cdef...: a fanned-out note; "": a note removed
         changed = {
-            path.replace("/", "") if item is not None else ""
-            for path, item in changed_notes(old_notes, new_notes)
+            path.replace("/", "") if now is not None else ""
+            for path, _, now in changed_notes(old_notes, new_notes)
         }
     except TooFannedOut:
         return None  # the full computation reads notes one by one; verify says what is wrong

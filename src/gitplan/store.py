@@ -660,17 +660,27 @@ class PlanStore:
         current = refs.read_plan_refs(self._repo, validate_plan_id(plan_id))
         cache = packs.state_dir(self._repo) / "verified" / plan_id
         trusted = notes_tip = None
+        count: int | None = None
         with contextlib.suppress(OSError, ValueError):
-            trusted, notes_tip = cache.read_text().split()
+            # "<tip> <notes tip> <notes>": what was found safe, and how many notes it held
+            # (a mark without the count, from an older gitplan, has its notes checked whole).
+            trusted, notes_tip, *rest = cache.read_text().split()
+            count = int(rest[0]) if rest else None
             if (trusted, notes_tip) == (current.tip, current.notes_tip):
                 return None
         try:
-            verify.verify_plan(
-                self._repo, plan_id, current.tip, current.notes_tip, trusted=trusted, trusted_notes=notes_tip
+            count = verify.verify_plan(
+                self._repo,
+                plan_id,
+                current.tip,
+                current.notes_tip,
+                trusted=trusted,
+                trusted_notes=notes_tip,
+                trusted_count=count,
             )
         except verify.Unsafe as unsafe:
             return unsafe.reason
-        statefile.keep(cache, f"{current.tip} {current.notes_tip}\n".encode())
+        statefile.keep(cache, f"{current.tip} {current.notes_tip} {count}\n".encode())
         return None
 
     @_writing

@@ -82,6 +82,7 @@ def verify_plan(
     trusted: str | None = None,
     limits: Limits | None = None,
     trusted_notes: str | None = None,
+    trusted_count: int | None = None,
 ) -> int:
     """Check plan `plan_id` as its refs would be (`tip`, `notes_tip`); Unsafe if it is not.
 
@@ -89,8 +90,9 @@ def verify_plan(
     root, are checked: one parent each, this plan's id, changeset numbers in
     order, every path they change safe to write, file sizes within limits, and
     a note that decodes under a known schema. So are the notes: those that
-    differ from `trusted_notes` (the notes commit checked with `trusted`), or
-    all of them. Returns how many changesets were checked."""
+    differ from `trusted_notes` (the notes commit checked with `trusted`, which
+    held `trusted_count` notes), or all of them. Returns how many notes the
+    plan holds."""
     limits = limits or Limits.of(repo)
     tree = _notes_tree(repo, plan_id, tip, notes_tip)
     if trusted is not None and trusted != tip and not _descends(repo, tip, trusted):
@@ -125,9 +127,12 @@ def verify_plan(
         except RecursionError:
             raise Unsafe(plan_id, f"the tree of {commit.id} is nested too deep") from None
         _check_note(repo, plan_id, tree, commit, limits, root=False)
-    since = _checked_notes_tree(repo, trusted_notes) if trusted is not None else None
-    _check_notes(repo, plan_id, tree, since)
-    return len(newest_first)
+    since = (
+        _checked_notes_tree(repo, trusted_notes)
+        if trusted is not None and trusted_count is not None
+        else None
+    )
+    return _check_notes(repo, plan_id, tree, since, trusted_count or 0)
 
 
 def check_tree_change(
@@ -274,23 +279,33 @@ def _checked_notes_tree(repo: pygit2.Repository, notes_tip: str | None) -> pygit
 
 
 def _check_notes(
-    repo: pygit2.Repository, plan_id: str, tree: pygit2.Tree | None, since: pygit2.Tree | None = None
-) -> None:
+    repo: pygit2.Repository,
+    plan_id: str,
+    tree: pygit2.Tree | None,
+    since: pygit2.Tree | None = None,
+    since_count: int = 0,
+) -> int:
     """Every note annotates a commit of this plan (or one no longer here, as surgery leaves),
-    never someone else's commit, and is a file of bounded size. With `since` (a notes tree
-    checked before), only the entries that differ from it are looked at."""
+    never someone else's commit, and is a file of bounded size; returns how many notes
+    the tree holds. With `since` (a notes tree checked before, holding `since_count`
+    notes), only the entries that differ from it are looked at."""
     limits = Limits.of(repo)
-    count = 0
+    most = 2 * limits.max_changesets + 2
+    count = since_count if since is not None else 0
     try:
-        for path, item in changed_notes(since, tree, most=2 * limits.max_changesets + 2 + MOST_SUBTREES):
-            if item is None:
-                continue  # a note removed
-            count += 1
-            if count > 2 * limits.max_changesets + 2:
+        for path, was, now in changed_notes(since, tree, most=most + MOST_SUBTREES):
+            count += (now is not None) - (was is not None)
+            if count > most:
                 raise Unsafe(plan_id, "its notes tree holds more notes than its limits allow")
-            _check_note_entry(repo, plan_id, path, item.type_str == "blob", str(item.id), limits)
+            if now is not None:
+                is_note = now.type_str == "blob" and now.filemode in _NOTE_MODES
+                _check_note_entry(repo, plan_id, path, is_note, str(now.id), limits)
     except TooFannedOut:
         raise Unsafe(plan_id, "its notes tree holds more entries than its limits allow") from None
+    return count
+
+
+_NOTE_MODES = (pygit2.GIT_FILEMODE_BLOB, pygit2.GIT_FILEMODE_BLOB_EXECUTABLE)
 
 
 def _check_note_entry(
