@@ -156,6 +156,16 @@ class RecordChangeset:
         return len(_files_under(os.path.join(self.repo, ".git")) - before)
 
 
+def _grow_long_plan(store: PlanStore, changesets: int) -> None:
+    """Record `changesets` one-file changesets into the plan "long"."""
+    for i in range(changesets):
+        store.record("long", {f"work/f{i % 50}.txt": b"step %d\n" % i}, ToolInvocation(tool="w"))
+
+
+def _one_more_changeset(store: PlanStore, round_: int) -> None:
+    store.record("long", {f"work/f{round_ % 50}.txt": b"more %d\n" % round_}, ToolInvocation(tool="w"))
+
+
 class RecordIntoLongPlan:
     """Recording one more changeset into a plan that has 10 or 1,000 already."""
 
@@ -169,8 +179,7 @@ class RecordIntoLongPlan:
             repo = build_repository(1000)
             store = PlanStore.open(repo)
             store.create("long")
-            for i in range(length):
-                store.record("long", {f"work/f{i % 50}.txt": b"step %d\n" % i}, ToolInvocation(tool="w"))
+            _grow_long_plan(store, length)
             repos[length] = repo
         return repos
 
@@ -179,9 +188,7 @@ class RecordIntoLongPlan:
         self.round = next(_counter)
 
     def time_record_next_changeset(self, repos: dict[int, str], changesets: int) -> None:
-        self.store.record(
-            "long", {f"work/f{self.round % 50}.txt": b"more %d\n" % self.round}, ToolInvocation(tool="w")
-        )
+        _one_more_changeset(self.store, self.round)
 
 
 class RecordAmongManyPlans:
@@ -205,8 +212,7 @@ class RecordAmongManyPlans:
                 for name in others:
                     changes = {f"work/{name}/f{i % 7}.txt": b"step %d\n" % i}
                     store.record(name, changes, ToolInvocation(tool="w"))
-            for i in range(500):
-                store.record("long", {f"work/f{i % 50}.txt": b"step %d\n" % i}, ToolInvocation(tool="w"))
+            _grow_long_plan(store, 500)
             repos[shape] = repo
         return repos
 
@@ -215,9 +221,7 @@ class RecordAmongManyPlans:
         self.round = next(_counter)
 
     def time_record_next_changeset(self, repos: dict[str, str], repository: str) -> None:
-        self.store.record(
-            "long", {f"work/f{self.round % 50}.txt": b"more %d\n" % self.round}, ToolInvocation(tool="w")
-        )
+        _one_more_changeset(self.store, self.round)
 
 
 class DiffAndCancel:

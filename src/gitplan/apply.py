@@ -35,7 +35,7 @@ from . import chain as chains
 from . import clock, diffs, faults, refs, transaction, worktree
 from .errors import BadInput, Conflict, Damaged, Dirty, GitPlanError, PlanNotFound
 from .format import encode_plan_record, notes_message, notes_ref, plan_ref, validate_path
-from .gitrepo import EMPTY_TREE, committer, lookup_commit, read_blob, signature, user_signature
+from .gitrepo import EMPTY_TREE, committer, descends, lookup_commit, read_blob, signature, user_signature
 from .model import ApplyResult, PlanRecord, PlanStatus, Selection
 from .notes import stage_notes_commit
 from .objects import Staging
@@ -165,9 +165,9 @@ def apply_plan(
             f"HEAD has no commit yet, and plan {plan_id!r} was made on {chain.base_id[:12]}; "
             "check out a branch that has it"
         )
-    if mode == "branch" and repo.references.get(f"refs/heads/{branch}") is not None:
-        raise BadInput(f"branch {branch!r} already exists")
     if mode == "branch":
+        if repo.references.get(f"refs/heads/{branch}") is not None:
+            raise BadInput(f"branch {branch!r} already exists")
         _refuse_branch_beside(repo, str(branch))
     try:
         outcome = _predict(repo, chain, head, replay, mode, selection)
@@ -631,14 +631,6 @@ def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:
     return left + [f"{path} (git could not check it out)" for path in failed]
 
 
-def _contains(repo: pygit2.Repository, tip: str, commit: str) -> bool:
-    """Whether `commit` is `tip` or one of its ancestors (False if it is gone)."""
-    try:
-        return tip == commit or bool(repo.descendant_of(tip, commit))
-    except (KeyError, ValueError, pygit2.GitError):
-        return False
-
-
 def _refuse_branch_beside(repo: pygit2.Repository, branch: str) -> None:
     """git keeps refs as files: `a/b` cannot be made beside a branch `a`, nor `a` beside `a/b`."""
     new = f"refs/heads/{branch}"
@@ -776,7 +768,7 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
             current = str(ref.target) if ref is not None else ""
         if journal["mode"] == "branch":
             # The new branch was made: it holds the apply's commit (the user may have built on it).
-            committed = bool(current) and _contains(repo, current, journal["new_commit"])
+            committed = descends(repo, current or None, journal["new_commit"])
         elif journal["mode"] == "commit":
             committed = current == journal["new_commit"]
         else:

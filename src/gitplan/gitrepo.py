@@ -223,6 +223,19 @@ def read_blob(repo: pygit2.Repository, oid: pygit2.Oid | str) -> bytes:
     return bytes(lookup(repo, oid, pygit2.Blob).data)
 
 
+def descends(repo: pygit2.Repository, newer: str | None, older: str | None) -> bool:
+    """Is `older` equal to or an ancestor of `newer`? (None: no commit; False when either
+    id is not a commit here.)"""
+    if older is None or newer == older:
+        return True
+    if newer is None:
+        return False
+    try:
+        return bool(repo.descendant_of(newer, older))
+    except (KeyError, ValueError, pygit2.GitError):
+        return False
+
+
 def lookup_commit(repo: pygit2.Repository, oid: pygit2.Oid | str) -> pygit2.Commit:
     return lookup(repo, oid, pygit2.Commit)
 

@@ -212,7 +212,7 @@ def _all_notes(tree: pygit2.Tree | None) -> tuple[dict[bytes, bytes], list[TreeE
         for path, _, item in changed_notes(None, tree):
             assert item is not None  # compared with nothing, every entry is new
             name = path.replace("/", "")
-            if len(name) == 40 and _HEX.fullmatch(name) and not isinstance(item, pygit2.Tree):
+            if is_note_name(name) and not isinstance(item, pygit2.Tree):
                 notes[name.encode()] = item.id.raw
             elif path.count("/") <= 1:
                 others.append((item.filemode, path.encode("utf-8", "surrogateescape"), item.id.raw))
@@ -226,7 +226,12 @@ def _all_notes(tree: pygit2.Tree | None) -> tuple[dict[bytes, bytes], list[TreeE
     return notes, others
 
 
-_HEX = re.compile(r"[0-9a-f]+")
+def is_note_name(name: str) -> bool:
+    """Whether `name` (its fan-out slashes removed) names a note: a full commit id."""
+    return _NOTE_NAME.fullmatch(name) is not None
+
+
+_NOTE_NAME = re.compile(r"[0-9a-f]{40}")
 
 
 def _staged(staging: Staging, data: bytes) -> str:

@@ -35,7 +35,7 @@ import pygit2
 from . import faults, packs, refs
 from .errors import BadInput, Conflict, GitPlanError, PlanNotFound
 from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, trailers, validate_plan_id
-from .gitrepo import common_dir
+from .gitrepo import common_dir, descends
 from .redact import Redactor
 from .verify import verify_plan
 from .worktree import POINTERS
@@ -153,7 +153,7 @@ def push(
         elif old.tip == current.tip and old.notes_tip == current.notes_tip:
             outcome = "up-to-date"
         else:
-            outcome = "forced" if force and not _descends(repo, current.tip, old_tip) else "fast-forward"
+            outcome = "forced" if force and not descends(repo, current.tip, old_tip) else "fast-forward"
         moved.append(Moved(current.plan_id, outcome, old_tip, current.tip))
     return SyncReport(shown(remote), "push", tuple(moved))
 
@@ -335,11 +335,11 @@ def _decide(
         return remote_plan, Moved(plan_id, "new", None, remote_plan.tip), seen
     if (local.tip, local.notes_tip) == (remote_plan.tip, remote_plan.notes_tip):
         return remote_plan, Moved(plan_id, "up-to-date", local.tip, local.tip), seen
-    if _descends(arrived, remote_plan.tip, local.tip) and _descends(
+    if descends(arrived, remote_plan.tip, local.tip) and descends(
         arrived, remote_plan.notes_tip, local.notes_tip
     ):
         return remote_plan, Moved(plan_id, "fast-forward", local.tip, remote_plan.tip), seen
-    if _descends(arrived, local.tip, remote_plan.tip) and _descends(
+    if descends(arrived, local.tip, remote_plan.tip) and descends(
         arrived, local.notes_tip, remote_plan.notes_tip
     ):
         return remote_plan, Moved(plan_id, "ahead", local.tip, local.tip), seen
@@ -358,18 +358,6 @@ def _notes_for(arrived: pygit2.Repository, remote_plan: RemotePlan) -> str | Non
             break
         current = arrived.get(current.parent_ids[0])
     return remote_plan.notes_tip  # verify_plan says what is wrong with it
-
-
-def _descends(repo: pygit2.Repository, newer: str | None, older: str | None) -> bool:
-    """Is `older` equal to or an ancestor of `newer`?"""
-    if older is None or newer == older:
-        return True
-    if newer is None:
-        return False
-    try:
-        return bool(repo.descendant_of(newer, older))
-    except (KeyError, ValueError, pygit2.GitError):
-        return False
 
 
 def _land(

@@ -30,8 +30,8 @@ from .format import (
     trailers,
     validate_path,
 )
-from .gitrepo import read_blob
-from .notes import MOST_SUBTREES, TooFannedOut, changed_notes, note_blob_id, notes_tree
+from .gitrepo import descends, read_blob
+from .notes import MOST_SUBTREES, TooFannedOut, changed_notes, is_note_name, note_blob_id, notes_tree
 from .trees import changed_entries
 
 _FILE_MODES = {pygit2.GIT_FILEMODE_BLOB, pygit2.GIT_FILEMODE_BLOB_EXECUTABLE, pygit2.GIT_FILEMODE_LINK}
@@ -95,7 +95,7 @@ def verify_plan(
     plan holds."""
     limits = limits or Limits.of(repo)
     tree = _notes_tree(repo, plan_id, tip, notes_tip)
-    if trusted is not None and trusted != tip and not _descends(repo, tip, trusted):
+    if trusted is not None and not descends(repo, tip, trusted):
         trusted = None  # rewritten since (git plan drop, rewind), or a damaged mark: check it all
     newest_first: list[pygit2.Commit] = []
     current = tip
@@ -262,20 +262,12 @@ def _notes_tree(repo: pygit2.Repository, plan_id: str, tip: str, notes_tip: str 
     return notes_tree(repo, notes_tip)
 
 
-def _descends(repo: pygit2.Repository, tip: str, trusted: str) -> bool:
-    try:
-        return bool(repo.descendant_of(tip, trusted))
-    except (ValueError, KeyError, pygit2.GitError):  # not an id, or not a commit here
-        return False
-
-
 def _checked_notes_tree(repo: pygit2.Repository, notes_tip: str | None) -> pygit2.Tree | None:
     """The tree of a notes commit checked before, if it is still here."""
     try:
-        commit = repo.get(notes_tip) if notes_tip else None
+        return notes_tree(repo, notes_tip)
     except ValueError:  # not an object id: the record of it is damaged
         return None
-    return commit.tree if isinstance(commit, pygit2.Commit) else None
 
 
 def _check_notes(
@@ -314,7 +306,7 @@ def _check_note_entry(
     """One entry of a notes tree (at `path`, fanned out or not): a note of bounded size
     on a commit of this plan, or on one that is not here."""
     name = path.replace("/", "")
-    if not is_blob or len(name) != 40 or not all(c in "0123456789abcdef" for c in name):
+    if not is_blob or not is_note_name(name):
         raise Unsafe(plan_id, f"its notes tree holds {path!r}, which is not a note")
     if _size(repo, plan_id, blob) > limits.max_note_bytes:
         raise Unsafe(plan_id, f"the note on {name} is over plan.verify.maxNoteSize")
