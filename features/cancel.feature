@@ -140,6 +140,15 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And no pack file and no registry of "c1" is left
     And git fsck --full is clean
 
+  Scenario: A plan applied to the worktree, then discarded with git reset --hard, leaves nothing when cancelled
+    When I apply "c1" in worktree mode
+    And the user discards the applied files with git reset --hard
+    And I cancel "c1"
+    Then it succeeds
+    And the blob "only in the plan\n" is gone from the object store
+    And no pack file and no registry of "c1" is left
+    And git fsck --full is clean
+
   Scenario Outline: Cancel reads unusual indexes: <shape>
     # Every shape also carries extensions gitplan does not read (the untracked cache).
     Given the index is <shape>

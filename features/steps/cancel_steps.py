@@ -78,6 +78,12 @@ def reset_back(context):  # type: ignore[no-untyped-def]
     assert (Path(context.repo) / ".git" / "ORIG_HEAD").exists()
 
 
+@when("the user discards the applied files with git reset --hard")
+def discard_applied(context):  # type: ignore[no-untyped-def]
+    git(context, "reset", "-q", "--hard")
+    assert not git(context, "status", "--porcelain").strip()
+
+
 @given('a linked worktree stages "{path}" with content "{content}"')
 def worktree_stages(context, path, content):  # type: ignore[no-untyped-def]
     other = Path(context.tmp) / "linked"

@@ -443,7 +443,9 @@ def _execute(
 ) -> ApplyResult:
     plan_id = chain.refs.plan_id
     new_commit = outcome.head
-    for tree, message, author in outcome.commits:
+    # Worktree mode makes no commit: writing one would also freshen the plan's pack
+    # (libgit2 touches the pack that holds the tree), and cancel would then keep it.
+    for tree, message, author in outcome.commits if mode != "worktree" else ():
         who = signature(author) if author else user_signature(repo)
         new_commit = str(
             repo.create_commit(
