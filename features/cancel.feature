@@ -149,6 +149,20 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And no pack file and no registry of "c1" is left
     And git fsck --full is clean
 
+  Scenario: Checking a plan against a moved HEAD writes nothing, so cancel still removes all of it
+    Given the user commits "README.md" with content "moved on\n" on main
+    When I run git plan "status c1 --check"
+    Then the exit code is 0
+    And the output contains "apply would conflict: no"
+    When I run git plan "apply c1 --check"
+    Then the exit code is 0
+    And the output contains "apply would merge 2 path(s)"
+    When I cancel "c1"
+    Then it succeeds
+    And the blob "only in the plan\n" is gone from the object store
+    And no pack file and no registry of "c1" is left
+    And git fsck --full is clean
+
   Scenario Outline: Cancel reads unusual indexes: <shape>
     # Every shape also carries extensions gitplan does not read (the untracked cache).
     Given the index is <shape>

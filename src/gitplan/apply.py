@@ -35,13 +35,31 @@ from . import chain as chains
 from . import clock, diffs, faults, refs, transaction, worktree
 from .errors import BadInput, Conflict, Damaged, Dirty, GitPlanError, PlanNotFound
 from .format import encode_plan_record, notes_message, notes_ref, plan_ref, validate_path
-from .gitrepo import EMPTY_TREE, committer, descends, lookup_commit, read_blob, signature, user_signature
+from .gitrepo import (
+    EMPTY_TREE,
+    committer,
+    descends,
+    lookup,
+    lookup_commit,
+    read_blob,
+    signature,
+    user_signature,
+)
 from .model import ApplyResult, PlanRecord, PlanStatus, Selection
 from .notes import stage_notes_commit
 from .objects import Staging
 from .patches import patch_edits
 from .transaction import Prepared
-from .trees import MODE_TREE, Edit, Entry, changed_entries, comparisons_remembered, edit_tree, entry_at
+from .trees import (
+    MODE_TREE,
+    Edit,
+    Entry,
+    changed_entries,
+    comparisons_remembered,
+    edit_tree,
+    entry_at,
+    index_changes,
+)
 from .verify import verify_plan
 
 MODES = ("commit", "worktree", "branch")
@@ -74,7 +92,7 @@ def apply_check(repo: pygit2.Repository, chain: chains.Chain, status: PlanStatus
     if not head and chain.base_id:
         return status  # nothing to compare with: apply refuses
     try:
-        _predict(repo, chain, head, replay=False, mode="branch" if repo.is_bare else "commit")
+        _predict(repo, chain, head, replay=False, mode="branch" if repo.is_bare else "commit", write=False)
         refusal = None
     except Conflict as failure:
         refusal = failure
@@ -96,13 +114,17 @@ def _predict(
     replay: bool,
     mode: str,
     selection: Selection | None = None,
+    write: bool = True,
 ) -> Outcome:
-    """What applying would write; Conflict (or Dirty) when apply would refuse."""
+    """What applying would write; Conflict (or Dirty) when apply would refuse.
+
+    Without `write` (a check), a merge with a moved HEAD is not written: its result
+    is compared with HEAD in memory, and the outcome names no tree and no commits."""
     if mode == "branch":
-        return _plan_outcome(repo, chain, head, replay, selection or Selection())
+        return _plan_outcome(repo, chain, head, replay, selection or Selection(), write)
     status = worktree.StatusRun(repo)  # git reads the worktree while the outcome is computed
     try:
-        outcome = _plan_outcome(repo, chain, head, replay, selection or Selection())
+        outcome = _plan_outcome(repo, chain, head, replay, selection or Selection(), write)
         _refuse_unsafe(repo, outcome.writes)
         _refuse_dirty(repo, outcome.writes, status.result())
     finally:
@@ -170,7 +192,7 @@ def apply_plan(
             raise BadInput(f"branch {branch!r} already exists")
         _refuse_branch_beside(repo, str(branch))
     try:
-        outcome = _predict(repo, chain, head, replay, mode, selection)
+        outcome = _predict(repo, chain, head, replay, mode, selection, write=not check)
     except Conflict as failure:
         if check:
             refusal = "dirty" if isinstance(failure, Dirty) else "conflict"
@@ -199,7 +221,12 @@ def _head_commit(repo: pygit2.Repository) -> str:
 
 
 def _plan_outcome(
-    repo: pygit2.Repository, chain: chains.Chain, head: str, replay: bool, selection: Selection
+    repo: pygit2.Repository,
+    chain: chains.Chain,
+    head: str,
+    replay: bool,
+    selection: Selection,
+    write: bool = True,
 ) -> Outcome:
     base_tree = str(chain.root.tree_id)
     head_tree = str(lookup_commit(repo, head).tree_id) if head else EMPTY_TREE
@@ -216,6 +243,14 @@ def _plan_outcome(
             current = _merge(repo, parent_tree, current, str(commit.tree_id))
             commits.append((current, commit.message, changeset.author))
         result = current
+    elif strategy == "merge" and not write:
+        # A check writes nothing: a written merge result would freshen the plan's pack
+        # (libgit2 touches the pack holding a tree it writes again), and cancel would keep it.
+        merged = _merged(repo, base_tree, head_tree, target)
+        if merged is not None:
+            head_tree_object = lookup(repo, head_tree, pygit2.Tree)
+            return Outcome(strategy, "", head, head_tree, tuple(index_changes(head_tree_object, merged)), ())
+        result = target
     else:
         result = target if strategy == "fast-forward" else _merge(repo, base_tree, head_tree, target)
         commits.append((result, _squash_message(chain, record, selection), ""))
@@ -224,8 +259,15 @@ def _plan_outcome(
 
 
 def _merge(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> str:
+    merged = _merged(repo, base, ours, theirs)
+    return theirs if merged is None else str(merged.write_tree(repo))
+
+
+def _merged(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> pygit2.Index | None:
+    """The 3-way merge of the trees, in memory; None when `ours` is the base (then it is
+    `theirs`). Conflict when they conflict."""
     if base == ours:
-        return theirs
+        return None
     index = repo.merge_trees(base, ours, theirs)
     if index.conflicts is not None:
         paths = tuple(sorted({_conflict_path(c) for c in index.conflicts}))
@@ -233,7 +275,7 @@ def _merge(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> str:
             "the plan conflicts with changes made on HEAD since its base: " + ", ".join(paths),
             paths,
         )
-    return str(index.write_tree(repo))
+    return index
 
 
 def _squash_message(chain: chains.Chain, record: PlanRecord, selection: Selection) -> str:

@@ -272,6 +272,28 @@ def changed_entries(
     return found
 
 
+def index_changes(old_tree: pygit2.Tree, index: pygit2.Index) -> list[Entry]:
+    """Every file-level difference from a tree to an index held in memory (a merge
+    result never written), in git's path order. libgit2 compares the ids in C; nothing
+    is written."""
+    found = []
+    diff = index.diff_to_tree(old_tree, flags=pygit2.enums.DiffOption.INCLUDE_TYPECHANGE)
+    for delta in diff.deltas:
+        old = None if delta.status == pygit2.enums.DeltaStatus.ADDED else delta.old_file
+        new = None if delta.status == pygit2.enums.DeltaStatus.DELETED else delta.new_file
+        found.append(
+            Entry(
+                path=(new or delta.old_file).raw_path.decode("utf-8", "surrogateescape"),
+                old_id=str(old.id) if old is not None else None,
+                old_mode=int(old.mode) if old is not None else None,
+                new_id=str(new.id) if new is not None else None,
+                new_mode=int(new.mode) if new is not None else None,
+            )
+        )
+    found.sort(key=lambda entry: entry.path.encode("utf-8", "surrogateescape"))
+    return found
+
+
 @contextlib.contextmanager
 def comparisons_remembered() -> Iterator[None]:
     """Within the block, each comparison of two trees is made once: an apply verifies
