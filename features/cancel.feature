@@ -149,8 +149,8 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And no pack file and no registry of "c1" is left
     And git fsck --full is clean
 
-  Scenario: Checking a plan against a moved HEAD writes nothing, so cancel still removes all of it
-    Given the user commits "README.md" with content "moved on\n" on main
+  Scenario Outline: Checking a plan against a moved HEAD writes nothing, so cancel still removes all of it: <move>
+    Given <move>
     When I run git plan "status c1 --check"
     Then the exit code is 0
     And the output contains "apply would conflict: no"
@@ -162,6 +162,11 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And the blob "only in the plan\n" is gone from the object store
     And no pack file and no registry of "c1" is left
     And git fsck --full is clean
+
+    Examples:
+      | move                                                         |
+      | the user commits "README.md" with content "moved on\n" on main |
+      | the user makes an empty commit on main                       |
 
   Scenario Outline: Cancel reads unusual indexes: <shape>
     # Every shape also carries extensions gitplan does not read (the untracked cache).

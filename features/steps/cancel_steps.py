@@ -78,6 +78,11 @@ def reset_back(context):  # type: ignore[no-untyped-def]
     assert (Path(context.repo) / ".git" / "ORIG_HEAD").exists()
 
 
+@given("the user makes an empty commit on main")
+def empty_commit(context):  # type: ignore[no-untyped-def]
+    git(context, "commit", "-q", "--allow-empty", "-m", "nothing changed")
+
+
 @when("the user discards the applied files with git reset --hard")
 def discard_applied(context):  # type: ignore[no-untyped-def]
     git(context, "reset", "-q", "--hard")
