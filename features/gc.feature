@@ -110,3 +110,23 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
       | who                 |
       | this process        |
       | another live process |
+
+  Scenario: A pack the user's git add freshened stays at cancel, goes at the first gc after the grace, and is never copied twice
+    Given the user stages "a.txt" with content "a\n"
+    When I cancel "g"
+    Then the report says a pack was kept because another process used it
+    And I note the packs in the repository
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    And the packs in the repository are the ones noted
+    When I run git plan "gc --grace now"
+    Then the packs in the repository are the ones noted
+    Given the kept packs of the cancelled plan were last used two hours ago
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    And no pack of plan "g" and no registry of it is left
+    And the blob "a\n" is still in the object store
+    And git fsck --full is clean
+    And I note the packs in the repository
+    When I run git plan "gc --grace now"
+    Then the packs in the repository are the ones noted

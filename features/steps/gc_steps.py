@@ -113,3 +113,34 @@ def trash_in_use(context, who):  # type: ignore[no-untyped-def]
 @then("the trash of {who} is still there")
 def trash_kept(context, who):  # type: ignore[no-untyped-def]
     assert (_trash_of(context, who) / "pack-0000000000000000000000000000000000000000.pack").exists()
+
+
+def _pack_names(context) -> set[str]:  # type: ignore[no-untyped-def]
+    return {path.name for path in Path(context.repo, ".git", "objects", "pack").glob("pack-*")}
+
+
+@then("I note the packs in the repository")
+def note_packs(context):  # type: ignore[no-untyped-def]
+    context.noted_packs = _pack_names(context)
+
+
+@then("the packs in the repository are the ones noted")
+def same_packs(context):  # type: ignore[no-untyped-def]
+    assert _pack_names(context) == context.noted_packs, (_pack_names(context), context.noted_packs)
+
+
+@given("the kept packs of the cancelled plan were last used two hours ago")
+def freshened_long_ago(context):  # type: ignore[no-untyped-def]
+    directory = Path(context.repo, ".git", "objects", "pack")
+    kept = [keep.with_suffix(".pack") for keep in directory.glob("pack-*.keep")]
+    assert kept, "no kept pack"
+    then = os.stat(kept[0]).st_mtime - 7200
+    for pack in kept:
+        os.utime(pack, (then, then))
+
+
+@then('no pack of plan "{plan}" and no registry of it is left')
+def no_plan_pack(context, plan):  # type: ignore[no-untyped-def]
+    directory = Path(context.repo, ".git", "objects", "pack")
+    assert not list(directory.glob("pack-*.keep")), list(directory.glob("pack-*"))
+    assert not Path(context.repo, ".git", "gitplan", "packs", plan).exists()

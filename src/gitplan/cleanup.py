@@ -34,6 +34,7 @@ from .gitrepo import common_dir
 from .model import CleanupItem, GcReport
 
 DEFAULT_GRACE = "1h"
+_FRESHEN_SETTLE_NS = 10 * 10**9
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -314,7 +315,9 @@ def _orphaned_registry(
     if dry_run:
         removed.append(CleanupItem("plan state", plan_id, f"no such plan; {len(owned)} pack(s) to prune"))
         return
-    report = prune.prune_plan(repo, plan_id, ())
+    # A pack freshened within the last few seconds stays even with a grace of `now`:
+    # a git process may be between freshening it and writing what references it.
+    report = prune.prune_plan(repo, plan_id, (), min(older_than, time.time_ns() - _FRESHEN_SETTLE_NS))
     removed.append(
         CleanupItem("plan state", plan_id, f"no such plan; pruned {report.objects_pruned} objects")
     )

@@ -174,11 +174,16 @@ def _stamp(path: Path) -> int:
     return os.stat(path).st_mtime_ns
 
 
-def discard(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> bool:
+def discard(
+    repo: pygit2.Repository, plan_id: str, pack: OwnedPack, freshened_before: int | None = None
+) -> bool:
     """Delete a pack nothing references; False (and it stays) if someone freshened it.
 
     The pack leaves `objects/pack` by rename before its mtime is checked, so a
-    freshen that comes later fails and makes its caller write its own copy."""
+    freshen that comes later fails and makes its caller write its own copy. A
+    freshen older than `freshened_before` (ns; `git plan gc`'s grace) no longer
+    counts: whoever freshened the pack has long referenced what it wanted, where
+    cancel's walk sees it."""
     source = pack_dir(repo)
     # One trash directory per process: `git plan gc` puts back only what a dead process left.
     trash = state_dir(repo) / "trash" / str(os.getpid())
@@ -191,7 +196,7 @@ def discard(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> bool:
             moved.append((here, there))
     faults.point("packs.moved-to-trash")
     try:
-        fresh = os.stat(trash / (pack.name + ".pack")).st_mtime_ns != pack.marker
+        fresh = _fresh_mtime(os.stat(trash / (pack.name + ".pack")).st_mtime_ns, pack, freshened_before)
     except FileNotFoundError:
         fresh = False  # someone else discarded it already
     if fresh:
@@ -204,11 +209,16 @@ def discard(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> bool:
     return True
 
 
-def _freshened(directory: Path, pack: OwnedPack) -> bool:
+def freshened(directory: Path, pack: OwnedPack, freshened_before: int | None = None) -> bool:
+    """Has someone freshened the pack (since `freshened_before`, when given)?"""
     try:
-        return os.stat(directory / f"{pack.name}.pack").st_mtime_ns != pack.marker
+        return _fresh_mtime(os.stat(directory / f"{pack.name}.pack").st_mtime_ns, pack, freshened_before)
     except FileNotFoundError:
         return False
+
+
+def _fresh_mtime(mtime: int, pack: OwnedPack, freshened_before: int | None) -> bool:
+    return mtime != pack.marker and (freshened_before is None or mtime >= freshened_before)
 
 
 def birth(repo: pygit2.Repository, plan_id: str) -> int | None:
@@ -308,7 +318,7 @@ def _pack_budget(repo: pygit2.Repository) -> int:
 
 def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> OwnedPack | None:
     directory = pack_dir(repo)
-    if any(_freshened(directory, pack) for pack in chosen):
+    if any(freshened(directory, pack) for pack in chosen):
         return None  # someone may be about to reference one of them: leave it to cancel or gc
     try:
         contents = [(pack, packfile.read_index(directory / f"{pack.name}.idx")) for pack in chosen]

@@ -51,8 +51,13 @@ class Uncertain(Exception):
     """Something could not be read: keep everything rather than guess."""
 
 
-def prune_plan(repo: pygit2.Repository, plan_id: str, refs_deleted: tuple[str, ...]) -> CleanupReport:
-    """Delete the plan's packs except what something else references; report what happened."""
+def prune_plan(
+    repo: pygit2.Repository, plan_id: str, refs_deleted: tuple[str, ...], freshened_before: int | None = None
+) -> CleanupReport:
+    """Delete the plan's packs except what something else references; report what happened.
+
+    A pack someone freshened stays, with everything in it, unless the freshen is
+    older than `freshened_before` (`git plan gc`'s grace, in ns)."""
     owned = packs.owned_packs(repo, plan_id)
     contents: list[tuple[packs.OwnedPack, set[bytes]]] = []
     absorbed = 0
@@ -77,7 +82,13 @@ def prune_plan(repo: pygit2.Repository, plan_id: str, refs_deleted: tuple[str, .
         reasons.append(f"kept everything: {why}")
         return CleanupReport(plan_id, refs_deleted, 0, len(candidates), 0, tuple(reasons))
     if keep:
-        _rescue(repo, keep)
+        # What stays in a freshened pack needs no copy: copying it again at every
+        # `git plan gc` would add a pack each time.
+        directory = packs.pack_dir(repo)
+        staying = [ids for pack, ids in contents if packs.freshened(directory, pack, freshened_before)]
+        leaving = keep.difference(*staying)
+        if leaving:
+            _rescue(repo, leaving)
         reasons.append(f"{len(keep)} objects are still used elsewhere and were kept")
     reasons.extend(_drop_stale_caches(repo, since))
     pruned = kept = freed = 0
@@ -87,14 +98,17 @@ def prune_plan(repo: pygit2.Repository, plan_id: str, refs_deleted: tuple[str, .
             size = (packs.pack_dir(repo) / f"{pack.name}.pack").stat().st_size
         except FileNotFoundError:
             size = 0
-        if packs.discard(repo, plan_id, pack):
+        if packs.discard(repo, plan_id, pack, freshened_before):
             pruned += len(ids - keep)
             kept += len(ids & keep)
             freed += size
         else:
             everything_gone = False
             kept += len(ids)
-            reasons.append(f"{pack.name} was used by another process just now; `git plan gc` retries")
+            reasons.append(
+                f"{pack.name} was used by another process just now; "
+                "`git plan gc` removes it once unused for its grace period"
+            )
     if everything_gone:
         packs.forget(repo, plan_id)
     return CleanupReport(plan_id, refs_deleted, pruned, kept, freed, tuple(reasons))
