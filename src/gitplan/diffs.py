@@ -256,19 +256,33 @@ def _patch(
         return "".join(lines)
     # The names are not printed (the headers above are ours), and non-UTF-8 ones cannot be passed.
     patch = pygit2.Patch.create_from(old, new, flag=_PATCH_FLAGS, context_lines=context, interhunk_lines=0)
-    if not patch.hunks:
+    hunks = _hunks(patch.data)
+    if not hunks:
         return "".join(lines)
     lines.append(f"--- {label_a}{_tab(label_a)}\n+++ {label_b}{_tab(label_b)}\n")
-    text = bytearray()
-    headers = _hunk_headers(drivers, old, name_a, [hunk.header for hunk in patch.hunks])
-    for hunk, header in zip(patch.hunks, headers, strict=True):
-        text += header
-        for line in hunk.lines:
-            if line.origin in "+- ":
-                text += line.origin.encode() + line.raw_content
-            else:  # "\ No newline at end of file" markers carry their own newlines
-                text += line.raw_content
+    headers = _hunk_headers(drivers, old, name_a, [header for header, _ in hunks])
+    text = b"".join(header + body for header, (_, body) in zip(headers, hunks, strict=True))
     return "".join(lines) + text.decode("utf-8", "surrogateescape")
+
+
+def _hunks(data: bytes) -> list[tuple[str, bytes]]:
+    """Each hunk of libgit2's patch text: its header line, and its lines as libgit2 wrote them.
+
+    A line of a hunk starts with " ", "+", "-" or "\\", so every line that starts
+    with "@@ " is a hunk header. (One buffer from libgit2, not an object per line.)"""
+    start = data.find(b"\n@@ ")
+    if start < 0:
+        return []
+    pieces = data[start + 1 :].split(b"\n@@ ")
+    hunks = []
+    for number, piece in enumerate(pieces):
+        if number:
+            piece = b"@@ " + piece
+        if number < len(pieces) - 1:
+            piece += b"\n"  # the split took the newline that ends the hunk's last line
+        end = piece.index(b"\n") + 1
+        hunks.append((piece[:end].decode("utf-8", "surrogateescape"), piece[end:]))
+    return hunks
 
 
 _HUNK_RANGE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
@@ -291,7 +305,9 @@ def _hunk_headers(drivers: _DiffDrivers, old: bytes, path: str, libgit2_headers:
     if rule is None:
         return [_with_func(h, _trim(h.split("@@", 2)[2].strip("\n").encode("utf-8", "surrogateescape")))
                 for h in libgit2_headers]  # fmt: skip
-    records = _LINE.findall(old)
+    # git's records are split at LF only. The default rule trims trailing whitespace, so
+    # records without their LF (a faster split) read the same; a regex rule needs the LF.
+    records = old.split(b"\n") if rule is _default_function_line else _LINE.findall(old)
     func = b""
     previous = -1
     headers = []
@@ -340,10 +356,11 @@ def _trim(text: bytes) -> bytes:
 
 def _with_func(header: str, func: bytes) -> bytes:
     ranges = header[: header.index("@@", 2) + 2].encode()
-    try:
-        func.decode("utf-8")
-    except UnicodeDecodeError as error:  # git's sane_truncate_line: stop before bad UTF-8
-        func = func[: error.start]
+    if not func.isascii():
+        try:
+            func.decode("utf-8")
+        except UnicodeDecodeError as error:  # git's sane_truncate_line: stop before bad UTF-8
+            func = func[: error.start]
     return ranges + (b" " + func if func else b"") + b"\n"
 
 
@@ -407,7 +424,8 @@ class _DiffDrivers:
     def __init__(self, repo: pygit2.Repository) -> None:
         self._repo = repo
         self._global: bool | None = None
-        self._in_directory: dict[str, bool] = {}
+        self._in_directory: dict[str, bool] = {}  # has a .gitattributes of its own
+        self._below: dict[str, bool] = {}  # it, or a directory above it, has one
         self._rules: dict[str, Callable[[bytes], bytes | None] | None] = {}
 
     def rule(self, path: str) -> Callable[[bytes], bytes | None] | None:
@@ -452,8 +470,15 @@ class _DiffDrivers:
         workdir = self._repo.workdir
         if not workdir:
             return True  # a bare repository: attributes live in its trees; let libgit2 look
+        parent = path.rpartition("/")[0]
+        below = self._below.get(parent)
+        if below is None:
+            below = self._below[parent] = self._attributes_above(workdir, parent)
+        return below
+
+    def _attributes_above(self, workdir: str, parent: str) -> bool:
         directory = ""
-        for part in ["", *path.split("/")[:-1]]:
+        for part in ["", *(parent.split("/") if parent else [])]:
             directory = f"{directory}/{part}" if directory else part
             found = self._in_directory.get(directory)
             if found is None:
