@@ -10,6 +10,7 @@ diff.c. Never writes anything.
 from __future__ import annotations
 
 import base64
+import bisect
 import os
 import re
 import zlib
@@ -305,9 +306,7 @@ def _hunk_headers(drivers: _DiffDrivers, old: bytes, path: str, libgit2_headers:
     if rule is None:
         return [_with_func(h, _trim(h.split("@@", 2)[2].strip("\n").encode("utf-8", "surrogateescape")))
                 for h in libgit2_headers]  # fmt: skip
-    # git's records are split at LF only. The default rule trims trailing whitespace, so
-    # records without their LF (a faster split) read the same; a regex rule needs the LF.
-    records = old.split(b"\n") if rule is _default_function_line else _LINE.findall(old)
+    nearest = _nearest_by_prefix(old) if rule is _default_function_line else _nearest_by_rule(old, rule)
     func = b""
     previous = -1
     headers = []
@@ -316,16 +315,51 @@ def _hunk_headers(drivers: _DiffDrivers, old: bytes, path: str, libgit2_headers:
         assert found is not None, header
         start, count = int(found.group(1)), int(found.group(2) or 1)
         first = start - 1 if count else start  # 0-based index of the hunk's first old line
-        line = first - 1
-        while line != previous and 0 <= line < len(records):
-            text = rule(records[line])
-            if text is not None:
-                func = text
-                break
-            line -= 1
+        text = nearest(previous, first - 1)
+        if text is not None:
+            func = text
         previous = first - 1
         headers.append(_with_func(header, func))
     return headers
+
+
+# nearest(low, high): the text of the last function line among old lines low+1..high, or None.
+_Nearest = Callable[[int, int], bytes | None]
+
+
+def _nearest_by_rule(old: bytes, rule: Callable[[bytes], bytes | None]) -> _Nearest:
+    records = _LINE.findall(old)  # git's records: split at LF only, each with its LF
+
+    def nearest(low: int, high: int) -> bytes | None:
+        for line in range(min(high, len(records) - 1), max(low, -1), -1):
+            text = rule(records[line])
+            if text is not None:
+                return text
+        return None
+
+    return nearest
+
+
+_FUNCTION_START = re.compile(rb"^[A-Za-z_$][^\n]*", re.MULTILINE)
+
+
+def _nearest_by_prefix(old: bytes) -> _Nearest:
+    """git's default rule (a line that starts with a letter, `_` or `$`), found by one
+    regex pass over the file instead of a test of each line a hunk looks back over."""
+    numbers: list[int] = []
+    texts: list[bytes] = []
+    line = offset = 0
+    for found in _FUNCTION_START.finditer(old):
+        line += old.count(b"\n", offset, found.start())
+        offset = found.start()
+        numbers.append(line)
+        texts.append(found.group())
+
+    def nearest(low: int, high: int) -> bytes | None:
+        at = bisect.bisect_right(numbers, high) - 1
+        return _trim(texts[at]) if at >= 0 and numbers[at] > low else None
+
+    return nearest
 
 
 def _default_function_line(record: bytes) -> bytes | None:
