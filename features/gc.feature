@@ -130,3 +130,21 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     And I note the packs in the repository
     When I run git plan "gc --grace now"
     Then the packs in the repository are the ones noted
+
+  Scenario: What a copied-out object leads to in a freshened pack is kept when gc removes that pack
+    # The tip (packed apart from the directory it shares with changeset 1) stays reachable from
+    # FETCH_HEAD, which git gc ignores; the user's git add freshens changeset 1's pack.
+    Given I record 40 files under "sub" in "g"
+    And I record in "g" with tool "second"
+      | path    | content |
+      | top.txt | top\n   |
+    And the user fetches the tip of "g" into FETCH_HEAD
+    And the user stages "copy.txt" with content "sub 1\n"
+    When I cancel "g"
+    Then the report says a pack was kept because another process used it
+    Given the kept packs of the cancelled plan were last used two hours ago
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    And no pack of plan "g" and no registry of it is left
+    And git can read everything FETCH_HEAD reaches
+    And git fsck --full is clean

@@ -144,3 +144,22 @@ def no_plan_pack(context, plan):  # type: ignore[no-untyped-def]
     directory = Path(context.repo, ".git", "objects", "pack")
     assert not list(directory.glob("pack-*.keep")), list(directory.glob("pack-*"))
     assert not Path(context.repo, ".git", "gitplan", "packs", plan).exists()
+
+
+@given('I record {count:d} files under "{directory}" in "{plan}"')
+def record_many(context, count, directory, plan):  # type: ignore[no-untyped-def]
+    from gitplan import ToolInvocation
+
+    files = {f"{directory}/f{n}.txt": f"{directory} {n}\n".encode() for n in range(1, count + 1)}
+    context.store.record(plan, files, ToolInvocation(tool="many", actor="agent"))
+
+
+@given('the user fetches the tip of "{plan}" into FETCH_HEAD')
+def fetch_head(context, plan):  # type: ignore[no-untyped-def]
+    subprocess.run(["git", "-C", context.repo, "fetch", "-q", ".", f"refs/changesets/{plan}"], check=True)
+
+
+@then("git can read everything FETCH_HEAD reaches")
+def fetch_head_readable(context):  # type: ignore[no-untyped-def]
+    read = subprocess.run(["git", "-C", context.repo, "archive", "FETCH_HEAD"], capture_output=True)
+    assert read.returncode == 0, read.stderr.decode()

@@ -23,9 +23,10 @@ to an ordinary pack when the plan goes (prune.py).
 The mtime is a freshness marker. git and libgit2 do not write an object that
 already exists: they *freshen* the file holding it (set its mtime to now) and
 then reference it. A pack whose mtime is no longer the one gitplan gave it may
-be about to be referenced by someone else, so it is never deleted (see
-`discard`). Deleting moves the pack out of `objects/pack` first: a process that
-then tries to freshen it fails and writes its own copy, as git does.
+be about to be referenced by someone else, so it is not deleted (see
+`discard`) until `git plan gc` finds the freshen older than its grace period.
+Deleting moves the pack out of `objects/pack` first: a process that then tries
+to freshen it fails and writes its own copy, as git does.
 """
 
 from __future__ import annotations
@@ -92,6 +93,27 @@ def unregister(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> None:
 def record_base(repo: pygit2.Repository, plan_id: str, base: str) -> None:
     """Note the plan's base in its registry: cancelling another plan must keep it."""
     _register(repo, plan_id, f"base-{base}")
+
+
+def record_rescue(repo: pygit2.Repository, plan_id: str, pack_name: str) -> None:
+    """Note in the plan's registry a pack (git's, not the plan's) that a prune copied the
+    plan's objects still in use into, so that a later prune does not copy them again."""
+    _register(repo, plan_id, f"rescued-{pack_name}")
+
+
+def rescued_ids(repo: pygit2.Repository, plan_id: str) -> set[bytes]:
+    """The ids earlier prunes of this plan copied out, in the packs still there."""
+    found: set[bytes] = set()
+    try:
+        names = [entry.name for entry in os.scandir(registry_path(repo, plan_id))]
+    except FileNotFoundError:
+        return found
+    for name in names:
+        if name.startswith("rescued-pack-"):
+            index = pack_dir(repo) / f"{name[len('rescued-') :]}.idx"
+            with contextlib.suppress(FileNotFoundError, ValueError):  # git gc repacked it: copy again
+                found.update(entry.oid for entry in packfile.read_index(index))
+    return found
 
 
 def registry_bases(directory: Path) -> list[str]:

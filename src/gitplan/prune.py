@@ -82,13 +82,13 @@ def prune_plan(
         reasons.append(f"kept everything: {why}")
         return CleanupReport(plan_id, refs_deleted, 0, len(candidates), 0, tuple(reasons))
     if keep:
-        # What stays in a freshened pack needs no copy: copying it again at every
-        # `git plan gc` would add a pack each time.
-        directory = packs.pack_dir(repo)
-        staying = [ids for pack, ids in contents if packs.freshened(directory, pack, freshened_before)]
-        leaving = keep.difference(*staying)
-        if leaving:
-            _rescue(repo, leaving)
+        # Everything in use is copied out, even what stays in a freshened pack: a later
+        # prune no longer sees the copied objects as the plan's, nor what they lead to.
+        # What an earlier prune of this plan copied is not copied again (each `git plan
+        # gc` would add a pack).
+        copied = packs.rescued_ids(repo, plan_id)
+        if keep - copied:
+            packs.record_rescue(repo, plan_id, _rescue(repo, keep - copied))
         reasons.append(f"{len(keep)} objects are still used elsewhere and were kept")
     reasons.extend(_drop_stale_caches(repo, since))
     pruned = kept = freed = 0
@@ -372,16 +372,18 @@ def _fresh_loose_objects(repo: pygit2.Repository, since: int) -> Iterator[tuple[
                 yield _read(repo, bytes.fromhex(directory.name + entry.name))
 
 
-def _rescue(repo: pygit2.Repository, keep: set[bytes]) -> None:
-    """Copy the objects still in use into a pack of their own, owned by nobody (git's)."""
+def _rescue(repo: pygit2.Repository, keep: set[bytes]) -> str:
+    """Copy the objects still in use into a pack of their own, owned by nobody (git's);
+    return its name."""
     directory = packs.pack_dir(repo)
     writer = packfile.PackWriter(directory, len(keep))
     try:
         for oid in sorted(keep):
             kind, data = _read(repo, oid)
             writer.add(oid, kind, data)
-        writer.finish()
+        name = writer.finish()
     except BaseException:
         writer.abandon()
         raise
     writer.install()
+    return name
