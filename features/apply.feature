@@ -53,6 +53,50 @@ Feature: Apply is all or nothing
     And the rescue patch holds the plan's diff
     And ref "refs/changesets/p" does not exist
 
+  Scenario: A file of the plan where HEAD added to the directory it replaces is a conflict, found by --check too
+    Given a plan "q"
+    And I record in "q" with tool "edit"
+      | path      | content       |
+      | gone/only | <delete>      |
+      | gone      | now a file\n  |
+    And the user commits "gone/other" with content "added on main\n" on main
+    And I remember the user's state
+    When I run git plan "apply q --check"
+    Then the exit code is 4
+    And the output contains "disagree on whether these paths are files or directories: gone"
+    When I apply "q" keeping it on failure
+    Then it fails with exit code 4
+    And the error mentions "gone"
+    And the user's state is unchanged
+
+  Scenario: A file of the plan under a directory HEAD made a file is a conflict, not a lost file
+    Given a plan "r"
+    And I record in "r" with tool "edit"
+      | path      | content    |
+      | gone/new  | new\n      |
+    And the user replaces the directory "gone" with a file on main
+    And I remember the user's state
+    When I run git plan "apply r --check"
+    Then the exit code is 4
+    And the output contains "gone"
+    When I apply "r" keeping it on failure
+    Then it fails with exit code 4
+    And the error mentions "gone"
+    And the user's state is unchanged
+
+  Scenario: A directory the plan replaces by a file merges cleanly with other work on HEAD
+    Given a plan "s"
+    And I record in "s" with tool "edit"
+      | path      | content       |
+      | gone/only | <delete>      |
+      | gone      | now a file\n  |
+    And the user commits "keep.txt" with content "kept on main\n" on main
+    When I apply "s"
+    Then it succeeds
+    And the worktree file "gone" is "now a file\n"
+    And the worktree file "keep.txt" is "kept on main\n"
+    And git status is clean
+
   Scenario: Keep on failure keeps the plan
     Given the user commits "README.md" with content "one\ntwo\nthree\nfour\nfive!\n" on main
     When I apply "p" keeping it on failure

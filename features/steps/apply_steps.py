@@ -402,3 +402,11 @@ def step_index_unchanged(context):  # type: ignore[no-untyped-def]
 @given('the user has a branch "{name}"')
 def step_user_branch(context, name):  # type: ignore[no-untyped-def]
     git(context, "branch", name)
+
+
+@given('the user replaces the directory "{path}" with a file on main')
+def directory_to_file(context, path):  # type: ignore[no-untyped-def]
+    git(context, "rm", "-q", "-r", path)
+    (Path(context.repo) / path).write_text("a file now\n")
+    git(context, "add", path)
+    git(context, "commit", "-q", "-m", f"{path} is a file")

@@ -275,7 +275,38 @@ def _merged(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> pygit
             "the plan conflicts with changes made on HEAD since its base: " + ", ".join(paths),
             paths,
         )
+    clashes = _file_directory_clashes(repo, index, ours, theirs)
+    if clashes:
+        raise Conflict(
+            "the plan and HEAD disagree on whether these paths are files or directories: "
+            + ", ".join(clashes),
+            tuple(clashes),
+        )
     return index
+
+
+def _file_directory_clashes(
+    repo: pygit2.Repository, index: pygit2.Index, ours: str, theirs: str
+) -> list[str]:
+    """Paths libgit2's merge left both as a file and as a directory (it reports no conflict,
+    and writing the index drops one side: a file of the plan, or a file on HEAD, would be
+    lost without a word). Only what the merge changed from HEAD is looked at."""
+    clashes: set[str] = set()
+    for entry in index_changes(lookup(repo, ours, pygit2.Tree), index):
+        if entry.new_id is None:
+            continue
+        parts = entry.path.split("/")
+        for depth in range(1, len(parts)):  # a file where the merge put one of its directories
+            above = "/".join(parts[:depth])
+            if above in index:
+                clashes.add(above)
+        for side in (ours, theirs):  # files under a directory the merge made a file
+            found = entry_at(repo, side, entry.path)
+            if found is not None and found[1] == MODE_TREE:
+                below = changed_entries(repo, None, found[0])
+                if any(f"{entry.path}/{item.path}" in index for item in below):
+                    clashes.add(entry.path)
+    return sorted(clashes)
 
 
 def _squash_message(chain: chains.Chain, record: PlanRecord, selection: Selection) -> str:
