@@ -55,6 +55,15 @@ Feature: Plan diffs match git diff byte for byte
     Given the repository has 40000 packed objects
     Then the plan diff of "d" with "" equals git diff with the same options
 
+  Scenario: A function line that ends in a vertical tab or a form feed keeps it, as git does
+    Given the user commits "vt.txt" with content "func\x0b\n1\n2\n3\n4\n5\nform\x0c\n7\n8\n9\n10\n11\n" on main
+    And a plan "v"
+    And I record in "v" with tool "edit"
+      | path   | content                                                    |
+      | vt.txt | func\x0b\n1\n2\n3\n4\nFIVE\nform\x0c\n7\n8\n9\n10\nELEVEN\n |
+    Then the plan diff of "v" with "" equals git diff with the same options
+    And the plan diff of "v" with "-U1" equals git diff with the same options
+
   Scenario: Unusual file names are quoted as git quotes them
     When I record in "d" with tool "names"
       | path                | content  |

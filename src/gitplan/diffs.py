@@ -385,7 +385,7 @@ def _regex_function_line(rules: list[tuple[bool, re.Pattern[bytes]]]) -> Callabl
 
 
 def _trim(text: bytes) -> bytes:
-    return text[:_FUNC_WIDTH].rstrip(b" \t\n\v\f\r")
+    return text[:_FUNC_WIDTH].rstrip(b" \t\n\r")  # git's isspace(): not \v or \f
 
 
 def _with_func(header: str, func: bytes) -> bytes:
