@@ -248,8 +248,7 @@ def _plan_outcome(
         # (libgit2 touches the pack holding a tree it writes again), and cancel would keep it.
         merged = _merged(repo, base_tree, head_tree, target)
         if merged is not None:
-            head_tree_object = lookup(repo, head_tree, pygit2.Tree)
-            return Outcome(strategy, "", head, head_tree, tuple(index_changes(head_tree_object, merged)), ())
+            return Outcome(strategy, "", head, head_tree, tuple(merged[1]), ())
         result = target
     else:
         result = target if strategy == "fast-forward" else _merge(repo, base_tree, head_tree, target)
@@ -260,12 +259,14 @@ def _plan_outcome(
 
 def _merge(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> str:
     merged = _merged(repo, base, ours, theirs)
-    return theirs if merged is None else str(merged.write_tree(repo))
+    return theirs if merged is None else str(merged[0].write_tree(repo))
 
 
-def _merged(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> pygit2.Index | None:
-    """The 3-way merge of the trees, in memory; None when `ours` is the base (then it is
-    `theirs`). Conflict when they conflict."""
+def _merged(
+    repo: pygit2.Repository, base: str, ours: str, theirs: str
+) -> tuple[pygit2.Index, list[Entry]] | None:
+    """The 3-way merge of the trees, in memory, and how it differs from `ours`; None when
+    `ours` is the base (then it is `theirs`). Conflict when they conflict."""
     if base == ours:
         return None
     index = repo.merge_trees(base, ours, theirs)
@@ -275,24 +276,25 @@ def _merged(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> pygit
             "the plan conflicts with changes made on HEAD since its base: " + ", ".join(paths),
             paths,
         )
-    clashes = _file_directory_clashes(repo, index, ours, theirs)
+    changes = index_changes(lookup(repo, ours, pygit2.Tree), index)
+    clashes = _file_directory_clashes(repo, index, changes, ours, theirs)
     if clashes:
         raise Conflict(
             "the plan and HEAD disagree on whether these paths are files or directories: "
             + ", ".join(clashes),
             tuple(clashes),
         )
-    return index
+    return index, changes
 
 
 def _file_directory_clashes(
-    repo: pygit2.Repository, index: pygit2.Index, ours: str, theirs: str
+    repo: pygit2.Repository, index: pygit2.Index, changes: list[Entry], ours: str, theirs: str
 ) -> list[str]:
     """Paths libgit2's merge left both as a file and as a directory (it reports no conflict,
     and writing the index drops one side: a file of the plan, or a file on HEAD, would be
-    lost without a word). Only what the merge changed from HEAD is looked at."""
+    lost without a word). Only what the merge changed from HEAD (`changes`) is looked at."""
     clashes: set[str] = set()
-    for entry in index_changes(lookup(repo, ours, pygit2.Tree), index):
+    for entry in changes:
         if entry.new_id is None:
             continue
         parts = entry.path.split("/")

@@ -287,7 +287,6 @@ def _hunks(data: bytes) -> list[tuple[str, bytes]]:
 
 
 _HUNK_RANGE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
-_FUNC_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_$")
 _FUNC_WIDTH = 80  # git keeps at most this many bytes of a function line
 _LINE = re.compile(rb"[^\n]*\n|[^\n]+$")  # git's records: split at LF only
 
@@ -340,6 +339,7 @@ def _nearest_by_rule(old: bytes, rule: Callable[[bytes], bytes | None]) -> _Near
     return nearest
 
 
+# git's default function line: one that starts with a letter, `_` or `$`.
 _FUNCTION_START = re.compile(rb"^[A-Za-z_$][^\n]*", re.MULTILINE)
 
 
@@ -363,7 +363,10 @@ def _nearest_by_prefix(old: bytes) -> _Nearest:
 
 
 def _default_function_line(record: bytes) -> bytes | None:
-    return _trim(record) if record[:1] and record[0] in _FUNC_START else None
+    """git's default rule for one record (_hunk_headers reads a whole file at once with
+    _nearest_by_prefix instead)."""
+    found = _FUNCTION_START.match(record)
+    return _trim(found.group()) if found else None
 
 
 def _regex_function_line(rules: list[tuple[bool, re.Pattern[bytes]]]) -> Callable[[bytes], bytes | None]:

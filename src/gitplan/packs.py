@@ -231,10 +231,9 @@ def discard(
     return True
 
 
-def freshened(directory: Path, pack: OwnedPack, freshened_before: int | None = None) -> bool:
-    """Has someone freshened the pack (since `freshened_before`, when given)?"""
+def _freshened(directory: Path, pack: OwnedPack) -> bool:
     try:
-        return _fresh_mtime(os.stat(directory / f"{pack.name}.pack").st_mtime_ns, pack, freshened_before)
+        return _fresh_mtime(os.stat(directory / f"{pack.name}.pack").st_mtime_ns, pack, None)
     except FileNotFoundError:
         return False
 
@@ -340,7 +339,7 @@ def _pack_budget(repo: pygit2.Repository) -> int:
 
 def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> OwnedPack | None:
     directory = pack_dir(repo)
-    if any(freshened(directory, pack) for pack in chosen):
+    if any(_freshened(directory, pack) for pack in chosen):
         return None  # someone may be about to reference one of them: leave it to cancel or gc
     try:
         contents = [(pack, packfile.read_index(directory / f"{pack.name}.idx")) for pack in chosen]
