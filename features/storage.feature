@@ -21,13 +21,15 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git verify-pack accepts every pack
     And git fsck --full is clean
 
-  Scenario: A plan's notes tree past 16 KB is stored, not deflated, and git and gitplan read it back
+  Scenario: A plan's trees are stored, not deflated, and git and gitplan read them back
     When one store records 250 changesets into "s"
-    And I run git plan "record s --tool cli --set last.txt=README.md"
+    And I run git plan "record s --tool cli --set src/deep/last.txt=README.md"
     Then the exit code is 0
     And the notes tree of "s" is over 16 KB and stored in its pack as it is
+    And every tree in the packs of plan "s" is stored as it is, 5 or more of them
     And git notes lists 252 notes on "refs/notes/changesets/s"
     And plan "s" has 251 changesets
+    And git show of the tip of "s" lists "src/deep/last.txt"
     And the status of "s" reports nothing missing
     And git verify-pack accepts every pack
     And git fsck --full is clean

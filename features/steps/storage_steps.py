@@ -725,6 +725,28 @@ def step_notes_tree_stored(context, plan, size):  # type: ignore[no-untyped-def]
     raise AssertionError(f"the notes tree {tree} is in no pack")
 
 
+@then('every tree in the packs of plan "{plan}" is stored as it is, {least:d} or more of them')
+def step_plan_trees_stored(context, plan, least):  # type: ignore[no-untyped-def]
+    trees = 0
+    for keep in (_git_dir(context) / "objects" / "pack").glob("*.keep"):
+        if keep.read_text() != f"gitplan plan {plan}\n":
+            continue
+        for line in git(context, "verify-pack", "-v", str(keep.with_suffix(".idx"))).splitlines():
+            fields = line.split()
+            if len(fields) >= 5 and fields[1] == "tree":
+                length, in_pack = int(fields[2]), int(fields[3])
+                # zlib's stored blocks: the bytes themselves, a few bytes of framing, the header
+                assert length <= in_pack <= length + 64, line
+                trees += 1
+    assert trees >= least, trees
+
+
+@then('git show of the tip of "{plan}" lists "{path}"')
+def step_show_lists(context, plan, path):  # type: ignore[no-untyped-def]
+    shown = git(context, "show", "--name-only", "--format=", f"refs/changesets/{plan}")
+    assert path in shown.splitlines(), shown
+
+
 @then('git notes lists {count:d} notes on "{ref}"')
 def step_notes_count(context, count, ref):  # type: ignore[no-untyped-def]
     listed = git(context, "notes", f"--ref={ref}", "list").splitlines()
