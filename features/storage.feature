@@ -303,6 +303,19 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git fsck --full is clean
     And git gc afterwards explodes nothing and warns about nothing
 
+  Scenario: A plan's packs are merged four of a size at a time, so most records merge nothing
+    When I record 3 one-file changesets into "s", one after another
+    Then plan "s" owns 1 pack
+    When I record 3 one-file changesets into "s", one after another
+    Then plan "s" owns 4 packs
+    When I record 8 one-file changesets into "s", one after another
+    Then plan "s" owns 6 packs
+    When I record 1 one-file changesets into "s", one after another
+    Then plan "s" owns 1 pack
+    And git verify-pack accepts every pack
+    And git fsck --full is clean
+    And plan "s" has 15 changesets
+
   Scenario: Past half of gc.autoPackLimit packs, each plan keeps two, and a long plan is not copied whole by each record
     Given git config "gc.autoPackLimit" is "12"
     When I record 40 changesets into each of 3 plans

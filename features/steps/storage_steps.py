@@ -794,6 +794,21 @@ def _owned(context, plan):  # type: ignore[no-untyped-def]
     return packs.owned_packs(pygit2.Repository(context.repo), plan)
 
 
+@when('I record {count:d} one-file changesets into "{plan}", one after another')
+def step_record_one_file_changesets(context, count, plan):  # type: ignore[no-untyped-def]
+    store = PlanStore.open(context.repo)
+    for _ in range(count):
+        n = context.recorded = getattr(context, "recorded", 0) + 1
+        store.record(plan, {f"one/{n}.txt": f"{n}\n".encode()}, ToolInvocation(tool="one"))
+
+
+@then('plan "{plan}" owns {count:d} pack')
+@then('plan "{plan}" owns {count:d} packs')
+def step_plan_owns(context, plan, count):  # type: ignore[no-untyped-def]
+    sizes = [pack.objects for pack in _owned(context, plan)]
+    assert len(sizes) == count, sizes
+
+
 @then("each of the {plans:d} plans owns at most {count:d} packs")
 def step_each_owns(context, plans, count):  # type: ignore[no-untyped-def]
     owned = {f"p{n}": len(_owned(context, f"p{n}")) for n in range(plans)}

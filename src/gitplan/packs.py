@@ -276,37 +276,53 @@ def exclusive(
 def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
     """Merge some of a plan's packs after a write, so that packs stay few.
 
-    Geometric: the newest packs are merged while the pack before them is less
-    than twice their size, so a plan of n changesets owns O(log n) packs and
-    each object is copied O(log n) times. When the repository holds half of
+    Tiered, four at a time (`_tiered_tail`): a plan of n changesets owns O(log n)
+    packs, each object is copied about log4(n) times, and three writes in four
+    merge nothing. When the repository holds half of
     `gc.autoPackLimit` packs, the writing plan keeps two (`_two_packs`); from
     the limit on, one. The merged pack is in place before any old one goes, so
     every object stays readable throughout."""
-    owned = owned_packs(repo, plan_id)
-    chosen = _geometric_tail(owned)
-    count, budget = _pack_count(repo), _pack_budget(repo)
-    if count >= 2 * budget:
-        chosen = owned
-    elif count >= budget:
-        chosen = _two_packs(owned)
-    if len(chosen) < 2:
-        return None
-    with exclusive(repo, f"consolidate-{plan_id}", blocking=False) as mine:
-        if not mine:
-            return None  # another writer of this plan is doing it
-        return _merge(repo, plan_id, chosen)
+    merged = None
+    while True:  # a merged pack may complete four of the next tier
+        owned = owned_packs(repo, plan_id)
+        chosen = _tiered_tail(owned)
+        count, budget = _pack_count(repo), _pack_budget(repo)
+        if count >= 2 * budget:
+            chosen = owned
+        elif count >= budget:
+            chosen = _two_packs(owned)
+        if len(chosen) < 2:
+            return merged
+        with exclusive(repo, f"consolidate-{plan_id}", blocking=False) as mine:
+            if not mine:
+                return merged  # another writer of this plan is doing it
+            result = _merge(repo, plan_id, chosen)
+        if result is None:
+            return merged
+        merged = result
 
 
-def _geometric_tail(owned: list[OwnedPack]) -> list[OwnedPack]:
-    # Sizes are object counts, not bytes: each changeset's notes tree grows with the
-    # plan, so in bytes the newest pack would always look the largest.
-    sizes = [pack.objects for pack in owned]
+def _tiered_tail(owned: list[OwnedPack]) -> list[OwnedPack]:
+    """The newest packs, once _MERGE_FAN_IN of them are no larger than the newest's tier.
+
+    A pack's tier is log4 of its object count, so four packs of one tier merge into
+    one of the next, and that one merges again once four of its tier stand together
+    (consolidate repeats). Sizes are object counts, not bytes: each changeset's notes
+    tree grows with the plan, so in bytes the newest pack would always look the largest."""
+    if not owned:
+        return []
+    newest = _tier(owned[-1].objects)
     start = len(owned) - 1
-    total = sizes[-1] if sizes else 0
-    while start > 0 and sizes[start - 1] < 2 * total:
+    while start > 0 and _tier(owned[start - 1].objects) <= newest:
         start -= 1
-        total += sizes[start]
-    return owned[start:]
+    return owned[start:] if len(owned) - start >= _MERGE_FAN_IN else []
+
+
+_MERGE_FAN_IN = 4
+
+
+def _tier(objects: int) -> int:
+    return (max(objects, 1).bit_length() - 1) // 2  # log4, rounded down
 
 
 def _two_packs(owned: list[OwnedPack]) -> list[OwnedPack]:
