@@ -77,19 +77,26 @@ def validate_path(path: object) -> str:
     """
     if not isinstance(path, str) or not path:
         raise BadInput("empty path")
-    shown = path.encode("unicode_escape").decode("ascii")
+    problem = _path_problem(path)
+    if problem:
+        shown = path.encode("unicode_escape").decode("ascii")
+        raise BadInput(f"invalid path {shown!r}: {problem}")
+    return path
+
+
+def _path_problem(path: str) -> str | None:
     if _CONTROL.search(path):
-        raise BadInput(f"invalid path {shown!r}: control characters other than tab are not allowed")
+        return "control characters other than tab are not allowed"
     if path.startswith("/") or (_WINDOWS and re.match(r"^[A-Za-z]:", path)):
-        raise BadInput(f"invalid path {shown!r}: must be relative to the repository root")
+        return "must be relative to the repository root"
     if _WINDOWS and "\\" in path:
-        raise BadInput(f"invalid path {shown!r}: backslashes are separators on Windows")
+        return "backslashes are separators on Windows"
     for component in path.split("/"):
         if component in ("", ".", ".."):
-            raise BadInput(f"invalid path {shown!r}: empty, '.' or '..' component")
+            return "empty, '.' or '..' component"
         if is_git_dir_name(component):
-            raise BadInput(f"invalid path {shown!r}: '.git' components are not allowed")
-    return path
+            return "'.git' components are not allowed"
+    return None
 
 
 _WINDOWS = os.name == "nt"
