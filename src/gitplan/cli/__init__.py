@@ -9,10 +9,8 @@ errors become messages and exit codes; a traceback is shown only with --debug.
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -20,6 +18,7 @@ import click
 from .. import __version__
 from ..errors import BadInput, GitPlanError
 from .context import Context
+from .output import dumps as _json
 
 # Each command, and the module of this package that defines it (registering it on `main`).
 _COMMANDS = {
@@ -78,16 +77,14 @@ class PlanGroup(click.Group):
             from .. import views
 
             if ctx.meta.get("gitplan.json"):
-                click.echo(json.dumps(views.error(error), indent=2, sort_keys=True))
+                click.echo(_json(views.error(error)))
             click.echo(f"git-plan: error: {error}", err=True)
             ctx.exit(error.exit_code)
         except click.UsageError as error:
             from .. import views
 
             if ctx.meta.get("gitplan.json"):
-                click.echo(
-                    json.dumps(views.error(BadInput(error.format_message())), indent=2, sort_keys=True)
-                )
+                click.echo(_json(views.error(BadInput(error.format_message()))))
             raise
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -96,6 +93,8 @@ class PlanGroup(click.Group):
             ctx.exit(1)
         except Exception as error:  # a bug: say so, do not blame the input
             if ctx.obj is not None and ctx.obj.debug:
+                import traceback
+
                 traceback.print_exc()
             else:
                 click.echo(

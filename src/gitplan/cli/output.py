@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -28,7 +26,7 @@ class Output:
         """Print the `gitplan.<kind>/1` document (see views.py and docs/reference/json.md)."""
         from .. import views
 
-        click.echo(json.dumps(views.document(kind, views.plain(body)), indent=2, sort_keys=True))
+        click.echo(dumps(views.document(kind, views.plain(body))))
 
     def line(self, text: str = "", style: dict[str, Any] | None = None) -> None:
         shown = click.style(text, **style) if style and self.color else text
@@ -59,6 +57,8 @@ class Output:
         data = text.encode("utf-8", "surrogateescape")
         if self.pager and sys.stdout.isatty():
             environment = {"LESS": "FRX", "LV": "-c", **os.environ}
+            import subprocess  # only here: most runs never start a pager
+
             pager = subprocess.Popen(self.pager, shell=True, stdin=subprocess.PIPE, env=environment)  # noqa: S602
             assert pager.stdin is not None
             with contextlib.suppress(BrokenPipeError):
@@ -83,3 +83,11 @@ def _color_line(line: str) -> str:
             return f"{_CYAN}{ranges}{_RESET}{rest}{end}"
     color = {"+": _GREEN, "-": _RED}.get(body[:1])
     return f"{color}{body}{_RESET}{end}" if color else line
+
+
+def dumps(value: Any) -> str:
+    """A JSON document as every command prints it (json is imported when first needed:
+    `git plan --version` and most commands without --json never load it)."""
+    import json
+
+    return json.dumps(value, indent=2, sort_keys=True)
