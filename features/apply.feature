@@ -84,6 +84,44 @@ Feature: Apply is all or nothing
     And the error mentions "gone"
     And the user's state is unchanged
 
+  Scenario: A conflict on a file an old git committed with mode 100664 is a conflict, and a refusal writes nothing
+    Given an old git committed "keep.txt" with mode 100664
+    And a plan "q"
+    And I record in "q" with tool "edit"
+      | path     | content     |
+      | keep.txt | the plan\n  |
+    And the user commits "keep.txt" with content "main\n" on main
+    And I remember the user's state
+    And I count the objects
+    When I run git plan "apply q --check"
+    Then the exit code is 4
+    And the output contains "conflicts with changes made on HEAD since its base: keep.txt"
+    When I run git plan "status q --check"
+    Then the output contains "apply would conflict: yes: keep.txt"
+    When I apply "q" keeping it on failure
+    Then it fails with exit code 4
+    And the error mentions "keep.txt"
+    And the user's state is unchanged
+    And no object was written
+
+  Scenario: A check that merges the plan's and HEAD's edits of one file writes no object
+    Given a plan "m"
+    And I record in "m" with tool "edit"
+      | path      | content                        |
+      | README.md | ONE\ntwo\nthree\nfour\nfive\n |
+    And the user commits "README.md" with content "one\ntwo\nthree\nfour\nfive\nsix\n" on main
+    And I count the objects
+    When I run git plan "apply m --check"
+    Then the exit code is 0
+    And the output contains "README.md"
+    When I run git plan "status m --check"
+    Then the output contains "apply would conflict: no"
+    And no object was written
+    When I apply "m"
+    Then it succeeds
+    And the worktree file "README.md" is "ONE\ntwo\nthree\nfour\nfive\nsix\n"
+    And git fsck --full is clean
+
   Scenario: A directory the plan replaces by a file merges cleanly with other work on HEAD
     Given a plan "s"
     And I record in "s" with tool "edit"

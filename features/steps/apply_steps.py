@@ -410,3 +410,23 @@ def directory_to_file(context, path):  # type: ignore[no-untyped-def]
     (Path(context.repo) / path).write_text("a file now\n")
     git(context, "add", path)
     git(context, "commit", "-q", "-m", f"{path} is a file")
+
+
+@given('an old git committed "{path}" with mode 100664')
+def old_git_mode(context, path):  # type: ignore[no-untyped-def]
+    """A commit whose tree gives the top-level file `path` the mode 100664, which git
+    before 2005 wrote, git still reads (as 100644), and libgit2's merge refuses."""
+    entries = []
+    for line in git(context, "ls-tree", "HEAD").splitlines():
+        meta, name = line.split("\t", 1)
+        mode, kind, oid = meta.split()
+        entries.append(f"{'100664' if name == path else mode} {kind} {oid}\t{name}\n")
+    listing = "".join(entries)
+    made = subprocess.run(["git", "mktree"], cwd=context.repo, input=listing, capture_output=True, text=True)
+    tree = made.stdout.strip()
+    commit = git(context, "commit-tree", tree, "-p", "HEAD", "-m", "an old git's commit").strip()
+    git(context, "reset", "-q", commit)
+    assert made.returncode == 0, made.stderr
+    assert f"100664 {path}\0" in subprocess.run(
+        ["git", "cat-file", "tree", tree], cwd=context.repo, capture_output=True, check=True
+    ).stdout.decode("latin-1")

@@ -44,6 +44,7 @@ from .gitrepo import (
     read_blob,
     signature,
     user_signature,
+    writes_aside,
 )
 from .model import ApplyResult, PlanRecord, PlanStatus, Selection
 from .notes import stage_notes_commit
@@ -54,6 +55,8 @@ from .trees import (
     MODE_TREE,
     Edit,
     Entry,
+    canonical_mode,
+    canonical_modes,
     changed_entries,
     comparisons_remembered,
     edit_tree,
@@ -120,6 +123,22 @@ def _predict(
 
     Without `write` (a check), a merge with a moved HEAD is not written: its result
     is compared with HEAD in memory, and the outcome names no tree and no commits."""
+    with writes_aside(repo) as aside:  # nothing merged is left behind by a check or a refusal
+        outcome = _outcome_or_refusal(aside.repo, chain, head, replay, mode, selection, write)
+        if write:
+            aside.keep(repo)  # the merged blobs and trees the apply will use
+    return outcome
+
+
+def _outcome_or_refusal(
+    repo: pygit2.Repository,
+    chain: chains.Chain,
+    head: str,
+    replay: bool,
+    mode: str,
+    selection: Selection | None,
+    write: bool,
+) -> Outcome:
     if mode == "branch":
         return _plan_outcome(repo, chain, head, replay, selection or Selection(), write)
     status = worktree.StatusRun(repo)  # git reads the worktree while the outcome is computed
@@ -253,7 +272,9 @@ def _plan_outcome(
     else:
         result = target if strategy == "fast-forward" else _merge(repo, base_tree, head_tree, target)
         commits.append((result, _squash_message(chain, record, selection), ""))
-    writes = tuple(changed_entries(repo, head_tree, result))
+    # A tree written from a merge holds every mode as git reads it; an entry of HEAD's
+    # that an old git wrote as 100664 is the same file to git, and is not written.
+    writes = tuple(entry for entry in changed_entries(repo, head_tree, result) if not _same_to_git(entry))
     return Outcome(strategy, result, head, head_tree, writes, tuple(commits))
 
 
@@ -269,7 +290,15 @@ def _merged(
     `ours` is the base (then it is `theirs`). Conflict when they conflict."""
     if base == ours:
         return None
-    index = repo.merge_trees(base, ours, theirs)
+    try:
+        index = repo.merge_trees(base, ours, theirs)
+    except pygit2.GitError as error:  # "invalid filemode for stage 1 entry"
+        if "filemode" not in str(error):
+            raise
+        # A conflicting path whose mode an old git wrote as 100664: merge the trees as git
+        # reads them.
+        base, ours, theirs = (canonical_modes(repo, tree) for tree in (base, ours, theirs))
+        index = repo.merge_trees(base, ours, theirs)
     if index.conflicts is not None:
         paths = tuple(sorted({_conflict_path(c) for c in index.conflicts}))
         raise Conflict(
@@ -880,3 +909,9 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
         left = _roll_back(repo, journal)
         _clear_journal(directory)
         return "rolled back" + (f"; left as they are (changed since): {', '.join(left)}" if left else "")
+
+
+def _same_to_git(entry: Entry) -> bool:
+    """HEAD's entry and the result's are one file to git: one id, modes git reads alike."""
+    old, new = b"%o" % (entry.old_mode or 0), b"%o" % (entry.new_mode or 0)
+    return entry.old_id == entry.new_id and canonical_mode(old) == canonical_mode(new)

@@ -6,9 +6,12 @@ imports pygit2. Nothing here writes refs, the index or the working tree.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import struct
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -79,6 +82,35 @@ def reopened(repo: pygit2.Repository) -> pygit2.Repository:
     if repo.workdir and again.workdir != repo.workdir:
         again.workdir = repo.workdir
     return again
+
+
+class Aside:
+    """The repository in a second libgit2 handle (`repo`) that reads every object the
+    repository holds but writes new ones into a temporary directory (see writes_aside)."""
+
+    def __init__(self, repo: pygit2.Repository, scratch: str) -> None:
+        self.repo = reopened(repo)
+        self._written = pygit2.OdbBackendLoose(scratch, 1, False)
+        # The highest priority: libgit2 writes into the first backend that can write.
+        self.repo.odb.add_backend(self._written, 1000)
+
+    def keep(self, into: pygit2.Repository) -> None:
+        """Write every object written aside into the repository `into`."""
+        for oid in self._written:
+            kind, data = self._written.read(oid)
+            into.odb.write(kind, data)
+
+
+@contextlib.contextmanager
+def writes_aside(repo: pygit2.Repository) -> Iterator[Aside]:
+    """Objects written through the Aside's handle go to a temporary directory, removed
+    when the block ends; `keep` writes them into the repository first.
+
+    A check computes what an apply would write (libgit2's merge writes the blobs it
+    merges, a replay the trees of each step) without leaving any of it behind, and an
+    apply that refuses leaves nothing either."""
+    with tempfile.TemporaryDirectory(prefix="gitplan-aside-") as scratch:
+        yield Aside(repo, scratch)
 
 
 class PackDirectory:

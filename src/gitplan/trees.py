@@ -373,6 +373,40 @@ def _compare(
             )
 
 
+def canonical_modes(repo: pygit2.Repository, tree_id: str) -> str:
+    """The tree with every mode as git reads it, written to `repo` where it differs.
+
+    A very old git wrote modes such as `100664`; git reads them as `100644` (its
+    canon_mode) and never writes them again, but trees that kept them still exist,
+    and libgit2's merge refuses them. Reads the whole tree: only for that case."""
+    entries = []
+    changed = False
+    for mode, name, oid in _TREE_ENTRY.findall(_raw_tree(repo.odb, tree_id)):
+        canonical = canonical_mode(mode)
+        if canonical == _MODE_TREE:
+            inner = canonical_modes(repo, oid.hex())
+            if inner != oid.hex():
+                oid = bytes.fromhex(inner)
+                changed = True
+        changed = changed or canonical != mode
+        entries.append(b"%s %s\0%s" % (canonical, name, oid))
+    if not changed:
+        return tree_id
+    return str(repo.odb.write(pygit2.enums.ObjectType.TREE, b"".join(entries)))
+
+
+def canonical_mode(mode: bytes) -> bytes:
+    """A tree entry's mode as git reads it: a regular file is 100644 or 100755 (by its
+    owner's execute bit), and anything neither a file, a directory nor a symlink is a gitlink."""
+    value = int(mode, 8)
+    kind = value & 0o170000
+    if kind == 0o100000:
+        return b"100755" if value & 0o100 else b"100644"
+    if kind == MODE_TREE:
+        return _MODE_TREE
+    return b"120000" if kind == 0o120000 else b"160000"
+
+
 def directories(repo: pygit2.Repository, tree_id: str) -> list[str]:
     """Every directory of a tree (not the top), "/"-separated; reads only tree objects."""
     found: list[str] = []
