@@ -294,7 +294,7 @@ def _merged(
         index = repo.merge_trees(base, ours, theirs)
     except pygit2.GitError as error:  # "invalid filemode for stage 1 entry"
         if "filemode" not in str(error):
-            raise
+            raise  # pragma: no cover - any other failure of libgit2's merge is reported as it is
         # A conflicting path whose mode an old git wrote as 100664: merge the trees as git
         # reads them.
         base, ours, theirs = (canonical_modes(repo, tree) for tree in (base, ours, theirs))

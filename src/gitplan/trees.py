@@ -385,9 +385,8 @@ def canonical_modes(repo: pygit2.Repository, tree_id: str) -> str:
         canonical = canonical_mode(mode)
         if canonical == _MODE_TREE:
             inner = canonical_modes(repo, oid.hex())
-            if inner != oid.hex():
-                oid = bytes.fromhex(inner)
-                changed = True
+            changed = changed or inner != oid.hex()
+            oid = bytes.fromhex(inner)
         changed = changed or canonical != mode
         entries.append(b"%s %s\0%s" % (canonical, name, oid))
     if not changed:
