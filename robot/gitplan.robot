@@ -149,12 +149,19 @@ Each Changeset Is One Kept Pack And Git Reads It
     Plan    create    packed
     Create File    ${TMP}/a.py    print("a")\n
     Plan    record    packed    --tool    write    --set    src/a.py\=${TMP}/a.py
-    [Documentation]    The plan root (4 objects) and the changeset (7: blob, 2 trees, commit,
-    ...    note, notes tree, notes commit) end up in one pack: the second write merges the first.
+    [Documentation]    The plan root (4 objects) and three changesets (7 each: blob, 2 trees,
+    ...    commit, note, notes tree, notes commit) end up in one pack: packs of one size are
+    ...    merged four at a time, so the fourth write merges all four.
+    ${keeps}=    List Files In Directory    ${REPO}/.git/objects/pack    *.keep
+    Length Should Be    ${keeps}    2
+    Create File    ${TMP}/b.py    print("b")\n
+    Plan    record    packed    --tool    write    --set    src/b.py\=${TMP}/b.py
+    Create File    ${TMP}/c.py    print("c")\n
+    Plan    record    packed    --tool    write    --set    src/c.py\=${TMP}/c.py
     ${before}=    Git    count-objects    -v
     Should Contain    ${before}    count: 5
     ${counts}=    Git    count-objects    -v
-    Should Contain    ${counts}    in-pack: 11
+    Should Contain    ${counts}    in-pack: 25
     ${keeps}=    List Files In Directory    ${REPO}/.git/objects/pack    *.keep
     Length Should Be    ${keeps}    1
     ${shown}=    Git    show    refs/changesets/packed:src/a.py
