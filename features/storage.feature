@@ -312,9 +312,13 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     Then plan "s" owns 6 packs
     When I record 1 one-file changesets into "s", one after another
     Then plan "s" owns 1 pack
+    When I record 47 one-file changesets into "s", one after another
+    Then plan "s" owns 9 packs
+    When I record 1 one-file changesets into "s", one after another
+    Then plan "s" owns 1 pack
     And git verify-pack accepts every pack
     And git fsck --full is clean
-    And plan "s" has 15 changesets
+    And plan "s" has 63 changesets
 
   Scenario: Past half of gc.autoPackLimit packs, each plan keeps two, and a long plan is not copied whole by each record
     Given git config "gc.autoPackLimit" is "12"

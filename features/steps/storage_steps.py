@@ -731,12 +731,16 @@ def step_plan_trees_stored(context, plan, least):  # type: ignore[no-untyped-def
     for keep in (_git_dir(context) / "objects" / "pack").glob("*.keep"):
         if keep.read_text() != f"gitplan plan {plan}\n":
             continue
+        pack = keep.with_suffix(".pack").read_bytes()
         for line in git(context, "verify-pack", "-v", str(keep.with_suffix(".idx"))).splitlines():
             fields = line.split()
             if len(fields) >= 5 and fields[1] == "tree":
-                length, in_pack = int(fields[2]), int(fields[3])
-                # zlib's stored blocks: the bytes themselves, a few bytes of framing, the header
-                assert length <= in_pack <= length + 64, line
+                at = int(fields[4])
+                while pack[at] & 0x80:  # the entry's type-and-size header
+                    at += 1
+                zlib_header, first_block = pack[at + 1 : at + 3], pack[at + 3]
+                # zlib's level 0 (78 01), and a first block of deflate's "stored" type (00)
+                assert zlib_header == b"\x78\x01" and (first_block >> 1) & 3 == 0, line
                 trees += 1
     assert trees >= least, trees
 

@@ -120,7 +120,7 @@ class PackWriter:
 
     def add(self, oid: bytes, kind: int, data: bytes) -> None:
         # A tree is mostly 20-byte binary ids, which do not compress: deflating a
-        # 3.5 KB directory of 100 files saves 30% of it, takes eight times as long as
+        # 3.5 KB directory of 100 files saves 30% of it, takes several times as long as
         # storing it, and every later read inflates it again. zlib's level 0 stores the
         # bytes in a valid stream that git and libgit2 read like any other.
         level = 0 if kind == OBJ_TREE else self._level

@@ -283,7 +283,9 @@ def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
     the limit on, one. The merged pack is in place before any old one goes, so
     every object stays readable throughout."""
     merged = None
-    while True:  # a merged pack may complete four of the next tier
+    # A merged pack may complete four of the next tier. The rounds are few: a writer
+    # whose plan other writers keep growing must not copy it again and again.
+    for _ in range(_MOST_ROUNDS):
         owned = owned_packs(repo, plan_id)
         chosen = _tiered_tail(owned)
         count, budget = _pack_count(repo), _pack_budget(repo)
@@ -292,14 +294,18 @@ def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
         elif count >= budget:
             chosen = _two_packs(owned)
         if len(chosen) < 2:
-            return merged
+            break
         with exclusive(repo, f"consolidate-{plan_id}", blocking=False) as mine:
             if not mine:
-                return merged  # another writer of this plan is doing it
+                break  # another writer of this plan is doing it
             result = _merge(repo, plan_id, chosen)
         if result is None:
-            return merged
+            break
         merged = result
+    return merged
+
+
+_MOST_ROUNDS = 3  # a record's own pack, then two tiers above it
 
 
 def _tiered_tail(owned: list[OwnedPack]) -> list[OwnedPack]:

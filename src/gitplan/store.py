@@ -929,7 +929,7 @@ def _summary(files: tuple[FileChange, ...]) -> str:
     return f"{len(files)} files"
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=2)
 def _redactor(patterns: tuple[str, ...], environment: tuple[tuple[str, str], ...]) -> Redactor:
     """One Redactor per configuration and environment: building one checks every variable's
     name (a third of a millisecond), and a store records with the same ones many times."""
