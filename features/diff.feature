@@ -122,6 +122,16 @@ Feature: Plan diffs match git diff byte for byte
     Given git config "core.abbrev" is "no"
     Then the plan diff of "d" with "" equals git diff with the same options
 
+  Scenario Outline: An object <where> that shares a prefix lengthens the id as git's does
+    Given git config "core.abbrev" is "4"
+    And an object <where> shares the first 4 hex digits of the new blob of "src/new_file.py" in "d"
+    Then the plan diff of "d" with "" equals git diff with the same options
+
+    Examples:
+      | where                             |
+      | in a pack                         |
+      | in an alternate object directory  |
+
   Scenario: Asking for a changeset that does not exist
     When I ask for the diff of changeset 99 of "d"
     Then it fails with exit code 3

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+from pathlib import Path
 
 from behave import given, then, when
 from common_steps import attempt, git
@@ -164,6 +166,15 @@ def git_config(context, key, value):  # type: ignore[no-untyped-def]
 
 @given('an object shares the first {digits:d} hex digits of the new blob of "{path}" in "{plan}"')
 def ambiguous(context, digits, path, plan):  # type: ignore[no-untyped-def]
+    _write_colliding(context, digits, path, plan, "loose")
+
+
+@given('an object {where} shares the first {digits:d} hex digits of the new blob of "{path}" in "{plan}"')
+def ambiguous_where(context, where, digits, path, plan):  # type: ignore[no-untyped-def]
+    _write_colliding(context, digits, path, plan, where)
+
+
+def _write_colliding(context, digits, path, plan, where):  # type: ignore[no-untyped-def]
     import hashlib
 
     target = git(context, "rev-parse", f"refs/changesets/{plan}:{path}").strip()
@@ -171,15 +182,28 @@ def ambiguous(context, digits, path, plan):  # type: ignore[no-untyped-def]
         body = b"collide %d\n" % i
         oid = hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest()
         if oid[:digits] == target[:digits] and oid != target:
-            subprocess.run(
-                ["git", "hash-object", "-w", "--stdin"],
-                cwd=context.repo,
-                input=body,
-                check=True,
-                capture_output=True,
-            )
-            return
-    raise AssertionError("no collision found")
+            break
+    else:
+        raise AssertionError("no collision found")
+    repo = context.repo
+    if where == "in an alternate object directory":
+        repo = os.path.join(context.repo, "..", "alternate.git")
+        git(context, "init", "-q", "--bare", repo)
+        alternates = Path(context.repo, ".git", "objects", "info", "alternates")
+        alternates.write_text(os.path.abspath(os.path.join(repo, "objects")) + "\n")
+    writing = ["git", "hash-object", "-w", "--stdin"]
+    subprocess.run(writing, cwd=repo, input=body, check=True, capture_output=True)
+    if where == "in a pack":
+        subprocess.run(
+            ["git", "pack-objects", "-q", ".git/objects/pack/pack"],
+            cwd=repo,
+            input=f"{oid}\n".encode(),
+            check=True,
+            capture_output=True,
+        )
+        git(context, "prune-packed")
+    loose = Path(context.repo, ".git", "objects", oid[:2], oid[2:])
+    assert loose.exists() == (where == "loose"), (where, loose)
 
 
 @when('I ask for the diff of changeset {number:d} of "{plan}"')

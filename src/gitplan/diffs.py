@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pygit2
 
-from .gitrepo import abbreviate, default_abbrev_length, read_blob
+from .gitrepo import Abbreviator, default_abbrev_length, read_blob
 from .model import FileChange
 from .objects import Staging
 from .objects import read_blob as read_staged
@@ -156,8 +156,8 @@ def render(repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions) -> 
     if options.output == "numstat":
         return "".join(_numstat(line_stats(repo, p)) for p in pairs)
     abbrev = 40 if options.full_index else default_abbrev_length(repo)
-    drivers = _DiffDrivers(repo)
-    return "".join(_patch(repo, p, options.context, abbrev, drivers, options.binary) for p in pairs)
+    drivers, ids = _DiffDrivers(repo), Abbreviator(repo)
+    return "".join(_patch(repo, p, options.context, abbrev, drivers, ids, options.binary) for p in pairs)
 
 
 # -- quoting, as git's quote_c_style with core.quotePath=true --------------------
@@ -212,14 +212,15 @@ def _patch(
     context: int,
     abbrev: int,
     drivers: _DiffDrivers,
+    ids: Abbreviator,
     binary: bool = False,
 ) -> str:
     if pair.old_id and pair.new_id and _kind(pair.old_mode) != _kind(pair.new_mode):
         # git shows a type change as a deletion followed by an addition.
         gone = Pair(pair.old_path, None, pair.old_id, pair.old_mode, None, None)
         born = Pair(None, pair.new_path, None, None, pair.new_id, pair.new_mode)
-        return _patch(repo, gone, context, abbrev, drivers, binary) + _patch(
-            repo, born, context, abbrev, drivers, binary
+        return _patch(repo, gone, context, abbrev, drivers, ids, binary) + _patch(
+            repo, born, context, abbrev, drivers, ids, binary
         )
     name_a = pair.old_path if pair.old_path is not None else str(pair.new_path)
     name_b = pair.new_path if pair.new_path is not None else str(pair.old_path)
@@ -241,8 +242,8 @@ def _patch(
     binary_pair = is_binary(old) or is_binary(new)
     if binary and binary_pair:
         abbrev = 40  # git --binary prints full ids for the binary files it encodes
-    old_abbrev = abbreviate(repo, pair.old_id or NULL_ID, abbrev)
-    new_abbrev = abbreviate(repo, pair.new_id or NULL_ID, abbrev)
+    old_abbrev = ids(pair.old_id or NULL_ID, abbrev)
+    new_abbrev = ids(pair.new_id or NULL_ID, abbrev)
     index = f"index {old_abbrev}..{new_abbrev}"
     if pair.old_mode == pair.new_mode:
         index += f" {pair.old_mode:06o}"
