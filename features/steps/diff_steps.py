@@ -190,7 +190,10 @@ def _write_colliding(context, digits, path, plan, where):  # type: ignore[no-unt
         repo = os.path.join(context.repo, "..", "alternate.git")
         git(context, "init", "-q", "--bare", repo)
         alternates = Path(context.repo, ".git", "objects", "info", "alternates")
-        alternates.write_text(os.path.abspath(os.path.join(repo, "objects")) + "\n")
+        alternates.write_text("# borrowed objects\n" + os.path.abspath(os.path.join(repo, "objects")) + "\n")
+        # ...which lists the repository's own objects in turn: git ignores the loop
+        back = Path(repo, "objects", "info", "alternates")
+        back.write_text(os.path.abspath(Path(context.repo, ".git", "objects")) + "\n")
     writing = ["git", "hash-object", "-w", "--stdin"]
     subprocess.run(writing, cwd=repo, input=body, check=True, capture_output=True)
     if where == "in a pack":
