@@ -442,7 +442,8 @@ def _refuse_dirty(
     dirty: list[str] = []
     for entry in writes:
         path = entry.path
-        in_head = entry_at(repo, head_tree, path)
+        # `writes` are changes from HEAD: a path HEAD has as a file needs no second look.
+        in_head = (entry.old_id, entry.old_mode or 0) if entry.old_id else entry_at(repo, head_tree, path)
         was_directory = in_head is not None and in_head[1] == MODE_TREE
         full = Path(repo.workdir) / path
         if path in changes.staged:
