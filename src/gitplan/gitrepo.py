@@ -343,6 +343,7 @@ class Abbreviator:
         self._packs = pygit2.Repository()
         self._packs.set_odb(odb)
         self._loose: dict[str, list[str]] = {}
+        self._fan_outs: set[str] | None = None
 
     def __call__(self, oid: str, length: int) -> str:
         """The shortest prefix of `oid` of at least `length` digits that no other object shares."""
@@ -361,14 +362,17 @@ class Abbreviator:
         return oid
 
     def _loose_ids(self, fan_out: str) -> list[str]:
-        if fan_out not in self._loose:
-            names = []
+        if self._fan_outs is None:  # one listing tells which fan-out directories exist at all
+            self._fan_outs = set()
             for directory in self._directories:
                 with contextlib.suppress(OSError):
-                    names += [
-                        fan_out + name for name in os.listdir(directory / fan_out) if len(name) in (38, 62)
-                    ]
-            self._loose[fan_out] = names
+                    self._fan_outs.update(os.listdir(directory))
+        if fan_out not in self._loose:
+            names: list[str] = []
+            for directory in self._directories if fan_out in self._fan_outs else ():
+                with contextlib.suppress(OSError):
+                    names += [name for name in os.listdir(directory / fan_out) if len(name) in (38, 62)]
+            self._loose[fan_out] = [fan_out + name for name in names]
         return self._loose[fan_out]
 
 
