@@ -132,6 +132,11 @@ Feature: Plan diffs match git diff byte for byte
       | in a pack                         |
       | in an alternate object directory  |
 
+  Scenario: Packed objects of an alternate, in a directory whose name is not UTF-8, lengthen the ids as git's
+    Given an alternate object directory named in Latin-1 holds 17000 packed objects
+    Then the plan diff of "d" with "" equals git diff with the same options
+    And the plan diff of "d" with "--full-index" equals git diff with the same options
+
   Scenario: Asking for a changeset that does not exist
     When I ask for the diff of changeset 99 of "d"
     Then it fails with exit code 3

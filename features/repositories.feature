@@ -192,6 +192,18 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the exit code is 2
     And the output contains "outside the repository"
 
+  Scenario: A repository whose git directory lives elsewhere (git init --separate-git-dir) records its own paths
+    Given the repository's git directory is moved elsewhere with git init --separate-git-dir
+    And a plan "p"
+    And a file "new-a.txt" outside the repository with content "alpha 2\n"
+    When in "src" I run git plan "record p --tool edit --set a.txt={tmp}/new-a.txt"
+    Then the exit code is 0
+    And the tip of "p" holds "src/a.txt" as "alpha 2\n"
+    When I run git plan "apply p"
+    Then the exit code is 0
+    And the worktree file "src/a.txt" is "alpha 2\n"
+    And git fsck --full is clean
+
   Scenario: A diff argument that is neither a changeset nor a path is refused, as git refuses it
     Given a plan "p"
     And I record in "p" with tool "edit"

@@ -236,3 +236,18 @@ def word_diff_mode(context, mode, plan):  # type: ignore[no-untyped-def]
 def changeset_diff_shows(context, number, plan, first, second):  # type: ignore[no-untyped-def]
     text = context.store.diff(plan, number)
     assert first in text and second in text, text
+
+
+@given("an alternate object directory named in Latin-1 holds {count:d} packed objects")
+def packed_alternate(context, count):  # type: ignore[no-untyped-def]
+    """git sizes its automatic abbreviation by every pack it reads, an alternate's too:
+    past 16,384 objects it prints 8 digits instead of 7."""
+    alternate = os.path.join(os.fsencode(context.tmp), b"alt-\xe9.git")
+    subprocess.run([b"git", b"init", b"-q", b"--bare", alternate], check=True, capture_output=True)
+    blobs = b"".join(b"blob\ndata %d\nfiller %d\n\n" % (len(b"filler %d\n" % n), n) for n in range(count))
+    importing = ["git", "fast-import", "--quiet"]
+    subprocess.run(importing, cwd=alternate, input=blobs, check=True, capture_output=True)
+    alternates = Path(context.repo, ".git", "objects", "info", "alternates")
+    alternates.write_bytes(os.path.join(alternate, b"objects") + b"\n")
+    counted = subprocess.run(["git", "count-objects", "-v"], cwd=alternate, capture_output=True, check=True)
+    assert f"in-pack: {count}" in counted.stdout.decode(), counted.stdout

@@ -318,3 +318,11 @@ def run_in_bare(context, args):  # type: ignore[no-untyped-def]
     words = shlex.split(args.replace("{tmp}", context.tmp))
     context.cli = CliRunner().invoke(main, ["-C", context.bare, *words])
     context.cli_output = context.cli.output
+
+
+@given("the repository's git directory is moved elsewhere with git init --separate-git-dir")
+def git_dir_moved_by_git_init(context):  # type: ignore[no-untyped-def]
+    elsewhere = os.path.join(context.tmp, "elsewhere.git")
+    git(context, "init", "-q", f"--separate-git-dir={elsewhere}")
+    assert Path(context.repo, ".git").is_file(), "git left a .git directory"
+    context.store = PlanStore.open(context.repo)

@@ -60,7 +60,23 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
         repo.workdir = os.path.abspath(os.path.join(start, work_tree))
     elif git_dir and not repo.is_bare and "core.worktree" not in repo.config:
         repo.workdir = os.path.abspath(start)
+    elif not git_dir and not repo.is_bare:
+        top = _gitfile_top(start, found)
+        if top is not None and os.path.realpath(repo.workdir) != os.path.realpath(top):
+            repo.workdir = top  # `git init --separate-git-dir`: libgit2 guessed the git dir's parent
     return repo
+
+
+def _gitfile_top(start: str, git_dir: str) -> str | None:
+    """The directory whose `.git` file ("gitdir: ...") names `git_dir`, found upward from
+    `start`; None when a `.git` directory comes first, or no `.git` at all."""
+    here = Path(start).absolute()
+    found = next((top / ".git" for top in (here, *here.parents) if (top / ".git").exists()), None)
+    if found is None or not found.is_file():
+        return None
+    named = os.fsdecode(found.read_bytes()).strip().removeprefix("gitdir:").strip()
+    same = os.path.realpath(found.parent / named) == os.path.realpath(git_dir)
+    return str(found.parent) if same else None
 
 
 @functools.cache
@@ -293,12 +309,11 @@ def packed_object_count(repo: pygit2.Repository) -> int:
     """Objects in the repository's packs, read from the .idx fan-out tables.
 
     git sizes abbreviations from this count (loose objects are not counted)."""
-    pack_dir = common_dir(repo) / "objects" / "pack"
     total = 0
-    try:
-        indexes = [p for p in pack_dir.iterdir() if p.suffix == ".idx"]
-    except OSError:
-        return 0
+    indexes = []
+    for directory in _object_directories(common_dir(repo) / "objects", set()):  # alternates count too
+        with contextlib.suppress(OSError):
+            indexes += [p for p in (directory / "pack").iterdir() if p.suffix == ".idx"]
     for index in indexes:
         try:
             with index.open("rb") as handle:
@@ -336,22 +351,30 @@ class Abbreviator:
     the Abbreviator was made are not seen: make one per rendering."""
 
     def __init__(self, repo: pygit2.Repository) -> None:
-        self._directories = _object_directories(common_dir(repo) / "objects")
-        odb = pygit2.Odb()
-        for directory in self._directories:
-            odb.add_backend(pygit2.OdbBackendPack(str(directory)), 1)
-        self._packs = pygit2.Repository()
-        self._packs.set_odb(odb)
+        self._objects = common_dir(repo) / "objects"
+        self._packs: pygit2.Repository | None = None  # made on first use (never with --full-index)
+        self._directories: list[Path] = []
         self._loose: dict[str, list[str]] = {}
         self._fan_outs: set[str] | None = None
 
+    def _packed(self) -> pygit2.Repository:
+        if self._packs is None:
+            self._directories = _object_directories(self._objects, set())
+            odb = pygit2.Odb()
+            for directory in self._directories:
+                odb.add_backend(pygit2.OdbBackendPack(str(directory)), 1)
+            self._packs = pygit2.Repository()
+            self._packs.set_odb(odb)
+        return self._packs
+
     def __call__(self, oid: str, length: int) -> str:
         """The shortest prefix of `oid` of at least `length` digits that no other object shares."""
-        while length < len(oid):
+        packs = self._packed() if length < len(oid) else None
+        while packs is not None and length < len(oid):
             prefix = oid[:length]
             found = {name for name in self._loose_ids(oid[:2]) if name.startswith(prefix)}
             try:
-                found.add(str(self._packs.expand_id(prefix)))
+                found.add(str(packs.expand_id(prefix)))
             except KeyError:  # in no pack
                 pass
             except (ValueError, pygit2.GitError):  # two packed objects share it
@@ -376,16 +399,19 @@ class Abbreviator:
         return self._loose[fan_out]
 
 
-def _object_directories(objects: Path, depth: int = 0) -> list[Path]:
-    """An object directory and its alternates (objects/info/alternates), as git follows them."""
+def _object_directories(objects: Path, seen: set[Path], depth: int = 0) -> list[Path]:
+    """An object directory and its alternates (objects/info/alternates), as git follows
+    them: six levels deep at most, each directory once."""
+    resolved = objects.resolve()
+    if resolved in seen:
+        return []
+    seen.add(resolved)
     found = [objects]
-    if depth >= 5:  # git's own limit on nested alternates
-        return found
     try:
-        lines = (objects / "info" / "alternates").read_text().splitlines()
+        lines = os.fsdecode((objects / "info" / "alternates").read_bytes()).splitlines()
     except OSError:
         return found
-    for line in lines:
+    for line in lines if depth <= 5 else ():  # git's limit on nested alternates
         if line and not line.startswith("#"):
-            found += _object_directories((objects / line).resolve(), depth + 1)
+            found += _object_directories(objects / line, seen, depth + 1)
     return found
