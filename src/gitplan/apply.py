@@ -914,5 +914,5 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
 
 def _same_to_git(entry: Entry) -> bool:
     """HEAD's entry and the result's are one file to git: one id, modes git reads alike."""
-    old, new = b"%o" % (entry.old_mode or 0), b"%o" % (entry.new_mode or 0)
-    return entry.old_id == entry.new_id and canonical_mode(old) == canonical_mode(new)
+    same_mode = canonical_mode(entry.old_mode or 0) == canonical_mode(entry.new_mode or 0)
+    return entry.old_id == entry.new_id and same_mode

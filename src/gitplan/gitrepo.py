@@ -124,7 +124,7 @@ def writes_aside(repo: pygit2.Repository) -> Iterator[Aside]:
 
     A check computes what an apply would write (libgit2's merge writes the blobs it
     merges, a replay the trees of each step) without leaving any of it behind, and an
-    apply that refuses leaves nothing either."""
+    apply refused while its outcome is computed leaves nothing either."""
     with tempfile.TemporaryDirectory(prefix="gitplan-aside-") as scratch:
         yield Aside(repo, scratch)
 
@@ -351,15 +351,13 @@ class Abbreviator:
     the Abbreviator was made are not seen: make one per rendering."""
 
     def __init__(self, repo: pygit2.Repository) -> None:
-        self._objects = common_dir(repo) / "objects"
+        self._directories = _object_directories(common_dir(repo) / "objects", set())
         self._packs: pygit2.Repository | None = None  # made on first use (never with --full-index)
-        self._directories: list[Path] = []
         self._loose: dict[str, list[str]] = {}
         self._fan_outs: set[str] | None = None
 
     def _packed(self) -> pygit2.Repository:
         if self._packs is None:
-            self._directories = _object_directories(self._objects, set())
             odb = pygit2.Odb()
             for directory in self._directories:
                 odb.add_backend(pygit2.OdbBackendPack(str(directory)), 1)

@@ -283,12 +283,13 @@ def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
     the limit on, one. The merged pack is in place before any old one goes, so
     every object stays readable throughout."""
     merged = None
+    budget = _pack_budget(repo)
     # A merged pack may complete four of the next tier. The rounds are few: a writer
     # whose plan other writers keep growing must not copy it again and again.
     for _ in range(_MOST_ROUNDS):
         owned = owned_packs(repo, plan_id)
         chosen = _tiered_tail(owned)
-        count, budget = _pack_count(repo), _pack_budget(repo)
+        count = _pack_count(repo)
         if count >= 2 * budget:
             chosen = owned
         elif count >= budget:

@@ -382,7 +382,7 @@ def canonical_modes(repo: pygit2.Repository, tree_id: str) -> str:
     entries = []
     changed = False
     for mode, name, oid in _TREE_ENTRY.findall(_raw_tree(repo.odb, tree_id)):
-        canonical = canonical_mode(mode)
+        canonical = b"%o" % canonical_mode(int(mode, 8))
         if canonical == _MODE_TREE:
             inner = canonical_modes(repo, oid.hex())
             changed = changed or inner != oid.hex()
@@ -394,16 +394,15 @@ def canonical_modes(repo: pygit2.Repository, tree_id: str) -> str:
     return str(repo.odb.write(pygit2.enums.ObjectType.TREE, b"".join(entries)))
 
 
-def canonical_mode(mode: bytes) -> bytes:
+def canonical_mode(mode: int) -> int:
     """A tree entry's mode as git reads it: a regular file is 100644 or 100755 (by its
     owner's execute bit), and anything neither a file, a directory nor a symlink is a gitlink."""
-    value = int(mode, 8)
-    kind = value & 0o170000
+    kind = mode & 0o170000
     if kind == 0o100000:
-        return b"100755" if value & 0o100 else b"100644"
+        return 0o100755 if mode & 0o100 else 0o100644
     if kind == MODE_TREE:
-        return _MODE_TREE
-    return b"120000" if kind == 0o120000 else b"160000"
+        return MODE_TREE
+    return 0o120000 if kind == 0o120000 else MODE_COMMIT
 
 
 def directories(repo: pygit2.Repository, tree_id: str) -> list[str]:
