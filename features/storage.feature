@@ -320,6 +320,42 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git fsck --full is clean
     And plan "s" has 63 changesets
 
+  Scenario: A record due to merge its plan's newest packs writes their objects into its own pack, and no other
+    When I record 6 one-file changesets into "s", one after another
+    Then plan "s" owns 4 packs
+    When I record a one-file changeset into "s", noting its packs just before it publishes
+    Then just before it published, its newest pack held its own objects and every object of the 3 before it
+    And plan "s" owns 2 packs, each there before it published
+    And plan "s" has 7 changesets
+    And git verify-pack accepts every pack
+    And git fsck --full is clean
+
+  Scenario: A writer whose packs to take in another writer took in first writes its own objects alone
+    When I record 6 one-file changesets into "s", one after another
+    And a writer of "s" reaches its pack write after another writer took in the packs it meant to
+    Then both writers succeed, with changesets 7 and 8
+    And plan "s" owns 3 packs
+    And plan "s" has 8 changesets
+    And every changeset of "s" has its note and they are numbered without gaps
+    And git verify-pack accepts every pack
+    And git fsck --full is clean
+
+  Scenario: A pack another process freshened while a record took it in is kept
+    When I record 6 one-file changesets into "s", one after another
+    And another process freshens a pack "s" takes in, just after the record publishes
+    Then the freshened pack is still in place, and still the plan's
+    And plan "s" owns 3 packs
+    When I cancel "s"
+    Then the report says a pack was kept because another process used it
+    And git fsck --full is clean
+
+  Scenario: A record does not take in packs when one of them was freshened
+    When I record 6 one-file changesets into "s", one after another
+    And another process freshened the newest pack of "s"
+    And I record 1 one-file changesets into "s", one after another
+    Then plan "s" owns 5 packs
+    And git fsck --full is clean
+
   Scenario: Past half of gc.autoPackLimit packs, each plan keeps two, and a long plan is not copied whole by each record
     Given git config "gc.autoPackLimit" is "12"
     When I record 40 changesets into each of 3 plans

@@ -311,6 +311,7 @@ def plans_whole(context, plans, count):  # type: ignore[no-untyped-def]
 
 
 @given('another process freshened the newest pack of "{plan}"')
+@when('another process freshened the newest pack of "{plan}"')
 def freshen(context, plan):  # type: ignore[no-untyped-def]
     from gitplan import packs
 
@@ -939,3 +940,72 @@ def step_notes_keeps_both(context, plan):  # type: ignore[no-untyped-def]
         assert git(context, "show", f"refs/notes/changesets/{plan}:{path}") == "not\n", path
     top = git(context, "ls-tree", f"refs/notes/changesets/{plan}").splitlines()
     assert all(len(line.split("\t")[1]) == 2 for line in top if not line.endswith("\tTOP")), top
+
+
+def _one_file(context, plan: str, store=None):  # type: ignore[no-untyped-def]
+    """Record the next one-file changeset (as the step above does) and return it."""
+    n = context.recorded = getattr(context, "recorded", 0) + 1
+    store = store or PlanStore.open(context.repo)
+    return store.record(plan, {f"one/{n}.txt": f"{n}\n".encode()}, ToolInvocation(tool="one"))
+
+
+@when('I record a one-file changeset into "{plan}", noting its packs just before it publishes')
+def step_record_noting_packs(context, plan):  # type: ignore[no-untyped-def]
+    from gitplan import packs
+
+    context.before_publish = []
+
+    def note() -> None:
+        for pack in _owned(context, plan):
+            ids = packs.pack_object_ids(context.store._repo, pack) or []
+            context.before_publish.append((pack.name, set(ids)))
+
+    with faults.at("transaction.before-publish", note):
+        _one_file(context, plan)
+
+
+@then("just before it published, its newest pack held its own objects and every object of the {count:d} before it")
+def step_newest_folded(context, count):  # type: ignore[no-untyped-def]
+    *older, (_, newest) = context.before_publish
+    folded = older[-count:]
+    assert all(ids <= newest for _, ids in folded), "an older pack's object is not in the new pack"
+    assert len(newest) > sum(len(ids) for _, ids in folded), "the new pack holds no objects of its own"
+    assert not any(ids <= newest for _, ids in older[:-count]), "it took in a pack of another tier"
+
+
+@then('plan "{plan}" owns {count:d} packs, each there before it published')
+def step_no_pack_after_publish(context, plan, count):  # type: ignore[no-untyped-def]
+    names = [pack.name for pack in _owned(context, plan)]
+    assert len(names) == count, names
+    assert set(names) <= {name for name, _ in context.before_publish}, "a pack was written after it published"
+
+
+@when('a writer of "{plan}" reaches its pack write after another writer took in the packs it meant to')
+def step_fold_raced(context, plan):  # type: ignore[no-untyped-def]
+    other = PlanStore.open(context.repo)
+    context.results = []
+    with faults.at("packs.writing", lambda: context.results.append(_one_file(context, plan, other))):
+        context.results.append(_one_file(context, plan))
+
+
+@when('another process freshens a pack "{plan}" takes in, just after the record publishes')
+def step_freshen_after_publish(context, plan):  # type: ignore[no-untyped-def]
+    folded = _owned(context, plan)[-3:]
+    context.freshened = folded[0].name
+
+    def freshen() -> None:
+        os.utime(_git_dir(context) / "objects" / "pack" / f"{folded[0].name}.pack")  # as git's freshen
+
+    with faults.at("transaction.published", freshen):
+        _one_file(context, plan)
+
+
+@then("the freshened pack is still in place, and still the plan's")
+def step_freshened_kept(context):  # type: ignore[no-untyped-def]
+    assert (_git_dir(context) / "objects" / "pack" / f"{context.freshened}.pack").exists()
+    assert context.freshened in {pack.name for pack in _owned(context, "s")}
+
+
+@then("both writers succeed, with changesets {first:d} and {second:d}")
+def step_both_numbered(context, first, second):  # type: ignore[no-untyped-def]
+    assert sorted(changeset.number for changeset in context.results) == [first, second], context.results

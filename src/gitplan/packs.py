@@ -35,6 +35,7 @@ import contextlib
 import os
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,20 +139,60 @@ def owned_packs(repo: pygit2.Repository, plan_id: str) -> list[OwnedPack]:
     return sorted(found, key=lambda pack: pack.marker)
 
 
-def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack:
-    """Write the staged objects as one pack owned by `plan_id` (a name no other pack has)."""
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A pack a transaction wrote, and the plan's older packs it also holds every object of
+    (`folded`: `retire` them once the transaction is published)."""
+
+    pack: OwnedPack
+    folded: tuple[OwnedPack, ...] = ()
+
+
+def write(
+    repo: pygit2.Repository, plan_id: str, staging: Staging, folding: Iterable[OwnedPack] = ()
+) -> Written:
+    """Write the staged objects as one pack owned by `plan_id` (a name no other pack has).
+
+    With `folding` (from `to_fold`), the pack also takes in those packs' objects: the
+    merge that consolidation would start after this write, done by the write itself,
+    so one pack and index are made (and flushed) instead of two. A folded pack that
+    went away meanwhile (another writer retired it) makes a pack of the staged objects alone."""
     faults.point("packs.writing")
     directory = pack_dir(repo)
     directory.mkdir(parents=True, exist_ok=True)
-    writer = packfile.PackWriter(directory, len(staging))
+    folding = tuple(folding)
+    if folding:
+        with contextlib.suppress(_Vanished):
+            return _write(repo, plan_id, staging, folding)
+    return _write(repo, plan_id, staging, ())
+
+
+class _Vanished(Exception):
+    """A pack being copied went away, or is not what its index says."""
+
+
+def _write(
+    repo: pygit2.Repository, plan_id: str, staging: Staging, folding: tuple[OwnedPack, ...]
+) -> Written:
+    directory = pack_dir(repo)
+    contents = _indexes(directory, folding)
+    held = {entry.oid for _, entries in contents for entry in entries}
+    objects = [(oid, kind, data) for oid, kind, data in staging.items() if oid not in held]
+    streamed = [(oid, path, size) for oid, path, size in staging.streamed_items() if oid not in held]
+    total = len(objects) + len(streamed) + len(held)
+    writer = packfile.PackWriter(directory, total)
     try:
-        for oid, kind, data in staging.items():
+        for oid, kind, data in objects:
             writer.add(oid, kind, data)
-        for oid, path, size in staging.streamed_items():
+        for oid, path, size in streamed:
             writer.add_stream(oid, packfile.OBJ_BLOB, size, file_chunks(path, size))
+        _copy(writer, directory, contents, held)
         name = writer.finish()
-        pack = OwnedPack(name, _stamp(writer.temporary_pack), len(staging))
+        pack = OwnedPack(name, _stamp(writer.temporary_pack), total)
         _register(repo, plan_id, pack.entry)
+    except _Vanished:
+        writer.abandon()
+        raise
     except ValueError as error:  # a streamed file changed between hashing and writing
         writer.abandon()
         raise BadInput(f"a file changed while it was being recorded ({error}); nothing was written") from None
@@ -163,7 +204,81 @@ def write(repo: pygit2.Repository, plan_id: str, staging: Staging) -> OwnedPack:
         raise
     faults.point("packs.registered")
     writer.install(keep=f"gitplan plan {plan_id}\n")
-    return pack
+    return Written(pack, folding)
+
+
+def _indexes(
+    directory: Path, chosen: Iterable[OwnedPack]
+) -> list[tuple[OwnedPack, list[packfile.PackEntry]]]:
+    """Each pack's index entries; _Vanished if one is gone."""
+    try:
+        return [(pack, packfile.read_index(directory / f"{pack.name}.idx")) for pack in chosen]
+    except (FileNotFoundError, ValueError):
+        raise _Vanished from None
+
+
+def _copy(
+    writer: packfile.PackWriter,
+    directory: Path,
+    contents: list[tuple[OwnedPack, list[packfile.PackEntry]]],
+    wanted: set[bytes],
+) -> None:
+    """Copy the `wanted` entries of these packs into `writer`, each once (`wanted` is used up)."""
+    try:
+        for pack, entries in contents:
+            path = directory / f"{pack.name}.pack"
+            if all(entry.oid in wanted for entry in entries):  # the usual case: copied as one block
+                wanted.difference_update(entry.oid for entry in entries)
+                writer.add_pack(path, entries)
+                continue
+            for entry, raw in packfile.raw_entries(path, entries):
+                if entry.oid in wanted:  # gitplan writes no deltas: a duplicate can be skipped
+                    wanted.discard(entry.oid)
+                    writer.add_raw(entry.oid, raw)
+    except (FileNotFoundError, ValueError):
+        raise _Vanished from None
+
+
+def to_fold(repo: pygit2.Repository, plan_id: str, objects: int) -> tuple[OwnedPack, ...]:
+    """The plan's packs that a write of `objects` new objects should fold in: those the
+    tiered merges after it would take (`consolidate`), worked out before the write.
+
+    None while the repository is near gc.autoPackLimit (consolidate's budget rules
+    decide there), and none when one of them was freshened: someone may be about to
+    reference an object in it."""
+    if _pack_count(repo) >= _pack_budget(repo):
+        return ()
+    pending = OwnedPack("", 0, objects)  # the pack about to be written
+    tail = [*owned_packs(repo, plan_id), pending]
+    folded: list[OwnedPack] = []
+    for _ in range(_MOST_ROUNDS):
+        chosen = _tiered_tail(tail)
+        if len(chosen) < 2:
+            break
+        folded += [pack for pack in chosen if pack.name]
+        pending = OwnedPack("", 0, sum(pack.objects for pack in chosen))
+        tail = [*tail[: len(tail) - len(chosen)], pending]
+    directory = pack_dir(repo)
+    if any(_freshened(directory, pack) for pack in folded):
+        return ()
+    return tuple(folded)
+
+
+def retire(repo: pygit2.Repository, plan_id: str, folded: Iterable[OwnedPack]) -> None:
+    """Remove packs whose every object a newer pack of the plan holds (it folded them in).
+
+    One that someone freshened since is kept: cancel and `git plan gc` decide about it."""
+    directory = pack_dir(repo)
+    for pack in folded:
+        if not _freshened(directory, pack):
+            _remove(repo, plan_id, pack)
+
+
+def _remove(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> None:
+    directory = pack_dir(repo)
+    for suffix in (".idx", ".pack", ".keep"):
+        (directory / (pack.name + suffix)).unlink(missing_ok=True)
+    unregister(repo, plan_id, pack)
 
 
 def adopt(repo: pygit2.Repository, plan_id: str, pack: Path, base: str | None) -> OwnedPack | None:
@@ -365,36 +480,24 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
     if any(_freshened(directory, pack) for pack in chosen):
         return None  # someone may be about to reference one of them: leave it to cancel or gc
     try:
-        contents = [(pack, packfile.read_index(directory / f"{pack.name}.idx")) for pack in chosen]
-        unique = {entry.oid for _, entries in contents for entry in entries}
-        total = len(unique)
-        writer = packfile.PackWriter(directory, total)
-    except FileNotFoundError:
+        contents = _indexes(directory, chosen)
+    except _Vanished:
         return None  # a pack went away under us (cancel): leave things as they are
+    unique = {entry.oid for _, entries in contents for entry in entries}
+    total = len(unique)
+    writer = packfile.PackWriter(directory, total)
     try:
-        for pack, entries in contents:
-            path = directory / f"{pack.name}.pack"
-            if all(entry.oid in unique for entry in entries):  # the usual case: copied as one block
-                unique.difference_update(entry.oid for entry in entries)
-                writer.add_pack(path, entries)
-                continue
-            for entry, raw in packfile.raw_entries(path, entries):
-                if entry.oid in unique:  # gitplan writes no deltas: a duplicate can be skipped
-                    unique.discard(entry.oid)
-                    writer.add_raw(entry.oid, raw)
+        _copy(writer, directory, contents, unique)
         name = writer.finish()
         merged = OwnedPack(name, _stamp(writer.temporary_pack), total)
         _register(repo, plan_id, merged.entry)
-    except (FileNotFoundError, ValueError):  # a pack went away, or is not what its index says
+    except _Vanished:  # a pack went away, or is not what its index says
         writer.abandon()
         return None
     except BaseException:
         writer.abandon()
         raise
     writer.install(keep=f"gitplan plan {plan_id}\n")
-    for pack, _ in contents:
-        # Every object is also in the merged pack now, so the old packs can go.
-        for suffix in (".idx", ".pack", ".keep"):
-            (directory / (pack.name + suffix)).unlink(missing_ok=True)
-        unregister(repo, plan_id, pack)
+    for pack in chosen:
+        _remove(repo, plan_id, pack)  # every object is also in the merged pack now
     return merged

@@ -6,11 +6,13 @@ are the same sequence, written once here:
 1. read the plan's refs as a consistent pair (refs.settle);
 2. `prepare` them: run every check and stage every object in memory; a
    refusal raises here, before anything is written;
-3. write the staged objects as one pack registered to the plan (packs.py);
+3. write the staged objects as one pack registered to the plan (packs.py); when
+   the plan's newest packs are due to be merged, the pack takes their objects in;
 4. publish: notes ref, then plan ref, each a compare-and-swap (refs.publish_notes,
    refs.publish_tip);
-5. lost the race: discard our pack (nothing references it) and start again
-   from 1; the plan was cancelled meanwhile: discard it and say "not found".
+5. published: remove the packs ours took in. Lost the race: discard our pack
+   (nothing references it) and start again from 1. The plan was cancelled
+   meanwhile: discard it and say "not found".
 
 Plan surgery (rewind, drop, undo) uses `swap`: the same stage-check-pack
 sequence, but both refs move at once under both locks (refs.swap_plan_refs),
@@ -65,7 +67,11 @@ def write(
             if refs.read_refs_if_any(repo, plan_id) is None:  # cancelled while we read it
                 raise PlanNotFound(f"plan {plan_id!r} was cancelled") from None
             raise
-        pack = packs.write(repo, plan_id, prepared.staging)
+        # The merges that consolidation would start after this write are done by it.
+        written = packs.write(
+            repo, plan_id, prepared.staging, packs.to_fold(repo, plan_id, len(prepared.staging))
+        )
+        pack = written.pack
         faults.point("transaction.before-publish")
         try:
             refs.publish_notes(repo, current, prepared.notes)
@@ -84,6 +90,7 @@ def write(
             _discard(repo, plan_id, pack)  # cancel took the plan between our two refs
             raise
         faults.point("transaction.published")
+        packs.retire(repo, plan_id, written.folded)  # the new pack holds their objects too
         packs.consolidate(repo, plan_id)
         return prepared.result
     raise refs.busy(plan_id, repo)
@@ -112,7 +119,7 @@ def swap(
             )
         faults.point("transaction.swap-read")
         prepared = prepare(current)
-        pack = packs.write(repo, plan_id, prepared.staging) if len(prepared.staging) else None
+        pack = packs.write(repo, plan_id, prepared.staging).pack if len(prepared.staging) else None
         faults.point("transaction.before-swap")
         try:
             refs.swap_plan_refs(repo, current, prepared.tip, prepared.notes)
@@ -139,7 +146,7 @@ def create(repo: pygit2.Repository, plan_id: str, base: str, staging: Staging, t
     exists", and our pack is discarded (nothing references it). `base` is the
     commit the plan starts from ("" for a project's first commit)."""
     packs.record_base(repo, plan_id, base or "none")
-    pack = packs.write(repo, plan_id, staging)
+    pack = packs.write(repo, plan_id, staging).pack
     try:
         refs.create_ref(repo, notes_ref(plan_id), notes)
     except GitPlanError as error:
