@@ -137,6 +137,18 @@ Feature: Applying part of a plan
     Then the exit code is 2
     And the output contains "nothing to apply"
 
+  Scenario: A part HEAD already has, through a commit of the user's, is refused without writing an object
+    Given the user commits "src/b.py" with content "b2\n" on main
+    And the user commits "docs/x.md" with content "X\n" on main
+    And I count the objects
+    When I run git plan "apply p --only docs/x.md"
+    Then the exit code is 2
+    And the output contains "nothing to apply"
+    And no object was written
+    When I run git plan "apply p --only docs/x.md --check"
+    Then the exit code is 2
+    And no object was written
+
   Scenario: --hunks over binary files and names git quotes: y, n, a (the rest of the file), d (none of it)
     Given I record in "p" with tool "more"
       | path        | content        |

@@ -125,6 +125,11 @@ def _predict(
     is compared with HEAD in memory, and the outcome names no tree and no commits."""
     with writes_aside(repo) as aside:  # nothing merged is left behind by a check or a refusal
         outcome = _outcome_or_refusal(aside.repo, chain, head, replay, mode, selection, write)
+        if selection is not None and selection.partial and not outcome.writes:
+            raise BadInput(
+                f"nothing to apply: HEAD already has this part of plan {chain.refs.plan_id!r}; "
+                "nothing was written"
+            )
         if write:
             aside.keep(repo)  # the merged blobs and trees the apply will use
     return outcome
@@ -222,10 +227,6 @@ def apply_plan(
         raise _fail(repo, plan_id, failure, keep_on_failure, cancel) from None
     paths = tuple(entry.path for entry in outcome.writes)
     part = selection.describe() if selection.partial else None
-    if part is not None and not paths:
-        raise BadInput(
-            f"nothing to apply: HEAD already has this part of plan {plan_id!r}; nothing was written"
-        )
     if check:
         return ApplyResult(plan_id, mode, outcome.strategy, None, branch, paths, True, part=part)
     try:
