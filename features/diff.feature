@@ -96,6 +96,19 @@ Feature: Plan diffs match git diff byte for byte
     Then the plan diff of "d" with "--name-status" equals git diff with the same options
     And the plan diff of "d" with "--stat" equals git diff with the same options
 
+  Scenario: In a directory where one file goes and a later one comes, only those two are changed
+    Given a plan "shift"
+    And I record in "shift" with tool "w"
+      | path        | content |
+      | old/aaa.txt | first\n |
+      | old/zzz.txt | last\n  |
+    And I record in "shift" with tool "w"
+      | path        | content  |
+      | old/aaa.txt | <delete> |
+      | old/ooo.txt | middle\n |
+    Then the diff of changeset 2 of "shift" equals git diff between its parent and it
+    And the plan diff of "shift" with "--name-status" equals git diff with the same options
+
   Scenario: A file that becomes a symlink is a type change
     When I record "script.sh" as a symlink to "README.md" in "d"
     Then the plan diff of "d" with "" equals git diff with the same options

@@ -337,14 +337,22 @@ def _compare(
     found: list[Entry],
 ) -> None:
     # Raw tree bytes, not pygit2 entry objects, and only the entries that differ are
-    # parsed: a changed directory of N entries costs one regex pass and two sets of bytes.
-    old_set = set(_WHOLE_ENTRY.findall(old))
-    new_set = set(_WHOLE_ENTRY.findall(new))
-    old_items = _parsed(old_set - new_set)
-    new_items = _parsed(new_set - old_set)
+    # parsed: a changed directory of N entries costs one regex pass over each side.
+    old_entries = _WHOLE_ENTRY.findall(old)
+    new_entries = _WHOLE_ENTRY.findall(new)
+    if len(old_entries) == len(new_entries):  # the usual change, entries edited in place
+        differ = [(a, b) for a, b in zip(old_entries, new_entries, strict=True) if a != b]
+        old_items = _parsed(a for a, _ in differ)
+        new_items = _parsed(b for _, b in differ)
+    else:
+        old_set, new_set = set(old_entries), set(new_entries)
+        old_items = _parsed(old_set - new_set)
+        new_items = _parsed(new_set - old_set)
     for name in old_items.keys() | new_items.keys():
         before = old_items.get(name)
         after = new_items.get(name)
+        if before == after:
+            continue  # an entry that moved along when another came or went before it
         path = prefix + name.decode("utf-8", "surrogateescape")
         if specs and not _may_match(path, specs):
             continue
