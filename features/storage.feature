@@ -324,7 +324,7 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     When I record 6 one-file changesets into "s", one after another
     Then plan "s" owns 4 packs
     When I record a one-file changeset into "s", noting its packs just before it publishes
-    Then just before it published, its newest pack held its own objects and every object of the 3 before it
+    Then before it published, its newest pack held its own objects and all of the 3 before it
     And plan "s" owns 2 packs, each there before it published
     And plan "s" has 7 changesets
     And git verify-pack accepts every pack

@@ -964,7 +964,7 @@ def step_record_noting_packs(context, plan):  # type: ignore[no-untyped-def]
         _one_file(context, plan)
 
 
-@then("just before it published, its newest pack held its own objects and every object of the {count:d} before it")
+@then("before it published, its newest pack held its own objects and all of the {count:d} before it")
 def step_newest_folded(context, count):  # type: ignore[no-untyped-def]
     *older, (_, newest) = context.before_publish
     folded = older[-count:]
