@@ -25,6 +25,36 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     And plan "g" has 1 changesets
     And git fsck --full is clean
 
+  Scenario: A record killed after taking the plan's newest packs in leaves a copy of them that gc removes
+    When I record 5 one-file changesets into "g", one after another
+    Then plan "g" owns 4 packs
+    Given a "git plan record" into "g" was killed at "transaction.before-publish"
+    Then plan "g" owns 5 packs
+    When I run git plan "gc --grace 1h"
+    Then the unpublished pack is still there
+    When I run git plan "gc --dry-run --grace now"
+    Then the output contains "would remove pack"
+    And the unpublished pack is still there
+    When I run git plan "gc --grace now"
+    Then the output contains "a copy: the plan's other packs hold its commits"
+    And the unpublished pack is gone
+    And plan "g" owns 4 packs
+    And plan "g" has 6 changesets
+    And git fsck --full is clean
+    When I record 1 one-file changesets into "g", one after another
+    Then plan "g" owns 2 packs
+    And git fsck --full is clean
+
+  Scenario: The packs a published record took in, left when it was killed before removing them, go at gc
+    When I record 5 one-file changesets into "g", one after another
+    Given a "git plan record" into "g" was killed at "transaction.published"
+    Then plan "g" owns 5 packs
+    When I run git plan "gc --grace now --json"
+    Then the exit code is 0
+    And plan "g" owns 2 packs
+    And plan "g" has 7 changesets
+    And git fsck --full is clean
+
   Scenario: A record killed while writing its pack leaves a temporary file and a registry entry
     Given a "git plan record" into "g" was killed at "packs.registered"
     When I run git plan "gc --dry-run"

@@ -340,6 +340,15 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git verify-pack accepts every pack
     And git fsck --full is clean
 
+  Scenario: While a cancel holds the plan's consolidation lock, a record leaves the packs it took in to gc
+    When I record 6 one-file changesets into "s", one after another
+    And I record a one-file changeset into "s" while another process holds its consolidation lock
+    Then plan "s" owns 5 packs
+    And plan "s" has 7 changesets
+    When I collect garbage with a grace of now
+    Then plan "s" owns 2 packs
+    And git fsck --full is clean
+
   Scenario: A pack another process freshened while a record took it in is kept
     When I record 6 one-file changesets into "s", one after another
     And another process freshens a pack "s" takes in, just after the record publishes

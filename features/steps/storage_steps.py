@@ -1009,3 +1009,17 @@ def step_freshened_kept(context):  # type: ignore[no-untyped-def]
 @then("both writers succeed, with changesets {first:d} and {second:d}")
 def step_both_numbered(context, first, second):  # type: ignore[no-untyped-def]
     assert sorted(changeset.number for changeset in context.results) == [first, second], context.results
+
+
+@when('I record a one-file changeset into "{plan}" while another process holds its consolidation lock')
+def step_record_lock_held(context, plan):  # type: ignore[no-untyped-def]
+    from gitplan import packs
+
+    with packs.exclusive(context.store._repo, f"consolidate-{plan}") as held:
+        assert held
+        _one_file(context, plan)
+
+
+@when("I collect garbage with a grace of now")
+def step_gc_now(context):  # type: ignore[no-untyped-def]
+    context.result = PlanStore.open(context.repo).gc("now")

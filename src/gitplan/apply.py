@@ -119,7 +119,8 @@ def _predict(
     selection: Selection | None = None,
     write: bool = True,
 ) -> Outcome:
-    """What applying would write; Conflict (or Dirty) when apply would refuse.
+    """What applying would write; Conflict (or Dirty) when apply would refuse, BadInput
+    when a part of the plan is asked for that HEAD already has.
 
     Without `write` (a check), a merge with a moved HEAD is not written: its result
     is compared with HEAD in memory, and the outcome names no tree and no commits."""

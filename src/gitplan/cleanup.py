@@ -6,8 +6,9 @@ leave a pack, a temporary file, a registry or a lock that nothing needs. This
 module finds them and removes them only when they are older than a grace
 period (a writer in flight owns fresh ones). The packs of plans that no longer
 exist go through cancel's checks (prune.py); a live plan's pack that holds
-none of the plan's commits was never published, and is removed with the same
-freshness check as a writer's own discard.
+none of the plan's commits was never published, and one whose commits its other
+packs hold too is a copy; both are removed with the same freshness check as a
+writer's own discard.
 
 It never touches what is not gitplan's: git's own packs, loose objects and
 temporary files are `git gc`'s. A grace of `now` is for when no gitplan writer
@@ -22,6 +23,7 @@ import os
 import re
 import shutil
 import time
+from collections import Counter
 from pathlib import Path
 
 import pygit2
@@ -256,16 +258,29 @@ def _unused_packs(
     removed: list[CleanupItem],
     kept: list[CleanupItem],
 ) -> None:
-    """Packs of a live plan that hold none of its commits: lost races and killed records."""
+    """Packs of a live plan that hold none of its commits (lost races and killed records),
+    and packs whose every commit of the plan another of its packs holds too.
+
+    A pack that holds a commit holds every object of the pack that commit was written
+    in (merges and records that take packs in copy them whole), so such a copy can
+    go: one left by a record killed after taking the plan's newest packs in, or the
+    packs it took in once it was published. Only packs older than the grace count as
+    the other holder: a younger one may belong to a writer that is about to discard it."""
     try:
         current = refs.read_plan_refs(repo, plan_id)
         used = _plan_commits(repo, plan_id, current)
     except GitPlanError as error:
         kept.append(CleanupItem("plan", plan_id, f"not examined: {error}"))
         return
-    for pack in packs.owned_packs(repo, plan_id):
-        ids = packs.pack_object_ids(repo, pack)
-        if ids is None:
+    owned = packs.owned_packs(repo, plan_id)
+    held = {pack: _held(repo, pack, used) for pack in owned}
+    holders: Counter[bytes] = Counter()
+    for pack, commits in held.items():
+        if commits is not None and pack.marker < older_than:
+            holders.update(commits)
+    for pack in reversed(owned):  # newest first: a killed record's pack before the ones it took in
+        commits = held[pack]
+        if commits is None:
             if pack.marker >= older_than:
                 continue  # a writer between registering its pack and putting it in place
             removed.append(CleanupItem("registry entry", f"{plan_id}/{pack.entry}", "its pack is gone"))
@@ -274,7 +289,7 @@ def _unused_packs(
                     (packs.pack_dir(repo) / f"{pack.name}{suffix}").unlink(missing_ok=True)
                 packs.unregister(repo, plan_id, pack)
             continue
-        if used & set(ids):
+        if commits and (pack.marker >= older_than or any(holders[commit] < 2 for commit in commits)):
             continue
         if pack.marker >= older_than:
             kept.append(
@@ -282,9 +297,17 @@ def _unused_packs(
             )
             continue
         if dry_run or packs.discard(repo, plan_id, pack):
-            removed.append(CleanupItem("pack", pack.name, f"written for plan {plan_id}, never published"))
+            why = "a copy: the plan's other packs hold its commits" if commits else "never published"
+            removed.append(CleanupItem("pack", pack.name, f"written for plan {plan_id}, {why}"))
+            holders.subtract(commits)
         else:
             kept.append(CleanupItem("pack", pack.name, "used by another process just now"))
+
+
+def _held(repo: pygit2.Repository, pack: packs.OwnedPack, used: set[bytes]) -> set[bytes] | None:
+    """The plan's commits in the pack; None if the pack is gone."""
+    ids = packs.pack_object_ids(repo, pack)
+    return None if ids is None else used.intersection(ids)
 
 
 def _plan_commits(repo: pygit2.Repository, plan_id: str, current: refs.PlanRefs) -> set[bytes]:

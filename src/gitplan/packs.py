@@ -182,11 +182,11 @@ def _write(
     total = len(objects) + len(streamed) + len(held)
     writer = packfile.PackWriter(directory, total)
     try:
+        _copy(writer, directory, contents, held)  # first: a pack gone makes us start again, cheaply
         for oid, kind, data in objects:
             writer.add(oid, kind, data)
         for oid, path, size in streamed:
             writer.add_stream(oid, packfile.OBJ_BLOB, size, file_chunks(path, size))
-        _copy(writer, directory, contents, held)
         name = writer.finish()
         pack = OwnedPack(name, _stamp(writer.temporary_pack), total)
         _register(repo, plan_id, pack.entry)
@@ -243,8 +243,8 @@ def to_fold(repo: pygit2.Repository, plan_id: str, objects: int) -> tuple[OwnedP
     """The plan's packs that a write of `objects` new objects should fold in: those the
     tiered merges after it would take (`consolidate`), worked out before the write.
 
-    None while the repository is near gc.autoPackLimit (consolidate's budget rules
-    decide there), and none when one of them was freshened: someone may be about to
+    Nothing while the repository is near gc.autoPackLimit (consolidate's budget rules
+    decide there), and nothing when one of them was freshened: someone may be about to
     reference an object in it."""
     if _pack_count(repo) >= _pack_budget(repo):
         return ()
@@ -265,20 +265,18 @@ def to_fold(repo: pygit2.Repository, plan_id: str, objects: int) -> tuple[OwnedP
 
 
 def retire(repo: pygit2.Repository, plan_id: str, folded: Iterable[OwnedPack]) -> None:
-    """Remove packs whose every object a newer pack of the plan holds (it folded them in).
+    """Remove packs whose every object a newer pack of the plan holds (it took them in).
 
-    One that someone freshened since is kept: cancel and `git plan gc` decide about it."""
-    directory = pack_dir(repo)
-    for pack in folded:
-        if not _freshened(directory, pack):
-            _remove(repo, plan_id, pack)
-
-
-def _remove(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> None:
-    directory = pack_dir(repo)
-    for suffix in (".idx", ".pack", ".keep"):
-        (directory / (pack.name + suffix)).unlink(missing_ok=True)
-    unregister(repo, plan_id, pack)
+    Each goes as a writer's own pack does (`discard`): one that someone freshened
+    stays. Under the plan's consolidation lock, which cancel holds while it prunes:
+    when it is taken, the packs stay for that prune (or, if the plan lives on, for
+    the next record that takes packs in, or `git plan gc`)."""
+    folded = tuple(folded)
+    if not folded:
+        return
+    with exclusive(repo, f"consolidate-{plan_id}", blocking=False) as mine:
+        for pack in folded if mine else ():
+            discard(repo, plan_id, pack)
 
 
 def adopt(repo: pygit2.Repository, plan_id: str, pack: Path, base: str | None) -> OwnedPack | None:
@@ -499,5 +497,5 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
         raise
     writer.install(keep=f"gitplan plan {plan_id}\n")
     for pack in chosen:
-        _remove(repo, plan_id, pack)  # every object is also in the merged pack now
+        discard(repo, plan_id, pack)  # every object is also in the merged pack now
     return merged
