@@ -358,11 +358,27 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     Then the report says a pack was kept because another process used it
     And git fsck --full is clean
 
-  Scenario: A record does not take in packs when one of them was freshened
+  Scenario: A pack someone freshened stays out of the merges, and the plan's other packs still merge
     When I record 6 one-file changesets into "s", one after another
     And another process freshened the newest pack of "s"
     And I record 1 one-file changesets into "s", one after another
     Then plan "s" owns 5 packs
+    When I record a one-file changeset into "s", noting its packs just before it publishes
+    Then plan "s" owns 3 packs, each there before it published
+    When I record 40 one-file changesets into "s", one after another
+    Then plan "s" owns at most 8 packs
+    And the freshened pack is still in place, and still the plan's
+    And plan "s" has 48 changesets
+    And git fsck --full is clean
+
+  Scenario: Near gc.autoPackLimit, a freshened pack stays beside the packs the plan keeps
+    Given git config "gc.autoPackLimit" is "4"
+    When I record 3 one-file changesets into "s", one after another
+    Then plan "s" owns 1 pack
+    When another process freshened the newest pack of "s"
+    And I record 12 one-file changesets into "s", one after another
+    Then plan "s" owns at most 3 packs
+    And the freshened pack is still in place, and still the plan's
     And git fsck --full is clean
 
   Scenario: Past half of gc.autoPackLimit packs, each plan keeps two, and a long plan is not copied whole by each record

@@ -317,6 +317,7 @@ def freshen(context, plan):  # type: ignore[no-untyped-def]
 
     newest = packs.owned_packs(context.store._repo, plan)[-1]
     os.utime(_git_dir(context) / "objects" / "pack" / f"{newest.name}.pack")  # what git's freshen does
+    context.freshened = newest.name
 
 
 @then("the report says a pack was kept because another process used it")
@@ -1004,6 +1005,12 @@ def step_freshen_after_publish(context, plan):  # type: ignore[no-untyped-def]
 def step_freshened_kept(context):  # type: ignore[no-untyped-def]
     assert (_git_dir(context) / "objects" / "pack" / f"{context.freshened}.pack").exists()
     assert context.freshened in {pack.name for pack in _owned(context, "s")}
+
+
+@then('plan "{plan}" owns at most {count:d} packs')
+def step_plan_owns_at_most(context, plan, count):  # type: ignore[no-untyped-def]
+    sizes = [pack.objects for pack in _owned(context, plan)]
+    assert len(sizes) <= count, sizes
 
 
 @then("both writers succeed, with changesets {first:d} and {second:d}")

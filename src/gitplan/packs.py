@@ -244,12 +244,22 @@ def to_fold(repo: pygit2.Repository, plan_id: str, objects: int) -> tuple[OwnedP
     tiered merges after it would take (`consolidate`), worked out before the write.
 
     Nothing while the repository is near gc.autoPackLimit (consolidate's budget rules
-    decide there), and nothing when one of them was freshened: someone may be about to
-    reference an object in it."""
+    decide there). A pack someone freshened (they may be about to reference an object
+    in it) is left where it is, out of the tiers."""
     if _pack_count(repo) >= _pack_budget(repo):
         return ()
+    owned = owned_packs(repo, plan_id)
+    folded = _tiered_folds(owned, objects)
+    directory = pack_dir(repo)
+    if any(_freshened(directory, pack) for pack in folded):
+        folded = _tiered_folds([pack for pack in owned if not _freshened(directory, pack)], objects)
+    return tuple(folded)
+
+
+def _tiered_folds(owned: list[OwnedPack], objects: int) -> list[OwnedPack]:
+    """The packs the tiered merges after writing `objects` new objects would take."""
     pending = OwnedPack("", 0, objects)  # the pack about to be written
-    tail = [*owned_packs(repo, plan_id), pending]
+    tail = [*owned, pending]
     folded: list[OwnedPack] = []
     for _ in range(_MOST_ROUNDS):
         chosen = _tiered_tail(tail)
@@ -258,10 +268,7 @@ def to_fold(repo: pygit2.Repository, plan_id: str, objects: int) -> tuple[OwnedP
         folded += [pack for pack in chosen if pack.name]
         pending = OwnedPack("", 0, sum(pack.objects for pack in chosen))
         tail = [*tail[: len(tail) - len(chosen)], pending]
-    directory = pack_dir(repo)
-    if any(_freshened(directory, pack) for pack in folded):
-        return ()
-    return tuple(folded)
+    return folded
 
 
 def retire(repo: pygit2.Repository, plan_id: str, folded: Iterable[OwnedPack]) -> None:
@@ -393,20 +400,21 @@ def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
     packs, each object is copied about log4(n) times, and three writes in four
     merge nothing. When the repository holds half of
     `gc.autoPackLimit` packs, the writing plan keeps two (`_two_packs`); from
-    the limit on, one. The merged pack is in place before any old one goes, so
-    every object stays readable throughout."""
+    the limit on, one. A pack someone freshened stays out of the merges. The
+    merged pack is in place before any old one goes, so every object stays
+    readable throughout."""
     merged = None
     budget = _pack_budget(repo)
+    directory = pack_dir(repo)
     # A merged pack may complete four of the next tier. The rounds are few: a writer
     # whose plan other writers keep growing must not copy it again and again.
     for _ in range(_MOST_ROUNDS):
         owned = owned_packs(repo, plan_id)
-        chosen = _tiered_tail(owned)
-        count = _pack_count(repo)
-        if count >= 2 * budget:
-            chosen = owned
-        elif count >= budget:
-            chosen = _two_packs(owned)
+        chosen = _to_merge(repo, owned, budget)
+        if any(_freshened(directory, pack) for pack in chosen):
+            # Someone may be about to reference an object in it: it stays as it is, and
+            # the plan's other packs merge without it.
+            chosen = _to_merge(repo, [pack for pack in owned if not _freshened(directory, pack)], budget)
         if len(chosen) < 2:
             break
         with exclusive(repo, f"consolidate-{plan_id}", blocking=False) as mine:
@@ -420,6 +428,15 @@ def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
 
 
 _MOST_ROUNDS = 3  # a record's own pack, then two tiers above it
+
+
+def _to_merge(repo: pygit2.Repository, owned: list[OwnedPack], budget: int) -> list[OwnedPack]:
+    count = _pack_count(repo)
+    if count >= 2 * budget:
+        return owned
+    if count >= budget:
+        return _two_packs(owned)
+    return _tiered_tail(owned)
 
 
 def _tiered_tail(owned: list[OwnedPack]) -> list[OwnedPack]:
