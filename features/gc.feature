@@ -70,6 +70,15 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     And plan "g" has 1 changesets
     And git fsck --full is clean
 
+  Scenario: A registry entry whose pack a killed record never put in place does not stop merges
+    Given a "git plan record" into "g" was killed at "packs.registered"
+    When I record 12 one-file changesets into "g", one after another
+    Then plan "g" owns at most 6 packs
+    And plan "g" has 13 changesets
+    And git fsck --full is clean
+    When I run git plan "gc --grace now"
+    Then the output contains "removed registry entry"
+
   Scenario: A cancel killed after moving a pack out is finished by gc
     Given a "git plan cancel" of "g" was killed at "packs.moved-to-trash"
     When I run git plan "gc --dry-run --grace now"

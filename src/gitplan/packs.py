@@ -244,15 +244,15 @@ def to_fold(repo: pygit2.Repository, plan_id: str, objects: int) -> tuple[OwnedP
     tiered merges after it would take (`consolidate`), worked out before the write.
 
     Nothing while the repository is near gc.autoPackLimit (consolidate's budget rules
-    decide there). A pack someone freshened (they may be about to reference an object
-    in it) is left where it is, out of the tiers."""
+    decide there). A pack someone freshened, or one not in place, is left out of the
+    tiers (`_left_alone`)."""
     if _pack_count(repo) >= _pack_budget(repo):
         return ()
     owned = owned_packs(repo, plan_id)
     folded = _tiered_folds(owned, objects)
     directory = pack_dir(repo)
-    if any(_freshened(directory, pack) for pack in folded):
-        folded = _tiered_folds([pack for pack in owned if not _freshened(directory, pack)], objects)
+    if any(_left_alone(directory, pack) for pack in folded):
+        folded = _tiered_folds([pack for pack in owned if not _left_alone(directory, pack)], objects)
     return tuple(folded)
 
 
@@ -351,6 +351,16 @@ def discard(
     return True
 
 
+def _left_alone(directory: Path, pack: OwnedPack) -> bool:
+    """A pack merges leave out: freshened (someone may be about to reference an object in
+    it), or not in place (a writer is putting it there, or was killed doing so or
+    removing it; `git plan gc` sees to the registry entry)."""
+    try:
+        return _fresh_mtime(os.stat(directory / f"{pack.name}.pack").st_mtime_ns, pack, None)
+    except FileNotFoundError:
+        return True
+
+
 def _freshened(directory: Path, pack: OwnedPack) -> bool:
     try:
         return _fresh_mtime(os.stat(directory / f"{pack.name}.pack").st_mtime_ns, pack, None)
@@ -398,11 +408,11 @@ def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
 
     Tiered, four at a time (`_tiered_tail`): a plan of n changesets owns O(log n)
     packs, each object is copied about log4(n) times, and three writes in four
-    merge nothing. When the repository holds half of
-    `gc.autoPackLimit` packs, the writing plan keeps two (`_two_packs`); from
-    the limit on, one. A pack someone freshened stays out of the merges. The
-    merged pack is in place before any old one goes, so every object stays
-    readable throughout."""
+    merge nothing. When the repository holds half of `gc.autoPackLimit` packs,
+    the writing plan keeps two (`_two_packs`); from the limit on, one. A pack
+    someone freshened, or one not in place, stays out of the merges
+    (`_left_alone`). The merged pack is in place before any old one goes, so
+    every object stays readable throughout."""
     merged = None
     budget = _pack_budget(repo)
     directory = pack_dir(repo)
@@ -411,10 +421,8 @@ def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
     for _ in range(_MOST_ROUNDS):
         owned = owned_packs(repo, plan_id)
         chosen = _to_merge(repo, owned, budget)
-        if any(_freshened(directory, pack) for pack in chosen):
-            # Someone may be about to reference an object in it: it stays as it is, and
-            # the plan's other packs merge without it.
-            chosen = _to_merge(repo, [pack for pack in owned if not _freshened(directory, pack)], budget)
+        if any(_left_alone(directory, pack) for pack in chosen):
+            chosen = _to_merge(repo, [pack for pack in owned if not _left_alone(directory, pack)], budget)
         if len(chosen) < 2:
             break
         with exclusive(repo, f"consolidate-{plan_id}", blocking=False) as mine:
