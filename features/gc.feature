@@ -70,6 +70,28 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     And plan "g" has 1 changesets
     And git fsck --full is clean
 
+  Scenario: A rewind that was undone leaves packs the notes ref's reflog names: gc keeps them
+    When I record 2 one-file changesets into "g", one after another
+    And I run git plan "rewind g 2"
+    And I run git plan "undo g"
+    Then plan "g" has 3 changesets
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    And git fsck --full is clean
+
+  Scenario: gc --dry-run reports the copy another process freshened as kept, as gc then keeps it
+    When I record 5 one-file changesets into "g", one after another
+    Given a "git plan record" into "g" was killed at "transaction.before-publish"
+    When another process freshened the newest pack of "g"
+    And I run git plan "gc --dry-run --grace now"
+    Then the output contains "kept pack"
+    And the output contains "would remove pack"
+    When I run git plan "gc --grace now"
+    Then the output contains "kept pack"
+    And the unpublished pack is still there
+    And plan "g" has 6 changesets
+    And git fsck --full is clean
+
   Scenario: A registry entry whose pack a killed record never put in place does not stop merges
     Given a "git plan record" into "g" was killed at "packs.registered"
     When I record 12 one-file changesets into "g", one after another

@@ -31,7 +31,7 @@ import pygit2
 from . import chain as chains
 from . import packs, planworktree, prune, refs, surgery
 from .errors import BadInput, GitPlanError
-from .format import PLAN_REF_PREFIX, notes_ref, plan_ref
+from .format import PLAN_REF_PREFIX, notes_ref, plan_ref, trailers
 from .gitrepo import common_dir
 from .model import CleanupItem, GcReport
 
@@ -296,12 +296,12 @@ def _unused_packs(
                 CleanupItem("pack", pack.name, f"unused by plan {plan_id}, but younger than the grace")
             )
             continue
-        if dry_run or packs.discard(repo, plan_id, pack):
-            why = "a copy: the plan's other packs hold its commits" if commits else "never published"
-            removed.append(CleanupItem("pack", pack.name, f"written for plan {plan_id}, {why}"))
-            holders.subtract(commits)
-        else:
+        if packs.freshened(repo, pack) if dry_run else not packs.discard(repo, plan_id, pack):
             kept.append(CleanupItem("pack", pack.name, "used by another process just now"))
+            continue
+        why = "a copy: the plan's other packs hold its commits" if commits else "never published"
+        removed.append(CleanupItem("pack", pack.name, f"written for plan {plan_id}, {why}"))
+        holders.subtract(commits)
 
 
 def _held(repo: pygit2.Repository, pack: packs.OwnedPack, used: set[bytes]) -> set[bytes] | None:
@@ -311,14 +311,31 @@ def _held(repo: pygit2.Repository, pack: packs.OwnedPack, used: set[bytes]) -> s
 
 
 def _plan_commits(repo: pygit2.Repository, plan_id: str, current: refs.PlanRefs) -> set[bytes]:
-    """The plan's changeset, root and notes commits: every gitplan pack of it holds one."""
+    """The plan's commits that something names: its chain and notes history, and what the
+    two refs' reflogs name, with their history (a rewind undone, a plan fetched over local
+    changesets; git fsck checks every reflog entry). Every gitplan pack of the plan that
+    was published holds one of them."""
     chain = chains.load_chain(repo, plan_id, current)
     found = {chain.root.id.raw, *(commit.id.raw for commit in chain.commits)}
-    notes = repo.get(current.notes_tip) if current.notes_tip else None
-    while isinstance(notes, pygit2.Commit):
-        found.add(notes.id.raw)
-        notes = notes.parents[0] if notes.parent_ids else None
+    _history(repo, current.notes_tip, found, None)
+    for name, owner in ((plan_ref(plan_id), plan_id), (notes_ref(plan_id), None)):
+        reference = repo.references.get(name)
+        for entry in reference.log() if reference is not None else ():
+            _history(repo, str(entry.oid_new), found, owner)
     return found
+
+
+def _history(repo: pygit2.Repository, start: str | None, found: set[bytes], owner: str | None) -> None:
+    """Add `start` and its first-parent ancestors to `found`, up to one found already; with
+    `owner`, only commits of that plan (a plan's chain ends at its base, the user's)."""
+    commit = repo.get(start) if start else None
+    while (
+        isinstance(commit, pygit2.Commit)
+        and commit.id.raw not in found
+        and (owner is None or trailers(commit.message).get("Plan-Id") == owner)
+    ):
+        found.add(commit.id.raw)
+        commit = commit.parents[0] if commit.parent_ids else None
 
 
 def _orphaned_registry(

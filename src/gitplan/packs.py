@@ -351,6 +351,11 @@ def discard(
     return True
 
 
+def freshened(repo: pygit2.Repository, pack: OwnedPack) -> bool:
+    """Has someone freshened the pack (set its mtime) since gitplan wrote it?"""
+    return _freshened(pack_dir(repo), pack)
+
+
 def _left_alone(directory: Path, pack: OwnedPack) -> bool:
     """A pack merges leave out: freshened (someone may be about to reference an object in
     it), or not in place (a writer is putting it there, or was killed doing so or
