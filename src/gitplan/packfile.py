@@ -28,6 +28,7 @@ OBJ_COMMIT = 1
 OBJ_TREE = 2
 OBJ_BLOB = 3
 OBJ_TAG = 4
+OBJ_OFS_DELTA = 6  # a delta whose base is named by its distance back in the same pack
 TYPE_NAMES = {OBJ_COMMIT: b"commit", OBJ_TREE: b"tree", OBJ_BLOB: b"blob", OBJ_TAG: b"tag"}
 
 _IDX_MAGIC = b"\377tOc"

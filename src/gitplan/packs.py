@@ -168,7 +168,8 @@ def write(
 
 
 class _Vanished(Exception):
-    """A pack being copied went away, or is not what its index says."""
+    """A pack being copied went away, or is not what its index says, or cannot be copied
+    in part (it holds deltas)."""
 
 
 def _write(
@@ -233,6 +234,9 @@ def _copy(
                 continue
             for entry, raw in packfile.raw_entries(path, entries):
                 if entry.oid in wanted:  # gitplan writes no deltas: a duplicate can be skipped
+                    if (raw[0] >> 4) & 7 == packfile.OBJ_OFS_DELTA:
+                        # Not in a pack git wrote (a fetch's): its base may be one skipped.
+                        raise _Vanished(f"{path} holds deltas and objects taken from another pack")
                     wanted.discard(entry.oid)
                     writer.add_raw(entry.oid, raw)
     except (FileNotFoundError, ValueError):
