@@ -79,6 +79,11 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     Then the exit code is 0
     And git fsck --full is clean
 
+  Scenario: A reflog entry whose commit names a missing parent does not stop gc
+    Given the notes ref of "g" once named a commit whose second parent is missing
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+
   Scenario: gc --dry-run reports the copy another process freshened as kept, as gc then keeps it
     When I record 5 one-file changesets into "g", one after another
     Given a "git plan record" into "g" was killed at "transaction.before-publish"

@@ -335,7 +335,8 @@ def _history(repo: pygit2.Repository, start: str | None, found: set[bytes], owne
         and (owner is None or trailers(commit.message).get("Plan-Id") == owner)
     ):
         found.add(commit.id.raw)
-        commit = commit.parents[0] if commit.parent_ids else None
+        # By id: pygit2's `parents` loads every parent, and a missing one would raise.
+        commit = repo.get(str(commit.parent_ids[0])) if commit.parent_ids else None
 
 
 def _orphaned_registry(
