@@ -156,20 +156,21 @@ def write(
     With `folding` (from `to_fold`), the pack also takes in those packs' objects: the
     merge that consolidation would start after this write, done by the write itself,
     so one pack and index are made (and flushed) instead of two. A folded pack that
-    went away meanwhile (another writer retired it) makes a pack of the staged objects alone."""
+    went away meanwhile (another writer retired it), or that cannot be copied, makes a
+    pack of the staged objects alone."""
     faults.point("packs.writing")
     directory = pack_dir(repo)
     directory.mkdir(parents=True, exist_ok=True)
     folding = tuple(folding)
     if folding:
-        with contextlib.suppress(_Vanished):
+        with contextlib.suppress(_CopyFailed):
             return _write(repo, plan_id, staging, folding)
     return _write(repo, plan_id, staging, ())
 
 
-class _Vanished(Exception):
-    """A pack being copied went away, or is not what its index says, or cannot be copied
-    in part (it holds deltas)."""
+class _CopyFailed(Exception):
+    """A pack being copied went away, is not what its index says, or cannot be copied in
+    part (it holds deltas)."""
 
 
 def _write(
@@ -191,7 +192,7 @@ def _write(
         name = writer.finish()
         pack = OwnedPack(name, _stamp(writer.temporary_pack), total)
         _register(repo, plan_id, pack.entry)
-    except _Vanished:
+    except _CopyFailed:
         writer.abandon()
         raise
     except ValueError as error:  # a streamed file changed between hashing and writing
@@ -211,11 +212,11 @@ def _write(
 def _indexes(
     directory: Path, chosen: Iterable[OwnedPack]
 ) -> list[tuple[OwnedPack, list[packfile.PackEntry]]]:
-    """Each pack's index entries; _Vanished if one is gone."""
+    """Each pack's index entries; _CopyFailed if one is gone."""
     try:
         return [(pack, packfile.read_index(directory / f"{pack.name}.idx")) for pack in chosen]
     except (FileNotFoundError, ValueError):
-        raise _Vanished from None
+        raise _CopyFailed from None
 
 
 def _copy(
@@ -235,12 +236,12 @@ def _copy(
             for entry, raw in packfile.raw_entries(path, entries):
                 if entry.oid in wanted:  # gitplan writes no deltas: a duplicate can be skipped
                     if (raw[0] >> 4) & 7 == packfile.OBJ_OFS_DELTA:
-                        # Not in a pack git wrote (a fetch's): its base may be one skipped.
-                        raise _Vanished(f"{path} holds deltas and objects taken from another pack")
+                        # Only a pack git wrote (a fetch's) has these: its base may be one skipped.
+                        raise _CopyFailed(f"{path} holds deltas and objects taken from another pack")
                     wanted.discard(entry.oid)
                     writer.add_raw(entry.oid, raw)
     except (FileNotFoundError, ValueError):
-        raise _Vanished from None
+        raise _CopyFailed from None
 
 
 def to_fold(repo: pygit2.Repository, plan_id: str, objects: int) -> tuple[OwnedPack, ...]:
@@ -364,17 +365,20 @@ def _left_alone(directory: Path, pack: OwnedPack) -> bool:
     """A pack merges leave out: freshened (someone may be about to reference an object in
     it), or not in place (a writer is putting it there, or was killed doing so or
     removing it; `git plan gc` sees to the registry entry)."""
-    try:
-        return _fresh_mtime(os.stat(directory / f"{pack.name}.pack").st_mtime_ns, pack, None)
-    except FileNotFoundError:
-        return True
+    mtime = _mtime(directory, pack)
+    return mtime is None or _fresh_mtime(mtime, pack, None)
 
 
 def _freshened(directory: Path, pack: OwnedPack) -> bool:
+    mtime = _mtime(directory, pack)
+    return mtime is not None and _fresh_mtime(mtime, pack, None)
+
+
+def _mtime(directory: Path, pack: OwnedPack) -> int | None:
     try:
-        return _fresh_mtime(os.stat(directory / f"{pack.name}.pack").st_mtime_ns, pack, None)
+        return os.stat(directory / f"{pack.name}.pack").st_mtime_ns
     except FileNotFoundError:
-        return False
+        return None
 
 
 def _fresh_mtime(mtime: int, pack: OwnedPack, freshened_before: int | None) -> bool:
@@ -513,7 +517,7 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
         return None  # someone may be about to reference one of them: leave it to cancel or gc
     try:
         contents = _indexes(directory, chosen)
-    except _Vanished:
+    except _CopyFailed:
         return None  # a pack went away under us (cancel): leave things as they are
     unique = {entry.oid for _, entries in contents for entry in entries}
     total = len(unique)
@@ -523,7 +527,7 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
         name = writer.finish()
         merged = OwnedPack(name, _stamp(writer.temporary_pack), total)
         _register(repo, plan_id, merged.entry)
-    except _Vanished:  # a pack went away, or is not what its index says
+    except _CopyFailed:  # a pack went away, or is not what its index says
         writer.abandon()
         return None
     except BaseException:
