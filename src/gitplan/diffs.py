@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pygit2
 
-from .gitrepo import Abbreviator, default_abbrev_length, read_blob
+from .gitrepo import Abbreviator, read_blob
 from .model import FileChange
 from .objects import Staging
 from .objects import read_blob as read_staged
@@ -155,8 +155,8 @@ def render(repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions) -> 
         return render_stat([line_stats(repo, p) for p in pairs], options.stat_width)
     if options.output == "numstat":
         return "".join(_numstat(line_stats(repo, p)) for p in pairs)
-    abbrev = 40 if options.full_index else default_abbrev_length(repo)
     drivers, ids = _DiffDrivers(repo), Abbreviator(repo)
+    abbrev = 40 if options.full_index else ids.default_length()
     return "".join(_patch(repo, p, options.context, abbrev, drivers, ids, options.binary) for p in pairs)
 
 

@@ -305,13 +305,13 @@ def lookup_commit(repo: pygit2.Repository, oid: pygit2.Oid | str) -> pygit2.Comm
 # -- abbreviated object ids, the way git sizes them ----------------------------
 
 
-def packed_object_count(repo: pygit2.Repository) -> int:
-    """Objects in the repository's packs, read from the .idx fan-out tables.
+def packed_object_count(directories: list[Path]) -> int:
+    """Objects in the packs of these object directories, read from the .idx fan-out tables.
 
     git sizes abbreviations from this count (loose objects are not counted)."""
     total = 0
     indexes = []
-    for directory in _object_directories(common_dir(repo) / "objects", set()):  # alternates count too
+    for directory in directories:
         with contextlib.suppress(OSError):
             indexes += [p for p in (directory / "pack").iterdir() if p.suffix == ".idx"]
     for index in indexes:
@@ -326,21 +326,6 @@ def packed_object_count(repo: pygit2.Repository) -> int:
     return total
 
 
-def default_abbrev_length(repo: pygit2.Repository) -> int:
-    """git's automatic abbreviation length for this repository (core.abbrev honoured)."""
-    try:
-        configured = repo.config["core.abbrev"]
-    except KeyError:
-        configured = "auto"
-    if configured in ("no", "false", "off"):
-        return 40
-    if str(configured).isdigit():
-        return max(4, min(40, int(str(configured))))
-    count = packed_object_count(repo)
-    bits = count.bit_length()  # git: msb(count) + 1
-    return max(7, (bits + 1) // 2)
-
-
 class Abbreviator:
     """Shortest unique prefixes of object ids, as git finds them, for one rendering.
 
@@ -351,10 +336,27 @@ class Abbreviator:
     the Abbreviator was made are not seen: make one per rendering."""
 
     def __init__(self, repo: pygit2.Repository) -> None:
+        self._repo = repo
+        # The repository's object directory and its alternates: packs and loose objects of
+        # both count, for the length and for uniqueness.
         self._directories = _object_directories(common_dir(repo) / "objects", set())
         self._packs: pygit2.Repository | None = None  # made on first use (never with --full-index)
         self._loose: dict[str, list[str]] = {}
         self._fan_outs: set[str] | None = None
+
+    def default_length(self) -> int:
+        """git's automatic abbreviation length for this repository (core.abbrev honoured)."""
+        try:
+            configured = self._repo.config["core.abbrev"]
+        except KeyError:
+            configured = "auto"
+        if configured in ("no", "false", "off"):
+            return 40
+        if str(configured).isdigit():
+            return max(4, min(40, int(str(configured))))
+        count = packed_object_count(self._directories)
+        bits = count.bit_length()  # git: msb(count) + 1
+        return max(7, (bits + 1) // 2)
 
     def _packed(self) -> pygit2.Repository:
         if self._packs is None:
