@@ -13,9 +13,9 @@ from gitplan import PlanStore, ToolInvocation
 from gitplan.errors import GitPlanError
 
 
-def git(context, *args: str, check: bool = True, repo: str | None = None) -> str:  # type: ignore[no-untyped-def]
+def git(context, *args: str, check: bool = True, repo: str | None = None, data: str | None = None) -> str:  # type: ignore[no-untyped-def]
     result = subprocess.run(
-        ["git", *args], cwd=repo or context.repo, capture_output=True, text=True, check=False
+        ["git", *args], cwd=repo or context.repo, input=data, capture_output=True, text=True, check=False
     )
     if check and result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed: {result.stderr}")

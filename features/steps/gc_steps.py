@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from behave import given, then
+from common_steps import git
 
 
 def _killed(context, args: list[str], point: str) -> None:  # type: ignore[no-untyped-def]
@@ -168,16 +169,11 @@ def fetch_head_readable(context):  # type: ignore[no-untyped-def]
 @given('the notes ref of "{plan}" once named a commit whose second parent is missing')
 def notes_reflog_broken_merge(context, plan):  # type: ignore[no-untyped-def]
     """A damaged repository: `git notes merge` made a commit, and an object it names is gone."""
-
-    def git(*args: str, data: bytes | None = None) -> str:
-        done = subprocess.run(["git", *args], cwd=context.repo, input=data, capture_output=True, check=True)
-        return done.stdout.decode().strip()
-
     ref = f"refs/notes/changesets/{plan}"
-    notes = git("rev-parse", ref)
-    tree = git("rev-parse", f"{notes}^{{tree}}")
+    notes = git(context, "rev-parse", ref).strip()
+    tree = git(context, "rev-parse", f"{notes}^{{tree}}").strip()
     people = "author a <a> 1 +0000\ncommitter a <a> 1 +0000\n"
     body = f"tree {tree}\nparent {notes}\nparent {'1' * 40}\n{people}\nm\n"
-    merge = git("hash-object", "-t", "commit", "-w", "--stdin", "--literally", data=body.encode())
-    git("update-ref", ref, merge)
-    git("update-ref", ref, notes)
+    merge = git(context, "hash-object", "-t", "commit", "-w", "--stdin", "--literally", data=body).strip()
+    git(context, "update-ref", ref, merge)
+    git(context, "update-ref", ref, notes)

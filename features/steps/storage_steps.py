@@ -1038,17 +1038,13 @@ def step_adopt_delta_pack(context, plan):  # type: ignore[no-untyped-def]
     whose base is named by its distance back in the pack)."""
     from gitplan import packs
 
-    def run(*args: str, data: bytes) -> str:
-        done = subprocess.run(["git", *args], cwd=context.repo, input=data, capture_output=True, check=True)
-        return done.stdout.decode().strip()
-
-    base = "".join(f"line {n} of a file long enough to be worth a delta\n" for n in range(60)).encode()
-    context.store.record(plan, {"delta/base.txt": base}, ToolInvocation(tool="one"))
-    other = run("hash-object", "-w", "--stdin", data=base.replace(b"line 30 ", b"LINE 30 "))
+    base = "".join(f"line {n} of a file long enough to be worth a delta\n" for n in range(60))
+    context.store.record(plan, {"delta/base.txt": base.encode()}, ToolInvocation(tool="one"))
+    other = git(context, "hash-object", "-w", "--stdin", data=base.replace("line 30 ", "LINE 30 ")).strip()
     ours = git(context, "rev-parse", f"refs/changesets/{plan}:delta/base.txt").strip()
     scratch = Path(tempfile.mkdtemp(dir=context.tmp))
-    wanted = f"{ours}\n{other}\n".encode()
-    name = run("pack-objects", "--delta-base-offset", str(scratch / "pack"), data=wanted)
+    pack = str(scratch / "pack")
+    name = git(context, "pack-objects", "--delta-base-offset", pack, data=f"{ours}\n{other}\n").strip()
     listed = git(context, "verify-pack", "-v", str(scratch / f"pack-{name}.idx"))
     assert "chain length = 1: 1 object" in listed, listed  # one object is a delta
     assert packs.adopt(context.store._repo, plan, scratch / f"pack-{name}.pack", None) is not None
