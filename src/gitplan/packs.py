@@ -35,7 +35,7 @@ import contextlib
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,30 +183,39 @@ def _write(
     streamed = [(oid, path, size) for oid, path, size in staging.streamed_items() if oid not in held]
     total = len(objects) + len(streamed) + len(held)
     writer = packfile.PackWriter(directory, total)
-    try:
+
+    def fill() -> None:
         _copy(writer, directory, contents, held)  # first: a pack gone makes us start again, cheaply
         for oid, kind, data in objects:
             writer.add(oid, kind, data)
         for oid, path, size in streamed:
             writer.add_stream(oid, packfile.OBJ_BLOB, size, file_chunks(path, size))
-        name = writer.finish()
-        pack = OwnedPack(name, _stamp(writer.temporary_pack), total)
-        _register(repo, plan_id, pack.entry)
-    except _CopyFailed:
-        writer.abandon()
-        raise
+
+    try:
+        pack = _registered(repo, plan_id, writer, total, fill)
     except ValueError as error:  # a streamed file changed between hashing and writing
-        writer.abandon()
         raise BadInput(f"a file changed while it was being recorded ({error}); nothing was written") from None
     except OSError as error:  # the disk is full, or the repository is read-only
-        writer.abandon()
         raise GitPlanError(f"cannot write to {directory}: {error.strerror}; nothing was written") from None
-    except BaseException:
-        writer.abandon()
-        raise
     faults.point("packs.registered")
     writer.install(keep=f"gitplan plan {plan_id}\n")
     return Written(pack, folding)
+
+
+def _registered(
+    repo: pygit2.Repository, plan_id: str, writer: packfile.PackWriter, total: int, fill: Callable[[], None]
+) -> OwnedPack:
+    """The pack `fill` adds `total` objects to, finished and registered to the plan but not
+    yet in place (`writer.install`); the writer is abandoned on any error."""
+    try:
+        fill()
+        name = writer.finish()
+        pack = OwnedPack(name, _stamp(writer.temporary_pack), total)
+        _register(repo, plan_id, pack.entry)
+    except BaseException:
+        writer.abandon()
+        raise
+    return pack
 
 
 def _indexes(
@@ -520,19 +529,12 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
     except _CopyFailed:
         return None  # a pack went away under us (cancel): leave things as they are
     unique = {entry.oid for _, entries in contents for entry in entries}
-    total = len(unique)
+    total = len(unique)  # _copy uses `unique` up
     writer = packfile.PackWriter(directory, total)
     try:
-        _copy(writer, directory, contents, unique)
-        name = writer.finish()
-        merged = OwnedPack(name, _stamp(writer.temporary_pack), total)
-        _register(repo, plan_id, merged.entry)
-    except _CopyFailed:  # a pack went away, or is not what its index says
-        writer.abandon()
+        merged = _registered(repo, plan_id, writer, total, lambda: _copy(writer, directory, contents, unique))
+    except _CopyFailed:  # a pack went away, is not what its index says, or holds deltas
         return None
-    except BaseException:
-        writer.abandon()
-        raise
     writer.install(keep=f"gitplan plan {plan_id}\n")
     for pack in chosen:
         discard(repo, plan_id, pack)  # every object is also in the merged pack now
