@@ -100,6 +100,37 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And the blob "only in the plan\n" is still in the object store
     And the report says it kept everything because "shared index"
 
+  Scenario: A plan made again under the name of a cancelled one that kept everything leaves its packs to gc's checks
+    Given "refs/heads/kept" is moved to "refs/changesets/c1" with git update-ref
+    And the index file is corrupt
+    When I cancel "c1"
+    Then the report says it kept everything because "cannot read the index"
+    Given the user writes the index again from HEAD
+    And a plan "c1"
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    And the output contains "removed plan state c1: left by an earlier plan of that name; pruned"
+    And the output contains "objects are still used elsewhere and were kept"
+    And the blob "only in the plan\n" is still in the object store
+    And git fsck --full is clean
+    When I run git plan "cancel c1"
+    Then the exit code is 0
+    And git fsck --full is clean
+
+  Scenario: Two creates of a cancelled plan's name at once: the one that loses leaves the winner's packs alone
+    Given the index file is corrupt
+    When I cancel "c1"
+    Then the report says it kept everything because "cannot read the index"
+    Given the user writes the index again from HEAD
+    When another process creates plan "c1" while my create of it sets the old packs aside
+    Then it fails with exit code 2
+    And the error mentions "already exists"
+    And plan "c1" owns 1 pack
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    And plan "c1" owns 1 pack
+    And git fsck --full is clean
+
   Scenario: An index written without a checksum (git's index.skipHash) is read at every cancel
     # git 2.40 and later write such an index with index.skipHash; the step zeroes the checksum.
     Given the user takes the plan's "plan-only.txt" into the index

@@ -354,6 +354,30 @@ Feature: Plans move between machines through git remotes and bundles
     And nothing of the fetch is left in the repository
     And git fsck --full is clean
 
+  Scenario: A plan fetched under the name of a cancelled one that kept everything leaves its packs to gc's checks
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content   |
+      | a.txt | from A\n  |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content      |
+      | b.txt | only on B\n  |
+    And "refs/heads/kept" is moved to "refs/changesets/fix-1" with git update-ref
+    And the index file is corrupt
+    When I run git plan "cancel fix-1"
+    Then the output contains "kept everything"
+    Given the user writes the index again from HEAD
+    When I run git plan "fetch origin fix-1"
+    Then the exit code is 0
+    And the output contains "new plan"
+    When I run git plan "gc --grace now"
+    Then the output contains "removed plan state fix-1: left by an earlier plan of that name"
+    And git fsck --full is clean
+    And git "show kept:b.txt" prints "only on B"
+
   Scenario: A server without atomic pushes gets the notes ref first, then the plan ref
     Given the user sets the repository up with:
       """

@@ -470,3 +470,20 @@ def skip_hash(context):  # type: ignore[no-untyped-def]
 @then("no ids are kept for the index")
 def no_index_ids(context):  # type: ignore[no-untyped-def]
     assert not (Path(context.repo) / ".git" / "gitplan" / "index-ids" / "main").exists()
+
+
+@given("the user writes the index again from HEAD")
+def index_again(context):  # type: ignore[no-untyped-def]
+    (Path(context.repo) / ".git" / "index").unlink()
+    git(context, "read-tree", "HEAD")
+
+
+@when('another process creates plan "{plan}" while my create of it sets the old packs aside')
+def create_races_claim(context, plan):  # type: ignore[no-untyped-def]
+    from gitplan import PlanStore, faults
+
+    def create_other() -> None:
+        PlanStore.open(context.repo).create(plan, title="the other one")
+
+    with faults.at("create.claiming", create_other):
+        attempt(context, lambda: context.store.create(plan))

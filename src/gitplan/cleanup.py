@@ -347,23 +347,24 @@ def _orphaned_registry(
     removed: list[CleanupItem],
     kept: list[CleanupItem],
 ) -> None:
-    """The registry of a plan that no longer exists: its packs go through cancel's checks."""
+    """The registry of a plan that no longer exists, or of an earlier plan of a name
+    that was made again (set aside): its packs go through cancel's checks."""
     owned = packs.owned_packs(repo, plan_id)
     born = packs.birth(repo, plan_id)
+    shown, aside = packs.registry_owner(plan_id)
+    gone = "left by an earlier plan of that name" if aside else "no such plan"
     if any(pack.marker >= older_than for pack in owned) or (born is not None and born >= older_than):
-        kept.append(CleanupItem("plan state", plan_id, "no such plan, but it was written within the grace"))
+        kept.append(CleanupItem("plan state", shown, f"{gone}, but it was written within the grace"))
         return
     if dry_run:
-        removed.append(CleanupItem("plan state", plan_id, f"no such plan; {len(owned)} pack(s) to prune"))
+        removed.append(CleanupItem("plan state", shown, f"{gone}; {len(owned)} pack(s) to prune"))
         return
     # A pack freshened within the last few seconds stays even with a grace of `now`:
     # a git process may be between freshening it and writing what references it.
     report = prune.prune_plan(repo, plan_id, (), min(older_than, time.time_ns() - _FRESHEN_SETTLE_NS))
-    removed.append(
-        CleanupItem("plan state", plan_id, f"no such plan; pruned {report.objects_pruned} objects")
-    )
+    removed.append(CleanupItem("plan state", shown, f"{gone}; pruned {report.objects_pruned} objects"))
     for reason in report.reasons:
-        kept.append(CleanupItem("plan state", plan_id, reason))
+        kept.append(CleanupItem("plan state", shown, reason))
 
 
 def _stale_locks(repo: pygit2.Repository, live: set[str], dry_run: bool, removed: list[CleanupItem]) -> None:

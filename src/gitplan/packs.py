@@ -87,6 +87,25 @@ def _register(repo: pygit2.Repository, plan_id: str, entry: str) -> None:
     raise FileNotFoundError(directory / entry)
 
 
+def set_aside(repo: pygit2.Repository, plan_id: str) -> None:
+    """Rename a gone plan's registry to `<plan>..<ns>`, a name no plan can have.
+
+    A cancel that kept packs (in doubt, or freshened) or was killed leaves the
+    registry under the plan's name. A new plan of that name must not take those
+    packs for its own: gc would remove them as never published, without
+    cancel's checks. Set aside, they are an orphaned registry, which gc prunes
+    with those checks."""
+    with contextlib.suppress(FileNotFoundError):
+        directory = registry_path(repo, plan_id)
+        os.rename(directory, directory.with_name(f"{plan_id}..{time.time_ns()}"))
+
+
+def registry_owner(name: str) -> tuple[str, bool]:
+    """The plan a registry directory is named after, and whether it was set aside."""
+    plan_id, aside, _ = name.partition("..")
+    return plan_id, bool(aside)
+
+
 def unregister(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> None:
     (registry_path(repo, plan_id) / pack.entry).unlink(missing_ok=True)
 

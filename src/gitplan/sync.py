@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pygit2
 
-from . import faults, packs, refs
+from . import faults, packs, refs, transaction
 from .errors import BadInput, Conflict, GitPlanError, PlanNotFound
 from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, trailers, validate_plan_id
 from .gitrepo import common_dir, descends
@@ -278,6 +278,9 @@ def fetch(
                 raise PlanNotFound(f"{where} has no plan named {plan_id!r}")
         decisions = [_decide(arrived, repo, remote_plan, force, where) for remote_plan in fetched.values()]
         landing = [d for d in decisions if d[1].outcome in ("new", "fast-forward", "forced")]
+        for remote_plan, moved, _ in landing:
+            if moved.outcome == "new":
+                transaction.claim_name(repo, remote_plan.plan_id)
         if len(landing) == 1:
             # One plan's objects: its own pack, pruned when it is cancelled (packs.py).
             for pack in (quarantine / "objects" / "pack").glob("pack-*.pack"):

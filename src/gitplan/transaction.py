@@ -145,6 +145,7 @@ def create(repo: pygit2.Repository, plan_id: str, base: str, staging: Staging, t
     would be visible. A plan of that name that appeared meanwhile is "already
     exists", and our pack is discarded (nothing references it). `base` is the
     commit the plan starts from ("" for a project's first commit)."""
+    claim_name(repo, plan_id)
     packs.record_base(repo, plan_id, base or "none")
     pack = packs.write(repo, plan_id, staging).pack
     try:
@@ -156,6 +157,18 @@ def create(repo: pygit2.Repository, plan_id: str, base: str, staging: Staging, t
         raise
     faults.point("create.between-refs")
     refs.create_ref(repo, plan_ref(plan_id), tip)
+
+
+def claim_name(repo: pygit2.Repository, plan_id: str) -> None:
+    """Before a plan of this name is made here: set aside the registry an earlier plan of
+    the name left (packs.set_aside), unless the plan exists. Under the prune lock, so that
+    no cancel or gc is reading it."""
+    if not packs.registry_path(repo, plan_id).exists():
+        return
+    faults.point("create.claiming")
+    with packs.exclusive(repo, "prune"):
+        if refs.read_refs_if_any(repo, plan_id) is None:
+            packs.set_aside(repo, plan_id)
 
 
 def _discard(repo: pygit2.Repository, plan_id: str, pack: packs.OwnedPack) -> None:
