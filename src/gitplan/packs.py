@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pygit2
 
@@ -46,6 +47,8 @@ from .errors import BadInput, GitPlanError
 from .filelock import locked
 from .gitrepo import common_dir
 from .objects import Staging, file_chunks
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,13 +186,29 @@ def write(
     folding = tuple(folding)
     if folding:
         with contextlib.suppress(_CopyFailed):
-            return _write(repo, plan_id, staging, folding)
+            return _deltas_first(folding, lambda order: _write(repo, plan_id, staging, order))
     return _write(repo, plan_id, staging, ())
 
 
 class _CopyFailed(Exception):
     """A pack being copied went away, is not what its index says, or cannot be copied in
-    part (it holds deltas)."""
+    part (`pack`: it holds deltas)."""
+
+    def __init__(self, pack: OwnedPack | None = None) -> None:
+        super().__init__(pack)
+        self.pack = pack
+
+
+def _deltas_first(chosen: tuple[OwnedPack, ...], make: Callable[[tuple[OwnedPack, ...]], T]) -> T:
+    """`make` a pack of the chosen packs' objects; if one of them holds deltas and could not
+    be copied in part, once more with that one first, where nothing of it is written yet
+    and it is copied whole (a delta's base is named by its distance back in the pack)."""
+    try:
+        return make(chosen)
+    except _CopyFailed as failed:
+        if failed.pack is None:
+            raise
+        return make((failed.pack, *(pack for pack in chosen if pack != failed.pack)))
 
 
 def _write(
@@ -265,7 +284,7 @@ def _copy(
                 if entry.oid in wanted:  # gitplan writes no deltas: a duplicate can be skipped
                     if (raw[0] >> 4) & 7 == packfile.OBJ_OFS_DELTA:
                         # Only a pack git wrote (a fetch's) has these: its base may be one skipped.
-                        raise _CopyFailed(f"{path} holds deltas and objects taken from another pack")
+                        raise _CopyFailed(pack)
                     wanted.discard(entry.oid)
                     writer.add_raw(entry.oid, raw)
     except (FileNotFoundError, ValueError):
@@ -543,18 +562,20 @@ def _merge(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> Ow
     directory = pack_dir(repo)
     if any(_freshened(directory, pack) for pack in chosen):
         return None  # someone may be about to reference one of them: leave it to cancel or gc
-    try:
-        contents = _indexes(directory, chosen)
-    except _CopyFailed:
-        return None  # a pack went away under us (cancel): leave things as they are
-    unique = {entry.oid for _, entries in contents for entry in entries}
-    total = len(unique)  # _copy uses `unique` up
-    writer = packfile.PackWriter(directory, total)
-    try:
+
+    def make(order: tuple[OwnedPack, ...]) -> OwnedPack:
+        contents = _indexes(directory, order)
+        unique = {entry.oid for _, entries in contents for entry in entries}
+        total = len(unique)  # _copy uses `unique` up
+        writer = packfile.PackWriter(directory, total)
         merged = _registered(repo, plan_id, writer, total, lambda: _copy(writer, directory, contents, unique))
-    except _CopyFailed:  # a pack went away, is not what its index says, or holds deltas
+        writer.install(keep=f"gitplan plan {plan_id}\n")
+        return merged
+
+    try:
+        merged = _deltas_first(tuple(chosen), make)
+    except _CopyFailed:  # a pack went away (cancel), is not what its index says, or holds deltas
         return None
-    writer.install(keep=f"gitplan plan {plan_id}\n")
     for pack in chosen:
         discard(repo, plan_id, pack)  # every object is also in the merged pack now
     return merged
