@@ -131,6 +131,17 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And plan "c1" owns 1 pack
     And git fsck --full is clean
 
+  Scenario: A create that finds a cancelled plan's leftovers never sets aside those of a create of the name on its way
+    Given a "git plan cancel" of "c1" was killed at "cancel.refs-deleted"
+    When another process reaches its pack write for plan "c1" after my create of it, and I publish first
+    Then it succeeds
+    And plan "c1" owns 1 pack
+    When I run git plan "gc --grace now"
+    Then the output contains "removed plan state c1: left by an earlier plan of that name"
+    And plan "c1" owns 1 pack
+    And the blob "only in the plan\n" is gone from the object store
+    And git fsck --full is clean
+
   Scenario: An index written without a checksum (git's index.skipHash) is read at every cancel
     # git 2.40 and later write such an index with index.skipHash; the step zeroes the checksum.
     Given the user takes the plan's "plan-only.txt" into the index

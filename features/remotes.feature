@@ -378,6 +378,26 @@ Feature: Plans move between machines through git remotes and bundles
     And git fsck --full is clean
     And git "show kept:b.txt" prints "only on B"
 
+  Scenario: A plan fetched back after its cancel was killed, its objects all here already, keeps them at gc
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content   |
+      | a.txt | from A\n  |
+    And I run git plan "push origin fix-1"
+    And a "git plan cancel" of "fix-1" was killed at "cancel.refs-deleted"
+    When I run git plan "fetch origin fix-1"
+    Then the exit code is 0
+    And the output contains "new plan"
+    Given I record in "fix-1" with tool "more"
+      | path  | content   |
+      | b.txt | more\n    |
+    When I run git plan "gc --grace now"
+    Then the output contains "removed plan state fix-1: left by an earlier plan of that name"
+    And git fsck --full is clean
+    When I run git plan "diff fix-1"
+    Then the exit code is 0
+    And the output contains "+from A"
+
   Scenario: A server without atomic pushes gets the notes ref first, then the plan ref
     Given the user sets the repository up with:
       """

@@ -349,13 +349,14 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     Then plan "s" owns 2 packs
     And git fsck --full is clean
 
-  Scenario: A pack git wrote, with deltas and objects the plan's other packs hold, is copied whole, first
+  Scenario: Packs git wrote, with deltas and objects the plan's other packs hold, are copied whole, first
     When I record 3 one-file changesets into "s", one after another
+    And plan "s" takes in a pack git wrote, holding a copy of its newest file and a delta against it
     And plan "s" takes in a pack git wrote, holding a copy of its newest file and a delta against it
     And I record 20 one-file changesets into "s", one after another
     Then git verify-pack accepts every pack
     And git fsck --full is clean
-    And plan "s" has 24 changesets
+    And plan "s" has 25 changesets
     And plan "s" owns at most 6 packs
 
   Scenario: A pack another process freshened while a record took it in is kept

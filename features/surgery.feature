@@ -222,6 +222,13 @@ Feature: plan surgery (rewind, drop, branch, undo)
     When I run git plan "undo p"
     Then the exit code is 3
 
+  Scenario: gc does not wait for a surgery in progress: that plan's undo entries wait for the next gc
+    Given I run git plan "rewind p 2"
+    When I collect garbage with a grace of now while another process holds the surgery lock of "p"
+    Then the gc report has no undo entry
+    When I run git plan "gc --grace now"
+    Then the output contains "removed undo entry p: rewind"
+
   Scenario Outline: the API takes a number given as text, and refuses what is not a changeset number
     Given I remember the refs of "p"
     When I rewind "p" to <value> through the API

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 from pathlib import Path
 
 from behave import given, then, when
@@ -487,3 +489,31 @@ def create_races_claim(context, plan):  # type: ignore[no-untyped-def]
 
     with faults.at("create.claiming", create_other):
         attempt(context, lambda: context.store.create(plan))
+
+
+@when('another process reaches its pack write for plan "{plan}" after my create of it, and I publish first')
+def create_claims_after_mine(context, plan):  # type: ignore[no-untyped-def]
+    """The other create looks for a cancelled plan's leftovers after mine has set them aside
+    and registered its own pack: it must leave my registry alone."""
+    import sys
+
+    from gitplan import faults
+
+    pause = Path(context.tmp, "pause-create")
+    pause.mkdir()
+    env = dict(os.environ, GITPLAN_FAULTS=f"packs.writing=pause:{pause}")
+    command = [sys.executable, "-m", "gitplan", "-C", context.repo, "create", plan]
+
+    def start_other() -> None:
+        context.other = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while not list(pause.glob("packs.writing.*.reached")):
+            assert context.other.poll() is None, context.other.communicate()[0]
+            assert time.monotonic() < deadline, "the other create never reached its pack write"
+            time.sleep(0.01)
+
+    with faults.at("packs.registered", start_other):
+        attempt(context, lambda: context.store.create(plan))
+    (pause / "packs.writing.go").touch()
+    output = context.other.communicate(timeout=60)[0].decode()
+    assert context.other.returncode == 2 and "already exists" in output, (context.other.returncode, output)

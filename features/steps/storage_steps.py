@@ -1038,10 +1038,13 @@ def step_adopt_delta_pack(context, plan):  # type: ignore[no-untyped-def]
     whose base is named by its distance back in the pack)."""
     from gitplan import packs
 
-    base = "".join(f"line {n} of a file long enough to be worth a delta\n" for n in range(60))
-    context.store.record(plan, {"delta/base.txt": base.encode()}, ToolInvocation(tool="one"))
+    taken = getattr(context, "delta_packs", 0)
+    context.delta_packs = taken + 1
+    name = f"delta/base-{taken}.txt"
+    base = "".join(f"line {n} of file {taken}, long enough to be worth a delta\n" for n in range(60))
+    context.store.record(plan, {name: base.encode()}, ToolInvocation(tool="one"))
     other = git(context, "hash-object", "-w", "--stdin", data=base.replace("line 30 ", "LINE 30 ")).strip()
-    ours = git(context, "rev-parse", f"refs/changesets/{plan}:delta/base.txt").strip()
+    ours = git(context, "rev-parse", f"refs/changesets/{plan}:{name}").strip()
     scratch = Path(tempfile.mkdtemp(dir=context.tmp))
     pack = str(scratch / "pack")
     name = git(context, "pack-objects", "--delta-base-offset", pack, data=f"{ours}\n{other}\n").strip()

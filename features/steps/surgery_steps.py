@@ -271,3 +271,28 @@ def record_races_cancel(context, plan):  # type: ignore[no-untyped-def]
 
     with faults.at("transaction.refs-read", cancel):
         attempt(context, _racer(context, plan))
+
+
+@when('I collect garbage with a grace of now while another process holds the surgery lock of "{plan}"')
+def gc_during_surgery(context, plan):  # type: ignore[no-untyped-def]
+    """gc holds the prune lock; a surgery holding its own lock may wait for that one (undo
+    of a branch cancels it), so gc must not wait for the surgery's lock."""
+    import fcntl
+    import threading
+
+    lock = Path(context.repo) / ".git" / "gitplan" / "locks" / f"surgery-{plan}"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # another open file description: it conflicts
+        done: list[object] = []
+        store = PlanStore.open(context.repo)
+        worker = threading.Thread(target=lambda: done.append(store.gc("now")), daemon=True)
+        worker.start()
+        worker.join(timeout=60)
+    assert done, "gc waited for the surgery's lock"
+    context.result = done[0]
+
+
+@then("the gc report has no undo entry")
+def no_undo_entry(context):  # type: ignore[no-untyped-def]
+    assert not [item for item in context.result.removed if item.kind == "undo entry"], context.result

@@ -7,6 +7,7 @@ anything. It holds one empty file per pack and one for the plan's base:
 
     pack-<sha>.<mtime-ns>.<n>   a pack this plan wrote, the mtime gitplan gave it, its n objects
     base-<commit>               the commit the plan started from
+    cancelled                   a cancel is deleting (or deleted) the plan's refs
 
 Every change to it is one file created or removed, so concurrent writers need
 no lock. An entry is created before its pack is renamed into place, so a
@@ -90,14 +91,32 @@ def _register(repo: pygit2.Repository, plan_id: str, entry: str) -> None:
     raise FileNotFoundError(directory / entry)
 
 
-def set_aside(repo: pygit2.Repository, plan_id: str) -> None:
-    """Rename a gone plan's registry to `<plan>..<ns>`, a name no plan can have.
+_CANCELLED = "cancelled"
 
-    A cancel that kept packs (in doubt, or freshened) or was killed leaves the
-    registry under the plan's name. A new plan of that name must not take those
-    packs for its own: gc would remove them as never published, without
-    cancel's checks. Set aside, they are an orphaned registry, which gc prunes
-    with those checks."""
+
+def mark_cancelled(repo: pygit2.Repository, plan_id: str, cancelled: bool = True) -> None:
+    """Note in the plan's registry that a cancel is deleting its refs (or, with
+    `cancelled` False, that it gave up). A registry so marked that outlives the
+    refs (the cancel kept packs, or was killed) belongs to a gone plan: a new plan
+    of the name sets it aside (`set_aside`). A registry of a create still on its
+    way to its refs is never marked."""
+    if cancelled:
+        _register(repo, plan_id, _CANCELLED)
+    else:
+        (registry_path(repo, plan_id) / _CANCELLED).unlink(missing_ok=True)
+
+
+def cancelled_leftover(repo: pygit2.Repository, plan_id: str) -> bool:
+    """Does a cancelled plan's registry stand under this name?"""
+    return (registry_path(repo, plan_id) / _CANCELLED).exists()
+
+
+def set_aside(repo: pygit2.Repository, plan_id: str) -> None:
+    """Rename a cancelled plan's registry to `<plan>..<ns>`, a name no plan can have.
+
+    A new plan of that name must not take its packs for its own: gc would remove
+    them as never published, without cancel's checks. Set aside, they are an
+    orphaned registry, which gc prunes with those checks."""
     with contextlib.suppress(FileNotFoundError):
         directory = registry_path(repo, plan_id)
         os.rename(directory, directory.with_name(f"{plan_id}..{time.time_ns()}"))
@@ -200,15 +219,19 @@ class _CopyFailed(Exception):
 
 
 def _deltas_first(chosen: tuple[OwnedPack, ...], make: Callable[[tuple[OwnedPack, ...]], T]) -> T:
-    """`make` a pack of the chosen packs' objects; if one of them holds deltas and could not
-    be copied in part, once more with that one first, where nothing of it is written yet
-    and it is copied whole (a delta's base is named by its distance back in the pack)."""
-    try:
-        return make(chosen)
-    except _CopyFailed as failed:
-        if failed.pack is None:
-            raise
-        return make((failed.pack, *(pack for pack in chosen if pack != failed.pack)))
+    """`make` a pack of the chosen packs' objects. A pack that holds deltas and could not
+    be copied in part moves to the front, after those moved before it, and `make` starts
+    again: there nothing of it is written yet unless an earlier pack at the front shares
+    its objects, and it is copied whole (a delta's base is named by its distance back in
+    the pack). Gives up (_CopyFailed) when a pack at the front cannot be copied whole."""
+    front: list[OwnedPack] = []
+    while True:
+        try:
+            return make((*front, *(pack for pack in chosen if pack not in front)))
+        except _CopyFailed as failed:
+            if failed.pack is None or failed.pack in front:
+                raise
+            front.append(failed.pack)
 
 
 def _write(

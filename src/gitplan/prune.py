@@ -193,10 +193,27 @@ def _referenced(repo: pygit2.Repository, plan_id: str, candidates: set[bytes], s
     for kind, data in _fresh_loose_objects(repo, since):
         found.update(child for child in direct_references(kind, data) if child in candidates)
     found |= _named_in_state_files(repo, candidates)
+    owner, aside = packs.registry_owner(plan_id)
+    if aside:
+        # The registry of a cancelled plan, set aside when a plan of its name was made again.
+        # That plan may be built on these objects (a fetch that found them here brought
+        # nothing), and its own packs are not looked at above: read what they name.
+        found |= _named_by_packs(repo, packs.owned_packs(repo, owner), candidates)
     if _fresh_foreign_packs(repo, since):
         # git gc, repack or fetch ran since the plan began: new objects that name the plan's
         # may sit in a pack of git's, not loose. Ask git for everything reachable instead.
         found.update(_reachable_by_git(repo) & candidates)
+    return found
+
+
+def _named_by_packs(
+    repo: pygit2.Repository, owned: Iterable[packs.OwnedPack], candidates: set[bytes]
+) -> set[bytes]:
+    """The candidates that a commit, tree or tag in these packs names directly."""
+    found: set[bytes] = set()
+    for pack in owned:
+        for oid in packs.pack_object_ids(repo, pack) or ():
+            found.update(child for child in direct_references(*_read(repo, oid)) if child in candidates)
     return found
 
 

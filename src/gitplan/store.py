@@ -546,23 +546,30 @@ class PlanStore:
 
         repo = self._repo
         with packs.exclusive(repo, "prune"):
-            for attempt in range(refs.max_attempts()):
-                current = refs.read_refs_if_any(repo, plan_id)
-                if current is None:
-                    raise PlanNotFound(f"no plan named {plan_id!r}")
-                if expected is not None and (current.tip, current.notes_tip) != (
-                    expected.tip,
-                    expected.notes_tip,
-                ):
-                    raise Conflict(f"plan {plan_id!r} moved meanwhile; nothing was changed")
-                faults.point("cancel.refs-read")
-                try:
-                    deleted = refs.delete_plan_refs(repo, current)
-                    break
-                except refs.RefMoved:
-                    refs.backoff(attempt)  # a writer published meanwhile: delete what it made too
-            else:
-                raise refs.busy(plan_id, repo)
+            deleted: tuple[str, ...] | None = None
+            try:
+                for attempt in range(refs.max_attempts()):
+                    current = refs.read_refs_if_any(repo, plan_id)
+                    if current is None:
+                        raise PlanNotFound(f"no plan named {plan_id!r}")
+                    if expected is not None and (current.tip, current.notes_tip) != (
+                        expected.tip,
+                        expected.notes_tip,
+                    ):
+                        raise Conflict(f"plan {plan_id!r} moved meanwhile; nothing was changed")
+                    faults.point("cancel.refs-read")
+                    # What the refs leave behind is a gone plan's, also if this process dies.
+                    packs.mark_cancelled(repo, plan_id)
+                    try:
+                        deleted = refs.delete_plan_refs(repo, current)
+                        break
+                    except refs.RefMoved:
+                        refs.backoff(attempt)  # a writer published meanwhile: delete what it made too
+                else:
+                    raise refs.busy(plan_id, repo)
+            finally:
+                if deleted is None:
+                    packs.mark_cancelled(repo, plan_id, cancelled=False)
             faults.point("cancel.refs-deleted")
             with contextlib.suppress(OSError):
                 (packs.state_dir(repo) / "verified" / plan_id).unlink()

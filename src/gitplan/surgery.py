@@ -120,7 +120,11 @@ def expire(repo: pygit2.Repository, live: set[str], older_than_ns: int, dry_run:
     except FileNotFoundError:
         return removed
     for plan_id in sorted(name for name in names if not name.startswith(".")):
-        with packs.exclusive(repo, f"surgery-{plan_id}"):
+        # Not blocking: gc holds the prune lock, which a surgery holding this one may be
+        # waiting for (undo cancels a branch; branch makes a plan). The next gc expires it.
+        with packs.exclusive(repo, f"surgery-{plan_id}", blocking=False) as mine:
+            if not mine:
+                continue
             entries = _journal(repo, plan_id)
             if plan_id not in live:
                 kept: list[dict[str, Any]] = []
