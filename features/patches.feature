@@ -21,6 +21,8 @@ Feature: Unified patches are checked with unidiff and applied to blobs in memory
       | good.patch           |
       | eof-newline.patch    |
       | rename-edit.patch    |
+      | copy-edit.patch      |
+      | copy-whole.patch     |
       | delete.patch         |
       | new-executable.patch |
       | quoted.patch         |
@@ -44,6 +46,7 @@ Feature: Unified patches are checked with unidiff and applied to blobs in memory
       | outside.patch        | 2    | invalid path                       |
       | missing-file.patch   | 4    | nothere.txt: no such file to patch |
       | exists.patch         | 4    | README.md: already exists          |
+      | copy-exists.patch    | 4    | README.md: already exists          |
       | partial-delete.patch | 4    | does not remove every line         |
       | wrong-context.patch  | 4    | hunk #1                            |
 
@@ -60,6 +63,7 @@ Feature: Unified patches are checked with unidiff and applied to blobs in memory
       | a quoted name              |
       | a delta                    |
       | a rename with new contents |
+      | a copy with new contents   |
       | a deletion                 |
       | a mode change              |
       | a forward-only hunk and a text diff |

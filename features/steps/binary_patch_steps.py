@@ -77,6 +77,12 @@ PATCHES = {
     + b"..0000000 100644\nGIT binary patch\n"
     + literal(OLD + b"!")
     + literal(b""),
+    "a copy with new contents": b"diff --git a/logo.bin b/copied.bin\nsimilarity index 90%\n"
+    b"copy from logo.bin\ncopy to copied.bin\nindex "
+    + OLD_ID.encode()
+    + b"..0000000 100644\nGIT binary patch\n"
+    + literal(OLD + b"!")
+    + literal(b""),
     "a deletion": b"diff --git a/logo.bin b/logo.bin\ndeleted file mode 100644\nindex "
     + OLD_ID.encode()
     + b"..0000000\n"
@@ -143,6 +149,7 @@ def tip_matches(context, plan, case):  # type: ignore[no-untyped-def]
         "a quoted name": lambda: blob("sp ace\tx.bin") == b"\0q",
         "a delta": lambda: blob("logo.bin") == OLD + b"new",
         "a rename with new contents": lambda: blob("moved.bin") == OLD + b"!",
+        "a copy with new contents": lambda: blob("copied.bin") == OLD + b"!" and blob("logo.bin") == OLD,
         "a deletion": lambda: (
             "logo.bin" not in git(context, "ls-tree", "--name-only", f"refs/changesets/{plan}")
         ),

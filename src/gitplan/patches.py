@@ -92,6 +92,9 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
             raise Conflict(f"{source}: {old_path}: no such file to patch", (old_path,))
         if old_path is None and new_path is not None and exists(new_path):
             raise Conflict(f"{source}: {new_path}: already exists", (new_path,))
+        copied = _is_copy(patched.patch_info)
+        if copied and new_path is not None and exists(new_path):
+            raise Conflict(f"{source}: {new_path}: already exists", (new_path,))
         data, mode = current if current is not None else (b"", MODE_FILE)
         mode = _new_mode(patched.patch_info, mode)
         result = _apply_hunks(data, patched, f"{source}: {shown}")
@@ -100,14 +103,19 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
                 raise Conflict(f"{source}: {old_path}: deletion does not remove every line", (str(old_path),))
             delete(str(old_path))
             continue
-        if old_path is not None and old_path != new_path:
-            delete(old_path)
-        write(new_path, File(result, mode), old_path is None)
+        if old_path is not None and old_path != new_path and not copied:
+            delete(old_path)  # a rename; a copy (git diff -C) keeps its source
+        write(new_path, File(result, mode), old_path is None or copied)
     for path, kinds in touched.items():
         # One file diff per path, as git apply requires; a type change's delete+add is the exception.
         if len(kinds) > 1 and sorted(kinds) != ["add", "delete"]:
             raise BadInput(f"{source}: {path} is changed by more than one file diff of the patch")
     return edits
+
+
+def _is_copy(info: object) -> bool:
+    """Does a file diff's extended header say `copy from` (git diff -C, format-patch -C)?"""
+    return any(line.startswith("copy from ") for line in str(info or "").splitlines())
 
 
 def _new_mode(info: object, mode: int) -> int:
@@ -207,8 +215,8 @@ def _is_binary_marker(line: bytes) -> bool:
     )
 
 
-# old path, new path, new mode, (old id, new id) from the `index` line
-BinaryMeta = tuple[str | None, str | None, int | None, tuple[str, str] | None]
+# old path, new path, new mode, (old id, new id) from the `index` line, a copy (not a rename)
+BinaryMeta = tuple[str | None, str | None, int | None, tuple[str, str] | None, bool]
 
 
 def _binary_meta(section: list[bytes], source: str) -> BinaryMeta:
@@ -217,12 +225,14 @@ def _binary_meta(section: list[bytes], source: str) -> BinaryMeta:
     old_path, new_path = _git_header_paths(header, source)
     mode: int | None = None
     ids: tuple[str, str] | None = None
+    copied = False
     for raw in section[1:]:
         line = raw.decode("utf-8", "surrogateescape").rstrip("\r\n")
-        if line.startswith("rename from "):
-            old_path = _strip(line[len("rename from ") :]) or old_path
-        elif line.startswith("rename to "):
-            new_path = _strip(line[len("rename to ") :]) or new_path
+        if line.startswith(("rename from ", "copy from ")):
+            old_path = _strip(line.split(" from ", 1)[1]) or old_path
+            copied = line.startswith("copy ")
+        elif line.startswith(("rename to ", "copy to ")):
+            new_path = _strip(line.split(" to ", 1)[1]) or new_path
         elif line.startswith("new file mode "):
             old_path = None
             mode = _mode(line)
@@ -243,7 +253,7 @@ def _binary_meta(section: list[bytes], source: str) -> BinaryMeta:
     for name in (old_path, new_path):
         if name is not None:
             validate_path(name)
-    return old_path, new_path, mode, ids
+    return old_path, new_path, mode, ids, copied
 
 
 def _binary_edit(
@@ -255,11 +265,11 @@ def _binary_edit(
     write: Callable[[str, File, bool], None],
     source: str,
 ) -> None:
-    old_path, new_path, mode, ids = meta
+    old_path, new_path, mode, ids, copied = meta
     current = read(old_path) if old_path is not None else None
     if old_path is not None and current is None:
         raise Conflict(f"{source}: {old_path}: no such file to patch", (old_path,))
-    if old_path is None and new_path is not None and exists(new_path):
+    if (old_path is None or copied) and new_path is not None and exists(new_path):
         raise Conflict(f"{source}: {new_path}: already exists", (new_path,))
     if new_path is None:
         delete(str(old_path))
@@ -273,9 +283,9 @@ def _binary_edit(
     result = _binary_forward(section, data, f"{source}: {new_path}")
     if ids is not None and ids[1].strip("0") and not _blob_id(result).startswith(ids[1]):
         raise BadInput(f"{source}: {new_path}: the binary patch data does not give the blob it names")
-    if old_path is not None and old_path != new_path:
-        delete(old_path)
-    write(new_path, File(result, mode if mode is not None else old_mode), old_path is None)
+    if old_path is not None and old_path != new_path and not copied:
+        delete(old_path)  # a rename; a copy keeps its source
+    write(new_path, File(result, mode if mode is not None else old_mode), old_path is None or copied)
 
 
 def _blob_id(data: bytes) -> str:
