@@ -145,6 +145,20 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And git "show HEAD:docs/d.txt" prints "doc 2"
     And git status is clean
 
+  Scenario: Sparse checkout: a file outside the cone named to record --from-worktree is refused, not recorded as deleted
+    Given the user sets the repository up with:
+      """
+      git sparse-checkout set src
+      """
+    And a plan "p"
+    When I run git plan "record p --tool w --from-worktree docs/d.txt"
+    Then the exit code is 2
+    And the output contains "docs/d.txt: outside the sparse-checkout definition"
+    And plan "p" has 0 changesets
+    When I run git plan "record p --tool w --from-worktree"
+    Then the exit code is 2
+    And the output contains "no changes to record"
+
   Scenario: status --check and apply --check agree on a dirty file, and call it uncommitted changes
     Given a plan "p"
     And I record in "p" with tool "edit"

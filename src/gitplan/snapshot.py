@@ -187,6 +187,13 @@ def read_files(
             raise BadInput(f"{path} is a directory; name the files in it")
         else:
             changes[path] = None
+    named_missing = [path for path, contents in changes.items() if contents is None and not listed]
+    outside = worktree.skip_worktree(repo, named_missing, checkout)
+    if outside:
+        raise BadInput(
+            f"{', '.join(outside)}: outside the sparse-checkout definition (not checked out), "
+            "so not in the working tree to record; `git sparse-checkout add` its directory first"
+        )
     for path, (_, converted) in worktree.cleaned(repo, regular, checkout).items():
         on_disk = file_contents(os.path.join(workdir, path))
         changes[path] = on_disk if converted is None else File(converted, on_disk.mode)

@@ -317,6 +317,17 @@ def move(repo: pygit2.Repository, old_tree: str, new_tree: str) -> None:
         run_git(repo, args)
 
 
+def skip_worktree(
+    repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None = None
+) -> list[str]:
+    """Those of `paths` whose index entry is skip-worktree: outside a sparse checkout's
+    definition, so not checked out (a missing file there is not a deleted one)."""
+    if not paths:
+        return []
+    out = run_git(repo, ["ls-files", "-z", "-t", "--cached", "--", *paths], checkout=checkout)
+    return [_fs(item[2:]) for item in out.split(b"\0") if item[:1] == b"S"]
+
+
 def index_paths(repo: pygit2.Repository) -> dict[str, bool]:
     """Every path in the index, mapped to whether it is skip-worktree (sparse checkout)."""
     out = run_git(repo, ["ls-files", "-z", "-t", "--cached"])
