@@ -59,6 +59,44 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     Then git ls-tree of the tip of "p1" shows mode "100755" for "run.sh"
     And git ls-tree of the tip of "p1" shows mode "120000" for "link"
 
+  Scenario: New contents keep a file's executable bit, as cp onto it would; a new file is 100644
+    Given I record files with modes in "p1"
+    When I record in "p1" with tool "edit"
+      | path   | content               |
+      | run.sh | #!/bin/sh\necho bye\n |
+      | new.sh | #!/bin/sh\n           |
+    Then git ls-tree of the tip of "p1" shows mode "100755" for "run.sh"
+    And git ls-tree of the tip of "p1" shows mode "100644" for "new.sh"
+    Given the user sets the repository up with:
+      """
+      printf 'echo plain\n' > ../plain.txt
+      printf 'echo exec\n' > ../exec.txt
+      chmod +x ../exec.txt
+      """
+    When I run git plan "record p1 --tool set --set run.sh={tmp}/plain.txt --set made.sh={tmp}/exec.txt --set src/app.py={tmp}/exec.txt"
+    Then the exit code is 0
+    And git ls-tree of the tip of "p1" shows mode "100755" for "run.sh"
+    And git ls-tree of the tip of "p1" shows mode "100755" for "made.sh"
+    And git ls-tree of the tip of "p1" shows mode "100755" for "src/app.py"
+    When I run git plan "record p1 --tool set --set new.sh=- --set fresh.txt={tmp}/plain.txt" with "echo stdin\n" on standard input
+    Then the exit code is 0
+    And git ls-tree of the tip of "p1" shows mode "100644" for "new.sh"
+    And git ls-tree of the tip of "p1" shows mode "100644" for "fresh.txt"
+    When I run git plan "record p1 --tool set --set run.sh=-" with "echo again\n" on standard input
+    Then git ls-tree of the tip of "p1" shows mode "100755" for "run.sh"
+
+  Scenario: With core.fileMode false, record --from-worktree takes no executable bit from the disk, as git add
+    Given the user sets the repository up with:
+      """
+      git config core.fileMode false
+      printf 'x\n' > new.sh && chmod +x new.sh
+      printf 'changed\n' >> src/app.py && chmod +x src/app.py
+      """
+    When I run git plan "record p1 --tool w --from-worktree new.sh src/app.py"
+    Then the exit code is 0
+    And git ls-tree of the tip of "p1" shows mode "100644" for "new.sh"
+    And git ls-tree of the tip of "p1" shows mode "100644" for "src/app.py"
+
   Scenario: Only the changed paths get new trees
     When I record in "p1" with tool "write_file"
       | path       | content    |

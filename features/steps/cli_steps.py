@@ -46,6 +46,11 @@ def run_with_stdin(context, args, patch):  # type: ignore[no-untyped-def]
     _run(context, args, (ROOT / patch).read_bytes())
 
 
+@when('I run git plan "{args}" with "{text}" on standard input')
+def run_with_text(context, args, text):  # type: ignore[no-untyped-def]
+    _run(context, args, unescape(text))
+
+
 @then("the exit code is {code:d}")
 def exit_code(context, code):  # type: ignore[no-untyped-def]
     assert context.cli.exit_code == code, f"exit {context.cli.exit_code}: {context.cli_output}"

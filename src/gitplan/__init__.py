@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .diffs import DiffOptions
     from .errors import BadInput, Conflict, Damaged, GitPlanError, PlanNotFound
     from .model import (
+        MODE_KEEP,
         ApplyResult,
         ChangeSet,
         CleanupReport,
@@ -36,6 +37,7 @@ _LAZY = {
     **dict.fromkeys(["BadInput", "Conflict", "Damaged", "GitPlanError", "PlanNotFound"], "errors"),
     **dict.fromkeys(
         [
+            "MODE_KEEP",
             "ApplyResult",
             "ChangeSet",
             "CleanupReport",
@@ -61,6 +63,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "MODE_KEEP",
     "ApplyResult",
     "BadInput",
     "ChangeSet",

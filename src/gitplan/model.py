@@ -15,6 +15,9 @@ from .errors import BadInput
 MODE_FILE = 0o100644
 MODE_EXECUTABLE = 0o100755
 MODE_SYMLINK = 0o120000
+# Not a git mode: the mode the path already has where the edit is made, if it is a regular
+# file (a new content keeps an executable's bit, as `cp` onto it would); 100644 for a new path.
+MODE_KEEP = 0
 FILE_MODES = (MODE_FILE, MODE_EXECUTABLE, MODE_SYMLINK)
 
 
@@ -39,8 +42,8 @@ class File:
     def __post_init__(self) -> None:
         if not isinstance(self.data, bytes | bytearray | memoryview):
             raise BadInput(f"file data must be bytes, not {type(self.data).__name__}")
-        if self.mode not in FILE_MODES:
-            raise BadInput(f"file mode must be one of 100644, 100755, 120000, not {self.mode:o}")
+        if self.mode not in (*FILE_MODES, MODE_KEEP):
+            raise BadInput(f"file mode must be one of 100644, 100755, 120000 or MODE_KEEP, not {self.mode:o}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +59,8 @@ class FileOnDisk:
     def __post_init__(self) -> None:
         if not isinstance(self.source, str) or not self.source:
             raise BadInput("a file on disk needs a path")
-        if self.mode not in (MODE_FILE, MODE_EXECUTABLE):
-            raise BadInput(f"a streamed file's mode must be 100644 or 100755, not {self.mode:o}")
+        if self.mode not in (MODE_FILE, MODE_EXECUTABLE, MODE_KEEP):
+            raise BadInput(f"a streamed file's mode must be 100644, 100755 or MODE_KEEP, not {self.mode:o}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ from .gitrepo import (
     worktree_prefix,
 )
 from .model import (
+    MODE_KEEP,
     ApplyResult,
     ChangeSet,
     CleanupReport,
@@ -73,7 +74,7 @@ from .model import (
 from .notes import stage_notes_commit
 from .objects import Staging
 from .transaction import Prepared
-from .trees import Edit, changed_entries, edit_tree, entry_at
+from .trees import Edit, changed_entries, edit_tree, entry_at, kept_modes
 
 if TYPE_CHECKING:  # the rest is imported where used: a command loads only what it needs
     from . import sync
@@ -251,13 +252,15 @@ class PlanStore:
             tip = chains.plan_commit(repo, plan_id, current.tip)
             tip_tree = str(tip.tree_id)
             number = chains.changeset_number(tip) + 1
-            effective = dict(edits)
+            made_on = tip_tree  # the tree the edits were made on
             if parent is not None:
                 chain = chains.load_chain(repo, plan_id, current, records=False)
                 _, parent_id = chains.resolve_changeset(chain, parent)
                 if parent_id != str(tip.id):
-                    parent_tree = str(lookup_commit(repo, parent_id).tree_id)
-                    effective = rebase_edits(repo, staging, parent_tree, tip_tree, edits)
+                    made_on = str(lookup_commit(repo, parent_id).tree_id)
+            effective = kept_modes(repo, made_on, edits)
+            if made_on != tip_tree:
+                effective = rebase_edits(repo, staging, made_on, tip_tree, effective)
             tree = edit_tree(repo, staging, tip_tree, effective)
             files = diffs.edit_changes(repo, staging, tip_tree, effective)
             summary = invocation.summary or _summary(files)
@@ -496,7 +499,7 @@ class PlanStore:
             if content is None or isinstance(content, File | FileOnDisk):
                 validated[path] = content
             elif isinstance(content, bytes | bytearray | memoryview):
-                validated[path] = File(bytes(content))
+                validated[path] = File(bytes(content), MODE_KEEP)
             else:
                 raise BadInput(f"{path}: content must be bytes, File, FileOnDisk or None")
         edits: dict[str, Edit] = {}

@@ -18,6 +18,7 @@ import pygit2
 
 from .errors import BadInput, Damaged
 from .gitrepo import EMPTY_TREE, lookup
+from .model import MODE_EXECUTABLE, MODE_FILE, MODE_KEEP
 from .objects import Staging
 from .packfile import OBJ_TREE
 
@@ -216,6 +217,19 @@ def _spliced(
 def _encoded(entries: dict[bytes, tuple[bytes, bytes]]) -> bytes:
     ordered = sorted(entries, key=lambda name: name + b"/" if entries[name][0] == _MODE_TREE else name)
     return b"".join(b"%s %s\0%s" % (entries[name][0], name, entries[name][1]) for name in ordered)
+
+
+def kept_modes(repo: pygit2.Repository, tree_id: str, edits: Mapping[str, Edit]) -> dict[str, Edit]:
+    """`edits` with each MODE_KEEP resolved: the mode of the regular file at that path of
+    `tree_id`, or 100644 where there is none (a new path, a symlink, a directory)."""
+    resolved: dict[str, Edit] = {}
+    for path, edit in edits.items():
+        if edit is not None and edit[1] == MODE_KEEP:
+            found = entry_at(repo, tree_id, path)
+            mode = MODE_EXECUTABLE if found is not None and found[1] == MODE_EXECUTABLE else MODE_FILE
+            edit = (edit[0], mode)
+        resolved[path] = edit
+    return resolved
 
 
 def edit_entries(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
 
 from .. import views
 from ..errors import BadInput
-from ..model import File, FileOnDisk, ToolInvocation
+from ..model import MODE_EXECUTABLE, MODE_KEEP, File, FileOnDisk, ToolInvocation
 from . import main
 from .context import Context, pass_context
 
@@ -39,7 +40,8 @@ from .context import Context, pass_context
     "set_files",
     multiple=True,
     metavar="PATH=FILE",
-    help="Make PATH hold the bytes of FILE (repeatable; FILE '-' reads stdin).",
+    help="Make PATH hold the bytes of FILE (repeatable; FILE '-' reads stdin). PATH keeps "
+    "its mode; an executable FILE makes it executable.",
 )
 @click.option("--delete", "deletions", multiple=True, metavar="PATH", help="Delete PATH.")
 @click.option(
@@ -113,7 +115,8 @@ def record(
         if not sep or not path or not source:
             raise BadInput(f"--set takes PATH=FILE, not {item!r}")
         source = ctx.file_path(source)
-        changes[ctx.repo_path(path)] = File(_read_input(source)) if source == "-" else _file(source)
+        contents = File(_read_input(source), MODE_KEEP) if source == "-" else _file(source)
+        changes[ctx.repo_path(path)] = contents
     for path in deletions:
         changes[ctx.repo_path(path)] = None
     if not changes:
@@ -147,9 +150,12 @@ def _read_input(source: str) -> bytes:
 
 
 def _file(source: str) -> File | FileOnDisk:
+    """FILE's bytes; PATH keeps its mode (as `cp FILE PATH` keeps it), unless FILE is
+    executable, which makes PATH 100755."""
     from ..snapshot import file_contents
 
-    return file_contents(source)
+    contents = file_contents(source)
+    return contents if contents.mode == MODE_EXECUTABLE else replace(contents, mode=MODE_KEEP)
 
 
 def _arguments(pairs: tuple[str, ...], as_json: str | None) -> dict[str, Any]:
