@@ -159,6 +159,36 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the exit code is 2
     And the output contains "no changes to record"
 
+  Scenario: apply refuses while a merge is unfinished, keeps the plan, and status --check says so first
+    Given a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content           |
+      | README.md | one\ntwo\nthree\n |
+    And the user sets the repository up with:
+      """
+      git checkout -q -b side
+      printf 'side\n' > side.txt
+      git add side.txt
+      git commit -q -m side
+      git checkout -q -
+      git merge -q --no-commit --no-ff side
+      """
+    When I run git plan "status p --check"
+    Then the output contains "apply would be refused: a merge, cherry-pick, revert or rebase is in progress"
+    When I run git plan "apply p --check"
+    Then the exit code is 2
+    And the output contains "a merge is in progress (MERGE_HEAD exists)"
+    When I run git plan "apply p"
+    Then the exit code is 2
+    And plan "p" has 1 changesets
+    Given the user sets the repository up with:
+      """
+      git commit -q -m merged
+      """
+    When I run git plan "apply p"
+    Then the exit code is 0
+    And git status is clean
+
   Scenario: status --check and apply --check agree on a dirty file, and call it uncommitted changes
     Given a plan "p"
     And I record in "p" with tool "edit"

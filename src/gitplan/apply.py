@@ -94,6 +94,8 @@ def apply_check(repo: pygit2.Repository, chain: chains.Chain, status: PlanStatus
     head = _head_commit(repo)
     if not head and chain.base_id:
         return status  # nothing to compare with: apply refuses
+    if not repo.is_bare and operation_in_progress(repo):
+        return replace(status, base_behind_head=head != chain.base_id, apply_refusal="in-progress")
     try:
         _predict(repo, chain, head, replay=False, mode="branch" if repo.is_bare else "commit", write=False)
         refusal = None
@@ -212,6 +214,9 @@ def apply_plan(
             f"HEAD has no commit yet, and plan {plan_id!r} was made on {chain.base_id[:12]}; "
             "check out a branch that has it"
         )
+    busy = operation_in_progress(repo) if mode != "branch" else None
+    if busy:
+        raise BadInput(f"{busy}: finish it or abort it first, as git cherry-pick asks; nothing was written")
     if mode == "branch":
         if repo.references.get(f"refs/heads/{branch}") is not None:
             raise BadInput(f"branch {branch!r} already exists")
@@ -234,6 +239,22 @@ def apply_plan(
         return _execute(repo, chain, outcome, mode, branch, progress, part)
     except _BeforeCommitPoint as failure:  # something moved; all was put back
         raise _fail(repo, plan_id, failure.conflict, keep_on_failure, cancel) from None
+
+
+def operation_in_progress(repo: pygit2.Repository) -> str | None:
+    """The git operation left unfinished in this worktree (a merge, a cherry-pick...), if
+    any: a commit made now would be taken into it."""
+    git_dir = Path(repo.path)
+    for name, what in (
+        ("MERGE_HEAD", "a merge"),
+        ("CHERRY_PICK_HEAD", "a cherry-pick"),
+        ("REVERT_HEAD", "a revert"),
+        ("rebase-merge", "a rebase"),
+        ("rebase-apply", "a rebase or git am"),
+    ):
+        if (git_dir / name).exists():
+            return f"{what} is in progress ({name} exists)"
+    return None
 
 
 def _head_commit(repo: pygit2.Repository) -> str:

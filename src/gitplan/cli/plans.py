@@ -170,6 +170,8 @@ def _print_status(out, status: PlanStatus) -> None:  # type: ignore[no-untyped-d
         out.line(f"apply would conflict: {verdict}")
         if status.apply_refusal == "dirty":
             out.line(f"apply would be refused: uncommitted changes in {', '.join(status.dirty_paths)}")
+        elif status.apply_refusal == "in-progress":
+            out.line("apply would be refused: a merge, cherry-pick, revert or rebase is in progress")
     if status.unsafe:
         out.line(f"unsafe: {status.unsafe}", {"fg": "red", "bold": True})
         out.line("  (made by hand or fetched with plain git: review it; apply refuses it)", {"fg": "red"})
