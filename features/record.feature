@@ -117,6 +117,14 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     Then it succeeds
     And git notes show for changeset 1 of "p1" records "src/main.py" renamed from "src/app.py"
 
+  Scenario: A patch that moves a submodule's commit is refused as a submodule, not as a damaged repository
+    Given the base commit has a submodule entry "vendor/lib"
+    And a plan "sub"
+    And a file "sm.patch" outside the repository with content "diff --git a/vendor/lib b/vendor/lib\nindex 1111111..2222222 160000\n--- a/vendor/lib\n+++ b/vendor/lib\n@@ -1 +1 @@\n-Subproject commit 1111111111111111111111111111111111111111\n+Subproject commit 2222222222222222222222222222222222222222\n"
+    When I run git plan "record sub --tool t --patch {tmp}/sm.patch"
+    Then the exit code is 2
+    And the output contains "vendor/lib is a submodule; plans carry files, not submodule commits"
+
   Scenario: Deleting a submodule entry of the base is recorded, counted as git counts it
     Given the base commit has a submodule entry "vendor/lib"
     And a plan "sub"

@@ -74,7 +74,7 @@ from .model import (
 from .notes import stage_notes_commit
 from .objects import Staging
 from .transaction import Prepared
-from .trees import Edit, changed_entries, edit_tree, entry_at, kept_modes
+from .trees import MODE_COMMIT, Edit, changed_entries, edit_tree, entry_at, kept_modes
 
 if TYPE_CHECKING:  # the rest is imported where used: a command loads only what it needs
     from . import sync
@@ -521,6 +521,8 @@ class PlanStore:
 
         def read(path: str) -> tuple[bytes, int] | None:
             found = entry_at(self._repo, tree_id, path)
+            if found is not None and found[1] == MODE_COMMIT:
+                raise BadInput(f"{source}: {path} is a submodule; plans carry files, not submodule commits")
             return (read_blob(self._repo, found[0]), found[1]) if found else None
 
         return patch_edits(patch, read, source)
