@@ -43,6 +43,15 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     Then git am applies the exported patches onto a new branch
     And the export holds 2 invocation records as JSON lines
 
+  Scenario: A changeset without edits gets no patch in the export, as git format-patch writes none, so git am goes through
+    Given a changeset with no edits is recorded in "a", as a failed run records it
+    And I record in "a" with tool "three"
+      | path | content |
+      | z    | 3\n     |
+    When I export the artifacts of "a"
+    Then git am applies the exported patches onto a new branch
+    And the export holds 4 invocation records as JSON lines
+
   Scenario: Exported patches carry binary files, so git am works in a clone that lacks the plan
     Given I record a binary file "logo.png" in "a"
     And I record a changed binary file "logo.png" in "a"

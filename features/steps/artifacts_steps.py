@@ -11,6 +11,8 @@ from pathlib import Path
 from behave import given, then, when
 from common_steps import git
 
+from gitplan import ToolInvocation
+
 
 def _commit(context, plan: str, number: int) -> str:  # type: ignore[no-untyped-def]
     return context.store.changesets(plan)[number - 1].commit
@@ -112,3 +114,8 @@ def git_am_clone(context):  # type: ignore[no-untyped-def]
     assert git(context, "rev-parse", "HEAD^{tree}", repo=clone) == git(
         context, "rev-parse", "refs/changesets/a^{tree}"
     )
+
+
+@given('a changeset with no edits is recorded in "{plan}", as a failed run records it')
+def empty_changeset(context, plan):  # type: ignore[no-untyped-def]
+    context.store.record(plan, {}, ToolInvocation(tool="failed", status="error", exit_code=3))

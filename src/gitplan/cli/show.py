@@ -261,7 +261,8 @@ def show(
     "export_dir",
     type=click.Path(file_okay=False),
     metavar="DIR",
-    help="Write one patch per changeset (git am accepts them) and invocations.jsonl into DIR.",
+    help="Write one patch per changeset that changes files (git am accepts them) and every "
+    "invocation record in invocations.jsonl into DIR.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @pass_context
@@ -312,6 +313,8 @@ def _export(store, plan: str, records: list[dict[str, Any]], directory: Path) ->
         raise BadInput(f"cannot create {directory}: {error.strerror}") from None
     written = []
     for item in records:
+        if not item["files"]:
+            continue  # no edits (a failed run): no patch, as git format-patch writes none for it
         number = int(str(item["number"]))
         slug = re.sub(r"[^A-Za-z0-9]+", "-", str(item.get("tool", "changeset"))).strip("-")
         path = directory / f"{number:04d}-{slug or 'changeset'}.patch"
