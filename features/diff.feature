@@ -123,6 +123,16 @@ Feature: Plan diffs match git diff byte for byte
     Then the plan diff of "d" with "--name-only -- *.md" equals git diff with the same options
     And the plan diff of "d" with "--name-only -- src/*" equals git diff with the same options
 
+  Scenario: Pathspec magic for the top and for exclusion, from the top and from a subdirectory, as git
+    Then git plan diff "d" --name-only -- ':!src' run in "." prints what git diff prints there
+    And git plan diff "d" --stat -- ':(exclude)docs' ':^data' run in "." prints what git diff prints there
+    And git plan diff "d" --name-status -- ':!module.py' run in "src" prints what git diff prints there
+    And git plan diff "d" --name-only -- ':/docs' ':(top)README.md' run in "src" prints what git diff prints there
+    And git plan diff "d" -- . ':!new_file.py' run in "src" prints what git diff prints there
+    When I run git plan "diff d -- :(icase)SRC"
+    Then the exit code is 2
+    And the output contains "pathspec magic icase in ':(icase)SRC' is not supported"
+
   Scenario: An empty changeset prints nothing, like git
     Then the diff of changeset 0 of "d" with "--stat" is empty
 

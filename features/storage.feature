@@ -485,7 +485,7 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
       | case             | message                     |
       | it does not exist | cannot read                |
       | no path           | needs a path               |
-      | a symlink mode    | must be 100644 or 100755   |
+      | a symlink mode    | must be 100644, 100755 or MODE_KEEP |
 
   Scenario: Two creates of one plan at once: the second is refused and leaves nothing
     When another process creates plan "twin" while I create it, just before my refs are made

@@ -251,3 +251,24 @@ def packed_alternate(context, count):  # type: ignore[no-untyped-def]
     alternates.write_bytes(os.path.join(alternate, b"objects") + b"\n")
     counted = subprocess.run(["git", "count-objects", "-v"], cwd=alternate, capture_output=True, check=True)
     assert f"in-pack: {count}" in counted.stdout.decode(), counted.stdout
+
+
+@then('git plan diff "{plan}" {args} run in "{directory}" prints what git diff prints there')
+def cli_diff_in(context, plan, args, directory):  # type: ignore[no-untyped-def]
+    """The command line as a user types it, pathspec magic and the current directory included."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    from gitplan.cli import main
+
+    words = shlex.split(args)
+    where = os.path.join(context.repo, directory)
+    result = CliRunner().invoke(main, ["-C", where, "diff", plan, *words])
+    assert result.exit_code == 0, result.output
+    status = context.store.status(plan)
+    at = words.index("--")
+    command = ["git", "diff", *words[:at], status.base, status.tip, *words[at:]]
+    theirs = subprocess.run(command, cwd=where, capture_output=True, check=True).stdout.decode()
+    assert theirs, "git printed nothing; the scenario tests nothing"
+    assert result.output == theirs, f"ours:\n{result.output}\n---- git:\n{theirs}"

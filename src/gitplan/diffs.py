@@ -24,7 +24,7 @@ from .model import FileChange
 from .objects import Staging
 from .objects import read_blob as read_staged
 from .renames import MAX_SCORE, Pair, detect_renames, is_binary, no_renames
-from .trees import MODE_COMMIT, Edit, changed_entries, edit_entries
+from .trees import MODE_COMMIT, Edit, changed_entries, edit_entries, matches_pathspec
 
 NULL_ID = "0" * 40
 _PATCH_FLAGS = pygit2.enums.DiffOption.INDENT_HEURISTIC | pygit2.enums.DiffOption.FORCE_TEXT
@@ -51,6 +51,7 @@ class DiffOptions:
     rename_score: int = 30000
     full_index: bool = False
     pathspec: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # paths left out, as git's `:(exclude)` pathspecs (`:!`, `:^`)
     stat_width: int = 80
     binary: bool = False  # --binary: binary files as a "GIT binary patch" git apply can use
     word_diff: str | None = None  # --word-diff=plain|color|porcelain: git renders it
@@ -64,6 +65,8 @@ def file_pairs(
     options: DiffOptions = DiffOptions(),  # noqa: B008 - frozen, so safe to share
 ) -> list[Pair]:
     entries = changed_entries(repo, old_tree, new_tree, options.pathspec)
+    if options.exclude:
+        entries = [entry for entry in entries if not matches_pathspec(entry.path, options.exclude)]
     if not options.renames:
         return no_renames(entries)
     return detect_renames(entries, lambda oid: read_blob(repo, oid), options.rename_score)

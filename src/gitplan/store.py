@@ -830,7 +830,7 @@ class PlanStore:
             old = str(commit.parents[0].tree_id) if chains.changeset_number(commit) else new
         else:
             old, new = self._diff_range(chains.load_chain(self._repo, plan_id, records=False), changeset)
-        for path in options.pathspec:
+        for path in (*options.pathspec, *options.exclude):
             if not path or path.startswith("/") or "\0" in path:
                 raise BadInput(f"invalid pathspec {path!r}")
         if options.word_diff:
@@ -845,8 +845,10 @@ class PlanStore:
         args = ["diff", f"--word-diff={options.word_diff}", f"-U{options.context}"]
         args += ["--color=always" if options.color else "--no-color"]
         args += [] if options.renames else ["--no-renames"]
-        args += [old, new, "--", *options.pathspec]
-        return worktree.run_git(self._repo, args).decode("utf-8", "surrogateescape")
+        args += [old, new, "--", *options.pathspec, *(f":(exclude){path}" for path in options.exclude)]
+        # git's default pathspecs, which gitplan's own match (a glob's '*' spans '/').
+        environment = worktree.git_env(self._repo, GIT_LITERAL_PATHSPECS="0")
+        return worktree.run_git(self._repo, args, env=environment).decode("utf-8", "surrogateescape")
 
     def _diff_range(self, chain: chains.Chain, changeset: int | str | None) -> tuple[str, str]:
         repo = self._repo

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import shlex
 from dataclasses import replace
@@ -73,11 +74,13 @@ def diff(
       git plan diff PLAN 3          changeset 3 alone
       git plan diff PLAN 1..3       changesets 2 and 3 (tree of 1 to tree of 3)
       git plan diff PLAN -- src/    only paths under src/
+      git plan diff PLAN -- ':!src' every path but those under src/
       git plan diff PLAN 3 --ui     changeset 3 in the review page
     """
     from ..diffs import DiffOptions
 
-    changeset, paths = _changeset_and_paths(ctx, plan, args)
+    changeset, words = _changeset_and_paths(ctx, plan, args)
+    paths, left_out = _pathspecs(ctx, words)
     if ui:
         from .serve import serve_review
 
@@ -88,7 +91,8 @@ def diff(
         context=context,
         renames=not no_renames,
         full_index=full_index,
-        pathspec=tuple(paths),
+        pathspec=paths,
+        exclude=left_out,
         stat_width=stat_width,
         binary=binary,
     )
@@ -125,7 +129,42 @@ def _changeset_and_paths(ctx: Context, plan: str, args: tuple[str, ...]) -> tupl
                     f"ambiguous argument {word!r}: not a changeset of {plan} and not a path in the "
                     "working tree or the plan; use '--' to separate paths from changesets"
                 )
-    return changeset, [ctx.repo_path(word) for word in before + paths]
+    return changeset, before + paths
+
+
+def _pathspecs(ctx: Context, words: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The paths to show and the paths to leave out, from the top of the working tree.
+
+    git's pathspec magic: `:/PATH` and `:(top)PATH` name PATH from the top;
+    `:!PATH`, `:^PATH` and `:(exclude)PATH` leave it out (with only those, every
+    other path of the tree is shown, as git does). Other magic is refused, never
+    taken as a path that matches nothing."""
+    shown: list[str] = []
+    left_out: list[str] = []
+    for word in words:
+        magic, path = _magic(word)
+        unknown = magic - {"top", "exclude"}
+        if unknown:
+            raise BadInput(f"pathspec magic {', '.join(sorted(unknown))} in {word!r} is not supported")
+        full = posixpath.normpath(path) if "top" in magic else ctx.repo_path(path)
+        (left_out if "exclude" in magic else shown).append("" if full == "." else full)
+    return tuple(path for path in shown if path not in ("", ".")), tuple(left_out)
+
+
+def _magic(word: str) -> tuple[set[str], str]:
+    """(magic words, path) of a pathspec: `:(a,b)path`, or the short forms `:/`, `:!`, `:^`."""
+    if not word.startswith(":"):
+        return set(), word
+    if word.startswith(":("):
+        close = word.find(")")
+        if close < 0:
+            raise BadInput(f"invalid pathspec magic in {word!r}: missing ')'")
+        return {item.strip() for item in word[2:close].split(",") if item.strip()}, word[close + 1 :]
+    rest, magic = word[1:], set()
+    while rest[:1] in ("/", "!", "^"):
+        magic.add("top" if rest[0] == "/" else "exclude")
+        rest = rest[1:]
+    return magic, rest.removeprefix(":")
 
 
 @main.command()
