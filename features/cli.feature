@@ -121,13 +121,26 @@ Feature: The command line prints for people and machines, with stable exit codes
     And the tip of "p" has no "src/app.py"
     And git ls-tree of the tip of "p" shows mode "120000" for "link"
 
-  Scenario: Recording from the worktree refuses a directory and a clean worktree
+  Scenario: Recording from the worktree refuses a clean worktree, also when a directory is named
     When I run git plan "record p --tool editor --from-worktree src"
     Then the exit code is 2
-    And the output contains "is a directory"
+    And the output contains "no changes to record"
     When I run git plan "record p --tool editor --from-worktree"
     Then the exit code is 2
     And the output contains "no changes to record"
+
+  Scenario: A directory named to record --from-worktree stands for its changed files, as git add DIR; . for all
+    Given the user edits "README.md" to "top\n" without committing
+    And the user edits "src/app.py" to "changed\n" without committing
+    And the user edits "src/new/deep.txt" to "new\n" without committing
+    When I run git plan "record p --tool editor --from-worktree src/"
+    Then the exit code is 0
+    And the tip of "p" holds "src/app.py" as "changed\n"
+    And the tip of "p" holds "src/new/deep.txt" as "new\n"
+    And the tip of "p" holds "README.md" as "one\n2\nthree\n"
+    When I run git plan "record p --tool editor --from-worktree ."
+    Then the exit code is 0
+    And the tip of "p" holds "README.md" as "top\n"
 
   Scenario: A patch from standard input
     When I run git plan "record p --tool patcher --patch -" with the patch "tests-data/patches/good-on-plan.patch" on standard input

@@ -92,7 +92,9 @@ def rescue(context):  # type: ignore[no-untyped-def]
 
 @given('the user edits "{path}" to "{content}" without committing')
 def edit_dirty(context, path, content):  # type: ignore[no-untyped-def]
-    (Path(context.repo) / path).write_bytes(unescape(content))
+    target = Path(context.repo) / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(unescape(content))
 
 
 @then('HEAD is still the base of "{plan}"')

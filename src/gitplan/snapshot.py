@@ -45,7 +45,8 @@ def worktree_edits(
 
     Without `paths`, the changed paths are those `git status` lists against the
     checkout's index (staged and untracked included, submodules and ignored
-    files left out), and the paths in `also` (what the caller knows changed
+    files left out); a directory among `paths` (`.` for the whole tree) stands
+    for those under it, as `git add DIR` takes them. Also the paths in `also` (what the caller knows changed
     that git status cannot see: files a commit in the checkout took, files an
     earlier snapshot recorded). With `against_tree`, paths whose contents
     equal its entry are dropped: what is left are the edits that bring those
@@ -55,17 +56,36 @@ def worktree_edits(
     workdir = checkout.workdir if checkout else repo.workdir
     if workdir is None:
         raise BadInput("recording a worktree needs a repository with a working tree")
-    if paths:
-        candidates = list(dict.fromkeys(paths))
-    else:
+    named = [path for path in dict.fromkeys(paths) if not _a_directory(Path(workdir), path)]
+    directories = [path.strip("/") for path in paths if path not in named]
+    edits: dict[str, Contents] = {}
+    if directories or not paths:
+        # What `git status` lists (under the directories named, as `git add DIR` takes them).
         listed = worktree.status(repo, untracked=True, staged=True, checkout=checkout)
         # "dir/": an untracked repository inside the worktree; gitplan records no gitlinks.
         names = {c.path for c in listed if not c.submodule and not c.path.endswith("/")}
-        candidates = sorted(names.union(also))
-    edits = read_files(repo, Path(workdir), candidates, checkout, listed=not paths, skipped=skipped)
+        if directories:
+            names = {name for name in names if any(_under(name, directory) for directory in directories)}
+        else:
+            names.update(also)
+        edits = read_files(repo, Path(workdir), sorted(names), checkout, listed=True, skipped=skipped)
+    if named:
+        edits.update(read_files(repo, Path(workdir), named, checkout, listed=False, skipped=skipped))
     if against_tree is not None:
         edits = {path: new for path, new in edits.items() if _differs(repo, against_tree, path, new)}
     return edits
+
+
+def _a_directory(workdir: Path, path: str) -> bool:
+    """A directory named to record (`.` for the whole tree), not a submodule's."""
+    if path in ("", "."):
+        return True
+    full = workdir / path
+    return full.is_dir() and not full.is_symlink() and not (full / ".git").exists()
+
+
+def _under(path: str, directory: str) -> bool:
+    return directory in ("", ".") or path == directory or path.startswith(directory + "/")
 
 
 def touched_edits(
@@ -155,7 +175,7 @@ def read_files(
 ) -> dict[str, Contents]:
     """Each path's contents as `git add` would store them (None: no file there).
 
-    Paths the user named are refused when they cannot be recorded (a directory,
+    Paths the user named are refused when they cannot be recorded (a submodule,
     a path inside a submodule or behind a symlink, a name gitplan refuses).
     Paths found by looking (`listed`) are taken as the checkout has them: a
     directory, or a path below a file or symlink, is a file that is gone (the
@@ -182,10 +202,8 @@ def read_files(
             regular.append(path)
         elif full.is_dir() and listed:
             changes[path] = None
-        elif full.is_dir():
-            if (full / ".git").exists():
-                raise BadInput(f"{path} is a submodule; gitplan records files, not submodule commits")
-            raise BadInput(f"{path} is a directory; name the files in it")
+        elif full.is_dir():  # a named directory is expanded before (worktree_edits): a submodule
+            raise BadInput(f"{path} is a submodule; gitplan records files, not submodule commits")
         else:
             changes[path] = None
     named_missing = [path for path, contents in changes.items() if contents is None and not listed]
