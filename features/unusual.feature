@@ -40,11 +40,19 @@ Feature: Unusual repositories get a one-line answer that says what to do
       | README.md | one two\n |
     And nobody is configured as the git user
     And I remember the user's state
+    When I run the git-plan program with "apply p --check"
+    Then the exit code is 2
+    And the output contains "(user.name and user.email are not set)"
     When I run the git-plan program with "apply p"
     Then the exit code is 2
     And the output contains "git config --global user.name"
     And the user's state is unchanged
     And plan "p" has 1 changesets
+    When I run the git-plan program with "apply p --mode worktree"
+    Then the exit code is 0
+    When I run the git-plan program with "apply p"
+    Then the exit code is 2
+    And the output contains "plan 'p' is already applied (to the working tree)"
 
   Scenario: Apply takes the user's identity from the environment, as git does
     Given a repository with files

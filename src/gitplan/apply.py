@@ -199,9 +199,9 @@ def apply_plan(
     if chain.record is None:
         raise Damaged(f"plan {plan_id!r}: {chain.record_problem}; cannot apply")
     if chain.record.state == "applied":
-        raise BadInput(
-            f"plan {plan_id!r} is already applied (onto {(chain.record.applied or {}).get('commit')})"
-        )
+        applied = chain.record.applied or {}
+        where = f"as commit {applied['commit']}" if applied.get("commit") else "to the working tree"
+        raise BadInput(f"plan {plan_id!r} is already applied ({where})")
     if chain.base_id and repo.get(chain.base_id) is None:
         raise PlanNotFound(
             f"plan {plan_id!r}: its base commit {chain.base_id} is not in this repository; fetch it first"
@@ -214,6 +214,8 @@ def apply_plan(
             f"HEAD has no commit yet, and plan {plan_id!r} was made on {chain.base_id[:12]}; "
             "check out a branch that has it"
         )
+    if mode != "worktree":
+        user_signature(repo, "committer")  # refused now, and by --check, not after the work
     busy = operation_in_progress(repo) if mode != "branch" else None
     if busy:
         raise BadInput(f"{busy}: finish it or abort it first, as git cherry-pick asks; nothing was written")

@@ -219,8 +219,9 @@ def user_signature(repo: pygit2.Repository, role: str = "author") -> pygit2.Sign
     )
     if not name or not email:
         missing = " and ".join(w for w, v in (("user.name", name), ("user.email", email)) if not v)
+        verb = "are" if not name and not email else "is"
         raise BadInput(
-            f"apply makes a commit and git does not know who you are ({missing} is not set): run "
+            f"apply makes a commit and git does not know who you are ({missing} {verb} not set): run "
             '`git config --global user.name "Your Name"` and `git config --global user.email you@example.com`'
         )
     return pygit2.Signature(name, email, *clock.now(f"GIT_{upper}_DATE"))
