@@ -30,6 +30,19 @@ Feature: Plan diffs match git diff byte for byte
       | -- src                 |
       | -- docs/guide.md       |
 
+  Scenario: Paths that .gitattributes makes binary (-diff, or a driver with diff.NAME.binary) are shown as git shows them
+    Given git config "diff.lockf.binary" is "true"
+    And the agent writes ".gitattributes" as "*.nodiff -diff\n*.lock diff=lockf\n" in the worktree
+    And a plan "bin"
+    And I record in "bin" with tool "w"
+      | path     | content |
+      | x.nodiff | a\nB\n  |
+      | y.lock   | l1\n    |
+      | t.txt    | t\n     |
+    Then the plan diff of "bin" with "" equals git diff with the same options
+    And the plan diff of "bin" with "--stat" equals git diff with the same options
+    And the plan diff of "bin" with "--numstat" equals git diff with the same options
+
   Scenario: A .gitattributes in a subdirectory gives its files a diff driver's function lines, as git does
     Given git config "diff.sections.xfuncname" is "^Section .*$"
     And the agent writes "notes/.gitattributes" as "*.txt diff=sections\n" in the worktree

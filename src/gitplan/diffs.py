@@ -154,11 +154,12 @@ def render(repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions) -> 
         return "".join(quote_path(p.path) + "\n" for p in pairs)
     if options.output == "name-status":
         return "".join(_name_status(p) for p in pairs)
+    drivers = _DiffDrivers(repo)
     if options.output == "stat":
-        return render_stat([line_stats(repo, p) for p in pairs], options.stat_width)
+        return render_stat([_counted(repo, p, drivers) for p in pairs], options.stat_width)
     if options.output == "numstat":
-        return "".join(_numstat(line_stats(repo, p)) for p in pairs)
-    drivers, ids = _DiffDrivers(repo), Abbreviator(repo)
+        return "".join(_numstat(_counted(repo, p, drivers)) for p in pairs)
+    ids = Abbreviator(repo)
     abbrev = 40 if options.full_index else ids.default_length()
     return "".join(_patch(repo, p, options.context, abbrev, drivers, ids, options.binary) for p in pairs)
 
@@ -242,7 +243,7 @@ def _patch(
         return "".join(lines)
     old = _contents(repo, pair.old_id, pair.old_mode)
     new = _contents(repo, pair.new_id, pair.new_mode)
-    binary_pair = is_binary(old) or is_binary(new)
+    binary_pair = drivers.binary(name_a) or drivers.binary(name_b) or is_binary(old) or is_binary(new)
     if binary and binary_pair:
         abbrev = 40  # git --binary prints full ids for the binary files it encodes
     old_abbrev = ids(pair.old_id or NULL_ID, abbrev)
@@ -494,14 +495,30 @@ class _DiffDrivers:
             return None  # a regex Python cannot read: libgit2's rule
         return _regex_function_line(rules)
 
+    def binary(self, path: str) -> bool:
+        """Is `path` binary to git's diff by its attributes: `-diff`, or a driver whose
+        `diff.<driver>.binary` is true? (Otherwise its bytes decide.)"""
+        value = self._value(path)
+        if isinstance(value, str):
+            try:
+                return bool(self._repo.config.get_bool(f"diff.{value}.binary"))
+            except (KeyError, ValueError, pygit2.GitError):
+                return False
+        return value is False
+
     def _driver(self, path: str) -> str | None:
+        value = self._value(path)
+        return value if isinstance(value, str) else None
+
+    def _value(self, path: str) -> str | bool | None:
+        """The `diff` attribute of `path`: a driver's name, True (set), False (unset) or None."""
         if not self._attribute_files(path):
             return None
         try:
             value = self._repo.get_attr(path, "diff")
         except (pygit2.GitError, UnicodeError, ValueError):
             return None
-        return value if isinstance(value, str) else None
+        return value if isinstance(value, str | bool) else None
 
     def _attribute_files(self, path: str) -> bool:
         if self._global is None:
@@ -562,8 +579,17 @@ def _name_status(pair: Pair) -> str:
     return f"{letter}\t{quote_path(pair.path)}\n"
 
 
-def line_stats(repo: pygit2.Repository, pair: Pair, read: Callable[[str], bytes] | None = None) -> FileChange:
-    """Lines added and deleted by one pair (bytes for binary files, as git counts)."""
+def _counted(repo: pygit2.Repository, pair: Pair, drivers: _DiffDrivers) -> FileChange:
+    """line_stats, with the attributes that make a path binary to git's diff."""
+    binary = drivers.binary(pair.path) or (pair.old_path is not None and drivers.binary(pair.old_path))
+    return line_stats(repo, pair, binary=binary)
+
+
+def line_stats(
+    repo: pygit2.Repository, pair: Pair, read: Callable[[str], bytes] | None = None, binary: bool = False
+) -> FileChange:
+    """Lines added and deleted by one pair (bytes for binary files, as git counts);
+    `binary`: the attributes make it binary whatever its bytes."""
     old = _contents(repo, pair.old_id, pair.old_mode, read)
     new = _contents(repo, pair.new_id, pair.new_mode, read)
     if pair.is_rename:
@@ -578,7 +604,7 @@ def line_stats(repo: pygit2.Repository, pair: Pair, read: Callable[[str], bytes]
         kind = "mode"
     else:
         kind = "modified"
-    if is_binary(old) or is_binary(new):
+    if binary or is_binary(old) or is_binary(new):
         same = old == new  # git counts no bytes for a binary file renamed unchanged
         return FileChange(
             pair.path, kind, 0 if same else len(new), 0 if same else len(old),
