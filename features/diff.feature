@@ -30,6 +30,19 @@ Feature: Plan diffs match git diff byte for byte
       | -- src                 |
       | -- docs/guide.md       |
 
+  Scenario: With core.quotePath false, names are printed as they are, only control characters quoted, as git does
+    Given git config "core.quotePath" is "false"
+    And a plan "names"
+    And I record in "names" with tool "w"
+      | path            | content |
+      | café.txt        | c\n     |
+      | naïve/ü.txt     | u\n     |
+      | tab\tname.txt   | t\n     |
+    Then the plan diff of "names" with "" equals git diff with the same options
+    And the plan diff of "names" with "--stat" equals git diff with the same options
+    And the plan diff of "names" with "--name-status" equals git diff with the same options
+    And the plan diff of "names" with "--numstat" equals git diff with the same options
+
   Scenario: Paths that .gitattributes makes binary (-diff, or a driver with diff.NAME.binary) are shown as git shows them
     Given git config "diff.lockf.binary" is "true"
     And the agent writes ".gitattributes" as "*.nodiff -diff\n*.lock diff=lockf\n" in the worktree

@@ -38,6 +38,7 @@ from .format import encode_plan_record, notes_message, notes_ref, plan_ref, vali
 from .gitrepo import (
     EMPTY_TREE,
     committer,
+    config_flag,
     descends,
     lookup,
     lookup_commit,
@@ -512,10 +513,7 @@ def _fail(
     pairs = diffs.file_pairs(repo, str(chain.root.tree_id), str(chain.tip.tree_id))
     rescue.write_text(diffs.render(repo, pairs, diffs.DiffOptions(full_index=True)), errors="surrogateescape")
     if keep is None:
-        try:
-            keep = bool(repo.config.get_bool("plan.keepOnFailure"))
-        except (KeyError, pygit2.GitError, ValueError):
-            keep = False
+        keep = config_flag(repo, "plan.keepOnFailure", False)
     message = (
         f"{failure}\nnothing was written; the whole plan (changesets and records) is saved in {bundle}"
         f"\nand its patch in {rescue}"

@@ -52,6 +52,7 @@ class DiffOptions:
     full_index: bool = False
     pathspec: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()  # paths left out, as git's `:(exclude)` pathspecs (`:!`, `:^`)
+    quote_high: bool = True  # core.quotePath: bytes over 0x7f in names as octal escapes
     stat_width: int = 80
     binary: bool = False  # --binary: binary files as a "GIT binary patch" git apply can use
     word_diff: str | None = None  # --word-diff=plain|color|porcelain: git renders it
@@ -151,45 +152,53 @@ def _stored_size(repo: pygit2.Repository, oid: str) -> int | None:
 def render(repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions) -> str:
     """The text `git diff` prints for these pairs with these options."""
     if options.output == "name-only":
-        return "".join(quote_path(p.path) + "\n" for p in pairs)
+        return "".join(quote_path(p.path, high=options.quote_high) + "\n" for p in pairs)
     if options.output == "name-status":
-        return "".join(_name_status(p) for p in pairs)
+        return "".join(_name_status(p, options.quote_high) for p in pairs)
     drivers = _DiffDrivers(repo)
     if options.output == "stat":
-        return render_stat([_counted(repo, p, drivers) for p in pairs], options.stat_width)
+        return render_stat(
+            [_counted(repo, p, drivers) for p in pairs], options.stat_width, options.quote_high
+        )
     if options.output == "numstat":
-        return "".join(_numstat(_counted(repo, p, drivers)) for p in pairs)
+        return "".join(_numstat(_counted(repo, p, drivers), options.quote_high) for p in pairs)
     ids = Abbreviator(repo)
     abbrev = 40 if options.full_index else ids.default_length()
-    return "".join(_patch(repo, p, options.context, abbrev, drivers, ids, options.binary) for p in pairs)
+    return "".join(
+        _patch(repo, p, options.context, abbrev, drivers, ids, options.binary, options.quote_high)
+        for p in pairs
+    )
 
 
-# -- quoting, as git's quote_c_style with core.quotePath=true --------------------
+# -- quoting, as git's quote_c_style ---------------------------------------------
 
 
 _QUOTED = re.compile(rb'[\x00-\x1f\x7f-\xff"\\]')  # what git's quote_c_style escapes
+_QUOTED_LOW = re.compile(rb'[\x00-\x1f\x7f"\\]')  # the same with core.quotePath false
 
 
-def _needs_quote(raw: bytes) -> bool:
-    return _QUOTED.search(raw) is not None
+def _needs_quote(raw: bytes, high: bool = True) -> bool:
+    return (_QUOTED if high else _QUOTED_LOW).search(raw) is not None
 
 
-def _escape(raw: bytes) -> str:
+def _escape(raw: bytes, high: bool = True) -> str:
     out = []
     for b in raw:
         if b in _ESCAPES:
-            out.append(_ESCAPES[b])
-        elif b < 0x20 or b >= 0x7F:
-            out.append(f"\\{b:03o}")
+            out.append(_ESCAPES[b].encode())
+        elif b < 0x20 or b == 0x7F or (b > 0x7F and high):
+            out.append(b"\\%03o" % b)
         else:
-            out.append(chr(b))
-    return "".join(out)
+            out.append(bytes([b]))
+    return b"".join(out).decode("utf-8", "surrogateescape")
 
 
-def quote_path(path: str, prefix: str = "") -> str:
+def quote_path(path: str, prefix: str = "", high: bool = True) -> str:
+    """A name as git prints it: in double quotes with C escapes where it must be; with
+    `high` (core.quotePath, git's default), bytes over 0x7f are escaped too."""
     raw = (prefix + path).encode("utf-8", "surrogateescape")
-    if _needs_quote(raw):
-        return '"' + _escape(raw) + '"'
+    if _needs_quote(raw, high):
+        return '"' + _escape(raw, high) + '"'
     return prefix + path
 
 
@@ -218,17 +227,18 @@ def _patch(
     drivers: _DiffDrivers,
     ids: Abbreviator,
     binary: bool = False,
+    high: bool = True,
 ) -> str:
     if pair.old_id and pair.new_id and _kind(pair.old_mode) != _kind(pair.new_mode):
         # git shows a type change as a deletion followed by an addition.
         gone = Pair(pair.old_path, None, pair.old_id, pair.old_mode, None, None)
         born = Pair(None, pair.new_path, None, None, pair.new_id, pair.new_mode)
-        return _patch(repo, gone, context, abbrev, drivers, ids, binary) + _patch(
-            repo, born, context, abbrev, drivers, ids, binary
+        return _patch(repo, gone, context, abbrev, drivers, ids, binary, high) + _patch(
+            repo, born, context, abbrev, drivers, ids, binary, high
         )
     name_a = pair.old_path if pair.old_path is not None else str(pair.new_path)
     name_b = pair.new_path if pair.new_path is not None else str(pair.old_path)
-    a_one, b_two = quote_path(name_a, "a/"), quote_path(name_b, "b/")
+    a_one, b_two = quote_path(name_a, "a/", high), quote_path(name_b, "b/", high)
     lines = [f"diff --git {a_one} {b_two}\n"]
     if pair.old_id is None:
         lines.append(f"new file mode {pair.new_mode:06o}\n")
@@ -238,7 +248,9 @@ def _patch(
         lines.append(f"old mode {pair.old_mode:06o}\nnew mode {pair.new_mode:06o}\n")
     if pair.is_rename:
         lines.append(f"similarity index {pair.score * 100 // MAX_SCORE}%\n")
-        lines.append(f"rename from {quote_path(name_a)}\nrename to {quote_path(name_b)}\n")
+        lines.append(
+            f"rename from {quote_path(name_a, high=high)}\nrename to {quote_path(name_b, high=high)}\n"
+        )
     if pair.old_id == pair.new_id:
         return "".join(lines)
     old = _contents(repo, pair.old_id, pair.old_mode)
@@ -564,10 +576,12 @@ def _tab(label: str) -> str:
 # -- name-status, numstat, stat ------------------------------------------------
 
 
-def _name_status(pair: Pair) -> str:
+def _name_status(pair: Pair, high: bool = True) -> str:
     if pair.is_rename:
         score = pair.score * 100 // MAX_SCORE
-        return f"R{score:03d}\t{quote_path(str(pair.old_path))}\t{quote_path(pair.path)}\n"
+        return (
+            f"R{score:03d}\t{quote_path(str(pair.old_path), high=high)}\t{quote_path(pair.path, high=high)}\n"
+        )
     if pair.old_id is None:
         letter = "A"
     elif pair.new_id is None:
@@ -576,7 +590,7 @@ def _name_status(pair: Pair) -> str:
         letter = "T"
     else:
         letter = "M"
-    return f"{letter}\t{quote_path(pair.path)}\n"
+    return f"{letter}\t{quote_path(pair.path, high=high)}\n"
 
 
 def _counted(repo: pygit2.Repository, pair: Pair, drivers: _DiffDrivers) -> FileChange:
@@ -617,24 +631,24 @@ def line_stats(
     return FileChange(pair.path, kind, additions, deletions, pair.old_path if pair.is_rename else None)
 
 
-def _numstat(change: FileChange) -> str:
-    name = _print_name(change)
+def _numstat(change: FileChange, high: bool = True) -> str:
+    name = _print_name(change, high)
     if change.binary:
         return f"-\t-\t{name}\n"
     return f"{change.additions}\t{change.deletions}\t{name}\n"
 
 
-def _print_name(change: FileChange) -> str:
+def _print_name(change: FileChange, high: bool = True) -> str:
     if change.old_path is not None:
-        return pretty_rename(change.old_path, change.path)
-    return quote_path(change.path)
+        return pretty_rename(change.old_path, change.path, high)
+    return quote_path(change.path, high=high)
 
 
-def pretty_rename(a: str, b: str) -> str:
+def pretty_rename(a: str, b: str, high: bool = True) -> str:
     """git's pprint_rename(): `dir/{old => new}/rest` around the common parts."""
     raw_a, raw_b = a.encode("utf-8", "surrogateescape"), b.encode("utf-8", "surrogateescape")
-    if _needs_quote(raw_a) or _needs_quote(raw_b):
-        return f"{quote_path(a)} => {quote_path(b)}"
+    if _needs_quote(raw_a, high) or _needs_quote(raw_b, high):
+        return f"{quote_path(a, high=high)} => {quote_path(b, high=high)}"
     prefix = 0
     i = 0
     while i < len(a) and i < len(b) and a[i] == b[i]:
@@ -667,14 +681,14 @@ def _scale(value: int, width: int, max_change: int) -> int:
     return 1 + (value * (width - 1) // max_change)
 
 
-def render_stat(changes: Iterable[FileChange], width: int = 80) -> str:
+def render_stat(changes: Iterable[FileChange], width: int = 80, high: bool = True) -> str:
     """git's show_stats() for a diff that is not to a terminal."""
     files = list(changes)
     if not files:
         return ""
     max_change = max_len = 0
     number_width = bin_width = 0
-    names = [_print_name(change) for change in files]
+    names = [_print_name(change, high) for change in files]
     for change, name in zip(files, names, strict=True):
         max_len = max(max_len, len(name))
         if change.binary:

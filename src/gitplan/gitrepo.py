@@ -227,6 +227,14 @@ def user_signature(repo: pygit2.Repository, role: str = "author") -> pygit2.Sign
     return pygit2.Signature(name, email, *clock.now(f"GIT_{upper}_DATE"))
 
 
+def config_flag(repo: pygit2.Repository, key: str, default: bool) -> bool:
+    """A boolean of git config (`true`, `yes`, `on`, `1`...), or `default` when unset or unreadable."""
+    try:
+        return bool(repo.config.get_bool(key))
+    except (KeyError, ValueError, pygit2.GitError):
+        return default
+
+
 def _config(repo: pygit2.Repository, key: str) -> str | None:
     try:
         return str(repo.config[key]) or None

@@ -25,6 +25,7 @@ import pygit2
 from . import worktree
 from .errors import BadInput
 from .format import validate_path
+from .gitrepo import config_flag
 from .model import MODE_EXECUTABLE, MODE_FILE, MODE_KEEP, MODE_SYMLINK, File, FileOnDisk
 from .trees import MODE_TREE, changed_entries, entry_at
 
@@ -214,19 +215,12 @@ def read_files(
             "so not in the working tree to record; `git sparse-checkout add` its directory first"
         )
     # With core.fileMode false, git add keeps a file's mode whatever its executable bit says.
-    honoured = _config_bool(repo, "core.fileMode", True)
+    honoured = config_flag(repo, "core.fileMode", True)
     for path, (_, converted) in worktree.cleaned(repo, regular, checkout).items():
         on_disk = file_contents(os.path.join(workdir, path))
         found = on_disk if converted is None else File(converted, on_disk.mode)
         changes[path] = found if honoured else replace(found, mode=MODE_KEEP)
     return {path: changes[path] for path in paths if path in changes}
-
-
-def _config_bool(repo: pygit2.Repository, key: str, default: bool) -> bool:
-    try:
-        return bool(repo.config.get_bool(key))
-    except (KeyError, ValueError, pygit2.GitError):
-        return default
 
 
 def _below_a_file(workdir: Path, path: str) -> bool:

@@ -49,6 +49,7 @@ from .gitrepo import (
     author_person,
     committer_person,
     common_dir,
+    config_flag,
     lookup_commit,
     open_repository,
     read_blob,
@@ -835,6 +836,7 @@ class PlanStore:
                 raise BadInput(f"invalid pathspec {path!r}")
         if options.word_diff:
             return self._word_diff(old, new, options)
+        options = replace(options, quote_high=config_flag(self._repo, "core.quotePath", True))
         pairs = diffs.file_pairs(self._repo, old, new, options)
         return diffs.render(self._repo, pairs, options)
 
