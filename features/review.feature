@@ -129,6 +129,9 @@ Feature: Reviewing plans in the browser
     When I run "git plan diff p 1 --ui" with a browser that notes the URL it is given
     Then the browser was given the review page at "plan=p&changeset=1"
 
+  Scenario: Ctrl-C that comes before the page is served stops git plan review at once, exit 0
+    When I stop git plan review with Ctrl-C before it starts serving
+
   Scenario: Reviewing a plan that does not exist is not found
     When I run git plan "review nosuch --no-open"
     Then the exit code is 3

@@ -487,3 +487,22 @@ def page_without_highlight_css(context):  # type: ignore[no-untyped-def]
 def page_with_highlight_css(context):  # type: ignore[no-untyped-def]
     assert context.api_status == 200 and context.api_text.startswith("<!"), context.api_text[:200]
     assert ".code .k " in context.api_text
+
+
+@when("I stop git plan review with Ctrl-C before it starts serving")
+def stop_before_serving(context):  # type: ignore[no-untyped-def]
+    """Ctrl-C between printing the URL and the serving loop: it must still exit 0, at once."""
+    import time
+
+    pause = Path(context.tmp, "pause-review")
+    pause.mkdir()
+    env = dict(os.environ, GITPLAN_FAULTS=f"review.serving=pause:{pause}")
+    command = [sys.executable, "-m", "gitplan", "-C", context.repo, "review", "--no-open"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    assert server.stdout is not None
+    assert server.stdout.readline().startswith("gitplan review: http://127.0.0.1:")
+    deadline = time.monotonic() + 60
+    while not list(pause.glob("review.serving.*.reached")):
+        assert time.monotonic() < deadline, "git plan review never reached its serving loop"
+        time.sleep(0.01)
+    _stop(server)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .. import faults
 from ..errors import BadInput, GitPlanError
 from . import main
 from .context import Context, pass_context
@@ -93,6 +94,7 @@ def serve_review(
     if not no_open:
         webbrowser.open(running.url)
     try:
+        faults.point("review.serving")
         running.serve()
     except KeyboardInterrupt:
         pass

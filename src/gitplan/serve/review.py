@@ -54,7 +54,9 @@ class Review:
         self.server.serve_forever()
 
     def close(self) -> None:
-        self.server.shutdown()
+        """Stop listening, in the thread that called `serve` once it returned or was
+        interrupted. (socketserver's `shutdown()` would wait for a serving loop to end, for
+        ever when Ctrl-C came before the loop began.)"""
         self.server.server_close()
 
 
