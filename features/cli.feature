@@ -62,6 +62,9 @@ Feature: The command line prints for people and machines, with stable exit codes
       | status nope                                              | 3    | no plan named 'nope'                   |
       | create p                                                 | 2    | already exists                         |
       | create "bad id"                                          | 2    | invalid plan id                        |
+      | create q --base HEAD^{tree}                              | 2    | 'HEAD^{tree}' names a tree, not a commit |
+      | create q --base nosuch                                   | 3    | unknown revision 'nosuch'              |
+      | record p --tool t --delete src                           | 2    | 'src': it is a directory; delete the files in it |
       | record p --tool t                                        | 2    | nothing to record                      |
       | record p --tool t --set x.txt                            | 2    | --set takes PATH=FILE                  |
       | record p --tool t --set x.txt={tmp}/dir                  | 2    | is a directory                         |

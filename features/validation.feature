@@ -137,7 +137,7 @@ Feature: Hostile and bad input is refused clearly, and nothing is written
       | a file under a file        | plain/sub     | z\n      | other      | it is a file in the plan          |
       | a file over a directory    | dir           | z\n      | other      | it is a directory in the plan     |
       | a file and a dir at once   | new           | z\n      | new/inside | cannot be both a file and a dir   |
-      | deleting a directory       | dir           | <delete> | other      | no such file in the plan          |
+      | deleting a directory       | dir           | <delete> | other      | it is a directory; delete the files in it |
 
   Scenario: Deleting a file and putting a directory in its place in one record
     Given I record in "v" with tool "setup"

@@ -267,13 +267,16 @@ def actor_email(name: str) -> str:
 
 
 def resolve_commit(repo: pygit2.Repository, revision: str) -> pygit2.Commit:
-    """The commit a revision names; PlanNotFound when there is none."""
+    """The commit a revision names; PlanNotFound when there is none, BadInput when it
+    names another kind of object (a tree, a blob)."""
     try:
         obj = repo.revparse_single(revision)
-        commit = obj.peel(pygit2.Commit)
     except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
         raise PlanNotFound(f"unknown revision {revision!r}") from None
-    return commit
+    try:
+        return obj.peel(pygit2.Commit)
+    except (ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        raise BadInput(f"{revision!r} names a {obj.type_str}, not a commit") from None
 
 
 ObjectT = TypeVar("ObjectT")

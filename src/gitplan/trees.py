@@ -133,17 +133,19 @@ def _edit(
         if edit is not None:
             continue
         existing = entries.get(name)
-        if existing is None or existing[0] == _MODE_TREE:
+        if existing is None:
             raise BadInput(f"cannot delete '{_shown(prefix, name)}': no such file in the plan")
+        if existing[0] == _MODE_TREE:
+            raise BadInput(
+                f"cannot delete '{_shown(prefix, name)}': it is a directory; delete the files in it"
+            )
         del entries[name]
     for name, sub_edits in nested.items():
         existing = entries.get(name)
         subtree = None
         if existing is not None:
             if existing[0] != _MODE_TREE:
-                raise BadInput(
-                    f"cannot write below '{_shown(prefix, name)}': {_what(existing[0])} in the plan"
-                )
+                raise BadInput(f"cannot write below '{_shown(prefix, name)}': {_what(existing[0])}")
             subtree = _tree(repo, existing[1].hex())
         new_id = _edit(repo, staging, subtree, sub_edits, (*prefix, name))
         if new_id == EMPTY_TREE:
