@@ -245,10 +245,29 @@ Feature: Apply is all or nothing
     Examples:
       | case                     | setup                                               | reason                       |
       | an untracked file        | the user edits "new.txt" to "mine\n" without committing | untracked file in the way |
-      | a directory              | the user makes a directory "new.txt/inside"          | a directory is in the way    |
+      | a directory              | the user edits "new.txt/inside" to "x\n" without committing | a directory is in the way |
       | a file deleted by hand   | the user removes "README.md" from the worktree       | deleted in the worktree      |
       | a staged edit            | the user stages "README.md" with content "mine\n"    | staged changes               |
       | a staged new file        | the user stages "new.txt" with content "mine\n"      | staged changes               |
+
+  Scenario: An empty directory where the plan writes a file goes, as git checkout removes it
+    Given the user makes a directory "new.txt/inside"
+    When I apply "p"
+    Then it succeeds
+    And git status is clean
+
+  Scenario: An untracked file where the plan needs a directory is named in the refusal, with the other paths in the way
+    Given I record in "p" with tool "more"
+      | path      | content |
+      | sub/a.txt | a\n     |
+      | sub/b.txt | b\n     |
+    And the user edits "sub" to "mine\n" without committing
+    And the user edits "new.txt" to "mine\n" without committing
+    And I remember the user's state
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 4
+    And the error mentions "new.txt (untracked file in the way), sub (untracked file in the way)"
+    And the user's state is unchanged
 
   Scenario: A symlinked directory that leads outside the worktree is refused
     Given I record in "p" with tool "more"

@@ -480,14 +480,38 @@ def _refuse_dirty(
         elif was_directory:
             continue  # a directory the plan replaces by a file: its files are checked one by one
         elif in_head is None and full.is_dir() and not full.is_symlink():
-            dirty.append(f"{path} (a directory is in the way)")
+            if _holds_files(full):  # an empty one goes, as git checkout removes it
+                dirty.append(f"{path} (a directory is in the way)")
         elif in_head is None and (full.exists() or full.is_symlink()):
             dirty.append(f"{path} (untracked file in the way)")
+        elif in_head is None:
+            above = _file_above(repo, head_tree, path)
+            if above is not None and f"{above} (untracked file in the way)" not in dirty:
+                dirty.append(f"{above} (untracked file in the way)")
     if dirty:
         raise Dirty(
             "uncommitted changes in paths the plan would write: " + ", ".join(dirty),
             tuple(d.split(" (", 1)[0] for d in dirty),
         )
+
+
+def _holds_files(directory: Path) -> bool:
+    """Is there anything but directories below `directory`?"""
+    return any(files for _, _, files in os.walk(directory))
+
+
+def _file_above(repo: pygit2.Repository, head_tree: str, path: str) -> str | None:
+    """The nearest directory of `path` that the worktree has as a file or symlink that HEAD
+    does not have (an untracked file where the plan needs a directory), or None."""
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        above = "/".join(parts[:depth])
+        full = Path(str(repo.workdir)) / above
+        if full.is_symlink() or (full.exists() and not full.is_dir()):
+            return above if entry_at(repo, head_tree, above) is None else None
+        if not full.exists():
+            return None
+    return None
 
 
 def _fail(
