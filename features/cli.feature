@@ -278,6 +278,8 @@ Feature: The command line prints for people and machines, with stable exit codes
     And the output contains "[-two-]{+2+}"
     When I run git plan "diff p --word-diff=porcelain"
     Then the output contains "-two"
+    When I run git plan "diff p --word-diff=color"
+    Then the output holds the words "two" and "2" in git's colours (--word-diff=color implies --color)
 
   Scenario: The CLI starts without loading libgit2: --version and --help import no pygit2
     Then "git plan --version" and "git plan --help" import no pygit2

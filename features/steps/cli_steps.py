@@ -291,3 +291,9 @@ def lazy_imports(context):  # type: ignore[no-untyped-def]
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line]
         assert imported and not any(name.startswith("pygit2") for name in imported), option
+
+
+@then('the output holds the words "{old}" and "{new}" in git\'s colours (--word-diff=color implies --color)')
+def word_colours(context, old, new):  # type: ignore[no-untyped-def]
+    expected = f"\x1b[31m{old}\x1b[m\x1b[32m{new}\x1b[m"
+    assert expected in context.cli_output, repr(context.cli_output)

@@ -98,7 +98,8 @@ def diff(
     )
     out = ctx.diff_output()
     if word_diff:
-        options = replace(options, word_diff=word_diff, color=out.color)
+        # --word-diff=color implies --color, as in git.
+        options = replace(options, word_diff=word_diff, color=out.color or word_diff == "color")
     text = ctx.store.diff(plan, changeset, options)
     warn_if_unsafe(ctx, plan)
     out.diff(text, colored=bool(word_diff))
