@@ -113,6 +113,26 @@ Feature: Plans move between machines through git remotes and bundles
     And git "log --format=%s refs/changesets/fix-1" prints "from_a"
     And git fsck --full is clean
 
+  Scenario: A plan applied here that the remote extended is refused as such, not as changesets on both sides
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    And I run git plan "apply fix-1"
+    And I am on machine "A"
+    And I record in "fix-1" with tool "from_a"
+      | path  | content |
+      | c.txt | c\n     |
+    And I run git plan "push origin fix-1"
+    When I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    Then the exit code is 4
+    And the output contains "fix-1: origin recorded more changesets, and the records here changed meanwhile (applied here, or rewritten)"
+    And the output does not contain "both sides recorded"
+
   Scenario: A plan the remote lacks changesets of is ahead: fetch changes nothing, push --force replaces
     Given a plan "fix-1"
     And I run git plan "push origin fix-1"

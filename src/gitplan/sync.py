@@ -290,14 +290,29 @@ def fetch(
             faults.point("fetch.objects-moved")
         for remote_plan, moved, expected in landing:
             _land(repo, remote_plan, moved, expected)
+        # Diverged only in the records: the remote has every changeset here, and more.
+        records_only = {
+            moved.plan_id
+            for _, moved, _ in decisions
+            if moved.outcome == "diverged" and descends(arrived, str(moved.new_tip), str(moved.old_tip))
+        }
     report = SyncReport(where, "fetch", tuple(moved for _, moved, _ in decisions))
     diverged = [m.plan_id for m in report.plans if m.outcome == "diverged"]
     if diverged:
+        changesets = [p for p in diverged if p not in records_only]
+        parts = []
+        if changesets:
+            parts.append(f"{', '.join(changesets)}: both sides recorded changesets the other lacks")
+        if records_only:
+            parts.append(
+                f"{', '.join(sorted(records_only))}: {where} recorded more changesets, and the records "
+                "here changed meanwhile (applied here, or rewritten)"
+            )
         refused = Conflict(
-            f"{', '.join(diverged)}: both sides recorded changesets the other lacks; nothing was "
-            f"changed for {'it' if len(diverged) == 1 else 'them'} here. Review both, then "
-            f"`git plan fetch --force {where} {' '.join(diverged)}` to take the remote's "
-            "(this repository's changesets would be lost), or push yours with --force"
+            f"{'; '.join(parts)}; nothing was changed for {'it' if len(diverged) == 1 else 'them'} here. "
+            f"Review both, then `git plan fetch --force {where} {' '.join(diverged)}` to take the remote's "
+            "(what this repository recorded, its applied state included, would be lost), or push yours "
+            "with --force"
         )
         refused.report = report  # type: ignore[attr-defined]
         raise refused
