@@ -198,7 +198,7 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And the output contains "apply would conflict: no"
     When I run git plan "apply c1 --check"
     Then the exit code is 0
-    And the output contains "apply would merge 2 path(s)"
+    And the output contains "apply would merge 2 paths"
     When I cancel "c1"
     Then it succeeds
     And the blob "only in the plan\n" is gone from the object store

@@ -50,8 +50,9 @@ Feature: The command line prints for people and machines, with stable exit codes
       | cancel p --json                                                       | 0    | "objects_pruned"              |
       | gc --json                                                             | 0    | "removed": []                 |
       | gc --dry-run                                                          | 0    | nothing to clean up           |
-      | apply p --check                                                       | 0    | apply would fast-forward 2    |
-      | apply p                                                               | 0    | applied plan p (fast-forward  |
+      | apply p --check                                                       | 0    | apply would fast-forward 2 paths (commit mode) |
+      | apply p                                                               | 0    | applied plan p (fast-forward, 2 paths) |
+      | status p                                                              | 0    | 2 changed, 2 insertions(+), 1 deletion(-) |
       | apply p --json                                                        | 0    | "strategy": "fast-forward"    |
       | apply p --mode worktree                                               | 0    | to the worktree and index     |
       | apply p --mode branch out                                             | 0    | as branch out                 |

@@ -9,6 +9,7 @@ import click
 from ..errors import BadInput, Conflict
 from . import main
 from .context import Context, exit_with, pass_context
+from .output import counted
 
 
 @main.command(name="apply")
@@ -120,7 +121,7 @@ def apply_command(
         if result.refusal is not None:
             out.line(f"apply would be refused: {result.reason}")
             exit_with(Conflict.exit_code)
-        out.line(f"apply would {result.strategy} {len(result.files)} path(s) ({mode} mode):")
+        out.line(f"apply would {result.strategy} {counted(len(result.files), 'path')} ({mode} mode):")
         for path in result.files:
             out.line(f"  {path}")
         return
@@ -130,7 +131,7 @@ def apply_command(
         "branch": f"as branch {result.branch} at {result.commit}",
     }[mode]
     what = "part of plan" if result.part else "plan"
-    out.line(f"applied {what} {plan} ({result.strategy}, {len(result.files)} paths) {where}")
+    out.line(f"applied {what} {plan} ({result.strategy}, {counted(len(result.files), 'path')}) {where}")
     if result.part:
         out.line(f"the rest stays in plan {plan}: git plan apply {plan}, or git plan cancel {plan}")
 

@@ -85,6 +85,11 @@ def _color_line(line: str) -> str:
     return f"{color}{body}{_RESET}{end}" if color else line
 
 
+def counted(number: int, one: str, many: str | None = None) -> str:
+    """`1 path`, `2 paths`: a count with its noun, as git writes them."""
+    return f"{number} {one if number == 1 else many or one + 's'}"
+
+
 def dumps(value: Any) -> str:
     """A JSON document as every command prints it (json is imported when first needed:
     `git plan --version` and most commands without --json never load it)."""

@@ -9,6 +9,7 @@ from ..errors import Damaged
 from ..model import PlanStatus
 from . import main
 from .context import Context, exit_with, pass_context
+from .output import counted
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 
@@ -157,7 +158,7 @@ def _print_status(out, status: PlanStatus) -> None:  # type: ignore[no-untyped-d
     out.line(f"changesets: {status.changesets}")
     out.line(
         f"files:      {status.files_changed} changed, "
-        f"{status.insertions} insertions(+), {status.deletions} deletions(-)"
+        f"{counted(status.insertions, 'insertion')}(+), {counted(status.deletions, 'deletion')}(-)"
     )
     out.line(f"tools:      {', '.join(status.tools) or '-'}")
     for change in status.files:
