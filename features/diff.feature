@@ -159,6 +159,33 @@ Feature: Plan diffs match git diff byte for byte
     Then the exit code is 2
     And the output contains "pathspec magic icase in ':(icase)SRC' is not supported"
 
+  Scenario Outline: git diff's configuration is honoured as git honours it: <key> <value>
+    Given git config "<key>" is "<value>"
+    Then git plan diff "d" -- . run in "." prints what git diff prints there
+    And git plan diff "d" --stat -- . run in "." prints what git diff prints there
+    And git plan diff "d" -U5 --no-renames -- . run in "." prints what git diff prints there
+
+    Examples:
+      | key                   | value |
+      | diff.noprefix         | true  |
+      | diff.context          | 1     |
+      | diff.renames          | false |
+
+  Scenario: diff.interHunkContext joins nearby hunks as git joins them
+    Given the user sets the repository up with:
+      """
+      seq 1 20 > gap.txt
+      git add gap.txt
+      git commit -q -m gap
+      """
+    And a plan "gap"
+    And I record in "gap" with tool "w"
+      | path    | content                                                                    |
+      | gap.txt | 1\nTWO\n3\n4\n5\n6\n7\n8\n9\n10\n11\nTWELVE\n13\n14\n15\n16\n17\n18\n19\n20\n |
+    And git config "diff.interHunkContext" is "4"
+    Then git plan diff "gap" -- . run in "." prints what git diff prints there
+    And the plan diff of "gap" with "" has 1 hunk
+
   Scenario: An empty changeset prints nothing, like git
     Then the diff of changeset 0 of "d" with "--stat" is empty
 

@@ -233,11 +233,12 @@ Feature: Reviewing plans in the browser
     And git "show HEAD:src/b.py" prints "b = 2"
     And git status is clean
 
-  Scenario: The diff the API serves: code highlighted by its file name, other files and git's own remarks as plain text
+  Scenario: The diff the API serves (diff.noprefix or not): code highlighted by its file name, other files and git's own remarks as plain text
     Given I record in "p" with tool "write_file"
       | path      | content |
       | src/b.py  | b = 3   |
       | notes.zzq | <b>&\n  |
+    And git config "diff.noprefix" is "true"
     And the review page is served for the repository
     When the API is asked for "/api/plan/p/diff?changeset=3"
     Then the API diff shows the line "+b = 3" of "src/b.py" highlighted

@@ -272,3 +272,10 @@ def cli_diff_in(context, plan, args, directory):  # type: ignore[no-untyped-def]
     theirs = subprocess.run(command, cwd=where, capture_output=True, check=True).stdout.decode()
     assert theirs, "git printed nothing; the scenario tests nothing"
     assert result.output == theirs, f"ours:\n{result.output}\n---- git:\n{theirs}"
+
+
+@then('the plan diff of "{plan}" with "" has {count:d} hunk')
+@then('the plan diff of "{plan}" with "" has {count:d} hunks')
+def hunk_count(context, plan, count):  # type: ignore[no-untyped-def]
+    text = context.store.diff(plan)
+    assert text.count("\n@@ ") == count, text

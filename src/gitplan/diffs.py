@@ -52,7 +52,11 @@ class DiffOptions:
     full_index: bool = False
     pathspec: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()  # paths left out, as git's `:(exclude)` pathspecs (`:!`, `:^`)
-    quote_high: bool = True  # core.quotePath: bytes over 0x7f in names as octal escapes
+    # Set by the repository's config where None (PlanStore.diff), git's defaults otherwise:
+    quote_high: bool | None = None  # core.quotePath: bytes over 0x7f in names as escapes (true)
+    prefixes: tuple[str, str] | None = None  # diff.noprefix: ("", ""); else ("a/", "b/")
+    interhunk: int | None = None  # diff.interHunkContext: hunks this close are joined (0)
+
     stat_width: int = 80
     binary: bool = False  # --binary: binary files as a "GIT binary patch" git apply can use
     word_diff: str | None = None  # --word-diff=plain|color|porcelain: git renders it
@@ -151,23 +155,19 @@ def _stored_size(repo: pygit2.Repository, oid: str) -> int | None:
 
 def render(repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions) -> str:
     """The text `git diff` prints for these pairs with these options."""
+    high = options.quote_high is not False
     if options.output == "name-only":
-        return "".join(quote_path(p.path, high=options.quote_high) + "\n" for p in pairs)
+        return "".join(quote_path(p.path, high=high) + "\n" for p in pairs)
     if options.output == "name-status":
-        return "".join(_name_status(p, options.quote_high) for p in pairs)
+        return "".join(_name_status(p, high) for p in pairs)
     drivers = _DiffDrivers(repo)
     if options.output == "stat":
-        return render_stat(
-            [_counted(repo, p, drivers) for p in pairs], options.stat_width, options.quote_high
-        )
+        return render_stat([_counted(repo, p, drivers) for p in pairs], options.stat_width, high)
     if options.output == "numstat":
-        return "".join(_numstat(_counted(repo, p, drivers), options.quote_high) for p in pairs)
+        return "".join(_numstat(_counted(repo, p, drivers), high) for p in pairs)
     ids = Abbreviator(repo)
     abbrev = 40 if options.full_index else ids.default_length()
-    return "".join(
-        _patch(repo, p, options.context, abbrev, drivers, ids, options.binary, options.quote_high)
-        for p in pairs
-    )
+    return "".join(_patch(repo, p, options, abbrev, drivers, ids) for p in pairs)
 
 
 # -- quoting, as git's quote_c_style ---------------------------------------------
@@ -222,23 +222,23 @@ def _contents(
 def _patch(
     repo: pygit2.Repository,
     pair: Pair,
-    context: int,
+    options: DiffOptions,
     abbrev: int,
     drivers: _DiffDrivers,
     ids: Abbreviator,
-    binary: bool = False,
-    high: bool = True,
 ) -> str:
+    high, binary = options.quote_high is not False, options.binary
     if pair.old_id and pair.new_id and _kind(pair.old_mode) != _kind(pair.new_mode):
         # git shows a type change as a deletion followed by an addition.
         gone = Pair(pair.old_path, None, pair.old_id, pair.old_mode, None, None)
         born = Pair(None, pair.new_path, None, None, pair.new_id, pair.new_mode)
-        return _patch(repo, gone, context, abbrev, drivers, ids, binary, high) + _patch(
-            repo, born, context, abbrev, drivers, ids, binary, high
+        return _patch(repo, gone, options, abbrev, drivers, ids) + _patch(
+            repo, born, options, abbrev, drivers, ids
         )
     name_a = pair.old_path if pair.old_path is not None else str(pair.new_path)
     name_b = pair.new_path if pair.new_path is not None else str(pair.old_path)
-    a_one, b_two = quote_path(name_a, "a/", high), quote_path(name_b, "b/", high)
+    prefix_a, prefix_b = options.prefixes or ("a/", "b/")
+    a_one, b_two = quote_path(name_a, prefix_a, high), quote_path(name_b, prefix_b, high)
     lines = [f"diff --git {a_one} {b_two}\n"]
     if pair.old_id is None:
         lines.append(f"new file mode {pair.new_mode:06o}\n")
@@ -273,7 +273,9 @@ def _patch(
         lines.append(f"Binary files {label_a} and {label_b} differ\n")
         return "".join(lines)
     # The names are not printed (the headers above are ours), and non-UTF-8 ones cannot be passed.
-    patch = pygit2.Patch.create_from(old, new, flag=_PATCH_FLAGS, context_lines=context, interhunk_lines=0)
+    patch = pygit2.Patch.create_from(
+        old, new, flag=_PATCH_FLAGS, context_lines=options.context, interhunk_lines=options.interhunk or 0
+    )
     hunks = _hunks(patch.data)
     if not hunks:
         return "".join(lines)

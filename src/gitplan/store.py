@@ -820,7 +820,7 @@ class PlanStore:
         options: diffs.DiffOptions | None = None,
     ) -> str:
         """The plan's patch as `git diff` prints it: cumulative, one changeset, or `A..B`."""
-        options = options or diffs.DiffOptions()
+        options = self._configured(options or self.diff_options())
         validate_plan_id(plan_id)
         if isinstance(changeset, int) or (
             isinstance(changeset, str) and changeset.isdigit() and len(changeset) < 7
@@ -836,9 +836,31 @@ class PlanStore:
                 raise BadInput(f"invalid pathspec {path!r}")
         if options.word_diff:
             return self._word_diff(old, new, options)
-        options = replace(options, quote_high=config_flag(self._repo, "core.quotePath", True))
         pairs = diffs.file_pairs(self._repo, old, new, options)
         return diffs.render(self._repo, pairs, options)
+
+    def diff_options(self) -> diffs.DiffOptions:
+        """The options `git diff` takes from this repository's config without flags:
+        diff.context and diff.renames (the rest, PlanStore.diff reads where None)."""
+        return diffs.DiffOptions(
+            context=_int_config(self.config("diff.context"), 3, "diff.context", "lines"),
+            renames=config_flag(self._repo, "diff.renames", True),  # `copies` counts as true
+        )
+
+    def _configured(self, options: diffs.DiffOptions) -> diffs.DiffOptions:
+        """`options` with what they leave to the config (None) read from it, as git diff:
+        core.quotePath, diff.noprefix, diff.interHunkContext."""
+        repo, key = self._repo, "diff.interHunkContext"
+        quoted = config_flag(repo, "core.quotePath", True)
+        prefixes = ("", "") if config_flag(repo, "diff.noprefix", False) else ("a/", "b/")
+        return replace(
+            options,
+            quote_high=quoted if options.quote_high is None else options.quote_high,
+            prefixes=prefixes if options.prefixes is None else options.prefixes,
+            interhunk=_int_config(self.config(key), 0, key, "lines")
+            if options.interhunk is None
+            else options.interhunk,
+        )
 
     def _word_diff(self, old: str, new: str, options: diffs.DiffOptions) -> str:
         """A word diff is git's own rendering of the same two trees (it has no libgit2 twin)."""
@@ -925,13 +947,13 @@ def _iso(stamp: float | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _int_config(value: str | None, default: int, key: str) -> int:
+def _int_config(value: str | None, default: int, key: str, unit: str = "bytes") -> int:
     if value is None:
         return default
     try:
         number = int(value)
     except ValueError:
-        raise BadInput(f"{key} must be a number of bytes, not {value!r}") from None
+        raise BadInput(f"{key} must be a number of {unit}, not {value!r}") from None
     if number < 0:
         raise BadInput(f"{key} must not be negative")
     return number

@@ -147,7 +147,10 @@ def choose_hunks(ctx: Context, plan: str, upto: int | None) -> bytes:
 
     if not sys.stdin.isatty():
         raise BadInput("--hunks asks on a terminal; use --only or --exclude from scripts")
-    text = ctx.store.diff(plan, f"0..{upto}" if upto else None, DiffOptions(renames=False, binary=True))
+    options = DiffOptions(
+        renames=False, binary=True, prefixes=("a/", "b/")
+    )  # git apply's -p1, whatever the config
+    text = ctx.store.diff(plan, f"0..{upto}" if upto else None, options)
     chosen: list[str] = []
     stop = False
     for section in file_sections(text):

@@ -33,9 +33,8 @@ _CHANGESET_SPEC = re.compile(r"^(\d+|[0-9a-f]{7,40}|[^/]*\.\.[^/]*)$")
     "--unified",
     "context",
     type=click.IntRange(min=0),
-    default=3,
-    show_default=True,
-    help="Lines of context around each change.",
+    default=None,
+    help="Lines of context around each change (default: diff.context, or 3).",
 )
 @click.option("--no-renames", is_flag=True, help="Do not detect renames.")
 @click.option("--full-index", is_flag=True, help="Full object ids on index lines.")
@@ -59,7 +58,7 @@ def diff(
     plan: str,
     args: tuple[str, ...],
     output: str | None,
-    context: int,
+    context: int | None,
     no_renames: bool,
     full_index: bool,
     binary: bool,
@@ -77,7 +76,6 @@ def diff(
       git plan diff PLAN -- ':!src' every path but those under src/
       git plan diff PLAN 3 --ui     changeset 3 in the review page
     """
-    from ..diffs import DiffOptions
 
     changeset, words = _changeset_and_paths(ctx, plan, args)
     paths, left_out = _pathspecs(ctx, words)
@@ -86,10 +84,12 @@ def diff(
 
         serve_review(ctx, plan, changeset, allow_writes=False, no_open=False, port=0)
         return
-    options = DiffOptions(
+    defaults = ctx.store.diff_options()  # as git diff takes them from the repository's config
+    options = replace(
+        defaults,
         output=output or "patch",
-        context=context,
-        renames=not no_renames,
+        context=defaults.context if context is None else context,
+        renames=defaults.renames and not no_renames,
         full_index=full_index,
         pathspec=paths,
         exclude=left_out,
@@ -270,11 +270,11 @@ def show(
       git plan show PLAN 3          changeset 3
       git plan show PLAN 5e1f2f7    the changeset with this commit id
     """
-    from ..diffs import DiffOptions
 
     spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
     item = ctx.store.changeset(plan, spec)
-    text = ctx.store.diff(plan, item.number, DiffOptions(output=output or "patch", binary=binary))
+    options = replace(ctx.store.diff_options(), output=output or "patch", binary=binary)
+    text = ctx.store.diff(plan, item.number, options)
     out = ctx.output(as_json)
     if as_json:
         out.json("show", {"changeset": views.changeset(item), output or "patch": text})

@@ -40,6 +40,7 @@ from ..store import PlanStore
 _STATUS = {BadInput: 400, PlanNotFound: 404, Conflict: 409}
 MAX_BODY = 10_000_000
 FILES_PER_PAGE = 50  # files of a diff per request: a 1,000-file plan renders its first page at once
+_PREFIXES = ("a/", "b/")  # what file_sections reads
 _ROUTE = re.compile(r"^/api/plan/([^/]+)(?:/([a-z]+))?$")
 
 
@@ -211,7 +212,9 @@ def _read(store: PlanStore, path: str, query: dict[str, str]) -> Any:
         # One changeset's diff is the CLI's; the whole plan's has no renames, so that its
         # hunks can be accepted one by one (they apply to the base as a patch).
         tip, notes_tip = store.plan_refs(plan_id)  # before the diff: an apply names what was shown
-        text = store.diff(plan_id, changeset, DiffOptions() if changeset else DiffOptions(renames=False))
+        # The page reads the text back: git's default names, whatever diff.noprefix says.
+        options = DiffOptions(renames=bool(changeset), prefixes=_PREFIXES)
+        text = store.diff(plan_id, changeset, options)
         sections = file_sections(text)
         offset = int(query.get("offset", "0") or 0)
         limit = min(int(query.get("limit", str(FILES_PER_PAGE)) or FILES_PER_PAGE), 1000)
@@ -290,7 +293,9 @@ def _selection(store: PlanStore, plan_id: str, body: dict[str, Any]) -> Selectio
     accept = body.get("accept")
     if not isinstance(accept, dict) or not accept:
         raise BadInput('say what to apply: {"whole": true} or {"accept": {path: "all" | [hunk, ...]}}')
-    sections = file_sections(store.diff(plan_id, None, DiffOptions(renames=False, binary=True)))
+    sections = file_sections(
+        store.diff(plan_id, None, DiffOptions(renames=False, binary=True, prefixes=_PREFIXES))
+    )
     known = {section.path: section for section in sections}
     chosen = []
     for path, hunks in accept.items():
