@@ -40,7 +40,8 @@ Feature: Missing and damaged artifacts are reported, never crashed on
 
   Scenario: Exported patches apply with git am
     When I export the artifacts of "a"
-    Then git am applies the exported patches onto a new branch
+    Then the export exited 0
+    And git am applies the exported patches onto a new branch
     And the export holds 2 invocation records as JSON lines
 
   Scenario: A changeset without edits gets no patch in the export, as git format-patch writes none, so git am goes through
@@ -49,14 +50,22 @@ Feature: Missing and damaged artifacts are reported, never crashed on
       | path | content |
       | z    | 3\n     |
     When I export the artifacts of "a"
-    Then git am applies the exported patches onto a new branch
+    Then the export exited 0
+    And git am applies the exported patches onto a new branch
     And the export holds 4 invocation records as JSON lines
+
+  Scenario: A changeset whose record is missing still gets its patch in the export, so nothing is lost
+    Given the note of changeset 1 of "a" is removed with git notes
+    When I export the artifacts of "a"
+    Then the export exited 5
+    And git am applies the exported patches onto a new branch
 
   Scenario: Exported patches carry binary files, so git am works in a clone that lacks the plan
     Given I record a binary file "logo.png" in "a"
     And I record a changed binary file "logo.png" in "a"
     When I export the artifacts of "a"
-    Then git am of the exported patches in a plain clone rebuilds the plan's tip tree
+    Then the export exited 0
+    And git am of the exported patches in a plain clone rebuilds the plan's tip tree
 
   Scenario: git plan show prints one changeset's record and patch, like git show
     Given I record a binary file "logo.png" in "a"

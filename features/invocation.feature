@@ -76,6 +76,16 @@ Feature: Tool calls recorded as they happen: store.invocation(), git plan snapsh
     And the output contains "nothing changed since plan p's last changeset"
     And git "rev-list --count refs/changesets/p" prints "4"
 
+  Scenario: With core.fileMode false, a second snapshot of an unchanged worktree records nothing
+    Given git config "core.fileMode" is "false"
+    And the agent writes "README.md" as "changed\n" in the worktree
+    When I run git plan "snapshot p --tool agent"
+    Then the exit code is 0
+    And the output contains "recorded changeset 1 of plan p"
+    When I run git plan "snapshot p --tool agent"
+    Then the exit code is 0
+    And the output contains "nothing changed since plan p's last changeset"
+
   Scenario: snapshot does not take the plan's files that the worktree never had for deletions
     When I run git plan "run p --tool sh -- sh -c 'echo generated > gen.txt'"
     And the agent runs in the worktree: "echo edited >> README.md"

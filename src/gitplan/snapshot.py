@@ -240,9 +240,13 @@ def _differs(repo: pygit2.Repository, tree: str, path: str, contents: Contents) 
     if found is None:
         return True
     oid, mode = found
+    # MODE_KEEP (core.fileMode false) keeps a file's mode: only the contents can differ.
+    kept = contents.mode == MODE_KEEP and mode in (MODE_FILE, MODE_EXECUTABLE)
+    if not kept and mode != contents.mode:
+        return True
     if isinstance(contents, FileOnDisk):
-        return mode != contents.mode or str(pygit2.hashfile(contents.source)) != oid
-    return mode != contents.mode or str(pygit2.hash(bytes(contents.data))) != oid
+        return str(pygit2.hashfile(contents.source)) != oid
+    return str(pygit2.hash(bytes(contents.data))) != oid
 
 
 def _refuse_inside_submodule(workdir: Path, path: str) -> None:

@@ -899,8 +899,9 @@ class PlanStore:
             )
         return chain.changesets[number - 1]
 
-    def changeset_patch(self, plan_id: str, number: int) -> str:
-        """Changeset `number` as a mail-formatted patch that `git am` accepts."""
+    def changeset_patch(self, plan_id: str, number: int) -> str | None:
+        """Changeset `number` as a mail-formatted patch that `git am` accepts; None when it
+        changes no file (git format-patch writes nothing for such a commit)."""
         from email.utils import format_datetime
 
         chain = chains.load_chain(self._repo, validate_plan_id(plan_id), records=False)
@@ -908,6 +909,8 @@ class PlanStore:
         commit = lookup_commit(self._repo, commit_id)
         old, new = self._diff_range(chain, number)
         pairs = diffs.file_pairs(self._repo, old, new)
+        if not pairs:
+            return None
         body = diffs.render(self._repo, pairs, diffs.DiffOptions(full_index=True, binary=True))
         stat = diffs.render(self._repo, pairs, diffs.DiffOptions(output="stat"))
         subject, _, rest = commit.message.partition("\n")

@@ -353,12 +353,13 @@ def _export(store, plan: str, records: list[dict[str, Any]], directory: Path) ->
         raise BadInput(f"cannot create {directory}: {error.strerror}") from None
     written = []
     for item in records:
-        if not item["files"]:
-            continue  # no edits (a failed run): no patch, as git format-patch writes none for it
         number = int(str(item["number"]))
+        patch = store.changeset_patch(plan, number)
+        if patch is None:
+            continue  # no edits (a failed run): no patch, as git format-patch writes none for it
         slug = re.sub(r"[^A-Za-z0-9]+", "-", str(item.get("tool", "changeset"))).strip("-")
         path = directory / f"{number:04d}-{slug or 'changeset'}.patch"
-        path.write_text(store.changeset_patch(plan, number), errors="surrogateescape")
+        path.write_text(patch, errors="surrogateescape")
         written.append(str(path))
     jsonl = directory / "invocations.jsonl"
     lines = (json.dumps(views.document("changeset", r), sort_keys=True) + "\n" for r in records)
