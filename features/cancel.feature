@@ -142,6 +142,41 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And the blob "only in the plan\n" is gone from the object store
     And git fsck --full is clean
 
+  Scenario: Content the user staged before the plan recorded it is not written again, so git repack -d cannot leave the plan its only copy
+    Given the user stages "staged.txt" with content "user staged work\n"
+    And I record in "c1" with tool "w"
+      | path       | content            |
+      | staged.txt | user staged work\n |
+    And the user sets the repository up with:
+      """
+      git repack -d -q
+      """
+    And git's own packs and the index look older than the plan, as when git wrote them before it began
+    When I cancel "c1"
+    Then it succeeds
+    And git fsck --full is clean
+    And the blob "user staged work\n" is still in the object store
+
+  Scenario: A file put back to what git's own pack holds is not copied into the plan, so git gc cannot leave the plan its only copy
+    Given the user sets the repository up with:
+      """
+      git gc -q
+      """
+    And I record in "c1" with tool "back"
+      | path      | content  |
+      | README.md | hello\n  |
+      | plan-only.txt | <delete> |
+      | shared.txt    | <delete> |
+    And the user sets the repository up with:
+      """
+      git repack -a -d -q
+      """
+    And git's own packs and the index look older than the plan, as when git wrote them before it began
+    When I cancel "c1"
+    Then it succeeds
+    And git fsck --full is clean
+    And git "show HEAD:README.md" prints "hello"
+
   Scenario: An index written without a checksum (git's index.skipHash) is read at every cancel
     # git 2.40 and later write such an index with index.skipHash; the step zeroes the checksum.
     Given the user takes the plan's "plan-only.txt" into the index

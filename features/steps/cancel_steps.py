@@ -517,3 +517,18 @@ def create_claims_after_mine(context, plan):  # type: ignore[no-untyped-def]
     (pause / "packs.writing.go").touch()
     output = context.other.communicate(timeout=60)[0].decode()
     assert context.other.returncode == 2 and "already exists" in output, (context.other.returncode, output)
+
+
+@given("git's own packs and the index look older than the plan, as when git wrote them before it began")
+def backdate_git_files(context):  # type: ignore[no-untyped-def]
+    """Cancel looks only at what changed since the plan began; this is what it sees when
+    the user staged a file, or git packed the repository, before that."""
+    git_dir = Path(context.repo) / ".git"
+    long_ago = time.time() - 3600
+    for pack in (git_dir / "objects" / "pack").glob("pack-*.pack"):
+        keep = pack.with_suffix(".keep")
+        if keep.exists() and keep.read_text().startswith("gitplan"):
+            continue
+        for path in (pack, pack.with_suffix(".idx")):
+            os.utime(path, (long_ago, long_ago))
+    os.utime(git_dir / "index", (long_ago, long_ago))

@@ -14,6 +14,7 @@ because readers discover packs by their `.idx`. It never imports pygit2.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import struct
 import zlib
@@ -271,6 +272,31 @@ def read_index(idx_path: Path) -> list[PackEntry]:
         entries.append(PackEntry(data[names_at + 20 * i : names_at + 20 * i + 20], offset, crc))
     entries.sort(key=lambda entry: entry.offset)
     return entries
+
+
+def index_holds(idx_path: Path, oids: Iterable[bytes]) -> set[bytes]:
+    """Those of `oids` a version-2 pack index lists: found by its fan-out table and a
+    binary search, reading a few pages of the index, not all of it."""
+    found: set[bytes] = set()
+    with open(idx_path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if data[:8] != _IDX_MAGIC + struct.pack(">I", 2):
+            raise ValueError(f"{idx_path} is not a version 2 pack index")
+        names_at = 8 + 256 * 4
+        for oid in oids:
+            first = oid[0]
+            low = struct.unpack_from(">I", data, 8 + 4 * (first - 1))[0] if first else 0
+            high = struct.unpack_from(">I", data, 8 + 4 * first)[0]
+            while low < high:
+                middle = (low + high) // 2
+                name = data[names_at + 20 * middle : names_at + 20 * middle + 20]
+                if name == oid:
+                    found.add(oid)
+                    break
+                if name < oid:
+                    low = middle + 1
+                else:
+                    high = middle
+    return found
 
 
 def raw_entries(pack_path: Path, entries: list[PackEntry]) -> Iterator[tuple[PackEntry, bytes]]:

@@ -209,6 +209,55 @@ def write(
     return _write(repo, plan_id, staging, ())
 
 
+def held_by_git(repo: pygit2.Repository, oids: list[bytes]) -> set[bytes]:
+    """Those of `oids` the repository already holds outside gitplan's packs: loose, or in a
+    pack of git's own (not a cruft pack).
+
+    They are not written again: git writes no object it has, and a copy in a plan's kept
+    pack would let `git repack -d` drop git's own copy, leaving the plan's pack the only
+    one, which cancel then deletes. Like git, gitplan freshens (sets the mtime of) what
+    holds them, so that no `git gc` expires them before the refs that use them are
+    published. A copy in a gitplan pack does not count: that pack goes with its plan."""
+    present = [oid for oid in oids if repo.odb.exists(oid.hex())]
+    if not present:
+        return set()
+    objects = pack_dir(repo).parent
+    found: set[bytes] = set()
+    packed: list[bytes] = []
+    for oid in present:
+        try:
+            os.utime(objects / oid.hex()[:2] / oid.hex()[2:])
+            found.add(oid)
+        except FileNotFoundError:
+            packed.append(oid)
+    for pack in _packs_of_git(objects / "pack") if packed else ():
+        hits = packfile.index_holds(pack.with_suffix(".idx"), packed)
+        if hits:
+            with contextlib.suppress(OSError):
+                os.utime(pack)
+            found |= hits
+            packed = [oid for oid in packed if oid not in hits]
+    return found
+
+
+def _packs_of_git(directory: Path) -> list[Path]:
+    """The packs git wrote: neither kept by gitplan nor cruft (whose objects git may expire)."""
+    found = []
+    for entry in os.scandir(directory):
+        if not entry.name.endswith(".pack"):
+            continue
+        pack = Path(entry.path)
+        if pack.with_suffix(".mtimes").exists() or not pack.with_suffix(".idx").exists():
+            continue
+        try:
+            keep = pack.with_suffix(".keep").read_text(errors="replace")
+        except FileNotFoundError:
+            keep = ""
+        if not keep.startswith("gitplan"):
+            found.append(pack)
+    return found
+
+
 class _CopyFailed(Exception):
     """A pack being copied went away, is not what its index says, or cannot be copied in
     part (`pack`: it holds deltas)."""
@@ -240,8 +289,10 @@ def _write(
     directory = pack_dir(repo)
     contents = _indexes(directory, folding)
     held = {entry.oid for _, entries in contents for entry in entries}
-    objects = [(oid, kind, data) for oid, kind, data in staging.items() if oid not in held]
-    streamed = [(oid, path, size) for oid, path, size in staging.streamed_items() if oid not in held]
+    staged = [oid for oid, _, _ in staging.items()] + [oid for oid, _, _ in staging.streamed_items()]
+    skipped = held | held_by_git(repo, [oid for oid in staged if oid not in held])
+    objects = [(oid, kind, data) for oid, kind, data in staging.items() if oid not in skipped]
+    streamed = [(oid, path, size) for oid, path, size in staging.streamed_items() if oid not in skipped]
     total = len(objects) + len(streamed) + len(held)
     writer = packfile.PackWriter(directory, total)
 
