@@ -33,7 +33,9 @@ def _stop(server: subprocess.Popen[str]) -> None:
     """Ctrl-C, as a user stops it: the program closes its server and exits 0."""
     server.send_signal(signal.SIGINT)
     try:
-        code = server.wait(timeout=20)
+        # Generous: on a disk busy with other writers, exiting can wait on page-ins; a hang
+        # (Ctrl-C before the serving loop, fixed) waited for ever.
+        code = server.wait(timeout=60)
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
