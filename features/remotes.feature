@@ -418,6 +418,21 @@ Feature: Plans move between machines through git remotes and bundles
     Then the exit code is 0
     And the output contains "+from A"
 
+  Scenario: Cancelling a fetched plan also removes its pack's reverse index (pack.writeReverseIndex)
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content              |
+      | a.txt | only in this plan\n  |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And git config "pack.writeReverseIndex" is "true"
+    And I count the objects of the repository
+    And I run git plan "fetch origin fix-1"
+    When I run git plan "cancel fix-1"
+    Then the exit code is 0
+    And nothing of the fetch is left in the repository
+    And git fsck --full is clean
+
   Scenario: A server without atomic pushes gets the notes ref first, then the plan ref
     Given the user sets the repository up with:
       """

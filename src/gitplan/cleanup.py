@@ -147,7 +147,7 @@ def _index_ids(repo: pygit2.Repository, older_than: int, dry_run: bool, removed:
     worktrees = common_dir(repo) / "worktrees"
     for entry in entries:
         if entry.name.startswith("."):
-            if entry.stat().st_mtime_ns >= older_than:
+            if _mtime(entry) >= older_than:
                 continue
             why = "left by a cancel that was killed"
         elif entry.name.startswith("worktree-") and not (worktrees / entry.name[len("worktree-") :]).is_dir():
@@ -168,7 +168,7 @@ def _temporary_files(
     except FileNotFoundError:
         return
     for entry in entries:
-        if entry.name.startswith("tmp_pack_gitplan_") and entry.stat().st_mtime_ns < older_than:
+        if entry.name.startswith("tmp_pack_gitplan_") and _mtime(entry) < older_than:
             removed.append(CleanupItem("temporary file", entry.path, "left by a writer that was killed"))
             if not dry_run:
                 Path(entry.path).unlink(missing_ok=True)
@@ -209,7 +209,7 @@ def _quarantines(repo: pygit2.Repository, older_than: int, dry_run: bool, remove
         return
     for entry in entries:
         owner = entry.name.split("-", 1)[0]
-        if (owner.isdigit() and _alive(int(owner))) or entry.stat().st_mtime_ns >= older_than:
+        if (owner.isdigit() and _alive(int(owner))) or _mtime(entry) >= older_than:
             continue
         removed.append(CleanupItem("fetch quarantine", entry.path, "left by a fetch that was killed"))
         if not dry_run:
@@ -236,6 +236,15 @@ def _per_plan_files(
         removed.append(CleanupItem(what, entry.name, f"plan {entry.name} no longer exists"))
         if not dry_run:
             Path(entry.path).unlink(missing_ok=True)
+
+
+def _mtime(entry: os.DirEntry[str]) -> int:
+    """An entry's mtime; for one gone since it was listed (a writer renamed or removed it),
+    the newest possible, so that it counts as in use."""
+    try:
+        return entry.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 2**63
 
 
 def _alive(pid: int) -> bool:

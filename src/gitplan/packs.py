@@ -457,7 +457,7 @@ def discard(
     trash = state_dir(repo) / "trash" / str(os.getpid())
     trash.mkdir(parents=True, exist_ok=True)
     moved: list[tuple[Path, Path]] = []
-    for suffix in (".idx", ".pack", ".keep"):
+    for suffix in (".idx", ".rev", ".pack", ".keep"):  # .rev: a fetched pack's reverse index
         here, there = source / (pack.name + suffix), trash / (pack.name + suffix)
         with contextlib.suppress(FileNotFoundError):
             os.rename(here, there)
