@@ -487,13 +487,20 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
       | no path           | needs a path               |
       | a symlink mode    | must be 100644, 100755 or MODE_KEEP |
 
-  Scenario: Two creates of one plan at once: the second is refused and leaves nothing
-    When another process creates plan "twin" while I create it, just before my refs are made
-    Then it fails with exit code 2
-    And the error mentions "already exists"
-    And plan "twin" has 0 changesets
+  Scenario: A cancel of a plan whose create is between its two refs is refused; the create completes whole
+    When another process cancels plan "mid", and collects garbage, while I create it, between my two refs
+    Then it succeeds
+    And the cancel was refused with "is being created right now"
+    And plan "mid" has 0 changesets
     And git fsck --full is clean
-    And the packs of plan "twin" are only the other process's
+
+  Scenario: Two creates of one plan at once: the one that comes second is refused at once and leaves nothing
+    When another process creates plan "twin" while I create it, just before my refs are made
+    Then it succeeds
+    And the other create of "twin" was refused with "already exists (another process is creating it)", having written nothing
+    And plan "twin" has 0 changesets
+    And plan "twin" owns 1 pack
+    And git fsck --full is clean
 
   Scenario: A writer publishes while cancel reads: cancel reads again and deletes that changeset too
     When a writer records in "s" just after cancel read the refs of "s"

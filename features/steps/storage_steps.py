@@ -15,6 +15,7 @@ from behave import given, then, when
 from common_steps import attempt, git, unescape
 
 from gitplan import File, PlanStore, ToolInvocation, faults
+from gitplan.errors import GitPlanError
 
 
 def _files_under(root: Path) -> set[tuple[str, int]]:
@@ -458,25 +459,26 @@ def create_race(context, plan):  # type: ignore[no-untyped-def]
     context.other_packs: list[str] = []
 
     def create_other() -> None:
-        from gitplan import packs
-
-        mine = {pack.name for pack in packs.owned_packs(other._repo, plan)}
-        other.create(plan)
-        context.other_packs = sorted({pack.name for pack in packs.owned_packs(other._repo, plan)} - mine)
+        try:
+            other.create(plan)
+        except GitPlanError as error:
+            context.other_error = error
+        else:
+            context.other_error = None
 
     with faults.at("packs.registered", create_other):
         attempt(context, lambda: context.store.create(plan))
 
 
-@then('the packs of plan "{plan}" are only the other process\'s')
-def only_other_packs(context, plan):  # type: ignore[no-untyped-def]
+@then('the other create of "{plan}" was refused with "{text}", having written nothing')
+def other_create_refused(context, plan, text):  # type: ignore[no-untyped-def]
     from gitplan import packs
 
-    registered = [pack.name for pack in packs.owned_packs(context.store._repo, plan)]
-    assert registered == context.other_packs, (registered, context.other_packs)
-    others = {pack.name for pack in packs.owned_packs(context.store._repo, "s")}  # the background's plan
-    on_disk = {p.stem for p in (_git_dir(context) / "objects" / "pack").glob("*.pack")} - others
-    assert sorted(on_disk) == context.other_packs, on_disk
+    error = context.other_error
+    assert error is not None and text in str(error) and error.exit_code == 2, error
+    registered = {pack.name for name in ("s", plan) for pack in packs.owned_packs(context.store._repo, name)}
+    on_disk = {p.stem for p in (_git_dir(context) / "objects" / "pack").glob("*.pack")}
+    assert on_disk == registered, (on_disk, registered)
 
 
 @when('a writer records in "{plan}" just after cancel read the refs of "{plan2}"')
@@ -1051,3 +1053,33 @@ def step_adopt_delta_pack(context, plan):  # type: ignore[no-untyped-def]
     listed = git(context, "verify-pack", "-v", str(scratch / f"pack-{name}.idx"))
     assert "chain length = 1: 1 object" in listed, listed  # one object is a delta
     assert packs.adopt(context.store._repo, plan, scratch / f"pack-{name}.pack", None) is not None
+
+
+@when('another process cancels plan "{plan}", and collects garbage, while I create it, between my two refs')
+def cancel_during_create(context, plan):  # type: ignore[no-untyped-def]
+    """The notes ref exists, the plan ref not yet: the plan looks like one whose create was
+    killed halfway, which cancel removes. Not while the create runs."""
+    from gitplan import packs
+
+    other = PlanStore.open(context.repo)
+    context.cancel_error = None
+
+    def collect() -> None:  # before the notes ref: the plan does not exist yet
+        other.gc()  # the default grace: `now` would take the create's temporary pack too
+        lock = packs.state_dir(other._repo) / "locks" / f"create-{plan}"
+        assert lock.exists(), "gc removed the lock of a create that is running"
+
+    def cancel() -> None:  # between the refs
+        try:
+            other.cancel(plan)
+        except GitPlanError as error:
+            context.cancel_error = error
+
+    with faults.at("packs.registered", collect), faults.at("create.between-refs", cancel):
+        attempt(context, lambda: context.store.create(plan))
+
+
+@then('the cancel was refused with "{text}"')
+def cancel_refused(context, text):  # type: ignore[no-untyped-def]
+    assert context.cancel_error is not None and text in str(context.cancel_error), context.cancel_error
+    assert context.cancel_error.exit_code == 4, context.cancel_error.exit_code

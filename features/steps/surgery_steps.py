@@ -17,6 +17,7 @@ from damage_steps import delete_object
 
 from gitplan import PlanStore, ToolInvocation, faults
 from gitplan.cli import main
+from gitplan.errors import GitPlanError
 
 
 def _refs(context, plan: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -258,10 +259,20 @@ def run_while_locked(context, ref, args):  # type: ignore[no-untyped-def]
 @when('another process creates plan "{new}" while I branch "{plan}" into it')
 def branch_races_create(context, new, plan):  # type: ignore[no-untyped-def]
     def create() -> None:
-        PlanStore.open(context.repo).create(new, title="the other one")
+        try:
+            PlanStore.open(context.repo).create(new, title="the other one")
+        except GitPlanError as error:
+            context.other_error = error
+        else:
+            context.other_error = None
 
     with faults.at("packs.registered", create):
         attempt(context, lambda: context.store.branch(plan, new))
+
+
+@then('the create was refused with "{text}"')
+def create_refused(context, text):  # type: ignore[no-untyped-def]
+    assert context.other_error is not None and text in str(context.other_error), context.other_error
 
 
 @when('"{plan}" is cancelled just after a record into it read its refs')

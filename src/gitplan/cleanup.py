@@ -385,8 +385,13 @@ def _stale_locks(repo: pygit2.Repository, live: set[str], dry_run: bool, removed
     locks = packs.state_dir(repo) / "locks"
     with contextlib.suppress(FileNotFoundError):
         for entry in os.scandir(locks):
-            plan_id = entry.name.removeprefix("consolidate-").removeprefix("surgery-")
-            if entry.name.startswith(("consolidate-", "surgery-")) and plan_id not in live:
+            plan_id = entry.name.partition("-")[2]
+            if not entry.name.startswith(("consolidate-", "surgery-", "create-")) or plan_id in live:
+                continue
+            # Only a lock nobody holds goes (a create holds its own before the plan exists).
+            with packs.exclusive(repo, entry.name, blocking=False) as idle:
+                if not idle:
+                    continue
                 removed.append(CleanupItem("lock", entry.path, f"plan {plan_id} no longer exists"))
                 if not dry_run:
                     Path(entry.path).unlink(missing_ok=True)

@@ -564,6 +564,8 @@ class PlanStore:
                     ):
                         raise Conflict(f"plan {plan_id!r} moved meanwhile; nothing was changed")
                     faults.point("cancel.refs-read")
+                    if not current.tip:
+                        _refuse_create_in_progress(repo, plan_id)
                     # What the refs leave behind is a gone plan's, also if this process dies.
                     packs.mark_cancelled(repo, plan_id)
                     try:
@@ -936,6 +938,17 @@ _INCOMPLETE = (
 # without the rest.
 _HOOK_DRAIN_WAIT = 30.0
 _INVALID = "{ref} is not a valid plan name; remove it with `git update-ref -d {ref}`"
+
+
+def _refuse_create_in_progress(repo: pygit2.Repository, plan_id: str) -> None:
+    """A plan with only its notes ref is one whose create was killed halfway, unless a
+    create is running right now (it holds its lock until both refs exist)."""
+    with packs.exclusive(repo, f"create-{plan_id}", blocking=False) as idle:
+        if not idle:
+            raise Conflict(
+                f"plan {plan_id!r} is being created right now; nothing was changed: cancel it once "
+                "the create is done"
+            )
 
 
 def _problem(plan_id: str, state: str, problem: str) -> PlanStatus:

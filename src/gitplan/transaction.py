@@ -146,17 +146,22 @@ def create(repo: pygit2.Repository, plan_id: str, base: str, staging: Staging, t
     exists", and our pack is discarded (nothing references it). `base` is the
     commit the plan starts from ("" for a project's first commit)."""
     claim_name(repo, plan_id)
-    packs.record_base(repo, plan_id, base or "none")
-    pack = packs.write(repo, plan_id, staging).pack
-    try:
-        refs.create_ref(repo, notes_ref(plan_id), notes)
-    except GitPlanError as error:
-        _discard(repo, plan_id, pack)
-        if isinstance(error, BadInput):
-            raise BadInput(f"plan {plan_id!r} already exists") from None
-        raise
-    faults.point("create.between-refs")
-    refs.create_ref(repo, plan_ref(plan_id), tip)
+    # Held until both refs exist: a cancel must not take the plan, notes ref only, for one
+    # whose create was killed halfway (refs.delete_plan_refs) while this one is running.
+    with packs.exclusive(repo, f"create-{plan_id}", blocking=False) as mine:
+        if not mine:
+            raise BadInput(f"plan {plan_id!r} already exists (another process is creating it)")
+        packs.record_base(repo, plan_id, base or "none")
+        pack = packs.write(repo, plan_id, staging).pack
+        try:
+            refs.create_ref(repo, notes_ref(plan_id), notes)
+        except GitPlanError as error:
+            _discard(repo, plan_id, pack)
+            if isinstance(error, BadInput):
+                raise BadInput(f"plan {plan_id!r} already exists") from None
+            raise
+        faults.point("create.between-refs")
+        refs.create_ref(repo, plan_ref(plan_id), tip)
 
 
 def claim_name(repo: pygit2.Repository, plan_id: str) -> None:
