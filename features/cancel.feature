@@ -110,7 +110,7 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     When I run git plan "gc --grace now"
     Then the exit code is 0
     And the output contains "removed plan state c1: left by an earlier plan of that name; pruned"
-    And the output contains "objects are still used elsewhere and were kept"
+    And the output contains "objects are still used elsewhere and kept"
     And the blob "only in the plan\n" is still in the object store
     And git fsck --full is clean
     When I run git plan "cancel c1"

@@ -130,7 +130,7 @@ Feature: Plans move between machines through git remotes and bundles
     When I am on machine "B"
     And I run git plan "fetch origin fix-1"
     Then the exit code is 4
-    And the output contains "fix-1: origin recorded more changesets, and the records here changed meanwhile (applied here, or rewritten)"
+    And the output contains "fix-1: origin has every changeset here, and the records differ (applied on one side, or rewritten)"
     And the output does not contain "both sides recorded"
 
   Scenario: A plan the remote lacks changesets of is ahead: fetch changes nothing, push --force replaces

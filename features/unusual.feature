@@ -43,6 +43,10 @@ Feature: Unusual repositories get a one-line answer that says what to do
     When I run the git-plan program with "apply p --check"
     Then the exit code is 2
     And the output contains "(user.name and user.email are not set)"
+    Given only the committer is named, by GIT_COMMITTER_NAME "C" and GIT_COMMITTER_EMAIL "c@example.com"
+    When I run the git-plan program with "apply p --check"
+    Then the exit code is 2
+    And the output contains "git does not know who you are"
     When I run the git-plan program with "apply p"
     Then the exit code is 2
     And the output contains "git config --global user.name"

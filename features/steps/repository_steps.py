@@ -326,3 +326,8 @@ def git_dir_moved_by_git_init(context):  # type: ignore[no-untyped-def]
     git(context, "init", "-q", f"--separate-git-dir={elsewhere}")
     assert Path(context.repo, ".git").is_file(), "git left a .git directory"
     context.store = PlanStore.open(context.repo)
+
+
+@given('only the committer is named, by GIT_COMMITTER_NAME "{name}" and GIT_COMMITTER_EMAIL "{email}"')
+def committer_only(context, name, email):  # type: ignore[no-untyped-def]
+    os.environ.update(GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email)

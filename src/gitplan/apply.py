@@ -215,8 +215,10 @@ def apply_plan(
             f"HEAD has no commit yet, and plan {plan_id!r} was made on {chain.base_id[:12]}; "
             "check out a branch that has it"
         )
-    if mode != "worktree":
-        user_signature(repo, "committer")  # refused now, and by --check, not after the work
+    if mode != "worktree":  # refused now, and by --check, not after the work
+        user_signature(repo, "committer")
+        if not replay:
+            user_signature(repo)  # the author of the one commit apply makes
     busy = operation_in_progress(repo) if mode != "branch" else None
     if busy:
         raise BadInput(f"{busy}: finish it or abort it first, as git cherry-pick asks; nothing was written")

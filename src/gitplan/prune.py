@@ -89,7 +89,8 @@ def prune_plan(
         copied = packs.rescued_ids(repo, plan_id)
         if keep - copied:
             packs.record_rescue(repo, plan_id, _rescue(repo, keep - copied))
-        reasons.append(f"{len(keep)} objects are still used elsewhere and were kept")
+        used = f"{len(keep)} objects are" if len(keep) != 1 else "1 object is"
+        reasons.append(f"{used} still used elsewhere and kept")
     reasons.extend(_drop_stale_caches(repo, since))
     pruned = kept = freed = 0
     everything_gone = True

@@ -305,8 +305,8 @@ def fetch(
             parts.append(f"{', '.join(changesets)}: both sides recorded changesets the other lacks")
         if records_only:
             parts.append(
-                f"{', '.join(sorted(records_only))}: {where} recorded more changesets, and the records "
-                "here changed meanwhile (applied here, or rewritten)"
+                f"{', '.join(sorted(records_only))}: {where} has every changeset here, and the records "
+                "differ (applied on one side, or rewritten)"
             )
         refused = Conflict(
             f"{'; '.join(parts)}; nothing was changed for {'it' if len(diverged) == 1 else 'them'} here. "
