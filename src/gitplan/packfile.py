@@ -275,27 +275,24 @@ def read_index(idx_path: Path) -> list[PackEntry]:
 
 
 def index_holds(idx_path: Path, oids: Iterable[bytes]) -> set[bytes]:
-    """Those of `oids` a version-2 pack index lists: found by its fan-out table and a
-    binary search, reading a few pages of the index, not all of it."""
+    """Those of `oids` a version-2 pack index lists: found through its fan-out table,
+    reading a few pages of the index, not all of it."""
     found: set[bytes] = set()
     with open(idx_path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
         if data[:8] != _IDX_MAGIC + struct.pack(">I", 2):
             raise ValueError(f"{idx_path} is not a version 2 pack index")
         names_at = 8 + 256 * 4
+        fanout = struct.unpack_from(">256I", data, 8)
         for oid in oids:
             first = oid[0]
-            low = struct.unpack_from(">I", data, 8 + 4 * (first - 1))[0] if first else 0
-            high = struct.unpack_from(">I", data, 8 + 4 * first)[0]
-            while low < high:
-                middle = (low + high) // 2
-                name = data[names_at + 20 * middle : names_at + 20 * middle + 20]
-                if name == oid:
-                    found.add(oid)
-                    break
-                if name < oid:
-                    low = middle + 1
-                else:
-                    high = middle
+            low, high = (fanout[first - 1] if first else 0), fanout[first]
+            # The ids that share its first byte, searched in C; a match must start on an id.
+            names = data[names_at + 20 * low : names_at + 20 * high]
+            at = names.find(oid)
+            while at > 0 and at % 20:
+                at = names.find(oid, at + 1)
+            if at >= 0:
+                found.add(oid)
     return found
 
 

@@ -211,51 +211,50 @@ def write(
 
 def held_by_git(repo: pygit2.Repository, oids: list[bytes]) -> set[bytes]:
     """Those of `oids` the repository already holds outside gitplan's packs: loose, or in a
-    pack of git's own (not a cruft pack).
+    pack of git's own (not kept, not cruft).
 
     They are not written again: git writes no object it has, and a copy in a plan's kept
     pack would let `git repack -d` drop git's own copy, leaving the plan's pack the only
     one, which cancel then deletes. Like git, gitplan freshens (sets the mtime of) what
     holds them, so that no `git gc` expires them before the refs that use them are
-    published. A copy in a gitplan pack does not count: that pack goes with its plan."""
-    present = [oid for oid in oids if repo.odb.exists(oid.hex())]
-    if not present:
-        return set()
-    objects = pack_dir(repo).parent
+    published. A copy in a kept pack does not count: a gitplan pack goes with its plan.
+    (Looked up in the files, not with libgit2, which rereads the pack directory after
+    every miss: most of these objects are new.)"""
+    directory = pack_dir(repo)
+    loose = f"{directory.parent}{os.sep}"  # objects/ab/cdef...: strings, not Paths, for speed
     found: set[bytes] = set()
     packed: list[bytes] = []
-    for oid in present:
-        try:
-            os.utime(objects / oid.hex()[:2] / oid.hex()[2:])
+    for oid in oids:
+        name = oid.hex()
+        path = f"{loose}{name[:2]}{os.sep}{name[2:]}"
+        if os.access(path, os.F_OK):  # no exception for the usual miss: it costs more than the test
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(path)
             found.add(oid)
-        except FileNotFoundError:
+        else:
             packed.append(oid)
-    for pack in _packs_of_git(objects / "pack") if packed else ():
-        hits = packfile.index_holds(pack.with_suffix(".idx"), packed)
-        if hits:
-            with contextlib.suppress(OSError):
+    for pack in _packs_of_git(directory) if packed else ():
+        with contextlib.suppress(FileNotFoundError, ValueError):  # repacked meanwhile: look no further
+            hits = packfile.index_holds(pack.with_suffix(".idx"), packed)
+            if hits:
                 os.utime(pack)
-            found |= hits
-            packed = [oid for oid in packed if oid not in hits]
+                found |= hits
+                packed = [oid for oid in packed if oid not in hits]
     return found
 
 
 def _packs_of_git(directory: Path) -> list[Path]:
-    """The packs git wrote: neither kept by gitplan nor cruft (whose objects git may expire)."""
-    found = []
-    for entry in os.scandir(directory):
-        if not entry.name.endswith(".pack"):
-            continue
-        pack = Path(entry.path)
-        if pack.with_suffix(".mtimes").exists() or not pack.with_suffix(".idx").exists():
-            continue
-        try:
-            keep = pack.with_suffix(".keep").read_text(errors="replace")
-        except FileNotFoundError:
-            keep = ""
-        if not keep.startswith("gitplan"):
-            found.append(pack)
-    return found
+    """The packs git wrote and will repack: neither kept (gitplan's packs are; so may a
+    user's be) nor cruft (whose objects git may expire)."""
+    names = {entry.name for entry in os.scandir(directory)}
+    return [
+        directory / name
+        for name in names
+        if name.endswith(".pack")
+        and name[: -len(".pack")] + ".keep" not in names
+        and name[: -len(".pack")] + ".mtimes" not in names
+        and name[: -len(".pack")] + ".idx" in names
+    ]
 
 
 class _CopyFailed(Exception):
@@ -289,8 +288,11 @@ def _write(
     directory = pack_dir(repo)
     contents = _indexes(directory, folding)
     held = {entry.oid for _, entries in contents for entry in entries}
-    staged = [oid for oid, _, _ in staging.items()] + [oid for oid, _, _ in staging.streamed_items()]
-    skipped = held | held_by_git(repo, [oid for oid in staged if oid not in held])
+    # Blobs and trees may be ones the repository has (a file put back, content staged);
+    # commits and notes carry their times.
+    reusable = [oid for oid, kind, _ in staging.items() if kind in (packfile.OBJ_BLOB, packfile.OBJ_TREE)]
+    reusable += [oid for oid, _, _ in staging.streamed_items()]
+    skipped = held | held_by_git(repo, [oid for oid in reusable if oid not in held])
     objects = [(oid, kind, data) for oid, kind, data in staging.items() if oid not in skipped]
     streamed = [(oid, path, size) for oid, path, size in staging.streamed_items() if oid not in skipped]
     total = len(objects) + len(streamed) + len(held)
