@@ -63,6 +63,7 @@ from .trees import (
     edit_tree,
     entry_at,
     index_changes,
+    under,
 )
 from .verify import verify_plan
 
@@ -411,8 +412,8 @@ def selected_tree(repo: pygit2.Repository, chain: chains.Chain, selection: Selec
         edits = {
             entry.path: None if entry.new_id is None else (entry.new_id, int(entry.new_mode or 0))
             for entry in changed_entries(repo, base_tree, target)
-            if (not selection.only or _under(entry.path, selection.only))
-            and not _under(entry.path, selection.exclude)
+            if (not selection.only or under(entry.path, selection.only))
+            and not under(entry.path, selection.exclude)
         }
     else:
         return target
@@ -422,10 +423,6 @@ def selected_tree(repo: pygit2.Repository, chain: chains.Chain, selection: Selec
     for _oid, kind, data in staging.items():  # the few trees (and hunks' blobs) along the chosen paths
         repo.odb.write(kind, data)
     return chosen
-
-
-def _under(path: str, specs: tuple[str, ...]) -> bool:
-    return any(path == spec.rstrip("/") or path.startswith(spec.rstrip("/") + "/") for spec in specs)
 
 
 def _refuse_unsafe(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
@@ -505,15 +502,8 @@ def _holds_files(directory: Path) -> bool:
 def _file_above(repo: pygit2.Repository, head_tree: str, path: str) -> str | None:
     """The nearest directory of `path` that the worktree has as a file or symlink that HEAD
     does not have (an untracked file where the plan needs a directory), or None."""
-    parts = path.split("/")
-    for depth in range(1, len(parts)):
-        above = "/".join(parts[:depth])
-        full = Path(str(repo.workdir)) / above
-        if full.is_symlink() or (full.exists() and not full.is_dir()):
-            return above if entry_at(repo, head_tree, above) is None else None
-        if not full.exists():
-            return None
-    return None
+    above = worktree.file_above(Path(str(repo.workdir)), path)
+    return above if above is not None and entry_at(repo, head_tree, above) is None else None
 
 
 def _fail(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pygit2
 
-from .gitrepo import Abbreviator, read_blob
+from .gitrepo import Abbreviator, config_flag, read_blob
 from .model import FileChange
 from .objects import Staging
 from .objects import read_blob as read_staged
@@ -514,10 +514,7 @@ class _DiffDrivers:
         `diff.<driver>.binary` is true? (Otherwise its bytes decide.)"""
         value = self._value(path)
         if isinstance(value, str):
-            try:
-                return bool(self._repo.config.get_bool(f"diff.{value}.binary"))
-            except (KeyError, ValueError, pygit2.GitError):
-                return False
+            return config_flag(self._repo, f"diff.{value}.binary", False)
         return value is False
 
     def _driver(self, path: str) -> str | None:

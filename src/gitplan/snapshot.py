@@ -27,7 +27,7 @@ from .errors import BadInput
 from .format import validate_path
 from .gitrepo import config_flag
 from .model import MODE_EXECUTABLE, MODE_FILE, MODE_KEEP, MODE_SYMLINK, File, FileOnDisk
-from .trees import MODE_TREE, changed_entries, entry_at
+from .trees import MODE_TREE, changed_entries, entry_at, under
 
 Contents = File | FileOnDisk | None
 
@@ -66,7 +66,7 @@ def worktree_edits(
         # "dir/": an untracked repository inside the worktree; gitplan records no gitlinks.
         names = {c.path for c in listed if not c.submodule and not c.path.endswith("/")}
         if directories:
-            names = {name for name in names if any(_under(name, directory) for directory in directories)}
+            names = {name for name in names if under(name, directories)}
         else:
             names.update(also)
         edits = read_files(repo, Path(workdir), sorted(names), checkout, listed=True, skipped=skipped)
@@ -83,10 +83,6 @@ def _a_directory(workdir: Path, path: str) -> bool:
         return True
     full = workdir / path
     return full.is_dir() and not full.is_symlink() and not (full / ".git").exists()
-
-
-def _under(path: str, directory: str) -> bool:
-    return directory in ("", ".") or path == directory or path.startswith(directory + "/")
 
 
 def touched_edits(
@@ -193,7 +189,7 @@ def read_files(
             skipped.append(path)
             continue
         full = workdir / path
-        if listed and _below_a_file(workdir, path):
+        if listed and worktree.file_above(workdir, path) is not None:
             changes[path] = None
             continue
         _refuse_inside_submodule(workdir, path)
@@ -221,16 +217,6 @@ def read_files(
         found = on_disk if converted is None else File(converted, on_disk.mode)
         changes[path] = found if honoured else replace(found, mode=MODE_KEEP)
     return {path: changes[path] for path in paths if path in changes}
-
-
-def _below_a_file(workdir: Path, path: str) -> bool:
-    """Whether a parent of `path` is a file or a symlink (so `path` itself cannot exist)."""
-    parts = path.split("/")
-    for depth in range(1, len(parts)):
-        parent = workdir.joinpath(*parts[:depth])
-        if parent.is_symlink() or (parent.exists() and not parent.is_dir()):
-            return True
-    return False
 
 
 def _differs(repo: pygit2.Repository, tree: str, path: str, contents: Contents) -> bool:

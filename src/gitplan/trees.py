@@ -464,6 +464,15 @@ def _has_wildcard(spec: str) -> bool:
     return any(c in spec for c in "*?[")
 
 
+def under(path: str, directories: Iterable[str]) -> bool:
+    """Is `path` one of `directories`, or inside one? (`` or `.` stands for the whole tree.)"""
+    for directory in directories:
+        top = directory.rstrip("/")
+        if top in ("", ".") or path == top or path.startswith(top + "/"):
+            return True
+    return False
+
+
 def matches_pathspec(path: str, specs: Iterable[str]) -> bool:
     """git's default pathspec: a path, a leading directory, or a glob where '*' spans '/'."""
     import fnmatch

@@ -317,6 +317,20 @@ def move(repo: pygit2.Repository, old_tree: str, new_tree: str) -> None:
         run_git(repo, args)
 
 
+def file_above(workdir: Path, path: str) -> str | None:
+    """The nearest directory of `path` that the worktree has as a file or a symlink (so
+    `path` itself cannot exist there), or None."""
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        above = "/".join(parts[:depth])
+        full = workdir / above
+        if full.is_symlink() or (full.exists() and not full.is_dir()):
+            return above
+        if not full.exists():
+            return None
+    return None
+
+
 def skip_worktree(
     repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None = None
 ) -> list[str]:
