@@ -97,3 +97,21 @@ Feature: An apply killed with SIGKILL at any moment leaves the old or the applie
     And the status of "p" says it is applied
     And branch "review" has the plan's tip tree
     And git status is clean
+
+  Scenario: A plan cancelled and made again after its apply was killed is not marked applied by recover
+    Given a repository with files
+      | path      | content  |
+      | README.md | hello\n  |
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content  |
+      | README.md | edited\n |
+    When a real "git plan apply p --mode branch review" is killed at "apply.after-commit-point"
+    And I run git plan "cancel p"
+    And I run git plan "create p --title again"
+    And I run git plan "recover"
+    Then the exit code is 0
+    And the output contains "finished"
+    When I run git plan "status p"
+    Then the output contains "state:      open"
+    And git fsck --full is clean

@@ -606,6 +606,7 @@ def _execute(
     paths = [entry.path for entry in outcome.writes]
     journal: dict[str, Any] = {
         "plan": plan_id,
+        "root": str(chain.root.id),  # which plan of that name: one made again later is another
         "mode": mode,
         "branch": branch,
         "head_ref": head_ref,
@@ -833,7 +834,10 @@ def _mark_applied(
     outcome: Outcome,
     commit: str | None,
     part: dict[str, Any] | None = None,
+    root: str | None = None,
 ) -> None:
+    """Record in the plan's record note that it was applied; with `root`, only if the plan
+    is still the one whose root commit that is (PlanNotFound otherwise)."""
     applied = {
         "at": clock.iso(clock.now("GIT_COMMITTER_DATE")),
         "mode": mode,
@@ -846,6 +850,8 @@ def _mark_applied(
 
     def prepare(current: refs.PlanRefs) -> Prepared[None]:
         chain = chains.load_chain(repo, plan_id, current)
+        if root is not None and str(chain.root.id) != root:
+            raise PlanNotFound(f"plan {plan_id!r} was made again since; it is not the one applied")
         if chain.record is None:
             raise Damaged(f"plan {plan_id!r}: {chain.record_problem}")
         if part is None:
@@ -933,6 +939,7 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
                     outcome,
                     journal.get("new_commit"),
                     journal.get("part"),
+                    root=journal.get("root"),
                 )
             _clear_journal(directory)
             return "finished"
