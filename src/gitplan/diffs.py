@@ -56,7 +56,6 @@ class DiffOptions:
     quote_high: bool | None = None  # core.quotePath: bytes over 0x7f in names as escapes (true)
     prefixes: tuple[str, str] | None = None  # diff.noprefix: ("", ""); else ("a/", "b/")
     interhunk: int | None = None  # diff.interHunkContext: hunks this close are joined (0)
-
     stat_width: int = 80
     binary: bool = False  # --binary: binary files as a "GIT binary patch" git apply can use
     word_diff: str | None = None  # --word-diff=plain|color|porcelain: git renders it
@@ -255,7 +254,7 @@ def _patch(
         return "".join(lines)
     old = _contents(repo, pair.old_id, pair.old_mode)
     new = _contents(repo, pair.new_id, pair.new_mode)
-    binary_pair = drivers.binary(name_a) or drivers.binary(name_b) or is_binary(old) or is_binary(new)
+    binary_pair = drivers.binary_pair(pair) or is_binary(old) or is_binary(new)
     if binary and binary_pair:
         abbrev = 40  # git --binary prints full ids for the binary files it encodes
     old_abbrev = ids(pair.old_id or NULL_ID, abbrev)
@@ -483,6 +482,7 @@ class _DiffDrivers:
         self._in_directory: dict[str, bool] = {}  # has a .gitattributes of its own
         self._below: dict[str, bool] = {}  # it, or a directory above it, has one
         self._rules: dict[str, Callable[[bytes], bytes | None] | None] = {}
+        self._binary_drivers: dict[str, bool] = {}  # diff.<driver>.binary, read once
 
     def rule(self, path: str) -> Callable[[bytes], bytes | None] | None:
         """How git tells a function line of `path` from a record; None: libgit2's rule."""
@@ -509,13 +509,18 @@ class _DiffDrivers:
             return None  # a regex Python cannot read: libgit2's rule
         return _regex_function_line(rules)
 
-    def binary(self, path: str) -> bool:
-        """Is `path` binary to git's diff by its attributes: `-diff`, or a driver whose
-        `diff.<driver>.binary` is true? (Otherwise its bytes decide.)"""
+    def binary_pair(self, pair: Pair) -> bool:
+        """Is either side of `pair` binary to git's diff by its attributes: `-diff`, or a
+        driver whose `diff.<driver>.binary` is true? (Otherwise the bytes decide.)"""
+        return self._binary(pair.path) or (pair.old_path is not None and self._binary(pair.old_path))
+
+    def _binary(self, path: str) -> bool:
         value = self._value(path)
-        if isinstance(value, str):
-            return config_flag(self._repo, f"diff.{value}.binary", False)
-        return value is False
+        if not isinstance(value, str):
+            return value is False
+        if value not in self._binary_drivers:
+            self._binary_drivers[value] = config_flag(self._repo, f"diff.{value}.binary", False)
+        return self._binary_drivers[value]
 
     def _driver(self, path: str) -> str | None:
         value = self._value(path)
@@ -594,8 +599,7 @@ def _name_status(pair: Pair, high: bool = True) -> str:
 
 def _counted(repo: pygit2.Repository, pair: Pair, drivers: _DiffDrivers) -> FileChange:
     """line_stats, with the attributes that make a path binary to git's diff."""
-    binary = drivers.binary(pair.path) or (pair.old_path is not None and drivers.binary(pair.old_path))
-    return line_stats(repo, pair, binary=binary)
+    return line_stats(repo, pair, binary=drivers.binary_pair(pair))
 
 
 def line_stats(

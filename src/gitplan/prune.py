@@ -40,7 +40,7 @@ from .format import PLAN_REF_PREFIX, trailers
 from .gitrepo import common_dir
 from .indexfile import index_mentions
 from .model import CleanupReport
-from .packfile import OBJ_COMMIT, OBJ_TAG, OBJ_TREE
+from .packfile import OBJ_BLOB, OBJ_COMMIT, OBJ_TAG, OBJ_TREE
 
 # Filesystem timestamps may be coarse: look a little further back than the first pack.
 SLACK_NS = 2_000_000_000
@@ -151,6 +151,13 @@ def _read(repo: pygit2.Repository, oid: bytes) -> tuple[int, bytes]:
     return int(kind), bytes(data)
 
 
+def _kind(repo: pygit2.Repository, oid: bytes) -> int:
+    try:
+        return int(repo.odb.read_header(oid.hex())[0])
+    except (KeyError, ValueError, pygit2.GitError) as error:
+        raise Uncertain(f"object {oid.hex()} cannot be read ({error})") from None
+
+
 def direct_references(kind: int, data: bytes) -> Iterator[bytes]:
     """The ids an object names: a commit's tree and parents, a tree's entries, a tag's object."""
     if kind in (OBJ_COMMIT, OBJ_TAG):
@@ -210,11 +217,13 @@ def _referenced(repo: pygit2.Repository, plan_id: str, candidates: set[bytes], s
 def _named_by_packs(
     repo: pygit2.Repository, owned: Iterable[packs.OwnedPack], candidates: set[bytes]
 ) -> set[bytes]:
-    """The candidates that a commit, tree or tag in these packs names directly."""
+    """The candidates that a commit, tree or tag in these packs names directly. Blobs,
+    which name nothing and may be large, are not read."""
     found: set[bytes] = set()
     for pack in owned:
         for oid in packs.pack_object_ids(repo, pack) or ():
-            found.update(child for child in direct_references(*_read(repo, oid)) if child in candidates)
+            if _kind(repo, oid) != OBJ_BLOB:
+                found.update(child for child in direct_references(*_read(repo, oid)) if child in candidates)
     return found
 
 
