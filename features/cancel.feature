@@ -226,6 +226,75 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And no pack file and no registry of "c1" is left
     And git fsck --full is clean
 
+  Scenario Outline: A plan applied <how>, then cancelled, leaves no pack of its own behind
+    # The apply freshens none of the plan's packs (libgit2's create_commit and write_tree
+    # would), so the cancel that follows need not keep one for the grace period.
+    Given a plan "d1"
+    And I record in "d1" with tool "write"
+      | path           | content     |
+      | docs/guide.txt | the guide\n |
+    And <move>
+    When I <apply>
+    And I cancel "d1"
+    Then it succeeds
+    And no pack was kept for another process
+    And no pack of "d1" is left, nor its registry
+    And git fsck --full is clean
+    And git show "<ref>:docs/guide.txt" prints "the guide\n"
+
+    Examples:
+      | how             | move                                          | apply                    | ref    |
+      | by fast-forward | HEAD is still where "d1" began                | apply "d1"               | HEAD   |
+      | as a branch     | HEAD is still where "d1" began                | apply "d1" as branch "b" | b      |
+      | by a merge      | the user commits "README.md" with content "moved on\n" on main | apply "d1" | HEAD |
+      | by a replay     | the user commits "README.md" with content "moved on\n" on main | replay "d1" | HEAD |
+      | as a merged branch | the user makes an empty commit on main     | apply "d1" as branch "b" | b      |
+
+  Scenario: What an earlier cancel copied out does not make the next cancel ask git for everything reachable
+    # The copy is an ordinary pack, written after "c1" began; a pack git wrote then would
+    # make cancel list everything reachable, whose cost follows the repository.
+    Given a plan "d1"
+    And I record in "d1" with tool "write"
+      | path           | content     |
+      | docs/guide.txt | the guide\n |
+    When I apply "d1"
+    And I cancel "d1"
+    And I cancel "c1", noting whether it asks git for everything reachable
+    Then it succeeds
+    And the cancel did not ask git for everything reachable
+    And the blob "only in the plan\n" is gone from the object store
+    And git fsck --full is clean
+    And git show "HEAD:docs/guide.txt" prints "the guide\n"
+
+  Scenario: A branch kept through what an earlier cancel copied out keeps the plan it was based on
+    # branch -> the child's commits (copied out when the child went) -> the tip of "c1"
+    Given a plan "child" based on the tip of "c1", made the usual way
+    And I record in "child" with tool "write"
+      | path     | content    |
+      | kid.txt  | the child\n |
+    And the user makes branch "keep" at the tip of "child"
+    When I cancel "child"
+    And I cancel "c1", noting whether it asks git for everything reachable
+    Then it succeeds
+    And the cancel did not ask git for everything reachable
+    And git fsck --full is clean
+    And git show "keep:plan-only.txt" prints "only in the plan\n"
+    And git show "keep:kid.txt" prints "the child\n"
+
+  Scenario: A cancel waits for an apply of the plan that is writing, and keeps what it wrote
+    # Without the wait, the prune would find nothing referencing the plan's objects yet,
+    # and the new branch would point at a tree whose blobs are gone.
+    Given a plan "d1"
+    And I record in "d1" with tool "write"
+      | path           | content     |
+      | docs/guide.txt | the guide\n |
+    And the user makes an empty commit on main
+    When another process cancels "d1" while my apply of it as branch "b" is about to create the branch
+    Then my apply created branch "b"
+    And the other process's cancel waited for my apply, then succeeded
+    And git fsck --full is clean
+    And git show "b:docs/guide.txt" prints "the guide\n"
+
   Scenario Outline: Checking a plan against a moved HEAD writes nothing, so cancel still removes all of it: <move>
     Given <move>
     When I run git plan "status c1 --check"

@@ -111,6 +111,7 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     When I run git plan "gc --dry-run --grace now"
     Then the output contains "would remove interrupted prune"
     And the output contains "would remove lock"
+    And the output contains "locks/apply-g: plan g no longer exists"
     When I run git plan "gc --grace now"
     Then the output contains "interrupted prune"
     And the output contains "no such plan"
@@ -214,3 +215,18 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     And no pack of plan "g" and no registry of it is left
     And git can read everything FETCH_HEAD reaches
     And git fsck --full is clean
+
+  Scenario: The mark of a pack cancel copied objects into goes once git has repacked that pack
+    When I apply "g"
+    And I cancel "g"
+    And I run git plan "gc --dry-run"
+    Then the output does not contain "rescue mark"
+    When the user runs git gc
+    And I run git plan "gc --dry-run"
+    Then the output contains "would remove rescue mark pack-"
+    When I run git plan "gc"
+    Then the output contains "removed rescue mark pack-"
+    And the output contains "git repacked the pack it marked"
+    And git fsck --full is clean
+    When I run git plan "gc --dry-run"
+    Then the output does not contain "rescue mark"

@@ -427,9 +427,12 @@ def child_plan(context, child, plan, how):  # type: ignore[no-untyped-def]
     if how == "while git plan gc ran":
         with faults.at("packs.writing", lambda: PlanStore.open(context.repo).gc()):
             store.create(child, base=f"refs/changesets/{plan}")
-    else:
+    elif how == "whose registry was lost":
         store.create(child, base=f"refs/changesets/{plan}")
         shutil.rmtree(packs.registry_path(store._repo, child))
+    else:
+        assert how == "made the usual way", how
+        store.create(child, base=f"refs/changesets/{plan}")
 
 
 @given('the user cherry-picks the newest changeset of "{plan}", keeps their side of each conflict, goes on')
@@ -525,3 +528,97 @@ def backdate_git_files(context):  # type: ignore[no-untyped-def]
         for path in (pack, pack.with_suffix(".idx")):
             os.utime(path, (long_ago, long_ago))
     os.utime(git_dir / "index", (long_ago, long_ago))
+
+
+@given('HEAD is still where "{plan}" began')
+def head_at_base(context, plan):  # type: ignore[no-untyped-def]
+    assert git(context, "rev-parse", "HEAD").strip() == context.store.status(plan).base
+
+
+@then("no pack was kept for another process")
+def no_pack_kept_fresh(context):  # type: ignore[no-untyped-def]
+    assert context.error is None, context.error
+    assert not any("another process" in reason for reason in context.result.reasons), context.result
+
+
+@then('no pack of "{plan}" is left, nor its registry')
+def no_pack_of_plan(context, plan):  # type: ignore[no-untyped-def]
+    # Every pack gitplan wrote carries a .keep and is listed in its plan's registry; what
+    # cancel copied out for the user is an ordinary pack.
+    git_dir = Path(context.repo) / ".git"
+    registries = git_dir / "gitplan" / "packs"
+    assert not (registries / plan).exists()
+    listed = {entry.name.split(".")[0] for entry in registries.glob("*/pack-*")}
+    kept = {keep.stem for keep in (git_dir / "objects" / "pack").glob("pack-*.keep")}
+    assert kept <= listed, kept - listed
+
+
+def _blocked_on_a_lock(pid: int) -> bool:
+    """Is the process waiting for a file lock (a `->` line of /proc/locks)?"""
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if len(fields) > 5 and fields[1] == "->" and fields[5] == str(pid):
+            return True
+    return False
+
+
+@when(
+    'another process cancels "{plan}" while my apply of it as branch "{branch}" is about to create the branch'
+)
+def cancel_during_apply(context, plan, branch):  # type: ignore[no-untyped-def]
+    import sys
+
+    from gitplan import faults
+
+    def cancel_now() -> None:
+        context.canceller = subprocess.Popen(
+            [sys.executable, "-m", "gitplan", "-C", context.repo, "cancel", plan],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        # Until the cancel either ends or waits for a lock: no guess at how long it takes.
+        while context.canceller.poll() is None and not _blocked_on_a_lock(context.canceller.pid):
+            time.sleep(0.01)
+        context.cancel_waited = context.canceller.poll() is None
+
+    with faults.at("apply.before-commit-point", cancel_now):
+        attempt(context, lambda: context.store.apply(plan, mode="branch", branch=branch))
+    out, err = context.canceller.communicate(timeout=120)
+    context.cancel_outcome = (context.canceller.returncode, out.decode(), err.decode())
+
+
+@then('my apply created branch "{branch}"')
+def apply_created(context, branch):  # type: ignore[no-untyped-def]
+    assert context.error is None, context.error
+    assert context.result.branch == branch, context.result
+    assert git(context, "rev-parse", f"refs/heads/{branch}").strip() == context.result.commit
+
+
+@then("the other process's cancel waited for my apply, then succeeded")
+def cancel_waited(context):  # type: ignore[no-untyped-def]
+    assert context.cancel_waited, context.cancel_outcome
+    assert context.cancel_outcome[0] == 0, context.cancel_outcome
+    assert "cancelled plan" in context.cancel_outcome[1], context.cancel_outcome
+
+
+@given('the user makes branch "{name}" at the tip of "{plan}"')
+def branch_at_tip(context, name, plan):  # type: ignore[no-untyped-def]
+    git(context, "branch", name, f"refs/changesets/{plan}")
+
+
+@when('I cancel "{plan}", noting whether it asks git for everything reachable')
+def cancel_noting_walks(context, plan):  # type: ignore[no-untyped-def]
+    from gitplan import faults
+
+    context.walks = 0
+
+    def walked() -> None:
+        context.walks += 1
+
+    with faults.at("prune.reachable-by-git", walked):
+        attempt(context, lambda: context.store.cancel(plan))
+
+
+@then("the cancel did not ask git for everything reachable")
+def no_walk(context):  # type: ignore[no-untyped-def]
+    assert context.walks == 0, context.walks

@@ -32,7 +32,7 @@ from typing import Any
 import pygit2
 
 from . import chain as chains
-from . import clock, diffs, faults, refs, transaction, worktree
+from . import clock, diffs, faults, packs, refs, transaction, worktree
 from .errors import BadInput, Conflict, Damaged, Dirty, GitPlanError, PlanNotFound
 from .format import encode_plan_record, notes_message, notes_ref, plan_ref, validate_path
 from .gitrepo import (
@@ -49,7 +49,7 @@ from .gitrepo import (
 )
 from .model import ApplyResult, PlanRecord, PlanStatus, Selection
 from .notes import stage_notes_commit
-from .objects import Staging
+from .objects import Person, Staging, encode_commit
 from .patches import patch_edits
 from .transaction import Prepared
 from .trees import (
@@ -197,6 +197,28 @@ def apply_plan(
         raise BadInput("a bare repository has no working tree: use --mode branch NAME")
     if branch is not None and not pygit2.reference_is_valid_name(f"refs/heads/{branch}"):
         raise BadInput(f"invalid branch name {branch!r}")
+    # The plan's lease, taken before its refs are read and held until the apply stands or
+    # has put everything back: a cancel waits for it before it prunes (store.cancel), so no
+    # plan object the apply is about to reference can go meanwhile. A check writes nothing.
+    with contextlib.nullcontext() if check else packs.apply_lease(repo, plan_id):
+        try:
+            return _apply(repo, plan_id, mode, branch, replay, check, progress, selection)
+        except _BeforeCommitPoint as failure:  # nothing stays written
+            refused = failure.conflict
+    # Outside the lease: failing cleans the plan up, and that cancel waits for the lease.
+    raise _fail(repo, plan_id, refused, keep_on_failure, cancel) from None
+
+
+def _apply(
+    repo: pygit2.Repository,
+    plan_id: str,
+    mode: str,
+    branch: str | None,
+    replay: bool,
+    check: bool,
+    progress: Progress | None,
+    selection: Selection,
+) -> ApplyResult:
     chain = chains.load_chain(repo, plan_id, refs.settle(repo, plan_id))
     if chain.record is None:
         raise Damaged(f"plan {plan_id!r}: {chain.record_problem}; cannot apply")
@@ -236,15 +258,12 @@ def apply_plan(
                 plan_id, mode, "merge", None, branch, (), True, failure.paths, refusal=refusal,
                 reason=str(failure),
             )  # fmt: skip
-        raise _fail(repo, plan_id, failure, keep_on_failure, cancel) from None
+        raise _BeforeCommitPoint(failure) from None
     paths = tuple(entry.path for entry in outcome.writes)
     part = selection.describe() if selection.partial else None
     if check:
         return ApplyResult(plan_id, mode, outcome.strategy, None, branch, paths, True, part=part)
-    try:
-        return _execute(repo, chain, outcome, mode, branch, progress, part)
-    except _BeforeCommitPoint as failure:  # something moved; all was put back
-        raise _fail(repo, plan_id, failure.conflict, keep_on_failure, cancel) from None
+    return _execute(repo, chain, outcome, mode, branch, progress, part)  # _BeforeCommitPoint: all put back
 
 
 def operation_in_progress(repo: pygit2.Repository) -> str | None:
@@ -308,8 +327,19 @@ def _plan_outcome(
 
 
 def _merge(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> str:
+    """The merged tree, written: `ours` rebuilt along the paths the merge changed (libgit2's
+    write_tree would write, and so freshen, every tree of the repository)."""
     merged = _merged(repo, base, ours, theirs)
-    return theirs if merged is None else str(merged[0].write_tree(repo))
+    if merged is None:
+        return theirs
+    staging = Staging()
+    edits: dict[str, Edit] = {
+        entry.path: None if entry.new_id is None else (entry.new_id, int(entry.new_mode or 0))
+        for entry in merged[1]
+    }
+    tree = edit_tree(repo, staging, ours, edits)
+    _write_new(repo, staging)
+    return tree
 
 
 def _merged(
@@ -420,9 +450,17 @@ def selected_tree(repo: pygit2.Repository, chain: chains.Chain, selection: Selec
     if not edits:
         raise BadInput("nothing selected: no change of the plan matches; nothing was written")
     chosen = edit_tree(repo, staging, base_tree, edits)
-    for _oid, kind, data in staging.items():  # the few trees (and hunks' blobs) along the chosen paths
-        repo.odb.write(kind, data)
+    _write_new(repo, staging)  # the few trees (and hunks' blobs) along the chosen paths
     return chosen
+
+
+def _write_new(repo: pygit2.Repository, staging: Staging) -> None:
+    """Write the staged objects `repo` does not hold. libgit2 would freshen the file that
+    holds one it has, often a plan's pack, and a cancel would then keep that pack for the
+    grace period; the plan's lease keeps them there while the apply runs."""
+    for oid, kind, data in staging.items():
+        if pygit2.Oid(raw=oid) not in repo.odb:
+            repo.odb.write(kind, data)
 
 
 def _refuse_unsafe(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
@@ -587,19 +625,14 @@ def _execute(
 ) -> ApplyResult:
     plan_id = chain.refs.plan_id
     new_commit = outcome.head
-    # Worktree mode makes no commit: writing one would also freshen the plan's pack
-    # (libgit2 touches the pack that holds the tree), and cancel would then keep it.
-    for tree, message, author in outcome.commits if mode != "worktree" else ():
-        who = signature(author) if author else user_signature(repo)
-        new_commit = str(
-            repo.create_commit(
-                None,
-                who,
-                committer() if author else user_signature(repo, "committer"),
-                message,
-                pygit2.Oid(hex=tree),
-                [pygit2.Oid(hex=new_commit)] if new_commit else [],  # none: the project's first commit
-            )
+    for tree, message, author in outcome.commits if mode != "worktree" else ():  # worktree mode: none
+        new_commit = _write_commit(
+            repo,
+            tree,
+            [new_commit] if new_commit else [],  # none: the project's first commit
+            signature(author) if author else user_signature(repo),
+            committer() if author else user_signature(repo, "committer"),
+            message,
         )
     # The ref the commit point moves: the branch HEAD is on, or the new branch.
     head_ref = f"refs/heads/{branch}" if mode == "branch" else _head_ref(repo)
@@ -684,6 +717,26 @@ def _execute(
         files=tuple(paths),
         part=part,
     )
+
+
+def _write_commit(
+    repo: pygit2.Repository,
+    tree: str,
+    parents: list[str],
+    author: pygit2.Signature,
+    committer: pygit2.Signature,
+    message: str,
+) -> str:
+    """Write a commit object, as git serializes it, and nothing else. libgit2's
+    create_commit would also freshen the pack holding the tree, the plan's own, and a
+    cancel would then keep that pack for the grace period: the plan's lease (held by the
+    apply) is what keeps the tree there until the commit point."""
+    data = encode_commit(tree, parents, _person(author), _person(committer), message)
+    return str(repo.odb.write(pygit2.enums.ObjectType.COMMIT, data))
+
+
+def _person(who: pygit2.Signature) -> Person:
+    return Person(who.name, who.email, (who.time, who.offset))
 
 
 class _BeforeCommitPoint(Exception):

@@ -64,6 +64,7 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
         _per_plan_files(repo, "verified", "verified mark", live, dry_run, removed)
         _per_plan_files(repo, "status", "kept status", live, dry_run, removed)
         _index_ids(repo, older_than, dry_run, removed)
+        _rescue_marks(repo, dry_run, removed)
         # Undo entries (surgery.py) expire with the grace: `undo` works until then.
         removed.extend(surgery.expire(repo, live, older_than, dry_run))
         # Before pruning: a gone plan's worktree index would keep its objects alive.
@@ -157,6 +158,17 @@ def _index_ids(repo: pygit2.Repository, older_than: int, dry_run: bool, removed:
         removed.append(CleanupItem("kept index ids", entry.name, why))
         if not dry_run:
             Path(entry.path).unlink(missing_ok=True)
+
+
+def _rescue_marks(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupItem]) -> None:
+    """The marks of packs a cancel copied objects into (packs.record_rescue) once git has
+    repacked them away."""
+    for name in sorted(packs.rescued_packs(repo)):
+        if packs.pack_object_ids(repo, name) is not None:
+            continue
+        removed.append(CleanupItem("rescue mark", name, "git repacked the pack it marked"))
+        if not dry_run:
+            (packs.state_dir(repo) / "rescued" / name).unlink(missing_ok=True)
 
 
 def _temporary_files(
@@ -376,6 +388,10 @@ def _orphaned_registry(
         kept.append(CleanupItem("plan state", shown, reason))
 
 
+# The per-plan locks under .git/gitplan/locks/ (packs.exclusive): "<kind>-<plan>".
+_PLAN_LOCKS = ("consolidate-", "surgery-", "create-", "apply-")
+
+
 def _stale_locks(repo: pygit2.Repository, live: set[str], dry_run: bool, removed: list[CleanupItem]) -> None:
     for plan_id in sorted(live):
         for name in (plan_ref(plan_id), notes_ref(plan_id)):
@@ -386,7 +402,7 @@ def _stale_locks(repo: pygit2.Repository, live: set[str], dry_run: bool, removed
     with contextlib.suppress(FileNotFoundError):
         for entry in os.scandir(locks):
             plan_id = entry.name.partition("-")[2]
-            if not entry.name.startswith(("consolidate-", "surgery-", "create-")) or plan_id in live:
+            if not entry.name.startswith(_PLAN_LOCKS) or plan_id in live:
                 continue
             # Only a lock nobody holds goes (a create holds its own before the plan exists).
             with packs.exclusive(repo, entry.name, blocking=False) as idle:

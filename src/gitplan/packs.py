@@ -139,8 +139,23 @@ def record_base(repo: pygit2.Repository, plan_id: str, base: str) -> None:
 
 def record_rescue(repo: pygit2.Repository, plan_id: str, pack_name: str) -> None:
     """Note in the plan's registry a pack (git's, not the plan's) that a prune copied the
-    plan's objects still in use into, so that a later prune does not copy them again."""
+    plan's objects still in use into, so that a later prune does not copy them again.
+
+    It is also listed in `rescued/`, for as long as the pack is there: the prune of
+    another plan reads what it names (`rescued_packs`) instead of taking it for a pack
+    git wrote, which would make that prune ask git for everything reachable."""
     _register(repo, plan_id, f"rescued-{pack_name}")
+    rescued = state_dir(repo) / "rescued"
+    rescued.mkdir(parents=True, exist_ok=True)
+    (rescued / pack_name).touch()
+
+
+def rescued_packs(repo: pygit2.Repository) -> set[str]:
+    """The names of the packs prunes copied objects into (record_rescue)."""
+    try:
+        return {entry.name for entry in os.scandir(state_dir(repo) / "rescued")}
+    except FileNotFoundError:
+        return set()
 
 
 def rescued_ids(repo: pygit2.Repository, plan_id: str) -> set[bytes]:
@@ -524,10 +539,11 @@ def forget(repo: pygit2.Repository, plan_id: str) -> None:
     shutil.rmtree(registry_path(repo, plan_id), ignore_errors=True)
 
 
-def pack_object_ids(repo: pygit2.Repository, pack: OwnedPack) -> list[bytes] | None:
-    """The ids of the objects in an owned pack; None if the pack is gone."""
+def pack_object_ids(repo: pygit2.Repository, pack: OwnedPack | str) -> list[bytes] | None:
+    """The ids of the objects in a pack (owned, or named `pack-<sha>`); None if it is gone."""
+    name = pack if isinstance(pack, str) else pack.name
     try:
-        return [entry.oid for entry in packfile.read_index(pack_dir(repo) / f"{pack.name}.idx")]
+        return [entry.oid for entry in packfile.read_index(pack_dir(repo) / f"{name}.idx")]
     except FileNotFoundError:
         return None
 
@@ -537,6 +553,14 @@ def exclusive(
 ) -> contextlib.AbstractContextManager[bool]:
     """An advisory lock under the gitplan state dir; yields False if not blocking and taken."""
     return locked(state_dir(repo) / "locks" / name, blocking)
+
+
+def apply_lease(repo: pygit2.Repository, plan_id: str) -> contextlib.AbstractContextManager[bool]:
+    """Held by an apply of the plan from before it reads the plan's refs until it stands or
+    has put everything back (one apply of a plan at a time). A cancel waits for it before
+    it prunes: the commit or index an apply is writing references the plan's objects
+    before any ref or index file shows it."""
+    return exclusive(repo, f"apply-{plan_id}")
 
 
 def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:

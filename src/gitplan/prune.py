@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pygit2
 
-from . import packfile, packs
+from . import faults, packfile, packs
 from .errors import Damaged
 from .format import PLAN_REF_PREFIX, trailers
 from .gitrepo import common_dir
@@ -206,29 +206,32 @@ def _referenced(repo: pygit2.Repository, plan_id: str, candidates: set[bytes], s
         # The registry of a cancelled plan, set aside when a plan of its name was made again.
         # That plan may be built on these objects (a fetch that found them here brought
         # nothing), and its own packs are not looked at above: read what they name.
-        found |= _named_by_packs(repo, packs.owned_packs(repo, owner), candidates)
-    if _fresh_foreign_packs(repo, since):
+        found |= _named_by_packs(repo, [pack.name for pack in packs.owned_packs(repo, owner)], candidates)
+    fresh = _fresh_unlisted_packs(repo, since)
+    rescued = fresh & packs.rescued_packs(repo)
+    if fresh - rescued:
         # git gc, repack or fetch ran since the plan began: new objects that name the plan's
         # may sit in a pack of git's, not loose. Ask git for everything reachable instead.
         found.update(_reachable_by_git(repo) & candidates)
+    else:
+        # Packs earlier prunes copied objects into hold nothing else: read what they name.
+        found |= _named_by_packs(repo, rescued, candidates)
     return found
 
 
-def _named_by_packs(
-    repo: pygit2.Repository, owned: Iterable[packs.OwnedPack], candidates: set[bytes]
-) -> set[bytes]:
+def _named_by_packs(repo: pygit2.Repository, names: Iterable[str], candidates: set[bytes]) -> set[bytes]:
     """The candidates that a commit, tree or tag in these packs names directly. Blobs,
     which name nothing and may be large, are not read."""
     found: set[bytes] = set()
-    for pack in owned:
-        for oid in packs.pack_object_ids(repo, pack) or ():
+    for name in names:
+        for oid in packs.pack_object_ids(repo, name) or ():
             if _kind(repo, oid) != OBJ_BLOB:
                 found.update(child for child in direct_references(*_read(repo, oid)) if child in candidates)
     return found
 
 
-def _fresh_foreign_packs(repo: pygit2.Repository, since: int) -> bool:
-    """Is there a pack written since `since` that no plan's registry lists?"""
+def _fresh_unlisted_packs(repo: pygit2.Repository, since: int) -> set[str]:
+    """The packs written since `since` that no plan's registry lists as its own."""
     ours: set[str] = set()
     registries = packs.state_dir(repo) / "packs"
     with contextlib.suppress(FileNotFoundError):
@@ -238,12 +241,14 @@ def _fresh_foreign_packs(repo: pygit2.Repository, since: int) -> bool:
     try:
         indexes = [e for e in os.scandir(packs.pack_dir(repo)) if e.name.endswith(".idx")]
     except FileNotFoundError:
-        return False
-    return any(e.name[: -len(".idx")] not in ours and _fresh(Path(e.path), since) for e in indexes)
+        return set()
+    listed = (e for e in indexes if e.name[: -len(".idx")] not in ours and _fresh(Path(e.path), since))
+    return {e.name[: -len(".idx")] for e in listed}
 
 
 def _reachable_by_git(repo: pygit2.Repository) -> set[bytes]:
     """Every object refs, reflogs and the indexes of all worktrees reach, as git lists them."""
+    faults.point("prune.reachable-by-git")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     command = ["git", "--git-dir", repo.path, "rev-list", "--objects", "--no-object-names",
                "--all", "--reflog", "--indexed-objects"]  # fmt: skip

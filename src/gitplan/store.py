@@ -551,7 +551,10 @@ class PlanStore:
         from . import planworktree, surgery
 
         repo = self._repo
-        with packs.exclusive(repo, "prune"):
+        # An apply of the plan may be writing a commit or an index that references the
+        # plan's objects, which no ref shows yet: wait until it stands or has put
+        # everything back (packs.apply_lease), then cancel what it left.
+        with packs.apply_lease(repo, plan_id), packs.exclusive(repo, "prune"):
             deleted: tuple[str, ...] | None = None
             try:
                 for attempt in range(refs.max_attempts()):
