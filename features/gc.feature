@@ -230,3 +230,17 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     And git fsck --full is clean
     When I run git plan "gc --dry-run"
     Then the output does not contain "rescue mark"
+
+  Scenario: A pack a killed writer left without its index is removed once the grace is over
+    Given a "git plan record" into "g" was killed at "packfile.pack-in-place"
+    And git's receive-pack left a .keep file an hour ago for a pack it had not indexed yet
+    When I run git plan "gc --grace 1h"
+    Then the output does not contain "pack without an index"
+    When I run git plan "gc --grace now"
+    Then the output contains "removed pack without an index pack-"
+    And the unpublished pack is gone
+    And receive-pack's .keep file is still there
+    And git fsck --full is clean
+    And plan "g" has 1 changesets
+    When I run git plan "gc --grace now"
+    Then the output does not contain "pack without an index"

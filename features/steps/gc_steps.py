@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from behave import given, then
@@ -177,3 +178,19 @@ def notes_reflog_broken_merge(context, plan):  # type: ignore[no-untyped-def]
     merge = git(context, "hash-object", "-t", "commit", "-w", "--stdin", "--literally", data=body).strip()
     git(context, "update-ref", ref, merge)
     git(context, "update-ref", ref, notes)
+
+
+_GITS_KEEP = "pack-" + "1" * 40 + ".keep"
+
+
+@given("git's receive-pack left a .keep file an hour ago for a pack it had not indexed yet")
+def gits_keep(context):  # type: ignore[no-untyped-def]
+    keep = Path(context.repo, ".git", "objects", "pack", _GITS_KEEP)
+    keep.write_text("receive-pack 4242 on build-host\n")
+    an_hour_ago = time.time() - 3600
+    os.utime(keep, (an_hour_ago, an_hour_ago))
+
+
+@then("receive-pack's .keep file is still there")
+def gits_keep_kept(context):  # type: ignore[no-untyped-def]
+    assert Path(context.repo, ".git", "objects", "pack", _GITS_KEEP).exists()

@@ -174,16 +174,32 @@ def _rescue_marks(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupI
 def _temporary_files(
     repo: pygit2.Repository, older_than: int, dry_run: bool, removed: list[CleanupItem]
 ) -> None:
-    """Pack files a killed writer was still writing (git's own tmp_pack files are left to git)."""
+    """Pack files a killed writer was still writing (git's own tmp_pack files are left to git),
+    and a gitplan pack (its `.keep` says so) without its index: a writer killed between
+    putting the two in place, or whose temporary index `git prune` removed. No reader sees
+    a pack without an index, so nothing can reference what it holds."""
+    directory = packs.pack_dir(repo)
     try:
-        entries = list(os.scandir(packs.pack_dir(repo)))
+        entries = list(os.scandir(directory))
     except FileNotFoundError:
         return
+    names = {entry.name for entry in entries}
     for entry in entries:
-        if entry.name.startswith("tmp_pack_gitplan_") and _mtime(entry) < older_than:
+        if _mtime(entry) >= older_than:
+            continue
+        if entry.name.startswith("tmp_pack_gitplan_"):
             removed.append(CleanupItem("temporary file", entry.path, "left by a writer that was killed"))
             if not dry_run:
                 Path(entry.path).unlink(missing_ok=True)
+        elif entry.name.endswith(".keep") and entry.name[: -len(".keep")] + ".idx" not in names:
+            stem = entry.name[: -len(".keep")]
+            with contextlib.suppress(OSError):
+                if not Path(entry.path).read_text(errors="replace").startswith("gitplan "):
+                    continue  # a .keep of git's or the user's
+                removed.append(CleanupItem("pack without an index", stem, "left by a writer that was killed"))
+                if not dry_run:
+                    for suffix in (".pack", ".rev", ".keep"):  # the .keep last: no pack is ever without it
+                        (directory / f"{stem}{suffix}").unlink(missing_ok=True)
 
 
 def _trash(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupItem]) -> None:

@@ -206,6 +206,7 @@ class PackWriter:
         if keep is not None:
             (self._dir / f"{self.name}.keep").write_text(keep)
         os.replace(self._pack.path, final)
+        faults.point("packfile.pack-in-place")  # a kill here leaves a pack without its index
         os.replace(self._idx_path, self._dir / f"{self.name}.idx")
         return WrittenPack(self.name, final, frozenset(e.oid for e in self._entries), self._pack.size)
 
