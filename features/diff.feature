@@ -71,6 +71,67 @@ Feature: Plan diffs match git diff byte for byte
     Then the diff of changeset 2 of "drv" equals git diff between its parent and it
     And the diff of changeset 2 of "drv" shows "@@ -7,4 +7,4 @@ Section one" and "@@ -7,4 +7,4 @@ l5"
 
+  Scenario: Files with one of git's built-in diff drivers (python, cpp, markdown...) get git's function lines
+    # libgit2's rules for these drivers pick other lines (an indented def, a leading space):
+    # the function lines are git's, asked of git for the same two trees.
+    Given the agent writes ".gitattributes" as "*.py diff=python\n*.c diff=cpp\n*.md diff=markdown\n" in the worktree
+    And a plan "builtin"
+    And I record in "builtin" with tool "w"
+      | path      | content                                                                                    |
+      | m.py      | class A:\n    def one(self):\n        a = 1\n        b = 2\n        c = 3\n        d = 4\n        return a\n |
+      | m.c       | int\nmain(void)\n{\n\tint a = 1;\n\tint b = 2;\n\tint c = 3;\n\tint d = 4;\n\treturn a;\n}\n |
+      | m.md      | # Title\n\n  ## Part\n\nl1\nl2\nl3\nl4\nlast\n                                    |
+    And I record in "builtin" with tool "w"
+      | path      | content                                                                                    |
+      | m.py      | class A:\n    def one(self):\n        a = 1\n        b = 2\n        c = 3\n        d = 4\n        return b\n |
+      | m.c       | int\nmain(void)\n{\n\tint a = 1;\n\tint b = 2;\n\tint c = 3;\n\tint d = 4;\n\treturn b;\n}\n |
+      | m.md      | # Title\n\n  ## Part\n\nl1\nl2\nl3\nl4\nfirst\n                                   |
+    Then the diff of changeset 2 of "builtin" equals git diff between its parent and it
+    And the diff of changeset 2 of "builtin" shows "@@ -4,4 +4,4 @@ def one(self):" and "@@ -6,4 +6,4 @@   ## Part"
+    And the plan diff of "builtin" with "-U1" equals git diff with the same options
+    And the plan diff of "builtin" with "--inter-hunk-context=3 -U1" equals git diff with the same options
+
+  Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
+    Given git config "diff.upper.textconv" is "tr a-z A-Z <"
+    And git config "diff.hex.textconv" is "od -An -tx1"
+    And the agent writes ".gitattributes" as "*.up diff=upper\n*.bin diff=hex\n" in the worktree
+    And a plan "conv"
+    And I record in "conv" with tool "w"
+      | path  | content        |
+      | a.up  | hello\nworld\n |
+      | b.bin | ab\x00cd       |
+    And I record in "conv" with tool "w"
+      | path  | content        |
+      | a.up  | hello\nthere\n |
+      | b.bin | ab\x00ce       |
+      | c.up  | new\n          |
+    Then the diff of changeset 2 of "conv" equals git diff between its parent and it
+    And the diff of changeset 2 of "conv" shows "+THERE" and "+ 61 62 00 63 65"
+    And the plan diff of "conv" with "" equals git diff with the same options
+    And the plan diff of "conv" with "--stat" equals git diff with the same options
+    And the plan diff of "conv" with "--numstat" equals git diff with the same options
+
+  Scenario: An exported changeset is the raw bytes, as git format-patch writes it, whatever textconv filter the attributes name
+    Given git config "diff.upper.textconv" is "tr a-z A-Z <"
+    And the agent writes ".gitattributes" as "*.up diff=upper\n" in the worktree
+    And a plan "conv"
+    And I record in "conv" with tool "w"
+      | path  | content        |
+      | a.up  | hello\nworld\n |
+    Then the diff of changeset 1 of "conv" shows "+HELLO" and "+WORLD"
+    And the patch of changeset 1 of "conv" shows "+hello" and "+world"
+
+  Scenario: A textconv filter that fails is named in the error
+    Given git config "diff.broken.textconv" is "false"
+    And the agent writes ".gitattributes" as "*.x diff=broken\n" in the worktree
+    And a plan "conv"
+    And I record in "conv" with tool "w"
+      | path | content |
+      | a.x  | a\n     |
+    When I run git plan "diff conv"
+    Then the exit code is 2
+    And the output contains "the textconv filter 'false' failed on a.x"
+
   Scenario: One changeset's diff is git diff of its parent and itself
     Then the diff of changeset 2 of "d" equals git diff between its parent and it
 

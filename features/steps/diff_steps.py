@@ -279,3 +279,9 @@ def cli_diff_in(context, plan, args, directory):  # type: ignore[no-untyped-def]
 def hunk_count(context, plan, count):  # type: ignore[no-untyped-def]
     text = context.store.diff(plan)
     assert text.count("\n@@ ") == count, text
+
+
+@then('the patch of changeset {number:d} of "{plan}" shows "{first}" and "{second}"')
+def changeset_patch_shows(context, number, plan, first, second):  # type: ignore[no-untyped-def]
+    text = context.store.changeset_patch(plan, number)
+    assert text is not None and first in text and second in text, text

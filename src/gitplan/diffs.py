@@ -13,13 +13,16 @@ import base64
 import bisect
 import os
 import re
+import subprocess
+import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import pygit2
 
-from .gitrepo import Abbreviator, config_flag, read_blob
+from .errors import BadInput
+from .gitrepo import EMPTY_TREE, Abbreviator, config_flag, read_blob
 from .model import FileChange
 from .objects import Staging
 from .objects import read_blob as read_staged
@@ -58,6 +61,7 @@ class DiffOptions:
     interhunk: int | None = None  # diff.interHunkContext: hunks this close are joined (0)
     stat_width: int = 80
     binary: bool = False  # --binary: binary files as a "GIT binary patch" git apply can use
+    textconv: bool = True  # diff.<driver>.textconv filters, as `git diff` runs them (not format-patch)
     word_diff: str | None = None  # --word-diff=plain|color|porcelain: git renders it
     color: bool = False  # with word_diff: ask git for its colours
 
@@ -152,8 +156,14 @@ def _stored_size(repo: pygit2.Repository, oid: str) -> int | None:
         return None
 
 
-def render(repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions) -> str:
-    """The text `git diff` prints for these pairs with these options."""
+def render(
+    repo: pygit2.Repository,
+    pairs: list[Pair],
+    options: DiffOptions,
+    trees: tuple[str | None, str | None] | None = None,
+) -> str:
+    """The text `git diff` prints for these pairs with these options; `trees`, the two
+    trees they come from, lets git name the function lines of its built-in drivers."""
     high = options.quote_high is not False
     if options.output == "name-only":
         return "".join(quote_path(p.path, high=high) + "\n" for p in pairs)
@@ -166,6 +176,8 @@ def render(repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions) -> 
         return "".join(_numstat(_counted(repo, p, drivers), high) for p in pairs)
     ids = Abbreviator(repo)
     abbrev = 40 if options.full_index else ids.default_length()
+    if trees is not None:
+        drivers.learn_builtin_headers(trees, pairs, options)
     return "".join(_patch(repo, p, options, abbrev, drivers, ids) for p in pairs)
 
 
@@ -199,6 +211,32 @@ def quote_path(path: str, prefix: str = "", high: bool = True) -> str:
     if _needs_quote(raw, high):
         return '"' + _escape(raw, high) + '"'
     return prefix + path
+
+
+def unquote(name: str) -> str:
+    """git's C-style quoting of a path ("a/\\303\\251.txt"), undone; a plain name as it is."""
+    if not (len(name) >= 2 and name.startswith('"') and name.endswith('"')):
+        return name
+    raw = bytearray()
+    text = name[1:-1]
+    at = 0
+    while at < len(text):
+        char = text[at]
+        if char == "\\" and at + 1 < len(text):
+            following = text[at + 1]
+            if following in "01234567":
+                raw.append(int(text[at + 1 : at + 4], 8))
+                at += 4
+                continue
+            raw.append(_UNESCAPES.get(following, ord(following)))
+            at += 2
+            continue
+        raw.extend(char.encode("utf-8", "surrogateescape"))
+        at += 1
+    return bytes(raw).decode("utf-8", "surrogateescape")
+
+
+_UNESCAPES = {escape[1]: byte for byte, escape in _ESCAPES.items()}
 
 
 # -- patches -------------------------------------------------------------------
@@ -252,9 +290,7 @@ def _patch(
         )
     if pair.old_id == pair.new_id:
         return "".join(lines)
-    old = _contents(repo, pair.old_id, pair.old_mode)
-    new = _contents(repo, pair.new_id, pair.new_mode)
-    binary_pair = drivers.binary_pair(pair) or is_binary(old) or is_binary(new)
+    old, new, binary_pair = _sides(repo, pair, drivers, options.textconv and not binary)
     if binary and binary_pair:
         abbrev = 40  # git --binary prints full ids for the binary files it encodes
     old_abbrev = ids(pair.old_id or NULL_ID, abbrev)
@@ -321,8 +357,8 @@ def _hunk_headers(drivers: _DiffDrivers, old: bytes, path: str, libgit2_headers:
     choice is kept, cut and stripped the same way."""
     rule = drivers.rule(path)
     if rule is None:
-        return [_with_func(h, _trim(h.split("@@", 2)[2].strip("\n").encode("utf-8", "surrogateescape")))
-                for h in libgit2_headers]  # fmt: skip
+        by_git = drivers.builtin_headers(path)
+        return [by_git.get(_ranges(h)) or _with_func(h, _libgit2_func(h)) for h in libgit2_headers]
     nearest = _nearest_by_prefix(old) if rule is _default_function_line else _nearest_by_rule(old, rule)
     func = b""
     previous = -1
@@ -409,8 +445,18 @@ def _trim(text: bytes) -> bytes:
     return text[:_FUNC_WIDTH].rstrip(b" \t\n\r")  # git's isspace(): not \v or \f
 
 
+def _libgit2_func(header: str) -> bytes:
+    """The function-line text libgit2 put in a hunk header, cut and stripped as git does."""
+    return _trim(header.split("@@", 2)[2].strip("\n").encode("utf-8", "surrogateescape"))
+
+
+def _ranges(header: str) -> bytes:
+    """A hunk header's "@@ -a,b +c,d @@"."""
+    return header[: header.index("@@", 2) + 2].encode()
+
+
 def _with_func(header: str, func: bytes) -> bytes:
-    ranges = header[: header.index("@@", 2) + 2].encode()
+    ranges = _ranges(header)
     if not func.isascii():
         try:
             func.decode("utf-8")
@@ -483,6 +529,28 @@ class _DiffDrivers:
         self._below: dict[str, bool] = {}  # it, or a directory above it, has one
         self._rules: dict[str, Callable[[bytes], bytes | None] | None] = {}
         self._binary_drivers: dict[str, bool] = {}  # diff.<driver>.binary, read once
+        self._textconv: dict[str, str | None] = {}  # diff.<driver>.textconv, read once
+        self._builtin_headers: dict[str, dict[bytes, bytes]] = {}  # path -> ranges -> git's header
+
+    def learn_builtin_headers(
+        self, trees: tuple[str | None, str | None], pairs: list[Pair], options: DiffOptions
+    ) -> None:
+        """Ask git for the hunk headers of the modified files whose driver is one of its
+        built-in ones (python, java...) left as git ships it: libgit2's rules for those
+        differ from git's, and only git has git's. One `git diff-tree` of the same trees
+        with the same context; a hunk git splits otherwise keeps libgit2's header."""
+        paths = [
+            p.path
+            for p in pairs
+            if p.old_id and p.new_id and not p.is_rename and _kind(p.old_mode) == _kind(p.new_mode)
+            and self.rule(p.path) is None
+        ]  # fmt: skip
+        if paths:
+            self._builtin_headers = _hunk_headers_by_git(self._repo, trees, paths, options)
+
+    def builtin_headers(self, path: str) -> dict[bytes, bytes]:
+        """git's hunk headers of `path` (learn_builtin_headers), by their "@@ ... @@" part."""
+        return self._builtin_headers.get(path, {})
 
     def rule(self, path: str) -> Callable[[bytes], bytes | None] | None:
         """How git tells a function line of `path` from a record; None: libgit2's rule."""
@@ -509,12 +577,21 @@ class _DiffDrivers:
             return None  # a regex Python cannot read: libgit2's rule
         return _regex_function_line(rules)
 
-    def binary_pair(self, pair: Pair) -> bool:
-        """Is either side of `pair` binary to git's diff by its attributes: `-diff`, or a
-        driver whose `diff.<driver>.binary` is true? (Otherwise the bytes decide.)"""
-        return self._binary(pair.path) or (pair.old_path is not None and self._binary(pair.old_path))
+    def textconv(self, path: str) -> str | None:
+        """The `diff.<driver>.textconv` command of the driver `path`'s attributes name."""
+        driver = self._driver(path)
+        if driver is None:
+            return None
+        if driver not in self._textconv:
+            try:
+                self._textconv[driver] = str(self._repo.config[f"diff.{driver}.textconv"]) or None
+            except (KeyError, pygit2.GitError):
+                self._textconv[driver] = None
+        return self._textconv[driver]
 
-    def _binary(self, path: str) -> bool:
+    def binary(self, path: str) -> bool:
+        """Is `path` binary to git's diff by its attributes: `-diff`, or a driver whose
+        `diff.<driver>.binary` is true? (Otherwise the bytes decide.)"""
         value = self._value(path)
         if not isinstance(value, str):
             return value is False
@@ -563,6 +640,40 @@ class _DiffDrivers:
         return False
 
 
+_PATHSPEC_LIMIT = 200  # more paths than this: git diffs every changed file instead
+
+
+def _hunk_headers_by_git(
+    repo: pygit2.Repository, trees: tuple[str | None, str | None], paths: list[str], options: DiffOptions
+) -> dict[str, dict[bytes, bytes]]:
+    """Each file's hunk headers as `git diff-tree -p` prints them for the two trees; empty
+    when git cannot say (the caller keeps libgit2's)."""
+    from . import worktree
+
+    old, new = (tree or EMPTY_TREE for tree in trees)
+    args = ["diff-tree", "-p", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
+            "--src-prefix=a/", "--dst-prefix=b/", f"-U{options.context}",
+            f"--inter-hunk-context={options.interhunk or 0}", old, new,
+            "--", *(paths if len(paths) <= _PATHSPEC_LIMIT else ())]  # fmt: skip
+    try:
+        out = worktree.run_git(repo, args)
+    except worktree.GitFailed:
+        return {}
+    found: dict[str, dict[bytes, bytes]] = {}
+    headers: dict[bytes, bytes] | None = None
+    in_hunks = False
+    for line in out.split(b"\n"):
+        if line.startswith(b"diff --git "):
+            headers, in_hunks = None, False
+        elif line.startswith(b"+++ ") and not in_hunks:
+            name = unquote(line[4:].decode("utf-8", "surrogateescape").removesuffix("\t"))
+            headers = found.setdefault(name.removeprefix("b/"), {})
+        elif line.startswith(b"@@ ") and headers is not None:
+            in_hunks = True
+            headers[line[: line.index(b"@@", 2) + 2]] = line + b"\n"
+    return found
+
+
 def _global_attributes(repo: pygit2.Repository) -> bool:
     candidates = [os.path.join(repo.path, "info", "attributes")]
     try:
@@ -597,9 +708,54 @@ def _name_status(pair: Pair, high: bool = True) -> str:
     return f"{letter}\t{quote_path(pair.path, high=high)}\n"
 
 
+def _sides(
+    repo: pygit2.Repository, pair: Pair, drivers: _DiffDrivers, textconv: bool
+) -> tuple[bytes, bytes, bool]:
+    """Both sides of a pair as git's diff compares them, and whether it shows them as binary.
+
+    A side whose path's driver has a `diff.<driver>.textconv` filter (with `textconv`) is
+    that filter's output, and text; a side without one is binary by its attributes (`-diff`,
+    `diff.<driver>.binary`) or by its bytes."""
+    sides = []
+    binary = False
+    for path, oid, mode in ((pair.old_path or pair.path, pair.old_id, pair.old_mode),
+                            (pair.path, pair.new_id, pair.new_mode)):  # fmt: skip
+        data = _contents(repo, oid, mode)
+        command = drivers.textconv(path) if textconv and oid and _kind(mode) != MODE_COMMIT else None
+        if command is not None:
+            data = _textconv(repo, command, path, data)
+        else:
+            binary = binary or drivers.binary(path) or is_binary(data)
+        sides.append(data)
+    return sides[0], sides[1], binary
+
+
+def _textconv(repo: pygit2.Repository, command: str, path: str, data: bytes) -> bytes:
+    """What a textconv filter prints for these bytes, run as git runs it: by the shell, with
+    the name of a temporary file that holds them (ending in the path's own name)."""
+    handle, name = tempfile.mkstemp(suffix="_" + os.path.basename(path))
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        done = subprocess.run(
+            ["sh", "-c", command + ' "$@"', command, name],
+            capture_output=True,
+            cwd=repo.workdir or repo.path,
+            check=False,
+        )
+    finally:
+        os.unlink(name)
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip()
+        raise BadInput(f"the textconv filter {command!r} failed on {path}: {message}")
+    return done.stdout
+
+
 def _counted(repo: pygit2.Repository, pair: Pair, drivers: _DiffDrivers) -> FileChange:
-    """line_stats, with the attributes that make a path binary to git's diff."""
-    return line_stats(repo, pair, binary=drivers.binary_pair(pair))
+    """line_stats, with the attributes that make a path binary to git's diff. git counts the
+    raw bytes, never a textconv filter's output."""
+    old, new, binary = _sides(repo, pair, drivers, textconv=False)
+    return _line_stats(pair, old, new, binary)
 
 
 def line_stats(
@@ -609,6 +765,10 @@ def line_stats(
     `binary`: the attributes make it binary whatever its bytes."""
     old = _contents(repo, pair.old_id, pair.old_mode, read)
     new = _contents(repo, pair.new_id, pair.new_mode, read)
+    return _line_stats(pair, old, new, binary)
+
+
+def _line_stats(pair: Pair, old: bytes, new: bytes, binary: bool) -> FileChange:
     if pair.is_rename:
         kind = "renamed"
     elif pair.old_id is None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .diffs import unquote
+
 _PATH = re.compile(r"^diff --git a/(.*) b/(.*)$")
-_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,35 +68,12 @@ def _header_path(header: list[str]) -> str:
     for line in header:
         for marker, prefix in (("+++ ", "b/"), ("--- ", "a/")):
             if line.startswith(marker) and not line.startswith(marker + "/dev/null"):
-                name = _unquote(line[len(marker) :].rstrip("\n").removesuffix("\t"))
+                name = unquote(line[len(marker) :].rstrip("\n").removesuffix("\t"))
                 if name.startswith(prefix):
                     return name[len(prefix) :]
     first = header[0].rstrip("\n")
     if first.endswith('"'):
         quoted = first[first.rindex(' "') + 1 :]
-        return _unquote(quoted).removeprefix("b/")
+        return unquote(quoted).removeprefix("b/")
     match = _PATH.match(first)
     return match.group(2) if match else first[len("diff --git ") :]
-
-
-def _unquote(name: str) -> str:
-    """git's C-style quoting of a path ("a/\\303\\251.txt"), undone; a plain name as it is."""
-    if not (len(name) >= 2 and name.startswith('"') and name.endswith('"')):
-        return name
-    raw = bytearray()
-    text = name[1:-1]
-    at = 0
-    while at < len(text):
-        char = text[at]
-        if char == "\\" and at + 1 < len(text):
-            following = text[at + 1]
-            if following in "01234567":
-                raw.append(int(text[at + 1 : at + 4], 8))
-                at += 4
-                continue
-            raw.append(_ESCAPES.get(following, ord(following)))
-            at += 2
-            continue
-        raw.extend(char.encode("utf-8", "surrogateescape"))
-        at += 1
-    return bytes(raw).decode("utf-8", "surrogateescape")

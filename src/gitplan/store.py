@@ -842,7 +842,7 @@ class PlanStore:
         if options.word_diff:
             return self._word_diff(old, new, options)
         pairs = diffs.file_pairs(self._repo, old, new, options)
-        return diffs.render(self._repo, pairs, options)
+        return diffs.render(self._repo, pairs, options, (old, new))
 
     def diff_options(self) -> diffs.DiffOptions:
         """The options `git diff` takes from this repository's config without flags:
@@ -916,7 +916,9 @@ class PlanStore:
         pairs = diffs.file_pairs(self._repo, old, new)
         if not pairs:
             return None
-        body = diffs.render(self._repo, pairs, diffs.DiffOptions(full_index=True, binary=True))
+        # As git format-patch: no textconv, so that git am applies it.
+        options = diffs.DiffOptions(full_index=True, binary=True, textconv=False)
+        body = diffs.render(self._repo, pairs, options, (old, new))
         stat = diffs.render(self._repo, pairs, diffs.DiffOptions(output="stat"))
         subject, _, rest = commit.message.partition("\n")
         author = commit.author
