@@ -281,6 +281,24 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And git show "keep:plan-only.txt" prints "only in the plan\n"
     And git show "keep:kid.txt" prints "the child\n"
 
+  Scenario: A merge apply whose tree another plan's pack holds keeps that pack from a cancel racing it
+    # The merged tree is "y1"'s tip tree: writing it freshens "y1"'s pack, as git does before
+    # it references an object, so that a cancel of "y1" meanwhile keeps the pack.
+    Given a plan "x1"
+    And I record in "x1" with tool "write"
+      | path       | content          |
+      | docs/a.txt | from the plan\n |
+    And the user commits "README.md" with content "moved on\n" on main
+    And a plan "y1"
+    And I record in "y1" with tool "write"
+      | path       | content          |
+      | docs/a.txt | from the plan\n |
+    When "y1" is cancelled just before my apply of "x1" as branch "nb" writes its commit
+    Then my apply created branch "nb"
+    And git fsck --full is clean
+    And git show "nb:docs/a.txt" prints "from the plan\n"
+    And git show "nb:README.md" prints "moved on\n"
+
   Scenario: A cancel waits for an apply of the plan that is writing, and keeps what it wrote
     # Without the wait, the prune would find nothing referencing the plan's objects yet,
     # and the new branch would point at a tree whose blobs are gone.

@@ -133,3 +133,17 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
       | vendor/lib | <delete> |
     Then it succeeds
     And the record of the last changeset of "sub" says "vendor/lib" was deleted with 1 deletion
+
+  Scenario: A changed file whose name and id also appear inside another entry's name changes only itself
+    # The tree entry "100644 b\0<id>" is also a part of the entry of "a 100644 b" when
+    # both files hold the same bytes.
+    When I record in "p1" with tool "write"
+      | path        | content |
+      | a 100644 b  | same\n  |
+      | b           | same\n  |
+    And I record in "p1" with tool "write"
+      | path | content |
+      | b    | other\n |
+    Then git show "refs/changesets/p1:b" prints "other\n"
+    And git show "refs/changesets/p1:a 100644 b" prints "same\n"
+    And git fsck --full is clean

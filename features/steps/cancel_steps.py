@@ -622,3 +622,15 @@ def cancel_noting_walks(context, plan):  # type: ignore[no-untyped-def]
 @then("the cancel did not ask git for everything reachable")
 def no_walk(context):  # type: ignore[no-untyped-def]
     assert context.walks == 0, context.walks
+
+
+@when('"{other}" is cancelled just before my apply of "{plan}" as branch "{branch}" writes its commit')
+def cancel_other_during_apply(context, other, plan, branch):  # type: ignore[no-untyped-def]
+    from gitplan import PlanStore, faults
+
+    def cancel_other() -> None:
+        context.other_report = PlanStore.open(context.repo).cancel(other)
+
+    with faults.at("apply.before-commits", cancel_other):
+        attempt(context, lambda: context.store.apply(plan, mode="branch", branch=branch))
+    assert context.other_report.refs_deleted, context.other_report

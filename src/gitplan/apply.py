@@ -50,6 +50,7 @@ from .gitrepo import (
 from .model import ApplyResult, PlanRecord, PlanStatus, Selection
 from .notes import stage_notes_commit
 from .objects import Person, Staging, encode_commit
+from .packfile import OBJ_TREE
 from .patches import patch_edits
 from .transaction import Prepared
 from .trees import (
@@ -307,7 +308,7 @@ def _plan_outcome(
         current = head_tree
         for changeset, commit in zip(chain.changesets, taken, strict=False):
             parent_tree = str(commit.parents[0].tree_id)
-            current = _merge(repo, parent_tree, current, str(commit.tree_id))
+            current = _merge(repo, chain.refs.plan_id, parent_tree, current, str(commit.tree_id))
             commits.append((current, commit.message, changeset.author))
         result = current
     elif strategy == "merge" and not write:
@@ -318,7 +319,8 @@ def _plan_outcome(
             return Outcome(strategy, "", head, head_tree, tuple(merged[1]), ())
         result = target
     else:
-        result = target if strategy == "fast-forward" else _merge(repo, base_tree, head_tree, target)
+        plan_id = chain.refs.plan_id
+        result = target if strategy == "fast-forward" else _merge(repo, plan_id, base_tree, head_tree, target)
         commits.append((result, _squash_message(chain, record, selection), ""))
     # A tree written from a merge holds every mode as git reads it; an entry of HEAD's
     # that an old git wrote as 100664 is the same file to git, and is not written.
@@ -326,7 +328,7 @@ def _plan_outcome(
     return Outcome(strategy, result, head, head_tree, writes, tuple(commits))
 
 
-def _merge(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> str:
+def _merge(repo: pygit2.Repository, plan_id: str, base: str, ours: str, theirs: str) -> str:
     """The merged tree, written: `ours` rebuilt along the paths the merge changed (libgit2's
     write_tree would write, and so freshen, every tree of the repository)."""
     merged = _merged(repo, base, ours, theirs)
@@ -338,7 +340,7 @@ def _merge(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> str:
         for entry in merged[1]
     }
     tree = edit_tree(repo, staging, ours, edits)
-    _write_new(repo, staging)
+    _write_unless_the_plans(repo, plan_id, staging)
     return tree
 
 
@@ -450,16 +452,19 @@ def selected_tree(repo: pygit2.Repository, chain: chains.Chain, selection: Selec
     if not edits:
         raise BadInput("nothing selected: no change of the plan matches; nothing was written")
     chosen = edit_tree(repo, staging, base_tree, edits)
-    _write_new(repo, staging)  # the few trees (and hunks' blobs) along the chosen paths
+    _write_unless_the_plans(repo, chain.refs.plan_id, staging)  # the trees (and blobs) on the chosen paths
     return chosen
 
 
-def _write_new(repo: pygit2.Repository, staging: Staging) -> None:
-    """Write the staged objects `repo` does not hold. libgit2 would freshen the file that
-    holds one it has, often a plan's pack, and a cancel would then keep that pack for the
-    grace period; the plan's lease keeps them there while the apply runs."""
+def _write_unless_the_plans(repo: pygit2.Repository, plan_id: str, staging: Staging) -> None:
+    """Write the staged objects, except those the plan's own packs hold: the apply holds the
+    plan's lease, so no prune of the plan runs meanwhile, and writing them would freshen the
+    plan's pack, which a cancel would then keep for the grace period. Writing one held
+    anywhere else freshens what holds it, as git does before it references an object: a
+    prune of another plan, or `git prune`, then keeps it."""
+    own = packs.held_by_plan(repo, plan_id, [oid for oid, _, _ in staging.items()])
     for oid, kind, data in staging.items():
-        if pygit2.Oid(raw=oid) not in repo.odb:
+        if oid not in own:
             repo.odb.write(kind, data)
 
 
@@ -564,8 +569,12 @@ def _fail(
         + ([f"^{chain.base_id}"] if chain.base_id else []),
     )
     rescue = stem.with_suffix(".patch")
-    pairs = diffs.file_pairs(repo, str(chain.root.tree_id), str(chain.tip.tree_id))
-    rescue.write_text(diffs.render(repo, pairs, diffs.DiffOptions(full_index=True)), errors="surrogateescape")
+    trees = (str(chain.root.tree_id), str(chain.tip.tree_id))
+    pairs = diffs.file_pairs(repo, *trees)
+    rescue.write_text(
+        diffs.render(repo, pairs, diffs.DiffOptions(full_index=True, textconv=False), trees),
+        errors="surrogateescape",
+    )
     if keep is None:
         keep = config_flag(repo, "plan.keepOnFailure", False)
     message = (
@@ -625,9 +634,11 @@ def _execute(
 ) -> ApplyResult:
     plan_id = chain.refs.plan_id
     new_commit = outcome.head
+    faults.point("apply.before-commits")  # the outcome's trees are written; nothing names them yet
     for tree, message, author in outcome.commits if mode != "worktree" else ():  # worktree mode: none
         new_commit = _write_commit(
             repo,
+            plan_id,
             tree,
             [new_commit] if new_commit else [],  # none: the project's first commit
             signature(author) if author else user_signature(repo),
@@ -721,16 +732,18 @@ def _execute(
 
 def _write_commit(
     repo: pygit2.Repository,
+    plan_id: str,
     tree: str,
     parents: list[str],
     author: pygit2.Signature,
     committer: pygit2.Signature,
     message: str,
 ) -> str:
-    """Write a commit object, as git serializes it, and nothing else. libgit2's
-    create_commit would also freshen the pack holding the tree, the plan's own, and a
-    cancel would then keep that pack for the grace period: the plan's lease (held by the
-    apply) is what keeps the tree there until the commit point."""
+    """Write a commit object as git serializes it. Its tree is freshened first, as libgit2's
+    create_commit does, unless the plan's own packs hold it (_write_unless_the_plans)."""
+    staging = Staging()
+    staging.add(OBJ_TREE, bytes(repo.odb.read(tree)[1]))
+    _write_unless_the_plans(repo, plan_id, staging)
     data = encode_commit(tree, parents, _person(author), _person(committer), message)
     return str(repo.odb.write(pygit2.enums.ObjectType.COMMIT, data))
 

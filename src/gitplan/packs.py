@@ -258,6 +258,21 @@ def held_by_git(repo: pygit2.Repository, oids: list[bytes]) -> set[bytes]:
     return found
 
 
+def held_by_plan(repo: pygit2.Repository, plan_id: str, oids: list[bytes]) -> set[bytes]:
+    """Those of `oids` the plan's own packs hold."""
+    directory = pack_dir(repo)
+    found: set[bytes] = set()
+    rest = list(oids)
+    for pack in owned_packs(repo, plan_id):
+        if not rest:
+            break
+        with contextlib.suppress(FileNotFoundError, ValueError):  # consolidated meanwhile: look on
+            hits = packfile.index_holds(directory / f"{pack.name}.idx", rest)
+            found |= hits
+            rest = [oid for oid in rest if oid not in hits]
+    return found
+
+
 def _packs_of_git(directory: Path) -> list[Path]:
     """The packs git wrote and will repack: neither kept (gitplan's packs are; so may a
     user's be) nor cruft (whose objects git may expire)."""

@@ -210,7 +210,9 @@ def _spliced(
             return None
         old = b"%s %s\0%s" % (old_mode, name, old_oid)
         at = data.find(old)
-        if at < 0:  # written differently (a zero-padded mode): rebuild
+        # Written differently (a zero-padded mode), or also found inside another entry (a name
+        # such as "a 100644 b", the same id): rebuild.
+        if at < 0 or data.find(old, at + 1) >= 0:
             return None
         data = data[:at] + b"%s %s\0%s" % (mode, name, oid) + data[at + len(old) :]
     return data
