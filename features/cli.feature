@@ -146,6 +146,24 @@ Feature: The command line prints for people and machines, with stable exit codes
     Then the exit code is 0
     And the tip of "p" holds "README.md" as "top\n"
 
+  Scenario: A directory deleted with all its files, named to record --from-worktree, records their deletions, as git add DIR
+    Given the user removes the directory "src" from the worktree
+    When I run git plan "record p --tool editor --from-worktree src"
+    Then the exit code is 0
+    And the tip of "p" has no "src/app.py"
+    And the tip of "p" holds "README.md" as "one\n2\nthree\n"
+
+  Scenario Outline: A path given to --set or --delete names a file: one ending in '/' is refused
+    When I run git plan "record p --tool editor <option>"
+    Then the exit code is 2
+    And the output contains "<message>"
+    And plan "p" has 1 changesets
+
+    Examples:
+      | option                    | message                                  |
+      | --set src/=README.md      | a file's path cannot end in '/'          |
+      | --delete src/             | give the files in a directory            |
+
   Scenario: A patch from standard input
     When I run git plan "record p --tool patcher --patch -" with the patch "tests-data/patches/good-on-plan.patch" on standard input
     Then the exit code is 0

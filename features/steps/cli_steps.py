@@ -297,3 +297,10 @@ def lazy_imports(context):  # type: ignore[no-untyped-def]
 def word_colours(context, old, new):  # type: ignore[no-untyped-def]
     expected = f"\x1b[31m{old}\x1b[m\x1b[32m{new}\x1b[m"
     assert expected in context.cli_output, repr(context.cli_output)
+
+
+@given('the user removes the directory "{path}" from the worktree')
+def remove_directory(context, path):  # type: ignore[no-untyped-def]
+    import shutil
+
+    shutil.rmtree(Path(context.repo) / path)

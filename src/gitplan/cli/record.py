@@ -114,10 +114,14 @@ def record(
         path, sep, source = item.partition("=")
         if not sep or not path or not source:
             raise BadInput(f"--set takes PATH=FILE, not {item!r}")
+        if path.endswith("/"):
+            raise BadInput(f"--set {path}: a file's path cannot end in '/'")
         source = ctx.file_path(source)
         contents = File(_read_input(source), MODE_KEEP) if source == "-" else _file(source)
         changes[ctx.repo_path(path)] = contents
     for path in deletions:
+        if path.endswith("/"):
+            raise BadInput(f"--delete {path}: give the files in a directory, not the directory")
         changes[ctx.repo_path(path)] = None
     if not changes:
         raise BadInput("nothing to record: give --set, --delete, --patch or --from-worktree")
