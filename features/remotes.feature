@@ -57,6 +57,23 @@ Feature: Plans move between machines through git remotes and bundles
     Then the exit code is 3
     And the output contains "no plan named 'nope'"
 
+  Scenario: push -q and fetch -q print nothing but errors, as git's do
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    When I run git plan "push -q origin fix-1"
+    Then the exit code is 0
+    And the output is empty
+    And the remote "origin" has plan "fix-1" at the tip of machine "A"
+    When I am on machine "B"
+    And I run git plan "fetch -q origin fix-1"
+    Then the exit code is 0
+    And the output is empty
+    When I run git plan "fetch -q origin nope"
+    Then the exit code is 3
+    And the output contains "no plan named 'nope'"
+
   Scenario: A fetch fast-forwards a plan the remote extends
     Given a plan "fix-1"
     And I record in "fix-1" with tool "write_file"

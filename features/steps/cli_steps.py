@@ -64,6 +64,11 @@ def output_contains(context, text=""):  # type: ignore[no-untyped-def]
         assert "Traceback" not in context.cli_output, context.cli_output
 
 
+@then("the output is empty")
+def output_empty(context):  # type: ignore[no-untyped-def]
+    assert context.cli_output == "", context.cli_output
+
+
 @given('the user removes "{path}" from the worktree')
 def remove_file(context, path):  # type: ignore[no-untyped-def]
     os.remove(os.path.join(context.repo, path))

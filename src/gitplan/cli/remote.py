@@ -37,10 +37,12 @@ def _location(ctx: Context, remote: str) -> str:
     return os.path.abspath(path) if os.path.exists(path) and not os.path.isabs(remote) else remote
 
 
-def _report(ctx: Context, report: SyncReport, as_json: bool) -> None:
+def _report(ctx: Context, report: SyncReport, as_json: bool, quiet: bool = False) -> None:
     out = ctx.output(as_json)
     if as_json:
         out.json(report.direction, report)
+        return
+    if quiet:  # as git push -q and git fetch -q: errors only
         return
     if not report.plans:
         out.line(f"no plans to {report.direction}")
@@ -67,7 +69,7 @@ def _report(ctx: Context, report: SyncReport, as_json: bool) -> None:
     metavar="FILE",
     help="Write the plans into a git bundle FILE instead (for hosts that take only branches and tags).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors: no progress, no summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @pass_context
 def push(
@@ -101,7 +103,7 @@ def push(
         report = ctx.store.push(
             _location(ctx, remote), plans, force=force, progress=_progress(quiet or as_json)
         )
-    _report(ctx, report, as_json)
+    _report(ctx, report, as_json, quiet)
 
 
 @main.command()
@@ -112,7 +114,7 @@ def push(
     is_flag=True,
     help="Replace local plans that diverged from the source's (their own changesets are lost).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors: no progress, no summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @pass_context
 def fetch(ctx: Context, source: str, plans: tuple[str, ...], force: bool, quiet: bool, as_json: bool) -> None:
@@ -128,4 +130,4 @@ def fetch(ctx: Context, source: str, plans: tuple[str, ...], force: bool, quiet:
     fast-forwards.
     """
     report = ctx.store.fetch(_location(ctx, source), plans, force=force, progress=_progress(quiet or as_json))
-    _report(ctx, report, as_json)
+    _report(ctx, report, as_json, quiet)
