@@ -132,6 +132,43 @@ Feature: Plan diffs match git diff byte for byte
     Then the exit code is 2
     And the output contains "the textconv filter 'false' failed on a.x"
 
+  Scenario Outline: Output formats combine as git combines them: <args>
+    Given a plan "combo"
+    And I record in "combo" with tool "w"
+      | path      | content          |
+      | a.txt     | one\ntwo\n       |
+      | b/c.txt   | three\n          |
+    Then git plan diff "combo" <args> -- run in "." prints what git diff prints there
+
+    Examples:
+      | args                     |
+      | --numstat --stat         |
+      | --stat --numstat         |
+      | --stat -p                |
+      | -p --stat                |
+      | -U1 --stat               |
+      | --patch-with-stat        |
+      | --shortstat              |
+      | --numstat --shortstat    |
+      | --stat --name-only       |
+      | --name-status --numstat  |
+
+  Scenario: --name-only and --name-status together are refused, as git refuses them
+    When I run git plan "diff d --name-only --name-status"
+    Then the exit code is 2
+    And the output contains "--name-only and --name-status cannot be used together"
+
+  Scenario: --stat measures names in columns, as git does: wide characters take two, and long names are cut
+    Given git config "core.quotePath" is "false"
+    And a plan "wide"
+    And I record in "wide" with tool "w"
+      | path                                                                   | content |
+      | 日本語のファイル.txt                                                   | a\n     |
+      | 深いディレクトリ/とても長い名前のファイルですとても長い名前のファイルですとても長い名前の.txt | b\n     |
+      | élément.txt                                                    | c\n     |
+    Then git plan diff "wide" --stat -- run in "." prints what git diff prints there
+    And git plan diff "wide" --numstat -- run in "." prints what git diff prints there
+
   Scenario: One changeset's diff is git diff of its parent and itself
     Then the diff of changeset 2 of "d" equals git diff between its parent and it
 

@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import tempfile
+import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ _ESCAPES = {
 class DiffOptions:
     """The `git diff` options gitplan reproduces."""
 
-    output: str = "patch"  # patch, stat, name-status, name-only, numstat
+    output: str = "patch"  # patch, stat, shortstat, name-status, name-only, numstat
     context: int = 3
     renames: bool = True
     rename_score: int = 30000
@@ -170,8 +171,9 @@ def render(
     if options.output == "name-status":
         return "".join(_name_status(p, high) for p in pairs)
     drivers = _DiffDrivers(repo)
-    if options.output == "stat":
-        return render_stat([_counted(repo, p, drivers) for p in pairs], options.stat_width, high)
+    if options.output in ("stat", "shortstat"):
+        stat = render_stat([_counted(repo, p, drivers) for p in pairs], options.stat_width, high)
+        return stat[stat.rfind("\n", 0, -1) + 1 :] if options.output == "shortstat" else stat
     if options.output == "numstat":
         return "".join(_numstat(_counted(repo, p, drivers), high) for p in pairs)
     ids = Abbreviator(repo)
@@ -844,6 +846,25 @@ def _scale(value: int, width: int, max_change: int) -> int:
     return 1 + (value * (width - 1) // max_change)
 
 
+def _columns(raw: bytes) -> int:
+    """How many terminal columns a name takes, as git's utf8_strwidth counts them: East
+    Asian wide and full-width characters two, combining marks and format characters none;
+    bytes that are not UTF-8 (a name cut inside a character) one each, all of them."""
+    if raw.isascii():
+        return len(raw)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return len(raw)
+    return sum(_char_columns(char) for char in text)
+
+
+def _char_columns(char: str) -> int:
+    if char != "\u00ad" and unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
 def render_stat(changes: Iterable[FileChange], width: int = 80, high: bool = True) -> str:
     """git's show_stats() for a diff that is not to a terminal."""
     files = list(changes)
@@ -853,7 +874,7 @@ def render_stat(changes: Iterable[FileChange], width: int = 80, high: bool = Tru
     number_width = bin_width = 0
     names = [_print_name(change, high) for change in files]
     for change, name in zip(files, names, strict=True):
-        max_len = max(max_len, len(name))
+        max_len = max(max_len, _columns(name.encode("utf-8", "surrogateescape")))
         if change.binary:
             bin_width = max(bin_width, 14 + len(str(change.additions)) + len(str(change.deletions)))
             number_width = 3
@@ -875,15 +896,19 @@ def render_stat(changes: Iterable[FileChange], width: int = 80, high: bool = Tru
     for change, name in zip(files, names, strict=True):
         prefix = ""
         length = name_width
-        if name_width < len(name):
+        raw = name.encode("utf-8", "surrogateescape")
+        shown = _columns(raw)
+        if name_width < shown:
             prefix = "..."
             length -= 3
-            name = name[len(name) - length :]
-            slash = name.find("/")
+            # git skips as many bytes as there are columns too many, even inside a character.
+            raw = raw[max(0, shown - length) :]
+            slash = raw.find(b"/")
             if slash >= 0:
-                name = name[slash:]
+                raw = raw[slash:]
+        name = raw.decode("utf-8", "surrogateescape") + " " * max(0, length - _columns(raw))
         if change.binary:
-            line = f" {prefix}{name:<{length}} | {'Bin':>{number_width}}"
+            line = f" {prefix}{name} | {'Bin':>{number_width}}"
             if change.additions or change.deletions:
                 line += f" {change.deletions} -> {change.additions} bytes"
             out.append(line + "\n")
@@ -903,8 +928,7 @@ def render_stat(changes: Iterable[FileChange], width: int = 80, high: bool = Tru
                 add = total - delete
         count = change.additions + change.deletions
         out.append(
-            f" {prefix}{name:<{length}} | {count:>{number_width}}{' ' if count else ''}"
-            f"{'+' * add}{'-' * delete}\n"
+            f" {prefix}{name} | {count:>{number_width}}{' ' if count else ''}{'+' * add}{'-' * delete}\n"
         )
     out.append(stat_summary(len(files), adds, dels))
     return "".join(out)

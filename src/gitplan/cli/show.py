@@ -24,10 +24,13 @@ _CHANGESET_SPEC = re.compile(r"^(\d+|[0-9a-f]{7,40}|[^/]*\.\.[^/]*)$")
 @main.command(context_settings={"ignore_unknown_options": False})
 @click.argument("plan")
 @click.argument("args", nargs=-1, metavar="[N | A..B] [--] [PATH]...")
-@click.option("--stat", "output", flag_value="stat", help="A diffstat, as git diff --stat.")
-@click.option("--name-status", "output", flag_value="name-status", help="Status letter and path.")
-@click.option("--name-only", "output", flag_value="name-only", help="Changed paths only.")
-@click.option("--numstat", "output", flag_value="numstat", help="Added and deleted line counts.")
+@click.option("-p", "--patch", is_flag=True, help="The patch: the default, and after --stat and the like.")
+@click.option("--stat", is_flag=True, help="A diffstat, as git diff --stat.")
+@click.option("--numstat", is_flag=True, help="Added and deleted line counts.")
+@click.option("--shortstat", is_flag=True, help="Only the last line of --stat.")
+@click.option("--patch-with-stat", is_flag=True, help="--stat, then the patch.")
+@click.option("--name-status", is_flag=True, help="Status letter and path (alone).")
+@click.option("--name-only", is_flag=True, help="Changed paths only (alone).")
 @click.option(
     "-U",
     "--unified",
@@ -57,7 +60,13 @@ def diff(
     ctx: Context,
     plan: str,
     args: tuple[str, ...],
-    output: str | None,
+    patch: bool,
+    stat: bool,
+    numstat: bool,
+    shortstat: bool,
+    patch_with_stat: bool,
+    name_status: bool,
+    name_only: bool,
     context: int | None,
     no_renames: bool,
     full_index: bool,
@@ -75,6 +84,11 @@ def diff(
       git plan diff PLAN -- src/    only paths under src/
       git plan diff PLAN -- ':!src' every path but those under src/
       git plan diff PLAN 3 --ui     changeset 3 in the review page
+      git plan diff PLAN --stat -p  its diffstat, then its patch
+
+    Output formats combine as in git: --numstat, --stat and --shortstat in that
+    order, then the patch (after a blank line) when -p, --patch-with-stat or -U
+    asks for it too; --name-only or --name-status alone.
     """
 
     changeset, words = _changeset_and_paths(ctx, plan, args)
@@ -84,10 +98,22 @@ def diff(
 
         serve_review(ctx, plan, changeset, allow_writes=False, no_open=False, port=0)
         return
+    formats = _formats(
+        names=[name for name, on in (("name-only", name_only), ("name-status", name_status)) if on],
+        stats=[
+            name
+            for name, on in (
+                ("numstat", numstat),
+                ("stat", stat or patch_with_stat),
+                ("shortstat", shortstat),
+            )
+            if on
+        ],  # fmt: skip
+        patch=patch or patch_with_stat or context is not None or word_diff is not None,
+    )
     defaults = ctx.store.diff_options()  # as git diff takes them from the repository's config
     options = replace(
         defaults,
-        output=output or "patch",
         context=defaults.context if context is None else context,
         renames=defaults.renames and not no_renames,
         full_index=full_index,
@@ -100,9 +126,21 @@ def diff(
     if word_diff:
         # --word-diff=color implies --color, as in git.
         options = replace(options, word_diff=word_diff, color=out.color or word_diff == "color")
-    text = ctx.store.diff(plan, changeset, options)
+    parts = [ctx.store.diff(plan, changeset, replace(options, output=name)) for name in formats]
+    if formats[-1] == "patch" and len(parts) > 1 and parts[-1]:
+        parts.insert(-1, "\n")  # git's separator between the stats and the patch
     warn_if_unsafe(ctx, plan)
-    out.diff(text, colored=bool(word_diff))
+    out.diff("".join(parts), colored=bool(word_diff))
+
+
+def _formats(names: list[str], stats: list[str], patch: bool) -> list[str]:
+    """The outputs git diff prints for these flags, in its order: --name-only or
+    --name-status alone, else the stats, then the patch (the default)."""
+    if len(names) > 1:
+        raise BadInput("--name-only and --name-status cannot be used together")
+    if names:
+        return names
+    return stats + (["patch"] if patch or not stats else [])
 
 
 def warn_if_unsafe(ctx: Context, plan: str) -> None:
