@@ -169,6 +169,26 @@ Feature: Plan diffs match git diff byte for byte
     Then git plan diff "wide" --stat -- run in "." prints what git diff prints there
     And git plan diff "wide" --numstat -- run in "." prints what git diff prints there
 
+  Scenario Outline: --color writes git's colours byte for byte, whitespace errors included: <args>
+    Given a plan "colors"
+    And I record in "colors" with tool "w"
+      | path          | content                                                               |
+      | README.md     | line one\n\nline two \n  \t x\n\tline three\r\nlast  \n\n\n          |
+      | src/module.py | def a():\n    return 1\n\n\ndef b():\n    return 3\n                 |
+      | data/blob.bin | \x00\x01\x03binary                                                    |
+      | m.txt         | ++++ x\n---- y\n                                                       |
+    Then git plan diff "colors" <args> -- run in "." prints what git diff prints there
+
+    Examples:
+      | args                         |
+      | --color=always               |
+      | --color                      |
+      | --color=always --stat -p     |
+      | --color=always -U1           |
+      | --color=always -U0           |
+      | --color=always --binary      |
+      | --color=never                |
+
   Scenario: One changeset's diff is git diff of its parent and itself
     Then the diff of changeset 2 of "d" equals git diff between its parent and it
 

@@ -269,9 +269,10 @@ def cli_diff_in(context, plan, args, directory):  # type: ignore[no-untyped-def]
     status = context.store.status(plan)
     at = words.index("--")
     command = ["git", "diff", *words[:at], status.base, status.tip, *words[at:]]
-    theirs = subprocess.run(command, cwd=where, capture_output=True, check=True).stdout.decode()
+    theirs = subprocess.run(command, cwd=where, capture_output=True, check=True).stdout
     assert theirs, "git printed nothing; the scenario tests nothing"
-    assert result.output == theirs, f"ours:\n{result.output}\n---- git:\n{theirs}"
+    # The bytes: click's result.output turns CRLF into LF.
+    assert result.stdout_bytes == theirs, f"ours:\n{result.stdout_bytes!r}\n---- git:\n{theirs!r}"
 
 
 @then('the plan diff of "{plan}" with "" has {count:d} hunk')

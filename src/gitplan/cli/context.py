@@ -41,6 +41,12 @@ class Context:
                 )
         return self._store
 
+    def choose_color(self, when: str | None) -> None:
+        """A command's own `--color[=WHEN]` or `--no-color`, as git diff takes them: it wins
+        over `git plan --color` given before the command."""
+        if when is not None:
+            self.color = {"always": True, "never": False, "auto": None}[when]
+
     def repo_path(self, path: str) -> str:
         """A path typed on the command line, as git takes it: relative to the current
         directory (or -C DIR) inside the working tree, returned from the top."""

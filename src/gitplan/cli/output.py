@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -12,8 +13,9 @@ import click
 
 # git's default diff palette (color.diff.meta, frag, old, new).
 _BOLD, _CYAN, _RED, _GREEN, _RESET = "\x1b[1m", "\x1b[36m", "\x1b[31m", "\x1b[32m", "\x1b[m"
+_WHITESPACE = "\x1b[41m"  # color.diff.whitespace: a red background
 _META = ("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file", "similarity", "rename ",
-         "old mode", "new mode", "GIT binary patch", "Binary files ")  # fmt: skip
+         "old mode", "new mode")  # fmt: skip
 
 
 class Output:
@@ -53,7 +55,7 @@ class Output:
         pager git would use when standard output is a terminal. `colored`: the text
         already carries git's colours (word diff)."""
         if self.color and not colored:
-            text = "".join(_color_line(line) for line in text.splitlines(keepends=True))
+            text = _colored(text)
         data = text.encode("utf-8", "surrogateescape")
         if self.pager and sys.stdout.isatty():
             environment = {"LESS": "FRX", "LV": "-c", **os.environ}
@@ -70,19 +72,138 @@ class Output:
         sys.stdout.flush()
 
 
-def _color_line(line: str) -> str:
-    """One diff line in git's default colours."""
+def _colored(text: str) -> str:
+    """A diff (and the stats before it) in git's default colours, byte for byte as
+    `git diff --color` writes them: headers bold, hunk ranges cyan, old lines red, new
+    lines green with their whitespace errors (core.whitespace's default rules:
+    blank-at-eol, space-before-tab, blank-at-eof) on red, and a diffstat's graph."""
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    at = 0
+    seen_header = False
+    while at < len(lines):
+        line = lines[at]
+        if line.startswith("diff --git "):
+            seen_header = True
+        if line.startswith("@@ ") and seen_header:
+            end = at + 1
+            while end < len(lines) and not lines[end].startswith(("@@ ", "diff --git ")):
+                end += 1
+            out.append(_hunk_header(line))
+            out.extend(_hunk_body(lines[at + 1 : end]))
+            at = end
+            continue
+        if seen_header and line.startswith(_META):
+            body = line.rstrip("\n")
+            out.append(f"{_BOLD}{body}{_RESET}{line[len(body) :]}")
+        elif not seen_header:
+            out.append(_stat_line(line))
+        else:
+            out.append(line)  # "Binary files ... differ", a binary patch: no colour, as git
+        at += 1
+    return "".join(out)
+
+
+_STAT_GRAPH = re.compile(r"^( .* \| +\d+ )(\+*)(-*)(\n?)$")
+_STAT_BYTES = re.compile(r"^( .* \| +Bin )(\d+)( -> )(\d+)( bytes\n?)$")
+
+
+def _stat_line(line: str) -> str:
+    """A --stat line with its graph (or a binary file's byte counts) coloured."""
+    binary = _STAT_BYTES.match(line)
+    if binary is not None:
+        head, old, arrow, new, tail = binary.groups()
+        return f"{head}{_RED}{old}{_RESET}{arrow}{_GREEN}{new}{_RESET}{tail}"
+    found = _STAT_GRAPH.match(line)
+    if found is None:
+        return line
+    head, plus, minus, end = found.groups()
+    return (head + (f"{_GREEN}{plus}{_RESET}" if plus else "") + (f"{_RED}{minus}{_RESET}" if minus else "")
+            + end)  # fmt: skip
+
+
+def _hunk_header(line: str) -> str:
     body = line.rstrip("\n")
-    end = line[len(body) :]
-    if body.startswith(_META):
-        return f"{_BOLD}{body}{_RESET}{end}"
-    if body.startswith("@@"):
-        close = body.find("@@", 2)
-        if close > 0:
-            ranges, rest = body[: close + 2], body[close + 2 :]
-            return f"{_CYAN}{ranges}{_RESET}{rest}{end}"
-    color = {"+": _GREEN, "-": _RED}.get(body[:1])
-    return f"{color}{body}{_RESET}{end}" if color else line
+    close = body.find("@@", 2) + 2
+    ranges, rest = body[:close], body[close:]
+    func = rest.lstrip(" \t")
+    space = rest[: len(rest) - len(func)]
+    colored = f"{_CYAN}{ranges}{_RESET}"
+    if space:
+        colored += f"{space}{_RESET}"
+    if func:
+        colored += f"{func}{_RESET}"
+    return colored + line[len(body) :]
+
+
+_SPACE = " \t\n\v\f\r"  # C's isspace()
+
+
+def _hunk_body(lines: list[str]) -> list[str]:
+    at_eof = _blank_at_eof(lines)
+    out = []
+    for number, line in enumerate(lines):
+        newline = "\n" if line.endswith("\n") else ""
+        body = line[: len(line) - len(newline)]
+        if body.startswith("+") and number not in at_eof:
+            out.append(f"{_GREEN}+{_RESET}{_new_content(body[1:])}{newline}")
+            continue
+        cr = "\r" if body.endswith("\r") else ""  # git puts the reset before a CR that ends the line
+        body = body[: len(body) - len(cr)]
+        color = {"+": _WHITESPACE, "-": _RED}.get(body[:1], "")  # context and "\ No newline": none
+        out.append(f"{color}{body}{_RESET}{cr}{newline}")
+    return out
+
+
+def _new_content(content: str) -> str:
+    """A new line's text after its '+', its whitespace errors marked as git's ws_check_emit
+    marks them (a CR that ends the line is trailing whitespace too)."""
+    trailing = len(content)
+    while trailing > 0 and content[trailing - 1] in _SPACE:
+        trailing -= 1
+    out = []
+    written = 0
+    for index in range(trailing):
+        char = content[index]
+        if char == " ":
+            continue
+        if char != "\t":
+            break
+        if written < index:  # spaces before a tab in the indent
+            out.append(f"{_WHITESPACE}{content[written:index]}{_RESET}\t")
+        else:
+            out.append(content[written : index + 1])
+        written = index + 1
+    if trailing > written:
+        out.append(f"{_GREEN}{content[written:trailing]}{_RESET}")
+    if trailing < len(content):
+        out.append(f"{_WHITESPACE}{content[trailing:]}{_RESET}")
+    return "".join(out)
+
+
+def _blank_at_eof(lines: list[str]) -> set[int]:
+    """The new blank lines of a hunk that end the file beyond the blank lines it had
+    before (blank-at-eof): when the hunk ends in a change, it ends the file."""
+    body = [line for line in lines if not line.startswith("\\")]
+    if not body or body[-1][:1] not in ("+", "-"):
+        return set()
+    old_blank = new_blank = 0
+    old_done = new_done = False
+    new_lines: list[int] = []  # the hunk's lines of the new file, last first
+    for number in range(len(lines) - 1, -1, -1):
+        line = lines[number]
+        sign = line[:1]
+        if sign == "\\":
+            continue
+        blank = line[1:].strip(_SPACE) == ""
+        if sign in (" ", "-") and not old_done:
+            old_blank, old_done = (old_blank + 1, False) if blank else (old_blank, True)
+        if sign in (" ", "+"):
+            new_lines.append(number)
+            if not new_done:
+                new_blank, new_done = (new_blank + 1, False) if blank else (new_blank, True)
+    extra = new_blank - old_blank
+    return {number for number in new_lines[: max(extra, 0)] if lines[number].startswith("+")}
 
 
 def counted(number: int, one: str, many: str | None = None) -> str:

@@ -21,6 +21,22 @@ from .context import Context, exit_with, pass_context
 _CHANGESET_SPEC = re.compile(r"^(\d+|[0-9a-f]{7,40}|[^/]*\.\.[^/]*)$")
 
 
+def _color_options(command: Any) -> Any:
+    """`--color[=WHEN]` and `--no-color` after the command, as git diff takes them."""
+    command = click.option("--no-color", "no_color", is_flag=True, help="Never colour (as --color=never).")(
+        command
+    )
+    return click.option(
+        "--color",
+        "color_when",
+        is_flag=False,
+        flag_value="always",
+        default=None,
+        type=click.Choice(["always", "never", "auto"]),
+        help="Colour even when piped (WHEN: always, never, auto; default: color.diff/color.ui).",
+    )(command)
+
+
 @main.command(context_settings={"ignore_unknown_options": False})
 @click.argument("plan")
 @click.argument("args", nargs=-1, metavar="[N | A..B] [--] [PATH]...")
@@ -55,6 +71,7 @@ _CHANGESET_SPEC = re.compile(r"^(\d+|[0-9a-f]{7,40}|[^/]*\.\.[^/]*)$")
 )
 @click.option("--stat-width", type=click.IntRange(min=1), default=80, hidden=True)
 @click.option("--ui", is_flag=True, help="Open this diff in the review page (git plan review) instead.")
+@_color_options
 @pass_context
 def diff(
     ctx: Context,
@@ -74,6 +91,8 @@ def diff(
     word_diff: str | None,
     stat_width: int,
     ui: bool,
+    color_when: str | None,
+    no_color: bool,
 ) -> None:
     """Show PLAN's patch, byte for byte as `git diff BASE TIP` prints it.
 
@@ -122,6 +141,7 @@ def diff(
         stat_width=stat_width,
         binary=binary,
     )
+    ctx.choose_color("never" if no_color else color_when)
     out = ctx.diff_output()
     if word_diff:
         # --word-diff=color implies --color, as in git.
@@ -296,9 +316,18 @@ def _outcome(invocation: dict[str, Any]) -> str:
 @click.option("--binary", is_flag=True, help="Binary files as data `git apply` can use.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show the command's output tails.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@_color_options
 @pass_context
 def show(
-    ctx: Context, plan: str, changeset: str, output: str | None, binary: bool, verbose: bool, as_json: bool
+    ctx: Context,
+    plan: str,
+    changeset: str,
+    output: str | None,
+    binary: bool,
+    verbose: bool,
+    as_json: bool,
+    color_when: str | None,
+    no_color: bool,
 ) -> None:
     """Show one changeset of PLAN, like `git show`: its commit, its invocation
     record (tool, actor, command, outcome, times, arguments; the output
@@ -309,6 +338,7 @@ def show(
       git plan show PLAN 5e1f2f7    the changeset with this commit id
     """
 
+    ctx.choose_color("never" if no_color else color_when)
     spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
     item = ctx.store.changeset(plan, spec)
     options = replace(ctx.store.diff_options(), output=output or "patch", binary=binary)
