@@ -152,6 +152,17 @@ def _outcome_or_refusal(
 ) -> Outcome:
     if mode == "branch":
         return _plan_outcome(repo, chain, head, replay, selection or Selection(), write)
+    if write:
+        # An apply: `git read-tree -m -u` checks that each path it writes is up to date, as
+        # git status would, and refuses writing nothing (_execute then names the paths);
+        # it need not look at the whole worktree first. What read-tree would let pass (a
+        # file deleted by hand, which it writes again) or name too vaguely is looked at on
+        # disk, and only then asked of git status.
+        outcome = _plan_outcome(repo, chain, head, replay, selection or Selection(), write)
+        _refuse_unsafe(repo, outcome.writes)
+        if _in_the_way(repo, outcome.writes):
+            _refuse_dirty_by_status(repo, outcome.writes)
+        return outcome
     status = worktree.StatusRun(repo)  # git reads the worktree while the outcome is computed
     try:
         outcome = _plan_outcome(repo, chain, head, replay, selection or Selection(), write)
@@ -505,7 +516,7 @@ def _refuse_dirty(
     Staged and worktree changes are what `git status` reports (so line-ending
     conversion, filters and sparse checkout count as git counts them)."""
     if changes.unmerged:
-        raise BadInput("the index has unresolved merge conflicts; resolve or reset them before applying")
+        raise BadInput(_UNMERGED)
     head_tree = str(repo.head.peel(pygit2.Commit).tree_id) if not repo.head_is_unborn else EMPTY_TREE
     dirty: list[str] = []
     for entry in writes:
@@ -535,6 +546,29 @@ def _refuse_dirty(
             "uncommitted changes in paths the plan would write: " + ", ".join(dirty),
             tuple(d.split(" (", 1)[0] for d in dirty),
         )
+
+
+_UNMERGED = "the index has unresolved merge conflicts; resolve or reset them before applying"
+
+
+def _in_the_way(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> bool:
+    """Is something on disk where the apply writes a new path, or is a file HEAD has
+    missing (deleted by hand, or outside a sparse checkout)?"""
+    workdir = repo.workdir
+    for entry in writes:
+        if os.path.lexists(os.path.join(workdir, entry.path)) == (entry.old_id is None):
+            return True
+    return False
+
+
+def _refuse_dirty_by_status(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
+    """_refuse_dirty with what `git status` says now."""
+    status = worktree.StatusRun(repo)
+    try:
+        changes = status.result()
+    finally:
+        status.close()
+    _refuse_dirty(repo, writes, changes)
 
 
 def _holds_files(directory: Path) -> bool:
@@ -673,8 +707,11 @@ def _execute(
                 try:
                     worktree.move(repo, outcome.head_tree, outcome.tree)
                 except worktree.GitFailed as error:
+                    if "resolve your current index" in str(error):
+                        raise BadInput(_UNMERGED) from None
                     if "not uptodate" in str(error) or "would be overwritten" in str(error):
-                        # Someone changed a path since our check; git wrote nothing.
+                        # git wrote nothing: name the paths and why, as a check would.
+                        _refuse_dirty_by_status(repo, outcome.writes)
                         raise Dirty(f"{error}; nothing was written", tuple(paths)) from None
                     if "index.lock" in str(error):
                         journal["paths"] = []  # git could not take the index: it wrote nothing
