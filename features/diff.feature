@@ -55,6 +55,13 @@ Feature: Plan diffs match git diff byte for byte
     Then the plan diff of "bin" with "" equals git diff with the same options
     And the plan diff of "bin" with "--stat" equals git diff with the same options
     And the plan diff of "bin" with "--numstat" equals git diff with the same options
+    When I run git plan "log bin"
+    Then the output contains "x.nodiff (binary)"
+    And the output contains "y.lock (binary)"
+    And the output contains "t.txt (+1 -0)"
+    When I run git plan "status bin"
+    Then the output contains "x.nodiff (binary)"
+    And the output contains "3 changed, 1 insertion(+), 0 deletions(-)"
 
   Scenario: A .gitattributes in a subdirectory gives its files a diff driver's function lines, as git does
     Given git config "diff.sections.xfuncname" is "^Section .*$"

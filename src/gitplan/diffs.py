@@ -83,7 +83,8 @@ def file_pairs(
 
 def file_changes(repo: pygit2.Repository, old_tree: str, new_tree: str) -> tuple[FileChange, ...]:
     """Each changed path with its kind and line counts, renames paired as git does."""
-    return tuple(line_stats(repo, pair) for pair in file_pairs(repo, old_tree, new_tree))
+    drivers = _DiffDrivers(repo)
+    return tuple(_counted(repo, pair, drivers) for pair in file_pairs(repo, old_tree, new_tree))
 
 
 def edit_changes(
@@ -115,13 +116,14 @@ def edit_changes(
     pairs += no_renames([e for e in entries if e.path in large])
     pairs.sort(key=lambda pair: pair.path.encode("utf-8", "surrogateescape"))
     changes = []
+    drivers = _DiffDrivers(repo)  # `-diff` and binary drivers count as git's --numstat counts
     for pair in pairs:
         if pair.path in large:
             kind = "added" if pair.old_id is None else "deleted" if pair.new_id is None else "modified"
             sizes = (_blob_size(repo, staging, pair.new_id), _blob_size(repo, staging, pair.old_id))
             changes.append(FileChange(pair.path, kind, *sizes, None, True))
         else:
-            changes.append(line_stats(repo, pair, read))
+            changes.append(line_stats(repo, pair, read, drivers.binary_pair(pair)))
     return tuple(changes)
 
 
@@ -590,6 +592,10 @@ class _DiffDrivers:
             except (KeyError, pygit2.GitError):
                 self._textconv[driver] = None
         return self._textconv[driver]
+
+    def binary_pair(self, pair: Pair) -> bool:
+        """Do the attributes make either side of `pair` binary (`binary`)?"""
+        return self.binary(pair.path) or (pair.old_path is not None and self.binary(pair.old_path))
 
     def binary(self, path: str) -> bool:
         """Is `path` binary to git's diff by its attributes: `-diff`, or a driver whose

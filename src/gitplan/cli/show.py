@@ -265,9 +265,8 @@ def _print_log(out, plan: str, items: list[dict[str, Any]], verbose: bool) -> No
                 f"({origin.get('commit')})"
             )
         for change in item["files"]:
-            out.line(
-                f"    {change['change']:<10} {change['path']} (+{change['additions']} -{change['deletions']})"
-            )
+            counts = "binary" if change.get("binary") else f"+{change['additions']} -{change['deletions']}"
+            out.line(f"    {change['change']:<10} {change['path']} ({counts})")
 
 
 def invocation_lines(invocation: dict[str, Any], author: str, verbose: bool) -> list[str]:
