@@ -250,6 +250,22 @@ Feature: Apply is all or nothing
       | a staged edit            | the user stages "README.md" with content "mine\n"    | staged changes               |
       | a staged new file        | the user stages "new.txt" with content "mine\n"      | staged changes               |
 
+  Scenario Outline: A refusal by git read-tree leaves the user's work exactly as it was: <case>
+    # Nothing on disk looks in the way, so git read-tree is what refuses; it writes nothing,
+    # and nothing may be "put back" over the user's work.
+    Given <setup>
+    And I remember the user's state
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 4
+    And the error mentions "<reason>"
+    And the user's state is unchanged
+
+    Examples:
+      | case                                     | setup                                                          | reason          |
+      | a staged edit, the file then put back    | the user stages "README.md" with an edit, then puts the file back | staged changes  |
+      | a file the plan deletes, untracked by hand | the user untracks "gone/only" with git rm --cached             | staged changes  |
+      | an executable bit set by hand            | the user makes "README.md" executable                          | README.md       |
+
   Scenario: An empty directory where the plan writes a file goes, as git checkout removes it
     Given the user makes a directory "new.txt/inside"
     When I apply "p"

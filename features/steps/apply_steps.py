@@ -432,3 +432,23 @@ def old_git_mode(context, path):  # type: ignore[no-untyped-def]
     assert f"100664 {path}\0" in subprocess.run(
         ["git", "cat-file", "tree", tree], cwd=context.repo, capture_output=True, check=True
     ).stdout.decode("latin-1")
+
+
+@given('the user stages "{path}" with an edit, then puts the file back')
+def staged_then_put_back(context, path):  # type: ignore[no-untyped-def]
+    full = Path(context.repo) / path
+    before = full.read_bytes()
+    full.write_bytes(before + b"staged edit\n")
+    git(context, "add", path)
+    full.write_bytes(before)
+
+
+@given('the user untracks "{path}" with git rm --cached')
+def untracked_by_hand(context, path):  # type: ignore[no-untyped-def]
+    git(context, "rm", "-q", "--cached", path)
+
+
+@given('the user makes "{path}" executable')
+def made_executable(context, path):  # type: ignore[no-untyped-def]
+    full = Path(context.repo) / path
+    full.chmod(full.stat().st_mode | 0o111)

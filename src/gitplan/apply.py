@@ -549,6 +549,14 @@ def _refuse_dirty(
 
 
 _UNMERGED = "the index has unresolved merge conflicts; resolve or reset them before applying"
+# How git read-tree -m -u refuses, before it writes anything (unpack-trees.c's messages).
+_READ_TREE_REFUSALS = (
+    "not uptodate",
+    "would be overwritten",
+    "would be removed",
+    "would lose untracked",
+    "resolve your current index",
+)
 
 
 def _in_the_way(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> bool:
@@ -707,11 +715,13 @@ def _execute(
                 try:
                     worktree.move(repo, outcome.head_tree, outcome.tree)
                 except worktree.GitFailed as error:
-                    if "resolve your current index" in str(error):
-                        raise BadInput(_UNMERGED) from None
-                    if "not uptodate" in str(error) or "would be overwritten" in str(error):
-                        # git wrote nothing: name the paths and why, as a check would.
-                        _refuse_dirty_by_status(repo, outcome.writes)
+                    if any(refusal in str(error) for refusal in _READ_TREE_REFUSALS):
+                        # read-tree checks every path before it writes one: it wrote nothing,
+                        # and the paths hold the user's work, which a roll-back would undo.
+                        journal["paths"] = []
+                        if "resolve your current index" in str(error):
+                            raise BadInput(_UNMERGED) from None
+                        _refuse_dirty_by_status(repo, outcome.writes)  # name the paths and why
                         raise Dirty(f"{error}; nothing was written", tuple(paths)) from None
                     if "index.lock" in str(error):
                         journal["paths"] = []  # git could not take the index: it wrote nothing
