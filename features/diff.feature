@@ -184,6 +184,8 @@ Feature: Plan diffs match git diff byte for byte
       | src/module.py | def a():\n    return 1\n\n\ndef b():\n    return 3\n                 |
       | data/blob.bin | \x00\x01\x03binary                                                    |
       | m.txt         | ++++ x\n---- y\n                                                       |
+      | new.txt       | a new file ends\n\n\n                                              |
+      | feed.txt      | a\x0cb\nc \x0c\n\x0b\n                                                |
     Then git plan diff "colors" <args> -- run in "." prints what git diff prints there
 
     Examples:

@@ -844,6 +844,16 @@ class PlanStore:
         pairs = diffs.file_pairs(self._repo, old, new, options)
         return diffs.render(self._repo, pairs, options, (old, new))
 
+    def blob(self, revision: str) -> bytes:
+        """The bytes of the blob a (possibly abbreviated) id names; KeyError if none does."""
+        try:
+            found = self._repo.revparse_single(revision)
+        except (KeyError, ValueError, pygit2.GitError):
+            raise KeyError(revision) from None
+        if not isinstance(found, pygit2.Blob):
+            raise KeyError(revision)
+        return bytes(found.data)
+
     def diff_options(self) -> diffs.DiffOptions:
         """The options `git diff` takes from this repository's config without flags:
         diff.context and diff.renames (the rest, PlanStore.diff reads where None)."""

@@ -6,7 +6,7 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -50,12 +50,13 @@ class Output:
         for row in cells:
             self.line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
-    def diff(self, text: str, colored: bool = False) -> None:
+    def diff(self, text: str, colored: bool = False, read: Callable[[str], bytes] | None = None) -> None:
         """Write a diff as git does: coloured when asked (or on a terminal), through the
         pager git would use when standard output is a terminal. `colored`: the text
-        already carries git's colours (word diff)."""
+        already carries git's colours (word diff). `read` gives a blob's bytes by the
+        (abbreviated) id an index line names: git's blank-at-eof rule needs whole files."""
         if self.color and not colored:
-            text = _colored(text)
+            text = _colored(text, read)
         data = text.encode("utf-8", "surrogateescape")
         if self.pager and sys.stdout.isatty():
             environment = {"LESS": "FRX", "LV": "-c", **os.environ}
@@ -72,30 +73,43 @@ class Output:
         sys.stdout.flush()
 
 
-def _colored(text: str) -> str:
+def _colored(text: str, read: Callable[[str], bytes] | None = None) -> str:
     """A diff (and the stats before it) in git's default colours, byte for byte as
     `git diff --color` writes them: headers bold, hunk ranges cyan, old lines red, new
     lines green with their whitespace errors (core.whitespace's default rules:
     blank-at-eol, space-before-tab, blank-at-eof) on red, and a diffstat's graph."""
-    lines = text.splitlines(keepends=True)
+    lines = [line + "\n" for line in text.split("\n")]  # at LF only, as git reads lines
+    lines[-1] = lines[-1][:-1]
+    if not lines[-1]:
+        lines.pop()
     out: list[str] = []
     at = 0
     seen_header = False
+    ids: tuple[str, str] | None = None
+    eof: tuple[int, int] | None | bool = False  # not worked out yet for this file
     while at < len(lines):
         line = lines[at]
         if line.startswith("diff --git "):
-            seen_header = True
+            seen_header, ids, eof = True, None, False
+        elif seen_header and line.startswith("index "):
+            ids = tuple(line.split()[1].split("..")[:2])  # type: ignore[assignment]
         if line.startswith("@@ ") and seen_header:
             end = at + 1
             while end < len(lines) and not lines[end].startswith(("@@ ", "diff --git ")):
                 end += 1
+            hunk = lines[at + 1 : end]
+            if eof is False and any(_blank(h[1:]) for h in hunk if h[:1] == "+"):
+                eof = _blank_at_eof(ids, read)  # read the file's blobs once, and only if needed
             out.append(_hunk_header(line))
-            out.extend(_hunk_body(lines[at + 1 : end]))
+            out.extend(_hunk_body(line, hunk, eof if isinstance(eof, tuple) else None))
             at = end
             continue
         if seen_header and line.startswith(_META):
-            body = line.rstrip("\n")
-            out.append(f"{_BOLD}{body}{_RESET}{line[len(body) :]}")
+            text_part = line.rstrip("\n")
+            tab = "\t" if text_part.endswith("\t") else ""  # after a name with a space: outside the colour
+            out.append(
+                f"{_BOLD}{text_part[: len(text_part) - len(tab)]}{_RESET}{tab}{line[len(text_part) :]}"
+            )
         elif not seen_header:
             out.append(_stat_line(line))
         else:
@@ -136,23 +150,37 @@ def _hunk_header(line: str) -> str:
     return colored + line[len(body) :]
 
 
-_SPACE = " \t\n\v\f\r"  # C's isspace()
+_SPACE = " \t\n\r"  # git's isspace() (not \v or \f)
 
 
-def _hunk_body(lines: list[str]) -> list[str]:
-    at_eof = _blank_at_eof(lines)
+def _blank(content: str) -> bool:
+    return content.strip(_SPACE) == ""
+
+
+def _hunk_body(header: str, lines: list[str], eof: tuple[int, int] | None) -> list[str]:
+    """The lines of one hunk; `eof`: where the blank lines at the end of each file begin
+    that are blank-at-eof errors (_blank_at_eof), counted as git's fn_out_consume counts."""
+    found = _HUNK_START.match(header)
+    old_line, new_line = (int(found.group(1)), int(found.group(2))) if found else (0, 0)
     out = []
-    for number, line in enumerate(lines):
+    for line in lines:
         newline = "\n" if line.endswith("\n") else ""
         body = line[: len(line) - len(newline)]
-        if body.startswith("+") and number not in at_eof:
+        sign = body[:1]
+        old_line += sign in (" ", "-")
+        new_line += sign in (" ", "+")
+        at_eof = eof is not None and eof[0] <= old_line and eof[1] <= new_line and _blank(body[1:])
+        if sign == "+" and not at_eof:
             out.append(f"{_GREEN}+{_RESET}{_new_content(body[1:])}{newline}")
             continue
         cr = "\r" if body.endswith("\r") else ""  # git puts the reset before a CR that ends the line
         body = body[: len(body) - len(cr)]
-        color = {"+": _WHITESPACE, "-": _RED}.get(body[:1], "")  # context and "\ No newline": none
+        color = {"+": _WHITESPACE, "-": _RED}.get(sign, "")  # context and "\ No newline": none
         out.append(f"{color}{body}{_RESET}{cr}{newline}")
     return out
+
+
+_HUNK_START = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)")
 
 
 def _new_content(content: str) -> str:
@@ -181,29 +209,40 @@ def _new_content(content: str) -> str:
     return "".join(out)
 
 
-def _blank_at_eof(lines: list[str]) -> set[int]:
-    """The new blank lines of a hunk that end the file beyond the blank lines it had
-    before (blank-at-eof): when the hunk ends in a change, it ends the file."""
-    body = [line for line in lines if not line.startswith("\\")]
-    if not body or body[-1][:1] not in ("+", "-"):
-        return set()
-    old_blank = new_blank = 0
-    old_done = new_done = False
-    new_lines: list[int] = []  # the hunk's lines of the new file, last first
-    for number in range(len(lines) - 1, -1, -1):
-        line = lines[number]
-        sign = line[:1]
-        if sign == "\\":
-            continue
-        blank = line[1:].strip(_SPACE) == ""
-        if sign in (" ", "-") and not old_done:
-            old_blank, old_done = (old_blank + 1, False) if blank else (old_blank, True)
-        if sign in (" ", "+"):
-            new_lines.append(number)
-            if not new_done:
-                new_blank, new_done = (new_blank + 1, False) if blank else (new_blank, True)
-    extra = new_blank - old_blank
-    return {number for number in new_lines[: max(extra, 0)] if lines[number].startswith("+")}
+def _blank_at_eof(ids: tuple[str, str] | None, read: Callable[[str], bytes] | None) -> tuple[int, int] | None:
+    """git's check_blank_at_eof: when the new file ends in more blank lines than the old
+    one, the line numbers (old, new) from which a new blank line is an error."""
+    if ids is None or read is None:
+        return None
+    try:
+        old, new = (b"" if set(oid) == {"0"} else read(oid) for oid in ids)
+    except (KeyError, ValueError, LookupError):
+        return None
+    old_blank, new_blank = _trailing_blank_lines(old), _trailing_blank_lines(new)
+    if new_blank <= old_blank:
+        return None
+    return _line_count(old) - old_blank + 1, _line_count(new) - new_blank + 1
+
+
+def _trailing_blank_lines(data: bytes) -> int:
+    """git's count_trailing_blank(), step for step (its counting included)."""
+    if not data:
+        return 0
+    end = len(data) - 1
+    if data[end] == 0x0A:
+        end -= 1
+    count = 0
+    while end > 0:
+        start = data.rfind(b"\n", 0, end + 1)
+        if data[start + 1 : end + 1].strip(b" \t\n\r"):
+            break
+        count += 1
+        end = start - 1
+    return count
+
+
+def _line_count(data: bytes) -> int:
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
 def counted(number: int, one: str, many: str | None = None) -> str:

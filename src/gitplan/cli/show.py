@@ -150,7 +150,7 @@ def diff(
     if formats[-1] == "patch" and len(parts) > 1 and parts[-1]:
         parts.insert(-1, "\n")  # git's separator between the stats and the patch
     warn_if_unsafe(ctx, plan)
-    out.diff("".join(parts), colored=bool(word_diff))
+    out.diff("".join(parts), colored=bool(word_diff), read=ctx.store.blob)
 
 
 def _formats(names: list[str], stats: list[str], patch: bool) -> list[str]:
@@ -356,7 +356,7 @@ def show(
     header.append("")
     header.append(f"    {item.summary}")
     header.append("")
-    ctx.diff_output().diff("\n".join(header) + "\n" + text)
+    ctx.diff_output().diff("\n".join(header) + "\n" + text, read=ctx.store.blob)
     if item.record is None:
         exit_with(Damaged.exit_code)
 
