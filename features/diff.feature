@@ -118,6 +118,19 @@ Feature: Plan diffs match git diff byte for byte
     And the plan diff of "conv" with "--stat" equals git diff with the same options
     And the plan diff of "conv" with "--numstat" equals git diff with the same options
 
+  Scenario: Only a regular file has a diff driver, as in git: a symlink gets no textconv and no -diff; a file whose filtered sides are equal shows nothing
+    Given the user commits a symlink "l.lnk" pointing to "target-one"
+    And git config "diff.upper.textconv" is "tr a-z A-Z <"
+    And the agent writes ".gitattributes" as "* diff=upper\n*.lnk -diff\n" in the worktree
+    And a new plan "links" points "l.lnk" to "target-two"
+    And I record in "links" with tool "w"
+      | path      | content    |
+      | README.md | LINE ONE\nline two\nline three\n |
+    Then the plan diff of "links" with "" equals git diff with the same options
+    And the plan diff of "links" with "--stat" equals git diff with the same options
+    When I run git plan "log links"
+    Then the output contains "l.lnk (+1 -1)"
+
   Scenario: An exported changeset is the raw bytes, as git format-patch writes it, whatever textconv filter the attributes name
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"
     And the agent writes ".gitattributes" as "*.up diff=upper\n" in the worktree

@@ -295,6 +295,8 @@ def _patch(
     if pair.old_id == pair.new_id:
         return "".join(lines)
     old, new, binary_pair = _sides(repo, pair, drivers, options.textconv and not binary)
+    if old == new and pair.old_id and pair.new_id and pair.old_mode == pair.new_mode and not pair.is_rename:
+        return ""  # textconv filters made both sides the same: git shows nothing of the file
     if binary and binary_pair:
         abbrev = 40  # git --binary prints full ids for the binary files it encodes
     old_abbrev = ids(pair.old_id or NULL_ID, abbrev)
@@ -594,8 +596,11 @@ class _DiffDrivers:
         return self._textconv[driver]
 
     def binary_pair(self, pair: Pair) -> bool:
-        """Do the attributes make either side of `pair` binary (`binary`)?"""
-        return self.binary(pair.path) or (pair.old_path is not None and self.binary(pair.old_path))
+        """Do the attributes make either side of `pair` binary (`binary`)? Only a regular
+        file has a driver, as in git."""
+        new = pair.new_id is not None and _kind(pair.new_mode) == _REGULAR and self.binary(pair.path)
+        old_path = pair.old_path or pair.path
+        return new or (pair.old_id is not None and _kind(pair.old_mode) == _REGULAR and self.binary(old_path))
 
     def binary(self, path: str) -> bool:
         """Is `path` binary to git's diff by its attributes: `-diff`, or a driver whose
@@ -729,13 +734,17 @@ def _sides(
     for path, oid, mode in ((pair.old_path or pair.path, pair.old_id, pair.old_mode),
                             (pair.path, pair.new_id, pair.new_mode)):  # fmt: skip
         data = _contents(repo, oid, mode)
-        command = drivers.textconv(path) if textconv and oid and _kind(mode) != MODE_COMMIT else None
+        regular = oid is not None and _kind(mode) == _REGULAR  # git gives only files a driver
+        command = drivers.textconv(path) if textconv and regular else None
         if command is not None:
             data = _textconv(repo, command, path, data)
         else:
-            binary = binary or drivers.binary(path) or is_binary(data)
+            binary = binary or (regular and drivers.binary(path)) or is_binary(data)
         sides.append(data)
     return sides[0], sides[1], binary
+
+
+_REGULAR = 0o100000
 
 
 def _textconv(repo: pygit2.Repository, command: str, path: str, data: bytes) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -45,7 +46,7 @@ class Context:
         """A command's own `--color[=WHEN]` or `--no-color`, as git diff takes them: it wins
         over `git plan --color` given before the command."""
         if when is not None:
-            self.color = {"always": True, "never": False, "auto": None}[when]
+            self.color = {"always": True, "never": False}.get(when, sys.stdout.isatty())
 
     def repo_path(self, path: str) -> str:
         """A path typed on the command line, as git takes it: relative to the current
