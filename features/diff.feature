@@ -97,6 +97,12 @@ Feature: Plan diffs match git diff byte for byte
     And the diff of changeset 2 of "builtin" shows "@@ -4,4 +4,4 @@ def one(self):" and "@@ -6,4 +6,4 @@   ## Part"
     And the plan diff of "builtin" with "-U1" equals git diff with the same options
     And the plan diff of "builtin" with "--inter-hunk-context=3 -U1" equals git diff with the same options
+    When I record in "builtin" with tool "mv"
+      | path      | content                                                                                    |
+      | m.py      | <delete>                                                                                   |
+      | n.py      | class A:\n    def one(self):\n        a = 1\n        b = 2\n        c = 3\n        d = 4\n        return c\n |
+    Then the diff of changeset 3 of "builtin" equals git diff between its parent and it
+    And the diff of changeset 3 of "builtin" shows "rename from m.py" and "@@ -4,4 +4,4 @@ def one(self):"
 
   Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"

@@ -321,7 +321,7 @@ def _patch(
     if not hunks:
         return "".join(lines)
     lines.append(f"--- {label_a}{_tab(label_a)}\n+++ {label_b}{_tab(label_b)}\n")
-    headers = _hunk_headers(drivers, old, name_a, [header for header, _ in hunks])
+    headers = _hunk_headers(drivers, old, name_a, [header for header, _ in hunks], name_b)
     text = b"".join(header + body for header, (_, body) in zip(headers, hunks, strict=True))
     return "".join(lines) + text.decode("utf-8", "surrogateescape")
 
@@ -351,7 +351,9 @@ _FUNC_WIDTH = 80  # git keeps at most this many bytes of a function line
 _LINE = re.compile(rb"[^\n]*\n|[^\n]+$")  # git's records: split at LF only
 
 
-def _hunk_headers(drivers: _DiffDrivers, old: bytes, path: str, libgit2_headers: list[str]) -> list[bytes]:
+def _hunk_headers(
+    drivers: _DiffDrivers, old: bytes, path: str, libgit2_headers: list[str], new_path: str
+) -> list[bytes]:
     """Hunk headers with the function-line text git's xdiff would print.
 
     git takes the nearest line above the hunk that is a function line, searched
@@ -359,11 +361,12 @@ def _hunk_headers(drivers: _DiffDrivers, old: bytes, path: str, libgit2_headers:
     over), cut to 80 bytes, trailing whitespace stripped. Without a diff driver
     a function line starts with a letter, `_` or `$`; a driver configured with
     `diff.<driver>.xfuncname` has its regexes (_DiffDrivers.rule). For one of
-    git's built-in drivers (python, java...) left as git ships it, libgit2's
-    choice is kept, cut and stripped the same way."""
+    git's built-in drivers (python, java...) left as git ships it, git's own
+    headers (_DiffDrivers.learn_builtin_headers), else libgit2's choice, cut and
+    stripped the same way."""
     rule = drivers.rule(path)
     if rule is None:
-        by_git = drivers.builtin_headers(path)
+        by_git = drivers.builtin_headers(new_path)
         return [by_git.get(_ranges(h)) or _with_func(h, _libgit2_func(h)) for h in libgit2_headers]
     nearest = _nearest_by_prefix(old) if rule is _default_function_line else _nearest_by_rule(old, rule)
     func = b""
@@ -546,10 +549,11 @@ class _DiffDrivers:
         differ from git's, and only git has git's. One `git diff-tree` of the same trees
         with the same context; a hunk git splits otherwise keeps libgit2's header."""
         paths = [
-            p.path
+            path
             for p in pairs
-            if p.old_id and p.new_id and not p.is_rename and _kind(p.old_mode) == _kind(p.new_mode)
-            and self.rule(p.path) is None
+            if p.old_id and p.new_id and _kind(p.old_mode) == _kind(p.new_mode)
+            and self.rule(p.old_path or p.path) is None
+            for path in dict.fromkeys((p.old_path or p.path, p.path))  # a rename needs both
         ]  # fmt: skip
         if paths:
             self._builtin_headers = _hunk_headers_by_git(self._repo, trees, paths, options)
@@ -664,7 +668,8 @@ def _hunk_headers_by_git(
     from . import worktree
 
     old, new = (tree or EMPTY_TREE for tree in trees)
-    args = ["diff-tree", "-p", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
+    renames = f"-M{options.rename_score * 100 // MAX_SCORE}%" if options.renames else "--no-renames"
+    args = ["diff-tree", "-p", "--no-color", "--no-ext-diff", "--no-textconv", renames,
             "--src-prefix=a/", "--dst-prefix=b/", f"-U{options.context}",
             f"--inter-hunk-context={options.interhunk or 0}", old, new,
             "--", *(paths if len(paths) <= _PATHSPEC_LIMIT else ())]  # fmt: skip
@@ -875,8 +880,8 @@ def _columns(raw: bytes) -> int:
 
 
 def _char_columns(char: str) -> int:
-    if char != "\u00ad" and unicodedata.category(char) in ("Mn", "Me", "Cf"):
-        return 0
+    if char != "\u00ad" and unicodedata.category(char) in ("Mn", "Me", "Cf") or "\u1160" <= char <= "\u11ff":
+        return 0  # marks, format characters and Hangul medial vowels and final consonants
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 

@@ -59,19 +59,16 @@ def worktree_edits(
         raise BadInput("recording a worktree needs a repository with a working tree")
     named = [path for path in dict.fromkeys(paths) if not _a_directory(Path(workdir), path)]
     directories = [path.strip("/") for path in paths if path not in named]
-    listed = None
     gone = [path for path in named if not os.path.lexists(os.path.join(workdir, path))]
-    if gone:
-        # A directory deleted with all its files: `git add DIR` stages their deletions.
-        listed = worktree.status(repo, untracked=True, staged=True, checkout=checkout)
-        deleted = [path for path in gone if any(under(c.path, [path]) and c.path != path for c in listed)]
-        named = [path for path in named if path not in deleted]
-        directories += [path.strip("/") for path in deleted]
+    # A directory deleted with all its files: `git add DIR` stages their deletions.
+    indexed = worktree.tracked(repo, gone, checkout)
+    deleted = [path for path in gone if any(i != path.rstrip("/") and under(i, [path]) for i in indexed)]
+    named = [path for path in named if path not in deleted]
+    directories += [path.strip("/") for path in deleted]
     edits: dict[str, Contents] = {}
     if directories or not paths:
         # What `git status` lists (under the directories named, as `git add DIR` takes them).
-        if listed is None:
-            listed = worktree.status(repo, untracked=True, staged=True, checkout=checkout)
+        listed = worktree.status(repo, untracked=True, staged=True, checkout=checkout)
         # "dir/": an untracked repository inside the worktree; gitplan records no gitlinks.
         names = {c.path for c in listed if not c.submodule and not c.path.endswith("/")}
         if directories:

@@ -342,6 +342,14 @@ def skip_worktree(
     return [_fs(item[2:]) for item in out.split(b"\0") if item[:1] == b"S"]
 
 
+def tracked(repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None = None) -> list[str]:
+    """The index's paths that `paths` name, or that lie below them."""
+    if not paths:
+        return []
+    out = run_git(repo, ["ls-files", "-z", "--cached", "--", *paths], checkout=checkout)
+    return [_fs(item) for item in out.split(b"\0") if item]
+
+
 def index_paths(repo: pygit2.Repository) -> dict[str, bool]:
     """Every path in the index, mapped to whether it is skip-worktree (sparse checkout)."""
     out = run_git(repo, ["ls-files", "-z", "-t", "--cached"])
