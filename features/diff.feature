@@ -217,6 +217,13 @@ Feature: Plan diffs match git diff byte for byte
       | --color=always --binary      |
       | --color=never                |
 
+  Scenario: Rename detection over many deleted and added files reads each file's spans once, as git does
+    Given a plan "many" that deletes 30 files and adds 30 others, each of 40 lines
+    When I take the diff of "many" with "--name-status", counting the files whose spans are worked out
+    Then the spans of each file were worked out at most once
+    And the plan diff of "many" with "--name-status" equals git diff with the same options
+    And the plan diff of "many" with "--stat" equals git diff with the same options
+
   Scenario: One changeset's diff is git diff of its parent and itself
     Then the diff of changeset 2 of "d" equals git diff between its parent and it
 

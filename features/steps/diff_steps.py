@@ -286,3 +286,48 @@ def hunk_count(context, plan, count):  # type: ignore[no-untyped-def]
 def changeset_patch_shows(context, number, plan, first, second):  # type: ignore[no-untyped-def]
     text = context.store.changeset_patch(plan, number)
     assert text is not None and first in text and second in text, text
+
+
+@given('a plan "{plan}" that deletes {count:d} files and adds {more:d} others, each of {lines:d} lines')
+def many_deleted_and_added(context, plan, count, more, lines):  # type: ignore[no-untyped-def]
+    from gitplan import ToolInvocation
+
+    def text(kind: str, i: int) -> bytes:
+        return "".join(f"{kind} {i} line {n}\n" for n in range(lines)).encode()
+
+    for i in range(count):
+        (Path(context.repo) / f"gone{i}.txt").write_bytes(text("old", i))
+    git(context, "add", "-A")
+    git(context, "commit", "-q", "-m", "files to delete")
+    context.store.create(plan)
+    changes: dict[str, bytes | None] = {f"gone{i}.txt": None for i in range(count)}
+    for i in range(more):
+        changes[f"new{i}.txt"] = text("new", i)
+    context.store.record(plan, changes, ToolInvocation(tool="w"))
+
+
+@when('I take the diff of "{plan}" with "{text}", counting the files whose spans are worked out')
+def diff_counting_spans(context, plan, text):  # type: ignore[no-untyped-def]
+    from collections import Counter
+
+    from gitplan import renames
+
+    real = renames._spans
+    context.spans_of = Counter()
+
+    def counted(data: bytes) -> Counter[int]:
+        context.spans_of[data] += 1
+        return real(data)
+
+    renames._spans = counted
+    try:
+        options, _ = _options(text)
+        context.store.diff(plan, options=options)
+    finally:
+        renames._spans = real
+
+
+@then("the spans of each file were worked out at most once")
+def spans_once(context):  # type: ignore[no-untyped-def]
+    assert context.spans_of, "no spans were worked out: the scenario tests nothing"
+    assert max(context.spans_of.values()) == 1, context.spans_of.most_common(1)

@@ -76,8 +76,14 @@ def _spans(data: bytes) -> Counter[int]:
     return counts
 
 
-def similarity(src: bytes, dst: bytes, min_score: int = DEFAULT_MIN_SCORE) -> int:
-    """git's estimate_similarity(): 0..MAX_SCORE, 0 when sizes differ too much."""
+def similarity(
+    src: bytes,
+    dst: bytes,
+    min_score: int = DEFAULT_MIN_SCORE,
+    spans: Callable[[bytes], Counter[int]] | None = None,
+) -> int:
+    """git's estimate_similarity(): 0..MAX_SCORE, 0 when sizes differ too much. `spans`
+    gives a blob's span counts, worked out once per blob as git keeps them per file."""
     max_size = max(len(src), len(dst))
     base_size = min(len(src), len(dst))
     delta = max_size - base_size
@@ -85,7 +91,10 @@ def similarity(src: bytes, dst: bytes, min_score: int = DEFAULT_MIN_SCORE) -> in
         return 0
     if not dst or not max_size:
         return 0
-    src_spans, dst_spans = _spans(src), _spans(dst)
+    counted = spans or _spans
+    src_spans, dst_spans = counted(src), counted(dst)
+    if len(src_spans) > len(dst_spans):  # the same sum, over the shorter of the two
+        src_spans, dst_spans = dst_spans, src_spans
     copied = sum(min(count, dst_spans.get(key, 0)) for key, count in src_spans.items())
     return copied * MAX_SCORE // max_size
 
@@ -127,11 +136,17 @@ def detect_renames(
             match[d] = (best, MAX_SCORE)
 
     contents: dict[str, bytes] = {}
+    counts: dict[int, Counter[int]] = {}  # by id() of the bytes held in `contents`
 
     def data(oid: str) -> bytes:
         if oid not in contents:
             contents[oid] = read(oid)
         return contents[oid]
+
+    def spans(blob: bytes) -> Counter[int]:
+        if id(blob) not in counts:
+            counts[id(blob)] = _spans(blob)
+        return counts[id(blob)]
 
     left_src = [s for s in range(len(sources)) if s not in used_src]
     left_dst = [d for d in range(len(dests)) if d not in match]
@@ -150,7 +165,7 @@ def detect_renames(
             if not (_regular(src.old_mode) and _regular(dst.new_mode)):
                 continue
             assert src.old_id is not None and dst.new_id is not None
-            score = similarity(data(src.old_id), data(dst.new_id), min_score)
+            score = similarity(data(src.old_id), data(dst.new_id), min_score, spans)
             if score >= basename_min:
                 used_src.add(s)
                 match[d] = (s, score)
@@ -167,7 +182,7 @@ def detect_renames(
                 if not (_regular(src.old_mode) and _regular(dst.new_mode)):
                     continue
                 assert src.old_id is not None and dst.new_id is not None
-                score = similarity(data(src.old_id), data(dst.new_id), min_score)
+                score = similarity(data(src.old_id), data(dst.new_id), min_score, spans)
                 if score <= 0:
                     continue
                 same = int(_basename(src.path) == _basename(dst.path))
