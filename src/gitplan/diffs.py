@@ -539,6 +539,7 @@ class _DiffDrivers:
         self._rules: dict[str, Callable[[bytes], bytes | None] | None] = {}
         self._binary_drivers: dict[str, bool] = {}  # diff.<driver>.binary, read once
         self._textconv: dict[str, str | None] = {}  # diff.<driver>.textconv, read once
+        self._values: dict[str, str | bool | None] = {}  # each path's diff attribute, looked up once
         self._builtin_headers: dict[str, dict[bytes, bytes]] = {}  # path -> ranges -> git's header
 
     def learn_builtin_headers(
@@ -622,13 +623,17 @@ class _DiffDrivers:
 
     def _value(self, path: str) -> str | bool | None:
         """The `diff` attribute of `path`: a driver's name, True (set), False (unset) or None."""
-        if not self._attribute_files(path):
-            return None
-        try:
-            value = self._repo.get_attr(path, "diff")
-        except (pygit2.GitError, UnicodeError, ValueError):
-            return None
-        return value if isinstance(value, str | bool) else None
+        if path in self._values:
+            return self._values[path]
+        value: object = None
+        if self._attribute_files(path):
+            try:
+                value = self._repo.get_attr(path, "diff")
+            except (pygit2.GitError, UnicodeError, ValueError):
+                value = None
+        found = value if isinstance(value, str | bool) else None
+        self._values[path] = found
+        return found
 
     def _attribute_files(self, path: str) -> bool:
         if self._global is None:
