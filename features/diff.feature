@@ -147,6 +147,20 @@ Feature: Plan diffs match git diff byte for byte
     Then the diff of changeset 1 of "conv" shows "+HELLO" and "+WORLD"
     And the patch of changeset 1 of "conv" shows "+hello" and "+world"
 
+  Scenario: An empty file under -diff shows its header alone, a set diff attribute makes a file text, and --binary keeps textconv, as in git
+    Given git config "diff.upper.textconv" is "tr a-z A-Z <"
+    And the agent writes ".gitattributes" as "*.nodiff -diff\n*.txt diff\n*.up diff=upper\n" in the worktree
+    And a plan "attrs"
+    And I record in "attrs" with tool "w"
+      | path     | content       |
+      | e.nodiff |               |
+      | nul.txt  | a\x00b\n1\n    |
+      | u.up     | hello\n       |
+    Then the plan diff of "attrs" with "" equals git diff with the same options
+    And the plan diff of "attrs" with "--binary" equals git diff with the same options
+    And the plan diff of "attrs" with "--numstat" equals git diff with the same options
+    And the plan diff of "attrs" with "--stat" equals git diff with the same options
+
   Scenario: A textconv filter that fails is named in the error
     Given git config "diff.broken.textconv" is "false"
     And the agent writes ".gitattributes" as "*.x diff=broken\n" in the worktree

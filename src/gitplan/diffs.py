@@ -294,7 +294,7 @@ def _patch(
         )
     if pair.old_id == pair.new_id:
         return "".join(lines)
-    old, new, binary_pair = _sides(repo, pair, drivers, options.textconv and not binary)
+    old, new, binary_pair = _sides(repo, pair, drivers, options.textconv)
     if old == new and pair.old_id and pair.new_id and pair.old_mode == pair.new_mode and not pair.is_rename:
         return ""  # textconv filters made both sides the same: git shows nothing of the file
     if binary and binary_pair:
@@ -307,6 +307,8 @@ def _patch(
     lines.append(index + "\n")
     label_a = a_one if pair.old_id else "/dev/null"
     label_b = b_two if pair.new_id else "/dev/null"
+    if binary_pair and old == new:  # an empty file added or deleted: git shows the header alone
+        return "".join(lines)
     if binary_pair:
         if binary:
             body = b"GIT binary patch\n" + _binary_body(new) + _binary_body(old)
@@ -607,6 +609,10 @@ class _DiffDrivers:
         old_path = pair.old_path or pair.path
         return new or (pair.old_id is not None and _kind(pair.old_mode) == _REGULAR and self.binary(old_path))
 
+    def text(self, path: str) -> bool:
+        """Is the `diff` attribute of `path` set, which makes git diff it as text?"""
+        return self._value(path) is True
+
     def binary(self, path: str) -> bool:
         """Is `path` binary to git's diff by its attributes: `-diff`, or a driver whose
         `diff.<driver>.binary` is true? (Otherwise the bytes decide.)"""
@@ -748,7 +754,7 @@ def _sides(
         command = drivers.textconv(path) if textconv and regular else None
         if command is not None:
             data = _textconv(repo, command, path, data)
-        else:
+        elif not (regular and drivers.text(path)):  # `diff` set: text, whatever the bytes
             binary = binary or (regular and drivers.binary(path)) or is_binary(data)
         sides.append(data)
     return sides[0], sides[1], binary
@@ -792,10 +798,11 @@ def line_stats(
     `binary`: the attributes make it binary whatever its bytes."""
     old = _contents(repo, pair.old_id, pair.old_mode, read)
     new = _contents(repo, pair.new_id, pair.new_mode, read)
-    return _line_stats(pair, old, new, binary)
+    return _line_stats(pair, old, new, binary or is_binary(old) or is_binary(new))
 
 
 def _line_stats(pair: Pair, old: bytes, new: bytes, binary: bool) -> FileChange:
+    """The counts of a pair whose sides are `old` and `new`; `binary` as git decided it."""
     if pair.is_rename:
         kind = "renamed"
     elif pair.old_id is None:
@@ -808,7 +815,7 @@ def _line_stats(pair: Pair, old: bytes, new: bytes, binary: bool) -> FileChange:
         kind = "mode"
     else:
         kind = "modified"
-    if binary or is_binary(old) or is_binary(new):
+    if binary:
         same = old == new  # git counts no bytes for a binary file renamed unchanged
         return FileChange(
             pair.path, kind, 0 if same else len(new), 0 if same else len(old),
