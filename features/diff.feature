@@ -193,6 +193,18 @@ Feature: Plan diffs match git diff byte for byte
       | --stat --name-only       |
       | --name-status --numstat  |
 
+  Scenario Outline: Rename thresholds and hunk joining as git takes them on its command line: <args>
+    Then git plan diff "d" <args> -- run in "." prints what git diff prints there
+
+    Examples:
+      | args                          |
+      | -M                            |
+      | -M90%                         |
+      | -M5                           |
+      | --find-renames=30%            |
+      | -M --stat                     |
+      | -U1 --inter-hunk-context=4    |
+
   Scenario: --name-only and --name-status together are refused, as git refuses them
     When I run git plan "diff d --name-only --name-status"
     Then the exit code is 2

@@ -56,6 +56,23 @@ def _color_options(command: Any) -> Any:
     help="Lines of context around each change (default: diff.context, or 3).",
 )
 @click.option("--no-renames", is_flag=True, help="Do not detect renames.")
+@click.option(
+    "-M",
+    "--find-renames",
+    "find_renames",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[N]",
+    help="Detect renames, at N similarity (git's -M: 50%, 5 for 50%, 05 for 5%; default 50%).",
+)
+@click.option(
+    "--inter-hunk-context",
+    "interhunk",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Join hunks this many lines apart (default: diff.interHunkContext, or 0).",
+)
 @click.option("--full-index", is_flag=True, help="Full object ids on index lines.")
 @click.option(
     "--binary", is_flag=True, help="Binary files as data `git apply` can use, not 'Binary files differ'."
@@ -86,6 +103,8 @@ def diff(
     name_only: bool,
     context: int | None,
     no_renames: bool,
+    find_renames: str | None,
+    interhunk: int | None,
     full_index: bool,
     binary: bool,
     word_diff: str | None,
@@ -134,7 +153,9 @@ def diff(
     options = replace(
         defaults,
         context=defaults.context if context is None else context,
-        renames=defaults.renames and not no_renames,
+        renames=find_renames is not None or (defaults.renames and not no_renames),
+        rename_score=defaults.rename_score if not find_renames else _rename_score(find_renames),
+        interhunk=defaults.interhunk if interhunk is None else interhunk,
         full_index=full_index,
         pathspec=paths,
         exclude=left_out,
@@ -151,6 +172,17 @@ def diff(
         parts.insert(-1, "\n")  # git's separator between the stats and the patch
     warn_if_unsafe(ctx, plan)
     out.diff("".join(parts), colored=bool(word_diff), read=ctx.store.blob)
+
+
+def _rename_score(text: str) -> int:
+    """git's -M<n>: a percentage with '%', else the digits after a decimal point (5: 50%)."""
+    from ..renames import MAX_SCORE
+
+    digits = text.removesuffix("%")
+    if not digits.isdigit():
+        raise BadInput(f"-M takes a similarity such as 50% or 5, not {text!r}")
+    fraction = int(digits) / 100 if text.endswith("%") else int(digits) / 10 ** len(digits)
+    return min(MAX_SCORE, int(fraction * MAX_SCORE))
 
 
 def _formats(names: list[str], stats: list[str], patch: bool) -> list[str]:
