@@ -205,6 +205,12 @@ Feature: Plan diffs match git diff byte for byte
       | -M --stat                     |
       | -U1 --inter-hunk-context=4    |
 
+  Scenario: Without context, an identical ending of 1 KiB or more is left out before diffing, as git does
+    Given a plan "tail" whose "long.txt" had 600 equal lines after its first, and one more at its end
+    Then the plan diff of "tail" with "-U0" equals git diff with the same options
+    And the plan diff of "tail" with "--numstat" equals git diff with the same options
+    And the plan diff of "tail" with "" equals git diff with the same options
+
   Scenario: --name-only and --name-status together are refused, as git refuses them
     When I run git plan "diff d --name-only --name-status"
     Then the exit code is 2

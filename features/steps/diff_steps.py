@@ -331,3 +331,15 @@ def diff_counting_spans(context, plan, text):  # type: ignore[no-untyped-def]
 def spans_once(context):  # type: ignore[no-untyped-def]
     assert context.spans_of, "no spans were worked out: the scenario tests nothing"
     assert max(context.spans_of.values()) == 1, context.spans_of.most_common(1)
+
+
+@given('a plan "{plan}" whose "{path}" had {count:d} equal lines after its first, and one more at its end')
+def long_equal_tail(context, plan, path, count):  # type: ignore[no-untyped-def]
+    from gitplan import ToolInvocation
+
+    before = b"a\n" + b"x\n" * count
+    (Path(context.repo) / path).write_bytes(before)
+    git(context, "add", path)
+    git(context, "commit", "-q", "-m", "a long file")
+    context.store.create(plan)
+    context.store.record(plan, {path: before + b"x\n"}, ToolInvocation(tool="w"))

@@ -316,8 +316,9 @@ def _patch(
         lines.append(f"Binary files {label_a} and {label_b} differ\n")
         return "".join(lines)
     # The names are not printed (the headers above are ours), and non-UTF-8 ones cannot be passed.
+    left, right = _trim_common_tail(old, new) if options.context == 0 else (old, new)
     patch = pygit2.Patch.create_from(
-        old, new, flag=_PATCH_FLAGS, context_lines=options.context, interhunk_lines=options.interhunk or 0
+        left, right, flag=_PATCH_FLAGS, context_lines=options.context, interhunk_lines=options.interhunk or 0
     )
     hunks = _hunks(patch.data)
     if not hunks:
@@ -326,6 +327,29 @@ def _patch(
     headers = _hunk_headers(drivers, old, name_a, [header for header, _ in hunks], name_b)
     text = b"".join(header + body for header, (_, body) in zip(headers, hunks, strict=True))
     return "".join(lines) + text.decode("utf-8", "surrogateescape")
+
+
+def _trim_common_tail(old: bytes, new: bytes) -> tuple[bytes, bytes]:
+    """What git diffs without context (xdiff-interface.c's trim_common_tail): an identical
+    ending is cut in 1 KiB blocks, all but up to the first line end of what was cut."""
+    block = 1024
+    smaller = min(len(old), len(new))
+    trimmed = 0
+    while (
+        trimmed + block <= smaller
+        and old[len(old) - trimmed - block : len(old) - trimmed]
+        == new[len(new) - trimmed - block : len(new) - trimmed]
+    ):
+        trimmed += block
+    kept = 0
+    cut = old[len(old) - trimmed :]
+    while kept < trimmed:
+        kept += 1
+        if cut[kept - 1] == 0x0A:
+            break
+    if trimmed == kept:
+        return old, new
+    return old[: len(old) - trimmed + kept], new[: len(new) - trimmed + kept]
 
 
 def _hunks(data: bytes) -> list[tuple[str, bytes]]:
@@ -823,7 +847,7 @@ def _line_stats(pair: Pair, old: bytes, new: bytes, binary: bool) -> FileChange:
         )  # fmt: skip
     additions = deletions = 0
     if old != new:
-        patch = pygit2.Patch.create_from(old, new, flag=_PATCH_FLAGS, context_lines=0)
+        patch = pygit2.Patch.create_from(*_trim_common_tail(old, new), flag=_PATCH_FLAGS, context_lines=0)
         _, additions, deletions = patch.line_stats
     return FileChange(pair.path, kind, additions, deletions, pair.old_path if pair.is_rename else None)
 
