@@ -104,6 +104,28 @@ Feature: Plan diffs match git diff byte for byte
     Then the diff of changeset 3 of "builtin" equals git diff between its parent and it
     And the diff of changeset 3 of "builtin" shows "rename from m.py" and "@@ -4,4 +4,4 @@ def one(self):"
 
+  Scenario: Function lines by diff.NAME.funcname (a basic regex) or a POSIX xfuncname are git's, and a file renamed under a driver takes the new name's
+    # In a basic regex "+" is a plain character; POSIX regexes match the longest alternative,
+    # Python's the first. git reads both its own way.
+    Given git config "diff.basic.funcname" is "^Part [0-9]+"
+    And git config "diff.posix.xfuncname" is "^(S|Section)"
+    And the agent writes ".gitattributes" as "*.b diff=basic\n*.s diff=posix\n*.py diff=python\n" in the worktree
+    And a plan "pat"
+    And I record in "pat" with tool "w"
+      | path  | content                                                          |
+      | a.b   | Part 3+ old\nPart 12 start\nl1\nl2\nl3\nl4\nl5\nl6\nl7\nchange me\n |
+      | a.s   | Section one\nl1\nl2\nl3\nl4\nl5\nl6\nl7\nchange me\n            |
+      | m.txt | class A:\n    def one(self):\n        a = 1\n        b = 2\n        c = 3\n        d = 4\n        return a\n |
+    And I record in "pat" with tool "w"
+      | path  | content                                                          |
+      | a.b   | Part 3+ old\nPart 12 start\nl1\nl2\nl3\nl4\nl5\nl6\nl7\nchanged\n |
+      | a.s   | Section one\nl1\nl2\nl3\nl4\nl5\nl6\nl7\nchanged\n              |
+      | m.txt | <delete>                                                         |
+      | m.py  | class A:\n    def one(self):\n        a = 1\n        b = 2\n        c = 3\n        d = 4\n        return b\n |
+    Then the diff of changeset 2 of "pat" equals git diff between its parent and it
+    And the diff of changeset 2 of "pat" shows "@@ -7,4 +7,4 @@ Part 3+" and "@@ -6,4 +6,4 @@ Section"
+    And the diff of changeset 2 of "pat" shows "rename from m.txt" and "@@ -4,4 +4,4 @@ def one(self):"
+
   Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"
     And git config "diff.hex.textconv" is "od -An -tx1"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import contextlib
 import os
 import re
 import subprocess
@@ -181,7 +182,7 @@ def render(
     ids = Abbreviator(repo)
     abbrev = 40 if options.full_index else ids.default_length()
     if trees is not None:
-        drivers.learn_builtin_headers(trees, pairs, options)
+        drivers.learn_headers_from_git(trees, pairs, options)
     return "".join(_patch(repo, p, options, abbrev, drivers, ids) for p in pairs)
 
 
@@ -374,7 +375,6 @@ def _hunks(data: bytes) -> list[tuple[str, bytes]]:
 
 _HUNK_RANGE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
 _FUNC_WIDTH = 80  # git keeps at most this many bytes of a function line
-_LINE = re.compile(rb"[^\n]*\n|[^\n]+$")  # git's records: split at LF only
 
 
 def _hunk_headers(
@@ -385,16 +385,15 @@ def _hunk_headers(
     git takes the nearest line above the hunk that is a function line, searched
     only back to the previous hunk's start (an earlier hunk's text carries
     over), cut to 80 bytes, trailing whitespace stripped. Without a diff driver
-    a function line starts with a letter, `_` or `$`; a driver configured with
-    `diff.<driver>.xfuncname` has its regexes (_DiffDrivers.rule). For one of
-    git's built-in drivers (python, java...) left as git ships it, git's own
-    headers (_DiffDrivers.learn_builtin_headers), else libgit2's choice, cut and
-    stripped the same way."""
-    rule = drivers.rule(path)
-    if rule is None:
-        by_git = drivers.builtin_headers(new_path)
+    that has a pattern, a function line starts with a letter, `_` or `$`, and
+    that is worked out here. A driver's pattern (one of git's built-in drivers,
+    or `diff.<driver>.xfuncname`/`funcname`, POSIX regexes that only git reads
+    as git does) gives git's own headers (_DiffDrivers.learn_headers_from_git),
+    else libgit2's choice, cut and stripped the same way."""
+    if drivers.has_pattern(path, new_path):
+        by_git = drivers.headers_from_git(new_path)
         return [by_git.get(_ranges(h)) or _with_func(h, _libgit2_func(h)) for h in libgit2_headers]
-    nearest = _nearest_by_prefix(old) if rule is _default_function_line else _nearest_by_rule(old, rule)
+    nearest = _nearest_by_prefix(old)
     func = b""
     previous = -1
     headers = []
@@ -413,19 +412,6 @@ def _hunk_headers(
 
 # nearest(low, high): the text of the last function line among old lines low+1..high, or None.
 _Nearest = Callable[[int, int], bytes | None]
-
-
-def _nearest_by_rule(old: bytes, rule: Callable[[bytes], bytes | None]) -> _Nearest:
-    records = _LINE.findall(old)  # git's records: split at LF only, each with its LF
-
-    def nearest(low: int, high: int) -> bytes | None:
-        for line in range(min(high, len(records) - 1), max(low, -1), -1):
-            text = rule(records[line])
-            if text is not None:
-                return text
-        return None
-
-    return nearest
 
 
 # git's default function line: one that starts with a letter, `_` or `$`.
@@ -449,31 +435,6 @@ def _nearest_by_prefix(old: bytes) -> _Nearest:
         return _trim(texts[at]) if at >= 0 and numbers[at] > low else None
 
     return nearest
-
-
-def _default_function_line(record: bytes) -> bytes | None:
-    """git's default rule for one record (_hunk_headers reads a whole file at once with
-    _nearest_by_prefix instead)."""
-    found = _FUNCTION_START.match(record)
-    return _trim(found.group()) if found else None
-
-
-def _regex_function_line(rules: list[tuple[bool, re.Pattern[bytes]]]) -> Callable[[bytes], bytes | None]:
-    """git's xfuncname: the first regex that matches the line decides; a `!` one says it is
-    not a function line; the text is the first group when there is one, else the match."""
-
-    def function_line(record: bytes) -> bytes | None:
-        line = record[:-2] if record.endswith(b"\r\n") else record.rstrip(b"\n")
-        for negated, regex in rules:
-            found = regex.search(line)
-            if found:
-                if negated:
-                    return None
-                group = 1 if regex.groups and found.group(1) is not None else 0
-                return _trim(found.group(group))
-        return None
-
-    return function_line
 
 
 def _trim(text: bytes) -> bytes:
@@ -515,7 +476,7 @@ def _binary_body(data: bytes) -> bytes:
     return b"".join(out)
 
 
-# git's built-in diff drivers (userdiff): their function-line rules are libgit2's here.
+# git's built-in diff drivers (userdiff): each has a function-line pattern.
 _BUILTIN_DRIVERS = frozenset(
     [
         "ada",
@@ -562,57 +523,48 @@ class _DiffDrivers:
         self._global: bool | None = None
         self._in_directory: dict[str, bool] = {}  # has a .gitattributes of its own
         self._below: dict[str, bool] = {}  # it, or a directory above it, has one
-        self._rules: dict[str, Callable[[bytes], bytes | None] | None] = {}
+        self._patterns: dict[str, bool] = {}  # has a function-line pattern, read once
         self._binary_drivers: dict[str, bool] = {}  # diff.<driver>.binary, read once
         self._textconv: dict[str, str | None] = {}  # diff.<driver>.textconv, read once
         self._values: dict[str, str | bool | None] = {}  # each path's diff attribute, looked up once
-        self._builtin_headers: dict[str, dict[bytes, bytes]] = {}  # path -> ranges -> git's header
+        self._headers_from_git: dict[str, dict[bytes, bytes]] = {}  # path -> ranges -> git's header
 
-    def learn_builtin_headers(
+    def learn_headers_from_git(
         self, trees: tuple[str | None, str | None], pairs: list[Pair], options: DiffOptions
     ) -> None:
-        """Ask git for the hunk headers of the modified files whose driver is one of its
-        built-in ones (python, java...) left as git ships it: libgit2's rules for those
-        differ from git's, and only git has git's. One `git diff-tree` of the same trees
-        with the same context; a hunk git splits otherwise keeps libgit2's header."""
+        """Ask git for the hunk headers of the modified files whose driver has a pattern
+        (has_pattern): one `git diff-tree` of the same trees with the same context. A hunk
+        git splits otherwise keeps libgit2's header."""
         paths = [
             path
             for p in pairs
             if p.old_id and p.new_id and _kind(p.old_mode) == _kind(p.new_mode)
-            and self.rule(p.old_path or p.path) is None
+            and self.has_pattern(p.old_path or p.path, p.path)
             for path in dict.fromkeys((p.old_path or p.path, p.path))  # a rename needs both
         ]  # fmt: skip
         if paths:
-            self._builtin_headers = _hunk_headers_by_git(self._repo, trees, paths, options)
+            self._headers_from_git = _hunk_headers_by_git(self._repo, trees, paths, options)
 
-    def builtin_headers(self, path: str) -> dict[bytes, bytes]:
-        """git's hunk headers of `path` (learn_builtin_headers), by their "@@ ... @@" part."""
-        return self._builtin_headers.get(path, {})
+    def headers_from_git(self, path: str) -> dict[bytes, bytes]:
+        """git's hunk headers of `path` (learn_headers_from_git), by their "@@ ... @@" part."""
+        return self._headers_from_git.get(path, {})
 
-    def rule(self, path: str) -> Callable[[bytes], bytes | None] | None:
-        """How git tells a function line of `path` from a record; None: libgit2's rule."""
-        driver = self._driver(path)
+    def has_pattern(self, old_path: str, new_path: str) -> bool:
+        """Does git find this pair's function lines by a driver's pattern? git takes the old
+        path's driver's, else the new path's: a built-in driver (python, cpp...) or one
+        with `diff.<driver>.xfuncname` or `funcname`. Else git's default rule applies."""
+        return any(self._patterned(driver) for driver in (self._driver(old_path), self._driver(new_path)))
+
+    def _patterned(self, driver: str | None) -> bool:
         if driver is None:
-            return _default_function_line
-        if driver not in self._rules:
-            self._rules[driver] = self._configured_rule(driver)
-        return self._rules[driver]
-
-    def _configured_rule(self, driver: str) -> Callable[[bytes], bytes | None] | None:
-        try:
-            pattern = str(self._repo.config[f"diff.{driver}.xfuncname"])
-        except (KeyError, pygit2.GitError):
-            # A driver without a funcname of its own: git's default rule, unless it is one of
-            # git's built-in drivers, whose rules only libgit2 knows here.
-            return None if driver in _BUILTIN_DRIVERS else _default_function_line
-        rules = []
-        try:
-            for part in pattern.split("\n"):
-                negated = part.startswith("!")
-                rules.append((negated, re.compile((part[1:] if negated else part).encode())))
-        except re.error:
-            return None  # a regex Python cannot read: libgit2's rule
-        return _regex_function_line(rules)
+            return False
+        if driver not in self._patterns:
+            configured = False
+            for key in (f"diff.{driver}.xfuncname", f"diff.{driver}.funcname"):
+                with contextlib.suppress(KeyError, pygit2.GitError):
+                    configured = configured or bool(str(self._repo.config[key]))
+            self._patterns[driver] = configured or driver in _BUILTIN_DRIVERS
+        return self._patterns[driver]
 
     def textconv(self, path: str) -> str | None:
         """The `diff.<driver>.textconv` command of the driver `path`'s attributes name."""
