@@ -126,6 +126,47 @@ Feature: Plan diffs match git diff byte for byte
     And the diff of changeset 2 of "pat" shows "@@ -7,4 +7,4 @@ Part 3+" and "@@ -6,4 +6,4 @@ Section"
     And the diff of changeset 2 of "pat" shows "rename from m.txt" and "@@ -4,4 +4,4 @@ def one(self):"
 
+  Scenario: diff takes git's line-diff algorithm from diff.algorithm, --diff-algorithm, --patience, --histogram or --minimal, and diff.indentHeuristic
+    # f.c comes out three ways under the four algorithms, g.c two ways with and without the
+    # indent heuristic, h.c counts differently under patience, m.txt under --minimal;
+    # histogram is git's own, so git renders it.
+    Given the user commits "f.c" with content "\n}\n\n} else {\nif (a) {\nbar();\n}\n{\n" on main
+    And the user commits "g.c" with content "int x;\n\nx++;\nx++;\n{\nif (a) {\n" on main
+    And the user commits "h.c" with content "\n} else {\nfoo();\n} else {\nif (a) {\n" on main
+    And the user commits "m.txt" with 2000 digit lines from seed 25
+    And a plan "alg"
+    And the plan "alg" rewrites a third of the lines of "m.txt" from seed 25
+    And I record in "alg" with tool "w"
+      | path | content                                        |
+      | f.c  | \n\n}\n}\n} else {\nif (a) {\n}\nbar();\n{\n |
+      | g.c  | int x;\n\nx++;\n{\nif (a) {\nx++;\n{\n        |
+      | h.c  | } else {\nif (a) {\nfoo();\n} else {\n           |
+    Then git plan diff "alg" -- . run in "." prints what git diff prints there
+    And git plan diff "alg" --patience -- . run in "." prints what git diff prints there
+    And git plan diff "alg" --histogram -- . run in "." prints what git diff prints there
+    And git plan diff "alg" --minimal --numstat -- . run in "." prints what git diff prints there
+    And git plan diff "alg" --minimal --stat -- . run in "." prints what git diff prints there
+    And git plan diff "alg" --minimal -- m.txt run in "." prints what git diff prints there
+    And git plan diff "alg" --patience --numstat -- . run in "." prints what git diff prints there
+    And git plan diff "alg" --diff-algorithm=patience --stat -p -- . run in "." prints what git diff prints there
+    And git plan diff "alg" --no-indent-heuristic -U1 -- . run in "." prints what git diff prints there
+    And git plan diff "alg" --histogram --word-diff --stat -- . run in "." prints what git diff prints there
+    When git config "diff.algorithm" is "patience"
+    Then git plan diff "alg" -- . run in "." prints what git diff prints there
+    And git plan diff "alg" --diff-algorithm=default -- . run in "." prints what git diff prints there
+    When git config "diff.algorithm" is "histogram"
+    And git config "diff.indentHeuristic" is "false"
+    Then git plan diff "alg" --stat -p -- . run in "." prints what git diff prints there
+    When I run git plan "show alg 2 --histogram"
+    Then the output holds the lines "\n+\n+}\n }\n-\n } else {\n"
+    When I run git plan "diff alg --patience --histogram"
+    Then the exit code is 2
+    And the output contains "choose one diff algorithm, not histogram and patience"
+    When git config "diff.algorithm" is "fast"
+    And I run git plan "diff alg"
+    Then the exit code is 2
+    And the output contains "diff.algorithm is 'fast'"
+
   Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"
     And git config "diff.hex.textconv" is "od -An -tx1"

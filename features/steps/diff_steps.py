@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 from pathlib import Path
 
@@ -159,7 +160,36 @@ def empty_stat(context, plan):  # type: ignore[no-untyped-def]
     assert context.store.diff(plan, "0") == ""
 
 
+def _digit_lines(seed: int, count: int) -> tuple[list[str], random.Random]:
+    chance = random.Random(seed)
+    return [f"{chance.randint(0, 5)}\n" for _ in range(count)], chance
+
+
+@given('the user commits "{path}" with {count:d} digit lines from seed {seed:d}')
+def commit_digit_lines(context, path, count, seed):  # type: ignore[no-untyped-def]
+    lines, _ = _digit_lines(seed, count)
+    Path(context.repo, path).write_text("".join(lines))
+    git(context, "add", path)
+    git(context, "commit", "-q", "-m", "digits")
+
+
+@given('the plan "{plan}" rewrites a third of the lines of "{path}" from seed {seed:d}')
+def edit_digit_lines(context, plan, path, seed):  # type: ignore[no-untyped-def]
+    """Big enough, and changed enough, that git's myers diff takes its shortcuts (--minimal
+    does not)."""
+    count = len(Path(context.repo, path).read_text().splitlines())
+    lines, chance = _digit_lines(seed, count)
+    for _ in range(count // 3):
+        at = chance.randrange(len(lines))
+        if chance.random() < 0.5:
+            lines[at] = f"{chance.randint(0, 5)}\n"
+        else:
+            lines.insert(at, f"{chance.randint(0, 5)}\n")
+    context.store.record(plan, {path: "".join(lines).encode()}, ToolInvocation(tool="digits"))
+
+
 @given('git config "{key}" is "{value}"')
+@when('git config "{key}" is "{value}"')
 def git_config(context, key, value):  # type: ignore[no-untyped-def]
     git(context, "config", key, value)
 

@@ -66,6 +66,24 @@ class DiffOptions:
     textconv: bool = True  # diff.<driver>.textconv filters, as `git diff` runs them (not format-patch)
     word_diff: str | None = None  # --word-diff=plain|color|porcelain: git renders it
     color: bool = False  # with word_diff: ask git for its colours
+    algorithm: str = "myers"  # diff.algorithm: myers, minimal, patience (libgit2's), histogram (git's)
+    indent_heuristic: bool = True  # diff.indentHeuristic: slide hunks as git does by default
+
+
+ALGORITHMS = ("myers", "minimal", "patience", "histogram")
+
+
+def patch_flags(options: DiffOptions) -> pygit2.enums.DiffOption:
+    """libgit2's flags for the line diff these options ask for (histogram is git's alone:
+    PlanStore.diff has git render it)."""
+    flags = pygit2.enums.DiffOption.FORCE_TEXT
+    if options.indent_heuristic:
+        flags |= pygit2.enums.DiffOption.INDENT_HEURISTIC
+    if options.algorithm == "minimal":
+        flags |= pygit2.enums.DiffOption.MINIMAL
+    elif options.algorithm == "patience":
+        flags |= pygit2.enums.DiffOption.PATIENCE
+    return flags
 
 
 def file_pairs(
@@ -175,10 +193,12 @@ def render(
         return "".join(_name_status(p, high) for p in pairs)
     drivers = _DiffDrivers(repo)
     if options.output in ("stat", "shortstat"):
-        stat = render_stat([_counted(repo, p, drivers) for p in pairs], options.stat_width, high)
+        flags = patch_flags(options)
+        stat = render_stat([_counted(repo, p, drivers, flags) for p in pairs], options.stat_width, high)
         return stat[stat.rfind("\n", 0, -1) + 1 :] if options.output == "shortstat" else stat
     if options.output == "numstat":
-        return "".join(_numstat(_counted(repo, p, drivers), high) for p in pairs)
+        flags = patch_flags(options)
+        return "".join(_numstat(_counted(repo, p, drivers, flags), high) for p in pairs)
     ids = Abbreviator(repo)
     abbrev = 40 if options.full_index else ids.default_length()
     if trees is not None:
@@ -319,7 +339,11 @@ def _patch(
     # The names are not printed (the headers above are ours), and non-UTF-8 ones cannot be passed.
     left, right = _trim_common_tail(old, new) if options.context == 0 else (old, new)
     patch = pygit2.Patch.create_from(
-        left, right, flag=_PATCH_FLAGS, context_lines=options.context, interhunk_lines=options.interhunk or 0
+        left,
+        right,
+        flag=patch_flags(options),
+        context_lines=options.context,
+        interhunk_lines=options.interhunk or 0,
     )
     hunks = _hunks(patch.data)
     if not hunks:
@@ -760,11 +784,13 @@ def _textconv(repo: pygit2.Repository, command: str, path: str, data: bytes) -> 
     return done.stdout
 
 
-def _counted(repo: pygit2.Repository, pair: Pair, drivers: _DiffDrivers) -> FileChange:
+def _counted(
+    repo: pygit2.Repository, pair: Pair, drivers: _DiffDrivers, flags: pygit2.enums.DiffOption = _PATCH_FLAGS
+) -> FileChange:
     """line_stats, with the attributes that make a path binary to git's diff. git counts the
     raw bytes, never a textconv filter's output."""
     old, new, binary = _sides(repo, pair, drivers, textconv=False)
-    return _line_stats(pair, old, new, binary)
+    return _line_stats(pair, old, new, binary, flags)
 
 
 def line_stats(
@@ -777,7 +803,9 @@ def line_stats(
     return _line_stats(pair, old, new, binary or is_binary(old) or is_binary(new))
 
 
-def _line_stats(pair: Pair, old: bytes, new: bytes, binary: bool) -> FileChange:
+def _line_stats(
+    pair: Pair, old: bytes, new: bytes, binary: bool, flags: pygit2.enums.DiffOption = _PATCH_FLAGS
+) -> FileChange:
     """The counts of a pair whose sides are `old` and `new`; `binary` as git decided it."""
     if pair.is_rename:
         kind = "renamed"
@@ -799,7 +827,7 @@ def _line_stats(pair: Pair, old: bytes, new: bytes, binary: bool) -> FileChange:
         )  # fmt: skip
     additions = deletions = 0
     if old != new:
-        patch = pygit2.Patch.create_from(*_trim_common_tail(old, new), flag=_PATCH_FLAGS, context_lines=0)
+        patch = pygit2.Patch.create_from(*_trim_common_tail(old, new), flag=flags, context_lines=0)
         _, additions, deletions = patch.line_stats
     return FileChange(pair.path, kind, additions, deletions, pair.old_path if pair.is_rename else None)
 

@@ -74,6 +74,7 @@ from .model import (
 )
 from .notes import stage_notes_commit
 from .objects import Staging
+from .renames import MAX_SCORE
 from .transaction import Prepared
 from .trees import MODE_COMMIT, Edit, changed_entries, edit_tree, entry_at, kept_modes
 
@@ -839,8 +840,8 @@ class PlanStore:
         for path in (*options.pathspec, *options.exclude):
             if not path or path.startswith("/") or "\0" in path:
                 raise BadInput(f"invalid pathspec {path!r}")
-        if options.word_diff:
-            return self._word_diff(old, new, options)
+        if options.word_diff or options.algorithm == "histogram":
+            return self._rendered_by_git(old, new, options)
         pairs = diffs.file_pairs(self._repo, old, new, options)
         return diffs.render(self._repo, pairs, options, (old, new))
 
@@ -856,10 +857,21 @@ class PlanStore:
 
     def diff_options(self) -> diffs.DiffOptions:
         """The options `git diff` takes from this repository's config without flags:
-        diff.context and diff.renames (the rest, PlanStore.diff reads where None)."""
+        diff.context, diff.renames, diff.algorithm and diff.indentHeuristic (the rest,
+        PlanStore.diff reads where None)."""
+        algorithm = (self.config("diff.algorithm") or "myers").lower()
+        if algorithm == "default":
+            algorithm = "myers"
+        if algorithm not in diffs.ALGORITHMS:
+            raise BadInput(
+                f"diff.algorithm is {algorithm!r}; git knows {', '.join(diffs.ALGORITHMS)}: "
+                "fix it with git config diff.algorithm"
+            )
         return diffs.DiffOptions(
             context=_int_config(self.config("diff.context"), 3, "diff.context", "lines"),
             renames=config_flag(self._repo, "diff.renames", True),  # `copies` counts as true
+            algorithm=algorithm,
+            indent_heuristic=config_flag(self._repo, "diff.indentHeuristic", True),
         )
 
     def _configured(self, options: diffs.DiffOptions) -> diffs.DiffOptions:
@@ -877,16 +889,34 @@ class PlanStore:
             else options.interhunk,
         )
 
-    def _word_diff(self, old: str, new: str, options: diffs.DiffOptions) -> str:
-        """A word diff is git's own rendering of the same two trees (it has no libgit2 twin)."""
-        if options.word_diff not in ("plain", "color", "porcelain"):
+    def _rendered_by_git(self, old: str, new: str, options: diffs.DiffOptions) -> str:
+        """`git diff` of the same two trees with the same options: a word diff, and the
+        histogram algorithm, have no libgit2 twin, so git renders them itself."""
+        if options.word_diff not in (None, "plain", "color", "porcelain"):
             raise BadInput(f"--word-diff takes plain, color or porcelain, not {options.word_diff!r}")
-        args = ["diff", f"--word-diff={options.word_diff}", f"-U{options.context}"]
+        quoted = "true" if options.quote_high is not False else "false"
+        src, dst = options.prefixes or ("a/", "b/")
+        args = ["diff", "--no-ext-diff", f"--diff-algorithm={options.algorithm}"]
+        args += ["--indent-heuristic" if options.indent_heuristic else "--no-indent-heuristic"]
+        args += [f"--src-prefix={src}", f"--dst-prefix={dst}"]
         args += ["--color=always" if options.color else "--no-color"]
-        args += [] if options.renames else ["--no-renames"]
+        args += [f"--word-diff={options.word_diff}"] if options.word_diff else []
+        args += [f"-M{options.rename_score * 100 // MAX_SCORE}%" if options.renames else "--no-renames"]
+        args += ["--full-index"] if options.full_index else []
+        args += ["--binary"] if options.binary else []
+        args += [] if options.textconv else ["--no-textconv"]
+        args += {  # (-U implies the patch, in git)
+            "patch": [f"-U{options.context}", f"--inter-hunk-context={options.interhunk or 0}"],
+            "stat": [f"--stat={options.stat_width}"],
+            "shortstat": ["--shortstat"],
+            "numstat": ["--numstat"],
+            "name-only": ["--name-only"],
+            "name-status": ["--name-status"],
+        }[options.output]
         args += [old, new, "--", *options.pathspec, *(f":(exclude){path}" for path in options.exclude)]
         # git's default pathspecs, which gitplan's own match (a glob's '*' spans '/').
         environment = worktree.git_env(self._repo, GIT_LITERAL_PATHSPECS="0")
+        worktree.add_config(environment, "core.quotePath", quoted)
         return worktree.run_git(self._repo, args, env=environment).decode("utf-8", "surrogateescape")
 
     def _diff_range(self, chain: chains.Chain, changeset: int | str | None) -> tuple[str, str]:

@@ -101,6 +101,18 @@ def run_git(
     return _checked(args, process.returncode, out, err)
 
 
+def add_config(environment: dict[str, str], key: str, value: str) -> None:
+    """Give the git run with `environment` one more config value (as `git -c`), after any
+    the environment already holds (GIT_CONFIG_COUNT, git 2.31+)."""
+    try:
+        count = int(environment.get("GIT_CONFIG_COUNT", "0"))
+    except ValueError:
+        count = 0
+    environment[f"GIT_CONFIG_KEY_{count}"] = key
+    environment[f"GIT_CONFIG_VALUE_{count}"] = value
+    environment["GIT_CONFIG_COUNT"] = str(count + 1)
+
+
 def _spawn(
     repo: pygit2.Repository,
     args: Sequence[str],

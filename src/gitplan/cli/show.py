@@ -37,6 +37,45 @@ def _color_options(command: Any) -> Any:
     )(command)
 
 
+def _algorithm_options(command: Any) -> Any:
+    """The line-diff algorithm, as git diff takes it (default: diff.algorithm, else myers)."""
+    for name, what in (
+        ("histogram", "the histogram algorithm"),
+        ("patience", "the patience algorithm"),
+        ("minimal", "the smallest possible diff"),
+    ):
+        command = click.option(f"--{name}", f"algorithm_{name}", is_flag=True, help=f"Use {what}.")(command)
+    command = click.option(
+        "--indent-heuristic/--no-indent-heuristic",
+        "indent_heuristic",
+        default=None,
+        help="Shift hunk boundaries to read better, as git does by default (diff.indentHeuristic).",
+    )(command)
+    return click.option(
+        "--diff-algorithm",
+        "algorithm_named",
+        type=click.Choice(["default", "myers", "minimal", "patience", "histogram"]),
+        default=None,
+        help="The line-diff algorithm (default: diff.algorithm, else myers).",
+    )(command)
+
+
+def _with_algorithm(options: Any, flags: dict[str, Any]) -> Any:
+    """`options` with the algorithm and indent heuristic the command line names."""
+    named = flags.pop("algorithm_named", None)
+    heuristic = flags.pop("indent_heuristic", None)
+    asked = {name.removeprefix("algorithm_") for name, on in flags.items() if on}
+    if named is not None:
+        asked.add("myers" if named == "default" else named)
+    if len(asked) > 1:
+        raise BadInput(f"choose one diff algorithm, not {' and '.join(sorted(asked))}")
+    return replace(
+        options,
+        algorithm=asked.pop() if asked else options.algorithm,
+        indent_heuristic=options.indent_heuristic if heuristic is None else heuristic,
+    )
+
+
 @main.command(context_settings={"ignore_unknown_options": False})
 @click.argument("plan")
 @click.argument("args", nargs=-1, metavar="[N | A..B] [--] [PATH]...")
@@ -88,10 +127,12 @@ def _color_options(command: Any) -> Any:
 )
 @click.option("--stat-width", type=click.IntRange(min=1), default=80, hidden=True)
 @click.option("--ui", is_flag=True, help="Open this diff in the review page (git plan review) instead.")
+@_algorithm_options
 @_color_options
 @pass_context
 def diff(
     ctx: Context,
+    /,
     plan: str,
     args: tuple[str, ...],
     patch: bool,
@@ -112,6 +153,7 @@ def diff(
     ui: bool,
     color_when: str | None,
     no_color: bool,
+    **algorithm: Any,
 ) -> None:
     """Show PLAN's patch, byte for byte as `git diff BASE TIP` prints it.
 
@@ -147,7 +189,7 @@ def diff(
             )
             if on
         ],  # fmt: skip
-        patch=patch or patch_with_stat or context is not None or word_diff is not None,
+        patch=patch or patch_with_stat or context is not None,
     )
     defaults = ctx.store.diff_options()  # as git diff takes them from the repository's config
     options = replace(
@@ -162,6 +204,7 @@ def diff(
         stat_width=stat_width,
         binary=binary,
     )
+    options = _with_algorithm(options, algorithm)
     ctx.choose_color("never" if no_color else color_when)
     out = ctx.diff_output()
     if word_diff:
@@ -347,10 +390,12 @@ def _outcome(invocation: dict[str, Any]) -> str:
 @click.option("--binary", is_flag=True, help="Binary files as data `git apply` can use.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show the command's output tails.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@_algorithm_options
 @_color_options
 @pass_context
 def show(
     ctx: Context,
+    /,
     plan: str,
     changeset: str,
     output: str | None,
@@ -359,6 +404,7 @@ def show(
     as_json: bool,
     color_when: str | None,
     no_color: bool,
+    **algorithm: Any,
 ) -> None:
     """Show one changeset of PLAN, like `git show`: its commit, its invocation
     record (tool, actor, command, outcome, times, arguments; the output
@@ -373,6 +419,7 @@ def show(
     spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
     item = ctx.store.changeset(plan, spec)
     options = replace(ctx.store.diff_options(), output=output or "patch", binary=binary)
+    options = _with_algorithm(options, algorithm)
     text = ctx.store.diff(plan, item.number, options)
     out = ctx.output(as_json)
     if as_json:
