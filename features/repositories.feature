@@ -437,3 +437,41 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     When I run git plan "record p --tool resolve --from-worktree"
     Then the exit code is 0
     And the tip of "p" holds "docs/d.txt" as "resolved\n"
+
+  Scenario: Settings given with git -c reach git plan, ahead of the config files, as git reads them
+    # git hands `git -c key=value plan ...` down in GIT_CONFIG_PARAMETERS (and `git config`'s
+    # GIT_CONFIG_COUNT); libgit2 reads neither. A key given alone is true; a subsection keeps its case.
+    Given git config "diff.context" is "3"
+    And the user commits "n.txt" with content "1\n2\n3\n4\n5\n6\n7\n8\n9\n" on main
+    And the agent writes ".gitattributes" as "*.up diff=Upper\n" in the worktree
+    And a file "long.txt" outside the repository with content "1\n2\n3\n4\nfive\n6\n7\n8\n9\n"
+    And a file "a.up" outside the repository with content "hello\n"
+    And a file "big.bin" outside the repository with content "0123456789012345678901234567890123456789"
+    And a plan "p"
+    When I run git plan "record p --tool t --set n.txt={tmp}/long.txt --set x.up={tmp}/a.up --arg ticket=internal-4711"
+    Then the exit code is 0
+    When I run git plan "diff p" with this environment
+      | variable              | value                                                              |
+      | GIT_CONFIG_PARAMETERS | 'diff.noprefix' 'Core.Abbrev'='12' 'diff.Upper.textconv'='tr a-z A-Z <' 'diff.UPPER.textconv'='tr h J' |
+      | GIT_CONFIG_COUNT      | 1                                                                  |
+      | GIT_CONFIG_KEY_0      | diff.context                                                       |
+      | GIT_CONFIG_VALUE_0    | 1                                                                  |
+    Then the exit code is 0
+    And standard output is what "git diff BASE TIP" prints with that environment, for the base and tip of "p"
+    And the output contains "+HELLO"
+    And the output contains "--- n.txt"
+    And the output contains "@@ -4,3 +4,3 @@"
+    When I run git plan "record p --tool t --set big.bin={tmp}/big.bin --arg ticket=internal-4711" with this environment
+      | variable              | value                        |
+      | GIT_CONFIG_PARAMETERS | 'plan.redact'='internal-[0-9]+' |
+    Then the exit code is 0
+    And the note of changeset 2 of "p" does not contain "internal-4711"
+    When I run git plan "diff p --stat" with this environment
+      | variable              | value                                           |
+      | GIT_CONFIG_PARAMETERS | 'plan.verify.maxFileSize'='0k' 'color.ui'='off' |
+    Then the output contains "is unsafe"
+    When I run git plan "status p" with this environment
+      | variable              | value                             |
+      | GIT_CONFIG_PARAMETERS | 'plan.verify.maxFileSize'='lots' |
+    Then the exit code is 2
+    And the output contains "git config plan.verify.maxFileSize is not a number: 'lots'"

@@ -65,6 +65,31 @@ A Failed Apply Prints The Command That Brings The Whole Plan Back
     Should Contain    ${blob}    binary
     Fsck Is Clean
 
+Settings Given With git -c Reach git plan As They Reach git
+    [Documentation]    git hands `-c key=value` to its subcommands in GIT_CONFIG_PARAMETERS,
+    ...               which libgit2 does not read; gitplan does, ahead of the config files.
+    Create File    ${REPO}/\u00e9t\u00e9.txt    summer\n
+    Plan    create    dashc
+    Plan    record    dashc    --tool    snapshot    --from-worktree
+    ${status}=    Plan    status    dashc    --json
+    ${json}=    Evaluate    json.loads($status.stdout)    modules=json
+    FOR    ${setting}    IN    core.quotePath\=false    diff.noprefix\=true    diff.mnemonicPrefix\=false
+        ${ours}=    Run Process    git    -c    ${setting}    plan    diff    dashc    cwd=${REPO}
+        Should Be Equal As Integers    ${ours.rc}    0    ${ours.stderr}
+        ${theirs}=    Git    -c    ${setting}    diff    ${json}[base]    ${json}[tip]
+        Should Be Equal    ${ours.stdout}    ${theirs}
+    END
+    ${names}=    Run Process    git    -c    core.quotePath\=false    plan    diff    dashc    --name-only
+    ...    cwd=${REPO}
+    Should Be Equal    ${names.stdout}    \u00e9t\u00e9.txt
+    Remove File    ${REPO}/\u00e9t\u00e9.txt
+    ${applied}=    Run Process    git    -c    user.name\=Someone Else    -c    user.email\=else@example.com
+    ...    plan    apply    dashc    --mode    commit    cwd=${REPO}
+    Should Be Equal As Integers    ${applied.rc}    0    ${applied.stderr}
+    ${author}=    Git    log    -1    --format\=%an <%ae>
+    Should Be Equal    ${author}    Someone Else <else@example.com>
+    Fsck Is Clean
+
 A File Name That Is Not UTF-8 Is Recorded And Named As Git Names It
     Run Process    printf 'x\\n' > "$(printf 'caf\\351.txt')"    shell=True    cwd=${REPO}
     Plan    create    names

@@ -42,6 +42,27 @@ def run_plan(context, args):  # type: ignore[no-untyped-def]
     _run(context, args)
 
 
+@when('I run git plan "{args}" with this environment')
+def run_with_environment(context, args):  # type: ignore[no-untyped-def]
+    """As `git -c key=value plan ...` runs it: git hands its -c settings down in the environment."""
+    context.cli_environment = {row["variable"]: row["value"] for row in context.table}
+    words = shlex.split(args.replace("{tmp}", context.tmp))
+    result = CliRunner().invoke(main, ["-C", context.repo, *words], env=context.cli_environment)
+    context.cli = result
+    context.cli_output = result.output
+
+
+@then('standard output is what "git {args}" prints with that environment, for the base and tip of "{plan}"')
+def same_as_git_with_environment(context, args, plan):  # type: ignore[no-untyped-def]
+    status = context.store.status(plan)
+    words = [status.base if w == "BASE" else status.tip if w == "TIP" else w for w in shlex.split(args)]
+    environment = {**os.environ, **context.cli_environment}
+    theirs = subprocess.run(["git", *words], cwd=context.repo, env=environment, capture_output=True, check=True)
+    assert theirs.stdout, "git printed nothing; the scenario tests nothing"
+    ours = context.cli.stdout_bytes
+    assert ours == theirs.stdout, f"ours:\n{ours!r}\n---- git:\n{theirs.stdout!r}"
+
+
 @when('I run git plan "{args}" with the patch "{patch}" on standard input')
 def run_with_stdin(context, args, patch):  # type: ignore[no-untyped-def]
     _run(context, args, (ROOT / patch).read_bytes())

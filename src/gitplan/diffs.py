@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import bisect
-import contextlib
 import os
 import re
 import subprocess
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 import pygit2
 
 from .errors import BadInput
-from .gitrepo import EMPTY_TREE, Abbreviator, config_flag, read_blob
+from .gitrepo import EMPTY_TREE, Abbreviator, config_flag, config_value, read_blob
 from .model import FileChange
 from .objects import Staging
 from .objects import read_blob as read_staged
@@ -158,9 +157,8 @@ def _blob_size(repo: pygit2.Repository, staging: Staging, oid: str | None) -> in
 
 def big_file_threshold(repo: pygit2.Repository) -> int:
     """git's core.bigFileThreshold (512 MiB unless set): larger files are not diffed, as binary."""
-    try:
-        value = str(repo.config["core.bigFileThreshold"]).strip().lower()
-    except (KeyError, pygit2.GitError):
+    value = (config_value(repo, "core.bigFileThreshold") or "").strip().lower()
+    if not value:
         return 512 << 20
     units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
     try:
@@ -585,8 +583,7 @@ class _DiffDrivers:
         if driver not in self._patterns:
             configured = False
             for key in (f"diff.{driver}.xfuncname", f"diff.{driver}.funcname"):
-                with contextlib.suppress(KeyError, pygit2.GitError):
-                    configured = configured or bool(str(self._repo.config[key]))
+                configured = configured or bool(config_value(self._repo, key))
             self._patterns[driver] = configured or driver in _BUILTIN_DRIVERS
         return self._patterns[driver]
 
@@ -596,10 +593,7 @@ class _DiffDrivers:
         if driver is None:
             return None
         if driver not in self._textconv:
-            try:
-                self._textconv[driver] = str(self._repo.config[f"diff.{driver}.textconv"]) or None
-            except (KeyError, pygit2.GitError):
-                self._textconv[driver] = None
+            self._textconv[driver] = config_value(self._repo, f"diff.{driver}.textconv") or None
         return self._textconv[driver]
 
     def binary_pair(self, pair: Pair) -> bool:
@@ -705,9 +699,10 @@ def _hunk_headers_by_git(
 
 def _global_attributes(repo: pygit2.Repository) -> bool:
     candidates = [os.path.join(repo.path, "info", "attributes")]
-    try:
-        candidates.append(os.path.expanduser(str(repo.config["core.attributesFile"])))
-    except (KeyError, pygit2.GitError):
+    configured = config_value(repo, "core.attributesFile")
+    if configured is not None:
+        candidates.append(os.path.expanduser(configured))
+    else:
         home = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
         candidates.append(os.path.join(home, "git", "attributes"))
     return any(os.path.exists(candidate) for candidate in candidates)

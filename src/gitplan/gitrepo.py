@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shlex
 import struct
 import tempfile
 from collections.abc import Iterator
@@ -58,7 +59,7 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
         raise Damaged(f"cannot open the repository at {found}: {error}") from None
     if work_tree:
         repo.workdir = os.path.abspath(os.path.join(start, work_tree))
-    elif git_dir and not repo.is_bare and "core.worktree" not in repo.config:
+    elif git_dir and not repo.is_bare and config_value(repo, "core.worktree") is None:
         repo.workdir = os.path.abspath(start)
     elif not git_dir and not repo.is_bare:
         top = _gitfile_top(start, found)
@@ -229,17 +230,109 @@ def user_signature(repo: pygit2.Repository, role: str = "author") -> pygit2.Sign
 
 def config_flag(repo: pygit2.Repository, key: str, default: bool) -> bool:
     """A boolean of git config (`true`, `yes`, `on`, `1`...), or `default` when unset or unreadable."""
+    given = command_line_config().get(_canonical(key), ())
+    if given:
+        return _flag(given[-1], default)
     try:
         return bool(repo.config.get_bool(key))
     except (KeyError, ValueError, pygit2.GitError):
         return default
 
 
-def _config(repo: pygit2.Repository, key: str) -> str | None:
+def config_value(repo: pygit2.Repository, key: str) -> str | None:
+    """A git config value as git reads it for this repository: `git -c` (and
+    GIT_CONFIG_COUNT) first, then the config files; None when unset. A key given
+    without a value (`git -c key`) reads as "true"."""
+    given = command_line_config().get(_canonical(key), ())
+    if given:
+        return "true" if given[-1] is None else given[-1]
     try:
-        return str(repo.config[key]) or None
-    except (KeyError, pygit2.GitError):
+        return str(repo.config[key])
+    except (KeyError, pygit2.GitError, ValueError):
         return None
+
+
+def config_values(repo: pygit2.Repository, key: str) -> list[str]:
+    """Every value of a multi-valued key: the config files', then `git -c`'s, as git lists them."""
+    try:
+        found = [str(value) for value in repo.config.get_multivar(key)]
+    except (pygit2.GitError, ValueError):
+        found = []
+    return found + [
+        "true" if value is None else value for value in command_line_config().get(_canonical(key), ())
+    ]
+
+
+def config_number(key: str, value: str) -> int:
+    """A config value as git reads a number: digits with an optional k, m or g."""
+    text = value.strip().lower()
+    scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(text[-1:], 1)
+    digits = text[:-1] if scale > 1 else text
+    try:
+        return int(digits) * scale
+    except ValueError:
+        raise BadInput(f"git config {key} is not a number: {value!r}") from None
+
+
+def _config(repo: pygit2.Repository, key: str) -> str | None:
+    return config_value(repo, key) or None
+
+
+def command_line_config() -> dict[str, tuple[str | None, ...]]:
+    """The config that `git -c key=value plan ...` hands down in GIT_CONFIG_PARAMETERS, and
+    GIT_CONFIG_COUNT/KEY_n/VALUE_n, by canonical key, in order (None: a key given alone).
+
+    libgit2 reads neither, so gitplan does, ahead of the config files, as git does."""
+    return _parsed_command_line_config(
+        os.environ.get("GIT_CONFIG_PARAMETERS", ""),
+        tuple(
+            (os.environ.get(f"GIT_CONFIG_KEY_{n}", ""), os.environ.get(f"GIT_CONFIG_VALUE_{n}", ""))
+            for n in range(_count(os.environ.get("GIT_CONFIG_COUNT", "")))
+        ),
+    )
+
+
+def _count(text: str) -> int:
+    return int(text) if text.isdigit() else 0
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_command_line_config(
+    parameters: str, pairs: tuple[tuple[str, str], ...]
+) -> dict[str, tuple[str | None, ...]]:
+    found: dict[str, list[str | None]] = {}
+    try:
+        words = shlex.split(parameters)  # git quotes each as 'key'='value' (older: 'key=value')
+    except ValueError:
+        words = []
+    for word in words:
+        key, equals, value = word.partition("=")
+        found.setdefault(_canonical(key), []).append(value if equals else None)
+    for key, value in pairs:
+        if key:
+            found.setdefault(_canonical(key), []).append(value)
+    return {key: tuple(values) for key, values in found.items()}
+
+
+def _canonical(key: str) -> str:
+    """A config key as git compares them: section and name in lower case, a subsection as it is."""
+    section, _, rest = key.partition(".")
+    middle, _, name = rest.rpartition(".")
+    return f"{section.lower()}.{middle}.{name.lower()}" if middle else f"{section.lower()}.{name.lower()}"
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None:
+        return True
+    word = value.strip().lower()
+    if word in ("true", "yes", "on"):
+        return True
+    if word in ("false", "no", "off", ""):
+        return False
+    try:
+        return int(word) != 0
+    except ValueError:
+        return default
 
 
 def signature(name: str, email: str | None = None) -> pygit2.Signature:
@@ -358,10 +451,7 @@ class Abbreviator:
 
     def default_length(self) -> int:
         """git's automatic abbreviation length for this repository (core.abbrev honoured)."""
-        try:
-            configured = self._repo.config["core.abbrev"]
-        except KeyError:
-            configured = "auto"
+        configured = config_value(self._repo, "core.abbrev") or "auto"
         if configured in ("no", "false", "off"):
             return 40
         if str(configured).isdigit():

@@ -46,7 +46,7 @@ import pygit2
 from . import faults, packfile
 from .errors import BadInput, GitPlanError
 from .filelock import locked
-from .gitrepo import common_dir
+from .gitrepo import common_dir, config_value
 from .objects import Staging, file_chunks
 
 T = TypeVar("T")
@@ -667,8 +667,8 @@ def _pack_count(repo: pygit2.Repository) -> int:
 
 def _pack_budget(repo: pygit2.Repository) -> int:
     try:
-        limit = int(str(repo.config["gc.autoPackLimit"]))
-    except (KeyError, ValueError, pygit2.GitError):
+        limit = int(config_value(repo, "gc.autoPackLimit") or "50")
+    except ValueError:
         limit = 50
     return max(2, (limit if limit > 0 else 50) // 2)
 

@@ -50,6 +50,8 @@ from .gitrepo import (
     committer_person,
     common_dir,
     config_flag,
+    config_value,
+    config_values,
     lookup_commit,
     open_repository,
     read_blob,
@@ -183,11 +185,8 @@ class PlanStore:
         return self._repo.workdir  # type: ignore[no-any-return]
 
     def config(self, key: str) -> str | None:
-        """A git config value as git reads it for this repository (None when unset)."""
-        try:
-            return str(self._repo.config[key])
-        except (KeyError, pygit2.GitError, ValueError):
-            return None
+        """A git config value as git reads it for this repository, `git -c` first (None when unset)."""
+        return config_value(self._repo, key)
 
     def prefix(self, directory: str | os.PathLike[str] = ".") -> str:
         """`directory`'s place in the working tree, as git's prefix ("" at the top)."""
@@ -294,10 +293,7 @@ class PlanStore:
     def redactor(self, environment: Mapping[str, str] | None = None) -> Redactor:
         """What masks secrets in this repository's records: the built-in rules, the
         `plan.redact` patterns of its git config, the secret-named variables of `environment`."""
-        try:
-            patterns = [str(value) for value in self._repo.config.get_multivar("plan.redact")]
-        except (pygit2.GitError, ValueError):  # pragma: no cover - unreadable config: git itself would say
-            patterns = []
+        patterns = config_values(self._repo, "plan.redact")
         items = tuple((os.environ if environment is None else environment).items())
         return _redactor(tuple(patterns), items)
 

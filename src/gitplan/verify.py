@@ -30,7 +30,7 @@ from .format import (
     trailers,
     validate_path,
 )
-from .gitrepo import descends, read_blob
+from .gitrepo import config_number, config_value, descends, read_blob
 from .notes import MOST_SUBTREES, TooFannedOut, changed_notes, is_note_name, note_blob_id, notes_tree
 from .trees import changed_entries
 
@@ -59,10 +59,8 @@ class Limits:
     @classmethod
     def of(cls, repo: pygit2.Repository) -> Limits:
         def number(key: str, default: int) -> int:
-            try:
-                return int(repo.config.get_int(key)) if key in repo.config else default
-            except (pygit2.GitError, ValueError):
-                raise BadInput(f"git config {key} is not a number") from None
+            value = config_value(repo, key)
+            return default if value is None else config_number(key, value)
 
         return cls(
             max_file_bytes=number("plan.verify.maxFileSize", _DEFAULTS.max_file_bytes),
