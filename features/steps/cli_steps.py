@@ -57,7 +57,9 @@ def same_as_git_with_environment(context, args, plan):  # type: ignore[no-untype
     status = context.store.status(plan)
     words = [status.base if w == "BASE" else status.tip if w == "TIP" else w for w in shlex.split(args)]
     environment = {**os.environ, **context.cli_environment}
-    theirs = subprocess.run(["git", *words], cwd=context.repo, env=environment, capture_output=True, check=True)
+    theirs = subprocess.run(
+        ["git", *words], cwd=context.repo, env=environment, capture_output=True, check=True
+    )
     assert theirs.stdout, "git printed nothing; the scenario tests nothing"
     ours = context.cli.stdout_bytes
     assert ours == theirs.stdout, f"ours:\n{ours!r}\n---- git:\n{theirs.stdout!r}"
