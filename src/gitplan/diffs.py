@@ -201,7 +201,8 @@ def render(
     abbrev = 40 if options.full_index else ids.default_length()
     if trees is not None:
         drivers.learn_headers_from_git(trees, pairs, options)
-    return "".join(_patch(repo, p, options, abbrev, drivers, ids) for p in pairs)
+    flags = patch_flags(options)
+    return "".join(_patch(repo, p, options, abbrev, drivers, ids, flags) for p in pairs)
 
 
 # -- quoting, as git's quote_c_style ---------------------------------------------
@@ -286,14 +287,15 @@ def _patch(
     abbrev: int,
     drivers: _DiffDrivers,
     ids: Abbreviator,
+    flags: pygit2.enums.DiffOption,
 ) -> str:
     high, binary = options.quote_high is not False, options.binary
     if pair.old_id and pair.new_id and _kind(pair.old_mode) != _kind(pair.new_mode):
         # git shows a type change as a deletion followed by an addition.
         gone = Pair(pair.old_path, None, pair.old_id, pair.old_mode, None, None)
         born = Pair(None, pair.new_path, None, None, pair.new_id, pair.new_mode)
-        return _patch(repo, gone, options, abbrev, drivers, ids) + _patch(
-            repo, born, options, abbrev, drivers, ids
+        return _patch(repo, gone, options, abbrev, drivers, ids, flags) + _patch(
+            repo, born, options, abbrev, drivers, ids, flags
         )
     name_a = pair.old_path if pair.old_path is not None else str(pair.new_path)
     name_b = pair.new_path if pair.new_path is not None else str(pair.old_path)
@@ -339,7 +341,7 @@ def _patch(
     patch = pygit2.Patch.create_from(
         left,
         right,
-        flag=patch_flags(options),
+        flag=flags,
         context_lines=options.context,
         interhunk_lines=options.interhunk or 0,
     )
@@ -575,7 +577,9 @@ class _DiffDrivers:
         """Does git find this pair's function lines by a driver's pattern? git takes the old
         path's driver's, else the new path's: a built-in driver (python, cpp...) or one
         with `diff.<driver>.xfuncname` or `funcname`. Else git's default rule applies."""
-        return any(self._patterned(driver) for driver in (self._driver(old_path), self._driver(new_path)))
+        if self._patterned(self._driver(old_path)):
+            return True
+        return new_path != old_path and self._patterned(self._driver(new_path))
 
     def _patterned(self, driver: str | None) -> bool:
         if driver is None:
