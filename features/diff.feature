@@ -223,6 +223,10 @@ Feature: Plan diffs match git diff byte for byte
     And the plan diff of "attrs" with "--binary" equals git diff with the same options
     And the plan diff of "attrs" with "--numstat" equals git diff with the same options
     And the plan diff of "attrs" with "--stat" equals git diff with the same options
+    # The record's note counts as the diff does: the set attribute makes nul.txt text.
+    When I run git plan "log attrs"
+    Then the output contains "nul.txt (+2 -0)"
+    And the output contains "e.nodiff (binary)"
 
   Scenario: A textconv filter that fails is named in the error
     Given git config "diff.broken.textconv" is "false"

@@ -141,7 +141,7 @@ def edit_changes(
             sizes = (_blob_size(repo, staging, pair.new_id), _blob_size(repo, staging, pair.old_id))
             changes.append(FileChange(pair.path, kind, *sizes, None, True))
         else:
-            changes.append(line_stats(repo, pair, read, drivers.binary_pair(pair)))
+            changes.append(_counted(repo, pair, drivers, read=read))
     return tuple(changes)
 
 
@@ -600,13 +600,6 @@ class _DiffDrivers:
             self._textconv[driver] = config_value(self._repo, f"diff.{driver}.textconv") or None
         return self._textconv[driver]
 
-    def binary_pair(self, pair: Pair) -> bool:
-        """Do the attributes make either side of `pair` binary (`binary`)? Only a regular
-        file has a driver, as in git."""
-        new = pair.new_id is not None and _kind(pair.new_mode) == _REGULAR and self.binary(pair.path)
-        old_path = pair.old_path or pair.path
-        return new or (pair.old_id is not None and _kind(pair.old_mode) == _REGULAR and self.binary(old_path))
-
     def text(self, path: str) -> bool:
         """Is the `diff` attribute of `path` set, which makes git diff it as text?"""
         return self._value(path) is True
@@ -737,7 +730,11 @@ def _name_status(pair: Pair, high: bool = True) -> str:
 
 
 def _sides(
-    repo: pygit2.Repository, pair: Pair, drivers: _DiffDrivers, textconv: bool
+    repo: pygit2.Repository,
+    pair: Pair,
+    drivers: _DiffDrivers,
+    textconv: bool,
+    read: Callable[[str], bytes] | None = None,
 ) -> tuple[bytes, bytes, bool]:
     """Both sides of a pair as git's diff compares them, and whether it shows them as binary.
 
@@ -748,7 +745,7 @@ def _sides(
     binary = False
     for path, oid, mode in ((pair.old_path or pair.path, pair.old_id, pair.old_mode),
                             (pair.path, pair.new_id, pair.new_mode)):  # fmt: skip
-        data = _contents(repo, oid, mode)
+        data = _contents(repo, oid, mode, read)
         regular = oid is not None and _kind(mode) == _REGULAR  # git gives only files a driver
         command = drivers.textconv(path) if textconv and regular else None
         if command is not None:
@@ -784,22 +781,17 @@ def _textconv(repo: pygit2.Repository, command: str, path: str, data: bytes) -> 
 
 
 def _counted(
-    repo: pygit2.Repository, pair: Pair, drivers: _DiffDrivers, flags: pygit2.enums.DiffOption = _PATCH_FLAGS
+    repo: pygit2.Repository,
+    pair: Pair,
+    drivers: _DiffDrivers,
+    flags: pygit2.enums.DiffOption = _PATCH_FLAGS,
+    read: Callable[[str], bytes] | None = None,
 ) -> FileChange:
-    """line_stats, with the attributes that make a path binary to git's diff. git counts the
-    raw bytes, never a textconv filter's output."""
-    old, new, binary = _sides(repo, pair, drivers, textconv=False)
+    """Lines added and deleted by one pair (bytes for binary files), as git's --numstat
+    counts them: the raw bytes, never a textconv filter's output, binary by the same rule
+    as the patch (_sides). `read` reads the blobs (staged ones, for a record's note)."""
+    old, new, binary = _sides(repo, pair, drivers, textconv=False, read=read)
     return _line_stats(pair, old, new, binary, flags)
-
-
-def line_stats(
-    repo: pygit2.Repository, pair: Pair, read: Callable[[str], bytes] | None = None, binary: bool = False
-) -> FileChange:
-    """Lines added and deleted by one pair (bytes for binary files, as git counts);
-    `binary`: the attributes make it binary whatever its bytes."""
-    old = _contents(repo, pair.old_id, pair.old_mode, read)
-    new = _contents(repo, pair.new_id, pair.new_mode, read)
-    return _line_stats(pair, old, new, binary or is_binary(old) or is_binary(new))
 
 
 def _line_stats(
