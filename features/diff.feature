@@ -158,7 +158,7 @@ Feature: Plan diffs match git diff byte for byte
     And git config "diff.indentHeuristic" is "false"
     Then git plan diff "alg" --stat -p -- . run in "." prints what git diff prints there
     When I run git plan "show alg 2 --histogram"
-    Then the output holds the lines "\n+\n+}\n }\n-\n } else {\n"
+    Then the output shows "\n+\n+}\n }\n-\n } else {\n"
     When I run git plan "diff alg --patience --histogram"
     Then the exit code is 2
     And the output contains "choose one diff algorithm, not histogram and patience"
@@ -166,6 +166,32 @@ Feature: Plan diffs match git diff byte for byte
     And I run git plan "diff alg"
     Then the exit code is 2
     And the output contains "diff.algorithm is 'fast'"
+
+  Scenario: --stat fills the terminal's width ($COLUMNS), and takes --stat=W,N,C, the --stat-... options and diff.statGraphWidth, as git diff does
+    Given a plan "wide"
+    And I record in "wide" with tool "w"
+      | path                                                                  | content                                                  |
+      | a/very/long/directory/name/for/the/stat/to/cut/a_long_file_name.txt   | 1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n |
+      | b.txt                                                                 | 1\n2\n3\n                                               |
+      | c.bin                                                                 | \x00\x01                                                 |
+    And the environment has COLUMNS = "150"
+    Then git plan diff "wide" --stat -- . run in "." prints what git diff prints there
+    And git plan diff "wide" --stat=60,20,2 -- . run in "." prints what git diff prints there
+    And git plan diff "wide" --stat=0 -- . run in "." prints what git diff prints there
+    And git plan diff "wide" --stat-count=1 --shortstat -- . run in "." prints what git diff prints there
+    And git plan diff "wide" --stat-graph-width=5 -- . run in "." prints what git diff prints there
+    And git plan diff "wide" --stat=24 --stat-graph-width=5 -- . run in "." prints what git diff prints there
+    And git plan diff "wide" --stat-name-width=12 --stat-width=70 -p -- . run in "." prints what git diff prints there
+    And git plan diff "wide" --stat=50 --histogram -- . run in "." prints what git diff prints there
+    When I run git plan "show wide 1 --stat"
+    Then the output contains " a/very/long/directory/name/for/the/stat/to/cut/a_long_file_name.txt |  20 ++++"
+    Given the environment has COLUMNS = "40"
+    Then git plan diff "wide" --stat -- . run in "." prints what git diff prints there
+    When git config "diff.statGraphWidth" is "4"
+    Then git plan diff "wide" --stat=100 -- . run in "." prints what git diff prints there
+    When I run git plan "diff wide --stat=wide"
+    Then the exit code is 2
+    And the output contains "--stat takes WIDTH[,NAME-WIDTH[,COUNT]] in numbers, not 'wide'"
 
   Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"

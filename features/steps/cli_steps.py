@@ -88,13 +88,6 @@ def output_contains(context, text=""):  # type: ignore[no-untyped-def]
         assert "Traceback" not in context.cli_output, context.cli_output
 
 
-@then('the output holds the lines "{text}"')
-def output_holds_lines(context, text):  # type: ignore[no-untyped-def]
-    """Escapes read (\\n between lines), for text that spans lines."""
-    wanted = unescape(text).decode("utf-8", "surrogateescape")
-    assert wanted in context.cli_output, context.cli_output
-
-
 @then("the output is empty")
 def output_empty(context):  # type: ignore[no-untyped-def]
     assert context.cli_output == "", context.cli_output

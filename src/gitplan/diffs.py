@@ -60,7 +60,10 @@ class DiffOptions:
     quote_high: bool | None = None  # core.quotePath: bytes over 0x7f in names as escapes (true)
     prefixes: tuple[str, str] | None = None  # diff.noprefix: ("", ""); else ("a/", "b/")
     interhunk: int | None = None  # diff.interHunkContext: hunks this close are joined (0)
-    stat_width: int = 80
+    stat_width: int = 80  # git diff: the terminal's columns ($COLUMNS), else 80
+    stat_name_width: int = 0  # --stat-name-width: names cut to this (0: as the width allows)
+    stat_graph_width: int = 0  # --stat-graph-width, diff.statGraphWidth (0: as the width allows)
+    stat_count: int = 0  # --stat-count: only the first this many files, then " ..." (0: all)
     binary: bool = False  # --binary: binary files as a "GIT binary patch" git apply can use
     textconv: bool = True  # diff.<driver>.textconv filters, as `git diff` runs them (not format-patch)
     word_diff: str | None = None  # --word-diff=plain|color|porcelain: git renders it
@@ -192,7 +195,8 @@ def render(
     drivers = _DiffDrivers(repo)
     if options.output in ("stat", "shortstat"):
         flags = patch_flags(options)
-        stat = render_stat([_counted(repo, p, drivers, flags) for p in pairs], options.stat_width, high)
+        counted = [_counted(repo, p, drivers, flags) for p in pairs]
+        stat = render_stat(counted, options.stat_width, high, _StatLimits.of(options))
         return stat[stat.rfind("\n", 0, -1) + 1 :] if options.output == "shortstat" else stat
     if options.output == "numstat":
         flags = patch_flags(options)
@@ -892,15 +896,29 @@ def _char_columns(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
-def render_stat(changes: Iterable[FileChange], width: int = 80, high: bool = True) -> str:
-    """git's show_stats() for a diff that is not to a terminal."""
+@dataclass(frozen=True)
+class _StatLimits:
+    name_width: int = 0
+    graph_width: int = 0
+    count: int = 0
+
+    @classmethod
+    def of(cls, options: DiffOptions) -> _StatLimits:
+        return cls(options.stat_name_width, options.stat_graph_width, options.stat_count)
+
+
+def render_stat(
+    changes: Iterable[FileChange], width: int = 80, high: bool = True, limits: _StatLimits = _StatLimits()
+) -> str:
+    """git's show_stats(): `width` columns in all, the graph and the names fitted into it."""
     files = list(changes)
     if not files:
         return ""
+    shown = files[: limits.count] if limits.count else files
     max_change = max_len = 0
     number_width = bin_width = 0
-    names = [_print_name(change, high) for change in files]
-    for change, name in zip(files, names, strict=True):
+    names = [_print_name(change, high) for change in shown]
+    for change, name in zip(shown, names, strict=True):
         max_len = max(max_len, _columns(name.encode("utf-8", "surrogateescape")))
         if change.binary:
             bin_width = max(bin_width, 14 + len(str(change.additions)) + len(str(change.deletions)))
@@ -910,26 +928,29 @@ def render_stat(changes: Iterable[FileChange], width: int = 80, high: bool = Tru
     number_width = max(number_width, len(str(max_change)))
     width = max(width, 16 + 6 + number_width)
     graph_width = max_change if max_change + 4 > bin_width else bin_width - 4
-    name_width = max_len
+    if limits.graph_width and limits.graph_width < graph_width:
+        graph_width = limits.graph_width
+    name_width = limits.name_width if 0 < limits.name_width < max_len else max_len
     if name_width + number_width + 6 + graph_width > width:
         if graph_width > width * 3 // 8 - number_width - 6:
             graph_width = max(6, width * 3 // 8 - number_width - 6)
+        if limits.graph_width and graph_width > limits.graph_width:
+            graph_width = limits.graph_width
         if name_width > width - number_width - 6 - graph_width:
             name_width = width - number_width - 6 - graph_width
         else:
             graph_width = width - number_width - 6 - name_width
     out = []
-    adds = dels = 0
-    for change, name in zip(files, names, strict=True):
+    for change, name in zip(shown, names, strict=True):
         prefix = ""
         length = name_width
         raw = name.encode("utf-8", "surrogateescape")
-        shown = _columns(raw)
-        if name_width < shown:
+        columns = _columns(raw)
+        if name_width < columns:
             prefix = "..."
             length -= 3
             # git skips as many bytes as there are columns too many, even inside a character.
-            raw = raw[max(0, shown - length) :]
+            raw = raw[max(0, columns - length) :]
             slash = raw.find(b"/")
             if slash >= 0:
                 raw = raw[slash:]
@@ -941,8 +962,6 @@ def render_stat(changes: Iterable[FileChange], width: int = 80, high: bool = Tru
             out.append(line + "\n")
             continue
         add, delete = change.additions, change.deletions
-        adds += add
-        dels += delete
         if graph_width <= max_change:
             total = _scale(add + delete, graph_width, max_change)
             if total < 2 and add and delete:
@@ -957,6 +976,10 @@ def render_stat(changes: Iterable[FileChange], width: int = 80, high: bool = Tru
         out.append(
             f" {prefix}{name} | {count:>{number_width}}{' ' if count else ''}{'+' * add}{'-' * delete}\n"
         )
+    if len(shown) < len(files):
+        out.append(" ...\n")
+    adds = sum(change.additions for change in files if not change.binary)
+    dels = sum(change.deletions for change in files if not change.binary)
     out.append(stat_summary(len(files), adds, dels))
     return "".join(out)
 

@@ -856,6 +856,7 @@ class PlanStore:
         diff.context, diff.renames, diff.algorithm and diff.indentHeuristic (the rest,
         PlanStore.diff reads where None)."""
         algorithm = (self.config("diff.algorithm") or "myers").lower()
+        key = "diff.statGraphWidth"
         if algorithm == "default":
             algorithm = "myers"
         if algorithm not in diffs.ALGORITHMS:
@@ -868,6 +869,7 @@ class PlanStore:
             renames=config_flag(self._repo, "diff.renames", True),  # `copies` counts as true
             algorithm=algorithm,
             indent_heuristic=config_flag(self._repo, "diff.indentHeuristic", True),
+            stat_graph_width=_int_config(self.config(key), 0, key, "columns"),
         )
 
     def _configured(self, options: diffs.DiffOptions) -> diffs.DiffOptions:
@@ -903,7 +905,10 @@ class PlanStore:
         args += [] if options.textconv else ["--no-textconv"]
         args += {  # (-U implies the patch, in git)
             "patch": [f"-U{options.context}", f"--inter-hunk-context={options.interhunk or 0}"],
-            "stat": [f"--stat={options.stat_width}"],
+            "stat": [
+                f"--stat={options.stat_width},{options.stat_name_width},{options.stat_count}",
+                f"--stat-graph-width={options.stat_graph_width}",
+            ],
             "shortstat": ["--shortstat"],
             "numstat": ["--numstat"],
             "name-only": ["--name-only"],
@@ -955,7 +960,7 @@ class PlanStore:
         # As git format-patch: no textconv, so that git am applies it.
         options = diffs.DiffOptions(full_index=True, binary=True, textconv=False)
         body = diffs.render(self._repo, pairs, options, (old, new))
-        stat = diffs.render(self._repo, pairs, diffs.DiffOptions(output="stat"))
+        stat = diffs.render(self._repo, pairs, diffs.DiffOptions(output="stat", stat_width=72))  # as git's
         subject, _, rest = commit.message.partition("\n")
         author = commit.author
         zone = timezone(timedelta(minutes=author.offset))

@@ -7,6 +7,7 @@ import os
 import posixpath
 import re
 import shlex
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,42 @@ def _with_algorithm(options: Any, flags: dict[str, Any]) -> Any:
     )
 
 
-@main.command(context_settings={"ignore_unknown_options": False})
+class _DiffCommand(click.Command):
+    """git's `--stat=<width>[,<name-width>[,<count>]]`: the value only when attached, so that
+    `--stat 3` stays the stat of changeset 3."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        rewritten: list[str] = []
+        for at, arg in enumerate(args):
+            if at < end and arg.startswith("--stat="):
+                rewritten += ["--stat", "--stat-limits=" + arg.removeprefix("--stat=")]
+            else:
+                rewritten.append(arg)
+        return super().parse_args(ctx, rewritten)
+
+
+def _stat_limits(
+    spec: str | None, width: int | None, name_width: int | None, count: int | None
+) -> tuple[int, int, int]:
+    """The stat's width, name width and count, from `--stat=W,N,C` and --stat-width,
+    --stat-name-width, --stat-count (git: the last one given wins; here the separate
+    options do). Without a width, the terminal's, as git's term_columns()."""
+    fields: list[int | None] = [None, None, None]
+    for at, part in enumerate((spec or "").split(",")[:3] if spec else []):
+        if part:
+            if not part.isdigit():
+                raise BadInput(f"--stat takes WIDTH[,NAME-WIDTH[,COUNT]] in numbers, not {spec!r}")
+            fields[at] = int(part)
+    width = width if width is not None else fields[0]
+    if width is None:  # $COLUMNS, else the width of the terminal on standard output, else 80
+        width = shutil.get_terminal_size((80, 24)).columns
+    width = width or 80  # git: a width of 0 is 80
+    name_width = name_width if name_width is not None else fields[1] or 0
+    return width, name_width, count if count is not None else fields[2] or 0
+
+
+@main.command(cls=_DiffCommand, context_settings={"ignore_unknown_options": False})
 @click.argument("plan")
 @click.argument("args", nargs=-1, metavar="[N | A..B] [--] [PATH]...")
 @click.option("-p", "--patch", is_flag=True, help="The patch: the default, and after --stat and the like.")
@@ -125,7 +161,28 @@ def _with_algorithm(options: Any, flags: dict[str, Any]) -> Any:
     type=click.Choice(["plain", "color", "porcelain"]),
     help="Changed words instead of lines, as git diff --word-diff[=MODE] prints them.",
 )
-@click.option("--stat-width", type=click.IntRange(min=1), default=80, hidden=True)
+@click.option("--stat-limits", hidden=True, default=None)
+@click.option(
+    "--stat-width",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Columns for --stat (default: the terminal's, else 80).",
+)
+@click.option(
+    "--stat-name-width",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cut names in --stat to this many columns.",
+)
+@click.option(
+    "--stat-graph-width",
+    type=click.IntRange(min=0),
+    default=None,
+    help="At most this many columns of +/- (default: diff.statGraphWidth).",
+)
+@click.option(
+    "--stat-count", type=click.IntRange(min=1), default=None, help="Show only the first N files in --stat."
+)
 @click.option("--ui", is_flag=True, help="Open this diff in the review page (git plan review) instead.")
 @_algorithm_options
 @_color_options
@@ -149,7 +206,11 @@ def diff(
     full_index: bool,
     binary: bool,
     word_diff: str | None,
-    stat_width: int,
+    stat_limits: str | None,
+    stat_width: int | None,
+    stat_name_width: int | None,
+    stat_graph_width: int | None,
+    stat_count: int | None,
     ui: bool,
     color_when: str | None,
     no_color: bool,
@@ -173,6 +234,8 @@ def diff(
 
     changeset, words = _changeset_and_paths(ctx, plan, args)
     paths, left_out = _pathspecs(ctx, words)
+    # As in git, each of the --stat-... options asks for the stat too.
+    stat_options = any(v is not None for v in (stat_width, stat_name_width, stat_graph_width, stat_count))
     if ui:
         from .serve import serve_review
 
@@ -184,7 +247,7 @@ def diff(
             name
             for name, on in (
                 ("numstat", numstat),
-                ("stat", stat or patch_with_stat),
+                ("stat", stat or patch_with_stat or stat_options),
                 ("shortstat", shortstat),
             )
             if on
@@ -201,9 +264,11 @@ def diff(
         full_index=full_index,
         pathspec=paths,
         exclude=left_out,
-        stat_width=stat_width,
         binary=binary,
+        stat_graph_width=defaults.stat_graph_width if stat_graph_width is None else stat_graph_width,
     )
+    width, name_width, count = _stat_limits(stat_limits, stat_width, stat_name_width, stat_count)
+    options = replace(options, stat_width=width, stat_name_width=name_width, stat_count=count)
     options = _with_algorithm(options, algorithm)
     ctx.choose_color("never" if no_color else color_when)
     out = ctx.diff_output()
@@ -418,7 +483,8 @@ def show(
     ctx.choose_color("never" if no_color else color_when)
     spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
     item = ctx.store.changeset(plan, spec)
-    options = replace(ctx.store.diff_options(), output=output or "patch", binary=binary)
+    width, _, _ = _stat_limits(None, None, None, None)
+    options = replace(ctx.store.diff_options(), output=output or "patch", binary=binary, stat_width=width)
     options = _with_algorithm(options, algorithm)
     text = ctx.store.diff(plan, item.number, options)
     out = ctx.output(as_json)
