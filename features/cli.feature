@@ -272,6 +272,15 @@ Feature: The command line prints for people and machines, with stable exit codes
     Given git config "color.diff" is "auto"
     When I run git plan "diff p"
     Then the output has no colours
+    # After the command, the last of --color and --no-color wins, as in git.
+    When I run git plan "diff p --no-color --color"
+    Then the output has git's diff colours
+    When I run git plan "diff p --color=always --no-color"
+    Then the output has no colours
+    When I run git plan "show p 1 --no-color --color=always"
+    Then the output has git's diff colours
+    When I run git plan "show p 1 --color --no-color"
+    Then the output has no colours
 
   Scenario Outline: The pager is the one git would choose: <setting>
     Given <setting>

@@ -78,11 +78,16 @@ def _with_algorithm(options: Any, flags: dict[str, Any]) -> Any:
 
 
 class _DiffCommand(click.Command):
-    """git's `--stat=<width>[,<name-width>[,<count>]]`: the value only when attached, so that
-    `--stat 3` stays the stat of changeset 3."""
+    """Options as git diff reads them: of `--color[=WHEN]` and `--no-color` the last one
+    wins (_color_when), and `--stat=<width>[,<name-width>[,<count>]]` takes its value
+    only when attached, so that `--stat 3` stays the stat of changeset 3."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         end = args.index("--") if "--" in args else len(args)
+        colors = [arg for arg in args[:end] if arg == "--no-color" or arg.split("=")[0] == "--color"]
+        ctx.meta["gitplan.last_color"] = colors[-1] if colors else None
+        if not any(param.name == "stat_limits" for param in self.params):
+            return super().parse_args(ctx, args)
         rewritten: list[str] = []
         for at, arg in enumerate(args):
             if at < end and arg.startswith("--stat="):
@@ -90,6 +95,14 @@ class _DiffCommand(click.Command):
             else:
                 rewritten.append(arg)
         return super().parse_args(ctx, rewritten)
+
+
+def _color_when(color_when: str | None, no_color: bool) -> str | None:
+    """WHEN of the last of `--color[=WHEN]` and `--no-color` on the command line."""
+    last = click.get_current_context().meta.get("gitplan.last_color")
+    if no_color and (color_when is None or last == "--no-color"):
+        return "never"
+    return color_when
 
 
 def _stat_limits(
@@ -270,7 +283,7 @@ def diff(
     width, name_width, count = _stat_limits(stat_limits, stat_width, stat_name_width, stat_count)
     options = replace(options, stat_width=width, stat_name_width=name_width, stat_count=count)
     options = _with_algorithm(options, algorithm)
-    ctx.choose_color("never" if no_color else color_when)
+    ctx.choose_color(_color_when(color_when, no_color))
     out = ctx.diff_output()
     if word_diff:
         # --word-diff=color implies --color, as in git.
@@ -448,7 +461,7 @@ def _outcome(invocation: dict[str, Any]) -> str:
     return status
 
 
-@main.command()
+@main.command(cls=_DiffCommand)
 @click.argument("plan")
 @click.argument("changeset")
 @click.option("--stat", "output", flag_value="stat", help="A diffstat instead of the patch.")
@@ -480,7 +493,7 @@ def show(
       git plan show PLAN 5e1f2f7    the changeset with this commit id
     """
 
-    ctx.choose_color("never" if no_color else color_when)
+    ctx.choose_color(_color_when(color_when, no_color))
     spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
     item = ctx.store.changeset(plan, spec)
     width, _, _ = _stat_limits(None, None, None, None)
