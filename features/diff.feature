@@ -193,6 +193,17 @@ Feature: Plan diffs match git diff byte for byte
     Then the exit code is 2
     And the output contains "--stat takes WIDTH[,NAME-WIDTH[,COUNT]] in numbers, not 'wide'"
 
+  Scenario: Output formats given together share one rename detection
+    Given a plan "mv"
+    And I record in "mv" with tool "w"
+      | path      | content                  |
+      | README.md | <delete>                 |
+      | READ.md   | line one\nline two\nline three\n |
+    When I run git plan "diff mv --numstat --stat --shortstat -p", counting rename detections
+    Then the exit code is 0
+    And the output contains "README.md => READ.md"
+    And renames were detected 1 time
+
   Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"
     And git config "diff.hex.textconv" is "od -An -tx1"

@@ -42,6 +42,25 @@ def run_plan(context, args):  # type: ignore[no-untyped-def]
     _run(context, args)
 
 
+@when('I run git plan "{args}", counting rename detections')
+def run_counting_renames(context, args):  # type: ignore[no-untyped-def]
+    from gitplan import faults
+
+    context.rename_detections = 0
+
+    def counted() -> None:
+        context.rename_detections += 1
+
+    with faults.at("renames.detect", counted, times=1000):
+        _run(context, args)
+
+
+@then("renames were detected {count:d} time")
+@then("renames were detected {count:d} times")
+def renames_detected(context, count):  # type: ignore[no-untyped-def]
+    assert context.rename_detections == count, context.rename_detections
+
+
 @when('I run git plan "{args}" with this environment')
 def run_with_environment(context, args):  # type: ignore[no-untyped-def]
     """As `git -c key=value plan ...` runs it: git hands its -c settings down in the environment."""

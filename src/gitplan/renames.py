@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import faults
 from .trees import Entry
 
 MAX_SCORE = 60000
@@ -116,6 +117,8 @@ def detect_renames(
     """Pair deletions with additions as git does; other entries pass through."""
     sources = [e for e in entries if e.new_id is None]
     dests = [e for e in entries if e.old_id is None]
+    if sources and dests:
+        faults.point("renames.detect")
     used_src: set[int] = set()
     match: dict[int, tuple[int, int]] = {}  # dst index -> (src index, score)
 

@@ -76,7 +76,7 @@ from .model import (
 )
 from .notes import stage_notes_commit
 from .objects import Staging
-from .renames import MAX_SCORE
+from .renames import MAX_SCORE, Pair
 from .transaction import Prepared
 from .trees import MODE_COMMIT, Edit, changed_entries, edit_tree, entry_at, kept_modes
 
@@ -124,6 +124,9 @@ class PlanStore:
         # The last status of each plan (planstatus.Kept): a long-lived store (the review
         # page, the MCP server) asks for the same plan's status again and again.
         self._statuses: dict[str, planstatus.Kept] = {}
+        # The file pairs of the last diff: `--stat -p` renders the same two trees twice, and
+        # rename detection is the costly part. (Trees are named by content: always valid.)
+        self._last_pairs: tuple[tuple[object, ...], list[Pair]] | None = None
 
     @property
     def _repo(self) -> pygit2.Repository:
@@ -838,8 +841,14 @@ class PlanStore:
                 raise BadInput(f"invalid pathspec {path!r}")
         if options.word_diff or options.algorithm == "histogram":
             return self._rendered_by_git(old, new, options)
-        pairs = diffs.file_pairs(self._repo, old, new, options)
+        pairs = self._pairs(old, new, options)
         return diffs.render(self._repo, pairs, options, (old, new))
+
+    def _pairs(self, old: str, new: str, options: diffs.DiffOptions) -> list[Pair]:
+        key = (old, new, options.pathspec, options.exclude, options.renames, options.rename_score)
+        if self._last_pairs is None or self._last_pairs[0] != key:
+            self._last_pairs = (key, diffs.file_pairs(self._repo, old, new, options))
+        return list(self._last_pairs[1])
 
     def blob(self, revision: str) -> bytes:
         """The bytes of the blob a (possibly abbreviated) id names; KeyError if none does."""
