@@ -204,6 +204,43 @@ Feature: Plan diffs match git diff byte for byte
     And the output contains "README.md => READ.md"
     And renames were detected 1 time
 
+  Scenario: diff.renameLimit and -l bound inexact rename detection, and diff.suppressBlankEmpty prints an empty context line bare, as git does
+    Given the user commits "a1.txt" with content "one 1\none 2\none 3\none 4\none 5\n" on main
+    And the user commits "a2.txt" with content "two 1\ntwo 2\ntwo 3\ntwo 4\ntwo 5\n" on main
+    And the user commits "blank.txt" with content "x\n\ny\n\n\nz\n" on main
+    And a plan "lim"
+    And I record in "lim" with tool "w"
+      | path      | content                                 |
+      | a1.txt    | <delete>                                |
+      | a2.txt    | <delete>                                |
+      | b1.txt    | one 1\none 2\none 3\none 4\none 5\nmore\n |
+      | b2.txt    | two 1\ntwo 2\ntwo 3\ntwo 4\ntwo 5\nmore\n |
+      | blank.txt | x\n\ny\n\nw\nz\n                        |
+    Then git plan diff "lim" --name-status -- . run in "." prints what git diff prints there
+    And git plan diff "lim" -l1 --name-status -- . run in "." prints what git diff prints there
+    And git plan diff "lim" -l1 --histogram --stat -- . run in "." prints what git diff prints there
+    When I run git plan "diff lim -l1 --name-status"
+    Then the output shows "D\ta1.txt"
+    When git config "diff.renameLimit" is "1"
+    Then git plan diff "lim" --name-status -- . run in "." prints what git diff prints there
+    When git config "diff.suppressBlankEmpty" is "true"
+    Then git plan diff "lim" -- blank.txt run in "." prints what git diff prints there
+    And git plan diff "lim" --histogram -- blank.txt run in "." prints what git diff prints there
+    When I run git plan "diff lim -- blank.txt"
+    Then the output shows "\n y\n\n-\n+w\n"
+
+  Scenario: Line counts diff the whole files, as git's diffstat does; only -U0 trims an identical ending first
+    # Two versions of a real file whose counts differ with and without the trim.
+    Given the user commits "packs.py" as the test data "diffs/tail-before.py.txt"
+    And a plan "tail"
+    And the plan "tail" sets "packs.py" to the test data "diffs/tail-after.py.txt"
+    Then the plan diff of "tail" with "--numstat" equals git diff with the same options
+    And git plan diff "tail" -U0 --numstat -- . run in "." prints what git diff prints there
+    And git plan diff "tail" --stat -- . run in "." prints what git diff prints there
+    And git plan diff "tail" -U0 --stat -- . run in "." prints what git diff prints there
+    When I run git plan "log tail"
+    Then the output contains "packs.py (+100 -31)"
+
   Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"
     And git config "diff.hex.textconv" is "od -An -tx1"

@@ -12,6 +12,8 @@ from common_steps import attempt, git
 
 from gitplan import DiffOptions, File, ToolInvocation
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def _options(text: str) -> tuple[DiffOptions, list[str]]:
     words = text.split()
@@ -186,6 +188,19 @@ def edit_digit_lines(context, plan, path, seed):  # type: ignore[no-untyped-def]
         else:
             lines.insert(at, f"{chance.randint(0, 5)}\n")
     context.store.record(plan, {path: "".join(lines).encode()}, ToolInvocation(tool="digits"))
+
+
+@given('the user commits "{path}" as the test data "{name}"')
+def commit_test_data(context, path, name):  # type: ignore[no-untyped-def]
+    Path(context.repo, path).write_bytes((ROOT / "tests-data" / name).read_bytes())
+    git(context, "add", path)
+    git(context, "commit", "-q", "-m", name)
+
+
+@given('the plan "{plan}" sets "{path}" to the test data "{name}"')
+def record_test_data(context, plan, path, name):  # type: ignore[no-untyped-def]
+    data = (ROOT / "tests-data" / name).read_bytes()
+    context.store.record(plan, {path: data}, ToolInvocation(tool="test-data"))
 
 
 @given('git config "{key}" is "{value}"')

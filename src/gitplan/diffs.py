@@ -27,7 +27,7 @@ from .gitrepo import EMPTY_TREE, Abbreviator, config_flag, config_value, read_bl
 from .model import FileChange
 from .objects import Staging
 from .objects import read_blob as read_staged
-from .renames import MAX_SCORE, Pair, detect_renames, is_binary, no_renames
+from .renames import MAX_SCORE, RENAME_LIMIT, Pair, detect_renames, is_binary, no_renames
 from .trees import MODE_COMMIT, Edit, changed_entries, edit_entries, matches_pathspec
 
 NULL_ID = "0" * 40
@@ -53,6 +53,8 @@ class DiffOptions:
     context: int = 3
     renames: bool = True
     rename_score: int = 30000
+    rename_limit: int = RENAME_LIMIT  # diff.renameLimit, -l: more candidates, exact renames only
+    suppress_blank_empty: bool = False  # diff.suppressBlankEmpty: an empty context line as "\n"
     full_index: bool = False
     pathspec: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()  # paths left out, as git's `:(exclude)` pathspecs (`:!`, `:^`)
@@ -99,7 +101,9 @@ def file_pairs(
         entries = [entry for entry in entries if not matches_pathspec(entry.path, options.exclude)]
     if not options.renames:
         return no_renames(entries)
-    return detect_renames(entries, lambda oid: read_blob(repo, oid), options.rename_score)
+    return detect_renames(
+        entries, lambda oid: read_blob(repo, oid), options.rename_score, options.rename_limit or 32767
+    )
 
 
 def file_changes(repo: pygit2.Repository, old_tree: str, new_tree: str) -> tuple[FileChange, ...]:
@@ -195,12 +199,13 @@ def render(
     drivers = _DiffDrivers(repo)
     if options.output in ("stat", "shortstat"):
         flags = patch_flags(options)
-        counted = [_counted(repo, p, drivers, flags) for p in pairs]
+        counted = [_counted(repo, p, drivers, flags, context=options.context) for p in pairs]
         stat = render_stat(counted, options.stat_width, high, _StatLimits.of(options))
         return stat[stat.rfind("\n", 0, -1) + 1 :] if options.output == "shortstat" else stat
     if options.output == "numstat":
         flags = patch_flags(options)
-        return "".join(_numstat(_counted(repo, p, drivers, flags), high) for p in pairs)
+        counted = [_counted(repo, p, drivers, flags, context=options.context) for p in pairs]
+        return "".join(_numstat(change, high) for change in counted)
     ids = Abbreviator(repo)
     abbrev = 40 if options.full_index else ids.default_length()
     if trees is not None:
@@ -355,7 +360,12 @@ def _patch(
     lines.append(f"--- {label_a}{_tab(label_a)}\n+++ {label_b}{_tab(label_b)}\n")
     headers = _hunk_headers(drivers, old, name_a, [header for header, _ in hunks], name_b)
     text = b"".join(header + body for header, (_, body) in zip(headers, hunks, strict=True))
+    if options.suppress_blank_empty:
+        text = _BLANK_CONTEXT.sub(b"\n", text)
     return "".join(lines) + text.decode("utf-8", "surrogateescape")
+
+
+_BLANK_CONTEXT = re.compile(rb"(?m)^ \n")  # a context line that is empty
 
 
 def _trim_common_tail(old: bytes, new: bytes) -> tuple[bytes, bytes]:
@@ -676,6 +686,8 @@ def _hunk_headers_by_git(
     old, new = (tree or EMPTY_TREE for tree in trees)
     renames = f"-M{options.rename_score * 100 // MAX_SCORE}%" if options.renames else "--no-renames"
     args = ["diff-tree", "-p", "--no-color", "--no-ext-diff", "--no-textconv", renames,
+            f"-l{options.rename_limit}", f"--diff-algorithm={options.algorithm}",
+            "--indent-heuristic" if options.indent_heuristic else "--no-indent-heuristic",
             "--src-prefix=a/", "--dst-prefix=b/", f"-U{options.context}",
             f"--inter-hunk-context={options.interhunk or 0}", old, new,
             "--", *(paths if len(paths) <= _PATHSPEC_LIMIT else ())]  # fmt: skip
@@ -790,18 +802,27 @@ def _counted(
     drivers: _DiffDrivers,
     flags: pygit2.enums.DiffOption = _PATCH_FLAGS,
     read: Callable[[str], bytes] | None = None,
+    context: int = 3,
 ) -> FileChange:
     """Lines added and deleted by one pair (bytes for binary files), as git's --numstat
     counts them: the raw bytes, never a textconv filter's output, binary by the same rule
-    as the patch (_sides). `read` reads the blobs (staged ones, for a record's note)."""
+    as the patch (_sides). `read` reads the blobs (staged ones, for a record's note); the
+    context matters only when it is 0 (_line_stats)."""
     old, new, binary = _sides(repo, pair, drivers, textconv=False, read=read)
-    return _line_stats(pair, old, new, binary, flags)
+    return _line_stats(pair, old, new, binary, flags, context)
 
 
 def _line_stats(
-    pair: Pair, old: bytes, new: bytes, binary: bool, flags: pygit2.enums.DiffOption = _PATCH_FLAGS
+    pair: Pair,
+    old: bytes,
+    new: bytes,
+    binary: bool,
+    flags: pygit2.enums.DiffOption = _PATCH_FLAGS,
+    context: int = 3,
 ) -> FileChange:
-    """The counts of a pair whose sides are `old` and `new`; `binary` as git decided it."""
+    """The counts of a pair whose sides are `old` and `new`; `binary` as git decided it.
+    git's diffstat diffs with the command's context, and only a context of 0 trims the
+    identical ending first (_trim_common_tail), which can pair lines otherwise."""
     if pair.is_rename:
         kind = "renamed"
     elif pair.old_id is None:
@@ -822,7 +843,8 @@ def _line_stats(
         )  # fmt: skip
     additions = deletions = 0
     if old != new:
-        patch = pygit2.Patch.create_from(*_trim_common_tail(old, new), flag=flags, context_lines=0)
+        sides = _trim_common_tail(old, new) if context == 0 else (old, new)
+        patch = pygit2.Patch.create_from(*sides, flag=flags, context_lines=0)
         _, additions, deletions = patch.line_stats
     return FileChange(pair.path, kind, additions, deletions, pair.old_path if pair.is_rename else None)
 

@@ -76,7 +76,7 @@ from .model import (
 )
 from .notes import stage_notes_commit
 from .objects import Staging
-from .renames import MAX_SCORE, Pair
+from .renames import MAX_SCORE, RENAME_LIMIT, Pair
 from .transaction import Prepared
 from .trees import MODE_COMMIT, Edit, changed_entries, edit_tree, entry_at, kept_modes
 
@@ -865,7 +865,7 @@ class PlanStore:
         diff.context, diff.renames, diff.algorithm and diff.indentHeuristic (the rest,
         PlanStore.diff reads where None)."""
         algorithm = (self.config("diff.algorithm") or "myers").lower()
-        key = "diff.statGraphWidth"
+        key, limit = "diff.statGraphWidth", "diff.renameLimit"
         if algorithm == "default":
             algorithm = "myers"
         if algorithm not in diffs.ALGORITHMS:
@@ -879,6 +879,8 @@ class PlanStore:
             algorithm=algorithm,
             indent_heuristic=config_flag(self._repo, "diff.indentHeuristic", True),
             stat_graph_width=_int_config(self.config(key), 0, key, "columns"),
+            rename_limit=_int_config(self.config(limit), RENAME_LIMIT, limit, "files"),
+            suppress_blank_empty=config_flag(self._repo, "diff.suppressBlankEmpty", False),
         )
 
     def _configured(self, options: diffs.DiffOptions) -> diffs.DiffOptions:
@@ -909,6 +911,7 @@ class PlanStore:
         args += ["--color=always" if options.color else "--no-color"]
         args += [f"--word-diff={options.word_diff}"] if options.word_diff else []
         args += [f"-M{options.rename_score * 100 // MAX_SCORE}%" if options.renames else "--no-renames"]
+        args += [f"-l{options.rename_limit}"]
         args += ["--full-index"] if options.full_index else []
         args += ["--binary"] if options.binary else []
         args += [] if options.textconv else ["--no-textconv"]
@@ -927,6 +930,7 @@ class PlanStore:
         # git's default pathspecs, which gitplan's own match (a glob's '*' spans '/').
         environment = worktree.git_env(self._repo, GIT_LITERAL_PATHSPECS="0")
         worktree.add_config(environment, "core.quotePath", quoted)
+        worktree.add_config(environment, "diff.suppressBlankEmpty", str(options.suppress_blank_empty).lower())
         return worktree.run_git(self._repo, args, env=environment).decode("utf-8", "surrogateescape")
 
     def _diff_range(self, chain: chains.Chain, changeset: int | str | None) -> tuple[str, str]:

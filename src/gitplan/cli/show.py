@@ -155,6 +155,14 @@ def _stat_limits(
     help="Detect renames, at N similarity (git's -M: 50%, 5 for 50%, 05 for 5%; default 50%).",
 )
 @click.option(
+    "-l",
+    "rename_limit",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Look for inexact renames only among at most N files (default: diff.renameLimit, or 1000).",
+)
+@click.option(
     "--inter-hunk-context",
     "interhunk",
     type=click.IntRange(min=0),
@@ -216,6 +224,7 @@ def diff(
     no_renames: bool,
     find_renames: str | None,
     interhunk: int | None,
+    rename_limit: int | None,
     full_index: bool,
     binary: bool,
     word_diff: str | None,
@@ -274,6 +283,7 @@ def diff(
         renames=find_renames is not None or (defaults.renames and not no_renames),
         rename_score=defaults.rename_score if not find_renames else _rename_score(find_renames),
         interhunk=defaults.interhunk if interhunk is None else interhunk,
+        rename_limit=defaults.rename_limit if rename_limit is None else rename_limit,
         full_index=full_index,
         pathspec=paths,
         exclude=left_out,
