@@ -216,6 +216,11 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "log p"
     Then the output contains "Args:    {"k": 1}"
 
+  Scenario: A dumb terminal gets no colour, as git gives it none
+    Given the terminal is a "dumb" one
+    When I run git plan "diff p" on a terminal with a pager
+    Then the pager received the diff without colour
+
   Scenario: NO_COLOR turns colour off on a terminal
     Given the environment has NO_COLOR set
     When I run git plan "diff p" on a terminal with a pager

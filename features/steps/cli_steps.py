@@ -140,7 +140,8 @@ def run_on_terminal(context, args):  # type: ignore[no-untyped-def]
 
     paged = os.path.join(context.tmp, "paged")
     leader, follower = os.openpty()
-    env = {**os.environ, "LINES": "3", "COLUMNS": "80", "PAGER": f"tee {paged}"}
+    terminal = getattr(context, "terminal_type", "xterm-256color")
+    env = {**os.environ, "LINES": "3", "COLUMNS": "80", "PAGER": f"tee {paged}", "TERM": terminal}
     shown = bytearray()
 
     def drain() -> None:
@@ -175,6 +176,11 @@ def run_on_terminal(context, args):  # type: ignore[no-untyped-def]
 @then('the terminal showed "{text}"')
 def terminal_showed(context, text):  # type: ignore[no-untyped-def]
     assert text in context.terminal, repr(context.terminal)
+
+
+@given('the terminal is a "{kind}" one')
+def terminal_type(context, kind):  # type: ignore[no-untyped-def]
+    context.terminal_type = kind
 
 
 @given("the environment has NO_COLOR set")

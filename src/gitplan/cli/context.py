@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import posixpath
-import sys
 from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import BadInput
-from .output import Output
+from .output import Output, terminal_colors
 
 if TYPE_CHECKING:
     from ..store import PlanStore
@@ -46,7 +45,7 @@ class Context:
         """A command's own `--color[=WHEN]` or `--no-color`, as git diff takes them: it wins
         over `git plan --color` given before the command."""
         if when is not None:
-            self.color = {"always": True, "never": False}.get(when, sys.stdout.isatty())
+            self.color = {"always": True, "never": False}.get(when) if when != "auto" else terminal_colors()
 
     def repo_path(self, path: str) -> str:
         """A path typed on the command line, as git takes it: relative to the current

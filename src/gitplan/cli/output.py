@@ -18,10 +18,16 @@ _META = ("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file", "si
          "old mode", "new mode")  # fmt: skip
 
 
+def terminal_colors() -> bool:
+    """Colour when it is left to the terminal (git's "auto"): standard output is a terminal
+    that is not a dumb one (git: TERM unset or "dumb")."""
+    return sys.stdout.isatty() and os.environ.get("TERM", "dumb") != "dumb"
+
+
 class Output:
     def __init__(self, as_json: bool, color: bool | None, pager: str | None = None) -> None:
         self.as_json = as_json
-        self.color = color if color is not None else sys.stdout.isatty()
+        self.color = color if color is not None else terminal_colors()
         self.pager = pager  # the shell command git would page through, or None
 
     def json(self, kind: str, body: Any) -> None:
