@@ -258,6 +258,7 @@ Feature: Plan diffs match git diff byte for byte
     Then the diff of changeset 2 of "conv" equals git diff between its parent and it
     And the diff of changeset 2 of "conv" shows "+THERE" and "+ 61 62 00 63 65"
     And the plan diff of "conv" with "" equals git diff with the same options
+    And the plan diff of "conv" with "--binary" equals git diff with the same options
     And the plan diff of "conv" with "--stat" equals git diff with the same options
     And the plan diff of "conv" with "--numstat" equals git diff with the same options
 

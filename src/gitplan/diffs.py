@@ -327,8 +327,8 @@ def _patch(
     old, new, binary_pair = _sides(repo, pair, drivers, options.textconv)
     if old == new and pair.old_id and pair.new_id and pair.old_mode == pair.new_mode and not pair.is_rename:
         return ""  # textconv filters made both sides the same: git shows nothing of the file
-    if binary and binary_pair:
-        abbrev = 40  # git --binary prints full ids for the binary files it encodes
+    if binary and (binary_pair or _raw_binary(repo, pair, drivers, options.textconv)):
+        abbrev = 40  # git --binary prints full ids for a file binary in its raw bytes
     old_abbrev = ids(pair.old_id or NULL_ID, abbrev)
     new_abbrev = ids(pair.new_id or NULL_ID, abbrev)
     index = f"index {old_abbrev}..{new_abbrev}"
@@ -366,6 +366,12 @@ def _patch(
 
 
 _BLANK_CONTEXT = re.compile(rb"(?m)^ \n")  # a context line that is empty
+
+
+def _raw_binary(repo: pygit2.Repository, pair: Pair, drivers: _DiffDrivers, textconv: bool) -> bool:
+    """Is a pair that textconv filters showed as text binary in its raw bytes?"""
+    converted = textconv and any(drivers.textconv(path) for path in {pair.old_path or pair.path, pair.path})
+    return converted and _sides(repo, pair, drivers, textconv=False)[2]
 
 
 def _trim_common_tail(old: bytes, new: bytes) -> tuple[bytes, bytes]:
