@@ -346,6 +346,11 @@ Feature: Plan diffs match git diff byte for byte
       | --find-renames=30%            |
       | -M --stat                     |
       | -U1 --inter-hunk-context=4    |
+      | -M0.9                         |
+      | -M.3 --stat                   |
+      | -M --no-renames               |
+      | --no-renames -M               |
+      | --find-renames --no-renames   |
 
   Scenario: Without context, an identical ending of 1 KiB or more is left out before diffing, as git does
     Given a plan "tail" whose "long.txt" had 600 equal lines after its first, and one more at its end

@@ -86,6 +86,10 @@ class _DiffCommand(click.Command):
         end = args.index("--") if "--" in args else len(args)
         colors = [arg for arg in args[:end] if arg == "--no-color" or arg.split("=")[0] == "--color"]
         ctx.meta["gitplan.last_color"] = colors[-1] if colors else None
+        renames = [
+            arg for arg in args[:end] if arg == "--no-renames" or arg.startswith(("-M", "--find-renames"))
+        ]
+        ctx.meta["gitplan.last_renames"] = renames[-1] if renames else None
         if not any(param.name == "stat_limits" for param in self.params):
             return super().parse_args(ctx, args)
         rewritten: list[str] = []
@@ -95,6 +99,13 @@ class _DiffCommand(click.Command):
             else:
                 rewritten.append(arg)
         return super().parse_args(ctx, rewritten)
+
+
+def _renames_wanted(default: bool, find_renames: str | None, no_renames: bool) -> bool:
+    """Of -M/--find-renames and --no-renames the last one wins, as in git."""
+    if find_renames is not None and no_renames:
+        return click.get_current_context().meta.get("gitplan.last_renames") != "--no-renames"
+    return find_renames is not None or (default and not no_renames)
 
 
 def _color_when(color_when: str | None, no_color: bool) -> str | None:
@@ -280,7 +291,7 @@ def diff(
     options = replace(
         defaults,
         context=defaults.context if context is None else context,
-        renames=find_renames is not None or (defaults.renames and not no_renames),
+        renames=_renames_wanted(defaults.renames, find_renames, no_renames),
         rename_score=defaults.rename_score if not find_renames else _rename_score(find_renames),
         interhunk=defaults.interhunk if interhunk is None else interhunk,
         rename_limit=defaults.rename_limit if rename_limit is None else rename_limit,
@@ -306,14 +317,21 @@ def diff(
 
 
 def _rename_score(text: str) -> int:
-    """git's -M<n>: a percentage with '%', else the digits after a decimal point (5: 50%)."""
+    """git's -M<n>: a percentage with '%', else a fraction whose decimal point may be left
+    out (5 and 0.5: 50%; 05: 5%), in git's parse_rename_score's integer arithmetic."""
     from ..renames import MAX_SCORE
 
-    digits = text.removesuffix("%")
-    if not digits.isdigit():
-        raise BadInput(f"-M takes a similarity such as 50% or 5, not {text!r}")
-    fraction = int(digits) / 100 if text.endswith("%") else int(digits) / 10 ** len(digits)
-    return min(MAX_SCORE, int(fraction * MAX_SCORE))
+    if not re.fullmatch(r"\d*\.?\d*%?", text) or text.strip(".%") == "":
+        raise BadInput(f"-M takes a similarity such as 50%, 5 or 0.5, not {text!r}")
+    number, scale, dot = 0, 1, False
+    for char in text:
+        if char == ".":
+            scale, dot = 1, True
+        elif char == "%":
+            scale = scale * 100 if dot else 100
+        elif scale < 100000:
+            scale, number = scale * 10, number * 10 + int(char)
+    return MAX_SCORE if number >= scale else MAX_SCORE * number // scale
 
 
 def _formats(names: list[str], stats: list[str], patch: bool) -> list[str]:
