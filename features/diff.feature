@@ -241,6 +241,21 @@ Feature: Plan diffs match git diff byte for byte
     When I run git plan "log tail"
     Then the output contains "packs.py (+100 -31)"
 
+  Scenario: A pathspec that ends in "/" names a directory only, as git's does
+    Given the user commits "tool" with content "a file\n" on main
+    And a plan "slash"
+    And I record in "slash" with tool "w"
+      | path         | content   |
+      | tool         | <delete>  |
+      | tool/main.py | print()\n |
+      | notes.txt    | n\n       |
+    Then git plan diff "slash" --name-status -- tool/ notes.txt/ run in "." prints what git diff prints there
+    And git plan diff "slash" --name-status -- tool run in "." prints what git diff prints there
+    And git plan diff "slash" --name-status -- tool/ '*.txt/' run in "." prints what git diff prints there
+    And git plan diff "slash" --name-status -- ':!tool/' run in "." prints what git diff prints there
+    When I run git plan "diff slash --name-only -- tool/"
+    Then the output is "tool/main.py\n"
+
   Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"
     And git config "diff.hex.textconv" is "od -An -tx1"

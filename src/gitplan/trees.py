@@ -276,7 +276,7 @@ def changed_entries(
 
     Descends only into subtrees whose ids differ, so the cost follows the
     change, not the repository."""
-    specs = tuple(s.rstrip("/") for s in pathspec if s)
+    specs = tuple(s for s in pathspec if s)
     remembered = _remembered.get()
     key = (str(old_tree), str(new_tree), specs)
     if remembered is not None and key in remembered:
@@ -457,6 +457,7 @@ def _may_match(path: str, specs: tuple[str, ...]) -> bool:
     for spec in specs:
         if _has_wildcard(spec):
             return True
+        spec = spec.rstrip("/")
         if path == spec or path.startswith(spec + "/") or spec.startswith(path + "/"):
             return True
     return False
@@ -476,13 +477,15 @@ def under(path: str, directories: Iterable[str]) -> bool:
 
 
 def matches_pathspec(path: str, specs: Iterable[str]) -> bool:
-    """git's default pathspec: a path, a leading directory, or a glob where '*' spans '/'."""
+    """git's default pathspec: a path, a leading directory, or a glob where '*' spans '/'.
+    One that ends in '/' names a directory only: what is inside it, not a file of that name."""
     import fnmatch
 
     for spec in specs:
-        spec = spec.rstrip("/")
-        if path == spec or path.startswith(spec + "/"):
+        directory = spec.endswith("/")
+        name = spec.rstrip("/")
+        if (path == name and not directory) or path.startswith(name + "/"):
             return True
-        if _has_wildcard(spec) and fnmatch.fnmatchcase(path, spec):
+        if _has_wildcard(spec) and fnmatch.fnmatchcase(path, spec):  # a file never ends in '/'
             return True
     return False

@@ -387,6 +387,8 @@ def _pathspecs(ctx: Context, words: list[str]) -> tuple[tuple[str, ...], tuple[s
         if unknown:
             raise BadInput(f"pathspec magic {', '.join(sorted(unknown))} in {word!r} is not supported")
         full = posixpath.normpath(path) if "top" in magic else ctx.repo_path(path)
+        if path.endswith("/") and full not in ("", "."):
+            full += "/"  # git: a directory only, not a file of that name
         (left_out if "exclude" in magic else shown).append("" if full == "." else full)
     return tuple(path for path in shown if path not in ("", ".")), tuple(left_out)
 
