@@ -256,6 +256,32 @@ Feature: Plan diffs match git diff byte for byte
     When I run git plan "diff slash --name-only -- tool/"
     Then the output is "tool/main.py\n"
 
+  Scenario: Colours the config changes (color.diff.*, core.whitespace, diff.wsErrorHighlight, diff.colorMoved) are git's, in diff and show
+    Given the user commits "w.txt" with content "a\nb\nmoved line number one here\nmoved line number two here\nk1\nk2\nk3\nk4\n" on main
+    And a plan "hue"
+    And I record in "hue" with tool "w"
+      | path  | content                                                                                   |
+      | w.txt | a \nb\r\n\tc\nk1\nk2\nk3\nk4\nmoved line number one here\nmoved line number two here\n |
+    When git config "color.diff.meta" is "yellow"
+    And git config "color.diff.new" is "blue reverse"
+    Then git plan diff "hue" --color=always --stat -p -- . run in "." prints what git diff prints there
+    When git config "color.diff.meta" is unset
+    And git config "color.diff.new" is unset
+    And git config "core.whitespace" is "cr-at-eol,tab-in-indent"
+    Then git plan diff "hue" --color=always -- . run in "." prints what git diff prints there
+    When git config "core.whitespace" is unset
+    And git config "diff.wsErrorHighlight" is "all"
+    Then git plan diff "hue" --color=always -- . run in "." prints what git diff prints there
+    When git config "diff.wsErrorHighlight" is unset
+    And git config "diff.colorMoved" is "zebra"
+    Then git plan diff "hue" --color=always -- . run in "." prints what git diff prints there
+    When git config "color.diff.meta" is "yellow"
+    When I run git plan "show hue 1 --color=always"
+    Then the output shows "\x1b[33mdiff --git a/w.txt b/w.txt\x1b[m"
+    When I run git plan "show hue 1 --color=always --json"
+    Then the exit code is 0
+    And the output does not contain "\u001b"
+
   Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"
     And git config "diff.hex.textconv" is "od -An -tx1"

@@ -203,6 +203,11 @@ def record_test_data(context, plan, path, name):  # type: ignore[no-untyped-def]
     context.store.record(plan, {path: data}, ToolInvocation(tool="test-data"))
 
 
+@when('git config "{key}" is unset')
+def git_config_unset(context, key):  # type: ignore[no-untyped-def]
+    git(context, "config", "--unset-all", key)
+
+
 @given('git config "{key}" is "{value}"')
 @when('git config "{key}" is "{value}"')
 def git_config(context, key, value):  # type: ignore[no-untyped-def]

@@ -69,7 +69,7 @@ class DiffOptions:
     binary: bool = False  # --binary: binary files as a "GIT binary patch" git apply can use
     textconv: bool = True  # diff.<driver>.textconv filters, as `git diff` runs them (not format-patch)
     word_diff: str | None = None  # --word-diff=plain|color|porcelain: git renders it
-    color: bool = False  # with word_diff: ask git for its colours
+    color: bool = False  # git renders the diff, with its colours (word diff, custom colours)
     algorithm: str = "myers"  # diff.algorithm: myers, minimal, patience (libgit2's), histogram (git's)
     indent_heuristic: bool = True  # diff.indentHeuristic: slide hunks as git does by default
 

@@ -47,6 +47,7 @@ from .format import (
 from .gitrepo import (
     PackDirectory,
     author_person,
+    command_line_config,
     committer_person,
     common_dir,
     config_flag,
@@ -839,7 +840,7 @@ class PlanStore:
         for path in (*options.pathspec, *options.exclude):
             if not path or path.startswith("/") or "\0" in path:
                 raise BadInput(f"invalid pathspec {path!r}")
-        if options.word_diff or options.algorithm == "histogram":
+        if options.word_diff or options.algorithm == "histogram" or options.color:
             return self._rendered_by_git(old, new, options)
         pairs = self._pairs(old, new, options)
         return diffs.render(self._repo, pairs, options, (old, new))
@@ -898,9 +899,23 @@ class PlanStore:
             else options.interhunk,
         )
 
+    def custom_diff_colors(self) -> bool:
+        """Does the config change how git colours a diff (color.diff.<slot>, diff.colorMoved,
+        core.whitespace, diff.wsErrorHighlight)? gitplan's own colours are git's defaults."""
+        names = set(command_line_config())
+        with contextlib.suppress(pygit2.GitError, ValueError):
+            names.update(entry.name.lower() for entry in self._repo.config)
+        for name in names:
+            if name.startswith(("color.diff.", "diff.color.", "diff.colormoved")):
+                return True
+            if name in ("core.whitespace", "diff.wserrorhighlight"):
+                return True
+        return False
+
     def _rendered_by_git(self, old: str, new: str, options: diffs.DiffOptions) -> str:
-        """`git diff` of the same two trees with the same options: a word diff, and the
-        histogram algorithm, have no libgit2 twin, so git renders them itself."""
+        """`git diff` of the same two trees with the same options: a word diff, the
+        histogram algorithm, and colours the config changes have no libgit2 twin, so git
+        renders them itself."""
         if options.word_diff not in (None, "plain", "color", "porcelain"):
             raise BadInput(f"--word-diff takes plain, color or porcelain, not {options.word_diff!r}")
         quoted = "true" if options.quote_high is not False else "false"

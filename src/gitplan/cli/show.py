@@ -309,11 +309,13 @@ def diff(
     if word_diff:
         # --word-diff=color implies --color, as in git.
         options = replace(options, word_diff=word_diff, color=out.color or word_diff == "color")
+    elif out.color and ctx.store.custom_diff_colors():
+        options = replace(options, color=True)  # colours of the user's own: git's rendering
     parts = [ctx.store.diff(plan, changeset, replace(options, output=name)) for name in formats]
     if formats[-1] == "patch" and len(parts) > 1 and parts[-1]:
         parts.insert(-1, "\n")  # git's separator between the stats and the patch
     warn_if_unsafe(ctx, plan)
-    out.diff("".join(parts), colored=bool(word_diff), read=ctx.store.blob)
+    out.diff("".join(parts), colored=bool(word_diff) or options.color, read=ctx.store.blob)
 
 
 def _rename_score(text: str) -> int:
@@ -529,6 +531,9 @@ def show(
     width, _, _ = _stat_limits(None, None, None, None)
     options = replace(ctx.store.diff_options(), output=output or "patch", binary=binary, stat_width=width)
     options = _with_algorithm(options, algorithm)
+    shown = ctx.diff_output()
+    if not as_json and shown.color and ctx.store.custom_diff_colors():
+        options = replace(options, color=True)  # colours of the user's own: git's rendering
     text = ctx.store.diff(plan, item.number, options)
     out = ctx.output(as_json)
     if as_json:
@@ -544,7 +549,7 @@ def show(
     header.append("")
     header.append(f"    {item.summary}")
     header.append("")
-    ctx.diff_output().diff("\n".join(header) + "\n" + text, read=ctx.store.blob)
+    shown.diff("\n".join(header) + "\n" + text, colored=options.color, read=ctx.store.blob)
     if item.record is None:
         exit_with(Damaged.exit_code)
 
