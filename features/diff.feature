@@ -282,6 +282,29 @@ Feature: Plan diffs match git diff byte for byte
     Then the exit code is 0
     And the output does not contain "\u001b"
 
+  Scenario: Rename candidates rank as git ranks them: four per new file, an empty one included, ties in git's order
+    Given the user sets the repository up with:
+      """
+      mkdir olddup
+      for i in 1 2 3 4 5 6 7 8 9; do seq 1 20 > olddup/dup$i.txt; done
+      seq 1 20 > mode.sh; : > e1; : > e2
+      git add -A; git commit -qm base
+      """
+    And a plan "ties"
+    And the user sets the repository up with:
+      """
+      mkdir new
+      git rm -q olddup/dup3.txt olddup/dup6.txt olddup/dup9.txt
+      git mv olddup/dup1.txt new/n30.txt; git mv olddup/dup4.txt new/n27.txt; git mv olddup/dup7.txt new/n24.txt
+      git mv mode.sh mode2.sh; echo more >> mode2.sh
+      git mv e1 e4; git rm -q e2
+      """
+    When I run git plan "record ties --tool t --from-worktree"
+    Then the exit code is 0
+    And git plan diff "ties" --name-status -- . run in "." prints what git diff prints there
+    When I run git plan "diff ties --name-status"
+    Then the output shows "R091\tolddup/dup9.txt\tmode2.sh"
+
   Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"
     And git config "diff.hex.textconv" is "od -An -tx1"

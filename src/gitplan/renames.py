@@ -176,30 +176,30 @@ def detect_renames(
         left_dst = [d for d in range(len(dests)) if d not in match]
 
     if left_src and left_dst and len(left_src) * len(left_dst) <= limit * limit:
-        candidates: list[tuple[int, int, int, int]] = []  # (-score, -name_score, d, s)
+        # git's diffcore-rename: each destination keeps its CANDIDATES_PER_DST best sources
+        # in slots (record_if_better, a score of 0 included), then every slot is sorted
+        # stably, best first, so ties keep the slots' order.
+        slots: list[_Candidate | None] = []
         for d in left_dst:
             dst = dests[d]
-            scored: list[tuple[int, int, int, int]] = []
+            kept: list[_Candidate | None] = [None] * CANDIDATES_PER_DST
             for s in left_src:
                 src = sources[s]
-                if not (_regular(src.old_mode) and _regular(dst.new_mode)):
-                    continue
-                assert src.old_id is not None and dst.new_id is not None
-                score = similarity(data(src.old_id), data(dst.new_id), min_score, spans)
-                if score <= 0:
-                    continue
+                score = 0
+                if _regular(src.old_mode) and _regular(dst.new_mode):
+                    assert src.old_id is not None and dst.new_id is not None
+                    score = similarity(data(src.old_id), data(dst.new_id), min_score, spans)
                 same = int(_basename(src.path) == _basename(dst.path))
-                scored.append((-score, -same, d, s))
-            scored.sort()
-            candidates.extend(scored[:CANDIDATES_PER_DST])
-        candidates.sort()
-        for neg_score, _, d, s in candidates:
-            if -neg_score < min_score:
+                _record_if_better(kept, _Candidate(score, same, d, s))
+            slots.extend(kept)
+        slots.sort(key=lambda c: (1, 0, 0) if c is None else (0, -c.score, -c.same))
+        for candidate in slots:
+            if candidate is None or candidate.score < min_score:
                 break
-            if d in match or s in used_src:
+            if candidate.dst in match or candidate.src in used_src:
                 continue
-            used_src.add(s)
-            match[d] = (s, -neg_score)
+            used_src.add(candidate.src)
+            match[candidate.dst] = (candidate.src, candidate.score)
 
     renamed_dst = {id(dests[d]): (sources[s], score) for d, (s, score) in match.items()}
     renamed_src = {id(sources[s]) for s, _ in match.values()}
@@ -223,6 +223,36 @@ def detect_renames(
         else:
             pairs.append(_unpaired(entry))
     return pairs
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    score: int
+    same: int  # 1 when the two paths have the same basename
+    dst: int
+    src: int
+
+
+def _worse(a: _Candidate | None, b: _Candidate | None) -> int:
+    """git's score_compare: above 0 when `a` ranks below `b` (an empty slot ranks last)."""
+    if a is None:
+        return int(b is not None)
+    if b is None:
+        return -1
+    if a.score == b.score:
+        return b.same - a.same
+    return b.score - a.score
+
+
+def _record_if_better(slots: list[_Candidate | None], candidate: _Candidate) -> None:
+    """git's record_if_better: the candidate takes the worst slot (the first of equals)
+    when it ranks above it."""
+    worst = 0
+    for at in range(1, len(slots)):
+        if _worse(slots[at], slots[worst]) > 0:
+            worst = at
+    if _worse(slots[worst], candidate) > 0:
+        slots[worst] = candidate
 
 
 def _unpaired(entry: Entry) -> Pair:
