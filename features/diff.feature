@@ -305,6 +305,18 @@ Feature: Plan diffs match git diff byte for byte
     When I run git plan "diff ties --name-status"
     Then the output shows "R091\tolddup/dup9.txt\tmode2.sh"
 
+  Scenario: --relative and diff.relative limit a diff to a directory and name paths from it, as git does
+    Given a plan "rel"
+    And I record in "rel" with tool "w"
+      | path          | content |
+      | src/module.py | x\n     |
+      | README.md     | y\n     |
+    Then git plan diff "rel" --relative --stat -- :/ run in "src" prints what git diff prints there
+    And git plan diff "rel" --relative=src -- :/ run in "." prints what git diff prints there
+    When git config "diff.relative" is "true"
+    Then git plan diff "rel" --name-status -- :/ run in "src" prints what git diff prints there
+    And git plan diff "rel" --no-relative --name-status -- :/ run in "src" prints what git diff prints there
+
   Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"
     And git config "diff.hex.textconv" is "od -An -tx1"

@@ -70,6 +70,7 @@ class DiffOptions:
     textconv: bool = True  # diff.<driver>.textconv filters, as `git diff` runs them (not format-patch)
     word_diff: str | None = None  # --word-diff=plain|color|porcelain: git renders it
     color: bool = False  # git renders the diff, with its colours (word diff, custom colours)
+    relative: str = ""  # --relative, diff.relative: only under this directory ("sub/"), named from it
     algorithm: str = "myers"  # diff.algorithm: myers, minimal, patience (libgit2's), histogram (git's)
     indent_heuristic: bool = True  # diff.indentHeuristic: slide hunks as git does by default
 

@@ -192,6 +192,10 @@ class PlanStore:
         """A git config value as git reads it for this repository, `git -c` first (None when unset)."""
         return config_value(self._repo, key)
 
+    def config_flag(self, key: str, default: bool = False) -> bool:
+        """A boolean of git config as git reads it (`git -c` first), `default` when unset."""
+        return config_flag(self._repo, key, default)
+
     def prefix(self, directory: str | os.PathLike[str] = ".") -> str:
         """`directory`'s place in the working tree, as git's prefix ("" at the top)."""
         return worktree_prefix(self._repo, directory)
@@ -840,7 +844,7 @@ class PlanStore:
         for path in (*options.pathspec, *options.exclude):
             if not path or path.startswith("/") or "\0" in path:
                 raise BadInput(f"invalid pathspec {path!r}")
-        if options.word_diff or options.algorithm == "histogram" or options.color:
+        if options.word_diff or options.algorithm == "histogram" or options.color or options.relative:
             return self._rendered_by_git(old, new, options)
         pairs = self._pairs(old, new, options)
         return diffs.render(self._repo, pairs, options, (old, new))
@@ -914,8 +918,8 @@ class PlanStore:
 
     def _rendered_by_git(self, old: str, new: str, options: diffs.DiffOptions) -> str:
         """`git diff` of the same two trees with the same options: a word diff, the
-        histogram algorithm, and colours the config changes have no libgit2 twin, so git
-        renders them itself."""
+        histogram algorithm, colours the config changes and --relative have no libgit2
+        twin here, so git renders them itself."""
         if options.word_diff not in (None, "plain", "color", "porcelain"):
             raise BadInput(f"--word-diff takes plain, color or porcelain, not {options.word_diff!r}")
         quoted = "true" if options.quote_high is not False else "false"
@@ -927,6 +931,7 @@ class PlanStore:
         args += [f"--word-diff={options.word_diff}"] if options.word_diff else []
         args += [f"-M{options.rename_score * 100 // MAX_SCORE}%" if options.renames else "--no-renames"]
         args += [f"-l{options.rename_limit}"]
+        args += [f"--relative={options.relative}"] if options.relative else []
         args += ["--full-index"] if options.full_index else []
         args += ["--binary"] if options.binary else []
         args += [] if options.textconv else ["--no-textconv"]

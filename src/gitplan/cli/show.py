@@ -96,9 +96,24 @@ class _DiffCommand(click.Command):
         for at, arg in enumerate(args):
             if at < end and arg.startswith("--stat="):
                 rewritten += ["--stat", "--stat-limits=" + arg.removeprefix("--stat=")]
+            elif at < end and arg.startswith("--relative="):
+                rewritten += ["--relative", "--relative-to=" + arg.removeprefix("--relative=")]
             else:
                 rewritten.append(arg)
         return super().parse_args(ctx, rewritten)
+
+
+def _relative_to(ctx: Context, relative: bool | None, directory: str | None) -> str:
+    """The directory --relative[=DIR] (or diff.relative) limits a diff to, as "dir/" from
+    the top; "" for none. git takes DIR from the top, and the current directory otherwise."""
+    if relative is False:
+        return ""
+    if directory is not None:
+        top = posixpath.normpath(directory.strip("/") or ".")
+        return "" if top == "." else top + "/"
+    if relative or ctx.store.config_flag("diff.relative"):
+        return ctx.store.prefix(ctx.directory)
+    return ""
 
 
 def _renames_wanted(default: bool, find_renames: str | None, no_renames: bool) -> bool:
@@ -195,6 +210,13 @@ def _stat_limits(
 )
 @click.option("--stat-limits", hidden=True, default=None)
 @click.option(
+    "--relative/--no-relative",
+    default=None,
+    help="Only changes under the current directory (or --relative=DIR), named from it "
+    "(default: diff.relative).",
+)
+@click.option("--relative-to", hidden=True, default=None)
+@click.option(
     "--stat-width",
     type=click.IntRange(min=0),
     default=None,
@@ -240,6 +262,8 @@ def diff(
     binary: bool,
     word_diff: str | None,
     stat_limits: str | None,
+    relative: bool | None,
+    relative_to: str | None,
     stat_width: int | None,
     stat_name_width: int | None,
     stat_graph_width: int | None,
@@ -304,6 +328,7 @@ def diff(
     width, name_width, count = _stat_limits(stat_limits, stat_width, stat_name_width, stat_count)
     options = replace(options, stat_width=width, stat_name_width=name_width, stat_count=count)
     options = _with_algorithm(options, algorithm)
+    options = replace(options, relative=_relative_to(ctx, relative, relative_to))
     ctx.choose_color(_color_when(color_when, no_color))
     out = ctx.diff_output()
     if word_diff:
