@@ -317,6 +317,27 @@ Feature: Plan diffs match git diff byte for byte
     Then git plan diff "rel" --name-status -- :/ run in "src" prints what git diff prints there
     And git plan diff "rel" --no-relative --name-status -- :/ run in "src" prints what git diff prints there
 
+  Scenario: diff.renames=copies finds copies and diff.orderFile orders the files, as git does (git renders them)
+    Given the user commits "base.txt" with content "l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\n" on main
+    And a plan "cp"
+    And I record in "cp" with tool "w"
+      | path     | content                                          |
+      | base.txt | l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\nmore\n |
+      | copy.txt | l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\nx\n    |
+      | a.txt    | new\n                                            |
+    When git config "diff.renames" is "copies"
+    Then git plan diff "cp" --name-status -- . run in "." prints what git diff prints there
+    And git plan diff "cp" --stat -p -- . run in "." prints what git diff prints there
+    And git plan diff "cp" -M --name-status -- . run in "." prints what git diff prints there
+    When I run git plan "diff cp --name-status"
+    Then the output shows "\tbase.txt\tcopy.txt\n"
+    When git config "diff.renames" is unset
+    And the agent writes "order.txt" as "copy.txt\n*\n" in the worktree
+    And git config "diff.orderFile" is "order.txt"
+    Then git plan diff "cp" --name-only -- . run in "." prints what git diff prints there
+    When I run git plan "diff cp --name-only"
+    Then the output is "copy.txt\na.txt\nbase.txt\n"
+
   Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"
     And git config "diff.hex.textconv" is "od -An -tx1"

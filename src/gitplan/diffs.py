@@ -53,6 +53,7 @@ class DiffOptions:
     context: int = 3
     renames: bool = True
     rename_score: int = 30000
+    copies: bool | None = None  # copies too (git renders them); None: as diff.renames says
     rename_limit: int = RENAME_LIMIT  # diff.renameLimit, -l: more candidates, exact renames only
     suppress_blank_empty: bool = False  # diff.suppressBlankEmpty: an empty context line as "\n"
     full_index: bool = False

@@ -844,7 +844,14 @@ class PlanStore:
         for path in (*options.pathspec, *options.exclude):
             if not path or path.startswith("/") or "\0" in path:
                 raise BadInput(f"invalid pathspec {path!r}")
-        if options.word_diff or options.algorithm == "histogram" or options.color or options.relative:
+        if (
+            options.word_diff
+            or options.algorithm == "histogram"
+            or options.color
+            or options.relative
+            or self._copies(options)
+            or self.config("diff.orderFile")
+        ):
             return self._rendered_by_git(old, new, options)
         pairs = self._pairs(old, new, options)
         return diffs.render(self._repo, pairs, options, (old, new))
@@ -903,6 +910,13 @@ class PlanStore:
             else options.interhunk,
         )
 
+    def _copies(self, options: diffs.DiffOptions) -> bool:
+        """Are copies asked for (diff.renames=copies, unless -M was given)? libgit2's
+        pairing here finds renames only."""
+        if options.copies is not None:
+            return options.copies and options.renames
+        return options.renames and (self.config("diff.renames") or "").strip().lower() in ("copies", "copy")
+
     def custom_diff_colors(self) -> bool:
         """Does the config change how git colours a diff (color.diff.<slot>, diff.colorMoved,
         core.whitespace, diff.wsErrorHighlight)? gitplan's own colours are git's defaults."""
@@ -918,8 +932,9 @@ class PlanStore:
 
     def _rendered_by_git(self, old: str, new: str, options: diffs.DiffOptions) -> str:
         """`git diff` of the same two trees with the same options: a word diff, the
-        histogram algorithm, colours the config changes and --relative have no libgit2
-        twin here, so git renders them itself."""
+        histogram algorithm, colours the config changes, --relative, copies
+        (diff.renames=copies) and diff.orderFile have no libgit2 twin here, so git renders
+        them itself."""
         if options.word_diff not in (None, "plain", "color", "porcelain"):
             raise BadInput(f"--word-diff takes plain, color or porcelain, not {options.word_diff!r}")
         quoted = "true" if options.quote_high is not False else "false"
@@ -929,7 +944,8 @@ class PlanStore:
         args += [f"--src-prefix={src}", f"--dst-prefix={dst}"]
         args += ["--color=always" if options.color else "--no-color"]
         args += [f"--word-diff={options.word_diff}"] if options.word_diff else []
-        args += [f"-M{options.rename_score * 100 // MAX_SCORE}%" if options.renames else "--no-renames"]
+        if not self._copies(options):  # else git's own config asks for copies, as it would
+            args += [f"-M{options.rename_score * 100 // MAX_SCORE}%" if options.renames else "--no-renames"]
         args += [f"-l{options.rename_limit}"]
         args += [f"--relative={options.relative}"] if options.relative else []
         args += ["--full-index"] if options.full_index else []

@@ -316,6 +316,7 @@ def diff(
         defaults,
         context=defaults.context if context is None else context,
         renames=_renames_wanted(defaults.renames, find_renames, no_renames),
+        copies=False if find_renames is not None else None,  # -M: renames only, as in git
         rename_score=defaults.rename_score if not find_renames else _rename_score(find_renames),
         interhunk=defaults.interhunk if interhunk is None else interhunk,
         rename_limit=defaults.rename_limit if rename_limit is None else rename_limit,
