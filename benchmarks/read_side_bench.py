@@ -34,9 +34,13 @@ def _plan_with_changesets(store: PlanStore, plan: str, files: int, changesets: i
 
 
 class CumulativeDiff:
-    """100 changesets x 10 files in a 100,000-file repository: the plan's whole diff."""
+    """100 changesets x 10 files in a 100,000-file repository: the plan's whole diff.
+
+    One call per sample on a store opened for it (setup): a store keeps its last
+    diff's file pairs, and a command line opens a new one each time."""
 
     timeout = 900
+    number = 1
 
     def setup_cache(self) -> str:
         repo = build_repository(LARGE)
