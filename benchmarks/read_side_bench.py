@@ -41,6 +41,7 @@ class CumulativeDiff:
 
     timeout = 900
     number = 1
+    warmup_time = 0
 
     def setup_cache(self) -> str:
         repo = build_repository(LARGE)
