@@ -505,6 +505,9 @@ Feature: Plan diffs match git diff byte for byte
 
   Scenario: A range of changesets
     Then the diff of range "1..3" of "d" equals git diff between changesets 1 and 3
+    When I run git plan "diff d 1...3"
+    Then the exit code is 2
+    And the output contains "'1...3': a plan's changesets are in one line; use A..B (two dots)"
 
   Scenario: Abbreviated ids grow with the number of packed objects like git's
     Given the repository has 40000 packed objects

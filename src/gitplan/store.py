@@ -973,6 +973,8 @@ class PlanStore:
         repo = self._repo
         if changeset is None:
             return str(chain.root.tree_id), str(chain.tip.tree_id)
+        if isinstance(changeset, str) and "..." in changeset:
+            raise BadInput(f"{changeset!r}: a plan's changesets are in one line; use A..B (two dots)")
         if isinstance(changeset, str) and ".." in changeset:
             start, _, end = changeset.partition("..")
             _, old_commit = chains.resolve_changeset(chain, start or "0")
