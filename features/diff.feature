@@ -338,6 +338,22 @@ Feature: Plan diffs match git diff byte for byte
     When I run git plan "diff cp --name-only"
     Then the output is "copy.txt\na.txt\nbase.txt\n"
 
+  Scenario: A file larger than core.bigFileThreshold is binary to the diff, as git's; --binary implies the patch
+    Given the user commits "big.txt" with content "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n" on main
+    And a plan "big"
+    And I record in "big" with tool "w"
+      | path    | content                                        |
+      | big.txt | 1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n |
+      | small   | s\n                                            |
+    When git config "core.bigFileThreshold" is "20"
+    Then git plan diff "big" -- . run in "." prints what git diff prints there
+    And git plan diff "big" --stat -- . run in "." prints what git diff prints there
+    And git plan diff "big" --numstat -- . run in "." prints what git diff prints there
+    And git plan diff "big" --binary -- . run in "." prints what git diff prints there
+    And git plan diff "big" --name-only --binary -- . run in "." prints what git diff prints there
+    When I run git plan "diff big --stat --binary"
+    Then the output contains "diff --git a/small b/small"
+
   Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"
     And git config "diff.hex.textconv" is "od -An -tx1"

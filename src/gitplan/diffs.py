@@ -326,7 +326,7 @@ def _patch(
         )
     if pair.old_id == pair.new_id:
         return "".join(lines)
-    old, new, binary_pair = _sides(repo, pair, drivers, options.textconv)
+    old, new, binary_pair = _sides(repo, pair, drivers, options.textconv, big=not binary)
     if old == new and pair.old_id and pair.new_id and pair.old_mode == pair.new_mode and not pair.is_rename:
         return ""  # textconv filters made both sides the same: git shows nothing of the file
     if binary and (binary_pair or _raw_binary(repo, pair, drivers, options.textconv)):
@@ -572,7 +572,10 @@ class _DiffDrivers:
         self._patterns: dict[str, bool] = {}  # has a function-line pattern, read once
         self._binary_drivers: dict[str, bool] = {}  # diff.<driver>.binary, read once
         self._textconv: dict[str, str | None] = {}  # diff.<driver>.textconv, read once
-        self._values: dict[str, str | bool | None] = {}  # each path's diff attribute, looked up once
+        self._values: dict[str, str | bool | None] = {}
+        self._threshold: int | None = (
+            None  # core.bigFileThreshold, read once  # each path's diff attribute, looked up once
+        )
         self._headers_from_git: dict[str, dict[bytes, bytes]] = {}  # path -> ranges -> git's header
 
     def learn_headers_from_git(
@@ -621,6 +624,12 @@ class _DiffDrivers:
         if driver not in self._textconv:
             self._textconv[driver] = config_value(self._repo, f"diff.{driver}.textconv") or None
         return self._textconv[driver]
+
+    def big_file_threshold(self) -> int:
+        """core.bigFileThreshold: a larger file is binary to git's diff, whatever its bytes."""
+        if self._threshold is None:
+            self._threshold = big_file_threshold(self._repo)
+        return self._threshold
 
     def text(self, path: str) -> bool:
         """Is the `diff` attribute of `path` set, which makes git diff it as text?"""
@@ -759,6 +768,7 @@ def _sides(
     drivers: _DiffDrivers,
     textconv: bool,
     read: Callable[[str], bytes] | None = None,
+    big: bool = True,
 ) -> tuple[bytes, bytes, bool]:
     """Both sides of a pair as git's diff compares them, and whether it shows them as binary.
 
@@ -775,7 +785,10 @@ def _sides(
         if command is not None:
             data = _textconv(repo, command, path, data)
         elif not (regular and drivers.text(path)):  # `diff` set: text, whatever the bytes
-            binary = binary or (regular and drivers.binary(path)) or is_binary(data)
+            # As git: the attributes, then core.bigFileThreshold, then the bytes.
+            # (git's --binary patch has read the whole file by then: the bytes decide.)
+            large = big and len(data) > drivers.big_file_threshold()
+            binary = binary or (regular and drivers.binary(path)) or large or is_binary(data)
         sides.append(data)
     return sides[0], sides[1], binary
 

@@ -309,7 +309,7 @@ def diff(
             )
             if on
         ],  # fmt: skip
-        patch=patch or patch_with_stat or context is not None,
+        patch=patch or patch_with_stat or context is not None or binary,  # (-U and --binary imply -p)
     )
     defaults = ctx.store.diff_options()  # as git diff takes them from the repository's config
     options = replace(
