@@ -440,7 +440,8 @@ Feature: Real repositories: apply and record see files exactly as git sees them
 
   Scenario: Settings given with git -c reach git plan, ahead of the config files, as git reads them
     # git hands `git -c key=value plan ...` down in GIT_CONFIG_PARAMETERS (and `git config`'s
-    # GIT_CONFIG_COUNT); libgit2 reads neither. A key given alone is true; a subsection keeps its case.
+    # GIT_CONFIG_COUNT, read first, so -c wins); libgit2 reads neither. A key given alone
+    # (`'key'=`, as git writes it) is true; a subsection keeps its case.
     Given git config "diff.context" is "3"
     And the user commits "n.txt" with content "1\n2\n3\n4\n5\n6\n7\n8\n9\n" on main
     And the agent writes ".gitattributes" as "*.up diff=Upper\n" in the worktree
@@ -452,10 +453,10 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the exit code is 0
     When I run git plan "diff p" with this environment
       | variable              | value                                                              |
-      | GIT_CONFIG_PARAMETERS | 'diff.noprefix' 'Core.Abbrev'='12' 'diff.Upper.textconv'='tr a-z A-Z <' 'diff.UPPER.textconv'='tr h J' |
+      | GIT_CONFIG_PARAMETERS | 'diff.noprefix'= 'Core.Abbrev'='12' 'diff.Upper.textconv'='tr a-z A-Z <' 'diff.UPPER.textconv'='tr h J' 'diff.context'='1' |
       | GIT_CONFIG_COUNT      | 1                                                                  |
       | GIT_CONFIG_KEY_0      | diff.context                                                       |
-      | GIT_CONFIG_VALUE_0    | 1                                                                  |
+      | GIT_CONFIG_VALUE_0    | 0                                                                  |
     Then the exit code is 0
     And standard output is what "git diff BASE TIP" prints with that environment, for the base and tip of "p"
     And the output contains "+HELLO"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import shlex
 import struct
 import tempfile
 from collections.abc import Iterator
@@ -301,17 +300,53 @@ def _parsed_command_line_config(
     parameters: str, pairs: tuple[tuple[str, str], ...]
 ) -> dict[str, tuple[str | None, ...]]:
     found: dict[str, list[str | None]] = {}
-    try:
-        words = shlex.split(parameters)  # git quotes each as 'key'='value' (older: 'key=value')
-    except ValueError:
-        words = []
-    for word in words:
-        key, equals, value = word.partition("=")
-        found.setdefault(_canonical(key), []).append(value if equals else None)
-    for key, value in pairs:
+    # GIT_CONFIG_COUNT's first: git reads them first, so that `git -c` wins.
+    for key, value in [*pairs, *_parameters(parameters)]:
         if key:
             found.setdefault(_canonical(key), []).append(value)
     return {key: tuple(values) for key, values in found.items()}
+
+
+def _parameters(text: str) -> list[tuple[str, str | None]]:
+    """GIT_CONFIG_PARAMETERS as git writes it: `'key'='value'` each, shell-quoted, with
+    `'key'=` for a key given without a value (true); older gits wrote `'key=value'`."""
+    found: list[tuple[str, str | None]] = []
+    at = 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at >= len(text) or text[at] != "'":
+            return found
+        word, at = _single_quoted(text, at)
+        if word is None:
+            return found
+        if text[at : at + 1] == "=":
+            at += 1
+            value: str | None = None
+            if text[at : at + 1] == "'":
+                value, at = _single_quoted(text, at)
+                if value is None:
+                    return found
+            found.append((word, value))
+        else:
+            key, equals, value = word.partition("=")
+            found.append((key, value if equals else None))
+
+
+def _single_quoted(text: str, at: int) -> tuple[str | None, int]:
+    """git's sq_quote undone from text[at] (a quote): `'it'\\''s'` is `it's`."""
+    out = []
+    while text[at : at + 1] == "'":
+        end = text.find("'", at + 1)
+        if end < 0:
+            return None, len(text)
+        out.append(text[at + 1 : end])
+        at = end + 1
+        if text[at : at + 2] != "\\'":
+            break
+        out.append("'")
+        at += 2
+    return "".join(out), at
 
 
 def _canonical(key: str) -> str:
