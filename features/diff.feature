@@ -218,6 +218,9 @@ Feature: Plan diffs match git diff byte for byte
       | blank.txt | x\n\ny\n\nw\nz\n                        |
     Then git plan diff "lim" --name-status -- . run in "." prints what git diff prints there
     And git plan diff "lim" -l1 --name-status -- . run in "." prints what git diff prints there
+    # One store, one diff after the other: the file pairs it keeps are the limit's own.
+    And the plan diff of "lim" with "--name-status" equals git diff with the same options
+    And the plan diff of "lim" with "--name-status -l1" equals git diff with the same options
     And git plan diff "lim" -l1 --histogram --stat -- . run in "." prints what git diff prints there
     When I run git plan "diff lim -l1 --name-status"
     Then the output shows "D\ta1.txt"
@@ -238,6 +241,7 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "tail" -U0 --numstat -- . run in "." prints what git diff prints there
     And git plan diff "tail" --stat -- . run in "." prints what git diff prints there
     And git plan diff "tail" -U0 --stat -- . run in "." prints what git diff prints there
+    And git plan diff "tail" -U0 --numstat --word-diff -- . run in "." prints what git diff prints there
     When I run git plan "log tail"
     Then the output contains "packs.py (+100 -31)"
 
@@ -353,6 +357,27 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "big" --name-only --binary -- . run in "." prints what git diff prints there
     When I run git plan "diff big --stat --binary"
     Then the output contains "diff --git a/small b/small"
+
+  Scenario: When git renders the diff, -M's fraction, -U and config numbers git accepts reach it exactly
+    Given the user sets the repository up with:
+      """
+      seq 1 1000 > frac.txt
+      git add frac.txt; git commit -qm frac
+      """
+    And a plan "frac"
+    And the user sets the repository up with:
+      """
+      git mv frac.txt moved.txt
+      seq 1 1000 | sed '1,30s/$/x/' > moved.txt
+      """
+    When I run git plan "record frac --tool t --from-worktree"
+    Then the exit code is 0
+    And git plan diff "frac" -M97% --histogram --name-status -- . run in "." prints what git diff prints there
+    And git plan diff "frac" -M97.5% --histogram --name-status -- . run in "." prints what git diff prints there
+    And git plan diff "frac" -M97.5% --word-diff --stat -- . run in "." prints what git diff prints there
+    When git config "diff.renameLimit" is "-1"
+    And git config "diff.statGraphWidth" is "2k"
+    Then git plan diff "frac" --stat -- . run in "." prints what git diff prints there
 
   Scenario: A textconv filter of a path's diff driver shows its output, as git diff does, and --stat counts the bytes
     Given git config "diff.upper.textconv" is "tr a-z A-Z <"

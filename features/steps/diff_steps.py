@@ -23,17 +23,21 @@ def _options(text: str) -> tuple[DiffOptions, list[str]]:
         words = words[: words.index("--")]
     output = "patch"
     context = 3
+    limit = DiffOptions.__dataclass_fields__["rename_limit"].default
     for word in words:
         if word in ("--stat", "--name-status", "--name-only", "--numstat"):
             output = word[2:]
         elif word.startswith("-U"):
             context = int(word[2:])
+        elif word.startswith("-l"):
+            limit = int(word[2:])
     return DiffOptions(
         output=output,
         context=context,
         renames="--no-renames" not in words,
         full_index="--full-index" in words,
         binary="--binary" in words,
+        rename_limit=limit,
         pathspec=tuple(paths),
     ), words + (["--"] + paths if paths else [])
 

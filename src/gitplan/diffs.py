@@ -79,6 +79,13 @@ class DiffOptions:
 ALGORITHMS = ("myers", "minimal", "patience", "histogram")
 
 
+def rename_option(score: int) -> str:
+    """git's -M for this similarity score, exactly: git reads `-M0.ddddd` (five digits at
+    most) as ddddd * MAX_SCORE // 100000, so d is the least that comes back to `score`."""
+    digits = -(-score * 100000 // MAX_SCORE)  # ceiling
+    return "-M100%" if digits >= 100000 else f"-M0.{digits:05d}"
+
+
 def patch_flags(options: DiffOptions) -> pygit2.enums.DiffOption:
     """libgit2's flags for the line diff these options ask for (histogram is git's alone:
     PlanStore.diff has git render it)."""
@@ -104,7 +111,10 @@ def file_pairs(
     if not options.renames:
         return no_renames(entries)
     return detect_renames(
-        entries, lambda oid: read_blob(repo, oid), options.rename_score, options.rename_limit or 32767
+        entries,
+        lambda oid: read_blob(repo, oid),
+        options.rename_score,
+        options.rename_limit if options.rename_limit > 0 else 32767,  # git: 0 or less, no limit
     )
 
 
@@ -701,7 +711,7 @@ def _hunk_headers_by_git(
     from . import worktree
 
     old, new = (tree or EMPTY_TREE for tree in trees)
-    renames = f"-M{options.rename_score * 100 // MAX_SCORE}%" if options.renames else "--no-renames"
+    renames = rename_option(options.rename_score) if options.renames else "--no-renames"
     args = ["diff-tree", "-p", "--no-color", "--no-ext-diff", "--no-textconv", renames,
             f"-l{options.rename_limit}", f"--diff-algorithm={options.algorithm}",
             "--indent-heuristic" if options.indent_heuristic else "--no-indent-heuristic",

@@ -51,6 +51,7 @@ from .gitrepo import (
     committer_person,
     common_dir,
     config_flag,
+    config_number,
     config_value,
     config_values,
     lookup_commit,
@@ -77,7 +78,7 @@ from .model import (
 )
 from .notes import stage_notes_commit
 from .objects import Staging
-from .renames import MAX_SCORE, RENAME_LIMIT, Pair
+from .renames import RENAME_LIMIT, Pair
 from .transaction import Prepared
 from .trees import MODE_COMMIT, Edit, changed_entries, edit_tree, entry_at, kept_modes
 
@@ -857,10 +858,13 @@ class PlanStore:
         return diffs.render(self._repo, pairs, options, (old, new))
 
     def _pairs(self, old: str, new: str, options: diffs.DiffOptions) -> list[Pair]:
-        key = (old, new, options.pathspec, options.exclude, options.renames, options.rename_score)
-        if self._last_pairs is None or self._last_pairs[0] != key:
-            self._last_pairs = (key, diffs.file_pairs(self._repo, old, new, options))
-        return list(self._last_pairs[1])
+        key: tuple[object, ...] = (old, new, options.pathspec, options.exclude, options.renames)
+        key += (options.rename_score, options.rename_limit)
+        cached = self._last_pairs  # one read: a server's threads may replace it meanwhile
+        if cached is None or cached[0] != key:
+            cached = (key, diffs.file_pairs(self._repo, old, new, options))
+            self._last_pairs = cached
+        return list(cached[1])
 
     def blob(self, revision: str) -> bytes:
         """The bytes of the blob a (possibly abbreviated) id names; KeyError if none does."""
@@ -890,8 +894,9 @@ class PlanStore:
             renames=config_flag(self._repo, "diff.renames", True),  # `copies` counts as true
             algorithm=algorithm,
             indent_heuristic=config_flag(self._repo, "diff.indentHeuristic", True),
-            stat_graph_width=_int_config(self.config(key), 0, key, "columns"),
-            rename_limit=_int_config(self.config(limit), RENAME_LIMIT, limit, "files"),
+            # git reads these as any number (k, m, g; below 0 as 0 and as no limit)
+            stat_graph_width=max(0, _git_int(self.config(key), 0, key)),
+            rename_limit=_git_int(self.config(limit), RENAME_LIMIT, limit),
             suppress_blank_empty=config_flag(self._repo, "diff.suppressBlankEmpty", False),
         )
 
@@ -945,7 +950,7 @@ class PlanStore:
         args += ["--color=always" if options.color else "--no-color"]
         args += [f"--word-diff={options.word_diff}"] if options.word_diff else []
         if not self._copies(options):  # else git's own config asks for copies, as it would
-            args += [f"-M{options.rename_score * 100 // MAX_SCORE}%" if options.renames else "--no-renames"]
+            args += [diffs.rename_option(options.rename_score) if options.renames else "--no-renames"]
         args += [f"-l{options.rename_limit}"]
         args += [f"--relative={options.relative}"] if options.relative else []
         args += ["--full-index"] if options.full_index else []
@@ -966,6 +971,8 @@ class PlanStore:
         # git's default pathspecs, which gitplan's own match (a glob's '*' spans '/').
         environment = worktree.git_env(self._repo, GIT_LITERAL_PATHSPECS="0")
         worktree.add_config(environment, "core.quotePath", quoted)
+        # The context without -U (which asks for the patch too): git's diffstat trims at 0.
+        worktree.add_config(environment, "diff.context", str(options.context))
         worktree.add_config(environment, "diff.suppressBlankEmpty", str(options.suppress_blank_empty).lower())
         return worktree.run_git(self._repo, args, env=environment).decode("utf-8", "surrogateescape")
 
@@ -1058,6 +1065,15 @@ def _iso(stamp: float | None) -> str | None:
         return None
     moment = datetime.fromtimestamp(stamp, UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _git_int(value: str | None, default: int, key: str) -> int:
+    """A config number as git_config_int reads it: digits, a sign, a k, m or g."""
+    if value is None:
+        return default
+    text = value.strip().lower()
+    negative = text.startswith("-")
+    return -config_number(key, text[1:]) if negative else config_number(key, text.lstrip("+"))
 
 
 def _int_config(value: str | None, default: int, key: str, unit: str = "bytes") -> int:
