@@ -313,6 +313,9 @@ Feature: The command line prints for people and machines, with stable exit codes
     Then the output contains "-two"
     When I run git plan "diff p --word-diff=color"
     Then the output holds the words "two" and "2" in git's colours (--word-diff=color implies --color)
+    When I run git plan "diff p --word-diff=color --no-color"
+    Then the exit code is 0
+    And the output shows "\ntwo2\n"
 
   Scenario: The CLI starts without loading libgit2: --version and --help import no pygit2
     Then "git plan --version" and "git plan --help" import no pygit2

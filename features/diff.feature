@@ -159,9 +159,13 @@ Feature: Plan diffs match git diff byte for byte
     Then git plan diff "alg" --stat -p -- . run in "." prints what git diff prints there
     When I run git plan "show alg 2 --histogram"
     Then the output shows "\n+\n+}\n }\n-\n } else {\n"
-    When I run git plan "diff alg --patience --histogram"
-    Then the exit code is 2
-    And the output contains "choose one diff algorithm, not histogram and patience"
+    # The last of --patience, --histogram and --diff-algorithm wins; --minimal adds to myers only.
+    When git config "diff.algorithm" is unset
+    And git config "diff.indentHeuristic" is unset
+    Then git plan diff "alg" --patience --histogram -- f.c run in "." prints what git diff prints there
+    And git plan diff "alg" --histogram --patience -- f.c run in "." prints what git diff prints there
+    And git plan diff "alg" --histogram --diff-algorithm=default -- f.c run in "." prints what git diff prints there
+    And git plan diff "alg" --patience --minimal -- f.c run in "." prints what git diff prints there
     When git config "diff.algorithm" is "fast"
     And I run git plan "diff alg"
     Then the exit code is 2
@@ -259,6 +263,13 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "slash" --name-status -- ':!tool/' run in "." prints what git diff prints there
     When I run git plan "diff slash --name-only -- tool/"
     Then the output is "tool/main.py\n"
+    # A submodule is a directory in the worktree: "sm/" names it too.
+    Given the base commit has a submodule entry "vendor/lib"
+    And a plan "slash2"
+    And I record in "slash2" with tool "rm"
+      | path       | content  |
+      | vendor/lib | <delete> |
+    Then git plan diff "slash2" --name-status -- vendor/lib/ run in "." prints what git diff prints there
 
   Scenario: Colours the config changes (color.diff.*, core.whitespace, diff.wsErrorHighlight, diff.colorMoved) are git's, in diff and show
     Given the user commits "w.txt" with content "a\nb\nmoved line number one here\nmoved line number two here\nk1\nk2\nk3\nk4\n" on main
@@ -317,6 +328,7 @@ Feature: Plan diffs match git diff byte for byte
       | README.md     | y\n     |
     Then git plan diff "rel" --relative --stat -- :/ run in "src" prints what git diff prints there
     And git plan diff "rel" --relative=src -- :/ run in "." prints what git diff prints there
+    And git plan diff "rel" --relative=sr --name-status -- :/ run in "." prints what git diff prints there
     When git config "diff.relative" is "true"
     Then git plan diff "rel" --name-status -- :/ run in "src" prints what git diff prints there
     And git plan diff "rel" --no-relative --name-status -- :/ run in "src" prints what git diff prints there

@@ -947,8 +947,8 @@ class PlanStore:
         args = ["diff", "--no-ext-diff", f"--diff-algorithm={options.algorithm}"]
         args += ["--indent-heuristic" if options.indent_heuristic else "--no-indent-heuristic"]
         args += [f"--src-prefix={src}", f"--dst-prefix={dst}"]
-        args += ["--color=always" if options.color else "--no-color"]
         args += [f"--word-diff={options.word_diff}"] if options.word_diff else []
+        args += ["--color=always" if options.color else "--no-color"]  # after: =color turns it on
         if not self._copies(options):  # else git's own config asks for copies, as it would
             args += [diffs.rename_option(options.rename_score) if options.renames else "--no-renames"]
         args += [f"-l{options.rename_limit}"]

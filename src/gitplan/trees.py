@@ -387,7 +387,8 @@ def _compare(
             )
         old_blob = before if before is not None and not old_is_tree else None
         new_blob = after if after is not None and not new_is_tree else None
-        if (old_blob or new_blob) and (not specs or matches_pathspec(path, specs)):
+        gitlink = any(entry is not None and entry[0] == b"160000" for entry in (old_blob, new_blob))
+        if (old_blob or new_blob) and (not specs or matches_pathspec(path, specs, gitlink)):
             found.append(
                 Entry(
                     path=path,
@@ -476,15 +477,16 @@ def under(path: str, directories: Iterable[str]) -> bool:
     return False
 
 
-def matches_pathspec(path: str, specs: Iterable[str]) -> bool:
+def matches_pathspec(path: str, specs: Iterable[str], directory_entry: bool = False) -> bool:
     """git's default pathspec: a path, a leading directory, or a glob where '*' spans '/'.
-    One that ends in '/' names a directory only: what is inside it, not a file of that name."""
+    One that ends in '/' names a directory only: what is inside it, or a submodule
+    (`directory_entry`), not a file of that name."""
     import fnmatch
 
     for spec in specs:
         directory = spec.endswith("/")
         name = spec.rstrip("/")
-        if (path == name and not directory) or path.startswith(name + "/"):
+        if (path == name and (directory_entry or not directory)) or path.startswith(name + "/"):
             return True
         if _has_wildcard(spec) and fnmatch.fnmatchcase(path, spec):  # a file never ends in '/'
             return True

@@ -61,18 +61,36 @@ def _algorithm_options(command: Any) -> Any:
     )(command)
 
 
+def _algorithm_words(args: list[str]) -> list[str]:
+    """The algorithm options in the order given: "patience", "histogram", "minimal" (the
+    flag) or "=NAME" (--diff-algorithm NAME)."""
+    words = []
+    for at, arg in enumerate(args):
+        if arg in ("--patience", "--histogram", "--minimal"):
+            words.append(arg[2:])
+        elif arg.startswith("--diff-algorithm="):
+            words.append("=" + arg.removeprefix("--diff-algorithm="))
+        elif arg == "--diff-algorithm" and at + 1 < len(args):
+            words.append("=" + args[at + 1])
+    return words
+
+
 def _with_algorithm(options: Any, flags: dict[str, Any]) -> Any:
-    """`options` with the algorithm and indent heuristic the command line names."""
-    named = flags.pop("algorithm_named", None)
+    """`options` with the algorithm and indent heuristic the command line names, as git
+    reads them: the last of --patience, --histogram and --diff-algorithm wins, and
+    --minimal asks myers for the smallest diff (it leaves patience and histogram be)."""
     heuristic = flags.pop("indent_heuristic", None)
-    asked = {name.removeprefix("algorithm_") for name, on in flags.items() if on}
-    if named is not None:
-        asked.add("myers" if named == "default" else named)
-    if len(asked) > 1:
-        raise BadInput(f"choose one diff algorithm, not {' and '.join(sorted(asked))}")
+    algorithm = options.algorithm
+    for word in click.get_current_context().meta.get("gitplan.algorithms", []):
+        if word.startswith("="):
+            algorithm = "myers" if word == "=default" else word[1:]
+        elif word == "minimal":
+            algorithm = "minimal" if algorithm == "myers" else algorithm
+        else:
+            algorithm = word
     return replace(
         options,
-        algorithm=asked.pop() if asked else options.algorithm,
+        algorithm=algorithm,
         indent_heuristic=options.indent_heuristic if heuristic is None else heuristic,
     )
 
@@ -84,12 +102,25 @@ class _DiffCommand(click.Command):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         end = args.index("--") if "--" in args else len(args)
-        colors = [arg for arg in args[:end] if arg == "--no-color" or arg.split("=")[0] == "--color"]
-        ctx.meta["gitplan.last_color"] = colors[-1] if colors else None
+        colors = [
+            (at, arg)
+            for at, arg in enumerate(args[:end])
+            if arg == "--no-color" or arg.split("=")[0] == "--color"
+        ]
+        ctx.meta["gitplan.last_color"] = colors[-1][1] if colors else None
+        words = [at for at, arg in enumerate(args[:end]) if arg.split("=")[0] == "--word-diff"]
+        # --word-diff=color turns colour on, unless a later --no-color turns it off again.
+        ctx.meta["gitplan.uncoloured_after_words"] = bool(
+            colors
+            and words
+            and colors[-1][0] > words[-1]
+            and colors[-1][1] in ("--no-color", "--color=never")
+        )
         renames = [
             arg for arg in args[:end] if arg == "--no-renames" or arg.startswith(("-M", "--find-renames"))
         ]
         ctx.meta["gitplan.last_renames"] = renames[-1] if renames else None
+        ctx.meta["gitplan.algorithms"] = _algorithm_words(args[:end])
         if not any(param.name == "stat_limits" for param in self.params):
             return super().parse_args(ctx, args)
         rewritten: list[str] = []
@@ -104,13 +135,12 @@ class _DiffCommand(click.Command):
 
 
 def _relative_to(ctx: Context, relative: bool | None, directory: str | None) -> str:
-    """The directory --relative[=DIR] (or diff.relative) limits a diff to, as "dir/" from
-    the top; "" for none. git takes DIR from the top, and the current directory otherwise."""
+    """What --relative[=DIR] (or diff.relative) limits a diff to: DIR as given (git takes
+    it from the top), else the current directory ("sub/"); "" for none."""
     if relative is False:
         return ""
     if directory is not None:
-        top = posixpath.normpath(directory.strip("/") or ".")
-        return "" if top == "." else top + "/"
+        return directory  # as given: git matches it as a string prefix ("dir" takes "dirfile")
     if relative or ctx.store.config_flag("diff.relative"):
         return ctx.store.prefix(ctx.directory)
     return ""
@@ -334,7 +364,10 @@ def diff(
     out = ctx.diff_output()
     if word_diff:
         # --word-diff=color implies --color, as in git.
-        options = replace(options, word_diff=word_diff, color=out.color or word_diff == "color")
+        forced = word_diff == "color" and not click.get_current_context().meta.get(
+            "gitplan.uncoloured_after_words"
+        )
+        options = replace(options, word_diff=word_diff, color=out.color or forced)
     elif out.color and ctx.store.custom_diff_colors():
         options = replace(options, color=True)  # colours of the user's own: git's rendering
     parts = [ctx.store.diff(plan, changeset, replace(options, output=name)) for name in formats]
