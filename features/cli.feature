@@ -216,6 +216,15 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "log p"
     Then the output contains "Args:    {"k": 1}"
 
+  Scenario: Under a pager git started (git -p plan, pager.plan), colour is left to that terminal, as git leaves it
+    Given the environment has GIT_PAGER_IN_USE = "true"
+    And the environment has TERM = "xterm"
+    When I run git plan "diff p"
+    Then the output has git's diff colours
+    Given the environment has TERM = "dumb"
+    When I run git plan "diff p"
+    Then the output has no colours
+
   Scenario: A dumb terminal gets no colour, as git gives it none
     Given the terminal is a "dumb" one
     When I run git plan "diff p" on a terminal with a pager

@@ -19,9 +19,11 @@ _META = ("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file", "si
 
 
 def terminal_colors() -> bool:
-    """Colour when it is left to the terminal (git's "auto"): standard output is a terminal
-    that is not a dumb one (git: TERM unset or "dumb")."""
-    return sys.stdout.isatty() and os.environ.get("TERM", "dumb") != "dumb"
+    """Colour when it is left to the terminal (git's "auto"): standard output is a terminal,
+    or a pager git started for us (GIT_PAGER_IN_USE: `git -p plan`, pager.plan), and the
+    terminal is not a dumb one (git: TERM unset or "dumb")."""
+    paged = os.environ.get("GIT_PAGER_IN_USE", "").lower() in ("1", "true", "yes", "on")
+    return (sys.stdout.isatty() or paged) and os.environ.get("TERM", "dumb") != "dumb"
 
 
 class Output:
