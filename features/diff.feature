@@ -187,6 +187,8 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "wide" --stat=24 --stat-graph-width=5 -- . run in "." prints what git diff prints there
     And git plan diff "wide" --stat-name-width=12 --stat-width=70 -p -- . run in "." prints what git diff prints there
     And git plan diff "wide" --stat=50 --histogram -- . run in "." prints what git diff prints there
+    And git plan diff "wide" --stat-width=30 --stat=100 -- . run in "." prints what git diff prints there
+    And git plan diff "wide" --stat=100,0,1 --stat-count 2 -- . run in "." prints what git diff prints there
     When I run git plan "show wide 1 --stat"
     Then the output contains " a/very/long/directory/name/for/the/stat/to/cut/a_long_file_name.txt |  20 ++++"
     Given the environment has COLUMNS = "40"

@@ -131,6 +131,7 @@ class _DiffCommand(click.Command):
                 rewritten += ["--relative", "--relative-to=" + arg.removeprefix("--relative=")]
             else:
                 rewritten.append(arg)
+        ctx.meta["gitplan.args"] = rewritten[: len(rewritten) - (len(args) - end)]  # before "--"
         return super().parse_args(ctx, rewritten)
 
 
@@ -161,24 +162,29 @@ def _color_when(color_when: str | None, no_color: bool) -> str | None:
     return color_when
 
 
-def _stat_limits(
-    spec: str | None, width: int | None, name_width: int | None, count: int | None
-) -> tuple[int, int, int]:
-    """The stat's width, name width and count, from `--stat=W,N,C` and --stat-width,
-    --stat-name-width, --stat-count (git: the last one given wins; here the separate
-    options do). Without a width, the terminal's, as git's term_columns()."""
+def _stat_limits(args: list[str]) -> tuple[int, int, int]:
+    """The stat's width, name width and count, from `--stat=W,N,C`, --stat-width,
+    --stat-name-width and --stat-count, the last one given winning for each, as in git.
+    Without a width, the terminal's, as git's term_columns(); 0 is 80."""
     fields: list[int | None] = [None, None, None]
-    for at, part in enumerate((spec or "").split(",")[:3] if spec else []):
-        if part:
-            if not part.isdigit():
-                raise BadInput(f"--stat takes WIDTH[,NAME-WIDTH[,COUNT]] in numbers, not {spec!r}")
-            fields[at] = int(part)
-    width = width if width is not None else fields[0]
+    singles = {"--stat-width": 0, "--stat-name-width": 1, "--stat-count": 2}
+    for at, arg in enumerate(args):
+        name, equals, value = arg.partition("=")
+        if name == "--stat-limits":
+            parts = value.split(",")
+            if len(parts) > 3 or not all(part.isdigit() for part in parts if part):
+                raise BadInput(f"--stat takes WIDTH[,NAME-WIDTH[,COUNT]] in numbers, not {value!r}")
+            for place, part in enumerate(parts):
+                if part:
+                    fields[place] = int(part)
+        elif name in singles:
+            value = value if equals else (args[at + 1] if at + 1 < len(args) else "")
+            if value.isdigit():  # (click has checked it)
+                fields[singles[name]] = int(value)
+    width = fields[0]
     if width is None:  # $COLUMNS, else the width of the terminal on standard output, else 80
         width = shutil.get_terminal_size((80, 24)).columns
-    width = width or 80  # git: a width of 0 is 80
-    name_width = name_width if name_width is not None else fields[1] or 0
-    return width, name_width, count if count is not None else fields[2] or 0
+    return width or 80, fields[1] or 0, fields[2] or 0
 
 
 @main.command(cls=_DiffCommand, context_settings={"ignore_unknown_options": False})
@@ -356,7 +362,7 @@ def diff(
         binary=binary,
         stat_graph_width=defaults.stat_graph_width if stat_graph_width is None else stat_graph_width,
     )
-    width, name_width, count = _stat_limits(stat_limits, stat_width, stat_name_width, stat_count)
+    width, name_width, count = _stat_limits(click.get_current_context().meta.get("gitplan.args", []))
     options = replace(options, stat_width=width, stat_name_width=name_width, stat_count=count)
     options = _with_algorithm(options, algorithm)
     options = replace(options, relative=_relative_to(ctx, relative, relative_to))
@@ -587,7 +593,7 @@ def show(
     ctx.choose_color(_color_when(color_when, no_color))
     spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
     item = ctx.store.changeset(plan, spec)
-    width, _, _ = _stat_limits(None, None, None, None)
+    width, _, _ = _stat_limits([])
     options = replace(ctx.store.diff_options(), output=output or "patch", binary=binary, stat_width=width)
     options = _with_algorithm(options, algorithm)
     shown = ctx.diff_output()
