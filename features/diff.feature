@@ -221,6 +221,7 @@ Feature: Plan diffs match git diff byte for byte
       | a2.txt    | <delete>                                |
       | b1.txt    | one 1\none 2\none 3\none 4\none 5\nmore\n |
       | b2.txt    | two 1\ntwo 2\ntwo 3\ntwo 4\ntwo 5\nmore\n |
+      | b3.txt    | three\n                                  |
       | blank.txt | x\n\ny\n\nw\nz\n                        |
     Then git plan diff "lim" --name-status -- . run in "." prints what git diff prints there
     And git plan diff "lim" -l1 --name-status -- . run in "." prints what git diff prints there
@@ -230,6 +231,10 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "lim" -l1 --histogram --stat -- . run in "." prints what git diff prints there
     When I run git plan "diff lim -l1 --name-status"
     Then the output shows "D\ta1.txt"
+    And the output contains "git-plan: warning: exhaustive rename detection was skipped due to too many files."
+    And the output contains "set your diff.renameLimit variable to at least 3 and retry the command."
+    When I run git plan "diff lim --name-status"
+    Then the output does not contain "warning"
     When git config "diff.renameLimit" is "1"
     Then git plan diff "lim" --name-status -- . run in "." prints what git diff prints there
     When git config "diff.suppressBlankEmpty" is "true"

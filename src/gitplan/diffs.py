@@ -104,7 +104,10 @@ def file_pairs(
     old_tree: str | None,
     new_tree: str | None,
     options: DiffOptions = DiffOptions(),  # noqa: B008 - frozen, so safe to share
+    skipped: Callable[[int], None] | None = None,
 ) -> list[Pair]:
+    """The changed files of two trees, renames paired as git pairs them (`skipped`: see
+    detect_renames)."""
     entries = changed_entries(repo, old_tree, new_tree, options.pathspec)
     if options.exclude:
         entries = [entry for entry in entries if not matches_pathspec(entry.path, options.exclude)]
@@ -115,6 +118,7 @@ def file_pairs(
         lambda oid: read_blob(repo, oid),
         options.rename_score,
         options.rename_limit if options.rename_limit > 0 else 32767,  # git: 0 or less, no limit
+        skipped,
     )
 
 

@@ -113,8 +113,11 @@ def detect_renames(
     read: Callable[[str], bytes],
     min_score: int = DEFAULT_MIN_SCORE,
     limit: int = RENAME_LIMIT,
+    skipped: Callable[[int], None] | None = None,
 ) -> list[Pair]:
-    """Pair deletions with additions as git does; other entries pass through."""
+    """Pair deletions with additions as git does; other entries pass through. With more
+    candidates than `limit` allows, only exact and same-name renames are found, and
+    `skipped` hears the limit that would have been needed (git warns with it)."""
     sources = [e for e in entries if e.new_id is None]
     dests = [e for e in entries if e.old_id is None]
     if sources and dests:
@@ -175,6 +178,8 @@ def detect_renames(
         left_src = [s for s in range(len(sources)) if s not in used_src]
         left_dst = [d for d in range(len(dests)) if d not in match]
 
+    if left_src and left_dst and len(left_src) * len(left_dst) > limit * limit and skipped is not None:
+        skipped(max(len(left_src), len(left_dst)))
     if left_src and left_dst and len(left_src) * len(left_dst) <= limit * limit:
         # git's diffcore-rename: each destination keeps its CANDIDATES_PER_DST best sources
         # in slots (record_if_better, a score of 0 included), then every slot is sorted

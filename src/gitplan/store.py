@@ -128,7 +128,7 @@ class PlanStore:
         self._statuses: dict[str, planstatus.Kept] = {}
         # The file pairs of the last diff: `--stat -p` renders the same two trees twice, and
         # rename detection is the costly part. (Trees are named by content: always valid.)
-        self._last_pairs: tuple[tuple[object, ...], list[Pair]] | None = None
+        self._last_pairs: tuple[tuple[object, ...], list[Pair], int | None] | None = None
 
     @property
     def _repo(self) -> pygit2.Repository:
@@ -862,9 +862,17 @@ class PlanStore:
         key += (options.rename_score, options.rename_limit)
         cached = self._last_pairs  # one read: a server's threads may replace it meanwhile
         if cached is None or cached[0] != key:
-            cached = (key, diffs.file_pairs(self._repo, old, new, options))
+            needed: list[int] = []
+            pairs = diffs.file_pairs(self._repo, old, new, options, needed.append)
+            cached = (key, pairs, needed[0] if needed else None)
             self._last_pairs = cached
         return list(cached[1])
+
+    def rename_limit_needed(self) -> int | None:
+        """The rename limit the last diff would have needed to look for inexact renames
+        (git warns with it), or None when it was not cut short."""
+        cached = self._last_pairs
+        return cached[2] if cached is not None else None
 
     def blob(self, revision: str) -> bytes:
         """The bytes of the blob a (possibly abbreviated) id names; KeyError if none does."""

@@ -380,6 +380,7 @@ def diff(
     if formats[-1] == "patch" and len(parts) > 1 and parts[-1]:
         parts.insert(-1, "\n")  # git's separator between the stats and the patch
     warn_if_unsafe(ctx, plan)
+    _warn_rename_limit(ctx)
     out.diff("".join(parts), colored=bool(word_diff) or options.color, read=ctx.store.blob)
 
 
@@ -409,6 +410,20 @@ def _formats(names: list[str], stats: list[str], patch: bool) -> list[str]:
     if names:
         return names
     return stats + (["patch"] if patch or not stats else [])
+
+
+def _warn_rename_limit(ctx: Context) -> None:
+    """git's two warnings when the rename limit cut rename detection short."""
+    needed = ctx.store.rename_limit_needed()
+    if needed is not None:
+        click.echo(
+            "git-plan: warning: exhaustive rename detection was skipped due to too many files.", err=True
+        )
+        click.echo(
+            f"git-plan: warning: you may want to set your diff.renameLimit variable to at least {needed} "
+            "and retry the command.",
+            err=True,
+        )
 
 
 def warn_if_unsafe(ctx: Context, plan: str) -> None:
