@@ -470,6 +470,10 @@ Feature: Plan diffs match git diff byte for byte
     When I run git plan "diff conv"
     Then the exit code is 2
     And the output contains "the textconv filter 'false' failed on a.x"
+    # When git renders the diff (histogram), its failure is bad input too.
+    When I run git plan "diff conv --histogram"
+    Then the exit code is 2
+    And the output contains "git diff failed"
 
   Scenario Outline: Output formats combine as git combines them: <args>
     Given a plan "combo"

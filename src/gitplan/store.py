@@ -982,7 +982,11 @@ class PlanStore:
         # The context without -U (which asks for the patch too): git's diffstat trims at 0.
         worktree.add_config(environment, "diff.context", str(options.context))
         worktree.add_config(environment, "diff.suppressBlankEmpty", str(options.suppress_blank_empty).lower())
-        return worktree.run_git(self._repo, args, env=environment).decode("utf-8", "surrogateescape")
+        try:
+            out = worktree.run_git(self._repo, args, env=environment)
+        except worktree.GitFailed as error:  # a filter or a setting of the user's: bad input, as ours
+            raise BadInput(str(error)) from None
+        return out.decode("utf-8", "surrogateescape")
 
     def _diff_range(self, chain: chains.Chain, changeset: int | str | None) -> tuple[str, str]:
         repo = self._repo
