@@ -8,6 +8,7 @@ import posixpath
 import re
 import shlex
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,7 @@ def _with_algorithm(options: Any, flags: dict[str, Any]) -> Any:
     --minimal asks myers for the smallest diff (it leaves patience and histogram be)."""
     heuristic = flags.pop("indent_heuristic", None)
     algorithm = options.algorithm
-    for word in click.get_current_context().meta.get("gitplan.algorithms", []):
+    for word in _algorithm_words(_given()):
         if word.startswith("="):
             algorithm = "myers" if word == "=default" else word[1:]
         elif word == "minimal":
@@ -96,43 +97,40 @@ def _with_algorithm(options: Any, flags: dict[str, Any]) -> Any:
 
 
 class _DiffCommand(click.Command):
-    """Options as git diff reads them: of `--color[=WHEN]` and `--no-color` the last one
-    wins (_color_when), and `--stat=<width>[,<name-width>[,<count>]]` takes its value
-    only when attached, so that `--stat 3` stays the stat of changeset 3."""
+    """Options as git diff reads them, where their order matters: the last of
+    `--color[=WHEN]`/`--no-color`, of -M/--no-renames and of the algorithm options wins,
+    and `--stat=<width>[,<name-width>[,<count>]]` (and `--relative=DIR`) take a value only
+    when attached, so that `--stat 3` stays the stat of changeset 3. The options given
+    before "--" are kept in order (_given) for the functions that need that order."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         end = args.index("--") if "--" in args else len(args)
-        colors = [
-            (at, arg)
-            for at, arg in enumerate(args[:end])
-            if arg == "--no-color" or arg.split("=")[0] == "--color"
-        ]
-        ctx.meta["gitplan.last_color"] = colors[-1][1] if colors else None
-        words = [at for at, arg in enumerate(args[:end]) if arg.split("=")[0] == "--word-diff"]
-        # --word-diff=color turns colour on, unless a later --no-color turns it off again.
-        ctx.meta["gitplan.uncoloured_after_words"] = bool(
-            colors
-            and words
-            and colors[-1][0] > words[-1]
-            and colors[-1][1] in ("--no-color", "--color=never")
-        )
-        renames = [
-            arg for arg in args[:end] if arg == "--no-renames" or arg.startswith(("-M", "--find-renames"))
-        ]
-        ctx.meta["gitplan.last_renames"] = renames[-1] if renames else None
-        ctx.meta["gitplan.algorithms"] = _algorithm_words(args[:end])
-        if not any(param.name == "stat_limits" for param in self.params):
-            return super().parse_args(ctx, args)
-        rewritten: list[str] = []
-        for at, arg in enumerate(args):
-            if at < end and arg.startswith("--stat="):
-                rewritten += ["--stat", "--stat-limits=" + arg.removeprefix("--stat=")]
-            elif at < end and arg.startswith("--relative="):
-                rewritten += ["--relative", "--relative-to=" + arg.removeprefix("--relative=")]
+        attached = any(param.name == "stat_limits" for param in self.params)
+        before: list[str] = []
+        for arg in args[:end]:
+            if attached and arg.startswith("--stat="):
+                before += ["--stat", "--stat-limits=" + arg.removeprefix("--stat=")]
+            elif attached and arg.startswith("--relative="):
+                before += ["--relative", "--relative-to=" + arg.removeprefix("--relative=")]
             else:
-                rewritten.append(arg)
-        ctx.meta["gitplan.args"] = rewritten[: len(rewritten) - (len(args) - end)]  # before "--"
-        return super().parse_args(ctx, rewritten)
+                before.append(arg)
+        ctx.meta["gitplan.args"] = before
+        return super().parse_args(ctx, before + args[end:])
+
+
+def _given() -> list[str]:
+    """The command's options before "--", in the order given (_DiffCommand)."""
+    return list(click.get_current_context().meta.get("gitplan.args", []))
+
+
+def _last(wanted: Callable[[str], bool]) -> tuple[int, str] | None:
+    """The place and text of the last option given that `wanted` accepts, or None."""
+    found = [(at, arg) for at, arg in enumerate(_given()) if wanted(arg)]
+    return found[-1] if found else None
+
+
+def _is_color(arg: str) -> bool:
+    return arg == "--no-color" or arg.split("=")[0] == "--color"
 
 
 def _relative_to(ctx: Context, relative: bool | None, directory: str | None) -> str:
@@ -150,16 +148,31 @@ def _relative_to(ctx: Context, relative: bool | None, directory: str | None) -> 
 def _renames_wanted(default: bool, find_renames: str | None, no_renames: bool) -> bool:
     """Of -M/--find-renames and --no-renames the last one wins, as in git."""
     if find_renames is not None and no_renames:
-        return click.get_current_context().meta.get("gitplan.last_renames") != "--no-renames"
+        last = _last(lambda arg: arg == "--no-renames" or arg.startswith(("-M", "--find-renames")))
+        return last is None or last[1] != "--no-renames"
     return find_renames is not None or (default and not no_renames)
 
 
 def _color_when(color_when: str | None, no_color: bool) -> str | None:
     """WHEN of the last of `--color[=WHEN]` and `--no-color` on the command line."""
-    last = click.get_current_context().meta.get("gitplan.last_color")
-    if no_color and (color_when is None or last == "--no-color"):
+    last = _last(_is_color)
+    if no_color and (color_when is None or (last is not None and last[1] == "--no-color")):
         return "never"
     return color_when
+
+
+def _colours_of_the_users(ctx: Context, out: Any, options: Any) -> Any:
+    """`options` asking git to render the diff when it is coloured and the config changes
+    git's colours (gitplan's own colouring is git's defaults)."""
+    return replace(options, color=True) if out.color and ctx.store.custom_diff_colors() else options
+
+
+def _uncoloured_after_words() -> bool:
+    """Does a --no-color (or --color=never) come after --word-diff, turning off the colour
+    that --word-diff=color turns on?"""
+    colour = _last(_is_color)
+    words = _last(lambda arg: arg.split("=")[0] == "--word-diff")
+    return bool(colour and words and colour[0] > words[0] and colour[1] in ("--no-color", "--color=never"))
 
 
 def _stat_limits(args: list[str]) -> tuple[int, int, int]:
@@ -362,7 +375,7 @@ def diff(
         binary=binary,
         stat_graph_width=defaults.stat_graph_width if stat_graph_width is None else stat_graph_width,
     )
-    width, name_width, count = _stat_limits(click.get_current_context().meta.get("gitplan.args", []))
+    width, name_width, count = _stat_limits(_given())
     options = replace(options, stat_width=width, stat_name_width=name_width, stat_count=count)
     options = _with_algorithm(options, algorithm)
     options = replace(options, relative=_relative_to(ctx, relative, relative_to))
@@ -370,12 +383,10 @@ def diff(
     out = ctx.diff_output()
     if word_diff:
         # --word-diff=color implies --color, as in git.
-        forced = word_diff == "color" and not click.get_current_context().meta.get(
-            "gitplan.uncoloured_after_words"
-        )
+        forced = word_diff == "color" and not _uncoloured_after_words()
         options = replace(options, word_diff=word_diff, color=out.color or forced)
-    elif out.color and ctx.store.custom_diff_colors():
-        options = replace(options, color=True)  # colours of the user's own: git's rendering
+    else:
+        options = _colours_of_the_users(ctx, out, options)
     parts = [ctx.store.diff(plan, changeset, replace(options, output=name)) for name in formats]
     if formats[-1] == "patch" and len(parts) > 1 and parts[-1]:
         parts.insert(-1, "\n")  # git's separator between the stats and the patch
@@ -612,8 +623,8 @@ def show(
     options = replace(ctx.store.diff_options(), output=output or "patch", binary=binary, stat_width=width)
     options = _with_algorithm(options, algorithm)
     shown = ctx.diff_output()
-    if not as_json and shown.color and ctx.store.custom_diff_colors():
-        options = replace(options, color=True)  # colours of the user's own: git's rendering
+    if not as_json:
+        options = _colours_of_the_users(ctx, shown, options)
     text = ctx.store.diff(plan, item.number, options)
     out = ctx.output(as_json)
     if as_json:
