@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pygit2
 
 from .errors import BadInput
-from .gitrepo import EMPTY_TREE, Abbreviator, config_flag, config_value, read_blob
+from .gitrepo import EMPTY_TREE, Abbreviator, config_flag, config_int, config_value, read_blob
 from .model import FileChange
 from .objects import Staging
 from .objects import read_blob as read_staged
@@ -180,15 +180,9 @@ def _blob_size(repo: pygit2.Repository, staging: Staging, oid: str | None) -> in
 
 def big_file_threshold(repo: pygit2.Repository) -> int:
     """git's core.bigFileThreshold (512 MiB unless set): larger files are not diffed, as binary."""
-    value = (config_value(repo, "core.bigFileThreshold") or "").strip().lower()
-    if not value:
-        return 512 << 20
-    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
     try:
-        if value and value[-1] in units:
-            return int(value[:-1]) * units[value[-1]]
-        return int(value)
-    except ValueError:
+        return config_int(repo, "core.bigFileThreshold", 512 << 20)
+    except BadInput:  # not a number: git's default, as before
         return 512 << 20
 
 
@@ -213,20 +207,24 @@ def render(
     if options.output == "name-status":
         return "".join(_name_status(p, high) for p in pairs)
     drivers = _DiffDrivers(repo)
-    if options.output in ("stat", "shortstat"):
-        flags = patch_flags(options)
+    flags = patch_flags(options)
+    if options.output in ("stat", "shortstat", "numstat"):
         counted = [_counted(repo, p, drivers, flags, context=options.context) for p in pairs]
-        stat = render_stat(counted, options.stat_width, high, _StatLimits.of(options))
+        if options.output == "numstat":
+            return "".join(_numstat(change, high) for change in counted)
+        stat = render_stat(
+            counted,
+            options.stat_width,
+            high,
+            limit_name=options.stat_name_width,
+            limit_graph=options.stat_graph_width,
+            limit_count=options.stat_count,
+        )
         return stat[stat.rfind("\n", 0, -1) + 1 :] if options.output == "shortstat" else stat
-    if options.output == "numstat":
-        flags = patch_flags(options)
-        counted = [_counted(repo, p, drivers, flags, context=options.context) for p in pairs]
-        return "".join(_numstat(change, high) for change in counted)
     ids = Abbreviator(repo)
     abbrev = 40 if options.full_index else ids.default_length()
     if trees is not None:
         drivers.learn_headers_from_git(trees, pairs, options)
-    flags = patch_flags(options)
     return "".join(_patch(repo, p, options, abbrev, drivers, ids, flags) for p in pairs)
 
 
@@ -586,10 +584,8 @@ class _DiffDrivers:
         self._patterns: dict[str, bool] = {}  # has a function-line pattern, read once
         self._binary_drivers: dict[str, bool] = {}  # diff.<driver>.binary, read once
         self._textconv: dict[str, str | None] = {}  # diff.<driver>.textconv, read once
-        self._values: dict[str, str | bool | None] = {}
-        self._threshold: int | None = (
-            None  # core.bigFileThreshold, read once  # each path's diff attribute, looked up once
-        )
+        self._values: dict[str, str | bool | None] = {}  # each path's diff attribute, looked up once
+        self._threshold: int | None = None  # core.bigFileThreshold, read once
         self._headers_from_git: dict[str, dict[bytes, bytes]] = {}  # path -> ranges -> git's header
 
     def learn_headers_from_git(
@@ -953,25 +949,21 @@ def _char_columns(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
-@dataclass(frozen=True)
-class _StatLimits:
-    name_width: int = 0
-    graph_width: int = 0
-    count: int = 0
-
-    @classmethod
-    def of(cls, options: DiffOptions) -> _StatLimits:
-        return cls(options.stat_name_width, options.stat_graph_width, options.stat_count)
-
-
 def render_stat(
-    changes: Iterable[FileChange], width: int = 80, high: bool = True, limits: _StatLimits = _StatLimits()
+    changes: Iterable[FileChange],
+    width: int = 80,
+    high: bool = True,
+    limit_name: int = 0,
+    limit_graph: int = 0,
+    limit_count: int = 0,
 ) -> str:
-    """git's show_stats(): `width` columns in all, the graph and the names fitted into it."""
+    """git's show_stats(): `width` columns in all, the graph and the names fitted into it;
+    names cut to `limit_name`, the graph to `limit_graph`, the first `limit_count` files
+    only (0: no such limit), as --stat-name-width, --stat-graph-width and --stat-count."""
     files = list(changes)
     if not files:
         return ""
-    shown = files[: limits.count] if limits.count else files
+    shown = files[:limit_count] if limit_count else files
     max_change = max_len = 0
     number_width = bin_width = 0
     names = [_print_name(change, high) for change in shown]
@@ -985,14 +977,14 @@ def render_stat(
     number_width = max(number_width, len(str(max_change)))
     width = max(width, 16 + 6 + number_width)
     graph_width = max_change if max_change + 4 > bin_width else bin_width - 4
-    if limits.graph_width and limits.graph_width < graph_width:
-        graph_width = limits.graph_width
-    name_width = limits.name_width if 0 < limits.name_width < max_len else max_len
+    if limit_graph and limit_graph < graph_width:
+        graph_width = limit_graph
+    name_width = limit_name if 0 < limit_name < max_len else max_len
     if name_width + number_width + 6 + graph_width > width:
         if graph_width > width * 3 // 8 - number_width - 6:
             graph_width = max(6, width * 3 // 8 - number_width - 6)
-        if limits.graph_width and graph_width > limits.graph_width:
-            graph_width = limits.graph_width
+        if limit_graph and graph_width > limit_graph:
+            graph_width = limit_graph
         if name_width > width - number_width - 6 - graph_width:
             name_width = width - number_width - 6 - graph_width
         else:

@@ -262,8 +262,14 @@ def config_values(repo: pygit2.Repository, key: str) -> list[str]:
     ]
 
 
+def config_int(repo: pygit2.Repository, key: str, default: int) -> int:
+    """A number of git config as git reads it (config_number), `default` when unset."""
+    value = config_value(repo, key)
+    return default if value is None else config_number(key, value)
+
+
 def config_number(key: str, value: str) -> int:
-    """A config value as git reads a number: digits with an optional k, m or g."""
+    """A config value as git reads a number: digits, a sign, an optional k, m or g."""
     text = value.strip().lower()
     scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(text[-1:], 1)
     digits = text[:-1] if scale > 1 else text

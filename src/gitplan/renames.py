@@ -178,9 +178,10 @@ def detect_renames(
         left_src = [s for s in range(len(sources)) if s not in used_src]
         left_dst = [d for d in range(len(dests)) if d not in match]
 
-    if left_src and left_dst and len(left_src) * len(left_dst) > limit * limit and skipped is not None:
+    fits = len(left_src) * len(left_dst) <= limit * limit
+    if left_src and left_dst and not fits and skipped is not None:
         skipped(max(len(left_src), len(left_dst)))
-    if left_src and left_dst and len(left_src) * len(left_dst) <= limit * limit:
+    if left_src and left_dst and fits:
         # git's diffcore-rename: each destination keeps its CANDIDATES_PER_DST best sources
         # in slots (record_if_better, a score of 0 included), then every slot is sorted
         # stably, best first, so ties keep the slots' order.

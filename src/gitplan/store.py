@@ -51,7 +51,7 @@ from .gitrepo import (
     committer_person,
     common_dir,
     config_flag,
-    config_number,
+    config_int,
     config_value,
     config_values,
     lookup_commit,
@@ -886,10 +886,10 @@ class PlanStore:
 
     def diff_options(self) -> diffs.DiffOptions:
         """The options `git diff` takes from this repository's config without flags:
-        diff.context, diff.renames, diff.algorithm and diff.indentHeuristic (the rest,
+        diff.context, diff.renames, diff.algorithm, diff.indentHeuristic,
+        diff.statGraphWidth, diff.renameLimit and diff.suppressBlankEmpty (the rest,
         PlanStore.diff reads where None)."""
         algorithm = (self.config("diff.algorithm") or "myers").lower()
-        key, limit = "diff.statGraphWidth", "diff.renameLimit"
         if algorithm == "default":
             algorithm = "myers"
         if algorithm not in diffs.ALGORITHMS:
@@ -903,8 +903,8 @@ class PlanStore:
             algorithm=algorithm,
             indent_heuristic=config_flag(self._repo, "diff.indentHeuristic", True),
             # git reads these as any number (k, m, g; below 0 as 0 and as no limit)
-            stat_graph_width=max(0, _git_int(self.config(key), 0, key)),
-            rename_limit=_git_int(self.config(limit), RENAME_LIMIT, limit),
+            stat_graph_width=max(0, config_int(self._repo, "diff.statGraphWidth", 0)),
+            rename_limit=config_int(self._repo, "diff.renameLimit", RENAME_LIMIT),
             suppress_blank_empty=config_flag(self._repo, "diff.suppressBlankEmpty", False),
         )
 
@@ -1077,15 +1077,6 @@ def _iso(stamp: float | None) -> str | None:
         return None
     moment = datetime.fromtimestamp(stamp, UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _git_int(value: str | None, default: int, key: str) -> int:
-    """A config number as git_config_int reads it: digits, a sign, a k, m or g."""
-    if value is None:
-        return default
-    text = value.strip().lower()
-    negative = text.startswith("-")
-    return -config_number(key, text[1:]) if negative else config_number(key, text.lstrip("+"))
 
 
 def _int_config(value: str | None, default: int, key: str, unit: str = "bytes") -> int:

@@ -30,7 +30,7 @@ from .format import (
     trailers,
     validate_path,
 )
-from .gitrepo import config_number, config_value, descends, read_blob
+from .gitrepo import config_int, descends, read_blob
 from .notes import MOST_SUBTREES, TooFannedOut, changed_notes, is_note_name, note_blob_id, notes_tree
 from .trees import changed_entries
 
@@ -58,14 +58,10 @@ class Limits:
 
     @classmethod
     def of(cls, repo: pygit2.Repository) -> Limits:
-        def number(key: str, default: int) -> int:
-            value = config_value(repo, key)
-            return default if value is None else config_number(key, value)
-
         return cls(
-            max_file_bytes=number("plan.verify.maxFileSize", _DEFAULTS.max_file_bytes),
-            max_note_bytes=number("plan.verify.maxNoteSize", _DEFAULTS.max_note_bytes),
-            max_changesets=number("plan.verify.maxChangesets", _DEFAULTS.max_changesets),
+            max_file_bytes=config_int(repo, "plan.verify.maxFileSize", _DEFAULTS.max_file_bytes),
+            max_note_bytes=config_int(repo, "plan.verify.maxNoteSize", _DEFAULTS.max_note_bytes),
+            max_changesets=config_int(repo, "plan.verify.maxChangesets", _DEFAULTS.max_changesets),
         )
 
 

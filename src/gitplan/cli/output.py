@@ -61,7 +61,7 @@ class Output:
     def diff(self, text: str, colored: bool = False, read: Callable[[str], bytes] | None = None) -> None:
         """Write a diff as git does: coloured when asked (or on a terminal), through the
         pager git would use when standard output is a terminal. `colored`: the text
-        already carries git's colours (word diff). `read` gives a blob's bytes by the
+        already carries git's colours (git rendered it). `read` gives a blob's bytes by the
         (abbreviated) id an index line names: git's blank-at-eof rule needs whole files."""
         if self.color and not colored:
             text = _colored(text, read)
