@@ -79,11 +79,22 @@ class DiffOptions:
 ALGORITHMS = ("myers", "minimal", "patience", "histogram")
 
 
-def rename_option(score: int) -> str:
+def _rename_option(score: int) -> str:
     """git's -M for this similarity score, exactly: git reads `-M0.ddddd` (five digits at
     most) as ddddd * MAX_SCORE // 100000, so d is the least that comes back to `score`."""
     digits = -(-score * 100000 // MAX_SCORE)  # ceiling
     return "-M100%" if digits >= 100000 else f"-M0.{digits:05d}"
+
+
+def git_pairing_and_lines(options: DiffOptions, renames: bool = True) -> list[str]:
+    """The git diff options that decide which files pair up and how their lines are diffed,
+    as these options ask: every git run that must split hunks as gitplan does takes them.
+    (`renames`: False leaves rename detection to git's own config.)"""
+    heuristic = "--indent-heuristic" if options.indent_heuristic else "--no-indent-heuristic"
+    args = [f"--diff-algorithm={options.algorithm}", heuristic, f"-l{options.rename_limit}"]
+    if renames:
+        args.append(_rename_option(options.rename_score) if options.renames else "--no-renames")
+    return args
 
 
 def patch_flags(options: DiffOptions) -> pygit2.enums.DiffOption:
@@ -711,11 +722,8 @@ def _hunk_headers_by_git(
     from . import worktree
 
     old, new = (tree or EMPTY_TREE for tree in trees)
-    renames = rename_option(options.rename_score) if options.renames else "--no-renames"
-    args = ["diff-tree", "-p", "--no-color", "--no-ext-diff", "--no-textconv", renames,
-            f"-l{options.rename_limit}", f"--diff-algorithm={options.algorithm}",
-            "--indent-heuristic" if options.indent_heuristic else "--no-indent-heuristic",
-            "--src-prefix=a/", "--dst-prefix=b/", f"-U{options.context}",
+    args = ["diff-tree", "-p", "--no-color", "--no-ext-diff", "--no-textconv",
+            *git_pairing_and_lines(options), "--src-prefix=a/", "--dst-prefix=b/", f"-U{options.context}",
             f"--inter-hunk-context={options.interhunk or 0}", old, new,
             "--", *(paths if len(paths) <= _PATHSPEC_LIMIT else ())]  # fmt: skip
     try:

@@ -952,14 +952,15 @@ class PlanStore:
             raise BadInput(f"--word-diff takes plain, color or porcelain, not {options.word_diff!r}")
         quoted = "true" if options.quote_high is not False else "false"
         src, dst = options.prefixes or ("a/", "b/")
-        args = ["diff", "--no-ext-diff", f"--diff-algorithm={options.algorithm}"]
-        args += ["--indent-heuristic" if options.indent_heuristic else "--no-indent-heuristic"]
+        # With copies asked for, git's own config asks for them, as it would.
+        args = [
+            "diff",
+            "--no-ext-diff",
+            *diffs.git_pairing_and_lines(options, renames=not self._copies(options)),
+        ]
         args += [f"--src-prefix={src}", f"--dst-prefix={dst}"]
         args += [f"--word-diff={options.word_diff}"] if options.word_diff else []
         args += ["--color=always" if options.color else "--no-color"]  # after: =color turns it on
-        if not self._copies(options):  # else git's own config asks for copies, as it would
-            args += [diffs.rename_option(options.rename_score) if options.renames else "--no-renames"]
-        args += [f"-l{options.rename_limit}"]
         args += [f"--relative={options.relative}"] if options.relative else []
         args += ["--full-index"] if options.full_index else []
         args += ["--binary"] if options.binary else []
