@@ -211,7 +211,7 @@ def render(
     trees: tuple[str | None, str | None] | None = None,
 ) -> str:
     """The text `git diff` prints for these pairs with these options; `trees`, the two
-    trees they come from, lets git name the function lines of its built-in drivers."""
+    trees they come from, lets git name the function lines of drivers with a pattern."""
     high = options.quote_high is not False
     if options.output == "name-only":
         return "".join(quote_path(p.path, high=high) + "\n" for p in pairs)
