@@ -278,6 +278,47 @@ Feature: Plan diffs match git diff byte for byte
       | vendor/lib | <delete> |
     Then git plan diff "slash2" --name-status -- vendor/lib/ run in "." prints what git diff prints there
 
+  Scenario: The user's own diff programs (diff.external, GIT_EXTERNAL_DIFF, a driver's command) print the patch, as in git diff; show runs them only with --ext-diff
+    Given the user sets the repository up with:
+      """
+      printf '#!/bin/sh\necho "external $1 $3 $4 $6 $7 $GIT_DIFF_PATH_COUNTER/$GIT_DIFF_PATH_TOTAL locale=$LC_ALL"\ndiff "$2" "$5"\nexit 0\n' > .git/ext.sh
+      printf '#!/bin/sh\necho "driver $1"\nexit 0\n' > .git/driver.sh
+      chmod +x .git/ext.sh .git/driver.sh
+      printf 'a\nb\n' > x.txt; printf 'one\n' > y.dat; printf '*.dat diff=mine\n' > .gitattributes
+      git add . && git commit -qm base
+      """
+    And a plan "ext"
+    And I record in "ext" with tool "w"
+      | path  | content  |
+      | x.txt | a\nB\n   |
+      | y.dat | two\n    |
+      | z.txt | new\n    |
+    When the user sets the repository up with:
+      """
+      git config diff.external "$PWD/.git/ext.sh"
+      """
+    Then git plan diff "ext" -- . run in "." prints what git diff prints there
+    And git plan diff "ext" --stat -p -- . run in "." prints what git diff prints there
+    And git plan diff "ext" --no-ext-diff -- . run in "." prints what git diff prints there
+    When I run git plan "show ext 1"
+    Then the output does not contain "external"
+    When I run git plan "show ext 1 --ext-diff"
+    Then the output shows "external x.txt"
+    When I run git plan "diff ext --no-ext-diff"
+    Then the output does not contain "external"
+    When git config "diff.external" is unset
+    And the user sets the repository up with:
+      """
+      git config diff.mine.command "$PWD/.git/driver.sh"
+      """
+    Then git plan diff "ext" -- . run in "." prints what git diff prints there
+    When git config "diff.mine.command" is unset
+    And I run git plan "diff ext" with this environment
+      | variable          | value                    |
+      | GIT_EXTERNAL_DIFF | {repo}/.git/ext.sh       |
+      | LC_ALL            | <unset>                  |
+    Then standard output is what "git diff BASE TIP" prints with that environment, for the base and tip of "ext"
+
   Scenario: Colours the config changes (color.diff.*, core.whitespace, diff.wsErrorHighlight, diff.colorMoved) are git's, in diff and show
     Given the user commits "w.txt" with content "a\nb\nmoved line number one here\nmoved line number two here\nk1\nk2\nk3\nk4\n" on main
     And a plan "hue"

@@ -64,7 +64,10 @@ def renames_detected(context, count):  # type: ignore[no-untyped-def]
 @when('I run git plan "{args}" with this environment')
 def run_with_environment(context, args):  # type: ignore[no-untyped-def]
     """As `git -c key=value plan ...` runs it: git hands its -c settings down in the environment."""
-    context.cli_environment = {row["variable"]: row["value"] for row in context.table}
+    context.cli_environment = {
+        row["variable"]: None if row["value"] == "<unset>" else row["value"].replace("{repo}", context.repo)
+        for row in context.table
+    }
     words = shlex.split(args.replace("{tmp}", context.tmp))
     result = CliRunner().invoke(main, ["-C", context.repo, *words], env=context.cli_environment)
     context.cli = result
@@ -75,7 +78,9 @@ def run_with_environment(context, args):  # type: ignore[no-untyped-def]
 def same_as_git_with_environment(context, args, plan):  # type: ignore[no-untyped-def]
     status = context.store.status(plan)
     words = [status.base if w == "BASE" else status.tip if w == "TIP" else w for w in shlex.split(args)]
-    environment = {**os.environ, **context.cli_environment}
+    environment = {
+        name: value for name, value in {**os.environ, **context.cli_environment}.items() if value is not None
+    }
     theirs = subprocess.run(
         ["git", *words], cwd=context.repo, env=environment, capture_output=True, check=True
     )

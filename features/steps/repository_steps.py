@@ -30,6 +30,7 @@ def _run_program(context, words: list[str], cwd: str, env: dict[str, str] | None
 
 
 @given("the user sets the repository up with:")
+@when("the user sets the repository up with:")
 def setup_script(context):  # type: ignore[no-untyped-def]
     done = subprocess.run(["sh", "-ec", context.text], cwd=context.repo, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -74,6 +74,7 @@ class DiffOptions:
     relative: str = ""  # --relative, diff.relative: only under this directory ("sub/"), named from it
     algorithm: str = "myers"  # diff.algorithm: myers, minimal, patience (libgit2's), histogram (git's)
     indent_heuristic: bool = True  # diff.indentHeuristic: slide hunks as git does by default
+    ext_diff: bool = False  # run the diff programs the config names (diff.external): git renders
 
 
 ALGORITHMS = ("myers", "minimal", "patience", "histogram")

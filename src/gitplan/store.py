@@ -852,6 +852,7 @@ class PlanStore:
             or options.relative
             or self._copies(options)
             or self.config("diff.orderFile")
+            or (options.ext_diff and options.output == "patch" and self.external_diff())
         ):
             return self._rendered_by_git(old, new, options)
         pairs = self._pairs(old, new, options)
@@ -933,21 +934,33 @@ class PlanStore:
     def custom_diff_colors(self) -> bool:
         """Does the config change how git colours a diff (color.diff.<slot>, diff.colorMoved,
         core.whitespace, diff.wsErrorHighlight)? gitplan's own colours are git's defaults."""
-        names = set(command_line_config())
-        with contextlib.suppress(pygit2.GitError, ValueError):
-            names.update(entry.name.lower() for entry in self._repo.config)
-        for name in names:
+        for name in self._config_names():
             if name.startswith(("color.diff.", "diff.color.", "diff.colormoved")):
                 return True
             if name in ("core.whitespace", "diff.wserrorhighlight"):
                 return True
         return False
 
+    def external_diff(self) -> bool:
+        """Does the user have git run a diff program of their own for a patch:
+        GIT_EXTERNAL_DIFF, diff.external, or a diff driver's `diff.<driver>.command` (which
+        git runs for the paths whose `diff` attribute names that driver)?"""
+        if "GIT_EXTERNAL_DIFF" in os.environ or self.config("diff.external") is not None:
+            return True
+        return any(name.startswith("diff.") and name.endswith(".command") for name in self._config_names())
+
+    def _config_names(self) -> set[str]:
+        """The names of every setting (lower case), from `git -c` and the config files."""
+        names = set(command_line_config())
+        with contextlib.suppress(pygit2.GitError, ValueError):
+            names.update(entry.name.lower() for entry in self._repo.config)
+        return names
+
     def _rendered_by_git(self, old: str, new: str, options: diffs.DiffOptions) -> str:
         """`git diff` of the same two trees with the same options: a word diff, the
         histogram algorithm, colours the config changes, --relative, copies
-        (diff.renames=copies) and diff.orderFile have no libgit2 twin here, so git renders
-        them itself."""
+        (diff.renames=copies), diff.orderFile and the user's own diff programs
+        (`ext_diff`) have no libgit2 twin here, so git renders them itself."""
         if options.word_diff not in (None, "plain", "color", "porcelain"):
             raise BadInput(f"--word-diff takes plain, color or porcelain, not {options.word_diff!r}")
         quoted = "true" if options.quote_high is not False else "false"
@@ -955,7 +968,7 @@ class PlanStore:
         # With copies asked for, git's own config asks for them, as it would.
         args = [
             "diff",
-            "--no-ext-diff",
+            "--ext-diff" if options.ext_diff else "--no-ext-diff",
             *diffs.git_pairing_and_lines(options, renames=not self._copies(options)),
         ]
         args += [f"--src-prefix={src}", f"--dst-prefix={dst}"]
@@ -983,6 +996,10 @@ class PlanStore:
         # The context without -U (which asks for the patch too): git's diffstat trims at 0.
         worktree.add_config(environment, "diff.context", str(options.context))
         worktree.add_config(environment, "diff.suppressBlankEmpty", str(options.suppress_blank_empty).lower())
+        if options.ext_diff:  # the user's diff program runs in the user's locale, not git_env's C
+            del environment["LC_ALL"]
+            if "LC_ALL" in os.environ:
+                environment["LC_ALL"] = os.environ["LC_ALL"]
         try:
             out = worktree.run_git(self._repo, args, env=environment)
         except worktree.GitFailed as error:  # a filter or a setting of the user's: bad input, as ours

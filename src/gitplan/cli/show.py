@@ -287,6 +287,12 @@ def _stat_limits(args: list[str]) -> tuple[int, int, int]:
     "--stat-count", type=click.IntRange(min=1), default=None, help="Show only the first N files in --stat."
 )
 @click.option("--ui", is_flag=True, help="Open this diff in the review page (git plan review) instead.")
+@click.option(
+    "--ext-diff/--no-ext-diff",
+    default=True,
+    help="Let the diff programs the config names (diff.external, GIT_EXTERNAL_DIFF, "
+    "diff.<driver>.command) print the patch, as git diff does (default: yes).",
+)
 @_algorithm_options
 @_color_options
 @pass_context
@@ -318,6 +324,7 @@ def diff(
     stat_graph_width: int | None,
     stat_count: int | None,
     ui: bool,
+    ext_diff: bool,
     color_when: str | None,
     no_color: bool,
     **algorithm: Any,
@@ -374,6 +381,7 @@ def diff(
         exclude=left_out,
         binary=binary,
         stat_graph_width=defaults.stat_graph_width if stat_graph_width is None else stat_graph_width,
+        ext_diff=ext_diff,
     )
     width, name_width, count = _stat_limits(_given())
     options = replace(options, stat_width=width, stat_name_width=name_width, stat_count=count)
@@ -590,6 +598,12 @@ def _outcome(invocation: dict[str, Any]) -> str:
 @click.option("--stat", "output", flag_value="stat", help="A diffstat instead of the patch.")
 @click.option("--binary", is_flag=True, help="Binary files as data `git apply` can use.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show the command's output tails.")
+@click.option(
+    "--ext-diff/--no-ext-diff",
+    default=False,
+    help="Let the diff programs the config names (diff.external, GIT_EXTERNAL_DIFF, "
+    "diff.<driver>.command) print the patch, as git show --ext-diff does (default: no).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @_algorithm_options
 @_color_options
@@ -602,6 +616,7 @@ def show(
     output: str | None,
     binary: bool,
     verbose: bool,
+    ext_diff: bool,
     as_json: bool,
     color_when: str | None,
     no_color: bool,
@@ -620,7 +635,9 @@ def show(
     spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
     item = ctx.store.changeset(plan, spec)
     width, _, _ = _stat_limits([])
-    options = replace(ctx.store.diff_options(), output=output or "patch", binary=binary, stat_width=width)
+    options = replace(
+        ctx.store.diff_options(), output=output or "patch", binary=binary, stat_width=width, ext_diff=ext_diff
+    )
     options = _with_algorithm(options, algorithm)
     shown = ctx.diff_output()
     if not as_json:
