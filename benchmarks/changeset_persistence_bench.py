@@ -5,7 +5,8 @@ in notes come from one machine at one moment:
 
 * record: gitplan vs SQLite rows of unified diffs plus an invocation row (WAL,
   synchronous=normal, one transaction), vs the loose-object floor (every object
-  the changeset needs written as its own loose file, in plain Python), vs the git
+  the changeset needs written as its own loose file, in plain Python), vs the
+  durable floor (a pack and its index flushed to disk, two refs), vs the git
   CLI plumbing (temporary index, hash-object, update-index, write-tree,
   commit-tree, update-ref, notes add);
 * record into a long plan: the 1,000th changeset vs the 10th; the 500th alone in its
@@ -121,6 +122,31 @@ class RecordChangeset:
             with open(temporary, "wb") as handle:
                 handle.write(zlib.compress(b"%s %d\0" % (TYPE_NAMES[kind], len(data)) + data, 1))
             os.replace(temporary, os.path.join(directory, oid.hex()[2:]))
+
+    def time_record_durable_floor(self, repos: dict[int, str], files: int, k: int) -> None:
+        """What any record durable before its refs move must do at least, in plain Python:
+        the changeset's bytes (zlib level 1) written to a pack file and an index file, each
+        flushed to disk (fsync), renamed into place, then the two refs written as git
+        writes them (a lock file renamed over the ref), with no object hashing, trees,
+        note or checks. SQLite's WAL at synchronous=normal flushes nothing at commit."""
+        names = []
+        for suffix, data in (
+            ("pack", b"".join(zlib.compress(content, 1) for content in self.changes.values())),
+            ("idx", bytes(1072 + 28 * (2 * k + 4))),
+        ):
+            temporary = os.path.join(self.loose, f"tmp_{suffix}")
+            with open(temporary, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            names.append(temporary)
+        for name in names:
+            os.replace(name, name.replace("tmp_", "floor."))
+        for ref in ("tip", "notes"):
+            lock = os.path.join(self.loose, f"{ref}.lock")
+            with open(lock, "w") as handle:
+                handle.write(f"{'0' * 40}\n")
+            os.replace(lock, os.path.join(self.loose, ref))
 
     def time_record_git_plumbing(self, repos: dict[int, str], files: int, k: int) -> None:
         """The git CLI: temp index, hash-object, update-index, write-tree, commit-tree,

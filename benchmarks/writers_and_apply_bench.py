@@ -51,7 +51,8 @@ class WriterThroughput:
 
 
 class ApplyLargePlan:
-    """A 1,000-file plan in a 100,000-file repository: gitplan apply vs git apply --index."""
+    """A 1,000-file plan in a 100,000-file repository: gitplan apply vs git apply --index,
+    and vs the git read-tree -m -u that apply hands the files and the index to."""
 
     timeout = 900
 
@@ -84,3 +85,8 @@ class ApplyLargePlan:
 
     def time_git_apply_index(self, repo: str) -> None:
         git(repo, "apply", "--index", self.patch)
+
+    def time_git_read_tree(self, repo: str) -> None:
+        """The step of apply that git does: `git read-tree -m -u` from HEAD's tree to the
+        plan's, writing the files and the index (the floor of apply's worktree move)."""
+        git(repo, "read-tree", "-m", "-u", "HEAD^{tree}", f"refs/changesets/{self.plan}^{{tree}}")
