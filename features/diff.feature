@@ -692,9 +692,57 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "d" --name-status -- ':!module.py' run in "src" prints what git diff prints there
     And git plan diff "d" --name-only -- ':/docs' ':(top)README.md' run in "src" prints what git diff prints there
     And git plan diff "d" -- . ':!new_file.py' run in "src" prints what git diff prints there
-    When I run git plan "diff d -- :(icase)SRC"
+    When I run git plan "diff d -- :(attr:x)SRC"
     Then the exit code is 2
-    And the output contains "pathspec magic icase in ':(icase)SRC' is not supported"
+    And the output contains "pathspec magic attr:x in ':(attr:x)SRC' is not supported"
+
+  Scenario: Pathspecs match as git's: the glob, icase and literal magic, the GIT_*_PATHSPECS variables, brackets and escapes
+    Given the user sets the repository up with:
+      """
+      mkdir -p src/sub SRC 'we[ir]d'
+      for f in src/a.py src/sub/b.py sra top.py SRC/Up.py 'we[ir]d/x.py'; do echo old > "$f"; done
+      git add . && git commit -qm base
+      """
+    And a plan "globs"
+    And I record in "globs" with tool "w"
+      | path         | content |
+      | src/a.py     | new\n   |
+      | src/sub/b.py | new\n   |
+      | sra          | new\n   |
+      | top.py       | new\n   |
+      | SRC/Up.py    | new\n   |
+      | we[ir]d/x.py | new\n   |
+    Then git plan diff "globs" --name-only -- ':(glob)src/*' ':(glob)sr?' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(glob)**/b.py' ':(glob)**/top.py' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(glob)src/**' ':(glob)*.py' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(glob)[[:upper:]]*/*' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(glob,icase)**/up.py' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(icase)src/' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- '*/[^a]*.py' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- 'we\[ir\]d/x.py' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(glob)s[a-r]?/*' ':(glob)[' '[[:nope:]]*' '[]x]*' 'top.py' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(literal)we[ir]d' ':(literal)s*' run in "." prints what git diff prints there
+    And git plan diff "globs" --stat -- . ':(exclude,glob)**/a.py' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(glob)*.py' ':(glob)../*.py' run in "src" prints what git diff prints there
+    And git plan diff "globs" --word-diff -- ':(glob)*' ':(exclude,icase)SRA' run in "." prints what git diff prints there
+    When the environment variable "GIT_GLOB_PATHSPECS" is "1"
+    Then git plan diff "globs" --name-only -- '*.py' ':(literal)src' run in "." prints what git diff prints there
+    When the environment variable "GIT_ICASE_PATHSPECS" is "true"
+    Then git plan diff "globs" --name-only -- '*/u*' run in "." prints what git diff prints there
+    When the environment variable "GIT_LITERAL_PATHSPECS" is "1"
+    And I run git plan "diff globs -- src"
+    Then the exit code is 2
+    And the output contains "GIT_LITERAL_PATHSPECS cannot be used with the other GIT_*_PATHSPECS settings"
+    When the environment variable "GIT_GLOB_PATHSPECS" is "0"
+    And the environment variable "GIT_ICASE_PATHSPECS" is "no"
+    Then git plan diff "globs" --name-only -- ':(glob)sr?' 'src' run in "." prints what git diff prints there
+    When the environment variable "GIT_LITERAL_PATHSPECS" is "0"
+    And the environment variable "GIT_NOGLOB_PATHSPECS" is "1"
+    Then git plan diff "globs" --name-only -- 'sr?' 'top.py' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(glob)sr?' run in "." prints what git diff prints there
+    When I run git plan "diff globs -- :(glob,literal)x"
+    Then the exit code is 2
+    And the output contains "the glob and literal magic cannot be used together"
 
   Scenario Outline: git diff's configuration is honoured as git honours it: <key> <value>
     Given git config "<key>" is "<value>"

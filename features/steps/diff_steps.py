@@ -307,6 +307,12 @@ def packed_alternate(context, count):  # type: ignore[no-untyped-def]
     assert f"in-pack: {count}" in counted.stdout.decode(), counted.stdout
 
 
+@when('the environment variable "{name}" is "{value}"')
+def environment_variable(context, name, value):  # type: ignore[no-untyped-def]
+    """For gitplan and git alike, until the scenario ends (environment.py puts it back)."""
+    os.environ[name] = value
+
+
 @then('git plan diff "{plan}" {args} run in "{directory}" prints what git diff prints there')
 def cli_diff_in(context, plan, args, directory):  # type: ignore[no-untyped-def]
     """The command line as a user types it, pathspec magic and the current directory included."""

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 
 import pygit2
 
+from . import pathspecs
 from .errors import BadInput
 from .gitrepo import EMPTY_TREE, Abbreviator, config_flag, config_int, config_value, read_blob
 from .model import FileChange
 from .objects import Staging
 from .objects import read_blob as read_staged
 from .renames import MAX_SCORE, RENAME_LIMIT, Pair, detect_renames, is_binary, no_renames
-from .trees import MODE_COMMIT, Edit, changed_entries, edit_entries, matches_pathspec
+from .trees import MODE_COMMIT, Edit, changed_entries, edit_entries
 
 NULL_ID = "0" * 40
 _PATCH_FLAGS = pygit2.enums.DiffOption.INDENT_HEURISTIC | pygit2.enums.DiffOption.FORCE_TEXT
@@ -122,7 +123,7 @@ def file_pairs(
     detect_renames)."""
     entries = changed_entries(repo, old_tree, new_tree, options.pathspec)
     if options.exclude:
-        entries = [entry for entry in entries if not matches_pathspec(entry.path, options.exclude)]
+        entries = [entry for entry in entries if not pathspecs.matches(entry.path, options.exclude)]
     if not options.renames:
         return no_renames(entries)
     return detect_renames(

@@ -25,6 +25,7 @@ from . import (
     diffs,
     faults,
     packs,
+    pathspecs,
     planstatus,
     prune,
     refs,
@@ -842,9 +843,10 @@ class PlanStore:
             old = str(commit.parents[0].tree_id) if chains.changeset_number(commit) else new
         else:
             old, new = self._diff_range(chains.load_chain(self._repo, plan_id, records=False), changeset)
-        for path in (*options.pathspec, *options.exclude):
+        for spec in (*options.pathspec, *options.exclude):
+            path, _ = pathspecs.parse(spec)
             if not path or path.startswith("/") or "\0" in path:
-                raise BadInput(f"invalid pathspec {path!r}")
+                raise BadInput(f"invalid pathspec {spec!r}")
         if (
             options.word_diff
             or options.algorithm == "histogram"
@@ -989,7 +991,8 @@ class PlanStore:
             "name-only": ["--name-only"],
             "name-status": ["--name-status"],
         }[options.output]
-        args += [old, new, "--", *options.pathspec, *(f":(exclude){path}" for path in options.exclude)]
+        args += [old, new, "--", *options.pathspec]
+        args += [pathspecs.with_magic(spec, "exclude") for spec in options.exclude]
         # git's default pathspecs, which gitplan's own match (a glob's '*' spans '/').
         environment = worktree.git_env(self._repo, GIT_LITERAL_PATHSPECS="0")
         worktree.add_config(environment, "core.quotePath", quoted)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pygit2
 
+from . import pathspecs
 from .errors import BadInput, Damaged
 from .gitrepo import EMPTY_TREE, lookup
 from .model import MODE_EXECUTABLE, MODE_FILE, MODE_KEEP
@@ -372,7 +373,7 @@ def _compare(
         if before == after:
             continue  # an entry that moved along when another came or went before it
         path = prefix + name.decode("utf-8", "surrogateescape")
-        if specs and not _may_match(path, specs):
+        if specs and not pathspecs.may_hold(path, specs):
             continue
         old_is_tree = before is not None and before[0] == _MODE_TREE
         new_is_tree = after is not None and after[0] == _MODE_TREE
@@ -388,7 +389,7 @@ def _compare(
         old_blob = before if before is not None and not old_is_tree else None
         new_blob = after if after is not None and not new_is_tree else None
         gitlink = any(entry is not None and entry[0] == b"160000" for entry in (old_blob, new_blob))
-        if (old_blob or new_blob) and (not specs or matches_pathspec(path, specs, gitlink)):
+        if (old_blob or new_blob) and (not specs or pathspecs.matches(path, specs, gitlink)):
             found.append(
                 Entry(
                     path=path,
@@ -453,41 +454,10 @@ def _raw_entries(tree: pygit2.Tree | None) -> dict[bytes, tuple[bytes, bytes]]:
     return {name: (mode, oid) for mode, name, oid in _TREE_ENTRY.findall(tree.read_raw())}
 
 
-def _may_match(path: str, specs: tuple[str, ...]) -> bool:
-    """Could `path` (a file or a directory) hold something a pathspec names?"""
-    for spec in specs:
-        if _has_wildcard(spec):
-            return True
-        spec = spec.rstrip("/")
-        if path == spec or path.startswith(spec + "/") or spec.startswith(path + "/"):
-            return True
-    return False
-
-
-def _has_wildcard(spec: str) -> bool:
-    return any(c in spec for c in "*?[")
-
-
 def under(path: str, directories: Iterable[str]) -> bool:
     """Is `path` one of `directories`, or inside one? (`` or `.` stands for the whole tree.)"""
     for directory in directories:
         top = directory.rstrip("/")
         if top in ("", ".") or path == top or path.startswith(top + "/"):
-            return True
-    return False
-
-
-def matches_pathspec(path: str, specs: Iterable[str], directory_entry: bool = False) -> bool:
-    """git's default pathspec: a path, a leading directory, or a glob where '*' spans '/'.
-    One that ends in '/' names a directory only: what is inside it, or a submodule
-    (`directory_entry`), not a file of that name."""
-    import fnmatch
-
-    for spec in specs:
-        directory = spec.endswith("/")
-        name = spec.rstrip("/")
-        if (path == name and (directory_entry or not directory)) or path.startswith(name + "/"):
-            return True
-        if _has_wildcard(spec) and fnmatch.fnmatchcase(path, spec):  # a file never ends in '/'
             return True
     return False

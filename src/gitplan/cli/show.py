@@ -337,6 +337,7 @@ def diff(
       git plan diff PLAN 1..3       changesets 2 and 3 (tree of 1 to tree of 3)
       git plan diff PLAN -- src/    only paths under src/
       git plan diff PLAN -- ':!src' every path but those under src/
+      git plan diff PLAN -- ':(glob)**/*.py' Python files anywhere
       git plan diff PLAN 3 --ui     changeset 3 in the review page
       git plan diff PLAN --stat -p  its diffstat, then its patch
 
@@ -478,24 +479,51 @@ def _pathspecs(ctx: Context, words: list[str]) -> tuple[tuple[str, ...], tuple[s
 
     git's pathspec magic: `:/PATH` and `:(top)PATH` name PATH from the top;
     `:!PATH`, `:^PATH` and `:(exclude)PATH` leave it out (with only those, every
-    other path of the tree is shown, as git does). Other magic is refused, never
-    taken as a path that matches nothing."""
+    other path of the tree is shown, as git does); `:(glob)`, `:(icase)` and
+    `:(literal)` match as in git (pathspecs.py), and so do GIT_GLOB_PATHSPECS,
+    GIT_NOGLOB_PATHSPECS, GIT_ICASE_PATHSPECS and GIT_LITERAL_PATHSPECS. Other
+    magic is refused, never taken as a path that matches nothing."""
+    from ..pathspecs import with_magic
+
+    if _env_flag("GIT_LITERAL_PATHSPECS") and any(
+        _env_flag(f"GIT_{name}_PATHSPECS") for name in ("GLOB", "NOGLOB", "ICASE")
+    ):
+        raise BadInput("GIT_LITERAL_PATHSPECS cannot be used with the other GIT_*_PATHSPECS settings")
+    if _env_flag("GIT_GLOB_PATHSPECS") and _env_flag("GIT_NOGLOB_PATHSPECS"):
+        raise BadInput("GIT_GLOB_PATHSPECS and GIT_NOGLOB_PATHSPECS cannot be used together")
     shown: list[str] = []
     left_out: list[str] = []
     for word in words:
         magic, path = _magic(word)
-        unknown = magic - {"top", "exclude"}
+        unknown = magic - {"top", "exclude", "glob", "icase", "literal"}
         if unknown:
             raise BadInput(f"pathspec magic {', '.join(sorted(unknown))} in {word!r} is not supported")
+        if {"glob", "literal"} <= magic:
+            raise BadInput(f"{word!r}: the glob and literal magic cannot be used together")
+        if not magic & {"glob", "literal"}:
+            magic |= {"glob"} if _env_flag("GIT_GLOB_PATHSPECS") else set()
+            magic |= {"literal"} if _env_flag("GIT_NOGLOB_PATHSPECS") else set()
+        magic |= {"icase"} if _env_flag("GIT_ICASE_PATHSPECS") else set()
         full = posixpath.normpath(path) if "top" in magic else ctx.repo_path(path)
         if path.endswith("/") and full not in ("", "."):
             full += "/"  # git: a directory only, not a file of that name
-        (left_out if "exclude" in magic else shown).append("" if full == "." else full)
-    return tuple(path for path in shown if path not in ("", ".")), tuple(left_out)
+        full = "" if full == "." else full
+        kept = with_magic(full, *(magic & {"glob", "icase", "literal"})) if full else full
+        (left_out if "exclude" in magic else shown).append(kept)
+    return tuple(path for path in shown if path), tuple(left_out)
+
+
+def _env_flag(name: str) -> bool:
+    """A boolean environment variable as git reads it (unset, empty, 0, false, no, off: false)."""
+    value = os.environ.get(name, "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
 
 
 def _magic(word: str) -> tuple[set[str], str]:
-    """(magic words, path) of a pathspec: `:(a,b)path`, or the short forms `:/`, `:!`, `:^`."""
+    """(magic words, path) of a pathspec: `:(a,b)path`, or the short forms `:/`, `:!`, `:^`.
+    Under GIT_LITERAL_PATHSPECS every word is a literal path, as in git."""
+    if _env_flag("GIT_LITERAL_PATHSPECS"):
+        return {"literal"}, word
     if not word.startswith(":"):
         return set(), word
     if word.startswith(":("):
