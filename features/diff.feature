@@ -319,6 +319,43 @@ Feature: Plan diffs match git diff byte for byte
       | LC_ALL            | <unset>                  |
     Then standard output is what "git diff BASE TIP" prints with that environment, for the base and tip of "ext"
 
+  Scenario: Options only git renders (-w, -b, the other whitespace options, -W, -R, -a, --diff-filter) are git's, and so are the prefixes, in diff and show
+    Given the user sets the repository up with:
+      """
+      printf 'def f():\n    a = 1\n    b = 2\n    return a\n\n\ndef g():\n    return 3\n' > m.py
+      printf 'x y\r\n\nz\n' > t.txt; echo del > gone.txt; printf '\0bin' > b.bin
+      git add . && git commit -qm base
+      """
+    And a plan "ws"
+    And I record in "ws" with tool "w"
+      | path     | content                                                                     |
+      | m.py     | def f():\n    a  =  1\n    b = 2\n    return a + 0\n\n\ndef g():\n    return 3\n |
+      | t.txt    | x  y\n\n\nz\n                                                                 |
+      | new.txt  | x\n                                                                         |
+      | b.bin    | \x00bin2                                                                    |
+      | gone.txt | <delete>                                                                    |
+    Then git plan diff "ws" -w -- . run in "." prints what git diff prints there
+    And git plan diff "ws" -b --stat -- . run in "." prints what git diff prints there
+    And git plan diff "ws" --ignore-space-at-eol --numstat -- . run in "." prints what git diff prints there
+    And git plan diff "ws" --ignore-cr-at-eol --ignore-blank-lines -- . run in "." prints what git diff prints there
+    And git plan diff "ws" -W -- . run in "." prints what git diff prints there
+    And git plan diff "ws" -R --name-status -- . run in "." prints what git diff prints there
+    And git plan diff "ws" -a -- . run in "." prints what git diff prints there
+    And git plan diff "ws" --diff-filter=AD --stat -p -- . run in "." prints what git diff prints there
+    And git plan diff "ws" --diff-filter=m -- . run in "." prints what git diff prints there
+    And git plan diff "ws" --no-prefix -- . run in "." prints what git diff prints there
+    And git plan diff "ws" --src-prefix=old/ --dst-prefix=new/ -- . run in "." prints what git diff prints there
+    And git plan diff "ws" --no-prefix --src-prefix=S/ -- . run in "." prints what git diff prints there
+    And git plan diff "ws" --src-prefix=S/ --no-prefix -- . run in "." prints what git diff prints there
+    When I run git plan "show ws 1 -w"
+    Then the output shows "-    return a\n+    return a + 0"
+    And the output does not contain "-    a = 1"
+    When I run git plan "show ws 1"
+    Then the output contains "-    a = 1"
+    When I run git plan "diff ws --diff-filter=Z"
+    Then the exit code is 2
+    And the output contains "unknown change class"
+
   Scenario: Colours the config changes (color.diff.*, core.whitespace, diff.wsErrorHighlight, diff.colorMoved) are git's, in diff and show
     Given the user commits "w.txt" with content "a\nb\nmoved line number one here\nmoved line number two here\nk1\nk2\nk3\nk4\n" on main
     And a plan "hue"

@@ -76,6 +76,7 @@ class DiffOptions:
     algorithm: str = "myers"  # diff.algorithm: myers, minimal, patience (libgit2's), histogram (git's)
     indent_heuristic: bool = True  # diff.indentHeuristic: slide hunks as git does by default
     ext_diff: bool = False  # run the diff programs the config names (diff.external): git renders
+    git_only: tuple[str, ...] = ()  # options only git renders (-w, -W, -R, --diff-filter...): git renders
 
 
 ALGORITHMS = ("myers", "minimal", "patience", "histogram")

@@ -855,6 +855,7 @@ class PlanStore:
             or self._copies(options)
             or self.config("diff.orderFile")
             or (options.ext_diff and options.output == "patch" and self.external_diff())
+            or options.git_only
         ):
             return self._rendered_by_git(old, new, options)
         pairs = self._pairs(old, new, options)
@@ -961,8 +962,9 @@ class PlanStore:
     def _rendered_by_git(self, old: str, new: str, options: diffs.DiffOptions) -> str:
         """`git diff` of the same two trees with the same options: a word diff, the
         histogram algorithm, colours the config changes, --relative, copies
-        (diff.renames=copies), diff.orderFile and the user's own diff programs
-        (`ext_diff`) have no libgit2 twin here, so git renders them itself."""
+        (diff.renames=copies), diff.orderFile, the user's own diff programs
+        (`ext_diff`) and the options in `git_only` have no libgit2 twin here, so git
+        renders them itself."""
         if options.word_diff not in (None, "plain", "color", "porcelain"):
             raise BadInput(f"--word-diff takes plain, color or porcelain, not {options.word_diff!r}")
         quoted = "true" if options.quote_high is not False else "false"
@@ -977,6 +979,7 @@ class PlanStore:
         args += [f"--word-diff={options.word_diff}"] if options.word_diff else []
         args += ["--color=always" if options.color else "--no-color"]  # after: =color turns it on
         args += [f"--relative={options.relative}"] if options.relative else []
+        args += options.git_only
         args += ["--full-index"] if options.full_index else []
         args += ["--binary"] if options.binary else []
         args += [] if options.textconv else ["--no-textconv"]

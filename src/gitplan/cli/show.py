@@ -62,6 +62,68 @@ def _algorithm_options(command: Any) -> Any:
     )(command)
 
 
+# Options only git renders (gitplan hands the same two trees to git diff): click's
+# names for them, their help, and what git is told.
+_GIT_FLAGS = (
+    (("-w", "--ignore-all-space"), "Ignore whitespace when comparing lines."),
+    (("-b", "--ignore-space-change"), "Ignore changes in the amount of whitespace."),
+    (("--ignore-space-at-eol",), "Ignore changes in whitespace at the ends of lines."),
+    (("--ignore-cr-at-eol",), "Ignore a carriage return at the ends of lines."),
+    (("--ignore-blank-lines",), "Ignore changes whose lines are all blank."),
+    (("-W", "--function-context"), "Show whole functions as context (as git diff -W)."),
+    (("-R",), "Swap the two sides: the diff from the tip back to the base."),
+    (("-a", "--text"), "Treat every file as text."),
+)
+
+
+def _git_flag(names: tuple[str, ...]) -> str:
+    """The parameter name of one of _GIT_FLAGS (git_ignore_all_space, git_R...)."""
+    return "git_" + names[-1].lstrip("-").replace("-", "_")
+
+
+def _git_options(command: Any) -> Any:
+    """git diff's options that only git renders, and the prefixes (which gitplan renders)."""
+    for names, what in reversed(_GIT_FLAGS):
+        command = click.option(*names, _git_flag(names), is_flag=True, help=what)(command)
+    for option in (
+        click.option(
+            "--diff-filter",
+            "git_diff_filter",
+            default=None,
+            metavar="[ACDMRT...]",
+            help="Only files added (A), deleted (D), modified (M), renamed (R)...; lower case: all but.",
+        ),
+        click.option("--no-prefix", "prefix_none", is_flag=True, help="No a/ and b/ before names."),
+        click.option("--src-prefix", "prefix_src", default=None, help="Put this before old names (a/)."),
+        click.option("--dst-prefix", "prefix_dst", default=None, help="Put this before new names (b/)."),
+    ):
+        command = option(command)
+    return command
+
+
+def _with_git_options(options: Any, flags: dict[str, Any]) -> Any:
+    """`options` with the options only git renders (in `git_only`, in the order git is given
+    them) and the prefixes, of which the last given wins for each side, as in git."""
+    git_only = [names[-1] for names, _ in _GIT_FLAGS if flags.pop(_git_flag(names))]
+    diff_filter = flags.pop("git_diff_filter")
+    if diff_filter is not None:
+        git_only.append(f"--diff-filter={diff_filter}")
+    none, src, dst = flags.pop("prefix_none"), flags.pop("prefix_src"), flags.pop("prefix_dst")
+    if not none and src is None and dst is None:
+        return replace(options, git_only=tuple(git_only))
+    last_none = _last(lambda arg: arg == "--no-prefix")
+
+    def side(option: str, value: str | None, default: str) -> str:
+        given = _last(lambda arg: arg.split("=")[0] == option)
+        if value is not None and (last_none is None or (given is not None and given[0] > last_none[0])):
+            return value
+        return "" if last_none is not None else default
+
+    old, new = options.prefixes or ("a/", "b/")
+    prefixes = (side("--src-prefix", src, old), side("--dst-prefix", dst, new))
+    return replace(options, git_only=tuple(git_only), prefixes=prefixes)
+
+
 def _algorithm_words(args: list[str]) -> list[str]:
     """The algorithm options in the order given: "patience", "histogram", "minimal" (the
     flag) or "=NAME" (--diff-algorithm NAME)."""
@@ -294,6 +356,7 @@ def _stat_limits(args: list[str]) -> tuple[int, int, int]:
     "diff.<driver>.command) print the patch, as git diff does (default: yes).",
 )
 @_algorithm_options
+@_git_options
 @_color_options
 @pass_context
 def diff(
@@ -386,7 +449,7 @@ def diff(
     )
     width, name_width, count = _stat_limits(_given())
     options = replace(options, stat_width=width, stat_name_width=name_width, stat_count=count)
-    options = _with_algorithm(options, algorithm)
+    options = _with_git_options(_with_algorithm(options, algorithm), algorithm)
     options = replace(options, relative=_relative_to(ctx, relative, relative_to))
     ctx.choose_color(_color_when(color_when, no_color))
     out = ctx.diff_output()
@@ -634,6 +697,7 @@ def _outcome(invocation: dict[str, Any]) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @_algorithm_options
+@_git_options
 @_color_options
 @pass_context
 def show(
@@ -666,7 +730,7 @@ def show(
     options = replace(
         ctx.store.diff_options(), output=output or "patch", binary=binary, stat_width=width, ext_diff=ext_diff
     )
-    options = _with_algorithm(options, algorithm)
+    options = _with_git_options(_with_algorithm(options, algorithm), algorithm)
     shown = ctx.diff_output()
     if not as_json:
         options = _colours_of_the_users(ctx, shown, options)
