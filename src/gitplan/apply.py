@@ -48,7 +48,7 @@ from .gitrepo import (
     writes_aside,
 )
 from .model import ApplyResult, PlanRecord, PlanStatus, Selection
-from .notes import stage_notes_commit
+from .notes import notes_tree, stage_notes_commit
 from .objects import Person, Staging, encode_commit
 from .packfile import OBJ_TREE
 from .patches import patch_edits
@@ -817,7 +817,7 @@ def _head_ref(repo: pygit2.Repository) -> str:
 def _write_journal(directory: Path, journal: dict[str, Any]) -> None:
     temporary = directory / "apply.json.tmp"
     with open(temporary, "w") as handle:
-        json.dump(journal, handle)
+        handle.write(json.dumps(journal))  # one write: json.dump writes piece by piece
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, directory / "apply.json")
@@ -962,16 +962,18 @@ def _mark_applied(
     }
 
     def prepare(current: refs.PlanRefs) -> Prepared[None]:
-        chain = chains.load_chain(repo, plan_id, current)
+        # The commits and the plan record; the changesets' invocation records stay unread.
+        chain = chains.load_chain(repo, plan_id, current, records=False)
         if root is not None and str(chain.root.id) != root:
             raise PlanNotFound(f"plan {plan_id!r} was made again since; it is not the one applied")
-        if chain.record is None:
-            raise Damaged(f"plan {plan_id!r}: {chain.record_problem}")
+        known, problem = chains.plan_record(repo, notes_tree(repo, current.notes_tip), str(chain.root.id))
+        if known is None:
+            raise Damaged(f"plan {plan_id!r}: {problem}")
         if part is None:
-            record = replace(chain.record, state="applied", applied=applied)
+            record = replace(known, state="applied", applied=applied)
         else:  # the plan stays open: what was not taken can be applied later or cancelled
-            parts = [*chain.record.extra.get("applied_parts", []), {**applied, "part": part}]
-            record = replace(chain.record, extra={**chain.record.extra, "applied_parts": parts})
+            parts = [*known.extra.get("applied_parts", []), {**applied, "part": part}]
+            record = replace(known, extra={**known.extra, "applied_parts": parts})
         tip = str(chain.tip.id)
         staging = Staging()
         notes = stage_notes_commit(

@@ -9,6 +9,7 @@ not know. This module never imports pygit2.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -84,6 +85,7 @@ def validate_path(path: object) -> str:
     return path
 
 
+@functools.lru_cache(maxsize=8192)  # an apply checks each path twice: verify, then before writing
 def _path_problem(path: str) -> str | None:
     if _CONTROL.search(path):
         return "control characters other than tab are not allowed"
