@@ -113,7 +113,7 @@ Feature: Unusual repositories get a one-line answer that says what to do
     And a plan "p"
     When I run git plan "record p --tool t --from-worktree"
     Then the exit code is 2
-    And the output contains "no changes to record"
+    And the output contains "no file changes to record; submodules moved or changed (vendor/lib)"
     When I run git plan "record p --tool t --from-worktree vendor/lib/l.txt"
     Then the exit code is 2
     And the output contains "vendor/lib/l.txt is in submodule 'vendor/lib'"

@@ -545,6 +545,13 @@ class PlanStore:
 
         changes = snapshot.worktree_edits(self._repo, tuple(paths))
         if not changes:
+            moved = [c.path for c in worktree.status(self._repo, untracked=False, staged=True) if c.submodule]
+            if moved and not paths:
+                raise BadInput(
+                    "the working tree has no file changes to record; submodules moved or changed "
+                    f"({', '.join(moved)}), and plans carry files, not submodule commits: "
+                    "commit those with git add and git commit"
+                )
             raise BadInput("the working tree has no changes to record")
         return changes
 
