@@ -781,6 +781,21 @@ Feature: Plan diffs match git diff byte for byte
     Then the exit code is 2
     And the output contains "the glob and literal magic cannot be used together"
 
+  Scenario: A config boolean git cannot read is refused, named, as git refuses it (diff.renames=copies is not one)
+    Given git config "diff.indentHeuristic" is "maybe"
+    When I run git plan "diff d"
+    Then the exit code is 2
+    And the output contains "bad boolean config value 'maybe' for 'diff.indentHeuristic'"
+    When git config "diff.indentHeuristic" is unset
+    And I run git plan "diff d --stat" with this environment
+      | variable              | value                        |
+      | GIT_CONFIG_PARAMETERS | 'core.quotepath'='sometimes' |
+    Then the exit code is 2
+    And the output contains "bad boolean config value 'sometimes' for 'core.quotePath'"
+    When git config "diff.renames" is "copies"
+    And I run git plan "diff d --stat"
+    Then the exit code is 0
+
   Scenario Outline: git diff's configuration is honoured as git honours it: <key> <value>
     Given git config "<key>" is "<value>"
     Then git plan diff "d" -- . run in "." prints what git diff prints there

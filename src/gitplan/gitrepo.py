@@ -228,14 +228,17 @@ def user_signature(repo: pygit2.Repository, role: str = "author") -> pygit2.Sign
 
 
 def config_flag(repo: pygit2.Repository, key: str, default: bool) -> bool:
-    """A boolean of git config (`true`, `yes`, `on`, `1`...), or `default` when unset or unreadable."""
+    """A boolean of git config (`true`, `yes`, `on`, `1`...), or `default` when unset.
+    A value git cannot read as a boolean is refused (BadInput), as git refuses it."""
     given = command_line_config().get(_canonical(key), ())
     if given:
-        return _flag(given[-1], default)
+        return _flag(given[-1], key)
     try:
         return bool(repo.config.get_bool(key))
-    except (KeyError, ValueError, pygit2.GitError):
+    except KeyError:
         return default
+    except (ValueError, pygit2.GitError):
+        return _flag(config_value(repo, key), key)  # refuses it, naming the value
 
 
 def config_value(repo: pygit2.Repository, key: str) -> str | None:
@@ -362,7 +365,8 @@ def _canonical(key: str) -> str:
     return f"{section.lower()}.{middle}.{name.lower()}" if middle else f"{section.lower()}.{name.lower()}"
 
 
-def _flag(value: str | None, default: bool) -> bool:
+def _flag(value: str | None, key: str) -> bool:
+    """A config boolean as git reads it (git_config_bool): a key alone is true."""
     if value is None:
         return True
     word = value.strip().lower()
@@ -373,7 +377,10 @@ def _flag(value: str | None, default: bool) -> bool:
     try:
         return int(word) != 0
     except ValueError:
-        return default
+        raise BadInput(
+            f"bad boolean config value {value!r} for {key!r}; git reads true, false, yes, no, on, off "
+            f"or a number: fix it with git config {key}"
+        ) from None
 
 
 def signature(name: str, email: str | None = None) -> pygit2.Signature:

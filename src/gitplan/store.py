@@ -910,7 +910,7 @@ class PlanStore:
             )
         return diffs.DiffOptions(
             context=_int_config(self.config("diff.context"), 3, "diff.context", "lines"),
-            renames=config_flag(self._repo, "diff.renames", True),  # `copies` counts as true
+            renames=self._copies_named() or config_flag(self._repo, "diff.renames", True),
             algorithm=algorithm,
             indent_heuristic=config_flag(self._repo, "diff.indentHeuristic", True),
             # git reads these as any number (k, m, g; below 0 as 0 and as no limit)
@@ -934,12 +934,16 @@ class PlanStore:
             else options.interhunk,
         )
 
+    def _copies_named(self) -> bool:
+        """Does diff.renames say `copies` (which git reads as renames and copies)?"""
+        return (self.config("diff.renames") or "").strip().lower() in ("copies", "copy")
+
     def _copies(self, options: diffs.DiffOptions) -> bool:
         """Are copies asked for (diff.renames=copies, unless -M was given)? libgit2's
         pairing here finds renames only."""
         if options.copies is not None:
             return options.copies and options.renames
-        return options.renames and (self.config("diff.renames") or "").strip().lower() in ("copies", "copy")
+        return options.renames and self._copies_named()
 
     def custom_diff_colors(self) -> bool:
         """Does the config change how git colours a diff (color.diff.<slot>, diff.colorMoved,
