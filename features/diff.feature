@@ -276,13 +276,15 @@ Feature: Plan diffs match git diff byte for byte
     And I record in "slash2" with tool "rm"
       | path       | content  |
       | vendor/lib | <delete> |
+      | other.txt  | o\n      |
     Then git plan diff "slash2" --name-status -- vendor/lib/ run in "." prints what git diff prints there
+    And git plan diff "slash2" --name-status -- . ':!vendor/lib/' ':!nothing' run in "." prints what git diff prints there
 
   Scenario: The user's own diff programs (diff.external, GIT_EXTERNAL_DIFF, a driver's command) print the patch, as in git diff; show runs them only with --ext-diff
     Given the user sets the repository up with:
       """
       printf '#!/bin/sh\necho "external $1 $3 $4 $6 $7 $GIT_DIFF_PATH_COUNTER/$GIT_DIFF_PATH_TOTAL locale=$LC_ALL"\ndiff "$2" "$5"\nexit 0\n' > .git/ext.sh
-      printf '#!/bin/sh\necho "driver $1"\nexit 0\n' > .git/driver.sh
+      printf '#!/bin/sh\necho "driver $1"\ndiff -u "$2" "$5" | tail -n +3\nexit 0\n' > .git/driver.sh
       chmod +x .git/ext.sh .git/driver.sh
       printf 'a\nb\n' > x.txt; printf 'one\n' > y.dat; printf '*.dat diff=mine\n' > .gitattributes
       git add . && git commit -qm base
@@ -300,10 +302,16 @@ Feature: Plan diffs match git diff byte for byte
     Then git plan diff "ext" -- . run in "." prints what git diff prints there
     And git plan diff "ext" --stat -p -- . run in "." prints what git diff prints there
     And git plan diff "ext" --no-ext-diff -- . run in "." prints what git diff prints there
+    And git plan diff "ext" --color=always -- . run in "." prints what git diff prints there
+    And git plan diff "ext" --color=always --stat -p -- . run in "." prints what git diff prints there
     When I run git plan "show ext 1"
     Then the output does not contain "external"
     When I run git plan "show ext 1 --ext-diff"
     Then the output shows "external x.txt"
+    And the output shows "changeset 1 of plan ext"
+    When I run git plan "show ext 1 --ext-diff --json"
+    Then the exit code is 2
+    And the output contains "--ext-diff prints what your diff program prints, which is not JSON"
     When I run git plan "diff ext --no-ext-diff"
     Then the output does not contain "external"
     When git config "diff.external" is unset
@@ -312,6 +320,7 @@ Feature: Plan diffs match git diff byte for byte
       git config diff.mine.command "$PWD/.git/driver.sh"
       """
     Then git plan diff "ext" -- . run in "." prints what git diff prints there
+    And git plan diff "ext" --color=always -- . run in "." prints what git diff prints there
     When git config "diff.mine.command" is unset
     And I run git plan "diff ext" with this environment
       | variable          | value                    |
@@ -737,7 +746,8 @@ Feature: Plan diffs match git diff byte for byte
     Given the user sets the repository up with:
       """
       mkdir -p src/sub SRC 'we[ir]d'
-      for f in src/a.py src/sub/b.py sra top.py SRC/Up.py 'we[ir]d/x.py'; do echo old > "$f"; done
+      mkdir werd
+      for f in src/a.py src/sub/b.py sra top.py SRC/Up.py SRC/a.py 'we[ir]d/x.py' werd/x.py é.txt É.txt; do echo old > "$f"; done
       git add . && git commit -qm base
       """
     And a plan "globs"
@@ -749,6 +759,10 @@ Feature: Plan diffs match git diff byte for byte
       | top.py       | new\n   |
       | SRC/Up.py    | new\n   |
       | we[ir]d/x.py | new\n   |
+      | werd/x.py    | new\n   |
+      | SRC/a.py     | new\n   |
+      | é.txt        | new\n   |
+      | É.txt        | new\n   |
     Then git plan diff "globs" --name-only -- ':(glob)src/*' ':(glob)sr?' run in "." prints what git diff prints there
     And git plan diff "globs" --name-only -- ':(glob)**/b.py' ':(glob)**/top.py' run in "." prints what git diff prints there
     And git plan diff "globs" --name-only -- ':(glob)src/**' ':(glob)*.py' run in "." prints what git diff prints there
@@ -762,6 +776,16 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "globs" --stat -- . ':(exclude,glob)**/a.py' run in "." prints what git diff prints there
     And git plan diff "globs" --name-only -- ':(glob)*.py' ':(glob)../*.py' run in "src" prints what git diff prints there
     And git plan diff "globs" --word-diff -- ':(glob)*' ':(exclude,icase)SRA' run in "." prints what git diff prints there
+    # Without the glob magic, ** is *; names are bytes, and icase folds ASCII letters only.
+    And git plan diff "globs" --name-only -- '**/top.py' '**/b.py' 'sra' ':!**/a.py' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- '?.txt' '[é].txt' ':(icase)é.txt' '[z-a]' 'sra' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(glob)**\/b.py' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(glob)[!z-a]*' run in "." prints what git diff prints there
+    # A directory named like a pattern: taken as it is too, and as it is where the spec was typed.
+    And git plan diff "globs" --name-only -- 'we[ir]d/*' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- '*.py' run in "we[ir]d" prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(icase)A.PY' run in "src" prints what git diff prints there
+    And git plan diff "globs" --name-only -- '../werd/*' run in "we[ir]d" prints what git diff prints there
     When the environment variable "GIT_GLOB_PATHSPECS" is "1"
     Then git plan diff "globs" --name-only -- '*.py' ':(literal)src' run in "." prints what git diff prints there
     When the environment variable "GIT_ICASE_PATHSPECS" is "true"
@@ -780,6 +804,16 @@ Feature: Plan diffs match git diff byte for byte
     When I run git plan "diff globs -- :(glob,literal)x"
     Then the exit code is 2
     And the output contains "the glob and literal magic cannot be used together"
+    When I run git plan "diff globs -- ':( glob )*.py'"
+    Then the exit code is 2
+    And the output contains "pathspec magic  glob  in"
+    When I run git plan "diff globs -- ''"
+    Then the exit code is 2
+    And the output contains "an empty string is not a valid pathspec"
+    When the environment variable "GIT_NOGLOB_PATHSPECS" is "maybe"
+    And I run git plan "diff globs -- sra"
+    Then the exit code is 2
+    And the output contains "bad boolean value 'maybe' for 'GIT_NOGLOB_PATHSPECS'"
 
   Scenario: A config boolean git cannot read is refused, named, as git refuses it (diff.renames=copies is not one)
     Given git config "diff.indentHeuristic" is "maybe"

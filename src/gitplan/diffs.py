@@ -29,7 +29,7 @@ from .model import FileChange
 from .objects import Staging
 from .objects import read_blob as read_staged
 from .renames import MAX_SCORE, RENAME_LIMIT, Pair, detect_renames, is_binary, no_renames
-from .trees import MODE_COMMIT, Edit, changed_entries, edit_entries
+from .trees import MODE_COMMIT, Edit, Entry, changed_entries, edit_entries
 
 NULL_ID = "0" * 40
 _PATCH_FLAGS = pygit2.enums.DiffOption.INDENT_HEURISTIC | pygit2.enums.DiffOption.FORCE_TEXT
@@ -113,6 +113,11 @@ def patch_flags(options: DiffOptions) -> pygit2.enums.DiffOption:
     return flags
 
 
+def _excluded(entry: Entry, exclude: tuple[str, ...]) -> bool:
+    """Do the `:(exclude)` pathspecs leave this file (or submodule) out?"""
+    return pathspecs.matches(entry.path, exclude, gitlink=MODE_COMMIT in (entry.old_mode, entry.new_mode))
+
+
 def file_pairs(
     repo: pygit2.Repository,
     old_tree: str | None,
@@ -124,7 +129,7 @@ def file_pairs(
     detect_renames)."""
     entries = changed_entries(repo, old_tree, new_tree, options.pathspec)
     if options.exclude:
-        entries = [entry for entry in entries if not pathspecs.matches(entry.path, options.exclude)]
+        entries = [entry for entry in entries if not _excluded(entry, options.exclude)]
     if not options.renames:
         return no_renames(entries)
     return detect_renames(

@@ -232,13 +232,13 @@ def config_flag(repo: pygit2.Repository, key: str, default: bool) -> bool:
     A value git cannot read as a boolean is refused (BadInput), as git refuses it."""
     given = command_line_config().get(_canonical(key), ())
     if given:
-        return _flag(given[-1], key)
+        return git_bool(given[-1], key)
     try:
         return bool(repo.config.get_bool(key))
     except KeyError:
         return default
     except (ValueError, pygit2.GitError):
-        return _flag(config_value(repo, key), key)  # refuses it, naming the value
+        return git_bool(config_value(repo, key), key)  # refuses it, naming the value
 
 
 def config_value(repo: pygit2.Repository, key: str) -> str | None:
@@ -365,8 +365,10 @@ def _canonical(key: str) -> str:
     return f"{section.lower()}.{middle}.{name.lower()}" if middle else f"{section.lower()}.{name.lower()}"
 
 
-def _flag(value: str | None, key: str) -> bool:
-    """A config boolean as git reads it (git_config_bool): a key alone is true."""
+def git_bool(value: str | None, key: str, kind: str = "config value") -> bool:
+    """A boolean as git reads it (git_config_bool; git_env_bool for `kind` "value"):
+    true, yes, on, a number other than 0; false, no, off, 0, empty; a config key alone
+    is true. Anything else is refused, naming `key`, as git refuses it."""
     if value is None:
         return True
     word = value.strip().lower()
@@ -377,9 +379,10 @@ def _flag(value: str | None, key: str) -> bool:
     try:
         return int(word) != 0
     except ValueError:
+        fix = f": fix it with git config {key}" if kind == "config value" else ""
         raise BadInput(
-            f"bad boolean config value {value!r} for {key!r}; git reads true, false, yes, no, on, off "
-            f"or a number: fix it with git config {key}"
+            f"bad boolean {kind} {value!r} for {key!r}; "
+            f"git reads true, false, yes, no, on, off or a number{fix}"
         ) from None
 
 

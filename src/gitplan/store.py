@@ -840,20 +840,7 @@ class PlanStore:
     ) -> str:
         """The plan's patch as `git diff` prints it: cumulative, one changeset, or `A..B`."""
         options = self._configured(options or self.diff_options())
-        validate_plan_id(plan_id)
-        if isinstance(changeset, int) or (
-            isinstance(changeset, str) and changeset.isdigit() and len(changeset) < 7
-        ):
-            # One changeset by number: walk back from the tip only as far as needed.
-            commit = chains.commit_by_number(self._repo, plan_id, int(changeset))
-            new = str(commit.tree_id)
-            old = str(commit.parents[0].tree_id) if chains.changeset_number(commit) else new
-        else:
-            old, new = self._diff_range(chains.load_chain(self._repo, plan_id, records=False), changeset)
-        for spec in (*options.pathspec, *options.exclude):
-            path, _ = pathspecs.parse(spec)
-            if not path or path.startswith("/") or "\0" in path:
-                raise BadInput(f"invalid pathspec {spec!r}")
+        old, new = self._diff_trees(plan_id, changeset, options)
         if (
             options.word_diff
             or options.algorithm == "histogram"
@@ -867,6 +854,38 @@ class PlanStore:
             return self._rendered_by_git(old, new, options)
         pairs = self._pairs(old, new, options)
         return diffs.render(self._repo, pairs, options, (old, new))
+
+    def git_diff_command(
+        self, plan_id: str, changeset: int | str | None, options: diffs.DiffOptions, outputs: Sequence[str]
+    ) -> tuple[list[str], dict[str, str], str]:
+        """The `git diff` arguments, environment and directory that print these outputs of
+        the plan's diff (in git's order), for a caller that runs git where git diff would
+        write: on the terminal or into the pager, so that the user's own diff program
+        (`external_diff`) sees what it sees under git."""
+        options = self._configured(options)
+        old, new = self._diff_trees(plan_id, changeset, options)
+        args, environment = self._git_diff(old, new, options, outputs)
+        return args, environment, self._repo.workdir or self._repo.path
+
+    def _diff_trees(
+        self, plan_id: str, changeset: int | str | None, options: diffs.DiffOptions
+    ) -> tuple[str, str]:
+        """The two trees a diff of the plan compares; the pathspecs checked."""
+        validate_plan_id(plan_id)
+        if isinstance(changeset, int) or (
+            isinstance(changeset, str) and changeset.isdigit() and len(changeset) < 7
+        ):
+            # One changeset by number: walk back from the tip only as far as needed.
+            commit = chains.commit_by_number(self._repo, plan_id, int(changeset))
+            new = str(commit.tree_id)
+            old = str(commit.parents[0].tree_id) if chains.changeset_number(commit) else new
+        else:
+            old, new = self._diff_range(chains.load_chain(self._repo, plan_id, records=False), changeset)
+        for spec in (*options.pathspec, *options.exclude):
+            path = pathspecs.parse(spec).text
+            if not path or path.startswith("/") or "\0" in path:
+                raise BadInput(f"invalid pathspec {spec!r}")
+        return old, new
 
     def _pairs(self, old: str, new: str, options: diffs.DiffOptions) -> list[Pair]:
         key: tuple[object, ...] = (old, new, options.pathspec, options.exclude, options.renames)
@@ -976,6 +995,18 @@ class PlanStore:
         (diff.renames=copies), diff.orderFile, the user's own diff programs
         (`ext_diff`) and the options in `git_only` have no libgit2 twin here, so git
         renders them itself."""
+        args, environment = self._git_diff(old, new, options, [options.output])
+        try:
+            out = worktree.run_git(self._repo, args, env=environment)
+        except worktree.GitFailed as error:  # a filter or a setting of the user's: bad input, as ours
+            raise BadInput(str(error)) from None
+        return out.decode("utf-8", "surrogateescape")
+
+    def _git_diff(
+        self, old: str, new: str, options: diffs.DiffOptions, outputs: Sequence[str]
+    ) -> tuple[list[str], dict[str, str]]:
+        """The arguments and environment of the `git diff` of two trees that prints these
+        outputs with these options, run at the top of the working tree."""
         if options.word_diff not in (None, "plain", "color", "porcelain"):
             raise BadInput(f"--word-diff takes plain, color or porcelain, not {options.word_diff!r}")
         quoted = "true" if options.quote_high is not False else "false"
@@ -994,7 +1025,7 @@ class PlanStore:
         args += ["--full-index"] if options.full_index else []
         args += ["--binary"] if options.binary else []
         args += [] if options.textconv else ["--no-textconv"]
-        args += {  # (-U implies the patch, in git)
+        formats = {  # (-U implies the patch, in git)
             "patch": [f"-U{options.context}", f"--inter-hunk-context={options.interhunk or 0}"],
             "stat": [
                 f"--stat={options.stat_width},{options.stat_name_width},{options.stat_count}",
@@ -1004,24 +1035,22 @@ class PlanStore:
             "numstat": ["--numstat"],
             "name-only": ["--name-only"],
             "name-status": ["--name-status"],
-        }[options.output]
+        }
+        for output in outputs:
+            args += formats[output]
         args += [old, new, "--", *options.pathspec]
         args += [pathspecs.with_magic(spec, "exclude") for spec in options.exclude]
-        # git's default pathspecs, which gitplan's own match (a glob's '*' spans '/').
+        # git's pathspecs, magic included (pathspecs.py matches them as git does).
         environment = worktree.git_env(self._repo, GIT_LITERAL_PATHSPECS="0")
         worktree.add_config(environment, "core.quotePath", quoted)
         # The context without -U (which asks for the patch too): git's diffstat trims at 0.
         worktree.add_config(environment, "diff.context", str(options.context))
         worktree.add_config(environment, "diff.suppressBlankEmpty", str(options.suppress_blank_empty).lower())
-        if options.ext_diff:  # the user's diff program runs in the user's locale, not git_env's C
+        if options.ext_diff and self.external_diff():  # the user's program runs in the user's locale
             del environment["LC_ALL"]
             if "LC_ALL" in os.environ:
                 environment["LC_ALL"] = os.environ["LC_ALL"]
-        try:
-            out = worktree.run_git(self._repo, args, env=environment)
-        except worktree.GitFailed as error:  # a filter or a setting of the user's: bad input, as ours
-            raise BadInput(str(error)) from None
-        return out.decode("utf-8", "surrogateescape")
+        return args, environment
 
     def _diff_range(self, chain: chains.Chain, changeset: int | str | None) -> tuple[str, str]:
         repo = self._repo

@@ -80,6 +80,41 @@ class Output:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
 
+    def run(self, argv: Sequence[str], env: dict[str, str], cwd: str, before: str = "") -> int:
+        """Run a command that writes a diff itself (git diff running the user's diff
+        program), after `before`: on the terminal, or into the pager git would use, so that
+        the program sees a terminal, or GIT_PAGER_IN_USE, as it does under git. Returns the
+        command's exit status (a pager the user quit early is not the command's failure)."""
+        import subprocess  # only here: most runs never start a command
+
+        head = before.encode("utf-8", "surrogateescape")
+        if self.pager and sys.stdout.isatty():
+            paged = {"LESS": "FRX", "LV": "-c", **os.environ}
+            pager = subprocess.Popen(self.pager, shell=True, stdin=subprocess.PIPE, env=paged)  # noqa: S602
+            assert pager.stdin is not None
+            code = 0
+            with contextlib.suppress(BrokenPipeError):
+                pager.stdin.write(head)
+                pager.stdin.flush()
+                environment = {**env, "GIT_PAGER_IN_USE": "true"}
+                done = subprocess.run(argv, env=environment, cwd=cwd, stdout=pager.stdin)
+                code = 0 if done.returncode in (-13, 141) else done.returncode  # SIGPIPE: the pager quit
+            with contextlib.suppress(BrokenPipeError):
+                pager.stdin.close()
+            pager.wait()
+            return code
+        sys.stdout.flush()
+        try:
+            target = sys.stdout.fileno()
+        except (OSError, ValueError):  # not a file (io.UnsupportedOperation): a caller's capture
+            done = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.PIPE)
+            sys.stdout.buffer.write(head + done.stdout)
+            sys.stdout.flush()
+            return done.returncode
+        sys.stdout.buffer.write(head)
+        sys.stdout.flush()
+        return subprocess.run(argv, env=env, cwd=cwd, stdout=target).returncode
+
 
 def _colored(text: str, read: Callable[[str], bytes] | None = None) -> str:
     """A diff (and the stats before it) in git's default colours, byte for byte as

@@ -459,12 +459,32 @@ def diff(
         options = replace(options, word_diff=word_diff, color=out.color or forced)
     else:
         options = _colours_of_the_users(ctx, out, options)
+    if ext_diff and "patch" in formats and ctx.store.external_diff():
+        # The user's diff program prints the patch: git runs it where git diff would write.
+        warn_if_unsafe(ctx, plan)
+        _run_git_diff(ctx, out, plan, changeset, replace(options, color=options.color or out.color), formats)
+        return
     parts = [ctx.store.diff(plan, changeset, replace(options, output=name)) for name in formats]
     if formats[-1] == "patch" and len(parts) > 1 and parts[-1]:
         parts.insert(-1, "\n")  # git's separator between the stats and the patch
     warn_if_unsafe(ctx, plan)
     _warn_rename_limit(ctx)
     out.diff("".join(parts), colored=bool(word_diff) or options.color, read=ctx.store.blob)
+
+
+def _run_git_diff(
+    ctx: Context,
+    out: Any,
+    plan: str,
+    changeset: str | int | None,
+    options: Any,
+    formats: list[str],
+    before: str = "",
+) -> None:
+    """Have git print the diff (after `before`) on the terminal or into the pager itself."""
+    args, environment, top = ctx.store.git_diff_command(plan, changeset, options, formats)
+    if out.run(["git", "--no-pager", *args], environment, top, before):
+        exit_with(1)  # git said why on standard error: the user's diff program failed
 
 
 def _rename_score(text: str) -> int:
@@ -546,7 +566,7 @@ def _pathspecs(ctx: Context, words: list[str]) -> tuple[tuple[str, ...], tuple[s
     `:(literal)` match as in git (pathspecs.py), and so do GIT_GLOB_PATHSPECS,
     GIT_NOGLOB_PATHSPECS, GIT_ICASE_PATHSPECS and GIT_LITERAL_PATHSPECS. Other
     magic is refused, never taken as a path that matches nothing."""
-    from ..pathspecs import with_magic
+    from ..pathspecs import make
 
     if _env_flag("GIT_LITERAL_PATHSPECS") and any(
         _env_flag(f"GIT_{name}_PATHSPECS") for name in ("GLOB", "NOGLOB", "ICASE")
@@ -554,9 +574,12 @@ def _pathspecs(ctx: Context, words: list[str]) -> tuple[tuple[str, ...], tuple[s
         raise BadInput("GIT_LITERAL_PATHSPECS cannot be used with the other GIT_*_PATHSPECS settings")
     if _env_flag("GIT_GLOB_PATHSPECS") and _env_flag("GIT_NOGLOB_PATHSPECS"):
         raise BadInput("GIT_GLOB_PATHSPECS and GIT_NOGLOB_PATHSPECS cannot be used together")
+    here = ctx.store.prefix(ctx.directory)
     shown: list[str] = []
     left_out: list[str] = []
     for word in words:
+        if not word:
+            raise BadInput("an empty string is not a valid pathspec; use . for every path")
         magic, path = _magic(word)
         unknown = magic - {"top", "exclude", "glob", "icase", "literal"}
         if unknown:
@@ -567,19 +590,32 @@ def _pathspecs(ctx: Context, words: list[str]) -> tuple[tuple[str, ...], tuple[s
             magic |= {"glob"} if _env_flag("GIT_GLOB_PATHSPECS") else set()
             magic |= {"literal"} if _env_flag("GIT_NOGLOB_PATHSPECS") else set()
         magic |= {"icase"} if _env_flag("GIT_ICASE_PATHSPECS") else set()
+        top = "top" in magic or os.path.isabs(path)
         full = posixpath.normpath(path) if "top" in magic else ctx.repo_path(path)
         if path.endswith("/") and full not in ("", "."):
             full += "/"  # git: a directory only, not a file of that name
         full = "" if full == "." else full
-        kept = with_magic(full, *(magic & {"glob", "icase", "literal"})) if full else full
-        (left_out if "exclude" in magic else shown).append(kept)
+        # The directory the spec was typed in is compared as it is, wildcards and case alike.
+        kept = make(full, magic & {"glob", "icase", "literal"}, 0 if top else _typed_in(here, full))
+        (left_out if "exclude" in magic else shown).append(kept if full else "")
     return tuple(path for path in shown if path), tuple(left_out)
 
 
+def _typed_in(here: str, full: str) -> int:
+    """How many leading bytes of `full` (a path from the top) are the directory, or the
+    part of it, that a pathspec typed in `here` ("sub/dir/") names as it is."""
+    parts = here.split("/")[:-1]
+    while parts and not (full + "/").startswith("/".join(parts) + "/"):
+        parts.pop()
+    return len(("/".join(parts) + "/").encode("utf-8", "surrogateescape")) if parts else 0
+
+
 def _env_flag(name: str) -> bool:
-    """A boolean environment variable as git reads it (unset, empty, 0, false, no, off: false)."""
-    value = os.environ.get(name, "").strip().lower()
-    return value not in ("", "0", "false", "no", "off")
+    """A boolean environment variable as git reads it (git_env_bool): unset is false."""
+    from ..gitrepo import git_bool
+
+    value = os.environ.get(name)
+    return value is not None and git_bool(value, name, "value")
 
 
 def _magic(word: str) -> tuple[set[str], str]:
@@ -593,7 +629,7 @@ def _magic(word: str) -> tuple[set[str], str]:
         close = word.find(")")
         if close < 0:
             raise BadInput(f"invalid pathspec magic in {word!r}: missing ')'")
-        return {item.strip() for item in word[2:close].split(",") if item.strip()}, word[close + 1 :]
+        return {item for item in word[2:close].split(",") if item}, word[close + 1 :]
     rest, magic = word[1:], set()
     while rest[:1] in ("/", "!", "^"):
         magic.add("top" if rest[0] == "/" else "exclude")
@@ -727,6 +763,8 @@ def show(
     spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
     item = ctx.store.changeset(plan, spec)
     width, _, _ = _stat_limits([])
+    if ext_diff and as_json:
+        raise BadInput("--ext-diff prints what your diff program prints, which is not JSON; leave one out")
     options = replace(
         ctx.store.diff_options(), output=output or "patch", binary=binary, stat_width=width, ext_diff=ext_diff
     )
@@ -734,9 +772,9 @@ def show(
     shown = ctx.diff_output()
     if not as_json:
         options = _colours_of_the_users(ctx, shown, options)
-    text = ctx.store.diff(plan, item.number, options)
     out = ctx.output(as_json)
     if as_json:
+        text = ctx.store.diff(plan, item.number, options)
         out.json("show", {"changeset": views.changeset(item), output or "patch": text})
         return
     header = [f"changeset {item.number} of plan {plan}  (commit {item.commit})"]
@@ -749,7 +787,13 @@ def show(
     header.append("")
     header.append(f"    {item.summary}")
     header.append("")
-    shown.diff("\n".join(header) + "\n" + text, colored=options.color, read=ctx.store.blob)
+    top = "\n".join(header) + "\n"
+    if ext_diff and options.output == "patch" and ctx.store.external_diff():
+        coloured = replace(options, color=options.color or shown.color)
+        _run_git_diff(ctx, shown, plan, item.number, coloured, ["patch"], top)
+    else:
+        text = ctx.store.diff(plan, item.number, options)
+        shown.diff(top + text, colored=options.color, read=ctx.store.blob)
     if item.record is None:
         exit_with(Damaged.exit_code)
 
