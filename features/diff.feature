@@ -785,6 +785,7 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "globs" --name-only -- 'we[ir]d/*' run in "." prints what git diff prints there
     And git plan diff "globs" --name-only -- '*.py' run in "we[ir]d" prints what git diff prints there
     And git plan diff "globs" --name-only -- ':(icase)A.PY' run in "src" prints what git diff prints there
+    And git plan diff "globs" -w -- . ':!sub' run in "src" prints what git diff prints there
     And git plan diff "globs" --name-only -- '../werd/*' run in "we[ir]d" prints what git diff prints there
     When the environment variable "GIT_GLOB_PATHSPECS" is "1"
     Then git plan diff "globs" --name-only -- '*.py' ':(literal)src' run in "." prints what git diff prints there

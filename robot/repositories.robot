@@ -90,6 +90,32 @@ Settings Given With git -c Reach git plan As They Reach git
     Should Be Equal    ${author}    Someone Else <else@example.com>
     Fsck Is Clean
 
+A Reviewer's Diff Options And Pathspecs Work From A Subdirectory As git diff's Do
+    [Documentation]    -w, -W, --no-prefix, --stat, pathspec magic, and a directory named like a pattern
+    ...               (a Next.js route, app/[id]/): git plan diff prints what git diff prints, run in it.
+    Create File    ${REPO}/app/[id]/page.tsx    export default 1\n
+    Create File    ${REPO}/app/i/page.tsx    export default 0\n
+    Git    add    -A
+    Git    commit    -q    -m    routes
+    Plan    create    review
+    Create File    ${TMP}/page    export${SPACE}${SPACE}default${SPACE}${SPACE}1\nexport const two = 2\n
+    Plan    record    review    --tool    edit    --set    app/[id]/page.tsx\=${TMP}/page
+    ...    --set    app/i/page.tsx\=${TMP}/page    --set    src/app.py\=${TMP}/page
+    ${status}=    Plan    status    review    --json
+    ${json}=    Evaluate    json.loads($status.stdout)    modules=json
+    FOR    ${line}    IN    -w -- *.tsx    --stat -- :(glob)../../**/*.py    -W --no-prefix -- .
+    ...    --name-only -- :(icase)PAGE.TSX ../i    --name-status -- ../*/page.tsx
+        ${words}=    Evaluate    shlex.split($line)    modules=shlex
+        ${ours}=    Run Process    git    plan    diff    review    @{words}    cwd=${REPO}/app/[id]
+        Should Be Equal As Integers    ${ours.rc}    0    ${ours.stderr}
+        ${command}=    Evaluate
+        ...    ["git", "diff", *$words[:$words.index("--")], $json["base"], $json["tip"], *$words[$words.index("--"):]]
+        ${theirs}=    Run Process    @{command}    cwd=${REPO}/app/[id]
+        Should Be Equal As Integers    ${theirs.rc}    0    ${theirs.stderr}
+        Should Not Be Empty    ${theirs.stdout}
+        Should Be Equal    ${ours.stdout}    ${theirs.stdout}
+    END
+
 A File Name That Is Not UTF-8 Is Recorded And Named As Git Names It
     Run Process    printf 'x\\n' > "$(printf 'caf\\351.txt')"    shell=True    cwd=${REPO}
     Plan    create    names

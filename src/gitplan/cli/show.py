@@ -607,7 +607,8 @@ def _typed_in(here: str, full: str) -> int:
     parts = here.split("/")[:-1]
     while parts and not (full + "/").startswith("/".join(parts) + "/"):
         parts.pop()
-    return len(("/".join(parts) + "/").encode("utf-8", "surrogateescape")) if parts else 0
+    typed = len(("/".join(parts) + "/").encode("utf-8", "surrogateescape")) if parts else 0
+    return min(typed, len(full.encode("utf-8", "surrogateescape")))  # `.`: the directory itself
 
 
 def _env_flag(name: str) -> bool:
