@@ -356,6 +356,11 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "ws" --src-prefix=old/ --dst-prefix=new/ -- . run in "." prints what git diff prints there
     And git plan diff "ws" --no-prefix --src-prefix=S/ -- . run in "." prints what git diff prints there
     And git plan diff "ws" --src-prefix=S/ --no-prefix -- . run in "." prints what git diff prints there
+    And git plan diff "ws" -w --stat --binary -- . run in "." prints what git diff prints there
+    When git config "diff.noprefix" is "true"
+    Then git plan diff "ws" --src-prefix=X/ -- . run in "." prints what git diff prints there
+    And git plan diff "ws" -w --dst-prefix=Y/ -- . run in "." prints what git diff prints there
+    When git config "diff.noprefix" is unset
     When I run git plan "show ws 1 -w"
     Then the output shows "-    return a\n+    return a + 0"
     And the output does not contain "-    a = 1"
@@ -786,6 +791,11 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "globs" --name-only -- '*.py' run in "we[ir]d" prints what git diff prints there
     And git plan diff "globs" --name-only -- ':(icase)A.PY' run in "src" prints what git diff prints there
     And git plan diff "globs" -w -- . ':!sub' run in "src" prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(icase)../src/a.py' run in "src" prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(glob)s**/b.py' ':(glob,icase)S**/UP.py' run in "." prints what git diff prints there
+    When I run git plan "diff globs -- :!."
+    Then the exit code is 0
+    And the output is ""
     And git plan diff "globs" --name-only -- '../werd/*' run in "we[ir]d" prints what git diff prints there
     When the environment variable "GIT_GLOB_PATHSPECS" is "1"
     Then git plan diff "globs" --name-only -- '*.py' ':(literal)src' run in "." prints what git diff prints there
@@ -827,6 +837,17 @@ Feature: Plan diffs match git diff byte for byte
       | GIT_CONFIG_PARAMETERS | 'core.quotepath'='sometimes' |
     Then the exit code is 2
     And the output contains "bad boolean config value 'sometimes' for 'core.quotePath'"
+    When I run git plan "diff d" with this environment
+      | variable              | value                                  |
+      | GIT_CONFIG_PARAMETERS | 'diff.noprefix'='1k' 'core.quotepath'='0x0' |
+    Then standard output is what "git diff BASE TIP" prints with that environment, for the base and tip of "d"
+    When git config "plan.keepOnFailure" is "maybe"
+    And I run git plan "apply d"
+    Then the exit code is 2
+    And the output contains "bad boolean config value 'maybe' for 'plan.keepOnFailure'"
+    When git config "plan.keepOnFailure" is unset
+    And I run git plan "apply d --check"
+    Then the exit code is 0
     When git config "diff.renames" is "copies"
     And I run git plan "diff d --stat"
     Then the exit code is 0

@@ -114,6 +114,9 @@ Feature: Unusual repositories get a one-line answer that says what to do
     When I run git plan "record p --tool t --from-worktree"
     Then the exit code is 2
     And the output contains "no file changes to record; submodules moved or changed (vendor/lib)"
+    When I run git plan "record p --tool t --from-worktree ."
+    Then the exit code is 2
+    And the output contains "submodules moved or changed (vendor/lib), and plans carry files, not submodule commits"
     When I run git plan "record p --tool t --from-worktree vendor/lib/l.txt"
     Then the exit code is 2
     And the output contains "vendor/lib/l.txt is in submodule 'vendor/lib'"

@@ -193,6 +193,8 @@ def apply_plan(
     selection = selection or Selection()
     if selection.partial and keep_on_failure is None:
         keep_on_failure = True  # a reviewer taking part of a plan keeps the rest, whatever happens
+    if keep_on_failure is None:  # read (and a bad value refused) before anything is written
+        keep_on_failure = config_flag(repo, "plan.keepOnFailure", False)
     if mode not in MODES:
         raise BadInput(f"unknown apply mode {mode!r}: use commit, worktree or branch")
     if mode == "branch" and not branch:
@@ -591,9 +593,7 @@ def _file_above(repo: pygit2.Repository, head_tree: str, path: str) -> str | Non
     return above if above is not None and entry_at(repo, head_tree, above) is None else None
 
 
-def _fail(
-    repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool | None, cancel: object
-) -> Conflict:
+def _fail(repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool, cancel: object) -> Conflict:
     """Save the plan (a bundle of both refs, and its patch to read), clean the plan up
     unless kept, and return the error to raise."""
     rescue_dir = _journal_dir(repo) / "rescue"
@@ -617,8 +617,6 @@ def _fail(
         diffs.render(repo, pairs, diffs.DiffOptions(full_index=True, textconv=False), trees),
         errors="surrogateescape",
     )
-    if keep is None:
-        keep = config_flag(repo, "plan.keepOnFailure", False)
     message = (
         f"{failure}\nnothing was written; the whole plan (changesets and records) is saved in {bundle}"
         f"\nand its patch in {rescue}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import struct
 import tempfile
 from collections.abc import Iterator
@@ -272,14 +273,27 @@ def config_int(repo: pygit2.Repository, key: str, default: int) -> int:
 
 
 def config_number(key: str, value: str) -> int:
-    """A config value as git reads a number: digits, a sign, an optional k, m or g."""
-    text = value.strip().lower()
-    scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(text[-1:], 1)
-    digits = text[:-1] if scale > 1 else text
-    try:
-        return int(digits) * scale
-    except ValueError:
-        raise BadInput(f"git config {key} is not a number: {value!r}") from None
+    """A config value as git reads a number (c_number)."""
+    number = c_number(value)
+    if number is None:
+        raise BadInput(f"git config {key} is not a number: {value!r}")
+    return number
+
+
+# What C's strtoimax reads in base 0 (leading blanks, a sign, 0x hex, 0 octal, decimal),
+# then git's unit (k, m or g), and nothing after.
+_C_NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([kKmMgG]?)")
+
+
+def c_number(text: str) -> int | None:
+    """A number as git parses one (git_parse_signed): None when git would refuse it."""
+    found = _C_NUMBER.fullmatch(text)
+    if found is None:
+        return None
+    sign, digits, unit = found.groups()
+    base = 16 if digits[:2].lower() == "0x" else 8 if digits.startswith("0") else 10
+    value = int(digits, base) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[unit.lower()]
+    return -value if sign == "-" else value
 
 
 def _config(repo: pygit2.Repository, key: str) -> str | None:
@@ -371,19 +385,18 @@ def git_bool(value: str | None, key: str, kind: str = "config value") -> bool:
     is true. Anything else is refused, naming `key`, as git refuses it."""
     if value is None:
         return True
-    word = value.strip().lower()
+    word = value.lower()  # (git trims nothing here)
     if word in ("true", "yes", "on"):
         return True
     if word in ("false", "no", "off", ""):
         return False
-    try:
-        return int(word) != 0
-    except ValueError:
-        fix = f": fix it with git config {key}" if kind == "config value" else ""
-        raise BadInput(
-            f"bad boolean {kind} {value!r} for {key!r}; "
-            f"git reads true, false, yes, no, on, off or a number{fix}"
-        ) from None
+    number = c_number(value)
+    if number is not None and -(1 << 31) <= number < 1 << 31:  # git reads an int
+        return number != 0
+    fix = f": fix it with git config {key}" if kind == "config value" else ""
+    raise BadInput(
+        f"bad boolean {kind} {value!r} for {key!r}; git reads true, false, yes, no, on, off or a number{fix}"
+    )
 
 
 def signature(name: str, email: str | None = None) -> pygit2.Signature:

@@ -130,15 +130,21 @@ def _matches(path: bytes, spec: Spec, wildcard: bool, gitlink: bool) -> bool:
     fold = _folding(spec)
     name, folded = fold(spec.path), fold(path)
     bare = name.rstrip(b"/")
+    if not bare:
+        return True  # the whole tree (`:!.` at the top)
     if (folded == bare and (gitlink or not name.endswith(b"/"))) or folded.startswith(bare + b"/"):
         return True
     if not wildcard:
         return False
-    # The wildcards match the rest of the path after a part compared as it is: the
-    # spec's prefix, or (as git's tree walk does) the file's whole directory.
-    starts = {spec.prefix, path.rfind(b"/") + 1}
-    for start in sorted(starts):
-        if start >= spec.prefix and folded[:start] == name[:start]:
+    # The wildcards match the rest of the path after a part compared as it is: the spec's
+    # part before its first wildcard (its prefix at least), or (as git's tree walk does)
+    # the file's whole directory when that is longer.
+    literal = spec.prefix + next(
+        (at for at, byte in enumerate(spec.path[spec.prefix :]) if byte in _WILDCARDS),
+        len(spec.path) - spec.prefix,
+    )
+    for start in sorted({literal, max(literal, path.rfind(b"/") + 1)}):
+        if folded[:start] == name[:start]:
             pattern = _regex(spec.path[start:], "glob" in spec.magic, "icase" in spec.magic)
             if pattern.fullmatch(path[start:]):  # (a file's path never ends in '/')
                 return True

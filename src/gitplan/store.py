@@ -81,7 +81,7 @@ from .notes import stage_notes_commit
 from .objects import Staging
 from .renames import RENAME_LIMIT, Pair
 from .transaction import Prepared
-from .trees import MODE_COMMIT, Edit, changed_entries, edit_tree, entry_at, kept_modes
+from .trees import MODE_COMMIT, Edit, changed_entries, edit_tree, entry_at, kept_modes, under
 
 if TYPE_CHECKING:  # the rest is imported where used: a command loads only what it needs
     from . import sync
@@ -545,12 +545,13 @@ class PlanStore:
 
         changes = snapshot.worktree_edits(self._repo, tuple(paths))
         if not changes:
-            moved = [c.path for c in worktree.status(self._repo, untracked=False, staged=True) if c.submodule]
-            if moved and not paths:
+            listed = worktree.status(self._repo, untracked=False, staged=True)
+            moved = [c.path for c in listed if c.submodule and (not paths or under(c.path, paths))]
+            if moved:
                 raise BadInput(
                     "the working tree has no file changes to record; submodules moved or changed "
                     f"({', '.join(moved)}), and plans carry files, not submodule commits: "
-                    "commit those with git add and git commit"
+                    "record those with git itself (commit in the submodule, then git add it here)"
                 )
             raise BadInput("the working tree has no changes to record")
         return changes
@@ -883,8 +884,8 @@ class PlanStore:
             old, new = self._diff_range(chains.load_chain(self._repo, plan_id, records=False), changeset)
         for spec in (*options.pathspec, *options.exclude):
             path = pathspecs.parse(spec).text
-            if not path or path.startswith("/") or "\0" in path:
-                raise BadInput(f"invalid pathspec {spec!r}")
+            if (not path and spec not in options.exclude) or path.startswith("/") or "\0" in path:
+                raise BadInput(f"invalid pathspec {spec!r}")  # (an empty exclude leaves everything out)
         return old, new
 
     def _pairs(self, old: str, new: str, options: diffs.DiffOptions) -> list[Pair]:
@@ -1023,7 +1024,7 @@ class PlanStore:
         args += [f"--relative={options.relative}"] if options.relative else []
         args += options.git_only
         args += ["--full-index"] if options.full_index else []
-        args += ["--binary"] if options.binary else []
+        args += ["--binary"] if options.binary and "patch" in outputs else []  # (it asks for the patch)
         args += [] if options.textconv else ["--no-textconv"]
         formats = {  # (-U implies the patch, in git)
             "patch": [f"-U{options.context}", f"--inter-hunk-context={options.interhunk or 0}"],

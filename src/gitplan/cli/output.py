@@ -97,8 +97,9 @@ class Output:
                 pager.stdin.write(head)
                 pager.stdin.flush()
                 environment = {**env, "GIT_PAGER_IN_USE": "true"}
-                done = subprocess.run(argv, env=environment, cwd=cwd, stdout=pager.stdin)
-                code = 0 if done.returncode in (-13, 141) else done.returncode  # SIGPIPE: the pager quit
+                errors = pager.stdin if sys.stderr.isatty() else None  # as git: its messages are paged too
+                done = subprocess.run(argv, env=environment, cwd=cwd, stdout=pager.stdin, stderr=errors)
+                code = 0 if pager.poll() is not None else done.returncode  # the user quit the pager early
             with contextlib.suppress(BrokenPipeError):
                 pager.stdin.close()
             pager.wait()

@@ -101,9 +101,11 @@ def _git_options(command: Any) -> Any:
     return command
 
 
-def _with_git_options(options: Any, flags: dict[str, Any]) -> Any:
+def _with_git_options(options: Any, flags: dict[str, Any], noprefix: bool) -> Any:
     """`options` with the options only git renders (in `git_only`, in the order git is given
-    them) and the prefixes, of which the last given wins for each side, as in git."""
+    them) and the prefixes, of which the last given wins for each side, as in git
+    (`noprefix`: diff.noprefix, what the sides not given start from). `flags`: the
+    command's remaining keyword parameters, from which these are taken."""
     git_only = [names[-1] for names, _ in _GIT_FLAGS if flags.pop(_git_flag(names))]
     diff_filter = flags.pop("git_diff_filter")
     if diff_filter is not None:
@@ -119,7 +121,7 @@ def _with_git_options(options: Any, flags: dict[str, Any]) -> Any:
             return value
         return "" if last_none is not None else default
 
-    old, new = options.prefixes or ("a/", "b/")
+    old, new = options.prefixes or (("", "") if noprefix else ("a/", "b/"))
     prefixes = (side("--src-prefix", src, old), side("--dst-prefix", dst, new))
     return replace(options, git_only=tuple(git_only), prefixes=prefixes)
 
@@ -449,7 +451,8 @@ def diff(
     )
     width, name_width, count = _stat_limits(_given())
     options = replace(options, stat_width=width, stat_name_width=name_width, stat_count=count)
-    options = _with_git_options(_with_algorithm(options, algorithm), algorithm)
+    noprefix = ctx.store.config_flag("diff.noprefix")
+    options = _with_git_options(_with_algorithm(options, algorithm), algorithm, noprefix)
     options = replace(options, relative=_relative_to(ctx, relative, relative_to))
     ctx.choose_color(_color_when(color_when, no_color))
     out = ctx.diff_output()
@@ -596,19 +599,26 @@ def _pathspecs(ctx: Context, words: list[str]) -> tuple[tuple[str, ...], tuple[s
             full += "/"  # git: a directory only, not a file of that name
         full = "" if full == "." else full
         # The directory the spec was typed in is compared as it is, wildcards and case alike.
-        kept = make(full, magic & {"glob", "icase", "literal"}, 0 if top else _typed_in(here, full))
+        kept = make(full, magic & {"glob", "icase", "literal"}, 0 if top else _typed_in(here, path, full))
         (left_out if "exclude" in magic else shown).append(kept if full else "")
     return tuple(path for path in shown if path), tuple(left_out)
 
 
-def _typed_in(here: str, full: str) -> int:
-    """How many leading bytes of `full` (a path from the top) are the directory, or the
-    part of it, that a pathspec typed in `here` ("sub/dir/") names as it is."""
+def _typed_in(here: str, typed: str, full: str) -> int:
+    """How many leading bytes of `full` (`typed` in the directory `here`, "sub/dir/", taken
+    from the top) are that directory, compared as it is: as git's prefix, what of `here`
+    no `..` of `typed` climbed out of (climbing back down does not make it literal again)."""
     parts = here.split("/")[:-1]
-    while parts and not (full + "/").startswith("/".join(parts) + "/"):
-        parts.pop()
-    typed = len(("/".join(parts) + "/").encode("utf-8", "surrogateescape")) if parts else 0
-    return min(typed, len(full.encode("utf-8", "surrogateescape")))  # `.`: the directory itself
+    kept = len(parts)
+    depth = len(parts)
+    for name in typed.split("/"):
+        if name == "..":
+            depth -= 1
+            kept = min(kept, max(depth, 0))
+        elif name not in ("", "."):
+            depth += 1
+    literal = "/".join(parts[:kept]) + "/" if kept else ""
+    return min(len(literal.encode("utf-8", "surrogateescape")), len(full.encode("utf-8", "surrogateescape")))
 
 
 def _env_flag(name: str) -> bool:
@@ -769,7 +779,8 @@ def show(
     options = replace(
         ctx.store.diff_options(), output=output or "patch", binary=binary, stat_width=width, ext_diff=ext_diff
     )
-    options = _with_git_options(_with_algorithm(options, algorithm), algorithm)
+    noprefix = ctx.store.config_flag("diff.noprefix")
+    options = _with_git_options(_with_algorithm(options, algorithm), algorithm, noprefix)
     shown = ctx.diff_output()
     if not as_json:
         options = _colours_of_the_users(ctx, shown, options)
