@@ -58,8 +58,9 @@ class DiffOptions:
     rename_limit: int = RENAME_LIMIT  # diff.renameLimit, -l: more candidates, exact renames only
     suppress_blank_empty: bool = False  # diff.suppressBlankEmpty: an empty context line as "\n"
     full_index: bool = False
+    # git pathspecs from the top: paths, globs, or git's long form with magic (pathspecs.py)
     pathspec: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()  # paths left out, as git's `:(exclude)` pathspecs (`:!`, `:^`)
+    exclude: tuple[str, ...] = ()  # pathspecs left out, as git's `:(exclude)` ones (`:!`, `:^`)
     # Set by the repository's config where None (PlanStore.diff), git's defaults otherwise:
     quote_high: bool | None = None  # core.quotePath: bytes over 0x7f in names as escapes (true)
     prefixes: tuple[str, str] | None = None  # diff.noprefix: ("", ""); else ("a/", "b/")
