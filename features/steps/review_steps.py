@@ -94,8 +94,23 @@ def _renders(context) -> int:  # type: ignore[no-untyped-def]
     return int(_css(context, "#diff").get_attribute("data-renders") or 0)
 
 
+def _caught_up(context) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the page has caught up with the plan as it is now: its poll has seen the
+    plan's refs and done what a change makes it do (reload the diff), so that nothing the
+    page does on its own re-renders the diff under the next click."""
+    script = "const m = location.hash.match(/plan=([^&]*)/); return m ? decodeURIComponent(m[1]) : ''"
+    plan = context.browser.execute_script(script)
+    if not plan:
+        return
+    tip, notes_tip = context.store.plan_refs(plan)
+    version = tip + (notes_tip if notes_tip is not None else "null")  # as the page's JavaScript joins them
+    _wait(context, lambda d: d.find_element("tag name", "body").get_attribute("data-version") == version)
+
+
 def _click_and_render(context, selector: str) -> None:  # type: ignore[no-untyped-def]
-    """Click, then wait until the diff pane has rendered what the click asked for."""
+    """Click, once the page has caught up with the plan, then wait until the diff pane has
+    rendered what the click asked for."""
+    _caught_up(context)
     before = _renders(context)
     _css(context, selector).click()
     _wait(context, lambda d: _renders(context) > before)
