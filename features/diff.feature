@@ -793,6 +793,13 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "globs" -w -- . ':!sub' run in "src" prints what git diff prints there
     And git plan diff "globs" --name-only -- ':(icase)../src/a.py' run in "src" prints what git diff prints there
     And git plan diff "globs" --name-only -- ':(glob)s**/b.py' ':(glob,icase)S**/UP.py' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(icase)[S]rc/a.py' 'sra' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(icase)[!S]RC/A.py' run in "." prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':(icase)[R-T]ra' 'top.py' run in "." prints what git diff prints there
+    And git plan diff "globs" -w --name-only -- ':(icase)[S]rc/a.py' ':(icase)[R-T]ra' run in "." prints what git diff prints there
+    # :/ and :(top) take the path as typed: no . or .. is cleaned away.
+    And git plan diff "globs" --name-only -- ':/.' ':/src/../top.py' ':(top)sra' run in "src" prints what git diff prints there
+    And git plan diff "globs" -w --name-only -- ':/.' ':/src/../top.py' ':(top)sra' run in "src" prints what git diff prints there
     When I run git plan "diff globs -- :!."
     Then the exit code is 0
     And the output is ""
@@ -818,6 +825,9 @@ Feature: Plan diffs match git diff byte for byte
     When I run git plan "diff globs -- ':( glob )*.py'"
     Then the exit code is 2
     And the output contains "pathspec magic  glob  in"
+    When I run git plan "diff globs -- :-x"
+    Then the exit code is 2
+    And the output contains "unimplemented pathspec magic '-' in ':-x'"
     When I run git plan "diff globs -- ''"
     Then the exit code is 2
     And the output contains "an empty string is not a valid pathspec"
@@ -841,6 +851,10 @@ Feature: Plan diffs match git diff byte for byte
       | variable              | value                                  |
       | GIT_CONFIG_PARAMETERS | 'diff.noprefix'='1k' 'core.quotepath'='0x0' |
     Then standard output is what "git diff BASE TIP" prints with that environment, for the base and tip of "d"
+    When I run git plan "diff d" with this environment
+      | variable              | value                         |
+      | GIT_CONFIG_PARAMETERS | 'diff.noprefix'='-2147483648' |
+    Then the exit code is 2
     When git config "plan.keepOnFailure" is "maybe"
     And I run git plan "apply d"
     Then the exit code is 2

@@ -391,7 +391,7 @@ def git_bool(value: str | None, key: str, kind: str = "config value") -> bool:
     if word in ("false", "no", "off", ""):
         return False
     number = c_number(value)
-    if number is not None and -(1 << 31) <= number < 1 << 31:  # git reads an int
+    if number is not None and -(1 << 31) < number < 1 << 31:  # git reads an int, and refuses INT_MIN
         return number != 0
     fix = f": fix it with git config {key}" if kind == "config value" else ""
     raise BadInput(

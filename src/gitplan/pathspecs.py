@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-MAGIC = frozenset({"glob", "icase", "literal"})
+MAGIC = frozenset({"glob", "icase", "literal", "top"})  # (top: git must not normalise the path)
 _WILDCARDS = b"*?[\\"
 
 # POSIX bracket classes as git's wildmatch reads them (ASCII), as regex class members.
@@ -145,8 +145,9 @@ def _matches(path: bytes, spec: Spec, wildcard: bool, gitlink: bool) -> bool:
     )
     for start in sorted({literal, max(literal, path.rfind(b"/") + 1)}):
         if folded[:start] == name[:start]:
-            pattern = _regex(spec.path[start:], "glob" in spec.magic, "icase" in spec.magic)
-            if pattern.fullmatch(path[start:]):  # (a file's path never ends in '/')
+            icase = "icase" in spec.magic
+            pattern = _regex(spec.path[start:], "glob" in spec.magic, icase)
+            if pattern.fullmatch(path[start:].lower() if icase else path[start:]):  # (never ends in '/')
                 return True
     return False
 
@@ -167,7 +168,9 @@ def _bytes(text: str) -> bytes:
 def _regex(pattern: bytes, pathname: bool, icase: bool) -> re.Pattern[bytes]:
     """git's wildmatch of `pattern` as a regular expression over the rest of a path: with
     `pathname` (the glob magic) `*`, `?` and brackets never match `/`, and `**` between
-    slashes (or at either end) spans directories."""
+    slashes (or at either end) spans directories. With `icase` it reads the path in ASCII
+    lower case, as wildmatch's casefold does: the pattern's plain letters are lowered too,
+    but not an escaped one nor a bracket's single members (`[D]` then matches nothing)."""
     out: list[bytes] = []
     at, end = 0, len(pattern)
     one = rb"[^/]" if pathname else rb"."
@@ -192,19 +195,21 @@ def _regex(pattern: bytes, pathname: bool, icase: bool) -> re.Pattern[bytes]:
             out.append(one)
             at += 1
         elif char == b"[":
-            bracket, at = _bracket(pattern, at, pathname)
+            bracket, at = _bracket(pattern, at, pathname, icase)
             if bracket is None:
                 return re.compile(rb"(?!)")  # malformed: wildmatch matches nothing
             out.append(bracket)
         else:
-            out.append(re.escape(char))
+            out.append(re.escape(char.lower() if icase else char))
             at += 1
-    return re.compile(b"".join(out), (re.IGNORECASE if icase else 0) | re.DOTALL)
+    return re.compile(b"".join(out), re.DOTALL)
 
 
-def _bracket(pattern: bytes, at: int, pathname: bool) -> tuple[bytes | None, int]:
+def _bracket(pattern: bytes, at: int, pathname: bool, icase: bool) -> tuple[bytes | None, int]:
     """The regular expression of the bracket expression at `at` (as git's wildmatch reads
-    it), and where it ends; None when it is malformed (unterminated, an unknown class)."""
+    it), and where it ends; None when it is malformed (unterminated, an unknown class).
+    With `icase` the path is read in lower case: a range also takes the lower case of its
+    capitals, and [:upper:] every letter, as wildmatch's casefold does."""
     at += 1
     negated = pattern[at : at + 1] in (b"!", b"^")
     at += negated
@@ -223,7 +228,7 @@ def _bracket(pattern: bytes, at: int, pathname: bool) -> tuple[bytes | None, int
                 name = pattern[at + 2 : close - 1]
                 if name not in _CLASSES:
                     return None, at
-                members.append(_CLASSES[name])
+                members.append(_CLASSES[b"alpha" if icase and name == b"upper" else name])
                 at = close + 1
                 continue
             # no ":]" before the first "]": the "[" is a member like any other
@@ -237,6 +242,9 @@ def _bracket(pattern: bytes, at: int, pathname: bool) -> tuple[bytes | None, int
             high = pattern[high_at : high_at + 1]
             if char <= high:  # a range backwards matches nothing
                 members.append(re.escape(char) + b"-" + re.escape(high))
+                low, top = max(char, b"A"), min(high, b"Z")
+                if icase and low <= top:  # wildmatch also tries the capital of a lower-case letter
+                    members.append(re.escape(low.lower()) + b"-" + re.escape(top.lower()))
             at = high_at + 1
             continue
         members.append(re.escape(char))

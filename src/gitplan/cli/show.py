@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import posixpath
 import re
 import shlex
 import shutil
@@ -593,13 +592,17 @@ def _pathspecs(ctx: Context, words: list[str]) -> tuple[tuple[str, ...], tuple[s
             magic |= {"glob"} if _env_flag("GIT_GLOB_PATHSPECS") else set()
             magic |= {"literal"} if _env_flag("GIT_NOGLOB_PATHSPECS") else set()
         magic |= {"icase"} if _env_flag("GIT_ICASE_PATHSPECS") else set()
-        top = "top" in magic or os.path.isabs(path)
-        full = posixpath.normpath(path) if "top" in magic else ctx.repo_path(path)
-        if path.endswith("/") and full not in ("", "."):
-            full += "/"  # git: a directory only, not a file of that name
-        full = "" if full == "." else full
-        # The directory the spec was typed in is compared as it is, wildcards and case alike.
-        kept = make(full, magic & {"glob", "icase", "literal"}, 0 if top else _typed_in(here, path, full))
+        if "top" in magic:  # git takes it as typed, from the top (`:/.` names a file ".")
+            full = path
+            kept = make(full, magic & {"glob", "icase", "literal", "top"})
+        else:
+            full = ctx.repo_path(path)
+            if path.endswith("/") and full not in ("", "."):
+                full += "/"  # git: a directory only, not a file of that name
+            full = "" if full == "." else full
+            # The directory the spec was typed in is compared as it is, wildcards and case alike.
+            typed_in = 0 if os.path.isabs(path) else _typed_in(here, path, full)
+            kept = make(full, magic & {"glob", "icase", "literal"}, typed_in)
         (left_out if "exclude" in magic else shown).append(kept if full else "")
     return tuple(path for path in shown if path), tuple(left_out)
 
@@ -642,10 +645,16 @@ def _magic(word: str) -> tuple[set[str], str]:
             raise BadInput(f"invalid pathspec magic in {word!r}: missing ')'")
         return {item for item in word[2:close].split(",") if item}, word[close + 1 :]
     rest, magic = word[1:], set()
-    while rest[:1] in ("/", "!", "^"):
+    while rest[:1] in _SHORT_MAGIC:
+        if rest[0] not in "/!^":
+            raise BadInput(f"unimplemented pathspec magic {rest[0]!r} in {word!r}")
         magic.add("top" if rest[0] == "/" else "exclude")
         rest = rest[1:]
     return magic, rest.removeprefix(":")
+
+
+# The characters git reads as short pathspec magic after ':' (it knows '/', '!' and '^').
+_SHORT_MAGIC = frozenset("/!^\"#%&',-;<=>@_`~")
 
 
 @main.command()
