@@ -116,6 +116,26 @@ A Reviewer's Diff Options And Pathspecs Work From A Subdirectory As git diff's D
         Should Be Equal    ${ours.stdout}    ${theirs.stdout}
     END
 
+The User's Own Diff Program Prints The Patch As Under git diff
+    [Documentation]    diff.external (difftastic and the like): git runs it for git plan diff, writing
+    ...               straight to standard output, with its messages on standard error.
+    Create File    ${TMP}/ext.sh    \#!/bin/sh\necho "external $1 $GIT_DIFF_PATH_COUNTER/$GIT_DIFF_PATH_TOTAL"\ndiff "$2" "$5"\necho "note $1" >&2\nexit 0\n
+    Run Process    chmod    +x    ${TMP}/ext.sh
+    Plan    create    ext
+    Create File    ${TMP}/app.py    print("v2")\n
+    Plan    record    ext    --tool    edit    --set    src/app.py\=${TMP}/app.py    --set    README.md\=${TMP}/app.py
+    Git    config    diff.external    ${TMP}/ext.sh
+    ${status}=    Plan    status    ext    --json
+    ${json}=    Evaluate    json.loads($status.stdout)    modules=json
+    ${ours}=    Run Process    git    plan    diff    ext    cwd=${REPO}/src
+    ${theirs}=    Run Process    git    diff    ${json}[base]    ${json}[tip]    cwd=${REPO}/src
+    Should Be Equal As Integers    ${ours.rc}    0    ${ours.stderr}
+    Should Contain    ${theirs.stdout}    external src/app.py 2/2
+    Should Be Equal    ${ours.stdout}    ${theirs.stdout}
+    Should Contain    ${ours.stderr}    note src/app.py
+    ${plain}=    Plan    diff    ext    --no-ext-diff
+    Should Contain    ${plain.stdout}    diff --git a/src/app.py b/src/app.py
+
 A File Name That Is Not UTF-8 Is Recorded And Named As Git Names It
     Run Process    printf 'x\\n' > "$(printf 'caf\\351.txt')"    shell=True    cwd=${REPO}
     Plan    create    names
