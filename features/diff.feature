@@ -789,6 +789,7 @@ Feature: Plan diffs match git diff byte for byte
     # A directory named like a pattern: taken as it is too, and as it is where the spec was typed.
     And git plan diff "globs" --name-only -- 'we[ir]d/*' run in "." prints what git diff prints there
     And git plan diff "globs" --name-only -- '*.py' run in "we[ir]d" prints what git diff prints there
+    And git plan diff "globs" --name-only -- ':!*.py' run in "we[ir]d" prints what git diff prints there
     And git plan diff "globs" --name-only -- ':(icase)A.PY' run in "src" prints what git diff prints there
     And git plan diff "globs" -w -- . ':!sub' run in "src" prints what git diff prints there
     And git plan diff "globs" --name-only -- ':(icase)../src/a.py' run in "src" prints what git diff prints there

@@ -53,12 +53,20 @@ _CLASSES = {
 
 @dataclass(frozen=True, slots=True)
 class Spec:
-    """One pathspec: its path from the top (UTF-8 bytes), its magic, and how many of
-    its leading bytes are compared as they are (the directory it was typed in)."""
+    """One pathspec: its path from the top (UTF-8 bytes), its magic, how many of its
+    leading bytes are the directory it was typed in (`prefix`), and how many are compared
+    as they are (`literal`: the prefix, then up to the first wildcard; all of a spec that
+    has none, or the literal magic). Wildcards match what comes after `literal`."""
 
     path: bytes
     magic: frozenset[str]
     prefix: int
+    literal: int
+
+    @property
+    def wildcard(self) -> bool:
+        """Is the spec matched by wildcards, not only as a path and what is under it?"""
+        return self.literal < len(self.path)
 
     @property
     def text(self) -> str:
@@ -92,21 +100,22 @@ def parse(spec: str) -> Spec:
             else:
                 break
         else:
-            path = _bytes(spec[close + 1 :])
-            return Spec(path, frozenset(magic), min(prefix, len(path)))
-    return Spec(_bytes(spec), frozenset(), 0)
+            return _spec(_bytes(spec[close + 1 :]), frozenset(magic), prefix)
+    return _spec(_bytes(spec), frozenset(), 0)
 
 
-def has_wildcard(spec: str) -> bool:
-    """Is the pathspec matched by wildcards, not only as a path and what is under it?"""
-    parsed = parse(spec)
-    return "literal" not in parsed.magic and any(byte in _WILDCARDS for byte in parsed.path[parsed.prefix :])
+def _spec(path: bytes, magic: frozenset[str], prefix: int) -> Spec:
+    prefix = min(prefix, len(path))
+    literal = len(path)
+    if "literal" not in magic:
+        literal = next((at for at in range(prefix, len(path)) if path[at] in _WILDCARDS), literal)
+    return Spec(path, magic, prefix, literal)
 
 
 def matches(path: str, specs: Iterable[str], gitlink: bool = False) -> bool:
     """Does one of `specs` name `path`, a file (or, `gitlink`, a submodule)?"""
     data = _bytes(path)
-    return any(_matches(data, parse(spec), has_wildcard(spec), gitlink) for spec in specs)
+    return any(_matches(data, parse(spec), gitlink) for spec in specs)
 
 
 def may_hold(directory: str, specs: Iterable[str]) -> bool:
@@ -117,7 +126,7 @@ def may_hold(directory: str, specs: Iterable[str]) -> bool:
         literal = parsed.path[: parsed.prefix]
         if not ((data + b"/").startswith(literal) or literal.startswith(data + b"/")):
             continue  # outside the directory the spec was given in
-        if has_wildcard(spec):
+        if parsed.wildcard:
             return True
         fold = _folding(parsed)
         name, here = fold(parsed.path).rstrip(b"/"), fold(data)
@@ -126,7 +135,7 @@ def may_hold(directory: str, specs: Iterable[str]) -> bool:
     return False
 
 
-def _matches(path: bytes, spec: Spec, wildcard: bool, gitlink: bool) -> bool:
+def _matches(path: bytes, spec: Spec, gitlink: bool) -> bool:
     fold = _folding(spec)
     name, folded = fold(spec.path), fold(path)
     bare = name.rstrip(b"/")
@@ -134,16 +143,11 @@ def _matches(path: bytes, spec: Spec, wildcard: bool, gitlink: bool) -> bool:
         return True  # the whole tree (`:!.` at the top)
     if (folded == bare and (gitlink or not name.endswith(b"/"))) or folded.startswith(bare + b"/"):
         return True
-    if not wildcard:
+    if not spec.wildcard:
         return False
     # The wildcards match the rest of the path after a part compared as it is: the spec's
-    # part before its first wildcard (its prefix at least), or (as git's tree walk does)
-    # the file's whole directory when that is longer.
-    literal = spec.prefix + next(
-        (at for at, byte in enumerate(spec.path[spec.prefix :]) if byte in _WILDCARDS),
-        len(spec.path) - spec.prefix,
-    )
-    for start in sorted({literal, max(literal, path.rfind(b"/") + 1)}):
+    # literal part, or (as git's tree walk does) the file's whole directory when longer.
+    for start in sorted({spec.literal, max(spec.literal, path.rfind(b"/") + 1)}):
         if folded[:start] == name[:start]:
             icase = "icase" in spec.magic
             pattern = _regex(spec.path[start:], "glob" in spec.magic, icase)

@@ -391,7 +391,7 @@ def diff(
     ext_diff: bool,
     color_when: str | None,
     no_color: bool,
-    **algorithm: Any,
+    **grouped: Any,  # of _algorithm_options and _git_options: _with_algorithm, _with_git_options
 ) -> None:
     """Show PLAN's patch, byte for byte as `git diff BASE TIP` prints it.
 
@@ -451,7 +451,7 @@ def diff(
     width, name_width, count = _stat_limits(_given())
     options = replace(options, stat_width=width, stat_name_width=name_width, stat_count=count)
     noprefix = ctx.store.config_flag("diff.noprefix")
-    options = _with_git_options(_with_algorithm(options, algorithm), algorithm, noprefix)
+    options = _with_git_options(_with_algorithm(options, grouped), grouped, noprefix)
     options = replace(options, relative=_relative_to(ctx, relative, relative_to))
     ctx.choose_color(_color_when(color_when, no_color))
     out = ctx.diff_output()
@@ -768,7 +768,7 @@ def show(
     as_json: bool,
     color_when: str | None,
     no_color: bool,
-    **algorithm: Any,
+    **grouped: Any,  # of _algorithm_options and _git_options: _with_algorithm, _with_git_options
 ) -> None:
     """Show one changeset of PLAN, like `git show`: its commit, its invocation
     record (tool, actor, command, outcome, times, arguments; the output
@@ -789,7 +789,7 @@ def show(
         ctx.store.diff_options(), output=output or "patch", binary=binary, stat_width=width, ext_diff=ext_diff
     )
     noprefix = ctx.store.config_flag("diff.noprefix")
-    options = _with_git_options(_with_algorithm(options, algorithm), algorithm, noprefix)
+    options = _with_git_options(_with_algorithm(options, grouped), grouped, noprefix)
     shown = ctx.diff_output()
     if not as_json:
         options = _colours_of_the_users(ctx, shown, options)
