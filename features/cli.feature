@@ -314,6 +314,12 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "--no-pager diff p" on a terminal with a pager
     Then the diff was paged by "none"
 
+  Scenario: diff --exit-code writes straight to the terminal, as git diff does: a script asked for a status
+    When I run git plan "diff p --exit-code" on a terminal with a pager, and it exits 1
+    Then the diff was paged by "none"
+    When I run git plan "diff p --check" on a terminal with a pager
+    Then the diff was paged by "PAGER"
+
   Scenario: --word-diff is git's word diff of the same trees
     When I run git plan "diff p --word-diff"
     Then the exit code is 0

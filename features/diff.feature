@@ -27,6 +27,11 @@ Feature: Plan diffs match git diff byte for byte
       | --no-renames           |
       | --full-index           |
       | --stat --no-renames    |
+      | --raw                  |
+      | --raw -z --full-index  |
+      | --summary              |
+      | --name-status -z       |
+      | --exit-code --numstat  |
       | -- src                 |
       | -- docs/guide.md       |
 
@@ -369,6 +374,37 @@ Feature: Plan diffs match git diff byte for byte
     When I run git plan "diff ws --diff-filter=Z"
     Then the exit code is 2
     And the output contains "unknown change class"
+
+  Scenario: What scripts ask of git diff (--raw, --summary, --check, -z, --exit-code, --quiet) is git's, exit status included
+    Given the user sets the repository up with:
+      """
+      printf 'a\n' > a.txt; printf 'keep me\n' > gone.txt; printf 'x\n' > run.sh
+      mkdir sub && printf 'in\n' > sub/in.txt
+      git add . && git commit -qm base
+      printf 'a \n' > a.txt; git mv gone.txt moved.txt; chmod +x run.sh
+      printf 'x\n' > 'tab	name.txt'; printf 'in\nmore\n' > sub/in.txt
+      """
+    When I run git plan "create s"
+    And I run git plan "record s --tool w --from-worktree"
+    Then the exit code is 0
+    And git plan diff "s" --raw -- . run in "." exits 0, as git diff does, printing what it prints
+    And git plan diff "s" --raw --stat --summary -p -- . run in "sub" exits 0, as git diff does, printing what it prints
+    And git plan diff "s" --name-only -z -- . run in "." exits 0, as git diff does, printing what it prints
+    And git plan diff "s" --numstat -z -M -- . run in "." exits 0, as git diff does, printing what it prints
+    And git plan diff "s" --stat -p -z -- . run in "." exits 0, as git diff does, printing what it prints
+    And git plan diff "s" --check -- . run in "." exits 2, as git diff does, printing what it prints
+    And git plan diff "s" --check --exit-code -- . run in "." exits 3, as git diff does, printing what it prints
+    And git plan diff "s" --check -- in.txt run in "sub" exits 0, as git diff does, printing what it prints
+    And git plan diff "s" --exit-code --stat -- . run in "sub" exits 1, as git diff does, printing what it prints
+    And git plan diff "s" --quiet -- . run in "." exits 1, as git diff does, printing what it prints
+    And git plan diff "s" --quiet -w -- a.txt run in "." exits 0, as git diff does, printing what it prints
+    And git plan diff "s" --quiet -- 'nothing*' run in "." exits 0, as git diff does, printing what it prints
+    And the plan diff of "s" with "--check" equals git diff with the same options
+    When I run git plan "diff s --name-status --check"
+    Then the exit code is 2
+    And the output contains "--name-status and --check cannot be used together"
+    When I run git plan "diff s --check -- sub"
+    Then the exit code is 0
 
   Scenario: Colours the config changes (color.diff.*, core.whitespace, diff.wsErrorHighlight, diff.colorMoved) are git's, in diff and show
     Given the user commits "w.txt" with content "a\nb\nmoved line number one here\nmoved line number two here\nk1\nk2\nk3\nk4\n" on main

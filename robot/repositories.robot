@@ -136,6 +136,27 @@ The User's Own Diff Program Prints The Patch As Under git diff
     ${plain}=    Plan    diff    ext    --no-ext-diff
     Should Contain    ${plain.stdout}    diff --git a/src/app.py b/src/app.py
 
+A Script's Questions Get git diff's Answers, Exit Status Included
+    [Documentation]    --quiet, --exit-code, --check, -z and --raw, as a CI script asks them: the same
+    ...               bytes as git diff of the plan's two trees, and the same exit status.
+    Plan    create    ci
+    Create File    ${TMP}/app.py    print("v2")${SPACE}\n
+    Plan    record    ci    --tool    edit    --set    src/app.py\=${TMP}/app.py    --set    tab\tname.txt\=${TMP}/app.py
+    ${status}=    Plan    status    ci    --json
+    ${json}=    Evaluate    json.loads($status.stdout)    modules=json
+    FOR    ${line}    ${rc}    IN    --quiet    1    --exit-code --stat    1    --check    2
+    ...    --check --exit-code    3    --name-only -z    0    --raw -z    0    --quiet -- README.md    0
+        ${words}=    Evaluate    shlex.split($line)    modules=shlex
+        ${ours}=    Run Process    git    plan    diff    ci    @{words}    cwd=${REPO}/src
+        ${paths}=    Evaluate    $words[$words.index("--"):] if "--" in $words else []
+        ${options}=    Evaluate    $words[:len($words) - len($paths)]
+        ${theirs}=    Run Process    git    diff    @{options}    ${json}[base]    ${json}[tip]    @{paths}
+        ...    cwd=${REPO}/src
+        Should Be Equal As Integers    ${theirs.rc}    ${rc}    ${theirs.stderr}
+        Should Be Equal As Integers    ${ours.rc}    ${rc}    ${ours.stderr}
+        Should Be Equal    ${ours.stdout}    ${theirs.stdout}
+    END
+
 A File Name That Is Not UTF-8 Is Recorded And Named As Git Names It
     Run Process    printf 'x\\n' > "$(printf 'caf\\351.txt')"    shell=True    cwd=${REPO}
     Plan    create    names

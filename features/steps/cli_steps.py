@@ -139,7 +139,8 @@ def bug_in_status(context):  # type: ignore[no-untyped-def]
 
 
 @when('I run git plan "{args}" on a terminal with a pager')
-def run_on_terminal(context, args):  # type: ignore[no-untyped-def]
+@when('I run git plan "{args}" on a terminal with a pager, and it exits {code:d}')
+def run_on_terminal(context, args, code=0):  # type: ignore[no-untyped-def]
     """Run the real command with a pseudo-terminal as stdin, stdout and stderr."""
     import threading
 
@@ -173,7 +174,7 @@ def run_on_terminal(context, args):  # type: ignore[no-untyped-def]
     reader.join(timeout=10)
     os.close(leader)
     context.terminal = shown.decode("utf-8", "replace")
-    assert process.returncode == 0, context.terminal
+    assert process.returncode == code, context.terminal
     context.paged = Path(paged).read_text() if os.path.exists(paged) else ""
     context.paged_by = sorted(p.name for p in Path(context.tmp).glob("paged*"))
 

@@ -24,8 +24,9 @@ def _options(text: str) -> tuple[DiffOptions, list[str]]:
     output = "patch"
     context = 3
     limit = DiffOptions.__dataclass_fields__["rename_limit"].default
+    git_only = tuple(word for word in words if word in ("-z", "--exit-code"))
     for word in words:
-        if word in ("--stat", "--name-status", "--name-only", "--numstat"):
+        if word in ("--stat", "--name-status", "--name-only", "--numstat", "--raw", "--summary", "--check"):
             output = word[2:]
         elif word.startswith("-U"):
             context = int(word[2:])
@@ -39,6 +40,7 @@ def _options(text: str) -> tuple[DiffOptions, list[str]]:
         binary="--binary" in words,
         rename_limit=limit,
         pathspec=tuple(paths),
+        git_only=git_only,
     ), words + (["--"] + paths if paths else [])
 
 
@@ -83,9 +85,10 @@ def _git_diff(context, args: list[str], old: str, new: str) -> str:  # type: ign
         command = ["diff", *args[:at], old, new, *args[at:]]
     else:
         command = ["diff", *args, old, new]
-    return subprocess.run(["git", *command], cwd=context.repo, capture_output=True, check=True).stdout.decode(
-        "utf-8", "surrogateescape"
-    )
+    done = subprocess.run(["git", *command], cwd=context.repo, capture_output=True)
+    # --exit-code says 1 for a difference, --check 2 for whitespace errors: not failures
+    assert done.returncode in (0, 1, 2, 3), done.stderr
+    return done.stdout.decode("utf-8", "surrogateescape")
 
 
 @then('the plan diff of "{plan}" with "{text}" equals git diff with the same options')
@@ -316,6 +319,19 @@ def environment_variable(context, name, value):  # type: ignore[no-untyped-def]
 @then('git plan diff "{plan}" {args} run in "{directory}" prints what git diff prints there')
 def cli_diff_in(context, plan, args, directory):  # type: ignore[no-untyped-def]
     """The command line as a user types it, pathspec magic and the current directory included."""
+    theirs = _cli_diff_as_git(context, plan, args, directory, 0)
+    assert theirs, "git printed nothing; the scenario tests nothing"
+
+
+@then('git plan diff "{plan}" {args} run in "{directory}" exits {code:d} as git diff does, printing the same')
+def cli_diff_status_in(context, plan, args, directory, code):  # type: ignore[no-untyped-def]
+    """The same, for what scripts use: the exit status is part of the answer."""
+    _cli_diff_as_git(context, plan, args, directory, code)
+
+
+def _cli_diff_as_git(context, plan: str, args: str, directory: str, code: int) -> bytes:  # type: ignore[no-untyped-def]
+    """Run `git plan diff PLAN ARGS` in `directory` and the git diff of the same two trees
+    there; both must exit `code` and print the same bytes. Returns git's output."""
     import shlex
 
     from click.testing import CliRunner
@@ -325,14 +341,15 @@ def cli_diff_in(context, plan, args, directory):  # type: ignore[no-untyped-def]
     words = shlex.split(args)
     where = os.path.join(context.repo, directory)
     result = CliRunner().invoke(main, ["-C", where, "diff", plan, *words])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, f"exit {result.exit_code}: {result.output}"
     status = context.store.status(plan)
     at = words.index("--")
     command = ["git", "diff", *words[:at], status.base, status.tip, *words[at:]]
-    theirs = subprocess.run(command, cwd=where, capture_output=True, check=True).stdout
-    assert theirs, "git printed nothing; the scenario tests nothing"
+    done = subprocess.run(command, cwd=where, capture_output=True)
+    assert done.returncode == code, f"git exits {done.returncode}: {done.stderr!r}"
     # The bytes: click's result.output turns CRLF into LF.
-    assert result.stdout_bytes == theirs, f"ours:\n{result.stdout_bytes!r}\n---- git:\n{theirs!r}"
+    assert result.stdout_bytes == done.stdout, f"ours:\n{result.stdout_bytes!r}\n---- git:\n{done.stdout!r}"
+    return done.stdout
 
 
 @then('the plan diff of "{plan}" with "" has {count:d} hunk')

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pygit2
@@ -50,7 +50,8 @@ _ESCAPES = {
 class DiffOptions:
     """The `git diff` options gitplan reproduces."""
 
-    output: str = "patch"  # patch, stat, shortstat, name-status, name-only, numstat
+    # patch, stat, shortstat, name-status, name-only, numstat; raw, summary, check (GIT_OUTPUTS)
+    output: str = "patch"
     context: int = 3
     renames: bool = True
     rename_score: int = 30000
@@ -81,6 +82,21 @@ class DiffOptions:
 
 
 ALGORITHMS = ("myers", "minimal", "patience", "histogram")
+# Outputs that git renders (gitplan hands it the same two trees): git diff --raw,
+# --summary, and --check (whitespace errors; what it finds is its output, not a failure).
+GIT_OUTPUTS = ("raw", "summary", "check")
+
+
+def exit_statuses(git_only: Sequence[str], outputs: Sequence[str]) -> set[int]:
+    """The exit statuses by which git diff reports what it found with these options and
+    outputs: 1 a difference (--exit-code, --quiet), 2 whitespace errors (--check), each
+    bit on its own (3: both)."""
+    found = set()
+    if "--exit-code" in git_only or "--quiet" in git_only:
+        found.add(1)
+    if "check" in outputs:
+        found.add(2)
+    return found
 
 
 def _rename_option(score: int) -> str:

@@ -851,6 +851,7 @@ class PlanStore:
             or self.config("diff.orderFile")
             or (options.ext_diff and options.output == "patch" and self.external_diff())
             or options.git_only
+            or options.output in diffs.GIT_OUTPUTS
         ):
             return self._rendered_by_git(old, new, options)
         pairs = self._pairs(old, new, options)
@@ -994,11 +995,15 @@ class PlanStore:
         """`git diff` of the same two trees with the same options: a word diff, the
         histogram algorithm, colours the config changes, --relative, copies
         (diff.renames=copies), diff.orderFile, the user's own diff programs
-        (`ext_diff`) and the options in `git_only` have no libgit2 twin here, so git
-        renders them itself."""
+        (`ext_diff`), the options in `git_only` and the GIT_OUTPUTS have no libgit2 twin
+        here, so git renders them itself."""
         args, environment = self._git_diff(old, new, options, [options.output])
+        # What git found is the output, not a failure: --check exits 2 when it finds
+        # whitespace errors, --exit-code (and --quiet) 1 for a difference, 3 for both.
+        found = {0, *diffs.exit_statuses(options.git_only, [options.output])}
+        succeeded = tuple({a | b for a in found for b in found})
         try:
-            out = worktree.run_git(self._repo, args, env=environment)
+            out = worktree.run_git(self._repo, args, env=environment, succeeded=succeeded)
         except worktree.GitFailed as error:  # a filter or a setting of the user's: bad input, as ours
             raise BadInput(str(error)) from None
         return out.decode("utf-8", "surrogateescape")
@@ -1036,6 +1041,9 @@ class PlanStore:
             "numstat": ["--numstat"],
             "name-only": ["--name-only"],
             "name-status": ["--name-status"],
+            "raw": ["--raw"],
+            "summary": ["--summary"],
+            "check": ["--check"],
         }
         for output in outputs:
             args += formats[output]

@@ -88,8 +88,10 @@ def run_git(
     stdin: bytes | None = None,
     env: dict[str, str] | None = None,
     checkout: Checkout | None = None,
+    succeeded: tuple[int, ...] = (0,),
 ) -> bytes:
-    """Run `git args...` on `repo` (or `checkout`) from its top level; GitFailed with git's message."""
+    """Run `git args...` on `repo` (or `checkout`) from its top level; GitFailed with git's
+    message when it exits with a status not in `succeeded`."""
     with _spawn(repo, args, env, checkout, stdin is not None) as process:
         try:
             faults.point(f"git.{args[0]}")
@@ -98,7 +100,7 @@ def run_git(
             process.terminate()  # SIGTERM: git removes its index.lock as it dies
             process.wait()
             raise
-    return _checked(args, process.returncode, out, err)
+    return _checked(args, process.returncode if process.returncode not in succeeded else 0, out, err)
 
 
 def add_config(environment: dict[str, str], key: str, value: str) -> None:

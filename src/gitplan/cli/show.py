@@ -100,12 +100,43 @@ def _git_options(command: Any) -> Any:
     return command
 
 
+# What scripts ask git diff for (git renders them, all outputs in one run): outputs,
+# NUL-terminated names, and the exit status that says what it found.
+_SCRIPT_FORMATS = (
+    ("raw", "Each file's modes, ids and status letter, as git diff --raw."),
+    ("summary", "Files created, deleted or renamed and modes changed, as git diff --summary."),
+    ("check", "Whitespace errors the change brings in, as git diff --check (exit 2 if any)."),
+)
+_SCRIPT_FLAGS = (
+    (("-z",), "Paths as they are, each ended by NUL (--name-only, --name-status, --raw, --numstat)."),
+    (("--exit-code",), "Exit 1 when there are differences, 0 when there are none."),
+    (("--quiet",), "Print nothing; exit 1 when there are differences, 0 when there are none."),
+)
+
+
+def _script_options(command: Any) -> Any:
+    """git diff's outputs and flags for scripts: --raw, --summary, --check, -z, --exit-code, --quiet."""
+    for names, what in reversed(_SCRIPT_FLAGS):
+        command = click.option(*names, _git_flag(names), is_flag=True, help=what)(command)
+    for name, what in reversed(_SCRIPT_FORMATS):
+        command = click.option(f"--{name}", f"format_{name}", is_flag=True, help=what)(command)
+    return command
+
+
+def _with_script_options(options: Any, flags: dict[str, Any]) -> tuple[Any, dict[str, bool]]:
+    """`options` with the script flags (-z, --exit-code, --quiet) for git, and which of the
+    script outputs were asked for, taken from `flags` (the command's remaining parameters)."""
+    given = [names[-1] for names, _ in _SCRIPT_FLAGS if flags.pop(_git_flag(names))]
+    asked = {name: flags.pop(f"format_{name}") for name, _ in _SCRIPT_FORMATS}
+    return replace(options, git_only=(*options.git_only, *given)), asked
+
+
 def _with_git_options(options: Any, flags: dict[str, Any], noprefix: bool) -> Any:
     """`options` with the options only git renders (in `git_only`, in the order git is given
     them) and the prefixes, of which the last given wins for each side, as in git
     (`noprefix`: diff.noprefix, what the sides not given start from). `flags`: the
     command's remaining keyword parameters, from which these are taken."""
-    git_only = [names[-1] for names, _ in _GIT_FLAGS if flags.pop(_git_flag(names))]
+    git_only = [*options.git_only, *(names[-1] for names, _ in _GIT_FLAGS if flags.pop(_git_flag(names)))]
     diff_filter = flags.pop("git_diff_filter")
     if diff_filter is not None:
         git_only.append(f"--diff-filter={diff_filter}")
@@ -358,6 +389,7 @@ def _stat_limits(args: list[str]) -> tuple[int, int, int]:
 )
 @_algorithm_options
 @_git_options
+@_script_options
 @_color_options
 @pass_context
 def diff(
@@ -391,7 +423,7 @@ def diff(
     ext_diff: bool,
     color_when: str | None,
     no_color: bool,
-    **grouped: Any,  # of _algorithm_options and _git_options: _with_algorithm, _with_git_options
+    **grouped: Any,  # of _algorithm_options, _git_options, _script_options: _with_algorithm...
 ) -> None:
     """Show PLAN's patch, byte for byte as `git diff BASE TIP` prints it.
 
@@ -404,14 +436,20 @@ def diff(
       git plan diff PLAN -- ':(glob)**/*.py' Python files anywhere
       git plan diff PLAN 3 --ui     changeset 3 in the review page
       git plan diff PLAN --stat -p  its diffstat, then its patch
+      git plan diff PLAN --quiet    exit 1 if the plan changes anything
+      git plan diff PLAN --check    whitespace errors it brings in (exit 2)
+      git plan diff PLAN --name-only -z   the changed paths, NUL-terminated
 
-    Output formats combine as in git: --numstat, --stat and --shortstat in that
-    order, then the patch (after a blank line) when -p, --patch-with-stat or -U
-    asks for it too; --name-only or --name-status alone.
+    Output formats combine as in git: --raw, then --numstat, --stat, --shortstat
+    and --summary in that order, then the patch (after a blank line) when -p,
+    --patch-with-stat or -U asks for it too; --name-only, --name-status or
+    --check alone. With --exit-code, --quiet and --check the exit status is git
+    diff's: 1 for differences, 2 for whitespace errors, 3 for both.
     """
 
     changeset, words = _changeset_and_paths(ctx, plan, args)
     paths, left_out = _pathspecs(ctx, words)
+    scripted, asked = _with_script_options(ctx.store.diff_options(), grouped)
     # As in git, each of the --stat-... options asks for the stat too.
     stat_options = any(v is not None for v in (stat_width, stat_name_width, stat_graph_width, stat_count))
     if ui:
@@ -420,19 +458,29 @@ def diff(
         serve_review(ctx, plan, changeset, allow_writes=False, no_open=False, port=0)
         return
     formats = _formats(
-        names=[name for name, on in (("name-only", name_only), ("name-status", name_status)) if on],
+        names=[
+            name
+            for name, on in (
+                ("name-only", name_only),
+                ("name-status", name_status),
+                ("check", asked["check"]),
+            )
+            if on
+        ],
         stats=[
             name
             for name, on in (
+                ("raw", asked["raw"]),
                 ("numstat", numstat),
                 ("stat", stat or patch_with_stat or stat_options),
                 ("shortstat", shortstat),
+                ("summary", asked["summary"]),
             )
             if on
         ],  # fmt: skip
         patch=patch or patch_with_stat or context is not None or binary,  # (-U and --binary imply -p)
     )
-    defaults = ctx.store.diff_options()  # as git diff takes them from the repository's config
+    defaults = scripted  # as git diff takes them from the repository's config
     options = replace(
         defaults,
         context=defaults.context if context is None else context,
@@ -461,8 +509,13 @@ def diff(
         options = replace(options, word_diff=word_diff, color=out.color or forced)
     else:
         options = _colours_of_the_users(ctx, out, options)
-    if ext_diff and "patch" in formats and ctx.store.external_diff():
-        # The user's diff program prints the patch: git runs it where git diff would write.
+    if (
+        (ext_diff and "patch" in formats and ctx.store.external_diff())
+        or set(formats) & {"raw", "summary", "check"}  # (diffs.GIT_OUTPUTS)
+        or scripted.git_only
+    ):
+        # git prints it all in one run (the outputs joined as git joins them, -z's NULs, the
+        # exit status), where git diff would write: the user's diff program runs there too.
         warn_if_unsafe(ctx, plan)
         _run_git_diff(ctx, out, plan, changeset, replace(options, color=options.color or out.color), formats)
         return
@@ -483,9 +536,19 @@ def _run_git_diff(
     formats: list[str],
     before: str = "",
 ) -> None:
-    """Have git print the diff (after `before`) on the terminal or into the pager itself."""
+    """Have git print the diff (after `before`) on the terminal or into the pager itself,
+    and exit with git diff's status where it reports what it found (--exit-code, --check)."""
+    from ..diffs import exit_statuses
+    from .output import Output
+
     args, environment, top = ctx.store.git_diff_command(plan, changeset, options, formats)
-    if out.run(["git", "--no-pager", *args], environment, top, before):
+    reported = sum(exit_statuses(options.git_only, formats))  # the status bits that tell a finding
+    if "--exit-code" in options.git_only or "--quiet" in options.git_only:
+        out = Output(as_json=False, color=out.color)  # no pager, as git: a script asked for a status
+    status = out.run(["git", "--no-pager", *args], environment, top, before)
+    if status and not status & ~reported:
+        exit_with(status)  # a difference, whitespace errors: what git diff found
+    if status:
         exit_with(1)  # git said why on standard error: the user's diff program failed
 
 
@@ -508,10 +571,10 @@ def _rename_score(text: str) -> int:
 
 
 def _formats(names: list[str], stats: list[str], patch: bool) -> list[str]:
-    """The outputs git diff prints for these flags, in its order: --name-only or
-    --name-status alone, else the stats, then the patch (the default)."""
+    """The outputs git diff prints for these flags, in its order: --name-only,
+    --name-status or --check alone, else the rest, then the patch (the default)."""
     if len(names) > 1:
-        raise BadInput("--name-only and --name-status cannot be used together")
+        raise BadInput(f"{' and '.join('--' + name for name in names)} cannot be used together")
     if names:
         return names
     return stats + (["patch"] if patch or not stats else [])
