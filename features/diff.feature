@@ -387,18 +387,18 @@ Feature: Plan diffs match git diff byte for byte
     When I run git plan "create s"
     And I run git plan "record s --tool w --from-worktree"
     Then the exit code is 0
-    And git plan diff "s" --raw -- . run in "." exits 0, as git diff does, printing what it prints
-    And git plan diff "s" --raw --stat --summary -p -- . run in "sub" exits 0, as git diff does, printing what it prints
-    And git plan diff "s" --name-only -z -- . run in "." exits 0, as git diff does, printing what it prints
-    And git plan diff "s" --numstat -z -M -- . run in "." exits 0, as git diff does, printing what it prints
-    And git plan diff "s" --stat -p -z -- . run in "." exits 0, as git diff does, printing what it prints
-    And git plan diff "s" --check -- . run in "." exits 2, as git diff does, printing what it prints
-    And git plan diff "s" --check --exit-code -- . run in "." exits 3, as git diff does, printing what it prints
-    And git plan diff "s" --check -- in.txt run in "sub" exits 0, as git diff does, printing what it prints
-    And git plan diff "s" --exit-code --stat -- . run in "sub" exits 1, as git diff does, printing what it prints
-    And git plan diff "s" --quiet -- . run in "." exits 1, as git diff does, printing what it prints
-    And git plan diff "s" --quiet -w -- a.txt run in "." exits 0, as git diff does, printing what it prints
-    And git plan diff "s" --quiet -- 'nothing*' run in "." exits 0, as git diff does, printing what it prints
+    And git plan diff "s" --raw -- . run in "." exits 0 as git diff does, printing the same
+    And git plan diff "s" --raw --stat --summary -p -- . run in "sub" exits 0 as git diff does, printing the same
+    And git plan diff "s" --name-only -z -- . run in "." exits 0 as git diff does, printing the same
+    And git plan diff "s" --numstat -z -M -- . run in "." exits 0 as git diff does, printing the same
+    And git plan diff "s" --stat -p -z -- . run in "." exits 0 as git diff does, printing the same
+    And git plan diff "s" --check -- . run in "." exits 2 as git diff does, printing the same
+    And git plan diff "s" --check --exit-code -- . run in "." exits 3 as git diff does, printing the same
+    And git plan diff "s" --check -- in.txt run in "sub" exits 0 as git diff does, printing the same
+    And git plan diff "s" --exit-code --stat -- . run in "sub" exits 1 as git diff does, printing the same
+    And git plan diff "s" --quiet -- . run in "." exits 1 as git diff does, printing the same
+    And git plan diff "s" --quiet -w -- a.txt run in "." exits 0 as git diff does, printing the same
+    And git plan diff "s" --quiet -- 'nothing*' run in "." exits 0 as git diff does, printing the same
     And the plan diff of "s" with "--check" equals git diff with the same options
     When I run git plan "diff s --name-status --check"
     Then the exit code is 2
