@@ -199,5 +199,9 @@ class LongPlanReads:
     def time_full_log(self, repos: dict[int, str], changesets: int) -> None:
         self.store.changesets("long")
 
+    def time_log_newest_20(self, repos: dict[int, str], changesets: int) -> None:
+        """git plan log -n 20: a new store, as each command opens; must not grow with the plan."""
+        PlanStore.open(self.repo).changesets("long", newest=20)
+
 
 os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")

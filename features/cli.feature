@@ -184,6 +184,32 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "create empty"
     And I run git plan "log empty"
     Then the output contains "has no changesets yet"
+    When I run git plan "log empty -n 3"
+    Then the output contains "has no changesets yet"
+
+  Scenario: log -n shows the newest changesets, oldest of them first, reading back from the tip only that far
+    Given I record in "p" with tool "second"
+      | path | content |
+      | b    | b\n     |
+    And I record in "p" with tool "third"
+      | path | content |
+      | c    | c\n     |
+    When I run git plan "log p -n 2"
+    Then the exit code is 0
+    And the output names "changeset 2 " before "changeset 3 "
+    And the output does not contain "changeset 1 "
+    When I run git plan "log p --json --max-count 1"
+    Then the output contains ""number": 3"
+    And the output does not contain ""number": 2"
+    When I run git plan "log p -n 10"
+    Then the output contains "changeset 1 "
+    When I run git plan "log p -n 0"
+    Then the exit code is 0
+    And the output is empty
+    When I run git plan "log p -n -1"
+    Then the exit code is 2
+    And reading the newest 2 changesets of "p" reads 2 of its commits and their notes
+    And reading the newest 5 changesets of "p" reads 4 of its commits (the root too) and their notes
 
   Scenario: No plans at all
     When I run git plan "cancel p"

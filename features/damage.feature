@@ -133,6 +133,36 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
       | a number out of order   | Changeset: 7  | 1       | the status of "d" reports "commit says changeset '7'"            |
       | a merge commit          | Changeset: 2  | 2       | it fails with exit code 5                                        |
 
+  Scenario Outline: log -n of a plan whose numbers a forged commit breaks says what the whole log says: <case>
+    Given I record in "d" with tool "second"
+      | path | content |
+      | y    | y\n     |
+    And a commit forged with "<trailer>" and 1 parent(s) is put on top of "d" with git
+    When I run git plan "log d -n 2"
+    Then the exit code is 5
+    And the output contains "<problem>"
+    And the output contains "Tool:    second"
+    And the output does not contain "changeset 1 "
+
+    Examples:
+      | case                | trailer        | problem                                              |
+      | a number skipped    | Changeset: 4   | commit says changeset '4', chain position is 3       |
+      | a number repeated   | Changeset: 2   | commit says changeset '2', chain position is 3       |
+      | a number of zero    | Changeset: 0   | commit says changeset '0', chain position is 3       |
+
+  Scenario: log -n 1 of a plan whose newest changeset says 0 says what the whole log says
+    Given a commit forged with "Changeset: 0" and 1 parent(s) is put on top of "d" with git
+    When I run git plan "log d -n 1"
+    Then the exit code is 5
+    And the output contains "commit says changeset '0', chain position is 2"
+
+  Scenario: log -n of a plan whose first changeset says 2 says what the whole log says
+    Given a plan "e"
+    And a commit forged with "Changeset: 2" and 1 parent(s) is put on top of "e" with git
+    When I run git plan "log e -n 5"
+    Then the exit code is 5
+    And the output contains "commit says changeset '2', chain position is 1"
+
   Scenario: A changeset number that is not a number stops recording
     Given a commit forged with "Changeset: two" and 1 parent(s) is put on top of "d" with git
     When I record in "d" with tool "more"
@@ -181,3 +211,11 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     When I run git plan "show d 1"
     Then the exit code is 5
     And the output contains "Record:  MISSING (invocation record note is missing)"
+    # The newest changeset alone reads no further back than it.
+    When I run git plan "log d -n 1"
+    Then the exit code is 0
+    And the output contains "changeset 2 "
+    And the output does not contain "MISSING"
+    When I run git plan "log d --max-count=2"
+    Then the exit code is 5
+    And the output contains "MISSING: invocation record note is missing"

@@ -228,6 +228,43 @@ def stage_from_plan(context, path, plan):  # type: ignore[no-untyped-def]
     subprocess.run(["git", "checkout", f"refs/changesets/{plan}", "--", path], cwd=context.repo, check=True)
 
 
+@then('the output names "{first}" before "{second}"')
+def shows_before(context, first, second):  # type: ignore[no-untyped-def]
+    output = context.cli_output
+    assert first in output and second in output, output
+    assert output.index(first) < output.index(second), output
+
+
+@then('reading the newest {count:d} changesets of "{plan}" reads {commits:d} of its commits and their notes')
+@then(
+    'reading the newest {count:d} changesets of "{plan}" reads {commits:d} of its commits (the root too) '
+    "and their notes"
+)
+def newest_reads(context, count, plan, commits):  # type: ignore[no-untyped-def]
+    """The cost follows what is asked for: commits and note blobs read are counted."""
+    from gitplan import chain
+
+    read = {"commits": 0, "notes": 0}
+    real_commit, real_blob = chain.plan_commit, chain.read_blob
+
+    def counted_commit(*args):  # type: ignore[no-untyped-def]
+        read["commits"] += 1
+        return real_commit(*args)
+
+    def counted_blob(*args):  # type: ignore[no-untyped-def]
+        read["notes"] += 1
+        return real_blob(*args)
+
+    chain.plan_commit, chain.read_blob = counted_commit, counted_blob
+    try:
+        found = context.store.changesets(plan, newest=count)
+    finally:
+        chain.plan_commit, chain.read_blob = real_commit, real_blob
+    assert read == {"commits": commits, "notes": len(found)}, (read, len(found))
+    numbers = [item.number for item in found]
+    assert numbers == list(range(numbers[-1] - len(numbers) + 1, numbers[-1] + 1)), numbers
+
+
 @then('the output does not contain "{text}"')
 def output_lacks(context, text):  # type: ignore[no-untyped-def]
     assert text not in context.cli_output, context.cli_output

@@ -101,6 +101,38 @@ def load_chain(
     return Chain(refs, root, tuple(commits), record, record_problem, changesets)
 
 
+def newest(repo: pygit2.Repository, plan_id: str, count: int) -> tuple[ChangeSet, ...]:
+    """The plan's newest `count` changesets (oldest of them first), with their records:
+    walked back from the tip only that far, and only their notes read, so the cost
+    follows `count`, not the plan's length. A chain whose numbers do not count down
+    one by one to the root is read whole, so that each changeset says what is wrong,
+    as in load_chain."""
+    if count <= 0:
+        return ()
+    refs = read_plan_refs(repo, plan_id)
+    commits: list[pygit2.Commit] = []
+    current = refs.tip
+    expected: int | None = None  # the number the next older changeset must have
+    try:
+        while len(commits) < count:
+            commit = plan_commit(repo, plan_id, current)
+            if "Changeset" not in trailers(commit.message):  # the plan root
+                if expected not in (None, 0):
+                    raise Damaged("changeset numbers do not end at 1")
+                break
+            number = changeset_number(commit)
+            if number < 1 or expected not in (None, number) or len(commit.parent_ids) != 1:
+                raise Damaged("changeset numbers do not count down")
+            commits.append(commit)
+            expected, current = number - 1, str(commit.parent_ids[0])
+    except Damaged:
+        return load_chain(repo, plan_id, refs).changesets[-count:]
+    tree = notes_tree(repo, refs.notes_tip)
+    return tuple(
+        changeset_at(repo, plan_id, changeset_number(commit), commit, tree) for commit in reversed(commits)
+    )
+
+
 def plan_record(
     repo: pygit2.Repository, tree: pygit2.Tree | None, root: str
 ) -> tuple[PlanRecord | None, str | None]:

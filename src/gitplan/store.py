@@ -768,7 +768,11 @@ class PlanStore:
 
     # -- reading --------------------------------------------------------------
 
-    def changesets(self, plan_id: str) -> list[ChangeSet]:
+    def changesets(self, plan_id: str, newest: int | None = None) -> list[ChangeSet]:
+        """The plan's changesets, oldest first; with `newest`, only that many of the newest
+        (read back from the tip: the cost follows `newest`, not the plan's length)."""
+        if newest is not None:
+            return list(chains.newest(self._repo, validate_plan_id(plan_id), newest))
         return list(chains.load_chain(self._repo, validate_plan_id(plan_id)).changesets)
 
     def plans(self) -> list[PlanStatus]:

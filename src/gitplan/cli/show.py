@@ -723,19 +723,32 @@ _SHORT_MAGIC = frozenset("/!^\"#%&',-;<=>@_`~")
 @main.command()
 @click.argument("plan")
 @click.option("-v", "--verbose", is_flag=True, help="Also show each command's output tails.")
+@click.option(
+    "-n",
+    "--max-count",
+    "newest",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Only the newest N changesets (read back from the tip, however long the plan).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @pass_context
-def log(ctx: Context, plan: str, verbose: bool, as_json: bool) -> None:
+def log(ctx: Context, plan: str, verbose: bool, newest: int | None, as_json: bool) -> None:
     """List PLAN's changesets, oldest first, with their invocation records:
     tool, actor, command, exit status, duration, arguments and files
     (with --verbose, the command's stdout and stderr tails too).
 
+    \b
+      git plan log PLAN         every changeset
+      git plan log PLAN -n 5    the newest five: what the agent did last
+
     Exits 5 when a record is missing or damaged (the log is still printed)."""
-    items = [views.changeset(item) for item in ctx.store.changesets(plan)]
+    items = [views.changeset(item) for item in ctx.store.changesets(plan, newest)]
     out = ctx.output(as_json)
     if as_json:
         out.json("log", {"plan": plan, "changesets": items})
-    else:
+    elif newest != 0:  # (-n 0 asks for nothing, as in git log)
         _print_log(out, plan, items, verbose)
     if any(item["problem"] for item in items):
         exit_with(Damaged.exit_code)
