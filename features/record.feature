@@ -97,6 +97,35 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     And git ls-tree of the tip of "p1" shows mode "100644" for "new.sh"
     And git ls-tree of the tip of "p1" shows mode "100644" for "src/app.py"
 
+  Scenario: Recording the worktree again records what changed since, not what the plan already holds
+    Given a file "x.txt" outside the repository with content "x\n"
+    And the user sets the repository up with:
+      """
+      rm README.md
+      """
+    When I run git plan "record p1 --tool w --from-worktree"
+    Then the exit code is 0
+    And the tip of "p1" has no "README.md"
+    When the user sets the repository up with:
+      """
+      printf 'print(2)\n' > src/app.py
+      """
+    And I run git plan "record p1 --tool w --from-worktree"
+    Then the exit code is 0
+    And the output contains "recorded changeset 2 of plan p1: "
+    And the output contains "modified src/app.py"
+    And the tip of "p1" holds "src/app.py" as "print(2)\n"
+    When I run git plan "record p1 --tool w --from-worktree"
+    Then the exit code is 0
+    And the output contains "recorded changeset 3 of plan p1: "
+    And the output contains "w: no file changes"
+    When I run git plan "record p1 --tool w --from-worktree src"
+    Then the exit code is 0
+    And the output contains "w: no file changes"
+    When I run git plan "record p1 --tool w --from-worktree README.md --set new.txt={tmp}/x.txt"
+    Then the exit code is 0
+    And the output contains "added new.txt"
+
   Scenario: Only the changed paths get new trees
     When I record in "p1" with tool "write_file"
       | path       | content    |

@@ -79,7 +79,7 @@ def worktree_edits(
     if named:
         edits.update(read_files(repo, Path(workdir), named, checkout, listed=False, skipped=skipped))
     if against_tree is not None:
-        edits = {path: new for path, new in edits.items() if _differs(repo, against_tree, path, new)}
+        edits = {path: new for path, new in edits.items() if differs(repo, against_tree, path, new)}
     return edits
 
 
@@ -126,7 +126,7 @@ def touched_edits(
     new = [path for path in candidates if entry_at(repo, tree, path) is None]
     candidates.difference_update(worktree.ignored(repo, new, checkout))
     edits = read_files(repo, workdir, sorted(candidates), checkout, listed=True, skipped=skipped)
-    return {path: new for path, new in edits.items() if _differs(repo, tree, path, new)}
+    return {path: new for path, new in edits.items() if differs(repo, tree, path, new)}
 
 
 def named_paths(
@@ -225,7 +225,8 @@ def read_files(
     return {path: changes[path] for path in paths if path in changes}
 
 
-def _differs(repo: pygit2.Repository, tree: str, path: str, contents: Contents) -> bool:
+def differs(repo: pygit2.Repository, tree: str, path: str, contents: Contents) -> bool:
+    """Do `contents` (None: no file) differ from what `tree` holds at `path`?"""
     found = entry_at(repo, tree, path)
     if contents is None:
         return found is not None

@@ -536,11 +536,14 @@ class PlanStore:
         return patch_edits(patch, read, source)
 
     def worktree_changes(
-        self, paths: list[str] | tuple[str, ...] = ()
+        self, paths: list[str] | tuple[str, ...] = (), plan_id: str | None = None
     ) -> dict[str, File | FileOnDisk | None]:
         """What `git add` would stage for `paths` (or for every path `git status` lists):
         contents after the repository's eol rules and clean filters, or None for a
-        deleted file. Submodules and ignored files are left out unless named."""
+        deleted file. Submodules and ignored files are left out unless named. With
+        `plan_id`, what the plan's tip already holds is left out (perhaps everything):
+        recording the worktree again records what changed since, and a file an earlier
+        changeset deleted is not deleted twice."""
         from . import snapshot
 
         changes = snapshot.worktree_edits(self._repo, tuple(paths))
@@ -554,6 +557,12 @@ class PlanStore:
                     "record those with git itself (commit in the submodule, then git add it here)"
                 )
             raise BadInput("the working tree has no changes to record")
+        if plan_id is not None:
+            tip = chains.plan_commit(self._repo, plan_id, refs.read_plan_refs(self._repo, plan_id).tip)
+            tree = str(tip.tree_id)
+            changes = {
+                path: new for path, new in changes.items() if snapshot.differs(self._repo, tree, path, new)
+            }
         return changes
 
     @_writing

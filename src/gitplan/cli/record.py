@@ -107,7 +107,9 @@ def record(
     store = ctx.store
     changes: dict[str, File | FileOnDisk | None] = {}
     if from_worktree:
-        changes.update(store.worktree_changes(tuple(ctx.repo_path(path) for path in paths)))
+        # What the plan already holds is left out: the invocation is still recorded
+        # (with no file changes, when the worktree has nothing the plan lacks).
+        changes.update(store.worktree_changes(tuple(ctx.repo_path(path) for path in paths), plan))
     if patch_file is not None:
         changes.update(store.patch_changes(plan, _read_input(ctx.file_path(patch_file)), patch_file))
     for item in set_files:
@@ -123,7 +125,7 @@ def record(
         if path.endswith("/"):
             raise BadInput(f"--delete {path}: give the files in a directory, not the directory")
         changes[ctx.repo_path(path)] = None
-    if not changes:
+    if not changes and not from_worktree:
         raise BadInput("nothing to record: give --set, --delete, --patch or --from-worktree")
     invocation = ToolInvocation(
         tool=tool,
