@@ -233,6 +233,10 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I pipe a long git plan diff into a reader that stops early
     Then nothing is printed on standard error
 
+  Scenario: A closed pipe is no failure when git writes the diff (--raw -p, --check and the like)
+    When I pipe a long git plan diff with "--raw -p" into a reader that stops early
+    Then it printed ":100644" first, nothing on standard error, and exited 0
+
   Scenario: After apply, status and log show what happened
     When I run git plan "record p --tool t --set x.txt={tmp}/in.txt --arg k=1"
     And I run git plan "apply p"

@@ -399,7 +399,13 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "s" --quiet -- . run in "." exits 1 as git diff does, printing the same
     And git plan diff "s" --quiet -w -- a.txt run in "." exits 0 as git diff does, printing the same
     And git plan diff "s" --quiet -- 'nothing*' run in "." exits 0 as git diff does, printing the same
+    And git plan diff "s" --exit-code --no-exit-code --stat -- . run in "." exits 0 as git diff does, printing the same
+    And git plan diff "s" --quiet --no-quiet --name-only -- . run in "." exits 0 as git diff does, printing the same
+    # git's own failure where a script reads 1 to 3 as findings: git's status, 129 here
+    And git plan diff "s" --quiet --diff-filter=Q -- . run in "." exits 129 as git diff does, printing the same
     And the plan diff of "s" with "--check" equals git diff with the same options
+    When I run git plan "diff s --raw --diff-filter=Q"
+    Then the exit code is 2
     When I run git plan "diff s --name-status --check"
     Then the exit code is 2
     And the output contains "--name-status and --check cannot be used together"

@@ -206,21 +206,27 @@ def coloured(context):  # type: ignore[no-untyped-def]
 
 
 @when("I pipe a long git plan diff into a reader that stops early")
-def broken_pipe(context):  # type: ignore[no-untyped-def]
+@when('I pipe a long git plan diff with "{args}" into a reader that stops early')
+def broken_pipe(context, args=""):  # type: ignore[no-untyped-def]
     store = PlanStore.open(context.repo)
     from gitplan import ToolInvocation
 
     store.record(
-        "p", {"big.txt": b"".join(b"line %d\n" % i for i in range(200000))}, ToolInvocation(tool="big")
+        "p",
+        {f"big{i}.txt": b"".join(b"line %d\n" % n for n in range(20000)) for i in range(10)},
+        ToolInvocation(tool="big"),
     )
-    command = f"{shlex.quote(sys.executable)} -m gitplan -C {shlex.quote(context.repo)} diff p | head -c 100"
+    diff = f"{shlex.quote(sys.executable)} -m gitplan -C {shlex.quote(context.repo)} diff p {args}"
+    command = f"{diff} | head -c 100; exit ${{PIPESTATUS[0]}}"  # git plan's own status
     context.piped = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
 
 
 @then("nothing is printed on standard error")
-def no_stderr(context):  # type: ignore[no-untyped-def]
-    assert context.piped.stdout.startswith("diff --git"), context.piped.stdout
+@then('it printed "{start}" first, nothing on standard error, and exited 0')
+def no_stderr(context, start="diff --git"):  # type: ignore[no-untyped-def]
+    assert context.piped.stdout.startswith(start), context.piped.stdout
     assert context.piped.stderr == "", context.piped.stderr
+    assert context.piped.returncode == 0, context.piped.returncode
 
 
 @given('the user stages "{path}" taken from plan "{plan}"')

@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -107,17 +108,27 @@ _SCRIPT_FORMATS = (
     ("summary", "Files created, deleted or renamed and modes changed, as git diff --summary."),
     ("check", "Whitespace errors the change brings in, as git diff --check (exit 2 if any)."),
 )
+# (click's declaration, what git is told, help); --no-exit-code and --no-quiet undo an
+# earlier one, as in git (an alias's, say).
 _SCRIPT_FLAGS = (
-    (("-z",), "Paths as they are, each ended by NUL (--name-only, --name-status, --raw, --numstat)."),
-    (("--exit-code",), "Exit 1 when there are differences, 0 when there are none."),
-    (("--quiet",), "Print nothing; exit 1 when there are differences, 0 when there are none."),
+    ("-z", "-z", "Paths as they are, each ended by NUL (--name-only, --name-status, --raw, --numstat)."),
+    (
+        "--exit-code/--no-exit-code",
+        "--exit-code",
+        "Exit 1 when there are differences, 0 when there are none.",
+    ),
+    (
+        "--quiet/--no-quiet",
+        "--quiet",
+        "Print nothing; exit 1 when there are differences, 0 when there are none.",
+    ),
 )
 
 
 def _script_options(command: Any) -> Any:
     """git diff's outputs and flags for scripts: --raw, --summary, --check, -z, --exit-code, --quiet."""
-    for names, what in reversed(_SCRIPT_FLAGS):
-        command = click.option(*names, _git_flag(names), is_flag=True, help=what)(command)
+    for declared, given, what in reversed(_SCRIPT_FLAGS):
+        command = click.option(declared, _git_flag((given,)), is_flag=True, default=False, help=what)(command)
     for name, what in reversed(_SCRIPT_FORMATS):
         command = click.option(f"--{name}", f"format_{name}", is_flag=True, help=what)(command)
     return command
@@ -126,7 +137,7 @@ def _script_options(command: Any) -> Any:
 def _with_script_options(options: Any, flags: dict[str, Any]) -> tuple[Any, dict[str, bool]]:
     """`options` with the script flags (-z, --exit-code, --quiet) for git, and which of the
     script outputs were asked for, taken from `flags` (the command's remaining parameters)."""
-    given = [names[-1] for names, _ in _SCRIPT_FLAGS if flags.pop(_git_flag(names))]
+    given = [given for _, given, _ in _SCRIPT_FLAGS if flags.pop(_git_flag((given,)))]
     asked = {name: flags.pop(f"format_{name}") for name, _ in _SCRIPT_FORMATS}
     return replace(options, git_only=(*options.git_only, *given)), asked
 
@@ -546,10 +557,17 @@ def _run_git_diff(
     if "--exit-code" in options.git_only or "--quiet" in options.git_only:
         out = Output(as_json=False, color=out.color)  # no pager, as git: a script asked for a status
     status = out.run(["git", "--no-pager", *args], environment, top, before)
+    if status == -signal.SIGPIPE:
+        return  # the reader stopped early (`| head`): no failure, as when gitplan writes the diff
     if status and not status & ~reported:
         exit_with(status)  # a difference, whitespace errors: what git diff found
+    # git said why on standard error.
+    if status and reported:  # a script reads 1 to 3 as findings: git's own failure status
+        exit_with(status if status > 0 else 128 - status)  # (a signal, as a shell reports it)
+    if status and options.ext_diff and "patch" in formats and ctx.store.external_diff():
+        exit_with(1)  # the user's diff program failed
     if status:
-        exit_with(1)  # git said why on standard error: the user's diff program failed
+        exit_with(BadInput.exit_code)  # an option or a setting git refuses, a filter that failed
 
 
 def _rename_score(text: str) -> int:
