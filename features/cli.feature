@@ -260,6 +260,13 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "diff p" on a terminal with a pager
     Then the pager received the diff without colour
 
+  Scenario: color.pager false leaves a paged diff uncoloured, as git leaves it; --color still colours
+    Given git config "color.pager" is "false"
+    When I run git plan "diff p" on a terminal with a pager
+    Then the pager received the diff without colour
+    When I run git plan "diff p --color" on a terminal with a pager
+    Then the pager received a coloured diff
+
   Scenario: NO_COLOR turns colour off on a terminal
     Given the environment has NO_COLOR set
     When I run git plan "diff p" on a terminal with a pager

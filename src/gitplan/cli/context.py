@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -72,8 +73,17 @@ class Context:
         return Output(as_json=as_json, color=self.color)
 
     def diff_output(self) -> Output:
-        """Output for a diff: colour and pager chosen as git chooses them for `git diff`."""
-        return Output(as_json=False, color=self._diff_color(), pager=self._pager())
+        """Output for a diff: colour and pager chosen as git chooses them for `git diff`;
+        colour left to the terminal (auto) is off in the pager with color.pager false."""
+        color, pager = self._diff_color(), self._pager()
+        if (
+            color is None
+            and pager
+            and sys.stdout.isatty()
+            and not self.store.config_flag("color.pager", True)
+        ):
+            color = False
+        return Output(as_json=False, color=color, pager=pager)
 
     def _diff_color(self) -> bool | None:
         """--color/--no-color, else color.diff, else color.ui (always, never, auto/true/false);
