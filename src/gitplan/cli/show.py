@@ -134,12 +134,11 @@ def _script_options(command: Any) -> Any:
     return command
 
 
-def _with_script_options(options: Any, flags: dict[str, Any]) -> tuple[Any, dict[str, bool]]:
-    """`options` with the script flags (-z, --exit-code, --quiet) for git, and which of the
+def _script_flags(flags: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, bool]]:
+    """The script flags given (-z, --exit-code, --quiet), as git is told them, and which
     script outputs were asked for, taken from `flags` (the command's remaining parameters)."""
-    given = [given for _, given, _ in _SCRIPT_FLAGS if flags.pop(_git_flag((given,)))]
-    asked = {name: flags.pop(f"format_{name}") for name, _ in _SCRIPT_FORMATS}
-    return replace(options, git_only=(*options.git_only, *given)), asked
+    given = tuple(given for _, given, _ in _SCRIPT_FLAGS if flags.pop(_git_flag((given,))))
+    return given, {name: flags.pop(f"format_{name}") for name, _ in _SCRIPT_FORMATS}
 
 
 def _with_git_options(options: Any, flags: dict[str, Any], noprefix: bool) -> Any:
@@ -460,7 +459,7 @@ def diff(
 
     changeset, words = _changeset_and_paths(ctx, plan, args)
     paths, left_out = _pathspecs(ctx, words)
-    scripted, asked = _with_script_options(ctx.store.diff_options(), grouped)
+    scripted, asked = _script_flags(grouped)
     # As in git, each of the --stat-... options asks for the stat too.
     stat_options = any(v is not None for v in (stat_width, stat_name_width, stat_graph_width, stat_count))
     if ui:
@@ -491,9 +490,10 @@ def diff(
         ],  # fmt: skip
         patch=patch or patch_with_stat or context is not None or binary,  # (-U and --binary imply -p)
     )
-    defaults = scripted  # as git diff takes them from the repository's config
+    defaults = ctx.store.diff_options()  # as git diff takes them from the repository's config
     options = replace(
         defaults,
+        git_only=scripted,
         context=defaults.context if context is None else context,
         renames=_renames_wanted(defaults.renames, find_renames, no_renames),
         copies=False if find_renames is not None else None,  # -M: renames only, as in git
@@ -522,8 +522,8 @@ def diff(
         options = _colours_of_the_users(ctx, out, options)
     if (
         (ext_diff and "patch" in formats and ctx.store.external_diff())
-        or set(formats) & {"raw", "summary", "check"}  # (diffs.GIT_OUTPUTS)
-        or scripted.git_only
+        or set(formats) & {name for name, _ in _SCRIPT_FORMATS}
+        or scripted
     ):
         # git prints it all in one run (the outputs joined as git joins them, -z's NULs, the
         # exit status), where git diff would write: the user's diff program runs there too.
