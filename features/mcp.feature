@@ -14,6 +14,7 @@ Feature: git plan mcp serves one repository's plans to a real MCP client over st
       | plan_record   | {"plan": "m1", "tool": "edit", "files": {"README.md": "one\n2\nthree\n", "x.txt": null}} |
       | plan_status   | {"plan": "m1"}                                                                         |
       | plan_log      | {"plan": "m1", "offset": 1, "limit": 1}                                                |
+      | plan_log      | {"plan": "m1", "newest": 1}                                                            |
       | plan_diff     | {"plan": "m1", "stat_only": true}                                                      |
       | plan_diff     | {"plan": "m1", "changeset": "2", "limit": 20}                                          |
       | plan_run      | {"plan": "m1", "argv": ["sh", "-c", "echo r > r.txt"], "tool": "sh"}                   |
@@ -26,11 +27,14 @@ Feature: git plan mcp serves one repository's plans to a real MCP client over st
     And call 3 said "already recorded" with a "gitplan.changeset/1" document
     And call 5 said "plan m1: open, 2 changesets, 1 files" with a "gitplan.status/1" document
     And call 6 said "1 of 2 changesets" with a "gitplan.log/1" document
-    And call 7 returned a patch containing " README.md | 2 +-"
-    And call 8 said "20 of" with a "gitplan.diff/1" document
-    And call 9 said "exit 0: added r.txt" with a "gitplan.run/1" document
-    And call 11 said "would apply 2 files" with a "gitplan.apply/1" document
-    And call 12 said "cancelled plan m1" with a "gitplan.cancel/1" document
+    And call 7 said "1 of 2 changesets" with a "gitplan.log/1" document
+    And call 7 has "offset" 1
+    And call 7 has "total" 2
+    And call 8 returned a patch containing " README.md | 2 +-"
+    And call 9 said "20 of" with a "gitplan.diff/1" document
+    And call 10 said "exit 0: added r.txt" with a "gitplan.run/1" document
+    And call 12 said "would apply 2 files" with a "gitplan.apply/1" document
+    And call 13 said "cancelled plan m1" with a "gitplan.cancel/1" document
     And ref "refs/changesets/m1" does not exist
     And git fsck --full is clean
 
@@ -77,9 +81,11 @@ Feature: git plan mcp serves one repository's plans to a real MCP client over st
       | call       | arguments                                   |
       | plan_diff  | {"plan": "p", "offset": -5, "limit": 3}     |
       | plan_log   | {"plan": "p", "offset": -2, "limit": 0}     |
+      | plan_log   | {"plan": "p", "newest": 0}                  |
     Then call 1 said "3 of" with a "gitplan.diff/1" document
     And call 1 has "offset" 0
     And call 2 said "1 of 1 changesets" with a "gitplan.log/1" document
+    And call 3 said "1 of 1 changesets" with a "gitplan.log/1" document
     When an MCP client reads "gitplan://plan/nope/status" from "git plan mcp"
     Then the resource read failed with "no plan named 'nope'"
 

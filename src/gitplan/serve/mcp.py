@@ -98,8 +98,16 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
         return views.document("status", views.status(found)), summary
 
     @tool(reading=True)
-    def plan_log(plan: str, offset: int = 0, limit: int = LOG_PAGE) -> Reply:
-        """The plan's changesets with their invocation records, `limit` from `offset`."""
+    def plan_log(plan: str, offset: int = 0, limit: int = LOG_PAGE, newest: int | None = None) -> Reply:
+        """The plan's changesets with their invocation records, `limit` from `offset` (oldest
+        first); with `newest`, the newest that many instead (what was done last: read back
+        from the tip, however long the plan)."""
+        if newest is not None:
+            found = store.changesets(_plan(plan), newest=max(1, newest))
+            total = found[-1].number if found else 0
+            page = [views.changeset(item) for item in found]
+            body = {"plan": plan, "changesets": page, "total": total, "offset": total - len(page)}
+            return views.document("log", body), f"{len(page)} of {total} changesets"
         items = store.changesets(_plan(plan))
         offset, limit = max(0, offset), max(1, limit)
         page = [views.changeset(item) for item in items[offset : offset + limit]]
