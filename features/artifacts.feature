@@ -66,6 +66,8 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     When I export the artifacts of "a"
     Then the export exited 0
     And git am of the exported patches in a plain clone rebuilds the plan's tip tree
+    And the exported patch of changeset 4 holds "\ndelta "
+    And the --binary diff of changeset 4 of "a" is git's, a delta
 
   Scenario: git plan show prints one changeset's record and patch, like git show
     Given I record a binary file "logo.png" in "a"

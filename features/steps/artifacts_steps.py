@@ -117,6 +117,14 @@ def git_am_clone(context):  # type: ignore[no-untyped-def]
     )
 
 
+@then('the exported patch of changeset {number:d} holds "{text}"')
+def exported_patch_holds(context, number, text):  # type: ignore[no-untyped-def]
+    wanted = text.encode().decode("unicode_escape")
+    found = [p for p in Path(context.export).glob("*.patch") if f"[PATCH {number}/" in p.read_text()]
+    assert len(found) == 1, sorted(p.name for p in Path(context.export).glob("*.patch"))
+    assert wanted in found[0].read_text(), found[0].read_text()[:2000]
+
+
 @given('a changeset with no edits is recorded in "{plan}", as a failed run records it')
 def empty_changeset(context, plan):  # type: ignore[no-untyped-def]
     context.store.record(plan, {}, ToolInvocation(tool="failed", status="error", exit_code=3))

@@ -110,6 +110,16 @@ def changeset_diff(context, number, plan):  # type: ignore[no-untyped-def]
     assert ours == theirs, f"ours:\n{ours}\n---- git:\n{theirs}"
 
 
+@then('the --binary diff of changeset {number:d} of "{plan}" is git\'s, a delta')
+def changeset_binary_delta(context, number, plan):  # type: ignore[no-untyped-def]
+    """A modified binary file: git writes the shorter `delta`, and so must gitplan."""
+    commit = context.store.changesets(plan)[number - 1].commit
+    ours = context.store.diff(plan, number, DiffOptions(binary=True))
+    theirs = _git_diff(context, ["--binary"], f"{commit}^", commit)
+    assert "\ndelta " in theirs, theirs
+    assert ours == theirs, f"ours:\n{ours}\n---- git:\n{theirs}"
+
+
 @then('the diff of range "{spec}" of "{plan}" equals git diff between changesets {a:d} and {b:d}')
 def range_diff(context, spec, plan, a, b):  # type: ignore[no-untyped-def]
     changesets = context.store.changesets(plan)

@@ -9,14 +9,12 @@ diff.c. Never writes anything.
 
 from __future__ import annotations
 
-import base64
 import bisect
 import os
 import re
 import subprocess
 import tempfile
 import unicodedata
-import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -70,7 +68,7 @@ class DiffOptions:
     stat_name_width: int = 0  # --stat-name-width: names cut to this (0: as the width allows)
     stat_graph_width: int = 0  # --stat-graph-width, diff.statGraphWidth (0: as the width allows)
     stat_count: int = 0  # --stat-count: only the first this many files, then " ..." (0: all)
-    binary: bool = False  # --binary: binary files as a "GIT binary patch" git apply can use
+    binary: bool = False  # --binary: binary files as a "GIT binary patch" git apply can use: git renders
     textconv: bool = True  # diff.<driver>.textconv filters, as `git diff` runs them (not format-patch)
     word_diff: str | None = None  # --word-diff=plain|color|porcelain: git renders it
     color: bool = False  # git renders the diff, with its colours (word diff, custom colours)
@@ -348,7 +346,7 @@ def _patch(
     ids: Abbreviator,
     flags: pygit2.enums.DiffOption,
 ) -> str:
-    high, binary = options.quote_high is not False, options.binary
+    high = options.quote_high is not False
     if pair.old_id and pair.new_id and _kind(pair.old_mode) != _kind(pair.new_mode):
         # git shows a type change as a deletion followed by an addition.
         gone = Pair(pair.old_path, None, pair.old_id, pair.old_mode, None, None)
@@ -374,11 +372,9 @@ def _patch(
         )
     if pair.old_id == pair.new_id:
         return "".join(lines)
-    old, new, binary_pair = _sides(repo, pair, drivers, options.textconv, big=not binary)
+    old, new, binary_pair = _sides(repo, pair, drivers, options.textconv)
     if old == new and pair.old_id and pair.new_id and pair.old_mode == pair.new_mode and not pair.is_rename:
         return ""  # textconv filters made both sides the same: git shows nothing of the file
-    if binary and (binary_pair or _raw_binary(repo, pair, drivers, options.textconv)):
-        abbrev = 40  # git --binary prints full ids for a file binary in its raw bytes
     old_abbrev = ids(pair.old_id or NULL_ID, abbrev)
     new_abbrev = ids(pair.new_id or NULL_ID, abbrev)
     index = f"index {old_abbrev}..{new_abbrev}"
@@ -389,10 +385,7 @@ def _patch(
     label_b = b_two if pair.new_id else "/dev/null"
     if binary_pair and old == new:  # an empty file added or deleted: git shows the header alone
         return "".join(lines)
-    if binary_pair:
-        if binary:
-            body = b"GIT binary patch\n" + _binary_body(new) + _binary_body(old)
-            return "".join(lines) + body.decode("ascii")
+    if binary_pair:  # (a --binary patch is git's own: PlanStore.diff has git render it)
         lines.append(f"Binary files {label_a} and {label_b} differ\n")
         return "".join(lines)
     # The names are not printed (the headers above are ours), and non-UTF-8 ones cannot be passed.
@@ -416,12 +409,6 @@ def _patch(
 
 
 _BLANK_CONTEXT = re.compile(rb"(?m)^ \n")  # a context line that is empty
-
-
-def _raw_binary(repo: pygit2.Repository, pair: Pair, drivers: _DiffDrivers, textconv: bool) -> bool:
-    """Is a pair that textconv filters showed as text binary in its raw bytes?"""
-    converted = textconv and any(drivers.textconv(path) for path in {pair.old_path or pair.path, pair.path})
-    return converted and _sides(repo, pair, drivers, textconv=False)[2]
 
 
 def _trim_common_tail(old: bytes, new: bytes) -> tuple[bytes, bytes]:
@@ -553,21 +540,6 @@ def _with_func(header: str, func: bytes) -> bytes:
         except UnicodeDecodeError as error:  # git's sane_truncate_line: stop before bad UTF-8
             func = func[: error.start]
     return ranges + (b" " + func if func else b"") + b"\n"
-
-
-def _binary_body(data: bytes) -> bytes:
-    """One direction of a "GIT binary patch": the whole contents, zlib-deflated as git
-    does (level 1), in base85 lines of up to 52 bytes whose first letter gives the count.
-    (git may print a shorter `delta` instead for a modified file; both apply alike.)"""
-    deflated = zlib.compress(data, 1)
-    out = [b"literal %d\n" % len(data)]
-    for start in range(0, len(deflated), 52):
-        chunk = deflated[start : start + 52]
-        count = len(chunk)
-        letter = count + ord("A") - 1 if count <= 26 else count - 26 + ord("a") - 1
-        out.append(bytes([letter]) + base64.b85encode(chunk, pad=True) + b"\n")
-    out.append(b"\n")
-    return b"".join(out)
 
 
 # git's built-in diff drivers (userdiff): each has a function-line pattern.
@@ -811,7 +783,6 @@ def _sides(
     drivers: _DiffDrivers,
     textconv: bool,
     read: Callable[[str], bytes] | None = None,
-    big: bool = True,
 ) -> tuple[bytes, bytes, bool]:
     """Both sides of a pair as git's diff compares them, and whether it shows them as binary.
 
@@ -829,8 +800,7 @@ def _sides(
             data = _textconv(repo, command, path, data)
         elif not (regular and drivers.text(path)):  # `diff` set: text, whatever the bytes
             # As git: the attributes, then core.bigFileThreshold, then the bytes.
-            # (git's --binary patch has read the whole file by then: the bytes decide.)
-            large = big and len(data) > drivers.big_file_threshold()
+            large = len(data) > drivers.big_file_threshold()
             binary = binary or (regular and drivers.binary(path)) or large or is_binary(data)
         sides.append(data)
     return sides[0], sides[1], binary

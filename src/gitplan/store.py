@@ -865,6 +865,7 @@ class PlanStore:
             or (options.ext_diff and options.output == "patch" and self.external_diff())
             or options.git_only
             or options.output in diffs.GIT_OUTPUTS
+            or (options.binary and options.output == "patch")  # git's deltas, byte for byte
         ):
             return self._rendered_by_git(old, new, options)
         pairs = self._pairs(old, new, options)
@@ -1113,9 +1114,10 @@ class PlanStore:
         pairs = diffs.file_pairs(self._repo, old, new)
         if not pairs:
             return None
-        # As git format-patch: no textconv, so that git am applies it.
+        # As git format-patch: no textconv, so that git am applies it; binary files as git's
+        # own --binary writes them (a delta where that is shorter), so git renders it.
         options = diffs.DiffOptions(full_index=True, binary=True, textconv=False)
-        body = diffs.render(self._repo, pairs, options, (old, new))
+        body = self._rendered_by_git(old, new, self._configured(options))
         stat = diffs.render(self._repo, pairs, diffs.DiffOptions(output="stat", stat_width=72))  # as git's
         subject, _, rest = commit.message.partition("\n")
         author = commit.author
