@@ -245,8 +245,20 @@ Feature: Plan diffs match git diff byte for byte
     When git config "diff.suppressBlankEmpty" is "true"
     Then git plan diff "lim" -- blank.txt run in "." prints what git diff prints there
     And git plan diff "lim" --histogram -- blank.txt run in "." prints what git diff prints there
+    And git plan diff "lim" --color=always -- blank.txt run in "." prints what git diff prints there
     When I run git plan "diff lim -- blank.txt"
     Then the output shows "\n y\n\n-\n+w\n"
+
+  Scenario: Under diff.suppressBlankEmpty an empty context line still counts, so a blank line added at the end is coloured as git colours it
+    Given the user sets the repository up with:
+      """
+      printf 'a\n\nb\n' > f.txt && git add f.txt && git commit -qm f
+      git config diff.suppressBlankEmpty true
+      printf 'a\n\nb\n\n' > f.txt
+      """
+    When I run git plan "create sb"
+    And I run git plan "record sb --tool w --from-worktree"
+    Then git plan diff "sb" --color=always -- . run in "." prints what git diff prints there
 
   Scenario: Line counts diff the whole files, as git's diffstat does; only -U0 trims an identical ending first
     # Two versions of a real file whose counts differ with and without the trim.
@@ -646,6 +658,9 @@ Feature: Plan diffs match git diff byte for byte
       | -M --no-renames               |
       | --no-renames -M               |
       | --find-renames --no-renames   |
+      | -M0 --name-status             |
+      | -M0% --stat                   |
+      | --find-renames=0.0            |
 
   Scenario: Without context, an identical ending of 1 KiB or more is left out before diffing, as git does
     Given a plan "tail" whose "long.txt" had 600 equal lines after its first, and one more at its end

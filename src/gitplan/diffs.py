@@ -52,7 +52,7 @@ class DiffOptions:
     output: str = "patch"
     context: int = 3
     renames: bool = True
-    rename_score: int = 30000
+    rename_score: int = 30000  # of MAX_SCORE (60000): git's -M, 50% by default (DEFAULT_RENAME_SCORE)
     copies: bool | None = None  # copies too (git renders them); None: as diff.renames says
     rename_limit: int = RENAME_LIMIT  # diff.renameLimit, -l: more candidates, exact renames only
     suppress_blank_empty: bool = False  # diff.suppressBlankEmpty: an empty context line as "\n"
@@ -80,6 +80,7 @@ class DiffOptions:
 
 
 ALGORITHMS = ("myers", "minimal", "patience", "histogram")
+DEFAULT_RENAME_SCORE = 30000  # 50%, as git's
 # Outputs that git renders (gitplan hands it the same two trees): git diff --raw,
 # --summary, and --check (whitespace errors; what it finds is its output, not a failure).
 GIT_OUTPUTS = ("raw", "summary", "check")
@@ -150,7 +151,7 @@ def file_pairs(
     return detect_renames(
         entries,
         lambda oid: read_blob(repo, oid),
-        options.rename_score,
+        options.rename_score or DEFAULT_RENAME_SCORE,  # git: a score of 0 (-M0) is the default
         options.rename_limit if options.rename_limit > 0 else 32767,  # git: 0 or less, no limit
         skipped,
     )

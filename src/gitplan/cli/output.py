@@ -211,8 +211,11 @@ def _hunk_body(header: str, lines: list[str], eof: tuple[int, int] | None) -> li
         newline = "\n" if line.endswith("\n") else ""
         body = line[: len(line) - len(newline)]
         sign = body[:1]
-        old_line += sign in (" ", "-")
-        new_line += sign in (" ", "+")
+        old_line += sign in (" ", "-", "")  # "": an empty context line (diff.suppressBlankEmpty)
+        new_line += sign in (" ", "+", "")
+        if not body:
+            out.append(newline)  # nothing to colour: git writes no reset either
+            continue
         at_eof = eof is not None and eof[0] <= old_line and eof[1] <= new_line and _blank(body[1:])
         if sign == "+" and not at_eof:
             out.append(f"{_GREEN}+{_RESET}{_new_content(body[1:])}{newline}")
