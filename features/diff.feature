@@ -386,6 +386,14 @@ Feature: Plan diffs match git diff byte for byte
     When I run git plan "diff ws --diff-filter=Z"
     Then the exit code is 2
     And the output contains "unknown change class"
+    # GIT_DIFF_OPTS sets a patch's context over -U, as git's builtin_diff reads it
+    When the environment variable "GIT_DIFF_OPTS" is "-u1"
+    Then git plan diff "ws" -U5 -- . run in "." prints what git diff prints there
+    And git plan diff "ws" --stat -p -- . run in "." prints what git diff prints there
+    When the environment variable "GIT_DIFF_OPTS" is "--unified=0"
+    Then git plan diff "ws" -- . run in "." prints what git diff prints there
+    When the environment variable "GIT_DIFF_OPTS" is " -u0"
+    Then git plan diff "ws" -- . run in "." prints what git diff prints there
 
   Scenario: What scripts ask of git diff (--raw, --summary, --check, -z, --exit-code, --quiet) is git's, exit status included
     Given the user sets the repository up with:
@@ -962,6 +970,25 @@ Feature: Plan diffs match git diff byte for byte
     Then the plan diff of "d" with "" equals git diff with the same options
     Given git config "core.abbrev" is "no"
     Then the plan diff of "d" with "" equals git diff with the same options
+    Given git config "core.abbrev" is "OFF"
+    Then the plan diff of "d" with "" equals git diff with the same options
+    Given git config "core.abbrev" is "0x9"
+    Then the plan diff of "d" with "" equals git diff with the same options
+    Given git config "core.abbrev" is "Auto"
+    Then the plan diff of "d" with "" equals git diff with the same options
+
+  Scenario Outline: A core.abbrev git refuses (<value>) is refused, naming it
+    Given git config "core.abbrev" is "<value>"
+    When I run git plan "diff d"
+    Then the exit code is 2
+    And the output contains "git config core.abbrev is '<value>': git takes auto, false or 4 to 40"
+
+    Examples:
+      | value |
+      | 41    |
+      | 3     |
+      | true  |
+      | seven |
 
   Scenario Outline: An object <where> that shares a prefix lengthens the id as git's does
     Given git config "core.abbrev" is "4"

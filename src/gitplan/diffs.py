@@ -86,6 +86,18 @@ DEFAULT_RENAME_SCORE = 30000  # 50%, as git's
 GIT_OUTPUTS = ("raw", "summary", "check")
 
 
+def patch_context(context: int) -> int:
+    """The context lines of a patch as git's builtin_diff takes them: GIT_DIFF_OPTS's
+    `--unified=N` or `-uN` (C's strtoul: leading blanks, then digits; none is 0) over
+    `context` (-U, diff.context); any other value of it is ignored, as in git."""
+    value = os.environ.get("GIT_DIFF_OPTS")
+    for prefix in ("--unified=", "-u"):
+        if value is not None and value.startswith(prefix):
+            found = re.match(r"[ \t\n\v\f\r]*\+?(\d*)", value[len(prefix) :])
+            return int(found.group(1) or 0) if found else 0
+    return context
+
+
 def exit_statuses(git_only: Sequence[str], outputs: Sequence[str]) -> set[int]:
     """The exit statuses by which git diff reports what it found with these options and
     outputs: 1 a difference (--exit-code, --quiet), 2 whitespace errors (--check), each

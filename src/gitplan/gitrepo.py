@@ -523,11 +523,15 @@ class Abbreviator:
 
     def default_length(self) -> int:
         """git's automatic abbreviation length for this repository (core.abbrev honoured)."""
-        configured = config_value(self._repo, "core.abbrev") or "auto"
-        if configured in ("no", "false", "off"):
-            return 40
-        if str(configured).isdigit():
-            return max(4, min(40, int(str(configured))))
+        configured = config_value(self._repo, "core.abbrev")
+        if configured is not None and configured.lower() != "auto":
+            # As git reads it: a false boolean for full ids, else a number from 4 to 40.
+            if configured.lower() in ("false", "no", "off", ""):
+                return 40
+            number = c_number(configured)
+            if number is None or not 4 <= number <= 40:
+                raise BadInput(f"git config core.abbrev is {configured!r}: git takes auto, false or 4 to 40")
+            return number
         count = packed_object_count(self._directories)
         bits = count.bit_length()  # git: msb(count) + 1
         return max(7, (bits + 1) // 2)

@@ -867,7 +867,9 @@ class PlanStore:
             or options.output in diffs.GIT_OUTPUTS
             or (options.binary and options.output == "patch")  # git's deltas, byte for byte
         ):
-            return self._rendered_by_git(old, new, options)
+            return self._rendered_by_git(old, new, options)  # (git reads GIT_DIFF_OPTS itself)
+        if options.output == "patch":
+            options = replace(options, context=diffs.patch_context(options.context))
         pairs = self._pairs(old, new, options)
         return diffs.render(self._repo, pairs, options, (old, new))
 
