@@ -395,7 +395,7 @@ Feature: Plan diffs match git diff byte for byte
     When the environment variable "GIT_DIFF_OPTS" is " -u0"
     Then git plan diff "ws" -- . run in "." prints what git diff prints there
 
-  Scenario: What scripts ask of git diff (--raw, --summary, --check, -z, --exit-code, --quiet) is git's, exit status included
+  Scenario: What scripts ask of git diff (--raw, --summary, --compact-summary, --check, -s, -z, --exit-code, --quiet) is git's, exit status included
     Given the user sets the repository up with:
       """
       printf 'a\n' > a.txt; printf 'keep me\n' > gone.txt; printf 'x\n' > run.sh
@@ -419,6 +419,11 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "s" --quiet -- . run in "." exits 1 as git diff does, printing the same
     And git plan diff "s" --quiet -w -- a.txt run in "." exits 0 as git diff does, printing the same
     And git plan diff "s" --quiet -- 'nothing*' run in "." exits 0 as git diff does, printing the same
+    And git plan diff "s" --compact-summary -- . run in "." exits 0 as git diff does, printing the same
+    And git plan diff "s" --compact-summary -u -- . run in "sub" exits 0 as git diff does, printing the same
+    And git plan diff "s" --patch-with-raw --stat -- . run in "." exits 0 as git diff does, printing the same
+    And git plan diff "s" -s --exit-code -- . run in "." exits 1 as git diff does, printing the same
+    And git plan diff "s" --no-patch --stat -- . run in "." exits 0 as git diff does, printing the same
     And git plan diff "s" --exit-code --no-exit-code --stat -- . run in "." exits 0 as git diff does, printing the same
     And git plan diff "s" --quiet --no-quiet --name-only -- . run in "." exits 0 as git diff does, printing the same
     # git's own failure where a script reads 1 to 3 as findings: git's status, 129 here

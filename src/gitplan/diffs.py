@@ -48,7 +48,7 @@ _ESCAPES = {
 class DiffOptions:
     """The `git diff` options gitplan reproduces."""
 
-    # patch, stat, shortstat, name-status, name-only, numstat; raw, summary, check (GIT_OUTPUTS)
+    # patch, stat, shortstat, name-status, name-only, numstat; and the GIT_OUTPUTS
     output: str = "patch"
     context: int = 3
     renames: bool = True
@@ -82,8 +82,9 @@ class DiffOptions:
 ALGORITHMS = ("myers", "minimal", "patience", "histogram")
 DEFAULT_RENAME_SCORE = 30000  # 50%, as git's
 # Outputs that git renders (gitplan hands it the same two trees): git diff --raw,
-# --summary, and --check (whitespace errors; what it finds is its output, not a failure).
-GIT_OUTPUTS = ("raw", "summary", "check")
+# --summary, --compact-summary, -s (none), and --check (whitespace errors; what it finds
+# is its output, not a failure).
+GIT_OUTPUTS = ("raw", "summary", "compact-summary", "no-patch", "check")
 
 
 def patch_context(context: int) -> int:

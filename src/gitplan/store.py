@@ -1059,6 +1059,8 @@ class PlanStore:
             "name-status": ["--name-status"],
             "raw": ["--raw"],
             "summary": ["--summary"],
+            "compact-summary": ["--compact-summary"],
+            "no-patch": ["-s"],
             "check": ["--check"],
         }
         for output in outputs:

@@ -103,10 +103,17 @@ def _git_options(command: Any) -> Any:
 
 # What scripts ask git diff for (git renders them, all outputs in one run): outputs,
 # NUL-terminated names, and the exit status that says what it found.
-_SCRIPT_FORMATS = (
-    ("raw", "Each file's modes, ids and status letter, as git diff --raw."),
-    ("summary", "Files created, deleted or renamed and modes changed, as git diff --summary."),
-    ("check", "Whitespace errors the change brings in, as git diff --check (exit 2 if any)."),
+_SCRIPT_FORMATS = (  # (click's names, the output's name, help)
+    (("--raw",), "raw", "Each file's modes, ids and status letter, as git diff --raw."),
+    (("--patch-with-raw",), "patch-with-raw", "--raw, then the patch."),
+    (
+        ("--summary",),
+        "summary",
+        "Files created, deleted or renamed and modes changed, as git diff --summary.",
+    ),
+    (("--compact-summary",), "compact-summary", "--stat with creations, deletions and mode changes in it."),
+    (("--check",), "check", "Whitespace errors the change brings in, as git diff --check (exit 2 if any)."),
+    (("-s", "--no-patch"), "no-patch", "No output (with --exit-code: the status alone)."),
 )
 # (click's declaration, what git is told, help); --no-exit-code and --no-quiet undo an
 # earlier one, as in git (an alias's, say).
@@ -129,8 +136,8 @@ def _script_options(command: Any) -> Any:
     """git diff's outputs and flags for scripts: --raw, --summary, --check, -z, --exit-code, --quiet."""
     for declared, given, what in reversed(_SCRIPT_FLAGS):
         command = click.option(declared, _git_flag((given,)), is_flag=True, default=False, help=what)(command)
-    for name, what in reversed(_SCRIPT_FORMATS):
-        command = click.option(f"--{name}", f"format_{name}", is_flag=True, help=what)(command)
+    for names, name, what in reversed(_SCRIPT_FORMATS):
+        command = click.option(*names, "format_" + name.replace("-", "_"), is_flag=True, help=what)(command)
     return command
 
 
@@ -138,7 +145,7 @@ def _script_flags(flags: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, boo
     """The script flags given (-z, --exit-code, --quiet), as git is told them, and which
     script outputs were asked for, taken from `flags` (the command's remaining parameters)."""
     given = tuple(given for _, given, _ in _SCRIPT_FLAGS if flags.pop(_git_flag((given,))))
-    return given, {name: flags.pop(f"format_{name}") for name, _ in _SCRIPT_FORMATS}
+    return given, {name: flags.pop("format_" + name.replace("-", "_")) for _, name, _ in _SCRIPT_FORMATS}
 
 
 def _with_git_options(options: Any, flags: dict[str, Any], noprefix: bool) -> Any:
@@ -307,7 +314,9 @@ def _stat_limits(args: list[str]) -> tuple[int, int, int]:
 @main.command(cls=_DiffCommand, context_settings={"ignore_unknown_options": False})
 @click.argument("plan")
 @click.argument("args", nargs=-1, metavar="[N | A..B] [--] [PATH]...")
-@click.option("-p", "--patch", is_flag=True, help="The patch: the default, and after --stat and the like.")
+@click.option(
+    "-p", "-u", "--patch", is_flag=True, help="The patch: the default, and after --stat and the like."
+)
 @click.option("--stat", is_flag=True, help="A diffstat, as git diff --stat.")
 @click.option("--numstat", is_flag=True, help="Added and deleted line counts.")
 @click.option("--shortstat", is_flag=True, help="Only the last line of --stat.")
@@ -452,9 +461,9 @@ def diff(
 
     Output formats combine as in git: --raw, then --numstat, --stat, --shortstat
     and --summary in that order, then the patch (after a blank line) when -p,
-    --patch-with-stat or -U asks for it too; --name-only, --name-status or
-    --check alone. With --exit-code, --quiet and --check the exit status is git
-    diff's: 1 for differences, 2 for whitespace errors, 3 for both.
+    --patch-with-stat, --patch-with-raw or -U asks for it too; --name-only,
+    --name-status, --check or -s alone. With --exit-code, --quiet and --check the
+    exit status is git diff's: 1 for differences, 2 for whitespace errors, 3 for both.
     """
 
     changeset, words = _changeset_and_paths(ctx, plan, args)
@@ -474,21 +483,24 @@ def diff(
                 ("name-only", name_only),
                 ("name-status", name_status),
                 ("check", asked["check"]),
+                ("no-patch", asked["no-patch"]),
             )
             if on
         ],
         stats=[
             name
             for name, on in (
-                ("raw", asked["raw"]),
+                ("raw", asked["raw"] or asked["patch-with-raw"]),
                 ("numstat", numstat),
-                ("stat", stat or patch_with_stat or stat_options),
+                ("stat", stat or patch_with_stat or stat_options or asked["compact-summary"]),
                 ("shortstat", shortstat),
+                ("compact-summary", asked["compact-summary"]),
                 ("summary", asked["summary"]),
             )
             if on
         ],  # fmt: skip
-        patch=patch or patch_with_stat or context is not None or binary,  # (-U and --binary imply -p)
+        # (-U and --binary imply -p)
+        patch=patch or patch_with_stat or asked["patch-with-raw"] or context is not None or binary,
     )
     defaults = ctx.store.diff_options()  # as git diff takes them from the repository's config
     options = replace(
@@ -522,7 +534,7 @@ def diff(
         options = _colours_of_the_users(ctx, out, options)
     if (
         (ext_diff and "patch" in formats and ctx.store.external_diff())
-        or set(formats) & {name for name, _ in _SCRIPT_FORMATS}
+        or set(formats) & {name for _, name, _ in _SCRIPT_FORMATS}
         or scripted
     ):
         # git prints it all in one run (the outputs joined as git joins them, -z's NULs, the
