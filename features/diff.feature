@@ -249,16 +249,22 @@ Feature: Plan diffs match git diff byte for byte
     When I run git plan "diff lim -- blank.txt"
     Then the output shows "\n y\n\n-\n+w\n"
 
-  Scenario: Under diff.suppressBlankEmpty an empty context line still counts, so a blank line added at the end is coloured as git colours it
+  Scenario Outline: Under diff.suppressBlankEmpty an empty context line counts as git counts it (old side only), so blank lines added at the end are coloured as git colours them: <before> to <after>
     Given the user sets the repository up with:
       """
-      printf 'a\n\nb\n' > f.txt && git add f.txt && git commit -qm f
+      printf '<before>' > f.txt && git add f.txt && git commit -qm f
       git config diff.suppressBlankEmpty true
-      printf 'a\n\nb\n\n' > f.txt
+      printf '<after>' > f.txt
       """
     When I run git plan "create sb"
     And I run git plan "record sb --tool w --from-worktree"
     Then git plan diff "sb" --color=always -- . run in "." prints what git diff prints there
+
+    Examples:
+      | before      | after         |
+      | a\n\nb\n    | a\n\nb\n\n    |
+      | x\n\n\ny\n  | x\n\n\ny\n\n  |
+      | \n\na\n     | \n\na\n\n     |
 
   Scenario: Line counts diff the whole files, as git's diffstat does; only -U0 trims an identical ending first
     # Two versions of a real file whose counts differ with and without the trim.

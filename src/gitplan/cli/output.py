@@ -211,8 +211,10 @@ def _hunk_body(header: str, lines: list[str], eof: tuple[int, int] | None) -> li
         newline = "\n" if line.endswith("\n") else ""
         body = line[: len(line) - len(newline)]
         sign = body[:1]
-        old_line += sign in (" ", "-", "")  # "": an empty context line (diff.suppressBlankEmpty)
-        new_line += sign in (" ", "+", "")
+        # "": an empty context line (diff.suppressBlankEmpty), which git's fn_out_consume
+        # counts on the old side alone (it takes it for an incomplete line)
+        old_line += sign in (" ", "-", "")
+        new_line += sign in (" ", "+")
         if not body:
             out.append(newline)  # nothing to colour: git writes no reset either
             continue
