@@ -60,9 +60,10 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     Then the export exited 5
     And git am applies the exported patches onto a new branch
 
-  Scenario: Exported patches carry binary files, so git am works in a clone that lacks the plan
+  Scenario: Exported patches carry binary files, so git am works in a clone that lacks the plan, whatever diff.noprefix says
     Given I record a binary file "logo.png" in "a"
     And I record a changed binary file "logo.png" in "a"
+    And git config "diff.noprefix" is "true"
     When I export the artifacts of "a"
     Then the export exited 0
     And git am of the exported patches in a plain clone rebuilds the plan's tip tree

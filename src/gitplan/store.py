@@ -1120,7 +1120,8 @@ class PlanStore:
             return None
         # As git format-patch: no textconv, so that git am applies it; binary files as git's
         # own --binary writes them (a delta where that is shorter), so git renders it.
-        options = diffs.DiffOptions(full_index=True, binary=True, textconv=False)
+        # a/ and b/ whatever diff.noprefix says, as format-patch writes them: git am takes -p1.
+        options = diffs.DiffOptions(full_index=True, binary=True, textconv=False, prefixes=("a/", "b/"))
         body = self._rendered_by_git(old, new, self._configured(options))
         stat = diffs.render(self._repo, pairs, diffs.DiffOptions(output="stat", stat_width=72))  # as git's
         subject, _, rest = commit.message.partition("\n")
