@@ -237,6 +237,10 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I pipe a long git plan diff with "--raw -p" into a reader that stops early
     Then it printed ":100644" first, nothing on standard error, and exited 0
 
+  Scenario: With --exit-code, a closed pipe is git's 141, never the 0 that means no difference
+    When I pipe a long git plan diff with "--exit-code" into a reader that stops early
+    Then it printed "diff --git" first, nothing on standard error, and exited 141
+
   Scenario: After apply, status and log show what happened
     When I run git plan "record p --tool t --set x.txt={tmp}/in.txt --arg k=1"
     And I run git plan "apply p"

@@ -430,6 +430,9 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "s" --patch-with-raw --stat -- . run in "." exits 0 as git diff does, printing the same
     And git plan diff "s" -s --exit-code -- . run in "." exits 1 as git diff does, printing the same
     And git plan diff "s" --no-patch --stat -- . run in "." exits 0 as git diff does, printing the same
+    And git plan diff "s" -s -p -- . run in "." exits 0 as git diff does, printing the same
+    And git plan diff "s" --no-patch -U1 --exit-code -- . run in "." exits 1 as git diff does, printing the same
+    And git plan diff "s" -p -s --exit-code -- . run in "." exits 1 as git diff does, printing the same
     And git plan diff "s" --exit-code --no-exit-code --stat -- . run in "." exits 0 as git diff does, printing the same
     And git plan diff "s" --quiet --no-quiet --name-only -- . run in "." exits 0 as git diff does, printing the same
     # git's own failure where a script reads 1 to 3 as findings: git's status, 129 here

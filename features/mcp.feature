@@ -85,7 +85,7 @@ Feature: git plan mcp serves one repository's plans to a real MCP client over st
     Then call 1 said "3 of" with a "gitplan.diff/1" document
     And call 1 has "offset" 0
     And call 2 said "1 of 1 changesets" with a "gitplan.log/1" document
-    And call 3 said "1 of 1 changesets" with a "gitplan.log/1" document
+    And call 3 said "0 of 1 changesets" with a "gitplan.log/1" document
     When an MCP client reads "gitplan://plan/nope/status" from "git plan mcp"
     Then the resource read failed with "no plan named 'nope'"
 

@@ -222,11 +222,11 @@ def broken_pipe(context, args=""):  # type: ignore[no-untyped-def]
 
 
 @then("nothing is printed on standard error")
-@then('it printed "{start}" first, nothing on standard error, and exited 0')
-def no_stderr(context, start="diff --git"):  # type: ignore[no-untyped-def]
+@then('it printed "{start}" first, nothing on standard error, and exited {code:d}')
+def no_stderr(context, start="diff --git", code=0):  # type: ignore[no-untyped-def]
     assert context.piped.stdout.startswith(start), context.piped.stdout
     assert context.piped.stderr == "", context.piped.stderr
-    assert context.piped.returncode == 0, context.piped.returncode
+    assert context.piped.returncode == code, context.piped.returncode
 
 
 @given('the user stages "{path}" taken from plan "{plan}"')

@@ -240,6 +240,19 @@ def _last(wanted: Callable[[str], bool]) -> tuple[int, str] | None:
     return found[-1] if found else None
 
 
+def _patch_after_no_patch() -> bool:
+    """Does an option that asks for the patch (-p, -u, -U, --binary, --patch-with-...) come
+    after the last -s (--no-patch)?"""
+    none = _last(lambda arg: arg in ("-s", "--no-patch"))
+    patch = _last(
+        lambda arg: (
+            arg in ("-p", "-u", "--patch", "--binary", "--patch-with-raw", "--patch-with-stat")
+            or arg.startswith(("-U", "--unified"))
+        )
+    )
+    return none is not None and patch is not None and patch[0] > none[0]
+
+
 def _is_color(arg: str) -> bool:
     return arg == "--no-color" or arg.split("=")[0] == "--color"
 
@@ -469,6 +482,8 @@ def diff(
     changeset, words = _changeset_and_paths(ctx, plan, args)
     paths, left_out = _pathspecs(ctx, words)
     scripted, asked = _script_flags(grouped)
+    if asked["no-patch"] and _patch_after_no_patch():
+        asked["no-patch"] = False  # as in git, a patch asked for after -s turns it back on
     # As in git, each of the --stat-... options asks for the stat too.
     stat_options = any(v is not None for v in (stat_width, stat_name_width, stat_graph_width, stat_count))
     if ui:
@@ -569,7 +584,7 @@ def _run_git_diff(
     if "--exit-code" in options.git_only or "--quiet" in options.git_only:
         out = Output(as_json=False, color=out.color)  # no pager, as git: a script asked for a status
     status = out.run(["git", "--no-pager", *args], environment, top, before)
-    if status == -signal.SIGPIPE:
+    if status == -signal.SIGPIPE and not reported:
         return  # the reader stopped early (`| head`): no failure, as when gitplan writes the diff
     if status and not status & ~reported:
         exit_with(status)  # a difference, whitespace errors: what git diff found

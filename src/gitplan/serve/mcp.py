@@ -103,8 +103,8 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
         first); with `newest`, the newest that many instead (what was done last: read back
         from the tip, however long the plan)."""
         if newest is not None:
-            found = store.changesets(_plan(plan), newest=max(1, newest))
-            total = found[-1].number if found else 0
+            found = store.changesets(_plan(plan), newest=max(0, newest))
+            total = found[-1].number if found else store.status(_plan(plan)).changesets
             page = [views.changeset(item) for item in found]
             body = {"plan": plan, "changesets": page, "total": total, "offset": total - len(page)}
             return views.document("log", body), f"{len(page)} of {total} changesets"
