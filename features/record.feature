@@ -125,6 +125,10 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     When I run git plan "record p1 --tool w --from-worktree README.md --set new.txt={tmp}/x.txt"
     Then the exit code is 0
     And the output contains "added new.txt"
+    # A mistyped path is neither HEAD's nor the plan's: refused, as git add refuses it
+    When I run git plan "record p1 --tool w --from-worktree nosuch.txt"
+    Then the exit code is 2
+    And the output contains "cannot delete 'nosuch.txt'"
 
   Scenario: Only the changed paths get new trees
     When I record in "p1" with tool "write_file"

@@ -46,6 +46,7 @@ from .format import (
     validate_plan_id,
 )
 from .gitrepo import (
+    EMPTY_TREE,
     PackDirectory,
     author_person,
     command_line_config,
@@ -540,30 +541,41 @@ class PlanStore:
     ) -> dict[str, File | FileOnDisk | None]:
         """What `git add` would stage for `paths` (or for every path `git status` lists):
         contents after the repository's eol rules and clean filters, or None for a
-        deleted file. Submodules and ignored files are left out unless named. With
-        `plan_id`, what the plan's tip already holds is left out (perhaps everything):
-        recording the worktree again records what changed since, and a file an earlier
-        changeset deleted is not deleted twice."""
+        deleted file. Submodules and ignored files are left out unless named.
+
+        With `plan_id`, what the plan's tip already holds is left out (perhaps everything),
+        so that recording the worktree again records what changed since: a file an earlier
+        changeset deleted is not deleted twice. (A file put back as HEAD has it is no
+        change to git status; `git plan snapshot` follows the files it recorded, and
+        records that too.)"""
         from . import snapshot
 
         changes = snapshot.worktree_edits(self._repo, tuple(paths))
         if not changes:
-            listed = worktree.status(self._repo, untracked=False, staged=True)
-            moved = [c.path for c in listed if c.submodule and (not paths or under(c.path, paths))]
-            if moved:
-                raise BadInput(
-                    "the working tree has no file changes to record; submodules moved or changed "
-                    f"({', '.join(moved)}), and plans carry files, not submodule commits: "
-                    "record those with git itself (commit in the submodule, then git add it here)"
-                )
-            raise BadInput("the working tree has no changes to record")
-        if plan_id is not None:
-            tip = chains.plan_commit(self._repo, plan_id, refs.read_plan_refs(self._repo, plan_id).tip)
-            tree = str(tip.tree_id)
-            changes = {
-                path: new for path, new in changes.items() if snapshot.differs(self._repo, tree, path, new)
-            }
-        return changes
+            self._refuse_no_worktree_changes(paths)
+        if plan_id is None:
+            return changes
+        tip = str(lookup_commit(self._repo, refs.read_plan_refs(self._repo, plan_id).tip).tree_id)
+        head = EMPTY_TREE if self._repo.head_is_unborn else str(self._repo.head.peel(pygit2.Commit).tree_id)
+        return {
+            path: new
+            for path, new in changes.items()
+            if snapshot.differs(self._repo, tip, path, new)
+            # A path named that is neither HEAD's nor the plan's stays, to be refused.
+            or (new is None and entry_at(self._repo, head, path) is None)
+        }
+
+    def _refuse_no_worktree_changes(self, paths: Sequence[str]) -> None:
+        """BadInput saying why the worktree has nothing to record (submodules named)."""
+        listed = worktree.status(self._repo, untracked=False, staged=True)
+        moved = [c.path for c in listed if c.submodule and (not paths or under(c.path, paths))]
+        if moved:
+            raise BadInput(
+                "the working tree has no file changes to record; submodules moved or changed "
+                f"({', '.join(moved)}), and plans carry files, not submodule commits: "
+                "record those with git itself (commit in the submodule, then git add it here)"
+            )
+        raise BadInput("the working tree has no changes to record")
 
     @_writing
     def cancel(self, plan_id: str) -> CleanupReport:
