@@ -99,16 +99,12 @@ def patch_context(context: int) -> int:
     return context
 
 
-def exit_statuses(git_only: Sequence[str], outputs: Sequence[str]) -> set[int]:
-    """The exit statuses by which git diff reports what it found with these options and
-    outputs: 1 a difference (--exit-code, --quiet), 2 whitespace errors (--check), each
-    bit on its own (3: both)."""
-    found = set()
-    if "--exit-code" in git_only or "--quiet" in git_only:
-        found.add(1)
-    if "check" in outputs:
-        found.add(2)
-    return found
+def finding_bits(git_only: Sequence[str], outputs: Sequence[str]) -> int:
+    """The bits of git diff's exit status that report what it found with these options and
+    outputs: 1 a difference (--exit-code, --quiet), 2 whitespace errors (--check). A
+    status with no other bit set (3: both) is a finding, not a failure."""
+    bits = 1 if "--exit-code" in git_only or "--quiet" in git_only else 0
+    return bits | (2 if "check" in outputs else 0)
 
 
 def _rename_option(score: int) -> str:

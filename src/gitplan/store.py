@@ -1020,16 +1020,16 @@ class PlanStore:
         return names
 
     def _rendered_by_git(self, old: str, new: str, options: diffs.DiffOptions) -> str:
-        """`git diff` of the same two trees with the same options: a word diff, the
-        histogram algorithm, colours the config changes, --relative, copies
-        (diff.renames=copies), diff.orderFile, the user's own diff programs
-        (`ext_diff`), the options in `git_only` and the GIT_OUTPUTS have no libgit2 twin
-        here, so git renders them itself."""
+        """`git diff` of the same two trees with the same options, for what has no libgit2
+        twin here (the cases `diff` lists): a word diff, the histogram algorithm, colours
+        the config changes, --relative, copies (diff.renames=copies), diff.orderFile, the
+        user's own diff programs (`ext_diff`), the options in `git_only`, the GIT_OUTPUTS
+        and --binary patches (git's deltas)."""
         args, environment = self._git_diff(old, new, options, [options.output])
         # What git found is the output, not a failure: --check exits 2 when it finds
         # whitespace errors, --exit-code (and --quiet) 1 for a difference, 3 for both.
-        found = {0, *diffs.exit_statuses(options.git_only, [options.output])}
-        succeeded = tuple({a | b for a in found for b in found})
+        bits = diffs.finding_bits(options.git_only, [options.output])
+        succeeded = tuple(status for status in range(bits + 1) if not status & ~bits)
         try:
             out = worktree.run_git(self._repo, args, env=environment, succeeded=succeeded)
         except worktree.GitFailed as error:  # a filter or a setting of the user's: bad input, as ours

@@ -576,11 +576,11 @@ def _run_git_diff(
 ) -> None:
     """Have git print the diff (after `before`) on the terminal or into the pager itself,
     and exit with git diff's status where it reports what it found (--exit-code, --check)."""
-    from ..diffs import exit_statuses
+    from ..diffs import finding_bits
     from .output import Output
 
     args, environment, top = ctx.store.git_diff_command(plan, changeset, options, formats)
-    reported = sum(exit_statuses(options.git_only, formats))  # the status bits that tell a finding
+    reported = finding_bits(options.git_only, formats)
     if "--exit-code" in options.git_only or "--quiet" in options.git_only:
         out = Output(as_json=False, color=out.color)  # no pager, as git: a script asked for a status
     status = out.run(["git", "--no-pager", *args], environment, top, before)
