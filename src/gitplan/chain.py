@@ -104,9 +104,10 @@ def load_chain(
 def newest(repo: pygit2.Repository, plan_id: str, count: int) -> tuple[ChangeSet, ...]:
     """The plan's newest `count` changesets (oldest of them first), with their records:
     walked back from the tip only that far, and only their notes read, so the cost
-    follows `count`, not the plan's length. A chain whose numbers do not count down
-    one by one to the root is read whole, so that each changeset says what is wrong,
-    as in load_chain."""
+    follows `count`, not the plan's length. When the numbers of the changesets it reads
+    do not count down one by one (to 1, if it reaches the root), the plan is read whole,
+    so that each changeset says what is wrong, as in load_chain; a gap further back
+    than it reads is not seen."""
     if count <= 0:
         return ()
     refs = read_plan_refs(repo, plan_id)
