@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 
 
 def before_all(context):  # type: ignore[no-untyped-def]
     context.saved_env = dict(os.environ)
+    # Scenarios press Ctrl-C (SIGINT) on the programs they start, as a user at a terminal
+    # does. A runner started in the background of a script (`cmd &`, no job control) has
+    # SIGINT ignored, and every child would inherit that and never see the key. Handled
+    # here, it is set back to the default in each program this run starts.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def before_scenario(context, scenario):  # type: ignore[no-untyped-def]
