@@ -106,6 +106,18 @@ Feature: Applying part of a plan
     And git "show HEAD:src/a.py" prints "a11\nA12"
     And git "show HEAD:src/b.py" prints "B"
 
+  Scenario: --hunks shows and applies the files' own lines when a textconv filter is set, as git add -p does
+    Given git config "diff.conv.textconv" is "sed s/^/conv:/"
+    And the agent writes ".gitattributes" as "*.py diff=conv\n" in the worktree
+    And the user commits everything in the worktree
+    When I run the git-plan program with "apply p --hunks" on a terminal answering "n n n y n"
+    Then the terminal shows "+A12"
+    And the terminal does not show "conv:"
+    And the terminal shows "applied part of plan p"
+    And git "show HEAD:src/a.py" prints "a1\na2"
+    And git "show HEAD:src/a.py" prints "a11\nA12"
+    And git status is clean
+
   Scenario: --hunks needs a terminal
     When I run git plan "apply p --hunks"
     Then the exit code is 2

@@ -233,6 +233,21 @@ Feature: Reviewing plans in the browser
     And git "show HEAD:src/b.py" prints "b = 2"
     And git status is clean
 
+  Scenario: With a textconv filter set, the whole plan's diff shows the files' own lines and its hunks apply; one changeset's shows the filter's, as git diff does
+    Given git config "diff.conv.textconv" is "sed s/^/conv:/"
+    And the agent writes ".gitattributes" as "*.py diff=conv\n" in the worktree
+    And the user commits everything in the worktree
+    And the review page is served for the repository with writes allowed
+    When the API is asked for "/api/plan/p/diff?changeset=2"
+    Then the API diff shows the line "+conv:A12" of "src/a.py" highlighted
+    When the API is asked for "/api/plan/p/diff"
+    Then the API diff shows the line "+A12" of "src/a.py" highlighted
+    When the API is sent, at the version git shows of "p", {"accept": {"src/a.py": [1]}} to "/api/plan/p/apply"
+    Then the API answers 200
+    And git "show HEAD:src/a.py" prints "a1\na2"
+    And git "show HEAD:src/a.py" prints "a11\nA12"
+    And git "show HEAD:src/b.py" prints "b = 1"
+
   Scenario: The diff the API serves (diff.noprefix or not): code highlighted by its file name, other files and git's own remarks as plain text
     Given I record in "p" with tool "write_file"
       | path      | content |

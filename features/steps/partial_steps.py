@@ -46,3 +46,8 @@ def run_answering(context, args, answers):  # type: ignore[no-untyped-def]
 def exited_showing(context, code, text):  # type: ignore[no-untyped-def]
     assert context.terminal_code == code, (context.terminal_code, context.terminal_output)
     assert text in context.terminal_output, context.terminal_output
+
+
+@then('the terminal does not show "{text}"')
+def terminal_does_not_show(context, text):  # type: ignore[no-untyped-def]
+    assert text not in context.terminal_output, context.terminal_output

@@ -147,9 +147,9 @@ def choose_hunks(ctx: Context, plan: str, upto: int | None) -> bytes:
 
     if not sys.stdin.isatty():
         raise BadInput("--hunks asks on a terminal; use --only or --exclude from scripts")
-    options = DiffOptions(
-        renames=False, binary=True, prefixes=("a/", "b/")
-    )  # git apply's -p1, whatever the config
+    # git apply's -p1, whatever the config; the files' own lines, never a textconv
+    # filter's (as git add -p shows them), since the hunks chosen are applied to them.
+    options = DiffOptions(renames=False, binary=True, textconv=False, prefixes=("a/", "b/"))
     text = ctx.store.diff(plan, f"0..{upto}" if upto else None, options)
     chosen: list[str] = []
     stop = False

@@ -209,11 +209,12 @@ def _read(store: PlanStore, path: str, query: dict[str, str]) -> Any:
         )
     if what == "diff":
         changeset = query.get("changeset") or None
-        # One changeset's diff is the CLI's; the whole plan's has no renames, so that its
-        # hunks can be accepted one by one (they apply to the base as a patch).
+        # One changeset's diff is the CLI's; the whole plan's is the one its hunks are
+        # accepted from (_selection): no renames and no textconv filter, so that they
+        # apply to the base as a patch.
         tip, notes_tip = store.plan_refs(plan_id)  # before the diff: an apply names what was shown
         # The page reads the text back: git's default names, whatever diff.noprefix says.
-        options = DiffOptions(renames=bool(changeset), prefixes=_PREFIXES)
+        options = DiffOptions(renames=bool(changeset), textconv=bool(changeset), prefixes=_PREFIXES)
         text = store.diff(plan_id, changeset, options)
         sections = file_sections(text)
         offset = int(query.get("offset", "0") or 0)
@@ -294,7 +295,7 @@ def _selection(store: PlanStore, plan_id: str, body: dict[str, Any]) -> Selectio
     if not isinstance(accept, dict) or not accept:
         raise BadInput('say what to apply: {"whole": true} or {"accept": {path: "all" | [hunk, ...]}}')
     sections = file_sections(
-        store.diff(plan_id, None, DiffOptions(renames=False, binary=True, prefixes=_PREFIXES))
+        store.diff(plan_id, None, DiffOptions(renames=False, binary=True, textconv=False, prefixes=_PREFIXES))
     )
     known = {section.path: section for section in sections}
     chosen = []
