@@ -56,6 +56,14 @@ Feature: Reviewing plans in the browser
     And git "show HEAD:src/a.py" prints "A1\na2"
     And git "show HEAD:src/a.py" prints "a11\na12"
 
+  Scenario: The page's poll during its own apply does not replace what the apply said
+    Given the review page is served for the repository with writes allowed
+    When I open the review page in a headless browser
+    And I show the whole plan
+    And I reject the file "README.md" and the page polls while it reloads after applying the rest
+    Then the page shows "applied part of plan p"
+    And the page does not show "the plan changed"
+
   Scenario: The page follows changesets an agent records while it is open
     Given the review page is served for the repository
     When I open the review page in a headless browser

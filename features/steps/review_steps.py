@@ -153,11 +153,20 @@ def page_lists(context, count):  # type: ignore[no-untyped-def]
 
 @then('the page shows "{text}"')
 def page_shows(context, text):  # type: ignore[no-untyped-def]
-    _wait(context, lambda d: text in d.find_element("tag name", "body").text)
+    try:
+        _wait(context, lambda d: text in d.find_element("tag name", "body").text)
+    except Exception as error:  # say what it shows instead
+        message = context.browser.find_element("css selector", "#message").text
+        raise AssertionError(f"the page never showed {text!r}; its message: {message!r}") from error
 
 
 @when('I reject the file "{path}" and apply what is accepted')
 def reject_file_and_apply(context, path):  # type: ignore[no-untyped-def]
+    _reject_file(context, path)
+    _apply_accepted(context)
+
+
+def _reject_file(context, path: str) -> None:  # type: ignore[no-untyped-def]
     box = _css(context, f'.file[data-path="{path}"] .accept-file')
     assert box.is_selected()
     box.click()
@@ -167,7 +176,11 @@ def reject_file_and_apply(context, path):  # type: ignore[no-untyped-def]
             "rejected" in d.find_element("css selector", f'.file[data-path="{path}"]').get_attribute("class")
         ),
     )
-    _apply_accepted(context)
+
+
+@then('the page does not show "{text}"')
+def page_does_not_show(context, text):  # type: ignore[no-untyped-def]
+    assert text not in context.browser.find_element("tag name", "body").text
 
 
 @when('I reject hunk {index:d} of "{path}" and apply what is accepted')
@@ -185,6 +198,40 @@ def _apply_accepted(context):  # type: ignore[no-untyped-def]
             "apply"
         ),
     )
+
+
+@when('I reject the file "{path}" and the page polls while it reloads after applying the rest')
+def apply_with_poll_during_reload(context, path):  # type: ignore[no-untyped-def]
+    """The interleaving that replaced the apply's message by "the plan changed": the page's
+    poll answered after the apply, before the page had reloaded the plan. The page's
+    request for its timeline is held (in the page's fetch) until the test has run a
+    poll, so the order is fixed, not left to the poll's timer. (Only the reload's request
+    is held: a poll that reloads the timeline itself gets its answer.)"""
+    _reject_file(context, path)
+    context.browser.execute_script(
+        """
+        const real = window.fetch;
+        window.__held = [];
+        window.fetch = (url, options) => {
+          if (String(url).includes("/changesets") && window.__holding && !window.__held.length) {
+            return new Promise((go) => window.__held.push(() => go(real(url, options))));
+          }
+          return real(url, options);
+        };
+        window.__holding = true;
+        """
+    )
+    _css(context, "#apply-accepted").click()
+    _wait(context, lambda d: d.execute_script("return window.__held.length") > 0)
+    context.browser.execute_async_script("const done = arguments[0]; poll().then(() => done());")
+    context.browser.execute_script("window.__holding = false; window.__held.forEach((go) => go());")
+    _wait(
+        context,
+        lambda d: (d.find_element("tag name", "body").get_attribute("data-last-action") or "").startswith(
+            "apply"
+        ),
+    )
+    _caught_up(context)
 
 
 @then("the page offers no apply button")
