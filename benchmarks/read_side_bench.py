@@ -161,8 +161,15 @@ class StatusProcess:
 LONG_PLAN = 10000 if os.environ.get("GITPLAN_BENCH_FULL") else 1000
 
 
+LONG_PLAN_FILES = 100  # the files both plans change: status lists as many at 100 and 10,000
+
+
 class LongPlanReads:
-    """Reading a long plan (10,000 changesets with GITPLAN_BENCH_FULL=1) vs a 100-changeset one."""
+    """Reading a long plan (10,000 changesets with GITPLAN_BENCH_FULL=1) vs a 100-changeset one.
+
+    Both plans change the same 100 files (changeset n the n*7 % 100th), so that what
+    grows is the plan's length alone: a status lists every file a plan changed, and a
+    plan that changed ten times the files prints ten times the lines."""
 
     params = ([100, LONG_PLAN],)
     param_names = ["changesets"]
@@ -172,7 +179,7 @@ class LongPlanReads:
         repos = {}
         for count in (100, LONG_PLAN):
             repo = build_repository(1000)
-            _plan_with_changesets(PlanStore.open(repo), "long", 1000, count, 1)
+            _plan_with_changesets(PlanStore.open(repo), "long", LONG_PLAN_FILES, count, 1)
             repos[count] = repo
         return repos
 
@@ -190,7 +197,8 @@ class LongPlanReads:
 
     def time_status_after_one_more_changeset(self, repos: dict[int, str], changesets: int) -> None:
         """The usual case: the agent recorded one more changeset since the last status."""
-        self.store.record("long", {file_path(next(_counter) % 1000): b"more\n"}, ToolInvocation(tool="more"))
+        edits = {file_path(next(_counter) % LONG_PLAN_FILES): b"more\n"}
+        self.store.record("long", edits, ToolInvocation(tool="more"))
         PlanStore.open(self.repo).status("long")
 
     def time_newest_changeset_diff(self, repos: dict[int, str], changesets: int) -> None:
