@@ -92,7 +92,8 @@ Settings Given With git -c Reach git plan As They Reach git
 
 A Reviewer's Diff Options And Pathspecs Work From A Subdirectory As git diff's Do
     [Documentation]    -w, -W, --no-prefix, --stat, pathspec magic, and a directory named like a pattern
-    ...               (a Next.js route, app/[id]/): git plan diff prints what git diff prints, run in it.
+    ...               (a Next.js route, app/[id]/): git plan diff prints what git diff prints, run in it;
+    ...               --color, -M and --word-diff before the plan too.
     Create File    ${REPO}/app/[id]/page.tsx    export default 1\n
     Create File    ${REPO}/app/i/page.tsx    export default 0\n
     Git    add    -A
@@ -112,6 +113,18 @@ A Reviewer's Diff Options And Pathspecs Work From A Subdirectory As git diff's D
         ...    ["git", "diff", *$words[:$words.index("--")], $json["base"], $json["tip"], *$words[$words.index("--"):]]
         ${theirs}=    Run Process    @{command}    cwd=${REPO}/app/[id]
         Should Be Equal As Integers    ${theirs.rc}    0    ${theirs.stderr}
+        Should Not Be Empty    ${theirs.stdout}
+        Should Be Equal    ${ours.stdout}    ${theirs.stdout}
+    END
+    # Typed before the plan, as before a commit: git takes these options' values only attached.
+    FOR    ${line}    IN    --color -- .    -M --stat -- .    --word-diff -- *.tsx
+        ${words}=    Evaluate    shlex.split($line)    modules=shlex
+        ${args}=    Evaluate    [*$words[:$words.index("--")], "review", *$words[$words.index("--"):]]
+        ${ours}=    Run Process    git    plan    diff    @{args}    cwd=${REPO}/app/[id]
+        Should Be Equal As Integers    ${ours.rc}    0    ${ours.stderr}
+        ${command}=    Evaluate
+        ...    ["git", "diff", *$words[:$words.index("--")], $json["base"], $json["tip"], *$words[$words.index("--"):]]
+        ${theirs}=    Run Process    @{command}    cwd=${REPO}/app/[id]
         Should Not Be Empty    ${theirs.stdout}
         Should Be Equal    ${ours.stdout}    ${theirs.stdout}
     END

@@ -339,9 +339,18 @@ def cli_diff_status_in(context, plan, args, directory, code):  # type: ignore[no
     _cli_diff_as_git(context, plan, args, directory, code)
 
 
-def _cli_diff_as_git(context, plan: str, args: str, directory: str, code: int) -> bytes:  # type: ignore[no-untyped-def]
-    """Run `git plan diff PLAN ARGS` in `directory` and the git diff of the same two trees
-    there; both must exit `code` and print the same bytes. Returns git's output."""
+@then('git plan diff with {args} before the plan "{plan}", run in "{directory}", prints what git diff prints')
+def cli_diff_options_first(context, args, plan, directory):  # type: ignore[no-untyped-def]
+    """`git plan diff --color p`, as `git diff --color HEAD`: the options before the plan."""
+    assert _cli_diff_as_git(context, plan, args, directory, 0, options_first=True)
+
+
+def _cli_diff_as_git(  # type: ignore[no-untyped-def]
+    context, plan: str, args: str, directory: str, code: int, options_first: bool = False
+) -> bytes:
+    """Run `git plan diff PLAN ARGS` (`git plan diff ARGS PLAN -- ...` with `options_first`)
+    in `directory` and the git diff of the same two trees there; both must exit `code` and
+    print the same bytes. Returns git's output."""
     import shlex
 
     from click.testing import CliRunner
@@ -350,10 +359,11 @@ def _cli_diff_as_git(context, plan: str, args: str, directory: str, code: int) -
 
     words = shlex.split(args)
     where = os.path.join(context.repo, directory)
-    result = CliRunner().invoke(main, ["-C", where, "diff", plan, *words])
+    at = words.index("--")
+    given = [*words[:at], plan, *words[at:]] if options_first else [plan, *words]
+    result = CliRunner().invoke(main, ["-C", where, "diff", *given])
     assert result.exit_code == code, f"exit {result.exit_code}: {result.output}"
     status = context.store.status(plan)
-    at = words.index("--")
     command = ["git", "diff", *words[:at], status.base, status.tip, *words[at:]]
     done = subprocess.run(command, cwd=where, capture_output=True)
     assert done.returncode == code, f"git exits {done.returncode}: {done.stderr!r}"

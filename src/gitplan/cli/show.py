@@ -207,19 +207,35 @@ def _with_algorithm(options: Any, flags: dict[str, Any]) -> Any:
     )
 
 
+# Options whose value git takes only when attached (`--color=never`, `-M30%`): given bare,
+# they mean their default, and the next argument stays the plan or a changeset
+# (`git plan diff --color p`). (the parameter, the option as given with that default)
+_BARE = {
+    "--color": ("color_when", "--color=always"),
+    "--word-diff": ("word_diff", "--word-diff=plain"),
+    "-M": ("find_renames", "--find-renames="),
+    "--find-renames": ("find_renames", "--find-renames="),
+}
+
+
 class _DiffCommand(click.Command):
     """Options as git diff reads them, where their order matters: the last of
     `--color[=WHEN]`/`--no-color`, of -M/--no-renames and of the algorithm options wins,
-    and `--stat=<width>[,<name-width>[,<count>]]` (and `--relative=DIR`) take a value only
-    when attached, so that `--stat 3` stays the stat of changeset 3. The options given
+    and `--stat=<width>[,<name-width>[,<count>]]` (and `--relative=DIR`, `--color=WHEN`,
+    `--word-diff=MODE`, `-M<n>`) take a value only when attached, so that `--stat 3` stays
+    the stat of changeset 3 and `--color p` colours plan p. The options given
     before "--" are kept in order (_given) for the functions that need that order."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         end = args.index("--") if "--" in args else len(args)
         attached = any(param.name == "stat_limits" for param in self.params)
+        declared = {param.name for param in self.params}
         before: list[str] = []
         for arg in args[:end]:
-            if attached and arg.startswith("--stat="):
+            bare = _BARE.get(arg)
+            if bare is not None and bare[0] in declared:
+                before.append(bare[1])  # git's default value, so that no argument is taken as one
+            elif attached and arg.startswith("--stat="):
                 before += ["--stat", "--stat-limits=" + arg.removeprefix("--stat=")]
             elif attached and arg.startswith("--relative="):
                 before += ["--relative", "--relative-to=" + arg.removeprefix("--relative=")]
