@@ -81,6 +81,13 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     Then the output contains "GIT binary patch"
     When I run git plan "show a 9"
     Then the exit code is 3
+    When I run git plan "show a"
+    Then the exit code is 0
+    And the output contains "changeset 3 of plan a"
+    When I run git plan "create empty"
+    And I run git plan "show empty"
+    Then the exit code is 3
+    And the output contains "plan 'empty' has no changesets yet"
     When I run git plan "show a 1 --json"
     Then the exit code is 0
     And the output contains ""tool": "one""

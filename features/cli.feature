@@ -211,6 +211,33 @@ Feature: The command line prints for people and machines, with stable exit codes
     And reading the newest 2 changesets of "p" reads 2 of its commits and their notes
     And reading the newest 5 changesets of "p" reads 4 of its commits (the root too) and their notes
 
+  Scenario: log -N, --oneline, -p and --stat read as git log reads them
+    Given I record in "p" with tool "second"
+      | path   | content  |
+      | b      | b\n      |
+      | README | # app 2\n |
+    And I record in "p" with tool "third"
+      | path | content |
+      | c    | c\n     |
+    When I run git plan "log -2 --oneline p"
+    Then the output is git log --oneline of the newest 2 changesets of "p", in order, numbered
+    When I run git plan "log p --oneline"
+    Then the output is git log --oneline of the newest 3 changesets of "p", in order, numbered
+    When I run git plan "log p -p"
+    Then the output holds, for each changeset of "p", git diff -p of its parent and it
+    And the output names "Tool:    second" before "+b"
+    When I run git plan "log p --stat --patch"
+    Then the output holds, for each changeset of "p", git diff --stat of its parent and it
+    And the output holds, for each changeset of "p", git diff --stat -p of its parent and it
+    When I run git plan "log p --oneline --stat"
+    Then the output names "3 " before " c | 1 +"
+    When I run git plan "log -1 p --json -p --stat"
+    Then the output contains ""patch": "diff --git a/c b/c"
+    And the output contains ""stat": " c | 1 +"
+    When I run git plan "log -0 p"
+    Then the exit code is 0
+    And the output is empty
+
   Scenario: No plans at all
     When I run git plan "cancel p"
     And I run git plan "list"

@@ -408,3 +408,33 @@ def remove_directory(context, path):  # type: ignore[no-untyped-def]
     import shutil
 
     shutil.rmtree(Path(context.repo) / path)
+
+
+@then('the output is git log --oneline of the newest {count:d} changesets of "{plan}", in order, numbered')
+def output_is_oneline_log(context, count, plan):  # type: ignore[no-untyped-def]
+    """git's own abbreviations (core.abbrev, unique prefixes) and subjects, each after its number."""
+    tip = context.store.status(plan).tip
+    subjects = subprocess.run(
+        ["git", "log", "--reverse", "--format=%h %s", f"-{count}", tip, "--not", f"{tip}~{count}"],
+        cwd=context.repo, capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    newest = context.store.status(plan).changesets
+    numbered = [f"{newest - count + 1 + at} {line}" for at, line in enumerate(subjects)]
+    assert context.cli.exit_code == 0, context.cli_output
+    assert context.cli_output == "".join(line + "\n" for line in numbered), (context.cli_output, numbered)
+
+
+@then('the output holds, for each changeset of "{plan}", git diff {options} of its parent and it')
+def output_holds_each_diff(context, plan, options):  # type: ignore[no-untyped-def]
+    assert context.cli.exit_code == 0, context.cli_output
+    at = 0
+    for changeset in context.store.changesets(plan):
+        text = subprocess.run(
+            ["git", "diff", *options.split(), changeset.parent, changeset.commit],
+            cwd=context.repo, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        assert text, f"git diff printed nothing for changeset {changeset.number}: the step tests nothing"
+        found = context.cli_output.find(text, at)
+        where = f"changeset {changeset.number}:\n{text}\n---- not after {at} in:\n{context.cli_output}"
+        assert found >= 0, where
+        at = found + len(text)

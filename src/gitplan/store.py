@@ -47,6 +47,7 @@ from .format import (
 )
 from .gitrepo import (
     EMPTY_TREE,
+    Abbreviator,
     PackDirectory,
     author_person,
     command_line_config,
@@ -933,6 +934,13 @@ class PlanStore:
         (git warns with it), or None when it was not cut short."""
         cached = self._last_pairs
         return cached[2] if cached is not None else None
+
+    def short_ids(self, oids: Sequence[str]) -> list[str]:
+        """Each id's shortest prefix that names no other object, at least as long as git's
+        default (core.abbrev honoured): what `git log --oneline` prints."""
+        ids = Abbreviator(self._repo)
+        length = ids.default_length()
+        return [ids(oid, length) for oid in oids]
 
     def blob(self, revision: str) -> bytes:
         """The bytes of the blob a (possibly abbreviated) id names; KeyError if none does."""

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from .. import views
-from ..errors import BadInput, Damaged
+from ..errors import BadInput, Damaged, PlanNotFound
 from . import main
 from .context import Context, exit_with, pass_context
 
@@ -781,7 +781,18 @@ def _magic(word: str) -> tuple[set[str], str]:
 _SHORT_MAGIC = frozenset("/!^\"#%&',-;<=>@_`~")
 
 
-@main.command()
+class _LogCommand(click.Command):
+    """git log's `-<n>` (`git plan log -3 PLAN`), read as `-n <n>`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        before: list[str] = []
+        for arg in args[:end]:
+            before += ["-n", arg[1:]] if re.fullmatch(r"-[0-9]+", arg) else [arg]
+        return super().parse_args(ctx, before + args[end:])
+
+
+@main.command(cls=_LogCommand)
 @click.argument("plan")
 @click.option("-v", "--verbose", is_flag=True, help="Also show each command's output tails.")
 @click.option(
@@ -791,28 +802,87 @@ _SHORT_MAGIC = frozenset("/!^\"#%&',-;<=>@_`~")
     type=click.IntRange(min=0),
     default=None,
     metavar="N",
-    help="Only the newest N changesets (read back from the tip, however long the plan).",
+    help="Only the newest N changesets (read back from the tip, however long the plan); -N too.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--oneline", is_flag=True, help="A line per changeset: number, commit (abbreviated), subject.")
+@click.option("-p", "-u", "--patch", is_flag=True, help="Each changeset's patch after it, as git log -p.")
+@click.option("--stat", is_flag=True, help="Each changeset's diffstat after it, as git log --stat.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines (-p, --stat: the texts too).")
 @pass_context
-def log(ctx: Context, plan: str, verbose: bool, newest: int | None, as_json: bool) -> None:
+def log(
+    ctx: Context,
+    plan: str,
+    verbose: bool,
+    newest: int | None,
+    oneline: bool,
+    patch: bool,
+    stat: bool,
+    as_json: bool,
+) -> None:
     """List PLAN's changesets, oldest first, with their invocation records:
     tool, actor, command, exit status, duration, arguments and files
     (with --verbose, the command's stdout and stderr tails too).
 
     \b
-      git plan log PLAN         every changeset
-      git plan log PLAN -n 5    the newest five: what the agent did last
+      git plan log PLAN              every changeset
+      git plan log PLAN -n 5         the newest five (or -5): what the agent did last
+      git plan log PLAN --oneline    a line each: number, commit, tool and summary
+      git plan log PLAN -p           each record followed by its patch (--stat: diffstat)
 
     Exits 5 when a record is missing or damaged (the log is still printed)."""
-    items = [views.changeset(item) for item in ctx.store.changesets(plan, newest)]
-    out = ctx.output(as_json)
+    changesets = ctx.store.changesets(plan, newest)
+    items = [views.changeset(item) for item in changesets]
+    outputs = (["stat"] if stat else []) + (["patch"] if patch else [])
     if as_json:
-        out.json("log", {"plan": plan, "changesets": items})
-    elif newest != 0:  # (-n 0 asks for nothing, as in git log)
-        _print_log(out, plan, items, verbose)
+        defaults = ctx.store.diff_options()
+        for item in items:
+            for name in outputs:
+                item[name] = ctx.store.diff(plan, item["number"], replace(defaults, output=name))
+        ctx.output(True).json("log", {"plan": plan, "changesets": items})
+    elif newest == 0:  # (-n 0 asks for nothing, as in git log)
+        pass
+    elif outputs:
+        _print_log_with_diffs(ctx, plan, changesets, outputs, oneline, verbose)
+    elif oneline:
+        out = ctx.output(False)
+        for line in _oneline(ctx, changesets):
+            out.line(line)
+    else:
+        _print_log(ctx.output(False), plan, items, verbose)
     if any(item["problem"] for item in items):
         exit_with(Damaged.exit_code)
+
+
+def _oneline(ctx: Context, changesets: list[Any]) -> list[str]:
+    """`<number> <commit> <subject>` for each changeset, the commit as git log --oneline
+    abbreviates it; a changeset whose record is missing or damaged says so."""
+    short = ctx.store.short_ids([item.commit for item in changesets])
+    lines = []
+    for item, commit in zip(changesets, short, strict=True):
+        subject = f"{item.tool}: {item.summary}" if item.summary else item.tool
+        lines.append(f"{item.number} {commit} {subject}" + (f"  [{item.problem}]" if item.problem else ""))
+    return lines
+
+
+def _print_log_with_diffs(
+    ctx: Context, plan: str, changesets: list[Any], outputs: list[str], oneline: bool, verbose: bool
+) -> None:
+    """Each changeset as `git plan show` prints it (or its --oneline line), then its
+    diffstat and/or patch, through the pager and in the colours git diff would use."""
+    shown = ctx.diff_output()
+    width, _, _ = _stat_limits([])
+    options = _colours_of_the_users(ctx, shown, replace(ctx.store.diff_options(), stat_width=width))
+    heads = _oneline(ctx, changesets) if oneline else None
+    parts: list[str] = []
+    for at, item in enumerate(changesets):
+        parts.append(heads[at] + "\n" if heads is not None else _show_header(plan, item, verbose))
+        texts = [ctx.store.diff(plan, item.number, replace(options, output=name)) for name in outputs]
+        if len(texts) == 2 and texts[0] and texts[1]:
+            texts.insert(1, "\n")  # git's blank line between the stat and the patch
+        parts.extend(texts)
+        if at + 1 < len(changesets) and not oneline:
+            parts.append("\n")
+    shown.diff("".join(parts), colored=options.color, read=ctx.store.blob)
 
 
 def _print_log(out, plan: str, items: list[dict[str, Any]], verbose: bool) -> None:  # type: ignore[no-untyped-def]
@@ -878,7 +948,7 @@ def _outcome(invocation: dict[str, Any]) -> str:
 
 @main.command(cls=_DiffCommand)
 @click.argument("plan")
-@click.argument("changeset")
+@click.argument("changeset", required=False)
 @click.option("--stat", "output", flag_value="stat", help="A diffstat instead of the patch.")
 @click.option("--binary", is_flag=True, help="Binary files as data `git apply` can use.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show the command's output tails.")
@@ -897,7 +967,7 @@ def show(
     ctx: Context,
     /,
     plan: str,
-    changeset: str,
+    changeset: str | None,
     output: str | None,
     binary: bool,
     verbose: bool,
@@ -912,13 +982,13 @@ def show(
     tails with --verbose) and its patch.
 
     \b
+      git plan show PLAN            the newest changeset (as git show shows HEAD)
       git plan show PLAN 3          changeset 3
       git plan show PLAN 5e1f2f7    the changeset with this commit id
     """
 
     ctx.choose_color(_color_when(color_when, no_color))
-    spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
-    item = ctx.store.changeset(plan, spec)
+    item = _changeset_to_show(ctx, plan, changeset)
     width, _, _ = _stat_limits([])
     if ext_diff and as_json:
         raise BadInput("--ext-diff prints what your diff program prints, which is not JSON; leave one out")
@@ -935,6 +1005,31 @@ def show(
         text = ctx.store.diff(plan, item.number, options)
         out.json("show", {"changeset": views.changeset(item), output or "patch": text})
         return
+    top = _show_header(plan, item, verbose)
+    if ext_diff and options.output == "patch" and ctx.store.external_diff():
+        coloured = replace(options, color=options.color or shown.color)
+        _run_git_diff(ctx, shown, plan, item.number, coloured, ["patch"], top)
+    else:
+        text = ctx.store.diff(plan, item.number, options)
+        shown.diff(top + text, colored=options.color, read=ctx.store.blob)
+    if item.record is None:
+        exit_with(Damaged.exit_code)
+
+
+def _changeset_to_show(ctx: Context, plan: str, changeset: str | None) -> Any:
+    """The changeset `changeset` names (a number or a commit id), or the newest one."""
+    if changeset is None:
+        newest = ctx.store.changesets(plan, 1)
+        if not newest:
+            raise PlanNotFound(f"plan {plan!r} has no changesets yet")
+        return newest[0]
+    spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
+    return ctx.store.changeset(plan, spec)
+
+
+def _show_header(plan: str, item: Any, verbose: bool) -> str:
+    """What `git plan show` prints before a changeset's patch: its commit, its invocation
+    record (or that it is missing) and its summary, as git show prints a commit's."""
     header = [f"changeset {item.number} of plan {plan}  (commit {item.commit})"]
     if item.record is not None:
         header.extend(invocation_lines(views.changeset(item)["invocation"], item.author, verbose))
@@ -945,15 +1040,7 @@ def show(
     header.append("")
     header.append(f"    {item.summary}")
     header.append("")
-    top = "\n".join(header) + "\n"
-    if ext_diff and options.output == "patch" and ctx.store.external_diff():
-        coloured = replace(options, color=options.color or shown.color)
-        _run_git_diff(ctx, shown, plan, item.number, coloured, ["patch"], top)
-    else:
-        text = ctx.store.diff(plan, item.number, options)
-        shown.diff(top + text, colored=options.color, read=ctx.store.blob)
-    if item.record is None:
-        exit_with(Damaged.exit_code)
+    return "\n".join(header) + "\n"
 
 
 @main.command()
