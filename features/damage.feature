@@ -211,6 +211,9 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     When I run git plan "show d 1"
     Then the exit code is 5
     And the output contains "Record:  MISSING (invocation record note is missing)"
+    When I run git plan "log d --oneline"
+    Then the exit code is 5
+    And the output contains "  [invocation record note is missing]"
     # The newest changeset alone reads no further back than it.
     When I run git plan "log d -n 1"
     Then the exit code is 0

@@ -859,7 +859,7 @@ def _oneline(ctx: Context, changesets: list[Any]) -> list[str]:
     short = ctx.store.short_ids([item.commit for item in changesets])
     lines = []
     for item, commit in zip(changesets, short, strict=True):
-        subject = f"{item.tool}: {item.summary}" if item.summary else item.tool
+        subject = ": ".join(part for part in (item.tool, item.summary) if part)
         lines.append(f"{item.number} {commit} {subject}" + (f"  [{item.problem}]" if item.problem else ""))
     return lines
 
