@@ -208,6 +208,24 @@ def apply_with_poll_during_reload(context, path):  # type: ignore[no-untyped-def
     poll, so the order is fixed, not left to the poll's timer. (Only the reload's request
     is held: a poll that reloads the timeline itself gets its answer.)"""
     _reject_file(context, path)
+    hold_timeline(context)
+    _css(context, "#apply-accepted").click()
+    waiting_for_timeline(context)
+    context.browser.execute_async_script("const done = arguments[0]; poll().then(() => done());")
+    context.browser.execute_script("window.__holding = false; window.__held.forEach((go) => go());")
+    _wait(
+        context,
+        lambda d: (d.find_element("tag name", "body").get_attribute("data-last-action") or "").startswith(
+            "apply"
+        ),
+    )
+    _caught_up(context)
+
+
+@when("the page holds its next request for the timeline")
+def hold_timeline(context):  # type: ignore[no-untyped-def]
+    """The page's next request for its timeline waits (in the page's fetch) until the test
+    lets it go: the moment the page is in the middle of a reload is the test's to choose."""
     context.browser.execute_script(
         """
         const real = window.fetch;
@@ -221,16 +239,16 @@ def apply_with_poll_during_reload(context, path):  # type: ignore[no-untyped-def
         window.__holding = true;
         """
     )
-    _css(context, "#apply-accepted").click()
+
+
+@when("the page is waiting for the timeline")
+def waiting_for_timeline(context):  # type: ignore[no-untyped-def]
     _wait(context, lambda d: d.execute_script("return window.__held.length") > 0)
-    context.browser.execute_async_script("const done = arguments[0]; poll().then(() => done());")
+
+
+@when("the page gets the timeline it waited for")
+def release_timeline(context):  # type: ignore[no-untyped-def]
     context.browser.execute_script("window.__holding = false; window.__held.forEach((go) => go());")
-    _wait(
-        context,
-        lambda d: (d.find_element("tag name", "body").get_attribute("data-last-action") or "").startswith(
-            "apply"
-        ),
-    )
     _caught_up(context)
 
 
