@@ -116,6 +116,21 @@ Feature: Reviewing plans in the browser
     Then the page shows "changed since the page showed it"
     And git "show HEAD:src/b.py" prints "b = 1"
 
+  Scenario: What an agent records while the page reloads after the page's own apply is shown by the next poll
+    Given the review page is served for the repository with writes allowed
+    When I open the review page in a headless browser
+    And I show the whole plan
+    And I untick the file "README.md"
+    And the page holds its next request for the timeline
+    And I press Apply accepted
+    And the page is waiting for the timeline
+    And I record in "p" with tool "late_tool"
+      | path    | content |
+      | late.md | late\n  |
+    And the page gets the timeline it waited for
+    Then the page's diff lists the file "late.md"
+    And the page lists 3 changesets
+
   Scenario: An apply refused while the page reloads a plan an agent moved keeps saying why it was refused
     Given the review page is served for the repository with writes allowed
     When I open the review page in a headless browser

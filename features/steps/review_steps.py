@@ -252,6 +252,13 @@ def release_timeline(context):  # type: ignore[no-untyped-def]
     _caught_up(context)
 
 
+@then('the page\'s diff lists the file "{path}"')
+def page_diff_lists(context, path):  # type: ignore[no-untyped-def]
+    files = context.browser.find_elements("css selector", "#diff .file")
+    shown = [file.get_attribute("data-path") for file in files]
+    assert path in shown, shown
+
+
 @then("the page offers no apply button")
 def no_apply(context):  # type: ignore[no-untyped-def]
     assert not context.browser.find_elements("css selector", "#apply-accepted")
