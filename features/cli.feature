@@ -186,6 +186,8 @@ Feature: The command line prints for people and machines, with stable exit codes
     Then the output contains "has no changesets yet"
     When I run git plan "log empty -n 3"
     Then the output contains "has no changesets yet"
+    When I run git plan "log empty --oneline -p"
+    Then the output contains "has no changesets yet"
 
   Scenario: log -n shows the newest changesets, oldest of them first, reading back from the tip only that far
     Given I record in "p" with tool "second"
@@ -237,6 +239,12 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "log -0 p"
     Then the exit code is 0
     And the output is empty
+    When I run git plan "log -0 nosuch"
+    Then the exit code is 3
+    When I run git plan "log p --oneline --color"
+    Then the output is git log --oneline --color of the newest 3 changesets of "p", numbered
+    When I run git plan "log p -p --stat --color"
+    Then the output holds, for each changeset of "p", git diff --color --stat -p of its parent and it
 
   Scenario: No plans at all
     When I run git plan "cancel p"

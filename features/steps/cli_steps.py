@@ -413,11 +413,20 @@ def remove_directory(context, path):  # type: ignore[no-untyped-def]
 @then('the output is git log --oneline of the newest {count:d} changesets of "{plan}", in order, numbered')
 def output_is_oneline_log(context, count, plan):  # type: ignore[no-untyped-def]
     """git's own abbreviations (core.abbrev, unique prefixes) and subjects, each after its number."""
+    _is_oneline_log(context, count, plan, "%h %s")
+
+
+@then('the output is git log --oneline --color of the newest {count:d} changesets of "{plan}", numbered')
+def output_is_coloured_oneline_log(context, count, plan):  # type: ignore[no-untyped-def]
+    _is_oneline_log(context, count, plan, "%C(yellow)%h%C(reset) %s")
+
+
+def _is_oneline_log(context, count: int, plan: str, form: str) -> None:  # type: ignore[no-untyped-def]
     tip = context.store.status(plan).tip
+    command = ["git", "log", "--reverse", "--color=always", f"--format={form}", f"-{count}", tip]
     subjects = subprocess.run(
-        ["git", "log", "--reverse", "--format=%h %s", f"-{count}", tip, "--not", f"{tip}~{count}"],
-        cwd=context.repo, capture_output=True, text=True, check=True,
-    ).stdout.splitlines()  # fmt: skip
+        [*command, "--not", f"{tip}~{count}"], cwd=context.repo, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     newest = context.store.status(plan).changesets
     numbered = [f"{newest - count + 1 + at} {line}" for at, line in enumerate(subjects)]
     assert context.cli.exit_code == 0, context.cli_output

@@ -108,9 +108,9 @@ def newest(repo: pygit2.Repository, plan_id: str, count: int) -> tuple[ChangeSet
     do not count down one by one (to 1, if it reaches the root), the plan is read whole,
     so that each changeset says what is wrong, as in load_chain; a gap further back
     than it reads is not seen."""
+    refs = read_plan_refs(repo, plan_id)  # (an unknown plan: not found, even for none of it)
     if count <= 0:
         return ()
-    refs = read_plan_refs(repo, plan_id)
     commits: list[pygit2.Commit] = []
     current = refs.tip
     expected: int | None = None  # the number the next older changeset must have

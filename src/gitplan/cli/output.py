@@ -117,6 +117,12 @@ class Output:
         return subprocess.run(argv, env=env, cwd=cwd, stdout=target).returncode
 
 
+def colored_diff(text: str, read: Callable[[str], bytes] | None = None) -> str:
+    """One diff (its stats, its patch) in git's colours, for a caller that prints several
+    with other lines between them (`git plan log -p`): each is coloured on its own."""
+    return _colored(text, read)
+
+
 def _colored(text: str, read: Callable[[str], bytes] | None = None) -> str:
     """A diff (and the stats before it) in git's default colours, byte for byte as
     `git diff --color` writes them: headers bold, hunk ranges cyan, old lines red, new

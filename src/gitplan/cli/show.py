@@ -808,6 +808,7 @@ class _LogCommand(click.Command):
 @click.option("-p", "-u", "--patch", is_flag=True, help="Each changeset's patch after it, as git log -p.")
 @click.option("--stat", is_flag=True, help="Each changeset's diffstat after it, as git log --stat.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines (-p, --stat: the texts too).")
+@_color_options
 @pass_context
 def log(
     ctx: Context,
@@ -818,6 +819,8 @@ def log(
     patch: bool,
     stat: bool,
     as_json: bool,
+    color_when: str | None,
+    no_color: bool,
 ) -> None:
     """List PLAN's changesets, oldest first, with their invocation records:
     tool, actor, command, exit status, duration, arguments and files
@@ -830,22 +833,26 @@ def log(
       git plan log PLAN -p           each record followed by its patch (--stat: diffstat)
 
     Exits 5 when a record is missing or damaged (the log is still printed)."""
+    ctx.choose_color(_color_when(color_when, no_color))
     changesets = ctx.store.changesets(plan, newest)
     items = [views.changeset(item) for item in changesets]
     outputs = (["stat"] if stat else []) + (["patch"] if patch else [])
     if as_json:
-        defaults = ctx.store.diff_options()
+        width, _, _ = _stat_limits([])
+        defaults = replace(ctx.store.diff_options(), stat_width=width)
         for item in items:
             for name in outputs:
                 item[name] = ctx.store.diff(plan, item["number"], replace(defaults, output=name))
         ctx.output(True).json("log", {"plan": plan, "changesets": items})
     elif newest == 0:  # (-n 0 asks for nothing, as in git log)
         pass
+    elif not changesets:
+        ctx.output(False).line(f"plan {plan} has no changesets yet")
     elif outputs:
         _print_log_with_diffs(ctx, plan, changesets, outputs, oneline, verbose)
     elif oneline:
         out = ctx.output(False)
-        for line in _oneline(ctx, changesets):
+        for line in _oneline(ctx, changesets, out.color):
             out.line(line)
     else:
         _print_log(ctx.output(False), plan, items, verbose)
@@ -853,14 +860,16 @@ def log(
         exit_with(Damaged.exit_code)
 
 
-def _oneline(ctx: Context, changesets: list[Any]) -> list[str]:
+def _oneline(ctx: Context, changesets: list[Any], color: bool) -> list[str]:
     """`<number> <commit> <subject>` for each changeset, the commit as git log --oneline
-    abbreviates it; a changeset whose record is missing or damaged says so."""
+    abbreviates (and, with `color`, colours) it; a changeset whose record is missing or
+    damaged says so."""
     short = ctx.store.short_ids([item.commit for item in changesets])
     lines = []
     for item, commit in zip(changesets, short, strict=True):
         subject = ": ".join(part for part in (item.tool, item.summary) if part)
-        lines.append(f"{item.number} {commit} {subject}" + (f"  [{item.problem}]" if item.problem else ""))
+        shown = f"\x1b[33m{commit}\x1b[m" if color else commit  # git's color.diff.commit: yellow
+        lines.append(f"{item.number} {shown} {subject}" + (f"  [{item.problem}]" if item.problem else ""))
     return lines
 
 
@@ -869,20 +878,24 @@ def _print_log_with_diffs(
 ) -> None:
     """Each changeset as `git plan show` prints it (or its --oneline line), then its
     diffstat and/or patch, through the pager and in the colours git diff would use."""
+    from .output import colored_diff
+
     shown = ctx.diff_output()
     width, _, _ = _stat_limits([])
     options = _colours_of_the_users(ctx, shown, replace(ctx.store.diff_options(), stat_width=width))
-    heads = _oneline(ctx, changesets) if oneline else None
+    heads = _oneline(ctx, changesets, shown.color) if oneline else None
     parts: list[str] = []
     for at, item in enumerate(changesets):
         parts.append(heads[at] + "\n" if heads is not None else _show_header(plan, item, verbose))
         texts = [ctx.store.diff(plan, item.number, replace(options, output=name)) for name in outputs]
         if len(texts) == 2 and texts[0] and texts[1]:
             texts.insert(1, "\n")  # git's blank line between the stat and the patch
-        parts.extend(texts)
+        diff = "".join(texts)
+        # Coloured one changeset at a time, so that no header is read as part of a hunk.
+        parts.append(colored_diff(diff, ctx.store.blob) if shown.color and not options.color else diff)
         if at + 1 < len(changesets) and not oneline:
             parts.append("\n")
-    shown.diff("".join(parts), colored=options.color, read=ctx.store.blob)
+    shown.diff("".join(parts), colored=True, read=ctx.store.blob)
 
 
 def _print_log(out, plan: str, items: list[dict[str, Any]], verbose: bool) -> None:  # type: ignore[no-untyped-def]
