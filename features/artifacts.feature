@@ -92,6 +92,20 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     Then the exit code is 0
     And the output contains ""tool": "one""
 
+  Scenario: show takes -U, -M, --no-renames and --word-diff as git show does, before or after the plan's name
+    Given I record in "a" with tool "move"
+      | path      | content                          |
+      | moved.txt | l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\n |
+    And I record in "a" with tool "edit"
+      | path      | content                             |
+      | moved.txt | l1\nl2\nl3\nl4 is longer\nl5\nl6\nl7\nl8\n |
+    Then git plan show of changeset 4 of "a" with -U1 ends with git diff -U1 of it
+    And git plan show of changeset 4 of "a" with --word-diff ends with git diff --word-diff of it
+    And git plan show of changeset 4 of "a" with --word-diff=porcelain -U0 ends with git diff --word-diff=porcelain -U0 of it
+    And git plan show of changeset 4 of "a" with -M --no-renames -U2 ends with git diff --no-renames -U2 of it
+    When I run git plan "show --word-diff a 4"
+    Then the output contains "l4 {+is longer+}"
+
   Scenario: show prints the whole invocation record: arguments, outcome, times and output tails
     Given I record in "a" a failed run of "pytest" with output tails
     When I run git plan "show a 3 --verbose"

@@ -447,3 +447,17 @@ def output_holds_each_diff(context, plan, options):  # type: ignore[no-untyped-d
         where = f"changeset {changeset.number}:\n{text}\n---- not after {at} in:\n{context.cli_output}"
         assert found >= 0, where
         at = found + len(text)
+
+
+@then('git plan show of changeset {number:d} of "{plan}" with {args} ends with git diff {args2} of it')
+def show_ends_with_git_diff(context, number, plan, args, args2):  # type: ignore[no-untyped-def]
+    """The patch `git plan show` prints after the record is git's for the same options."""
+    _run(context, f"show {plan} {number} {args}")
+    assert context.cli.exit_code == 0, context.cli_output
+    changeset = context.store.changesets(plan)[number - 1]
+    text = subprocess.run(
+        ["git", "diff", *shlex.split(args2), changeset.parent, changeset.commit],
+        cwd=context.repo, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert text, "git diff printed nothing: the step tests nothing"
+    assert context.cli_output.endswith(text), f"ours:\n{context.cli_output}\n---- git:\n{text}"

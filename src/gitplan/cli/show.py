@@ -207,6 +207,64 @@ def _with_algorithm(options: Any, flags: dict[str, Any]) -> Any:
     )
 
 
+def _line_options(command: Any) -> Any:
+    """-U, --no-renames, -M/--find-renames and --word-diff, as git diff and git show take them."""
+    for option in reversed(
+        (
+            click.option(
+                "-U",
+                "--unified",
+                "context",
+                type=click.IntRange(min=0),
+                default=None,
+                help="Lines of context around each change (default: diff.context, or 3).",
+            ),
+            click.option("--no-renames", is_flag=True, help="Do not detect renames."),
+            click.option(
+                "-M",
+                "--find-renames",
+                "find_renames",
+                is_flag=False,
+                flag_value="",
+                default=None,
+                metavar="[N]",
+                help="Detect renames, at N similarity (git's -M: 50%, 5 for 50%, 05 for 5%; default 50%).",
+            ),
+            click.option(
+                "--word-diff",
+                "word_diff",
+                is_flag=False,
+                flag_value="plain",
+                default=None,
+                type=click.Choice(["plain", "color", "porcelain"]),
+                help="Changed words instead of lines, as git diff --word-diff[=MODE] prints them.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _with_lines(options: Any, context: int | None, find_renames: str | None, no_renames: bool) -> Any:
+    """`options` (the config's) with what -U, -M/--find-renames and --no-renames ask."""
+    return replace(
+        options,
+        context=options.context if context is None else context,
+        renames=_renames_wanted(options.renames, find_renames, no_renames),
+        copies=False if find_renames is not None else None,  # -M: renames only, as in git
+        rename_score=options.rename_score if not find_renames else _rename_score(find_renames),
+    )
+
+
+def _with_colours(ctx: Context, out: Any, options: Any, word_diff: str | None) -> Any:
+    """The colours of a diff printed to `out`: --word-diff's (=color implies --color, as
+    in git), else the user's (_colours_of_the_users)."""
+    if word_diff:
+        forced = word_diff == "color" and not _uncoloured_after_words()
+        return replace(options, word_diff=word_diff, color=out.color or forced)
+    return _colours_of_the_users(ctx, out, options)
+
+
 # Options whose value git takes only when attached (`--color=never`, `-M30%`): given bare,
 # they mean their default, and the next argument stays the plan or a changeset
 # (`git plan diff --color p`). (the parameter, the option as given with that default)
@@ -352,25 +410,7 @@ def _stat_limits(args: list[str]) -> tuple[int, int, int]:
 @click.option("--patch-with-stat", is_flag=True, help="--stat, then the patch.")
 @click.option("--name-status", is_flag=True, help="Status letter and path (alone).")
 @click.option("--name-only", is_flag=True, help="Changed paths only (alone).")
-@click.option(
-    "-U",
-    "--unified",
-    "context",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Lines of context around each change (default: diff.context, or 3).",
-)
-@click.option("--no-renames", is_flag=True, help="Do not detect renames.")
-@click.option(
-    "-M",
-    "--find-renames",
-    "find_renames",
-    is_flag=False,
-    flag_value="",
-    default=None,
-    metavar="[N]",
-    help="Detect renames, at N similarity (git's -M: 50%, 5 for 50%, 05 for 5%; default 50%).",
-)
+@_line_options
 @click.option(
     "-l",
     "rename_limit",
@@ -389,15 +429,6 @@ def _stat_limits(args: list[str]) -> tuple[int, int, int]:
 @click.option("--full-index", is_flag=True, help="Full object ids on index lines.")
 @click.option(
     "--binary", is_flag=True, help="Binary files as data `git apply` can use, not 'Binary files differ'."
-)
-@click.option(
-    "--word-diff",
-    "word_diff",
-    is_flag=False,
-    flag_value="plain",
-    default=None,
-    type=click.Choice(["plain", "color", "porcelain"]),
-    help="Changed words instead of lines, as git diff --word-diff[=MODE] prints them.",
 )
 @click.option("--stat-limits", hidden=True, default=None)
 @click.option(
@@ -535,12 +566,8 @@ def diff(
     )
     defaults = ctx.store.diff_options()  # as git diff takes them from the repository's config
     options = replace(
-        defaults,
+        _with_lines(defaults, context, find_renames, no_renames),
         git_only=scripted,
-        context=defaults.context if context is None else context,
-        renames=_renames_wanted(defaults.renames, find_renames, no_renames),
-        copies=False if find_renames is not None else None,  # -M: renames only, as in git
-        rename_score=defaults.rename_score if not find_renames else _rename_score(find_renames),
         interhunk=defaults.interhunk if interhunk is None else interhunk,
         rename_limit=defaults.rename_limit if rename_limit is None else rename_limit,
         full_index=full_index,
@@ -557,12 +584,7 @@ def diff(
     options = replace(options, relative=_relative_to(ctx, relative, relative_to))
     ctx.choose_color(_color_when(color_when, no_color))
     out = ctx.diff_output()
-    if word_diff:
-        # --word-diff=color implies --color, as in git.
-        forced = word_diff == "color" and not _uncoloured_after_words()
-        options = replace(options, word_diff=word_diff, color=out.color or forced)
-    else:
-        options = _colours_of_the_users(ctx, out, options)
+    options = _with_colours(ctx, out, options, word_diff)
     if (
         (ext_diff and "patch" in formats and ctx.store.external_diff())
         or set(formats) & {name for _, name, _ in _SCRIPT_FORMATS}
@@ -972,6 +994,7 @@ def _outcome(invocation: dict[str, Any]) -> str:
     "diff.<driver>.command) print the patch, as git show --ext-diff does (default: no).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@_line_options
 @_algorithm_options
 @_git_options
 @_color_options
@@ -986,6 +1009,10 @@ def show(
     verbose: bool,
     ext_diff: bool,
     as_json: bool,
+    context: int | None,
+    no_renames: bool,
+    find_renames: str | None,
+    word_diff: str | None,
     color_when: str | None,
     no_color: bool,
     **grouped: Any,  # of _algorithm_options and _git_options: _with_algorithm, _with_git_options
@@ -998,6 +1025,7 @@ def show(
       git plan show PLAN            the newest changeset (as git show shows HEAD)
       git plan show PLAN 3          changeset 3
       git plan show PLAN 5e1f2f7    the changeset with this commit id
+      git plan show PLAN 3 -M --word-diff   as git show takes them: -U, -M, --word-diff...
     """
 
     ctx.choose_color(_color_when(color_when, no_color))
@@ -1006,13 +1034,19 @@ def show(
     if ext_diff and as_json:
         raise BadInput("--ext-diff prints what your diff program prints, which is not JSON; leave one out")
     options = replace(
-        ctx.store.diff_options(), output=output or "patch", binary=binary, stat_width=width, ext_diff=ext_diff
+        _with_lines(ctx.store.diff_options(), context, find_renames, no_renames),
+        output=output or "patch",
+        binary=binary,
+        stat_width=width,
+        ext_diff=ext_diff,
     )
     noprefix = ctx.store.config_flag("diff.noprefix")
     options = _with_git_options(_with_algorithm(options, grouped), grouped, noprefix)
     shown = ctx.diff_output()
     if not as_json:
-        options = _colours_of_the_users(ctx, shown, options)
+        options = _with_colours(ctx, shown, options, word_diff)
+    elif word_diff:
+        options = replace(options, word_diff=word_diff)
     out = ctx.output(as_json)
     if as_json:
         text = ctx.store.diff(plan, item.number, options)
