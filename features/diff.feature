@@ -732,6 +732,7 @@ Feature: Plan diffs match git diff byte for byte
     Then git plan diff with --color -- before the plan "d", run in ".", prints what git diff prints
     And git plan diff with --word-diff -- before the plan "d", run in ".", prints what git diff prints
     And git plan diff with -M --name-status -- before the plan "d", run in ".", prints what git diff prints
+    And git plan diff with -wM --stat -- before the plan "d", run in ".", prints what git diff prints
     And git plan diff with --find-renames --stat -- before the plan "d", run in ".", prints what git diff prints
     And git plan diff with --color=never -M90% --name-status -- before the plan "d", run in ".", prints what git diff prints
 

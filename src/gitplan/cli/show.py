@@ -293,6 +293,8 @@ class _DiffCommand(click.Command):
             bare = _BARE.get(arg)
             if bare is not None and bare[0] in declared:
                 before.append(bare[1])  # git's default value, so that no argument is taken as one
+            elif re.fullmatch(r"-[A-Za-km-z]+M", arg) and "U" not in arg and "find_renames" in declared:
+                before += [arg[:-1], "--find-renames="]  # flags bundled with a bare -M: -wM
             elif attached and arg.startswith("--stat="):
                 before += ["--stat", "--stat-limits=" + arg.removeprefix("--stat=")]
             elif attached and arg.startswith("--relative="):
