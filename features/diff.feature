@@ -731,9 +731,9 @@ Feature: Plan diffs match git diff byte for byte
   Scenario: Options whose value git takes only when attached (--color, --word-diff, -M, --find-renames) leave the plan after them alone, as git diff leaves the commit
     Then git plan diff with --color -- before the plan "d", run in ".", prints what git diff prints
     And git plan diff with --word-diff -- before the plan "d", run in ".", prints what git diff prints
-    And git plan diff with -M --name-status -- before the plan "d", run in ".", prints what git diff prints
-    And git plan diff with -wM --stat -- before the plan "d", run in ".", prints what git diff prints
-    And git plan diff with --find-renames --stat -- before the plan "d", run in ".", prints what git diff prints
+    And git plan diff with --name-status -M -- before the plan "d", run in ".", prints what git diff prints
+    And git plan diff with --stat -wM -- before the plan "d", run in ".", prints what git diff prints
+    And git plan diff with --stat --find-renames -- before the plan "d", run in ".", prints what git diff prints
     And git plan diff with --color=never -M90% --name-status -- before the plan "d", run in ".", prints what git diff prints
 
   Scenario: Rename detection over many deleted and added files reads each file's spans once, as git does
