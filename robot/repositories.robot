@@ -117,7 +117,7 @@ A Reviewer's Diff Options And Pathspecs Work From A Subdirectory As git diff's D
         Should Be Equal    ${ours.stdout}    ${theirs.stdout}
     END
     # Typed before the plan, as before a commit: git takes these options' values only attached.
-    FOR    ${line}    IN    --color -- .    -M --stat -- .    --word-diff -- *.tsx
+    FOR    ${line}    IN    --color -- .    --stat -M -- .    --word-diff -- *.tsx
         ${words}=    Evaluate    shlex.split($line)    modules=shlex
         ${args}=    Evaluate    [*$words[:$words.index("--")], "review", *$words[$words.index("--"):]]
         ${ours}=    Run Process    git    plan    diff    @{args}    cwd=${REPO}/app/[id]
