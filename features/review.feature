@@ -146,6 +146,17 @@ Feature: Reviewing plans in the browser
     Then the page shows "changed since the page showed it"
     And git "show HEAD:src/b.py" prints "b = 1"
 
+  Scenario: A poll that was under way when the page cancelled the plan does not report it gone: the page said what it did
+    Given the review page is served for the repository with writes allowed
+    When I open the review page in a headless browser
+    And the page holds its next request for the plan's version
+    And the page is waiting for the plan's version
+    And I cancel the plan on the page
+    And the page gets the plan's version it waited for
+    Then the page shows "cancel: done"
+    And the page does not show "the plan is gone"
+    And ref "refs/changesets/p" does not exist
+
   Scenario: A plan cancelled while the page shows it is reported gone
     Given the review page is served for the repository
     When I open the review page in a headless browser

@@ -226,22 +226,35 @@ def apply_with_poll_during_reload(context, path):  # type: ignore[no-untyped-def
 def hold_timeline(context):  # type: ignore[no-untyped-def]
     """The page's next request for its timeline waits (in the page's fetch) until the test
     lets it go: the moment the page is in the middle of a reload is the test's to choose."""
+    _hold(context, "/changesets")
+
+
+@when("the page holds its next request for the plan's version")
+def hold_version(context):  # type: ignore[no-untyped-def]
+    """The same for the poll's question: has the plan moved?"""
+    _hold(context, "/version")
+
+
+def _hold(context, part: str) -> None:  # type: ignore[no-untyped-def]
     context.browser.execute_script(
         """
+        const part = arguments[0];
         const real = window.fetch;
         window.__held = [];
         window.fetch = (url, options) => {
-          if (String(url).includes("/changesets") && window.__holding && !window.__held.length) {
+          if (String(url).includes(part) && window.__holding && !window.__held.length) {
             return new Promise((go) => window.__held.push(() => go(real(url, options))));
           }
           return real(url, options);
         };
         window.__holding = true;
-        """
+        """,
+        part,
     )
 
 
 @when("the page is waiting for the timeline")
+@when("the page is waiting for the plan's version")
 def waiting_for_timeline(context):  # type: ignore[no-untyped-def]
     _wait(context, lambda d: d.execute_script("return window.__held.length") > 0)
 
@@ -250,6 +263,24 @@ def waiting_for_timeline(context):  # type: ignore[no-untyped-def]
 def release_timeline(context):  # type: ignore[no-untyped-def]
     context.browser.execute_script("window.__holding = false; window.__held.forEach((go) => go());")
     _caught_up(context)
+
+
+@when("the page gets the plan's version it waited for")
+def release_version(context):  # type: ignore[no-untyped-def]
+    """Let the held poll go on, and wait until that poll is over (the next one is asked for)."""
+    context.browser.execute_script(
+        "window.__polled = false; const real = window.setTimeout;"
+        "window.setTimeout = (f, ms) => real(() => { window.__polled = true; f(); }, ms);"
+        "window.__holding = false; window.__held.forEach((go) => go());"
+    )
+    _wait(context, lambda d: d.execute_script("return window.__polled"))
+
+
+@when("I cancel the plan on the page")
+def cancel_on_page(context):  # type: ignore[no-untyped-def]
+    context.browser.execute_script("window.confirm = () => true;")  # the "Cancel plan p?" dialog
+    _css(context, "#cancel-plan").click()
+    _wait(context, lambda d: d.find_element("tag name", "body").get_attribute("data-last-action") == "cancel")
 
 
 @then('the page\'s diff lists the file "{path}"')
