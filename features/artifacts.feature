@@ -103,6 +103,7 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     And git plan show of changeset 4 of "a" with --word-diff ends with git diff --word-diff of it
     And git plan show of changeset 4 of "a" with --word-diff=porcelain -U0 ends with git diff --word-diff=porcelain -U0 of it
     And git plan show of changeset 4 of "a" with -M --no-renames -U2 ends with git diff --no-renames -U2 of it
+    And git plan show of changeset 4 of "a" with --stat -U1 ends with git diff --stat -U1 of it
     When I run git plan "show --word-diff a 4"
     Then the output contains "l4 {+is longer+}"
 

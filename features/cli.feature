@@ -241,6 +241,11 @@ Feature: The command line prints for people and machines, with stable exit codes
     And the output is empty
     When I run git plan "log -0 nosuch"
     Then the exit code is 3
+    When I run git plan "log --color p --oneline"
+    Then the output is git log --oneline --color of the newest 3 changesets of "p", numbered
+    When I run git plan "log p --oneline --color=always --no-color"
+    Then the output is git log --oneline of the newest 3 changesets of "p", in order, numbered
+    Given git config "color.diff.commit" is "green bold"
     When I run git plan "log p --oneline --color"
     Then the output is git log --oneline --color of the newest 3 changesets of "p", numbered
     When I run git plan "log p -p --stat --color"

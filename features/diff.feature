@@ -735,6 +735,10 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff with --stat -wM -- before the plan "d", run in ".", prints what git diff prints
     And git plan diff with --stat --find-renames -- before the plan "d", run in ".", prints what git diff prints
     And git plan diff with --color=never -M90% --name-status -- before the plan "d", run in ".", prints what git diff prints
+    And git plan diff with --name-status --no-renames -wM5 -- before the plan "d", run in ".", prints what git diff prints
+    And git plan diff with --src-prefix -wM -- before the plan "d", run in ".", prints what git diff prints
+    When I run git plan "diff -MM d"
+    Then the exit code is 2
 
   Scenario: Rename detection over many deleted and added files reads each file's spans once, as git does
     Given a plan "many" that deletes 30 files and adds 30 others, each of 40 lines

@@ -413,17 +413,18 @@ def remove_directory(context, path):  # type: ignore[no-untyped-def]
 @then('the output is git log --oneline of the newest {count:d} changesets of "{plan}", in order, numbered')
 def output_is_oneline_log(context, count, plan):  # type: ignore[no-untyped-def]
     """git's own abbreviations (core.abbrev, unique prefixes) and subjects, each after its number."""
-    _is_oneline_log(context, count, plan, "%h %s")
+    _is_oneline_log(context, count, plan, "--no-color")
 
 
 @then('the output is git log --oneline --color of the newest {count:d} changesets of "{plan}", numbered')
 def output_is_coloured_oneline_log(context, count, plan):  # type: ignore[no-untyped-def]
-    _is_oneline_log(context, count, plan, "%C(yellow)%h%C(reset) %s")
+    """The same in git's colours (color.diff.commit for the commit)."""
+    _is_oneline_log(context, count, plan, "--color=always")
 
 
-def _is_oneline_log(context, count: int, plan: str, form: str) -> None:  # type: ignore[no-untyped-def]
+def _is_oneline_log(context, count: int, plan: str, colour: str) -> None:  # type: ignore[no-untyped-def]
     tip = context.store.status(plan).tip
-    command = ["git", "log", "--reverse", "--color=always", f"--format={form}", f"-{count}", tip]
+    command = ["git", "log", "--reverse", "--oneline", "--no-decorate", colour, f"-{count}", tip]
     subjects = subprocess.run(
         [*command, "--not", f"{tip}~{count}"], cwd=context.repo, capture_output=True, text=True, check=True
     ).stdout.splitlines()

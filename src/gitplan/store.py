@@ -1012,6 +1012,17 @@ class PlanStore:
                 return True
         return False
 
+    def commit_color(self) -> str:
+        """The escape sequence git colours a commit id with in a log: color.diff.commit
+        (git's own reading of the setting), yellow by default."""
+        if "color.diff.commit" not in self._config_names():
+            return "\x1b[33m"
+        try:
+            colour = worktree.run_git(self._repo, ["config", "--get-color", "color.diff.commit", "yellow"])
+        except worktree.GitFailed as error:  # a setting git cannot read
+            raise BadInput(str(error)) from None
+        return colour.decode("utf-8", "surrogateescape")
+
     def external_diff(self) -> bool:
         """Does the user have git run a diff program of their own for a patch:
         GIT_EXTERNAL_DIFF, diff.external, or a diff driver's `diff.<driver>.command` (which

@@ -276,6 +276,12 @@ _BARE = {
 }
 
 
+# The parameters of those options (their value is optional, so never the next argument).
+_OPTIONAL_VALUE = frozenset(name for name, _ in _BARE.values())
+# Short flags bundled before -M and its score: no -M, and no -l or -U, which take a value.
+_BUNDLED_M = re.compile(r"-([A-LN-TV-Za-km-z]+)M(.*)")
+
+
 class _DiffCommand(click.Command):
     """Options as git diff reads them, where their order matters: the last of
     `--color[=WHEN]`/`--no-color`, of -M/--no-renames and of the algorithm options wins,
@@ -288,13 +294,25 @@ class _DiffCommand(click.Command):
         end = args.index("--") if "--" in args else len(args)
         attached = any(param.name == "stat_limits" for param in self.params)
         declared = {param.name for param in self.params}
+        # Options whose value is the next argument (--src-prefix X): X is left as it is.
+        valued = {
+            name
+            for param in self.params
+            if isinstance(param, click.Option) and not param.is_flag and param.name not in _OPTIONAL_VALUE
+            for name in param.opts
+        }
         before: list[str] = []
-        for arg in args[:end]:
+        for at, arg in enumerate(args[:end]):
             bare = _BARE.get(arg)
-            if bare is not None and bare[0] in declared:
+            bundle = _BUNDLED_M.fullmatch(arg)
+            if at and args[at - 1] in valued:
+                before.append(arg)
+            elif bare is not None and bare[0] in declared:
                 before.append(bare[1])  # git's default value, so that no argument is taken as one
-            elif re.fullmatch(r"-[A-Za-km-z]+M", arg) and "U" not in arg and "find_renames" in declared:
-                before += [arg[:-1], "--find-renames="]  # flags bundled with a bare -M: -wM
+            elif bundle and "find_renames" in declared:
+                # Flags bundled with -M (-wM, -RM50%): the flags, and -M as its long form, so
+                # that no argument is taken as its value and the last of it and --no-renames wins.
+                before += ["-" + bundle.group(1), "--find-renames=" + bundle.group(2)]
             elif attached and arg.startswith("--stat="):
                 before += ["--stat", "--stat-limits=" + arg.removeprefix("--stat=")]
             elif attached and arg.startswith("--relative="):
@@ -805,8 +823,8 @@ def _magic(word: str) -> tuple[set[str], str]:
 _SHORT_MAGIC = frozenset("/!^\"#%&',-;<=>@_`~")
 
 
-class _LogCommand(click.Command):
-    """git log's `-<n>` (`git plan log -3 PLAN`), read as `-n <n>`."""
+class _LogCommand(_DiffCommand):
+    """git log's `-<n>` (`git plan log -3 PLAN`), read as `-n <n>`; --color as diff reads it."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         end = args.index("--") if "--" in args else len(args)
@@ -875,9 +893,9 @@ def log(
     elif outputs:
         _print_log_with_diffs(ctx, plan, changesets, outputs, oneline, verbose)
     elif oneline:
-        out = ctx.output(False)
-        for line in _oneline(ctx, changesets, out.color):
-            out.line(line)
+        shown = ctx.diff_output()  # the colours git log would use (color.ui, color.diff, --color)
+        for line in _oneline(ctx, changesets, bool(shown.color)):
+            shown.line(line)
     else:
         _print_log(ctx.output(False), plan, items, verbose)
     if any(item["problem"] for item in items):
@@ -889,10 +907,11 @@ def _oneline(ctx: Context, changesets: list[Any], color: bool) -> list[str]:
     abbreviates (and, with `color`, colours) it; a changeset whose record is missing or
     damaged says so."""
     short = ctx.store.short_ids([item.commit for item in changesets])
+    colour = ctx.store.commit_color() if color else ""
     lines = []
     for item, commit in zip(changesets, short, strict=True):
         subject = ": ".join(part for part in (item.tool, item.summary) if part)
-        shown = f"\x1b[33m{commit}\x1b[m" if color else commit  # git's color.diff.commit: yellow
+        shown = f"{colour}{commit}\x1b[m" if colour else commit
         lines.append(f"{item.number} {shown} {subject}" + (f"  [{item.problem}]" if item.problem else ""))
     return lines
 
@@ -1049,18 +1068,19 @@ def show(
         options = _with_colours(ctx, shown, options, word_diff)
     elif word_diff:
         options = replace(options, word_diff=word_diff)
-    out = ctx.output(as_json)
+    # As in git show, -U and --binary ask for the patch after --stat's diffstat.
+    outputs = ["stat", "patch"] if output == "stat" and (context is not None or binary) else [options.output]
+    texts = {name: ctx.store.diff(plan, item.number, replace(options, output=name)) for name in outputs}
     if as_json:
-        text = ctx.store.diff(plan, item.number, options)
-        out.json("show", {"changeset": views.changeset(item), output or "patch": text})
+        ctx.output(True).json("show", {"changeset": views.changeset(item), **texts})
         return
     top = _show_header(plan, item, verbose)
-    if ext_diff and options.output == "patch" and ctx.store.external_diff():
+    if ext_diff and outputs == ["patch"] and ctx.store.external_diff():
         coloured = replace(options, color=options.color or shown.color)
         _run_git_diff(ctx, shown, plan, item.number, coloured, ["patch"], top)
     else:
-        text = ctx.store.diff(plan, item.number, options)
-        shown.diff(top + text, colored=options.color, read=ctx.store.blob)
+        body = "\n".join(text for text in texts.values() if text)  # git's blank line between them
+        shown.diff(top + body, colored=options.color, read=ctx.store.blob)
     if item.record is None:
         exit_with(Damaged.exit_code)
 
