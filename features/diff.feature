@@ -737,6 +737,7 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff with --color=never -M90% --name-status -- before the plan "d", run in ".", prints what git diff prints
     And git plan diff with --name-status --no-renames -wM5 -- before the plan "d", run in ".", prints what git diff prints
     And git plan diff with --src-prefix -wM -- before the plan "d", run in ".", prints what git diff prints
+    And git plan diff with --color-words -- before the plan "d", run in ".", prints what git diff prints
     When I run git plan "diff -MM d"
     Then the exit code is 2
 

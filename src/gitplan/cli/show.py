@@ -237,7 +237,8 @@ def _line_options(command: Any) -> Any:
                 flag_value="plain",
                 default=None,
                 type=click.Choice(["plain", "color", "porcelain"]),
-                help="Changed words instead of lines, as git diff --word-diff[=MODE] prints them.",
+                help="Changed words instead of lines, as git diff --word-diff[=MODE] prints them "
+                "(--color-words: =color).",
             ),
         )
     ):
@@ -271,6 +272,7 @@ def _with_colours(ctx: Context, out: Any, options: Any, word_diff: str | None) -
 _BARE = {
     "--color": ("color_when", "--color=always"),
     "--word-diff": ("word_diff", "--word-diff=plain"),
+    "--color-words": ("word_diff", "--word-diff=color"),  # git's other name for it
     "-M": ("find_renames", "--find-renames="),
     "--find-renames": ("find_renames", "--find-renames="),
 }
@@ -1054,6 +1056,10 @@ def show(
     width, _, _ = _stat_limits([])
     if ext_diff and as_json:
         raise BadInput("--ext-diff prints what your diff program prints, which is not JSON; leave one out")
+    if word_diff == "color" and as_json:  # (--color-words too)
+        raise BadInput(
+            "--word-diff=color marks words with colours, which JSON does not carry: use --word-diff"
+        )
     options = replace(
         _with_lines(ctx.store.diff_options(), context, find_renames, no_renames),
         output=output or "patch",
