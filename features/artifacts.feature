@@ -104,6 +104,7 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     And git plan show of changeset 4 of "a" with --word-diff=porcelain -U0 ends with git diff --word-diff=porcelain -U0 of it
     And git plan show of changeset 4 of "a" with -M --no-renames -U2 ends with git diff --no-renames -U2 of it
     And git plan show of changeset 4 of "a" with --stat -U1 ends with git diff --stat -U1 of it
+    And git plan show of changeset 4 of "a" with --stat=25,6 ends with git diff --stat=25,6 of it
     And git plan show of changeset 4 of "a" with --color-words ends with git diff --color-words of it
     When I run git plan "show a 4 --json --color-words"
     Then the exit code is 2

@@ -231,6 +231,8 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "log p --stat --patch"
     Then the output holds, for each changeset of "p", git diff --stat of its parent and it
     And the output holds, for each changeset of "p", git diff --stat -p of its parent and it
+    When I run git plan "log p --stat=30,5"
+    Then the output holds, for each changeset of "p", git diff --stat=30,5 of its parent and it
     When I run git plan "log p --oneline --stat"
     Then the output names "3 " before " c | 1 +"
     When I run git plan "log -1 p --json -p --stat"

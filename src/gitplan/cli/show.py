@@ -395,6 +395,13 @@ def _uncoloured_after_words() -> bool:
     return bool(colour and words and colour[0] > words[0] and colour[1] in ("--no-color", "--color=never"))
 
 
+def _stat_sized(options: Any) -> Any:
+    """`options` with the stat's width, name width and count the command line gives
+    (`--stat=W,N,C`), else the terminal's width, as git's."""
+    width, name_width, count = _stat_limits(_given())
+    return replace(options, stat_width=width, stat_name_width=name_width, stat_count=count)
+
+
 def _stat_limits(args: list[str]) -> tuple[int, int, int]:
     """The stat's width, name width and count, from `--stat=W,N,C`, --stat-width,
     --stat-name-width and --stat-count, the last one given winning for each, as in git.
@@ -850,7 +857,10 @@ class _LogCommand(_DiffCommand):
 )
 @click.option("--oneline", is_flag=True, help="A line per changeset: number, commit (abbreviated), subject.")
 @click.option("-p", "-u", "--patch", is_flag=True, help="Each changeset's patch after it, as git log -p.")
-@click.option("--stat", is_flag=True, help="Each changeset's diffstat after it, as git log --stat.")
+@click.option(
+    "--stat", is_flag=True, help="Each changeset's diffstat after it, as git log --stat[=W[,NAME[,COUNT]]]."
+)
+@click.option("--stat-limits", hidden=True, default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines (-p, --stat: the texts too).")
 @_color_options
 @pass_context
@@ -862,6 +872,7 @@ def log(
     oneline: bool,
     patch: bool,
     stat: bool,
+    stat_limits: str | None,
     as_json: bool,
     color_when: str | None,
     no_color: bool,
@@ -882,8 +893,7 @@ def log(
     items = [views.changeset(item) for item in changesets]
     outputs = (["stat"] if stat else []) + (["patch"] if patch else [])
     if as_json:
-        width, _, _ = _stat_limits([])
-        defaults = replace(ctx.store.diff_options(), stat_width=width)
+        defaults = _stat_sized(ctx.store.diff_options())
         for item in items:
             for name in outputs:
                 item[name] = ctx.store.diff(plan, item["number"], replace(defaults, output=name))
@@ -926,8 +936,7 @@ def _print_log_with_diffs(
     from .output import colored_diff
 
     shown = ctx.diff_output()
-    width, _, _ = _stat_limits([])
-    options = _colours_of_the_users(ctx, shown, replace(ctx.store.diff_options(), stat_width=width))
+    options = _colours_of_the_users(ctx, shown, _stat_sized(ctx.store.diff_options()))
     heads = _oneline(ctx, changesets, shown.color) if oneline else None
     parts: list[str] = []
     for at, item in enumerate(changesets):
@@ -1007,7 +1016,10 @@ def _outcome(invocation: dict[str, Any]) -> str:
 @main.command(cls=_DiffCommand)
 @click.argument("plan")
 @click.argument("changeset", required=False)
-@click.option("--stat", "output", flag_value="stat", help="A diffstat instead of the patch.")
+@click.option(
+    "--stat", "output", flag_value="stat", help="A diffstat instead of the patch (--stat=W[,NAME[,COUNT]])."
+)
+@click.option("--stat-limits", hidden=True, default=None)
 @click.option("--binary", is_flag=True, help="Binary files as data `git apply` can use.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show the command's output tails.")
 @click.option(
@@ -1028,6 +1040,7 @@ def show(
     plan: str,
     changeset: str | None,
     output: str | None,
+    stat_limits: str | None,
     binary: bool,
     verbose: bool,
     ext_diff: bool,
@@ -1053,7 +1066,6 @@ def show(
 
     ctx.choose_color(_color_when(color_when, no_color))
     item = _changeset_to_show(ctx, plan, changeset)
-    width, _, _ = _stat_limits([])
     if ext_diff and as_json:
         raise BadInput("--ext-diff prints what your diff program prints, which is not JSON; leave one out")
     if word_diff == "color" and as_json:  # (--color-words too)
@@ -1061,10 +1073,9 @@ def show(
             "--word-diff=color marks words with colours, which JSON does not carry: use --word-diff"
         )
     options = replace(
-        _with_lines(ctx.store.diff_options(), context, find_renames, no_renames),
+        _stat_sized(_with_lines(ctx.store.diff_options(), context, find_renames, no_renames)),
         output=output or "patch",
         binary=binary,
-        stat_width=width,
         ext_diff=ext_diff,
     )
     noprefix = ctx.store.config_flag("diff.noprefix")
