@@ -393,6 +393,16 @@ Feature: The command line prints for people and machines, with stable exit codes
       | git config "pager.plan" is "false"                     | none  |
       | git config "core.pager" is "cat"                       | none  |
 
+  Scenario Outline: git plan <command> goes through the pager on a terminal, as git log does
+    When I run git plan "<command>" on a terminal with a pager
+    Then the output was paged by "PAGER", in the colours git uses on a terminal
+
+    Examples:
+      | command          |
+      | log p            |
+      | log p --oneline  |
+      | log p -p --stat  |
+
   Scenario: --no-pager writes straight to the terminal
     When I run git plan "--no-pager diff p" on a terminal with a pager
     Then the diff was paged by "none"

@@ -380,6 +380,13 @@ def env_pager(context, name):  # type: ignore[no-untyped-def]
     os.environ["GIT_PAGER"] = f"tee {context.tmp}/paged-{name}"
 
 
+@then('the output was paged by "{name}", in the colours git uses on a terminal')
+def paged_in_colour(context, name):  # type: ignore[no-untyped-def]
+    paged_by(context, name)
+    text = Path(context.tmp, "paged").read_text(errors="replace")
+    assert "\x1b[33m" in text, repr(text)  # the commits in yellow, as git log colours them
+
+
 @then('the diff was paged by "{name}"')
 def paged_by(context, name):  # type: ignore[no-untyped-def]
     expected = [] if name == "none" else ["paged" if name == "PAGER" else f"paged-{name}"]

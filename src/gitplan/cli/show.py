@@ -902,14 +902,17 @@ def log(
         pass
     elif not changesets:
         ctx.output(False).line(f"plan {plan} has no changesets yet")
-    elif outputs:
-        _print_log_with_diffs(ctx, plan, changesets, outputs, oneline, verbose)
-    elif oneline:
-        shown = ctx.diff_output()  # the colours git log would use (color.ui, color.diff, --color)
-        for line in _oneline(ctx, changesets, bool(shown.color)):
-            shown.line(line)
     else:
-        _print_log(ctx.output(False), plan, items, verbose)
+        # As git log: the colours git would use (color.ui, color.diff, --color), through
+        # the pager git would use when standard output is a terminal.
+        shown = ctx.diff_output()
+        if outputs:
+            text = _log_with_diffs(ctx, shown, plan, changesets, outputs, oneline, verbose)
+        elif oneline:
+            text = "".join(line + "\n" for line in _oneline(ctx, changesets, bool(shown.color)))
+        else:
+            text = _log_text(items, verbose, bool(shown.color))
+        shown.diff(text, colored=True)
     if any(item["problem"] for item in items):
         exit_with(Damaged.exit_code)
 
@@ -928,19 +931,25 @@ def _oneline(ctx: Context, changesets: list[Any], color: bool) -> list[str]:
     return lines
 
 
-def _print_log_with_diffs(
-    ctx: Context, plan: str, changesets: list[Any], outputs: list[str], oneline: bool, verbose: bool
-) -> None:
+def _log_with_diffs(
+    ctx: Context,
+    shown: Any,
+    plan: str,
+    changesets: list[Any],
+    outputs: list[str],
+    oneline: bool,
+    verbose: bool,
+) -> str:
     """Each changeset as `git plan show` prints it (or its --oneline line), then its
-    diffstat and/or patch, through the pager and in the colours git diff would use."""
+    diffstat and/or patch, in the colours git diff would use on `shown`."""
     from .output import colored_diff
 
-    shown = ctx.diff_output()
     options = _colours_of_the_users(ctx, shown, _stat_sized(ctx.store.diff_options()))
     heads = _oneline(ctx, changesets, shown.color) if oneline else None
+    colour = ctx.store.commit_color() if shown.color else ""
     parts: list[str] = []
     for at, item in enumerate(changesets):
-        parts.append(heads[at] + "\n" if heads is not None else _show_header(plan, item, verbose))
+        parts.append(heads[at] + "\n" if heads is not None else _show_header(plan, item, verbose, colour))
         texts = [ctx.store.diff(plan, item.number, replace(options, output=name)) for name in outputs]
         if len(texts) == 2 and texts[0] and texts[1]:
             texts.insert(1, "\n")  # git's blank line between the stat and the patch
@@ -949,29 +958,34 @@ def _print_log_with_diffs(
         parts.append(colored_diff(diff, ctx.store.blob) if shown.color and not options.color else diff)
         if at + 1 < len(changesets) and not oneline:
             parts.append("\n")
-    shown.diff("".join(parts), colored=True, read=ctx.store.blob)
+    return "".join(parts)
 
 
-def _print_log(out, plan: str, items: list[dict[str, Any]], verbose: bool) -> None:  # type: ignore[no-untyped-def]
-    if not items:
-        out.line(f"plan {plan} has no changesets yet")
+def _log_text(items: list[dict[str, Any]], verbose: bool, color: bool) -> str:
+    """The log for people: each changeset's commit (yellow in colour), its invocation
+    record or what is missing (red), where it was branched from, and its files."""
+
+    def styled(text: str, colour: str) -> str:
+        return click.style(text, fg=colour) if color else text
+
+    lines: list[str] = []
     for item in items:
-        out.line(f"changeset {item['number']} {item['commit']}", {"fg": "yellow"})
+        lines.append(styled(f"changeset {item['number']} {item['commit']}", "yellow"))
         if item["problem"]:
-            out.line(f"  Tool:    {item['tool']}")
-            out.line(f"  MISSING: {item['problem']}", {"fg": "red"})
+            lines.append(f"  Tool:    {item['tool']}")
+            lines.append(styled(f"  MISSING: {item['problem']}", "red"))
             continue
-        for line in invocation_lines(item["invocation"], item["author"], verbose):
-            out.line(f"  {line}")
+        lines.extend(f"  {line}" for line in invocation_lines(item["invocation"], item["author"], verbose))
         origin = item.get("branched_from")
         if isinstance(origin, dict):
-            out.line(
+            lines.append(
                 f"  From:    plan {origin.get('plan')} changeset {origin.get('changeset')} "
                 f"({origin.get('commit')})"
             )
         for change in item["files"]:
             counts = "binary" if change.get("binary") else f"+{change['additions']} -{change['deletions']}"
-            out.line(f"    {change['change']:<10} {change['path']} ({counts})")
+            lines.append(f"    {change['change']:<10} {change['path']} ({counts})")
+    return "".join(line + "\n" for line in lines)
 
 
 def invocation_lines(invocation: dict[str, Any], author: str, verbose: bool) -> list[str]:
@@ -1091,7 +1105,7 @@ def show(
     if as_json:
         ctx.output(True).json("show", {"changeset": views.changeset(item), **texts})
         return
-    top = _show_header(plan, item, verbose)
+    top = _show_header(plan, item, verbose, ctx.store.commit_color() if shown.color else "")
     if ext_diff and outputs == ["patch"] and ctx.store.external_diff():
         coloured = replace(options, color=options.color or shown.color)
         _run_git_diff(ctx, shown, plan, item.number, coloured, ["patch"], top)
@@ -1113,10 +1127,12 @@ def _changeset_to_show(ctx: Context, plan: str, changeset: str | None) -> Any:
     return ctx.store.changeset(plan, spec)
 
 
-def _show_header(plan: str, item: Any, verbose: bool) -> str:
-    """What `git plan show` prints before a changeset's patch: its commit, its invocation
-    record (or that it is missing) and its summary, as git show prints a commit's."""
-    header = [f"changeset {item.number} of plan {plan}  (commit {item.commit})"]
+def _show_header(plan: str, item: Any, verbose: bool, colour: str = "") -> str:
+    """What `git plan show` prints before a changeset's patch: its commit (in `colour`, an
+    escape sequence, as git colours a commit line), its invocation record (or that it is
+    missing) and its summary, as git show prints a commit's."""
+    first = f"changeset {item.number} of plan {plan}  (commit {item.commit})"
+    header = [f"{colour}{first}\x1b[m" if colour else first]
     if item.record is not None:
         header.extend(invocation_lines(views.changeset(item)["invocation"], item.author, verbose))
     else:
