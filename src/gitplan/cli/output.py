@@ -64,7 +64,7 @@ class Output:
         already carries git's colours (git rendered it). `read` gives a blob's bytes by the
         (abbreviated) id an index line names: git's blank-at-eof rule needs whole files."""
         if self.color and not colored:
-            text = _colored(text, read)
+            text = colored_diff(text, read)
         data = text.encode("utf-8", "surrogateescape")
         if self.pager and sys.stdout.isatty():
             environment = {"LESS": "FRX", "LV": "-c", **os.environ}
@@ -118,16 +118,12 @@ class Output:
 
 
 def colored_diff(text: str, read: Callable[[str], bytes] | None = None) -> str:
-    """One diff (its stats, its patch) in git's colours, for a caller that prints several
-    with other lines between them (`git plan log -p`): each is coloured on its own."""
-    return _colored(text, read)
-
-
-def _colored(text: str, read: Callable[[str], bytes] | None = None) -> str:
     """A diff (and the stats before it) in git's default colours, byte for byte as
     `git diff --color` writes them: headers bold, hunk ranges cyan, old lines red, new
     lines green with their whitespace errors (core.whitespace's default rules:
-    blank-at-eol, space-before-tab, blank-at-eof) on red, and a diffstat's graph."""
+    blank-at-eol, space-before-tab, blank-at-eof) on red, and a diffstat's graph. A
+    caller that prints several diffs with other lines between them (`git plan log -p`)
+    colours each on its own."""
     lines = [line + "\n" for line in text.split("\n")]  # at LF only, as git reads lines
     lines[-1] = lines[-1][:-1]
     if not lines[-1]:

@@ -922,7 +922,7 @@ def _oneline(ctx: Context, changesets: list[Any], color: bool) -> list[str]:
     abbreviates (and, with `color`, colours) it; a changeset whose record is missing or
     damaged says so."""
     short = ctx.store.short_ids([item.commit for item in changesets])
-    colour = ctx.store.commit_color() if color else ""
+    colour = _commit_colour(ctx, color)
     lines = []
     for item, commit in zip(changesets, short, strict=True):
         subject = ": ".join(part for part in (item.tool, item.summary) if part)
@@ -945,20 +945,19 @@ def _log_with_diffs(
     from .output import colored_diff
 
     options = _colours_of_the_users(ctx, shown, _stat_sized(ctx.store.diff_options()))
-    heads = _oneline(ctx, changesets, shown.color) if oneline else None
-    colour = ctx.store.commit_color() if shown.color else ""
-    parts: list[str] = []
-    for at, item in enumerate(changesets):
-        parts.append(heads[at] + "\n" if heads is not None else _show_header(plan, item, verbose, colour))
+    if oneline:
+        heads = [line + "\n" for line in _oneline(ctx, changesets, shown.color)]
+    else:
+        colour = _commit_colour(ctx, shown.color)
+        heads = [_show_header(plan, item, verbose, colour) for item in changesets]
+    entries = []
+    for head, item in zip(heads, changesets, strict=True):
         texts = [ctx.store.diff(plan, item.number, replace(options, output=name)) for name in outputs]
-        if len(texts) == 2 and texts[0] and texts[1]:
-            texts.insert(1, "\n")  # git's blank line between the stat and the patch
-        diff = "".join(texts)
-        # Coloured one changeset at a time, so that no header is read as part of a hunk.
-        parts.append(colored_diff(diff, ctx.store.blob) if shown.color and not options.color else diff)
-        if at + 1 < len(changesets) and not oneline:
-            parts.append("\n")
-    return "".join(parts)
+        diff = "\n".join(text for text in texts if text)  # git's blank line between stat and patch
+        if shown.color and not options.color:  # one changeset at a time: no header read as hunk lines
+            diff = colored_diff(diff, ctx.store.blob)
+        entries.append(head + diff)
+    return ("" if oneline else "\n").join(entries)  # (git log -p: a blank line between entries)
 
 
 def _log_text(items: list[dict[str, Any]], verbose: bool, color: bool) -> str:
@@ -1105,7 +1104,7 @@ def show(
     if as_json:
         ctx.output(True).json("show", {"changeset": views.changeset(item), **texts})
         return
-    top = _show_header(plan, item, verbose, ctx.store.commit_color() if shown.color else "")
+    top = _show_header(plan, item, verbose, _commit_colour(ctx, shown.color))
     if ext_diff and outputs == ["patch"] and ctx.store.external_diff():
         coloured = replace(options, color=options.color or shown.color)
         _run_git_diff(ctx, shown, plan, item.number, coloured, ["patch"], top)
@@ -1125,6 +1124,11 @@ def _changeset_to_show(ctx: Context, plan: str, changeset: str | None) -> Any:
         return newest[0]
     spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
     return ctx.store.changeset(plan, spec)
+
+
+def _commit_colour(ctx: Context, color: bool) -> str:
+    """The escape sequence a commit is coloured with (color.diff.commit); "" without colour."""
+    return ctx.store.commit_color() if color else ""
 
 
 def _show_header(plan: str, item: Any, verbose: bool, colour: str = "") -> str:
