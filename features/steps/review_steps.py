@@ -212,14 +212,7 @@ def apply_with_poll_during_reload(context, path):  # type: ignore[no-untyped-def
     _css(context, "#apply-accepted").click()
     waiting_for_timeline(context)
     context.browser.execute_async_script("const done = arguments[0]; poll().then(() => done());")
-    context.browser.execute_script("window.__holding = false; window.__held.forEach((go) => go());")
-    _wait(
-        context,
-        lambda d: (d.find_element("tag name", "body").get_attribute("data-last-action") or "").startswith(
-            "apply"
-        ),
-    )
-    _caught_up(context)
+    release_timeline(context)
 
 
 @when("the page holds its next request for the timeline")
