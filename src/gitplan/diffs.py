@@ -334,7 +334,7 @@ _UNESCAPES = {escape[1]: byte for byte, escape in _ESCAPES.items()}
 
 
 def _kind(mode: int | None) -> int:
-    return (mode or 0) & 0o170000
+    return int(mode or 0) & 0o170000  # int(): pygit2's modes are enum flags, slow to combine
 
 
 def _contents(

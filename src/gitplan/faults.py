@@ -26,6 +26,9 @@ from pathlib import Path
 
 _actions: dict[str, list[Callable[[], None]]] = {}
 _paused: set[str] = set()
+# Read once: a process is started with its faults (a record passes a dozen points, and
+# looking a missing variable up in os.environ raises and catches a KeyError each time).
+_SPEC = os.environ.get("GITPLAN_FAULTS", "")
 
 
 def point(name: str) -> None:
@@ -33,9 +36,8 @@ def point(name: str) -> None:
     if _actions:
         for action in list(_actions.get(name, ())):
             action()
-    spec = os.environ.get("GITPLAN_FAULTS")
-    if spec:
-        _from_environment(name, spec)
+    if _SPEC:
+        _from_environment(name, _SPEC)
 
 
 @contextlib.contextmanager

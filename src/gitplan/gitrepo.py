@@ -177,6 +177,11 @@ def common_dir(repo: pygit2.Repository) -> Path:
     return _common_dir(repo.path)
 
 
+def common_dir_of(git_dir: str) -> Path:
+    """common_dir of the repository whose git directory is `git_dir`."""
+    return _common_dir(git_dir)
+
+
 @functools.lru_cache(maxsize=64)
 def _common_dir(git_dir: str) -> Path:
     own = Path(git_dir)

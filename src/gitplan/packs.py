@@ -33,6 +33,7 @@ to freshen it fails and writes its own copy, as git does.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import time
@@ -46,7 +47,7 @@ import pygit2
 from . import faults, packfile
 from .errors import BadInput, GitPlanError
 from .filelock import locked
-from .gitrepo import common_dir, config_value
+from .gitrepo import common_dir_of, config_value
 from .objects import Staging, file_chunks
 
 T = TypeVar("T")
@@ -67,28 +68,37 @@ class OwnedPack:
 
 
 def pack_dir(repo: pygit2.Repository) -> Path:
-    return common_dir(repo) / "objects" / "pack"
+    return _directories(repo.path)[0]
 
 
 def state_dir(repo: pygit2.Repository) -> Path:
     """gitplan's own files shared by every worktree: registries, locks, trash."""
-    return common_dir(repo) / "gitplan"
+    return _directories(repo.path)[1]
 
 
 def registry_path(repo: pygit2.Repository, plan_id: str) -> Path:
-    return state_dir(repo) / "packs" / plan_id
+    return _directories(repo.path)[2] / plan_id
+
+
+@functools.lru_cache(maxsize=64)
+def _directories(git_dir: str) -> tuple[Path, Path, Path]:
+    """The pack directory, the state directory and the registries' directory of a
+    repository, worked out once: a record asks for them a dozen times."""
+    common = common_dir_of(git_dir)
+    return common / "objects" / "pack", common / "gitplan", common / "gitplan" / "packs"
 
 
 def _register(repo: pygit2.Repository, plan_id: str, entry: str) -> None:
     directory = registry_path(repo, plan_id)
+    path = f"{directory}{os.sep}{entry}"
     for _ in range(100):
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(directory / entry, os.O_WRONLY | os.O_CREAT, 0o644))
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
             return
-        except (FileNotFoundError, FileExistsError):
-            continue  # a cancel removed the registry meanwhile; the writer will find the plan gone
-    raise FileNotFoundError(directory / entry)
+        except FileNotFoundError:  # the plan's first pack, or a cancel removed the registry
+            with contextlib.suppress(FileNotFoundError, FileExistsError):
+                directory.mkdir(parents=True, exist_ok=True)
+    raise FileNotFoundError(path)
 
 
 _CANCELLED = "cancelled"
@@ -467,7 +477,7 @@ def adopt(repo: pygit2.Repository, plan_id: str, pack: Path, base: str | None) -
     return owned
 
 
-def _stamp(path: Path) -> int:
+def _stamp(path: str | Path) -> int:
     """Give the file a known mtime and return it as the filesystem stored it."""
     now = time.time_ns()
     os.utime(path, ns=(now, now))

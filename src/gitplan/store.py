@@ -83,7 +83,7 @@ from .notes import stage_notes_commit
 from .objects import Staging
 from .renames import RENAME_LIMIT, Pair
 from .transaction import Prepared
-from .trees import MODE_COMMIT, Edit, changed_entries, edit_tree, entry_at, kept_modes, under
+from .trees import MODE_COMMIT, Edit, changed_entries, edit_tree, entries_of, entry_at, kept_modes, under
 
 if TYPE_CHECKING:  # the rest is imported where used: a command loads only what it needs
     from . import sync
@@ -271,11 +271,12 @@ class PlanStore:
                 _, parent_id = chains.resolve_changeset(chain, parent)
                 if parent_id != str(tip.id):
                     made_on = str(lookup_commit(repo, parent_id).tree_id)
-            effective = kept_modes(repo, made_on, edits)
+            old_at = entries_of(repo, tip_tree)
+            effective = kept_modes(repo, made_on, edits, old_at if made_on == tip_tree else None)
             if made_on != tip_tree:
                 effective = rebase_edits(repo, staging, made_on, tip_tree, effective)
             tree = edit_tree(repo, staging, tip_tree, effective)
-            files = diffs.edit_changes(repo, staging, tip_tree, effective)
+            files = diffs.edit_changes(repo, staging, tip_tree, effective, old_at)
             summary = invocation.summary or _summary(files)
             commit = staging.commit(
                 tree,

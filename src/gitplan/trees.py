@@ -62,6 +62,19 @@ def entry_at(repo: pygit2.Repository, tree_id: pygit2.Oid | str, path: str) -> t
     return None
 
 
+def entries_of(repo: pygit2.Repository, tree_id: str) -> Callable[[str], tuple[str, int] | None]:
+    """entry_at for one tree, each path looked up once: a record resolves modes, then
+    lists what changed, on the same tree and paths."""
+    found: dict[str, tuple[str, int] | None] = {}
+
+    def old_at(path: str) -> tuple[str, int] | None:
+        if path not in found:
+            found[path] = entry_at(repo, tree_id, path)
+        return found[path]
+
+    return old_at
+
+
 def edit_tree(
     repo: pygit2.Repository, staging: Staging, tree_id: str | None, edits: Mapping[str, Edit]
 ) -> str:
@@ -224,13 +237,19 @@ def _encoded(entries: dict[bytes, tuple[bytes, bytes]]) -> bytes:
     return b"".join(b"%s %s\0%s" % (entries[name][0], name, entries[name][1]) for name in ordered)
 
 
-def kept_modes(repo: pygit2.Repository, tree_id: str, edits: Mapping[str, Edit]) -> dict[str, Edit]:
+def kept_modes(
+    repo: pygit2.Repository,
+    tree_id: str,
+    edits: Mapping[str, Edit],
+    old_at: Callable[[str], tuple[str, int] | None] | None = None,
+) -> dict[str, Edit]:
     """`edits` with each MODE_KEEP resolved: the mode of the regular file at that path of
-    `tree_id`, or 100644 where there is none (a new path, a symlink, a directory)."""
+    `tree_id`, or 100644 where there is none (a new path, a symlink, a directory).
+    `old_at(path)`, when given, finds the entries of `tree_id` (entries_of)."""
     resolved: dict[str, Edit] = {}
     for path, edit in edits.items():
         if edit is not None and edit[1] == MODE_KEEP:
-            found = entry_at(repo, tree_id, path)
+            found = old_at(path) if old_at is not None else entry_at(repo, tree_id, path)
             mode = MODE_EXECUTABLE if found is not None and found[1] == MODE_EXECUTABLE else MODE_FILE
             edit = (edit[0], mode)
         resolved[path] = edit
