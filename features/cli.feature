@@ -252,6 +252,8 @@ Feature: The command line prints for people and machines, with stable exit codes
     Then the output is git log --oneline --color of the newest 3 changesets of "p", numbered
     When I run git plan "log p -p --stat --color"
     Then the output holds, for each changeset of "p", git diff --color --stat -p of its parent and it
+    When I run git plan "log p --color"
+    Then the output shows "\x1b[1;32mchangeset 3 "
 
   Scenario: No plans at all
     When I run git plan "cancel p"

@@ -911,7 +911,7 @@ def log(
         elif oneline:
             text = "".join(line + "\n" for line in _oneline(ctx, changesets, bool(shown.color)))
         else:
-            text = _log_text(items, verbose, bool(shown.color))
+            text = _log_text(items, verbose, _commit_colour(ctx, bool(shown.color)))
         shown.diff(text, colored=True)
     if any(item["problem"] for item in items):
         exit_with(Damaged.exit_code)
@@ -960,19 +960,18 @@ def _log_with_diffs(
     return ("" if oneline else "\n").join(entries)  # (git log -p: a blank line between entries)
 
 
-def _log_text(items: list[dict[str, Any]], verbose: bool, color: bool) -> str:
-    """The log for people: each changeset's commit (yellow in colour), its invocation
+def _log_text(items: list[dict[str, Any]], verbose: bool, colour: str) -> str:
+    """The log for people: each changeset's commit (in `colour`, the escape sequence of
+    color.diff.commit, as git log colours a commit line; "" for none), its invocation
     record or what is missing (red), where it was branched from, and its files."""
-
-    def styled(text: str, colour: str) -> str:
-        return click.style(text, fg=colour) if color else text
-
     lines: list[str] = []
     for item in items:
-        lines.append(styled(f"changeset {item['number']} {item['commit']}", "yellow"))
+        head = f"changeset {item['number']} {item['commit']}"
+        lines.append(f"{colour}{head}\x1b[m" if colour else head)
         if item["problem"]:
             lines.append(f"  Tool:    {item['tool']}")
-            lines.append(styled(f"  MISSING: {item['problem']}", "red"))
+            missing = f"  MISSING: {item['problem']}"
+            lines.append(click.style(missing, fg="red") if colour else missing)
             continue
         lines.extend(f"  {line}" for line in invocation_lines(item["invocation"], item["author"], verbose))
         origin = item.get("branched_from")
