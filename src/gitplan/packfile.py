@@ -210,11 +210,9 @@ class PackWriter:
         no `git repack` can ever see the pack without it."""
         stem = f"{self._dir}{os.sep}{self.name}"  # strings: a record installs a pack or two
         if keep is not None:
-            handle = os.open(f"{stem}.keep", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-            try:
-                os.write(handle, keep.encode())
-            finally:
-                os.close(handle)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+            with os.fdopen(os.open(f"{stem}.keep", flags, 0o666), "wb") as handle:
+                handle.write(keep.encode())
         os.replace(self._pack.path, f"{stem}.pack")
         faults.point("packfile.pack-in-place")  # a kill here leaves a pack without its index
         os.replace(self._idx_path, f"{stem}.idx")
