@@ -317,6 +317,16 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And I apply "p" keeping it on failure
     Then there are 2 rescue bundles of "p"
 
+  Scenario: A plan named with dots keeps each failed apply's rescue under its whole name
+    Given a plan "v1.2"
+    And I record in "v1.2" with tool "edit"
+      | path      | content           |
+      | README.md | one\ntwo\nthree\n |
+    And the user commits "README.md" with content "conflicting\n" on main
+    When I apply "v1.2" keeping it on failure
+    And I apply "v1.2" keeping it on failure
+    Then there are 2 rescue bundles of "v1.2"
+
   Scenario: GIT_WORK_TREE alone names the working tree; a GIT_DIR that is no repository is not found
     Given a file "readme.new" outside the repository with content "new readme\n"
     When with GIT_DIR set to "{tmp}/no-such-dir" I run git plan "status nosuch"

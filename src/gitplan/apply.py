@@ -598,19 +598,21 @@ def _fail(repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool, 
     unless kept, and return the error to raise."""
     rescue_dir = _journal_dir(repo) / "rescue"
     rescue_dir.mkdir(parents=True, exist_ok=True)
-    stem = rescue_dir / f"{plan_id}-{time.strftime('%Y%m%dT%H%M%S')}"
+    # Names joined as text, not with Path.with_suffix: a plan id may hold dots (v1.2), and
+    # with_suffix would cut the name at the last of them, time and all.
+    stem = f"{plan_id}-{time.strftime('%Y%m%dT%H%M%S')}"
     suffix = 1
-    while stem.with_suffix(".bundle").exists() or stem.with_suffix(".patch").exists():
+    while (rescue_dir / f"{stem}.bundle").exists() or (rescue_dir / f"{stem}.patch").exists():
         suffix += 1
-        stem = rescue_dir / f"{plan_id}-{time.strftime('%Y%m%dT%H%M%S')}-{suffix}"
+        stem = f"{plan_id}-{time.strftime('%Y%m%dT%H%M%S')}-{suffix}"
     chain = chains.load_chain(repo, plan_id)
-    bundle = stem.with_suffix(".bundle")
+    bundle = rescue_dir / f"{stem}.bundle"
     worktree.run_git(
         repo,
         ["bundle", "create", "-q", str(bundle), plan_ref(plan_id), notes_ref(plan_id)]
         + ([f"^{chain.base_id}"] if chain.base_id else []),
     )
-    rescue = stem.with_suffix(".patch")
+    rescue = rescue_dir / f"{stem}.patch"
     trees = (str(chain.root.tree_id), str(chain.tip.tree_id))
     pairs = diffs.file_pairs(repo, *trees)
     rescue.write_text(
