@@ -307,6 +307,34 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the exit code is 0
     And the tip of "p" holds "src/a.txt" as "alpha\n"
 
+  Scenario: record --from-worktree keeps the CRLFs of a file committed with them, as git add does
+    Given the user sets the repository up with:
+      """
+      printf 'one\r\ntwo\r\n' > crlf.txt
+      printf 'one\r\ntwo\r\n' > kept.auto
+      git add crlf.txt kept.auto && git commit -qm 'files with CRLF'
+      printf '*.auto text=auto\n' > .gitattributes
+      git add .gitattributes && git commit -qm 'text=auto'
+      git config core.autocrlf true
+      printf 'one\r\ntwo\r\nthree\r\n' > crlf.txt
+      printf 'one\r\ntwo\r\nthree\r\n' > kept.auto
+      printf 'alpha\r\nbeta\r\n' > src/a.txt
+      """
+    And a plan "p"
+    When I run git plan "record p --tool snapshot --from-worktree crlf.txt kept.auto src/a.txt"
+    Then the exit code is 0
+    And the tip of "p" holds "crlf.txt" as "one\r\ntwo\r\nthree\r\n"
+    And the tip of "p" holds "kept.auto" as "one\r\ntwo\r\nthree\r\n"
+    And the tip of "p" holds "src/a.txt" as "alpha\nbeta\n"
+    And git "add crlf.txt kept.auto src/a.txt" stores what the tip of "p" holds for them
+    Given the user sets the repository up with:
+      """
+      git commit -qm 'as git add stored them'
+      """
+    And a plan "q"
+    When I run git plan "record q --tool snapshot --from-worktree crlf.txt kept.auto src/a.txt"
+    Then the output contains "snapshot: no file changes"
+
   Scenario: Two failed applies in the same second keep both rescues
     Given a plan "p"
     And I record in "p" with tool "edit"

@@ -332,3 +332,13 @@ def git_dir_moved_by_git_init(context):  # type: ignore[no-untyped-def]
 @given('only the committer is named, by GIT_COMMITTER_NAME "{name}" and GIT_COMMITTER_EMAIL "{email}"')
 def committer_only(context, name, email):  # type: ignore[no-untyped-def]
     os.environ.update(GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email)
+
+
+@then('git "add {paths}" stores what the tip of "{plan}" holds for them')
+def git_add_stores_the_tip(context, paths, plan):  # type: ignore[no-untyped-def]
+    names = paths.split()
+    git(context, "add", "--", *names)
+    for name in names:
+        staged = git(context, "rev-parse", f":{name}").strip()
+        recorded = git(context, "rev-parse", f"refs/changesets/{plan}:{name}").strip()
+        assert staged == recorded, (name, staged, recorded)

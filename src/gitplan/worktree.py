@@ -450,15 +450,80 @@ def cleaned(
         ids = out.decode().split()
         if len(ids) != len(paths):
             raise GitFailed("git hash-object did not name one object per path")
-        result: dict[str, tuple[str, bytes | None]] = {}
         workdir = Path(checkout.workdir if checkout else repo.workdir)
-        for path, oid in zip(paths, ids, strict=True):
-            if str(pygit2.hashfile(str(workdir / path))) == oid:
-                result[path] = (oid, None)
-                continue
-            data = zlib.decompress((Path(scratch) / oid[:2] / oid[2:]).read_bytes())
-            result[path] = (oid, data[data.index(b"\0") + 1 :])
-        return result
+        result = _stored(scratch, workdir, zip(paths, ids, strict=True))
+    converted = [path for path, (_, data) in result.items() if data is not None]
+    result.update(_with_crlf_kept(repo, converted, checkout))
+    return result
+
+
+def _stored(
+    objects: str, workdir: Path, ids: Iterable[tuple[str, str]]
+) -> dict[str, tuple[str, bytes | None]]:
+    """Each path's stored id, and the stored bytes where they are not the file's own
+    (read from the loose objects git wrote under `objects`)."""
+    result: dict[str, tuple[str, bytes | None]] = {}
+    for path, oid in ids:
+        if str(pygit2.hashfile(str(workdir / path))) == oid:
+            result[path] = (oid, None)
+            continue
+        data = zlib.decompress((Path(objects) / oid[:2] / oid[2:]).read_bytes())
+        result[path] = (oid, data[data.index(b"\0") + 1 :])
+    return result
+
+
+def _with_crlf_kept(
+    repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None
+) -> dict[str, tuple[str, bytes | None]]:
+    """What `git add` stores for those of `paths` (files hash-object converted) whose
+    index entry holds CRs: git's "safer autocrlf" leaves their CRLFs alone under
+    `text=auto` or core.autocrlf, which hash-object (reading no index) does not know.
+    git add itself runs on a scratch index holding just those entries, with their
+    blobs in a scratch object directory, so nothing of the repository is written
+    or freshened."""
+    if not paths:
+        return {}
+    literal = git_env(repo, checkout, GIT_LITERAL_PATHSPECS="1")
+    listed = run_git(repo, ["ls-files", "-s", "-z", "--", *paths], env=literal, checkout=checkout)
+    entries = []
+    for item in listed.split(b"\0"):
+        head, _, name = item.partition(b"\t")
+        fields = head.split()
+        if len(fields) != 3 or fields[2] != b"0" or not fields[0].startswith(b"100"):
+            continue  # a conflict's stages, a symlink, a submodule: as hash-object said
+        try:
+            kind, data = repo.odb.read(fields[1].decode())
+        except (KeyError, ValueError):
+            continue
+        if kind == pygit2.enums.ObjectType.BLOB and b"\r" in data:
+            entries.append((fields[0], fields[1], name, bytes(data)))
+    if not entries:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="gitplan-crlf-") as scratch:
+        objects = os.path.join(scratch, "objects")
+        for _, oid, _, data in entries:
+            directory = os.path.join(objects, oid[:2].decode())
+            os.makedirs(directory, exist_ok=True)
+            with open(os.path.join(directory, oid[2:].decode()), "wb") as handle:
+                handle.write(zlib.compress(b"blob %d\0" % len(data) + data))
+        environment = git_env(
+            repo, checkout, GIT_OBJECT_DIRECTORY=objects, GIT_INDEX_FILE=os.path.join(scratch, "index"),
+            GIT_LITERAL_PATHSPECS="1",
+        )  # fmt: skip
+        add_config(environment, "core.sparseCheckout", "false")  # the scratch index has no sparse bits
+        add_config(environment, "core.fsmonitor", "false")
+        names = [_fs(name) for _, _, name, _ in entries]
+        index_info = b"".join(b"%s %s\t%s\0" % (mode, oid, name) for mode, oid, name, _ in entries)
+        run_git(repo, ["update-index", "-z", "--add", "--index-info"], stdin=index_info, env=environment,
+                checkout=checkout)  # fmt: skip
+        run_git(repo, ["add", "--", *names], env=environment, checkout=checkout)
+        staged = run_git(repo, ["ls-files", "-s", "-z"], env=environment, checkout=checkout)
+        ids = []
+        for item in staged.split(b"\0"):
+            head, _, name = item.partition(b"\t")
+            if head:
+                ids.append((_fs(name), head.split()[1].decode()))
+        return _stored(objects, Path(checkout.workdir if checkout else repo.workdir), ids)
 
 
 def _lines(paths: Sequence[str]) -> bytes:
