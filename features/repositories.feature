@@ -277,14 +277,21 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Given the user sets the repository up with:
       """
       printf 'bytes\n' > "$(printf 'caf\351.txt')"
+      printf 'tab\n' > "$(printf 'a\tb.txt')"
       """
     And a plan "p"
     When I run git plan "record p --tool snapshot --from-worktree"
     Then the exit code is 0
     When I run git plan "diff p --name-only"
-    Then the output is ""caf\\351.txt"\n"
+    Then the output is ""a\\tb.txt"\n"caf\\351.txt"\n"
     When I run git plan "status p --json"
     Then the exit code is 0
+    When I run git plan "status p"
+    Then the output contains "added      "caf\351.txt" (+1 -0)"
+    And the output contains "added      "a\tb.txt" (+1 -0)"
+    When I run git plan "log p"
+    Then the output contains "added      "caf\351.txt" (+1 -0)"
+    And the output contains "added      "a\tb.txt" (+1 -0)"
 
   Scenario: Apply is refused while the index has unresolved merge conflicts
     Given the index has an unresolved conflict in "docs/d.txt"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import posixpath
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -71,6 +72,15 @@ class Context:
 
     def output(self, as_json: bool) -> Output:
         return Output(as_json=as_json, color=self.color)
+
+    def path_quoter(self) -> Callable[[str], str]:
+        """How output for people names a path: as git does, in C quotes where it holds a
+        control character (a tab, an escape sequence) or, under core.quotePath (git's
+        default), a byte over 0x7f."""
+        from ..diffs import quote_path
+
+        high = self.store.diff_options().quote_high is not False
+        return lambda path: quote_path(path, high=high)
 
     def diff_output(self) -> Output:
         """Output for a diff: colour and pager chosen as git chooses them for `git diff`;

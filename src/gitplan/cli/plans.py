@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from .. import views
@@ -136,12 +138,12 @@ def status(ctx: Context, plan: str, check: bool, as_json: bool) -> None:
     if as_json:
         out.json("status", views.status(result))
     else:
-        _print_status(out, result)
+        _print_status(out, result, ctx.path_quoter())
     if result.missing_artifacts:
         exit_with(Damaged.exit_code)
 
 
-def _print_status(out, status: PlanStatus) -> None:  # type: ignore[no-untyped-def]
+def _print_status(out, status: PlanStatus, quoted: Callable[[str], str]) -> None:  # type: ignore[no-untyped-def]
     out.heading(f"plan {status.plan}: {status.title}" if status.title else f"plan {status.plan}")
     out.line(f"state:      {status.state}")
     if status.applied:
@@ -162,15 +164,21 @@ def _print_status(out, status: PlanStatus) -> None:  # type: ignore[no-untyped-d
     )
     out.line(f"tools:      {', '.join(status.tools) or '-'}")
     for change in status.files:
-        shown = f"{change.old_path} => {change.path}" if change.old_path else change.path
+        shown = (
+            f"{quoted(change.old_path)} => {quoted(change.path)}" if change.old_path else quoted(change.path)
+        )
         counts = "binary" if change.binary else f"+{change.additions} -{change.deletions}"
         out.line(f"  {change.kind:<10} {shown} ({counts})")
     if status.base_behind_head is not None:
         out.line(f"base behind HEAD: {'yes' if status.base_behind_head else 'no'}")
-        verdict = "yes: " + ", ".join(status.conflict_paths) if status.apply_would_conflict else "no"
+        verdict = (
+            "yes: " + ", ".join(map(quoted, status.conflict_paths)) if status.apply_would_conflict else "no"
+        )
         out.line(f"apply would conflict: {verdict}")
         if status.apply_refusal == "dirty":
-            out.line(f"apply would be refused: uncommitted changes in {', '.join(status.dirty_paths)}")
+            out.line(
+                f"apply would be refused: uncommitted changes in {', '.join(map(quoted, status.dirty_paths))}"
+            )
         elif status.apply_refusal == "in-progress":
             out.line("apply would be refused: a merge, cherry-pick, revert or rebase is in progress")
     if status.unsafe:

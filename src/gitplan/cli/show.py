@@ -911,7 +911,7 @@ def log(
         elif oneline:
             text = "".join(line + "\n" for line in _oneline(ctx, changesets, bool(shown.color)))
         else:
-            text = _log_text(items, verbose, _commit_colour(ctx, bool(shown.color)))
+            text = _log_text(items, verbose, _commit_colour(ctx, bool(shown.color)), ctx.path_quoter())
         shown.diff(text, colored=True)
     if any(item["problem"] for item in items):
         exit_with(Damaged.exit_code)
@@ -960,10 +960,11 @@ def _log_with_diffs(
     return ("" if oneline else "\n").join(entries)  # (git log -p: a blank line between entries)
 
 
-def _log_text(items: list[dict[str, Any]], verbose: bool, colour: str) -> str:
+def _log_text(items: list[dict[str, Any]], verbose: bool, colour: str, quoted: Callable[[str], str]) -> str:
     """The log for people: each changeset's commit (in `colour`, the escape sequence of
     color.diff.commit, as git log colours a commit line; "" for none), its invocation
-    record or what is missing (red), where it was branched from, and its files."""
+    record or what is missing (red), where it was branched from, and its files (each
+    path `quoted` as git quotes it)."""
     lines: list[str] = []
     for item in items:
         head = f"changeset {item['number']} {item['commit']}"
@@ -982,7 +983,7 @@ def _log_text(items: list[dict[str, Any]], verbose: bool, colour: str) -> str:
             )
         for change in item["files"]:
             counts = "binary" if change.get("binary") else f"+{change['additions']} -{change['deletions']}"
-            lines.append(f"    {change['change']:<10} {change['path']} ({counts})")
+            lines.append(f"    {change['change']:<10} {quoted(change['path'])} ({counts})")
     return "".join(line + "\n" for line in lines)
 
 
