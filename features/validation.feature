@@ -24,6 +24,10 @@ Feature: Hostile and bad input is refused clearly, and nothing is written
       | with space  |
       |             |
 
+  Scenario: A refused path is shown with its control characters escaped once
+    When I record path "a\nb" in "v"
+    Then the error mentions "invalid path 'a\nb': control characters"
+
   Scenario Outline: Bad paths are refused
     When I record path "<path>" in "v"
     Then it fails with exit code 2

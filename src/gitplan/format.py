@@ -80,8 +80,8 @@ def validate_path(path: object) -> str:
         raise BadInput("empty path")
     problem = _path_problem(path)
     if problem:
-        shown = path.encode("unicode_escape").decode("ascii")
-        raise BadInput(f"invalid path {shown!r}: {problem}")
+        shown = path.encode("unicode_escape").decode("ascii")  # escaped once: no repr() on top
+        raise BadInput(f"invalid path '{shown}': {problem}")
     return path
 
 
