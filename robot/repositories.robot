@@ -20,6 +20,25 @@ Apply With Autocrlf Writes CRLF And Leaves Git Status Clean
     Git Status Is Clean
     Fsck Is Clean
 
+Record From The Worktree Stores What git add Stores Under Autocrlf
+    Create File    ${REPO}/crlf.txt    one\r\ntwo\r\n
+    Git    add    crlf.txt
+    Git    commit    -q    -m    committed with CRLFs
+    Git    config    core.autocrlf    true
+    Create File    ${REPO}/crlf.txt    one\r\ntwo\r\nthree\r\n
+    Create File    ${REPO}/README.md    hello\r\nagain\r\n
+    Plan    create    eol
+    Plan    record    eol    --tool    snapshot    --from-worktree    crlf.txt    README.md
+    Git    add    crlf.txt    README.md
+    FOR    ${name}    IN    crlf.txt    README.md
+        ${staged}=    Git    rev-parse    :${name}
+        ${recorded}=    Git    rev-parse    refs/changesets/eol:${name}
+        Should Be Equal    ${recorded}    ${staged}    ${name}
+    END
+    ${size}=    Git    cat-file    -s    refs/changesets/eol:crlf.txt
+    Should Be Equal    ${size}    17    the CRLFs are kept: 14 bytes would be LFs
+    Fsck Is Clean
+
 Apply Refuses A Path The User Staged, Names It, And Leaves The Index As It Was
     Plan    create    staged
     Create File    ${TMP}/readme    from the plan\n
