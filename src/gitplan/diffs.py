@@ -188,7 +188,8 @@ def edit_changes(
     def read(oid: str) -> bytes:
         return read_staged(repo, staging, oid)
 
-    threshold = big_file_threshold(repo)
+    drivers = _DiffDrivers(repo)  # `-diff` and binary drivers count as git's --numstat counts
+    threshold = drivers.big_file_threshold()
 
     def big(oid: str | None) -> bool:
         """Would git refuse to diff this blob (larger than core.bigFileThreshold)?"""
@@ -201,7 +202,6 @@ def edit_changes(
     pairs += no_renames([e for e in entries if e.path in large])
     pairs.sort(key=lambda pair: pair.path.encode("utf-8", "surrogateescape"))
     changes = []
-    drivers = _DiffDrivers(repo)  # `-diff` and binary drivers count as git's --numstat counts
     for pair in pairs:
         if pair.path in large:
             kind = "added" if pair.old_id is None else "deleted" if pair.new_id is None else "modified"

@@ -21,6 +21,7 @@ import struct
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -276,14 +277,13 @@ def read_index(idx_path: Path) -> list[PackEntry]:
     offsets_at = crcs_at + 4 * count
     large_at = offsets_at + 4 * count
     crcs = struct.unpack_from(f">{count}I", data, crcs_at)
-    offsets = struct.unpack_from(f">{count}I", data, offsets_at)
-    entries = []
-    for i, (crc, offset) in enumerate(zip(crcs, offsets, strict=True)):
+    offsets = list(struct.unpack_from(f">{count}I", data, offsets_at))
+    for i, offset in enumerate(offsets):
         if offset & _LARGE_OFFSET:
-            offset = struct.unpack_from(">Q", data, large_at + 8 * (offset & ~_LARGE_OFFSET))[0]
-        entries.append(PackEntry(data[names_at + 20 * i : names_at + 20 * i + 20], offset, crc))
-    entries.sort(key=lambda entry: entry.offset)
-    return entries
+            offsets[i] = struct.unpack_from(">Q", data, large_at + 8 * (offset & ~_LARGE_OFFSET))[0]
+    names = [data[at : at + 20] for at in range(names_at, crcs_at, 20)]
+    # Built in bulk: a consolidating record reads the index of every pack it takes in.
+    return sorted(map(PackEntry._make, zip(names, offsets, crcs, strict=True)), key=itemgetter(1))
 
 
 def index_holds(idx_path: Path, oids: Iterable[bytes]) -> set[bytes]:

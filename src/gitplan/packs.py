@@ -407,14 +407,16 @@ def _copy(
         raise _CopyFailed from None
 
 
-def to_fold(repo: pygit2.Repository, plan_id: str, objects: int) -> tuple[OwnedPack, ...]:
+def to_fold(
+    repo: pygit2.Repository, plan_id: str, objects: int, budget: int | None = None
+) -> tuple[OwnedPack, ...]:
     """The plan's packs that a write of `objects` new objects should fold in: those the
     tiered merges after it would take (`consolidate`), worked out before the write.
 
     Nothing while the repository is near gc.autoPackLimit (consolidate's budget rules
     decide there). A pack someone freshened, or one not in place, is left out of the
-    tiers (`_left_alone`)."""
-    if _pack_count(repo) >= _pack_budget(repo):
+    tiers (`_left_alone`). `budget` is pack_budget's, when the caller has it."""
+    if _pack_count(repo) >= (pack_budget(repo) if budget is None else budget):
         return ()
     owned = owned_packs(repo, plan_id)
     folded = _tiered_folds(owned, objects)
@@ -588,7 +590,7 @@ def apply_lease(repo: pygit2.Repository, plan_id: str) -> contextlib.AbstractCon
     return exclusive(repo, f"apply-{plan_id}")
 
 
-def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
+def consolidate(repo: pygit2.Repository, plan_id: str, budget: int | None = None) -> OwnedPack | None:
     """Merge some of a plan's packs after a write, so that packs stay few.
 
     Tiered, four at a time (`_tiered_tail`): a plan of n changesets owns O(log n)
@@ -599,7 +601,7 @@ def consolidate(repo: pygit2.Repository, plan_id: str) -> OwnedPack | None:
     (`_left_alone`). The merged pack is in place before any old one goes, so
     every object stays readable throughout."""
     merged = None
-    budget = _pack_budget(repo)
+    budget = pack_budget(repo) if budget is None else budget
     directory = pack_dir(repo)
     # A merged pack may complete four of the next tier. The rounds are few: a writer
     # whose plan other writers keep growing must not copy it again and again.
@@ -675,7 +677,9 @@ def _pack_count(repo: pygit2.Repository) -> int:
         return 0
 
 
-def _pack_budget(repo: pygit2.Repository) -> int:
+def pack_budget(repo: pygit2.Repository) -> int:
+    """Half of gc.autoPackLimit (git's default 50): from this many packs in the repository
+    a writing plan keeps two of its own, from twice as many one (consolidate)."""
     try:
         limit = int(config_value(repo, "gc.autoPackLimit") or "50")
     except ValueError:

@@ -58,6 +58,7 @@ def write(
     prepare: Callable[[refs.PlanRefs], Prepared[ResultT]],
 ) -> ResultT:
     """Run `prepare` on the plan's current refs and publish what it staged, retrying on races."""
+    budget = packs.pack_budget(repo)  # read once: the fold and the consolidation both ask
     for attempt in range(refs.max_attempts()):
         current = refs.settle(repo, plan_id)
         faults.point("transaction.refs-read")
@@ -69,7 +70,7 @@ def write(
             raise
         # The merges that consolidation would start after this write are done by it.
         written = packs.write(
-            repo, plan_id, prepared.staging, packs.to_fold(repo, plan_id, len(prepared.staging))
+            repo, plan_id, prepared.staging, packs.to_fold(repo, plan_id, len(prepared.staging), budget)
         )
         pack = written.pack
         faults.point("transaction.before-publish")
@@ -91,7 +92,7 @@ def write(
             raise
         faults.point("transaction.published")
         packs.retire(repo, plan_id, written.folded)  # the new pack holds their objects too
-        packs.consolidate(repo, plan_id)
+        packs.consolidate(repo, plan_id, budget)
         return prepared.result
     raise refs.busy(plan_id, repo)
 
