@@ -193,8 +193,9 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     Then it succeeds
     And no lock file is left on "refs/changesets/s"
 
-  Scenario: A lock a few seconds old may still be held: it is named at once, not broken
+  Scenario: A lock a few seconds old may still be held: it is named at once, not broken, and nothing is recorded
     Given a lock file on "refs/changesets/s" left 5 seconds ago
+    And I remember the object count
     When I record in "s" with tool "blocked"
       | path  | content |
       | a.txt | a\n     |
@@ -202,6 +203,21 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And the error mentions "refs/changesets/s.lock stayed locked"
     And the error mentions "if none is running, remove the lock"
     And a lock file is still on "refs/changesets/s"
+    And no object or ref was written
+
+  Scenario: A lock made on the plan ref just now and never let go refuses the record, which writes nothing
+    Given a lock file on "refs/changesets/s" made just now
+    And gitplan treats locks as stale only after an hour and retries 5 times
+    And I remember the object count
+    When I record in "s" with tool "blocked"
+      | path  | content |
+      | a.txt | a\n     |
+    Then it fails with exit code 4
+    And the error mentions "refs/changesets/s.lock stayed locked"
+    And no object or ref was written
+    When the lock file on "refs/changesets/s" is removed
+    Then plan "s" has 0 changesets
+    And git fsck --full is clean
 
   Scenario: A lock someone still holds is named in the error, with what to do
     Given a lock file on "refs/notes/changesets/s" made just now

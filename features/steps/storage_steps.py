@@ -216,6 +216,11 @@ def patient(context, count):  # type: ignore[no-untyped-def]
     os.environ["GITPLAN_MAX_ATTEMPTS"] = str(count)
 
 
+@when('the lock file on "{ref}" is removed')
+def lock_removed(context, ref):  # type: ignore[no-untyped-def]
+    (_git_dir(context) / f"{ref}.lock").unlink()
+
+
 @then('no lock file is left on "{ref}"')
 def no_lock(context, ref):  # type: ignore[no-untyped-def]
     assert not (_git_dir(context) / f"{ref}.lock").exists()

@@ -18,6 +18,7 @@ not at all, and no lock outlives a process.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import random
 import time
@@ -141,6 +142,17 @@ def refuse_held_lock(repo: pygit2.Repository, name: str) -> None:
             f"{lock_path(repo, name)} stayed locked: another git or gitplan process is writing "
             f"{name}; if none is running, remove the lock and try again"
         )
+
+
+def wait_until_unlocked(repo: pygit2.Repository, name: str) -> None:
+    """Return once ref `name` has no lock file: a writer holds one for the moment it takes
+    to write a line. A stale lock is removed; one held for over a second is Conflict
+    (refuse_held_lock)."""
+    for attempt in itertools.count():
+        if not lock_path(repo, name).exists():
+            return
+        refuse_held_lock(repo, name)
+        backoff(attempt)
 
 
 def held_locks(repo: pygit2.Repository, plan_id: str) -> list[str]:
