@@ -24,6 +24,14 @@ Feature: Hostile and bad input is refused clearly, and nothing is written
       | with space  |
       |             |
 
+  Scenario: A path nested deeper than gitplan can record is refused, not crashed on
+    When I record a path 2000 directories deep in "v"
+    Then it fails with exit code 2
+    And the error mentions "is 2000 directories deep, more than gitplan can record"
+    And no object or ref was written
+    When I record a path 100 directories deep in "v"
+    Then it succeeds
+
   Scenario: A refused path is shown with its control characters escaped once
     When I record path "a\nb" in "v"
     Then the error mentions "invalid path 'a\nb': control characters"

@@ -47,6 +47,12 @@ def record_path(context, path, plan):  # type: ignore[no-untyped-def]
     attempt(context, lambda: context.store.record(plan, {decoded: b"x"}, ToolInvocation(tool="t")))
 
 
+@when('I record a path {depth:d} directories deep in "{plan}"')
+def record_deep_path(context, depth, plan):  # type: ignore[no-untyped-def]
+    path = "d/" * depth + "f.txt"
+    attempt(context, lambda: context.store.record(plan, {path: b"x"}, ToolInvocation(tool="t")))
+
+
 @when('I delete "{path}" in "{plan}"')
 def delete_missing(context, path, plan):  # type: ignore[no-untyped-def]
     attempt(context, lambda: context.store.record(plan, {path: None}, ToolInvocation(tool="t")))

@@ -85,7 +85,13 @@ def edit_tree(
     file and a directory.
     """
     split = {tuple(path.encode("utf-8", "surrogateescape").split(b"/")): edit for path, edit in edits.items()}
-    new_id = _edit(repo, staging, _tree(repo, tree_id), split, ())
+    try:
+        new_id = _edit(repo, staging, _tree(repo, tree_id), split, ())
+    except RecursionError:  # one level of _edit per directory: some hundreds fit
+        deepest = max(edits, key=lambda path: path.count("/"))
+        raise BadInput(
+            f"{deepest[:60]!r}... is {deepest.count('/')} directories deep, more than gitplan can record"
+        ) from None
     if new_id == EMPTY_TREE:
         staging.tree(())
     return new_id
