@@ -58,7 +58,9 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
   Scenario: A record killed while writing its pack leaves a temporary file and a registry entry
     Given a "git plan record" into "g" was killed at "packs.registered"
     When I run git plan "gc --dry-run"
-    Then the output contains "nothing to clean up"
+    Then the output contains "kept temporary file"
+    And the output contains "younger than the grace: a writer may be writing it"
+    And the output does not contain "would remove"
     When I run git plan "gc --dry-run --grace now"
     Then the output contains "would remove registry entry"
     And the output contains "would remove temporary file"
@@ -123,6 +125,16 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     When I run git plan "gc"
     Then the output contains "removed lock"
     And no lock file is left on "refs/changesets/g"
+
+  Scenario: A lock that may still be held is kept by gc and by its dry run alike, saying why
+    Given a lock file on "refs/changesets/g" left 5 seconds ago
+    When I run git plan "gc --dry-run"
+    Then the output contains "kept lock"
+    And the output contains "younger than 60 s: a writer may hold it"
+    And the output does not contain "would remove lock"
+    When I run git plan "gc --grace now"
+    Then the output contains "kept lock"
+    And a lock file is still on "refs/changesets/g"
 
   Scenario: Nothing to do
     When I run git plan "gc"
@@ -235,7 +247,9 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     Given a "git plan record" into "g" was killed at "packfile.pack-in-place"
     And git's receive-pack left a .keep file an hour ago for a pack it had not indexed yet
     When I run git plan "gc --grace 1h"
-    Then the output does not contain "pack without an index"
+    Then the output contains "kept pack without an index pack-"
+    And the output contains "younger than the grace: its writer may be putting its index in place"
+    And the output does not contain "removed pack without an index"
     When I run git plan "gc --grace now"
     Then the output contains "removed pack without an index pack-"
     And the unpublished pack is gone

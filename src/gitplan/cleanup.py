@@ -57,7 +57,7 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
     removed: list[CleanupItem] = []
     kept: list[CleanupItem] = []
     with packs.exclusive(repo, "prune"):
-        _temporary_files(repo, older_than, dry_run, removed)
+        _temporary_files(repo, older_than, dry_run, removed, kept)
         _trash(repo, dry_run, removed)
         _quarantines(repo, older_than, dry_run, removed)
         live = _live_plans(repo)
@@ -77,7 +77,7 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
                 _unused_packs(repo, plan_id, older_than, dry_run, removed, kept)
             else:
                 _orphaned_registry(repo, plan_id, older_than, dry_run, removed, kept)
-        _stale_locks(repo, live, dry_run, removed)
+        _stale_locks(repo, live, dry_run, removed, kept)
     return GcReport(tuple(removed), tuple(kept), dry_run)
 
 
@@ -172,7 +172,11 @@ def _rescue_marks(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupI
 
 
 def _temporary_files(
-    repo: pygit2.Repository, older_than: int, dry_run: bool, removed: list[CleanupItem]
+    repo: pygit2.Repository,
+    older_than: int,
+    dry_run: bool,
+    removed: list[CleanupItem],
+    kept: list[CleanupItem],
 ) -> None:
     """Pack files a killed writer was still writing (git's own tmp_pack files are left to git),
     and a gitplan pack (its `.keep` says so) without its index: a writer killed between
@@ -185,9 +189,15 @@ def _temporary_files(
         return
     names = {entry.name for entry in entries}
     for entry in entries:
-        if _mtime(entry) >= older_than:
-            continue
+        young = _mtime(entry) >= older_than
         if entry.name.startswith("tmp_pack_gitplan_"):
+            if young:
+                kept.append(
+                    CleanupItem(
+                        "temporary file", entry.path, "younger than the grace: a writer may be writing it"
+                    )
+                )
+                continue
             removed.append(CleanupItem("temporary file", entry.path, "left by a writer that was killed"))
             if not dry_run:
                 Path(entry.path).unlink(missing_ok=True)
@@ -196,6 +206,10 @@ def _temporary_files(
             with contextlib.suppress(OSError):
                 if not Path(entry.path).read_text(errors="replace").startswith("gitplan "):
                     continue  # a .keep of git's or the user's
+                if young:
+                    why = "younger than the grace: its writer may be putting its index in place"
+                    kept.append(CleanupItem("pack without an index", stem, why))
+                    continue
                 removed.append(CleanupItem("pack without an index", stem, "left by a writer that was killed"))
                 if not dry_run:
                     for suffix in (".pack", ".rev", ".keep"):  # the .keep last: no pack is ever without it
@@ -408,11 +422,24 @@ def _orphaned_registry(
 _PLAN_LOCKS = ("consolidate-", "surgery-", "create-", "apply-")
 
 
-def _stale_locks(repo: pygit2.Repository, live: set[str], dry_run: bool, removed: list[CleanupItem]) -> None:
+def _stale_locks(
+    repo: pygit2.Repository,
+    live: set[str],
+    dry_run: bool,
+    removed: list[CleanupItem],
+    kept: list[CleanupItem],
+) -> None:
+    stale = refs.stale_lock_seconds()
     for plan_id in sorted(live):
         for name in (plan_ref(plan_id), notes_ref(plan_id)):
             lock = refs.lock_path(repo, name)
-            if lock.exists() and (dry_run or refs.clear_stale_lock(repo, name)):
+            try:
+                age = time.time() - lock.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if age < stale:  # the rule clear_stale_lock applies, so that --dry-run says the same
+                kept.append(CleanupItem("lock", str(lock), f"younger than {stale:g} s: a writer may hold it"))
+            elif dry_run or refs.clear_stale_lock(repo, name):
                 removed.append(CleanupItem("lock", str(lock), "left by a killed writer"))
     locks = packs.state_dir(repo) / "locks"
     with contextlib.suppress(FileNotFoundError):
