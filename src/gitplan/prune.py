@@ -107,7 +107,7 @@ def prune_plan(
             everything_gone = False
             kept += len(ids)
             reasons.append(
-                f"{pack.name} was used by another process just now; "
+                f"{pack.name} ({len(ids)} objects) was used by another process just now; "
                 "`git plan gc` removes it once unused for its grace period"
             )
     if everything_gone:

@@ -226,10 +226,10 @@ def cancel(ctx: Context, plan: str, restore: bool, as_json: bool) -> None:
     if restored is not None:
         out.line(f"put back {len(restored.restored)} files as they were before plan {plan}")
     out.line(f"cancelled plan {plan}: deleted {', '.join(report.refs_deleted) or 'no refs'}")
-    out.line(
-        f"pruned {report.objects_pruned} objects ({report.bytes_freed} bytes), "
-        f"kept {report.objects_kept} still used elsewhere"
-    )
+    # What was kept is counted once here; why (in use elsewhere, a pack someone freshened,
+    # a doubt) is said per reason below.
+    kept = f", kept {report.objects_kept}" + (":" if report.reasons else "") if report.objects_kept else ""
+    out.line(f"pruned {report.objects_pruned} objects ({report.bytes_freed} bytes){kept}")
     for reason in report.reasons:
         out.line(f"  {reason}")
 
