@@ -222,6 +222,19 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And git notes show for changeset 1 of "p" has tool "edit" and 1 files
     And git fsck --full is clean
 
+  Scenario: --set takes a path that holds '=', as git allows it
+    Given a plan "p"
+    And a file "value.txt" outside the repository with content "v\n"
+    And a file "b=c" outside the repository with content "b equals c\n"
+    When I run git plan "record p --tool edit --set key=value.txt={tmp}/value.txt --set plain.txt={tmp}/b=c"
+    Then the exit code is 0
+    And the tip of "p" holds "key=value.txt" as "v\n"
+    And the tip of "p" holds "plain.txt" as "b equals c\n"
+    When I run git plan "record p --tool edit --set x=y={tmp}/nothing-here"
+    Then the exit code is 2
+    And the output contains "no such file: "
+    And the output contains "/y="
+
   Scenario: Paths on the command line are taken from the current directory, as git takes them
     Given a plan "p"
     And a file "new-a.txt" outside the repository with content "alpha 2\n"

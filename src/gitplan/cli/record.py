@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import replace
 from typing import Any
@@ -14,6 +15,19 @@ from ..errors import BadInput
 from ..model import MODE_EXECUTABLE, MODE_KEEP, File, FileOnDisk, ToolInvocation
 from . import main
 from .context import Context, pass_context
+
+
+def _set_parts(ctx: Context, item: str) -> tuple[str, str]:
+    """PATH and FILE of `--set PATH=FILE`. A path may hold '=' itself (git allows it): the
+    split is at the first '=' after which FILE exists (or is '-'), else at the first."""
+    splits = [at for at, char in enumerate(item) if char == "=" and 0 < at < len(item) - 1]
+    if not splits:
+        raise BadInput(f"--set takes PATH=FILE, not {item!r}")
+    for at in splits:
+        source = item[at + 1 :]
+        if source == "-" or os.path.lexists(ctx.file_path(source)):
+            return item[:at], source
+    return item[: splits[0]], item[splits[0] + 1 :]
 
 
 @main.command()
@@ -113,9 +127,7 @@ def record(
     if patch_file is not None:
         changes.update(store.patch_changes(plan, _read_input(ctx.file_path(patch_file)), patch_file))
     for item in set_files:
-        path, sep, source = item.partition("=")
-        if not sep or not path or not source:
-            raise BadInput(f"--set takes PATH=FILE, not {item!r}")
+        path, source = _set_parts(ctx, item)
         if path.endswith("/"):
             raise BadInput(f"--set {path}: a file's path cannot end in '/'")
         source = ctx.file_path(source)
