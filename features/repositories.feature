@@ -275,6 +275,25 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     When I run git plan "diff p --name-only src"
     Then the output is "src/a.txt\n"
 
+  Scenario: A changeset number that is also a file's name is ambiguous until '--' says which, as in git
+    Given a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content   |
+      | src/a.txt | alpha 2\n |
+    And the user sets the repository up with:
+      """
+      printf 'a file named 1\n' > 1
+      """
+    When I run git plan "diff p 1 --name-only"
+    Then the exit code is 2
+    And the output contains "ambiguous argument '1': both a changeset of p and a path"
+    When I run git plan "diff p 1 --name-only --"
+    Then the exit code is 0
+    And the output is "src/a.txt\n"
+    When I run git plan "diff p --name-only -- 1"
+    Then the exit code is 0
+    And the output is ""
+
   Scenario: GIT_DIR and GIT_WORK_TREE point gitplan where they point git
     Given the repository's git directory is moved to "store.git" outside its worktree
     And a file "readme.new" outside the repository with content "new readme\n"

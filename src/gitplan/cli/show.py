@@ -721,6 +721,11 @@ def _changeset_and_paths(ctx: Context, plan: str, args: tuple[str, ...]) -> tupl
     before = list(args[: len(args) - len(after)] if after is not None else args)
     paths = list(after or ())
     changeset = before.pop(0) if before and _CHANGESET_SPEC.match(before[0]) else None
+    if changeset is not None and after is None and os.path.lexists(os.path.join(ctx.directory, changeset)):
+        raise BadInput(
+            f"ambiguous argument {changeset!r}: both a changeset of {plan} and a path in the working "
+            f"tree; use '--' to separate paths from changesets ('{changeset} --' or '-- {changeset}')"
+        )
     if before:
         known = [change.path for change in ctx.store.status(plan).files]
         for word in before:
