@@ -374,6 +374,26 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     When I run git plan "record q --tool snapshot --from-worktree crlf.txt kept.auto src/a.txt"
     Then the output contains "snapshot: no file changes"
 
+  Scenario: record --from-worktree of a conflicted file keeps the CRLFs of "ours", as git add does, and leaves a split index alone
+    Given the user sets the repository up with:
+      """
+      printf 'one\r\ntwo\r\n' > f.txt
+      git add f.txt && git commit -qm crlf
+      git checkout -qb other && printf 'one\r\nother\r\n' > f.txt && git commit -qam other
+      git checkout -q - && printf 'one\r\nmain\r\n' > f.txt && git commit -qam main
+      git config core.autocrlf true
+      git config core.splitIndex true && git update-index --split-index
+      git merge -q other 2>/dev/null || true
+      printf 'one\r\nresolved\r\n' > f.txt
+      """
+    And I note the shared index files in the git directory
+    And a plan "p"
+    When I run git plan "record p --tool snapshot --from-worktree f.txt"
+    Then the exit code is 0
+    And the tip of "p" holds "f.txt" as "one\r\nresolved\r\n"
+    And no shared index file was added to the git directory
+    And git "add f.txt" stores what the tip of "p" holds for them
+
   Scenario: Two failed applies in the same second keep both rescues
     Given a plan "p"
     And I record in "p" with tool "edit"

@@ -342,3 +342,14 @@ def git_add_stores_the_tip(context, paths, plan):  # type: ignore[no-untyped-def
         staged = git(context, "rev-parse", f":{name}").strip()
         recorded = git(context, "rev-parse", f"refs/changesets/{plan}:{name}").strip()
         assert staged == recorded, (name, staged, recorded)
+
+
+@given("I note the shared index files in the git directory")
+def note_shared_indexes(context):  # type: ignore[no-untyped-def]
+    context.shared_indexes = sorted(Path(context.repo, ".git").glob("sharedindex.*"))
+    assert context.shared_indexes, "the repository has no split index"
+
+
+@then("no shared index file was added to the git directory")
+def no_new_shared_index(context):  # type: ignore[no-untyped-def]
+    assert sorted(Path(context.repo, ".git").glob("sharedindex.*")) == context.shared_indexes

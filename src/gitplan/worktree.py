@@ -485,18 +485,24 @@ def _with_crlf_kept(
         return {}
     literal = git_env(repo, checkout, GIT_LITERAL_PATHSPECS="1")
     listed = run_git(repo, ["ls-files", "-s", "-z", "--", *paths], env=literal, checkout=checkout)
-    entries = []
+    # The entry git add reads: stage 0, or in a merge "ours" (stage 2), as git's
+    # read_blob_data_from_index falls back to it.
+    chosen: dict[bytes, tuple[bytes, bytes]] = {}
     for item in listed.split(b"\0"):
         head, _, name = item.partition(b"\t")
         fields = head.split()
-        if len(fields) != 3 or fields[2] != b"0" or not fields[0].startswith(b"100"):
-            continue  # a conflict's stages, a symlink, a submodule: as hash-object said
+        if len(fields) != 3 or not fields[0].startswith(b"100"):
+            continue  # a symlink, a submodule: as hash-object said
+        if fields[2] == b"0" or (fields[2] == b"2" and name not in chosen):
+            chosen[name] = (fields[0], fields[1])
+    entries = []
+    for name, (mode, oid) in chosen.items():
         try:
-            kind, data = repo.odb.read(fields[1].decode())
+            kind, data = repo.odb.read(oid.decode())
         except (KeyError, ValueError):
             continue
         if kind == pygit2.enums.ObjectType.BLOB and b"\r" in data:
-            entries.append((fields[0], fields[1], name, bytes(data)))
+            entries.append((mode, oid, name, bytes(data)))
     if not entries:
         return {}
     with tempfile.TemporaryDirectory(prefix="gitplan-crlf-") as scratch:
@@ -512,6 +518,10 @@ def _with_crlf_kept(
         )  # fmt: skip
         add_config(environment, "core.sparseCheckout", "false")  # the scratch index has no sparse bits
         add_config(environment, "core.fsmonitor", "false")
+        # A split or sparse index would put its shared part in the repository's own
+        # git directory (sharedindex.<sha>): the scratch index is one plain file.
+        add_config(environment, "core.splitIndex", "false")
+        add_config(environment, "index.sparse", "false")
         names = [_fs(name) for _, _, name, _ in entries]
         index_info = b"".join(b"%s %s\t%s\0" % (mode, oid, name) for mode, oid, name, _ in entries)
         run_git(repo, ["update-index", "-z", "--add", "--index-info"], stdin=index_info, env=environment,
