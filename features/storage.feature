@@ -205,6 +205,20 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And a lock file is still on "refs/changesets/s"
     And no object or ref was written
 
+  Scenario: A lock dated in the future (a clock is off) refuses the record after a second, and gc says why it keeps it
+    Given a lock file on "refs/changesets/s" dated 60 minutes in the future
+    And I remember the object count
+    When I record in "s" with tool "blocked"
+      | path  | content |
+      | a.txt | a\n     |
+    Then it fails with exit code 4
+    And the error mentions "refs/changesets/s.lock stayed locked"
+    And no object or ref was written
+    When I run git plan "gc --grace now"
+    Then the output contains "kept lock"
+    And the output contains "dated in the future (a clock is off)"
+    And a lock file is still on "refs/changesets/s"
+
   Scenario: A lock made on the plan ref just now and never let go refuses the record, which writes nothing
     Given a lock file on "refs/changesets/s" made just now
     And gitplan treats locks as stale only after an hour and retries 5 times

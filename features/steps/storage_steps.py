@@ -206,6 +206,11 @@ def recent_lock(context, ref, seconds):  # type: ignore[no-untyped-def]
     _lock(context, ref, seconds)
 
 
+@given('a lock file on "{ref}" dated {minutes:d} minutes in the future')
+def future_lock(context, ref, minutes):  # type: ignore[no-untyped-def]
+    _lock(context, ref, -60 * minutes)
+
+
 @given('a lock file on "{ref}" made just now')
 def new_lock(context, ref):  # type: ignore[no-untyped-def]
     _lock(context, ref, 0)

@@ -437,7 +437,12 @@ def _stale_locks(
                 age = time.time() - lock.stat().st_mtime
             except FileNotFoundError:
                 continue
-            if age < stale:  # the rule clear_stale_lock applies, so that --dry-run says the same
+            if age < 0:  # a clock is off: its age says nothing
+                why = (
+                    "dated in the future (a clock is off); remove it by hand if no git or gitplan is running"
+                )
+                kept.append(CleanupItem("lock", str(lock), why))
+            elif age < stale:  # the rule clear_stale_lock applies, so that --dry-run says the same
                 kept.append(CleanupItem("lock", str(lock), f"younger than {stale:g} s: a writer may hold it"))
             elif dry_run or refs.clear_stale_lock(repo, name):
                 removed.append(CleanupItem("lock", str(lock), "left by a killed writer"))

@@ -138,20 +138,27 @@ def refuse_held_lock(repo: pygit2.Repository, name: str) -> None:
     except FileNotFoundError:
         return
     if age >= HELD_LOCK_SECONDS:
-        raise Conflict(
-            f"{lock_path(repo, name)} stayed locked: another git or gitplan process is writing "
-            f"{name}; if none is running, remove the lock and try again"
-        )
+        raise _held(repo, name)
+
+
+def _held(repo: pygit2.Repository, name: str) -> Conflict:
+    return Conflict(
+        f"{lock_path(repo, name)} stayed locked: another git or gitplan process is writing "
+        f"{name}; if none is running, remove the lock and try again"
+    )
 
 
 def wait_until_unlocked(repo: pygit2.Repository, name: str) -> None:
     """Return once ref `name` has no lock file: a writer holds one for the moment it takes
-    to write a line. A stale lock is removed; one held for over a second is Conflict
-    (refuse_held_lock)."""
+    to write a line. A stale lock is removed; one that stays for over a second is Conflict,
+    counted on our clock, since a lock's own time may be off (one dated in the future)."""
+    started = time.monotonic()
     for attempt in itertools.count():
         if not lock_path(repo, name).exists():
             return
         refuse_held_lock(repo, name)
+        if time.monotonic() - started >= HELD_LOCK_SECONDS:
+            raise _held(repo, name)
         backoff(attempt)
 
 
