@@ -324,6 +324,13 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     When I run git plan "log p"
     Then the output contains "added      "caf\351.txt" (+1 -0)"
     And the output contains "added      "a\tb.txt" (+1 -0)"
+    Given the user sets the repository up with:
+      """
+      git config core.quotePath false
+      """
+    When I run git plan "status p"
+    Then the output contains "added      "a\tb.txt" (+1 -0)"
+    And the output does not contain "caf\351.txt"
 
   Scenario: Apply is refused while the index has unresolved merge conflicts
     Given the index has an unresolved conflict in "docs/d.txt"

@@ -977,11 +977,15 @@ class PlanStore:
             suppress_blank_empty=config_flag(self._repo, "diff.suppressBlankEmpty", False),
         )
 
+    def quotes_high_bytes(self) -> bool:
+        """core.quotePath: does git quote the bytes over 0x7f of a name it prints (its default)?"""
+        return config_flag(self._repo, "core.quotePath", True)
+
     def _configured(self, options: diffs.DiffOptions) -> diffs.DiffOptions:
         """`options` with what they leave to the config (None) read from it, as git diff:
         core.quotePath, diff.noprefix, diff.interHunkContext."""
         repo, key = self._repo, "diff.interHunkContext"
-        quoted = config_flag(repo, "core.quotePath", True)
+        quoted = self.quotes_high_bytes()
         prefixes = ("", "") if config_flag(repo, "diff.noprefix", False) else ("a/", "b/")
         return replace(
             options,

@@ -79,7 +79,7 @@ class Context:
         default), a byte over 0x7f."""
         from ..diffs import quote_path
 
-        high = self.store.diff_options().quote_high is not False
+        high = self.store.quotes_high_bytes()
         return lambda path: quote_path(path, high=high)
 
     def diff_output(self) -> Output:
