@@ -194,6 +194,7 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     Given the user stages "a.txt" with content "a\n"
     When I cancel "g"
     Then the report says a pack was kept because another process used it
+    And the reasons account for each kept object once
     And I note the packs in the repository
     When I run git plan "gc --grace now"
     Then the exit code is 0
@@ -221,6 +222,7 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     And the user stages "copy.txt" with content "sub 1\n"
     When I cancel "g"
     Then the report says a pack was kept because another process used it
+    And the reasons account for each kept object once
     Given the kept packs of the cancelled plan were last used two hours ago
     When I run git plan "gc --grace now"
     Then the exit code is 0

@@ -332,6 +332,18 @@ def freshen(context, plan):  # type: ignore[no-untyped-def]
     context.freshened = newest.name
 
 
+@then("the reasons account for each kept object once")
+def kept_accounted(context):  # type: ignore[no-untyped-def]
+    report = context.result
+    counted = 0
+    for reason in report.reasons:
+        found = re.match(r"^(\d+) objects? (?:is|are) still used elsewhere", reason) or re.search(
+            r"^pack-\w+ \((\d+) objects?\) was used by another process", reason
+        )
+        counted += int(found.group(1)) if found else 0
+    assert counted == report.objects_kept, (counted, report)
+
+
 @then("the report says a pack was kept because another process used it")
 def kept_fresh(context):  # type: ignore[no-untyped-def]
     report = context.result

@@ -89,30 +89,43 @@ def prune_plan(
         copied = packs.rescued_ids(repo, plan_id)
         if keep - copied:
             packs.record_rescue(repo, plan_id, _rescue(repo, keep - copied))
-        used = f"{len(keep)} objects are" if len(keep) != 1 else "1 object is"
-        reasons.append(f"{used} still used elsewhere and kept")
-    reasons.extend(_drop_stale_caches(repo, since))
-    pruned = kept = freed = 0
-    everything_gone = True
+    caches = _drop_stale_caches(repo, since)
+    # Each object is counted once: one that a freshened pack still holds is kept for
+    # that reason, whatever else would have kept it.
+    gone: set[bytes] = set()  # in a pack deleted, used by nothing
+    used: set[bytes] = set()  # in a pack deleted, but in use: copied out first
+    fresh: set[bytes] = set()  # in a pack someone freshened, which stays
+    freshened: list[str] = []
+    freed = 0
     for pack, ids in contents:
         try:
             size = (packs.pack_dir(repo) / f"{pack.name}.pack").stat().st_size
         except FileNotFoundError:
             size = 0
         if packs.discard(repo, plan_id, pack, freshened_before):
-            pruned += len(ids - keep)
-            kept += len(ids & keep)
+            gone |= ids - keep
+            used |= ids & keep
             freed += size
         else:
-            everything_gone = False
-            kept += len(ids)
-            reasons.append(
-                f"{pack.name} ({len(ids)} objects) was used by another process just now; "
+            fresh |= ids
+            freshened.append(
+                f"{pack.name} ({_objects(len(ids))}) was used by another process just now; "
                 "`git plan gc` removes it once unused for its grace period"
             )
-    if everything_gone:
+    elsewhere = len(used - fresh)
+    if elsewhere:
+        reasons.append(f"{_objects(elsewhere, verb=True)} still used elsewhere and kept")
+    reasons += freshened + caches
+    if not fresh:
         packs.forget(repo, plan_id)
-    return CleanupReport(plan_id, refs_deleted, pruned, kept, freed, tuple(reasons))
+    return CleanupReport(plan_id, refs_deleted, len(gone - fresh), len(used | fresh), freed, tuple(reasons))
+
+
+def _objects(count: int, verb: bool = False) -> str:
+    """ "1 object", "2 objects"; with `verb`, "1 object is", "2 objects are"."""
+    if count == 1:
+        return "1 object is" if verb else "1 object"
+    return f"{count} objects are" if verb else f"{count} objects"
 
 
 def _drop_stale_caches(repo: pygit2.Repository, since: int) -> list[str]:

@@ -226,9 +226,9 @@ def cancel(ctx: Context, plan: str, restore: bool, as_json: bool) -> None:
     if restored is not None:
         out.line(f"put back {len(restored.restored)} files as they were before plan {plan}")
     out.line(f"cancelled plan {plan}: deleted {', '.join(report.refs_deleted) or 'no refs'}")
-    # What was kept is counted once here; why (in use elsewhere, a pack someone freshened,
-    # a doubt) is said per reason below.
-    kept = f", kept {report.objects_kept}" + (":" if report.reasons else "") if report.objects_kept else ""
+    # Each object is counted once; why objects were kept (in use elsewhere, in a pack
+    # someone freshened, a doubt) is said below, with what else cancel did.
+    kept = f", kept {report.objects_kept}" if report.objects_kept else ""
     out.line(f"pruned {report.objects_pruned} objects ({report.bytes_freed} bytes){kept}")
     for reason in report.reasons:
         out.line(f"  {reason}")
