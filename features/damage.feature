@@ -222,3 +222,9 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     When I run git plan "log d --max-count=2"
     Then the exit code is 5
     And the output contains "MISSING: invocation record note is missing"
+    Given the user sets the repository up with:
+      """
+      git config color.diff.commit normal
+      """
+    When I run git plan "log d --color"
+    Then the output shows "\x1b[31m  MISSING: invocation record note is missing"

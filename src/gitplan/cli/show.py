@@ -916,7 +916,9 @@ def log(
         elif oneline:
             text = "".join(line + "\n" for line in _oneline(ctx, changesets, bool(shown.color)))
         else:
-            text = _log_text(items, verbose, _commit_colour(ctx, bool(shown.color)), ctx.path_quoter())
+            text = _log_text(
+                items, verbose, bool(shown.color), _commit_colour(ctx, bool(shown.color)), ctx.path_quoter()
+            )
         shown.diff(text, colored=True)
     if any(item["problem"] for item in items):
         exit_with(Damaged.exit_code)
@@ -965,11 +967,13 @@ def _log_with_diffs(
     return ("" if oneline else "\n").join(entries)  # (git log -p: a blank line between entries)
 
 
-def _log_text(items: list[dict[str, Any]], verbose: bool, colour: str, quoted: Callable[[str], str]) -> str:
+def _log_text(
+    items: list[dict[str, Any]], verbose: bool, color: bool, colour: str, quoted: Callable[[str], str]
+) -> str:
     """The log for people: each changeset's commit (in `colour`, the escape sequence of
     color.diff.commit, as git log colours a commit line; "" for none), its invocation
-    record or what is missing (red), where it was branched from, and its files (each
-    path `quoted` as git quotes it)."""
+    record or what is missing (red, when `color`), where it was branched from, and its
+    files (each path `quoted` as git quotes it)."""
     lines: list[str] = []
     for item in items:
         head = f"changeset {item['number']} {item['commit']}"
@@ -977,7 +981,7 @@ def _log_text(items: list[dict[str, Any]], verbose: bool, colour: str, quoted: C
         if item["problem"]:
             lines.append(f"  Tool:    {item['tool']}")
             missing = f"  MISSING: {item['problem']}"
-            lines.append(click.style(missing, fg="red") if colour else missing)
+            lines.append(click.style(missing, fg="red") if color else missing)
             continue
         lines.extend(f"  {line}" for line in invocation_lines(item["invocation"], item["author"], verbose))
         origin = item.get("branched_from")
