@@ -433,9 +433,8 @@ def _stale_locks(
     for plan_id in sorted(live):
         for name in (plan_ref(plan_id), notes_ref(plan_id)):
             lock = refs.lock_path(repo, name)
-            try:
-                age = time.time() - lock.stat().st_mtime
-            except FileNotFoundError:
+            age = refs.lock_age(repo, name)
+            if age is None:
                 continue
             if age < 0:  # a clock is off: its age says nothing
                 why = (

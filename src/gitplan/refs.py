@@ -110,6 +110,15 @@ def lock_path(repo: pygit2.Repository, name: str) -> Path:
     return common_dir(repo) / f"{name}.lock"
 
 
+def lock_age(repo: pygit2.Repository, name: str) -> float | None:
+    """Seconds since the lock of ref `name` was written (below 0 when it is dated in the
+    future), or None when there is none."""
+    try:
+        return time.time() - lock_path(repo, name).stat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
 def clear_stale_lock(repo: pygit2.Repository, name: str) -> bool:
     """Remove the lock of ref `name` if a killed writer left it; True if one was removed.
 
@@ -117,15 +126,11 @@ def clear_stale_lock(repo: pygit2.Repository, name: str) -> bool:
     a lock older than stale_lock_seconds() has no live holder. Only gitplan's own
     refs are unlocked this way, never the user's."""
     assert name.startswith((PLAN_REF_PREFIX, NOTES_REF_PREFIX)), name
-    path = lock_path(repo, name)
-    try:
-        age = time.time() - path.stat().st_mtime
-    except FileNotFoundError:
-        return False
-    if age < stale_lock_seconds():
+    age = lock_age(repo, name)
+    if age is None or age < stale_lock_seconds():
         return False
     with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+        lock_path(repo, name).unlink()
     return True
 
 
@@ -133,11 +138,8 @@ def refuse_held_lock(repo: pygit2.Repository, name: str) -> None:
     """Remove a stale lock on `name`; raise Conflict naming a lock held for over a second."""
     if clear_stale_lock(repo, name):
         return
-    try:
-        age = time.time() - lock_path(repo, name).stat().st_mtime
-    except FileNotFoundError:
-        return
-    if age >= HELD_LOCK_SECONDS:
+    age = lock_age(repo, name)
+    if age is not None and age >= HELD_LOCK_SECONDS:
         raise _held(repo, name)
 
 
