@@ -211,8 +211,7 @@ class PackWriter:
         no `git repack` can ever see the pack without it."""
         stem = f"{self._dir}{os.sep}{self.name}"  # strings: a record installs a pack or two
         if keep is not None:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-            with os.fdopen(os.open(f"{stem}.keep", flags, 0o666), "wb") as handle:
+            with open(f"{stem}.keep", "wb") as handle:
                 handle.write(keep.encode())
         os.replace(self._pack.path, f"{stem}.pack")
         faults.point("packfile.pack-in-place")  # a kill here leaves a pack without its index
