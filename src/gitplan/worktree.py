@@ -453,7 +453,7 @@ def cleaned(
         workdir = Path(checkout.workdir if checkout else repo.workdir)
         result = _stored(scratch, workdir, zip(paths, ids, strict=True))
     converted = [path for path, (_, data) in result.items() if data is not None]
-    result.update(_with_crlf_kept(repo, converted, checkout))
+    result.update(_with_crlf_kept(repo, converted, workdir, checkout))
     return result
 
 
@@ -472,8 +472,17 @@ def _stored(
     return result
 
 
+def _index_entries(out: bytes) -> Iterator[tuple[bytes, bytes, bytes, bytes]]:
+    """(mode, id, stage, path) of each entry `git ls-files -s -z` printed."""
+    for item in out.split(b"\0"):
+        head, _, name = item.partition(b"\t")
+        fields = head.split()
+        if len(fields) == 3:
+            yield fields[0], fields[1], fields[2], name
+
+
 def _with_crlf_kept(
-    repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None
+    repo: pygit2.Repository, paths: Sequence[str], workdir: Path, checkout: Checkout | None
 ) -> dict[str, tuple[str, bytes | None]]:
     """What `git add` stores for those of `paths` (files hash-object converted) whose
     index entry holds CRs: git's "safer autocrlf" leaves their CRLFs alone under
@@ -488,13 +497,11 @@ def _with_crlf_kept(
     # The entry git add reads: stage 0, or in a merge "ours" (stage 2), as git's
     # read_blob_data_from_index falls back to it.
     chosen: dict[bytes, tuple[bytes, bytes]] = {}
-    for item in listed.split(b"\0"):
-        head, _, name = item.partition(b"\t")
-        fields = head.split()
-        if len(fields) != 3 or not fields[0].startswith(b"100"):
+    for mode, oid, stage, name in _index_entries(listed):
+        if not mode.startswith(b"100"):
             continue  # a symlink, a submodule: as hash-object said
-        if fields[2] == b"0" or (fields[2] == b"2" and name not in chosen):
-            chosen[name] = (fields[0], fields[1])
+        if stage == b"0" or (stage == b"2" and name not in chosen):
+            chosen[name] = (mode, oid)
     entries = []
     for name, (mode, oid) in chosen.items():
         try:
@@ -528,12 +535,8 @@ def _with_crlf_kept(
                 checkout=checkout)  # fmt: skip
         run_git(repo, ["add", "--", *names], env=environment, checkout=checkout)
         staged = run_git(repo, ["ls-files", "-s", "-z"], env=environment, checkout=checkout)
-        ids = []
-        for item in staged.split(b"\0"):
-            head, _, name = item.partition(b"\t")
-            if head:
-                ids.append((_fs(name), head.split()[1].decode()))
-        return _stored(objects, Path(checkout.workdir if checkout else repo.workdir), ids)
+        ids = [(_fs(name), oid.decode()) for _, oid, _, name in _index_entries(staged)]
+        return _stored(objects, workdir, ids)
 
 
 def _lines(paths: Sequence[str]) -> bytes:
