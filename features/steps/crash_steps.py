@@ -92,7 +92,7 @@ def _wait_until_nothing_runs_in(directory: str) -> None:
         time.sleep(0.01)
 
 
-@when('I kill a real "git plan apply {plan}" at {moments:d} or more moments spread over its run')
+@when('I kill a real "git plan apply {plan}" at {moments:d} moments spread over its run')
 def kill_many(context, plan, moments):  # type: ignore[no-untyped-def]
     started = time.monotonic()
     whole = _run_apply(context)
@@ -100,13 +100,10 @@ def kill_many(context, plan, moments):  # type: ignore[no-untyped-def]
     assert whole.returncode == 0, stderr.decode(errors="replace")
     duration = time.monotonic() - started
     context.outcomes = []
-    # Timing varies with load: keep going (up to 3 rounds) until a kill lands mid-write.
-    for n in range(3 * moments):
-        if n >= moments and any(outcome["journal"] for outcome in context.outcomes):
-            break
+    for n in range(moments):
         _reset(context)
         process = _run_apply(context)
-        delay = duration * 1.5 * (n % moments) / (moments - 1)
+        delay = duration * 1.5 * n / (moments - 1)
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         _, stderr = process.communicate()
@@ -150,9 +147,79 @@ def clean_each(context):  # type: ignore[no-untyped-def]
     assert all(outcome["status"] == "" for outcome in context.outcomes), context.outcomes
 
 
-@then("at least one kill landed while the apply was writing")
-def hit_window(context):  # type: ignore[no-untyped-def]
-    assert any(outcome["journal"] for outcome in context.outcomes), context.outcomes
+# A smudge filter (git runs it once per file it writes, in order) that, at the Nth file,
+# SIGKILLs the apply (whose pid the test hands it) and the git that runs the filter, then
+# passes every later file through untouched (recovery writes files too).
+_KILLER = """#!/bin/sh
+state={state}
+n=$(( $(cat "$state/count" 2>/dev/null || echo 0) + 1 ))
+echo $n > "$state/count"
+if [ $n -eq {at} ] && [ ! -e "$state/fired" ]; then
+    : > "$state/fired"
+    while [ ! -s "$state/apply.pid" ]; do sleep 0.01; done
+    kill -9 "$(cat "$state/apply.pid")" $PPID
+    exit 1
+fi
+exec cat
+"""
+
+
+@given("a smudge filter that kills the apply and its git at the {at:d}th file git writes")
+def killing_filter(context, at):  # type: ignore[no-untyped-def]
+    state = Path(context.tmp, "killer")
+    state.mkdir()
+    script = state / "smudge"
+    script.write_text(_KILLER.format(state=state, at=at))
+    script.chmod(0o755)
+    git(context, "config", "filter.killer.smudge", str(script))
+    # Outside the trees: the base and the plan stay as they are.
+    Path(context.repo, ".git", "info", "attributes").write_text("* filter=killer\n")
+    context.killer = state
+
+
+@when('a real "git plan apply {plan}" runs until the filter kills it')
+def apply_until_killed(context, plan):  # type: ignore[no-untyped-def]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gitplan", "-C", context.repo, "apply", plan],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    (context.killer / "apply.pid").write_text(str(process.pid))
+    _, stderr = process.communicate(timeout=300)
+    _wait_until_nothing_runs_in(context.repo)
+    assert process.returncode == -signal.SIGKILL, (process.returncode, stderr.decode(errors="replace"))
+    assert (context.killer / "fired").exists()
+
+
+@then("some of the files the plan writes hold its content and some do not")
+def torn_worktree(context):  # type: ignore[no-untyped-def]
+    names = git(context, "diff", "--name-only", "--diff-filter=AM", context.base, context.tip_tree)
+    wanted = [name for name in names.split("\n") if name]
+    written = [
+        path
+        for path in wanted
+        if Path(context.repo, path).exists()
+        and Path(context.repo, path).read_text()
+        == git(context, "cat-file", "blob", f"{context.tip_tree}:{path}")
+    ]
+    assert 0 < len(written) < len(wanted), (len(written), len(wanted))
+
+
+@then("the apply's journal is left")
+def journal_left(context):  # type: ignore[no-untyped-def]
+    assert Path(context.repo, ".git", "gitplan", "apply.json").exists()
+
+
+@then("HEAD, index and worktree are the {state} ones")
+def old_or_applied(context, state):  # type: ignore[no-untyped-def]
+    head, tree = (context.base, context.base_tree) if state == "old" else (None, context.tip_tree)
+    if head is not None:
+        assert git(context, "rev-parse", "HEAD").strip() == head
+    assert git(context, "rev-parse", "HEAD^{tree}").strip() == tree
+    assert git(context, "write-tree").strip() == tree
+    assert git(context, "status", "--porcelain") == ""
+    expected = "open" if state == "old" else "applied"
+    assert PlanStore.open(context.repo).status("big").state == expected
 
 
 @when('the dead apply\'s lock on "{ref}" is left behind')

@@ -710,6 +710,7 @@ def _execute(
                 # Bracket git's write so recovery knows whether index.lock is ours.
                 journal["index"] = "writing"
                 _write_journal(directory, journal)
+                faults.point("apply.checkout-started")  # the journal says git may be writing
                 if progress is not None:
                     progress(0, len(paths))
                 try:
