@@ -133,9 +133,7 @@ class PackWriter:
         # storing it, and every later read inflates it again. zlib's level 0 stores the
         # bytes in a valid stream that git and libgit2 read like any other.
         level = 0 if kind == OBJ_TREE else self._level
-        header = _entry_header(kind, len(data))
-        body = zlib.compress(data, level)
-        self._append(oid, header + body)
+        self._append(oid, _entry_header(kind, len(data)) + deflate(data, level))
 
     def add_stream(self, oid: bytes, kind: int, size: int, chunks: Iterable[bytes]) -> None:
         """An object whose content arrives in chunks; ValueError if it does not hash to `oid`."""
@@ -226,6 +224,22 @@ class PackWriter:
             os.unlink(self._idx_path)
 
 
+def deflate(data: bytes, level: int) -> bytes:
+    """`data` as one zlib stream, with the window and hash table sized to it.
+
+    zlib.compress sets up a 32 KiB window and a 64 KiB hash table for every call,
+    and clearing and filling them costs far more than compressing a commit, a note
+    or a small file (60-70 us against 5-10 us, measured on these machines). A window
+    as big as the object finds every match the default one would (the stream is the
+    same size), and any zlib reader inflates it."""
+    bits = min(15, max(9, (len(data) + _LOOKAHEAD).bit_length()))
+    if bits == 15:
+        return zlib.compress(data, level)
+    compressor = zlib.compressobj(level, zlib.DEFLATED, bits, bits - 7)
+    return compressor.compress(data) + compressor.flush()
+
+
+_LOOKAHEAD = 262  # zlib's MIN_LOOKAHEAD: the window holds the data and this much more
 _PACK_HEADER = 12  # "PACK", version, object count
 _COPY_CHUNK = 1 << 20
 
