@@ -234,11 +234,17 @@ def _hold(context, part: str) -> None:  # type: ignore[no-untyped-def]
         const part = arguments[0];
         const real = window.fetch;
         window.__held = [];
+        window.__busy = 0;  // requests not held whose answer the page has not read yet
         window.fetch = (url, options) => {
           if (String(url).includes(part) && window.__holding && !window.__held.length) {
             return new Promise((go) => window.__held.push(() => go(real(url, options))));
           }
-          return real(url, options);
+          window.__busy += 1;
+          return real(url, options).then((response) => {
+            const read = response.json.bind(response);
+            response.json = () => read().finally(() => { window.__busy -= 1; });
+            return response;
+          }, (error) => { window.__busy -= 1; throw error; });
         };
         window.__holding = true;
         """,
@@ -249,7 +255,14 @@ def _hold(context, part: str) -> None:  # type: ignore[no-untyped-def]
 @when("the page is waiting for the timeline")
 @when("the page is waiting for the plan's version")
 def waiting_for_timeline(context):  # type: ignore[no-untyped-def]
-    _wait(context, lambda d: d.execute_script("return window.__held.length") > 0)
+    """The held request is waiting, and the page has drawn the answers to the others it
+    made with it (a button the test presses next is not redrawn under it). The page reads
+    an answer and draws it in one run of promise callbacks, which ends before the test's
+    script runs."""
+    _wait(
+        context,
+        lambda d: d.execute_script("return window.__held.length > 0 && window.__busy === 0"),
+    )
 
 
 @when("the page gets the timeline it waited for")
