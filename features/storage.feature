@@ -205,6 +205,14 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And a lock file is still on "refs/changesets/s"
     And no object or ref was written
 
+  Scenario: With GITPLAN_HELD_LOCK_SECONDS raised, a writer waits for a lock a few seconds old and records once it goes
+    Given a lock file on "refs/changesets/s" left 5 seconds ago
+    When a real "git plan record s --tool waited --delete README.md" runs with GITPLAN_HELD_LOCK_SECONDS=600
+    Then after 2 seconds it is still waiting
+    When the lock file on "refs/changesets/s" is removed
+    Then that record ends with exit code 0
+    And plan "s" has the tools "waited"
+
   Scenario: A lock dated in the future (a clock is off) refuses the record after a second, and gc says why it keeps it
     Given a lock file on "refs/changesets/s" dated 60 minutes in the future
     And I remember the object count

@@ -90,6 +90,7 @@ Bad Input Gives Stable Exit Codes
     Should Not Contain    ${result.stderr}    Traceback
 
 Concurrent Writers Through The CLI Lose Nothing
+    Writers Under Load
     Plan    create    busy
     FOR    ${i}    IN RANGE    4
         Create File    ${TMP}/f${i}    content ${i}\n
@@ -122,6 +123,7 @@ Demo Runs On A Fresh Machine
 Cancel While CLI Writers Run Leaves Nothing Behind
     [Documentation]    Cancel lands once both writers have recorded (each `git plan record`
     ...    marks the moment it published), then they run on into a plan that is gone.
+    Writers Under Load
     Plan    create    racing
     Create File    ${TMP}/f    content\n
     Create Directory    ${TMP}/marks

@@ -222,6 +222,32 @@ def patient(context, count):  # type: ignore[no-untyped-def]
     os.environ["GITPLAN_MAX_ATTEMPTS"] = str(count)
 
 
+@when('a real "git plan {args}" runs with GITPLAN_HELD_LOCK_SECONDS={seconds}')
+def background_cli(context, args, seconds):  # type: ignore[no-untyped-def]
+    environment = dict(os.environ, GITPLAN_HELD_LOCK_SECONDS=seconds)
+    context.background = subprocess.Popen(
+        [sys.executable, "-m", "gitplan", "-C", context.repo, *args.split()],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@then("after {seconds:d} seconds it is still waiting")
+def still_waiting(context, seconds):  # type: ignore[no-untyped-def]
+    # The default bound refuses a lock this old at once: a process still running after a
+    # second or more waits for it. (A slow machine can only make this pass, never fail.)
+    time.sleep(seconds)
+    assert context.background.poll() is None, context.background.communicate()
+
+
+@then("that record ends with exit code {code:d}")
+def background_exit(context, code):  # type: ignore[no-untyped-def]
+    out, err = context.background.communicate(timeout=120)
+    assert context.background.returncode == code, (context.background.returncode, out, err)
+
+
 @when('the lock file on "{ref}" is removed')
 def lock_removed(context, ref):  # type: ignore[no-untyped-def]
     (_git_dir(context) / f"{ref}.lock").unlink()

@@ -247,10 +247,12 @@ def _cli(context, args: str) -> None:  # type: ignore[no-untyped-def]
 
 @when('another writer keeps taking the lock of "{ref}" while I run git plan "{args}"')
 def run_while_locked(context, ref, args):  # type: ignore[no-untyped-def]
-    """A lock that is always fresh: every compare-and-swap loses, and none counts as held."""
+    """A lock that is always fresh: every compare-and-swap loses, and none counts as held.
+    Taken again just before each swap, so that no pause of this machine between taking it
+    and the swap (writing the pack flushes it to disk) can make it look held for long."""
     lock = _lock(context, ref)
     os.environ["GITPLAN_MAX_ATTEMPTS"] = "3"
-    with faults.at("transaction.swap-read", lambda: lock.write_text(""), times=1000):
+    with faults.at("transaction.before-swap", lambda: lock.write_text(""), times=1000):
         _cli(context, args)
     del os.environ["GITPLAN_MAX_ATTEMPTS"]
     lock.unlink()
