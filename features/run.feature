@@ -291,7 +291,7 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     And git "ls-tree -r --name-only refs/changesets/p" prints "after.txt"
 
   Scenario: A timeout ends what the command started too
-    When I run git plan "run p --tool sh --timeout 0.5 -- sh -c 'sleep 60 & echo $! > {tmp}/pid; wait'"
+    When I run git plan "run p --tool sh --timeout 0.5 -- sh -c 'sleep 60 & echo $! > {tmp}/pid; wait'", whose timeout fires once the command has written "pid"
     Then the exit code is 124
     And the process in "pid" is gone
 
@@ -361,7 +361,7 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
       | absolute, not there    | /no/such/thing | not executable             |
 
   Scenario: A command that ignores SIGTERM is killed after the grace period
-    When I run git plan "run p --tool sh --timeout 0.2 -- sh -c 'trap "" TERM; touch ignoring; sleep 30'"
+    When I run git plan "run p --tool sh --timeout 0.2 -- sh -c 'trap "" TERM; echo ready > {tmp}/ignoring; sleep 30'", whose timeout fires once the command has written "ignoring"
     Then the exit code is 124
     And the record of changeset 1 of "p" has signal = "SIGKILL"
 

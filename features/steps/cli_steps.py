@@ -37,6 +37,29 @@ def outside_dir(context, name):  # type: ignore[no-untyped-def]
     Path(context.tmp, name).mkdir()
 
 
+@when('I run git plan "{args}", whose timeout fires once the command has written "{name}"')
+def run_timeout_when_ready(context, args, name):  # type: ignore[no-untyped-def]
+    """The command's timeout may run out before the command has set itself up (a loaded
+    machine can take longer to start a shell than a short timeout): the signals go out
+    only once it has written `name` in the scratch directory."""
+    import time
+
+    from gitplan import faults
+
+    ready = Path(context.tmp, name)
+    fired = []
+
+    def wait_until_ready() -> None:
+        fired.append(True)
+        deadline = time.monotonic() + 60
+        while not (ready.exists() and ready.stat().st_size) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    with faults.at("run.timed-out", wait_until_ready):
+        _run(context, args)
+    assert fired, "the command's timeout never fired"
+
+
 @when('I run git plan "{args}"')
 def run_plan(context, args):  # type: ignore[no-untyped-def]
     _run(context, args)

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from . import faults
 from .errors import BadInput
 from .model import utc_now
 
@@ -155,6 +156,7 @@ def run_command(
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
+            faults.point("run.timed-out")
             _signal(process.pid, signal.SIGTERM, own_group)
             try:
                 process.wait(timeout=KILL_GRACE_SECONDS)
