@@ -376,6 +376,14 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     When the git-plan program runs "run p --tool seq -- seq 1 100000" into a reader that stops after one line
     Then the record of changeset 1 of "p" has stdout_tail ending "100000\n"
 
+  Scenario: Output still on its way when the command ends is kept, however long a slow reader of ours takes
+    # The reader reads nothing until 3 seconds after the command ended: the command's last
+    # output waits in the pipes meanwhile, longer than output of a process left behind is
+    # waited for.
+    When the git-plan program runs "run p --tool seq -- sh -c 'seq 1 15000; echo x > {tmp}/ended'" into a reader that starts 3 s after "ended" is written
+    Then the reader got every line
+    And the record of changeset 1 of "p" has stdout_tail ending "15000\n"
+
   Scenario: A run from a thread other than the main one
     When store.run of "sh -c 'echo t > thread.txt'" in "p" runs in a thread
     Then git "ls-tree -r --name-only refs/changesets/p" prints "thread.txt"

@@ -227,6 +227,26 @@ def run_into_short_reader(context, args):  # type: ignore[no-untyped-def]
     assert writer.returncode == 0, writer.stderr.read() if writer.stderr else ""
 
 
+@when('the git-plan program runs "{args}" into a reader that starts {seconds:d} s after "{name}" is written')
+def run_into_late_reader(context, args, seconds, name):  # type: ignore[no-untyped-def]
+    command = [sys.executable, "-m", "gitplan", *_words(context, args)]
+    writer = subprocess.Popen(command, cwd=context.repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ended = Path(context.tmp, name)
+    deadline = time.monotonic() + 120
+    while not (ended.exists() and ended.stat().st_size):
+        assert writer.poll() is None and time.monotonic() < deadline, writer.communicate()
+        time.sleep(0.01)
+    time.sleep(seconds)  # longer than gitplan waits for a process left behind
+    out, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0, err
+    context.reader_got = out
+
+
+@then("the reader got every line")
+def reader_got_all(context):  # type: ignore[no-untyped-def]
+    assert context.reader_got.endswith(b"\n14999\n15000\n"), context.reader_got[-100:]
+
+
 @then('the record of changeset {number:d} of "{plan}" has {field} ending "{text}"')
 def record_field_end(context, number, plan, field, text):  # type: ignore[no-untyped-def]
     record = _note(context, plan, number)

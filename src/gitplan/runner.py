@@ -19,9 +19,12 @@ module knows nothing of plans or git.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
+import struct
 import subprocess
+import termios
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -35,6 +38,7 @@ from .model import utc_now
 DEFAULT_TAIL_BYTES = 4096
 KILL_GRACE_SECONDS = 5.0
 STRAGGLER_SECONDS = 1.0  # how long output of processes the command left behind is still read
+DRAIN_SECONDS = 60.0  # the longest the rest of the output is read once the command ended
 EXIT_TIMEOUT = 124  # as timeout(1)
 
 
@@ -82,16 +86,19 @@ class _Tail:
         self.limit = limit
         self.sink = sink
         self.data = bytearray()
+        self.passing_on = False  # a chunk is being written to the sink (which may be slow)
 
     def pump(self, fd: int) -> None:
         with os.fdopen(fd, "rb", buffering=0) as stream:
             while chunk := stream.read(65536):
                 if self.sink is not None:
+                    self.passing_on = True
                     try:
                         self.sink.write(chunk)
                         self.sink.flush()
                     except (BrokenPipeError, ValueError):
                         self.sink = None  # nobody reads our output any more; keep the tail
+                    self.passing_on = False
                 self.data += chunk
                 if len(self.data) > 3 * self.limit:  # keep twice the limit: see text()
                     del self.data[: -2 * self.limit]
@@ -100,6 +107,31 @@ class _Tail:
         """Up to twice the limit: the caller masks secrets, then cuts (see `cut_tail`)."""
         kept = bytes(self.data[-2 * self.limit :]) if self.limit else b""
         return kept.decode("utf-8", "replace")
+
+
+def _drain(pump: threading.Thread, probe: int, tail: _Tail) -> None:
+    """Wait for `pump` to read its pipe to the end, once the command has ended.
+
+    A process the command left in the background may hold the pipe open for good, so
+    the wait gives up after STRAGGLER_SECONDS without an end, but not while output is
+    still on its way (waiting in the pipe, or being passed on to a slow reader of our
+    own output; a loaded machine can hold the pump up too), and never past
+    DRAIN_SECONDS in all."""
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while True:
+        pump.join(timeout=STRAGGLER_SECONDS)
+        on_its_way = tail.passing_on or _unread(probe) > 0
+        if not pump.is_alive() or not on_its_way or time.monotonic() >= deadline:
+            return
+
+
+def _unread(fd: int) -> int:
+    """How many bytes wait in the pipe `fd` reads from."""
+    try:
+        (count,) = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))
+    except OSError:
+        return 0
+    return int(count)
 
 
 def cut_tail(text: str, limit: int) -> str:
@@ -124,6 +156,7 @@ def run_command(
     clock = time.monotonic()
     own_group = not _on_a_terminal()
     children: list[int] = []
+    probes: list[int] = []  # the pipes' read ends, to ask how much is still unread
     previous = _pass_signals_to(children, own_group)
     try:
         try:
@@ -147,6 +180,7 @@ def run_command(
             threading.Thread(target=out_tail.pump, args=(os.dup(process.stdout.fileno()),), daemon=True),
             threading.Thread(target=err_tail.pump, args=(os.dup(process.stderr.fileno()),), daemon=True),
         ]
+        probes.extend(os.dup(pipe.fileno()) for pipe in (process.stdout, process.stderr))
         process.stdout.close()
         process.stderr.close()
         for pump in pumps:
@@ -165,10 +199,12 @@ def run_command(
                 process.wait()
         if timed_out:
             _signal(process.pid, signal.SIGKILL, own_group)  # what the command started goes with it
-        for pump in pumps:
-            pump.join(timeout=STRAGGLER_SECONDS)  # a background process may hold the pipe open
+        for pump, probe, tail in zip(pumps, probes, (out_tail, err_tail), strict=True):
+            _drain(pump, probe, tail)
     finally:
         _restore_interrupts(previous)
+        for probe in probes:
+            os.close(probe)
     returncode = process.returncode
     return Outcome(
         exit_code=returncode if returncode >= 0 else None,
