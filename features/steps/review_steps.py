@@ -457,9 +457,9 @@ def run_with_browser(context, args):  # type: ignore[no-untyped-def]
     assert line.startswith("gitplan review: http://127.0.0.1:"), line
     context.review_url = line.split(": ", 1)[1].strip()
     context.review_base = context.review_url.split("/?", 1)[0]
-    for _ in range(2000):  # the browser is started after the URL is printed: wait for its file
-        if noted.exists():
-            break
+    deadline = time.monotonic() + 60  # the browser is started after the URL is printed
+    while not noted.exists():
+        assert time.monotonic() < deadline, "git plan review never started the browser"
         time.sleep(0.005)
     context.browser_url = noted.read_text()
 
