@@ -311,11 +311,12 @@ def index_holds(idx_path: Path, oids: Iterable[bytes]) -> set[bytes]:
         for oid in oids:
             first = oid[0]
             low, high = (fanout[first - 1] if first else 0), fanout[first]
-            # The ids that share its first byte, searched in C; a match must start on an id.
-            names = data[names_at + 20 * low : names_at + 20 * high]
-            at = names.find(oid)
-            while at > 0 and at % 20:
-                at = names.find(oid, at + 1)
+            # The ids that share its first byte, searched in C where they lie (a slice would
+            # copy them: 16 KB an id in a 200,000-object pack); a match must start on an id.
+            start, end = names_at + 20 * low, names_at + 20 * high
+            at = data.find(oid, start, end)
+            while at > start and (at - start) % 20:
+                at = data.find(oid, at + 1, end)
             if at >= 0:
                 found.add(oid)
     return found
