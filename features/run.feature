@@ -384,6 +384,11 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     Then the reader got every line
     And the record of changeset 1 of "p" has stdout_tail ending "15000\n"
 
+  Scenario: Output the command wrote before it ended is kept, however long our reader of it is held up
+    When I run git plan "run p --tool sh -- sh -c 'printf hello'", its output reader held up for 2.5 s after its first read
+    Then the exit code is 0
+    And the record of changeset 1 of "p" has stdout_tail ending "hello"
+
   Scenario: A run from a thread other than the main one
     When store.run of "sh -c 'echo t > thread.txt'" in "p" runs in a thread
     Then git "ls-tree -r --name-only refs/changesets/p" prints "thread.txt"

@@ -65,6 +65,18 @@ def run_plan(context, args):  # type: ignore[no-untyped-def]
     _run(context, args)
 
 
+@when('I run git plan "{args}", its output reader held up for {seconds:g} s after its first read')
+def run_with_slow_pump(context, args, seconds):  # type: ignore[no-untyped-def]
+    """A thread the machine does not run for a while, right after it read the command's
+    output (and before it kept it): the command has ended and closed its pipes."""
+    import time
+
+    from gitplan import faults
+
+    with faults.at("run.output-read", lambda: time.sleep(seconds)):
+        _run(context, args)
+
+
 @when('I run git plan "{args}", counting rename detections')
 def run_counting_renames(context, args):  # type: ignore[no-untyped-def]
     from gitplan import faults

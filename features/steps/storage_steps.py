@@ -224,7 +224,13 @@ def patient(context, count):  # type: ignore[no-untyped-def]
 
 @when('a real "git plan {args}" runs with GITPLAN_HELD_LOCK_SECONDS={seconds}')
 def background_cli(context, args, seconds):  # type: ignore[no-untyped-def]
-    environment = dict(os.environ, GITPLAN_HELD_LOCK_SECONDS=seconds)
+    context.marks = Path(context.tmp, "marks")
+    context.marks.mkdir()
+    environment = dict(
+        os.environ,
+        GITPLAN_HELD_LOCK_SECONDS=seconds,
+        GITPLAN_FAULTS=f"transaction.before-publish=mark:{context.marks}",
+    )
     context.background = subprocess.Popen(
         [sys.executable, "-m", "gitplan", "-C", context.repo, *args.split()],
         env=environment,
@@ -236,8 +242,14 @@ def background_cli(context, args, seconds):  # type: ignore[no-untyped-def]
 
 @then("after {seconds:d} seconds it is still waiting")
 def still_waiting(context, seconds):  # type: ignore[no-untyped-def]
-    # The default bound refuses a lock this old at once: a process still running after a
-    # second or more waits for it. (A slow machine can only make this pass, never fail.)
+    # Counted from the moment the writer came to the lock (it marks the point just before
+    # it looks): the default bound refuses a lock this old at once, so a writer still
+    # running seconds later is waiting for it.
+    deadline = time.monotonic() + 120
+    while not list(context.marks.glob("transaction.before-publish.*.reached")):
+        assert context.background.poll() is None, context.background.communicate()
+        assert time.monotonic() < deadline, "the writer never came to the lock"
+        time.sleep(0.01)
     time.sleep(seconds)
     assert context.background.poll() is None, context.background.communicate()
 

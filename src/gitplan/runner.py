@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import select
 import signal
 import struct
 import subprocess
@@ -91,6 +92,7 @@ class _Tail:
     def pump(self, fd: int) -> None:
         with os.fdopen(fd, "rb", buffering=0) as stream:
             while chunk := stream.read(65536):
+                faults.point("run.output-read")
                 if self.sink is not None:
                     self.passing_on = True
                     try:
@@ -109,20 +111,26 @@ class _Tail:
         return kept.decode("utf-8", "replace")
 
 
-def _drain(pump: threading.Thread, probe: int, tail: _Tail) -> None:
+def _drain(pump: threading.Thread, probe: int, tail: _Tail, deadline: float) -> None:
     """Wait for `pump` to read its pipe to the end, once the command has ended.
 
     A process the command left in the background may hold the pipe open for good, so
     the wait gives up after STRAGGLER_SECONDS without an end, but not while output is
-    still on its way (waiting in the pipe, or being passed on to a slow reader of our
-    own output; a loaded machine can hold the pump up too), and never past
-    DRAIN_SECONDS in all."""
-    deadline = time.monotonic() + DRAIN_SECONDS
+    still on its way: every writer has closed the pipe (the end is certain to come,
+    however long a loaded machine holds the pump up), output waits in it, or the pump
+    is passing some on to a slow reader of our own output. Never past `deadline`."""
     while True:
         pump.join(timeout=STRAGGLER_SECONDS)
-        on_its_way = tail.passing_on or _unread(probe) > 0
+        on_its_way = _hung_up(probe) or tail.passing_on or _unread(probe) > 0
         if not pump.is_alive() or not on_its_way or time.monotonic() >= deadline:
             return
+
+
+def _hung_up(fd: int) -> bool:
+    """Has every process that could write to the pipe `fd` reads from closed it?"""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return any(events & select.POLLHUP for _, events in poller.poll(0))
 
 
 def _unread(fd: int) -> int:
@@ -199,8 +207,9 @@ def run_command(
                 process.wait()
         if timed_out:
             _signal(process.pid, signal.SIGKILL, own_group)  # what the command started goes with it
+        deadline = time.monotonic() + DRAIN_SECONDS  # for both pipes together
         for pump, probe, tail in zip(pumps, probes, (out_tail, err_tail), strict=True):
-            _drain(pump, probe, tail)
+            _drain(pump, probe, tail, deadline)
     finally:
         _restore_interrupts(previous)
         for probe in probes:
