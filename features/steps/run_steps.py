@@ -231,11 +231,7 @@ def run_into_short_reader(context, args):  # type: ignore[no-untyped-def]
 def run_into_late_reader(context, args, seconds, name):  # type: ignore[no-untyped-def]
     command = [sys.executable, "-m", "gitplan", *_words(context, args)]
     writer = subprocess.Popen(command, cwd=context.repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    ended = Path(context.tmp, name)
-    deadline = time.monotonic() + 120
-    while not (ended.exists() and ended.stat().st_size):
-        assert writer.poll() is None and time.monotonic() < deadline, writer.communicate()
-        time.sleep(0.01)
+    _wait_for(Path(context.tmp, name), "the command's end")
     time.sleep(seconds)  # longer than gitplan waits for a process left behind
     out, err = writer.communicate(timeout=120)
     assert writer.returncode == 0, err

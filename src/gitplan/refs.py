@@ -51,8 +51,8 @@ def stale_lock_seconds() -> float:
 
     git itself never breaks a lock; a writer that is merely stopped (SIGSTOP, swap,
     a slow disk) may still hold one for a while, so only a lock no write could
-    take that long over is removed. A younger lock that blocks for over a second
-    is named in the error instead."""
+    take that long over is removed. A younger lock that blocks for longer than
+    held_lock_seconds() is named in the error instead."""
     return float(os.environ.get("GITPLAN_STALE_LOCK_SECONDS", "60"))
 
 
@@ -139,7 +139,8 @@ def clear_stale_lock(repo: pygit2.Repository, name: str) -> bool:
 
 
 def refuse_held_lock(repo: pygit2.Repository, name: str) -> None:
-    """Remove a stale lock on `name`; raise Conflict naming a lock held for over a second."""
+    """Remove a stale lock on `name`; raise Conflict naming a lock older than
+    held_lock_seconds() (a second by default)."""
     if clear_stale_lock(repo, name):
         return
     age = lock_age(repo, name)
@@ -156,8 +157,9 @@ def _held(repo: pygit2.Repository, name: str) -> Conflict:
 
 def wait_until_unlocked(repo: pygit2.Repository, name: str) -> None:
     """Return once ref `name` has no lock file: a writer holds one for the moment it takes
-    to write a line. A stale lock is removed; one that stays for over a second is Conflict,
-    counted on our clock, since a lock's own time may be off (one dated in the future)."""
+    to write a line. A stale lock is removed; one that stays longer than held_lock_seconds()
+    (a second by default) is Conflict, counted on our clock, since a lock's own time may be
+    off (one dated in the future)."""
     started, bound = time.monotonic(), held_lock_seconds()
     for attempt in itertools.count():
         if not lock_path(repo, name).exists():

@@ -164,7 +164,7 @@ def run_command(
     clock = time.monotonic()
     own_group = not _on_a_terminal()
     children: list[int] = []
-    probes: list[int] = []  # the pipes' read ends, to ask how much is still unread
+    probes: list[int] = []  # the pipes' read ends, to ask whether more output is coming
     previous = _pass_signals_to(children, own_group)
     try:
         try:
