@@ -193,25 +193,35 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     Then it succeeds
     And no lock file is left on "refs/changesets/s"
 
-  Scenario: A lock a few seconds old may still be held: it is named at once, not broken, and nothing is recorded
-    Given a lock file on "refs/changesets/s" left 5 seconds ago
+  Scenario Outline: A lock a few seconds old on <ref> may still be held: it is named at once, not broken, and nothing is recorded
+    Given a lock file on "<ref>" left 5 seconds ago
     And I remember the object count
     When I record in "s" with tool "blocked"
       | path  | content |
       | a.txt | a\n     |
     Then it fails with exit code 4
-    And the error mentions "refs/changesets/s.lock stayed locked"
+    And the error mentions "<ref>.lock stayed locked"
     And the error mentions "if none is running, remove the lock"
-    And a lock file is still on "refs/changesets/s"
+    And a lock file is still on "<ref>"
     And no object or ref was written
 
-  Scenario: With GITPLAN_HELD_LOCK_SECONDS raised, a writer waits for a lock a few seconds old and records once it goes
-    Given a lock file on "refs/changesets/s" left 5 seconds ago
+    Examples:
+      | ref                     |
+      | refs/changesets/s       |
+      | refs/notes/changesets/s |
+
+  Scenario Outline: With GITPLAN_HELD_LOCK_SECONDS raised, a writer waits for a lock on <ref> a few seconds old and records once it goes
+    Given a lock file on "<ref>" left 5 seconds ago
     When a real "git plan record s --tool waited --delete README.md" runs with GITPLAN_HELD_LOCK_SECONDS=600
     Then after 2 seconds it is still waiting
-    When the lock file on "refs/changesets/s" is removed
+    When the lock file on "<ref>" is removed
     Then that record ends with exit code 0
     And plan "s" has the tools "waited"
+
+    Examples:
+      | ref                     |
+      | refs/changesets/s       |
+      | refs/notes/changesets/s |
 
   Scenario: A lock dated in the future (a clock is off) refuses the record after a second, and gc says why it keeps it
     Given a lock file on "refs/changesets/s" dated 60 minutes in the future
@@ -249,7 +259,7 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
       | a.txt | a\n     |
     Then it fails with exit code 4
     And the error mentions "refs/notes/changesets/s.lock stayed locked"
-    And the error mentions "remove it"
+    And the error mentions "remove the lock and try again"
 
   Scenario: Apply finishes although a killed writer left a lock on the plan's notes ref
     Given I record in "s" with tool "write"

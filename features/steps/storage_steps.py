@@ -229,6 +229,9 @@ def background_cli(context, args, seconds):  # type: ignore[no-untyped-def]
     environment = dict(
         os.environ,
         GITPLAN_HELD_LOCK_SECONDS=seconds,
+        # Few retries: a writer that only retried a held lock, instead of waiting for it,
+        # gives up within a fraction of a second.
+        GITPLAN_MAX_ATTEMPTS="5",
         GITPLAN_FAULTS=f"transaction.before-publish=mark:{context.marks}",
     )
     context.background = subprocess.Popen(

@@ -76,9 +76,10 @@ def write(
         faults.point("transaction.before-publish")
         try:
             # Published notes are the record's commit point (a reader finishes the plan
-            # ref, refs.settle): a lock on the plan ref held by hand, or left by a killed
+            # ref, refs.settle): a lock on either ref held by hand, or left by a killed
             # git, is waited out or refused now, while nothing references the pack.
             refs.wait_until_unlocked(repo, plan_ref(plan_id))
+            refs.wait_until_unlocked(repo, notes_ref(plan_id))
             refs.publish_notes(repo, current, prepared.notes)
         except refs.RefMoved:
             _discard(repo, plan_id, pack)  # nothing references it yet
