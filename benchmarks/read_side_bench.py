@@ -1,6 +1,7 @@
 """The read side against git doing the same work, in the same run (issue: real repositories).
 
-* the cumulative diff of 100 changesets x 10 files at N=100,000 vs `git diff base tip`;
+* the cumulative diff of 100 changesets x 10 files at N=100,000 vs `git diff base tip`, and
+  vs libgit2's own diff and patch of the same trees (the floor of a libgit2 diff);
 * one changeset's diff at N=1,000 and N=100,000;
 * `status` vs `git log --notes` of the same plan, and `git plan status` vs `git status`
   as processes at N=1,000 and N=100,000;
@@ -15,6 +16,8 @@ import itertools
 import os
 import subprocess
 import sys
+
+import pygit2
 
 from gitplan import PlanStore, ToolInvocation
 from gitplan.diffs import DiffOptions
@@ -53,12 +56,21 @@ class CumulativeDiff:
         self.store = PlanStore.open(repo)
         status = self.store.status("cumulative")
         self.base, self.tip = status.base, status.tip
+        self.repository = pygit2.Repository(repo)
 
     def time_diff_gitplan(self, repo: str) -> None:
         self.store.diff("cumulative")
 
     def time_diff_git_cli(self, repo: str) -> None:
         git(self.repo, "diff", self.base, self.tip)
+
+    def time_diff_libgit2_alone(self, repo: str) -> None:
+        """The floor of any diff that libgit2 computes (DESIGN: every diff comes from it):
+        its whole-tree diff and patch text in one call each, in C, before any of the work
+        that makes the text git's (abbreviated ids, hunk headers, rename pairing)."""
+        old, new = (self.repository[oid].peel(pygit2.Tree) for oid in (self.base, self.tip))
+        patch = self.repository.diff(old, new, flags=pygit2.enums.DiffOption.INDENT_HEURISTIC).patch
+        assert patch
 
     def time_one_changeset_diff_gitplan(self, repo: str) -> None:
         self.store.diff("cumulative", 50)
