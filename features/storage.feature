@@ -582,11 +582,13 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And the error mentions "changed while it was being recorded"
     And the object store is exactly as it was
 
-  Scenario: A plan ref that stays locked after the notes moved: busy, naming the lock; the next writer finishes the record
+  Scenario: A plan ref that stays locked after the notes moved: the record stands, and the error says so and names the lock; the next writer finishes it
     Given gitplan treats locks as stale only after an hour and retries 3 times
     When a writer's plan ref is locked by another process just after its notes moved
     Then it fails with exit code 4
+    And the error mentions "changeset 1 of plan 's' is recorded, but"
     And the error mentions "refs/changesets/s.lock stayed locked"
+    And the error mentions "Do not record it again"
     When I record in "s" with tool "meanwhile"
       | path | content |
       | m    | m\n     |

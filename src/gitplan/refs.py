@@ -399,7 +399,15 @@ def publish_tip(repo: pygit2.Repository, refs: PlanRefs, new_tip: str, new_numbe
         if on_chain(repo, current, new_tip, new_number):
             return  # another writer finished our record for us (see settle())
         raise Damaged(f"plan {refs.plan_id!r} moved to {current} without changeset {new_tip}")
-    raise busy(refs.plan_id, repo)  # the notes ref is one step ahead: settle() will finish it
+    # The notes ref is one step ahead: the changeset is recorded, and settle() finishes it.
+    # Saying "busy, try again" here would have the caller record it a second time.
+    locks = ", ".join(held_locks(repo, refs.plan_id)) or f"{plan_ref(refs.plan_id)} kept moving"
+    raise Conflict(
+        f"changeset {new_number} of plan {refs.plan_id!r} is recorded, but {locks} stayed locked, "
+        f"so {plan_ref(refs.plan_id)} still names the changeset before it until the next record "
+        "or apply of the plan moves it, once the lock is gone (remove the lock if no git or gitplan process "
+        "is running). Do not record it again"
+    )
 
 
 def busy(plan_id: str, repo: pygit2.Repository | None = None) -> Conflict:
