@@ -308,6 +308,15 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     And the note of changeset 1 of "p" does not contain "0123456789abcdef"
     And the record of changeset 1 of "p" has redacted = ["stdout_tail"]
 
+  Scenario: Running out of descriptors while the command's pipes are set up stops the command, leaves no descriptor open and records nothing
+    Given store.run is called on "p" with argv ["true"] and options {}
+    When store.run runs "echo $$ > {tmp}/pid.new && mv {tmp}/pid.new {tmp}/pid && exec sleep 60" in "p" and descriptors run out once "pid" is written
+    Then it fails with exit code 1
+    And the error mentions "could not read the output of 'sh', so it was stopped: Too many open files"
+    And the process in "pid" is gone
+    And this process has the descriptors it had before
+    And plan "p" has 1 changesets
+
   Scenario: The watcher works in a process with more than 1024 open files
     When a process with 1100 open files runs "echo x > many.txt" in "p"
     Then git "ls-tree -r --name-only refs/changesets/p" prints "many.txt"

@@ -13,6 +13,8 @@ from pathlib import Path
 from behave import given, then, when
 from common_steps import git, unescape
 
+from gitplan import faults
+
 
 def _commit(context, plan: str, number: int) -> str:  # type: ignore[no-untyped-def]
     """The commit whose `Changeset:` trailer is `number`, found with git log."""
@@ -198,6 +200,7 @@ def many_files(context, count, script, plan):  # type: ignore[no-untyped-def]
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
+@given('store.run is called on "{plan}" with argv {argv} and options {options}')
 @when('store.run is called on "{plan}" with argv {argv} and options {options}')
 def store_run_call(context, plan, argv, options):  # type: ignore[no-untyped-def]
     from common_steps import attempt
@@ -385,3 +388,30 @@ def write_and_stop(context, path, name):  # type: ignore[no-untyped-def]
 @then('it saw exactly "{path}"')
 def saw_exactly(context, path):  # type: ignore[no-untyped-def]
     assert context.seen == {path}, context.seen
+
+
+@when('store.run runs "{script}" in "{plan}" and descriptors run out once "{name}" is written')
+def descriptors_run_out(context, script, plan, name):  # type: ignore[no-untyped-def]
+    import errno
+
+    from common_steps import attempt
+
+    written = Path(context.tmp, name)
+    calls = [0]
+
+    def third_dup_fails() -> None:  # the first two succeed: it fails halfway
+        calls[0] += 1
+        if calls[0] == 3:
+            _wait_for(written, f"the command to write {name}")
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+    context.descriptors_before = sorted(os.listdir("/proc/self/fd"))
+    command = ["sh", "-c", script.replace("{tmp}", str(context.tmp))]
+    with faults.at("run.dup", third_dup_fails, times=4):
+        attempt(context, lambda: context.store.run(plan, command, tool="sh"))
+
+
+@then("this process has the descriptors it had before")
+def same_descriptors(context):  # type: ignore[no-untyped-def]
+    # (The first run's watcher stays open for the next run, so it is among those before.)
+    assert sorted(os.listdir("/proc/self/fd")) == context.descriptors_before

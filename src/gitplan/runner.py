@@ -30,10 +30,10 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from . import faults
-from .errors import BadInput
+from .errors import BadInput, GitPlanError
 from .model import utc_now
 
 DEFAULT_TAIL_BYTES = 4096
@@ -184,13 +184,14 @@ def run_command(
             raise BadInput(f"cannot run {argv[0]!r}: {error.strerror}") from None
         children.append(process.pid)
         assert process.stdout is not None and process.stderr is not None
+        pumped = _duplicates(
+            process, own_group, argv[0], (process.stdout, process.stderr, process.stdout, process.stderr)
+        )
+        probes.extend(pumped[2:])
         pumps = [
-            threading.Thread(target=out_tail.pump, args=(os.dup(process.stdout.fileno()),), daemon=True),
-            threading.Thread(target=err_tail.pump, args=(os.dup(process.stderr.fileno()),), daemon=True),
+            threading.Thread(target=out_tail.pump, args=(pumped[0],), daemon=True),
+            threading.Thread(target=err_tail.pump, args=(pumped[1],), daemon=True),
         ]
-        probes.extend(os.dup(pipe.fileno()) for pipe in (process.stdout, process.stderr))
-        process.stdout.close()
-        process.stderr.close()
         for pump in pumps:
             pump.start()
         timed_out = False
@@ -225,6 +226,33 @@ def run_command(
         stdout_tail=out_tail.text(),
         stderr_tail=err_tail.text(),
     )
+
+
+def _duplicates(
+    process: subprocess.Popen[bytes], own_group: bool, program: str, pipes: Sequence[IO[bytes]]
+) -> list[int]:
+    """A descriptor of its own for each of `pipes` (each pump and probe closes its own),
+    then the pipes' originals closed. When the process runs out of descriptors (EMFILE)
+    halfway, those made are closed and the command, already started, is stopped: a
+    command must not run on unread pipes while we report that it could not be run."""
+    made: list[int] = []
+    try:
+        for pipe in pipes:
+            faults.point("run.dup")
+            made.append(os.dup(pipe.fileno()))
+    except OSError as error:
+        for fd in made:
+            os.close(fd)
+        _signal(process.pid, signal.SIGKILL, own_group)
+        process.wait()
+        for pipe in pipes:
+            pipe.close()
+        raise GitPlanError(
+            f"could not read the output of {program!r}, so it was stopped: {error.strerror}"
+        ) from None
+    for pipe in pipes:
+        pipe.close()
+    return made
 
 
 def _on_a_terminal() -> bool:
