@@ -459,3 +459,17 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
       | how                                           |
       | while git plan gc ran                         |
       | whose registry was lost                       |
+
+  Scenario: Cancel refuses, changing nothing, while packed-refs holds the plan's refs and its lock is held
+    Given the user runs "git pack-refs --all"
+    And git left .git/packed-refs.lock behind
+    When I cancel "c1"
+    Then it fails with exit code 4
+    And the error mentions "packed-refs.lock is held"
+    And git "rev-parse --verify -q refs/changesets/c1" prints the plan's tip
+    And git fsck --full is clean
+    When the packed-refs.lock is removed and I cancel "c1"
+    Then it succeeds
+    And ref "refs/changesets/c1" does not exist
+    And ref "refs/notes/changesets/c1" does not exist
+    And git fsck --full is clean

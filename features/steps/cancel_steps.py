@@ -634,3 +634,30 @@ def cancel_other_during_apply(context, other, plan, branch):  # type: ignore[no-
     with faults.at("apply.before-commits", cancel_other):
         attempt(context, lambda: context.store.apply(plan, mode="branch", branch=branch))
     assert context.other_report.refs_deleted, context.other_report
+
+
+@given('the user runs "git {args}"')
+@when('the user runs "git {args}"')
+def user_runs_git(context, args):  # type: ignore[no-untyped-def]
+    import shlex
+
+    tip = git(context, "rev-parse", "--verify", "-q", "refs/changesets/c1", check=False)
+    context.tip_before = tip.strip()
+    git(context, *shlex.split(args))
+
+
+@given("git left .git/packed-refs.lock behind")
+def packed_refs_lock(context):  # type: ignore[no-untyped-def]
+    Path(context.repo, ".git", "packed-refs.lock").write_text("")
+
+
+@then('git "rev-parse --verify -q refs/changesets/c1" prints the plan\'s tip')
+def plan_tip_kept(context):  # type: ignore[no-untyped-def]
+    assert context.tip_before
+    assert git(context, "rev-parse", "--verify", "-q", "refs/changesets/c1").strip() == context.tip_before
+
+
+@when('the packed-refs.lock is removed and I cancel "{plan}"')
+def unlock_and_cancel(context, plan):  # type: ignore[no-untyped-def]
+    Path(context.repo, ".git", "packed-refs.lock").unlink()
+    cancel(context, plan)

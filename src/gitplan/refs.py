@@ -206,6 +206,7 @@ def delete_plan_refs(repo: pygit2.Repository, expected: PlanRefs) -> tuple[str, 
     plan_id = expected.plan_id
     wanted = {plan_ref(plan_id): expected.tip or None, notes_ref(plan_id): expected.notes_tip}
     present = [name for name, value in wanted.items() if value is not None]
+    _refuse_locked_packed_refs(repo, present)
     try:
         with repo.transaction() as txn:
             for name in present:
@@ -220,8 +221,30 @@ def delete_plan_refs(repo: pygit2.Repository, expected: PlanRefs) -> tuple[str, 
         for name in present:
             refuse_held_lock(repo, name)
         raise RefMoved(str(error)) from None
+    left = [name for name in present if read_ref(repo, name) is not None]
+    if left:  # libgit2 removed the loose file but could not rewrite packed-refs
+        _refuse_locked_packed_refs(repo, left)
+        raise Conflict(f"{', '.join(left)} could not be deleted; nothing was pruned, try again")
     _drop_reflogs(repo, list(wanted))
     return tuple(present)
+
+
+def _refuse_locked_packed_refs(repo: pygit2.Repository, names: list[str]) -> None:
+    """Conflict when `packed-refs` holds one of `names` and another process holds its lock:
+    a ref deleted then would come back from packed-refs (git update-ref -d refuses too)."""
+    packed = common_dir(repo) / "packed-refs"
+    lock = packed.with_name("packed-refs.lock")
+    if not lock.exists():
+        return
+    try:
+        listed = packed.read_bytes()
+    except FileNotFoundError:
+        return
+    if any(f" {name}\n".encode() in listed for name in names):
+        raise Conflict(
+            f"{lock} is held: another git process is rewriting packed-refs, where this plan's refs "
+            "are; nothing was changed. If no git process is running, remove the lock and try again"
+        )
 
 
 def set_plan_refs(
