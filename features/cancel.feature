@@ -473,3 +473,27 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And ref "refs/changesets/c1" does not exist
     And ref "refs/notes/changesets/c1" does not exist
     And git fsck --full is clean
+
+  Scenario: A git gc that runs while cancel deletes the plan's packs keeps what a branch took
+    Given the user takes the plan's "plan-only.txt" into a branch
+    When I cancel "c1" while git gc runs just before the plan's packs are deleted
+    Then it succeeds
+    And git fsck --full is clean
+    And the user reads "only in the plan\n" back from a branch
+    When the user runs "git gc -q --prune=now"
+    Then git fsck --full is clean
+    And the user reads "only in the plan\n" back from a branch
+
+  Scenario: Cancelling a plan whose content another plan holds too copies nothing out
+    Given a plan "c2"
+    And I record in "c2" with tool "write"
+      | path          | content              |
+      | plan-only.txt | only in the plan\n   |
+      | shared.txt    | shared content\n     |
+    And the user runs "git gc -q"
+    And I note the packs
+    When I cancel "c1"
+    Then it succeeds
+    And the cancel wrote no pack, and deleted some
+    And git fsck --full is clean
+    And plan "c2" has 1 changesets

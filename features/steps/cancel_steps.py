@@ -661,3 +661,29 @@ def plan_tip_kept(context):  # type: ignore[no-untyped-def]
 def unlock_and_cancel(context, plan):  # type: ignore[no-untyped-def]
     Path(context.repo, ".git", "packed-refs.lock").unlink()
     cancel(context, plan)
+
+
+@when('I cancel "{plan}" while git gc runs just before the plan\'s packs are deleted')
+def cancel_during_gc(context, plan):  # type: ignore[no-untyped-def]
+    from gitplan import faults
+
+    def gc() -> None:
+        git(context, "gc", "-q")
+
+    with faults.at("prune.discarding", gc):
+        attempt(context, lambda: context.store.cancel(plan))
+
+
+def _pack_names(context) -> set[str]:  # type: ignore[no-untyped-def]
+    return {path.name for path in Path(context.repo, ".git", "objects", "pack").glob("*.pack")}
+
+
+@given("I note the packs")
+def note_packs(context):  # type: ignore[no-untyped-def]
+    context.packs_before = _pack_names(context)
+
+
+@then("the cancel wrote no pack, and deleted some")
+def no_pack_written(context):  # type: ignore[no-untyped-def]
+    now = _pack_names(context)
+    assert now < context.packs_before, (context.packs_before, now)

@@ -37,7 +37,7 @@ import functools
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -180,6 +180,61 @@ def rescued_ids(repo: pygit2.Repository, plan_id: str) -> set[bytes]:
             index = pack_dir(repo) / f"{name[len('rescued-') :]}.idx"
             with contextlib.suppress(FileNotFoundError, ValueError):  # git gc repacked it: copy again
                 found.update(entry.oid for entry in packfile.read_index(index))
+    return found
+
+
+RESCUE_KEEP = "gitplan: objects a cancel copied out, kept while the plan's packs are deleted\n"
+
+
+@contextlib.contextmanager
+def rescues_kept(repo: pygit2.Repository, plan_id: str) -> Iterator[None]:
+    """Within the block, the packs prunes of this plan copied objects into are kept
+    (`.keep`), then given back to git.
+
+    Their objects are also in the plan's kept packs until those are deleted, and a
+    `git repack -a -d` that runs meanwhile leaves out of its new pack what a kept pack
+    holds, then deletes the packs it read: an unkept copy would go with them, and the
+    plan's own copy next."""
+    directory = pack_dir(repo)
+    names = [name for name in _rescue_names(repo, plan_id) if (directory / f"{name}.idx").exists()]
+    for name in names:
+        keep = directory / f"{name}.keep"
+        if not keep.exists():
+            keep.write_text(RESCUE_KEEP)
+    try:
+        yield
+    finally:
+        for name in _rescue_names(repo, plan_id):
+            keep = directory / f"{name}.keep"
+            with contextlib.suppress(OSError):
+                if keep.read_text() == RESCUE_KEEP:
+                    keep.unlink()
+
+
+def _rescue_names(repo: pygit2.Repository, plan_id: str) -> list[str]:
+    try:
+        entries = [entry.name for entry in os.scandir(registry_path(repo, plan_id))]
+    except FileNotFoundError:
+        return []
+    return [name[len("rescued-") :] for name in entries if name.startswith("rescued-pack-")]
+
+
+def held_by_other_packs(repo: pygit2.Repository, plan_id: str, oids: list[bytes]) -> set[bytes]:
+    """Those of `oids` a kept pack that is not the plan's own holds: another plan's
+    (whose own cancel looks after them) or one the user kept."""
+    directory = pack_dir(repo)
+    own = {pack.name for pack in owned_packs(repo, plan_id)} | set(_rescue_names(repo, plan_id))
+    names = {entry.name for entry in os.scandir(directory)}
+    found: set[bytes] = set()
+    rest = list(oids)
+    for name in sorted(names):
+        stem = name[: -len(".keep")]
+        if not name.endswith(".keep") or stem in own or f"{stem}.idx" not in names or not rest:
+            continue
+        with contextlib.suppress(FileNotFoundError, ValueError):  # consolidated meanwhile
+            hits = packfile.index_holds(directory / f"{stem}.idx", rest)
+            found |= hits
+            rest = [oid for oid in rest if oid not in hits]
     return found
 
 

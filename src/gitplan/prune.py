@@ -86,9 +86,11 @@ def prune_plan(
         # prune no longer sees the copied objects as the plan's, nor what they lead to.
         # What an earlier prune of this plan copied is not copied again (each `git plan
         # gc` would add a pack).
-        copied = packs.rescued_ids(repo, plan_id)
-        if keep - copied:
-            packs.record_rescue(repo, plan_id, _rescue(repo, keep - copied))
+        # Nor what another plan's kept pack holds: that plan's own cancel looks after it.
+        wanted = keep - packs.rescued_ids(repo, plan_id)
+        wanted -= packs.held_by_other_packs(repo, plan_id, sorted(wanted))
+        if wanted:
+            packs.record_rescue(repo, plan_id, _rescue(repo, wanted))
     caches = _drop_stale_caches(repo, since)
     # Each object is counted once: one that a freshened pack still holds is kept for
     # that reason, whatever else would have kept it.
@@ -97,21 +99,23 @@ def prune_plan(
     fresh: set[bytes] = set()  # in a pack someone freshened, which stays
     freshened: list[str] = []
     freed = 0
-    for pack, ids in contents:
-        try:
-            size = (packs.pack_dir(repo) / f"{pack.name}.pack").stat().st_size
-        except FileNotFoundError:
-            size = 0
-        if packs.discard(repo, plan_id, pack, freshened_before):
-            gone |= ids - keep
-            used |= ids & keep
-            freed += size
-        else:
-            fresh |= ids
-            freshened.append(
-                f"{pack.name} ({_objects(len(ids))}) was used by another process just now; "
-                "`git plan gc` removes it once unused for its grace period"
-            )
+    with packs.rescues_kept(repo, plan_id):
+        for pack, ids in contents:
+            try:
+                size = (packs.pack_dir(repo) / f"{pack.name}.pack").stat().st_size
+            except FileNotFoundError:
+                size = 0
+            faults.point("prune.discarding")
+            if packs.discard(repo, plan_id, pack, freshened_before):
+                gone |= ids - keep
+                used |= ids & keep
+                freed += size
+            else:
+                fresh |= ids
+                freshened.append(
+                    f"{pack.name} ({_objects(len(ids))}) was used by another process just now; "
+                    "`git plan gc` removes it once unused for its grace period"
+                )
     elsewhere = len(used - fresh)
     if elsewhere:
         reasons.append(f"{_objects(elsewhere, verb=True)} still used elsewhere and kept")
@@ -430,5 +434,5 @@ def _rescue(repo: pygit2.Repository, keep: set[bytes]) -> str:
     except BaseException:
         writer.abandon()
         raise
-    writer.install()
+    writer.install(keep=packs.RESCUE_KEEP)  # until the plan's packs are gone (rescues_kept)
     return name
