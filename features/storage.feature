@@ -641,3 +641,10 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     Then it succeeds
     And git show "refs/changesets/s:a/one.bin" and "refs/changesets/s:b/two.bin" are the same blob
     And git fsck --full is clean
+
+  Scenario: A pack that consolidation removes takes git's multi-pack-index listing it along, so git fsck stays clean
+    Given I record 2 one-file changesets into "s", one after another
+    And the user runs "git maintenance run --task=incremental-repack"
+    When I record 6 one-file changesets into "s", one after another
+    Then git fsck --full is clean
+    And plan "s" has 8 changesets

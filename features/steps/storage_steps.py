@@ -871,6 +871,7 @@ def _owned(context, plan):  # type: ignore[no-untyped-def]
     return packs.owned_packs(pygit2.Repository(context.repo), plan)
 
 
+@given('I record {count:d} one-file changesets into "{plan}", one after another')
 @when('I record {count:d} one-file changesets into "{plan}", one after another')
 def step_record_one_file_changesets(context, count, plan):  # type: ignore[no-untyped-def]
     store = PlanStore.open(context.repo)

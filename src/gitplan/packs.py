@@ -573,6 +573,25 @@ def discard(
     for _, there in moved:
         there.unlink(missing_ok=True)
     unregister(repo, plan_id, pack)
+    drop_multi_pack_index_naming(source, pack.name)
+    return True
+
+
+def drop_multi_pack_index_naming(directory: Path, pack_name: str) -> bool:
+    """Remove git's multi-pack-index (and its bitmap and reverse index) if it lists the
+    pack `pack_name`, now deleted: one that lists a missing pack makes `git fsck` fail.
+    It is a cache; git reads packs without it and `git maintenance` writes it again."""
+    midx = directory / "multi-pack-index"
+    try:
+        with open(midx, "rb") as handle:
+            listed = f"{pack_name}.idx".encode() in handle.read()
+    except FileNotFoundError:
+        return False
+    if not listed:
+        return False
+    midx.unlink(missing_ok=True)
+    for extra in directory.glob("multi-pack-index-*"):
+        extra.unlink(missing_ok=True)
     return True
 
 
