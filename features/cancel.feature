@@ -207,6 +207,8 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
       | a lightweight tag              |
       | a cherry-picked commit         |
       | another worktree's index       |
+      | another worktree's own ref     |
+      | a bisect in another worktree   |
       | a plan based on it             |
       | a reflog entry                 |
 

@@ -193,6 +193,13 @@ def _take(context, place: str) -> None:  # type: ignore[no-untyped-def]
         other = Path(context.tmp) / "other"
         git(context, "worktree", "add", "-q", "--detach", str(other))
         git(context, "checkout", plan, "--", "plan-only.txt", repo=str(other))
+    elif place in ("another worktree's own ref", "a bisect in another worktree"):
+        other = Path(context.tmp) / "other"
+        git(context, "worktree", "add", "-q", "--detach", str(other))
+        if place == "another worktree's own ref":
+            git(context, "update-ref", "refs/worktree/taken", plan, repo=str(other))
+        else:
+            git(context, "bisect", "start", plan, "main", repo=str(other))
     elif place == "a plan based on it":
         from gitplan import PlanStore
 
@@ -224,10 +231,13 @@ def read_back(context, content, place):  # type: ignore[no-untyped-def]
         "a lightweight tag": "taken:plan-only.txt",
         "a cherry-picked commit": "HEAD:plan-only.txt",
         "another worktree's index": ":plan-only.txt",
+        "another worktree's own ref": "refs/worktree/taken:plan-only.txt",
+        "a bisect in another worktree": "refs/bisect/bad:plan-only.txt",
         "a plan based on it": "refs/changesets/child:plan-only.txt",
         "a reflog entry": "moving@{1}:plan-only.txt",
     }[place]
-    repo = str(Path(context.tmp) / "other") if place == "another worktree's index" else context.repo
+    elsewhere = ("another worktree's index", "another worktree's own ref", "a bisect in another worktree")
+    repo = str(Path(context.tmp) / "other") if place in elsewhere else context.repo
     assert git(context, "show", where, repo=repo).encode() == unescape(content)
     if place == "the index by read-tree":
         git(context, "commit", "-q", "-m", "from the cache tree")  # reuses the cached tree ids

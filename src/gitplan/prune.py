@@ -306,7 +306,21 @@ def _roots(repo: pygit2.Repository, plan_id: str, since: int) -> Iterator[bytes]
     for git_dir in _git_dirs(repo):
         yield from _pseudo_refs(git_dir, since)
         yield from _reflogs(git_dir / "logs", since)
+    for git_dir in _git_dirs(repo)[1:]:
+        # A linked worktree's own refs (refs/worktree/*, refs/bisect/*), which the
+        # repository's reference list does not show.
+        yield from _ref_files(git_dir / "refs", since)
     yield from _other_plans_bases(repo, plan_id)
+
+
+def _ref_files(directory: Path, since: int) -> Iterator[bytes]:
+    if not directory.is_dir():
+        return
+    for root, _, files in os.walk(directory):
+        for name in files:
+            path = Path(root) / name
+            if _fresh(path, since):
+                yield from _hex_ids(path.read_text(errors="replace").split()[:1])
 
 
 def _named_by_indexes(repo: pygit2.Repository, candidates: set[bytes], since: int) -> set[bytes]:
