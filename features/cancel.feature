@@ -499,3 +499,16 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And the cancel wrote no pack, and deleted some
     And git fsck --full is clean
     And plan "c2" has 1 changesets
+
+  Scenario: Where objects are precious (a --shared clone borrows them), cancel deletes the refs and no object, and hands the packs to git
+    Given the repository's objects are precious, and a clone borrows them with the plan's tip as a branch
+    When I cancel "c1"
+    Then it succeeds
+    And ref "refs/changesets/c1" does not exist
+    And the report says it kept everything because "extensions.preciousObjects is set"
+    And the blob "only in the plan\n" is still in the object store
+    And the borrowing clone reads "only in the plan\n" back from its branch
+    And git fsck --full is clean
+    When I run git plan "gc --grace now"
+    Then the output contains "extensions.preciousObjects is set"
+    And git fsck --full is clean

@@ -697,3 +697,19 @@ def note_packs(context):  # type: ignore[no-untyped-def]
 def no_pack_written(context):  # type: ignore[no-untyped-def]
     now = _pack_names(context)
     assert now < context.packs_before, (context.packs_before, now)
+
+
+@given("the repository's objects are precious, and a clone borrows them with the plan's tip as a branch")
+def precious_and_borrowed(context):  # type: ignore[no-untyped-def]
+    git(context, "config", "core.repositoryformatversion", "1")
+    git(context, "config", "extensions.preciousObjects", "true")
+    context.borrower = str(Path(context.tmp) / "borrower")
+    git(context, "clone", "-q", "--shared", context.repo, context.borrower)
+    git(context, "fetch", "-q", "origin", "refs/changesets/c1:refs/heads/taken", repo=context.borrower)
+
+
+@then('the borrowing clone reads "{content}" back from its branch')
+def borrower_reads(context, content):  # type: ignore[no-untyped-def]
+    assert git(context, "show", "taken:plan-only.txt", repo=context.borrower).encode() == unescape(content)
+    result = subprocess.run(["git", "fsck", "--full"], cwd=context.borrower, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -72,9 +72,14 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
         if not dry_run:
             for plan_id in planworktree.forget_swept(repo, live):
                 removed.append(CleanupItem("snapshot state", plan_id, f"plan {plan_id} no longer exists"))
+        precious = prune.precious_objects(repo)
+        if precious:
+            why = "extensions.preciousObjects is set: gitplan deletes no pack of a plan, as git would not"
+            kept.append(CleanupItem("unused packs", "every plan", why))
         for plan_id in _registered_plans(repo):
             if plan_id in live:
-                _unused_packs(repo, plan_id, older_than, dry_run, removed, kept)
+                if not precious:
+                    _unused_packs(repo, plan_id, older_than, dry_run, removed, kept)
             else:
                 _orphaned_registry(repo, plan_id, older_than, dry_run, removed, kept)
         _stale_locks(repo, live, dry_run, removed, kept)

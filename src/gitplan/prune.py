@@ -37,7 +37,7 @@ import pygit2
 from . import faults, packfile, packs
 from .errors import Damaged
 from .format import PLAN_REF_PREFIX, trailers
-from .gitrepo import common_dir
+from .gitrepo import common_dir, config_flag
 from .indexfile import index_mentions
 from .model import CleanupReport
 from .packfile import OBJ_BLOB, OBJ_COMMIT, OBJ_TAG, OBJ_TREE
@@ -74,6 +74,12 @@ def prune_plan(
     if not candidates:
         packs.forget(repo, plan_id)
         return CleanupReport(plan_id, refs_deleted, 0, 0, 0, tuple(reasons))
+    if precious_objects(repo):
+        for pack, _ in contents:  # git's to keep from now on (it never prunes them either)
+            (packs.pack_dir(repo) / f"{pack.name}.keep").unlink(missing_ok=True)
+        packs.forget(repo, plan_id)
+        reasons.append(PRECIOUS)
+        return CleanupReport(plan_id, refs_deleted, 0, len(candidates), 0, tuple(reasons))
     # Since the plan began: its birth (consolidation restamps packs, never the birth).
     since = min([pack.marker for pack, _ in contents] + [packs.birth(repo, plan_id) or 2**63]) - SLACK_NS
     try:
@@ -123,6 +129,18 @@ def prune_plan(
     if not fresh:
         packs.forget(repo, plan_id)
     return CleanupReport(plan_id, refs_deleted, len(gone - fresh), len(used | fresh), freed, tuple(reasons))
+
+
+PRECIOUS = (
+    "kept everything: extensions.preciousObjects is set (other repositories may borrow them), "
+    "so gitplan deletes none, as git prune would not; the plan's packs are git's now"
+)
+
+
+def precious_objects(repo: pygit2.Repository) -> bool:
+    """Is the repository's every object to be kept (`extensions.preciousObjects`, set where
+    other repositories borrow objects from this one)?"""
+    return config_flag(repo, "extensions.preciousObjects", False)
 
 
 def _objects(count: int, verb: bool = False) -> str:
