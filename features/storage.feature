@@ -648,3 +648,14 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     When I record 6 one-file changesets into "s", one after another
     Then git fsck --full is clean
     And plan "s" has 8 changesets
+
+  Scenario: With the objects directory on another filesystem (a link to a mount), records that merge packs, cancel and gc work
+    Given the repository's objects directory is moved to another filesystem and linked back
+    When I record 6 one-file changesets into "s", one after another
+    Then plan "s" has 6 changesets
+    And git fsck --full is clean
+    When I cancel "s"
+    Then it succeeds
+    And git fsck --full is clean
+    When I run git plan "gc --grace now"
+    Then the exit code is 0

@@ -1153,3 +1153,17 @@ def cancel_during_create(context, plan):  # type: ignore[no-untyped-def]
 def cancel_refused(context, text):  # type: ignore[no-untyped-def]
     assert context.cancel_error is not None and text in str(context.cancel_error), context.cancel_error
     assert context.cancel_error.exit_code == 4, context.cancel_error.exit_code
+
+
+@given("the repository's objects directory is moved to another filesystem and linked back")
+def objects_elsewhere(context):  # type: ignore[no-untyped-def]
+    import shutil
+    import tempfile
+
+    objects = Path(context.repo, ".git", "objects")
+    elsewhere = Path(tempfile.mkdtemp(prefix="gitplan-objects-", dir="/dev/shm"))
+    context.add_cleanup(shutil.rmtree, elsewhere, ignore_errors=True)
+    assert os.stat(elsewhere).st_dev != os.stat(objects).st_dev, "/dev/shm is on the repository's filesystem"
+    shutil.copytree(objects, elsewhere / "objects", symlinks=True)
+    shutil.rmtree(objects)
+    objects.symlink_to(elsewhere / "objects")

@@ -225,11 +225,10 @@ def _trash(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupItem]) -
     """Packs a killed prune moved out before deleting: put back, for the next prune to decide.
 
     Each process discards into its own `trash/<pid>`; a live process's is left alone."""
-    trash = packs.state_dir(repo) / "trash"
-    try:
-        owners = [entry for entry in os.scandir(trash) if entry.is_dir()]
-    except FileNotFoundError:
-        return
+    owners = []
+    for trash in {packs.state_dir(repo) / "trash", packs.trash_dir(repo)}:
+        with contextlib.suppress(FileNotFoundError):
+            owners += [entry for entry in os.scandir(trash) if entry.is_dir()]
     order = {".pack": 0, ".keep": 1, ".idx": 2}  # a reader must never find an index without its pack
     for owner in owners:
         if owner.name.isdigit() and _alive(int(owner.name)):
@@ -238,7 +237,7 @@ def _trash(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupItem]) -
             removed.append(CleanupItem("interrupted prune", entry.path, "moved back into objects/pack"))
             if not dry_run:
                 with contextlib.suppress(FileNotFoundError):
-                    os.rename(entry.path, packs.pack_dir(repo) / entry.name)
+                    packs.move_file(Path(entry.path), packs.pack_dir(repo) / entry.name)
         if not dry_run:
             with contextlib.suppress(OSError):
                 os.rmdir(owner.path)

@@ -33,6 +33,7 @@ to freshen it fails and writes its own copy, as git does.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import shutil
@@ -74,6 +75,39 @@ def pack_dir(repo: pygit2.Repository) -> Path:
 def state_dir(repo: pygit2.Repository) -> Path:
     """gitplan's own files shared by every worktree: registries, locks, trash."""
     return _directories(repo.path)[1]
+
+
+def trash_dir(repo: pygit2.Repository) -> Path:
+    """Where a prune moves packs out of `objects/pack` before deleting them (`trash/<pid>`):
+    under `.git/gitplan`, or, when the objects directory is on another filesystem (a
+    symlink, a mount), `objects/gitplan-trash`, since a rename cannot cross filesystems.
+    git looks at no such directory there."""
+    return _trash_dir(repo.path)
+
+
+@functools.lru_cache(maxsize=64)
+def _trash_dir(git_dir: str) -> Path:
+    packs, state, _ = _directories(git_dir)
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        same = os.stat(state).st_dev == os.stat(packs.parent).st_dev
+    except OSError:
+        same = True
+    return state / "trash" if same else packs.parent / "gitplan-trash"
+
+
+def move_file(source: Path, target: Path) -> None:
+    """Rename `source` to `target`; across filesystems (EXDEV), copy it to a temporary
+    name beside `target`, rename that into place, then remove `source`."""
+    try:
+        os.replace(source, target)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        scratch = target.with_name(f"tmp_gitplan_{os.getpid()}_{target.name}")
+        shutil.copy2(source, scratch)
+        os.replace(scratch, target)
+        source.unlink()
 
 
 def registry_path(repo: pygit2.Repository, plan_id: str) -> Path:
@@ -530,7 +564,7 @@ def adopt(repo: pygit2.Repository, plan_id: str, pack: Path, base: str | None) -
     (target / f"{pack.stem}.keep").write_text(f"gitplan plan {plan_id}\n")
     for suffix in (".pack", ".rev", ".idx"):
         with contextlib.suppress(FileNotFoundError):
-            os.replace(pack.with_suffix(suffix), target / f"{pack.stem}{suffix}")
+            move_file(pack.with_suffix(suffix), target / f"{pack.stem}{suffix}")
     return owned
 
 
@@ -553,7 +587,7 @@ def discard(
     cancel's walk sees it."""
     source = pack_dir(repo)
     # One trash directory per process: `git plan gc` puts back only what a dead process left.
-    trash = state_dir(repo) / "trash" / str(os.getpid())
+    trash = trash_dir(repo) / str(os.getpid())
     trash.mkdir(parents=True, exist_ok=True)
     moved: list[tuple[Path, Path]] = []
     for suffix in (".idx", ".rev", ".pack", ".keep"):  # .rev: a fetched pack's reverse index

@@ -431,13 +431,13 @@ def _move_objects(quarantine: Path, objects: Path) -> None:
             source = pack.with_suffix(suffix)
             target = objects / "pack" / source.name
             if source.exists() and not target.exists():
-                os.replace(source, target)
+                packs.move_file(source, target)
     for directory in (quarantine / "objects").glob("[0-9a-f][0-9a-f]"):
         (objects / directory.name).mkdir(exist_ok=True)
         for loose in directory.iterdir():
             target = objects / directory.name / loose.name
             if not target.exists():
-                os.replace(loose, target)
+                packs.move_file(loose, target)
 
 
 # -- running git ------------------------------------------------------------------
