@@ -659,3 +659,9 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git fsck --full is clean
     When I run git plan "gc --grace now"
     Then the exit code is 0
+
+  Scenario: A record whose housekeeping fails once it has landed (the disk refuses) says it is recorded, not failed
+    When I record in "s" while the housekeeping after it fails with an I/O error
+    Then it succeeds
+    And plan "s" has 1 changesets
+    And git fsck --full is clean

@@ -1167,3 +1167,14 @@ def objects_elsewhere(context):  # type: ignore[no-untyped-def]
     shutil.copytree(objects, elsewhere / "objects", symlinks=True)
     shutil.rmtree(objects)
     objects.symlink_to(elsewhere / "objects")
+
+
+@when('I record in "{plan}" while the housekeeping after it fails with an I/O error')
+def housekeeping_fails(context, plan):  # type: ignore[no-untyped-def]
+    import errno
+
+    def refuse() -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    with faults.at("transaction.housekeeping", refuse):
+        attempt(context, lambda: context.store.record(plan, {"a.txt": b"a\n"}, ToolInvocation(tool="w")))

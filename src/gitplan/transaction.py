@@ -27,6 +27,7 @@ references; it never walks the repository.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -96,8 +97,13 @@ def write(
             _discard(repo, plan_id, pack)  # cancel took the plan between our two refs
             raise
         faults.point("transaction.published")
-        packs.retire(repo, plan_id, written.folded)  # the new pack holds their objects too
-        packs.consolidate(repo, plan_id, budget)
+        # Housekeeping: the record has landed, so a failure here must not report it failed
+        # (an agent would record it again). What is left undone, the next record or
+        # `git plan gc` does.
+        with contextlib.suppress(OSError):
+            faults.point("transaction.housekeeping")
+            packs.retire(repo, plan_id, written.folded)  # the new pack holds their objects too
+            packs.consolidate(repo, plan_id, budget)
         return prepared.result
     raise refs.busy(plan_id, repo)
 
