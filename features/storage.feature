@@ -665,3 +665,13 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     Then it succeeds
     And plan "s" has 1 changesets
     And git fsck --full is clean
+
+  Scenario: A record killed between its two refs is not called unsafe by status; the next record puts it on the plan
+    When the git-plan program runs "record s --tool first --delete README.md" and is killed at "refs.between-notes-and-plan"
+    And I run git plan "status s"
+    Then the exit code is 0
+    And the output does not contain "unsafe"
+    When I run git plan "record s --tool second --delete src/main.py"
+    And I run git plan "status s"
+    Then the output does not contain "unsafe"
+    And plan "s" has the tools "first second"

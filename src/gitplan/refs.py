@@ -346,6 +346,15 @@ def _one_step_ahead(repo: pygit2.Repository, refs: PlanRefs, wanted: str) -> boo
     return isinstance(commit, pygit2.Commit) and [str(p) for p in commit.parent_ids] == [refs.tip]
 
 
+def pending_tip(repo: pygit2.Repository, refs: PlanRefs) -> str | None:
+    """The changeset a record interrupted between its two refs left for the next writer
+    to put on the plan ref (the notes are one step ahead, see settle()), or None."""
+    wanted = _notes_trailers(repo, refs.notes_tip).get("Plan-Tip")
+    if wanted is None or wanted == refs.tip or not _one_step_ahead(repo, refs, wanted):
+        return None
+    return wanted
+
+
 def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
     """Read the plan's refs as a consistent pair, finishing a half-done record first.
 

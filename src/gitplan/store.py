@@ -7,6 +7,7 @@ exits, and raises only GitPlanError leaves. pygit2 objects never leave it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import functools
 import os
@@ -713,6 +714,11 @@ class PlanStore:
         The tip last found safe is kept in `<git-common-dir>/gitplan/verified/<plan>`, so
         each call checks only the changesets recorded since."""
         current = refs.read_plan_refs(self._repo, validate_plan_id(plan_id))
+        # A record interrupted between its two refs is checked as the plan it will be once
+        # the next record or apply finishes it (the notes are already that plan's).
+        pending = refs.pending_tip(self._repo, current)
+        if pending is not None:
+            current = dataclasses.replace(current, tip=pending)
         cache = packs.state_dir(self._repo) / "verified" / plan_id
         trusted = notes_tip = None
         count: int | None = None
@@ -735,7 +741,8 @@ class PlanStore:
             )
         except verify.Unsafe as unsafe:
             return unsafe.reason
-        statefile.keep(cache, f"{current.tip} {current.notes_tip} {count}\n".encode())
+        if pending is None:
+            statefile.keep(cache, f"{current.tip} {current.notes_tip} {count}\n".encode())
         return None
 
     @_writing
