@@ -675,3 +675,16 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And I run git plan "status s"
     Then the output does not contain "unsafe"
     And plan "s" has the tools "first second"
+
+  Scenario: git prune --expire=now removing a record's temporary pack files refuses the record clearly, and gc cleans up after it
+    When I record in "s" while git prune --expire=now runs just before its pack is put in place
+    Then it fails with exit code 1
+    And the error mentions "removed its temporary files); nothing was recorded, try again"
+    And plan "s" has 0 changesets
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    And git fsck --full is clean
+    When I record in "s" with tool "again"
+      | path  | content |
+      | a.txt | a\n     |
+    Then it succeeds

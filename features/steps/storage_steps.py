@@ -1178,3 +1178,14 @@ def housekeeping_fails(context, plan):  # type: ignore[no-untyped-def]
 
     with faults.at("transaction.housekeeping", refuse):
         attempt(context, lambda: context.store.record(plan, {"a.txt": b"a\n"}, ToolInvocation(tool="w")))
+
+
+@when('I record in "{plan}" while git prune --expire=now runs just before its pack is put in place')
+def record_while_pruned(context, plan):  # type: ignore[no-untyped-def]
+    def prune() -> None:
+        subprocess.run(["git", "prune", "--expire=now"], cwd=context.repo, check=True)
+        pack_dir = Path(context.repo, ".git", "objects", "pack")
+        assert not list(pack_dir.glob("tmp_*")), "git prune left the temporary files"
+
+    with faults.at("packs.registered", prune):
+        attempt(context, lambda: context.store.record(plan, {"a.txt": b"a\n"}, ToolInvocation(tool="w")))

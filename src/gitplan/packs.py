@@ -441,7 +441,15 @@ def _write(
     except OSError as error:  # the disk is full, or the repository is read-only
         raise GitPlanError(f"cannot write to {directory}: {error.strerror}; nothing was written") from None
     faults.point("packs.registered")
-    writer.install(keep=f"gitplan plan {plan_id}\n")
+    try:
+        writer.install(keep=f"gitplan plan {plan_id}\n")
+    except OSError as error:  # its files went: `git prune --expire=now` removes temporary files
+        writer.abandon()
+        raise GitPlanError(
+            f"cannot put the new pack in place in {directory}: {error.strerror} (another process, "
+            "such as git prune --expire=now, removed its temporary files); nothing was recorded, "
+            "try again"
+        ) from None
     return Written(pack, folding)
 
 
