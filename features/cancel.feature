@@ -512,3 +512,13 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     When I run git plan "gc --grace now"
     Then the output contains "extensions.preciousObjects is set"
     And git fsck --full is clean
+
+  Scenario: A cancel killed while it deletes the plan's packs leaves what it copied out kept only until git plan gc finishes the job
+    Given the user takes the plan's "plan-only.txt" into a branch
+    And a "git plan cancel" of "c1" was killed at "prune.discarding"
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    And no pack is kept by a cancel
+    When the user runs "git gc -q --prune=now"
+    Then git fsck --full is clean
+    And the user reads "only in the plan\n" back from a branch

@@ -713,3 +713,11 @@ def borrower_reads(context, content):  # type: ignore[no-untyped-def]
     assert git(context, "show", "taken:plan-only.txt", repo=context.borrower).encode() == unescape(content)
     result = subprocess.run(["git", "fsck", "--full"], cwd=context.borrower, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@then("no pack is kept by a cancel")
+def no_rescue_keep(context):  # type: ignore[no-untyped-def]
+    from gitplan import packs
+
+    kept = Path(context.repo, ".git", "objects", "pack").glob("*.keep")
+    assert not [path for path in kept if path.read_text() == packs.RESCUE_KEEP]
