@@ -1045,3 +1045,25 @@ Feature: Plan diffs match git diff byte for byte
     When with word diff "sideways" I ask for the diff of "d"
     Then it fails with exit code 2
     And the error mentions "--word-diff takes plain, color or porcelain"
+
+  Scenario: A word regex and a driver's function-name pattern with [[:alpha:]] match the letters of the user's locale, as git's do
+    Given the user commits "w.py" with content "x = 1\n\n\n\n\nclass Größe:\n    a = 1\n    b = 2\n    c = 3\n    d = 'café'\n" on main
+    And the user commits ".gitattributes" with content "*.py diff=words\n" on main
+    And git config "diff.words.wordRegex" is "[[:alpha:]]+"
+    And git config "diff.words.xfuncname" is "^class [[:alpha:]]+:$"
+    And a plan "w"
+    And I record in "w" with tool "t"
+      | path | content                                                                      |
+      | w.py | x = 1\n\n\n\n\nclass Größe:\n    a = 1\n    b = 2\n    c = 3\n    d = 'cafè'\n |
+    When I run git plan "diff w --word-diff" with this environment
+      | variable | value   |
+      | LANG     | C.UTF-8 |
+      | LC_ALL   | <unset> |
+    Then standard output is what "git diff BASE TIP --word-diff" prints with that environment, for the base and tip of "w"
+    And the output contains "[-café-]{+cafè+}"
+    When I run git plan "diff w" with this environment
+      | variable | value   |
+      | LANG     | C.UTF-8 |
+      | LC_ALL   | <unset> |
+    Then standard output is what "git diff BASE TIP" prints with that environment, for the base and tip of "w"
+    And the output contains "@@ class Größe:"

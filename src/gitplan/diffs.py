@@ -733,8 +733,8 @@ def _hunk_headers_by_git(
             *git_pairing_and_lines(options), "--src-prefix=a/", "--dst-prefix=b/", f"-U{options.context}",
             f"--inter-hunk-context={options.interhunk or 0}", old, new,
             "--", *(paths if len(paths) <= _PATHSPEC_LIMIT else ())]  # fmt: skip
-    try:
-        out = worktree.run_git(repo, args)
+    try:  # in the user's character classes: a driver's pattern may use [[:alpha:]]
+        out = worktree.run_git(repo, args, env=worktree.in_users_characters(worktree.git_env(repo)))
     except worktree.GitFailed:
         return {}
     found: dict[str, dict[bytes, bytes]] = {}

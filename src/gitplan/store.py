@@ -1111,13 +1111,16 @@ class PlanStore:
         args += [old, new, "--", *options.pathspec]
         args += [pathspecs.with_magic(spec, "exclude") for spec in options.exclude]
         # git's pathspecs, magic included (pathspecs.py matches them as git does).
-        environment = worktree.git_env(self._repo, GIT_LITERAL_PATHSPECS="0")
+        environment = worktree.in_users_characters(worktree.git_env(self._repo, GIT_LITERAL_PATHSPECS="0"))
         worktree.add_config(environment, "core.quotePath", quoted)
         # The context without -U (which asks for the patch too): git's diffstat trims at 0.
         worktree.add_config(environment, "diff.context", str(options.context))
         worktree.add_config(environment, "diff.suppressBlankEmpty", str(options.suppress_blank_empty).lower())
         if options.ext_diff and self.external_diff():  # the user's program runs in the user's locale
-            del environment["LC_ALL"]
+            for name in ("LC_CTYPE", "LC_MESSAGES"):
+                environment.pop(name, None)
+                if name in os.environ:
+                    environment[name] = os.environ[name]
             if "LC_ALL" in os.environ:
                 environment["LC_ALL"] = os.environ["LC_ALL"]
         return args, environment

@@ -64,6 +64,19 @@ def git_env(repo: pygit2.Repository, checkout: Checkout | None = None, **extra: 
     return environment
 
 
+def in_users_characters(environment: dict[str, str]) -> dict[str, str]:
+    """`environment` (from git_env) with the user's character classification back: a
+    word-diff regex or a diff driver's function-name pattern with `[[:alpha:]]` matches
+    `é` as git in the user's shell does. git's messages stay untranslated (LC_MESSAGES=C),
+    as everything gitplan prints of its own is."""
+    environment.pop("LC_ALL", None)
+    characters = os.environ.get("LC_ALL") or os.environ.get("LC_CTYPE") or os.environ.get("LANG")
+    if characters:
+        environment["LC_CTYPE"] = characters
+    environment["LC_MESSAGES"] = "C"
+    return environment
+
+
 # Variables that would point git somewhere other than the repository we opened.
 POINTERS = frozenset(
     {
