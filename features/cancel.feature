@@ -522,3 +522,15 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     When the user runs "git gc -q --prune=now"
     Then git fsck --full is clean
     And the user reads "only in the plan\n" back from a branch
+
+  Scenario: A plan created on this plan's tip while this plan is cancelled is refused, not left on a missing base
+    When I create plan "q" on the tip of "c1" while "c1" is cancelled just after it is read
+    Then it fails with exit code 3
+    And the error mentions "is gone: a cancel removed it meanwhile"
+    And ref "refs/changesets/q" does not exist
+    And git fsck --full is clean
+
+  Scenario: In a clone that borrows its objects (git clone --shared), plans are made on a base the lender holds, and cancelled
+    Given a clone that borrows this repository's objects
+    When in the clone a plan "b" is created, recorded into and cancelled
+    Then the clone's git fsck --full is clean

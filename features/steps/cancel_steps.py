@@ -721,3 +721,38 @@ def no_rescue_keep(context):  # type: ignore[no-untyped-def]
 
     kept = Path(context.repo, ".git", "objects", "pack").glob("*.keep")
     assert not [path for path in kept if path.read_text() == packs.RESCUE_KEEP]
+
+
+@when('I create plan "{plan}" on the tip of "{other}" while "{other2}" is cancelled just after it is read')
+def create_while_cancelled(context, plan, other, other2):  # type: ignore[no-untyped-def]
+    from gitplan import PlanStore, faults
+
+    def cancel() -> None:
+        PlanStore.open(context.repo).cancel(other2)
+
+    with faults.at("create.base-resolved", cancel):
+        attempt(context, lambda: context.store.create(plan, base=f"refs/changesets/{other}"))
+
+
+@given("a clone that borrows this repository's objects")
+def borrowing_clone(context):  # type: ignore[no-untyped-def]
+    context.borrower = str(Path(context.tmp) / "borrower")
+    git(context, "clone", "-q", "--shared", context.repo, context.borrower)
+    assert Path(context.borrower, ".git", "objects", "info", "alternates").exists()
+
+
+@when('in the clone a plan "{plan}" is created, recorded into and cancelled')
+def plan_in_borrower(context, plan):  # type: ignore[no-untyped-def]
+    from gitplan import PlanStore, ToolInvocation
+
+    store = PlanStore.open(context.borrower)
+    assert not list(Path(context.borrower, ".git", "objects", "pack").glob("*.pack"))  # all borrowed
+    store.create(plan)
+    store.record(plan, {"new.txt": b"new\n"}, ToolInvocation(tool="t"))
+    assert store.cancel(plan).objects_pruned > 0
+
+
+@then("the clone's git fsck --full is clean")
+def borrower_fsck(context):  # type: ignore[no-untyped-def]
+    result = subprocess.run(["git", "fsck", "--full"], cwd=context.borrower, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -357,6 +357,45 @@ def held_by_git(repo: pygit2.Repository, oids: list[bytes]) -> set[bytes]:
     return found
 
 
+def on_disk(repo: pygit2.Repository, oid: bytes) -> bool:
+    """Does the repository hold object `oid` now, loose or in a pack still in place?
+    (libgit2 answers from packs it has mapped, also one a prune has since deleted.)"""
+    directory = pack_dir(repo)
+    name = oid.hex()
+    if os.path.exists(os.path.join(directory.parent, name[:2], name[2:])):
+        return True
+    try:
+        names = [entry.name for entry in os.scandir(directory) if entry.name.endswith(".idx")]
+    except FileNotFoundError:
+        names = []
+    for idx in names:
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            if packfile.index_holds(directory / idx, [oid]):
+                return True
+    return any(_in_alternate(Path(alternate), name) for alternate in _alternates(directory))
+
+
+def _alternates(directory: Path) -> list[str]:
+    try:
+        lines = (directory.parent / "info" / "alternates").read_text().splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return []
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _in_alternate(objects: Path, name: str) -> bool:
+    """Is object `name` (hex) loose or packed in the borrowed object directory `objects`?"""
+    if (objects / name[:2] / name[2:]).exists():
+        return True
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for entry in os.scandir(objects / "pack"):
+            if entry.name.endswith(".idx"):
+                with contextlib.suppress(FileNotFoundError, ValueError):
+                    if packfile.index_holds(Path(entry.path), [bytes.fromhex(name)]):
+                        return True
+    return False
+
+
 def held_by_plan(repo: pygit2.Repository, plan_id: str, oids: list[bytes]) -> set[bytes]:
     """Those of `oids` the plan's own packs hold."""
     directory = pack_dir(repo)

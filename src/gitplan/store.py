@@ -226,6 +226,7 @@ class PlanStore:
             base_commit = resolve_commit(repo, base)
             base_id, base_tree = str(base_commit.id), str(base_commit.tree_id)
             parents = [base_id]
+            faults.point("create.base-resolved")
         root = staging.commit(base_tree, parents, stamp, stamp, root_message(plan_id, title))
         record = PlanRecord(plan_id, title, base_id, clock.iso(stamp.stamp))
         notes = stage_notes_commit(

@@ -163,7 +163,16 @@ def create(repo: pygit2.Repository, plan_id: str, base: str, staging: Staging, t
     with packs.exclusive(repo, f"create-{plan_id}", blocking=False) as mine:
         if not mine:
             raise BadInput(f"plan {plan_id!r} already exists (another process is creating it)")
-        packs.record_base(repo, plan_id, base or "none")
+        # Under the prune lock: a cancel either has not looked yet (and sees this base), or
+        # has finished; had it pruned the base (the tip of a plan it cancelled), say so.
+        with packs.exclusive(repo, "prune"):
+            packs.record_base(repo, plan_id, base or "none")
+            if base and not packs.on_disk(repo, bytes.fromhex(base)):
+                packs.forget(repo, plan_id)
+                raise PlanNotFound(
+                    f"the base {base} is gone: a cancel removed it meanwhile (the tip of a plan?); "
+                    "nothing was created"
+                )
         pack = packs.write(repo, plan_id, staging).pack
         try:
             refs.create_ref(repo, notes_ref(plan_id), notes)
