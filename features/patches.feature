@@ -27,6 +27,13 @@ Feature: Unified patches are checked with unidiff and applied to blobs in memory
       | new-executable.patch |
       | quoted.patch         |
 
+  Scenario: A patch that makes a directory a file gives the tree git apply gives
+    Given the user commits "d/a" with content "a\n" on main
+    And a plan "dir"
+    When I record the patch "tests-data/patches/dir-to-file.patch" in "dir"
+    Then it succeeds
+    And the tip of "dir" has the tree git apply --cached makes from "tests-data/patches/dir-to-file.patch"
+
   Scenario Outline: <patch> is refused with exit <code>: <reason>
     Given I remember the object count
     When I record the patch "tests-data/patches/<patch>" in "v"

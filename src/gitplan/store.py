@@ -7,7 +7,6 @@ exits, and raises only GitPlanError leaves. pygit2 objects never leave it.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
 import functools
 import os
@@ -84,7 +83,17 @@ from .notes import stage_notes_commit
 from .objects import Staging
 from .renames import RENAME_LIMIT, Pair
 from .transaction import Prepared
-from .trees import MODE_COMMIT, Edit, changed_entries, edit_tree, entries_of, entry_at, kept_modes, under
+from .trees import (
+    MODE_COMMIT,
+    MODE_TREE,
+    Edit,
+    changed_entries,
+    edit_tree,
+    entries_of,
+    entry_at,
+    kept_modes,
+    under,
+)
 
 if TYPE_CHECKING:  # the rest is imported where used: a command loads only what it needs
     from . import sync
@@ -536,7 +545,9 @@ class PlanStore:
             found = entry_at(self._repo, tree_id, path)
             if found is not None and found[1] == MODE_COMMIT:
                 raise BadInput(f"{source}: {path} is a submodule; plans carry files, not submodule commits")
-            return (read_blob(self._repo, found[0]), found[1]) if found else None
+            if found is None or found[1] == MODE_TREE:  # a directory: no file there (it may become one)
+                return None
+            return read_blob(self._repo, found[0]), found[1]
 
         return patch_edits(patch, read, source)
 
@@ -719,7 +730,7 @@ class PlanStore:
         # the next record or apply finishes it (the notes are already that plan's).
         pending = refs.pending_tip(self._repo, current)
         if pending is not None:
-            current = dataclasses.replace(current, tip=pending)
+            current = replace(current, tip=pending)
         cache = packs.state_dir(self._repo) / "verified" / plan_id
         trusted = notes_tip = None
         count: int | None = None
