@@ -1067,3 +1067,18 @@ Feature: Plan diffs match git diff byte for byte
       | LC_ALL   | <unset> |
     Then standard output is what "git diff BASE TIP" prints with that environment, for the base and tip of "w"
     And the output contains "@@ class Größe:"
+
+  Scenario Outline: A change next to a <char> line is placed where git places it (libgit2 counts the character as blank, git does not)
+    Given the user commits "ff.c" with content "int a;\n\n<char>\nint b;\n" on main
+    And a plan "ff"
+    And I record in "ff" with tool "t"
+      | path | content                                   |
+      | ff.c | int a;\n\n<char>\nint c;\n\n<char>\nint b;\n |
+    Then the plan diff of "ff" with "" equals git diff with the same options
+    And the diff of changeset 1 of "ff" equals git diff between its parent and it
+    And the plan diff of "ff" with "--stat" equals git diff with the same options
+
+    Examples:
+      | char |
+      | \f   |
+      | \v   |

@@ -616,7 +616,7 @@ def _fail(repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool, 
     trees = (str(chain.root.tree_id), str(chain.tip.tree_id))
     pairs = diffs.file_pairs(repo, *trees)
     rescue.write_text(
-        diffs.render(repo, pairs, diffs.DiffOptions(full_index=True, textconv=False), trees),
+        diffs.render(repo, pairs, diffs.DiffOptions(full_index=True, textconv=False), trees, exact=False),
         errors="surrogateescape",
     )
     message = (

@@ -242,9 +242,11 @@ def render(
     pairs: list[Pair],
     options: DiffOptions,
     trees: tuple[str | None, str | None] | None = None,
+    exact: bool = True,
 ) -> str:
     """The text `git diff` prints for these pairs with these options; `trees`, the two
-    trees they come from, lets git name the function lines of drivers with a pattern."""
+    trees they come from, lets git name the function lines of drivers with a pattern.
+    With `exact`, PlacedOtherwiseByGit where git would place a hunk otherwise."""
     high = options.quote_high is not False
     if options.output == "name-only":
         return "".join(quote_path(p.path, high=high) + "\n" for p in pairs)
@@ -269,7 +271,13 @@ def render(
     abbrev = 40 if options.full_index else ids.default_length()
     if trees is not None:
         drivers.learn_headers_from_git(trees, pairs, options)
-    return "".join(_patch(repo, p, options, abbrev, drivers, ids, flags) for p in pairs)
+    return "".join(_patch(repo, p, options, abbrev, drivers, ids, flags, exact) for p in pairs)
+
+
+class PlacedOtherwiseByGit(Exception):
+    """A file has a form feed or a vertical tab: libgit2's indent heuristic counts them
+    as blank (C's isspace), git's does not, so hunks next to such a line may slide
+    differently. `render(exact=True)` raises this; the caller has git render the diff."""
 
 
 # -- quoting, as git's quote_c_style ---------------------------------------------
@@ -347,6 +355,11 @@ def _contents(
     return read(oid) if read is not None else read_blob(repo, oid)
 
 
+def _not_blank_to_git(*sides: bytes) -> bool:
+    """Has a side a form feed or a vertical tab: blank to C's isspace, not to git's?"""
+    return any(b"\f" in side or b"\v" in side for side in sides)
+
+
 def _patch(
     repo: pygit2.Repository,
     pair: Pair,
@@ -355,14 +368,15 @@ def _patch(
     drivers: _DiffDrivers,
     ids: Abbreviator,
     flags: pygit2.enums.DiffOption,
+    exact: bool = True,
 ) -> str:
     high = options.quote_high is not False
     if pair.old_id and pair.new_id and _kind(pair.old_mode) != _kind(pair.new_mode):
         # git shows a type change as a deletion followed by an addition.
         gone = Pair(pair.old_path, None, pair.old_id, pair.old_mode, None, None)
         born = Pair(None, pair.new_path, None, None, pair.new_id, pair.new_mode)
-        return _patch(repo, gone, options, abbrev, drivers, ids, flags) + _patch(
-            repo, born, options, abbrev, drivers, ids, flags
+        return _patch(repo, gone, options, abbrev, drivers, ids, flags, exact) + _patch(
+            repo, born, options, abbrev, drivers, ids, flags, exact
         )
     name_a = pair.old_path if pair.old_path is not None else str(pair.new_path)
     name_b = pair.new_path if pair.new_path is not None else str(pair.old_path)
@@ -398,6 +412,8 @@ def _patch(
     if binary_pair:  # (a --binary patch is git's own: PlanStore.diff has git render it)
         lines.append(f"Binary files {label_a} and {label_b} differ\n")
         return "".join(lines)
+    if exact and flags & pygit2.enums.DiffOption.INDENT_HEURISTIC and _not_blank_to_git(old, new):
+        raise PlacedOtherwiseByGit(name_b)
     # The names are not printed (the headers above are ours), and non-UTF-8 ones cannot be passed.
     left, right = _trim_common_tail(old, new) if options.context == 0 else (old, new)
     patch = pygit2.Patch.create_from(

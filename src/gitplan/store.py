@@ -901,10 +901,14 @@ class PlanStore:
             or (options.binary and options.output == "patch")  # git's deltas, byte for byte
         ):
             return self._rendered_by_git(old, new, options)  # (git reads GIT_DIFF_OPTS itself)
+        asked = options
         if options.output == "patch":
             options = replace(options, context=diffs.patch_context(options.context))
         pairs = self._pairs(old, new, options)
-        return diffs.render(self._repo, pairs, options, (old, new))
+        try:
+            return diffs.render(self._repo, pairs, options, (old, new))
+        except diffs.PlacedOtherwiseByGit:
+            return self._rendered_by_git(old, new, asked)
 
     def git_diff_command(
         self, plan_id: str, changeset: int | str | None, options: diffs.DiffOptions, outputs: Sequence[str]
