@@ -1082,3 +1082,9 @@ Feature: Plan diffs match git diff byte for byte
       | char |
       | \f   |
       | \v   |
+
+  Scenario: --stat pads names with control and unassigned characters as git counts their columns
+    Given git config "core.quotePath" is "false"
+    And a plan "cp"
+    And I record in "cp" files named with the code points 0097, 0378, 0085, 4e00, 2fffd, and a longer name
+    Then the plan diff of "cp" with "--stat" equals git diff with the same options

@@ -440,3 +440,12 @@ def long_equal_tail(context, plan, path, count):  # type: ignore[no-untyped-def]
     git(context, "commit", "-q", "-m", "a long file")
     context.store.create(plan)
     context.store.record(plan, {path: before + b"x\n"}, ToolInvocation(tool="w"))
+
+
+@given('I record in "{plan}" files named with the code points {points}, and a longer name')
+def record_code_point_names(context, plan, points):  # type: ignore[no-untyped-def]
+    from gitplan import ToolInvocation
+
+    names = {f"n{chr(int(point, 16))}x.txt": b"x\n" for point in points.split(", ")}
+    names["a-name-longer-than-the-others.txt"] = b"y\n"
+    context.store.record(plan, names, ToolInvocation(tool="t"))

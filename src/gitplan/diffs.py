@@ -973,8 +973,15 @@ def _columns(raw: bytes) -> int:
 
 
 def _char_columns(char: str) -> int:
-    if char != "\u00ad" and unicodedata.category(char) in ("Mn", "Me", "Cf") or "\u1160" <= char <= "\u11ff":
+    """The columns git's utf8_strwidth() counts for a character: none for a control
+    character (git_wcwidth's -1, which git 2.39 no longer subtracts)."""
+    if char < " " or "\x7f" <= char < "\xa0":
+        return 0
+    category = unicodedata.category(char)
+    if char != "\u00ad" and category in ("Mn", "Me", "Cf") or "\u1160" <= char <= "\u11ff":
         return 0  # marks, format characters and Hangul medial vowels and final consonants
+    if category == "Cn":  # unassigned: wide only in the planes Unicode keeps for ideographs
+        return 2 if "\U00020000" <= char <= "\U0003fffd" else 1
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
