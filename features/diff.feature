@@ -351,6 +351,26 @@ Feature: Plan diffs match git diff byte for byte
       | LC_ALL            | <unset>                  |
     Then standard output is what "git diff BASE TIP" prints with that environment, for the base and tip of "ext"
 
+  Scenario: Copy and rewrite detection (--find-copies, --find-copies-harder, --break-rewrites, -D) are git's, in diff and show
+    Given the user sets the repository up with:
+      """
+      seq 1 20 > kept.txt; seq 101 120 > edited.txt; seq 201 220 > rewritten.txt; seq 301 320 > gone.txt
+      git add . && git commit -qm base
+      """
+    And a plan "cb"
+    And I record in "cb" with tool "w"
+      | path          | content                                                               |
+      | kept-copy.txt | 1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n |
+      | rewritten.txt | a\nb\nc\nd\ne\nf\ng\nh\n                                              |
+      | gone.txt      | <delete>                                                              |
+    Then git plan diff "cb" --find-copies-harder -- . run in "." prints what git diff prints there
+    And git plan diff "cb" --find-copies --stat -- . run in "." prints what git diff prints there
+    And git plan diff "cb" --break-rewrites -- . run in "." prints what git diff prints there
+    And git plan diff "cb" -D -- . run in "." prints what git diff prints there
+    And git plan diff "cb" --irreversible-delete --find-copies-harder --name-status -- . run in "." prints what git diff prints there
+    When I run git plan "show cb 1 --find-copies-harder"
+    Then the output contains "copy from kept.txt"
+
   Scenario: Options only git renders (-w, -b, the other whitespace options, -W, -R, -a, --diff-filter) are git's, and so are the prefixes, in diff and show
     Given the user sets the repository up with:
       """

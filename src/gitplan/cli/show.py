@@ -73,6 +73,10 @@ _GIT_FLAGS = (
     (("-W", "--function-context"), "Show whole functions as context (as git diff -W)."),
     (("-R",), "Swap the two sides: the diff from the tip back to the base."),
     (("-a", "--text"), "Treat every file as text."),
+    (("--find-copies",), "Detect copies as well as renames (git's -C; here -C names the directory)."),
+    (("--find-copies-harder",), "Look for copy sources among unchanged files too (costly, as in git)."),
+    (("--break-rewrites",), "Show a file rewritten from scratch as a deletion and an addition (git's -B)."),
+    (("-D", "--irreversible-delete"), "Leave out the old lines of deleted files."),
 )
 
 
