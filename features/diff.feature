@@ -1108,3 +1108,21 @@ Feature: Plan diffs match git diff byte for byte
     And a plan "cp"
     And I record in "cp" files named with the code points 0097, 0378, 0085, 4e00, 2fffd, and a longer name
     Then the plan diff of "cp" with "--stat" equals git diff with the same options
+
+  Scenario: How a submodule's change is shown (--submodule, diff.submodule) and whether at all (--ignore-submodules, diff.ignoreSubmodules) is git's
+    Given the base commit has a submodule entry "vendor/lib"
+    And a plan "subm"
+    And I record in "subm" with tool "rm"
+      | path       | content  |
+      | vendor/lib | <delete> |
+      | other.txt  | o\n      |
+    Then git plan diff "subm" --submodule=log -- . run in "." prints what git diff prints there
+    And git plan diff "subm" --submodule -- . run in "." prints what git diff prints there
+    And git plan diff "subm" --ignore-submodules --stat -- . run in "." prints what git diff prints there
+    When git config "diff.submodule" is "log"
+    Then git plan diff "subm" -- . run in "." prints what git diff prints there
+    And the plan diff of "subm" with "" equals git diff with the same options
+    When git config "diff.submodule" is unset
+    And git config "diff.ignoreSubmodules" is "all"
+    Then git plan diff "subm" --stat -- . run in "." prints what git diff prints there
+    And the plan diff of "subm" with "" equals git diff with the same options

@@ -895,6 +895,8 @@ class PlanStore:
             or options.relative
             or self._copies(options)
             or self.config("diff.orderFile")
+            or self.config("diff.submodule") not in (None, "short")
+            or self.config("diff.ignoreSubmodules") not in (None, "none")
             or (options.ext_diff and options.output == "patch" and self.external_diff())
             or options.git_only
             or options.output in diffs.GIT_OUTPUTS

@@ -97,6 +97,24 @@ def _git_options(command: Any) -> Any:
             metavar="[ACDMRT...]",
             help="Only files added (A), deleted (D), modified (M), renamed (R)...; lower case: all but.",
         ),
+        click.option(
+            "--submodule",
+            "git_submodule",
+            is_flag=False,
+            flag_value="log",
+            default=None,
+            metavar="[short|log|diff]",
+            help="How a submodule's change is shown (git's --submodule; alone: log).",
+        ),
+        click.option(
+            "--ignore-submodules",
+            "git_ignore_submodules",
+            is_flag=False,
+            flag_value="all",
+            default=None,
+            metavar="[none|untracked|dirty|all]",
+            help="Leave submodule changes out (git's --ignore-submodules; alone: all).",
+        ),
         click.option("--no-prefix", "prefix_none", is_flag=True, help="No a/ and b/ before names."),
         click.option("--src-prefix", "prefix_src", default=None, help="Put this before old names (a/)."),
         click.option("--dst-prefix", "prefix_dst", default=None, help="Put this before new names (b/)."),
@@ -161,6 +179,10 @@ def _with_git_options(options: Any, flags: dict[str, Any], noprefix: bool) -> An
     diff_filter = flags.pop("git_diff_filter")
     if diff_filter is not None:
         git_only.append(f"--diff-filter={diff_filter}")
+    for name in ("submodule", "ignore-submodules"):
+        value = flags.pop("git_" + name.replace("-", "_"))
+        if value is not None:
+            git_only.append(f"--{name}={value}")
     none, src, dst = flags.pop("prefix_none"), flags.pop("prefix_src"), flags.pop("prefix_dst")
     if not none and src is None and dst is None:
         return replace(options, git_only=tuple(git_only))
