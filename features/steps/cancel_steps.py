@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -685,21 +686,6 @@ def cancel_during_gc(context, plan):  # type: ignore[no-untyped-def]
         attempt(context, lambda: context.store.cancel(plan))
 
 
-def _pack_names(context) -> set[str]:  # type: ignore[no-untyped-def]
-    return {path.name for path in Path(context.repo, ".git", "objects", "pack").glob("*.pack")}
-
-
-@given("I note the packs")
-def note_packs(context):  # type: ignore[no-untyped-def]
-    context.packs_before = _pack_names(context)
-
-
-@then("the cancel wrote no pack, and deleted some")
-def no_pack_written(context):  # type: ignore[no-untyped-def]
-    now = _pack_names(context)
-    assert now < context.packs_before, (context.packs_before, now)
-
-
 @given("the repository's objects are precious, and a clone borrows them with the plan's tip as a branch")
 def precious_and_borrowed(context):  # type: ignore[no-untyped-def]
     git(context, "config", "core.repositoryformatversion", "1")
@@ -757,3 +743,23 @@ def plan_in_borrower(context, plan):  # type: ignore[no-untyped-def]
 def borrower_fsck(context):  # type: ignore[no-untyped-def]
     result = subprocess.run(["git", "fsck", "--full"], cwd=context.borrower, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+class _Killed(BaseException):
+    """Stands for the process dying at a fault point."""
+
+
+@given('a plan "{plan}" whose record of the same "{path}" was killed before it was published')
+def killed_same_content(context, plan, path):  # type: ignore[no-untyped-def]
+    from gitplan import PlanStore, ToolInvocation, faults
+
+    store = PlanStore.open(context.repo)
+    store.create(plan)
+    content = git(context, "show", f"refs/changesets/c1:{path}").encode()
+
+    def die() -> None:
+        raise _Killed
+
+    with faults.at("transaction.before-publish", die), contextlib.suppress(_Killed):
+        store.record(plan, {path: content}, ToolInvocation(tool="killed"))
+    assert not [c for c in store.changesets(plan)]

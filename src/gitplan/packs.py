@@ -253,25 +253,6 @@ def _rescue_names(repo: pygit2.Repository, plan_id: str) -> list[str]:
     return [name[len("rescued-") :] for name in entries if name.startswith("rescued-pack-")]
 
 
-def held_by_other_packs(repo: pygit2.Repository, plan_id: str, oids: list[bytes]) -> set[bytes]:
-    """Those of `oids` a kept pack that is not the plan's own holds: another plan's
-    (whose own cancel looks after them) or one the user kept."""
-    directory = pack_dir(repo)
-    own = {pack.name for pack in owned_packs(repo, plan_id)} | set(_rescue_names(repo, plan_id))
-    names = {entry.name for entry in os.scandir(directory)}
-    found: set[bytes] = set()
-    rest = list(oids)
-    for name in sorted(names):
-        stem = name[: -len(".keep")]
-        if not name.endswith(".keep") or stem in own or f"{stem}.idx" not in names or not rest:
-            continue
-        with contextlib.suppress(FileNotFoundError, ValueError):  # consolidated meanwhile
-            hits = packfile.index_holds(directory / f"{stem}.idx", rest)
-            found |= hits
-            rest = [oid for oid in rest if oid not in hits]
-    return found
-
-
 def registry_bases(directory: Path) -> list[str]:
     """The bases a plan's registry names."""
     try:

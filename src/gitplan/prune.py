@@ -92,9 +92,10 @@ def prune_plan(
         # prune no longer sees the copied objects as the plan's, nor what they lead to.
         # What an earlier prune of this plan copied is not copied again (each `git plan
         # gc` would add a pack).
-        # Nor what another plan's kept pack holds: that plan's own cancel looks after it.
+        # Not even what another plan's kept pack holds: that pack may be one its writer or
+        # `git plan gc` deletes without looking at what references it (a lost race, a
+        # killed record), since nothing can reference what the plan never published.
         wanted = keep - packs.rescued_ids(repo, plan_id)
-        wanted -= packs.held_by_other_packs(repo, plan_id, sorted(wanted))
         if wanted:
             packs.record_rescue(repo, plan_id, _rescue(repo, wanted))
     caches = _drop_stale_caches(repo, since)
