@@ -517,7 +517,8 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And git fsck --full is clean
 
   Scenario: In a clone that borrows its objects (git clone --shared), plans are made on a base the lender holds, and cancelled
-    Given a clone that borrows this repository's objects
+    Given the user runs "git gc -q"
+    And a clone that borrows this repository's objects
     When in the clone a plan "b" is created, recorded into and cancelled
     Then the clone's git fsck --full is clean
 

@@ -74,6 +74,19 @@ Feature: Plans move between machines through git remotes and bundles
     Then the exit code is 3
     And the output contains "no plan named 'nope'"
 
+  Scenario: A fetch into a repository whose objects directory is on another filesystem lands whole
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push -q origin fix-1"
+    When I am on machine "B"
+    And the repository's objects directory is moved to another filesystem and linked back
+    And I run git plan "fetch origin fix-1"
+    Then the exit code is 0
+    And git shows 2 commits on "refs/changesets/fix-1"
+    And git fsck --full is clean
+
   Scenario: A fetch fast-forwards a plan the remote extends
     Given a plan "fix-1"
     And I record in "fix-1" with tool "write_file"

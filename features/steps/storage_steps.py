@@ -1156,6 +1156,7 @@ def cancel_refused(context, text):  # type: ignore[no-untyped-def]
 
 
 @given("the repository's objects directory is moved to another filesystem and linked back")
+@when("the repository's objects directory is moved to another filesystem and linked back")
 def objects_elsewhere(context):  # type: ignore[no-untyped-def]
     import shutil
     import tempfile
