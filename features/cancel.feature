@@ -530,3 +530,19 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     Then the exit code is 0
     And git fsck --full is clean
     And the user reads "only in the plan\n" back from a branch
+
+  Scenario: A packed-refs.lock does not hold up a cancel whose refs are loose, with or without a packed-refs file
+    Given git left .git/packed-refs.lock behind
+    When I cancel "c1"
+    Then it succeeds
+    And git fsck --full is clean
+    Given a plan "c3"
+    And the user runs "git tag t1"
+    And the packed-refs.lock is removed
+    And the user runs "git pack-refs"
+    And git left .git/packed-refs.lock behind
+    When I cancel "c3"
+    Then it succeeds
+    And ref "refs/changesets/c3" does not exist
+    And git "show-ref --verify refs/tags/t1" prints "t1"
+    And git fsck --full is clean

@@ -669,6 +669,11 @@ def plan_tip_kept(context):  # type: ignore[no-untyped-def]
     assert git(context, "rev-parse", "--verify", "-q", "refs/changesets/c1").strip() == context.tip_before
 
 
+@given("the packed-refs.lock is removed")
+def unlock_packed_refs(context):  # type: ignore[no-untyped-def]
+    Path(context.repo, ".git", "packed-refs.lock").unlink()
+
+
 @when('the packed-refs.lock is removed and I cancel "{plan}"')
 def unlock_and_cancel(context, plan):  # type: ignore[no-untyped-def]
     Path(context.repo, ".git", "packed-refs.lock").unlink()
