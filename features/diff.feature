@@ -1119,6 +1119,12 @@ Feature: Plan diffs match git diff byte for byte
     Then git plan diff "subm" --submodule=log -- . run in "." prints what git diff prints there
     And git plan diff "subm" --submodule -- . run in "." prints what git diff prints there
     And git plan diff "subm" --ignore-submodules --stat -- . run in "." prints what git diff prints there
+    When I run git plan "diff --submodule subm 1"
+    Then the exit code is 0
+    And the output contains "Submodule vendor/lib"
+    When I run git plan "diff subm --ignore-submodules 1"
+    Then the exit code is 0
+    And the output does not contain "vendor/lib"
     When git config "diff.submodule" is "log"
     Then git plan diff "subm" -- . run in "." prints what git diff prints there
     And the plan diff of "subm" with "" equals git diff with the same options

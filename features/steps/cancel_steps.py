@@ -768,3 +768,15 @@ def killed_same_content(context, plan, path):  # type: ignore[no-untyped-def]
     with faults.at("transaction.before-publish", die), contextlib.suppress(_Killed):
         store.record(plan, {path: content}, ToolInvocation(tool="killed"))
     assert not [c for c in store.changesets(plan)]
+
+
+@given("a clone that borrows this repository's objects through a clone of its own, by a relative path")
+def borrowing_twice(context):  # type: ignore[no-untyped-def]
+    middle = str(Path(context.tmp) / "middle")
+    git(context, "clone", "-q", "--shared", context.repo, middle)
+    alternates = Path(middle, ".git", "objects", "info", "alternates")
+    lender = Path(alternates.read_text().strip())
+    alternates.write_text(os.path.relpath(lender, alternates.parent.parent) + "\n")  # from objects/
+    context.borrower = str(Path(context.tmp) / "borrower")
+    git(context, "clone", "-q", "--shared", middle, context.borrower)
+    assert git(context, "cat-file", "-t", "HEAD", repo=context.borrower).strip() == "commit"

@@ -582,6 +582,11 @@ class Abbreviator:
         return self._loose[fan_out]
 
 
+def object_directories(objects: Path) -> list[Path]:
+    """An object directory, then every one it borrows from (alternates), as git follows them."""
+    return _object_directories(objects, set())
+
+
 def _object_directories(objects: Path, seen: set[Path], depth: int = 0) -> list[Path]:
     """An object directory and its alternates (objects/info/alternates), as git follows
     them: six levels deep at most, each directory once."""

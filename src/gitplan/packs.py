@@ -48,7 +48,7 @@ import pygit2
 from . import faults, packfile
 from .errors import BadInput, GitPlanError
 from .filelock import locked
-from .gitrepo import common_dir_of, config_value
+from .gitrepo import common_dir_of, config_value, object_directories
 from .objects import Staging, file_chunks
 
 T = TypeVar("T")
@@ -353,19 +353,12 @@ def on_disk(repo: pygit2.Repository, oid: bytes) -> bool:
         with contextlib.suppress(FileNotFoundError, ValueError):
             if packfile.index_holds(directory / idx, [oid]):
                 return True
-    return any(_in_alternate(Path(alternate), name) for alternate in _alternates(directory))
+    borrowed = object_directories(directory.parent)[1:]  # its alternates, as git follows them
+    return any(_in_objects(objects, name) for objects in borrowed)
 
 
-def _alternates(directory: Path) -> list[str]:
-    try:
-        lines = (directory.parent / "info" / "alternates").read_text().splitlines()
-    except (FileNotFoundError, UnicodeDecodeError):
-        return []
-    return [line for line in lines if line and not line.startswith("#")]
-
-
-def _in_alternate(objects: Path, name: str) -> bool:
-    """Is object `name` (hex) loose or packed in the borrowed object directory `objects`?"""
+def _in_objects(objects: Path, name: str) -> bool:
+    """Is object `name` (hex) loose or packed in the object directory `objects`?"""
     if (objects / name[:2] / name[2:]).exists():
         return True
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):

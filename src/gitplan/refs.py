@@ -230,20 +230,15 @@ def delete_plan_refs(repo: pygit2.Repository, expected: PlanRefs) -> tuple[str, 
 
 
 def _refuse_locked_packed_refs(repo: pygit2.Repository, names: list[str]) -> None:
-    """Conflict when `packed-refs` holds one of `names` and another process holds its lock:
-    a ref deleted then would come back from packed-refs (git update-ref -d refuses too)."""
-    packed = common_dir(repo) / "packed-refs"
-    lock = packed.with_name("packed-refs.lock")
-    if not lock.exists():
-        return
-    try:
-        listed = packed.read_bytes()
-    except FileNotFoundError:
-        return
-    if any(f" {name}\n".encode() in listed for name in names):
+    """Conflict while another process holds `packed-refs.lock`: the packed-refs it is
+    writing (`git pack-refs --all`, `git gc`) may hold `names`, which would come back once
+    it is in place, naming what cancel pruned. git update-ref -d refuses then too."""
+    lock = common_dir(repo) / "packed-refs.lock"
+    if lock.exists():
         raise Conflict(
-            f"{lock} is held: another git process is rewriting packed-refs, where this plan's refs "
-            "are; nothing was changed. If no git process is running, remove the lock and try again"
+            f"{lock} is held: another git process is rewriting packed-refs, which may hold "
+            f"{' and '.join(names)}; nothing was changed. If no git process is running, remove "
+            "the lock and try again"
         )
 
 
@@ -433,9 +428,10 @@ def publish_tip(repo: pygit2.Repository, refs: PlanRefs, new_tip: str, new_numbe
         raise Damaged(f"plan {refs.plan_id!r} moved to {current} without changeset {new_tip}")
     # The notes ref is one step ahead: the changeset is recorded, and settle() finishes it.
     # Saying "busy, try again" here would have the caller record it a second time.
-    locks = ", ".join(held_locks(repo, refs.plan_id)) or f"{plan_ref(refs.plan_id)} kept moving"
+    locks = ", ".join(held_locks(repo, refs.plan_id))
+    why = f"{locks} stayed locked" if locks else "other writers kept moving it"
     raise Conflict(
-        f"changeset {new_number} of plan {refs.plan_id!r} is recorded, but {locks} stayed locked, "
+        f"changeset {new_number} of plan {refs.plan_id!r} is recorded, but {why}, "
         f"so {plan_ref(refs.plan_id)} still names the changeset before it until the next record "
         "or apply of the plan moves it, once the lock is gone (remove the lock if no git or gitplan process "
         "is running). Do not record it again"

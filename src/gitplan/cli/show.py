@@ -301,6 +301,8 @@ _BARE = {
     "--color-words": ("word_diff", "--word-diff=color"),  # git's other name for it
     "-M": ("find_renames", "--find-renames="),
     "--find-renames": ("find_renames", "--find-renames="),
+    "--submodule": ("git_submodule", "--submodule=log"),
+    "--ignore-submodules": ("git_ignore_submodules", "--ignore-submodules=all"),
 }
 
 
