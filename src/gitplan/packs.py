@@ -339,33 +339,22 @@ def held_by_git(repo: pygit2.Repository, oids: list[bytes]) -> set[bytes]:
 
 
 def on_disk(repo: pygit2.Repository, oid: bytes) -> bool:
-    """Does the repository hold object `oid` now, loose or in a pack still in place?
-    (libgit2 answers from packs it has mapped, also one a prune has since deleted.)"""
-    directory = pack_dir(repo)
+    """Does the repository (or one it borrows from, as git follows alternates) hold object
+    `oid` now, loose or in a pack still in place? (libgit2 answers from packs it has
+    mapped, also one a prune has since deleted.)"""
+    return any(_in_objects(objects, oid) for objects in object_directories(pack_dir(repo).parent))
+
+
+def _in_objects(objects: Path, oid: bytes) -> bool:
+    """Is object `oid` loose or packed in the object directory `objects`?"""
     name = oid.hex()
-    if os.path.exists(os.path.join(directory.parent, name[:2], name[2:])):
-        return True
-    try:
-        names = [entry.name for entry in os.scandir(directory) if entry.name.endswith(".idx")]
-    except FileNotFoundError:
-        names = []
-    for idx in names:
-        with contextlib.suppress(FileNotFoundError, ValueError):
-            if packfile.index_holds(directory / idx, [oid]):
-                return True
-    borrowed = object_directories(directory.parent)[1:]  # its alternates, as git follows them
-    return any(_in_objects(objects, name) for objects in borrowed)
-
-
-def _in_objects(objects: Path, name: str) -> bool:
-    """Is object `name` (hex) loose or packed in the object directory `objects`?"""
     if (objects / name[:2] / name[2:]).exists():
         return True
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         for entry in os.scandir(objects / "pack"):
             if entry.name.endswith(".idx"):
                 with contextlib.suppress(FileNotFoundError, ValueError):
-                    if packfile.index_holds(Path(entry.path), [bytes.fromhex(name)]):
+                    if packfile.index_holds(Path(entry.path), [oid]):
                         return True
     return False
 
@@ -644,10 +633,16 @@ def drop_multi_pack_index_naming(directory: Path, pack_name: str) -> bool:
         return False
     if not listed:
         return False
-    midx.unlink(missing_ok=True)
+    remove_multi_pack_index(directory)
+    return True
+
+
+def remove_multi_pack_index(directory: Path) -> None:
+    """Remove git's multi-pack-index from the pack directory, with its bitmap and reverse
+    index (`multi-pack-index-<hash>.*`)."""
+    (directory / "multi-pack-index").unlink(missing_ok=True)
     for extra in directory.glob("multi-pack-index-*"):
         extra.unlink(missing_ok=True)
-    return True
 
 
 def freshened(repo: pygit2.Repository, pack: OwnedPack) -> bool:

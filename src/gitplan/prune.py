@@ -92,9 +92,9 @@ def prune_plan(
         # prune no longer sees the copied objects as the plan's, nor what they lead to.
         # What an earlier prune of this plan copied is not copied again (each `git plan
         # gc` would add a pack).
-        # Not even what another plan's kept pack holds: that pack may be one its writer or
-        # `git plan gc` deletes without looking at what references it (a lost race, a
-        # killed record), since nothing can reference what the plan never published.
+        # What another plan's kept pack also holds is copied too: that pack may be one its
+        # writer or `git plan gc` deletes without looking at what references it (a lost
+        # race, a killed record), since nothing can reference what a plan never published.
         wanted = keep - packs.rescued_ids(repo, plan_id)
         if wanted:
             packs.record_rescue(repo, plan_id, _rescue(repo, wanted))
@@ -166,14 +166,14 @@ def _drop_stale_caches(repo: pygit2.Repository, since: int) -> list[str]:
     dropped = []
     for cache in caches:
         if _fresh(cache, since):
-            cache.unlink(missing_ok=True)
+            if cache.name == "multi-pack-index":
+                packs.remove_multi_pack_index(cache.parent)
+            else:
+                cache.unlink(missing_ok=True)
             dropped.append(cache.name)
             if cache.name == "commit-graph-chain":
                 for layer in cache.parent.glob("graph-*.graph"):
                     layer.unlink(missing_ok=True)
-            if cache.name == "multi-pack-index":
-                for extra in cache.parent.glob("multi-pack-index-*"):
-                    extra.unlink(missing_ok=True)
     if not dropped:
         return []
     return [f"removed git's {', '.join(dropped)} (it named the plan's commits); `git gc` writes it again"]
@@ -333,13 +333,8 @@ def _roots(repo: pygit2.Repository, plan_id: str, since: int) -> Iterator[bytes]
 
 
 def _ref_files(directory: Path, since: int) -> Iterator[bytes]:
-    if not directory.is_dir():
-        return
-    for root, _, files in os.walk(directory):
-        for name in files:
-            path = Path(root) / name
-            if _fresh(path, since):
-                yield from _hex_ids(path.read_text(errors="replace").split()[:1])
+    for path in _fresh_files(directory, since):
+        yield from _hex_ids(path.read_text(errors="replace").split()[:1])
 
 
 def _named_by_indexes(repo: pygit2.Repository, candidates: set[bytes], since: int) -> set[bytes]:
@@ -401,14 +396,20 @@ def _is_hex(word: str) -> bool:
 
 
 def _reflogs(directory: Path, since: int) -> Iterator[bytes]:
+    for path in _fresh_files(directory, since):
+        for line in path.read_text(errors="replace").splitlines():
+            yield from _hex_ids(line.split(" ", 2)[:2])
+
+
+def _fresh_files(directory: Path, since: int) -> Iterator[Path]:
+    """The files under `directory` (reflogs, a worktree's refs) written since `since`."""
     if not directory.is_dir():
         return
     for root, _, files in os.walk(directory):
         for name in files:
             path = Path(root) / name
             if _fresh(path, since):
-                for line in path.read_text(errors="replace").splitlines():
-                    yield from _hex_ids(line.split(" ", 2)[:2])
+                yield path
 
 
 def _other_plans_bases(repo: pygit2.Repository, plan_id: str) -> Iterator[bytes]:

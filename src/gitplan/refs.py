@@ -430,11 +430,13 @@ def publish_tip(repo: pygit2.Repository, refs: PlanRefs, new_tip: str, new_numbe
     # Saying "busy, try again" here would have the caller record it a second time.
     locks = ", ".join(held_locks(repo, refs.plan_id))
     why = f"{locks} stayed locked" if locks else "other writers kept moving it"
+    when = (
+        ", once the lock is gone (remove the lock if no git or gitplan process is running)" if locks else ""
+    )
     raise Conflict(
-        f"changeset {new_number} of plan {refs.plan_id!r} is recorded, but {why}, "
-        f"so {plan_ref(refs.plan_id)} still names the changeset before it until the next record "
-        "or apply of the plan moves it, once the lock is gone (remove the lock if no git or gitplan process "
-        "is running). Do not record it again"
+        f"changeset {new_number} of plan {refs.plan_id!r} is recorded, but {why}, so "
+        f"{plan_ref(refs.plan_id)} still names the changeset before it until the next record or "
+        f"apply of the plan moves it{when}. Do not record it again"
     )
 
 
