@@ -499,11 +499,40 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     Then the output contains "extensions.preciousObjects is set"
     And git fsck --full is clean
 
+  Scenario: A git repack that began while a cancelled plan still had a pack deletes nothing that gc needs when it removes that pack
+    # git repack -a -d leaves out of its new pack what a kept pack holds, and at the end deletes
+    # the unkept packs it found when it began: what cancel copied out must stay kept until the
+    # plan's last pack is gone, or the repack and gc together lose it.
+    Given the user stages "plan-only.txt" with content "only in the plan\n"
+    When I cancel "c1"
+    Then the report says a pack was kept because another process used it
+    When a git repack -a -d begins: its new pack is written, the packs it read are not yet deleted
+    Given the kept packs of the cancelled plan were last used two hours ago
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    When the git repack finishes: it deletes the packs it read
+    Then git fsck --full is clean
+    And the user reads "only in the plan\n" back from the index
+    And no pack is kept by a cancel
+
   Scenario: A cancel killed while it deletes the plan's packs leaves what it copied out kept only until git plan gc finishes the job
     Given the user takes the plan's "plan-only.txt" into a branch
     And a "git plan cancel" of "c1" was killed at "prune.discarding"
     When I run git plan "gc --grace now"
     Then the exit code is 0
+    And no pack is kept by a cancel
+    When the user runs "git gc -q --prune=now"
+    Then git fsck --full is clean
+    And the user reads "only in the plan\n" back from a branch
+
+  Scenario: A cancel killed between copying out what a branch took and noting the copy leaves no pack kept once git plan gc has run
+    Given the user takes the plan's "plan-only.txt" into a branch
+    And a "git plan cancel" of "c1" was killed at "prune.rescued"
+    When I run git plan "gc --dry-run --grace now"
+    Then the output contains "would remove rescue keep pack-"
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    And the output contains "removed rescue keep pack-"
     And no pack is kept by a cancel
     When the user runs "git gc -q --prune=now"
     Then git fsck --full is clean

@@ -691,6 +691,25 @@ def cancel_during_gc(context, plan):  # type: ignore[no-untyped-def]
         attempt(context, lambda: context.store.cancel(plan))
 
 
+@when("a git repack -a -d begins: its new pack is written, the packs it read are not yet deleted")
+def repack_begins(context):  # type: ignore[no-untyped-def]
+    """The first half of what `git repack -a -d` does (git 2.39 repack.c), run with git's own
+    pack-objects: note the packs without a .keep, write one pack of everything reachable
+    that no kept pack holds. The second half deletes the noted packs."""
+    directory = Path(context.repo, ".git", "objects", "pack")
+    unkept = [pack for pack in directory.glob("pack-*.pack") if not pack.with_suffix(".keep").exists()]
+    context.repack_read = unkept
+    args = ["pack-objects", "--keep-true-parents", "--honor-pack-keep", "--non-empty", "--all", "--reflog"]
+    git(context, *args, "--indexed-objects", "-q", str(directory / "pack"), data="")
+
+
+@when("the git repack finishes: it deletes the packs it read")
+def repack_finishes(context):  # type: ignore[no-untyped-def]
+    for pack in context.repack_read:
+        for suffix in (".pack", ".idx", ".rev", ".bitmap"):
+            pack.with_suffix(suffix).unlink(missing_ok=True)
+
+
 @given("the repository's objects are precious, and a clone borrows them with the plan's tip as a branch")
 def precious_and_borrowed(context):  # type: ignore[no-untyped-def]
     git(context, "config", "core.repositoryformatversion", "1")

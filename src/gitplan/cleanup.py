@@ -65,6 +65,7 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
         _per_plan_files(repo, "status", "kept status", live, dry_run, removed)
         _index_ids(repo, older_than, dry_run, removed)
         _rescue_marks(repo, dry_run, removed)
+        _rescue_keeps(repo, dry_run, removed)
         # Undo entries (surgery.py) expire with the grace: `undo` works until then.
         removed.extend(surgery.expire(repo, live, older_than, dry_run))
         # Before pruning: a gone plan's worktree index would keep its objects alive.
@@ -174,6 +175,19 @@ def _rescue_marks(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupI
         removed.append(CleanupItem("rescue mark", name, "git repacked the pack it marked"))
         if not dry_run:
             (packs.state_dir(repo) / "rescued" / name).unlink(missing_ok=True)
+
+
+def _rescue_keeps(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupItem]) -> None:
+    """The `.keep` of a pack a cancel copied objects into that no plan's registry names:
+    the cancel was killed before it noted the pack. The pack is git's, as every copy is
+    once the plan's packs are gone."""
+    named = {name for plan_id in _registered_plans(repo) for name in packs.rescue_names(repo, plan_id)}
+    for keep in sorted(packs.pack_dir(repo).glob("pack-*.keep")):
+        if keep.stem in named or not packs.is_rescue_keep(keep):
+            continue
+        removed.append(CleanupItem("rescue keep", keep.stem, "a killed cancel left it; the pack is git's"))
+        if not dry_run:
+            keep.unlink(missing_ok=True)
 
 
 def _temporary_files(

@@ -38,7 +38,7 @@ import functools
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -220,32 +220,42 @@ def rescued_ids(repo: pygit2.Repository, plan_id: str) -> set[bytes]:
 RESCUE_KEEP = "gitplan: objects a cancel copied out, kept while the plan's packs are deleted\n"
 
 
-@contextlib.contextmanager
-def rescues_kept(repo: pygit2.Repository, plan_id: str) -> Iterator[None]:
-    """Within the block, the packs prunes of this plan copied objects into are kept
-    (`.keep`), then given back to git.
+def keep_rescues(repo: pygit2.Repository, plan_id: str) -> None:
+    """Keep (`.keep`) the packs prunes of this plan copied objects into, until the plan's
+    last pack is gone (release_rescues).
 
-    Their objects are also in the plan's kept packs until those are deleted, and a
-    `git repack -a -d` that runs meanwhile leaves out of its new pack what a kept pack
-    holds, then deletes the packs it read: an unkept copy would go with them, and the
-    plan's own copy next."""
+    Their objects may also be in the plan's kept packs, and a `git repack -a -d` leaves
+    out of its new pack what a kept pack holds, then deletes the unkept packs it found
+    when it began: an unkept copy would go with them, and the plan's own copy at the
+    next prune, even one long after the repack began (a pack someone freshened stays
+    until `git plan gc`)."""
     directory = pack_dir(repo)
-    names = [name for name in _rescue_names(repo, plan_id) if (directory / f"{name}.idx").exists()]
-    for name in names:
+    for name in rescue_names(repo, plan_id):
         keep = directory / f"{name}.keep"
-        if not keep.exists():
+        if (directory / f"{name}.idx").exists() and not keep.exists():
             keep.write_text(RESCUE_KEEP)
+
+
+def release_rescues(repo: pygit2.Repository, plan_id: str) -> None:
+    """Give the packs prunes of this plan copied objects into back to git (keep_rescues):
+    when none of the plan's packs is left (forget)."""
+    directory = pack_dir(repo)
+    for name in rescue_names(repo, plan_id):
+        keep = directory / f"{name}.keep"
+        if is_rescue_keep(keep):
+            keep.unlink(missing_ok=True)
+
+
+def is_rescue_keep(keep: Path) -> bool:
+    """Whether a `.keep` is one a prune wrote (RESCUE_KEEP), not git's or the user's."""
     try:
-        yield
-    finally:
-        for name in _rescue_names(repo, plan_id):
-            keep = directory / f"{name}.keep"
-            with contextlib.suppress(OSError):
-                if keep.read_text() == RESCUE_KEEP:
-                    keep.unlink()
+        return keep.read_text() == RESCUE_KEEP
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
-def _rescue_names(repo: pygit2.Repository, plan_id: str) -> list[str]:
+def rescue_names(repo: pygit2.Repository, plan_id: str) -> list[str]:
+    """The packs prunes of this plan copied objects into (record_rescue)."""
     try:
         entries = [entry.name for entry in os.scandir(registry_path(repo, plan_id))]
     except FileNotFoundError:
@@ -686,7 +696,9 @@ def birth(repo: pygit2.Repository, plan_id: str) -> int | None:
 
 
 def forget(repo: pygit2.Repository, plan_id: str) -> None:
-    """Remove a plan's registry (its packs are gone or handed over to git)."""
+    """Remove a plan's registry (its packs are gone or handed over to git), and give
+    what prunes of it copied out back to git."""
+    release_rescues(repo, plan_id)
     shutil.rmtree(registry_path(repo, plan_id), ignore_errors=True)
 
 

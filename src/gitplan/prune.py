@@ -97,7 +97,9 @@ def prune_plan(
         # race, a killed record), since nothing can reference what a plan never published.
         wanted = keep - packs.rescued_ids(repo, plan_id)
         if wanted:
-            packs.record_rescue(repo, plan_id, _rescue(repo, wanted))
+            rescue = _rescue(repo, wanted)
+            faults.point("prune.rescued")
+            packs.record_rescue(repo, plan_id, rescue)
     caches = _drop_stale_caches(repo, since)
     # Each object is counted once: one that a freshened pack still holds is kept for
     # that reason, whatever else would have kept it.
@@ -106,28 +108,28 @@ def prune_plan(
     fresh: set[bytes] = set()  # in a pack someone freshened, which stays
     freshened: list[str] = []
     freed = 0
-    with packs.rescues_kept(repo, plan_id):
-        for pack, ids in contents:
-            try:
-                size = (packs.pack_dir(repo) / f"{pack.name}.pack").stat().st_size
-            except FileNotFoundError:
-                size = 0
-            faults.point("prune.discarding")
-            if packs.discard(repo, plan_id, pack, freshened_before):
-                gone |= ids - keep
-                used |= ids & keep
-                freed += size
-            else:
-                fresh |= ids
-                freshened.append(
-                    f"{pack.name} ({_objects(len(ids))}) was used by another process just now; "
-                    "`git plan gc` removes it once unused for its grace period"
-                )
+    packs.keep_rescues(repo, plan_id)
+    for pack, ids in contents:
+        try:
+            size = (packs.pack_dir(repo) / f"{pack.name}.pack").stat().st_size
+        except FileNotFoundError:
+            size = 0
+        faults.point("prune.discarding")
+        if packs.discard(repo, plan_id, pack, freshened_before):
+            gone |= ids - keep
+            used |= ids & keep
+            freed += size
+        else:
+            fresh |= ids
+            freshened.append(
+                f"{pack.name} ({_objects(len(ids))}) was used by another process just now; "
+                "`git plan gc` removes it once unused for its grace period"
+            )
     elsewhere = len(used - fresh)
     if elsewhere:
         reasons.append(f"{_objects(elsewhere, verb=True)} still used elsewhere and kept")
     reasons += freshened + caches
-    if not fresh:
+    if not fresh:  # what was copied out stays kept while a pack of the plan is left
         packs.forget(repo, plan_id)
     return CleanupReport(plan_id, refs_deleted, len(gone - fresh), len(used | fresh), freed, tuple(reasons))
 
@@ -468,5 +470,5 @@ def _rescue(repo: pygit2.Repository, keep: set[bytes]) -> str:
     except BaseException:
         writer.abandon()
         raise
-    writer.install(keep=packs.RESCUE_KEEP)  # until the plan's packs are gone (rescues_kept)
+    writer.install(keep=packs.RESCUE_KEEP)  # until the plan's packs are gone (release_rescues)
     return name
