@@ -21,6 +21,20 @@ Feature: Apply is all or nothing
     And the plan "p" is marked applied
     And git fsck --full is clean
 
+  Scenario: A plan recorded here applies whatever its sizes: the plan.verify size limits are for plans that arrive by fetch
+    Given git config "plan.verify.maxFileSize" is "100"
+    And git config "plan.verify.maxNoteSize" is "100"
+    And a plan "big"
+    And I record in "big" with tool "write_file"
+      | path    | content     |
+      | big.txt | <200 bytes> |
+    When I run git plan "status big"
+    Then the exit code is 0
+    And the output does not contain "unsafe"
+    When I run git plan "apply big --mode worktree"
+    Then the exit code is 0
+    And git fsck --full is clean
+
   Scenario: A file whose stat data alone changed (same bytes) does not stop apply
     Given the user rewrites "README.md" with the same bytes, so that only its stat data changed
     When I apply "p"

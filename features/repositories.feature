@@ -573,8 +573,8 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And the note of changeset 2 of "p" does not contain "internal-4711"
     When I run git plan "diff p --stat" with this environment
       | variable              | value                                           |
-      | GIT_CONFIG_PARAMETERS | 'plan.verify.maxFileSize'='0k' 'color.ui'='off' |
-    Then the output contains "is unsafe"
+      | GIT_CONFIG_PARAMETERS | 'plan.verify.maxChangesets'='0k' 'color.ui'='off' |
+    Then the output contains "more than 0 changesets"
     When I run git plan "status p" with this environment
       | variable              | value                             |
       | GIT_CONFIG_PARAMETERS | 'plan.verify.maxFileSize'='lots' |

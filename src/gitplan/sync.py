@@ -37,7 +37,7 @@ from .errors import BadInput, Conflict, GitPlanError, PlanNotFound
 from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, trailers, validate_plan_id
 from .gitrepo import common_dir, descends
 from .redact import Redactor
-from .verify import verify_plan
+from .verify import Limits, verify_plan
 from .worktree import POINTERS
 
 Progress = Callable[[bytes], None]
@@ -346,7 +346,7 @@ def _decide(
             f"plan {plan_id!r} of {where} is made on commit {base[:12]}, which this repository "
             "lacks: fetch the branch it was made on first; nothing was written"
         )
-    verify_plan(arrived, plan_id, tip, remote_plan.notes_tip)
+    verify_plan(arrived, plan_id, tip, remote_plan.notes_tip, limits=Limits.of(repo))
     local = refs.read_refs_if_any(repo, plan_id)
     seen = (local.tip or None, local.notes_tip) if local else (None, None)
     if local is None or not local.tip:

@@ -17,7 +17,7 @@ Never writes.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pygit2
 
@@ -50,7 +50,12 @@ class Unsafe(BadInput):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """How big a plan from elsewhere may be (config `plan.verify.*`, git size suffixes)."""
+    """How big a plan from elsewhere may be (config `plan.verify.*`, git size suffixes).
+
+    The sizes bound what a plan arriving by fetch makes this repository store; a plan
+    already here (recorded here, or brought by plain git) is checked with `here()`: only
+    its number of changesets bounds the walk. A file or an invocation record of any size
+    that gitplan recorded here is the user's own (a 1 GB asset, a tool's long arguments)."""
 
     max_file_bytes: int = 512 * 2**20
     max_note_bytes: int = 2**20
@@ -64,8 +69,13 @@ class Limits:
             max_changesets=config_int(repo, "plan.verify.maxChangesets", _DEFAULTS.max_changesets),
         )
 
+    def here(self) -> Limits:
+        """These limits for a plan already in the repository: no bound on sizes."""
+        return replace(self, max_file_bytes=_UNBOUNDED, max_note_bytes=_UNBOUNDED)
+
 
 _DEFAULTS = Limits()
+_UNBOUNDED = 2**63
 
 
 def verify_plan(
@@ -86,8 +96,9 @@ def verify_plan(
     a note that decodes under a known schema. So are the notes: those that
     differ from `trusted_notes` (the notes commit checked with `trusted`, which
     held `trusted_count` notes), or all of them. Returns how many notes the
-    plan holds."""
-    limits = limits or Limits.of(repo)
+    plan holds. Without `limits` (a fetch passes its own), the plan is one already
+    in this repository (Limits.here)."""
+    limits = limits or Limits.of(repo).here()
     tree = _notes_tree(repo, plan_id, tip, notes_tip)
     if trusted is not None and not descends(repo, tip, trusted):
         trusted = None  # rewritten since (git plan drop, rewind), or a damaged mark: check it all
@@ -126,7 +137,7 @@ def verify_plan(
         if trusted is not None and trusted_count is not None
         else None
     )
-    return _check_notes(repo, plan_id, tree, since, trusted_count or 0)
+    return _check_notes(repo, plan_id, tree, limits, since, trusted_count or 0)
 
 
 def check_tree_change(
@@ -268,6 +279,7 @@ def _check_notes(
     repo: pygit2.Repository,
     plan_id: str,
     tree: pygit2.Tree | None,
+    limits: Limits,
     since: pygit2.Tree | None = None,
     since_count: int = 0,
 ) -> int:
@@ -275,7 +287,6 @@ def _check_notes(
     never someone else's commit, and is a file of bounded size; returns how many notes
     the tree holds. With `since` (a notes tree checked before, holding `since_count`
     notes), only the entries that differ from it are looked at."""
-    limits = Limits.of(repo)
     most = 2 * limits.max_changesets + 2
     count = since_count if since is not None else 0
     try:
