@@ -1106,7 +1106,7 @@ Feature: Plan diffs match git diff byte for byte
   Scenario: --stat pads names with control and unassigned characters as git counts their columns
     Given git config "core.quotePath" is "false"
     And a plan "cp"
-    And I record in "cp" files named with the code points 0097, 0378, 0085, 4e00, 2fffd, and a longer name
+    And I record in "cp" files named with the code points 0097, 0378, 0085, 4e00, 2fffd, fffe, ffff, and a longer name
     Then the plan diff of "cp" with "--stat" equals git diff with the same options
 
   Scenario: How a submodule's change is shown (--submodule, diff.submodule) and whether at all (--ignore-submodules, diff.ignoreSubmodules) is git's

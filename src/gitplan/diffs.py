@@ -962,12 +962,15 @@ def _scale(value: int, width: int, max_change: int) -> int:
 def _columns(raw: bytes) -> int:
     """How many terminal columns a name takes, as git's utf8_strwidth counts them: East
     Asian wide and full-width characters two, combining marks and format characters none;
-    bytes that are not UTF-8 (a name cut inside a character) one each, all of them."""
+    bytes that are not UTF-8 (a name cut inside a character) one each, all of them, as
+    for a name holding U+FFFE or U+FFFF, which git's UTF-8 reader refuses."""
     if raw.isascii():
         return len(raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
+        return len(raw)
+    if "\ufffe" in text or "\uffff" in text:
         return len(raw)
     return sum(_char_columns(char) for char in text)
 
