@@ -230,6 +230,13 @@ Feature: Apply is all or nothing
     And I run git plan "list"
     Then the user's state is unchanged
     And the output contains "an interrupted apply of plan p is pending; run `git plan recover`"
+    When I run git plan "apply p --check --json"
+    Then the exit code is 4
+    And the output contains ""refusal": "in-progress""
+    And the output contains "an interrupted apply of plan 'p' awaits `git plan recover`"
+    When I run git plan "status p --check"
+    Then the output contains "apply would be refused: an interrupted apply awaits `git plan recover`"
+    And the user's state is unchanged
     When I run git plan "recover --json"
     Then the output contains ""recovered": "rolled back""
     And git status is clean

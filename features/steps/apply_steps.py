@@ -261,8 +261,10 @@ def unborn(context):  # type: ignore[no-untyped-def]
 @when("a writing git plan command runs")
 def reopen(context):  # type: ignore[no-untyped-def]
     context.store = PlanStore.open(context.repo)
-    # apply first finishes or rolls back an interrupted one (then may refuse: already applied)
-    attempt(context, lambda: context.store.apply("p", check=True))
+    # apply first finishes or rolls back an interrupted one, then refuses (a branch that
+    # exists, or a plan already applied); a check leaves it alone
+    attempt(context, lambda: context.store.apply("p", mode="branch", branch="main"))
+    assert context.error is not None
     assert not (Path(context.repo) / ".git" / "gitplan" / "apply.json").exists()
     shutil.rmtree(Path(context.repo) / ".git" / "gitplan" / "rescue", ignore_errors=True)
 

@@ -97,7 +97,7 @@ def apply_check(repo: pygit2.Repository, chain: chains.Chain, status: PlanStatus
     head = _head_commit(repo)
     if not head and chain.base_id:
         return status  # nothing to compare with: apply refuses
-    if not repo.is_bare and operation_in_progress(repo):
+    if not repo.is_bare and (operation_in_progress(repo) or pending_apply(repo)):
         return replace(status, base_behind_head=head != chain.base_id, apply_refusal="in-progress")
     try:
         _predict(repo, chain, head, replay=False, mode="branch" if repo.is_bare else "commit", write=False)
@@ -256,6 +256,12 @@ def _apply(
         user_signature(repo, "committer")
         if not replay:
             user_signature(repo)  # the author of the one commit apply makes
+    pending = pending_apply(repo) if check else None
+    if pending is not None:  # a check leaves it to `git plan recover`, or the apply itself
+        return ApplyResult(
+            plan_id, mode, "merge", None, branch, (), True, (), refusal="in-progress",
+            reason=f"{_PENDING.format(plan=pending)}; an apply finishes or rolls it back first",
+        )  # fmt: skip
     busy = operation_in_progress(repo) if mode != "branch" else None
     if busy:
         raise BadInput(f"{busy}: finish it or abort it first, as git cherry-pick asks; nothing was written")
@@ -278,6 +284,9 @@ def _apply(
     if check:
         return ApplyResult(plan_id, mode, outcome.strategy, None, branch, paths, True, part=part)
     return _execute(repo, chain, outcome, mode, branch, progress, part)  # _BeforeCommitPoint: all put back
+
+
+_PENDING = "an interrupted apply of plan {plan!r} awaits `git plan recover`"
 
 
 def operation_in_progress(repo: pygit2.Repository) -> str | None:

@@ -108,14 +108,11 @@ _CANNOT_WRITE = {errno.EROFS: "read-only", errno.EACCES: "no permission", errno.
 
 
 def _writing(method: Method) -> Method:
-    """A write command: it first finishes or rolls back an interrupted apply, and the
-    operating system refusing a write is CannotWrite, in one line."""
+    """A write command: the operating system refusing a write is CannotWrite, in one line."""
 
     @functools.wraps(method)
     def wrapper(self: PlanStore, *args: Any, **kwargs: Any) -> Any:
         try:
-            if method.__name__ == "apply":
-                self.recover()  # only apply, which writes the same files, finishes one first
             return method(self, *args, **kwargs)
         except OSError as error:
             why = _CANNOT_WRITE.get(error.errno or 0)
@@ -795,6 +792,8 @@ class PlanStore:
         with the part listed in its record, and a failed part keeps the plan."""
         from .apply import apply_plan
 
+        if not check:  # an apply, which writes the same files, finishes an interrupted one first
+            self.recover()
         return apply_plan(
             self._repo,
             validate_plan_id(plan_id),

@@ -138,12 +138,13 @@ def status(ctx: Context, plan: str, check: bool, as_json: bool) -> None:
     if as_json:
         out.json("status", views.status(result))
     else:
-        _print_status(out, result, ctx.path_quoter())
+        pending = result.apply_refusal == "in-progress" and ctx.store.pending_recovery() is not None
+        _print_status(out, result, ctx.path_quoter(), pending)
     if result.missing_artifacts:
         exit_with(Damaged.exit_code)
 
 
-def _print_status(out, status: PlanStatus, quoted: Callable[[str], str]) -> None:  # type: ignore[no-untyped-def]
+def _print_status(out, status: PlanStatus, quoted: Callable[[str], str], recovery_pending: bool) -> None:  # type: ignore[no-untyped-def]
     out.heading(f"plan {status.plan}: {status.title}" if status.title else f"plan {status.plan}")
     out.line(f"state:      {status.state}")
     if status.applied:
@@ -179,6 +180,8 @@ def _print_status(out, status: PlanStatus, quoted: Callable[[str], str]) -> None
             out.line(
                 f"apply would be refused: uncommitted changes in {', '.join(map(quoted, status.dirty_paths))}"
             )
+        elif status.apply_refusal == "in-progress" and recovery_pending:
+            out.line("apply would be refused: an interrupted apply awaits `git plan recover`")
         elif status.apply_refusal == "in-progress":
             out.line("apply would be refused: a merge, cherry-pick, revert or rebase is in progress")
     if status.unsafe:
