@@ -35,6 +35,21 @@ Feature: Apply is all or nothing
     Then the exit code is 0
     And git fsck --full is clean
 
+  Scenario: An ignored file where the plan needs a directory is refused by apply as by --check, and stays
+    Given the user commits ".gitignore" with content "*.log\n" on main
+    And a plan "d"
+    And I record in "d" with tool "write"
+      | path      | content |
+      | t.log/g   | g\n     |
+    And the user edits "t.log" to "precious\n" without committing
+    When I run git plan "apply d --check"
+    Then the exit code is 4
+    And the output contains "t.log (untracked file in the way)"
+    When I run git plan "apply d --keep-on-failure"
+    Then the exit code is 4
+    And the output contains "t.log (untracked file in the way)"
+    And the worktree file "t.log" holds "precious\n"
+
   Scenario: A file whose stat data alone changed (same bytes) does not stop apply
     Given the user rewrites "README.md" with the same bytes, so that only its stat data changed
     When I apply "p"

@@ -131,3 +131,16 @@ Feature: Unusual repositories get a one-line answer that says what to do
     When I run git plan "apply p --check"
     Then the exit code is 4
     And the output contains "vendor/lib (uncommitted changes)"
+
+  Scenario: A plan that puts a file where a submodule with uncommitted work is checked out is refused by apply as by --check, and the work stays
+    Given a repository with a submodule "vendor/lib" whose checkout has uncommitted changes
+    And a plan "p"
+    And a file "lib-file" outside the repository with content "now a file\n"
+    When I run git plan "record p --tool rm --delete vendor/lib"
+    And I run git plan "record p --tool w --set vendor/lib={tmp}/lib-file"
+    And I run git plan "apply p --check"
+    Then the exit code is 4
+    When I run git plan "apply p --keep-on-failure"
+    Then the exit code is 4
+    And the output contains "vendor/lib (uncommitted changes)"
+    And the worktree file "vendor/lib/l.txt" holds "lib\ndirty\n"

@@ -571,12 +571,24 @@ _READ_TREE_REFUSALS = (
 
 
 def _in_the_way(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> bool:
-    """Is something on disk where the apply writes a new path, or is a file HEAD has
-    missing (deleted by hand, or outside a sparse checkout)?"""
+    """Is something on disk where the apply writes a new path (or a file where it needs a
+    directory), is a file HEAD has missing (deleted by hand, or outside a sparse
+    checkout), or does the apply replace a submodule's checkout? git read-tree would
+    overwrite an ignored file in the way, and a submodule's checkout with work in it,
+    where `git status` (and so --check) names them."""
     workdir = repo.workdir
+    directories: set[str] = {""}  # parents of new paths found to be directories, or absent
     for entry in writes:
-        if os.path.lexists(os.path.join(workdir, entry.path)) == (entry.old_id is None):
+        if entry.old_mode == pygit2.GIT_FILEMODE_COMMIT:
             return True
+        exists = os.path.lexists(os.path.join(workdir, entry.path))
+        if exists == (entry.old_id is None):
+            return True
+        parent = os.path.dirname(entry.path)
+        if not exists and parent not in directories:
+            if worktree.file_above(Path(workdir), entry.path) is not None:
+                return True
+            directories.add(parent)
     return False
 
 
