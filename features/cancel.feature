@@ -525,6 +525,19 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     Then git fsck --full is clean
     And the user reads "only in the plan\n" back from a branch
 
+  Scenario: A copy an older gitplan gave back to git while the plan kept a pack is made again, so a git repack that began meanwhile loses nothing
+    Given the user stages "plan-only.txt" with content "only in the plan\n"
+    When I cancel "c1"
+    Then the report says a pack was kept because another process used it
+    Given the copy cancel made has no .keep, as an older gitplan left it
+    When a git repack -a -d begins: its new pack is written, the packs it read are not yet deleted
+    Given the kept packs of the cancelled plan were last used two hours ago
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    When the git repack finishes: it deletes the packs it read
+    Then git fsck --full is clean
+    And the user reads "only in the plan\n" back from the index
+
   Scenario: A cancel killed between copying out what a branch took and noting the copy leaves no pack kept once git plan gc has run
     Given the user takes the plan's "plan-only.txt" into a branch
     And a "git plan cancel" of "c1" was killed at "prune.rescued"

@@ -25,6 +25,17 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     And plan "g" has 1 changesets
     And git fsck --full is clean
 
+  Scenario: A record killed while it writes its pack's .keep leaves a file that gc removes once the grace is over
+    Given a "git plan record" into "g" was killed at "packfile.keep-aside"
+    When I run git plan "gc --grace 1h"
+    Then the output contains "younger than the grace"
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    And the output contains ".keep."
+    And no file in the pack directory ends in ".tmp"
+    And plan "g" has 1 changesets
+    And git fsck --full is clean
+
   Scenario: A record killed after taking the plan's newest packs in leaves a copy of them that gc removes
     When I record 5 one-file changesets into "g", one after another
     Then plan "g" owns 4 packs

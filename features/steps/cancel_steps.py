@@ -703,6 +703,17 @@ def repack_begins(context):  # type: ignore[no-untyped-def]
     git(context, *args, "--indexed-objects", "-q", str(directory / "pack"), data="")
 
 
+@given("the copy cancel made has no .keep, as an older gitplan left it")
+def rescue_unkept(context):  # type: ignore[no-untyped-def]
+    from gitplan import packs
+
+    kept = Path(context.repo, ".git", "objects", "pack").glob("*.keep")
+    rescues = [path for path in kept if path.read_text() == packs.RESCUE_KEEP]
+    assert rescues
+    for path in rescues:
+        path.unlink()
+
+
 @when("the git repack finishes: it deletes the packs it read")
 def repack_finishes(context):  # type: ignore[no-untyped-def]
     for pack in context.repack_read:

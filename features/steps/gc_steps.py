@@ -194,3 +194,9 @@ def gits_keep(context):  # type: ignore[no-untyped-def]
 @then("receive-pack's .keep file is still there")
 def gits_keep_kept(context):  # type: ignore[no-untyped-def]
     assert Path(context.repo, ".git", "objects", "pack", _GITS_KEEP).exists()
+
+
+@then('no file in the pack directory ends in "{suffix}"')
+def no_pack_dir_file_ending(context, suffix):  # type: ignore[no-untyped-def]
+    found = [path.name for path in Path(context.repo, ".git", "objects", "pack").iterdir()]
+    assert not [name for name in found if name.endswith(suffix)], found

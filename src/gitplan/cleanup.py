@@ -209,7 +209,7 @@ def _temporary_files(
     names = {entry.name for entry in entries}
     for entry in entries:
         young = _mtime(entry) >= older_than
-        if entry.name.startswith("tmp_pack_gitplan_"):
+        if entry.name.startswith("tmp_pack_gitplan_") or _keep_aside(entry.name):
             if young:
                 kept.append(
                     CleanupItem(
@@ -233,6 +233,12 @@ def _temporary_files(
                 if not dry_run:
                     for suffix in (".pack", ".rev", ".keep"):  # the .keep last: no pack is ever without it
                         (directory / f"{stem}{suffix}").unlink(missing_ok=True)
+
+
+def _keep_aside(name: str) -> bool:
+    """A `.keep` being written aside (packfile.write_keep) by a writer that was killed."""
+    stem, _, rest = name.partition(".keep.")
+    return stem.startswith("pack-") and rest.endswith(".tmp") and rest[: -len(".tmp")].isdigit()
 
 
 def _trash(repo: pygit2.Repository, dry_run: bool, removed: list[CleanupItem]) -> None:

@@ -209,8 +209,7 @@ class PackWriter:
         no `git repack` can ever see the pack without it."""
         stem = f"{self._dir}{os.sep}{self.name}"  # strings: a record installs a pack or two
         if keep is not None:
-            with open(f"{stem}.keep", "wb") as handle:
-                handle.write(keep.encode())
+            write_keep(f"{stem}.keep", keep)
         os.replace(self._pack.path, f"{stem}.pack")
         faults.point("packfile.pack-in-place")  # a kill here leaves a pack without its index
         os.replace(self._idx_path, f"{stem}.idx")
@@ -222,6 +221,16 @@ class PackWriter:
         self._pack.abandon()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._idx_path)
+
+
+def write_keep(path: str | Path, text: str) -> None:
+    """A pack's `.keep` holding `text`, whole or not at all (written aside, then renamed):
+    one cut short by a kill would not be recognised as gitplan's, and stay for good."""
+    aside = f"{path}.{os.getpid()}.tmp"
+    with open(aside, "wb") as handle:
+        handle.write(text.encode())
+    faults.point("packfile.keep-aside")
+    os.replace(aside, path)
 
 
 def deflate(data: bytes, level: int) -> bytes:

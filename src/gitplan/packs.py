@@ -203,17 +203,15 @@ def rescued_packs(repo: pygit2.Repository) -> set[str]:
 
 
 def rescued_ids(repo: pygit2.Repository, plan_id: str) -> set[bytes]:
-    """The ids earlier prunes of this plan copied out, in the packs still there."""
+    """The ids earlier prunes of this plan copied out, in the packs still there and still
+    kept (keep_rescues). One an older gitplan gave back to git while the plan still had a
+    pack does not count: a `git repack -a -d` running now may have listed it for deletion."""
     found: set[bytes] = set()
-    try:
-        names = [entry.name for entry in os.scandir(registry_path(repo, plan_id))]
-    except FileNotFoundError:
-        return found
-    for name in names:
-        if name.startswith("rescued-pack-"):
-            index = pack_dir(repo) / f"{name[len('rescued-') :]}.idx"
+    directory = pack_dir(repo)
+    for name in rescue_names(repo, plan_id):
+        if is_rescue_keep(directory / f"{name}.keep"):
             with contextlib.suppress(FileNotFoundError, ValueError):  # git gc repacked it: copy again
-                found.update(entry.oid for entry in packfile.read_index(index))
+                found.update(entry.oid for entry in packfile.read_index(directory / f"{name}.idx"))
     return found
 
 
@@ -233,7 +231,7 @@ def keep_rescues(repo: pygit2.Repository, plan_id: str) -> None:
     for name in rescue_names(repo, plan_id):
         keep = directory / f"{name}.keep"
         if (directory / f"{name}.idx").exists() and not keep.exists():
-            keep.write_text(RESCUE_KEEP)
+            packfile.write_keep(keep, RESCUE_KEEP)
 
 
 def release_rescues(repo: pygit2.Repository, plan_id: str) -> None:
