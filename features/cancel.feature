@@ -573,6 +573,29 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And git fsck --full is clean
     And the user reads "only in the plan\n" back from a branch
 
+  Scenario: After a git gc left the copy's objects to another plan's unpublished pack, git plan gc copies what a branch reaches before it removes that pack
+    # git gc leaves out of its pack what a kept pack holds, and deletes the unkept copy cancel made.
+    Given the user takes the plan's "plan-only.txt" into a branch
+    And a plan "c2" whose record of the same "plan-only.txt" was killed before it was published
+    When I cancel "c1"
+    And the user runs "git gc -q"
+    And I run git plan "gc --grace now"
+    Then the exit code is 0
+    And the output contains "never published"
+    And git fsck --full is clean
+    And the user reads "only in the plan\n" back from a branch
+    And no pack is kept by a cancel
+    When the user runs "git gc -q --prune=now"
+    Then git fsck --full is clean
+    And the user reads "only in the plan\n" back from a branch
+
+  Scenario: An unpublished pack that holds objects nothing else holds stays when git cannot list what is reachable
+    Given a plan "c2" whose record of the same "plan-only.txt" was killed before it was published
+    And the user cancels "c1" and writes a branch naming an object that is not there
+    When I run git plan "gc --grace now"
+    Then the exit code is 0
+    And the output contains "never published, but kept: git rev-list failed"
+
   Scenario: While packed-refs.lock is held, cancel refuses even for loose refs (the packed-refs being written may hold them), as git update-ref -d does
     Given git left .git/packed-refs.lock behind
     When I cancel "c1"

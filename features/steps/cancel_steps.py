@@ -703,6 +703,12 @@ def repack_begins(context):  # type: ignore[no-untyped-def]
     git(context, *args, "--indexed-objects", "-q", str(directory / "pack"), data="")
 
 
+@given('the user cancels "{plan}" and writes a branch naming an object that is not there')
+def cancel_and_break_a_branch(context, plan):  # type: ignore[no-untyped-def]
+    cancel(context, plan)
+    Path(context.repo, ".git", "refs", "heads", "broken").write_text("1" * 40 + "\n")
+
+
 @given("the copy cancel made has no .keep, as an older gitplan left it")
 def rescue_unkept(context):  # type: ignore[no-untyped-def]
     from gitplan import packs

@@ -371,12 +371,36 @@ def _unused_packs(
                 CleanupItem("pack", pack.name, f"unused by plan {plan_id}, but younger than the grace")
             )
             continue
-        if packs.freshened(repo, pack) if dry_run else not packs.discard(repo, plan_id, pack):
+        copy = None
+        if not commits and not dry_run:
+            try:
+                copy = _copy_out_what_git_reaches(repo, pack)
+            except prune.Uncertain as why:
+                kept.append(CleanupItem("pack", pack.name, f"never published, but kept: {why}"))
+                continue
+        discarded = not packs.freshened(repo, pack) if dry_run else packs.discard(repo, plan_id, pack)
+        if copy is not None:  # git's from now on, as every copy a prune makes
+            packs.release_rescue(packs.pack_dir(repo) / f"{copy}.keep")
+        if not discarded:
             kept.append(CleanupItem("pack", pack.name, "used by another process just now"))
             continue
         why = "a copy: the plan's other packs hold its commits" if commits else "never published"
         removed.append(CleanupItem("pack", pack.name, f"written for plan {plan_id}, {why}"))
         holders.subtract(commits)
+
+
+def _copy_out_what_git_reaches(repo: pygit2.Repository, pack: packs.OwnedPack) -> str | None:
+    """Before a pack that no commit of its plan needs goes (a lost race's, a killed
+    record's): what it alone holds, where a running `git repack -a -d` keeps things
+    (packs.held_where_repack_keeps), and what refs, reflogs or indexes reach, is copied
+    into a kept pack first; returns that pack's name, or None. Such an object may be
+    older than the pack (another plan's content, which a cancel's copy held, and which
+    `git gc` then left out of its own pack because this kept pack held it), so what
+    reaches it may be older too: git's whole walk is asked (prune.Uncertain if it fails)."""
+    ids = set(packs.pack_object_ids(repo, pack) or ())
+    alone = ids - packs.held_where_repack_keeps(repo, ids, pack.name)
+    reached = alone & prune.reachable_by_git(repo) if alone else set()
+    return prune.copy_out(repo, reached) if reached else None
 
 
 def _held(repo: pygit2.Repository, pack: packs.OwnedPack, used: set[bytes]) -> set[bytes] | None:

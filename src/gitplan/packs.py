@@ -239,9 +239,13 @@ def release_rescues(repo: pygit2.Repository, plan_id: str) -> None:
     when none of the plan's packs is left (forget)."""
     directory = pack_dir(repo)
     for name in rescue_names(repo, plan_id):
-        keep = directory / f"{name}.keep"
-        if is_rescue_keep(keep):
-            keep.unlink(missing_ok=True)
+        release_rescue(directory / f"{name}.keep")
+
+
+def release_rescue(keep: Path) -> None:
+    """Remove a `.keep` a prune wrote (RESCUE_KEEP), and no other."""
+    if is_rescue_keep(keep):
+        keep.unlink(missing_ok=True)
 
 
 def is_rescue_keep(keep: Path) -> bool:
@@ -343,6 +347,30 @@ def held_by_git(repo: pygit2.Repository, oids: list[bytes]) -> set[bytes]:
                 os.utime(pack)
                 found |= hits
                 packed = [oid for oid in packed if oid not in hits]
+    return found
+
+
+def held_where_repack_keeps(repo: pygit2.Repository, oids: set[bytes], besides: str) -> set[bytes]:
+    """Those of `oids` that a loose file or a kept pack other than `besides` holds: where a
+    `git repack -a -d` running now leaves them (it leaves out of its new pack what a kept
+    pack holds, then deletes the unkept packs it read, git's own among them)."""
+    directory = pack_dir(repo)
+    found: set[bytes] = set()
+    rest = set(oids)
+    for oid in oids:
+        name = oid.hex()
+        if os.access(f"{directory.parent}{os.sep}{name[:2]}{os.sep}{name[2:]}", os.F_OK):
+            found.add(oid)
+    rest -= found
+    names = {entry.name for entry in os.scandir(directory)}
+    for name in sorted(names):
+        stem = name[: -len(".keep")]
+        if not rest or not name.endswith(".keep") or stem == besides or f"{stem}.idx" not in names:
+            continue
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            hits = packfile.index_holds(directory / f"{stem}.idx", rest)
+            found |= hits
+            rest -= hits
     return found
 
 

@@ -97,7 +97,7 @@ def prune_plan(
         # race, a killed record), since nothing can reference what a plan never published.
         wanted = keep - packs.rescued_ids(repo, plan_id)
         if wanted:
-            rescue = _rescue(repo, wanted)
+            rescue = copy_out(repo, wanted)
             faults.point("prune.rescued")
             packs.record_rescue(repo, plan_id, rescue)
     caches = _drop_stale_caches(repo, since)
@@ -250,7 +250,7 @@ def _referenced(repo: pygit2.Repository, plan_id: str, candidates: set[bytes], s
     if fresh - rescued:
         # git gc, repack or fetch ran since the plan began: new objects that name the plan's
         # may sit in a pack of git's, not loose. Ask git for everything reachable instead.
-        found.update(_reachable_by_git(repo) & candidates)
+        found.update(reachable_by_git(repo) & candidates)
     else:
         # Packs earlier prunes copied objects into hold nothing else: read what they name.
         found |= _named_by_packs(repo, rescued, candidates)
@@ -284,7 +284,7 @@ def _fresh_unlisted_packs(repo: pygit2.Repository, since: int) -> set[str]:
     return {e.name[: -len(".idx")] for e in listed}
 
 
-def _reachable_by_git(repo: pygit2.Repository) -> set[bytes]:
+def reachable_by_git(repo: pygit2.Repository) -> set[bytes]:
     """Every object refs, reflogs and the indexes of all worktrees reach, as git lists them."""
     faults.point("prune.reachable-by-git")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
@@ -457,7 +457,7 @@ def _fresh_loose_objects(repo: pygit2.Repository, since: int) -> Iterator[tuple[
                 yield _read(repo, bytes.fromhex(directory.name + entry.name))
 
 
-def _rescue(repo: pygit2.Repository, keep: set[bytes]) -> str:
+def copy_out(repo: pygit2.Repository, keep: set[bytes]) -> str:
     """Copy the objects still in use into a pack of their own, owned by nobody (git's);
     return its name."""
     directory = packs.pack_dir(repo)
