@@ -375,8 +375,8 @@ def _unused_packs(
         if not commits and not dry_run:
             try:
                 copy = _copy_out_what_git_reaches(repo, pack)
-            except prune.Uncertain as why:
-                kept.append(CleanupItem("pack", pack.name, f"never published, but kept: {why}"))
+            except prune.Uncertain as unlisted:
+                kept.append(CleanupItem("pack", pack.name, f"never published, but kept: {unlisted}"))
                 continue
         discarded = not packs.freshened(repo, pack) if dry_run else packs.discard(repo, plan_id, pack)
         if copy is not None:  # git's from now on, as every copy a prune makes
