@@ -596,6 +596,13 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     Then the exit code is 0
     And the output contains "never published, but kept: git rev-list failed"
 
+  Scenario: Refs under refs/changesets that name no commit (a blob, an object not here) do not stop a cancel
+    Given the user points "refs/changesets/blobref" at a blob and "refs/changesets/gone" at an object that is not there
+    When I cancel "c1"
+    Then it succeeds
+    And ref "refs/changesets/c1" does not exist
+    And the blob "only in the plan\n" is gone from the object store
+
   Scenario: While packed-refs.lock is held, cancel refuses even for loose refs (the packed-refs being written may hold them), as git update-ref -d does
     Given git left .git/packed-refs.lock behind
     When I cancel "c1"

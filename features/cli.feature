@@ -268,6 +268,10 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "--debug status p"
     Then the exit code is 1
     And the output contains "Traceback"
+    When I run git plan "status p --json"
+    Then the exit code is 1
+    And the output contains ""kind": "internal""
+    And the output contains ""schema": "gitplan.error/1""
 
   Scenario: A diff on a terminal is coloured and paged, as git does
     When I run git plan "diff p" on a terminal with a pager

@@ -709,6 +709,13 @@ def cancel_and_break_a_branch(context, plan):  # type: ignore[no-untyped-def]
     Path(context.repo, ".git", "refs", "heads", "broken").write_text("1" * 40 + "\n")
 
 
+@given('the user points "{blob_ref}" at a blob and "{gone_ref}" at an object that is not there')
+def refs_naming_no_commit(context, blob_ref, gone_ref):  # type: ignore[no-untyped-def]
+    blob = git(context, "hash-object", "-w", "--stdin", data="not a plan\n").strip()
+    git(context, "update-ref", blob_ref, blob)
+    Path(context.repo, ".git", *gone_ref.split("/")).write_text("1" * 40 + "\n")
+
+
 @given("the copy cancel made has no .keep, as an older gitplan left it")
 def rescue_unkept(context):  # type: ignore[no-untyped-def]
     from gitplan import packs

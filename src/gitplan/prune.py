@@ -431,10 +431,18 @@ def _other_plans_bases(repo: pygit2.Repository, plan_id: str) -> Iterator[bytes]
 
 
 def _root_parents(repo: pygit2.Repository, ref: str) -> Iterator[bytes]:
-    """The parent of a plan's root commit (its base), walking its changesets (no registry)."""
-    commit = repo.references[ref].peel(pygit2.Commit)
+    """The parent of a plan's root commit (its base), walking its changesets (no registry).
+    A ref there that names no commit (a blob, an object not here) is no plan: its target
+    counts as any ref's does. A chain that breaks off hides the base: Uncertain."""
+    try:
+        commit = repo.references[ref].peel(pygit2.Commit)
+    except (pygit2.GitError, KeyError, ValueError):
+        return
     while "Changeset" in trailers(commit.message) and commit.parent_ids:
-        commit = commit.parents[0]
+        parent = repo.get(str(commit.parent_ids[0]))
+        if not isinstance(parent, pygit2.Commit):
+            raise Uncertain(f"{ref} cannot be read back to its base ({commit.parent_ids[0]} is missing)")
+        commit = parent
     yield from (parent.raw for parent in commit.parent_ids)
 
 

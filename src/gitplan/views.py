@@ -78,6 +78,12 @@ def error(failure: GitPlanError) -> dict[str, Any]:
     return document("error", body)
 
 
+def internal_error(failure: Exception) -> dict[str, Any]:
+    """What a command that hit a bug prints under --json: an `internal` error, exit 1."""
+    body = {"error": f"internal error: {type(failure).__name__}: {failure}", "kind": "internal"}
+    return document("error", {**body, "exit_code": 1, "paths": []})
+
+
 def surgery(result: SurgeryResult) -> dict[str, Any]:
     """What rewind, drop, branch or undo did (`gitplan.surgery/1`)."""
     body: dict[str, Any] = plain(result)

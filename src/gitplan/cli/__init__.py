@@ -92,6 +92,10 @@ class PlanGroup(click.Group):
             sys.stderr.close()
             ctx.exit(1)
         except Exception as error:  # a bug: say so, do not blame the input
+            if ctx.meta.get("gitplan.json"):
+                from .. import views
+
+                click.echo(_json(views.internal_error(error)))
             if ctx.obj is not None and ctx.obj.debug:
                 import traceback
 
