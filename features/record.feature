@@ -85,6 +85,17 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     When I run git plan "record p1 --tool set --set run.sh=-" with "echo again\n" on standard input
     Then git ls-tree of the tip of "p1" shows mode "100755" for "run.sh"
 
+  Scenario: A file is executable by its owner's execute bit, as git add reads it, whoever records it (root may run any file)
+    Given the user sets the repository up with:
+      """
+      printf 'g\n' > ../group-x.txt && chmod 654 ../group-x.txt
+      printf 'o\n' > ../owner-x.txt && chmod 744 ../owner-x.txt
+      """
+    When I run git plan "record p1 --tool set --set g.sh={tmp}/group-x.txt --set o.sh={tmp}/owner-x.txt"
+    Then the exit code is 0
+    And git ls-tree of the tip of "p1" shows mode "100644" for "g.sh"
+    And git ls-tree of the tip of "p1" shows mode "100755" for "o.sh"
+
   Scenario: With core.fileMode false, record --from-worktree takes no executable bit from the disk, as git add
     Given the user sets the repository up with:
       """

@@ -56,7 +56,7 @@ def restore_worktree(repo: pygit2.Repository, plan_id: str) -> RestoreReport:
         if full.is_symlink():
             now: tuple[str, int] | None = (str(pygit2.hash(os.fsencode(os.readlink(full)))), 0o120000)
         elif entry.path in cleaned:
-            mode = 0o100755 if os.access(full, os.X_OK) else 0o100644
+            mode = 0o100755 if worktree.is_executable(full) else 0o100644
             now = (cleaned[entry.path][0], mode)
         else:
             now = None if not full.exists() else ("directory", 0)

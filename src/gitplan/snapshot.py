@@ -257,8 +257,8 @@ def _refuse_inside_submodule(workdir: Path, path: str) -> None:
 
 def file_contents(source: str) -> File | FileOnDisk:
     """A file's contents for record: in memory, or streamed from disk when large."""
-    mode = MODE_EXECUTABLE if os.access(source, os.X_OK) else MODE_FILE
     with reading(source):
+        mode = MODE_EXECUTABLE if worktree.is_executable(source) else MODE_FILE
         if os.stat(source).st_size >= STREAM_THRESHOLD:
             return FileOnDisk(source, mode)
     return File(read_source(source), mode)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import stat
 import subprocess
 import tempfile
 import zlib
@@ -342,6 +343,12 @@ def move(repo: pygit2.Repository, old_tree: str, new_tree: str) -> None:
             raise
         run_git(repo, ["update-index", "-q", "--refresh"])
         run_git(repo, args)
+
+
+def is_executable(path: str | os.PathLike[str]) -> bool:
+    """Whether git records a file as executable (100755): its owner's execute bit, as
+    `git add` reads it, whoever runs us (root may run any file) and on a noexec mount."""
+    return bool(os.stat(path).st_mode & stat.S_IXUSR)
 
 
 def file_above(workdir: Path, path: str) -> str | None:
