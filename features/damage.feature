@@ -211,6 +211,9 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     When I run git plan "show d 1"
     Then the exit code is 5
     And the output contains "Record:  MISSING (invocation record note is missing)"
+    When I run git plan "show d 1 --json"
+    Then the exit code is 5
+    And the output contains ""problem": "invocation record note is missing""
     When I run git plan "log d --oneline"
     Then the exit code is 5
     And the output contains "  [invocation record note is missing]"

@@ -1140,6 +1140,8 @@ def show(
     texts = {name: ctx.store.diff(plan, item.number, replace(options, output=name)) for name in outputs}
     if as_json:
         ctx.output(True).json("show", {"changeset": views.changeset(item), **texts})
+        if item.record is None:  # its record is missing or damaged, as the text says too
+            exit_with(Damaged.exit_code)
         return
     top = _show_header(plan, item, verbose, _commit_colour(ctx, shown.color))
     if ext_diff and outputs == ["patch"] and ctx.store.external_diff():
