@@ -307,6 +307,21 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "diff p"
     Then the output has no colours
 
+  Scenario: color.ui never leaves list and status uncoloured on a terminal, and always colours them when piped, as git does its own
+    Given the environment has GIT_PAGER_IN_USE = "true"
+    And the environment has TERM = "xterm"
+    When I run git plan "list"
+    Then the output shows "\x1b[1mPLAN"
+    Given git config "color.ui" is "never"
+    When I run git plan "list"
+    Then the output has no colours
+    When I run git plan "status p"
+    Then the output has no escape sequence
+    Given the environment has TERM = "dumb"
+    And git config "color.ui" is "always"
+    When I run git plan "list"
+    Then the output shows "\x1b[1mPLAN"
+
   Scenario: A dumb terminal gets no colour, as git gives it none
     Given the terminal is a "dumb" one
     When I run git plan "diff p" on a terminal with a pager

@@ -400,6 +400,11 @@ def no_colours(context):  # type: ignore[no-untyped-def]
     assert "+2" in context.cli_output and "\x1b[" not in context.cli_output, repr(context.cli_output)
 
 
+@then("the output has no escape sequence")
+def no_escapes(context):  # type: ignore[no-untyped-def]
+    assert context.cli_output and "\x1b[" not in context.cli_output, repr(context.cli_output)
+
+
 @given("nothing is configured")
 def nothing_configured(context):  # type: ignore[no-untyped-def]
     pass

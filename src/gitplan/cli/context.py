@@ -71,7 +71,13 @@ class Context:
         return path if path == "-" else os.path.join(self.directory, path)
 
     def output(self, as_json: bool) -> Output:
-        return Output(as_json=as_json, color=self.color)
+        """Output for people (or JSON): coloured as --color/--no-color say, else as color.ui
+        does (always, never; auto: on a terminal)."""
+        color = self.color
+        if color is None and not as_json:
+            value = (self.store.config("color.ui") or "").lower()
+            color = True if value == "always" else False if value in _OFF else None
+        return Output(as_json=as_json, color=color)
 
     def path_quoter(self) -> Callable[[str], str]:
         """How output for people names a path: as git does, in C quotes where it holds a
@@ -104,7 +110,7 @@ class Context:
             value = (self.store.config(key) or "").lower()
             if value == "always":
                 return True
-            if value in ("never", "false", "no", "off", "0"):
+            if value in _OFF:
                 return False
             if value in ("auto", "true", "yes", "on", "1"):
                 break
@@ -136,3 +142,6 @@ pass_context = click.make_pass_decorator(Context)
 def exit_with(code: int) -> None:
     """End the command with `code` after its report has been printed."""
     click.get_current_context().exit(code)
+
+
+_OFF = ("never", "false", "no", "off", "0")  # a colour setting that turns colour off
