@@ -27,6 +27,26 @@ Feature: Unified patches are checked with unidiff and applied to blobs in memory
       | new-executable.patch |
       | quoted.patch         |
 
+  Scenario Outline: <patch>, whose hunks are off the lines they state or whose names are a traditional diff's, gives the tree git apply gives
+    Given the user commits "lines.txt" with content "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n" on main
+    And a plan "off"
+    When I record the patch "tests-data/patches/<patch>" in "off"
+    Then it succeeds
+    And the tip of "off" has the tree git apply --cached makes from "tests-data/patches/<patch>"
+
+    Examples:
+      | patch                    |
+      | offset-hunk.patch        |
+      | offset-two-hunks.patch   |
+      | traditional-backup.patch |
+
+  Scenario: A hunk whose context is nowhere in the file is refused, as git apply refuses it
+    Given the user commits "lines.txt" with content "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n" on main
+    And a plan "off"
+    When I record the patch "tests-data/patches/context-nowhere.patch" in "off"
+    Then it fails with exit code 4
+    And the error mentions "hunk #1 (line 5) does not apply"
+
   Scenario: A patch that makes a directory a file gives the tree git apply gives
     Given the user commits "d/a" with content "a\n" on main
     And a plan "dir"

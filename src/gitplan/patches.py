@@ -81,6 +81,8 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
     for patched in patched_files:
         old_path = _strip(patched.source_file)
         new_path = _strip(patched.target_file)
+        if old_path is not None and new_path is not None and not _git_style(patched.patch_info):
+            old_path = new_path = _traditional_name(old_path, new_path)
         if old_path is None and new_path is None:
             raise BadInput(f"{source}: a file diff names /dev/null on both sides")
         for name in (old_path, new_path):
@@ -113,6 +115,18 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
     return edits
 
 
+def _git_style(info: object) -> bool:
+    """Does a file diff have git's `diff --git` header (which may rename, copy, change modes)?"""
+    return any(line.startswith("diff --git ") for line in str(info or "").splitlines())
+
+
+def _traditional_name(old: str, new: str) -> str:
+    """The one file a traditional diff (`diff -u`, no `diff --git` line) changes, as git
+    apply names it: the `+++` name, unless the `---` name is a shorter start of it
+    (`--- f.orig` / `+++ f` patches f; so does `--- f` / `+++ f.new`)."""
+    return old if len(old) < len(new) and new.startswith(old) else new
+
+
 def _is_copy(info: object) -> bool:
     """Does a file diff's extended header say `copy from` (git diff -C, format-patch -C)?"""
     return any(line.startswith("copy from ") for line in str(info or "").splitlines())
@@ -132,7 +146,7 @@ def _new_mode(info: object, mode: int) -> int:
 def _apply_hunks(data: bytes, patched: object, where: str) -> bytes:
     lines = split_lines(data.decode("utf-8", "surrogateescape"))
     out: list[str] = []
-    cursor = 0
+    cursor = offset = 0
     hunks: list[Any] = list(patched)  # type: ignore[call-overload]
     for number, hunk in enumerate(hunks, start=1):
         before: list[str] = []
@@ -150,18 +164,60 @@ def _apply_hunks(data: bytes, patched: object, where: str) -> bytes:
                 before.append(line.value)
             if line.line_type in (" ", "+"):
                 after.append(line.value)
-        start = max(hunk.source_start - 1, 0) if hunk.source_length else hunk.source_start
-        if start < cursor or lines[start : start + len(before)] != before:
+        stated = max(hunk.source_start - 1, 0) if hunk.source_length else hunk.source_start
+        start = _find_hunk(lines, before, stated + offset, cursor, _anchors(hunk, stated))
+        if start is None:
             raise Conflict(
                 f"{where}: hunk #{number} (line {hunk.source_start}) does not apply: "
                 "its context does not match the file",
                 (where.rsplit(": ", 1)[-1],),
             )
+        offset = start - stated
         out.extend(lines[cursor:start])
         out.extend(after)
         cursor = start + len(before)
     out.extend(lines[cursor:])
     return "".join(out).encode("utf-8", "surrogateescape")
+
+
+def _anchors(hunk: Any, stated: int) -> tuple[bool, bool]:
+    """Must the hunk match at the file's start, or at its end? As git apply decides: a hunk
+    that starts at the first line, or one with no context after its change."""
+    kinds = [line.line_type for line in hunk if line.line_type in (" ", "-", "+")]
+    trailing = len(kinds) - len("".join(kinds).rstrip(" "))
+    return stated == 0, trailing == 0
+
+
+def _find_hunk(
+    lines: list[str], before: list[str], expected: int, cursor: int, anchors: tuple[bool, bool]
+) -> int | None:
+    """Where a hunk's old lines are in the file, as git apply looks: at the line it states
+    (moved by what earlier hunks were found off by), else the nearest match, one line
+    further on, then one line back, and so on, never before the previous hunk's end;
+    away from the stated line, a hunk that starts the file or has no context after its
+    change must still start or end the file. No fuzz: every line must match. None if
+    nowhere."""
+    at_start, at_end = anchors
+    size = len(before)
+    last = len(lines) - size
+    if cursor <= expected <= last and lines[expected : expected + size] == before:
+        return expected
+    if not size:  # nothing to match: only where it says
+        return None
+
+    def fits(position: int) -> bool:
+        return (
+            cursor <= position <= last
+            and (not at_start or position == 0)
+            and (not at_end or position == last)
+            and lines[position : position + size] == before
+        )
+
+    for distance in range(1, max(expected - cursor, last - expected, 0) + 1):
+        for position in (expected + distance, expected - distance):
+            if fits(position):
+                return position
+    return None
 
 
 # -- binary patches (git diff --binary) --------------------------------------------
