@@ -72,6 +72,24 @@ Feature: Apply is all or nothing
     And the worktree file "README.md" is "ONE\ntwo\nthree\nfour\nFIVE\n"
     And git status is clean
 
+  Scenario: Paths both sides changed whose merge is a program of the user's (merge attribute, merge.<driver>.driver) are refused, not merged as text
+    Given git config "merge.keepmine.driver" is "true"
+    And the user commits ".gitattributes" with content "README.md merge=keepmine\n" on main
+    And the user commits "README.md" with content "ONE\ntwo\nthree\nfour\nfive\n" on main
+    And I remember the user's state
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 4
+    And the error mentions "merge is a program of yours"
+    And the error mentions "README.md"
+    And the user's state is unchanged
+
+  Scenario: A merge attribute naming a driver the config does not define merges as text, as git does
+    Given the user commits ".gitattributes" with content "README.md merge=undefined\n" on main
+    And the user commits "README.md" with content "ONE\ntwo\nthree\nfour\nfive\n" on main
+    When I apply "p"
+    Then it succeeds
+    And the worktree file "README.md" is "ONE\ntwo\nthree\nfour\nFIVE\n"
+
   Scenario: Overlapping edits conflict; nothing is written; the plan is cancelled; the patch is saved
     Given the user commits "README.md" with content "one\ntwo\nthree\nfour\nfive!\n" on main
     And I remember the user's state

@@ -39,6 +39,7 @@ from .gitrepo import (
     EMPTY_TREE,
     committer,
     config_flag,
+    config_value,
     descends,
     lookup,
     lookup_commit,
@@ -388,6 +389,14 @@ def _merged(
             "the plan conflicts with changes made on HEAD since its base: " + ", ".join(paths),
             paths,
         )
+    drivers = _own_merge_drivers(repo, base, ours, theirs)
+    if drivers:
+        raise Conflict(
+            "HEAD and the plan both changed paths whose merge is a program of yours (the merge "
+            f"attribute and merge.<driver>.driver), which gitplan's merge cannot run: {', '.join(drivers)}; "
+            "apply the plan as a branch (--mode branch NAME) and merge that with git",
+            tuple(drivers),
+        )
     changes = index_changes(lookup(repo, ours, pygit2.Tree), index)
     clashes = _file_directory_clashes(repo, index, changes, ours, theirs)
     if clashes:
@@ -397,6 +406,21 @@ def _merged(
             tuple(clashes),
         )
     return index, changes
+
+
+def _own_merge_drivers(repo: pygit2.Repository, base: str, ours: str, theirs: str) -> list[str]:
+    """The paths both sides changed whose `merge` attribute names a driver the config
+    defines (`merge.<name>.driver`): git runs that program on them, libgit2 merges them
+    as text. Built-in drivers (text, binary, union) and undefined names merge as git does."""
+    changed_here = {entry.path for entry in changed_entries(repo, base, ours)}
+    both = [entry.path for entry in changed_entries(repo, base, theirs) if entry.path in changed_here]
+    found = []
+    for path in both:
+        driver = repo.get_attr(path, "merge")
+        own = isinstance(driver, str) and driver not in ("text", "binary", "union")
+        if own and config_value(repo, f"merge.{driver}.driver") is not None:
+            found.append(path)
+    return found
 
 
 def _file_directory_clashes(
