@@ -96,6 +96,18 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     And git ls-tree of the tip of "p1" shows mode "100644" for "g.sh"
     And git ls-tree of the tip of "p1" shows mode "100755" for "o.sh"
 
+  Scenario: With core.symlinks false, a symlink checked out as a file stays a symlink when the file is edited, as git add keeps it
+    Given the user sets the repository up with:
+      """
+      ln -s README.md link && git add link && git commit -q -m link
+      git config core.symlinks false
+      rm link && git checkout link
+      printf 'src/app.py' > link
+      """
+    When I run git plan "record p1 --tool w --from-worktree"
+    Then the exit code is 0
+    And git ls-tree of the tip of "p1" shows mode "120000" for "link"
+
   Scenario: With core.fileMode false, record --from-worktree takes no executable bit from the disk, as git add
     Given the user sets the repository up with:
       """

@@ -218,10 +218,23 @@ def read_files(
         )
     # With core.fileMode false, git add keeps a file's mode whatever its executable bit says.
     honoured = config_flag(repo, "core.fileMode", True)
+    # With core.symlinks false, a symlink is checked out as a file holding its target, and
+    # git add keeps such a file a symlink where the index has one.
+    links = (
+        set()
+        if config_flag(repo, "core.symlinks", True)
+        else worktree.symlinks_in_index(repo, regular, checkout)
+    )
     for path, (_, converted) in worktree.cleaned(repo, regular, checkout).items():
         on_disk = file_contents(os.path.join(workdir, path))
         found = on_disk if converted is None else File(converted, on_disk.mode)
-        changes[path] = found if honoured else replace(found, mode=MODE_KEEP)
+        if path in links:
+            changes[path] = File(
+                bytes(found.data) if isinstance(found, File) else Path(found.source).read_bytes(),
+                MODE_SYMLINK,
+            )
+        else:
+            changes[path] = found if honoured else replace(found, mode=MODE_KEEP)
     return {path: changes[path] for path in paths if path in changes}
 
 

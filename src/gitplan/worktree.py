@@ -376,6 +376,17 @@ def skip_worktree(
     return [_fs(item[2:]) for item in out.split(b"\0") if item[:1] == b"S"]
 
 
+def symlinks_in_index(
+    repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None = None
+) -> set[str]:
+    """Those of `paths` the index has as symlinks (mode 120000)."""
+    if not paths:
+        return set()
+    literal = git_env(repo, checkout, GIT_LITERAL_PATHSPECS="1")
+    listed = run_git(repo, ["ls-files", "-s", "-z", "--", *paths], env=literal, checkout=checkout)
+    return {_fs(name) for mode, _, _, name in _index_entries(listed) if mode == b"120000"}
+
+
 def tracked(repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None = None) -> list[str]:
     """The index's paths that `paths` name, or that lie below them."""
     if not paths:
