@@ -50,6 +50,23 @@ Feature: Apply is all or nothing
     And the output contains "t.log (untracked file in the way)"
     And the worktree file "t.log" holds "precious\n"
 
+  Scenario Outline: A file whose changes on disk <bit> hides from git status is refused by both checks as by apply, and stays
+    Given the user marks "README.md" with git update-index --<bit> and writes "local\n" into it
+    When I run git plan "apply p --check"
+    Then the exit code is 4
+    And the output contains "README.md (changes on disk that <bit> hides from git status)"
+    When I run git plan "status p --check"
+    Then the output contains "apply would be refused: uncommitted changes in README.md"
+    When I run git plan "apply p --keep-on-failure"
+    Then the exit code is 4
+    And the output contains "README.md (changes on disk that <bit> hides from git status)"
+    And the worktree file "README.md" holds "local\n"
+
+    Examples:
+      | bit              |
+      | assume-unchanged |
+      | skip-worktree    |
+
   Scenario: A file whose stat data alone changed (same bytes) does not stop apply
     Given the user rewrites "README.md" with the same bytes, so that only its stat data changed
     When I apply "p"

@@ -450,6 +450,12 @@ def untracked_by_hand(context, path):  # type: ignore[no-untyped-def]
     git(context, "rm", "-q", "--cached", path)
 
 
+@given('the user marks "{path}" with git update-index --{bit} and writes "{content}" into it')
+def hide_changes(context, path, bit, content):  # type: ignore[no-untyped-def]
+    git(context, "update-index", f"--{bit}", path)
+    (Path(context.repo) / path).write_bytes(unescape(content))
+
+
 @given('the user makes "{path}" executable')
 def made_executable(context, path):  # type: ignore[no-untyped-def]
     full = Path(context.repo) / path

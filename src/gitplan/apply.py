@@ -576,6 +576,12 @@ def _refuse_dirty(
             above = _file_above(repo, head_tree, path)
             if above is not None and f"{above} (untracked file in the way)" not in dirty:
                 dirty.append(f"{above} (untracked file in the way)")
+    named = {item.split(" (", 1)[0] for item in dirty}
+    hidden = worktree.hidden_changes(
+        repo, [entry.path for entry in writes if entry.old_id and entry.path not in named]
+    )
+    for path, bit in sorted(hidden.items()):
+        dirty.append(f"{path} (changes on disk that {bit} hides from git status)")
     if dirty:
         raise Dirty(
             "uncommitted changes in paths the plan would write: " + ", ".join(dirty),

@@ -387,6 +387,42 @@ def symlinks_in_index(
     return {_fs(name) for mode, _, _, name in _index_entries(listed) if mode == b"120000"}
 
 
+def hidden_changes(repo: pygit2.Repository, paths: Iterable[str]) -> dict[str, str]:
+    """Those of `paths` whose file on disk differs from the index while the index hides it
+    from `git status` (assume-unchanged, or skip-worktree with the file there), each with
+    the bit that hides it: `git read-tree -m -u` looks again and refuses to overwrite them
+    ("not uptodate"), as `git checkout` does."""
+    wanted = set(paths)
+    if not wanted:
+        return {}
+    flagged: dict[str, tuple[str, str]] = {}
+    for item in run_git(repo, ["ls-files", "-v", "-s", "-z"]).split(b"\0"):
+        if not item or item[:1] == b"H":  # the usual entry: nothing hidden
+            continue
+        head, _, name = item.partition(b"\t")
+        fields = head.split()
+        bit = _HIDING.get(fields[0]) if len(fields) == 4 else None
+        path = _fs(name)
+        if bit is not None and path in wanted:
+            flagged[path] = (fields[2].decode(), bit)
+    workdir = Path(str(repo.workdir))
+    present = [path for path in flagged if (workdir / path).is_file() and not (workdir / path).is_symlink()]
+    found = {path: flagged[path][1] for path in flagged if (workdir / path).is_symlink()}
+    found = {
+        path: bit
+        for path, bit in found.items()
+        if str(pygit2.hash(os.fsencode(os.readlink(workdir / path)))) != flagged[path][0]
+    }
+    for path, (oid, _) in cleaned(repo, present).items():
+        if oid != flagged[path][0]:
+            found[path] = flagged[path][1]
+    return found
+
+
+# ls-files -v: lower case for assume-unchanged, S for skip-worktree
+_HIDING = {b"h": "assume-unchanged", b"S": "skip-worktree", b"s": "assume-unchanged, skip-worktree"}
+
+
 def tracked(repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None = None) -> list[str]:
     """The index's paths that `paths` name, or that lie below them."""
     if not paths:
