@@ -285,6 +285,16 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I pipe a long git plan diff with "--raw -p" into a reader that stops early
     Then it printed ":100644" first, nothing on standard error, and exited 0
 
+  Scenario Outline: A closed pipe is no failure for <command> either
+    When I pipe git plan "<command>" into a reader that reads nothing
+    Then nothing was printed on standard error, and it exited 0
+
+    Examples:
+      | command     |
+      | list        |
+      | status p    |
+      | artifacts p |
+
   Scenario: With --exit-code, a closed pipe is git's 141, never the 0 that means no difference
     When I pipe a long git plan diff with "--exit-code" into a reader that stops early
     Then it printed "diff --git" first, nothing on standard error, and exited 141

@@ -256,6 +256,18 @@ def broken_pipe(context, args=""):  # type: ignore[no-untyped-def]
     context.piped = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
 
 
+@when('I pipe git plan "{args}" into a reader that reads nothing')
+def pipe_into_nothing(context, args):  # type: ignore[no-untyped-def]
+    program = f"{shlex.quote(sys.executable)} -m gitplan -C {shlex.quote(context.repo)} {args}"
+    command = f"{program} | true; exit ${{PIPESTATUS[0]}}"  # git plan's own status
+    context.piped = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+
+
+@then("nothing was printed on standard error, and it exited 0")
+def quietly_done(context):  # type: ignore[no-untyped-def]
+    assert (context.piped.stderr, context.piped.returncode) == ("", 0), context.piped
+
+
 @then("nothing is printed on standard error")
 @then('it printed "{start}" first, nothing on standard error, and exited {code:d}')
 def no_stderr(context, start="diff --git", code=0):  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ errors become messages and exit codes; a traceback is shown only with --debug.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -88,9 +89,11 @@ class PlanGroup(click.Group):
             raise
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except BrokenPipeError:
-            sys.stderr.close()
-            ctx.exit(1)
+        except BrokenPipeError:  # a reader that stopped early (`| head`): no failure, as for diff
+            with contextlib.suppress(OSError, ValueError):  # nothing more reaches it, not even at exit
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
         except Exception as error:  # a bug: say so, do not blame the input
             if ctx.meta.get("gitplan.json"):
                 from .. import views
