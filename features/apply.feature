@@ -67,6 +67,22 @@ Feature: Apply is all or nothing
       | assume-unchanged |
       | skip-worktree    |
 
+  Scenario: An untracked file in a directory the plan makes a file is refused by apply as by --check, and stays
+    Given the user commits "d/x" with content "x\n" on main
+    And a plan "df"
+    And I record in "df" with tool "write"
+      | path | content  |
+      | d/x  | <delete> |
+      | d    | file\n   |
+    And the user edits "d/mine.txt" to "mine\n" without committing
+    When I run git plan "apply df --check"
+    Then the exit code is 4
+    And the output contains "d/mine.txt (untracked file in the way)"
+    When I run git plan "apply df --keep-on-failure"
+    Then the exit code is 4
+    And the output contains "d/mine.txt (untracked file in the way)"
+    And the worktree file "d/mine.txt" holds "mine\n"
+
   Scenario: A file whose stat data alone changed (same bytes) does not stop apply
     Given the user rewrites "README.md" with the same bytes, so that only its stat data changed
     When I apply "p"

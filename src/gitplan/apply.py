@@ -565,8 +565,12 @@ def _refuse_dirty(
         elif path in changes.unstaged:
             deleted = changes.unstaged[path].state == "deleted"
             dirty.append(f"{path} ({'deleted in the worktree' if deleted else 'uncommitted changes'})")
-        elif was_directory:
-            continue  # a directory the plan replaces by a file: its files are checked one by one
+        elif was_directory:  # a directory the plan replaces by a file: its files are checked one by one
+            if entry.new_id is not None and full.is_dir() and not full.is_symlink():
+                dirty.extend(
+                    f"{found} (untracked file in the way)"
+                    for found in _untracked_below(repo, head_tree, path)
+                )
         elif in_head is None and full.is_dir() and not full.is_symlink():
             if _holds_files(full):  # an empty one goes, as git checkout removes it
                 dirty.append(f"{path} (a directory is in the way)")
@@ -630,6 +634,19 @@ def _refuse_dirty_by_status(repo: pygit2.Repository, writes: tuple[Entry, ...]) 
     finally:
         status.close()
     _refuse_dirty(repo, writes, changes)
+
+
+def _untracked_below(repo: pygit2.Repository, head_tree: str, directory: str) -> list[str]:
+    """The files (ignored ones too) in a worktree directory that HEAD does not have:
+    what git read-tree would refuse to lose when the directory becomes a file."""
+    workdir = Path(str(repo.workdir))
+    found = []
+    for top, _, files in os.walk(workdir / directory):
+        for name in files:
+            path = (Path(top) / name).relative_to(workdir).as_posix()
+            if entry_at(repo, head_tree, path) is None:
+                found.append(path)
+    return sorted(found)
 
 
 def _holds_files(directory: Path) -> bool:
