@@ -274,6 +274,15 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And the output is ""
     When I run git plan "diff p --name-only src"
     Then the output is "src/a.txt\n"
+    When I run git plan "diff p --name-only *.txt"
+    Then the exit code is 0
+    And the output is "src/a.txt\n"
+    When I run git plan "diff p --name-only :!src/a.txt"
+    Then the exit code is 0
+    And the output is ""
+    When I run git plan "diff p 1 2"
+    Then the exit code is 2
+    And the output contains "compared as '1..2'"
 
   Scenario: A changeset number that is also a file's name is ambiguous until '--' says which, as in git
     Given a plan "p"

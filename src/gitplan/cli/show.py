@@ -757,14 +757,35 @@ def _changeset_and_paths(ctx: Context, plan: str, args: tuple[str, ...]) -> tupl
     if before:
         known = [change.path for change in ctx.store.status(plan).files]
         for word in before:
+            if _looks_like_pathspec(word):
+                continue
             path = ctx.repo_path(word)
             inside = any(p == path or p.startswith(path.rstrip("/") + "/") for p in known)
             if not inside and not os.path.lexists(os.path.join(ctx.directory, word)):
+                two = (
+                    f" (two changesets are compared as '{changeset}..{word}')"
+                    if changeset and word.isdigit()
+                    else ""
+                )
                 raise BadInput(
-                    f"ambiguous argument {word!r}: not a changeset of {plan} and not a path in the "
-                    "working tree or the plan; use '--' to separate paths from changesets"
+                    f"ambiguous argument {word!r}: not a changeset of {plan} here and not a path in the "
+                    f"working tree or the plan{two}; use '--' to separate paths from changesets"
                 )
     return changeset, before + paths
+
+
+def _looks_like_pathspec(word: str) -> bool:
+    """A pattern or pathspec magic (`*.py`, `:!vendor`, `:(glob)**/x`), which git takes as
+    a path without `--` whether or not anything matches it (setup.c's looks_like_pathspec)."""
+    escaped = False
+    for char in word:
+        if escaped:
+            escaped = False
+        elif char in "*?[":
+            return True
+        elif char == "\\":
+            escaped = True
+    return word.startswith(":")
 
 
 def _pathspecs(ctx: Context, words: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
