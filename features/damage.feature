@@ -214,6 +214,9 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     When I run git plan "show d 1 --json"
     Then the exit code is 5
     And the output contains ""problem": "invocation record note is missing""
+    When I run git plan "show d 1..2"
+    Then the exit code is 2
+    And the output contains "`git plan diff d 1..2` shows a range"
     When I run git plan "log d --oneline"
     Then the exit code is 5
     And the output contains "  [invocation record note is missing]"

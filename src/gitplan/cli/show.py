@@ -1182,6 +1182,10 @@ def _changeset_to_show(ctx: Context, plan: str, changeset: str | None) -> Any:
         if not newest:
             raise PlanNotFound(f"plan {plan!r} has no changesets yet")
         return newest[0]
+    if ".." in changeset:
+        raise BadInput(
+            f"show takes one changeset, not {changeset!r}: `git plan diff {plan} {changeset}` shows a range"
+        )
     spec: int | str = int(changeset) if changeset.isdigit() and len(changeset) < 7 else changeset
     return ctx.store.changeset(plan, spec)
 
