@@ -21,6 +21,7 @@ Feature: git conventions: a manual page for git plan --help, and completion for 
     Then it printed the help text listing "recover"
     When I run "git plan help apply" without man on PATH
     Then it printed the help text listing "--keep-on-failure"
+    And it printed the help text listing "Usage: git-plan apply [OPTIONS] PLAN"
 
   Scenario: git plan help opens the manual page when man finds it, and refuses an unknown command
     Given a repository with files

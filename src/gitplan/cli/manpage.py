@@ -115,5 +115,5 @@ def help_command(command: str | None, roff: bool, completion: str | None) -> Non
     if target is None:
         raise click.UsageError(f"no command {command!r}; `git plan --help` lists them")
     parent = context.parent or context
-    info = f"git plan {command}" if command else "git plan"
+    info = command or "git plan"  # under its parent: "git-plan CMD", as CMD --help says
     click.echo(target.get_help(click.Context(target, info_name=info, parent=parent if command else None)))
