@@ -195,6 +195,10 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     Then it fails with exit code 5
     And the error mentions "is missing"
 
+  Scenario: A ref file under refs/changesets/ that git cannot read is listed as damaged
+    Given the user writes "garbage" into .git/refs/changesets/broken
+    Then listing plans shows "broken" as "damaged" because "corrupted loose reference file"
+
   Scenario: A ref under refs/changesets/ that is no plan name is listed as invalid
     Given "refs/changesets/nested/x" is moved to HEAD with git update-ref
     Then listing plans shows "nested/x" as "invalid" because "git update-ref -d refs/changesets/nested/x"

@@ -716,6 +716,11 @@ def refs_naming_no_commit(context, blob_ref, gone_ref):  # type: ignore[no-untyp
     Path(context.repo, ".git", *gone_ref.split("/")).write_text("1" * 40 + "\n")
 
 
+@given('the user writes "{text}" into .git/{path}')
+def write_into_git_dir(context, text, path):  # type: ignore[no-untyped-def]
+    Path(context.repo, ".git", path).write_text(text + "\n")
+
+
 @given("the copy cancel made has no .keep, as an older gitplan left it")
 def rescue_unkept(context):  # type: ignore[no-untyped-def]
     from gitplan import packs

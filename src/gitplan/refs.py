@@ -76,6 +76,18 @@ def read_ref(repo: pygit2.Repository, name: str) -> str | None:
     return str(ref.target)
 
 
+def loose_ref_names(repo: pygit2.Repository, prefix: str) -> list[str]:
+    """The loose ref files under `prefix` (`refs/changesets/`), as ref names, lock files
+    aside: libgit2's reference list leaves out one it cannot read (a corrupt file)."""
+    top = common_dir(repo)
+    names = []
+    for directory, _, files in os.walk(top / prefix):
+        for name in files:
+            if not name.endswith(".lock"):
+                names.append((Path(directory) / name).relative_to(top).as_posix())
+    return names
+
+
 def read_plan_refs(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
     tip = read_ref(repo, plan_ref(plan_id))
     if tip is None:

@@ -823,7 +823,13 @@ class PlanStore:
         plan name ("invalid"). Each of those says what is wrong in `problem`."""
         plan_refs: set[str] = set()
         notes_only: set[str] = set()
-        for name in self._repo.references:
+        listed = list(self._repo.references)
+        # A loose ref file libgit2 cannot read (its list leaves it out) is shown, damaged.
+        unreadable = {
+            *refs.loose_ref_names(self._repo, PLAN_PREFIX),
+            *refs.loose_ref_names(self._repo, NOTES_PREFIX),
+        }
+        for name in [*listed, *sorted(unreadable - set(listed))]:
             if name.startswith(PLAN_PREFIX):
                 plan_refs.add(name[len(PLAN_PREFIX) :])
             elif name.startswith(NOTES_PREFIX):
