@@ -66,7 +66,11 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     Given "refs/changesets/d" is deleted with git update-ref
     When I ask for the status of "d"
     Then it fails with exit code 3
+    And the error mentions "a create or cancel was interrupted); `git plan cancel d` removes it"
     And listing plans shows "d" as "incomplete" because "git plan cancel d"
+    When I run git plan "create d"
+    Then the exit code is 2
+    And the output contains "already exists: only refs/notes/changesets/d exists"
     When I cancel "d"
     Then it succeeds
     And ref "refs/notes/changesets/d" does not exist

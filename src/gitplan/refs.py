@@ -91,8 +91,19 @@ def loose_ref_names(repo: pygit2.Repository, prefix: str) -> list[str]:
 def read_plan_refs(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
     tip = read_ref(repo, plan_ref(plan_id))
     if tip is None:
-        raise PlanNotFound(f"no plan named {plan_id!r}")
+        raise PlanNotFound(f"no plan named {plan_id!r}{incomplete_hint(repo, plan_id)}")
     return PlanRefs(plan_id, tip, read_ref(repo, notes_ref(plan_id)))
+
+
+def incomplete_hint(repo: pygit2.Repository, plan_id: str) -> str:
+    """What to say of a plan whose notes ref alone exists (a create or cancel interrupted
+    between its two refs), or ""."""
+    if read_ref(repo, notes_ref(plan_id)) is None:
+        return ""
+    return (
+        f": only {notes_ref(plan_id)} exists (a create or cancel was interrupted); "
+        f"`git plan cancel {plan_id}` removes it"
+    )
 
 
 def read_refs_if_any(repo: pygit2.Repository, plan_id: str) -> PlanRefs | None:

@@ -222,7 +222,7 @@ class PlanStore:
         title = " ".join(title.split())
         repo = self._repo
         if refs.read_refs_if_any(repo, plan_id) is not None:
-            raise BadInput(f"plan {plan_id!r} already exists")
+            raise BadInput(f"plan {plan_id!r} already exists{refs.incomplete_hint(repo, plan_id)}")
         staging = Staging()
         stamp = committer_person()
         if base == "HEAD" and repo.head_is_unborn:
