@@ -108,6 +108,18 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     Then the exit code is 0
     And git ls-tree of the tip of "p1" shows mode "120000" for "link"
 
+  Scenario: --from-worktree names what it cannot record: a pattern that is no file, a FIFO
+    Given the user sets the repository up with:
+      """
+      mkfifo pipe
+      """
+    When I run git plan "record p1 --tool w --from-worktree *.txt"
+    Then the exit code is 2
+    And the output contains "*.txt: no such file; --from-worktree takes paths (files or directories), not patterns"
+    When I run git plan "record p1 --tool w --from-worktree pipe"
+    Then the exit code is 2
+    And the output contains "pipe: can only record regular files and symbolic links, as git add"
+
   Scenario: With core.fileMode false, record --from-worktree takes no executable bit from the disk, as git add
     Given the user sets the repository up with:
       """

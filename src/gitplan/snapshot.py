@@ -207,6 +207,12 @@ def read_files(
             changes[path] = None
         elif full.is_dir():  # a named directory is expanded before (worktree_edits): a submodule
             raise BadInput(f"{path} is a submodule; gitplan records files, not submodule commits")
+        elif not listed and os.path.lexists(full):  # a FIFO, a socket, a device
+            raise BadInput(f"{path}: can only record regular files and symbolic links, as git add")
+        elif not listed and any(char in path for char in "*?["):
+            raise BadInput(
+                f"{path}: no such file; --from-worktree takes paths (files or directories), not patterns"
+            )
         else:
             changes[path] = None
     named_missing = [path for path, contents in changes.items() if contents is None and not listed]
