@@ -123,6 +123,17 @@ Feature: Apply is all or nothing
     Then it succeeds
     And the worktree file "README.md" is "ONE\ntwo\nthree\nfour\nFIVE\n"
 
+  Scenario: With commit.gpgSign set, apply makes no unsigned commit: it refuses, and worktree mode leaves the commit to git
+    Given git config "commit.gpgSign" is "true"
+    And I remember the user's state
+    When I apply "p"
+    Then it fails with exit code 2
+    And the error mentions "commit.gpgSign is set"
+    And the user's state is unchanged
+    And plan "p" has 1 changesets
+    When I apply "p" in worktree mode
+    Then it succeeds
+
   Scenario: Overlapping edits conflict; nothing is written; the plan is cancelled; the patch is saved
     Given the user commits "README.md" with content "one\ntwo\nthree\nfour\nfive!\n" on main
     And I remember the user's state

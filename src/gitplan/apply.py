@@ -254,6 +254,11 @@ def _apply(
             "check out a branch that has it"
         )
     if mode != "worktree":  # refused now, and by --check, not after the work
+        if config_flag(repo, "commit.gpgSign", False):
+            raise BadInput(
+                "commit.gpgSign is set, and gitplan cannot sign the commits apply makes: "
+                "apply --mode worktree, then git commit (which signs them and runs your hooks)"
+            )
         user_signature(repo, "committer")
         if not replay:
             user_signature(repo)  # the author of the one commit apply makes
