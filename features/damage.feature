@@ -48,6 +48,10 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     Given the plan record note of "d" is removed with git notes
     Then the status of "d" reports "plan record: plan record note is missing"
     And listing plans shows "d" as "damaged" because "plan record note is missing"
+    When I run git plan "status d --json"
+    Then the exit code is 5
+    And the output contains ""state": "damaged""
+    And the output contains ""problem": "plan record: plan record note is missing""
     When I apply "d"
     Then it fails with exit code 5
 

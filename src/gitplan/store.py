@@ -874,6 +874,8 @@ class PlanStore:
         status, chain = planstatus.compute(repo, plan_id)
         if not status.missing_artifacts:
             status = replace(status, unsafe=self.verify(plan_id))
+        elif chain.record is None:  # no plan record to tell its state: as list shows it
+            status = replace(status, state="damaged", problem="; ".join(status.missing_artifacts))
         if check:
             from .apply import apply_check
 
