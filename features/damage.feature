@@ -79,6 +79,13 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     Then it succeeds
     And ref "refs/notes/changesets/d" does not exist
 
+  Scenario: A notes ref that points at a blob is reported once, as the cause, by status and list
+    Given the user points "refs/notes/changesets/d" at a blob and "refs/changesets/gone" at an object that is not there
+    Then the status of "d" reports "the notes ref points at"
+    And listing plans shows "d" as "damaged" because "a blob, not a notes commit"
+    When I run git plan "status d"
+    Then the output does not contain "note is missing"
+
   Scenario: The base commit is missing
     Given the plan "b" is based on a commit whose object is then deleted
     Then the status of "b" reports "base commit"
@@ -187,7 +194,8 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
 
   Scenario: The notes ref was pointed at a tree
     Given "refs/notes/changesets/d" is moved to "HEAD^{tree}" with git update-ref
-    Then the status of "d" reports "plan record: plan record note is missing"
+    Then the status of "d" reports "the notes ref points at"
+    And the status of "d" reports "a tree, not a notes commit"
     When I record in "d" with tool "after"
       | path | content |
       | z    | z\n     |

@@ -60,11 +60,19 @@ def compute(repo: pygit2.Repository, plan_id: str) -> tuple[PlanStatus, chains.C
     chain = chains.load_chain(repo, plan_id)
     base = chain.base_id
     missing: list[str] = []
-    if chain.record_problem:
-        missing.append(f"plan record: {chain.record_problem}")
-    for changeset in chain.changesets:
-        if changeset.problem:
-            missing.append(f"changeset {changeset.number}: {changeset.problem}")
+    notes = repo.get(chain.refs.notes_tip) if chain.refs.notes_tip else None
+    if chain.refs.notes_tip and not isinstance(notes, pygit2.Commit):  # one cause, not a line per note
+        kind = f"a {notes.type_str}" if notes is not None else "which is not in the repository"
+        missing.append(
+            f"the notes ref points at {chain.refs.notes_tip}, {kind}, not a notes commit: no record can "
+            "be read; cancel the plan, or point the ref back with git update-ref"
+        )
+    else:
+        if chain.record_problem:
+            missing.append(f"plan record: {chain.record_problem}")
+        for changeset in chain.changesets:
+            if changeset.problem:
+                missing.append(f"changeset {changeset.number}: {changeset.problem}")
     if base and repo.get(base) is None:
         missing.append(f"base commit {base} is missing")
         files: tuple[FileChange, ...] = ()
