@@ -331,6 +331,11 @@ Feature: The command line prints for people and machines, with stable exit codes
     And git config "color.ui" is "always"
     When I run git plan "list"
     Then the output shows "\x1b[1mPLAN"
+    When I run git plan "--color=never list"
+    Then the output has no escape sequence
+    Given git config "color.ui" is "never"
+    When I run git plan "--color=always list"
+    Then the output shows "\x1b[1mPLAN"
 
   Scenario: A dumb terminal gets no colour, as git gives it none
     Given the terminal is a "dumb" one

@@ -52,6 +52,21 @@ _COMMANDS = {
 }
 
 
+def _global_color(args: list[str]) -> list[str]:
+    """`git plan --color=WHEN CMD`, as git takes it: always is --color, never --no-color,
+    auto the default. Only before the command: after it, the command's own options."""
+    out: list[str] = []
+    for position, arg in enumerate(args):
+        if arg in _COMMANDS and (not out or out[-1] != "-C"):
+            return out + args[position:]
+        when = arg[len("--color=") :] if arg.startswith("--color=") else None
+        if when in ("always", "never", "auto"):
+            out.extend({"always": ["--color"], "never": ["--no-color"], "auto": []}[when])
+        else:
+            out.append(arg)
+    return out
+
+
 class PlanGroup(click.Group):
     """Maps gitplan errors to their exit codes and one-line messages; loads commands lazily."""
 
@@ -65,6 +80,7 @@ class PlanGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = _global_color(args)
         # click drops "--"; commands that take paths after it (diff) need to know where it was.
         ctx.meta["gitplan.after_dashdash"] = args[args.index("--") + 1 :] if "--" in args else None
         before = args[: args.index("--")] if "--" in args else args
