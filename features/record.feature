@@ -120,6 +120,22 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     Then the exit code is 2
     And the output contains "pipe: can only record regular files and symbolic links, as git add"
 
+  Scenario Outline: --from-worktree does not take a named file's changes that <bit> hides from git add (a local setting): it refuses it
+    Given the user sets the repository up with:
+      """
+      git update-index --<bit> README.md
+      printf 'token=local\n' > README.md
+      """
+    When I run git plan "record p1 --tool w --from-worktree README.md"
+    Then the exit code is 2
+    And the output contains "README.md (<bit>): the index hides its changes from git status and git add"
+    And plan "p1" has 0 changesets
+
+    Examples:
+      | bit              |
+      | assume-unchanged |
+      | skip-worktree    |
+
   Scenario: With core.fileMode false, record --from-worktree takes no executable bit from the disk, as git add
     Given the user sets the repository up with:
       """

@@ -41,6 +41,7 @@ def worktree_edits(
     against_tree: str | None = None,
     also: Iterable[str] = (),
     skipped: list[str] | None = None,
+    refuse_hidden: bool = False,
 ) -> dict[str, Contents]:
     """The contents of `paths` (or of every path that changed) in a checkout.
 
@@ -53,7 +54,9 @@ def worktree_edits(
     equal its entry are dropped: what is left are the edits that bring those
     paths of `against_tree` to what the checkout holds. Any other path is never
     an edit, so a plan's files that the checkout never had are not taken for
-    deletions. Paths gitplan cannot record are left out and added to `skipped`."""
+    deletions. Paths gitplan cannot record are left out and added to `skipped`. With
+    `refuse_hidden`, a named file whose index entry hides its changes from `git add`
+    (assume-unchanged, skip-worktree) is refused, as `git add` leaves it out."""
     workdir = checkout.workdir if checkout else repo.workdir
     if workdir is None:
         raise BadInput("recording a worktree needs a repository with a working tree")
@@ -77,10 +80,32 @@ def worktree_edits(
             names.update(also)
         edits = read_files(repo, Path(workdir), sorted(names), checkout, listed=True, skipped=skipped)
     if named:
+        if refuse_hidden:
+            _refuse_hidden(repo, named, checkout)
         edits.update(read_files(repo, Path(workdir), named, checkout, listed=False, skipped=skipped))
     if against_tree is not None:
         edits = {path: new for path, new in edits.items() if differs(repo, against_tree, path, new)}
     return edits
+
+
+def _refuse_hidden(repo: pygit2.Repository, paths: Sequence[str], checkout: worktree.Checkout | None) -> None:
+    """A named file whose index entry hides its changes from `git add` (a local setting
+    marked assume-unchanged or skip-worktree): not recorded, as git add leaves it out."""
+    hidden = worktree.hiding_bits(
+        repo,
+        [
+            path
+            for path in paths
+            if os.path.isfile(os.path.join(str(repo.workdir if checkout is None else checkout.workdir), path))
+        ],
+        checkout,
+    )
+    if hidden:
+        shown = ", ".join(f"{path} ({bit})" for path, bit in sorted(hidden.items()))
+        raise BadInput(
+            f"{shown}: the index hides its changes from git status and git add; "
+            "`git update-index --no-assume-unchanged --no-skip-worktree PATH` first, to record them"
+        )
 
 
 def _a_directory(workdir: Path, path: str) -> bool:

@@ -562,7 +562,7 @@ class PlanStore:
         records that too.)"""
         from . import snapshot
 
-        changes = snapshot.worktree_edits(self._repo, tuple(paths))
+        changes = snapshot.worktree_edits(self._repo, tuple(paths), refuse_hidden=True)
         if not changes:
             self._refuse_no_worktree_changes(paths)
         if plan_id is None:

@@ -419,6 +419,23 @@ def hidden_changes(repo: pygit2.Repository, paths: Iterable[str]) -> dict[str, s
     return found
 
 
+def hiding_bits(
+    repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None = None
+) -> dict[str, str]:
+    """Those of `paths` whose index entry hides their changes from `git status` and
+    `git add` (assume-unchanged, skip-worktree), each with the bit."""
+    if not paths:
+        return {}
+    literal = git_env(repo, checkout, GIT_LITERAL_PATHSPECS="1")
+    listed = run_git(repo, ["ls-files", "-v", "-z", "--", *paths], env=literal, checkout=checkout)
+    found = {}
+    for item in listed.split(b"\0"):
+        bit = _HIDING.get(item[:1])
+        if bit is not None and item[1:2] == b" ":
+            found[_fs(item[2:])] = bit
+    return found
+
+
 # ls-files -v: lower case for assume-unchanged, S for skip-worktree
 _HIDING = {b"h": "assume-unchanged", b"S": "skip-worktree", b"s": "assume-unchanged, skip-worktree"}
 
