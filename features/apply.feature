@@ -123,16 +123,22 @@ Feature: Apply is all or nothing
     Then it succeeds
     And the worktree file "README.md" is "ONE\ntwo\nthree\nfour\nFIVE\n"
 
-  Scenario: With commit.gpgSign set, apply makes no unsigned commit: it refuses, and worktree mode leaves the commit to git
+  Scenario: With commit.gpgSign set, apply signs its commit with git's signing program, and fails before writing when that fails
     Given git config "commit.gpgSign" is "true"
+    And git config "user.signingKey" is "plan-key"
+    And git signs with a program that fails
     And I remember the user's state
     When I apply "p"
-    Then it fails with exit code 2
-    And the error mentions "commit.gpgSign is set"
+    Then it fails with exit code 1
+    And the error mentions "failed to sign"
     And the user's state is unchanged
     And plan "p" has 1 changesets
-    When I apply "p" in worktree mode
+    Given git signs with a program that signs
+    When I apply "p"
     Then it succeeds
+    And HEAD is a new commit whose tree is the plan's tip tree
+    And git "cat-file -p HEAD" prints a line starting "gpgsig -----BEGIN PGP SIGNATURE-----"
+    And git fsck --full is clean
 
   Scenario: Overlapping edits conflict; nothing is written; the plan is cancelled; the patch is saved
     Given the user commits "README.md" with content "one\ntwo\nthree\nfour\nfive!\n" on main

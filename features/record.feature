@@ -119,6 +119,14 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     When I run git plan "record p1 --tool w --from-worktree pipe"
     Then the exit code is 2
     And the output contains "pipe: can only record regular files and symbolic links, as git add"
+    Given the user sets the repository up with:
+      """
+      printf 'page\n' > '[id].tsx' && git add '[id].tsx' && git commit -q -m page && rm '[id].tsx'
+      """
+    When I run git plan "create p2"
+    And I run git plan "record p2 --tool w --from-worktree [id].tsx"
+    Then the exit code is 0
+    And the output contains "deleted [id].tsx"
 
   Scenario Outline: --from-worktree does not take a named file's changes that <bit> hides from git add (a local setting): it refuses it
     Given the user sets the repository up with:

@@ -456,6 +456,26 @@ def hide_changes(context, path, bit, content):  # type: ignore[no-untyped-def]
     (Path(context.repo) / path).write_bytes(unescape(content))
 
 
+@given("git signs with a program that {outcome}")
+def signing_program(context, outcome):  # type: ignore[no-untyped-def]
+    """gpg's part as git reads it (gpg-interface.c): the status line on stderr, the
+    detached signature on stdout."""
+    program = Path(context.tmp) / f"gpg-that-{outcome.split()[0]}"
+    body = 'cat >/dev/null\nprintf \'\\n[GNUPG:] SIG_CREATED D 1 8 00 0 0\\n\' >&2\n'
+    body += "printf -- '-----BEGIN PGP SIGNATURE-----\\n\\nZmFrZQ==\\n-----END PGP SIGNATURE-----\\n'\n"
+    program.write_text("#!/bin/sh\n" + (body if outcome == "signs" else "exit 1\n"))
+    program.chmod(0o755)
+    git(context, "config", "gpg.program", str(program))
+
+
+@then('git "{args}" prints a line starting "{start}"')
+def git_prints_line(context, args, start):  # type: ignore[no-untyped-def]
+    import shlex
+
+    lines = git(context, *shlex.split(args)).splitlines()
+    assert any(line.startswith(start) for line in lines), lines
+
+
 @given('the user makes "{path}" executable')
 def made_executable(context, path):  # type: ignore[no-untyped-def]
     full = Path(context.repo) / path

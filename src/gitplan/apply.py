@@ -254,11 +254,6 @@ def _apply(
             "check out a branch that has it"
         )
     if mode != "worktree":  # refused now, and by --check, not after the work
-        if config_flag(repo, "commit.gpgSign", False):
-            raise BadInput(
-                "commit.gpgSign is set, and gitplan cannot sign the commits apply makes: "
-                "apply --mode worktree, then git commit (which signs them and runs your hooks)"
-            )
         user_signature(repo, "committer")
         if not replay:
             user_signature(repo)  # the author of the one commit apply makes
@@ -865,8 +860,35 @@ def _write_commit(
     staging = Staging()
     staging.add(OBJ_TREE, bytes(repo.odb.read(tree)[1]))
     _write_unless_the_plans(repo, plan_id, staging)
+    if config_flag(repo, "commit.gpgSign", False):
+        return _signed_commit(repo, tree, parents, _person(author), _person(committer), message)
     data = encode_commit(tree, parents, _person(author), _person(committer), message)
     return str(repo.odb.write(pygit2.enums.ObjectType.COMMIT, data))
+
+
+def _signed_commit(
+    repo: pygit2.Repository, tree: str, parents: list[str], author: Person, committer: Person, message: str
+) -> str:
+    """The commit made and signed by `git commit-tree -S`, as git commit signs under
+    commit.gpgSign (gpg.program, gpg.format, user.signingKey are git's to read); GitFailed,
+    with git's message, when signing fails, before anything else is written."""
+    people: dict[str, str] = {}
+    for role, who in (("AUTHOR", author), ("COMMITTER", committer)):
+        line = who.encode().decode("utf-8", "surrogateescape")
+        seconds, zone = line.rsplit(" ", 2)[1:]
+        people.update({f"GIT_{role}_NAME": who.name, f"GIT_{role}_EMAIL": who.email})
+        people[f"GIT_{role}_DATE"] = f"@{seconds} {zone}"
+    arguments = [
+        "commit-tree",
+        "-S",
+        tree,
+        *[item for parent in parents for item in ("-p", parent)],
+        "-F",
+        "-",
+    ]
+    made = worktree.run_git(repo, arguments, stdin=message.encode("utf-8", "surrogateescape"),
+                            env=worktree.git_env(repo, None, **people))  # fmt: skip
+    return made.decode().strip()
 
 
 def _person(who: pygit2.Signature) -> Person:

@@ -234,7 +234,9 @@ def read_files(
             raise BadInput(f"{path} is a submodule; gitplan records files, not submodule commits")
         elif not listed and os.path.lexists(full):  # a FIFO, a socket, a device
             raise BadInput(f"{path}: can only record regular files and symbolic links, as git add")
-        elif not listed and any(char in path for char in "*?["):
+        elif (
+            not listed and any(char in path for char in "*?[") and not worktree.in_index(repo, path, checkout)
+        ):
             raise BadInput(
                 f"{path}: no such file; --from-worktree takes paths (files or directories), not patterns"
             )

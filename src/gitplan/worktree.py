@@ -440,6 +440,12 @@ def hiding_bits(
 _HIDING = {b"h": "assume-unchanged", b"S": "skip-worktree", b"s": "assume-unchanged, skip-worktree"}
 
 
+def in_index(repo: pygit2.Repository, path: str, checkout: Checkout | None = None) -> bool:
+    """Does the index have `path`, taken as it is written (`[id].tsx` is a name, not a pattern)?"""
+    literal = git_env(repo, checkout, GIT_LITERAL_PATHSPECS="1")
+    return bool(run_git(repo, ["ls-files", "-z", "--cached", "--", path], env=literal, checkout=checkout))
+
+
 def tracked(repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None = None) -> list[str]:
     """The index's paths that `paths` name, or that lie below them."""
     if not paths:
