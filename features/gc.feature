@@ -36,6 +36,13 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     And plan "g" has 1 changesets
     And git fsck --full is clean
 
+  Scenario: gc asks git once for everything reachable, however many unpublished packs it removes
+    Given a "git plan record" into "g" was killed at "transaction.before-publish"
+    And a plan "h"
+    And a "git plan record" into "h" was killed at "transaction.before-publish"
+    When I run gc with grace now, counting how often it asks git for everything reachable
+    Then it removed 2 unpublished packs, asking git once
+
   Scenario: A record killed after taking the plan's newest packs in leaves a copy of them that gc removes
     When I record 5 one-file changesets into "g", one after another
     Then plan "g" owns 4 packs

@@ -526,6 +526,26 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And the worktree has no "docs/d.txt"
     And the worktree file "src/a.txt" is "alpha\n"
 
+  Scenario: In a sparse checkout, a file outside the cone that the user keeps on disk is left as it is, as git leaves it, and no check refuses it
+    Given a plan "p"
+    And I record in "p" with tool "edit"
+      | path       | content   |
+      | src/a.txt  | alpha 2\n |
+      | README.md  | one\n     |
+    And the user sets the repository up with:
+      """
+      git sparse-checkout set --no-cone src
+      git config sparse.expectFilesOutsideOfPatterns true
+      printf 'mine\n' > README.md
+      git update-index --skip-worktree README.md
+      """
+    When I run git plan "apply p --check"
+    Then the exit code is 0
+    When I run git plan "apply p"
+    Then the exit code is 0
+    And the worktree file "README.md" is "mine\n"
+    And the worktree file "src/a.txt" is "alpha 2\n"
+
   Scenario: A bare repository: paths are taken from the top, an absolute path has no working tree
     Given a bare clone of the repository
     And a file "readme.new" outside the repository with content "new readme\n"

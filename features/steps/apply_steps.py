@@ -461,7 +461,7 @@ def signing_program(context, outcome):  # type: ignore[no-untyped-def]
     """gpg's part as git reads it (gpg-interface.c): the status line on stderr, the
     detached signature on stdout."""
     program = Path(context.tmp) / f"gpg-that-{outcome.split()[0]}"
-    body = 'cat >/dev/null\nprintf \'\\n[GNUPG:] SIG_CREATED D 1 8 00 0 0\\n\' >&2\n'
+    body = "cat >/dev/null\nprintf '\\n[GNUPG:] SIG_CREATED D 1 8 00 0 0\\n' >&2\n"
     body += "printf -- '-----BEGIN PGP SIGNATURE-----\\n\\nZmFrZQ==\\n-----END PGP SIGNATURE-----\\n'\n"
     program.write_text("#!/bin/sh\n" + (body if outcome == "signs" else "exit 1\n"))
     program.chmod(0o755)

@@ -200,3 +200,23 @@ def gits_keep_kept(context):  # type: ignore[no-untyped-def]
 def no_pack_dir_file_ending(context, suffix):  # type: ignore[no-untyped-def]
     found = [path.name for path in Path(context.repo, ".git", "objects", "pack").iterdir()]
     assert not [name for name in found if name.endswith(suffix)], found
+
+
+@when("I run gc with grace now, counting how often it asks git for everything reachable")
+def gc_counting_walks(context):  # type: ignore[no-untyped-def]
+    from gitplan import PlanStore, faults
+
+    context.walks = 0
+
+    def walked() -> None:
+        context.walks += 1
+
+    with faults.at("prune.reachable-by-git", walked, times=10):
+        context.gc_report = PlanStore.open(context.repo).gc(grace="now")
+
+
+@then("it removed {count:d} unpublished packs, asking git once")
+def removed_asking_once(context, count):  # type: ignore[no-untyped-def]
+    gone = [item for item in context.gc_report.removed if "never published" in item.reason]
+    assert len(gone) == count, context.gc_report
+    assert context.walks == 1, context.walks

@@ -77,10 +77,11 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
         if precious:
             why = "extensions.preciousObjects is set: gitplan deletes no pack of a plan, as git would not"
             kept.append(CleanupItem("unused packs", "every plan", why))
+        reachable = _Reachable(repo)
         for plan_id in _registered_plans(repo):
             if plan_id in live:
                 if not precious:
-                    _unused_packs(repo, plan_id, older_than, dry_run, removed, kept)
+                    _unused_packs(repo, plan_id, older_than, dry_run, removed, kept, reachable)
             else:
                 _orphaned_registry(repo, plan_id, older_than, dry_run, removed, kept)
         _stale_locks(repo, live, dry_run, removed, kept)
@@ -332,6 +333,7 @@ def _unused_packs(
     dry_run: bool,
     removed: list[CleanupItem],
     kept: list[CleanupItem],
+    reachable: _Reachable,
 ) -> None:
     """Packs of a live plan that hold none of its commits (lost races and killed records),
     and packs whose every commit of the plan another of its packs holds too.
@@ -374,7 +376,7 @@ def _unused_packs(
         copy = None
         if not commits and not dry_run:
             try:
-                copy = _copy_out_what_git_reaches(repo, pack)
+                copy = _copy_out_what_git_reaches(repo, pack, reachable)
             except prune.Uncertain as unlisted:
                 kept.append(CleanupItem("pack", pack.name, f"never published, but kept: {unlisted}"))
                 continue
@@ -389,7 +391,23 @@ def _unused_packs(
         holders.subtract(commits)
 
 
-def _copy_out_what_git_reaches(repo: pygit2.Repository, pack: packs.OwnedPack) -> str | None:
+class _Reachable:
+    """What refs, reflogs and indexes reach (prune.reachable_by_git): asked of git at most
+    once per gc, however many packs need it."""
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self._repo = repo
+        self._found: set[bytes] | None = None
+
+    def __call__(self) -> set[bytes]:
+        if self._found is None:
+            self._found = prune.reachable_by_git(self._repo)
+        return self._found
+
+
+def _copy_out_what_git_reaches(
+    repo: pygit2.Repository, pack: packs.OwnedPack, reachable: _Reachable
+) -> str | None:
     """Before a pack that no commit of its plan needs goes (a lost race's, a killed
     record's): what it alone holds, where a running `git repack -a -d` keeps things
     (packs.held_where_repack_keeps), and what refs, reflogs or indexes reach, is copied
@@ -399,7 +417,7 @@ def _copy_out_what_git_reaches(repo: pygit2.Repository, pack: packs.OwnedPack) -
     reaches it may be older too: git's whole walk is asked (prune.Uncertain if it fails)."""
     ids = set(packs.pack_object_ids(repo, pack) or ())
     alone = ids - packs.held_where_repack_keeps(repo, ids, pack.name)
-    reached = alone & prune.reachable_by_git(repo) if alone else set()
+    reached = alone & reachable() if alone else set()
     return prune.copy_out(repo, reached) if reached else None
 
 

@@ -9,6 +9,7 @@ match are a Conflict naming the file and hunk.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import re
 import zlib
@@ -81,8 +82,12 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
     for patched in patched_files:
         old_path = _strip(patched.source_file)
         new_path = _strip(patched.target_file)
-        if old_path is not None and new_path is not None and not _git_style(patched.patch_info):
-            old_path = new_path = _traditional_name(old_path, new_path)
+        if not _git_style(patched.patch_info):
+            # diff -N marks a file that is not there with the epoch as its time
+            old_path = None if _epoch(patched.source_timestamp) else _present(old_path, read)
+            new_path = None if _epoch(patched.target_timestamp) else _present(new_path, read)
+            if old_path is not None and new_path is not None:
+                old_path = new_path = _traditional_name(old_path, new_path)
         if old_path is None and new_path is None:
             raise BadInput(f"{source}: a file diff names /dev/null on both sides")
         for name in (old_path, new_path):
@@ -118,6 +123,30 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
 def _git_style(info: object) -> bool:
     """Does a file diff have git's `diff --git` header (which may rename, copy, change modes)?"""
     return any(line.startswith("diff --git ") for line in str(info or "").splitlines())
+
+
+def _epoch(stamp: str | None) -> bool:
+    """Is a traditional diff's file time the epoch (1970-01-01 00:00:00 UTC, in any zone)?"""
+    found = _TIMESTAMP.match(stamp or "")
+    if found is None:
+        return False
+    year, month, day, hour, minute, second, sign, zone_hours, zone_minutes = found.groups()
+    offset = (int(zone_hours) * 60 + int(zone_minutes)) * (1 if sign == "+" else -1)
+    local = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
+    return local - datetime.timedelta(minutes=offset) == datetime.datetime(1970, 1, 1)
+
+
+_TIMESTAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.0+)? ([-+])(\d\d)(\d\d)$")
+
+
+def _present(name: str | None, read: Reader) -> str | None:
+    """A traditional diff's name, without its first directory (`diff -ru old new` names
+    `old/src/f`) when only the name without it is a file here, as git apply strips one."""
+    if name is not None and "/" in name and read(name) is None:
+        shorter = name.split("/", 1)[1]
+        if read(shorter) is not None:
+            return shorter
+    return name
 
 
 def _traditional_name(old: str, new: str) -> str:

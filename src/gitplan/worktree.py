@@ -32,6 +32,7 @@ import pygit2
 
 from . import faults
 from .errors import GitPlanError
+from .gitrepo import config_flag
 from .trees import entry_at
 
 
@@ -395,13 +396,16 @@ def hidden_changes(repo: pygit2.Repository, paths: Iterable[str]) -> dict[str, s
     wanted = set(paths)
     if not wanted:
         return {}
+    # In a sparse checkout git leaves skip-worktree entries alone (unpack-trees.c's
+    # verify_uptodate): only assume-unchanged hides a change then.
+    hiding = _HIDING_SPARSE if config_flag(repo, "core.sparseCheckout", False) else _HIDING
     flagged: dict[str, tuple[str, str]] = {}
     for item in run_git(repo, ["ls-files", "-v", "-s", "-z"]).split(b"\0"):
         if not item or item[:1] == b"H":  # the usual entry: nothing hidden
             continue
         head, _, name = item.partition(b"\t")
         fields = head.split()
-        bit = _HIDING.get(fields[0]) if len(fields) == 4 else None
+        bit = hiding.get(fields[0]) if len(fields) == 4 else None
         path = _fs(name)
         if bit is not None and path in wanted:
             flagged[path] = (fields[2].decode(), bit)
@@ -438,6 +442,7 @@ def hiding_bits(
 
 # ls-files -v: lower case for assume-unchanged, S for skip-worktree
 _HIDING = {b"h": "assume-unchanged", b"S": "skip-worktree", b"s": "assume-unchanged, skip-worktree"}
+_HIDING_SPARSE = {b"h": "assume-unchanged"}
 
 
 def in_index(repo: pygit2.Repository, path: str, checkout: Checkout | None = None) -> bool:

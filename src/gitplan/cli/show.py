@@ -785,7 +785,7 @@ def _looks_like_pathspec(word: str) -> bool:
             return True
         elif char == "\\":
             escaped = True
-    return word.startswith(":")
+    return word.startswith((":(", ":!", ":^", ":/"))
 
 
 def _pathspecs(ctx: Context, words: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
