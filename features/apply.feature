@@ -140,6 +140,17 @@ Feature: Apply is all or nothing
     And git "cat-file -p HEAD" prints a line starting "gpgsig -----BEGIN PGP SIGNATURE-----"
     And git fsck --full is clean
 
+  Scenario: A replayed plan's commits, whose committer is gitplan, are signed with the user's own key, as git commit picks it
+    Given git config "commit.gpgSign" is "true"
+    And git signs with a program that signs
+    And I record in "p" with tool "second"
+      | path    | content |
+      | two.txt | 2\n     |
+    When I run git plan "apply p --replay"
+    Then the exit code is 0
+    And git "cat-file -p HEAD" prints a line starting "gpgsig -----BEGIN PGP SIGNATURE-----"
+    And the signer was asked for the user's own key, never gitplan's
+
   Scenario: Overlapping edits conflict; nothing is written; the plan is cancelled; the patch is saved
     Given the user commits "README.md" with content "one\ntwo\nthree\nfour\nfive!\n" on main
     And I remember the user's state

@@ -334,8 +334,11 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "--color=never list"
     Then the output has no escape sequence
     Given git config "color.ui" is "never"
-    When I run git plan "--color=always list"
+    When I run git plan "--color=Always list"
     Then the output shows "\x1b[1mPLAN"
+    When I run git plan "--color=sometimes list"
+    Then the exit code is 2
+    And the output contains "--color expects always, never or auto"
 
   Scenario: A dumb terminal gets no colour, as git gives it none
     Given the terminal is a "dumb" one

@@ -29,6 +29,7 @@ Feature: Unified patches are checked with unidiff and applied to blobs in memory
       | traditional-new-epoch.patch    |
       | traditional-delete-epoch.patch |
       | traditional-dirs.patch         |
+      | traditional-dirs-new.patch     |
 
   Scenario Outline: <patch>, whose hunks are off the lines they state or whose names are a traditional diff's, gives the tree git apply gives
     Given the user commits "lines.txt" with content "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n" on main

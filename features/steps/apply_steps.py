@@ -461,11 +461,19 @@ def signing_program(context, outcome):  # type: ignore[no-untyped-def]
     """gpg's part as git reads it (gpg-interface.c): the status line on stderr, the
     detached signature on stdout."""
     program = Path(context.tmp) / f"gpg-that-{outcome.split()[0]}"
-    body = "cat >/dev/null\nprintf '\\n[GNUPG:] SIG_CREATED D 1 8 00 0 0\\n' >&2\n"
+    context.signer_log = Path(context.tmp) / "signer.args"
+    body = f'echo "$@" >> {context.signer_log}\n'
+    body += "cat >/dev/null\nprintf '\\n[GNUPG:] SIG_CREATED D 1 8 00 0 0\\n' >&2\n"
     body += "printf -- '-----BEGIN PGP SIGNATURE-----\\n\\nZmFrZQ==\\n-----END PGP SIGNATURE-----\\n'\n"
     program.write_text("#!/bin/sh\n" + (body if outcome == "signs" else "exit 1\n"))
     program.chmod(0o755)
     git(context, "config", "gpg.program", str(program))
+
+
+@then("the signer was asked for the user's own key, never gitplan's")
+def signer_key(context):  # type: ignore[no-untyped-def]
+    asked = context.signer_log.read_text()
+    assert "-bsau" in asked and "gitplan" not in asked, asked
 
 
 @then('git "{args}" prints a line starting "{start}"')

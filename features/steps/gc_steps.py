@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from behave import given, then
+from behave import given, then, when
 from common_steps import git
 
 

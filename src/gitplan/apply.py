@@ -878,17 +878,19 @@ def _signed_commit(
         seconds, zone = line.rsplit(" ", 2)[1:]
         people.update({f"GIT_{role}_NAME": who.name, f"GIT_{role}_EMAIL": who.email})
         people[f"GIT_{role}_DATE"] = f"@{seconds} {zone}"
-    arguments = [
-        "commit-tree",
-        "-S",
-        tree,
-        *[item for parent in parents for item in ("-p", parent)],
-        "-F",
-        "-",
-    ]
-    made = worktree.run_git(repo, arguments, stdin=message.encode("utf-8", "surrogateescape"),
-                            env=worktree.git_env(repo, None, **people))  # fmt: skip
+    # The user's key, as git commit picks it: user.signingKey, else the user's own identity
+    # (a replayed commit's committer is gitplan, which has no key).
+    key = "" if config_value(repo, "user.signingKey") else _ident(user_signature(repo, "committer"))
+    arguments = ["commit-tree", f"-S{key}", tree, *[item for parent in parents for item in ("-p", parent)]]
+    environment = worktree.git_env(repo, None, **people)
+    worktree.add_config(environment, "i18n.commitEncoding", "UTF-8")  # the bytes gitplan writes
+    message_bytes = message.encode("utf-8", "surrogateescape")
+    made = worktree.run_git(repo, [*arguments, "-F", "-"], stdin=message_bytes, env=environment)
     return made.decode().strip()
+
+
+def _ident(who: pygit2.Signature) -> str:
+    return f"{who.name} <{who.email}>"
 
 
 def _person(who: pygit2.Signature) -> Person:

@@ -83,6 +83,7 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
         old_path = _strip(patched.source_file)
         new_path = _strip(patched.target_file)
         if not _git_style(patched.patch_info):
+            old_path, new_path = _without_top_directories(old_path, new_path)
             # diff -N marks a file that is not there with the epoch as its time
             old_path = None if _epoch(patched.source_timestamp) else _present(old_path, read)
             new_path = None if _epoch(patched.target_timestamp) else _present(new_path, read)
@@ -136,7 +137,17 @@ def _epoch(stamp: str | None) -> bool:
     return local - datetime.timedelta(minutes=offset) == datetime.datetime(1970, 1, 1)
 
 
-_TIMESTAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.0+)? ([-+])(\d\d)(\d\d)$")
+_TIMESTAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.0+)? ([-+])(\d\d):?(\d\d)$")
+
+
+def _without_top_directories(old: str | None, new: str | None) -> tuple[str | None, str | None]:
+    """`diff -ru old new` names each file under two different top directories (one of them
+    for a file that is not there, `diff -N`): both lose it, as git apply strips one."""
+    if old is None or new is None or "/" not in old or "/" not in new:
+        return old, new
+    old_top, old_rest = old.split("/", 1)
+    new_top, new_rest = new.split("/", 1)
+    return (old_rest, new_rest) if old_top != new_top else (old, new)
 
 
 def _present(name: str | None, read: Reader) -> str | None:

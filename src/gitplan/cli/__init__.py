@@ -59,12 +59,24 @@ def _global_color(args: list[str]) -> list[str]:
     for position, arg in enumerate(args):
         if arg in _COMMANDS and (not out or out[-1] != "-C"):
             return out + args[position:]
-        when = arg[len("--color=") :] if arg.startswith("--color=") else None
-        if when in ("always", "never", "auto"):
-            out.extend({"always": ["--color"], "never": ["--no-color"], "auto": []}[when])
-        else:
+        if not arg.startswith("--color="):
             out.append(arg)
+            continue
+        when = _COLOR_WHEN.get(arg[len("--color=") :].lower())
+        if when is None:
+            raise click.UsageError(f"{arg}: --color expects always, never or auto")
+        out.extend(when)
     return out
+
+
+# git's colour settings (always, never, auto, and the booleans): what they make of git plan's flags
+_COLOR_WHEN = {
+    "always": ["--color"],
+    "never": ["--no-color"],
+    "auto": [],
+    "true": [],
+    "false": ["--no-color"],
+}
 
 
 class PlanGroup(click.Group):
