@@ -277,6 +277,10 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "diff p" on a terminal with a pager
     Then the pager received a coloured diff
 
+  Scenario: git plan demo runs anywhere, also outside a git repository
+    When I run git plan "demo" in a directory that is no git repository
+    Then it exited 0 and its output ends "done: see `git plan --help` and docs/ to use it in your own repository"
+
   Scenario: A closed pipe is not an error message storm
     When I pipe a long git plan diff into a reader that stops early
     Then nothing is printed on standard error

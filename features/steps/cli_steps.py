@@ -268,6 +268,22 @@ def quietly_done(context):  # type: ignore[no-untyped-def]
     assert (context.piped.stderr, context.piped.returncode) == ("", 0), context.piped
 
 
+@when('I run git plan "{args}" in a directory that is no git repository')
+def run_outside(context, args):  # type: ignore[no-untyped-def]
+    outside = Path(context.tmp) / "not-a-repository"
+    outside.mkdir()
+    environment = dict(os.environ, GIT_CEILING_DIRECTORIES=str(context.tmp))
+    command = [sys.executable, "-m", "gitplan", *shlex.split(args)]
+    context.outside = subprocess.run(command, cwd=outside, env=environment, capture_output=True, text=True)
+
+
+@then('it exited 0 and its output ends "{text}"')
+def exited_zero_ending(context, text):  # type: ignore[no-untyped-def]
+    done = context.outside
+    ended = done.stdout.rstrip().endswith(text)
+    assert done.returncode == 0 and ended, (done.returncode, done.stdout, done.stderr)
+
+
 @then("nothing is printed on standard error")
 @then('it printed "{start}" first, nothing on standard error, and exited {code:d}')
 def no_stderr(context, start="diff --git", code=0):  # type: ignore[no-untyped-def]

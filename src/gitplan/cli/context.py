@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import BadInput
+from ..errors import BadInput, GitPlanError
 from .output import Output, terminal_colors
 
 if TYPE_CHECKING:
@@ -75,9 +75,16 @@ class Context:
         does (always, never; auto: on a terminal)."""
         color = self.color
         if color is None and not as_json:
-            value = (self.store.config("color.ui") or "").lower()
+            value = (self._config_if_any("color.ui") or "").lower()
             color = True if value == "always" else False if value in _OFF else None
         return Output(as_json=as_json, color=color)
+
+    def _config_if_any(self, key: str) -> str | None:
+        """A setting of the repository, or None where there is none (`demo` runs anywhere)."""
+        try:
+            return self.store.config(key)
+        except GitPlanError:
+            return None
 
     def path_quoter(self) -> Callable[[str], str]:
         """How output for people names a path: as git does, in C quotes where it holds a
