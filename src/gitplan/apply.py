@@ -874,10 +874,8 @@ def _signed_commit(
     with git's message, when signing fails, before anything else is written."""
     people: dict[str, str] = {}
     for role, who in (("AUTHOR", author), ("COMMITTER", committer)):
-        line = who.encode().decode("utf-8", "surrogateescape")
-        seconds, zone = line.rsplit(" ", 2)[1:]
         people.update({f"GIT_{role}_NAME": who.name, f"GIT_{role}_EMAIL": who.email})
-        people[f"GIT_{role}_DATE"] = f"@{seconds} {zone}"
+        people[f"GIT_{role}_DATE"] = f"@{who.date()}"
     # The user's key, as git commit picks it: user.signingKey, else the user's own identity
     # (a replayed commit's committer is gitplan, which has no key).
     key = "" if config_value(repo, "user.signingKey") else _ident(user_signature(repo, "committer"))

@@ -37,10 +37,13 @@ class Person:
     stamp: clock.Stamp
 
     def encode(self) -> bytes:
+        return f"{self.name} <{self.email}> {self.date()}".encode("utf-8", "surrogateescape")
+
+    def date(self) -> str:
+        """When, as git writes it: seconds since the epoch and the zone (`1700000000 +0100`)."""
         seconds, minutes = self.stamp
         sign = "-" if minutes < 0 else "+"
-        zone = f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
-        return f"{self.name} <{self.email}> {seconds} {zone}".encode("utf-8", "surrogateescape")
+        return f"{seconds} {sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
 
 
 # A tree entry as git stores it: (mode, raw name, 20-byte id).

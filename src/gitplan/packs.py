@@ -362,15 +362,12 @@ def held_where_repack_keeps(repo: pygit2.Repository, oids: set[bytes], besides: 
         if os.access(f"{directory.parent}{os.sep}{name[:2]}{os.sep}{name[2:]}", os.F_OK):
             found.add(oid)
     rest -= found
-    names = {entry.name for entry in os.scandir(directory)}
-    for name in sorted(names):
-        stem = name[: -len(".keep")]
-        if not rest or not name.endswith(".keep") or stem == besides or f"{stem}.idx" not in names:
-            continue
-        with contextlib.suppress(FileNotFoundError, ValueError):
-            hits = packfile.index_holds(directory / f"{stem}.idx", rest)
-            found |= hits
-            rest -= hits
+    for pack in _kept_packs(directory):
+        if rest and pack.stem != besides:
+            with contextlib.suppress(FileNotFoundError, ValueError):
+                hits = packfile.index_holds(pack.with_suffix(".idx"), rest)
+                found |= hits
+                rest -= hits
     return found
 
 
@@ -422,6 +419,19 @@ def _packs_of_git(directory: Path) -> list[Path]:
         and name[: -len(".pack")] + ".mtimes" not in names
         and name[: -len(".pack")] + ".idx" in names
     ]
+
+
+def _kept_packs(directory: Path) -> list[Path]:
+    """The packs with a `.keep` (gitplan's, copies a prune is keeping, a user's), indexed:
+    those no `git repack` deletes."""
+    names = {entry.name for entry in os.scandir(directory)}
+    return sorted(
+        directory / name
+        for name in names
+        if name.endswith(".pack")
+        and name[: -len(".pack")] + ".keep" in names
+        and name[: -len(".pack")] + ".idx" in names
+    )
 
 
 class _CopyFailed(Exception):

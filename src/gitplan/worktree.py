@@ -410,11 +410,11 @@ def hidden_changes(repo: pygit2.Repository, paths: Iterable[str]) -> dict[str, s
         if bit is not None and path in wanted:
             flagged[path] = (fields[2].decode(), bit)
     workdir = Path(str(repo.workdir))
-    present = [path for path in flagged if (workdir / path).is_file() and not (workdir / path).is_symlink()]
-    found = {path: flagged[path][1] for path in flagged if (workdir / path).is_symlink()}
+    links = [path for path in flagged if (workdir / path).is_symlink()]
+    present = [path for path in flagged if path not in links and (workdir / path).is_file()]
     found = {
-        path: bit
-        for path, bit in found.items()
+        path: flagged[path][1]
+        for path in links
         if str(pygit2.hash(os.fsencode(os.readlink(workdir / path)))) != flagged[path][0]
     }
     for path, (oid, _) in cleaned(repo, present).items():
