@@ -215,6 +215,8 @@ def rescued_ids(repo: pygit2.Repository, plan_id: str) -> set[bytes]:
     return found
 
 
+# What marks a `.keep` as a prune's (is_rescue_keep). It stays until the plan's last pack is
+# gone (release_rescues); the words are older than that rule and kept, to recognise old ones.
 RESCUE_KEEP = "gitplan: objects a cancel copied out, kept while the plan's packs are deleted\n"
 
 
