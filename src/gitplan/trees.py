@@ -114,10 +114,14 @@ def _shown(prefix: tuple[bytes, ...], name: bytes) -> str:
 # well-formed tree, so a match can never begin inside an id.
 _TREE_ENTRY = re.compile(rb"(\d+) ([^\0]*)\0(.{20})", re.DOTALL)
 _WHOLE_ENTRY = re.compile(rb"\d+ [^\0]*\0.{20}", re.DOTALL)
+_ENTRY_RUN = re.compile(rb"(?:\d+ [^\0]*\0.{20})*", re.DOTALL)  # whole entries in a row
 _MODE_TREE = b"40000"
 
 
-def _parsed(entries: Iterable[bytes]) -> dict[bytes, tuple[bytes, bytes]]:
+_Items = dict[bytes, tuple[bytes, bytes]]  # raw entries by name: (mode as git writes it, raw id)
+
+
+def _parsed(entries: Iterable[bytes]) -> _Items:
     """Whole raw entries by name: (mode as git writes it, raw 20-byte id)."""
     found = {}
     for entry in entries:
@@ -372,6 +376,54 @@ def _raw_tree(odb: pygit2.Odb, oid: pygit2.Oid | str | bytes | None) -> bytes:
     return data
 
 
+def _differing(old: bytes, new: bytes) -> tuple[_Items, _Items]:
+    """The entries of two raw trees that differ, each side's by name (see _parsed).
+
+    Raw bytes, not pygit2 entry objects, and only what differs is parsed: the bytes
+    are compared in C to find where the trees part, the entries before that point
+    are only counted, and an entry of the same length on both sides (the usual change:
+    a file's new content) is read from both where it lies. Once the entries there
+    differ in length, the rest of both trees is compared as sets of whole entries."""
+    old_items: _Items = {}
+    new_items: _Items = {}
+    at = 0  # an entry boundary in both trees, with the same bytes before it
+    while True:
+        parting = _first_difference(old, new, at)
+        if parting == len(old) == len(new):
+            return old_items, new_items
+        # The entries between `at` and the parting are the same on both sides.
+        # (A run of no entries is a match: there is always one.)
+        boundary = _ENTRY_RUN.match(old, at, parting).end()  # type: ignore[union-attr]
+        before = _WHOLE_ENTRY.match(old, boundary)
+        after = _WHOLE_ENTRY.match(new, boundary)
+        if before is None or after is None or before.end() != after.end():
+            break
+        # One entry edited in place, or one gone and another come in its place: by name,
+        # _compare tells them apart (and skips an entry met on both sides unchanged).
+        old_items.update(_parsed((before.group(),)))
+        new_items.update(_parsed((after.group(),)))
+        at = before.end()
+    old_rest, new_rest = set(_WHOLE_ENTRY.findall(old, boundary)), set(_WHOLE_ENTRY.findall(new, boundary))
+    old_items.update(_parsed(old_rest - new_rest))
+    new_items.update(_parsed(new_rest - old_rest))
+    return old_items, new_items
+
+
+def _first_difference(old: bytes, new: bytes, start: int) -> int:
+    """The first offset from `start` where the two differ (or the shorter ends); the
+    bytes before `start` are equal. A binary search of slice comparisons, each in C."""
+    low, high = start, min(len(old), len(new))
+    if old[low:high] == new[low:high]:
+        return high
+    while high - low > 1:  # old[low:high] and new[low:high] differ; old[:low] == new[:low]
+        middle = (low + high) // 2
+        if old[low:middle] == new[low:middle]:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
 def _compare(
     odb: pygit2.Odb,
     old: bytes,
@@ -380,18 +432,7 @@ def _compare(
     specs: tuple[str, ...],
     found: list[Entry],
 ) -> None:
-    # Raw tree bytes, not pygit2 entry objects, and only the entries that differ are
-    # parsed: a changed directory of N entries costs one regex pass over each side.
-    old_entries = _WHOLE_ENTRY.findall(old)
-    new_entries = _WHOLE_ENTRY.findall(new)
-    if len(old_entries) == len(new_entries):  # the usual change, entries edited in place
-        differ = [(a, b) for a, b in zip(old_entries, new_entries, strict=True) if a != b]
-        old_items = _parsed(a for a, _ in differ)
-        new_items = _parsed(b for _, b in differ)
-    else:
-        old_set, new_set = set(old_entries), set(new_entries)
-        old_items = _parsed(old_set - new_set)
-        new_items = _parsed(new_set - old_set)
+    old_items, new_items = _differing(old, new)
     for name in old_items.keys() | new_items.keys():
         before = old_items.get(name)
         after = new_items.get(name)
