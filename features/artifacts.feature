@@ -112,6 +112,22 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     When I run git plan "show --word-diff a 4"
     Then the output contains "l4 {+is longer+}"
 
+  Scenario: show takes paths and pathspecs after the changeset, as git show does
+    Given I record in "a" with tool "both"
+      | path         | content |
+      | src/one.txt  | one\n   |
+      | docs/two.txt | two\n   |
+    Then git plan show of changeset 3 of "a" with -- src ends with git diff of it -- src
+    And git plan show of changeset 3 of "a" with ':!src' ends with git diff of it -- ':!src'
+    And git plan show of changeset 3 of "a" with --stat docs/two.txt ends with git diff --stat of it -- docs/two.txt
+    When I run git plan "show a -- nothing-here"
+    Then the exit code is 0
+    And the output contains "changeset 3 of plan a"
+    And the output does not contain "diff --git"
+    When I run git plan "show a 3 nothing-here"
+    Then the exit code is 2
+    And the output contains "not a changeset of a here and not a path"
+
   Scenario: show prints the whole invocation record: arguments, outcome, times and output tails
     Given I record in "a" a failed run of "pytest" with output tails
     When I run git plan "show a 3 --verbose"

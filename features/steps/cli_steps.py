@@ -525,14 +525,26 @@ def output_holds_each_diff(context, plan, options):  # type: ignore[no-untyped-d
         at = found + len(text)
 
 
+@then('git plan show of changeset {number:d} of "{plan}" with {args} ends with git diff of it -- {paths}')
+def show_of_paths_ends_with_git_diff(context, number, plan, args, paths):  # type: ignore[no-untyped-def]
+    show_ends_with_git_diff(context, number, plan, args, f"-- {paths}")
+
+
+@then('git plan show of changeset {number:d} of "{plan}" with {args} ends with git diff {args2} of it -- {paths}')
+def show_of_paths_with_options(context, number, plan, args, args2, paths):  # type: ignore[no-untyped-def]
+    show_ends_with_git_diff(context, number, plan, args, f"{args2} -- {paths}")
+
+
 @then('git plan show of changeset {number:d} of "{plan}" with {args} ends with git diff {args2} of it')
 def show_ends_with_git_diff(context, number, plan, args, args2):  # type: ignore[no-untyped-def]
     """The patch `git plan show` prints after the record is git's for the same options."""
     _run(context, f"show {plan} {number} {args}")
     assert context.cli.exit_code == 0, context.cli_output
     changeset = context.store.changesets(plan)[number - 1]
+    words = shlex.split(args2)
+    paths = words[words.index("--") :] if "--" in words else []  # git takes paths after the commits
     text = subprocess.run(
-        ["git", "diff", *shlex.split(args2), changeset.parent, changeset.commit],
+        ["git", "diff", *words[: len(words) - len(paths)], changeset.parent, changeset.commit, *paths],
         cwd=context.repo, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert text, "git diff printed nothing: the step tests nothing"

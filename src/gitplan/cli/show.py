@@ -1086,7 +1086,7 @@ def _outcome(invocation: dict[str, Any]) -> str:
 
 @main.command(cls=_DiffCommand)
 @click.argument("plan")
-@click.argument("changeset", required=False)
+@click.argument("args", nargs=-1, metavar="[CHANGESET] [--] [PATH]...")
 @click.option(
     "--stat", "output", flag_value="stat", help="A diffstat instead of the patch (--stat=W[,NAME[,COUNT]])."
 )
@@ -1109,7 +1109,7 @@ def show(
     ctx: Context,
     /,
     plan: str,
-    changeset: str | None,
+    args: tuple[str, ...],
     output: str | None,
     stat_limits: str | None,
     binary: bool,
@@ -1133,9 +1133,14 @@ def show(
       git plan show PLAN 3          changeset 3
       git plan show PLAN 5e1f2f7    the changeset with this commit id
       git plan show PLAN 3 -M --word-diff   as git show takes them: -U, -M, --word-diff...
+      git plan show PLAN 3 -- src/  its patch of the paths under src/ only (as git show -- src/)
+
+    Paths and pathspecs are those of `git plan diff`.
     """
 
     ctx.choose_color(_color_when(color_when, no_color))
+    changeset, words = _changeset_and_paths(ctx, plan, args)
+    paths, left_out = _pathspecs(ctx, words)
     item = _changeset_to_show(ctx, plan, changeset)
     if ext_diff and as_json:
         raise BadInput("--ext-diff prints what your diff program prints, which is not JSON; leave one out")
@@ -1148,6 +1153,8 @@ def show(
         output=output or "patch",
         binary=binary,
         ext_diff=ext_diff,
+        pathspec=paths,
+        exclude=left_out,
     )
     noprefix = ctx.store.config_flag("diff.noprefix")
     options = _with_git_options(_with_algorithm(options, grouped), grouped, noprefix)
