@@ -117,9 +117,9 @@ Feature: Missing and damaged artifacts are reported, never crashed on
       | path         | content |
       | src/one.txt  | one\n   |
       | docs/two.txt | two\n   |
-    Then git plan show of changeset 3 of "a" with -- src ends with git diff of it -- src
-    And git plan show of changeset 3 of "a" with ':!src' ends with git diff of it -- ':!src'
-    And git plan show of changeset 3 of "a" with --stat docs/two.txt ends with git diff --stat of it -- docs/two.txt
+    Then git plan show of changeset 3 of "a" with -- src ends with git diff -- src of it
+    And git plan show of changeset 3 of "a" with ':!src' ends with git diff -- ':!src' of it
+    And git plan show of changeset 3 of "a" with --stat docs/two.txt ends with git diff --stat -- docs/two.txt of it
     When I run git plan "show a -- nothing-here"
     Then the exit code is 0
     And the output contains "changeset 3 of plan a"

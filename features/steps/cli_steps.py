@@ -525,16 +525,6 @@ def output_holds_each_diff(context, plan, options):  # type: ignore[no-untyped-d
         at = found + len(text)
 
 
-@then('git plan show of changeset {number:d} of "{plan}" with {args} ends with git diff of it -- {paths}')
-def show_of_paths_ends_with_git_diff(context, number, plan, args, paths):  # type: ignore[no-untyped-def]
-    show_ends_with_git_diff(context, number, plan, args, f"-- {paths}")
-
-
-@then('git plan show of changeset {number:d} of "{plan}" with {args} ends with git diff {args2} of it -- {paths}')
-def show_of_paths_with_options(context, number, plan, args, args2, paths):  # type: ignore[no-untyped-def]
-    show_ends_with_git_diff(context, number, plan, args, f"{args2} -- {paths}")
-
-
 @then('git plan show of changeset {number:d} of "{plan}" with {args} ends with git diff {args2} of it')
 def show_ends_with_git_diff(context, number, plan, args, args2):  # type: ignore[no-untyped-def]
     """The patch `git plan show` prints after the record is git's for the same options."""
