@@ -1132,3 +1132,16 @@ Feature: Plan diffs match git diff byte for byte
     And git config "diff.ignoreSubmodules" is "all"
     Then git plan diff "subm" --stat -- . run in "." prints what git diff prints there
     And the plan diff of "subm" with "" equals git diff with the same options
+
+  Scenario: diff --json carries the files the diff shows and the text of each output, as git prints them
+    When I run git plan "diff d --json"
+    Then the exit code is 0
+    And the JSON document's "patch" is what "git diff BASE TIP" prints for the base and tip of "d"
+    And the JSON document's files are what "git diff --numstat -z BASE TIP" counts for the base and tip of "d"
+    When I run git plan "diff d --json --stat --numstat -- src docs"
+    Then the JSON document's "stat" is what "git diff --stat BASE TIP -- src docs" prints for the base and tip of "d"
+    And the JSON document's "numstat" is what "git diff --numstat BASE TIP -- src docs" prints for the base and tip of "d"
+    And the JSON document's files are what "git diff --numstat -z BASE TIP -- src docs" counts for the base and tip of "d"
+    And the output contains ""patch": """
+    When I run git plan "diff d --json --exit-code"
+    Then the JSON error says kind "badinput" with exit code 2

@@ -124,6 +124,40 @@ def same_as_git_with_environment(context, args, plan):  # type: ignore[no-untype
     assert ours == theirs.stdout, f"ours:\n{ours!r}\n---- git:\n{theirs.stdout!r}"
 
 
+def _git_for_plan(context, args, plan):  # type: ignore[no-untyped-def]
+    status = context.store.status(plan)
+    words = [status.base if w == "BASE" else status.tip if w == "TIP" else w for w in shlex.split(args)]
+    return subprocess.run(["git", *words], cwd=context.repo, capture_output=True, check=True).stdout
+
+
+@then('the JSON document\'s "{field}" is what "git {args}" prints for the base and tip of "{plan}"')
+def json_text_is_gits(context, field, args, plan):  # type: ignore[no-untyped-def]
+    theirs = _git_for_plan(context, args, plan).decode("utf-8", "surrogateescape")
+    assert theirs, "git printed nothing; the step tests nothing"
+    ours = json.loads(context.cli.stdout)[field]
+    assert ours == theirs, f"ours:\n{ours}\n---- git:\n{theirs}"
+
+
+@then('the JSON document\'s files are what "git {args}" counts for the base and tip of "{plan}"')
+def json_files_are_gits(context, args, plan):  # type: ignore[no-untyped-def]
+    """`args` are a `git diff --numstat -z`: each file's counts and names ("-" for a binary file)."""
+    fields = _git_for_plan(context, args, plan).decode("utf-8", "surrogateescape").split("\0")
+    theirs = []
+    while len(fields) > 1:
+        added, deleted, path = fields.pop(0).split("\t")
+        old = None if path else fields.pop(0)  # a rename: its two names follow
+        path = path or fields.pop(0)
+        theirs.append((path, old, added, deleted))
+    assert theirs, "git counted nothing; the step tests nothing"
+    ours = [
+        (change["path"], change.get("old_path"), *(
+            ("-", "-") if change.get("binary") else (str(change["additions"]), str(change["deletions"]))
+        ))
+        for change in json.loads(context.cli.stdout)["files"]
+    ]  # fmt: skip
+    assert ours == theirs, f"ours: {ours}\ngit:  {theirs}"
+
+
 @when('I run git plan "{args}" with the patch "{patch}" on standard input')
 def run_with_stdin(context, args, patch):  # type: ignore[no-untyped-def]
     _run(context, args, (ROOT / patch).read_bytes())
@@ -353,6 +387,7 @@ JSON_COMMANDS = [
     ("show p 1 --json", "show"),
     ("artifacts p --json", "artifacts"),
     ("diff p --stat", None),  # not JSON: checked to be left alone
+    ("diff p --json", "diff"),
     ("apply p --check --json", "apply"),
     ("record p --tool t --set x.txt={tmp}/in.txt --json", "changeset"),
     ("create q --json", "status"),

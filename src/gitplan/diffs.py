@@ -255,7 +255,7 @@ def render(
     drivers = _DiffDrivers(repo)
     flags = patch_flags(options)
     if options.output in ("stat", "shortstat", "numstat"):
-        counted = [_counted(repo, p, drivers, flags, context=options.context) for p in pairs]
+        counted = counted_changes(repo, pairs, options, drivers)
         if options.output == "numstat":
             return "".join(_numstat(change, high) for change in counted)
         stat = render_stat(
@@ -272,6 +272,15 @@ def render(
     if trees is not None:
         drivers.learn_headers_from_git(trees, pairs, options)
     return "".join(_patch(repo, p, options, abbrev, drivers, ids, flags, exact) for p in pairs)
+
+
+def counted_changes(
+    repo: pygit2.Repository, pairs: list[Pair], options: DiffOptions, drivers: _DiffDrivers | None = None
+) -> list[FileChange]:
+    """Each pair's change: its kind and its lines added and deleted, as --numstat counts them."""
+    drivers = drivers or _DiffDrivers(repo)
+    flags = patch_flags(options)
+    return [_counted(repo, pair, drivers, flags, context=options.context) for pair in pairs]
 
 
 class PlacedOtherwiseByGit(Exception):

@@ -919,6 +919,18 @@ class PlanStore:
         except diffs.PlacedOtherwiseByGit:
             return self._rendered_by_git(old, new, asked)
 
+    def diff_files(
+        self,
+        plan_id: str,
+        changeset: int | str | None = None,
+        options: diffs.DiffOptions | None = None,
+    ) -> list[FileChange]:
+        """The files `diff` shows with these options (its pathspecs, its renames), each with
+        its kind and its lines added and deleted, as --numstat counts them."""
+        options = self._configured(options or self.diff_options())
+        old, new = self._diff_trees(plan_id, changeset, options)
+        return diffs.counted_changes(self._repo, self._pairs(old, new, options), options)
+
     def git_diff_command(
         self, plan_id: str, changeset: int | str | None, options: diffs.DiffOptions, outputs: Sequence[str]
     ) -> tuple[list[str], dict[str, str], str]:

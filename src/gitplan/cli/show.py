@@ -518,6 +518,13 @@ def _stat_limits(args: list[str]) -> tuple[int, int, int]:
 )
 @click.option("--ui", is_flag=True, help="Open this diff in the review page (git plan review) instead.")
 @click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON for machines: the files the diff shows (kind, lines added and deleted) "
+    "and the text of each output asked for (the patch by default).",
+)
+@click.option(
     "--ext-diff/--no-ext-diff",
     default=True,
     help="Let the diff programs the config names (diff.external, GIT_EXTERNAL_DIFF, "
@@ -556,6 +563,7 @@ def diff(
     stat_graph_width: int | None,
     stat_count: int | None,
     ui: bool,
+    as_json: bool,
     ext_diff: bool,
     color_when: str | None,
     no_color: bool,
@@ -575,6 +583,7 @@ def diff(
       git plan diff PLAN --quiet    exit 1 if the plan changes anything
       git plan diff PLAN --check    whitespace errors it brings in (exit 2)
       git plan diff PLAN --name-only -z   the changed paths, NUL-terminated
+      git plan diff PLAN 3 --json   changeset 3's files and patch, for a program
 
     Output formats combine as in git: --raw, then --numstat, --stat, --shortstat
     and --summary in that order, then the patch (after a blank line) when -p,
@@ -590,6 +599,8 @@ def diff(
         asked["no-patch"] = False  # as in git, a patch asked for after -s turns it back on
     # As in git, each of the --stat-... options asks for the stat too.
     stat_options = any(v is not None for v in (stat_width, stat_name_width, stat_graph_width, stat_count))
+    if as_json:
+        _refuse_with_json(ui, scripted, asked, word_diff)
     if ui:
         from .serve import serve_review
 
@@ -639,6 +650,9 @@ def diff(
     noprefix = ctx.store.config_flag("diff.noprefix")
     options = _with_git_options(_with_algorithm(options, grouped), grouped, noprefix)
     options = replace(options, relative=_relative_to(ctx, relative, relative_to))
+    if as_json:
+        _diff_json(ctx, plan, changeset, replace(options, word_diff=word_diff, ext_diff=False), formats)
+        return
     ctx.choose_color(_color_when(color_when, no_color))
     out = ctx.diff_output()
     options = _with_colours(ctx, out, options, word_diff)
@@ -658,6 +672,40 @@ def diff(
     warn_if_unsafe(ctx, plan)
     _warn_rename_limit(ctx)
     out.diff("".join(parts), colored=bool(word_diff) or options.color, read=ctx.store.blob)
+
+
+def _refuse_with_json(
+    ui: bool, scripted: tuple[str, ...], asked: dict[str, bool], word_diff: str | None
+) -> None:
+    """What --json cannot carry: a page, an exit status as the answer, NULs, colours."""
+    given = _given()
+    for flag, on in (
+        ("--ui", ui),
+        ("--ext-diff", "--ext-diff" in given),  # what the user's diff program prints is not JSON
+        ("--exit-code", "--exit-code" in scripted),
+        ("--quiet", "--quiet" in scripted),
+        ("--check", asked["check"]),
+        ("-z", "-z" in scripted),
+        ("--word-diff=color", word_diff == "color"),  # (--color-words too)
+    ):
+        if on:
+            raise BadInput(f"{flag} does not go with --json; leave one out")
+
+
+def _diff_json(ctx: Context, plan: str, changeset: str | None, options: Any, formats: list[str]) -> None:
+    """`diff --json`: the files the diff shows, and the text of each output asked for, under
+    its name (`patch`, `stat`, `name_status`...); `patch` is "" when it was not asked for.
+    `offset`, `length` and `more` page the patch as MCP's plan_diff does: here it is whole."""
+    texts = {
+        name.replace("-", "_"): ctx.store.diff(plan, changeset, replace(options, output=name))
+        for name in formats
+        if name != "no-patch"
+    }
+    files = ctx.store.diff_files(plan, changeset, options)
+    patch = texts.setdefault("patch", "")
+    paging = {"offset": 0, "length": len(patch), "more": False}
+    ctx.output(True).json("diff", {"plan": plan, "range": changeset, "files": files, **texts, **paging})
+    warn_if_unsafe(ctx, plan)
 
 
 def _run_git_diff(
