@@ -100,6 +100,17 @@ Feature: Many writers append to one plan at once and nothing is lost
       | before its notes update       | notes |
       | between its two updates       | plan  |
 
+  Scenario Outline: A writer whose plan is cancelled and made again <when> fails with not found
+    When a writer paused at "<point>" in "busy" finds it cancelled and made again
+    Then every writer failed with "not found"
+    And plan "busy" has 0 changesets
+    And git fsck --full is clean
+
+    Examples:
+      | when                     | point                      |
+      | after it read the plan   | transaction.refs-read      |
+      | before it publishes      | transaction.before-publish |
+
   Scenario Outline: Writers from the same parent, modes: <case>
     Given I record in "busy" the file "README.md" with mode <first mode> and its content
     When I record in "busy" from changeset 0 the file "README.md" with mode <second mode> and line 10 as "X"

@@ -562,6 +562,21 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     Then it fails with exit code 3
     And ref "refs/changesets/s" does not exist
 
+  Scenario: A plan cancelled and made again while a writer reads it makes the writer say not found
+    Given I record in "s" with tool "t"
+      | path | content |
+      | a    | 1\n     |
+    When "s" is cancelled and made again just after a writer read its refs
+    Then it fails with exit code 3
+    And the error mentions "the plan of that name now is another"
+    And plan "s" has 0 changesets
+
+  Scenario: A writer that cannot read what it read the refs of, because the plan was made again meanwhile, says not found
+    When a write into "s" fails to read its objects while "s" is cancelled and made again
+    Then it fails with exit code 3
+    And the error mentions "the plan of that name now is another"
+    And plan "s" has 0 changesets
+
   Scenario: A pack index with offsets past 2 GiB is written as git reads it
     When I write a pack index whose entries sit at offsets up to 5 GiB
     Then git show-index lists every entry at its offset

@@ -167,6 +167,20 @@ def cancel_at_point(context, workers, point, plan):  # type: ignore[no-untyped-d
     context.outputs = [p.communicate(timeout=600) + (p.returncode,) for p in context.processes]
 
 
+@when('a writer paused at "{point}" in "{plan}" finds it cancelled and made again')
+def cancelled_and_made_again(context, point, plan):  # type: ignore[no-untyped-def]
+    """The writer stops at `point` of its record; the plan is cancelled and a new plan of
+    the same name created; the writer goes on."""
+    pauses = Path(context.tmp, "pauses")
+    pauses.mkdir()
+    _start(context, plan, 1, 1, f"{point}=pause:{pauses}")
+    _wait_for(context, pauses, point, 1)
+    context.store.cancel(plan)
+    context.store.create(plan, title="another plan of the same name")
+    (pauses / f"{point}.go").touch()
+    context.outputs = [p.communicate(timeout=600) + (p.returncode,) for p in context.processes]
+
+
 @then('every writer failed with "not found"')
 def writers_not_found(context):  # type: ignore[no-untyped-def]
     for _out, err, code in context.outputs:

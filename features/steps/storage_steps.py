@@ -573,6 +573,35 @@ def cancel_during_prepare(context, plan):  # type: ignore[no-untyped-def]
         attempt(context, lambda: context.store.record(plan, {"x": b"x\n"}, ToolInvocation(tool="w")))
 
 
+@when('"{plan}" is cancelled and made again just after a writer read its refs')
+def made_again_during_prepare(context, plan):  # type: ignore[no-untyped-def]
+    other = PlanStore.open(context.repo)
+
+    def cancel_and_create() -> None:
+        other.cancel(plan)
+        other.create(plan, title="another plan of the same name")
+
+    with faults.at("transaction.refs-read", cancel_and_create):
+        attempt(context, lambda: context.store.record(plan, {"x": b"x\n"}, ToolInvocation(tool="w")))
+
+
+@when('a write into "{plan}" fails to read its objects while "{plan2}" is cancelled and made again')
+def damaged_read_made_again(context, plan, plan2):  # type: ignore[no-untyped-def]
+    """The transaction's prepare finds an object of the refs it was given missing (the
+    cancel pruned it) after the plan was made again: the write reads the refs again."""
+    from gitplan import transaction
+    from gitplan.errors import Damaged
+
+    other = PlanStore.open(context.repo)
+
+    def prepare(current):  # type: ignore[no-untyped-def]
+        other.cancel(plan2)
+        other.create(plan2, title="another plan of the same name")
+        raise Damaged(f"tree of {current.tip} is missing from the repository")
+
+    attempt(context, lambda: transaction.write(context.store._repo, plan, prepare))
+
+
 # -- pack index with large offsets --------------------------------------------------------------------
 
 

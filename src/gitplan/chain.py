@@ -56,6 +56,30 @@ def changeset_number(commit: pygit2.Commit) -> int:
     return int(stated)
 
 
+def same_plan(repo: pygit2.Repository, plan_id: str, older: str, newer: str) -> bool:
+    """Is the plan whose tip is `newer` the plan whose tip was `older` (grown since, or
+    rewritten by plan surgery), not one made again under its name after a cancel?
+
+    Walks back from `newer` to `older` or to the plan root (the changesets recorded
+    meanwhile), and from `older` to its root only when `older` is not on that way.
+    False when `older`'s commits are gone (pruned with the cancelled plan)."""
+    try:
+        found = _root(repo, plan_id, newer, stop=older)
+        return found == older or found == _root(repo, plan_id, older)
+    except Damaged:
+        return False
+
+
+def _root(repo: pygit2.Repository, plan_id: str, tip: str, stop: str | None = None) -> str:
+    """The plan root below `tip`, or `stop` if the walk back meets it first."""
+    commit = plan_commit(repo, plan_id, tip)
+    while str(commit.id) != stop and changeset_number(commit):
+        if len(commit.parent_ids) != 1:
+            raise Damaged(f"plan {plan_id!r}: changeset commit {commit.id} is not linear")
+        commit = plan_commit(repo, plan_id, str(commit.parent_ids[0]))
+    return str(commit.id)
+
+
 def commit_by_number(repo: pygit2.Repository, plan_id: str, number: int) -> pygit2.Commit:
     """Changeset `number` (0: the plan root), found by walking back from the tip: the cost
     follows how far back it is, not the plan's length, and no note is read."""

@@ -34,6 +34,7 @@ from typing import Generic, TypeVar
 
 import pygit2
 
+from . import chain as chains
 from . import faults, packs, refs
 from .errors import BadInput, Conflict, Damaged, GitPlanError, PlanNotFound
 from .format import notes_ref, plan_ref
@@ -60,14 +61,21 @@ def write(
 ) -> ResultT:
     """Run `prepare` on the plan's current refs and publish what it staged, retrying on races."""
     budget = packs.pack_budget(repo)  # read once: the fold and the consolidation both ask
+    first: str | None = None  # the tip first read: the plan this record is for
     for attempt in range(refs.max_attempts()):
         current = refs.settle(repo, plan_id)
+        first = first or current.tip
+        if current.tip != first and not chains.same_plan(repo, plan_id, first, current.tip):
+            raise _made_again(plan_id)
         faults.point("transaction.refs-read")
         try:
             prepared = prepare(current)
         except Damaged:
-            if refs.read_refs_if_any(repo, plan_id) is None:  # cancelled while we read it
+            now = refs.read_refs_if_any(repo, plan_id)
+            if now is None:  # cancelled while we read it
                 raise PlanNotFound(f"plan {plan_id!r} was cancelled") from None
+            if now.tip != current.tip:  # it moved (or was made again) while we read it
+                continue
             raise
         # The merges that consolidation would start after this write are done by it.
         written = packs.write(
@@ -106,6 +114,15 @@ def write(
             packs.consolidate(repo, plan_id, budget)
         return prepared.result
     raise refs.busy(plan_id, repo)
+
+
+def _made_again(plan_id: str) -> PlanNotFound:
+    """A writer's plan was cancelled, and a new plan made under its name, while it wrote:
+    its changeset was for the plan that is gone, never for the new one."""
+    return PlanNotFound(
+        f"plan {plan_id!r} was cancelled while this changeset was being recorded (the plan of "
+        "that name now is another, made since); nothing was recorded"
+    )
 
 
 def swap(
