@@ -606,6 +606,29 @@ Feature: Plans move between machines through git remotes and bundles
     Then the output contains "state:      applied"
     And git fsck --full is clean
 
+  Scenario: A plan cancelled here while a fetch of it runs is reported as such, not as unsafe, and fetches again
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    And I am on machine "A"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | b.txt | b\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    When I fetch "fix-1" from "origin" while the plan is cancelled here in between
+    Then it fails with exit code 1
+    And the error mentions "went away while it was fetched"
+    And ref "refs/changesets/fix-1" does not exist
+    And git fsck --full is clean
+    When I run git plan "fetch origin fix-1"
+    Then the exit code is 0
+    And git shows 3 commits on "refs/changesets/fix-1"
+
   Scenario Outline: A plan made by hand that <defect> is refused by apply
     Given machine "A" holds a plan "evil" forged with git plumbing that <defect>
     And I remember the user's state

@@ -440,6 +440,19 @@ def fetch_racing_apply(context, plan, name):  # type: ignore[no-untyped-def]
         attempt(context, lambda: store.fetch(name, [plan]))
 
 
+@when('I fetch "{plan}" from "{name}" while the plan is cancelled here in between')
+def fetch_racing_cancel(context, plan, name):  # type: ignore[no-untyped-def]
+    """The cancel lands once git has fetched, before the fetched plan is checked: the objects
+    the fetch did not bring, since this repository had them, go with it."""
+    from common_steps import attempt
+
+    from gitplan import PlanStore, faults
+
+    other = PlanStore.open(context.repo)
+    with faults.at("fetch.quarantined", lambda: other.cancel(plan)):
+        attempt(context, lambda: context.store.fetch(name, [plan]))
+
+
 @given('machine "{machine}" pushes only the plan ref of plan "{plan}" to "{name}"')
 def plan_ref_only(context, machine, plan, name):  # type: ignore[no-untyped-def]
     git(

@@ -33,11 +33,11 @@ from pathlib import Path
 import pygit2
 
 from . import faults, packs, refs, transaction
-from .errors import BadInput, Conflict, GitPlanError, PlanNotFound
+from .errors import BadInput, Conflict, Damaged, GitPlanError, PlanNotFound
 from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, trailers, validate_plan_id
 from .gitrepo import common_dir, descends
 from .redact import Redactor
-from .verify import Limits, verify_plan
+from .verify import Limits, Missing, verify_plan
 from .worktree import POINTERS
 
 Progress = Callable[[bytes], None]
@@ -346,7 +346,16 @@ def _decide(
             f"plan {plan_id!r} of {where} is made on commit {base[:12]}, which this repository "
             "lacks: fetch the branch it was made on first; nothing was written"
         )
-    verify_plan(arrived, plan_id, tip, remote_plan.notes_tip, limits=Limits.of(repo))
+    try:
+        verify_plan(arrived, plan_id, tip, remote_plan.notes_tip, limits=Limits.of(repo))
+    except (Missing, Damaged):
+        # git checked that every object the fetched refs need was here when the fetch
+        # ended, the ones this repository already had included: one gone since went with
+        # a `git plan cancel` (or a prune) that ran meanwhile, not with what was sent.
+        raise TransferFailed(
+            f"objects of plan {plan_id!r} that this repository held went away while it was "
+            "fetched (cancelled or pruned meanwhile); nothing was written: fetch it again"
+        ) from None
     local = refs.read_refs_if_any(repo, plan_id)
     seen = (local.tip or None, local.notes_tip) if local else (None, None)
     if local is None or not local.tip:

@@ -48,6 +48,10 @@ class Unsafe(BadInput):
         self.paths = (path,) if path is not None else ()
 
 
+class Missing(Unsafe):
+    """An object the plan needs is not in the repository: never sent, or deleted since."""
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """How big a plan from elsewhere may be (config `plan.verify.*`, git size suffixes).
@@ -322,6 +326,8 @@ def _check_note_entry(
 
 def _plan_commit(repo: pygit2.Repository, plan_id: str, oid: str) -> pygit2.Commit:
     commit = repo.get(oid)
+    if commit is None:
+        raise Missing(plan_id, f"{oid} is not a commit in this repository")
     if not isinstance(commit, pygit2.Commit):
         raise Unsafe(plan_id, f"{oid} is not a commit in this repository")
     claimed = trailers(commit.message).get("Plan-Id")
@@ -341,7 +347,7 @@ def _size(repo: pygit2.Repository, plan_id: str, oid: str) -> int:
     try:
         kind, size = repo.odb.read_header(oid)
     except (KeyError, ValueError, pygit2.GitError):
-        raise Unsafe(plan_id, f"object {oid} is missing") from None
+        raise Missing(plan_id, f"object {oid} is missing") from None
     if kind != pygit2.GIT_OBJECT_BLOB:
         raise Unsafe(plan_id, f"object {oid} is not a file")
     return int(size)
