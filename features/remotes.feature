@@ -629,6 +629,16 @@ Feature: Plans move between machines through git remotes and bundles
     Then the exit code is 0
     And git shows 3 commits on "refs/changesets/fix-1"
 
+  Scenario: A plan cancelled here while its push runs is reported as such, not as the remote's refusal
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    When I push "fix-1" to "origin" while the plan is cancelled here in between
+    Then it fails with exit code 1
+    And the error mentions "was cancelled or changed here while it was pushed"
+    And the error does not mention "refused"
+
   Scenario Outline: A plan made by hand that <defect> is refused by apply
     Given machine "A" holds a plan "evil" forged with git plumbing that <defect>
     And I remember the user's state

@@ -141,6 +141,11 @@ def error_mentions(context, text):  # type: ignore[no-untyped-def]
     assert text in str(context.error), str(context.error)
 
 
+@then('the error does not mention "{text}"')
+def error_lacks(context, text):  # type: ignore[no-untyped-def]
+    assert context.error is not None and text not in str(context.error), str(context.error)
+
+
 @then("it succeeds")
 def succeeds(context):  # type: ignore[no-untyped-def]
     assert context.error is None, f"unexpected error: {context.error}"

@@ -453,6 +453,18 @@ def fetch_racing_cancel(context, plan, name):  # type: ignore[no-untyped-def]
         attempt(context, lambda: context.store.fetch(name, [plan]))
 
 
+@when('I push "{plan}" to "{name}" while the plan is cancelled here in between')
+def push_racing_cancel(context, plan, name):  # type: ignore[no-untyped-def]
+    """The cancel lands after the push read the plan's refs, before git sends them."""
+    from common_steps import attempt
+
+    from gitplan import PlanStore, faults
+
+    other = PlanStore.open(context.repo)
+    with faults.at("push.refs-read", lambda: other.cancel(plan)):
+        attempt(context, lambda: context.store.push(name, [plan]))
+
+
 @given('machine "{machine}" pushes only the plan ref of plan "{plan}" to "{name}"')
 def plan_ref_only(context, machine, plan, name):  # type: ignore[no-untyped-def]
     git(

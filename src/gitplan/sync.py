@@ -136,14 +136,26 @@ def push(
         seen = {plan_ref(p.plan_id): p.tip for p in before.values()}
         seen |= {notes_ref(p.plan_id): p.notes_tip for p in before.values()}
         leases = [f"--force-with-lease={name}:{seen.get(name) or ''}" for name in spec]
+    faults.point("push.refs-read")
     try:
-        _push(repo, remote, ["--atomic", *leases, *spec.values()], progress)
-    except _AtomicUnsupported:
-        # Notes first, plan refs second: a reader of the remote sees a half-done push
-        # as it would see a half-done record (refs.py), never a commit without its note.
-        notes_first = sorted(spec, key=lambda name: not name.startswith(NOTES_REF_PREFIX))
-        for name in notes_first:
-            _push(repo, remote, [*(lease for lease in leases if f"={name}:" in lease), spec[name]], progress)
+        try:
+            _push(repo, remote, ["--atomic", *leases, *spec.values()], progress)
+        except _AtomicUnsupported:
+            # Notes first, plan refs second: a reader of the remote sees a half-done push
+            # as it would see a half-done record (refs.py), never a commit without its note.
+            notes_first = sorted(spec, key=lambda name: not name.startswith(NOTES_REF_PREFIX))
+            for name in notes_first:
+                own = [lease for lease in leases if f"={name}:" in lease]
+                _push(repo, remote, [*own, spec[name]], progress)
+    except TransferFailed:
+        # git could not read what it was sending: a cancel (or a rewrite) here took it.
+        changed = [p.plan_id for p in settled if _refs_now(repo, p.plan_id) != (p.tip, p.notes_tip)]
+        if changed:
+            raise TransferFailed(
+                f"plan {', '.join(changed)} was cancelled or changed here while it was pushed; "
+                f"`git plan push {shown(remote)} {' '.join(changed)}` sends it as it is now"
+            ) from None
+        raise
     moved = []
     for current in settled:
         old = before.get(current.plan_id)
@@ -156,6 +168,11 @@ def push(
             outcome = "forced" if force and not descends(repo, current.tip, old_tip) else "fast-forward"
         moved.append(Moved(current.plan_id, outcome, old_tip, current.tip))
     return SyncReport(shown(remote), "push", tuple(moved))
+
+
+def _refs_now(repo: pygit2.Repository, plan_id: str) -> tuple[str | None, str | None]:
+    now = refs.read_refs_if_any(repo, plan_id)
+    return (now.tip, now.notes_tip) if now else (None, None)
 
 
 class _AtomicUnsupported(Exception):
