@@ -20,6 +20,7 @@ What is kept is a cache: losing it, or finding it unreadable, costs time only.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -189,7 +190,9 @@ def _path(repo: pygit2.Repository, plan_id: str) -> Path:
 def load(repo: pygit2.Repository, plan_id: str) -> Kept | None:
     """The status kept for the plan, or None (none kept, or unreadable)."""
     try:
-        document = json.loads(_path(repo, plan_id).read_text())
+        # (A string path: a list of many plans reads one each.)
+        with open(os.path.join(packs.state_dir(repo), "status", plan_id), encoding="utf-8") as kept:
+            document = json.loads(kept.read())
         if document.get("format") != _FORMAT:
             return None
         body = dict(document["status"])

@@ -722,22 +722,28 @@ class PlanStore:
 
         The tip last found safe is kept in `<git-common-dir>/gitplan/verified/<plan>`, so
         each call checks only the changesets recorded since."""
-        current = refs.read_plan_refs(self._repo, validate_plan_id(plan_id))
-        # A record interrupted between its two refs is checked as the plan it will be once
-        # the next record or apply finishes it (the notes are already that plan's).
-        pending = refs.pending_tip(self._repo, current)
-        if pending is not None:
-            current = replace(current, tip=pending)
-        cache = packs.state_dir(self._repo) / "verified" / plan_id
+        return self._verify(plan_id, refs.read_plan_refs(self._repo, validate_plan_id(plan_id)))
+
+    def _verify(self, plan_id: str, current: refs.PlanRefs) -> str | None:
+        """verify() of the plan whose refs are `current`, as just read."""
+        cache = os.path.join(packs.state_dir(self._repo), "verified", plan_id)
         trusted = notes_tip = None
         count: int | None = None
         with contextlib.suppress(OSError, ValueError):
             # "<tip> <notes tip> <notes>": what was found safe, and how many notes it held
             # (a mark without the count, from an older gitplan, has its notes checked whole).
-            trusted, notes_tip, *rest = cache.read_text().split()
+            # A mark is kept only for refs that agree (no pending tip), so refs that are the
+            # marked ones agree too: nothing to read (a list of many plans asks this of each).
+            with open(cache, encoding="utf-8") as mark:
+                trusted, notes_tip, *rest = mark.read().split()
             count = int(rest[0]) if rest else None
             if (trusted, notes_tip) == (current.tip, current.notes_tip):
                 return None
+        # A record interrupted between its two refs is checked as the plan it will be once
+        # the next record or apply finishes it (the notes are already that plan's).
+        pending = refs.pending_tip(self._repo, current)
+        if pending is not None:
+            current = replace(current, tip=pending)
         try:
             count = verify.verify_plan(
                 self._repo,
@@ -751,7 +757,7 @@ class PlanStore:
         except verify.Unsafe as unsafe:
             return unsafe.reason
         if pending is None:
-            statefile.keep(cache, f"{current.tip} {current.notes_tip} {count}\n".encode())
+            statefile.keep(Path(cache), f"{current.tip} {current.notes_tip} {count}\n".encode())
         return None
 
     @_writing
@@ -870,7 +876,7 @@ class PlanStore:
                     if current is not kept:
                         planstatus.save(repo, plan_id, current)
                     self._statuses[plan_id] = current
-                    return replace(current.status, unsafe=self.verify(plan_id))
+                    return replace(current.status, unsafe=self._verify(plan_id, now))
         status, chain = planstatus.compute(repo, plan_id)
         if not status.missing_artifacts:
             status = replace(status, unsafe=self.verify(plan_id))
