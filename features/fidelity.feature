@@ -28,3 +28,13 @@ Feature: Diffs are byte for byte what git diff prints, over a long history
     Given the generated history is imported into a new repository
     When every commit's git diff --binary is recorded as a patch into plan "r"
     Then after each changeset the tip tree of "r" is the tree of the matching commit
+
+  Scenario: A directory of many names of one length, one added before them all, many changed, one removed
+    Given a repository with files
+      | path      | content |
+      | README.md | hi\n    |
+    And directory "many" of the repository holds 300 files of names one length long
+    And a plan "m"
+    And I record in "m" a first file of "many", its every 7th changed, its last gone
+    Then the plan diff of "m" with "" equals git diff with the same options
+    And the plan diff of "m" with "--name-status" equals git diff with the same options

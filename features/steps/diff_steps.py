@@ -91,6 +91,26 @@ def _git_diff(context, args: list[str], old: str, new: str) -> str:  # type: ign
     return done.stdout.decode("utf-8", "surrogateescape")
 
 
+@given('directory "{directory}" of the repository holds {count:d} files of names one length long')
+def many_files(context, directory, count):  # type: ignore[no-untyped-def]
+    folder = Path(context.repo, directory)
+    folder.mkdir(parents=True)
+    for n in range(1, count + 1):
+        (folder / f"f{n:04d}").write_text(f"file {n}\n")
+    git(context, "add", "-A")
+    git(context, "commit", "-q", "-m", f"{count} files")
+
+
+@given('I record in "{plan}" a first file of "{directory}", its every {step:d}th changed, its last gone')
+def shift_and_edit(context, plan, directory, step):  # type: ignore[no-untyped-def]
+    """Entries come before many of one length (each shifts by one), change in place, and go."""
+    names = sorted(os.listdir(Path(context.repo, directory)))
+    changes: dict[str, bytes | None] = {f"{directory}/f0000": b"the new first\n"}
+    changes |= {f"{directory}/{name}": b"changed " + name.encode() + b"\n" for name in names[::step]}
+    changes[f"{directory}/{names[-1]}"] = None
+    context.store.record(plan, changes, ToolInvocation(tool="many"))
+
+
 @then('the plan diff of "{plan}" with "{text}" equals git diff with the same options')
 @then('the plan diff of "{plan}" with "" equals git diff with the same options')
 def plan_diff_equals(context, plan, text=""):  # type: ignore[no-untyped-def]

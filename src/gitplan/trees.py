@@ -383,11 +383,14 @@ def _differing(old: bytes, new: bytes) -> tuple[_Items, _Items]:
     are compared in C to find where the trees part, the entries before that point
     are only counted, and an entry of the same length on both sides (the usual change:
     a file's new content) is read from both where it lies. Once the entries there
-    differ in length, the rest of both trees is compared as sets of whole entries."""
+    differ in length, or after a few such pairs (an entry come or gone before many of
+    one length shifts them all: pairing each would cost the rest of the trees again and
+    again), the rest of both trees is compared as sets of whole entries."""
     old_items: _Items = {}
     new_items: _Items = {}
     at = 0  # an entry boundary in both trees, with the same bytes before it
-    while True:
+    boundary = 0
+    for _ in range(_MOST_PAIRED):
         parting = _first_difference(old, new, at)
         if parting == len(old) == len(new):
             return old_items, new_items
@@ -402,11 +405,14 @@ def _differing(old: bytes, new: bytes) -> tuple[_Items, _Items]:
         # _compare tells them apart (and skips an entry met on both sides unchanged).
         old_items.update(_parsed((before.group(),)))
         new_items.update(_parsed((after.group(),)))
-        at = before.end()
+        at = boundary = before.end()
     old_rest, new_rest = set(_WHOLE_ENTRY.findall(old, boundary)), set(_WHOLE_ENTRY.findall(new, boundary))
     old_items.update(_parsed(old_rest - new_rest))
     new_items.update(_parsed(new_rest - old_rest))
     return old_items, new_items
+
+
+_MOST_PAIRED = 8  # entries read in place before the rest is compared as sets
 
 
 def _first_difference(old: bytes, new: bytes, start: int) -> int:
