@@ -62,7 +62,9 @@ def same_plan(repo: pygit2.Repository, plan_id: str, older: str, newer: str) -> 
 
     Walks back from `newer` to `older` or to the plan root (the changesets recorded
     meanwhile), and from `older` to its root only when `older` is not on that way.
-    False when `older`'s commits are gone (pruned with the cancelled plan)."""
+    False when `older`'s commits are gone (pruned with the cancelled plan). A plan made
+    again on the same base with the same title in the same second is the same root
+    commit, with the same plan record: nothing tells the two apart."""
     try:
         found = _root(repo, plan_id, newer, stop=older)
         return found == older or found == _root(repo, plan_id, older)

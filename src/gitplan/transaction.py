@@ -61,12 +61,16 @@ def write(
 ) -> ResultT:
     """Run `prepare` on the plan's current refs and publish what it staged, retrying on races."""
     budget = packs.pack_budget(repo)  # read once: the fold and the consolidation both ask
-    first: str | None = None  # the tip first read: the plan this record is for
+    previous: refs.PlanRefs | None = None  # the refs the last attempt read: this record's plan
     for attempt in range(refs.max_attempts()):
         current = refs.settle(repo, plan_id)
-        first = first or current.tip
-        if current.tip != first and not chains.same_plan(repo, plan_id, first, current.tip):
+        if (
+            previous is not None
+            and current.tip != previous.tip
+            and not chains.same_plan(repo, plan_id, previous.tip, current.tip)
+        ):
             raise _made_again(plan_id)
+        previous = current  # the same plan: a retry walks back only over what came since
         faults.point("transaction.refs-read")
         try:
             prepared = prepare(current)
