@@ -127,6 +127,9 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     When I run git plan "show a 3 nothing-here"
     Then the exit code is 2
     And the output contains "not a changeset of a here and not a path"
+    When I run git plan "show a 1 3"
+    Then the exit code is 2
+    And the output does not contain "compared as"
 
   Scenario: show prints the whole invocation record: arguments, outcome, times and output tails
     Given I record in "a" a failed run of "pytest" with output tails

@@ -1145,3 +1145,7 @@ Feature: Plan diffs match git diff byte for byte
     And the output contains ""patch": """
     When I run git plan "diff d --json --exit-code"
     Then the JSON error says kind "badinput" with exit code 2
+    When I run git plan "diff d --json --diff-filter=A"
+    Then the JSON error says kind "badinput" with exit code 2
+    When I run git plan "diff d --json -R"
+    Then the JSON error says kind "badinput" with exit code 2

@@ -622,12 +622,22 @@ Feature: Plans move between machines through git remotes and bundles
     And I am on machine "B"
     When I fetch "fix-1" from "origin" while the plan is cancelled here in between
     Then it fails with exit code 1
-    And the error mentions "went away while it was fetched"
+    And the error mentions "was cancelled or changed here while it was fetched"
     And ref "refs/changesets/fix-1" does not exist
     And git fsck --full is clean
     When I run git plan "fetch origin fix-1"
     Then the exit code is 0
     And git shows 3 commits on "refs/changesets/fix-1"
+
+  Scenario: A plan fetched into a blobless partial clone lacks its files: unsafe, not "cancelled here"
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    When a blobless partial clone of this repository fetches plan "fix-1"
+    Then it fails with exit code 2
+    And the error mentions "is missing"
+    And the error does not mention "cancelled"
 
   Scenario: A plan cancelled here while its push runs is reported as such, not as the remote's refusal
     Given a plan "fix-1"
@@ -636,7 +646,7 @@ Feature: Plans move between machines through git remotes and bundles
       | a.txt | a\n     |
     When I push "fix-1" to "origin" while the plan is cancelled here in between
     Then it fails with exit code 1
-    And the error mentions "was cancelled or changed here while it was pushed"
+    And the error mentions "was cancelled here while it was pushed"
     And the error does not mention "refused"
 
   Scenario Outline: A plan made by hand that <defect> is refused by apply

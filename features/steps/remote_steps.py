@@ -453,6 +453,20 @@ def fetch_racing_cancel(context, plan, name):  # type: ignore[no-untyped-def]
         attempt(context, lambda: context.store.fetch(name, [plan]))
 
 
+@when('a blobless partial clone of this repository fetches plan "{plan}"')
+def partial_clone_fetch(context, plan):  # type: ignore[no-untyped-def]
+    """git leaves the plan's blobs on the promisor remote: the check finds them missing."""
+    from common_steps import attempt
+
+    git(context, "config", "uploadpack.allowFilter", "true")
+    clone = os.path.join(context.tmp, "partial")
+    subprocess.run(
+        ["git", "clone", "-q", "--filter=blob:none", f"file://{context.repo}", clone],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    attempt(context, lambda: PlanStore.open(clone).fetch("origin", [plan]))
+
+
 @when('I push "{plan}" to "{name}" while the plan is cancelled here in between')
 def push_racing_cancel(context, plan, name):  # type: ignore[no-untyped-def]
     """The cancel lands after the push read the plan's refs, before git sends them."""

@@ -148,12 +148,13 @@ def push(
                 own = [lease for lease in leases if f"={name}:" in lease]
                 _push(repo, remote, [*own, spec[name]], progress)
     except TransferFailed:
-        # git could not read what it was sending: a cancel (or a rewrite) here took it.
-        changed = [p.plan_id for p in settled if _refs_now(repo, p.plan_id) != (p.tip, p.notes_tip)]
-        if changed:
+        # git could not read what it was sending: a cancel here took it. (A plan recorded
+        # into meanwhile still pushes as it was: its failure is git's own.)
+        gone = [p.plan_id for p in settled if _refs_now(repo, p.plan_id) == (None, None)]
+        if gone:
             raise TransferFailed(
-                f"plan {', '.join(changed)} was cancelled or changed here while it was pushed; "
-                f"`git plan push {shown(remote)} {' '.join(changed)}` sends it as it is now"
+                f"plan {', '.join(gone)} was cancelled here while it was pushed; nothing of it "
+                "needs pushing now"
             ) from None
         raise
     moved = []
@@ -170,8 +171,15 @@ def push(
     return SyncReport(shown(remote), "push", tuple(moved))
 
 
+def _local_plan_ids(repo: pygit2.Repository) -> list[str]:
+    return [name[len(PLAN_REF_PREFIX) :] for name in repo.references if name.startswith(PLAN_REF_PREFIX)]
+
+
 def _refs_now(repo: pygit2.Repository, plan_id: str) -> tuple[str | None, str | None]:
-    now = refs.read_refs_if_any(repo, plan_id)
+    try:
+        now = refs.read_refs_if_any(repo, plan_id)
+    except GitPlanError:  # a ref file git cannot read: no values to compare
+        return ("unreadable", None)
     return (now.tip, now.notes_tip) if now else (None, None)
 
 
@@ -256,6 +264,8 @@ def fetch(
         validate_plan_id(plan_id)
     _source(source)
     where = shown(source)
+    # The plans here as the fetch began: git fetches only what this repository lacks.
+    here = {plan_id: _refs_now(repo, plan_id) for plan_id in (plan_ids or _local_plan_ids(repo))}
     with _quarantine(repo) as quarantine:
         specs = (
             [f"+{plan_ref(p)}:{plan_ref(p)}" for p in plan_ids]
@@ -293,7 +303,9 @@ def fetch(
         for plan_id in plan_ids:
             if plan_id not in fetched:
                 raise PlanNotFound(f"{where} has no plan named {plan_id!r}")
-        decisions = [_decide(arrived, repo, remote_plan, force, where) for remote_plan in fetched.values()]
+        decisions = [
+            _decide(arrived, repo, remote_plan, force, where, here) for remote_plan in fetched.values()
+        ]
         landing = [d for d in decisions if d[1].outcome in ("new", "fast-forward", "forced")]
         for remote_plan, moved, _ in landing:
             if moved.outcome == "new":
@@ -348,7 +360,12 @@ Decision = tuple[RemotePlan, Moved, tuple[str | None, str | None]]  # and the lo
 
 
 def _decide(
-    arrived: pygit2.Repository, repo: pygit2.Repository, remote_plan: RemotePlan, force: bool, where: str
+    arrived: pygit2.Repository,
+    repo: pygit2.Repository,
+    remote_plan: RemotePlan,
+    force: bool,
+    where: str,
+    here: dict[str, tuple[str | None, str | None]],
 ) -> Decision:
     plan_id = remote_plan.plan_id
     if remote_plan.tip is None:
@@ -367,11 +384,13 @@ def _decide(
         verify_plan(arrived, plan_id, tip, remote_plan.notes_tip, limits=Limits.of(repo))
     except (Missing, Damaged):
         # git checked that every object the fetched refs need was here when the fetch
-        # ended, the ones this repository already had included: one gone since went with
-        # a `git plan cancel` (or a prune) that ran meanwhile, not with what was sent.
+        # ended, the ones this repository already had included: with the plan cancelled
+        # or rewritten here meanwhile, one gone since went with it, not with what was sent.
+        if here.get(plan_id, (None, None)) == _refs_now(repo, plan_id):
+            raise
         raise TransferFailed(
-            f"objects of plan {plan_id!r} that this repository held went away while it was "
-            "fetched (cancelled or pruned meanwhile); nothing was written: fetch it again"
+            f"plan {plan_id!r} was cancelled or changed here while it was fetched, and objects "
+            "the fetch counted on went with it; nothing was written: fetch it again"
         ) from None
     local = refs.read_refs_if_any(repo, plan_id)
     seen = (local.tip or None, local.notes_tip) if local else (None, None)

@@ -696,6 +696,14 @@ def _diff_json(ctx: Context, plan: str, changeset: str | None, options: Any, for
     """`diff --json`: the files the diff shows, and the text of each output asked for, under
     its name (`patch`, `stat`, `name_status`...); `patch` is "" when it was not asked for.
     `offset`, `length` and `more` page the patch as MCP's plan_diff does: here it is whole."""
+    if options.git_only or options.relative:
+        # The files are gitplan's comparison of the two trees; these reshape only git's.
+        given = [*options.git_only, *(["--relative"] if options.relative else [])]
+        raise BadInput(
+            f"{given[0]} does not go with --json: its files are the trees' changes as gitplan "
+            "compares them, which git's own options (-R, --diff-filter, -w, -B, --find-copies, "
+            "--relative...) would not reshape; leave one out"
+        )
     texts = {
         name.replace("-", "_"): ctx.store.diff(plan, changeset, replace(options, output=name))
         for name in formats
@@ -789,7 +797,9 @@ def warn_if_unsafe(ctx: Context, plan: str) -> None:
         click.echo(f"git-plan: warning: plan {plan!r} is unsafe: {reason}; apply refuses it", err=True)
 
 
-def _changeset_and_paths(ctx: Context, plan: str, args: tuple[str, ...]) -> tuple[str | None, list[str]]:
+def _changeset_and_paths(
+    ctx: Context, plan: str, args: tuple[str, ...], ranges: bool = True
+) -> tuple[str | None, list[str]]:
     """Split `[N | A..B] [--] [PATH]...` as git splits revisions from paths: an
     argument before `--` that is neither a changeset nor a path in the working
     tree or the plan is refused, not silently taken as a path that matches nothing."""
@@ -812,7 +822,7 @@ def _changeset_and_paths(ctx: Context, plan: str, args: tuple[str, ...]) -> tupl
             if not inside and not os.path.lexists(os.path.join(ctx.directory, word)):
                 two = (
                     f" (two changesets are compared as '{changeset}..{word}')"
-                    if changeset and word.isdigit()
+                    if ranges and changeset and word.isdigit()
                     else ""
                 )
                 raise BadInput(
@@ -1187,7 +1197,7 @@ def show(
     """
 
     ctx.choose_color(_color_when(color_when, no_color))
-    changeset, words = _changeset_and_paths(ctx, plan, args)
+    changeset, words = _changeset_and_paths(ctx, plan, args, ranges=False)
     paths, left_out = _pathspecs(ctx, words)
     item = _changeset_to_show(ctx, plan, changeset)
     if ext_diff and as_json:
