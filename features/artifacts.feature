@@ -70,6 +70,16 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     And the exported patch of changeset 4 holds "\ndelta "
     And the --binary diff of changeset 4 of "a" is git's, a delta
 
+  Scenario: Exported patches name files in their diffstat as git format-patch does under core.quotePath=false
+    Given git config "core.quotePath" is "false"
+    And I record in "a" with tool "three"
+      | path      | content |
+      | café.txt  | 3\n     |
+    When I export the artifacts of "a"
+    Then the export exited 0
+    And the exported patch of changeset 3 holds " caf\u00e9.txt | 1 +"
+    And git am applies the exported patches onto a new branch
+
   Scenario: git plan show prints one changeset's record and patch, like git show
     Given I record a binary file "logo.png" in "a"
     When I run git plan "show a 2"

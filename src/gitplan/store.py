@@ -1212,7 +1212,9 @@ class PlanStore:
         # a/ and b/ whatever diff.noprefix says, as format-patch writes them: git am takes -p1.
         options = diffs.DiffOptions(full_index=True, binary=True, textconv=False, prefixes=("a/", "b/"))
         body = self._rendered_by_git(old, new, self._configured(options))
-        stat = diffs.render(self._repo, pairs, diffs.DiffOptions(output="stat", stat_width=72))  # as git's
+        # The diffstat as git's: 72 columns, names quoted as core.quotePath says.
+        stat_options = self._configured(diffs.DiffOptions(output="stat", stat_width=72))
+        stat = diffs.render(self._repo, pairs, stat_options)
         subject, _, rest = commit.message.partition("\n")
         author = commit.author
         zone = timezone(timedelta(minutes=author.offset))
