@@ -183,15 +183,15 @@ def _grown(repo: pygit2.Repository, plan_id: str, kept: Kept, now: refs.PlanRefs
 # -- the kept statuses, on disk -------------------------------------------------
 
 
-def _path(repo: pygit2.Repository, plan_id: str) -> Path:
-    return packs.state_dir(repo) / "status" / plan_id
+def _path(repo: pygit2.Repository, plan_id: str) -> str:
+    # A string, not a Path: a list of many plans reads one each.
+    return os.path.join(packs.state_dir(repo), "status", plan_id)
 
 
 def load(repo: pygit2.Repository, plan_id: str) -> Kept | None:
     """The status kept for the plan, or None (none kept, or unreadable)."""
     try:
-        # (A string path: a list of many plans reads one each.)
-        with open(os.path.join(packs.state_dir(repo), "status", plan_id), encoding="utf-8") as kept:
+        with open(_path(repo, plan_id), encoding="utf-8") as kept:
             document = json.loads(kept.read())
         if document.get("format") != _FORMAT:
             return None
@@ -218,4 +218,4 @@ def save(repo: pygit2.Repository, plan_id: str, kept: Kept) -> None:
         "root": kept.root,
         "status": body,
     }
-    statefile.keep(_path(repo, plan_id), json.dumps(document).encode())
+    statefile.keep(Path(_path(repo, plan_id)), json.dumps(document).encode())

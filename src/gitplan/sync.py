@@ -495,9 +495,7 @@ def _settled(repo: pygit2.Repository, plan_ids: Sequence[str]) -> list[refs.Plan
             refs.read_plan_refs(repo, validate_plan_id(plan_id))  # PlanNotFound
         names = list(dict.fromkeys(plan_ids))
     else:
-        names = sorted(
-            name[len(PLAN_REF_PREFIX) :] for name in repo.references if name.startswith(PLAN_REF_PREFIX)
-        )
+        names = sorted(_local_plan_ids(repo))
     return [refs.settle(repo, plan_id) for plan_id in names]
 
 
