@@ -145,7 +145,7 @@ def _spawn(
             stderr=subprocess.PIPE,
             cwd=checkout.workdir if checkout else repo.workdir or repo.path,
             env=env or git_env(repo, checkout),
-            preexec_fn=None if args[0] in _READERS else _die_with_parent,
+            preexec_fn=None if _reads_only(args) else _die_with_parent,
         )
     except FileNotFoundError:
         raise GitFailed("the git program is not installed or not on PATH") from None
@@ -179,8 +179,15 @@ def _die_with_parent() -> None:
 _PR_SET_PDEATHSIG = 1
 # The git commands gitplan runs that write nothing and run no program of the user's but
 # their filters: `git status` runs without optional locks (_status_env), so it never
-# writes the index back either. (`git diff` may run the user's diff program: not here.)
+# writes the index back either.
 _READERS = frozenset({"status", "ls-files", "check-ignore", "check-attr", "config", "rev-parse", "diff-tree"})
+
+
+def _reads_only(args: Sequence[str]) -> bool:
+    """Does this git command only read? `git diff` does, of two trees, when it is told not
+    to run the user's own diff program (`--no-ext-diff` first, as PlanStore._git_diff
+    puts it unless the user asked for one, which must not outlive us)."""
+    return args[0] in _READERS or tuple(args[:2]) == ("diff", "--no-ext-diff")
 
 
 def _fs(path: bytes) -> str:
