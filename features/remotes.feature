@@ -629,15 +629,15 @@ Feature: Plans move between machines through git remotes and bundles
     Then the exit code is 0
     And git shows 3 commits on "refs/changesets/fix-1"
 
-  Scenario: A plan fetched into a blobless partial clone lacks its files: unsafe, not "cancelled here"
+  Scenario: A blobless partial clone fetches a plan whole: its files come too, not only its trees
     Given a plan "fix-1"
     And I record in "fix-1" with tool "write_file"
       | path  | content |
       | a.txt | a\n     |
     When a blobless partial clone of this repository fetches plan "fix-1"
-    Then it fails with exit code 2
-    And the error mentions "is missing"
-    And the error does not mention "cancelled"
+    Then it succeeds
+    And the partial clone holds "a\n" at "refs/changesets/fix-1:a.txt" without asking its remote
+    And git fsck --full is clean in the partial clone
 
   Scenario: A plan cancelled here while its push runs is reported as such, not as the remote's refusal
     Given a plan "fix-1"

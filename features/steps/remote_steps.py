@@ -455,7 +455,8 @@ def fetch_racing_cancel(context, plan, name):  # type: ignore[no-untyped-def]
 
 @when('a blobless partial clone of this repository fetches plan "{plan}"')
 def partial_clone_fetch(context, plan):  # type: ignore[no-untyped-def]
-    """git leaves the plan's blobs on the promisor remote: the check finds them missing."""
+    """The clone's remote is its promisor, with a blob:none filter that git fetch would
+    apply to the plan too."""
     from common_steps import attempt
 
     git(context, "config", "uploadpack.allowFilter", "true")
@@ -464,7 +465,23 @@ def partial_clone_fetch(context, plan):  # type: ignore[no-untyped-def]
         ["git", "clone", "-q", "--filter=blob:none", f"file://{context.repo}", clone],
         check=True, capture_output=True,
     )  # fmt: skip
+    context.partial = clone
     attempt(context, lambda: PlanStore.open(clone).fetch("origin", [plan]))
+
+
+@then('the partial clone holds "{content}" at "{revision}" without asking its remote')
+def partial_clone_holds(context, content, revision):  # type: ignore[no-untyped-def]
+    """The remote's address is gone, so git cannot fetch a missing blob lazily."""
+    subprocess.run(["git", "-C", context.partial, "remote", "set-url", "origin", "/nonexistent"], check=True)
+    shown = subprocess.run(["git", "-C", context.partial, "show", revision], capture_output=True)
+    assert shown.returncode == 0, shown.stderr.decode()
+    assert shown.stdout == content.encode().decode("unicode_escape").encode(), shown.stdout
+
+
+@then("git fsck --full is clean in the partial clone")
+def partial_clone_fsck(context):  # type: ignore[no-untyped-def]
+    checked = subprocess.run(["git", "-C", context.partial, "fsck", "--full"], capture_output=True)
+    assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout + checked.stderr
 
 
 @when('I push "{plan}" to "{name}" while the plan is cancelled here in between')

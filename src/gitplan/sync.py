@@ -273,8 +273,10 @@ def fetch(
             if plan_ids
             else [f"+{PLAN_REF_PREFIX}*:{PLAN_REF_PREFIX}*", f"+{NOTES_REF_PREFIX}*:{NOTES_REF_PREFIX}*"]
         )
+        # --no-filter: in a partial clone git would leave the plan's blobs on the remote, and
+        # gitplan reads through libgit2, which cannot fetch a missing object when it needs it.
         args = ["fetch", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", "--refmap="]
-        args += ["--progress" if progress else "--quiet", source, *specs]
+        args += ["--no-filter", "--progress" if progress else "--quiet", source, *specs]
         try:
             _git(repo, args, source, progress, git_dir=quarantine)
         except TransferFailed as error:
