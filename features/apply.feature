@@ -381,6 +381,19 @@ Feature: Apply is all or nothing
       | a file the plan deletes, untracked by hand | the user untracks "gone/only" with git rm --cached             | staged changes  |
       | an executable bit set by hand            | the user makes "README.md" executable                          | README.md       |
 
+  Scenario Outline: A file the plan deletes, already deleted by hand, is no change in the way (<mode> mode)
+    Given the user removes "gone/only" from the worktree
+    When I run git plan "apply p --mode <mode>"
+    Then the exit code is 0
+    And the worktree has no "gone/only"
+    And the index has no "gone/only"
+    And git fsck --full is clean
+
+    Examples:
+      | mode     |
+      | commit   |
+      | worktree |
+
   Scenario: An empty directory where the plan writes a file goes, as git checkout removes it
     Given the user makes a directory "new.txt/inside"
     When I apply "p"

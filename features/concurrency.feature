@@ -127,3 +127,22 @@ Feature: Many writers append to one plan at once and nothing is lost
     When the plan ref of "busy" is moved by hand to the plan root just before this writer moves it
     Then it fails with exit code 5
     And the error mentions "without changeset"
+
+  Scenario Outline: A <command> while its plan is applied waits for the apply, then is refused: an applied plan is what was applied
+    Given I record in "busy" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I record in "busy" with tool "write_file"
+      | path  | content |
+      | b.txt | b\n     |
+    And a file "late" outside the repository with content "late\n"
+    When "git plan <args>" runs while an apply of "busy" is paused before its commits
+    Then the apply succeeded and the other command failed with exit code <code>, saying "<says>"
+    And plan "busy" has 2 changesets
+    And HEAD has the tree of the tip of "busy"
+    And git fsck --full is clean
+
+    Examples:
+      | command | args                                         | code | says            |
+      | record  | record busy --tool late --set c.txt={tmp}/late | 2    | already applied |
+      | rewind  | rewind busy 1                                | 4    | moved meanwhile |

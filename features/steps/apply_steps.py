@@ -488,3 +488,8 @@ def git_prints_line(context, args, start):  # type: ignore[no-untyped-def]
 def made_executable(context, path):  # type: ignore[no-untyped-def]
     full = Path(context.repo) / path
     full.chmod(full.stat().st_mode | 0o111)
+
+
+@then('the index has no "{path}"')
+def index_lacks(context, path):  # type: ignore[no-untyped-def]
+    assert git(context, "ls-files", "--", path) == "", git(context, "ls-files", "--", path)

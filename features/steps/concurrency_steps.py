@@ -319,3 +319,45 @@ def moved_by_hand(context, plan):  # type: ignore[no-untyped-def]
 
     with faults.at("refs.between-notes-and-plan", move):
         attempt(context, lambda: context.store.record(plan, {"two": b"2\n"}, ToolInvocation(tool="B")))
+
+
+@when('"git plan {args}" runs while an apply of "{plan}" is paused before its commits')
+def while_applied(context, args, plan):  # type: ignore[no-untyped-def]
+    """The apply stops once it has worked out what to commit (it holds the plan's apply
+    lease); the other command, a process of its own, runs until it finds the lease
+    held; then both go on. `{tmp}` in args is the scenario's scratch directory."""
+    import shlex
+
+    pauses = Path(context.tmp, "pauses")
+    pauses.mkdir()
+    points = f"apply.before-commits=pause:{pauses},transaction.apply-running=pause:{pauses}"
+    env = dict(os.environ, GITPLAN_FAULTS=points)
+
+    def start(*words: str) -> subprocess.Popen[str]:
+        command = [sys.executable, "-m", "gitplan", *words]
+        return subprocess.Popen(command, cwd=context.repo, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+    applying = start("apply", plan)
+    context.processes = [applying]
+    _wait_for(context, pauses, "apply.before-commits", 1)
+    other = start(*shlex.split(args.replace("{tmp}", context.tmp)))
+    context.processes = [applying, other]
+    _wait_for(context, pauses, "transaction.apply-running", 1)
+    (pauses / "transaction.apply-running.go").touch()  # it now waits for the lease itself
+    (pauses / "apply.before-commits.go").touch()
+    context.outputs = [p.communicate(timeout=600) + (p.returncode,) for p in context.processes]
+
+
+@then('the apply succeeded and the other command failed with exit code {code:d}, saying "{text}"')
+def apply_won(context, code, text):  # type: ignore[no-untyped-def]
+    (_, apply_err, apply_code), (_, err, other_code) = context.outputs
+    assert apply_code == 0, apply_err
+    assert other_code == code, (other_code, err)
+    assert text in err, err
+
+
+@then('HEAD has the tree of the tip of "{plan}"')
+def head_is_tip(context, plan):  # type: ignore[no-untyped-def]
+    tip = git(context, "rev-parse", f"refs/changesets/{plan}^{{tree}}")
+    assert git(context, "rev-parse", "HEAD^{tree}") == tip

@@ -215,7 +215,12 @@ def apply_plan(
     # The plan's lease, taken before its refs are read and held until the apply stands or
     # has put everything back: a cancel waits for it before it prunes (store.cancel), so no
     # plan object the apply is about to reference can go meanwhile. A check writes nothing.
-    with contextlib.nullcontext() if check else packs.apply_lease(repo, plan_id):
+    # Inside it, the plan's publish gate, alone: a writer publishing now finishes first
+    # (the apply then reads its changeset); one that comes later waits for the apply.
+    with (
+        contextlib.nullcontext() if check else packs.apply_lease(repo, plan_id),
+        contextlib.nullcontext() if check else packs.publish_gate(repo, plan_id, shared=False),
+    ):
         try:
             return _apply(repo, plan_id, mode, branch, replay, check, progress, selection)
         except _BeforeCommitPoint as failure:  # nothing stays written
@@ -564,7 +569,8 @@ def _refuse_dirty(
             dirty.append(f"{path} (staged changes)")
         elif path in changes.unstaged:
             deleted = changes.unstaged[path].state == "deleted"
-            dirty.append(f"{path} ({'deleted in the worktree' if deleted else 'uncommitted changes'})")
+            if not (deleted and entry.new_id is None):  # (a deletion of what is gone loses nothing)
+                dirty.append(f"{path} ({'deleted in the worktree' if deleted else 'uncommitted changes'})")
         elif was_directory:  # a directory the plan replaces by a file: its files are checked one by one
             if entry.new_id is not None and full.is_dir() and not full.is_symlink():
                 dirty.extend(
@@ -825,7 +831,14 @@ def _execute(
             journal["record"] = "marking"  # a lock on the plan's refs from now on is ours
             _write_journal(directory, journal)
             _mark_applied(
-                repo, plan_id, mode, branch, outcome, new_commit if mode != "worktree" else None, part
+                repo,
+                plan_id,
+                mode,
+                branch,
+                outcome,
+                new_commit if mode != "worktree" else None,
+                part,
+                leased=True,  # (apply holds it)
             )
         except GitPlanError as error:
             # Past the commit point the apply stands: never let recovery replay it over later work.
@@ -1044,9 +1057,11 @@ def _mark_applied(
     commit: str | None,
     part: dict[str, Any] | None = None,
     root: str | None = None,
+    leased: bool = False,
 ) -> None:
     """Record in the plan's record note that it was applied; with `root`, only if the plan
-    is still the one whose root commit that is (PlanNotFound otherwise)."""
+    is still the one whose root commit that is (PlanNotFound otherwise). `leased`: the
+    caller holds the plan's apply lease (an apply does; a recovery takes it here)."""
     applied = {
         "at": clock.iso(clock.now("GIT_COMMITTER_DATE")),
         "mode": mode,
@@ -1081,7 +1096,7 @@ def _mark_applied(
         )
         return Prepared(staging, notes, tip, len(chain.commits), None)
 
-    transaction.write(repo, plan_id, prepare)
+    transaction.write(repo, plan_id, prepare, leased=leased)
 
 
 def pending_apply(repo: pygit2.Repository) -> str | None:

@@ -485,7 +485,7 @@ def _orphaned_registry(
 
 
 # The per-plan locks under .git/gitplan/locks/ (packs.exclusive): "<kind>-<plan>".
-_PLAN_LOCKS = ("consolidate-", "surgery-", "create-", "apply-")
+_PLAN_LOCKS = ("consolidate-", "surgery-", "create-", "apply-", "publish-")
 
 
 def _stale_locks(

@@ -14,14 +14,16 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def locked(path: Path, blocking: bool = True) -> Iterator[bool]:
-    """Hold the exclusive lock on `path`; yields False (holding nothing) when not
-    `blocking` and another process holds it."""
+def locked(path: Path, blocking: bool = True, shared: bool = False) -> Iterator[bool]:
+    """Hold the exclusive lock on `path` (with `shared`, a lock that others may share but
+    not with an exclusive one); yields False (holding nothing) when not `blocking` and
+    another process holds it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            kind = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+            fcntl.flock(descriptor, kind | (0 if blocking else fcntl.LOCK_NB))
         except BlockingIOError:
             yield False
             return

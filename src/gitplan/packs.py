@@ -764,6 +764,15 @@ def apply_lease(repo: pygit2.Repository, plan_id: str) -> contextlib.AbstractCon
     return exclusive(repo, f"apply-{plan_id}")
 
 
+def publish_gate(
+    repo: pygit2.Repository, plan_id: str, blocking: bool = True, shared: bool = True
+) -> contextlib.AbstractContextManager[bool]:
+    """Shared by the writers of a plan while they publish (transaction.py); an apply holds
+    it alone, inside its lease: nothing lands in a plan while it is being applied, so
+    no changeset is left out of an apply that then marks the plan applied."""
+    return locked(state_dir(repo) / "locks" / f"publish-{plan_id}", blocking, shared)
+
+
 def consolidate(repo: pygit2.Repository, plan_id: str, budget: int | None = None) -> OwnedPack | None:
     """Merge some of a plan's packs after a write, so that packs stay few.
 

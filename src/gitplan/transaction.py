@@ -28,7 +28,7 @@ references; it never walks the repository.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -58,8 +58,10 @@ def write(
     repo: pygit2.Repository,
     plan_id: str,
     prepare: Callable[[refs.PlanRefs], Prepared[ResultT]],
+    leased: bool = False,
 ) -> ResultT:
-    """Run `prepare` on the plan's current refs and publish what it staged, retrying on races."""
+    """Run `prepare` on the plan's current refs and publish what it staged, retrying on races.
+    `leased`: the caller holds the plan's apply lease (an apply marking its plan applied)."""
     budget = packs.pack_budget(repo)  # read once: the fold and the consolidation both ask
     previous: refs.PlanRefs | None = None  # the refs the last attempt read: this record's plan
     for attempt in range(refs.max_attempts()):
@@ -87,27 +89,32 @@ def write(
         )
         pack = written.pack
         faults.point("transaction.before-publish")
-        try:
-            # Published notes are the record's commit point (a reader finishes the plan
-            # ref, refs.settle): a lock on either ref held by hand, or left by a killed
-            # git, is waited out or refused now, while nothing references the pack.
-            refs.wait_until_unlocked(repo, plan_ref(plan_id))
-            refs.wait_until_unlocked(repo, notes_ref(plan_id))
-            refs.publish_notes(repo, current, prepared.notes)
-        except refs.RefMoved:
-            _discard(repo, plan_id, pack)  # nothing references it yet
+        with _not_while_applied(repo, plan_id, leased):
+            try:
+                # Published notes are the record's commit point (a reader finishes the plan
+                # ref, refs.settle): a lock on either ref held by hand, or left by a killed
+                # git, is waited out or refused now, while nothing references the pack.
+                refs.wait_until_unlocked(repo, plan_ref(plan_id))
+                refs.wait_until_unlocked(repo, notes_ref(plan_id))
+                refs.publish_notes(repo, current, prepared.notes)
+                moved = False
+            except refs.RefMoved:
+                _discard(repo, plan_id, pack)  # nothing references it yet
+                moved = True
+            except GitPlanError:
+                _discard(repo, plan_id, pack)
+                raise
+            # From here the notes ref names our objects: they are the plan's (or, if the
+            # plan is cancelled now, cancel prunes them with the plan's other packs).
+            try:
+                if not moved:
+                    refs.publish_tip(repo, current, prepared.tip, prepared.number)
+            except PlanNotFound:
+                _discard(repo, plan_id, pack)  # cancel took the plan between our two refs
+                raise
+        if moved:
             refs.backoff(attempt)
             continue
-        except GitPlanError:
-            _discard(repo, plan_id, pack)
-            raise
-        # From here the notes ref names our objects: they are the plan's (or, if the
-        # plan is cancelled now, cancel prunes them with the plan's other packs).
-        try:
-            refs.publish_tip(repo, current, prepared.tip, prepared.number)
-        except PlanNotFound:
-            _discard(repo, plan_id, pack)  # cancel took the plan between our two refs
-            raise
         faults.point("transaction.published")
         # Housekeeping: the record has landed, so a failure here must not report it failed
         # (an agent would record it again). What is left undone, the next record or
@@ -118,6 +125,27 @@ def write(
             packs.consolidate(repo, plan_id, budget)
         return prepared.result
     raise refs.busy(plan_id, repo)
+
+
+@contextlib.contextmanager
+def _not_while_applied(repo: pygit2.Repository, plan_id: str, leased: bool = False) -> Iterator[None]:
+    """Held while a writer publishes: the plan's publish gate, shared with its other
+    writers (packs.publish_gate). An apply holds it alone from before it reads the plan's
+    refs until it has marked the plan applied or put everything back, so a changeset can
+    neither land unapplied in a plan marked applied, nor be taken off (surgery) under an
+    apply that applies it. A writer that finds an apply running waits for it, then
+    learns from the compare-and-swap whether the plan moved: applied (refused), or left
+    open by a failed apply. `leased`: the caller is the apply."""
+    if leased:
+        yield
+        return
+    with packs.publish_gate(repo, plan_id, blocking=False) as free:
+        if free:
+            yield
+            return
+    faults.point("transaction.apply-running")
+    with packs.publish_gate(repo, plan_id):
+        yield
 
 
 def _made_again(plan_id: str) -> PlanNotFound:
@@ -155,7 +183,8 @@ def swap(
         pack = packs.write(repo, plan_id, prepared.staging).pack if len(prepared.staging) else None
         faults.point("transaction.before-swap")
         try:
-            refs.swap_plan_refs(repo, current, prepared.tip, prepared.notes)
+            with _not_while_applied(repo, plan_id):
+                refs.swap_plan_refs(repo, current, prepared.tip, prepared.notes)
         except refs.RefMoved:
             if pack is not None:
                 _discard(repo, plan_id, pack)  # nothing references it yet
