@@ -30,6 +30,19 @@ Feature: Unusual repositories get a one-line answer that says what to do
     Then the exit code is 2
     And the output contains "git refs migrate --ref-format=files"
 
+  Scenario: Apply with user.email but no user.name commits as git would, with the account's name
+    Given a repository with files
+      | path      | content |
+      | README.md | one\n   |
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content   |
+      | README.md | one two\n |
+    And only user.email is configured, as "e@example.com"
+    When I run the git-plan program with "apply p"
+    Then the exit code is 0
+    And HEAD's author is who git var names, with the email "e@example.com"
+
   Scenario: Apply without user.name says how to set it, and writes nothing
     Given a repository with files
       | path      | content |

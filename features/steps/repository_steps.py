@@ -187,7 +187,11 @@ def says_reftable(context):  # type: ignore[no-untyped-def]
 
 @given("nobody is configured as the git user")
 def no_user(context):  # type: ignore[no-untyped-def]
-    (Path(os.environ["HOME"]) / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
+    # user.useConfigOnly: git then refuses to guess a name and an address from the account
+    # and the host (which it can on a host with a domain name), on every machine alike.
+    (Path(os.environ["HOME"]) / ".gitconfig").write_text(
+        "[init]\n\tdefaultBranch = main\n[user]\n\tuseConfigOnly = true\n"
+    )
     for key in ("NAME", "EMAIL"):
         for role in ("AUTHOR", "COMMITTER"):
             os.environ.pop(f"GIT_{role}_{key}", None)
@@ -353,3 +357,17 @@ def note_shared_indexes(context):  # type: ignore[no-untyped-def]
 @then("no shared index file was added to the git directory")
 def no_new_shared_index(context):  # type: ignore[no-untyped-def]
     assert sorted(Path(context.repo, ".git").glob("sharedindex.*")) == context.shared_indexes
+
+
+@given('only user.email is configured, as "{email}"')
+def only_email(context, email):  # type: ignore[no-untyped-def]
+    no_user(context)
+    (Path(os.environ["HOME"]) / ".gitconfig").write_text(f"[user]\n\temail = {email}\n")
+
+
+@then("HEAD's author is who git var names, with the email \"{email}\"")
+def author_as_git_var(context, email):  # type: ignore[no-untyped-def]
+    ident = git(context, "var", "GIT_AUTHOR_IDENT")
+    name = ident.split(" <", 1)[0]
+    author = git(context, "log", "-1", "--format=%an <%ae>").strip()
+    assert author == f"{name} <{email}>", (author, ident)

@@ -210,8 +210,9 @@ def apply_plan(
         )
     if mode != "branch" and repo.is_bare:
         raise BadInput("a bare repository has no working tree: use --mode branch NAME")
-    if branch is not None and (branch == "HEAD" or not pygit2.reference_is_valid_name(f"refs/heads/{branch}")):
-        raise BadInput(f"invalid branch name {branch!r}")  # (git refuses a branch named HEAD too)
+    valid = branch != "HEAD" and pygit2.reference_is_valid_name(f"refs/heads/{branch}")  # (as git)
+    if branch is not None and not valid:
+        raise BadInput(f"invalid branch name {branch!r}")
     # The plan's lease, taken before its refs are read and held until the apply stands or
     # has put everything back: a cancel waits for it before it prunes (store.cancel), so no
     # plan object the apply is about to reference can go meanwhile. A check writes nothing.

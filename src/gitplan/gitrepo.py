@@ -11,6 +11,7 @@ import functools
 import os
 import re
 import struct
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -224,13 +225,37 @@ def user_signature(repo: pygit2.Repository, role: str = "author") -> pygit2.Sign
         or os.environ.get("EMAIL")
     )
     if not name or not email:
-        missing = " and ".join(w for w, v in (("user.name", name), ("user.email", email)) if not v)
-        verb = "are" if not name and not email else "is"
-        raise BadInput(
-            f"apply makes a commit and git does not know who you are ({missing} {verb} not set): run "
-            '`git config --global user.name "Your Name"` and `git config --global user.email you@example.com`'
-        )
+        # What git makes of the rest (the account's full name, user@host), or its refusal
+        # (user.useConfigOnly, or an address it cannot work out): git's own answer.
+        known = _ident_by_git(repo, role)
+        if known is None:
+            missing = " and ".join(w for w, v in (("user.name", name), ("user.email", email)) if not v)
+            verb = "are" if not name and not email else "is"
+            raise BadInput(
+                f"apply makes a commit and git does not know who you are ({missing} {verb} not set): "
+                'run `git config --global user.name "Your Name"` and '
+                "`git config --global user.email you@example.com`"
+            )
+        name, email = name or known[0], email or known[1]
     return pygit2.Signature(name, email, *clock.now(f"GIT_{upper}_DATE"))
+
+
+def _ident_by_git(repo: pygit2.Repository, role: str) -> tuple[str, str] | None:
+    """The name and email `git var GIT_AUTHOR_IDENT` (or COMMITTER) gives, None when git
+    refuses, as it refuses to commit, or is not there."""
+    try:
+        done = subprocess.run(
+            ["git", "var", f"GIT_{role.upper()}_IDENT"],
+            cwd=repo.workdir or repo.path,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return None
+    found = re.match(rb"(.*) <(.*)> \d+ [+-]\d{4}$", done.stdout.strip())
+    if done.returncode != 0 or found is None or not found.group(1).strip():
+        return None
+    return found.group(1).decode("utf-8", "replace"), found.group(2).decode("utf-8", "replace")
 
 
 def config_flag(repo: pygit2.Repository, key: str, default: bool) -> bool:
