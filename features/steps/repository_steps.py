@@ -365,7 +365,7 @@ def only_email(context, email):  # type: ignore[no-untyped-def]
     (Path(os.environ["HOME"]) / ".gitconfig").write_text(f"[user]\n\temail = {email}\n")
 
 
-@then("HEAD's author is who git var names, with the email \"{email}\"")
+@then('HEAD\'s author is who git var names, with the email "{email}"')
 def author_as_git_var(context, email):  # type: ignore[no-untyped-def]
     ident = git(context, "var", "GIT_AUTHOR_IDENT")
     name = ident.split(" <", 1)[0]
