@@ -145,3 +145,29 @@ Feature: An apply killed with SIGKILL at any moment leaves the old or the applie
     When I run git plan "status p"
     Then the output contains "state:      open"
     And git fsck --full is clean
+
+  Scenario: An apply killed in a linked worktree keeps another worktree from applying the plan again until recover runs there
+    Given a repository with files
+      | path      | content  |
+      | README.md | hello\n  |
+    And a linked worktree of the repository
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content  |
+      | README.md | edited\n |
+    When a real "git plan apply p" in the linked worktree is killed at "apply.after-commit-point"
+    And I run git plan "apply p"
+    Then the exit code is 1
+    And the output contains "was interrupted in the worktree"
+    And the output contains "linked: run `git plan recover` there first"
+    And HEAD is still the base of "p"
+    When I run git plan "status p --check"
+    Then the output contains "apply would be refused: an apply of it was interrupted in the worktree"
+    When I run git plan "apply p --check --json"
+    Then the output contains ""refusal": "in-progress""
+    When I run git plan "recover" in the linked worktree
+    Then the output contains "finished"
+    When I run git plan "apply p"
+    Then the exit code is 2
+    And the output contains "already applied"
+    And HEAD is still the base of "p"

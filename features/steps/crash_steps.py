@@ -245,3 +245,23 @@ def user_branch_and_prune(context, branch):  # type: ignore[no-untyped-def]
     git(context, "branch", branch, "main")
     git(context, "reflog", "expire", "--expire=now", "--all")
     git(context, "gc", "-q", "--prune=now")
+
+
+@when('a real "git plan {args}" in the linked worktree is killed at "{point}"')
+def killed_in_linked(context, args, point):  # type: ignore[no-untyped-def]
+    environment = dict(os.environ, GITPLAN_FAULTS=f"{point}=exit:137")
+    command = [sys.executable, "-m", "gitplan", *args.split()]
+    done = subprocess.run(command, cwd=context.linked, env=environment, capture_output=True, text=True)
+    assert done.returncode == 137, (done.returncode, done.stdout, done.stderr)
+
+
+@when('I run git plan "{args}" in the linked worktree')
+def run_in_linked(context, args):  # type: ignore[no-untyped-def]
+    from cli_steps import _run
+
+    repo = context.repo
+    context.repo = context.linked
+    try:
+        _run(context, args)
+    finally:
+        context.repo = repo

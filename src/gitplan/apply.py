@@ -38,6 +38,7 @@ from .format import encode_plan_record, notes_message, notes_ref, plan_ref, vali
 from .gitrepo import (
     EMPTY_TREE,
     committer,
+    common_dir,
     config_flag,
     config_value,
     descends,
@@ -98,7 +99,9 @@ def apply_check(repo: pygit2.Repository, chain: chains.Chain, status: PlanStatus
     head = _head_commit(repo)
     if not head and chain.base_id:
         return status  # nothing to compare with: apply refuses
-    if not repo.is_bare and (operation_in_progress(repo) or pending_apply(repo)):
+    if (not repo.is_bare and (operation_in_progress(repo) or pending_apply(repo))) or interrupted_elsewhere(
+        repo, status.plan
+    ):
         return replace(status, base_behind_head=head != chain.base_id, apply_refusal="in-progress")
     try:
         _predict(repo, chain, head, replay=False, mode="branch" if repo.is_bare else "commit", write=False)
@@ -269,6 +272,14 @@ def _apply(
             plan_id, mode, "merge", None, branch, (), True, (), refusal="in-progress",
             reason=f"{_PENDING.format(plan=pending)}; an apply finishes or rolls it back first",
         )  # fmt: skip
+    elsewhere = interrupted_elsewhere(repo, plan_id)
+    if elsewhere is not None:  # it may have committed the plan there: never apply it twice
+        reason = _ELSEWHERE.format(plan=plan_id, where=elsewhere)
+        if check:
+            return ApplyResult(
+                plan_id, mode, "merge", None, branch, (), True, (), refusal="in-progress", reason=reason
+            )  # fmt: skip
+        raise GitPlanError(f"{reason}; nothing was written")
     busy = operation_in_progress(repo) if mode != "branch" else None
     if busy:
         raise BadInput(f"{busy}: finish it or abort it first, as git cherry-pick asks; nothing was written")
@@ -294,6 +305,10 @@ def _apply(
 
 
 _PENDING = "an interrupted apply of plan {plan!r} awaits `git plan recover`"
+_ELSEWHERE = (
+    "an apply of plan {plan!r} was interrupted in the worktree {where}: run `git plan recover` "
+    "there first (it finishes or rolls back that apply)"
+)
 
 
 def operation_in_progress(repo: pygit2.Repository) -> str | None:
@@ -1103,11 +1118,33 @@ def _mark_applied(
 def pending_apply(repo: pygit2.Repository) -> str | None:
     """The plan of an interrupted apply waiting for recovery (its journal is there and
     no running apply holds its lock), or None. Reads only."""
-    journal_file = _journal_dir(repo) / "apply.json"
+    return _pending_in(_journal_dir(repo))
+
+
+def interrupted_elsewhere(repo: pygit2.Repository, plan_id: str) -> str | None:
+    """The top of another worktree of this repository where an apply of the plan was
+    interrupted and awaits `git plan recover` there, or None. (Each worktree keeps its
+    own journal; the plan is everyone's.)"""
+    common = common_dir(repo)
+    own = Path(repo.path).resolve()
+    linked = common / "worktrees"
+    directories = [common, *(sorted(linked.iterdir()) if linked.is_dir() else ())]
+    for git_dir in directories:
+        if git_dir.resolve() == own or _pending_in(git_dir / "gitplan") != plan_id:
+            continue
+        try:  # a linked worktree's gitdir file names the .git file at its top
+            return str(Path((git_dir / "gitdir").read_text().strip()).parent)
+        except OSError:
+            return str(git_dir.parent if git_dir == common else git_dir)
+    return None
+
+
+def _pending_in(directory: Path) -> str | None:
+    journal_file = directory / "apply.json"
     if not journal_file.exists():
         return None
     try:
-        with open(_journal_dir(repo) / "apply.lock") as handle:
+        with open(directory / "apply.lock") as handle:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         return None  # an apply is running right now

@@ -177,6 +177,13 @@ class PlanStore:
 
         return pending_apply(self._repo)
 
+    def interrupted_elsewhere(self, plan_id: str) -> str | None:
+        """The other worktree of this repository where an apply of the plan was interrupted
+        (`git plan recover` there finishes or rolls it back), or None."""
+        from .apply import interrupted_elsewhere
+
+        return interrupted_elsewhere(self._repo, validate_plan_id(plan_id))
+
     def recover(self) -> str | None:
         """Finish an interrupted apply that passed its commit point, or roll it back:
         returns "finished", "rolled back", or None when there was nothing to do."""

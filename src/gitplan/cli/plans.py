@@ -138,13 +138,23 @@ def status(ctx: Context, plan: str, check: bool, as_json: bool) -> None:
     if as_json:
         out.json("status", views.status(result))
     else:
-        pending = result.apply_refusal == "in-progress" and ctx.store.pending_recovery() is not None
-        _print_status(out, result, ctx.path_quoter(), pending)
+        in_progress = None
+        if result.apply_refusal == "in-progress":
+            elsewhere = ctx.store.interrupted_elsewhere(plan)
+            if ctx.store.pending_recovery() is not None:
+                in_progress = "an interrupted apply awaits `git plan recover`"
+            elif elsewhere is not None:
+                in_progress = (
+                    f"an apply of it was interrupted in the worktree {elsewhere}: `git plan recover` there"
+                )
+            else:
+                in_progress = "a merge, cherry-pick, revert or rebase is in progress"
+        _print_status(out, result, ctx.path_quoter(), in_progress)
     if result.missing_artifacts:
         exit_with(Damaged.exit_code)
 
 
-def _print_status(out, status: PlanStatus, quoted: Callable[[str], str], recovery_pending: bool) -> None:  # type: ignore[no-untyped-def]
+def _print_status(out, status: PlanStatus, quoted: Callable[[str], str], in_progress: str | None) -> None:  # type: ignore[no-untyped-def]
     out.heading(f"plan {status.plan}: {status.title}" if status.title else f"plan {status.plan}")
     out.line(f"state:      {status.state}")
     if status.applied:
@@ -180,10 +190,8 @@ def _print_status(out, status: PlanStatus, quoted: Callable[[str], str], recover
             out.line(
                 f"apply would be refused: uncommitted changes in {', '.join(map(quoted, status.dirty_paths))}"
             )
-        elif status.apply_refusal == "in-progress" and recovery_pending:
-            out.line("apply would be refused: an interrupted apply awaits `git plan recover`")
-        elif status.apply_refusal == "in-progress":
-            out.line("apply would be refused: a merge, cherry-pick, revert or rebase is in progress")
+        elif in_progress is not None:
+            out.line(f"apply would be refused: {in_progress}")
     if status.unsafe:
         out.line(f"unsafe: {status.unsafe}", {"fg": "red", "bold": True})
         out.line("  (made by hand or fetched with plain git: review it; apply refuses it)", {"fg": "red"})
