@@ -30,6 +30,33 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And git status is clean
     And HEAD is a new commit whose tree is the plan's tip tree
 
+  Scenario: record --set stores FILE as git add would store it at PATH, so apply leaves git status clean
+    Given the user sets the repository up with:
+      """
+      git config core.autocrlf true
+      git config filter.up.clean "tr a-z A-Z"
+      git config filter.up.smudge "tr A-Z a-z"
+      printf '*.up filter=up\n' > .gitattributes
+      printf 'hello\n' > a.up
+      git add .gitattributes a.up && git commit -qm filters
+      """
+    And a plan "p"
+    And a file "upper" outside the repository with content "hello world\r\n"
+    And a file "crlf" outside the repository with content "one\r\ntwo\r\nthree\r\n"
+    And a file "binary" outside the repository with content "\x00\r\n"
+    When I run git plan "record p --tool t --set a.up={tmp}/upper --set README.md={tmp}/crlf --set b.bin={tmp}/binary"
+    Then the exit code is 0
+    And the tip of "p" holds "a.up" as "HELLO WORLD\n"
+    And the tip of "p" holds "README.md" as "one\ntwo\nthree\n"
+    And the tip of "p" holds "b.bin" as "\x00\r\n"
+    When I run git plan "record p --tool t --set src/a.txt=-" with "alpha\r\nbeta\r\n" on standard input
+    Then the exit code is 0
+    And the tip of "p" holds "src/a.txt" as "alpha\nbeta\n"
+    When I apply "p"
+    Then it succeeds
+    And the worktree file "README.md" is "one\r\ntwo\r\nthree\r\n"
+    And git status is clean
+
   Scenario: eol=crlf in .gitattributes is honoured, in commit and worktree mode
     Given the user sets the repository up with:
       """

@@ -584,6 +584,16 @@ class PlanStore:
             or (new is None and entry_at(self._repo, head, path) is None)
         }
 
+    def added_form(self, path: str, source: str) -> bytes | None:
+        """What `git add` would store at `path` for the bytes of the file `source` (the
+        repository's eol rules, clean filters and working-tree-encoding for that path), or
+        None when it is the file's own bytes, or in a bare repository (no worktree form)."""
+        from .worktree import cleaned_file
+
+        if self._repo.workdir is None:
+            return None
+        return cleaned_file(self._repo, validate_path(path), source)  # (a failing required filter: 1)
+
     def _refuse_no_worktree_changes(self, paths: Sequence[str]) -> None:
         """BadInput saying why the worktree has nothing to record (submodules named)."""
         listed = worktree.status(self._repo, untracked=False, staged=True)

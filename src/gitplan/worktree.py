@@ -566,6 +566,22 @@ def cleaned(
     return result
 
 
+def cleaned_file(repo: pygit2.Repository, path: str, source: str) -> bytes | None:
+    """The bytes `git add` would store at `path` for the file `source` (git hash-object
+    --path: the eol rules, clean filters and working-tree-encoding of that path), or None
+    when they are the file's own. The id is worked out first, streaming, so a file that
+    no conversion changes (the usual case, and a large one) is never written anywhere."""
+    source = os.path.abspath(source)
+    converted = run_git(repo, ["hash-object", f"--path={path}", "--", source]).decode().strip()
+    if converted == str(pygit2.hashfile(source)):
+        return None
+    with tempfile.TemporaryDirectory(prefix="gitplan-clean-") as scratch:
+        environment = git_env(repo, None, GIT_OBJECT_DIRECTORY=scratch)  # (see `cleaned`)
+        oid = run_git(repo, ["hash-object", "-w", f"--path={path}", "--", source], env=environment)
+        data = zlib.decompress((Path(scratch) / oid[:2].decode() / oid[2:].strip().decode()).read_bytes())
+    return data[data.index(b"\0") + 1 :]
+
+
 def _stored(
     objects: str, workdir: Path, ids: Iterable[tuple[str, str]]
 ) -> dict[str, tuple[str, bytes | None]]:

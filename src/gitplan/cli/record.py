@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from dataclasses import replace
 from typing import Any
 
@@ -54,8 +55,9 @@ def _set_parts(ctx: Context, item: str) -> tuple[str, str]:
     "set_files",
     multiple=True,
     metavar="PATH=FILE",
-    help="Make PATH hold the bytes of FILE (repeatable; FILE '-' reads stdin). PATH keeps "
-    "its mode; an executable FILE makes it executable.",
+    help="Make PATH hold FILE as `git add` would store it there: its eol rules and clean "
+    "filters apply (repeatable; FILE '-' reads stdin). PATH keeps its mode; an executable "
+    "FILE makes it executable.",
 )
 @click.option("--delete", "deletions", multiple=True, metavar="PATH", help="Delete PATH.")
 @click.option(
@@ -107,7 +109,7 @@ def record(
 
     \b
     Sources of edits (combine freely; later ones win for the same path):
-      --set PATH=FILE     new contents of PATH from FILE
+      --set PATH=FILE     new contents of PATH from FILE, as git add stores it
       --delete PATH       remove PATH
       --patch FILE|-      a unified patch, checked and applied in memory
       --from-worktree     the working tree's current files
@@ -132,7 +134,7 @@ def record(
             raise BadInput(f"--set {path}: a file's path cannot end in '/'")
         source = ctx.file_path(source)
         contents = File(_read_input(source), MODE_KEEP) if source == "-" else _file(source)
-        changes[ctx.repo_path(path)] = contents
+        changes[ctx.repo_path(path)] = _as_added(store, ctx.repo_path(path), contents, source)
     for path in deletions:
         if path.endswith("/"):
             raise BadInput(f"--delete {path}: give the files in a directory, not the directory")
@@ -159,6 +161,21 @@ def record(
             f"recorded changeset {changeset.number} of plan {plan}: "
             f"{changeset.commit[:12]} {changeset.tool}: {changeset.summary}"
         )
+
+
+def _as_added(store: Any, path: str, contents: File | FileOnDisk, source: str) -> File | FileOnDisk:
+    """FILE as `git add` would store it at PATH: a file in its worktree form (CRLF line
+    endings under core.autocrlf, a git-lfs file before its clean filter) is recorded as git
+    would commit it."""
+    if source != "-":
+        converted = store.added_form(path, source)
+    else:
+        assert isinstance(contents, File)
+        with tempfile.NamedTemporaryFile(prefix="gitplan-set-") as copy:
+            copy.write(contents.data)
+            copy.flush()
+            converted = store.added_form(path, copy.name)
+    return contents if converted is None else File(converted, contents.mode)
 
 
 def _read_input(source: str) -> bytes:
