@@ -155,6 +155,14 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     Then the exit code is 0
     And git ls-tree of the tip of "p1" shows mode "100644" for "new.sh"
     And git ls-tree of the tip of "p1" shows mode "100644" for "src/app.py"
+    Given the user sets the repository up with:
+      """
+      printf 'x\n' > ../exec.txt && chmod +x ../exec.txt
+      """
+    When I run git plan "record p1 --tool w --set made.sh={tmp}/exec.txt --set README.md={tmp}/exec.txt"
+    Then the exit code is 0
+    And git ls-tree of the tip of "p1" shows mode "100644" for "made.sh"
+    And git ls-tree of the tip of "p1" shows mode "100644" for "README.md"
 
   Scenario: Recording the worktree again records what changed since, not what the plan already holds
     Given a file "x.txt" outside the repository with content "x\n"

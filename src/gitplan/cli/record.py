@@ -108,7 +108,8 @@ def record(
     """Record one changeset in PLAN: the edits of one tool invocation.
 
     \b
-    Sources of edits (combine freely; later ones win for the same path):
+    Sources of edits (combine freely; for one path, --delete wins over --set, which wins
+    over --patch, which wins over --from-worktree):
       --set PATH=FILE     new contents of PATH from FILE, as git add stores it
       --delete PATH       remove PATH
       --patch FILE|-      a unified patch, checked and applied in memory
@@ -128,12 +129,13 @@ def record(
         changes.update(store.worktree_changes(tuple(ctx.repo_path(path) for path in paths), plan))
     if patch_file is not None:
         changes.update(store.patch_changes(plan, _read_input(ctx.file_path(patch_file)), patch_file))
+    modes = bool(set_files) and store.config_flag("core.fileMode", True)  # false: as git add, no x bit
     for item in set_files:
         path, source = _set_parts(ctx, item)
         if path.endswith("/"):
             raise BadInput(f"--set {path}: a file's path cannot end in '/'")
         source = ctx.file_path(source)
-        contents = File(_read_input(source), MODE_KEEP) if source == "-" else _file(source)
+        contents = File(_read_input(source), MODE_KEEP) if source == "-" else _file(source, modes)
         changes[ctx.repo_path(path)] = _as_added(store, ctx.repo_path(path), contents, source)
     for path in deletions:
         if path.endswith("/"):
@@ -184,13 +186,14 @@ def _read_input(source: str) -> bytes:
     return sys.stdin.buffer.read() if source == "-" else read_source(source)
 
 
-def _file(source: str) -> File | FileOnDisk:
+def _file(source: str, modes: bool = True) -> File | FileOnDisk:
     """FILE's bytes; PATH keeps its mode (as `cp FILE PATH` keeps it), unless FILE is
-    executable, which makes PATH 100755."""
+    executable, which makes PATH 100755 (not with `modes` off: core.fileMode false, where
+    git add takes no executable bit from the disk either)."""
     from ..snapshot import file_contents
 
     contents = file_contents(source)
-    return contents if contents.mode == MODE_EXECUTABLE else replace(contents, mode=MODE_KEEP)
+    return contents if contents.mode == MODE_EXECUTABLE and modes else replace(contents, mode=MODE_KEEP)
 
 
 def _arguments(pairs: tuple[str, ...], as_json: str | None) -> dict[str, Any]:
