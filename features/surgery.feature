@@ -103,6 +103,44 @@ Feature: plan surgery (rewind, drop, branch, undo)
     Then it fails with exit code 4
     And the error names the paths "c.txt"
 
+  Scenario Outline: A <surgery> killed <when> leaves the plan as it was, or undoable
+    Given I remember the refs of "p"
+    When a real "git plan <surgery>" is killed at "<point>"
+    Then plan "p" has the tools "<tools>"
+    When I run git plan "undo p"
+    Then the exit code is <undo exit>
+    And the refs of "p" are as I remembered them
+    And plan "p" has the tools "first second third"
+    When I run git plan "undo p"
+    Then the exit code is 3
+    And git fsck --full is clean
+
+    Examples:
+      | surgery  | when                          | point             | tools        | undo exit |
+      | rewind p 1 | after it journaled, before the refs moved | surgery.journaled | first second third | 3 |
+      | rewind p 1 | after the refs moved          | surgery.swapped   | first        | 0         |
+      | drop p 2   | after the refs moved          | surgery.swapped   | first third  | 0         |
+
+  Scenario: An undo killed after it moved the refs back is taken off; the undo before it still works
+    Given I remember the refs of "p"
+    When I run git plan "rewind p 2"
+    And I run git plan "rewind p 1"
+    And a real "git plan undo p" is killed at "surgery.undone"
+    Then plan "p" has the tools "first second"
+    When I run git plan "undo p"
+    Then the exit code is 0
+    And the refs of "p" are as I remembered them
+    When I run git plan "undo p"
+    Then the exit code is 3
+
+  Scenario: A plan made again after a cancel killed halfway has nothing to undo
+    When I run git plan "rewind p 1"
+    And a real "git plan cancel p" is killed at "cancel.refs-deleted"
+    And I run git plan "create p"
+    And I run git plan "undo p"
+    Then the exit code is 3
+    And the output contains "has no rewind, drop or branch to undo"
+
   Scenario: undo of a drop puts the old chain back
     Given I remember the refs of "p"
     When I run git plan "drop p 1 2"

@@ -94,6 +94,7 @@ def _append(
     new: tuple[str, str],
     detail: dict[str, Any],
 ) -> None:
+    """Add an entry; one whose `id` (detail) is already there replaces it (a retried swap)."""
     entry = {
         "operation": operation,
         "plan": plan_id,
@@ -104,7 +105,27 @@ def _append(
         "time": time.time(),
         **detail,
     }
-    _write_journal(repo, plan_id, [*_journal(repo, plan_id), entry])
+    kept = [e for e in _journal(repo, plan_id) if "id" not in detail or e.get("id") != detail["id"]]
+    _write_journal(repo, plan_id, [*kept, entry])
+
+
+def _settled_entries(
+    repo: pygit2.Repository, plan_id: str, entries: list[dict[str, Any]], current: refs.PlanRefs
+) -> list[dict[str, Any]]:
+    """The journal without its newest entries whose refs are what the plan holds before
+    them: a surgery killed after it journaled and before it moved the refs (journaled
+    first, so that one killed after moving them can be undone), or an undo killed after
+    it moved them back and before it took the entry off. Written back when any went."""
+    kept = list(entries)
+    while (
+        kept
+        and kept[-1]["operation"] != "branch"
+        and (kept[-1].get("old_tip"), kept[-1].get("old_notes")) == (current.tip, current.notes_tip)
+    ):
+        kept.pop()
+    if len(kept) != len(entries):
+        _write_journal(repo, plan_id, kept)
+    return kept
 
 
 def forget(repo: pygit2.Repository, plan_id: str) -> None:
@@ -194,11 +215,31 @@ def _journaled(
     prepare: Callable[[refs.PlanRefs], Prepared[SurgeryResult]],
     detail: dict[str, Any],
 ) -> SurgeryResult:
-    """Swap the plan's refs to what `prepare` staged, then journal it, under the plan's lock."""
+    """Journal what `prepare` staged, then swap the plan's refs to it, under the plan's lock.
+
+    The entry is written before the refs move: a surgery killed after moving them can be
+    undone. One killed before is no surgery, and its entry still names the refs the plan
+    holds (_settled_entries takes it off); a swap that fails takes it off at once."""
+    mark = os.urandom(8).hex()
+
+    def journaled(current: refs.PlanRefs) -> Prepared[SurgeryResult]:
+        prepared = prepare(current)
+        old, new = (current.tip, current.notes_tip), (prepared.tip, prepared.notes)
+        _append(repo, plan_id, operation, old, new, {**detail, "id": mark})
+        faults.point("surgery.journaled")
+        return prepared
+
     with packs.exclusive(repo, f"surgery-{plan_id}"):
-        old, prepared = transaction.swap(repo, plan_id, prepare)
-        faults.point("surgery.before-journal")
-        _append(repo, plan_id, operation, (old.tip, old.notes_tip), (prepared.tip, prepared.notes), detail)
+        try:
+            _, prepared = transaction.swap(repo, plan_id, journaled)
+        except BaseException:
+            entries = _journal(repo, plan_id)
+            mine = [(e["new_tip"], e["new_notes"]) for e in entries if e.get("id") == mark]
+            now = refs.read_refs_if_any(repo, plan_id)
+            if not (mine and now is not None and (now.tip, now.notes_tip) == mine[-1]):  # (else it moved)
+                _write_journal(repo, plan_id, [e for e in entries if e.get("id") != mark])
+            raise
+        faults.point("surgery.swapped")
     return prepared.result
 
 
@@ -436,6 +477,9 @@ def undo(
     validate_plan_id(plan_id)
     with packs.exclusive(repo, f"surgery-{plan_id}"):
         entries = _journal(repo, plan_id)
+        here = refs.read_refs_if_any(repo, plan_id)
+        if entries and here is not None:
+            entries = _settled_entries(repo, plan_id, entries, refs.settle(repo, plan_id))
         if not entries:
             if refs.read_refs_if_any(repo, plan_id) is None:
                 raise PlanNotFound(f"no plan named {plan_id!r}")
@@ -472,6 +516,7 @@ def undo(
         except Conflict:
             _refuse_moved(plan_id, operation, refs.settle(repo, plan_id), new)
             raise
+        faults.point("surgery.undone")
         _write_journal(repo, plan_id, entries[:-1])
         return prepared.result
 

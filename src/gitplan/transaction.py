@@ -237,14 +237,18 @@ def create(repo: pygit2.Repository, plan_id: str, base: str, staging: Staging, t
 
 def claim_name(repo: pygit2.Repository, plan_id: str) -> None:
     """Before a plan of this name is made here: set aside the registry a cancelled plan of
-    the name left (packs.set_aside), unless the plan exists. Under the prune lock, so that
-    no cancel or gc is reading it."""
+    the name left (packs.set_aside), unless the plan exists, and drop its undo journal (the
+    new plan has nothing to undo). Under the prune lock, so that no cancel or gc is
+    reading it."""
+    from .surgery import forget
+
     if not packs.cancelled_leftover(repo, plan_id):
         return
     faults.point("create.claiming")
     with packs.exclusive(repo, "prune"):
         if refs.read_refs_if_any(repo, plan_id) is None and packs.cancelled_leftover(repo, plan_id):
             packs.set_aside(repo, plan_id)
+            forget(repo, plan_id)
 
 
 def _discard(repo: pygit2.Repository, plan_id: str, pack: packs.OwnedPack) -> None:
