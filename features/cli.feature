@@ -85,6 +85,7 @@ Feature: The command line prints for people and machines, with stable exit codes
       | apply p out                                              | 2    | goes with --mode branch                |
       | apply p --mode branch "bad..name"                        | 2    | invalid branch name                    |
       | apply p --mode branch HEAD                               | 2    | invalid branch name                    |
+      | apply p --mode branch --branch=-x                        | 2    | invalid branch name                    |
       | apply p --mode branch main                               | 2    | already exists                         |
       | -C {tmp}/dir status p                                    | 3    | not a git repository                   |
       | -C {tmp}/nowhere status p                                | 3    | no such directory                      |

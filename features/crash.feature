@@ -171,3 +171,35 @@ Feature: An apply killed with SIGKILL at any moment leaves the old or the applie
     Then the exit code is 2
     And the output contains "already applied"
     And HEAD is still the base of "p"
+
+  Scenario: An apply rolled back after a kill leaves a file the user had deleted deleted
+    Given a repository with files
+      | path      | content  |
+      | README.md | hello\n  |
+      | gone.txt  | gone\n   |
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content  |
+      | README.md | edited\n |
+      | gone.txt  | <delete> |
+    And the user removes "gone.txt" from the worktree
+    When a real "git plan apply p" is killed at "apply.before-commit-point"
+    And I run git plan "recover"
+    Then the exit code is 0
+    And the output contains "rolled back"
+    And the worktree has no "gone.txt"
+    And the worktree file "README.md" is "hello\n"
+    And git "status --short" prints " D gone.txt"
+
+  Scenario: Two applies that both find a killed apply to recover take turns: one recovers, neither waits for good
+    Given a repository with files
+      | path      | content  |
+      | README.md | hello\n  |
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content  |
+      | README.md | edited\n |
+    When two "git plan apply p" start while an apply killed at "apply.after-commit-point" awaits recovery
+    Then both applies say "already applied" with exit code 2
+    And the status of "p" says it is applied
+    And git "rev-list --count HEAD" prints "2"

@@ -606,6 +606,26 @@ Feature: Plans move between machines through git remotes and bundles
     Then the output contains "state:      applied"
     And git fsck --full is clean
 
+  Scenario: A fetch of a newer plan while it is applied here waits for the apply: the plan marked applied is what was applied
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    And I am on machine "A"
+    And I record in "fix-1" with tool "more"
+      | path  | content |
+      | b.txt | b\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    When "git plan fetch origin fix-1" runs while an apply of "fix-1" is paused before its commits
+    Then the apply succeeded and the other command failed with exit code 4, saying "changed here meanwhile"
+    And plan "fix-1" has 1 changesets
+    And HEAD has the tree of the tip of "fix-1"
+    And git fsck --full is clean
+
   Scenario: A plan cancelled here while a fetch of it runs is reported as such, not as unsafe, and fetches again
     Given a plan "fix-1"
     And I record in "fix-1" with tool "write_file"

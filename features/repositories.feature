@@ -57,6 +57,32 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And the worktree file "README.md" is "one\r\ntwo\r\nthree\r\n"
     And git status is clean
 
+  Scenario: record --set keeps the CRLFs of a file committed with them, reads a pipe once, and refuses what git add refuses
+    Given the user sets the repository up with:
+      """
+      printf 'a\r\nb\r\n' > crlf.txt && git add crlf.txt && git commit -qm crlf
+      git config core.autocrlf true
+      printf '*.u16 working-tree-encoding=UTF-16\n' > .gitattributes
+      git add .gitattributes && git commit -qm encoding
+      printf 'abc' > ../no-bom
+      """
+    And a plan "p"
+    And a file "more" outside the repository with content "a\r\nb\r\nc\r\n"
+    When I run git plan "record p --tool t --set crlf.txt={tmp}/more"
+    Then the exit code is 0
+    And the tip of "p" holds "crlf.txt" as "a\r\nb\r\nc\r\n"
+    When the git-plan program runs "record p --tool t --set piped.txt=<(printf 'x\r\n')" in a shell
+    Then the exit code is 0
+    And the tip of "p" holds "piped.txt" as "x\n"
+    Given the user sets the repository up with:
+      """
+      git config --unset core.autocrlf
+      """
+    When I run git plan "record p --tool t --set x.u16={tmp}/no-bom"
+    Then the exit code is 1
+    And the output contains "BOM is required"
+    And plan "p" has 2 changesets
+
   Scenario: eol=crlf in .gitattributes is honoured, in commit and worktree mode
     Given the user sets the repository up with:
       """

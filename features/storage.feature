@@ -185,6 +185,13 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git commit-tree makes the same commit from the same tree, parent, people, dates and message
     And the commit is dated as GIT_AUTHOR_DATE and GIT_COMMITTER_DATE say
 
+  Scenario: The command line gives the same object ids too, given the invocation id; without one, each record is its own
+    Given GIT_AUTHOR_DATE and GIT_COMMITTER_DATE are "@1704067200 +0000"
+    When git plan records "--tool write --invocation-id run-1 --set a.txt=../a-file" in "s" in two fresh repositories
+    Then both changesets have the same commit id
+    When git plan records "--tool write --set a.txt=../a-file" in "s" in two fresh repositories
+    Then the two changesets have different commit ids
+
   Scenario: A lock a killed writer left on the plan ref is cleared
     Given a lock file on "refs/changesets/s" left 2 minutes ago
     When I record in "s" with tool "after"

@@ -125,6 +125,8 @@ Feature: Hostile and bad input is refused clearly, and nothing is written
       | actor           | "a <b>"            | the actor must be one line     |
       | arguments       | ["not", "a dict"]  | tool arguments must be a JSON  |
       | status          | "maybe"            | must be 'ok' or 'error'        |
+      | invocation id   | "x\nPlan-Id: other" | invocation id must be one line |
+      | invocation id   | ""                 | invocation id must be one line |
       | changes mapping | [("a", b"x")]      | changes must be a mapping      |
       | change content  | {"a": 42}          | content must be bytes          |
       | invocation      | "write_file"       | must be a ToolInvocation       |

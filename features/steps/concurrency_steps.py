@@ -323,9 +323,9 @@ def moved_by_hand(context, plan):  # type: ignore[no-untyped-def]
 
 @when('"git plan {args}" runs while an apply of "{plan}" is paused before its commits')
 def while_applied(context, args, plan):  # type: ignore[no-untyped-def]
-    """The apply stops once it has worked out what to commit (it holds the plan's apply
-    lease); the other command, a process of its own, runs until it finds the lease
-    held; then both go on. `{tmp}` in args is the scenario's scratch directory."""
+    """The apply stops once it has worked out what to commit (it holds the plan's lease and
+    its publish gate); the other command, a process of its own, runs until it finds the
+    gate held; then both go on. `{tmp}` in args is the scenario's scratch directory."""
     import shlex
 
     pauses = Path(context.tmp, "pauses")
@@ -344,7 +344,7 @@ def while_applied(context, args, plan):  # type: ignore[no-untyped-def]
     other = start(*shlex.split(args.replace("{tmp}", context.tmp)))
     context.processes = [applying, other]
     _wait_for(context, pauses, "transaction.apply-running", 1)
-    (pauses / "transaction.apply-running.go").touch()  # it now waits for the lease itself
+    (pauses / "transaction.apply-running.go").touch()  # it now waits for the gate itself
     (pauses / "apply.before-commits.go").touch()
     context.outputs = [p.communicate(timeout=600) + (p.returncode,) for p in context.processes]
 

@@ -265,3 +265,39 @@ def run_in_linked(context, args):  # type: ignore[no-untyped-def]
         _run(context, args)
     finally:
         context.repo = repo
+
+
+@when('two "git plan apply {plan}" start while an apply killed at "{point}" awaits recovery')
+def two_recovering_applies(context, plan, point):  # type: ignore[no-untyped-def]
+    """The first apply recovers the killed one and stops as it publishes the plan record;
+    the second starts and reaches its own recovery; then the first goes on. Neither may
+    wait for the other for good."""
+    pauses = Path(context.tmp, "pauses")
+    pauses.mkdir()
+    command = [sys.executable, "-m", "gitplan", "apply", plan]
+    killed = subprocess.run(command, cwd=context.repo, env=dict(os.environ, GITPLAN_FAULTS=f"{point}=exit"))
+    assert killed.returncode == 137, killed
+
+    def start(spec: str) -> subprocess.Popen[str]:
+        env = dict(os.environ, GITPLAN_FAULTS=spec)
+        return subprocess.Popen(command, cwd=context.repo, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+    def reached(name: str) -> None:
+        deadline = time.monotonic() + 120
+        while not list(pauses.glob(f"{name}.*.reached")):
+            assert time.monotonic() < deadline, f"never reached {name}"
+            time.sleep(0.01)
+
+    first = start(f"transaction.before-publish=pause:{pauses}")
+    reached("transaction.before-publish")
+    second = start(f"recover.locking=mark:{pauses}")
+    reached("recover.locking")
+    (pauses / "transaction.before-publish.go").touch()
+    context.outputs = [p.communicate(timeout=120) + (p.returncode,) for p in (first, second)]
+
+
+@then('both applies say "{text}" with exit code {code:d}')
+def both_applies(context, text, code):  # type: ignore[no-untyped-def]
+    for _out, err, returncode in context.outputs:
+        assert returncode == code and text in err, (returncode, err)

@@ -371,3 +371,12 @@ def author_as_git_var(context, email):  # type: ignore[no-untyped-def]
     name = ident.split(" <", 1)[0]
     author = git(context, "log", "-1", "--format=%an <%ae>").strip()
     assert author == f"{name} <{email}>", (author, ident)
+
+
+@when('the git-plan program runs "{args}" in a shell')
+def program_in_bash(context, args):  # type: ignore[no-untyped-def]
+    """bash, for what only a shell gives: a process substitution (`<(cmd)`) as FILE."""
+    gitplan = f"{shlex.quote(sys.executable)} -m gitplan"
+    done = subprocess.run(["bash", "-c", f"{gitplan} {args}"], cwd=context.repo, capture_output=True)
+    context.cli = SimpleNamespace(exit_code=done.returncode, output=(done.stdout + done.stderr).decode())
+    context.cli_output = context.cli.output

@@ -142,6 +142,28 @@ def fixed_twice(context, plan):  # type: ignore[no-untyped-def]
         context.fixed.append((repo, changeset.commit))
 
 
+@when('git plan records "{args}" in "{plan}" in two fresh repositories')
+def cli_fixed_twice(context, args, plan):  # type: ignore[no-untyped-def]
+    """The command line, twice, with the dates the scenario fixed: each repository's tip."""
+    import shlex
+
+    context.fixed = []
+    Path(context.tmp, "a-file").write_bytes(b"a\n")
+    context.rounds = getattr(context, "rounds", 0) + 1
+    for name in ("one", "two"):
+        repo = _fresh_repository(context, f"{name}-{context.rounds}")
+        for words in (["create", plan, "--title", "fixed"], ["record", plan, *shlex.split(args)]):
+            done = subprocess.run([sys.executable, "-m", "gitplan", *words], cwd=repo, capture_output=True)
+            assert done.returncode == 0, done.stderr
+        context.fixed.append((repo, git(context, "rev-parse", f"refs/changesets/{plan}", repo=repo).strip()))
+
+
+@then("the two changesets have different commit ids")
+def different_ids(context):  # type: ignore[no-untyped-def]
+    (_, first), (_, second) = context.fixed
+    assert first != second, first
+
+
 @then("both changesets have the same commit id")
 def same_ids(context):  # type: ignore[no-untyped-def]
     (_, first), (_, second) = context.fixed

@@ -107,6 +107,7 @@ def build_bad(context, what, value):  # type: ignore[no-untyped-def]
         "actor": lambda: ToolInvocation(tool="t", actor=parsed),
         "arguments": lambda: ToolInvocation(tool="t", arguments=parsed),
         "status": lambda: ToolInvocation(tool="t", status=parsed),
+        "invocation id": lambda: ToolInvocation(tool="t", invocation_id=parsed),
         "changes mapping": lambda: store.record("v", parsed, ToolInvocation(tool="t")),
         "change content": lambda: store.record("v", parsed, ToolInvocation(tool="t")),
         "invocation": lambda: store.record("v", {"a": b"x"}, parsed),

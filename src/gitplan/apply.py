@@ -34,7 +34,7 @@ import pygit2
 from . import chain as chains
 from . import clock, diffs, faults, packs, refs, transaction, worktree
 from .errors import BadInput, Conflict, Damaged, Dirty, GitPlanError, PlanNotFound
-from .format import encode_plan_record, notes_message, notes_ref, plan_ref, validate_path
+from .format import encode_plan_record, notes_message, notes_ref, plan_ref, validate_path, validate_plan_id
 from .gitrepo import (
     EMPTY_TREE,
     committer,
@@ -213,7 +213,9 @@ def apply_plan(
         )
     if mode != "branch" and repo.is_bare:
         raise BadInput("a bare repository has no working tree: use --mode branch NAME")
-    valid = branch != "HEAD" and pygit2.reference_is_valid_name(f"refs/heads/{branch}")  # (as git)
+    # (as git check-ref-format --branch: neither HEAD nor a name that starts with a dash)
+    valid = branch != "HEAD" and not str(branch).startswith("-")
+    valid = valid and pygit2.reference_is_valid_name(f"refs/heads/{branch}")
     if branch is not None and not valid:
         raise BadInput(f"invalid branch name {branch!r}")
     # The plan's lease, taken before its refs are read and held until the apply stands or
@@ -780,6 +782,7 @@ def _execute(
     # The ref the commit point moves: the branch HEAD is on, or the new branch.
     head_ref = f"refs/heads/{branch}" if mode == "branch" else _head_ref(repo)
     paths = [entry.path for entry in outcome.writes]
+    workdir = repo.workdir or ""  # (ends in a separator)
     journal: dict[str, Any] = {
         "plan": plan_id,
         "root": str(chain.root.id),  # which plan of that name: one made again later is another
@@ -790,6 +793,13 @@ def _execute(
         "new_commit": new_commit if mode != "worktree" else None,
         "tree": outcome.tree,
         "paths": paths if mode != "branch" else [],  # the files apply writes: none in branch mode
+        # Files the plan deletes that the user had already deleted: a roll-back puts their
+        # index entries back, not the files.
+        "absent": [
+            entry.path
+            for entry in outcome.writes
+            if mode != "branch" and entry.new_id is None and not os.path.lexists(f"{workdir}{entry.path}")
+        ],
         "state": "prepared",
         "part": part,
     }
@@ -855,6 +865,7 @@ def _execute(
                 new_commit if mode != "worktree" else None,
                 part,
                 leased=True,  # (apply holds it)
+                applied_tip=str(chain.refs.tip),
             )
         except GitPlanError as error:
             # Past the commit point the apply stands: never let recovery replay it over later work.
@@ -1012,7 +1023,8 @@ def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:
     ours += [path for path in set(paths) - set(ours) if _torn_write(repo, journal["tree"], path)]
     left = sorted(set(paths) - set(ours))
     worktree.set_index_entries(repo, old_tree, ours)
-    failed = worktree.force_from_index(repo, ours)
+    absent = set(journal.get("absent", ()))  # deleted by the user before the apply: they stay so
+    failed = worktree.force_from_index(repo, [path for path in ours if path not in absent])
     return left + [f"{path} (git could not check it out)" for path in failed]
 
 
@@ -1074,10 +1086,12 @@ def _mark_applied(
     part: dict[str, Any] | None = None,
     root: str | None = None,
     leased: bool = False,
+    applied_tip: str | None = None,
 ) -> None:
     """Record in the plan's record note that it was applied; with `root`, only if the plan
     is still the one whose root commit that is (PlanNotFound otherwise). `leased`: the
-    caller holds the plan's apply lease (an apply does; a recovery takes it here)."""
+    caller holds the plan's publish gate alone (an apply and a recovery do). `applied_tip`:
+    the tip the apply applied; a plan that moved from it since is a Conflict, never marked."""
     applied = {
         "at": clock.iso(clock.now("GIT_COMMITTER_DATE")),
         "mode": mode,
@@ -1093,6 +1107,8 @@ def _mark_applied(
         chain = chains.load_chain(repo, plan_id, current, records=False)
         if root is not None and str(chain.root.id) != root:
             raise PlanNotFound(f"plan {plan_id!r} was made again since; it is not the one applied")
+        if applied_tip is not None and str(chain.tip.id) != applied_tip:
+            raise Conflict(f"the plan moved while it was applied (its tip is now {chain.tip.id})")
         known, problem = chains.plan_record(repo, notes_tree(repo, current.notes_tip), str(chain.root.id))
         if known is None:
             raise Damaged(f"plan {plan_id!r}: {problem}")
@@ -1133,9 +1149,12 @@ def interrupted_elsewhere(repo: pygit2.Repository, plan_id: str) -> str | None:
         if git_dir.resolve() == own or _pending_in(git_dir / "gitplan") != plan_id:
             continue
         try:  # a linked worktree's gitdir file names the .git file at its top
-            return str(Path((git_dir / "gitdir").read_text().strip()).parent)
+            dot_git = Path((git_dir / "gitdir").read_text().strip())
         except OSError:
             return str(git_dir.parent if git_dir == common else git_dir)
+        if not dot_git.exists():  # deleted by hand: `git worktree prune` removes what it left
+            return f"{dot_git.parent} (gone: `git worktree prune` forgets it and its apply)"
+        return str(dot_git.parent)
     return None
 
 
@@ -1157,11 +1176,30 @@ def _pending_in(directory: Path) -> str | None:
 
 
 def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
-    """Finish or roll back an apply a crash interrupted; return what was done."""
-    directory = _journal_dir(repo)
-    journal_file = directory / "apply.json"
+    """Finish or roll back an apply a crash interrupted; return what was done.
+
+    Under the plan's lease and its publish gate, taken first, as an apply takes them (an
+    apply takes the worktree's apply lock after them: the same order, so the two never
+    wait for each other): an apply of the plan from another worktree waits for the
+    recovery, then finds the plan applied, or open again."""
+    journal_file = _journal_dir(repo) / "apply.json"
     if not journal_file.exists():
         return None
+    try:
+        plan: str | None = validate_plan_id(str(json.loads(journal_file.read_text())["plan"]))
+    except (OSError, ValueError, KeyError, TypeError, GitPlanError):
+        plan = None  # not one gitplan wrote: said below, under the apply lock
+    faults.point("recover.locking")
+    with (
+        packs.apply_lease(repo, plan) if plan else contextlib.nullcontext(),
+        packs.publish_gate(repo, plan, shared=False) if plan else contextlib.nullcontext(),
+    ):
+        return _recover(repo, plan)
+
+
+def _recover(repo: pygit2.Repository, plan: str | None) -> str | None:
+    directory = _journal_dir(repo)
+    journal_file = directory / "apply.json"
     with _ApplyLock(repo, blocking=False) as locked:
         if not locked or not journal_file.exists():
             return None  # an apply is running right now
@@ -1189,6 +1227,8 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
             committed = current == journal["new_commit"]
         else:
             committed = journal["state"] == "done"
+        if journal.get("plan") != plan:
+            return None  # another apply's journal since we looked: the next recovery takes it
         if committed:
             # git wrote the files and the index before the commit point: only the record is left.
             if journal.get("record") == "marking":
@@ -1204,6 +1244,7 @@ def recover_interrupted_apply(repo: pygit2.Repository) -> str | None:
                     journal.get("new_commit"),
                     journal.get("part"),
                     root=journal.get("root"),
+                    leased=True,  # (held above)
                 )
             _clear_journal(directory)
             return "finished"

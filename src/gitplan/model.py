@@ -97,6 +97,12 @@ class ToolInvocation:
             raise BadInput("the actor must be one line without '<' or '>'")
         if not isinstance(self.arguments, dict):
             raise BadInput("tool arguments must be a JSON object (a dict)")
+        if (
+            not isinstance(self.invocation_id, str)
+            or not self.invocation_id.strip()
+            or any(c in self.invocation_id for c in "\n\r\0")
+        ):
+            raise BadInput("the invocation id must be one line of text (it is a trailer of the commit)")
         if self.status not in ("ok", "error"):
             raise BadInput(f"invocation status must be 'ok' or 'error', not {self.status!r}")
         if self.argv is not None and (

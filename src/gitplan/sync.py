@@ -434,10 +434,11 @@ def _land(
     for oid in wanted:
         if oid is not None and not repo.odb.exists(oid):  # the quarantine went (gc?) before its objects moved
             raise TransferFailed(f"the objects of plan {remote_plan.plan_id!r} did not arrive; fetch again")
-    local = refs.read_refs_if_any(repo, remote_plan.plan_id)
-    if local is not None and (local.tip, local.notes_tip) == wanted:
-        return  # another fetch landed the same refs meanwhile
-    refs.set_plan_refs(repo, remote_plan.plan_id, expected, wanted)
+    with transaction.not_while_applied(repo, remote_plan.plan_id):  # (as every writer publishes)
+        local = refs.read_refs_if_any(repo, remote_plan.plan_id)
+        if local is not None and (local.tip, local.notes_tip) == wanted:
+            return  # another fetch landed the same refs meanwhile
+        refs.set_plan_refs(repo, remote_plan.plan_id, expected, wanted)
 
 
 # -- the quarantine and moving objects out of it -------------------------------------

@@ -89,7 +89,7 @@ def write(
         )
         pack = written.pack
         faults.point("transaction.before-publish")
-        with _not_while_applied(repo, plan_id, leased):
+        with not_while_applied(repo, plan_id, leased):
             try:
                 # Published notes are the record's commit point (a reader finishes the plan
                 # ref, refs.settle): a lock on either ref held by hand, or left by a killed
@@ -128,7 +128,7 @@ def write(
 
 
 @contextlib.contextmanager
-def _not_while_applied(repo: pygit2.Repository, plan_id: str, leased: bool = False) -> Iterator[None]:
+def not_while_applied(repo: pygit2.Repository, plan_id: str, leased: bool = False) -> Iterator[None]:
     """Held while a writer publishes: the plan's publish gate, shared with its other
     writers (packs.publish_gate). An apply holds it alone from before it reads the plan's
     refs until it has marked the plan applied or put everything back, so a changeset can
@@ -183,7 +183,7 @@ def swap(
         pack = packs.write(repo, plan_id, prepared.staging).pack if len(prepared.staging) else None
         faults.point("transaction.before-swap")
         try:
-            with _not_while_applied(repo, plan_id):
+            with not_while_applied(repo, plan_id):
                 refs.swap_plan_refs(repo, current, prepared.tip, prepared.notes)
         except refs.RefMoved:
             if pack is not None:

@@ -32,7 +32,7 @@ import pygit2
 
 from . import faults
 from .errors import GitPlanError
-from .gitrepo import config_flag
+from .gitrepo import config_flag, config_value
 from .trees import entry_at
 
 
@@ -184,9 +184,10 @@ _READERS = frozenset({"status", "ls-files", "check-ignore", "check-attr", "confi
 
 
 def _reads_only(args: Sequence[str]) -> bool:
-    """Does this git command only read? `git diff` does, of two trees, when it is told not
-    to run the user's own diff program (`--no-ext-diff` first, as PlanStore._git_diff
-    puts it unless the user asked for one, which must not outlive us)."""
+    """Does this git command write nothing, so that it may outlive us? `git diff` of two
+    trees does, when it is told not to run the user's own diff program (`--no-ext-diff`
+    first, as PlanStore._git_diff puts it unless the user asked for one); like `git
+    status`, it may still run the user's filters (textconv), which only read too."""
     return args[0] in _READERS or tuple(args[:2]) == ("diff", "--no-ext-diff")
 
 
@@ -567,19 +568,52 @@ def cleaned(
 
 
 def cleaned_file(repo: pygit2.Repository, path: str, source: str) -> bytes | None:
-    """The bytes `git add` would store at `path` for the file `source` (git hash-object
-    --path: the eol rules, clean filters and working-tree-encoding of that path), or None
-    when they are the file's own. The id is worked out first, streaming, so a file that
-    no conversion changes (the usual case, and a large one) is never written anywhere."""
-    source = os.path.abspath(source)
-    converted = run_git(repo, ["hash-object", f"--path={path}", "--", source]).decode().strip()
-    if converted == str(pygit2.hashfile(source)):
+    """The bytes `git add` would store at `path` for the regular file `source`, or None when
+    they are the file's own. Nothing runs when nothing could convert them: no core.autocrlf
+    and none of `text`, `eol`, `filter`, `ident`, `working-tree-encoding` for the path. Else
+    `git hash-object -w --path` (its eol rules, clean filters and encoding, refusing what
+    git add refuses) into a scratch object directory; and where git's "safer autocrlf"
+    keeps CRLFs (`text=auto` or core.autocrlf, and CRs in the index's blob), so does this."""
+    autocrlf = (config_value(repo, "core.autocrlf") or "false").lower()
+    attributes = {name: _attribute(repo, path, name) for name in _CONVERTING}
+    if autocrlf in _FALSE and all(value is None for value in attributes.values()):
         return None
+    raw_id = str(pygit2.hashfile(source))
     with tempfile.TemporaryDirectory(prefix="gitplan-clean-") as scratch:
         environment = git_env(repo, None, GIT_OBJECT_DIRECTORY=scratch)  # (see `cleaned`)
         oid = run_git(repo, ["hash-object", "-w", f"--path={path}", "--", source], env=environment)
-        data = zlib.decompress((Path(scratch) / oid[:2].decode() / oid[2:].strip().decode()).read_bytes())
-    return data[data.index(b"\0") + 1 :]
+        oid = oid.strip()
+        if oid.decode() == raw_id:
+            return None
+        data = zlib.decompress((Path(scratch) / oid[:2].decode() / oid[2:].decode()).read_bytes())
+    stored = data[data.index(b"\0") + 1 :]
+    automatic = attributes["text"] == "auto" or (
+        attributes["text"] is None and attributes["eol"] is None and autocrlf not in _FALSE
+    )
+    if automatic and _crlf_in_index(repo, path):
+        raw = Path(source).read_bytes()
+        if stored == raw.replace(b"\r\n", b"\n"):
+            return None  # git add leaves the CRLFs of a file committed with them
+    return stored
+
+
+_CONVERTING = ("text", "eol", "filter", "ident", "working-tree-encoding")
+_FALSE = ("false", "no", "off", "0", "")
+
+
+def _attribute(repo: pygit2.Repository, path: str, name: str) -> object:
+    try:
+        return repo.get_attr(path, name)
+    except (pygit2.GitError, UnicodeError, ValueError):
+        return True  # unreadable: as if set, so git decides
+
+
+def _crlf_in_index(repo: pygit2.Repository, path: str) -> bool:
+    try:
+        entry = repo.index[path]
+        return b"\r" in repo.odb.read(str(entry.id))[1]
+    except (KeyError, ValueError, pygit2.GitError):
+        return False
 
 
 def _stored(

@@ -85,6 +85,12 @@ def _set_parts(ctx: Context, item: str) -> tuple[str, str]:
     help="Outcome of the tool invocation.",
 )
 @click.option("--exit-code", type=int, help="The tool's exit code, if it had one.")
+@click.option(
+    "--invocation-id",
+    metavar="ID",
+    help="The tool invocation's id (default: a new random one). With it, and "
+    "GIT_AUTHOR_DATE and GIT_COMMITTER_DATE fixed, the same inputs give the same commit ids.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @pass_context
 def record(
@@ -103,6 +109,7 @@ def record(
     parent: str | None,
     outcome: str,
     exit_code: int | None,
+    invocation_id: str | None,
     as_json: bool,
 ) -> None:
     """Record one changeset in PLAN: the edits of one tool invocation.
@@ -151,6 +158,8 @@ def record(
         status=outcome,
         exit_code=exit_code,
     )
+    if invocation_id is not None:
+        invocation = replace(invocation, invocation_id=invocation_id)
     parent_spec: int | str | None = parent
     if parent is not None and parent.isdigit():
         parent_spec = int(parent)
@@ -168,11 +177,11 @@ def record(
 def _as_added(store: Any, path: str, contents: File | FileOnDisk, source: str) -> File | FileOnDisk:
     """FILE as `git add` would store it at PATH: a file in its worktree form (CRLF line
     endings under core.autocrlf, a git-lfs file before its clean filter) is recorded as git
-    would commit it."""
-    if source != "-":
-        converted = store.added_form(path, source)
+    would commit it. Bytes already read (stdin, a pipe, a small file) are what is converted,
+    never the source read again; a large file is converted from where it is."""
+    if isinstance(contents, FileOnDisk):
+        converted = store.added_form(path, contents.source)
     else:
-        assert isinstance(contents, File)
         with tempfile.NamedTemporaryFile(prefix="gitplan-set-") as copy:
             copy.write(contents.data)
             copy.flush()
