@@ -394,6 +394,14 @@ Feature: Apply is all or nothing
       | commit   |
       | worktree |
 
+  Scenario: A changeset recorded after a failed apply saved its rescue keeps the plan: the clean-up never takes it
+    Given the user edits "README.md" to "mine\n" without committing
+    When I apply "p" while a writer records into it just after its rescue is saved
+    Then it fails with exit code 4
+    And the error mentions "plan 'p' was kept: changesets were recorded into it since the apply failed"
+    And plan "p" has 2 changesets
+    And git fsck --full is clean
+
   Scenario: An empty directory where the plan writes a file goes, as git checkout removes it
     Given the user makes a directory "new.txt/inside"
     When I apply "p"

@@ -493,3 +493,15 @@ def made_executable(context, path):  # type: ignore[no-untyped-def]
 @then('the index has no "{path}"')
 def index_lacks(context, path):  # type: ignore[no-untyped-def]
     assert git(context, "ls-files", "--", path) == "", git(context, "ls-files", "--", path)
+
+
+@when('I apply "{plan}" while a writer records into it just after its rescue is saved')
+def apply_then_late_record(context, plan):  # type: ignore[no-untyped-def]
+    """The apply fails; once its bundle and patch are written, before its clean-up cancels
+    the plan, another writer (one that waited for the apply) records into the plan."""
+    from gitplan import ToolInvocation, faults
+
+    other = PlanStore.open(context.repo)
+    late = lambda: other.record(plan, {"late.txt": b"late\n"}, ToolInvocation(tool="late"))  # noqa: E731
+    with faults.at("apply.rescued", late):
+        attempt(context, lambda: context.store.apply(plan))

@@ -697,7 +697,8 @@ def _fail(repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool, 
     while (rescue_dir / f"{stem}.bundle").exists() or (rescue_dir / f"{stem}.patch").exists():
         suffix += 1
         stem = f"{plan_id}-{time.strftime('%Y%m%dT%H%M%S')}-{suffix}"
-    chain = chains.load_chain(repo, plan_id)
+    saved = refs.settle(repo, plan_id)  # what the bundle holds (or less: see the cancel below)
+    chain = chains.load_chain(repo, plan_id, saved)
     bundle = rescue_dir / f"{stem}.bundle"
     worktree.run_git(
         repo,
@@ -715,11 +716,18 @@ def _fail(repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool, 
         f"{failure}\nnothing was written; the whole plan (changesets and records) is saved in {bundle}"
         f"\nand its patch in {rescue}"
     )
+    faults.point("apply.rescued")
     if not keep and callable(cancel):
-        report = cancel(plan_id)
-        message += f"\nplan {plan_id!r} was cancelled ({report.objects_pruned} objects pruned); "
-        message += "use --keep-on-failure to keep it. To bring it back:"
-        message += "\n  " + restore_command(plan_id, bundle)
+        try:
+            # Only the plan the bundle saved: a changeset recorded since (a writer that
+            # waited for the apply) keeps the plan, never lost with it.
+            report = cancel(plan_id, saved)
+        except Conflict:
+            message += f"\nplan {plan_id!r} was kept: changesets were recorded into it since the apply failed"
+        else:
+            message += f"\nplan {plan_id!r} was cancelled ({report.objects_pruned} objects pruned); "
+            message += "use --keep-on-failure to keep it. To bring it back:"
+            message += "\n  " + restore_command(plan_id, bundle)
     elif keep:
         message += f"\nplan {plan_id!r} was kept"
     error = failure.__class__(message, failure.paths)

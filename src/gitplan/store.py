@@ -826,7 +826,7 @@ class PlanStore:
             check=check,
             keep_on_failure=keep_on_failure,
             progress=progress,
-            cancel=self.cancel,
+            cancel=self._cancel,
             selection=selection,
         )
 
