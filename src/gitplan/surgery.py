@@ -481,7 +481,7 @@ def undo(
         if entries and here is not None:
             entries = _settled_entries(repo, plan_id, entries, refs.settle(repo, plan_id))
         if not entries:
-            if refs.read_refs_if_any(repo, plan_id) is None:
+            if here is None:
                 raise PlanNotFound(f"no plan named {plan_id!r}")
             raise PlanNotFound(
                 f"plan {plan_id!r} has no rewind, drop or branch to undo (or `git plan gc` expired it)"

@@ -61,7 +61,8 @@ def write(
     leased: bool = False,
 ) -> ResultT:
     """Run `prepare` on the plan's current refs and publish what it staged, retrying on races.
-    `leased`: the caller holds the plan's apply lease (an apply marking its plan applied)."""
+    `leased`: the caller holds the plan's publish gate alone (an apply, or a recovery,
+    marking its plan applied)."""
     budget = packs.pack_budget(repo)  # read once: the fold and the consolidation both ask
     previous: refs.PlanRefs | None = None  # the refs the last attempt read: this record's plan
     for attempt in range(refs.max_attempts()):

@@ -32,7 +32,7 @@ import pygit2
 
 from . import faults
 from .errors import GitPlanError
-from .gitrepo import config_flag, config_value
+from .gitrepo import config_flag, config_value, git_bool
 from .trees import entry_at
 
 
@@ -574,31 +574,34 @@ def cleaned_file(repo: pygit2.Repository, path: str, source: str) -> bytes | Non
     `git hash-object -w --path` (its eol rules, clean filters and encoding, refusing what
     git add refuses) into a scratch object directory; and where git's "safer autocrlf"
     keeps CRLFs (`text=auto` or core.autocrlf, and CRs in the index's blob), so does this."""
-    autocrlf = (config_value(repo, "core.autocrlf") or "false").lower()
+    configured = config_value(repo, "core.autocrlf")  # true, input, or false (git's boolean)
+    autocrlf = configured is not None and (
+        configured.lower() == "input" or git_bool(configured, "core.autocrlf")
+    )
     attributes = {name: _attribute(repo, path, name) for name in _CONVERTING}
-    if autocrlf in _FALSE and all(value is None for value in attributes.values()):
+    if not autocrlf and all(value is None for value in attributes.values()):
         return None
-    raw_id = str(pygit2.hashfile(source))
+    source_path = Path(source)
     with tempfile.TemporaryDirectory(prefix="gitplan-clean-") as scratch:
         environment = git_env(repo, None, GIT_OBJECT_DIRECTORY=scratch)  # (see `cleaned`)
-        oid = run_git(repo, ["hash-object", "-w", f"--path={path}", "--", source], env=environment)
-        oid = oid.strip()
-        if oid.decode() == raw_id:
-            return None
-        data = zlib.decompress((Path(scratch) / oid[:2].decode() / oid[2:].decode()).read_bytes())
-    stored = data[data.index(b"\0") + 1 :]
+        out = run_git(repo, ["hash-object", "-w", f"--path={path}", "--", source], env=environment)
+        found = _stored(scratch, source_path.parent, [(source_path.name, out.decode().strip())])
+    stored = found[source_path.name][1]
+    if stored is None:
+        return None
     automatic = attributes["text"] == "auto" or (
-        attributes["text"] is None and attributes["eol"] is None and autocrlf not in _FALSE
+        attributes["text"] is None and attributes["eol"] is None and autocrlf
     )
-    if automatic and _crlf_in_index(repo, path):
-        raw = Path(source).read_bytes()
-        if stored == raw.replace(b"\r\n", b"\n"):
-            return None  # git add leaves the CRLFs of a file committed with them
-    return stored
+    # git add leaves the CRLFs of a file committed with them
+    kept_crlf = (
+        automatic
+        and _crlf_in_index(repo, path)
+        and stored == source_path.read_bytes().replace(b"\r\n", b"\n")
+    )
+    return None if kept_crlf else stored
 
 
 _CONVERTING = ("text", "eol", "filter", "ident", "working-tree-encoding")
-_FALSE = ("false", "no", "off", "0", "")
 
 
 def _attribute(repo: pygit2.Repository, path: str, name: str) -> object:

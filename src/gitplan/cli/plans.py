@@ -140,8 +140,9 @@ def status(ctx: Context, plan: str, check: bool, as_json: bool) -> None:
     else:
         in_progress = None
         if result.apply_refusal == "in-progress":
-            elsewhere = ctx.store.interrupted_elsewhere(plan)
-            if ctx.store.pending_recovery() is not None:
+            pending = ctx.store.pending_recovery() is not None
+            elsewhere = None if pending else ctx.store.interrupted_elsewhere(plan)
+            if pending:
                 in_progress = "an interrupted apply awaits `git plan recover`"
             elif elsewhere is not None:
                 in_progress = (
