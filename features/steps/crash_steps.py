@@ -11,6 +11,7 @@ from pathlib import Path
 
 from behave import given, then, when
 from common_steps import git
+from concurrency_steps import _wait_for
 
 from gitplan import PlanStore, ToolInvocation
 
@@ -283,16 +284,12 @@ def two_recovering_applies(context, plan, point):  # type: ignore[no-untyped-def
         return subprocess.Popen(command, cwd=context.repo, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)  # fmt: skip
 
-    def reached(name: str) -> None:
-        deadline = time.monotonic() + 120
-        while not list(pauses.glob(f"{name}.*.reached")):
-            assert time.monotonic() < deadline, f"never reached {name}"
-            time.sleep(0.01)
-
     first = start(f"transaction.before-publish=pause:{pauses}")
-    reached("transaction.before-publish")
+    context.processes = [first]
+    _wait_for(context, pauses, "transaction.before-publish", 1)
     second = start(f"recover.locking=mark:{pauses}")
-    reached("recover.locking")
+    context.processes = [first, second]
+    _wait_for(context, pauses, "recover.locking", 1)
     (pauses / "transaction.before-publish.go").touch()
     context.outputs = [p.communicate(timeout=120) + (p.returncode,) for p in (first, second)]
 
