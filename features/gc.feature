@@ -138,6 +138,11 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     And no pack file and no registry of "g" is left
     And git fsck --full is clean
 
+  Scenario: A lock file gc removes while a writer is taking it cannot let an apply in beside the writer
+    Given a writer of plan "late" opened its publish lock, and gc removed the file before it locked it
+    Then gc reported removing the lock file of plan "late"
+    And while that writer publishes, an apply cannot take the publish gate of plan "late"
+
   Scenario: A lock left by a killed writer is removed
     Given a lock file on "refs/changesets/g" left 2 minutes ago
     When I run git plan "gc"

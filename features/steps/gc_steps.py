@@ -220,3 +220,61 @@ def removed_asking_once(context, count):  # type: ignore[no-untyped-def]
     gone = [item for item in context.gc_report.removed if "never published" in item.reason]
     assert len(gone) == count, context.gc_report
     assert context.walks == 1, context.walks
+
+
+@given('a writer of plan "{plan}" opened its publish lock, and gc removed the file before it locked it')
+def writer_lock_swept(context, plan):  # type: ignore[no-untyped-def]
+    """The writer (a thread: flock treats each open file as its own holder) stops at
+    filelock.opened, between opening the lock file and locking it; gc, which sees no plan
+    of that name yet, takes the idle lock and removes the file; then the writer locks."""
+    import threading
+
+    import pygit2
+
+    from gitplan import faults, packs
+    from gitplan.store import PlanStore
+
+    opened, swept, holding, release = (threading.Event() for _ in range(4))
+    context.writer_held = []
+
+    def writer() -> None:
+        repo = pygit2.Repository(context.repo)
+        with packs.publish_gate(repo, plan) as held:
+            context.writer_held.append(held)
+            holding.set()
+            release.wait(60)
+
+    def between_open_and_lock() -> None:
+        opened.set()
+        assert swept.wait(60), "gc did not finish"
+
+    with faults.at("filelock.opened", between_open_and_lock):
+        worker = threading.Thread(target=writer, daemon=True)
+        worker.start()
+        assert opened.wait(60), "the writer never opened its lock file"
+        context.result = PlanStore.open(context.repo).gc("now")
+        swept.set()
+        assert holding.wait(60), "the writer never took its lock"
+    context.writer, context.release_writer = worker, release
+
+
+@then('gc reported removing the lock file of plan "{plan}"')
+def gc_removed_lock(context, plan):  # type: ignore[no-untyped-def]
+    removed = [item.name for item in context.result.removed if item.kind == "lock"]
+    assert any(path.endswith(f"publish-{plan}") for path in removed), context.result
+
+
+@then('while that writer publishes, an apply cannot take the publish gate of plan "{plan}"')
+def gate_still_held(context, plan):  # type: ignore[no-untyped-def]
+    import pygit2
+
+    from gitplan import packs
+
+    try:
+        assert context.writer_held == [True], context.writer_held
+        repo = pygit2.Repository(context.repo)
+        with packs.publish_gate(repo, plan, blocking=False, shared=False) as free:
+            assert not free, "an apply took the publish gate while a writer held it"
+    finally:
+        context.release_writer.set()
+        context.writer.join(60)
