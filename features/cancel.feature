@@ -20,6 +20,18 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
     And git fsck --full is clean
     And the user's state is unchanged
 
+  Scenario: A disk that fills up once the refs are deleted is reported as a cancelled plan that gc finishes
+    When I cancel "c1" and the disk is full once its refs are deleted
+    Then it fails with exit code 1
+    And the error mentions "plan 'c1' is cancelled (its refs are deleted), but removing its objects stopped"
+    And the error mentions "No space left on device"
+    And the error mentions "git plan gc"
+    And ref "refs/changesets/c1" does not exist
+    When I run git plan "gc --grace now"
+    Then no pack file and no registry of "c1" is left
+    And the blob "only in the plan\n" is gone from the object store
+    And git fsck --full is clean
+
   Scenario: Content the user checked out from the plan survives cancel
     Given the user commits "shared.txt" with content "shared content\n" on main
     When I cancel "c1"

@@ -320,7 +320,7 @@ def repack_without_keep(context):  # type: ignore[no-untyped-def]
 
 @then("the report says the plan's packs were already repacked by git")
 def already_repacked(context):  # type: ignore[no-untyped-def]
-    assert any("already repacked by git" in reason for reason in context.result.reasons), context.result
+    assert any("git repacked them into its own" in why for why in context.result.reasons), context.result
 
 
 @given("everything the user's repository held before the plan is an hour old")
@@ -828,3 +828,16 @@ def borrowing_twice(context):  # type: ignore[no-untyped-def]
     context.borrower = str(Path(context.tmp) / "borrower")
     git(context, "clone", "-q", "--shared", middle, context.borrower)
     assert git(context, "cat-file", "-t", "HEAD", repo=context.borrower).strip() == "commit"
+
+
+@when('I cancel "{plan}" and the disk is full once its refs are deleted')
+def cancel_disk_full(context, plan):  # type: ignore[no-untyped-def]
+    import errno
+
+    from gitplan import faults
+
+    def full() -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with faults.at("cancel.refs-deleted", full):
+        attempt(context, lambda: context.store.cancel(plan))

@@ -70,7 +70,10 @@ def prune_plan(
     candidates = set().union(*(ids for _, ids in contents)) if contents else set()
     reasons: list[str] = []
     if absorbed:
-        reasons.append(f"{absorbed} of the plan's packs were already repacked by git; git gc prunes them")
+        reasons.append(
+            f"{absorbed} of the plan's packs are no longer among the repository's packs (git repacked "
+            "them into its own, or a killed record never put them in place): git gc prunes what they held"
+        )
     if not candidates:
         packs.forget(repo, plan_id)
         return CleanupReport(plan_id, refs_deleted, 0, 0, 0, tuple(reasons))

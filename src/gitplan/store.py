@@ -646,16 +646,24 @@ class PlanStore:
             finally:
                 if deleted is None:
                     packs.mark_cancelled(repo, plan_id, cancelled=False)
-            faults.point("cancel.refs-deleted")
-            with contextlib.suppress(OSError):
-                (packs.state_dir(repo) / "verified" / plan_id).unlink()
-            surgery.forget(repo, plan_id)
-            # Its worktrees go before the prune: their indexes would keep its objects.
-            planworktree.remove_all(repo, plan_id)
-            # A writer that published just before the delete may be consolidating the
-            # plan's packs: wait for it, so that no merged pack escapes the prune.
-            with packs.exclusive(repo, f"consolidate-{plan_id}"):
-                return prune.prune_plan(repo, plan_id, deleted)
+            try:
+                faults.point("cancel.refs-deleted")
+                with contextlib.suppress(OSError):
+                    (packs.state_dir(repo) / "verified" / plan_id).unlink()
+                surgery.forget(repo, plan_id)
+                # Its worktrees go before the prune: their indexes would keep its objects.
+                planworktree.remove_all(repo, plan_id)
+                # A writer that published just before the delete may be consolidating the
+                # plan's packs: wait for it, so that no merged pack escapes the prune.
+                with packs.exclusive(repo, f"consolidate-{plan_id}"):
+                    return prune.prune_plan(repo, plan_id, deleted)
+            except OSError as error:  # the plan is gone whatever happens now: say so
+                where = f" {error.filename}" if error.filename else ""
+                raise CannotWrite(
+                    f"plan {plan_id!r} is cancelled (its refs are deleted), but removing its objects "
+                    f"stopped: cannot write{where} ({error.strerror or error}); `git plan gc` removes "
+                    "them once it can"
+                ) from None
 
     # -- plan surgery (surgery.py) ------------------------------------------------------
 
