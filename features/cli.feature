@@ -400,7 +400,11 @@ Feature: The command line prints for people and machines, with stable exit codes
     Given the user edits "README.md" to "mine\n" without committing
     When I run git plan "apply p --check --json"
     Then the exit code is 4
-    And the JSON error says nothing, and the document's refusal is "dirty"
+    And the JSON error says nothing, and the document's refusal is "dirty" of a fast-forward apply
+    Given the user commits "other.txt" with content "moved on\n" on main
+    When I run git plan "apply p --check --json"
+    Then the exit code is 4
+    And the JSON error says nothing, and the document's refusal is "dirty" of a merge apply
 
   Scenario: --color colours a piped diff, as do color.ui=always and color.diff=always; never and --no-color do not
     When I run git plan "--color diff p"

@@ -444,10 +444,11 @@ def json_error(context, kind, code):  # type: ignore[no-untyped-def]
     assert document["error"] in context.cli.stderr, (document, context.cli.stderr)
 
 
-@then('the JSON error says nothing, and the document\'s refusal is "{refusal}"')
-def json_refusal(context, refusal):  # type: ignore[no-untyped-def]
+@then('the JSON error says nothing, and the document\'s refusal is "{refusal}" of a {strategy} apply')
+def json_refusal(context, refusal, strategy):  # type: ignore[no-untyped-def]
     document = json.loads(context.cli.stdout)
     assert document["schema"] == "gitplan.apply/1" and document["refusal"] == refusal, document
+    assert document["strategy"] == strategy, document
 
 
 @then("the output has git's diff colours")

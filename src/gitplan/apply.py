@@ -268,10 +268,11 @@ def _apply(
         user_signature(repo, "committer")
         if not replay:
             user_signature(repo)  # the author of the one commit apply makes
+    strategy = _strategy(chain, head)  # what a refusal under --check reports
     pending = pending_apply(repo) if check else None
     if pending is not None:  # a check leaves it to `git plan recover`, or the apply itself
         return ApplyResult(
-            plan_id, mode, "merge", None, branch, (), True, (), refusal="in-progress",
+            plan_id, mode, strategy, None, branch, (), True, (), refusal="in-progress",
             reason=f"{_PENDING.format(plan=pending)}; an apply finishes or rolls it back first",
         )  # fmt: skip
     elsewhere = interrupted_elsewhere(repo, plan_id)
@@ -279,7 +280,7 @@ def _apply(
         reason = _ELSEWHERE.format(plan=plan_id, where=elsewhere)
         if check:
             return ApplyResult(
-                plan_id, mode, "merge", None, branch, (), True, (), refusal="in-progress", reason=reason
+                plan_id, mode, strategy, None, branch, (), True, (), refusal="in-progress", reason=reason
             )  # fmt: skip
         raise GitPlanError(f"{reason}; nothing was written")
     busy = operation_in_progress(repo) if mode != "branch" else None
@@ -295,7 +296,7 @@ def _apply(
         if check:
             refusal = "dirty" if isinstance(failure, Dirty) else "conflict"
             return ApplyResult(
-                plan_id, mode, "merge", None, branch, (), True, failure.paths, refusal=refusal,
+                plan_id, mode, strategy, None, branch, (), True, failure.paths, refusal=refusal,
                 reason=str(failure),
             )  # fmt: skip
         raise _BeforeCommitPoint(failure) from None
@@ -344,7 +345,7 @@ def _plan_outcome(
 ) -> Outcome:
     base_tree = str(chain.root.tree_id)
     head_tree = str(lookup_commit(repo, head).tree_id) if head else EMPTY_TREE
-    strategy = "fast-forward" if head == chain.base_id else "merge"
+    strategy = _strategy(chain, head)
     record = chain.record
     assert record is not None
     taken = chain.commits if selection.upto is None else chain.commits[: selection.upto]
@@ -372,6 +373,11 @@ def _plan_outcome(
     # that an old git wrote as 100664 is the same file to git, and is not written.
     writes = tuple(entry for entry in changed_entries(repo, head_tree, result) if not _same_to_git(entry))
     return Outcome(strategy, result, head, head_tree, writes, tuple(commits))
+
+
+def _strategy(chain: chains.Chain, head: str) -> str:
+    """How the plan goes onto HEAD: fast-forward while HEAD is still the plan's base."""
+    return "fast-forward" if head == chain.base_id else "merge"
 
 
 def _merge(repo: pygit2.Repository, plan_id: str, base: str, ours: str, theirs: str) -> str:
