@@ -451,6 +451,39 @@ Feature: Apply is all or nothing
     And the error mentions "leads outside"
     And nothing was written outside the repository
 
+  Scenario: Each record here moves the plan's verified mark on, so apply reads none of its changesets again
+    Given I record in "p" with tool "more"
+      | path      | content |
+      | more.txt  | more\n  |
+    Then the verified mark of "p" names its tip and notes, with 3 notes
+    When I apply "p" in worktree mode
+    Then it succeeds
+    And HEAD is still the base of "p"
+    And the worktree file "more.txt" is "more\n"
+
+  Scenario: A symlink recorded here that points outside the worktree does not move the verified mark, and apply refuses it
+    When I record "escape" as a symlink to "../../outside" in "p"
+    And I record in "p" with tool "more"
+      | path      | content |
+      | more.txt  | more\n  |
+    Then the verified mark of "p" does not name its tip
+    Given I remember the user's state
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 2
+    And the error mentions "symlink 'escape' -> '../../outside' points outside the worktree"
+    And the user's state is unchanged
+
+  Scenario: A changeset put on the plan by hand is checked by apply although a record came after it
+    Given a commit adding a symlink "escape" to "/etc" is put on top of "p" by hand, with a note
+    And I record in "p" with tool "more"
+      | path      | content |
+      | more.txt  | more\n  |
+    And I remember the user's state
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 2
+    And the error mentions "symlink 'escape' -> '/etc' points outside the worktree"
+    And the user's state is unchanged
+
   Scenario: Symlinks in the plan are written as symlinks
     Given I record files with modes in "p"
     When I apply "p"

@@ -505,3 +505,35 @@ def apply_then_late_record(context, plan):  # type: ignore[no-untyped-def]
     late = lambda: other.record(plan, {"late.txt": b"late\n"}, ToolInvocation(tool="late"))  # noqa: E731
     with faults.at("apply.rescued", late):
         attempt(context, lambda: context.store.apply(plan))
+
+
+def _verified_mark(context, plan: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return (Path(context.repo) / ".git" / "gitplan" / "verified" / plan).read_text().split()
+
+
+@then('the verified mark of "{plan}" names its tip and notes, with {count:d} notes')
+def mark_at_tip(context, plan, count):  # type: ignore[no-untyped-def]
+    tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
+    notes = git(context, "rev-parse", f"refs/notes/changesets/{plan}").strip()
+    assert _verified_mark(context, plan) == [tip, notes, str(count)], _verified_mark(context, plan)
+
+
+@then('the verified mark of "{plan}" does not name its tip')
+def mark_not_at_tip(context, plan):  # type: ignore[no-untyped-def]
+    tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
+    assert _verified_mark(context, plan)[0] != tip, _verified_mark(context, plan)
+
+
+@given('a commit adding a symlink "{path}" to "{target}" is put on top of "{plan}" by hand, with a note')
+def forged_symlink(context, path, target, plan):  # type: ignore[no-untyped-def]
+    """The plan ref moved with plumbing to a changeset gitplan never checked, with a note
+    git notes wrote (so the refs agree, as after a plain git fetch of hand-made refs)."""
+    tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
+    number = int(git(context, "rev-list", "--count", tip, "^main").strip())  # the root is one
+    link = git(context, "hash-object", "-w", "--stdin", data=target).strip()
+    listing = git(context, "ls-tree", tip) + f"120000 blob {link}\t{path}\n"
+    tree = git(context, "mktree", data=listing).strip()
+    message = f"ln: by hand\n\nPlan-Id: {plan}\nChangeset: {number}\nInvocation-Id: hand\n"
+    commit = git(context, "commit-tree", tree, "-p", tip, data=message).strip()
+    git(context, "notes", "--ref", f"changesets/{plan}", "add", "-m", "{}", commit)
+    git(context, "update-ref", f"refs/changesets/{plan}", commit, tip)

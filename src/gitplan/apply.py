@@ -32,7 +32,7 @@ from typing import Any
 import pygit2
 
 from . import chain as chains
-from . import clock, diffs, faults, packs, refs, transaction, worktree
+from . import clock, diffs, faults, packs, refs, transaction, verified, worktree
 from .errors import BadInput, Conflict, Damaged, Dirty, GitPlanError, PlanNotFound
 from .format import encode_plan_record, notes_message, notes_ref, plan_ref, validate_path, validate_plan_id
 from .gitrepo import (
@@ -68,7 +68,6 @@ from .trees import (
     index_changes,
     under,
 )
-from .verify import verify_plan
 
 MODES = ("commit", "worktree", "branch")
 Progress = Callable[[int, int], None]  # (files written, files to write)
@@ -257,7 +256,7 @@ def _apply(
             f"plan {plan_id!r}: its base commit {chain.base_id} is not in this repository; fetch it first"
         )
     # A plan made by hand or fetched with plain git writes into the worktree only once checked.
-    verify_plan(repo, plan_id, chain.refs.tip, chain.refs.notes_tip)
+    verified.check(repo, plan_id, chain.refs.tip, chain.refs.notes_tip, verified.read_mark(repo, plan_id))
     head = _head_commit(repo)
     if not head and chain.base_id:
         raise BadInput(

@@ -29,8 +29,8 @@ from . import (
     planstatus,
     prune,
     refs,
-    statefile,
     transaction,
+    verified,
     verify,
     worktree,
 )
@@ -66,6 +66,7 @@ from .gitrepo import (
 )
 from .model import (
     MODE_KEEP,
+    MODE_SYMLINK,
     ApplyResult,
     ChangeSet,
     CleanupReport,
@@ -81,6 +82,7 @@ from .model import (
 )
 from .notes import stage_notes_commit
 from .objects import Staging
+from .objects import read_blob as read_staged_blob
 from .renames import RENAME_LIMIT, Pair
 from .transaction import Prepared
 from .trees import (
@@ -272,6 +274,7 @@ class PlanStore:
         blobs = Staging()
         edits = self._stage_blobs(changes, blobs)
         repo = self._repo
+        published: list[tuple[tuple[str, str], tuple[str, str]] | None] = [None]
 
         def prepare(current: refs.PlanRefs) -> Prepared[ChangeSet]:
             refs.refuse_applied(current)
@@ -314,9 +317,17 @@ class PlanStore:
                 author=invocation.actor,
                 record=decode_invocation_record(note),
             )
+            # What verify would check of this changeset, its paths aside (checked above):
+            # where its symlinks point. Passed, it moves the plan's verified mark on.
+            published[0] = None
+            if current.notes_tip is not None and _links_inside(repo, staging, effective):
+                published[0] = ((current.tip, current.notes_tip), (commit, notes))
             return Prepared(staging, notes, commit, number, changeset)
 
-        return transaction.write(repo, plan_id, prepare)
+        changeset = transaction.write(repo, plan_id, prepare)
+        if published[0] is not None:
+            verified.extend(repo, plan_id, *published[0])
+        return changeset
 
     def redactor(self, environment: Mapping[str, str] | None = None) -> Redactor:
         """What masks secrets in this repository's records: the built-in rules, the
@@ -648,8 +659,7 @@ class PlanStore:
                     packs.mark_cancelled(repo, plan_id, cancelled=False)
             try:
                 faults.point("cancel.refs-deleted")
-                with contextlib.suppress(OSError):
-                    (packs.state_dir(repo) / "verified" / plan_id).unlink()
+                verified.forget(repo, plan_id)
                 surgery.forget(repo, plan_id)
                 # Its worktrees go before the prune: their indexes would keep its objects.
                 planworktree.remove_all(repo, plan_id)
@@ -751,38 +761,20 @@ class PlanStore:
 
     def _verify(self, plan_id: str, current: refs.PlanRefs) -> str | None:
         """verify() of the plan whose refs are `current`, as just read."""
-        cache = os.path.join(packs.state_dir(self._repo), "verified", plan_id)
-        trusted = notes_tip = None
-        count: int | None = None
-        with contextlib.suppress(OSError, ValueError):
-            # "<tip> <notes tip> <notes>": what was found safe, and how many notes it held
-            # (a mark without the count, from an older gitplan, has its notes checked whole).
-            # A mark is kept only for refs that agree (no pending tip), so refs that are the
-            # marked ones agree too: nothing to read (a list of many plans asks this of each).
-            with open(cache, encoding="utf-8") as mark:
-                trusted, notes_tip, *rest = mark.read().split()
-            count = int(rest[0]) if rest else None
-            if (trusted, notes_tip) == (current.tip, current.notes_tip):
-                return None
+        mark = verified.read_mark(self._repo, plan_id)
+        # A mark is kept only for refs that agree (no pending tip), so refs that are the
+        # marked ones agree too: nothing to read (a list of many plans asks this of each).
+        if mark is not None and (mark.tip, mark.notes_tip) == (current.tip, current.notes_tip):
+            return None
         # A record interrupted between its two refs is checked as the plan it will be once
         # the next record or apply finishes it (the notes are already that plan's).
         pending = refs.pending_tip(self._repo, current)
-        if pending is not None:
-            current = replace(current, tip=pending)
         try:
-            count = verify.verify_plan(
-                self._repo,
-                plan_id,
-                current.tip,
-                current.notes_tip,
-                trusted=trusted,
-                trusted_notes=notes_tip,
-                trusted_count=count,
+            verified.check(
+                self._repo, plan_id, pending or current.tip, current.notes_tip, mark, keep=not pending
             )
         except verify.Unsafe as unsafe:
             return unsafe.reason
-        if pending is None:
-            statefile.keep(Path(cache), f"{current.tip} {current.notes_tip} {count}\n".encode())
         return None
 
     @_writing
@@ -1298,6 +1290,20 @@ def _int_config(value: str | None, default: int, key: str, unit: str = "bytes") 
     if number < 0:
         raise BadInput(f"{key} must not be negative")
     return number
+
+
+def _links_inside(repo: pygit2.Repository, staging: Staging, edits: Mapping[str, Edit]) -> bool:
+    """Does every symlink among `edits` point where verify lets a symlink point?"""
+    for path, edit in edits.items():
+        if edit is None or edit[1] != MODE_SYMLINK:
+            continue
+        streamed = staging.streamed(edit[0])
+        target = None if streamed is not None else read_staged_blob(repo, staging, edit[0])
+        try:
+            verify.check_symlink("", path, target if target is not None and len(target) <= 4096 else None)
+        except verify.Unsafe:
+            return False
+    return True
 
 
 def _summary(files: tuple[FileChange, ...]) -> str:

@@ -171,10 +171,10 @@ def check_tree_change(
                 entry.path,
             )
         if entry.new_mode == pygit2.GIT_FILEMODE_LINK:
-            _check_symlink(plan_id, entry.path, read_blob(repo, entry.new_id) if size <= 4096 else None)
+            check_symlink(plan_id, entry.path, read_blob(repo, entry.new_id) if size <= 4096 else None)
 
 
-def _check_symlink(plan_id: str, path: str, target_bytes: bytes | None) -> None:
+def check_symlink(plan_id: str, path: str, target_bytes: bytes | None) -> None:
     """A symlink must point inside the worktree and never into a `.git` directory.
 
     Its target may climb (`..`) only before it names anything: `s -> .` would make
