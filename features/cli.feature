@@ -396,6 +396,12 @@ Feature: The command line prints for people and machines, with stable exit codes
     Then the exit code is 2
     And the JSON error says kind "badinput" with exit code 2
 
+  Scenario: create of a plan that exists whole says so, with no advice meant for a half-made one
+    When I run git plan "create p"
+    Then the exit code is 2
+    And the output contains "plan 'p' already exists"
+    And the output does not contain "git plan cancel"
+
   Scenario: apply --check --json exits 4 when apply would be refused
     Given the user edits "README.md" to "mine\n" without committing
     When I run git plan "apply p --check --json"

@@ -98,7 +98,7 @@ def read_plan_refs(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
 def incomplete_hint(repo: pygit2.Repository, plan_id: str) -> str:
     """What to say of a plan whose notes ref alone exists (a create or cancel interrupted
     between its two refs), or ""."""
-    if read_ref(repo, notes_ref(plan_id)) is None:
+    if read_ref(repo, plan_ref(plan_id)) is not None or read_ref(repo, notes_ref(plan_id)) is None:
         return ""
     return (
         f": only {notes_ref(plan_id)} exists (a create or cancel was interrupted); "
