@@ -211,6 +211,22 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     Then it fails with exit code 5
     And the error mentions "is missing"
 
+  Scenario Outline: The diff of one changeset whose parent commit is gone says so: <args>
+    Given I record in "d" with tool "second"
+      | path | content |
+      | z    | z\n     |
+    And the object of the commit of changeset 1 of "d" is deleted
+    When I run git plan "<args>"
+    Then the exit code is 5
+    And the output contains "is missing from the repository"
+    And the output does not contain "internal error"
+
+    Examples:
+      | args             |
+      | diff d 2         |
+      | diff d 2 --stat  |
+      | diff d 2 --json  |
+
   Scenario: A ref file under refs/changesets/ that git cannot read is listed as damaged
     Given the user writes "garbage" into .git/refs/changesets/broken
     Then listing plans shows "broken" as "damaged" because "corrupted loose reference file"

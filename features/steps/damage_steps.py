@@ -50,6 +50,13 @@ def delete_tip(context, plan):  # type: ignore[no-untyped-def]
     delete_object(context, git(context, "rev-parse", f"refs/changesets/{plan}").strip())
 
 
+@given('the object of the commit of changeset {number:d} of "{plan}" is deleted')
+def delete_changeset(context, number, plan):  # type: ignore[no-untyped-def]
+    tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()
+    newer = int(git(context, "rev-list", "--count", tip, "^main").strip()) - 1 - number
+    delete_object(context, git(context, "rev-parse", f"{tip}~{newer}").strip())
+
+
 @when('I ask for the diff of "{plan}"')
 def ask_diff(context, plan):  # type: ignore[no-untyped-def]
     attempt(context, lambda: context.store.diff(plan))

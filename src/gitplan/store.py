@@ -977,7 +977,11 @@ class PlanStore:
             # One changeset by number: walk back from the tip only as far as needed.
             commit = chains.commit_by_number(self._repo, plan_id, int(changeset))
             new = str(commit.tree_id)
-            old = str(commit.parents[0].tree_id) if chains.changeset_number(commit) else new
+            old = (
+                str(lookup_commit(self._repo, commit.parent_ids[0]).tree_id)
+                if chains.changeset_number(commit)
+                else new
+            )
         else:
             old, new = self._diff_range(chains.load_chain(self._repo, plan_id, records=False), changeset)
         for spec in (*options.pathspec, *options.exclude):
