@@ -44,6 +44,22 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     And the error mentions "does not belong to the plan"
     And listing plans shows "d" as "damaged" because "does not belong to the plan"
 
+  Scenario Outline: Notes edited with git notes leave the plan's state to its plan record: <case>
+    Given <before>
+    And <edit>
+    When I run git plan "record d --tool t --delete only.txt"
+    Then the exit code is <code>
+    And the output contains "<text>"
+    When I run git plan "rewind d 0"
+    Then the exit code is <rewind>
+    And the output contains "<rewound>"
+
+    Examples:
+      | case                                     | before               | edit                                                               | code | text                                         | rewind | rewound                                      |
+      | an applied plan, a changeset note edited | plan "d" was applied | the note of changeset 1 of "d" is replaced with git notes by "{}"  | 2    | already applied                              | 2      | already applied                              |
+      | an applied plan, its record made junk    | plan "d" was applied | the plan record note of "d" is replaced with git notes by "junk"   | 5    | whether it is open or applied cannot be told | 5      | whether it is open or applied cannot be told |
+      | an open plan, a changeset note edited    | a plan "e"           | the note of changeset 1 of "d" is replaced with git notes by "{}"  | 0    | changeset 2                                  | 0      | rewound                                      |
+
   Scenario: The plan record note was removed
     Given the plan record note of "d" is removed with git notes
     Then the status of "d" reports "plan record: plan record note is missing"

@@ -95,6 +95,22 @@ def remove_record(context, plan):  # type: ignore[no-untyped-def]
     git(context, "notes", f"--ref=changesets/{plan}", "remove", _root(context, plan))
 
 
+@given('plan "{plan}" was applied')
+def was_applied(context, plan):  # type: ignore[no-untyped-def]
+    context.store.apply(plan)
+
+
+@given('the plan record note of "{plan}" is replaced with git notes by "{text}"')
+def replace_record_with(context, plan, text):  # type: ignore[no-untyped-def]
+    git(context, "notes", f"--ref=changesets/{plan}", "add", "-f", "-m", text, _root(context, plan))
+
+
+@given('the note of changeset {number:d} of "{plan}" is replaced with git notes by "{text}"')
+def replace_note_with(context, number, plan, text):  # type: ignore[no-untyped-def]
+    commit = git(context, "rev-list", "--reverse", f"refs/changesets/{plan}", "^HEAD").split()[number]
+    git(context, "notes", f"--ref=changesets/{plan}", "add", "-f", "-m", text, commit)
+
+
 @given('the plan record note of "{plan}" is replaced by')
 def replace_record(context, plan):  # type: ignore[no-untyped-def]
     git(context, "notes", f"--ref=changesets/{plan}", "add", "-f", "-m", context.text, _root(context, plan))

@@ -66,13 +66,13 @@ def same_plan(repo: pygit2.Repository, plan_id: str, older: str, newer: str) -> 
     again on the same base with the same title in the same second is the same root
     commit, with the same plan record: nothing tells the two apart."""
     try:
-        found = _root(repo, plan_id, newer, stop=older)
-        return found == older or found == _root(repo, plan_id, older)
+        found = root_of(repo, plan_id, newer, stop=older)
+        return found == older or found == root_of(repo, plan_id, older)
     except Damaged:
         return False
 
 
-def _root(repo: pygit2.Repository, plan_id: str, tip: str, stop: str | None = None) -> str:
+def root_of(repo: pygit2.Repository, plan_id: str, tip: str, stop: str | None = None) -> str:
     """The plan root below `tip`, or `stop` if the walk back meets it first."""
     commit = plan_commit(repo, plan_id, tip)
     while str(commit.id) != stop and changeset_number(commit):

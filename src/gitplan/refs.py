@@ -64,6 +64,9 @@ class PlanRefs:
     tip: str
     notes_tip: str | None
     applied: bool = False
+    # Why the plan's state is unknown: its notes commit is not gitplan's (git notes wrote
+    # it) and the plan record it holds cannot be read. Writers refuse such a plan.
+    record_problem: str | None = None
 
 
 def read_ref(repo: pygit2.Repository, name: str) -> str | None:
@@ -388,6 +391,8 @@ def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
         consistent = wanted is None or wanted == refs.tip
         if consistent or (attempt > 20 and not _one_step_ahead(repo, refs, wanted or "")):
             # Consistent, or edited by hand, not by a writer: accept it as it is.
+            if "Plan-Id" not in found and refs.notes_tip is not None and refs.tip:
+                return _state_from_record(repo, refs)
             return replace(refs, applied=found.get("Plan-State") == "applied")
         if _one_step_ahead(repo, refs, wanted or ""):
             # Another writer's commit goes on the plan only once it passes the checks a
@@ -403,8 +408,32 @@ def settle(repo: pygit2.Repository, plan_id: str) -> PlanRefs:
         refs = read_plan_refs(repo, plan_id)
 
 
+def _state_from_record(repo: pygit2.Repository, refs: PlanRefs) -> PlanRefs:
+    """`refs` with the plan's state, for a notes commit gitplan did not write (`git notes`
+    edited the notes): its message says nothing of it, so the plan record does. Read only
+    then: it walks back to the plan root."""
+    from .chain import plan_record, root_of  # (chain reads plans through this module)
+    from .notes import notes_tree
+
+    try:
+        record, problem = plan_record(
+            repo, notes_tree(repo, refs.notes_tip), root_of(repo, refs.plan_id, refs.tip)
+        )
+    except Damaged as error:
+        record, problem = None, str(error)
+    if record is None:
+        return replace(refs, record_problem=problem)
+    return replace(refs, applied=record.state == "applied")
+
+
 def refuse_applied(refs: PlanRefs) -> PlanRefs:
-    """The refs of a plan that can take changesets: an applied plan is refused."""
+    """The refs of a plan that can take changesets: an applied plan is refused, and so is
+    one whose state cannot be known (Damaged)."""
+    if refs.record_problem is not None:
+        raise Damaged(
+            f"plan {refs.plan_id!r}: {refs.record_problem}, so whether it is open or applied cannot be "
+            "told; it takes no changes (cancel it, or put its notes back with git update-ref)"
+        )
     if refs.applied:
         raise BadInput(f"plan {refs.plan_id!r} is already applied; record into a new plan")
     return refs
