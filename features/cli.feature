@@ -396,6 +396,18 @@ Feature: The command line prints for people and machines, with stable exit codes
     Then the exit code is 2
     And the JSON error says kind "badinput" with exit code 2
 
+  Scenario: record --parent N refuses to delete a file that changeset N did not have, as record refuses it on the tip
+    When I run git plan "record p --tool t --set later.txt={tmp}/in.txt"
+    Then the exit code is 0
+    When I run git plan "record p --tool t --parent 1 --delete later.txt"
+    Then the exit code is 2
+    And the output contains "cannot delete 'later.txt': no such file in the plan where the edits were made"
+    When I run git plan "record p --tool t --parent 0 --delete added.txt"
+    Then the exit code is 2
+    When I run git plan "record p --tool t --parent 1 --delete added.txt"
+    Then the exit code is 0
+    And plan "p" has 3 changesets
+
   Scenario: create of a plan that exists whole says so, with no advice meant for a half-made one
     When I run git plan "create p"
     Then the exit code is 2

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pygit2
 
-from .errors import Conflict
+from .errors import BadInput, Conflict
 from .objects import Staging, read_blob
 from .trees import MODE_TREE, Edit, entry_at
 
@@ -42,6 +42,8 @@ def rebase_edits(
         base = entry_at(repo, parent_tree, path)
         ours = tip_at(path) if tip_at is not None else entry_at(repo, tip_tree, path)
         theirs = edit
+        if theirs is None and base is None:  # (dropped as "no change" below, said nothing)
+            raise BadInput(f"cannot delete '{path}': no such file in the plan where the edits were made")
         if base == ours:  # untouched since the writer's parent (edit_tree refuses bad deletes)
             rebased[path] = edit
         elif theirs in (ours, base):  # same result already, or no change of ours
