@@ -143,6 +143,34 @@ Feature: Plans move between machines through git remotes and bundles
     And git "log --format=%s refs/changesets/fix-1" prints "from_a"
     And git fsck --full is clean
 
+  Scenario: A fetch that leaves a diverged plan says what became of every plan, the ones it landed too
+    Given a plan "fix-1"
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    And I record in "fix-1" with tool "from_b"
+      | path  | content |
+      | b.txt | b\n     |
+    And I am on machine "A"
+    And I record in "fix-1" with tool "from_a"
+      | path  | content |
+      | c.txt | c\n     |
+    And a plan "fix-2"
+    And I run git plan "push origin fix-1 fix-2"
+    When I am on machine "B"
+    And I run git plan "fetch origin --json"
+    Then the exit code is 4
+    And the fetch document says "fix-1" "diverged" and "fix-2" "new"
+    And the output contains "both sides recorded"
+    And git "log --format=%s -n 1 refs/changesets/fix-1" prints "from_b"
+    And ref "refs/changesets/fix-2" exists
+    When I run git plan "fetch origin"
+    Then the exit code is 4
+    And the output contains "fix-1"
+    And the output contains "diverged: not changed"
+    And the output contains "fix-2"
+    And the output contains "up to date"
+
   Scenario: A plan applied here that the remote extended is refused as such, not as changesets on both sides
     Given a plan "fix-1"
     And I record in "fix-1" with tool "write_file"

@@ -523,3 +523,10 @@ def fetch_racing_fetch(context, plan, name):  # type: ignore[no-untyped-def]
 
     with faults.at("fetch.objects-moved", other_fetch):
         attempt(context, lambda: context.store.fetch(name, [plan]))
+
+
+@then('the fetch document says "{first}" "{first_outcome}" and "{second}" "{second_outcome}"')
+def fetch_document(context, first, first_outcome, second, second_outcome):  # type: ignore[no-untyped-def]
+    document = json.loads(context.cli.stdout)
+    outcomes = {moved["plan_id"]: moved["outcome"] for moved in document["plans"]}
+    assert outcomes == {first: first_outcome, second: second_outcome}, document

@@ -72,6 +72,15 @@ class SyncReport:
     plans: tuple[Moved, ...]
 
 
+class Diverged(Conflict):
+    """A fetch that landed what it could and left diverged plans as they were (exit 4);
+    `report` says what happened to each plan."""
+
+    def __init__(self, message: str, report: SyncReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 class TransferFailed(GitPlanError):
     """git could not reach the remote, authenticate, or the remote refused (exit 1)."""
 
@@ -339,14 +348,13 @@ def fetch(
                 f"{', '.join(sorted(records_only))}: {where} has every changeset here, and the records "
                 "differ (applied on one side, or rewritten)"
             )
-        refused = Conflict(
+        raise Diverged(
             f"{'; '.join(parts)}; nothing was changed for {'it' if len(diverged) == 1 else 'them'} here. "
             f"Review both, then `git plan fetch --force {where} {' '.join(diverged)}` to take the remote's "
             "(what this repository recorded, its applied state included, would be lost), or push yours "
-            "with --force"
+            "with --force",
+            report,
         )
-        refused.report = report  # type: ignore[attr-defined]
-        raise refused
     return report
 
 

@@ -12,7 +12,7 @@ import click
 if TYPE_CHECKING:
     from ..sync import SyncReport
 from . import main
-from .context import Context, pass_context
+from .context import Context, exit_with, pass_context
 
 _SAID = {
     "new": "new plan",
@@ -129,5 +129,14 @@ def fetch(ctx: Context, source: str, plans: tuple[str, ...], force: bool, quiet:
     never overwritten (exit 4) unless --force; one the source extends
     fast-forwards.
     """
-    report = ctx.store.fetch(_location(ctx, source), plans, force=force, progress=_progress(quiet or as_json))
+    from ..sync import Diverged
+
+    try:
+        report = ctx.store.fetch(
+            _location(ctx, source), plans, force=force, progress=_progress(quiet or as_json)
+        )
+    except Diverged as refused:  # the other plans landed: say what became of each, then exit 4
+        _report(ctx, refused.report, as_json, quiet)
+        click.echo(f"git-plan: error: {refused}", err=True)
+        exit_with(refused.exit_code)
     _report(ctx, report, as_json, quiet)
