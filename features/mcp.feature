@@ -59,12 +59,15 @@ Feature: git plan mcp serves one repository's plans to a real MCP client over st
       | plan_record  | {"plan": "q", "tool": "w", "files": {"../escape": "x"}}         |
       | plan_record  | {"plan": "q", "tool": "w", "files": {".git/config": "x"}}       |
       | plan_status  | {"plan": "nope"}                                                |
+      | plan_diff    | {"plan": "nope", "changeset": 1}                                |
     Then call 1 failed with "a plan id must not start with '-'"
     And call 2 failed with "invalid plan id"
     And call 3 failed with "a base must not start with '-'"
     And call 5 failed with "'..' component"
     And call 6 failed with "'.git' components are not allowed"
     And call 7 failed with "PlanNotFound (exit 3)"
+    And call 7 returned the error document of kind "plannotfound" with exit code 3
+    And call 8 returned the error document of kind "plannotfound" with exit code 3
 
   Scenario: --read-only serves only the tools that change nothing
     When an MCP client talks to "git plan mcp --read-only"

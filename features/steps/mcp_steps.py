@@ -96,6 +96,14 @@ def failed(context, number, text):  # type: ignore[no-untyped-def]
     assert result.is_error and text in result.content[0].text, result
 
 
+@then('call {number:d} returned the error document of kind "{kind}" with exit code {code:d}')
+def error_document(context, number, kind, code):  # type: ignore[no-untyped-def]
+    result = _result(context, number)
+    document = result.structured_content
+    assert result.is_error and document["schema"] == "gitplan.error/1", result
+    assert (document["kind"], document["exit_code"]) == (kind, code), document
+
+
 @then('resource {number:d} holds "{text}"')
 def resource_holds(context, number, text):  # type: ignore[no-untyped-def]
     assert text in context.mcp_resources[number - 1], context.mcp_resources[number - 1]

@@ -42,7 +42,7 @@ def _plan(plan: str) -> str:
 def server(store: PlanStore, read_only: bool = False) -> Any:
     """The MCP server for `store`'s repository (an `mcp.server.MCPServer`)."""
     from mcp.server.mcpserver import MCPServer
-    from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+    from mcp.server.mcpserver.exceptions import ResourceError
     from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
     app = MCPServer(
@@ -65,7 +65,13 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
                 try:
                     document, summary = function(**arguments)
                 except GitPlanError as error:
-                    raise ToolError(f"{type(error).__name__} (exit {error.exit_code}): {error}") from None
+                    # The error document the CLI prints under --json, flagged as an error.
+                    said = f"{type(error).__name__} (exit {error.exit_code}): {error}"
+                    return CallToolResult(
+                        content=[TextContent(type="text", text=said)],
+                        structured_content=views.error(error),
+                        is_error=True,
+                    )
                 return CallToolResult(
                     content=[TextContent(type="text", text=summary)], structured_content=document
                 )
@@ -117,14 +123,14 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
     @tool(reading=True)
     def plan_diff(
         plan: str,
-        changeset: str | None = None,
+        changeset: int | str | None = None,
         stat_only: bool = False,
         offset: int = 0,
         limit: int = DIFF_PAGE,
     ) -> Reply:
         """The plan's patch as `git diff` prints it (one changeset with `changeset`), in pages of
         `limit` characters from `offset`; `stat_only` for a diffstat."""
-        spec = _plain(changeset, "a changeset") if changeset is not None else None
+        spec = _plain(str(changeset), "a changeset") if changeset is not None else None
         options = DiffOptions(output="stat" if stat_only else "patch")
         text = store.diff(_plan(plan), spec, options)
         offset, limit = max(0, offset), max(1, limit)
