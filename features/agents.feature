@@ -174,10 +174,17 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     Then the hook exited 0
     And git "ls-tree -r --name-only refs/changesets/claude-code-s2" prints "from-worktree.txt"
 
-  Scenario: git plan hook without its two words says how to use it
+  Scenario: git plan hook without its two words says how to use it, and still lets the agent go on
     When the hook is run with "claude-code"
-    Then the hook exited 2
+    Then the hook exited 0
     And it printed the usage
+    And the hook's standard error says "ignored: called as `git plan hook claude-code`"
+    When the hook is run with "claude-code pre --json"
+    Then the hook exited 0
+    And the hook's standard error says "ignored: called as `git plan hook claude-code pre --json`"
+    And the hook log mentions "called as `git plan hook claude-code pre --json`: ignored"
+    When the hook is run with "claude-code --strict"
+    Then the hook exited 2
     When the hook is run with "--help"
     Then the hook exited 0
     When the hook is run with "--drain /"

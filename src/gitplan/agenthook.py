@@ -309,7 +309,14 @@ def main(argv: list[str]) -> int:
             f"  AGENT: {', '.join(AGENTS)}; EVENT: pre, post or stop (or the agent's own names)\n"
             "  reads the agent's JSON payload on stdin; see docs/agents.md\n"
         )
-        return 0 if words and words[0] in ("-h", "--help") else 2
+        if words and words[0] in ("-h", "--help"):
+            return 0
+        # A hook set up wrongly must not block the agent either (exit 2 blocks a tool call
+        # in Claude Code and Gemini CLI): say so here and in the log, and let it go on.
+        called = f"git plan hook {' '.join(argv)}".strip()
+        sys.stderr.write(f"git-plan hook: warning: ignored: called as `{called}`\n")
+        _log(os.environ.get("CLAUDE_PROJECT_DIR") or ".", f"called as `{called}`: ignored")
+        return 2 if strict else 0
     agent, event = words
     answer = _answer(agent, event)
     if answer:
