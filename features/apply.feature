@@ -314,7 +314,7 @@ Feature: Apply is all or nothing
     When I run git plan "recover"
     Then the output contains "finished the interrupted apply of plan p"
     And git status is clean
-    And the plan "p" is marked applied
+    And the plan "p" is marked applied, by a fast-forward
 
   Scenario: Reading commands never touch the user's files: they say a recovery is pending
     Given an apply of "p" was killed after writing the files but before the commit point

@@ -63,6 +63,12 @@ def marked(context, plan):  # type: ignore[no-untyped-def]
     assert status.state == "applied" and status.applied, status
 
 
+@then('the plan "{plan}" is marked applied, by a {strategy}')
+def marked_by(context, plan, strategy):  # type: ignore[no-untyped-def]
+    status = PlanStore.open(context.repo).status(plan)
+    assert status.state == "applied" and status.applied["strategy"] == strategy, status
+
+
 @then('the worktree file "{path}" is "{content}"')
 def worktree_file(context, path, content):  # type: ignore[no-untyped-def]
     assert (Path(context.repo) / path).read_bytes() == unescape(content)

@@ -805,6 +805,7 @@ def _execute(
         "old_head": outcome.head,
         "new_commit": new_commit if mode != "worktree" else None,
         "tree": outcome.tree,
+        "strategy": outcome.strategy,  # what a recovery marks the plan applied with
         "paths": paths if mode != "branch" else [],  # the files apply writes: none in branch mode
         # Files the plan deletes that the user had already deleted: a roll-back puts their
         # index entries back, not the files.
@@ -1246,7 +1247,9 @@ def _recover(repo: pygit2.Repository, plan: str | None) -> str | None:
             # git wrote the files and the index before the commit point: only the record is left.
             if journal.get("record") == "marking":
                 _clear_dead_apply_locks(repo, journal["plan"])
-            outcome = Outcome("recovered", journal["tree"], journal["old_head"], "", (), ())
+            # (A journal an older gitplan wrote does not say how it applied: "recovered".)
+            strategy = journal.get("strategy", "recovered")
+            outcome = Outcome(strategy, journal["tree"], journal["old_head"], "", (), ())
             with contextlib.suppress(PlanNotFound, Damaged):
                 _mark_applied(
                     repo,
