@@ -33,6 +33,11 @@ Feature: Applying part of a plan
     And git "notes --ref=changesets/p show refs/changesets/p~3" prints "\"upto\": 2"
     When I run git plan "status p"
     Then the output contains "state:      open"
+    And the output contains "applied in part: "
+    And the output contains "(commit) "
+    And the output contains ": upto 2"
+    When I run git plan "status p --json"
+    Then the output contains ""upto": 2"
     When I run git plan "apply p"
     Then the exit code is 0
     And git "show HEAD:src/a.py" prints "A1\na2"

@@ -194,6 +194,9 @@ class PlanStatus:
     unsafe: str | None = None
     # A plan made by `git plan branch`: {plan, changeset, commit} it was copied from.
     branched_from: dict[str, Any] | None = None
+    # The parts of the plan applied so far (apply --upto/--only/--hunks), oldest first: each
+    # is what `applied` would say of it, with its `part`. The plan stays open meanwhile.
+    applied_parts: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,6 +96,7 @@ def compute(repo: pygit2.Repository, plan_id: str) -> tuple[PlanStatus, chains.C
             created_at=record.created_at if record else "",
             applied=record.applied if record else None,
             branched_from=record.extra.get("branched_from") if record else None,
+            applied_parts=tuple(record.extra.get("applied_parts", ())) if record else (),
         ),
         files,
     )
@@ -165,6 +166,7 @@ def _grown(repo: pygit2.Repository, plan_id: str, kept: Kept, now: refs.PlanRefs
             created_at=record.created_at,
             applied=record.applied,
             branched_from=record.extra.get("branched_from"),
+            applied_parts=tuple(record.extra.get("applied_parts", ())),
         )
     tip = added[-1] if added else chains.plan_commit(repo, plan_id, now.tip)
     root_tree = str(chains.plan_commit(repo, plan_id, kept.root).tree_id)
@@ -197,8 +199,8 @@ def load(repo: pygit2.Repository, plan_id: str) -> Kept | None:
             return None
         body = dict(document["status"])
         body["files"] = tuple(FileChange(**change) for change in body["files"])
-        for name in ("tools", "missing_artifacts"):
-            body[name] = tuple(body[name])
+        for name in ("tools", "missing_artifacts", "applied_parts"):
+            body[name] = tuple(body.get(name, ()))
         return Kept(document["tip"], document["notes_tip"], document["root"], PlanStatus(**body))
     except (OSError, ValueError, KeyError, TypeError):
         return None

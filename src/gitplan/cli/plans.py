@@ -161,6 +161,10 @@ def _print_status(out, status: PlanStatus, quoted: Callable[[str], str], in_prog
     if status.applied:
         onto = status.applied.get("commit") or status.applied.get("onto", "")
         out.line(f"applied:    {status.applied.get('at', '')} ({status.applied.get('mode')}) {onto}")
+    for part in status.applied_parts:
+        onto = part.get("commit") or part.get("onto", "")
+        what = ", ".join(f"{key} {value}" for key, value in (part.get("part") or {}).items())
+        out.line(f"applied in part: {part.get('at', '')} ({part.get('mode')}) {onto}: {what}")
     out.line(f"base:       {status.base or '- (none: the plan makes the first commit)'}")
     out.line(f"tip:        {status.tip}")
     if status.branched_from:
