@@ -395,6 +395,9 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "status p --json --no-such-option"
     Then the exit code is 2
     And the JSON error says kind "badinput" with exit code 2
+    When I run git plan "-C {tmp}/nowhere list --json"
+    Then the exit code is 3
+    And the JSON error says kind "norepository" with exit code 3
 
   Scenario: record --parent N refuses to delete a file that changeset N did not have, as record refuses it on the tip
     When I run git plan "record p --tool t --set later.txt={tmp}/in.txt"

@@ -524,6 +524,11 @@ def mark_at_tip(context, plan, count):  # type: ignore[no-untyped-def]
     assert _verified_mark(context, plan) == [tip, notes, str(count)], _verified_mark(context, plan)
 
 
+@given('the verified mark of "{plan}" is removed')
+def remove_mark(context, plan):  # type: ignore[no-untyped-def]
+    (Path(context.repo) / ".git" / "gitplan" / "verified" / plan).unlink()
+
+
 @then('the verified mark of "{plan}" does not name its tip')
 def mark_not_at_tip(context, plan):  # type: ignore[no-untyped-def]
     tip = git(context, "rev-parse", f"refs/changesets/{plan}").strip()

@@ -29,6 +29,10 @@ class PlanNotFound(GitPlanError, KeyError):
         return str(self.args[0]) if self.args else "not found"
 
 
+class NoRepository(PlanNotFound):
+    """No git repository where one was asked for (`-C DIR`, GIT_DIR, the current directory)."""
+
+
 class Conflict(GitPlanError):
     """Edits overlap with what is already there; nothing was written."""
 

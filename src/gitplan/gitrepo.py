@@ -20,7 +20,7 @@ from typing import TypeVar
 import pygit2
 
 from . import clock
-from .errors import BadInput, Damaged, PlanNotFound
+from .errors import BadInput, Damaged, NoRepository, PlanNotFound
 from .format import COMMITTER_EMAIL, COMMITTER_NAME
 from .objects import Person
 
@@ -38,19 +38,19 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
     those variables are ignored: the repository is the one `path` is in."""
     start = os.fspath(path)
     if not os.path.exists(start):
-        raise PlanNotFound(f"no such directory: {start}")
+        raise NoRepository(f"no such directory: {start}")
     git_dir = os.environ.get("GIT_DIR") if environment else None
     work_tree = os.environ.get("GIT_WORK_TREE") if environment else None
     if git_dir:
         found = os.path.abspath(os.path.join(start, git_dir))
         if not os.path.exists(os.path.join(found, "HEAD")):
-            raise PlanNotFound(f"not a git repository: GIT_DIR={git_dir}")
+            raise NoRepository(f"not a git repository: GIT_DIR={git_dir}")
     else:
         across = os.environ.get("GIT_DISCOVERY_ACROSS_FILESYSTEM", "").lower() in ("1", "true", "yes", "on")
         ceilings = os.environ.get("GIT_CEILING_DIRECTORIES", "")
         discovered = pygit2.discover_repository(start, across, ceilings)
         if discovered is None:
-            raise PlanNotFound(f"not a git repository (or any parent up to /): {start}")
+            raise NoRepository(f"not a git repository (or any parent up to /): {start}")
         found = discovered
     _refuse_unsupported(Path(found))
     _read_objects_as_git_does()
