@@ -257,6 +257,14 @@ Feature: Apply is all or nothing
     And the error mentions "uncommitted changes"
     And the user's state is unchanged
 
+  Scenario: An apply git refuses for uncommitted changes cancels the plan without a trace
+    Given the user edits "README.md" to "dirty\n" without committing
+    When I apply "p"
+    Then it fails with exit code 4
+    And the error mentions "uncommitted changes"
+    And ref "refs/changesets/p" does not exist
+    And the object store holds nothing unreachable
+
   Scenario: Staged changes are refused too
     Given the user stages "new.txt" with content "staged\n"
     When I apply "p" keeping it on failure

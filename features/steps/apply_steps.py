@@ -524,6 +524,12 @@ def mark_at_tip(context, plan, count):  # type: ignore[no-untyped-def]
     assert _verified_mark(context, plan) == [tip, notes, str(count)], _verified_mark(context, plan)
 
 
+@then("the object store holds nothing unreachable")
+def nothing_unreachable(context):  # type: ignore[no-untyped-def]
+    unreachable = git(context, "fsck", "--unreachable", "--no-reflogs")
+    assert unreachable.strip() == "", unreachable
+
+
 @given('the verified mark of "{plan}" is removed')
 def remove_mark(context, plan):  # type: ignore[no-untyped-def]
     (Path(context.repo) / ".git" / "gitplan" / "verified" / plan).unlink()

@@ -51,7 +51,7 @@ from .gitrepo import (
 )
 from .model import ApplyResult, PlanRecord, PlanStatus, Selection
 from .notes import notes_tree, stage_notes_commit
-from .objects import Person, Staging, encode_commit
+from .objects import Person, Staging
 from .packfile import OBJ_TREE
 from .patches import patch_edits
 from .transaction import Prepared
@@ -782,16 +782,24 @@ def _execute(
     plan_id = chain.refs.plan_id
     new_commit = outcome.head
     faults.point("apply.before-commits")  # the outcome's trees are written; nothing names them yet
+    # The commits are made in memory and written only once git has written the files: a
+    # refusal by git (a dirty file) then leaves no commit behind to keep the plan's
+    # objects from its cancel. (A signed commit is made by git, signing first.)
+    commits = Staging()
+    written: list[str] = []  # the commits this apply wrote: gone again if it stops short
     for tree, message, author in outcome.commits if mode != "worktree" else ():  # worktree mode: none
-        new_commit = _write_commit(
+        new_commit = _make_commit(
             repo,
             plan_id,
+            commits,
             tree,
             [new_commit] if new_commit else [],  # none: the project's first commit
             signature(author) if author else user_signature(repo),
             committer() if author else user_signature(repo, "committer"),
             message,
         )
+        if new_commit not in commits:  # signed: git wrote it
+            written.append(new_commit)
     # The ref the commit point moves: the branch HEAD is on, or the new branch.
     head_ref = f"refs/heads/{branch}" if mode == "branch" else _head_ref(repo)
     paths = [entry.path for entry in outcome.writes]
@@ -844,6 +852,10 @@ def _execute(
                 if progress is not None:
                     progress(len(paths), len(paths))
                 journal["index"] = "written"
+            for oid, kind, data in commits.items():
+                if not repo.odb.exists(oid.hex()):  # (the same commit made again: it is not ours)
+                    repo.odb.write(kind, data)
+                    written.append(oid.hex())
             if mode != "worktree":
                 journal["head"] = "moving"  # from now on a lock on head_ref may be ours
             _write_journal(directory, journal)
@@ -857,7 +869,8 @@ def _execute(
                 _write_journal(directory, journal)
         except BaseException as failure:
             # Before the commit point: put the user's files and index back now, not at
-            # the next `git plan` command.
+            # the next `git plan` command, and take back the commits nothing names.
+            _remove_loose(repo, written)
             left = _roll_back(repo, journal)
             _clear_journal(directory)
             if isinstance(failure, Conflict):
@@ -900,24 +913,35 @@ def _execute(
     )
 
 
-def _write_commit(
+def _remove_loose(repo: pygit2.Repository, oids: list[str]) -> None:
+    """Delete these loose objects, which this process wrote and nothing references: left,
+    they would keep the plan's trees and files from the cancel that follows."""
+    objects = common_dir(repo) / "objects"
+    for oid in oids:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(objects / oid[:2] / oid[2:])
+
+
+def _make_commit(
     repo: pygit2.Repository,
     plan_id: str,
+    commits: Staging,
     tree: str,
     parents: list[str],
     author: pygit2.Signature,
     committer: pygit2.Signature,
     message: str,
 ) -> str:
-    """Write a commit object as git serializes it. Its tree is freshened first, as libgit2's
-    create_commit does, unless the plan's own packs hold it (_write_unless_the_plans)."""
+    """A commit object as git serializes it, staged in `commits` for the caller to write
+    (under commit.gpgSign, made and written by git, which signs it). Its tree is freshened
+    first, as libgit2's create_commit does, unless the plan's own packs hold it
+    (_write_unless_the_plans)."""
     staging = Staging()
     staging.add(OBJ_TREE, bytes(repo.odb.read(tree)[1]))
     _write_unless_the_plans(repo, plan_id, staging)
     if config_flag(repo, "commit.gpgSign", False):
         return _signed_commit(repo, tree, parents, _person(author), _person(committer), message)
-    data = encode_commit(tree, parents, _person(author), _person(committer), message)
-    return str(repo.odb.write(pygit2.enums.ObjectType.COMMIT, data))
+    return commits.commit(tree, parents, _person(author), _person(committer), message)
 
 
 def _signed_commit(
