@@ -420,6 +420,24 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
       | true  |
       | false |
 
+  Scenario Outline: In a sparse checkout, a command that writes into a directory outside it records only what it wrote (watch <watch>)
+    Given the user sets the repository up with:
+      """
+      mkdir -p lib/deep && echo l > lib/deep/l.txt && echo g > lib/g.txt && git add lib && git commit -q -m lib
+      git sparse-checkout set src
+      """
+    And a plan "q"
+    And git config "plan.watchWorktree" is "<watch>"
+    When I run git plan "run q --tool sh -- sh -c 'mkdir -p lib && echo fixed > lib/g.txt && mkdir -p new && echo n > new/n.txt'"
+    Then the exit code is 0
+    And git "diff --name-status refs/changesets/q~1 refs/changesets/q" prints "M\tlib/g.txt\nA\tnew/n.txt"
+    And git "ls-tree -r --name-only refs/changesets/q lib/deep" prints "lib/deep/l.txt"
+
+    Examples:
+      | watch |
+      | true  |
+      | false |
+
   Scenario: A run whose slot lock is replaced while it opens it takes the new one
     When gc replaces the slot lock just as a run of "sh -c 'echo r > race.txt'" in "p" opens it
     Then git "ls-tree -r --name-only refs/changesets/p" prints "race.txt"

@@ -242,6 +242,17 @@ def read_files(
             )
         else:
             changes[path] = None
+    if listed:
+        # A file not checked out (skip-worktree: outside a sparse checkout) is not deleted,
+        # as git status does not call it deleted: a command that wrote into its directory
+        # left it where it was.
+        gone = [
+            path
+            for path, contents in changes.items()
+            if contents is None and not os.path.lexists(workdir / path)
+        ]
+        for path in worktree.skip_worktree(repo, gone, checkout):
+            del changes[path]
     named_missing = [path for path, contents in changes.items() if contents is None and not listed]
     outside = worktree.skip_worktree(repo, named_missing, checkout)
     if outside:
