@@ -687,6 +687,11 @@ Feature: Plans move between machines through git remotes and bundles
     And the partial clone holds "a\n" at "refs/changesets/fix-1:a.txt" without asking its remote
     And git fsck --full is clean in the partial clone
 
+  Scenario: In a blobless partial clone, a plan on an older commit reads the files git has not fetched yet, as git does
+    Given the user commits "README.md" with content "# newer\n" on main
+    When in a blobless partial clone of this repository I run git plan "create p --base HEAD~1", "record p --tool t --set README.md={tmp}/in.txt" and "diff p"
+    Then each of them exited 0, and the last printed "-# app"
+
   Scenario: A plan cancelled here while its push runs is reported as such, not as the remote's refusal
     Given a plan "fix-1"
     And I record in "fix-1" with tool "write_file"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -530,3 +531,32 @@ def fetch_document(context, first, first_outcome, second, second_outcome):  # ty
     document = json.loads(context.cli.stdout)
     outcomes = {moved["plan_id"]: moved["outcome"] for moved in document["plans"]}
     assert outcomes == {first: first_outcome, second: second_outcome}, document
+
+
+@when('in a blobless partial clone of this repository I run git plan "{first}", "{second}" and "{third}"')
+def partial_clone_commands(context, first, second, third):  # type: ignore[no-untyped-def]
+    """git reads the blobs a blobless clone lacks from its remote when it needs them;
+    gitplan has git fetch them too."""
+    git(context, "config", "uploadpack.allowFilter", "true")
+    clone = os.path.join(context.tmp, "partial")
+    subprocess.run(
+        ["git", "clone", "-q", "--filter=blob:none", f"file://{context.repo}", clone],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    Path(context.tmp, "in.txt").write_text("# mine\n")
+    context.runs = [
+        subprocess.run(
+            [sys.executable, "-m", "gitplan", *shlex.split(args.replace("{tmp}", context.tmp))],
+            cwd=clone,
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+        for args in (first, second, third)
+    ]
+
+
+@then('each of them exited 0, and the last printed "{text}"')
+def each_exited_zero(context, text):  # type: ignore[no-untyped-def]
+    for run in context.runs:
+        assert run.returncode == 0, (run.args, run.stdout, run.stderr)
+    assert text in context.runs[-1].stdout, context.runs[-1].stdout
