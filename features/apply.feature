@@ -305,6 +305,27 @@ Feature: Apply is all or nothing
     Then it succeeds
     And HEAD has 2 new commits authored by "agent"
 
+  Scenario: A plan whose changes HEAD already has is applied without an empty commit, as git makes none
+    Given a plan "again"
+    And I record in "again" with tool "same"
+      | path    | content |
+      | new.txt | new\n   |
+    And I record in "again" with tool "other"
+      | path    | content |
+      | two.txt | 2\n     |
+    And the user commits the plan's tip of "p" by hand as "manual"
+    When I apply "p"
+    Then it succeeds
+    And HEAD is still the commit "manual"
+    And the plan "p" is marked applied
+    Given a plan "empty"
+    When I apply "empty"
+    Then it succeeds
+    And HEAD is still the commit "manual"
+    When I replay "again"
+    Then it succeeds
+    And git "log --format=%s -n 2" prints "other: added two.txt\nmanual"
+
   Scenario: Applying twice is refused
     When I apply "p"
     And I apply "p"

@@ -554,3 +554,15 @@ def forged_symlink(context, path, target, plan):  # type: ignore[no-untyped-def]
     commit = git(context, "commit-tree", tree, "-p", tip, data=message).strip()
     git(context, "notes", "--ref", f"changesets/{plan}", "add", "-m", "{}", commit)
     git(context, "update-ref", f"refs/changesets/{plan}", commit, tip)
+
+
+@given('the user commits the plan\'s tip of "{plan}" by hand as "{message}"')
+def commit_tip_by_hand(context, plan, message):  # type: ignore[no-untyped-def]
+    git(context, "read-tree", "-u", "--reset", f"refs/changesets/{plan}^{{tree}}")
+    git(context, "commit", "-q", "-m", message)
+
+
+@then('HEAD is still the commit "{message}"')
+def head_still(context, message):  # type: ignore[no-untyped-def]
+    assert git(context, "log", "-1", "--format=%s").strip() == message
+    assert git(context, "status", "--porcelain").strip() == ""

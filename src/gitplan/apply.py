@@ -354,7 +354,10 @@ def _plan_outcome(
         current = head_tree
         for changeset, commit in zip(chain.changesets, taken, strict=False):
             parent_tree = str(commit.parents[0].tree_id)
+            before = current
             current = _merge(repo, chain.refs.plan_id, parent_tree, current, str(commit.tree_id))
+            if current == before and parent_tree != str(commit.tree_id):
+                continue  # its change is on HEAD already: no empty commit, as git rebase drops it
             commits.append((current, commit.message, changeset.author))
         result = current
     elif strategy == "merge" and not write:
@@ -367,7 +370,8 @@ def _plan_outcome(
     else:
         plan_id = chain.refs.plan_id
         result = target if strategy == "fast-forward" else _merge(repo, plan_id, base_tree, head_tree, target)
-        commits.append((result, _squash_message(chain, record, selection), ""))
+        if result != head_tree or not head:  # (HEAD holds it all already: no empty commit)
+            commits.append((result, _squash_message(chain, record, selection), ""))
     # A tree written from a merge holds every mode as git reads it; an entry of HEAD's
     # that an old git wrote as 100664 is the same file to git, and is not written.
     writes = tuple(entry for entry in changed_entries(repo, head_tree, result) if not _same_to_git(entry))
@@ -860,7 +864,7 @@ def _execute(
                 journal["head"] = "moving"  # from now on a lock on head_ref may be ours
             _write_journal(directory, journal)
             faults.point("apply.before-commit-point")
-            if mode == "commit":
+            if mode == "commit" and new_commit != outcome.head:  # (nothing to commit: no move)
                 _move_head(repo, head_ref, outcome.head, new_commit, plan_id)
             elif mode == "branch":
                 _create_branch(repo, str(branch), new_commit)
