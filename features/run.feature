@@ -438,6 +438,19 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
       | true  |
       | false |
 
+  Scenario: The user's git hooks do not run in the plan's own worktree, so a failing post-checkout hook stops no run
+    Given the user sets the repository up with:
+      """
+      printf '#!/bin/sh\necho ran >> "$(git rev-parse --git-common-dir)/hook-ran"\nexit 1\n' > .git/hooks/post-checkout
+      chmod +x .git/hooks/post-checkout
+      """
+    When I run git plan "run p --tool sh -- sh -c 'echo h > hooked.txt'"
+    Then the exit code is 0
+    When I run git plan "run p --tool sh -- sh -c 'echo i > again.txt'"
+    Then the exit code is 0
+    And git "diff --name-only refs/changesets/p~2 refs/changesets/p" prints "again.txt\nhooked.txt"
+    And the repository has no file ".git/hook-ran"
+
   Scenario: A run whose slot lock is replaced while it opens it takes the new one
     When gc replaces the slot lock just as a run of "sh -c 'echo r > race.txt'" in "p" opens it
     Then git "ls-tree -r --name-only refs/changesets/p" prints "race.txt"

@@ -415,3 +415,8 @@ def descriptors_run_out(context, script, plan, name):  # type: ignore[no-untyped
 def same_descriptors(context):  # type: ignore[no-untyped-def]
     # (The first run's watcher stays open for the next run, so it is among those before.)
     assert sorted(os.listdir("/proc/self/fd")) == context.descriptors_before
+
+
+@then('the repository has no file "{path}"')
+def no_file(context, path):  # type: ignore[no-untyped-def]
+    assert not (Path(context.repo) / path).exists(), (Path(context.repo) / path).read_text()

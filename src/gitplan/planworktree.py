@@ -120,7 +120,9 @@ def prepare(repo: pygit2.Repository, slot: Slot, tip: str) -> None:
         _remove_checkout(checkout_dir)
         checkout_dir.parent.mkdir(parents=True, exist_ok=True)
         (slot.directory / _RUNNING).touch()
-        worktree.run_git(repo, ["worktree", "add", "--quiet", "--detach", str(checkout_dir), tip])
+        worktree.run_git(
+            repo, ["worktree", "add", "--quiet", "--detach", str(checkout_dir), tip], env=_no_hooks(repo)
+        )
         return
     checkout = slot.checkout()
     if (slot.directory / _RUNNING).exists():
@@ -131,7 +133,9 @@ def prepare(repo: pygit2.Repository, slot: Slot, tip: str) -> None:
     (slot.directory / _RUNNING).touch()
     head = head_commit(repo, checkout)
     if head != tip:  # other writers moved the plan: only what they changed is written
-        worktree.run_git(repo, ["checkout", "--quiet", "--detach", tip], checkout=checkout)
+        worktree.run_git(
+            repo, ["checkout", "--quiet", "--detach", tip], checkout=checkout, env=_no_hooks(repo, checkout)
+        )
 
 
 def clear_git_locks(checkout: worktree.Checkout) -> None:
@@ -267,7 +271,16 @@ def discard(repo: pygit2.Repository, checkout: worktree.Checkout, paths: Sequenc
             ["checkout", "--quiet", commit, "--pathspec-from-file=-", "--pathspec-file-nul"],
             stdin=b"".join(os.fsencode(path) + b"\0" for path in restore),
             checkout=checkout,
+            env=_no_hooks(repo, checkout),
         )
+
+
+def _no_hooks(repo: pygit2.Repository, checkout: worktree.Checkout | None = None) -> dict[str, str]:
+    """The environment for a checkout in a plan's own worktree: the user's hooks
+    (post-checkout) are for the user's checkouts, and one that fails would stop every run."""
+    environment = worktree.git_env(repo, checkout)
+    worktree.add_config(environment, "core.hooksPath", os.devnull)
+    return environment
 
 
 # -- removing ---------------------------------------------------------------------
