@@ -296,6 +296,7 @@ Feature: Apply is all or nothing
     Then it succeeds
     And the user's state is unchanged except branch "result"
     And branch "result" has the plan's tip tree
+    And git "reflog show --format=%gs result" prints "plan apply: p"
 
   Scenario: Replay makes one commit per changeset authored by the actor
     Given I record in "p" with tool "second"

@@ -867,7 +867,7 @@ def _execute(
             if mode == "commit" and new_commit != outcome.head:  # (nothing to commit: no move)
                 _move_head(repo, head_ref, outcome.head, new_commit, plan_id)
             elif mode == "branch":
-                _create_branch(repo, str(branch), new_commit)
+                _create_branch(repo, str(branch), new_commit, plan_id)
             else:
                 journal["state"] = "done"
                 _write_journal(directory, journal)
@@ -1030,9 +1030,10 @@ def _move_head(repo: pygit2.Repository, head_ref: str, old: str, new: str, plan_
         raise Conflict(f"{head_ref} moved while applying ({error}); nothing was committed", ()) from None
 
 
-def _create_branch(repo: pygit2.Repository, branch: str, commit: str) -> None:
+def _create_branch(repo: pygit2.Repository, branch: str, commit: str, plan_id: str) -> None:
     try:
-        repo.references.create(f"refs/heads/{branch}", pygit2.Oid(hex=commit))
+        # Its reflog says where it came from, as `git branch` says "branch: Created from".
+        repo.create_reference(f"refs/heads/{branch}", pygit2.Oid(hex=commit), False, f"plan apply: {plan_id}")
     except pygit2.AlreadyExistsError:
         raise Conflict(f"branch {branch!r} was created by someone else while applying", ()) from None
     except (pygit2.GitError, OSError) as error:  # its lock file is held
