@@ -596,6 +596,14 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And the error mentions "nothing was written"
     And the object store is exactly as it was
 
+  Scenario: A pack whose temporary file git prune removes while it is written is refused as such
+    Given I remember the object store
+    When I record in "s" while git prune removes the new pack's temporary file
+    Then it fails with exit code 1
+    And the error mentions "temporary file"
+    And the error mentions "was removed while it was written"
+    And the object store is exactly as it was
+
   Scenario: A file rewritten in place (same size) while it is recorded is refused
     Given a file "same.txt" outside the repository with 20 MB of text
     And I remember the object store

@@ -667,6 +667,16 @@ def disk_full(context, plan):  # type: ignore[no-untyped-def]
         attempt(context, lambda: context.store.record(plan, {"x.txt": b"x\n"}, ToolInvocation(tool="w")))
 
 
+@when('I record in "{plan}" while git prune removes the new pack\'s temporary file')
+def temporary_pack_pruned(context, plan):  # type: ignore[no-untyped-def]
+    def prune() -> None:  # what git prune --expire=now does to tmp_* files of objects/pack
+        for leftover in Path(context.repo, ".git", "objects", "pack").glob("tmp_pack_gitplan_*"):
+            leftover.unlink()
+
+    with faults.at("packfile.finish", prune):
+        attempt(context, lambda: context.store.record(plan, {"x.txt": b"x\n"}, ToolInvocation(tool="w")))
+
+
 @when('I record "{name}" from disk into "{plan}" while another process rewrites it in place')
 def record_rewritten(context, name, plan):  # type: ignore[no-untyped-def]
     from gitplan import FileOnDisk

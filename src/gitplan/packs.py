@@ -488,6 +488,11 @@ def _write(
         pack = _registered(repo, plan_id, writer, total, fill)
     except ValueError as error:  # a streamed file changed between hashing and writing
         raise BadInput(f"a file changed while it was being recorded ({error}); nothing was written") from None
+    except FileNotFoundError:  # its temporary file went: `git prune --expire=now` removes them
+        raise GitPlanError(
+            f"the new pack's temporary file in {directory} was removed while it was written (by another "
+            "process, such as git prune --expire=now); nothing was recorded, try again"
+        ) from None
     except OSError as error:  # the disk is full, or the repository is read-only
         raise GitPlanError(f"cannot write to {directory}: {error.strerror}; nothing was written") from None
     faults.point("packs.registered")
