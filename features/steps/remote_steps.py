@@ -454,18 +454,24 @@ def fetch_racing_cancel(context, plan, name):  # type: ignore[no-untyped-def]
         attempt(context, lambda: context.store.fetch(name, [plan]))
 
 
-@when('a blobless partial clone of this repository fetches plan "{plan}"')
-def partial_clone_fetch(context, plan):  # type: ignore[no-untyped-def]
-    """The clone's remote is its promisor, with a blob:none filter that git fetch would
-    apply to the plan too."""
-    from common_steps import attempt
-
+def _blobless_clone(context) -> str:  # type: ignore[no-untyped-def]
+    """A `git clone --filter=blob:none` of the scenario's repository (its promisor remote)."""
     git(context, "config", "uploadpack.allowFilter", "true")
     clone = os.path.join(context.tmp, "partial")
     subprocess.run(
         ["git", "clone", "-q", "--filter=blob:none", f"file://{context.repo}", clone],
         check=True, capture_output=True,
     )  # fmt: skip
+    return clone
+
+
+@when('a blobless partial clone of this repository fetches plan "{plan}"')
+def partial_clone_fetch(context, plan):  # type: ignore[no-untyped-def]
+    """The clone's remote is its promisor, with a blob:none filter that git fetch would
+    apply to the plan too."""
+    from common_steps import attempt
+
+    clone = _blobless_clone(context)
     context.partial = clone
     attempt(context, lambda: PlanStore.open(clone).fetch("origin", [plan]))
 
@@ -537,12 +543,7 @@ def fetch_document(context, first, first_outcome, second, second_outcome):  # ty
 def partial_clone_commands(context, first, second, third):  # type: ignore[no-untyped-def]
     """git reads the blobs a blobless clone lacks from its remote when it needs them;
     gitplan has git fetch them too."""
-    git(context, "config", "uploadpack.allowFilter", "true")
-    clone = os.path.join(context.tmp, "partial")
-    subprocess.run(
-        ["git", "clone", "-q", "--filter=blob:none", f"file://{context.repo}", clone],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    clone = _blobless_clone(context)
     Path(context.tmp, "in.txt").write_text("# mine\n")
     context.runs = [
         subprocess.run(
