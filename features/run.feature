@@ -438,6 +438,28 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
       | true  |
       | false |
 
+  Scenario Outline: In a sparse checkout, a command that writes into a directory of thousands of files outside it records what it wrote (watch <watch>)
+    # 2,500 paths of 1,000 bytes: more than an argument list holds, had they been passed to git
+    Given the user sets the repository up with:
+      """
+      deep=lib/$(printf 'a%.0s' $(seq 250))/$(printf 'b%.0s' $(seq 250))/$(printf 'c%.0s' $(seq 250))/$(printf 'd%.0s' $(seq 240))
+      blob=$(echo x | git hash-object -w --stdin)
+      seq 2500 | while read n; do printf '100644 %s\t%s/f%s\n' "$blob" "$deep" "$n"; done | git update-index --index-info
+      echo g > lib/g.txt 2>/dev/null || (mkdir -p lib && echo g > lib/g.txt)
+      git add lib/g.txt && git commit -q -m lib
+      git sparse-checkout set src
+      """
+    And a plan "q"
+    And git config "plan.watchWorktree" is "<watch>"
+    When I run git plan "run q --tool sh -- sh -c 'mkdir -p lib && echo fixed > lib/g.txt'"
+    Then the exit code is 0
+    And git "diff --name-status refs/changesets/q~1 refs/changesets/q" prints "M\tlib/g.txt"
+
+    Examples:
+      | watch |
+      | true  |
+      | false |
+
   Scenario: The user's git hooks do not run in the plan's own worktree, so a failing post-checkout hook stops no run
     Given the user sets the repository up with:
       """
