@@ -257,13 +257,20 @@ Feature: Apply is all or nothing
     And the error mentions "uncommitted changes"
     And the user's state is unchanged
 
-  Scenario: An apply git refuses for uncommitted changes cancels the plan without a trace
-    Given the user edits "README.md" to "dirty\n" without committing
+  Scenario Outline: An apply git refuses for uncommitted changes cancels the plan without a trace (commit.gpgSign <sign>)
+    Given git config "commit.gpgSign" is "<sign>"
+    And git signs with a program that signs
+    And the user edits "README.md" to "dirty\n" without committing
     When I apply "p"
     Then it fails with exit code 4
     And the error mentions "uncommitted changes"
     And ref "refs/changesets/p" does not exist
     And the object store holds nothing unreachable
+
+    Examples:
+      | sign  |
+      | false |
+      | true  |
 
   Scenario: Staged changes are refused too
     Given the user stages "new.txt" with content "staged\n"
@@ -326,6 +333,15 @@ Feature: Apply is all or nothing
     When I replay "again"
     Then it succeeds
     And git "log --format=%s -n 2" prints "other: added two.txt\nmanual"
+
+  Scenario: A plan whose changes HEAD already has, while the user reverts them: refused, not marked applied
+    Given the user commits the plan's tip of "p" by hand as "manual"
+    And the user reverts HEAD just before apply's commit point
+    When I apply "p"
+    Then it fails with exit code 4
+    And the error mentions "moved while applying"
+    And git "log --format=%s -n 1" prints "Revert \"manual\""
+    And no apply journal is left
 
   Scenario: Applying twice is refused
     When I apply "p"
@@ -470,6 +486,25 @@ Feature: Apply is all or nothing
     And no apply journal is left
     And no index.lock is left
     And git fsck --full is clean
+
+  Scenario: An apply interrupted just after its commit point stands, and git plan recover finishes it
+    Given the apply is interrupted (KeyboardInterrupt) just after its commit point
+    When I apply "p" in commit mode, catching the interrupt
+    Then the interrupt reached the caller
+    And HEAD is a new commit whose tree is the plan's tip tree
+    And git status is clean
+    When I run git plan "recover"
+    Then the output contains "finished the interrupted apply of plan p"
+    And the plan "p" is marked applied
+
+  Scenario: A worktree-mode apply interrupted just after its commit point keeps the files it wrote
+    Given the apply is interrupted (KeyboardInterrupt) just after its commit point
+    When I apply "p" in worktree mode, catching the interrupt
+    Then the interrupt reached the caller
+    And the worktree file "new.txt" is "new\n"
+    When I run git plan "recover"
+    Then the output contains "finished the interrupted apply of plan p"
+    And the plan "p" is marked applied
 
   Scenario: A symlink deeper in the path that leads outside the worktree is refused
     Given I record in "p" with tool "more"

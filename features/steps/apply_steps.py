@@ -317,6 +317,11 @@ def branch_meanwhile(context, branch):  # type: ignore[no-untyped-def]
     _at_commit_point(context, lambda: git(context, "branch", branch, "HEAD"))
 
 
+@given("the user reverts HEAD just before apply's commit point")
+def revert_meanwhile(context):  # type: ignore[no-untyped-def]
+    _at_commit_point(context, lambda: git(context, "revert", "--no-edit", "HEAD"))
+
+
 @given('another git process holds the lock of "{ref}" just before apply\'s commit point')
 def lock_meanwhile(context, ref):  # type: ignore[no-untyped-def]
     lock = Path(context.repo) / ".git" / f"{ref}.lock"
@@ -374,11 +379,23 @@ def interrupted_read_tree(context):  # type: ignore[no-untyped-def]
     context.add_cleanup(context.fault.__exit__, None, None, None)
 
 
-@when('I apply "{plan}" in worktree mode, catching the interrupt')
-def apply_interrupted(context, plan):  # type: ignore[no-untyped-def]
+@given("the apply is interrupted (KeyboardInterrupt) just after its commit point")
+def interrupted_after_commit_point(context):  # type: ignore[no-untyped-def]
+    from gitplan import faults
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    context.fault = faults.at("apply.at-commit-point", interrupt)
+    context.fault.__enter__()
+    context.add_cleanup(context.fault.__exit__, None, None, None)
+
+
+@when('I apply "{plan}" in {mode} mode, catching the interrupt')
+def apply_interrupted(context, plan, mode):  # type: ignore[no-untyped-def]
     context.interrupted = False
     try:
-        context.store.apply(plan, mode="worktree")
+        context.store.apply(plan, mode=mode)
     except KeyboardInterrupt:
         context.interrupted = True
 

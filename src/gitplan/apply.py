@@ -23,7 +23,9 @@ import fcntl
 import json
 import os
 import shlex
+import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,7 +54,7 @@ from .gitrepo import (
 from .model import ApplyResult, PlanRecord, PlanStatus, Selection
 from .notes import notes_tree, stage_notes_commit
 from .objects import Person, Staging
-from .packfile import OBJ_TREE
+from .packfile import OBJ_COMMIT, OBJ_TREE
 from .patches import patch_edits
 from .transaction import Prepared
 from .trees import (
@@ -788,22 +790,23 @@ def _execute(
     faults.point("apply.before-commits")  # the outcome's trees are written; nothing names them yet
     # The commits are made in memory and written only once git has written the files: a
     # refusal by git (a dirty file) then leaves no commit behind to keep the plan's
-    # objects from its cancel. (A signed commit is made by git, signing first.)
+    # objects from its cancel. (A signed commit is made by git, signing, into a scratch
+    # object directory, and staged from there.)
     commits = Staging()
     written: list[str] = []  # the commits this apply wrote: gone again if it stops short
-    for tree, message, author in outcome.commits if mode != "worktree" else ():  # worktree mode: none
-        new_commit = _make_commit(
-            repo,
-            plan_id,
-            commits,
-            tree,
-            [new_commit] if new_commit else [],  # none: the project's first commit
-            signature(author) if author else user_signature(repo),
-            committer() if author else user_signature(repo, "committer"),
-            message,
-        )
-        if new_commit not in commits:  # signed: git wrote it
-            written.append(new_commit)
+    with tempfile.TemporaryDirectory(prefix="gitplan-signed-") as scratch:
+        for tree, message, author in outcome.commits if mode != "worktree" else ():  # worktree mode: none
+            new_commit = _make_commit(
+                repo,
+                plan_id,
+                commits,
+                scratch,
+                tree,
+                [new_commit] if new_commit else [],  # none: the project's first commit
+                signature(author) if author else user_signature(repo),
+                committer() if author else user_signature(repo, "committer"),
+                message,
+            )
     # The ref the commit point moves: the branch HEAD is on, or the new branch.
     head_ref = f"refs/heads/{branch}" if mode == "branch" else _head_ref(repo)
     paths = [entry.path for entry in outcome.writes]
@@ -864,14 +867,21 @@ def _execute(
                 journal["head"] = "moving"  # from now on a lock on head_ref may be ours
             _write_journal(directory, journal)
             faults.point("apply.before-commit-point")
-            if mode == "commit" and new_commit != outcome.head:  # (nothing to commit: no move)
+            if mode == "commit" and new_commit != outcome.head:
                 _move_head(repo, head_ref, outcome.head, new_commit, plan_id)
+            elif mode == "commit":  # nothing to commit: HEAD stays, if it is still where it was
+                _refuse_moved(repo, head_ref, outcome.head)
+                journal["state"] = "done"
+                _write_journal(directory, journal)
             elif mode == "branch":
                 _create_branch(repo, str(branch), new_commit, plan_id)
             else:
                 journal["state"] = "done"
                 _write_journal(directory, journal)
+            faults.point("apply.at-commit-point")  # past it: the apply stands whatever happens
         except BaseException as failure:
+            if _past_commit_point(repo, directory, mode, head_ref, new_commit, outcome.head):
+                raise  # (an interrupt just after it) the apply stands; recovery marks the plan
             # Before the commit point: put the user's files and index back now, not at
             # the next `git plan` command, and take back the commits nothing names.
             _remove_loose(repo, written)
@@ -917,6 +927,20 @@ def _execute(
     )
 
 
+def _past_commit_point(
+    repo: pygit2.Repository, directory: Path, mode: str, head_ref: str, new_commit: str, old_head: str
+) -> bool:
+    """Has the apply passed its commit point (the branch moved or made, or the journal
+    saying done), so that a failure now must not put anything back?"""
+    if mode == "worktree" or new_commit == old_head:
+        try:
+            return bool(json.loads((directory / "apply.json").read_text()).get("state") == "done")
+        except (OSError, ValueError):
+            return False
+    ref = repo.references.get(head_ref)
+    return ref is not None and ref.type == pygit2.enums.ReferenceType.DIRECT and str(ref.target) == new_commit
+
+
 def _remove_loose(repo: pygit2.Repository, oids: list[str]) -> None:
     """Delete these loose objects, which this process wrote and nothing references: left,
     they would keep the plan's trees and files from the cancel that follows."""
@@ -930,6 +954,7 @@ def _make_commit(
     repo: pygit2.Repository,
     plan_id: str,
     commits: Staging,
+    scratch: str,
     tree: str,
     parents: list[str],
     author: pygit2.Signature,
@@ -944,16 +969,27 @@ def _make_commit(
     staging.add(OBJ_TREE, bytes(repo.odb.read(tree)[1]))
     _write_unless_the_plans(repo, plan_id, staging)
     if config_flag(repo, "commit.gpgSign", False):
-        return _signed_commit(repo, tree, parents, _person(author), _person(committer), message)
+        return _signed_commit(
+            repo, commits, scratch, tree, parents, _person(author), _person(committer), message
+        )
     return commits.commit(tree, parents, _person(author), _person(committer), message)
 
 
 def _signed_commit(
-    repo: pygit2.Repository, tree: str, parents: list[str], author: Person, committer: Person, message: str
+    repo: pygit2.Repository,
+    commits: Staging,
+    scratch: str,
+    tree: str,
+    parents: list[str],
+    author: Person,
+    committer: Person,
+    message: str,
 ) -> str:
     """The commit made and signed by `git commit-tree -S`, as git commit signs under
-    commit.gpgSign (gpg.program, gpg.format, user.signingKey are git's to read); GitFailed,
-    with git's message, when signing fails, before anything else is written."""
+    commit.gpgSign (gpg.program, gpg.format, user.signingKey are git's to read), staged
+    in `commits`: git writes it into the `scratch` object directory (reading the
+    repository's as an alternate), where the next one finds it as its parent. GitFailed,
+    with git's message, when signing fails."""
     people: dict[str, str] = {}
     for role, who in (("AUTHOR", author), ("COMMITTER", committer)):
         people.update({f"GIT_{role}_NAME": who.name, f"GIT_{role}_EMAIL": who.email})
@@ -962,11 +998,19 @@ def _signed_commit(
     # (a replayed commit's committer is gitplan, which has no key).
     key = "" if config_value(repo, "user.signingKey") else _ident(user_signature(repo, "committer"))
     arguments = ["commit-tree", f"-S{key}", tree, *[item for parent in parents for item in ("-p", parent)]]
-    environment = worktree.git_env(repo, None, **people)
-    worktree.add_config(environment, "i18n.commitEncoding", "UTF-8")  # the bytes gitplan writes
     message_bytes = message.encode("utf-8", "surrogateescape")
+    environment = worktree.git_env(
+        repo, None, GIT_OBJECT_DIRECTORY=scratch,
+        GIT_ALTERNATE_OBJECT_DIRECTORIES=str(common_dir(repo) / "objects"), **people,
+    )  # fmt: skip
+    worktree.add_config(environment, "i18n.commitEncoding", "UTF-8")  # the bytes gitplan writes
     made = worktree.run_git(repo, [*arguments, "-F", "-"], stdin=message_bytes, env=environment)
-    return made.decode().strip()
+    oid = made.decode().strip()
+    loose = Path(scratch) / oid[:2] / oid[2:]
+    if loose.exists():
+        data = zlib.decompress(loose.read_bytes())
+        return commits.add(OBJ_COMMIT, data[data.index(b"\0") + 1 :])
+    return oid  # the repository had this very commit already (git wrote nothing)
 
 
 def _ident(who: pygit2.Signature) -> str:
@@ -1022,12 +1066,19 @@ def _move_head(repo: pygit2.Repository, head_ref: str, old: str, new: str, plan_
                 f"{head_ref} was created while applying ({error}); nothing was committed", ()
             ) from None
         return
-    if ref is None or ref.type != pygit2.enums.ReferenceType.DIRECT or str(ref.target) != old:
-        raise Conflict(f"{head_ref} moved while applying; nothing was committed", ())
+    _refuse_moved(repo, head_ref, old)
+    assert ref is not None  # (_refuse_moved: it is there)
     try:
         ref.set_target(pygit2.Oid(hex=new), f"plan apply: {plan_id}")  # compare-and-swap
     except (pygit2.GitError, OSError) as error:
         raise Conflict(f"{head_ref} moved while applying ({error}); nothing was committed", ()) from None
+
+
+def _refuse_moved(repo: pygit2.Repository, head_ref: str, old: str) -> None:
+    """Conflict unless `head_ref` still names `old`, the commit the apply was worked out on."""
+    ref = repo.references.get(head_ref)
+    if ref is None or ref.type != pygit2.enums.ReferenceType.DIRECT or str(ref.target) != old:
+        raise Conflict(f"{head_ref} moved while applying; nothing was committed", ())
 
 
 def _create_branch(repo: pygit2.Repository, branch: str, commit: str, plan_id: str) -> None:
