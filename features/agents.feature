@@ -174,7 +174,7 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     Then the hook exited 0
     And git "ls-tree -r --name-only refs/changesets/claude-code-s2" prints "from-worktree.txt"
 
-  Scenario: git plan hook without its two words says how to use it, and still lets the agent go on
+  Scenario: git plan hook without its two words says how to use it, and still lets the agent go on (with the answer the agent waits for)
     When the hook is run with "claude-code"
     Then the hook exited 0
     And it printed the usage
@@ -183,6 +183,14 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     Then the hook exited 0
     And the hook's standard error says "ignored: called as `git plan hook claude-code pre --json`"
     And the hook log mentions "called as `git plan hook claude-code pre --json`: ignored"
+    And the hook printed nothing on standard output
+    When the hook is run with "cline PreToolUse --json"
+    Then the hook exited 0
+    And the hook printed "{"cancel": false}" on standard output
+    When the hook is run with "cline"
+    Then the hook printed "{"cancel": false}" on standard output
+    When the hook is run with "gemini BeforeTool extra"
+    Then the hook printed "{}" on standard output
     When the hook is run with "claude-code --strict"
     Then the hook exited 2
     When the hook is run with "--help"

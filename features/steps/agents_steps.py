@@ -218,8 +218,13 @@ def hook_words(context, words):  # type: ignore[no-untyped-def]
     )
     context.hooks = [
         *getattr(context, "hooks", []),
-        SimpleNamespace(code=done.returncode, stderr=done.stderr),
+        SimpleNamespace(code=done.returncode, stderr=done.stderr, stdout=done.stdout),
     ]
+
+
+@then("the hook printed nothing on standard output")
+def hook_printed_nothing(context):  # type: ignore[no-untyped-def]
+    assert context.hooks[-1].stdout == "", context.hooks[-1].stdout
 
 
 @then("it printed the usage")

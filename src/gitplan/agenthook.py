@@ -314,6 +314,10 @@ def main(argv: list[str]) -> int:
         # A hook set up wrongly must not block the agent either (exit 2 blocks a tool call
         # in Claude Code and Gemini CLI): say so here and in the log, and let it go on.
         called = f"git plan hook {' '.join(argv)}".strip()
+        if words and words[0] in AGENTS:  # the answer that lets the agent go on (Cline: cancel false)
+            answer = _answer(words[0], words[1] if len(words) > 1 else "")
+            if answer:
+                sys.stdout.write(answer + "\n")
         sys.stderr.write(f"git-plan hook: warning: ignored: called as `{called}`\n")
         _log(os.environ.get("CLAUDE_PROJECT_DIR") or ".", f"called as `{called}`: ignored")
         return 2 if strict else 0
