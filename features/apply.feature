@@ -257,9 +257,10 @@ Feature: Apply is all or nothing
     And the error mentions "uncommitted changes"
     And the user's state is unchanged
 
-  Scenario Outline: An apply git refuses for uncommitted changes cancels the plan without a trace (commit.gpgSign <sign>)
+  Scenario Outline: An apply git refuses for uncommitted changes cancels the plan without a trace (commit.gpgSign <sign>, <strategy>)
     Given git config "commit.gpgSign" is "<sign>"
     And git signs with a program that signs
+    And <before>
     And the user edits "README.md" to "dirty\n" without committing
     When I apply "p"
     Then it fails with exit code 4
@@ -268,9 +269,11 @@ Feature: Apply is all or nothing
     And the object store holds nothing unreachable
 
     Examples:
-      | sign  |
-      | false |
-      | true  |
+      | sign  | strategy     | before                                                      |
+      | false | fast-forward | I remember the user's state                                 |
+      | true  | fast-forward | I remember the user's state                                 |
+      | false | merge        | the user commits "other.txt" with content "other\n" on main |
+      | true  | merge        | the user commits "other.txt" with content "other\n" on main |
 
   Scenario: Staged changes are refused too
     Given the user stages "new.txt" with content "staged\n"

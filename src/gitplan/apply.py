@@ -85,6 +85,7 @@ class Outcome:
     head_tree: str
     writes: tuple[Entry, ...]
     commits: tuple[tuple[str, str, str], ...]  # (tree, message, author) per commit to make
+    written: tuple[str, ...] = ()  # objects writing the outcome added (merged trees and blobs)
 
 
 def _journal_dir(repo: pygit2.Repository) -> Path:
@@ -141,8 +142,8 @@ def _predict(
                 f"nothing to apply: HEAD already has this part of plan {chain.refs.plan_id!r}; "
                 "nothing was written"
             )
-        if write:
-            aside.keep(repo)  # the merged blobs and trees the apply will use
+        if write:  # the merged blobs and trees the apply will use (and takes back if it stops short)
+            outcome = replace(outcome, written=tuple(aside.keep(repo)))
     return outcome
 
 
@@ -793,7 +794,7 @@ def _execute(
     # objects from its cancel. (A signed commit is made by git, signing, into a scratch
     # object directory, and staged from there.)
     commits = Staging()
-    written: list[str] = []  # the commits this apply wrote: gone again if it stops short
+    written = list(outcome.written)  # the objects this apply wrote: gone again if it stops short
     with tempfile.TemporaryDirectory(prefix="gitplan-signed-") as scratch:
         for tree, message, author in outcome.commits if mode != "worktree" else ():  # worktree mode: none
             new_commit = _make_commit(
