@@ -460,11 +460,12 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
       | true  |
       | false |
 
-  Scenario: The user's git hooks do not run in the plan's own worktree, so a failing post-checkout hook stops no run
+  Scenario: The user's git hooks do not run in the plan's own worktree, so a failing post-checkout or reference-transaction hook stops no run
     Given the user sets the repository up with:
       """
       printf '#!/bin/sh\necho ran >> "$(git rev-parse --git-common-dir)/hook-ran"\nexit 1\n' > .git/hooks/post-checkout
-      chmod +x .git/hooks/post-checkout
+      cp .git/hooks/post-checkout .git/hooks/reference-transaction
+      chmod +x .git/hooks/post-checkout .git/hooks/reference-transaction
       """
     When I run git plan "run p --tool sh -- sh -c 'echo h > hooked.txt'"
     Then the exit code is 0

@@ -120,9 +120,7 @@ def prepare(repo: pygit2.Repository, slot: Slot, tip: str) -> None:
         _remove_checkout(checkout_dir)
         checkout_dir.parent.mkdir(parents=True, exist_ok=True)
         (slot.directory / _RUNNING).touch()
-        worktree.run_git(
-            repo, ["worktree", "add", "--quiet", "--detach", str(checkout_dir), tip], env=_no_hooks(repo)
-        )
+        _git(repo, ["worktree", "add", "--quiet", "--detach", str(checkout_dir), tip])
         return
     checkout = slot.checkout()
     if (slot.directory / _RUNNING).exists():
@@ -133,9 +131,7 @@ def prepare(repo: pygit2.Repository, slot: Slot, tip: str) -> None:
     (slot.directory / _RUNNING).touch()
     head = head_commit(repo, checkout)
     if head != tip:  # other writers moved the plan: only what they changed is written
-        worktree.run_git(
-            repo, ["checkout", "--quiet", "--detach", tip], checkout=checkout, env=_no_hooks(repo, checkout)
-        )
+        _git(repo, ["checkout", "--quiet", "--detach", tip], checkout=checkout)
 
 
 def clear_git_locks(checkout: worktree.Checkout) -> None:
@@ -224,15 +220,15 @@ def head_commit(repo: pygit2.Repository, checkout: worktree.Checkout) -> str | N
     if len(text) == 40 and all(c in "0123456789abcdef" for c in text):
         return text
     try:
-        return worktree.run_git(repo, ["rev-parse", "--verify", "HEAD"], checkout=checkout).decode().strip()
+        return _git(repo, ["rev-parse", "--verify", "HEAD"], checkout=checkout).decode().strip()
     except worktree.GitFailed:
         return None
 
 
 def reset(repo: pygit2.Repository, checkout: worktree.Checkout, commit: str) -> None:
     """Index, worktree and HEAD exactly `commit`; untracked files removed, ignored kept."""
-    worktree.run_git(repo, ["reset", "--quiet", "--hard", commit], checkout=checkout)
-    worktree.run_git(repo, ["clean", "-f", "-d", "-q"], checkout=checkout)
+    _git(repo, ["reset", "--quiet", "--hard", commit], checkout=checkout)
+    _git(repo, ["clean", "-f", "-d", "-q"], checkout=checkout)
 
 
 def adopt(repo: pygit2.Repository, checkout: worktree.Checkout, paths: Sequence[str], commit: str) -> None:
@@ -241,13 +237,13 @@ def adopt(repo: pygit2.Repository, checkout: worktree.Checkout, paths: Sequence[
     Nothing is written to the object database: the blobs are already in the plan."""
     if paths:
         # --info-only: hash through the clean filters, write no object (and so touch no pack).
-        worktree.run_git(
+        _git(
             repo,
             ["update-index", "--add", "--remove", "--replace", "--info-only", "-z", "--stdin"],
             stdin=b"".join(os.fsencode(path) + b"\0" for path in paths),
             checkout=checkout,
         )
-    worktree.run_git(repo, ["update-ref", "--no-deref", "HEAD", commit], checkout=checkout)
+    _git(repo, ["update-ref", "--no-deref", "HEAD", commit], checkout=checkout)
 
 
 def discard(repo: pygit2.Repository, checkout: worktree.Checkout, paths: Sequence[str], commit: str) -> None:
@@ -264,23 +260,28 @@ def discard(repo: pygit2.Repository, checkout: worktree.Checkout, paths: Sequenc
     listed = b"".join(os.fsencode(path) + b"\0" for path in paths)
     # The index first (entries the command staged go), then the files the commit has.
     arguments = ["reset", "--quiet", commit, "--pathspec-from-file=-", "--pathspec-file-nul"]
-    worktree.run_git(repo, arguments, stdin=listed, checkout=checkout)
+    _git(repo, arguments, stdin=listed, checkout=checkout)
     if restore:
-        worktree.run_git(
+        _git(
             repo,
             ["checkout", "--quiet", commit, "--pathspec-from-file=-", "--pathspec-file-nul"],
             stdin=b"".join(os.fsencode(path) + b"\0" for path in restore),
             checkout=checkout,
-            env=_no_hooks(repo, checkout),
         )
 
 
-def _no_hooks(repo: pygit2.Repository, checkout: worktree.Checkout | None = None) -> dict[str, str]:
-    """The environment for a checkout in a plan's own worktree: the user's hooks
-    (post-checkout) are for the user's checkouts, and one that fails would stop every run."""
+def _git(
+    repo: pygit2.Repository,
+    args: Sequence[str],
+    checkout: worktree.Checkout | None = None,
+    stdin: bytes | None = None,
+) -> bytes:
+    """git run by gitplan on a plan's own worktree, without the user's hooks: they
+    (post-checkout, reference-transaction) are for the user's checkouts and branches,
+    and one that fails would stop every run."""
     environment = worktree.git_env(repo, checkout)
     worktree.add_config(environment, "core.hooksPath", os.devnull)
-    return environment
+    return worktree.run_git(repo, args, stdin=stdin, env=environment, checkout=checkout)
 
 
 # -- removing ---------------------------------------------------------------------
