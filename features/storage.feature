@@ -604,6 +604,14 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And the error mentions "was removed while it was written"
     And the object store is exactly as it was
 
+  Scenario: A file removed while it is recorded is refused as such, and nothing is written
+    Given a file "gone.txt" outside the repository with 20 MB of text
+    And I remember the object store
+    When I record "gone.txt" from disk into "s" while another process removes it
+    Then it fails with exit code 2
+    And the error mentions "gone.txt was removed while it was being recorded"
+    And the object store is exactly as it was
+
   Scenario: A file rewritten in place (same size) while it is recorded is refused
     Given a file "same.txt" outside the repository with 20 MB of text
     And I remember the object store

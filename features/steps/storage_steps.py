@@ -677,6 +677,15 @@ def temporary_pack_pruned(context, plan):  # type: ignore[no-untyped-def]
         attempt(context, lambda: context.store.record(plan, {"x.txt": b"x\n"}, ToolInvocation(tool="w")))
 
 
+@when('I record "{name}" from disk into "{plan}" while another process removes it')
+def record_removed(context, name, plan):  # type: ignore[no-untyped-def]
+    from gitplan import FileOnDisk
+
+    with faults.at("packs.writing", lambda: os.unlink(context.growing)):
+        changes = {name: FileOnDisk(context.growing)}
+        attempt(context, lambda: context.store.record(plan, changes, ToolInvocation(tool="w")))
+
+
 @when('I record "{name}" from disk into "{plan}" while another process rewrites it in place')
 def record_rewritten(context, name, plan):  # type: ignore[no-untyped-def]
     from gitplan import FileOnDisk

@@ -488,11 +488,8 @@ def _write(
         pack = _registered(repo, plan_id, writer, total, fill)
     except ValueError as error:  # a streamed file changed between hashing and writing
         raise BadInput(f"a file changed while it was being recorded ({error}); nothing was written") from None
-    except FileNotFoundError:  # its temporary file went: `git prune --expire=now` removes them
-        raise GitPlanError(
-            f"the new pack's temporary file in {directory} was removed while it was written (by another "
-            "process, such as git prune --expire=now); nothing was recorded, try again"
-        ) from None
+    except FileNotFoundError as error:
+        raise _vanished(error, directory, registry_path(repo, plan_id)) from None
     except OSError as error:  # the disk is full, or the repository is read-only
         raise GitPlanError(f"cannot write to {directory}: {error.strerror}; nothing was written") from None
     faults.point("packs.registered")
@@ -506,6 +503,24 @@ def _write(
             "try again"
         ) from None
     return Written(pack, folding)
+
+
+def _vanished(error: FileNotFoundError, directory: Path, registry: Path) -> GitPlanError:
+    """What went while a pack was written: a file being recorded, the plan's registry,
+    or (by default) the pack's own temporary file."""
+    gone = os.fsdecode(error.filename) if error.filename else ""
+    if gone.startswith(f"{registry}{os.sep}"):  # pragma: no cover - _register gives up after 100 removals
+        return GitPlanError(
+            f"the plan's pack registry {registry} was removed while the new pack was registered "
+            "(a cancel of the plan, or git plan gc, ran meanwhile); nothing was recorded, try again"
+        )
+    if gone and not gone.startswith(f"{directory}{os.sep}"):
+        return BadInput(f"{gone} was removed while it was being recorded; nothing was written")
+    # `git prune --expire=now` removes temporary files of objects/pack
+    return GitPlanError(
+        f"the new pack's temporary file in {directory} was removed while it was written (by another "
+        "process, such as git prune --expire=now); nothing was recorded, try again"
+    )
 
 
 def _registered(
