@@ -211,7 +211,11 @@ Feature: The command line prints for people and machines, with stable exit codes
     Then the exit code is 0
     And the output is empty
     When I run git plan "log p -n -1"
-    Then the exit code is 2
+    Then the exit code is 0
+    And the output contains "changeset 1 "
+    When I run git plan "log p --max-count=-1 --oneline"
+    Then the output contains "1 "
+    And the output contains "3 "
     And reading the newest 2 changesets of "p" reads 2 of its commits and their notes
     And reading the newest 5 changesets of "p" reads 4 of its commits (the root too) and their notes
 

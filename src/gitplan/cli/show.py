@@ -951,7 +951,8 @@ class _LogCommand(_DiffCommand):
         end = args.index("--") if "--" in args else len(args)
         before: list[str] = []
         for arg in args[:end]:
-            before += ["-n", arg[1:]] if re.fullmatch(r"-[0-9]+", arg) else [arg]
+            value_of_n = before[-1:] in (["-n"], ["--max-count"])  # -n -1: no limit, as git reads it
+            before += ["-n", arg[1:]] if re.fullmatch(r"-[0-9]+", arg) and not value_of_n else [arg]
         return super().parse_args(ctx, before + args[end:])
 
 
@@ -962,10 +963,11 @@ class _LogCommand(_DiffCommand):
     "-n",
     "--max-count",
     "newest",
-    type=click.IntRange(min=0),
+    type=int,
     default=None,
     metavar="N",
-    help="Only the newest N changesets (read back from the tip, however long the plan); -N too.",
+    help="Only the newest N changesets (read back from the tip, however long the plan); -N too; "
+    "a negative N: no limit, as git log takes it.",
 )
 @click.option("--oneline", is_flag=True, help="A line per changeset: number, commit (abbreviated), subject.")
 @click.option("-p", "-u", "--patch", is_flag=True, help="Each changeset's patch after it, as git log -p.")
@@ -1001,7 +1003,7 @@ def log(
 
     Exits 5 when a record is missing or damaged (the log is still printed)."""
     ctx.choose_color(_color_when(color_when, no_color))
-    changesets = ctx.store.changesets(plan, newest)
+    changesets = ctx.store.changesets(plan, None if newest is not None and newest < 0 else newest)
     items = [views.changeset(item) for item in changesets]
     outputs = (["stat"] if stat else []) + (["patch"] if patch else [])
     if as_json:
