@@ -51,8 +51,12 @@ Feature: Applying part of a plan
     And git "show HEAD:src/a.py" prints "a1"
     And git "show HEAD:docs/x.md" prints "x"
     And git "ls-tree --name-only HEAD" does not print "new.txt"
+    And git "log -1 --format=%B" prints "Applied part of plan p: only src, exclude src/a.py\n\n- 1. one: "
+    And git "log -1 --format=%B" does not print "- 2. two"
     When I run git plan "apply p --exclude docs"
     Then the exit code is 0
+    And git "log -1 --format=%B" prints "- 2. two: "
+    And git "log -1 --format=%B" prints "- 3. three: "
     And git "show HEAD:src/a.py" prints "A1"
     And git "show HEAD:new.txt" prints "new"
     And git "show HEAD:docs/x.md" prints "x"

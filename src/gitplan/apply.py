@@ -51,7 +51,7 @@ from .gitrepo import (
     user_signature,
     writes_aside,
 )
-from .model import ApplyResult, PlanRecord, PlanStatus, Selection
+from .model import ApplyResult, ChangeSet, PlanRecord, PlanStatus, Selection
 from .notes import notes_tree, stage_notes_commit
 from .objects import Person, Staging
 from .packfile import OBJ_COMMIT, OBJ_TREE
@@ -495,9 +495,22 @@ def _squash_message(chain: chains.Chain, record: PlanRecord, selection: Selectio
         )
     lines = [title, "", what, ""]
     for changeset in taken:
-        lines.append(f"- {changeset.number}. {changeset.tool}: {changeset.summary}")
+        if _touches(changeset, selection):
+            lines.append(f"- {changeset.number}. {changeset.tool}: {changeset.summary}")
     lines += ["", f"Plan-Id: {record.plan_id}", f"Plan-Tip: {chain.tip.id}", ""]
     return "\n".join(lines)
+
+
+def _touches(changeset: ChangeSet, selection: Selection) -> bool:
+    """Did `changeset` change a path that `--only`/`--exclude` take (when its record says)?"""
+    if not (selection.only or selection.exclude) or changeset.record is None:
+        return True
+    return any(
+        (not selection.only or under(path, selection.only)) and not under(path, selection.exclude)
+        for change in changeset.record.files
+        for path in (change.path, change.old_path)
+        if path is not None
+    )
 
 
 def selected_tree(repo: pygit2.Repository, chain: chains.Chain, selection: Selection) -> str:
