@@ -247,6 +247,21 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     Given the user writes "garbage" into .git/refs/changesets/broken
     Then listing plans shows "broken" as "damaged" because "corrupted loose reference file"
 
+  Scenario: A symbolic ref under refs/changesets/ is listed as damaged, and every command says what it is
+    Given the user sets the repository up with:
+      """
+      git symbolic-ref refs/changesets/sym refs/heads/main
+      """
+    Then listing plans shows "sym" as "damaged" because "refs/changesets/sym is a symbolic ref (to refs/heads/main)"
+    When I run git plan "diff sym"
+    Then the exit code is 5
+    And the output contains "is a symbolic ref"
+    When I run git plan "record sym --tool t --delete README.md"
+    Then the exit code is 5
+    When I run git plan "cancel sym"
+    Then the exit code is 5
+    And git "symbolic-ref refs/changesets/sym" prints "refs/heads/main"
+
   Scenario: A ref under refs/changesets/ that is no plan name is listed as invalid
     Given "refs/changesets/nested/x" is moved to HEAD with git update-ref
     Then listing plans shows "nested/x" as "invalid" because "git update-ref -d refs/changesets/nested/x"

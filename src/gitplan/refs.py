@@ -76,6 +76,8 @@ def read_ref(repo: pygit2.Repository, name: str) -> str | None:
         raise Damaged(f"cannot read {name}: {error}") from None
     if ref is None:
         return None
+    if ref.type != pygit2.enums.ReferenceType.DIRECT:  # made by hand: `git symbolic-ref`
+        raise Damaged(f"{name} is a symbolic ref (to {ref.target}), not a commit gitplan wrote")
     return str(ref.target)
 
 
