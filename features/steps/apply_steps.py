@@ -400,6 +400,15 @@ def apply_interrupted(context, plan, mode):  # type: ignore[no-untyped-def]
         context.interrupted = True
 
 
+@when('I apply "{plan}" as branch "{branch}", catching the interrupt')
+def apply_branch_interrupted(context, plan, branch):  # type: ignore[no-untyped-def]
+    context.interrupted = False
+    try:
+        context.store.apply(plan, mode="branch", branch=branch)
+    except KeyboardInterrupt:
+        context.interrupted = True
+
+
 @then("the interrupt reached the caller")
 def interrupt_reached(context):  # type: ignore[no-untyped-def]
     assert context.interrupted
@@ -491,6 +500,15 @@ def signing_program(context, outcome):  # type: ignore[no-untyped-def]
     program.write_text("#!/bin/sh\n" + (body if outcome == "signs" else "exit 1\n"))
     program.chmod(0o755)
     git(context, "config", "gpg.program", str(program))
+
+
+@given("the repository is moved into a directory whose name holds a colon")
+def moved_to_colon(context):  # type: ignore[no-untyped-def]
+    target = Path(context.tmp) / "with:colon" / "repo"
+    target.parent.mkdir()
+    shutil.move(context.repo, target)
+    context.repo = str(target)
+    context.store = PlanStore.open(context.repo)
 
 
 @then("the signer was asked for the user's own key, never gitplan's")

@@ -85,7 +85,6 @@ class Outcome:
     head_tree: str
     writes: tuple[Entry, ...]
     commits: tuple[tuple[str, str, str], ...]  # (tree, message, author) per commit to make
-    written: tuple[str, ...] = ()  # objects writing the outcome added (merged trees and blobs)
 
 
 def _journal_dir(repo: pygit2.Repository) -> Path:
@@ -142,8 +141,11 @@ def _predict(
                 f"nothing to apply: HEAD already has this part of plan {chain.refs.plan_id!r}; "
                 "nothing was written"
             )
-        if write:  # the merged blobs and trees the apply will use (and takes back if it stops short)
-            outcome = replace(outcome, written=tuple(aside.keep(repo)))
+        if write:
+            # The merged blobs and trees the apply will use. A refusal by git after this
+            # leaves them (unreachable, for git gc): another writer may already use an
+            # identical object it found here, so they are not ours alone to delete.
+            aside.keep(repo)
     return outcome
 
 
@@ -807,7 +809,7 @@ def _execute(
     # objects from its cancel. (A signed commit is made by git, signing, into a scratch
     # object directory, and staged from there.)
     commits = Staging()
-    written = list(outcome.written)  # the objects this apply wrote: gone again if it stops short
+    written: list[str] = []  # the commits this apply wrote: gone again if it stops short
     with tempfile.TemporaryDirectory(prefix="gitplan-signed-") as scratch:
         for tree, message, author in outcome.commits if mode != "worktree" else ():  # worktree mode: none
             new_commit = _make_commit(
@@ -894,7 +896,10 @@ def _execute(
                 _write_journal(directory, journal)
             faults.point("apply.at-commit-point")  # past it: the apply stands whatever happens
         except BaseException as failure:
-            if _past_commit_point(repo, directory, mode, head_ref, new_commit, outcome.head):
+            # (A Conflict is the commit point refusing: it was not passed.)
+            if not isinstance(failure, Conflict) and _past_commit_point(
+                repo, directory, mode, head_ref, new_commit, outcome.head
+            ):
                 raise  # (an interrupt just after it) the apply stands; recovery marks the plan
             # Before the commit point: put the user's files and index back now, not at
             # the next `git plan` command, and take back the commits nothing names.
@@ -946,7 +951,7 @@ def _past_commit_point(
 ) -> bool:
     """Has the apply passed its commit point (the branch moved or made, or the journal
     saying done), so that a failure now must not put anything back?"""
-    if mode == "worktree" or new_commit == old_head:
+    if mode == "worktree" or (mode == "commit" and new_commit == old_head):
         try:
             return bool(json.loads((directory / "apply.json").read_text()).get("state") == "done")
         except (OSError, ValueError):
@@ -1015,7 +1020,7 @@ def _signed_commit(
     message_bytes = message.encode("utf-8", "surrogateescape")
     environment = worktree.git_env(
         repo, None, GIT_OBJECT_DIRECTORY=scratch,
-        GIT_ALTERNATE_OBJECT_DIRECTORIES=str(common_dir(repo) / "objects"), **people,
+        GIT_ALTERNATE_OBJECT_DIRECTORIES=_alternate(str(common_dir(repo) / "objects")), **people,
     )  # fmt: skip
     worktree.add_config(environment, "i18n.commitEncoding", "UTF-8")  # the bytes gitplan writes
     made = worktree.run_git(repo, [*arguments, "-F", "-"], stdin=message_bytes, env=environment)
@@ -1025,6 +1030,14 @@ def _signed_commit(
         data = zlib.decompress(loose.read_bytes())
         return commits.add(OBJ_COMMIT, data[data.index(b"\0") + 1 :])
     return oid  # the repository had this very commit already (git wrote nothing)
+
+
+def _alternate(path: str) -> str:
+    """`path` as one entry of GIT_ALTERNATE_OBJECT_DIRECTORIES, a colon-separated list:
+    C-quoted when it holds a colon or starts with a quote, as git reads such entries."""
+    if ":" not in path and not path.startswith('"'):
+        return path
+    return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _ident(who: pygit2.Signature) -> str:

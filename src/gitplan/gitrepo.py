@@ -112,16 +112,11 @@ class Aside:
         # The highest priority: libgit2 writes into the first backend that can write.
         self.repo.odb.add_backend(self._written, 1000)
 
-    def keep(self, into: pygit2.Repository) -> list[str]:
-        """Write every object written aside into the repository `into`; the ids of those
-        it did not have before (the rest it freshens)."""
-        new = []
+    def keep(self, into: pygit2.Repository) -> None:
+        """Write every object written aside into the repository `into`."""
         for oid in self._written:
             kind, data = self._written.read(oid)
-            if not into.odb.exists(oid):
-                new.append(str(oid))
             into.odb.write(kind, data)
-        return new
 
 
 @contextlib.contextmanager
