@@ -262,6 +262,13 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     Then the exit code is 5
     And git "symbolic-ref refs/changesets/sym" prints "refs/heads/main"
 
+  Scenario: A symbolic notes ref with no plan ref is listed as damaged, not as a create to cancel
+    Given the user sets the repository up with:
+      """
+      git symbolic-ref refs/notes/changesets/x refs/heads/main
+      """
+    Then listing plans shows "x" as "damaged" because "`git symbolic-ref -d refs/notes/changesets/x` removes it"
+
   Scenario: A ref under refs/changesets/ that is no plan name is listed as invalid
     Given "refs/changesets/nested/x" is moved to HEAD with git update-ref
     Then listing plans shows "nested/x" as "invalid" because "git update-ref -d refs/changesets/nested/x"

@@ -57,6 +57,20 @@ Feature: Plans move between machines through git remotes and bundles
     Then the exit code is 3
     And the output contains "no plan named 'nope'"
 
+  Scenario: Pushing all plans pushes the whole ones and leaves out a ref that is no plan (a symbolic ref made by hand)
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And the user sets the repository up with:
+      """
+      git symbolic-ref refs/changesets/sym refs/changesets/fix-1
+      """
+    When I run git plan "push origin"
+    Then the exit code is 0
+    And the output contains "fix-1"
+    And the output does not contain "sym"
+
   Scenario: push -q and fetch -q print nothing but errors, as git's do
     Given a plan "fix-1"
     And I record in "fix-1" with tool "write_file"

@@ -77,7 +77,10 @@ def read_ref(repo: pygit2.Repository, name: str) -> str | None:
     if ref is None:
         return None
     if ref.type != pygit2.enums.ReferenceType.DIRECT:  # made by hand: `git symbolic-ref`
-        raise Damaged(f"{name} is a symbolic ref (to {ref.target}), not a commit gitplan wrote")
+        raise Damaged(
+            f"{name} is a symbolic ref (to {ref.target}), not a commit gitplan wrote; "
+            f"`git symbolic-ref -d {name}` removes it"
+        )
     return str(ref.target)
 
 

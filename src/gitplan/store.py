@@ -860,6 +860,11 @@ class PlanStore:
         statuses = []
         for plan_id in sorted(plan_refs | notes_only):
             if plan_id not in plan_refs:
+                try:
+                    refs.read_ref(self._repo, NOTES_PREFIX + plan_id)
+                except Damaged as error:  # a symbolic ref: cancel would refuse it too
+                    statuses.append(_problem(plan_id, "damaged", str(error)))
+                    continue
                 statuses.append(_problem(plan_id, "incomplete", _INCOMPLETE.format(plan=plan_id)))
                 continue
             try:

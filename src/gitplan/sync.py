@@ -505,9 +505,14 @@ def _settled(repo: pygit2.Repository, plan_ids: Sequence[str]) -> list[refs.Plan
         for plan_id in plan_ids:
             refs.read_plan_refs(repo, validate_plan_id(plan_id))  # PlanNotFound
         names = list(dict.fromkeys(plan_ids))
-    else:
-        names = sorted(_local_plan_ids(repo))
-    return [refs.settle(repo, plan_id) for plan_id in names]
+        return [refs.settle(repo, plan_id) for plan_id in names]
+    settled = []
+    for plan_id in sorted(_local_plan_ids(repo)):
+        try:  # all plans: those that are whole (`git plan list` shows the others and why)
+            settled.append(refs.settle(repo, validate_plan_id(plan_id)))
+        except (Damaged, BadInput, PlanNotFound):
+            continue
+    return settled
 
 
 def _ref_values(settled: Sequence[refs.PlanRefs]) -> dict[str, str]:
