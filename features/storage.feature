@@ -604,6 +604,13 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And the error mentions "was removed while it was written"
     And the object store is exactly as it was
 
+  Scenario: A record whose plan's pack registry keeps being removed (a cancel of the plan) says so, and nothing is recorded
+    When I record in "s" while its pack registry is removed each time it is made
+    Then it fails with exit code 1
+    And the error mentions "pack registry"
+    And the error mentions "was removed while the new pack was registered"
+    And plan "s" has 0 changesets
+
   Scenario: A file removed while it is recorded is refused as such, and nothing is written
     Given a file "gone.txt" outside the repository with 20 MB of text
     And I remember the object store

@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -674,6 +675,14 @@ def temporary_pack_pruned(context, plan):  # type: ignore[no-untyped-def]
             leftover.unlink()
 
     with faults.at("packfile.finish", prune):
+        attempt(context, lambda: context.store.record(plan, {"x.txt": b"x\n"}, ToolInvocation(tool="w")))
+
+
+@when('I record in "{plan}" while its pack registry is removed each time it is made')
+def registry_removed(context, plan):  # type: ignore[no-untyped-def]
+    registry = _git_dir(context) / "gitplan" / "packs" / plan
+
+    with faults.at("packs.registering", lambda: shutil.rmtree(registry, ignore_errors=True), times=100):
         attempt(context, lambda: context.store.record(plan, {"x.txt": b"x\n"}, ToolInvocation(tool="w")))
 
 

@@ -126,13 +126,14 @@ def _register(repo: pygit2.Repository, plan_id: str, entry: str) -> None:
     directory = registry_path(repo, plan_id)
     path = f"{directory}{os.sep}{entry}"
     for _ in range(100):
+        faults.point("packs.registering")
         try:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
             return
         except FileNotFoundError:  # the plan's first pack, or a cancel removed the registry
             with contextlib.suppress(FileNotFoundError, FileExistsError):
                 directory.mkdir(parents=True, exist_ok=True)
-    raise FileNotFoundError(path)
+    raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)  # (filename: _vanished)
 
 
 _CANCELLED = "cancelled"
@@ -509,7 +510,7 @@ def _vanished(error: FileNotFoundError, directory: Path, registry: Path) -> GitP
     """What went while a pack was written: a file being recorded, the plan's registry,
     or (by default) the pack's own temporary file."""
     gone = os.fsdecode(error.filename) if error.filename else ""
-    if gone.startswith(f"{registry}{os.sep}"):  # pragma: no cover - _register gives up after 100 removals
+    if gone.startswith(f"{registry}{os.sep}"):  # _register gave up: removed 100 times
         return GitPlanError(
             f"the plan's pack registry {registry} was removed while the new pack was registered "
             "(a cancel of the plan, or git plan gc, ran meanwhile); nothing was recorded, try again"
