@@ -304,12 +304,21 @@ def no_journal(context):  # type: ignore[no-untyped-def]
     assert not (Path(context.repo) / ".git" / "gitplan" / "apply.json").exists()
 
 
-def _at_commit_point(context, action) -> None:  # type: ignore[no-untyped-def]
+def _at_point(context, point: str, action) -> None:  # type: ignore[no-untyped-def]
+    """Run `action` when the apply reaches fault point `point`, for the rest of the scenario."""
     from gitplan import faults
 
-    context.fault = faults.at("apply.before-commit-point", action)
+    context.fault = faults.at(point, action)
     context.fault.__enter__()
     context.add_cleanup(context.fault.__exit__, None, None, None)
+
+
+def _at_commit_point(context, action) -> None:  # type: ignore[no-untyped-def]
+    _at_point(context, "apply.before-commit-point", action)
+
+
+def _keyboard_interrupt() -> None:
+    raise KeyboardInterrupt
 
 
 @given('someone creates branch "{branch}" just before apply\'s commit point')
@@ -369,44 +378,30 @@ def index_lock(context):  # type: ignore[no-untyped-def]
 
 @given("the apply is interrupted (KeyboardInterrupt) while git read-tree runs")
 def interrupted_read_tree(context):  # type: ignore[no-untyped-def]
-    from gitplan import faults
-
-    def interrupt() -> None:
-        raise KeyboardInterrupt
-
-    context.fault = faults.at("git.read-tree", interrupt)
-    context.fault.__enter__()
-    context.add_cleanup(context.fault.__exit__, None, None, None)
+    _at_point(context, "git.read-tree", _keyboard_interrupt)
 
 
 @given("the apply is interrupted (KeyboardInterrupt) just after its commit point")
 def interrupted_after_commit_point(context):  # type: ignore[no-untyped-def]
-    from gitplan import faults
+    _at_point(context, "apply.at-commit-point", _keyboard_interrupt)
 
-    def interrupt() -> None:
-        raise KeyboardInterrupt
 
-    context.fault = faults.at("apply.at-commit-point", interrupt)
-    context.fault.__enter__()
-    context.add_cleanup(context.fault.__exit__, None, None, None)
+def _apply_catching_interrupt(context, plan: str, **options: str) -> None:  # type: ignore[no-untyped-def]
+    context.interrupted = False
+    try:
+        context.store.apply(plan, **options)
+    except KeyboardInterrupt:
+        context.interrupted = True
 
 
 @when('I apply "{plan}" in {mode} mode, catching the interrupt')
 def apply_interrupted(context, plan, mode):  # type: ignore[no-untyped-def]
-    context.interrupted = False
-    try:
-        context.store.apply(plan, mode=mode)
-    except KeyboardInterrupt:
-        context.interrupted = True
+    _apply_catching_interrupt(context, plan, mode=mode)
 
 
 @when('I apply "{plan}" as branch "{branch}", catching the interrupt')
 def apply_branch_interrupted(context, plan, branch):  # type: ignore[no-untyped-def]
-    context.interrupted = False
-    try:
-        context.store.apply(plan, mode="branch", branch=branch)
-    except KeyboardInterrupt:
-        context.interrupted = True
+    _apply_catching_interrupt(context, plan, mode="branch", branch=branch)
 
 
 @then("the interrupt reached the caller")

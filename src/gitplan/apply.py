@@ -25,7 +25,6 @@ import os
 import shlex
 import tempfile
 import time
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -53,7 +52,7 @@ from .gitrepo import (
 )
 from .model import ApplyResult, ChangeSet, PlanRecord, PlanStatus, Selection
 from .notes import notes_tree, stage_notes_commit
-from .objects import Person, Staging
+from .objects import Person, Staging, loose_object_data
 from .packfile import OBJ_COMMIT, OBJ_TREE
 from .patches import patch_edits
 from .transaction import Prepared
@@ -1025,10 +1024,9 @@ def _signed_commit(
     worktree.add_config(environment, "i18n.commitEncoding", "UTF-8")  # the bytes gitplan writes
     made = worktree.run_git(repo, [*arguments, "-F", "-"], stdin=message_bytes, env=environment)
     oid = made.decode().strip()
-    loose = Path(scratch) / oid[:2] / oid[2:]
-    if loose.exists():
-        data = zlib.decompress(loose.read_bytes())
-        return commits.add(OBJ_COMMIT, data[data.index(b"\0") + 1 :])
+    data = loose_object_data(scratch, oid)
+    if data is not None:
+        return commits.add(OBJ_COMMIT, data)
     return oid  # the repository had this very commit already (git wrote nothing)
 
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pygit2
 
@@ -154,6 +156,16 @@ class Staging:
     def streamed_items(self) -> Iterable[tuple[bytes, str, int]]:
         for oid, (path, size) in self._streamed.items():
             yield oid, path, size
+
+
+def loose_object_data(objects: str | os.PathLike[str], oid: str) -> bytes | None:
+    """The content (header stripped) of the loose object `oid` under the object directory
+    `objects` (a scratch one git wrote into), or None when it is not there."""
+    try:
+        raw = zlib.decompress(Path(objects, oid[:2], oid[2:]).read_bytes())
+    except FileNotFoundError:
+        return None
+    return raw[raw.index(b"\0") + 1 :]
 
 
 def read_blob(repo: pygit2.Repository, staging: Staging | None, oid: str) -> bytes:

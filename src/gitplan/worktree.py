@@ -34,6 +34,7 @@ import pygit2
 from . import faults
 from .errors import GitPlanError
 from .gitrepo import config_flag, config_value, git_bool
+from .objects import loose_object_data
 from .trees import entry_at
 
 
@@ -439,7 +440,7 @@ def symlinks_in_index(
 ) -> set[str]:
     """Those of `paths` the index has as symlinks (mode 120000)."""
     listed = _ls_files(repo, ["-s"], paths, checkout, _staged_name)
-    return {_fs(name) for mode, _, _, name in _index_entries(b"\0".join(listed)) if mode == b"120000"}
+    return {_fs(name) for mode, _, _, name in _index_entries(listed) if mode == b"120000"}
 
 
 def hidden_changes(repo: pygit2.Repository, paths: Iterable[str]) -> dict[str, str]:
@@ -531,6 +532,11 @@ def _named(name: bytes, wanted: set[bytes]) -> bool:
     return True
 
 
+def _plain_name(item: bytes) -> bytes:
+    """The path of a plain `ls-files` record (the path itself)."""
+    return item
+
+
 def _tagged_name(item: bytes) -> bytes:
     """The path of an `ls-files -t` or `-v` record ("S path")."""
     return item[2:]
@@ -543,13 +549,12 @@ def _staged_name(item: bytes) -> bytes:
 
 def in_index(repo: pygit2.Repository, path: str, checkout: Checkout | None = None) -> bool:
     """Does the index have `path`, taken as it is written (`[id].tsx` is a name, not a pattern)?"""
-    literal = git_env(repo, checkout, GIT_LITERAL_PATHSPECS="1")
-    return bool(run_git(repo, ["ls-files", "-z", "--cached", "--", path], env=literal, checkout=checkout))
+    return bool(_ls_files(repo, ["--cached"], [path], checkout, _plain_name))
 
 
 def tracked(repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None = None) -> list[str]:
     """The index's paths that `paths` name, or that lie below them."""
-    return [_fs(item) for item in _ls_files(repo, ["--cached"], paths, checkout, lambda item: item)]
+    return [_fs(item) for item in _ls_files(repo, ["--cached"], paths, checkout, _plain_name)]
 
 
 def index_paths(repo: pygit2.Repository) -> dict[str, bool]:
@@ -707,14 +712,13 @@ def _stored(
         if str(pygit2.hashfile(str(workdir / path))) == oid:
             result[path] = (oid, None)
             continue
-        data = zlib.decompress((Path(objects) / oid[:2] / oid[2:]).read_bytes())
-        result[path] = (oid, data[data.index(b"\0") + 1 :])
+        result[path] = (oid, loose_object_data(objects, oid))
     return result
 
 
-def _index_entries(out: bytes) -> Iterator[tuple[bytes, bytes, bytes, bytes]]:
-    """(mode, id, stage, path) of each entry `git ls-files -s -z` printed."""
-    for item in out.split(b"\0"):
+def _index_entries(records: Iterable[bytes]) -> Iterator[tuple[bytes, bytes, bytes, bytes]]:
+    """(mode, id, stage, path) of each record `git ls-files -s -z` printed."""
+    for item in records:
         head, _, name = item.partition(b"\t")
         fields = head.split()
         if len(fields) == 3:
@@ -732,7 +736,7 @@ def _with_crlf_kept(
     or freshened."""
     if not paths:
         return {}
-    listed = b"\0".join(_ls_files(repo, ["-s"], paths, checkout, _staged_name))
+    listed = _ls_files(repo, ["-s"], paths, checkout, _staged_name)
     # The entry git add reads: stage 0, or in a merge "ours" (stage 2), as git's
     # read_blob_data_from_index falls back to it.
     chosen: dict[bytes, tuple[bytes, bytes]] = {}
@@ -775,7 +779,7 @@ def _with_crlf_kept(
         # all would cost git every name against every entry, and could overflow argv).
         run_git(repo, ["add", "-u"], env=environment, checkout=checkout)
         staged = run_git(repo, ["ls-files", "-s", "-z"], env=environment, checkout=checkout)
-        ids = [(_fs(name), oid.decode()) for _, oid, _, name in _index_entries(staged)]
+        ids = [(_fs(name), oid.decode()) for _, oid, _, name in _index_entries(staged.split(b"\0"))]
         return _stored(objects, workdir, ids)
 
 
