@@ -665,3 +665,19 @@ Feature: Real repositories: apply and record see files exactly as git sees them
       | GIT_CONFIG_PARAMETERS | 'plan.verify.maxFileSize'='lots' |
     Then the exit code is 2
     And the output contains "git config plan.verify.maxFileSize is not a number: 'lots'"
+
+  Scenario: A failed apply in a linked worktree keeps its rescue where removing that worktree cannot take it
+    Given a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content |
+      | README.md | plan\n  |
+    And a linked worktree of the repository
+    And in the linked worktree "README.md" has uncommitted content "mine\n"
+    When I run git plan "apply p" in the linked worktree
+    Then the exit code is 4
+    And ref "refs/changesets/p" does not exist
+    And there are 1 rescue bundles of "p"
+    When the linked worktree is removed with git worktree remove --force
+    And I run the command the output shows to bring the plan back
+    Then plan "p" has 1 changesets
+    And git fsck --full is clean

@@ -380,3 +380,21 @@ def program_in_bash(context, args):  # type: ignore[no-untyped-def]
     done = subprocess.run(["bash", "-c", f"{gitplan} {args}"], cwd=context.repo, capture_output=True)
     context.cli = SimpleNamespace(exit_code=done.returncode, output=(done.stdout + done.stderr).decode())
     context.cli_output = context.cli.output
+
+
+@given('in the linked worktree "{path}" has uncommitted content "{content}"')
+def linked_worktree_edit(context, path, content):  # type: ignore[no-untyped-def]
+    Path(context.linked, path).write_bytes(unescape(content))
+
+
+@when("the linked worktree is removed with git worktree remove --force")
+def linked_worktree_removed(context):  # type: ignore[no-untyped-def]
+    git(context, "worktree", "remove", "--force", context.linked)
+
+
+@when("I run the command the output shows to bring the plan back")
+def run_printed_restore(context):  # type: ignore[no-untyped-def]
+    found = re.search(r"^  (git fetch .*)$", context.cli_output, re.MULTILINE)
+    assert found, context.cli_output
+    done = subprocess.run(shlex.split(found.group(1)), cwd=context.repo, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

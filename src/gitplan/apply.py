@@ -714,7 +714,9 @@ def _file_above(repo: pygit2.Repository, head_tree: str, path: str) -> str | Non
 def _fail(repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool, cancel: object) -> Conflict:
     """Save the plan (a bundle of both refs, and its patch to read), clean the plan up
     unless kept, and return the error to raise."""
-    rescue_dir = _journal_dir(repo) / "rescue"
+    # In the common directory, not this worktree's: `git worktree remove` deletes the
+    # latter, and the rescue must outlive the worktree whose apply failed.
+    rescue_dir = packs.state_dir(repo) / "rescue"
     rescue_dir.mkdir(parents=True, exist_ok=True)
     # Names joined as text, not with Path.with_suffix: a plan id may hold dots (v1.2), and
     # with_suffix would cut the name at the last of them, time and all.
