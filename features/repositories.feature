@@ -681,3 +681,38 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And I run the command the output shows to bring the plan back
     Then plan "p" has 1 changesets
     And git fsck --full is clean
+
+  Scenario: In a repository shared with its group, what gitplan writes there gets the permissions git gives, whatever the umask
+    Given the repository is shared with its group
+    And a file "new.txt" outside the repository with content "shared\n"
+    When with umask 077 I run the real git plan "create p"
+    And with umask 077 I run the real git plan "record p --tool edit --set README.md={tmp}/new.txt"
+    And with umask 077 I run the real git plan "create q"
+    And with umask 077 I run the real git plan "cancel q"
+    And with umask 077 I run the real git plan "apply p"
+    Then the exit code is 0
+    And the group may read and write all gitplan made under .git since it was shared, as git makes it
+    And "README.md" in the worktree has mode 600, the user's umask
+
+  Scenario Outline: core.sharedRepository <value> gives the refs gitplan makes the modes git gives its own
+    Given core.sharedRepository is "<value>"
+    When with umask 077 git makes the ref "refs/made-by-git/x" and gitplan makes the plan "p"
+    Then "refs/changesets/p" and its directory have the modes of "refs/made-by-git/x" and its directory
+
+    Examples:
+      | value    |
+      | group    |
+      | all      |
+      | everybody|
+      | 0640     |
+      | 0664     |
+      | 2        |
+      | true     |
+      | umask    |
+      | false    |
+
+  Scenario: A core.sharedRepository mode git refuses is refused, as git refuses it
+    Given core.sharedRepository is "0400"
+    When I run git plan "list"
+    Then the exit code is 2
+    And the output contains "problem with core.sharedRepository filemode value (0400)"

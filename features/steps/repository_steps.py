@@ -398,3 +398,63 @@ def run_printed_restore(context):  # type: ignore[no-untyped-def]
     assert found, context.cli_output
     done = subprocess.run(shlex.split(found.group(1)), cwd=context.repo, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@given("the repository is shared with its group")
+def shared_with_group(context):  # type: ignore[no-untyped-def]
+    git(context, "config", "core.sharedRepository", "group")
+    context.before_sharing = {str(path) for path in Path(context.repo, ".git").rglob("*")}
+
+
+@when('with umask {umask} I run the real git plan "{args}"')
+def run_with_umask(context, umask, args):  # type: ignore[no-untyped-def]
+    words = shlex.split(args.replace("{tmp}", context.tmp))
+    command = [sys.executable, "-m", "gitplan", *words]
+    done = subprocess.run(command, cwd=context.repo, capture_output=True, text=True, umask=int(umask, 8))
+    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout, stderr=done.stderr)
+    context.cli_output = done.stdout + done.stderr
+    assert done.returncode == 0, context.cli_output
+
+
+@then("the group may read and write all gitplan made under .git since it was shared, as git makes it")
+def shared_permissions(context):  # type: ignore[no-untyped-def]
+    """git's rule for core.sharedRepository=group: the group gets whatever of read and
+    write the owner has (objects are read-only for both); directories are 2770."""
+    made = [path for path in Path(context.repo, ".git").rglob("*") if str(path) not in context.before_sharing]
+    assert any("changesets" in str(path) for path in made), made
+    wrong = []
+    for path in made:
+        if path.name == "COMMIT_EDITMSG" or path.is_symlink():
+            continue  # (git leaves its own message file to the umask)
+        mode = path.stat().st_mode
+        directory_ok = mode & 0o2770 == 0o2770
+        if not (directory_ok if path.is_dir() else (mode >> 3) & 0o6 == (mode >> 6) & 0o6):
+            wrong.append(f"{oct(mode & 0o7777)} {path.relative_to(context.repo)}")
+    assert not wrong, "\n".join(wrong)
+
+
+@then('"{path}" in the worktree has mode {mode}, the user\'s umask')
+def worktree_mode(context, path, mode):  # type: ignore[no-untyped-def]
+    found = Path(context.repo, path).stat().st_mode & 0o777
+    assert found == int(mode, 8), oct(found)
+
+
+@given('core.sharedRepository is "{value}"')
+def shared_repository_value(context, value):  # type: ignore[no-untyped-def]
+    git(context, "config", "core.sharedRepository", value)
+
+
+@when('with umask 077 git makes the ref "{ref}" and gitplan makes the plan "{plan}"')
+def refs_with_umask(context, ref, plan):  # type: ignore[no-untyped-def]
+    for command in (["git", "update-ref", ref, "HEAD"], [sys.executable, "-m", "gitplan", "create", plan]):
+        done = subprocess.run(command, cwd=context.repo, capture_output=True, text=True, umask=0o077)
+        assert done.returncode == 0, done.stderr
+
+
+@then('"{ours}" and its directory have the modes of "{theirs}" and its directory')
+def same_modes(context, ours, theirs):  # type: ignore[no-untyped-def]
+    def modes(ref: str) -> list[str]:
+        path = Path(context.repo, ".git", ref)
+        return [oct(found.stat().st_mode & 0o7777) for found in (path, path.parent)]
+
+    assert modes(ours) == modes(theirs), (modes(ours), modes(theirs))

@@ -31,7 +31,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import hookqueue
+from . import hookqueue, permissions
 from .agentpayloads import UNSAFE_IN_NAME, PayloadError, ToolCall, plan_for, read
 
 __all__ = ["AGENTS", "EVENTS", "PayloadError", "ToolCall", "handle", "main", "parse", "plan_for"]
@@ -128,6 +128,7 @@ def handle(call: ToolCall, queue: bool = True) -> str:
         if call.call_id and not call.read_only:
             state.mkdir(parents=True, exist_ok=True)
             (state / _safe(call.call_id)).write_text(repr(time.time()))
+            permissions.widen(state / _safe(call.call_id))
         return "noted the start"
     if call.event == "post" and call.read_only:
         return f"{call.tool} changes nothing"

@@ -33,7 +33,7 @@ from typing import Any
 import pygit2
 
 from . import chain as chains
-from . import clock, diffs, faults, packs, refs, transaction, verified, worktree
+from . import clock, diffs, faults, packs, permissions, refs, transaction, verified, worktree
 from .errors import BadInput, Conflict, Damaged, Dirty, GitPlanError, PlanNotFound
 from .format import encode_plan_record, notes_message, notes_ref, plan_ref, validate_path, validate_plan_id
 from .gitrepo import (
@@ -48,6 +48,7 @@ from .gitrepo import (
     read_blob,
     signature,
     user_signature,
+    write_object,
     writes_aside,
 )
 from .model import ApplyResult, ChangeSet, PlanRecord, PlanStatus, Selection
@@ -560,7 +561,7 @@ def _write_unless_the_plans(repo: pygit2.Repository, plan_id: str, staging: Stag
     own = packs.held_by_plan(repo, plan_id, [oid for oid, _, _ in staging.items()])
     for oid, kind, data in staging.items():
         if oid not in own:
-            repo.odb.write(kind, data)
+            write_object(repo, kind, data)
 
 
 def _refuse_unsafe(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
@@ -744,6 +745,8 @@ def _fail(repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool, 
         f"{failure}\nnothing was written; the whole plan (changesets and records) is saved in {bundle}"
         f"\nand its patch in {rescue}"
     )
+    for saved_file in (bundle, rescue):
+        permissions.widen(saved_file)
     faults.point("apply.rescued")
     if not keep and callable(cancel):
         try:
@@ -778,6 +781,7 @@ class _ApplyLock:
         directory = _journal_dir(repo)
         directory.mkdir(parents=True, exist_ok=True)
         self._handle = open(directory / "apply.lock", "a+")  # noqa: SIM115
+        permissions.widen(directory / "apply.lock")
         self._blocking = blocking
 
     def __enter__(self) -> bool:
@@ -878,7 +882,7 @@ def _execute(
                 journal["index"] = "written"
             for oid, kind, data in commits.items():
                 if not repo.odb.exists(oid.hex()):  # (the same commit made again: it is not ours)
-                    repo.odb.write(kind, data)
+                    write_object(repo, kind, data)
                     written.append(oid.hex())
             if mode != "worktree":
                 journal["head"] = "moving"  # from now on a lock on head_ref may be ours
@@ -1070,6 +1074,7 @@ def _write_journal(directory: Path, journal: dict[str, Any]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, directory / "apply.json")
+    permissions.widen(directory / "apply.json")
 
 
 def _clear_journal(directory: Path) -> None:
@@ -1092,6 +1097,7 @@ def _move_head(repo: pygit2.Repository, head_ref: str, old: str, new: str, plan_
             raise Conflict(
                 f"{head_ref} was created while applying ({error}); nothing was committed", ()
             ) from None
+        refs.widen_ref(repo, head_ref)
         return
     _refuse_moved(repo, head_ref, old)
     assert ref is not None  # (_refuse_moved: it is there)
@@ -1099,6 +1105,8 @@ def _move_head(repo: pygit2.Repository, head_ref: str, old: str, new: str, plan_
         ref.set_target(pygit2.Oid(hex=new), f"plan apply: {plan_id}")  # compare-and-swap
     except (pygit2.GitError, OSError) as error:
         raise Conflict(f"{head_ref} moved while applying ({error}); nothing was committed", ()) from None
+    refs.widen_ref(repo, head_ref)
+    refs.widen_ref(repo, "HEAD")
 
 
 def _refuse_moved(repo: pygit2.Repository, head_ref: str, old: str) -> None:
@@ -1117,6 +1125,7 @@ def _create_branch(repo: pygit2.Repository, branch: str, commit: str, plan_id: s
     except (pygit2.GitError, OSError) as error:  # its lock file is held
         message = f"branch {branch!r} could not be created ({error}); nothing was committed"
         raise Conflict(message, ()) from None
+    refs.widen_ref(repo, f"refs/heads/{branch}")
 
 
 def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import faults
+from . import faults, permissions
 
 
 @contextlib.contextmanager
@@ -31,6 +31,7 @@ def locked(path: Path, blocking: bool = True, shared: bool = False) -> Iterator[
     kind = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if blocking else fcntl.LOCK_NB)
     while True:
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        permissions.widen(path)
         try:
             faults.point("filelock.opened")
             try:

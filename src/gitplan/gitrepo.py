@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import pygit2
 
-from . import clock
+from . import clock, permissions
 from .errors import BadInput, Damaged, NoRepository, PlanNotFound
 from .format import COMMITTER_EMAIL, COMMITTER_NAME
 from .objects import Person
@@ -66,6 +66,10 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
         top = _gitfile_top(start, found)
         if top is not None and os.path.realpath(repo.workdir) != os.path.realpath(top):
             repo.workdir = top  # `git init --separate-git-dir`: libgit2 guessed the git dir's parent
+    try:
+        permissions.remember(common_dir(repo), config_value(repo, "core.sharedRepository"))
+    except ValueError as error:
+        raise BadInput(f"{error}; fix it with git config core.sharedRepository") from None
     return repo
 
 
@@ -116,7 +120,7 @@ class Aside:
         """Write every object written aside into the repository `into`."""
         for oid in self._written:
             kind, data = self._written.read(oid)
-            into.odb.write(kind, data)
+            write_object(into, kind, data)
 
 
 @contextlib.contextmanager
@@ -171,6 +175,15 @@ def worktree_prefix(repo: pygit2.Repository, start: str | os.PathLike[str]) -> s
     if relative == "." or relative == ".." or relative.startswith("../"):
         return ""
     return relative.replace(os.sep, "/") + "/"
+
+
+def write_object(repo: pygit2.Repository, kind: int, data: bytes) -> pygit2.Oid:
+    """Write one object into the repository (libgit2 writes it loose unless it has it),
+    with the permissions git gives objects in a shared repository."""
+    oid = repo.odb.write(kind, data)
+    name = str(oid)
+    permissions.widen(common_dir(repo) / "objects" / name[:2] / name[2:])
+    return oid
 
 
 def common_dir(repo: pygit2.Repository) -> Path:

@@ -40,6 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import permissions
 from .filelock import locked
 
 _counter = itertools.count()
@@ -69,6 +70,7 @@ def put(common: Path, plan_id: str, entry: dict[str, Any]) -> Path:
     temporary = directory / f".{name}"  # a drainer skips names starting with a dot
     temporary.write_text(json.dumps(entry))
     os.replace(temporary, directory / name)
+    permissions.widen(directory / name)
     return directory / name
 
 
@@ -203,6 +205,7 @@ def _set_aside(common: Path, path: Path, error: Exception) -> None:
     failed = _hooks_dir(common) / "failed"
     failed.mkdir(parents=True, exist_ok=True)
     os.replace(path, failed / path.name)
+    permissions.widen(failed / path.name)
     append_log(
         common,
         f"a queued call could not be read ({type(error).__name__}: {error}); moved to {failed / path.name}",
@@ -216,3 +219,4 @@ def append_log(common: Path, message: str) -> None:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     with open(log, "a", encoding="utf-8") as handle:
         handle.write(f"{stamp} {message.rstrip()}\n")
+    permissions.widen(log)

@@ -25,7 +25,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
-from . import faults
+from . import faults, permissions
 
 # Object type numbers as packs store them.
 OBJ_COMMIT = 1
@@ -213,6 +213,8 @@ class PackWriter:
         os.replace(self._pack.path, f"{stem}.pack")
         faults.point("packfile.pack-in-place")  # a kill here leaves a pack without its index
         os.replace(self._idx_path, f"{stem}.idx")
+        permissions.widen(f"{stem}.pack")
+        permissions.widen(f"{stem}.idx")
         return WrittenPack(
             self.name, Path(f"{stem}.pack"), frozenset(e.oid for e in self._entries), self._pack.size
         )
@@ -231,6 +233,7 @@ def write_keep(path: str | Path, text: str) -> None:
         handle.write(text.encode())
     faults.point("packfile.keep-aside")
     os.replace(aside, path)
+    permissions.widen(path)
 
 
 def deflate(data: bytes, level: int) -> bytes:

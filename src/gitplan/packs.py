@@ -45,7 +45,7 @@ from typing import TypeVar
 
 import pygit2
 
-from . import faults, packfile
+from . import faults, packfile, permissions
 from .errors import BadInput, GitPlanError
 from .filelock import locked
 from .gitrepo import common_dir_of, config_value, object_directories
@@ -90,6 +90,7 @@ def _trash_dir(git_dir: str) -> Path:
     packs, state, _ = _directories(git_dir)
     try:
         state.mkdir(parents=True, exist_ok=True)
+        permissions.widen(state)
         same = os.stat(state).st_dev == os.stat(packs.parent).st_dev
     except OSError:
         same = True
@@ -108,6 +109,7 @@ def move_file(source: Path, target: Path) -> None:
         shutil.copy2(source, scratch)
         os.replace(scratch, target)
         source.unlink()
+    permissions.widen(target)
 
 
 def registry_path(repo: pygit2.Repository, plan_id: str) -> Path:
@@ -129,6 +131,7 @@ def _register(repo: pygit2.Repository, plan_id: str, entry: str) -> None:
         faults.point("packs.registering")
         try:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
+            permissions.widen(path)
             return
         except FileNotFoundError:  # the plan's first pack, or a cancel removed the registry
             with contextlib.suppress(FileNotFoundError, FileExistsError):
@@ -193,6 +196,7 @@ def record_rescue(repo: pygit2.Repository, plan_id: str, pack_name: str) -> None
     rescued = state_dir(repo) / "rescued"
     rescued.mkdir(parents=True, exist_ok=True)
     (rescued / pack_name).touch()
+    permissions.widen(rescued / pack_name)
 
 
 def rescued_packs(repo: pygit2.Repository) -> set[str]:
@@ -641,6 +645,7 @@ def adopt(repo: pygit2.Repository, plan_id: str, pack: Path, base: str | None) -
     _register(repo, plan_id, owned.entry)
     target = pack_dir(repo)
     (target / f"{pack.stem}.keep").write_text(f"gitplan plan {plan_id}\n")
+    permissions.widen(target / f"{pack.stem}.keep")
     for suffix in (".pack", ".rev", ".idx"):
         with contextlib.suppress(FileNotFoundError):
             move_file(pack.with_suffix(suffix), target / f"{pack.stem}{suffix}")
@@ -668,6 +673,7 @@ def discard(
     # One trash directory per process: `git plan gc` puts back only what a dead process left.
     trash = trash_dir(repo) / str(os.getpid())
     trash.mkdir(parents=True, exist_ok=True)
+    permissions.widen(trash)
     moved: list[tuple[Path, Path]] = []
     for suffix in (".idx", ".rev", ".pack", ".keep"):  # .rev: a fetched pack's reverse index
         here, there = source / (pack.name + suffix), trash / (pack.name + suffix)

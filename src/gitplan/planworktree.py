@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pygit2
 
-from . import faults, packs, trees, worktree
+from . import faults, packs, permissions, trees, worktree
 
 _RUNNING = "running"
 _LOCK = "lock"
@@ -95,6 +95,7 @@ def _lock(directory: Path, blocking: bool, create: bool) -> int | None:
             handle = os.open(directory / _LOCK, flags, 0o644)
         except FileNotFoundError:  # pragma: no cover - gc removed the slot meanwhile
             return None
+        permissions.widen(directory / _LOCK)
         faults.point("slot.lock-opened")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
@@ -202,6 +203,7 @@ def _write(target: Path, data: bytes) -> None:
     scratch = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}")
     scratch.write_bytes(data)
     os.replace(scratch, target)
+    permissions.widen(target)
 
 
 def finish(slot: Slot) -> None:

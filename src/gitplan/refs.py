@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pygit2
 
-from . import faults
+from . import faults, permissions
 from .errors import BadInput, Conflict, Damaged, PlanNotFound
 from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, trailers
 from .gitrepo import common_dir
@@ -139,6 +139,15 @@ def compare_and_swap(repo: pygit2.Repository, name: str, expected: str, new: str
     except (pygit2.GitError, OSError) as error:  # moved meanwhile, or locked
         refuse_held_lock(repo, name)
         raise RefMoved(str(error)) from None
+    widen_ref(repo, name)
+
+
+def widen_ref(repo: pygit2.Repository, name: str) -> None:
+    """Give a ref libgit2 wrote, its reflog and their directories the permissions of a
+    shared repository (libgit2 ignores core.sharedRepository)."""
+    home = common_dir(repo) if name.startswith("refs/") else Path(repo.path)  # (HEAD is the worktree's)
+    for top in (home, home / "logs"):
+        permissions.widen(top / name)
 
 
 def lock_path(repo: pygit2.Repository, name: str) -> Path:
@@ -212,6 +221,7 @@ def create_ref(repo: pygit2.Repository, name: str, target: str) -> None:
     for _ in range(2):
         try:
             repo.references.create(name, pygit2.Oid(hex=target), force=False)
+            widen_ref(repo, name)
             return
         except pygit2.AlreadyExistsError:
             raise BadInput(f"{name} already exists") from None
@@ -338,6 +348,8 @@ def swap_plan_refs(repo: pygit2.Repository, expected: PlanRefs, tip: str, notes_
         for name in names:
             refuse_held_lock(repo, name)
         raise RefMoved(str(error)) from None
+    for name in names:
+        widen_ref(repo, name)
 
 
 def _drop_reflogs(repo: pygit2.Repository, names: list[str]) -> None:

@@ -11,6 +11,8 @@ import contextlib
 import os
 from pathlib import Path
 
+from . import permissions
+
 
 def replace(path: Path, data: bytes) -> None:
     """Make `data` the content of `path`, at once."""
@@ -18,6 +20,7 @@ def replace(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     temporary.write_bytes(data)
     os.replace(temporary, path)
+    permissions.widen(path)
 
 
 def keep(path: Path, data: bytes) -> None:

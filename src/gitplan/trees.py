@@ -18,7 +18,7 @@ import pygit2
 
 from . import pathspecs
 from .errors import BadInput, Damaged
-from .gitrepo import EMPTY_TREE, lookup
+from .gitrepo import EMPTY_TREE, lookup, write_object
 from .model import MODE_EXECUTABLE, MODE_FILE, MODE_KEEP
 from .objects import Staging
 from .packfile import OBJ_TREE
@@ -491,7 +491,7 @@ def canonical_modes(repo: pygit2.Repository, tree_id: str) -> str:
         entries.append(b"%s %s\0%s" % (canonical, name, oid))
     if not changed:
         return tree_id
-    return str(repo.odb.write(pygit2.enums.ObjectType.TREE, b"".join(entries)))
+    return str(write_object(repo, pygit2.enums.ObjectType.TREE, b"".join(entries)))
 
 
 def canonical_mode(mode: int) -> int:
