@@ -716,3 +716,16 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     When I run git plan "list"
     Then the exit code is 2
     And the output contains "problem with core.sharedRepository filemode value (0400)"
+
+  Scenario: GIT_CONFIG_GLOBAL names the global config file, and gitplan reads it as git does
+    Given a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content  |
+      | README.md | global\n |
+    And a file "global.cfg" outside the repository with content "[user]\n\tname = From Global Var\n\temail = gv@example.com\n[diff]\n\tnoprefix = true\n"
+    When with GIT_CONFIG_GLOBAL={tmp}/global.cfg and no identity in the environment I run the real git plan "diff p"
+    Then the output is what git diff of the base and tip of "p" prints in that environment
+    And the output contains "--- README.md"
+    When with GIT_CONFIG_GLOBAL={tmp}/global.cfg and no identity in the environment I run the real git plan "apply p"
+    Then the exit code is 0
+    And HEAD's author is who git names in that environment: "From Global Var <gv@example.com>"

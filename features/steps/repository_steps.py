@@ -458,3 +458,34 @@ def same_modes(context, ours, theirs):  # type: ignore[no-untyped-def]
         return [oct(found.stat().st_mode & 0o7777) for found in (path, path.parent)]
 
     assert modes(ours) == modes(theirs), (modes(ours), modes(theirs))
+
+
+def _without_identity(context, global_config: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_AUTHOR_", "GIT_COMMITTER_"))}
+    environment["GIT_CONFIG_GLOBAL"] = global_config.replace("{tmp}", context.tmp)
+    return environment
+
+
+@when('with GIT_CONFIG_GLOBAL={path} and no identity in the environment I run the real git plan "{args}"')
+def run_with_global_config(context, path, args):  # type: ignore[no-untyped-def]
+    context.environment = _without_identity(context, path)
+    _run_program(context, shlex.split(args), context.repo, env=context.environment)
+
+
+@then('the output is what git diff of the base and tip of "{plan}" prints in that environment')
+def output_is_git_diff_there(context, plan):  # type: ignore[no-untyped-def]
+    expected = subprocess.run(
+        ["git", "diff", f"refs/changesets/{plan}~1", f"refs/changesets/{plan}"],
+        cwd=context.repo, env=context.environment, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert context.cli.stdout == expected, (context.cli.stdout, expected)
+
+
+@then('HEAD\'s author is who git names in that environment: "{who}"')
+def head_author_there(context, who):  # type: ignore[no-untyped-def]
+    ident = subprocess.run(
+        ["git", "var", "GIT_AUTHOR_IDENT"], cwd=context.repo, env=context.environment,
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert ident.startswith(who + " "), ident
+    assert git(context, "log", "-1", "--format=%an <%ae>") == who + "\n"

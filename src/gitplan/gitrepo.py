@@ -6,10 +6,12 @@ imports pygit2. Nothing here writes refs, the index or the working tree.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
 import re
+import shutil
 import struct
 import subprocess
 import tempfile
@@ -54,6 +56,7 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
         found = discovered
     _refuse_unsupported(Path(found))
     _read_objects_as_git_does()
+    _read_config_as_git_does()
     try:
         repo = pygit2.Repository(found)
     except pygit2.GitError as error:
@@ -96,6 +99,51 @@ def _read_objects_as_git_does() -> None:
     (SHA-1 with collision detection, 13 us of 40 for a 3.5 KB tree). It is a
     process-wide libgit2 setting: a program that opens a store reads without it too."""
     pygit2.option(pygit2.enums.Option.ENABLE_STRICT_HASH_VERIFICATION, 0)
+
+
+_config_files_read: tuple[str | None, str | None, bool] = (None, None, False)
+
+
+def _read_config_as_git_does() -> None:
+    """Make libgit2 read the global and system config files git reads.
+
+    git takes `GIT_CONFIG_GLOBAL` for the global file (reading neither ~/.gitconfig nor
+    ~/.config/git/config then), `GIT_CONFIG_SYSTEM` for /etc/gitconfig, and reads no system
+    file under `GIT_CONFIG_NOSYSTEM`; libgit2 knows none of them and looks by name in its
+    search paths. So the search paths are pointed at private directories holding links
+    with the names libgit2 looks for (or nothing). Search paths are process-wide, as the
+    variables are; they are set again only when the variables change, and given back to
+    libgit2's own when the variables go."""
+    global _config_files_read
+    wanted = (
+        os.environ.get("GIT_CONFIG_GLOBAL"),
+        os.environ.get("GIT_CONFIG_SYSTEM"),
+        git_bool(os.environ.get("GIT_CONFIG_NOSYSTEM") or "false", "GIT_CONFIG_NOSYSTEM", "value"),
+    )
+    if wanted == _config_files_read:
+        return
+    global_file, system_file, no_system = wanted
+    levels = pygit2.enums.ConfigLevel
+    paths: dict[pygit2.enums.ConfigLevel, str | None] = dict.fromkeys(
+        (levels.GLOBAL, levels.XDG, levels.SYSTEM)  # None: libgit2's own ($HOME, read again)
+    )
+    if global_file is not None:
+        paths[levels.GLOBAL] = _directory_holding(".gitconfig", global_file)
+        paths[levels.XDG] = _directory_holding("config", "")
+    if no_system or system_file is not None:
+        paths[levels.SYSTEM] = _directory_holding("gitconfig", "" if no_system else system_file)
+    for level, path in paths.items():
+        pygit2.settings.search_path[level] = path  # type: ignore[assignment]  # (None is allowed)
+    _config_files_read = wanted
+
+
+def _directory_holding(name: str, target: str | None) -> str:
+    """A private directory where `name` links to the file `target` (none when empty)."""
+    directory = tempfile.mkdtemp(prefix="gitplan-config-")
+    atexit.register(shutil.rmtree, directory, True)
+    if target:
+        os.symlink(os.path.abspath(target), os.path.join(directory, name))
+    return directory
 
 
 def reopened(repo: pygit2.Repository) -> pygit2.Repository:
