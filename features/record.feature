@@ -225,6 +225,14 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     Then the exit code is 2
     And the output contains "vendor/lib is a submodule; plans carry files, not submodule commits"
 
+  Scenario: A patch that adds a submodule (git diff of a `git submodule add`) is refused as a submodule too
+    Given a plan "sub"
+    And a file "sm.patch" outside the repository with content "diff --git a/vendor/new b/vendor/new\nnew file mode 160000\nindex 0000000..2222222\n--- /dev/null\n+++ b/vendor/new\n@@ -0,0 +1 @@\n+Subproject commit 2222222222222222222222222222222222222222\n"
+    When I run git plan "record sub --tool t --patch {tmp}/sm.patch"
+    Then the exit code is 2
+    And the output contains "vendor/new is a submodule; plans carry files, not submodule commits"
+    And plan "sub" has 0 changesets
+
   Scenario: Deleting a submodule entry of the base is recorded, counted as git counts it
     Given the base commit has a submodule entry "vendor/lib"
     And a plan "sub"

@@ -24,6 +24,8 @@ from .format import validate_path
 from .hunks import split_lines
 from .model import MODE_FILE, File
 
+_MODE_SUBMODULE = 0o160000
+
 # reads (path) -> (bytes, mode) of the file the patch applies to, or None if absent
 Reader = Callable[[str], tuple[bytes, int] | None]
 
@@ -105,6 +107,7 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
             raise Conflict(f"{source}: {new_path}: already exists", (new_path,))
         data, mode = current if current is not None else (b"", MODE_FILE)
         mode = _new_mode(patched.patch_info, mode)
+        _refuse_submodule(mode, source, shown)
         result = _apply_hunks(data, patched, f"{source}: {shown}")
         if new_path is None:
             if result:
@@ -170,6 +173,13 @@ def _traditional_name(old: str, new: str) -> str:
 def _is_copy(info: object) -> bool:
     """Does a file diff's extended header say `copy from` (git diff -C, format-patch -C)?"""
     return any(line.startswith("copy from ") for line in str(info or "").splitlines())
+
+
+def _refuse_submodule(mode: int, source: str, path: str | None) -> None:
+    """A file diff that makes a submodule (`new file mode 160000`) is refused, as one that
+    changes a submodule's commit is (PlanStore.patch_changes)."""
+    if mode == _MODE_SUBMODULE:
+        raise BadInput(f"{source}: {path} is a submodule; plans carry files, not submodule commits")
 
 
 def _new_mode(info: object, mode: int) -> int:
@@ -381,6 +391,7 @@ def _binary_edit(
         raise BadInput(f"{source}: {new_path}: the binary patch data does not give the blob it names")
     if old_path is not None and old_path != new_path and not copied:
         delete(old_path)  # a rename; a copy keeps its source
+    _refuse_submodule(mode or 0, source, new_path)
     write(new_path, File(result, mode if mode is not None else old_mode), old_path is None or copied)
 
 
