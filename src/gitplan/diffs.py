@@ -1007,11 +1007,12 @@ def render_stat(
 ) -> str:
     """git's show_stats(): `width` columns in all, the graph and the names fitted into it;
     names cut to `limit_name`, the graph to `limit_graph`, the first `limit_count` files
-    only (0: no such limit), as --stat-name-width, --stat-graph-width and --stat-count."""
+    only (0: no such limit; negative: none), as --stat-name-width, --stat-graph-width and
+    --stat-count."""
     files = list(changes)
     if not files:
         return ""
-    shown = files[:limit_count] if limit_count else files
+    shown = files[: max(limit_count, 0)] if limit_count else files  # (negative: none, as git)
     max_change = max_len = 0
     number_width = bin_width = 0
     names = [_print_name(change, high) for change in shown]

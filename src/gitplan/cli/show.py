@@ -440,19 +440,24 @@ def _stat_limits(args: list[str]) -> tuple[int, int, int]:
         name, equals, value = arg.partition("=")
         if name == "--stat-limits":
             parts = value.split(",")
-            if len(parts) > 3 or not all(part.isdigit() for part in parts if part):
+            if len(parts) > 3 or not all(_INTEGER.fullmatch(part) for part in parts if part):
                 raise BadInput(f"--stat takes WIDTH[,NAME-WIDTH[,COUNT]] in numbers, not {value!r}")
             for place, part in enumerate(parts):
                 if part:
                     fields[place] = int(part)
         elif name in singles:
             value = value if equals else (args[at + 1] if at + 1 < len(args) else "")
-            if value.isdigit():  # (click has checked it)
+            if _INTEGER.fullmatch(value):  # (click has checked it)
                 fields[singles[name]] = int(value)
     width = fields[0]
-    if width is None:  # $COLUMNS, else the width of the terminal on standard output, else 80
+    if width is None or width == -1:  # $COLUMNS, else the width of the terminal on standard output, else 80
         width = shutil.get_terminal_size((80, 24)).columns
-    return width or 80, fields[1] or 0, fields[2] or 0
+    # As git takes them: -1 is the terminal's width, another negative one the narrowest;
+    # a negative name width is none; a negative count shows no file, only " ...".
+    return width or 80, max(fields[1] or 0, 0), fields[2] or 0
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 @main.command(cls=_DiffCommand, context_settings={"ignore_unknown_options": False})
@@ -497,13 +502,13 @@ def _stat_limits(args: list[str]) -> tuple[int, int, int]:
 @click.option("--relative-to", hidden=True, default=None)
 @click.option(
     "--stat-width",
-    type=click.IntRange(min=0),
+    type=int,
     default=None,
     help="Columns for --stat (default: the terminal's, else 80).",
 )
 @click.option(
     "--stat-name-width",
-    type=click.IntRange(min=1),
+    type=int,
     default=None,
     help="Cut names in --stat to this many columns.",
 )
@@ -513,9 +518,7 @@ def _stat_limits(args: list[str]) -> tuple[int, int, int]:
     default=None,
     help="At most this many columns of +/- (default: diff.statGraphWidth).",
 )
-@click.option(
-    "--stat-count", type=click.IntRange(min=1), default=None, help="Show only the first N files in --stat."
-)
+@click.option("--stat-count", type=int, default=None, help="Show only the first N files in --stat.")
 @click.option("--ui", is_flag=True, help="Open this diff in the review page (git plan review) instead.")
 @click.option(
     "--json",
