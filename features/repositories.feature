@@ -722,7 +722,8 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And I record in "p" with tool "edit"
       | path      | content  |
       | README.md | global\n |
-    And a file "global.cfg" outside the repository with content "[user]\n\tname = From Global Var\n\temail = gv@example.com\n[diff]\n\tnoprefix = true\n"
+    And a file "global.cfg" outside the repository with content "[include]\n\tpath = who.cfg\n[diff]\n\tnoprefix = true\n"
+    And a file "who.cfg" outside the repository with content "[user]\n\tname = From Global Var\n\temail = gv@example.com\n"
     When with GIT_CONFIG_GLOBAL={tmp}/global.cfg and no identity in the environment I run the real git plan "diff p"
     Then the output is what git diff of the base and tip of "p" prints in that environment
     And the output contains "--- README.md"
