@@ -44,6 +44,16 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     And git am applies the exported patches onto a new branch
     And the export holds 2 invocation records as JSON lines
 
+  Scenario: Exported patches are what git format-patch writes, diffstat summary and signature included
+    Given I record in "a" with tool "three"
+      | path      | content  |
+      | x         | <delete> |
+      | z/new.txt | 3\n      |
+      | README.md | hi\nho\n |
+    When I export the artifacts of "a"
+    Then the export exited 0
+    And each exported patch is what git format-patch (full-index, binary, gitplan signature) writes of "a"
+
   Scenario: A changeset without edits gets no patch in the export, as git format-patch writes none, so git am goes through
     Given a changeset with no edits is recorded in "a", as a failed run records it
     And I record in "a" with tool "three"

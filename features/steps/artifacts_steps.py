@@ -133,3 +133,28 @@ def empty_changeset(context, plan):  # type: ignore[no-untyped-def]
 @then("the export exited {code:d}")
 def export_code(context, code):  # type: ignore[no-untyped-def]
     assert context.export_code == code, context.export_code
+
+
+@then(
+    'each exported patch is what git format-patch (full-index, binary, gitplan signature) writes of "{plan}"'
+)
+def export_is_format_patch(context, plan):  # type: ignore[no-untyped-def]
+    ours = sorted(Path(context.export).glob("*.patch"))
+    theirs = Path(context.tmp) / "format-patch"
+    count = len(context.store.changesets(plan))
+    plan_range = f"refs/changesets/{plan}~{count}..refs/changesets/{plan}"
+    git(
+        context,
+        "format-patch",
+        "-q",
+        "--full-index",
+        "--binary",
+        "--signature=gitplan",
+        "-o",
+        str(theirs),
+        plan_range,
+    )
+    expected = sorted(theirs.glob("*.patch"))
+    assert len(ours) == len(expected) == count, (ours, expected)
+    for mine, git_s in zip(ours, expected, strict=True):
+        assert mine.read_bytes() == git_s.read_bytes(), (mine.read_text(), git_s.read_text())

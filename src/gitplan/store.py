@@ -1119,16 +1119,20 @@ class PlanStore:
             names.update(entry.name.lower() for entry in self._repo.config)
         return names
 
-    def _rendered_by_git(self, old: str, new: str, options: diffs.DiffOptions) -> str:
+    def _rendered_by_git(
+        self, old: str, new: str, options: diffs.DiffOptions, outputs: Sequence[str] = ()
+    ) -> str:
         """`git diff` of the same two trees with the same options, for what has no libgit2
         twin here (the cases `diff` lists): a word diff, the histogram algorithm, colours
         the config changes, --relative, copies (diff.renames=copies), diff.orderFile, the
         user's own diff programs (`ext_diff`), the options in `git_only`, the GIT_OUTPUTS
-        and --binary patches (git's deltas)."""
-        args, environment = self._git_diff(old, new, options, [options.output])
+        and --binary patches (git's deltas). `outputs` (default: the options' one) in
+        git's order."""
+        outputs = outputs or [options.output]
+        args, environment = self._git_diff(old, new, options, outputs)
         # What git found is the output, not a failure: --check exits 2 when it finds
         # whitespace errors, --exit-code (and --quiet) 1 for a difference, 3 for both.
-        bits = diffs.finding_bits(options.git_only, [options.output])
+        bits = diffs.finding_bits(options.git_only, outputs)
         succeeded = tuple(status for status in range(bits + 1) if not status & ~bits)
         try:
             out = worktree.run_git(self._repo, args, env=environment, succeeded=succeeded)
@@ -1224,8 +1228,6 @@ class PlanStore:
     def changeset_patch(self, plan_id: str, number: int) -> str | None:
         """Changeset `number` as a mail-formatted patch that `git am` accepts; None when it
         changes no file (git format-patch writes nothing for such a commit)."""
-        from email.utils import format_datetime
-
         chain = chains.load_chain(self._repo, validate_plan_id(plan_id), records=False)
         _, commit_id = chains.resolve_changeset(chain, number)
         commit = lookup_commit(self._repo, commit_id)
@@ -1234,24 +1236,34 @@ class PlanStore:
         if not pairs:
             return None
         # As git format-patch: no textconv, so that git am applies it; binary files as git's
-        # own --binary writes them (a delta where that is shorter), so git renders it.
-        # a/ and b/ whatever diff.noprefix says, as format-patch writes them: git am takes -p1.
-        options = diffs.DiffOptions(full_index=True, binary=True, textconv=False, prefixes=("a/", "b/"))
-        body = self._rendered_by_git(old, new, self._configured(options))
-        # The diffstat as git's: 72 columns, names quoted as core.quotePath says.
-        stat_options = self._configured(diffs.DiffOptions(output="stat", stat_width=72))
-        stat = diffs.render(self._repo, pairs, stat_options)
+        # own --binary writes them (a delta where that is shorter), so git renders it, with
+        # format-patch's diffstat (72 columns) and summary (created, deleted, renamed files
+        # and mode changes) before it. a/ and b/ whatever diff.noprefix says, as format-patch
+        # writes them: git am takes -p1.
+        options = diffs.DiffOptions(
+            full_index=True, binary=True, textconv=False, prefixes=("a/", "b/"), stat_width=72
+        )
+        body = self._rendered_by_git(old, new, self._configured(options), ["stat", "summary", "patch"])
         subject, _, rest = commit.message.partition("\n")
         author = commit.author
-        zone = timezone(timedelta(minutes=author.offset))
-        date = format_datetime(datetime.fromtimestamp(author.time, zone))
+        moment = datetime.fromtimestamp(author.time, timezone(timedelta(minutes=author.offset)))
         return (
             f"From {commit_id} Mon Sep 17 00:00:00 2001\n"
             f"From: {author.name} <{author.email}>\n"
-            f"Date: {date}\n"
+            f"Date: {_mail_date(moment)}\n"
             f"Subject: [PATCH {number}/{len(chain.commits)}] {subject}\n\n"
-            f"{rest.strip()}\n---\n{stat}\n{body}--\ngitplan\n\n"
+            f"{rest.strip()}\n---\n{body}-- \ngitplan\n\n"
         )
+
+
+def _mail_date(moment: datetime) -> str:
+    """A date as git format-patch writes it (RFC 2822, the day not zero-padded, English
+    names whatever the locale)."""
+    day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[moment.weekday()]
+    month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")[
+        moment.month - 1
+    ]
+    return f"{day}, {moment.day} {month} {moment.year} {moment:%H:%M:%S %z}"
 
 
 PLAN_PREFIX = "refs/changesets/"
