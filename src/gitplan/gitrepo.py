@@ -111,7 +111,7 @@ def _read_config_as_git_does() -> None:
     ~/.config/git/config then), `GIT_CONFIG_SYSTEM` for /etc/gitconfig, and reads no system
     file under `GIT_CONFIG_NOSYSTEM`; libgit2 knows none of them and looks by name in its
     search paths. So the search paths are pointed at private directories holding links
-    with the names libgit2 looks for (or nothing). Search paths are process-wide, as the
+    with the names libgit2 looks for (or at none). Search paths are process-wide, as the
     variables are; they are set again only when the variables change, and given back to
     libgit2's own when the variables go."""
     global _config_files_read
@@ -137,12 +137,21 @@ def _read_config_as_git_does() -> None:
     _config_files_read = wanted
 
 
+_NOWHERE = os.path.join(os.devnull, "gitplan")  # a directory that cannot exist: no file there
+
+
 def _directory_holding(name: str, target: str | None) -> str:
-    """A private directory where `name` links to the file `target` (none when empty)."""
+    """A directory where the file called `name` is `target`: none for an empty `target`
+    (or /dev/null), `target`'s own when it has that name, else a private one (removed at
+    exit) with a link."""
+    if not target or target == os.devnull:
+        return _NOWHERE
+    target = os.path.abspath(target)
+    if os.path.basename(target) == name:
+        return os.path.dirname(target)
     directory = tempfile.mkdtemp(prefix="gitplan-config-")
     atexit.register(shutil.rmtree, directory, True)
-    if target:
-        os.symlink(os.path.abspath(target), os.path.join(directory, name))
+    os.symlink(target, os.path.join(directory, name))
     return directory
 
 
