@@ -689,6 +689,8 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And with umask 077 I run the real git plan "record p --tool edit --set README.md={tmp}/new.txt"
     And with umask 077 I run the real git plan "create q"
     And with umask 077 I run the real git plan "cancel q"
+    And with umask 077 I run the real git plan "run p --tool gen -- sh -c 'echo made > made.txt'"
+    And with umask 077 I run the real git plan "run p --tool gen -- sh -c 'echo again > made.txt'"
     And with umask 077 I run the real git plan "apply p"
     Then the exit code is 0
     And the group may read and write all gitplan made under .git since it was shared, as git makes it

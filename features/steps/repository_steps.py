@@ -420,12 +420,17 @@ def run_with_umask(context, umask, args):  # type: ignore[no-untyped-def]
 def shared_permissions(context):  # type: ignore[no-untyped-def]
     """git's rule for core.sharedRepository=group: the group gets whatever of read and
     write the owner has (objects are read-only for both); directories are 2770."""
-    made = [path for path in Path(context.repo, ".git").rglob("*") if str(path) not in context.before_sharing]
+    top = Path(context.repo, ".git")
+    made = [path for path in top.rglob("*") if str(path) not in context.before_sharing]
     assert any("changesets" in str(path) for path in made), made
+    checkouts = [path.parent for path in made if path.name == ".git" and path.is_file()]
+    assert checkouts, "the runs made no plan worktree"
     wrong = []
     for path in made:
-        if path.name == "COMMIT_EDITMSG" or path.is_symlink():
-            continue  # (git leaves its own message file to the umask)
+        if path.name == "COMMIT_EDITMSG" or path.is_symlink() or path.parts[len(top.parts)] == "worktrees":
+            continue  # git's own: its message file and `git worktree add`'s files keep the umask
+        if any(path == checkout or checkout in path.parents for checkout in checkouts):
+            continue  # a plan's worktree: files checked out keep the umask, as git's checkout does
         mode = path.stat().st_mode
         directory_ok = mode & 0o2770 == 0o2770
         if not (directory_ok if path.is_dir() else (mode >> 3) & 0o6 == (mode >> 6) & 0o6):

@@ -123,6 +123,7 @@ def _spawn(common: Path) -> None:
     _children.add(pid)
     with contextlib.suppress(OSError):
         (_hooks_dir(common) / "drainer.pid").write_text(f"{pid}\n")
+        permissions.widen(_hooks_dir(common) / "drainer.pid")
 
 
 def _reap() -> None:

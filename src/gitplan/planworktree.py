@@ -121,6 +121,7 @@ def prepare(repo: pygit2.Repository, slot: Slot, tip: str) -> None:
         _remove_checkout(checkout_dir)
         checkout_dir.parent.mkdir(parents=True, exist_ok=True)
         (slot.directory / _RUNNING).touch()
+        permissions.widen(slot.directory / _RUNNING)
         _git(repo, ["worktree", "add", "--quiet", "--detach", str(checkout_dir), tip])
         return
     checkout = slot.checkout()
@@ -130,6 +131,7 @@ def prepare(repo: pygit2.Repository, slot: Slot, tip: str) -> None:
         reset(repo, checkout, tip)
         return
     (slot.directory / _RUNNING).touch()
+    permissions.widen(slot.directory / _RUNNING)
     head = head_commit(repo, checkout)
     if head != tip:  # other writers moved the plan: only what they changed is written
         _git(repo, ["checkout", "--quiet", "--detach", tip], checkout=checkout)

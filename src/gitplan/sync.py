@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pygit2
 
-from . import faults, packs, refs, transaction
+from . import faults, packs, permissions, refs, transaction
 from .errors import BadInput, Conflict, Damaged, GitPlanError, PlanNotFound
 from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, trailers, validate_plan_id
 from .gitrepo import common_dir, descends
@@ -458,6 +458,7 @@ def _quarantine(repo: pygit2.Repository):  # type: ignore[no-untyped-def]
     common = common_dir(repo)
     parent = common / "gitplan" / "quarantine"
     parent.mkdir(parents=True, exist_ok=True)
+    permissions.widen(parent)  # (each fetch makes its own directory in it)
     path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent))
     try:
         for sub in ("objects/pack", "objects/info", "refs"):
