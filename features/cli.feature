@@ -396,6 +396,11 @@ Feature: The command line prints for people and machines, with stable exit codes
     When I run git plan "record p --tool t --delete nothing.txt --json"
     Then the exit code is 2
     And the JSON error says kind "badinput" with exit code 2
+    And the JSON error names the paths "nothing.txt"
+    When I run git plan "record p --tool t --delete ../up.txt --json"
+    Then the JSON error names the paths "../up.txt"
+    When I run git plan "record p --tool t --delete .GIT/config --json"
+    Then the JSON error names the paths ".GIT/config"
     When I run git plan "status p --json --no-such-option"
     Then the exit code is 2
     And the JSON error says kind "badinput" with exit code 2

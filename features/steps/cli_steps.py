@@ -444,6 +444,13 @@ def json_error(context, kind, code):  # type: ignore[no-untyped-def]
     assert document["error"] in context.cli.stderr, (document, context.cli.stderr)
 
 
+@then('the JSON error names the paths "{paths}"')
+def json_error_paths(context, paths):  # type: ignore[no-untyped-def]
+    document = json.loads(context.cli.stdout)
+    assert document["schema"] == "gitplan.error/1", document
+    assert document["paths"] == paths.split(","), document
+
+
 @then('the JSON error says nothing, and the document\'s refusal is "{refusal}" of a {strategy} apply')
 def json_refusal(context, refusal, strategy):  # type: ignore[no-untyped-def]
     document = json.loads(context.cli.stdout)

@@ -15,9 +15,14 @@ class GitPlanError(Exception):
 
 
 class BadInput(GitPlanError):
-    """The caller gave something gitplan refuses: a bad id, path, patch or argument."""
+    """The caller gave something gitplan refuses: a bad id, path, patch or argument;
+    `paths`: the paths it is about, if any."""
 
     exit_code = 2
+
+    def __init__(self, message: str, paths: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.paths = paths
 
 
 class PlanNotFound(GitPlanError, KeyError):

@@ -81,7 +81,7 @@ def validate_path(path: object) -> str:
     problem = _path_problem(path)
     if problem:
         shown = path.encode("unicode_escape").decode("ascii")  # escaped once: no repr() on top
-        raise BadInput(f"invalid path '{shown}': {problem}")
+        raise BadInput(f"invalid path '{shown}': {problem}", (path,))
     return path
 
 

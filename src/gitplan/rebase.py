@@ -43,7 +43,9 @@ def rebase_edits(
         ours = tip_at(path) if tip_at is not None else entry_at(repo, tip_tree, path)
         theirs = edit
         if theirs is None and base is None:  # (dropped as "no change" below, said nothing)
-            raise BadInput(f"cannot delete '{path}': no such file in the plan where the edits were made")
+            raise BadInput(
+                f"cannot delete '{path}': no such file in the plan where the edits were made", (path,)
+            )
         if base == ours:  # untouched since the writer's parent (edit_tree refuses bad deletes)
             rebased[path] = edit
         elif theirs in (ours, base):  # same result already, or no change of ours

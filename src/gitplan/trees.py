@@ -158,11 +158,11 @@ def _edit(
             continue
         existing = entries.get(name)
         if existing is None:
-            raise BadInput(f"cannot delete '{_shown(prefix, name)}': no such file in the plan")
+            shown = _shown(prefix, name)
+            raise BadInput(f"cannot delete '{shown}': no such file in the plan", (shown,))
         if existing[0] == _MODE_TREE:
-            raise BadInput(
-                f"cannot delete '{_shown(prefix, name)}': it is a directory; delete the files in it"
-            )
+            shown = _shown(prefix, name)
+            raise BadInput(f"cannot delete '{shown}': it is a directory; delete the files in it", (shown,))
         del entries[name]
     for name, sub_edits in nested.items():
         existing = entries.get(name)

@@ -63,7 +63,7 @@ class Context:
             prefix = self.store.prefix(self.directory)
         joined = posixpath.normpath(prefix + path)
         if joined == ".." or joined.startswith("../"):
-            raise BadInput(f"{typed}: outside the repository")
+            raise BadInput(f"{typed}: outside the repository", (typed,))
         return joined
 
     def file_path(self, path: str) -> str:
