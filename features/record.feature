@@ -232,6 +232,8 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     Then the exit code is 2
     And the output contains "vendor/new is a submodule; plans carry files, not submodule commits"
     And plan "sub" has 0 changesets
+    When I run git plan "record sub --tool t --patch {tmp}/sm.patch --json"
+    Then the JSON error names the paths "vendor/new"
 
   Scenario: Deleting a submodule entry of the base is recorded, counted as git counts it
     Given the base commit has a submodule entry "vendor/lib"

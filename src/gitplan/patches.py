@@ -120,7 +120,7 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
     for path, kinds in touched.items():
         # One file diff per path, as git apply requires; a type change's delete+add is the exception.
         if len(kinds) > 1 and sorted(kinds) != ["add", "delete"]:
-            raise BadInput(f"{source}: {path} is changed by more than one file diff of the patch")
+            raise BadInput(f"{source}: {path} is changed by more than one file diff of the patch", (path,))
     return edits
 
 
@@ -179,7 +179,9 @@ def _refuse_submodule(mode: int, source: str, path: str | None) -> None:
     """A file diff that makes a submodule (`new file mode 160000`) is refused, as one that
     changes a submodule's commit is (PlanStore.patch_changes)."""
     if mode == _MODE_SUBMODULE:
-        raise BadInput(f"{source}: {path} is a submodule; plans carry files, not submodule commits")
+        raise BadInput(
+            f"{source}: {path} is a submodule; plans carry files, not submodule commits", (str(path),)
+        )
 
 
 def _new_mode(info: object, mode: int) -> int:
@@ -388,7 +390,8 @@ def _binary_edit(
         )
     result = _binary_forward(section, data, f"{source}: {new_path}")
     if ids is not None and ids[1].strip("0") and not _blob_id(result).startswith(ids[1]):
-        raise BadInput(f"{source}: {new_path}: the binary patch data does not give the blob it names")
+        message = f"{source}: {new_path}: the binary patch data does not give the blob it names"
+        raise BadInput(message, (new_path,))
     if old_path is not None and old_path != new_path and not copied:
         delete(old_path)  # a rename; a copy keeps its source
     _refuse_submodule(mode or 0, source, new_path)

@@ -559,7 +559,8 @@ class PlanStore:
         def read(path: str) -> tuple[bytes, int] | None:
             found = entry_at(self._repo, tree_id, path)
             if found is not None and found[1] == MODE_COMMIT:
-                raise BadInput(f"{source}: {path} is a submodule; plans carry files, not submodule commits")
+                message = f"{source}: {path} is a submodule; plans carry files, not submodule commits"
+                raise BadInput(message, (path,))
             if found is None or found[1] == MODE_TREE:  # a directory: no file there (it may become one)
                 return None
             return read_blob(self._repo, found[0]), found[1]
