@@ -283,3 +283,10 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     And plan "g" has 1 changesets
     When I run git plan "gc --grace now"
     Then the output does not contain "pack without an index"
+
+  Scenario: gc and cancel read the plans' reflogs without making any, so plan refs keep having none
+    Given a plan "other"
+    When I run git plan "gc"
+    And I run git plan "cancel other"
+    Then git reflog exists says "refs/changesets/g" has no reflog
+    And git reflog exists says "refs/changesets/other" has no reflog

@@ -494,3 +494,9 @@ def head_author_there(context, who):  # type: ignore[no-untyped-def]
     ).stdout  # fmt: skip
     assert ident.startswith(who + " "), ident
     assert git(context, "log", "-1", "--format=%an <%ae>") == who + "\n"
+
+
+@then('git reflog exists says "{ref}" has no reflog')
+def no_reflog(context, ref):  # type: ignore[no-untyped-def]
+    done = subprocess.run(["git", "reflog", "exists", ref], cwd=context.repo, capture_output=True)
+    assert done.returncode == 1, (done.returncode, done.stderr)

@@ -436,7 +436,9 @@ def _plan_commits(repo: pygit2.Repository, plan_id: str, current: refs.PlanRefs)
     found = {chain.root.id.raw, *(commit.id.raw for commit in chain.commits)}
     _history(repo, current.notes_tip, found, None)
     for name, owner in ((plan_ref(plan_id), plan_id), (notes_ref(plan_id), None)):
-        reference = repo.references.get(name)
+        # Only a reflog that is there: libgit2's log() creates an empty one otherwise, and
+        # git and libgit2 then append to it (refs/changesets/* would get reflogs).
+        reference = repo.references.get(name) if (common_dir(repo) / "logs" / name).is_file() else None
         for entry in reference.log() if reference is not None else ():
             _history(repo, str(entry.oid_new), found, owner)
     return found
