@@ -584,3 +584,11 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     When claude-code sends "pre-write" as "PreToolUse" without waiting for the record
     Then every hook exited 0 without a warning
     And the hooks' queue holds 1 call
+
+  Scenario: In a repository shared with its group, the hooks' queue, locks and marks are the group's too
+    Given the repository is shared with its group
+    When claude-code sends "pre-write" as "PreToolUse" under umask 077
+    And the agent writes "src/hello.py" as "print('hello')\n" in the worktree
+    And claude-code sends "post-write" as "PostToolUse" under umask 077
+    Then every hook exited 0 without a warning
+    And the group may read and write all gitplan made under .git since it was shared, as git makes it

@@ -688,10 +688,12 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     When with umask 077 I run the real git plan "create p"
     And with umask 077 I run the real git plan "record p --tool edit --set README.md={tmp}/new.txt"
     And with umask 077 I run the real git plan "create q"
-    And with umask 077 I run the real git plan "cancel q"
+    And with umask 077 I run the real git plan "gc"
     And with umask 077 I run the real git plan "run p --tool gen -- sh -c 'echo made > made.txt'"
     And with umask 077 I run the real git plan "run p --tool gen -- sh -c 'echo again > made.txt'"
     And with umask 077 I run the real git plan "apply p"
+    And with umask 077 git runs "pack-refs --all"
+    And with umask 077 I run the real git plan "cancel q"
     Then the exit code is 0
     And the group may read and write all gitplan made under .git since it was shared, as git makes it
     And "README.md" in the worktree has mode 600, the user's umask
@@ -712,6 +714,8 @@ Feature: Real repositories: apply and record see files exactly as git sees them
       | true     |
       | umask    |
       | false    |
+      | 0600     |
+      | (the key alone) |
 
   Scenario: A core.sharedRepository mode git refuses is refused, as git refuses it
     Given core.sharedRepository is "0400"

@@ -28,13 +28,16 @@ def _payload(context, agent: str, fixture: str) -> str:  # type: ignore[no-untyp
     )
 
 
-def _hook(context, agent: str, event: str, stdin: str, *extra: str, settle: bool = True) -> None:  # type: ignore[no-untyped-def]
+def _hook(
+    context, agent: str, event: str, stdin: str, *extra: str, settle: bool = True, umask: int = -1
+) -> None:  # type: ignore[no-untyped-def]
     done = subprocess.run(
         [sys.executable, "-m", "gitplan", "hook", agent, event, *extra],
         input=stdin,
         cwd=context.repo,
         capture_output=True,
         text=True,
+        umask=umask,
     )
     result = SimpleNamespace(code=done.returncode, stderr=done.stderr, stdout=done.stdout)
     context.hooks = [*getattr(context, "hooks", []), result]
@@ -57,6 +60,11 @@ def session(context, session):  # type: ignore[no-untyped-def]
 @when('{agent} sends "{fixture}" as "{event}"')
 def sends(context, agent, fixture, event):  # type: ignore[no-untyped-def]
     _hook(context, agent, event, _payload(context, agent, fixture))
+
+
+@when('{agent} sends "{fixture}" as "{event}" under umask {umask}')
+def sends_with_umask(context, umask, agent, fixture, event):  # type: ignore[no-untyped-def]
+    _hook(context, agent, event, _payload(context, agent, fixture), umask=int(umask, 8))
 
 
 @when('{agent} sends "{fixture}" as "{event}" with --strict')

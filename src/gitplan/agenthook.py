@@ -119,6 +119,7 @@ def handle(call: ToolCall, queue: bool = True) -> str:
     common, bare = found
     if bare:
         raise PayloadError(f"{where} is in a bare repository")
+    permissions.remember_from_config_file(common)  # (no libgit2 here to read it)
     state = common / "gitplan" / "hooks" / call.plan_id
     if call.event == "pre":  # no pygit2 on this path (but the session's first): it notes the time
         # The calls before this one are recorded before this tool can change more.
@@ -300,6 +301,7 @@ def main(argv: list[str]) -> int:
         if not (common / "HEAD").is_file() or not (common / "objects").is_dir():
             sys.stderr.write(f"git-plan hook: --drain needs a git directory, not {argv[1]}\n")
             return 2
+        permissions.remember_from_config_file(common)
         hookqueue.drain(common, record_queued)
         return 0
     strict = "--strict" in argv

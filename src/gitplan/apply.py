@@ -1073,8 +1073,8 @@ def _write_journal(directory: Path, journal: dict[str, Any]) -> None:
         handle.write(json.dumps(journal))  # one write: json.dump writes piece by piece
         handle.flush()
         os.fsync(handle.fileno())
+    permissions.widen(temporary)
     os.replace(temporary, directory / "apply.json")
-    permissions.widen(directory / "apply.json")
 
 
 def _clear_journal(directory: Path) -> None:

@@ -350,9 +350,10 @@ def config_value(repo: pygit2.Repository, key: str) -> str | None:
     if given:
         return "true" if given[-1] is None else given[-1]
     try:
-        return str(repo.config[key])
+        value = repo.config[key]
     except (KeyError, pygit2.GitError, ValueError):
         return None
+    return "true" if value is None else str(value)  # (a key alone, `[core] bare`, is true)
 
 
 def config_values(repo: pygit2.Repository, key: str) -> list[str]:

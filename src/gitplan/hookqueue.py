@@ -69,8 +69,8 @@ def put(common: Path, plan_id: str, entry: dict[str, Any]) -> Path:
     name = f"{time.time_ns():020d}-{os.getpid()}-{next(_counter)}@{plan_id}.json"
     temporary = directory / f".{name}"  # a drainer skips names starting with a dot
     temporary.write_text(json.dumps(entry))
+    permissions.widen(temporary)  # before it is in place: another user's drainer may read it at once
     os.replace(temporary, directory / name)
-    permissions.widen(directory / name)
     return directory / name
 
 

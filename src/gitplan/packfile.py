@@ -210,11 +210,11 @@ class PackWriter:
         stem = f"{self._dir}{os.sep}{self.name}"  # strings: a record installs a pack or two
         if keep is not None:
             write_keep(f"{stem}.keep", keep)
+        permissions.widen(self._pack.path)  # before they are in place, as git widens them
+        permissions.widen(self._idx_path)
         os.replace(self._pack.path, f"{stem}.pack")
         faults.point("packfile.pack-in-place")  # a kill here leaves a pack without its index
         os.replace(self._idx_path, f"{stem}.idx")
-        permissions.widen(f"{stem}.pack")
-        permissions.widen(f"{stem}.idx")
         return WrittenPack(
             self.name, Path(f"{stem}.pack"), frozenset(e.oid for e in self._entries), self._pack.size
         )
@@ -232,8 +232,8 @@ def write_keep(path: str | Path, text: str) -> None:
     with open(aside, "wb") as handle:
         handle.write(text.encode())
     faults.point("packfile.keep-aside")
+    permissions.widen(aside)
     os.replace(aside, path)
-    permissions.widen(path)
 
 
 def deflate(data: bytes, level: int) -> bytes:

@@ -204,8 +204,8 @@ def _joined(paths: Iterable[str]) -> bytes:
 def _write(target: Path, data: bytes) -> None:
     scratch = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}")
     scratch.write_bytes(data)
+    permissions.widen(scratch)
     os.replace(scratch, target)
-    permissions.widen(target)
 
 
 def finish(slot: Slot) -> None:

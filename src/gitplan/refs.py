@@ -143,11 +143,13 @@ def compare_and_swap(repo: pygit2.Repository, name: str, expected: str, new: str
 
 
 def widen_ref(repo: pygit2.Repository, name: str) -> None:
-    """Give a ref libgit2 wrote, its reflog and their directories the permissions of a
-    shared repository (libgit2 ignores core.sharedRepository)."""
+    """Give a ref libgit2 wrote (or deleted), its reflog, their directories and the
+    packed-refs it may have rewritten the permissions of a shared repository (libgit2
+    ignores core.sharedRepository)."""
     home = common_dir(repo) if name.startswith("refs/") else Path(repo.path)  # (HEAD is the worktree's)
     for top in (home, home / "logs"):
         permissions.widen(top / name)
+    permissions.widen(common_dir(repo) / "packed-refs")
 
 
 def lock_path(repo: pygit2.Repository, name: str) -> Path:
@@ -267,6 +269,8 @@ def delete_plan_refs(repo: pygit2.Repository, expected: PlanRefs) -> tuple[str, 
         _refuse_locked_packed_refs(repo, left)
         raise Conflict(f"{', '.join(left)} could not be deleted; nothing was pruned, try again")
     _drop_reflogs(repo, list(wanted))
+    for name in wanted:  # the directories libgit2 made for its locks, a rewritten packed-refs
+        widen_ref(repo, name)
     return tuple(present)
 
 

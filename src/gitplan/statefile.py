@@ -19,8 +19,8 @@ def replace(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     temporary.write_bytes(data)
+    permissions.widen(temporary)  # before it is in place, as git widens its lock files
     os.replace(temporary, path)
-    permissions.widen(path)
 
 
 def keep(path: Path, data: bytes) -> None:
