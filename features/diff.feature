@@ -199,6 +199,10 @@ Feature: Plan diffs match git diff byte for byte
     And git plan diff "wide" --stat-width=-5 -- . run in "." prints what git diff prints there
     And git plan diff "wide" --stat=100,-1,-1 -- . run in "." prints what git diff prints there
     And git plan diff "wide" --stat-count=-2 --stat-name-width=-3 -- . run in "." prints what git diff prints there
+    And git plan diff "wide" --stat=,5 -- . run in "." prints what git diff prints there
+    And git plan diff "wide" --stat-name-width=10 --stat=90, -- . run in "." prints what git diff prints there
+    And git plan diff "wide" --stat-count=+1 --stat=+90 -- . run in "." prints what git diff prints there
+    And git plan diff "wide" --stat=4294967295 -- . run in "." prints what git diff prints there
     When I run git plan "show wide 1 --stat"
     Then the output contains " a/very/long/directory/name/for/the/stat/to/cut/a_long_file_name.txt |  20 ++++"
     Given the environment has COLUMNS = "40"

@@ -440,15 +440,14 @@ def _stat_limits(args: list[str]) -> tuple[int, int, int]:
         name, equals, value = arg.partition("=")
         if name == "--stat-limits":
             parts = value.split(",")
-            if len(parts) > 3 or not all(_INTEGER.fullmatch(part) for part in parts if part):
+            if len(parts) > 3 or not all(_C_INTEGER.fullmatch(part) for part in parts if part):
                 raise BadInput(f"--stat takes WIDTH[,NAME-WIDTH[,COUNT]] in numbers, not {value!r}")
-            for place, part in enumerate(parts):
-                if part:
-                    fields[place] = int(part)
+            for place, part in enumerate(parts):  # each field given sets its number, "" is 0
+                fields[place] = _as_git_reads(part) if part else 0
         elif name in singles:
             value = value if equals else (args[at + 1] if at + 1 < len(args) else "")
-            if _INTEGER.fullmatch(value):  # (click has checked it)
-                fields[singles[name]] = int(value)
+            if _C_INTEGER.fullmatch(value):  # (click has checked it)
+                fields[singles[name]] = _as_git_reads(value)
     width = fields[0]
     if width is None or width == -1:  # $COLUMNS, else the width of the terminal on standard output, else 80
         width = shutil.get_terminal_size((80, 24)).columns
@@ -457,7 +456,17 @@ def _stat_limits(args: list[str]) -> tuple[int, int, int]:
     return width or 80, max(fields[1] or 0, 0), fields[2] or 0
 
 
-_INTEGER = re.compile(r"-?[0-9]+")
+_C_INTEGER = re.compile(r"\s*[+-]?[0-9]+")  # what C's strtoul reads whole
+
+
+def _as_git_reads(text: str) -> int:
+    """A number as git reads these: strtoul (a minus sign wraps round, too large is the
+    largest), kept in a C int (the low 32 bits, signed)."""
+    number = int(text)
+    unsigned = min(abs(number), 2**64 - 1)
+    unsigned = (-unsigned) % 2**64 if number < 0 else unsigned
+    low = unsigned % 2**32
+    return low - 2**32 if low >= 2**31 else low
 
 
 @main.command(cls=_DiffCommand, context_settings={"ignore_unknown_options": False})
