@@ -53,6 +53,12 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     When I export the artifacts of "a"
     Then the export exited 0
     And each exported patch is what git format-patch (full-index, binary, gitplan signature) writes of "a"
+    Given a plan "single"
+    And I record in "single" with tool "only"
+      | path | content |
+      | s    | 1\n     |
+    When I export the artifacts of "single"
+    Then each exported patch is what git format-patch (full-index, binary, gitplan signature) writes of "single"
 
   Scenario: A changeset without edits gets no patch in the export, as git format-patch writes none, so git am goes through
     Given a changeset with no edits is recorded in "a", as a failed run records it

@@ -69,7 +69,7 @@ def diff_works(context, plan):  # type: ignore[no-untyped-def]
 
 @when('I export the artifacts of "{plan}"')
 def export(context, plan):  # type: ignore[no-untyped-def]
-    context.export = os.path.join(context.tmp, "export")
+    context.export = os.path.join(context.tmp, f"export-{plan}")
     result = subprocess.run(
         [
             sys.executable,
@@ -140,7 +140,7 @@ def export_code(context, code):  # type: ignore[no-untyped-def]
 )
 def export_is_format_patch(context, plan):  # type: ignore[no-untyped-def]
     ours = sorted(Path(context.export).glob("*.patch"))
-    theirs = Path(context.tmp) / "format-patch"
+    theirs = Path(context.tmp) / f"format-patch-{plan}"
     count = len(context.store.changesets(plan))
     plan_range = f"refs/changesets/{plan}~{count}..refs/changesets/{plan}"
     git(

@@ -1248,11 +1248,12 @@ class PlanStore:
         subject, _, rest = commit.message.partition("\n")
         author = commit.author
         moment = datetime.fromtimestamp(author.time, timezone(timedelta(minutes=author.offset)))
+        numbered = f"[PATCH {number}/{len(chain.commits)}]" if len(chain.commits) > 1 else "[PATCH]"
         return (
             f"From {commit_id} Mon Sep 17 00:00:00 2001\n"
             f"From: {author.name} <{author.email}>\n"
             f"Date: {_mail_date(moment)}\n"
-            f"Subject: [PATCH {number}/{len(chain.commits)}] {subject}\n\n"
+            f"Subject: {numbered} {subject}\n\n"
             f"{rest.strip()}\n---\n{body}-- \ngitplan\n\n"
         )
 
