@@ -736,3 +736,21 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     When with GIT_CONFIG_GLOBAL={tmp}/global.cfg and no identity in the environment I run the real git plan "apply p"
     Then the exit code is 0
     And HEAD's author is who git names in that environment: "From Global Var <gv@example.com>"
+
+  Scenario: GIT_DIR naming a .git file, as a submodule or a linked worktree has, is followed to the repository it names, as git follows it
+    Given a repository with a submodule "lib" whose checkout has uncommitted changes
+    When in "{repo}/lib" with GIT_DIR=.git I run "git status --porcelain" with the real git
+    Then the output is " M l.txt\n"
+    When in "{repo}/lib" with GIT_DIR=.git I run "git plan create s" with the real git
+    Then the exit code is 0
+    When in "{repo}/lib" I run "git --git-dir=.git plan record s --tool t --from-worktree" with the real git
+    Then the exit code is 0
+    When in "{repo}/lib" I run "git --git-dir=.git plan diff s --name-only" with the real git
+    Then the output is "l.txt\n"
+    Given a linked worktree "wt" of the repository
+    When in "{tmp}" with GIT_DIR={tmp}/wt/.git I run "git rev-parse --git-dir" with the real git
+    Then the output contains "/repo/.git/worktrees/wt"
+    When in "{tmp}" with GIT_DIR={tmp}/wt/.git I run "git plan create w" with the real git
+    Then the exit code is 0
+    When in "{repo}" I run "git plan list" with the real git
+    Then the output contains "w "

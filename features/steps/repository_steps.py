@@ -511,3 +511,23 @@ def head_author_there(context, who):  # type: ignore[no-untyped-def]
 def no_reflog(context, ref):  # type: ignore[no-untyped-def]
     done = subprocess.run(["git", "reflog", "exists", ref], cwd=context.repo, capture_output=True)
     assert done.returncode == 1, (done.returncode, done.stderr)
+
+
+def _placed(context, text: str) -> str:  # type: ignore[no-untyped-def]
+    return text.replace("{tmp}", context.tmp).replace("{repo}", context.repo)
+
+
+@when('in "{where}" I run "{command}" with the real git')
+@when('in "{where}" with {variables} I run "{command}" with the real git')
+def run_real_git(context, where, command, variables=""):  # type: ignore[no-untyped-def]
+    """A `git ...` command run by the git program from `where`, with the VARIABLE=VALUE
+    words of `variables` set ({tmp} and {repo} stand for those directories); `git plan`
+    finds the git-plan program of this environment first on PATH. So git's answer and
+    gitplan's are taken the same way, side by side."""
+    programs = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    environment = dict(os.environ, PATH=programs)
+    environment.update(word.split("=", 1) for word in shlex.split(_placed(context, variables)))
+    words = shlex.split(_placed(context, command))
+    done = subprocess.run(words, cwd=_placed(context, where), env=environment, capture_output=True, text=True)
+    context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout, stderr=done.stderr)
+    context.cli_output = done.stdout + done.stderr

@@ -34,26 +34,17 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
     cannot read.
 
     As git does: `GIT_DIR` names the repository instead of searching upward from
-    `path`; `GIT_WORK_TREE` (or `core.worktree`) names the working tree; with
-    `GIT_DIR` alone, `path` itself is the top of the working tree. Relative
-    values are taken from `path` (git applies them after `-C`). Without `environment`
-    those variables are ignored: the repository is the one `path` is in."""
+    `path` (a `.git` file naming one, as a linked worktree or a submodule has, is
+    followed); `GIT_WORK_TREE` (or `core.worktree`) names the working tree; with
+    `GIT_DIR` alone, `path` itself is the top of the working tree. Relative values are
+    taken from `path` (git applies them after `-C`). Without `environment` those
+    variables are ignored: the repository is the one `path` is in."""
     start = os.fspath(path)
     if not os.path.exists(start):
         raise NoRepository(f"no such directory: {start}")
     git_dir = os.environ.get("GIT_DIR") if environment else None
     work_tree = os.environ.get("GIT_WORK_TREE") if environment else None
-    if git_dir:
-        found = os.path.abspath(os.path.join(start, git_dir))
-        if not os.path.exists(os.path.join(found, "HEAD")):
-            raise NoRepository(f"not a git repository: GIT_DIR={git_dir}")
-    else:
-        across = os.environ.get("GIT_DISCOVERY_ACROSS_FILESYSTEM", "").lower() in ("1", "true", "yes", "on")
-        ceilings = os.environ.get("GIT_CEILING_DIRECTORIES", "")
-        discovered = pygit2.discover_repository(start, across, ceilings)
-        if discovered is None:
-            raise NoRepository(f"not a git repository (or any parent up to /): {start}")
-        found = discovered
+    found = _named_git_dir(start, git_dir) if git_dir else _discovered_git_dir(start)
     _refuse_unsupported(Path(found))
     _read_objects_as_git_does()
     _read_config_as_git_does()
@@ -76,16 +67,54 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
     return repo
 
 
+def _named_git_dir(start: str, git_dir: str) -> str:
+    """The git directory GIT_DIR names (taken from `start`): a directory, or a `.git` file
+    ("gitdir: PATH") naming one, which git follows."""
+    named = os.path.abspath(os.path.join(start, git_dir))
+    found = _gitfile_target(named) if os.path.isfile(named) else named
+    if found is None or not os.path.exists(os.path.join(found, "HEAD")):
+        raise NoRepository(f"not a git repository: GIT_DIR={git_dir}")
+    return found
+
+
+def _discovered_git_dir(start: str) -> str:
+    """The git directory git finds searching upward from `start`, as far as
+    GIT_CEILING_DIRECTORIES and GIT_DISCOVERY_ACROSS_FILESYSTEM let it."""
+    across = os.environ.get("GIT_DISCOVERY_ACROSS_FILESYSTEM", "").lower() in ("1", "true", "yes", "on")
+    ceilings = os.environ.get("GIT_CEILING_DIRECTORIES", "")
+    discovered = pygit2.discover_repository(start, across, ceilings)
+    if discovered is None:
+        raise NoRepository(f"not a git repository (or any parent up to /): {start}")
+    return discovered
+
+
 def _gitfile_top(start: str, git_dir: str) -> str | None:
     """The directory whose `.git` file ("gitdir: ...") names `git_dir`, found upward from
     `start`; None when a `.git` directory comes first, or no `.git` at all."""
-    here = Path(start).absolute()
-    found = next((top / ".git" for top in (here, *here.parents) if (top / ".git").exists()), None)
+    found = _dot_git_above(start)
     if found is None or not found.is_file():
         return None
-    named = os.fsdecode(found.read_bytes()).strip().removeprefix("gitdir:").strip()
-    same = os.path.realpath(found.parent / named) == os.path.realpath(git_dir)
+    named = _gitfile_target(str(found))
+    same = named is not None and os.path.realpath(named) == os.path.realpath(git_dir)
     return str(found.parent) if same else None
+
+
+def _dot_git_above(start: str) -> Path | None:
+    """The first `.git` (directory or file) in `start` or a directory above it."""
+    here = Path(start).absolute()
+    return next((top / ".git" for top in (here, *here.parents) if (top / ".git").exists()), None)
+
+
+def _gitfile_target(gitfile: str) -> str | None:
+    """The git directory a `.git` file names ("gitdir: PATH", relative to the file's own
+    directory), or None when the file does not read so."""
+    try:
+        text = os.fsdecode(Path(gitfile).read_bytes())
+    except OSError:
+        return None
+    if not text.startswith("gitdir: "):
+        return None
+    return os.path.join(os.path.dirname(gitfile), text.removeprefix("gitdir: ").rstrip("\r\n"))
 
 
 @functools.cache
