@@ -754,3 +754,31 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the exit code is 0
     When in "{repo}" I run "git plan list" with the real git
     Then the output contains "w "
+
+  Scenario: A repository another user owns is refused as git refuses it, unless safe.directory names it
+    Given the repository belongs to another user
+    And a file "trusting.cfg" outside the repository with content "[safe]\n\tdirectory = *\n"
+    When in "{repo}" I run "git status" with the real git
+    Then the exit code is 128
+    And the output contains "detected dubious ownership"
+    When in "{repo}" I run "git plan list" with the real git
+    Then the exit code is 3
+    And the output names the repository "{repo}"
+    And the output contains "git config --global --add safe.directory "
+    When in "{repo}" I run "git -c safe.directory={repo} plan list" with the real git
+    Then the exit code is 0
+    When in "{repo}" with GIT_CONFIG_GLOBAL={tmp}/trusting.cfg I run "git plan list" with the real git
+    Then the exit code is 0
+    When in "{repo}" I run "git -c safe.directory=* -c safe.directory= plan list" with the real git
+    Then the exit code is 3
+    # From inside the git directory, the git directory is the one safe.directory must name.
+    When in "{repo}/.git" I run "git -c safe.directory={repo} log --oneline" with the real git
+    Then the exit code is 128
+    When in "{repo}/.git" I run "git -c safe.directory={repo} plan list" with the real git
+    Then the exit code is 3
+    And the output names the repository "{repo}/.git"
+    # What GIT_DIR names is not checked.
+    When in "{tmp}" with GIT_DIR={repo}/.git I run "git log --oneline" with the real git
+    Then the exit code is 0
+    When in "{tmp}" with GIT_DIR={repo}/.git I run "git plan list" with the real git
+    Then the exit code is 0

@@ -531,3 +531,18 @@ def run_real_git(context, where, command, variables=""):  # type: ignore[no-unty
     done = subprocess.run(words, cwd=_placed(context, where), env=environment, capture_output=True, text=True)
     context.cli = SimpleNamespace(exit_code=done.returncode, stdout=done.stdout, stderr=done.stderr)
     context.cli_output = done.stdout + done.stderr
+
+
+@then('the output names the repository "{where}"')
+def output_names_repository(context, where):  # type: ignore[no-untyped-def]
+    assert f"repository at '{_placed(context, where)}'" in context.cli_output, context.cli_output
+
+
+@given("the repository belongs to another user")
+def owned_by_another_user(context):  # type: ignore[no-untyped-def]
+    if os.geteuid() != 0:
+        context.scenario.skip("giving the repository to another user takes root")
+        return
+    for directory, _, files in os.walk(context.repo):
+        for name in [directory, *(os.path.join(directory, f) for f in files)]:
+            os.lchown(name, 12345, -1)

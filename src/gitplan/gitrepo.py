@@ -11,6 +11,7 @@ import contextlib
 import functools
 import os
 import re
+import shlex
 import shutil
 import struct
 import subprocess
@@ -37,7 +38,8 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
     `path` (a `.git` file naming one, as a linked worktree or a submodule has, is
     followed); `GIT_WORK_TREE` (or `core.worktree`) names the working tree; with
     `GIT_DIR` alone, `path` itself is the top of the working tree. Relative values are
-    taken from `path` (git applies them after `-C`). Without `environment` those
+    taken from `path` (git applies them after `-C`). A repository found by searching
+    must belong to the user or be named by safe.directory. Without `environment` those
     variables are ignored: the repository is the one `path` is in."""
     start = os.fspath(path)
     if not os.path.exists(start):
@@ -48,10 +50,9 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
     _refuse_unsupported(Path(found))
     _read_objects_as_git_does()
     _read_config_as_git_does()
-    try:
-        repo = pygit2.Repository(found)
-    except pygit2.GitError as error:
-        raise Damaged(f"cannot open the repository at {found}: {error}") from None
+    repo = _opened(found)
+    if not git_dir:
+        _refuse_dubious_ownership(repo, start)
     if work_tree:
         repo.workdir = os.path.abspath(os.path.join(start, work_tree))
     elif git_dir and not repo.is_bare and config_value(repo, "core.worktree") is None:
@@ -88,6 +89,30 @@ def _discovered_git_dir(start: str) -> str:
     return discovered
 
 
+def _opened(git_dir: str) -> pygit2.Repository:
+    """libgit2's handle on `git_dir`.
+
+    Ownership is checked where git checks it (_refuse_dubious_ownership: a repository
+    found by searching, with safe.directory from `git -c` too, which libgit2 cannot
+    read), so libgit2's own check, which also refuses what GIT_DIR names, is off
+    while it opens."""
+    option = pygit2.enums.Option
+    validating = pygit2.option(option.GET_OWNER_VALIDATION)
+    pygit2.option(option.SET_OWNER_VALIDATION, 0)
+    try:
+        return pygit2.Repository(git_dir)
+    except pygit2.GitError as error:
+        raise Damaged(f"cannot open the repository at {git_dir}: {error}") from None
+    finally:
+        pygit2.option(option.SET_OWNER_VALIDATION, validating)
+
+
+def _inside(start: str, git_dir: str) -> bool:
+    """Is `start` the git directory `git_dir` or below it?"""
+    here, there = os.path.realpath(start), os.path.realpath(git_dir)
+    return here == there or here.startswith(os.path.join(there, ""))
+
+
 def _gitfile_top(start: str, git_dir: str) -> str | None:
     """The directory whose `.git` file ("gitdir: ...") names `git_dir`, found upward from
     `start`; None when a `.git` directory comes first, or no `.git` at all."""
@@ -115,6 +140,66 @@ def _gitfile_target(gitfile: str) -> str | None:
     if not text.startswith("gitdir: "):
         return None
     return os.path.join(os.path.dirname(gitfile), text.removeprefix("gitdir: ").rstrip("\r\n"))
+
+
+def _refuse_dubious_ownership(repo: pygit2.Repository, start: str) -> None:
+    """Refuse, as git does (exit as for no repository), a repository found by searching
+    from `start` that another user owns (its top, its `.git` file or its git directory),
+    unless safe.directory names its top (its git directory when found from inside it),
+    or is `*`, in the system, global or `git -c` config. git checks nothing of what
+    GIT_DIR names."""
+    git_dir = os.path.normpath(repo.path)
+    dot_git = None if _inside(start, git_dir) else _dot_git_above(start)
+    top = None if dot_git is None else str(dot_git.parent)
+    gitfile = str(dot_git) if dot_git is not None and dot_git.is_file() else None
+    if all(_owned_by_user(path) for path in (gitfile, top, git_dir) if path is not None):
+        return
+    where = os.path.realpath(top or git_dir)
+    if _named_safe(repo, where):
+        return
+    raise NoRepository(
+        f"detected dubious ownership in repository at '{where}'\n"
+        "To add an exception for this directory, call:\n\n"
+        f"\tgit config --global --add safe.directory {shlex.quote(where)}"
+    )
+
+
+def _owned_by_user(path: str) -> bool:
+    """Does the user running gitplan own `path` (under sudo, the user who ran sudo), as git asks?"""
+    user = os.geteuid()
+    lent = os.environ.get("SUDO_UID", "")
+    if user == 0 and lent.isdigit():
+        user = int(lent)
+    try:
+        return os.lstat(path).st_uid == user
+    except OSError:
+        return False
+
+
+_PROTECTED = frozenset(
+    {
+        pygit2.enums.ConfigLevel.PROGRAMDATA,
+        pygit2.enums.ConfigLevel.SYSTEM,
+        pygit2.enums.ConfigLevel.XDG,
+        pygit2.enums.ConfigLevel.GLOBAL,
+    }
+)
+
+
+def _named_safe(repo: pygit2.Repository, where: str) -> bool:
+    """Do the safe.directory settings git trusts (system, global, then `git -c`; never the
+    repository's own) end up naming `where`? `*` names every directory, an empty value
+    forgets those before it."""
+    entries = [entry for entry in repo.config if entry.name == "safe.directory" and entry.level in _PROTECTED]
+    values = [entry.value for entry in sorted(entries, key=lambda entry: entry.level)]
+    values += command_line_config().get("safe.directory", ())
+    safe = False
+    for value in values:
+        if not value:
+            safe = False
+        elif value == "*" or os.path.realpath(os.path.expanduser(value)) == where:
+            safe = True
+    return safe
 
 
 @functools.cache
@@ -186,7 +271,7 @@ def _directory_holding(name: str, target: str | None) -> str:
 
 def reopened(repo: pygit2.Repository) -> pygit2.Repository:
     """The same repository and working tree, in a new libgit2 object (fresh pack list)."""
-    again = pygit2.Repository(repo.path)
+    again = _opened(repo.path)
     if repo.workdir and again.workdir != repo.workdir:
         again.workdir = repo.workdir
     return again
