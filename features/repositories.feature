@@ -782,3 +782,30 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the exit code is 0
     When in "{tmp}" with GIT_DIR={repo}/.git I run "git plan list" with the real git
     Then the exit code is 0
+
+  Scenario: Inside the git directory there is no work tree, as in git: plans are read there, and what needs a work tree is refused
+    Given a plan "p"
+    And a file "readme.new" outside the repository with content "new readme\n"
+    And the agent writes "README.md" as "changed\n" in the worktree
+    When in "{repo}/.git" I run "git add README.md" with the real git
+    Then the exit code is 128
+    And the output contains "this operation must be run in a work tree"
+    When in "{repo}/.git" I run "git plan record p --tool t --from-worktree" with the real git
+    Then the exit code is 2
+    And the output contains "inside the git directory"
+    When in "{repo}/.git" I run "git plan apply p" with the real git
+    Then the exit code is 2
+    # Paths are taken from the top there, as git takes them.
+    When in "{repo}/.git" I run "git log --oneline -- ../README.md" with the real git
+    Then the exit code is 128
+    When in "{repo}/.git" I run "git plan record p --tool t --set ../README.md={tmp}/readme.new" with the real git
+    Then the exit code is 2
+    And the output contains "outside the repository"
+    When in "{repo}/.git" I run "git plan record p --tool t --set README.md={tmp}/readme.new" with the real git
+    Then the exit code is 0
+    When in "{repo}/.git" I run "git plan diff p --name-only" with the real git
+    Then the output is "README.md\n"
+    When in "{repo}/.git" I run "git plan log p --oneline" with the real git
+    Then the exit code is 0
+    When in "{repo}/.git" I run "git plan status p" with the real git
+    Then the exit code is 0

@@ -45,6 +45,7 @@ from .gitrepo import (
     descends,
     lookup,
     lookup_commit,
+    no_work_tree,
     read_blob,
     signature,
     user_signature,
@@ -216,7 +217,8 @@ def apply_plan(
             "--replay takes whole changesets: use it with --upto, not with --only, --exclude or --hunks"
         )
     if mode != "branch" and repo.is_bare:
-        raise BadInput("a bare repository has no working tree: use --mode branch NAME")
+        why = no_work_tree(repo)
+        raise BadInput(f"apply --mode {mode} needs a working tree; {why}: use --mode branch NAME")
     # (as git check-ref-format --branch: neither HEAD nor a name that starts with a dash)
     valid = branch != "HEAD" and not str(branch).startswith("-")
     valid = valid and pygit2.reference_is_valid_name(f"refs/heads/{branch}")

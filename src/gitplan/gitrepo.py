@@ -39,8 +39,9 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
     followed); `GIT_WORK_TREE` (or `core.worktree`) names the working tree; with
     `GIT_DIR` alone, `path` itself is the top of the working tree. Relative values are
     taken from `path` (git applies them after `-C`). A repository found by searching
-    must belong to the user or be named by safe.directory. Without `environment` those
-    variables are ignored: the repository is the one `path` is in."""
+    must belong to the user or be named by safe.directory, and from inside its git
+    directory it has no working tree. Without `environment` those variables are
+    ignored: the repository is the one `path` is in."""
     start = os.fspath(path)
     if not os.path.exists(start):
         raise NoRepository(f"no such directory: {start}")
@@ -57,6 +58,9 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
         repo.workdir = os.path.abspath(os.path.join(start, work_tree))
     elif git_dir and not repo.is_bare and config_value(repo, "core.worktree") is None:
         repo.workdir = os.path.abspath(start)
+    elif not git_dir and not repo.is_bare and _inside(start, found):
+        if config_value(repo, "core.worktree") is None:
+            repo = _opened(found, bare=True)  # as in git: no work tree inside the git directory
     elif not git_dir and not repo.is_bare:
         top = _gitfile_top(start, found)
         if top is not None and os.path.realpath(repo.workdir) != os.path.realpath(top):
@@ -89,8 +93,8 @@ def _discovered_git_dir(start: str) -> str:
     return discovered
 
 
-def _opened(git_dir: str) -> pygit2.Repository:
-    """libgit2's handle on `git_dir`.
+def _opened(git_dir: str, bare: bool = False) -> pygit2.Repository:
+    """libgit2's handle on `git_dir` (with no working tree when `bare`).
 
     Ownership is checked where git checks it (_refuse_dubious_ownership: a repository
     found by searching, with safe.directory from `git -c` too, which libgit2 cannot
@@ -100,7 +104,8 @@ def _opened(git_dir: str) -> pygit2.Repository:
     validating = pygit2.option(option.GET_OWNER_VALIDATION)
     pygit2.option(option.SET_OWNER_VALIDATION, 0)
     try:
-        return pygit2.Repository(git_dir)
+        flags = pygit2.enums.RepositoryOpenFlag
+        return pygit2.Repository(git_dir, flags.BARE if bare else flags.DEFAULT)
     except pygit2.GitError as error:
         raise Damaged(f"cannot open the repository at {git_dir}: {error}") from None
     finally:
@@ -202,6 +207,14 @@ def _named_safe(repo: pygit2.Repository, where: str) -> bool:
     return safe
 
 
+def no_work_tree(repo: pygit2.Repository) -> str:
+    """Why `repo` has no working tree, for a refusal: it is bare, or it was opened from
+    inside its git directory, where git has none either."""
+    if config_flag(repo, "core.bare", True):
+        return "this repository is bare"
+    return "the current directory is inside the git directory, where git has none either"
+
+
 @functools.cache
 def _read_objects_as_git_does() -> None:
     """Stop libgit2 from hashing every object it reads to compare the result with the id.
@@ -270,8 +283,9 @@ def _directory_holding(name: str, target: str | None) -> str:
 
 
 def reopened(repo: pygit2.Repository) -> pygit2.Repository:
-    """The same repository and working tree, in a new libgit2 object (fresh pack list)."""
-    again = _opened(repo.path)
+    """The same repository and working tree (or none), in a new libgit2 object (fresh
+    pack list)."""
+    again = _opened(repo.path, bare=repo.workdir is None)
     if repo.workdir and again.workdir != repo.workdir:
         again.workdir = repo.workdir
     return again

@@ -21,6 +21,7 @@ import pygit2
 from . import chain as chains
 from . import worktree
 from .errors import BadInput, Conflict
+from .gitrepo import no_work_tree
 from .trees import changed_entries
 
 
@@ -37,7 +38,7 @@ BEFORE_SESSION = "before-session"
 
 def restore_worktree(repo: pygit2.Repository, plan_id: str) -> RestoreReport:
     if repo.workdir is None:
-        raise BadInput("--restore needs a working tree; this repository is bare")
+        raise BadInput(f"--restore needs a working tree; {no_work_tree(repo)}")
     chain = chains.load_chain(repo, plan_id, records=False)
     baseline = chain.root
     if chain.commits and chains.changeset_number(chain.commits[0]) == 1:

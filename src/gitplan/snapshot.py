@@ -25,7 +25,7 @@ import pygit2
 from . import worktree
 from .errors import BadInput
 from .format import validate_path
-from .gitrepo import config_flag
+from .gitrepo import config_flag, no_work_tree
 from .model import MODE_EXECUTABLE, MODE_FILE, MODE_KEEP, MODE_SYMLINK, File, FileOnDisk
 from .trees import MODE_TREE, changed_entries, entry_at, under
 
@@ -59,7 +59,7 @@ def worktree_edits(
     (assume-unchanged, skip-worktree) is refused, as `git add` leaves it out."""
     workdir = checkout.workdir if checkout else repo.workdir
     if workdir is None:
-        raise BadInput("recording a worktree needs a repository with a working tree")
+        raise BadInput(f"recording a worktree needs a working tree; {no_work_tree(repo)}")
     named = [path for path in dict.fromkeys(paths) if not _a_directory(Path(workdir), path)]
     directories = [path.strip("/") for path in paths if path not in named]
     gone = [path for path in named if not os.path.lexists(os.path.join(workdir, path))]

@@ -58,6 +58,7 @@ from .gitrepo import (
     config_value,
     config_values,
     lookup_commit,
+    no_work_tree,
     open_repository,
     read_blob,
     reopened,
@@ -520,7 +521,7 @@ class PlanStore:
         repo = self._repo
         if directory is None:
             if repo.workdir is None:
-                raise BadInput("snapshot needs a working tree; this repository is bare")
+                raise BadInput(f"snapshot needs a working tree; {no_work_tree(repo)}")
             return None
         other = open_repository(directory)
         if other.workdir is None or common_dir(other) != common_dir(repo):
