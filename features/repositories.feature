@@ -755,6 +755,35 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     When in "{repo}" I run "git plan list" with the real git
     Then the output contains "w "
 
+  Scenario: Objects lent by GIT_ALTERNATE_OBJECT_DIRECTORIES are read, as git reads them; a GIT_OBJECT_DIRECTORY elsewhere is refused
+    # gitplan writes a plan's objects into the repository's own object directory and prunes
+    # them there: objects kept elsewhere (a push's quarantine, which git drops) would leave
+    # its refs dangling.
+    Given the user sets the repository up with:
+      """
+      git clone -q --shared . ../thin && rm ../thin/.git/objects/info/alternates
+      """
+    And a file "readme.new" outside the repository with content "new readme\n"
+    When in "{tmp}/thin" I run "git log --oneline -1" with the real git
+    Then the exit code is 128
+    When in "{tmp}/thin" with GIT_ALTERNATE_OBJECT_DIRECTORIES={repo}/.git/objects I run "git log --oneline -1" with the real git
+    Then the exit code is 0
+    When in "{tmp}/thin" with GIT_ALTERNATE_OBJECT_DIRECTORIES=../repo/.git/objects I run "git plan create p" with the real git
+    Then the exit code is 0
+    When in "{tmp}/thin" with GIT_ALTERNATE_OBJECT_DIRECTORIES={repo}/.git/objects I run "git plan record p --tool t --set README.md={tmp}/readme.new" with the real git
+    Then the exit code is 0
+    When in "{tmp}/thin" with GIT_ALTERNATE_OBJECT_DIRECTORIES={repo}/.git/objects I run "git plan apply p" with the real git
+    Then the exit code is 0
+    When in "{tmp}/thin" with GIT_ALTERNATE_OBJECT_DIRECTORIES={repo}/.git/objects I run "git status --porcelain" with the real git
+    Then the output is ""
+    When in "{tmp}/thin" with GIT_ALTERNATE_OBJECT_DIRECTORIES={repo}/.git/objects I run "git diff --stat HEAD~1 HEAD" with the real git
+    Then the output contains "README.md | 3 +--"
+    When in "{tmp}/thin" with GIT_OBJECT_DIRECTORY=.git/objects I run "git plan list" with the real git
+    Then the exit code is 0
+    When in "{tmp}/thin" with GIT_OBJECT_DIRECTORY={repo}/.git/objects I run "git plan list" with the real git
+    Then the exit code is 2
+    And the output contains "/repo/.git/objects is not this repository's object directory"
+
   Scenario: A repository another user owns is refused as git refuses it, unless safe.directory names it
     Given the repository belongs to another user
     And a file "trusting.cfg" outside the repository with content "[safe]\n\tdirectory = *\n"

@@ -38,6 +38,8 @@ from .errors import BadInput, Conflict, Damaged, Dirty, GitPlanError, PlanNotFou
 from .format import encode_plan_record, notes_message, notes_ref, plan_ref, validate_path, validate_plan_id
 from .gitrepo import (
     EMPTY_TREE,
+    alternates_variable,
+    borrowed_object_directories,
     committer,
     common_dir,
     config_flag,
@@ -1027,7 +1029,10 @@ def _signed_commit(
     message_bytes = message.encode("utf-8", "surrogateescape")
     environment = worktree.git_env(
         repo, None, GIT_OBJECT_DIRECTORY=scratch,
-        GIT_ALTERNATE_OBJECT_DIRECTORIES=_alternate(str(common_dir(repo) / "objects")), **people,
+        GIT_ALTERNATE_OBJECT_DIRECTORIES=alternates_variable(
+            [str(common_dir(repo) / "objects"), *borrowed_object_directories(repo)]
+        ),
+        **people,
     )  # fmt: skip
     worktree.add_config(environment, "i18n.commitEncoding", "UTF-8")  # the bytes gitplan writes
     made = worktree.run_git(repo, [*arguments, "-F", "-"], stdin=message_bytes, env=environment)
@@ -1036,14 +1041,6 @@ def _signed_commit(
     if data is not None:
         return commits.add(OBJ_COMMIT, data)
     return oid  # the repository had this very commit already (git wrote nothing)
-
-
-def _alternate(path: str) -> str:
-    """`path` as one entry of GIT_ALTERNATE_OBJECT_DIRECTORIES, a colon-separated list:
-    C-quoted when it holds a colon or starts with a quote, as git reads such entries."""
-    if ":" not in path and not path.startswith('"'):
-        return path
-    return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _ident(who: pygit2.Signature) -> str:

@@ -16,7 +16,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -40,8 +40,9 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
     `GIT_DIR` alone, `path` itself is the top of the working tree. Relative values are
     taken from `path` (git applies them after `-C`). A repository found by searching
     must belong to the user or be named by safe.directory, and from inside its git
-    directory it has no working tree. Without `environment` those variables are
-    ignored: the repository is the one `path` is in."""
+    directory it has no working tree. `GIT_ALTERNATE_OBJECT_DIRECTORIES` lends objects
+    to read. Without `environment` those variables are ignored: the repository is the
+    one `path` is in."""
     start = os.fspath(path)
     if not os.path.exists(start):
         raise NoRepository(f"no such directory: {start}")
@@ -49,6 +50,8 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
     work_tree = os.environ.get("GIT_WORK_TREE") if environment else None
     found = _named_git_dir(start, git_dir) if git_dir else _discovered_git_dir(start)
     _refuse_unsupported(Path(found))
+    if environment:
+        _refuse_other_object_directory(start, found)
     _read_objects_as_git_does()
     _read_config_as_git_does()
     repo = _opened(found)
@@ -65,6 +68,7 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
         top = _gitfile_top(start, found)
         if top is not None and os.path.realpath(repo.workdir) != os.path.realpath(top):
             repo.workdir = top  # `git init --separate-git-dir`: libgit2 guessed the git dir's parent
+    _lend_objects(repo, _borrowed_object_directories(start) if environment else ())
     try:
         permissions.remember(common_dir(repo), config_value(repo, "core.sharedRepository"))
     except ValueError as error:
@@ -207,6 +211,93 @@ def _named_safe(repo: pygit2.Repository, where: str) -> bool:
     return safe
 
 
+def _refuse_other_object_directory(start: str, git_dir: str) -> None:
+    """Refuse GIT_OBJECT_DIRECTORY naming a directory other than the repository's own
+    objects: gitplan writes its packs there and prunes them there, and refs it moved
+    to objects kept elsewhere (a push's quarantine, which git drops) would dangle."""
+    named = os.environ.get("GIT_OBJECT_DIRECTORY")
+    own = common_dir_of(git_dir) / "objects"
+    if named and os.path.realpath(os.path.join(start, named)) != os.path.realpath(own):
+        raise BadInput(
+            f"GIT_OBJECT_DIRECTORY={named} is not this repository's object directory ({own}): "
+            "gitplan keeps a plan's objects in the repository's own; unset it "
+            "(GIT_ALTERNATE_OBJECT_DIRECTORIES lends objects to read)"
+        )
+
+
+def _borrowed_object_directories(start: str) -> tuple[str, ...]:
+    """The object directories GIT_ALTERNATE_OBJECT_DIRECTORIES names, as git reads it:
+    separated by colons, an entry starting with a double quote C-quoted, relative ones
+    taken from `start`, those that are no directory left out (git warns of them)."""
+    found = []
+    for entry in _alternate_entries(os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES", "")):
+        directory = os.path.realpath(os.path.join(start, entry))
+        if os.path.isdir(directory) and directory not in found:
+            found.append(directory)
+    return tuple(found)
+
+
+def _alternate_entries(text: str) -> list[str]:
+    """A colon-separated list of paths, as git parses it (parse_alt_odb_entry): an entry
+    that starts with a double quote is C-quoted, one that starts with `#` is a comment."""
+    entries = []
+    at = 0
+    while at < len(text):
+        if text.startswith('"', at):
+            from .diffs import unquote  # (rarely needed: a path holding a colon)
+
+            close = _quoted_end(text, at)
+            entry, end = unquote(text[at:close]), text.find(":", close)
+        else:
+            end = text.find(":", at)
+            entry = text[at:] if end < 0 else text[at:end]
+        if entry and not entry.startswith("#"):
+            entries.append(entry)
+        at = len(text) if end < 0 else end + 1
+    return entries
+
+
+def _quoted_end(text: str, at: int) -> int:
+    """Where the C-quoted string starting at text[at] ends: just after its closing quote."""
+    scan = at + 1
+    while scan < len(text) and text[scan] != '"':
+        scan += 2 if text[scan] == "\\" else 1
+    return min(scan + 1, len(text))
+
+
+_borrowed: dict[str, tuple[str, ...]] = {}  # common directory + os.sep -> object directories lent
+
+
+def _lend_objects(repo: pygit2.Repository, directories: tuple[str, ...]) -> None:
+    """Let `repo` read the objects of `directories` (GIT_ALTERNATE_OBJECT_DIRECTORIES), and
+    remember them for the handles `reopened` makes and the git commands gitplan runs."""
+    key = os.path.join(os.path.normpath(common_dir(repo)), "")
+    if directories:
+        _borrowed[key] = directories
+    else:
+        _borrowed.pop(key, None)
+    for directory in directories:
+        repo.odb.add_disk_alternate(directory)
+
+
+def borrowed_object_directories(repo: pygit2.Repository) -> tuple[str, ...]:
+    """The object directories GIT_ALTERNATE_OBJECT_DIRECTORIES lent `repo` when it was
+    opened (absolute paths), for the git commands gitplan runs on it."""
+    return _borrowed.get(os.path.join(os.path.normpath(common_dir(repo)), ""), ())
+
+
+def alternates_variable(directories: Iterable[str]) -> str:
+    """Object directories as GIT_ALTERNATE_OBJECT_DIRECTORIES lists them: separated by
+    colons, each C-quoted when it holds a colon or starts with a quote, as git reads them."""
+    return ":".join(_alternate_entry(directory) for directory in directories)
+
+
+def _alternate_entry(path: str) -> str:
+    if ":" not in path and not path.startswith('"'):
+        return path
+    return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def no_work_tree(repo: pygit2.Repository) -> str:
     """Why `repo` has no working tree, for a refusal: it is bare, or it was opened from
     inside its git directory, where git has none either."""
@@ -284,10 +375,12 @@ def _directory_holding(name: str, target: str | None) -> str:
 
 def reopened(repo: pygit2.Repository) -> pygit2.Repository:
     """The same repository and working tree (or none), in a new libgit2 object (fresh
-    pack list)."""
+    pack list) that reads the same borrowed objects."""
     again = _opened(repo.path, bare=repo.workdir is None)
     if repo.workdir and again.workdir != repo.workdir:
         again.workdir = repo.workdir
+    for directory in borrowed_object_directories(repo):
+        again.odb.add_disk_alternate(directory)
     return again
 
 
@@ -779,7 +872,7 @@ class Abbreviator:
         self._repo = repo
         # The repository's object directory and its alternates: packs and loose objects of
         # both count, for the length and for uniqueness.
-        self._directories = _object_directories(common_dir(repo) / "objects", set())
+        self._directories = object_directories(common_dir(repo) / "objects")
         self._packs: pygit2.Repository | None = None  # made on first use (never with --full-index)
         self._loose: dict[str, list[str]] = {}
         self._fan_outs: set[str] | None = None
@@ -841,8 +934,13 @@ class Abbreviator:
 
 
 def object_directories(objects: Path) -> list[Path]:
-    """An object directory, then every one it borrows from (alternates), as git follows them."""
-    return _object_directories(objects, set())
+    """An object directory, then every one it borrows from (alternates, and those
+    GIT_ALTERNATE_OBJECT_DIRECTORIES lent the repository), as git follows them."""
+    seen: set[Path] = set()
+    found = _object_directories(objects, seen)
+    for lent in _borrowed.get(os.path.join(os.path.normpath(objects.parent), ""), ()):
+        found += _object_directories(Path(lent), seen)
+    return found
 
 
 def _object_directories(objects: Path, seen: set[Path], depth: int = 0) -> list[Path]:

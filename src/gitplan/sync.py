@@ -35,7 +35,7 @@ import pygit2
 from . import faults, packs, permissions, refs, transaction
 from .errors import BadInput, Conflict, Damaged, GitPlanError, PlanNotFound
 from .format import NOTES_REF_PREFIX, PLAN_REF_PREFIX, notes_ref, plan_ref, trailers, validate_plan_id
-from .gitrepo import common_dir, descends
+from .gitrepo import alternates_variable, borrowed_object_directories, common_dir, descends
 from .redact import Redactor
 from .verify import Limits, Missing, verify_plan
 from .worktree import POINTERS
@@ -463,7 +463,8 @@ def _quarantine(repo: pygit2.Repository):  # type: ignore[no-untyped-def]
     try:
         for sub in ("objects/pack", "objects/info", "refs"):
             (path / sub).mkdir(parents=True)
-        (path / "objects" / "info" / "alternates").write_text(str((common / "objects").resolve()) + "\n")
+        lenders = [str((common / "objects").resolve()), *borrowed_object_directories(repo)]
+        (path / "objects" / "info" / "alternates").write_text("".join(f"{lender}\n" for lender in lenders))
         (path / "HEAD").write_text("ref: refs/heads/main\n")
         config_text = "[include]\n\tpath = " + _quoted(str((common / "config").resolve())) + "\n"
         config_text += "[core]\n\tbare = true\n\thooksPath = /dev/null\n[gc]\n\tauto = 0\n"
@@ -536,6 +537,9 @@ def _git(
     """Run git for a transfer; TransferFailed with git's message, credentials masked."""
     environment = {k: v for k, v in os.environ.items() if k not in POINTERS}
     environment["GIT_DIR"] = str(git_dir) if git_dir else repo.path
+    borrowed = borrowed_object_directories(repo)
+    if borrowed and not git_dir:  # (a quarantine lists them in its own alternates)
+        environment["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = alternates_variable(borrowed)
     environment["LC_ALL"] = "C"
     if not sys.stdin.isatty():
         environment["GIT_TERMINAL_PROMPT"] = "0"  # no prompt that nobody can answer

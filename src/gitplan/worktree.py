@@ -33,7 +33,7 @@ import pygit2
 
 from . import faults
 from .errors import GitPlanError
-from .gitrepo import config_flag, config_value, git_bool
+from .gitrepo import alternates_variable, borrowed_object_directories, config_flag, config_value, git_bool
 from .objects import loose_object_data
 from .trees import entry_at
 
@@ -53,7 +53,7 @@ class Checkout:
 
 def git_env(repo: pygit2.Repository, checkout: Checkout | None = None, **extra: str) -> dict[str, str]:
     """The environment that points git at exactly the repository pygit2 opened
-    (or at one of its linked worktrees)."""
+    (or at one of its linked worktrees), with the objects lent to it."""
     environment = {k: v for k, v in os.environ.items() if k not in POINTERS}
     if checkout is not None:
         environment["GIT_DIR"] = checkout.git_dir
@@ -62,6 +62,9 @@ def git_env(repo: pygit2.Repository, checkout: Checkout | None = None, **extra: 
         environment["GIT_DIR"] = repo.path
         if repo.workdir:
             environment["GIT_WORK_TREE"] = repo.workdir
+    borrowed = borrowed_object_directories(repo)
+    if borrowed:  # (as the user's GIT_ALTERNATE_OBJECT_DIRECTORIES lent them, from any directory)
+        environment["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = alternates_variable(borrowed)
     environment["GIT_LITERAL_PATHSPECS"] = "1"
     environment["LC_ALL"] = "C"
     environment.update(extra)
