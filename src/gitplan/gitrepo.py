@@ -347,7 +347,7 @@ def _read_config_as_git_does() -> None:
     )
     if global_file is not None:
         paths[levels.GLOBAL] = _directory_holding(".gitconfig", global_file)
-        paths[levels.XDG] = _directory_holding("config", "")
+        paths[levels.XDG] = _xdg_without_config()
     if no_system or system_file is not None:
         paths[levels.SYSTEM] = _directory_holding("gitconfig", "" if no_system else system_file)
     for level, path in paths.items():
@@ -360,16 +360,34 @@ _NOWHERE = os.path.join(os.devnull, "gitplan")  # a directory that cannot exist:
 
 def _directory_holding(name: str, target: str | None) -> str:
     """A directory where the file called `name` is `target`: none for an empty `target`
-    (or /dev/null), `target`'s own when it has that name, else a private one (removed at
-    exit) with a link."""
+    (or /dev/null), `target`'s own when it has that name, else a private one with a link."""
     if not target or target == os.devnull:
         return _NOWHERE
     target = os.path.abspath(target)
     if os.path.basename(target) == name:
         return os.path.dirname(target)
+    return _linking(((name, target),))
+
+
+def _xdg_without_config() -> str | None:
+    """libgit2's XDG search path with git's XDG config file hidden (GIT_CONFIG_GLOBAL
+    replaces it) but not the attributes and ignore files beside it, which git still
+    reads: libgit2's own path when there is no such config file."""
+    home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    directory = os.path.join(home, "git")
+    if not os.path.exists(os.path.join(directory, "config")):
+        return None
+    return _linking(tuple((name, os.path.join(directory, name)) for name in ("attributes", "ignore")))
+
+
+@functools.cache
+def _linking(links: tuple[tuple[str, str], ...]) -> str:
+    """A private directory (one per process for each set of links, removed at exit) where
+    each name links to its target."""
     directory = tempfile.mkdtemp(prefix="gitplan-config-")
     atexit.register(shutil.rmtree, directory, True)
-    os.symlink(target, os.path.join(directory, name))
+    for name, target in links:
+        os.symlink(target, os.path.join(directory, name))
     return directory
 
 
