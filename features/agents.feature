@@ -31,7 +31,8 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     And git fsck --full is clean
 
   Scenario: The stop event sweeps what no event claimed, once
-    When the agent runs in the worktree: "echo unclaimed > patch-made.txt; echo x > debug.log"
+    When claude-code sends "pre-write" as "PreToolUse"
+    And the agent runs in the worktree: "echo unclaimed > patch-made.txt; echo x > debug.log"
     And claude-code sends "stop" as "Stop"
     And claude-code sends "stop" as "Stop"
     Then every hook exited 0 without a warning
@@ -307,6 +308,17 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     And the worktree has no "src/new"
     And git "status --porcelain" prints " M README.md"
     And ref "refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" does not exist
+
+  Scenario: A session whose first event is its stop (a turn without tools) takes the user's work as the user's, and cancel --restore keeps it
+    Given the agent writes "README.md" as "the user's own edit\n" in the worktree
+    And the agent writes "mine.txt" as "mine\n" in the worktree
+    When claude-code sends "stop" as "Stop"
+    Then every hook exited 0 without a warning
+    And the record of changeset 1 of "claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has tool = "before-session"
+    When I run git plan "cancel claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e --restore"
+    Then the exit code is 0
+    And the worktree file "README.md" holds "the user's own edit\n"
+    And the worktree file "mine.txt" holds "mine\n"
 
   Scenario: cancel --restore changes nothing when a file changed since the plan recorded it
     When claude-code sends "pre-write" as "PreToolUse"

@@ -124,7 +124,7 @@ def handle(call: ToolCall, queue: bool = True) -> str:
     if call.event == "pre":  # no pygit2 on this path (but the session's first): it notes the time
         # The calls before this one are recorded before this tool can change more.
         hookqueue.wait_drained(common, _PRE_WAIT, call.plan_id)
-        if not (common / "refs" / "changesets" / call.plan_id).exists() and not _packed(common, call.plan_id):
+        if not _plan_exists(common, call.plan_id):
             _ensure_plan(_open(where), call, baseline=True)
         if call.call_id and not call.read_only:
             state.mkdir(parents=True, exist_ok=True)
@@ -133,6 +133,11 @@ def handle(call: ToolCall, queue: bool = True) -> str:
         return "noted the start"
     if call.event == "post" and call.read_only:
         return f"{call.tool} changes nothing"
+    if call.event == "stop" and not _plan_exists(common, call.plan_id):
+        # A session whose first event is its stop (a turn without tools, or one whose
+        # tools fired no hook): what the worktree holds is recorded as the user's, never
+        # swept as the agent's, so `cancel --restore` keeps it.
+        _ensure_plan(_open(where), call, baseline=True)
     if call.event == "stop":
         shutil.rmtree(state, ignore_errors=True)  # starts of calls that never got a post
     started = _started(state, call.call_id)
@@ -201,6 +206,10 @@ def _open(where: str) -> Any:
     if store.workdir is None:
         raise PayloadError(f"{where} is in a bare repository")
     return store
+
+
+def _plan_exists(common: Path, plan_id: str) -> bool:
+    return (common / "refs" / "changesets" / plan_id).exists() or _packed(common, plan_id)
 
 
 def _packed(common: Path, plan_id: str) -> bool:
