@@ -613,6 +613,24 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the exit code is 2
     And the output contains "needs a working tree"
 
+  Scenario: In a bare repository status --check says what apply --check says: refused, --mode branch is needed
+    Given a bare clone of the repository
+    And a file "readme.new" outside the repository with content "new readme\n"
+    When I run git plan "create q" in the bare clone
+    And I run git plan "record q --tool t --set README.md={tmp}/readme.new" in the bare clone
+    And I run git plan "apply q --check" in the bare clone
+    Then the exit code is 2
+    And the output contains "a bare repository has no working tree: use --mode branch NAME"
+    When I run git plan "status q --check" in the bare clone
+    Then the exit code is 0
+    And the output contains "apply would conflict: no"
+    And the output contains "apply would be refused: a bare repository has no working tree: use --mode branch NAME"
+    When I run git plan "status q --check --json" in the bare clone
+    Then the output contains ""apply_refusal": "bare""
+    And the output contains ""apply_would_conflict": false"
+    When I run git plan "apply q --check --mode branch b" in the bare clone
+    Then the exit code is 0
+
   Scenario: record --from-worktree records an unmerged path from its worktree file, as git add would
     Given the index has an unresolved conflict in "docs/d.txt"
     And the user sets the repository up with:

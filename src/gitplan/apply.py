@@ -118,9 +118,20 @@ def apply_check(repo: pygit2.Repository, chain: chains.Chain, status: PlanStatus
         base_behind_head=head != chain.base_id,
         apply_would_conflict=refusal is not None and not dirty,
         conflict_paths=refusal.paths if refusal is not None and not dirty else (),
-        apply_refusal=None if refusal is None else ("dirty" if dirty else "conflict"),
+        apply_refusal=_refused_for(repo, refusal),
         dirty_paths=refusal.paths if dirty and refusal is not None else (),
     )
+
+
+def _refused_for(repo: pygit2.Repository, refusal: Conflict | None) -> str | None:
+    """What `apply --check` refuses for: in a bare repository, the repository itself
+    (apply_plan's first refusal: it needs `--mode branch NAME`, whose merge the check
+    still predicts), else the conflict or the dirty paths, or nothing."""
+    if repo.is_bare:
+        return "bare"
+    if refusal is None:
+        return None
+    return "dirty" if isinstance(refusal, Dirty) else "conflict"
 
 
 def _predict(

@@ -185,7 +185,8 @@ class PlanStatus:
     apply_would_conflict: bool | None = None  # a merge conflict with HEAD
     conflict_paths: tuple[str, ...] = ()
     files: tuple[FileChange, ...] = ()
-    # With --check: why `apply --check` would refuse ("conflict", "dirty"), and the paths.
+    # With --check: why `apply --check` would refuse ("conflict", "dirty", "in-progress",
+    # "bare"), and the paths.
     apply_refusal: str | None = None
     dirty_paths: tuple[str, ...] = ()
     # In `list`: what is wrong with a plan whose state is damaged, incomplete or invalid.
