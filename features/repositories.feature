@@ -367,6 +367,52 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And the worktree file "README.md" is "new readme\n"
     And git with GIT_DIR and GIT_WORK_TREE set shows a clean status and README.md at HEAD is "new readme"
 
+  Scenario: GIT_INDEX_FILE names the index apply checks and writes, taken from the top of the worktree as git takes it
+    Given a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content   |
+      | src/a.txt | alpha 2\n |
+    And the user sets the repository up with:
+      """
+      cp .git/index .git/tool-index
+      printf 'staged\n' > src/a.txt
+      GIT_INDEX_FILE=.git/tool-index git add src/a.txt
+      git checkout -- src/a.txt
+      """
+    When with GIT_INDEX_FILE set to ".git/tool-index" I run git plan "apply p --check" in "docs"
+    Then the exit code is 4
+    And the output contains "src/a.txt (staged changes)"
+    When with GIT_INDEX_FILE set to ".git/tool-index" I run git plan "status p --check" in "docs"
+    Then the output contains "apply would be refused: uncommitted changes in src/a.txt"
+    When the user sets the repository up with:
+      """
+      GIT_INDEX_FILE=.git/tool-index git reset -q
+      """
+    And with GIT_INDEX_FILE set to ".git/tool-index" I run git plan "apply p" in "docs"
+    Then the exit code is 0
+    And the worktree file "src/a.txt" is "alpha 2\n"
+    And git with GIT_INDEX_FILE set to ".git/tool-index" prints "" for "status --porcelain"
+    And git with GIT_INDEX_FILE set to ".git/tool-index" prints "alpha 2\n" for "show :src/a.txt"
+    And git "show :src/a.txt" prints "alpha\n"
+
+  Scenario: record --from-worktree asks the index GIT_INDEX_FILE names what changed and what it hides
+    Given a plan "p"
+    And the user sets the repository up with:
+      """
+      cp .git/index .git/tool-index
+      GIT_INDEX_FILE=.git/tool-index git update-index --assume-unchanged src/a.txt
+      printf 'alpha 2\n' > src/a.txt
+      """
+    When with GIT_INDEX_FILE set to ".git/tool-index" I run git plan "record p --tool snapshot --from-worktree" in "."
+    Then the exit code is 2
+    And the output contains "the working tree has no changes to record"
+    When with GIT_INDEX_FILE set to ".git/tool-index" I run git plan "record p --tool snapshot --from-worktree src/a.txt" in "."
+    Then the exit code is 2
+    And the output contains "the index hides its changes from git status and git add"
+    When I run git plan "record p --tool snapshot --from-worktree"
+    Then the exit code is 0
+    And the tip of "p" holds "src/a.txt" as "alpha 2\n"
+
   Scenario: A file name that is not UTF-8 is recorded from the worktree and named as git names it
     Given the user sets the repository up with:
       """

@@ -240,6 +240,27 @@ def rescue_bundles(context, count, plan):  # type: ignore[no-untyped-def]
     assert len(found) == count, found
 
 
+@when('with GIT_INDEX_FILE set to "{value}" I run git plan "{args}" in "{subdirectory}"')
+def run_with_index_file(context, value, args, subdirectory):  # type: ignore[no-untyped-def]
+    """The real program, as a tool or a `git commit` hook runs it with an index of its own."""
+    words = shlex.split(args.replace("{tmp}", context.tmp))
+    where = str(Path(context.repo) / subdirectory)
+    _run_program(context, words, where, dict(os.environ, GIT_INDEX_FILE=value.replace("{tmp}", context.tmp)))
+
+
+@then('git with GIT_INDEX_FILE set to "{value}" prints "{text}" for "{args}"')
+@then('git with GIT_INDEX_FILE set to "{value}" prints "" for "{args}"')
+def git_with_index_file_prints(context, value, args, text=""):  # type: ignore[no-untyped-def]
+    """git run from the top of the worktree (where it takes a relative GIT_INDEX_FILE from)
+    prints exactly `text`."""
+    environment = dict(os.environ, GIT_INDEX_FILE=value)
+    done = subprocess.run(
+        ["git", *shlex.split(args)], cwd=context.repo, env=environment, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == unescape(text).decode(), done.stdout
+
+
 @when('with GIT_DIR set to "{value}" I run git plan "{args}"')
 @when('with GIT_DIR set to "{value}" I run git plan "{args}" from the top of the worktree')
 def run_with_git_dir_value(context, value, args):  # type: ignore[no-untyped-def]

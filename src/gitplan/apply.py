@@ -45,11 +45,14 @@ from .gitrepo import (
     config_flag,
     config_value,
     descends,
+    index_file,
     lookup,
     lookup_commit,
     no_work_tree,
     read_blob,
+    reopened,
     signature,
+    use_index_file,
     user_signature,
     write_object,
     writes_aside,
@@ -867,6 +870,9 @@ def _execute(
         ],
         "state": "prepared",
         "part": part,
+        # The index git writes (GIT_INDEX_FILE's; None: the worktree's own): a recovery in a
+        # process with another GIT_INDEX_FILE still puts back this one.
+        "index_file": index_file(repo),
     }
     with _ApplyLock(repo, blocking=True):
         directory = _journal_dir(repo)
@@ -889,7 +895,7 @@ def _execute(
                             raise BadInput(_UNMERGED) from None
                         _refuse_dirty_by_status(repo, outcome.writes)  # name the paths and why
                         raise Dirty(f"{error}; nothing was written", tuple(paths)) from None
-                    if "index.lock" in str(error):
+                    if f"{os.path.basename(worktree.index_path(repo))}.lock" in str(error):
                         journal["paths"] = []  # git could not take the index: it wrote nothing
                     raise  # a failing filter, a full disk: put back what git wrote
                 if progress is not None:
@@ -1351,7 +1357,9 @@ def _recover(repo: pygit2.Repository, plan: str | None) -> str | None:
             raise Damaged(
                 f"{journal_file} is not a gitplan apply journal; check `git status`, then remove it"
             ) from None
-        index_lock = Path(repo.path) / "index.lock"
+        written = journal.get("index_file")  # the index the apply wrote (None: the worktree's own)
+        repo = _with_index_file(repo, written if isinstance(written, str) else None)
+        index_lock = Path(f"{worktree.index_path(repo)}.lock")
         if journal.get("index") == "writing" and index_lock.exists():
             # Ours: the dead apply never released it, so nobody else can have taken it since.
             index_lock.unlink()
@@ -1403,6 +1411,15 @@ def _recover(repo: pygit2.Repository, plan: str | None) -> str | None:
         left = _roll_back(repo, journal)
         _clear_journal(directory)
         return "rolled back" + (f"; left as they are (changed since): {', '.join(left)}" if left else "")
+
+
+def _with_index_file(repo: pygit2.Repository, path: str | None) -> pygit2.Repository:
+    """`repo`, or the same repository with `path` for the index of its working tree."""
+    if index_file(repo) == path:
+        return repo
+    again = reopened(repo)
+    use_index_file(again, path)
+    return again
 
 
 def _same_to_git(entry: Entry) -> bool:

@@ -16,6 +16,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -41,8 +42,8 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
     taken from `path` (git applies them after `-C`). A repository found by searching
     must belong to the user or be named by safe.directory, and from inside its git
     directory it has no working tree. `GIT_ALTERNATE_OBJECT_DIRECTORIES` lends objects
-    to read. Without `environment` those variables are ignored: the repository is the
-    one `path` is in."""
+    to read. `GIT_INDEX_FILE` names the index of the working tree (index_file). Without
+    `environment` those variables are ignored: the repository is the one `path` is in."""
     start = os.fspath(path)
     if not os.path.exists(start):
         raise NoRepository(f"no such directory: {start}")
@@ -69,6 +70,8 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
         if top is not None and os.path.realpath(repo.workdir) != os.path.realpath(top):
             repo.workdir = top  # `git init --separate-git-dir`: libgit2 guessed the git dir's parent
     _lend_objects(repo, _borrowed_object_directories(start) if environment else ())
+    if environment:
+        use_index_file(repo, _index_file_named(repo, start))
     try:
         permissions.remember(common_dir(repo), config_value(repo, "core.sharedRepository"))
     except ValueError as error:
@@ -392,14 +395,50 @@ def _linking(links: tuple[tuple[str, str], ...]) -> str:
 
 
 def reopened(repo: pygit2.Repository) -> pygit2.Repository:
-    """The same repository and working tree (or none), in a new libgit2 object (fresh
-    pack list) that reads the same borrowed objects."""
+    """The same repository, working tree (or none) and index, in a new libgit2 object
+    (fresh pack list) that reads the same borrowed objects."""
     again = _opened(repo.path, bare=repo.workdir is None)
     if repo.workdir and again.workdir != repo.workdir:
         again.workdir = repo.workdir
     for directory in borrowed_object_directories(repo):
         again.odb.add_disk_alternate(directory)
+    use_index_file(again, index_file(repo))
     return again
+
+
+# The repositories opened with GIT_INDEX_FILE naming another index than their own.
+_index_files: weakref.WeakKeyDictionary[pygit2.Repository, str] = weakref.WeakKeyDictionary()
+
+
+def index_file(repo: pygit2.Repository) -> str | None:
+    """The index file git uses for `repo`'s working tree instead of `<git dir>/index`, an
+    absolute path: GIT_INDEX_FILE's when the repository was opened (a `git commit` hook's
+    temporary index, a tool's own). None for the usual index: libgit2's `repo.index` and
+    git run with no GIT_INDEX_FILE read that one."""
+    return _index_files.get(repo)
+
+
+def use_index_file(repo: pygit2.Repository, path: str | None) -> None:
+    """Make `path` (absolute; None: `<git dir>/index`) the index of `repo`'s working tree."""
+    if path is None:
+        _index_files.pop(repo, None)
+    else:
+        _index_files[repo] = path
+
+
+def _index_file_named(repo: pygit2.Repository, start: str) -> str | None:
+    """The index GIT_INDEX_FILE names, as git finds it: a relative path from the top of the
+    working tree, where git goes before it reads the index (from `start` in a bare
+    repository, where it goes nowhere). None when the variable is unset or empty (git
+    would read an index named "", which cannot exist), or names `<git dir>/index` itself
+    (a plain `git commit`'s hooks get `.git/index`)."""
+    named = os.environ.get("GIT_INDEX_FILE")
+    if not named:
+        return None
+    path = os.path.abspath(os.path.join(repo.workdir or start, named))
+    if os.path.realpath(path) == os.path.realpath(os.path.join(repo.path, "index")):
+        return None
+    return path
 
 
 class Aside:

@@ -13,6 +13,10 @@ binary, the one program that gets all of it right by definition:
 * `force_from_index` is `git checkout-index -f` for paths whose index entry
   is the truth (apply's roll-back);
 * `cleaned` gives, per file, the blob `git add` would store.
+
+The index is the one git would use: GIT_INDEX_FILE's when the repository was
+opened with it (gitrepo.index_file), for the repository's own working tree;
+a plan's worktree (a Checkout) has its own.
 """
 
 from __future__ import annotations
@@ -33,7 +37,14 @@ import pygit2
 
 from . import faults
 from .errors import GitPlanError
-from .gitrepo import alternates_variable, borrowed_object_directories, config_flag, config_value, git_bool
+from .gitrepo import (
+    alternates_variable,
+    borrowed_object_directories,
+    config_flag,
+    config_value,
+    git_bool,
+    index_file,
+)
 from .objects import loose_object_data
 from .trees import entry_at
 
@@ -52,8 +63,9 @@ class Checkout:
 
 
 def git_env(repo: pygit2.Repository, checkout: Checkout | None = None, **extra: str) -> dict[str, str]:
-    """The environment that points git at exactly the repository pygit2 opened
-    (or at one of its linked worktrees), with the objects lent to it."""
+    """The environment that points git at exactly the repository pygit2 opened, and the
+    index it was opened with (or at one of its linked worktrees, and its own index), with
+    the objects lent to it."""
     environment = {k: v for k, v in os.environ.items() if k not in POINTERS}
     if checkout is not None:
         environment["GIT_DIR"] = checkout.git_dir
@@ -62,6 +74,9 @@ def git_env(repo: pygit2.Repository, checkout: Checkout | None = None, **extra: 
         environment["GIT_DIR"] = repo.path
         if repo.workdir:
             environment["GIT_WORK_TREE"] = repo.workdir
+        named = index_file(repo)
+        if named is not None:
+            environment["GIT_INDEX_FILE"] = named
     borrowed = borrowed_object_directories(repo)
     if borrowed:  # (as the user's GIT_ALTERNATE_OBJECT_DIRECTORIES lent them, from any directory)
         environment["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = alternates_variable(borrowed)
@@ -129,10 +144,16 @@ def run_git(
 
 def _index_lock(repo: pygit2.Repository, checkout: Checkout | None, env: dict[str, str] | None) -> str:
     """The lock file of the index a git command run by run_git would write."""
-    index = (env or {}).get("GIT_INDEX_FILE") or os.path.join(
-        checkout.git_dir if checkout else repo.path, "index"
-    )
+    index = (env or {}).get("GIT_INDEX_FILE") or index_path(repo, checkout)
     return f"{index}.lock"
+
+
+def index_path(repo: pygit2.Repository, checkout: Checkout | None = None) -> str:
+    """The index file git reads and writes for `checkout`, or for the repository's own
+    working tree (GIT_INDEX_FILE's where it named one: gitrepo.index_file)."""
+    if checkout is not None:
+        return os.path.join(checkout.git_dir, "index")
+    return index_file(repo) or os.path.join(repo.path, "index")
 
 
 def _remove_lock_left_by(lock: str) -> None:
@@ -699,7 +720,8 @@ def _attribute(repo: pygit2.Repository, path: str, name: str) -> object:
 
 def _crlf_in_index(repo: pygit2.Repository, path: str) -> bool:
     try:
-        entry = repo.index[path]
+        named = index_file(repo)
+        entry = (pygit2.Index(named) if named is not None else repo.index)[path]
         return b"\r" in repo.odb.read(str(entry.id))[1]
     except (KeyError, ValueError, pygit2.GitError):
         return False
