@@ -224,6 +224,29 @@ Feature: Cancel deletes a plan's refs and prunes only its own objects
       | a plan based on it             |
       | a reflog entry                 |
 
+  Scenario: Content staged in the index GIT_INDEX_FILE names survives a cancel run with it, and so does the worktree's own index
+    # git prune, with GIT_INDEX_FILE set, reads that index instead of the worktree's own: cancel reads both.
+    Given a plan "c2"
+    And I record in "c2" with tool "write"
+      | path       | content          |
+      | other.txt  | other content\n |
+    And the user sets the repository up with:
+      """
+      cp .git/index .git/tool-index
+      GIT_INDEX_FILE=.git/tool-index git checkout refs/changesets/c1 -- plan-only.txt
+      git checkout refs/changesets/c1 -- shared.txt
+      """
+    When with GIT_INDEX_FILE set to ".git/tool-index" I run git plan "cancel c1" in "."
+    Then the exit code is 0
+    And ref "refs/changesets/c1" does not exist
+    And git with GIT_INDEX_FILE set to ".git/tool-index" prints "only in the plan\n" for "show :plan-only.txt"
+    And git "show :shared.txt" prints "shared content\n"
+    And git with GIT_INDEX_FILE set to ".git/tool-index" prints "" for "fsck --full --no-dangling"
+    And git fsck --full is clean
+    When with GIT_INDEX_FILE set to "{tmp}/nowhere" I run git plan "cancel c2" in "."
+    Then the exit code is 0
+    And the blob "other content\n" is gone from the object store
+
   Scenario: Cancel deletes the plan's packs and its registry, and nothing else
     When I cancel "c1"
     Then it succeeds

@@ -7,7 +7,8 @@ plan's first pack is looked at, and nothing older:
 
 * every ref's target (a branch or tag made from the plan), other plans' bases;
 * reflog files, pseudo-refs (HEAD, ORIG_HEAD, CHERRY_PICK_HEAD...) and index
-  files (entries and cache tree) of every worktree, when written since then;
+  files (entries and cache tree) of every worktree, and the one GIT_INDEX_FILE
+  names, when written since then;
 * loose objects written since then (a commit that cherry-picked plan content,
   a tree that `git add` or `git stash` built on it, a tag), one level deep:
   a chain of new loose objects is seen link by link;
@@ -37,7 +38,7 @@ import pygit2
 from . import faults, packfile, packs
 from .errors import Damaged
 from .format import PLAN_REF_PREFIX, trailers
-from .gitrepo import common_dir, config_flag
+from .gitrepo import common_dir, config_flag, index_file
 from .indexfile import index_mentions
 from .model import CleanupReport
 from .packfile import OBJ_BLOB, OBJ_COMMIT, OBJ_TAG, OBJ_TREE
@@ -288,11 +289,23 @@ def _fresh_unlisted_packs(repo: pygit2.Repository, since: int) -> set[str]:
 
 
 def reachable_by_git(repo: pygit2.Repository) -> set[bytes]:
-    """Every object refs, reflogs and the indexes of all worktrees reach, as git lists them."""
+    """Every object refs, reflogs and the indexes of all worktrees reach, as git lists them;
+    and what the index GIT_INDEX_FILE named reaches (git's own prune would read that one
+    instead of the worktree's own index: both are kept)."""
     faults.point("prune.reachable-by-git")
+    found = _rev_list(repo, ["--all", "--reflog", "--indexed-objects"])
+    named = index_file(repo)
+    if named is not None:
+        found |= _rev_list(repo, ["--single-worktree", "--indexed-objects"], GIT_INDEX_FILE=named)
+    return found
+
+
+def _rev_list(repo: pygit2.Repository, options: list[str], **extra: str) -> set[bytes]:
+    """The objects `git rev-list --objects OPTIONS` lists, git told of nothing but the
+    repository (and `extra`)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    command = ["git", "--git-dir", repo.path, "rev-list", "--objects", "--no-object-names",
-               "--all", "--reflog", "--indexed-objects"]  # fmt: skip
+    environment.update(extra)
+    command = ["git", "--git-dir", repo.path, "rev-list", "--objects", "--no-object-names", *options]
     listed = subprocess.run(command, capture_output=True, env=environment, check=False)
     if listed.returncode != 0:
         raise Uncertain(f"git rev-list failed: {listed.stderr.decode(errors='replace').strip()}")
@@ -343,13 +356,17 @@ def _ref_files(directory: Path, since: int) -> Iterator[bytes]:
 
 
 def _named_by_indexes(repo: pygit2.Repository, candidates: set[bytes], since: int) -> set[bytes]:
-    """The candidates that the index of any worktree names, where written since `since`."""
+    """The candidates that the index of any worktree names, or the index GIT_INDEX_FILE
+    named, where written since `since`."""
+    indexes = [(git_dir / "index", index_ids_file(repo, git_dir)) for git_dir in _git_dirs(repo)]
+    named = index_file(repo)
+    if named is not None:
+        indexes.append((Path(named), packs.state_dir(repo) / "index-ids" / _NAMED_INDEX_IDS))
     found: set[bytes] = set()
-    for git_dir in _git_dirs(repo):
-        index = git_dir / "index"
+    for index, remembered in indexes:
         if _fresh(index, since):
             try:
-                found |= index_mentions(index, candidates, index_ids_file(repo, git_dir))
+                found |= index_mentions(index, candidates, remembered)
             except Damaged as error:
                 raise Uncertain(str(error)) from None
     return found
@@ -360,6 +377,11 @@ def index_ids_file(repo: pygit2.Repository, git_dir: Path) -> Path:
     worktree's) are kept between cancels (indexfile.index_mentions)."""
     name = "main" if git_dir == common_dir(repo) else f"worktree-{git_dir.name}"
     return packs.state_dir(repo) / "index-ids" / name
+
+
+# The ids of the last index GIT_INDEX_FILE named at a cancel: one list, whichever file that
+# was (a list is taken only under the checksum of the index it was read from).
+_NAMED_INDEX_IDS = "named"
 
 
 def _pseudo_refs(git_dir: Path, since: int) -> Iterator[bytes]:
