@@ -320,6 +320,19 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     And the worktree file "README.md" holds "the user's own edit\n"
     And the worktree file "mine.txt" holds "mine\n"
 
+  Scenario: A queued call whose plan ref another writer has locked stays queued, and is recorded as that call once the lock is gone
+    When claude-code sends "pre-write" as "PreToolUse"
+    And the agent writes "src/hello.py" as "print('hello')\n" in the worktree
+    And claude-code sends "post-write" as "PostToolUse"
+    And a writer holds the lock of the plan ref of "claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
+    And the agent runs in the worktree: "sed -i 's/print(1)/print(2)/' src/app.py"
+    And claude-code sends "post-bash" as "PostToolUse"
+    Then the hooks' queue holds 1 call
+    When that writer lets go of the lock of the plan ref of "claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
+    And I run git plan "list"
+    Then the hooks' queue holds 0 calls
+    And git "log --format=%s refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "Bash: modified src/app.py\nWrite: added src/hello.py\nplan claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
+
   Scenario: cancel --restore changes nothing when a file changed since the plan recorded it
     When claude-code sends "pre-write" as "PreToolUse"
     And the agent runs in the worktree: "echo agent > agent.txt; sed -i s/two/2/ README.md"

@@ -571,3 +571,14 @@ def project_dir_elsewhere(context, name):  # type: ignore[no-untyped-def]
 @then('the repository "{name}" has no hooks log')
 def no_hooks_log(context, name):  # type: ignore[no-untyped-def]
     assert not (Path(context.tmp) / name / ".git" / "gitplan" / "hooks.log").exists()
+
+
+@given('a writer holds the lock of the plan ref of "{plan}"')
+@when('a writer holds the lock of the plan ref of "{plan}"')
+def plan_ref_locked(context, plan):  # type: ignore[no-untyped-def]
+    Path(context.repo, ".git", "refs", "changesets", f"{plan}.lock").write_text("")
+
+
+@when('that writer lets go of the lock of the plan ref of "{plan}"')
+def plan_ref_unlocked(context, plan):  # type: ignore[no-untyped-def]
+    Path(context.repo, ".git", "refs", "changesets", f"{plan}.lock").unlink()

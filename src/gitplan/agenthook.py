@@ -156,6 +156,7 @@ def handle(call: ToolCall, queue: bool = True) -> str:
 def record_queued(entry: dict[str, Any]) -> None:
     """Record one queued tool call (the drainer's work); errors go to hooks.log."""
     where = str(entry.get("where") or ".")
+    call = None
     try:
         call = ToolCall(**entry["call"])
         done = _record(call, where, float(entry["arrived"]), entry.get("started"))
@@ -163,7 +164,19 @@ def record_queued(entry: dict[str, Any]) -> None:
     except PayloadError as error:
         _log(where, f"ignored: {error}")
     except Exception as error:  # noqa: BLE001 - one bad entry must not stop the others
+        if call is not None and _ref_locked(where, call.plan_id):
+            _log(where, f"{call.agent} {call.event} {call.tool or '-'}: left queued for later ({error})")
+            raise hookqueue.Later(str(error)) from None
         _log(where, "".join(traceback.format_exception(error)))
+
+
+def _ref_locked(where: str, plan_id: str) -> bool:
+    """Does a lock file hold one of the plan's refs (a writer at work, or one killed)?"""
+    found = _git_dir(where)
+    return found is not None and any(
+        (found[0] / "refs" / space / f"{plan_id}.lock").exists()
+        for space in ("changesets", "notes/changesets")
+    )
 
 
 def _record(call: ToolCall, where: str, arrived: float, started: float | None) -> str:

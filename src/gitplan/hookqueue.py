@@ -173,11 +173,18 @@ def wait_drained(common: Path, timeout: float, plan_id: str | None = None) -> bo
     return True
 
 
+class Later(Exception):
+    """Raised by a drain's `record`: this entry cannot be recorded now (a ref lock another
+    process holds); it stays queued, and the drain stops, so that the entries keep their
+    order. The next drain (the next hook, or the next `git plan` command) takes it again."""
+
+
 def drain(common: Path, record: Callable[[dict[str, Any]], None]) -> int:
     """Record every queued entry, oldest first, under the drain lock; returns how many.
 
     `record` is called with each entry and must not raise (it logs what it cannot
-    record). An entry that cannot be read is moved to `hooks/failed/`, and said so."""
+    record) but Later. An entry that cannot be read is moved to `hooks/failed/`, and
+    said so."""
     global draining
     done = 0
     while pending(common):
@@ -194,7 +201,10 @@ def drain(common: Path, record: Callable[[dict[str, Any]], None]) -> int:
                     except Exception as error:  # noqa: BLE001 - e.g. RecursionError from json
                         _set_aside(common, path, error)
                         continue
-                    record(entry)
+                    try:
+                        record(entry)
+                    except Later:
+                        return done
                     path.unlink(missing_ok=True)
                     done += 1
             finally:
