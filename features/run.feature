@@ -188,6 +188,13 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     And there are no plan worktrees
     And git fsck --full is clean
 
+  Scenario: A plan worktree deleted by hand is made again by the next run
+    When I run git plan "run p --tool sh -- touch one.txt"
+    And the plan worktrees are deleted by hand
+    And I run git plan "run p --tool sh -- touch two.txt"
+    Then the exit code is 0
+    And git "log -1 --format=%s refs/changesets/p" prints "sh: added two.txt"
+
   Scenario: gc removes the worktree of an applied plan, and keeps an open plan's
     Given a plan "q"
     When I run git plan "run p --tool sh -- sh -c 'echo x > x.txt'"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -420,3 +421,8 @@ def same_descriptors(context):  # type: ignore[no-untyped-def]
 @then('the repository has no file "{path}"')
 def no_file(context, path):  # type: ignore[no-untyped-def]
     assert not (Path(context.repo) / path).exists(), (Path(context.repo) / path).read_text()
+
+
+@when("the plan worktrees are deleted by hand")
+def plan_worktrees_deleted(context):  # type: ignore[no-untyped-def]
+    shutil.rmtree(Path(context.repo, ".git", "gitplan", "worktrees"))

@@ -122,7 +122,9 @@ def prepare(repo: pygit2.Repository, slot: Slot, tip: str) -> None:
         checkout_dir.parent.mkdir(parents=True, exist_ok=True)
         (slot.directory / _RUNNING).touch()
         permissions.widen(slot.directory / _RUNNING)
-        _git(repo, ["worktree", "add", "--quiet", "--detach", str(checkout_dir), tip])
+        # --force: the slot's checkout may have been deleted by hand while git still lists
+        # it ("a missing but already registered worktree"); the slot is gitplan's own.
+        _git(repo, ["worktree", "add", "--quiet", "--force", "--detach", str(checkout_dir), tip])
         return
     checkout = slot.checkout()
     if (slot.directory / _RUNNING).exists():
