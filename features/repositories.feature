@@ -666,11 +666,11 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And I run git plan "record q --tool t --set README.md={tmp}/readme.new" in the bare clone
     And I run git plan "apply q --check" in the bare clone
     Then the exit code is 2
-    And the output contains "a bare repository has no working tree: use --mode branch NAME"
+    And the output contains "needs a working tree; this repository is bare: use --mode branch NAME"
     When I run git plan "status q --check" in the bare clone
     Then the exit code is 0
     And the output contains "apply would conflict: no"
-    And the output contains "apply would be refused: a bare repository has no working tree: use --mode branch NAME"
+    And the output contains "apply would be refused: there is no working tree here (a bare repository, or inside its git directory): use --mode branch NAME"
     When I run git plan "status q --check --json" in the bare clone
     Then the output contains ""apply_refusal": "bare""
     And the output contains ""apply_would_conflict": false"

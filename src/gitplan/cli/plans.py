@@ -196,7 +196,10 @@ def _print_status(out, status: PlanStatus, quoted: Callable[[str], str], in_prog
                 f"apply would be refused: uncommitted changes in {', '.join(map(quoted, status.dirty_paths))}"
             )
         elif status.apply_refusal == "bare":
-            out.line("apply would be refused: a bare repository has no working tree: use --mode branch NAME")
+            out.line(
+                "apply would be refused: there is no working tree here (a bare repository, or inside "
+                "its git directory): use --mode branch NAME"
+            )
         elif in_progress is not None:
             out.line(f"apply would be refused: {in_progress}")
     if status.unsafe:
