@@ -739,9 +739,11 @@ def _fail(repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool, 
     rescue_dir.mkdir(parents=True, exist_ok=True)
     # Names joined as text, not with Path.with_suffix: a plan id may hold dots (v1.2), and
     # with_suffix would cut the name at the last of them, time and all.
+    # The names are claimed by making the patch file, so two failed applies of one plan in
+    # one second (from two worktrees, which share this directory) never share them.
     stem = f"{plan_id}-{time.strftime('%Y%m%dT%H%M%S')}"
     suffix = 1
-    while (rescue_dir / f"{stem}.bundle").exists() or (rescue_dir / f"{stem}.patch").exists():
+    while not _claimed(rescue_dir, stem):
         suffix += 1
         stem = f"{plan_id}-{time.strftime('%Y%m%dT%H%M%S')}-{suffix}"
     saved = refs.settle(repo, plan_id)  # what the bundle holds (or less: see the cancel below)
@@ -783,6 +785,17 @@ def _fail(repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool, 
     error.rescue_patch = str(rescue)  # type: ignore[attr-defined]
     error.rescue_bundle = str(bundle)  # type: ignore[attr-defined]
     return error
+
+
+def _claimed(directory: Path, stem: str) -> bool:
+    """Make `stem`.patch if neither it nor `stem`.bundle is there; whether it was made."""
+    if (directory / f"{stem}.bundle").exists():
+        return False
+    try:
+        os.close(os.open(directory / f"{stem}.patch", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    except FileExistsError:
+        return False
+    return True
 
 
 def restore_command(plan_id: str, bundle: Path) -> str:
