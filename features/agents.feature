@@ -134,6 +134,7 @@ Feature: Coding agents' tool calls become changesets through git plan hook
       | an agent it lacks    | nothing more                                           | aider       | cannot install hooks for 'aider' yet |
       | a broken file        | the file ".claude/settings.json" in the worktree is "{" | claude-code | is not valid JSON            |
       | a file not an object | the file ".claude/settings.json" in the worktree is "[]" | claude-code | does not hold a JSON object  |
+      | a file with comments | the file ".gemini/settings.json" in the worktree is "{\n  // mine\n  \"theme\": \"a//b\"\n}\n" | gemini | holds comments (JSON with comments, which the agent reads) |
 
   Scenario Outline: More payloads it ignores: <case>
     When the hook gets the payload "<payload>" for claude-code post

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from behave import given, then, when
-from common_steps import git
+from common_steps import git, unescape
 from run_steps import _note
 
 from gitplan import GitPlanError, PlanStore
@@ -183,7 +183,7 @@ def file_holds(context, path):  # type: ignore[no-untyped-def]
 def file_is(context, path, text):  # type: ignore[no-untyped-def]
     target = Path(context.repo, path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
+    target.write_bytes(unescape(text))
 
 
 def _settings(context) -> dict:  # type: ignore[no-untyped-def,type-arg]

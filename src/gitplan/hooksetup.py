@@ -383,6 +383,37 @@ def _is_ours(entry: Any) -> bool:
     )
 
 
+def _without_comments(text: str) -> str:
+    """JSON with comments (`//` to the end of the line, `/* ... */`) as plain JSON: the
+    comments outside strings left out."""
+    out: list[str] = []
+    at, inside = 0, False
+    while at < len(text):
+        char = text[at]
+        if inside:
+            out.append(char)
+            if char == "\\":
+                out.append(text[at + 1 : at + 2])
+                at += 1
+            elif char == '"':
+                inside = False
+        elif char == '"':
+            inside = True
+            out.append(char)
+        elif text.startswith("//", at):
+            end = text.find("\n", at)
+            at = len(text) if end < 0 else end
+            continue
+        elif text.startswith("/*", at):
+            end = text.find("*/", at + 2)
+            at = len(text) if end < 0 else end + 2
+            continue
+        else:
+            out.append(char)
+        at += 1
+    return "".join(out)
+
+
 def _load(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -391,6 +422,13 @@ def _load(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(text) if text.strip() else {}
     except json.JSONDecodeError as error:
+        with contextlib.suppress(json.JSONDecodeError):
+            json.loads(_without_comments(text))
+            raise BadInput(
+                f"{path} holds comments (JSON with comments, which the agent reads); writing it "
+                "would lose them, so gitplan leaves it alone: add the hooks `git plan hooks "
+                "status` lists to it by hand, or take the comments out"
+            ) from None
         raise BadInput(f"{path} is not valid JSON ({error}); gitplan leaves it alone") from None
     if not isinstance(document, dict):
         raise BadInput(f"{path} does not hold a JSON object; gitplan leaves it alone")
