@@ -21,7 +21,8 @@ Feature: git plan mcp serves one repository's plans to a real MCP client over st
       | plan_list     | {}                                                                                     |
       | plan_apply    | {"plan": "m1"}                                                                         |
       | plan_cancel   | {"plan": "m1"}                                                                         |
-    Then the client saw the tools plan_list, plan_status, plan_log, plan_diff, plan_create, plan_record, plan_run, plan_apply, plan_cancel
+    Then the server names itself gitplan, with gitplan's version
+    And the client saw the tools plan_list, plan_status, plan_log, plan_diff, plan_create, plan_record, plan_run, plan_apply, plan_cancel
     And plan_cancel is marked destructive and plan_diff read-only
     And call 1 said "created plan m1" with a "gitplan.status/1" document
     And call 3 said "already recorded" with a "gitplan.changeset/1" document

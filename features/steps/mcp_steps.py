@@ -37,6 +37,7 @@ def talk(context, command):  # type: ignore[no-untyped-def]
 
     async def session() -> tuple[list[Any], list[Any]]:
         async with Client(_server(context, command)) as client:
+            context.mcp_server_info = client.server_info
             tools = (await client.list_tools()).tools
             results = [await client.call_tool(name, arguments) for name, arguments in calls]
             return tools, results
@@ -163,3 +164,11 @@ def without_mcp(context, args):  # type: ignore[no-untyped-def]
     with mock.patch.dict(sys.modules, hidden):
         context.cli = CliRunner().invoke(main, ["-C", context.repo, *shlex.split(args)])
     context.cli_output = context.cli.output
+
+
+@then("the server names itself gitplan, with gitplan's version")
+def server_named(context):  # type: ignore[no-untyped-def]
+    from gitplan import __version__
+
+    info = context.mcp_server_info
+    assert info is not None and info.name == "gitplan" and info.version == __version__, info

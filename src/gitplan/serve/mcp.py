@@ -45,8 +45,11 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
     from mcp.server.mcpserver.exceptions import ResourceError
     from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
+    from .. import __version__
+
     app = MCPServer(
         name="gitplan",
+        version=__version__,
         instructions=(
             "Plans of changesets in one git repository: list, inspect, diff, record, run, "
             "apply and cancel them. Plan ids are [A-Za-z0-9._-]; paths are relative to the "
