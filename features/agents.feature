@@ -618,3 +618,12 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     And claude-code sends "post-write" as "PostToolUse" under umask 077
     Then every hook exited 0 without a warning
     And the group may read and write all gitplan made under .git since it was shared, as git makes it
+
+  Scenario: Two sessions whose ids differ only where a plan id cannot follow them get plans of their own
+    Given the agent's session is "café"
+    When claude-code sends "pre-write" as "PreToolUse"
+    And the agent's session is "caf"
+    And claude-code sends "pre-write" as "PreToolUse"
+    Then every hook exited 0 without a warning
+    And ref "refs/changesets/claude-code-caf" exists
+    And ref "refs/changesets/claude-code-caf-f424452a" exists

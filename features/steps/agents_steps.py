@@ -53,6 +53,7 @@ def _recorded(context) -> None:  # type: ignore[no-untyped-def]
 
 
 @given('the agent\'s session is "{session}"')
+@when('the agent\'s session is "{session}"')
 def session(context, session):  # type: ignore[no-untyped-def]
     context.session = session
 

@@ -20,6 +20,7 @@ need (Cursor's `user_email`, Cline's `userId`) are not carried into the record.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -88,11 +89,16 @@ class ToolCall:
 
 
 def plan_for(agent: str, session: str) -> str:
-    """A readable plan id for one session: `claude-code-1b2c3d4e5f6a`."""
+    """A readable plan id for one session: `claude-code-1b2c3d4e5f6a`. A session id that
+    cannot be a plan id as it is (characters a ref name cannot hold, too long, `.lock` at
+    the end) is cleaned and gets 8 hex digits of its hash, so that two sessions never
+    share a plan (`café` and `caf`)."""
     cleaned = UNSAFE_IN_NAME.sub("-", session).strip("-.")[:40] or "session"
     plan = f"{agent}-{cleaned}"
     while plan.endswith((".lock", ".")) or ".." in plan:
         plan = plan.replace("..", "-").removesuffix(".lock").rstrip(".")
+    if session and plan != f"{agent}-{session}":
+        plan += "-" + hashlib.sha1(session.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return plan
 
 
