@@ -234,6 +234,10 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     And plan "sub" has 0 changesets
     When I run git plan "record sub --tool t --patch {tmp}/sm.patch --json"
     Then the JSON error names the paths "vendor/new"
+    Given a file "over.patch" outside the repository with content "diff --git a/README.md b/README.md\nnew file mode 160000\nindex 0000000..2222222\n--- /dev/null\n+++ b/README.md\n@@ -0,0 +1 @@\n+Subproject commit 2222222222222222222222222222222222222222\n"
+    When I run git plan "record sub --tool t --patch {tmp}/over.patch"
+    Then the exit code is 2
+    And the output contains "README.md is a submodule; plans carry files, not submodule commits"
 
   Scenario: Deleting a submodule entry of the base is recorded, counted as git counts it
     Given the base commit has a submodule entry "vendor/lib"

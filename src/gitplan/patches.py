@@ -97,6 +97,7 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
             if name is not None:
                 validate_path(name)
         shown = new_path or old_path
+        _refuse_submodule(_new_mode(patched.patch_info, 0), source, shown)  # before what it is not
         current = read(old_path) if old_path is not None else None
         if old_path is not None and current is None:
             raise Conflict(f"{source}: {old_path}: no such file to patch", (old_path,))
@@ -107,7 +108,6 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
             raise Conflict(f"{source}: {new_path}: already exists", (new_path,))
         data, mode = current if current is not None else (b"", MODE_FILE)
         mode = _new_mode(patched.patch_info, mode)
-        _refuse_submodule(mode, source, shown)
         result = _apply_hunks(data, patched, f"{source}: {shown}")
         if new_path is None:
             if result:
