@@ -334,6 +334,18 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     Then the hooks' queue holds 0 calls
     And git "log --format=%s refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "Bash: modified src/app.py\nWrite: added src/hello.py\nplan claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
 
+  Scenario: cancel --restore saves the plan first, so an edit of the user's that a shell call swept up is not lost with it
+    When claude-code sends "pre-write" as "PreToolUse"
+    And the agent writes "NOTES.md" as "the user's notes, written during the session\n" in the worktree
+    And the agent runs in the worktree: "sed -i 's/print(1)/print(2)/' src/app.py"
+    And claude-code sends "post-bash" as "PostToolUse"
+    And I run git plan "cancel claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e --restore"
+    Then the exit code is 0
+    And the worktree has no "NOTES.md"
+    And the output contains "the plan was saved first in"
+    When I run the command the output shows to bring the plan back
+    Then git "show refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e:NOTES.md" prints "the user's notes, written during the session\n"
+
   Scenario: cancel --restore changes nothing when a file changed since the plan recorded it
     When claude-code sends "pre-write" as "PreToolUse"
     And the agent runs in the worktree: "echo agent > agent.txt; sed -i s/two/2/ README.md"

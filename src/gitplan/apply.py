@@ -730,9 +730,19 @@ def _file_above(repo: pygit2.Repository, head_tree: str, path: str) -> str | Non
     return above if above is not None and entry_at(repo, head_tree, above) is None else None
 
 
-def _fail(repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool, cancel: object) -> Conflict:
-    """Save the plan (a bundle of both refs, and its patch to read), clean the plan up
-    unless kept, and return the error to raise."""
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """A plan saved losslessly before it goes: a bundle of both refs, its patch to read,
+    and the refs the bundle holds."""
+
+    bundle: Path
+    patch: Path
+    plan_refs: refs.PlanRefs
+
+
+def save_plan(repo: pygit2.Repository, plan_id: str) -> Saved:
+    """Save the plan in `<common dir>/gitplan/rescue/`: a bundle of both refs (every
+    changeset and record, binary files included) and its cumulative patch."""
     # In the common directory, not this worktree's: `git worktree remove` deletes the
     # latter, and the rescue must outlive the worktree whose apply failed.
     rescue_dir = packs.state_dir(repo) / "rescue"
@@ -746,7 +756,7 @@ def _fail(repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool, 
     while not _claimed(rescue_dir, stem):
         suffix += 1
         stem = f"{plan_id}-{time.strftime('%Y%m%dT%H%M%S')}-{suffix}"
-    saved = refs.settle(repo, plan_id)  # what the bundle holds (or less: see the cancel below)
+    saved = refs.settle(repo, plan_id)  # what the bundle holds
     chain = chains.load_chain(repo, plan_id, saved)
     bundle = rescue_dir / f"{stem}.bundle"
     worktree.run_git(
@@ -761,12 +771,20 @@ def _fail(repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool, 
         diffs.render(repo, pairs, diffs.DiffOptions(full_index=True, textconv=False), trees, exact=False),
         errors="surrogateescape",
     )
+    for saved_file in (bundle, rescue):
+        permissions.widen(saved_file)
+    return Saved(bundle, rescue, saved)
+
+
+def _fail(repo: pygit2.Repository, plan_id: str, failure: Conflict, keep: bool, cancel: object) -> Conflict:
+    """Save the plan (a bundle of both refs, and its patch to read), clean the plan up
+    unless kept, and return the error to raise."""
+    kept = save_plan(repo, plan_id)
+    bundle, rescue, saved = kept.bundle, kept.patch, kept.plan_refs  # (the cancel below takes no more)
     message = (
         f"{failure}\nnothing was written; the whole plan (changesets and records) is saved in {bundle}"
         f"\nand its patch in {rescue}"
     )
-    for saved_file in (bundle, rescue):
-        permissions.widen(saved_file)
     faults.point("apply.rescued")
     if not keep and callable(cancel):
         try:

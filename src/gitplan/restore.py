@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pygit2
 
+from . import apply, worktree
 from . import chain as chains
-from . import worktree
 from .errors import BadInput, Conflict
 from .gitrepo import no_work_tree
 from .trees import changed_entries
@@ -31,6 +31,8 @@ class RestoreReport:
 
     restored: tuple[str, ...]
     baseline: str  # the commit the files were put back to
+    saved_in: str | None = None  # the bundle the plan was saved in first, when files were put back
+    bring_back: str | None = None  # the command that brings the plan back from it
 
 
 BEFORE_SESSION = "before-session"
@@ -72,6 +74,9 @@ def restore_worktree(repo: pygit2.Repository, plan_id: str) -> RestoreReport:
             + ", ".join(changed),
             tuple(changed),
         )
+    # Saved first, losslessly: what the plan recorded may be the user's own work (an edit
+    # made during the session goes into the agent's next sweep), and cancel prunes it.
+    saved = apply.save_plan(repo, plan_id).bundle if restored else None
     back = [e.path for e in entries if e.path in restored and e.old_id is not None]
     for entry in entries:
         if entry.path in restored and entry.old_id is None:
@@ -90,7 +95,9 @@ def restore_worktree(repo: pygit2.Repository, plan_id: str) -> RestoreReport:
             ],
             stdin=b"".join(os.fsencode(path) + b"\0" for path in back),
         )
-    return RestoreReport(tuple(restored), str(baseline.id))
+    if saved is None:
+        return RestoreReport(tuple(restored), str(baseline.id))
+    return RestoreReport(tuple(restored), str(baseline.id), str(saved), apply.restore_command(plan_id, saved))
 
 
 def _is_file(path: Path) -> bool:

@@ -232,6 +232,9 @@ def cancel(ctx: Context, plan: str, restore: bool, as_json: bool) -> None:
     as they were before it (as its `before-session` changeset left them, so
     your own earlier work stays). If a file changed since the plan recorded
     it, nothing is put back or cancelled, and it exits 4 naming the files.
+    Before it puts anything back, the whole plan is saved in a bundle under
+    .git/gitplan/rescue/ (an edit of yours made during the session may be
+    in it), and the command that brings it back is printed.
     """
     out = ctx.output(as_json)
     restored = None
@@ -242,10 +245,14 @@ def cancel(ctx: Context, plan: str, restore: bool, as_json: bool) -> None:
         body = views.plain(report)
         if restored is not None:
             body["restored"] = list(restored.restored)
+            body["rescue_bundle"] = restored.saved_in
         out.json("cancel", body)
         return
     if restored is not None:
         out.line(f"put back {len(restored.restored)} files as they were before plan {plan}")
+    if restored is not None and restored.saved_in is not None:
+        out.line(f"the plan was saved first in {restored.saved_in}; to bring it back:")
+        out.line(f"  {restored.bring_back}")
     out.line(f"cancelled plan {plan}: deleted {', '.join(report.refs_deleted) or 'no refs'}")
     # Each object is counted once; why objects were kept (in use elsewhere, in a pack
     # someone freshened, a doubt) is said below, with what else cancel did.
