@@ -779,13 +779,20 @@ Feature: Real repositories: apply and record see files exactly as git sees them
       | umask    |
       | false    |
       | 0600     |
+      | 19       |
       | (the key alone) |
 
-  Scenario: A core.sharedRepository mode git refuses is refused, as git refuses it
-    Given core.sharedRepository is "0400"
+  Scenario Outline: A core.sharedRepository value git refuses (<value>) is refused, as git refuses it
+    Given core.sharedRepository is "<value>"
     When I run git plan "list"
     Then the exit code is 2
-    And the output contains "problem with core.sharedRepository filemode value (0400)"
+    And the output contains "<message>"
+
+    Examples:
+      | value | message                                                        |
+      | 0400  | problem with core.sharedRepository filemode value (0400)       |
+      | maybe | bad boolean config value 'maybe' for 'core.sharedRepository'   |
+      | 08    | bad boolean config value '08' for 'core.sharedRepository'      |
 
   Scenario: GIT_CONFIG_GLOBAL names the global config file, and gitplan reads it as git does
     Given a plan "p"
@@ -842,6 +849,11 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the output is ""
     When in "{tmp}/thin" with GIT_ALTERNATE_OBJECT_DIRECTORIES={repo}/.git/objects I run "git diff --stat HEAD~1 HEAD" with the real git
     Then the output contains "README.md | 3 +--"
+    When in "{tmp}/thin" with GIT_ALTERNATE_OBJECT_DIRECTORIES='#lent::"{repo}/.git/ob\152ects"' I run "git log --oneline -1" with the real git
+    Then the exit code is 0
+    When in "{tmp}/thin" with GIT_ALTERNATE_OBJECT_DIRECTORIES='#lent::"{repo}/.git/ob\152ects"' I run "git plan diff p --stat" with the real git
+    Then the exit code is 0
+    And the output contains "README.md | 3 +--"
     When in "{tmp}/thin" with GIT_OBJECT_DIRECTORY=.git/objects I run "git plan list" with the real git
     Then the exit code is 0
     When in "{tmp}/thin" with GIT_OBJECT_DIRECTORY={repo}/.git/objects I run "git plan list" with the real git
@@ -902,3 +914,15 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the exit code is 0
     When in "{repo}/.git" I run "git plan status p" with the real git
     Then the exit code is 0
+
+  Scenario: With GIT_CONFIG_GLOBAL naming a .gitconfig elsewhere, the XDG config file is not read but the XDG attributes are, as git reads them
+    Given a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content  |
+      | README.md | global\n |
+    And the user's XDG git file "config" holds "[diff]\n\tnoprefix = true\n"
+    And the user's XDG git file "attributes" holds "*.md -diff\n"
+    And a file "elsewhere/.gitconfig" outside the repository with content "[user]\n\tname = Else\n\temail = e@example.com\n"
+    When with GIT_CONFIG_GLOBAL={tmp}/elsewhere/.gitconfig and no identity in the environment I run the real git plan "diff p"
+    Then the output is what git diff of the base and tip of "p" prints in that environment
+    And the output contains "Binary files a/README.md and b/README.md differ"

@@ -29,6 +29,7 @@ def _run(context, args: str, stdin: bytes | None = None) -> None:  # type: ignor
 
 @given('a file "{name}" outside the repository with content "{content}"')
 def outside_file(context, name, content):  # type: ignore[no-untyped-def]
+    Path(context.tmp, name).parent.mkdir(parents=True, exist_ok=True)
     Path(context.tmp, name).write_bytes(unescape(content))
 
 

@@ -567,3 +567,11 @@ def owned_by_another_user(context):  # type: ignore[no-untyped-def]
     for directory, _, files in os.walk(context.repo):
         for name in [directory, *(os.path.join(directory, f) for f in files)]:
             os.lchown(name, 12345, -1)
+
+
+@given('the user\'s XDG git file "{name}" holds "{content}"')
+def xdg_git_file(context, name, content):  # type: ignore[no-untyped-def]
+    home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.environ["HOME"], ".config")
+    target = Path(home, "git", name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(unescape(content))

@@ -63,7 +63,7 @@ def _boolean(value: str) -> bool:
         return True
     if word in ("false", "no", "off", ""):
         return False
-    if re.fullmatch(r"[+-]?[0-9]+", word):
+    if re.fullmatch(r"[+-]?(0|[1-9][0-9]*)", word):  # (git reads 08 as a bad octal number)
         return int(word) != 0
     raise ValueError(f"bad boolean config value {value!r} for 'core.sharedRepository'")
 
