@@ -888,6 +888,12 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     When in "{tmp}" with GIT_DIR={repo}/.git I run "git plan list" with the real git
     Then the exit code is 0
 
+  Scenario: Opening stores from many threads at once leaves libgit2's owner check as it was
+    # gitplan checks ownership as git does and turns libgit2's own check off while it
+    # opens: a process-wide switch, which threads opening together used to leave off.
+    When 8 threads each open the store 200 times
+    Then libgit2's owner check is as it was before
+
   Scenario: Inside the git directory there is no work tree, as in git: plans are read there, and what needs a work tree is refused
     Given a plan "p"
     And a file "readme.new" outside the repository with content "new readme\n"

@@ -8,9 +8,11 @@ import re
 import shlex
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
+import pygit2
 from behave import given, then, when
 from click.testing import CliRunner
 from common_steps import git, unescape
@@ -575,3 +577,27 @@ def xdg_git_file(context, name, content):  # type: ignore[no-untyped-def]
     target = Path(home, "git", name)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(unescape(content))
+
+
+@when("{threads:d} threads each open the store {times:d} times")
+def step_open_from_threads(context, threads: int, times: int) -> None:  # type: ignore[no-untyped-def]
+    """Opening turns libgit2's process-wide owner check off for a moment: threads opening
+    at once must not leave it off for the rest of the process."""
+    option = pygit2.enums.Option
+    context.owner_check_before = pygit2.option(option.GET_OWNER_VALIDATION)
+
+    def open_repeatedly() -> None:
+        for _ in range(times):
+            PlanStore.open(context.repo)
+
+    workers = [threading.Thread(target=open_repeatedly) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
+@then("libgit2's owner check is as it was before")
+def step_owner_check_restored(context) -> None:  # type: ignore[no-untyped-def]
+    now = pygit2.option(pygit2.enums.Option.GET_OWNER_VALIDATION)
+    assert now == context.owner_check_before, (now, context.owner_check_before)

@@ -16,6 +16,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import threading
 import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -108,15 +109,19 @@ def _opened(git_dir: str, bare: bool = False) -> pygit2.Repository:
     read), so libgit2's own check, which also refuses what GIT_DIR names, is off
     while it opens."""
     option = pygit2.enums.Option
-    validating = pygit2.option(option.GET_OWNER_VALIDATION)
-    pygit2.option(option.SET_OWNER_VALIDATION, 0)
-    try:
-        flags = pygit2.enums.RepositoryOpenFlag
-        return pygit2.Repository(git_dir, flags.BARE if bare else flags.DEFAULT)
-    except pygit2.GitError as error:
-        raise Damaged(f"cannot open the repository at {git_dir}: {error}") from None
-    finally:
-        pygit2.option(option.SET_OWNER_VALIDATION, validating)
+    with _OWNER_CHECK_TOGGLE:  # threads opening at once would restore each other's "off"
+        validating = pygit2.option(option.GET_OWNER_VALIDATION)
+        pygit2.option(option.SET_OWNER_VALIDATION, 0)
+        try:
+            flags = pygit2.enums.RepositoryOpenFlag
+            return pygit2.Repository(git_dir, flags.BARE if bare else flags.DEFAULT)
+        except pygit2.GitError as error:
+            raise Damaged(f"cannot open the repository at {git_dir}: {error}") from None
+        finally:
+            pygit2.option(option.SET_OWNER_VALIDATION, validating)
+
+
+_OWNER_CHECK_TOGGLE = threading.Lock()
 
 
 def _inside(start: str, git_dir: str) -> bool:
