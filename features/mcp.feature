@@ -70,6 +70,28 @@ Feature: git plan mcp serves one repository's plans to a real MCP client over st
     And call 7 returned the error document of kind "plannotfound" with exit code 3
     And call 8 returned the error document of kind "plannotfound" with exit code 3
 
+  Scenario: A name and content that are not UTF-8 are served, their bytes written as \xNN
+    # MCP messages are UTF-8 JSON: one such name used to stop the server answering.
+    Given the user sets the repository up with:
+      """
+      printf 'x\351y\n' > "$(printf 'caf\351.txt')"
+      """
+    And a plan "p"
+    When I run git plan "record p --tool snapshot --from-worktree"
+    Then the exit code is 0
+    When an MCP client talks to "git plan mcp --read-only"
+      | call        | arguments        |
+      | plan_status | {"plan": "p"}    |
+      | plan_log    | {"plan": "p"}    |
+      | plan_list   | {}               |
+      | plan_diff   | {"plan": "p"}    |
+    Then call 1 holds the text "caf\xe9.txt"
+    And call 2 holds the text "caf\xe9.txt"
+    And call 3 holds the text "caf\xe9.txt"
+    And call 4 returned a patch containing "+x\xe9y"
+    When an MCP client reads "gitplan://plan/p/diff" from "git plan mcp"
+    Then the resource read holds "+x\xe9y"
+
   Scenario: --read-only serves only the tools that change nothing
     When an MCP client talks to "git plan mcp --read-only"
       | call       | arguments |

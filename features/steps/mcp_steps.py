@@ -42,7 +42,8 @@ def talk(context, command):  # type: ignore[no-untyped-def]
             results = [await client.call_tool(name, arguments) for name, arguments in calls]
             return tools, results
 
-    context.mcp_tools, context.mcp_results = asyncio.run(session())
+    # (a server that stops answering fails the scenario instead of hanging it)
+    context.mcp_tools, context.mcp_results = asyncio.run(asyncio.wait_for(session(), 120))
 
 
 @when('an MCP client reads "{first}", "{second}", "{third}" and "{fourth}" from "{command}"')
@@ -136,15 +137,21 @@ def call_field(context, number, field, value):  # type: ignore[no-untyped-def]
 def read_one(context, uri, command):  # type: ignore[no-untyped-def]
     from mcp import Client
 
-    async def session() -> str:
+    async def session() -> tuple[str, str]:
         async with Client(_server(context, command)) as client:
             try:
-                await client.read_resource(uri)
+                contents = (await client.read_resource(uri)).contents
             except Exception as error:  # noqa: BLE001 - the client raises the server's error
-                return str(error)
-            return ""
+                return "", str(error)
+            return contents[0].text, ""
 
-    context.mcp_read_error = asyncio.run(session())
+    context.mcp_read, context.mcp_read_error = asyncio.run(asyncio.wait_for(session(), 120))
+
+
+@then('the resource read holds "{text}"')
+def read_holds(context, text):  # type: ignore[no-untyped-def]
+    assert not context.mcp_read_error, context.mcp_read_error
+    assert text in context.mcp_read, context.mcp_read
 
 
 @then('the resource read failed with "{text}"')
@@ -172,3 +179,11 @@ def server_named(context):  # type: ignore[no-untyped-def]
 
     info = context.mcp_server_info
     assert info is not None and info.name == "gitplan" and info.version == __version__, info
+
+
+@then('call {number:d} holds the text "{text}"')
+def call_holds(context, number, text):  # type: ignore[no-untyped-def]
+    result = _result(context, number)
+    assert not result.is_error, result
+    document = json.dumps(result.structured_content, ensure_ascii=False)
+    assert json.dumps(text, ensure_ascii=False)[1:-1] in document, document

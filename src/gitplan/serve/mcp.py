@@ -12,6 +12,7 @@ the tools that change nothing.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -37,6 +38,26 @@ def _plain(value: str, what: str) -> str:
 
 def _plan(plan: str) -> str:
     return validate_plan_id(_plain(plan, "a plan id"))
+
+
+def _sendable(value: Any) -> Any:
+    """`value` with every name byte that is not UTF-8 (a lone surrogate escape, as gitplan
+    reads such names) written as the text `\\xNN`: MCP's messages are UTF-8 JSON, which
+    cannot carry a lone surrogate, and one would stop the server answering at all."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return _UNDECODABLE.sub(lambda found: f"\\x{ord(found.group()) - 0xDC00:02x}", value)
+        return value
+    if isinstance(value, dict):
+        return {_sendable(key): _sendable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_sendable(item) for item in value]
+    return value
+
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 def server(store: PlanStore, read_only: bool = False) -> Any:
@@ -71,12 +92,13 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
                     # The error document the CLI prints under --json, flagged as an error.
                     said = f"{type(error).__name__} (exit {error.exit_code}): {error}"
                     return CallToolResult(
-                        content=[TextContent(type="text", text=said)],
-                        structured_content=views.error(error),
+                        content=[TextContent(type="text", text=_sendable(said))],
+                        structured_content=_sendable(views.error(error)),
                         is_error=True,
                     )
                 return CallToolResult(
-                    content=[TextContent(type="text", text=summary)], structured_content=document
+                    content=[TextContent(type="text", text=_sendable(summary))],
+                    structured_content=_sendable(document),
                 )
 
             call.__name__ = function.__name__
@@ -215,7 +237,7 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
 
         def read(**arguments: str) -> str:
             try:
-                return function(**arguments)
+                return str(_sendable(function(**arguments)))
             except GitPlanError as error:
                 raise ResourceError(f"{type(error).__name__} (exit {error.exit_code}): {error}") from None
 
