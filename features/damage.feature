@@ -281,6 +281,8 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     When I run git plan "log d"
     Then the exit code is 5
     And the output contains "MISSING: invocation record note is missing"
+    # What the commit changed is still known, and shown.
+    And the output contains "    added      only.txt (+1 -0)"
     And the output contains "Tool:    second"
     When I run git plan "show d 1"
     Then the exit code is 5
@@ -288,6 +290,8 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     When I run git plan "show d 1 --json"
     Then the exit code is 5
     And the output contains ""problem": "invocation record note is missing""
+    And the output contains ""path": "only.txt""
+    And the output contains ""insertions": 1"
     When I run git plan "show d 1..2"
     Then the exit code is 2
     And the output contains "`git plan diff d 1..2` shows a range"

@@ -323,6 +323,7 @@ Feature: Plans move between machines through git remotes and bundles
       | has a note of an unknown schema | does not decode        |
       | annotates a commit of the user  | not this plan's        |
       | has a malformed changeset number | malformed Changeset trailer |
+      | has a note that lists other files than its changeset changes | lists other files than its commit changes ('README.md', 'fine.txt') |
 
   Scenario: A forged plan that is well formed is accepted
     Given machine "A" holds a plan "fine" forged with git plumbing that is well formed

@@ -189,9 +189,15 @@ def _commit(context, tree: str, parents: list[str], message: str) -> str:  # typ
     return _hash(context, "commit", ("\n".join(lines) + "\n\n" + message).encode())
 
 
-def _invocation_note(plan: str, number: int) -> bytes:
+def _invocation_note(plan: str, number: int, added: tuple[bytes, ...] = ()) -> bytes:
+    """A note that lists the files its changeset adds, as every record does (a note that
+    lists others than its commit changes is unsafe)."""
     record = {"schema": "gitplan.invocation/1", "plan_id": plan, "changeset": number}
-    return json.dumps({**record, "tool": "write", "actor": "agent"}).encode()
+    files = [
+        {"path": path.decode("utf-8", "surrogateescape"), "change": "added", "additions": 1, "deletions": 0}
+        for path in added
+    ]
+    return json.dumps({**record, "tool": "write", "actor": "agent", "files": files}).encode()
 
 
 SHAPES = {
@@ -266,7 +272,13 @@ def _forge(context, plan: str, added: dict[bytes, tuple[str, str]], defect: str 
         "state": "open",
     }
     record["created_at"] = "2026-01-01T00:00:00Z"
-    note = b"{not json" if defect == "has a note that does not decode" else _invocation_note(plan, 1)
+    note = (
+        b"{not json"
+        if defect == "has a note that does not decode"
+        else _invocation_note(plan, 1, tuple(added))
+    )
+    if defect == "has a note that lists other files than its changeset changes":
+        note = _invocation_note(plan, 1, (b"README.md",))
     if defect == "has a note of an unknown schema":
         note = json.dumps({"schema": "gitplan.invocation/9"}).encode()
     notes = {root.encode(): ("100644", _hash(context, "blob", json.dumps(record).encode()))}
@@ -343,7 +355,7 @@ def forged_half_done(context, plan, shape):  # type: ignore[no-untyped-def]
         else f"write: forged\n\nPlan-Id: {plan}\nChangeset: {number}\nInvocation-Id: x2\n",
     )
     notes = _entries(context, notes_tip)
-    notes[child.encode()] = ("100644", _hash(context, "blob", _invocation_note(plan, number)))
+    notes[child.encode()] = ("100644", _hash(context, "blob", _invocation_note(plan, number, (path,))))
     notes_commit = _commit(
         context,
         _tree(context, notes),

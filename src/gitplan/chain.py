@@ -15,7 +15,7 @@ import pygit2
 from .errors import BadInput, Damaged, PlanNotFound
 from .format import decode_invocation_record, decode_plan_record, trailers
 from .gitrepo import lookup_commit, read_blob
-from .model import ChangeSet, InvocationRecord, PlanRecord
+from .model import ChangeSet, FileChange, InvocationRecord, PlanRecord
 from .notes import note_blob_id, notes_tree
 from .refs import PlanRefs, read_plan_refs
 
@@ -195,6 +195,12 @@ def changeset_at(
     stated = trailers(commit.message).get("Changeset", "")
     if stated != str(number) and problem is None:
         problem = f"commit says changeset {stated!r}, chain position is {number}"
+    files: tuple[FileChange, ...] = ()
+    if record is None:  # what the commit changed is still known, and shown
+        from .diffs import file_changes
+
+        parent = lookup_commit(repo, commit.parent_ids[0])
+        files = file_changes(repo, str(parent.tree_id), str(commit.tree_id))
     return ChangeSet(
         plan_id=plan_id,
         number=number,
@@ -205,6 +211,7 @@ def changeset_at(
         author=commit.author.name,
         record=record,
         problem=problem,
+        files_from_commit=files,
     )
 
 

@@ -158,10 +158,17 @@ class ChangeSet:
     author: str
     record: InvocationRecord | None
     problem: str | None = None  # why the record is missing or damaged
+    # Without a readable record: what the commit itself changed (diffs.file_changes).
+    files_from_commit: tuple[FileChange, ...] = ()
 
     @property
     def invocation(self) -> ToolInvocation | None:
         return self.record.invocation if self.record else None
+
+    @property
+    def files(self) -> tuple[FileChange, ...]:
+        """The changed files: as the record lists them, else as the commit changed them."""
+        return tuple(self.record.files) if self.record else self.files_from_commit
 
 
 @dataclass(frozen=True, slots=True)

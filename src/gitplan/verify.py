@@ -301,6 +301,7 @@ def _check_notes(
             if now is not None:
                 is_note = now.type_str == "blob" and now.filemode in _NOTE_MODES
                 _check_note_entry(repo, plan_id, path, is_note, str(now.id), limits)
+                _check_named_files(repo, plan_id, path.replace("/", ""), str(now.id))
     except TooFannedOut:
         raise Unsafe(plan_id, "its notes tree holds more entries than its limits allow") from None
     return count
@@ -322,6 +323,34 @@ def _check_note_entry(
     annotated = repo.get(name)
     if isinstance(annotated, pygit2.Commit) and trailers(annotated.message).get("Plan-Id") != plan_id:
         raise Unsafe(plan_id, f"it holds a note on {name}, a commit that is not this plan's")
+
+
+def _check_named_files(repo: pygit2.Repository, plan_id: str, name: str, blob: str) -> None:
+    """The files an invocation record lists are the ones its changeset commit changes:
+    `log`, `show` and the review page show the record's list, so a note that named other
+    files would tell a reviewer the changeset edits what it does not."""
+    commit = repo.get(name)
+    if not isinstance(commit, pygit2.Commit) or len(commit.parent_ids) != 1:
+        return  # (a note on a commit no longer here, or on the plan root)
+    if "Changeset" not in trailers(commit.message):
+        return
+    try:
+        record = decode_invocation_record(read_blob(repo, blob))
+    except Damaged:
+        return  # (a changeset of the plan has had its note checked by _check_note)
+    named = {change.path for change in record.files}
+    named |= {change.old_path for change in record.files if change.old_path}
+    parent = repo.get(commit.parent_ids[0])
+    if not isinstance(parent, pygit2.Commit):
+        return  # (the walk of the plan's commits reports what is missing)
+    changed = {entry.path for entry in changed_entries(repo, str(parent.tree_id), str(commit.tree_id))}
+    if named != changed:
+        differing = ", ".join(repr(path) for path in sorted(named ^ changed)[:5])
+        raise Unsafe(
+            plan_id,
+            f"the invocation record of {name} lists other files than its commit changes ({differing})",
+            sorted(named ^ changed)[0],
+        )
 
 
 def _plan_commit(repo: pygit2.Repository, plan_id: str, oid: str) -> pygit2.Commit:

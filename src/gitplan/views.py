@@ -40,7 +40,7 @@ def plain(value: Any) -> Any:
 def changeset(item: ChangeSet) -> dict[str, Any]:
     """One changeset: its commit, what made it (the invocation record) and what it changed."""
     record = item.record
-    files = list(record.files) if record else []
+    files = item.files
     return {
         "plan": item.plan_id,
         "number": item.number,

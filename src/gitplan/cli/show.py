@@ -1099,13 +1099,14 @@ def _log_text(
     for item in items:
         head = f"changeset {item['number']} {item['commit']}"
         lines.append(f"{colour}{head}\x1b[m" if colour else head)
-        if item["problem"]:
+        origin = item.get("branched_from")
+        if item["problem"]:  # (the files are then what the commit changed)
             lines.append(f"  Tool:    {item['tool']}")
             missing = f"  MISSING: {item['problem']}"
             lines.append(click.style(missing, fg="red") if color else missing)
-            continue
-        lines.extend(f"  {line}" for line in invocation_lines(item["invocation"], item["author"], verbose))
-        origin = item.get("branched_from")
+        else:
+            shown = invocation_lines(item["invocation"], item["author"], verbose)
+            lines.extend(f"  {line}" for line in shown)
         if isinstance(origin, dict):
             lines.append(
                 f"  From:    plan {origin.get('plan')} changeset {origin.get('changeset')} "
