@@ -198,6 +198,10 @@ Feature: Reviewing plans in the browser
     And the API answer has offset = 1
     When the API is asked for "/api/plan/p/changesets?offset=two"
     Then the API answers 400 with the error "bad request: invalid literal for int()"
+    When the API is asked for "/api/plan/p/changesets?offset=-1"
+    Then the API answers 400 with the error "offset must be 0 or more, not -1"
+    When the API is asked for "/api/plan/p/diff?offset=-1"
+    Then the API answers 400 with the error "offset must be 0 or more, not -1"
     When the API is asked, with the Host header "evil.example", for "/api/plans"
     Then the API answers 403 with the error "wrong Host"
     When the API is asked for "/api/nowhere"
@@ -280,6 +284,33 @@ Feature: Reviewing plans in the browser
     And git "show HEAD:README.md" prints "More."
     And git "show HEAD:src/a.py" prints "A1"
     And git "show HEAD:src/b.py" prints "b = 2"
+    And git status is clean
+
+  Scenario: A path that changes type (a file becomes a symlink) is accepted whole through the API, as apply --only takes it
+    # git's diff shows it as two sections, a deletion and an addition, of one path.
+    Given the user sets the repository up with:
+      """
+      printf 'y\n' > tc
+      git add tc && git commit -qm 'tc'
+      """
+    And a plan "t"
+    And the user sets the repository up with:
+      """
+      rm tc && ln -s target tc && printf 'b = 3\n' > src/b.py
+      """
+    And I run git plan "record t --tool edit --from-worktree"
+    And the user sets the repository up with:
+      """
+      rm tc && git checkout -q -- .
+      """
+    And the review page is served for the repository with writes allowed
+    When the API is sent, at the version git shows of "t", {"accept": {"tc": [0]}} to "/api/plan/t/apply"
+    Then the API answers 400 with the error "'tc' changes type (a file and a symlink, say): accept it whole ("all")"
+    When the API is sent, at the version git shows of "t", {"accept": {"tc": "all"}} to "/api/plan/t/apply"
+    Then the API answers 200
+    And git "show HEAD:tc" prints "target"
+    And git "show HEAD:src/b.py" prints "b = 1"
+    And git "ls-tree HEAD tc" prints "120000"
     And git status is clean
 
   Scenario: With a textconv filter set, the whole plan's diff shows the files' own lines and its hunks apply; one changeset's shows the filter's, as git diff does

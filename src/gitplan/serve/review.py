@@ -200,7 +200,7 @@ def _read(store: PlanStore, path: str, query: dict[str, str]) -> Any:
         tip, notes_tip = store.plan_refs(plan_id)
         return {"tip": tip, "notes_tip": notes_tip}
     if what == "changesets":
-        offset = int(query.get("offset", "0") or 0)
+        offset = _offset(query)
         limit = min(int(query.get("limit", "200") or 200), 1000)
         items = store.changesets(plan_id)
         page = [views.changeset(item) for item in items[offset : offset + limit]]
@@ -217,7 +217,7 @@ def _read(store: PlanStore, path: str, query: dict[str, str]) -> Any:
         options = DiffOptions(renames=bool(changeset), textconv=bool(changeset), prefixes=_PREFIXES)
         text = store.diff(plan_id, changeset, options)
         sections = file_sections(text)
-        offset = int(query.get("offset", "0") or 0)
+        offset = _offset(query)
         limit = min(int(query.get("limit", str(FILES_PER_PAGE)) or FILES_PER_PAGE), 1000)
         shown = sections[offset : offset + limit]
         return {
@@ -229,6 +229,14 @@ def _read(store: PlanStore, path: str, query: dict[str, str]) -> Any:
             "files": structured(shown),
         }
     raise PlanNotFound(f"no such page: {path}")
+
+
+def _offset(query: dict[str, str]) -> int:
+    """A page's `offset`: 0 or more (a negative one would count from the end)."""
+    offset = int(query.get("offset", "0") or 0)
+    if offset < 0:
+        raise BadInput(f"offset must be 0 or more, not {offset}")
+    return offset
 
 
 def _write(store: PlanStore, path: str, body: dict[str, Any]) -> Any:
@@ -297,14 +305,21 @@ def _selection(store: PlanStore, plan_id: str, body: dict[str, Any]) -> Selectio
     sections = file_sections(
         store.diff(plan_id, None, DiffOptions(renames=False, binary=True, textconv=False, prefixes=_PREFIXES))
     )
-    known = {section.path: section for section in sections}
-    chosen = []
+    # A path changed from one type to another (a file and a symlink) has two sections, its
+    # deletion and its addition, as git prints it; the page shows both as one file.
+    known: dict[str, list[FileSection]] = {}
+    for section in sections:
+        known.setdefault(section.path, []).append(section)
+    chosen: list[str] = []
     for path, hunks in accept.items():
-        section = known.get(validate_path(path))
-        if section is None:
+        found = known.get(validate_path(path))
+        if found is None:
             raise BadInput(f"{path!r} is not changed by plan {plan_id!r}")
+        section = found[0]
         if hunks == "all":
-            chosen.append(section.whole)
+            chosen.extend(part.whole for part in found)
+        elif len(found) > 1:
+            raise BadInput(f"{path!r} changes type (a file and a symlink, say): accept it whole (\"all\")")
         elif isinstance(hunks, list) and hunks:
             numbers = sorted({_number(i) for i in hunks})
             if numbers[-1] >= len(section.hunks):
