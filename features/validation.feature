@@ -132,6 +132,7 @@ Feature: Hostile and bad input is refused clearly, and nothing is written
       | invocation      | "write_file"       | must be a ToolInvocation       |
       | empty path      | {"": b"x"}         | empty path                     |
       | title           | "a\x00b"           | title must be text             |
+      | title           | "x\x1b]0;pwned\x07" | title must be text without NUL or other control characters |
 
   Scenario Outline: A record whose paths clash with the tree: <case>
     Given I record in "v" with tool "setup"

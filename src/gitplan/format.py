@@ -43,6 +43,18 @@ def notes_ref(plan_id: str) -> str:
     return NOTES_REF_PREFIX + plan_id
 
 
+def plan_title(title: object) -> str:
+    """A plan's title as it is stored: one line, runs of whitespace made one space. A NUL
+    or another control character (an escape sequence that `list` would send to the
+    terminal) is refused."""
+    if not isinstance(title, str):
+        raise BadInput("the title must be text without NUL or other control characters")
+    line = " ".join(title.split())
+    if any(unicodedata.category(character) == "Cc" for character in line):
+        raise BadInput(f"the title must be text without NUL or other control characters: {title!r}")
+    return line
+
+
 def validate_plan_id(plan_id: object) -> str:
     """Return the plan id if it is one safe ref-name component, else raise BadInput."""
     if not isinstance(plan_id, str) or not _PLAN_ID.fullmatch(plan_id):

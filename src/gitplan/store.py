@@ -41,6 +41,7 @@ from .format import (
     encode_invocation_record,
     encode_plan_record,
     notes_message,
+    plan_title,
     root_message,
     validate_path,
     validate_plan_id,
@@ -227,9 +228,7 @@ class PlanStore:
     def create(self, plan_id: str, base: str = "HEAD", title: str = "") -> PlanStatus:
         """A new plan: its root commit on `base` and the plan record note, in one pack."""
         validate_plan_id(plan_id)
-        if not isinstance(title, str) or "\0" in title:
-            raise BadInput("the title must be text without NUL")
-        title = " ".join(title.split())
+        title = plan_title(title)
         repo = self._repo
         if refs.read_refs_if_any(repo, plan_id) is not None:
             raise BadInput(f"plan {plan_id!r} already exists{refs.incomplete_hint(repo, plan_id)}")

@@ -39,6 +39,7 @@ from .format import (
     decode_plan_record,
     encode_plan_record,
     notes_message,
+    plan_title,
     renumbered_message,
     rewrite_invocation_record,
     root_message,
@@ -379,8 +380,8 @@ def branch(
     if new_plan_id == plan_id:
         raise BadInput("a branch needs a new plan name, not the plan's own")
     wanted = None if at is None else _number(at, "the changeset to branch at")
-    if title is not None and (not isinstance(title, str) or "\0" in title):
-        raise BadInput("the title must be text without NUL")
+    if title is not None:
+        title = plan_title(title)
     if refs.read_refs_if_any(repo, new_plan_id) is not None:
         raise BadInput(f"plan {new_plan_id!r} already exists")
     current = refs.settle(repo, plan_id)
@@ -395,7 +396,7 @@ def branch(
     origin = {"plan": plan_id, "changeset": number, "commit": str(source_tip.id)}
     staging = Staging()
     stamp = committer_person()
-    new_title = record.title if title is None else " ".join(title.split())
+    new_title = record.title if title is None else title
     parents = [str(p) for p in chain.root.parent_ids]
     root = staging.commit(
         str(chain.root.tree_id), parents, stamp, stamp, root_message(new_plan_id, new_title)

@@ -319,7 +319,7 @@ def _selection(store: PlanStore, plan_id: str, body: dict[str, Any]) -> Selectio
         if hunks == "all":
             chosen.extend(part.whole for part in found)
         elif len(found) > 1:
-            raise BadInput(f"{path!r} changes type (a file and a symlink, say): accept it whole (\"all\")")
+            raise BadInput(f'{path!r} changes type (a file and a symlink, say): accept it whole ("all")')
         elif isinstance(hunks, list) and hunks:
             numbers = sorted({_number(i) for i in hunks})
             if numbers[-1] >= len(section.hunks):
