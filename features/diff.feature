@@ -536,6 +536,14 @@ Feature: Plan diffs match git diff byte for byte
     When git config "diff.relative" is "true"
     Then git plan diff "rel" --name-status -- :/ run in "src" prints what git diff prints there
     And git plan diff "rel" --no-relative --name-status -- :/ run in "src" prints what git diff prints there
+    # --json's files are the trees' changes: the setting is named, with how to turn it off.
+    When in "src" I run git plan "diff rel --json"
+    Then the exit code is 2
+    And the output contains "diff.relative (set in your git config: --no-relative turns it off) does not go with --json"
+    When in "src" I run git plan "diff rel --json --no-relative"
+    Then the exit code is 0
+    When in "src" I run git plan "diff rel --json --relative"
+    Then the output contains "--relative does not go with --json"
 
   Scenario: diff.renames=copies finds copies and diff.orderFile orders the files, as git does (git renders them)
     Given the user commits "base.txt" with content "l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\n" on main

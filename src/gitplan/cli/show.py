@@ -710,7 +710,10 @@ def _diff_json(ctx: Context, plan: str, changeset: str | None, options: Any, for
     `offset`, `length` and `more` page the patch as MCP's plan_diff does: here it is whole."""
     if options.git_only or options.relative:
         # The files are gitplan's comparison of the two trees; these reshape only git's.
-        given = [*options.git_only, *(["--relative"] if options.relative else [])]
+        relative = "--relative"
+        if options.relative and not any(arg.startswith("--relative") for arg in _given()):
+            relative = "diff.relative (set in your git config: --no-relative turns it off)"
+        given = [*options.git_only, *([relative] if options.relative else [])]
         raise BadInput(
             f"{given[0]} does not go with --json: its files are the trees' changes as gitplan "
             "compares them, which git's own options (-R, --diff-filter, -w, -B, --find-copies, "
