@@ -519,6 +519,69 @@ Feature: Plans move between machines through git remotes and bundles
     Then the exit code is 0
     And the remote "origin" has plan "fix-1" at the tip of machine "A"
 
+  Scenario: A plan rewound here is not pushed over the remote's: a server without atomic pushes keeps both its refs
+    Given the user sets the repository up with:
+      """
+      git --git-dir=../origin.git config receive.advertiseAtomic false
+      """
+    And a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | b.txt | b\n     |
+    And I run git plan "push origin fix-1"
+    And I run git plan "rewind fix-1 1"
+    And I note the refs of plan "fix-1" on the remote "origin"
+    # The notes ref would fast-forward, the plan ref not: neither moves.
+    When I run git plan "push origin fix-1"
+    Then the exit code is 4
+    And the output contains "holds changesets of fix-1 that the plan here no longer has (rewound, dropped"
+    And the refs of plan "fix-1" on the remote "origin" are as noted
+    When I run git plan "push --force origin fix-1"
+    Then the exit code is 0
+    And the remote "origin" has plan "fix-1" at the tip of machine "A"
+
+  Scenario: A plan ref another push moves while a push to a server without atomic pushes runs: the error names what went first
+    Given the user sets the repository up with:
+      """
+      git --git-dir=../origin.git config receive.advertiseAtomic false
+      """
+    And a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | b.txt | b\n     |
+    And I am on machine "A"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | c.txt | c\n     |
+    When I push "fix-1" to "origin" while machine "B" pushes only its plan ref of it in between
+    Then it fails with exit code 4
+    And the error mentions "(refs/notes/changesets/fix-1 went first and stays)"
+
+  Scenario: A damaged plan is not pushed: named, it is refused; with all plans, the whole ones go
+    Given a plan "good"
+    And a plan "broken"
+    And the user sets the repository up with:
+      """
+      git update-ref -d refs/notes/changesets/broken
+      """
+    When I run git plan "push origin broken"
+    Then the exit code is 5
+    And the output contains "plan 'broken' has no notes ref (its invocation records): nothing was pushed"
+    When I run git plan "push origin"
+    Then the exit code is 0
+    And the output contains "good"
+    And the output does not contain "broken"
+    And git "ls-remote origin refs/changesets/*" does not print "broken"
+
   Scenario: A bundle whose plans' base this repository lacks is refused with what to fetch
     Given a plan "fix-1"
     And I record in "fix-1" with tool "write_file"
@@ -813,10 +876,18 @@ Feature: Plans move between machines through git remotes and bundles
     Then the exit code is 3
     Given a plan "half"
     And machine "A" pushes only the notes ref of plan "half" to "origin"
+    And a plan "whole"
+    And I run git plan "push origin whole"
+    # A push cut short (or a plan ref the server refused) holds up no other plan.
     When I am on machine "B"
     And I run git plan "fetch origin"
-    Then the exit code is 2
-    And the output contains "has its notes ref but not its plan ref"
+    Then the exit code is 0
+    And the output contains "only its notes ref there (a push cut short, or refused): nothing to fetch"
+    And git "for-each-ref --format=%(refname) refs/changesets" prints "refs/changesets/whole"
+    And git "for-each-ref --format=%(refname) refs/changesets" does not print "half"
+    When I run git plan "fetch origin half"
+    Then the exit code is 3
+    And the output contains "origin has no plan named 'half'"
 
   Scenario: A symlink that climbs first, then names, is accepted
     Given machine "A" holds a plan "links" forged with git plumbing whose changeset adds a symlink that climbs first

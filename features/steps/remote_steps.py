@@ -515,6 +515,27 @@ def push_racing_cancel(context, plan, name):  # type: ignore[no-untyped-def]
         attempt(context, lambda: context.store.push(name, [plan]))
 
 
+@when('I push "{plan}" to "{name}" while machine "{machine}" pushes only its plan ref of it in between')
+def push_racing_plan_ref(context, plan, name, machine):  # type: ignore[no-untyped-def]
+    """The other push lands after this push read the remote's refs, before it sends its own."""
+    from common_steps import attempt
+
+    from gitplan import faults
+
+    def other_push() -> None:
+        git(
+            context,
+            "push",
+            "-q",
+            name,
+            f"refs/changesets/{plan}:refs/changesets/{plan}",
+            repo=_machines(context)[machine],
+        )
+
+    with faults.at("push.refs-read", other_push):
+        attempt(context, lambda: context.store.push(name, [plan]))
+
+
 @given('machine "{machine}" pushes only the plan ref of plan "{plan}" to "{name}"')
 def plan_ref_only(context, machine, plan, name):  # type: ignore[no-untyped-def]
     git(
@@ -573,3 +594,19 @@ def each_exited_zero(context, text):  # type: ignore[no-untyped-def]
     for run in context.runs:
         assert run.returncode == 0, (run.args, run.stdout, run.stderr)
     assert text in context.runs[-1].stdout, context.runs[-1].stdout
+
+
+@given('I note the refs of plan "{plan}" on the remote "{name}"')
+def note_remote_refs(context, plan, name):  # type: ignore[no-untyped-def]
+    context.noted_remote_refs = _remote_refs(context, plan, name)
+
+
+@then('the refs of plan "{plan}" on the remote "{name}" are as noted')
+def remote_refs_as_noted(context, plan, name):  # type: ignore[no-untyped-def]
+    assert _remote_refs(context, plan, name) == context.noted_remote_refs
+
+
+def _remote_refs(context, plan: str, name: str) -> str:  # type: ignore[no-untyped-def]
+    remote = os.path.join(context.tmp, f"{name}.git")
+    names = (f"refs/changesets/{plan}", f"refs/notes/changesets/{plan}")
+    return git(context, "for-each-ref", "--format=%(refname) %(objectname)", *names, repo=remote)

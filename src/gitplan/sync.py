@@ -57,7 +57,8 @@ class Moved:
     """What one plan's push or fetch did.
 
     outcome: `new`, `fast-forward`, `up-to-date`, `forced`, `ahead` (this side
-    already has more: nothing to fetch), `diverged` (refused)."""
+    already has more: nothing to fetch), `diverged` (refused), `incomplete` (fetch: the
+    source has only the plan's notes ref, nothing to fetch)."""
 
     plan_id: str
     outcome: str
@@ -136,10 +137,22 @@ def push(
     """Push plans (all when none are named), both refs of each, atomically where possible."""
     _source(remote)
     settled = _settled(repo, plan_ids)
+    if not plan_ids:  # all plans: those that are whole, as `git plan list` shows the others
+        settled = [current for current in settled if current.notes_tip]
+    for current in settled:
+        if not current.notes_tip:
+            raise Damaged(
+                f"plan {current.plan_id!r} has no notes ref (its invocation records): nothing was "
+                "pushed; `git plan list` shows what is wrong with it"
+            )
     if not settled:
         return SyncReport(shown(remote), "push", ())
     spec = {name: f"{value}:{name}" for name, value in _ref_values(settled).items()}
     before = {p.plan_id: p for p in remote_plans(repo, remote)}
+    if not force:
+        # Every plan ref must fast-forward before any ref moves: a server without atomic
+        # pushes takes the notes ref first, and would keep it when the plan ref is refused.
+        _refuse_unless_fast_forward(repo, remote, settled, before)
     leases = []
     if force:  # replace what the remote held when we looked, and nothing a pusher sent since
         seen = {plan_ref(p.plan_id): p.tip for p in before.values()}
@@ -153,9 +166,18 @@ def push(
             # Notes first, plan refs second: a reader of the remote sees a half-done push
             # as it would see a half-done record (refs.py), never a commit without its note.
             notes_first = sorted(spec, key=lambda name: not name.startswith(NOTES_REF_PREFIX))
-            for name in notes_first:
+            for done, name in enumerate(notes_first):
                 own = [lease for lease in leases if f"={name}:" in lease]
-                _push(repo, remote, [*own, spec[name]], progress)
+                try:
+                    _push(repo, remote, [*own, spec[name]], progress)
+                except Conflict as error:
+                    if not done:
+                        raise
+                    # A pusher moved the remote's plan ref since it was read: what went first stays.
+                    pushed = ", ".join(notes_first[:done])
+                    raise Conflict(
+                        str(error).replace("(nothing was pushed)", f"({pushed} went first and stays)")
+                    ) from None
     except TransferFailed:
         # git could not read what it was sending: a cancel here took it. (A plan recorded
         # into meanwhile still pushes as it was: its failure is git's own.)
@@ -178,6 +200,35 @@ def push(
             outcome = "forced" if force and not descends(repo, current.tip, old_tip) else "fast-forward"
         moved.append(Moved(current.plan_id, outcome, old_tip, current.tip))
     return SyncReport(shown(remote), "push", tuple(moved))
+
+
+def _refuse_unless_fast_forward(
+    repo: pygit2.Repository, remote: str, settled: Sequence[refs.PlanRefs], before: dict[str, RemotePlan]
+) -> None:
+    """Conflict, before anything is pushed, when a plan the remote holds is not an
+    ancestor of ours: the remote recorded more (fetch first), or ours was rewound or
+    dropped here (only --force replaces the remote's)."""
+    where = shown(remote)
+    lacking, rewritten = [], []
+    for current in settled:
+        there = before.get(current.plan_id)
+        if there is None or there.tip is None or there.tip == current.tip:
+            continue
+        if not repo.odb.exists(there.tip):
+            lacking.append(current.plan_id)
+        elif not descends(repo, current.tip, there.tip):
+            rewritten.append(current.plan_id)
+    if lacking:
+        raise Conflict(
+            f"{where} has changesets of {', '.join(lacking)} that this repository lacks: "
+            f"`git plan fetch {where}` first (nothing was pushed), or push --force to replace them"
+        )
+    if rewritten:
+        raise Conflict(
+            f"{where} holds changesets of {', '.join(rewritten)} that the plan here no longer has "
+            "(rewound, dropped or cancelled and made again here): nothing was pushed; push --force "
+            "replaces the remote's with this one"
+        )
 
 
 def _local_plan_ids(repo: pygit2.Repository) -> list[str]:
@@ -314,8 +365,13 @@ def fetch(
         for plan_id in plan_ids:
             if plan_id not in fetched:
                 raise PlanNotFound(f"{where} has no plan named {plan_id!r}")
+        # Only a notes ref: a push cut short before the plan ref, or one whose plan ref the
+        # remote refused. There is no plan to fetch yet; the others land.
+        incomplete = [p for p in fetched.values() if p.tip is None]
         decisions = [
-            _decide(arrived, repo, remote_plan, force, where, here) for remote_plan in fetched.values()
+            _decide(arrived, repo, remote_plan, force, where, here)
+            for remote_plan in fetched.values()
+            if remote_plan.tip is not None
         ]
         landing = [d for d in decisions if d[1].outcome in ("new", "fast-forward", "forced")]
         for remote_plan, moved, _ in landing:
@@ -336,7 +392,12 @@ def fetch(
             for _, moved, _ in decisions
             if moved.outcome == "diverged" and descends(arrived, str(moved.new_tip), str(moved.old_tip))
         }
-    report = SyncReport(where, "fetch", tuple(moved for _, moved, _ in decisions))
+    skipped = [Moved(p.plan_id, "incomplete", None, None) for p in incomplete]
+    report = SyncReport(
+        where,
+        "fetch",
+        tuple(sorted([*(moved for _, moved, _ in decisions), *skipped], key=lambda moved: moved.plan_id)),
+    )
     diverged = [m.plan_id for m in report.plans if m.outcome == "diverged"]
     if diverged:
         changesets = [p for p in diverged if p not in records_only]
@@ -378,8 +439,7 @@ def _decide(
     here: dict[str, tuple[str | None, str | None]],
 ) -> Decision:
     plan_id = remote_plan.plan_id
-    if remote_plan.tip is None:
-        raise BadInput(f"plan {plan_id!r} is unsafe: the source has its notes ref but not its plan ref")
+    assert remote_plan.tip is not None  # (fetch leaves out a plan that has only its notes ref)
     # A push half done on the remote (notes ref moved, plan ref not yet): take the notes
     # that go with the tip the remote has, as readers here do with a half-done record.
     tip = remote_plan.tip

@@ -21,6 +21,7 @@ _SAID = {
     "forced": "forced update",
     "ahead": "this repository is ahead; nothing to fetch",
     "diverged": "diverged: not changed",
+    "incomplete": "only its notes ref there (a push cut short, or refused): nothing to fetch",
 }
 
 
