@@ -437,6 +437,22 @@ Feature: plan surgery (rewind, drop, branch, undo)
     And the refs of "p" are as I remembered them
     And no object was written
 
+  Scenario: rewind refuses a plan whose notes ref was deleted by hand, as drop and branch do; an undo journal entry without it is refused, not crashed on
+    Given I run git plan "rewind p 2"
+    And the newest entry of the undo journal of "p" names no notes ref from before it
+    When I run git plan "undo p"
+    Then the exit code is 5
+    And the output contains "plan 'p' had no notes ref before the rewind: it cannot be undone"
+    Given the user sets the repository up with:
+      """
+      git update-ref -d refs/notes/changesets/p
+      """
+    When I run git plan "rewind p 1"
+    Then the exit code is 5
+    And the output contains "plan 'p' has no notes ref (its invocation records): nothing was rewound"
+    And git "rev-list --count refs/changesets/p ^HEAD" prints "3"
+    And ref "refs/notes/changesets/p" does not exist
+
   Scenario: branch refuses a plan whose plan record was removed by hand
     Given the plan record note of "p" is removed with git notes
     When I run git plan "branch p q"

@@ -175,6 +175,15 @@ def journal_lines(context, plan):  # type: ignore[no-untyped-def]
         stream.write(context.text + "\n")
 
 
+@given('the newest entry of the undo journal of "{plan}" names no notes ref from before it')
+def journal_without_old_notes(context, plan):  # type: ignore[no-untyped-def]
+    """As a version that rewound a plan without its notes ref journaled it."""
+    lines = _journal(context, plan).read_text().splitlines()
+    entry = json.loads(lines[-1])
+    entry["old_notes"] = None
+    _journal(context, plan).write_text("\n".join([*lines[:-1], json.dumps(entry)]) + "\n")
+
+
 @then('the undo journal of "{plan}" is gone')
 def journal_gone(context, plan):  # type: ignore[no-untyped-def]
     assert not _journal(context, plan).exists(), _journal(context, plan).read_text()

@@ -183,6 +183,11 @@ def rewind(repo: pygit2.Repository, plan_id: str, number: int) -> SurgeryResult:
 
     def prepare(current: refs.PlanRefs) -> Prepared[SurgeryResult]:
         _refuse_applied(current)
+        if not current.notes_tip:  # as drop and branch, which need the records to copy
+            raise Damaged(
+                f"plan {plan_id!r} has no notes ref (its invocation records): nothing was rewound; "
+                "`git plan list` shows what is wrong with it"
+            )
         tip = chains.plan_commit(repo, plan_id, current.tip)
         newest = chains.changeset_number(tip)
         if number > newest:
@@ -501,6 +506,8 @@ def undo(
             report = cancel(current)
             _write_journal(repo, plan_id, [])
             return SurgeryResult(plan_id, "undo", current.tip, None, 0, undone="branch", cleanup=report)
+        if not entry.get("old_notes"):  # (a journal from a version that rewound such a plan)
+            raise Damaged(f"plan {plan_id!r} had no notes ref before the {operation}: it cannot be undone")
         old_tip, old_notes = str(entry["old_tip"]), str(entry["old_notes"])
         for oid in (old_tip, old_notes):
             if repo.get(oid) is None:
