@@ -82,6 +82,43 @@ Feature: plan surgery (rewind, drop, branch, undo)
     And git "notes --ref=changesets/p show refs/changesets/p" prints "\"additions\": 1"
     And git fsck --full is clean
 
+  Scenario: drop replays a changeset that turns a directory a replayed one made back into a file
+    Given a plan "q"
+    And I record in "q" with tool "unrelated"
+      | path  | content |
+      | u.txt | u\n     |
+    And I record in "q" with tool "makes-dir"
+      | path | content |
+      | d/x  | x\n     |
+    And I record in "q" with tool "dir-to-file"
+      | path | content  |
+      | d/x  | <delete> |
+      | d    | d\n      |
+    When I run git plan "drop q 1"
+    Then the exit code is 0
+    And plan "q" has the tools "makes-dir dir-to-file"
+    And git "show refs/changesets/q:d" prints "d"
+    And git "ls-tree -r --name-only refs/changesets/q" does not print "u.txt"
+    # And a directory a replayed changeset emptied, which a later one makes a file.
+    Given a plan "r"
+    And I record in "r" with tool "makes-dir"
+      | path | content |
+      | e/x  | x\n     |
+    And I record in "r" with tool "unrelated"
+      | path  | content |
+      | u.txt | u\n     |
+    And I record in "r" with tool "empties-dir"
+      | path | content  |
+      | e/x  | <delete> |
+    And I record in "r" with tool "file-there"
+      | path | content |
+      | e    | e\n     |
+    When I run git plan "drop r 2"
+    Then the exit code is 0
+    And plan "r" has the tools "makes-dir empties-dir file-there"
+    And git "show refs/changesets/r:e" prints "e"
+    And git fsck --full is clean
+
   Scenario: dropping a changeset a later one depends on is a conflict that writes nothing
     Given I record in "p" with tool "fourth"
       | path  | content   |

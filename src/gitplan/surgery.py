@@ -52,7 +52,7 @@ from .objects import Person, Staging
 from .packfile import OBJ_BLOB, OBJ_TREE
 from .rebase import rebase_edits
 from .transaction import Prepared
-from .trees import MODE_COMMIT, MODE_TREE, Edit, changed_entries, edit_tree, entry_at
+from .trees import MODE_COMMIT, MODE_TREE, Edit, changed_entries, edit_tree, entry_at, staged_entry_at
 
 OPERATIONS = ("rewind", "drop", "branch")
 
@@ -276,9 +276,16 @@ def drop(repo: pygit2.Repository, plan_id: str, numbers: Iterable[int]) -> Surge
         # The replayed trees are only staged, and libgit2 reads only what is written: each
         # new tree is built from `start_tree` plus the edits replayed so far (`overlay`).
         overlay: dict[str, Edit] = {}
+        replayed = [start_tree]  # the newest replayed tree (staged)
 
         def now_at(path: str) -> tuple[str, int] | None:
-            return overlay[path] if path in overlay else entry_at(repo, start_tree, path)
+            if path in overlay:
+                return overlay[path]
+            if any(edited.startswith(path + "/") for edited in overlay):
+                # A directory the replay changed: its staged tree (a later changeset that
+                # makes it a file again compares it with the directory it replaced).
+                return staged_entry_at(repo, staging, replayed[0], path)
+            return entry_at(repo, start_tree, path)
 
         parent_id = str(start.id)
         new_notes: dict[str, bytes] = {}
@@ -299,6 +306,7 @@ def drop(repo: pygit2.Repository, plan_id: str, numbers: Iterable[int]) -> Surge
                     if edit == entry_at(repo, start_tree, path):
                         del overlay[path]
                 new_tree = edit_tree(repo, staging, start_tree, overlay)
+                replayed[0] = new_tree
             except (Conflict, BadInput) as error:
                 paths = getattr(error, "paths", ()) or tuple(edits)
                 raise Conflict(

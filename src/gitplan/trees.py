@@ -62,6 +62,25 @@ def entry_at(repo: pygit2.Repository, tree_id: pygit2.Oid | str, path: str) -> t
     return None
 
 
+def staged_entry_at(
+    repo: pygit2.Repository, staging: Staging, tree_id: str, path: str
+) -> tuple[str, int] | None:
+    """entry_at for a tree that may be only staged (as may the trees under it)."""
+    current = tree_id
+    parts = path.encode("utf-8", "surrogateescape").split(b"/")
+    for depth, name in enumerate(parts):
+        data = staging.data(current)
+        raw = data if data is not None else _raw_tree(repo.odb, current)
+        found = _parsed(_WHOLE_ENTRY.findall(raw)).get(name)
+        last = depth == len(parts) - 1
+        if found is None or (not last and found[0] != _MODE_TREE):
+            return None
+        if last:
+            return found[1].hex(), int(found[0], 8)
+        current = found[1].hex()
+    return None  # pragma: no cover - (a path has at least one part)
+
+
 def entries_of(repo: pygit2.Repository, tree_id: str) -> Callable[[str], tuple[str, int] | None]:
     """entry_at for one tree, each path looked up once: a record resolves modes, then
     lists what changed, on the same tree and paths."""
