@@ -566,6 +566,26 @@ Feature: Plans move between machines through git remotes and bundles
     Then it fails with exit code 4
     And the error mentions "(refs/notes/changesets/fix-1 went first and stays)"
 
+  Scenario: A plan rewound on the remote is reported as such to a clone that recorded nothing
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | b.txt | b\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    And I am on machine "A"
+    And I run git plan "rewind fix-1 1"
+    And I run git plan "push --force origin fix-1"
+    When I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    Then the exit code is 4
+    And the output contains "fix-1: origin holds fewer of its changesets than this repository (rewound or dropped there"
+    And the output does not contain "both sides recorded"
+
   Scenario: A damaged plan is not pushed: named, it is refused; with all plans, the whole ones go
     Given a plan "good"
     And a plan "broken"

@@ -392,6 +392,14 @@ def fetch(
             for _, moved, _ in decisions
             if moved.outcome == "diverged" and descends(arrived, str(moved.new_tip), str(moved.old_tip))
         }
+        # Diverged because the remote went back: every changeset it has is here.
+        behind_there = {
+            moved.plan_id
+            for _, moved, _ in decisions
+            if moved.outcome == "diverged"
+            and moved.plan_id not in records_only
+            and descends(arrived, str(moved.old_tip), str(moved.new_tip))
+        }
     skipped = [Moved(p.plan_id, "incomplete", None, None) for p in incomplete]
     report = SyncReport(
         where,
@@ -400,10 +408,15 @@ def fetch(
     )
     diverged = [m.plan_id for m in report.plans if m.outcome == "diverged"]
     if diverged:
-        changesets = [p for p in diverged if p not in records_only]
+        changesets = [p for p in diverged if p not in records_only and p not in behind_there]
         parts = []
         if changesets:
             parts.append(f"{', '.join(changesets)}: both sides recorded changesets the other lacks")
+        if behind_there:
+            parts.append(
+                f"{', '.join(sorted(behind_there))}: {where} holds fewer of its changesets than this "
+                "repository (rewound or dropped there, or pushed there with --force)"
+            )
         if records_only:
             parts.append(
                 f"{', '.join(sorted(records_only))}: {where} has every changeset here, and the records "
