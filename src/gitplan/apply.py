@@ -33,7 +33,7 @@ from typing import Any
 import pygit2
 
 from . import chain as chains
-from . import clock, diffs, faults, packs, permissions, refs, transaction, verified, worktree
+from . import clock, diffs, faults, packs, permissions, refs, statefile, transaction, verified, worktree
 from .errors import BadInput, Conflict, Damaged, Dirty, GitPlanError, PlanNotFound
 from .format import encode_plan_record, notes_message, notes_ref, plan_ref, validate_path, validate_plan_id
 from .gitrepo import (
@@ -1115,13 +1115,7 @@ def _head_ref(repo: pygit2.Repository) -> str:
 
 
 def _write_journal(directory: Path, journal: dict[str, Any]) -> None:
-    temporary = directory / "apply.json.tmp"
-    with open(temporary, "w") as handle:
-        handle.write(json.dumps(journal))  # one write: json.dump writes piece by piece
-        handle.flush()
-        os.fsync(handle.fileno())
-    permissions.widen(temporary)
-    os.replace(temporary, directory / "apply.json")
+    statefile.replace(directory / "apply.json", json.dumps(journal).encode(), durable=True)
 
 
 def _clear_journal(directory: Path) -> None:

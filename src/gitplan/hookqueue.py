@@ -40,7 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import permissions
+from . import permissions, statefile
 from .filelock import locked
 
 _counter = itertools.count()
@@ -64,14 +64,11 @@ def queue_dir(common: Path) -> Path:
 def put(common: Path, plan_id: str, entry: dict[str, Any]) -> Path:
     """Queue one tool call of `plan_id`; entries sort by the time they arrived.
     (`@` never occurs in a plan id, so the name says whose call it is.)"""
-    directory = queue_dir(common)
-    directory.mkdir(parents=True, exist_ok=True)
     name = f"{time.time_ns():020d}-{os.getpid()}-{next(_counter)}@{plan_id}.json"
-    temporary = directory / f".{name}"  # a drainer skips names starting with a dot
-    temporary.write_text(json.dumps(entry))
-    permissions.widen(temporary)  # before it is in place: another user's drainer may read it at once
-    os.replace(temporary, directory / name)
-    return directory / name
+    # Written aside under a name starting with a dot, which a drainer skips, and widened
+    # before it is in place: another user's drainer may read it at once.
+    statefile.replace(queue_dir(common) / name, json.dumps(entry).encode())
+    return queue_dir(common) / name
 
 
 def pending(common: Path, plan_id: str | None = None) -> list[Path]:

@@ -29,14 +29,13 @@ import fcntl
 import hashlib
 import os
 import shutil
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
 
-from . import faults, packs, permissions, trees, worktree
+from . import faults, packs, permissions, statefile, trees, worktree
 
 _RUNNING = "running"
 _LOCK = "lock"
@@ -160,7 +159,7 @@ def directories(repo: pygit2.Repository, slot: Slot, tree: str) -> list[str]:
             found = _paths(data[len(header) :])
     if found is None:
         found = trees.directories(repo, tree)
-        _write(cache, header + _joined(found))
+        statefile.replace(cache, header + _joined(found))
     left = [path for path in _left_directories(slot) if (slot.path / path).is_dir()]
     return found + left
 
@@ -185,7 +184,7 @@ def remember_directories(repo: pygit2.Repository, slot: Slot, new: Iterable[str]
                     if entry.is_dir(follow_symlinks=False) and entry.name != ".git":
                         below.append(f"{path}/{entry.name}")
         level = below
-    _write(slot.directory / "left-directories", _joined(sorted(kept)))
+    statefile.replace(slot.directory / "left-directories", _joined(sorted(kept)))
 
 
 def _left_directories(slot: Slot) -> list[str]:
@@ -201,13 +200,6 @@ def _paths(data: bytes) -> list[str]:
 
 def _joined(paths: Iterable[str]) -> bytes:
     return b"".join(os.fsencode(path) + b"\0" for path in paths)
-
-
-def _write(target: Path, data: bytes) -> None:
-    scratch = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}")
-    scratch.write_bytes(data)
-    permissions.widen(scratch)
-    os.replace(scratch, target)
 
 
 def finish(slot: Slot) -> None:
@@ -419,13 +411,13 @@ def remember_swept(
     target = _swept_root(repo) / plan_id / _key(git_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     if head is not None:
-        _write(target.with_name(f"{target.name}.head"), head.encode())
+        statefile.replace(target.with_name(f"{target.name}.head"), head.encode())
     with packs.exclusive(repo, f"swept-{plan_id}"):
         known = _swept(repo, plan_id, git_dir)
         for path in paths:
             known[path] = _stat_key(os.path.join(workdir, path))
         lines = (f"{stat}\0".encode() + os.fsencode(path) + b"\0" for path, stat in sorted(known.items()))
-        _write(target, b"".join(lines))
+        statefile.replace(target, b"".join(lines))
 
 
 def _swept(repo: pygit2.Repository, plan_id: str, git_dir: str) -> dict[str, str]:
