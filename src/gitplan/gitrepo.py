@@ -27,6 +27,7 @@ import pygit2
 from . import clock, permissions
 from .errors import BadInput, Damaged, NoRepository, PlanNotFound
 from .format import COMMITTER_EMAIL, COMMITTER_NAME
+from .gitvalues import c_number, git_bool
 from .objects import Person
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -73,10 +74,7 @@ def open_repository(path: str | os.PathLike[str] = ".", environment: bool = True
     _lend_objects(repo, _borrowed_object_directories(start) if environment else ())
     if environment:
         use_index_file(repo, _index_file_named(repo, start))
-    try:
-        permissions.remember(common_dir(repo), config_value(repo, "core.sharedRepository"))
-    except ValueError as error:
-        raise BadInput(f"{error}; fix it with git config core.sharedRepository") from None
+    permissions.remember(common_dir(repo), config_value(repo, "core.sharedRepository"))  # (BadInput)
     return repo
 
 
@@ -664,22 +662,6 @@ def config_number(key: str, value: str) -> int:
     return number
 
 
-# What C's strtoimax reads in base 0 (leading blanks, a sign, 0x hex, 0 octal, decimal),
-# then git's unit (k, m or g), and nothing after.
-_C_NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([kKmMgG]?)")
-
-
-def c_number(text: str) -> int | None:
-    """A number as git parses one (git_parse_signed): None when git would refuse it."""
-    found = _C_NUMBER.fullmatch(text)
-    if found is None:
-        return None
-    sign, digits, unit = found.groups()
-    base = 16 if digits[:2].lower() == "0x" else 8 if digits.startswith("0") else 10
-    value = int(digits, base) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[unit.lower()]
-    return -value if sign == "-" else value
-
-
 def _config(repo: pygit2.Repository, key: str) -> str | None:
     return config_value(repo, key) or None
 
@@ -761,26 +743,6 @@ def _canonical(key: str) -> str:
     section, _, rest = key.partition(".")
     middle, _, name = rest.rpartition(".")
     return f"{section.lower()}.{middle}.{name.lower()}" if middle else f"{section.lower()}.{name.lower()}"
-
-
-def git_bool(value: str | None, key: str, kind: str = "config value") -> bool:
-    """A boolean as git reads it (git_config_bool; git_env_bool for `kind` "value"):
-    true, yes, on, a number other than 0; false, no, off, 0, empty; a config key alone
-    is true. Anything else is refused, naming `key`, as git refuses it."""
-    if value is None:
-        return True
-    word = value.lower()  # (git trims nothing here)
-    if word in ("true", "yes", "on"):
-        return True
-    if word in ("false", "no", "off", ""):
-        return False
-    number = c_number(value)
-    if number is not None and -(1 << 31) < number < 1 << 31:  # git reads an int, and refuses INT_MIN
-        return number != 0
-    fix = f": fix it with git config {key}" if kind == "config value" else ""
-    raise BadInput(
-        f"bad boolean {kind} {value!r} for {key!r}; git reads true, false, yes, no, on, off or a number{fix}"
-    )
 
 
 def signature(name: str, email: str | None = None) -> pygit2.Signature:

@@ -13,7 +13,7 @@ not open one, reads the repository's own config file: `remember_from_config_file
 kept by the repository's common directory, under each of its spellings; `widen` looks
 up the innermost one holding the path (a submodule's git directory lies inside its
 superproject's). With no shared repository opened, as almost always, `widen` returns at
-once. Imports only the standard library.
+once. Imports only the standard library (and gitvalues, errors).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ import os
 import re
 import stat
 from pathlib import Path
+
+from .errors import BadInput
+from .gitvalues import git_bool
 
 _GROUP = 0o660
 _EVERYBODY = 0o664
@@ -34,7 +37,7 @@ _any_shared = False
 def parse(value: str | None) -> int:
     """git's reading of core.sharedRepository (git_config_perm): 0 for the umask, a
     positive mode to add (group, all), a negative one to use instead (an octal mode).
-    ValueError for what git refuses: a mode that takes read or write from the owner, a
+    BadInput for what git refuses: a mode that takes read or write from the owner, a
     word that is not a boolean."""
     if value is None:
         return 0  # unset
@@ -45,32 +48,23 @@ def parse(value: str | None) -> int:
     if value in ("all", "world", "everybody"):
         return _EVERYBODY
     if not re.fullmatch(r"[0-7]+", value):
-        return _GROUP if _boolean(value) else 0
+        return (
+            _GROUP if git_bool(value, "core.sharedRepository") else 0
+        )  # (git reads 08 as a bad octal number)
     number = int(value, 8)
     if number in (0, 1, 2):
         return (0, _GROUP, _EVERYBODY)[number]
     if number & 0o600 != 0o600:
-        raise ValueError(
+        raise BadInput(
             f"problem with core.sharedRepository filemode value (0{number:03o}): the owner of files "
-            "must always have read and write permissions"
+            "must always have read and write permissions; fix it with git config core.sharedRepository"
         )
     return -(number & 0o666)
 
 
-def _boolean(value: str) -> bool:
-    word = value.strip().lower()
-    if word in ("true", "yes", "on"):
-        return True
-    if word in ("false", "no", "off", ""):
-        return False
-    if re.fullmatch(r"[+-]?(0|[1-9][0-9]*)", word):  # (git reads 08 as a bad octal number)
-        return int(word) != 0
-    raise ValueError(f"bad boolean config value {value!r} for 'core.sharedRepository'")
-
-
 def remember(common_dir: str | os.PathLike[str], value: str | None) -> None:
     """Keep the setting `value` (None: unset) of the repository whose common directory
-    this is. ValueError for a value git refuses."""
+    this is. BadInput for a value git refuses."""
     global _any_shared
     shared = parse(value)
     given = os.fspath(common_dir)
@@ -101,7 +95,7 @@ def remember_from_config_file(common_dir: Path) -> None:
         key, equals, value = text.partition("=")
         if section == "core" and key.strip().lower() == "sharedrepository":
             found = value.strip().strip('"') if equals else "true"  # (the key alone is true)
-    with contextlib.suppress(ValueError):
+    with contextlib.suppress(BadInput):
         remember(common_dir, found)
 
 

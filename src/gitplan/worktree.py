@@ -42,9 +42,9 @@ from .gitrepo import (
     borrowed_object_directories,
     config_flag,
     config_value,
-    git_bool,
     index_file,
 )
+from .gitvalues import git_bool
 from .objects import loose_object_data
 from .trees import entry_at
 

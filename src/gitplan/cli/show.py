@@ -928,7 +928,7 @@ def _typed_in(here: str, typed: str, full: str) -> int:
 
 def _env_flag(name: str) -> bool:
     """A boolean environment variable as git reads it (git_env_bool): unset is false."""
-    from ..gitrepo import git_bool
+    from ..gitvalues import git_bool
 
     value = os.environ.get(name)
     return value is not None and git_bool(value, name, "value")
