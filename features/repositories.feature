@@ -780,6 +780,8 @@ Feature: Real repositories: apply and record see files exactly as git sees them
       | false    |
       | 0600     |
       | 19       |
+      | 0x1      |
+      | 1k       |
       | (the key alone) |
 
   Scenario Outline: A core.sharedRepository value git refuses (<value>) is refused, as git refuses it
