@@ -273,6 +273,34 @@ Feature: A damaged repository or plan is reported clearly, never crashed on
     Given "refs/changesets/nested/x" is moved to HEAD with git update-ref
     Then listing plans shows "nested/x" as "invalid" because "git update-ref -d refs/changesets/nested/x"
 
+  Scenario: A record edited by hand after the plan was checked is found by the next status: other files, or no JSON
+    Given I record in "d" with tool "second"
+      | path | content |
+      | y    | y\n     |
+    When I run git plan "status d"
+    Then the output does not contain "unsafe"
+    Given the user sets the repository up with:
+      """
+      c=$(git rev-parse refs/changesets/d~1)
+      git notes --ref=changesets/d show $c | sed 's/"path": "only.txt"/"path": "README.md"/' > ../forged.json
+      git notes --ref=changesets/d add -f -F ../forged.json $c
+      """
+    When I run git plan "status d"
+    Then the output contains "unsafe: the invocation record of"
+    And the output contains "lists other files than its commit changes ('README.md', 'only.txt')"
+    Given the user sets the repository up with:
+      """
+      c=$(git rev-parse refs/changesets/d~1)
+      printf '{not json' > ../forged.json
+      git notes --ref=changesets/d add -f -F ../forged.json $c
+      """
+    # status reports it as a damaged artifact; apply, which checks from the plan's
+    # verified mark, refuses it as unsafe.
+    When I run git plan "apply d --check"
+    Then the exit code is 2
+    And the output contains "is unsafe: the invocation record of"
+    And the output contains "does not decode"
+
   Scenario: log exits 5 when an invocation record is missing, and still prints the log
     Given I record in "d" with tool "second"
       | path | content |

@@ -31,6 +31,7 @@ from .format import (
     validate_path,
 )
 from .gitrepo import config_int, descends, read_blob
+from .model import InvocationRecord
 from .notes import MOST_SUBTREES, TooFannedOut, changed_notes, is_note_name, note_blob_id, notes_tree
 from .trees import changed_entries
 
@@ -132,23 +133,26 @@ def verify_plan(
         parent = repo.get(commit.parent_ids[0])
         assert isinstance(parent, pygit2.Commit)
         try:
-            check_tree_change(repo, plan_id, str(parent.tree_id), str(commit.tree_id), limits)
+            changed = check_tree_change(repo, plan_id, str(parent.tree_id), str(commit.tree_id), limits)
         except RecursionError:
             raise Unsafe(plan_id, f"the tree of {commit.id} is nested too deep") from None
-        _check_note(repo, plan_id, tree, commit, limits, root=False)
+        record = _check_note(repo, plan_id, tree, commit, limits, root=False)
+        _check_files(plan_id, str(commit.id), record, changed)
     since = (
         _checked_notes_tree(repo, trusted_notes)
         if trusted is not None and trusted_count is not None
         else None
     )
-    return _check_notes(repo, plan_id, tree, limits, since, trusted_count or 0)
+    walked = {str(commit.id) for commit in newest_first}
+    return _check_notes(repo, plan_id, tree, limits, since, trusted_count or 0, walked)
 
 
 def check_tree_change(
     repo: pygit2.Repository, plan_id: str, old_tree: str, new_tree: str, limits: Limits
-) -> None:
-    """Every path that differs between two trees is safe to write or delete."""
-    for entry in changed_entries(repo, old_tree, new_tree):
+) -> set[str]:
+    """Every path that differs between two trees is safe to write or delete; returns them."""
+    entries = changed_entries(repo, old_tree, new_tree)
+    for entry in entries:
         try:
             validate_path(entry.path)
         except BadInput as error:
@@ -172,6 +176,7 @@ def check_tree_change(
             )
         if entry.new_mode == pygit2.GIT_FILEMODE_LINK:
             check_symlink(plan_id, entry.path, read_blob(repo, entry.new_id) if size <= 4096 else None)
+    return {entry.path for entry in entries}
 
 
 def check_symlink(plan_id: str, path: str, target_bytes: bytes | None) -> None:
@@ -235,7 +240,9 @@ def _check_note(
     commit: pygit2.Commit,
     limits: Limits,
     root: bool,
-) -> None:
+) -> InvocationRecord | None:
+    """The note on `commit` is there, of bounded size, and decodes (the plan record names
+    this plan and its base); returns a changeset's invocation record."""
     what = "plan record" if root else "invocation record"
     blob = note_blob_id(tree, str(commit.id))
     if blob is None:
@@ -252,9 +259,10 @@ def _check_note(
                     plan_id, f"its plan record names plan {record.plan_id!r} on base {record.base!r}"
                 )
         else:
-            decode_invocation_record(read_blob(repo, blob))
+            return decode_invocation_record(read_blob(repo, blob))
     except Damaged as error:
         raise Unsafe(plan_id, f"the {what} of {commit.id} does not decode: {error}") from None
+    return None
 
 
 def _notes_tree(repo: pygit2.Repository, plan_id: str, tip: str, notes_tip: str | None) -> pygit2.Tree | None:
@@ -286,11 +294,13 @@ def _check_notes(
     limits: Limits,
     since: pygit2.Tree | None = None,
     since_count: int = 0,
+    walked: frozenset[str] | set[str] = frozenset(),
 ) -> int:
     """Every note annotates a commit of this plan (or one no longer here, as surgery leaves),
     never someone else's commit, and is a file of bounded size; returns how many notes
     the tree holds. With `since` (a notes tree checked before, holding `since_count`
-    notes), only the entries that differ from it are looked at."""
+    notes), only the entries that differ from it are looked at, and a changed note on
+    a changeset checked before (not `walked` now) must still list what its commit changed."""
     most = 2 * limits.max_changesets + 2
     count = since_count if since is not None else 0
     try:
@@ -301,7 +311,9 @@ def _check_notes(
             if now is not None:
                 is_note = now.type_str == "blob" and now.filemode in _NOTE_MODES
                 _check_note_entry(repo, plan_id, path, is_note, str(now.id), limits)
-                _check_named_files(repo, plan_id, path.replace("/", ""), str(now.id))
+                name = path.replace("/", "")
+                if since is not None and name not in walked:
+                    _check_named_files(repo, plan_id, name, str(now.id))
     except TooFannedOut:
         raise Unsafe(plan_id, "its notes tree holds more entries than its limits allow") from None
     return count
@@ -325,32 +337,38 @@ def _check_note_entry(
         raise Unsafe(plan_id, f"it holds a note on {name}, a commit that is not this plan's")
 
 
-def _check_named_files(repo: pygit2.Repository, plan_id: str, name: str, blob: str) -> None:
+def _check_files(plan_id: str, commit: str, record: InvocationRecord | None, changed: set[str]) -> None:
     """The files an invocation record lists are the ones its changeset commit changes:
     `log`, `show` and the review page show the record's list, so a note that named other
     files would tell a reviewer the changeset edits what it does not."""
+    if record is None:  # pragma: no cover - (a changeset's note decodes to a record)
+        return
+    named = {change.path for change in record.files}
+    named |= {change.old_path for change in record.files if change.old_path}
+    if named != changed:
+        differing = sorted(named ^ changed)
+        raise Unsafe(
+            plan_id,
+            f"the invocation record of {commit} lists other files than its commit changes "
+            f"({', '.join(repr(path) for path in differing[:5])})",
+            differing[0],
+        )
+
+
+def _check_named_files(repo: pygit2.Repository, plan_id: str, name: str, blob: str) -> None:
+    """_check_files for a note that changed on a changeset checked before."""
     commit = repo.get(name)
     if not isinstance(commit, pygit2.Commit) or len(commit.parent_ids) != 1:
         return  # (a note on a commit no longer here, or on the plan root)
-    if "Changeset" not in trailers(commit.message):
+    parent = repo.get(commit.parent_ids[0])
+    if "Changeset" not in trailers(commit.message) or not isinstance(parent, pygit2.Commit):
         return
     try:
         record = decode_invocation_record(read_blob(repo, blob))
-    except Damaged:
-        return  # (a changeset of the plan has had its note checked by _check_note)
-    named = {change.path for change in record.files}
-    named |= {change.old_path for change in record.files if change.old_path}
-    parent = repo.get(commit.parent_ids[0])
-    if not isinstance(parent, pygit2.Commit):
-        return  # (the walk of the plan's commits reports what is missing)
+    except Damaged as error:
+        raise Unsafe(plan_id, f"the invocation record of {name} does not decode: {error}") from None
     changed = {entry.path for entry in changed_entries(repo, str(parent.tree_id), str(commit.tree_id))}
-    if named != changed:
-        differing = ", ".join(repr(path) for path in sorted(named ^ changed)[:5])
-        raise Unsafe(
-            plan_id,
-            f"the invocation record of {name} lists other files than its commit changes ({differing})",
-            sorted(named ^ changed)[0],
-        )
+    _check_files(plan_id, name, record, changed)
 
 
 def _plan_commit(repo: pygit2.Repository, plan_id: str, oid: str) -> pygit2.Commit:
