@@ -324,6 +324,10 @@ Feature: Plans move between machines through git remotes and bundles
       | annotates a commit of the user  | not this plan's        |
       | has a malformed changeset number | malformed Changeset trailer |
       | has a note that lists other files than its changeset changes | lists other files than its commit changes ('README.md', 'fine.txt') |
+      | has a note whose old path is not text | old_path must be text |
+      | has a note holding half a UTF-16 pair | surrogates not allowed |
+      | has a title that retitles the terminal | plan record title holds control characters |
+      | has a tool name with an escape sequence | the tool name must be one line, without control characters |
 
   Scenario: A forged plan that is well formed is accepted
     Given machine "A" holds a plan "fine" forged with git plumbing that is well formed

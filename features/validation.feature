@@ -122,6 +122,8 @@ Feature: Hostile and bad input is refused clearly, and nothing is written
       | file data       | "text, not bytes"  | file data must be bytes        |
       | file mode       | 0o100600           | file mode must be one of       |
       | tool name       | "two\nlines"       | the tool name must be one line |
+      | tool name       | "w\x1b]0;T\x07"    | the tool name must be one line, without control characters |
+      | actor           | "a\x1b[31m"        | nor control characters         |
       | actor           | "a <b>"            | the actor must be one line     |
       | arguments       | ["not", "a dict"]  | tool arguments must be a JSON  |
       | status          | "maybe"            | must be 'ok' or 'error'        |

@@ -272,6 +272,8 @@ def _forge(context, plan: str, added: dict[bytes, tuple[str, str]], defect: str 
         "state": "open",
     }
     record["created_at"] = "2026-01-01T00:00:00Z"
+    if defect == "has a title that retitles the terminal":
+        record["title"] = "x\x1b]0;PWNED\x07y"
     note = (
         b"{not json"
         if defect == "has a note that does not decode"
@@ -279,6 +281,14 @@ def _forge(context, plan: str, added: dict[bytes, tuple[str, str]], defect: str 
     )
     if defect == "has a note that lists other files than its changeset changes":
         note = _invocation_note(plan, 1, (b"README.md",))
+    if defect == "has a note whose old path is not text":
+        forged = json.loads(_invocation_note(plan, 1, tuple(added)))
+        forged["files"][0]["old_path"] = ["x"]
+        note = json.dumps(forged).encode()
+    if defect == "has a tool name with an escape sequence":
+        note = _invocation_note(plan, 1, tuple(added)).replace(b'"tool": "write"', b'"tool": "w\\u001b[31m"')
+    if defect == "has a note holding half a UTF-16 pair":
+        note = _invocation_note(plan, 1, tuple(added)).replace(b'"tool": "write"', b'"tool": "w\\ud800"')
     if defect == "has a note of an unknown schema":
         note = json.dumps({"schema": "gitplan.invocation/9"}).encode()
     notes = {root.encode(): ("100644", _hash(context, "blob", json.dumps(record).encode()))}

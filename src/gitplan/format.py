@@ -203,11 +203,27 @@ def file_json(change: FileChange) -> dict[str, Any]:
 def _load(raw: bytes, what: str) -> dict[str, Any]:
     try:
         payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        _encodable(payload)
+    except (UnicodeDecodeError, UnicodeEncodeError, json.JSONDecodeError) as error:
         raise Damaged(f"{what} is not valid JSON: {error}") from None
     if not isinstance(payload, dict):
         raise Damaged(f"{what} is not a JSON object")
     return payload
+
+
+def _encodable(value: Any) -> None:
+    """UnicodeEncodeError for text that no file name or output can hold: a `\\u` escape of
+    half a UTF-16 pair, other than the ones gitplan writes for a name's byte that is not
+    UTF-8 (U+DC80 to U+DCFF, Python's surrogateescape)."""
+    if isinstance(value, str):
+        value.encode("utf-8", "surrogateescape")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _encodable(key)
+            _encodable(item)
+    elif isinstance(value, list):
+        for item in value:
+            _encodable(item)
 
 
 def _check_schema(payload: dict[str, Any], expected: str, what: str) -> None:
@@ -228,10 +244,14 @@ def decode_plan_record(raw: bytes) -> PlanRecord:
     payload = _load(raw, "plan record")
     _check_schema(payload, PLAN_SCHEMA, "plan record")
     known = {"schema", "plan_id", "title", "base", "created_at", "state", "applied"}
+    title = str(payload.get("title", ""))
+    if any(unicodedata.category(character) == "Cc" for character in title):
+        # (create refuses them: such a title could retitle the terminal that lists it)
+        raise Damaged(f"plan record title holds control characters: {title!r}")
     try:
         return PlanRecord(
             plan_id=str(payload["plan_id"]),
-            title=str(payload.get("title", "")),
+            title=title,
             base=str(payload["base"] or ""),
             created_at=str(payload.get("created_at", "")),
             state=str(payload.get("state", "open")),
@@ -251,11 +271,11 @@ def decode_invocation_record(raw: bytes) -> InvocationRecord:
         invocation = ToolInvocation(**{k: v for k, v in payload.items() if k in fields})
         files = tuple(
             FileChange(
-                path=str(item["path"]),
+                path=_text(item["path"], "path"),
                 kind=str(item.get("change", "modified")),
                 additions=int(item.get("additions", 0)),
                 deletions=int(item.get("deletions", 0)),
-                old_path=item.get("old_path"),
+                old_path=None if item.get("old_path") is None else _text(item["old_path"], "old_path"),
                 binary=bool(item.get("binary", False)),
             )
             for item in payload.get("files", [])
@@ -264,6 +284,12 @@ def decode_invocation_record(raw: bytes) -> InvocationRecord:
         raise Damaged(f"invocation record is malformed: {error}") from None
     extra = {k: v for k, v in payload.items() if k not in fields and k not in ("schema", "files")}
     return InvocationRecord(invocation=invocation, files=files, extra=extra)
+
+
+def _text(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{field} must be text, not {value!r}")
+    return value
 
 
 # -- plan surgery (rewind, drop, branch) ----------------------------------------

@@ -6,6 +6,7 @@ pygit2 and never touches a repository; an update returns a new value.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -63,6 +64,12 @@ class FileOnDisk:
             raise BadInput(f"a streamed file's mode must be 100644, 100755 or MODE_KEEP, not {self.mode:o}")
 
 
+def _has_control(text: str) -> bool:
+    """Does `text` hold a control character (a line break, NUL, an escape sequence that
+    `log` would send to the terminal)?"""
+    return any(unicodedata.category(character) == "Cc" for character in text)
+
+
 @dataclass(frozen=True, slots=True)
 class ToolInvocation:
     """Who ran what: the metadata recorded as the note of one changeset."""
@@ -91,10 +98,10 @@ class ToolInvocation:
     def __post_init__(self) -> None:
         if not isinstance(self.tool, str) or not self.tool.strip():
             raise BadInput("a tool invocation needs a tool name")
-        if any(c in self.tool for c in "\n\r\0"):
-            raise BadInput("the tool name must be one line")
-        if not isinstance(self.actor, str) or any(c in self.actor for c in "<>\n\r\0"):
-            raise BadInput("the actor must be one line without '<' or '>'")
+        if _has_control(self.tool):
+            raise BadInput("the tool name must be one line, without control characters")
+        if not isinstance(self.actor, str) or _has_control(self.actor) or any(c in self.actor for c in "<>"):
+            raise BadInput("the actor must be one line without '<' or '>', nor control characters")
         if not isinstance(self.arguments, dict):
             raise BadInput("tool arguments must be a JSON object (a dict)")
         if (

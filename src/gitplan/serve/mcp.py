@@ -48,7 +48,9 @@ def _sendable(value: Any) -> Any:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return _UNDECODABLE.sub(lambda found: f"\\x{ord(found.group()) - 0xDC00:02x}", value)
+            escaped = _UNDECODABLE.sub(lambda found: f"\\x{ord(found.group()) - 0xDC00:02x}", value)
+            # (any other half of a UTF-16 pair, which no record gitplan accepts holds: \\uNNNN)
+            return escaped.encode("utf-8", "backslashreplace").decode("utf-8")
         return value
     if isinstance(value, dict):
         return {_sendable(key): _sendable(item) for key, item in value.items()}
