@@ -587,8 +587,31 @@ Feature: Plans move between machines through git remotes and bundles
     When I am on machine "B"
     And I run git plan "fetch origin fix-1"
     Then the exit code is 4
-    And the output contains "fix-1: origin holds fewer of its changesets than this repository (rewound or dropped there"
+    And the output contains "fix-1: origin has no changeset this repository lacks, and other records (it was applied there, or rewound or dropped there)"
     And the output does not contain "both sides recorded"
+
+  Scenario: A plan applied on the remote while this clone recorded more: fetch and push say the records differ
+    Given a plan "fix-1"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | a.txt | a\n     |
+    And I run git plan "push origin fix-1"
+    And I am on machine "B"
+    And I run git plan "fetch origin fix-1"
+    And I run git plan "apply fix-1"
+    And I run git plan "push origin fix-1"
+    And I am on machine "A"
+    And I record in "fix-1" with tool "write_file"
+      | path  | content |
+      | b.txt | b\n     |
+    And I note the refs of plan "fix-1" on the remote "origin"
+    When I run git plan "fetch origin fix-1"
+    Then the exit code is 4
+    And the output contains "fix-1: origin has no changeset this repository lacks, and other records (it was applied there"
+    When I run git plan "push origin fix-1"
+    Then the exit code is 4
+    And the output contains "origin holds other records of fix-1 than this repository (applied there, or rewritten), and no changeset it lacks: nothing was pushed"
+    And the refs of plan "fix-1" on the remote "origin" are as noted
 
   Scenario: A damaged plan is not pushed: named, it is refused; with all plans, the whole ones go
     Given a plan "good"

@@ -209,19 +209,29 @@ def _refuse_unless_fast_forward(
     ancestor of ours: the remote recorded more (fetch first), or ours was rewound or
     dropped here (only --force replaces the remote's)."""
     where = shown(remote)
-    lacking, rewritten = [], []
+    lacking, rewritten, records = [], [], []
     for current in settled:
         there = before.get(current.plan_id)
-        if there is None or there.tip is None or there.tip == current.tip:
+        if there is None or there.tip is None:
             continue
         if not repo.odb.exists(there.tip):
             lacking.append(current.plan_id)
         elif not descends(repo, current.tip, there.tip):
             rewritten.append(current.plan_id)
+        elif there.notes_tip and not (
+            repo.odb.exists(there.notes_tip) and descends(repo, str(current.notes_tip), there.notes_tip)
+        ):
+            records.append(current.plan_id)  # every changeset there is here: its notes moved
     if lacking:
         raise Conflict(
             f"{where} has changesets of {', '.join(lacking)} that this repository lacks: "
             f"`git plan fetch {where}` first (nothing was pushed), or push --force to replace them"
+        )
+    if records:
+        raise Conflict(
+            f"{where} holds other records of {', '.join(records)} than this repository (applied "
+            f"there, or rewritten), and no changeset it lacks: nothing was pushed; `git plan fetch "
+            f"{where}` says how they differ; push --force would replace them, an applied state included"
         )
     if rewritten:
         raise Conflict(
@@ -414,8 +424,8 @@ def fetch(
             parts.append(f"{', '.join(changesets)}: both sides recorded changesets the other lacks")
         if behind_there:
             parts.append(
-                f"{', '.join(sorted(behind_there))}: {where} holds fewer of its changesets than this "
-                "repository (rewound or dropped there, or pushed there with --force)"
+                f"{', '.join(sorted(behind_there))}: {where} has no changeset this repository lacks, "
+                "and other records (it was applied there, or rewound or dropped there)"
             )
         if records_only:
             parts.append(
