@@ -69,7 +69,8 @@ Feature: Plans move between machines through git remotes and bundles
     When I run git plan "push origin"
     Then the exit code is 0
     And the output contains "fix-1"
-    And the output does not contain "sym"
+    And the output contains "  sym                                             damaged here: not pushed"
+    And git "ls-remote origin refs/changesets/*" does not print "sym"
 
   Scenario: push -q and fetch -q print nothing but errors, as git's do
     Given a plan "fix-1"
@@ -626,8 +627,10 @@ Feature: Plans move between machines through git remotes and bundles
     When I run git plan "push origin"
     Then the exit code is 0
     And the output contains "good"
-    And the output does not contain "broken"
+    And the output contains "  broken                                          damaged here: not pushed (`git plan list` says why)"
     And git "ls-remote origin refs/changesets/*" does not print "broken"
+    When I run git plan "push origin --json"
+    Then the output contains ""outcome": "damaged""
 
   Scenario: A bundle whose plans' base this repository lacks is refused with what to fetch
     Given a plan "fix-1"

@@ -58,7 +58,8 @@ class Moved:
 
     outcome: `new`, `fast-forward`, `up-to-date`, `forced`, `ahead` (this side
     already has more: nothing to fetch), `diverged` (refused), `incomplete` (fetch: the
-    source has only the plan's notes ref, nothing to fetch)."""
+    source has only the plan's notes ref, nothing to fetch), `damaged` (push of all
+    plans: one that cannot be read whole here, left out)."""
 
     plan_id: str
     outcome: str
@@ -136,8 +137,10 @@ def push(
 ) -> SyncReport:
     """Push plans (all when none are named), both refs of each, atomically where possible."""
     _source(remote)
-    settled = _settled(repo, plan_ids)
-    if not plan_ids:  # all plans: those that are whole, as `git plan list` shows the others
+    left_out: list[str] = []  # all plans: those that are whole; the others are named
+    settled = _settled(repo, plan_ids, left_out)
+    if not plan_ids:
+        left_out += [current.plan_id for current in settled if not current.notes_tip]
         settled = [current for current in settled if current.notes_tip]
     for current in settled:
         if not current.notes_tip:
@@ -145,8 +148,9 @@ def push(
                 f"plan {current.plan_id!r} has no notes ref (its invocation records): nothing was "
                 "pushed; `git plan list` shows what is wrong with it"
             )
+    damaged = tuple(Moved(plan_id, "damaged", None, None) for plan_id in sorted(left_out))
     if not settled:
-        return SyncReport(shown(remote), "push", ())
+        return SyncReport(shown(remote), "push", damaged)
     spec = {name: f"{value}:{name}" for name, value in _ref_values(settled).items()}
     before = {p.plan_id: p for p in remote_plans(repo, remote)}
     if not force:
@@ -199,7 +203,7 @@ def push(
         else:
             outcome = "forced" if force and not descends(repo, current.tip, old_tip) else "fast-forward"
         moved.append(Moved(current.plan_id, outcome, old_tip, current.tip))
-    return SyncReport(shown(remote), "push", tuple(moved))
+    return SyncReport(shown(remote), "push", tuple(sorted([*moved, *damaged], key=lambda m: m.plan_id)))
 
 
 def _refuse_unless_fast_forward(
@@ -584,8 +588,11 @@ def _move_objects(quarantine: Path, objects: Path) -> None:
 # -- running git ------------------------------------------------------------------
 
 
-def _settled(repo: pygit2.Repository, plan_ids: Sequence[str]) -> list[refs.PlanRefs]:
-    """The named plans (all when none are named), each read as a consistent pair of refs."""
+def _settled(
+    repo: pygit2.Repository, plan_ids: Sequence[str], left_out: list[str] | None = None
+) -> list[refs.PlanRefs]:
+    """The named plans (all when none are named), each read as a consistent pair of refs;
+    of all plans, those that cannot be read are left out (named in `left_out`)."""
     if plan_ids:
         for plan_id in plan_ids:
             refs.read_plan_refs(repo, validate_plan_id(plan_id))  # PlanNotFound
@@ -596,6 +603,8 @@ def _settled(repo: pygit2.Repository, plan_ids: Sequence[str]) -> list[refs.Plan
         try:  # all plans: those that are whole (`git plan list` shows the others and why)
             settled.append(refs.settle(repo, validate_plan_id(plan_id)))
         except (Damaged, BadInput, PlanNotFound):
+            if left_out is not None:
+                left_out.append(plan_id)
             continue
     return settled
 

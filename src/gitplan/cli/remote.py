@@ -22,6 +22,7 @@ _SAID = {
     "ahead": "this repository is ahead; nothing to fetch",
     "diverged": "diverged: not changed",
     "incomplete": "only its notes ref there (a push cut short, or refused): nothing to fetch",
+    "damaged": "damaged here: not pushed (`git plan list` says why)",
 }
 
 
