@@ -202,13 +202,18 @@ def file_json(change: FileChange) -> dict[str, Any]:
 
 def _load(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        payload = json.loads(raw.decode("utf-8"))
-        _encodable(payload)
+        text = raw.decode("utf-8")
+        payload = json.loads(text)
+        if _SURROGATE_ESCAPE.search(text):  # (UTF-8 itself cannot hold one: only an escape can)
+            _encodable(payload)
     except (UnicodeDecodeError, UnicodeEncodeError, json.JSONDecodeError) as error:
         raise Damaged(f"{what} is not valid JSON: {error}") from None
     if not isinstance(payload, dict):
         raise Damaged(f"{what} is not a JSON object")
     return payload
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _encodable(value: Any) -> None:
