@@ -169,6 +169,13 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     Then the hook exited 0
     And git "for-each-ref --format=%(refname) refs/changesets/" prints "refs/changesets/claude-code-a-b-c"
 
+  Scenario: A payload holding half a UTF-16 pair (a string an agent cut inside an emoji) is recorded, the half replaced
+    When the agent writes "README.md" as "x\n" in the worktree
+    And the hook gets the payload "{"session_id": "h1", "cwd": "{repo}", "tool_name": "Bash", "tool_input": {"command": "echo \ud83d"}}" for claude-code post
+    Then the hook exited 0
+    And git "log -1 --format=%s refs/changesets/claude-code-h1" prints "Bash: modified README.md"
+    And the record of changeset 1 of "claude-code-h1" has arguments = {"command": "echo \ufffd"}
+
   Scenario: In a linked worktree, the hook records that worktree's edits
     Given a linked worktree "agent-tree" of the repository
     And the agent runs in "agent-tree": "echo wt > from-worktree.txt"

@@ -611,8 +611,13 @@ Feature: Plans move between machines through git remotes and bundles
     And the output contains "fix-1: origin has no changeset this repository lacks, and other records (it was applied there"
     When I run git plan "push origin fix-1"
     Then the exit code is 4
-    And the output contains "origin holds other records of fix-1 than this repository (applied there, or rewritten), and no changeset it lacks: nothing was pushed"
+    And the output contains "origin holds other records of fix-1 than this repository (applied there, or rewritten, or another clone's push cut short"
+    And the output contains "and no changeset it lacks: nothing was pushed"
     And the refs of plan "fix-1" on the remote "origin" are as noted
+    # --force replaces the remote's records, its applied state included: not a fast-forward.
+    When I run git plan "push --force origin fix-1"
+    Then the exit code is 0
+    And the output contains "forced update"
 
   Scenario: A damaged plan is not pushed: named, it is refused; with all plans, the whole ones go
     Given a plan "good"
@@ -623,7 +628,7 @@ Feature: Plans move between machines through git remotes and bundles
       """
     When I run git plan "push origin broken"
     Then the exit code is 5
-    And the output contains "plan 'broken' has no notes ref (its invocation records): nothing was pushed"
+    And the output contains "plan 'broken' has no notes ref (its invocation records): nothing was sent"
     When I run git plan "push origin"
     Then the exit code is 0
     And the output contains "good"
@@ -631,6 +636,16 @@ Feature: Plans move between machines through git remotes and bundles
     And git "ls-remote origin refs/changesets/*" does not print "broken"
     When I run git plan "push origin --json"
     Then the output contains ""outcome": "damaged""
+    # A bundle follows the same rules.
+    When I run git plan "push --bundle {tmp}/all.bundle"
+    Then the exit code is 0
+    And the output contains "  broken                                          damaged here: not pushed"
+    When I run git plan "push --bundle {tmp}/named.bundle broken"
+    Then the exit code is 5
+    When I am on machine "B"
+    And I run git plan "fetch {tmp}/all.bundle"
+    Then the exit code is 0
+    And the output contains "good"
 
   Scenario: A bundle whose plans' base this repository lacks is refused with what to fetch
     Given a plan "fix-1"

@@ -124,6 +124,8 @@ Feature: Hostile and bad input is refused clearly, and nothing is written
       | tool name       | "two\nlines"       | the tool name must be one line |
       | tool name       | "w\x1b]0;T\x07"    | the tool name must be one line, without control characters |
       | actor           | "a\x1b[31m"        | nor control characters         |
+      | tool name       | "w\udc9b31m"       | without control characters     |
+      | recorded arguments | {"k": "\ud800"} | would hold half a UTF-16 pair  |
       | actor           | "a <b>"            | the actor must be one line     |
       | arguments       | ["not", "a dict"]  | tool arguments must be a JSON  |
       | status          | "maybe"            | must be 'ok' or 'error'        |
@@ -135,6 +137,14 @@ Feature: Hostile and bad input is refused clearly, and nothing is written
       | empty path      | {"": b"x"}         | empty path                     |
       | title           | "a\x00b"           | title must be text             |
       | title           | "x\x1b]0;pwned\x07" | title must be text without NUL or other control characters |
+
+  Scenario: A tool name or actor with a tab is recorded and read back, as before control characters were refused
+    Given a file "x.txt" outside the repository with content "x\n"
+    When I run git plan "record v --tool 'a	b' --actor 'c	d' --set b.txt={tmp}/x.txt"
+    Then the exit code is 0
+    When I run git plan "log v"
+    Then the exit code is 0
+    And the output contains "Tool:    a	b"
 
   Scenario Outline: A record whose paths clash with the tree: <case>
     Given I record in "v" with tool "setup"

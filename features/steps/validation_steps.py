@@ -113,5 +113,8 @@ def build_bad(context, what, value):  # type: ignore[no-untyped-def]
         "invocation": lambda: store.record("v", {"a": b"x"}, parsed),
         "empty path": lambda: store.record("v", parsed, ToolInvocation(tool="t")),
         "title": lambda: store.create("w", title=parsed),
+        "recorded arguments": lambda: store.record(
+            "v", {"a": b"x"}, ToolInvocation(tool="t", arguments=parsed)
+        ),
     }
     attempt(context, builders[what])

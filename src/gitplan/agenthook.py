@@ -87,12 +87,26 @@ def parse(agent: str, event: str, text: str) -> ToolCall:
     if kind is None:
         raise PayloadError(f"unknown event {event!r} (use pre, post or stop)")
     try:
-        payload = json.loads(text)
+        # Half a UTF-16 pair (a string an agent cut inside an emoji) becomes U+FFFD, so the
+        # call keeps its record: no record may hold one.
+        payload = json.loads(text, object_pairs_hook=_whole_text)
     except json.JSONDecodeError as error:
         raise PayloadError(f"the payload is not JSON: {error}") from None
     if not isinstance(payload, dict):
         raise PayloadError("the payload is not a JSON object")
     return read(agent, kind, event, payload)
+
+
+def _whole_text(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {_mended(key): _mended(value) for key, value in pairs}
+
+
+def _mended(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_mended(item) for item in value]
+    return value  # (objects inside are mended by their own hook call)
 
 
 def recorded_arguments(arguments: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 from .errors import BadInput, Damaged
-from .model import FileChange, InvocationRecord, PlanRecord, ToolInvocation
+from .model import FileChange, InvocationRecord, PlanRecord, ToolInvocation, has_control
 
 FORMAT_VERSION = 1
 PLAN_REF_PREFIX = "refs/changesets/"
@@ -50,7 +50,7 @@ def plan_title(title: object) -> str:
     if not isinstance(title, str):
         raise BadInput("the title must be text without NUL or other control characters")
     line = " ".join(title.split())
-    if any(unicodedata.category(character) == "Cc" for character in line):
+    if has_control(line):
         raise BadInput(f"the title must be text without NUL or other control characters: {title!r}")
     return line
 
@@ -183,7 +183,16 @@ def encode_invocation_record(
         changeset=number,
         files=[file_json(change) for change in files],
     )
-    return (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode()
+    text = json.dumps(payload, indent=2, sort_keys=True) + "\n"
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            _encodable(payload)
+        except UnicodeEncodeError:  # (readers refuse it: decode_invocation_record)
+            raise BadInput(
+                "the invocation would hold half a UTF-16 pair (in its arguments or outputs), "
+                "which no record can hold; nothing was written"
+            ) from None
+    return text.encode()
 
 
 def file_json(change: FileChange) -> dict[str, Any]:
@@ -250,7 +259,7 @@ def decode_plan_record(raw: bytes) -> PlanRecord:
     _check_schema(payload, PLAN_SCHEMA, "plan record")
     known = {"schema", "plan_id", "title", "base", "created_at", "state", "applied"}
     title = str(payload.get("title", ""))
-    if any(unicodedata.category(character) == "Cc" for character in title):
+    if has_control(title):
         # (create refuses them: such a title could retitle the terminal that lists it)
         raise Damaged(f"plan record title holds control characters: {title!r}")
     try:

@@ -64,10 +64,15 @@ class FileOnDisk:
             raise BadInput(f"a streamed file's mode must be 100644, 100755 or MODE_KEEP, not {self.mode:o}")
 
 
-def _has_control(text: str) -> bool:
-    """Does `text` hold a control character (a line break, NUL, an escape sequence that
-    `log` would send to the terminal)?"""
-    return any(unicodedata.category(character) == "Cc" for character in text)
+def has_control(text: str) -> bool:
+    """Does `text` hold a control character other than a tab (a line break, NUL, an escape
+    sequence that `log` would send to the terminal, also as the 8-bit byte of a name that
+    is not UTF-8), or half a UTF-16 pair no output can hold?"""
+    return any(
+        (unicodedata.category(character) in ("Cc", "Cs") and character != "\t")
+        and not "\udca0" <= character <= "\udcff"
+        for character in text
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +103,9 @@ class ToolInvocation:
     def __post_init__(self) -> None:
         if not isinstance(self.tool, str) or not self.tool.strip():
             raise BadInput("a tool invocation needs a tool name")
-        if _has_control(self.tool):
+        if has_control(self.tool):
             raise BadInput("the tool name must be one line, without control characters")
-        if not isinstance(self.actor, str) or _has_control(self.actor) or any(c in self.actor for c in "<>"):
+        if not isinstance(self.actor, str) or has_control(self.actor) or any(c in self.actor for c in "<>"):
             raise BadInput("the actor must be one line without '<' or '>', nor control characters")
         if not isinstance(self.arguments, dict):
             raise BadInput("tool arguments must be a JSON object (a dict)")

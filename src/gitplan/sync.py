@@ -137,18 +137,7 @@ def push(
 ) -> SyncReport:
     """Push plans (all when none are named), both refs of each, atomically where possible."""
     _source(remote)
-    left_out: list[str] = []  # all plans: those that are whole; the others are named
-    settled = _settled(repo, plan_ids, left_out)
-    if not plan_ids:
-        left_out += [current.plan_id for current in settled if not current.notes_tip]
-        settled = [current for current in settled if current.notes_tip]
-    for current in settled:
-        if not current.notes_tip:
-            raise Damaged(
-                f"plan {current.plan_id!r} has no notes ref (its invocation records): nothing was "
-                "pushed; `git plan list` shows what is wrong with it"
-            )
-    damaged = tuple(Moved(plan_id, "damaged", None, None) for plan_id in sorted(left_out))
+    settled, damaged = _whole_plans(repo, plan_ids)
     if not settled:
         return SyncReport(shown(remote), "push", damaged)
     spec = {name: f"{value}:{name}" for name, value in _ref_values(settled).items()}
@@ -201,9 +190,32 @@ def push(
         elif old.tip == current.tip and old.notes_tip == current.notes_tip:
             outcome = "up-to-date"
         else:
-            outcome = "forced" if force and not descends(repo, current.tip, old_tip) else "fast-forward"
+            replaced = not (
+                descends(repo, current.tip, old_tip) and descends(repo, current.notes_tip, old.notes_tip)
+            )
+            outcome = "forced" if force and replaced else "fast-forward"  # (records too: an applied state)
         moved.append(Moved(current.plan_id, outcome, old_tip, current.tip))
     return SyncReport(shown(remote), "push", tuple(sorted([*moved, *damaged], key=lambda m: m.plan_id)))
+
+
+def _whole_plans(
+    repo: pygit2.Repository, plan_ids: Sequence[str]
+) -> tuple[list[refs.PlanRefs], tuple[Moved, ...]]:
+    """The plans a push or bundle sends, each read as a consistent pair of refs, and, of
+    all plans, those left out because they cannot be read whole (outcome `damaged`).
+    A named plan without its notes ref is refused: every receiver would refuse it."""
+    left_out: list[str] = []
+    settled = _settled(repo, plan_ids, left_out)
+    if not plan_ids:
+        left_out += [current.plan_id for current in settled if not current.notes_tip]
+        settled = [current for current in settled if current.notes_tip]
+    for current in settled:
+        if not current.notes_tip:
+            raise Damaged(
+                f"plan {current.plan_id!r} has no notes ref (its invocation records): nothing was "
+                "sent; `git plan list` shows what is wrong with it"
+            )
+    return settled, tuple(Moved(plan_id, "damaged", None, None) for plan_id in sorted(left_out))
 
 
 def _refuse_unless_fast_forward(
@@ -234,8 +246,9 @@ def _refuse_unless_fast_forward(
     if records:
         raise Conflict(
             f"{where} holds other records of {', '.join(records)} than this repository (applied "
-            f"there, or rewritten), and no changeset it lacks: nothing was pushed; `git plan fetch "
-            f"{where}` says how they differ; push --force would replace them, an applied state included"
+            "there, or rewritten, or another clone's push cut short before its plan ref), and no "
+            f"changeset it lacks: nothing was pushed; `git plan fetch {where}` says how they differ; "
+            "push --force would replace them, an applied state included"
         )
     if rewritten:
         raise Conflict(
@@ -303,13 +316,14 @@ def bundle(repo: pygit2.Repository, path: str, plan_ids: Sequence[str]) -> SyncR
 
     The bundle holds both refs of each plan and the objects from each plan's base
     onward: the receiving repository needs the base (a prerequisite of the bundle)."""
-    settled = _settled(repo, plan_ids)
+    settled, damaged = _whole_plans(repo, plan_ids)
     if not settled:
         raise PlanNotFound("no plans to bundle")
     names = list(_ref_values(settled))
     bases = sorted({base for s in settled if (base := _base(repo, s.tip))})
     _git(repo, ["bundle", "create", "-q", path, *names, *(f"^{base}" for base in bases)], path)
-    return SyncReport(path, "push", tuple(Moved(s.plan_id, "new", None, s.tip) for s in settled))
+    written = [Moved(s.plan_id, "new", None, s.tip) for s in settled]
+    return SyncReport(path, "push", tuple(sorted([*written, *damaged], key=lambda moved: moved.plan_id)))
 
 
 def _base(repo: pygit2.Repository, tip: str) -> str | None:
