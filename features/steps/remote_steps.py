@@ -532,17 +532,7 @@ def push_racing_plan_ref(context, plan, name, machine):  # type: ignore[no-untyp
 
     from gitplan import faults
 
-    def other_push() -> None:
-        git(
-            context,
-            "push",
-            "-q",
-            name,
-            f"refs/changesets/{plan}:refs/changesets/{plan}",
-            repo=_machines(context)[machine],
-        )
-
-    with faults.at("push.refs-read", other_push):
+    with faults.at("push.refs-read", lambda: plan_ref_only(context, machine, plan, name)):
         attempt(context, lambda: context.store.push(name, [plan]))
 
 

@@ -195,7 +195,11 @@ def push(
             )
             outcome = "forced" if force and replaced else "fast-forward"  # (records too: an applied state)
         moved.append(Moved(current.plan_id, outcome, old_tip, current.tip))
-    return SyncReport(shown(remote), "push", tuple(sorted([*moved, *damaged], key=lambda m: m.plan_id)))
+    return SyncReport(shown(remote), "push", _by_plan([*moved, *damaged]))
+
+
+def _by_plan(moves: Sequence[Moved]) -> tuple[Moved, ...]:
+    return tuple(sorted(moves, key=lambda moved: moved.plan_id))
 
 
 def _whole_plans(
@@ -222,8 +226,9 @@ def _refuse_unless_fast_forward(
     repo: pygit2.Repository, remote: str, settled: Sequence[refs.PlanRefs], before: dict[str, RemotePlan]
 ) -> None:
     """Conflict, before anything is pushed, when a plan the remote holds is not an
-    ancestor of ours: the remote recorded more (fetch first), or ours was rewound or
-    dropped here (only --force replaces the remote's)."""
+    ancestor of ours: the remote recorded more (fetch first), its records moved without a
+    changeset we lack (applied there, rewritten, or a push cut short), or ours was rewound
+    or dropped here (only --force replaces the remote's)."""
     where = shown(remote)
     lacking, rewritten, records = [], [], []
     for current in settled:
@@ -323,7 +328,7 @@ def bundle(repo: pygit2.Repository, path: str, plan_ids: Sequence[str]) -> SyncR
     bases = sorted({base for s in settled if (base := _base(repo, s.tip))})
     _git(repo, ["bundle", "create", "-q", path, *names, *(f"^{base}" for base in bases)], path)
     written = [Moved(s.plan_id, "new", None, s.tip) for s in settled]
-    return SyncReport(path, "push", tuple(sorted([*written, *damaged], key=lambda moved: moved.plan_id)))
+    return SyncReport(path, "push", _by_plan([*written, *damaged]))
 
 
 def _base(repo: pygit2.Repository, tip: str) -> str | None:
@@ -429,11 +434,7 @@ def fetch(
             and descends(arrived, str(moved.old_tip), str(moved.new_tip))
         }
     skipped = [Moved(p.plan_id, "incomplete", None, None) for p in incomplete]
-    report = SyncReport(
-        where,
-        "fetch",
-        tuple(sorted([*(moved for _, moved, _ in decisions), *skipped], key=lambda moved: moved.plan_id)),
-    )
+    report = SyncReport(where, "fetch", _by_plan([*(moved for _, moved, _ in decisions), *skipped]))
     diverged = [m.plan_id for m in report.plans if m.outcome == "diverged"]
     if diverged:
         changesets = [p for p in diverged if p not in records_only and p not in behind_there]

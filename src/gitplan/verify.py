@@ -137,6 +137,7 @@ def verify_plan(
         except RecursionError:
             raise Unsafe(plan_id, f"the tree of {commit.id} is nested too deep") from None
         record = _check_note(repo, plan_id, tree, commit, limits, root=False)
+        assert record is not None  # (a changeset's note decodes to an invocation record)
         _check_files(plan_id, str(commit.id), record, changed)
     since = (
         _checked_notes_tree(repo, trusted_notes)
@@ -337,12 +338,10 @@ def _check_note_entry(
         raise Unsafe(plan_id, f"it holds a note on {name}, a commit that is not this plan's")
 
 
-def _check_files(plan_id: str, commit: str, record: InvocationRecord | None, changed: set[str]) -> None:
+def _check_files(plan_id: str, commit: str, record: InvocationRecord, changed: set[str]) -> None:
     """The files an invocation record lists are the ones its changeset commit changes:
     `log`, `show` and the review page show the record's list, so a note that named other
     files would tell a reviewer the changeset edits what it does not."""
-    if record is None:  # pragma: no cover - (a changeset's note decodes to a record)
-        return
     named = {change.path for change in record.files}
     named |= {change.old_path for change in record.files if change.old_path}
     if named != changed:
