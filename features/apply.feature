@@ -495,15 +495,56 @@ Feature: Apply is all or nothing
     And the error mentions "leads outside"
     And nothing was written outside the repository
 
-  Scenario: An apply interrupted while git writes the worktree stops git and puts everything back
-    Given I remember the user's state
-    And the apply is interrupted (KeyboardInterrupt) while git read-tree runs
+  Scenario Outline: An apply interrupted while git writes the worktree stops git and puts everything back (<when>)
+    Given <setup>
+    And I remember the user's state
+    And the apply is interrupted (KeyboardInterrupt) <when>
     When I apply "p" in worktree mode, catching the interrupt
     Then the interrupt reached the caller
     And the user's state is unchanged
     And no apply journal is left
     And no index.lock is left
     And git fsck --full is clean
+
+    Examples:
+      | when                            | setup                                                |
+      | while git read-tree runs        | the user stages "other.txt" with content "staged\n" |
+      | between the index and the files | nothing is staged                                    |
+      | while git checks out the files  | nothing is staged                                    |
+
+  Scenario: With nothing staged, apply writes the paths it changes alone, leaving the index as git read-tree would
+    Given the user edits "keep.txt" to "mine\n" without committing
+    And I watch for git read-tree
+    When I apply "p" in worktree mode
+    Then it succeeds
+    And git read-tree did not run
+    And the worktree file "keep.txt" is "mine\n"
+    And the worktree file "README.md" is "one\ntwo\nthree\nfour\nFIVE\n"
+    And the worktree file "new.txt" is "new\n"
+    And the worktree has no "gone"
+    And the index is the tree of plan "p"
+    And git "diff-files --name-only" prints "keep.txt"
+    And git "diff-files --name-only" does not print "README.md"
+    And git "diff-files --name-only" does not print "new.txt"
+
+  Scenario Outline: Where writing path by path could leave what git read-tree would not, apply leaves the move to read-tree: <case>
+    Given the user sets the repository up with:
+      """
+      <setup>
+      """
+    And I watch for git read-tree
+    When I apply "p" in worktree mode
+    Then it succeeds
+    And git read-tree ran
+    And the worktree file "README.md" is "one\ntwo\nthree\nfour\nFIVE\n"
+    And git "diff --cached --name-only HEAD" prints "<staged>"
+
+    Examples:
+      | case                                 | setup                                           | staged                            |
+      | a file staged elsewhere              | echo x > other.txt && git add other.txt        | README.md\ngone/only\nnew.txt\nother.txt |
+      | a sparse checkout                    | git sparse-checkout set --no-cone '/*'          | README.md\ngone/only\nnew.txt      |
+      | an entry with the skip-worktree bit  | git update-index --skip-worktree keep.txt       | README.md\ngone/only\nnew.txt      |
+      | a split index                        | git update-index --split-index                  | README.md\ngone/only\nnew.txt      |
 
   Scenario: An apply interrupted just after its commit point stands, and git plan recover finishes it
     Given the apply is interrupted (KeyboardInterrupt) just after its commit point

@@ -145,6 +145,15 @@ Feature: Unusual repositories get a one-line answer that says what to do
     Then the exit code is 4
     And the output contains "vendor/lib (uncommitted changes)"
 
+  Scenario: A plan that deletes a submodule entry applies as git read-tree moves it: the entry goes, the checkout stays
+    Given a repository with a submodule "vendor/lib"
+    And a plan "p"
+    When I run git plan "record p --tool rm --delete vendor/lib"
+    And I run git plan "apply p --mode worktree"
+    Then the exit code is 0
+    And git "diff --cached --name-status HEAD" prints "D\tvendor/lib"
+    And the worktree file "vendor/lib/l.txt" holds "lib\n"
+
   Scenario: A plan that puts a file where a submodule with uncommitted work is checked out is refused by apply as by --check, and the work stays
     Given a repository with a submodule "vendor/lib" whose checkout has uncommitted changes
     And a plan "p"

@@ -381,6 +381,45 @@ def interrupted_read_tree(context):  # type: ignore[no-untyped-def]
     _at_point(context, "git.read-tree", _keyboard_interrupt)
 
 
+@given("the apply is interrupted (KeyboardInterrupt) between the index and the files")
+def interrupted_between_index_and_files(context):  # type: ignore[no-untyped-def]
+    _at_point(context, "worktree.index-moved", _keyboard_interrupt)
+
+
+@given("the apply is interrupted (KeyboardInterrupt) while git checks out the files")
+def interrupted_checkout_index(context):  # type: ignore[no-untyped-def]
+    _at_point(context, "git.checkout-index", _keyboard_interrupt)
+
+
+@given("nothing is staged")
+def nothing_staged(context):  # type: ignore[no-untyped-def]
+    subprocess.run(["git", "diff", "--cached", "--quiet"], cwd=context.repo, check=True)
+
+
+@given("I watch for git read-tree")
+def watch_read_tree(context):  # type: ignore[no-untyped-def]
+    context.read_tree_runs = 0
+
+    def ran() -> None:
+        context.read_tree_runs += 1
+
+    from gitplan import faults
+
+    watching = faults.at("git.read-tree", ran, times=1000)
+    watching.__enter__()
+    context.add_cleanup(watching.__exit__, None, None, None)
+
+
+@then("git read-tree ran")
+def read_tree_ran(context):  # type: ignore[no-untyped-def]
+    assert context.read_tree_runs > 0
+
+
+@then("git read-tree did not run")
+def read_tree_did_not_run(context):  # type: ignore[no-untyped-def]
+    assert context.read_tree_runs == 0
+
+
 @given("the apply is interrupted (KeyboardInterrupt) just after its commit point")
 def interrupted_after_commit_point(context):  # type: ignore[no-untyped-def]
     _at_point(context, "apply.at-commit-point", _keyboard_interrupt)
@@ -596,3 +635,14 @@ def commit_tip_by_hand(context, plan, message):  # type: ignore[no-untyped-def]
 def head_still(context, message):  # type: ignore[no-untyped-def]
     assert git(context, "log", "-1", "--format=%s").strip() == message
     assert git(context, "status", "--porcelain").strip() == ""
+
+
+@then('the index is the tree of plan "{plan}"')
+def index_is_plan_tree(context, plan):  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        ["git", "diff", "--cached", "--exit-code", "--name-status", f"refs/changesets/{plan}"],
+        cwd=context.repo,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -317,6 +317,13 @@ def failed_run(context, plan, tool):  # type: ignore[no-untyped-def]
 
 @given('a repository with a submodule "{path}" whose checkout has uncommitted changes')
 def with_submodule(context, path):  # type: ignore[no-untyped-def]
+    with_clean_submodule(context, path)
+    with open(Path(context.repo, path, "l.txt"), "a") as handle:
+        handle.write("dirty\n")
+
+
+@given('a repository with a submodule "{path}"')
+def with_clean_submodule(context, path):  # type: ignore[no-untyped-def]
     library = os.path.join(context.tmp, "library")
     subprocess.run(["git", "init", "-q", library], check=True)
     Path(library, "l.txt").write_text("lib\n")
@@ -330,8 +337,6 @@ def with_submodule(context, path):  # type: ignore[no-untyped-def]
     git(context, "commit", "-q", "-m", "top")
     git(context, "-c", "protocol.file.allow=always", "submodule", "add", "-q", library, path)
     git(context, "commit", "-q", "-m", "submodule")
-    with open(Path(context.repo, path, "l.txt"), "a") as handle:
-        handle.write("dirty\n")
     context.store = PlanStore.open(context.repo)
 
 

@@ -5,7 +5,7 @@ first (merge, conflicts, dirty paths, unsafe paths); then the writes happen in
 an order a crash cannot split:
 
 1. journal `.git/gitplan/apply.json` under a lock;
-2. the index and the files, by `git read-tree -m -u` (worktree.move);
+2. the index and the files, by git (worktree.move: read-tree, or checkout-index by path);
 3. the commit point: the branch ref moved by compare-and-swap (commit mode),
    the new branch created (branch mode, which skips step 2), or the journal
    marked done (worktree mode);
@@ -178,12 +178,13 @@ def _outcome_or_refusal(
     if mode == "branch":
         return _plan_outcome(repo, chain, head, replay, selection or Selection(), write)
     if write:
-        # An apply: `git read-tree -m -u` checks that each path it writes is up to date, as
+        # An apply: git (worktree.move) checks that each path it writes is up to date, as
         # git status would, and refuses writing nothing (_execute then names the paths);
         # it need not look at the whole worktree first. What read-tree would let pass (a
         # file deleted by hand, which it writes again) or name too vaguely is looked at on
         # disk, and only then asked of git status.
         outcome = _plan_outcome(repo, chain, head, replay, selection or Selection(), write)
+        worktree.check_move_early(repo, outcome.head_tree, outcome.writes)  # git reads meanwhile
         _refuse_unsafe(repo, outcome.writes)
         if _in_the_way(repo, outcome.writes):
             _refuse_dirty_by_status(repo, outcome.writes)
@@ -203,6 +204,7 @@ def _conflict_path(conflict: tuple[pygit2.IndexEntry | None, ...]) -> str:
 
 
 @comparisons_remembered()  # verify and the outcome compare the same trees once
+@worktree.early_move_checks()  # the worktree move's checks start once the outcome is known
 def apply_plan(
     repo: pygit2.Repository,
     plan_id: str,
@@ -916,7 +918,7 @@ def _execute(
                 if progress is not None:
                     progress(0, len(paths))
                 try:
-                    worktree.move(repo, outcome.head_tree, outcome.tree)
+                    worktree.move(repo, outcome.head_tree, outcome.tree, outcome.writes)
                 except worktree.GitFailed as error:
                     if any(refusal in str(error) for refusal in _READ_TREE_REFUSALS):
                         # read-tree checks every path before it writes one: it wrote nothing,

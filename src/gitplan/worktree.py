@@ -8,8 +8,9 @@ that, so everything that compares or converts worktree files runs the `git`
 binary, the one program that gets all of it right by definition:
 
 * `StatusRun` asks `git status` which tracked files differ from HEAD or the index;
-* `move` is `git read-tree -m -u`: the index and worktree go from one tree to
-  another exactly as `git checkout` would move them;
+* `move` takes the index and worktree from one tree to another exactly as `git
+  checkout` would: `git read-tree -m -u`, or, where that gives the same result,
+  `git update-index` and `git checkout-index` on the changed paths alone;
 * `force_from_index` is `git checkout-index -f` for paths whose index entry
   is the truth (apply's roll-back);
 * `cleaned` gives, per file, the blob `git add` would store.
@@ -22,6 +23,7 @@ a plan's worktree (a Checkout) has its own.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import ctypes
 import os
 import signal
@@ -32,6 +34,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pygit2
 
@@ -46,7 +49,7 @@ from .gitrepo import (
 )
 from .gitvalues import git_bool
 from .objects import loose_object_data
-from .trees import entry_at
+from .trees import Entry, entry_at
 
 
 class GitFailed(GitPlanError):
@@ -204,12 +207,13 @@ def _spawn(
     args: Sequence[str],
     env: dict[str, str] | None,
     checkout: Checkout | None,
-    with_stdin: bool = False,
+    stdin: bool | IO[bytes] = False,
 ) -> subprocess.Popen[bytes]:
+    """git `args`, started; its input a pipe (stdin True), that file, or nothing."""
     try:
         return subprocess.Popen(
             ["git", *args],
-            stdin=subprocess.PIPE if with_stdin else subprocess.DEVNULL,
+            stdin=subprocess.PIPE if stdin is True else stdin or subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=checkout.workdir if checkout else repo.workdir or repo.path,
@@ -249,7 +253,9 @@ _PR_SET_PDEATHSIG = 1
 # The git commands gitplan runs that write nothing and run no program of the user's but
 # their filters: `git status` runs without optional locks (_status_env), so it never
 # writes the index back either.
-_READERS = frozenset({"status", "ls-files", "check-ignore", "check-attr", "config", "rev-parse", "diff-tree"})
+_READERS = frozenset(
+    {"status", "ls-files", "check-ignore", "check-attr", "config", "rev-parse", "diff-tree", "diff-index"}
+)
 
 
 def _reads_only(args: Sequence[str]) -> bool:
@@ -257,7 +263,7 @@ def _reads_only(args: Sequence[str]) -> bool:
     trees does, when it is told not to run the user's own diff program (`--no-ext-diff`
     first, as PlanStore._git_diff puts it unless the user asked for one); like `git
     status`, it may still run the user's filters (textconv), which only read too."""
-    return args[0] in _READERS or tuple(args[:2]) == ("diff", "--no-ext-diff")
+    return args[0] in _READERS or tuple(args[:2]) in (("diff", "--no-ext-diff"), ("checkout-index", "-n"))
 
 
 def _fs(path: bytes) -> str:
@@ -407,7 +413,9 @@ def ignored(repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | 
 # -- writing ------------------------------------------------------------------
 
 
-def move(repo: pygit2.Repository, old_tree: str, new_tree: str) -> None:
+def move(
+    repo: pygit2.Repository, old_tree: str, new_tree: str, changes: Sequence[Entry] | None = None
+) -> None:
     """Move the index and worktree from `old_tree` to `new_tree` as `git checkout` would.
 
     Paths equal in both trees keep their index entries and files (including
@@ -416,10 +424,17 @@ def move(repo: pygit2.Repository, old_tree: str, new_tree: str) -> None:
     the cone stay unmaterialised. git refuses, writing nothing, when a path it
     must write is not up to date.
 
-    read-tree judges "up to date" by the index's stat data alone. When it refuses,
-    the index is refreshed (`git update-index --refresh`: new stat data for files
+    git judges "up to date" by the index's stat data alone. When it refuses, the
+    index is refreshed (`git update-index --refresh`: new stat data for files
     whose contents did not change, as `git status` would have written) and the
-    move tried once more; a path that really changed is refused again."""
+    move tried once more; a path that really changed is refused again.
+
+    `changes` (the entries that differ between the two trees), where given, lets
+    the move touch those paths alone when that gives what read-tree would give
+    (_move_paths): read-tree also reads every other entry of both trees and of
+    the index, and writes the whole cache tree again."""
+    if changes is not None and _plain_index(repo, changes) and _move_paths(repo, old_tree, changes):
+        return
     args = ["read-tree", "-m", "-u", old_tree, new_tree]
     try:
         run_git(repo, args)
@@ -428,6 +443,134 @@ def move(repo: pygit2.Repository, old_tree: str, new_tree: str) -> None:
             raise
         run_git(repo, ["update-index", "-q", "--refresh"])
         run_git(repo, args)
+
+
+def _plain_index(repo: pygit2.Repository, changes: Sequence[Entry]) -> bool:
+    """Can a move of `changes` be made path by path with what read-tree would leave, as
+    far as the repository's setup tells? Not in a sparse checkout, nor where an index
+    entry may carry a bit that read-tree keeps on an entry it replaces (skip-worktree,
+    intent-to-add: index format 2 has no room for them; a split index is left to
+    read-tree), nor for a submodule."""
+    if any(pygit2.GIT_FILEMODE_COMMIT in (change.old_mode, change.new_mode) for change in changes):
+        return False
+    if config_flag(repo, "core.sparseCheckout", False) or os.path.exists(
+        os.path.join(repo.path, "info", "sparse-checkout")
+    ):
+        return False
+    index = index_path(repo)
+    try:
+        with open(index, "rb") as handle:
+            header = handle.read(8)
+        shared = any(name.startswith("sharedindex.") for name in os.listdir(os.path.dirname(index)))
+    except OSError:
+        return False
+    return header == b"DIRC\0\0\0\2" and not shared
+
+
+def _move_paths(repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry]) -> bool:
+    """The move of `changes` by git update-index and checkout-index on those paths alone;
+    False, having written nothing, where the index is not `old_tree` (something staged
+    or unmerged: read-tree judges that).
+
+    As read-tree would, every file the move replaces or deletes must first be up to
+    date with its index entry (MoveCheck). Then the index entries change, the deleted
+    files go (and the directories they leave empty), and the new files are checked out
+    through the repository's filters, with their stat data in the index."""
+    started = _early_checks.get()
+    check = started.pop((old_tree, _paths_of(changes)), None) if started is not None else None
+    same, clean = (check or MoveCheck(repo, old_tree, changes)).result()
+    if not same:
+        return False
+    if not clean:
+        run_git(repo, ["update-index", "-q", "--refresh"])
+        if not MoveCheck(repo, old_tree, changes).result()[1]:
+            raise GitFailed("git checkout-index: a file the move writes is not uptodate; nothing was written")
+    faults.point("worktree.paths-checked")
+    records = [
+        f"{change.new_mode:o} {change.new_id}\t".encode() + os.fsencode(change.path) + b"\0"
+        if change.new_id is not None and change.new_mode is not None
+        else f"0 {'0' * len(str(change.old_id))}\t".encode() + os.fsencode(change.path) + b"\0"
+        for change in changes
+    ]
+    run_git(repo, ["update-index", "-z", "--index-info"], stdin=b"".join(records))
+    faults.point("worktree.index-moved")
+    workdir = Path(repo.workdir)
+    for change in changes:
+        if change.new_id is None:
+            target = workdir / change.path
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+            remove_empty_parents(workdir, target.parent)
+    written = [change.path for change in changes if change.new_id is not None]
+    if written:
+        run_git(repo, ["checkout-index", "-f", "-u", "-z", "--stdin"], stdin=_nul_paths(written))
+    return True
+
+
+class MoveCheck:
+    """What a path-by-path move checks first, asked of git now and read later (both
+    commands only read, each on a core of its own): is the index `old_tree` exactly
+    (`git diff-index --cached --quiet`), and is each file the move replaces or deletes
+    up to date with its index entry? `git checkout-index -n` without `-f` judges that
+    by the index's stat data (and by content where those cannot tell), as read-tree
+    does, and writes nothing: it neither creates a missing file nor overwrites a
+    changed one, which it names."""
+
+    def __init__(self, repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry]) -> None:
+        with tempfile.TemporaryFile() as paths:  # (a file, not a pipe: git's messages cannot block it)
+            paths.write(_nul_paths(change.path for change in changes if change.old_id is not None))
+            paths.seek(0)
+            self._same = _spawn(repo, ["diff-index", "--cached", "--quiet", old_tree], None, None)
+            try:
+                self._check = _spawn(repo, ["checkout-index", "-n", "-z", "--stdin"], None, None, paths)
+            except BaseException:
+                self.close()
+                raise
+
+    def result(self) -> tuple[bool, bool]:
+        """(the index is old_tree, every file is up to date)."""
+        try:
+            self._same.communicate()
+            self._check.communicate()
+        finally:
+            self.close()
+        return self._same.returncode == 0, self._check.returncode == 0
+
+    def close(self) -> None:
+        for process in (self._same, getattr(self, "_check", None)):
+            if process is not None and process.poll() is None:
+                process.terminate()
+            if process is not None:
+                process.communicate()
+
+
+def _paths_of(changes: Sequence[Entry]) -> tuple[str, ...]:
+    return tuple(change.path for change in changes)
+
+
+@contextlib.contextmanager
+def early_move_checks() -> Iterator[None]:
+    """Within the block, `check_move_early` may start a move's checks before the move."""
+    token = _early_checks.set({})
+    try:
+        yield
+    finally:
+        for check in (_early_checks.get() or {}).values():
+            check.close()
+        _early_checks.reset(token)
+
+
+def check_move_early(repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry]) -> None:
+    """Start the checks `move(repo, old_tree, ..., changes)` will make, where it will move
+    path by path: git reads the index while the caller goes on (in early_move_checks)."""
+    started = _early_checks.get()
+    if started is not None and repo.workdir and _plain_index(repo, changes):
+        started[(old_tree, _paths_of(changes))] = MoveCheck(repo, old_tree, changes)
+
+
+_early_checks: contextvars.ContextVar[dict[tuple[str, tuple[str, ...]], MoveCheck] | None] = (
+    contextvars.ContextVar("early_move_checks", default=None)
+)
 
 
 def is_executable(path: str | os.PathLike[str]) -> bool:
