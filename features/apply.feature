@@ -746,6 +746,17 @@ Feature: Apply is all or nothing
     And the output contains "HEAD has moved since"
     And the apply journal is still there
 
+  Scenario: Another git takes the index lock after apply moved the index, before it wrote the files: all is put back
+    Given I remember the user's state
+    And another git takes the index lock just before apply writes the files, until apply's next git command
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 1
+    And the error mentions "index.lock"
+    And the error mentions "put back"
+    And the user's state is unchanged
+    And plan "p" has 1 changesets
+    And no apply journal is left
+
   Scenario: When git itself fails during apply, what it wrote is put back and the plan is kept
     Given another git process holds the index lock
     When I apply "p"

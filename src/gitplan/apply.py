@@ -919,6 +919,8 @@ def _execute(
                     progress(0, len(paths))
                 try:
                     worktree.move(repo, outcome.head_tree, outcome.tree, outcome.writes)
+                except worktree.PartlyMoved:
+                    raise  # put back what git wrote
                 except worktree.GitFailed as error:
                     if any(refusal in str(error) for refusal in _READ_TREE_REFUSALS):
                         # read-tree checks every path before it writes one: it wrote nothing,

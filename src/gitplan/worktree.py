@@ -56,6 +56,11 @@ class GitFailed(GitPlanError):
     """The git binary refused or failed; the message is git's own."""
 
 
+class PartlyMoved(GitFailed):
+    """A move failed after git had written part of it (whatever git's message says, the
+    index or files changed): the caller puts back its paths."""
+
+
 @dataclass(frozen=True, slots=True)
 class Checkout:
     """A working tree other than the repository's own: a plan's worktree (a linked
@@ -493,17 +498,20 @@ def _move_paths(repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry]
         for change in changes
     ]
     run_git(repo, ["update-index", "-z", "--index-info"], stdin=b"".join(records))
-    faults.point("worktree.index-moved")
-    workdir = Path(repo.workdir)
-    for change in changes:
-        if change.new_id is None:
-            target = workdir / change.path
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()
-            remove_empty_parents(workdir, target.parent)
-    written = [change.path for change in changes if change.new_id is not None]
-    if written:
-        run_git(repo, ["checkout-index", "-f", "-u", "-z", "--stdin"], stdin=_nul_paths(written))
+    try:
+        faults.point("worktree.index-moved")
+        workdir = Path(repo.workdir)
+        for change in changes:
+            if change.new_id is None:
+                target = workdir / change.path
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+                remove_empty_parents(workdir, target.parent)
+        written = [change.path for change in changes if change.new_id is not None]
+        if written:
+            run_git(repo, ["checkout-index", "-f", "-u", "-z", "--stdin"], stdin=_nul_paths(written))
+    except GitFailed as error:  # (a lock taken meanwhile too: the index has moved already)
+        raise PartlyMoved(str(error)) from None
     return True
 
 
