@@ -258,6 +258,20 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     Then every hook exited 0 without a warning
     And git "log --format=%an:%s refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "Claude Code:Write: added src/hello.py\nuser:before-session: modified README.md"
 
+  Scenario: A file whose name gitplan cannot record (macOS's Icon\r) is left out of every sweep, which records the rest
+    Given the agent runs in the worktree: "touch Icon$(printf '\r'); echo wip >> README.md"
+    When claude-code sends "pre-write" as "PreToolUse"
+    And the agent runs in the worktree: "sed -i 's/print(1)/print(2)/' src/app.py"
+    And claude-code sends "post-bash" as "PostToolUse"
+    Then every hook exited 0 without a warning
+    And git "log --format=%s refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "Bash: modified src/app.py\nbefore-session: modified README.md"
+    And the record of changeset 2 of "claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" has skipped = ["Icon\r"]
+    When the agent runs in the worktree: "echo late > late.txt"
+    And I run git plan "snapshot claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e --tool sweep"
+    Then the exit code is 0
+    And the output contains "warning: left out 'Icon\r': gitplan cannot record that name"
+    And git "show --stat --format= refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "late.txt"
+
   Scenario: What the agent commits itself is recorded by the next sweep
     When claude-code sends "pre-write" as "PreToolUse"
     And the agent runs in the worktree: "echo a > a.txt; git add a.txt; git commit -q -m agent; sed -i s/two/2/ README.md; git commit -q -am again"

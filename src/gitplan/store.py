@@ -447,10 +447,14 @@ class PlanStore:
         git_dir = checkout.git_dir if checkout else self._repo.path
         workdir = checkout.workdir if checkout else str(self._repo.workdir)
         swept = planworktree.swept_paths(self._repo, plan_id, workdir, git_dir)
-        edits = snapshot.worktree_edits(self._repo, checkout=checkout, against_tree=tip_tree, also=swept)
+        skipped: list[str] = []  # (a name gitplan cannot record: left out, and the rest recorded)
+        edits = snapshot.worktree_edits(
+            self._repo, checkout=checkout, against_tree=tip_tree, also=swept, skipped=skipped
+        )
         if not edits:
             return None
         # No times: the sweep did not see the edits being made, so it cannot say when.
+        described = replace(described, skipped=skipped or None)
         changeset = self.record(plan_id, edits, described, parent=current.tip)
         planworktree.remember_swept(self._repo, plan_id, workdir, git_dir, edits)
         return changeset
@@ -481,6 +485,7 @@ class PlanStore:
         git_dir = self._repo.path
         workdir = str(self._repo.workdir)
         head = None if self._repo.head_is_unborn else str(self._repo.head.target)
+        skipped: list[str] = []  # (a name gitplan cannot record: left out, and the rest recorded)
         if paths:
             named = snapshot.named_paths(self._repo, Path(workdir), tip_tree, paths)
             edits = snapshot.worktree_edits(self._repo, tuple(named), against_tree=tip_tree) if named else {}
@@ -492,7 +497,7 @@ class PlanStore:
                 old_tree = str(lookup_commit(self._repo, seen).tree_id) if seen else None
                 new_tree = str(lookup_commit(self._repo, head).tree_id) if head else None
                 swept += [entry.path for entry in changed_entries(self._repo, old_tree, new_tree)]
-            edits = snapshot.worktree_edits(self._repo, against_tree=tip_tree, also=swept)
+            edits = snapshot.worktree_edits(self._repo, against_tree=tip_tree, also=swept, skipped=skipped)
         if not edits:
             planworktree.remember_swept(self._repo, plan_id, workdir, git_dir, (), head=head)
             return None
@@ -510,6 +515,7 @@ class PlanStore:
             duration_ms=None if started is None or finished is None else int((finished - started) * 1000),
             status="error" if failed else "ok",
             agent=dict(agent) if agent else None,
+            skipped=skipped or None,
         )
         changeset = self.record(plan_id, edits, invocation, parent=current.tip)
         planworktree.remember_swept(self._repo, plan_id, workdir, git_dir, edits, head=head)

@@ -179,3 +179,6 @@ def snapshot(
             f"recorded changeset {changeset.number} of plan {plan}: "
             f"{changeset.commit[:12]} {changeset.tool}: {changeset.summary}"
         )
+    for path in (changeset.invocation.skipped if changeset and changeset.invocation else None) or ():
+        shown = path.encode("unicode_escape").decode("ascii")
+        click.echo(f"git-plan: warning: left out '{shown}': gitplan cannot record that name", err=True)
