@@ -272,6 +272,23 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     And the output contains "warning: left out 'Icon\r': gitplan cannot record that name"
     And git "show --stat --format= refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "late.txt"
 
+  Scenario Outline: A first hook killed after it made the plan, before it recorded the user's work: the next event records that work first, as the user's (<next>)
+    Given the agent writes "README.md" as "the user's own edit\n" in the worktree
+    When claude-code sends "pre-write" as "PreToolUse", the hook killed at "git.status"
+    And <next>
+    And the agent runs in the worktree: "echo agent > agent.txt"
+    And claude-code sends "post-bash" as "PostToolUse"
+    Then every hook exited 0 without a warning
+    And git "log --format=%an:%s refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "<log>"
+    When I run git plan "cancel claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e --restore"
+    Then the exit code is 0
+    And the worktree file "README.md" holds "the user's own edit\n"
+
+    Examples:
+      | next                                          | log                                                                   |
+      | claude-code sends "pre-write" as "PreToolUse" | Claude Code:Bash: added agent.txt\nuser:before-session: modified README.md |
+      | the agent's session goes on                   | user:before-session: 2 files                                          |
+
   Scenario: What the agent commits itself is recorded by the next sweep
     When claude-code sends "pre-write" as "PreToolUse"
     And the agent runs in the worktree: "echo a > a.txt; git add a.txt; git commit -q -m agent; sed -i s/two/2/ README.md; git commit -q -am again"

@@ -58,6 +58,24 @@ def session(context, session):  # type: ignore[no-untyped-def]
     context.session = session
 
 
+@when("the agent's session goes on")
+def session_goes_on(context):  # type: ignore[no-untyped-def]
+    """(no event: the agent's next tool runs without a hook before it)"""
+
+
+@when('{agent} sends "{fixture}" as "{event}", the hook killed at "{point}"')
+def sends_killed(context, agent, fixture, event, point):  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        [sys.executable, "-m", "gitplan", "hook", agent, event],
+        input=_payload(context, agent, fixture),
+        cwd=context.repo,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, GITPLAN_FAULTS=f"{point}=exit"),
+    )
+    assert done.returncode != 0, "the hook was not killed"
+
+
 @when('{agent} sends "{fixture}" as "{event}"')
 def sends(context, agent, fixture, event):  # type: ignore[no-untyped-def]
     _hook(context, agent, event, _payload(context, agent, fixture))

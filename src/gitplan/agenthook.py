@@ -31,7 +31,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import hookqueue, permissions
+from . import filelock, hookqueue, permissions
 from .agentpayloads import UNSAFE_IN_NAME, PayloadError, ToolCall, plan_for, read
 
 __all__ = ["AGENTS", "EVENTS", "PayloadError", "ToolCall", "handle", "main", "parse", "plan_for"]
@@ -138,7 +138,7 @@ def handle(call: ToolCall, queue: bool = True) -> str:
     if call.event == "pre":  # no pygit2 on this path (but the session's first): it notes the time
         # The calls before this one are recorded before this tool can change more.
         hookqueue.wait_drained(common, _PRE_WAIT, call.plan_id)
-        if not _plan_exists(common, call.plan_id):
+        if not _plan_exists(common, call.plan_id) or _baseline_marker(common, call.plan_id).exists():
             _ensure_plan(_open(where), call, baseline=True)
         if call.call_id and not call.read_only:
             state.mkdir(parents=True, exist_ok=True)
@@ -249,22 +249,42 @@ def _packed(common: Path, plan_id: str) -> bool:
 def _ensure_plan(store: Any, call: ToolCall, baseline: bool) -> None:
     """The session's plan, created at its first event. Created at a `pre` event (before
     any tool ran), what the worktree already held is recorded first as the user's, so
-    that the agent's changesets hold only what the agent did."""
+    that the agent's changesets hold only what the agent did.
+
+    A marker says that record is still owed from the moment the plan is made until it is
+    written: a hook killed in between, or a record that failed, leaves it, and the
+    session's next event records the user's work first, before its own record (a shell
+    call's edits made meanwhile then count as the user's too: kept by `cancel
+    --restore`, never undone with the agent's)."""
     from .errors import BadInput
 
+    marker = _baseline_marker(Path(store.git_directory), call.plan_id)
     try:
         store.status(call.plan_id)
-        return
     except Exception:  # noqa: BLE001 - not there yet (or damaged: create says which)
-        pass
-    try:
-        store.create(call.plan_id, title=f"{AGENTS[call.agent]} session {call.session}")
-    except BadInput as error:  # pragma: no cover - another hook of the session made it meanwhile
-        if "already exists" not in str(error):
-            raise
-        return
-    if not baseline:
-        return
+        if baseline:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        try:
+            store.create(call.plan_id, title=f"{AGENTS[call.agent]} session {call.session}")
+        except BadInput as error:  # pragma: no cover - another hook of the session made it meanwhile
+            if "already exists" not in str(error):
+                raise
+            return  # (its baseline is that hook's to record, or, if it dies, the next event's)
+    with filelock.locked(marker.with_name(f"{marker.name}.lock")):
+        if not marker.exists():  # recorded already (by another of the session's hooks)
+            return
+        _record_baseline(store, call)
+        marker.unlink()
+
+
+def _baseline_marker(common: Path, plan_id: str) -> Path:
+    """The file that says the session's record of the user's own work is still owed.
+    (`.baselines` can be no plan's name, so no plan's hook state holds it.)"""
+    return common / "gitplan" / "hooks" / ".baselines" / plan_id
+
+
+def _record_baseline(store: Any, call: ToolCall) -> None:
     store.record_agent_call(
         call.plan_id,
         tool="before-session",
