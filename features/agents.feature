@@ -289,6 +289,14 @@ Feature: Coding agents' tool calls become changesets through git plan hook
       | claude-code sends "pre-write" as "PreToolUse" | Claude Code:Bash: added agent.txt\nuser:before-session: modified README.md |
       | the agent's session goes on                   | user:before-session: 2 files                                          |
 
+  Scenario: In a repository with no commit yet, the agent's first commit is recorded by the next sweep
+    Given the agent works in a new repository with no commit yet
+    When claude-code sends "pre-write" as "PreToolUse"
+    And the agent runs in the worktree: "echo 'print(1)' > app.py; git add -A; git commit -q -m first"
+    And claude-code sends "post-bash" as "PostToolUse"
+    Then every hook exited 0 without a warning
+    And git "log --format=%s refs/changesets/claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e" prints "Bash: added app.py"
+
   Scenario: What the agent commits itself is recorded by the next sweep
     When claude-code sends "pre-write" as "PreToolUse"
     And the agent runs in the worktree: "echo a > a.txt; git add a.txt; git commit -q -m agent; sed -i s/two/2/ README.md; git commit -q -am again"

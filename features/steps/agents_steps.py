@@ -58,6 +58,12 @@ def session(context, session):  # type: ignore[no-untyped-def]
     context.session = session
 
 
+@given("the agent works in a new repository with no commit yet")
+def new_unborn_repository(context):  # type: ignore[no-untyped-def]
+    context.repo = os.path.join(context.tmp, "new-project")
+    subprocess.run(["git", "init", "-q", context.repo], check=True)
+
+
 @when("the agent's session goes on")
 def session_goes_on(context):  # type: ignore[no-untyped-def]
     """(no event: the agent's next tool runs without a hook before it)"""

@@ -393,9 +393,10 @@ def swept_paths(repo: pygit2.Repository, plan_id: str, workdir: str, git_dir: st
 
 
 def swept_head(repo: pygit2.Repository, plan_id: str, git_dir: str) -> str | None:
-    """The worktree's HEAD when it was last swept (None: never, or unborn then)."""
+    """The worktree's HEAD when it was last swept: "" when HEAD was unborn then (no
+    commit yet), None when it was never swept."""
     try:
-        return (_swept_root(repo) / plan_id / f"{_key(git_dir)}.head").read_text().strip() or None
+        return (_swept_root(repo) / plan_id / f"{_key(git_dir)}.head").read_text().strip()
     except FileNotFoundError:
         return None
 
@@ -408,6 +409,8 @@ def remember_swept(
     paths: Iterable[str],
     head: str | None = None,
 ) -> None:
+    """Remember the `paths` swept in the worktree of `git_dir` (their stat data), and
+    where its HEAD was (`head`: "" for an unborn one; None: not said)."""
     target = _swept_root(repo) / plan_id / _key(git_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     if head is not None:

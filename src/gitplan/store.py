@@ -492,14 +492,15 @@ class PlanStore:
         else:
             swept = planworktree.swept_paths(self._repo, plan_id, workdir, git_dir)
             # Files the agent committed are clean to git status: what HEAD took since last time.
-            seen = planworktree.swept_head(self._repo, plan_id, git_dir) or head
+            seen = planworktree.swept_head(self._repo, plan_id, git_dir)
+            seen = head if seen is None else seen or None  # ("": no commit yet at the last sweep)
             if seen != head:
                 old_tree = str(lookup_commit(self._repo, seen).tree_id) if seen else None
                 new_tree = str(lookup_commit(self._repo, head).tree_id) if head else None
                 swept += [entry.path for entry in changed_entries(self._repo, old_tree, new_tree)]
             edits = snapshot.worktree_edits(self._repo, against_tree=tip_tree, also=swept, skipped=skipped)
         if not edits:
-            planworktree.remember_swept(self._repo, plan_id, workdir, git_dir, (), head=head)
+            planworktree.remember_swept(self._repo, plan_id, workdir, git_dir, (), head=head or "")
             return None
         if started is None:
             finished = None
@@ -518,7 +519,7 @@ class PlanStore:
             skipped=skipped or None,
         )
         changeset = self.record(plan_id, edits, invocation, parent=current.tip)
-        planworktree.remember_swept(self._repo, plan_id, workdir, git_dir, edits, head=head)
+        planworktree.remember_swept(self._repo, plan_id, workdir, git_dir, edits, head=head or "")
         return changeset
 
     def _checkout_at(self, directory: str | os.PathLike[str] | None) -> worktree.Checkout | None:
