@@ -244,6 +244,23 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     And I run git plan "hooks uninstall claude-code"
     Then ".claude/settings.json" has the hooks "{"PreToolUse": ["odd", {"hooks": "x"}], "Stop": {"not": "a list"}}"
 
+  Scenario: A hook group of the user's that also runs gitplan for fewer tools: install adds gitplan's for all tools, uninstall takes out gitplan's command alone
+    Given the file ".claude/settings.json" in the worktree is "{"hooks": {"PostToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "echo mine"}, {"type": "command", "command": "git plan hook claude-code post"}]}]}}"
+    When I run git plan "hooks install claude-code"
+    Then the exit code is 0
+    When I run git plan "hooks status claude-code"
+    Then the output contains "PostToolUse: git plan hook claude-code"
+    When I run git plan "hooks uninstall claude-code"
+    Then ".claude/settings.json" has the hooks "{"PostToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "echo mine"}]}]}"
+
+  Scenario: A settings file that is a dangling symlink (into a dotfiles repository): uninstall removes the file install made there, and keeps the symlink
+    Given the settings file ".claude/settings.json" is a symlink to a file not made yet
+    When I run git plan "hooks install claude-code"
+    Then the symlink is still a symlink, and its target holds "git plan hook claude-code pre"
+    When I run git plan "hooks uninstall claude-code"
+    Then the exit code is 0
+    And the symlink is still a symlink, and its target is gone
+
   Scenario: hooks install --project needs a working tree
     Given a bare clone "bare.git" of the repository with a plan "p"
     When I run git plan "-C {tmp}/bare.git hooks install claude-code"

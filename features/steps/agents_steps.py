@@ -308,6 +308,28 @@ def symlinked_settings(context, path, text):  # type: ignore[no-untyped-def]
     context.settings_target = target
 
 
+@given('the settings file "{path}" is a symlink to a file not made yet')
+def dangling_settings(context, path):  # type: ignore[no-untyped-def]
+    target = Path(context.tmp, "dotfiles", "claude.json")
+    target.parent.mkdir(parents=True)
+    link = Path(context.repo, path)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(target)
+    context.settings_target = target
+
+
+@then('the symlink is still a symlink, and its target holds "{text}"')
+def through_dangling_link(context, text):  # type: ignore[no-untyped-def]
+    assert Path(context.repo, ".claude", "settings.json").is_symlink()
+    assert text in context.settings_target.read_text(encoding="utf-8")
+
+
+@then("the symlink is still a symlink, and its target is gone")
+def dangling_again(context):  # type: ignore[no-untyped-def]
+    assert Path(context.repo, ".claude", "settings.json").is_symlink()
+    assert not context.settings_target.exists()
+
+
 @then('the symlink is still a symlink, its target has mode 600 and holds "{first}" and "{second}"')
 def through_link(context, first, second):  # type: ignore[no-untyped-def]
     assert Path(context.repo, ".claude", "settings.json").is_symlink()

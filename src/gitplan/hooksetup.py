@@ -192,8 +192,8 @@ def install(settings: AgentSettings, path: Path, backup: Path) -> bool:
         entries = hooks.setdefault(names(event), [])
         if not isinstance(entries, list):
             raise BadInput(f"{path}: hooks.{names(event)} is not a list; fix it by hand first")
-        if any(_is_ours(entry) for entry in entries):
-            continue
+        if any(_is_ours(entry) and entry.get("matcher") == matcher for entry in entries):
+            continue  # (an entry of the user's for fewer tools leaves the others without ours)
         command = settings.command(event, ours)
         entry: dict[str, Any] = (
             {"command": command}
@@ -230,8 +230,8 @@ def uninstall(settings: AgentSettings, path: Path, backup: Path) -> bool:
         entries = hooks[event]
         if not isinstance(entries, list):
             continue
-        kept = [entry for entry in entries if not _is_ours(entry)]
-        if len(kept) != len(entries):
+        kept = [left for left in map(_without_ours, entries) if left is not None]
+        if kept != entries:
             changed = True
             if kept:
                 hooks[event] = kept
@@ -245,7 +245,7 @@ def uninstall(settings: AgentSettings, path: Path, backup: Path) -> bool:
         shutil.copyfile(backup, path.resolve())  # nothing else changed: its old bytes back
         backup.unlink()
     elif document in ({}, dict(settings.starts_with)) and not backup.exists():
-        path.unlink()  # gitplan made the file (and the directories it needed)
+        path.resolve().unlink()  # gitplan made the file (and the directories it needed)
         _remove_made_directories(backup)
     else:
         _save(path, document)
@@ -265,9 +265,9 @@ def status(settings: AgentSettings, path: Path) -> HookState:
             hooks, names = {}, str
         installed = tuple(
             event
-            for event, _, _ in settings.events
+            for event, _, matcher in settings.events
             if isinstance(hooks.get(names(event)), list)
-            and any(_is_ours(entry) for entry in hooks[names(event)])
+            and any(_is_ours(entry) and entry.get("matcher") == matcher for entry in hooks[names(event)])
         )
     missing = tuple(event for event, _, _ in settings.events if event not in installed)
     return HookState(settings.agent, str(path), installed, missing)
@@ -369,6 +369,26 @@ def _remove_made_directories(backup: Path) -> None:
     for place in sorted(made, key=len, reverse=True):
         with contextlib.suppress(OSError):  # only when empty: what else is there stays
             Path(place).rmdir()
+
+
+def _without_ours(entry: Any) -> Any:
+    """`entry` with gitplan's commands taken out of it (the user's own beside them stay);
+    None when nothing of it is left."""
+    if not isinstance(entry, dict):
+        return entry
+    if str(entry.get("command", "")).startswith(MARKER):  # Cursor's flat entry
+        return None
+    commands = entry.get("hooks")
+    if not isinstance(commands, list):
+        return entry
+    kept = [
+        command
+        for command in commands
+        if not (isinstance(command, dict) and str(command.get("command", "")).startswith(MARKER))
+    ]
+    if len(kept) == len(commands):
+        return entry
+    return {**entry, "hooks": kept} if kept else None
 
 
 def _is_ours(entry: Any) -> bool:
