@@ -546,6 +546,63 @@ Feature: Apply is all or nothing
       | an entry with the skip-worktree bit  | git update-index --skip-worktree keep.txt       | README.md\ngone/only\nnew.txt      |
       | a split index                        | git update-index --split-index                  | README.md\ngone/only\nnew.txt      |
 
+  Scenario: A symlink the user put where the plan deletes a file in a directory: the file it reaches is the user's, and both checks and apply refuse
+    Given the user sets the repository up with:
+      """
+      mkdir elsewhere && echo precious > elsewhere/only && rm -r gone && ln -s elsewhere gone
+      """
+    And I remember the user's state
+    When I run git plan "apply p --check"
+    Then the exit code is 4
+    And the output contains "gone (a symlink where HEAD has a directory)"
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 4
+    And the error mentions "gone (a symlink where HEAD has a directory)"
+    And the user's state is unchanged
+    And the worktree file "elsewhere/only" holds "precious"
+
+  Scenario: A symlink the user put where the plan deletes a file in a directory, leading where that file is not: the deletion is made, nothing through the symlink
+    Given the user sets the repository up with:
+      """
+      mkdir elsewhere && echo mine > elsewhere/other && rm -r gone && ln -s elsewhere gone
+      """
+    When I apply "p" in worktree mode
+    Then it succeeds
+    And the index has no "gone/only"
+    And the worktree file "elsewhere/other" holds "mine"
+    And the worktree file "gone/other" holds "mine"
+
+  Scenario: A directory the user made where the plan deletes a file is in the way, for both checks and apply
+    Given the user sets the repository up with:
+      """
+      rm gone/only && mkdir gone/only && echo precious > gone/only/f
+      """
+    And I remember the user's state
+    When I run git plan "status p --check"
+    Then the output contains "apply would be refused: uncommitted changes in gone/only"
+    When I run git plan "apply p --check"
+    Then the exit code is 4
+    And the output contains "gone/only (a directory is in the way)"
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 4
+    And the error mentions "gone/only (a directory is in the way)"
+    And the user's state is unchanged
+
+  Scenario: A plan that makes a tracked symlink a directory applies, as git checkout does, without writing through the symlink
+    Given the user sets the repository up with:
+      """
+      mkdir real && echo x > real/x && ln -s real link && git add real link && git commit -q -m link
+      printf 'new\n' > ../new-x
+      """
+    And a plan "q"
+    When I run git plan "record q --tool t --delete link --set link/x={tmp}/new-x"
+    And I run git plan "apply q --check"
+    Then the exit code is 0
+    When I apply "q" in worktree mode
+    Then it succeeds
+    And the worktree file "link/x" holds "new"
+    And the worktree file "real/x" holds "x"
+
   Scenario: An apply interrupted just after its commit point stands, and git plan recover finishes it
     Given the apply is interrupted (KeyboardInterrupt) just after its commit point
     When I apply "p" in commit mode, catching the interrupt

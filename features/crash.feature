@@ -35,8 +35,25 @@ Feature: An apply killed with SIGKILL at any moment leaves the old or the applie
       | point                     | state   |
       | apply.before-commits      | old     |
       | apply.checkout-started    | old     |
+      | worktree.paths-checked    | old     |
+      | worktree.index-moved      | old     |
       | apply.before-commit-point | old     |
       | apply.after-commit-point  | applied |
+
+  Scenario: A cancel of a plan whose apply was killed halfway refuses until recover has put the files back
+    Given a repository with 60 files and a plan "big" that changes, adds and deletes 60 of them
+    When a real "git plan apply big" is killed at "worktree.index-moved"
+    And I run git plan "cancel big"
+    Then the exit code is 1
+    And the output contains "run `git plan recover` first"
+    And the output contains "nothing was cancelled"
+    When I run git plan "recover"
+    Then the exit code is 0
+    And HEAD, index and worktree are the old ones
+    When I run git plan "cancel big"
+    Then the exit code is 0
+    And git status is clean
+    And git fsck --full is clean
 
   Scenario Outline: An apply killed while it held the lock of <ref>: recover removes that lock and rolls back
     # libgit2 takes the lock inside one call: the kill lands just before it, and the lock

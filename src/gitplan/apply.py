@@ -185,8 +185,8 @@ def _outcome_or_refusal(
         # disk, and only then asked of git status.
         outcome = _plan_outcome(repo, chain, head, replay, selection or Selection(), write)
         worktree.check_move_early(repo, outcome.head_tree, outcome.writes)  # git reads meanwhile
-        _refuse_unsafe(repo, outcome.writes)
-        if _in_the_way(repo, outcome.writes):
+        linked = _refuse_unsafe(repo, outcome.writes)
+        if linked or _in_the_way(repo, outcome.writes):
             _refuse_dirty_by_status(repo, outcome.writes)
         return outcome
     status = worktree.StatusRun(repo)  # git reads the worktree while the outcome is computed
@@ -584,19 +584,25 @@ def _write_unless_the_plans(repo: pygit2.Repository, plan_id: str, staging: Stag
             write_object(repo, kind, data)
 
 
-def _refuse_unsafe(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> None:
+def _refuse_unsafe(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> bool:
+    """Refuse a path the apply would write through a symlink leading out of the worktree;
+    True when a directory on the way to one of them is a symlink inside it (git writes
+    and deletes nothing through one: what is there is not at that path)."""
     workdir = os.path.realpath(repo.workdir)
     inside: set[str] = {""}  # directories found to stay inside the worktree
+    linked: set[str] = set()  # those of them that are symlinks
     for entry in writes:
         validate_path(entry.path)
-        if not _stays_inside(workdir, os.path.dirname(entry.path), inside):
+        if not _stays_inside(workdir, os.path.dirname(entry.path), inside, linked):
             raise BadInput(f"{entry.path}: a symlink in the worktree leads outside it; refusing")
+    return bool(linked)
 
 
-def _stays_inside(workdir: str, directory: str, inside: set[str]) -> bool:
+def _stays_inside(workdir: str, directory: str, inside: set[str], linked: set[str]) -> bool:
     """Does `directory` resolve to a place inside the worktree? Each of its leading
     directories is looked at once per apply; only symlinks among them are resolved
-    (a plain directory inside the worktree keeps its children inside)."""
+    (a plain directory inside the worktree keeps its children inside), and added to
+    `linked`."""
     if directory in inside:
         return True
     prefix = ""
@@ -609,6 +615,7 @@ def _stays_inside(workdir: str, directory: str, inside: set[str]) -> bool:
             real = os.path.realpath(full)
             if real != workdir and not real.startswith(workdir + os.sep):
                 return False
+            linked.add(prefix)
         inside.add(prefix)
     return True
 
@@ -630,11 +637,21 @@ def _refuse_dirty(
         in_head = (entry.old_id, entry.old_mode or 0) if entry.old_id else entry_at(repo, head_tree, path)
         was_directory = in_head is not None and in_head[1] == MODE_TREE
         full = Path(repo.workdir) / path
+        # Through a symlinked directory on the way (one the plan replaces by a directory),
+        # what is there is not at `path`: git neither reads nor writes through it.
+        through_link = worktree.any_leading_symlink(Path(repo.workdir), [path])
+        above = worktree.file_above(Path(repo.workdir), path) if through_link else None
         if path in changes.staged:
             dirty.append(f"{path} (staged changes)")
+        elif in_head is not None and above is not None and os.path.exists(full):
+            # Reached through the symlink: git's up-to-date check finds another file there.
+            dirty.append(f"{above} (a symlink where HEAD has a directory)")
         elif path in changes.unstaged:
             deleted = changes.unstaged[path].state == "deleted"
-            if not (deleted and entry.new_id is None):  # (a deletion of what is gone loses nothing)
+            made_directory = full.is_dir() and not full.is_symlink() and not through_link
+            if deleted and entry.new_id is None and made_directory:  # (where the file was)
+                dirty.append(f"{path} (a directory is in the way)")
+            elif not (deleted and entry.new_id is None):  # (a deletion of what is gone loses nothing)
                 dirty.append(f"{path} ({'deleted in the worktree' if deleted else 'uncommitted changes'})")
         elif was_directory:  # a directory the plan replaces by a file: its files are checked one by one
             if entry.new_id is not None and full.is_dir() and not full.is_symlink():
@@ -642,10 +659,10 @@ def _refuse_dirty(
                     f"{found} (untracked file in the way)"
                     for found in _untracked_below(repo, head_tree, path)
                 )
-        elif in_head is None and full.is_dir() and not full.is_symlink():
+        elif in_head is None and full.is_dir() and not full.is_symlink() and not through_link:
             if _holds_files(full):  # an empty one goes, as git checkout removes it
                 dirty.append(f"{path} (a directory is in the way)")
-        elif in_head is None and (full.exists() or full.is_symlink()):
+        elif in_head is None and (full.exists() or full.is_symlink()) and not through_link:
             dirty.append(f"{path} (untracked file in the way)")
         elif in_head is None:
             above = _file_above(repo, head_tree, path)
@@ -686,8 +703,11 @@ def _in_the_way(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> bool:
     for entry in writes:
         if entry.old_mode == pygit2.GIT_FILEMODE_COMMIT:
             return True
-        exists = os.path.lexists(os.path.join(workdir, entry.path))
+        full = os.path.join(workdir, entry.path)
+        exists = os.path.lexists(full)
         if exists == (entry.old_id is None):
+            return True
+        if exists and os.path.isdir(full) and not os.path.islink(full):  # where HEAD has a file
             return True
         parent = os.path.dirname(entry.path)
         if not exists and parent not in directories:

@@ -34,7 +34,7 @@ from . import (
     verify,
     worktree,
 )
-from .errors import BadInput, CannotWrite, Conflict, Damaged, PlanNotFound
+from .errors import BadInput, CannotWrite, Conflict, Damaged, GitPlanError, PlanNotFound
 from .format import (
     changeset_message,
     decode_invocation_record,
@@ -109,6 +109,21 @@ Changes = Mapping[str, bytes | File | FileOnDisk | None]
 Method = TypeVar("Method", bound=Callable[..., Any])
 _CANNOT_WRITE = {errno.EROFS: "read-only", errno.EACCES: "no permission", errno.EPERM: "no permission",
                  errno.ENOSPC: "no space left", errno.EDQUOT: "disk quota exceeded"}  # fmt: skip
+
+
+def _refuse_interrupted_apply(repo: pygit2.Repository, plan_id: str) -> None:
+    """An apply of the plan that was interrupted (here, or in another worktree) needs the
+    plan's objects to finish or roll back its half-written files: cancel waits for it."""
+    from .apply import interrupted_elsewhere, pending_apply
+
+    elsewhere = interrupted_elsewhere(repo, plan_id)
+    if pending_apply(repo) == plan_id or elsewhere is not None:
+        where = f" in the worktree {elsewhere}" if elsewhere else ""
+        raise GitPlanError(
+            f"an apply of plan {plan_id!r} was interrupted{where} and has written part of its "
+            f"files: run `git plan recover`{' there' if elsewhere else ''} first (it finishes or rolls "
+            "it back, with the plan's objects, which cancel would delete); nothing was cancelled"
+        )
 
 
 def _writing(method: Method) -> Method:
@@ -639,6 +654,7 @@ class PlanStore:
         # plan's objects, which no ref shows yet: wait until it stands or has put
         # everything back (packs.apply_lease), then cancel what it left.
         with packs.apply_lease(repo, plan_id), packs.exclusive(repo, "prune"):
+            _refuse_interrupted_apply(repo, plan_id)
             deleted: tuple[str, ...] | None = None
             try:
                 for attempt in range(refs.max_attempts()):

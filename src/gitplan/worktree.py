@@ -438,7 +438,7 @@ def move(
     the move touch those paths alone when that gives what read-tree would give
     (_move_paths): read-tree also reads every other entry of both trees and of
     the index, and writes the whole cache tree again."""
-    if changes is not None and _plain_index(repo, changes) and _move_paths(repo, old_tree, changes):
+    if changes is not None and _move_paths(repo, old_tree, changes):
         return
     args = ["read-tree", "-m", "-u", old_tree, new_tree]
     try:
@@ -450,13 +450,17 @@ def move(
         run_git(repo, args)
 
 
-def _plain_index(repo: pygit2.Repository, changes: Sequence[Entry]) -> bool:
+def _movable_by_path(repo: pygit2.Repository, changes: Sequence[Entry]) -> bool:
     """Can a move of `changes` be made path by path with what read-tree would leave, as
-    far as the repository's setup tells? Not in a sparse checkout, nor where an index
-    entry may carry a bit that read-tree keeps on an entry it replaces (skip-worktree,
-    intent-to-add: index format 2 has no room for them; a split index is left to
-    read-tree), nor for a submodule."""
+    far as the repository's setup and the worktree's directories tell? Not in a sparse
+    checkout, nor where an index entry may carry a bit that read-tree keeps on an entry
+    it replaces (skip-worktree, intent-to-add: index format 2 has no room for them; a
+    split index is left to read-tree), nor for a submodule, nor where a directory on the
+    way to a path is a symlink in the worktree (git neither reads nor deletes a file
+    through one)."""
     if any(pygit2.GIT_FILEMODE_COMMIT in (change.old_mode, change.new_mode) for change in changes):
+        return False
+    if any_leading_symlink(Path(repo.workdir), (change.path for change in changes)):
         return False
     if config_flag(repo, "core.sparseCheckout", False) or os.path.exists(
         os.path.join(repo.path, "info", "sparse-checkout")
@@ -483,13 +487,18 @@ def _move_paths(repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry]
     through the repository's filters, with their stat data in the index."""
     started = _early_checks.get()
     check = started.pop((old_tree, _paths_of(changes)), None) if started is not None else None
-    same, clean = (check or MoveCheck(repo, old_tree, changes)).result()
+    if check is None:  # (one started early was started only where this holds)
+        if not _movable_by_path(repo, changes):
+            return False
+        check = MoveCheck(repo, old_tree, changes)
+    same, stale = check.result()
     if not same:
         return False
-    if not clean:
+    if stale:
         run_git(repo, ["update-index", "-q", "--refresh"])
-        if not MoveCheck(repo, old_tree, changes).result()[1]:
-            raise GitFailed("git checkout-index: a file the move writes is not uptodate; nothing was written")
+        stale = MoveCheck(repo, old_tree, changes).result()[1]
+        if stale:
+            raise GitFailed(f"git checkout-index: {', '.join(stale)}: not uptodate")
     faults.point("worktree.paths-checked")
     records = [
         f"{change.new_mode:o} {change.new_id}\t".encode() + os.fsencode(change.path) + b"\0"
@@ -535,14 +544,21 @@ class MoveCheck:
                 self.close()
                 raise
 
-    def result(self) -> tuple[bool, bool]:
-        """(the index is old_tree, every file is up to date)."""
+    def result(self) -> tuple[bool, list[str]]:
+        """(the index is old_tree, the paths whose files are not up to date)."""
         try:
             self._same.communicate()
-            self._check.communicate()
+            _, err = self._check.communicate()
         finally:
             self.close()
-        return self._same.returncode == 0, self._check.returncode == 0
+        stale = [
+            os.fsdecode(line.removesuffix(_NOT_UP_TO_DATE))
+            for line in err.splitlines()
+            if line.endswith(_NOT_UP_TO_DATE)
+        ]
+        if self._check.returncode != 0 and not stale:  # (said otherwise: named as git said it)
+            stale = [err.decode(errors="replace").strip() or f"exit {self._check.returncode}"]
+        return self._same.returncode == 0, stale
 
     def close(self) -> None:
         for process in (self._same, getattr(self, "_check", None)):
@@ -550,6 +566,9 @@ class MoveCheck:
                 process.terminate()
             if process is not None:
                 process.communicate()
+
+
+_NOT_UP_TO_DATE = b" already exists, no checkout"  # how checkout-index -n names a changed file
 
 
 def _paths_of(changes: Sequence[Entry]) -> tuple[str, ...]:
@@ -572,7 +591,7 @@ def check_move_early(repo: pygit2.Repository, old_tree: str, changes: Sequence[E
     """Start the checks `move(repo, old_tree, ..., changes)` will make, where it will move
     path by path: git reads the index while the caller goes on (in early_move_checks)."""
     started = _early_checks.get()
-    if started is not None and repo.workdir and _plain_index(repo, changes):
+    if started is not None and repo.workdir and _movable_by_path(repo, changes):
         started[(old_tree, _paths_of(changes))] = MoveCheck(repo, old_tree, changes)
 
 
@@ -585,6 +604,21 @@ def is_executable(path: str | os.PathLike[str]) -> bool:
     """Whether git records a file as executable (100755): its owner's execute bit, as
     `git add` reads it, whoever runs us (root may run any file) and on a noexec mount."""
     return bool(os.stat(path).st_mode & stat.S_IXUSR)
+
+
+def any_leading_symlink(workdir: Path, paths: Iterable[str]) -> bool:
+    """Is a directory on the way to one of `paths` a symlink in the worktree? Each
+    leading directory is looked at once."""
+    seen: set[str] = {""}
+    for path in paths:
+        directory = os.path.dirname(path)
+        while directory not in seen:
+            seen.add(directory)
+            with contextlib.suppress(OSError):
+                if stat.S_ISLNK(os.lstat(workdir / directory).st_mode):
+                    return True
+            directory = os.path.dirname(directory)
+    return False
 
 
 def file_above(workdir: Path, path: str) -> str | None:
@@ -763,7 +797,7 @@ def force_from_index(repo: pygit2.Repository, paths: Sequence[str]) -> list[str]
     in_index = index_paths(repo)
     present = [path for path in paths if path in in_index and not in_index[path]]
     for path in paths:
-        if path in in_index:
+        if path in in_index or any_leading_symlink(workdir, [path]):  # (git deletes nothing through one)
             continue
         target = workdir / path
         if target.is_symlink() or target.is_file():
