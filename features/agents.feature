@@ -78,6 +78,18 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     And the hook log mentions "claude-code pre Write: noted the start"
     And the repository "other" has no hooks log
 
+  Scenario: CLAUDE_PROJECT_DIR is Claude Code's: another agent started from a Claude Code shell records where its payload says
+    When codex's "pre" hook of a Write runs with its cwd in another repository "other" and CLAUDE_PROJECT_DIR the project
+    Then the hook exited 0
+    And the repository "other" has a hooks log that mentions "codex pre Write: noted the start"
+    And the project has no hooks log
+
+  Scenario: NaN and Infinity in a payload (a Python agent's json.dumps writes them) are kept as words, so the record stays strict JSON
+    When the agent runs in the worktree: "echo hi > n.txt"
+    And the hook gets the payload "{"session_id": "s6", "cwd": "{repo}", "tool_name": "Write", "tool_input": {"file_path": "n.txt", "t": NaN, "b": -Infinity}}" for claude-code post
+    Then every hook exited 0 without a warning
+    And the record of changeset 1 of "claude-code-s6" has arguments = {"file_path": "n.txt", "t": "NaN", "b": "-Infinity"}
+
   Scenario: With --strict, a payload it cannot use exits 2; failures are logged under the git directory
     When the hook gets the payload "not json" for claude-code post with --strict
     Then the hook exited 2

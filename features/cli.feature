@@ -76,6 +76,7 @@ Feature: The command line prints for people and machines, with stable exit codes
       | record p --tool t --arg novalue --delete added.txt       | 2    | --arg takes K=V                        |
       | record p --tool t --args-json "{" --delete added.txt     | 2    | --args-json is not valid JSON          |
       | record p --tool t --args-json "[1]" --delete added.txt   | 2    | must be a JSON object                  |
+      | record p --tool t --args-json "{\"n\": NaN}" --delete added.txt | 2 | a number JSON cannot (NaN or Infinity |
       | record p --tool t extra.txt                              | 2    | PATHs go with --from-worktree          |
       | record p --tool t --delete nothere.txt                   | 2    | no such file in the plan               |
       | diff p 9                                                 | 3    | has no changeset 9                     |

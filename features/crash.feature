@@ -189,6 +189,26 @@ Feature: An apply killed with SIGKILL at any moment leaves the old or the applie
     And the output contains "already applied"
     And HEAD is still the base of "p"
 
+  Scenario: A cancel waits for recover in the linked worktree where an apply of the plan was killed writing files
+    Given a repository with files
+      | path      | content  |
+      | README.md | hello\n  |
+    And a linked worktree of the repository
+    And a plan "p"
+    And I record in "p" with tool "edit"
+      | path      | content  |
+      | README.md | edited\n |
+    When a real "git plan apply p" in the linked worktree is killed at "worktree.index-moved"
+    And I run git plan "cancel p"
+    Then the exit code is 1
+    And the output contains "was interrupted in the worktree"
+    And the output contains "linked and has written part of its files: run `git plan recover` there first"
+    When I run git plan "recover" in the linked worktree
+    Then the output contains "rolled back"
+    When I run git plan "cancel p"
+    Then the exit code is 0
+    And git fsck --full is clean
+
   Scenario: An apply rolled back after a kill leaves a file the user had deleted deleted
     Given a repository with files
       | path      | content  |

@@ -587,10 +587,10 @@ def hook_stderr_says(context, text):  # type: ignore[no-untyped-def]
 
 
 @when(
-    'claude-code\'s "pre" hook of a Write runs with its cwd in another repository "{name}" '
+    '{agent}\'s "pre" hook of a Write runs with its cwd in another repository "{name}" '
     "and CLAUDE_PROJECT_DIR the project"
 )
-def project_dir_elsewhere(context, name):  # type: ignore[no-untyped-def]
+def project_dir_elsewhere(context, agent, name):  # type: ignore[no-untyped-def]
     other = Path(context.tmp) / name
     subprocess.run(["git", "init", "-q", str(other)], check=True)
     context.other_repo = other
@@ -604,7 +604,7 @@ def project_dir_elsewhere(context, name):  # type: ignore[no-untyped-def]
         }  # fmt: skip
     )
     done = subprocess.run(
-        [sys.executable, "-m", "gitplan", "hook", "claude-code", "pre"],
+        [sys.executable, "-m", "gitplan", "hook", agent, "pre"],
         input=payload,
         cwd=other,
         capture_output=True,
@@ -613,6 +613,16 @@ def project_dir_elsewhere(context, name):  # type: ignore[no-untyped-def]
     )
     result = SimpleNamespace(code=done.returncode, stderr=done.stderr)
     context.hooks = [*getattr(context, "hooks", []), result]
+
+
+@then('the repository "{name}" has a hooks log that mentions "{text}"')
+def other_hooks_log(context, name, text):  # type: ignore[no-untyped-def]
+    assert text in (Path(context.tmp) / name / ".git" / "gitplan" / "hooks.log").read_text()
+
+
+@then("the project has no hooks log")
+def project_no_hooks_log(context):  # type: ignore[no-untyped-def]
+    assert not (Path(context.repo) / ".git" / "gitplan" / "hooks.log").exists()
 
 
 @then('the repository "{name}" has no hooks log')

@@ -87,9 +87,10 @@ def parse(agent: str, event: str, text: str) -> ToolCall:
     if kind is None:
         raise PayloadError(f"unknown event {event!r} (use pre, post or stop)")
     try:
-        # Half a UTF-16 pair (a string an agent cut inside an emoji) becomes U+FFFD, so the
-        # call keeps its record: no record may hold one.
-        payload = json.loads(text, object_pairs_hook=_whole_text)
+        # Half a UTF-16 pair (a string an agent cut inside an emoji) becomes U+FFFD, and
+        # NaN or Infinity (a Python agent's json.dumps writes them) the word, so the call
+        # keeps its record: no record may hold either (a strict JSON reader refuses them).
+        payload = json.loads(text, object_pairs_hook=_whole_text, parse_constant=str)
     except json.JSONDecodeError as error:
         raise PayloadError(f"the payload is not JSON: {error}") from None
     if not isinstance(payload, dict):
@@ -295,8 +296,10 @@ def _record_baseline(store: Any, call: ToolCall) -> None:
 
 
 def _project(call: ToolCall) -> str:
-    """The project the agent was started in (Claude Code says which), else the payload's cwd."""
-    return os.environ.get("CLAUDE_PROJECT_DIR") or call.cwd
+    """The project the agent was started in (Claude Code says which), else the payload's cwd.
+    (Only Claude Code's: another agent started from a Claude Code shell inherits it.)"""
+    named = os.environ.get("CLAUDE_PROJECT_DIR") if call.agent == "claude-code" else None
+    return named or call.cwd
 
 
 def _common_dir(cwd: str) -> Path | None:

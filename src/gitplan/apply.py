@@ -1332,16 +1332,34 @@ def pending_apply(repo: pygit2.Repository) -> str | None:
     return _pending_in(_journal_dir(repo))
 
 
-def interrupted_elsewhere(repo: pygit2.Repository, plan_id: str) -> str | None:
+def writing_files(repo: pygit2.Repository, plan_id: str) -> str | None:
+    """Where an interrupted apply of the plan was writing files, which recover finishes or
+    puts back with the plan's trees: "" for this worktree, another worktree's top (as
+    interrupted_elsewhere says it), or None. (A branch-mode apply writes no file.)"""
+    if pending_apply(repo) == plan_id and _journal_paths(_journal_dir(repo)):
+        return ""
+    return interrupted_elsewhere(repo, plan_id, writing=True)
+
+
+def _journal_paths(directory: Path) -> list[str]:
+    try:
+        return list(json.loads((directory / "apply.json").read_text())["paths"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ["?"]  # (not a journal gitplan wrote: as if it named files)
+
+
+def interrupted_elsewhere(repo: pygit2.Repository, plan_id: str, writing: bool = False) -> str | None:
     """The top of another worktree of this repository where an apply of the plan was
-    interrupted and awaits `git plan recover` there, or None. (Each worktree keeps its
-    own journal; the plan is everyone's.)"""
+    interrupted and awaits `git plan recover` there (with `writing`: one that was writing
+    files), or None. (Each worktree keeps its own journal; the plan is everyone's.)"""
     common = common_dir(repo)
     own = Path(repo.path).resolve()
     linked = common / "worktrees"
     directories = [common, *(sorted(linked.iterdir()) if linked.is_dir() else ())]
     for git_dir in directories:
         if git_dir.resolve() == own or _pending_in(git_dir / "gitplan") != plan_id:
+            continue
+        if writing and not _journal_paths(git_dir / "gitplan"):
             continue
         try:  # a linked worktree's gitdir file names the .git file at its top
             dot_git = Path((git_dir / "gitdir").read_text().strip())

@@ -114,10 +114,10 @@ _CANNOT_WRITE = {errno.EROFS: "read-only", errno.EACCES: "no permission", errno.
 def _refuse_interrupted_apply(repo: pygit2.Repository, plan_id: str) -> None:
     """An apply of the plan that was interrupted (here, or in another worktree) needs the
     plan's objects to finish or roll back its half-written files: cancel waits for it."""
-    from .apply import interrupted_elsewhere, pending_apply
+    from .apply import writing_files
 
-    elsewhere = interrupted_elsewhere(repo, plan_id)
-    if pending_apply(repo) == plan_id or elsewhere is not None:
+    elsewhere = writing_files(repo, plan_id)
+    if elsewhere is not None:
         where = f" in the worktree {elsewhere}" if elsewhere else ""
         raise GitPlanError(
             f"an apply of plan {plan_id!r} was interrupted{where} and has written part of its "
