@@ -635,6 +635,7 @@ Feature: Coding agents' tool calls become changesets through git plan hook
     And claude-code sends "post-edit" as "PostToolUse" without waiting for the record
     Then every hook exited 0 without a warning
     And the hooks' queue holds 1 call
+    And the queued call does not hold "originalFile"
     And no plan exists
     When that drainer lets go of the drain lock
     And I run git plan "log claude-code-1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"

@@ -505,6 +505,12 @@ def _queued(context) -> list[str]:  # type: ignore[no-untyped-def]
     return sorted(p.name for p in queue.glob("*.json")) if queue.is_dir() else []
 
 
+@then('the queued call does not hold "{text}"')
+def queued_lacks(context, text):  # type: ignore[no-untyped-def]
+    (name,) = _queued(context)
+    assert text not in (_hooks_dir(context) / "queue" / name).read_text()
+
+
 @then("the hooks' queue holds {count:d} call")
 @then("the hooks' queue holds {count:d} calls")
 def queue_holds(context, count):  # type: ignore[no-untyped-def]

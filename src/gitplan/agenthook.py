@@ -161,6 +161,9 @@ def handle(call: ToolCall, queue: bool = True) -> str:
     if not queue:
         return _record(call, where, arrived, started)
     fields = {name: getattr(call, name) for name in call.__dataclass_fields__}
+    # Of the tool's answer only whether it failed is recorded: a whole one (Claude Code's
+    # Edit sends the file as it was) would be written to the queue and read back for nothing.
+    fields["response"] = {"error": True} if call.failed else None
     where = os.path.abspath(where)  # the drainer runs elsewhere
     entry = {"call": fields, "where": where, "arrived": arrived, "started": started}
     hookqueue.put(common, call.plan_id, entry)
