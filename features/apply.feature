@@ -803,16 +803,30 @@ Feature: Apply is all or nothing
     And the output contains "HEAD has moved since"
     And the apply journal is still there
 
-  Scenario: Another git takes the index lock after apply moved the index, before it wrote the files: all is put back
-    Given I remember the user's state
-    And another git takes the index lock just before apply writes the files, until apply's next git command
+  Scenario: An edit the user makes while apply runs, before it writes, is seen: apply refuses and the edit stays
+    Given the user runs "echo 'saved meanwhile' > README.md" when apply reaches "apply.checkout-started"
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 4
+    And the error mentions "README.md (uncommitted changes)"
+    And the worktree file "README.md" holds "saved meanwhile"
+
+  Scenario: A git add while apply writes the files waits for it: the index is locked from the check to the last write, as git read-tree locks it
+    Given the user runs "echo x > other.txt; git add other.txt 2>err || echo refused > refused" when apply reaches "worktree.index-moved"
+    When I apply "p" in worktree mode
+    Then it succeeds
+    And the worktree file "refused" holds "refused"
+    And the worktree file "err" holds "index.lock"
+    And the index is the tree of plan "p"
+
+  Scenario: A file the plan deletes that the user makes a directory while apply writes: all is put back, the directory kept
+    Given the user runs "rm gone/only && mkdir gone/only && echo mine > gone/only/x" when apply reaches "worktree.index-moved"
     When I apply "p" keeping it on failure
     Then it fails with exit code 1
-    And the error mentions "index.lock"
     And the error mentions "put back"
-    And the user's state is unchanged
-    And plan "p" has 1 changesets
-    And no apply journal is left
+    And the worktree file "gone/only/x" holds "mine"
+    And the worktree file "README.md" holds "one\ntwo\nthree\nfour\nfive"
+    And git "diff --cached --name-status" does not print "README.md"
+    And no index.lock is left
 
   Scenario: When git itself fails during apply, what it wrote is put back and the plan is kept
     Given another git process holds the index lock

@@ -381,27 +381,9 @@ def interrupted_read_tree(context):  # type: ignore[no-untyped-def]
     _at_point(context, "git.read-tree", _keyboard_interrupt)
 
 
-@given("another git takes the index lock just before apply writes the files, until apply's next git command")
-def index_lock_while_files_written(context):  # type: ignore[no-untyped-def]
-    from gitplan import faults
-
-    lock = Path(context.repo) / ".git" / "index.lock"
-    context.add_cleanup(lock.unlink, missing_ok=True)
-    releases = []
-
-    def release() -> None:
-        lock.unlink(missing_ok=True)
-        while releases:
-            releases.pop().__exit__(None, None, None)
-
-    def take() -> None:
-        lock.write_text("")
-        for name in ("ls-files", "update-index", "hash-object", "check-attr", "status", "cat-file"):
-            watching = faults.at(f"git.{name}", release)
-            watching.__enter__()
-            releases.append(watching)
-
-    _at_point(context, "git.checkout-index", take)
+@given('the user runs "{script}" when apply reaches "{point}"')
+def user_runs_at(context, script, point):  # type: ignore[no-untyped-def]
+    _at_point(context, point, lambda: subprocess.run(["sh", "-c", script], cwd=context.repo, check=True))
 
 
 @given("the apply is interrupted (KeyboardInterrupt) between the index and the files")

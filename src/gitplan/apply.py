@@ -184,7 +184,6 @@ def _outcome_or_refusal(
         # file deleted by hand, which it writes again) or name too vaguely is looked at on
         # disk, and only then asked of git status.
         outcome = _plan_outcome(repo, chain, head, replay, selection or Selection(), write)
-        worktree.check_move_early(repo, outcome.head_tree, outcome.writes)  # git reads meanwhile
         linked = _refuse_unsafe(repo, outcome.writes)
         if linked or _in_the_way(repo, outcome.writes):
             _refuse_dirty_by_status(repo, outcome.writes)
@@ -204,7 +203,6 @@ def _conflict_path(conflict: tuple[pygit2.IndexEntry | None, ...]) -> str:
 
 
 @comparisons_remembered()  # verify and the outcome compare the same trees once
-@worktree.early_move_checks()  # the worktree move's checks start once the outcome is known
 def apply_plan(
     repo: pygit2.Repository,
     plan_id: str,
@@ -1207,10 +1205,13 @@ def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:
     workdir = Path(repo.workdir)
     present = [p for p in paths if (workdir / p).is_file() and not (workdir / p).is_symlink()]
     current: dict[str, str | None] = {p: oid for p, (oid, _) in worktree.cleaned(repo, present).items()}
+    written = set(paths)
     for path in paths:
         full = workdir / path
         if full.is_symlink():
             current[path] = str(pygit2.hash(os.fsencode(os.readlink(full))))
+        elif full.is_dir() and _holds_other_files(workdir, full, written):
+            current[path] = "a directory"  # made by the user meanwhile: theirs, left alone
         elif path not in current:
             current[path] = None  # absent (or a directory git made for the applied tree)
     ours = [path for path in paths if current[path] in expected[path] or current[path] is None]
@@ -1221,6 +1222,15 @@ def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:
     absent = set(journal.get("absent", ()))  # deleted by the user before the apply: they stay so
     failed = worktree.force_from_index(repo, [path for path in ours if path not in absent])
     return left + [f"{path} (git could not check it out)" for path in failed]
+
+
+def _holds_other_files(workdir: Path, directory: Path, written: set[str]) -> bool:
+    """Does `directory` hold a file (or symlink) that is none of the paths the apply wrote?"""
+    for top, directories, files in os.walk(directory):
+        for name in files + [entry for entry in directories if (Path(top) / entry).is_symlink()]:
+            if (Path(top) / name).relative_to(workdir).as_posix() not in written:
+                return True
+    return False
 
 
 def _refuse_branch_beside(repo: pygit2.Repository, branch: str) -> None:

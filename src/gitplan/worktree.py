@@ -23,9 +23,9 @@ a plan's worktree (a Checkout) has its own.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import ctypes
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -481,65 +481,94 @@ def _move_paths(repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry]
     False, having written nothing, where the index is not `old_tree` (something staged
     or unmerged: read-tree judges that).
 
-    As read-tree would, every file the move replaces or deletes must first be up to
-    date with its index entry (MoveCheck). Then the index entries change, the deleted
-    files go (and the directories they leave empty), and the new files are checked out
-    through the repository's filters, with their stat data in the index."""
-    started = _early_checks.get()
-    check = started.pop((old_tree, _paths_of(changes)), None) if started is not None else None
-    if check is None:  # (one started early was started only where this holds)
-        if not _movable_by_path(repo, changes):
-            return False
-        check = MoveCheck(repo, old_tree, changes)
-    same, stale = check.result()
-    if not same:
+    As read-tree does, the move holds the index's lock from its first look to its last
+    write (no `git add` can come between): `index.lock` is taken, the index copied into
+    it, and git works on that copy (GIT_INDEX_FILE), which becomes the index at the end.
+    Every file the move replaces or deletes must first be up to date with its index
+    entry (MoveCheck). Then the entries change, the deleted files go (and the
+    directories they leave empty), and the new files are checked out through the
+    repository's filters, with their stat data in the index. Until the copy is put in
+    place the index is the old one: a failure leaves it so (PartlyMoved once a file
+    was touched), and a kill leaves the lock, which recovery removes (the journal says
+    the index was being written)."""
+    if not _movable_by_path(repo, changes):
         return False
-    if stale:
-        run_git(repo, ["update-index", "-q", "--refresh"])
-        stale = MoveCheck(repo, old_tree, changes).result()[1]
+    index = index_path(repo)
+    lock = f"{index}.lock"
+    try:
+        descriptor = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        raise GitFailed(
+            f"git cannot take the index: Unable to create '{lock}': File exists. Another git "
+            "process seems to be running in this repository"
+        ) from None
+    touched = False
+    try:
+        with os.fdopen(descriptor, "wb") as copy, open(index, "rb") as original:
+            shutil.copyfileobj(original, copy, 1 << 20)
+        shutil.copymode(index, lock)
+        with contextlib.suppress(FileNotFoundError):  # (a git killed on this copy before: ours)
+            os.unlink(f"{lock}.lock")
+        environment = git_env(repo, GIT_INDEX_FILE=lock)
+        same, stale = MoveCheck(repo, old_tree, changes, environment).result()
+        if same and stale:
+            run_git(repo, ["update-index", "-q", "--refresh"], env=environment)
+            same, stale = MoveCheck(repo, old_tree, changes, environment).result()
+        if not same:
+            os.unlink(lock)
+            return False
         if stale:
             raise GitFailed(f"git checkout-index: {', '.join(stale)}: not uptodate")
-    faults.point("worktree.paths-checked")
-    records = [
-        f"{change.new_mode:o} {change.new_id}\t".encode() + os.fsencode(change.path) + b"\0"
-        if change.new_id is not None and change.new_mode is not None
-        else f"0 {'0' * len(str(change.old_id))}\t".encode() + os.fsencode(change.path) + b"\0"
-        for change in changes
-    ]
-    run_git(repo, ["update-index", "-z", "--index-info"], stdin=b"".join(records))
-    try:
+        faults.point("worktree.paths-checked")
+        records = [
+            f"{change.new_mode:o} {change.new_id}\t".encode() + os.fsencode(change.path) + b"\0"
+            if change.new_id is not None and change.new_mode is not None
+            else f"0 {'0' * len(str(change.old_id))}\t".encode() + os.fsencode(change.path) + b"\0"
+            for change in changes
+        ]
+        run_git(repo, ["update-index", "-z", "--index-info"], stdin=b"".join(records), env=environment)
         faults.point("worktree.index-moved")
         workdir = Path(repo.workdir)
+        touched = True
         for change in changes:
             if change.new_id is None:
                 target = workdir / change.path
                 with contextlib.suppress(FileNotFoundError):
-                    target.unlink()
+                    target.unlink()  # (a directory made meanwhile: refused, put back)
                 remove_empty_parents(workdir, target.parent)
         written = [change.path for change in changes if change.new_id is not None]
         if written:
-            run_git(repo, ["checkout-index", "-f", "-u", "-z", "--stdin"], stdin=_nul_paths(written))
-    except GitFailed as error:  # (a lock taken meanwhile too: the index has moved already)
-        raise PartlyMoved(str(error)) from None
+            checkout = ["checkout-index", "-f", "-u", "-z", "--stdin"]
+            run_git(repo, checkout, stdin=_nul_paths(written), env=environment)
+        os.replace(lock, index)
+    except BaseException as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)
+        if touched and isinstance(error, GitFailed | OSError):
+            raise PartlyMoved(f"{error}; the index is as it was") from None
+        raise
     return True
 
 
 class MoveCheck:
-    """What a path-by-path move checks first, asked of git now and read later (both
-    commands only read, each on a core of its own): is the index `old_tree` exactly
+    """What a path-by-path move checks first, asked of git at once (both commands only
+    read, each on a core of its own): is the index `old_tree` exactly
     (`git diff-index --cached --quiet`), and is each file the move replaces or deletes
     up to date with its index entry? `git checkout-index -n` without `-f` judges that
     by the index's stat data (and by content where those cannot tell), as read-tree
     does, and writes nothing: it neither creates a missing file nor overwrites a
     changed one, which it names."""
 
-    def __init__(self, repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry]) -> None:
+    def __init__(
+        self, repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry], environment: dict[str, str]
+    ) -> None:
         with tempfile.TemporaryFile() as paths:  # (a file, not a pipe: git's messages cannot block it)
             paths.write(_nul_paths(change.path for change in changes if change.old_id is not None))
             paths.seek(0)
-            self._same = _spawn(repo, ["diff-index", "--cached", "--quiet", old_tree], None, None)
+            self._same = _spawn(repo, ["diff-index", "--cached", "--quiet", old_tree], environment, None)
             try:
-                self._check = _spawn(repo, ["checkout-index", "-n", "-z", "--stdin"], None, None, paths)
+                check = ["checkout-index", "-n", "-z", "--stdin"]
+                self._check = _spawn(repo, check, environment, None, paths)
             except BaseException:
                 self.close()
                 raise
@@ -569,35 +598,6 @@ class MoveCheck:
 
 
 _NOT_UP_TO_DATE = b" already exists, no checkout"  # how checkout-index -n names a changed file
-
-
-def _paths_of(changes: Sequence[Entry]) -> tuple[str, ...]:
-    return tuple(change.path for change in changes)
-
-
-@contextlib.contextmanager
-def early_move_checks() -> Iterator[None]:
-    """Within the block, `check_move_early` may start a move's checks before the move."""
-    token = _early_checks.set({})
-    try:
-        yield
-    finally:
-        for check in (_early_checks.get() or {}).values():
-            check.close()
-        _early_checks.reset(token)
-
-
-def check_move_early(repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry]) -> None:
-    """Start the checks `move(repo, old_tree, ..., changes)` will make, where it will move
-    path by path: git reads the index while the caller goes on (in early_move_checks)."""
-    started = _early_checks.get()
-    if started is not None and repo.workdir and _movable_by_path(repo, changes):
-        started[(old_tree, _paths_of(changes))] = MoveCheck(repo, old_tree, changes)
-
-
-_early_checks: contextvars.ContextVar[dict[tuple[str, tuple[str, ...]], MoveCheck] | None] = (
-    contextvars.ContextVar("early_move_checks", default=None)
-)
 
 
 def is_executable(path: str | os.PathLike[str]) -> bool:
