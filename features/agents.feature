@@ -86,9 +86,9 @@ Feature: Coding agents' tool calls become changesets through git plan hook
 
   Scenario: NaN and Infinity in a payload (a Python agent's json.dumps writes them) are kept as words, so the record stays strict JSON
     When the agent runs in the worktree: "echo hi > n.txt"
-    And the hook gets the payload "{"session_id": "s6", "cwd": "{repo}", "tool_name": "Write", "tool_input": {"file_path": "n.txt", "t": NaN, "b": -Infinity}}" for claude-code post
+    And the hook gets the payload "{"session_id": "s6", "cwd": "{repo}", "tool_name": "Write", "tool_input": {"file_path": "n.txt", "t": NaN, "b": -Infinity, "e": 1e999}}" for claude-code post
     Then every hook exited 0 without a warning
-    And the record of changeset 1 of "claude-code-s6" has arguments = {"file_path": "n.txt", "t": "NaN", "b": "-Infinity"}
+    And the record of changeset 1 of "claude-code-s6" has arguments = {"file_path": "n.txt", "t": "NaN", "b": "-Infinity", "e": "1e999"}
 
   Scenario: With --strict, a payload it cannot use exits 2; failures are logged under the git directory
     When the hook gets the payload "not json" for claude-code post with --strict

@@ -78,6 +78,7 @@ Feature: Unified patches are checked with unidiff and applied to blobs in memory
       | missing-file.patch   | 4    | nothere.txt: no such file to patch |
       | exists.patch         | 4    | README.md: already exists          |
       | copy-exists.patch    | 4    | README.md: already exists          |
+      | rename-exists.patch  | 4    | README.md: already exists          |
       | partial-delete.patch | 4    | does not remove every line         |
       | wrong-context.patch  | 4    | hunk #1                            |
 

@@ -23,6 +23,7 @@ line on stderr, appends the error to `<git-dir>/gitplan/hooks.log`, and exits
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sys
@@ -90,12 +91,18 @@ def parse(agent: str, event: str, text: str) -> ToolCall:
         # Half a UTF-16 pair (a string an agent cut inside an emoji) becomes U+FFFD, and
         # NaN or Infinity (a Python agent's json.dumps writes them) the word, so the call
         # keeps its record: no record may hold either (a strict JSON reader refuses them).
-        payload = json.loads(text, object_pairs_hook=_whole_text, parse_constant=str)
+        payload = json.loads(text, object_pairs_hook=_whole_text, parse_constant=str, parse_float=_finite)
     except json.JSONDecodeError as error:
         raise PayloadError(f"the payload is not JSON: {error}") from None
     if not isinstance(payload, dict):
         raise PayloadError("the payload is not a JSON object")
     return read(agent, kind, event, payload)
+
+
+def _finite(text: str) -> float | str:
+    """A JSON number as a float, or as its text when no float holds it (1e999)."""
+    number = float(text)
+    return number if math.isfinite(number) else text
 
 
 def _whole_text(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -104,7 +104,9 @@ def patch_edits(text: bytes, read: Reader, source: str = "patch") -> dict[str, F
         if old_path is None and new_path is not None and exists(new_path):
             raise Conflict(f"{source}: {new_path}: already exists", (new_path,))
         copied = _is_copy(patched.patch_info)
-        if copied and new_path is not None and exists(new_path):
+        # A copy's or a rename's new name, as a new file's, must be free (git apply: "already exists").
+        moved = old_path is not None and new_path is not None and old_path != new_path
+        if (copied or moved) and new_path is not None and exists(new_path):
             raise Conflict(f"{source}: {new_path}: already exists", (new_path,))
         data, mode = current if current is not None else (b"", MODE_FILE)
         mode = _new_mode(patched.patch_info, mode)
@@ -377,7 +379,8 @@ def _binary_edit(
     current = read(old_path) if old_path is not None else None
     if old_path is not None and current is None:
         raise Conflict(f"{source}: {old_path}: no such file to patch", (old_path,))
-    if (old_path is None or copied) and new_path is not None and exists(new_path):
+    moved = old_path is not None and new_path is not None and old_path != new_path
+    if (old_path is None or copied or moved) and new_path is not None and exists(new_path):
         raise Conflict(f"{source}: {new_path}: already exists", (new_path,))
     if new_path is None:
         delete(str(old_path))
