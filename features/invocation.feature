@@ -170,3 +170,31 @@ Feature: Tool calls recorded as they happen: store.invocation(), git plan snapsh
     Then the record of changeset 1 of "p" has arguments = {"config": {"auth": {"password": "[REDACTED]"}}, "n": 1}
     When I run git plan "run p --tool curl -- sh -c 'true' --token=tok-abcdef"
     Then the record of changeset 2 of "p" has argv = ["sh", "-c", "true", "--token=[REDACTED]"]
+
+  Scenario Outline: A tool invocation a record could not hold as its schema says is refused, writing nothing: <field> = <value>
+    Given I remember the object count
+    When I record in "p" a tool invocation whose <field> is <value>
+    Then it fails with exit code 2
+    And the error mentions "<reason>"
+    And no object or ref was written
+
+    Examples:
+      | field       | value                 | reason                                   |
+      | arguments   | {"a": object()}       | cannot be recorded as JSON               |
+      | arguments   | {"n": float("nan")}   | a number JSON cannot (NaN or Infinity)   |
+      | arguments   | {"n": 10 ** 5000}     | cannot be recorded                       |
+      | arguments   | {"deep": nested(150)} | nest deeper than 100 levels              |
+      | agent       | {"x": {1, 2}}         | the agent data cannot be recorded as JSON |
+      | agent       | "claude"              | agent data must be an object             |
+      | summary     | 5                     | summary must be text                     |
+      | stderr_tail | 7                     | stderr_tail must be text or None         |
+      | exit_code   | "1"                   | exit_code must be a whole number         |
+      | duration_ms | -5                    | duration_ms cannot be negative           |
+      | skipped     | [1]                   | skipped must be a list of text           |
+
+  Scenario: --args-json nested deeper than any tool's is refused; an --arg value that deep is kept as text
+    When I run git plan record in "p" with --args-json nested 1000 levels deep
+    Then the exit code is 2
+    And the output contains "--args-json nests too deep to record"
+    When I run git plan record in "p" with an --arg value nested 1000 levels deep
+    Then the exit code is 0

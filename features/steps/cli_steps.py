@@ -21,7 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(context, args: str, stdin: bytes | None = None) -> None:  # type: ignore[no-untyped-def]
-    words = shlex.split(args.replace("{tmp}", context.tmp).replace("{root}", str(ROOT)))
+    _run_words(context, shlex.split(args.replace("{tmp}", context.tmp).replace("{root}", str(ROOT))), stdin)
+
+
+def _run_words(context, words: list[str], stdin: bytes | None = None) -> None:  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(main, ["-C", context.repo, *words], input=stdin)
     context.cli = result
     context.cli_output = result.output  # stdout and stderr, as a terminal shows them

@@ -196,3 +196,37 @@ def bare_with_plan(context, name, plan):  # type: ignore[no-untyped-def]
     target = str(Path(context.tmp) / name)
     subprocess.run(["git", "clone", "-q", "--bare", context.repo, target], check=True)
     PlanStore.open(target).create(plan)
+
+
+def _nested(levels: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+@when('I record in "{plan}" a tool invocation whose {field} is {value}')
+def record_odd_invocation(context, plan, field, value):  # type: ignore[no-untyped-def]
+    def run() -> object:
+        made = eval(value, {"nested": _nested, "object": object, "float": float})  # noqa: S307 - the scenario's own text
+        invocation = ToolInvocation(tool="t", **{field: made})
+        return context.store.record(plan, {"x.txt": b"x\n"}, invocation)
+
+    attempt(context, run)
+
+
+@when('I run git plan record in "{plan}" with --args-json nested {levels:d} levels deep')
+def record_deep_args(context, plan, levels):  # type: ignore[no-untyped-def]
+    from cli_steps import _run_words
+
+    deep = "[" * levels + "]" * levels
+    arguments = f'{{"a": {deep}}}'
+    _run_words(context, ["record", plan, "--tool", "t", "--args-json", arguments, "--delete", "README.md"])
+
+
+@when('I run git plan record in "{plan}" with an --arg value nested {levels:d} levels deep')
+def record_deep_arg(context, plan, levels):  # type: ignore[no-untyped-def]
+    from cli_steps import _run_words
+
+    deep = "[" * levels + "]" * levels
+    _run_words(context, ["record", plan, "--tool", "t", "--arg", f"a={deep}", "--delete", "README.md"])

@@ -183,13 +183,7 @@ def encode_invocation_record(
         changeset=number,
         files=[file_json(change) for change in files],
     )
-    try:
-        text = json.dumps(payload, indent=2, sort_keys=True, allow_nan=False) + "\n"
-    except ValueError:  # NaN or Infinity: JSON has no such number, and strict readers refuse them
-        raise BadInput(
-            "the invocation holds a number JSON cannot (NaN or Infinity, in its arguments); "
-            "nothing was written"
-        ) from None
+    text = json.dumps(payload, indent=2, sort_keys=True) + "\n"  # (ToolInvocation checked it is JSON)
     if _SURROGATE_ESCAPE.search(text):
         try:
             _encodable(payload)

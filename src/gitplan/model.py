@@ -6,6 +6,7 @@ pygit2 and never touches a repository; an update returns a new value.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -121,6 +122,62 @@ class ToolInvocation:
             not isinstance(self.argv, list | tuple) or not all(isinstance(a, str) for a in self.argv)
         ):
             raise BadInput("argv must be a list of strings")
+        _refuse_unlike_schema(self)
+        _refuse_unrecordable("the tool arguments", self.arguments)
+        _refuse_unrecordable("the agent data", self.agent)
+
+
+_TEXTS = ("summary",)
+_TEXTS_OR_NONE = ("started_at", "finished_at", "error", "stdout_tail", "stderr_tail", "cwd", "signal")
+_MOST_NESTED = 100  # levels of arrays and objects in arguments: deeper is no tool's
+
+
+def _refuse_unlike_schema(invocation: ToolInvocation) -> None:
+    """Each field of the type the record's schema gives it (a record that breaks it would
+    break every reader of it)."""
+    for name in _TEXTS:
+        if not isinstance(getattr(invocation, name), str):
+            raise BadInput(f"the invocation's {name} must be text")
+    for name in _TEXTS_OR_NONE:
+        if not isinstance(getattr(invocation, name), str | None):
+            raise BadInput(f"the invocation's {name} must be text or None")
+    for name in ("duration_ms", "exit_code"):
+        value = getattr(invocation, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise BadInput(f"the invocation's {name} must be a whole number or None")
+    if invocation.duration_ms is not None and invocation.duration_ms < 0:
+        raise BadInput("the invocation's duration_ms cannot be negative")
+    for name in ("redacted", "skipped"):
+        value = getattr(invocation, name)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise BadInput(f"the invocation's {name} must be a list of text or None")
+    if invocation.agent is not None and not isinstance(invocation.agent, dict):
+        raise BadInput("the invocation's agent data must be an object (a dict) or None")
+
+
+def _refuse_unrecordable(what: str, value: Any) -> None:
+    """BadInput unless `value` is JSON a record can hold: no NaN or Infinity (strict
+    readers refuse them), no value JSON has no type for, and nested no deeper than
+    _MOST_NESTED levels."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > _MOST_NESTED:
+            raise BadInput(f"{what} nest deeper than {_MOST_NESTED} levels; nothing was written")
+        if isinstance(item, dict):
+            stack.extend((inner, depth + 1) for inner in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((inner, depth + 1) for inner in item)
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError as error:
+        if "Out of range float" in str(error):
+            raise BadInput(
+                f"{what} hold a number JSON cannot (NaN or Infinity); nothing was written"
+            ) from None
+        raise BadInput(f"{what} cannot be recorded: {error}; nothing was written") from None
+    except TypeError as error:
+        raise BadInput(f"{what} cannot be recorded as JSON: {error}; nothing was written") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -212,6 +212,8 @@ def _arguments(pairs: tuple[str, ...], as_json: str | None) -> dict[str, Any]:
             loaded = json.loads(as_json)
         except json.JSONDecodeError as error:
             raise BadInput(f"--args-json is not valid JSON: {error}") from None
+        except RecursionError:
+            raise BadInput("--args-json nests too deep to record") from None
         if not isinstance(loaded, dict):
             raise BadInput('--args-json must be a JSON object, like \'{"path": "a.py"}\'')
         arguments.update(loaded)
@@ -221,6 +223,6 @@ def _arguments(pairs: tuple[str, ...], as_json: str | None) -> dict[str, Any]:
             raise BadInput(f"--arg takes K=V, not {pair!r}")
         try:
             arguments[key] = json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # (text, kept as it is)
             arguments[key] = value
     return arguments
