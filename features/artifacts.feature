@@ -60,6 +60,13 @@ Feature: Missing and damaged artifacts are reported, never crashed on
     When I export the artifacts of "single"
     Then each exported patch is what git format-patch (full-index, binary, gitplan signature) writes of "single"
 
+  Scenario: The patches of a plan of ten changesets or more are numbered as git format-patch numbers them (01/12)
+    Given a plan "many"
+    And I record 12 one-file changesets into "many", one after another
+    When I export the artifacts of "many"
+    Then the export exited 0
+    And each exported patch is what git format-patch (full-index, binary, gitplan signature) writes of "many"
+
   Scenario: A changeset without edits gets no patch in the export, as git format-patch writes none, so git am goes through
     Given a changeset with no edits is recorded in "a", as a failed run records it
     And I record in "a" with tool "three"

@@ -1271,7 +1271,8 @@ class PlanStore:
         subject, _, rest = commit.message.partition("\n")
         author = commit.author
         moment = datetime.fromtimestamp(author.time, timezone(timedelta(minutes=author.offset)))
-        numbered = f"[PATCH {number}/{len(chain.commits)}]" if len(chain.commits) > 1 else "[PATCH]"
+        total = len(chain.commits)  # (numbers as wide as the count, as format-patch pads them)
+        numbered = f"[PATCH {number:0{len(str(total))}d}/{total}]" if total > 1 else "[PATCH]"
         return (
             f"From {commit_id} Mon Sep 17 00:00:00 2001\n"
             f"From: {author.name} <{author.email}>\n"
