@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -455,12 +454,10 @@ def _movable_by_path(repo: pygit2.Repository, changes: Sequence[Entry]) -> bool:
     far as the repository's setup and the worktree's directories tell? Not in a sparse
     checkout, nor where an index entry may carry a bit that read-tree keeps on an entry
     it replaces (skip-worktree, intent-to-add: index format 2 has no room for them; a
-    split index is left to read-tree), nor for a submodule, nor where a directory on the
-    way to a path is a symlink in the worktree (git neither reads nor deletes a file
-    through one)."""
+    split index is left to read-tree), nor for a submodule. (Nor where a directory on the
+    way to a path is a symlink in the worktree, which _move_paths looks at while git
+    checks: git neither reads nor deletes a file through one.)"""
     if any(pygit2.GIT_FILEMODE_COMMIT in (change.old_mode, change.new_mode) for change in changes):
-        return False
-    if any_leading_symlink(Path(repo.workdir), (change.path for change in changes)):
         return False
     if config_flag(repo, "core.sparseCheckout", False) or os.path.exists(
         os.path.join(repo.path, "info", "sparse-checkout")
@@ -496,21 +493,34 @@ def _move_paths(repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry]
     index = index_path(repo)
     lock = f"{index}.lock"
     try:
-        descriptor = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        # The lock taken as git takes it (made only where there is none), holding the index
+        # as it is: a second name of the same file, which git never writes in place (it
+        # writes a lock of its own, then renames it over the name it writes), so the index
+        # stays as it was until the end.
+        os.link(index, lock)
     except FileExistsError:
         raise GitFailed(
             f"git cannot take the index: Unable to create '{lock}': File exists. Another git "
             "process seems to be running in this repository"
         ) from None
+    except OSError:  # no hard links here (or no index): read-tree takes its lock itself
+        return False
     touched = False
     try:
-        with os.fdopen(descriptor, "wb") as copy, open(index, "rb") as original:
-            shutil.copyfileobj(original, copy, 1 << 20)
-        shutil.copymode(index, lock)
         with contextlib.suppress(FileNotFoundError):  # (a git killed on this copy before: ours)
             os.unlink(f"{lock}.lock")
         environment = git_env(repo, GIT_INDEX_FILE=lock)
-        same, stale = MoveCheck(repo, old_tree, changes, environment).result()
+        check = MoveCheck(repo, old_tree, changes, environment)
+        try:
+            linked = any_leading_symlink(Path(repo.workdir), (change.path for change in changes))
+        except BaseException:
+            check.close()
+            raise
+        if linked:
+            check.close()
+            os.unlink(lock)
+            return False
+        same, stale = check.result()
         if same and stale:
             run_git(repo, ["update-index", "-q", "--refresh"], env=environment)
             same, stale = MoveCheck(repo, old_tree, changes, environment).result()
@@ -540,7 +550,10 @@ def _move_paths(repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry]
         if written:
             checkout = ["checkout-index", "-f", "-u", "-z", "--stdin"]
             run_git(repo, checkout, stdin=_nul_paths(written), env=environment)
-        os.replace(lock, index)
+        if os.path.samefile(lock, index):  # git wrote nothing (rename would keep both names)
+            os.unlink(lock)
+        else:
+            os.replace(lock, index)
     except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(lock)
@@ -609,15 +622,18 @@ def is_executable(path: str | os.PathLike[str]) -> bool:
 def any_leading_symlink(workdir: Path, paths: Iterable[str]) -> bool:
     """Is a directory on the way to one of `paths` a symlink in the worktree? Each
     leading directory is looked at once."""
+    top = f"{workdir}{os.sep}"  # strings, not Paths: an apply asks this of every path it writes
     seen: set[str] = {""}
     for path in paths:
-        directory = os.path.dirname(path)
+        directory = path.rpartition("/")[0]
         while directory not in seen:
             seen.add(directory)
-            with contextlib.suppress(OSError):
-                if stat.S_ISLNK(os.lstat(workdir / directory).st_mode):
+            try:
+                if stat.S_ISLNK(os.lstat(top + directory).st_mode):
                     return True
-            directory = os.path.dirname(directory)
+            except OSError:
+                pass
+            directory = directory.rpartition("/")[0]
     return False
 
 
