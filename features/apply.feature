@@ -545,6 +545,7 @@ Feature: Apply is all or nothing
       | a sparse checkout                    | git sparse-checkout set --no-cone '/*'          | README.md\ngone/only\nnew.txt      |
       | an entry with the skip-worktree bit  | git update-index --skip-worktree keep.txt       | README.md\ngone/only\nnew.txt      |
       | a split index                        | git update-index --split-index                  | README.md\ngone/only\nnew.txt      |
+      | an index that is a symlink           | mv .git/index .git/real-index && ln -s real-index .git/index | README.md\ngone/only\nnew.txt |
 
   Scenario: A symlink the user put where the plan deletes a file in a directory: the file it reaches is the user's, and both checks and apply refuse
     Given the user sets the repository up with:
@@ -809,6 +810,18 @@ Feature: Apply is all or nothing
     Then it fails with exit code 4
     And the error mentions "README.md (uncommitted changes)"
     And the worktree file "README.md" holds "saved meanwhile"
+
+  Scenario Outline: Something untracked the user puts where the plan adds a file while apply runs is seen: apply refuses and it stays (<what>)
+    Given the user runs "<script>" when apply reaches "apply.checkout-started"
+    When I apply "p" keeping it on failure
+    Then it fails with exit code 4
+    And the error mentions "<reason>"
+    And the worktree file "<kept>" holds "mine"
+
+    Examples:
+      | what        | script                                              | reason                                  | kept             |
+      | a file      | echo mine > new.txt                                 | new.txt (untracked file in the way)     | new.txt          |
+      | a directory | mkdir new.txt && echo mine > new.txt/work.txt       | new.txt (a directory is in the way)     | new.txt/work.txt |
 
   Scenario: A git add while apply writes the files waits for it: the index is locked from the check to the last write, as git read-tree locks it
     Given the user runs "echo x > other.txt; git add other.txt 2>err || echo refused > refused" when apply reaches "worktree.index-moved"

@@ -40,6 +40,19 @@ Feature: An apply killed with SIGKILL at any moment leaves the old or the applie
       | apply.before-commit-point | old     |
       | apply.after-commit-point  | applied |
 
+  Scenario Outline: An apply sent <signal> while it moves the files lets go of the index lock and puts everything back
+    Given a repository with 60 files and a plan "big" that changes, adds and deletes 60 of them
+    When a real "git plan apply big" is sent <signal> at "<point>"
+    Then it ended with exit code <code>
+    And no index.lock is left
+    And HEAD, index and worktree are the old ones
+    And git status is clean
+
+    Examples:
+      | signal  | point                  | code |
+      | SIGTERM | worktree.index-moved   | 143  |
+      | SIGHUP  | worktree.paths-checked | 129  |
+
   Scenario: A cancel of a plan whose apply was killed halfway refuses until recover has put the files back
     Given a repository with 60 files and a plan "big" that changes, adds and deletes 60 of them
     When a real "git plan apply big" is killed at "worktree.index-moved"

@@ -298,24 +298,25 @@ def hook_state_gone(context):  # type: ignore[no-untyped-def]
 
 @given('the settings file "{path}" is a symlink to a file with mode 600 holding "{text}"')
 def symlinked_settings(context, path, text):  # type: ignore[no-untyped-def]
-    target = Path(context.tmp, "dotfiles", "settings.json")
-    target.parent.mkdir(parents=True)
+    target = _linked_settings(context, path, "settings.json")
     target.write_text(text, encoding="utf-8")
     target.chmod(0o600)
-    link = Path(context.repo, path)
-    link.parent.mkdir(parents=True, exist_ok=True)
-    link.symlink_to(target)
-    context.settings_target = target
 
 
 @given('the settings file "{path}" is a symlink to a file not made yet')
 def dangling_settings(context, path):  # type: ignore[no-untyped-def]
-    target = Path(context.tmp, "dotfiles", "claude.json")
+    _linked_settings(context, path, "claude.json")
+
+
+def _linked_settings(context, path: str, name: str) -> Path:  # type: ignore[no-untyped-def]
+    """The settings file `path` made a symlink to `name` in a dotfiles directory (not made)."""
+    target = Path(context.tmp, "dotfiles", name)
     target.parent.mkdir(parents=True)
     link = Path(context.repo, path)
     link.parent.mkdir(parents=True, exist_ok=True)
     link.symlink_to(target)
     context.settings_target = target
+    return target
 
 
 @then('the symlink is still a symlink, and its target holds "{text}"')

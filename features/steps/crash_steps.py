@@ -298,3 +298,25 @@ def two_recovering_applies(context, plan, point):  # type: ignore[no-untyped-def
 def both_applies(context, text, code):  # type: ignore[no-untyped-def]
     for _out, err, returncode in context.outputs:
         assert returncode == code and text in err, (returncode, err)
+
+
+@when('a real "git plan {args}" is sent {signal_name} at "{point}"')
+def signalled_at(context, args, signal_name, point):  # type: ignore[no-untyped-def]
+    """The command paused at fault point `point` (no sleeps), then sent the signal there."""
+    pauses = Path(context.tmp, f"pauses-{point}")
+    pauses.mkdir()
+    environment = dict(os.environ, GITPLAN_FAULTS=f"{point}=pause:{pauses}")
+    command = [sys.executable, "-m", "gitplan", *args.split()]
+    process = subprocess.Popen(command, cwd=context.repo, env=environment, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    context.processes = [process]
+    _wait_for(context, pauses, point, 1)
+    process.send_signal(getattr(signal, signal_name))
+    (pauses / f"{point}.go").touch()  # (the handler runs once the pause's sleep returns)
+    _out, err = process.communicate(timeout=120)
+    context.signalled = (process.returncode, err)
+
+
+@then("it ended with exit code {code:d}")
+def signalled_exit(context, code):  # type: ignore[no-untyped-def]
+    assert context.signalled[0] == code, context.signalled

@@ -1210,7 +1210,7 @@ def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:
         full = workdir / path
         if full.is_symlink():
             current[path] = str(pygit2.hash(os.fsencode(os.readlink(full))))
-        elif full.is_dir() and _holds_other_files(workdir, full, written):
+        elif full.is_dir() and worktree.holds_other_files(workdir, full, written):
             current[path] = "a directory"  # made by the user meanwhile: theirs, left alone
         elif path not in current:
             current[path] = None  # absent (or a directory git made for the applied tree)
@@ -1222,15 +1222,6 @@ def _roll_back(repo: pygit2.Repository, journal: dict[str, Any]) -> list[str]:
     absent = set(journal.get("absent", ()))  # deleted by the user before the apply: they stay so
     failed = worktree.force_from_index(repo, [path for path in ours if path not in absent])
     return left + [f"{path} (git could not check it out)" for path in failed]
-
-
-def _holds_other_files(workdir: Path, directory: Path, written: set[str]) -> bool:
-    """Does `directory` hold a file (or symlink) that is none of the paths the apply wrote?"""
-    for top, directories, files in os.walk(directory):
-        for name in files + [entry for entry in directories if (Path(top) / entry).is_symlink()]:
-            if (Path(top) / name).relative_to(workdir).as_posix() not in written:
-                return True
-    return False
 
 
 def _refuse_branch_beside(repo: pygit2.Repository, branch: str) -> None:
@@ -1437,9 +1428,12 @@ def _recover(repo: pygit2.Repository, plan: str | None) -> str | None:
         written = journal.get("index_file")  # the index the apply wrote (None: the worktree's own)
         repo = _with_index_file(repo, written if isinstance(written, str) else None)
         index_lock = Path(f"{worktree.index_path(repo)}.lock")
-        if journal.get("index") == "writing" and index_lock.exists():
-            # Ours: the dead apply never released it, so nobody else can have taken it since.
+        if journal.get("index") == "writing" and index_lock.exists() and not worktree.held_open(index_lock):
+            # Ours: the dead apply never released it, so nobody else can have taken it since
+            # (unless the apply died before it took it: one a running git holds stays), nor
+            # the lock of the copy git was writing for it.
             index_lock.unlink()
+            Path(f"{index_lock}.lock").unlink(missing_ok=True)
         if journal["head_ref"] == "HEAD":
             current = "" if repo.head_is_unborn else str(repo.head.target)
         else:

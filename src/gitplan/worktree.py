@@ -29,6 +29,7 @@ import signal
 import stat
 import subprocess
 import tempfile
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -169,13 +170,13 @@ def _remove_lock_left_by(lock: str) -> None:
     within 4 ms), and every later git command would refuse the index. Left alone when
     any process holds it open (another git took the lock meanwhile), or when that
     cannot be told (no /proc)."""
-    if not os.path.lexists(lock) or _held_open(lock):
+    if not os.path.lexists(lock) or held_open(lock):
         return
     with contextlib.suppress(FileNotFoundError):
         os.unlink(lock)
 
 
-def _held_open(path: str) -> bool:
+def held_open(path: str | os.PathLike[str]) -> bool:
     """Does any process have `path` open (Linux's /proc)? True when it cannot be told."""
     try:
         pids = [pid for pid in os.listdir("/proc") if pid.isdigit()]
@@ -464,6 +465,8 @@ def _movable_by_path(repo: pygit2.Repository, changes: Sequence[Entry]) -> bool:
     ):
         return False
     index = index_path(repo)
+    if os.path.islink(index):  # (git would write the file it names, not take our lock's place)
+        return False
     try:
         with open(index, "rb") as handle:
             header = handle.read(8)
@@ -475,28 +478,27 @@ def _movable_by_path(repo: pygit2.Repository, changes: Sequence[Entry]) -> bool:
 
 def _move_paths(repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry]) -> bool:
     """The move of `changes` by git update-index and checkout-index on those paths alone;
-    False, having written nothing, where the index is not `old_tree` (something staged
-    or unmerged: read-tree judges that).
+    False, having written nothing, where read-tree must make it (the index is not
+    `old_tree`: something staged or unmerged; a symlinked directory on the way).
 
     As read-tree does, the move holds the index's lock from its first look to its last
-    write (no `git add` can come between): `index.lock` is taken, the index copied into
-    it, and git works on that copy (GIT_INDEX_FILE), which becomes the index at the end.
-    Every file the move replaces or deletes must first be up to date with its index
-    entry (MoveCheck). Then the entries change, the deleted files go (and the
+    write, so no `git add` comes between: `index.lock` is made a second name of the
+    index (made only where there is none, as git makes its lock), and git works on it
+    (GIT_INDEX_FILE); git never writes a file in place (it writes a lock of its own,
+    then renames it over the name), so the index stays as it was until the lock is
+    renamed over it at the end. Every file the move replaces or deletes must first be
+    up to date with its index entry (MoveCheck), and nothing untracked may be where it
+    writes a new path. Then the entries change, the deleted files go (and the
     directories they leave empty), and the new files are checked out through the
-    repository's filters, with their stat data in the index. Until the copy is put in
-    place the index is the old one: a failure leaves it so (PartlyMoved once a file
-    was touched), and a kill leaves the lock, which recovery removes (the journal says
-    the index was being written)."""
+    repository's filters, with their stat data in the index. A failure leaves the old
+    index (PartlyMoved once a file was touched: the caller puts files back); SIGTERM and
+    SIGHUP end the move as a failure; a kill leaves the lock, which recovery removes
+    (the journal says the index was being written)."""
     if not _movable_by_path(repo, changes):
         return False
     index = index_path(repo)
     lock = f"{index}.lock"
     try:
-        # The lock taken as git takes it (made only where there is none), holding the index
-        # as it is: a second name of the same file, which git never writes in place (it
-        # writes a lock of its own, then renames it over the name it writes), so the index
-        # stays as it was until the end.
         os.link(index, lock)
     except FileExistsError:
         raise GitFailed(
@@ -505,62 +507,131 @@ def _move_paths(repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry]
         ) from None
     except OSError:  # no hard links here (or no index): read-tree takes its lock itself
         return False
-    touched = False
+    touched: list[bool] = []
     try:
-        with contextlib.suppress(FileNotFoundError):  # (a git killed on this copy before: ours)
-            os.unlink(f"{lock}.lock")
-        environment = git_env(repo, GIT_INDEX_FILE=lock)
-        check = MoveCheck(repo, old_tree, changes, environment)
-        try:
-            linked = any_leading_symlink(Path(repo.workdir), (change.path for change in changes))
-        except BaseException:
-            check.close()
-            raise
-        if linked:
-            check.close()
-            os.unlink(lock)
-            return False
-        same, stale = check.result()
-        if same and stale:
-            run_git(repo, ["update-index", "-q", "--refresh"], env=environment)
-            same, stale = MoveCheck(repo, old_tree, changes, environment).result()
-        if not same:
-            os.unlink(lock)
-            return False
-        if stale:
-            raise GitFailed(f"git checkout-index: {', '.join(stale)}: not uptodate")
-        faults.point("worktree.paths-checked")
-        records = [
-            f"{change.new_mode:o} {change.new_id}\t".encode() + os.fsencode(change.path) + b"\0"
-            if change.new_id is not None and change.new_mode is not None
-            else f"0 {'0' * len(str(change.old_id))}\t".encode() + os.fsencode(change.path) + b"\0"
-            for change in changes
-        ]
-        run_git(repo, ["update-index", "-z", "--index-info"], stdin=b"".join(records), env=environment)
-        faults.point("worktree.index-moved")
-        workdir = Path(repo.workdir)
-        touched = True
-        for change in changes:
-            if change.new_id is None:
-                target = workdir / change.path
-                with contextlib.suppress(FileNotFoundError):
-                    target.unlink()  # (a directory made meanwhile: refused, put back)
-                remove_empty_parents(workdir, target.parent)
-        written = [change.path for change in changes if change.new_id is not None]
-        if written:
-            checkout = ["checkout-index", "-f", "-u", "-z", "--stdin"]
-            run_git(repo, checkout, stdin=_nul_paths(written), env=environment)
-        if os.path.samefile(lock, index):  # git wrote nothing (rename would keep both names)
-            os.unlink(lock)
-        else:
-            os.replace(lock, index)
+        with _signals_end_it():
+            moved = _move_locked(repo, old_tree, changes, lock, touched)
+            if moved and not os.path.samefile(lock, index):
+                os.replace(lock, index)
     except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(lock)
         if touched and isinstance(error, GitFailed | OSError):
             raise PartlyMoved(f"{error}; the index is as it was") from None
         raise
+    with contextlib.suppress(FileNotFoundError):  # (nothing moved, or git wrote nothing: a
+        os.unlink(lock)  # rename onto the same file would keep both names)
+    return moved
+
+
+def _move_locked(
+    repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry], lock: str, touched: list[bool]
+) -> bool:
+    """_move_paths' work while it holds the index's lock `lock`; False where read-tree
+    must make the move after all. `touched` gets an item once a file may have changed."""
+    with contextlib.suppress(FileNotFoundError):  # (a git killed with an earlier move: ours)
+        os.unlink(f"{lock}.lock")
+    environment = git_env(repo, GIT_INDEX_FILE=lock)
+    workdir = str(repo.workdir)
+    check = MoveCheck(repo, old_tree, changes, environment)
+    try:  # (looked at while git checks)
+        linked = any_leading_symlink(Path(workdir), (change.path for change in changes))
+    except BaseException:
+        check.close()
+        raise
+    if linked:
+        check.close()
+        return False
+    same, stale = check.result()
+    if same and stale:
+        run_git(repo, ["update-index", "-q", "--refresh"], env=environment)
+        same, stale = MoveCheck(repo, old_tree, changes, environment).result()
+    if not same:
+        return False
+    if stale:
+        raise GitFailed(f"git checkout-index: {', '.join(stale)}: not uptodate")
+    untracked = _untracked_in_the_way(workdir, changes)
+    if untracked:
+        raise GitFailed(f"git checkout-index: {', '.join(untracked)} would be overwritten (untracked)")
+    faults.point("worktree.paths-checked")
+    records = [
+        f"{change.new_mode:o} {change.new_id}\t".encode() + os.fsencode(change.path) + b"\0"
+        if change.new_id is not None and change.new_mode is not None
+        else f"0 {'0' * len(str(change.old_id))}\t".encode() + os.fsencode(change.path) + b"\0"
+        for change in changes
+    ]
+    run_git(repo, ["update-index", "-z", "--index-info"], stdin=b"".join(records), env=environment)
+    faults.point("worktree.index-moved")
+    touched.append(True)
+    top = Path(workdir)
+    for change in changes:
+        if change.new_id is None:
+            target = top / change.path
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()  # (a directory made meanwhile: refused, put back)
+            remove_empty_parents(top, target.parent)
+    written = [change.path for change in changes if change.new_id is not None]
+    if written:
+        checkout = ["checkout-index", "-f", "-u", "-z", "--stdin"]
+        run_git(repo, checkout, stdin=_nul_paths(written), env=environment)
     return True
+
+
+def _untracked_in_the_way(workdir: str, changes: Sequence[Entry]) -> list[str]:
+    """What the worktree holds that the old tree does not, where the move writes a new
+    path: a file or symlink at it or above it, or a directory at it holding files the
+    move does not delete (read-tree refuses to lose them; checkout-index -f would not)."""
+    going = {change.path for change in changes if change.new_id is None}
+    found = []
+    for change in changes:
+        if change.old_id is not None or change.new_id is None:
+            continue
+        full = os.path.join(workdir, change.path)
+        if os.path.isdir(full) and not os.path.islink(full):
+            if holds_other_files(Path(workdir), Path(full), going):
+                found.append(change.path)
+        elif os.path.lexists(full):
+            found.append(change.path)
+        else:
+            above = file_above(Path(workdir), change.path)
+            if above is not None and above not in going:
+                found.append(above)
+    return found
+
+
+def holds_other_files(workdir: Path, directory: Path, paths: set[str]) -> bool:
+    """Does `directory` hold a file (or symlink) that is none of `paths`?"""
+    for top, directories, files in os.walk(directory):
+        for name in files + [entry for entry in directories if (Path(top) / entry).is_symlink()]:
+            if (Path(top) / name).relative_to(workdir).as_posix() not in paths:
+                return True
+    return False
+
+
+@contextlib.contextmanager
+def _signals_end_it() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP (a terminal closed, a timeout, an editor
+    cancelling the command) raise SystemExit, so that the move lets go of the index's
+    lock and its caller puts back what it wrote, as git dies of them without leaving its
+    lock. Not where the signal is ignored (nohup), nor outside the main thread (Python's
+    handlers are the main thread's)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def end(number: int, _frame: object) -> None:
+        raise SystemExit(128 + number)
+
+    previous = {
+        number: signal.signal(number, end)
+        for number in (signal.SIGTERM, signal.SIGHUP)
+        if signal.getsignal(number) is signal.SIG_DFL
+    }
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 class MoveCheck:
