@@ -192,6 +192,14 @@ Feature: Tool calls recorded as they happen: store.invocation(), git plan snapsh
       | duration_ms | -5                    | duration_ms cannot be negative           |
       | skipped     | [1]                   | skipped must be a list of text           |
 
+  Scenario: An invocation block whose arguments no record can hold is refused before the block runs
+    Given I remember the object count
+    When I open an invocation block in "p" with arguments {"deep": nested(150)}
+    Then it fails with exit code 2
+    And the error mentions "nest deeper than 100 levels"
+    And the block did not run
+    And no object or ref was written
+
   Scenario: --args-json nested deeper than any tool's is refused; an --arg value that deep is kept as text
     When I run git plan record in "p" with --args-json nested 1000 levels deep
     Then the exit code is 2

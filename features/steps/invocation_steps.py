@@ -100,10 +100,14 @@ def applied(context, plan):  # type: ignore[no-untyped-def]
 
 @when('an invocation of "{tool}" is opened in "{plan}"')
 def open_block(context, tool, plan):  # type: ignore[no-untyped-def]
+    _open_block(context, plan, tool, {})
+
+
+def _open_block(context, plan: str, tool: str, arguments: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
     context.block_ran = False
 
     def run() -> None:
-        with context.store.invocation(plan, tool=tool):
+        with context.store.invocation(plan, tool=tool, arguments=arguments):
             context.block_ran = True
 
     attempt(context, run)
@@ -230,3 +234,9 @@ def record_deep_arg(context, plan, levels):  # type: ignore[no-untyped-def]
 
     deep = "[" * levels + "]" * levels
     _run_words(context, ["record", plan, "--tool", "t", "--arg", f"a={deep}", "--delete", "README.md"])
+
+
+@when('I open an invocation block in "{plan}" with arguments {value}')
+def open_odd_block(context, plan, value):  # type: ignore[no-untyped-def]
+    made = eval(value, {"nested": _nested, "object": object, "float": float})  # noqa: S307 - the scenario's own text
+    _open_block(context, plan, "t", made)

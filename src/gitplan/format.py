@@ -183,7 +183,8 @@ def encode_invocation_record(
         changeset=number,
         files=[file_json(change) for change in files],
     )
-    text = json.dumps(payload, indent=2, sort_keys=True) + "\n"  # (ToolInvocation checked it is JSON)
+    # (JSON: store.record refuses arguments that are not, and surgery copies records read back)
+    text = json.dumps(payload, indent=2, sort_keys=True) + "\n"
     if _SURROGATE_ESCAPE.search(text):
         try:
             _encodable(payload)

@@ -123,8 +123,13 @@ class ToolInvocation:
         ):
             raise BadInput("argv must be a list of strings")
         _refuse_unlike_schema(self)
-        _refuse_unrecordable("the tool arguments", self.arguments)
-        _refuse_unrecordable("the agent data", self.agent)
+
+
+def refuse_unrecordable(invocation: ToolInvocation) -> None:
+    """BadInput unless the invocation's arguments and agent data are JSON a record can hold
+    (asked before anything is written; a record read back holds what json.loads made)."""
+    _refuse_unrecordable("the tool arguments", invocation.arguments)
+    _refuse_unrecordable("the agent data", invocation.agent)
 
 
 _TEXTS = ("summary",)

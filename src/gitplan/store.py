@@ -81,6 +81,7 @@ from .model import (
     Selection,
     SurgeryResult,
     ToolInvocation,
+    refuse_unrecordable,
 )
 from .notes import stage_notes_commit
 from .objects import Staging
@@ -285,6 +286,7 @@ class PlanStore:
         validate_plan_id(plan_id)
         if not isinstance(invocation, ToolInvocation):
             raise BadInput("invocation must be a ToolInvocation")
+        refuse_unrecordable(invocation)  # (before the redactor walks the arguments)
         invocation = self.redactor().invocation(invocation)
         blobs = Staging()
         edits = self._stage_blobs(changes, blobs)
@@ -367,6 +369,7 @@ class PlanStore:
 
         validate_plan_id(plan_id)
         described = ToolInvocation(tool, actor, dict(arguments or {}), summary)
+        refuse_unrecordable(described)  # arguments no record can hold, before the block runs
         self.redactor()  # a broken plan.redact pattern is refused before the block runs
         current = refs.refuse_applied(refs.settle(self._repo, plan_id))
         block = Invocation(self._repo, plan_id, current.tip)
