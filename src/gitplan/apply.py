@@ -629,6 +629,7 @@ def _refuse_dirty(
         raise BadInput(_UNMERGED)
     head_tree = str(repo.head.peel(pygit2.Commit).tree_id) if not repo.head_is_unborn else EMPTY_TREE
     dirty: list[str] = []
+    linked = worktree.through_symlinks(Path(repo.workdir), [entry.path for entry in writes])
     for entry in writes:
         path = entry.path
         # `writes` are changes from HEAD: a path HEAD has as a file needs no second look.
@@ -637,7 +638,7 @@ def _refuse_dirty(
         full = Path(repo.workdir) / path
         # Through a symlinked directory on the way (one the plan replaces by a directory),
         # what is there is not at `path`: git neither reads nor writes through it.
-        through_link = worktree.any_leading_symlink(Path(repo.workdir), [path])
+        through_link = path in linked
         above = worktree.file_above(Path(repo.workdir), path) if through_link else None
         if path in changes.staged:
             dirty.append(f"{path} (staged changes)")

@@ -192,8 +192,8 @@ def install(settings: AgentSettings, path: Path, backup: Path) -> bool:
         entries = hooks.setdefault(names(event), [])
         if not isinstance(entries, list):
             raise BadInput(f"{path}: hooks.{names(event)} is not a list; fix it by hand first")
-        if any(_is_ours(entry) and entry.get("matcher") == matcher for entry in entries):
-            continue  # (an entry of the user's for fewer tools leaves the others without ours)
+        if _installed(entries, matcher):
+            continue
         command = settings.command(event, ours)
         entry: dict[str, Any] = (
             {"command": command}
@@ -266,8 +266,7 @@ def status(settings: AgentSettings, path: Path) -> HookState:
         installed = tuple(
             event
             for event, _, matcher in settings.events
-            if isinstance(hooks.get(names(event)), list)
-            and any(_is_ours(entry) and entry.get("matcher") == matcher for entry in hooks[names(event)])
+            if isinstance(hooks.get(names(event)), list) and _installed(hooks[names(event)], matcher)
         )
     missing = tuple(event for event, _, _ in settings.events if event not in installed)
     return HookState(settings.agent, str(path), installed, missing)
@@ -371,36 +370,37 @@ def _remove_made_directories(backup: Path) -> None:
             Path(place).rmdir()
 
 
+def _installed(entries: list[Any], matcher: str | None) -> bool:
+    """Does one of an event's entries run gitplan's hook for the tools `matcher` names?
+    (An entry of the user's for fewer tools leaves the others without it.)"""
+    return any(_is_ours(entry) and entry.get("matcher") == matcher for entry in entries)
+
+
+def _runs_ours(item: Any) -> bool:
+    """Is `item` (a flat entry, or one command of a nested entry) gitplan's hook command?"""
+    return isinstance(item, dict) and str(item.get("command", "")).startswith(MARKER)
+
+
 def _without_ours(entry: Any) -> Any:
     """`entry` with gitplan's commands taken out of it (the user's own beside them stay);
     None when nothing of it is left."""
-    if not isinstance(entry, dict):
-        return entry
-    if str(entry.get("command", "")).startswith(MARKER):  # Cursor's flat entry
+    if _runs_ours(entry):  # Cursor's flat entry
         return None
-    commands = entry.get("hooks")
+    commands = entry.get("hooks") if isinstance(entry, dict) else None
     if not isinstance(commands, list):
         return entry
-    kept = [
-        command
-        for command in commands
-        if not (isinstance(command, dict) and str(command.get("command", "")).startswith(MARKER))
-    ]
+    kept = [command for command in commands if not _runs_ours(command)]
     if len(kept) == len(commands):
         return entry
     return {**entry, "hooks": kept} if kept else None
 
 
 def _is_ours(entry: Any) -> bool:
-    if not isinstance(entry, dict):
-        return False
-    if str(entry.get("command", "")).startswith(MARKER):  # Cursor's flat entry
+    """Does `entry` run gitplan's hook (itself, Cursor's flat entry, or among its commands)?"""
+    if _runs_ours(entry):
         return True
-    commands = entry.get("hooks")
-    return isinstance(commands, list) and any(
-        isinstance(command, dict) and str(command.get("command", "")).startswith(MARKER)
-        for command in commands
-    )
+    commands = entry.get("hooks") if isinstance(entry, dict) else None
+    return isinstance(commands, list) and any(_runs_ours(command) for command in commands)
 
 
 def _without_comments(text: str) -> str:

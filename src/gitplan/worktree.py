@@ -456,7 +456,7 @@ def _movable_by_path(repo: pygit2.Repository, changes: Sequence[Entry]) -> bool:
     checkout, nor where an index entry may carry a bit that read-tree keeps on an entry
     it replaces (skip-worktree, intent-to-add: index format 2 has no room for them; a
     split index is left to read-tree), nor for a submodule. (Nor where a directory on the
-    way to a path is a symlink in the worktree, which _move_paths looks at while git
+    way to a path is a symlink in the worktree, which _move_locked looks at while git
     checks: git neither reads nor deletes a file through one.)"""
     if any(pygit2.GIT_FILEMODE_COMMIT in (change.old_mode, change.new_mode) for change in changes):
         return False
@@ -507,35 +507,30 @@ def _move_paths(repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry]
         ) from None
     except OSError:  # no hard links here (or no index): read-tree takes its lock itself
         return False
-    touched: list[bool] = []
     try:
         with _signals_end_it():
-            moved = _move_locked(repo, old_tree, changes, lock, touched)
+            moved = _move_locked(repo, old_tree, changes, lock)
             if moved and not os.path.samefile(lock, index):
                 os.replace(lock, index)
-    except BaseException as error:
+    except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(lock)
-        if touched and isinstance(error, GitFailed | OSError):
-            raise PartlyMoved(f"{error}; the index is as it was") from None
         raise
     with contextlib.suppress(FileNotFoundError):  # (nothing moved, or git wrote nothing: a
         os.unlink(lock)  # rename onto the same file would keep both names)
     return moved
 
 
-def _move_locked(
-    repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry], lock: str, touched: list[bool]
-) -> bool:
+def _move_locked(repo: pygit2.Repository, old_tree: str, changes: Sequence[Entry], lock: str) -> bool:
     """_move_paths' work while it holds the index's lock `lock`; False where read-tree
-    must make the move after all. `touched` gets an item once a file may have changed."""
+    must make the move after all; PartlyMoved for a failure once a file may have changed."""
     with contextlib.suppress(FileNotFoundError):  # (a git killed with an earlier move: ours)
         os.unlink(f"{lock}.lock")
     environment = git_env(repo, GIT_INDEX_FILE=lock)
     workdir = str(repo.workdir)
     check = MoveCheck(repo, old_tree, changes, environment)
     try:  # (looked at while git checks)
-        linked = any_leading_symlink(Path(workdir), (change.path for change in changes))
+        linked = through_symlinks(Path(workdir), (change.path for change in changes))
     except BaseException:
         check.close()
         raise
@@ -562,18 +557,20 @@ def _move_locked(
     ]
     run_git(repo, ["update-index", "-z", "--index-info"], stdin=b"".join(records), env=environment)
     faults.point("worktree.index-moved")
-    touched.append(True)
     top = Path(workdir)
-    for change in changes:
-        if change.new_id is None:
-            target = top / change.path
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()  # (a directory made meanwhile: refused, put back)
-            remove_empty_parents(top, target.parent)
-    written = [change.path for change in changes if change.new_id is not None]
-    if written:
-        checkout = ["checkout-index", "-f", "-u", "-z", "--stdin"]
-        run_git(repo, checkout, stdin=_nul_paths(written), env=environment)
+    try:
+        for change in changes:
+            if change.new_id is None:
+                target = top / change.path
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()  # (a directory made meanwhile: refused, put back)
+                remove_empty_parents(top, target.parent)
+        written = [change.path for change in changes if change.new_id is not None]
+        if written:
+            checkout = ["checkout-index", "-f", "-u", "-z", "--stdin"]
+            run_git(repo, checkout, stdin=_nul_paths(written), env=environment)
+    except (GitFailed, OSError) as error:
+        raise PartlyMoved(f"{error}; the index is as it was") from None
     return True
 
 
@@ -690,22 +687,28 @@ def is_executable(path: str | os.PathLike[str]) -> bool:
     return bool(os.stat(path).st_mode & stat.S_IXUSR)
 
 
-def any_leading_symlink(workdir: Path, paths: Iterable[str]) -> bool:
-    """Is a directory on the way to one of `paths` a symlink in the worktree? Each
-    leading directory is looked at once."""
+def through_symlinks(workdir: Path, paths: Iterable[str]) -> set[str]:
+    """Those of `paths` that a directory on the way to them, a symlink in the worktree,
+    leads elsewhere. Each leading directory is looked at once."""
     top = f"{workdir}{os.sep}"  # strings, not Paths: an apply asks this of every path it writes
-    seen: set[str] = {""}
-    for path in paths:
-        directory = path.rpartition("/")[0]
-        while directory not in seen:
-            seen.add(directory)
-            try:
-                if stat.S_ISLNK(os.lstat(top + directory).st_mode):
-                    return True
-            except OSError:
-                pass
+    linked: dict[str, bool] = {"": False}
+
+    def is_linked(directory: str) -> bool:
+        above = []
+        while directory not in linked:
+            above.append(directory)
             directory = directory.rpartition("/")[0]
-    return False
+        found = linked[directory]
+        for each in reversed(above):  # from the top down: below a symlink, all are
+            if not found:
+                try:
+                    found = stat.S_ISLNK(os.lstat(top + each).st_mode)
+                except OSError:
+                    found = False
+            linked[each] = found
+        return found
+
+    return {path for path in paths if is_linked(path.rpartition("/")[0])}
 
 
 def file_above(workdir: Path, path: str) -> str | None:
@@ -883,8 +886,9 @@ def force_from_index(repo: pygit2.Repository, paths: Sequence[str]) -> list[str]
     workdir = Path(repo.workdir)
     in_index = index_paths(repo)
     present = [path for path in paths if path in in_index and not in_index[path]]
+    linked = through_symlinks(workdir, paths)  # (git deletes nothing through a symlink)
     for path in paths:
-        if path in in_index or any_leading_symlink(workdir, [path]):  # (git deletes nothing through one)
+        if path in in_index or path in linked:
             continue
         target = workdir / path
         if target.is_symlink() or target.is_file():
