@@ -527,6 +527,31 @@ Feature: Apply is all or nothing
     And git "diff-files --name-only" does not print "README.md"
     And git "diff-files --name-only" does not print "new.txt"
 
+  Scenario: A plan of hundreds of files (compared by git diff-tree) applies exactly its tree: edits, deletions, a new mode, a file made a symlink, a file made a directory, a name that is not UTF-8
+    Given the user sets the repository up with:
+      """
+      mkdir many && for i in $(seq 1 230); do echo "$i" > many/f$i; done
+      echo t > typed && echo d > many/later && git add -A && git commit -qm many
+      """
+    And a plan "big"
+    And the user sets the repository up with:
+      """
+      for i in $(seq 1 220); do echo "changed $i" > many/f$i; done
+      rm many/f230 && chmod +x many/f229 && rm typed && ln -s README.md typed
+      rm many/later && mkdir many/later && echo in > many/later/inside && printf x > "$(printf 'many/caf\351')"
+      git plan record big --tool t --from-worktree && git reset -q --hard && git clean -qfd
+      """
+    And I watch for git diff-tree
+    And I watch for git read-tree
+    When I apply "big" in worktree mode
+    Then it succeeds
+    And git diff-tree ran
+    And git read-tree did not run
+    And the index is the tree of plan "big"
+    And git "diff-files --name-only" prints nothing
+    And git "ls-files -s typed many/f229" prints "120000"
+    And git "ls-files -s typed many/f229" prints "100755"
+
   Scenario Outline: Where writing path by path could leave what git read-tree would not, apply leaves the move to read-tree: <case>
     Given the user sets the repository up with:
       """

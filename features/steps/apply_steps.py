@@ -401,28 +401,29 @@ def nothing_staged(context):  # type: ignore[no-untyped-def]
     subprocess.run(["git", "diff", "--cached", "--quiet"], cwd=context.repo, check=True)
 
 
-@given("I watch for git read-tree")
-def watch_read_tree(context):  # type: ignore[no-untyped-def]
-    context.read_tree_runs = 0
+@given("I watch for git {command}")
+def watch_git_command(context, command):  # type: ignore[no-untyped-def]
+    context.git_runs = getattr(context, "git_runs", {})
+    context.git_runs[command] = 0
 
     def ran() -> None:
-        context.read_tree_runs += 1
+        context.git_runs[command] += 1
 
     from gitplan import faults
 
-    watching = faults.at("git.read-tree", ran, times=1000)
+    watching = faults.at(f"git.{command}", ran, times=1000)
     watching.__enter__()
     context.add_cleanup(watching.__exit__, None, None, None)
 
 
-@then("git read-tree ran")
-def read_tree_ran(context):  # type: ignore[no-untyped-def]
-    assert context.read_tree_runs > 0
+@then("git {command} ran")
+def git_command_ran(context, command):  # type: ignore[no-untyped-def]
+    assert context.git_runs[command] > 0
 
 
-@then("git read-tree did not run")
-def read_tree_did_not_run(context):  # type: ignore[no-untyped-def]
-    assert context.read_tree_runs == 0
+@then("git {command} did not run")
+def git_command_did_not_run(context, command):  # type: ignore[no-untyped-def]
+    assert context.git_runs[command] == 0
 
 
 @given("the apply is interrupted (KeyboardInterrupt) just after its commit point")

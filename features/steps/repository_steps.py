@@ -45,6 +45,12 @@ def git_prints(context, args, text):  # type: ignore[no-untyped-def]
     assert unescape(text).decode() in out, out
 
 
+@then('git "{args}" prints nothing')
+def git_prints_nothing(context, args):  # type: ignore[no-untyped-def]
+    out = git(context, *shlex.split(args))
+    assert out == "", out
+
+
 @then('git "{args}" does not print "{text}"')
 def git_does_not_print(context, args, text):  # type: ignore[no-untyped-def]
     out = git(context, *shlex.split(args))

@@ -23,6 +23,7 @@ import fcntl
 import json
 import os
 import shlex
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -397,8 +398,23 @@ def _plan_outcome(
             commits.append((result, _squash_message(chain, record, selection), ""))
     # A tree written from a merge holds every mode as git reads it; an entry of HEAD's
     # that an old git wrote as 100664 is the same file to git, and is not written.
-    writes = tuple(entry for entry in changed_entries(repo, head_tree, result) if not _same_to_git(entry))
+    writes = tuple(entry for entry in _changes(repo, chain, head_tree, result) if not _same_to_git(entry))
     return Outcome(strategy, result, head, head_tree, writes, tuple(commits))
+
+
+def _changes(repo: pygit2.Repository, chain: chains.Chain, head_tree: str, result: str) -> list[Entry]:
+    """What differs between HEAD's tree and the one apply brings it to. Where the plan's
+    records name many files and the result is the plan's tip tree (not a merge written
+    aside, which git cannot see), git compares the trees: the same answer, for less."""
+    named = sum(len(changeset.record.files) for changeset in chain.changesets if changeset.record)
+    if named >= _MANY_FILES and result == str(chain.tip.tree_id):
+        found = worktree.tree_changes(repo, head_tree, result)
+        if found is not None:
+            return found
+    return changed_entries(repo, head_tree, result)
+
+
+_MANY_FILES = 200  # (git's start costs about what the walk of 200 changed paths does)
 
 
 def _strategy(chain: chains.Chain, head: str) -> str:
@@ -702,11 +718,14 @@ def _in_the_way(repo: pygit2.Repository, writes: tuple[Entry, ...]) -> bool:
     for entry in writes:
         if entry.old_mode == pygit2.GIT_FILEMODE_COMMIT:
             return True
-        full = os.path.join(workdir, entry.path)
-        exists = os.path.lexists(full)
+        try:  # (one look at the path: an apply asks this of every path it writes)
+            mode: int | None = os.lstat(os.path.join(workdir, entry.path)).st_mode
+        except (OSError, ValueError):  # (as os.path.lexists takes them: nothing there)
+            mode = None
+        exists = mode is not None
         if exists == (entry.old_id is None):
             return True
-        if exists and os.path.isdir(full) and not os.path.islink(full):  # where HEAD has a file
+        if mode is not None and stat.S_ISDIR(mode):  # a directory where HEAD has a file
             return True
         parent = os.path.dirname(entry.path)
         if not exists and parent not in directories:
