@@ -557,6 +557,25 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     And git "ls-tree -r --name-only refs/changesets/p" prints "y.txt"
     And git "ls-tree -r --name-only refs/changesets/p" does not print "x.txt"
 
+  Scenario Outline: A command that checks out one of the user's branches in the plan's worktree leaves that branch where it was (<how>)
+    Given the user sets the repository up with:
+      """
+      git branch feature && git checkout -q feature && echo f > f.txt && git add f.txt && git commit -qm "user work" && git checkout -q main
+      git rev-parse feature > .git/feature-before
+      """
+    When I run git plan "run p --tool sh -- sh -c 'git checkout -q feature; <end>'"
+    Then the exit code is <code>
+    And git "rev-parse feature" prints the commit in ".git/feature-before"
+    When I run git plan "run p --tool sh -- sh -c 'echo z > z.txt'"
+    Then the exit code is 0
+    And git "rev-parse feature" prints the commit in ".git/feature-before"
+    And git "log -1 --format=%s feature" prints "user work"
+
+    Examples:
+      | how                    | end    | code |
+      | the command fails      | exit 1 | 1    |
+      | the command succeeds   | true   | 0    |
+
   Scenario: A command that leaves HEAD on an orphan branch
     When I run git plan "run p --tool sh -- sh -c 'git checkout -q --orphan fresh; echo o > o.txt'"
     Then the exit code is 0

@@ -45,6 +45,13 @@ def git_prints(context, args, text):  # type: ignore[no-untyped-def]
     assert unescape(text).decode() in out, out
 
 
+@then('git "{args}" prints the commit in "{path}"')
+def git_prints_commit_in(context, args, path):  # type: ignore[no-untyped-def]
+    out = git(context, *shlex.split(args))
+    expected = (Path(context.repo) / path).read_text().strip()
+    assert out.strip() == expected, (out, expected)
+
+
 @then('git "{args}" prints nothing')
 def git_prints_nothing(context, args):  # type: ignore[no-untyped-def]
     out = git(context, *shlex.split(args))

@@ -224,7 +224,10 @@ def head_commit(repo: pygit2.Repository, checkout: worktree.Checkout) -> str | N
 
 
 def reset(repo: pygit2.Repository, checkout: worktree.Checkout, commit: str) -> None:
-    """Index, worktree and HEAD exactly `commit`; untracked files removed, ignored kept."""
+    """Index, worktree and HEAD exactly `commit`; untracked files removed, ignored kept.
+    HEAD is detached first: a branch the command checked out here is the user's, and
+    `git reset --hard` would move it."""
+    _git(repo, ["update-ref", "--no-deref", "HEAD", commit], checkout=checkout)
     _git(repo, ["reset", "--quiet", "--hard", commit], checkout=checkout)
     _git(repo, ["clean", "-f", "-d", "-q"], checkout=checkout)
 
