@@ -486,6 +486,20 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     Then the exit code is 0
     And git "log --format=%s refs/changesets/p" prints "sh: added y.txt\nsh: added x.txt"
 
+  Scenario Outline: A plan cancelled while its command runs: the run says so and exits 3 (watch <watch>)
+    Given git config "plan.watchWorktree" is "<watch>"
+    When git plan "run p --tool a -- sh -c 'touch {tmp}/a-running; while [ ! -e {tmp}/go ]; do sleep 0.01; done; echo x > x.txt'" is started in the background
+    And "{tmp}/a-running" exists
+    And I run git plan "cancel p"
+    And "{tmp}/go" is created and the background run ends
+    Then the background run exited 3
+    And the background run printed "cancelled"
+
+    Examples:
+      | watch |
+      | true  |
+      | false |
+
   Scenario: gc leaves a worktree a command is running in
     When git plan "run p --tool a -- sh -c 'touch {tmp}/a-running; while [ ! -e {tmp}/go ]; do sleep 0.01; done'" is started in the background
     And "{tmp}/a-running" exists

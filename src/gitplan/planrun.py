@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 import pygit2
 
 from . import faults, planworktree, refs, snapshot, trees, watch, worktree
-from .errors import BadInput, Conflict
+from .errors import BadInput, Conflict, PlanNotFound
 from .model import ChangeSet, File, FileOnDisk, ToolInvocation
 from .redact import Redactor
 from .runner import Outcome, cut_tail, run_command
@@ -110,9 +110,13 @@ def run_in_plan(
         finally:
             touched = watcher.stop() if watcher is not None else None
         faults.point("run.command-finished")
-        planworktree.clear_git_locks(checkout)  # a git the command ran may have been killed
         skipped: list[str] = []
-        edits, head_moved = _capture(repo, checkout, current.tip, tree, touched, skipped)
+        try:
+            planworktree.clear_git_locks(checkout)  # a git the command ran may have been killed
+            edits, head_moved = _capture(repo, checkout, current.tip, tree, touched, skipped)
+        except (worktree.GitFailed, OSError):
+            _refuse_cancelled(repo, plan_id, slot)
+            raise
         keep = outcome.ok or command.keep_changes_on_error
         clean = True
         if not keep:
@@ -141,6 +145,14 @@ def run_in_plan(
         except worktree.GitFailed:
             pass  # the changeset is recorded; still marked running, the next run resets the worktree
         return RunResult(changeset, outcome, checkout.workdir, keep and not outcome.ok, tuple(skipped))
+
+
+def _refuse_cancelled(repo: pygit2.Repository, plan_id: str, slot: planworktree.Slot) -> None:
+    """PlanNotFound if the plan was cancelled while its command ran (cancel removes the
+    plan's worktrees, even the one the command ran in): what failed was reading the
+    worktree that went with it."""
+    if refs.read_refs_if_any(repo, plan_id) is None or not slot.path.is_dir():
+        raise PlanNotFound(f"plan {plan_id!r} was cancelled while the command ran; nothing was recorded")
 
 
 def _start(slot: planworktree.Slot, *args: Any, **kwargs: Any) -> Outcome:

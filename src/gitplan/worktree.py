@@ -226,6 +226,9 @@ def _spawn(
             preexec_fn=None if _reads_only(args) else _die_with_parent,
         )
     except FileNotFoundError:
+        where = checkout.workdir if checkout else repo.workdir or repo.path
+        if not os.path.isdir(where):  # (what Popen says when the directory to run in is gone)
+            raise GitFailed(f"cannot run git in {where}: the directory is gone") from None
         raise GitFailed("the git program is not installed or not on PATH") from None
 
 
