@@ -308,6 +308,34 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     And git "ls-tree -r --name-only refs/changesets/p" prints "d.txt"
     And I kill the process in "pid"
 
+  Scenario Outline: What a process the command left running writes after the run is not the next run's (watch <watch>, <output>)
+    Given git config "plan.watchWorktree" is "<watch>"
+    When I run git plan "run p --tool first -- sh -c '(while [ ! -e {tmp}/go ]; do sleep 0.01; done; echo bg > late.txt; touch {tmp}/written) <redirect> &'"
+    Then the exit code is 0
+    When "{tmp}/go" is made
+    And "{tmp}/written" exists
+    And I run git plan "run p --tool second -- sh -c 'echo s > s.txt'"
+    Then the exit code is 0
+    And git "ls-tree -r --name-only refs/changesets/p" prints "s.txt"
+    And git "ls-tree -r --name-only refs/changesets/p" does not print "late.txt"
+    When I run git plan "run p --tool third -- git status --porcelain"
+    Then the output does not contain "late.txt"
+
+    Examples:
+      | watch | output               | redirect             |
+      | true  | its output its own   | > /dev/null 2>&1     |
+      | false | its output its own   | > /dev/null 2>&1     |
+      | false | holding ours         |                      |
+
+  Scenario: While a process the command left running lives, the next run takes another worktree
+    When I run git plan "run p --tool first -- sh -c '(while [ ! -e {tmp}/go ]; do sleep 0.01; done; echo bg > late.txt) > /dev/null 2>&1 &'"
+    And I run git plan "run p --tool second -- sh -c 'pwd > {tmp}/where; echo s > s.txt'"
+    Then the exit code is 0
+    And the file "{tmp}/where" names plan worktree 1
+    When "{tmp}/go" is made
+    And I run git plan "run p --tool third -- sh -c 'echo t > t.txt'"
+    Then git "ls-tree -r --name-only refs/changesets/p" does not print "late.txt"
+
   Scenario: A secret that the output tail would cut is masked whole
     Given the environment has MY_API_TOKEN = "s3cr3tvalue-0123456789abcdef"
     When I run git plan "run p --tool sh --output-tail 20 -- sh -c 'echo $MY_API_TOKEN'"

@@ -96,6 +96,17 @@ def exists(context, path):  # type: ignore[no-untyped-def]
     _wait_for(Path(path.replace("{tmp}", context.tmp)), f"{path} to appear")
 
 
+@when('"{path}" is made')
+def made(context, path):  # type: ignore[no-untyped-def]
+    Path(path.replace("{tmp}", context.tmp)).touch()
+
+
+@then('the file "{path}" names plan worktree {number:d}')
+def names_worktree(context, path, number):  # type: ignore[no-untyped-def]
+    where = Path(path.replace("{tmp}", context.tmp)).read_text().strip()
+    assert f"/gitplan/worktrees/p/{number}/" in where + "/", where
+
+
 @when('"{path}" is created and the background run ends')
 def release_background(context, path):  # type: ignore[no-untyped-def]
     Path(path.replace("{tmp}", context.tmp)).touch()

@@ -140,7 +140,9 @@ def run_in_plan(
                 planworktree.adopt(repo, checkout, list(recorded), changeset.commit)
             else:  # rebased onto other writers' changesets, or the command moved HEAD
                 planworktree.reset(repo, checkout, changeset.commit)
-            if clean:
+            if outcome.left_running:  # what it writes later: the next run puts the slot back
+                planworktree.left_running(slot, outcome.group)
+            elif clean:
                 planworktree.finish(slot)
         except worktree.GitFailed:
             pass  # the changeset is recorded; still marked running, the next run resets the worktree

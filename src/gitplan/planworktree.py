@@ -35,9 +35,10 @@ from pathlib import Path
 
 import pygit2
 
-from . import faults, packs, permissions, statefile, trees, worktree
+from . import faults, packs, permissions, runner, statefile, trees, worktree
 
 _RUNNING = "running"
+_LEFT_RUNNING = "left-running"
 _LOCK = "lock"
 
 
@@ -71,6 +72,9 @@ def acquire(repo: pygit2.Repository, plan_id: str) -> Iterator[Slot]:
     while True:
         directory = base / str(number)
         handle = _lock(directory, blocking=False, create=True)
+        if handle is not None and _still_written(directory):
+            os.close(handle)  # what a command left running writes there: not this run's
+            handle = None
         if handle is None:
             number += 1
             continue
@@ -200,6 +204,27 @@ def _paths(data: bytes) -> list[str]:
 
 def _joined(paths: Iterable[str]) -> bytes:
     return b"".join(os.fsencode(path) + b"\0" for path in paths)
+
+
+def left_running(slot: Slot, group: int | None) -> None:
+    """The command left processes running (`group`: their process group, where known):
+    the slot stays marked running, so the next run in it puts it back first (what they
+    wrote is not that run's), and while the group lives, runs take another slot."""
+    if group is not None:
+        statefile.replace(slot.directory / _LEFT_RUNNING, f"{group}\n".encode())
+
+
+def _still_written(directory: Path) -> bool:
+    """Does a process group a command left running in this slot still run?"""
+    try:
+        group = int((directory / _LEFT_RUNNING).read_text())
+    except (OSError, ValueError):
+        return False
+    if runner.group_alive(group):
+        return True
+    with contextlib.suppress(FileNotFoundError):
+        (directory / _LEFT_RUNNING).unlink()
+    return False
 
 
 def finish(slot: Slot) -> None:

@@ -55,6 +55,11 @@ class Outcome:
     duration_ms: int
     stdout_tail: str
     stderr_tail: str
+    # Processes the command started that still run (holding its output, or in its process
+    # group): what they write later is none of the next command's doing. `group`: that
+    # process group, where the command had one of its own.
+    left_running: bool = False
+    group: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -211,6 +216,8 @@ def run_command(
         deadline = time.monotonic() + DRAIN_SECONDS  # for both pipes together
         for pump, probe, tail in zip(pumps, probes, (out_tail, err_tail), strict=True):
             _drain(pump, probe, tail, deadline)
+        in_group = own_group and group_alive(process.pid)
+        left_running = in_group or not all(_hung_up(probe) for probe in probes)
     finally:
         _restore_interrupts(previous)
         for probe in probes:
@@ -225,7 +232,20 @@ def run_command(
         duration_ms=int((time.monotonic() - clock) * 1000),
         stdout_tail=out_tail.text(),
         stderr_tail=err_tail.text(),
+        left_running=left_running,
+        group=process.pid if in_group else None,
     )
+
+
+def group_alive(group: int) -> bool:
+    """Does a process of process group `group` still run?"""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # (one of another user's: it runs)
+        return True
+    return True
 
 
 def _duplicates(
