@@ -146,3 +146,10 @@ Feature: Many writers append to one plan at once and nothing is lost
       | command | args                                         | code | says            |
       | record  | record busy --tool late --set c.txt={tmp}/late | 2    | already applied |
       | rewind  | rewind busy 1                                | 4    | moved meanwhile |
+
+  Scenario: Two processes recording one invocation id at once with record_once make one changeset
+    Given a plan "once"
+    When two processes record invocation "call-7" into "once", the second while the first has looked and not yet written
+    Then the first recorded changeset 1, the second was given it, and the lock was held between
+    And git "ls-tree -r --name-only refs/changesets/once" does not print "second.txt"
+    And git fsck --full is clean

@@ -39,6 +39,17 @@ Feature: git plan mcp serves one repository's plans to a real MCP client over st
     And ref "refs/changesets/m1" does not exist
     And git fsck --full is clean
 
+  Scenario: plan_apply makes a new branch in branch mode, named by the client
+    When an MCP client talks to "git plan mcp"
+      | call          | arguments                                                                           |
+      | plan_create   | {"plan": "b1"}                                                                      |
+      | plan_record   | {"plan": "b1", "tool": "write", "files": {"x.txt": "x\n"}}                          |
+      | plan_apply    | {"plan": "b1", "mode": "branch", "branch": "-f"}                                    |
+      | plan_apply    | {"plan": "b1", "mode": "branch", "branch": "from-agent", "dry_run": false}          |
+    Then call 3 failed with "a branch name must not start with '-'"
+    And call 4 said "applied 1 files" with a "gitplan.apply/1" document
+    And git "ls-tree -r --name-only from-agent" prints "x.txt"
+
   Scenario: Resources give the plans, a plan's status, its diff and one changeset
     Given a plan "p"
     And I record in "p" with tool "edit"

@@ -361,3 +361,45 @@ def apply_won(context, code, text):  # type: ignore[no-untyped-def]
 def head_is_tip(context, plan):  # type: ignore[no-untyped-def]
     tip = git(context, "rev-parse", f"refs/changesets/{plan}^{{tree}}")
     assert git(context, "rev-parse", "HEAD^{tree}") == tip
+
+
+_RECORD_ONCE = (
+    "import sys\n"
+    "from gitplan import PlanStore, ToolInvocation\n"
+    "store = PlanStore.open(sys.argv[1])\n"
+    "invocation = ToolInvocation(tool='w', invocation_id=sys.argv[3])\n"
+    "changeset, made = store.record_once(sys.argv[2], {sys.argv[4]: b'x\\n'}, invocation)\n"
+    "print(changeset.number, made)\n"
+)
+
+
+@when(
+    'two processes record invocation "{invocation}" into "{plan}", the second while the first has looked and not yet written'
+)
+def record_once_twice(context, invocation, plan):  # type: ignore[no-untyped-def]
+    points = Path(context.tmp) / "once-points"
+    points.mkdir()
+
+    def start(path: str, faults: str | None) -> subprocess.Popen[str]:
+        env = dict(os.environ, GITPLAN_FAULTS=faults) if faults else None
+        command = [sys.executable, "-c", _RECORD_ONCE, context.repo, plan, invocation, path]
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+    first = start("first.txt", f"store.once-checked=pause:{points}")
+    context.processes = [first]
+    _wait_for(context, points, "store.once-checked", 1)
+    # The first holds the plan's record-once lock between its look and its record.
+    with packs.exclusive(PlanStore.open(context.repo)._repo, f"once-{plan}", blocking=False) as free:
+        context.once_lock_free = free
+    second = start("second.txt", None)
+    (points / "store.once-checked.go").touch()
+    context.outputs = [p.communicate(timeout=120) + (p.returncode,) for p in (first, second)]
+
+
+@then("the first recorded changeset {number:d}, the second was given it, and the lock was held between")
+def recorded_once(context, number):  # type: ignore[no-untyped-def]
+    assert context.once_lock_free is False
+    (first, err1, code1), (second, err2, code2) = context.outputs
+    assert (code1, code2) == (0, 0), (err1, err2)
+    assert first.split() == [str(number), "True"], first
+    assert second.split() == [str(number), "False"], second

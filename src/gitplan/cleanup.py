@@ -487,7 +487,7 @@ def _orphaned_registry(
 
 
 # The per-plan locks under .git/gitplan/locks/ (packs.exclusive): "<kind>-<plan>".
-_PLAN_LOCKS = ("consolidate-", "surgery-", "create-", "apply-", "publish-")
+_PLAN_LOCKS = ("consolidate-", "surgery-", "create-", "apply-", "publish-", "once-")
 
 
 def _stale_locks(

@@ -346,6 +346,25 @@ class PlanStore:
             verified.extend(repo, plan_id, *published[0])
         return changeset
 
+    @_writing
+    def record_once(
+        self, plan_id: str, changes: Changes, invocation: ToolInvocation
+    ) -> tuple[ChangeSet, bool]:
+        """`record`, unless the plan already has a changeset of `invocation`'s id: then that
+        one, and False (a client retrying a call it did not hear back from). Such records
+        of a plan are made one at a time, across processes, so two retries at once make one."""
+        validate_plan_id(plan_id)
+        with packs.exclusive(self._repo, f"once-{plan_id}"):
+            faults.point("store.once-locked")
+            for existing in self.changesets(plan_id):
+                if (
+                    existing.invocation is not None
+                    and existing.invocation.invocation_id == invocation.invocation_id
+                ):
+                    return existing, False
+            faults.point("store.once-checked")
+            return self.record(plan_id, changes, invocation), True
+
     def redactor(self, environment: Mapping[str, str] | None = None) -> Redactor:
         """What masks secrets in this repository's records: the built-in rules, the
         `plan.redact` patterns of its git config, the secret-named variables of `environment`."""

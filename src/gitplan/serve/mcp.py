@@ -195,19 +195,18 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
         arguments: dict[str, Any] | None,
         invocation_id: str | None,
     ) -> Reply:
-        if invocation_id is not None:
-            for existing in store.changesets(plan_id):
-                if existing.invocation is not None and existing.invocation.invocation_id == invocation_id:
-                    body = views.changeset(existing)
-                    return views.document("changeset", body), "already recorded"
         changes = {
             validate_path(_plain(path, "a path")): (None if text is None else File(text.encode()))
             for path, text in files.items()
         }
         invocation = ToolInvocation(tool=tool, actor=actor, arguments=dict(arguments or {}))
-        if invocation_id:
+        if invocation_id is not None:
             invocation = replace(invocation, invocation_id=invocation_id)
-        changeset = store.record(plan_id, changes, invocation)
+            changeset, made = store.record_once(plan_id, changes, invocation)
+            if not made:
+                return views.document("changeset", views.changeset(changeset)), "already recorded"
+        else:
+            changeset = store.record(plan_id, changes, invocation)
         summary = f"recorded changeset {changeset.number}: {changeset.summary}"
         return views.document("changeset", views.changeset(changeset)), summary
 
@@ -219,10 +218,11 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
         return views.document("run", body), f"exit {result.exit_code}: {result.changeset.summary}"
 
     @tool(reading=False, destructive=True)
-    def plan_apply(plan: str, mode: str = "commit", dry_run: bool = True) -> Reply:
-        """Apply the plan (mode commit, worktree or branch). A dry run by default: set
-        `dry_run` false to write."""
-        result = store.apply(_plan(plan), mode=_plain(mode, "a mode"), check=dry_run)
+    def plan_apply(plan: str, mode: str = "commit", dry_run: bool = True, branch: str | None = None) -> Reply:
+        """Apply the plan (mode commit, worktree, or branch with `branch` naming the new
+        branch). A dry run by default: set `dry_run` false to write."""
+        named = _plain(branch, "a branch name") if branch is not None else None
+        result = store.apply(_plan(plan), mode=_plain(mode, "a mode"), branch=named, check=dry_run)
         summary = f"{'would apply' if dry_run else 'applied'} {len(result.files)} files"
         if result.refusal:
             summary = f"apply would be refused: {result.reason}"
