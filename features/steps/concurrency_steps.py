@@ -374,7 +374,8 @@ _RECORD_ONCE = (
 
 
 @when(
-    'two processes record invocation "{invocation}" into "{plan}", the second while the first has looked and not yet written'
+    'two processes record invocation "{invocation}" into "{plan}", '
+    "the second while the first has looked and not yet written"
 )
 def record_once_twice(context, invocation, plan):  # type: ignore[no-untyped-def]
     points = Path(context.tmp) / "once-points"
