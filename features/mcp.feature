@@ -50,6 +50,12 @@ Feature: git plan mcp serves one repository's plans to a real MCP client over st
     And call 4 said "applied 1 files" with a "gitplan.apply/1" document
     And git "ls-tree -r --name-only from-agent" prints "x.txt"
 
+  Scenario: A command a client had plan_run start ends when the client goes away, whatever it started
+    When an MCP client has plan_run run "sleep 600 & echo $! > {tmp}/child; echo $$ > {tmp}/pid; wait" in "r1", cancels it once "pid" exists, and leaves
+    Then the process in "pid" is gone
+    And the process in "child" is gone
+    And git "log -1 --format=%s refs/changesets/r1" prints "sh: failed (killed by SIGTERM)"
+
   Scenario: Resources give the plans, a plan's status, its diff and one changeset
     Given a plan "p"
     And I record in "p" with tool "edit"

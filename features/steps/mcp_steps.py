@@ -187,3 +187,25 @@ def call_holds(context, number, text):  # type: ignore[no-untyped-def]
     assert not result.is_error, result
     document = json.dumps(result.structured_content, ensure_ascii=False)
     assert json.dumps(text, ensure_ascii=False)[1:-1] in document, document
+
+
+@when('an MCP client has plan_run run "{script}" in "{plan}", cancels it once "{name}" exists, and leaves')
+def run_then_leave(context, script, plan, name):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from mcp import Client
+
+    marker = Path(context.tmp, name)
+    arguments = {"plan": plan, "argv": ["sh", "-c", script.replace("{tmp}", context.tmp)], "tool": "sh"}
+
+    async def session() -> None:
+        async with Client(_server(context, "git plan mcp")) as client:
+            await client.call_tool("plan_create", {"plan": plan})
+            call = asyncio.ensure_future(client.call_tool("plan_run", arguments))
+            while not marker.exists():
+                assert not call.done(), call.result()
+                await asyncio.sleep(0.01)
+            call.cancel()
+        # leaving the client closes the server's input: the server goes away
+
+    asyncio.run(asyncio.wait_for(session(), 120))

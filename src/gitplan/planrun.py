@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -66,6 +67,17 @@ class Command:
     watch: bool = True  # learn what changed from the kernel (watch.py), not from git status
 
 
+# How many runs this process has under way (a server waits for them as it goes away).
+_under_way = 0
+_under_way_changed = threading.Condition()
+
+
+def wait_for_runs(timeout: float) -> bool:
+    """Wait until no run of this process is under way, at most `timeout` seconds."""
+    with _under_way_changed:
+        return _under_way_changed.wait_for(lambda: _under_way == 0, timeout)
+
+
 def run_in_plan(
     repo: pygit2.Repository,
     plan_id: str,
@@ -74,6 +86,26 @@ def run_in_plan(
     redactor: Redactor,
     stdout: BinaryIO | None = None,
     stderr: BinaryIO | None = None,
+) -> RunResult:
+    global _under_way
+    with _under_way_changed:
+        _under_way += 1
+    try:
+        return _run_in_plan(repo, plan_id, command, record, redactor, stdout, stderr)
+    finally:
+        with _under_way_changed:
+            _under_way -= 1
+            _under_way_changed.notify_all()
+
+
+def _run_in_plan(
+    repo: pygit2.Repository,
+    plan_id: str,
+    command: Command,
+    record: Record,
+    redactor: Redactor,
+    stdout: BinaryIO | None,
+    stderr: BinaryIO | None,
 ) -> RunResult:
     if not command.argv:
         raise BadInput("no command given: put it after --, as in `git plan run PLAN --tool T -- make fmt`")

@@ -188,6 +188,8 @@ def run_command(
         except OSError as error:
             raise BadInput(f"cannot run {argv[0]!r}: {error.strerror}") from None
         children.append(process.pid)
+        with _running_lock:
+            _running[process.pid] = own_group
         assert process.stdout is not None and process.stderr is not None
         pumped = _duplicates(
             process, own_group, argv[0], (process.stdout, process.stderr, process.stdout, process.stderr)
@@ -219,6 +221,9 @@ def run_command(
         in_group = own_group and group_alive(process.pid)
         left_running = in_group or not all(_hung_up(probe) for probe in probes)
     finally:
+        with _running_lock:
+            for pid in children:
+                _running.pop(pid, None)
         _restore_interrupts(previous)
         for probe in probes:
             os.close(probe)
@@ -235,6 +240,21 @@ def run_command(
         left_running=left_running,
         group=process.pid if in_group else None,
     )
+
+
+# The commands this process runs now (pid: whether it leads its own process group).
+_running: dict[int, bool] = {}
+_running_lock = threading.Lock()
+
+
+def stop_running() -> None:
+    """End every command this process is running, with what it started (a server going
+    away: a command run for a client's request, in a thread of its own, gets none of the
+    signals the main thread passes on). Each run then records how its command ended."""
+    with _running_lock:
+        running = list(_running.items())
+    for pid, own_group in running:
+        _signal(pid, signal.SIGTERM, own_group)
 
 
 def group_alive(group: int) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import click
 
 from .. import faults
@@ -36,9 +38,19 @@ def mcp(ctx: Context, read_only: bool) -> None:
         if (error.name or "").split(".")[0] != "mcp":  # pragma: no cover - mcp itself is broken
             raise
         raise MissingExtra("git plan mcp needs the MCP extra: pip install 'gitplan[mcp]'") from None
+    from .. import planrun, runner
     from ..serve.mcp import server
 
-    server(ctx.store, read_only=read_only).run("stdio")
+    def end(number: int, _frame: object) -> None:
+        raise SystemExit(128 + number)
+
+    for number in (signal.SIGTERM, signal.SIGHUP):  # (the client going away, as it may)
+        signal.signal(number, end)
+    try:
+        server(ctx.store, read_only=read_only).run("stdio")
+    finally:
+        runner.stop_running()  # commands run for requests end with the server,
+        planrun.wait_for_runs(timeout=10)  # and each run records how its command ended
 
 
 @main.command()
