@@ -100,7 +100,7 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     Then the exit code is 124
     And the record of changeset 1 of "p" has status = "error"
     And the record of changeset 1 of "p" has signal = "SIGTERM"
-    And the record of changeset 1 of "p" has error starting "timed out after"
+    And the record of changeset 1 of "p" has error = "timed out after 0.3 s"
     And git "ls-tree -r --name-only refs/changesets/p" does not print "s.txt"
 
   Scenario: A command ended by a signal exits 128+N and is recorded with the signal
@@ -408,6 +408,7 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     When I run git plan "run p --tool sh --timeout 0.2 -- sh -c 'trap "" TERM; echo ready > {tmp}/ignoring; sleep 30'", whose timeout fires once the command has written "ignoring"
     Then the exit code is 124
     And the record of changeset 1 of "p" has signal = "SIGKILL"
+    And the record of changeset 1 of "p" has error = "timed out after 0.2 s"
 
   Scenario: Ctrl-C reaches the command, and the run records how it ended
     When git plan "run p --tool sh -- sh -c 'touch {tmp}/started; sleep 60'" is started in the background

@@ -60,6 +60,7 @@ class Outcome:
     # process group, where the command had one of its own.
     left_running: bool = False
     group: int | None = None
+    timeout: float | None = None  # the limit it was given
 
     @property
     def ok(self) -> bool:
@@ -77,7 +78,8 @@ class Outcome:
     @property
     def error(self) -> str | None:
         if self.timed_out:
-            return f"timed out after {self.duration_ms / 1000:.1f} s"
+            limit = self.duration_ms / 1000 if self.timeout is None else self.timeout
+            return f"timed out after {limit:g} s"
         if self.signal is not None:
             return f"killed by {self.signal}"
         if self.exit_code:
@@ -232,6 +234,7 @@ def run_command(
         exit_code=returncode if returncode >= 0 else None,
         signal=signal.Signals(-returncode).name if returncode < 0 else None,
         timed_out=timed_out,
+        timeout=timeout,
         started_at=started_at,
         finished_at=utc_now(),
         duration_ms=int((time.monotonic() - clock) * 1000),
