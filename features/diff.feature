@@ -1166,3 +1166,24 @@ Feature: Plan diffs match git diff byte for byte
     Then the JSON error says kind "badinput" with exit code 2
     When I run git plan "diff d --json -R"
     Then the JSON error says kind "badinput" with exit code 2
+
+  Scenario Outline: A file over core.bigFileThreshold is shown without being read, as git streams it (<command>)
+    Given the user sets the repository up with:
+      """
+      git config core.bigFileThreshold 1m
+      head -c 100000000 /dev/zero | tr "\\0" x | fold -w 99 > ../big.txt
+      """
+    And I run git plan "create big"
+    And I run git plan "record big --tool w --set big.txt={tmp}/big.txt"
+    When the git-plan program runs "<command>", its peak memory measured
+    Then the output contains "<shows>"
+    And its peak memory was under 90 MiB
+
+    Examples:
+      | command            | shows                                  |
+      | diff big --stat    | big.txt \| Bin 0 -> 101010101 bytes    |
+      | diff big --numstat | big.txt                                |
+      | diff big           | Binary files /dev/null and b/big.txt differ |
+      | show big 1         | Binary files /dev/null and b/big.txt differ |
+      | status big         | big.txt                                |
+

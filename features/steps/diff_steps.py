@@ -469,3 +469,30 @@ def record_code_point_names(context, plan, points):  # type: ignore[no-untyped-d
     names = {f"n{chr(int(point, 16))}x.txt": b"x\n" for point in points.split(", ")}
     names["a-name-longer-than-the-others.txt"] = b"y\n"
     context.store.record(plan, names, ToolInvocation(tool="t"))
+
+
+_PEAK = (
+    "import atexit, resource, sys\n"
+    "atexit.register(lambda: sys.stderr.write("
+    "'peak %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "from gitplan.cli import main\n"
+    "main(sys.argv[1:], prog_name='git-plan')\n"
+)
+
+
+@when('the git-plan program runs "{args}", its peak memory measured')
+def run_measuring_memory(context, args):  # type: ignore[no-untyped-def]
+    import shlex
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", _PEAK, "-C", context.repo, *shlex.split(args)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    context.cli_output = done.stdout
+    context.peak_kib = int(done.stderr.rsplit("peak ", 1)[1])
+
+
+@then("its peak memory was under {mib:d} MiB")
+def peak_under(context, mib):  # type: ignore[no-untyped-def]
+    assert context.peak_kib < mib * 1024, f"{context.peak_kib // 1024} MiB"

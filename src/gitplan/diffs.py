@@ -405,8 +405,9 @@ def _patch(
         )
     if pair.old_id == pair.new_id:
         return "".join(lines)
-    old, new, binary_pair = _sides(repo, pair, drivers, options.textconv)
-    if old == new and pair.old_id and pair.new_id and pair.old_mode == pair.new_mode and not pair.is_rename:
+    both = _sides(repo, pair, drivers, options.textconv)
+    old, new, binary_pair = both.old, both.new, both.binary
+    if both.same and pair.old_id and pair.new_id and pair.old_mode == pair.new_mode and not pair.is_rename:
         return ""  # textconv filters made both sides the same: git shows nothing of the file
     old_abbrev = ids(pair.old_id or NULL_ID, abbrev)
     new_abbrev = ids(pair.new_id or NULL_ID, abbrev)
@@ -416,7 +417,7 @@ def _patch(
     lines.append(index + "\n")
     label_a = a_one if pair.old_id else "/dev/null"
     label_b = b_two if pair.new_id else "/dev/null"
-    if binary_pair and old == new:  # an empty file added or deleted: git shows the header alone
+    if binary_pair and both.same:  # an empty file added or deleted: git shows the header alone
         return "".join(lines)
     if binary_pair:  # (a --binary patch is git's own: PlanStore.diff has git render it)
         lines.append(f"Binary files {label_a} and {label_b} differ\n")
@@ -812,33 +813,57 @@ def _name_status(pair: Pair, high: bool = True) -> str:
     return f"{letter}\t{quote_path(pair.path, high=high)}\n"
 
 
+@dataclass(frozen=True, slots=True)
+class _Sides:
+    """Both sides of a pair as git's diff compares them. A side over core.bigFileThreshold
+    is not read (its bytes are empty here; git shows it as binary by its size alone)."""
+
+    old: bytes
+    new: bytes
+    binary: bool  # shown as binary, as git decides it
+    old_size: int
+    new_size: int
+    same: bool  # the same bytes on both sides (a textconv filter's output; an empty file)
+
+
 def _sides(
     repo: pygit2.Repository,
     pair: Pair,
     drivers: _DiffDrivers,
     textconv: bool,
     read: Callable[[str], bytes] | None = None,
-) -> tuple[bytes, bytes, bool]:
+) -> _Sides:
     """Both sides of a pair as git's diff compares them, and whether it shows them as binary.
 
     A side whose path's driver has a `diff.<driver>.textconv` filter (with `textconv`) is
     that filter's output, and text; a side without one is binary by its attributes (`-diff`,
-    `diff.<driver>.binary`) or by its bytes."""
+    `diff.<driver>.binary`), by its size (over core.bigFileThreshold: then it is not read,
+    as git streams it) or by its bytes."""
     sides = []
+    sizes = []
     binary = False
+    unread = False
     for path, oid, mode in ((pair.old_path or pair.path, pair.old_id, pair.old_mode),
                             (pair.path, pair.new_id, pair.new_mode)):  # fmt: skip
-        data = _contents(repo, oid, mode, read)
         regular = oid is not None and _kind(mode) == _REGULAR  # git gives only files a driver
         command = drivers.textconv(path) if textconv and regular else None
+        forced_text = regular and drivers.text(path)  # `diff` set: text, whatever the bytes
+        stored = _stored_size(repo, oid) if oid and regular and read is None and command is None else None
+        if stored is not None and not forced_text and stored > drivers.big_file_threshold():
+            binary, unread = True, True  # (as git: the attributes, then the size, then the bytes)
+            sides.append(b"")
+            sizes.append(stored)
+            continue
+        data = _contents(repo, oid, mode, read)
         if command is not None:
             data = _textconv(repo, command, path, data)
-        elif not (regular and drivers.text(path)):  # `diff` set: text, whatever the bytes
-            # As git: the attributes, then core.bigFileThreshold, then the bytes.
+        elif not forced_text:
             large = len(data) > drivers.big_file_threshold()
             binary = binary or (regular and drivers.binary(path)) or large or is_binary(data)
         sides.append(data)
-    return sides[0], sides[1], binary
+        sizes.append(len(data))
+    same = not unread and sides[0] == sides[1]
+    return _Sides(sides[0], sides[1], binary, sizes[0], sizes[1], same)
 
 
 _REGULAR = 0o100000
@@ -877,8 +902,10 @@ def _counted(
     counts them: the raw bytes, never a textconv filter's output, binary by the same rule
     as the patch (_sides). `read` reads the blobs (staged ones, for a record's note); the
     context matters only when it is 0 (_line_stats)."""
-    old, new, binary = _sides(repo, pair, drivers, textconv=False, read=read)
-    return _line_stats(pair, old, new, binary, flags, context)
+    both = _sides(repo, pair, drivers, textconv=False, read=read)
+    if both.binary:
+        return _binary_stats(pair, both.old_size, both.new_size, both.same)
+    return _line_stats(pair, both.old, both.new, both.binary, flags, context)
 
 
 def _line_stats(
@@ -892,30 +919,40 @@ def _line_stats(
     """The counts of a pair whose sides are `old` and `new`; `binary` as git decided it.
     git's diffstat diffs with the command's context, and only a context of 0 trims the
     identical ending first (_trim_common_tail), which can pair lines otherwise."""
-    if pair.is_rename:
-        kind = "renamed"
-    elif pair.old_id is None:
-        kind = "added"
-    elif pair.new_id is None:
-        kind = "deleted"
-    elif _kind(pair.old_mode) != _kind(pair.new_mode):
-        kind = "typechange"
-    elif pair.old_id == pair.new_id:
-        kind = "mode"
-    else:
-        kind = "modified"
     if binary:
-        same = old == new  # git counts no bytes for a binary file renamed unchanged
-        return FileChange(
-            pair.path, kind, 0 if same else len(new), 0 if same else len(old),
-            pair.old_path if pair.is_rename else None, True,
-        )  # fmt: skip
+        return _binary_stats(pair, len(old), len(new), old == new)
     additions = deletions = 0
     if old != new:
         sides = _trim_common_tail(old, new) if context == 0 else (old, new)
         patch = pygit2.Patch.create_from(*sides, flag=flags, context_lines=0)
         _, additions, deletions = patch.line_stats
-    return FileChange(pair.path, kind, additions, deletions, pair.old_path if pair.is_rename else None)
+    return FileChange(
+        pair.path, _kind_of(pair), additions, deletions, pair.old_path if pair.is_rename else None
+    )
+
+
+def _binary_stats(pair: Pair, old_size: int, new_size: int, same: bool) -> FileChange:
+    """The counts of a binary pair: its sizes (git counts no bytes for a binary file
+    renamed unchanged)."""
+    same = same or pair.old_id == pair.new_id
+    return FileChange(
+        pair.path, _kind_of(pair), 0 if same else new_size, 0 if same else old_size,
+        pair.old_path if pair.is_rename else None, True,
+    )  # fmt: skip
+
+
+def _kind_of(pair: Pair) -> str:
+    if pair.is_rename:
+        return "renamed"
+    if pair.old_id is None:
+        return "added"
+    if pair.new_id is None:
+        return "deleted"
+    if _kind(pair.old_mode) != _kind(pair.new_mode):
+        return "typechange"
+    if pair.old_id == pair.new_id:
+        return "mode"
+    return "modified"
 
 
 def _numstat(change: FileChange, high: bool = True) -> str:
