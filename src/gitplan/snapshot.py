@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -211,6 +212,7 @@ def read_files(
     and added to `skipped` (refused when there is no `skipped`)."""
     changes: dict[str, Contents] = {}
     regular: list[str] = []
+    looks = _Looks(workdir)  # (each directory on the way looked at once, for all the paths)
     for path in paths:
         try:
             validate_path(path)
@@ -219,20 +221,20 @@ def read_files(
                 raise
             skipped.append(path)
             continue
-        full = workdir / path
-        if listed and worktree.file_above(workdir, path) is not None:
+        if listed and looks.file_above(path) is not None:
             changes[path] = None
             continue
-        _refuse_inside_submodule(workdir, path)
-        if full.is_symlink():
-            changes[path] = File(os.fsencode(os.readlink(full)), MODE_SYMLINK)
-        elif full.is_file():
+        looks.refuse_inside_submodule(path)
+        mode = looks.mode(path)
+        if mode is not None and stat.S_ISLNK(mode):
+            changes[path] = File(os.fsencode(os.readlink(workdir / path)), MODE_SYMLINK)
+        elif mode is not None and stat.S_ISREG(mode):
             regular.append(path)
-        elif full.is_dir() and listed:
+        elif mode is not None and stat.S_ISDIR(mode) and listed:
             changes[path] = None
-        elif full.is_dir():  # a named directory is expanded before (worktree_edits): a submodule
+        elif mode is not None and stat.S_ISDIR(mode):  # a named directory is expanded before: a submodule
             raise BadInput(f"{path} is a submodule; gitplan records files, not submodule commits")
-        elif not listed and os.path.lexists(full):  # a FIFO, a socket, a device
+        elif not listed and mode is not None:  # a FIFO, a socket, a device
             raise BadInput(f"{path}: can only record regular files and symbolic links, as git add")
         elif (
             not listed and any(char in path for char in "*?[") and not worktree.in_index(repo, path, checkout)
@@ -299,26 +301,61 @@ def differs(repo: pygit2.Repository, tree: str, path: str, contents: Contents) -
     return str(pygit2.hash(bytes(contents.data))) != oid
 
 
-def _refuse_inside_submodule(workdir: Path, path: str) -> None:
-    """As `git add` does, refuse a path inside a submodule's checkout (or behind a symlink)."""
-    parts = path.split("/")
-    for depth in range(1, len(parts)):
-        parent = workdir.joinpath(*parts[:depth])
-        if parent.is_symlink():
-            raise BadInput(f"{path} is beyond a symbolic link ({'/'.join(parts[:depth])})")
-        if (parent / ".git").exists():
-            raise BadInput(
-                f"{path} is in submodule '{'/'.join(parts[:depth])}': record it in that repository"
-            )
+class _Looks:
+    """What the worktree has at paths and at the directories on the way to them, each
+    looked at once (a sweep of 20,000 files in one directory looks at it once, not 20,000
+    times)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self._top = f"{workdir}{os.sep}"
+        self._modes: dict[str, int | None] = {}
+        self._repositories: dict[str, bool] = {}
+
+    def mode(self, path: str) -> int | None:
+        """The path's own mode (lstat: a symlink is a symlink), or None where nothing is."""
+        if path not in self._modes:
+            try:
+                self._modes[path] = os.lstat(self._top + path).st_mode
+            except (OSError, ValueError):
+                self._modes[path] = None
+        return self._modes[path]
+
+    def file_above(self, path: str) -> str | None:
+        """worktree.file_above: the nearest directory of `path` that is a file or a symlink."""
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            above = "/".join(parts[:depth])
+            mode = self.mode(above)
+            if mode is None:
+                return None
+            if not stat.S_ISDIR(mode):  # (a symlink too: lstat)
+                return above
+        return None
+
+    def refuse_inside_submodule(self, path: str) -> None:
+        """As `git add` does, refuse a path inside a submodule's checkout (or behind a symlink)."""
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            above = "/".join(parts[:depth])
+            mode = self.mode(above)
+            if mode is not None and stat.S_ISLNK(mode):
+                raise BadInput(f"{path} is beyond a symbolic link ({above})")
+            if above not in self._repositories:
+                self._repositories[above] = os.path.exists(f"{self._top}{above}/.git")
+            if self._repositories[above]:
+                raise BadInput(f"{path} is in submodule '{above}': record it in that repository")
 
 
 def file_contents(source: str) -> File | FileOnDisk:
-    """A file's contents for record: in memory, or streamed from disk when large."""
+    """A file's contents for record: in memory, or streamed from disk when large. Its mode
+    is executable where its owner may run it, as `git add` reads it (worktree.is_executable)."""
     with reading(source):
-        mode = MODE_EXECUTABLE if worktree.is_executable(source) else MODE_FILE
-        if os.stat(source).st_size >= STREAM_THRESHOLD:
+        found = os.stat(source)
+        mode = MODE_EXECUTABLE if found.st_mode & stat.S_IXUSR else MODE_FILE
+        if found.st_size >= STREAM_THRESHOLD:
             return FileOnDisk(source, mode)
-    return File(read_source(source), mode)
+        with open(source, "rb") as handle:
+            return File(handle.read(), mode)
 
 
 def read_source(source: str) -> bytes:
