@@ -518,6 +518,11 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And the status of "s" reports nothing missing
     And git fsck --full is clean
 
+  Scenario: Large bytes given to the Python API are packed without a second copy in memory
+    When a process records 96 MiB of random bytes through the Python API, its peak memory measured
+    Then its peak memory was under 190 MiB
+    And git fsck --full is clean
+
   Scenario: Files over core.bigFileThreshold are recorded as binary without being read
     Given git config "core.bigFileThreshold" is "1k"
     And I record in "s" with tool "first"

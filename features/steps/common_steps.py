@@ -174,3 +174,16 @@ def ref_missing(context, ref):  # type: ignore[no-untyped-def]
         text=True,
     )
     assert result.returncode != 0, f"{ref} still exists"
+
+
+# Code that makes a Python process print its own peak memory as it exits ("peak N", in KiB):
+# the high-water mark of its own memory (VmHWM), which starts afresh at exec, where
+# ru_maxrss keeps that of the process it was forked from (behave, hundreds of MB).
+REPORT_PEAK = (
+    "import atexit, sys\n"
+    "def _report_peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            sys.stderr.write('peak %s\\n' % line.split()[1])\n"
+    "atexit.register(_report_peak)\n"
+)

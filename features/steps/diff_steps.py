@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from behave import given, then, when
-from common_steps import attempt, git
+from common_steps import REPORT_PEAK, attempt, git
 
 from gitplan import DiffOptions, File, ToolInvocation
 
@@ -471,19 +471,12 @@ def record_code_point_names(context, plan, points):  # type: ignore[no-untyped-d
     context.store.record(plan, names, ToolInvocation(tool="t"))
 
 
-_PEAK = (
-    "import atexit, resource, sys\n"
-    "atexit.register(lambda: sys.stderr.write("
-    "'peak %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
-    "from gitplan.cli import main\n"
-    "main(sys.argv[1:], prog_name='git-plan')\n"
-)
+_PEAK = REPORT_PEAK + "from gitplan.cli import main\nmain(sys.argv[1:], prog_name='git-plan')\n"
 
 
 @when('the git-plan program runs "{args}", its peak memory measured')
 def run_measuring_memory(context, args):  # type: ignore[no-untyped-def]
     import shlex
-    import subprocess
     import sys
 
     command = [sys.executable, "-c", _PEAK, "-C", context.repo, *shlex.split(args)]

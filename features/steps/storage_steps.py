@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from behave import given, then, when
-from common_steps import attempt, git, unescape
+from common_steps import REPORT_PEAK, attempt, git, unescape
 
 from gitplan import File, PlanStore, ToolInvocation, faults
 from gitplan.errors import GitPlanError
@@ -1269,3 +1269,21 @@ def record_while_pruned(context, plan):  # type: ignore[no-untyped-def]
 
     with faults.at("packs.registered", prune):
         attempt(context, lambda: context.store.record(plan, {"a.txt": b"a\n"}, ToolInvocation(tool="w")))
+
+
+_RECORD_BYTES = REPORT_PEAK + (
+    "import os\n"
+    "from gitplan import PlanStore, ToolInvocation\n"
+    "data = os.urandom(int(sys.argv[2]) << 20)\n"
+    "store = PlanStore.open(sys.argv[1])\n"
+    "store.create('bytes')\n"
+    "store.record('bytes', {'big.bin': data}, ToolInvocation(tool='t'))\n"
+)
+
+
+@when("a process records {mib:d} MiB of random bytes through the Python API, its peak memory measured")
+def record_bytes_measured(context, mib):  # type: ignore[no-untyped-def]
+    command = [sys.executable, "-c", _RECORD_BYTES, context.repo, str(mib)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    context.peak_kib = int(done.stderr.rsplit("peak ", 1)[1])

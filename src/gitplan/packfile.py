@@ -19,7 +19,7 @@ import mmap
 import os
 import struct
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -133,18 +133,43 @@ class PackWriter:
         # storing it, and every later read inflates it again. zlib's level 0 stores the
         # bytes in a valid stream that git and libgit2 read like any other.
         level = 0 if kind == OBJ_TREE else self._level
-        self._append(oid, _entry_header(kind, len(data)) + deflate(data, level))
+        if len(data) < _COPY_CHUNK:
+            self._append(oid, _entry_header(kind, len(data)) + deflate(data, level))
+            return
+        # Large: deflated a piece at a time and written as it comes, so that no second
+        # copy of the whole (compressed, then with its header) is ever held.
+        view = memoryview(data)
+        pieces = (view[start : start + _COPY_CHUNK] for start in range(0, len(data), _COPY_CHUNK))
+        self._deflated(oid, kind, len(data), pieces, level)
 
     def add_stream(self, oid: bytes, kind: int, size: int, chunks: Iterable[bytes]) -> None:
         """An object whose content arrives in chunks; ValueError if it does not hash to `oid`."""
+        digest = hashlib.sha1(b"%s %d\0" % (TYPE_NAMES[kind], size))
+
+        def hashed() -> Iterator[bytes]:
+            for chunk in chunks:
+                digest.update(chunk)
+                yield chunk
+
+        self._deflated(oid, kind, size, hashed(), self._level, check=lambda: digest.digest() == oid)
+
+    def _deflated(
+        self,
+        oid: bytes,
+        kind: int,
+        size: int,
+        chunks: Iterable[bytes | memoryview],
+        level: int,
+        check: Callable[[], bool] | None = None,
+    ) -> None:
+        """An entry whose body is deflated from `chunks` as they come, and written so.
+        ValueError (the entry not listed) if `check` says the content was not `oid`'s."""
         offset = self._pack.size
         header = _entry_header(kind, size)
         crc = zlib.crc32(header)
         self._pack.write(header)
-        compressor = zlib.compressobj(self._level)
-        digest = hashlib.sha1(b"%s %d\0" % (TYPE_NAMES[kind], size))
+        compressor = zlib.compressobj(level)
         for chunk in chunks:
-            digest.update(chunk)
             piece = compressor.compress(chunk)
             if piece:
                 self._pack.write(piece)
@@ -152,7 +177,7 @@ class PackWriter:
         tail = compressor.flush()
         self._pack.write(tail)
         crc = zlib.crc32(tail, crc)
-        if digest.digest() != oid:
+        if check is not None and not check():
             raise ValueError("a streamed object changed while it was written")
         self._entries.append(PackEntry(oid, offset, crc & 0xFFFFFFFF))
 
