@@ -124,3 +124,16 @@ Feature: Unified patches are checked with unidiff and applied to blobs in memory
       | a bad mode                       | 2    | bad mode line                   |
       | unquoted names that differ       | 2    | cannot read the names           |
       | no binary data                   | 2    | the patch has no binary data    |
+
+  Scenario: A patch of a few lines of a large file is applied without splitting the file into lines in memory
+    Given the user sets the repository up with:
+      """
+      head -c 64000000 /dev/zero | tr "\\0" x | fold -w 99 > big.txt
+      git add big.txt && git commit -qm big
+      sed -i '1s/^x/y/' big.txt && git diff > ../one.patch && git checkout -q big.txt
+      """
+    And I run git plan "create big"
+    When the git-plan program runs "record big --tool p --patch {tmp}/one.patch", its peak memory measured
+    Then the output contains "modified big.txt"
+    And its peak memory was under 290 MiB
+

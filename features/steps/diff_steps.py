@@ -479,7 +479,14 @@ def run_measuring_memory(context, args):  # type: ignore[no-untyped-def]
     import shlex
     import sys
 
-    command = [sys.executable, "-c", _PEAK, "-C", context.repo, *shlex.split(args)]
+    command = [
+        sys.executable,
+        "-c",
+        _PEAK,
+        "-C",
+        context.repo,
+        *shlex.split(args.replace("{tmp}", context.tmp)),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     context.cli_output = done.stdout

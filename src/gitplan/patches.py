@@ -13,6 +13,7 @@ import datetime
 import hashlib
 import re
 import zlib
+from array import array
 from collections.abc import Callable
 from typing import Any
 
@@ -198,8 +199,12 @@ def _new_mode(info: object, mode: int) -> int:
 
 
 def _apply_hunks(data: bytes, patched: object, where: str) -> bytes:
-    lines = split_lines(data.decode("utf-8", "surrogateescape"))
-    out: list[str] = []
+    """`data` with the hunks applied, as bytes: the file is never split into line objects
+    (a one-line patch of a 1 GB file would hold ten million of them), only the starts of
+    the lines the hunks are looked for at are found (_Lines)."""
+    lines = _Lines(data)
+    view = memoryview(data)
+    out: list[bytes | memoryview] = []
     cursor = offset = 0
     hunks: list[Any] = list(patched)  # type: ignore[call-overload]
     for number, hunk in enumerate(hunks, start=1):
@@ -219,7 +224,8 @@ def _apply_hunks(data: bytes, patched: object, where: str) -> bytes:
             if line.line_type in (" ", "+"):
                 after.append(line.value)
         stated = max(hunk.source_start - 1, 0) if hunk.source_length else hunk.source_start
-        start = _find_hunk(lines, before, stated + offset, cursor, _anchors(hunk, stated))
+        old = "".join(before).encode("utf-8", "surrogateescape")
+        start = _find_hunk(lines, view, old, len(before), stated + offset, cursor, _anchors(hunk, stated))
         if start is None:
             raise Conflict(
                 f"{where}: hunk #{number} (line {hunk.source_start}) does not apply: "
@@ -227,11 +233,29 @@ def _apply_hunks(data: bytes, patched: object, where: str) -> bytes:
                 (where.rsplit(": ", 1)[-1],),
             )
         offset = start - stated
-        out.extend(lines[cursor:start])
-        out.extend(after)
+        out.append(view[lines.start(cursor) : lines.start(start)])
+        out.append("".join(after).encode("utf-8", "surrogateescape"))
         cursor = start + len(before)
-    out.extend(lines[cursor:])
-    return "".join(out).encode("utf-8", "surrogateescape")
+    out.append(view[lines.start(cursor) :])
+    return b"".join(out)
+
+
+class _Lines:
+    """The lines of a file's bytes, ending at "\n" only (as hunks.split_lines cuts them): how
+    many there are, and where each starts, found as far as asked."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self.count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+        self._starts = array("q", [0])
+
+    def start(self, line: int) -> int:
+        """The offset line `line` starts at (the end of the bytes for line `count`)."""
+        starts, data = self._starts, self._data
+        while len(starts) <= line:
+            end = data.find(b"\n", starts[-1])
+            starts.append(len(data) if end < 0 else end + 1)
+        return starts[line]
 
 
 def _anchors(hunk: Any, stated: int) -> tuple[bool, bool]:
@@ -243,18 +267,27 @@ def _anchors(hunk: Any, stated: int) -> tuple[bool, bool]:
 
 
 def _find_hunk(
-    lines: list[str], before: list[str], expected: int, cursor: int, anchors: tuple[bool, bool]
+    lines: _Lines,
+    view: memoryview,
+    before: bytes,
+    size: int,
+    expected: int,
+    cursor: int,
+    anchors: tuple[bool, bool],
 ) -> int | None:
-    """Where a hunk's old lines are in the file, as git apply looks: at the line it states
-    (moved by what earlier hunks were found off by), else the nearest match, one line
-    further on, then one line back, and so on, never before the previous hunk's end;
-    away from the stated line, a hunk that starts the file or has no context after its
-    change must still start or end the file. No fuzz: every line must match. None if
-    nowhere."""
+    """Where a hunk's old lines (`size` lines, `before` their bytes) are in the file, as git
+    apply looks: at the line it states (moved by what earlier hunks were found off by),
+    else the nearest match, one line further on, then one line back, and so on, never
+    before the previous hunk's end; away from the stated line, a hunk that starts the file
+    or has no context after its change must still start or end the file. No fuzz: every
+    line must match. None if nowhere."""
     at_start, at_end = anchors
-    size = len(before)
-    last = len(lines) - size
-    if cursor <= expected <= last and lines[expected : expected + size] == before:
+    last = lines.count - size
+
+    def matches(position: int) -> bool:
+        return view[lines.start(position) : lines.start(position + size)] == before
+
+    if cursor <= expected <= last and matches(expected):
         return expected
     if not size:  # nothing to match: only where it says
         return None
@@ -264,7 +297,7 @@ def _find_hunk(
             cursor <= position <= last
             and (not at_start or position == 0)
             and (not at_end or position == last)
-            and lines[position : position + size] == before
+            and matches(position)
         )
 
     for distance in range(1, max(expected - cursor, last - expected, 0) + 1):
