@@ -261,3 +261,20 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     Then git show "refs/changesets/p1:b" prints "other\n"
     And git show "refs/changesets/p1:a 100644 b" prints "same\n"
     And git fsck --full is clean
+
+  Scenario: Recording a symlink that leads out of the worktree warns that apply will refuse the plan
+    Given the user sets the repository up with:
+      """
+      ln -s ../../outside evil
+      """
+    When I run git plan "record p1 --tool t --from-worktree evil"
+    Then the output contains "warning: symlink 'evil' -> '../../outside' points outside the worktree: apply will refuse this plan"
+    And the output contains "recorded changeset 1 of plan p1"
+    And git "ls-tree refs/changesets/p1 evil" prints "120000"
+    When the user sets the repository up with:
+      """
+      ln -s /etc/hostname also-evil
+      """
+    And I run git plan "snapshot p1 --tool t"
+    Then the output contains "warning: symlink 'also-evil' -> '/etc/hostname' points outside the worktree"
+

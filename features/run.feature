@@ -336,6 +336,13 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     And I run git plan "run p --tool third -- sh -c 'echo t > t.txt'"
     Then git "ls-tree -r --name-only refs/changesets/p" does not print "late.txt"
 
+  Scenario: A command that makes a symlink leading out of the worktree is recorded with a warning that apply will refuse the plan
+    When I run git plan "run p --tool sh -- ln -s /etc/passwd evil"
+    Then the exit code is 0
+    And the output contains "warning: symlink 'evil' -> '/etc/passwd' points outside the worktree: apply will refuse this plan"
+    When I run git plan "run p --tool sh -- sh -c 'echo fine > fine.txt'"
+    Then the output does not contain "warning"
+
   Scenario: A secret that the output tail would cut is masked whole
     Given the environment has MY_API_TOKEN = "s3cr3tvalue-0123456789abcdef"
     When I run git plan "run p --tool sh --output-tail 20 -- sh -c 'echo $MY_API_TOKEN'"

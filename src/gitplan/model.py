@@ -234,6 +234,9 @@ class ChangeSet:
     problem: str | None = None  # why the record is missing or damaged
     # Without a readable record: what the commit itself changed (diffs.file_changes).
     files_from_commit: tuple[FileChange, ...] = ()
+    # Said when it is recorded: why `apply` will refuse it (a symlink leading out of the
+    # worktree), so that whoever recorded it learns now, not at apply.
+    warning: str | None = None
 
     @property
     def invocation(self) -> ToolInvocation | None:

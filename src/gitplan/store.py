@@ -337,7 +337,10 @@ class PlanStore:
             # What verify would check of this changeset, its paths aside (checked above):
             # where its symlinks point. Passed, it moves the plan's verified mark on.
             published[0] = None
-            if current.notes_tip is not None and _links_inside(repo, staging, effective):
+            outside = _links_outside(repo, staging, effective)
+            if outside is not None:
+                changeset = replace(changeset, warning=f"{outside}: apply will refuse this plan")
+            elif current.notes_tip is not None:
                 published[0] = ((current.tip, current.notes_tip), (commit, notes))
             return Prepared(staging, notes, commit, number, changeset)
 
@@ -1361,8 +1364,8 @@ def _int_config(value: str | None, default: int, key: str, unit: str = "bytes") 
     return number
 
 
-def _links_inside(repo: pygit2.Repository, staging: Staging, edits: Mapping[str, Edit]) -> bool:
-    """Does every symlink among `edits` point where verify lets a symlink point?"""
+def _links_outside(repo: pygit2.Repository, staging: Staging, edits: Mapping[str, Edit]) -> str | None:
+    """Why a symlink among `edits` points where verify lets no symlink point, or None."""
     for path, edit in edits.items():
         if edit is None or edit[1] != MODE_SYMLINK:
             continue
@@ -1370,9 +1373,9 @@ def _links_inside(repo: pygit2.Repository, staging: Staging, edits: Mapping[str,
         target = None if streamed is not None else read_staged_blob(repo, staging, edit[0])
         try:
             verify.check_symlink("", path, target if target is not None and len(target) <= 4096 else None)
-        except verify.Unsafe:
-            return False
-    return True
+        except verify.Unsafe as unsafe:
+            return unsafe.reason
+    return None
 
 
 def _summary(files: tuple[FileChange, ...]) -> str:

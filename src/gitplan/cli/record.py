@@ -164,6 +164,8 @@ def record(
     if parent is not None and parent.isdigit():
         parent_spec = int(parent)
     changeset = store.record(plan, changes, invocation, parent=parent_spec)
+    if changeset.warning:
+        click.echo(f"git-plan: warning: {changeset.warning}", err=True)
     out = ctx.output(as_json)
     if as_json:
         out.json("changeset", views.changeset(changeset))

@@ -112,6 +112,8 @@ def run(
             f"recorded as changeset {changeset.number} of plan {plan} {kept}"
         )
     click.echo(f"git-plan: {message}", err=True)
+    if changeset.warning:
+        click.echo(f"git-plan: warning: {changeset.warning}", err=True)
     for path in result.skipped:
         shown = path.encode("unicode_escape").decode("ascii")
         click.echo(f"git-plan: warning: left out '{shown}': gitplan cannot record that name", err=True)
@@ -179,6 +181,8 @@ def snapshot(
             f"recorded changeset {changeset.number} of plan {plan}: "
             f"{changeset.commit[:12]} {changeset.tool}: {changeset.summary}"
         )
+    if changeset is not None and changeset.warning:
+        click.echo(f"git-plan: warning: {changeset.warning}", err=True)
     for path in (changeset.invocation.skipped if changeset and changeset.invocation else None) or ():
         shown = path.encode("unicode_escape").decode("ascii")
         click.echo(f"git-plan: warning: left out '{shown}': gitplan cannot record that name", err=True)

@@ -208,6 +208,8 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
         else:
             changeset = store.record(plan_id, changes, invocation)
         summary = f"recorded changeset {changeset.number}: {changeset.summary}"
+        if changeset.warning:
+            summary += f"; warning: {changeset.warning}"
         return views.document("changeset", views.changeset(changeset)), summary
 
     @tool(reading=False)
@@ -215,7 +217,10 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
         """Run `argv` (no shell) in the plan's own worktree and record what it changed."""
         result = store.run(_plan(plan), list(argv), tool=tool, actor="mcp", timeout=timeout)
         body = {**views.changeset(result.changeset), "exit_code": result.exit_code}
-        return views.document("run", body), f"exit {result.exit_code}: {result.changeset.summary}"
+        summary = f"exit {result.exit_code}: {result.changeset.summary}"
+        if result.changeset.warning:
+            summary += f"; warning: {result.changeset.warning}"
+        return views.document("run", body), summary
 
     @tool(reading=False, destructive=True)
     def plan_apply(plan: str, mode: str = "commit", dry_run: bool = True, branch: str | None = None) -> Reply:
