@@ -46,8 +46,12 @@ Feature: git plan mcp serves one repository's plans to a real MCP client over st
       | plan_record   | {"plan": "b1", "tool": "write", "files": {"x.txt": "x\n"}}                          |
       | plan_apply    | {"plan": "b1", "mode": "branch", "branch": "-f"}                                    |
       | plan_apply    | {"plan": "b1", "mode": "branch", "branch": "from-agent", "dry_run": false}          |
+      | plan_apply    | {"plan": "b1", "branch": "elsewhere", "dry_run": false}                             |
+      | plan_apply    | {"plan": "b1", "mode": "branch"}                                                    |
     Then call 3 failed with "a branch name must not start with '-'"
     And call 4 said "applied 1 files" with a "gitplan.apply/1" document
+    And call 5 failed with "mode branch needs `branch`, the new branch's name; other modes take none"
+    And call 6 failed with "mode branch needs `branch`, the new branch's name; other modes take none"
     And git "ls-tree -r --name-only from-agent" prints "x.txt"
 
   Scenario: A command a client had plan_run start ends when the client goes away, whatever it started
@@ -55,6 +59,20 @@ Feature: git plan mcp serves one repository's plans to a real MCP client over st
     Then the process in "pid" is gone
     And the process in "child" is gone
     And git "log -1 --format=%s refs/changesets/r1" prints "sh: failed (killed by SIGTERM)"
+
+  Scenario: A command that ignores SIGTERM is killed when the server goes away
+    When an MCP client has plan_run run "trap '' TERM; echo $$ > {tmp}/pid; while :; do sleep 0.1; done" in "r2", cancels it once "pid" exists, and leaves
+    Then the process in "pid" is gone
+    And git "log -1 --format=%s refs/changesets/r2" prints "sh: failed (killed by SIGKILL)"
+
+  Scenario Outline: The server exits at once on <signal>, with nothing running
+    When "git plan mcp" is started, answers an initialize request and is sent <signal>
+    Then it exited <code> within 10 seconds
+
+    Examples:
+      | signal  | code |
+      | SIGTERM | 143  |
+      | SIGHUP  | 129  |
 
   Scenario: Resources give the plans, a plan's status, its diff and one changeset
     Given a plan "p"

@@ -209,3 +209,45 @@ def run_then_leave(context, script, plan, name):  # type: ignore[no-untyped-def]
         # leaving the client closes the server's input: the server goes away
 
     asyncio.run(asyncio.wait_for(session(), 120))
+
+
+@when('"git plan mcp" is started, answers an initialize request and is sent {name}')
+def start_and_signal(context, name):  # type: ignore[no-untyped-def]
+    import signal
+    import subprocess
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gitplan", "mcp"],
+        cwd=context.repo,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    context.add_cleanup(server.kill)
+    request = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(json.dumps(request).encode() + b"\n")
+    server.stdin.flush()
+    assert b'"result"' in server.stdout.readline()
+    server.send_signal(getattr(signal, name))
+    context.mcp_server = server
+
+
+@then("it exited {code:d} within 10 seconds")
+def exited_within(context, code):  # type: ignore[no-untyped-def]
+    import subprocess
+
+    try:
+        returned = context.mcp_server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the server still runs 10 s after the signal") from None
+    assert returned == code, returned

@@ -174,6 +174,8 @@ def run_command(
     probes: list[int] = []  # the pipes' read ends, to ask whether more output is coming
     previous = _pass_signals_to(children, own_group)
     try:
+        if _stopping:
+            raise BadInput(f"cannot run {argv[0]!r}: this process is going away")
         try:
             process = subprocess.Popen(
                 list(argv),
@@ -250,14 +252,20 @@ _running: dict[int, bool] = {}
 _running_lock = threading.Lock()
 
 
-def stop_running() -> None:
+def stop_running(number: signal.Signals = signal.SIGTERM) -> None:
     """End every command this process is running, with what it started (a server going
     away: a command run for a client's request, in a thread of its own, gets none of the
-    signals the main thread passes on). Each run then records how its command ended."""
+    signals the main thread passes on), and start none from now on. Each run then
+    records how its command ended."""
+    global _stopping
     with _running_lock:
+        _stopping = True
         running = list(_running.items())
     for pid, own_group in running:
-        _signal(pid, signal.SIGTERM, own_group)
+        _signal(pid, number, own_group)
+
+
+_stopping = False  # stop_running was called: no command starts any more
 
 
 def group_alive(group: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 
 import click
@@ -41,16 +42,28 @@ def mcp(ctx: Context, read_only: bool) -> None:
     from .. import planrun, runner
     from ..serve.mcp import server
 
-    def end(number: int, _frame: object) -> None:
-        raise SystemExit(128 + number)
+    def stop_commands() -> None:
+        """Commands run for requests end with the server, and each run records how its
+        command ended: SIGTERM, then SIGKILL for what still runs a second later. Quickly:
+        a client that closed our input sends SIGTERM two seconds later, and SIGKILL two
+        seconds after that (the MCP SDK's client does)."""
+        runner.stop_running()
+        if not planrun.wait_for_runs(timeout=1):
+            runner.stop_running(signal.SIGKILL)
+            planrun.wait_for_runs(timeout=0.8)
 
-    for number in (signal.SIGTERM, signal.SIGHUP):  # (the client going away, as it may)
+    def end(number: int, _frame: object) -> None:
+        # The client going away, as it may. Not by raising: the thread that reads the
+        # client's input would hold the interpreter's exit until the input closes.
+        stop_commands()
+        os._exit(128 + number)
+
+    for number in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(number, end)
     try:
         server(ctx.store, read_only=read_only).run("stdio")
     finally:
-        runner.stop_running()  # commands run for requests end with the server,
-        planrun.wait_for_runs(timeout=10)  # and each run records how its command ended
+        stop_commands()
 
 
 @main.command()

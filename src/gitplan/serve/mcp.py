@@ -226,6 +226,8 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
     def plan_apply(plan: str, mode: str = "commit", dry_run: bool = True, branch: str | None = None) -> Reply:
         """Apply the plan (mode commit, worktree, or branch with `branch` naming the new
         branch). A dry run by default: set `dry_run` false to write."""
+        if (mode == "branch") != (branch is not None):
+            raise BadInput("mode branch needs `branch`, the new branch's name; other modes take none")
         named = _plain(branch, "a branch name") if branch is not None else None
         result = store.apply(_plan(plan), mode=_plain(mode, "a mode"), branch=named, check=dry_run)
         summary = f"{'would apply' if dry_run else 'applied'} {len(result.files)} files"
