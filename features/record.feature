@@ -278,3 +278,16 @@ Feature: Recording changesets as commits on a hidden ref with invocation notes
     And I run git plan "snapshot p1 --tool t"
     Then the output contains "warning: symlink 'also-evil' -> '/etc/hostname' points outside the worktree"
 
+  Scenario: A clean filter runs once for each file recorded from the worktree, as git add runs it
+    Given the user sets the repository up with:
+      """
+      git config filter.counted.clean 'echo ran >> "$(git rev-parse --git-dir)/filter-runs"; tr a-z A-Z'
+      echo '*.up filter=counted' > .gitattributes && git add .gitattributes && git commit -qm attributes
+      echo hello > one.up && echo plain > plain.txt
+      """
+    When I run git plan "record p1 --tool t --from-worktree one.up plain.txt"
+    Then the output contains "recorded changeset 1 of plan p1"
+    And git "show refs/changesets/p1:one.up" prints "HELLO"
+    And git "show refs/changesets/p1:plain.txt" prints "plain"
+    And the file ".git/filter-runs" in the repository has 1 line
+

@@ -129,3 +129,12 @@ def deleted_gitlink(context, plan, path, count):  # type: ignore[no-untyped-def]
     assert record is not None
     (change,) = [f for f in record.files if f.path == path]
     assert change.kind == "deleted" and change.deletions == count and not change.binary, change
+
+
+@then('the file "{path}" in the repository has {count:d} line')
+@then('the file "{path}" in the repository has {count:d} lines')
+def repository_file_lines(context, path, count):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    lines = (Path(context.repo) / path).read_text().splitlines()
+    assert len(lines) == count, lines

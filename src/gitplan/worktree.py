@@ -961,25 +961,45 @@ def cleaned(
     if not paths:
         return {}
     workdir = Path(checkout.workdir if checkout else repo.workdir)
-    with tempfile.TemporaryDirectory(prefix="gitplan-clean-") as scratch:
-        # No alternate pointing at the repository's objects: git would "freshen" (touch)
-        # the packs holding objects it finds there, and a pack gitplan stamped looks
-        # used by someone else once touched (prune then keeps it).
-        environment = git_env(repo, checkout, GIT_OBJECT_DIRECTORY=scratch)
-        # The ids first, writing nothing; the converted bytes only of the files whose id is
-        # not their own bytes' (most files convert to themselves: writing each as a loose
-        # object cost 20,000 file creations for 20,000 files).
-        ids = _hashed(repo, paths, ["hash-object", "--stdin-paths"], environment, checkout)
-        result: dict[str, tuple[str, bytes | None]] = {
-            path: (oid, None) for path, oid in zip(paths, ids, strict=True)
-        }
-        changing = [path for path, oid in zip(paths, ids, strict=True) if _raw_id(workdir / path) != oid]
-        if changing:
-            written = _hashed(repo, changing, ["hash-object", "-w", "--stdin-paths"], environment, checkout)
-            result.update(_stored(scratch, workdir, zip(changing, written, strict=True)))
+    converting = _may_convert(repo, paths, checkout)
+    # A file nothing converts is stored as its own bytes: its id is theirs, and no git runs
+    # for it (writing each as a loose object cost 20,000 file creations for 20,000 files).
+    result: dict[str, tuple[str, bytes | None]] = {
+        path: (_raw_id(workdir / path), None) for path in paths if path not in converting
+    }
+    if converting:
+        ordered = [path for path in paths if path in converting]
+        with tempfile.TemporaryDirectory(prefix="gitplan-clean-") as scratch:
+            # No alternate pointing at the repository's objects: git would "freshen" (touch)
+            # the packs holding objects it finds there, and a pack gitplan stamped looks
+            # used by someone else once touched (prune then keeps it). Once for each file,
+            # as git add runs a clean filter once.
+            environment = git_env(repo, checkout, GIT_OBJECT_DIRECTORY=scratch)
+            ids = _hashed(repo, ordered, ["hash-object", "-w", "--stdin-paths"], environment, checkout)
+            result.update(_stored(scratch, workdir, zip(ordered, ids, strict=True)))
     converted = [path for path, (_, data) in result.items() if data is not None]
     result.update(_with_crlf_kept(repo, converted, workdir, checkout))
-    return result
+    return {path: result[path] for path in paths}
+
+
+def _may_convert(repo: pygit2.Repository, paths: Sequence[str], checkout: Checkout | None) -> set[str]:
+    """Those of `paths` whose bytes `git add` may store otherwise: all of them under
+    core.autocrlf (true or input); else those with one of the attributes that convert
+    (`text` or `text=auto`, `eol`, a `filter`, `ident`, `working-tree-encoding`), as
+    `git check-attr` reads them (one git for all the paths)."""
+    configured = config_value(repo, "core.autocrlf")
+    if configured is not None and (configured.lower() == "input" or git_bool(configured, "core.autocrlf")):
+        return set(paths)
+    out = run_git(
+        repo, ["check-attr", "-z", "--stdin", *_CONVERTING], stdin=_nul_paths(paths), checkout=checkout
+    )
+    fields = out.split(b"\0")
+    found = set()
+    for at in range(0, len(fields) - 2, 3):
+        name, value = fields[at + 1], fields[at + 2]
+        if value != b"unspecified" and not (value == b"unset" and name != b"eol"):
+            found.add(os.fsdecode(fields[at]))
+    return found
 
 
 def _raw_id(path: Path) -> str:
