@@ -437,3 +437,34 @@ def no_file(context, path):  # type: ignore[no-untyped-def]
 @when("the plan worktrees are deleted by hand")
 def plan_worktrees_deleted(context):  # type: ignore[no-untyped-def]
     shutil.rmtree(Path(context.repo, ".git", "gitplan", "worktrees"))
+
+
+@when('on a terminal I run git plan "{args}"')
+def run_on_terminal(context, args):  # type: ignore[no-untyped-def]
+    spawn = "import pty, sys\nsys.exit(pty.spawn(sys.argv[1:]) >> 8)\n"
+    command = [sys.executable, "-c", spawn, sys.executable, "-m", "gitplan", "-C", context.repo]
+    done = subprocess.run([*command, *_words(context, args)], capture_output=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout.decode(errors="replace")
+
+
+_NEVER_REAPS = """\
+import ctypes, json, os, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans become ours, and are never reaped
+base = [sys.executable, "-m", "gitplan", "-C", sys.argv[1]]
+first, second = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+subprocess.run(base + first, check=True, capture_output=True)
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.01)
+time.sleep(0.2)  # (the orphan's exit, which leaves it a zombie of ours)
+subprocess.run(base + second, check=True, capture_output=True)
+"""
+
+
+@when('a process never reaping orphans runs git plan "{first}", once "{path}" exists "{second}"')
+def never_reaping(context, first, path, second):  # type: ignore[no-untyped-def]
+    marker = path.replace("{tmp}", context.tmp)
+    words = [json.dumps(_words(context, first)), json.dumps(_words(context, second))]
+    done = subprocess.run(
+        [sys.executable, "-c", _NEVER_REAPS, context.repo, marker, *words], capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")

@@ -112,6 +112,9 @@ def _plan_worktrees(
             continue
         if slot.in_use:
             kept.append(CleanupItem("plan worktree", name, f"{why}, but a command is running in it"))
+        elif planworktree.still_written(slot.directory):
+            reason = f"{why}, but a process a command left running still runs in it"
+            kept.append(CleanupItem("plan worktree", name, reason))
         elif slot.last_used_ns > older_than:
             kept.append(CleanupItem("plan worktree", name, f"{why}, but it was used within the grace"))
         elif dry_run or planworktree.remove_if_idle(slot):

@@ -173,7 +173,7 @@ def _run_in_plan(
             else:  # rebased onto other writers' changesets, or the command moved HEAD
                 planworktree.reset(repo, checkout, changeset.commit)
             if outcome.left_running:  # what it writes later: the next run puts the slot back
-                planworktree.left_running(slot, outcome.group)
+                planworktree.left_running(slot, outcome)
             elif clean:
                 planworktree.finish(slot)
         except worktree.GitFailed:

@@ -72,7 +72,7 @@ def acquire(repo: pygit2.Repository, plan_id: str) -> Iterator[Slot]:
     while True:
         directory = base / str(number)
         handle = _lock(directory, blocking=False, create=True)
-        if handle is not None and _still_written(directory):
+        if handle is not None and still_written(directory):
             os.close(handle)  # what a command left running writes there: not this run's
             handle = None
         if handle is None:
@@ -206,22 +206,31 @@ def _joined(paths: Iterable[str]) -> bytes:
     return b"".join(os.fsencode(path) + b"\0" for path in paths)
 
 
-def left_running(slot: Slot, group: int | None) -> None:
-    """The command left processes running (`group`: their process group, where known):
-    the slot stays marked running, so the next run in it puts it back first (what they
-    wrote is not that run's), and while the group lives, runs take another slot."""
-    if group is not None:
-        statefile.replace(slot.directory / _LEFT_RUNNING, f"{group}\n".encode())
+def left_running(slot: Slot, outcome: runner.Outcome) -> None:
+    """The command left processes running: the slot stays marked running, so the next run
+    in it puts it back first (what they wrote is not that run's), and while they run
+    (their process group, or each of them where they shared ours), runs take another."""
+    lines = [f"group {outcome.group}"] if outcome.group is not None else []
+    lines += [f"process {pid} {started}" for pid, started in outcome.strays]
+    if lines:
+        statefile.replace(slot.directory / _LEFT_RUNNING, "".join(f"{line}\n" for line in lines).encode())
 
 
-def _still_written(directory: Path) -> bool:
-    """Does a process group a command left running in this slot still run?"""
+def still_written(directory: Path) -> bool:
+    """Does a process a command left running in this slot still run?"""
     try:
-        group = int((directory / _LEFT_RUNNING).read_text())
-    except (OSError, ValueError):
+        lines = (directory / _LEFT_RUNNING).read_text().splitlines()
+    except OSError:
         return False
-    if runner.group_alive(group):
-        return True
+    for line in lines:
+        kind, *numbers = line.split()
+        try:
+            if kind == "group" and runner.group_alive(int(numbers[0])):
+                return True
+            if kind == "process" and runner.process_alive(int(numbers[0]), int(numbers[1])):
+                return True
+        except (ValueError, IndexError):
+            continue
     with contextlib.suppress(FileNotFoundError):
         (directory / _LEFT_RUNNING).unlink()
     return False

@@ -60,6 +60,9 @@ class Outcome:
     # process group, where the command had one of its own.
     left_running: bool = False
     group: int | None = None
+    # Where the command shared gitplan's process group (on a terminal): the processes it
+    # started that still run there, each (pid, start time).
+    strays: tuple[tuple[int, int], ...] = ()
     timeout: float | None = None  # the limit it was given
 
     @property
@@ -173,6 +176,7 @@ def run_command(
     children: list[int] = []
     probes: list[int] = []  # the pipes' read ends, to ask whether more output is coming
     previous = _pass_signals_to(children, own_group)
+    ours = {} if own_group else _members(os.getpgrp())  # (what ran in our group before)
     try:
         if _stopping:
             raise BadInput(f"cannot run {argv[0]!r}: this process is going away")
@@ -223,7 +227,8 @@ def run_command(
         for pump, probe, tail in zip(pumps, probes, (out_tail, err_tail), strict=True):
             _drain(pump, probe, tail, deadline)
         in_group = own_group and group_alive(process.pid)
-        left_running = in_group or not all(_hung_up(probe) for probe in probes)
+        strays = () if own_group else _strays(ours)
+        left_running = in_group or bool(strays) or not all(_hung_up(probe) for probe in probes)
     finally:
         with _running_lock:
             for pid in children:
@@ -244,6 +249,7 @@ def run_command(
         stderr_tail=err_tail.text(),
         left_running=left_running,
         group=process.pid if in_group else None,
+        strays=strays,
     )
 
 
@@ -269,14 +275,61 @@ _stopping = False  # stop_running was called: no command starts any more
 
 
 def group_alive(group: int) -> bool:
-    """Does a process of process group `group` still run?"""
+    """Does a process of process group `group` still run? (One that ended but that nobody
+    has reaped yet, a zombie, runs no more: where the process that should reap it never
+    does, a container's first process, it would stay for good.)"""
     try:
         os.killpg(group, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # (one of another user's: it runs)
         return True
-    return True
+    members = _members(group)
+    return not _PROC_READABLE or any(state != b"Z" for state, _ in members.values())
+
+
+def process_alive(pid: int, started: int) -> bool:
+    """Does process `pid`, started at `started` (clock ticks after boot), still run?"""
+    found = _stat(pid)
+    return found is not None and found[2] == started and found[0] != b"Z"
+
+
+def _strays(before: dict[int, tuple[bytes, int]]) -> tuple[tuple[int, int], ...]:
+    """The processes of our own process group that were not there `before`, and run."""
+    return tuple(
+        (pid, started)
+        for pid, (state, started) in _members(os.getpgrp()).items()
+        if pid not in before and pid != os.getpid() and state != b"Z"
+    )
+
+
+def _members(group: int) -> dict[int, tuple[bytes, int]]:
+    """Each process of process group `group`: its state and start time (Linux's /proc;
+    nothing where there is none)."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return {}
+    found = {}
+    for name in names:
+        if name.isdigit():
+            stat = _stat(int(name))
+            if stat is not None and stat[1] == group:
+                found[int(name)] = (stat[0], stat[2])
+    return found
+
+
+def _stat(pid: int) -> tuple[bytes, int, int] | None:
+    """(state, process group, start time) of process `pid`, or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rpartition(b") ")[2].split()
+        return fields[0], int(fields[2]), int(fields[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_PROC_READABLE = os.path.isdir("/proc/self")
 
 
 def _duplicates(
