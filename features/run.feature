@@ -435,7 +435,7 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     And the record of changeset 1 of "p" has error = "timed out after 0.2 s"
 
   Scenario: Ctrl-C reaches the command, and the run records how it ended
-    When git plan "run p --tool sh -- sh -c 'touch {tmp}/started; sleep 60'" is started in the background
+    When git plan "run p --tool sh -- sh -c 'touch {tmp}/started; exec sleep 60'" is started in the background
     And "{tmp}/started" exists
     And the background run is interrupted with Ctrl-C
     Then the background run exited 130
