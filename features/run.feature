@@ -310,7 +310,7 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
 
   Scenario Outline: What a process the command left running writes after the run is not the next run's (watch <watch>, <output>)
     Given git config "plan.watchWorktree" is "<watch>"
-    When I run git plan "run p --tool first -- sh -c '(while [ ! -e {tmp}/go ]; do sleep 0.01; done; echo bg > late.txt; touch {tmp}/written) <redirect> &'"
+    When I run git plan "run p --tool first -- sh -c '(while [ -d {tmp} ] && [ ! -e {tmp}/go ]; do sleep 0.01; done; echo bg > late.txt; touch {tmp}/written) <redirect> &'"
     Then the exit code is 0
     When "{tmp}/go" is made
     And "{tmp}/written" exists
@@ -328,7 +328,7 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
       | false | holding ours         |                      |
 
   Scenario: On a terminal, where the command shares gitplan's process group, what a process it left running writes is not the next run's
-    When on a terminal I run git plan "run p --tool first -- sh -c '(trap \"\" HUP; while [ ! -e {tmp}/go ]; do sleep 0.01; done; echo bg > late.txt; touch {tmp}/written) > /dev/null 2>&1 &'"
+    When on a terminal I run git plan "run p --tool first -- sh -c '(trap \"\" HUP; while [ -d {tmp} ] && [ ! -e {tmp}/go ]; do sleep 0.01; done; echo bg > late.txt; touch {tmp}/written) > /dev/null 2>&1 &'"
     And on a terminal I run git plan "run p --tool second -- sh -c 'touch {tmp}/go; while [ ! -e {tmp}/written ]; do sleep 0.01; done; echo s > s.txt'"
     Then git "ls-tree -r --name-only refs/changesets/p" prints "s.txt"
     And git "ls-tree -r --name-only refs/changesets/p" does not print "late.txt"
@@ -338,14 +338,14 @@ Feature: git plan run records a command as it happens, in the plan's own worktre
     Then the file "{tmp}/where" names plan worktree 0
 
   Scenario: gc keeps a worktree while a process a command left running still runs in it
-    When I run git plan "run p --tool first -- sh -c '(while [ ! -e {tmp}/go ]; do sleep 0.01; done) > /dev/null 2>&1 &'"
+    When I run git plan "run p --tool first -- sh -c '(while [ -d {tmp} ] && [ ! -e {tmp}/go ]; do sleep 0.01; done) > /dev/null 2>&1 &'"
     And the user deletes the refs of plan "p" with git update-ref
     And I run git plan "gc --grace now"
     Then the output contains "but a process a command left running still runs in it"
     When "{tmp}/go" is made
 
   Scenario: While a process the command left running lives, the next run takes another worktree
-    When I run git plan "run p --tool first -- sh -c '(while [ ! -e {tmp}/go ]; do sleep 0.01; done; echo bg > late.txt) > /dev/null 2>&1 &'"
+    When I run git plan "run p --tool first -- sh -c '(while [ -d {tmp} ] && [ ! -e {tmp}/go ]; do sleep 0.01; done; echo bg > late.txt) > /dev/null 2>&1 &'"
     And I run git plan "run p --tool second -- sh -c 'pwd > {tmp}/where; echo s > s.txt'"
     Then the exit code is 0
     And the file "{tmp}/where" names plan worktree 1
