@@ -905,22 +905,19 @@ def _counted(
     both = _sides(repo, pair, drivers, textconv=False, read=read)
     if both.binary:
         return _binary_stats(pair, both.old_size, both.new_size, both.same)
-    return _line_stats(pair, both.old, both.new, both.binary, flags, context)
+    return _line_stats(pair, both.old, both.new, flags, context)
 
 
 def _line_stats(
     pair: Pair,
     old: bytes,
     new: bytes,
-    binary: bool,
     flags: pygit2.enums.DiffOption = _PATCH_FLAGS,
     context: int = 3,
 ) -> FileChange:
-    """The counts of a pair whose sides are `old` and `new`; `binary` as git decided it.
+    """The counts of a text pair whose sides are `old` and `new` (binary ones: _binary_stats).
     git's diffstat diffs with the command's context, and only a context of 0 trims the
     identical ending first (_trim_common_tail), which can pair lines otherwise."""
-    if binary:
-        return _binary_stats(pair, len(old), len(new), old == new)
     additions = deletions = 0
     if old != new:
         sides = _trim_common_tail(old, new) if context == 0 else (old, new)

@@ -225,16 +225,16 @@ def read_files(
             changes[path] = None
             continue
         looks.refuse_inside_submodule(path)
-        mode = looks.mode(path)
-        if mode is not None and stat.S_ISLNK(mode):
+        mode = looks.mode(path) or 0  # (0: nothing there)
+        if stat.S_ISLNK(mode):
             changes[path] = File(os.fsencode(os.readlink(workdir / path)), MODE_SYMLINK)
-        elif mode is not None and stat.S_ISREG(mode):
+        elif stat.S_ISREG(mode):
             regular.append(path)
-        elif mode is not None and stat.S_ISDIR(mode) and listed:
+        elif stat.S_ISDIR(mode) and listed:
             changes[path] = None
-        elif mode is not None and stat.S_ISDIR(mode):  # a named directory is expanded before: a submodule
+        elif stat.S_ISDIR(mode):  # a named directory is expanded before (worktree_edits): a submodule
             raise BadInput(f"{path} is a submodule; gitplan records files, not submodule commits")
-        elif not listed and mode is not None:  # a FIFO, a socket, a device
+        elif not listed and mode:  # a FIFO, a socket, a device
             raise BadInput(f"{path}: can only record regular files and symbolic links, as git add")
         elif (
             not listed and any(char in path for char in "*?[") and not worktree.in_index(repo, path, checkout)

@@ -358,7 +358,6 @@ class PlanStore:
         of a plan are made one at a time, across processes, so two retries at once make one."""
         validate_plan_id(plan_id)
         with packs.exclusive(self._repo, f"once-{plan_id}"):
-            faults.point("store.once-locked")
             for existing in self.changesets(plan_id):
                 if (
                     existing.invocation is not None

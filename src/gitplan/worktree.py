@@ -975,7 +975,11 @@ def cleaned(
             # used by someone else once touched (prune then keeps it). Once for each file,
             # as git add runs a clean filter once.
             environment = git_env(repo, checkout, GIT_OBJECT_DIRECTORY=scratch)
-            ids = _hashed(repo, ordered, ["hash-object", "-w", "--stdin-paths"], environment, checkout)
+            hashing = ["hash-object", "-w", "--stdin-paths"]
+            out = run_git(repo, hashing, stdin=_lines(ordered), env=environment, checkout=checkout)
+            ids = out.decode().split()
+            if len(ids) != len(ordered):
+                raise GitFailed("git hash-object did not name one object per path")
             result.update(_stored(scratch, workdir, zip(ordered, ids, strict=True)))
     converted = [path for path, (_, data) in result.items() if data is not None]
     result.update(_with_crlf_kept(repo, converted, workdir, checkout))
@@ -987,39 +991,28 @@ def _may_convert(repo: pygit2.Repository, paths: Sequence[str], checkout: Checko
     core.autocrlf (true or input); else those with one of the attributes that convert
     (`text` or `text=auto`, `eol`, a `filter`, `ident`, `working-tree-encoding`), as
     `git check-attr` reads them (one git for all the paths)."""
-    configured = config_value(repo, "core.autocrlf")
-    if configured is not None and (configured.lower() == "input" or git_bool(configured, "core.autocrlf")):
+    if _autocrlf(repo):
         return set(paths)
     out = run_git(
         repo, ["check-attr", "-z", "--stdin", *_CONVERTING], stdin=_nul_paths(paths), checkout=checkout
     )
     fields = out.split(b"\0")
-    found = set()
-    for at in range(0, len(fields) - 2, 3):
-        name, value = fields[at + 1], fields[at + 2]
-        if value != b"unspecified" and not (value == b"unset" and name != b"eol"):
-            found.add(os.fsdecode(fields[at]))
-    return found
+    return {
+        os.fsdecode(fields[at])
+        for at in range(0, len(fields) - 2, 3)  # path, attribute, value
+        if fields[at + 2] not in (b"unspecified", b"unset")
+    }
+
+
+def _autocrlf(repo: pygit2.Repository) -> bool:
+    """Is core.autocrlf true or input (git's boolean, or "input")?"""
+    configured = config_value(repo, "core.autocrlf")
+    return configured is not None and (configured.lower() == "input" or git_bool(configured, "core.autocrlf"))
 
 
 def _raw_id(path: Path) -> str:
     """The blob id of the file's own bytes."""
     return str(pygit2.hashfile(str(path)))
-
-
-def _hashed(
-    repo: pygit2.Repository,
-    paths: Sequence[str],
-    args: list[str],
-    environment: dict[str, str],
-    checkout: Checkout | None,
-) -> list[str]:
-    """The ids `git hash-object --stdin-paths` gives `paths`, one each."""
-    out = run_git(repo, args, stdin=_lines(paths), env=environment, checkout=checkout)
-    ids = out.decode().split()
-    if len(ids) != len(paths):
-        raise GitFailed("git hash-object did not name one object per path")
-    return ids
 
 
 def cleaned_file(repo: pygit2.Repository, path: str, source: str) -> bytes | None:
@@ -1029,10 +1022,7 @@ def cleaned_file(repo: pygit2.Repository, path: str, source: str) -> bytes | Non
     `git hash-object -w --path` (its eol rules, clean filters and encoding, refusing what
     git add refuses) into a scratch object directory; and where git's "safer autocrlf"
     keeps CRLFs (`text=auto` or core.autocrlf, and CRs in the index's blob), so does this."""
-    configured = config_value(repo, "core.autocrlf")  # true, input, or false (git's boolean)
-    autocrlf = configured is not None and (
-        configured.lower() == "input" or git_bool(configured, "core.autocrlf")
-    )
+    autocrlf = _autocrlf(repo)
     attributes = {name: _attribute(repo, path, name) for name in _CONVERTING}
     if not autocrlf and all(value is None for value in attributes.values()):
         return None

@@ -22,7 +22,7 @@ from .. import views
 from ..diffs import DiffOptions
 from ..errors import BadInput, GitPlanError
 from ..format import validate_path, validate_plan_id
-from ..model import File, ToolInvocation
+from ..model import ChangeSet, File, ToolInvocation
 from ..store import PlanStore
 
 Reply = tuple[dict[str, Any], str]  # the JSON document (structured output) and a one-line summary
@@ -34,6 +34,11 @@ def _plain(value: str, what: str) -> str:
     if not isinstance(value, str) or value.startswith("-"):
         raise BadInput(f"{what} must not start with '-': {value!r}")
     return value
+
+
+def _warned(summary: str, changeset: ChangeSet) -> str:
+    """A tool's summary of a recorded changeset, with what its record warns of."""
+    return f"{summary}; warning: {changeset.warning}" if changeset.warning else summary
 
 
 def _plan(plan: str) -> str:
@@ -207,9 +212,7 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
                 return views.document("changeset", views.changeset(changeset)), "already recorded"
         else:
             changeset = store.record(plan_id, changes, invocation)
-        summary = f"recorded changeset {changeset.number}: {changeset.summary}"
-        if changeset.warning:
-            summary += f"; warning: {changeset.warning}"
+        summary = _warned(f"recorded changeset {changeset.number}: {changeset.summary}", changeset)
         return views.document("changeset", views.changeset(changeset)), summary
 
     @tool(reading=False)
@@ -217,9 +220,7 @@ def server(store: PlanStore, read_only: bool = False) -> Any:
         """Run `argv` (no shell) in the plan's own worktree and record what it changed."""
         result = store.run(_plan(plan), list(argv), tool=tool, actor="mcp", timeout=timeout)
         body = {**views.changeset(result.changeset), "exit_code": result.exit_code}
-        summary = f"exit {result.exit_code}: {result.changeset.summary}"
-        if result.changeset.warning:
-            summary += f"; warning: {result.changeset.warning}"
+        summary = _warned(f"exit {result.exit_code}: {result.changeset.summary}", result.changeset)
         return views.document("run", body), summary
 
     @tool(reading=False, destructive=True)
