@@ -336,15 +336,40 @@ def read_index(idx_path: Path) -> list[PackEntry]:
     return sorted(map(PackEntry._make, zip(names, offsets, crcs, strict=True)), key=itemgetter(1))
 
 
-def index_holds(idx_path: Path, oids: Iterable[bytes]) -> set[bytes]:
+def index_holds(idx_path: Path | str, oids: Iterable[bytes]) -> set[bytes]:
     """Those of `oids` a version-2 pack index lists: found through its fan-out table,
     reading a few pages of the index, not all of it."""
-    found: set[bytes] = set()
-    with open(idx_path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        if data[:8] != _IDX_MAGIC + struct.pack(">I", 2):
+    with PackIndex(idx_path) as index:
+        return index.holds(oids)
+
+
+class PackIndex:
+    """A version-2 pack index, mapped, to ask which ids it lists (`holds`) any number of times.
+
+    A pack's name is its checksum, so its index never changes under that name: a process
+    may keep one open while the pack stays (packs.held_by_git does, for git's own packs)."""
+
+    def __init__(self, idx_path: Path | str) -> None:
+        with open(idx_path, "rb") as handle:
+            self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        if self._data[:8] != _IDX_MAGIC + struct.pack(">I", 2):
+            self._data.close()
             raise ValueError(f"{idx_path} is not a version 2 pack index")
+        self._fanout = struct.unpack_from(">256I", self._data, 8)
+
+    def __enter__(self) -> PackIndex:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._data.close()
+
+    def holds(self, oids: Iterable[bytes]) -> set[bytes]:
+        found: set[bytes] = set()
+        data, fanout = self._data, self._fanout
         names_at = 8 + 256 * 4
-        fanout = struct.unpack_from(">256I", data, 8)
         for oid in oids:
             first = oid[0]
             low, high = (fanout[first - 1] if first else 0), fanout[first]
@@ -356,7 +381,7 @@ def index_holds(idx_path: Path, oids: Iterable[bytes]) -> set[bytes]:
                 at = data.find(oid, at + 1, end)
             if at >= 0:
                 found.add(oid)
-    return found
+        return found
 
 
 def raw_entries(pack_path: Path, entries: list[PackEntry]) -> Iterator[tuple[PackEntry, bytes]]:

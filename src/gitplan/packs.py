@@ -349,12 +349,27 @@ def held_by_git(repo: pygit2.Repository, oids: list[bytes]) -> set[bytes]:
             packed.append(oid)
     for pack in _packs_of_git(directory) if packed else ():
         with contextlib.suppress(FileNotFoundError, ValueError):  # repacked meanwhile: look no further
-            hits = packfile.index_holds(pack.with_suffix(".idx"), packed)
+            hits = _git_index(pack).holds(packed)
             if hits:
                 os.utime(pack)
                 found |= hits
                 packed = [oid for oid in packed if oid not in hits]
     return found
+
+
+_git_indexes: dict[Path, packfile.PackIndex] = {}  # git's packs' indexes, mapped once a process
+
+
+def _git_index(pack: Path) -> packfile.PackIndex:
+    """The index of one of git's packs (a name _packs_of_git has just listed), kept open:
+    a record asks each of git's packs for its new objects, and a process (the MCP server,
+    a framework's) records many times. Indexes of packs no longer listed are closed."""
+    index = _git_indexes.get(pack)
+    if index is None:
+        for gone in [known for known in _git_indexes if known.parent == pack.parent and not known.exists()]:
+            _git_indexes.pop(gone).close()
+        index = _git_indexes[pack] = packfile.PackIndex(pack.with_suffix(".idx"))
+    return index
 
 
 def held_where_repack_keeps(repo: pygit2.Repository, oids: set[bytes], besides: str) -> set[bytes]:
