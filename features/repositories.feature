@@ -132,6 +132,30 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And the worktree file "x.c" holds "$Id: "
     And git status is clean
 
+  Scenario: Settings that an includeIf "hasconfig:remote.*.url" brings in are read as git reads them (libgit2 skips such sections)
+    Given the user sets the repository up with:
+      """
+      git remote add origin https://work.example.com/team/repo
+      printf '[user]\n\tname = Work Me\n\temail = me@work.example\n[core]\n\tautocrlf = true\n[diff]\n\tnoprefix = true\n' > .git/work.cfg
+      git config 'includeIf.hasconfig:remote.*.url:https://work.example.com/**.path' work.cfg
+      printf 'x\r\ny\r\n' > c.txt
+      """
+    And a plan "p"
+    When I run git plan "record p --tool t --from-worktree c.txt"
+    Then the exit code is 0
+    And the tip of "p" holds "c.txt" as "x\ny\n"
+    And the blobs of "p" for "c.txt" are the ones git add stores
+    When I run git plan "diff p"
+    Then the output contains "diff --git c.txt c.txt"
+    Given a file "empty.cfg" outside the repository with content "\n"
+    And the user sets the repository up with:
+      """
+      rm c.txt
+      """
+    When with GIT_CONFIG_GLOBAL={tmp}/empty.cfg and no identity in the environment I run the real git plan "apply p"
+    Then the exit code is 0
+    And HEAD's author is who git names in that environment: "Work Me <me@work.example>"
+
   Scenario: record --from-worktree stores what git add would store
     Given the user sets the repository up with:
       """

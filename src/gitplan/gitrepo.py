@@ -615,6 +615,10 @@ def config_flag(repo: pygit2.Repository, key: str, default: bool) -> bool:
     given = command_line_config().get(_canonical(key), ())
     if given:
         return git_bool(given[-1], key)
+    read_by_git = _config_read_by_git(repo)
+    if read_by_git is not None:
+        found = read_by_git.get(_canonical(key), ())
+        return default if not found else git_bool(found[-1], key)
     try:
         return bool(repo.config.get_bool(key))
     except KeyError:
@@ -630,6 +634,10 @@ def config_value(repo: pygit2.Repository, key: str) -> str | None:
     given = command_line_config().get(_canonical(key), ())
     if given:
         return "true" if given[-1] is None else given[-1]
+    read_by_git = _config_read_by_git(repo)
+    if read_by_git is not None:
+        given = read_by_git.get(_canonical(key), ())
+        return None if not given else "true" if given[-1] is None else given[-1]
     try:
         value = repo.config[key]
     except (KeyError, pygit2.GitError, ValueError):
@@ -639,13 +647,76 @@ def config_value(repo: pygit2.Repository, key: str) -> str | None:
 
 def config_values(repo: pygit2.Repository, key: str) -> list[str]:
     """Every value of a multi-valued key: the config files', then `git -c`'s, as git lists them."""
-    try:
-        found = [str(value) for value in repo.config.get_multivar(key)]
-    except (pygit2.GitError, ValueError):
-        found = []
+    read_by_git = _config_read_by_git(repo)
+    if read_by_git is not None:
+        found = ["true" if value is None else value for value in read_by_git.get(_canonical(key), ())]
+    else:
+        try:
+            found = [str(value) for value in repo.config.get_multivar(key)]
+        except (pygit2.GitError, ValueError):
+            found = []
     return found + [
         "true" if value is None else value for value in command_line_config().get(_canonical(key), ())
     ]
+
+
+def config_names(repo: pygit2.Repository) -> set[str]:
+    """The names of every setting (lower case), from `git -c` and the config files."""
+    names = set(command_line_config())
+    read_by_git = _config_read_by_git(repo)
+    if read_by_git is not None:
+        return names | {name.lower() for name in read_by_git}
+    with contextlib.suppress(pygit2.GitError, ValueError):
+        names.update(entry.name.lower() for entry in repo.config)
+    return names
+
+
+_ConfigFiles = dict[str, tuple[str | None, ...]]
+_read_by_git: weakref.WeakKeyDictionary[pygit2.Repository, _ConfigFiles | None] = weakref.WeakKeyDictionary()
+
+
+def _config_read_by_git(repo: pygit2.Repository) -> _ConfigFiles | None:
+    """The config files' settings as git reads them (canonical key: values in order), when
+    libgit2 would read them otherwise; None when libgit2's reading is git's.
+
+    libgit2 skips `[includeIf "hasconfig:remote.*.url:..."]` (git 2.36): a common way to
+    take a work identity, or core.autocrlf, for the repositories of one server. With one
+    among the settings, git lists them (`git config --list`), once for each repository
+    opened. (A git that cannot, or is not there: libgit2's reading.)"""
+    if repo in _read_by_git:
+        return _read_by_git[repo]
+    found: _ConfigFiles | None = None
+    try:
+        conditional = any(entry.name.lower().startswith("includeif.hasconfig:") for entry in repo.config)
+    except (pygit2.GitError, ValueError):
+        conditional = False
+    if conditional:
+        found = _listed_by_git(repo)
+    _read_by_git[repo] = found
+    return found
+
+
+def _listed_by_git(repo: pygit2.Repository) -> _ConfigFiles | None:
+    try:
+        done = subprocess.run(
+            ["git", f"--git-dir={repo.path}", "config", "--list", "-z", "--show-scope"],
+            cwd=repo.workdir or repo.path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return None
+    if done.returncode != 0:
+        return None
+    fields = done.stdout.split(b"\0")
+    found: dict[str, list[str | None]] = {}
+    for scope, item in zip(fields[0::2], fields[1::2], strict=False):
+        if scope == b"command":  # `git -c`: command_line_config's, read ahead of the files
+            continue
+        key, newline, value = item.decode("utf-8", "surrogateescape").partition("\n")
+        found.setdefault(_canonical(key), []).append(value if newline else None)
+    return {key: tuple(values) for key, values in found.items()}
 
 
 def config_int(repo: pygit2.Repository, key: str, default: int) -> int:

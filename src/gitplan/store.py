@@ -51,11 +51,11 @@ from .gitrepo import (
     Abbreviator,
     PackDirectory,
     author_person,
-    command_line_config,
     committer_person,
     common_dir,
     config_flag,
     config_int,
+    config_names,
     config_value,
     config_values,
     lookup_commit,
@@ -1134,7 +1134,7 @@ class PlanStore:
     def custom_diff_colors(self) -> bool:
         """Does the config change how git colours a diff (color.diff.<slot>, diff.colorMoved,
         core.whitespace, diff.wsErrorHighlight)? gitplan's own colours are git's defaults."""
-        for name in self._config_names():
+        for name in config_names(self._repo):
             if name.startswith(("color.diff.", "diff.color.", "diff.colormoved")):
                 return True
             if name in ("core.whitespace", "diff.wserrorhighlight"):
@@ -1144,7 +1144,7 @@ class PlanStore:
     def commit_color(self) -> str:
         """The escape sequence git colours a commit id with in a log: color.diff.commit
         (git's own reading of the setting), yellow by default."""
-        if "color.diff.commit" not in self._config_names():
+        if "color.diff.commit" not in config_names(self._repo):
             return "\x1b[33m"
         try:
             colour = worktree.run_git(self._repo, ["config", "--get-color", "color.diff.commit", "yellow"])
@@ -1158,14 +1158,9 @@ class PlanStore:
         git runs for the paths whose `diff` attribute names that driver)?"""
         if "GIT_EXTERNAL_DIFF" in os.environ or self.config("diff.external") is not None:
             return True
-        return any(name.startswith("diff.") and name.endswith(".command") for name in self._config_names())
-
-    def _config_names(self) -> set[str]:
-        """The names of every setting (lower case), from `git -c` and the config files."""
-        names = set(command_line_config())
-        with contextlib.suppress(pygit2.GitError, ValueError):
-            names.update(entry.name.lower() for entry in self._repo.config)
-        return names
+        return any(
+            name.startswith("diff.") and name.endswith(".command") for name in config_names(self._repo)
+        )
 
     def _rendered_by_git(
         self, old: str, new: str, options: diffs.DiffOptions, outputs: Sequence[str] = ()
