@@ -600,6 +600,24 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And the tip of "p" holds "staged.txt" as "staged\n"
     And the tip of "p" has no "docs/d.txt"
 
+  Scenario: record --from-worktree passes over a file added to the index, or with git add -N, then deleted, as git add -A does
+    Given the user sets the repository up with:
+      """
+      printf 'changed\n' > README.md
+      printf 'staged\n' > s.txt && git add s.txt && rm s.txt
+      printf 'intent\n' > n.txt && git add -N n.txt && rm n.txt
+      """
+    And a plan "p"
+    When I run git plan "record p --tool snapshot --from-worktree"
+    Then the exit code is 0
+    And the last changeset of "p" changed only "README.md"
+    When I run git plan "record p --tool snapshot --from-worktree n.txt s.txt"
+    Then the exit code is 0
+    And the output contains "no file changes"
+    When I run git plan "record p --tool snapshot --from-worktree nothing.txt"
+    Then the exit code is 2
+    And the output contains "nothing.txt"
+
   Scenario: An absolute path on the command line is taken from the top of the working tree
     Given a plan "p"
     When in "src" I run git plan "record p --tool edit --delete {repo}/docs/d.txt"

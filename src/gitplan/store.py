@@ -634,13 +634,15 @@ class PlanStore:
             return changes
         tip = str(lookup_commit(self._repo, refs.read_plan_refs(self._repo, plan_id).tip).tree_id)
         head = EMPTY_TREE if self._repo.head_is_unborn else str(self._repo.head.peel(pygit2.Commit).tree_id)
-        return {
-            path: new
-            for path, new in changes.items()
-            if snapshot.differs(self._repo, tip, path, new)
-            # A path named that is neither HEAD's nor the plan's stays, to be refused.
-            or (new is None and entry_at(self._repo, head, path) is None)
-        }
+        edits = {path: new for path, new in changes.items() if snapshot.differs(self._repo, tip, path, new)}
+        # A file named that HEAD, the index and the plan all lack stays, to be refused (as git
+        # add refuses a name that matches nothing). One only the index had (added, or `git
+        # add -N`, then deleted) is no change: `git add` takes it out of the index.
+        gone = [path for path, new in changes.items() if new is None and path in paths and path not in edits]
+        unknown = [path for path in gone if entry_at(self._repo, head, path) is None]
+        indexed = set(worktree.tracked(self._repo, unknown))
+        edits.update((path, None) for path in unknown if path not in indexed)
+        return edits
 
     def added_form(self, path: str, source: str) -> bytes | None:
         """What `git add` would store at `path` for the bytes of the file `source` (the
