@@ -618,6 +618,26 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the exit code is 2
     And the output contains "nothing.txt"
 
+  Scenario: record --from-worktree refuses a named file the ignore rules exclude, as git add does, unless --force
+    Given the user sets the repository up with:
+      """
+      printf '*.env\n' > .gitignore && git add .gitignore && git commit -qm ignore
+      printf 'SECRET=1\n' > .env
+      printf 'changed\n' > README.md
+      """
+    And a plan "p"
+    When I run git plan "record p --tool snapshot --from-worktree README.md .env"
+    Then the exit code is 2
+    And the output contains ".env: ignored by the repository's ignore rules"
+    And the output contains "--force"
+    And plan "p" has 0 changesets
+    When I run git plan "record p --tool snapshot --from-worktree ."
+    Then the exit code is 0
+    And the last changeset of "p" changed only "README.md"
+    When I run git plan "record p --tool snapshot --from-worktree --force .env"
+    Then the exit code is 0
+    And the tip of "p" holds ".env" as "SECRET=1\n"
+
   Scenario: An absolute path on the command line is taken from the top of the working tree
     Given a plan "p"
     When in "src" I run git plan "record p --tool edit --delete {repo}/docs/d.txt"

@@ -614,11 +614,13 @@ class PlanStore:
         return patch_edits(patch, read, source)
 
     def worktree_changes(
-        self, paths: list[str] | tuple[str, ...] = (), plan_id: str | None = None
+        self, paths: list[str] | tuple[str, ...] = (), plan_id: str | None = None, force: bool = False
     ) -> dict[str, File | FileOnDisk | None]:
         """What `git add` would stage for `paths` (or for every path `git status` lists):
         contents after the repository's eol rules and clean filters, or None for a
-        deleted file. Submodules and ignored files are left out unless named.
+        deleted file. Submodules and ignored files are left out unless named; a named file
+        the ignore rules exclude (a `.env`) is refused, as `git add` refuses it, unless
+        `force` (`git add -f`).
 
         With `plan_id`, what the plan's tip already holds is left out (perhaps everything),
         so that recording the worktree again records what changed since: a file an earlier
@@ -628,6 +630,8 @@ class PlanStore:
         from . import snapshot
 
         changes = snapshot.worktree_edits(self._repo, tuple(paths), refuse_hidden=True)
+        if not force:
+            self._refuse_ignored([path for path in paths if path in changes])  # (names checked)
         if not changes:
             self._refuse_no_worktree_changes(paths)
         if plan_id is None:
@@ -653,6 +657,21 @@ class PlanStore:
         if self._repo.workdir is None:
             return None
         return cleaned_file(self._repo, validate_path(path), source)  # (a failing required filter: 1)
+
+    def _refuse_ignored(self, paths: Sequence[str]) -> None:
+        """BadInput naming the files among `paths` that the ignore rules exclude (untracked)."""
+        workdir = self._repo.workdir
+        if workdir is None or not paths:
+            return
+        files = [path for path in paths if os.path.isfile(os.path.join(workdir, path))]
+        excluded = worktree.ignored(self._repo, files)
+        if excluded:
+            raise BadInput(
+                f"{', '.join(sorted(excluded))}: ignored by the repository's ignore rules (.gitignore, "
+                ".git/info/exclude, core.excludesFile), as git add refuses it; give --force to record "
+                "it all the same",
+                tuple(sorted(excluded)),
+            )
 
     def _refuse_no_worktree_changes(self, paths: Sequence[str]) -> None:
         """BadInput saying why the worktree has nothing to record (submodules named)."""

@@ -72,6 +72,12 @@ def _set_parts(ctx: Context, item: str) -> tuple[str, str]:
     help="Record the worktree's current PATHs (all changed paths if none given).",
 )
 @click.option(
+    "-f",
+    "--force",
+    is_flag=True,
+    help="With --from-worktree, also record a PATH the ignore rules exclude (as git add -f).",
+)
+@click.option(
     "--parent",
     metavar="N|COMMIT",
     help="The changeset the edits were made from (0 = plan root); "
@@ -106,6 +112,7 @@ def record(
     deletions: tuple[str, ...],
     patch_file: str | None,
     from_worktree: bool,
+    force: bool,
     parent: str | None,
     outcome: str,
     exit_code: int | None,
@@ -133,7 +140,7 @@ def record(
     if from_worktree:
         # What the plan already holds is left out: the invocation is still recorded
         # (with no file changes, when the worktree has nothing the plan lacks).
-        changes.update(store.worktree_changes(tuple(ctx.repo_path(path) for path in paths), plan))
+        changes.update(store.worktree_changes(tuple(ctx.repo_path(path) for path in paths), plan, force))
     if patch_file is not None:
         changes.update(store.patch_changes(plan, _read_input(ctx.file_path(patch_file)), patch_file))
     modes = bool(set_files) and store.config_flag("core.fileMode", True)  # false: as git add, no x bit
