@@ -638,6 +638,21 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the exit code is 0
     And the tip of "p" holds ".env" as "SECRET=1\n"
 
+  Scenario: record --from-worktree deletes a file taken out of the index and ignored since, as git add -A does
+    Given the user sets the repository up with:
+      """
+      git rm -q --cached docs/d.txt
+      printf 'docs/d.txt\n' >> .git/info/exclude
+      printf 'readme\n' > README.md && git rm -q --cached README.md
+      printf 'changed\n' > src/a.txt
+      """
+    And a plan "p"
+    When I run git plan "record p --tool snapshot --from-worktree"
+    Then the exit code is 0
+    And the tip of "p" has no "docs/d.txt"
+    And the tip of "p" holds "README.md" as "readme\n"
+    And the tip of "p" holds "src/a.txt" as "changed\n"
+
   Scenario: An absolute path on the command line is taken from the top of the working tree
     Given a plan "p"
     When in "src" I run git plan "record p --tool edit --delete {repo}/docs/d.txt"

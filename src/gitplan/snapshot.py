@@ -80,6 +80,10 @@ def worktree_edits(
         else:
             names.update(also)
         edits = read_files(repo, Path(workdir), sorted(names), checkout, listed=True, skipped=skipped)
+        # Taken out of the index (`git rm --cached`) and ignored since: `git add -A` leaves it
+        # out, so the file on disk is not the path's content; it is deleted.
+        untracked = [c.path for c in listed if c.state == "deleted" and edits.get(c.path) is not None]
+        edits.update((path, None) for path in worktree.ignored(repo, untracked, checkout))
     if named:
         if refuse_hidden:
             _refuse_hidden(repo, named, checkout)
