@@ -236,6 +236,41 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the exit code is 2
     And the output contains "no changes to record"
 
+  Scenario: Sparse checkout: a file put back by hand outside the cone is left out, and refused when named, as git add does
+    Given the user sets the repository up with:
+      """
+      git sparse-checkout set src
+      mkdir -p docs && printf 'by hand\n' > docs/d.txt
+      printf 'top\n' > README.md
+      printf 'alpha 2\n' > src/a.txt
+      """
+    And a plan "p"
+    When I run git plan "record p --tool w --from-worktree"
+    Then the exit code is 0
+    And the tip of "p" holds "README.md" as "top\n"
+    And the tip of "p" holds "src/a.txt" as "alpha 2\n"
+    And the tip of "p" holds "docs/d.txt" as HEAD does
+    When I run git plan "record p --tool w --from-worktree docs/d.txt"
+    Then the exit code is 2
+    And the output contains "docs/d.txt: outside the sparse-checkout definition, so git add would not take it"
+    And plan "p" has 1 changesets
+
+  Scenario: Sparse checkout of a nested directory: the files of the directories above it are in the cone, as git takes them
+    Given the user sets the repository up with:
+      """
+      mkdir -p src/deep && printf 'deep\n' > src/deep/x.txt && git add src/deep && git commit -qm deep
+      git sparse-checkout set src/deep
+      printf 'alpha 2\n' > src/a.txt
+      printf 'deep 2\n' > src/deep/x.txt
+      mkdir -p docs && printf 'by hand\n' > docs/d.txt
+      """
+    And a plan "p"
+    When I run git plan "record p --tool w --from-worktree"
+    Then the exit code is 0
+    And the tip of "p" holds "src/a.txt" as "alpha 2\n"
+    And the tip of "p" holds "src/deep/x.txt" as "deep 2\n"
+    And the tip of "p" holds "docs/d.txt" as HEAD does
+
   Scenario: apply refuses while a merge is unfinished, keeps the plan, and status --check says so first
     Given a plan "p"
     And I record in "p" with tool "edit"

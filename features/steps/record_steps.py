@@ -42,6 +42,12 @@ def tip_holds(context, plan, path, content):  # type: ignore[no-untyped-def]
     assert data == unescape(content), data
 
 
+@then('the tip of "{plan}" holds "{path}" as HEAD does')
+def tip_holds_head(context, plan, path):  # type: ignore[no-untyped-def]
+    tip = git(context, "rev-parse", f"refs/changesets/{plan}:{path}")
+    assert tip == git(context, "rev-parse", f"HEAD:{path}"), tip
+
+
 @then('the tip of "{plan}" has no "{path}"')
 def tip_lacks(context, plan, path):  # type: ignore[no-untyped-def]
     assert git(context, "ls-tree", f"refs/changesets/{plan}", path).strip() == ""

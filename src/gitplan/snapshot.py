@@ -79,6 +79,8 @@ def worktree_edits(
             names = {name for name in names if under(name, directories)}
         else:
             names.update(also)
+        if checkout is None:  # a file put outside the user's sparse checkout: git add leaves it out
+            names -= worktree.outside_sparse_cone(repo, names)
         edits = read_files(repo, Path(workdir), sorted(names), checkout, listed=True, skipped=skipped)
         # Taken out of the index (`git rm --cached`) and ignored since: `git add -A` leaves it
         # out, so the file on disk is not the path's content; it is deleted.
@@ -87,6 +89,10 @@ def worktree_edits(
     if named:
         if refuse_hidden:
             _refuse_hidden(repo, named, checkout)
+        if checkout is None:
+            _refuse_outside_cone(
+                repo, [path for path in named if os.path.lexists(os.path.join(workdir, path))]
+            )
         edits.update(read_files(repo, Path(workdir), named, checkout, listed=False, skipped=skipped))
     if against_tree is not None:
         edits = {path: new for path, new in edits.items() if differs(repo, against_tree, path, new)}
@@ -110,6 +116,16 @@ def _refuse_hidden(repo: pygit2.Repository, paths: Sequence[str], checkout: work
         raise BadInput(
             f"{shown}: the index hides its changes from git status and git add; "
             "`git update-index --no-assume-unchanged --no-skip-worktree PATH` first, to record them"
+        )
+
+
+def _refuse_outside_cone(repo: pygit2.Repository, paths: Sequence[str]) -> None:
+    """A named file outside the user's sparse checkout is refused, as `git add` refuses it."""
+    outside = sorted(worktree.outside_sparse_cone(repo, paths))
+    if outside:
+        raise BadInput(
+            f"{', '.join(outside)}: outside the sparse-checkout definition, so git add would not "
+            "take it; `git sparse-checkout add` its directory first"
         )
 
 

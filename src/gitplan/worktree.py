@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -764,6 +765,64 @@ def skip_worktree(
     definition, so not checked out (a missing file there is not a deleted one)."""
     listed = _ls_files(repo, ["-t", "--cached"], paths, checkout, _tagged_name)
     return [_fs(item[2:]) for item in listed if item[:1] == b"S"]
+
+
+def outside_sparse_cone(repo: pygit2.Repository, paths: Iterable[str]) -> set[str]:
+    """Those of `paths` outside the user's cone-mode sparse checkout, which `git add` leaves
+    out (a file put there by hand; git clears its skip-worktree bit as it reads the index,
+    so only the definition tells). Nothing for a checkout that is not sparse in cone mode
+    (non-cone patterns are not matched here)."""
+    if not (
+        config_flag(repo, "core.sparseCheckout", False)
+        and config_flag(repo, "core.sparseCheckoutCone", False)
+    ):
+        return set()
+    try:
+        with open(os.path.join(repo.path, "info", "sparse-checkout"), encoding="utf-8") as handle:
+            cone = _cone(handle.read())
+    except (OSError, UnicodeDecodeError):
+        return set()
+    if cone is None:
+        return set()
+    recursive, parents = cone
+    return {path for path in paths if not _in_cone(path, recursive, parents)}
+
+
+def _cone(text: str) -> tuple[set[str], set[str]] | None:
+    """The directories a cone-mode sparse-checkout file takes whole, and those it takes the
+    files of (`/*` the top's); None when a line is not of the cone form (git then reads the
+    patterns as non-cone ones)."""
+    recursive: set[str] = set()
+    parents: set[str] = set()
+    for line in (line.strip() for line in text.splitlines()):
+        if not line or line.startswith("#") or line == "!/*/":
+            continue
+        if line == "/*":
+            parents.add("")
+        elif line.startswith("!/") and line.endswith("/*/"):
+            directory = _unescaped(line[2:-3])
+            recursive.discard(directory)
+            parents.add(directory)
+        elif line.startswith("/") and line.endswith("/") and len(line) > 2:
+            recursive.add(_unescaped(line[1:-1]))
+        else:
+            return None
+    return recursive, parents
+
+
+def _unescaped(pattern: str) -> str:
+    return re.sub(r"\\(.)", r"\1", pattern)
+
+
+def _in_cone(path: str, recursive: set[str], parents: set[str]) -> bool:
+    directory = path.rpartition("/")[0]
+    if directory in parents:
+        return True
+    while directory:
+        if directory in recursive:
+            return True
+        directory = directory.rpartition("/")[0]
+    return False
 
 
 def symlinks_in_index(
