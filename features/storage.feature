@@ -385,6 +385,16 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git verify-pack accepts every pack
     And git fsck --full is clean
 
+  Scenario: A record due to merge whose merged pack does not fit on the disk writes its own objects alone
+    When I record 6 one-file changesets into "s", one after another
+    Then plan "s" owns 4 packs
+    When I record a one-file changeset into "s" while its merged pack does not fit on the disk
+    Then it succeeds
+    And plan "s" has 7 changesets
+    And every changeset of "s" has its note and they are numbered without gaps
+    And git verify-pack accepts every pack
+    And git fsck --full is clean
+
   Scenario: A writer whose packs to take in another writer took in first writes its own objects alone
     When I record 6 one-file changesets into "s", one after another
     And a writer of "s" reaches its pack write after another writer took in the packs it meant to
@@ -597,6 +607,13 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
   Scenario: A pack write that fails midway (a full disk) is a clear error and leaves no file
     Given I remember the object store
     When I record in "s" while the disk fills up during the pack write
+    Then it fails with exit code 1
+    And the error mentions "nothing was written"
+    And the object store is exactly as it was
+
+  Scenario: A pack write whose first bytes cannot go out (a full disk) leaves no file either
+    Given I remember the object store
+    When I record in "s" while the disk fills up with its pack's first bytes still unwritten
     Then it fails with exit code 1
     And the error mentions "nothing was written"
     And the object store is exactly as it was

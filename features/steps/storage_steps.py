@@ -668,6 +668,34 @@ def disk_full(context, plan):  # type: ignore[no-untyped-def]
         attempt(context, lambda: context.store.record(plan, {"x.txt": b"x\n"}, ToolInvocation(tool="w")))
 
 
+@when('I record in "{plan}" while the disk fills up with its pack\'s first bytes still unwritten')
+def disk_full_unflushed(context, plan):  # type: ignore[no-untyped-def]
+    """The pack's file can no longer be written at all: its buffered first bytes then fail
+    to go out as it is closed (on a full disk, closing flushes, and fails)."""
+    import errno
+
+    def fill() -> None:
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):
+                if "tmp_pack_gitplan_" in os.readlink(f"/proc/self/fd/{fd}"):
+                    os.close(int(fd))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with faults.at("packs.filling", fill):
+        attempt(context, lambda: context.store.record(plan, {"x.txt": b"x\n"}, ToolInvocation(tool="w")))
+
+
+@when('I record a one-file changeset into "{plan}" while its merged pack does not fit on the disk')
+def step_merge_disk_full(context, plan):  # type: ignore[no-untyped-def]
+    import errno
+
+    def fill() -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with faults.at("packfile.finish", fill):
+        attempt(context, lambda: _one_file(context, plan))
+
+
 @when('I record in "{plan}" while git prune removes the new pack\'s temporary file')
 def temporary_pack_pruned(context, plan):  # type: ignore[no-untyped-def]
     def prune() -> None:  # what git prune --expire=now does to tmp_* files of objects/pack

@@ -104,9 +104,13 @@ class _HashingFile:
         return checksum
 
     def abandon(self) -> None:
-        self._handle.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
+        try:
+            self._handle.close()  # (flushes what is buffered: on a full disk, that fails)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
 
 
 class PackWriter:

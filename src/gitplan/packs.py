@@ -499,6 +499,7 @@ def _write(
 
     def fill() -> None:
         _copy(writer, directory, contents, held)  # first: a pack gone makes us start again, cheaply
+        faults.point("packs.filling")
         for oid, kind, data in objects:
             writer.add(oid, kind, data)
         for oid, path, size in streamed:
@@ -511,6 +512,8 @@ def _write(
     except FileNotFoundError as error:
         raise _vanished(error, directory, registry_path(repo, plan_id)) from None
     except OSError as error:  # the disk is full, or the repository is read-only
+        if folding and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise _CopyFailed from None  # the merge is housekeeping: write what is staged alone
         raise GitPlanError(f"cannot write to {directory}: {error.strerror}; nothing was written") from None
     faults.point("packs.registered")
     try:
