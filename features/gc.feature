@@ -36,6 +36,22 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     And plan "g" has 1 changesets
     And git fsck --full is clean
 
+  Scenario: A verified mark a killed writer left under its temporary name is removed as such, once older than the grace
+    Given the user sets the repository up with:
+      """
+      mkdir -p .git/gitplan/verified
+      printf 'x\n' > .git/gitplan/verified/.g.12924.139987989674880
+      touch -d '2 days ago' .git/gitplan/verified/.g.12924.139987989674880
+      printf 'y\n' > .git/gitplan/verified/.g.12925.139987989674880
+      """
+    When I run git plan "gc --grace 1d"
+    Then the exit code is 0
+    And the output contains "removed temporary file"
+    And the output contains ".g.12924.139987989674880: left by a writer that was killed"
+    And the output does not contain "plan .g.12924.139987989674880"
+    And the output does not contain ".g.12925"
+    And the repository still has the file ".git/gitplan/verified/.g.12925.139987989674880"
+
   Scenario: gc asks git once for everything reachable, however many unpublished packs it removes
     Given a "git plan record" into "g" was killed at "transaction.before-publish"
     And a plan "h"

@@ -278,3 +278,8 @@ def gate_still_held(context, plan):  # type: ignore[no-untyped-def]
     finally:
         context.release_writer.set()
         context.writer.join(60)
+
+
+@then('the repository still has the file "{path}"')
+def repository_file_there(context, path):  # type: ignore[no-untyped-def]
+    assert Path(context.repo, path).exists(), path

@@ -61,8 +61,8 @@ def collect(repo: pygit2.Repository, grace_seconds: float, dry_run: bool = False
         _trash(repo, dry_run, removed)
         _quarantines(repo, older_than, dry_run, removed)
         live = _live_plans(repo)
-        _per_plan_files(repo, "verified", "verified mark", live, dry_run, removed)
-        _per_plan_files(repo, "status", "kept status", live, dry_run, removed)
+        _per_plan_files(repo, "verified", "verified mark", live, older_than, dry_run, removed)
+        _per_plan_files(repo, "status", "kept status", live, older_than, dry_run, removed)
         _index_ids(repo, older_than, dry_run, removed)
         _rescue_marks(repo, dry_run, removed)
         _rescue_keeps(repo, dry_run, removed)
@@ -291,11 +291,13 @@ def _per_plan_files(
     directory: str,
     what: str,
     live: set[str],
+    older_than: int,
     dry_run: bool,
     removed: list[CleanupItem],
 ) -> None:
     """A per-plan record of gone plans: the verified-tip marks (PlanStore.verify) and the
-    kept statuses (planstatus.py), in `<git-common-dir>/gitplan/<directory>/<plan>`."""
+    kept statuses (planstatus.py), in `<git-common-dir>/gitplan/<directory>/<plan>`; and
+    the temporary files of killed writers there, older than the grace."""
     try:
         entries = list(os.scandir(packs.state_dir(repo) / directory))
     except FileNotFoundError:
@@ -303,7 +305,12 @@ def _per_plan_files(
     for entry in entries:
         if entry.name in live:
             continue
-        removed.append(CleanupItem(what, entry.name, f"plan {entry.name} no longer exists"))
+        if entry.name.startswith("."):  # `.NAME.PID.THREAD`: statefile's, written aside to be renamed
+            if _mtime(entry) >= older_than:
+                continue  # its writer may be about to put it in place
+            removed.append(CleanupItem("temporary file", entry.path, "left by a writer that was killed"))
+        else:
+            removed.append(CleanupItem(what, entry.name, f"plan {entry.name} no longer exists"))
         if not dry_run:
             Path(entry.path).unlink(missing_ok=True)
 
