@@ -142,6 +142,14 @@ Feature: git plan gc removes what interrupted operations left, after a grace per
     When I run git plan "gc --grace now"
     Then the output contains "removed registry entry"
 
+  Scenario: The pack of a record killed before it published stays out of the merges that follow, so gc removes it whole
+    Given a "git plan record" into "g" was killed at "transaction.before-publish"
+    When I record 12 one-file changesets into "g", one after another
+    And I run git plan "gc --grace now"
+    Then the output contains "removed pack"
+    And plan "g" has 13 changesets
+    And git fsck --full finds nothing dangling
+
   Scenario: A cancel killed after moving a pack out is finished by gc
     Given a "git plan cancel" of "g" was killed at "packs.moved-to-trash"
     When I run git plan "gc --dry-run --grace now"

@@ -395,6 +395,15 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git verify-pack accepts every pack
     And git fsck --full is clean
 
+  Scenario: Merges leave out a pack its writer has not published: the writer that loses its race leaves nothing behind
+    When I record 1 one-file changesets into "s", one after another
+    And a record into "s" waits to publish while 4 more records land
+    Then it succeeds
+    And plan "s" has 6 changesets
+    And every changeset of "s" has its note and they are numbered without gaps
+    And git fsck --full finds nothing dangling
+    And git verify-pack accepts every pack
+
   Scenario: A writer whose packs to take in another writer took in first writes its own objects alone
     When I record 6 one-file changesets into "s", one after another
     And a writer of "s" reaches its pack write after another writer took in the packs it meant to

@@ -1129,6 +1129,26 @@ def _one_file(context, plan: str, store=None):  # type: ignore[no-untyped-def]
     return store.record(plan, {f"one/{n}.txt": f"{n}\n".encode()}, ToolInvocation(tool="one"))
 
 
+@when('a record into "{plan}" waits to publish while {count:d} more records land')
+def step_record_waits_while_others_land(context, plan, count):  # type: ignore[no-untyped-def]
+    """Its pack is registered, not yet published, while the others' records merge the
+    plan's newest packs; then it loses its race, and records again."""
+
+    def others() -> None:
+        store = PlanStore.open(context.repo)
+        for _ in range(count):
+            _one_file(context, plan, store)
+
+    with faults.at("transaction.before-publish", others):
+        attempt(context, lambda: _one_file(context, plan))
+
+
+@then("git fsck --full finds nothing dangling")
+def step_nothing_dangling(context):  # type: ignore[no-untyped-def]
+    done = subprocess.run(["git", "fsck", "--full"], cwd=context.repo, capture_output=True, text=True)
+    assert done.returncode == 0 and "dangling" not in done.stdout + done.stderr, done.stdout + done.stderr
+
+
 @when('I record a one-file changeset into "{plan}", noting its packs just before it publishes')
 def step_record_noting_packs(context, plan):  # type: ignore[no-untyped-def]
     from gitplan import packs

@@ -48,6 +48,7 @@ import pygit2
 from . import faults, packfile, permissions
 from .errors import BadInput, GitPlanError
 from .filelock import locked
+from .format import notes_ref
 from .gitrepo import common_dir_of, config_value, object_directories
 from .objects import Staging, file_chunks
 
@@ -124,13 +125,20 @@ def _directories(git_dir: str) -> tuple[Path, Path, Path]:
     return common / "objects" / "pack", common / "gitplan", common / "gitplan" / "packs"
 
 
-def _register(repo: pygit2.Repository, plan_id: str, entry: str) -> None:
+def _register(repo: pygit2.Repository, plan_id: str, entry: str, notes: str = "") -> None:
+    """Add `entry` to the plan's registry; `notes`, the notes commit a write publishes (its
+    pack counts as unpublished until the plan's notes ref leads to it: `_unpublished`)."""
     directory = registry_path(repo, plan_id)
     path = f"{directory}{os.sep}{entry}"
     for _ in range(100):
         faults.point("packs.registering")
         try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+            try:
+                if notes:
+                    os.write(handle, notes.encode())
+            finally:
+                os.close(handle)
             permissions.widen(path)
             return
         except FileNotFoundError:  # the plan's first pack, or a cancel removed the registry
@@ -304,7 +312,11 @@ class Written:
 
 
 def write(
-    repo: pygit2.Repository, plan_id: str, staging: Staging, folding: Iterable[OwnedPack] = ()
+    repo: pygit2.Repository,
+    plan_id: str,
+    staging: Staging,
+    folding: Iterable[OwnedPack] = (),
+    notes: str = "",
 ) -> Written:
     """Write the staged objects as one pack owned by `plan_id` (a name no other pack has).
 
@@ -312,15 +324,16 @@ def write(
     merge that consolidation would start after this write, done by the write itself,
     so one pack and index are made (and flushed) instead of two. A folded pack that
     went away meanwhile (another writer retired it), or that cannot be copied, makes a
-    pack of the staged objects alone."""
+    pack of the staged objects alone. `notes`: the notes commit the write is to publish,
+    kept in the pack's registry entry."""
     faults.point("packs.writing")
     directory = pack_dir(repo)
     directory.mkdir(parents=True, exist_ok=True)
     folding = tuple(folding)
     if folding:
         with contextlib.suppress(_CopyFailed):
-            return _deltas_first(folding, lambda order: _write(repo, plan_id, staging, order))
-    return _write(repo, plan_id, staging, ())
+            return _deltas_first(folding, lambda order: _write(repo, plan_id, staging, order, notes))
+    return _write(repo, plan_id, staging, (), notes)
 
 
 def held_by_git(repo: pygit2.Repository, oids: list[bytes]) -> set[bytes]:
@@ -482,7 +495,7 @@ def _deltas_first(chosen: tuple[OwnedPack, ...], make: Callable[[tuple[OwnedPack
 
 
 def _write(
-    repo: pygit2.Repository, plan_id: str, staging: Staging, folding: tuple[OwnedPack, ...]
+    repo: pygit2.Repository, plan_id: str, staging: Staging, folding: tuple[OwnedPack, ...], notes: str
 ) -> Written:
     directory = pack_dir(repo)
     contents = _indexes(directory, folding)
@@ -506,7 +519,7 @@ def _write(
             writer.add_stream(oid, packfile.OBJ_BLOB, size, file_chunks(path, size))
 
     try:
-        pack = _registered(repo, plan_id, writer, total, fill)
+        pack = _registered(repo, plan_id, writer, total, fill, notes)
     except ValueError as error:  # a streamed file changed between hashing and writing
         raise BadInput(f"a file changed while it was being recorded ({error}); nothing was written") from None
     except FileNotFoundError as error:
@@ -547,7 +560,12 @@ def _vanished(error: FileNotFoundError, directory: Path, registry: Path) -> GitP
 
 
 def _registered(
-    repo: pygit2.Repository, plan_id: str, writer: packfile.PackWriter, total: int, fill: Callable[[], None]
+    repo: pygit2.Repository,
+    plan_id: str,
+    writer: packfile.PackWriter,
+    total: int,
+    fill: Callable[[], None],
+    notes: str = "",
 ) -> OwnedPack:
     """The pack `fill` adds `total` objects to, finished and registered to the plan but not
     yet in place (`writer.install`); the writer is abandoned on any error."""
@@ -555,7 +573,7 @@ def _registered(
         fill()
         name = writer.finish()
         pack = OwnedPack(name, _stamp(writer.temporary_pack), total)
-        _register(repo, plan_id, pack.entry)
+        _register(repo, plan_id, pack.entry, notes)
     except BaseException:
         writer.abandon()
         raise
@@ -605,15 +623,59 @@ def to_fold(
 
     Nothing while the repository is near gc.autoPackLimit (consolidate's budget rules
     decide there). A pack someone freshened, or one not in place, is left out of the
-    tiers (`_left_alone`). `budget` is pack_budget's, when the caller has it."""
+    tiers (`_left_alone`), as is one not published yet (`_unpublished`). `budget` is
+    pack_budget's, when the caller has it."""
     if _pack_count(repo) >= (pack_budget(repo) if budget is None else budget):
         return ()
     owned = owned_packs(repo, plan_id)
     folded = _tiered_folds(owned, objects)
     directory = pack_dir(repo)
-    if any(_left_alone(directory, pack) for pack in folded):
-        folded = _tiered_folds([pack for pack in owned if not _left_alone(directory, pack)], objects)
+    left = {pack for pack in folded if _left_alone(directory, pack)} | _unpublished(repo, plan_id, folded)
+    if left:
+        folded = _tiered_folds([pack for pack in owned if pack not in left], objects)
+        if _unpublished(repo, plan_id, folded):
+            return ()
     return tuple(folded)
+
+
+def _unpublished(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> set[OwnedPack]:
+    """Those of the plan's `chosen` packs a write has not published (yet: the writer may
+    still be on its way, or lose its race, or have been killed), or whose entry is gone.
+    Merges leave them out: the writer that loses removes its own pack, and `git plan gc`
+    a killed one's, which they could no longer do once a merged pack held its objects.
+
+    A write's registry entry names the notes commit it publishes; its pack is published
+    once the plan's notes ref leads back to that commit (each notes commit follows the
+    one before). The ref's chain is walked back from its tip until every such commit is
+    found: for the newest packs, a few steps; at most about as many as the chosen packs
+    hold objects (each write makes four or more). A merged pack, and one a fetch brought,
+    names none: what it holds was published."""
+    directory = registry_path(repo, plan_id)
+    claims: dict[bytes, OwnedPack] = {}
+    gone: set[OwnedPack] = set()
+    for pack in chosen:
+        try:
+            with open(directory / pack.entry, "rb") as handle:
+                named = handle.read(41).strip()
+        except OSError:
+            gone.add(pack)
+            continue
+        if named:
+            claims[named] = pack
+    if not claims:
+        return gone
+    try:
+        ref = repo.references.get(notes_ref(plan_id))
+        at = pygit2.Oid(hex=str(ref.target)) if ref is not None else None
+        for _ in range(sum(pack.objects for pack in chosen) // 4 + 8):
+            if not claims or at is None:
+                break
+            claims.pop(str(at).encode(), None)
+            commit = repo[at]
+            at = commit.parent_ids[0] if isinstance(commit, pygit2.Commit) and commit.parent_ids else None
+    except (KeyError, ValueError, pygit2.GitError):  # gone meanwhile, or not a chain: merge none of them
+        return set(chosen)
+    return gone | set(claims.values())
 
 
 def _tiered_folds(owned: list[OwnedPack], objects: int) -> list[OwnedPack]:
@@ -826,8 +888,8 @@ def consolidate(repo: pygit2.Repository, plan_id: str, budget: int | None = None
     merge nothing. When the repository holds half of `gc.autoPackLimit` packs,
     the writing plan keeps two (`_two_packs`); from the limit on, one. A pack
     someone freshened, or one not in place, stays out of the merges
-    (`_left_alone`). The merged pack is in place before any old one goes, so
-    every object stays readable throughout."""
+    (`_left_alone`), as does one not published yet (`_unpublished`). The merged
+    pack is in place before any old one goes, so every object stays readable throughout."""
     merged = None
     budget = pack_budget(repo) if budget is None else budget
     directory = pack_dir(repo)
@@ -836,8 +898,11 @@ def consolidate(repo: pygit2.Repository, plan_id: str, budget: int | None = None
     for _ in range(_MOST_ROUNDS):
         owned = owned_packs(repo, plan_id)
         chosen = _to_merge(repo, owned, budget)
-        if any(_left_alone(directory, pack) for pack in chosen):
-            chosen = _to_merge(repo, [pack for pack in owned if not _left_alone(directory, pack)], budget)
+        left = {pack for pack in chosen if _left_alone(directory, pack)} | _unpublished(repo, plan_id, chosen)
+        if left:
+            chosen = _to_merge(repo, [pack for pack in owned if pack not in left], budget)
+            if _unpublished(repo, plan_id, chosen):
+                break
         if len(chosen) < 2:
             break
         with exclusive(repo, f"consolidate-{plan_id}", blocking=False) as mine:

@@ -85,9 +85,8 @@ def write(
                 continue
             raise
         # The merges that consolidation would start after this write are done by it.
-        written = packs.write(
-            repo, plan_id, prepared.staging, packs.to_fold(repo, plan_id, len(prepared.staging), budget)
-        )
+        folding = packs.to_fold(repo, plan_id, len(prepared.staging), budget)
+        written = packs.write(repo, plan_id, prepared.staging, folding, prepared.notes)
         pack = written.pack
         faults.point("transaction.before-publish")
         with not_while_applied(repo, plan_id, leased):
@@ -181,7 +180,11 @@ def swap(
             )
         faults.point("transaction.swap-read")
         prepared = prepare(current)
-        pack = packs.write(repo, plan_id, prepared.staging).pack if len(prepared.staging) else None
+        pack = (
+            packs.write(repo, plan_id, prepared.staging, notes=prepared.notes).pack
+            if len(prepared.staging)
+            else None
+        )
         faults.point("transaction.before-swap")
         try:
             with not_while_applied(repo, plan_id):
@@ -224,7 +227,7 @@ def create(repo: pygit2.Repository, plan_id: str, base: str, staging: Staging, t
                     f"the base {base} is gone: a cancel removed it meanwhile (the tip of a plan?); "
                     "nothing was created"
                 )
-        pack = packs.write(repo, plan_id, staging).pack
+        pack = packs.write(repo, plan_id, staging, notes=notes).pack
         try:
             refs.create_ref(repo, notes_ref(plan_id), notes)
         except GitPlanError as error:
