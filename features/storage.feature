@@ -404,6 +404,16 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And git fsck --full finds nothing dangling
     And git verify-pack accepts every pack
 
+  Scenario: The pack of a rewind that undo took back merges like any other: a published pack names no notes commit
+    When I record 3 one-file changesets into "s", one after another
+    And I run git plan "rewind s 1"
+    And I run git plan "undo s"
+    And I record 36 one-file changesets into "s", one after another
+    Then no registry entry of plan "s" names a notes commit
+    And plan "s" owns 5 packs
+    And plan "s" has 39 changesets
+    And git fsck --full is clean
+
   Scenario: A writer whose packs to take in another writer took in first writes its own objects alone
     When I record 6 one-file changesets into "s", one after another
     And a writer of "s" reaches its pack write after another writer took in the packs it meant to

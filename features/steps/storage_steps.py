@@ -994,6 +994,13 @@ def step_plan_owns(context, plan, count):  # type: ignore[no-untyped-def]
     assert len(sizes) == count, sizes
 
 
+@then('no registry entry of plan "{plan}" names a notes commit')
+def step_registry_entries_empty(context, plan):  # type: ignore[no-untyped-def]
+    registry = _git_dir(context) / "gitplan" / "packs" / plan
+    named = {pack.name: (registry / pack.entry).read_bytes() for pack in _owned(context, plan)}
+    assert not any(named.values()), named
+
+
 @then("each of the {plans:d} plans owns at most {count:d} packs")
 def step_each_owns(context, plans, count):  # type: ignore[no-untyped-def]
     owned = {f"p{n}": len(_owned(context, f"p{n}")) for n in range(plans)}

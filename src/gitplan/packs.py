@@ -37,6 +37,7 @@ import errno
 import functools
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -137,8 +138,11 @@ def _register(repo: pygit2.Repository, plan_id: str, entry: str, notes: str = ""
             try:
                 if notes:
                     os.write(handle, notes.encode())
-            finally:
+            except OSError:  # (a full disk): an empty entry would read as published
                 os.close(handle)
+                os.unlink(path)
+                raise
+            os.close(handle)
             permissions.widen(path)
             return
         except FileNotFoundError:  # the plan's first pack, or a cancel removed the registry
@@ -376,13 +380,20 @@ _git_indexes: dict[Path, packfile.PackIndex] = {}  # git's packs' indexes, mappe
 def _git_index(pack: Path) -> packfile.PackIndex:
     """The index of one of git's packs (a name _packs_of_git has just listed), kept open:
     a record asks each of git's packs for its new objects, and a process (the MCP server,
-    a framework's) records many times. Indexes of packs no longer listed are closed."""
-    index = _git_indexes.get(pack)
-    if index is None:
-        for gone in [known for known in _git_indexes if known.parent == pack.parent and not known.exists()]:
-            _git_indexes.pop(gone).close()
-        index = _git_indexes[pack] = packfile.PackIndex(pack.with_suffix(".idx"))
-    return index
+    a framework's) records many times, from several threads. Indexes of packs no longer
+    there are closed (a thread still reading one gets ValueError: not held, then)."""
+    with _git_indexes_lock:
+        index = _git_indexes.get(pack)
+        if index is None:
+            for gone in [
+                known for known in _git_indexes if known.parent == pack.parent and not known.exists()
+            ]:
+                _git_indexes.pop(gone).close()
+            index = _git_indexes[pack] = packfile.PackIndex(pack.with_suffix(".idx"))
+        return index
+
+
+_git_indexes_lock = threading.Lock()
 
 
 def held_where_repack_keeps(repo: pygit2.Repository, oids: set[bytes], besides: str) -> set[bytes]:
@@ -644,12 +655,12 @@ def _unpublished(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack])
     Merges leave them out: the writer that loses removes its own pack, and `git plan gc`
     a killed one's, which they could no longer do once a merged pack held its objects.
 
-    A write's registry entry names the notes commit it publishes; its pack is published
-    once the plan's notes ref leads back to that commit (each notes commit follows the
-    one before). The ref's chain is walked back from its tip until every such commit is
-    found: for the newest packs, a few steps; at most about as many as the chosen packs
-    hold objects (each write makes four or more). A merged pack, and one a fetch brought,
-    names none: what it holds was published."""
+    A write's registry entry names the notes commit it is to publish until the write has
+    published it (`published` empties the entry). A writer killed in between leaves the
+    name: its pack counts as published when the plan's notes ref leads back to that
+    commit within a few dozen steps (each notes commit follows the one before), and the
+    entry is emptied then. Any other named pack stays out until its writer removes it,
+    or `git plan gc` does."""
     directory = registry_path(repo, plan_id)
     claims: dict[bytes, OwnedPack] = {}
     gone: set[OwnedPack] = set()
@@ -667,15 +678,28 @@ def _unpublished(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack])
     try:
         ref = repo.references.get(notes_ref(plan_id))
         at = pygit2.Oid(hex=str(ref.target)) if ref is not None else None
-        for _ in range(sum(pack.objects for pack in chosen) // 4 + 8):
+        for _ in range(_CLAIM_STEPS):
             if not claims or at is None:
                 break
-            claims.pop(str(at).encode(), None)
+            found = claims.pop(str(at).encode(), None)
+            if found is not None:
+                published(repo, plan_id, found)
             commit = repo[at]
             at = commit.parent_ids[0] if isinstance(commit, pygit2.Commit) and commit.parent_ids else None
     except (KeyError, ValueError, pygit2.GitError):  # gone meanwhile, or not a chain: merge none of them
         return set(chosen)
     return gone | set(claims.values())
+
+
+_CLAIM_STEPS = 64  # the records a killed writer's published pack stays within, for its name to be found
+
+
+def published(repo: pygit2.Repository, plan_id: str, pack: OwnedPack) -> None:
+    """The write of `pack` has published what it holds: its registry entry names nothing
+    any more, so merges take it whatever the plan's refs do later (an undo, a forced
+    fetch). Left named (a failure here), it is looked for in the notes ref's chain."""
+    with contextlib.suppress(OSError):
+        os.truncate(registry_path(repo, plan_id) / pack.entry, 0)
 
 
 def _tiered_folds(owned: list[OwnedPack], objects: int) -> list[OwnedPack]:
@@ -708,7 +732,9 @@ def retire(repo: pygit2.Repository, plan_id: str, folded: Iterable[OwnedPack]) -
             discard(repo, plan_id, pack)
 
 
-def adopt(repo: pygit2.Repository, plan_id: str, pack: Path, base: str | None) -> OwnedPack | None:
+def adopt(
+    repo: pygit2.Repository, plan_id: str, pack: Path, base: str | None, notes: str = ""
+) -> OwnedPack | None:
     """Make a pack that git wrote elsewhere (a fetch's quarantine) the plan's own, and install it.
 
     It gets what `write` gives a pack: a stamped mtime, a registry entry, a
@@ -722,7 +748,7 @@ def adopt(repo: pygit2.Repository, plan_id: str, pack: Path, base: str | None) -
     owned = OwnedPack(pack.stem, _stamp(pack), count)
     if base:
         record_base(repo, plan_id, base)
-    _register(repo, plan_id, owned.entry)
+    _register(repo, plan_id, owned.entry, notes)
     target = pack_dir(repo)
     (target / f"{pack.stem}.keep").write_text(f"gitplan plan {plan_id}\n")
     permissions.widen(target / f"{pack.stem}.keep")

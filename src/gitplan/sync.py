@@ -410,15 +410,23 @@ def fetch(
         for remote_plan, moved, _ in landing:
             if moved.outcome == "new":
                 transaction.claim_name(repo, remote_plan.plan_id)
+        adopted: list[packs.OwnedPack] = []
         if len(landing) == 1:
-            # One plan's objects: its own pack, pruned when it is cancelled (packs.py).
+            # One plan's objects: its own pack, pruned when it is cancelled (packs.py). Until
+            # the refs land, it names the notes commit they publish: no merge takes it in.
+            only = landing[0][0]
             for pack in (quarantine / "objects" / "pack").glob("pack-*.pack"):
-                packs.adopt(repo, landing[0][0].plan_id, pack, _base(arrived, landing[0][0].tip or ""))
+                owned = packs.adopt(
+                    repo, only.plan_id, pack, _base(arrived, only.tip or ""), only.notes_tip or ""
+                )
+                adopted += [owned] if owned is not None else []
         if landing:
             _move_objects(quarantine, common_dir(repo) / "objects")
             faults.point("fetch.objects-moved")
         for remote_plan, moved, expected in landing:
             _land(repo, remote_plan, moved, expected)
+        for owned in adopted:
+            packs.published(repo, landing[0][0].plan_id, owned)
         # Diverged only in the records: the remote has every changeset here, and more.
         records_only = {
             moved.plan_id

@@ -115,6 +115,7 @@ def write(
         if moved:
             refs.backoff(attempt)
             continue
+        packs.published(repo, plan_id, pack)
         faults.point("transaction.published")
         # Housekeeping: the record has landed, so a failure here must not report it failed
         # (an agent would record it again). What is left undone, the next record or
@@ -199,6 +200,7 @@ def swap(
                 _discard(repo, plan_id, pack)
             raise
         if pack is not None:
+            packs.published(repo, plan_id, pack)
             packs.consolidate(repo, plan_id)
         return current, prepared
     raise refs.busy(plan_id, repo)
@@ -237,6 +239,7 @@ def create(repo: pygit2.Repository, plan_id: str, base: str, staging: Staging, t
             raise
         faults.point("create.between-refs")
         refs.create_ref(repo, plan_ref(plan_id), tip)
+        packs.published(repo, plan_id, pack)
 
 
 def claim_name(repo: pygit2.Repository, plan_id: str) -> None:
