@@ -156,6 +156,20 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     Then the exit code is 0
     And HEAD's author is who git names in that environment: "Work Me <me@work.example>"
 
+  Scenario: A store that stays open sees a change to settings an includeIf "hasconfig:" brings in
+    Given the user sets the repository up with:
+      """
+      git remote add origin https://work.example.com/team/repo
+      printf '[user]\n\tname = Work Me\n' > .git/work.cfg
+      git config 'includeIf.hasconfig:remote.*.url:https://work.example.com/**.path' work.cfg
+      """
+    And a store of the repository is open, reading "user.name" as "Work Me"
+    When the user sets the repository up with:
+      """
+      printf '[user]\n\tname = Other Name\n' > .git/work.cfg
+      """
+    Then that store reads "user.name" as "Other Name" a second later, as git does
+
   Scenario: record --from-worktree stores what git add would store
     Given the user sets the repository up with:
       """

@@ -9,6 +9,7 @@ import shlex
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -619,3 +620,17 @@ def step_open_from_threads(context, threads: int, times: int) -> None:  # type: 
 def step_owner_check_restored(context) -> None:  # type: ignore[no-untyped-def]
     now = pygit2.option(pygit2.enums.Option.GET_OWNER_VALIDATION)
     assert now == context.owner_check_before, (now, context.owner_check_before)
+
+
+@given('a store of the repository is open, reading "{key}" as "{value}"')
+def store_open_reading(context, key, value):  # type: ignore[no-untyped-def]
+    context.long_store = PlanStore.open(context.repo)
+    assert context.long_store.config(key) == value, context.long_store.config(key)
+
+
+@then('that store reads "{key}" as "{value}" a second later, as git does')
+def store_reads_later(context, key, value):  # type: ignore[no-untyped-def]
+    time.sleep(1.1)  # it looks at the config files again at most once a second
+    assert context.long_store.config(key) == value, context.long_store.config(key)
+    done = subprocess.run(["git", "config", key], cwd=context.repo, capture_output=True, text=True)
+    assert done.stdout.strip() == value, done.stdout

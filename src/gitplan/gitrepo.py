@@ -17,8 +17,10 @@ import struct
 import subprocess
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -672,7 +674,21 @@ def config_names(repo: pygit2.Repository) -> set[str]:
 
 
 _ConfigFiles = dict[str, tuple[str | None, ...]]
-_read_by_git: weakref.WeakKeyDictionary[pygit2.Repository, _ConfigFiles | None] = weakref.WeakKeyDictionary()
+_Signature = tuple[tuple[str, int, int], ...]  # (path, mtime ns, size) of each file read
+
+
+@dataclass
+class _GitReading:
+    """What `_config_read_by_git` found for a repository, and when it last looked."""
+
+    checked: float  # time.monotonic()
+    paths: tuple[str, ...]  # the files git read the settings from
+    signature: _Signature
+    settings: _ConfigFiles | None
+
+
+_read_by_git: weakref.WeakKeyDictionary[pygit2.Repository, _GitReading] = weakref.WeakKeyDictionary()
+_LOOK_AGAIN_SECONDS = 1.0
 
 
 def _config_read_by_git(repo: pygit2.Repository) -> _ConfigFiles | None:
@@ -681,26 +697,46 @@ def _config_read_by_git(repo: pygit2.Repository) -> _ConfigFiles | None:
 
     libgit2 skips `[includeIf "hasconfig:remote.*.url:..."]` (git 2.36): a common way to
     take a work identity, or core.autocrlf, for the repositories of one server. With one
-    among the settings, git lists them (`git config --list`), once for each repository
-    opened. (A git that cannot, or is not there: libgit2's reading.)"""
-    if repo in _read_by_git:
-        return _read_by_git[repo]
-    found: _ConfigFiles | None = None
+    among the settings, git lists them (`git config --list`). A process that lives on (the
+    MCP server) looks again at most once a second, and lists them again when a file they
+    came from changed, as libgit2 rereads a changed file. (A git that cannot list them, or
+    is not there: libgit2's reading.)"""
+    now = time.monotonic()
+    known = _read_by_git.get(repo)
+    if known is not None and now - known.checked < _LOOK_AGAIN_SECONDS:
+        return known.settings
+    if known is not None and known.settings is not None and _signature(known.paths) == known.signature:
+        known.checked = now
+        return known.settings
     try:
         conditional = any(entry.name.lower().startswith("includeif.hasconfig:") for entry in repo.config)
     except (pygit2.GitError, ValueError):
         conditional = False
-    if conditional:
-        found = _listed_by_git(repo)
-    _read_by_git[repo] = found
-    return found
+    listed = _listed_by_git(repo) if conditional else None
+    settings, paths = listed if listed is not None else (None, ())
+    _read_by_git[repo] = _GitReading(now, paths, _signature(paths), settings)
+    return settings
 
 
-def _listed_by_git(repo: pygit2.Repository) -> _ConfigFiles | None:
+def _signature(paths: tuple[str, ...]) -> _Signature:
+    found = []
+    for path in paths:
+        try:
+            status = os.stat(path)
+        except OSError:
+            found.append((path, -1, -1))
+        else:
+            found.append((path, status.st_mtime_ns, status.st_size))
+    return tuple(found)
+
+
+def _listed_by_git(repo: pygit2.Repository) -> tuple[_ConfigFiles, tuple[str, ...]] | None:
+    """The settings `git config --list` gives, and the files they came from."""
+    where = repo.workdir or repo.path
     try:
         done = subprocess.run(
-            ["git", f"--git-dir={repo.path}", "config", "--list", "-z", "--show-scope"],
-            cwd=repo.workdir or repo.path,
+            ["git", f"--git-dir={repo.path}", "config", "--list", "-z", "--show-scope", "--show-origin"],
+            cwd=where,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
@@ -711,12 +747,15 @@ def _listed_by_git(repo: pygit2.Repository) -> _ConfigFiles | None:
         return None
     fields = done.stdout.split(b"\0")
     found: dict[str, list[str | None]] = {}
-    for scope, item in zip(fields[0::2], fields[1::2], strict=False):
+    paths: dict[str, None] = {}
+    for scope, origin, item in zip(fields[0::3], fields[1::3], fields[2::3], strict=False):
         if scope == b"command":  # `git -c`: command_line_config's, read ahead of the files
             continue
+        if origin.startswith(b"file:"):
+            paths[os.path.join(where, os.fsdecode(origin[len(b"file:") :]))] = None
         key, newline, value = item.decode("utf-8", "surrogateescape").partition("\n")
         found.setdefault(_canonical(key), []).append(value if newline else None)
-    return {key: tuple(values) for key, values in found.items()}
+    return {key: tuple(values) for key, values in found.items()}, tuple(paths)
 
 
 def config_int(repo: pygit2.Repository, key: str, default: int) -> int:
