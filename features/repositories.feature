@@ -147,6 +147,10 @@ Feature: Real repositories: apply and record see files exactly as git sees them
     And the blobs of "p" for "c.txt" are the ones git add stores
     When I run git plan "diff p"
     Then the output contains "diff --git c.txt c.txt"
+    When I run git plan "diff p" with this environment
+      | variable              | value                     |
+      | GIT_CONFIG_PARAMETERS | 'diff.noprefix'='false'   |
+    Then the output contains "diff --git a/c.txt b/c.txt"
     Given a file "empty.cfg" outside the repository with content "\n"
     And the user sets the repository up with:
       """
@@ -164,6 +168,7 @@ Feature: Real repositories: apply and record see files exactly as git sees them
       git config 'includeIf.hasconfig:remote.*.url:https://work.example.com/**.path' work.cfg
       """
     And a store of the repository is open, reading "user.name" as "Work Me"
+    Then that store reads "user.name" as "Work Me" a second later, as git does
     When the user sets the repository up with:
       """
       printf '[user]\n\tname = Other Name\n' > .git/work.cfg

@@ -414,6 +414,16 @@ Feature: The storage engine writes each changeset as one pack, refuses without w
     And plan "s" has 39 changesets
     And git fsck --full is clean
 
+  Scenario: A store that stays open keeps recording after git repack replaced git's own pack
+    Given a store of the repository is open, reading "core.bare" as "false"
+    When git "repack -a -d -q" runs in the repository
+    And that store records a one-file changeset into "s"
+    And the user commits "later.txt" with content "later\n" on main
+    And git "repack -a -d -q" runs in the repository
+    And that store records a one-file changeset into "s"
+    Then plan "s" has 2 changesets
+    And git fsck --full is clean
+
   Scenario: A writer whose packs to take in another writer took in first writes its own objects alone
     When I record 6 one-file changesets into "s", one after another
     And a writer of "s" reaches its pack write after another writer took in the packs it meant to

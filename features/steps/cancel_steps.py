@@ -53,6 +53,7 @@ def pruned(context):  # type: ignore[no-untyped-def]
 
 
 @given('the user commits "{path}" with content "{content}" on main')
+@when('the user commits "{path}" with content "{content}" on main')
 def user_commits(context, path, content):  # type: ignore[no-untyped-def]
     (Path(context.repo) / path).parent.mkdir(parents=True, exist_ok=True)
     (Path(context.repo) / path).write_bytes(unescape(content))

@@ -994,6 +994,16 @@ def step_plan_owns(context, plan, count):  # type: ignore[no-untyped-def]
     assert len(sizes) == count, sizes
 
 
+@when('that store records a one-file changeset into "{plan}"')
+def step_open_store_records(context, plan):  # type: ignore[no-untyped-def]
+    _one_file(context, plan, context.long_store)
+
+
+@when('git "{args}" runs in the repository')
+def step_git_runs(context, args):  # type: ignore[no-untyped-def]
+    git(context, *args.split())
+
+
 @then('no registry entry of plan "{plan}" names a notes commit')
 def step_registry_entries_empty(context, plan):  # type: ignore[no-untyped-def]
     registry = _git_dir(context) / "gitplan" / "packs" / plan

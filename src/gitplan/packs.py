@@ -385,15 +385,17 @@ def _git_index(pack: Path) -> packfile.PackIndex:
     with _git_indexes_lock:
         index = _git_indexes.get(pack)
         if index is None:
-            for gone in [
-                known for known in _git_indexes if known.parent == pack.parent and not known.exists()
-            ]:
-                _git_indexes.pop(gone).close()
+            gone = [known for known in _git_indexes if known.parent == pack.parent and not known.exists()]
+            for known in gone:
+                _git_indexes.pop(known).close()
             index = _git_indexes[pack] = packfile.PackIndex(pack.with_suffix(".idx"))
+            while len(_git_indexes) > _MOST_GIT_INDEXES:  # each holds a file descriptor
+                _git_indexes.pop(next(iter(_git_indexes))).close()
         return index
 
 
 _git_indexes_lock = threading.Lock()
+_MOST_GIT_INDEXES = 16  # (a repository has a few; a process may open many repositories)
 
 
 def held_where_repack_keeps(repo: pygit2.Repository, oids: set[bytes], besides: str) -> set[bytes]:
