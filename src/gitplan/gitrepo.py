@@ -617,9 +617,8 @@ def config_flag(repo: pygit2.Repository, key: str, default: bool) -> bool:
     given = command_line_config().get(_canonical(key), ())
     if given:
         return git_bool(given[-1], key)
-    read_by_git = _config_read_by_git(repo)
-    if read_by_git is not None:
-        found = read_by_git.get(_canonical(key), ())
+    found = _read_by_git_of(repo, key)
+    if found is not None:
         return default if not found else git_bool(found[-1], key)
     try:
         return bool(repo.config.get_bool(key))
@@ -636,10 +635,9 @@ def config_value(repo: pygit2.Repository, key: str) -> str | None:
     given = command_line_config().get(_canonical(key), ())
     if given:
         return "true" if given[-1] is None else given[-1]
-    read_by_git = _config_read_by_git(repo)
-    if read_by_git is not None:
-        given = read_by_git.get(_canonical(key), ())
-        return None if not given else "true" if given[-1] is None else given[-1]
+    found = _read_by_git_of(repo, key)
+    if found is not None:
+        return None if not found else "true" if found[-1] is None else found[-1]
     try:
         value = repo.config[key]
     except (KeyError, pygit2.GitError, ValueError):
@@ -649,9 +647,9 @@ def config_value(repo: pygit2.Repository, key: str) -> str | None:
 
 def config_values(repo: pygit2.Repository, key: str) -> list[str]:
     """Every value of a multi-valued key: the config files', then `git -c`'s, as git lists them."""
-    read_by_git = _config_read_by_git(repo)
-    if read_by_git is not None:
-        found = ["true" if value is None else value for value in read_by_git.get(_canonical(key), ())]
+    listed = _read_by_git_of(repo, key)
+    if listed is not None:
+        found = ["true" if value is None else value for value in listed]
     else:
         try:
             found = [str(value) for value in repo.config.get_multivar(key)]
@@ -685,6 +683,13 @@ class _GitReading:
     paths: tuple[str, ...]  # the files git read the settings from
     signature: _Signature
     settings: _ConfigFiles | None
+
+
+def _read_by_git_of(repo: pygit2.Repository, key: str) -> tuple[str | None, ...] | None:
+    """The values the config files give `key`, in order, when git must read them
+    (`_config_read_by_git`); None when libgit2's reading is git's."""
+    read_by_git = _config_read_by_git(repo)
+    return None if read_by_git is None else read_by_git.get(_canonical(key), ())
 
 
 _read_by_git: weakref.WeakKeyDictionary[pygit2.Repository, _GitReading] = weakref.WeakKeyDictionary()

@@ -641,14 +641,25 @@ def to_fold(
     if _pack_count(repo) >= (pack_budget(repo) if budget is None else budget):
         return ()
     owned = owned_packs(repo, plan_id)
-    folded = _tiered_folds(owned, objects)
+    return tuple(_mergeable(repo, plan_id, owned, lambda packs: _tiered_folds(packs, objects)))
+
+
+def _mergeable(
+    repo: pygit2.Repository,
+    plan_id: str,
+    owned: list[OwnedPack],
+    choose: Callable[[list[OwnedPack]], list[OwnedPack]],
+) -> list[OwnedPack]:
+    """The packs `choose` takes of the plan's `owned` to merge, those merges leave out set
+    aside first when it took one (`_left_alone`, `_unpublished`); none when the second
+    choice takes a pack not published either (it was published meanwhile, or went)."""
+    chosen = choose(owned)
     directory = pack_dir(repo)
-    left = {pack for pack in folded if _left_alone(directory, pack)} | _unpublished(repo, plan_id, folded)
-    if left:
-        folded = _tiered_folds([pack for pack in owned if pack not in left], objects)
-        if _unpublished(repo, plan_id, folded):
-            return ()
-    return tuple(folded)
+    left = {pack for pack in chosen if _left_alone(directory, pack)} | _unpublished(repo, plan_id, chosen)
+    if not left:
+        return chosen
+    chosen = choose([pack for pack in owned if pack not in left])
+    return [] if _unpublished(repo, plan_id, chosen) else chosen
 
 
 def _unpublished(repo: pygit2.Repository, plan_id: str, chosen: list[OwnedPack]) -> set[OwnedPack]:
@@ -920,17 +931,11 @@ def consolidate(repo: pygit2.Repository, plan_id: str, budget: int | None = None
     pack is in place before any old one goes, so every object stays readable throughout."""
     merged = None
     budget = pack_budget(repo) if budget is None else budget
-    directory = pack_dir(repo)
     # A merged pack may complete four of the next tier. The rounds are few: a writer
     # whose plan other writers keep growing must not copy it again and again.
     for _ in range(_MOST_ROUNDS):
         owned = owned_packs(repo, plan_id)
-        chosen = _to_merge(repo, owned, budget)
-        left = {pack for pack in chosen if _left_alone(directory, pack)} | _unpublished(repo, plan_id, chosen)
-        if left:
-            chosen = _to_merge(repo, [pack for pack in owned if pack not in left], budget)
-            if _unpublished(repo, plan_id, chosen):
-                break
+        chosen = _mergeable(repo, plan_id, owned, lambda packs: _to_merge(repo, packs, budget))
         if len(chosen) < 2:
             break
         with exclusive(repo, f"consolidate-{plan_id}", blocking=False) as mine:
